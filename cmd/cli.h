@@ -1,0 +1,69 @@
+/*
+ * cli.h - glue shared by every sochdb-* executable: exit codes, messages,
+ * usage errors, subcommand dispatch, TTY-aware progress and a checked
+ * flush of stdout. Only cmd/ prints or exits; the library never does.
+ */
+#ifndef SDB_CLI_H
+#define SDB_CLI_H
+
+#include "../lib/err.h"
+
+#include <stdio.h>
+
+/* The one documented set of exit codes (DESIGN.md). */
+enum {
+	EXIT_OK = 0,       /* success */
+	EXIT_NEGATIVE = 1, /* a negative answer: not found, damage found */
+	EXIT_USAGE = 2,    /* unknown flag, missing argument */
+	EXIT_FAILURE_RT = 3, /* I/O, malformed input, lock busy, conflict */
+};
+
+#ifndef SOCHDB_VERSION
+#define SOCHDB_VERSION "0.1.0"
+#endif
+
+extern const char *cli_prog;  /* "sochdb-toon" */
+extern int cli_verbosity;     /* 0 quiet, 1 normal, 2+ verbose */
+extern int cli_progress;      /* show progress on stderr */
+
+void cli_init(const char *prog);
+
+/* "prog: message" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "prog: message" and exits with status. */
+void die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+/* Prints the library error (with position) and exits 3 (1 for NOTFOUND
+ * only if notfound_is_negative). */
+void die_err(const struct sdb_error *e) __attribute__((noreturn));
+/* Exit status for a library error code. */
+int cli_exit_for(int code);
+/* One-line reason + the short usage on stderr, exit 2. */
+void usage_error(const char *usage, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+/* A subcommand: returns the exit status. */
+struct cli_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+};
+
+/*
+ * Handles the tool level: --version, -h/--help, -q, -v, --progress, then
+ * dispatches argv[i] to a subcommand. usage is the tool's full help text.
+ */
+int cli_dispatch(int argc, char **argv, const struct cli_cmd *cmds,
+		 const char *usage, const char *short_usage);
+
+/* True when s is "-h" or "--help". */
+int cli_is_help(const char *s);
+
+/* Flushes stdout and reports a write failure (exit 3). Call before exit. */
+int cli_finish(int status);
+
+/* Parses an unsigned decimal in [min,max] or dies with a usage error. */
+long cli_parse_long(const char *usage, const char *opt, const char *s,
+		    long min, long max);
+
+#endif

@@ -1,0 +1,89 @@
+/* buf.c - growable byte buffer (see buf.h). */
+#include "buf.h"
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void sdb_buf_init(struct sdb_buf *b)
+{
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->oom = 0;
+}
+
+void sdb_buf_release(struct sdb_buf *b)
+{
+	if (!b)
+		return;
+	free(b->data);
+	sdb_buf_init(b);
+}
+
+int sdb_buf_grow(struct sdb_buf *b, size_t n)
+{
+	size_t want, cap;
+	char *p;
+
+	if (b->oom)
+		return SDB_ENOMEM;
+	if (b->cap - b->len > n)
+		return 0;
+	want = b->len + n + 1;
+	if (want < b->len) {
+		b->oom = 1;
+		return SDB_ENOMEM;
+	}
+	cap = b->cap ? b->cap : 64;
+	while (cap < want)
+		cap = cap + cap / 2 + 64;
+	p = realloc(b->data, cap);
+	if (!p) {
+		b->oom = 1;
+		return SDB_ENOMEM;
+	}
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+void sdb_buf_add_slow(struct sdb_buf *b, const void *p, size_t n)
+{
+	if (sdb_buf_grow(b, n))
+		return;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = 0;
+}
+
+char *sdb_buf_detach(struct sdb_buf *b, size_t *len)
+{
+	char *p = b->data;
+
+	if (!p && !b->oom) {
+		p = calloc(1, 1);
+		if (!p)
+			b->oom = 1;
+	}
+	if (len)
+		*len = b->len;
+	sdb_buf_init(b);
+	return p;
+}
+
+void sdb_buf_addf(struct sdb_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || sdb_buf_grow(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}

@@ -1,0 +1,247 @@
+/* io.c - the library's I/O layer (see io.h). */
+#define _GNU_SOURCE
+#include "io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int sdb_io_write_all(int fd, const void *p, size_t n, const char *name,
+		     struct sdb_error *e)
+{
+	const char *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n > (1u << 30) ? (1u << 30) : n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return sdb_error_sys(e, SDB_EIO, "cannot write '%s'", name);
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int sdb_io_fsync(int fd, const char *name, struct sdb_error *e)
+{
+	if (fsync(fd) < 0)
+		return sdb_error_sys(e, SDB_EIO, "cannot sync '%s'", name);
+	return 0;
+}
+
+int sdb_io_fsync_dir_of(const char *path, struct sdb_error *e)
+{
+	char *dir = strdup(path);
+	char *slash;
+	int fd, rc = 0;
+
+	if (!dir)
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		rc = sdb_error_sys(e, SDB_EIO, "cannot open directory '%s'", dir);
+	else {
+		if (fsync(fd) < 0)
+			rc = sdb_error_sys(e, SDB_EIO, "cannot sync directory '%s'", dir);
+		close(fd);
+	}
+	free(dir);
+	return rc;
+}
+
+int sdb_io_rename(const char *from, const char *to, struct sdb_error *e)
+{
+	if (rename(from, to) < 0)
+		return sdb_error_sys(e, SDB_EIO, "cannot rename '%s' to '%s'", from, to);
+	return 0;
+}
+
+int sdb_input_open(struct sdb_input *in, const char *path, struct sdb_error *e)
+{
+	int fd, is_stdin = !path || !strcmp(path, "-");
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	memset(in, 0, sizeof(*in));
+	in->name = is_stdin ? "<stdin>" : path;
+	if (is_stdin)
+		fd = 0;
+	else {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return sdb_error_sys(e, errno == ENOENT ? SDB_ENOTFOUND : SDB_EIO,
+					     "cannot open '%s'", path);
+	}
+	if (fstat(fd, &st) < 0) {
+		sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", in->name);
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		sdb_error_sys(e, SDB_EIO, "cannot read '%s'", in->name);
+		goto fail;
+	}
+	if (S_ISREG(st.st_mode) && !is_stdin) {
+		if (st.st_size > 0) {
+			void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+			if (m == MAP_FAILED) {
+				sdb_error_sys(e, SDB_EIO, "cannot map '%s'", in->name);
+				goto fail;
+			}
+			madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+			in->data = m;
+			in->len = (size_t)st.st_size;
+			in->mapped = 1;
+		} else
+			in->data = "";
+		close(fd);
+		return 0;
+	}
+	if (S_ISREG(st.st_mode) && is_stdin) {
+		/* `tool < file`: map the remainder from the current offset. */
+		off_t pos = lseek(fd, 0, SEEK_CUR);
+		if (pos >= 0 && pos == 0 && st.st_size > 0) {
+			void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+			if (m != MAP_FAILED) {
+				madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
+				in->data = m;
+				in->len = (size_t)st.st_size;
+				in->mapped = 1;
+				return 0;
+			}
+		}
+	}
+	for (;;) {
+		ssize_t r;
+		if (cap - len < 65536) {
+			size_t ncap = cap ? cap * 2 : 1 << 20;
+			char *nb = realloc(buf, ncap + 1);
+			if (!nb) {
+				sdb_error_set(e, SDB_ENOMEM, "out of memory reading '%s'", in->name);
+				goto fail;
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		r = read(fd, buf + len, cap - len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			sdb_error_sys(e, SDB_EIO, "cannot read '%s'", in->name);
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	buf[len] = 0;
+	in->data = buf;
+	in->len = len;
+	in->owned = buf;
+	if (!is_stdin)
+		close(fd);
+	return 0;
+fail:
+	free(buf);
+	if (!is_stdin)
+		close(fd);
+	return e ? e->code : SDB_EIO;
+}
+
+void sdb_input_close(struct sdb_input *in)
+{
+	if (!in)
+		return;
+	if (in->mapped)
+		munmap((void *)in->data, in->len);
+	free(in->owned);
+	memset(in, 0, sizeof(*in));
+}
+
+int sdb_atomic_open(struct sdb_atomic *a, const char *path, struct sdb_error *e)
+{
+	size_t n = strlen(path);
+
+	a->fd = -1;
+	a->path = strdup(path);
+	a->tmp = malloc(n + 16);
+	if (!a->path || !a->tmp) {
+		sdb_atomic_abort(a);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	memcpy(a->tmp, path, n);
+	memcpy(a->tmp + n, ".tmp.XXXXXX", 12);
+	a->fd = mkostemp(a->tmp, O_CLOEXEC);
+	if (a->fd < 0) {
+		int rc = sdb_error_sys(e, SDB_EIO, "cannot create '%s'", path);
+		free(a->tmp);
+		a->tmp = NULL;
+		sdb_atomic_abort(a);
+		return rc;
+	}
+	{
+		/* mkstemp gives 0600; outputs are ordinary files under the umask */
+		mode_t m = umask(0);
+		umask(m);
+		fchmod(a->fd, 0666 & ~m);
+	}
+	return 0;
+}
+
+int sdb_atomic_write(struct sdb_atomic *a, const void *p, size_t n,
+		     struct sdb_error *e)
+{
+	return sdb_io_write_all(a->fd, p, n, a->path, e);
+}
+
+int sdb_atomic_commit(struct sdb_atomic *a, struct sdb_error *e)
+{
+	int rc = sdb_io_fsync(a->fd, a->path, e);
+
+	if (!rc && close(a->fd) < 0)
+		rc = sdb_error_sys(e, SDB_EIO, "cannot close '%s'", a->path);
+	else if (rc)
+		close(a->fd);
+	a->fd = -1;
+	if (!rc)
+		rc = sdb_io_rename(a->tmp, a->path, e);
+	if (!rc)
+		rc = sdb_io_fsync_dir_of(a->path, e);
+	if (rc) {
+		sdb_atomic_abort(a);
+		return rc;
+	}
+	free(a->tmp);
+	a->tmp = NULL;
+	sdb_atomic_abort(a);
+	return 0;
+}
+
+void sdb_atomic_abort(struct sdb_atomic *a)
+{
+	if (!a)
+		return;
+	if (a->fd >= 0)
+		close(a->fd);
+	a->fd = -1;
+	if (a->tmp)
+		unlink(a->tmp);
+	free(a->tmp);
+	free(a->path);
+	a->tmp = a->path = NULL;
+}

@@ -1,0 +1,52 @@
+#!/bin/sh
+# install-deps.sh - install the Debian packages this project needs, only
+# those missing (idempotent; a no-op when everything is there).
+#
+#   scripts/install-deps.sh [test|bench|fuzz]...    (default: test)
+#
+# test:  compiler, lz4/zstd headers, OpenMP (gcc), bats + helpers, node/npm
+#        (TOON oracle and fixtures), strace, numpy (/usr/bin/python3)
+# bench: the peers: hnswlib/faiss (python + headers), jq, sqlite3,
+#        rocksdb-tools, lmdb-utils, g++
+# fuzz:  clang with libFuzzer and the sanitizer runtimes
+set -eu
+
+groups=${*:-test}
+pkgs=
+for g in $groups; do
+	case $g in
+	test) pkgs="$pkgs gcc make pkg-config liblz4-dev libzstd-dev bats bats-assert bats-support strace python3-numpy jq" ;;
+	bench) pkgs="$pkgs g++ python3-numpy python3-hnswlib python3-faiss libhnswlib-dev jq sqlite3 rocksdb-tools lmdb-utils" ;;
+	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
+	*) echo "install-deps.sh: unknown group '$g' (test, bench, fuzz)" >&2; exit 2 ;;
+	esac
+done
+# node and npm fetch the TOON fixtures and oracle; any node >= 18 will do,
+# so only ask Debian for it when there is none at all.
+command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
+
+missing=
+for p in $pkgs; do
+	case " $missing " in *" $p "*) continue ;; esac
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps.sh: installing:$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO=sudo
+else
+	echo "install-deps.sh: need root to install:$missing" >&2
+	exit 3
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists when they are missing or older than a day.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -n 1)" ]; then
+	$SUDO apt-get update -qq >&2
+fi
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2

@@ -1,0 +1,27 @@
+#!/usr/bin/env bats
+# 0002-unit: runs every C unit test binary (t/unit/*.c) and replays every
+# fuzz corpus and kept crasher (t/fuzz/corpus/TARGET/) through its target.
+
+load test_helper
+
+@test "every C unit test binary passes" {
+	local n=0
+	for u in "$BUILD"/t/unit/*; do
+		[ -x "$u" ] || continue
+		run -0 "$u"
+		n=$((n + 1))
+	done
+	[ "$n" -gt 0 ]
+}
+
+@test "fuzz corpora and kept crashers replay cleanly" {
+	local n=0
+	for r in "$BUILD"/t/fuzz/*-replay; do
+		[ -x "$r" ] || continue
+		t=$(basename "$r" -replay)
+		[ -d "$TOP/t/fuzz/corpus/$t" ] || fail "no corpus for fuzz target $t"
+		run -0 "$r" "$TOP/t/fuzz/corpus/$t"
+		n=$((n + 1))
+	done
+	[ -z "$(ls "$TOP"/t/fuzz/*.c 2>/dev/null | grep -v driver.c)" ] || [ "$n" -gt 0 ]
+}

@@ -1,0 +1,50 @@
+# test_helper.bash - loaded by every t/*.bats file.
+#
+# Puts the built tools first on PATH, gives each test its own database
+# directory, loads bats-assert/bats-support, and honours EXE_PREFIX to run
+# the tools under a wrapper (EXE_PREFIX="valgrind -q" make test).
+
+bats_require_minimum_version 1.7.0
+
+export BATS_LIB_PATH=${BATS_LIB_PATH:-/usr/lib/bats}
+bats_load_library bats-support
+bats_load_library bats-assert
+
+TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+export TOP
+SOCHDB_BUILD=${SOCHDB_BUILD:-build}
+case $SOCHDB_BUILD in /*) BUILD=$SOCHDB_BUILD ;; *) BUILD=$TOP/$SOCHDB_BUILD ;; esac
+export BUILD
+STRESS_SCALE=${STRESS_SCALE:-1}
+export STRESS_SCALE
+
+if [ -n "${EXE_PREFIX:-}" ]; then
+	# Wrap each tool in a small script that runs it under EXE_PREFIX.
+	WRAP=$BATS_RUN_TMPDIR/wrap
+	mkdir -p "$WRAP"
+	for b in "$BUILD"/bin/*; do
+		n=$(basename "$b")
+		printf '#!/bin/sh\nexec %s %s "$@"\n' "$EXE_PREFIX" "$b" >"$WRAP/$n"
+		chmod +x "$WRAP/$n"
+	done
+	PATH=$WRAP:$PATH
+else
+	PATH=$BUILD/bin:$PATH
+fi
+export PATH
+
+# Each test gets its own database directory.
+setup_db() {
+	export SOCHDB_DIR=$BATS_TEST_TMPDIR/db
+}
+
+# scaled N: N times STRESS_SCALE, at least 1.
+scaled() {
+	awk -v n="$1" -v s="$STRESS_SCALE" 'BEGIN { v = int(n * s); if (v < 1) v = 1; print v }'
+}
+
+# The TOON spec fixtures: $TOON_SPEC_DIR, ../shared/toon-spec beside the
+# clone, or the npm cache filled by scripts/fetch-toon.sh.
+toon_spec_dir() {
+	"$TOP/scripts/fetch-toon.sh" spec
+}
