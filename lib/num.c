@@ -58,7 +58,8 @@ static void shortest(double d, char *digits, int *k, long *n)
 	char s[40];
 	double a = fabs(d);
 
-	for (int prec = 14; prec <= 16; prec++) {
+	/* subnormals carry fewer digits: search from one digit up */
+	for (int prec = a < 2.2250738585072014e-308 ? 0 : 14; prec <= 16; prec++) {
 		snprintf(s, sizeof(s), "%.*e", prec, a);
 		if (prec == 16 || strtod(s, NULL) == a)
 			break;
