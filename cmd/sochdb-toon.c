@@ -131,14 +131,14 @@ static int parse_mode(const char *usage, const char *opt, const char *s)
 static void parse_args(int argc, char **argv, const char *usage, const char *allowed,
 		       struct args *a)
 {
-	int c;
+	int c, li = -1;
 
 	memset(a, 0, sizeof(*a));
 	sdb_toon_enc_opts_init(&a->enc);
 	sdb_toon_dec_opts_init(&a->dec);
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+:o:hqv", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:hqv", long_opts, &li)) != -1) {
 		if (c == '?') {
 			if (optopt)
 				usage_error(usage, "unknown option '-%c'", optopt);
@@ -147,7 +147,7 @@ static void parse_args(int argc, char **argv, const char *usage, const char *all
 		if (c == ':')
 			usage_error(usage, "option '%s' needs a value", argv[optind - 1]);
 		if (c >= 256 && !strchr(allowed, c - 256 + 'A'))
-			usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+			usage_error(usage, "unknown option '--%s'", long_opts[li].name);
 		if (c == 'o' && !strchr(allowed, 'o'))
 			usage_error(usage, "unknown option '%s'", argv[optind - 1]);
 		switch (c) {

@@ -153,7 +153,7 @@ static int scan_line(struct dec *d, struct line *out)
 				if (memchr(s, '\t', w))
 					return errl(d, out, memchr(s, '\t', w), "tabs are not allowed in indentation");
 				if (ind % (size_t)d->o->indent)
-					return errl(d, out, NULL, "indentation must be a multiple of %d spaces, found %zu",
+					return errl(d, out, s, "indentation must be a multiple of %d spaces, found %zu",
 						    d->o->indent, ind);
 			}
 			return 1;
