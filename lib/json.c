@@ -13,8 +13,8 @@
 struct frame {
 	size_t start;    /* tape index of the container word */
 	int is_object;
-	uint64_t mask;   /* 64-bit filter of key hashes seen */
 	size_t nkeys;
+	uint64_t hashes[32]; /* of the first 32 keys; a big object uses set */
 	size_t *set;     /* open-addressing set of key tape indices (big objects) */
 	size_t set_cap;
 };
@@ -216,11 +216,21 @@ static int parse_number(struct parser *ps)
 
 static uint64_t key_hash(const char *p, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t a = 0, b = 0, h;
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-	return h ^ (h >> 29);
+	if (n >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+		if (n > 16) /* fold in the middle, eight bytes at a time */
+			for (size_t i = 8; i + 8 < n; i += 8) {
+				uint64_t m;
+				memcpy(&m, p + i, 8);
+				a = (a ^ m) * 0x9E3779B97F4A7C15ull;
+			}
+	} else
+		memcpy(&a, p, n);
+	h = (a * 0x9E3779B97F4A7C15ull) ^ ((b ^ (uint64_t)n) * 0xC2B2AE3D27D4EB4Full);
+	return h ^ (h >> 31);
 }
 
 static int keys_equal(struct parser *ps, size_t a, size_t b)
@@ -296,7 +306,7 @@ static int note_key(struct parser *ps, struct frame *f, size_t k)
 {
 	const char *p;
 	size_t n;
-	uint64_t bit;
+	uint64_t h;
 
 	f->nkeys++;
 	if (ps->doc->has_dups)
@@ -310,23 +320,19 @@ static int note_key(struct parser *ps, struct frame *f, size_t k)
 		return 0;
 	}
 	sdb_json_raw(ps->doc, k, &p, &n);
-	if (SDB_JT_ESC(ps->doc->tape[k]))
-		bit = 1ull << (key_hash_at(ps, k) & 63);
-	else
-		bit = 1ull << (key_hash(p, n) & 63);
-	if (f->mask & bit) {
-		/* possible duplicate: compare with every earlier key */
-		size_t i = f->start + 1;
-		while (i < k) {
-			if (keys_equal(ps, i, k)) {
+	h = SDB_JT_ESC(ps->doc->tape[k]) ? key_hash_at(ps, k) : key_hash(p, n);
+	for (size_t i = 0; i + 1 < f->nkeys; i++)
+		if (f->hashes[i] == h) {
+			/* same hash: find that key and compare the bytes */
+			size_t j = f->start + 1;
+			for (size_t skip = 0; skip < i; skip++)
+				j = sdb_json_next(ps->doc, sdb_json_next(ps->doc, j));
+			if (keys_equal(ps, j, k)) {
 				ps->doc->has_dups = 1;
 				break;
 			}
-			i = sdb_json_next(ps->doc, i);
-			i = sdb_json_next(ps->doc, i);
 		}
-	}
-	f->mask |= bit;
+	f->hashes[f->nkeys - 1] = h;
 	return 0;
 }
 
@@ -345,7 +351,9 @@ static int open_container(struct parser *ps, int is_object)
 		ps->stack_cap = nc;
 	}
 	f = &ps->stack[ps->depth++];
-	memset(f, 0, sizeof(*f));
+	f->nkeys = 0;
+	f->set = NULL;
+	f->set_cap = 0;
 	f->start = ps->doc->n;
 	f->is_object = is_object;
 	return push_word(ps, (uint64_t)(is_object ? SDB_J_OBJECT : SDB_J_ARRAY) << 60);
@@ -620,9 +628,8 @@ void sdb_json_quote(struct sdb_buf *out, const char *p, size_t n)
 	sdb_buf_grow(out, n + 2);
 	sdb_buf_addc(out, '"');
 	while (i < n) {
-		size_t j = i;
-		while (j < n && (unsigned char)p[j] >= 0x20 && p[j] != '"' && p[j] != '\\')
-			j++;
+		static const char set[8] = { '"', '\\', 0, 0, 0, 0, 0, 0 };
+		size_t j = i + sdb_find_special(p + i, n - i, set);
 		sdb_buf_add(out, p + i, j - i);
 		if (j >= n)
 			break;

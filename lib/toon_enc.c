@@ -141,7 +141,7 @@ static int numeric_like(const char *p, size_t n)
 }
 
 /* isSafeUnquoted of the reference encoder. */
-static int safe_unquoted(const struct enc *x, const char *p, size_t n, char delim)
+static int safe_unquoted(const struct enc *x __attribute__((unused)), const char *p, size_t n, char delim)
 {
 	const unsigned char *u = (const unsigned char *)p;
 
@@ -156,10 +156,10 @@ static int safe_unquoted(const struct enc *x, const char *p, size_t n, char deli
 		return 0;
 	if (u[0] >= '0' && u[0] <= '9' && numeric_like(p, n))
 		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (x->unsafe[u[i]] || u[i] == (unsigned char)delim)
-			return 0;
-	return 1;
+	{
+		const char set[8] = { ':', '"', '\\', '[', ']', '{', '}', delim };
+		return sdb_find_special(p, n, set) == n;
+	}
 }
 
 static void add_string(struct enc *x, const char *p, size_t n, char delim)
@@ -315,8 +315,15 @@ static void add_header(struct enc *x, const char *key, size_t kn, size_t len,
 
 	if (key)
 		add_key(x, key, kn);
-	w = snprintf(num, sizeof(num), "[%zu", len);
-	sdb_buf_add(x->b, num, (size_t)w);
+	{
+		char *q = num + sizeof(num);
+		do
+			*--q = (char)('0' + len % 10);
+		while (len /= 10);
+		*--q = '[';
+		w = (int)(num + sizeof(num) - q);
+		sdb_buf_add(x->b, q, (size_t)w);
+	}
 	if (delim != ',')
 		sdb_buf_addc(x->b, delim);
 	sdb_buf_addc(x->b, ']');
