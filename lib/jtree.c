@@ -378,6 +378,37 @@ static int text_scalar(struct sdb_jsink *s, int type, const char *p, size_t n)
 	return 0;
 }
 
+static int text_keys(struct sdb_jsink *s, char *const *k, const size_t *n, size_t count)
+{
+	struct sdb_jsink_text *t = (struct sdb_jsink_text *)s;
+
+	if (count + 1 > t->kcap) {
+		size_t *no = realloc(t->koff, (count + 1) * sizeof(*no));
+		if (!no)
+			return SDB_ENOMEM;
+		t->koff = no;
+		t->kcap = count + 1;
+	}
+	sdb_buf_reset(&t->kq);
+	for (size_t i = 0; i < count; i++) {
+		t->koff[i] = t->kq.len;
+		sdb_json_quote(&t->kq, k[i], n[i]);
+		sdb_buf_addc(&t->kq, ':');
+	}
+	t->koff[count] = t->kq.len;
+	return sdb_buf_ok(&t->kq) ? 0 : SDB_ENOMEM;
+}
+
+static int text_key_at(struct sdb_jsink *s, size_t i)
+{
+	struct sdb_jsink_text *t = (struct sdb_jsink_text *)s;
+
+	text_sep(t);
+	sdb_buf_add(t->out, t->kq.data + t->koff[i], t->koff[i + 1] - t->koff[i]);
+	t->need_comma = 0;
+	return 0;
+}
+
 void sdb_jsink_text_init(struct sdb_jsink_text *s, struct sdb_buf *out,
 			 int exact, int jsonl)
 {
@@ -386,6 +417,8 @@ void sdb_jsink_text_init(struct sdb_jsink_text *s, struct sdb_buf *out,
 	s->base.end = text_end;
 	s->base.key = text_key;
 	s->base.scalar = text_scalar;
+	s->base.keys = text_keys;
+	s->base.key_at = text_key_at;
 	s->out = out;
 	s->exact = exact;
 	s->jsonl = jsonl;
@@ -397,6 +430,9 @@ void sdb_jsink_text_release(struct sdb_jsink_text *s)
 		return;
 	free(s->types);
 	s->types = NULL;
+	free(s->koff);
+	s->koff = NULL;
+	sdb_buf_release(&s->kq);
 }
 
 /* ---- tree sink ---- */

@@ -59,6 +59,10 @@ struct sdb_jsink {
 	int (*end)(struct sdb_jsink *s);
 	int (*key)(struct sdb_jsink *s, const char *p, size_t n, int quoted);
 	int (*scalar)(struct sdb_jsink *s, int type, const char *p, size_t n);
+	/* optional: declare the keys of the rows that follow (a table), then
+	 * name them by index; lets a writer prepare each key once */
+	int (*keys)(struct sdb_jsink *s, char *const *k, const size_t *n, size_t count);
+	int (*key_at)(struct sdb_jsink *s, size_t i);
 };
 
 /* A sink writing compact JSON (numbers canonical, exact keeps digits).
@@ -71,6 +75,9 @@ struct sdb_jsink_text {
 	int need_comma;
 	unsigned char *types; /* container type per depth; 0: JSON-lines root */
 	size_t tcap;
+	struct sdb_buf kq;    /* prepared table keys: "key": */
+	size_t *koff;         /* offsets into kq, count + 1 */
+	size_t kcap;
 };
 void sdb_jsink_text_init(struct sdb_jsink_text *s, struct sdb_buf *out,
 			 int exact, int jsonl);

@@ -196,8 +196,20 @@ static void advance(struct dec *d)
 static long find_unquoted(const char *c, size_t n, char ch, size_t start)
 {
 	int inq = 0;
+	size_t i = start;
 
-	for (size_t i = start; i < n; i++) {
+	/* fast path up to the first quote: nothing is quoted before it */
+	if (i < n) {
+		const char *q = memchr(c + i, '"', n - i);
+		size_t lim = q ? (size_t)(q - c) : n;
+		const char *h = memchr(c + i, ch, lim - i);
+		if (h)
+			return (long)(h - c);
+		if (!q)
+			return -1;
+		i = lim;
+	}
+	for (; i < n; i++) {
 		if (c[i] == '\\' && i + 1 < n && inq) {
 			i++;
 			continue;
@@ -376,6 +388,31 @@ static int split_values(struct dec *d, const char *in, size_t n, char delim, siz
 {
 	size_t k = 0, start = 0;
 	int inq = 0;
+
+	if (n && !memchr(in, '"', n)) {
+		/* no quotes: every delimiter splits */
+		const char *p = in, *end = in + n;
+		for (;;) {
+			const char *q = memchr(p, delim, (size_t)(end - p));
+			if (k == d->tcap) {
+				size_t nc = d->tcap ? d->tcap * 2 : 32;
+				void *nt = realloc(d->toks, nc * sizeof(*d->toks));
+				if (!nt)
+					return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
+				d->toks = nt;
+				d->tcap = nc;
+			}
+			d->toks[k].p = p;
+			d->toks[k].n = (size_t)((q ? q : end) - p);
+			sdb_js_trim(&d->toks[k].p, &d->toks[k].n);
+			k++;
+			if (!q)
+				break;
+			p = q + 1;
+		}
+		*count = k;
+		return 0;
+	}
 
 	for (size_t i = 0; i <= n; i++) {
 		int at_end = i == n;
@@ -802,8 +839,19 @@ static int dec_tabular(struct dec *d, struct header *h, long base, const struct 
 	long rowdepth = base + 1, start = -1, endl = -1;
 	size_t rows = 0;
 	struct line lastrow = *hl;
-	int rc = 0;
+	int rc = 0, prepared = 0;
 
+	if (s->keys && h->nfields <= 4096) {
+		char *kp[4096];
+		size_t kn[4096];
+		for (size_t f = 0; f < h->nfields; f++) {
+			kp[f] = h->fields[f].p;
+			kn[f] = h->fields[f].n;
+		}
+		if ((rc = s->keys(s, kp, kn, h->nfields)))
+			return rc;
+		prepared = 1;
+	}
 	while (rows < h->length) {
 		const struct line *l = peek(d, &rc);
 		struct line cur;
@@ -825,7 +873,11 @@ static int dec_tabular(struct dec *d, struct header *h, long base, const struct 
 		if ((rc = s->begin(s, SDB_J_OBJECT)))
 			return rc;
 		for (size_t f = 0; f < h->nfields; f++) {
-			if ((rc = s->key(s, h->fields[f].p, h->fields[f].n, 0)))
+			if (prepared)
+				rc = s->key_at(s, f);
+			else
+				rc = s->key(s, h->fields[f].p, h->fields[f].n, 0);
+			if (rc)
 				return rc;
 			if (f < count)
 				rc = emit_prim(d, &cur, d->toks[f].p, d->toks[f].n);
@@ -1146,6 +1198,7 @@ int sdb_toon_decode_json(const char *src, size_t len,
 
 	if (!o->expand_paths && !json_indent) {
 		struct sdb_jsink_text t;
+		sdb_buf_grow(out, len + len / 2); /* JSON is mostly larger */
 		sdb_jsink_text_init(&t, out, exact, jsonl);
 		rc = sdb_toon_decode(src, len, o, &t.base, 1, e);
 		sdb_jsink_text_release(&t);
