@@ -270,7 +270,8 @@ static int set_insert(struct parser *ps, struct frame *f, size_t k)
 	return 0;
 }
 
-static int set_grow(struct parser *ps, struct frame *f)
+/* Grows f's key set; indexes the keys before key k when it is new. */
+static int set_grow(struct parser *ps, struct frame *f, size_t k)
 {
 	size_t ncap = f->set_cap ? f->set_cap * 2 : 128;
 	size_t *old = f->set, ocap = f->set_cap;
@@ -288,15 +289,10 @@ static int set_grow(struct parser *ps, struct frame *f)
 				set_insert(ps, f, old[i]);
 		free(old);
 	} else {
-		/* index the keys already in the object */
-		size_t i = f->start + 1;
-		while (i < ps->doc->n) {
+		/* index the keys already in the object, before k */
+		for (size_t i = f->start + 1; i < k;
+		     i = sdb_json_next(ps->doc, sdb_json_next(ps->doc, i)))
 			set_insert(ps, f, i);
-			i = sdb_json_next(ps->doc, i);
-			if (i >= ps->doc->n)
-				break;
-			i = sdb_json_next(ps->doc, i);
-		}
 	}
 	return 0;
 }
@@ -313,7 +309,7 @@ static int note_key(struct parser *ps, struct frame *f, size_t k)
 		return 0;
 	if (f->nkeys > 32) {
 		if (!f->set || f->nkeys * 2 > f->set_cap)
-			if (set_grow(ps, f))
+			if (set_grow(ps, f, k))
 				return SDB_ENOMEM;
 		if (f->nkeys * 2 <= f->set_cap && set_insert(ps, f, k))
 			ps->doc->has_dups = 1;
