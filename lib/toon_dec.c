@@ -128,7 +128,10 @@ static int scan_line(struct dec *d, struct line *out)
 			size_t cn = rl - ind;
 			const char *t = c;
 			size_t tn = cn;
-			sdb_js_trim(&t, &tn);
+			/* blank: only white space (JS trim); a printable ASCII
+			 * first character settles it at once */
+			if (!(cn && (unsigned char)c[0] > 0x20 && (unsigned char)c[0] < 0x80))
+				sdb_js_trim(&t, &tn);
 			if (tn == 0) {
 				if (d->nblanks == d->bcap) {
 					size_t nc = d->bcap ? d->bcap * 2 : 64;
@@ -147,11 +150,9 @@ static int scan_line(struct dec *d, struct line *out)
 			out->depth = (long)(ind / (size_t)d->o->indent);
 			out->no = no;
 			if (d->o->strict) {
-				size_t w = 0;
-				while (w < rl && (s[w] == ' ' || s[w] == '\t'))
-					w++;
-				if (memchr(s, '\t', w))
-					return errl(d, out, memchr(s, '\t', w), "tabs are not allowed in indentation");
+				/* the leading run of spaces and tabs holds a tab */
+				if (ind < rl && s[ind] == '\t')
+					return errl(d, out, s + ind, "tabs are not allowed in indentation");
 				if (ind % (size_t)d->o->indent)
 					return errl(d, out, s, "indentation must be a multiple of %d spaces, found %zu",
 						    d->o->indent, ind);
@@ -452,11 +453,7 @@ static int split_values(struct dec *d, const char *in, size_t n, char delim, siz
 
 static uint64_t hash_bytes(const char *p, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-	return h;
+	return sdb_hash_short(p, n);
 }
 
 /* Records key p/n in the object whose keys start at base. */
@@ -537,6 +534,8 @@ static int parse_header(struct dec *d, const struct line *l, const char *c, size
 	int rc, strict = d->o->strict;
 
 	memset(h, 0, sizeof(*h));
+	if (!memchr(c, '[', n))
+		return 0; /* every header has a bracket */
 	lead = sdb_js_space_prefix(c, n);
 	tt = c + lead;
 	tn = n - lead;

@@ -141,7 +141,7 @@ static int numeric_like(const char *p, size_t n)
 }
 
 /* isSafeUnquoted of the reference encoder. */
-static int safe_unquoted(const struct enc *x __attribute__((unused)), const char *p, size_t n, char delim)
+static int safe_unquoted(const struct enc *x, const char *p, size_t n, char delim)
 {
 	const unsigned char *u = (const unsigned char *)p;
 
@@ -156,6 +156,12 @@ static int safe_unquoted(const struct enc *x __attribute__((unused)), const char
 		return 0;
 	if (u[0] >= '0' && u[0] <= '9' && numeric_like(p, n))
 		return 0;
+	if (n < 16) {
+		for (size_t i = 0; i < n; i++)
+			if (x->unsafe[u[i]] || u[i] == (unsigned char)delim)
+				return 0;
+		return 1;
+	}
 	{
 		const char set[8] = { ':', '"', '\\', '[', ']', '{', '}', delim };
 		return sdb_find_special(p, n, set) == n;
@@ -170,17 +176,31 @@ static void add_string(struct enc *x, const char *p, size_t n, char delim)
 		add_escaped(x->b, p, n);
 }
 
-/* /^[A-Z_][\w.]*$/i */
+/* /^[A-Z_][\w.]*$/i: 1 = may start a key, 2 = may continue one */
+static const unsigned char keychar[256] = {
+	['.'] = 2,
+	['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2,
+	['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2,
+	['_'] = 3,
+	['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3, ['G'] = 3,
+	['H'] = 3, ['I'] = 3, ['J'] = 3, ['K'] = 3, ['L'] = 3, ['M'] = 3, ['N'] = 3,
+	['O'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3, ['S'] = 3, ['T'] = 3, ['U'] = 3,
+	['V'] = 3, ['W'] = 3, ['X'] = 3, ['Y'] = 3, ['Z'] = 3,
+	['a'] = 3, ['b'] = 3, ['c'] = 3, ['d'] = 3, ['e'] = 3, ['f'] = 3, ['g'] = 3,
+	['h'] = 3, ['i'] = 3, ['j'] = 3, ['k'] = 3, ['l'] = 3, ['m'] = 3, ['n'] = 3,
+	['o'] = 3, ['p'] = 3, ['q'] = 3, ['r'] = 3, ['s'] = 3, ['t'] = 3, ['u'] = 3,
+	['v'] = 3, ['w'] = 3, ['x'] = 3, ['y'] = 3, ['z'] = 3,
+};
+
 static int valid_unquoted_key(const char *p, size_t n)
 {
-	if (n == 0 || !((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z') || p[0] == '_'))
+	const unsigned char *u = (const unsigned char *)p;
+
+	if (n == 0 || !(keychar[u[0]] & 1))
 		return 0;
-	for (size_t i = 1; i < n; i++) {
-		char c = p[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.'))
+	for (size_t i = 1; i < n; i++)
+		if (!keychar[u[i]])
 			return 0;
-	}
 	return 1;
 }
 
