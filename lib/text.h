@@ -211,7 +211,8 @@ static inline uint64_t sdb_hash_short(const char *p, size_t n)
 			a = (a ^ m) * 0x9E3779B97F4A7C15ull;
 		}
 	} else
-		memcpy(&a, p, n);
+		for (size_t i = 0; i < n; i++)
+			a |= (uint64_t)(unsigned char)p[i] << (8 * i);
 	h = (a * 0x9E3779B97F4A7C15ull) ^ ((b ^ (uint64_t)n) * 0xC2B2AE3D27D4EB4Full);
 	return h ^ (h >> 31);
 }

@@ -45,6 +45,7 @@ struct enc {
 	size_t pstart;             /* the current prefix is path[pstart..len) */
 	unsigned char unsafe[256]; /* bytes that force quoting a value */
 	size_t *vals;              /* tabular row value slots */
+	int all_in_order;          /* every row of the last table in header order */
 	size_t vals_cap;
 };
 
@@ -376,7 +377,7 @@ static void add_inline_array(struct enc *x, const char *key, size_t kn, size_t a
 	}
 }
 
-static int key_eq(struct enc *x, size_t ki, const char *p, size_t n)
+static inline int key_eq(struct enc *x, size_t ki, const char *p, size_t n)
 {
 	const char *q;
 	size_t m;
@@ -384,13 +385,22 @@ static int key_eq(struct enc *x, size_t ki, const char *p, size_t n)
 	sdb_json_raw(x->d, ki, &q, &m);
 	if (SDB_JT_ESC(x->d->tape[ki]))
 		sdb_json_str(x->d, ki, &q, &m, &x->sk);
-	return m == n && !memcmp(q, p, n);
+	if (m != n)
+		return 0;
+	if (n <= 16) {
+		for (size_t i = 0; i < n; i++)
+			if (p[i] != q[i])
+				return 0;
+		return 1;
+	}
+	return !memcmp(q, p, n);
 }
 
 /*
  * Fills x->vals[0..nf) with the value indexes of row in header order.
- * @return 1 when the row has exactly the header's keys, all primitive
- * (isTabularArray for one row), else 0.
+ * @return 2 when the row has exactly the header's keys in the header's
+ * order, 1 when in another order, all primitive (isTabularArray for one
+ * row), else 0.
  */
 static int row_slots(struct enc *x, size_t row, size_t fbase, size_t nf, int need_prim)
 {
@@ -398,13 +408,15 @@ static int row_slots(struct enc *x, size_t row, size_t fbase, size_t nf, int nee
 
 	if (TYPE(x, row) != SDB_J_OBJECT)
 		return 0;
+	int in_order = 1;
+
 	for (size_t j = row + 1; j < end; pos++) {
 		size_t vi = sdb_json_next(x->d, j), slot = nf;
 		if (pos >= nf)
 			return 0;
 		if (key_eq(x, j, x->ents[fbase + pos].p, x->ents[fbase + pos].n))
 			slot = pos;
-		else
+		else if ((in_order = 0), 1)
 			for (size_t f = 0; f < nf; f++)
 				if (key_eq(x, j, x->ents[fbase + f].p, x->ents[fbase + f].n)) {
 					slot = f;
@@ -417,7 +429,7 @@ static int row_slots(struct enc *x, size_t row, size_t fbase, size_t nf, int nee
 		x->vals[slot] = vi;
 		j = sdb_json_next(x->d, vi);
 	}
-	return pos == nf;
+	return pos == nf ? 1 + in_order : 0;
 }
 
 /*
@@ -446,11 +458,16 @@ static int tabular_header(struct enc *x, size_t a, size_t *fbase, size_t *nf)
 		x->vals = nv;
 		x->vals_cap = n;
 	}
-	for (size_t j = first; j < end; j = sdb_json_next(x->d, j))
-		if (!row_slots(x, j, base, n, 1)) {
+	x->all_in_order = 1;
+	for (size_t j = first; j < end; j = sdb_json_next(x->d, j)) {
+		int r = row_slots(x, j, base, n, 1);
+		if (!r) {
 			pop(x, base);
 			return 0;
 		}
+		if (r == 1)
+			x->all_in_order = 0;
+	}
 	*fbase = base;
 	*nf = n;
 	return 1;
@@ -461,8 +478,18 @@ static void write_rows(struct enc *x, size_t a, size_t fbase, size_t nf, int dep
 	size_t end = (size_t)SDB_JT_END(x->d->tape[a]);
 	char delim = x->o->delimiter;
 
+	int in_order = x->all_in_order;
+
 	for (size_t j = a + 1; j < end && !x->rc; j = sdb_json_next(x->d, j)) {
-		row_slots(x, j, fbase, nf, 0);
+		if (in_order) {
+			/* checked by tabular_header: key, value pairs in order */
+			size_t k = j + 1;
+			for (size_t f = 0; f < nf; f++) {
+				x->vals[f] = sdb_json_next(x->d, k);
+				k = sdb_json_next(x->d, x->vals[f]);
+			}
+		} else
+			row_slots(x, j, fbase, nf, 0);
 		line_start(x, depth);
 		for (size_t f = 0; f < nf; f++) {
 			if (f)
