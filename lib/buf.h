@@ -37,7 +37,13 @@ static inline int sdb_buf_ok(const struct sdb_buf *b) { return !b->oom; }
 static inline void sdb_buf_add(struct sdb_buf *b, const void *p, size_t n)
 {
 	if (b->cap - b->len > n) {
-		memcpy(b->data + b->len, p, n);
+		if (n <= 16) { /* short pieces: cheaper than a call to memcpy */
+			char *d = b->data + b->len;
+			const char *s = p;
+			for (size_t i = 0; i < n; i++)
+				d[i] = s[i];
+		} else
+			memcpy(b->data + b->len, p, n);
 		b->len += n;
 		b->data[b->len] = 0;
 		return;
