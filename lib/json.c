@@ -94,7 +94,7 @@ static inline void skip_ws(struct parser *ps)
 {
 	while (ps->pos < ps->len) {
 		unsigned char c = ps->s[ps->pos];
-		if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+		if (c > ' ' || (c != ' ' && c != '\n' && c != '\r' && c != '\t'))
 			break;
 		ps->pos++;
 	}
@@ -611,6 +611,13 @@ int sdb_json_str(const struct sdb_json_doc *d, size_t i, const char **p,
 
 static const char hexd[] = "0123456789abcdef";
 
+/* bytes JSON.stringify escapes */
+static const unsigned char jesc[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1,
+};
+
 void sdb_json_quote(struct sdb_buf *out, const char *p, size_t n)
 {
 	size_t i = 0;
@@ -621,7 +628,7 @@ void sdb_json_quote(struct sdb_buf *out, const char *p, size_t n)
 		static const char set[8] = { '"', '\\', 0, 0, 0, 0, 0, 0 };
 		size_t j = i;
 		if (n - i < 16)
-			while (j < n && (unsigned char)p[j] >= 0x20 && p[j] != '"' && p[j] != '\\')
+			while (j < n && !jesc[(unsigned char)p[j]])
 				j++;
 		else
 			j = i + sdb_find_special(p + i, n - i, set);
