@@ -404,41 +404,9 @@ static int string_literal(struct dec *d, const struct line *l, const char *t, si
 /* /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:e[+-]?\d+)?$/i and finite */
 static int numeric_literal(const char *p, size_t n)
 {
-	size_t i = 0, s;
-	int has_e = 0;
-
-	if (i < n && p[i] == '-')
-		i++;
-	if (i >= n)
+	if (!sdb_num_syntax(p, n, 0))
 		return 0;
-	if (p[i] == '0')
-		i++;
-	else if (p[i] >= '1' && p[i] <= '9')
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-	else
-		return 0;
-	if (i < n && p[i] == '.') {
-		s = ++i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == s)
-			return 0;
-	}
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		has_e = 1;
-		i++;
-		if (i < n && (p[i] == '+' || p[i] == '-'))
-			i++;
-		s = i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == s)
-			return 0;
-	}
-	if (i != n)
-		return 0;
-	if (has_e || n > 300)
+	if (n > 300 || memchr(p, 'e', n) || memchr(p, 'E', n))
 		return isfinite(sdb_num_value(p, n));
 	return 1;
 }

@@ -109,38 +109,6 @@ static void add_escaped(struct sdb_buf *b, const char *p, size_t n)
 	sdb_buf_addc(b, '"');
 }
 
-/* /^-?\d+(?:\.\d+)?(?:e[+-]?\d+)?$/i */
-static int numeric_like(const char *p, size_t n)
-{
-	size_t i = 0, s;
-
-	if (i < n && p[i] == '-')
-		i++;
-	s = i;
-	while (i < n && p[i] >= '0' && p[i] <= '9')
-		i++;
-	if (i == s)
-		return 0;
-	if (i < n && p[i] == '.') {
-		s = ++i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == s)
-			return 0;
-	}
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		i++;
-		if (i < n && (p[i] == '+' || p[i] == '-'))
-			i++;
-		s = i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == s)
-			return 0;
-	}
-	return i == n;
-}
-
 /* isSafeUnquoted of the reference encoder. */
 static int safe_unquoted(const struct enc *x, const char *p, size_t n, char delim)
 {
@@ -155,7 +123,7 @@ static int safe_unquoted(const struct enc *x, const char *p, size_t n, char deli
 	if ((n == 4 && (!memcmp(p, "true", 4) || !memcmp(p, "null", 4))) ||
 	    (n == 5 && !memcmp(p, "false", 5)))
 		return 0;
-	if (u[0] >= '0' && u[0] <= '9' && numeric_like(p, n))
+	if (u[0] >= '0' && u[0] <= '9' && sdb_num_syntax(p, n, 1))
 		return 0;
 	if (n < 16) {
 		for (size_t i = 0; i < n; i++)
