@@ -229,7 +229,6 @@ int sdb_wal_replay(struct sdb_wal_seg *segs, int nsegs,
 		   struct sdb_memtable *mem, struct sdb_error *e);
 
 /* --------------------------------------------------------------- misc */
-int sdb_key_cmp(const void *a, size_t an, const void *b, size_t bn);
 /* Writes a memtable as one or more tables; see compaction.c. */
 
 #endif

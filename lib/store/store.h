@@ -84,6 +84,9 @@ int sdb_ikey_make(struct sdb_buf *b, const char *ns, size_t nslen,
 void sdb_ikey_split(const unsigned char *ik, size_t n, const char **ns,
 		    size_t *nslen, const char **key, size_t *klen);
 
+/* Bytewise key order: <0, 0, >0 like memcmp, shorter first on a tie. */
+int sdb_key_cmp(const void *a, size_t an, const void *b, size_t bn);
+
 /* Turns the prefix in b into the smallest key greater than every key
  * with that prefix. @return 0 when there is none (all 0xff). */
 int sdb_prefix_succ(struct sdb_buf *b);
@@ -169,6 +172,58 @@ struct sdb_stats {
 };
 int sdb_db_stats(struct sdb_db *db, const char *ns, size_t nslen, int all_ns,
 		 struct sdb_stats *st, struct sdb_error *e);
+
+/* verify: the first damage found, if any. */
+struct sdb_verify {
+	int damaged;
+	char file[4096];
+	uint64_t offset;
+	char what[512];
+	int tables, segments, inflight;
+	uint64_t table_bytes, wal_bytes, records;
+};
+/* Checks the manifest, every table block and every WAL record from the
+ * checkpoint. Damage is reported in v (rc 0); @return an error only when
+ * the check itself cannot run (no database, I/O). */
+int sdb_verify(const char *dir, struct sdb_verify *v, struct sdb_error *e);
+
+/* One WAL record for sochdb-wal dump/stats. */
+struct sdb_wal_entry {
+	uint64_t lsn;
+	int type; /* 1 begin 2 put 3 del 4 commit 5 abort 6 checkpoint */
+	size_t reclen;
+	const unsigned char *key; /* internal key (put/del) */
+	size_t klen;
+	const unsigned char *val;
+	size_t vlen;
+	uint64_t expires_ms;
+	uint64_t info; /* commit: operations; checkpoint: its LSN */
+};
+typedef int (*sdb_wal_walk_fn)(void *ctx, const struct sdb_wal_entry *x);
+/* Calls cb for every record at LSN >= from in the WAL segments present,
+ * with the reader's end-of-log rules. */
+int sdb_wal_walk(const char *dir, uint64_t from, const struct sdb_opts *o,
+		 sdb_wal_walk_fn cb, void *ctx, struct sdb_error *e);
+
+struct sdb_recover_report {
+	int cut, damaged;
+	char file[4096];
+	uint64_t lsn, offset, bytes;
+	size_t entries;
+	uint64_t wal_end;
+};
+/* As the writer lock holder: cuts a torn or damaged WAL tail (unless
+ * dry_run) and replays the WAL to prove the database opens. */
+int sdb_recover(const char *dir, const struct sdb_opts *o, int dry_run,
+		struct sdb_recover_report *rep, struct sdb_error *e);
+/* Removes WAL segments wholly below upto; upto past the checkpoint is
+ * refused with SDB_ELIMIT. */
+int sdb_wal_truncate(const char *dir, const struct sdb_opts *o, uint64_t upto,
+		     int *removed, struct sdb_error *e);
+/* A consistent copy into dest (absent or empty): hard links of the
+ * tables, the WAL up to a transaction boundary, the manifest. */
+int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
+	       struct sdb_error *e);
 
 /* The snapshot's WAL end LSN and checkpoint LSN. */
 uint64_t sdb_db_wal_end(const struct sdb_db *db);
