@@ -96,7 +96,7 @@ static size_t store_block(struct sdb_table_writer *w, const void *raw,
 		if (!w->zc)
 			w->zc = ZSTD_createCCtx();
 		if (w->zc && !sdb_buf_grow(&w->cbuf, bound)) {
-			size_t n = ZSTD_compressCCtx(w->zc, w->cbuf.data, bound, raw, rawlen, 3);
+			size_t n = ZSTD_compressCCtx(w->zc, w->cbuf.data, bound, raw, rawlen, SDB_ZSTD_LEVEL);
 			if (!ZSTD_isError(n) && n < rawlen - rawlen / 16) {
 				payload = w->cbuf.data;
 				plen = n;
@@ -214,7 +214,7 @@ int sdb_table_writer_add(struct sdb_table_writer *w, const void *k, size_t klen,
 	w->raw_bytes += klen + vlen;
 	if (kind == SDB_KIND_DEL)
 		w->ndeletes++;
-	if (w->blk.len >= SDB_BLOCK_BYTES)
+	if (w->blk.len >= (w->comp == SDB_COMP_ZSTD ? SDB_BLOCK_BYTES_ZSTD : SDB_BLOCK_BYTES))
 		return finish_block(w, e);
 	return sdb_buf_ok(&w->blk) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
 }
@@ -371,7 +371,11 @@ static int check_stored(const unsigned char *p, size_t n, unsigned char **dst,
 		if (got < 0 || (uint32_t)got != rl)
 			return SDB_ECORRUPT;
 	} else {
-		size_t got = ZSTD_decompress(*dst, rl, p, n);
+		static __thread ZSTD_DCtx *dctx;
+		size_t got;
+		if (!dctx && !(dctx = ZSTD_createDCtx()))
+			return SDB_ENOMEM;
+		got = ZSTD_decompressDCtx(dctx, *dst, rl, p, n);
 		if (ZSTD_isError(got) || got != rl)
 			return SDB_ECORRUPT;
 	}
