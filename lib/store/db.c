@@ -363,11 +363,9 @@ int sdb_db_open(const char *dir, unsigned flags, const struct sdb_opts *o,
 	if ((flags & (SDB_OPEN_WRITE | SDB_OPEN_CREATE)) || kind == 0) {
 		if ((rc = sdb_lock_open(dir, &db->lock_fd, e)))
 			goto fail;
-		rc = sdb_lock_take(db->lock_fd, SDB_LOCK_WRITER, o->lock_timeout, e);
-		if (rc) {
-			sdb_error_set(e, rc, "database '%s' is busy: %s", dir, e ? e->msg : "");
+		rc = sdb_lock_take(db->lock_fd, SDB_LOCK_WRITER, o->lock_timeout, dir, e);
+		if (rc)
 			goto fail;
-		}
 		db->wlocked = 1;
 		if (dir_kind(dir) == 0 && (rc = create_db(db, e)))
 			goto fail;

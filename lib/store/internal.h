@@ -198,7 +198,8 @@ enum { SDB_LOCK_WRITER = 0, SDB_LOCK_MAINT = 1 };
 int sdb_lock_open(const char *dir, int *fd, struct sdb_error *e);
 /* Takes lock `which` exclusively, waiting up to timeout seconds.
  * @return 0 or SDB_EBUSY. */
-int sdb_lock_take(int fd, int which, double timeout, struct sdb_error *e);
+int sdb_lock_take(int fd, int which, double timeout, const char *dir,
+		  struct sdb_error *e);
 void sdb_lock_release(int fd, int which);
 
 /* ----------------------------------------------------------- memtable */

@@ -47,7 +47,8 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int sdb_lock_take(int fd, int which, double timeout, struct sdb_error *e)
+int sdb_lock_take(int fd, int which, double timeout, const char *dir,
+		  struct sdb_error *e)
 {
 	double deadline = now_s() + timeout;
 	long sleep_us = 200;
@@ -63,8 +64,8 @@ int sdb_lock_take(int fd, int which, double timeout, struct sdb_error *e)
 		if (sleep_us < 20000)
 			sleep_us += sleep_us / 2;
 	}
-	return sdb_error_set(e, SDB_EBUSY, "%s lock held by another process (gave up after %g s)",
-			     which == SDB_LOCK_WRITER ? "write" : "maintenance", timeout);
+	return sdb_error_set(e, SDB_EBUSY, "database '%s' is busy: %s lock held by another process (gave up after %g s)",
+			     dir, which == SDB_LOCK_WRITER ? "write" : "maintenance", timeout);
 }
 
 void sdb_lock_release(int fd, int which)

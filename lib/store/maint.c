@@ -122,8 +122,8 @@ int sdb_checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
 
 	*did = 0;
 	if (!db->wlocked) {
-		if ((rc = sdb_lock_take(db->lock_fd, SDB_LOCK_WRITER, db->o.lock_timeout, e)))
-			return sdb_error_set(e, rc, "database '%s' is busy: %s", db->dir, e ? e->msg : "");
+		if ((rc = sdb_lock_take(db->lock_fd, SDB_LOCK_WRITER, db->o.lock_timeout, db->dir, e)))
+			return rc;
 		db->wlocked = 1;
 	}
 	sdb_manifest_free(&db->man);
@@ -492,7 +492,7 @@ int sdb_db_maybe_flush(struct sdb_db *db, struct sdb_error *e)
 	level_bytes(&db->man, 0, &cnt);
 	if (db->wal_end - db->man.checkpoint_lsn <= db->o.flush_bytes && cnt < L0_TRIGGER)
 		return 0;
-	if (sdb_lock_take(db->lock_fd, SDB_LOCK_MAINT, 0, NULL))
+	if (sdb_lock_take(db->lock_fd, SDB_LOCK_MAINT, 0, db->dir, NULL))
 		return 0; /* a checkpoint or compaction is running: it will do */
 	rc = sdb_checkpoint_locked(db, db->o.flush_bytes, &did, e);
 	if (!rc)
@@ -515,16 +515,14 @@ static int maint_open(const char *dir, const struct sdb_opts *o,
 	if ((rc = sdb_lock_open(dir, &(*db)->lock_fd, e)))
 		goto fail;
 	rc = sdb_lock_take((*db)->lock_fd, SDB_LOCK_MAINT,
-			   m->skip_if_busy ? 0 : o->lock_timeout, e);
+			   m->skip_if_busy ? 0 : o->lock_timeout, dir, e);
 	if (rc == SDB_EBUSY && m->skip_if_busy) {
 		*busy = 1;
 		rc = 0;
 		goto fail;
 	}
-	if (rc) {
-		sdb_error_set(e, rc, "database '%s' is busy: %s", dir, e ? e->msg : "");
+	if (rc)
 		goto fail;
-	}
 	return 0;
 fail:
 	sdb_db_close(*db);

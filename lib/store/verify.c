@@ -196,10 +196,8 @@ int sdb_recover(const char *dir, const struct sdb_opts *o, int dry_run,
 		return rc;
 	if ((rc = sdb_lock_open(dir, &db->lock_fd, e)))
 		goto out;
-	if ((rc = sdb_lock_take(db->lock_fd, SDB_LOCK_WRITER, o->lock_timeout, e))) {
-		sdb_error_set(e, rc, "database '%s' is busy: %s", dir, e ? e->msg : "");
+	if ((rc = sdb_lock_take(db->lock_fd, SDB_LOCK_WRITER, o->lock_timeout, dir, e)))
 		goto out;
-	}
 	db->wlocked = 1;
 	if ((rc = sdb_wal_list(dir, &starts, &n, e)))
 		goto out;
@@ -346,10 +344,8 @@ int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
 	/* the maintenance lock keeps tables and WAL from being retired */
 	if ((rc = sdb_lock_open(dir, &db->lock_fd, e)))
 		goto out;
-	if ((rc = sdb_lock_take(db->lock_fd, SDB_LOCK_MAINT, o->lock_timeout, e))) {
-		sdb_error_set(e, rc, "database '%s' is busy: %s", dir, e ? e->msg : "");
+	if ((rc = sdb_lock_take(db->lock_fd, SDB_LOCK_MAINT, o->lock_timeout, dir, e)))
 		goto out;
-	}
 	sdb_manifest_free(&db->man);
 	if ((rc = sdb_manifest_read(&db->man, dir, e)))
 		goto out;
