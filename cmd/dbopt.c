@@ -19,6 +19,11 @@ void dbopt_init(struct dbopt *d)
 	d->dir = env && *env ? env : "./sochdb_data";
 	sdb_opts_default(&d->o);
 	d->o.warn = print_warning;
+	/* tuning knobs, used by the tests to get small files */
+	if ((env = getenv("SOCHDB_WAL_SEGMENT_BYTES")) && atoll(env) > 0)
+		d->o.segment_bytes = (uint64_t)atoll(env);
+	if ((env = getenv("SOCHDB_FLUSH_BYTES")) && atoll(env) > 0)
+		d->o.flush_bytes = (uint64_t)atoll(env);
 }
 
 const char *opt_value(int argc, char **argv, int *i, const char *shortname,

@@ -34,6 +34,7 @@ void sdb_opts_default(struct sdb_opts *o)
 	o->compression = SDB_COMP_LZ4;
 	o->bottom_compression = SDB_COMP_ZSTD;
 	o->flush_bytes = 8u << 20;
+	o->segment_bytes = SDB_WAL_SEG_BYTES;
 }
 
 uint64_t sdb_now_ms(void)
@@ -569,7 +570,7 @@ int sdb_db_append(struct sdb_db *db, const void *p, size_t n,
 
 	if (!db->wlocked)
 		return sdb_error_set(e, SDB_EINVAL, "database not opened for writing");
-	if (db->wal_fd < 0 || (db->seg_size >= SDB_WAL_SEG_BYTES))
+	if (db->wal_fd < 0 || db->seg_size >= db->o.segment_bytes)
 		if ((rc = sdb_db_new_segment(db, e)))
 			return rc;
 	rc = sdb_io_pwrite_all(db->wal_fd, p, n, (off_t)db->seg_size,
