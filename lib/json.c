@@ -1,0 +1,757 @@
+/* json.c - strict JSON parser into a tape, and writers (see json.h). */
+#include "json.h"
+#include "num.h"
+#include "text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+struct frame {
+	size_t start;    /* tape index of the container word */
+	int is_object;
+	size_t nkeys;
+	uint64_t hashes[32]; /* of the first 32 keys; a big object uses set */
+	size_t *set;     /* open-addressing set of key tape indices (big objects) */
+	size_t set_cap;
+};
+
+struct parser {
+	struct sdb_json_doc *doc;
+	const unsigned char *s;
+	size_t len, pos;
+	struct sdb_error *e;
+	struct frame *stack;
+	size_t depth, stack_cap;
+	struct sdb_buf k1, k2; /* scratch for comparing escaped keys */
+};
+
+static int fail(struct parser *ps, size_t at, const char *fmt, const char *arg)
+{
+	long line, col;
+	char msg[200];
+
+	sdb_text_position((const char *)ps->s, at, &line, &col);
+	snprintf(msg, sizeof(msg), fmt, arg);
+	return sdb_error_at(ps->e, SDB_EPARSE, line, col, "%s", msg);
+}
+
+static int fail_here(struct parser *ps, size_t at)
+{
+	char what[16];
+
+	if (at >= ps->len)
+		return fail(ps, at, "unexpected end of input%s", "");
+	if (ps->s[at] >= 0x20 && ps->s[at] < 0x7f)
+		snprintf(what, sizeof(what), "'%c'", ps->s[at]);
+	else
+		snprintf(what, sizeof(what), "byte 0x%02x", ps->s[at]);
+	return fail(ps, at, "unexpected %s", what);
+}
+
+static int push_word(struct parser *ps, uint64_t w)
+{
+	struct sdb_json_doc *d = ps->doc;
+
+	if (d->n == d->cap) {
+		size_t nc = d->cap ? d->cap * 2 : 1024;
+		uint64_t *t = realloc(d->tape, nc * sizeof(*t));
+		if (!t)
+			return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
+		d->tape = t;
+		d->cap = nc;
+	}
+	d->tape[d->n++] = w;
+	return 0;
+}
+
+static int push_span(struct parser *ps, int type, int esc, size_t off, size_t n)
+{
+	uint64_t w = ((uint64_t)type << 60) | ((uint64_t)esc << 59) | (uint64_t)off;
+
+	if (off >= (1ull << 39))
+		return sdb_error_set(ps->e, SDB_ELIMIT, "input larger than 512 GiB");
+	if (n >= 0xFFFFF) {
+		if (push_word(ps, w | (0xFFFFFull << 39)))
+			return SDB_ENOMEM;
+		return push_word(ps, (uint64_t)n);
+	}
+	return push_word(ps, w | ((uint64_t)n << 39));
+}
+
+static inline void skip_ws(struct parser *ps)
+{
+	while (ps->pos < ps->len) {
+		unsigned char c = ps->s[ps->pos];
+		if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+			break;
+		ps->pos++;
+	}
+}
+
+/* Parses a string body starting after the opening quote. */
+static int parse_string(struct parser *ps, int type)
+{
+	const unsigned char *s = ps->s;
+	size_t i = ps->pos, start = i, n = ps->len;
+	int esc = 0;
+
+	for (;;) {
+#ifdef __SSE2__
+		while (i + 16 <= n) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+			__m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+			__m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+			__m128i c = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)); /* also >= 0x80 */
+			int m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+			if (m) {
+				i += (size_t)__builtin_ctz((unsigned)m);
+				break;
+			}
+			i += 16;
+		}
+#endif
+		if (i >= n)
+			return fail(ps, start - 1, "unterminated string%s", "");
+		unsigned char c = s[i];
+		if (c == '"')
+			break;
+		if (c == '\\') {
+			esc = 1;
+			if (i + 1 >= n)
+				return fail(ps, start - 1, "unterminated string%s", "");
+			switch (s[i + 1]) {
+			case '"': case '\\': case '/': case 'b': case 'f':
+			case 'n': case 'r': case 't':
+				i += 2;
+				continue;
+			case 'u': {
+				unsigned u = 0;
+				for (int k = 0; k < 4; k++) {
+					int h = i + 2 + k < n ? sdb_hexval(s[i + 2 + k]) : -1;
+					if (h < 0)
+						return fail(ps, i, "invalid \\u escape%s", "");
+					u = u * 16 + (unsigned)h;
+				}
+				if (u >= 0xDC00 && u <= 0xDFFF)
+					return fail(ps, i, "lone surrogate in \\u escape%s", "");
+				if (u >= 0xD800 && u <= 0xDBFF) {
+					unsigned l = 0;
+					if (i + 11 >= n || s[i + 6] != '\\' || s[i + 7] != 'u')
+						return fail(ps, i, "lone surrogate in \\u escape%s", "");
+					for (int k = 0; k < 4; k++) {
+						int h = sdb_hexval(s[i + 8 + k]);
+						if (h < 0)
+							return fail(ps, i + 6, "invalid \\u escape%s", "");
+						l = l * 16 + (unsigned)h;
+					}
+					if (l < 0xDC00 || l > 0xDFFF)
+						return fail(ps, i, "lone surrogate in \\u escape%s", "");
+					i += 12;
+				} else
+					i += 6;
+				continue;
+			}
+			default: {
+				char what[8];
+				snprintf(what, sizeof(what), "%c", s[i + 1] >= 0x20 && s[i + 1] < 0x7f ? s[i + 1] : '?');
+				return fail(ps, i, "invalid escape '\\%s' in string", what);
+			}
+			}
+		}
+		if (c < 0x20)
+			return fail(ps, i, "control character in string (must be escaped)%s", "");
+		if (c >= 0x80) {
+			uint32_t cp;
+			int k = sdb_utf8_decode(s + i, n - i, &cp);
+			if (!k)
+				return fail(ps, i, "invalid UTF-8 in string%s", "");
+			i += (size_t)k;
+			continue;
+		}
+		i++;
+	}
+	ps->pos = i + 1;
+	return push_span(ps, type, esc, start, i - start);
+}
+
+static int parse_number(struct parser *ps)
+{
+	const unsigned char *s = ps->s;
+	size_t i = ps->pos, start = i, n = ps->len;
+
+	if (s[i] == '-')
+		i++;
+	if (i >= n || s[i] < '0' || s[i] > '9')
+		return fail(ps, i, "invalid number%s", "");
+	if (s[i] == '0') {
+		i++;
+		if (i < n && s[i] >= '0' && s[i] <= '9')
+			return fail(ps, start, "number with leading zeros%s", "");
+	} else
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	if (i < n && s[i] == '.') {
+		i++;
+		if (i >= n || s[i] < '0' || s[i] > '9')
+			return fail(ps, i, "invalid number: digit expected after '.'%s", "");
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= n || s[i] < '0' || s[i] > '9')
+			return fail(ps, i, "invalid number: digit expected in exponent%s", "");
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	ps->pos = i;
+	return push_span(ps, SDB_J_NUMBER, 0, start, i - start);
+}
+
+static uint64_t key_hash(const char *p, size_t n)
+{
+	uint64_t a = 0, b = 0, h;
+
+	if (n >= 8) {
+		memcpy(&a, p, 8);
+		memcpy(&b, p + n - 8, 8);
+		if (n > 16) /* fold in the middle, eight bytes at a time */
+			for (size_t i = 8; i + 8 < n; i += 8) {
+				uint64_t m;
+				memcpy(&m, p + i, 8);
+				a = (a ^ m) * 0x9E3779B97F4A7C15ull;
+			}
+	} else
+		memcpy(&a, p, n);
+	h = (a * 0x9E3779B97F4A7C15ull) ^ ((b ^ (uint64_t)n) * 0xC2B2AE3D27D4EB4Full);
+	return h ^ (h >> 31);
+}
+
+static int keys_equal(struct parser *ps, size_t a, size_t b)
+{
+	const char *pa, *pb;
+	size_t na, nb;
+
+	if (!SDB_JT_ESC(ps->doc->tape[a]) && !SDB_JT_ESC(ps->doc->tape[b])) {
+		sdb_json_raw(ps->doc, a, &pa, &na);
+		sdb_json_raw(ps->doc, b, &pb, &nb);
+	} else {
+		sdb_json_str(ps->doc, a, &pa, &na, &ps->k1);
+		sdb_json_str(ps->doc, b, &pb, &nb, &ps->k2);
+	}
+	return na == nb && !memcmp(pa, pb, na);
+}
+
+static uint64_t key_hash_at(struct parser *ps, size_t k)
+{
+	const char *p;
+	size_t n;
+
+	sdb_json_str(ps->doc, k, &p, &n, &ps->k1);
+	return key_hash(p, n);
+}
+
+static int set_insert(struct parser *ps, struct frame *f, size_t k)
+{
+	size_t mask = f->set_cap - 1, h = (size_t)key_hash_at(ps, k) & mask;
+
+	while (f->set[h] != (size_t)-1) {
+		if (keys_equal(ps, f->set[h], k))
+			return 1;
+		h = (h + 1) & mask;
+	}
+	f->set[h] = k;
+	return 0;
+}
+
+/* Grows f's key set; indexes the keys before key k when it is new. */
+static int set_grow(struct parser *ps, struct frame *f, size_t k)
+{
+	size_t ncap = f->set_cap ? f->set_cap * 2 : 128;
+	size_t *old = f->set, ocap = f->set_cap;
+
+	f->set = malloc(ncap * sizeof(size_t));
+	if (!f->set) {
+		f->set = old;
+		return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
+	}
+	memset(f->set, 0xff, ncap * sizeof(size_t));
+	f->set_cap = ncap;
+	if (old) {
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i] != (size_t)-1)
+				set_insert(ps, f, old[i]);
+		free(old);
+	} else {
+		/* index the keys already in the object, before k */
+		for (size_t i = f->start + 1; i < k;
+		     i = sdb_json_next(ps->doc, sdb_json_next(ps->doc, i)))
+			set_insert(ps, f, i);
+	}
+	return 0;
+}
+
+/* Records key k (just pushed) in frame f; flags the document on a dup. */
+static int note_key(struct parser *ps, struct frame *f, size_t k)
+{
+	const char *p;
+	size_t n;
+	uint64_t h;
+
+	f->nkeys++;
+	if (ps->doc->has_dups)
+		return 0;
+	if (f->nkeys > 32) {
+		if (!f->set || f->nkeys * 2 > f->set_cap)
+			if (set_grow(ps, f, k))
+				return SDB_ENOMEM;
+		if (f->nkeys * 2 <= f->set_cap && set_insert(ps, f, k))
+			ps->doc->has_dups = 1;
+		return 0;
+	}
+	sdb_json_raw(ps->doc, k, &p, &n);
+	h = SDB_JT_ESC(ps->doc->tape[k]) ? key_hash_at(ps, k) : key_hash(p, n);
+	for (size_t i = 0; i + 1 < f->nkeys; i++)
+		if (f->hashes[i] == h) {
+			/* same hash: find that key and compare the bytes */
+			size_t j = f->start + 1;
+			for (size_t skip = 0; skip < i; skip++)
+				j = sdb_json_next(ps->doc, sdb_json_next(ps->doc, j));
+			if (keys_equal(ps, j, k)) {
+				ps->doc->has_dups = 1;
+				break;
+			}
+		}
+	f->hashes[f->nkeys - 1] = h;
+	return 0;
+}
+
+static int open_container(struct parser *ps, int is_object)
+{
+	struct frame *f;
+
+	if (ps->depth >= SDB_JSON_MAX_DEPTH)
+		return fail(ps, ps->pos, "nesting deeper than %s levels", "10000");
+	if (ps->depth == ps->stack_cap) {
+		size_t nc = ps->stack_cap ? ps->stack_cap * 2 : 64;
+		struct frame *st = realloc(ps->stack, nc * sizeof(*st));
+		if (!st)
+			return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
+		ps->stack = st;
+		ps->stack_cap = nc;
+	}
+	f = &ps->stack[ps->depth++];
+	f->nkeys = 0;
+	f->set = NULL;
+	f->set_cap = 0;
+	f->start = ps->doc->n;
+	f->is_object = is_object;
+	return push_word(ps, (uint64_t)(is_object ? SDB_J_OBJECT : SDB_J_ARRAY) << 60);
+}
+
+static void close_container(struct parser *ps)
+{
+	struct frame *f = &ps->stack[--ps->depth];
+
+	ps->doc->tape[f->start] |= (uint64_t)ps->doc->n;
+	free(f->set);
+	f->set = NULL;
+}
+
+/* Parses an object key and its colon; leaves pos at the value. */
+static int parse_key(struct parser *ps)
+{
+	struct frame *f = &ps->stack[ps->depth - 1];
+	size_t k;
+	int rc;
+
+	if (ps->pos >= ps->len || ps->s[ps->pos] != '"') {
+		if (ps->pos < ps->len && ps->s[ps->pos] == '}')
+			return fail(ps, ps->pos, "trailing comma in object%s", "");
+		return ps->pos < ps->len ? fail(ps, ps->pos, "expected a string key%s", "")
+					 : fail_here(ps, ps->pos);
+	}
+	ps->pos++;
+	k = ps->doc->n;
+	if ((rc = parse_string(ps, SDB_J_STRING)))
+		return rc;
+	if ((rc = note_key(ps, f, k)))
+		return rc;
+	skip_ws(ps);
+	if (ps->pos >= ps->len || ps->s[ps->pos] != ':')
+		return ps->pos < ps->len ? fail(ps, ps->pos, "expected ':' after object key%s", "")
+					 : fail_here(ps, ps->pos);
+	ps->pos++;
+	return 0;
+}
+
+/* Parses one complete value (with nesting) at pos. */
+static int parse_value(struct parser *ps)
+{
+	size_t base = ps->depth;
+	int rc;
+
+	for (;;) {
+		unsigned char c;
+
+		skip_ws(ps);
+		if (ps->pos >= ps->len)
+			return fail_here(ps, ps->pos);
+		c = ps->s[ps->pos];
+		switch (c) {
+		case '{':
+			ps->pos++;
+			if ((rc = open_container(ps, 1)))
+				return rc;
+			skip_ws(ps);
+			if (ps->pos < ps->len && ps->s[ps->pos] == '}') {
+				ps->pos++;
+				close_container(ps);
+				break;
+			}
+			if ((rc = parse_key(ps)))
+				return rc;
+			continue;
+		case '[':
+			ps->pos++;
+			if ((rc = open_container(ps, 0)))
+				return rc;
+			skip_ws(ps);
+			if (ps->pos < ps->len && ps->s[ps->pos] == ']') {
+				ps->pos++;
+				close_container(ps);
+				break;
+			}
+			continue;
+		case '"':
+			ps->pos++;
+			if ((rc = parse_string(ps, SDB_J_STRING)))
+				return rc;
+			break;
+		case 't':
+		case 'f':
+		case 'n': {
+			const char *lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
+			size_t l = strlen(lit);
+			if (ps->len - ps->pos < l || memcmp(ps->s + ps->pos, lit, l))
+				return fail_here(ps, ps->pos);
+			ps->pos += l;
+			if ((rc = push_word(ps, (uint64_t)(c == 't' ? SDB_J_TRUE : c == 'f' ? SDB_J_FALSE : SDB_J_NULL) << 60)))
+				return rc;
+			break;
+		}
+		case ']':
+			if (ps->depth > base && !ps->stack[ps->depth - 1].is_object &&
+			    ps->doc->n > ps->stack[ps->depth - 1].start + 1)
+				return fail(ps, ps->pos, "trailing comma in array%s", "");
+			return fail_here(ps, ps->pos);
+		default:
+			if (c == '-' || (c >= '0' && c <= '9')) {
+				if ((rc = parse_number(ps)))
+					return rc;
+				break;
+			}
+			return fail_here(ps, ps->pos);
+		}
+		/* a value is complete: close containers or move to the next */
+		for (;;) {
+			struct frame *f;
+			if (ps->depth == base)
+				return 0;
+			f = &ps->stack[ps->depth - 1];
+			skip_ws(ps);
+			if (ps->pos >= ps->len)
+				return fail_here(ps, ps->pos);
+			c = ps->s[ps->pos];
+			if (c == ',') {
+				ps->pos++;
+				if (f->is_object) {
+					skip_ws(ps);
+					if ((rc = parse_key(ps)))
+						return rc;
+				}
+				break;
+			}
+			if (c == (f->is_object ? '}' : ']')) {
+				ps->pos++;
+				close_container(ps);
+				continue;
+			}
+			return fail(ps, ps->pos, f->is_object ? "expected ',' or '}' after object member%s"
+							       : "expected ',' or ']' after array element%s", "");
+		}
+	}
+}
+
+int sdb_json_parse(struct sdb_json_doc *doc, const char *src, size_t len,
+		   int flags, struct sdb_error *e)
+{
+	struct parser ps;
+	int rc = 0;
+
+	memset(doc, 0, sizeof(*doc));
+	memset(&ps, 0, sizeof(ps));
+	doc->src = src;
+	doc->src_len = len;
+	ps.doc = doc;
+	ps.s = (const unsigned char *)src;
+	ps.len = len;
+	ps.e = e;
+	/* a byte-order mark is not JSON (RFC 8259 §8.1: MUST NOT add) */
+	if (flags & SDB_JSON_JSONL) {
+		if ((rc = open_container(&ps, 0)))
+			goto out;
+		for (;;) {
+			while (ps.pos < len && (ps.s[ps.pos] == ' ' || ps.s[ps.pos] == '\t' ||
+						ps.s[ps.pos] == '\r' || ps.s[ps.pos] == '\n'))
+				ps.pos++;
+			if (ps.pos >= len)
+				break;
+			if ((rc = parse_value(&ps)))
+				goto out;
+			while (ps.pos < len && (ps.s[ps.pos] == ' ' || ps.s[ps.pos] == '\t' || ps.s[ps.pos] == '\r'))
+				ps.pos++;
+			if (ps.pos < len && ps.s[ps.pos] != '\n') {
+				rc = fail(&ps, ps.pos, "expected one JSON value per line%s", "");
+				goto out;
+			}
+		}
+		close_container(&ps);
+	} else {
+		if ((rc = parse_value(&ps)))
+			goto out;
+		skip_ws(&ps);
+		if (ps.pos < len)
+			rc = fail(&ps, ps.pos, "unexpected content after the JSON value%s", "");
+	}
+out:
+	while (ps.depth > 0) {
+		free(ps.stack[ps.depth - 1].set);
+		ps.depth--;
+	}
+	free(ps.stack);
+	sdb_buf_release(&ps.k1);
+	sdb_buf_release(&ps.k2);
+	if (rc)
+		sdb_json_release(doc);
+	return rc;
+}
+
+void sdb_json_release(struct sdb_json_doc *doc)
+{
+	if (!doc)
+		return;
+	free(doc->tape);
+	doc->tape = NULL;
+	doc->n = doc->cap = 0;
+}
+
+size_t sdb_json_count(const struct sdb_json_doc *d, size_t i)
+{
+	size_t end = (size_t)SDB_JT_END(d->tape[i]), n = 0;
+
+	for (size_t j = i + 1; j < end; j = sdb_json_next(d, j))
+		n++;
+	return sdb_json_type(d, i) == SDB_J_OBJECT ? n / 2 : n;
+}
+
+void sdb_json_unescape(const char *p, size_t n, struct sdb_buf *out)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i;
+		while (j < n && p[j] != '\\')
+			j++;
+		sdb_buf_add(out, p + i, j - i);
+		if (j >= n)
+			break;
+		switch (p[j + 1]) {
+		case 'b': sdb_buf_addc(out, '\b'); break;
+		case 'f': sdb_buf_addc(out, '\f'); break;
+		case 'n': sdb_buf_addc(out, '\n'); break;
+		case 'r': sdb_buf_addc(out, '\r'); break;
+		case 't': sdb_buf_addc(out, '\t'); break;
+		case 'u': {
+			uint32_t u = 0;
+			char enc[4];
+			for (int k = 0; k < 4; k++)
+				u = u * 16 + (uint32_t)sdb_hexval((unsigned char)p[j + 2 + k]);
+			if (u >= 0xD800 && u <= 0xDBFF) {
+				uint32_t l = 0;
+				for (int k = 0; k < 4; k++)
+					l = l * 16 + (uint32_t)sdb_hexval((unsigned char)p[j + 8 + k]);
+				u = 0x10000 + ((u - 0xD800) << 10) + (l - 0xDC00);
+				j += 6;
+			}
+			sdb_buf_add(out, enc, (size_t)sdb_utf8_encode(u, enc));
+			j += 4;
+			break;
+		}
+		default: sdb_buf_addc(out, p[j + 1]); break;
+		}
+		i = j + 2;
+	}
+}
+
+int sdb_json_str(const struct sdb_json_doc *d, size_t i, const char **p,
+		 size_t *n, struct sdb_buf *scratch)
+{
+	sdb_json_raw(d, i, p, n);
+	if (!SDB_JT_ESC(d->tape[i]))
+		return 0;
+	sdb_buf_reset(scratch);
+	sdb_json_unescape(*p, *n, scratch);
+	if (!sdb_buf_ok(scratch))
+		return SDB_ENOMEM;
+	*p = scratch->data ? scratch->data : "";
+	*n = scratch->len;
+	return 0;
+}
+
+static const char hexd[] = "0123456789abcdef";
+
+void sdb_json_quote(struct sdb_buf *out, const char *p, size_t n)
+{
+	size_t i = 0;
+
+	sdb_buf_grow(out, n + 2);
+	sdb_buf_addc(out, '"');
+	while (i < n) {
+		static const char set[8] = { '"', '\\', 0, 0, 0, 0, 0, 0 };
+		size_t j = i + sdb_find_special(p + i, n - i, set);
+		sdb_buf_add(out, p + i, j - i);
+		if (j >= n)
+			break;
+		unsigned char c = (unsigned char)p[j];
+		switch (c) {
+		case '"': sdb_buf_add(out, "\\\"", 2); break;
+		case '\\': sdb_buf_add(out, "\\\\", 2); break;
+		case '\b': sdb_buf_add(out, "\\b", 2); break;
+		case '\f': sdb_buf_add(out, "\\f", 2); break;
+		case '\n': sdb_buf_add(out, "\\n", 2); break;
+		case '\r': sdb_buf_add(out, "\\r", 2); break;
+		case '\t': sdb_buf_add(out, "\\t", 2); break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15] };
+			sdb_buf_add(out, u, 6);
+		}
+		}
+		i = j + 1;
+	}
+	sdb_buf_addc(out, '"');
+}
+
+static void write_string(const struct sdb_json_doc *d, size_t i, struct sdb_buf *out,
+			 struct sdb_buf *scratch)
+{
+	const char *p;
+	size_t n;
+
+	sdb_json_raw(d, i, &p, &n);
+	if (!SDB_JT_ESC(d->tape[i])) {
+		/* no escapes: the raw body is already valid JSON string text */
+		sdb_buf_grow(out, n + 2);
+		sdb_buf_addc(out, '"');
+		sdb_buf_add(out, p, n);
+		sdb_buf_addc(out, '"');
+		return;
+	}
+	sdb_json_str(d, i, &p, &n, scratch);
+	sdb_json_quote(out, p, n);
+}
+
+static void newline_indent(struct sdb_buf *out, int indent, int depth)
+{
+	sdb_buf_addc(out, '\n');
+	for (int k = 0; k < indent * depth; k++)
+		sdb_buf_addc(out, ' ');
+}
+
+void sdb_json_write(const struct sdb_json_doc *d, size_t root, int indent,
+		    int exact, struct sdb_buf *out)
+{
+	struct sdb_buf scratch = SDB_BUF_INIT;
+	size_t *ends = NULL, cap = 0, depth = 0;
+	size_t i = root, stop = sdb_json_next(d, root);
+	int *isobj = NULL;
+
+	while (i < stop || depth > 0) {
+		/* close finished containers */
+		while (depth > 0 && i == ends[depth - 1]) {
+			int o = isobj[depth - 1];
+			depth--;
+			if (indent)
+				newline_indent(out, indent, (int)depth);
+			sdb_buf_addc(out, o ? '}' : ']');
+		}
+		if (i >= stop)
+			break;
+		/* separator and key */
+		if (depth > 0) {
+			int o = isobj[depth - 1];
+			/* first child sits right after the container word */
+			if (out->len && out->data[out->len - 1] != '[' && out->data[out->len - 1] != '{')
+				sdb_buf_addc(out, ',');
+			if (indent)
+				newline_indent(out, indent, (int)depth);
+			if (o) {
+				write_string(d, i, out, &scratch);
+				sdb_buf_addc(out, ':');
+				if (indent)
+					sdb_buf_addc(out, ' ');
+				i = sdb_json_next(d, i);
+			}
+		}
+		switch (sdb_json_type(d, i)) {
+		case SDB_J_NULL: sdb_buf_add(out, "null", 4); i++; break;
+		case SDB_J_FALSE: sdb_buf_add(out, "false", 5); i++; break;
+		case SDB_J_TRUE: sdb_buf_add(out, "true", 4); i++; break;
+		case SDB_J_NUMBER: {
+			const char *p;
+			size_t n;
+			sdb_json_raw(d, i, &p, &n);
+			sdb_num_canon(p, n, exact, out);
+			i = sdb_json_next(d, i);
+			break;
+		}
+		case SDB_J_STRING:
+			write_string(d, i, out, &scratch);
+			i = sdb_json_next(d, i);
+			break;
+		default: {
+			int o = sdb_json_type(d, i) == SDB_J_OBJECT;
+			size_t end = (size_t)SDB_JT_END(d->tape[i]);
+			if (end == i + 1) {
+				sdb_buf_add(out, o ? "{}" : "[]", 2);
+				i = end;
+				break;
+			}
+			if (depth == cap) {
+				cap = cap ? cap * 2 : 32;
+				ends = realloc(ends, cap * sizeof(*ends));
+				isobj = realloc(isobj, cap * sizeof(*isobj));
+				if (!ends || !isobj) {
+					out->oom = 1;
+					goto done;
+				}
+			}
+			ends[depth] = end;
+			isobj[depth] = o;
+			depth++;
+			sdb_buf_addc(out, o ? '{' : '[');
+			i++;
+		}
+		}
+	}
+done:
+	free(ends);
+	free(isobj);
+	sdb_buf_release(&scratch);
+}

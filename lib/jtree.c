@@ -1,0 +1,545 @@
+/* jtree.c - JSON value tree, path expansion, event sinks (see jtree.h). */
+#include "jtree.h"
+#include "num.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void sdb_jv_free(struct sdb_jv *v)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < v->len; i++) {
+		free(v->ents[i].key);
+		sdb_jv_free(v->ents[i].v);
+	}
+	free(v->ents);
+	free(v->s);
+	free(v);
+}
+
+static struct sdb_jv *jv_new(int type, const char *s, size_t n)
+{
+	struct sdb_jv *v = calloc(1, sizeof(*v));
+
+	if (!v)
+		return NULL;
+	v->type = type;
+	if (s) {
+		v->s = malloc(n + 1);
+		if (!v->s) {
+			free(v);
+			return NULL;
+		}
+		memcpy(v->s, s, n);
+		v->s[n] = 0;
+		v->n = n;
+	}
+	return v;
+}
+
+static struct sdb_jent *jv_find(struct sdb_jv *o, const char *k, size_t n)
+{
+	for (size_t i = 0; i < o->len; i++)
+		if (o->ents[i].klen == n && !memcmp(o->ents[i].key, k, n))
+			return &o->ents[i];
+	return NULL;
+}
+
+/* Appends an entry (key may be NULL); takes ownership of v. */
+static int jv_append(struct sdb_jv *o, const char *k, size_t n, int quoted, struct sdb_jv *v)
+{
+	struct sdb_jent *e;
+
+	if (o->len == o->cap) {
+		size_t nc = o->cap ? o->cap * 2 : 4;
+		struct sdb_jent *ne = realloc(o->ents, nc * sizeof(*ne));
+		if (!ne)
+			return SDB_ENOMEM;
+		o->ents = ne;
+		o->cap = nc;
+	}
+	e = &o->ents[o->len];
+	memset(e, 0, sizeof(*e));
+	if (k) {
+		e->key = malloc(n + 1);
+		if (!e->key)
+			return SDB_ENOMEM;
+		memcpy(e->key, k, n);
+		e->key[n] = 0;
+		e->klen = n;
+	}
+	e->quoted = quoted;
+	e->v = v;
+	o->len++;
+	return 0;
+}
+
+/* Sets key k: replaces the value in place if present (JS semantics). */
+static int jv_set(struct sdb_jv *o, const char *k, size_t n, int quoted, struct sdb_jv *v)
+{
+	struct sdb_jent *e = jv_find(o, k, n);
+
+	if (e) {
+		sdb_jv_free(e->v);
+		e->v = v;
+		e->quoted = quoted;
+		return 0;
+	}
+	return jv_append(o, k, n, quoted, v);
+}
+
+int sdb_jv_from_tape(const struct sdb_json_doc *d, size_t i, struct sdb_jv **out)
+{
+	struct sdb_buf scratch = SDB_BUF_INIT;
+	int t = sdb_json_type(d, i), rc = 0;
+	struct sdb_jv *v = NULL;
+	const char *p;
+	size_t n;
+
+	*out = NULL;
+	switch (t) {
+	case SDB_J_NULL: case SDB_J_FALSE: case SDB_J_TRUE:
+		v = jv_new(t, NULL, 0);
+		break;
+	case SDB_J_NUMBER:
+		sdb_json_raw(d, i, &p, &n);
+		v = jv_new(t, p, n);
+		break;
+	case SDB_J_STRING:
+		if (sdb_json_str(d, i, &p, &n, &scratch))
+			break;
+		v = jv_new(t, p, n);
+		break;
+	default: {
+		size_t end = (size_t)SDB_JT_END(d->tape[i]);
+		v = jv_new(t, NULL, 0);
+		for (size_t j = i + 1; v && j < end && !rc;) {
+			struct sdb_jv *child;
+			if (t == SDB_J_OBJECT) {
+				size_t vi = sdb_json_next(d, j);
+				struct sdb_buf kb = SDB_BUF_INIT;
+				rc = sdb_json_str(d, j, &p, &n, &kb);
+				if (!rc)
+					rc = sdb_jv_from_tape(d, vi, &child);
+				if (!rc && (rc = jv_set(v, p, n, 0, child)))
+					sdb_jv_free(child);
+				sdb_buf_release(&kb);
+				j = sdb_json_next(d, vi);
+			} else {
+				rc = sdb_jv_from_tape(d, j, &child);
+				if (!rc && (rc = jv_append(v, NULL, 0, 0, child)))
+					sdb_jv_free(child);
+				j = sdb_json_next(d, j);
+			}
+		}
+	}
+	}
+	sdb_buf_release(&scratch);
+	if (!v || rc) {
+		sdb_jv_free(v);
+		return SDB_ENOMEM;
+	}
+	*out = v;
+	return 0;
+}
+
+static int is_ident_seg(const char *p, size_t n)
+{
+	if (n == 0 || !((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z') || p[0] == '_'))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z') ||
+		      (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
+			return 0;
+	return 1;
+}
+
+static int conflict(struct sdb_error *e, const char *k, size_t n)
+{
+	return sdb_error_set(e, SDB_EPARSE, "path expansion conflict at key '%.*s'",
+			     (int)(n > 200 ? 200 : n), k);
+}
+
+static int merge(struct sdb_jv *target, struct sdb_jv *src, int strict, struct sdb_error *e);
+
+/* Puts v at key k of o: deep merge of objects, else conflict (LWW). */
+static int put_merge(struct sdb_jv *o, const char *k, size_t n, int quoted,
+		     struct sdb_jv *v, int strict, struct sdb_error *e)
+{
+	struct sdb_jent *ex = jv_find(o, k, n);
+
+	if (!ex)
+		return jv_append(o, k, n, quoted, v);
+	if (ex->v->type == SDB_J_OBJECT && v->type == SDB_J_OBJECT) {
+		int rc = merge(ex->v, v, strict, e);
+		sdb_jv_free(v);
+		return rc;
+	}
+	if (strict) {
+		sdb_jv_free(v);
+		return conflict(e, k, n);
+	}
+	sdb_jv_free(ex->v);
+	ex->v = v;
+	return 0;
+}
+
+static int merge(struct sdb_jv *target, struct sdb_jv *src, int strict, struct sdb_error *e)
+{
+	for (size_t i = 0; i < src->len; i++) {
+		struct sdb_jent *se = &src->ents[i];
+		int rc = put_merge(target, se->key, se->klen, se->quoted, se->v, strict, e);
+		se->v = NULL;
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int sdb_jv_expand(struct sdb_jv *v, int strict, struct sdb_error *e)
+{
+	struct sdb_jent *old;
+	size_t oldlen;
+	int rc = 0;
+
+	if (v->type == SDB_J_ARRAY) {
+		for (size_t i = 0; i < v->len; i++)
+			if ((rc = sdb_jv_expand(v->ents[i].v, strict, e)))
+				return rc;
+		return 0;
+	}
+	if (v->type != SDB_J_OBJECT)
+		return 0;
+	old = v->ents;
+	oldlen = v->len;
+	v->ents = NULL;
+	v->len = v->cap = 0;
+	for (size_t i = 0; i < oldlen; i++) {
+		struct sdb_jent *en = &old[i];
+		struct sdb_jv *val = en->v;
+		en->v = NULL;
+		if (!rc)
+			rc = sdb_jv_expand(val, strict, e);
+		if (rc) {
+			sdb_jv_free(val);
+			continue;
+		}
+		if (!en->quoted && memchr(en->key, '.', en->klen)) {
+			/* split on '.', all segments must be identifiers */
+			int ok = 1;
+			const char *p = en->key, *end = en->key + en->klen;
+			while (ok) {
+				const char *dot = memchr(p, '.', (size_t)(end - p));
+				size_t sl = dot ? (size_t)(dot - p) : (size_t)(end - p);
+				ok = is_ident_seg(p, sl);
+				if (!dot)
+					break;
+				p = dot + 1;
+			}
+			if (ok) {
+				struct sdb_jv *cur = v;
+				p = en->key;
+				for (;;) {
+					const char *dot = memchr(p, '.', (size_t)(end - p));
+					size_t sl = dot ? (size_t)(dot - p) : (size_t)(end - p);
+					if (!dot) {
+						rc = put_merge(cur, p, sl, 0, val, strict, e);
+						val = NULL;
+						break;
+					}
+					struct sdb_jent *ex = jv_find(cur, p, sl);
+					if (!ex || ex->v->type != SDB_J_OBJECT) {
+						struct sdb_jv *no;
+						if (ex && strict) {
+							rc = conflict(e, p, sl);
+							break;
+						}
+						no = jv_new(SDB_J_OBJECT, NULL, 0);
+						if (!no) {
+							rc = SDB_ENOMEM;
+							break;
+						}
+						if (ex) {
+							sdb_jv_free(ex->v);
+							ex->v = no;
+						} else if ((rc = jv_append(cur, p, sl, 0, no))) {
+							sdb_jv_free(no);
+							break;
+						}
+						cur = no;
+					} else
+						cur = ex->v;
+					p = dot + 1;
+				}
+				sdb_jv_free(val);
+				continue;
+			}
+		}
+		rc = put_merge(v, en->key, en->klen, en->quoted, val, strict, e);
+	}
+	for (size_t i = 0; i < oldlen; i++) {
+		free(old[i].key);
+		sdb_jv_free(old[i].v);
+	}
+	free(old);
+	return rc;
+}
+
+void sdb_jv_write(const struct sdb_jv *v, struct sdb_buf *out)
+{
+	switch (v->type) {
+	case SDB_J_NULL: sdb_buf_add(out, "null", 4); break;
+	case SDB_J_FALSE: sdb_buf_add(out, "false", 5); break;
+	case SDB_J_TRUE: sdb_buf_add(out, "true", 4); break;
+	case SDB_J_NUMBER: sdb_buf_add(out, v->s, v->n); break;
+	case SDB_J_STRING: sdb_json_quote(out, v->s, v->n); break;
+	default:
+		sdb_buf_addc(out, v->type == SDB_J_OBJECT ? '{' : '[');
+		for (size_t i = 0; i < v->len; i++) {
+			if (i)
+				sdb_buf_addc(out, ',');
+			if (v->type == SDB_J_OBJECT) {
+				sdb_json_quote(out, v->ents[i].key, v->ents[i].klen);
+				sdb_buf_addc(out, ':');
+			}
+			sdb_jv_write(v->ents[i].v, out);
+		}
+		sdb_buf_addc(out, v->type == SDB_J_OBJECT ? '}' : ']');
+	}
+}
+
+/* ---- text sink ---- */
+
+static void text_sep(struct sdb_jsink_text *t)
+{
+	if (t->need_comma)
+		sdb_buf_addc(t->out, t->depth == 1 && t->types[0] == 0 ? '\n' : ',');
+}
+
+static int text_begin(struct sdb_jsink *s, int type)
+{
+	struct sdb_jsink_text *t = (struct sdb_jsink_text *)s;
+
+	text_sep(t);
+	if ((size_t)t->depth == t->tcap) {
+		size_t nc = t->tcap ? t->tcap * 2 : 64;
+		unsigned char *nt = realloc(t->types, nc);
+		if (!nt)
+			return SDB_ENOMEM;
+		t->types = nt;
+		t->tcap = nc;
+	}
+	t->types[t->depth] = (unsigned char)type;
+	if (t->jsonl && t->depth == 0 && type == SDB_J_ARRAY)
+		t->types[0] = 0; /* root array in JSON-lines form: no brackets */
+	else
+		sdb_buf_addc(t->out, type == SDB_J_OBJECT ? '{' : '[');
+	t->depth++;
+	t->need_comma = 0;
+	return 0;
+}
+
+static int text_end(struct sdb_jsink *s)
+{
+	struct sdb_jsink_text *t = (struct sdb_jsink_text *)s;
+	int type = t->types[--t->depth];
+
+	if (type)
+		sdb_buf_addc(t->out, type == SDB_J_OBJECT ? '}' : ']');
+	t->need_comma = 1;
+	return 0;
+}
+
+static int text_key(struct sdb_jsink *s, const char *p, size_t n, int quoted)
+{
+	struct sdb_jsink_text *t = (struct sdb_jsink_text *)s;
+
+	text_sep(t);
+	sdb_json_quote(t->out, p, n);
+	sdb_buf_addc(t->out, ':');
+	t->need_comma = 0;
+	return 0;
+}
+
+static int text_scalar(struct sdb_jsink *s, int type, const char *p, size_t n)
+{
+	struct sdb_jsink_text *t = (struct sdb_jsink_text *)s;
+
+	text_sep(t);
+	switch (type) {
+	case SDB_J_NULL: sdb_buf_add(t->out, "null", 4); break;
+	case SDB_J_FALSE: sdb_buf_add(t->out, "false", 5); break;
+	case SDB_J_TRUE: sdb_buf_add(t->out, "true", 4); break;
+	case SDB_J_NUMBER: sdb_num_canon(p, n, t->exact, t->out); break;
+	default: sdb_json_quote(t->out, p, n);
+	}
+	t->need_comma = 1;
+	return 0;
+}
+
+static int text_keys(struct sdb_jsink *s, char *const *k, const size_t *n, size_t count)
+{
+	struct sdb_jsink_text *t = (struct sdb_jsink_text *)s;
+
+	if (count + 1 > t->kcap) {
+		size_t *no = realloc(t->koff, (count + 1) * sizeof(*no));
+		if (!no)
+			return SDB_ENOMEM;
+		t->koff = no;
+		t->kcap = count + 1;
+	}
+	sdb_buf_reset(&t->kq);
+	for (size_t i = 0; i < count; i++) {
+		t->koff[i] = t->kq.len;
+		sdb_json_quote(&t->kq, k[i], n[i]);
+		sdb_buf_addc(&t->kq, ':');
+	}
+	t->koff[count] = t->kq.len;
+	return sdb_buf_ok(&t->kq) ? 0 : SDB_ENOMEM;
+}
+
+static int text_key_at(struct sdb_jsink *s, size_t i)
+{
+	struct sdb_jsink_text *t = (struct sdb_jsink_text *)s;
+
+	text_sep(t);
+	sdb_buf_add(t->out, t->kq.data + t->koff[i], t->koff[i + 1] - t->koff[i]);
+	t->need_comma = 0;
+	return 0;
+}
+
+void sdb_jsink_text_init(struct sdb_jsink_text *s, struct sdb_buf *out,
+			 int exact, int jsonl)
+{
+	memset(s, 0, sizeof(*s));
+	s->base.begin = text_begin;
+	s->base.end = text_end;
+	s->base.key = text_key;
+	s->base.scalar = text_scalar;
+	s->base.keys = text_keys;
+	s->base.key_at = text_key_at;
+	s->out = out;
+	s->exact = exact;
+	s->jsonl = jsonl;
+}
+
+void sdb_jsink_text_release(struct sdb_jsink_text *s)
+{
+	if (!s)
+		return;
+	free(s->types);
+	s->types = NULL;
+	free(s->koff);
+	s->koff = NULL;
+	sdb_buf_release(&s->kq);
+}
+
+/* ---- tree sink ---- */
+
+static int tree_attach(struct sdb_jsink_tree *t, struct sdb_jv *v)
+{
+	int rc;
+
+	if (!v)
+		return SDB_ENOMEM;
+	if (t->depth == 0) {
+		t->root = v;
+		return 0;
+	}
+	struct sdb_jv *top = t->stack[t->depth - 1];
+	if (top->type == SDB_J_OBJECT) {
+		rc = jv_set(top, t->pkey, t->pklen, t->pquoted, v);
+		free(t->pkey);
+		t->pkey = NULL;
+	} else
+		rc = jv_append(top, NULL, 0, 0, v);
+	if (rc)
+		sdb_jv_free(v);
+	return rc;
+}
+
+static int tree_begin(struct sdb_jsink *s, int type)
+{
+	struct sdb_jsink_tree *t = (struct sdb_jsink_tree *)s;
+	struct sdb_jv *v = jv_new(type, NULL, 0);
+	int rc = tree_attach(t, v);
+
+	if (rc)
+		return rc;
+	if (t->depth == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 32;
+		struct sdb_jv **ns = realloc(t->stack, nc * sizeof(*ns));
+		if (!ns)
+			return SDB_ENOMEM;
+		t->stack = ns;
+		t->cap = nc;
+	}
+	t->stack[t->depth++] = v;
+	return 0;
+}
+
+static int tree_end(struct sdb_jsink *s)
+{
+	struct sdb_jsink_tree *t = (struct sdb_jsink_tree *)s;
+
+	t->depth--;
+	return 0;
+}
+
+static int tree_key(struct sdb_jsink *s, const char *p, size_t n, int quoted)
+{
+	struct sdb_jsink_tree *t = (struct sdb_jsink_tree *)s;
+
+	free(t->pkey);
+	t->pkey = malloc(n + 1);
+	if (!t->pkey)
+		return SDB_ENOMEM;
+	memcpy(t->pkey, p, n);
+	t->pkey[n] = 0;
+	t->pklen = n;
+	t->pquoted = quoted;
+	return 0;
+}
+
+static int tree_scalar(struct sdb_jsink *s, int type, const char *p, size_t n)
+{
+	struct sdb_jsink_tree *t = (struct sdb_jsink_tree *)s;
+	struct sdb_jv *v;
+
+	if (type == SDB_J_NUMBER) {
+		struct sdb_buf b = SDB_BUF_INIT;
+		sdb_num_canon(p, n, t->exact, &b);
+		if (!sdb_buf_ok(&b)) {
+			sdb_buf_release(&b);
+			return SDB_ENOMEM;
+		}
+		if (b.len == 4 && !memcmp(b.data, "null", 4))
+			v = jv_new(SDB_J_NULL, NULL, 0);
+		else
+			v = jv_new(type, b.data, b.len);
+		sdb_buf_release(&b);
+	} else
+		v = jv_new(type, type == SDB_J_STRING ? p : NULL, n);
+	return tree_attach(t, v);
+}
+
+void sdb_jsink_tree_init(struct sdb_jsink_tree *s, int exact)
+{
+	memset(s, 0, sizeof(*s));
+	s->base.begin = tree_begin;
+	s->base.end = tree_end;
+	s->base.key = tree_key;
+	s->base.scalar = tree_scalar;
+	s->exact = exact;
+}
+
+void sdb_jsink_tree_release(struct sdb_jsink_tree *s)
+{
+	if (!s)
+		return;
+	sdb_jv_free(s->root);
+	free(s->stack);
+	free(s->pkey);
+	memset(s, 0, sizeof(*s));
+}

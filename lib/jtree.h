@@ -1,0 +1,100 @@
+/*
+ * jtree.h - a mutable JSON value tree and a JSON event sink.
+ *
+ * The fast paths (json.h's tape, the TOON decoder writing JSON text) never
+ * build a tree. This module is the slow, general path for what needs one:
+ * JavaScript's rule for duplicate keys (the last value wins, at the first
+ * position), TOON path expansion (deep merge of dotted keys), and the
+ * non-strict TOON decoder's last-write-wins. Objects are ordered arrays of
+ * entries; lookups are linear.
+ */
+#ifndef SDB_JTREE_H
+#define SDB_JTREE_H
+
+#include "buf.h"
+#include "err.h"
+#include "json.h"
+
+#include <stddef.h>
+
+struct sdb_jv;
+
+struct sdb_jent {
+	char *key; /* NULL in arrays */
+	size_t klen;
+	int quoted; /* key was quoted in the TOON source (never expanded) */
+	struct sdb_jv *v;
+};
+
+struct sdb_jv {
+	int type;  /* enum sdb_jtype */
+	char *s;   /* string bytes, or canonical number text */
+	size_t n;
+	struct sdb_jent *ents;
+	size_t len, cap;
+};
+
+void sdb_jv_free(struct sdb_jv *v);
+
+/*
+ * Builds a tree from tape value i; duplicate keys resolve as JSON.parse
+ * does. @return 0 or SDB_ENOMEM.
+ */
+int sdb_jv_from_tape(const struct sdb_json_doc *d, size_t i, struct sdb_jv **out);
+
+/* TOON §13.4 safe path expansion; strict makes conflicts errors. */
+int sdb_jv_expand(struct sdb_jv *v, int strict, struct sdb_error *e);
+
+/* Appends v as compact JSON. Number text is written as stored. */
+void sdb_jv_write(const struct sdb_jv *v, struct sdb_buf *out);
+
+/*
+ * An event sink: how decoders hand out JSON without committing to a
+ * representation. Callbacks return 0, or a negative sdb_err to stop.
+ * scalar(): type is SDB_J_NULL/FALSE/TRUE/NUMBER/STRING; for NUMBER p is
+ * the literal as written, for STRING the value's bytes.
+ */
+struct sdb_jsink {
+	int (*begin)(struct sdb_jsink *s, int type);
+	int (*end)(struct sdb_jsink *s);
+	int (*key)(struct sdb_jsink *s, const char *p, size_t n, int quoted);
+	int (*scalar)(struct sdb_jsink *s, int type, const char *p, size_t n);
+	/* optional: declare the keys of the rows that follow (a table), then
+	 * name them by index; lets a writer prepare each key once */
+	int (*keys)(struct sdb_jsink *s, char *const *k, const size_t *n, size_t count);
+	int (*key_at)(struct sdb_jsink *s, size_t i);
+};
+
+/* A sink writing compact JSON (numbers canonical, exact keeps digits).
+ * With jsonl, the elements of a root array are written one per line. */
+struct sdb_jsink_text {
+	struct sdb_jsink base;
+	struct sdb_buf *out;
+	int exact, jsonl;
+	int depth;
+	int need_comma;
+	unsigned char *types; /* container type per depth; 0: JSON-lines root */
+	size_t tcap;
+	struct sdb_buf kq;    /* prepared table keys: "key": */
+	size_t *koff;         /* offsets into kq, count + 1 */
+	size_t kcap;
+};
+void sdb_jsink_text_init(struct sdb_jsink_text *s, struct sdb_buf *out,
+			 int exact, int jsonl);
+void sdb_jsink_text_release(struct sdb_jsink_text *s);
+
+/* A sink building a tree, last-write-wins on duplicate keys. */
+struct sdb_jsink_tree {
+	struct sdb_jsink base;
+	int exact;
+	struct sdb_jv *root;
+	struct sdb_jv **stack;
+	size_t depth, cap;
+	char *pkey; /* pending key */
+	size_t pklen;
+	int pquoted;
+};
+void sdb_jsink_tree_init(struct sdb_jsink_tree *s, int exact);
+void sdb_jsink_tree_release(struct sdb_jsink_tree *s);
+
+#endif

@@ -1,0 +1,34 @@
+/*
+ * num.h - canonical number text, as TOON §2 and JavaScript's
+ * Number.prototype.toString write it (the reference TOON library and
+ * JSON.stringify both use it):
+ *
+ *   shortest digits that round-trip the IEEE double; no exponent for
+ *   1e-6 <= |n| < 1e21; "1e+21", "1.5e-7" outside; -0 -> 0;
+ *   values that overflow a double -> null (JSON.parse gives Infinity,
+ *   which JSON.stringify and TOON write as null).
+ *
+ * With exact=1 the input's own digits are kept (the spec's lossless
+ * option), laid out the same way, for numbers a double cannot hold.
+ */
+#ifndef SDB_NUM_H
+#define SDB_NUM_H
+
+#include "buf.h"
+
+#include <stddef.h>
+
+/*
+ * Appends the canonical form of the numeric literal tok[0..len) to out.
+ * tok must match -?(0|[1-9]\d*|\d+)(\.\d+)?([eE][+-]?\d+)? (leading zeros
+ * are tolerated: the caller decides what is a number).
+ */
+void sdb_num_canon(const char *tok, size_t len, int exact, struct sdb_buf *out);
+
+/* Appends the canonical form of d (NaN and infinities -> "null"). */
+void sdb_num_from_double(double d, struct sdb_buf *out);
+
+/* Parses the literal as a double (strtod semantics, correctly rounded). */
+double sdb_num_value(const char *tok, size_t len);
+
+#endif

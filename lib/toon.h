@@ -1,0 +1,96 @@
+/*
+ * toon.h - TOON v3.3 (Token-Oriented Object Notation) encoder and decoder.
+ *
+ * Conforms to the TOON specification v3.3 (@toon-format/spec 3.3.2); the
+ * encoder's output is byte-identical to the reference library of that
+ * version (@toon-format/toon 2.3.1) given the same JSON data model, and the
+ * decoder follows the reference decoder's interpretation line by line.
+ *
+ * Also SochDB's compact one-line table form (sdb_toon_compact_*), which is
+ * not TOON: see man/sochdb-toon.1.
+ */
+#ifndef SDB_TOON_H
+#define SDB_TOON_H
+
+#include "buf.h"
+#include "err.h"
+#include "json.h"
+#include "jtree.h"
+
+#include <limits.h>
+#include <stddef.h>
+
+#define SDB_TOON_FLATTEN_INF LONG_MAX
+
+struct sdb_toon_enc_opts {
+	int indent;          /* spaces per level (default 2) */
+	char delimiter;      /* ',' '\t' '|' */
+	int key_folding;     /* 0 off, 1 safe */
+	long flatten_depth;  /* SDB_TOON_FLATTEN_INF by default */
+	int exact;           /* keep the input's digits for numbers */
+};
+
+struct sdb_toon_dec_opts {
+	int indent;       /* default 2 */
+	int strict;       /* default 1 */
+	int expand_paths; /* 0 off, 1 safe */
+};
+
+void sdb_toon_enc_opts_init(struct sdb_toon_enc_opts *o);
+void sdb_toon_dec_opts_init(struct sdb_toon_dec_opts *o);
+
+/*
+ * Output: encoded text is appended to buf; whenever it grows past
+ * flush_at bytes and flush is set, flush(ctx, data, len) drains it.
+ */
+struct sdb_toon_out {
+	struct sdb_buf buf;
+	size_t flush_at;
+	int (*flush)(void *ctx, const char *p, size_t n, struct sdb_error *e);
+	void *ctx;
+};
+
+/*
+ * Encodes tape value root of doc (which must have no duplicate keys:
+ * see sdb_toon_encode_json). No trailing newline.
+ * @return 0, SDB_ENOMEM, or the flush callback's error.
+ */
+int sdb_toon_encode(const struct sdb_json_doc *doc, size_t root,
+		    const struct sdb_toon_enc_opts *o, struct sdb_toon_out *out,
+		    struct sdb_error *e);
+
+/*
+ * JSON text -> TOON: parses (strict RFC 8259; with jsonl one value per
+ * line, encoded as one array), resolves duplicate keys as JSON.parse does,
+ * and encodes. Nothing is written before the whole input has validated.
+ */
+int sdb_toon_encode_json(const char *src, size_t len, int jsonl,
+			 const struct sdb_toon_enc_opts *o,
+			 struct sdb_toon_out *out, struct sdb_error *e);
+
+/*
+ * Decodes TOON text into events on sink. @return 0, SDB_EPARSE with
+ * line/column, SDB_ENOMEM or the sink's error. A non-strict decode that
+ * meets a duplicate key returns SDB_ECONFLICT when dup_restart is set (the
+ * caller retries with a tree sink, which resolves it last-write-wins).
+ */
+int sdb_toon_decode(const char *src, size_t len, const struct sdb_toon_dec_opts *o,
+		    struct sdb_jsink *sink, int dup_restart, struct sdb_error *e);
+
+/*
+ * TOON text -> JSON text appended to out: compact, or pretty with
+ * json_indent > 0; with jsonl a root array is written one element per
+ * line. exact keeps the digits of numbers. Adds no trailing newline.
+ */
+int sdb_toon_decode_json(const char *src, size_t len,
+			 const struct sdb_toon_dec_opts *o, int exact,
+			 int json_indent, int jsonl, struct sdb_buf *out,
+			 struct sdb_error *e);
+
+/* Compact one-line table form (SochDB docs), see sochdb-toon(1). */
+int sdb_toon_compact_encode(const char *src, size_t len, struct sdb_buf *out,
+			    struct sdb_error *e);
+int sdb_toon_compact_decode(const char *src, size_t len, struct sdb_buf *out,
+			    struct sdb_error *e);
+
+#endif

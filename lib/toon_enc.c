@@ -1,0 +1,854 @@
+/*
+ * toon_enc.c - TOON v3.3 encoder over a JSON tape (see toon.h).
+ *
+ * The structure mirrors the reference encoder (@toon-format/toon 2.3.1,
+ * src/encode/encoders.ts) function by function, because its output is the
+ * byte-for-byte contract: encode_object <-> encodeObjectLines,
+ * encode_kv <-> encodeKeyValuePairLines (with key folding),
+ * encode_array <-> encodeArrayLines, encode_list_item <->
+ * encodeListItemValueLines, encode_object_item <->
+ * encodeObjectAsListItemLines.
+ *
+ * Lines are appended to one buffer that is drained through the caller's
+ * flush callback, so output never needs to be held whole; object keys are
+ * gathered on a stack that grows and shrinks with the recursion.
+ */
+#include "toon.h"
+#include "num.h"
+#include "text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kent {
+	const char *p;
+	size_t n;
+	size_t vi; /* tape index of the value */
+	int owned;
+};
+
+struct enc {
+	const struct sdb_json_doc *d;
+	const struct sdb_toon_enc_opts *o;
+	struct sdb_toon_out *out;
+	struct sdb_buf *b;
+	struct sdb_error *e;
+	int rc;
+	int first_line;
+	struct kent *ents;
+	size_t nents, cap;
+	size_t root_base, root_n; /* root object's keys (for folding) */
+	int have_root;
+	struct sdb_buf sv, sk;     /* scratch: string value, key compare */
+	struct sdb_buf path;       /* folding path prefixes, nested */
+	size_t pstart;             /* the current prefix is path[pstart..len) */
+	unsigned char unsafe[256]; /* bytes that force quoting a value */
+	size_t *vals;              /* tabular row value slots */
+	size_t vals_cap;
+};
+
+#define TYPE(x, i) sdb_json_type((x)->d, (i))
+#define IS_PRIM(t) ((t) <= SDB_J_STRING)
+
+static void flush_maybe(struct enc *x)
+{
+	struct sdb_toon_out *o = x->out;
+
+	if (!o->flush || o->buf.len < o->flush_at || x->rc)
+		return;
+	x->rc = o->flush(o->ctx, o->buf.data, o->buf.len, x->e);
+	sdb_buf_reset(&o->buf);
+}
+
+static void line_start(struct enc *x, int depth)
+{
+	size_t sp = (size_t)x->o->indent * (size_t)depth;
+
+	flush_maybe(x);
+	if (sdb_buf_grow(x->b, sp + 1))
+		return;
+	if (!x->first_line)
+		x->b->data[x->b->len++] = '\n';
+	x->first_line = 0;
+	memset(x->b->data + x->b->len, ' ', sp);
+	x->b->len += sp;
+	x->b->data[x->b->len] = 0;
+}
+
+static const char hexd[] = "0123456789abcdef";
+
+static void add_escaped(struct sdb_buf *b, const char *p, size_t n)
+{
+	size_t i = 0;
+
+	sdb_buf_grow(b, n + 2);
+	sdb_buf_addc(b, '"');
+	while (i < n) {
+		size_t j = i;
+		while (j < n && (unsigned char)p[j] >= 0x20 && p[j] != '"' && p[j] != '\\')
+			j++;
+		sdb_buf_add(b, p + i, j - i);
+		if (j >= n)
+			break;
+		unsigned char c = (unsigned char)p[j];
+		switch (c) {
+		case '"': sdb_buf_add(b, "\\\"", 2); break;
+		case '\\': sdb_buf_add(b, "\\\\", 2); break;
+		case '\n': sdb_buf_add(b, "\\n", 2); break;
+		case '\r': sdb_buf_add(b, "\\r", 2); break;
+		case '\t': sdb_buf_add(b, "\\t", 2); break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15] };
+			sdb_buf_add(b, u, 6);
+		}
+		}
+		i = j + 1;
+	}
+	sdb_buf_addc(b, '"');
+}
+
+/* /^-?\d+(?:\.\d+)?(?:e[+-]?\d+)?$/i */
+static int numeric_like(const char *p, size_t n)
+{
+	size_t i = 0, s;
+
+	if (i < n && p[i] == '-')
+		i++;
+	s = i;
+	while (i < n && p[i] >= '0' && p[i] <= '9')
+		i++;
+	if (i == s)
+		return 0;
+	if (i < n && p[i] == '.') {
+		s = ++i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == s)
+			return 0;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		s = i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == s)
+			return 0;
+	}
+	return i == n;
+}
+
+/* isSafeUnquoted of the reference encoder. */
+static int safe_unquoted(const struct enc *x __attribute__((unused)), const char *p, size_t n, char delim)
+{
+	const unsigned char *u = (const unsigned char *)p;
+
+	if (n == 0 || u[0] == '-')
+		return 0;
+	if ((u[0] <= ' ' || u[0] >= 0x80) && sdb_js_space_prefix(p, n))
+		return 0;
+	if ((u[n - 1] == ' ' || u[n - 1] >= 0x80) && sdb_js_space_suffix(p, n))
+		return 0;
+	if ((n == 4 && (!memcmp(p, "true", 4) || !memcmp(p, "null", 4))) ||
+	    (n == 5 && !memcmp(p, "false", 5)))
+		return 0;
+	if (u[0] >= '0' && u[0] <= '9' && numeric_like(p, n))
+		return 0;
+	{
+		const char set[8] = { ':', '"', '\\', '[', ']', '{', '}', delim };
+		return sdb_find_special(p, n, set) == n;
+	}
+}
+
+static void add_string(struct enc *x, const char *p, size_t n, char delim)
+{
+	if (safe_unquoted(x, p, n, delim))
+		sdb_buf_add(x->b, p, n);
+	else
+		add_escaped(x->b, p, n);
+}
+
+/* /^[A-Z_][\w.]*$/i */
+static int valid_unquoted_key(const char *p, size_t n)
+{
+	if (n == 0 || !((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z') || p[0] == '_'))
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		char c = p[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static int ident_segment(const char *p, size_t n)
+{
+	return valid_unquoted_key(p, n) && !memchr(p, '.', n);
+}
+
+static void add_key(struct enc *x, const char *p, size_t n)
+{
+	if (valid_unquoted_key(p, n))
+		sdb_buf_add(x->b, p, n);
+	else
+		add_escaped(x->b, p, n);
+}
+
+static void add_prim(struct enc *x, size_t i, char delim)
+{
+	const char *p;
+	size_t n;
+
+	switch (TYPE(x, i)) {
+	case SDB_J_NULL: sdb_buf_add(x->b, "null", 4); break;
+	case SDB_J_TRUE: sdb_buf_add(x->b, "true", 4); break;
+	case SDB_J_FALSE: sdb_buf_add(x->b, "false", 5); break;
+	case SDB_J_NUMBER:
+		sdb_json_raw(x->d, i, &p, &n);
+		sdb_num_canon(p, n, x->o->exact, x->b);
+		break;
+	default:
+		sdb_json_str(x->d, i, &p, &n, &x->sv);
+		add_string(x, p, n, delim);
+	}
+}
+
+/* ---- object entries, kept on a stack ---- */
+
+/* Pushes the entries of object obj. @return the stack base of them. */
+static size_t collect(struct enc *x, size_t obj, size_t *count)
+{
+	size_t base = x->nents, end = (size_t)SDB_JT_END(x->d->tape[obj]);
+
+	for (size_t j = obj + 1; j < end;) {
+		struct kent *k;
+		size_t vi = sdb_json_next(x->d, j);
+		if (x->nents == x->cap) {
+			size_t nc = x->cap ? x->cap * 2 : 256;
+			struct kent *ne = realloc(x->ents, nc * sizeof(*ne));
+			if (!ne) {
+				x->rc = sdb_error_set(x->e, SDB_ENOMEM, "out of memory");
+				break;
+			}
+			x->ents = ne;
+			x->cap = nc;
+		}
+		k = &x->ents[x->nents++];
+		k->vi = vi;
+		k->owned = 0;
+		sdb_json_raw(x->d, j, &k->p, &k->n);
+		if (SDB_JT_ESC(x->d->tape[j])) {
+			struct sdb_buf t = SDB_BUF_INIT;
+			sdb_json_unescape(k->p, k->n, &t);
+			k->p = sdb_buf_detach(&t, &k->n);
+			k->owned = 1;
+			if (!k->p) {
+				x->rc = sdb_error_set(x->e, SDB_ENOMEM, "out of memory");
+				k->p = "";
+				k->owned = 0;
+			}
+		}
+		j = sdb_json_next(x->d, vi);
+	}
+	*count = x->nents - base;
+	return base;
+}
+
+static void pop(struct enc *x, size_t base)
+{
+	while (x->nents > base) {
+		struct kent *k = &x->ents[--x->nents];
+		if (k->owned)
+			free((char *)k->p);
+	}
+}
+
+static int is_empty_obj(const struct enc *x, size_t i)
+{
+	return TYPE(x, i) == SDB_J_OBJECT && SDB_JT_END(x->d->tape[i]) == i + 1;
+}
+
+/* ---- arrays ---- */
+
+struct shape {
+	size_t n;
+	int all_prim, all_arr, all_obj;
+};
+
+static void array_shape(const struct enc *x, size_t a, struct shape *s)
+{
+	size_t end = (size_t)SDB_JT_END(x->d->tape[a]);
+
+	s->n = 0;
+	s->all_prim = s->all_arr = s->all_obj = 1;
+	for (size_t j = a + 1; j < end; j = sdb_json_next(x->d, j)) {
+		int t = TYPE(x, j);
+		s->n++;
+		if (!IS_PRIM(t))
+			s->all_prim = 0;
+		if (t != SDB_J_ARRAY)
+			s->all_arr = 0;
+		if (t != SDB_J_OBJECT)
+			s->all_obj = 0;
+	}
+}
+
+static int array_all_prim(const struct enc *x, size_t a)
+{
+	size_t end = (size_t)SDB_JT_END(x->d->tape[a]);
+
+	for (size_t j = a + 1; j < end; j = sdb_json_next(x->d, j))
+		if (!IS_PRIM(TYPE(x, j)))
+			return 0;
+	return 1;
+}
+
+static void add_header(struct enc *x, const char *key, size_t kn, size_t len,
+		       size_t fbase, size_t nf)
+{
+	char num[32];
+	int w;
+	char delim = x->o->delimiter;
+
+	if (key)
+		add_key(x, key, kn);
+	{
+		char *q = num + sizeof(num);
+		do
+			*--q = (char)('0' + len % 10);
+		while (len /= 10);
+		*--q = '[';
+		w = (int)(num + sizeof(num) - q);
+		sdb_buf_add(x->b, q, (size_t)w);
+	}
+	if (delim != ',')
+		sdb_buf_addc(x->b, delim);
+	sdb_buf_addc(x->b, ']');
+	if (nf) {
+		sdb_buf_addc(x->b, '{');
+		for (size_t f = 0; f < nf; f++) {
+			if (f)
+				sdb_buf_addc(x->b, delim);
+			add_key(x, x->ents[fbase + f].p, x->ents[fbase + f].n);
+		}
+		sdb_buf_addc(x->b, '}');
+	}
+	sdb_buf_addc(x->b, ':');
+}
+
+/* header + " v1,v2" for an array of primitives (no line start). */
+static void add_inline_array(struct enc *x, const char *key, size_t kn, size_t a, size_t n)
+{
+	size_t end = (size_t)SDB_JT_END(x->d->tape[a]);
+	char delim = x->o->delimiter;
+
+	add_header(x, key, kn, n, 0, 0);
+	if (n == 0)
+		return;
+	sdb_buf_addc(x->b, ' ');
+	for (size_t j = a + 1; j < end; j = sdb_json_next(x->d, j)) {
+		if (j != a + 1)
+			sdb_buf_addc(x->b, delim);
+		add_prim(x, j, delim);
+	}
+}
+
+static int key_eq(struct enc *x, size_t ki, const char *p, size_t n)
+{
+	const char *q;
+	size_t m;
+
+	sdb_json_raw(x->d, ki, &q, &m);
+	if (SDB_JT_ESC(x->d->tape[ki]))
+		sdb_json_str(x->d, ki, &q, &m, &x->sk);
+	return m == n && !memcmp(q, p, n);
+}
+
+/*
+ * Fills x->vals[0..nf) with the value indexes of row in header order.
+ * @return 1 when the row has exactly the header's keys, all primitive
+ * (isTabularArray for one row), else 0.
+ */
+static int row_slots(struct enc *x, size_t row, size_t fbase, size_t nf, int need_prim)
+{
+	size_t end = (size_t)SDB_JT_END(x->d->tape[row]), pos = 0;
+
+	if (TYPE(x, row) != SDB_J_OBJECT)
+		return 0;
+	for (size_t j = row + 1; j < end; pos++) {
+		size_t vi = sdb_json_next(x->d, j), slot = nf;
+		if (pos >= nf)
+			return 0;
+		if (key_eq(x, j, x->ents[fbase + pos].p, x->ents[fbase + pos].n))
+			slot = pos;
+		else
+			for (size_t f = 0; f < nf; f++)
+				if (key_eq(x, j, x->ents[fbase + f].p, x->ents[fbase + f].n)) {
+					slot = f;
+					break;
+				}
+		if (slot == nf)
+			return 0;
+		if (need_prim && !IS_PRIM(TYPE(x, vi)))
+			return 0;
+		x->vals[slot] = vi;
+		j = sdb_json_next(x->d, vi);
+	}
+	return pos == nf;
+}
+
+/*
+ * extractTabularHeader: pushes the first row's keys when every row is an
+ * object with the same keys and primitive values. @return 1 with *fbase/
+ * *nf set (caller pops), else 0 (nothing pushed).
+ */
+static int tabular_header(struct enc *x, size_t a, size_t *fbase, size_t *nf)
+{
+	size_t end = (size_t)SDB_JT_END(x->d->tape[a]), first = a + 1, base, n;
+
+	if (first >= end || TYPE(x, first) != SDB_J_OBJECT)
+		return 0;
+	base = collect(x, first, &n);
+	if (n == 0 || x->rc) {
+		pop(x, base);
+		return 0;
+	}
+	if (n > x->vals_cap) {
+		size_t *nv = realloc(x->vals, n * sizeof(*nv));
+		if (!nv) {
+			x->rc = sdb_error_set(x->e, SDB_ENOMEM, "out of memory");
+			pop(x, base);
+			return 0;
+		}
+		x->vals = nv;
+		x->vals_cap = n;
+	}
+	for (size_t j = first; j < end; j = sdb_json_next(x->d, j))
+		if (!row_slots(x, j, base, n, 1)) {
+			pop(x, base);
+			return 0;
+		}
+	*fbase = base;
+	*nf = n;
+	return 1;
+}
+
+static void write_rows(struct enc *x, size_t a, size_t fbase, size_t nf, int depth)
+{
+	size_t end = (size_t)SDB_JT_END(x->d->tape[a]);
+	char delim = x->o->delimiter;
+
+	for (size_t j = a + 1; j < end && !x->rc; j = sdb_json_next(x->d, j)) {
+		row_slots(x, j, fbase, nf, 0);
+		line_start(x, depth);
+		for (size_t f = 0; f < nf; f++) {
+			if (f)
+				sdb_buf_addc(x->b, delim);
+			add_prim(x, x->vals[f], delim);
+		}
+	}
+}
+
+static void encode_object(struct enc *x, size_t obj, int depth, int root_lits,
+			  long flatten);
+static void encode_entries(struct enc *x, size_t base, size_t n, int depth,
+			   int root_lits, long flatten);
+static void encode_list_item(struct enc *x, size_t v, int depth);
+
+static void encode_array(struct enc *x, const char *key, size_t kn, size_t a, int depth)
+{
+	struct shape s;
+	size_t fbase, nf;
+
+	array_shape(x, a, &s);
+	if (s.n == 0) {
+		line_start(x, depth);
+		if (key) {
+			add_key(x, key, kn);
+			sdb_buf_add(x->b, ": []", 4);
+		} else
+			sdb_buf_add(x->b, "[]", 2);
+		return;
+	}
+	if (s.all_prim) {
+		line_start(x, depth);
+		add_inline_array(x, key, kn, a, s.n);
+		return;
+	}
+	if (s.all_arr) {
+		size_t end = (size_t)SDB_JT_END(x->d->tape[a]);
+		int ok = 1;
+		for (size_t j = a + 1; j < end && ok; j = sdb_json_next(x->d, j))
+			ok = array_all_prim(x, j);
+		if (ok) {
+			line_start(x, depth);
+			add_header(x, key, kn, s.n, 0, 0);
+			for (size_t j = a + 1; j < end; j = sdb_json_next(x->d, j)) {
+				line_start(x, depth + 1);
+				sdb_buf_add(x->b, "- ", 2);
+				add_inline_array(x, NULL, 0, j, sdb_json_count(x->d, j));
+			}
+			return;
+		}
+	}
+	if (s.all_obj && tabular_header(x, a, &fbase, &nf)) {
+		line_start(x, depth);
+		add_header(x, key, kn, s.n, fbase, nf);
+		write_rows(x, a, fbase, nf, depth + 1);
+		pop(x, fbase);
+		return;
+	}
+	/* mixed: expanded list */
+	line_start(x, depth);
+	add_header(x, key, kn, s.n, 0, 0);
+	{
+		size_t end = (size_t)SDB_JT_END(x->d->tape[a]);
+		for (size_t j = a + 1; j < end && !x->rc; j = sdb_json_next(x->d, j))
+			encode_list_item(x, j, depth + 1);
+	}
+}
+
+/* tryFoldKeyChain; on success fills the fold and returns 1. */
+struct fold {
+	size_t nseg;
+	size_t leaf;  /* tape index of the leaf value */
+	int has_tail; /* leaf is a non-empty object (the remainder) */
+};
+
+static int try_fold(struct enc *x, struct kent *k, size_t sib_base, size_t nsib,
+		    int root_lits, long flatten, struct sdb_buf *folded, struct fold *f)
+{
+	size_t cur = k->vi;
+	const char *p;
+	size_t n;
+
+	if (TYPE(x, cur) != SDB_J_OBJECT)
+		return 0;
+	sdb_buf_reset(folded);
+	sdb_buf_add(folded, k->p, k->n);
+	if (!ident_segment(k->p, k->n))
+		return 0;
+	f->nseg = 1;
+	while ((long)f->nseg < flatten) {
+		size_t end, ki;
+		if (TYPE(x, cur) != SDB_J_OBJECT)
+			break;
+		end = (size_t)SDB_JT_END(x->d->tape[cur]);
+		ki = cur + 1;
+		if (ki >= end || sdb_json_next(x->d, sdb_json_next(x->d, ki)) != end)
+			break; /* not exactly one key */
+		sdb_json_str(x->d, ki, &p, &n, &x->sk);
+		if (!ident_segment(p, n))
+			return 0;
+		sdb_buf_addc(folded, '.');
+		sdb_buf_add(folded, p, n);
+		f->nseg++;
+		cur = sdb_json_next(x->d, ki);
+	}
+	if (f->nseg < 2)
+		return 0;
+	f->leaf = cur;
+	f->has_tail = TYPE(x, cur) == SDB_J_OBJECT && !is_empty_obj(x, cur);
+	for (size_t s = 0; s < nsib; s++) {
+		struct kent *e = &x->ents[sib_base + s];
+		if (e->n == folded->len && !memcmp(e->p, folded->data, e->n))
+			return 0;
+	}
+	if (root_lits && x->have_root) {
+		/* absolute path = prefix + "." + folded */
+		size_t plen = x->path.len - x->pstart;
+		const char *pre = x->path.data ? x->path.data + x->pstart : "";
+		for (size_t s = 0; s < x->root_n; s++) {
+			struct kent *e = &x->ents[x->root_base + s];
+			size_t want = (plen ? plen + 1 : 0) + folded->len;
+			if (e->n != want || !memchr(e->p, '.', e->n))
+				continue;
+			if (plen && (memcmp(e->p, pre, plen) || e->p[plen] != '.'))
+				continue;
+			if (!memcmp(e->p + (plen ? plen + 1 : 0), folded->data, folded->len))
+				return 0;
+		}
+	}
+	return 1;
+}
+
+static void path_push(struct enc *x, const char *p, size_t n, size_t *saved)
+{
+	*saved = x->path.len;
+	if (x->path.len > x->pstart)
+		sdb_buf_addc(&x->path, '.');
+	sdb_buf_add(&x->path, p, n);
+}
+
+static void path_pop(struct enc *x, size_t saved)
+{
+	x->path.len = saved;
+	if (x->path.data)
+		x->path.data[saved] = 0;
+}
+
+static void encode_kv(struct enc *x, size_t ei, int depth, size_t sib_base,
+		      size_t nsib, int root_lits, long flatten)
+{
+	struct kent k = x->ents[ei]; /* copy: the stack may move */
+	size_t v = k.vi, saved;
+	int t = TYPE(x, v);
+
+	if (x->o->key_folding && nsib) {
+		struct sdb_buf folded = SDB_BUF_INIT;
+		struct fold f;
+		if (try_fold(x, &k, sib_base, nsib, root_lits, flatten, &folded, &f)) {
+			int lt = TYPE(x, f.leaf);
+			if (!f.has_tail) {
+				if (IS_PRIM(lt)) {
+					line_start(x, depth);
+					add_key(x, folded.data, folded.len);
+					sdb_buf_add(x->b, ": ", 2);
+					add_prim(x, f.leaf, x->o->delimiter);
+				} else if (lt == SDB_J_ARRAY) {
+					encode_array(x, folded.data, folded.len, f.leaf, depth);
+				} else {
+					line_start(x, depth);
+					add_key(x, folded.data, folded.len);
+					sdb_buf_addc(x->b, ':');
+				}
+			} else {
+				long rem = flatten == SDB_TOON_FLATTEN_INF ? flatten : flatten - (long)f.nseg;
+				line_start(x, depth);
+				add_key(x, folded.data, folded.len);
+				sdb_buf_addc(x->b, ':');
+				path_push(x, folded.data, folded.len, &saved);
+				encode_object(x, f.leaf, depth + 1, root_lits, rem);
+				path_pop(x, saved);
+			}
+			sdb_buf_release(&folded);
+			return;
+		}
+		sdb_buf_release(&folded);
+	}
+	if (IS_PRIM(t)) {
+		line_start(x, depth);
+		add_key(x, k.p, k.n);
+		sdb_buf_add(x->b, ": ", 2);
+		add_prim(x, v, x->o->delimiter);
+	} else if (t == SDB_J_ARRAY) {
+		encode_array(x, k.p, k.n, v, depth);
+	} else {
+		line_start(x, depth);
+		add_key(x, k.p, k.n);
+		sdb_buf_addc(x->b, ':');
+		if (!is_empty_obj(x, v)) {
+			path_push(x, k.p, k.n, &saved);
+			encode_object(x, v, depth + 1, root_lits, flatten);
+			path_pop(x, saved);
+		}
+	}
+}
+
+static void encode_entries(struct enc *x, size_t base, size_t n, int depth,
+			   int root_lits, long flatten)
+{
+	for (size_t i = 0; i < n && !x->rc; i++)
+		encode_kv(x, base + i, depth, base, n, root_lits, flatten);
+}
+
+static void encode_object(struct enc *x, size_t obj, int depth, int root_lits,
+			  long flatten)
+{
+	size_t n, base = collect(x, obj, &n);
+
+	if (depth == 0 && !root_lits && !x->have_root) {
+		x->root_base = base;
+		x->root_n = n;
+		x->have_root = 1;
+		root_lits = 1;
+	}
+	encode_entries(x, base, n, depth, root_lits, flatten);
+	pop(x, base);
+}
+
+/* encodeObjectLines for a list item's fields: no prefix, no root keys. */
+static void encode_object_plain(struct enc *x, size_t obj, int depth)
+{
+	size_t saved = x->pstart;
+
+	x->pstart = x->path.len;
+	encode_object(x, obj, depth, 0, x->o->flatten_depth);
+	x->pstart = saved;
+}
+
+static void encode_object_item(struct enc *x, size_t obj, int depth)
+{
+	size_t n, base, fbase, nf;
+	struct kent k;
+	int t;
+
+	if (is_empty_obj(x, obj)) {
+		line_start(x, depth);
+		sdb_buf_addc(x->b, '-');
+		return;
+	}
+	base = collect(x, obj, &n);
+	if (x->rc) {
+		pop(x, base);
+		return;
+	}
+	k = x->ents[base];
+	t = TYPE(x, k.vi);
+	if (t == SDB_J_ARRAY) {
+		struct shape s;
+		array_shape(x, k.vi, &s);
+		if (s.all_obj && tabular_header(x, k.vi, &fbase, &nf)) {
+			line_start(x, depth);
+			sdb_buf_add(x->b, "- ", 2);
+			add_header(x, k.p, k.n, s.n, fbase, nf);
+			write_rows(x, k.vi, fbase, nf, depth + 2);
+			pop(x, fbase);
+			goto rest;
+		}
+		line_start(x, depth);
+		sdb_buf_add(x->b, "- ", 2);
+		add_key(x, k.p, k.n);
+		if (s.n == 0)
+			sdb_buf_add(x->b, ": []", 4);
+		else if (s.all_prim)
+			add_inline_array(x, NULL, 0, k.vi, s.n);
+		else {
+			size_t end = (size_t)SDB_JT_END(x->d->tape[k.vi]);
+			add_header(x, NULL, 0, s.n, 0, 0);
+			for (size_t j = k.vi + 1; j < end && !x->rc; j = sdb_json_next(x->d, j))
+				encode_list_item(x, j, depth + 2);
+		}
+	} else if (IS_PRIM(t)) {
+		line_start(x, depth);
+		sdb_buf_add(x->b, "- ", 2);
+		add_key(x, k.p, k.n);
+		sdb_buf_add(x->b, ": ", 2);
+		add_prim(x, k.vi, x->o->delimiter);
+	} else {
+		line_start(x, depth);
+		sdb_buf_add(x->b, "- ", 2);
+		add_key(x, k.p, k.n);
+		sdb_buf_addc(x->b, ':');
+		if (!is_empty_obj(x, k.vi))
+			encode_object_plain(x, k.vi, depth + 2);
+	}
+rest:
+	if (n > 1) {
+		size_t saved = x->pstart;
+		x->pstart = x->path.len;
+		encode_entries(x, base + 1, n - 1, depth + 1, 0, x->o->flatten_depth);
+		x->pstart = saved;
+	}
+	pop(x, base);
+}
+
+static void encode_list_item(struct enc *x, size_t v, int depth)
+{
+	int t = TYPE(x, v);
+
+	if (IS_PRIM(t)) {
+		line_start(x, depth);
+		sdb_buf_add(x->b, "- ", 2);
+		add_prim(x, v, x->o->delimiter);
+	} else if (t == SDB_J_ARRAY) {
+		size_t n = sdb_json_count(x->d, v);
+		line_start(x, depth);
+		sdb_buf_add(x->b, "- ", 2);
+		if (array_all_prim(x, v))
+			add_inline_array(x, NULL, 0, v, n);
+		else {
+			size_t end = (size_t)SDB_JT_END(x->d->tape[v]);
+			add_header(x, NULL, 0, n, 0, 0);
+			for (size_t j = v + 1; j < end && !x->rc; j = sdb_json_next(x->d, j))
+				encode_list_item(x, j, depth + 1);
+		}
+	} else
+		encode_object_item(x, v, depth);
+}
+
+void sdb_toon_enc_opts_init(struct sdb_toon_enc_opts *o)
+{
+	o->indent = 2;
+	o->delimiter = ',';
+	o->key_folding = 0;
+	o->flatten_depth = SDB_TOON_FLATTEN_INF;
+	o->exact = 0;
+}
+
+int sdb_toon_encode(const struct sdb_json_doc *doc, size_t root,
+		    const struct sdb_toon_enc_opts *o, struct sdb_toon_out *out,
+		    struct sdb_error *e)
+{
+	struct enc x;
+	int t = sdb_json_type(doc, root);
+
+	memset(&x, 0, sizeof(x));
+	x.d = doc;
+	x.o = o;
+	x.out = out;
+	x.b = &out->buf;
+	x.e = e;
+	x.first_line = 1;
+	for (int c = 0; c < 0x20; c++)
+		x.unsafe[c] = 1;
+	x.unsafe[':'] = x.unsafe['"'] = x.unsafe['\\'] = 1;
+	x.unsafe['['] = x.unsafe[']'] = x.unsafe['{'] = x.unsafe['}'] = 1;
+
+	if (IS_PRIM(t)) {
+		line_start(&x, 0);
+		add_prim(&x, root, o->delimiter);
+	} else if (t == SDB_J_ARRAY)
+		encode_array(&x, NULL, 0, root, 0);
+	else
+		encode_object(&x, root, 0, 0, o->flatten_depth);
+
+	pop(&x, 0);
+	free(x.ents);
+	free(x.vals);
+	sdb_buf_release(&x.sv);
+	sdb_buf_release(&x.sk);
+	sdb_buf_release(&x.path);
+	if (!x.rc && !sdb_buf_ok(&out->buf))
+		x.rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	return x.rc;
+}
+
+int sdb_toon_encode_json(const char *src, size_t len, int jsonl,
+			 const struct sdb_toon_enc_opts *o,
+			 struct sdb_toon_out *out, struct sdb_error *e)
+{
+	struct sdb_json_doc doc;
+	int rc = sdb_json_parse(&doc, src, len, jsonl ? SDB_JSON_JSONL : 0, e);
+
+	if (rc)
+		return rc;
+	if (doc.has_dups) {
+		/* JSON.parse semantics through the tree, then a clean tape */
+		struct sdb_jv *tree;
+		struct sdb_buf norm = SDB_BUF_INIT;
+		struct sdb_json_doc doc2;
+		rc = sdb_jv_from_tape(&doc, 0, &tree);
+		sdb_json_release(&doc);
+		if (rc)
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		sdb_jv_write(tree, &norm);
+		sdb_jv_free(tree);
+		if (!sdb_buf_ok(&norm)) {
+			sdb_buf_release(&norm);
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		}
+		rc = sdb_json_parse(&doc2, norm.data, norm.len, 0, e);
+		if (!rc)
+			rc = sdb_toon_encode(&doc2, 0, o, out, e);
+		sdb_json_release(&doc2);
+		sdb_buf_release(&norm);
+		return rc;
+	}
+	rc = sdb_toon_encode(&doc, 0, o, out, e);
+	sdb_json_release(&doc);
+	return rc;
+}

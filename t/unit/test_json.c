@@ -1,0 +1,167 @@
+/* test_json.c - unit tests for lib/num, lib/text and lib/json. */
+#include "unit.h"
+#include "../../lib/json.h"
+#include "../../lib/jtree.h"
+#include "../../lib/num.h"
+#include "../../lib/text.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static void canon(const char *in, int exact, const char *want)
+{
+	struct sdb_buf b = SDB_BUF_INIT;
+
+	sdb_num_canon(in, strlen(in), exact, &b);
+	CHECK_EQ_STR(b.data, want);
+	sdb_buf_release(&b);
+}
+
+static void test_num(void)
+{
+	canon("0", 0, "0");
+	canon("-0", 0, "0");
+	canon("-0.0e5", 0, "0");
+	canon("1.0", 0, "1");
+	canon("1.50", 0, "1.5");
+	canon("1e6", 0, "1000000");
+	canon("1e-6", 0, "0.000001");
+	canon("1e-7", 0, "1e-7");
+	canon("123e-9", 0, "1.23e-7");
+	canon("1e21", 0, "1e+21");
+	canon("1e20", 0, "100000000000000000000");
+	canon("-1E+03", 0, "-1000");
+	canon("0.30000000000000004", 0, "0.30000000000000004");
+	canon("0.10000000000000001", 0, "0.1");
+	canon("12345678901234567890", 0, "12345678901234567000");
+	canon("9007199254740993", 0, "9007199254740992");
+	canon("5e-324", 0, "5e-324");
+	canon("2e-324", 0, "0");
+	canon("1.7976931348623157e308", 0, "1.7976931348623157e+308");
+	canon("1e309", 0, "null");
+	canon("1e99999999999999", 0, "null");
+	canon("1e-99999999999999", 0, "0");
+	canon("12345678901234567890", 1, "12345678901234567890");
+	canon("0.10000000000000001", 1, "0.10000000000000001");
+	canon("1e400", 1, "1e+400");
+	canon("-0.000", 1, "0");
+	{
+		struct sdb_buf b = SDB_BUF_INIT;
+		sdb_num_from_double(NAN, &b);
+		sdb_num_from_double(0.1 + 0.2, &b);
+		CHECK_EQ_STR(b.data, "null0.30000000000000004");
+		sdb_buf_release(&b);
+	}
+}
+
+static void test_text(void)
+{
+	const char *p = "\xc2\xa0 x \xe3\x80\x80";
+	size_t n = strlen(p);
+	uint32_t cp;
+
+	sdb_js_trim(&p, &n);
+	CHECK(n == 1 && *p == 'x');
+	CHECK_EQ_INT(sdb_utf8_check("ok \xe4\xb8\x96", 6), 0);
+	CHECK_EQ_INT(sdb_utf8_check("ab\xc0\xaf", 4), 3);        /* overlong */
+	CHECK_EQ_INT(sdb_utf8_check("\xed\xa0\x80", 3), 1);       /* surrogate */
+	CHECK_EQ_INT(sdb_utf8_check("\xf4\x90\x80\x80", 4), 1);   /* > U+10FFFF */
+	CHECK_EQ_INT(sdb_utf8_decode((const unsigned char *)"\xf0\x9f\x91\x8b", 4, &cp), 4);
+	CHECK_EQ_INT(cp, 0x1F44B);
+	{
+		static const char set[8] = { ':', 0, 0, 0, 0, 0, 0, 0 };
+		CHECK_EQ_INT(sdb_find_special("abcdefghijklmnopqrstu:w", 23, set), 21);
+		CHECK_EQ_INT(sdb_find_special("abcdefghijklmnopqrstuvw\x01", 24, set), 23);
+		CHECK_EQ_INT(sdb_find_special("abc", 3, set), 3);
+	}
+}
+
+static void test_parse(void)
+{
+	struct sdb_json_doc d;
+	struct sdb_error e;
+	struct sdb_buf b = SDB_BUF_INIT, s = SDB_BUF_INIT;
+	const char *txt = "{\"a\":[1,true,null],\"b\\u00e9\":\"x\\ny\",\"c\":{}}";
+	const char *p;
+	size_t n;
+
+	CHECK_EQ_INT(sdb_json_parse(&d, txt, strlen(txt), 0, &e), 0);
+	CHECK_EQ_INT(sdb_json_type(&d, 0), SDB_J_OBJECT);
+	CHECK_EQ_INT(sdb_json_count(&d, 0), 3);
+	CHECK_EQ_INT(sdb_json_type(&d, 2), SDB_J_ARRAY);
+	CHECK_EQ_INT(sdb_json_count(&d, 2), 3);
+	CHECK_EQ_INT(sdb_json_next(&d, 2), 6); /* skips the whole array */
+	CHECK_EQ_INT(sdb_json_str(&d, 6, &p, &n, &s), 0);
+	CHECK(n == 3 && !memcmp(p, "b\xc3\xa9", 3));
+	CHECK(!d.has_dups);
+	sdb_json_write(&d, 0, 0, 0, &b);
+	CHECK_EQ_STR(b.data, "{\"a\":[1,true,null],\"b\xc3\xa9\":\"x\\ny\",\"c\":{}}");
+	sdb_buf_reset(&b);
+	sdb_json_write(&d, 0, 2, 0, &b);
+	CHECK_EQ_STR(b.data, "{\n  \"a\": [\n    1,\n    true,\n    null\n  ],\n  \"b\xc3\xa9\": \"x\\ny\",\n  \"c\": {}\n}");
+	sdb_json_release(&d);
+
+	/* duplicates are flagged and resolved as JSON.parse resolves them */
+	txt = "{\"k\":1,\"j\":2,\"k\":3}";
+	CHECK_EQ_INT(sdb_json_parse(&d, txt, strlen(txt), 0, &e), 0);
+	CHECK(d.has_dups);
+	{
+		struct sdb_jv *t;
+		CHECK_EQ_INT(sdb_jv_from_tape(&d, 0, &t), 0);
+		sdb_buf_reset(&b);
+		sdb_jv_write(t, &b);
+		CHECK_EQ_STR(b.data, "{\"k\":3,\"j\":2}");
+		sdb_jv_free(t);
+	}
+	sdb_json_release(&d);
+	/* escaped spellings of one key are the same key */
+	txt = "{\"a\":1,\"\\u0061\":2}";
+	CHECK_EQ_INT(sdb_json_parse(&d, txt, strlen(txt), 0, &e), 0);
+	CHECK(d.has_dups);
+	sdb_json_release(&d);
+	/* many distinct keys (hash set path) are not duplicates */
+	sdb_buf_reset(&b);
+	sdb_buf_addc(&b, '{');
+	for (int i = 0; i < 500; i++)
+		sdb_buf_addf(&b, "%s\"key%d\":%d", i ? "," : "", i, i);
+	sdb_buf_addc(&b, '}');
+	CHECK_EQ_INT(sdb_json_parse(&d, b.data, b.len, 0, &e), 0);
+	CHECK(!d.has_dups);
+	sdb_json_release(&d);
+	sdb_buf_add(&b, "x", 0);
+	b.data[b.len - 1] = ',';
+	sdb_buf_adds(&b, "\"key250\":0}");
+	CHECK_EQ_INT(sdb_json_parse(&d, b.data, b.len, 0, &e), 0);
+	CHECK(d.has_dups);
+	sdb_json_release(&d);
+
+	/* errors carry line and column (in code points) */
+	txt = "[\n  \"\xc3\xa9\xc3\xa9\", tru\n]";
+	CHECK_EQ_INT(sdb_json_parse(&d, txt, strlen(txt), 0, &e), SDB_EPARSE);
+	CHECK_EQ_INT(e.line, 2);
+	CHECK_EQ_INT(e.column, 9);
+	CHECK_EQ_STR(e.msg, "unexpected 't'");
+	/* deep nesting is refused, not a stack overflow */
+	{
+		char *deep = malloc(20001);
+		memset(deep, '[', 20000);
+		CHECK_EQ_INT(sdb_json_parse(&d, deep, 20000, 0, &e), SDB_EPARSE);
+		CHECK_EQ_STR(e.msg, "nesting deeper than 10000 levels");
+		free(deep);
+	}
+	/* JSON lines */
+	txt = "1\n\n{\"a\":2}\r\n[3]";
+	CHECK_EQ_INT(sdb_json_parse(&d, txt, strlen(txt), SDB_JSON_JSONL, &e), 0);
+	CHECK_EQ_INT(sdb_json_count(&d, 0), 3);
+	sdb_json_release(&d);
+	sdb_buf_release(&b);
+	sdb_buf_release(&s);
+}
+
+int main(void)
+{
+	test_num();
+	test_text();
+	test_parse();
+	return unit_done("test_json");
+}
