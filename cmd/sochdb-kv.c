@@ -9,6 +9,8 @@
 
 #include "../lib/buf.h"
 #include "../lib/io.h"
+#include "../lib/json.h"
+#include "../lib/text.h"
 #include "../lib/tsv.h"
 
 #include <errno.h>
@@ -329,9 +331,9 @@ struct emitter {
 
 static void json_field(struct sdb_buf *b, const char *name, const void *p, size_t n)
 {
-	if (sdb_utf8_valid(p, n)) {
+	if (!sdb_utf8_check((const char *)(p), n)) {
 		sdb_buf_addf(b, "\"%s\":", name);
-		sdb_json_str(b, p, n);
+		sdb_json_quote(b, p, n);
 	} else {
 		sdb_buf_addf(b, "\"%s_b64\":\"", name);
 		sdb_b64_encode(b, p, n);
@@ -446,9 +448,9 @@ static void emit_end(struct emitter *em)
 		const char *a = em->arena.data;
 		for (size_t i = 0; i < em->nrow; i++) {
 			struct row *r = &em->rows[i];
-			kb |= !sdb_utf8_valid(a + r->koff, r->klen);
-			vb |= !sdb_utf8_valid(a + r->voff, r->vlen);
-			nb |= !sdb_utf8_valid(a + r->noff, r->nlen);
+			kb |= !!sdb_utf8_check((const char *)(a + r->koff), r->klen);
+			vb |= !!sdb_utf8_check((const char *)(a + r->voff), r->vlen);
+			nb |= !!sdb_utf8_check((const char *)(a + r->noff), r->nlen);
 			ex |= r->exp != 0;
 			hasns |= r->nlen != 0;
 		}

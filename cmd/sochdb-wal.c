@@ -8,6 +8,8 @@
 #include "dbopt.h"
 
 #include "../lib/buf.h"
+#include "../lib/json.h"
+#include "../lib/text.h"
 #include "../lib/tsv.h"
 
 #include <errno.h>
@@ -279,7 +281,7 @@ static void dump_str(struct dumpctx *d, const void *p, size_t n)
 	if (d->fmt == 0)
 		sdb_toon_str(&d->out, t.data ? t.data : "", t.len, ',');
 	else
-		sdb_json_str(&d->out, t.data ? t.data : "", t.len);
+		sdb_json_quote(&d->out, t.data ? t.data : "", t.len);
 	sdb_buf_release(&t);
 }
 
@@ -299,7 +301,7 @@ static int dump_rec(void *ctx, const struct sdb_wal_entry *x)
 	}
 	sdb_buf_addf(&d->out, "%" PRIu64 "%s", x->lsn, d->fmt ? ",\"type\":" : ",");
 	if (d->fmt)
-		sdb_json_str(&d->out, type_names[x->type], strlen(type_names[x->type]));
+		sdb_json_quote(&d->out, type_names[x->type], strlen(type_names[x->type]));
 	else
 		sdb_buf_adds(&d->out, type_names[x->type]);
 	sdb_buf_adds(&d->out, d->fmt ? ",\"ns\":" : ",");

@@ -36,25 +36,6 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	return 0;
 }
 
-int sdb_utf8_valid(const void *pv, size_t n)
-{
-	const unsigned char *p = pv;
-	size_t i = 0;
-
-	while (i < n) {
-		size_t l;
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		l = utf8_seq(p + i, n - i);
-		if (!l)
-			return 0;
-		i += l;
-	}
-	return 1;
-}
-
 static const char hexd[] = "0123456789ABCDEF";
 
 void sdb_tsv_escape(struct sdb_buf *out, const void *pv, size_t n)
@@ -144,36 +125,6 @@ int sdb_tsv_unescape(struct sdb_buf *out, const char *p, size_t n, size_t *col)
 	}
 	sdb_buf_add(out, p + start, n - start);
 	return sdb_buf_ok(out) ? 0 : SDB_ENOMEM;
-}
-
-void sdb_json_str(struct sdb_buf *out, const void *pv, size_t n)
-{
-	const unsigned char *p = pv;
-	size_t start = 0;
-
-	sdb_buf_addc(out, '"');
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = p[i];
-		char esc[8];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		sdb_buf_add(out, p + start, i - start);
-		start = i + 1;
-		switch (c) {
-		case '"': sdb_buf_adds(out, "\\\""); break;
-		case '\\': sdb_buf_adds(out, "\\\\"); break;
-		case '\n': sdb_buf_adds(out, "\\n"); break;
-		case '\r': sdb_buf_adds(out, "\\r"); break;
-		case '\t': sdb_buf_adds(out, "\\t"); break;
-		case '\b': sdb_buf_adds(out, "\\b"); break;
-		case '\f': sdb_buf_adds(out, "\\f"); break;
-		default:
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			sdb_buf_adds(out, esc);
-		}
-	}
-	sdb_buf_add(out, p + start, n - start);
-	sdb_buf_addc(out, '"');
 }
 
 static const char b64[] =

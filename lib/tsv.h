@@ -1,7 +1,8 @@
 /*
  * tsv.h - text encodings of arbitrary bytes used by the tools' listings:
- * the TSV escaping of DESIGN.md, JSON strings, base64, TOON string
- * quoting (v3.3 §7) and a minimal flat-JSON-object reader for JSONL input.
+ * the TSV escaping of DESIGN.md, base64, TOON string quoting (v3.3 §7,
+ * to be replaced by lib/toon's) and a minimal flat-JSON-object reader for
+ * JSONL input. JSON strings are written with lib/json's sdb_json_quote.
  * Data transformations only: no I/O.
  */
 #ifndef SDB_TSV_H
@@ -11,9 +12,6 @@
 #include "err.h"
 
 #include <stdint.h>
-
-/* 1 when p[0..n) is valid UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-int sdb_utf8_valid(const void *p, size_t n);
 
 /* TSV escaping: \\ \t \n \r, \xHH for other bytes < 0x20, 0x7F and bytes
  * that are not part of valid UTF-8; everything else literal. */
@@ -27,8 +25,6 @@ static inline int sdb_tsv_is_null(const char *p, size_t n)
 	return n == 2 && p[0] == '\\' && p[1] == 'N';
 }
 
-/* A JSON string literal (with quotes) for valid UTF-8 p. */
-void sdb_json_str(struct sdb_buf *out, const void *p, size_t n);
 void sdb_b64_encode(struct sdb_buf *out, const void *p, size_t n);
 /* @return 0 or SDB_EPARSE. */
 int sdb_b64_decode(struct sdb_buf *out, const char *p, size_t n);

@@ -160,17 +160,17 @@ setup() { setup_db; }
 }
 
 @test "--ttl: keys expire (invisible at once), compaction drops them" {
-	now=$(($(date +%s) * 1000))
+	now=$(date +%s%3N)
 	run -0 sochdb-kv put --ttl 10 k v
 	sochdb-kv put keep v
 	run -0 sochdb-kv get k
-	SDB_NOW_MS=$((now + 11000)) run -1 sochdb-kv get k
-	SDB_NOW_MS=$((now + 11000)) run -0 sochdb-kv scan
+	SDB_NOW_MS=$((now + 14000)) run -1 sochdb-kv get k
+	SDB_NOW_MS=$((now + 14000)) run -0 sochdb-kv scan
 	[ "$output" = $'keep\tv' ]
 	run -0 sochdb-kv dump --format jsonl
 	[[ "$output" == *'{"key":"k","value":"v","expires_ms":'* ]]
 	sochdb-wal checkpoint
-	SDB_NOW_MS=$((now + 11000)) sochdb-wal compact
+	SDB_NOW_MS=$((now + 14000)) sochdb-wal compact
 	run -0 sochdb-kv dump
 	[ "$output" = $'keep\tv' ]
 	run -2 --separate-stderr sochdb-kv put --ttl 0 k v

@@ -61,9 +61,9 @@ setup() { setup_db; }
 }
 
 @test "txn in a namespace with --ttl" {
-	now=$(($(date +%s) * 1000))
+	now=$(date +%s%3N)
 	run -0 bash -c 'printf "put\tk\tv\n" | sochdb-kv txn -n ns --ttl 5'
 	run -0 sochdb-kv get -n ns k
-	SDB_NOW_MS=$((now + 6000)) run -1 sochdb-kv get -n ns k
+	SDB_NOW_MS=$((now + 9000)) run -1 sochdb-kv get -n ns k
 	run -1 sochdb-kv get k
 }

@@ -4,6 +4,7 @@
 #include "unit.h"
 #include "../../lib/crc32c.h"
 #include "../../lib/io.h"
+#include "../../lib/text.h"
 #include "../../lib/tsv.h"
 #include "../../lib/varint.h"
 #include "../../lib/store/internal.h"
@@ -286,9 +287,9 @@ static void test_tsv(void)
 	CHECK_EQ_INT(col, 3);
 	CHECK_EQ_INT(sdb_tsv_unescape(&u, "\\x4", 3, &col), SDB_EPARSE);
 	CHECK(sdb_tsv_is_null("\\N", 2));
-	CHECK(sdb_utf8_valid("\xc3\xa9", 2));
-	CHECK(!sdb_utf8_valid("\xc3", 1));
-	CHECK(!sdb_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+	CHECK(!sdb_utf8_check((const char *)("\xc3\xa9"), 2));
+	CHECK(!!sdb_utf8_check((const char *)("\xc3"), 1));
+	CHECK(!!sdb_utf8_check((const char *)("\xed\xa0\x80"), 3)); /* surrogate */
 	sdb_buf_reset(&b);
 	sdb_toon_str(&b, "42", 2, ',');
 	sdb_toon_str(&b, "a,b", 3, ',');
