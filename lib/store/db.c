@@ -108,11 +108,16 @@ int sdb_prefix_succ(struct sdb_buf *b)
  * files (not ours). */
 static int dir_kind(const char *dir)
 {
-	DIR *d = opendir(dir);
+	char mp[4096];
+	struct stat st;
 	struct dirent *de;
 	int kind = 0;
+	DIR *d;
 
-	if (!d)
+	snprintf(mp, sizeof(mp), "%s/MANIFEST", dir);
+	if (stat(mp, &st) == 0)
+		return 1;
+	if (!(d = opendir(dir)))
 		return -1;
 	while ((de = readdir(d))) {
 		const char *s = de->d_name;
@@ -368,7 +373,7 @@ int sdb_db_open(const char *dir, unsigned flags, const struct sdb_opts *o,
 		if (rc)
 			goto fail;
 		db->wlocked = 1;
-		if (dir_kind(dir) == 0 && (rc = create_db(db, e)))
+		if (kind == 0 && dir_kind(dir) == 0 && (rc = create_db(db, e)))
 			goto fail;
 	}
 	if (flags & SDB_OPEN_WRITE) {
