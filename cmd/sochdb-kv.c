@@ -991,7 +991,8 @@ static int kv_ls(int argc, char **argv)
 	if (!sdb_buf_ok(&arena))
 		die(EXIT_FAILURE_RT, "out of memory");
 	carena = arena.data;
-	qsort(c, nc, sizeof(*c), child_cmp);
+	if (nc)
+		qsort(c, nc, sizeof(*c), child_cmp);
 	for (size_t i = 0; i < nc; i++) {
 		if (i && !child_cmp(&c[i - 1], &c[i]))
 			continue;

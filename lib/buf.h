@@ -37,7 +37,8 @@ static inline int sdb_buf_ok(const struct sdb_buf *b) { return !b->oom; }
 static inline void sdb_buf_add(struct sdb_buf *b, const void *p, size_t n)
 {
 	if (b->cap - b->len > n) {
-		memcpy(b->data + b->len, p, n);
+		if (n) /* p may be NULL for an empty add */
+			memcpy(b->data + b->len, p, n);
 		b->len += n;
 		b->data[b->len] = 0;
 		return;

@@ -14,6 +14,8 @@ setup() {
 
 need_strace() {
 	strace -f -o /dev/null true 2>/dev/null || skip "strace cannot trace here (ptrace not permitted)"
+	# LeakSanitizer cannot run under ptrace (SANITIZE=1 builds)
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 }
 
 check_intact() {

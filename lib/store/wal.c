@@ -225,7 +225,7 @@ int sdb_wal_seg_read(struct sdb_wal_seg *s, const char *dir, uint64_t start,
 	s->path = sdb_buf_detach(&path, NULL);
 	rc = sdb_io_open(s->path, O_RDONLY, 0, &fd, e);
 	if (rc)
-		return rc;
+		goto out;
 	if (fstat(fd, &st) < 0) {
 		rc = sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", s->path);
 		goto out;
@@ -243,6 +243,8 @@ int sdb_wal_seg_read(struct sdb_wal_seg *s, const char *dir, uint64_t start,
 	sdb_wal_scan(s, newest);
 out:
 	sdb_io_close(fd);
+	if (rc)
+		sdb_wal_seg_free(s); /* nothing for the caller to release */
 	return rc;
 }
 

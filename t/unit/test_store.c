@@ -121,7 +121,7 @@ static void test_bloom(void)
 	int fp = 0;
 
 	for (int i = 0; i < 1000; i++) {
-		char k[16];
+		char k[32];
 		snprintf(k, sizeof(k), "key%d", i);
 		h[i] = sdb_hash64(k, strlen(k));
 	}
@@ -129,7 +129,7 @@ static void test_bloom(void)
 	for (int i = 0; i < 1000; i++)
 		CHECK(sdb_bloom_may_contain((unsigned char *)f.data, f.len, h[i]));
 	for (int i = 0; i < 10000; i++) {
-		char k[16];
+		char k[32];
 		snprintf(k, sizeof(k), "other%d", i);
 		fp += sdb_bloom_may_contain((unsigned char *)f.data, f.len, sdb_hash64(k, strlen(k)));
 	}
