@@ -52,7 +52,8 @@ void sdb_buf_add_slow(struct sdb_buf *b, const void *p, size_t n)
 {
 	if (sdb_buf_grow(b, n))
 		return;
-	memcpy(b->data + b->len, p, n);
+	if (n)
+		memcpy(b->data + b->len, p, n);
 	b->len += n;
 	b->data[b->len] = 0;
 }

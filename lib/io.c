@@ -11,11 +11,190 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+sdb_io_hook_fn sdb_io_hook;
+long sdb_io_calls[SDB_IO_NKINDS];
+
+static const char *const kind_names[SDB_IO_NKINDS] = {
+	"write", "fsync", "rename", "open", "unlink", "ftruncate", "mkdir"
+};
+static struct {
+	int kind;
+	long k;
+	int err;
+	int persist;
+} env_fault = { -1, 0, 0, 0 };
+static int env_parsed;
+
+static int env_hook(enum sdb_io_kind kind, const char *name)
+{
+	(void)name;
+	if ((int)kind != env_fault.kind)
+		return 0;
+	if (sdb_io_calls[kind] == env_fault.k ||
+	    (env_fault.persist && sdb_io_calls[kind] > env_fault.k))
+		return env_fault.err;
+	return 0;
+}
+
+static void parse_env(void)
+{
+	const char *s = getenv("SDB_IO_FAULT");
+	char kind[32], err[32], persist[32] = "";
+	long k;
+
+	env_parsed = 1;
+	if (!s || sscanf(s, "%31[a-z]:%ld:%31[A-Z0-9]:%31s", kind, &k, err, persist) < 3)
+		return;
+	for (int i = 0; i < SDB_IO_NKINDS; i++)
+		if (!strcmp(kind, kind_names[i]))
+			env_fault.kind = i;
+	env_fault.k = k;
+	env_fault.persist = !strcmp(persist, "persist");
+	if (!strcmp(err, "ENOSPC"))
+		env_fault.err = ENOSPC;
+	else if (!strcmp(err, "EIO"))
+		env_fault.err = EIO;
+	else if (!strcmp(err, "EDQUOT"))
+		env_fault.err = EDQUOT;
+	else if (!strcmp(err, "EROFS"))
+		env_fault.err = EROFS;
+	else
+		env_fault.err = atoi(err) > 0 ? atoi(err) : EIO;
+	if (env_fault.kind >= 0 && !sdb_io_hook)
+		sdb_io_hook = env_hook;
+}
+
+/* Counts the call and asks the hook; sets errno and returns -1 to fail. */
+static inline int faulted(enum sdb_io_kind kind, const char *name)
+{
+	int err;
+
+	if (__builtin_expect(!env_parsed, 0))
+		parse_env();
+	sdb_io_calls[kind]++;
+	if (__builtin_expect(sdb_io_hook == NULL, 1))
+		return 0;
+	err = sdb_io_hook(kind, name);
+	if (!err)
+		return 0;
+	errno = err;
+	return -1;
+}
+
+int sdb_io_open(const char *path, int flags, int mode, int *fd,
+		struct sdb_error *e)
+{
+	int f;
+
+	if (faulted(SDB_IO_OPEN, path))
+		f = -1;
+	else
+		do
+			f = open(path, flags | O_CLOEXEC, mode);
+		while (f < 0 && errno == EINTR);
+	if (f < 0)
+		return sdb_error_sys(e, errno == ENOENT ? SDB_ENOTFOUND : SDB_EIO,
+				     "cannot open '%s'", path);
+	*fd = f;
+	return 0;
+}
+
+void sdb_io_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+int sdb_io_pwrite_all(int fd, const void *p, size_t n, off_t off,
+		      const char *name, struct sdb_error *e)
+{
+	const char *c = p;
+
+	if (faulted(SDB_IO_WRITE, name))
+		return sdb_error_sys(e, SDB_EIO, "cannot write '%s'", name);
+	while (n > 0) {
+		ssize_t w = pwrite(fd, c, n > (1u << 30) ? (1u << 30) : n, off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return sdb_error_sys(e, SDB_EIO, "cannot write '%s'", name);
+		}
+		c += w;
+		off += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int sdb_io_pread(int fd, void *p, size_t n, off_t off, size_t *got,
+		 const char *name, struct sdb_error *e)
+{
+	char *c = p;
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t r = pread(fd, c + done, n - done, off + (off_t)done);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return sdb_error_sys(e, SDB_EIO, "cannot read '%s'", name);
+		}
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	*got = done;
+	return 0;
+}
+
+int sdb_io_fdatasync(int fd, const char *name, struct sdb_error *e)
+{
+	if (faulted(SDB_IO_FSYNC, name) || fdatasync(fd) < 0)
+		return sdb_error_sys(e, SDB_EIO, "cannot sync '%s'", name);
+	return 0;
+}
+
+int sdb_io_fsync_dir(const char *dir, struct sdb_error *e)
+{
+	int fd, rc = 0;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return sdb_error_sys(e, SDB_EIO, "cannot open directory '%s'", dir);
+	if (faulted(SDB_IO_FSYNC, dir) || fsync(fd) < 0)
+		rc = sdb_error_sys(e, SDB_EIO, "cannot sync directory '%s'", dir);
+	close(fd);
+	return rc;
+}
+
+int sdb_io_unlink(const char *path, struct sdb_error *e)
+{
+	if (faulted(SDB_IO_UNLINK, path) || (unlink(path) < 0 && errno != ENOENT))
+		return sdb_error_sys(e, SDB_EIO, "cannot remove '%s'", path);
+	return 0;
+}
+
+int sdb_io_ftruncate(int fd, off_t len, const char *name, struct sdb_error *e)
+{
+	if (faulted(SDB_IO_FTRUNCATE, name) || ftruncate(fd, len) < 0)
+		return sdb_error_sys(e, SDB_EIO, "cannot truncate '%s'", name);
+	return 0;
+}
+
+int sdb_io_mkdir(const char *path, struct sdb_error *e)
+{
+	if (faulted(SDB_IO_MKDIR, path) || (mkdir(path, 0777) < 0 && errno != EEXIST))
+		return sdb_error_sys(e, SDB_EIO, "cannot create directory '%s'", path);
+	return 0;
+}
+
 int sdb_io_write_all(int fd, const void *p, size_t n, const char *name,
 		     struct sdb_error *e)
 {
 	const char *c = p;
 
+	if (faulted(SDB_IO_WRITE, name))
+		return sdb_error_sys(e, SDB_EIO, "cannot write '%s'", name);
 	while (n > 0) {
 		ssize_t w = write(fd, c, n > (1u << 30) ? (1u << 30) : n);
 		if (w < 0) {
@@ -31,7 +210,7 @@ int sdb_io_write_all(int fd, const void *p, size_t n, const char *name,
 
 int sdb_io_fsync(int fd, const char *name, struct sdb_error *e)
 {
-	if (fsync(fd) < 0)
+	if (faulted(SDB_IO_FSYNC, name) || fsync(fd) < 0)
 		return sdb_error_sys(e, SDB_EIO, "cannot sync '%s'", name);
 	return 0;
 }
@@ -55,7 +234,7 @@ int sdb_io_fsync_dir_of(const char *path, struct sdb_error *e)
 	if (fd < 0)
 		rc = sdb_error_sys(e, SDB_EIO, "cannot open directory '%s'", dir);
 	else {
-		if (fsync(fd) < 0)
+		if (faulted(SDB_IO_FSYNC, dir) || fsync(fd) < 0)
 			rc = sdb_error_sys(e, SDB_EIO, "cannot sync directory '%s'", dir);
 		close(fd);
 	}
@@ -65,7 +244,7 @@ int sdb_io_fsync_dir_of(const char *path, struct sdb_error *e)
 
 int sdb_io_rename(const char *from, const char *to, struct sdb_error *e)
 {
-	if (rename(from, to) < 0)
+	if (faulted(SDB_IO_RENAME, to) || rename(from, to) < 0)
 		return sdb_error_sys(e, SDB_EIO, "cannot rename '%s' to '%s'", from, to);
 	return 0;
 }
@@ -178,6 +357,7 @@ int sdb_atomic_open(struct sdb_atomic *a, const char *path, struct sdb_error *e)
 	size_t n = strlen(path);
 
 	a->fd = -1;
+	a->nosync = 0;
 	a->path = strdup(path);
 	a->tmp = malloc(n + 16);
 	if (!a->path || !a->tmp) {
@@ -186,7 +366,7 @@ int sdb_atomic_open(struct sdb_atomic *a, const char *path, struct sdb_error *e)
 	}
 	memcpy(a->tmp, path, n);
 	memcpy(a->tmp + n, ".tmp.XXXXXX", 12);
-	a->fd = mkostemp(a->tmp, O_CLOEXEC);
+	a->fd = faulted(SDB_IO_OPEN, path) ? -1 : mkostemp(a->tmp, O_CLOEXEC);
 	if (a->fd < 0) {
 		int rc = sdb_error_sys(e, SDB_EIO, "cannot create '%s'", path);
 		free(a->tmp);
@@ -211,7 +391,7 @@ int sdb_atomic_write(struct sdb_atomic *a, const void *p, size_t n,
 
 int sdb_atomic_commit(struct sdb_atomic *a, struct sdb_error *e)
 {
-	int rc = sdb_io_fsync(a->fd, a->path, e);
+	int rc = a->nosync ? 0 : sdb_io_fsync(a->fd, a->path, e);
 
 	if (!rc && close(a->fd) < 0)
 		rc = sdb_error_sys(e, SDB_EIO, "cannot close '%s'", a->path);
@@ -220,7 +400,7 @@ int sdb_atomic_commit(struct sdb_atomic *a, struct sdb_error *e)
 	a->fd = -1;
 	if (!rc)
 		rc = sdb_io_rename(a->tmp, a->path, e);
-	if (!rc)
+	if (!rc && !a->nosync)
 		rc = sdb_io_fsync_dir_of(a->path, e);
 	if (rc) {
 		sdb_atomic_abort(a);
@@ -240,7 +420,7 @@ void sdb_atomic_abort(struct sdb_atomic *a)
 		close(a->fd);
 	a->fd = -1;
 	if (a->tmp)
-		unlink(a->tmp);
+		sdb_io_unlink(a->tmp, NULL);
 	free(a->tmp);
 	free(a->path);
 	a->tmp = a->path = NULL;

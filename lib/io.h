@@ -18,6 +18,54 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/*
+ * Every operation below first asks the fault hook (when one is installed)
+ * whether it should fail: the fault-injection shim of the durability
+ * harness, and the cheap environment hook used by the bats suites:
+ *
+ *   SDB_IO_FAULT=KIND:K:ERRNO[:persist]   e.g. write:3:ENOSPC, fsync:1:EIO
+ *
+ * fails the K-th call of KIND (write, fsync, rename, open, unlink,
+ * ftruncate, mkdir) with ERRNO (ENOSPC, EIO, EDQUOT, EROFS or a number),
+ * once, or every call from the K-th on with ":persist". Counting is per
+ * process. Unset costs one predictable branch per call.
+ */
+enum sdb_io_kind {
+	SDB_IO_WRITE, SDB_IO_FSYNC, SDB_IO_RENAME, SDB_IO_OPEN, SDB_IO_UNLINK,
+	SDB_IO_FTRUNCATE, SDB_IO_MKDIR, SDB_IO_NKINDS
+};
+/* Returns 0 to let the call proceed or an errno to fail it with. */
+typedef int (*sdb_io_hook_fn)(enum sdb_io_kind kind, const char *name);
+extern sdb_io_hook_fn sdb_io_hook;
+/* Number of calls of each kind made so far (for tests). */
+extern long sdb_io_calls[SDB_IO_NKINDS];
+
+/*
+ * open(2) through the layer: flags as for open; ENOENT gives
+ * SDB_ENOTFOUND, other failures SDB_EIO. @return 0 and *fd, or the code.
+ */
+int sdb_io_open(const char *path, int flags, int mode, int *fd,
+		struct sdb_error *e);
+/* close(2); errors of a read-only descriptor are ignored. */
+void sdb_io_close(int fd);
+/* pwrite all n bytes at off. @return 0 or SDB_EIO. */
+int sdb_io_pwrite_all(int fd, const void *p, size_t n, off_t off,
+		      const char *name, struct sdb_error *e);
+/* pread up to n bytes at off into p; *got is what was read (short only at
+ * end of file). @return 0 or SDB_EIO. */
+int sdb_io_pread(int fd, void *p, size_t n, off_t off, size_t *got,
+		 const char *name, struct sdb_error *e);
+/* fdatasync(fd): data and the size, not other metadata. @return 0 or SDB_EIO. */
+int sdb_io_fdatasync(int fd, const char *name, struct sdb_error *e);
+/* fsyncs the directory dir itself. @return 0 or SDB_EIO. */
+int sdb_io_fsync_dir(const char *dir, struct sdb_error *e);
+/* unlink(2); a missing file is not an error. @return 0 or SDB_EIO. */
+int sdb_io_unlink(const char *path, struct sdb_error *e);
+/* ftruncate(2). @return 0 or SDB_EIO. */
+int sdb_io_ftruncate(int fd, off_t len, const char *name, struct sdb_error *e);
+/* mkdir(2) with mode 0777 (umask applies); an existing directory is fine. */
+int sdb_io_mkdir(const char *path, struct sdb_error *e);
+
 /* Writes all n bytes to fd. @return 0 or SDB_EIO (name used in the message). */
 int sdb_io_write_all(int fd, const void *p, size_t n, const char *name,
 		     struct sdb_error *e);
@@ -50,6 +98,7 @@ void sdb_input_close(struct sdb_input *in);
  */
 struct sdb_atomic {
 	int fd;
+	int nosync; /* set after open to skip both fsyncs (--sync off) */
 	char *path;
 	char *tmp;
 };

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# run-all.sh - every benchmark in scripts/bench/*.sh, one after another
-# (one at a time: this machine has two cores).
-cd "$(dirname "$0")" || exit 3
-status=0
-for b in *.sh; do
-	[ "$b" = run-all.sh ] && continue
-	echo "### $b"
-	bash "./$b" || status=1
+# run-all.sh - run every benchmark script scripts/bench/*.sh (except this
+# one) in turn; `make bench` calls it. Each script prints its own ratio
+# lines; a failing script is reported and the others still run.
+set -u
+cd "$(dirname "$0")/../.." || exit 3
+echo "bench: $(date -u '+%F %T') UTC, loadavg $(cut -d' ' -f1-3 /proc/loadavg), $(nproc) CPUs"
+rc=0
+for s in scripts/bench/*.sh; do
+	[ "$(basename "$s")" = run-all.sh ] && continue
+	echo "== $s"
+	bash "$s" || { echo "bench: $s failed (exit $?)"; rc=1; }
 done
-exit $status
+exit $rc

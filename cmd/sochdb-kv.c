@@ -1,0 +1,1487 @@
+/*
+ * sochdb-kv - key-value and path access to a SochDB database from the
+ * shell: put/get/del/exists/scan/ls/load/dump/txn/stats (DESIGN.md
+ * "sochdb-kv" is the contract: escaping, field names, exit codes).
+ */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "dbopt.h"
+
+#include "../lib/buf.h"
+#include "../lib/io.h"
+#include "../lib/json.h"
+#include "../lib/text.h"
+#include "../lib/tsv.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage_main[] =
+	"usage: sochdb-kv [-q|-v] COMMAND [options] [args]\n"
+	"\n"
+	"Commands:\n"
+	"  put     store a value: put KEY VALUE|-\n"
+	"  get     print a value: get KEY, or get --stdin for many keys\n"
+	"  del     delete a key (idempotent)\n"
+	"  exists  exit 0 when a key is present, 1 when absent\n"
+	"  scan    list keys and values in key order\n"
+	"  ls      list the children of a path: ls PATH/\n"
+	"  load    load TSV or JSONL records in one transaction\n"
+	"  dump    write every record with TTLs and namespaces\n"
+	"  txn     apply put/del/cas/get lines from stdin atomically\n"
+	"  stats   key, byte, WAL and table counts\n"
+	"\n"
+	"Common options: -d, --db DIR (default $SOCHDB_DIR, else ./sochdb_data),\n"
+	"-n NAMESPACE, --sync full|normal|off, --lock-timeout SECONDS (30),\n"
+	"-e, --escaped, --ttl SECONDS. 'sochdb-kv COMMAND -h' shows details.\n"
+	"Exit status: 0 ok, 1 absent, 2 usage error, 3 failure.\n";
+
+static const char usage_short[] = "usage: sochdb-kv COMMAND [options] [args]  (see sochdb-kv --help)\n";
+
+#define COMMON \
+	"  -d, --db DIR            database directory (default $SOCHDB_DIR, else ./sochdb_data)\n" \
+	"  -n, --namespace NS      scope every key to namespace NS\n"
+#define WRITING \
+	"      --sync MODE         full (default): fsync each commit; normal; off\n" \
+	"      --lock-timeout SECS wait this long for the write lock (default 30)\n"
+
+static const char u_put[] =
+	"usage: sochdb-kv put [options] KEY VALUE|-\n"
+	"Stores VALUE (or the exact bytes of stdin for '-') under KEY.\n"
+	COMMON WRITING
+	"  -e, --escaped           KEY and VALUE are TSV-escaped\n"
+	"      --ttl SECONDS       the key expires after SECONDS\n";
+static const char u_get[] =
+	"usage: sochdb-kv get [options] KEY | --stdin\n"
+	"Prints the value's bytes exactly (no newline); exit 1 when absent.\n"
+	"With --stdin: one TSV-escaped key per line in, one escaped value or \\N out.\n"
+	COMMON
+	"  -e, --escaped           KEY is TSV-escaped\n"
+	"      --stdin             read keys from stdin\n";
+static const char u_del[] =
+	"usage: sochdb-kv del [options] KEY\n"
+	"Deletes KEY; exit 0 whether or not it existed.\n"
+	COMMON WRITING
+	"  -e, --escaped           KEY is TSV-escaped\n";
+static const char u_exists[] =
+	"usage: sochdb-kv exists [options] KEY\n"
+	"Prints nothing; exit 0 when KEY is present, 1 when absent.\n"
+	COMMON
+	"  -e, --escaped           KEY is TSV-escaped\n";
+static const char u_scan[] =
+	"usage: sochdb-kv scan [options]\n"
+	"Lists keys in order: KEY<TAB>VALUE lines by default.\n"
+	COMMON
+	"      --prefix P          only keys starting with P\n"
+	"      --start K           first key (inclusive)\n"
+	"      --end K             end key (exclusive)\n"
+	"      --reverse           descending order\n"
+	"      --limit N           at most N keys\n"
+	"      --keys-only         keys only\n"
+	"      --format F          tsv (default), jsonl, json or toon\n"
+	"  -e, --escaped           P, K are TSV-escaped\n";
+static const char u_ls[] =
+	"usage: sochdb-kv ls [options] [PATH/]\n"
+	"Lists the immediate children of PATH/, sorted; children with keys\n"
+	"below them end in '/'.\n"
+	COMMON
+	"  -e, --escaped           PATH is TSV-escaped\n";
+static const char u_load[] =
+	"usage: sochdb-kv load [options] [FILE|-]\n"
+	"Loads records in one transaction: KEY<TAB>VALUE[<TAB>EXPIRES_MS[<TAB>NS]]\n"
+	"lines (escaped; VALUE \\N deletes) or the JSONL objects dump writes.\n"
+	COMMON WRITING
+	"      --format F          tsv (default) or jsonl\n"
+	"      --partial           on a bad line, commit the lines before it\n"
+	"      --ttl SECONDS       records without expiry expire after SECONDS\n";
+static const char u_dump[] =
+	"usage: sochdb-kv dump [options]\n"
+	"Writes every record of every namespace (or of -n NS) with expiry and\n"
+	"namespace, in a form load restores exactly.\n"
+	COMMON
+	"      --format F          tsv (default), jsonl, json or toon\n";
+static const char u_txn[] =
+	"usage: sochdb-kv txn [options] < OPS\n"
+	"Applies TSV lines atomically: put<TAB>K<TAB>V, del<TAB>K,\n"
+	"cas<TAB>K<TAB>OLD<TAB>NEW (\\N: absent / delete), get<TAB>K.\n"
+	"A failed cas is a conflict: nothing applied, exit 3.\n"
+	COMMON WRITING
+	"      --ttl SECONDS       puts expire after SECONDS\n";
+static const char u_stats[] =
+	"usage: sochdb-kv stats [options]\n"
+	"Prints keys, live and dead bytes, WAL bytes since the checkpoint,\n"
+	"tables per level and the compression ratio.\n"
+	COMMON
+	"      --format F          toon (default) or json\n";
+
+/* ------------------------------------------------------------ options */
+
+enum fmt { F_TSV, F_JSONL, F_JSON, F_TOON };
+
+struct kvopt {
+	struct dbopt db;
+	const char *ns;
+	size_t nslen;
+	int has_ns, escaped, stdin_keys, reverse, keys_only, partial;
+	long long ttl;
+	long long limit;
+	int fmt;
+	const char *prefix, *start, *end;
+	const char *pos[4];
+	int npos;
+};
+
+static int parse_fmt(const char *usage, const char *v, int allowed)
+{
+	static const char *names[] = { "tsv", "jsonl", "json", "toon" };
+
+	for (int f = 0; f < 4; f++)
+		if (!strcmp(v, names[f]) && (allowed & (1 << f)))
+			return f;
+	usage_error(usage, "invalid value '%s' for --format", v);
+}
+
+/* Parses argv for subcommand with usage; opts is a string of the
+ * optional features allowed: t ttl, e escaped, s stdin, S scan, f format,
+ * p partial, w writing (sync/lock). */
+static void parse(struct kvopt *k, int argc, char **argv, const char *usage,
+		  const char *opts, int fmts, int maxpos)
+{
+	int only_pos = 0;
+
+	memset(k, 0, sizeof(*k));
+	dbopt_init(&k->db);
+	k->limit = -1;
+	k->fmt = (fmts & (1 << F_TSV)) ? F_TSV : F_TOON;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		if (only_pos || a[0] != '-' || !strcmp(a, "-")) {
+			if (k->npos >= maxpos)
+				usage_error(usage, "unexpected argument '%s'", a);
+			k->pos[k->npos++] = a;
+			continue;
+		}
+		if (!strcmp(a, "--")) {
+			only_pos = 1;
+			continue;
+		}
+		if (cli_is_help(a)) {
+			fputs(usage, stdout);
+			exit(cli_finish(EXIT_OK));
+		}
+		if (strchr(opts, 'w') && dbopt_parse(&k->db, argc, argv, &i, usage))
+			continue;
+		if (!strchr(opts, 'w') && (v = opt_value(argc, argv, &i, "-d", "--db", usage))) {
+			k->db.dir = v;
+			continue;
+		}
+		if ((v = opt_value(argc, argv, &i, "-n", "--namespace", usage))) {
+			k->ns = v;
+			k->nslen = strlen(v);
+			k->has_ns = 1;
+			if (!k->nslen)
+				usage_error(usage, "empty namespace");
+			if (k->nslen > SDB_MAX_NS)
+				usage_error(usage, "namespace longer than %d bytes", SDB_MAX_NS);
+			continue;
+		}
+		if (strchr(opts, 'e') && (!strcmp(a, "-e") || !strcmp(a, "--escaped"))) {
+			k->escaped = 1;
+			continue;
+		}
+		if (strchr(opts, 't') && (v = opt_value(argc, argv, &i, NULL, "--ttl", usage))) {
+			k->ttl = cli_parse_long(usage, "--ttl", v, 1, 100L * 365 * 86400);
+			continue;
+		}
+		if (strchr(opts, 's') && !strcmp(a, "--stdin")) {
+			k->stdin_keys = 1;
+			continue;
+		}
+		if (strchr(opts, 'p') && !strcmp(a, "--partial")) {
+			k->partial = 1;
+			continue;
+		}
+		if (fmts && (v = opt_value(argc, argv, &i, NULL, "--format", usage))) {
+			k->fmt = parse_fmt(usage, v, fmts);
+			continue;
+		}
+		if (strchr(opts, 'S')) {
+			if ((v = opt_value(argc, argv, &i, NULL, "--prefix", usage))) {
+				k->prefix = v;
+				continue;
+			}
+			if ((v = opt_value(argc, argv, &i, NULL, "--start", usage))) {
+				k->start = v;
+				continue;
+			}
+			if ((v = opt_value(argc, argv, &i, NULL, "--end", usage))) {
+				k->end = v;
+				continue;
+			}
+			if ((v = opt_value(argc, argv, &i, NULL, "--limit", usage))) {
+				k->limit = cli_parse_long(usage, "--limit", v, 0, __LONG_MAX__);
+				continue;
+			}
+			if (!strcmp(a, "--reverse")) {
+				k->reverse = 1;
+				continue;
+			}
+			if (!strcmp(a, "--keys-only")) {
+				k->keys_only = 1;
+				continue;
+			}
+		}
+		if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			cli_verbosity = 0;
+			continue;
+		}
+		usage_error(usage, "unknown option '%s'", a);
+	}
+}
+
+/* An argument as bytes: literal, or TSV-unescaped with -e. */
+static void arg_bytes(const struct kvopt *k, const char *usage, const char *what,
+		      const char *s, struct sdb_buf *out)
+{
+	size_t col;
+
+	sdb_buf_reset(out);
+	if (!k->escaped) {
+		sdb_buf_adds(out, s);
+		return;
+	}
+	if (sdb_tsv_unescape(out, s, strlen(s), &col))
+		usage_error(usage, "invalid escape in %s at column %zu", what, col);
+}
+
+static void make_ikey(const struct kvopt *k, const void *key, size_t klen,
+		      struct sdb_buf *ik)
+{
+	struct sdb_error e;
+
+	if (sdb_ikey_make(ik, k->ns, k->nslen, key, klen, &e))
+		die(e.code == SDB_EINVAL ? EXIT_USAGE : EXIT_FAILURE_RT, "%s", e.msg);
+}
+
+static struct sdb_db *open_db(struct kvopt *k, unsigned flags)
+{
+	struct sdb_db *db;
+	struct sdb_error e;
+
+	sdb_error_clear(&e);
+	if (sdb_db_open(k->db.dir, flags, &k->db.o, &db, &e))
+		die_err(&e);
+	return db;
+}
+
+static uint64_t expiry(const struct kvopt *k)
+{
+	return k->ttl ? sdb_now_ms() + (uint64_t)k->ttl * 1000 : 0;
+}
+
+/* After a commit: automatic flush/compaction; failures only warn (the
+ * commit itself is durable). */
+static void after_commit(struct sdb_db *db)
+{
+	struct sdb_error e;
+
+	sdb_error_clear(&e);
+	if (sdb_db_maybe_flush(db, &e))
+		cli_warn("background flush failed: %s", e.msg);
+}
+
+/* ------------------------------------------------------------- output */
+
+static struct sdb_buf ob = SDB_BUF_INIT;
+
+static void ob_flush(void)
+{
+	if (ob.len && fwrite(ob.data, 1, ob.len, stdout) != ob.len) {
+		cli_error("write failure on standard output: %s", strerror(errno));
+		exit(EXIT_FAILURE_RT);
+	}
+	sdb_buf_reset(&ob);
+	if (!sdb_buf_ok(&ob))
+		die(EXIT_FAILURE_RT, "out of memory");
+}
+
+static inline void ob_check(void)
+{
+	if (ob.len >= (1u << 20))
+		ob_flush();
+}
+
+/* A collected row (json/toon need the count or column set first). */
+struct row {
+	size_t koff, klen, voff, vlen, noff, nlen;
+	uint64_t exp;
+};
+
+struct emitter {
+	int fmt, keys_only, with_ns, nrows;
+	long long count;
+	struct row *rows;
+	size_t nrow, rcap;
+	struct sdb_buf arena;
+};
+
+static void json_field(struct sdb_buf *b, const char *name, const void *p, size_t n)
+{
+	if (!sdb_utf8_check((const char *)(p), n)) {
+		sdb_buf_addf(b, "\"%s\":", name);
+		sdb_json_quote(b, p, n);
+	} else {
+		sdb_buf_addf(b, "\"%s_b64\":\"", name);
+		sdb_b64_encode(b, p, n);
+		sdb_buf_addc(b, '"');
+	}
+}
+
+static void json_row(struct emitter *em, const char *ns, size_t nslen,
+		     const void *k, size_t kl, const void *v, size_t vl, uint64_t exp)
+{
+	sdb_buf_addc(&ob, '{');
+	json_field(&ob, "key", k, kl);
+	if (!em->keys_only) {
+		sdb_buf_addc(&ob, ',');
+		json_field(&ob, "value", v, vl);
+		if (exp)
+			sdb_buf_addf(&ob, ",\"expires_ms\":%" PRIu64, exp);
+	}
+	if (em->with_ns && nslen) {
+		sdb_buf_addc(&ob, ',');
+		json_field(&ob, "ns", ns, nslen);
+	}
+	sdb_buf_addc(&ob, '}');
+}
+
+static void emit_begin(struct emitter *em, int fmt, int keys_only, int with_ns)
+{
+	memset(em, 0, sizeof(*em));
+	em->fmt = fmt;
+	em->keys_only = keys_only;
+	em->with_ns = with_ns;
+	if (fmt == F_JSON)
+		sdb_buf_addc(&ob, '[');
+}
+
+static void emit_row(struct emitter *em, const char *ns, size_t nslen,
+		     const void *k, size_t kl, const void *v, size_t vl, uint64_t exp)
+{
+	switch (em->fmt) {
+	case F_TSV:
+		sdb_tsv_escape(&ob, k, kl);
+		if (!em->keys_only) {
+			sdb_buf_addc(&ob, '\t');
+			sdb_tsv_escape(&ob, v, vl);
+			if (em->with_ns && (exp || nslen)) {
+				if (exp)
+					sdb_buf_addf(&ob, "\t%" PRIu64, exp);
+				else
+					sdb_buf_adds(&ob, "\t\\N");
+				if (nslen) {
+					sdb_buf_addc(&ob, '\t');
+					sdb_tsv_escape(&ob, ns, nslen);
+				}
+			}
+		}
+		sdb_buf_addc(&ob, '\n');
+		break;
+	case F_JSONL:
+		json_row(em, ns, nslen, k, kl, v, vl, exp);
+		sdb_buf_addc(&ob, '\n');
+		break;
+	case F_JSON:
+		if (em->count)
+			sdb_buf_addc(&ob, ',');
+		json_row(em, ns, nslen, k, kl, v, vl, exp);
+		break;
+	case F_TOON: {
+		struct row *r;
+		if (em->nrow == em->rcap) {
+			em->rcap = em->rcap ? em->rcap * 2 : 256;
+			em->rows = realloc(em->rows, em->rcap * sizeof(*r));
+			if (!em->rows)
+				die(EXIT_FAILURE_RT, "out of memory");
+		}
+		r = &em->rows[em->nrow++];
+		r->koff = em->arena.len;
+		r->klen = kl;
+		sdb_buf_add(&em->arena, k, kl);
+		r->voff = em->arena.len;
+		r->vlen = em->keys_only ? 0 : vl;
+		sdb_buf_add(&em->arena, v, r->vlen);
+		r->noff = em->arena.len;
+		r->nlen = em->with_ns ? nslen : 0;
+		sdb_buf_add(&em->arena, ns, r->nlen);
+		r->exp = em->keys_only ? 0 : exp;
+		if (!sdb_buf_ok(&em->arena))
+			die(EXIT_FAILURE_RT, "out of memory");
+		break;
+	}
+	}
+	em->count++;
+	ob_check();
+}
+
+/* TOON cell: the string, or its base64 when the column is _b64. */
+static void toon_cell(const char *p, size_t n, int b64)
+{
+	if (b64) {
+		sdb_buf_addc(&ob, '"');
+		sdb_b64_encode(&ob, p, n);
+		sdb_buf_addc(&ob, '"');
+	} else
+		sdb_toon_str(&ob, p, n, ',');
+}
+
+static void emit_end(struct emitter *em)
+{
+	if (em->fmt == F_JSON)
+		sdb_buf_adds(&ob, "]\n");
+	if (em->fmt == F_TOON) {
+		int kb = 0, vb = 0, nb = 0, ex = 0, hasns = 0;
+		const char *a = em->arena.data;
+		for (size_t i = 0; i < em->nrow; i++) {
+			struct row *r = &em->rows[i];
+			kb |= !!sdb_utf8_check((const char *)(a + r->koff), r->klen);
+			vb |= !!sdb_utf8_check((const char *)(a + r->voff), r->vlen);
+			nb |= !!sdb_utf8_check((const char *)(a + r->noff), r->nlen);
+			ex |= r->exp != 0;
+			hasns |= r->nlen != 0;
+		}
+		if (!em->nrow) {
+			sdb_buf_adds(&ob, "[0]:\n");
+		} else {
+			sdb_buf_addf(&ob, "[%zu]{%s", em->nrow, kb ? "key_b64" : "key");
+			if (!em->keys_only)
+				sdb_buf_adds(&ob, vb ? ",value_b64" : ",value");
+			if (ex)
+				sdb_buf_adds(&ob, ",expires_ms");
+			if (hasns)
+				sdb_buf_adds(&ob, nb ? ",ns_b64" : ",ns");
+			sdb_buf_adds(&ob, "}:\n");
+			for (size_t i = 0; i < em->nrow; i++) {
+				struct row *r = &em->rows[i];
+				sdb_buf_adds(&ob, "  ");
+				toon_cell(a + r->koff, r->klen, kb);
+				if (!em->keys_only) {
+					sdb_buf_addc(&ob, ',');
+					toon_cell(a + r->voff, r->vlen, vb);
+				}
+				if (ex) {
+					if (r->exp)
+						sdb_buf_addf(&ob, ",%" PRIu64, r->exp);
+					else
+						sdb_buf_adds(&ob, ",null");
+				}
+				if (hasns) {
+					sdb_buf_addc(&ob, ',');
+					if (r->nlen)
+						toon_cell(a + r->noff, r->nlen, nb);
+					else
+						sdb_buf_adds(&ob, "null");
+				}
+				sdb_buf_addc(&ob, '\n');
+				ob_check();
+			}
+		}
+		free(em->rows);
+		sdb_buf_release(&em->arena);
+	}
+	ob_flush();
+}
+
+/* --------------------------------------------------------- subcommands */
+
+static int kv_put(int argc, char **argv)
+{
+	struct kvopt k;
+	struct sdb_buf key = SDB_BUF_INIT, val = SDB_BUF_INIT, ik = SDB_BUF_INIT;
+	struct sdb_input in;
+	struct sdb_batch b;
+	struct sdb_error e;
+	struct sdb_db *db;
+	const char *vp;
+	size_t vl;
+
+	parse(&k, argc, argv, u_put, "wtex", 0, 2);
+	if (k.npos < 2)
+		usage_error(u_put, k.npos ? "missing VALUE" : "missing KEY");
+	arg_bytes(&k, u_put, "KEY", k.pos[0], &key);
+	make_ikey(&k, key.data, key.len, &ik);
+	memset(&in, 0, sizeof(in));
+	sdb_error_clear(&e);
+	if (!strcmp(k.pos[1], "-")) {
+		if (sdb_input_open(&in, NULL, &e))
+			die_err(&e);
+		vp = in.data;
+		vl = in.len;
+	} else {
+		arg_bytes(&k, u_put, "VALUE", k.pos[1], &val);
+		vp = val.data ? val.data : "";
+		vl = val.len;
+	}
+	if (vl > SDB_MAX_VALUE)
+		die(EXIT_FAILURE_RT, "value longer than %u bytes", SDB_MAX_VALUE);
+	db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
+	sdb_batch_init(&b);
+	if (sdb_batch_put(&b, ik.data, ik.len, vp, vl, expiry(&k), &e) ||
+	    sdb_db_commit(db, &b, 1, &e))
+		die_err(&e);
+	after_commit(db);
+	sdb_batch_release(&b);
+	sdb_db_close(db);
+	sdb_input_close(&in);
+	sdb_buf_release(&key);
+	sdb_buf_release(&val);
+	sdb_buf_release(&ik);
+	return EXIT_OK;
+}
+
+static int kv_del(int argc, char **argv)
+{
+	struct kvopt k;
+	struct sdb_buf key = SDB_BUF_INIT, ik = SDB_BUF_INIT;
+	struct sdb_batch b;
+	struct sdb_error e;
+	struct sdb_db *db;
+
+	parse(&k, argc, argv, u_del, "we", 0, 1);
+	if (k.npos < 1)
+		usage_error(u_del, "missing KEY");
+	arg_bytes(&k, u_del, "KEY", k.pos[0], &key);
+	make_ikey(&k, key.data, key.len, &ik);
+	db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
+	sdb_batch_init(&b);
+	sdb_error_clear(&e);
+	if (sdb_batch_del(&b, ik.data, ik.len, &e) || sdb_db_commit(db, &b, 1, &e))
+		die_err(&e);
+	after_commit(db);
+	sdb_batch_release(&b);
+	sdb_db_close(db);
+	sdb_buf_release(&key);
+	sdb_buf_release(&ik);
+	return EXIT_OK;
+}
+
+/* One lookup; dies on damage. @return 1 found, 0 absent. */
+static int lookup(struct sdb_db *db, const void *ik, size_t n, struct sdb_val *v)
+{
+	struct sdb_error e;
+	int rc;
+
+	sdb_error_clear(&e);
+	rc = sdb_db_get(db, ik, n, v, &e);
+	if (rc == SDB_ENOTFOUND)
+		return 0;
+	if (rc)
+		die_err(&e);
+	return 1;
+}
+
+struct qkey {
+	size_t off, len; /* internal key in the arena */
+	size_t idx;
+};
+
+static const char *qarena;
+
+static int qkey_cmp(const void *pa, const void *pb)
+{
+	const struct qkey *a = pa, *b = pb;
+	int c = memcmp(qarena + a->off, qarena + b->off, a->len < b->len ? a->len : b->len);
+
+	return c ? c : (a->len < b->len ? -1 : a->len > b->len);
+}
+
+/*
+ * get --stdin: answers a batch of complete lines. Keys are looked up in
+ * sorted order (consecutive keys share table blocks), answers are written
+ * in input order. @return number of absent keys.
+ */
+static long get_batch(struct kvopt *k, struct sdb_db *db, const char *p,
+		      size_t n, long *lineno)
+{
+	struct sdb_buf arena = SDB_BUF_INIT, key = SDB_BUF_INIT, ik = SDB_BUF_INIT;
+	struct sdb_buf ans = SDB_BUF_INIT;
+	struct qkey *q = NULL;
+	size_t nq = 0, cap = 0, *aoff, *alen;
+	long absent = 0;
+
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(p + i, '\n', n - i);
+		size_t len = (nl ? (size_t)(nl - p) : n) - i, col;
+		struct sdb_error e;
+		(*lineno)++;
+		if (len && p[i + len - 1] == '\r')
+			len--;
+		sdb_buf_reset(&key);
+		if (sdb_tsv_unescape(&key, p + i, len, &col))
+			die(EXIT_FAILURE_RT, "line %ld, column %zu: invalid escape", *lineno, col);
+		if (sdb_ikey_make(&ik, k->ns, k->nslen, key.data ? key.data : "", key.len, &e))
+			die(EXIT_FAILURE_RT, "line %ld: %s", *lineno, e.msg);
+		if (nq == cap) {
+			cap = cap ? cap * 2 : 1024;
+			q = realloc(q, cap * sizeof(*q));
+			if (!q)
+				die(EXIT_FAILURE_RT, "out of memory");
+		}
+		q[nq].off = arena.len;
+		q[nq].len = ik.len;
+		q[nq].idx = nq;
+		sdb_buf_add(&arena, ik.data, ik.len);
+		nq++;
+		i += (nl ? (size_t)(nl - p) - i : len) + 1;
+	}
+	if (!sdb_buf_ok(&arena))
+		die(EXIT_FAILURE_RT, "out of memory");
+	qarena = arena.data;
+	qsort(q, nq, sizeof(*q), qkey_cmp);
+	aoff = malloc((nq + 1) * sizeof(*aoff));
+	alen = malloc((nq + 1) * sizeof(*alen));
+	if (!aoff || !alen)
+		die(EXIT_FAILURE_RT, "out of memory");
+	for (size_t i = 0; i < nq; i++) {
+		struct sdb_val v;
+		size_t at = ans.len;
+		if (lookup(db, arena.data + q[i].off, q[i].len, &v))
+			sdb_tsv_escape(&ans, v.data, v.len);
+		else {
+			sdb_buf_adds(&ans, "\\N");
+			absent++;
+		}
+		aoff[q[i].idx] = at;
+		alen[q[i].idx] = ans.len - at;
+	}
+	if (!sdb_buf_ok(&ans))
+		die(EXIT_FAILURE_RT, "out of memory");
+	for (size_t i = 0; i < nq; i++) {
+		sdb_buf_add(&ob, ans.data + aoff[i], alen[i]);
+		sdb_buf_addc(&ob, '\n');
+		ob_check();
+	}
+	free(q);
+	free(aoff);
+	free(alen);
+	sdb_buf_release(&arena);
+	sdb_buf_release(&key);
+	sdb_buf_release(&ik);
+	sdb_buf_release(&ans);
+	return absent;
+}
+
+static int get_stdin(struct kvopt *k, struct sdb_db *db)
+{
+	struct stat st;
+	long absent = 0, lineno = 0;
+
+	if (fstat(0, &st) == 0 && S_ISREG(st.st_mode)) {
+		struct sdb_input in;
+		struct sdb_error e;
+		size_t n;
+		sdb_error_clear(&e);
+		if (sdb_input_open(&in, NULL, &e))
+			die_err(&e);
+		n = in.len;
+		if (n && in.data[n - 1] == '\n')
+			n--;
+		if (in.len)
+			absent = get_batch(k, db, in.data, n, &lineno);
+		sdb_input_close(&in);
+	} else {
+		/* A pipe: answer every complete line as soon as it is there,
+		 * so a co-process can ask one key at a time. */
+		struct sdb_buf buf = SDB_BUF_INIT;
+		for (;;) {
+			ssize_t r;
+			char *nl;
+			if (sdb_buf_grow(&buf, 65536))
+				die(EXIT_FAILURE_RT, "out of memory");
+			r = read(0, buf.data + buf.len, 65536);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				die(EXIT_FAILURE_RT, "cannot read '<stdin>': %s", strerror(errno));
+			if (r == 0) {
+				if (buf.len)
+					absent += get_batch(k, db, buf.data, buf.len, &lineno);
+				break;
+			}
+			buf.len += (size_t)r;
+			nl = memrchr(buf.data, '\n', buf.len);
+			if (nl) {
+				size_t used = (size_t)(nl - buf.data) + 1;
+				absent += get_batch(k, db, buf.data, used - 1, &lineno);
+				memmove(buf.data, buf.data + used, buf.len - used);
+				buf.len -= used;
+				ob_flush();
+				fflush(stdout);
+			}
+		}
+		sdb_buf_release(&buf);
+	}
+	ob_flush();
+	return absent ? EXIT_NEGATIVE : EXIT_OK;
+}
+
+static int kv_get(int argc, char **argv)
+{
+	struct kvopt k;
+	struct sdb_buf key = SDB_BUF_INIT, ik = SDB_BUF_INIT;
+	struct sdb_db *db;
+	struct sdb_val v;
+	int found;
+
+	parse(&k, argc, argv, u_get, "es", 0, 1);
+	if (k.stdin_keys && k.npos)
+		usage_error(u_get, "KEY and --stdin exclude each other");
+	if (!k.stdin_keys && k.npos < 1)
+		usage_error(u_get, "missing KEY");
+	if (!k.stdin_keys) {
+		arg_bytes(&k, u_get, "KEY", k.pos[0], &key);
+		make_ikey(&k, key.data, key.len, &ik);
+	}
+	db = open_db(&k, SDB_OPEN_SNAPSHOT);
+	if (k.stdin_keys) {
+		int rc = get_stdin(&k, db);
+		sdb_db_close(db);
+		return rc;
+	}
+	found = lookup(db, ik.data, ik.len, &v);
+	if (found && v.len && fwrite(v.data, 1, v.len, stdout) != v.len)
+		die(EXIT_FAILURE_RT, "write failure on standard output: %s", strerror(errno));
+	sdb_db_close(db);
+	sdb_buf_release(&key);
+	sdb_buf_release(&ik);
+	return found ? EXIT_OK : EXIT_NEGATIVE;
+}
+
+static int kv_exists(int argc, char **argv)
+{
+	struct kvopt k;
+	struct sdb_buf key = SDB_BUF_INIT, ik = SDB_BUF_INIT;
+	struct sdb_db *db;
+	struct sdb_val v;
+	int found;
+
+	parse(&k, argc, argv, u_exists, "e", 0, 1);
+	if (k.npos < 1)
+		usage_error(u_exists, "missing KEY");
+	arg_bytes(&k, u_exists, "KEY", k.pos[0], &key);
+	make_ikey(&k, key.data, key.len, &ik);
+	db = open_db(&k, SDB_OPEN_SNAPSHOT);
+	found = lookup(db, ik.data, ik.len, &v);
+	sdb_db_close(db);
+	sdb_buf_release(&key);
+	sdb_buf_release(&ik);
+	return found ? EXIT_OK : EXIT_NEGATIVE;
+}
+
+/* Range over [lo, hi) for a namespace-scoped scan. */
+static void scan_range(struct kvopt *k, const char *usage, struct sdb_buf *lo,
+		       struct sdb_buf *hi, int *has_hi)
+{
+	unsigned char l = (unsigned char)k->nslen;
+	struct sdb_buf t = SDB_BUF_INIT, p = SDB_BUF_INIT;
+
+	sdb_buf_add(lo, &l, 1);
+	sdb_buf_add(lo, k->ns, k->nslen);
+	sdb_buf_add(hi, lo->data, lo->len);
+	*has_hi = sdb_prefix_succ(hi);
+	if (k->prefix) {
+		arg_bytes(k, usage, "--prefix", k->prefix, &t);
+		sdb_buf_add(lo, t.data, t.len);
+		sdb_buf_reset(hi);
+		sdb_buf_add(hi, lo->data, lo->len);
+		*has_hi = sdb_prefix_succ(hi);
+	}
+	if (k->start) {
+		arg_bytes(k, usage, "--start", k->start, &t);
+		sdb_buf_add(&p, &l, 1);
+		sdb_buf_add(&p, k->ns, k->nslen);
+		sdb_buf_add(&p, t.data, t.len);
+		if (sdb_key_cmp(p.data, p.len, lo->data, lo->len) > 0) {
+			sdb_buf_reset(lo);
+			sdb_buf_add(lo, p.data, p.len);
+		}
+	}
+	if (k->end) {
+		arg_bytes(k, usage, "--end", k->end, &t);
+		sdb_buf_reset(&p);
+		sdb_buf_add(&p, &l, 1);
+		sdb_buf_add(&p, k->ns, k->nslen);
+		sdb_buf_add(&p, t.data, t.len);
+		if (!*has_hi || sdb_key_cmp(p.data, p.len, hi->data, hi->len) < 0) {
+			sdb_buf_reset(hi);
+			sdb_buf_add(hi, p.data, p.len);
+			*has_hi = 1;
+		}
+	}
+	sdb_buf_release(&t);
+	sdb_buf_release(&p);
+	if (!sdb_buf_ok(lo) || !sdb_buf_ok(hi))
+		die(EXIT_FAILURE_RT, "out of memory");
+}
+
+static int kv_scan(int argc, char **argv)
+{
+	struct kvopt k;
+	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
+	struct sdb_iter *it;
+	struct sdb_error e;
+	struct sdb_db *db;
+	struct emitter em;
+	int has_hi, rc;
+
+	parse(&k, argc, argv, u_scan, "eS", 0xf, 0);
+	scan_range(&k, u_scan, &lo, &hi, &has_hi);
+	db = open_db(&k, SDB_OPEN_SNAPSHOT);
+	sdb_error_clear(&e);
+	if (sdb_iter_open(db, lo.data, lo.len, has_hi ? hi.data : NULL, hi.len,
+			  k.reverse, &it, &e))
+		die_err(&e);
+	emit_begin(&em, k.fmt, k.keys_only, 0);
+	while (k.limit < 0 || em.count < k.limit) {
+		const unsigned char *ikey;
+		size_t iklen, nslen, klen;
+		const char *ns, *key;
+		struct sdb_val v;
+		rc = sdb_iter_next(it, &ikey, &iklen, &v, &e);
+		if (rc < 0)
+			die_err(&e);
+		if (!rc)
+			break;
+		sdb_ikey_split(ikey, iklen, &ns, &nslen, &key, &klen);
+		emit_row(&em, ns, nslen, key, klen, v.data, v.len, v.expires_ms);
+	}
+	emit_end(&em);
+	sdb_iter_close(it);
+	sdb_db_close(db);
+	sdb_buf_release(&lo);
+	sdb_buf_release(&hi);
+	return EXIT_OK;
+}
+
+static int dump_one(struct kvopt *k, struct sdb_db *db, struct emitter *em)
+{
+	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
+	struct sdb_iter *it;
+	struct sdb_error e;
+	int has_hi = 0, rc;
+
+	if (k->has_ns)
+		scan_range(k, u_dump, &lo, &hi, &has_hi);
+	sdb_error_clear(&e);
+	if (sdb_iter_open(db, k->has_ns ? lo.data : NULL, lo.len,
+			  has_hi ? hi.data : NULL, hi.len, 0, &it, &e))
+		die_err(&e);
+	for (;;) {
+		const unsigned char *ikey;
+		size_t iklen, nslen, klen;
+		const char *ns, *key;
+		struct sdb_val v;
+		rc = sdb_iter_next(it, &ikey, &iklen, &v, &e);
+		if (rc < 0)
+			die_err(&e);
+		if (!rc)
+			break;
+		sdb_ikey_split(ikey, iklen, &ns, &nslen, &key, &klen);
+		emit_row(em, ns, nslen, key, klen, v.data, v.len, v.expires_ms);
+	}
+	sdb_iter_close(it);
+	sdb_buf_release(&lo);
+	sdb_buf_release(&hi);
+	return 0;
+}
+
+static int kv_dump(int argc, char **argv)
+{
+	struct kvopt k;
+	struct sdb_db *db;
+	struct emitter em;
+
+	parse(&k, argc, argv, u_dump, "", 0xf, 0);
+	db = open_db(&k, SDB_OPEN_SNAPSHOT);
+	emit_begin(&em, k.fmt, 0, !k.has_ns);
+	dump_one(&k, db, &em);
+	emit_end(&em);
+	sdb_db_close(db);
+	return EXIT_OK;
+}
+
+struct child {
+	size_t off, len; /* name in the arena, with a trailing '/' for dirs */
+};
+
+static const char *carena;
+
+static int child_cmp(const void *pa, const void *pb)
+{
+	const struct child *a = pa, *b = pb;
+	int c = memcmp(carena + a->off, carena + b->off, a->len < b->len ? a->len : b->len);
+
+	return c ? c : (a->len < b->len ? -1 : a->len > b->len);
+}
+
+static int kv_ls(int argc, char **argv)
+{
+	struct kvopt k;
+	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT, path = SDB_BUF_INIT;
+	struct sdb_buf arena = SDB_BUF_INIT, last = SDB_BUF_INIT;
+	struct child *c = NULL;
+	size_t nc = 0, cap = 0;
+	struct sdb_iter *it;
+	struct sdb_error e;
+	struct sdb_db *db;
+	int has_hi, rc;
+
+	parse(&k, argc, argv, u_ls, "e", 0, 1);
+	if (k.npos) {
+		arg_bytes(&k, u_ls, "PATH", k.pos[0], &path);
+		if (path.len && path.data[path.len - 1] != '/')
+			sdb_buf_addc(&path, '/');
+		if (path.len == 1)
+			sdb_buf_reset(&path); /* "/" is the root */
+	}
+	k.prefix = path.len ? path.data : NULL;
+	k.escaped = 0;
+	scan_range(&k, u_ls, &lo, &hi, &has_hi);
+	db = open_db(&k, SDB_OPEN_SNAPSHOT);
+	sdb_error_clear(&e);
+	if (sdb_iter_open(db, lo.data, lo.len, has_hi ? hi.data : NULL, hi.len, 0, &it, &e))
+		die_err(&e);
+	for (;;) {
+		const unsigned char *ikey;
+		size_t iklen, nslen, klen, rest;
+		const char *ns, *key, *slash;
+		struct sdb_val v;
+		rc = sdb_iter_next(it, &ikey, &iklen, &v, &e);
+		if (rc < 0)
+			die_err(&e);
+		if (!rc)
+			break;
+		sdb_ikey_split(ikey, iklen, &ns, &nslen, &key, &klen);
+		key += path.len;
+		rest = klen - path.len;
+		if (!rest)
+			continue; /* the key "PATH/" itself */
+		slash = memchr(key, '/', rest);
+		if (slash)
+			rest = (size_t)(slash - key) + 1;
+		if (last.len == rest && !memcmp(last.data, key, rest))
+			continue;
+		sdb_buf_reset(&last);
+		sdb_buf_add(&last, key, rest);
+		if (nc == cap) {
+			cap = cap ? cap * 2 : 64;
+			c = realloc(c, cap * sizeof(*c));
+			if (!c)
+				die(EXIT_FAILURE_RT, "out of memory");
+		}
+		c[nc].off = arena.len;
+		c[nc].len = rest;
+		sdb_buf_add(&arena, key, rest);
+		nc++;
+	}
+	if (!sdb_buf_ok(&arena))
+		die(EXIT_FAILURE_RT, "out of memory");
+	carena = arena.data;
+	if (nc)
+		qsort(c, nc, sizeof(*c), child_cmp);
+	for (size_t i = 0; i < nc; i++) {
+		if (i && !child_cmp(&c[i - 1], &c[i]))
+			continue;
+		sdb_tsv_escape(&ob, arena.data + c[i].off, c[i].len);
+		sdb_buf_addc(&ob, '\n');
+		ob_check();
+	}
+	ob_flush();
+	free(c);
+	sdb_iter_close(it);
+	sdb_db_close(db);
+	sdb_buf_release(&lo);
+	sdb_buf_release(&hi);
+	sdb_buf_release(&path);
+	sdb_buf_release(&arena);
+	sdb_buf_release(&last);
+	return EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- load */
+
+struct jrec {
+	struct sdb_buf key, val, ns;
+	int has_key, has_val, has_ns, val_null;
+	uint64_t exp;
+	const char *err;
+};
+
+static int jrec_field(void *ctx, const char *name, size_t nlen, int kind,
+		      const char *val, size_t vlen)
+{
+	struct jrec *r = ctx;
+	struct sdb_buf *dst = NULL;
+	int b64 = 0;
+
+#define IS(s) (nlen == sizeof(s) - 1 && !memcmp(name, s, nlen))
+	if (IS("key") || (b64 = IS("key_b64"))) {
+		dst = &r->key;
+		r->has_key = 1;
+	} else if (IS("value") || (b64 = IS("value_b64"))) {
+		dst = &r->val;
+		r->has_val = 1;
+		if (kind == 'z') {
+			r->val_null = 1;
+			return 0;
+		}
+	} else if (IS("ns") || (b64 = IS("ns_b64"))) {
+		dst = &r->ns;
+		r->has_ns = 1;
+	} else if (IS("expires_ms")) {
+		char *end;
+		if (kind == 'z')
+			return 0;
+		if (kind != 'n') {
+			r->err = "expires_ms must be a number";
+			return SDB_EPARSE;
+		}
+		r->exp = strtoull(val, &end, 10);
+		if (end != val + vlen) {
+			r->err = "expires_ms must be an integer";
+			return SDB_EPARSE;
+		}
+		return 0;
+	} else {
+		return 0; /* unknown members are ignored */
+	}
+#undef IS
+	if (kind != 's') {
+		r->err = "key, value and ns must be strings";
+		return SDB_EPARSE;
+	}
+	sdb_buf_reset(dst);
+	if (b64) {
+		if (sdb_b64_decode(dst, val, vlen)) {
+			r->err = "invalid base64";
+			return SDB_EPARSE;
+		}
+	} else
+		sdb_buf_add(dst, val, vlen);
+	return 0;
+}
+
+/* Splits line p at tabs into at most max fields. @return field count. */
+static int split_tabs(const char *p, size_t n, const char **f, size_t *fl, int max)
+{
+	int nf = 0;
+	size_t s = 0;
+
+	for (size_t i = 0; i <= n; i++)
+		if (i == n || p[i] == '\t') {
+			if (nf == max)
+				return max + 1;
+			f[nf] = p + s;
+			fl[nf] = i - s;
+			nf++;
+			s = i + 1;
+		}
+	return nf;
+}
+
+static int kv_load(int argc, char **argv)
+{
+	struct kvopt k;
+	struct sdb_input in;
+	struct sdb_error e;
+	struct sdb_batch b;
+	struct sdb_db *db;
+	struct sdb_buf ik = SDB_BUF_INIT;
+	struct jrec r;
+	uint64_t defexp;
+	long lineno = 0;
+	int failed = 0;
+	char err[600] = "";
+
+	parse(&k, argc, argv, u_load, "wtp", (1 << F_TSV) | (1 << F_JSONL), 1);
+	sdb_error_clear(&e);
+	if (sdb_input_open(&in, k.npos ? k.pos[0] : NULL, &e))
+		die_err(&e);
+	defexp = expiry(&k);
+	memset(&r, 0, sizeof(r));
+	sdb_batch_init(&b);
+	for (size_t i = 0; i < in.len && !failed;) {
+		const char *p = in.data + i, *nl = memchr(p, '\n', in.len - i);
+		size_t len = nl ? (size_t)(nl - p) : in.len - i, col;
+		const char *nsp = k.ns;
+		size_t nslen = k.nslen;
+		uint64_t exp = defexp;
+		int del = 0;
+		i += len + 1;
+		lineno++;
+		if (len && p[len - 1] == '\r')
+			len--;
+		sdb_buf_reset(&r.key);
+		sdb_buf_reset(&r.val);
+		sdb_buf_reset(&r.ns);
+		r.has_key = r.has_val = r.has_ns = r.val_null = 0;
+		r.exp = 0;
+		r.err = NULL;
+		if (k.fmt == F_TSV) {
+			const char *f[4];
+			size_t fl[4];
+			int nf = split_tabs(p, len, f, fl, 4);
+			if (nf < 2 || nf > 4) {
+				snprintf(err, sizeof(err), "line %ld: expected KEY<TAB>VALUE[<TAB>EXPIRES_MS[<TAB>NS]]", lineno);
+				failed = 1;
+				break;
+			}
+			if (sdb_tsv_unescape(&r.key, f[0], fl[0], &col)) {
+				snprintf(err, sizeof(err), "line %ld, column %zu: invalid escape", lineno, col);
+				failed = 1;
+				break;
+			}
+			if (sdb_tsv_is_null(f[1], fl[1]))
+				del = 1;
+			else if (sdb_tsv_unescape(&r.val, f[1], fl[1], &col)) {
+				snprintf(err, sizeof(err), "line %ld, column %zu: invalid escape", lineno,
+					 (size_t)(f[1] - p) + col);
+				failed = 1;
+				break;
+			}
+			if (nf >= 3 && !sdb_tsv_is_null(f[2], fl[2])) {
+				char *end;
+				char num[32];
+				if (!fl[2] || fl[2] >= sizeof(num)) {
+					snprintf(err, sizeof(err), "line %ld, column %zu: invalid EXPIRES_MS", lineno, (size_t)(f[2] - p) + 1);
+					failed = 1;
+					break;
+				}
+				memcpy(num, f[2], fl[2]);
+				num[fl[2]] = 0;
+				exp = strtoull(num, &end, 10);
+				if (*end || num[0] == '-') {
+					snprintf(err, sizeof(err), "line %ld, column %zu: invalid EXPIRES_MS", lineno, (size_t)(f[2] - p) + 1);
+					failed = 1;
+					break;
+				}
+			}
+			if (nf == 4) {
+				if (sdb_tsv_unescape(&r.ns, f[3], fl[3], &col)) {
+					snprintf(err, sizeof(err), "line %ld, column %zu: invalid escape", lineno, (size_t)(f[3] - p) + col);
+					failed = 1;
+					break;
+				}
+				nsp = r.ns.data;
+				nslen = r.ns.len;
+			}
+		} else {
+			if (!len)
+				continue; /* blank lines between JSON objects */
+			if (sdb_json_object(p, len, jrec_field, &r, &col)) {
+				snprintf(err, sizeof(err), "line %ld, column %zu: %s", lineno, col,
+					 r.err ? r.err : "malformed JSON object");
+				failed = 1;
+				break;
+			}
+			if (!r.has_key || !r.has_val) {
+				snprintf(err, sizeof(err), "line %ld: object needs \"key\" and \"value\"", lineno);
+				failed = 1;
+				break;
+			}
+			del = r.val_null;
+			if (r.exp)
+				exp = r.exp;
+			if (r.has_ns) {
+				nsp = r.ns.data;
+				nslen = r.ns.len;
+			}
+		}
+		if (sdb_ikey_make(&ik, nsp ? nsp : "", nslen, r.key.data ? r.key.data : "", r.key.len, &e) ||
+		    (del ? sdb_batch_del(&b, ik.data, ik.len, &e) :
+			   sdb_batch_put(&b, ik.data, ik.len, r.val.data ? r.val.data : "", r.val.len, exp, &e))) {
+			snprintf(err, sizeof(err), "line %ld: %s", lineno, e.msg);
+			failed = 1;
+		}
+	}
+	if (!failed || (k.partial && b.nops)) {
+		db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
+		if (sdb_db_commit(db, &b, 0, &e) ||
+		    (k.db.o.sync == SDB_SYNC_NORMAL && sdb_db_sync(db, &e)))
+			die_err(&e);
+		after_commit(db);
+		sdb_db_close(db);
+	}
+	sdb_batch_release(&b);
+	sdb_input_close(&in);
+	sdb_buf_release(&ik);
+	sdb_buf_release(&r.key);
+	sdb_buf_release(&r.val);
+	sdb_buf_release(&r.ns);
+	if (failed)
+		die(EXIT_FAILURE_RT, "%s%s", err,
+		    k.partial ? " (the lines before it were committed)" : " (nothing loaded)");
+	return EXIT_OK;
+}
+
+/* ----------------------------------------------------------------- txn */
+
+/* The transaction's own writes, for reads inside it: an open-addressing
+ * hash table of internal keys. */
+struct ov_ent {
+	uint64_t h;
+	size_t koff, klen, voff, vlen;
+	int used, deleted;
+};
+struct overlay {
+	struct ov_ent *t;
+	size_t cap, n;
+	struct sdb_buf arena;
+};
+
+static uint64_t ov_hash(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ull;
+
+	while (n--)
+		h = (h ^ *s++) * 1099511628211ull;
+	return h | 1;
+}
+
+static struct ov_ent *ov_find(struct overlay *o, const void *k, size_t n, int insert)
+{
+	uint64_t h = ov_hash(k, n);
+
+	if (insert && (o->n + 1) * 2 > o->cap) {
+		struct overlay no = { 0 };
+		no.cap = o->cap ? o->cap * 2 : 64;
+		no.t = calloc(no.cap, sizeof(*no.t));
+		if (!no.t)
+			die(EXIT_FAILURE_RT, "out of memory");
+		for (size_t i = 0; i < o->cap; i++)
+			if (o->t[i].used) {
+				size_t j = o->t[i].h & (no.cap - 1);
+				while (no.t[j].used)
+					j = (j + 1) & (no.cap - 1);
+				no.t[j] = o->t[i];
+			}
+		free(o->t);
+		o->t = no.t;
+		o->cap = no.cap;
+	}
+	if (!o->cap)
+		return NULL;
+	for (size_t j = h & (o->cap - 1);; j = (j + 1) & (o->cap - 1)) {
+		struct ov_ent *x = &o->t[j];
+		if (!x->used) {
+			if (!insert)
+				return NULL;
+			x->used = 1;
+			x->h = h;
+			x->koff = o->arena.len;
+			x->klen = n;
+			sdb_buf_add(&o->arena, k, n);
+			o->n++;
+			return x;
+		}
+		if (x->h == h && x->klen == n && !memcmp(o->arena.data + x->koff, k, n))
+			return x;
+	}
+}
+
+static void ov_set(struct overlay *o, const void *k, size_t n, const void *v,
+		   size_t vl, int deleted)
+{
+	struct ov_ent *x = ov_find(o, k, n, 1);
+
+	x->deleted = deleted;
+	x->voff = o->arena.len;
+	x->vlen = vl;
+	sdb_buf_add(&o->arena, v, vl);
+	if (!sdb_buf_ok(&o->arena))
+		die(EXIT_FAILURE_RT, "out of memory");
+}
+
+/* Current value inside the transaction. @return 1 present, 0 absent. */
+static int txn_read(struct overlay *o, struct sdb_db *db, const void *ik,
+		    size_t n, const char **v, size_t *vl)
+{
+	struct ov_ent *x = ov_find(o, ik, n, 0);
+	struct sdb_val sv;
+
+	if (x) {
+		*v = o->arena.data + x->voff;
+		*vl = x->vlen;
+		return !x->deleted;
+	}
+	if (!lookup(db, ik, n, &sv))
+		return 0;
+	*v = sv.data;
+	*vl = sv.len;
+	return 1;
+}
+
+static int kv_txn(int argc, char **argv)
+{
+	struct kvopt k;
+	struct sdb_input in;
+	struct sdb_error e;
+	struct sdb_batch b;
+	struct sdb_db *db;
+	struct overlay ov = { 0 };
+	struct sdb_buf key = SDB_BUF_INIT, a1 = SDB_BUF_INIT, a2 = SDB_BUF_INIT;
+	struct sdb_buf ik = SDB_BUF_INIT, out = SDB_BUF_INIT;
+	uint64_t exp;
+	long lineno = 0;
+
+	parse(&k, argc, argv, u_txn, "wt", 0, 0);
+	sdb_error_clear(&e);
+	if (sdb_input_open(&in, NULL, &e))
+		die_err(&e);
+	exp = expiry(&k);
+	db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE | SDB_OPEN_SNAPSHOT);
+	sdb_batch_init(&b);
+	for (size_t i = 0; i < in.len;) {
+		const char *p = in.data + i, *nl = memchr(p, '\n', in.len - i);
+		size_t len = nl ? (size_t)(nl - p) : in.len - i, col;
+		const char *f[5];
+		size_t fl[5];
+		int nf, want;
+		i += len + 1;
+		lineno++;
+		if (len && p[len - 1] == '\r')
+			len--;
+		if (!len)
+			continue;
+		nf = split_tabs(p, len, f, fl, 4);
+#define OP(s) (fl[0] == sizeof(s) - 1 && !memcmp(f[0], s, fl[0]))
+		want = OP("put") ? 3 : OP("del") ? 2 : OP("cas") ? 4 : OP("get") ? 2 : 0;
+		if (!want)
+			die(EXIT_FAILURE_RT, "line %ld: unknown operation (expected put, del, cas or get); nothing applied", lineno);
+		if (nf != want)
+			die(EXIT_FAILURE_RT, "line %ld: %.*s takes %d fields; nothing applied", lineno, (int)fl[0], f[0], want - 1);
+		sdb_buf_reset(&key);
+		sdb_buf_reset(&a1);
+		sdb_buf_reset(&a2);
+		if (sdb_tsv_unescape(&key, f[1], fl[1], &col) ||
+		    (nf > 2 && !sdb_tsv_is_null(f[2], fl[2]) && sdb_tsv_unescape(&a1, f[2], fl[2], &col)) ||
+		    (nf > 3 && !sdb_tsv_is_null(f[3], fl[3]) && sdb_tsv_unescape(&a2, f[3], fl[3], &col)))
+			die(EXIT_FAILURE_RT, "line %ld: invalid escape; nothing applied", lineno);
+		if (sdb_ikey_make(&ik, k.ns, k.nslen, key.data ? key.data : "", key.len, &e))
+			die(EXIT_FAILURE_RT, "line %ld: %s; nothing applied", lineno, e.msg);
+		if (OP("get")) {
+			const char *v;
+			size_t vl;
+			if (txn_read(&ov, db, ik.data, ik.len, &v, &vl))
+				sdb_tsv_escape(&out, v, vl);
+			else
+				sdb_buf_adds(&out, "\\N");
+			sdb_buf_addc(&out, '\n');
+			continue;
+		}
+		if (OP("cas")) {
+			const char *v;
+			size_t vl;
+			int present = txn_read(&ov, db, ik.data, ik.len, &v, &vl);
+			int want_absent = sdb_tsv_is_null(f[2], fl[2]);
+			if (want_absent ? present : (!present || vl != a1.len || memcmp(v, a1.data ? a1.data : "", vl))) {
+				struct sdb_buf shown = SDB_BUF_INIT;
+				sdb_tsv_escape(&shown, key.data, key.len);
+				die(EXIT_FAILURE_RT, "line %ld: conflict: cas on key '%s' found %s; nothing applied",
+				    lineno, shown.data ? shown.data : "",
+				    present ? "a different value" : "no value");
+			}
+		}
+		{
+			int del = OP("del") || (OP("cas") && sdb_tsv_is_null(f[3], fl[3]));
+			struct sdb_buf *val = OP("cas") ? &a2 : &a1;
+			if (del ? sdb_batch_del(&b, ik.data, ik.len, &e) :
+				  sdb_batch_put(&b, ik.data, ik.len, val->data ? val->data : "", val->len, exp, &e))
+				die(EXIT_FAILURE_RT, "line %ld: %s; nothing applied", lineno, e.msg);
+			ov_set(&ov, ik.data, ik.len, val->data ? val->data : "", del ? 0 : val->len, del);
+		}
+#undef OP
+	}
+	if (b.nops && sdb_db_commit(db, &b, 1, &e))
+		die_err(&e);
+	if (b.nops)
+		after_commit(db);
+	sdb_buf_add(&ob, out.data ? out.data : "", out.len);
+	ob_flush();
+	sdb_batch_release(&b);
+	sdb_db_close(db);
+	sdb_input_close(&in);
+	free(ov.t);
+	sdb_buf_release(&ov.arena);
+	sdb_buf_release(&key);
+	sdb_buf_release(&a1);
+	sdb_buf_release(&a2);
+	sdb_buf_release(&ik);
+	sdb_buf_release(&out);
+	return EXIT_OK;
+}
+
+/* --------------------------------------------------------------- stats */
+
+static int kv_stats(int argc, char **argv)
+{
+	struct kvopt k;
+	struct sdb_stats st;
+	struct sdb_error e;
+	struct sdb_db *db;
+	int ntab = 0;
+	double ratio;
+
+	parse(&k, argc, argv, u_stats, "", (1 << F_TOON) | (1 << F_JSON), 0);
+	db = open_db(&k, SDB_OPEN_SNAPSHOT);
+	sdb_error_clear(&e);
+	if (sdb_db_stats(db, k.ns, k.nslen, !k.has_ns, &st, &e))
+		die_err(&e);
+	for (int l = 0; l < 7; l++)
+		ntab += st.tables_per_level[l];
+	ratio = st.table_bytes ? (double)st.raw_bytes / (double)st.table_bytes : 0;
+	if (k.fmt == F_JSON) {
+		sdb_buf_addf(&ob, "{\"keys\":%" PRIu64 ",\"live_bytes\":%" PRIu64 ",\"dead_bytes\":%" PRIu64
+			     ",\"wal_bytes\":%" PRIu64 ",\"wal_segments\":%d,\"checkpoint_lsn\":%" PRIu64
+			     ",\"wal_end_lsn\":%" PRIu64 ",\"tables\":%d,\"tables_per_level\":[",
+			     st.keys, st.live_bytes, st.dead_bytes, st.wal_bytes, st.wal_segments,
+			     st.checkpoint_lsn, st.wal_end_lsn, ntab);
+		for (int l = 0; l < 7; l++)
+			sdb_buf_addf(&ob, "%s%d", l ? "," : "", st.tables_per_level[l]);
+		sdb_buf_addf(&ob, "],\"table_bytes\":%" PRIu64 ",\"compression_ratio\":%.2f}\n",
+			     st.table_bytes, ratio);
+	} else {
+		sdb_buf_addf(&ob, "keys: %" PRIu64 "\nlive_bytes: %" PRIu64 "\ndead_bytes: %" PRIu64
+			     "\nwal_bytes: %" PRIu64 "\nwal_segments: %d\ncheckpoint_lsn: %" PRIu64
+			     "\nwal_end_lsn: %" PRIu64 "\ntables: %d\ntables_per_level[7]: ",
+			     st.keys, st.live_bytes, st.dead_bytes, st.wal_bytes, st.wal_segments,
+			     st.checkpoint_lsn, st.wal_end_lsn, ntab);
+		for (int l = 0; l < 7; l++)
+			sdb_buf_addf(&ob, "%s%d", l ? "," : "", st.tables_per_level[l]);
+		sdb_buf_addf(&ob, "\ntable_bytes: %" PRIu64 "\ncompression_ratio: %g\n",
+			     st.table_bytes, (double)(long)(ratio * 100 + 0.5) / 100);
+	}
+	ob_flush();
+	sdb_db_close(db);
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct cli_cmd cmds[] = {
+		{ "put", kv_put }, { "get", kv_get }, { "del", kv_del },
+		{ "exists", kv_exists }, { "scan", kv_scan }, { "ls", kv_ls },
+		{ "load", kv_load }, { "dump", kv_dump }, { "txn", kv_txn },
+		{ "stats", kv_stats }, { NULL, NULL }
+	};
+	static char obuf[1 << 16];
+
+	cli_init("sochdb-kv");
+	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
+	return cli_dispatch(argc, argv, cmds, usage_main, usage_short);
+}

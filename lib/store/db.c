@@ -1,0 +1,620 @@
+/*
+ * db.c - opening a database, snapshots, point reads, iteration and
+ * commits (see store.h for the design).
+ *
+ * A snapshot is built from one manifest version: its tables are opened
+ * (mmapped) and the WAL from its checkpoint LSN is replayed. Files named
+ * by a manifest may be retired by a concurrent checkpoint or compaction
+ * between reading the manifest and opening them; a vanished file means "a
+ * newer manifest exists", so the whole snapshot is retried.
+ */
+#define _GNU_SOURCE
+#include "db_int.h"
+
+#include "../io.h"
+#include "../varint.h"
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+void sdb_opts_default(struct sdb_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->sync = SDB_SYNC_FULL;
+	o->lock_timeout = 30;
+	o->compression = SDB_COMP_LZ4;
+	o->bottom_compression = SDB_COMP_ZSTD;
+	o->flush_bytes = 8u << 20;
+	o->segment_bytes = SDB_WAL_SEG_BYTES;
+}
+
+uint64_t sdb_now_ms(void)
+{
+	const char *s = getenv("SDB_NOW_MS");
+	struct timespec ts;
+
+	if (s && *s)
+		return strtoull(s, NULL, 10);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void sdb_db_warn(const struct sdb_opts *o, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!o->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	o->warn(o->warn_ctx, msg);
+}
+
+int sdb_ikey_make(struct sdb_buf *b, const char *ns, size_t nslen,
+		  const char *key, size_t klen, struct sdb_error *e)
+{
+	unsigned char l = (unsigned char)nslen;
+
+	if (nslen > SDB_MAX_NS)
+		return sdb_error_set(e, SDB_ELIMIT, "namespace longer than %d bytes", SDB_MAX_NS);
+	if (klen == 0)
+		return sdb_error_set(e, SDB_EINVAL, "empty key");
+	if (klen > SDB_MAX_KEY)
+		return sdb_error_set(e, SDB_ELIMIT, "key longer than %d bytes", SDB_MAX_KEY);
+	sdb_buf_reset(b);
+	sdb_buf_add(b, &l, 1);
+	sdb_buf_add(b, ns, nslen);
+	sdb_buf_add(b, key, klen);
+	return sdb_buf_ok(b) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
+}
+
+void sdb_ikey_split(const unsigned char *ik, size_t n, const char **ns,
+		    size_t *nslen, const char **key, size_t *klen)
+{
+	size_t l = n ? ik[0] : 0;
+
+	if (l + 1 > n)
+		l = n ? n - 1 : 0;
+	*ns = (const char *)ik + 1;
+	*nslen = l;
+	*key = (const char *)ik + 1 + l;
+	*klen = n ? n - 1 - l : 0;
+}
+
+int sdb_prefix_succ(struct sdb_buf *b)
+{
+	while (b->len && (unsigned char)b->data[b->len - 1] == 0xff)
+		b->len--;
+	if (!b->len)
+		return 0;
+	b->data[b->len - 1]++;
+	return 1;
+}
+
+/* ------------------------------------------------------------ opening */
+
+/* 1: dir holds a database, 0: empty (only LOCK or temp files), -1: other
+ * files (not ours). */
+static int dir_kind(const char *dir)
+{
+	char mp[4096];
+	struct stat st;
+	struct dirent *de;
+	int kind = 0;
+	DIR *d;
+
+	snprintf(mp, sizeof(mp), "%s/MANIFEST", dir);
+	if (stat(mp, &st) == 0)
+		return 1;
+	if (!(d = opendir(dir)))
+		return -1;
+	while ((de = readdir(d))) {
+		const char *s = de->d_name;
+		if (!strcmp(s, ".") || !strcmp(s, ".."))
+			continue;
+		if (!strcmp(s, "MANIFEST")) {
+			kind = 1;
+			break;
+		}
+		if (!strcmp(s, "LOCK") || strstr(s, ".tmp"))
+			continue;
+		kind = -1;
+	}
+	closedir(d);
+	return kind;
+}
+
+static int create_db(struct sdb_db *db, struct sdb_error *e)
+{
+	struct sdb_manifest m = { .next_file = 1, .checkpoint_lsn = 0 };
+
+	return sdb_manifest_write(&m, db->dir, db->o.sync == SDB_SYNC_OFF, e);
+}
+
+/* Opens the newest WAL segment for appending, cutting a torn or damaged
+ * tail (the lock holder's duty). Sets wal_fd, seg_start, seg_size. */
+int sdb_db_prepare_tail(struct sdb_db *db, struct sdb_error *e)
+{
+	uint64_t *starts = NULL, cp = db->man.checkpoint_lsn;
+	struct sdb_wal_seg seg;
+	struct stat st;
+	int n, rc;
+
+	if (db->wal_fd >= 0) {
+		sdb_io_close(db->wal_fd);
+		db->wal_fd = -1;
+	}
+	rc = sdb_wal_list(db->dir, &starts, &n, e);
+	if (rc)
+		return rc;
+	if (n == 0 || starts[n - 1] < cp) {
+		/* no live segment yet: the next commit creates one at cp */
+		free(starts);
+		db->seg_start = cp;
+		db->seg_size = 0;
+		db->wal_end = cp;
+		return 0;
+	}
+	db->seg_start = starts[n - 1];
+	free(starts);
+	sdb_wal_path(&db->seg_path, db->dir, db->seg_start);
+	rc = sdb_io_open(db->seg_path.data, O_RDWR, 0, &db->wal_fd, e);
+	if (rc)
+		return rc;
+	if (fstat(db->wal_fd, &st) < 0)
+		return sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", db->seg_path.data);
+	db->seg_size = (uint64_t)st.st_size;
+	if (!sdb_wal_tail_ok(db->wal_fd, db->seg_size)) {
+		rc = sdb_wal_seg_read(&seg, db->dir, db->seg_start, 1, e);
+		if (rc)
+			return rc;
+		if (seg.status == SDB_SEG_DAMAGED) {
+			rc = sdb_error_set(e, SDB_ECORRUPT, "damaged WAL record in '%s' at offset %zu (run 'sochdb-wal verify')",
+					   seg.path, seg.bad_off);
+			if (e)
+				e->offset = (int64_t)seg.bad_off;
+			sdb_wal_seg_free(&seg);
+			return rc;
+		}
+		if (seg.status != SDB_SEG_CLEAN) {
+			sdb_db_warn(&db->o, "%s WAL tail in '%s' at offset %zu (LSN %" PRIu64 "): cut %zu bytes",
+				    seg.status == SDB_SEG_INFLIGHT ? "torn" : "damaged",
+				    seg.path, seg.bad_off, seg.start + seg.bad_off, seg.size - seg.valid);
+			rc = sdb_io_ftruncate(db->wal_fd, (off_t)seg.valid, seg.path, e);
+			if (!rc && db->o.sync != SDB_SYNC_OFF)
+				rc = sdb_io_fdatasync(db->wal_fd, seg.path, e);
+			db->cut_bytes += seg.size - seg.valid;
+		}
+		db->seg_size = seg.valid;
+		sdb_wal_seg_free(&seg);
+		if (rc)
+			return rc;
+	}
+	db->wal_end = db->seg_start + db->seg_size;
+	return 0;
+}
+
+static void snapshot_free(struct sdb_db *db)
+{
+	for (size_t i = 0; i < db->ntabs; i++) {
+		sdb_block_free(&db->tabs[i].cache);
+		sdb_table_close(db->tabs[i].t);
+	}
+	free(db->tabs);
+	db->tabs = NULL;
+	db->ntabs = 0;
+	for (int i = 0; i < db->nsegs; i++)
+		sdb_wal_seg_free(&db->segs[i]);
+	free(db->segs);
+	db->segs = NULL;
+	db->nsegs = 0;
+	sdb_mem_free(&db->mem);
+	db->have_snapshot = 0;
+}
+
+/* Priority: level 0 newest file first, then levels 1.. by smallest key. */
+static int tab_order(const void *pa, const void *pb)
+{
+	const struct sdb_dbtab *a = pa, *b = pb;
+
+	if (a->meta->level != b->meta->level)
+		return a->meta->level - b->meta->level;
+	if (a->meta->level == 0)
+		return a->meta->no > b->meta->no ? -1 : a->meta->no < b->meta->no;
+	return sdb_key_cmp(a->meta->smallest, a->meta->slen, b->meta->smallest, b->meta->slen);
+}
+
+/* One attempt; @return 0, SDB_ENOTFOUND (retry) or an error. */
+static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
+{
+	struct sdb_buf path = SDB_BUF_INIT;
+	uint64_t *starts = NULL, cp;
+	int n = 0, first, rc;
+
+	sdb_manifest_free(&db->man);
+	rc = sdb_manifest_read(&db->man, db->dir, e);
+	if (rc)
+		return rc == SDB_ENOTFOUND ? SDB_EIO : rc;
+	cp = db->man.checkpoint_lsn;
+	db->tabs = calloc(db->man.ntables + 1, sizeof(*db->tabs));
+	if (!db->tabs)
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	for (size_t i = 0; i < db->man.ntables; i++) {
+		struct sdb_dbtab *t = &db->tabs[db->ntabs];
+		sdb_table_path(&path, db->dir, db->man.tables[i].no);
+		rc = sdb_table_open(&t->t, path.data, e);
+		if (rc)
+			goto out;
+		t->meta = &db->man.tables[i];
+		t->cache_idx = SIZE_MAX;
+		db->ntabs++;
+	}
+	qsort(db->tabs, db->ntabs, sizeof(*db->tabs), tab_order);
+	rc = sdb_wal_list(db->dir, &starts, &n, e);
+	if (rc)
+		goto out;
+	for (first = 0; first < n && starts[first] < cp; first++)
+		;
+	if (first < n && starts[first] != cp) {
+		rc = SDB_ENOTFOUND; /* the checkpoint's segment is gone: newer manifest */
+		goto out;
+	}
+	db->segs = calloc((size_t)(n - first) + 1, sizeof(*db->segs));
+	if (!db->segs) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
+	db->wal_end = cp;
+	for (int i = first; i < n; i++) {
+		struct sdb_wal_seg *s = &db->segs[db->nsegs];
+		int newest = i == n - 1;
+		rc = sdb_wal_seg_read(s, db->dir, starts[i], newest, e);
+		if (rc)
+			goto out;
+		db->nsegs++;
+		if (s->start != db->wal_end) {
+			rc = sdb_error_set(e, SDB_ECORRUPT, "WAL segment '%s' starts at LSN %" PRIu64 " but the previous one ends at %" PRIu64,
+					   s->path, s->start, db->wal_end);
+			goto out;
+		}
+		if (s->status == SDB_SEG_DAMAGED) {
+			rc = sdb_error_set(e, SDB_ECORRUPT, "damaged WAL record in '%s' at offset %zu",
+					   s->path, s->bad_off);
+			if (e)
+				e->offset = (int64_t)s->bad_off;
+			goto out;
+		}
+		if (s->status == SDB_SEG_TAILDAMAGE)
+			sdb_db_warn(&db->o, "damaged WAL tail in '%s' at offset %zu (LSN %" PRIu64 "): ignoring %zu bytes",
+				    s->path, s->bad_off, s->start + s->bad_off, s->size - s->valid);
+		db->wal_end = s->start + s->valid;
+	}
+	rc = sdb_wal_replay(db->segs, db->nsegs, &db->mem, e);
+	if (!rc)
+		sdb_mem_finish(&db->mem);
+out:
+	free(starts);
+	sdb_buf_release(&path);
+	return rc;
+}
+
+int sdb_db_load_snapshot(struct sdb_db *db, struct sdb_error *e)
+{
+	for (int attempt = 0; attempt < 200; attempt++) {
+		int rc;
+		snapshot_free(db);
+		rc = snapshot_try(db, e);
+		if (rc == 0) {
+			db->have_snapshot = 1;
+			db->now = sdb_now_ms();
+			return 0;
+		}
+		if (rc != SDB_ENOTFOUND)
+			return rc;
+		usleep(1000);
+	}
+	return sdb_error_set(e, SDB_EBUSY, "database '%s' keeps changing: no stable snapshot", db->dir);
+}
+
+int sdb_db_open(const char *dir, unsigned flags, const struct sdb_opts *o,
+		struct sdb_db **out, struct sdb_error *e)
+{
+	struct sdb_db *db = calloc(1, sizeof(*db));
+	struct stat st;
+	int rc = 0, kind;
+
+	*out = NULL;
+	if (!db || !(db->dir = strdup(dir))) {
+		free(db);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	db->o = *o;
+	db->flags = flags;
+	db->lock_fd = -1;
+	db->wal_fd = -1;
+	if (stat(dir, &st) < 0) {
+		if (errno != ENOENT || !(flags & SDB_OPEN_CREATE)) {
+			rc = errno == ENOENT ? sdb_error_set(e, SDB_ENOTFOUND, "no database at '%s'", dir) :
+				sdb_error_sys(e, SDB_EIO, "cannot open '%s'", dir);
+			goto fail;
+		}
+		if ((rc = sdb_io_mkdir(dir, e)))
+			goto fail;
+		if (o->sync != SDB_SYNC_OFF && (rc = sdb_io_fsync_dir_of(dir, e)))
+			goto fail;
+	} else if (!S_ISDIR(st.st_mode)) {
+		rc = sdb_error_set(e, SDB_EUNSUPPORTED, "'%s' is not a sochdb database (not a directory)", dir);
+		goto fail;
+	}
+	kind = dir_kind(dir);
+	if (kind < 0) {
+		rc = sdb_error_set(e, SDB_EUNSUPPORTED, "'%s' is not a sochdb database", dir);
+		goto fail;
+	}
+	if (kind == 0 && !(flags & SDB_OPEN_CREATE)) {
+		rc = sdb_error_set(e, SDB_ENOTFOUND, "no database at '%s'", dir);
+		goto fail;
+	}
+	if ((flags & (SDB_OPEN_WRITE | SDB_OPEN_CREATE)) || kind == 0) {
+		if ((rc = sdb_lock_open(dir, &db->lock_fd, e)))
+			goto fail;
+		rc = sdb_lock_take(db->lock_fd, SDB_LOCK_WRITER, o->lock_timeout, dir, e);
+		if (rc)
+			goto fail;
+		db->wlocked = 1;
+		if (kind == 0 && dir_kind(dir) == 0 && (rc = create_db(db, e)))
+			goto fail;
+	}
+	if (flags & SDB_OPEN_WRITE) {
+		if ((rc = sdb_manifest_read(&db->man, dir, e)))
+			goto fail;
+		if ((rc = sdb_db_prepare_tail(db, e)))
+			goto fail;
+	} else if (db->wlocked) {
+		sdb_lock_release(db->lock_fd, SDB_LOCK_WRITER);
+		db->wlocked = 0;
+	}
+	if (flags & SDB_OPEN_SNAPSHOT) {
+		if ((rc = sdb_db_load_snapshot(db, e)))
+			goto fail;
+	} else if (!(flags & SDB_OPEN_WRITE)) {
+		if ((rc = sdb_manifest_read(&db->man, dir, e)))
+			goto fail;
+	}
+	*out = db;
+	return 0;
+fail:
+	sdb_db_close(db);
+	return rc;
+}
+
+void sdb_db_close(struct sdb_db *db)
+{
+	if (!db)
+		return;
+	snapshot_free(db);
+	sdb_manifest_free(&db->man);
+	sdb_io_close(db->wal_fd);
+	if (db->lock_fd >= 0)
+		close(db->lock_fd); /* drops its OFD locks */
+	sdb_buf_release(&db->seg_path);
+	sdb_buf_release(&db->kbuf);
+	free(db->dir);
+	free(db);
+}
+
+uint64_t sdb_db_wal_end(const struct sdb_db *db) { return db->wal_end; }
+uint64_t sdb_db_checkpoint_lsn(const struct sdb_db *db) { return db->man.checkpoint_lsn; }
+
+/* -------------------------------------------------------------- reads */
+
+static int visible(int kind, uint64_t expires, uint64_t now)
+{
+	return kind == SDB_KIND_PUT || (kind == SDB_KIND_TTL && expires > now);
+}
+
+/* Binary search in a decoded block: index of first key >= k. */
+size_t sdb_block_lower_bound(const struct sdb_block *b, const void *k, size_t n)
+{
+	size_t lo = 0, hi = b->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sdb_key_cmp(b->keys + b->koff[mid], b->klen[mid], k, n) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
+	       struct sdb_val *v, struct sdb_error *e)
+{
+	size_t i = sdb_mem_lower_bound(&db->mem, ik, n);
+	uint64_t h = 0;
+	int have_h = 0;
+
+	if (i < db->mem.n && !sdb_key_cmp(db->mem.e[i].key, db->mem.e[i].klen, ik, n)) {
+		const struct sdb_ment *x = &db->mem.e[i];
+		if (!visible(x->kind, x->expires, db->now))
+			return SDB_ENOTFOUND;
+		v->data = (const char *)x->val;
+		v->len = x->vlen;
+		v->expires_ms = x->kind == SDB_KIND_TTL ? x->expires : 0;
+		return 0;
+	}
+	for (size_t t = 0; t < db->ntabs; t++) {
+		struct sdb_dbtab *dt = &db->tabs[t];
+		size_t bi, j;
+		int rc;
+		if (sdb_key_cmp(ik, n, dt->meta->smallest, dt->meta->slen) < 0 ||
+		    sdb_key_cmp(ik, n, dt->meta->largest, dt->meta->llen) > 0)
+			continue;
+		if (!have_h) {
+			h = sdb_hash64(ik, n);
+			have_h = 1;
+		}
+		if (!sdb_bloom_may_contain(dt->t->bloom, dt->t->bloom_len, h))
+			continue;
+		bi = sdb_table_find_block(dt->t, ik, n);
+		if (bi >= dt->t->nblocks)
+			continue;
+		if (dt->cache_idx != bi) {
+			dt->cache_idx = SIZE_MAX;
+			if ((rc = sdb_table_read_block(dt->t, bi, &dt->cache, e)))
+				return rc;
+			dt->cache_idx = bi;
+		}
+		j = sdb_block_lower_bound(&dt->cache, ik, n);
+		if (j < dt->cache.n && !sdb_key_cmp(dt->cache.keys + dt->cache.koff[j],
+						    dt->cache.klen[j], ik, n)) {
+			if (!visible(dt->cache.kind[j], dt->cache.expires[j], db->now))
+				return SDB_ENOTFOUND;
+			v->data = (const char *)dt->cache.val[j];
+			v->len = dt->cache.vlen[j];
+			v->expires_ms = dt->cache.kind[j] == SDB_KIND_TTL ? dt->cache.expires[j] : 0;
+			return 0;
+		}
+	}
+	return SDB_ENOTFOUND;
+}
+
+/* ------------------------------------------------------------ batches */
+
+void sdb_batch_init(struct sdb_batch *b)
+{
+	sdb_buf_init(&b->rec);
+	b->nops = 0;
+	sdb_wal_encode(&b->rec, SDB_REC_BEGIN, "", 0);
+}
+
+void sdb_batch_release(struct sdb_batch *b)
+{
+	sdb_buf_release(&b->rec);
+}
+
+static int batch_op(struct sdb_batch *b, int type, const void *ik, size_t n,
+		    const void *val, size_t vlen, uint64_t expires,
+		    struct sdb_error *e)
+{
+	unsigned char hdr[32];
+	struct sdb_buf p = SDB_BUF_INIT;
+	int h = 0;
+
+	if (vlen > SDB_MAX_VALUE)
+		return sdb_error_set(e, SDB_ELIMIT, "value longer than %u bytes", SDB_MAX_VALUE);
+	hdr[h++] = expires ? 1 : 0;
+	h += sdb_put_varint(hdr + h, n);
+	h += sdb_put_varint(hdr + h, vlen);
+	if (expires) {
+		sdb_put_u64(hdr + h, expires);
+		h += 8;
+	}
+	/* encode in place: header + key + value */
+	if (sdb_buf_grow(&p, (size_t)h + n + vlen))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	sdb_buf_add(&p, hdr, (size_t)h);
+	sdb_buf_add(&p, ik, n);
+	sdb_buf_add(&p, val, vlen);
+	sdb_wal_encode(&b->rec, type, p.data, p.len);
+	sdb_buf_release(&p);
+	b->nops++;
+	return sdb_buf_ok(&b->rec) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
+}
+
+int sdb_batch_put(struct sdb_batch *b, const void *ik, size_t n,
+		  const void *val, size_t vlen, uint64_t expires_ms,
+		  struct sdb_error *e)
+{
+	return batch_op(b, SDB_REC_PUT, ik, n, val, vlen, expires_ms, e);
+}
+
+int sdb_batch_del(struct sdb_batch *b, const void *ik, size_t n,
+		  struct sdb_error *e)
+{
+	return batch_op(b, SDB_REC_DEL, ik, n, "", 0, 0, e);
+}
+
+/* Creates the segment starting at wal_end and makes it the live one. */
+int sdb_db_new_segment(struct sdb_db *db, struct sdb_error *e)
+{
+	int rc;
+
+	if (db->wal_fd >= 0) {
+		if (db->o.sync == SDB_SYNC_NORMAL &&
+		    (rc = sdb_io_fdatasync(db->wal_fd, db->seg_path.data, e)))
+			return rc;
+		sdb_io_close(db->wal_fd);
+		db->wal_fd = -1;
+	}
+	db->seg_start = db->wal_end;
+	db->seg_size = 0;
+	sdb_wal_path(&db->seg_path, db->dir, db->seg_start);
+	rc = sdb_io_open(db->seg_path.data, O_RDWR | O_CREAT, 0666, &db->wal_fd, e);
+	if (!rc && db->o.sync != SDB_SYNC_OFF)
+		rc = sdb_io_fsync_dir(db->dir, e);
+	return rc;
+}
+
+int sdb_db_append(struct sdb_db *db, const void *p, size_t n,
+		  struct sdb_error *e)
+{
+	int rc;
+
+	if (!db->wlocked)
+		return sdb_error_set(e, SDB_EINVAL, "database not opened for writing");
+	if (db->wal_fd < 0 || db->seg_size >= db->o.segment_bytes)
+		if ((rc = sdb_db_new_segment(db, e)))
+			return rc;
+	rc = sdb_io_pwrite_all(db->wal_fd, p, n, (off_t)db->seg_size,
+			       db->seg_path.data, e);
+	if (rc) {
+		/* leave no partial record behind (else the next writer cuts it) */
+		sdb_io_ftruncate(db->wal_fd, (off_t)db->seg_size, db->seg_path.data, NULL);
+		return rc;
+	}
+	db->seg_size += n;
+	db->wal_end += n;
+	return 0;
+}
+
+int sdb_db_commit(struct sdb_db *db, struct sdb_batch *b, int unlock_first,
+		  struct sdb_error *e)
+{
+	unsigned char c[4];
+	int rc;
+
+	sdb_put_u32(c, (uint32_t)b->nops);
+	sdb_wal_encode(&b->rec, SDB_REC_COMMIT, c, 4);
+	if (!sdb_buf_ok(&b->rec))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	rc = sdb_db_append(db, b->rec.data, b->rec.len, e);
+	if (rc)
+		return rc;
+	if (unlock_first) {
+		sdb_lock_release(db->lock_fd, SDB_LOCK_WRITER);
+		db->wlocked = 0;
+	}
+	if (db->o.sync == SDB_SYNC_FULL)
+		rc = sdb_io_fdatasync(db->wal_fd, db->seg_path.data, e);
+	return rc;
+}
+
+int sdb_db_sync(struct sdb_db *db, struct sdb_error *e)
+{
+	if (db->wal_fd < 0 || db->o.sync == SDB_SYNC_OFF)
+		return 0;
+	return sdb_io_fdatasync(db->wal_fd, db->seg_path.data, e);
+}

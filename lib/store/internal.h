@@ -1,0 +1,237 @@
+/*
+ * internal.h - the engine's internal interfaces (wal, table, bloom,
+ * manifest, lock, memtable). Only lib/store/ and the unit tests use it.
+ * Byte layouts are documented at the top of each .c file.
+ */
+#ifndef SDB_STORE_INTERNAL_H
+#define SDB_STORE_INTERNAL_H
+
+#include "store.h"
+
+#include <sys/types.h>
+
+/* ---------------------------------------------------------------- WAL */
+enum sdb_rec_type {
+	SDB_REC_BEGIN = 1, SDB_REC_PUT = 2, SDB_REC_DEL = 3,
+	SDB_REC_COMMIT = 4, SDB_REC_ABORT = 5, SDB_REC_CHECKPOINT = 6,
+};
+#define SDB_WAL_HDR 16
+#define SDB_WAL_TRAILER 4
+#define SDB_WAL_OVERHEAD (SDB_WAL_HDR + SDB_WAL_TRAILER)
+#define SDB_WAL_MAX_PAYLOAD ((uint32_t)SDB_MAX_VALUE + SDB_MAX_KEY + SDB_MAX_NS + 64)
+#define SDB_WAL_SEG_BYTES (64u << 20) /* switch segments past this size */
+
+struct sdb_wal_rec {
+	uint8_t type;
+	const unsigned char *payload;
+	uint32_t len;
+	size_t reclen; /* whole record on disk */
+};
+/* Appends one encoded record to b. */
+void sdb_wal_encode(struct sdb_buf *b, int type, const void *payload,
+		    size_t len);
+/* Decodes the record at p with avail bytes. @return 0 ok, 1 incomplete
+ * (may be in flight: header or body runs past avail), SDB_ECORRUPT. */
+int sdb_wal_decode(const unsigned char *p, size_t avail, struct sdb_wal_rec *r);
+
+/* Decoded PUT/DEL payload. */
+struct sdb_wal_op {
+	const unsigned char *key; /* internal key */
+	size_t klen;
+	const unsigned char *val;
+	size_t vlen;
+	uint64_t expires_ms;
+};
+int sdb_wal_op_decode(const struct sdb_wal_rec *r, struct sdb_wal_op *op);
+
+/* A WAL segment read into memory. */
+struct sdb_wal_seg {
+	uint64_t start; /* LSN of byte 0 */
+	char *path;
+	unsigned char *data;
+	size_t size;    /* bytes read */
+	size_t valid;   /* end of the last good record */
+	int status;     /* enum below */
+	size_t bad_off; /* offset of damage or torn tail */
+};
+enum { SDB_SEG_CLEAN, SDB_SEG_INFLIGHT, SDB_SEG_TAILDAMAGE, SDB_SEG_DAMAGED };
+
+/* Lists wal-*.log in dir sorted by start LSN. *starts is malloc'ed. */
+int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
+		 struct sdb_error *e);
+/* Path of the segment starting at lsn, into b. */
+void sdb_wal_path(struct sdb_buf *b, const char *dir, uint64_t lsn);
+/* Reads a segment and classifies its end (newest: the live segment, where
+ * an incomplete or damaged last record is a tail). @return 0, or
+ * SDB_ENOTFOUND/SDB_EIO. */
+int sdb_wal_seg_read(struct sdb_wal_seg *s, const char *dir, uint64_t start,
+		     int newest, struct sdb_error *e);
+void sdb_wal_seg_free(struct sdb_wal_seg *s);
+/* Scans bytes [0,size) of a segment: sets valid, status, bad_off. */
+void sdb_wal_scan(struct sdb_wal_seg *s, int newest);
+/* Fast check that the segment of fd with size ends with a good record
+ * (walking back from the trailer). @return 1 good, 0 needs a full scan. */
+int sdb_wal_tail_ok(int fd, uint64_t size);
+
+/* -------------------------------------------------------------- bloom */
+uint64_t sdb_hash64(const void *p, size_t n);
+/* Builds a filter of bits_per_key for n hashes into b (bits, then k). */
+void sdb_bloom_build(struct sdb_buf *b, const uint64_t *h, size_t n,
+		     int bits_per_key);
+/* @return 0 when the key is certainly absent, 1 when it may be present. */
+int sdb_bloom_may_contain(const unsigned char *f, size_t n, uint64_t h);
+
+/* -------------------------------------------------------------- table */
+#define SDB_TABLE_MAGIC 0x31304c4254424453ull /* "SDBTBL01" */
+#define SDB_TABLE_VERSION 1
+#define SDB_TABLE_FOOTER 64
+#define SDB_BLOCK_TRAILER 9
+#define SDB_BLOCK_BYTES 4096
+#define SDB_BLOCK_BYTES_ZSTD 16384 /* bigger blocks compress better */
+#define SDB_ZSTD_LEVEL 3
+#define SDB_BLOCK_MAX_RAW (SDB_MAX_VALUE + 2 * SDB_MAX_KEY + 1024)
+
+enum { SDB_KIND_PUT = 0, SDB_KIND_DEL = 1, SDB_KIND_TTL = 2 };
+
+struct sdb_table_meta {
+	uint64_t no;
+	int level;
+	uint64_t size, nentries, ndeletes, raw_bytes;
+	unsigned char *smallest, *largest; /* malloc'ed internal keys */
+	size_t slen, llen;
+};
+
+struct sdb_table_writer;
+int sdb_table_writer_open(struct sdb_table_writer **w, const char *path,
+			  int comp, int nosync, struct sdb_error *e);
+/* Adds entries in strictly increasing key order. */
+int sdb_table_writer_add(struct sdb_table_writer *w, const void *k, size_t klen,
+			 int kind, uint64_t expires, const void *v, size_t vlen,
+			 struct sdb_error *e);
+uint64_t sdb_table_writer_bytes(const struct sdb_table_writer *w);
+uint64_t sdb_table_writer_entries(const struct sdb_table_writer *w);
+/* Finishes, fsyncs and renames into path; fills meta (not no/level).
+ * The directory fsync is the caller's. */
+int sdb_table_writer_finish(struct sdb_table_writer *w,
+			    struct sdb_table_meta *meta, struct sdb_error *e);
+void sdb_table_writer_abort(struct sdb_table_writer *w);
+
+/* An open (mmapped) table. */
+struct sdb_table {
+	char *path;
+	const unsigned char *map;
+	size_t size;
+	uint64_t no;
+	int level;
+	size_t nblocks;
+	uint64_t *boff;          /* block offsets */
+	uint32_t *bsize;         /* stored payload sizes */
+	const unsigned char **bkey; /* last key of each block (into the index) */
+	uint32_t *bklen;
+	unsigned char *index_raw; /* owned copy of the index block */
+	const unsigned char *bloom;
+	size_t bloom_len;
+	uint64_t nentries, ndeletes;
+};
+/* Opens and validates the footer, index and bloom. @return 0,
+ * SDB_ENOTFOUND, SDB_ECORRUPT (with offset), SDB_EVERSION, SDB_EIO. */
+int sdb_table_open(struct sdb_table **t, const char *path,
+		   struct sdb_error *e);
+void sdb_table_close(struct sdb_table *t);
+
+/* A decoded block: entries in order. */
+struct sdb_block {
+	unsigned char *raw;   /* decompressed bytes (owned) */
+	size_t rawcap;
+	unsigned char *keys;  /* key arena (owned) */
+	size_t keycap;
+	size_t n, cap;
+	uint32_t *koff, *klen, *vlen;
+	const unsigned char **val;
+	uint8_t *kind;
+	uint64_t *expires;
+};
+void sdb_block_free(struct sdb_block *b);
+/* Reads, checks (CRC before decompressing) and decodes block i of t. */
+int sdb_table_read_block(struct sdb_table *t, size_t i, struct sdb_block *b,
+			 struct sdb_error *e);
+/* Decodes raw block bytes (for tests and the fuzz target). */
+int sdb_block_decode(struct sdb_block *b, const unsigned char *p, size_t n);
+/* Verifies a stored block (CRC, decompression, decoding) at off/size. */
+int sdb_block_check_stored(const unsigned char *p, size_t n,
+			   unsigned char **raw, size_t *rawlen);
+/* Index of the first block whose last key >= k (nblocks if none). */
+size_t sdb_table_find_block(const struct sdb_table *t, const void *k, size_t n);
+/* Full check of every block: @return 0 or SDB_ECORRUPT with e->offset. */
+int sdb_table_verify(struct sdb_table *t, struct sdb_error *e);
+
+/* ----------------------------------------------------------- manifest */
+#define SDB_MANIFEST_MAGIC 0x31494e414d424453ull /* "SDBMANI1" */
+#define SDB_MANIFEST_VERSION 1
+#define SDB_LEVELS 7
+
+struct sdb_manifest {
+	uint64_t next_file;
+	uint64_t checkpoint_lsn;
+	size_t ntables;
+	struct sdb_table_meta *tables;
+};
+void sdb_manifest_free(struct sdb_manifest *m);
+int sdb_manifest_encode(const struct sdb_manifest *m, struct sdb_buf *b);
+int sdb_manifest_decode(struct sdb_manifest *m, const unsigned char *p,
+			size_t n, struct sdb_error *e);
+/* Reads dir/MANIFEST. @return 0, SDB_ENOTFOUND, SDB_ECORRUPT,
+ * SDB_EVERSION. */
+int sdb_manifest_read(struct sdb_manifest *m, const char *dir,
+		      struct sdb_error *e);
+/* Publishes m as dir/MANIFEST (temp, fsync, rename, dir fsync). */
+int sdb_manifest_write(const struct sdb_manifest *m, const char *dir,
+		       int nosync, struct sdb_error *e);
+int sdb_table_meta_copy(struct sdb_table_meta *dst,
+			const struct sdb_table_meta *src);
+void sdb_table_meta_free(struct sdb_table_meta *t);
+void sdb_table_path(struct sdb_buf *b, const char *dir, uint64_t no);
+
+/* --------------------------------------------------------------- lock */
+enum { SDB_LOCK_WRITER = 0, SDB_LOCK_MAINT = 1 };
+/* Opens dir/LOCK once per handle. */
+int sdb_lock_open(const char *dir, int *fd, struct sdb_error *e);
+/* Takes lock `which` exclusively, waiting up to timeout seconds.
+ * @return 0 or SDB_EBUSY. */
+int sdb_lock_take(int fd, int which, double timeout, const char *dir,
+		  struct sdb_error *e);
+void sdb_lock_release(int fd, int which);
+
+/* ----------------------------------------------------------- memtable */
+struct sdb_ment {
+	uint64_t pfx;   /* first 8 key bytes, big-endian, for fast compares */
+	const unsigned char *key;
+	const unsigned char *val;
+	uint32_t klen, vlen;
+	uint64_t seq;
+	uint64_t expires;
+	uint8_t kind;
+};
+struct sdb_memtable {
+	struct sdb_ment *e;
+	size_t n, cap;
+	uint64_t bytes;
+};
+int sdb_mem_add(struct sdb_memtable *m, const struct sdb_wal_op *op,
+		int kind, uint64_t seq);
+/* Sorts by key and keeps only the newest entry of each key. */
+void sdb_mem_finish(struct sdb_memtable *m);
+void sdb_mem_free(struct sdb_memtable *m);
+/* Index of first entry with key >= k. */
+size_t sdb_mem_lower_bound(const struct sdb_memtable *m, const void *k,
+			   size_t n);
+
+/* Replays segments: committed operations into mem. The segments must be
+ * contiguous; damage handling per DESIGN.md is the caller's. */
+int sdb_wal_replay(struct sdb_wal_seg *segs, int nsegs,
+		   struct sdb_memtable *mem, struct sdb_error *e);
+
+/* --------------------------------------------------------------- misc */
+/* Writes a memtable as one or more tables; see compaction.c. */
+
+#endif

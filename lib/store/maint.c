@@ -1,0 +1,637 @@
+/*
+ * maint.c - checkpoint (flush of the WAL to a table), leveled compaction
+ * and statistics.
+ *
+ * DESIGN. Both run under the maintenance lock, so at most one of them
+ * changes the table set at a time; the manifest is only ever replaced by
+ * the maintenance lock holder. A checkpoint takes the writer lock only to
+ * seal the live WAL segment: it appends a CHECKPOINT record, syncs, and
+ * starts a new segment at the following LSN; the sealed segments are
+ * then replayed and written as a level-0 table without blocking writers.
+ * Compaction merges tables into new ones (never rewriting a file a reader
+ * may have mapped), publishes the new manifest, then unlinks the inputs.
+ * Levels: level 0 holds flushed tables (overlapping); levels 1..6 are
+ * sorted runs, level n may hold 64 MiB * 10^(n-1) (size ratio 10); four
+ * level-0 tables trigger a level-0 compaction.
+ */
+#define _GNU_SOURCE
+#include "db_int.h"
+
+#include "../io.h"
+#include "../varint.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define L0_TRIGGER 4
+#define L1_BYTES (64ull << 20)
+#define TABLE_TARGET (64ull << 20)
+
+int sdb_db_new_segment(struct sdb_db *db, struct sdb_error *e);
+
+static uint64_t level_target(int n)
+{
+	uint64_t t = L1_BYTES;
+
+	while (--n > 0)
+		t *= 10;
+	return t;
+}
+
+static int nosync(const struct sdb_db *db)
+{
+	return db->o.sync == SDB_SYNC_OFF;
+}
+
+/* Unlinks tables the manifest does not name and leftover temp files
+ * (maintenance lock held: nobody else creates tables). */
+static void remove_orphans(struct sdb_db *db)
+{
+	DIR *d = opendir(db->dir);
+	struct dirent *de;
+	char path[4096];
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		const char *s = de->d_name;
+		int orphan = strstr(s, ".tmp") != NULL;
+		char *end;
+		if (!orphan && strlen(s) > 4 && !strcmp(s + strlen(s) - 4, ".sst")) {
+			uint64_t no = strtoull(s, &end, 10);
+			orphan = !strcmp(end, ".sst");
+			for (size_t i = 0; orphan && i < db->man.ntables; i++)
+				if (db->man.tables[i].no == no)
+					orphan = 0;
+		}
+		if (orphan) {
+			snprintf(path, sizeof(path), "%s/%s", db->dir, s);
+			sdb_io_unlink(path, NULL);
+		}
+	}
+	closedir(d);
+}
+
+/* Unlinks WAL segments entirely below the checkpoint. */
+static void retire_wal(struct sdb_db *db, uint64_t cp)
+{
+	struct sdb_buf p = SDB_BUF_INIT;
+	uint64_t *starts;
+	int n;
+
+	if (sdb_wal_list(db->dir, &starts, &n, NULL))
+		return;
+	for (int i = 0; i < n; i++)
+		if (starts[i] < cp) {
+			sdb_wal_path(&p, db->dir, starts[i]);
+			sdb_io_unlink(p.data, NULL);
+		}
+	free(starts);
+	sdb_buf_release(&p);
+}
+
+static int add_table(struct sdb_manifest *m, const struct sdb_table_meta *t)
+{
+	struct sdb_table_meta *nt = realloc(m->tables, (m->ntables + 1) * sizeof(*nt));
+
+	if (!nt)
+		return SDB_ENOMEM;
+	m->tables = nt;
+	m->tables[m->ntables++] = *t;
+	return 0;
+}
+
+int sdb_checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
+			  struct sdb_error *e)
+{
+	struct sdb_buf path = SDB_BUF_INIT;
+	struct sdb_wal_seg *segs = NULL;
+	struct sdb_memtable mem = { 0 };
+	struct sdb_table_meta meta = { 0 };
+	struct sdb_table_writer *w = NULL;
+	uint64_t *starts = NULL, cp, newcp;
+	unsigned char pl[8];
+	struct sdb_buf rec = SDB_BUF_INIT;
+	int n = 0, nsegs = 0, rc;
+
+	*did = 0;
+	if (!db->wlocked) {
+		if ((rc = sdb_lock_take(db->lock_fd, SDB_LOCK_WRITER, db->o.lock_timeout, db->dir, e)))
+			return rc;
+		db->wlocked = 1;
+	}
+	sdb_manifest_free(&db->man);
+	if ((rc = sdb_manifest_read(&db->man, db->dir, e)) || (rc = sdb_db_prepare_tail(db, e)))
+		goto unlock;
+	cp = db->man.checkpoint_lsn;
+	if (db->wal_end == cp || db->wal_end - cp <= if_larger)
+		goto unlock;
+	/* seal: CHECKPOINT record naming the LSN right after itself */
+	newcp = db->wal_end + SDB_WAL_OVERHEAD + 8;
+	sdb_put_u64(pl, newcp);
+	sdb_wal_encode(&rec, SDB_REC_CHECKPOINT, pl, 8);
+	if ((rc = sdb_db_append(db, rec.data, rec.len, e)) ||
+	    (rc = sdb_db_sync(db, e)) || (rc = sdb_db_new_segment(db, e)))
+		goto unlock;
+	sdb_lock_release(db->lock_fd, SDB_LOCK_WRITER);
+	db->wlocked = 0;
+
+	/* heavy part, writers run meanwhile */
+	if ((rc = sdb_wal_list(db->dir, &starts, &n, e)))
+		goto out;
+	segs = calloc((size_t)n + 1, sizeof(*segs));
+	if (!segs) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		struct sdb_wal_seg *s;
+		uint64_t expect = nsegs ? segs[nsegs - 1].start + segs[nsegs - 1].valid : cp;
+		if (starts[i] < cp || starts[i] >= newcp)
+			continue;
+		s = &segs[nsegs];
+		if ((rc = sdb_wal_seg_read(s, db->dir, starts[i], 0, e)))
+			goto out;
+		nsegs++;
+		if (s->status != SDB_SEG_CLEAN || s->start != expect) {
+			rc = sdb_error_set(e, SDB_ECORRUPT, "damaged WAL segment '%s' at offset %zu",
+					   s->path, s->status != SDB_SEG_CLEAN ? s->bad_off : 0);
+			if (e)
+				e->offset = (int64_t)(s->status != SDB_SEG_CLEAN ? s->bad_off : 0);
+			goto out;
+		}
+	}
+	if ((rc = sdb_wal_replay(segs, nsegs, &mem, e)))
+		goto out;
+	sdb_mem_finish(&mem);
+	if (mem.n) {
+		meta.no = db->man.next_file++;
+		meta.level = 0;
+		sdb_table_path(&path, db->dir, meta.no);
+		if ((rc = sdb_table_writer_open(&w, path.data, db->o.compression, nosync(db), e)))
+			goto out;
+		for (size_t i = 0; i < mem.n; i++) {
+			const struct sdb_ment *x = &mem.e[i];
+			if ((rc = sdb_table_writer_add(w, x->key, x->klen, x->kind, x->expires,
+						       x->val, x->vlen, e))) {
+				sdb_table_writer_abort(w);
+				goto out;
+			}
+		}
+		rc = sdb_table_writer_finish(w, &meta, e);
+		if (rc)
+			goto out;
+		if (!nosync(db) && (rc = sdb_io_fsync_dir(db->dir, e)))
+			goto out;
+		if (add_table(&db->man, &meta)) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			goto out;
+		}
+		memset(&meta, 0, sizeof(meta));
+	}
+	db->man.checkpoint_lsn = newcp;
+	if ((rc = sdb_manifest_write(&db->man, db->dir, nosync(db), e)))
+		goto out;
+	retire_wal(db, newcp);
+	*did = 1;
+	goto out;
+unlock:
+	if (db->wlocked) {
+		sdb_lock_release(db->lock_fd, SDB_LOCK_WRITER);
+		db->wlocked = 0;
+	}
+out:
+	for (int i = 0; i < nsegs; i++)
+		sdb_wal_seg_free(&segs[i]);
+	free(segs);
+	free(starts);
+	sdb_mem_free(&mem);
+	sdb_table_meta_free(&meta);
+	sdb_buf_release(&path);
+	sdb_buf_release(&rec);
+	return rc;
+}
+
+/* ---------------------------------------------------------- compaction */
+
+static int deepest_level(const struct sdb_manifest *m)
+{
+	int d = 0;
+
+	for (size_t i = 0; i < m->ntables; i++)
+		if (m->tables[i].level > d)
+			d = m->tables[i].level;
+	return d;
+}
+
+static int overlaps(const struct sdb_table_meta *t, const unsigned char *lo,
+		    size_t lolen, const unsigned char *hi, size_t hilen)
+{
+	return sdb_key_cmp(t->largest, t->llen, lo, lolen) >= 0 &&
+	       sdb_key_cmp(t->smallest, t->slen, hi, hilen) <= 0;
+}
+
+static int meta_order(const void *pa, const void *pb)
+{
+	const struct sdb_table_meta *a = *(const struct sdb_table_meta *const *)pa;
+	const struct sdb_table_meta *b = *(const struct sdb_table_meta *const *)pb;
+
+	if (a->level != b->level)
+		return a->level - b->level;
+	if (a->level == 0)
+		return a->no > b->no ? -1 : a->no < b->no;
+	return sdb_key_cmp(a->smallest, a->slen, b->smallest, b->slen);
+}
+
+/*
+ * Merges the tables flagged in pick[] into level out. @return 0 or an
+ * error; the manifest in db->man is replaced on success.
+ */
+static int merge(struct sdb_db *db, const char *pick, int out, int bottom,
+		 struct sdb_error *e)
+{
+	struct sdb_manifest *m = &db->man;
+	const struct sdb_table_meta **in = calloc(m->ntables + 1, sizeof(*in));
+	struct sdb_table **tabs = calloc(m->ntables + 1, sizeof(*tabs));
+	struct sdb_table_meta *outs = NULL;
+	struct sdb_table_writer *w = NULL;
+	struct sdb_buf path = SDB_BUF_INIT;
+	struct sdb_iter it;
+	const unsigned char *lo = NULL, *hi = NULL;
+	size_t lolen = 0, hilen = 0, nin = 0, nout = 0, i;
+	int drop = 1, comp, rc = 0, have_it = 0;
+	uint64_t now = sdb_now_ms();
+
+	if (!in || !tabs) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < m->ntables; i++)
+		if (pick[i]) {
+			const struct sdb_table_meta *t = &m->tables[i];
+			in[nin++] = t;
+			if (!lo || sdb_key_cmp(t->smallest, t->slen, lo, lolen) < 0)
+				lo = t->smallest, lolen = t->slen;
+			if (!hi || sdb_key_cmp(t->largest, t->llen, hi, hilen) > 0)
+				hi = t->largest, hilen = t->llen;
+		}
+	qsort(in, nin, sizeof(*in), meta_order);
+	/* delete markers can go when nothing deeper holds the key range */
+	for (i = 0; i < m->ntables; i++)
+		if (!pick[i] && m->tables[i].level > out && overlaps(&m->tables[i], lo, lolen, hi, hilen))
+			drop = 0;
+	comp = bottom && drop ? db->o.bottom_compression : db->o.compression;
+	for (i = 0; i < nin; i++) {
+		sdb_table_path(&path, db->dir, in[i]->no);
+		if ((rc = sdb_table_open(&tabs[i], path.data, e)))
+			goto out;
+	}
+	if ((rc = sdb_iter_init(&it, NULL, tabs, nin, NULL, 0, NULL, 0, 0, 1, now, e)))
+		goto out_it;
+	have_it = 1;
+	outs = calloc(1, sizeof(*outs));
+	if (!outs) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		const unsigned char *k, *v;
+		size_t kl, vl;
+		int kind;
+		uint64_t exp;
+		rc = sdb_iter_next_raw(&it, &k, &kl, &v, &vl, &kind, &exp, e);
+		if (rc <= 0)
+			break;
+		rc = 0;
+		if (kind == SDB_KIND_TTL && exp <= now)
+			kind = SDB_KIND_DEL, vl = 0;
+		if (kind == SDB_KIND_DEL && drop)
+			continue;
+		if (w && sdb_table_writer_bytes(w) >= TABLE_TARGET) {
+			if ((rc = sdb_table_writer_finish(w, &outs[nout - 1], e))) {
+				w = NULL;
+				goto out;
+			}
+			w = NULL;
+		}
+		if (!w) {
+			struct sdb_table_meta *no = realloc(outs, (nout + 1) * sizeof(*outs));
+			if (!no) {
+				rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+				goto out;
+			}
+			outs = no;
+			memset(&outs[nout], 0, sizeof(*outs));
+			outs[nout].no = m->next_file++;
+			outs[nout].level = out;
+			nout++;
+			sdb_table_path(&path, db->dir, outs[nout - 1].no);
+			if ((rc = sdb_table_writer_open(&w, path.data, comp, nosync(db), e)))
+				goto out;
+		}
+		if ((rc = sdb_table_writer_add(w, k, kl, kind, exp, v, vl, e)))
+			goto out;
+	}
+	if (rc < 0)
+		goto out;
+	if (w) {
+		rc = sdb_table_writer_finish(w, &outs[nout - 1], e);
+		w = NULL;
+		if (rc)
+			goto out;
+	}
+	if (!nosync(db) && (rc = sdb_io_fsync_dir(db->dir, e)))
+		goto out;
+	{
+		/* new manifest: survivors + outputs */
+		struct sdb_manifest nm = { .next_file = m->next_file, .checkpoint_lsn = m->checkpoint_lsn };
+		nm.tables = calloc(m->ntables + nout + 1, sizeof(*nm.tables));
+		if (!nm.tables) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < m->ntables; i++)
+			if (!pick[i])
+				nm.tables[nm.ntables++] = m->tables[i];
+		for (i = 0; i < nout; i++)
+			nm.tables[nm.ntables++] = outs[i];
+		rc = sdb_manifest_write(&nm, db->dir, nosync(db), e);
+		free(nm.tables); /* metas still owned by m / outs */
+		if (rc)
+			goto out;
+		for (i = 0; i < m->ntables; i++)
+			if (pick[i]) {
+				sdb_table_path(&path, db->dir, m->tables[i].no);
+				sdb_io_unlink(path.data, NULL);
+			}
+	}
+out:
+	if (have_it)
+		sdb_iter_release(&it);
+out_it:
+	sdb_table_writer_abort(w);
+	for (i = 0; i < nin; i++)
+		sdb_table_close(tabs[i]);
+	for (i = 0; i < nout; i++)
+		sdb_table_meta_free(&outs[i]);
+	free(outs);
+	free(in);
+	free(tabs);
+	sdb_buf_release(&path);
+	/* re-read the manifest so db->man matches the disk either way */
+	if (!rc) {
+		sdb_manifest_free(&db->man);
+		rc = sdb_manifest_read(&db->man, db->dir, e);
+	}
+	return rc;
+}
+
+static uint64_t level_bytes(const struct sdb_manifest *m, int level, int *count)
+{
+	uint64_t b = 0;
+
+	*count = 0;
+	for (size_t i = 0; i < m->ntables; i++)
+		if (m->tables[i].level == level) {
+			b += m->tables[i].size;
+			(*count)++;
+		}
+	return b;
+}
+
+/* Compacts level `level` (all its tables plus the overlapping ones of the
+ * next level) into level+1; level -1: everything into the deepest level.
+ * *did = 0 when there was nothing to merge. */
+int sdb_compact_level(struct sdb_db *db, int level, int *did,
+		      struct sdb_error *e)
+{
+	struct sdb_manifest *m = &db->man;
+	char *pick;
+	int out, deep, rc, any = 0, bottom;
+	const unsigned char *lo = NULL, *hi = NULL;
+	size_t lolen = 0, hilen = 0;
+
+	*did = 0;
+	sdb_manifest_free(m);
+	if ((rc = sdb_manifest_read(m, db->dir, e)))
+		return rc;
+	remove_orphans(db);
+	if (!m->ntables)
+		return 0;
+	pick = calloc(m->ntables, 1);
+	if (!pick)
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	deep = deepest_level(m);
+	if (level < 0) {
+		out = deep > 0 ? deep : 1;
+		memset(pick, 1, m->ntables);
+		any = m->ntables > 1 || m->tables[0].level != out || m->tables[0].ndeletes;
+	} else {
+		out = level + 1;
+		for (size_t i = 0; i < m->ntables; i++)
+			if (m->tables[i].level == level) {
+				const struct sdb_table_meta *t = &m->tables[i];
+				pick[i] = 1;
+				any = 1;
+				if (!lo || sdb_key_cmp(t->smallest, t->slen, lo, lolen) < 0)
+					lo = t->smallest, lolen = t->slen;
+				if (!hi || sdb_key_cmp(t->largest, t->llen, hi, hilen) > 0)
+					hi = t->largest, hilen = t->llen;
+			}
+		for (size_t i = 0; any && i < m->ntables; i++)
+			if (m->tables[i].level == out && overlaps(&m->tables[i], lo, lolen, hi, hilen))
+				pick[i] = 1;
+	}
+	bottom = out >= deep;
+	rc = any ? merge(db, pick, out, bottom, e) : 0;
+	*did = any && !rc;
+	free(pick);
+	return rc;
+}
+
+/* Runs level compactions while a level is over its threshold. */
+int sdb_compact_auto(struct sdb_db *db, int *did, struct sdb_error *e)
+{
+	int rc = 0;
+
+	*did = 0;
+	for (int round = 0; round < 16 && !rc; round++) {
+		int cnt, lvl = -1, d = 0;
+		if (!round || *did) {
+			sdb_manifest_free(&db->man);
+			if ((rc = sdb_manifest_read(&db->man, db->dir, e)))
+				return rc;
+		}
+		if (level_bytes(&db->man, 0, &cnt) && cnt >= L0_TRIGGER)
+			lvl = 0;
+		for (int n = 1; lvl < 0 && n < SDB_LEVELS - 1; n++)
+			if (level_bytes(&db->man, n, &cnt) > level_target(n))
+				lvl = n;
+		if (lvl < 0)
+			break;
+		rc = sdb_compact_level(db, lvl, &d, e);
+		*did |= d;
+		if (!d)
+			break;
+	}
+	return rc;
+}
+
+int sdb_db_maybe_flush(struct sdb_db *db, struct sdb_error *e)
+{
+	int did, rc, cnt;
+
+	if (db->o.no_auto || db->lock_fd < 0)
+		return 0;
+	level_bytes(&db->man, 0, &cnt);
+	if (db->wal_end - db->man.checkpoint_lsn <= db->o.flush_bytes && cnt < L0_TRIGGER)
+		return 0;
+	if (sdb_lock_take(db->lock_fd, SDB_LOCK_MAINT, 0, db->dir, NULL))
+		return 0; /* a checkpoint or compaction is running: it will do */
+	rc = sdb_checkpoint_locked(db, db->o.flush_bytes, &did, e);
+	if (!rc)
+		rc = sdb_compact_auto(db, &did, e);
+	sdb_lock_release(db->lock_fd, SDB_LOCK_MAINT);
+	return rc;
+}
+
+/* Opens a handle for maintenance and takes the maintenance lock.
+ * *busy is set when skip_if_busy found it held. */
+static int maint_open(const char *dir, const struct sdb_opts *o,
+		      const struct sdb_maint_opts *m, struct sdb_db **db,
+		      int *busy, struct sdb_error *e)
+{
+	int rc;
+
+	*busy = 0;
+	if ((rc = sdb_db_open(dir, 0, o, db, e)))
+		return rc;
+	if ((rc = sdb_lock_open(dir, &(*db)->lock_fd, e)))
+		goto fail;
+	rc = sdb_lock_take((*db)->lock_fd, SDB_LOCK_MAINT,
+			   m->skip_if_busy ? 0 : o->lock_timeout, dir, e);
+	if (rc == SDB_EBUSY && m->skip_if_busy) {
+		*busy = 1;
+		rc = 0;
+		goto fail;
+	}
+	if (rc)
+		goto fail;
+	return 0;
+fail:
+	sdb_db_close(*db);
+	*db = NULL;
+	return rc;
+}
+
+int sdb_checkpoint(const char *dir, const struct sdb_opts *o,
+		   const struct sdb_maint_opts *m, int *did,
+		   struct sdb_error *e)
+{
+	struct sdb_db *db;
+	int busy, rc, d2;
+
+	*did = 0;
+	if ((rc = maint_open(dir, o, m, &db, &busy, e)) || busy)
+		return rc;
+	remove_orphans(db);
+	rc = sdb_checkpoint_locked(db, m->if_larger_than, did, e);
+	if (!rc && *did && !o->no_auto)
+		rc = sdb_compact_auto(db, &d2, e);
+	sdb_db_close(db);
+	return rc;
+}
+
+int sdb_compact(const char *dir, const struct sdb_opts *o,
+		const struct sdb_maint_opts *m, int *did,
+		struct sdb_error *e)
+{
+	struct sdb_db *db;
+	int busy, rc;
+
+	*did = 0;
+	if ((rc = maint_open(dir, o, m, &db, &busy, e)) || busy)
+		return rc;
+	if (m->if_larger_than) {
+		uint64_t b = 0;
+		for (size_t i = 0; i < db->man.ntables; i++) {
+			const struct sdb_table_meta *t = &db->man.tables[i];
+			if (t->level == 0)
+				b += t->size;
+			else if (t->nentries)
+				b += t->size * t->ndeletes / t->nentries;
+		}
+		if (b <= m->if_larger_than) {
+			sdb_db_close(db);
+			return 0;
+		}
+	}
+	rc = sdb_compact_level(db, m->level, did, e);
+	sdb_db_close(db);
+	return rc;
+}
+
+/* ---------------------------------------------------------- statistics */
+
+int sdb_db_stats(struct sdb_db *db, const char *ns, size_t nslen, int all_ns,
+		 struct sdb_stats *st, struct sdb_error *e)
+{
+	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
+	struct sdb_iter *it = NULL;
+	uint64_t *starts;
+	int n, rc;
+
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < db->man.ntables; i++) {
+		const struct sdb_table_meta *t = &db->man.tables[i];
+		st->tables_per_level[t->level]++;
+		st->bytes_per_level[t->level] += t->size;
+		st->table_bytes += t->size;
+		st->raw_bytes += t->raw_bytes;
+		st->tombstones += t->ndeletes;
+	}
+	st->checkpoint_lsn = db->man.checkpoint_lsn;
+	st->wal_end_lsn = db->wal_end;
+	st->wal_bytes = db->wal_end - db->man.checkpoint_lsn;
+	if (!sdb_wal_list(db->dir, &starts, &n, NULL)) {
+		st->wal_segments = n;
+		free(starts);
+	}
+	if (!all_ns) {
+		unsigned char l = (unsigned char)nslen;
+		sdb_buf_add(&lo, &l, 1);
+		sdb_buf_add(&lo, ns, nslen);
+		sdb_buf_add(&hi, lo.data, lo.len);
+	}
+	rc = sdb_iter_open(db, all_ns ? NULL : lo.data, lo.len,
+			   all_ns || !sdb_prefix_succ(&hi) ? NULL : hi.data, hi.len, 0, &it, e);
+	while (!rc) {
+		const unsigned char *k;
+		size_t kl;
+		struct sdb_val v;
+		rc = sdb_iter_next(it, &k, &kl, &v, e);
+		if (rc <= 0)
+			break;
+		rc = 0;
+		if (!all_ns && (kl < 1u + nslen || memcmp(k + 1, ns, nslen) || k[0] != nslen))
+			continue;
+		st->keys++;
+		st->live_bytes += kl + v.len;
+	}
+	sdb_iter_close(it);
+	sdb_buf_release(&lo);
+	sdb_buf_release(&hi);
+	if (rc < 0)
+		return rc;
+	{
+		uint64_t stored = st->raw_bytes + db->mem.bytes;
+		st->dead_bytes = stored > st->live_bytes ? stored - st->live_bytes : 0;
+	}
+	return 0;
+}

@@ -1,0 +1,237 @@
+/*
+ * store.h - the storage engine: a durable, multi-process key-value store
+ * in one directory (write-ahead log + LSM tables). Public surface used by
+ * cmd/ (sochdb-kv, sochdb-wal) and later by SQL and graph.
+ *
+ * DESIGN. A database directory holds
+ *   LOCK                     lock file (OFD locks: byte 0 writer, byte 1
+ *                            maintenance); never contains data
+ *   MANIFEST                 the current table set and checkpoint LSN,
+ *                            replaced atomically (manifest.c)
+ *   wal-<16 hex LSN>.log     WAL segments, named by the LSN (global WAL
+ *                            byte position) of their first byte (wal.c)
+ *   <6+ digit number>.sst    immutable sorted tables (table.c)
+ * A committed transaction is BEGIN, PUT/DEL..., COMMIT records in the WAL;
+ * the LSN of each operation record is its sequence number. A reader's
+ * snapshot is one manifest version plus every committed transaction in the
+ * WAL from the manifest's checkpoint LSN to the end it saw; files are
+ * immutable once published (tables) or append-only (the WAL), so a reader
+ * needs no lock. Writers hold the writer lock while appending; checkpoint
+ * and compaction hold the maintenance lock and take the writer lock only
+ * to seal the WAL segment being checkpointed.
+ *
+ * Keys inside the engine are "internal keys": one byte namespace length,
+ * the namespace, then the user key (sdb_ikey_*). Sorting is bytewise.
+ */
+#ifndef SDB_STORE_H
+#define SDB_STORE_H
+
+#include "../buf.h"
+#include "../err.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Documented limits. */
+#define SDB_MAX_KEY 4096          /* user key bytes (1..4096) */
+#define SDB_MAX_NS 255            /* namespace bytes */
+#define SDB_MAX_VALUE (16u << 20) /* value bytes */
+
+enum sdb_sync { SDB_SYNC_FULL = 0, SDB_SYNC_NORMAL = 1, SDB_SYNC_OFF = 2 };
+enum sdb_comp { SDB_COMP_NONE = 0, SDB_COMP_LZ4 = 1, SDB_COMP_ZSTD = 2 };
+
+struct sdb_opts {
+	int sync;              /* enum sdb_sync */
+	double lock_timeout;   /* seconds to wait for a lock; 0: try once */
+	int compression;       /* for new tables; default lz4 */
+	int bottom_compression; /* for full compactions; default zstd */
+	uint64_t flush_bytes;  /* WAL since checkpoint that triggers a flush */
+	uint64_t segment_bytes; /* start a new WAL segment past this size */
+	int no_auto;           /* no automatic flush/compaction (tests) */
+	/* Warnings (a torn tail cut, a damaged tail ignored): the library
+	 * never prints; cmd/ passes a printer. */
+	void (*warn)(void *ctx, const char *msg);
+	void *warn_ctx;
+};
+void sdb_opts_default(struct sdb_opts *o);
+
+/* Open flags. */
+enum {
+	SDB_OPEN_CREATE = 1,   /* create the directory/database if missing */
+	SDB_OPEN_WRITE = 2,    /* take the writer lock, repair the WAL tail */
+	SDB_OPEN_SNAPSHOT = 4, /* load tables + replay the WAL (for reads) */
+};
+
+struct sdb_db;
+
+/*
+ * Opens the database in dir. Missing dir without CREATE: SDB_ENOTFOUND
+ * ("no database at 'DIR'"); a non-empty non-database dir: SDB_EINVAL...
+ * reported as SDB_ECORRUPT-free SDB_EUNSUPPORTED ("'DIR' is not a sochdb
+ * database"); newer format: SDB_EVERSION; lock timeout: SDB_EBUSY.
+ * @return 0 and *out (caller closes), or a negative code.
+ */
+int sdb_db_open(const char *dir, unsigned flags, const struct sdb_opts *o,
+		struct sdb_db **out, struct sdb_error *e);
+/* Releases locks, unmaps files, frees (NULL allowed). */
+void sdb_db_close(struct sdb_db *db);
+
+/* Internal keys. */
+/* Builds ns+key into b. @return 0, SDB_ELIMIT (too long) or SDB_EINVAL
+ * (empty key). */
+int sdb_ikey_make(struct sdb_buf *b, const char *ns, size_t nslen,
+		  const char *key, size_t klen, struct sdb_error *e);
+/* Splits an internal key. */
+void sdb_ikey_split(const unsigned char *ik, size_t n, const char **ns,
+		    size_t *nslen, const char **key, size_t *klen);
+
+/* Bytewise key order: <0, 0, >0 like memcmp, shorter first on a tie. */
+int sdb_key_cmp(const void *a, size_t an, const void *b, size_t bn);
+
+/* Turns the prefix in b into the smallest key greater than every key
+ * with that prefix. @return 0 when there is none (all 0xff). */
+int sdb_prefix_succ(struct sdb_buf *b);
+
+/* A value found by a read. Pointers are valid until the next read on db. */
+struct sdb_val {
+	const char *data;
+	size_t len;
+	uint64_t expires_ms; /* 0: no TTL */
+};
+
+/* Point read of an internal key in the snapshot. @return 0 found,
+ * SDB_ENOTFOUND absent/deleted/expired, or an error (damage, I/O). */
+int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
+	       struct sdb_val *v, struct sdb_error *e);
+
+/* Range iteration over live keys of the snapshot in [lo, hi) (NULL: open
+ * bounds), forward or reverse. */
+struct sdb_iter;
+int sdb_iter_open(struct sdb_db *db, const void *lo, size_t lolen,
+		  const void *hi, size_t hilen, int reverse,
+		  struct sdb_iter **out, struct sdb_error *e);
+/* Advances. @return 1 with key/value set, 0 at the end, or an error. */
+int sdb_iter_next(struct sdb_iter *it, const unsigned char **k, size_t *klen,
+		  struct sdb_val *v, struct sdb_error *e);
+void sdb_iter_close(struct sdb_iter *it);
+
+/* A write batch: encoded WAL operation records of one transaction. */
+struct sdb_batch {
+	struct sdb_buf rec;
+	long nops;
+};
+void sdb_batch_init(struct sdb_batch *b);
+void sdb_batch_release(struct sdb_batch *b);
+/* Appends a put/delete of internal key ik. expires_ms 0: no TTL. */
+int sdb_batch_put(struct sdb_batch *b, const void *ik, size_t n,
+		  const void *val, size_t vlen, uint64_t expires_ms,
+		  struct sdb_error *e);
+int sdb_batch_del(struct sdb_batch *b, const void *ik, size_t n,
+		  struct sdb_error *e);
+
+/*
+ * Commits b atomically (BEGIN, ops, COMMIT in one write) as the writer
+ * lock holder, synced per the sync mode. With unlock_first the writer
+ * lock is released before the fsync so concurrent committers share it
+ * (group commit); the handle can then no longer write. After a commit the
+ * writer may flush the WAL to a table when it passed the threshold
+ * (sdb_db_maybe_flush). @return 0 or an error (nothing acknowledged).
+ */
+int sdb_db_commit(struct sdb_db *db, struct sdb_batch *b, int unlock_first,
+		  struct sdb_error *e);
+
+/* Runs an automatic flush/compaction when thresholds are crossed and the
+ * maintenance lock is free. Errors are reported but nothing committed is
+ * affected. */
+int sdb_db_maybe_flush(struct sdb_db *db, struct sdb_error *e);
+/* fdatasync of the live WAL segment unless --sync off (end of a load in
+ * normal mode). */
+int sdb_db_sync(struct sdb_db *db, struct sdb_error *e);
+
+/* Maintenance (sochdb-wal). */
+struct sdb_maint_opts {
+	uint64_t if_larger_than; /* 0: always */
+	int skip_if_busy;        /* maintenance lock busy: do nothing, rc 0 */
+	int level;               /* compact: -1 full, else that level */
+	int dry_run;
+};
+/* Result: *did is 1 when work was done, 0 for "nothing to do"/skipped. */
+int sdb_checkpoint(const char *dir, const struct sdb_opts *o,
+		   const struct sdb_maint_opts *m, int *did,
+		   struct sdb_error *e);
+int sdb_compact(const char *dir, const struct sdb_opts *o,
+		const struct sdb_maint_opts *m, int *did,
+		struct sdb_error *e);
+
+/* Statistics of a snapshot. */
+struct sdb_stats {
+	uint64_t keys, live_bytes, dead_bytes, wal_bytes, checkpoint_lsn,
+		 wal_end_lsn, table_bytes, raw_bytes, tombstones;
+	int tables_per_level[8];
+	uint64_t bytes_per_level[8];
+	int wal_segments;
+};
+int sdb_db_stats(struct sdb_db *db, const char *ns, size_t nslen, int all_ns,
+		 struct sdb_stats *st, struct sdb_error *e);
+
+/* verify: the first damage found, if any. */
+struct sdb_verify {
+	int damaged;
+	char file[4096];
+	uint64_t offset;
+	char what[512];
+	int tables, segments, inflight;
+	uint64_t table_bytes, wal_bytes, records;
+};
+/* Checks the manifest, every table block and every WAL record from the
+ * checkpoint. Damage is reported in v (rc 0); @return an error only when
+ * the check itself cannot run (no database, I/O). */
+int sdb_verify(const char *dir, struct sdb_verify *v, struct sdb_error *e);
+
+/* One WAL record for sochdb-wal dump/stats. */
+struct sdb_wal_entry {
+	uint64_t lsn;
+	int type; /* 1 begin 2 put 3 del 4 commit 5 abort 6 checkpoint */
+	size_t reclen;
+	const unsigned char *key; /* internal key (put/del) */
+	size_t klen;
+	const unsigned char *val;
+	size_t vlen;
+	uint64_t expires_ms;
+	uint64_t info; /* commit: operations; checkpoint: its LSN */
+};
+typedef int (*sdb_wal_walk_fn)(void *ctx, const struct sdb_wal_entry *x);
+/* Calls cb for every record at LSN >= from in the WAL segments present,
+ * with the reader's end-of-log rules. */
+int sdb_wal_walk(const char *dir, uint64_t from, const struct sdb_opts *o,
+		 sdb_wal_walk_fn cb, void *ctx, struct sdb_error *e);
+
+struct sdb_recover_report {
+	int cut, damaged;
+	char file[4096];
+	uint64_t lsn, offset, bytes;
+	size_t entries;
+	uint64_t wal_end;
+};
+/* As the writer lock holder: cuts a torn or damaged WAL tail (unless
+ * dry_run) and replays the WAL to prove the database opens. */
+int sdb_recover(const char *dir, const struct sdb_opts *o, int dry_run,
+		struct sdb_recover_report *rep, struct sdb_error *e);
+/* Removes WAL segments wholly below upto; upto past the checkpoint is
+ * refused with SDB_ELIMIT. */
+int sdb_wal_truncate(const char *dir, const struct sdb_opts *o, uint64_t upto,
+		     int *removed, struct sdb_error *e);
+/* A consistent copy into dest (absent or empty): hard links of the
+ * tables, the WAL up to a transaction boundary, the manifest. */
+int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
+	       struct sdb_error *e);
+
+/* The snapshot's WAL end LSN and checkpoint LSN. */
+uint64_t sdb_db_wal_end(const struct sdb_db *db);
+uint64_t sdb_db_checkpoint_lsn(const struct sdb_db *db);
+
+/* Milliseconds since the epoch (TTL clock; SDB_NOW_MS overrides it for
+ * tests). */
+uint64_t sdb_now_ms(void);
+
+#endif

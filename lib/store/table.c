@@ -1,0 +1,674 @@
+/*
+ * table.c - immutable sorted table files ("<number>.sst").
+ *
+ * File layout:
+ *   data block 0 .. data block N-1, index block, bloom block, footer
+ * Every block is stored as
+ *   payload[n]  u8 ctype (0 raw, 1 lz4, 2 zstd)  u32 rawlen  u32 crc
+ * where crc is CRC-32C of payload, ctype and rawlen: the bytes as stored,
+ * checked before anything is decompressed (RELIABILITY.md rule 3).
+ * A data block decompresses to entries followed by u32 count; an entry is
+ *   varint shared  varint unshared  varint vlen  u8 kind
+ *   [varint expires_ms when kind == 2]  key[shared..]  value[vlen]
+ * (kind 0 put, 1 delete marker, 2 put with expiry); the key is the previous
+ * key's first `shared` bytes plus `unshared` new ones (prefix compression).
+ * Data blocks hold about SDB_BLOCK_BYTES of entries.
+ * The index block (raw) holds, per data block: varint klen, the block's
+ * last key, varint offset, varint stored size (payload only); then u32
+ * count. The bloom block (raw) is bloom.c's filter over every key.
+ * Footer, the last 64 bytes:
+ *   +0 u64 index offset   +8 u64 index stored size (payload)
+ *   +16 u64 bloom offset  +24 u64 bloom stored size (payload)
+ *   +32 u64 entries       +40 u64 delete markers
+ *   +48 u32 version (1)   +52 u32 CRC-32C of bytes 0..52
+ *   +56 u64 magic "SDBTBL01"
+ * A reader checks size, magic, version and footer CRC before parsing.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include "../crc32c.h"
+#include "../io.h"
+#include "../varint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lz4.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+struct sdb_table_writer {
+	char *path, *tmp;
+	int fd, comp, nosync;
+	uint64_t off;         /* bytes written to the file so far */
+	struct sdb_buf out;   /* pending file bytes */
+	struct sdb_buf blk;   /* current block, uncompressed */
+	struct sdb_buf index;
+	struct sdb_buf last;  /* last key added */
+	struct sdb_buf first;
+	struct sdb_buf cbuf;  /* compression scratch */
+	uint32_t blk_count;
+	uint64_t *hashes;
+	size_t nh, hcap;
+	uint64_t nentries, ndeletes, raw_bytes;
+	ZSTD_CCtx *zc;
+};
+
+static int flush_out(struct sdb_table_writer *w, struct sdb_error *e)
+{
+	int rc;
+
+	if (!sdb_buf_ok(&w->out))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	if (!w->out.len)
+		return 0;
+	rc = sdb_io_write_all(w->fd, w->out.data, w->out.len, w->tmp, e);
+	sdb_buf_reset(&w->out);
+	return rc;
+}
+
+/* Appends a stored block to out; @return its payload size. */
+static size_t store_block(struct sdb_table_writer *w, const void *raw,
+			  size_t rawlen, int comp)
+{
+	unsigned char t[SDB_BLOCK_TRAILER];
+	const void *payload = raw;
+	size_t plen = rawlen;
+	int ctype = 0;
+	uint32_t crc;
+
+	if (comp == SDB_COMP_LZ4 && rawlen > 64) {
+		int bound = LZ4_compressBound((int)rawlen);
+		if (!sdb_buf_grow(&w->cbuf, (size_t)bound)) {
+			int n = LZ4_compress_default(raw, w->cbuf.data, (int)rawlen, bound);
+			if (n > 0 && (size_t)n < rawlen - rawlen / 16) {
+				payload = w->cbuf.data;
+				plen = (size_t)n;
+				ctype = SDB_COMP_LZ4;
+			}
+		}
+	} else if (comp == SDB_COMP_ZSTD && rawlen > 64) {
+		size_t bound = ZSTD_compressBound(rawlen);
+		if (!w->zc)
+			w->zc = ZSTD_createCCtx();
+		if (w->zc && !sdb_buf_grow(&w->cbuf, bound)) {
+			size_t n = ZSTD_compressCCtx(w->zc, w->cbuf.data, bound, raw, rawlen, SDB_ZSTD_LEVEL);
+			if (!ZSTD_isError(n) && n < rawlen - rawlen / 16) {
+				payload = w->cbuf.data;
+				plen = n;
+				ctype = SDB_COMP_ZSTD;
+			}
+		}
+	}
+	t[0] = (unsigned char)ctype;
+	sdb_put_u32(t + 1, (uint32_t)rawlen);
+	crc = sdb_crc32c_extend(sdb_crc32c(payload, plen), t, 5);
+	sdb_put_u32(t + 5, crc);
+	sdb_buf_add(&w->out, payload, plen);
+	sdb_buf_add(&w->out, t, sizeof(t));
+	return plen;
+}
+
+static int finish_block(struct sdb_table_writer *w, struct sdb_error *e)
+{
+	unsigned char cnt[4], v[20];
+	uint64_t boff = w->off + w->out.len;
+	size_t plen;
+	int n;
+
+	if (!w->blk_count)
+		return 0;
+	sdb_put_u32(cnt, w->blk_count);
+	sdb_buf_add(&w->blk, cnt, 4);
+	if (!sdb_buf_ok(&w->blk))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	plen = store_block(w, w->blk.data, w->blk.len, w->comp);
+	n = sdb_put_varint(v, w->last.len);
+	sdb_buf_add(&w->index, v, (size_t)n);
+	sdb_buf_add(&w->index, w->last.data, w->last.len);
+	n = sdb_put_varint(v, boff);
+	n += sdb_put_varint(v + n, plen);
+	sdb_buf_add(&w->index, v, (size_t)n);
+	sdb_buf_reset(&w->blk);
+	w->blk_count = 0;
+	if (w->out.len >= (1u << 20)) {
+		uint64_t len = w->out.len;
+		int rc = flush_out(w, e);
+		if (rc)
+			return rc;
+		w->off += len;
+	}
+	return 0;
+}
+
+int sdb_table_writer_open(struct sdb_table_writer **wp, const char *path,
+			  int comp, int nosync, struct sdb_error *e)
+{
+	struct sdb_table_writer *w = calloc(1, sizeof(*w));
+	size_t n = strlen(path);
+	int rc;
+
+	*wp = NULL;
+	if (!w || !(w->path = strdup(path)) || !(w->tmp = malloc(n + 5))) {
+		if (w)
+			free(w->path);
+		free(w);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	memcpy(w->tmp, path, n);
+	memcpy(w->tmp + n, ".tmp", 5);
+	w->comp = comp;
+	w->nosync = nosync;
+	w->fd = -1;
+	rc = sdb_io_open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666, &w->fd, e);
+	if (rc) {
+		sdb_table_writer_abort(w);
+		return rc;
+	}
+	*wp = w;
+	return 0;
+}
+
+int sdb_table_writer_add(struct sdb_table_writer *w, const void *k, size_t klen,
+			 int kind, uint64_t expires, const void *v, size_t vlen,
+			 struct sdb_error *e)
+{
+	unsigned char hdr[40];
+	size_t shared = 0;
+	int n;
+
+	if (w->nh == w->hcap) {
+		size_t ncap = w->hcap ? w->hcap * 2 : 4096;
+		uint64_t *nh = realloc(w->hashes, ncap * sizeof(*nh));
+		if (!nh)
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		w->hashes = nh;
+		w->hcap = ncap;
+	}
+	w->hashes[w->nh++] = sdb_hash64(k, klen);
+	if (w->blk_count) {
+		size_t m = klen < w->last.len ? klen : w->last.len;
+		const unsigned char *a = k, *b = (const unsigned char *)w->last.data;
+		while (shared < m && a[shared] == b[shared])
+			shared++;
+	} else if (!w->nentries) {
+		sdb_buf_add(&w->first, k, klen);
+	}
+	n = sdb_put_varint(hdr, shared);
+	n += sdb_put_varint(hdr + n, klen - shared);
+	n += sdb_put_varint(hdr + n, vlen);
+	hdr[n++] = (unsigned char)kind;
+	if (kind == SDB_KIND_TTL)
+		n += sdb_put_varint(hdr + n, expires);
+	sdb_buf_add(&w->blk, hdr, (size_t)n);
+	sdb_buf_add(&w->blk, (const char *)k + shared, klen - shared);
+	sdb_buf_add(&w->blk, v, vlen);
+	sdb_buf_reset(&w->last);
+	sdb_buf_add(&w->last, k, klen);
+	w->blk_count++;
+	w->nentries++;
+	w->raw_bytes += klen + vlen;
+	if (kind == SDB_KIND_DEL)
+		w->ndeletes++;
+	if (w->blk.len >= (w->comp == SDB_COMP_ZSTD ? SDB_BLOCK_BYTES_ZSTD : SDB_BLOCK_BYTES))
+		return finish_block(w, e);
+	return sdb_buf_ok(&w->blk) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
+}
+
+uint64_t sdb_table_writer_bytes(const struct sdb_table_writer *w)
+{
+	return w->off + w->out.len + w->blk.len;
+}
+
+uint64_t sdb_table_writer_entries(const struct sdb_table_writer *w)
+{
+	return w->nentries;
+}
+
+int sdb_table_writer_finish(struct sdb_table_writer *w,
+			    struct sdb_table_meta *meta, struct sdb_error *e)
+{
+	unsigned char f[SDB_TABLE_FOOTER], cnt[4];
+	struct sdb_buf bloom = SDB_BUF_INIT;
+	uint64_t ioff, boff, total;
+	size_t isz, bsz;
+	int rc = finish_block(w, e);
+
+	if (rc)
+		goto out;
+	sdb_put_u32(cnt, (uint32_t)(w->index.len ? 0 : 0));
+	{
+		/* count of index entries = blocks written */
+		uint32_t nb = 0;
+		const unsigned char *p = (const unsigned char *)w->index.data;
+		const unsigned char *end = p + w->index.len;
+		while (p && p < end) {
+			uint64_t x;
+			p = sdb_get_varint(p, end, &x);
+			if (p)
+				p += x;
+			if (p)
+				p = sdb_get_varint(p, end, &x);
+			if (p)
+				p = sdb_get_varint(p, end, &x);
+			nb++;
+		}
+		sdb_put_u32(cnt, nb);
+	}
+	sdb_buf_add(&w->index, cnt, 4);
+	ioff = w->off + w->out.len;
+	isz = store_block(w, w->index.data, w->index.len, SDB_COMP_NONE);
+	sdb_bloom_build(&bloom, w->hashes, w->nh, 10);
+	boff = w->off + w->out.len;
+	bsz = store_block(w, bloom.data, bloom.len, SDB_COMP_NONE);
+	if (!sdb_buf_ok(&w->index) || !sdb_buf_ok(&bloom) || !sdb_buf_ok(&w->out)) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
+	sdb_put_u64(f, ioff);
+	sdb_put_u64(f + 8, isz);
+	sdb_put_u64(f + 16, boff);
+	sdb_put_u64(f + 24, bsz);
+	sdb_put_u64(f + 32, w->nentries);
+	sdb_put_u64(f + 40, w->ndeletes);
+	sdb_put_u32(f + 48, SDB_TABLE_VERSION);
+	sdb_put_u32(f + 52, sdb_crc32c(f, 52));
+	sdb_put_u64(f + 56, SDB_TABLE_MAGIC);
+	sdb_buf_add(&w->out, f, sizeof(f));
+	total = w->off + w->out.len;
+	if ((rc = flush_out(w, e)))
+		goto out;
+	if (!w->nosync && (rc = sdb_io_fsync(w->fd, w->tmp, e)))
+		goto out;
+	if (close(w->fd) < 0) {
+		w->fd = -1;
+		rc = sdb_error_sys(e, SDB_EIO, "cannot close '%s'", w->tmp);
+		goto out;
+	}
+	w->fd = -1;
+	if ((rc = sdb_io_rename(w->tmp, w->path, e)))
+		goto out;
+	free(w->tmp);
+	w->tmp = NULL;
+	meta->size = total;
+	meta->nentries = w->nentries;
+	meta->ndeletes = w->ndeletes;
+	meta->raw_bytes = w->raw_bytes;
+	meta->slen = w->first.len;
+	meta->llen = w->last.len;
+	meta->smallest = malloc(w->first.len + 1);
+	meta->largest = malloc(w->last.len + 1);
+	if (!meta->smallest || !meta->largest) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(meta->smallest, w->first.data ? w->first.data : "", w->first.len);
+	memcpy(meta->largest, w->last.data ? w->last.data : "", w->last.len);
+out:
+	sdb_buf_release(&bloom);
+	sdb_table_writer_abort(w);
+	return rc;
+}
+
+void sdb_table_writer_abort(struct sdb_table_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->tmp)
+		sdb_io_unlink(w->tmp, NULL);
+	free(w->tmp);
+	free(w->path);
+	sdb_buf_release(&w->out);
+	sdb_buf_release(&w->blk);
+	sdb_buf_release(&w->index);
+	sdb_buf_release(&w->last);
+	sdb_buf_release(&w->first);
+	sdb_buf_release(&w->cbuf);
+	free(w->hashes);
+	ZSTD_freeCCtx(w->zc);
+	free(w);
+}
+
+/* ------------------------------------------------------------ reading */
+
+/*
+ * Checks a stored block occupying p[0 .. n + trailer). On success *raw is
+ * a malloc'ed copy of the decompressed bytes when raw != NULL.
+ * @return 0 or SDB_ECORRUPT.
+ */
+static int check_stored(const unsigned char *p, size_t n, unsigned char **dst,
+			size_t *dcap, size_t *rawlen)
+{
+	const unsigned char *t = p + n;
+	uint32_t rl = sdb_get_u32(t + 1);
+	int ctype = t[0];
+
+	if (sdb_crc32c_extend(sdb_crc32c(p, n), t, 5) != sdb_get_u32(t + 5))
+		return SDB_ECORRUPT;
+	if (ctype > SDB_COMP_ZSTD || rl > SDB_BLOCK_MAX_RAW ||
+	    (ctype == SDB_COMP_NONE && rl != n))
+		return SDB_ECORRUPT;
+	*rawlen = rl;
+	if (!dst)
+		return 0;
+	if (*dcap < (size_t)rl + 1) {
+		unsigned char *nb = realloc(*dst, (size_t)rl + 1);
+		if (!nb)
+			return SDB_ENOMEM;
+		*dst = nb;
+		*dcap = (size_t)rl + 1;
+	}
+	if (ctype == SDB_COMP_NONE) {
+		memcpy(*dst, p, n);
+	} else if (ctype == SDB_COMP_LZ4) {
+		int got = LZ4_decompress_safe((const char *)p, (char *)*dst, (int)n, (int)rl);
+		if (got < 0 || (uint32_t)got != rl)
+			return SDB_ECORRUPT;
+	} else {
+		static __thread ZSTD_DCtx *dctx;
+		size_t got;
+		if (!dctx && !(dctx = ZSTD_createDCtx()))
+			return SDB_ENOMEM;
+		got = ZSTD_decompressDCtx(dctx, *dst, rl, p, n);
+		if (ZSTD_isError(got) || got != rl)
+			return SDB_ECORRUPT;
+	}
+	return 0;
+}
+
+int sdb_block_check_stored(const unsigned char *p, size_t n,
+			   unsigned char **raw, size_t *rawlen)
+{
+	size_t cap = 0;
+
+	*raw = NULL;
+	if (n < SDB_BLOCK_TRAILER)
+		return SDB_ECORRUPT;
+	return check_stored(p, n - SDB_BLOCK_TRAILER, raw, &cap, rawlen);
+}
+
+static int corrupt(struct sdb_error *e, const char *path, uint64_t off,
+		   const char *what)
+{
+	sdb_error_set(e, SDB_ECORRUPT, "damaged table '%s' at offset %llu: %s",
+		      path, (unsigned long long)off, what);
+	if (e)
+		e->offset = (int64_t)off;
+	return SDB_ECORRUPT;
+}
+
+int sdb_table_open(struct sdb_table **tp, const char *path,
+		   struct sdb_error *e)
+{
+	struct sdb_table *t = calloc(1, sizeof(*t));
+	const unsigned char *f, *p, *end;
+	uint64_t ioff, isz, boff, bsz;
+	size_t rawlen, cap = 0, nb;
+	struct stat st;
+	int fd = -1, rc;
+	void *m;
+
+	*tp = NULL;
+	if (!t || !(t->path = strdup(path))) {
+		free(t);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	if ((rc = sdb_io_open(path, O_RDONLY, 0, &fd, e)))
+		goto fail;
+	if (fstat(fd, &st) < 0) {
+		rc = sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", path);
+		goto fail;
+	}
+	if (st.st_size < SDB_TABLE_FOOTER) {
+		rc = corrupt(e, path, 0, "file too short");
+		goto fail;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		rc = sdb_error_sys(e, SDB_EIO, "cannot map '%s'", path);
+		goto fail;
+	}
+	sdb_io_close(fd);
+	fd = -1;
+	t->map = m;
+	t->size = (size_t)st.st_size;
+	f = t->map + t->size - SDB_TABLE_FOOTER;
+	if (sdb_get_u64(f + 56) != SDB_TABLE_MAGIC) {
+		rc = corrupt(e, path, t->size - 8, "bad magic");
+		goto fail;
+	}
+	if (sdb_get_u32(f + 52) != sdb_crc32c(f, 52)) {
+		rc = corrupt(e, path, t->size - SDB_TABLE_FOOTER, "footer checksum mismatch");
+		goto fail;
+	}
+	if (sdb_get_u32(f + 48) != SDB_TABLE_VERSION) {
+		rc = sdb_error_set(e, SDB_EVERSION, "table '%s' has format version %u, this build reads %d",
+				   path, sdb_get_u32(f + 48), SDB_TABLE_VERSION);
+		goto fail;
+	}
+	ioff = sdb_get_u64(f);
+	isz = sdb_get_u64(f + 8);
+	boff = sdb_get_u64(f + 16);
+	bsz = sdb_get_u64(f + 24);
+	t->nentries = sdb_get_u64(f + 32);
+	t->ndeletes = sdb_get_u64(f + 40);
+	if (ioff > t->size || isz > t->size || ioff + isz + SDB_BLOCK_TRAILER != boff ||
+	    bsz > t->size || boff + bsz + SDB_BLOCK_TRAILER != t->size - SDB_TABLE_FOOTER) {
+		rc = corrupt(e, path, t->size - SDB_TABLE_FOOTER, "bad footer offsets");
+		goto fail;
+	}
+	rc = check_stored(t->map + ioff, isz, &t->index_raw, &cap, &rawlen);
+	if (rc || rawlen < 4) {
+		rc = rc == SDB_ENOMEM ? sdb_error_set(e, rc, "out of memory") :
+			corrupt(e, path, ioff, "index block checksum mismatch");
+		goto fail;
+	}
+	if (check_stored(t->map + boff, bsz, NULL, NULL, &rawlen)) {
+		rc = corrupt(e, path, boff, "bloom block checksum mismatch");
+		goto fail;
+	}
+	t->bloom = t->map + boff;
+	t->bloom_len = bsz;
+	nb = sdb_get_u32(t->index_raw + isz - 4);
+	if (nb > isz) {
+		rc = corrupt(e, path, ioff, "bad index block");
+		goto fail;
+	}
+	t->boff = malloc((nb + 1) * sizeof(*t->boff));
+	t->bsize = malloc((nb + 1) * sizeof(*t->bsize));
+	t->bkey = malloc((nb + 1) * sizeof(*t->bkey));
+	t->bklen = malloc((nb + 1) * sizeof(*t->bklen));
+	if (!t->boff || !t->bsize || !t->bkey || !t->bklen) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto fail;
+	}
+	p = t->index_raw;
+	end = p + isz - 4;
+	for (size_t i = 0; i < nb; i++) {
+		uint64_t kl, off, sz;
+		if (!(p = sdb_get_varint(p, end, &kl)) || kl > (uint64_t)(end - p)) {
+			rc = corrupt(e, path, ioff, "bad index block");
+			goto fail;
+		}
+		t->bkey[i] = p;
+		t->bklen[i] = (uint32_t)kl;
+		p += kl;
+		if (!(p = sdb_get_varint(p, end, &off)) || !(p = sdb_get_varint(p, end, &sz)) ||
+		    off > ioff || sz > ioff || off + sz + SDB_BLOCK_TRAILER > ioff) {
+			rc = corrupt(e, path, ioff, "bad index block");
+			goto fail;
+		}
+		t->boff[i] = off;
+		t->bsize[i] = (uint32_t)sz;
+	}
+	if (p != end) {
+		rc = corrupt(e, path, ioff, "bad index block");
+		goto fail;
+	}
+	t->nblocks = nb;
+	*tp = t;
+	return 0;
+fail:
+	sdb_io_close(fd);
+	sdb_table_close(t);
+	return rc;
+}
+
+void sdb_table_close(struct sdb_table *t)
+{
+	if (!t)
+		return;
+	if (t->map)
+		munmap((void *)t->map, t->size);
+	free(t->path);
+	free(t->index_raw);
+	free(t->boff);
+	free(t->bsize);
+	free(t->bkey);
+	free(t->bklen);
+	free(t);
+}
+
+void sdb_block_free(struct sdb_block *b)
+{
+	if (!b)
+		return;
+	free(b->raw);
+	free(b->keys);
+	free(b->koff);
+	free(b->klen);
+	free(b->vlen);
+	free(b->val);
+	free(b->kind);
+	free(b->expires);
+	memset(b, 0, sizeof(*b));
+}
+
+static int block_reserve(struct sdb_block *b, size_t n)
+{
+	if (n <= b->cap)
+		return 0;
+	size_t c = n < 64 ? 64 : n * 2;
+#define GROW(f) do { void *np = realloc(b->f, c * sizeof(*b->f)); if (!np) return SDB_ENOMEM; b->f = np; } while (0)
+	GROW(koff); GROW(klen); GROW(vlen); GROW(val); GROW(kind); GROW(expires);
+#undef GROW
+	b->cap = c;
+	return 0;
+}
+
+int sdb_block_decode(struct sdb_block *b, const unsigned char *p, size_t n)
+{
+	const unsigned char *end;
+	uint32_t count;
+	size_t kused = 0, plen = 0, prev = 0;
+
+	b->n = 0;
+	if (n < 4)
+		return SDB_ECORRUPT;
+	count = sdb_get_u32(p + n - 4);
+	end = p + n - 4;
+	if (count > n || block_reserve(b, count))
+		return count > n ? SDB_ECORRUPT : SDB_ENOMEM;
+	/* keys are at most as long as the whole block's key bytes */
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t shared, unshared, vlen, exp = 0;
+		int kind;
+		if (!(p = sdb_get_varint(p, end, &shared)) ||
+		    !(p = sdb_get_varint(p, end, &unshared)) ||
+		    !(p = sdb_get_varint(p, end, &vlen)) || p >= end)
+			return SDB_ECORRUPT;
+		kind = *p++;
+		if (kind > SDB_KIND_TTL || (kind == SDB_KIND_DEL && vlen))
+			return SDB_ECORRUPT;
+		if (kind == SDB_KIND_TTL && !(p = sdb_get_varint(p, end, &exp)))
+			return SDB_ECORRUPT;
+		if (shared > plen || unshared > (uint64_t)(end - p) ||
+		    vlen > (uint64_t)(end - p) - unshared || shared + unshared == 0)
+			return SDB_ECORRUPT;
+		if (kused + shared + unshared > b->keycap) {
+			size_t nc = (kused + shared + unshared) * 2 + 256;
+			unsigned char *nk = realloc(b->keys, nc);
+			if (!nk)
+				return SDB_ENOMEM;
+			b->keys = nk;
+			b->keycap = nc;
+		}
+		if (shared)
+			memmove(b->keys + kused, b->keys + prev, shared);
+		memcpy(b->keys + kused + shared, p, unshared);
+		p += unshared;
+		b->koff[i] = (uint32_t)kused;
+		b->klen[i] = (uint32_t)(shared + unshared);
+		b->val[i] = p;
+		b->vlen[i] = (uint32_t)vlen;
+		b->kind[i] = (uint8_t)kind;
+		b->expires[i] = exp;
+		p += vlen;
+		prev = kused;
+		plen = shared + unshared;
+		kused += plen;
+	}
+	if (p != end)
+		return SDB_ECORRUPT;
+	b->n = count;
+	return 0;
+}
+
+int sdb_table_read_block(struct sdb_table *t, size_t i, struct sdb_block *b,
+			 struct sdb_error *e)
+{
+	size_t rawlen;
+	int rc = check_stored(t->map + t->boff[i], t->bsize[i], &b->raw,
+			      &b->rawcap, &rawlen);
+
+	if (!rc)
+		rc = sdb_block_decode(b, b->raw, rawlen);
+	if (rc == SDB_ENOMEM)
+		return sdb_error_set(e, rc, "out of memory");
+	if (rc)
+		return corrupt(e, t->path, t->boff[i], "data block checksum mismatch or bad block");
+	return 0;
+}
+
+size_t sdb_table_find_block(const struct sdb_table *t, const void *k, size_t n)
+{
+	size_t lo = 0, hi = t->nblocks;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sdb_key_cmp(t->bkey[mid], t->bklen[mid], k, n) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int sdb_table_verify(struct sdb_table *t, struct sdb_error *e)
+{
+	struct sdb_block b = { 0 };
+	uint64_t n = 0, dels = 0;
+	int rc = 0;
+
+	for (size_t i = 0; i < t->nblocks && !rc; i++) {
+		rc = sdb_table_read_block(t, i, &b, e);
+		if (rc)
+			break;
+		n += b.n;
+		for (size_t j = 0; j < b.n; j++)
+			dels += b.kind[j] == SDB_KIND_DEL;
+		if (!b.n || sdb_key_cmp(b.keys + b.koff[b.n - 1], b.klen[b.n - 1],
+					t->bkey[i], t->bklen[i]))
+			rc = corrupt(e, t->path, t->boff[i], "block does not match the index");
+	}
+	if (!rc && (n != t->nentries || dels != t->ndeletes))
+		rc = corrupt(e, t->path, t->size - SDB_TABLE_FOOTER, "entry count does not match the footer");
+	sdb_block_free(&b);
+	return rc;
+}

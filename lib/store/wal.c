@@ -1,0 +1,355 @@
+/*
+ * wal.c - write-ahead log records and segments.
+ *
+ * A segment file "wal-<LSN as 16 lowercase hex digits>.log" holds records
+ * back to back; the LSN of a record is the segment's LSN plus the record's
+ * offset, so LSNs are unique, increasing WAL byte positions. Segments are
+ * contiguous: a segment starts at the LSN where the previous one ended.
+ *
+ * Record layout (all integers little-endian):
+ *   +0   u32  hcrc    CRC-32C of bytes +4..+16 (the rest of the header)
+ *   +4   u32  len     payload length (<= SDB_WAL_MAX_PAYLOAD)
+ *   +8   u8   type    1 BEGIN, 2 PUT, 3 DEL, 4 COMMIT, 5 ABORT, 6 CHECKPOINT
+ *   +9   u8   0       reserved
+ *   +10  u16  0       reserved
+ *   +12  u32  pcrc    CRC-32C of payload and trailer (+16 .. +20+len)
+ *   +16  payload[len]
+ *   +16+len u32 total = 20 + len, so the last record can be found by
+ *                     walking back from the end of the file
+ * Payloads:
+ *   BEGIN, ABORT: empty.  COMMIT: u32 number of operations.
+ *   CHECKPOINT: u64 the checkpoint LSN being recorded.
+ *   PUT: u8 flags (bit0: has expiry), varint klen, varint vlen,
+ *        [u64 expires_ms], internal key[klen], value[vlen]
+ *   DEL: u8 flags (0), varint klen, varint 0, internal key[klen]
+ *
+ * End-of-log rules (DESIGN.md): a record whose header or body runs past the
+ * end of the file may be in flight and ends the log silently; a complete
+ * record with a bad checksum is damage. In the newest segment, damage with
+ * no good record after it is a damaged tail (served up to it, with a
+ * warning; the lock holder cuts it); anywhere else it is fatal.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include "../crc32c.h"
+#include "../io.h"
+#include "../varint.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void sdb_wal_encode(struct sdb_buf *b, int type, const void *payload,
+		    size_t len)
+{
+	unsigned char h[SDB_WAL_HDR], t[4];
+	uint32_t pcrc;
+
+	sdb_put_u32(h + 4, (uint32_t)len);
+	h[8] = (unsigned char)type;
+	h[9] = 0;
+	sdb_put_u16(h + 10, 0);
+	sdb_put_u32(t, (uint32_t)(len + SDB_WAL_OVERHEAD));
+	pcrc = sdb_crc32c_extend(sdb_crc32c(payload, len), t, 4);
+	sdb_put_u32(h + 12, pcrc);
+	sdb_put_u32(h, sdb_crc32c(h + 4, 12));
+	sdb_buf_add(b, h, sizeof(h));
+	sdb_buf_add(b, payload, len);
+	sdb_buf_add(b, t, 4);
+}
+
+int sdb_wal_decode(const unsigned char *p, size_t avail, struct sdb_wal_rec *r)
+{
+	uint32_t len;
+
+	if (avail < SDB_WAL_HDR)
+		return 1;
+	if (sdb_get_u32(p) != sdb_crc32c(p + 4, 12))
+		return SDB_ECORRUPT;
+	len = sdb_get_u32(p + 4);
+	if (len > SDB_WAL_MAX_PAYLOAD || p[8] < SDB_REC_BEGIN ||
+	    p[8] > SDB_REC_CHECKPOINT || p[9] || sdb_get_u16(p + 10))
+		return SDB_ECORRUPT;
+	if (avail - SDB_WAL_HDR < (size_t)len + SDB_WAL_TRAILER)
+		return 1;
+	if (sdb_get_u32(p + 12) != sdb_crc32c(p + SDB_WAL_HDR, (size_t)len + 4) ||
+	    sdb_get_u32(p + SDB_WAL_HDR + len) != len + SDB_WAL_OVERHEAD)
+		return SDB_ECORRUPT;
+	r->type = p[8];
+	r->payload = p + SDB_WAL_HDR;
+	r->len = len;
+	r->reclen = (size_t)len + SDB_WAL_OVERHEAD;
+	return 0;
+}
+
+int sdb_wal_op_decode(const struct sdb_wal_rec *r, struct sdb_wal_op *op)
+{
+	const unsigned char *p = r->payload, *end = p + r->len;
+	uint64_t klen, vlen;
+	uint8_t flags;
+
+	if (p >= end)
+		return SDB_ECORRUPT;
+	flags = *p++;
+	if (flags > 1 || !(p = sdb_get_varint(p, end, &klen)) ||
+	    !(p = sdb_get_varint(p, end, &vlen)))
+		return SDB_ECORRUPT;
+	op->expires_ms = 0;
+	if (flags & 1) {
+		if (end - p < 8)
+			return SDB_ECORRUPT;
+		op->expires_ms = sdb_get_u64(p);
+		p += 8;
+	}
+	if (klen < 2 || klen > 1 + SDB_MAX_NS + SDB_MAX_KEY || vlen > SDB_MAX_VALUE ||
+	    (uint64_t)(end - p) != klen + vlen || (r->type == SDB_REC_DEL && vlen))
+		return SDB_ECORRUPT;
+	if ((uint64_t)p[0] + 1 >= klen) /* namespace length runs past the key */
+		return SDB_ECORRUPT;
+	op->key = p;
+	op->klen = (size_t)klen;
+	op->val = p + klen;
+	op->vlen = (size_t)vlen;
+	return 0;
+}
+
+void sdb_wal_path(struct sdb_buf *b, const char *dir, uint64_t lsn)
+{
+	sdb_buf_reset(b);
+	sdb_buf_addf(b, "%s/wal-%016" PRIx64 ".log", dir, lsn);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
+		 struct sdb_error *e)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	uint64_t *v = NULL;
+	int cnt = 0, cap = 0;
+
+	*starts = NULL;
+	*n = 0;
+	if (!d)
+		return sdb_error_sys(e, errno == ENOENT ? SDB_ENOTFOUND : SDB_EIO,
+				     "cannot read directory '%s'", dir);
+	while ((de = readdir(d))) {
+		const char *s = de->d_name;
+		char *end;
+		uint64_t lsn;
+		if (strncmp(s, "wal-", 4) || strlen(s) != 4 + 16 + 4 ||
+		    strcmp(s + 20, ".log"))
+			continue;
+		lsn = strtoull(s + 4, &end, 16);
+		if (end != s + 20)
+			continue;
+		if (cnt == cap) {
+			uint64_t *nv = realloc(v, (size_t)(cap = cap ? cap * 2 : 8) * sizeof(*v));
+			if (!nv) {
+				free(v);
+				closedir(d);
+				return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			}
+			v = nv;
+		}
+		v[cnt++] = lsn;
+	}
+	closedir(d);
+	if (cnt)
+		qsort(v, (size_t)cnt, sizeof(*v), cmp_u64);
+	*starts = v;
+	*n = cnt;
+	return 0;
+}
+
+/* True when no complete, valid record starts anywhere in [from, size). */
+static int no_good_record_after(const unsigned char *p, size_t from, size_t size)
+{
+	struct sdb_wal_rec r;
+
+	for (size_t o = from; o + SDB_WAL_OVERHEAD <= size; o++)
+		if (sdb_wal_decode(p + o, size - o, &r) == 0)
+			return 0;
+	return 1;
+}
+
+void sdb_wal_scan(struct sdb_wal_seg *s, int newest)
+{
+	size_t off = 0;
+	struct sdb_wal_rec r;
+
+	s->status = SDB_SEG_CLEAN;
+	while (off < s->size) {
+		int rc = sdb_wal_decode(s->data + off, s->size - off, &r);
+		if (rc == 0) {
+			off += r.reclen;
+			continue;
+		}
+		s->bad_off = off;
+		if (rc == 1)
+			s->status = newest ? SDB_SEG_INFLIGHT : SDB_SEG_DAMAGED;
+		else if (newest && no_good_record_after(s->data, off + 1, s->size))
+			s->status = SDB_SEG_TAILDAMAGE;
+		else
+			s->status = SDB_SEG_DAMAGED;
+		break;
+	}
+	s->valid = off;
+}
+
+int sdb_wal_seg_read(struct sdb_wal_seg *s, const char *dir, uint64_t start,
+		     int newest, struct sdb_error *e)
+{
+	struct sdb_buf path = SDB_BUF_INIT;
+	struct stat st;
+	int fd = -1, rc;
+	size_t got;
+
+	memset(s, 0, sizeof(*s));
+	s->start = start;
+	sdb_wal_path(&path, dir, start);
+	if (!sdb_buf_ok(&path))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	s->path = sdb_buf_detach(&path, NULL);
+	rc = sdb_io_open(s->path, O_RDONLY, 0, &fd, e);
+	if (rc)
+		goto out;
+	if (fstat(fd, &st) < 0) {
+		rc = sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", s->path);
+		goto out;
+	}
+	s->data = malloc((size_t)st.st_size + 1);
+	if (!s->data) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory reading '%s'", s->path);
+		goto out;
+	}
+	/* A writer may append meanwhile: we read what was there at fstat. */
+	rc = sdb_io_pread(fd, s->data, (size_t)st.st_size, 0, &got, s->path, e);
+	if (rc)
+		goto out;
+	s->size = got;
+	sdb_wal_scan(s, newest);
+out:
+	sdb_io_close(fd);
+	if (rc)
+		sdb_wal_seg_free(s); /* nothing for the caller to release */
+	return rc;
+}
+
+void sdb_wal_seg_free(struct sdb_wal_seg *s)
+{
+	if (!s)
+		return;
+	free(s->path);
+	free(s->data);
+	memset(s, 0, sizeof(*s));
+}
+
+int sdb_wal_tail_ok(int fd, uint64_t size)
+{
+	unsigned char t[4], *buf;
+	struct sdb_wal_rec r;
+	uint32_t total;
+	size_t got;
+	int ok;
+
+	if (size == 0)
+		return 1;
+	if (size < SDB_WAL_OVERHEAD ||
+	    sdb_io_pread(fd, t, 4, (off_t)size - 4, &got, "wal", NULL) || got != 4)
+		return 0;
+	total = sdb_get_u32(t);
+	if (total < SDB_WAL_OVERHEAD || total > size ||
+	    total > SDB_WAL_MAX_PAYLOAD + SDB_WAL_OVERHEAD)
+		return 0;
+	buf = malloc(total);
+	if (!buf)
+		return 0;
+	ok = !sdb_io_pread(fd, buf, total, (off_t)(size - total), &got, "wal", NULL) &&
+	     got == total && sdb_wal_decode(buf, total, &r) == 0 &&
+	     r.reclen == total;
+	free(buf);
+	return ok;
+}
+
+int sdb_wal_replay(struct sdb_wal_seg *segs, int nsegs,
+		   struct sdb_memtable *mem, struct sdb_error *e)
+{
+	/* Operations of the open transaction, applied at its COMMIT. */
+	struct pend { struct sdb_wal_op op; int kind; uint64_t seq; } *pend = NULL;
+	size_t np = 0, pcap = 0;
+	int in_txn = 0, rc = 0;
+
+	for (int i = 0; i < nsegs; i++) {
+		struct sdb_wal_seg *s = &segs[i];
+		size_t off = 0;
+		while (off < s->valid) {
+			struct sdb_wal_rec r;
+			struct sdb_wal_op op;
+			if (sdb_wal_decode(s->data + off, s->valid - off, &r)) {
+				rc = sdb_error_set(e, SDB_ECORRUPT, "damaged WAL record in '%s' at offset %zu", s->path, off);
+				goto out;
+			}
+			switch (r.type) {
+			case SDB_REC_BEGIN:
+				in_txn = 1;
+				np = 0;
+				break;
+			case SDB_REC_PUT:
+			case SDB_REC_DEL:
+				if (!in_txn || sdb_wal_op_decode(&r, &op)) {
+					rc = sdb_error_set(e, SDB_ECORRUPT, "malformed WAL record in '%s' at offset %zu", s->path, off);
+					if (e)
+						e->offset = (int64_t)off;
+					goto out;
+				}
+				if (np == pcap) {
+					struct pend *npd = realloc(pend, (pcap = pcap ? pcap * 2 : 64) * sizeof(*pend));
+					if (!npd) {
+						rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+						goto out;
+					}
+					pend = npd;
+				}
+				pend[np].op = op;
+				pend[np].kind = r.type == SDB_REC_DEL ? SDB_KIND_DEL :
+						op.expires_ms ? SDB_KIND_TTL : SDB_KIND_PUT;
+				pend[np].seq = s->start + off;
+				np++;
+				break;
+			case SDB_REC_COMMIT:
+				if (in_txn)
+					for (size_t j = 0; j < np; j++)
+						if (sdb_mem_add(mem, &pend[j].op, pend[j].kind, pend[j].seq)) {
+							rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+							goto out;
+						}
+				in_txn = 0;
+				np = 0;
+				break;
+			case SDB_REC_ABORT:
+				in_txn = 0;
+				np = 0;
+				break;
+			default: /* CHECKPOINT: informational */
+				break;
+			}
+			off += r.reclen;
+		}
+	}
+out:
+	free(pend);
+	return rc;
+}

@@ -1,0 +1,435 @@
+/* tsv.c - TSV/JSON/base64/TOON string encodings (see tsv.h). */
+#include "tsv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid. */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+	unsigned c = p[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF) {
+		if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+			return 0;
+		if (c == 0xE0 && p[1] < 0xA0)
+			return 0;
+		if (c == 0xED && p[1] > 0x9F)
+			return 0;
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4) {
+		if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+		    (p[3] & 0xC0) != 0x80)
+			return 0;
+		if (c == 0xF0 && p[1] < 0x90)
+			return 0;
+		if (c == 0xF4 && p[1] > 0x8F)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+static const char hexd[] = "0123456789ABCDEF";
+
+void sdb_tsv_escape(struct sdb_buf *out, const void *pv, size_t n)
+{
+	const unsigned char *p = pv;
+	size_t i = 0, start = 0;
+
+	if (sdb_buf_grow(out, n + 16))
+		return;
+	while (i < n) {
+		unsigned char c = p[i];
+		char esc[4];
+		size_t el = 2, l;
+		if (c >= 0x20 && c < 0x7F && c != '\\') {
+			i++;
+			continue;
+		}
+		if (c >= 0x80 && (l = utf8_seq(p + i, n - i))) {
+			i += l;
+			continue;
+		}
+		sdb_buf_add(out, p + start, i - start);
+		esc[0] = '\\';
+		switch (c) {
+		case '\\': esc[1] = '\\'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		default:
+			esc[1] = 'x';
+			esc[2] = hexd[c >> 4];
+			esc[3] = hexd[c & 15];
+			el = 4;
+		}
+		sdb_buf_add(out, esc, el);
+		start = ++i;
+	}
+	sdb_buf_add(out, p + start, n - start);
+}
+
+static int hexv(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int sdb_tsv_unescape(struct sdb_buf *out, const char *p, size_t n, size_t *col)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c;
+		if (p[i] != '\\')
+			continue;
+		sdb_buf_add(out, p + start, i - start);
+		if (i + 1 >= n) {
+			*col = i + 1;
+			return SDB_EPARSE;
+		}
+		switch (p[i + 1]) {
+		case '\\': c = '\\'; break;
+		case 't': c = '\t'; break;
+		case 'n': c = '\n'; break;
+		case 'r': c = '\r'; break;
+		case 'x':
+			if (i + 3 >= n || hexv(p[i + 2]) < 0 || hexv(p[i + 3]) < 0) {
+				*col = i + 1;
+				return SDB_EPARSE;
+			}
+			c = (char)(hexv(p[i + 2]) * 16 + hexv(p[i + 3]));
+			sdb_buf_addc(out, c);
+			i += 3;
+			start = i + 1;
+			continue;
+		default:
+			*col = i + 1;
+			return SDB_EPARSE;
+		}
+		sdb_buf_addc(out, c);
+		i++;
+		start = i + 1;
+	}
+	sdb_buf_add(out, p + start, n - start);
+	return sdb_buf_ok(out) ? 0 : SDB_ENOMEM;
+}
+
+static const char b64[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void sdb_b64_encode(struct sdb_buf *out, const void *pv, size_t n)
+{
+	const unsigned char *p = pv;
+	size_t i;
+
+	for (i = 0; i + 3 <= n; i += 3) {
+		char q[4] = { b64[p[i] >> 2], b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)],
+			      b64[((p[i + 1] & 15) << 2) | (p[i + 2] >> 6)], b64[p[i + 2] & 63] };
+		sdb_buf_add(out, q, 4);
+	}
+	if (n - i == 1) {
+		char q[4] = { b64[p[i] >> 2], b64[(p[i] & 3) << 4], '=', '=' };
+		sdb_buf_add(out, q, 4);
+	} else if (n - i == 2) {
+		char q[4] = { b64[p[i] >> 2], b64[((p[i] & 3) << 4) | (p[i + 1] >> 4)],
+			      b64[(p[i + 1] & 15) << 2], '=' };
+		sdb_buf_add(out, q, 4);
+	}
+}
+
+static int b64v(int c)
+{
+	const char *s = c ? strchr(b64, c) : NULL;
+	return s ? (int)(s - b64) : -1;
+}
+
+int sdb_b64_decode(struct sdb_buf *out, const char *p, size_t n)
+{
+	if (n % 4)
+		return SDB_EPARSE;
+	for (size_t i = 0; i < n; i += 4) {
+		int a = b64v(p[i]), b = b64v(p[i + 1]), c, d;
+		int last = i + 4 == n;
+		if (a < 0 || b < 0)
+			return SDB_EPARSE;
+		sdb_buf_addc(out, (char)((a << 2) | (b >> 4)));
+		if (last && p[i + 2] == '=' && p[i + 3] == '=')
+			break;
+		if ((c = b64v(p[i + 2])) < 0)
+			return SDB_EPARSE;
+		sdb_buf_addc(out, (char)(((b & 15) << 4) | (c >> 2)));
+		if (last && p[i + 3] == '=')
+			break;
+		if ((d = b64v(p[i + 3])) < 0)
+			return SDB_EPARSE;
+		sdb_buf_addc(out, (char)(((c & 3) << 6) | d));
+	}
+	return 0;
+}
+
+static int numeric_like(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i >= n || s[i] < '0' || s[i] > '9')
+		return 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i < n && s[i] == '.') {
+		i++;
+		if (i >= n || s[i] < '0' || s[i] > '9')
+			return 0;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (i >= n || s[i] < '0' || s[i] > '9')
+			return 0;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	}
+	return i == n;
+}
+
+void sdb_toon_str(struct sdb_buf *out, const void *pv, size_t n, char delim)
+{
+	const char *s = pv;
+	int quote = n == 0 || s[0] == ' ' || s[n - 1] == ' ' || s[0] == '-' ||
+		    (n == 4 && (!memcmp(s, "true", 4) || !memcmp(s, "null", 4))) ||
+		    (n == 5 && !memcmp(s, "false", 5)) || numeric_like(s, n);
+
+	for (size_t i = 0; !quote && i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		quote = c < 0x20 || c == ':' || c == '"' || c == '\\' || c == '[' ||
+			c == ']' || c == '{' || c == '}' || c == (unsigned char)delim;
+	}
+	if (!quote) {
+		sdb_buf_add(out, s, n);
+		return;
+	}
+	sdb_buf_addc(out, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+		switch (c) {
+		case '\\': sdb_buf_adds(out, "\\\\"); break;
+		case '"': sdb_buf_adds(out, "\\\""); break;
+		case '\n': sdb_buf_adds(out, "\\n"); break;
+		case '\r': sdb_buf_adds(out, "\\r"); break;
+		case '\t': sdb_buf_adds(out, "\\t"); break;
+		default:
+			if (c < 0x20) {
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+				sdb_buf_adds(out, esc);
+			} else
+				sdb_buf_addc(out, (char)c);
+		}
+	}
+	sdb_buf_addc(out, '"');
+}
+
+/* ---------------------------------------------------- flat JSON object */
+
+struct jp {
+	const char *s;
+	size_t n, i;
+};
+
+static void ws(struct jp *j)
+{
+	while (j->i < j->n && (j->s[j->i] == ' ' || j->s[j->i] == '\t' ||
+			       j->s[j->i] == '\r' || j->s[j->i] == '\n'))
+		j->i++;
+}
+
+static void put_utf8(struct sdb_buf *b, unsigned cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xC0 | (cp >> 6));
+		u[1] = (char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xE0 | (cp >> 12));
+		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		u[2] = (char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (char)(0xF0 | (cp >> 18));
+		u[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+		u[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		u[3] = (char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	sdb_buf_add(b, u, n);
+}
+
+static int hex4(const char *p, unsigned *v)
+{
+	*v = 0;
+	for (int k = 0; k < 4; k++) {
+		int h = hexv(p[k]);
+		if (h < 0)
+			return -1;
+		*v = *v * 16 + (unsigned)h;
+	}
+	return 0;
+}
+
+static int jstring(struct jp *j, struct sdb_buf *b)
+{
+	size_t start;
+
+	if (j->i >= j->n || j->s[j->i] != '"')
+		return SDB_EPARSE;
+	start = ++j->i;
+	while (j->i < j->n) {
+		unsigned char c = (unsigned char)j->s[j->i];
+		if (c == '"') {
+			sdb_buf_add(b, j->s + start, j->i - start);
+			j->i++;
+			return 0;
+		}
+		if (c < 0x20)
+			return SDB_EPARSE;
+		if (c != '\\') {
+			j->i++;
+			continue;
+		}
+		sdb_buf_add(b, j->s + start, j->i - start);
+		if (j->i + 1 >= j->n)
+			return SDB_EPARSE;
+		switch (j->s[j->i + 1]) {
+		case '"': sdb_buf_addc(b, '"'); break;
+		case '\\': sdb_buf_addc(b, '\\'); break;
+		case '/': sdb_buf_addc(b, '/'); break;
+		case 'b': sdb_buf_addc(b, '\b'); break;
+		case 'f': sdb_buf_addc(b, '\f'); break;
+		case 'n': sdb_buf_addc(b, '\n'); break;
+		case 'r': sdb_buf_addc(b, '\r'); break;
+		case 't': sdb_buf_addc(b, '\t'); break;
+		case 'u': {
+			unsigned cp, lo;
+			if (j->i + 6 > j->n || hex4(j->s + j->i + 2, &cp))
+				return SDB_EPARSE;
+			j->i += 4;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				if (j->i + 8 > j->n || j->s[j->i + 2] != '\\' || j->s[j->i + 3] != 'u' ||
+				    hex4(j->s + j->i + 4, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+					return SDB_EPARSE;
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				j->i += 6;
+			} else if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return SDB_EPARSE;
+			put_utf8(b, cp);
+			break;
+		}
+		default:
+			return SDB_EPARSE;
+		}
+		j->i += 2;
+		start = j->i;
+	}
+	return SDB_EPARSE;
+}
+
+int sdb_json_object(const char *line, size_t n, sdb_jsonobj_cb cb, void *ctx,
+		    size_t *col)
+{
+	struct jp j = { line, n, 0 };
+	struct sdb_buf name = SDB_BUF_INIT, val = SDB_BUF_INIT;
+	int rc = SDB_EPARSE;
+
+	ws(&j);
+	if (j.i >= n || line[j.i] != '{')
+		goto out;
+	j.i++;
+	ws(&j);
+	if (j.i < n && line[j.i] == '}') {
+		j.i++;
+		goto end;
+	}
+	for (;;) {
+		int kind;
+		sdb_buf_reset(&name);
+		sdb_buf_reset(&val);
+		ws(&j);
+		if (jstring(&j, &name))
+			goto out;
+		ws(&j);
+		if (j.i >= n || line[j.i] != ':')
+			goto out;
+		j.i++;
+		ws(&j);
+		if (j.i < n && line[j.i] == '"') {
+			if (jstring(&j, &val))
+				goto out;
+			kind = 's';
+		} else if (j.i + 4 <= n && !memcmp(line + j.i, "null", 4)) {
+			j.i += 4;
+			kind = 'z';
+		} else {
+			size_t s = j.i;
+			while (j.i < n && strchr("+-0123456789.eE", line[j.i]))
+				j.i++;
+			if (j.i == s)
+				goto out;
+			sdb_buf_add(&val, line + s, j.i - s);
+			kind = 'n';
+		}
+		if (!sdb_buf_ok(&name) || !sdb_buf_ok(&val)) {
+			rc = SDB_ENOMEM;
+			goto out;
+		}
+		{
+			int r = cb(ctx, name.data ? name.data : "", name.len, kind,
+				   val.data ? val.data : "", val.len);
+			if (r) {
+				rc = r;
+				goto out;
+			}
+		}
+		ws(&j);
+		if (j.i < n && line[j.i] == ',') {
+			j.i++;
+			continue;
+		}
+		if (j.i < n && line[j.i] == '}') {
+			j.i++;
+			break;
+		}
+		goto out;
+	}
+end:
+	ws(&j);
+	if (j.i == n)
+		rc = 0;
+out:
+	*col = j.i + 1;
+	sdb_buf_release(&name);
+	sdb_buf_release(&val);
+	return rc;
+}

@@ -1,0 +1,346 @@
+/* test_store.c - unit tests for the on-disk formats of lib/store (WAL
+ * record, table block, bloom filter, manifest, table file) including their
+ * damaged variants, plus crc32c, varint and lib/tsv. */
+#include "unit.h"
+#include "../../lib/crc32c.h"
+#include "../../lib/io.h"
+#include "../../lib/text.h"
+#include "../../lib/tsv.h"
+#include "../../lib/varint.h"
+#include "../../lib/store/internal.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void test_crc(void)
+{
+	unsigned char big[1000];
+
+	CHECK_EQ_INT(sdb_crc32c("123456789", 9), 0xE3069283u);
+	CHECK_EQ_INT(sdb_crc32c("", 0), 0);
+	for (int i = 0; i < 1000; i++)
+		big[i] = (unsigned char)(i * 7);
+	for (size_t n = 0; n < 1000; n += 37)
+		CHECK_EQ_INT(sdb_crc32c(big + 1, n), sdb_crc32c_sw(0, big + 1, n));
+	CHECK_EQ_INT(sdb_crc32c_extend(sdb_crc32c(big, 10), big + 10, 90), sdb_crc32c(big, 100));
+}
+
+static void test_varint(void)
+{
+	unsigned char b[10];
+	uint64_t v = 0, vals[] = { 0, 1, 127, 128, 300, 1ull << 35, ~0ull };
+
+	for (size_t i = 0; i < sizeof(vals) / sizeof(*vals); i++) {
+		int n = sdb_put_varint(b, vals[i]);
+		CHECK(sdb_get_varint(b, b + n, &v) == b + n);
+		CHECK(v == vals[i]);
+		CHECK(sdb_get_varint(b, b + n - 1, &v) == NULL); /* truncated */
+	}
+}
+
+static void test_wal_record(void)
+{
+	struct sdb_buf b = SDB_BUF_INIT;
+	struct sdb_wal_rec r;
+	struct sdb_wal_op op;
+	struct sdb_batch batch;
+	unsigned char ik[] = { 2, 'n', 's', 'k', 'e', 'y' };
+
+	sdb_batch_init(&batch);
+	CHECK_EQ_INT(sdb_batch_put(&batch, ik, sizeof(ik), "value", 5, 1234, NULL), 0);
+	CHECK_EQ_INT(sdb_wal_decode((unsigned char *)batch.rec.data, batch.rec.len, &r), 0);
+	CHECK_EQ_INT(r.type, SDB_REC_BEGIN);
+	CHECK_EQ_INT(r.reclen, SDB_WAL_OVERHEAD);
+	{
+		const unsigned char *p = (unsigned char *)batch.rec.data + r.reclen;
+		size_t n = batch.rec.len - r.reclen;
+		CHECK_EQ_INT(sdb_wal_decode(p, n, &r), 0);
+		CHECK_EQ_INT(r.type, SDB_REC_PUT);
+		CHECK_EQ_INT(r.reclen, n);
+		CHECK_EQ_INT(sdb_wal_op_decode(&r, &op), 0);
+		CHECK(op.klen == sizeof(ik) && !memcmp(op.key, ik, sizeof(ik)));
+		CHECK(op.vlen == 5 && !memcmp(op.val, "value", 5));
+		CHECK_EQ_INT(op.expires_ms, 1234);
+		/* every truncation is "incomplete", never an error */
+		for (size_t cut = 0; cut < n; cut++)
+			CHECK_EQ_INT(sdb_wal_decode(p, cut, &r), 1);
+		/* every single flipped byte is detected */
+		for (size_t i = 0; i < n; i++) {
+			unsigned char *q = malloc(n);
+			memcpy(q, p, n);
+			q[i] ^= 0x01;
+			int rc = sdb_wal_decode(q, n, &r);
+			CHECK(rc != 0);
+			q[i] ^= 0xFE;
+			rc = sdb_wal_decode(q, n, &r);
+			CHECK(rc != 0);
+			free(q);
+		}
+	}
+	sdb_batch_release(&batch);
+
+	/* a segment scan: clean, in flight, damaged tail, damaged middle */
+	sdb_wal_encode(&b, SDB_REC_BEGIN, "", 0);
+	sdb_wal_encode(&b, SDB_REC_COMMIT, "\0\0\0\0", 4);
+	sdb_wal_encode(&b, SDB_REC_BEGIN, "", 0);
+	{
+		struct sdb_wal_seg s = { 0 };
+		unsigned char *d = malloc(b.len);
+		memcpy(d, b.data, b.len);
+		s.data = d;
+		s.size = b.len;
+		sdb_wal_scan(&s, 1);
+		CHECK_EQ_INT(s.status, SDB_SEG_CLEAN);
+		CHECK_EQ_INT(s.valid, b.len);
+		s.size = b.len - 3;
+		sdb_wal_scan(&s, 1);
+		CHECK_EQ_INT(s.status, SDB_SEG_INFLIGHT);
+		CHECK_EQ_INT(s.valid, 44);
+		sdb_wal_scan(&s, 0); /* sealed: incomplete is damage */
+		CHECK_EQ_INT(s.status, SDB_SEG_DAMAGED);
+		s.size = b.len;
+		d[b.len - 2] ^= 0xFF; /* last record damaged: a tail */
+		sdb_wal_scan(&s, 1);
+		CHECK_EQ_INT(s.status, SDB_SEG_TAILDAMAGE);
+		CHECK_EQ_INT(s.bad_off, 44);
+		d[b.len - 2] ^= 0xFF;
+		d[5] ^= 0x40; /* first record damaged, good ones follow */
+		sdb_wal_scan(&s, 1);
+		CHECK_EQ_INT(s.status, SDB_SEG_DAMAGED);
+		CHECK_EQ_INT(s.bad_off, 0);
+		free(d);
+	}
+	sdb_buf_release(&b);
+}
+
+static void test_bloom(void)
+{
+	struct sdb_buf f = SDB_BUF_INIT;
+	uint64_t h[1000];
+	int fp = 0;
+
+	for (int i = 0; i < 1000; i++) {
+		char k[32];
+		snprintf(k, sizeof(k), "key%d", i);
+		h[i] = sdb_hash64(k, strlen(k));
+	}
+	sdb_bloom_build(&f, h, 1000, 10);
+	for (int i = 0; i < 1000; i++)
+		CHECK(sdb_bloom_may_contain((unsigned char *)f.data, f.len, h[i]));
+	for (int i = 0; i < 10000; i++) {
+		char k[32];
+		snprintf(k, sizeof(k), "other%d", i);
+		fp += sdb_bloom_may_contain((unsigned char *)f.data, f.len, sdb_hash64(k, strlen(k)));
+	}
+	CHECK(fp < 300); /* ~1% expected at 10 bits/key */
+	/* damaged filters answer "maybe", never a false "absent" */
+	CHECK(sdb_bloom_may_contain((unsigned char *)f.data, 5, h[0]));
+	f.data[f.len - 1] = 99;
+	CHECK(sdb_bloom_may_contain((unsigned char *)f.data, f.len, 12345));
+	sdb_buf_release(&f);
+}
+
+static void test_manifest(void)
+{
+	struct sdb_manifest m = { .next_file = 7, .checkpoint_lsn = 4096 }, d;
+	struct sdb_table_meta t = { .no = 5, .level = 1, .size = 100, .nentries = 3,
+				    .ndeletes = 1, .raw_bytes = 50 };
+	struct sdb_buf b = SDB_BUF_INIT;
+	struct sdb_error e;
+
+	t.smallest = malloc(2);
+	memcpy(t.smallest, "\0a", 2);
+	t.slen = 2;
+	t.largest = malloc(3);
+	memcpy(t.largest, "\0zz", 3);
+	t.llen = 3;
+	m.tables = &t;
+	m.ntables = 1;
+	CHECK_EQ_INT(sdb_manifest_encode(&m, &b), 0);
+	CHECK_EQ_INT(sdb_manifest_decode(&d, (unsigned char *)b.data, b.len, &e), 0);
+	CHECK_EQ_INT(d.ntables, 1);
+	CHECK_EQ_INT(d.checkpoint_lsn, 4096);
+	CHECK_EQ_INT(d.next_file, 7);
+	CHECK_EQ_INT(d.tables[0].no, 5);
+	CHECK(d.tables[0].llen == 3 && !memcmp(d.tables[0].largest, "\x00zz", 3));
+	sdb_manifest_free(&d);
+	for (size_t i = 0; i < b.len; i++) {
+		b.data[i] ^= 0x01;
+		CHECK(sdb_manifest_decode(&d, (unsigned char *)b.data, b.len, &e) != 0);
+		b.data[i] ^= 0x01;
+	}
+	for (size_t cut = 0; cut < b.len; cut++)
+		CHECK(sdb_manifest_decode(&d, (unsigned char *)b.data, cut, &e) != 0);
+	/* a newer version is refused as such */
+	{
+		unsigned char *p = (unsigned char *)b.data;
+		sdb_put_u32(p + 8, 2);
+		sdb_put_u32(p + b.len - 4, sdb_crc32c(p, b.len - 4));
+		CHECK_EQ_INT(sdb_manifest_decode(&d, p, b.len, &e), SDB_EVERSION);
+	}
+	free(t.smallest);
+	free(t.largest);
+	sdb_buf_release(&b);
+}
+
+static void test_table(int comp)
+{
+	char dir[] = "/tmp/sdbtblXXXXXX", path[300];
+	struct sdb_table_writer *w;
+	struct sdb_table_meta meta = { 0 };
+	struct sdb_table *t;
+	struct sdb_error e;
+	struct sdb_block blk = { 0 };
+	int n = 3000;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/000001.sst", dir);
+	CHECK_EQ_INT(sdb_table_writer_open(&w, path, comp, 1, &e), 0);
+	for (int i = 0; i < n; i++) {
+		char k[32], v[64];
+		snprintf(k, sizeof(k), "%ckey%06d", 0, i);
+		snprintf(v, sizeof(v), "value-%d-%d", i, i * 7);
+		CHECK_EQ_INT(sdb_table_writer_add(w, k, strlen(k + 1) + 1,
+						  i % 10 == 0 ? SDB_KIND_DEL : i % 10 == 1 ? SDB_KIND_TTL : SDB_KIND_PUT,
+						  i % 10 == 1 ? 99 : 0, v, i % 10 == 0 ? 0 : strlen(v), &e), 0);
+	}
+	CHECK_EQ_INT(sdb_table_writer_finish(w, &meta, &e), 0);
+	CHECK_EQ_INT(meta.nentries, n);
+	CHECK_EQ_INT(meta.ndeletes, n / 10);
+	CHECK_EQ_INT(sdb_table_open(&t, path, &e), 0);
+	CHECK_EQ_INT(sdb_table_verify(t, &e), 0);
+	CHECK(t->nblocks > 1);
+	{
+		char k[32];
+		size_t bi, j;
+		snprintf(k, sizeof(k), "%ckey%06d", 0, 1234);
+		bi = sdb_table_find_block(t, k, 10);
+		CHECK_EQ_INT(sdb_table_read_block(t, bi, &blk, &e), 0);
+		for (j = 0; j < blk.n; j++)
+			if (blk.klen[j] == 10 && !memcmp(blk.keys + blk.koff[j], k, 10))
+				break;
+		CHECK(j < blk.n);
+		if (j < blk.n)
+			CHECK(blk.vlen[j] == 15 && !memcmp(blk.val[j], "value-1234-8638", 15));
+		CHECK(sdb_bloom_may_contain(t->bloom, t->bloom_len, sdb_hash64(k, 10)));
+	}
+	/* every flipped byte of the first block is caught by its checksum */
+	{
+		unsigned char *p = (unsigned char *)t->map;
+		size_t end = t->boff[0] + t->bsize[0] + SDB_BLOCK_TRAILER;
+		struct sdb_table fake = *t;
+		unsigned char *copy = malloc(t->size);
+		memcpy(copy, p, t->size);
+		fake.map = copy;
+		for (size_t i = 0; i < end; i++) {
+			copy[i] ^= 0xFF;
+			CHECK(sdb_table_read_block(&fake, 0, &blk, &e) == SDB_ECORRUPT);
+			copy[i] ^= 0xFF;
+		}
+		CHECK_EQ_INT(sdb_table_read_block(&fake, 0, &blk, &e), 0);
+		free(copy);
+	}
+	sdb_block_free(&blk);
+	sdb_table_close(t);
+	/* damaged footer, truncated file */
+	{
+		FILE *f = fopen(path, "r+b");
+		fseek(f, -3, SEEK_END);
+		fputc('X', f);
+		fclose(f);
+		CHECK_EQ_INT(sdb_table_open(&t, path, &e), SDB_ECORRUPT);
+		CHECK(truncate(path, 10) == 0);
+		CHECK_EQ_INT(sdb_table_open(&t, path, &e), SDB_ECORRUPT);
+	}
+	sdb_table_meta_free(&meta);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_block_decode_bad(void)
+{
+	struct sdb_block b = { 0 };
+	unsigned char buf[64];
+
+	CHECK_EQ_INT(sdb_block_decode(&b, buf, 2), SDB_ECORRUPT);
+	memset(buf, 0xFF, sizeof(buf));
+	CHECK_EQ_INT(sdb_block_decode(&b, buf, sizeof(buf)), SDB_ECORRUPT);
+	memset(buf, 0, sizeof(buf));
+	sdb_put_u32(buf + 60, 1); /* one entry of an empty key */
+	CHECK_EQ_INT(sdb_block_decode(&b, buf, 64), SDB_ECORRUPT);
+	sdb_block_free(&b);
+}
+
+static void test_tsv(void)
+{
+	struct sdb_buf b = SDB_BUF_INIT, u = SDB_BUF_INIT;
+	size_t col;
+	const char raw[] = "a\tb\\c\nd\re\x01\x7f\xff\xc3\xa9";
+
+	sdb_tsv_escape(&b, raw, sizeof(raw) - 1);
+	CHECK_EQ_STR(b.data, "a\\tb\\\\c\\nd\\re\\x01\\x7F\\xFF\xc3\xa9");
+	CHECK_EQ_INT(sdb_tsv_unescape(&u, b.data, b.len, &col), 0);
+	CHECK(u.len == sizeof(raw) - 1 && !memcmp(u.data, raw, u.len));
+	sdb_buf_reset(&u);
+	CHECK_EQ_INT(sdb_tsv_unescape(&u, "ab\\q", 4, &col), SDB_EPARSE);
+	CHECK_EQ_INT(col, 3);
+	CHECK_EQ_INT(sdb_tsv_unescape(&u, "\\x4", 3, &col), SDB_EPARSE);
+	CHECK(sdb_tsv_is_null("\\N", 2));
+	CHECK(!sdb_utf8_check((const char *)("\xc3\xa9"), 2));
+	CHECK(!!sdb_utf8_check((const char *)("\xc3"), 1));
+	CHECK(!!sdb_utf8_check((const char *)("\xed\xa0\x80"), 3)); /* surrogate */
+	sdb_buf_reset(&b);
+	sdb_toon_str(&b, "42", 2, ',');
+	sdb_toon_str(&b, "a,b", 3, ',');
+	sdb_toon_str(&b, "plain text", 10, ',');
+	sdb_toon_str(&b, "-x", 2, ',');
+	CHECK_EQ_STR(b.data, "\"42\"\"a,b\"plain text\"-x\"");
+	sdb_buf_reset(&b);
+	sdb_b64_encode(&b, "\xff\x00\x01", 3);
+	CHECK_EQ_STR(b.data, "/wAB");
+	sdb_buf_reset(&u);
+	CHECK_EQ_INT(sdb_b64_decode(&u, "/wAB", 4), 0);
+	CHECK(u.len == 3 && !memcmp(u.data, "\xff\x00\x01", 3));
+	sdb_buf_release(&b);
+	sdb_buf_release(&u);
+}
+
+static int fault_ok(enum sdb_io_kind kind, const char *name)
+{
+	(void)name;
+	return kind == SDB_IO_FSYNC ? 5 /* EIO */ : 0;
+}
+
+static void test_io_hook(void)
+{
+	char dir[] = "/tmp/sdbhookXXXXXX";
+	struct sdb_error e;
+	int fd;
+
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK_EQ_INT(sdb_io_open(dir, 0, 0, &fd, &e), 0);
+	sdb_io_hook = fault_ok;
+	CHECK_EQ_INT(sdb_io_fsync(fd, "dir", &e), SDB_EIO);
+	CHECK(strstr(e.msg, "cannot sync 'dir'") != NULL);
+	sdb_io_hook = NULL;
+	CHECK_EQ_INT(sdb_io_fsync(fd, "dir", &e), 0);
+	sdb_io_close(fd);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	test_crc();
+	test_varint();
+	test_wal_record();
+	test_bloom();
+	test_manifest();
+	test_table(SDB_COMP_LZ4);
+	test_table(SDB_COMP_ZSTD);
+	test_table(SDB_COMP_NONE);
+	test_block_decode_bad();
+	test_tsv();
+	test_io_hook();
+	return unit_done("test_store");
+}
