@@ -107,15 +107,34 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The first paragraph of a usage text plus a pointer to -h: what a usage
+ * error shows. */
+static const char *short_of(const char *usage)
+{
+	static char buf[512];
+	const char *end = strstr(usage, "\n\n");
+	size_t n = end ? (size_t)(end - usage) + 1 : strlen(usage);
+	const char *sub = usage + 7, *sp = strchr(sub, ' '), *sp2 = sp ? strchr(sp + 1, ' ') : NULL;
+
+	if (n > 300)
+		n = 300;
+	memcpy(buf, usage, n);
+	buf[n] = 0;
+	if (sp2)
+		snprintf(buf + n, sizeof(buf) - n, "Try '%.*s -h' for the options.\n",
+			 (int)(sp2 - sub), sub);
+	return buf;
+}
+
 /* getopt's '?' and ':' cases, in the house wording. */
 static void bad_option(const char *usage, int c, char **argv)
 {
 	const char *a = argv[optind - 1];
 
 	if (c == ':')
-		usage_error(usage, "option '%s' requires a value", a);
+		usage_error(short_of(usage), "option '%s' requires a value", a);
 	if (optopt && a[0] == '-' && a[1] != '-')
-		usage_error(usage, "unknown option '-%c'", optopt);
+		usage_error(short_of(usage), "unknown option '-%c'", optopt);
 	{
 		char name[128];
 		const char *eq = strchr(a, '=');
@@ -124,7 +143,7 @@ static void bad_option(const char *usage, int c, char **argv)
 			n = sizeof(name) - 1;
 		memcpy(name, a, n);
 		name[n] = 0;
-		usage_error(usage, "unknown option '%s'", name);
+		usage_error(short_of(usage), "unknown option '%s'", name);
 	}
 }
 
@@ -147,7 +166,7 @@ static uint64_t parse_u64(const char *usage, const char *opt, const char *s)
 	errno = 0;
 	v = strtoull(s, &end, 0);
 	if (errno || end == s || *end || s[0] == '-')
-		usage_error(usage, "invalid value '%s' for %s", s, opt);
+		usage_error(short_of(usage), "invalid value '%s' for %s", s, opt);
 	return v;
 }
 
@@ -290,26 +309,26 @@ static int cmd_build(int argc, char **argv)
 	}
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:o:d:m:e:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":i:o:d:m:e:t:qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': in = optarg; break;
 		case 'o': outp = optarg; break;
-		case 'd': vo.dim = (uint32_t)cli_parse_long(usage_build, "--dimension", optarg, 1, 1 << 24); break;
-		case 'm': hp.M = (uint32_t)cli_parse_long(usage_build, "--max-connections", optarg, 2, 255); break;
-		case 'e': hp.ef_construction = (uint32_t)cli_parse_long(usage_build, "--ef-construction", optarg, 1, 1 << 20); break;
-		case 't': hp.threads = (int)cli_parse_long(usage_build, "--threads", optarg, 1, 4096); break;
+		case 'd': vo.dim = (uint32_t)cli_parse_long(short_of(usage_build), "--dimension", optarg, 1, 1 << 24); break;
+		case 'm': hp.M = (uint32_t)cli_parse_long(short_of(usage_build), "--max-connections", optarg, 2, 255); break;
+		case 'e': hp.ef_construction = (uint32_t)cli_parse_long(short_of(usage_build), "--ef-construction", optarg, 1, 1 << 20); break;
+		case 't': hp.threads = (int)cli_parse_long(short_of(usage_build), "--threads", optarg, 1, 4096); break;
 		case 1:
 			hp.metric = sdb_vec_metric_parse(optarg);
 			if (hp.metric < 0)
-				usage_error(usage_build, "invalid metric '%s' (expected l2, cosine or ip)", optarg);
+				usage_error(short_of(usage_build), "invalid metric '%s' (expected l2, cosine or ip)", optarg);
 			break;
-		case 2: hp.batch_size = (uint32_t)cli_parse_long(usage_build, "--batch-size", optarg, 1, 1L << 30); break;
+		case 2: hp.batch_size = (uint32_t)cli_parse_long(short_of(usage_build), "--batch-size", optarg, 1, 1L << 30); break;
 		case 3: ids_path = optarg; break;
-		case 4: hp.seed = parse_u64(usage_build, "--seed", optarg); break;
+		case 4: hp.seed = parse_u64(short_of(usage_build), "--seed", optarg); break;
 		case 5:
 			ordering = sdb_hnsw_ordering_parse(optarg);
 			if (ordering < 0)
-				usage_error(usage_build, "invalid ordering '%s' (expected none, random_projection, kmeans or block)", optarg);
+				usage_error(short_of(usage_build), "invalid ordering '%s' (expected none, random_projection, kmeans or block)", optarg);
 			break;
 		case 6: vo.prefault = 1; break;
 		case 7: vo.direct_read = 1; break;
@@ -318,22 +337,22 @@ static int cmd_build(int argc, char **argv)
 		case 10:
 			vo.format = sdb_vec_format_parse(optarg);
 			if (vo.format < 0)
-				usage_error(usage_build, "invalid format '%s' (expected npy, fvecs or raw_f32)", optarg);
+				usage_error(short_of(usage_build), "invalid format '%s' (expected npy, fvecs or raw_f32)", optarg);
 			break;
 		case 11: pr.on = 1; break;
 		case 12: pr.on = 0; break;
-		case 13: cli_verbosity = 0; pr.on = 0; break;
+		case 'q': case 13: cli_verbosity = 0; pr.on = 0; break;
 		default: bad_option(usage_build, c, argv);
 		}
 	}
 	if (optind < argc)
-		usage_error(usage_build, "unexpected argument '%s'", argv[optind]);
+		usage_error(short_of(usage_build), "unexpected argument '%s'", argv[optind]);
 	if (!in)
-		usage_error(usage_build, "missing --input");
+		usage_error(short_of(usage_build), "missing --input");
 	if (!outp)
-		usage_error(usage_build, "missing --output");
+		usage_error(short_of(usage_build), "missing --output");
 	if (!strcmp(outp, "-"))
-		usage_error(usage_build, "the index cannot be written to stdout");
+		usage_error(short_of(usage_build), "the index cannot be written to stdout");
 	set_threads(hp.threads);
 
 	sdb_error_clear(&e);
@@ -501,10 +520,10 @@ static int cmd_query(int argc, char **argv)
 		case 'i': index_path = optarg; break;
 		case 'q': qpath = optarg; break;
 		case 1: vec_arg = optarg; break;
-		case 'k': k = cli_parse_long(usage_query, "--k", optarg, 1, 1 << 20); break;
-		case 'e': ef = cli_parse_long(usage_query, "--ef", optarg, 1, 1 << 20); break;
-		case 't': threads = (int)cli_parse_long(usage_query, "--threads", optarg, 1, 4096); break;
-		case 'd': vo.dim = (uint32_t)cli_parse_long(usage_query, "--dimension", optarg, 1, 1 << 24); break;
+		case 'k': k = cli_parse_long(short_of(usage_query), "--k", optarg, 1, 1 << 20); break;
+		case 'e': ef = cli_parse_long(short_of(usage_query), "--ef", optarg, 1, 1 << 20); break;
+		case 't': threads = (int)cli_parse_long(short_of(usage_query), "--threads", optarg, 1, 4096); break;
+		case 'd': vo.dim = (uint32_t)cli_parse_long(short_of(usage_query), "--dimension", optarg, 1, 1 << 24); break;
 		case 2: truth_path = optarg; break;
 		case 3: exact = 1; break;
 		case 4:
@@ -515,12 +534,12 @@ static int cmd_query(int argc, char **argv)
 			else if (!strcmp(optarg, "csv"))
 				fmt = FMT_CSV;
 			else
-				usage_error(usage_query, "invalid format '%s' (expected toon, json or csv)", optarg);
+				usage_error(short_of(usage_query), "invalid format '%s' (expected toon, json or csv)", optarg);
 			break;
 		case 5:
 			vo.format = sdb_vec_format_parse(optarg);
 			if (vo.format < 0)
-				usage_error(usage_query, "invalid query format '%s' (expected npy, fvecs or raw_f32)", optarg);
+				usage_error(short_of(usage_query), "invalid query format '%s' (expected npy, fvecs or raw_f32)", optarg);
 			break;
 		case 6: verify = 1; break;
 		case 7: no_output = 1; break;
@@ -528,11 +547,11 @@ static int cmd_query(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		usage_error(usage_query, "unexpected argument '%s'", argv[optind]);
+		usage_error(short_of(usage_query), "unexpected argument '%s'", argv[optind]);
 	if (!index_path)
-		usage_error(usage_query, "missing --index");
+		usage_error(short_of(usage_query), "missing --index");
 	if (!qpath == !vec_arg)
-		usage_error(usage_query, "give exactly one of --query FILE and --vector X,Y,...");
+		usage_error(short_of(usage_query), "give exactly one of --query FILE and --vector X,Y,...");
 	if (!ef)
 		ef = k > 64 ? k : 64;
 	set_threads(threads);
@@ -700,7 +719,7 @@ static int cmd_info(int argc, char **argv)
 			if (!strcmp(optarg, "json"))
 				json = 1;
 			else if (strcmp(optarg, "toon"))
-				usage_error(usage_info, "invalid format '%s' (expected toon or json)", optarg);
+				usage_error(short_of(usage_info), "invalid format '%s' (expected toon or json)", optarg);
 			break;
 		case 2: verify = 0; break;
 		default: bad_option(usage_info, c, argv);
@@ -709,9 +728,9 @@ static int cmd_info(int argc, char **argv)
 	if (!path && optind < argc)
 		path = argv[optind++];
 	if (optind < argc)
-		usage_error(usage_info, "unexpected argument '%s'", argv[optind]);
+		usage_error(short_of(usage_info), "unexpected argument '%s'", argv[optind]);
 	if (!path)
-		usage_error(usage_info, "missing --index");
+		usage_error(short_of(usage_info), "missing --index");
 	sdb_error_clear(&e);
 	if (sdb_index_open(&x, path, &e))
 		die_err(&e);
@@ -811,30 +830,30 @@ static int cmd_convert(int argc, char **argv)
 		switch (c) {
 		case 'i': in = optarg; break;
 		case 'o': outp = optarg; break;
-		case 'd': vo.dim = (uint32_t)cli_parse_long(usage_convert, "--dimension", optarg, 1, 1 << 24); break;
+		case 'd': vo.dim = (uint32_t)cli_parse_long(short_of(usage_convert), "--dimension", optarg, 1, 1 << 24); break;
 		case 1:
 			to = sdb_vec_format_parse(optarg);
 			if (to < 0)
-				usage_error(usage_convert, "invalid format '%s' (expected npy, fvecs or raw_f32)", optarg);
+				usage_error(short_of(usage_convert), "invalid format '%s' (expected npy, fvecs or raw_f32)", optarg);
 			break;
 		case 2:
 			vo.format = sdb_vec_format_parse(optarg);
 			if (vo.format < 0)
-				usage_error(usage_convert, "invalid format '%s' (expected npy, fvecs or raw_f32)", optarg);
+				usage_error(short_of(usage_convert), "invalid format '%s' (expected npy, fvecs or raw_f32)", optarg);
 			break;
 		default: bad_option(usage_convert, c, argv);
 		}
 	}
 	if (optind < argc)
-		usage_error(usage_convert, "unexpected argument '%s'", argv[optind]);
+		usage_error(short_of(usage_convert), "unexpected argument '%s'", argv[optind]);
 	if (!in)
-		usage_error(usage_convert, "missing --input");
+		usage_error(short_of(usage_convert), "missing --input");
 	if (!outp)
-		usage_error(usage_convert, "missing --output");
+		usage_error(short_of(usage_convert), "missing --output");
 	if (to == SDB_VEC_FMT_AUTO)
 		to = sdb_vec_format_of_path(outp);
 	if (to == SDB_VEC_FMT_AUTO)
-		usage_error(usage_convert, "cannot tell the output format from '%s': give --to-format", outp);
+		usage_error(short_of(usage_convert), "cannot tell the output format from '%s': give --to-format", outp);
 	sdb_error_clear(&e);
 	if (sdb_vec_set_open(&vs, in, &vo, &e))
 		die_err(&e);

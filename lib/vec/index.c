@@ -277,51 +277,23 @@ static int corrupt(struct sdb_index *x, struct sdb_error *e, const char *what)
 	return sdb_error_set(e, SDB_ECORRUPT, "'%s' is damaged: %s", x->name, what);
 }
 
-int sdb_index_open(struct sdb_index *x, const char *path, struct sdb_error *e)
+/* Checks the header of the bytes at x->map and points the graph into them. */
+static int parse(struct sdb_index *x, struct sdb_error *e)
 {
-	int fd;
-	struct stat st;
 	const unsigned char *h;
 	uint64_t n, expect[SDB_INDEX_SECTIONS];
 	uint32_t dim, M, M0;
 
-	memset(x, 0, sizeof(*x));
-	snprintf(x->name, sizeof(x->name), "%s", path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sdb_error_sys(e, errno == ENOENT ? SDB_ENOTFOUND : SDB_EIO,
-				     "cannot open '%s'", path);
-	if (fstat(fd, &st) < 0) {
-		int rc = sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", path);
-		close(fd);
-		return rc;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size < SDB_INDEX_HEADER) {
-		close(fd);
-		return sdb_error_set(e, SDB_ECORRUPT, "'%s' is not a sochdb-bulk index (too short)", path);
-	}
-	x->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
-	if (x->map == MAP_FAILED) {
-		x->map = NULL;
-		return sdb_error_sys(e, SDB_EIO, "cannot map '%s'", path);
-	}
-	x->file_bytes = (uint64_t)st.st_size;
-	/* queries jump around the graph: no read-ahead of whole files */
-	madvise((void *)x->map, x->file_bytes, MADV_RANDOM);
 	h = x->map;
 	if (memcmp(h, SDB_INDEX_MAGIC, 8)) {
-		sdb_index_close(x);
-		return sdb_error_set(e, SDB_ECORRUPT, "'%s' is not a sochdb-bulk index (bad magic)", path);
+		return sdb_error_set(e, SDB_ECORRUPT, "'%s' is not a sochdb-bulk index (bad magic)", x->name);
 	}
 	if (get32(h + 8) != SDB_INDEX_VERSION) {
 		uint32_t v = get32(h + 8);
-		sdb_index_close(x);
-		return sdb_error_set(e, SDB_EVERSION, "'%s': unsupported index version %u", path, v);
+		return sdb_error_set(e, SDB_EVERSION, "'%s': unsupported index version %u", x->name, v);
 	}
 	if (get32(h + SDB_INDEX_HEADER - 4) != sdb_vec_crc32c(0, h, SDB_INDEX_HEADER - 4)) {
 		int rc = corrupt(x, e, "header checksum mismatch");
-		sdb_index_close(x);
 		return rc;
 	}
 	n = get64(h + 16);
@@ -348,7 +320,6 @@ int sdb_index_open(struct sdb_index *x, const char *path, struct sdb_error *e)
 	    M0 != 2 * M || x->g.metric < 0 || x->g.metric > 2 || x->g.entry >= n ||
 	    x->g.max_level > SDB_HNSW_MAX_LEVEL || x->g.upper_len > UINT32_MAX) {
 		int rc = corrupt(x, e, "inconsistent header");
-		sdb_index_close(x);
 		return rc;
 	}
 	expect[0] = n * dim * 4;
@@ -369,7 +340,6 @@ int sdb_index_open(struct sdb_index *x, const char *path, struct sdb_error *e)
 			snprintf(what, sizeof(what), "section '%s' out of bounds (file truncated?)",
 				 sec_names[s]);
 			int rc = corrupt(x, e, what);
-			sdb_index_close(x);
 			return rc;
 		}
 	}
@@ -381,10 +351,58 @@ int sdb_index_open(struct sdb_index *x, const char *path, struct sdb_error *e)
 	x->g.upper = (const uint32_t *)(x->map + x->sec_off[5]);
 	if (x->g.levels[x->g.entry] != x->g.max_level) {
 		int rc = corrupt(x, e, "entry point is not on the top layer");
-		sdb_index_close(x);
 		return rc;
 	}
 	return 0;
+}
+
+int sdb_index_open(struct sdb_index *x, const char *path, struct sdb_error *e)
+{
+	int fd;
+	struct stat st;
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	snprintf(x->name, sizeof(x->name), "%s", path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sdb_error_sys(e, errno == ENOENT ? SDB_ENOTFOUND : SDB_EIO,
+				     "cannot open '%s'", path);
+	if (fstat(fd, &st) < 0) {
+		rc = sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", path);
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size < SDB_INDEX_HEADER) {
+		close(fd);
+		return sdb_error_set(e, SDB_ECORRUPT, "'%s' is not a sochdb-bulk index (too short)", path);
+	}
+	x->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (x->map == MAP_FAILED) {
+		x->map = NULL;
+		return sdb_error_sys(e, SDB_EIO, "cannot map '%s'", path);
+	}
+	x->file_bytes = (uint64_t)st.st_size;
+	/* queries jump around the graph: no read-ahead of whole files */
+	madvise((void *)x->map, x->file_bytes, MADV_RANDOM);
+	rc = parse(x, e);
+	if (rc)
+		sdb_index_close(x);
+	return rc;
+}
+
+int sdb_index_from_memory(struct sdb_index *x, const void *p, size_t len,
+			  const char *name, struct sdb_error *e)
+{
+	memset(x, 0, sizeof(*x));
+	snprintf(x->name, sizeof(x->name), "%s", name);
+	if (len < SDB_INDEX_HEADER)
+		return sdb_error_set(e, SDB_ECORRUPT, "'%s' is not a sochdb-bulk index (too short)", name);
+	x->map = p;
+	x->file_bytes = len;
+	x->borrowed = 1;
+	return parse(x, e);
 }
 
 int sdb_index_verify(const struct sdb_index *x, struct sdb_error *e)
@@ -401,7 +419,7 @@ void sdb_index_close(struct sdb_index *x)
 {
 	if (!x)
 		return;
-	if (x->map)
+	if (x->map && !x->borrowed)
 		munmap((void *)x->map, x->file_bytes);
 	x->map = NULL;
 }

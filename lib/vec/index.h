@@ -82,6 +82,7 @@ struct sdb_index {
 	const unsigned char *map;
 	uint64_t sec_off[SDB_INDEX_SECTIONS], sec_len[SDB_INDEX_SECTIONS];
 	uint32_t sec_crc[SDB_INDEX_SECTIONS];
+	int borrowed;
 	char name[256];
 };
 
@@ -92,6 +93,10 @@ struct sdb_index {
  * SDB_ECORRUPT ("not an index", "checksum mismatch ...") or SDB_EVERSION.
  */
 int sdb_index_open(struct sdb_index *x, const char *path, struct sdb_error *e);
+/* Like sdb_index_open over bytes the caller keeps alive (not unmapped by
+ * close); for tests and fuzzing. */
+int sdb_index_from_memory(struct sdb_index *x, const void *p, size_t len,
+			  const char *name, struct sdb_error *e);
 /* Verifies every section checksum (reads the whole file).
  * @return 0 or SDB_ECORRUPT naming the section. */
 int sdb_index_verify(const struct sdb_index *x, struct sdb_error *e);
