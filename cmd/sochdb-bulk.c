@@ -455,7 +455,7 @@ static float *parse_vector(const char *s, uint32_t *dim)
 		errno = 0;
 		f = strtof(p, &end);
 		if (end == p || errno == ERANGE)
-			die(EXIT_FAILURE_RT, "invalid --vector: bad number at character %zu",
+			usage_error(short_of(usage_query), "invalid --vector: bad number at character %zu",
 			    (size_t)(p - s) + 1);
 		if (n == cap) {
 			cap *= 2;
@@ -470,7 +470,7 @@ static float *parse_vector(const char *s, uint32_t *dim)
 		if (!*p)
 			break;
 		if (*p != ',')
-			die(EXIT_FAILURE_RT, "invalid --vector: expected ',' at character %zu",
+			usage_error(short_of(usage_query), "invalid --vector: expected ',' at character %zu",
 			    (size_t)(p - s) + 1);
 		p++;
 	}
