@@ -150,6 +150,7 @@ static void test_hnsw(void)
 		sdb_input_close(&in);
 		unlink(path);
 	}
+	sdb_hnsw_free(h);
 	CHECK_EQ_INT(sdb_hnsw_build(x, N, D, &(struct sdb_hnsw_params){ 1, 10, 0, 1, 10, 1 },
 				    NULL, NULL, &h, &e), SDB_EINVAL);
 	CHECK_EQ_STR(e.msg, "max-connections must be in 2..255 (got 1)");
