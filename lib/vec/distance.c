@@ -169,6 +169,8 @@ const struct sdb_vec_kernels *sdb_vec_kernels(void)
 	if (chosen)
 		return chosen;
 	cap = getenv("SOCHDB_SIMD");
+	if (cap && !*cap)
+		cap = NULL;
 #ifdef SDB_X86
 	__builtin_cpu_init();
 	if (!cap || strcmp(cap, "scalar")) {

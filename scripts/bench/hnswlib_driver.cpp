@@ -38,7 +38,7 @@ static std::vector<char> load_npy(const char *path, size_t &rows, size_t &cols)
 
 int main(int argc, char **argv)
 {
-	if (argc < 9) {
+	if (argc < 8) {
 		fprintf(stderr, "usage: hnswlib_driver BASE QUERY TRUTH l2|ip THREADS M EFC [--search]\n");
 		return 2;
 	}
