@@ -56,6 +56,7 @@ static const char usage_build[] =
 	"      --batch-size N          vectors per progress step (default 1000)\n"
 	"      --ids FILE              external ids, one u64 little-endian per vector\n"
 	"      --seed S                seed of the level generator (default 42)\n"
+	"      --build-precision P     distances while building: auto (default), f32, bf16\n"
 	"      --ordering O            none (default), random_projection, kmeans, block\n"
 	"      --prefault              read the whole input into memory up front\n"
 	"      --direct-read           read() the input instead of mmap (network filesystems)\n"
@@ -285,12 +286,13 @@ static int cmd_build(int argc, char **argv)
 		{ "progress", no_argument, NULL, 11 },
 		{ "no-progress", no_argument, NULL, 12 },
 		{ "quiet", no_argument, NULL, 13 },
+		{ "build-precision", required_argument, NULL, 14 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *in = NULL, *outp = NULL, *ids_path = NULL;
 	struct sdb_vec_open_opts vo = { 0 };
-	struct sdb_hnsw_params hp = { 16, 100, SDB_VEC_L2, 42, 1000, 0 };
+	struct sdb_hnsw_params hp = { 16, 100, SDB_VEC_L2, 42, 1000, 0, SDB_PREC_AUTO };
 	int ordering = SDB_ORDER_NONE, telemetry = 0, json = 0, c, rc;
 	struct sdb_error e;
 	struct sdb_vec_set vs;
@@ -342,6 +344,16 @@ static int cmd_build(int argc, char **argv)
 		case 11: pr.on = 1; break;
 		case 12: pr.on = 0; break;
 		case 'q': case 13: cli_verbosity = 0; pr.on = 0; break;
+		case 14:
+			if (!strcmp(optarg, "auto"))
+				hp.precision = SDB_PREC_AUTO;
+			else if (!strcmp(optarg, "f32"))
+				hp.precision = SDB_PREC_F32;
+			else if (!strcmp(optarg, "bf16"))
+				hp.precision = SDB_PREC_BF16;
+			else
+				usage_error(short_of(usage_build), "invalid build precision '%s' (expected auto, f32 or bf16)", optarg);
+			break;
 		default: bad_option(usage_build, c, argv);
 		}
 	}
@@ -388,6 +400,7 @@ static int cmd_build(int argc, char **argv)
 	meta.batch_size = hp.batch_size;
 	meta.threads = (uint32_t)h->threads_used;
 	meta.has_ids = ids != NULL;
+	meta.precision = (uint32_t)h->precision_used;
 	rc = sdb_index_write(outp, h, ids, perm, &meta, &bytes, &e);
 	if (rc)
 		die_err(&e);
@@ -404,10 +417,11 @@ static int cmd_build(int argc, char **argv)
 			fprintf(stderr,
 				"telemetry: load %.3f s, build %.3f s, ordering %.3f s, write %.3f s; "
 				"page faults %ld minor, %ld major; peak RSS %.1f MiB; "
-				"kernels %s; %d threads; %.0f distances per vector\n",
+				"kernels %s; build precision %s; %d threads; %.0f distances per vector\n",
 				t_load - t0, t_build - t_load, t_order - t_build, t_write - t_order,
 				ru.ru_minflt, ru.ru_majflt, (double)ru.ru_maxrss / 1024.0,
-				sdb_vec_kernels()->name, h->threads_used,
+				sdb_vec_kernels()->name,
+				h->precision_used == SDB_PREC_BF16 ? "bf16" : "f32", h->threads_used,
 				(double)h->distances / (double)vs.n);
 		if (json) {
 			printf("{\"index\":");
@@ -417,14 +431,16 @@ static int cmd_build(int argc, char **argv)
 			       "\"seconds\":%.6f,\"vectors_per_second\":%.1f,\"index_bytes\":%llu,"
 			       "\"load_seconds\":%.6f,\"build_seconds\":%.6f,\"ordering_seconds\":%.6f,"
 			       "\"write_seconds\":%.6f,\"peak_rss_bytes\":%lld,\"minor_faults\":%ld,"
-			       "\"major_faults\":%ld,\"distances\":%llu,\"kernels\":\"%s\"}\n",
+			       "\"major_faults\":%ld,\"distances\":%llu,\"kernels\":\"%s\","
+			       "\"build_precision\":\"%s\"}\n",
 			       (unsigned long long)vs.n, vs.dim, sdb_vec_metric_name(hp.metric),
 			       hp.M, hp.ef_construction, h->threads_used,
 			       sdb_hnsw_ordering_name(ordering), secs, rate,
 			       (unsigned long long)bytes, t_load - t0, t_build - t_load,
 			       t_order - t_build, t_write - t_order,
 			       (long long)ru.ru_maxrss * 1024, ru.ru_minflt, ru.ru_majflt,
-			       (unsigned long long)h->distances, sdb_vec_kernels()->name);
+			       (unsigned long long)h->distances, sdb_vec_kernels()->name,
+			       h->precision_used == SDB_PREC_BF16 ? "bf16" : "f32");
 		}
 	}
 	free(perm);
@@ -750,7 +766,8 @@ static int cmd_info(int argc, char **argv)
 			{ "M", "", 0 }, { "M0", "", 0 }, { "ef_construction", "", 0 },
 			{ "levels", "", 0 }, { "entry_point", "", 0 }, { "ordering", "", 1 },
 			{ "seed", "", 0 }, { "batch_size", "", 0 }, { "threads", "", 0 },
-			{ "external_ids", "", 0 }, { "mean_degree_layer0", "", 0 },
+			{ "external_ids", "", 0 }, { "build_precision", "", 1 },
+			{ "mean_degree_layer0", "", 0 },
 			{ "bytes", "", 0 }, { "checksums", "", 1 },
 		};
 		int i = 2;
@@ -767,6 +784,7 @@ static int cmd_info(int argc, char **argv)
 		snprintf(kv[i++].v, 64, "%u", x.meta.batch_size);
 		snprintf(kv[i++].v, 64, "%u", x.meta.threads);
 		snprintf(kv[i++].v, 64, "%s", x.meta.has_ids ? "true" : "false");
+		snprintf(kv[i++].v, 64, "%s", x.meta.precision == SDB_PREC_BF16 ? "bf16" : "f32");
 		snprintf(kv[i++].v, 64, "%s", deg);
 		snprintf(kv[i++].v, 64, "%llu", (unsigned long long)x.file_bytes);
 		snprintf(kv[i++].v, 64, "%s", verify ? "ok" : "unchecked");

@@ -168,3 +168,30 @@ assert d['vectors'] == 10000 and d['checksums'] == 'ok' and d['levels'] >= 1, d"
 	run -0 cmp "$BATS_TEST_TMPDIR/p0.idx" "$BATS_TEST_TMPDIR/p1.idx"
 	run -0 cmp "$BATS_TEST_TMPDIR/p0.idx" "$BATS_TEST_TMPDIR/p2.idx"
 }
+
+@test "--build-precision bf16: bfloat16 distances while building keep recall" {
+	D=$BATS_FILE_TMPDIR
+	for m in l2 ip; do
+		metric=$m
+		run -0 sochdb-bulk build-index -i "$D/$m.base.npy" -o "$D/bf-$m.idx" --metric $metric --build-precision bf16 -t 1 -q
+		run -0 sochdb-bulk build-index -i "$D/$m.base.npy" -o "$D/bf2-$m.idx" --metric $metric --build-precision bf16 -t 1 -q
+		run -0 cmp "$D/bf-$m.idx" "$D/bf2-$m.idx"
+		run -0 --separate-stderr sochdb-bulk query --index "$D/bf-$m.idx" -q "$D/$m.query.npy" --ef 64 --truth "$D/$m.truth.npy" --no-output
+		r=$(recall_of "$stderr")
+		awk -v r="$r" 'BEGIN { exit !(r >= 0.95) }' || fail "$metric bf16 recall $r < 0.95"
+		run -0 sochdb-bulk info --index "$D/bf-$m.idx"
+		assert_line "build_precision: bf16"
+		# the stored vectors stay float32: a base row finds itself at distance 0 (l2)
+	done
+	run -0 sochdb-bulk info --index "$D/l2.idx"
+	assert_line "build_precision: f32"
+	v=$($PY -c "import numpy as np; print(','.join(repr(float(x)) for x in np.load('$D/l2.base.npy')[77]))")
+	run -0 sochdb-bulk query --index "$D/bf-l2.idx" --vector "$v" -k 1 --format csv
+	assert_output "query,rank,id,distance
+0,1,77,0"
+	# auto keeps float32 below 256 dimensions
+	run -0 --separate-stderr sochdb-bulk build-index -i "$D/ip.base.npy" -o "$BATS_TEST_TMPDIR/a.idx" --metric ip --json -q
+	[[ "$output" == *'"build_precision":"f32"'* ]] || fail "$output"
+	run -2 --separate-stderr sochdb-bulk build-index -i "$D/ip.base.npy" -o "$BATS_TEST_TMPDIR/a.idx" --build-precision fp8
+	[ "${stderr%%$'\n'*}" = "sochdb-bulk: invalid build precision 'fp8' (expected auto, f32 or bf16)" ]
+}

@@ -211,6 +211,129 @@ sdb_vec_dist_fn sdb_vec_metric_fn(int metric)
 	return ipd_scalar;
 }
 
+/* ---- bfloat16 -------------------------------------------------------- */
+
+void sdb_vec_to_bf16(uint16_t *out, const float *in, size_t d)
+{
+	for (size_t i = 0; i < d; i++) {
+		uint32_t u;
+		memcpy(&u, &in[i], 4);
+		u += 0x7fffu + ((u >> 16) & 1);
+		out[i] = (uint16_t)(u >> 16);
+	}
+}
+
+static inline float bf16_f(uint16_t h)
+{
+	uint32_t u = (uint32_t)h << 16;
+	float f;
+
+	memcpy(&f, &u, 4);
+	return f;
+}
+
+static float bf16_dot_scalar(const float *a_, const float *b_, size_t d)
+{
+	const uint16_t *a = (const uint16_t *)(const void *)a_, *b = (const uint16_t *)(const void *)b_;
+	float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+
+	for (size_t i = 0; i + 4 <= d; i += 4) {
+		s0 += bf16_f(a[i]) * bf16_f(b[i]);
+		s1 += bf16_f(a[i + 1]) * bf16_f(b[i + 1]);
+		s2 += bf16_f(a[i + 2]) * bf16_f(b[i + 2]);
+		s3 += bf16_f(a[i + 3]) * bf16_f(b[i + 3]);
+	}
+	return (s0 + s1) + (s2 + s3);
+}
+
+static float bf16_ipd_scalar(const float *a, const float *b, size_t d)
+{
+	return 1.0f - bf16_dot_scalar(a, b, d);
+}
+
+static float bf16_l2_scalar(const float *a_, const float *b_, size_t d)
+{
+	const uint16_t *a = (const uint16_t *)(const void *)a_, *b = (const uint16_t *)(const void *)b_;
+	float s0 = 0, s1 = 0;
+
+	for (size_t i = 0; i + 2 <= d; i += 2) {
+		float t0 = bf16_f(a[i]) - bf16_f(b[i]), t1 = bf16_f(a[i + 1]) - bf16_f(b[i + 1]);
+		s0 += t0 * t0;
+		s1 += t1 * t1;
+	}
+	return s0 + s1;
+}
+
+#ifdef SDB_X86
+__attribute__((target("avx512f,avx512bf16")))
+static float bf16_ipd_avx512(const float *a_, const float *b_, size_t d)
+{
+	const uint16_t *a = (const uint16_t *)(const void *)a_, *b = (const uint16_t *)(const void *)b_;
+	__m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+	size_t i = 0;
+
+	for (; i + 64 <= d; i += 64) {
+		s0 = _mm512_dpbf16_ps(s0, (__m512bh)_mm512_loadu_si512(a + i),
+				      (__m512bh)_mm512_loadu_si512(b + i));
+		s1 = _mm512_dpbf16_ps(s1, (__m512bh)_mm512_loadu_si512(a + i + 32),
+				      (__m512bh)_mm512_loadu_si512(b + i + 32));
+	}
+	for (; i + 32 <= d; i += 32)
+		s0 = _mm512_dpbf16_ps(s0, (__m512bh)_mm512_loadu_si512(a + i),
+				      (__m512bh)_mm512_loadu_si512(b + i));
+	return 1.0f - _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+__attribute__((target("avx512f")))
+static float bf16_l2_avx512(const float *a_, const float *b_, size_t d)
+{
+	const uint16_t *a = (const uint16_t *)(const void *)a_, *b = (const uint16_t *)(const void *)b_;
+	__m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+
+	for (size_t i = 0; i + 32 <= d; i += 32) {
+		__m512 a0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(
+			_mm256_loadu_si256((const __m256i *)(a + i))), 16));
+		__m512 b0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(
+			_mm256_loadu_si256((const __m256i *)(b + i))), 16));
+		__m512 a1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(
+			_mm256_loadu_si256((const __m256i *)(a + i + 16))), 16));
+		__m512 b1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(
+			_mm256_loadu_si256((const __m256i *)(b + i + 16))), 16));
+		__m512 t0 = _mm512_sub_ps(a0, b0), t1 = _mm512_sub_ps(a1, b1);
+		s0 = _mm512_fmadd_ps(t0, t0, s0);
+		s1 = _mm512_fmadd_ps(t1, t1, s1);
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+#endif
+
+int sdb_vec_has_bf16(void)
+{
+#ifdef SDB_X86
+	const char *cap = getenv("SOCHDB_SIMD");
+	if (cap && *cap && strcmp(cap, "avx512"))
+		return 0;
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512f");
+#else
+	return 0;
+#endif
+}
+
+sdb_vec_dist_fn sdb_vec_bf16_metric_fn(int metric)
+{
+#ifdef SDB_X86
+	if (metric == SDB_VEC_L2)
+		return sdb_vec_kernels()->l2sq == l2sq_avx512 ? bf16_l2_avx512 : bf16_l2_scalar;
+	if (sdb_vec_has_bf16())
+		return bf16_ipd_avx512;
+#else
+	if (metric == SDB_VEC_L2)
+		return bf16_l2_scalar;
+#endif
+	return bf16_ipd_scalar;
+}
+
 int sdb_vec_metric_parse(const char *s)
 {
 	if (!strcmp(s, "l2"))

@@ -42,6 +42,20 @@ sdb_vec_dist_fn sdb_vec_metric_fn(int metric);
 int sdb_vec_metric_parse(const char *s);
 const char *sdb_vec_metric_name(int metric);
 
+/*
+ * bfloat16: the top 16 bits of a float32, rounded to nearest even. Used
+ * for the distances of a reduced-precision build (half the memory
+ * traffic); queries and stored vectors stay float32.
+ */
+void sdb_vec_to_bf16(uint16_t *out, const float *in, size_t d);
+/* 1 when the CPU has the AVX512-BF16 dot-product instruction. */
+int sdb_vec_has_bf16(void);
+/*
+ * The distance for metric over two bf16 rows of d values, d a multiple
+ * of 32 (zero padded); the rows are passed through float pointers.
+ */
+sdb_vec_dist_fn sdb_vec_bf16_metric_fn(int metric);
+
 /* Scales v (d floats) to unit length; a zero vector stays zero. */
 void sdb_vec_normalize(float *v, size_t d);
 

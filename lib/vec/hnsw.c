@@ -250,10 +250,23 @@ static inline uint32_t read_list(const struct sdb_hnsw_graph *g, uint8_t *locks,
 
 #define VEC(g, i) ((g)->vecs + (size_t)(i) * (g)->dim)
 
+/*
+ * The vectors distances are computed on: the float32 rows themselves, or
+ * during a reduced-precision build a bfloat16 copy (rows padded to 32
+ * values; the kernels take them through a float pointer).
+ */
+struct space {
+	sdb_vec_dist_fn fn;
+	const char *base;
+	size_t stride, dim;
+};
+#define SVEC(sp, i) ((const float *)(const void *)((sp)->base + (size_t)(i) * (sp)->stride))
+#define SDIST(sp, a, i) ((sp)->fn((a), SVEC(sp, i), (sp)->dim))
+
 /* Greedy descent on one upper layer: the closest node reachable by
  * always moving to a strictly closer neighbour. */
 static void greedy(const struct sdb_hnsw_graph *g, uint8_t *locks, struct sdb_hnsw_ctx *c,
-		   sdb_vec_dist_fn dist, const float *q, uint32_t level, uint32_t *ep,
+		   const struct space *sp, const float *q, uint32_t level, uint32_t *ep,
 		   float *epd)
 {
 	int changed = 1;
@@ -263,7 +276,7 @@ static void greedy(const struct sdb_hnsw_graph *g, uint8_t *locks, struct sdb_hn
 		uint32_t cnt = read_list(g, locks, c, *ep, level, &nb);
 		changed = 0;
 		for (uint32_t i = 0; i < cnt; i++) {
-			float d = dist(q, VEC(g, nb[i]), g->dim);
+			float d = SDIST(sp, q, nb[i]);
 			c->ndist++;
 			if (d < *epd) {
 				*epd = d;
@@ -279,11 +292,11 @@ static void greedy(const struct sdb_hnsw_graph *g, uint8_t *locks, struct sdb_hn
  * max-heap c->top. @return 0 or -1 when a heap could not grow.
  */
 static int search_layer(const struct sdb_hnsw_graph *g, uint8_t *locks,
-			struct sdb_hnsw_ctx *c, sdb_vec_dist_fn dist, const float *q,
+			struct sdb_hnsw_ctx *c, const struct space *sp, const float *q,
 			uint32_t ep, float epd, uint32_t ef, uint32_t level)
 {
 	uint16_t ep_tag;
-	size_t row_lines = ((size_t)g->dim * 4 + 63) / 64;
+	size_t row_lines = (sp->stride + 63) / 64;
 
 	if (row_lines > 4)
 		row_lines = 4;
@@ -309,7 +322,7 @@ static int search_layer(const struct sdb_hnsw_graph *g, uint8_t *locks,
 				continue;
 			c->visited[v] = ep_tag;
 			c->todo[ntodo++] = v;
-			const char *pv = (const char *)VEC(g, v);
+			const char *pv = (const char *)SVEC(sp, v);
 			for (size_t ln = 0; ln < row_lines; ln++)
 				prefetch(pv + 64 * ln);
 		}
@@ -320,11 +333,11 @@ static int search_layer(const struct sdb_hnsw_graph *g, uint8_t *locks,
 			uint32_t v = c->todo[i];
 			float d;
 			if (i + 1 < ntodo) {
-				const char *pv = (const char *)VEC(g, c->todo[i + 1]);
-				for (size_t ln = 4; ln < 8 && ln * 64 < (size_t)g->dim * 4; ln++)
+				const char *pv = (const char *)SVEC(sp, c->todo[i + 1]);
+				for (size_t ln = 4; ln < 8 && ln * 64 < sp->stride; ln++)
 					prefetch(pv + 64 * ln);
 			}
-			d = dist(q, VEC(g, v), g->dim);
+			d = SDIST(sp, q, v);
 			if (c->top_len < ef || d < c->top[0].d) {
 				minh_push(c->cq, &c->cq_len, (struct cand){ d, v });
 				maxh_push(c->top, &c->top_len, (struct cand){ d, v });
@@ -355,7 +368,7 @@ static size_t drain_sorted(struct sdb_hnsw_ctx *c)
  * already kept. Writes up to m into out. @return the count.
  */
 static uint32_t select_heuristic(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
-				 sdb_vec_dist_fn dist, const struct cand *w, size_t nw,
+				 const struct space *sp, const struct cand *w, size_t nw,
 				 uint32_t m, struct cand *out)
 {
 	uint32_t k = 0;
@@ -365,11 +378,11 @@ static uint32_t select_heuristic(const struct sdb_hnsw_graph *g, struct sdb_hnsw
 		return (uint32_t)nw;
 	}
 	for (size_t i = 0; i < nw && k < m; i++) {
-		const float *v = VEC(g, w[i].id);
+		const float *v = SVEC(sp, w[i].id);
 		int good = 1;
 		for (uint32_t j = 0; j < k; j++) {
 			c->ndist++;
-			if (dist(v, VEC(g, out[j].id), g->dim) < w[i].d) {
+			if (SDIST(sp, v, out[j].id) < w[i].d) {
 				good = 0;
 				break;
 			}
@@ -390,7 +403,7 @@ static int cand_cmp(const void *a, const void *b)
 }
 
 /* Adds q to s's list at level, pruning with the heuristic when full. */
-static void add_link(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, sdb_vec_dist_fn dist,
+static void add_link(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space *sp,
 		     uint32_t s, uint32_t q, float dq, uint32_t level)
 {
 	const struct sdb_hnsw_graph *g = &h->g;
@@ -417,11 +430,11 @@ static void add_link(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, sdb_vec_dist_fn
 	cs[0] = (struct cand){ dq, q };
 	for (uint32_t i = 0; i < cnt; i++) {
 		uint32_t v = l[1 + i];
-		cs[i + 1] = (struct cand){ dist(VEC(g, s), VEC(g, v), g->dim), v };
+		cs[i + 1] = (struct cand){ SDIST(sp, SVEC(sp, s), v), v };
 	}
 	c->ndist += cnt;
 	qsort(cs, (size_t)cnt + 1, sizeof(*cs), cand_cmp);
-	k = select_heuristic(g, c, dist, cs, (size_t)cnt + 1, cap, c->sel);
+	k = select_heuristic(g, c, sp, cs, (size_t)cnt + 1, cap, c->sel);
 	for (uint32_t i = 0; i < k; i++)
 		l[1 + i] = c->sel[i].id;
 	l[0] = k;
@@ -437,10 +450,10 @@ struct build_shared {
 };
 
 static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_ctx *c,
-		  sdb_vec_dist_fn dist, uint32_t q)
+		  const struct space *sp, uint32_t q)
 {
 	struct sdb_hnsw_graph *g = &h->g;
-	const float *v = VEC(g, q);
+	const float *v = SVEC(sp, q);
 	uint32_t level = h->levels[q], maxl, ep, top;
 	int holding;
 	float epd;
@@ -451,17 +464,17 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 	holding = level > maxl;
 	if (!holding)
 		pthread_mutex_unlock(&sh->global);
-	epd = dist(v, VEC(g, ep), g->dim);
+	epd = SDIST(sp, v, ep);
 	c->ndist++;
 	for (uint32_t l = maxl; l > level; l--)
-		greedy(g, h->locks, c, dist, v, l, &ep, &epd);
+		greedy(g, h->locks, c, sp, v, l, &ep, &epd);
 	top = level < maxl ? level : maxl;
 	for (uint32_t l = top + 1; l-- > 0;) {
 		uint32_t m = h->params.M, k;
 		size_t nw;
 		uint32_t *mine;
 
-		if (search_layer(g, h->locks, c, dist, v, ep, epd, h->params.ef_construction, l)) {
+		if (search_layer(g, h->locks, c, sp, v, ep, epd, h->params.ef_construction, l)) {
 			sh->failed = 1;
 			break;
 		}
@@ -470,7 +483,7 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 			sh->failed = 1;
 			break;
 		}
-		k = select_heuristic(g, c, dist, c->w, nw, m, c->sel);
+		k = select_heuristic(g, c, sp, c->w, nw, m, c->sel);
 		mine = list_mut(h, q, l);
 		spin_lock(&h->locks[q]);
 		for (uint32_t i = 0; i < k; i++)
@@ -483,7 +496,7 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 			uint32_t kk = k < 512 ? k : 512;
 			memcpy(chosen, c->sel, kk * sizeof(*chosen));
 			for (uint32_t i = 0; i < kk; i++)
-				add_link(h, c, dist, chosen[i].id, q, chosen[i].d, l);
+				add_link(h, c, sp, chosen[i].id, q, chosen[i].d, l);
 		}
 		ep = c->w[0].id;
 		epd = c->w[0].d;
@@ -523,7 +536,11 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 	struct sdb_hnsw *h;
 	struct build_shared sh;
 	struct sdb_hnsw_ctx **ctx = NULL;
-	sdb_vec_dist_fn dist = sdb_vec_metric_fn(p->metric);
+	struct space spc = { sdb_vec_metric_fn(p->metric), (const char *)vecs,
+			     (size_t)dim * sizeof(float), dim };
+	const struct space *sp = &spc;
+	uint16_t *bf = NULL;
+	int prec = p->precision;
 	uint64_t rng = p->seed, upper_len = 0;
 	double ml;
 	int nthreads = 1, rc = 0;
@@ -577,6 +594,27 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto fail;
 	}
+	if (prec == SDB_PREC_AUTO)
+		prec = p->metric != SDB_VEC_L2 && dim >= 256 && sdb_vec_has_bf16() ? SDB_PREC_BF16
+										 : SDB_PREC_F32;
+	h->precision_used = prec;
+	if (prec == SDB_PREC_BF16) {
+		size_t pd = ((size_t)dim + 31) & ~(size_t)31;
+		bf = calloc(n * pd, sizeof(uint16_t));
+		if (!bf) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory for the bfloat16 copy");
+			goto fail;
+		}
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+		for (uint64_t i = 0; i < n; i++)
+			sdb_vec_to_bf16(bf + i * pd, vecs + i * dim, dim);
+		spc.fn = sdb_vec_bf16_metric_fn(p->metric);
+		spc.base = (const char *)bf;
+		spc.stride = pd * sizeof(uint16_t);
+		spc.dim = pd;
+	}
 	h->g.levels = h->levels;
 	h->g.links0 = h->links0;
 	h->g.upper_off = h->upper_off;
@@ -615,7 +653,7 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 #ifdef _OPENMP
 				t = omp_get_thread_num();
 #endif
-				insert(h, &sh, ctx[t], dist, (uint32_t)i);
+				insert(h, &sh, ctx[t], sp, (uint32_t)i);
 			}
 			if (sh.failed) {
 				rc = sdb_error_set(e, SDB_ENOMEM, "out of memory during the build");
@@ -634,11 +672,14 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 	}
 	free(ctx);
 	ctx = NULL;
+	free(bf);
+	bf = NULL;
 	if (rc)
 		goto fail;
 	*out = h;
 	return 0;
 fail:
+	free(bf);
 	if (ctx) {
 		for (int t = 0; t < nthreads; t++)
 			sdb_hnsw_ctx_free(ctx[t]);
@@ -652,7 +693,9 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 			 const float *q, uint32_t k, uint32_t ef, uint32_t *ids,
 			 float *dists)
 {
-	sdb_vec_dist_fn dist = sdb_vec_metric_fn(g->metric);
+	const struct space spc = { sdb_vec_metric_fn(g->metric), (const char *)g->vecs,
+				   (size_t)g->dim * sizeof(float), g->dim };
+	const struct space *sp = &spc;
 	uint32_t ep = g->entry, n;
 	float epd;
 	size_t nw;
@@ -661,10 +704,10 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 		return 0;
 	if (ef < k)
 		ef = k;
-	epd = dist(q, VEC(g, ep), g->dim);
+	epd = SDIST(sp, q, ep);
 	for (uint32_t l = g->max_level; l > 0; l--)
-		greedy(g, NULL, c, dist, q, l, &ep, &epd);
-	if (search_layer(g, NULL, c, dist, q, ep, epd, ef, 0))
+		greedy(g, NULL, c, sp, q, l, &ep, &epd);
+	if (search_layer(g, NULL, c, sp, q, ep, epd, ef, 0))
 		return 0;
 	nw = drain_sorted(c);
 	n = nw < k ? (uint32_t)nw : k;

@@ -36,6 +36,18 @@ struct sdb_hnsw_params {
 	uint64_t seed;
 	uint32_t batch_size;      /* nodes per progress step, >= 1 */
 	int threads;              /* 0: OpenMP default */
+	int precision;            /* enum sdb_hnsw_precision */
+};
+
+/*
+ * Precision of the distances computed while building (queries and the
+ * stored vectors are always float32). AUTO: bfloat16 for ip and cosine at
+ * 256 dimensions and more when the CPU has AVX512-BF16, else float32.
+ */
+enum sdb_hnsw_precision {
+	SDB_PREC_AUTO = 0,
+	SDB_PREC_F32 = 1,
+	SDB_PREC_BF16 = 2,
 };
 
 /* A read-only view of a graph: what search needs. */
@@ -75,6 +87,7 @@ struct sdb_hnsw {
 	uint8_t *locks;
 	uint64_t distances;   /* distance computations made by the build */
 	int threads_used;
+	int precision_used;   /* SDB_PREC_F32 or SDB_PREC_BF16 */
 };
 
 /*

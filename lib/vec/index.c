@@ -244,6 +244,7 @@ int sdb_index_write(const char *path, const struct sdb_hnsw *h, const uint64_t *
 	put64(hdr + 72, g->upper_len);
 	put32(hdr + 80, meta->has_ids);
 	put32(hdr + 84, SDB_INDEX_SECTIONS);
+	put32(hdr + 280, meta->precision);
 	for (int s = 0; s < SDB_INDEX_SECTIONS; s++) {
 		unsigned char *r = hdr + 88 + 32 * s;
 		put64(r, off[s]);
@@ -314,6 +315,7 @@ static int parse(struct sdb_index *x, struct sdb_error *e)
 	x->meta.threads = get32(h + 68);
 	x->g.upper_len = get64(h + 72);
 	x->meta.has_ids = get32(h + 80);
+	x->meta.precision = get32(h + 280);
 	x->g.untrusted = 1;
 	if (get32(h + 12) != SDB_INDEX_HEADER || get32(h + 84) != SDB_INDEX_SECTIONS ||
 	    n == 0 || n > UINT32_MAX || dim == 0 || dim > (1u << 24) || M < 2 || M > 255 ||

@@ -26,6 +26,7 @@
  *    88 192  6 section records of 32 bytes:
  *              u64 offset, u64 length in bytes, u32 crc32c of the bytes,
  *              u32 section kind (0..5 below), u64 zero
+ *   280   4  u32 build precision (1 float32, 2 bfloat16 distances)
  *   ...      zero
  *  4092   4  u32 crc32c of header bytes 0..4091
  *
@@ -61,6 +62,7 @@ struct sdb_index_meta {
 	uint32_t batch_size;
 	uint32_t threads;
 	uint32_t has_ids;
+	uint32_t precision;
 };
 
 /*

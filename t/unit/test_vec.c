@@ -88,7 +88,7 @@ static void test_hnsw(void)
 {
 	enum { N = 2000, D = 8, Q = 50, K = 5 };
 	float *x = malloc(sizeof(float) * N * D);
-	struct sdb_hnsw_params p = { 8, 64, SDB_VEC_L2, 7, 100, 1 };
+	struct sdb_hnsw_params p = { 8, 64, SDB_VEC_L2, 7, 100, 1, SDB_PREC_F32 };
 	struct sdb_hnsw *h = NULL;
 	struct sdb_hnsw_ctx *c;
 	struct sdb_error e;
@@ -133,7 +133,7 @@ static void test_hnsw(void)
 	{
 		char path[] = "/tmp/test_vec_XXXXXX";
 		int fd = mkstemp(path);
-		struct sdb_index_meta meta = { 64, 0, 7, 100, 1, 0 };
+		struct sdb_index_meta meta = { 64, 0, 7, 100, 1, 0, 1 };
 		struct sdb_input in;
 		struct sdb_index ix;
 		uint64_t bytes;
@@ -151,7 +151,7 @@ static void test_hnsw(void)
 		unlink(path);
 	}
 	sdb_hnsw_free(h);
-	CHECK_EQ_INT(sdb_hnsw_build(x, N, D, &(struct sdb_hnsw_params){ 1, 10, 0, 1, 10, 1 },
+	CHECK_EQ_INT(sdb_hnsw_build(x, N, D, &(struct sdb_hnsw_params){ 1, 10, 0, 1, 10, 1, 0 },
 				    NULL, NULL, &h, &e), SDB_EINVAL);
 	CHECK_EQ_STR(e.msg, "max-connections must be in 2..255 (got 1)");
 	sdb_hnsw_ctx_free(c);
