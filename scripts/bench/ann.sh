@@ -151,11 +151,13 @@ bench_set() {
 	rss=$(sed 's/.*"peak_rss_bytes":\([0-9]*\).*/\1/' <<<"$j")
 	ib=$(sed 's/.*"index_bytes":\([0-9]*\).*/\1/' <<<"$j")
 	dist=$(sed 's/.*"distances":\([0-9]*\).*/\1/' <<<"$j")
-	awk -v rss="$rss" -v ib="$ib" -v n="$n" -v d="$DIM" -v dist="$dist" 'BEGIN {
+	awk -v rss="$rss" -v ib="$ib" -v n="$n" -v d="$DIM" -v dist="$dist" -v inb="$(stat -c %s "$BASE")" 'BEGIN {
 		vec = n * d * 4; graph = ib - vec - 8 * n - 4096
-		printf "   peak RSS of the build: %.1f MiB = %.2fx (vectors %.1f MiB + graph %.1f MiB; mapped input pages included)\n",
-			rss / 1048576, rss / (vec + graph), vec / 1048576, graph / 1048576
+		printf "   peak RSS of the build: %.1f MiB in all, %.1f MiB without the mapped input (%.1f MiB)\n", rss / 1048576, (rss - inb) / 1048576, inb / 1048576
+		printf "   RSS bound: anonymous %.1f MiB = %.2fx of vectors %.1f MiB + graph %.1f MiB (all pages: %.2fx)\n",
+			(rss - inb) / 1048576, (rss - inb) / (vec + graph), vec / 1048576, graph / 1048576, rss / (vec + graph)
 		printf "   distance computations per inserted vector: %.0f\n", dist / n }'
+	printf '   build precision (auto): %s\n' "$(sed 's/.*"build_precision":"\([a-z0-9]*\)".*/\1/' <<<"$j")"
 	for lib in hnswlib native faiss; do
 		awk -v l="$lib" '/^peak_rss_kb/ { printf "   peak RSS %s: %.1f MiB (whole process)\n", l, $2 / 1024 }' "$OUT/$lib.search"
 	done
