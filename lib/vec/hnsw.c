@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,8 @@ struct sdb_hnsw_ctx {
 	uint32_t *nb;      /* neighbour list copy */
 	uint32_t *todo;
 	uint64_t ndist;
+	uint16_t *qbf;     /* the query rounded to bf16 */
+	size_t qbf_cap;
 };
 
 struct sdb_hnsw_ctx *sdb_hnsw_ctx_new(uint64_t n, uint32_t M0)
@@ -74,6 +77,7 @@ void sdb_hnsw_ctx_free(struct sdb_hnsw_ctx *c)
 	free(c->sel);
 	free(c->nb);
 	free(c->todo);
+	free(c->qbf);
 	free(c);
 }
 
@@ -179,11 +183,19 @@ static inline struct cand maxh_pop(struct cand *h, size_t *len)
 
 /* ---- graph access --------------------------------------------------- */
 
+/* Critical sections are a few dozen instructions; if the holder was
+ * preempted (a busy machine), yield instead of burning the time slice. */
 static inline void spin_lock(uint8_t *l)
 {
-	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE))
-		while (__atomic_load_n(l, __ATOMIC_RELAXED))
-			cpu_relax();
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) {
+		unsigned spins = 0;
+		while (__atomic_load_n(l, __ATOMIC_RELAXED)) {
+			if (++spins < 256)
+				cpu_relax();
+			else
+				sched_yield();
+		}
+	}
 }
 
 static inline void spin_unlock(uint8_t *l)
@@ -526,6 +538,7 @@ void sdb_hnsw_free(struct sdb_hnsw *h)
 	free(h->upper_off);
 	free(h->upper);
 	free(h->locks);
+	free(h->bf16);
 	free(h);
 }
 
@@ -642,28 +655,39 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 	pthread_mutex_init(&sh.global, NULL);
 	sh.failed = 0;
 	{
+		/* One parallel loop over every node (no barrier per batch: a
+		 * preempted thread must not stall the others); thread 0
+		 * reports progress every batch_size insertions. */
 		uint64_t bs = p->batch_size ? p->batch_size : 1000;
-		for (uint64_t start = 1; start < n; start += bs) {
-			uint64_t end = start + bs < n ? start + bs : n;
+		uint64_t done = 1;
+		int cancel = 0;
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(nthreads) schedule(dynamic, 16)
+#pragma omp parallel num_threads(nthreads)
 #endif
-			for (uint64_t i = start; i < end; i++) {
-				int t = 0;
+		{
+			int t = 0;
+			uint64_t next = bs;
 #ifdef _OPENMP
-				t = omp_get_thread_num();
+			t = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 16) nowait
 #endif
+			for (uint64_t i = 1; i < n; i++) {
+				uint64_t d;
+				if (__atomic_load_n(&cancel, __ATOMIC_RELAXED))
+					continue;
 				insert(h, &sh, ctx[t], sp, (uint32_t)i);
-			}
-			if (sh.failed) {
-				rc = sdb_error_set(e, SDB_ENOMEM, "out of memory during the build");
-				break;
-			}
-			if (progress && progress(arg, end, n)) {
-				rc = sdb_error_set(e, SDB_EINVAL, "cancelled");
-				break;
+				d = __atomic_add_fetch(&done, 1, __ATOMIC_RELAXED);
+				if (t == 0 && progress && d >= next && d < n) {
+					next = d + bs;
+					if (progress(arg, d, n))
+						__atomic_store_n(&cancel, 1, __ATOMIC_RELAXED);
+				}
 			}
 		}
+		if (sh.failed)
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory during the build");
+		else if (cancel || (progress && progress(arg, n, n)))
+			rc = sdb_error_set(e, SDB_EINVAL, "cancelled");
 	}
 	pthread_mutex_destroy(&sh.global);
 	for (int t = 0; t < nthreads; t++) {
@@ -672,10 +696,14 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 	}
 	free(ctx);
 	ctx = NULL;
-	free(bf);
-	bf = NULL;
 	if (rc)
 		goto fail;
+	/* keep the bf16 copy: the index stores it for bf16 searches */
+	h->bf16 = bf;
+	if (bf) {
+		h->g.vecs_bf16 = bf;
+		h->g.bf16_dim = (uint32_t)spc.dim;
+	}
 	*out = h;
 	return 0;
 fail:
@@ -693,9 +721,10 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 			 const float *q, uint32_t k, uint32_t ef, uint32_t *ids,
 			 float *dists)
 {
-	const struct space spc = { sdb_vec_metric_fn(g->metric), (const char *)g->vecs,
-				   (size_t)g->dim * sizeof(float), g->dim };
+	sdb_vec_dist_fn exact = sdb_vec_metric_fn(g->metric);
+	struct space spc = { exact, (const char *)g->vecs, (size_t)g->dim * sizeof(float), g->dim };
 	const struct space *sp = &spc;
+	const float *qs = q;
 	uint32_t ep = g->entry, n;
 	float epd;
 	size_t nw;
@@ -704,12 +733,34 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 		return 0;
 	if (ef < k)
 		ef = k;
-	epd = SDIST(sp, q, ep);
+	if (g->vecs_bf16 && g->bf16_dim >= g->dim) {
+		if (c->qbf_cap < g->bf16_dim) {
+			uint16_t *nq = realloc(c->qbf, g->bf16_dim * sizeof(uint16_t));
+			if (!nq)
+				return 0;
+			c->qbf = nq;
+			c->qbf_cap = g->bf16_dim;
+		}
+		memset(c->qbf, 0, g->bf16_dim * sizeof(uint16_t));
+		sdb_vec_to_bf16(c->qbf, q, g->dim);
+		spc.fn = sdb_vec_bf16_metric_fn(g->metric);
+		spc.base = (const char *)g->vecs_bf16;
+		spc.stride = (size_t)g->bf16_dim * sizeof(uint16_t);
+		spc.dim = g->bf16_dim;
+		qs = (const float *)(const void *)c->qbf;
+	}
+	epd = SDIST(sp, qs, ep);
 	for (uint32_t l = g->max_level; l > 0; l--)
-		greedy(g, NULL, c, sp, q, l, &ep, &epd);
-	if (search_layer(g, NULL, c, sp, q, ep, epd, ef, 0))
+		greedy(g, NULL, c, sp, qs, l, &ep, &epd);
+	if (search_layer(g, NULL, c, sp, qs, ep, epd, ef, 0))
 		return 0;
 	nw = drain_sorted(c);
+	if (sp->fn != exact) {
+		/* re-rank the candidates with float32 distances */
+		for (size_t i = 0; i < nw; i++)
+			c->w[i].d = exact(q, VEC(g, c->w[i].id), g->dim);
+		qsort(c->w, nw, sizeof(*c->w), cand_cmp);
+	}
 	n = nw < k ? (uint32_t)nw : k;
 	for (uint32_t i = 0; i < n; i++) {
 		ids[i] = c->w[i].id;

@@ -63,6 +63,10 @@ struct sdb_hnsw_graph {
 	const uint32_t *upper;
 	uint64_t upper_len;       /* u32 entries in upper[] */
 	int untrusted;            /* bounds-check ids read from the arrays */
+	/* optional bfloat16 copy of vecs (rows of bf16_dim values, zero
+	 * padded): search compares with it, then re-ranks in float32 */
+	const uint16_t *vecs_bf16;
+	uint32_t bf16_dim;
 };
 
 /* Per-thread scratch for searching. */
@@ -88,6 +92,7 @@ struct sdb_hnsw {
 	uint64_t distances;   /* distance computations made by the build */
 	int threads_used;
 	int precision_used;   /* SDB_PREC_F32 or SDB_PREC_BF16 */
+	uint16_t *bf16;       /* the bf16 copy of a bf16 build (g.vecs_bf16) */
 };
 
 /*
@@ -103,7 +108,9 @@ void sdb_hnsw_free(struct sdb_hnsw *h);
 
 /*
  * k nearest nodes of q (dim floats; normalised already for cosine) in g,
- * searching layer 0 with max(ef, k) candidates. Writes up to k internal
+ * searching layer 0 with max(ef, k) candidates. When g has a bfloat16
+ * copy the search compares in bf16 and the candidates are re-ranked with
+ * float32 distances (the distances returned are always float32). Writes up to k internal
  * node numbers and distances, nearest first. @return the number written.
  */
 uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 static const char *const sec_names[SDB_INDEX_SECTIONS] = {
-	"vectors", "ids", "levels", "links0", "upper_off", "upper",
+	"vectors", "ids", "levels", "links0", "upper_off", "upper", "vectors_bf16",
 };
 
 const char *sdb_index_section_name(int i)
@@ -220,6 +220,20 @@ int sdb_index_write(const char *path, const struct sdb_hnsw *h, const uint64_t *
 	}
 	len[5] = w.pos - off[5];
 	crc[5] = w.crc;
+	/* 6 vectors_bf16 */
+	wr_pad(&w, 64);
+	off[6] = w.pos;
+	w.crc = 0;
+	if (g->vecs_bf16) {
+		size_t brow = (size_t)g->bf16_dim * sizeof(uint16_t);
+		if (!perm)
+			wr_put(&w, g->vecs_bf16, g->n * brow);
+		else
+			for (uint64_t i = 0; i < g->n; i++)
+				wr_put(&w, g->vecs_bf16 + (size_t)OLD(i) * g->bf16_dim, brow);
+	}
+	len[6] = w.pos - off[6];
+	crc[6] = w.crc;
 	wr_flush(&w);
 	if (w.rc) {
 		rc = w.rc;
@@ -244,7 +258,8 @@ int sdb_index_write(const char *path, const struct sdb_hnsw *h, const uint64_t *
 	put64(hdr + 72, g->upper_len);
 	put32(hdr + 80, meta->has_ids);
 	put32(hdr + 84, SDB_INDEX_SECTIONS);
-	put32(hdr + 280, meta->precision);
+	put32(hdr + 312, meta->precision);
+	put32(hdr + 316, g->vecs_bf16 ? g->bf16_dim : 0);
 	for (int s = 0; s < SDB_INDEX_SECTIONS; s++) {
 		unsigned char *r = hdr + 88 + 32 * s;
 		put64(r, off[s]);
@@ -315,7 +330,8 @@ static int parse(struct sdb_index *x, struct sdb_error *e)
 	x->meta.threads = get32(h + 68);
 	x->g.upper_len = get64(h + 72);
 	x->meta.has_ids = get32(h + 80);
-	x->meta.precision = get32(h + 280);
+	x->meta.precision = get32(h + 312);
+	x->g.bf16_dim = get32(h + 316);
 	x->g.untrusted = 1;
 	if (get32(h + 12) != SDB_INDEX_HEADER || get32(h + 84) != SDB_INDEX_SECTIONS ||
 	    n == 0 || n > UINT32_MAX || dim == 0 || dim > (1u << 24) || M < 2 || M > 255 ||
@@ -330,6 +346,11 @@ static int parse(struct sdb_index *x, struct sdb_error *e)
 	expect[3] = n * (M0 + 1) * 4;
 	expect[4] = n * 4;
 	expect[5] = x->g.upper_len * 4;
+	expect[6] = (uint64_t)x->g.bf16_dim * n * 2;
+	if (x->g.bf16_dim && x->g.bf16_dim != ((dim + 31) & ~31u)) {
+		int rc = corrupt(x, e, "inconsistent header");
+		return rc;
+	}
 	for (int s = 0; s < SDB_INDEX_SECTIONS; s++) {
 		const unsigned char *r = h + 88 + 32 * s;
 		x->sec_off[s] = get64(r);
@@ -351,6 +372,7 @@ static int parse(struct sdb_index *x, struct sdb_error *e)
 	x->g.links0 = (const uint32_t *)(x->map + x->sec_off[3]);
 	x->g.upper_off = (const uint32_t *)(x->map + x->sec_off[4]);
 	x->g.upper = (const uint32_t *)(x->map + x->sec_off[5]);
+	x->g.vecs_bf16 = x->g.bf16_dim ? (const uint16_t *)(x->map + x->sec_off[6]) : NULL;
 	if (x->g.levels[x->g.entry] != x->g.max_level) {
 		int rc = corrupt(x, e, "entry point is not on the top layer");
 		return rc;

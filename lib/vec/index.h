@@ -22,11 +22,12 @@
  *    68   4  u32 threads used by the build
  *    72   8  u64 upper-layer entries (u32 count of the upper section)
  *    80   4  u32 has external ids (1: from --ids, 0: input row numbers)
- *    84   4  u32 section count (6)
- *    88 192  6 section records of 32 bytes:
+ *    84   4  u32 section count (7)
+ *    88 224  7 section records of 32 bytes:
  *              u64 offset, u64 length in bytes, u32 crc32c of the bytes,
  *              u32 section kind (0..5 below), u64 zero
- *   280   4  u32 build precision (1 float32, 2 bfloat16 distances)
+ *   312   4  u32 build precision (1 float32, 2 bfloat16 distances)
+ *   316   4  u32 padded dimension of the bf16 vectors (0: none)
  *   ...      zero
  *  4092   4  u32 crc32c of header bytes 0..4091
  *
@@ -38,6 +39,9 @@
  *     3 links0     n * (M0+1) u32: count, then neighbour node numbers
  *     4 upper_off  n u32: start of each node's upper layers in section 5
  *     5 upper      u32 blocks of (M+1) per upper layer of each node
+ *     6 vectors_bf16 n * bf16_dim u16 (bfloat16, zero padded), or empty:
+ *                  written by a bf16 build; queries compare with it and
+ *                  re-rank the candidates with the float32 vectors
  *
  * Node numbers are positions in the file; --ordering renumbers nodes for
  * locality and the ids section keeps the external ids.
@@ -53,7 +57,7 @@
 #define SDB_INDEX_MAGIC "SDBHNSW"
 #define SDB_INDEX_VERSION 1
 #define SDB_INDEX_HEADER 4096
-#define SDB_INDEX_SECTIONS 6
+#define SDB_INDEX_SECTIONS 7
 
 struct sdb_index_meta {
 	uint32_t ef_construction;
