@@ -13,7 +13,8 @@
 # libraries, median of ANN_RUNS (default 3; FAISS: FAISS_RUNS, default 1)
 # at 1 and 2 threads; recall@10 and QPS with 1 thread at ef 16..256 on the
 # 2-thread graphs; peak RSS; a cold one-vector query in a fresh process.
-# ANN_SCALE=0.2 shrinks the base sets for a quick look. The machine is
+# ANN_SCALE=0.2 shrinks the base sets for a quick look; ANN_SETS="sift"
+# or "emb" runs one of them. The machine is
 # shared: /proc/loadavg is printed with every figure.
 set -u
 cd "$(dirname "$0")/../.." || exit 3
@@ -151,13 +152,15 @@ bench_set() {
 	rss=$(sed 's/.*"peak_rss_bytes":\([0-9]*\).*/\1/' <<<"$j")
 	ib=$(sed 's/.*"index_bytes":\([0-9]*\).*/\1/' <<<"$j")
 	dist=$(sed 's/.*"distances":\([0-9]*\).*/\1/' <<<"$j")
-	awk -v rss="$rss" -v ib="$ib" -v n="$n" -v d="$DIM" -v dist="$dist" -v inb="$(stat -c %s "$BASE")" 'BEGIN {
-		vec = n * d * 4; graph = ib - vec - 8 * n - 4096
+	prec=$(sed 's/.*"build_precision":"\([a-z0-9]*\)".*/\1/' <<<"$j")
+	awk -v rss="$rss" -v ib="$ib" -v n="$n" -v d="$DIM" -v dist="$dist" -v inb="$(stat -c %s "$BASE")" -v prec="$prec" 'BEGIN {
+		vec = n * d * 4; bf = (prec == "bf16") ? n * (int((d + 31) / 32) * 32) * 2 : 0
+		graph = ib - vec - bf - 8 * n - 4096
 		printf "   peak RSS of the build: %.1f MiB in all, %.1f MiB without the mapped input (%.1f MiB)\n", rss / 1048576, (rss - inb) / 1048576, inb / 1048576
 		printf "   RSS bound: anonymous %.1f MiB = %.2fx of vectors %.1f MiB + graph %.1f MiB (all pages: %.2fx)\n",
 			(rss - inb) / 1048576, (rss - inb) / (vec + graph), vec / 1048576, graph / 1048576, rss / (vec + graph)
 		printf "   distance computations per inserted vector: %.0f\n", dist / n }'
-	printf '   build precision (auto): %s\n' "$(sed 's/.*"build_precision":"\([a-z0-9]*\)".*/\1/' <<<"$j")"
+	printf '   build precision (auto): %s\n' "$prec"
 	for lib in hnswlib native faiss; do
 		awk -v l="$lib" '/^peak_rss_kb/ { printf "   peak RSS %s: %.1f MiB (whole process)\n", l, $2 / 1024 }' "$OUT/$lib.search"
 	done
@@ -175,5 +178,6 @@ bench_set() {
 }
 
 echo "ann.sh: sochdb-bulk vs hnswlib / FAISS (runs $RUNS, faiss runs $FRUNS, scale $SCALE)"
-bench_set sift l2 100000 128 --clusters 100
-bench_set emb ip 20000 768 --clusters 100 --metric ip --normalize
+SETS=${ANN_SETS:-sift emb}
+case " $SETS " in *" sift "*) bench_set sift l2 100000 128 --clusters 100 ;; esac
+case " $SETS " in *" emb "*) bench_set emb ip 20000 768 --clusters 100 --metric ip --normalize ;; esac
