@@ -183,12 +183,21 @@ assert d['vectors'] == 10000 and d['checksums'] == 'ok' and d['levels'] >= 1, d"
 		assert_line "build_precision: bf16"
 		# the stored vectors stay float32: a base row finds itself at distance 0 (l2)
 	done
-	run -0 sochdb-bulk info --index "$D/l2.idx"
+	run -0 sochdb-bulk build-index -i "$D/l2.base.npy" -o "$BATS_TEST_TMPDIR/f.idx" -q
+	run -0 sochdb-bulk info --index "$BATS_TEST_TMPDIR/f.idx"
 	assert_line "build_precision: f32"
 	v=$($PY -c "import numpy as np; print(','.join(repr(float(x)) for x in np.load('$D/l2.base.npy')[77]))")
 	run -0 sochdb-bulk query --index "$D/bf-l2.idx" --vector "$v" -k 1 --format csv
 	assert_output "query,rank,id,distance
 0,1,77,0"
+	# a reordered bf16 index keeps its bf16 rows in step with the ids
+	run -0 sochdb-bulk build-index -i "$D/l2.base.npy" -o "$D/bf-blk.idx" --build-precision bf16 --ordering kmeans -q
+	run -0 sochdb-bulk query --index "$D/bf-blk.idx" --vector "$v" -k 1 --format csv
+	assert_output "query,rank,id,distance
+0,1,77,0"
+	run -0 --separate-stderr sochdb-bulk query --index "$D/bf-blk.idx" -q "$D/l2.query.npy" --ef 64 --truth "$D/l2.truth.npy" --no-output --verify
+	r=$(recall_of "$stderr")
+	awk -v r="$r" 'BEGIN { exit !(r >= 0.95) }' || fail "bf16 + kmeans recall $r < 0.95"
 	# auto keeps float32 below 256 dimensions
 	run -0 --separate-stderr sochdb-bulk build-index -i "$D/ip.base.npy" -o "$BATS_TEST_TMPDIR/a.idx" --metric ip --json -q
 	[[ "$output" == *'"build_precision":"f32"'* ]] || fail "$output"
