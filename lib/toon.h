@@ -87,6 +87,16 @@ int sdb_toon_decode_json(const char *src, size_t len,
 			 int json_indent, int jsonl, struct sdb_buf *out,
 			 struct sdb_error *e);
 
+/*
+ * Appends the string p[0..n) (valid UTF-8) as a TOON value: bare when
+ * spec §7.2 allows it with delim the active delimiter, else quoted and
+ * escaped (§7.1). The exact rule of the encoder, for other writers of
+ * TOON (listings of sochdb-kv, sochdb-wal).
+ */
+void sdb_toon_quote(struct sdb_buf *out, const char *p, size_t n, char delim);
+/* Appends p[0..n) as a TOON key or field name (§7.3). */
+void sdb_toon_key(struct sdb_buf *out, const char *p, size_t n);
+
 /* Compact one-line table form (SochDB docs), see sochdb-toon(1). */
 int sdb_toon_compact_encode(const char *src, size_t len, struct sdb_buf *out,
 			    struct sdb_error *e);

@@ -43,7 +43,6 @@ struct enc {
 	struct sdb_buf sv, sk;     /* scratch: string value, key compare */
 	struct sdb_buf path;       /* folding path prefixes, nested */
 	size_t pstart;             /* the current prefix is path[pstart..len) */
-	unsigned char unsafe[256]; /* bytes that force quoting a value */
 	size_t *vals;              /* tabular row value slots */
 	int all_in_order;          /* every row of the last table in header order */
 	size_t vals_cap;
@@ -109,8 +108,15 @@ static void add_escaped(struct sdb_buf *b, const char *p, size_t n)
 	sdb_buf_addc(b, '"');
 }
 
+/* bytes that force quoting a value (besides the delimiter) */
+static const unsigned char unsafe[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	[':'] = 1, ['"'] = 1, ['\\'] = 1, ['['] = 1, [']'] = 1, ['{'] = 1, ['}'] = 1,
+};
+
 /* isSafeUnquoted of the reference encoder. */
-static int safe_unquoted(const struct enc *x, const char *p, size_t n, char delim)
+static int safe_unquoted(const char *p, size_t n, char delim)
 {
 	const unsigned char *u = (const unsigned char *)p;
 
@@ -127,7 +133,7 @@ static int safe_unquoted(const struct enc *x, const char *p, size_t n, char deli
 		return 0;
 	if (n < 16) {
 		for (size_t i = 0; i < n; i++)
-			if (x->unsafe[u[i]] || u[i] == (unsigned char)delim)
+			if (unsafe[u[i]] || u[i] == (unsigned char)delim)
 				return 0;
 		return 1;
 	}
@@ -139,10 +145,18 @@ static int safe_unquoted(const struct enc *x, const char *p, size_t n, char deli
 
 static void add_string(struct enc *x, const char *p, size_t n, char delim)
 {
-	if (safe_unquoted(x, p, n, delim))
+	if (safe_unquoted(p, n, delim))
 		sdb_buf_add(x->b, p, n);
 	else
 		add_escaped(x->b, p, n);
+}
+
+void sdb_toon_quote(struct sdb_buf *out, const char *p, size_t n, char delim)
+{
+	if (safe_unquoted(p, n, delim))
+		sdb_buf_add(out, p, n);
+	else
+		add_escaped(out, p, n);
 }
 
 /* /^[A-Z_][\w.]*$/i: 1 = may start a key, 2 = may continue one */
@@ -176,6 +190,14 @@ static int valid_unquoted_key(const char *p, size_t n)
 static int ident_segment(const char *p, size_t n)
 {
 	return valid_unquoted_key(p, n) && !memchr(p, '.', n);
+}
+
+void sdb_toon_key(struct sdb_buf *out, const char *p, size_t n)
+{
+	if (valid_unquoted_key(p, n))
+		sdb_buf_add(out, p, n);
+	else
+		add_escaped(out, p, n);
 }
 
 static void add_key(struct enc *x, const char *p, size_t n)
@@ -808,10 +830,6 @@ int sdb_toon_encode(const struct sdb_json_doc *doc, size_t root,
 	x.b = &out->buf;
 	x.e = e;
 	x.first_line = 1;
-	for (int c = 0; c < 0x20; c++)
-		x.unsafe[c] = 1;
-	x.unsafe[':'] = x.unsafe['"'] = x.unsafe['\\'] = 1;
-	x.unsafe['['] = x.unsafe[']'] = x.unsafe['{'] = x.unsafe['}'] = 1;
 
 	if (IS_PRIM(t)) {
 		line_start(&x, 0);
