@@ -52,6 +52,7 @@ struct sdb_table_writer {
 	struct sdb_buf first;
 	struct sdb_buf cbuf;  /* compression scratch */
 	uint32_t blk_count;
+	uint32_t incompressible; /* blocks in a row that did not compress */
 	uint64_t *hashes;
 	size_t nh, hcap;
 	uint64_t nentries, ndeletes, raw_bytes;
@@ -81,6 +82,10 @@ static size_t store_block(struct sdb_table_writer *w, const void *raw,
 	int ctype = 0;
 	uint32_t crc;
 
+	/* after 16 incompressible blocks in a row try only every 16th one
+	 * (random data, already compressed values) */
+	if (comp != SDB_COMP_NONE && w->incompressible >= 16 && w->incompressible++ % 16)
+		comp = SDB_COMP_NONE;
 	if (comp == SDB_COMP_LZ4 && rawlen > 64) {
 		int bound = LZ4_compressBound((int)rawlen);
 		if (!sdb_buf_grow(&w->cbuf, (size_t)bound)) {
@@ -104,6 +109,8 @@ static size_t store_block(struct sdb_table_writer *w, const void *raw,
 			}
 		}
 	}
+	if (comp != SDB_COMP_NONE)
+		w->incompressible = ctype ? 0 : w->incompressible + 1;
 	t[0] = (unsigned char)ctype;
 	sdb_put_u32(t + 1, (uint32_t)rawlen);
 	crc = sdb_crc32c_extend(sdb_crc32c(payload, plen), t, 5);
