@@ -352,7 +352,7 @@ int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
 	for (size_t i = 0; i < db->man.ntables; i++) {
 		sdb_table_path(&s, dir, db->man.tables[i].no);
 		sdb_table_path(&d, dest, db->man.tables[i].no);
-		if (link(s.data, d.data) < 0 &&
+		if (sdb_io_link(s.data, d.data, NULL) &&
 		    (rc = copy_file(s.data, d.data, UINT64_MAX, nosync, e)))
 			goto out;
 	}
