@@ -52,6 +52,7 @@ struct sdb_table_writer {
 	struct sdb_buf first;
 	struct sdb_buf cbuf;  /* compression scratch */
 	uint32_t blk_count;
+	uint32_t nblocks;        /* data blocks written */
 	uint32_t incompressible; /* blocks in a row that did not compress */
 	uint64_t *hashes;
 	size_t nh, hcap;
@@ -142,6 +143,7 @@ static int finish_block(struct sdb_table_writer *w, struct sdb_error *e)
 	sdb_buf_add(&w->index, v, (size_t)n);
 	sdb_buf_reset(&w->blk);
 	w->blk_count = 0;
+	w->nblocks++;
 	if (w->out.len >= (1u << 20)) {
 		uint64_t len = w->out.len;
 		int rc = flush_out(w, e);
@@ -247,25 +249,7 @@ int sdb_table_writer_finish(struct sdb_table_writer *w,
 
 	if (rc)
 		goto out;
-	sdb_put_u32(cnt, (uint32_t)(w->index.len ? 0 : 0));
-	{
-		/* count of index entries = blocks written */
-		uint32_t nb = 0;
-		const unsigned char *p = (const unsigned char *)w->index.data;
-		const unsigned char *end = p + w->index.len;
-		while (p && p < end) {
-			uint64_t x;
-			p = sdb_get_varint(p, end, &x);
-			if (p)
-				p += x;
-			if (p)
-				p = sdb_get_varint(p, end, &x);
-			if (p)
-				p = sdb_get_varint(p, end, &x);
-			nb++;
-		}
-		sdb_put_u32(cnt, nb);
-	}
+	sdb_put_u32(cnt, w->nblocks);
 	sdb_buf_add(&w->index, cnt, 4);
 	ioff = w->off + w->out.len;
 	isz = store_block(w, w->index.data, w->index.len, SDB_COMP_NONE);
