@@ -154,6 +154,11 @@ int sdb_io_fdatasync(int fd, const char *name, struct sdb_error *e)
 	return 0;
 }
 
+void sdb_io_writeback(int fd, off_t off, off_t len)
+{
+	(void)sync_file_range(fd, off, len, SYNC_FILE_RANGE_WRITE);
+}
+
 int sdb_io_fsync_dir(const char *dir, struct sdb_error *e)
 {
 	int fd, rc = 0;

@@ -57,6 +57,10 @@ int sdb_io_pread(int fd, void *p, size_t n, off_t off, size_t *got,
 		 const char *name, struct sdb_error *e);
 /* fdatasync(fd): data and the size, not other metadata. @return 0 or SDB_EIO. */
 int sdb_io_fdatasync(int fd, const char *name, struct sdb_error *e);
+/* Starts writeback of [off, off+len) without waiting (sync_file_range
+ * SYNC_FILE_RANGE_WRITE): a hint that lets a later fsync of a big file
+ * finish sooner. Not a durability point; errors are ignored. */
+void sdb_io_writeback(int fd, off_t off, off_t len);
 /* fsyncs the directory dir itself. @return 0 or SDB_EIO. */
 int sdb_io_fsync_dir(const char *dir, struct sdb_error *e);
 /* unlink(2); a missing file is not an error. @return 0 or SDB_EIO. */

@@ -149,6 +149,9 @@ static int finish_block(struct sdb_table_writer *w, struct sdb_error *e)
 		int rc = flush_out(w, e);
 		if (rc)
 			return rc;
+		/* big tables: let the disk start now, the final fsync waits less */
+		if (!w->nosync)
+			sdb_io_writeback(w->fd, (off_t)w->off, (off_t)len);
 		w->off += len;
 	}
 	return 0;
