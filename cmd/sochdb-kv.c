@@ -828,59 +828,21 @@ static void scan_range(struct kvopt *k, const char *usage, struct sdb_buf *lo,
 		die(EXIT_FAILURE_RT, "out of memory");
 }
 
-static int kv_scan(int argc, char **argv)
+/* Emits the live records of [lo, hi) (NULL: open), at most limit (< 0:
+ * all). */
+static void emit_range(struct sdb_db *db, const struct sdb_buf *lo,
+		       const struct sdb_buf *hi, int reverse, long long limit,
+		       struct emitter *em)
 {
-	struct kvopt k;
-	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
 	struct sdb_iter *it;
 	struct sdb_error e;
-	struct sdb_db *db;
-	struct emitter em;
-	int has_hi, rc;
+	int rc;
 
-	parse(&k, argc, argv, u_scan, "eS", 0xf, 0);
-	scan_range(&k, u_scan, &lo, &hi, &has_hi);
-	db = open_db(&k, SDB_OPEN_SNAPSHOT);
 	sdb_error_clear(&e);
-	if (sdb_iter_open(db, lo.data, lo.len, has_hi ? hi.data : NULL, hi.len,
-			  k.reverse, &it, &e))
+	if (sdb_iter_open(db, lo ? lo->data : NULL, lo ? lo->len : 0,
+			  hi ? hi->data : NULL, hi ? hi->len : 0, reverse, &it, &e))
 		die_err(&e);
-	emit_begin(&em, k.fmt, k.keys_only, 0);
-	while (k.limit < 0 || em.count < k.limit) {
-		const unsigned char *ikey;
-		size_t iklen, nslen, klen;
-		const char *ns, *key;
-		struct sdb_val v;
-		rc = sdb_iter_next(it, &ikey, &iklen, &v, &e);
-		if (rc < 0)
-			die_err(&e);
-		if (!rc)
-			break;
-		sdb_ikey_split(ikey, iklen, &ns, &nslen, &key, &klen);
-		emit_row(&em, ns, nslen, key, klen, v.data, v.len, v.expires_ms);
-	}
-	emit_end(&em);
-	sdb_iter_close(it);
-	sdb_db_close(db);
-	sdb_buf_release(&lo);
-	sdb_buf_release(&hi);
-	return EXIT_OK;
-}
-
-static int dump_one(struct kvopt *k, struct sdb_db *db, struct emitter *em)
-{
-	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
-	struct sdb_iter *it;
-	struct sdb_error e;
-	int has_hi = 0, rc;
-
-	if (k->has_ns)
-		scan_range(k, u_dump, &lo, &hi, &has_hi);
-	sdb_error_clear(&e);
-	if (sdb_iter_open(db, k->has_ns ? lo.data : NULL, lo.len,
-			  has_hi ? hi.data : NULL, hi.len, 0, &it, &e))
-		die_err(&e);
-	for (;;) {
+	while (limit < 0 || em->count < limit) {
 		const unsigned char *ikey;
 		size_t iklen, nslen, klen;
 		const char *ns, *key;
@@ -894,23 +856,46 @@ static int dump_one(struct kvopt *k, struct sdb_db *db, struct emitter *em)
 		emit_row(em, ns, nslen, key, klen, v.data, v.len, v.expires_ms);
 	}
 	sdb_iter_close(it);
+}
+
+static int kv_scan(int argc, char **argv)
+{
+	struct kvopt k;
+	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
+	struct sdb_db *db;
+	struct emitter em;
+	int has_hi;
+
+	parse(&k, argc, argv, u_scan, "eS", 0xf, 0);
+	scan_range(&k, u_scan, &lo, &hi, &has_hi);
+	db = open_db(&k, SDB_OPEN_SNAPSHOT);
+	emit_begin(&em, k.fmt, k.keys_only, 0);
+	emit_range(db, &lo, has_hi ? &hi : NULL, k.reverse, k.limit, &em);
+	emit_end(&em);
+	sdb_db_close(db);
 	sdb_buf_release(&lo);
 	sdb_buf_release(&hi);
-	return 0;
+	return EXIT_OK;
 }
 
 static int kv_dump(int argc, char **argv)
 {
 	struct kvopt k;
+	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
 	struct sdb_db *db;
 	struct emitter em;
+	int has_hi = 0;
 
 	parse(&k, argc, argv, u_dump, "", 0xf, 0);
+	if (k.has_ns)
+		scan_range(&k, u_dump, &lo, &hi, &has_hi);
 	db = open_db(&k, SDB_OPEN_SNAPSHOT);
 	emit_begin(&em, k.fmt, 0, !k.has_ns);
-	dump_one(&k, db, &em);
+	emit_range(db, k.has_ns ? &lo : NULL, has_hi ? &hi : NULL, 0, -1, &em);
 	emit_end(&em);
 	sdb_db_close(db);
+	sdb_buf_release(&lo);
+	sdb_buf_release(&hi);
 	return EXIT_OK;
 }
 
