@@ -213,3 +213,23 @@ PY
 	[[ "$output" == *'"wal_bytes":0,'* ]] && [[ "$output" == *'"tables":1,'* ]]
 	[ "$(sochdb-kv scan | wc -l)" -eq 350 ]
 }
+
+@test "backup while writers write: the copy verifies and holds whole transactions" {
+	fill 200
+	sochdb-wal checkpoint
+	d=$BATS_TEST_TMPDIR
+	(for i in $(seq 300); do
+		printf 'put\tt%04d-a\tx\nput\tt%04d-b\tx\n' "$i" "$i" | sochdb-kv txn --sync normal
+	done) &
+	for b in 1 2 3; do
+		sleep 0.$((b * 2))
+		run -0 sochdb-wal backup "$d/bk$b"
+		run -0 sochdb-wal verify -d "$d/bk$b"
+		# every transaction is in the copy whole or not at all
+		a=$(sochdb-kv scan -d "$d/bk$b" --prefix t --keys-only | grep -c -- '-a$' || true)
+		z=$(sochdb-kv scan -d "$d/bk$b" --prefix t --keys-only | grep -c -- '-b$' || true)
+		[ "$a" -eq "$z" ] || fail "backup $b: $a vs $z"
+		[ "$(sochdb-kv scan -d "$d/bk$b" --prefix k | wc -l)" -eq 200 ]
+	done
+	wait
+}
