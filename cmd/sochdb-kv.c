@@ -1032,7 +1032,7 @@ static int jrec_field(void *ctx, const char *name, size_t nlen, int kind,
 		if (kind == 'z')
 			return 0;
 		if (kind != 'n') {
-			r->err = "expires_ms must be a number";
+			r->err = "expires_ms must be a number or null";
 			return SDB_EPARSE;
 		}
 		r->exp = strtoull(val, &end, 10);
@@ -1046,7 +1046,7 @@ static int jrec_field(void *ctx, const char *name, size_t nlen, int kind,
 	}
 #undef IS
 	if (kind != 's') {
-		r->err = "key, value and ns must be strings";
+		r->err = "key, value and ns must be strings (value may be null)";
 		return SDB_EPARSE;
 	}
 	sdb_buf_reset(dst);
@@ -1058,6 +1058,56 @@ static int jrec_field(void *ctx, const char *name, size_t nlen, int kind,
 	} else
 		sdb_buf_add(dst, val, vlen);
 	return 0;
+}
+
+/*
+ * Reads one JSONL line (an object) into r with lib/json's strict parser.
+ * @return 0, or non-zero with the message (line, column) in err.
+ */
+static int jsonl_record(const char *p, size_t len, struct jrec *r, char *err,
+			size_t errn, long lineno)
+{
+	struct sdb_json_doc d;
+	struct sdb_error e;
+	struct sdb_buf sn = SDB_BUF_INIT, sv = SDB_BUF_INIT;
+	int rc = 0;
+
+	sdb_error_clear(&e);
+	if (sdb_json_parse(&d, p, len, 0, &e)) {
+		snprintf(err, errn, "line %ld, column %ld: %s", lineno, e.column, e.msg);
+		return 1;
+	}
+	if (sdb_json_type(&d, 0) != SDB_J_OBJECT) {
+		snprintf(err, errn, "line %ld: expected a JSON object", lineno);
+		sdb_json_release(&d);
+		return 1;
+	}
+	for (size_t i = 1, end = (size_t)SDB_JT_END(d.tape[0]); i < end && !rc;) {
+		size_t v = sdb_json_next(&d, i);
+		const char *name, *val = "";
+		size_t nlen, vlen = 0;
+		int t = sdb_json_type(&d, v), kind;
+		if (sdb_json_str(&d, i, &name, &nlen, &sn))
+			die(EXIT_FAILURE_RT, "out of memory");
+		if (t == SDB_J_STRING) {
+			if (sdb_json_str(&d, v, &val, &vlen, &sv))
+				die(EXIT_FAILURE_RT, "out of memory");
+			kind = 's';
+		} else if (t == SDB_J_NUMBER) {
+			sdb_json_raw(&d, v, &val, &vlen);
+			kind = 'n';
+		} else
+			kind = t == SDB_J_NULL ? 'z' : 'x';
+		if (jrec_field(r, name, nlen, kind, val, vlen)) {
+			snprintf(err, errn, "line %ld: %s", lineno, r->err);
+			rc = 1;
+		}
+		i = sdb_json_next(&d, v);
+	}
+	sdb_json_release(&d);
+	sdb_buf_release(&sn);
+	sdb_buf_release(&sv);
+	return rc;
 }
 
 /* Splits line p at tabs into at most max fields. @return field count. */
@@ -1167,9 +1217,7 @@ static int kv_load(int argc, char **argv)
 		} else {
 			if (!len)
 				continue; /* blank lines between JSON objects */
-			if (sdb_json_object(p, len, jrec_field, &r, &col)) {
-				snprintf(err, sizeof(err), "line %ld, column %zu: %s", lineno, col,
-					 r.err ? r.err : "malformed JSON object");
+			if (jsonl_record(p, len, &r, err, sizeof(err), lineno)) {
 				failed = 1;
 				break;
 			}

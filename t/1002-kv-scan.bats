@@ -124,7 +124,7 @@ setup() {
 	run -1 sochdb-kv get s1
 	printf '{"key":"j1","value":"x"}\n{"key":"j2","value":}\n' >"$BATS_TEST_TMPDIR/bad.jsonl"
 	run -3 --separate-stderr sochdb-kv load --format jsonl "$BATS_TEST_TMPDIR/bad.jsonl"
-	[ "$stderr" = "sochdb-kv: line 2, column 21: malformed JSON object (nothing loaded)" ]
+	[ "$stderr" = "sochdb-kv: line 2, column 21: unexpected '}' (nothing loaded)" ]
 	printf '{"key":"j1"}\n' >"$BATS_TEST_TMPDIR/nokey.jsonl"
 	run -3 --separate-stderr sochdb-kv load --format jsonl "$BATS_TEST_TMPDIR/nokey.jsonl"
 	[ "$stderr" = "sochdb-kv: line 1: object needs \"key\" and \"value\" (nothing loaded)" ]
