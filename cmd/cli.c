@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 const char *cli_prog = "sochdb";
@@ -155,4 +156,44 @@ long cli_parse_long(const char *usage, const char *opt, const char *s,
 		usage_error(usage, "invalid value '%s' for %s (expected %ld..%ld)",
 			    s, opt, min, max);
 	return v;
+}
+
+double cli_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void cli_bar_start(struct cli_bar *b, const char *what, const char *unit)
+{
+	b->what = what;
+	b->unit = unit;
+	b->t0 = cli_now();
+	b->last = 0;
+}
+
+void cli_bar_update(struct cli_bar *b, uint64_t done, uint64_t total)
+{
+	static const char hashes[] = "##############################";
+	double t, el, rate;
+	int width = 30, fill;
+
+	if (!cli_progress || total == 0)
+		return;
+	t = cli_now();
+	if (t - b->last < 0.1 && done < total)
+		return;
+	b->last = t;
+	el = t - b->t0;
+	rate = el > 0 ? (double)done / el : 0;
+	fill = (int)((double)width * (double)done / (double)total);
+	fprintf(stderr, "\r%s %3d%% [%.*s%*s] %llu/%llu  %.0f %s/s  ETA %.0fs ",
+		b->what, (int)(100.0 * (double)done / (double)total), fill, hashes,
+		width - fill, "", (unsigned long long)done, (unsigned long long)total,
+		rate, b->unit, rate > 0 ? (double)(total - done) / rate : 0.0);
+	if (done >= total)
+		fputc('\n', stderr);
+	fflush(stderr);
 }

@@ -8,6 +8,7 @@
 
 #include "../lib/err.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 /* The one documented set of exit codes (DESIGN.md). */
@@ -61,6 +62,20 @@ int cli_is_help(const char *s);
 
 /* Flushes stdout and reports a write failure (exit 3). Call before exit. */
 int cli_finish(int status);
+
+/*
+ * A progress bar on stderr with rate and ETA, drawn only when cli_progress
+ * is set (stderr is a TTY, or --progress), at most ten times a second.
+ */
+struct cli_bar {
+	const char *what; /* "building" */
+	const char *unit; /* "vec" */
+	double t0, last;
+};
+void cli_bar_start(struct cli_bar *b, const char *what, const char *unit);
+void cli_bar_update(struct cli_bar *b, uint64_t done, uint64_t total);
+/* Seconds since an arbitrary start (monotonic clock). */
+double cli_now(void);
 
 /* Parses an unsigned decimal in [min,max] or dies with a usage error. */
 long cli_parse_long(const char *usage, const char *opt, const char *s,

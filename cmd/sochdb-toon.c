@@ -179,6 +179,8 @@ static void parse_args(int argc, char **argv, const char *usage, const char *all
 			break;
 		}
 	}
+	if (a->output && !strcmp(a->output, "-"))
+		a->output = NULL; /* -o - is standard output */
 	if (optind < argc)
 		a->file = argv[optind++];
 	if (optind < argc)

@@ -21,7 +21,7 @@ void sdb_buf_release(struct sdb_buf *b)
 	sdb_buf_init(b);
 }
 
-int sdb_buf_grow(struct sdb_buf *b, size_t n)
+int sdb_buf_grow_slow(struct sdb_buf *b, size_t n)
 {
 	size_t want, cap;
 	char *p;

@@ -25,7 +25,13 @@ void sdb_buf_init(struct sdb_buf *b);
 /* Frees the bytes and resets b to empty (NULL allowed). */
 void sdb_buf_release(struct sdb_buf *b);
 /* Makes room for n more bytes. @return 0 or SDB_ENOMEM (also sets oom). */
-int sdb_buf_grow(struct sdb_buf *b, size_t n);
+int sdb_buf_grow_slow(struct sdb_buf *b, size_t n);
+static inline int sdb_buf_grow(struct sdb_buf *b, size_t n)
+{
+	if (b->cap - b->len > n && !b->oom)
+		return 0;
+	return sdb_buf_grow_slow(b, n);
+}
 /* Takes ownership of the bytes away from b; caller frees. */
 char *sdb_buf_detach(struct sdb_buf *b, size_t *len);
 void sdb_buf_addf(struct sdb_buf *b, const char *fmt, ...)
@@ -37,8 +43,20 @@ static inline int sdb_buf_ok(const struct sdb_buf *b) { return !b->oom; }
 static inline void sdb_buf_add(struct sdb_buf *b, const void *p, size_t n)
 {
 	if (b->cap - b->len > n) {
-		if (n) /* p may be NULL for an empty add */
-			memcpy(b->data + b->len, p, n);
+		char *d = b->data + b->len;
+		const char *s = p;
+		/* short pieces with fixed-size moves: cheaper than a call */
+		if (n >= 8 && n <= 16) {
+			memcpy(d, s, 8);
+			memcpy(d + n - 8, s + n - 8, 8);
+		} else if (n >= 4 && n < 8) {
+			memcpy(d, s, 4);
+			memcpy(d + n - 4, s + n - 4, 4);
+		} else if (n < 4) {
+			for (size_t i = 0; i < n; i++)
+				d[i] = s[i];
+		} else
+			memcpy(d, s, n);
 		b->len += n;
 		b->data[b->len] = 0;
 		return;

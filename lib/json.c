@@ -52,23 +52,31 @@ static int fail_here(struct parser *ps, size_t at)
 	return fail(ps, at, "unexpected %s", what);
 }
 
-static int push_word(struct parser *ps, uint64_t w)
+static int grow_tape(struct parser *ps)
+{
+	struct sdb_json_doc *d = ps->doc;
+	/* first guess from the input size: pages are only touched when used */
+	size_t nc = d->cap ? d->cap * 2 : (ps->len / 6 > 1024 ? ps->len / 6 : 1024);
+	uint64_t *t = realloc(d->tape, nc * sizeof(*t));
+
+	if (!t)
+		return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
+	d->tape = t;
+	d->cap = nc;
+	return 0;
+}
+
+static inline int push_word(struct parser *ps, uint64_t w)
 {
 	struct sdb_json_doc *d = ps->doc;
 
-	if (d->n == d->cap) {
-		size_t nc = d->cap ? d->cap * 2 : 1024;
-		uint64_t *t = realloc(d->tape, nc * sizeof(*t));
-		if (!t)
-			return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
-		d->tape = t;
-		d->cap = nc;
-	}
+	if (__builtin_expect(d->n == d->cap, 0) && grow_tape(ps))
+		return SDB_ENOMEM;
 	d->tape[d->n++] = w;
 	return 0;
 }
 
-static int push_span(struct parser *ps, int type, int esc, size_t off, size_t n)
+static inline int push_span(struct parser *ps, int type, int esc, size_t off, size_t n)
 {
 	uint64_t w = ((uint64_t)type << 60) | ((uint64_t)esc << 59) | (uint64_t)off;
 
@@ -86,7 +94,7 @@ static inline void skip_ws(struct parser *ps)
 {
 	while (ps->pos < ps->len) {
 		unsigned char c = ps->s[ps->pos];
-		if (c != ' ' && c != '\n' && c != '\r' && c != '\t')
+		if (c > ' ' || (c != ' ' && c != '\n' && c != '\r' && c != '\t'))
 			break;
 		ps->pos++;
 	}
@@ -216,21 +224,7 @@ static int parse_number(struct parser *ps)
 
 static uint64_t key_hash(const char *p, size_t n)
 {
-	uint64_t a = 0, b = 0, h;
-
-	if (n >= 8) {
-		memcpy(&a, p, 8);
-		memcpy(&b, p + n - 8, 8);
-		if (n > 16) /* fold in the middle, eight bytes at a time */
-			for (size_t i = 8; i + 8 < n; i += 8) {
-				uint64_t m;
-				memcpy(&m, p + i, 8);
-				a = (a ^ m) * 0x9E3779B97F4A7C15ull;
-			}
-	} else
-		memcpy(&a, p, n);
-	h = (a * 0x9E3779B97F4A7C15ull) ^ ((b ^ (uint64_t)n) * 0xC2B2AE3D27D4EB4Full);
-	return h ^ (h >> 31);
+	return sdb_hash_short(p, n);
 }
 
 static int keys_equal(struct parser *ps, size_t a, size_t b)
@@ -617,6 +611,13 @@ int sdb_json_str(const struct sdb_json_doc *d, size_t i, const char **p,
 
 static const char hexd[] = "0123456789abcdef";
 
+/* bytes JSON.stringify escapes */
+static const unsigned char jesc[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1,
+};
+
 void sdb_json_quote(struct sdb_buf *out, const char *p, size_t n)
 {
 	size_t i = 0;
@@ -625,7 +626,12 @@ void sdb_json_quote(struct sdb_buf *out, const char *p, size_t n)
 	sdb_buf_addc(out, '"');
 	while (i < n) {
 		static const char set[8] = { '"', '\\', 0, 0, 0, 0, 0, 0 };
-		size_t j = i + sdb_find_special(p + i, n - i, set);
+		size_t j = i;
+		if (n - i < 16)
+			while (j < n && !jesc[(unsigned char)p[j]])
+				j++;
+		else
+			j = i + sdb_find_special(p + i, n - i, set);
 		sdb_buf_add(out, p + i, j - i);
 		if (j >= n)
 			break;

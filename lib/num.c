@@ -235,3 +235,37 @@ void sdb_num_canon(const char *tok, size_t len, int exact, struct sdb_buf *out)
 	if (dig != sbuf)
 		free(dig);
 }
+
+int sdb_num_syntax(const char *p, size_t n, int leading_zeros)
+{
+	size_t i = 0, s;
+
+	if (i < n && p[i] == '-')
+		i++;
+	s = i;
+	if (!leading_zeros && i < n && p[i] == '0')
+		i++;
+	else
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+	if (i == s)
+		return 0;
+	if (i < n && p[i] == '.') {
+		s = ++i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == s)
+			return 0;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		s = i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == s)
+			return 0;
+	}
+	return i == n;
+}

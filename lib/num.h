@@ -28,6 +28,13 @@ void sdb_num_canon(const char *tok, size_t len, int exact, struct sdb_buf *out);
 /* Appends the canonical form of d (NaN and infinities -> "null"). */
 void sdb_num_from_double(double d, struct sdb_buf *out);
 
+/*
+ * Whether p[0..n) is a number literal: -?D(\.\d+)?([eE][+-]?\d+)? where
+ * D is 0|[1-9]\d* (JSON), or any \d+ with leading_zeros (the TOON
+ * encoder's "numeric-like" test for strings that need quotes).
+ */
+int sdb_num_syntax(const char *p, size_t n, int leading_zeros);
+
 /* Parses the literal as a double (strtod semantics, correctly rounded). */
 double sdb_num_value(const char *tok, size_t len);
 

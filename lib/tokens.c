@@ -73,7 +73,7 @@ size_t sdb_tokens_estimate(const char *s, size_t n)
 			while (i < n && !is_letter(p[i]) && !is_digit(p[i]) && p[i] < 0x80 &&
 			       p[i] != ' ' && p[i] != '\n' && p[i] != '\t' && p[i] != '\r')
 				i++;
-			t += (i - st + 1) / 2;
+			t += (i - st + 2) / 3;
 		}
 	}
 	return t;

@@ -37,47 +37,12 @@ static int bare_key(const char *p, size_t n)
 	return 1;
 }
 
-static int json_number(const char *p, size_t n)
-{
-	size_t i = 0, s;
-
-	if (i < n && p[i] == '-')
-		i++;
-	if (i >= n)
-		return 0;
-	if (p[i] == '0')
-		i++;
-	else if (p[i] >= '1' && p[i] <= '9')
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-	else
-		return 0;
-	if (i < n && p[i] == '.') {
-		s = ++i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == s)
-			return 0;
-	}
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		i++;
-		if (i < n && (p[i] == '+' || p[i] == '-'))
-			i++;
-		s = i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == s)
-			return 0;
-	}
-	return i == n;
-}
-
 static int bare_cell(const char *p, size_t n)
 {
 	if (n == 0 || sdb_js_space_prefix(p, n) || sdb_js_space_suffix(p, n))
 		return 0;
 	if ((n == 4 && (!memcmp(p, "null", 4) || !memcmp(p, "true", 4))) ||
-	    (n == 5 && !memcmp(p, "false", 5)) || json_number(p, n))
+	    (n == 5 && !memcmp(p, "false", 5)) || sdb_num_syntax(p, n, 0))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)p[i];
@@ -397,7 +362,7 @@ int sdb_toon_compact_decode(const char *src, size_t len, struct sdb_buf *out,
 					if ((n == 4 && (!memcmp(p, "null", 4) || !memcmp(p, "true", 4))) ||
 					    (n == 5 && !memcmp(p, "false", 5)))
 						sdb_buf_add(out, p, n);
-					else if (json_number(p, n))
+					else if (sdb_num_syntax(p, n, 0))
 						sdb_num_canon(p, n, 0, out);
 					else if (bare_cell(p, n))
 						sdb_json_quote(out, p, n);

@@ -30,6 +30,10 @@ struct line {
 	size_t indent;
 	long depth;
 	long no; /* 1-based line number */
+	const char *raw; /* the whole line */
+	/* offsets into the raw line of the first '"', ':' and '[' (-1: none),
+	 * found by the same scan that finds the line's end */
+	long fq, fc, fb;
 };
 
 struct seen {
@@ -95,7 +99,7 @@ static int errl(struct dec *d, const struct line *l, const char *at, const char 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (l) {
-		const char *s = l->c - l->indent;
+		const char *s = l->raw;
 		if (!at)
 			at = l->c;
 		for (const char *p = s; p < at; p++)
@@ -107,6 +111,77 @@ static int errl(struct dec *d, const struct line *l, const char *at, const char 
 
 /* ---- cursor ---- */
 
+/*
+ * Finds the end of the line at s (n bytes left) and, on the way, the first
+ * '"', ':' and '[' of it: one pass instead of a memchr for each question
+ * the decoder asks of a line. @return the newline or NULL.
+ */
+static const char *scan_to_eol(const char *s, size_t n, long *fq, long *fc, long *fb)
+{
+	size_t i = 0;
+
+	*fq = *fc = *fb = -1;
+#ifdef __SSE2__
+	{
+		__m128i vn = _mm_set1_epi8('\n'), vq = _mm_set1_epi8('"');
+		__m128i vc = _mm_set1_epi8(':'), vb = _mm_set1_epi8('[');
+		for (; i + 16 <= n; i += 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+			unsigned mn = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vn));
+			unsigned mq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vq));
+			unsigned mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vc));
+			unsigned mb = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vb));
+			unsigned lim = mn ? (mn & -mn) - 1 : 0xFFFFu; /* bytes before the newline */
+			mq &= lim;
+			mc &= lim;
+			mb &= lim;
+			if (mq && *fq < 0)
+				*fq = (long)(i + (size_t)__builtin_ctz(mq));
+			if (mc && *fc < 0)
+				*fc = (long)(i + (size_t)__builtin_ctz(mc));
+			if (mb && *fb < 0)
+				*fb = (long)(i + (size_t)__builtin_ctz(mb));
+			if (mn)
+				return s + i + (size_t)__builtin_ctz(mn);
+		}
+	}
+#endif
+	for (; i < n; i++) {
+		char ch = s[i];
+		if (ch == '\n')
+			return s + i;
+		if (ch == '"' && *fq < 0)
+			*fq = (long)i;
+		else if (ch == ':' && *fc < 0)
+			*fc = (long)i;
+		else if (ch == '[' && *fb < 0)
+			*fb = (long)i;
+	}
+	return NULL;
+}
+
+/*
+ * The offset in c[0..n) (a tail of line l's content) of the first ch
+ * (one of '"' ':' '['), or -1, from the line's scan.
+ */
+static long line_first(const struct line *l, const char *c, char ch)
+{
+	long f = ch == '"' ? l->fq : ch == ':' ? l->fc : l->fb;
+	const char *raw = l->raw;
+
+	if (f < 0)
+		return -1;
+	if (raw + f < c) { /* before the slice: look again inside it */
+		size_t n = l->n - (size_t)(c - l->c);
+		const char *p = memchr(c, ch, n);
+		return p ? (long)(p - c) : -1;
+	}
+	return (long)(raw + f - c);
+}
+
+/* find_unquoted(c, n, ch, 0) for a tail c of line l and ch ':' or '['. */
+static long find_unquoted_l(const struct line *l, const char *c, size_t n, char ch);
+
 static int scan_line(struct dec *d, struct line *out)
 {
 	for (;;) {
@@ -117,7 +192,7 @@ static int scan_line(struct dec *d, struct line *out)
 		if (d->pos > d->len)
 			return 0;
 		s = d->src + d->pos;
-		nl = memchr(s, '\n', d->len - d->pos);
+		nl = scan_to_eol(s, d->len - d->pos, &out->fq, &out->fc, &out->fb);
 		rl = nl ? (size_t)(nl - s) : d->len - d->pos;
 		d->pos += rl + 1;
 		no = ++d->lineno;
@@ -128,7 +203,10 @@ static int scan_line(struct dec *d, struct line *out)
 			size_t cn = rl - ind;
 			const char *t = c;
 			size_t tn = cn;
-			sdb_js_trim(&t, &tn);
+			/* blank: only white space (JS trim); a printable ASCII
+			 * first character settles it at once */
+			if (!(cn && (unsigned char)c[0] > 0x20 && (unsigned char)c[0] < 0x80))
+				sdb_js_trim(&t, &tn);
 			if (tn == 0) {
 				if (d->nblanks == d->bcap) {
 					size_t nc = d->bcap ? d->bcap * 2 : 64;
@@ -141,17 +219,16 @@ static int scan_line(struct dec *d, struct line *out)
 				d->blanks[d->nblanks++] = no;
 				continue;
 			}
+			out->raw = s;
 			out->c = c;
 			out->n = cn;
 			out->indent = ind;
 			out->depth = (long)(ind / (size_t)d->o->indent);
 			out->no = no;
 			if (d->o->strict) {
-				size_t w = 0;
-				while (w < rl && (s[w] == ' ' || s[w] == '\t'))
-					w++;
-				if (memchr(s, '\t', w))
-					return errl(d, out, memchr(s, '\t', w), "tabs are not allowed in indentation");
+				/* the leading run of spaces and tabs holds a tab */
+				if (ind < rl && s[ind] == '\t')
+					return errl(d, out, s + ind, "tabs are not allowed in indentation");
 				if (ind % (size_t)d->o->indent)
 					return errl(d, out, s, "indentation must be a multiple of %d spaces, found %zu",
 						    d->o->indent, ind);
@@ -222,6 +299,17 @@ static long find_unquoted(const char *c, size_t n, char ch, size_t start)
 			return (long)i;
 	}
 	return -1;
+}
+
+static long find_unquoted_l(const struct line *l, const char *c, size_t n, char ch)
+{
+	long q = line_first(l, c, '"'), h = line_first(l, c, ch);
+
+	if (h >= 0 && (q < 0 || h < q))
+		return h; /* no quote before it */
+	if (q < 0)
+		return -1;
+	return find_unquoted(c, n, ch, (size_t)q);
 }
 
 static long find_closing_quote(const char *c, size_t n, size_t start)
@@ -316,41 +404,9 @@ static int string_literal(struct dec *d, const struct line *l, const char *t, si
 /* /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:e[+-]?\d+)?$/i and finite */
 static int numeric_literal(const char *p, size_t n)
 {
-	size_t i = 0, s;
-	int has_e = 0;
-
-	if (i < n && p[i] == '-')
-		i++;
-	if (i >= n)
+	if (!sdb_num_syntax(p, n, 0))
 		return 0;
-	if (p[i] == '0')
-		i++;
-	else if (p[i] >= '1' && p[i] <= '9')
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-	else
-		return 0;
-	if (i < n && p[i] == '.') {
-		s = ++i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == s)
-			return 0;
-	}
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		has_e = 1;
-		i++;
-		if (i < n && (p[i] == '+' || p[i] == '-'))
-			i++;
-		s = i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == s)
-			return 0;
-	}
-	if (i != n)
-		return 0;
-	if (has_e || n > 300)
+	if (n > 300 || memchr(p, 'e', n) || memchr(p, 'E', n))
 		return isfinite(sdb_num_value(p, n));
 	return 1;
 }
@@ -452,11 +508,7 @@ static int split_values(struct dec *d, const char *in, size_t n, char delim, siz
 
 static uint64_t hash_bytes(const char *p, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
-	return h;
+	return sdb_hash_short(p, n);
 }
 
 /* Records key p/n in the object whose keys start at base. */
@@ -537,6 +589,8 @@ static int parse_header(struct dec *d, const struct line *l, const char *c, size
 	int rc, strict = d->o->strict;
 
 	memset(h, 0, sizeof(*h));
+	if (line_first(l, c, '[') < 0)
+		return 0; /* every header has a bracket */
 	lead = sdb_js_space_prefix(c, n);
 	tt = c + lead;
 	tn = n - lead;
@@ -547,11 +601,11 @@ static int parse_header(struct dec *d, const struct line *l, const char *c, size
 		bs = (long)lead + cq + 1;
 	} else {
 		long kc;
-		bs = find_unquoted(c, n, '[', 0);
+		bs = find_unquoted_l(l, c, n, '[');
 		/* spec 3.3.2 (newer than the 2.3.1 library here): a colon
 		 * before the bracket makes it a key-value line whose value
 		 * merely looks like a header ("key: foo [2]: bar") */
-		kc = find_unquoted(c, n, ':', 0);
+		kc = find_unquoted_l(l, c, n, ':');
 		if (bs >= 0 && kc >= 0 && kc < bs)
 			return 0;
 	}
@@ -772,7 +826,8 @@ static int dec_key_value(struct dec *d, const struct line *l, long base, size_t 
 		end = (size_t)cq + 2;
 		quoted = 1;
 	} else {
-		const char *colon = memchr(l->c, ':', l->n);
+		long fc = line_first(l, l->c, ':');
+		const char *colon = fc >= 0 ? l->c + fc : NULL;
 		if (!colon)
 			return errl(d, l, l->c + l->n, "missing colon after key");
 		kp = l->c;
@@ -823,9 +878,9 @@ static int dec_inline(struct dec *d, struct header *h, const struct line *hl)
 	return 0;
 }
 
-static int is_data_row(const char *c, size_t n, char delim)
+static int is_data_row(const struct line *l, const char *c, size_t n, char delim)
 {
-	long colon = find_unquoted(c, n, ':', 0), dp;
+	long colon = find_unquoted_l(l, c, n, ':'), dp;
 
 	if (colon < 0)
 		return 1;
@@ -858,7 +913,7 @@ static int dec_tabular(struct dec *d, struct header *h, long base, const struct 
 		size_t count;
 		if (rc)
 			return rc;
-		if (!l || l->depth != rowdepth || !is_data_row(l->c, l->n, h->delim))
+		if (!l || l->depth != rowdepth || !is_data_row(l, l->c, l->n, h->delim))
 			break;
 		cur = *l;
 		if (start < 0)
@@ -899,7 +954,7 @@ static int dec_tabular(struct dec *d, struct header *h, long base, const struct 
 		if (rc)
 			return rc;
 		if (nx && nx->depth == rowdepth && !(nx->n >= 2 && nx->c[0] == '-' && nx->c[1] == ' ') &&
-		    is_data_row(nx->c, nx->n, h->delim))
+		    is_data_row(nx, nx->c, nx->n, h->delim))
 			return errl(d, nx, NULL, "expected %zu tabular rows, but found more", h->length);
 	}
 	return 0;
@@ -1027,7 +1082,7 @@ static int dec_list_item(struct dec *d, long base)
 	item.c = a;
 	item.n = an;
 	/* isArrayHeaderContent: starts with '[' and has an unquoted colon */
-	if (at[0] == '[' && find_unquoted(a, an, ':', 0) >= 0) {
+	if (at[0] == '[' && find_unquoted_l(&l, a, an, ':') >= 0) {
 		rc = parse_header(d, &item, a, an, &h);
 		if (rc < 0)
 			return rc;
@@ -1058,7 +1113,7 @@ static int dec_list_item(struct dec *d, long base)
 	}
 	if (rc == 1)
 		header_free(&h);
-	if (find_unquoted(a, an, ':', 0) >= 0) {
+	if (find_unquoted_l(&l, a, an, ':') >= 0) {
 		size_t sb = d->nseen;
 		if ((rc = s->begin(s, SDB_J_OBJECT)) ||
 		    (rc = dec_key_value(d, &item, base + 1, sb, 1)) ||
@@ -1080,7 +1135,7 @@ static int key_value_line(const struct line *l)
 		long cq = find_closing_quote(l->c, l->n, 0);
 		return cq >= 0 && memchr(l->c + cq + 1, ':', l->n - (size_t)cq - 1) != NULL;
 	}
-	return memchr(l->c, ':', l->n) != NULL;
+	return line_first(l, l->c, ':') >= 0;
 }
 
 static int dec_root(struct dec *d)
@@ -1110,7 +1165,7 @@ static int dec_root(struct dec *d)
 			return rc;
 		return s->end(s);
 	}
-	if (t[0] == '[' && find_unquoted(f.c, f.n, ':', 0) >= 0) {
+	if (t[0] == '[' && find_unquoted_l(&f, f.c, f.n, ':') >= 0) {
 		struct header h;
 		rc = parse_header(d, &f, f.c, f.n, &h);
 		if (rc < 0)

@@ -45,6 +45,7 @@ struct enc {
 	size_t pstart;             /* the current prefix is path[pstart..len) */
 	unsigned char unsafe[256]; /* bytes that force quoting a value */
 	size_t *vals;              /* tabular row value slots */
+	int all_in_order;          /* every row of the last table in header order */
 	size_t vals_cap;
 };
 
@@ -108,40 +109,8 @@ static void add_escaped(struct sdb_buf *b, const char *p, size_t n)
 	sdb_buf_addc(b, '"');
 }
 
-/* /^-?\d+(?:\.\d+)?(?:e[+-]?\d+)?$/i */
-static int numeric_like(const char *p, size_t n)
-{
-	size_t i = 0, s;
-
-	if (i < n && p[i] == '-')
-		i++;
-	s = i;
-	while (i < n && p[i] >= '0' && p[i] <= '9')
-		i++;
-	if (i == s)
-		return 0;
-	if (i < n && p[i] == '.') {
-		s = ++i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == s)
-			return 0;
-	}
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		i++;
-		if (i < n && (p[i] == '+' || p[i] == '-'))
-			i++;
-		s = i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == s)
-			return 0;
-	}
-	return i == n;
-}
-
 /* isSafeUnquoted of the reference encoder. */
-static int safe_unquoted(const struct enc *x __attribute__((unused)), const char *p, size_t n, char delim)
+static int safe_unquoted(const struct enc *x, const char *p, size_t n, char delim)
 {
 	const unsigned char *u = (const unsigned char *)p;
 
@@ -154,8 +123,14 @@ static int safe_unquoted(const struct enc *x __attribute__((unused)), const char
 	if ((n == 4 && (!memcmp(p, "true", 4) || !memcmp(p, "null", 4))) ||
 	    (n == 5 && !memcmp(p, "false", 5)))
 		return 0;
-	if (u[0] >= '0' && u[0] <= '9' && numeric_like(p, n))
+	if (u[0] >= '0' && u[0] <= '9' && sdb_num_syntax(p, n, 1))
 		return 0;
+	if (n < 16) {
+		for (size_t i = 0; i < n; i++)
+			if (x->unsafe[u[i]] || u[i] == (unsigned char)delim)
+				return 0;
+		return 1;
+	}
 	{
 		const char set[8] = { ':', '"', '\\', '[', ']', '{', '}', delim };
 		return sdb_find_special(p, n, set) == n;
@@ -170,17 +145,31 @@ static void add_string(struct enc *x, const char *p, size_t n, char delim)
 		add_escaped(x->b, p, n);
 }
 
-/* /^[A-Z_][\w.]*$/i */
+/* /^[A-Z_][\w.]*$/i: 1 = may start a key, 2 = may continue one */
+static const unsigned char keychar[256] = {
+	['.'] = 2,
+	['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2,
+	['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2,
+	['_'] = 3,
+	['A'] = 3, ['B'] = 3, ['C'] = 3, ['D'] = 3, ['E'] = 3, ['F'] = 3, ['G'] = 3,
+	['H'] = 3, ['I'] = 3, ['J'] = 3, ['K'] = 3, ['L'] = 3, ['M'] = 3, ['N'] = 3,
+	['O'] = 3, ['P'] = 3, ['Q'] = 3, ['R'] = 3, ['S'] = 3, ['T'] = 3, ['U'] = 3,
+	['V'] = 3, ['W'] = 3, ['X'] = 3, ['Y'] = 3, ['Z'] = 3,
+	['a'] = 3, ['b'] = 3, ['c'] = 3, ['d'] = 3, ['e'] = 3, ['f'] = 3, ['g'] = 3,
+	['h'] = 3, ['i'] = 3, ['j'] = 3, ['k'] = 3, ['l'] = 3, ['m'] = 3, ['n'] = 3,
+	['o'] = 3, ['p'] = 3, ['q'] = 3, ['r'] = 3, ['s'] = 3, ['t'] = 3, ['u'] = 3,
+	['v'] = 3, ['w'] = 3, ['x'] = 3, ['y'] = 3, ['z'] = 3,
+};
+
 static int valid_unquoted_key(const char *p, size_t n)
 {
-	if (n == 0 || !((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z') || p[0] == '_'))
+	const unsigned char *u = (const unsigned char *)p;
+
+	if (n == 0 || !(keychar[u[0]] & 1))
 		return 0;
-	for (size_t i = 1; i < n; i++) {
-		char c = p[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '.'))
+	for (size_t i = 1; i < n; i++)
+		if (!keychar[u[i]])
 			return 0;
-	}
 	return 1;
 }
 
@@ -356,7 +345,7 @@ static void add_inline_array(struct enc *x, const char *key, size_t kn, size_t a
 	}
 }
 
-static int key_eq(struct enc *x, size_t ki, const char *p, size_t n)
+static inline int key_eq(struct enc *x, size_t ki, const char *p, size_t n)
 {
 	const char *q;
 	size_t m;
@@ -364,13 +353,22 @@ static int key_eq(struct enc *x, size_t ki, const char *p, size_t n)
 	sdb_json_raw(x->d, ki, &q, &m);
 	if (SDB_JT_ESC(x->d->tape[ki]))
 		sdb_json_str(x->d, ki, &q, &m, &x->sk);
-	return m == n && !memcmp(q, p, n);
+	if (m != n)
+		return 0;
+	if (n <= 16) {
+		for (size_t i = 0; i < n; i++)
+			if (p[i] != q[i])
+				return 0;
+		return 1;
+	}
+	return !memcmp(q, p, n);
 }
 
 /*
  * Fills x->vals[0..nf) with the value indexes of row in header order.
- * @return 1 when the row has exactly the header's keys, all primitive
- * (isTabularArray for one row), else 0.
+ * @return 2 when the row has exactly the header's keys in the header's
+ * order, 1 when in another order, all primitive (isTabularArray for one
+ * row), else 0.
  */
 static int row_slots(struct enc *x, size_t row, size_t fbase, size_t nf, int need_prim)
 {
@@ -378,13 +376,15 @@ static int row_slots(struct enc *x, size_t row, size_t fbase, size_t nf, int nee
 
 	if (TYPE(x, row) != SDB_J_OBJECT)
 		return 0;
+	int in_order = 1;
+
 	for (size_t j = row + 1; j < end; pos++) {
 		size_t vi = sdb_json_next(x->d, j), slot = nf;
 		if (pos >= nf)
 			return 0;
 		if (key_eq(x, j, x->ents[fbase + pos].p, x->ents[fbase + pos].n))
 			slot = pos;
-		else
+		else if ((in_order = 0), 1)
 			for (size_t f = 0; f < nf; f++)
 				if (key_eq(x, j, x->ents[fbase + f].p, x->ents[fbase + f].n)) {
 					slot = f;
@@ -397,7 +397,7 @@ static int row_slots(struct enc *x, size_t row, size_t fbase, size_t nf, int nee
 		x->vals[slot] = vi;
 		j = sdb_json_next(x->d, vi);
 	}
-	return pos == nf;
+	return pos == nf ? 1 + in_order : 0;
 }
 
 /*
@@ -426,11 +426,16 @@ static int tabular_header(struct enc *x, size_t a, size_t *fbase, size_t *nf)
 		x->vals = nv;
 		x->vals_cap = n;
 	}
-	for (size_t j = first; j < end; j = sdb_json_next(x->d, j))
-		if (!row_slots(x, j, base, n, 1)) {
+	x->all_in_order = 1;
+	for (size_t j = first; j < end; j = sdb_json_next(x->d, j)) {
+		int r = row_slots(x, j, base, n, 1);
+		if (!r) {
 			pop(x, base);
 			return 0;
 		}
+		if (r == 1)
+			x->all_in_order = 0;
+	}
 	*fbase = base;
 	*nf = n;
 	return 1;
@@ -441,8 +446,18 @@ static void write_rows(struct enc *x, size_t a, size_t fbase, size_t nf, int dep
 	size_t end = (size_t)SDB_JT_END(x->d->tape[a]);
 	char delim = x->o->delimiter;
 
+	int in_order = x->all_in_order;
+
 	for (size_t j = a + 1; j < end && !x->rc; j = sdb_json_next(x->d, j)) {
-		row_slots(x, j, fbase, nf, 0);
+		if (in_order) {
+			/* checked by tabular_header: key, value pairs in order */
+			size_t k = j + 1;
+			for (size_t f = 0; f < nf; f++) {
+				x->vals[f] = sdb_json_next(x->d, k);
+				k = sdb_json_next(x->d, x->vals[f]);
+			}
+		} else
+			row_slots(x, j, fbase, nf, 0);
 		line_start(x, depth);
 		for (size_t f = 0; f < nf; f++) {
 			if (f)

@@ -25,6 +25,12 @@ setup() {
 	[[ "$a" == "users[2]{id,name,role}:"* ]]
 }
 
+@test "-o - means standard output" {
+	run -0 sochdb-toon encode -o - users.json
+	assert_line --index 0 'users[2]{id,name,role}:'
+	[ ! -e ./- ]
+}
+
 @test "encode -o writes the file without a trailing newline" {
 	run -0 sochdb-toon encode users.json -o out.toon
 	[ -z "$output" ]

@@ -1,0 +1,62 @@
+/*
+ * distance.h - float32 distance kernels chosen at run time.
+ *
+ * One binary runs everywhere: sdb_vec_kernels() probes the CPU once
+ * (__builtin_cpu_supports) and returns AVX-512, AVX2+FMA or portable
+ * scalar kernels. No -march flag is needed at build time.
+ *
+ * Conventions (hnswlib's): l2 is the squared Euclidean distance; ip and
+ * cosine are 1 - dot (cosine vectors are normalised once beforehand).
+ */
+#ifndef SDB_VEC_DISTANCE_H
+#define SDB_VEC_DISTANCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum sdb_vec_metric {
+	SDB_VEC_L2 = 0,
+	SDB_VEC_IP = 1,
+	SDB_VEC_COSINE = 2,
+};
+
+typedef float (*sdb_vec_dist_fn)(const float *a, const float *b, size_t d);
+
+struct sdb_vec_kernels {
+	sdb_vec_dist_fn l2sq; /* sum (a-b)^2 */
+	sdb_vec_dist_fn dot;  /* sum a*b */
+	const char *name;     /* "avx512", "avx2", "scalar" */
+};
+
+/*
+ * The best kernels for this CPU. SOCHDB_SIMD=scalar|avx2|avx512 in the
+ * environment caps the choice (for tests and benchmarks).
+ * @return a static table, never NULL.
+ */
+const struct sdb_vec_kernels *sdb_vec_kernels(void);
+
+/* The distance function for metric (l2sq, or 1 - dot). */
+sdb_vec_dist_fn sdb_vec_metric_fn(int metric);
+
+/* Parses "l2", "ip", "cosine". @return the metric or -1. */
+int sdb_vec_metric_parse(const char *s);
+const char *sdb_vec_metric_name(int metric);
+
+/*
+ * bfloat16: the top 16 bits of a float32, rounded to nearest even. Used
+ * for the distances of a reduced-precision build (half the memory
+ * traffic); queries and stored vectors stay float32.
+ */
+void sdb_vec_to_bf16(uint16_t *out, const float *in, size_t d);
+/* 1 when the CPU has the AVX512-BF16 dot-product instruction. */
+int sdb_vec_has_bf16(void);
+/*
+ * The distance for metric over two bf16 rows of d values, d a multiple
+ * of 32 (zero padded); the rows are passed through float pointers.
+ */
+sdb_vec_dist_fn sdb_vec_bf16_metric_fn(int metric);
+
+/* Scales v (d floats) to unit length; a zero vector stays zero. */
+void sdb_vec_normalize(float *v, size_t d);
+
+#endif

@@ -1,0 +1,1031 @@
+/*
+ * hnsw.c - HNSW build (parallel insert) and search (hnsw.h).
+ */
+#include "hnsw.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_relax() _mm_pause()
+#define prefetch(p) _mm_prefetch((const char *)(p), _MM_HINT_T0)
+#else
+#define cpu_relax() do { } while (0)
+#define prefetch(p) __builtin_prefetch(p)
+#endif
+
+struct cand {
+	float d;
+	uint32_t id;
+};
+
+struct sdb_hnsw_ctx {
+	uint16_t *visited;
+	uint16_t epoch;
+	uint64_t n;
+	struct cand *cq;   /* min-heap of candidates to expand */
+	size_t cq_len, cq_cap;
+	struct cand *top;  /* max-heap of the best ef found */
+	size_t top_len, top_cap;
+	struct cand *w;    /* sorted scratch */
+	size_t w_cap;
+	struct cand *sel;  /* heuristic output */
+	uint32_t *nb;      /* neighbour list copy */
+	uint32_t *todo;
+	uint64_t ndist;
+	uint16_t *qbf;     /* the query rounded to bf16 */
+	size_t qbf_cap;
+};
+
+struct sdb_hnsw_ctx *sdb_hnsw_ctx_new(uint64_t n, uint32_t M0)
+{
+	struct sdb_hnsw_ctx *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->n = n;
+	c->visited = calloc(n ? n : 1, sizeof(uint16_t));
+	c->cq_cap = c->top_cap = c->w_cap = 256;
+	c->cq = malloc(c->cq_cap * sizeof(struct cand));
+	c->top = malloc(c->top_cap * sizeof(struct cand));
+	c->w = malloc(c->w_cap * sizeof(struct cand));
+	c->sel = malloc(((size_t)M0 + 2) * sizeof(struct cand));
+	c->nb = malloc(((size_t)M0 + 2) * sizeof(uint32_t));
+	c->todo = malloc(((size_t)M0 + 2) * sizeof(uint32_t));
+	if (!c->visited || !c->cq || !c->top || !c->w || !c->sel || !c->nb || !c->todo) {
+		sdb_hnsw_ctx_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void sdb_hnsw_ctx_free(struct sdb_hnsw_ctx *c)
+{
+	if (!c)
+		return;
+	free(c->visited);
+	free(c->cq);
+	free(c->top);
+	free(c->w);
+	free(c->sel);
+	free(c->nb);
+	free(c->todo);
+	free(c->qbf);
+	free(c);
+}
+
+static void new_epoch(struct sdb_hnsw_ctx *c)
+{
+	if (++c->epoch == 0) {
+		memset(c->visited, 0, c->n * sizeof(uint16_t));
+		c->epoch = 1;
+	}
+}
+
+/* ---- heaps ---------------------------------------------------------- */
+
+static int grow(struct cand **a, size_t *cap, size_t need)
+{
+	size_t nc = *cap;
+	struct cand *p;
+
+	while (nc < need)
+		nc *= 2;
+	p = realloc(*a, nc * sizeof(struct cand));
+	if (!p)
+		return -1;
+	*a = p;
+	*cap = nc;
+	return 0;
+}
+
+/* min-heap on d */
+static inline void minh_push(struct cand *h, size_t *len, struct cand x)
+{
+	size_t i = (*len)++;
+
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (h[p].d <= x.d)
+			break;
+		h[i] = h[p];
+		i = p;
+	}
+	h[i] = x;
+}
+
+static inline struct cand minh_pop(struct cand *h, size_t *len)
+{
+	struct cand top = h[0], x = h[--(*len)];
+	size_t i = 0, n = *len;
+
+	for (;;) {
+		size_t l = 2 * i + 1, m;
+		if (l >= n)
+			break;
+		m = l + 1 < n && h[l + 1].d < h[l].d ? l + 1 : l;
+		if (h[m].d >= x.d)
+			break;
+		h[i] = h[m];
+		i = m;
+	}
+	if (n)
+		h[i] = x;
+	return top;
+}
+
+/* max-heap on d (ties: larger id on top, so results are deterministic) */
+static inline int maxh_less(struct cand a, struct cand b)
+{
+	return a.d < b.d || (a.d == b.d && a.id < b.id);
+}
+
+static inline void maxh_push(struct cand *h, size_t *len, struct cand x)
+{
+	size_t i = (*len)++;
+
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (!maxh_less(h[p], x))
+			break;
+		h[i] = h[p];
+		i = p;
+	}
+	h[i] = x;
+}
+
+static inline struct cand maxh_pop(struct cand *h, size_t *len)
+{
+	struct cand top = h[0], x = h[--(*len)];
+	size_t i = 0, n = *len;
+
+	for (;;) {
+		size_t l = 2 * i + 1, m;
+		if (l >= n)
+			break;
+		m = l + 1 < n && maxh_less(h[l], h[l + 1]) ? l + 1 : l;
+		if (!maxh_less(x, h[m]))
+			break;
+		h[i] = h[m];
+		i = m;
+	}
+	if (n)
+		h[i] = x;
+	return top;
+}
+
+/* ---- graph access --------------------------------------------------- */
+
+/* Critical sections are a few dozen instructions; if the holder was
+ * preempted (a busy machine), yield instead of burning the time slice. */
+static inline void spin_lock(uint8_t *l)
+{
+	while (__atomic_exchange_n(l, 1, __ATOMIC_ACQUIRE)) {
+		unsigned spins = 0;
+		while (__atomic_load_n(l, __ATOMIC_RELAXED)) {
+			if (++spins < 256)
+				cpu_relax();
+			else
+				sched_yield();
+		}
+	}
+}
+
+static inline void spin_unlock(uint8_t *l)
+{
+	__atomic_store_n(l, 0, __ATOMIC_RELEASE);
+}
+
+/* The list of node id at level; NULL when a damaged file points outside. */
+static inline const uint32_t *list_at(const struct sdb_hnsw_graph *g, uint32_t id,
+				      uint32_t level)
+{
+	if (level == 0)
+		return g->links0 + (size_t)id * (g->M0 + 1);
+	if (g->untrusted) {
+		uint64_t off = (uint64_t)g->upper_off[id] + (uint64_t)(level - 1) * (g->M + 1);
+		if (level > g->levels[id] || off + g->M + 1 > g->upper_len)
+			return NULL;
+		return g->upper + off;
+	}
+	return g->upper + g->upper_off[id] + (size_t)(level - 1) * (g->M + 1);
+}
+
+static inline uint32_t *list_mut(struct sdb_hnsw *h, uint32_t id, uint32_t level)
+{
+	return (uint32_t *)list_at(&h->g, id, level);
+}
+
+/*
+ * Copies node id's list at level into c->nb (under its lock while
+ * building). @return the count; ids that a damaged file puts out of
+ * range are dropped.
+ */
+static inline uint32_t read_list(const struct sdb_hnsw_graph *g, uint8_t *locks,
+				 struct sdb_hnsw_ctx *c, uint32_t id, uint32_t level,
+				 const uint32_t **out)
+{
+	const uint32_t *l = list_at(g, id, level);
+	uint32_t cnt, cap = level ? g->M : g->M0;
+
+	if (!l)
+		return 0;
+	if (locks) {
+		spin_lock(&locks[id]);
+		cnt = l[0];
+		memcpy(c->nb, l + 1, cnt * sizeof(uint32_t));
+		spin_unlock(&locks[id]);
+		*out = c->nb;
+		return cnt;
+	}
+	cnt = l[0];
+	if (g->untrusted) {
+		uint32_t k = 0;
+		if (cnt > cap)
+			cnt = cap;
+		for (uint32_t i = 0; i < cnt; i++)
+			if (l[1 + i] < g->n)
+				c->nb[k++] = l[1 + i];
+		*out = c->nb;
+		return k;
+	}
+	*out = l + 1;
+	return cnt;
+}
+
+#define VEC(g, i) ((g)->vecs + (size_t)(i) * (g)->dim)
+
+/*
+ * The vectors distances are computed on: the float32 rows themselves, or
+ * during a reduced-precision build a bfloat16 copy (rows padded to 32
+ * values; the kernels take them through a float pointer).
+ */
+struct space {
+	sdb_vec_dist_fn fn;
+	const char *base;
+	size_t stride, dim;
+};
+#define SVEC(sp, i) ((const float *)(const void *)((sp)->base + (size_t)(i) * (sp)->stride))
+#define SDIST(sp, a, i) ((sp)->fn((a), SVEC(sp, i), (sp)->dim))
+
+/* Greedy descent on one upper layer: the closest node reachable by
+ * always moving to a strictly closer neighbour. */
+static void greedy(const struct sdb_hnsw_graph *g, uint8_t *locks, struct sdb_hnsw_ctx *c,
+		   const struct space *sp, const float *q, uint32_t level, uint32_t *ep,
+		   float *epd)
+{
+	int changed = 1;
+
+	while (changed) {
+		const uint32_t *nb;
+		uint32_t cnt = read_list(g, locks, c, *ep, level, &nb);
+		changed = 0;
+		for (uint32_t i = 0; i < cnt; i++) {
+			float d = SDIST(sp, q, nb[i]);
+			c->ndist++;
+			if (d < *epd) {
+				*epd = d;
+				*ep = nb[i];
+				changed = 1;
+			}
+		}
+	}
+}
+
+/*
+ * Best-first search of one layer from ep, keeping ef results in the
+ * max-heap c->top. @return 0 or -1 when a heap could not grow.
+ */
+static int search_layer(const struct sdb_hnsw_graph *g, uint8_t *locks,
+			struct sdb_hnsw_ctx *c, const struct space *sp, const float *q,
+			uint32_t ep, float epd, uint32_t ef, uint32_t level)
+{
+	uint16_t ep_tag;
+	size_t row_lines = (sp->stride + 63) / 64;
+
+	if (row_lines > 4)
+		row_lines = 4;
+	new_epoch(c);
+	ep_tag = c->epoch;
+	c->cq_len = c->top_len = 0;
+	if (c->top_cap < (size_t)ef + 2 && grow(&c->top, &c->top_cap, (size_t)ef + 2))
+		return -1;
+	c->visited[ep] = ep_tag;
+	minh_push(c->cq, &c->cq_len, (struct cand){ epd, ep });
+	maxh_push(c->top, &c->top_len, (struct cand){ epd, ep });
+	while (c->cq_len) {
+		struct cand cur = minh_pop(c->cq, &c->cq_len);
+		const uint32_t *nb;
+		uint32_t cnt, ntodo = 0;
+
+		if (cur.d > c->top[0].d && c->top_len >= ef)
+			break;
+		cnt = read_list(g, locks, c, cur.id, level, &nb);
+		for (uint32_t i = 0; i < cnt; i++) {
+			uint32_t v = nb[i];
+			if (c->visited[v] == ep_tag)
+				continue;
+			c->visited[v] = ep_tag;
+			c->todo[ntodo++] = v;
+			const char *pv = (const char *)SVEC(sp, v);
+			for (size_t ln = 0; ln < row_lines; ln++)
+				prefetch(pv + 64 * ln);
+		}
+		if (c->cq_cap < c->cq_len + ntodo + 1 &&
+		    grow(&c->cq, &c->cq_cap, c->cq_len + ntodo + 1))
+			return -1;
+		for (uint32_t i = 0; i < ntodo; i++) {
+			uint32_t v = c->todo[i];
+			float d;
+			if (i + 1 < ntodo) {
+				const char *pv = (const char *)SVEC(sp, c->todo[i + 1]);
+				for (size_t ln = 4; ln < 8 && ln * 64 < sp->stride; ln++)
+					prefetch(pv + 64 * ln);
+			}
+			d = SDIST(sp, q, v);
+			if (c->top_len < ef || d < c->top[0].d) {
+				minh_push(c->cq, &c->cq_len, (struct cand){ d, v });
+				maxh_push(c->top, &c->top_len, (struct cand){ d, v });
+				if (c->top_len > ef)
+					maxh_pop(c->top, &c->top_len);
+			}
+		}
+		c->ndist += ntodo;
+	}
+	return 0;
+}
+
+/* Moves c->top into c->w sorted nearest first. @return the count. */
+static size_t drain_sorted(struct sdb_hnsw_ctx *c)
+{
+	size_t n = c->top_len;
+
+	if (c->w_cap < n + 1 && grow(&c->w, &c->w_cap, n + 1))
+		return 0;
+	for (size_t i = n; i > 0; i--)
+		c->w[i - 1] = maxh_pop(c->top, &c->top_len);
+	return n;
+}
+
+/*
+ * The neighbour-selection heuristic: walk candidates nearest first and
+ * keep one only when it is closer to the base than to every neighbour
+ * already kept. Writes up to m into out. @return the count.
+ */
+static uint32_t select_heuristic(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+				 const struct space *sp, const struct cand *w, size_t nw,
+				 uint32_t m, struct cand *out)
+{
+	uint32_t k = 0;
+
+	if (nw <= m) {
+		memcpy(out, w, nw * sizeof(*w));
+		return (uint32_t)nw;
+	}
+	for (size_t i = 0; i < nw && k < m; i++) {
+		const float *v = SVEC(sp, w[i].id);
+		int good = 1;
+		for (uint32_t j = 0; j < k; j++) {
+			c->ndist++;
+			if (SDIST(sp, v, out[j].id) < w[i].d) {
+				good = 0;
+				break;
+			}
+		}
+		if (good)
+			out[k++] = w[i];
+	}
+	return k;
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->d != y->d)
+		return x->d < y->d ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Adds q to s's list at level, pruning with the heuristic when full. */
+static void add_link(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space *sp,
+		     uint32_t s, uint32_t q, float dq, uint32_t level)
+{
+	const struct sdb_hnsw_graph *g = &h->g;
+	uint32_t cap = level ? g->M : g->M0;
+	uint32_t *l = list_mut(h, s, level);
+	struct cand tmp[2 * 256 + 2];
+	struct cand *cs = cap + 1 <= 2 * 256 + 2 ? tmp : NULL;
+	uint32_t cnt, k;
+
+	spin_lock(&h->locks[s]);
+	cnt = l[0];
+	for (uint32_t i = 0; i < cnt; i++)
+		if (l[1 + i] == q)
+			goto out;
+	if (cnt < cap) {
+		l[1 + cnt] = q;
+		l[0] = cnt + 1;
+		goto out;
+	}
+	if (!cs)
+		cs = malloc(((size_t)cap + 1) * sizeof(*cs));
+	if (!cs)
+		goto out; /* no memory: keep the old list, the graph stays valid */
+	cs[0] = (struct cand){ dq, q };
+	for (uint32_t i = 0; i < cnt; i++) {
+		uint32_t v = l[1 + i];
+		cs[i + 1] = (struct cand){ SDIST(sp, SVEC(sp, s), v), v };
+	}
+	c->ndist += cnt;
+	qsort(cs, (size_t)cnt + 1, sizeof(*cs), cand_cmp);
+	k = select_heuristic(g, c, sp, cs, (size_t)cnt + 1, cap, c->sel);
+	for (uint32_t i = 0; i < k; i++)
+		l[1 + i] = c->sel[i].id;
+	l[0] = k;
+	if (cs != tmp)
+		free(cs);
+out:
+	spin_unlock(&h->locks[s]);
+}
+
+struct build_shared {
+	pthread_mutex_t global;
+	int failed;
+};
+
+static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_ctx *c,
+		  const struct space *sp, uint32_t q)
+{
+	struct sdb_hnsw_graph *g = &h->g;
+	const float *v = SVEC(sp, q);
+	uint32_t level = h->levels[q], maxl, ep, top;
+	int holding;
+	float epd;
+
+	pthread_mutex_lock(&sh->global);
+	maxl = g->max_level;
+	ep = g->entry;
+	holding = level > maxl;
+	if (!holding)
+		pthread_mutex_unlock(&sh->global);
+	epd = SDIST(sp, v, ep);
+	c->ndist++;
+	for (uint32_t l = maxl; l > level; l--)
+		greedy(g, h->locks, c, sp, v, l, &ep, &epd);
+	top = level < maxl ? level : maxl;
+	for (uint32_t l = top + 1; l-- > 0;) {
+		uint32_t m = h->params.M, k;
+		size_t nw;
+		uint32_t *mine;
+
+		if (search_layer(g, h->locks, c, sp, v, ep, epd, h->params.ef_construction, l)) {
+			sh->failed = 1;
+			break;
+		}
+		nw = drain_sorted(c);
+		if (!nw) {
+			sh->failed = 1;
+			break;
+		}
+		k = select_heuristic(g, c, sp, c->w, nw, m, c->sel);
+		mine = list_mut(h, q, l);
+		spin_lock(&h->locks[q]);
+		for (uint32_t i = 0; i < k; i++)
+			mine[1 + i] = c->sel[i].id;
+		mine[0] = k;
+		spin_unlock(&h->locks[q]);
+		/* c->sel is reused by add_link: keep a copy of the choice */
+		{
+			struct cand chosen[512];
+			uint32_t kk = k < 512 ? k : 512;
+			memcpy(chosen, c->sel, kk * sizeof(*chosen));
+			for (uint32_t i = 0; i < kk; i++)
+				add_link(h, c, sp, chosen[i].id, q, chosen[i].d, l);
+		}
+		ep = c->w[0].id;
+		epd = c->w[0].d;
+	}
+	if (holding) {
+		g->entry = q;
+		g->max_level = level;
+		pthread_mutex_unlock(&sh->global);
+	}
+	return 0;
+}
+
+static uint64_t splitmix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+void sdb_hnsw_free(struct sdb_hnsw *h)
+{
+	if (!h)
+		return;
+	free(h->levels);
+	free(h->links0);
+	free(h->upper_off);
+	free(h->upper);
+	free(h->locks);
+	free(h->bf16);
+	free(h);
+}
+
+int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
+		   const struct sdb_hnsw_params *p, sdb_hnsw_progress_fn progress,
+		   void *arg, struct sdb_hnsw **out, struct sdb_error *e)
+{
+	struct sdb_hnsw *h;
+	struct build_shared sh;
+	struct sdb_hnsw_ctx **ctx = NULL;
+	struct space spc = { sdb_vec_metric_fn(p->metric), (const char *)vecs,
+			     (size_t)dim * sizeof(float), dim };
+	const struct space *sp = &spc;
+	uint16_t *bf = NULL;
+	int prec = p->precision;
+	uint64_t rng = p->seed, upper_len = 0;
+	double ml;
+	int nthreads = 1, rc = 0;
+
+	*out = NULL;
+	if (p->M < 2 || p->M > 255)
+		return sdb_error_set(e, SDB_EINVAL, "max-connections must be in 2..255 (got %u)", p->M);
+	if (p->ef_construction < 1)
+		return sdb_error_set(e, SDB_EINVAL, "ef-construction must be at least 1");
+	if (n == 0)
+		return sdb_error_set(e, SDB_EINVAL, "no vectors to index");
+	if (n > UINT32_MAX - 1)
+		return sdb_error_set(e, SDB_ELIMIT, "too many vectors (%llu; at most %u)",
+				     (unsigned long long)n, UINT32_MAX - 1);
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	h->params = *p;
+	h->g.n = n;
+	h->g.dim = dim;
+	h->g.M = p->M;
+	h->g.M0 = 2 * p->M;
+	h->g.metric = p->metric;
+	h->g.vecs = vecs;
+	h->levels = malloc(n);
+	h->upper_off = calloc(n, sizeof(uint32_t));
+	h->links0 = calloc(n * (h->g.M0 + 1), sizeof(uint32_t));
+	h->locks = calloc(n, 1);
+	if (!h->levels || !h->upper_off || !h->links0 || !h->locks) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory for the graph of %llu nodes",
+				   (unsigned long long)n);
+		goto fail;
+	}
+	/* Levels first, from the seed alone: the graph does not depend on
+	 * which thread inserts what. */
+	ml = 1.0 / log((double)p->M);
+	for (uint64_t i = 0; i < n; i++) {
+		double u = ((double)(splitmix64(&rng) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+		double lv = floor(-log(u) * ml);
+		uint32_t l = lv > SDB_HNSW_MAX_LEVEL ? SDB_HNSW_MAX_LEVEL : (uint32_t)lv;
+		h->levels[i] = (uint8_t)l;
+		h->upper_off[i] = (uint32_t)upper_len;
+		upper_len += (uint64_t)l * (p->M + 1);
+		if (upper_len > UINT32_MAX) {
+			rc = sdb_error_set(e, SDB_ELIMIT, "graph too large");
+			goto fail;
+		}
+	}
+	h->upper = calloc(upper_len ? upper_len : 1, sizeof(uint32_t));
+	if (!h->upper) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (prec == SDB_PREC_AUTO)
+		prec = p->metric != SDB_VEC_L2 && dim >= 256 && sdb_vec_has_bf16() ? SDB_PREC_BF16
+										 : SDB_PREC_F32;
+	h->precision_used = prec;
+	if (prec == SDB_PREC_BF16) {
+		size_t pd = ((size_t)dim + 31) & ~(size_t)31;
+		bf = calloc(n * pd, sizeof(uint16_t));
+		if (!bf) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory for the bfloat16 copy");
+			goto fail;
+		}
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+		for (uint64_t i = 0; i < n; i++)
+			sdb_vec_to_bf16(bf + i * pd, vecs + i * dim, dim);
+		spc.fn = sdb_vec_bf16_metric_fn(p->metric);
+		spc.base = (const char *)bf;
+		spc.stride = pd * sizeof(uint16_t);
+		spc.dim = pd;
+	}
+	h->g.levels = h->levels;
+	h->g.links0 = h->links0;
+	h->g.upper_off = h->upper_off;
+	h->g.upper = h->upper;
+	h->g.upper_len = upper_len;
+	h->g.entry = 0;
+	h->g.max_level = h->levels[0];
+
+#ifdef _OPENMP
+	nthreads = p->threads > 0 ? p->threads : omp_get_max_threads();
+	if (nthreads < 1)
+		nthreads = 1;
+#endif
+	h->threads_used = nthreads;
+	ctx = calloc((size_t)nthreads, sizeof(*ctx));
+	if (!ctx) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto fail;
+	}
+	for (int t = 0; t < nthreads; t++)
+		if (!(ctx[t] = sdb_hnsw_ctx_new(n, h->g.M0))) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			goto fail;
+		}
+	pthread_mutex_init(&sh.global, NULL);
+	sh.failed = 0;
+	{
+		/* One parallel loop over every node (no barrier per batch: a
+		 * preempted thread must not stall the others); thread 0
+		 * reports progress every batch_size insertions. */
+		uint64_t bs = p->batch_size ? p->batch_size : 1000;
+		uint64_t done = 1;
+		int cancel = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(nthreads)
+#endif
+		{
+			int t = 0;
+			uint64_t next = bs;
+#ifdef _OPENMP
+			t = omp_get_thread_num();
+#pragma omp for schedule(dynamic, 16) nowait
+#endif
+			for (uint64_t i = 1; i < n; i++) {
+				uint64_t d;
+				if (__atomic_load_n(&cancel, __ATOMIC_RELAXED))
+					continue;
+				insert(h, &sh, ctx[t], sp, (uint32_t)i);
+				d = __atomic_add_fetch(&done, 1, __ATOMIC_RELAXED);
+				if (t == 0 && progress && d >= next && d < n) {
+					next = d + bs;
+					if (progress(arg, d, n))
+						__atomic_store_n(&cancel, 1, __ATOMIC_RELAXED);
+				}
+			}
+		}
+		if (sh.failed)
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory during the build");
+		else if (cancel || (progress && progress(arg, n, n)))
+			rc = sdb_error_set(e, SDB_EINVAL, "cancelled");
+	}
+	pthread_mutex_destroy(&sh.global);
+	for (int t = 0; t < nthreads; t++) {
+		h->distances += ctx[t]->ndist;
+		sdb_hnsw_ctx_free(ctx[t]);
+	}
+	free(ctx);
+	ctx = NULL;
+	if (rc)
+		goto fail;
+	/* keep the bf16 copy: the index stores it for bf16 searches */
+	h->bf16 = bf;
+	if (bf) {
+		h->g.vecs_bf16 = bf;
+		h->g.bf16_dim = (uint32_t)spc.dim;
+	}
+	*out = h;
+	return 0;
+fail:
+	free(bf);
+	if (ctx) {
+		for (int t = 0; t < nthreads; t++)
+			sdb_hnsw_ctx_free(ctx[t]);
+		free(ctx);
+	}
+	sdb_hnsw_free(h);
+	return rc;
+}
+
+uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+			 const float *q, uint32_t k, uint32_t ef, uint32_t *ids,
+			 float *dists)
+{
+	sdb_vec_dist_fn exact = sdb_vec_metric_fn(g->metric);
+	struct space spc = { exact, (const char *)g->vecs, (size_t)g->dim * sizeof(float), g->dim };
+	const struct space *sp = &spc;
+	const float *qs = q;
+	uint32_t ep = g->entry, n;
+	float epd;
+	size_t nw;
+
+	if (!g->n || ep >= g->n)
+		return 0;
+	if (ef < k)
+		ef = k;
+	if (g->vecs_bf16 && g->bf16_dim >= g->dim) {
+		if (c->qbf_cap < g->bf16_dim) {
+			uint16_t *nq = realloc(c->qbf, g->bf16_dim * sizeof(uint16_t));
+			if (!nq)
+				return 0;
+			c->qbf = nq;
+			c->qbf_cap = g->bf16_dim;
+		}
+		memset(c->qbf, 0, g->bf16_dim * sizeof(uint16_t));
+		sdb_vec_to_bf16(c->qbf, q, g->dim);
+		spc.fn = sdb_vec_bf16_metric_fn(g->metric);
+		spc.base = (const char *)g->vecs_bf16;
+		spc.stride = (size_t)g->bf16_dim * sizeof(uint16_t);
+		spc.dim = g->bf16_dim;
+		qs = (const float *)(const void *)c->qbf;
+	}
+	epd = SDIST(sp, qs, ep);
+	for (uint32_t l = g->max_level; l > 0; l--)
+		greedy(g, NULL, c, sp, qs, l, &ep, &epd);
+	if (search_layer(g, NULL, c, sp, qs, ep, epd, ef, 0))
+		return 0;
+	nw = drain_sorted(c);
+	if (sp->fn != exact) {
+		/* re-rank the candidates with float32 distances */
+		for (size_t i = 0; i < nw; i++)
+			c->w[i].d = exact(q, VEC(g, c->w[i].id), g->dim);
+		qsort(c->w, nw, sizeof(*c->w), cand_cmp);
+	}
+	n = nw < k ? (uint32_t)nw : k;
+	for (uint32_t i = 0; i < n; i++) {
+		ids[i] = c->w[i].id;
+		dists[i] = c->w[i].d;
+	}
+	return n;
+}
+
+uint32_t sdb_vec_exact_knn(const float *vecs, uint64_t n, uint32_t dim,
+			   int metric, const float *q, uint32_t k, uint32_t *ids,
+			   float *dists)
+{
+	sdb_vec_dist_fn dist = sdb_vec_metric_fn(metric);
+	struct cand *hp = malloc(((size_t)k + 1) * sizeof(*hp));
+	size_t len = 0;
+	uint32_t m;
+
+	if (!hp || !k)
+		goto out;
+	for (uint64_t i = 0; i < n; i++) {
+		struct cand x = { dist(q, vecs + i * dim, dim), (uint32_t)i };
+		if (len < k)
+			maxh_push(hp, &len, x);
+		else if (maxh_less(x, hp[0])) {
+			maxh_pop(hp, &len);
+			maxh_push(hp, &len, x);
+		}
+	}
+out:
+	m = (uint32_t)len;
+	for (size_t i = len; i > 0; i--) {
+		struct cand x = maxh_pop(hp, &len);
+		ids[i - 1] = x.id;
+		dists[i - 1] = x.d;
+	}
+	free(hp);
+	return m;
+}
+
+/* ---- orderings ------------------------------------------------------ */
+
+int sdb_hnsw_ordering_parse(const char *s)
+{
+	if (!strcmp(s, "none"))
+		return SDB_ORDER_NONE;
+	if (!strcmp(s, "random_projection"))
+		return SDB_ORDER_RANDOM_PROJECTION;
+	if (!strcmp(s, "kmeans"))
+		return SDB_ORDER_KMEANS;
+	if (!strcmp(s, "block"))
+		return SDB_ORDER_BLOCK;
+	return -1;
+}
+
+const char *sdb_hnsw_ordering_name(int o)
+{
+	switch (o) {
+	case SDB_ORDER_NONE: return "none";
+	case SDB_ORDER_RANDOM_PROJECTION: return "random_projection";
+	case SDB_ORDER_KMEANS: return "kmeans";
+	case SDB_ORDER_BLOCK: return "block";
+	}
+	return "unknown";
+}
+
+struct keyed {
+	uint64_t key;
+	uint32_t id;
+};
+
+static int keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static double rand_gauss(uint64_t *s)
+{
+	double u = ((double)(splitmix64(s) >> 11) + 0.5) / 9007199254740992.0;
+	double v = ((double)(splitmix64(s) >> 11) + 0.5) / 9007199254740992.0;
+	return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* Sort key: 16 sign bits of random projections (a locality-sensitive
+ * hash), so vectors in the same cone land next to each other. */
+static int perm_random_projection(const struct sdb_hnsw *h, uint64_t seed, struct keyed *k)
+{
+	const struct sdb_hnsw_graph *g = &h->g;
+	const struct sdb_vec_kernels *kern = sdb_vec_kernels();
+	float *planes = malloc((size_t)16 * g->dim * sizeof(float));
+	float *mean = calloc(g->dim, sizeof(float));
+	uint64_t s = seed ^ 0x5eedull;
+
+	if (!planes || !mean) {
+		free(planes);
+		free(mean);
+		return -1;
+	}
+	for (size_t i = 0; i < (size_t)16 * g->dim; i++)
+		planes[i] = (float)rand_gauss(&s);
+	/* centre the hyperplanes on the data so the bits split it */
+	for (uint64_t i = 0; i < g->n; i++)
+		for (uint32_t d = 0; d < g->dim; d++)
+			mean[d] += VEC(g, i)[d];
+	for (uint32_t d = 0; d < g->dim; d++)
+		mean[d] /= (float)g->n;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+	for (uint64_t i = 0; i < g->n; i++) {
+		uint64_t code = 0;
+		for (int b = 0; b < 16; b++) {
+			const float *pl = planes + (size_t)b * g->dim;
+			float v = kern->dot(VEC(g, i), pl, g->dim) - kern->dot(mean, pl, g->dim);
+			code = code << 1 | (v > 0);
+		}
+		k[i].key = code;
+		k[i].id = (uint32_t)i;
+	}
+	free(planes);
+	free(mean);
+	return 0;
+}
+
+/* Sort key: the nearest of ~sqrt(n) k-means centroids (Lloyd iterations
+ * on a sample, seeded). */
+static int perm_kmeans(const struct sdb_hnsw *h, uint64_t seed, struct keyed *k)
+{
+	const struct sdb_hnsw_graph *g = &h->g;
+	const struct sdb_vec_kernels *kern = sdb_vec_kernels();
+	uint32_t nc = (uint32_t)sqrt((double)g->n);
+	uint64_t s = seed ^ 0xc105e7ull, ns = g->n < 20000 ? g->n : 20000;
+	float *cent, *sum;
+	uint32_t *cnt, *sample;
+
+	if (nc < 1)
+		nc = 1;
+	if (nc > 1024)
+		nc = 1024;
+	cent = malloc((size_t)nc * g->dim * sizeof(float));
+	sum = malloc((size_t)nc * g->dim * sizeof(float));
+	cnt = malloc(nc * sizeof(uint32_t));
+	sample = malloc(ns * sizeof(uint32_t));
+	if (!cent || !sum || !cnt || !sample) {
+		free(cent);
+		free(sum);
+		free(cnt);
+		free(sample);
+		return -1;
+	}
+	for (uint64_t i = 0; i < ns; i++)
+		sample[i] = (uint32_t)(ns == g->n ? i : splitmix64(&s) % g->n);
+	for (uint32_t c = 0; c < nc; c++)
+		memcpy(cent + (size_t)c * g->dim, VEC(g, sample[splitmix64(&s) % ns]),
+		       g->dim * sizeof(float));
+	for (int it = 0; it < 6; it++) {
+		memset(sum, 0, (size_t)nc * g->dim * sizeof(float));
+		memset(cnt, 0, nc * sizeof(uint32_t));
+		for (uint64_t i = 0; i < ns; i++) {
+			const float *v = VEC(g, sample[i]);
+			uint32_t best = 0;
+			float bd = INFINITY;
+			for (uint32_t c = 0; c < nc; c++) {
+				float d = kern->l2sq(v, cent + (size_t)c * g->dim, g->dim);
+				if (d < bd) {
+					bd = d;
+					best = c;
+				}
+			}
+			cnt[best]++;
+			for (uint32_t d = 0; d < g->dim; d++)
+				sum[(size_t)best * g->dim + d] += v[d];
+		}
+		for (uint32_t c = 0; c < nc; c++)
+			if (cnt[c])
+				for (uint32_t d = 0; d < g->dim; d++)
+					cent[(size_t)c * g->dim + d] = sum[(size_t)c * g->dim + d] / (float)cnt[c];
+	}
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+	for (uint64_t i = 0; i < g->n; i++) {
+		uint32_t best = 0;
+		float bd = INFINITY;
+		for (uint32_t c = 0; c < nc; c++) {
+			float d = kern->l2sq(VEC(g, i), cent + (size_t)c * g->dim, g->dim);
+			if (d < bd) {
+				bd = d;
+				best = c;
+			}
+		}
+		k[i].key = best;
+		k[i].id = (uint32_t)i;
+	}
+	free(cent);
+	free(sum);
+	free(cnt);
+	free(sample);
+	return 0;
+}
+
+/* Block order: breadth-first over layer 0 from the entry point, so a
+ * node's neighbours are numbered (and stored) near it. */
+static int perm_block(const struct sdb_hnsw *h, uint32_t *perm)
+{
+	const struct sdb_hnsw_graph *g = &h->g;
+	uint8_t *seen = calloc(g->n, 1);
+	uint64_t head = 0, tail = 0;
+
+	if (!seen)
+		return -1;
+	for (uint64_t root = g->entry, scanned = 0; tail < g->n; root = scanned++) {
+		if (seen[root])
+			continue;
+		seen[root] = 1;
+		perm[tail++] = (uint32_t)root;
+		while (head < tail) {
+			uint32_t u = perm[head++];
+			const uint32_t *l = g->links0 + (size_t)u * (g->M0 + 1);
+			for (uint32_t i = 0; i < l[0]; i++)
+				if (!seen[l[1 + i]]) {
+					seen[l[1 + i]] = 1;
+					perm[tail++] = l[1 + i];
+				}
+		}
+	}
+	free(seen);
+	return 0;
+}
+
+int sdb_hnsw_ordering_perm(const struct sdb_hnsw *h, int ordering, uint64_t seed,
+			   uint32_t **perm, struct sdb_error *e)
+{
+	struct keyed *k = NULL;
+	int rc = 0;
+
+	*perm = NULL;
+	if (ordering == SDB_ORDER_NONE)
+		return 0;
+	*perm = malloc(h->g.n * sizeof(uint32_t));
+	if (!*perm)
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	if (ordering == SDB_ORDER_BLOCK) {
+		if (perm_block(h, *perm))
+			rc = -1;
+		goto out;
+	}
+	k = malloc(h->g.n * sizeof(*k));
+	if (!k || (ordering == SDB_ORDER_KMEANS ? perm_kmeans(h, seed, k)
+						: perm_random_projection(h, seed, k))) {
+		rc = -1;
+		goto out;
+	}
+	qsort(k, h->g.n, sizeof(*k), keyed_cmp);
+	for (uint64_t i = 0; i < h->g.n; i++)
+		(*perm)[i] = k[i].id;
+out:
+	free(k);
+	if (rc) {
+		free(*perm);
+		*perm = NULL;
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory computing the ordering");
+	}
+	return 0;
+}

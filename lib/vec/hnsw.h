@@ -1,0 +1,146 @@
+/*
+ * hnsw.h - Hierarchical Navigable Small World graphs: parallel build and
+ * search (Malkov & Yashunin, with the neighbour-selection heuristic).
+ *
+ * DESIGN. The graph is a handful of flat arrays, the same in memory
+ * during the build and in the index file, so a query runs directly on a
+ * read-only mapping:
+ *   levels[n]            top layer of each node (u8)
+ *   links0[n*(M0+1)]     layer 0: per node a count, then up to M0 = 2M ids
+ *   upper_off[n]         where node i's upper layers start in upper[]
+ *   upper[...]           per node with level L > 0: L blocks of (M+1) u32,
+ *                        layer l at upper_off[i] + (l-1)*(M+1)
+ * Levels are drawn from a seeded generator before the build starts, and
+ * node 0 is the first entry point, so with one thread the graph depends
+ * only on the data, the parameters and the seed. Threads insert nodes in
+ * parallel (OpenMP, dynamic schedule, one batch at a time), each node
+ * guarded by a one-byte spinlock; neighbour lists are copied out under the
+ * lock while building. Per-thread search contexts hold an epoch-tagged
+ * visited array and two heaps, so the hot path never allocates.
+ */
+#ifndef SDB_VEC_HNSW_H
+#define SDB_VEC_HNSW_H
+
+#include "../err.h"
+#include "distance.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SDB_HNSW_MAX_LEVEL 48
+
+struct sdb_hnsw_params {
+	uint32_t M;               /* >= 2; layer-0 degree 2M */
+	uint32_t ef_construction; /* >= 1 */
+	int metric;               /* enum sdb_vec_metric */
+	uint64_t seed;
+	uint32_t batch_size;      /* nodes per progress step, >= 1 */
+	int threads;              /* 0: OpenMP default */
+	int precision;            /* enum sdb_hnsw_precision */
+};
+
+/*
+ * Precision of the distances computed while building (queries and the
+ * stored vectors are always float32). AUTO: bfloat16 for ip and cosine at
+ * 256 dimensions and more when the CPU has AVX512-BF16, else float32.
+ */
+enum sdb_hnsw_precision {
+	SDB_PREC_AUTO = 0,
+	SDB_PREC_F32 = 1,
+	SDB_PREC_BF16 = 2,
+};
+
+/* A read-only view of a graph: what search needs. */
+struct sdb_hnsw_graph {
+	uint64_t n;
+	uint32_t dim, M, M0;
+	int metric;
+	uint32_t max_level, entry;
+	const float *vecs;        /* n*dim; for cosine already normalised */
+	const uint8_t *levels;
+	const uint32_t *links0;
+	const uint32_t *upper_off;
+	const uint32_t *upper;
+	uint64_t upper_len;       /* u32 entries in upper[] */
+	int untrusted;            /* bounds-check ids read from the arrays */
+	/* optional bfloat16 copy of vecs (rows of bf16_dim values, zero
+	 * padded): search compares with it, then re-ranks in float32 */
+	const uint16_t *vecs_bf16;
+	uint32_t bf16_dim;
+};
+
+/* Per-thread scratch for searching. */
+struct sdb_hnsw_ctx;
+
+/* @return a context for graphs of up to n nodes, or NULL (no memory). */
+struct sdb_hnsw_ctx *sdb_hnsw_ctx_new(uint64_t n, uint32_t M0);
+void sdb_hnsw_ctx_free(struct sdb_hnsw_ctx *c);
+
+/*
+ * Called between batches of the build with the number of nodes inserted
+ * so far; a nonzero return cancels the build (SDB_EINVAL "cancelled").
+ */
+typedef int (*sdb_hnsw_progress_fn)(void *arg, uint64_t done, uint64_t total);
+
+/* A graph under construction; its view is complete after build returns. */
+struct sdb_hnsw {
+	struct sdb_hnsw_graph g;
+	struct sdb_hnsw_params params;
+	uint8_t *levels;
+	uint32_t *links0, *upper_off, *upper;
+	uint8_t *locks;
+	uint64_t distances;   /* distance computations made by the build */
+	int threads_used;
+	int precision_used;   /* SDB_PREC_F32 or SDB_PREC_BF16 */
+	uint16_t *bf16;       /* the bf16 copy of a bf16 build (g.vecs_bf16) */
+};
+
+/*
+ * Builds an HNSW graph over vecs (n x dim, kept by reference: the caller
+ * keeps it alive while the graph is used; for cosine pass normalised
+ * vectors). @return 0, SDB_EINVAL (bad parameters), SDB_ENOMEM, or the
+ * progress callback's cancellation.
+ */
+int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
+		   const struct sdb_hnsw_params *p, sdb_hnsw_progress_fn progress,
+		   void *arg, struct sdb_hnsw **out, struct sdb_error *e);
+void sdb_hnsw_free(struct sdb_hnsw *h);
+
+/*
+ * k nearest nodes of q (dim floats; normalised already for cosine) in g,
+ * searching layer 0 with max(ef, k) candidates. When g has a bfloat16
+ * copy the search compares in bf16 and the candidates are re-ranked with
+ * float32 distances (the distances returned are always float32). Writes up to k internal
+ * node numbers and distances, nearest first. @return the number written.
+ */
+uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+			 const float *q, uint32_t k, uint32_t ef, uint32_t *ids,
+			 float *dists);
+
+/*
+ * Exact k nearest rows of q among vecs (n x dim) under metric (vectors
+ * already normalised for cosine). @return the number written.
+ */
+uint32_t sdb_vec_exact_knn(const float *vecs, uint64_t n, uint32_t dim,
+			   int metric, const float *q, uint32_t k, uint32_t *ids,
+			   float *dists);
+
+/* Node orderings for memory locality (renumbering after the build). */
+enum sdb_hnsw_ordering {
+	SDB_ORDER_NONE = 0,
+	SDB_ORDER_RANDOM_PROJECTION = 1,
+	SDB_ORDER_KMEANS = 2,
+	SDB_ORDER_BLOCK = 3,
+};
+int sdb_hnsw_ordering_parse(const char *s);
+const char *sdb_hnsw_ordering_name(int o);
+
+/*
+ * Computes a renumbering: perm[new] = old, a permutation of 0..n-1
+ * (malloc'd, caller frees; NULL for SDB_ORDER_NONE).
+ * @return 0 or SDB_ENOMEM.
+ */
+int sdb_hnsw_ordering_perm(const struct sdb_hnsw *h, int ordering, uint64_t seed,
+			   uint32_t **perm, struct sdb_error *e);
+
+#endif

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# ann.sh - sochdb-bulk against hnswlib and FAISS on the same data.
+#
+#   scripts/bench/ann.sh            (make bench runs it through run-all.sh)
+#
+# Data (fixed seeds, scripts/vecgen.py, cached in $SOCHDB_BUILD/bench/ann):
+#   sift: 100,000 x 128 clustered, l2;  emb: 20,000 x 768 normalised, ip;
+#   1,000 queries each with exact top-10 ground truth.
+# Peers: Debian python3-hnswlib and python3-faiss (IndexHNSWFlat) run with
+# /usr/bin/python3, and hnswlib's headers (libhnswlib-dev) compiled here
+# with g++ -O3 -march=native -fopenmp (build/bench/hnswlib_driver).
+# Everything with M=16, ef_construction=100. Builds alternate between the
+# libraries, median of ANN_RUNS (default 3; FAISS: FAISS_RUNS, default 1)
+# at 1 and 2 threads; recall@10 and QPS with 1 thread at ef 16..256 on the
+# 2-thread graphs; peak RSS; a cold one-vector query in a fresh process.
+# ANN_SCALE=0.2 shrinks the base sets for a quick look; ANN_SETS="sift"
+# or "emb" runs one of them. The machine is
+# shared: /proc/loadavg is printed with every figure.
+set -u
+cd "$(dirname "$0")/../.." || exit 3
+B=${SOCHDB_BUILD:-build}
+BIN=$B/bin/sochdb-bulk
+OUT=$B/bench/ann
+PY=/usr/bin/python3
+RUNS=${ANN_RUNS:-3}
+FRUNS=${FAISS_RUNS:-1}
+SCALE=${ANN_SCALE:-1}
+M=16
+EFC=100
+EFS="16 32 64 128 256"
+mkdir -p "$OUT"
+
+[ -x "$BIN" ] || { echo "ann.sh: build first ($BIN missing)" >&2; exit 3; }
+DRV=$B/bench/hnswlib_driver
+if [ ! -x "$DRV" ] || [ scripts/bench/hnswlib_driver.cpp -nt "$DRV" ]; then
+	g++ -O3 -march=native -fopenmp -o "$DRV" scripts/bench/hnswlib_driver.cpp || {
+		echo "ann.sh: cannot compile the native hnswlib driver (libhnswlib-dev, g++)" >&2; exit 3; }
+fi
+$PY -c 'import hnswlib, faiss, numpy' 2>/dev/null || {
+	echo "ann.sh: needs python3-hnswlib, python3-faiss, python3-numpy (scripts/install-deps.sh bench)" >&2; exit 3; }
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+now_ns() { date +%s%N; }
+
+# run_peer LIB THREADS [--search]: prints the peer's lines
+run_peer() {
+	local lib=$1 t=$2
+	shift 2
+	case $lib in
+	native) "$DRV" "$BASE" "$QUERY" "$TRUTH" "$METRIC" "$t" $M $EFC "$@" ;;
+	*) OMP_NUM_THREADS=$t $PY scripts/bench/ann_peer.py "$lib" "$BASE" "$QUERY" "$TRUTH" "$METRIC" "$t" $M $EFC "$@" ;;
+	esac
+}
+
+# build_once LIB THREADS [--search] -> seconds on stdout; search lines to $OUT/LIB.search
+build_once() {
+	local lib=$1 t=$2 search=${3:-} o
+	if [ "$lib" = sochdb ]; then
+		o=$("$BIN" build-index -i "$BASE" -o "$OUT/$NAME.idx" --metric "$METRIC" -m $M -e $EFC -t "$t" --json -q) || return 1
+		[ -n "$search" ] && printf '%s\n' "$o" >"$OUT/sochdb.json"
+		sed 's/.*"build_seconds":\([0-9.]*\).*/\1/' <<<"$o"
+	else
+		o=$(run_peer "$lib" "$t" $search) || return 1
+		[ -n "$search" ] && printf '%s\n' "$o" >"$OUT/$lib.search"
+		awk '/^build_s/ { print $2 }' <<<"$o"
+	fi
+}
+
+bench_set() {
+	NAME=$1 METRIC=$2 N=$3 DIM=$4
+	shift 4
+	local n
+	n=$(awk -v n="$N" -v s="$SCALE" 'BEGIN { print int(n * s) }')
+	local pre=$OUT/$NAME-$n
+	BASE=$pre.base.npy QUERY=$pre.query.npy TRUTH=$pre.truth.npy
+	if [ ! -f "$TRUTH" ]; then
+		echo "generating $NAME: $n x $DIM ($METRIC) ..." >&2
+		$PY scripts/vecgen.py "$pre" --n "$n" --dim "$DIM" --queries 1000 --k 10 --seed 1234 "$@" || exit 3
+	fi
+	echo
+	echo "== ann $NAME: $n x $DIM, $METRIC, M=$M, ef_construction=$EFC, 1000 queries, k=10"
+	echo "   loadavg before: $(load)   cpus: $(nproc)   simd: $(SOCHDB_SIMD= "$BIN" build-index -i "$QUERY" -o "$OUT/probe.idx" --telemetry -t 1 2>&1 >/dev/null | sed -n 's/.*kernels \([a-z0-9]*\);.*/\1/p')"
+	declare -A T
+	local libs="sochdb hnswlib native faiss"
+	for t in 1 2; do
+		for lib in $libs; do T[$lib,$t]=; done
+		for r in $(seq 1 "$RUNS"); do
+			for lib in $libs; do
+				[ "$lib" = faiss ] && [ "$r" -gt "$FRUNS" ] && continue
+				s=
+				[ "$t" = 2 ] && [ "$r" = 1 ] && s=--search
+				v=$(build_once "$lib" "$t" $s) || { echo "ann.sh: $lib build failed" >&2; v=; }
+				T[$lib,$t]="${T[$lib,$t]} $v"
+			done
+		done
+	done
+	printf '   %-22s %12s %12s %9s\n' "build vec/s (median)" "1 thread" "2 threads" "1->2"
+	declare -A R
+	for lib in $libs; do
+		for t in 1 2; do
+			m=$(tr ' ' '\n' <<<"${T[$lib,$t]}" | grep . | median)
+			R[$lib,$t]=$(awk -v n="$n" -v s="$m" 'BEGIN { printf "%.0f", n / s }')
+		done
+		label=$lib
+		case $lib in sochdb) label="sochdb-bulk" ;; hnswlib) label="hnswlib (debian)" ;; native) label="hnswlib (native)" ;; faiss) label="faiss HNSWFlat" ;; esac
+		printf '   %-22s %12s %12s %8.2fx\n' "$label" "${R[$lib,1]}" "${R[$lib,2]}" \
+			"$(awk -v a="${R[$lib,1]}" -v b="${R[$lib,2]}" 'BEGIN { print b / a }')"
+	done
+	for p in hnswlib native faiss; do
+		printf '   ratio sochdb/%-9s %11.2fx %11.2fx\n' "$p" \
+			"$(awk -v a="${R[sochdb,1]}" -v b="${R[$p,1]}" 'BEGIN { print a / b }')" \
+			"$(awk -v a="${R[sochdb,2]}" -v b="${R[$p,2]}" 'BEGIN { print a / b }')"
+	done
+	echo "   loadavg after builds: $(load)"
+
+	# search: our graph from the 2-thread --search run is in $OUT/$NAME.idx
+	: >"$OUT/sochdb.search"
+	for ef in $EFS; do
+		l=$("$BIN" query --index "$OUT/$NAME.idx" -q "$QUERY" --truth "$TRUTH" -k 10 --ef "$ef" -t 1 --no-output 2>&1)
+		awk -v ef="$ef" '/^recall@/ { printf "ef %s recall %s qps %s\n", ef, $2, $4 }' <<<"$l" >>"$OUT/sochdb.search"
+	done
+	echo "   recall@10 / QPS, 1 thread (loadavg $(load))"
+	printf '   %-18s' ""
+	for ef in $EFS; do printf ' %16s' "ef=$ef"; done
+	echo
+	for lib in sochdb hnswlib native faiss; do
+		printf '   %-18s' "$lib"
+		for ef in $EFS; do
+			printf ' %16s' "$(awk -v ef="$ef" '$1 == "ef" && $2 == ef { printf "%s/%s", $4, $6 }' "$OUT/$lib.search")"
+		done
+		echo
+	done
+	# recall difference per ef, and QPS at the smallest ef reaching 0.95
+	for p in hnswlib native; do
+		printf '   recall sochdb - %-8s' "$p"
+		for ef in $EFS; do
+			printf ' %16s' "$(awk -v ef="$ef" 'FNR == 1 { f++ } $1 == "ef" && $2 == ef { r[f] = $4 } END { printf "%+.4f", r[1] - r[2] }' "$OUT/sochdb.search" "$OUT/$p.search")"
+		done
+		echo
+	done
+	at95() { awk '$1 == "ef" && $4 >= 0.95 { print $2, $6; exit }' "$OUT/$1.search"; }
+	read -r oe oq <<<"$(at95 sochdb)"
+	for p in hnswlib native faiss; do
+		read -r pe pq <<<"$(at95 $p)"
+		printf '   QPS at recall>=0.95: sochdb %s (ef %s) vs %s %s (ef %s): %.2fx\n' \
+			"${oq:-n/a}" "${oe:-n/a}" "$p" "${pq:-n/a}" "${pe:-n/a}" \
+			"$(awk -v a="${oq:-0}" -v b="${pq:-0}" 'BEGIN { print (b > 0) ? a / b : 0 }')"
+	done
+	# memory: peak RSS of the 2-thread build against vectors + graph bytes
+	j=$(cat "$OUT/sochdb.json")
+	rss=$(sed 's/.*"peak_rss_bytes":\([0-9]*\).*/\1/' <<<"$j")
+	ib=$(sed 's/.*"index_bytes":\([0-9]*\).*/\1/' <<<"$j")
+	dist=$(sed 's/.*"distances":\([0-9]*\).*/\1/' <<<"$j")
+	prec=$(sed 's/.*"build_precision":"\([a-z0-9]*\)".*/\1/' <<<"$j")
+	awk -v rss="$rss" -v ib="$ib" -v n="$n" -v d="$DIM" -v dist="$dist" -v inb="$(stat -c %s "$BASE")" -v prec="$prec" 'BEGIN {
+		vec = n * d * 4; bf = (prec == "bf16") ? n * (int((d + 31) / 32) * 32) * 2 : 0
+		graph = ib - vec - bf - 8 * n - 4096
+		printf "   peak RSS of the build: %.1f MiB in all, %.1f MiB without the mapped input (%.1f MiB)\n", rss / 1048576, (rss - inb) / 1048576, inb / 1048576
+		printf "   RSS bound: anonymous %.1f MiB = %.2fx of vectors %.1f MiB + graph %.1f MiB (all pages: %.2fx)\n",
+			(rss - inb) / 1048576, (rss - inb) / (vec + graph), vec / 1048576, graph / 1048576, rss / (vec + graph)
+		printf "   distance computations per inserted vector: %.0f\n", dist / n }'
+	printf '   build precision (auto): %s\n' "$prec"
+	for lib in hnswlib native faiss; do
+		awk -v l="$lib" '/^peak_rss_kb/ { printf "   peak RSS %s: %.1f MiB (whole process)\n", l, $2 / 1024 }' "$OUT/$lib.search"
+	done
+	# cold query: a fresh process, one vector, warm page cache
+	v=$($PY -c "import numpy as np; print(','.join('%.6g' % x for x in np.load('$QUERY')[0]))")
+	cold=""
+	for i in 1 2 3 4 5; do
+		s=$(now_ns)
+		"$BIN" query --index "$OUT/$NAME.idx" --vector "$v" -k 10 >/dev/null
+		e=$(now_ns)
+		cold="$cold $(( (e - s) / 1000 ))"
+	done
+	printf '   cold query (fresh process, 1 vector, median of 5): %.2f ms   (loadavg %s)\n' \
+		"$(tr ' ' '\n' <<<"$cold" | grep . | median | awk '{ print $1 / 1000 }')" "$(load)"
+}
+
+echo "ann.sh: sochdb-bulk vs hnswlib / FAISS (runs $RUNS, faiss runs $FRUNS, scale $SCALE)"
+SETS=${ANN_SETS:-sift emb}
+case " $SETS " in *" sift "*) bench_set sift l2 100000 128 --clusters 100 ;; esac
+case " $SETS " in *" emb "*) bench_set emb ip 20000 768 --clusters 100 --metric ip --normalize ;; esac
