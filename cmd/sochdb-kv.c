@@ -1246,6 +1246,9 @@ static int kv_load(int argc, char **argv)
 		if (sdb_db_commit(db, &b, 0, &e) ||
 		    (k.db.o.sync == SDB_SYNC_NORMAL && sdb_db_sync(db, &e)))
 			die_err(&e);
+		/* the flush that may follow reads the log back: drop our copies */
+		sdb_batch_release(&b);
+		sdb_input_close(&in);
 		after_commit(db);
 		sdb_db_close(db);
 	}
