@@ -972,6 +972,20 @@ static int kv_ls(int argc, char **argv)
 		c[nc].len = rest;
 		sdb_buf_add(&arena, key, rest);
 		nc++;
+		if (slash) {
+			/* skip every key below this child: seek past "PATH/child/" */
+			struct sdb_buf skip = SDB_BUF_INIT;
+			sdb_buf_add(&skip, ikey, (size_t)((const unsigned char *)key - ikey) + rest);
+			sdb_iter_close(it);
+			it = NULL;
+			if (!sdb_prefix_succ(&skip)) {
+				sdb_buf_release(&skip);
+				break;
+			}
+			if (sdb_iter_open(db, skip.data, skip.len, has_hi ? hi.data : NULL, hi.len, 0, &it, &e))
+				die_err(&e);
+			sdb_buf_release(&skip);
+		}
 	}
 	if (!sdb_buf_ok(&arena))
 		die(EXIT_FAILURE_RT, "out of memory");
