@@ -828,59 +828,21 @@ static void scan_range(struct kvopt *k, const char *usage, struct sdb_buf *lo,
 		die(EXIT_FAILURE_RT, "out of memory");
 }
 
-static int kv_scan(int argc, char **argv)
+/* Emits the live records of [lo, hi) (NULL: open), at most limit (< 0:
+ * all). */
+static void emit_range(struct sdb_db *db, const struct sdb_buf *lo,
+		       const struct sdb_buf *hi, int reverse, long long limit,
+		       struct emitter *em)
 {
-	struct kvopt k;
-	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
 	struct sdb_iter *it;
 	struct sdb_error e;
-	struct sdb_db *db;
-	struct emitter em;
-	int has_hi, rc;
+	int rc;
 
-	parse(&k, argc, argv, u_scan, "eS", 0xf, 0);
-	scan_range(&k, u_scan, &lo, &hi, &has_hi);
-	db = open_db(&k, SDB_OPEN_SNAPSHOT);
 	sdb_error_clear(&e);
-	if (sdb_iter_open(db, lo.data, lo.len, has_hi ? hi.data : NULL, hi.len,
-			  k.reverse, &it, &e))
+	if (sdb_iter_open(db, lo ? lo->data : NULL, lo ? lo->len : 0,
+			  hi ? hi->data : NULL, hi ? hi->len : 0, reverse, &it, &e))
 		die_err(&e);
-	emit_begin(&em, k.fmt, k.keys_only, 0);
-	while (k.limit < 0 || em.count < k.limit) {
-		const unsigned char *ikey;
-		size_t iklen, nslen, klen;
-		const char *ns, *key;
-		struct sdb_val v;
-		rc = sdb_iter_next(it, &ikey, &iklen, &v, &e);
-		if (rc < 0)
-			die_err(&e);
-		if (!rc)
-			break;
-		sdb_ikey_split(ikey, iklen, &ns, &nslen, &key, &klen);
-		emit_row(&em, ns, nslen, key, klen, v.data, v.len, v.expires_ms);
-	}
-	emit_end(&em);
-	sdb_iter_close(it);
-	sdb_db_close(db);
-	sdb_buf_release(&lo);
-	sdb_buf_release(&hi);
-	return EXIT_OK;
-}
-
-static int dump_one(struct kvopt *k, struct sdb_db *db, struct emitter *em)
-{
-	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
-	struct sdb_iter *it;
-	struct sdb_error e;
-	int has_hi = 0, rc;
-
-	if (k->has_ns)
-		scan_range(k, u_dump, &lo, &hi, &has_hi);
-	sdb_error_clear(&e);
-	if (sdb_iter_open(db, k->has_ns ? lo.data : NULL, lo.len,
-			  has_hi ? hi.data : NULL, hi.len, 0, &it, &e))
-		die_err(&e);
-	for (;;) {
+	while (limit < 0 || em->count < limit) {
 		const unsigned char *ikey;
 		size_t iklen, nslen, klen;
 		const char *ns, *key;
@@ -894,23 +856,46 @@ static int dump_one(struct kvopt *k, struct sdb_db *db, struct emitter *em)
 		emit_row(em, ns, nslen, key, klen, v.data, v.len, v.expires_ms);
 	}
 	sdb_iter_close(it);
+}
+
+static int kv_scan(int argc, char **argv)
+{
+	struct kvopt k;
+	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
+	struct sdb_db *db;
+	struct emitter em;
+	int has_hi;
+
+	parse(&k, argc, argv, u_scan, "eS", 0xf, 0);
+	scan_range(&k, u_scan, &lo, &hi, &has_hi);
+	db = open_db(&k, SDB_OPEN_SNAPSHOT);
+	emit_begin(&em, k.fmt, k.keys_only, 0);
+	emit_range(db, &lo, has_hi ? &hi : NULL, k.reverse, k.limit, &em);
+	emit_end(&em);
+	sdb_db_close(db);
 	sdb_buf_release(&lo);
 	sdb_buf_release(&hi);
-	return 0;
+	return EXIT_OK;
 }
 
 static int kv_dump(int argc, char **argv)
 {
 	struct kvopt k;
+	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
 	struct sdb_db *db;
 	struct emitter em;
+	int has_hi = 0;
 
 	parse(&k, argc, argv, u_dump, "", 0xf, 0);
+	if (k.has_ns)
+		scan_range(&k, u_dump, &lo, &hi, &has_hi);
 	db = open_db(&k, SDB_OPEN_SNAPSHOT);
 	emit_begin(&em, k.fmt, 0, !k.has_ns);
-	dump_one(&k, db, &em);
+	emit_range(db, k.has_ns ? &lo : NULL, has_hi ? &hi : NULL, 0, -1, &em);
 	emit_end(&em);
 	sdb_db_close(db);
+	sdb_buf_release(&lo);
+	sdb_buf_release(&hi);
 	return EXIT_OK;
 }
 
@@ -987,6 +972,20 @@ static int kv_ls(int argc, char **argv)
 		c[nc].len = rest;
 		sdb_buf_add(&arena, key, rest);
 		nc++;
+		if (slash) {
+			/* skip every key below this child: seek past "PATH/child/" */
+			struct sdb_buf skip = SDB_BUF_INIT;
+			sdb_buf_add(&skip, ikey, (size_t)((const unsigned char *)key - ikey) + rest);
+			sdb_iter_close(it);
+			it = NULL;
+			if (!sdb_prefix_succ(&skip)) {
+				sdb_buf_release(&skip);
+				break;
+			}
+			if (sdb_iter_open(db, skip.data, skip.len, has_hi ? hi.data : NULL, hi.len, 0, &it, &e))
+				die_err(&e);
+			sdb_buf_release(&skip);
+		}
 	}
 	if (!sdb_buf_ok(&arena))
 		die(EXIT_FAILURE_RT, "out of memory");
@@ -1047,7 +1046,7 @@ static int jrec_field(void *ctx, const char *name, size_t nlen, int kind,
 		if (kind == 'z')
 			return 0;
 		if (kind != 'n') {
-			r->err = "expires_ms must be a number";
+			r->err = "expires_ms must be a number or null";
 			return SDB_EPARSE;
 		}
 		r->exp = strtoull(val, &end, 10);
@@ -1061,7 +1060,7 @@ static int jrec_field(void *ctx, const char *name, size_t nlen, int kind,
 	}
 #undef IS
 	if (kind != 's') {
-		r->err = "key, value and ns must be strings";
+		r->err = "key, value and ns must be strings (value may be null)";
 		return SDB_EPARSE;
 	}
 	sdb_buf_reset(dst);
@@ -1073,6 +1072,56 @@ static int jrec_field(void *ctx, const char *name, size_t nlen, int kind,
 	} else
 		sdb_buf_add(dst, val, vlen);
 	return 0;
+}
+
+/*
+ * Reads one JSONL line (an object) into r with lib/json's strict parser.
+ * @return 0, or non-zero with the message (line, column) in err.
+ */
+static int jsonl_record(const char *p, size_t len, struct jrec *r, char *err,
+			size_t errn, long lineno)
+{
+	struct sdb_json_doc d;
+	struct sdb_error e;
+	struct sdb_buf sn = SDB_BUF_INIT, sv = SDB_BUF_INIT;
+	int rc = 0;
+
+	sdb_error_clear(&e);
+	if (sdb_json_parse(&d, p, len, 0, &e)) {
+		snprintf(err, errn, "line %ld, column %ld: %s", lineno, e.column, e.msg);
+		return 1;
+	}
+	if (sdb_json_type(&d, 0) != SDB_J_OBJECT) {
+		snprintf(err, errn, "line %ld: expected a JSON object", lineno);
+		sdb_json_release(&d);
+		return 1;
+	}
+	for (size_t i = 1, end = (size_t)SDB_JT_END(d.tape[0]); i < end && !rc;) {
+		size_t v = sdb_json_next(&d, i);
+		const char *name, *val = "";
+		size_t nlen, vlen = 0;
+		int t = sdb_json_type(&d, v), kind;
+		if (sdb_json_str(&d, i, &name, &nlen, &sn))
+			die(EXIT_FAILURE_RT, "out of memory");
+		if (t == SDB_J_STRING) {
+			if (sdb_json_str(&d, v, &val, &vlen, &sv))
+				die(EXIT_FAILURE_RT, "out of memory");
+			kind = 's';
+		} else if (t == SDB_J_NUMBER) {
+			sdb_json_raw(&d, v, &val, &vlen);
+			kind = 'n';
+		} else
+			kind = t == SDB_J_NULL ? 'z' : 'x';
+		if (jrec_field(r, name, nlen, kind, val, vlen)) {
+			snprintf(err, errn, "line %ld: %s", lineno, r->err);
+			rc = 1;
+		}
+		i = sdb_json_next(&d, v);
+	}
+	sdb_json_release(&d);
+	sdb_buf_release(&sn);
+	sdb_buf_release(&sv);
+	return rc;
 }
 
 /* Splits line p at tabs into at most max fields. @return field count. */
@@ -1182,9 +1231,7 @@ static int kv_load(int argc, char **argv)
 		} else {
 			if (!len)
 				continue; /* blank lines between JSON objects */
-			if (sdb_json_object(p, len, jrec_field, &r, &col)) {
-				snprintf(err, sizeof(err), "line %ld, column %zu: %s", lineno, col,
-					 r.err ? r.err : "malformed JSON object");
+			if (jsonl_record(p, len, &r, err, sizeof(err), lineno)) {
 				failed = 1;
 				break;
 			}
@@ -1213,6 +1260,9 @@ static int kv_load(int argc, char **argv)
 		if (sdb_db_commit(db, &b, 0, &e) ||
 		    (k.db.o.sync == SDB_SYNC_NORMAL && sdb_db_sync(db, &e)))
 			die_err(&e);
+		/* the flush that may follow reads the log back: drop our copies */
+		sdb_batch_release(&b);
+		sdb_input_close(&in);
 		after_commit(db);
 		sdb_db_close(db);
 	}

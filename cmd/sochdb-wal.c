@@ -288,7 +288,7 @@ static void dump_str(struct dumpctx *d, const void *p, size_t n)
 static int dump_rec(void *ctx, const struct sdb_wal_entry *x)
 {
 	struct dumpctx *d = ctx;
-	const char *nul = d->fmt ? "null" : "null";
+	const char *nul = "null";
 	int op = x->type == 2 || x->type == 3;
 	size_t nl = op ? x->key[0] : 0;
 

@@ -15,7 +15,7 @@ sdb_io_hook_fn sdb_io_hook;
 long sdb_io_calls[SDB_IO_NKINDS];
 
 static const char *const kind_names[SDB_IO_NKINDS] = {
-	"write", "fsync", "rename", "open", "unlink", "ftruncate", "mkdir"
+	"write", "fsync", "rename", "open", "unlink", "ftruncate", "mkdir", "link"
 };
 static struct {
 	int kind;
@@ -154,6 +154,11 @@ int sdb_io_fdatasync(int fd, const char *name, struct sdb_error *e)
 	return 0;
 }
 
+void sdb_io_writeback(int fd, off_t off, off_t len)
+{
+	(void)sync_file_range(fd, off, len, SYNC_FILE_RANGE_WRITE);
+}
+
 int sdb_io_fsync_dir(const char *dir, struct sdb_error *e)
 {
 	int fd, rc = 0;
@@ -178,6 +183,13 @@ int sdb_io_ftruncate(int fd, off_t len, const char *name, struct sdb_error *e)
 {
 	if (faulted(SDB_IO_FTRUNCATE, name) || ftruncate(fd, len) < 0)
 		return sdb_error_sys(e, SDB_EIO, "cannot truncate '%s'", name);
+	return 0;
+}
+
+int sdb_io_link(const char *from, const char *to, struct sdb_error *e)
+{
+	if (faulted(SDB_IO_LINK, to) || link(from, to) < 0)
+		return sdb_error_sys(e, SDB_EIO, "cannot link '%s' to '%s'", to, from);
 	return 0;
 }
 

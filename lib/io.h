@@ -26,13 +26,13 @@
  *   SDB_IO_FAULT=KIND:K:ERRNO[:persist]   e.g. write:3:ENOSPC, fsync:1:EIO
  *
  * fails the K-th call of KIND (write, fsync, rename, open, unlink,
- * ftruncate, mkdir) with ERRNO (ENOSPC, EIO, EDQUOT, EROFS or a number),
+ * ftruncate, mkdir, link) with ERRNO (ENOSPC, EIO, EDQUOT, EROFS or a number),
  * once, or every call from the K-th on with ":persist". Counting is per
  * process. Unset costs one predictable branch per call.
  */
 enum sdb_io_kind {
 	SDB_IO_WRITE, SDB_IO_FSYNC, SDB_IO_RENAME, SDB_IO_OPEN, SDB_IO_UNLINK,
-	SDB_IO_FTRUNCATE, SDB_IO_MKDIR, SDB_IO_NKINDS
+	SDB_IO_FTRUNCATE, SDB_IO_MKDIR, SDB_IO_LINK, SDB_IO_NKINDS
 };
 /* Returns 0 to let the call proceed or an errno to fail it with. */
 typedef int (*sdb_io_hook_fn)(enum sdb_io_kind kind, const char *name);
@@ -57,12 +57,19 @@ int sdb_io_pread(int fd, void *p, size_t n, off_t off, size_t *got,
 		 const char *name, struct sdb_error *e);
 /* fdatasync(fd): data and the size, not other metadata. @return 0 or SDB_EIO. */
 int sdb_io_fdatasync(int fd, const char *name, struct sdb_error *e);
+/* Starts writeback of [off, off+len) without waiting (sync_file_range
+ * SYNC_FILE_RANGE_WRITE): a hint that lets a later fsync of a big file
+ * finish sooner. Not a durability point; errors are ignored. */
+void sdb_io_writeback(int fd, off_t off, off_t len);
 /* fsyncs the directory dir itself. @return 0 or SDB_EIO. */
 int sdb_io_fsync_dir(const char *dir, struct sdb_error *e);
 /* unlink(2); a missing file is not an error. @return 0 or SDB_EIO. */
 int sdb_io_unlink(const char *path, struct sdb_error *e);
 /* ftruncate(2). @return 0 or SDB_EIO. */
 int sdb_io_ftruncate(int fd, off_t len, const char *name, struct sdb_error *e);
+/* link(2): a hard link `to` of `from`. @return 0 or SDB_EIO (errno kept
+ * in e->sys_errno, e.g. EXDEV across file systems). */
+int sdb_io_link(const char *from, const char *to, struct sdb_error *e);
 /* mkdir(2) with mode 0777 (umask applies); an existing directory is fine. */
 int sdb_io_mkdir(const char *path, struct sdb_error *e);
 

@@ -1,8 +1,7 @@
 /*
  * tsv.h - text encodings of arbitrary bytes used by the tools' listings:
- * the TSV escaping of DESIGN.md, base64, TOON string quoting (v3.3 §7,
- * to be replaced by lib/toon's) and a minimal flat-JSON-object reader for
- * JSONL input. JSON strings are written with lib/json's sdb_json_quote.
+ * the TSV escaping of DESIGN.md, base64 and TOON string quoting (v3.3
+ * §7, to be replaced by lib/toon's). JSON goes through lib/json.
  * Data transformations only: no I/O.
  */
 #ifndef SDB_TSV_H
@@ -32,17 +31,5 @@ int sdb_b64_decode(struct sdb_buf *out, const char *p, size_t n);
 /* A TOON v3.3 string (quoted only when §7.2 requires it) for valid UTF-8
  * p, with delim the active delimiter. */
 void sdb_toon_str(struct sdb_buf *out, const void *p, size_t n, char delim);
-
-/*
- * Reads one flat JSON object of string/number/null members from line.
- * For each member calls cb(ctx, name, namelen, kind, val, vallen) with
- * kind 's' (val unescaped UTF-8), 'n' (number text) or 'z' (null); a
- * non-zero return from cb stops with that code. @return 0 or SDB_EPARSE
- * with *col the 1-based column.
- */
-typedef int (*sdb_jsonobj_cb)(void *ctx, const char *name, size_t nlen,
-			      int kind, const char *val, size_t vlen);
-int sdb_json_object(const char *line, size_t n, sdb_jsonobj_cb cb, void *ctx,
-		    size_t *col);
 
 #endif

@@ -124,7 +124,7 @@ setup() {
 	run -1 sochdb-kv get s1
 	printf '{"key":"j1","value":"x"}\n{"key":"j2","value":}\n' >"$BATS_TEST_TMPDIR/bad.jsonl"
 	run -3 --separate-stderr sochdb-kv load --format jsonl "$BATS_TEST_TMPDIR/bad.jsonl"
-	[ "$stderr" = "sochdb-kv: line 2, column 21: malformed JSON object (nothing loaded)" ]
+	[ "$stderr" = "sochdb-kv: line 2, column 21: unexpected '}' (nothing loaded)" ]
 	printf '{"key":"j1"}\n' >"$BATS_TEST_TMPDIR/nokey.jsonl"
 	run -3 --separate-stderr sochdb-kv load --format jsonl "$BATS_TEST_TMPDIR/nokey.jsonl"
 	[ "$stderr" = "sochdb-kv: line 1: object needs \"key\" and \"value\" (nothing loaded)" ]
@@ -140,4 +140,20 @@ setup() {
 	printf 'l1\tv\n' | sochdb-kv load --ttl 5
 	run -0 sochdb-kv get l1
 	SDB_NOW_MS=$((now + 9000)) run -1 sochdb-kv get l1
+}
+
+@test "scan --format toon decodes (sochdb-toon) to the same records as --format json" {
+	command -v sochdb-toon >/dev/null || skip "sochdb-toon is not built"
+	sochdb-kv put q1 ' lead'
+	sochdb-kv put q2 'x,y'
+	sochdb-kv put q3 'true'
+	sochdb-kv put q4 'q"uote: [x]'
+	sochdb-kv put -e q5 'tab\there'
+	sochdb-kv put q6 '05'
+	sochdb-kv put q7 'héllo wörld'
+	sochdb-kv put q8 ''
+	sochdb-kv put -- q9 '-dash'
+	sochdb-kv scan --format toon >"$BATS_TEST_TMPDIR/t.toon"
+	run -0 sochdb-toon decode "$BATS_TEST_TMPDIR/t.toon"
+	[ "$output" = "$(sochdb-kv scan --format json)" ]
 }

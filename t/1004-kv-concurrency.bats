@@ -98,7 +98,7 @@ PY
 	maint &
 	wait
 	commits=$(cat "$d"/w*.count | awk '{ s += $1 } END { print s }')
-	echo "# ${dur}s: $commits transfers, conflicts $(cat "$d"/w*.count | awk '{ s += $2 } END { print s }'), reader checks $(cat "$d"/r*.count | paste -sd+ | bc), maintenance runs $(cat "$d/m.count")" >&3
+	echo "# ${dur}s: $commits transfers, conflicts $(cat "$d"/w*.count | awk '{ s += $2 } END { print s }'), reader checks $(cat "$d"/r*.count | awk "{ s += \$1 } END { print s }"), maintenance runs $(cat "$d/m.count")" >&3
 	[ ! -s "$d/violations" ] || fail "$(head "$d/violations")"
 	[ "$commits" -gt 0 ]
 	# nothing lost or duplicated: every acknowledged transfer left its log key

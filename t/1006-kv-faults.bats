@@ -127,3 +127,16 @@ check_intact() {
 	run -0 strace -f -y -o "$log" -e trace=fsync,fdatasync sochdb-wal checkpoint --sync off
 	! grep -E 'fsync|fdatasync' "$log"
 }
+
+@test "fsync discipline: --sync normal syncs the old segment and the directory at a segment switch" {
+	need_strace
+	log=$BATS_TEST_TMPDIR/st
+	export SOCHDB_WAL_SEGMENT_BYTES=1
+	run -0 strace -f -y -o "$log" -e trace=fdatasync,fsync sochdb-kv put k2 v --sync normal
+	grep -q 'fdatasync(.*wal-' "$log"
+	grep -q "fsync(.*<$SOCHDB_DIR>)" "$log"
+	run -0 strace -f -y -o "$log" -e trace=fdatasync,fsync sochdb-kv put k3 v --sync off
+	! grep -E 'fsync|fdatasync' "$log"
+	run -0 sochdb-kv get k3
+	run -0 sochdb-wal verify
+}

@@ -185,3 +185,51 @@ PY
 	sochdb-kv put after backup
 	run -1 sochdb-kv get -d "$BATS_TEST_TMPDIR/bk" after
 }
+
+@test "the 4th level-0 table triggers a level-0 compaction; compact compresses with zstd" {
+	for i in 1 2 3; do fill 100 "c$i-"; sochdb-wal checkpoint; done
+	run -0 sochdb-wal stats --format json
+	[[ "$output" == *'"tables_per_level":[3,0,'* ]]
+	fill 100 c4-; sochdb-wal checkpoint
+	run -0 sochdb-wal stats --format json
+	[[ "$output" == *'"tables_per_level":[0,1,'* ]]
+	[ "$(sochdb-kv scan | wc -l)" -eq 400 ]
+	# repetitive values: the zstd-compressed run is much smaller than raw
+	seq 2000 | awk '{ printf "z%06d\t%s\n", $1, "the same words again and again and again" }' | sochdb-kv load
+	sochdb-wal checkpoint
+	sochdb-wal compact
+	run -0 sochdb-kv stats --format json
+	ratio=$(sed 's/.*"compression_ratio":\([0-9.]*\).*/\1/' <<<"$output")
+	awk -v r="$ratio" 'BEGIN { exit !(r > 3) }' || fail "compression ratio $ratio"
+}
+
+@test "a writer flushes the WAL to a table itself past the flush threshold" {
+	export SOCHDB_FLUSH_BYTES=10000
+	fill 50
+	run -0 sochdb-wal stats --format json
+	[[ "$output" == *'"tables":0,'* ]]
+	fill 300 x
+	run -0 sochdb-wal stats --format json
+	[[ "$output" == *'"wal_bytes":0,'* ]] && [[ "$output" == *'"tables":1,'* ]]
+	[ "$(sochdb-kv scan | wc -l)" -eq 350 ]
+}
+
+@test "backup while writers write: the copy verifies and holds whole transactions" {
+	fill 200
+	sochdb-wal checkpoint
+	d=$BATS_TEST_TMPDIR
+	(for i in $(seq 300); do
+		printf 'put\tt%04d-a\tx\nput\tt%04d-b\tx\n' "$i" "$i" | sochdb-kv txn --sync normal
+	done) &
+	for b in 1 2 3; do
+		sleep 0.$((b * 2))
+		run -0 sochdb-wal backup "$d/bk$b"
+		run -0 sochdb-wal verify -d "$d/bk$b"
+		# every transaction is in the copy whole or not at all
+		a=$(sochdb-kv scan -d "$d/bk$b" --prefix t --keys-only | grep -c -- '-a$' || true)
+		z=$(sochdb-kv scan -d "$d/bk$b" --prefix t --keys-only | grep -c -- '-b$' || true)
+		[ "$a" -eq "$z" ] || fail "backup $b: $a vs $z"
+		[ "$(sochdb-kv scan -d "$d/bk$b" --prefix k | wc -l)" -eq 200 ]
+	done
+	wait
+}

@@ -99,3 +99,14 @@ fixture() {
 	run -3 --separate-stderr sochdb-kv get a0001
 	[[ "$stderr" == "sochdb-kv: damaged manifest '$SOCHDB_DIR/MANIFEST': checksum mismatch" ]] || fail "$stderr"
 }
+
+@test "a table named by the manifest that is missing: verify exit 1, reads exit 3 naming it" {
+	sochdb-kv put a 1
+	sochdb-wal checkpoint
+	t=$(ls "$SOCHDB_DIR"/*.sst)
+	rm "$t"
+	run -1 --separate-stderr sochdb-wal verify
+	[ "$stderr" = "sochdb-wal: $t: damage at offset 0: table named by the manifest is missing" ]
+	run -3 --separate-stderr sochdb-kv get a
+	[ "$stderr" = "sochdb-kv: damaged database '$SOCHDB_DIR': a file named by its manifest is missing: cannot open '$t': No such file or directory" ]
+}

@@ -267,7 +267,9 @@ static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 	for (first = 0; first < n && starts[first] < cp; first++)
 		;
 	if (first < n && starts[first] != cp) {
-		rc = SDB_ENOTFOUND; /* the checkpoint's segment is gone: newer manifest */
+		/* the checkpoint's segment is gone: a newer manifest exists */
+		sdb_wal_path(&path, db->dir, cp);
+		rc = sdb_error_set(e, SDB_ENOTFOUND, "cannot open '%s': No such file or directory", path.data);
 		goto out;
 	}
 	db->segs = calloc((size_t)(n - first) + 1, sizeof(*db->segs));
@@ -311,7 +313,10 @@ out:
 
 int sdb_db_load_snapshot(struct sdb_db *db, struct sdb_error *e)
 {
-	for (int attempt = 0; attempt < 200; attempt++) {
+	uint64_t last_next = 0, last_cp = 0;
+	int same = 0;
+
+	for (int attempt = 0; attempt < 1000; attempt++) {
 		int rc;
 		snapshot_free(db);
 		rc = snapshot_try(db, e);
@@ -322,7 +327,21 @@ int sdb_db_load_snapshot(struct sdb_db *db, struct sdb_error *e)
 		}
 		if (rc != SDB_ENOTFOUND)
 			return rc;
-		usleep(1000);
+		/* A file the manifest names vanished: normally a checkpoint or
+		 * compaction retired it and published a newer manifest. When the
+		 * manifest stays the same, the file is really missing. */
+		if (attempt && db->man.next_file == last_next && db->man.checkpoint_lsn == last_cp) {
+			if (++same >= 5) {
+				char msg[sizeof(e->msg)];
+				snprintf(msg, sizeof(msg), "%s", e ? e->msg : "");
+				return sdb_error_set(e, SDB_ECORRUPT, "damaged database '%s': a file named by its manifest is missing: %s",
+						     db->dir, msg);
+			}
+		} else
+			same = 0;
+		last_next = db->man.next_file;
+		last_cp = db->man.checkpoint_lsn;
+		usleep(1000 + attempt * 100);
 	}
 	return sdb_error_set(e, SDB_EBUSY, "database '%s' keeps changing: no stable snapshot", db->dir);
 }

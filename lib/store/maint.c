@@ -178,6 +178,10 @@ int sdb_checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
 			goto out;
 		for (size_t i = 0; i < mem.n; i++) {
 			const struct sdb_ment *x = &mem.e[i];
+			if (i + 16 < mem.n) { /* entries point all over the WAL */
+				__builtin_prefetch(mem.e[i + 16].key);
+				__builtin_prefetch(mem.e[i + 16].val);
+			}
 			if ((rc = sdb_table_writer_add(w, x->key, x->klen, x->kind, x->expires,
 						       x->val, x->vlen, e))) {
 				sdb_table_writer_abort(w);

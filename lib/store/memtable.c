@@ -67,13 +67,83 @@ static int ment_cmp(const void *pa, const void *pb)
 	return a->seq > b->seq ? -1 : a->seq < b->seq;
 }
 
+/* (prefix, position) pairs: what the radix sort moves around. */
+struct kidx {
+	uint64_t pfx;
+	uint64_t idx;
+};
+
+/*
+ * LSD radix sort of the 8-byte key prefixes (stable, so equal prefixes
+ * stay in WAL order), skipping byte positions where all prefixes agree;
+ * then runs of equal prefixes are ordered by the full comparator. Much
+ * faster than qsort over the 48-byte entries for the million-key flushes.
+ * @return 0 or SDB_ENOMEM (then the caller falls back to qsort).
+ */
+static int radix_order(struct sdb_memtable *m)
+{
+	size_t n = m->n;
+	struct kidx *a = malloc(n * sizeof(*a)), *b = malloc(n * sizeof(*b));
+	struct sdb_ment *out = malloc(n * sizeof(*out));
+
+	if (!a || !b || !out) {
+		free(a);
+		free(b);
+		free(out);
+		return SDB_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		a[i].pfx = m->e[i].pfx;
+		a[i].idx = i;
+	}
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t cnt[256] = { 0 }, pos = 0;
+		for (size_t i = 0; i < n; i++)
+			cnt[(a[i].pfx >> shift) & 0xff]++;
+		if (cnt[(a[0].pfx >> shift) & 0xff] == n)
+			continue; /* every prefix has the same byte here */
+		for (int d = 0; d < 256; d++) {
+			size_t c = cnt[d];
+			cnt[d] = pos;
+			pos += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[cnt[(a[i].pfx >> shift) & 0xff]++] = a[i];
+		{
+			struct kidx *t = a;
+			a = b;
+			b = t;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i + 8 < n)
+			__builtin_prefetch(&m->e[a[i + 8].idx]);
+		out[i] = m->e[a[i].idx];
+	}
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && out[j].pfx == out[i].pfx)
+			j++;
+		if (j - i > 1)
+			qsort(out + i, j - i, sizeof(*out), ment_cmp);
+		i = j;
+	}
+	free(a);
+	free(b);
+	free(m->e);
+	m->e = out;
+	m->cap = n;
+	return 0;
+}
+
 void sdb_mem_finish(struct sdb_memtable *m)
 {
 	size_t w = 0;
 
 	if (m->n < 2)
 		return;
-	qsort(m->e, m->n, sizeof(*m->e), ment_cmp);
+	if (m->n < 64 || radix_order(m))
+		qsort(m->e, m->n, sizeof(*m->e), ment_cmp);
 	for (size_t r = 0; r < m->n; r++) {
 		if (w && m->e[w - 1].klen == m->e[r].klen &&
 		    m->e[w - 1].pfx == m->e[r].pfx &&

@@ -65,10 +65,11 @@ enum {
 struct sdb_db;
 
 /*
- * Opens the database in dir. Missing dir without CREATE: SDB_ENOTFOUND
- * ("no database at 'DIR'"); a non-empty non-database dir: SDB_EINVAL...
- * reported as SDB_ECORRUPT-free SDB_EUNSUPPORTED ("'DIR' is not a sochdb
- * database"); newer format: SDB_EVERSION; lock timeout: SDB_EBUSY.
+ * Opens the database in dir. A missing or empty dir without CREATE:
+ * SDB_ENOTFOUND ("no database at 'DIR'"); a non-empty dir that is not a
+ * database: SDB_EUNSUPPORTED ("'DIR' is not a sochdb database"); a newer
+ * format: SDB_EVERSION; the write lock not had within lock_timeout:
+ * SDB_EBUSY; a damaged manifest, table or WAL: SDB_ECORRUPT.
  * @return 0 and *out (caller closes), or a negative code.
  */
 int sdb_db_open(const char *dir, unsigned flags, const struct sdb_opts *o,

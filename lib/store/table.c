@@ -52,6 +52,8 @@ struct sdb_table_writer {
 	struct sdb_buf first;
 	struct sdb_buf cbuf;  /* compression scratch */
 	uint32_t blk_count;
+	uint32_t nblocks;        /* data blocks written */
+	uint32_t incompressible; /* blocks in a row that did not compress */
 	uint64_t *hashes;
 	size_t nh, hcap;
 	uint64_t nentries, ndeletes, raw_bytes;
@@ -81,6 +83,10 @@ static size_t store_block(struct sdb_table_writer *w, const void *raw,
 	int ctype = 0;
 	uint32_t crc;
 
+	/* after 16 incompressible blocks in a row try only every 16th one
+	 * (random data, already compressed values) */
+	if (comp != SDB_COMP_NONE && w->incompressible >= 16 && w->incompressible++ % 16)
+		comp = SDB_COMP_NONE;
 	if (comp == SDB_COMP_LZ4 && rawlen > 64) {
 		int bound = LZ4_compressBound((int)rawlen);
 		if (!sdb_buf_grow(&w->cbuf, (size_t)bound)) {
@@ -104,6 +110,8 @@ static size_t store_block(struct sdb_table_writer *w, const void *raw,
 			}
 		}
 	}
+	if (comp != SDB_COMP_NONE)
+		w->incompressible = ctype ? 0 : w->incompressible + 1;
 	t[0] = (unsigned char)ctype;
 	sdb_put_u32(t + 1, (uint32_t)rawlen);
 	crc = sdb_crc32c_extend(sdb_crc32c(payload, plen), t, 5);
@@ -135,11 +143,15 @@ static int finish_block(struct sdb_table_writer *w, struct sdb_error *e)
 	sdb_buf_add(&w->index, v, (size_t)n);
 	sdb_buf_reset(&w->blk);
 	w->blk_count = 0;
+	w->nblocks++;
 	if (w->out.len >= (1u << 20)) {
 		uint64_t len = w->out.len;
 		int rc = flush_out(w, e);
 		if (rc)
 			return rc;
+		/* big tables: let the disk start now, the final fsync waits less */
+		if (!w->nosync)
+			sdb_io_writeback(w->fd, (off_t)w->off, (off_t)len);
 		w->off += len;
 	}
 	return 0;
@@ -240,25 +252,7 @@ int sdb_table_writer_finish(struct sdb_table_writer *w,
 
 	if (rc)
 		goto out;
-	sdb_put_u32(cnt, (uint32_t)(w->index.len ? 0 : 0));
-	{
-		/* count of index entries = blocks written */
-		uint32_t nb = 0;
-		const unsigned char *p = (const unsigned char *)w->index.data;
-		const unsigned char *end = p + w->index.len;
-		while (p && p < end) {
-			uint64_t x;
-			p = sdb_get_varint(p, end, &x);
-			if (p)
-				p += x;
-			if (p)
-				p = sdb_get_varint(p, end, &x);
-			if (p)
-				p = sdb_get_varint(p, end, &x);
-			nb++;
-		}
-		sdb_put_u32(cnt, nb);
-	}
+	sdb_put_u32(cnt, w->nblocks);
 	sdb_buf_add(&w->index, cnt, 4);
 	ioff = w->off + w->out.len;
 	isz = store_block(w, w->index.data, w->index.len, SDB_COMP_NONE);

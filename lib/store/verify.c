@@ -79,47 +79,43 @@ int sdb_verify(const char *dir, struct sdb_verify *v, struct sdb_error *e)
 		v->table_bytes += t->size;
 		sdb_table_close(t);
 	}
-	if (!v->damaged && !sdb_wal_list(dir, &starts, &n, e)) {
-		for (first = 0; first < n && starts[first] < m.checkpoint_lsn; first++)
-			;
-		expect = m.checkpoint_lsn;
-		for (int i = first; i < n && !v->damaged; i++) {
-			struct sdb_wal_seg s;
-			int newest = i == n - 1;
-			if ((rc = sdb_wal_seg_read(&s, dir, starts[i], newest, e)))
+	rc = 0;
+	if (!v->damaged)
+		rc = sdb_wal_list(dir, &starts, &n, e);
+	for (first = 0; first < n && starts[first] < m.checkpoint_lsn; first++)
+		;
+	if (!rc && !v->damaged && first < n && starts[first] != m.checkpoint_lsn) {
+		sdb_wal_path(&path, dir, m.checkpoint_lsn);
+		damage(v, path.data, 0, "the WAL segment of the checkpoint is missing");
+	}
+	expect = m.checkpoint_lsn;
+	for (int i = first; !rc && i < n && !v->damaged; i++) {
+		struct sdb_wal_seg s;
+		struct sdb_wal_rec r;
+		size_t off = 0;
+		if ((rc = sdb_wal_seg_read(&s, dir, starts[i], i == n - 1, e)))
+			break;
+		v->segments++;
+		v->wal_bytes += s.valid;
+		if (s.start != expect)
+			damage(v, s.path, 0, "WAL segment does not start where the previous one ends");
+		else if (s.status == SDB_SEG_DAMAGED || s.status == SDB_SEG_TAILDAMAGE)
+			damage(v, s.path, s.bad_off, "WAL record checksum mismatch");
+		else if (s.status == SDB_SEG_INFLIGHT)
+			v->inflight = 1; /* may be being appended: not damage */
+		expect = s.start + s.valid;
+		while (off < s.valid && !sdb_wal_decode(s.data + off, s.valid - off, &r)) {
+			struct sdb_wal_op op;
+			if ((r.type == SDB_REC_PUT || r.type == SDB_REC_DEL) && sdb_wal_op_decode(&r, &op)) {
+				damage(v, s.path, off, "malformed WAL record");
 				break;
-			v->segments++;
-			v->wal_bytes += s.valid;
-			if (s.start != expect)
-				damage(v, s.path, 0, "WAL segment does not start where the previous one ends");
-			else if (s.status == SDB_SEG_DAMAGED || s.status == SDB_SEG_TAILDAMAGE)
-				damage(v, s.path, s.bad_off, "WAL record checksum mismatch");
-			else if (s.status == SDB_SEG_INFLIGHT)
-				v->inflight = 1;
-			expect = s.start + s.valid;
-			{
-				size_t off = 0;
-				struct sdb_wal_rec r;
-				while (off < s.valid && !sdb_wal_decode(s.data + off, s.valid - off, &r)) {
-					struct sdb_wal_op op;
-					if ((r.type == SDB_REC_PUT || r.type == SDB_REC_DEL) && sdb_wal_op_decode(&r, &op)) {
-						damage(v, s.path, off, "malformed WAL record");
-						break;
-					}
-					v->records++;
-					off += r.reclen;
-				}
 			}
-			sdb_wal_seg_free(&s);
+			v->records++;
+			off += r.reclen;
 		}
-		if (first < n && starts[first] != m.checkpoint_lsn && !v->damaged) {
-			sdb_wal_path(&path, dir, m.checkpoint_lsn);
-			damage(v, path.data, 0, "the WAL segment of the checkpoint is missing");
-		}
-		free(starts);
-		rc = e && e->code ? e->code : 0;
-	} else
-		rc = v->damaged ? 0 : (e ? e->code : SDB_EIO);
+		sdb_wal_seg_free(&s);
+	}
+	free(starts);
 	sdb_manifest_free(&m);
 	sdb_buf_release(&path);
 	return v->damaged ? 0 : rc;
@@ -352,7 +348,7 @@ int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
 	for (size_t i = 0; i < db->man.ntables; i++) {
 		sdb_table_path(&s, dir, db->man.tables[i].no);
 		sdb_table_path(&d, dest, db->man.tables[i].no);
-		if (link(s.data, d.data) < 0 &&
+		if (sdb_io_link(s.data, d.data, NULL) &&
 		    (rc = copy_file(s.data, d.data, UINT64_MAX, nosync, e)))
 			goto out;
 	}

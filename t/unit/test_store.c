@@ -272,6 +272,36 @@ static void test_block_decode_bad(void)
 	sdb_block_free(&b);
 }
 
+/* The radix path (>= 64 entries) keeps the newest version of each key. */
+static void test_memtable(void)
+{
+	struct sdb_memtable m = { 0 };
+	static unsigned char keys[3000][12];
+	int ok = 1;
+
+	for (int i = 0; i < 3000; i++) {
+		struct sdb_wal_op op = { 0 };
+		/* 1000 distinct keys, three versions each; equal 8-byte prefixes */
+		snprintf((char *)keys[i], sizeof(keys[i]), "%cprefix%04d", 0, (i * 7) % 1000);
+		op.key = keys[i];
+		op.klen = 11;
+		op.val = (const unsigned char *)"v";
+		op.vlen = 1;
+		CHECK_EQ_INT(sdb_mem_add(&m, &op, SDB_KIND_PUT, (uint64_t)i), 0);
+	}
+	sdb_mem_finish(&m);
+	CHECK_EQ_INT(m.n, 1000);
+	for (size_t i = 0; i < m.n; i++) {
+		if (i && sdb_key_cmp(m.e[i - 1].key, 11, m.e[i].key, 11) >= 0)
+			ok = 0;
+		if (m.e[i].seq < 2000) /* the newest of the three versions */
+			ok = 0;
+	}
+	CHECK(ok);
+	CHECK_EQ_INT(sdb_mem_lower_bound(&m, "\0prefix0500", 11), 500);
+	sdb_mem_free(&m);
+}
+
 static void test_tsv(void)
 {
 	struct sdb_buf b = SDB_BUF_INIT, u = SDB_BUF_INIT;
@@ -340,6 +370,7 @@ int main(void)
 	test_table(SDB_COMP_ZSTD);
 	test_table(SDB_COMP_NONE);
 	test_block_decode_bad();
+	test_memtable();
 	test_tsv();
 	test_io_hook();
 	return unit_done("test_store");
