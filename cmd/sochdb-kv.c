@@ -11,6 +11,7 @@
 #include "../lib/io.h"
 #include "../lib/json.h"
 #include "../lib/text.h"
+#include "../lib/toon.h"
 #include "../lib/tsv.h"
 
 #include <errno.h>
@@ -436,7 +437,7 @@ static void toon_cell(const char *p, size_t n, int b64)
 		sdb_b64_encode(&ob, p, n);
 		sdb_buf_addc(&ob, '"');
 	} else
-		sdb_toon_str(&ob, p, n, ',');
+		sdb_toon_quote(&ob, p, n, ',');
 }
 
 static void emit_end(struct emitter *em)

@@ -10,6 +10,7 @@
 #include "../lib/buf.h"
 #include "../lib/json.h"
 #include "../lib/text.h"
+#include "../lib/toon.h"
 #include "../lib/tsv.h"
 
 #include <errno.h>
@@ -279,7 +280,7 @@ static void dump_str(struct dumpctx *d, const void *p, size_t n)
 
 	sdb_tsv_escape(&t, p, n);
 	if (d->fmt == 0)
-		sdb_toon_str(&d->out, t.data ? t.data : "", t.len, ',');
+		sdb_toon_quote(&d->out, t.data ? t.data : "", t.len, ',');
 	else
 		sdb_json_quote(&d->out, t.data ? t.data : "", t.len);
 	sdb_buf_release(&t);

@@ -1,7 +1,7 @@
 /*
  * tsv.h - text encodings of arbitrary bytes used by the tools' listings:
- * the TSV escaping of DESIGN.md, base64 and TOON string quoting (v3.3
- * §7, to be replaced by lib/toon's). JSON goes through lib/json.
+ * the TSV escaping of DESIGN.md and base64. JSON goes through lib/json,
+ * TOON through lib/toon (sdb_toon_quote).
  * Data transformations only: no I/O.
  */
 #ifndef SDB_TSV_H
@@ -27,9 +27,5 @@ static inline int sdb_tsv_is_null(const char *p, size_t n)
 void sdb_b64_encode(struct sdb_buf *out, const void *p, size_t n);
 /* @return 0 or SDB_EPARSE. */
 int sdb_b64_decode(struct sdb_buf *out, const char *p, size_t n);
-
-/* A TOON v3.3 string (quoted only when §7.2 requires it) for valid UTF-8
- * p, with delim the active delimiter. */
-void sdb_toon_str(struct sdb_buf *out, const void *p, size_t n, char delim);
 
 #endif

@@ -5,6 +5,7 @@
 #include "../../lib/crc32c.h"
 #include "../../lib/io.h"
 #include "../../lib/text.h"
+#include "../../lib/toon.h"
 #include "../../lib/tsv.h"
 #include "../../lib/varint.h"
 #include "../../lib/store/internal.h"
@@ -321,11 +322,17 @@ static void test_tsv(void)
 	CHECK(!!sdb_utf8_check((const char *)("\xc3"), 1));
 	CHECK(!!sdb_utf8_check((const char *)("\xed\xa0\x80"), 3)); /* surrogate */
 	sdb_buf_reset(&b);
-	sdb_toon_str(&b, "42", 2, ',');
-	sdb_toon_str(&b, "a,b", 3, ',');
-	sdb_toon_str(&b, "plain text", 10, ',');
-	sdb_toon_str(&b, "-x", 2, ',');
-	CHECK_EQ_STR(b.data, "\"42\"\"a,b\"plain text\"-x\"");
+	sdb_toon_quote(&b, "42", 2, ',');
+	sdb_toon_quote(&b, "a,b", 3, ',');
+	sdb_toon_quote(&b, "plain text", 10, ',');
+	sdb_toon_quote(&b, "-x", 2, ',');
+	sdb_toon_quote(&b, "a|b", 3, '|');
+	sdb_toon_quote(&b, "\xc2\xa0nbsp", 6, ',');
+	CHECK_EQ_STR(b.data, "\"42\"\"a,b\"plain text\"-x\"\"a|b\"\"\xc2\xa0nbsp\"");
+	sdb_buf_reset(&b);
+	sdb_toon_key(&b, "user.name", 9);
+	sdb_toon_key(&b, "my key", 6);
+	CHECK_EQ_STR(b.data, "user.name\"my key\"");
 	sdb_buf_reset(&b);
 	sdb_b64_encode(&b, "\xff\x00\x01", 3);
 	CHECK_EQ_STR(b.data, "/wAB");
