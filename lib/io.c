@@ -104,6 +104,8 @@ int sdb_io_open(const char *path, int flags, int mode, int *fd,
 {
 	int f;
 
+	if (!path) /* the caller ran out of memory building it */
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	if (faulted(SDB_IO_OPEN, path))
 		f = -1;
 	else
