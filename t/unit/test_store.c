@@ -105,7 +105,23 @@ static void test_wal_record(void)
 		CHECK_EQ_INT(s.status, SDB_SEG_TAILDAMAGE);
 		CHECK_EQ_INT(s.bad_off, 44);
 		d[b.len - 2] ^= 0xFF;
-		d[5] ^= 0x40; /* first record damaged, good ones follow */
+		d[5] ^= 0x40; /* first record damaged, good records but no whole
+			       * transaction follow: the last write, torn */
+		sdb_wal_scan(&s, 1);
+		CHECK_EQ_INT(s.status, SDB_SEG_TAILDAMAGE);
+		CHECK_EQ_INT(s.bad_off, 0);
+		free(d);
+	}
+	sdb_wal_encode(&b, SDB_REC_COMMIT, "\0\0\0\0", 4);
+	{
+		/* BEGIN COMMIT BEGIN COMMIT: damage with a whole transaction
+		 * after it is damage, not a tail */
+		struct sdb_wal_seg s = { 0 };
+		unsigned char *d = malloc(b.len);
+		memcpy(d, b.data, b.len);
+		s.data = d;
+		s.size = b.len;
+		d[5] ^= 0x40;
 		sdb_wal_scan(&s, 1);
 		CHECK_EQ_INT(s.status, SDB_SEG_DAMAGED);
 		CHECK_EQ_INT(s.bad_off, 0);
