@@ -44,6 +44,11 @@ for s in "${suites[@]}"; do
 	fi
 done
 echo "total time $(( $(date +%s) - start ))s; full TAP in $log"
+# executions of the last `make fuzz`, when there was one
+if [ -f build-fuzz/summary.txt ]; then
+	awk 'NR > 1 { printf "%-34s %12s   failures %s\n", "make fuzz: " $1 " (executions)", $2, $4 }' \
+		build-fuzz/summary.txt >>"$results"
+fi
 [ "$(wc -l <"$results")" -gt 1 ] && cat "$results"
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
