@@ -198,6 +198,8 @@ int sdb_io_fsync_dir(const char *dir, struct sdb_error *e)
 
 int sdb_io_unlink(const char *path, struct sdb_error *e)
 {
+	if (!path) /* the caller ran out of memory building it */
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	if (faulted(SDB_IO_UNLINK, path) || (unlink(path) < 0 && errno != ENOENT))
 		return sdb_error_sys(e, SDB_EIO, "cannot remove '%s'", path);
 	TRACE(SDB_IO_UNLINK, -1, 0, 0, path, NULL, NULL, 0, 0);
