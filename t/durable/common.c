@@ -126,12 +126,12 @@ void dur_hist_free(struct dur_hist *h)
 
 /* ------------------------------------------------------------ workload */
 
-static void ikey(struct sdb_buf *b, int k)
+static int ikey(struct sdb_buf *b, int k, struct sdb_error *e)
 {
 	char key[16];
 
 	snprintf(key, sizeof(key), "k%02d", k);
-	sdb_ikey_make(b, "", 0, key, strlen(key), NULL);
+	return sdb_ikey_make(b, "", 0, key, strlen(key), e);
 }
 
 static char *make_val(int commit, int op, size_t len)
@@ -209,7 +209,8 @@ int dur_run_op(const char *dir, enum dur_op op, uint64_t *rnd, int vmax,
 	if (!rc) {
 		sdb_batch_init(&b);
 		for (int i = 0; !rc && i < c->n; i++) {
-			ikey(&ik, c->key[i]);
+			if ((rc = ikey(&ik, c->key[i], e)))
+				break;
 			rc = c->val[i] ? sdb_batch_put(&b, ik.data, ik.len, c->val[i], c->len[i], 0, e)
 				       : sdb_batch_del(&b, ik.data, ik.len, e);
 		}

@@ -209,7 +209,8 @@ static void buf_apply(unsigned char **b, size_t *len, size_t *cap, int trunc,
 	}
 	if ((size_t)off > *len)
 		memset(*b + *len, 0, (size_t)off - *len);
-	memcpy(*b + off, data, n);
+	if (n)
+		memcpy(*b + off, data, n);
 	if (end > *len)
 		*len = end;
 }
