@@ -345,8 +345,27 @@ static void test_io_hook(void)
 	rmdir(dir);
 }
 
+/* A malformed internal key is refused before it reaches the WAL, where
+ * the reader would reject the record and with it the whole log. */
+static void test_batch_bad_key(void)
+{
+	struct sdb_batch b;
+	struct sdb_error e;
+
+	sdb_batch_init(&b);
+	CHECK_EQ_INT(sdb_batch_put(&b, "", 0, "v", 1, 0, &e), SDB_EINVAL);
+	CHECK_EQ_INT(sdb_batch_put(&b, "\0", 1, "v", 1, 0, &e), SDB_EINVAL);
+	CHECK_EQ_INT(sdb_batch_put(&b, "\x05k", 2, "v", 1, 0, &e), SDB_EINVAL);
+	CHECK_EQ_INT(sdb_batch_del(&b, "\x01n", 2, &e), SDB_EINVAL);
+	CHECK_EQ_INT(sdb_batch_put(&b, "\0k", 2, "v", 1, 0, &e), 0);
+	CHECK_EQ_INT(sdb_batch_del(&b, "\x01nk", 3, &e), 0);
+	CHECK_EQ_INT(b.nops, 2);
+	sdb_batch_release(&b);
+}
+
 int main(void)
 {
+	test_batch_bad_key();
 	test_crc();
 	test_varint();
 	test_wal_record();
