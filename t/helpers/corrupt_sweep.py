@@ -95,8 +95,8 @@ for path, off in picks:
 print("files %d bytes %d flips %d failures %d" % (len(paths), len(space), flips, failures))
 res = os.environ.get('SDB_RESULTS')
 if res:
-    label = "bytes flipped: %s, %s" % ("index" if index else "db files",
-                                        "every offset" if count == 'all' else "sample")
+    label = "bytes flipped (%s, %s)" % ("index" if index else "db files",
+                                         "all" if count == 'all' else "sample")
     with open(res, 'a') as fh:
         fh.write("%-34s %12d   failures %d\n" % (label, flips, failures))
 sys.exit(1 if failures else 0)
