@@ -628,7 +628,7 @@ random:
 			ops[i] = x < 45 ? OP_PUT : x < 60 ? OP_DEL : x < 85 ? OP_TXN : x < 95 ? OP_CKPT : OP_COMPACT;
 		}
 		snprintf(name, sizeof(name), "random run %d (seed %llu)", r, (unsigned long long)rs);
-		run_workload(name, ops, n, rs, 1200, nrand > 3 ? nrand / 2 : nrand, workdir);
+		run_workload(name, ops, n, rs, 1200, nrand > 12 ? 6 : nrand > 3 ? nrand / 2 : nrand, workdir);
 		printf("%s: crash points %ld, states %ld, failures %ld\n", name, crash_points, states, failures);
 	}
 	if (selftest) {
