@@ -177,7 +177,8 @@ int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
 
 /*
  * True when no complete committed transaction (a valid BEGIN, valid
- * records, a valid COMMIT) starts anywhere in [from, size). A commit is
+ * records, a valid COMMIT) and no CHECKPOINT record (also a write of its
+ * own) starts anywhere in [from, size). A commit is
  * one write, and a write that power loss interrupted may persist any
  * subset of its sectors: the damage can sit in its first record with
  * intact records of the same transaction after it. Only a whole
@@ -189,7 +190,11 @@ static int no_commit_after(const unsigned char *p, size_t from, size_t size)
 
 	for (size_t o = from; o + SDB_WAL_OVERHEAD <= size; o++) {
 		size_t q = o;
-		if (sdb_wal_decode(p + o, size - o, &r) != 0 || r.type != SDB_REC_BEGIN)
+		if (sdb_wal_decode(p + o, size - o, &r) != 0)
+			continue;
+		if (r.type == SDB_REC_CHECKPOINT)
+			return 0; /* a write of its own after the damage */
+		if (r.type != SDB_REC_BEGIN)
 			continue;
 		for (q += r.reclen; sdb_wal_decode(p + q, size - q, &r) == 0; q += r.reclen) {
 			if (r.type == SDB_REC_COMMIT)

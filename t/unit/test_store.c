@@ -127,6 +127,21 @@ static void test_wal_record(void)
 		CHECK_EQ_INT(s.bad_off, 0);
 		free(d);
 	}
+	{
+		/* BEGIN COMMIT CHECKPOINT: a checkpoint record is a write of
+		 * its own, so damage before it is not in the last write */
+		struct sdb_buf c = SDB_BUF_INIT;
+		struct sdb_wal_seg s = { 0 };
+		sdb_wal_encode(&c, SDB_REC_BEGIN, "", 0);
+		sdb_wal_encode(&c, SDB_REC_COMMIT, "\0\0\0\0", 4);
+		sdb_wal_encode(&c, SDB_REC_CHECKPOINT, "\0\0\0\0\0\0\0\0", 8);
+		s.data = (unsigned char *)c.data;
+		s.size = c.len;
+		c.data[5] ^= 0x40;
+		sdb_wal_scan(&s, 1);
+		CHECK_EQ_INT(s.status, SDB_SEG_DAMAGED);
+		sdb_buf_release(&c);
+	}
 	sdb_buf_release(&b);
 }
 
