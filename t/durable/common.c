@@ -109,7 +109,8 @@ void dur_clear_dir(const char *dir)
 void dur_opts(struct sdb_opts *o)
 {
 	sdb_opts_default(o);
-	o->sync = SDB_SYNC_FULL;
+	o->sync = getenv("DURABLE_SYNC") && !strcmp(getenv("DURABLE_SYNC"), "normal") ?
+		  SDB_SYNC_NORMAL : SDB_SYNC_FULL;
 	o->no_auto = 1;
 	o->lock_timeout = 2;
 	o->segment_bytes = 4096;

@@ -6,6 +6,9 @@
  * --quick: 20 sequences and one short random run. --selftest: the same,
  * with the WAL's fsyncs modelled as doing nothing; succeeds only when the
  * checks then fail (the harness can see a missing fsync).
+ * DURABLE_SYNC=normal: the workloads commit with sync=normal (no fsync
+ * per commit) and any prefix of the history is accepted; an experiment,
+ * not part of make test: it fails today (doc/DURABILITY.md, known limits).
  *
  * Runs workloads through the engine API with the I/O recording shim on
  * (lib/io.c, -DSDB_IO_TRACE), then replays the recorded operations through
@@ -564,10 +567,10 @@ static void run_workload(const char *name, const enum dur_op *ops, int nops,
 	model_reset();
 	for (size_t i = 0; i < nev; i++) {
 		if (evs[i].e.kind == SDB_IO_FSYNC)
-			crash_point(i, evs[i].acked, evs[i].started, nrand, seed);
+			crash_point(i, getenv("DURABLE_SYNC") ? 0 : evs[i].acked, evs[i].started, nrand, seed);
 		model_step(&evs[i].e);
 	}
-	crash_point(nev, hist.n, hist.n, nrand, seed);
+	crash_point(nev, getenv("DURABLE_SYNC") ? 0 : hist.n, hist.n, nrand, seed);
 }
 
 int main(int argc, char **argv)
