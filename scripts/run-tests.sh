@@ -46,7 +46,7 @@ done
 echo "total time $(( $(date +%s) - start ))s; full TAP in $log"
 # executions of the last `make fuzz`, when there was one
 if [ -f build-fuzz/summary.txt ]; then
-	awk 'NR > 1 { printf "%-34s %12s   failures %s\n", "make fuzz: " $1 " (executions)", $2, $4 }' \
+	awk 'NR > 1 { printf "%-34s %12s   failures %s\n", "make fuzz execs: " $1, $2, $4 }' \
 		build-fuzz/summary.txt >>"$results"
 fi
 [ "$(wc -l <"$results")" -gt 1 ] && cat "$results"
