@@ -26,7 +26,8 @@
  *   - leak no descriptor, and (SANITIZE=1 builds) no memory per
  *     LeakSanitizer.
  * Allocation points are all tried at STRESS_SCALE >= 1, every
- * round(1/STRESS_SCALE)-th below. Prints "fault points N failures F".
+ * round(1/STRESS_SCALE)-th below; at STRESS_SCALE >= 10 (make stress) the
+ * workload runs three times over (45 operations). Prints "fault points N failures F".
  */
 #define _GNU_SOURCE
 #include "durable.h"
@@ -57,6 +58,7 @@ static const enum dur_op workload[] = {
 	OP_PUT, OP_TXN, OP_CKPT, OP_DEL, OP_PUT, OP_COMPACT, OP_PUT,
 };
 #define NOPS ((int)(sizeof(workload) / sizeof(workload[0])))
+static int nreps = 1; /* the workload runs nreps times (3 in make stress) */
 #define SEED 7
 
 static struct {
@@ -163,7 +165,8 @@ static void run(int kind, long k, int err, int persist, long *count)
 	dur_alloc_fail_at = kind == K_ALLOC ? k : 0;
 	dur_alloc_persist = persist;
 	sdb_io_hook = hook;
-	for (int i = 0; i < NOPS; i++) {
+	for (int j = 0; j < NOPS * nreps; j++) {
+		int i = j % NOPS;
 		long before = F.fired + dur_alloc_fired;
 		int rc, hit;
 		sdb_error_clear(&e);
@@ -171,20 +174,20 @@ static void run(int kind, long k, int err, int persist, long *count)
 		hit = F.fired + dur_alloc_fired > before;
 		if (rc && !hit)
 			fail("spurious", kind, k, err, persist, "op %d (%s) failed without a fault: %s",
-			     i, dur_op_names[workload[i]], e.msg);
+			     j, dur_op_names[workload[i]], e.msg);
 		else if (rc && rc != SDB_EIO && rc != SDB_ENOMEM)
 			fail("code", kind, k, err, persist, "op %d (%s): undocumented code %d: %s",
-			     i, dur_op_names[workload[i]], rc, e.msg);
+			     j, dur_op_names[workload[i]], rc, e.msg);
 		else if (rc && !e.msg[0])
 			fail("message", kind, k, err, persist, "op %d (%s): error without a message",
-			     i, dur_op_names[workload[i]]);
+			     j, dur_op_names[workload[i]]);
 		else if (rc == SDB_ENOMEM && kind != K_ALLOC)
 			fail("code", kind, k, err, persist, "op %d (%s): ENOMEM for an I/O fault: %s",
-			     i, dur_op_names[workload[i]], e.msg);
+			     j, dur_op_names[workload[i]], e.msg);
 		else if (!rc && hit && kind != SDB_IO_UNLINK && kind != SDB_IO_FTRUNCATE &&
 			 kind != K_ALLOC)
 			fail("ignored", kind, k, err, persist, "op %d (%s) succeeded although its %s failed",
-			     i, dur_op_names[workload[i]], kind_names[kind]);
+			     j, dur_op_names[workload[i]], kind_names[kind]);
 	}
 	sdb_io_hook = NULL;
 	dur_alloc_fail_at = 0;
@@ -214,6 +217,8 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	verbose = getenv("FAULTS_VERBOSE") != NULL;
+	if (scale >= 10)
+		nreps = 3;
 	for (int i = 0; i <= SDB_IO_NKINDS; i++)
 		want[i] = argc < 2;
 	for (int a = 1; a < argc; a++) {
@@ -234,7 +239,7 @@ int main(int argc, char **argv)
 	snprintf(workdir, sizeof(workdir), "%.2040s/db", base);
 	for (start_torn = 0; start_torn < 2; start_torn++) {
 		run(0, 0, 0, 0, count); /* counting run: no fault (k 0) */
-		printf("workload: %d operations from %s;", NOPS,
+		printf("workload: %d operations from %s;", NOPS * nreps,
 		       start_torn ? "a database with a torn WAL tail" : "nothing");
 		for (int i = 0; i <= SDB_IO_NKINDS; i++)
 			printf(" %s %ld", kind_names[i], count[i]);
