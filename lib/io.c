@@ -14,6 +14,24 @@
 sdb_io_hook_fn sdb_io_hook;
 long sdb_io_calls[SDB_IO_NKINDS];
 
+#ifdef SDB_IO_TRACE
+sdb_io_trace_fn sdb_io_trace;
+
+/* Reports one successful call to the recording shim (test builds). */
+static void trace(enum sdb_io_kind kind, int fd, int flags, int dir,
+		  const char *path, const char *path2, const void *data,
+		  size_t len, long long off)
+{
+	struct sdb_io_event ev = { kind, fd, flags, dir, path, path2, data, len, off };
+
+	if (sdb_io_trace)
+		sdb_io_trace(&ev);
+}
+#define TRACE(...) trace(__VA_ARGS__)
+#else
+#define TRACE(...) ((void)0)
+#endif
+
 static const char *const kind_names[SDB_IO_NKINDS] = {
 	"write", "fsync", "rename", "open", "unlink", "ftruncate", "mkdir", "link"
 };
@@ -86,6 +104,8 @@ int sdb_io_open(const char *path, int flags, int mode, int *fd,
 {
 	int f;
 
+	if (!path) /* the caller ran out of memory building it */
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	if (faulted(SDB_IO_OPEN, path))
 		f = -1;
 	else
@@ -95,6 +115,7 @@ int sdb_io_open(const char *path, int flags, int mode, int *fd,
 	if (f < 0)
 		return sdb_error_sys(e, errno == ENOENT ? SDB_ENOTFOUND : SDB_EIO,
 				     "cannot open '%s'", path);
+	TRACE(SDB_IO_OPEN, f, flags, 0, path, NULL, NULL, 0, 0);
 	*fd = f;
 	return 0;
 }
@@ -109,6 +130,10 @@ int sdb_io_pwrite_all(int fd, const void *p, size_t n, off_t off,
 		      const char *name, struct sdb_error *e)
 {
 	const char *c = p;
+#ifdef SDB_IO_TRACE
+	size_t n0 = n;
+	off_t off0 = off;
+#endif
 
 	if (faulted(SDB_IO_WRITE, name))
 		return sdb_error_sys(e, SDB_EIO, "cannot write '%s'", name);
@@ -123,6 +148,7 @@ int sdb_io_pwrite_all(int fd, const void *p, size_t n, off_t off,
 		off += w;
 		n -= (size_t)w;
 	}
+	TRACE(SDB_IO_WRITE, fd, 0, 0, name, NULL, p, n0, (long long)off0);
 	return 0;
 }
 
@@ -151,6 +177,7 @@ int sdb_io_fdatasync(int fd, const char *name, struct sdb_error *e)
 {
 	if (faulted(SDB_IO_FSYNC, name) || fdatasync(fd) < 0)
 		return sdb_error_sys(e, SDB_EIO, "cannot sync '%s'", name);
+	TRACE(SDB_IO_FSYNC, fd, 0, 0, name, NULL, NULL, 0, 0);
 	return 0;
 }
 
@@ -168,14 +195,19 @@ int sdb_io_fsync_dir(const char *dir, struct sdb_error *e)
 		return sdb_error_sys(e, SDB_EIO, "cannot open directory '%s'", dir);
 	if (faulted(SDB_IO_FSYNC, dir) || fsync(fd) < 0)
 		rc = sdb_error_sys(e, SDB_EIO, "cannot sync directory '%s'", dir);
+	else
+		TRACE(SDB_IO_FSYNC, -1, 0, 1, dir, NULL, NULL, 0, 0);
 	close(fd);
 	return rc;
 }
 
 int sdb_io_unlink(const char *path, struct sdb_error *e)
 {
+	if (!path) /* the caller ran out of memory building it */
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	if (faulted(SDB_IO_UNLINK, path) || (unlink(path) < 0 && errno != ENOENT))
 		return sdb_error_sys(e, SDB_EIO, "cannot remove '%s'", path);
+	TRACE(SDB_IO_UNLINK, -1, 0, 0, path, NULL, NULL, 0, 0);
 	return 0;
 }
 
@@ -183,6 +215,7 @@ int sdb_io_ftruncate(int fd, off_t len, const char *name, struct sdb_error *e)
 {
 	if (faulted(SDB_IO_FTRUNCATE, name) || ftruncate(fd, len) < 0)
 		return sdb_error_sys(e, SDB_EIO, "cannot truncate '%s'", name);
+	TRACE(SDB_IO_FTRUNCATE, fd, 0, 0, name, NULL, NULL, 0, (long long)len);
 	return 0;
 }
 
@@ -197,6 +230,7 @@ int sdb_io_mkdir(const char *path, struct sdb_error *e)
 {
 	if (faulted(SDB_IO_MKDIR, path) || (mkdir(path, 0777) < 0 && errno != EEXIST))
 		return sdb_error_sys(e, SDB_EIO, "cannot create directory '%s'", path);
+	TRACE(SDB_IO_MKDIR, -1, 0, 0, path, NULL, NULL, 0, 0);
 	return 0;
 }
 
@@ -204,6 +238,10 @@ int sdb_io_write_all(int fd, const void *p, size_t n, const char *name,
 		     struct sdb_error *e)
 {
 	const char *c = p;
+#ifdef SDB_IO_TRACE
+	size_t n0 = n;
+	off_t off0 = lseek(fd, 0, SEEK_CUR);
+#endif
 
 	if (faulted(SDB_IO_WRITE, name))
 		return sdb_error_sys(e, SDB_EIO, "cannot write '%s'", name);
@@ -217,6 +255,7 @@ int sdb_io_write_all(int fd, const void *p, size_t n, const char *name,
 		c += w;
 		n -= (size_t)w;
 	}
+	TRACE(SDB_IO_WRITE, fd, 0, 0, name, NULL, p, n0, (long long)off0);
 	return 0;
 }
 
@@ -224,6 +263,7 @@ int sdb_io_fsync(int fd, const char *name, struct sdb_error *e)
 {
 	if (faulted(SDB_IO_FSYNC, name) || fsync(fd) < 0)
 		return sdb_error_sys(e, SDB_EIO, "cannot sync '%s'", name);
+	TRACE(SDB_IO_FSYNC, fd, 0, 0, name, NULL, NULL, 0, 0);
 	return 0;
 }
 
@@ -248,6 +288,8 @@ int sdb_io_fsync_dir_of(const char *path, struct sdb_error *e)
 	else {
 		if (faulted(SDB_IO_FSYNC, dir) || fsync(fd) < 0)
 			rc = sdb_error_sys(e, SDB_EIO, "cannot sync directory '%s'", dir);
+		else
+			TRACE(SDB_IO_FSYNC, -1, 0, 1, dir, NULL, NULL, 0, 0);
 		close(fd);
 	}
 	free(dir);
@@ -258,6 +300,7 @@ int sdb_io_rename(const char *from, const char *to, struct sdb_error *e)
 {
 	if (faulted(SDB_IO_RENAME, to) || rename(from, to) < 0)
 		return sdb_error_sys(e, SDB_EIO, "cannot rename '%s' to '%s'", from, to);
+	TRACE(SDB_IO_RENAME, -1, 0, 0, from, to, NULL, 0, 0);
 	return 0;
 }
 
@@ -386,6 +429,7 @@ int sdb_atomic_open(struct sdb_atomic *a, const char *path, struct sdb_error *e)
 		sdb_atomic_abort(a);
 		return rc;
 	}
+	TRACE(SDB_IO_OPEN, a->fd, O_RDWR | O_CREAT | O_EXCL, 0, a->tmp, NULL, NULL, 0, 0);
 	{
 		/* mkstemp gives 0600; outputs are ordinary files under the umask */
 		mode_t m = umask(0);

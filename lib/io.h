@@ -40,6 +40,36 @@ extern sdb_io_hook_fn sdb_io_hook;
 /* Number of calls of each kind made so far (for tests). */
 extern long sdb_io_calls[SDB_IO_NKINDS];
 
+#ifdef SDB_IO_TRACE
+/*
+ * Recording shim of test builds (compiled with -DSDB_IO_TRACE; release
+ * builds have none of it). When sdb_io_trace is set, every successful
+ * mutating call of the layer is reported after it returns, in program
+ * order: the durability harness (t/durable/) rebuilds crash states from
+ * these events. Descriptors are reported with the path they were opened
+ * with (SDB_IO_OPEN events carry both).
+ *   OPEN      path, fd, flags (O_CREAT/O_TRUNC/O_EXCL as given)
+ *   WRITE     fd, off (the file position written at), data, len
+ *   FSYNC     fd (file: fsync or fdatasync), or path with dir=1
+ *   RENAME    path -> path2
+ *   UNLINK    path (also when it did not exist)
+ *   FTRUNCATE fd, off (the new length)
+ *   MKDIR     path
+ */
+struct sdb_io_event {
+	enum sdb_io_kind kind;
+	int fd;
+	int flags;
+	int dir;
+	const char *path, *path2;
+	const void *data;
+	size_t len;
+	long long off;
+};
+typedef void (*sdb_io_trace_fn)(const struct sdb_io_event *ev);
+extern sdb_io_trace_fn sdb_io_trace;
+#endif
+
 /*
  * open(2) through the layer: flags as for open; ENOENT gives
  * SDB_ENOTFOUND, other failures SDB_EIO. @return 0 and *fd, or the code.

@@ -45,7 +45,8 @@ for n in "${targets[@]}"; do
 		-artifact_prefix="$B/crash/$n-" "$B/corpus/$n" >"$log" 2>&1
 	rc=$?
 	execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -n 1)
-	[ -z "$execs" ] && execs=$(grep -oE '#[0-9]+' "$log" | tail -n 1 | tr -d '#')
+	[ -z "$execs" ] && execs=$(grep -oE '^Done [0-9]+ runs' "$log" | grep -oE '[0-9]+' | tail -n 1)
+	[ -z "$execs" ] && execs=$(grep -oE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')
 	crashes=0
 	if [ "$rc" -ne 0 ]; then
 		crashes=1

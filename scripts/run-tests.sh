@@ -15,6 +15,10 @@ log=${TEST_LOG:-$SOCHDB_BUILD/test.log}
 mkdir -p "$(dirname "$log")"
 : >"$log"
 
+# The durability harnesses append their figures here; printed at the end.
+results=$SOCHDB_BUILD/results-table.txt
+printf '%s\n' "durability results (every failure count must be 0):" >"$results"
+
 passed=0 failed=0 skipped=0
 start=$(date +%s)
 for s in "${suites[@]}"; do
@@ -40,7 +44,12 @@ for s in "${suites[@]}"; do
 	fi
 done
 echo "total time $(( $(date +%s) - start ))s; full TAP in $log"
-[ -f "$SOCHDB_BUILD/results-table.txt" ] && cat "$SOCHDB_BUILD/results-table.txt"
+# executions of the last `make fuzz`, when there was one
+if [ -f build-fuzz/summary.txt ]; then
+	awk 'NR > 1 { printf "%-34s %12s   failures %s\n", "make fuzz execs: " $1, $2, $4 }' \
+		build-fuzz/summary.txt >>"$results"
+fi
+[ "$(wc -l <"$results")" -gt 1 ] && cat "$results"
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else

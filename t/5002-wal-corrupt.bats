@@ -5,34 +5,24 @@
 # DESIGN.md says.
 
 load test_helper
+load helpers/fixtures
 
 setup() {
 	setup_db
 	export SOCHDB_WAL_SEGMENT_BYTES=4096
 }
 
-fill() { # fill N prefix
-	seq "$1" | awk -v p="$2" '{ printf "%s%04d\tvalue-%d-%s\n", p, $1, $1, p }' | sochdb-kv load
-}
-
-# tables (lz4 and zstd), a manifest, a sealed WAL segment and a live one
 fixture() {
-	fill 100 a; sochdb-wal checkpoint
-	fill 100 b; sochdb-wal compact
-	fill 50 c; sochdb-wal checkpoint
-	fill 60 d; fill 60 e; fill 60 f
-	sochdb-kv put last txn
-	[ "$(ls "$SOCHDB_DIR"/wal-*.log | wc -l)" -ge 2 ]
-	[ "$(ls "$SOCHDB_DIR"/*.sst | wc -l)" -eq 2 ]
+	db_fixture
 }
 
 @test "seeded sweep: every flipped byte is found by verify; reads never wrong" {
 	fixture
 	run -0 sochdb-wal verify
-	n=$(scaled 250)
+	n=$(scaled 500)
 	seed=${SWEEP_SEED:-$RANDOM}
 	echo "# corruption sweep: seed $seed, $n offsets x 2 masks" >&3
-	run -0 "$TOP/t/helpers/corrupt_sweep.py" "$SOCHDB_DIR" "$seed" "$n"
+	SDB_RESULTS=$BUILD/results-table.txt run -0 "$TOP/t/helpers/corrupt_sweep.py" "$SOCHDB_DIR" "$seed" "$n"
 	echo "# $output" | tail -n 1 >&3
 	[[ "${lines[-1]}" == *" failures 0" ]]
 }

@@ -11,6 +11,8 @@ bats_load_library bats-support
 bats_load_library bats-assert
 
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# suites one level deeper (t/stress/*.bats) load ../test_helper
+[ -f "$TOP/GNUmakefile" ] || TOP=$(cd "$TOP/.." && pwd)
 export TOP
 SOCHDB_BUILD=${SOCHDB_BUILD:-build}
 case $SOCHDB_BUILD in /*) BUILD=$SOCHDB_BUILD ;; *) BUILD=$TOP/$SOCHDB_BUILD ;; esac

@@ -534,6 +534,11 @@ static int batch_op(struct sdb_batch *b, int type, const void *ik, size_t n,
 
 	if (vlen > SDB_MAX_VALUE)
 		return sdb_error_set(e, SDB_ELIMIT, "value longer than %u bytes", SDB_MAX_VALUE);
+	/* never log a record the WAL reader rejects (sdb_wal_op_decode):
+	 * that would make the whole log unreadable */
+	if (n < 2 || n > 1 + SDB_MAX_NS + SDB_MAX_KEY ||
+	    (size_t)((const unsigned char *)ik)[0] + 1 >= n)
+		return sdb_error_set(e, SDB_EINVAL, "malformed internal key (%zu bytes)", n);
 	hdr[h++] = expires ? 1 : 0;
 	h += sdb_put_varint(hdr + h, n);
 	h += sdb_put_varint(hdr + h, vlen);

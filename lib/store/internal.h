@@ -69,7 +69,8 @@ int sdb_wal_seg_read(struct sdb_wal_seg *s, const char *dir, uint64_t start,
 void sdb_wal_seg_free(struct sdb_wal_seg *s);
 /* Scans bytes [0,size) of a segment: sets valid, status, bad_off. */
 void sdb_wal_scan(struct sdb_wal_seg *s, int newest);
-/* Fast check that the segment of fd with size ends with a good record
+/* Fast check that the segment of fd with size ends with a whole last
+ * write: every record back to the last BEGIN (or a CHECKPOINT) is good
  * (walking back from the trailer). @return 1 good, 0 needs a full scan. */
 int sdb_wal_tail_ok(int fd, uint64_t size);
 

@@ -172,6 +172,8 @@ int sdb_iter_init(struct sdb_iter *it, const struct sdb_memtable *mem,
 	for (int i = 0; i < it->nc && !rc; i++)
 		rc = cur_seek(&it->c[i], &it->lo, it->has_lo, &it->hi, it->has_hi,
 			      reverse, e);
+	if (rc)
+		sdb_iter_release(it); /* a failed init owns nothing (release is idempotent) */
 	return rc;
 }
 

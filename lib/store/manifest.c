@@ -160,9 +160,11 @@ int sdb_manifest_decode(struct sdb_manifest *m, const unsigned char *p,
 		goto bad;
 	return 0;
 bad:
+	m->ntables = nt; /* also frees the half-read entry (calloc'ed array) */
 	sdb_manifest_free(m);
 	return sdb_error_set(e, SDB_ECORRUPT, "malformed table list");
 oom:
+	m->ntables = nt;
 	sdb_manifest_free(m);
 	return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 }

@@ -160,8 +160,8 @@ static int finish_block(struct sdb_table_writer *w, struct sdb_error *e)
 int sdb_table_writer_open(struct sdb_table_writer **wp, const char *path,
 			  int comp, int nosync, struct sdb_error *e)
 {
-	struct sdb_table_writer *w = calloc(1, sizeof(*w));
-	size_t n = strlen(path);
+	struct sdb_table_writer *w = path ? calloc(1, sizeof(*w)) : NULL;
+	size_t n = path ? strlen(path) : 0; /* NULL: building the path ran out of memory */
 	int rc;
 
 	*wp = NULL;
@@ -226,6 +226,10 @@ int sdb_table_writer_add(struct sdb_table_writer *w, const void *k, size_t klen,
 	w->raw_bytes += klen + vlen;
 	if (kind == SDB_KIND_DEL)
 		w->ndeletes++;
+	/* first/last key feed the index and the manifest: never publish
+	 * a table built from a buffer that ran out of memory */
+	if (!sdb_buf_ok(&w->last) || !sdb_buf_ok(&w->first))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	if (w->blk.len >= (w->comp == SDB_COMP_ZSTD ? SDB_BLOCK_BYTES_ZSTD : SDB_BLOCK_BYTES))
 		return finish_block(w, e);
 	return sdb_buf_ok(&w->blk) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
@@ -400,7 +404,7 @@ static int corrupt(struct sdb_error *e, const char *path, uint64_t off,
 int sdb_table_open(struct sdb_table **tp, const char *path,
 		   struct sdb_error *e)
 {
-	struct sdb_table *t = calloc(1, sizeof(*t));
+	struct sdb_table *t = path ? calloc(1, sizeof(*t)) : NULL; /* NULL path: out of memory */
 	const unsigned char *f, *p, *end;
 	uint64_t ioff, isz, boff, bsz;
 	size_t rawlen, cap = 0, nb;

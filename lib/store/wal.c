@@ -26,8 +26,9 @@
  * End-of-log rules (DESIGN.md): a record whose header or body runs past the
  * end of the file may be in flight and ends the log silently; a complete
  * record with a bad checksum is damage. In the newest segment, damage with
- * no good record after it is a damaged tail (served up to it, with a
- * warning; the lock holder cuts it); anywhere else it is fatal.
+ * no complete committed transaction after it is a damaged tail (the last
+ * write, torn by power loss: served up to it, with a warning; the lock
+ * holder cuts it); anywhere else it is fatal.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -174,14 +175,34 @@ int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
 	return 0;
 }
 
-/* True when no complete, valid record starts anywhere in [from, size). */
-static int no_good_record_after(const unsigned char *p, size_t from, size_t size)
+/*
+ * True when no complete committed transaction (a valid BEGIN, valid
+ * records, a valid COMMIT) and no CHECKPOINT record (also a write of its
+ * own) starts anywhere in [from, size). A commit is
+ * one write, and a write that power loss interrupted may persist any
+ * subset of its sectors: the damage can sit in its first record with
+ * intact records of the same transaction after it. Only a whole
+ * transaction after the damage proves the damage is not such a tail.
+ */
+static int no_commit_after(const unsigned char *p, size_t from, size_t size)
 {
 	struct sdb_wal_rec r;
 
-	for (size_t o = from; o + SDB_WAL_OVERHEAD <= size; o++)
-		if (sdb_wal_decode(p + o, size - o, &r) == 0)
-			return 0;
+	for (size_t o = from; o + SDB_WAL_OVERHEAD <= size; o++) {
+		size_t q = o;
+		if (sdb_wal_decode(p + o, size - o, &r) != 0)
+			continue;
+		if (r.type == SDB_REC_CHECKPOINT)
+			return 0; /* a write of its own after the damage */
+		if (r.type != SDB_REC_BEGIN)
+			continue;
+		for (q += r.reclen; sdb_wal_decode(p + q, size - q, &r) == 0; q += r.reclen) {
+			if (r.type == SDB_REC_COMMIT)
+				return 0;
+			if (r.type == SDB_REC_BEGIN || r.type == SDB_REC_ABORT)
+				break;
+		}
+	}
 	return 1;
 }
 
@@ -200,7 +221,7 @@ void sdb_wal_scan(struct sdb_wal_seg *s, int newest)
 		s->bad_off = off;
 		if (rc == 1)
 			s->status = newest ? SDB_SEG_INFLIGHT : SDB_SEG_DAMAGED;
-		else if (newest && no_good_record_after(s->data, off + 1, s->size))
+		else if (newest && no_commit_after(s->data, off + 1, s->size))
 			s->status = SDB_SEG_TAILDAMAGE;
 		else
 			s->status = SDB_SEG_DAMAGED;
@@ -259,27 +280,42 @@ void sdb_wal_seg_free(struct sdb_wal_seg *s)
 
 int sdb_wal_tail_ok(int fd, uint64_t size)
 {
-	unsigned char t[4], *buf;
-	struct sdb_wal_rec r;
-	uint32_t total;
-	size_t got;
-	int ok;
+	/* The last write (one transaction, or a CHECKPOINT record) must be
+	 * whole: power loss may tear any of its sectors, not only its end, so
+	 * every record back to its BEGIN is checked. The check reads at most
+	 * the last TAIL_WINDOW bytes; a longer transaction takes the full scan. */
+	enum { TAIL_WINDOW = 256 << 10 };
+	unsigned char *buf;
+	size_t win, pos, got;
+	int ok = 0;
 
 	if (size == 0)
 		return 1;
-	if (size < SDB_WAL_OVERHEAD ||
-	    sdb_io_pread(fd, t, 4, (off_t)size - 4, &got, "wal", NULL) || got != 4)
+	if (size < SDB_WAL_OVERHEAD)
 		return 0;
-	total = sdb_get_u32(t);
-	if (total < SDB_WAL_OVERHEAD || total > size ||
-	    total > SDB_WAL_MAX_PAYLOAD + SDB_WAL_OVERHEAD)
-		return 0;
-	buf = malloc(total);
+	win = size < TAIL_WINDOW ? (size_t)size : TAIL_WINDOW;
+	buf = malloc(win);
 	if (!buf)
 		return 0;
-	ok = !sdb_io_pread(fd, buf, total, (off_t)(size - total), &got, "wal", NULL) &&
-	     got == total && sdb_wal_decode(buf, total, &r) == 0 &&
-	     r.reclen == total;
+	if (sdb_io_pread(fd, buf, win, (off_t)(size - win), &got, "wal", NULL) || got != win)
+		goto out;
+	for (pos = win;;) {
+		struct sdb_wal_rec r;
+		uint32_t total;
+		if (pos < SDB_WAL_OVERHEAD)
+			break;
+		total = sdb_get_u32(buf + pos - 4);
+		if (total < SDB_WAL_OVERHEAD || total > pos ||
+		    sdb_wal_decode(buf + pos - total, total, &r) != 0 || r.reclen != total)
+			break;
+		pos -= total;
+		if (r.type == SDB_REC_BEGIN || r.type == SDB_REC_CHECKPOINT ||
+		    (pos == 0 && win == size)) {
+			ok = 1;
+			break;
+		}
+	}
+out:
 	free(buf);
 	return ok;
 }

@@ -106,11 +106,42 @@ static void test_wal_record(void)
 		CHECK_EQ_INT(s.status, SDB_SEG_TAILDAMAGE);
 		CHECK_EQ_INT(s.bad_off, 44);
 		d[b.len - 2] ^= 0xFF;
-		d[5] ^= 0x40; /* first record damaged, good ones follow */
+		d[5] ^= 0x40; /* first record damaged, good records but no whole
+			       * transaction follow: the last write, torn */
+		sdb_wal_scan(&s, 1);
+		CHECK_EQ_INT(s.status, SDB_SEG_TAILDAMAGE);
+		CHECK_EQ_INT(s.bad_off, 0);
+		free(d);
+	}
+	sdb_wal_encode(&b, SDB_REC_COMMIT, "\0\0\0\0", 4);
+	{
+		/* BEGIN COMMIT BEGIN COMMIT: damage with a whole transaction
+		 * after it is damage, not a tail */
+		struct sdb_wal_seg s = { 0 };
+		unsigned char *d = malloc(b.len);
+		memcpy(d, b.data, b.len);
+		s.data = d;
+		s.size = b.len;
+		d[5] ^= 0x40;
 		sdb_wal_scan(&s, 1);
 		CHECK_EQ_INT(s.status, SDB_SEG_DAMAGED);
 		CHECK_EQ_INT(s.bad_off, 0);
 		free(d);
+	}
+	{
+		/* BEGIN COMMIT CHECKPOINT: a checkpoint record is a write of
+		 * its own, so damage before it is not in the last write */
+		struct sdb_buf c = SDB_BUF_INIT;
+		struct sdb_wal_seg s = { 0 };
+		sdb_wal_encode(&c, SDB_REC_BEGIN, "", 0);
+		sdb_wal_encode(&c, SDB_REC_COMMIT, "\0\0\0\0", 4);
+		sdb_wal_encode(&c, SDB_REC_CHECKPOINT, "\0\0\0\0\0\0\0\0", 8);
+		s.data = (unsigned char *)c.data;
+		s.size = c.len;
+		c.data[5] ^= 0x40;
+		sdb_wal_scan(&s, 1);
+		CHECK_EQ_INT(s.status, SDB_SEG_DAMAGED);
+		sdb_buf_release(&c);
 	}
 	sdb_buf_release(&b);
 }
@@ -366,8 +397,27 @@ static void test_io_hook(void)
 	rmdir(dir);
 }
 
+/* A malformed internal key is refused before it reaches the WAL, where
+ * the reader would reject the record and with it the whole log. */
+static void test_batch_bad_key(void)
+{
+	struct sdb_batch b;
+	struct sdb_error e;
+
+	sdb_batch_init(&b);
+	CHECK_EQ_INT(sdb_batch_put(&b, "", 0, "v", 1, 0, &e), SDB_EINVAL);
+	CHECK_EQ_INT(sdb_batch_put(&b, "\0", 1, "v", 1, 0, &e), SDB_EINVAL);
+	CHECK_EQ_INT(sdb_batch_put(&b, "\x05k", 2, "v", 1, 0, &e), SDB_EINVAL);
+	CHECK_EQ_INT(sdb_batch_del(&b, "\x01n", 2, &e), SDB_EINVAL);
+	CHECK_EQ_INT(sdb_batch_put(&b, "\0k", 2, "v", 1, 0, &e), 0);
+	CHECK_EQ_INT(sdb_batch_del(&b, "\x01nk", 3, &e), 0);
+	CHECK_EQ_INT(b.nops, 2);
+	sdb_batch_release(&b);
+}
+
 int main(void)
 {
+	test_batch_bad_key();
 	test_crc();
 	test_varint();
 	test_wal_record();
