@@ -2,7 +2,7 @@
  * faults.c - a fault at every I/O point (RELIABILITY.md harness 3).
  *
  *   faults [KIND ...]      KIND: write fsync rename open unlink ftruncate
- *                          mkdir alloc (default: all)
+ *                          mkdir link alloc (default: all)
  *
  * Runs a fixed workload (puts, deletes, transactions of 3, checkpoints and
  * compactions; a fresh handle per operation, as the tools do; it starts
@@ -50,7 +50,7 @@
 
 #define K_ALLOC SDB_IO_NKINDS
 static const char *const kind_names[SDB_IO_NKINDS + 1] = {
-	"write", "fsync", "rename", "open", "unlink", "ftruncate", "mkdir", "alloc"
+	"write", "fsync", "rename", "open", "unlink", "ftruncate", "mkdir", "link", "alloc"
 };
 
 static const enum dur_op workload[] = {
