@@ -17,6 +17,13 @@ load test_helper
 	[ "$states" -ge "$(scaled 2000)" ] || fail "only $states crash states"
 }
 
+@test "power loss with --sync normal: several unsynced commits, any torn; every crash state opens to a prefix" {
+	export SDB_RESULTS=$BUILD/results-table.txt
+	DURABLE_SYNC=normal run -0 "$BUILD/t/durable/powerloss"
+	printf '# %s\n' "${lines[-1]}" >&3
+	[[ "${lines[-1]}" == *", failures 0" ]]
+}
+
 @test "the harness sees a missing fsync: with the WAL's fsyncs modelled as lost, crash states fail" {
 	run -0 "$BUILD/t/durable/powerloss" --selftest
 	[[ "$output" == *"selftest: WAL fsyncs modelled as lost: "* ]]

@@ -175,7 +175,17 @@ int sdb_db_prepare_tail(struct sdb_db *db, struct sdb_error *e)
 	if (fstat(db->wal_fd, &st) < 0)
 		return sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", db->seg_path.data);
 	db->seg_size = (uint64_t)st.st_size;
-	if (!sdb_wal_tail_ok(db->wal_fd, db->seg_size)) {
+	{
+		/* below the synced mark (or the checkpoint) the log is on disk */
+		uint64_t mark = sdb_lock_synced(db->lock_fd), trusted = 0;
+		if (cp > mark)
+			mark = cp;
+		if (mark > db->seg_start)
+			trusted = mark - db->seg_start;
+		if (sdb_wal_tail_ok(db->wal_fd, db->seg_size, trusted))
+			goto tail_ok;
+	}
+	{
 		rc = sdb_wal_seg_read(&seg, db->dir, db->seg_start, 1, e);
 		if (rc)
 			return rc;
@@ -201,6 +211,7 @@ int sdb_db_prepare_tail(struct sdb_db *db, struct sdb_error *e)
 		if (rc)
 			return rc;
 	}
+tail_ok:
 	db->wal_end = db->seg_start + db->seg_size;
 	return 0;
 }
@@ -577,9 +588,11 @@ int sdb_db_new_segment(struct sdb_db *db, struct sdb_error *e)
 	int rc;
 
 	if (db->wal_fd >= 0) {
-		if (db->o.sync == SDB_SYNC_NORMAL &&
-		    (rc = sdb_io_fdatasync(db->wal_fd, db->seg_path.data, e)))
-			return rc;
+		if (db->o.sync == SDB_SYNC_NORMAL) {
+			if ((rc = sdb_io_fdatasync(db->wal_fd, db->seg_path.data, e)))
+				return rc;
+			sdb_lock_note_synced(db->lock_fd, db->wal_end);
+		}
 		sdb_io_close(db->wal_fd);
 		db->wal_fd = -1;
 	}
@@ -617,28 +630,41 @@ int sdb_db_append(struct sdb_db *db, const void *p, size_t n,
 int sdb_db_commit(struct sdb_db *db, struct sdb_batch *b, int unlock_first,
 		  struct sdb_error *e)
 {
-	unsigned char c[4];
+	unsigned char c[12];
+	uint64_t end;
 	int rc;
 
+	/* COMMIT carries the synced mark: what this writer knows is on disk
+	 * (wal.c: damage below a later commit's mark is not a torn tail) */
 	sdb_put_u32(c, (uint32_t)b->nops);
-	sdb_wal_encode(&b->rec, SDB_REC_COMMIT, c, 4);
+	sdb_put_u64(c + 4, sdb_lock_synced(db->lock_fd));
+	sdb_wal_encode(&b->rec, SDB_REC_COMMIT, c, 12);
 	if (!sdb_buf_ok(&b->rec))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	rc = sdb_db_append(db, b->rec.data, b->rec.len, e);
 	if (rc)
 		return rc;
+	end = db->wal_end;
 	if (unlock_first) {
 		sdb_lock_release(db->lock_fd, SDB_LOCK_WRITER);
 		db->wlocked = 0;
 	}
-	if (db->o.sync == SDB_SYNC_FULL)
+	if (db->o.sync == SDB_SYNC_FULL) {
 		rc = sdb_io_fdatasync(db->wal_fd, db->seg_path.data, e);
+		if (!rc)
+			sdb_lock_note_synced(db->lock_fd, end);
+	}
 	return rc;
 }
 
 int sdb_db_sync(struct sdb_db *db, struct sdb_error *e)
 {
+	int rc;
+
 	if (db->wal_fd < 0 || db->o.sync == SDB_SYNC_OFF)
 		return 0;
-	return sdb_io_fdatasync(db->wal_fd, db->seg_path.data, e);
+	rc = sdb_io_fdatasync(db->wal_fd, db->seg_path.data, e);
+	if (!rc)
+		sdb_lock_note_synced(db->lock_fd, db->wal_end);
+	return rc;
 }

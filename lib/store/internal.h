@@ -72,7 +72,7 @@ void sdb_wal_scan(struct sdb_wal_seg *s, int newest);
 /* Fast check that the segment of fd with size ends with a whole last
  * write: every record back to the last BEGIN (or a CHECKPOINT) is good
  * (walking back from the trailer). @return 1 good, 0 needs a full scan. */
-int sdb_wal_tail_ok(int fd, uint64_t size);
+int sdb_wal_tail_ok(int fd, uint64_t size, uint64_t trusted);
 
 /* -------------------------------------------------------------- bloom */
 uint64_t sdb_hash64(const void *p, size_t n);
@@ -202,6 +202,15 @@ int sdb_lock_open(const char *dir, int *fd, struct sdb_error *e);
 int sdb_lock_take(int fd, int which, double timeout, const char *dir,
 		  struct sdb_error *e);
 void sdb_lock_release(int fd, int which);
+/*
+ * The synced mark: an LSN below which the WAL is known to be on disk,
+ * kept in DIR/LOCK (bytes 8..15) for the writers that come after. Raised
+ * only after an fdatasync of the WAL succeeded, so it never claims too
+ * much; the file itself is never synced (losing the mark only makes the
+ * next commits claim less). sdb_lock_synced returns 0 when unknown.
+ */
+uint64_t sdb_lock_synced(int fd);
+void sdb_lock_note_synced(int fd, uint64_t lsn);
 
 /* ----------------------------------------------------------- memtable */
 struct sdb_ment {

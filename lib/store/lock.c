@@ -5,12 +5,14 @@
  * fcntl record-lock trap, RELIABILITY.md rule 6), and they vanish when the
  * process dies. Byte 0 is the writer lock, byte 1 the maintenance lock
  * (checkpoint/compaction). Waiting polls with a growing sleep up to the
- * timeout, so a waiting process gives up on time.
+ * timeout, so a waiting process gives up on time. Bytes 8..15 hold the
+ * synced mark (u64 LE, see internal.h).
  */
 #define _GNU_SOURCE
 #include "internal.h"
 
 #include "../io.h"
+#include "../varint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -72,4 +74,31 @@ void sdb_lock_release(int fd, int which)
 {
 	if (fd >= 0)
 		try_lock(fd, which, F_UNLCK);
+}
+
+/*
+ * The mark is advisory and shared through the page cache between live
+ * processes: it is read and written with plain pread/pwrite on the lock
+ * descriptor (not through the I/O layer, whose counters and faults are
+ * about data that matters; a failure here only loses precision).
+ */
+uint64_t sdb_lock_synced(int fd)
+{
+	unsigned char b[8];
+
+	if (fd < 0 || pread(fd, b, 8, 8) != 8)
+		return 0;
+	return sdb_get_u64(b);
+}
+
+void sdb_lock_note_synced(int fd, uint64_t lsn)
+{
+	unsigned char b[8];
+
+	if (fd < 0 || sdb_lock_synced(fd) >= lsn)
+		return;
+	sdb_put_u64(b, lsn);
+	if (pwrite(fd, b, 8, 8) != 8) {
+		/* ignored: see above */
+	}
 }

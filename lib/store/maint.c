@@ -116,7 +116,7 @@ int sdb_checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
 	struct sdb_table_meta meta = { 0 };
 	struct sdb_table_writer *w = NULL;
 	uint64_t *starts = NULL, cp, newcp;
-	unsigned char pl[8];
+	unsigned char pl[16];
 	struct sdb_buf rec = SDB_BUF_INIT;
 	int n = 0, nsegs = 0, rc;
 
@@ -132,10 +132,12 @@ int sdb_checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
 	cp = db->man.checkpoint_lsn;
 	if (db->wal_end == cp || db->wal_end - cp <= if_larger)
 		goto unlock;
-	/* seal: CHECKPOINT record naming the LSN right after itself */
-	newcp = db->wal_end + SDB_WAL_OVERHEAD + 8;
+	/* seal: CHECKPOINT record naming the LSN right after itself, and the
+	 * synced mark like a COMMIT's */
+	newcp = db->wal_end + SDB_WAL_OVERHEAD + 16;
 	sdb_put_u64(pl, newcp);
-	sdb_wal_encode(&rec, SDB_REC_CHECKPOINT, pl, 8);
+	sdb_put_u64(pl + 8, sdb_lock_synced(db->lock_fd));
+	sdb_wal_encode(&rec, SDB_REC_CHECKPOINT, pl, 16);
 	if ((rc = sdb_db_append(db, rec.data, rec.len, e)) ||
 	    (rc = sdb_db_sync(db, e)) || (rc = sdb_db_new_segment(db, e)))
 		goto unlock;

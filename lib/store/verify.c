@@ -166,9 +166,9 @@ int sdb_wal_walk(const char *dir, uint64_t from, const struct sdb_opts *o,
 				x.val = op.val;
 				x.vlen = op.vlen;
 				x.expires_ms = op.expires_ms;
-			} else if ((r.type == SDB_REC_COMMIT && r.len == 4))
+			} else if (r.type == SDB_REC_COMMIT && r.len >= 4)
 				x.info = sdb_get_u32(r.payload);
-			else if (r.type == SDB_REC_CHECKPOINT && r.len == 8)
+			else if (r.type == SDB_REC_CHECKPOINT && r.len >= 8)
 				x.info = sdb_get_u64(r.payload);
 			if (x.lsn >= from)
 				rc = cb(ctx, &x);

@@ -17,18 +17,23 @@
  *   +16+len u32 total = 20 + len, so the last record can be found by
  *                     walking back from the end of the file
  * Payloads:
- *   BEGIN, ABORT: empty.  COMMIT: u32 number of operations.
- *   CHECKPOINT: u64 the checkpoint LSN being recorded.
+ *   BEGIN, ABORT: empty.  COMMIT: u32 number of operations, u64 synced
+ *   mark (an LSN below which the writer knew the log was on disk; 0 when
+ *   unknown; older 4-byte COMMITs have none).  CHECKPOINT: u64 the
+ *   checkpoint LSN (right after itself), u64 synced mark (older 8-byte
+ *   CHECKPOINTs have none).
  *   PUT: u8 flags (bit0: has expiry), varint klen, varint vlen,
  *        [u64 expires_ms], internal key[klen], value[vlen]
  *   DEL: u8 flags (0), varint klen, varint 0, internal key[klen]
  *
  * End-of-log rules (DESIGN.md): a record whose header or body runs past the
  * end of the file may be in flight and ends the log silently; a complete
- * record with a bad checksum is damage. In the newest segment, damage with
- * no complete committed transaction after it is a damaged tail (the last
- * write, torn by power loss: served up to it, with a warning; the lock
- * holder cuts it); anywhere else it is fatal.
+ * record with a bad checksum is damage. In the newest segment, damage that
+ * no later record proves synced (a COMMIT of a whole transaction, or a
+ * CHECKPOINT, whose synced mark lies beyond it) is a damaged tail: writes
+ * not yet on disk, torn by power loss in any of their sectors (served up
+ * to it, with a warning; the lock holder cuts it); anywhere else it is
+ * fatal.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -176,29 +181,36 @@ int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
 }
 
 /*
- * True when no complete committed transaction (a valid BEGIN, valid
- * records, a valid COMMIT) and no CHECKPOINT record (also a write of its
- * own) starts anywhere in [from, size). A commit is
- * one write, and a write that power loss interrupted may persist any
- * subset of its sectors: the damage can sit in its first record with
- * intact records of the same transaction after it. Only a whole
- * transaction after the damage proves the damage is not such a tail.
+ * Whether damage at offset from of the newest segment (which starts at
+ * LSN start) may be a torn tail: the last writes, cut by power loss before
+ * they were synced. Power loss may persist any subset of the sectors of
+ * unsynced writes, so intact records can follow the damage; what proves
+ * the damage had been on disk is a record written after it was synced:
+ * a CHECKPOINT or a whole committed transaction (valid BEGIN .. COMMIT)
+ * whose synced mark lies beyond the damage. Such damage is real
+ * corruption; anything else is a tail. (Records without a mark - a
+ * 4-byte COMMIT, an 8-byte CHECKPOINT - count as proof.)
  */
-static int no_commit_after(const unsigned char *p, size_t from, size_t size)
+static int damage_is_tail(const unsigned char *p, uint64_t start, size_t from, size_t size)
 {
 	struct sdb_wal_rec r;
+	uint64_t dmg = start + from;
 
-	for (size_t o = from; o + SDB_WAL_OVERHEAD <= size; o++) {
+	for (size_t o = from + 1; o + SDB_WAL_OVERHEAD <= size; o++) {
 		size_t q = o;
 		if (sdb_wal_decode(p + o, size - o, &r) != 0)
 			continue;
-		if (r.type == SDB_REC_CHECKPOINT)
-			return 0; /* a write of its own after the damage */
+		if (r.type == SDB_REC_CHECKPOINT &&
+		    (r.len < 16 || sdb_get_u64(r.payload + 8) > dmg))
+			return 0; /* written after the damage was synced */
 		if (r.type != SDB_REC_BEGIN)
 			continue;
 		for (q += r.reclen; sdb_wal_decode(p + q, size - q, &r) == 0; q += r.reclen) {
-			if (r.type == SDB_REC_COMMIT)
-				return 0;
+			if (r.type == SDB_REC_COMMIT) {
+				if (r.len < 12 || sdb_get_u64(r.payload + 4) > dmg)
+					return 0;
+				break;
+			}
 			if (r.type == SDB_REC_BEGIN || r.type == SDB_REC_ABORT)
 				break;
 		}
@@ -221,7 +233,7 @@ void sdb_wal_scan(struct sdb_wal_seg *s, int newest)
 		s->bad_off = off;
 		if (rc == 1)
 			s->status = newest ? SDB_SEG_INFLIGHT : SDB_SEG_DAMAGED;
-		else if (newest && no_commit_after(s->data, off + 1, s->size))
+		else if (newest && damage_is_tail(s->data, s->start, off, s->size))
 			s->status = SDB_SEG_TAILDAMAGE;
 		else
 			s->status = SDB_SEG_DAMAGED;
@@ -278,12 +290,14 @@ void sdb_wal_seg_free(struct sdb_wal_seg *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int sdb_wal_tail_ok(int fd, uint64_t size)
+int sdb_wal_tail_ok(int fd, uint64_t size, uint64_t trusted)
 {
-	/* The last write (one transaction, or a CHECKPOINT record) must be
-	 * whole: power loss may tear any of its sectors, not only its end, so
-	 * every record back to its BEGIN is checked. The check reads at most
-	 * the last TAIL_WINDOW bytes; a longer transaction takes the full scan. */
+	/* Everything written since the log was last known to be on disk
+	 * (offset trusted) must be whole: power loss may tear any sector of
+	 * unsynced writes, not only the end, so every record back to a
+	 * transaction boundary at or before trusted is checked (at least the
+	 * last transaction). The check reads at most the last TAIL_WINDOW
+	 * bytes; more takes the full scan. */
 	enum { TAIL_WINDOW = 256 << 10 };
 	unsigned char *buf;
 	size_t win, pos, got;
@@ -292,6 +306,10 @@ int sdb_wal_tail_ok(int fd, uint64_t size)
 	if (size == 0)
 		return 1;
 	if (size < SDB_WAL_OVERHEAD)
+		return 0;
+	if (trusted > size)
+		trusted = size;
+	if (size - trusted > TAIL_WINDOW)
 		return 0;
 	win = size < TAIL_WINDOW ? (size_t)size : TAIL_WINDOW;
 	buf = malloc(win);
@@ -309,8 +327,9 @@ int sdb_wal_tail_ok(int fd, uint64_t size)
 		    sdb_wal_decode(buf + pos - total, total, &r) != 0 || r.reclen != total)
 			break;
 		pos -= total;
-		if (r.type == SDB_REC_BEGIN || r.type == SDB_REC_CHECKPOINT ||
-		    (pos == 0 && win == size)) {
+		if ((pos == 0 && win == size) ||
+		    ((r.type == SDB_REC_BEGIN || r.type == SDB_REC_CHECKPOINT) &&
+		     size - win + pos <= trusted)) {
 			ok = 1;
 			break;
 		}

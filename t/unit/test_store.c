@@ -143,6 +143,39 @@ static void test_wal_record(void)
 		CHECK_EQ_INT(s.status, SDB_SEG_DAMAGED);
 		sdb_buf_release(&c);
 	}
+	{
+		/* synced marks: BEGIN COMMIT(mark m) BEGIN COMMIT(mark m2) with
+		 * the first transaction damaged. A later mark at or below the
+		 * damage (both unsynced: --sync normal, group commit) makes it
+		 * a torn tail; a mark beyond it proves it was synced. Same for
+		 * a CHECKPOINT's mark. */
+		unsigned char c12[12] = { 0 }, ck[16] = { 0 };
+		for (int mk = 0; mk < 4; mk++) {
+			struct sdb_buf c = SDB_BUF_INIT;
+			struct sdb_wal_seg s = { 0 };
+			uint64_t mark = (mk & 1) ? 1 : 0; /* damage sits at LSN 0 */
+			sdb_wal_encode(&c, SDB_REC_BEGIN, "", 0);
+			sdb_wal_encode(&c, SDB_REC_COMMIT, c12, 12);
+			if (mk < 2) {
+				sdb_put_u64(c12 + 4, mark);
+				sdb_wal_encode(&c, SDB_REC_BEGIN, "", 0);
+				sdb_wal_encode(&c, SDB_REC_COMMIT, c12, 12);
+				memset(c12, 0, sizeof(c12));
+			} else {
+				sdb_put_u64(ck + 8, mark);
+				sdb_wal_encode(&c, SDB_REC_CHECKPOINT, ck, 16);
+			}
+			s.data = (unsigned char *)c.data;
+			s.size = c.len;
+			c.data[5] ^= 0x40;
+			sdb_wal_scan(&s, 1);
+			CHECK_EQ_INT(s.status, mark ? SDB_SEG_DAMAGED : SDB_SEG_TAILDAMAGE);
+			CHECK_EQ_INT(s.bad_off, 0);
+			sdb_wal_scan(&s, 0); /* a sealed segment: always damage */
+			CHECK_EQ_INT(s.status, SDB_SEG_DAMAGED);
+			sdb_buf_release(&c);
+		}
+	}
 	sdb_buf_release(&b);
 }
 
