@@ -127,13 +127,13 @@ PY
 	[ "${lines[0]}" = '{"lsn":0,"type":"begin","ns":null,"key":null,"value":null,"expires_ms":null,"info":null}' ]
 	[ "${lines[1]}" = '{"lsn":20,"type":"put","ns":null,"key":"a","value":"1","expires_ms":null,"info":null}' ]
 	[ "${lines[2]}" = '{"lsn":46,"type":"commit","ns":null,"key":null,"value":null,"expires_ms":null,"info":1}' ]
-	[[ "${lines[4]}" == '{"lsn":90,"type":"put","ns":"ns","key":"b","value":"x y","expires_ms":'* ]]
+	[[ "${lines[4]}" == '{"lsn":98,"type":"put","ns":"ns","key":"b","value":"x y","expires_ms":'* ]]
 	[ "${#lines[@]}" -eq 9 ]
 	run -0 sochdb-wal dump
 	[ "${lines[0]}" = '[9]{lsn,type,ns,key,value,expires_ms,info}:' ]
 	[ "${lines[2]}" = '  20,put,null,a,"1",null,null' ]
-	run -0 sochdb-wal dump --from 70 --format json
-	[[ "$output" == '[{"lsn":70,"type":"begin"'* ]]
+	run -0 sochdb-wal dump --from 78 --format json
+	[[ "$output" == '[{"lsn":78,"type":"begin"'* ]]
 	sochdb-wal checkpoint
 	run -0 sochdb-wal dump --format jsonl
 	[ -z "$output" ]
