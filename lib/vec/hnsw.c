@@ -467,6 +467,7 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 	struct sdb_hnsw_graph *g = &h->g;
 	const float *v = SVEC(sp, q);
 	uint32_t level = h->levels[q], maxl, ep, top;
+	struct cand chosen[256], merge[256 + 2 * 256];
 	int holding;
 	float epd;
 
@@ -496,20 +497,41 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 			break;
 		}
 		k = select_heuristic(g, c, sp, c->w, nw, m, c->sel);
+		/* c->sel is reused below: keep a copy of the choice */
+		memcpy(chosen, c->sel, k * sizeof(*chosen));
 		mine = list_mut(h, q, l);
 		spin_lock(&h->locks[q]);
-		for (uint32_t i = 0; i < k; i++)
-			mine[1 + i] = c->sel[i].id;
-		mine[0] = k;
-		spin_unlock(&h->locks[q]);
-		/* c->sel is reused by add_link: keep a copy of the choice */
-		{
-			struct cand chosen[512];
-			uint32_t kk = k < 512 ? k : 512;
-			memcpy(chosen, c->sel, kk * sizeof(*chosen));
-			for (uint32_t i = 0; i < kk; i++)
-				add_link(h, c, sp, chosen[i].id, q, chosen[i].d, l);
+		if (mine[0] == 0) {
+			for (uint32_t i = 0; i < k; i++)
+				mine[1 + i] = chosen[i].id;
+			mine[0] = k;
+		} else {
+			/* Another thread reached q through a layer linked
+			 * already and added itself to this list meanwhile:
+			 * merge, never overwrite, or that node loses its only
+			 * way in. */
+			uint32_t cap = l ? g->M : g->M0, nm = 0, old = mine[0];
+			for (uint32_t i = 0; i < k; i++)
+				merge[nm++] = chosen[i];
+			for (uint32_t i = 0; i < old && i < cap; i++) {
+				uint32_t o = mine[1 + i], dup = 0;
+				for (uint32_t j = 0; j < k; j++)
+					dup |= chosen[j].id == o;
+				if (!dup)
+					merge[nm++] = (struct cand){ SDIST(sp, v, o), o };
+			}
+			if (nm > cap) {
+				qsort(merge, nm, sizeof(*merge), cand_cmp);
+				nm = select_heuristic(g, c, sp, merge, nm, cap, c->sel);
+				memcpy(merge, c->sel, nm * sizeof(*merge));
+			}
+			for (uint32_t i = 0; i < nm; i++)
+				mine[1 + i] = merge[i].id;
+			mine[0] = nm;
 		}
+		spin_unlock(&h->locks[q]);
+		for (uint32_t i = 0; i < k; i++)
+			add_link(h, c, sp, chosen[i].id, q, chosen[i].d, l);
 		ep = c->w[0].id;
 		epd = c->w[0].d;
 	}
