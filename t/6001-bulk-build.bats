@@ -204,3 +204,15 @@ assert d['vectors'] == 10000 and d['checksums'] == 'ok' and d['levels'] >= 1, d"
 	run -2 --separate-stderr sochdb-bulk build-index -i "$D/ip.base.npy" -o "$BATS_TEST_TMPDIR/a.idx" --build-precision fp8
 	[ "${stderr%%$'\n'*}" = "sochdb-bulk: invalid build precision 'fp8' (expected auto, f32 or bf16)" ]
 }
+
+@test "2 threads: every node stays reachable (search with ef = n finds all)" {
+	D=$BATS_TEST_TMPDIR
+	# regression: a node inserted while its neighbour was still being
+	# inserted could lose its only in-link and become unreachable
+	$PY "$BATS_TEST_DIRNAME/../scripts/vecgen.py" "$D/s" --n 1000 --dim 64 --queries 200 --k 10 --seed 9 --metric ip --normalize
+	for seed in 1 2 3; do
+		run -0 sochdb-bulk build-index -i "$D/s.base.npy" -o "$D/s.idx" --metric ip -t 2 --seed $seed -q
+		run -0 --separate-stderr sochdb-bulk query --index "$D/s.idx" -q "$D/s.query.npy" --ef 1000 --truth "$D/s.truth.npy" --no-output
+		[[ "$stderr" == "recall@10 1.0000 "* ]] || fail "seed $seed: $stderr"
+	done
+}

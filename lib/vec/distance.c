@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 #include <immintrin.h>
 #define SDB_X86 1
 #endif
@@ -54,6 +54,50 @@ static float dot_scalar(const float *a, const float *b, size_t d)
 }
 
 #ifdef SDB_X86
+/* SSE2 is the x86-64 baseline: no target attribute needed. */
+static inline float hsum128(__m128 v)
+{
+	v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+	v = _mm_add_ss(v, _mm_shuffle_ps(v, v, 1));
+	return _mm_cvtss_f32(v);
+}
+
+static float l2sq_sse(const float *a, const float *b, size_t d)
+{
+	__m128 s0 = _mm_setzero_ps(), s1 = _mm_setzero_ps();
+	size_t i = 0;
+	float r;
+
+	for (; i + 8 <= d; i += 8) {
+		__m128 t0 = _mm_sub_ps(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i));
+		__m128 t1 = _mm_sub_ps(_mm_loadu_ps(a + i + 4), _mm_loadu_ps(b + i + 4));
+		s0 = _mm_add_ps(s0, _mm_mul_ps(t0, t0));
+		s1 = _mm_add_ps(s1, _mm_mul_ps(t1, t1));
+	}
+	r = hsum128(_mm_add_ps(s0, s1));
+	for (; i < d; i++) {
+		float t = a[i] - b[i];
+		r += t * t;
+	}
+	return r;
+}
+
+static float dot_sse(const float *a, const float *b, size_t d)
+{
+	__m128 s0 = _mm_setzero_ps(), s1 = _mm_setzero_ps();
+	size_t i = 0;
+	float r;
+
+	for (; i + 8 <= d; i += 8) {
+		s0 = _mm_add_ps(s0, _mm_mul_ps(_mm_loadu_ps(a + i), _mm_loadu_ps(b + i)));
+		s1 = _mm_add_ps(s1, _mm_mul_ps(_mm_loadu_ps(a + i + 4), _mm_loadu_ps(b + i + 4)));
+	}
+	r = hsum128(_mm_add_ps(s0, s1));
+	for (; i < d; i++)
+		r += a[i] * b[i];
+	return r;
+}
+
 __attribute__((target("avx2,fma")))
 static inline float hsum256(__m256 v)
 {
@@ -156,6 +200,7 @@ static float dot_avx512(const float *a, const float *b, size_t d)
 
 static const struct sdb_vec_kernels k_scalar = { l2sq_scalar, dot_scalar, "scalar" };
 #ifdef SDB_X86
+static const struct sdb_vec_kernels k_sse = { l2sq_sse, dot_sse, "sse" };
 static const struct sdb_vec_kernels k_avx2 = { l2sq_avx2, dot_avx2, "avx2" };
 static const struct sdb_vec_kernels k_avx512 = { l2sq_avx512, dot_avx512, "avx512" };
 #endif
@@ -174,7 +219,9 @@ const struct sdb_vec_kernels *sdb_vec_kernels(void)
 #ifdef SDB_X86
 	__builtin_cpu_init();
 	if (!cap || strcmp(cap, "scalar")) {
-		if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+		k = &k_sse;
+		if ((!cap || strcmp(cap, "sse")) && __builtin_cpu_supports("avx2") &&
+		    __builtin_cpu_supports("fma"))
 			k = &k_avx2;
 		if ((!cap || !strcmp(cap, "avx512")) && __builtin_cpu_supports("avx512f"))
 			k = &k_avx512;
@@ -190,6 +237,7 @@ const struct sdb_vec_kernels *sdb_vec_kernels(void)
  * hot path to one indirect call. */
 static float ipd_scalar(const float *a, const float *b, size_t d) { return 1.0f - dot_scalar(a, b, d); }
 #ifdef SDB_X86
+static float ipd_sse(const float *a, const float *b, size_t d) { return 1.0f - dot_sse(a, b, d); }
 __attribute__((target("avx2,fma")))
 static float ipd_avx2(const float *a, const float *b, size_t d) { return 1.0f - dot_avx2(a, b, d); }
 __attribute__((target("avx512f")))
@@ -207,6 +255,8 @@ sdb_vec_dist_fn sdb_vec_metric_fn(int metric)
 		return ipd_avx512;
 	if (k == &k_avx2)
 		return ipd_avx2;
+	if (k == &k_sse)
+		return ipd_sse;
 #endif
 	return ipd_scalar;
 }

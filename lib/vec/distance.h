@@ -2,8 +2,8 @@
  * distance.h - float32 distance kernels chosen at run time.
  *
  * One binary runs everywhere: sdb_vec_kernels() probes the CPU once
- * (__builtin_cpu_supports) and returns AVX-512, AVX2+FMA or portable
- * scalar kernels. No -march flag is needed at build time.
+ * (__builtin_cpu_supports) and returns AVX-512, AVX2+FMA, SSE (the x86-64
+ * baseline) or portable scalar kernels. No -march flag is needed at build time.
  *
  * Conventions (hnswlib's): l2 is the squared Euclidean distance; ip and
  * cosine are 1 - dot (cosine vectors are normalised once beforehand).
@@ -25,12 +25,12 @@ typedef float (*sdb_vec_dist_fn)(const float *a, const float *b, size_t d);
 struct sdb_vec_kernels {
 	sdb_vec_dist_fn l2sq; /* sum (a-b)^2 */
 	sdb_vec_dist_fn dot;  /* sum a*b */
-	const char *name;     /* "avx512", "avx2", "scalar" */
+	const char *name;     /* "avx512", "avx2", "sse", "scalar" */
 };
 
 /*
- * The best kernels for this CPU. SOCHDB_SIMD=scalar|avx2|avx512 in the
- * environment caps the choice (for tests and benchmarks).
+ * The best kernels for this CPU. SOCHDB_SIMD=scalar|sse|avx2|avx512 in
+ * the environment caps the choice (for tests and benchmarks).
  * @return a static table, never NULL.
  */
 const struct sdb_vec_kernels *sdb_vec_kernels(void);

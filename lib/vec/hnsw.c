@@ -277,9 +277,19 @@ struct space {
 
 /* Greedy descent on one upper layer: the closest node reachable by
  * always moving to a strictly closer neighbour. */
-static void greedy(const struct sdb_hnsw_graph *g, uint8_t *locks, struct sdb_hnsw_ctx *c,
-		   const struct space *sp, const float *q, uint32_t level, uint32_t *ep,
-		   float *epd)
+/* While building, written[i] is the lowest layer whose list node i has
+ * written (0xff: none yet). A node still being inserted by another thread
+ * must not become the entry point of a layer it has not linked yet: its
+ * empty list would end the search there. */
+static inline int ready_below(const uint8_t *written, uint32_t id, uint32_t level)
+{
+	return !written || level == 0 ||
+	       __atomic_load_n(&written[id], __ATOMIC_ACQUIRE) <= level - 1;
+}
+
+static void greedy(const struct sdb_hnsw_graph *g, uint8_t *locks, const uint8_t *written,
+		   struct sdb_hnsw_ctx *c, const struct space *sp, const float *q,
+		   uint32_t level, uint32_t *ep, float *epd)
 {
 	int changed = 1;
 
@@ -290,7 +300,7 @@ static void greedy(const struct sdb_hnsw_graph *g, uint8_t *locks, struct sdb_hn
 		for (uint32_t i = 0; i < cnt; i++) {
 			float d = SDIST(sp, q, nb[i]);
 			c->ndist++;
-			if (d < *epd) {
+			if (d < *epd && ready_below(written, nb[i], level)) {
 				*epd = d;
 				*ep = nb[i];
 				changed = 1;
@@ -467,6 +477,7 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 	struct sdb_hnsw_graph *g = &h->g;
 	const float *v = SVEC(sp, q);
 	uint32_t level = h->levels[q], maxl, ep, top;
+	struct cand chosen[256], merge[256 + 2 * 256];
 	int holding;
 	float epd;
 
@@ -479,7 +490,7 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 	epd = SDIST(sp, v, ep);
 	c->ndist++;
 	for (uint32_t l = maxl; l > level; l--)
-		greedy(g, h->locks, c, sp, v, l, &ep, &epd);
+		greedy(g, h->locks, h->written, c, sp, v, l, &ep, &epd);
 	top = level < maxl ? level : maxl;
 	for (uint32_t l = top + 1; l-- > 0;) {
 		uint32_t m = h->params.M, k;
@@ -496,22 +507,51 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 			break;
 		}
 		k = select_heuristic(g, c, sp, c->w, nw, m, c->sel);
+		/* c->sel is reused below: keep a copy of the choice */
+		memcpy(chosen, c->sel, k * sizeof(*chosen));
 		mine = list_mut(h, q, l);
 		spin_lock(&h->locks[q]);
-		for (uint32_t i = 0; i < k; i++)
-			mine[1 + i] = c->sel[i].id;
-		mine[0] = k;
-		spin_unlock(&h->locks[q]);
-		/* c->sel is reused by add_link: keep a copy of the choice */
-		{
-			struct cand chosen[512];
-			uint32_t kk = k < 512 ? k : 512;
-			memcpy(chosen, c->sel, kk * sizeof(*chosen));
-			for (uint32_t i = 0; i < kk; i++)
-				add_link(h, c, sp, chosen[i].id, q, chosen[i].d, l);
+		if (mine[0] == 0) {
+			for (uint32_t i = 0; i < k; i++)
+				mine[1 + i] = chosen[i].id;
+			mine[0] = k;
+		} else {
+			/* Another thread reached q through a layer linked
+			 * already and added itself to this list meanwhile:
+			 * merge, never overwrite, or that node loses its only
+			 * way in. */
+			uint32_t cap = l ? g->M : g->M0, nm = 0, old = mine[0];
+			for (uint32_t i = 0; i < k; i++)
+				merge[nm++] = chosen[i];
+			for (uint32_t i = 0; i < old && i < cap; i++) {
+				uint32_t o = mine[1 + i], dup = 0;
+				for (uint32_t j = 0; j < k; j++)
+					dup |= chosen[j].id == o;
+				if (!dup)
+					merge[nm++] = (struct cand){ SDIST(sp, v, o), o };
+			}
+			if (nm > cap) {
+				qsort(merge, nm, sizeof(*merge), cand_cmp);
+				nm = select_heuristic(g, c, sp, merge, nm, cap, c->sel);
+				memcpy(merge, c->sel, nm * sizeof(*merge));
+			}
+			for (uint32_t i = 0; i < nm; i++)
+				mine[1 + i] = merge[i].id;
+			mine[0] = nm;
 		}
-		ep = c->w[0].id;
-		epd = c->w[0].d;
+		spin_unlock(&h->locks[q]);
+		for (uint32_t i = 0; i < k; i++)
+			add_link(h, c, sp, chosen[i].id, q, chosen[i].d, l);
+		__atomic_store_n(&h->written[q], (uint8_t)l, __ATOMIC_RELEASE);
+		{
+			size_t j = 0;
+			while (j + 1 < nw && !ready_below(h->written, c->w[j].id, l))
+				j++;
+			if (!ready_below(h->written, c->w[j].id, l))
+				j = 0;
+			ep = c->w[j].id;
+			epd = c->w[j].d;
+		}
 	}
 	if (holding) {
 		g->entry = q;
@@ -538,6 +578,7 @@ void sdb_hnsw_free(struct sdb_hnsw *h)
 	free(h->upper_off);
 	free(h->upper);
 	free(h->locks);
+	free(h->written);
 	free(h->bf16);
 	free(h);
 }
@@ -582,7 +623,8 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 	h->upper_off = calloc(n, sizeof(uint32_t));
 	h->links0 = calloc(n * (h->g.M0 + 1), sizeof(uint32_t));
 	h->locks = calloc(n, 1);
-	if (!h->levels || !h->upper_off || !h->links0 || !h->locks) {
+	h->written = malloc(n);
+	if (!h->levels || !h->upper_off || !h->links0 || !h->locks || !h->written) {
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory for the graph of %llu nodes",
 				   (unsigned long long)n);
 		goto fail;
@@ -635,6 +677,8 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 	h->g.upper_len = upper_len;
 	h->g.entry = 0;
 	h->g.max_level = h->levels[0];
+	memset(h->written, 0xff, n);
+	h->written[0] = 0; /* the first node is complete: it has no neighbours */
 
 #ifdef _OPENMP
 	nthreads = p->threads > 0 ? p->threads : omp_get_max_threads();
@@ -751,7 +795,7 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 	}
 	epd = SDIST(sp, qs, ep);
 	for (uint32_t l = g->max_level; l > 0; l--)
-		greedy(g, NULL, c, sp, qs, l, &ep, &epd);
+		greedy(g, NULL, NULL, c, sp, qs, l, &ep, &epd);
 	if (search_layer(g, NULL, c, sp, qs, ep, epd, ef, 0))
 		return 0;
 	nw = drain_sorted(c);

@@ -89,6 +89,7 @@ struct sdb_hnsw {
 	uint8_t *levels;
 	uint32_t *links0, *upper_off, *upper;
 	uint8_t *locks;
+	uint8_t *written;     /* lowest layer each node has linked (build) */
 	uint64_t distances;   /* distance computations made by the build */
 	int threads_used;
 	int precision_used;   /* SDB_PREC_F32 or SDB_PREC_BF16 */
