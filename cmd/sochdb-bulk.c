@@ -100,14 +100,6 @@ static const char usage_convert[] =
 
 /* ---- small helpers -------------------------------------------------- */
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* The first paragraph of a usage text plus a pointer to -h: what a usage
  * error shows. */
 static const char *short_of(const char *usage)
@@ -239,28 +231,9 @@ static int max_threads(void)
 
 /* ---- build-index ---------------------------------------------------- */
 
-struct progress {
-	double t0, last;
-	int on;
-};
-
 static int on_progress(void *arg, uint64_t done, uint64_t total)
 {
-	struct progress *p = arg;
-	double t = now_s(), el = t - p->t0, rate = el > 0 ? (double)done / el : 0;
-	int width = 30, fill = (int)((double)width * (double)done / (double)total);
-
-	if (!p->on || (t - p->last < 0.1 && done < total))
-		return 0;
-	p->last = t;
-	fprintf(stderr, "\rbuilding %3d%% [%.*s%*s] %llu/%llu  %.0f vec/s  ETA %.0fs ",
-		(int)(100.0 * (double)done / (double)total), fill,
-		"##############################", width - fill, "",
-		(unsigned long long)done, (unsigned long long)total, rate,
-		rate > 0 ? (double)(total - done) / rate : 0.0);
-	if (done == total)
-		fputc('\n', stderr);
-	fflush(stderr);
+	cli_bar_update(arg, done, total);
 	return 0;
 }
 
@@ -300,7 +273,7 @@ static int cmd_build(int argc, char **argv)
 	float *normed = NULL;
 	uint64_t *ids = NULL, bytes = 0;
 	uint32_t *perm = NULL;
-	struct progress pr = { 0, 0, cli_progress };
+	struct cli_bar pr;
 	struct sdb_index_meta meta;
 	double t0, t_load, t_build, t_order, t_write;
 	struct rusage ru;
@@ -341,9 +314,9 @@ static int cmd_build(int argc, char **argv)
 			if (vo.format < 0)
 				usage_error(short_of(usage_build), "invalid format '%s' (expected npy, fvecs or raw_f32)", optarg);
 			break;
-		case 11: pr.on = 1; break;
-		case 12: pr.on = 0; break;
-		case 'q': case 13: cli_verbosity = 0; pr.on = 0; break;
+		case 11: cli_progress = 1; break;
+		case 12: cli_progress = 0; break;
+		case 'q': case 13: cli_verbosity = 0; cli_progress = 0; break;
 		case 14:
 			if (!strcmp(optarg, "auto"))
 				hp.precision = SDB_PREC_AUTO;
@@ -368,7 +341,7 @@ static int cmd_build(int argc, char **argv)
 	set_threads(hp.threads);
 
 	sdb_error_clear(&e);
-	t0 = now_s();
+	t0 = cli_now();
 	rc = sdb_vec_set_open(&vs, in, &vo, &e);
 	if (rc)
 		die_err(&e);
@@ -385,15 +358,15 @@ static int cmd_build(int argc, char **argv)
 		for (uint64_t i = 0; i < vs.n; i++)
 			sdb_vec_normalize(normed + i * vs.dim, vs.dim);
 	}
-	t_load = now_s();
-	pr.t0 = pr.last = t_load;
+	t_load = cli_now();
+	cli_bar_start(&pr, "building", "vec");
 	rc = sdb_hnsw_build(normed ? normed : vs.data, vs.n, vs.dim, &hp, on_progress, &pr, &h, &e);
 	if (rc)
 		die_err(&e);
-	t_build = now_s();
+	t_build = cli_now();
 	if ((rc = sdb_hnsw_ordering_perm(h, ordering, hp.seed, &perm, &e)))
 		die_err(&e);
-	t_order = now_s();
+	t_order = cli_now();
 	meta.ef_construction = hp.ef_construction;
 	meta.ordering = (uint32_t)ordering;
 	meta.seed = hp.seed;
@@ -404,7 +377,7 @@ static int cmd_build(int argc, char **argv)
 	rc = sdb_index_write(outp, h, ids, perm, &meta, &bytes, &e);
 	if (rc)
 		die_err(&e);
-	t_write = now_s();
+	t_write = cli_now();
 	{
 		double secs = t_write - t0;
 		double rate = secs > 0 ? (double)vs.n / secs : 0;
@@ -611,7 +584,7 @@ static int cmd_query(int argc, char **argv)
 	if (!res || !dists || !found)
 		die(EXIT_FAILURE_RT, "out of memory");
 
-	t0 = now_s();
+	t0 = cli_now();
 	{
 		int fail = 0;
 #ifdef _OPENMP
@@ -640,7 +613,7 @@ static int cmd_query(int argc, char **argv)
 		if (fail)
 			die(EXIT_FAILURE_RT, "out of memory");
 	}
-	secs = now_s() - t0;
+	secs = cli_now() - t0;
 
 	if (truth_path) {
 		uint64_t trows, *truth, hits = 0;

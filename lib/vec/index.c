@@ -3,7 +3,7 @@
  */
 #define _GNU_SOURCE
 #include "index.h"
-#include "crc32c.h"
+#include "../crc32c.h"
 #include "../io.h"
 
 #include <errno.h>
@@ -73,7 +73,7 @@ static void wr_put(struct wr *w, const void *p, size_t n)
 
 	if (w->rc)
 		return;
-	w->crc = sdb_vec_crc32c(w->crc, p, n);
+	w->crc = sdb_crc32c_extend(w->crc, p, n);
 	w->pos += n;
 	if (n >= w->cap) {
 		wr_flush(w);
@@ -267,7 +267,7 @@ int sdb_index_write(const char *path, const struct sdb_hnsw *h, const uint64_t *
 		put32(r + 16, crc[s]);
 		put32(r + 20, (uint32_t)s);
 	}
-	put32(hdr + SDB_INDEX_HEADER - 4, sdb_vec_crc32c(0, hdr, SDB_INDEX_HEADER - 4));
+	put32(hdr + SDB_INDEX_HEADER - 4, sdb_crc32c_extend(0, hdr, SDB_INDEX_HEADER - 4));
 	if (lseek(a.fd, 0, SEEK_SET) < 0) {
 		rc = sdb_error_sys(e, SDB_EIO, "cannot seek in '%s'", path);
 		goto out;
@@ -308,7 +308,7 @@ static int parse(struct sdb_index *x, struct sdb_error *e)
 		uint32_t v = get32(h + 8);
 		return sdb_error_set(e, SDB_EVERSION, "'%s': unsupported index version %u", x->name, v);
 	}
-	if (get32(h + SDB_INDEX_HEADER - 4) != sdb_vec_crc32c(0, h, SDB_INDEX_HEADER - 4)) {
+	if (get32(h + SDB_INDEX_HEADER - 4) != sdb_crc32c_extend(0, h, SDB_INDEX_HEADER - 4)) {
 		int rc = corrupt(x, e, "header checksum mismatch");
 		return rc;
 	}
@@ -432,7 +432,7 @@ int sdb_index_from_memory(struct sdb_index *x, const void *p, size_t len,
 int sdb_index_verify(const struct sdb_index *x, struct sdb_error *e)
 {
 	for (int s = 0; s < SDB_INDEX_SECTIONS; s++)
-		if (sdb_vec_crc32c(0, x->map + x->sec_off[s], x->sec_len[s]) != x->sec_crc[s])
+		if (sdb_crc32c_extend(0, x->map + x->sec_off[s], x->sec_len[s]) != x->sec_crc[s])
 			return sdb_error_set(e, SDB_ECORRUPT,
 					     "'%s' is damaged: checksum mismatch in section '%s'",
 					     x->name, sec_names[s]);
