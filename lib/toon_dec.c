@@ -100,7 +100,9 @@ static int errl(struct dec *d, const struct line *l, const char *at, const char 
 	va_end(ap);
 	if (l) {
 		const char *s = l->raw;
-		if (!at)
+		/* at may point into a copy (a header's field names): then the
+		 * content start is the best position there is */
+		if (!at || at < s || at > l->c + l->n)
 			at = l->c;
 		for (const char *p = s; p < at; p++)
 			if ((*p & 0xC0) != 0x80)
@@ -701,37 +703,24 @@ static int parse_header(struct dec *d, const struct line *l, const char *c, size
 				header_free(h);
 				return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
 			}
-			/* toks is reused by string_literal's callers: copy spans first */
-			for (size_t f = 0; f < count; f++) {
-				h->fields[f].p = malloc(d->toks[f].n + 1);
-				if (!h->fields[f].p) {
-					h->nfields = f;
-					header_free(h);
-					return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
-				}
-				memcpy(h->fields[f].p, d->toks[f].p, d->toks[f].n);
-				h->fields[f].n = d->toks[f].n;
-				h->nfields = f + 1;
-			}
+			/* each field name, unquoted from the line itself (so an error
+			 * names its column), kept in a copy of its own */
 			for (size_t f = 0; f < count; f++) {
 				const char *p;
 				size_t pn;
 				int q;
-				if ((rc = string_literal(d, l, h->fields[f].p, h->fields[f].n, &p, &pn, &q))) {
+				if ((rc = string_literal(d, l, d->toks[f].p, d->toks[f].n, &p, &pn, &q))) {
 					header_free(h);
 					return rc;
 				}
-				if (q) {
-					char *np = malloc(pn + 1);
-					if (!np) {
-						header_free(h);
-						return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
-					}
-					memcpy(np, p, pn);
-					free(h->fields[f].p);
-					h->fields[f].p = np;
-					h->fields[f].n = pn;
+				h->fields[f].p = malloc(pn + 1);
+				if (!h->fields[f].p) {
+					header_free(h);
+					return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
 				}
+				memcpy(h->fields[f].p, p, pn);
+				h->fields[f].n = pn;
+				h->nfields = f + 1;
 			}
 		}
 	}

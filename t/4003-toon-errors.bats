@@ -62,6 +62,7 @@ bad_json() { # $1 input, $2 expected stderr
 	bad_toon $'x\ny' "line 1, column 1: the document must start with a key-value or array-header line"
 	bad_toon 'a[03]: x' "line 1, column 2: invalid array length '03' (expected a non-negative integer without leading zeros)"
 	bad_toon $'t[2]:\n  - a\n\n  - b' "line 3, column 1: blank lines inside list array are not allowed in strict mode"
+	bad_toon $'u[1]{"x\\q",b}:\n  1,2' "line 1, column 8: invalid escape '\\q'"
 	bad_toon 'a: "\ud83d\ude00"' "line 1, column 5: invalid escape: \\ud83d is a surrogate; write the character as UTF-8"
 }
 
