@@ -10,7 +10,11 @@ case $B in /*) BIN=$B/bin/sochdb-bulk ;; *) BIN=$PWD/$B/bin/sochdb-bulk ;; esac
 W=$(mktemp -d "${TMPDIR:-/tmp}/sochdb-demo-bulk.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then
+	say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+else
+	say() { printf '\n$ %s\n' "$*"; }
+fi
 
 echo "== sochdb-bulk: an HNSW vector index from a numpy file"
 /usr/bin/python3 scripts/vecgen.py "$W/emb" --n 20000 --dim 64 --queries 100 --k 10 --seed 7
