@@ -222,11 +222,6 @@ static int parse_number(struct parser *ps)
 	return push_span(ps, SDB_J_NUMBER, 0, start, i - start);
 }
 
-static uint64_t key_hash(const char *p, size_t n)
-{
-	return sdb_hash_short(p, n);
-}
-
 static int keys_equal(struct parser *ps, size_t a, size_t b)
 {
 	const char *pa, *pb;
@@ -248,7 +243,7 @@ static uint64_t key_hash_at(struct parser *ps, size_t k)
 	size_t n;
 
 	sdb_json_str(ps->doc, k, &p, &n, &ps->k1);
-	return key_hash(p, n);
+	return sdb_hash_short(p, n);
 }
 
 static int set_insert(struct parser *ps, struct frame *f, size_t k)
@@ -310,7 +305,7 @@ static int note_key(struct parser *ps, struct frame *f, size_t k)
 		return 0;
 	}
 	sdb_json_raw(ps->doc, k, &p, &n);
-	h = SDB_JT_ESC(ps->doc->tape[k]) ? key_hash_at(ps, k) : key_hash(p, n);
+	h = SDB_JT_ESC(ps->doc->tape[k]) ? key_hash_at(ps, k) : sdb_hash_short(p, n);
 	for (size_t i = 0; i + 1 < f->nkeys; i++)
 		if (f->hashes[i] == h) {
 			/* same hash: find that key and compare the bytes */

@@ -171,28 +171,6 @@ static inline size_t sdb_find_special(const char *p, size_t n, const char set[8]
 	return n;
 }
 
-/* Offset of the first of bytes a, b, c in p[0..n), or n (no control test). */
-static inline size_t sdb_find3(const char *p, size_t n, char a, char b, char c)
-{
-	size_t i = 0;
-#ifdef __SSE2__
-	__m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c);
-
-	for (; i + 16 <= n; i += 16) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
-		__m128i m = _mm_or_si128(_mm_cmpeq_epi8(v, va),
-					 _mm_or_si128(_mm_cmpeq_epi8(v, vb), _mm_cmpeq_epi8(v, vc)));
-		int bits = _mm_movemask_epi8(m);
-		if (bits)
-			return i + (size_t)__builtin_ctz((unsigned)bits);
-	}
-#endif
-	for (; i < n; i++)
-		if (p[i] == a || p[i] == b || p[i] == c)
-			return i;
-	return n;
-}
-
 /*
  * A fast 64-bit hash for short keys (exact on the first and last eight
  * bytes and the length; longer keys mix in the middle too). Not for

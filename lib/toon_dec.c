@@ -508,15 +508,10 @@ static int split_values(struct dec *d, const char *in, size_t n, char delim, siz
 
 /* ---- duplicate keys ---- */
 
-static uint64_t hash_bytes(const char *p, size_t n)
-{
-	return sdb_hash_short(p, n);
-}
-
 /* Records key p/n in the object whose keys start at base. */
 static int note_key(struct dec *d, size_t base, const struct line *l, const char *p, size_t n)
 {
-	uint64_t h = hash_bytes(p, n);
+	uint64_t h = sdb_hash_short(p, n);
 
 	for (size_t i = base; i < d->nseen; i++)
 		if (d->seen[i].h == h && d->seen[i].len == n &&
@@ -877,6 +872,17 @@ static int is_data_row(const struct line *l, const char *c, size_t n, char delim
 	return dp >= 0 && dp < colon;
 }
 
+/* content.startsWith("- ") of the reference decoder */
+static int hyphen_space(const struct line *l)
+{
+	return l->n >= 2 && l->c[0] == '-' && l->c[1] == ' ';
+}
+
+static int is_list_item(const struct line *l)
+{
+	return hyphen_space(l) || (l->n == 1 && l->c[0] == '-');
+}
+
 static int dec_tabular(struct dec *d, struct header *h, long base, const struct line *hl)
 {
 	struct sdb_jsink *s = d->sink;
@@ -942,16 +948,11 @@ static int dec_tabular(struct dec *d, struct header *h, long base, const struct 
 		const struct line *nx = peek(d, &rc);
 		if (rc)
 			return rc;
-		if (nx && nx->depth == rowdepth && !(nx->n >= 2 && nx->c[0] == '-' && nx->c[1] == ' ') &&
+		if (nx && nx->depth == rowdepth && !hyphen_space(nx) &&
 		    is_data_row(nx, nx->c, nx->n, h->delim))
 			return errl(d, nx, NULL, "expected %zu tabular rows, but found more", h->length);
 	}
 	return 0;
-}
-
-static int is_list_item(const struct line *l)
-{
-	return (l->n >= 2 && l->c[0] == '-' && l->c[1] == ' ') || (l->n == 1 && l->c[0] == '-');
 }
 
 static int dec_list_item(struct dec *d, long base);
@@ -985,7 +986,7 @@ static int dec_list(struct dec *d, struct header *h, long base, const struct lin
 		const struct line *nx = peek(d, &rc);
 		if (rc)
 			return rc;
-		if (nx && nx->depth == itemdepth && nx->n >= 2 && nx->c[0] == '-' && nx->c[1] == ' ')
+		if (nx && nx->depth == itemdepth && hyphen_space(nx))
 			return errl(d, nx, NULL, "expected %zu list array items, but found more", h->length);
 	}
 	return 0;
@@ -1024,7 +1025,7 @@ static int dec_follow_fields(struct dec *d, long base, size_t sb)
 		struct line cur;
 		if (rc)
 			return rc;
-		if (!l || l->depth != base || (l->n >= 2 && l->c[0] == '-' && l->c[1] == ' '))
+		if (!l || l->depth != base || hyphen_space(l))
 			return 0;
 		cur = *l;
 		advance(d);
