@@ -13,6 +13,8 @@
 struct frame {
 	size_t start;    /* tape index of the container word */
 	int is_object;
+	unsigned kinds;  /* bit (1 << type) for every child value */
+	size_t count;    /* child values (an object's: one per key) */
 	size_t nkeys;
 	uint64_t hashes[32]; /* of the first 32 keys; a big object uses set */
 	size_t *set;     /* open-addressing set of key tape indices (big objects) */
@@ -76,36 +78,28 @@ static inline int push_word(struct parser *ps, uint64_t w)
 	return 0;
 }
 
-static inline int push_span(struct parser *ps, int type, int esc, size_t off, size_t n)
+static inline uint64_t mix64(uint64_t h)
 {
-	uint64_t w = ((uint64_t)type << 60) | ((uint64_t)esc << 59) | (uint64_t)off;
-
-	if (off >= (1ull << 39))
-		return sdb_error_set(ps->e, SDB_ELIMIT, "input larger than 512 GiB");
-	if (n >= 0xFFFFF) {
-		if (push_word(ps, w | (0xFFFFFull << 39)))
-			return SDB_ENOMEM;
-		return push_word(ps, (uint64_t)n);
-	}
-	return push_word(ps, w | ((uint64_t)n << 39));
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 33);
 }
 
-static inline void skip_ws(struct parser *ps)
+static inline int is_ws(unsigned char c)
 {
-	while (ps->pos < ps->len) {
-		unsigned char c = ps->s[ps->pos];
-		if (c > ' ' || (c != ' ' && c != '\n' && c != '\r' && c != '\t'))
-			break;
-		ps->pos++;
-	}
+	return c <= ' ' && (c == ' ' || c == '\n' || c == '\r' || c == '\t');
 }
 
-/* Parses a string body starting after the opening quote. */
-static int parse_string(struct parser *ps, int type)
+/*
+ * The rest of a string body from s[i] (the first byte the fast scan
+ * stopped at) to its closing quote: escapes, UTF-8, control characters.
+ * @return 0 with *end at the closing quote and *esc set, or an error.
+ */
+static __attribute__((noinline)) int string_slow(struct parser *ps, size_t start,
+						 size_t i, size_t *end, int *esc)
 {
 	const unsigned char *s = ps->s;
-	size_t i = ps->pos, start = i, n = ps->len;
-	int esc = 0;
+	size_t n = ps->len;
 
 	for (;;) {
 #ifdef __SSE2__
@@ -128,7 +122,7 @@ static int parse_string(struct parser *ps, int type)
 		if (c == '"')
 			break;
 		if (c == '\\') {
-			esc = 1;
+			*esc = 1;
 			if (i + 1 >= n)
 				return fail(ps, start - 1, "unterminated string%s", "");
 			switch (s[i + 1]) {
@@ -182,14 +176,46 @@ static int parse_string(struct parser *ps, int type)
 		}
 		i++;
 	}
-	ps->pos = i + 1;
-	return push_span(ps, type, esc, start, i - start);
+	*end = i;
+	return 0;
 }
 
-static int parse_number(struct parser *ps)
+/*
+ * Scans a string body starting at s[start] (after the opening quote).
+ * The common case (plain ASCII) stays here; anything else goes to
+ * string_slow. @return 0 with *end at the closing quote.
+ */
+static inline int scan_string(struct parser *ps, size_t start, size_t *end, int *esc)
 {
 	const unsigned char *s = ps->s;
-	size_t i = ps->pos, start = i, n = ps->len;
+	size_t i = start, n = ps->len;
+
+	*esc = 0;
+#ifdef __SSE2__
+	while (i + 16 <= n) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+		__m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+		__m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+		__m128i c = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)); /* also >= 0x80 */
+		int m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+		if (m) {
+			i += (size_t)__builtin_ctz((unsigned)m);
+			if (s[i] == '"') {
+				*end = i;
+				return 0;
+			}
+			break;
+		}
+		i += 16;
+	}
+#endif
+	return string_slow(ps, start, i, end, esc);
+}
+
+static int parse_number(struct parser *ps, size_t i, size_t *end)
+{
+	const unsigned char *s = ps->s;
+	size_t start = i, n = ps->len;
 
 	if (s[i] == '-')
 		i++;
@@ -218,8 +244,8 @@ static int parse_number(struct parser *ps)
 		while (i < n && s[i] >= '0' && s[i] <= '9')
 			i++;
 	}
-	ps->pos = i;
-	return push_span(ps, SDB_J_NUMBER, 0, start, i - start);
+	*end = i;
+	return 0;
 }
 
 static int keys_equal(struct parser *ps, size_t a, size_t b)
@@ -237,18 +263,46 @@ static int keys_equal(struct parser *ps, size_t a, size_t b)
 	return na == nb && !memcmp(pa, pb, na);
 }
 
-static uint64_t key_hash_at(struct parser *ps, size_t k)
+/*
+ * A 64-bit fingerprint of a key p[0..n) (raw, without escapes) that lies
+ * in the input before lim: for a key under 8 bytes its bytes and length
+ * themselves (one load, no hashing), else a hash. Equal keys always get
+ * equal fingerprints; equal fingerprints are confirmed with keys_equal.
+ */
+static inline uint64_t fp_raw(const unsigned char *p, size_t n, const unsigned char *lim)
+{
+	if (n < 8) {
+		uint64_t a = 0;
+		if (p + 8 <= lim) {
+			memcpy(&a, p, 8);
+			a &= n ? ~0ull >> (64 - 8 * n) : 0; /* little endian: the first n bytes */
+		} else
+			for (size_t i = 0; i < n; i++)
+				a |= (uint64_t)p[i] << (8 * i);
+		return a | (uint64_t)n << 56 | 1ull << 63;
+	}
+	return sdb_hash_short((const char *)p, n);
+}
+
+/* The fingerprint of key k's value (escapes undone). */
+static uint64_t key_fp(struct parser *ps, size_t k)
 {
 	const char *p;
 	size_t n;
 
 	sdb_json_str(ps->doc, k, &p, &n, &ps->k1);
+	if (n < 8) {
+		uint64_t a = 0;
+		for (size_t i = 0; i < n; i++)
+			a |= (uint64_t)(unsigned char)p[i] << (8 * i);
+		return a | (uint64_t)n << 56 | 1ull << 63;
+	}
 	return sdb_hash_short(p, n);
 }
 
 static int set_insert(struct parser *ps, struct frame *f, size_t k)
 {
-	size_t mask = f->set_cap - 1, h = (size_t)key_hash_at(ps, k) & mask;
+	size_t mask = f->set_cap - 1, h = (size_t)mix64(key_fp(ps, k)) & mask;
 
 	while (f->set[h] != (size_t)-1) {
 		if (keys_equal(ps, f->set[h], k))
@@ -286,47 +340,56 @@ static int set_grow(struct parser *ps, struct frame *f, size_t k)
 	return 0;
 }
 
-/* Records key k (just pushed) in frame f; flags the document on a dup. */
-static int note_key(struct parser *ps, struct frame *f, size_t k)
+/* note_key for a key past the first 32 of its object. */
+static __attribute__((noinline)) int note_key_big(struct parser *ps, struct frame *f, size_t k)
 {
-	const char *p;
-	size_t n;
+	if (!f->set || f->nkeys * 2 > f->set_cap)
+		if (set_grow(ps, f, k))
+			return SDB_ENOMEM;
+	if (f->nkeys * 2 <= f->set_cap && set_insert(ps, f, k))
+		ps->doc->has_dups = 1;
+	return 0;
+}
+
+/* A fingerprint matched an earlier key of f: compare the bytes. */
+static __attribute__((noinline)) void note_key_match(struct parser *ps, struct frame *f,
+						     size_t i, size_t k)
+{
+	size_t j = f->start + 1;
+
+	for (size_t skip = 0; skip < i; skip++)
+		j = sdb_json_next(ps->doc, sdb_json_next(ps->doc, j));
+	if (keys_equal(ps, j, k))
+		ps->doc->has_dups = 1;
+}
+
+/*
+ * Records key k (just pushed; its raw bytes p[0..n), esc when it has
+ * escapes) in frame f; flags the document on a duplicate.
+ */
+static inline int note_key(struct parser *ps, struct frame *f, size_t k,
+			   const unsigned char *p, size_t n, int esc)
+{
 	uint64_t h;
 
 	f->nkeys++;
 	if (ps->doc->has_dups)
 		return 0;
-	if (f->nkeys > 32) {
-		if (!f->set || f->nkeys * 2 > f->set_cap)
-			if (set_grow(ps, f, k))
-				return SDB_ENOMEM;
-		if (f->nkeys * 2 <= f->set_cap && set_insert(ps, f, k))
-			ps->doc->has_dups = 1;
-		return 0;
-	}
-	sdb_json_raw(ps->doc, k, &p, &n);
-	h = SDB_JT_ESC(ps->doc->tape[k]) ? key_hash_at(ps, k) : sdb_hash_short(p, n);
+	if (f->nkeys > 32)
+		return note_key_big(ps, f, k);
+	h = esc ? key_fp(ps, k) : fp_raw(p, n, ps->s + ps->len);
 	for (size_t i = 0; i + 1 < f->nkeys; i++)
-		if (f->hashes[i] == h) {
-			/* same hash: find that key and compare the bytes */
-			size_t j = f->start + 1;
-			for (size_t skip = 0; skip < i; skip++)
-				j = sdb_json_next(ps->doc, sdb_json_next(ps->doc, j));
-			if (keys_equal(ps, j, k)) {
-				ps->doc->has_dups = 1;
-				break;
-			}
-		}
+		if (__builtin_expect(f->hashes[i] == h, 0))
+			note_key_match(ps, f, i, k);
 	f->hashes[f->nkeys - 1] = h;
 	return 0;
 }
 
-static int open_container(struct parser *ps, int is_object)
+/* Room for one more frame; the depth error points at pos. */
+static int grow_stack(struct parser *ps, size_t pos)
 {
-	struct frame *f;
-
 	if (ps->depth >= SDB_JSON_MAX_DEPTH)
-		return fail(ps, ps->pos, "nesting deeper than %s levels", "10000");
+		return fail(ps, pos, "nesting deeper than %s levels", "10000");
 	if (ps->depth == ps->stack_cap) {
 		size_t nc = ps->stack_cap ? ps->stack_cap * 2 : 64;
 		struct frame *st = realloc(ps->stack, nc * sizeof(*st));
@@ -335,8 +398,21 @@ static int open_container(struct parser *ps, int is_object)
 		ps->stack = st;
 		ps->stack_cap = nc;
 	}
+	return 0;
+}
+
+/* Pushes a frame and its container word (JSONL's implied array). */
+static int open_container(struct parser *ps, int is_object)
+{
+	struct frame *f;
+	int rc;
+
+	if ((rc = grow_stack(ps, ps->pos)))
+		return rc;
 	f = &ps->stack[ps->depth++];
 	f->nkeys = 0;
+	f->count = 0;
+	f->kinds = 0;
 	f->set = NULL;
 	f->set_cap = 0;
 	f->start = ps->doc->n;
@@ -344,138 +420,185 @@ static int open_container(struct parser *ps, int is_object)
 	return push_word(ps, (uint64_t)(is_object ? SDB_J_OBJECT : SDB_J_ARRAY) << 60);
 }
 
+/* Completes the top container's word: end, child count, child kinds. */
 static void close_container(struct parser *ps)
 {
 	struct frame *f = &ps->stack[--ps->depth];
+	uint64_t cnt = f->count < SDB_JT_MANY ? f->count : SDB_JT_MANY;
 
-	ps->doc->tape[f->start] |= (uint64_t)ps->doc->n;
-	free(f->set);
-	f->set = NULL;
-}
-
-/* Parses an object key and its colon; leaves pos at the value. */
-static int parse_key(struct parser *ps)
-{
-	struct frame *f = &ps->stack[ps->depth - 1];
-	size_t k;
-	int rc;
-
-	if (ps->pos >= ps->len || ps->s[ps->pos] != '"') {
-		if (ps->pos < ps->len && ps->s[ps->pos] == '}')
-			return fail(ps, ps->pos, "trailing comma in object%s", "");
-		return ps->pos < ps->len ? fail(ps, ps->pos, "expected a string key%s", "")
-					 : fail_here(ps, ps->pos);
+	ps->doc->tape[f->start] |= (uint64_t)ps->doc->n | cnt << 39 | (uint64_t)f->kinds << 52;
+	if (f->set) {
+		free(f->set);
+		f->set = NULL;
 	}
-	ps->pos++;
-	k = ps->doc->n;
-	if ((rc = parse_string(ps, SDB_J_STRING)))
-		return rc;
-	if ((rc = note_key(ps, f, k)))
-		return rc;
-	skip_ws(ps);
-	if (ps->pos >= ps->len || ps->s[ps->pos] != ':')
-		return ps->pos < ps->len ? fail(ps, ps->pos, "expected ':' after object key%s", "")
-					 : fail_here(ps, ps->pos);
-	ps->pos++;
-	return 0;
 }
 
-/* Parses one complete value (with nesting) at pos. */
+/*
+ * Parses one complete value (with nesting) at ps->pos. The cursor, the
+ * input and the tape end live in locals here (a store into the tape could
+ * otherwise alias them); they are written back before every call that
+ * reads them from ps.
+ */
 static int parse_value(struct parser *ps)
 {
-	size_t base = ps->depth;
-	int rc;
+	struct sdb_json_doc *doc = ps->doc;
+	const unsigned char *s = ps->s;
+	const size_t n = ps->len, base = ps->depth;
+	size_t i = ps->pos, end;
+	struct frame *f = base ? &ps->stack[base - 1] : NULL;
+	uint64_t *tape = doc->tape;
+	size_t tn = doc->n, tcap = doc->cap;
+	int rc, esc, t;
+	unsigned char c;
 
-	for (;;) {
-		unsigned char c;
+#define SKIP_WS() while (i < n && is_ws(s[i])) i++
+#define PUSH(w) do { \
+		if (__builtin_expect(tn == tcap, 0)) { \
+			doc->n = tn; \
+			if (grow_tape(ps)) \
+				return SDB_ENOMEM; \
+			tape = doc->tape; \
+			tcap = doc->cap; \
+		} \
+		tape[tn++] = (w); \
+	} while (0)
+#define CLOSE() do { \
+		struct frame *g_ = &ps->stack[--ps->depth]; \
+		uint64_t cnt_ = g_->count < SDB_JT_MANY ? g_->count : SDB_JT_MANY; \
+		tape[g_->start] |= (uint64_t)tn | cnt_ << 39 | (uint64_t)g_->kinds << 52; \
+		if (g_->set) { \
+			free(g_->set); \
+			g_->set = NULL; \
+		} \
+		f = ps->depth ? g_ - 1 : NULL; \
+	} while (0)
+#define KID(type) do { if (f) { f->count++; f->kinds |= 1u << (type); } } while (0)
+#define SPAN(type, esc, off, len) do { \
+		uint64_t w_ = (uint64_t)(type) << 60 | (uint64_t)(esc) << 59 | (uint64_t)(off); \
+		if (__builtin_expect((len) >= 0xFFFFF, 0)) { \
+			PUSH(w_ | 0xFFFFFull << 39); \
+			PUSH((uint64_t)(len)); \
+		} else \
+			PUSH(w_ | (uint64_t)(len) << 39); \
+	} while (0)
 
-		skip_ws(ps);
-		if (ps->pos >= ps->len)
-			return fail_here(ps, ps->pos);
-		c = ps->s[ps->pos];
-		switch (c) {
-		case '{':
-			ps->pos++;
-			if ((rc = open_container(ps, 1)))
-				return rc;
-			skip_ws(ps);
-			if (ps->pos < ps->len && ps->s[ps->pos] == '}') {
-				ps->pos++;
-				close_container(ps);
-				break;
-			}
-			if ((rc = parse_key(ps)))
-				return rc;
-			continue;
-		case '[':
-			ps->pos++;
-			if ((rc = open_container(ps, 0)))
-				return rc;
-			skip_ws(ps);
-			if (ps->pos < ps->len && ps->s[ps->pos] == ']') {
-				ps->pos++;
-				close_container(ps);
-				break;
-			}
-			continue;
-		case '"':
-			ps->pos++;
-			if ((rc = parse_string(ps, SDB_J_STRING)))
-				return rc;
-			break;
-		case 't':
-		case 'f':
-		case 'n': {
-			const char *lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
-			size_t l = strlen(lit);
-			if (ps->len - ps->pos < l || memcmp(ps->s + ps->pos, lit, l))
-				return fail_here(ps, ps->pos);
-			ps->pos += l;
-			if ((rc = push_word(ps, (uint64_t)(c == 't' ? SDB_J_TRUE : c == 'f' ? SDB_J_FALSE : SDB_J_NULL) << 60)))
-				return rc;
+value:
+	SKIP_WS();
+	if (i >= n)
+		return fail_here(ps, i);
+	c = s[i];
+	switch (c) {
+	case '"':
+		KID(SDB_J_STRING);
+		if ((rc = scan_string(ps, i + 1, &end, &esc)))
+			return rc;
+		SPAN(SDB_J_STRING, esc, i + 1, end - i - 1);
+		i = end + 1;
+		break;
+	case '{':
+	case '[':
+		KID(c == '{' ? SDB_J_OBJECT : SDB_J_ARRAY);
+		if (__builtin_expect(ps->depth >= SDB_JSON_MAX_DEPTH || ps->depth == ps->stack_cap, 0) &&
+		    (rc = grow_stack(ps, i)))
+			return rc;
+		f = &ps->stack[ps->depth++];
+		f->start = tn;
+		f->is_object = c == '{';
+		f->kinds = 0;
+		f->count = 0;
+		f->nkeys = 0;
+		f->set = NULL;
+		f->set_cap = 0;
+		PUSH((uint64_t)(c == '{' ? SDB_J_OBJECT : SDB_J_ARRAY) << 60);
+		i++;
+		SKIP_WS();
+		if (i < n && s[i] == (c == '{' ? '}' : ']')) {
+			i++;
+			CLOSE();
 			break;
 		}
-		case ']':
-			if (ps->depth > base && !ps->stack[ps->depth - 1].is_object &&
-			    ps->doc->n > ps->stack[ps->depth - 1].start + 1)
-				return fail(ps, ps->pos, "trailing comma in array%s", "");
-			return fail_here(ps, ps->pos);
-		default:
-			if (c == '-' || (c >= '0' && c <= '9')) {
-				if ((rc = parse_number(ps)))
-					return rc;
-				break;
-			}
-			return fail_here(ps, ps->pos);
-		}
-		/* a value is complete: close containers or move to the next */
-		for (;;) {
-			struct frame *f;
-			if (ps->depth == base)
-				return 0;
-			f = &ps->stack[ps->depth - 1];
-			skip_ws(ps);
-			if (ps->pos >= ps->len)
-				return fail_here(ps, ps->pos);
-			c = ps->s[ps->pos];
-			if (c == ',') {
-				ps->pos++;
-				if (f->is_object) {
-					skip_ws(ps);
-					if ((rc = parse_key(ps)))
-						return rc;
-				}
-				break;
-			}
-			if (c == (f->is_object ? '}' : ']')) {
-				ps->pos++;
-				close_container(ps);
-				continue;
-			}
-			return fail(ps, ps->pos, f->is_object ? "expected ',' or '}' after object member%s"
-							       : "expected ',' or ']' after array element%s", "");
-		}
+		if (c == '{')
+			goto key;
+		goto value;
+	case 't':
+	case 'f':
+	case 'n': {
+		const char *lit = c == 't' ? "true" : c == 'f' ? "false" : "null";
+		size_t l = c == 'f' ? 5 : 4;
+		t = c == 't' ? SDB_J_TRUE : c == 'f' ? SDB_J_FALSE : SDB_J_NULL;
+		if (n - i < l || memcmp(s + i, lit, l))
+			return fail_here(ps, i);
+		KID(t);
+		PUSH((uint64_t)t << 60);
+		i += l;
+		break;
 	}
+	case ']':
+		if (ps->depth > base && !f->is_object && f->count)
+			return fail(ps, i, "trailing comma in array%s", "");
+		return fail_here(ps, i);
+	default:
+		if (c != '-' && (c < '0' || c > '9'))
+			return fail_here(ps, i);
+		if ((rc = parse_number(ps, i, &end)))
+			return rc;
+		KID(SDB_J_NUMBER);
+		SPAN(SDB_J_NUMBER, 0, i, end - i);
+		i = end;
+		break;
+	}
+	/* a value is complete: close containers or move to the next */
+	for (;;) {
+		if (ps->depth == base) {
+			ps->pos = i;
+			doc->n = tn;
+			return 0;
+		}
+		SKIP_WS();
+		if (i >= n)
+			return fail_here(ps, i);
+		c = s[i];
+		if (c == ',') {
+			i++;
+			if (f->is_object) {
+				SKIP_WS();
+				goto key;
+			}
+			goto value;
+		}
+		if (c == (f->is_object ? '}' : ']')) {
+			i++;
+			CLOSE();
+			continue;
+		}
+		return fail(ps, i, f->is_object ? "expected ',' or '}' after object member%s"
+						: "expected ',' or ']' after array element%s", "");
+	}
+
+key:
+	/* an object key and its colon; then its value */
+	if (i >= n || s[i] != '"') {
+		if (i < n && s[i] == '}')
+			return fail(ps, i, "trailing comma in object%s", "");
+		return i < n ? fail(ps, i, "expected a string key%s", "") : fail_here(ps, i);
+	}
+	if ((rc = scan_string(ps, i + 1, &end, &esc)))
+		return rc;
+	SPAN(SDB_J_STRING, esc, i + 1, end - i - 1);
+	if ((rc = note_key(ps, f, tn - 1 - (end - i - 1 >= 0xFFFFF), s + i + 1,
+			   end - i - 1, esc)))
+		return rc;
+	i = end + 1;
+	SKIP_WS();
+	if (i >= n || s[i] != ':')
+		return i < n ? fail(ps, i, "expected ':' after object key%s", "") : fail_here(ps, i);
+	i++;
+	goto value;
+#undef SKIP_WS
+#undef PUSH
+#undef KID
+#undef SPAN
+#undef CLOSE
 }
 
 int sdb_json_parse(struct sdb_json_doc *doc, const char *src, size_t len,
@@ -493,6 +616,10 @@ int sdb_json_parse(struct sdb_json_doc *doc, const char *src, size_t len,
 	ps.len = len;
 	ps.e = e;
 	/* a byte-order mark is not JSON (RFC 8259 §8.1: MUST NOT add) */
+	if (len >= (1ull << 39)) {
+		rc = sdb_error_set(e, SDB_ELIMIT, "input larger than 512 GiB");
+		goto out;
+	}
 	if (flags & SDB_JSON_JSONL) {
 		if ((rc = open_container(&ps, 0)))
 			goto out;
@@ -515,7 +642,8 @@ int sdb_json_parse(struct sdb_json_doc *doc, const char *src, size_t len,
 	} else {
 		if ((rc = parse_value(&ps)))
 			goto out;
-		skip_ws(&ps);
+		while (ps.pos < len && is_ws(ps.s[ps.pos]))
+			ps.pos++;
 		if (ps.pos < len)
 			rc = fail(&ps, ps.pos, "unexpected content after the JSON value%s", "");
 	}
@@ -541,7 +669,8 @@ void sdb_json_release(struct sdb_json_doc *doc)
 	doc->n = doc->cap = 0;
 }
 
-size_t sdb_json_count(const struct sdb_json_doc *d, size_t i)
+/* sdb_json_count past SDB_JT_MANY children: walks them. */
+size_t sdb_json_count_slow(const struct sdb_json_doc *d, size_t i)
 {
 	size_t end = (size_t)SDB_JT_END(d->tape[i]), n = 0;
 

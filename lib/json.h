@@ -20,8 +20,11 @@
  *
  * Tape word: bits 60-63 type, bit 59 "string has escapes"; strings and
  * numbers: bits 0-38 input offset, bits 39-58 length (0xFFFFF: the length
- * is in the next word); arrays/objects: bits 0-58 the index after the
- * container. An object's children alternate key, value.
+ * is in the next word); arrays/objects: bits 0-38 the index after the
+ * container, bits 39-51 the number of child values (SDB_JT_MANY: that
+ * many or more, count them), bits 52-58 a mask of their types, so the
+ * shape of an array is known without walking it. An object's children
+ * alternate key, value (the count and mask are of the values).
  */
 #ifndef SDB_JSON_H
 #define SDB_JSON_H
@@ -68,7 +71,12 @@ void sdb_json_release(struct sdb_json_doc *doc);
 #define SDB_JT_ESC(w) (((w) >> 59) & 1)
 #define SDB_JT_OFF(w) ((w) & ((1ull << 39) - 1))
 #define SDB_JT_LEN(w) (((w) >> 39) & 0xFFFFF)
-#define SDB_JT_END(w) ((w) & ((1ull << 59) - 1))
+#define SDB_JT_END(w) ((w) & ((1ull << 39) - 1))
+/* containers: number of children (pairs for an object), SDB_JT_MANY or more */
+#define SDB_JT_MANY 0x1FFF
+#define SDB_JT_NKIDS(w) ((size_t)(((w) >> 39) & SDB_JT_MANY))
+/* containers: bit (1 << type) set for each type among the child values */
+#define SDB_JT_KINDS(w) ((unsigned)(((w) >> 52) & 0x7F))
 
 static inline int sdb_json_type(const struct sdb_json_doc *d, size_t i)
 {
@@ -98,8 +106,15 @@ static inline void sdb_json_raw(const struct sdb_json_doc *d, size_t i,
 	*n = SDB_JT_LEN(w) == 0xFFFFF ? (size_t)d->tape[i + 1] : (size_t)SDB_JT_LEN(w);
 }
 
+size_t sdb_json_count_slow(const struct sdb_json_doc *d, size_t i);
+
 /* Number of children of array i (or of key/value pairs of object i). */
-size_t sdb_json_count(const struct sdb_json_doc *d, size_t i);
+static inline size_t sdb_json_count(const struct sdb_json_doc *d, size_t i)
+{
+	size_t n = SDB_JT_NKIDS(d->tape[i]);
+
+	return n < SDB_JT_MANY ? n : sdb_json_count_slow(d, i);
+}
 
 /*
  * The value of string i with escapes undone. Points into the input when

@@ -289,32 +289,20 @@ struct shape {
 	int all_prim, all_arr, all_obj;
 };
 
+/* The parser recorded each container's child count and child types. */
 static void array_shape(const struct enc *x, size_t a, struct shape *s)
 {
-	size_t end = (size_t)SDB_JT_END(x->d->tape[a]);
+	unsigned k = SDB_JT_KINDS(x->d->tape[a]);
 
-	s->n = 0;
-	s->all_prim = s->all_arr = s->all_obj = 1;
-	for (size_t j = a + 1; j < end; j = sdb_json_next(x->d, j)) {
-		int t = TYPE(x, j);
-		s->n++;
-		if (!IS_PRIM(t))
-			s->all_prim = 0;
-		if (t != SDB_J_ARRAY)
-			s->all_arr = 0;
-		if (t != SDB_J_OBJECT)
-			s->all_obj = 0;
-	}
+	s->n = sdb_json_count(x->d, a);
+	s->all_prim = !(k & (1u << SDB_J_ARRAY | 1u << SDB_J_OBJECT));
+	s->all_arr = !(k & ~(1u << SDB_J_ARRAY));
+	s->all_obj = !(k & ~(1u << SDB_J_OBJECT));
 }
 
 static int array_all_prim(const struct enc *x, size_t a)
 {
-	size_t end = (size_t)SDB_JT_END(x->d->tape[a]);
-
-	for (size_t j = a + 1; j < end; j = sdb_json_next(x->d, j))
-		if (!IS_PRIM(TYPE(x, j)))
-			return 0;
-	return 1;
+	return !(SDB_JT_KINDS(x->d->tape[a]) & (1u << SDB_J_ARRAY | 1u << SDB_J_OBJECT));
 }
 
 static void add_header(struct enc *x, const char *key, size_t kn, size_t len,

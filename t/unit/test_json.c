@@ -153,7 +153,52 @@ static void test_parse(void)
 	txt = "1\n\n{\"a\":2}\r\n[3]";
 	CHECK_EQ_INT(sdb_json_parse(&d, txt, strlen(txt), SDB_JSON_JSONL, &e), 0);
 	CHECK_EQ_INT(sdb_json_count(&d, 0), 3);
+	CHECK_EQ_INT(SDB_JT_KINDS(d.tape[0]), 1 << SDB_J_NUMBER | 1 << SDB_J_OBJECT | 1 << SDB_J_ARRAY);
 	sdb_json_release(&d);
+
+	/* containers carry their child count and a mask of the child types */
+	txt = "[[],{\"a\":\"s\",\"b\":[1,2]},[null,false,true,1.5,\"x\",[],{}]]";
+	CHECK_EQ_INT(sdb_json_parse(&d, txt, strlen(txt), 0, &e), 0);
+	CHECK_EQ_INT(SDB_JT_NKIDS(d.tape[0]), 3);
+	CHECK_EQ_INT(SDB_JT_KINDS(d.tape[0]), 1 << SDB_J_ARRAY | 1 << SDB_J_OBJECT);
+	CHECK_EQ_INT(SDB_JT_NKIDS(d.tape[1]), 0);
+	CHECK_EQ_INT(SDB_JT_KINDS(d.tape[1]), 0);
+	CHECK_EQ_INT(sdb_json_count(&d, 2), 2);
+	CHECK_EQ_INT(SDB_JT_KINDS(d.tape[2]), 1 << SDB_J_STRING | 1 << SDB_J_ARRAY);
+	CHECK_EQ_INT(SDB_JT_KINDS(d.tape[sdb_json_next(&d, 2)]), 0x7f);
+	CHECK_EQ_INT(sdb_json_count(&d, sdb_json_next(&d, 2)), 7);
+	sdb_json_release(&d);
+	/* past SDB_JT_MANY children the count is counted */
+	sdb_buf_reset(&b);
+	sdb_buf_addc(&b, '[');
+	for (int i = 0; i < SDB_JT_MANY + 5; i++)
+		sdb_buf_adds(&b, i ? ",0" : "0");
+	sdb_buf_addc(&b, ']');
+	CHECK_EQ_INT(sdb_json_parse(&d, b.data, b.len, 0, &e), 0);
+	CHECK_EQ_INT(SDB_JT_NKIDS(d.tape[0]), SDB_JT_MANY);
+	CHECK_EQ_INT(sdb_json_count(&d, 0), SDB_JT_MANY + 5);
+	CHECK_EQ_INT(SDB_JT_END(d.tape[0]), SDB_JT_MANY + 6);
+	sdb_json_release(&d);
+	/* short keys at the very end of the input, and keys that differ
+	 * only past their eighth byte */
+	{
+		static const char *dup[] = { "{\"ab\":1,\"ab\":2}", "{\"abcdefghi\":1,\"abcdefghj\":2,\"abcdefghi\":3}",
+					     "{\"\":1,\"\":2}" };
+		static const char *nodup[] = { "{\"ab\":1,\"abc\":2}", "{\"abcdefghi\":1,\"abcdefghj\":2}",
+					       "{\"\":1,\"a\":2}", "{\"a\\u0000\":1,\"a\":2}" };
+		for (size_t k = 0; k < sizeof(dup) / sizeof(*dup); k++) {
+			char *exact = strdup(dup[k]); /* no bytes after the input */
+			CHECK_EQ_INT(sdb_json_parse(&d, exact, strlen(exact), 0, &e), 0);
+			CHECK(d.has_dups);
+			sdb_json_release(&d);
+			free(exact);
+		}
+		for (size_t k = 0; k < sizeof(nodup) / sizeof(*nodup); k++) {
+			CHECK_EQ_INT(sdb_json_parse(&d, nodup[k], strlen(nodup[k]), 0, &e), 0);
+			CHECK(!d.has_dups);
+			sdb_json_release(&d);
+		}
+	}
 	sdb_buf_release(&b);
 	sdb_buf_release(&s);
 }
