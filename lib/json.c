@@ -212,30 +212,52 @@ static inline int scan_string(struct parser *ps, size_t start, size_t *end, int 
 	return string_slow(ps, start, i, end, esc);
 }
 
-static int parse_number(struct parser *ps, size_t i, size_t *end)
+/*
+ * Validates a number at s[i]; *end is past it. *odd is 0 when the text is
+ * already in canonical form (num.h's fast path: -?(0|[1-9]d*)(.d*[1-9])?,
+ * at most 15 significant digits, not below 1e-6, not -0), so writers can
+ * copy it without sdb_num_canon.
+ */
+static int parse_number(struct parser *ps, size_t i, size_t *end, int *odd)
 {
 	const unsigned char *s = ps->s;
-	size_t start = i, n = ps->len;
+	size_t start = i, n = ps->len, id, fd = 0, lz = 0;
+	int zero;
 
 	if (s[i] == '-')
 		i++;
 	if (i >= n || s[i] < '0' || s[i] > '9')
 		return fail(ps, i, "invalid number%s", "");
-	if (s[i] == '0') {
+	zero = s[i] == '0';
+	id = i;
+	if (zero) {
 		i++;
 		if (i < n && s[i] >= '0' && s[i] <= '9')
 			return fail(ps, start, "number with leading zeros%s", "");
 	} else
 		while (i < n && s[i] >= '0' && s[i] <= '9')
 			i++;
+	id = i - id;
+	*odd = 0;
 	if (i < n && s[i] == '.') {
-		i++;
+		size_t f0 = ++i;
 		if (i >= n || s[i] < '0' || s[i] > '9')
 			return fail(ps, i, "invalid number: digit expected after '.'%s", "");
 		while (i < n && s[i] >= '0' && s[i] <= '9')
 			i++;
-	}
+		fd = i - f0;
+		if (s[i - 1] == '0')
+			*odd = 1;
+		else if (zero) {
+			while (s[f0 + lz] == '0')
+				lz++;
+			*odd = lz >= 6 || fd - lz > 15;
+		} else
+			*odd = id + fd > 15;
+	} else
+		*odd = id > 15 || (zero && s[start] == '-');
 	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		*odd = 1;
 		i++;
 		if (i < n && (s[i] == '+' || s[i] == '-'))
 			i++;
@@ -420,17 +442,45 @@ static int open_container(struct parser *ps, int is_object)
 	return push_word(ps, (uint64_t)(is_object ? SDB_J_OBJECT : SDB_J_ARRAY) << 60);
 }
 
-/* Completes the top container's word: end, child count, child kinds. */
-static void close_container(struct parser *ps)
+/* Remembers the child count of a container with SDB_JT_MANY or more. */
+static __attribute__((noinline)) int note_many(struct parser *ps, size_t start, size_t count)
 {
-	struct frame *f = &ps->stack[--ps->depth];
+	struct sdb_json_doc *d = ps->doc;
+
+	if ((d->nmany & (d->nmany - 1)) == 0) { /* 0, 1, 2, 4, ...: double */
+		size_t (*m)[2] = realloc(d->many, (d->nmany ? 2 * d->nmany : 1) * sizeof(*m));
+		if (!m)
+			return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
+		d->many = m;
+	}
+	d->many[d->nmany][0] = start;
+	d->many[d->nmany][1] = count;
+	d->nmany++;
+	return 0;
+}
+
+static int cmp_many(const void *a, const void *b)
+{
+	size_t x = ((const size_t *)a)[0], y = ((const size_t *)b)[0];
+
+	return x < y ? -1 : x > y;
+}
+
+/* Completes the top container's word: end, child count, child kinds. */
+static int close_container(struct parser *ps)
+{
+	struct frame *f = &ps->stack[ps->depth - 1];
 	uint64_t cnt = f->count < SDB_JT_MANY ? f->count : SDB_JT_MANY;
 
+	if (cnt == SDB_JT_MANY && note_many(ps, f->start, f->count))
+		return SDB_ENOMEM;
+	ps->depth--;
 	ps->doc->tape[f->start] |= (uint64_t)ps->doc->n | cnt << 39 | (uint64_t)f->kinds << 52;
 	if (f->set) {
 		free(f->set);
 		f->set = NULL;
 	}
+	return 0;
 }
 
 /*
@@ -463,8 +513,11 @@ static int parse_value(struct parser *ps)
 		tape[tn++] = (w); \
 	} while (0)
 #define CLOSE() do { \
-		struct frame *g_ = &ps->stack[--ps->depth]; \
+		struct frame *g_ = &ps->stack[ps->depth - 1]; \
 		uint64_t cnt_ = g_->count < SDB_JT_MANY ? g_->count : SDB_JT_MANY; \
+		if (__builtin_expect(cnt_ == SDB_JT_MANY, 0) && (rc = note_many(ps, g_->start, g_->count))) \
+			return rc; \
+		ps->depth--; \
 		tape[g_->start] |= (uint64_t)tn | cnt_ << 39 | (uint64_t)g_->kinds << 52; \
 		if (g_->set) { \
 			free(g_->set); \
@@ -540,10 +593,10 @@ value:
 	default:
 		if (c != '-' && (c < '0' || c > '9'))
 			return fail_here(ps, i);
-		if ((rc = parse_number(ps, i, &end)))
+		if ((rc = parse_number(ps, i, &end, &esc)))
 			return rc;
 		KID(SDB_J_NUMBER);
-		SPAN(SDB_J_NUMBER, 0, i, end - i);
+		SPAN(SDB_J_NUMBER, esc, i, end - i);
 		i = end;
 		break;
 	}
@@ -638,7 +691,8 @@ int sdb_json_parse(struct sdb_json_doc *doc, const char *src, size_t len,
 				goto out;
 			}
 		}
-		close_container(&ps);
+		if ((rc = close_container(&ps)))
+			goto out;
 	} else {
 		if ((rc = parse_value(&ps)))
 			goto out;
@@ -657,6 +711,8 @@ out:
 	sdb_buf_release(&ps.k2);
 	if (rc)
 		sdb_json_release(doc);
+	else if (doc->nmany > 1)
+		qsort(doc->many, doc->nmany, sizeof(*doc->many), cmp_many);
 	return rc;
 }
 
@@ -665,15 +721,26 @@ void sdb_json_release(struct sdb_json_doc *doc)
 	if (!doc)
 		return;
 	free(doc->tape);
+	free(doc->many);
 	doc->tape = NULL;
-	doc->n = doc->cap = 0;
+	doc->many = NULL;
+	doc->n = doc->cap = doc->nmany = 0;
 }
 
 /* sdb_json_count past SDB_JT_MANY children: walks them. */
 size_t sdb_json_count_slow(const struct sdb_json_doc *d, size_t i)
 {
-	size_t end = (size_t)SDB_JT_END(d->tape[i]), n = 0;
+	size_t end = (size_t)SDB_JT_END(d->tape[i]), n = 0, lo = 0, hi = d->nmany;
 
+	while (lo < hi) { /* recorded by the parser */
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->many[mid][0] == i)
+			return d->many[mid][1];
+		if (d->many[mid][0] < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	for (size_t j = i + 1; j < end; j = sdb_json_next(d, j))
 		n++;
 	return sdb_json_type(d, i) == SDB_J_OBJECT ? n / 2 : n;
@@ -843,14 +910,10 @@ void sdb_json_write(const struct sdb_json_doc *d, size_t root, int indent,
 		case SDB_J_NULL: sdb_buf_add(out, "null", 4); i++; break;
 		case SDB_J_FALSE: sdb_buf_add(out, "false", 5); i++; break;
 		case SDB_J_TRUE: sdb_buf_add(out, "true", 4); i++; break;
-		case SDB_J_NUMBER: {
-			const char *p;
-			size_t n;
-			sdb_json_raw(d, i, &p, &n);
-			sdb_num_canon(p, n, exact, out);
+		case SDB_J_NUMBER:
+			sdb_json_num(d, i, exact, out);
 			i = sdb_json_next(d, i);
 			break;
-		}
 		case SDB_J_STRING:
 			write_string(d, i, out, &scratch);
 			i = sdb_json_next(d, i);

@@ -18,7 +18,8 @@
  * value wins, at the position of the first); the parser only flags them
  * (doc->has_dups) so callers can normalise through sdb_jv (json_tree.c).
  *
- * Tape word: bits 60-63 type, bit 59 "string has escapes"; strings and
+ * Tape word: bits 60-63 type, bit 59 "string has escapes" or "number is
+ * not in canonical form" (see sdb_json_num); strings and
  * numbers: bits 0-38 input offset, bits 39-58 length (0xFFFFF: the length
  * is in the next word); arrays/objects: bits 0-38 the index after the
  * container, bits 39-51 the number of child values (SDB_JT_MANY: that
@@ -31,6 +32,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "num.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -53,6 +55,10 @@ struct sdb_json_doc {
 	uint64_t *tape;
 	size_t n, cap;
 	int has_dups;
+	/* (tape index, child count) of the containers with SDB_JT_MANY or
+	 * more children, sorted by index */
+	size_t (*many)[2];
+	size_t nmany;
 };
 
 enum {
@@ -107,6 +113,23 @@ static inline void sdb_json_raw(const struct sdb_json_doc *d, size_t i,
 }
 
 size_t sdb_json_count_slow(const struct sdb_json_doc *d, size_t i);
+
+/*
+ * Appends number i in canonical form (sdb_num_canon; exact keeps every
+ * digit): numbers the parser found canonical are copied as they are.
+ */
+static inline void sdb_json_num(const struct sdb_json_doc *d, size_t i, int exact,
+				struct sdb_buf *out)
+{
+	const char *p;
+	size_t n;
+
+	sdb_json_raw(d, i, &p, &n);
+	if (SDB_JT_ESC(d->tape[i]))
+		sdb_num_canon(p, n, exact, out);
+	else
+		sdb_buf_add(out, p, n);
+}
 
 /* Number of children of array i (or of key/value pairs of object i). */
 static inline size_t sdb_json_count(const struct sdb_json_doc *d, size_t i)

@@ -121,8 +121,7 @@ static int compact_table(const struct sdb_json_doc *d, size_t a, struct sdb_buf 
 			case SDB_J_TRUE: sdb_buf_add(out, "true", 4); break;
 			case SDB_J_FALSE: sdb_buf_add(out, "false", 5); break;
 			case SDB_J_NUMBER:
-				sdb_json_raw(d, v, &q, &m);
-				sdb_num_canon(q, m, 0, out);
+				sdb_json_num(d, v, 0, out);
 				break;
 			case SDB_J_STRING:
 				sdb_json_str(d, v, &q, &m, &s2);

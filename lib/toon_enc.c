@@ -46,34 +46,50 @@ struct enc {
 	size_t *vals;              /* tabular row value slots */
 	int all_in_order;          /* every row of the last table in header order */
 	size_t vals_cap;
+	size_t flush_at;           /* out->flush_at, or never without flush */
 };
 
 #define TYPE(x, i) sdb_json_type((x)->d, (i))
 #define IS_PRIM(t) ((t) <= SDB_J_STRING)
 
-static void flush_maybe(struct enc *x)
+static void flush_now(struct enc *x)
 {
 	struct sdb_toon_out *o = x->out;
 
-	if (!o->flush || o->buf.len < o->flush_at || x->rc)
+	if (!o->flush || x->rc)
 		return;
 	x->rc = o->flush(o->ctx, o->buf.data, o->buf.len, x->e);
 	sdb_buf_reset(&o->buf);
 }
 
-static void line_start(struct enc *x, int depth)
+static inline void flush_maybe(struct enc *x)
+{
+	if (__builtin_expect(x->b->len >= x->flush_at, 0))
+		flush_now(x);
+}
+
+static const char spaces64[64] = "                                                                ";
+
+/* Starts a line: a newline (not before the first) and the indentation. */
+static inline void line_start(struct enc *x, int depth)
 {
 	size_t sp = (size_t)x->o->indent * (size_t)depth;
+	struct sdb_buf *b = x->b;
+	char *d;
 
 	flush_maybe(x);
-	if (sdb_buf_grow(x->b, sp + 1))
+	if (sdb_buf_grow(b, sp + 64))
 		return;
-	if (!x->first_line)
-		x->b->data[x->b->len++] = '\n';
+	d = b->data + b->len;
+	*d = '\n';
+	d += !x->first_line;
 	x->first_line = 0;
-	memset(x->b->data + x->b->len, ' ', sp);
-	x->b->len += sp;
-	x->b->data[x->b->len] = 0;
+	if (sp <= 32) /* one fixed-size move; the bytes past sp are scratch */
+		memcpy(d, spaces64, 32);
+	else
+		memset(d, ' ', sp);
+	d[sp] = 0;
+	b->len = (size_t)(d + sp - b->data);
 }
 
 static const char hexd[] = "0123456789abcdef";
@@ -218,8 +234,7 @@ static void add_prim(struct enc *x, size_t i, char delim)
 	case SDB_J_TRUE: sdb_buf_add(x->b, "true", 4); break;
 	case SDB_J_FALSE: sdb_buf_add(x->b, "false", 5); break;
 	case SDB_J_NUMBER:
-		sdb_json_raw(x->d, i, &p, &n);
-		sdb_num_canon(p, n, x->o->exact, x->b);
+		sdb_json_num(x->d, i, x->o->exact, x->b);
 		break;
 	default:
 		sdb_json_str(x->d, i, &p, &n, &x->sv);
@@ -818,6 +833,7 @@ int sdb_toon_encode(const struct sdb_json_doc *doc, size_t root,
 	x.b = &out->buf;
 	x.e = e;
 	x.first_line = 1;
+	x.flush_at = out->flush ? out->flush_at : (size_t)-1;
 
 	if (IS_PRIM(t)) {
 		line_start(&x, 0);

@@ -156,6 +156,30 @@ static void test_parse(void)
 	CHECK_EQ_INT(SDB_JT_KINDS(d.tape[0]), 1 << SDB_J_NUMBER | 1 << SDB_J_OBJECT | 1 << SDB_J_ARRAY);
 	sdb_json_release(&d);
 
+	/* the parser marks numbers that are not canonical; sdb_json_num
+	 * writes the same text as sdb_num_canon either way */
+	{
+		static const char *nums[] = { "0", "-0", "12", "-12", "1.5", "1.50", "0.5", "-0.5",
+			"0.000001", "0.0000001", "1e5", "1E-7", "123456789012345", "1234567890123456",
+			"1.23456789012345", "1.234567890123456", "0.100000000000001", "100", "-0.0" };
+		static const int odd[] = { 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0, 1, 0, 1, 0, 0, 1 };
+		for (size_t k = 0; k < sizeof(nums) / sizeof(*nums); k++) {
+			struct sdb_buf w1 = SDB_BUF_INIT, w2 = SDB_BUF_INIT;
+			CHECK_EQ_INT(sdb_json_parse(&d, nums[k], strlen(nums[k]), 0, &e), 0);
+			CHECK_EQ_INT(SDB_JT_ESC(d.tape[0]), odd[k]);
+			for (int exact = 0; exact < 2; exact++) {
+				sdb_buf_reset(&w1);
+				sdb_buf_reset(&w2);
+				sdb_json_num(&d, 0, exact, &w1);
+				sdb_num_canon(nums[k], strlen(nums[k]), exact, &w2);
+				CHECK_EQ_STR(w1.data, w2.data);
+			}
+			sdb_buf_release(&w1);
+			sdb_buf_release(&w2);
+			sdb_json_release(&d);
+		}
+	}
+
 	/* containers carry their child count and a mask of the child types */
 	txt = "[[],{\"a\":\"s\",\"b\":[1,2]},[null,false,true,1.5,\"x\",[],{}]]";
 	CHECK_EQ_INT(sdb_json_parse(&d, txt, strlen(txt), 0, &e), 0);
@@ -178,6 +202,31 @@ static void test_parse(void)
 	CHECK_EQ_INT(SDB_JT_NKIDS(d.tape[0]), SDB_JT_MANY);
 	CHECK_EQ_INT(sdb_json_count(&d, 0), SDB_JT_MANY + 5);
 	CHECK_EQ_INT(SDB_JT_END(d.tape[0]), SDB_JT_MANY + 6);
+	sdb_json_release(&d);
+	/* big containers inside big containers (recorded out of order) */
+	sdb_buf_reset(&b);
+	sdb_buf_addc(&b, '[');
+	for (int i = 0; i < SDB_JT_MANY + 2; i++) {
+		if (i)
+			sdb_buf_addc(&b, ',');
+		if (i == 3 || i == 7) {
+			sdb_buf_addc(&b, '{');
+			for (int j = 0; j < SDB_JT_MANY + i; j++)
+				sdb_buf_addf(&b, "%s\"k%d\":[]", j ? "," : "", j);
+			sdb_buf_addc(&b, '}');
+		} else
+			sdb_buf_adds(&b, "[1]");
+	}
+	sdb_buf_addc(&b, ']');
+	CHECK_EQ_INT(sdb_json_parse(&d, b.data, b.len, 0, &e), 0);
+	CHECK(!d.has_dups);
+	CHECK_EQ_INT(d.nmany, 3);
+	CHECK_EQ_INT(sdb_json_count(&d, 0), SDB_JT_MANY + 2);
+	{
+		size_t v = 1;
+		for (int i = 0; i < 8; i++, v = sdb_json_next(&d, v))
+			CHECK_EQ_INT(sdb_json_count(&d, v), i == 3 || i == 7 ? SDB_JT_MANY + i : 1);
+	}
 	sdb_json_release(&d);
 	/* short keys at the very end of the input, and keys that differ
 	 * only past their eighth byte */
