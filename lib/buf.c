@@ -3,8 +3,25 @@
 #include "err.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+
+void sdb_mem_advise_big(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = (uintptr_t)2 << 20;
+	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+	uintptr_t e = ((uintptr_t)p + n) & ~(huge - 1);
+
+	if (n >= 2 * huge && e > a)
+		(void)madvise((void *)a, e - a, MADV_HUGEPAGE); /* advice only */
+#else
+	(void)p;
+	(void)n;
+#endif
+}
 
 void sdb_buf_init(struct sdb_buf *b)
 {
@@ -45,6 +62,8 @@ int sdb_buf_grow_slow(struct sdb_buf *b, size_t n)
 	}
 	b->data = p;
 	b->cap = cap;
+	if (cap >= ((size_t)4 << 20))
+		sdb_mem_advise_big(p, cap);
 	return 0;
 }
 

@@ -32,6 +32,12 @@ static inline int sdb_buf_grow(struct sdb_buf *b, size_t n)
 		return 0;
 	return sdb_buf_grow_slow(b, n);
 }
+/*
+ * Advises the kernel that the big heap block p[0..n) is better backed by
+ * huge pages (fewer page faults while a large output or tape is filled);
+ * no effect on small blocks or where the advice is not supported.
+ */
+void sdb_mem_advise_big(void *p, size_t n);
 /* Takes ownership of the bytes away from b; caller frees. */
 char *sdb_buf_detach(struct sdb_buf *b, size_t *len);
 void sdb_buf_addf(struct sdb_buf *b, const char *fmt, ...)

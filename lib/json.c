@@ -65,6 +65,7 @@ static int grow_tape(struct parser *ps)
 		return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
 	d->tape = t;
 	d->cap = nc;
+	sdb_mem_advise_big(t, nc * sizeof(*t));
 	return 0;
 }
 
