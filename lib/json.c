@@ -810,40 +810,98 @@ static const unsigned char jesc[256] = {
 	['"'] = 1, ['\\'] = 1,
 };
 
+/* Nonzero when one of the 8 bytes of w must be escaped (", \, < 0x20). */
+static inline uint64_t jesc8(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+
+	return ((q - ones) & ~q & high) | ((b - ones) & ~b & high) |
+	       ((w - ones * 0x20) & ~w & high);
+}
+
+#ifdef __SSE2__
+/* Bit i set where p[i] must be escaped. */
+static inline unsigned jesc16(__m128i v)
+{
+	__m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+	__m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+	__m128i c = _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xE0)), _mm_setzero_si128());
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+}
+#endif
+
+/*
+ * Copies plain bytes 16 (or 8) at a time straight into the buffer; the
+ * room kept ahead of d is always (n - i) + 18 bytes, so whole-block stores
+ * past the string end stay inside it.
+ */
 void sdb_json_quote(struct sdb_buf *out, const char *p, size_t n)
 {
 	size_t i = 0;
+	char *d;
 
-	sdb_buf_grow(out, n + 2);
-	sdb_buf_addc(out, '"');
-	while (i < n) {
-		static const char set[8] = { '"', '\\', 0, 0, 0, 0, 0, 0 };
-		size_t j = i;
-		if (n - i < 16)
-			while (j < n && !jesc[(unsigned char)p[j]])
-				j++;
-		else
-			j = i + sdb_find_special(p + i, n - i, set);
-		sdb_buf_add(out, p + i, j - i);
-		if (j >= n)
+	if (sdb_buf_grow(out, n + 18))
+		return;
+	d = out->data + out->len;
+	*d++ = '"';
+	for (;;) {
+#ifdef __SSE2__
+		while (i + 16 <= n) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+			unsigned m = jesc16(v);
+			_mm_storeu_si128((__m128i *)d, v);
+			if (m) {
+				unsigned k = (unsigned)__builtin_ctz(m);
+				d += k;
+				i += k;
+				goto special;
+			}
+			d += 16;
+			i += 16;
+		}
+#endif
+		while (i + 8 <= n) {
+			uint64_t w;
+			memcpy(&w, p + i, 8);
+			if (jesc8(w))
+				break;
+			memcpy(d, &w, 8);
+			d += 8;
+			i += 8;
+		}
+		while (i < n && !jesc[(unsigned char)p[i]])
+			*d++ = p[i++];
+		if (i >= n)
 			break;
-		unsigned char c = (unsigned char)p[j];
-		switch (c) {
-		case '"': sdb_buf_add(out, "\\\"", 2); break;
-		case '\\': sdb_buf_add(out, "\\\\", 2); break;
-		case '\b': sdb_buf_add(out, "\\b", 2); break;
-		case '\f': sdb_buf_add(out, "\\f", 2); break;
-		case '\n': sdb_buf_add(out, "\\n", 2); break;
-		case '\r': sdb_buf_add(out, "\\r", 2); break;
-		case '\t': sdb_buf_add(out, "\\t", 2); break;
-		default: {
-			char u[6] = { '\\', 'u', '0', '0', hexd[c >> 4], hexd[c & 15] };
-			sdb_buf_add(out, u, 6);
+special:
+		out->len = (size_t)(d - out->data);
+		if (sdb_buf_grow(out, n - i + 24))
+			return;
+		d = out->data + out->len;
+		{
+			unsigned char c = (unsigned char)p[i++];
+			*d++ = '\\';
+			switch (c) {
+			case '"': *d++ = '"'; break;
+			case '\\': *d++ = '\\'; break;
+			case '\b': *d++ = 'b'; break;
+			case '\f': *d++ = 'f'; break;
+			case '\n': *d++ = 'n'; break;
+			case '\r': *d++ = 'r'; break;
+			case '\t': *d++ = 't'; break;
+			default:
+				memcpy(d, "u00", 3);
+				d[3] = hexd[c >> 4];
+				d[4] = hexd[c & 15];
+				d += 5;
+			}
 		}
-		}
-		i = j + 1;
 	}
-	sdb_buf_addc(out, '"');
+	*d++ = '"';
+	*d = 0;
+	out->len = (size_t)(d - out->data);
 }
 
 static void write_string(const struct sdb_json_doc *d, size_t i, struct sdb_buf *out,

@@ -413,6 +413,28 @@ static int numeric_literal(const char *p, size_t n)
 	return 1;
 }
 
+/* -?(0|[1-9]\d*)(\.\d+)? exactly: numeric and finite, no exponent. */
+static inline int plain_number(const char *p, size_t n)
+{
+	size_t i = p[0] == '-';
+
+	if (i >= n || p[i] < '0' || p[i] > '9')
+		return 0;
+	if (p[i] == '0')
+		i++;
+	else
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+	if (i < n && p[i] == '.') {
+		size_t f = ++i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == f)
+			return 0;
+	}
+	return i == n;
+}
+
 /* parsePrimitiveToken, emitted to the sink. */
 static int emit_prim(struct dec *d, const struct line *l, const char *t, size_t tn)
 {
@@ -433,41 +455,72 @@ static int emit_prim(struct dec *d, const struct line *l, const char *t, size_t 
 		return s->scalar(s, SDB_J_FALSE, t, tn);
 	if (tn == 4 && !memcmp(t, "null", 4))
 		return s->scalar(s, SDB_J_NULL, t, tn);
-	if (((t[0] >= '0' && t[0] <= '9') || t[0] == '-') && numeric_literal(t, tn))
+	if (((t[0] >= '0' && t[0] <= '9') || t[0] == '-') &&
+	    (plain_number(t, tn) || numeric_literal(t, tn)))
 		return s->scalar(s, SDB_J_NUMBER, t, tn);
 	return s->scalar(s, SDB_J_STRING, t, tn);
 }
 
+static int grow_toks(struct dec *d)
+{
+	size_t nc = d->tcap ? d->tcap * 2 : 32;
+	void *nt = realloc(d->toks, nc * sizeof(*d->toks));
+
+	if (!nt)
+		return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
+	d->toks = nt;
+	d->tcap = nc;
+	return 0;
+}
+
+/* Appends the trimmed token in[a..b) to d->toks (k counts them). */
+static inline int push_tok(struct dec *d, const char *in, size_t a, size_t b, size_t *k)
+{
+	if (*k == d->tcap && grow_toks(d))
+		return SDB_ENOMEM;
+	d->toks[*k].p = in + a;
+	d->toks[*k].n = b - a;
+	sdb_js_trim(&d->toks[*k].p, &d->toks[*k].n);
+	(*k)++;
+	return 0;
+}
+
 /*
  * parseDelimitedValues into d->toks; *count set. Tokens are trimmed
- * spans of the input (quotes kept).
+ * spans of the input (quotes kept). quotes: 0 when the caller knows
+ * in[0..n) has no '"'.
  */
-static int split_values(struct dec *d, const char *in, size_t n, char delim, size_t *count)
+static int split_values(struct dec *d, const char *in, size_t n, char delim, int quotes,
+			size_t *count)
 {
 	size_t k = 0, start = 0;
 	int inq = 0;
 
-	if (n && !memchr(in, '"', n)) {
+	if (n && !(quotes && memchr(in, '"', n))) {
 		/* no quotes: every delimiter splits */
-		const char *p = in, *end = in + n;
-		for (;;) {
-			const char *q = memchr(p, delim, (size_t)(end - p));
-			if (k == d->tcap) {
-				size_t nc = d->tcap ? d->tcap * 2 : 32;
-				void *nt = realloc(d->toks, nc * sizeof(*d->toks));
-				if (!nt)
-					return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
-				d->toks = nt;
-				d->tcap = nc;
+		size_t i = 0;
+#ifdef __SSE2__
+		const __m128i dv = _mm_set1_epi8(delim);
+		for (; i + 16 <= n; i += 16) {
+			unsigned m = (unsigned)_mm_movemask_epi8(
+				_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(in + i)), dv));
+			while (m) {
+				size_t at = i + (size_t)__builtin_ctz(m);
+				if (push_tok(d, in, start, at, &k))
+					return SDB_ENOMEM;
+				start = at + 1;
+				m &= m - 1;
 			}
-			d->toks[k].p = p;
-			d->toks[k].n = (size_t)((q ? q : end) - p);
-			sdb_js_trim(&d->toks[k].p, &d->toks[k].n);
-			k++;
-			if (!q)
-				break;
-			p = q + 1;
 		}
+#endif
+		for (; i < n; i++)
+			if (in[i] == delim) {
+				if (push_tok(d, in, start, i, &k))
+					return SDB_ENOMEM;
+				start = i + 1;
+			}
+		if (push_tok(d, in, start, n, &k))
+			return SDB_ENOMEM;
 		*count = k;
 		return 0;
 	}
@@ -488,18 +541,8 @@ static int split_values(struct dec *d, const char *in, size_t n, char delim, siz
 				continue;
 		} else if (k == 0 && start == n)
 			break; /* empty input: no values */
-		if (k == d->tcap) {
-			size_t nc = d->tcap ? d->tcap * 2 : 32;
-			void *nt = realloc(d->toks, nc * sizeof(*d->toks));
-			if (!nt)
-				return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
-			d->toks = nt;
-			d->tcap = nc;
-		}
-		d->toks[k].p = in + start;
-		d->toks[k].n = i - start;
-		sdb_js_trim(&d->toks[k].p, &d->toks[k].n);
-		k++;
+		if (push_tok(d, in, start, i, &k))
+			return SDB_ENOMEM;
 		start = i + 1;
 	}
 	*count = k;
@@ -688,7 +731,7 @@ static int parse_header(struct dec *d, const struct line *l, const char *c, size
 				header_free(h);
 				return 0;
 			}
-			if ((rc = split_values(d, fc, fn, h->delim, &count))) {
+			if ((rc = split_values(d, fc, fn, h->delim, 1, &count))) {
 				header_free(h);
 				return rc;
 			}
@@ -847,7 +890,7 @@ static int dec_key_value(struct dec *d, const struct line *l, long base, size_t 
 static int dec_inline(struct dec *d, struct header *h, const struct line *hl)
 {
 	size_t count;
-	int rc = split_values(d, h->inl, h->inl_n, h->delim, &count);
+	int rc = split_values(d, h->inl, h->inl_n, h->delim, 1, &count);
 
 	if (rc)
 		return rc;
@@ -916,7 +959,7 @@ static int dec_tabular(struct dec *d, struct header *h, long base, const struct 
 		endl = cur.no;
 		lastrow = cur;
 		advance(d);
-		if ((rc = split_values(d, cur.c, cur.n, h->delim, &count)))
+		if ((rc = split_values(d, cur.c, cur.n, h->delim, cur.fq >= 0, &count)))
 			return rc;
 		if ((rc = count_mismatch(d, &cur, h->nfields, count, "tabular row values")))
 			return rc;

@@ -76,6 +76,61 @@ static void test_text(void)
 	}
 }
 
+/* JSON.stringify's escaping, one byte at a time (the reference). */
+static void quote_ref(struct sdb_buf *b, const char *p, size_t n)
+{
+	sdb_buf_addc(b, '"');
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '"' || c == '\\')
+			sdb_buf_addf(b, "\\%c", c);
+		else if (c == '\n')
+			sdb_buf_adds(b, "\\n");
+		else if (c == '\t')
+			sdb_buf_adds(b, "\\t");
+		else if (c == '\r')
+			sdb_buf_adds(b, "\\r");
+		else if (c == '\b')
+			sdb_buf_adds(b, "\\b");
+		else if (c == '\f')
+			sdb_buf_adds(b, "\\f");
+		else if (c < 0x20)
+			sdb_buf_addf(b, "\\u%04x", c);
+		else
+			sdb_buf_addc(b, (char)c);
+	}
+	sdb_buf_addc(b, '"');
+}
+
+static void test_quote(void)
+{
+	static const char specials[] = "\"\\\n\x01\x1f\x7f\xc3";
+	struct sdb_buf got = SDB_BUF_INIT, want = SDB_BUF_INIT;
+	char s[48];
+
+	/* every length through the 16- and 8-byte blocks, every position */
+	for (size_t n = 0; n <= 40; n++)
+		for (size_t at = 0; at <= n; at++)
+			for (size_t k = 0; k < sizeof(specials) - 1; k++) {
+				for (size_t i = 0; i < n; i++)
+					s[i] = (char)('a' + i % 26);
+				if (at < n)
+					s[at] = specials[k];
+				if (at + 3 < n)
+					s[n - 1] = '"';
+				sdb_buf_reset(&got);
+				sdb_buf_reset(&want);
+				sdb_buf_adds(&got, "x"); /* appends after what is there */
+				sdb_json_quote(&got, s, n);
+				sdb_buf_adds(&want, "x");
+				quote_ref(&want, s, n);
+				CHECK(got.len == want.len && !memcmp(got.data, want.data, got.len));
+				CHECK_EQ_INT(got.data[got.len], 0);
+			}
+	sdb_buf_release(&got);
+	sdb_buf_release(&want);
+}
+
 static void test_parse(void)
 {
 	struct sdb_json_doc d;
@@ -257,5 +312,6 @@ int main(void)
 	test_num();
 	test_text();
 	test_parse();
+	test_quote();
 	return unit_done("test_json");
 }
