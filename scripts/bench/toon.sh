@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # toon.sh - sochdb-toon against jq, node and the reference TOON CLI on the
-# same data in one run: MB/s of input (median of 3; the reference CLI's
-# slow decode runs once), peak RSS, ratios, and the token estimator's error
-# against the real o200k_base tokenizer (gpt-tokenizer).
+# same data in one run: MB/s of input (median of 5; the reference CLI
+# runs once), peak RSS, ratios, and the token estimator's error against the
+# real o200k_base tokenizer (gpt-tokenizer). Every timed run reads a file
+# on stdin and writes to /dev/null, the same sink for every tool; the files
+# the later steps need come from separate, untimed runs.
 #
 #   scripts/bench/toon.sh [RECORDS] [NESTED_MB]     (default 200000 20)
 set -u
@@ -19,25 +21,28 @@ echo "== TOON benchmark ($(date -u +%F), loadavg $(cut -d' ' -f1-3 /proc/loadavg
 [ -f "$D/records-$n_rec.json" ] || node scripts/bench/gen-toon-data.js records "$n_rec" "$D/records-$n_rec.json"
 [ -f "$D/nested-$n_mb.json" ] || node scripts/bench/gen-toon-data.js nested "$n_mb" "$D/nested-$n_mb.json"
 
-# run CMD < IN > OUT; prints "seconds rss_kb"
+# run CMD < IN > OUT; prints "seconds rss_kb" (wall time from bash's
+# microsecond clock: /usr/bin/time's own is in hundredths)
 measure() {
-	local in=$1 out=$2; shift 2
-	/usr/bin/time -f '%e %M' -o "$D/time.txt" "$@" <"$in" >"$out" || { echo "FAILED: $*" >&2; echo "999 0"; return; }
-	cat "$D/time.txt"
+	local in=$1 out=$2 t0 t1; shift 2
+	t0=$EPOCHREALTIME
+	/usr/bin/time -f '%M' -o "$D/time.txt" "$@" <"$in" >"$out" || { echo "FAILED: $*" >&2; echo "999 0"; return; }
+	t1=$EPOCHREALTIME
+	awk -v a="$t0" -v b="$t1" -v r="$(cat "$D/time.txt")" 'BEGIN { printf "%.4f %s\n", b - a, r }'
 }
-median3() { sort -n | sed -n 2p; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 bytes() { stat -c %s "$1"; }
 mbps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s <= 0) s = 0.001; printf "%.1f", b / 1e6 / s }'; }
 
-run3() { # label in out cmd... ; sets T (median s) and R (max rss KB)
+runs() { # label in out cmd... ; sets T (median s of 5) and R (max rss KB)
 	local label=$1 in=$2 out=$3; shift 3
 	local ts="" r=0 m
-	for _ in 1 2 3; do
+	for _ in 1 2 3 4 5; do
 		m=$(measure "$in" "$out" "$@")
 		ts="$ts ${m% *}"
 		[ "${m#* }" -gt "$r" ] && r=${m#* }
 	done
-	T=$(printf '%s\n' $ts | median3)
+	T=$(printf '%s\n' $ts | median)
 	R=$r
 }
 
@@ -46,18 +51,21 @@ for set in records nested; do
 	jb=$(bytes "$J")
 	echo
 	echo "-- $set: $(awk -v b="$jb" 'BEGIN{printf "%.1f MB", b/1e6}') of JSON"
-	run3 ours-encode "$J" "$D/$set.toon" "$TOON" encode
-	enc_t=$T enc_r=$R
+	"$TOON" encode <"$J" >"$D/$set.toon" || { echo "FAILED: encode $set" >&2; exit 1; }
+	"$TOON" decode <"$D/$set.toon" >"$D/$set.back.json" || { echo "FAILED: decode $set" >&2; exit 1; }
 	tb=$(bytes "$D/$set.toon")
-	run3 ours-decode "$D/$set.toon" "$D/$set.back.json" "$TOON" decode
-	dec_t=$T dec_r=$R
 	ob=$(bytes "$D/$set.back.json")
-	run3 jq "$J" /dev/null jq -c .
+	runs ours-encode "$J" /dev/null "$TOON" encode
+	enc_t=$T enc_r=$R
+	runs ours-decode "$D/$set.toon" /dev/null "$TOON" decode
+	dec_t=$T dec_r=$R
+	runs jq "$J" /dev/null jq -c .
 	jq_t=$T jq_r=$R
-	run3 node "$J" /dev/null node -e 'let d="";process.stdin.setEncoding("utf8");process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(JSON.stringify(JSON.parse(d))))'
+	runs node "$J" /dev/null node -e 'let d="";process.stdin.setEncoding("utf8");process.stdin.on("data",c=>d+=c).on("end",()=>process.stdout.write(JSON.stringify(JSON.parse(d))))'
 	node_t=$T
-	m=$(measure "$J" "$D/$set.ref.toon" "$REF" --encode); ref_enc_t=${m% *}
-	m=$(measure "$D/$set.toon" "$D/$set.ref.json" "$REF" --decode); ref_dec_t=${m% *}
+	m=$(measure "$J" /dev/null "$REF" --encode); ref_enc_t=${m% *}
+	m=$(measure "$D/$set.toon" /dev/null "$REF" --decode); ref_dec_t=${m% *}
+	"$REF" --encode <"$J" >"$D/$set.ref.toon"
 	jq_mbps=$(mbps "$jb" "$jq_t")
 	printf '%-26s %9s MB/s %8s KB RSS\n' "sochdb-toon encode" "$(mbps "$jb" "$enc_t")" "$enc_r"
 	printf '%-26s %9s MB/s %8s KB RSS\n' "sochdb-toon decode" "$(mbps "$tb" "$dec_t")" "$dec_r"
