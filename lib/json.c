@@ -460,6 +460,23 @@ static __attribute__((noinline)) int note_many(struct parser *ps, size_t start, 
 	return 0;
 }
 
+/* Remembers child index k of array start (every SDB_JSON_MARK_EVERY-th). */
+static __attribute__((noinline)) int note_mark(struct parser *ps, size_t start, size_t k)
+{
+	struct sdb_json_doc *d = ps->doc;
+
+	if ((d->nmarks & (d->nmarks - 1)) == 0) {
+		size_t (*m)[2] = realloc(d->marks, (d->nmarks ? 2 * d->nmarks : 1) * sizeof(*m));
+		if (!m)
+			return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
+		d->marks = m;
+	}
+	d->marks[d->nmarks][0] = start;
+	d->marks[d->nmarks][1] = k;
+	d->nmarks++;
+	return 0;
+}
+
 static int cmp_many(const void *a, const void *b)
 {
 	size_t x = ((const size_t *)a)[0], y = ((const size_t *)b)[0];
@@ -526,7 +543,16 @@ static int parse_value(struct parser *ps)
 		} \
 		f = ps->depth ? g_ - 1 : NULL; \
 	} while (0)
-#define KID(type) do { if (f) { f->count++; f->kinds |= 1u << (type); } } while (0)
+#define KID(type) do { \
+		if (f) { \
+			if (__builtin_expect(f->count >= SDB_JSON_MARK_EVERY, 0) && \
+			    !(f->count % SDB_JSON_MARK_EVERY) && !f->is_object && \
+			    (rc = note_mark(ps, f->start, tn))) \
+				return rc; \
+			f->count++; \
+			f->kinds |= 1u << (type); \
+		} \
+	} while (0)
 #define SPAN(type, esc, off, len) do { \
 		uint64_t w_ = (uint64_t)(type) << 60 | (uint64_t)(esc) << 59 | (uint64_t)(off); \
 		if (__builtin_expect((len) >= 0xFFFFF, 0)) { \
@@ -723,9 +749,11 @@ void sdb_json_release(struct sdb_json_doc *doc)
 		return;
 	free(doc->tape);
 	free(doc->many);
+	free(doc->marks);
 	doc->tape = NULL;
 	doc->many = NULL;
-	doc->n = doc->cap = doc->nmany = 0;
+	doc->marks = NULL;
+	doc->n = doc->cap = doc->nmany = doc->nmarks = 0;
 }
 
 /* sdb_json_count past SDB_JT_MANY children: walks them. */

@@ -59,7 +59,14 @@ struct sdb_json_doc {
 	 * more children, sorted by index */
 	size_t (*many)[2];
 	size_t nmany;
+	/* (array index, child index) of every SDB_JSON_MARK_EVERY-th child of
+	 * an array (children 4096, 8192, ...), in tape order: where a long
+	 * array can be cut into chunks without walking it */
+	size_t (*marks)[2];
+	size_t nmarks;
 };
+
+#define SDB_JSON_MARK_EVERY 4096
 
 enum {
 	SDB_JSON_JSONL = 1, /* one value per line, parsed as one array */

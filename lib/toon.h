@@ -28,6 +28,10 @@ struct sdb_toon_enc_opts {
 	int key_folding;     /* 0 off, 1 safe */
 	long flatten_depth;  /* SDB_TOON_FLATTEN_INF by default */
 	int exact;           /* keep the input's digits for numbers */
+	int threads;         /* 1: encode on the calling thread only; 0
+			      * (default): long arrays (tens of thousands of
+			      * rows or items) are encoded in chunks on two
+			      * threads, same bytes */
 };
 
 struct sdb_toon_dec_opts {

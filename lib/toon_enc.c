@@ -17,9 +17,11 @@
 #include "num.h"
 #include "text.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct kent {
 	const char *p;
@@ -47,6 +49,7 @@ struct enc {
 	int all_in_order;          /* every row of the last table in header order */
 	size_t vals_cap;
 	size_t flush_at;           /* out->flush_at, or never without flush */
+	int no_par;                /* no chunked encoding below this point */
 };
 
 #define TYPE(x, i) sdb_json_type((x)->d, (i))
@@ -466,14 +469,14 @@ static int tabular_header(struct enc *x, size_t a, size_t *fbase, size_t *nf)
 	return 1;
 }
 
-static void write_rows(struct enc *x, size_t a, size_t fbase, size_t nf, int depth)
+/* The rows from, ... before to of a table whose header keys are at fbase. */
+static void write_rows(struct enc *x, size_t from, size_t to, size_t fbase, size_t nf,
+		       int depth)
 {
-	size_t end = (size_t)SDB_JT_END(x->d->tape[a]);
 	char delim = x->o->delimiter;
-
 	int in_order = x->all_in_order;
 
-	for (size_t j = a + 1; j < end && !x->rc; j = sdb_json_next(x->d, j)) {
+	for (size_t j = from; j < to && !x->rc; j = sdb_json_next(x->d, j)) {
 		if (in_order) {
 			/* checked by tabular_header: key, value pairs in order */
 			size_t k = j + 1;
@@ -497,6 +500,204 @@ static void encode_object(struct enc *x, size_t obj, int depth, int root_lits,
 static void encode_entries(struct enc *x, size_t base, size_t n, int depth,
 			   int root_lits, long flatten);
 static void encode_list_item(struct enc *x, size_t v, int depth);
+
+/* ---- the elements of an array: rows or list items, maybe chunked ---- */
+
+enum { EL_ROWS, EL_ITEMS };
+
+static void encode_span(struct enc *x, int kind, size_t from, size_t to, int depth,
+			size_t fbase, size_t nf)
+{
+	if (kind == EL_ROWS)
+		write_rows(x, from, to, fbase, nf, depth);
+	else
+		for (size_t j = from; j < to && !x->rc; j = sdb_json_next(x->d, j))
+			encode_list_item(x, j, depth);
+}
+
+/*
+ * Chunked encoding of a long array on two threads. The parser marked every
+ * 4096th element, so the array splits into chunks without a walk; the
+ * calling thread encodes the even chunks straight into the output, a
+ * helper the odd ones into two buffers that take turns, and the caller
+ * appends each in order: the same bytes as one thread, in bounded memory.
+ */
+struct par_slot {
+	struct sdb_buf buf;
+	int full, rc;
+};
+
+struct par {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct par_slot slot[2];
+	size_t *cuts, ncuts; /* chunk c is [cuts[c], cuts[c + 1]) */
+	int cancel;
+	int kind, depth;
+	size_t nf;
+	struct enc h;        /* the helper's encoder */
+	struct sdb_error he;
+};
+
+static void *par_main(void *arg)
+{
+	struct par *p = arg;
+	struct enc *h = &p->h;
+
+	for (size_t c = 1; c + 1 < p->ncuts; c += 2) {
+		struct par_slot *sl = &p->slot[(c / 2) % 2];
+		pthread_mutex_lock(&p->mu);
+		while (sl->full && !p->cancel)
+			pthread_cond_wait(&p->cv, &p->mu);
+		int stop = p->cancel;
+		pthread_mutex_unlock(&p->mu);
+		if (stop)
+			break;
+		sdb_buf_reset(&sl->buf);
+		h->b = &sl->buf;
+		encode_span(h, p->kind, p->cuts[c], p->cuts[c + 1], p->depth, 0, p->nf);
+		if (!h->rc && !sdb_buf_ok(&sl->buf))
+			h->rc = sdb_error_set(&p->he, SDB_ENOMEM, "out of memory");
+		pthread_mutex_lock(&p->mu);
+		sl->full = 1;
+		sl->rc = h->rc;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		if (h->rc)
+			break;
+	}
+	return NULL;
+}
+
+/* The chunk starts of array a (end: its end). @return their count. */
+static size_t chunk_cuts(const struct enc *x, size_t a, size_t end, size_t **cuts)
+{
+	const struct sdb_json_doc *d = x->d;
+	size_t lo = 0, hi = d->nmarks, n = 0, *c;
+
+	while (lo < hi) { /* first mark past a */
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->marks[mid][1] <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t m = lo; m < d->nmarks && d->marks[m][1] < end; m++)
+		n += d->marks[m][0] == a;
+	if (n < 3 || !(c = malloc((n + 2) * sizeof(*c))))
+		return 0;
+	c[0] = a + 1;
+	n = 1;
+	for (size_t m = lo; m < d->nmarks && d->marks[m][1] < end; m++)
+		if (d->marks[m][0] == a)
+			c[n++] = d->marks[m][1];
+	c[n] = end;
+	*cuts = c;
+	return n + 1;
+}
+
+/* @return 1 when it encoded the elements of a (or failed trying), 0 when
+ * the caller should encode them on this thread. */
+static int par_elems(struct enc *x, int kind, size_t a, size_t end, int depth,
+		     size_t fbase, size_t nf)
+{
+	struct par *p;
+	pthread_t th;
+	size_t *cuts, ncuts;
+
+	if (x->no_par || x->o->threads == 1 || end - a < ((size_t)1 << 16) ||
+	    sysconf(_SC_NPROCESSORS_ONLN) < 2 || !(ncuts = chunk_cuts(x, a, end, &cuts)))
+		return 0;
+	if (!(p = calloc(1, sizeof(*p)))) {
+		free(cuts);
+		return 0;
+	}
+	p->cuts = cuts;
+	p->ncuts = ncuts;
+	p->kind = kind;
+	p->depth = depth;
+	p->nf = nf;
+	p->h.d = x->d;
+	p->h.o = x->o;
+	p->h.e = &p->he;
+	p->h.flush_at = (size_t)-1;
+	p->h.no_par = 1;
+	p->h.have_root = 1;
+	p->h.all_in_order = x->all_in_order;
+	sdb_error_clear(&p->he);
+	if (kind == EL_ROWS) { /* the header keys, borrowed from x */
+		p->h.ents = malloc(nf * sizeof(*p->h.ents));
+		p->h.vals = malloc(nf * sizeof(*p->h.vals));
+		if (p->h.ents)
+			for (size_t f = 0; f < nf; f++) {
+				p->h.ents[f] = x->ents[fbase + f];
+				p->h.ents[f].owned = 0;
+			}
+		p->h.nents = p->h.cap = nf;
+		p->h.vals_cap = nf;
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	if ((kind == EL_ROWS && (!p->h.ents || !p->h.vals)) ||
+	    pthread_create(&th, NULL, par_main, p)) {
+		pthread_mutex_destroy(&p->mu);
+		pthread_cond_destroy(&p->cv);
+		free(p->h.ents);
+		free(p->h.vals);
+		free(cuts);
+		free(p);
+		return 0;
+	}
+	x->no_par = 1;
+	for (size_t c = 0; c + 1 < ncuts && !x->rc; c++) {
+		struct par_slot *sl = &p->slot[(c / 2) % 2];
+		if (c % 2 == 0) {
+			encode_span(x, kind, cuts[c], cuts[c + 1], depth, fbase, nf);
+			continue;
+		}
+		pthread_mutex_lock(&p->mu);
+		while (!sl->full)
+			pthread_cond_wait(&p->cv, &p->mu);
+		pthread_mutex_unlock(&p->mu);
+		if (sl->rc) {
+			x->rc = sdb_error_set(x->e, p->he.code, "%s", p->he.msg);
+			break;
+		}
+		sdb_buf_add(x->b, sl->buf.data, sl->buf.len);
+		flush_maybe(x);
+		pthread_mutex_lock(&p->mu);
+		sl->full = 0;
+		pthread_cond_broadcast(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+	}
+	x->no_par = 0;
+	pthread_mutex_lock(&p->mu);
+	p->cancel = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(th, NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->cv);
+	pop(&p->h, 0); /* the borrowed header keys are not owned */
+	free(p->h.ents);
+	free(p->h.vals);
+	sdb_buf_release(&p->h.sv);
+	sdb_buf_release(&p->h.sk);
+	sdb_buf_release(&p->h.path);
+	sdb_buf_release(&p->slot[0].buf);
+	sdb_buf_release(&p->slot[1].buf);
+	free(cuts);
+	free(p);
+	return 1;
+}
+
+static void encode_elems(struct enc *x, int kind, size_t a, int depth, size_t fbase, size_t nf)
+{
+	size_t end = (size_t)SDB_JT_END(x->d->tape[a]);
+
+	if (!par_elems(x, kind, a, end, depth, fbase, nf))
+		encode_span(x, kind, a + 1, end, depth, fbase, nf);
+}
 
 static void encode_array(struct enc *x, const char *key, size_t kn, size_t a, int depth)
 {
@@ -537,18 +738,14 @@ static void encode_array(struct enc *x, const char *key, size_t kn, size_t a, in
 	if (s.all_obj && tabular_header(x, a, &fbase, &nf)) {
 		line_start(x, depth);
 		add_header(x, key, kn, s.n, fbase, nf);
-		write_rows(x, a, fbase, nf, depth + 1);
+		encode_elems(x, EL_ROWS, a, depth + 1, fbase, nf);
 		pop(x, fbase);
 		return;
 	}
 	/* mixed: expanded list */
 	line_start(x, depth);
 	add_header(x, key, kn, s.n, 0, 0);
-	{
-		size_t end = (size_t)SDB_JT_END(x->d->tape[a]);
-		for (size_t j = a + 1; j < end && !x->rc; j = sdb_json_next(x->d, j))
-			encode_list_item(x, j, depth + 1);
-	}
+	encode_elems(x, EL_ITEMS, a, depth + 1, 0, 0);
 }
 
 /* tryFoldKeyChain; on success fills the fold and returns 1. */
@@ -745,7 +942,7 @@ static void encode_object_item(struct enc *x, size_t obj, int depth)
 			line_start(x, depth);
 			sdb_buf_add(x->b, "- ", 2);
 			add_header(x, k.p, k.n, s.n, fbase, nf);
-			write_rows(x, k.vi, fbase, nf, depth + 2);
+			encode_elems(x, EL_ROWS, k.vi, depth + 2, fbase, nf);
 			pop(x, fbase);
 			goto rest;
 		}
@@ -817,6 +1014,7 @@ void sdb_toon_enc_opts_init(struct sdb_toon_enc_opts *o)
 	o->key_folding = 0;
 	o->flatten_depth = SDB_TOON_FLATTEN_INF;
 	o->exact = 0;
+	o->threads = 0;
 }
 
 int sdb_toon_encode(const struct sdb_json_doc *doc, size_t root,

@@ -1,9 +1,11 @@
-/* test_json.c - unit tests for lib/num, lib/text and lib/json. */
+/* test_json.c - unit tests for lib/num, lib/text, lib/json, and the
+ * chunked (two-thread) TOON encoding of long arrays. */
 #include "unit.h"
 #include "../../lib/json.h"
 #include "../../lib/jtree.h"
 #include "../../lib/num.h"
 #include "../../lib/text.h"
+#include "../../lib/toon.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -307,11 +309,85 @@ static void test_parse(void)
 	sdb_buf_release(&s);
 }
 
+/* Encodes src both on one thread and chunked; the bytes must agree. */
+static void same_both_ways(const struct sdb_buf *src, int jsonl, char delim)
+{
+	struct sdb_toon_enc_opts o;
+	struct sdb_toon_out one, two;
+	struct sdb_error e;
+
+	sdb_toon_enc_opts_init(&o);
+	o.delimiter = delim;
+	memset(&one, 0, sizeof(one));
+	memset(&two, 0, sizeof(two));
+	o.threads = 1;
+	CHECK_EQ_INT(sdb_toon_encode_json(src->data, src->len, jsonl, &o, &one, &e), 0);
+	o.threads = 0;
+	CHECK_EQ_INT(sdb_toon_encode_json(src->data, src->len, jsonl, &o, &two, &e), 0);
+	CHECK(one.buf.len > 100000 && one.buf.len == two.buf.len &&
+	      !memcmp(one.buf.data, two.buf.data, one.buf.len));
+	sdb_buf_release(&one.buf);
+	sdb_buf_release(&two.buf);
+}
+
+static void test_chunked(void)
+{
+	struct sdb_buf b = SDB_BUF_INIT;
+	struct sdb_json_doc d;
+	struct sdb_error e;
+	const int n = 30000;
+
+	/* a long mixed list whose items hold tables and lists */
+	sdb_buf_addc(&b, '[');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			sdb_buf_addc(&b, ',');
+		switch (i % 5) {
+		case 0: sdb_buf_addf(&b, "{\"id\":%d,\"t\":[{\"a\":1,\"b\":\"x,y\"},{\"b\":\"z\",\"a\":%d}]}", i, i); break;
+		case 1: sdb_buf_addf(&b, "[%d,\"s\",[true,null]]", i); break;
+		case 2: sdb_buf_addf(&b, "\"str %d: \\\"q\\\"\"", i); break;
+		case 3: sdb_buf_addf(&b, "{\"k\":{\"deep\":[%d.5,-0.25]},\"e\":{}}", i); break;
+		default: sdb_buf_addf(&b, "%d", i);
+		}
+	}
+	sdb_buf_addc(&b, ']');
+	CHECK_EQ_INT(sdb_json_parse(&d, b.data, b.len, 0, &e), 0);
+	CHECK_EQ_INT(d.nmarks, (size_t)(n - 1) / SDB_JSON_MARK_EVERY);
+	if (d.nmarks) {
+		size_t v = 1;
+		for (int i = 0; i < SDB_JSON_MARK_EVERY; i++)
+			v = sdb_json_next(&d, v);
+		CHECK_EQ_INT(d.marks[0][0], 0);
+		CHECK_EQ_INT(d.marks[0][1], v); /* the 4096th element */
+	}
+	sdb_json_release(&d);
+	same_both_ways(&b, 0, ',');
+	/* a long table, rows in and out of header order, under a key and
+	 * as the first field of a list item */
+	for (int shape = 0; shape < 3; shape++) {
+		sdb_buf_reset(&b);
+		sdb_buf_adds(&b, shape == 0 ? "{\"rows\":[" : shape == 1 ? "[{\"rows\":[" : "[");
+		for (int i = 0; i < n; i++)
+			sdb_buf_addf(&b, i % 7 == 3 ? "%s{\"name\":\"n%d|x\",\"id\":%d,\"ok\":true}"
+						    : "%s{\"id\":%d,\"name\":\"n%d\",\"ok\":false}",
+				     i ? "," : "", i, i);
+		sdb_buf_adds(&b, shape == 0 ? "]}" : shape == 1 ? "],\"more\":1}]" : "]");
+		same_both_ways(&b, 0, shape == 2 ? '|' : ',');
+	}
+	/* JSON lines: the implied root array */
+	sdb_buf_reset(&b);
+	for (int i = 0; i < n; i++)
+		sdb_buf_addf(&b, "{\"i\":%d,\"v\":[%d,{\"w\":%d}]}\n", i, i, i);
+	same_both_ways(&b, 1, '\t');
+	sdb_buf_release(&b);
+}
+
 int main(void)
 {
 	test_num();
 	test_text();
 	test_parse();
 	test_quote();
+	test_chunked();
 	return unit_done("test_json");
 }
