@@ -367,11 +367,16 @@ static int text_scalar(struct sdb_jsink *s, int type, const char *p, size_t n)
 	struct sdb_jsink_text *t = (struct sdb_jsink_text *)s;
 
 	text_sep(t);
-	switch (type) {
+	switch (type & 0xff) {
 	case SDB_J_NULL: sdb_buf_add(t->out, "null", 4); break;
 	case SDB_J_FALSE: sdb_buf_add(t->out, "false", 5); break;
 	case SDB_J_TRUE: sdb_buf_add(t->out, "true", 4); break;
-	case SDB_J_NUMBER: sdb_num_canon(p, n, t->exact, t->out); break;
+	case SDB_J_NUMBER:
+		if (type & SDB_JSINK_CANON)
+			sdb_buf_add(t->out, p, n);
+		else
+			sdb_num_canon(p, n, t->exact, t->out);
+		break;
 	default: sdb_json_quote(t->out, p, n);
 	}
 	t->need_comma = 1;
@@ -507,6 +512,7 @@ static int tree_scalar(struct sdb_jsink *s, int type, const char *p, size_t n)
 	struct sdb_jsink_tree *t = (struct sdb_jsink_tree *)s;
 	struct sdb_jv *v;
 
+	type &= 0xff;
 	if (type == SDB_J_NUMBER) {
 		struct sdb_buf b = SDB_BUF_INIT;
 		sdb_num_canon(p, n, t->exact, &b);

@@ -54,6 +54,9 @@ void sdb_jv_write(const struct sdb_jv *v, struct sdb_buf *out);
  * scalar(): type is SDB_J_NULL/FALSE/TRUE/NUMBER/STRING; for NUMBER p is
  * the literal as written, for STRING the value's bytes.
  */
+/* Flag on scalar()'s type: the number's text is already canonical. */
+#define SDB_JSINK_CANON 0x100
+
 struct sdb_jsink {
 	int (*begin)(struct sdb_jsink *s, int type);
 	int (*end)(struct sdb_jsink *s);

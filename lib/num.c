@@ -115,6 +115,41 @@ double sdb_num_value(const char *tok, size_t len)
 	return v;
 }
 
+int sdb_num_plain(const char *p, size_t n)
+{
+	size_t i = n && p[0] == '-', id, fd, lz = 0;
+	int zero;
+
+	if (i >= n || p[i] < '0' || p[i] > '9')
+		return 0;
+	zero = p[i] == '0';
+	id = i;
+	if (zero)
+		i++;
+	else
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+	id = i - id;
+	if (i == n) /* an integer: canonical up to 15 digits, but not -0 */
+		return id <= 15 && !(zero && p[0] == '-') ? 2 : 1;
+	if (p[i] != '.')
+		return 0;
+	fd = ++i;
+	while (i < n && p[i] >= '0' && p[i] <= '9')
+		i++;
+	if (i != n || i == fd)
+		return 0;
+	fd = i - fd;
+	if (p[n - 1] == '0')
+		return 1;
+	if (zero) {
+		while (p[n - fd + lz] == '0')
+			lz++;
+		return lz < 6 && fd - lz <= 15 ? 2 : 1;
+	}
+	return id + fd <= 15 ? 2 : 1;
+}
+
 void sdb_num_canon(const char *tok, size_t len, int exact, struct sdb_buf *out)
 {
 	const char *p = tok, *end = tok + len;

@@ -35,6 +35,13 @@ void sdb_num_from_double(double d, struct sdb_buf *out);
  */
 int sdb_num_syntax(const char *p, size_t n, int leading_zeros);
 
+/*
+ * Whether p[0..n) is a plain number -?(0|[1-9]\d*)(\.\d+)? (no exponent,
+ * always finite): 0 when not, 2 when it is already in canonical form (what
+ * sdb_num_canon would copy as it is), 1 when it needs sdb_num_canon.
+ */
+int sdb_num_plain(const char *p, size_t n);
+
 /* Parses the literal as a double (strtod semantics, correctly rounded). */
 double sdb_num_value(const char *tok, size_t len);
 

@@ -1,6 +1,10 @@
 /* text.c - UTF-8 and JavaScript white-space helpers (see text.h). */
 #include "text.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <string.h>
 
 size_t sdb_utf8_check(const char *s, size_t n)
@@ -12,7 +16,12 @@ size_t sdb_utf8_check(const char *s, size_t n)
 		uint32_t cp;
 		int k;
 
-		/* skip ASCII eight bytes at a time */
+		/* skip ASCII sixteen, then eight bytes at a time */
+#ifdef __SSE2__
+		while (i + 16 <= n &&
+		       !_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(p + i))))
+			i += 16;
+#endif
 		while (i + 8 <= n) {
 			uint64_t w;
 			memcpy(&w, p + i, 8);

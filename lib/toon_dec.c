@@ -413,28 +413,6 @@ static int numeric_literal(const char *p, size_t n)
 	return 1;
 }
 
-/* -?(0|[1-9]\d*)(\.\d+)? exactly: numeric and finite, no exponent. */
-static inline int plain_number(const char *p, size_t n)
-{
-	size_t i = p[0] == '-';
-
-	if (i >= n || p[i] < '0' || p[i] > '9')
-		return 0;
-	if (p[i] == '0')
-		i++;
-	else
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-	if (i < n && p[i] == '.') {
-		size_t f = ++i;
-		while (i < n && p[i] >= '0' && p[i] <= '9')
-			i++;
-		if (i == f)
-			return 0;
-	}
-	return i == n;
-}
-
 /* parsePrimitiveToken, emitted to the sink. */
 static int emit_prim(struct dec *d, const struct line *l, const char *t, size_t tn)
 {
@@ -455,9 +433,13 @@ static int emit_prim(struct dec *d, const struct line *l, const char *t, size_t 
 		return s->scalar(s, SDB_J_FALSE, t, tn);
 	if (tn == 4 && !memcmp(t, "null", 4))
 		return s->scalar(s, SDB_J_NULL, t, tn);
-	if (((t[0] >= '0' && t[0] <= '9') || t[0] == '-') &&
-	    (plain_number(t, tn) || numeric_literal(t, tn)))
-		return s->scalar(s, SDB_J_NUMBER, t, tn);
+	if ((t[0] >= '0' && t[0] <= '9') || t[0] == '-') {
+		int plain = sdb_num_plain(t, tn);
+		if (plain == 2)
+			return s->scalar(s, SDB_J_NUMBER | SDB_JSINK_CANON, t, tn);
+		if (plain || numeric_literal(t, tn))
+			return s->scalar(s, SDB_J_NUMBER, t, tn);
+	}
 	return s->scalar(s, SDB_J_STRING, t, tn);
 }
 

@@ -19,8 +19,51 @@ static void canon(const char *in, int exact, const char *want)
 	sdb_buf_release(&b);
 }
 
+/* sdb_num_plain: a number without exponent, and 2 only where
+ * sdb_num_canon would copy the text as it is. */
+static void plain_agrees(const char *p)
+{
+	struct sdb_buf b = SDB_BUF_INIT;
+	size_t n = strlen(p);
+	int r = sdb_num_plain(p, n);
+
+	CHECK_EQ_INT(r != 0, sdb_num_syntax(p, n, 0) && !strpbrk(p, "eE"));
+	if (r == 2) {
+		sdb_num_canon(p, n, 0, &b);
+		CHECK(b.len == n && !memcmp(b.data, p, n));
+	}
+	sdb_buf_release(&b);
+}
+
 static void test_num(void)
 {
+	{
+		static const char *t[] = { "0", "-0", "7", "-7", "10", "100.5", "1.50", "0.5", "-0.5",
+			"0.000001", "0.0000001", "0.0000012", "123456789012345", "1234567890123456",
+			"1.23456789012345", "1.234567890123456", "0.100000000000001", "0.1000000000000001",
+			"-0.0", "00", "01", "1.", ".5", "-", "1e5", "1x", "" };
+		char r[32];
+		for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++)
+			plain_agrees(t[i]);
+		srand(7);
+		for (int i = 0; i < 20000; i++) { /* random plain numbers */
+			int k = 0, id = 1 + rand() % 18, fd = rand() % 19;
+			if (rand() % 2)
+				r[k++] = '-';
+			for (int j = 0; j < id; j++)
+				r[k++] = (char)('0' + (j == 0 && id > 1 ? 1 + rand() % 9 : rand() % 10));
+			if (fd) {
+				r[k++] = '.';
+				for (int j = 0; j < fd; j++)
+					r[k++] = (char)('0' + (rand() % 3 ? rand() % 10 : 0));
+			}
+			r[k] = 0;
+			if (rand() % 4 == 0) { /* 0.000...x */
+				snprintf(r, sizeof(r), "0.%0*d%d", rand() % 9, 0, 1 + rand() % 9);
+			}
+			plain_agrees(r);
+		}
+	}
 	canon("0", 0, "0");
 	canon("-0", 0, "0");
 	canon("-0.0e5", 0, "0");
