@@ -92,6 +92,31 @@ static inline int is_ws(unsigned char c)
 }
 
 /*
+ * From s[i], skips whole 16-byte blocks of plain string bytes. @return the
+ * index of the first '"', '\\', control or non-ASCII byte in them, or
+ * where fewer than 16 bytes are left.
+ */
+static inline size_t skip_plain16(const unsigned char *s, size_t i, size_t n)
+{
+#ifdef __SSE2__
+	while (i + 16 <= n) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+		__m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+		__m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+		__m128i c = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)); /* also >= 0x80 */
+		int m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
+		if (m)
+			return i + (size_t)__builtin_ctz((unsigned)m);
+		i += 16;
+	}
+#else
+	(void)s;
+	(void)n;
+#endif
+	return i;
+}
+
+/*
  * The rest of a string body from s[i] (the first byte the fast scan
  * stopped at) to its closing quote: escapes, UTF-8, control characters.
  * @return 0 with *end at the closing quote and *esc set, or an error.
@@ -103,20 +128,7 @@ static __attribute__((noinline)) int string_slow(struct parser *ps, size_t start
 	size_t n = ps->len;
 
 	for (;;) {
-#ifdef __SSE2__
-		while (i + 16 <= n) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-			__m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-			__m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-			__m128i c = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)); /* also >= 0x80 */
-			int m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
-			if (m) {
-				i += (size_t)__builtin_ctz((unsigned)m);
-				break;
-			}
-			i += 16;
-		}
-#endif
+		i = skip_plain16(s, i, n);
 		if (i >= n)
 			return fail(ps, start - 1, "unterminated string%s", "");
 		unsigned char c = s[i];
@@ -192,24 +204,11 @@ static inline int scan_string(struct parser *ps, size_t start, size_t *end, int 
 	size_t i = start, n = ps->len;
 
 	*esc = 0;
-#ifdef __SSE2__
-	while (i + 16 <= n) {
-		__m128i v = _mm_loadu_si128((const __m128i *)(s + i));
-		__m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
-		__m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
-		__m128i c = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)); /* also >= 0x80 */
-		int m = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(q, b), c));
-		if (m) {
-			i += (size_t)__builtin_ctz((unsigned)m);
-			if (s[i] == '"') {
-				*end = i;
-				return 0;
-			}
-			break;
-		}
-		i += 16;
+	i = skip_plain16(s, i, n);
+	if (i < n && s[i] == '"') { /* every byte before it was plain */
+		*end = i;
+		return 0;
 	}
-#endif
 	return string_slow(ps, start, i, end, esc);
 }
 
@@ -443,38 +442,32 @@ static int open_container(struct parser *ps, int is_object)
 	return push_word(ps, (uint64_t)(is_object ? SDB_J_OBJECT : SDB_J_ARRAY) << 60);
 }
 
-/* Remembers the child count of a container with SDB_JT_MANY or more. */
-static __attribute__((noinline)) int note_many(struct parser *ps, size_t start, size_t count)
+/* Appends the pair (x, y) to the side table *tab of *n pairs. */
+static __attribute__((noinline)) int add_pair(struct parser *ps, size_t (**tab)[2], size_t *n,
+					      size_t x, size_t y)
 {
-	struct sdb_json_doc *d = ps->doc;
-
-	if ((d->nmany & (d->nmany - 1)) == 0) { /* 0, 1, 2, 4, ...: double */
-		size_t (*m)[2] = realloc(d->many, (d->nmany ? 2 * d->nmany : 1) * sizeof(*m));
+	if ((*n & (*n - 1)) == 0) { /* 0, 1, 2, 4, ...: double */
+		size_t (*m)[2] = realloc(*tab, (*n ? 2 * *n : 1) * sizeof(*m));
 		if (!m)
 			return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
-		d->many = m;
+		*tab = m;
 	}
-	d->many[d->nmany][0] = start;
-	d->many[d->nmany][1] = count;
-	d->nmany++;
+	(*tab)[*n][0] = x;
+	(*tab)[*n][1] = y;
+	(*n)++;
 	return 0;
 }
 
-/* Remembers child index k of array start (every SDB_JSON_MARK_EVERY-th). */
-static __attribute__((noinline)) int note_mark(struct parser *ps, size_t start, size_t k)
+/* Remembers the child count of a container with SDB_JT_MANY or more. */
+static int note_many(struct parser *ps, size_t start, size_t count)
 {
-	struct sdb_json_doc *d = ps->doc;
+	return add_pair(ps, &ps->doc->many, &ps->doc->nmany, start, count);
+}
 
-	if ((d->nmarks & (d->nmarks - 1)) == 0) {
-		size_t (*m)[2] = realloc(d->marks, (d->nmarks ? 2 * d->nmarks : 1) * sizeof(*m));
-		if (!m)
-			return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
-		d->marks = m;
-	}
-	d->marks[d->nmarks][0] = start;
-	d->marks[d->nmarks][1] = k;
-	d->nmarks++;
-	return 0;
+/* Remembers child index k of array start (every SDB_JSON_MARK_EVERY-th). */
+static int note_mark(struct parser *ps, size_t start, size_t k)
+{
+	return add_pair(ps, &ps->doc->marks, &ps->doc->nmarks, start, k);
 }
 
 static int cmp_many(const void *a, const void *b)
