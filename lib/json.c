@@ -286,9 +286,10 @@ static int keys_equal(struct parser *ps, size_t a, size_t b)
 }
 
 /*
- * A 64-bit fingerprint of a key p[0..n) (raw, without escapes) that lies
- * in the input before lim: for a key under 8 bytes its bytes and length
- * themselves (one load, no hashing), else a hash. Equal keys always get
+ * A 64-bit fingerprint of the key text p[0..n), where bytes up to lim may
+ * be read (the input's end; p itself when nothing past the key may): for a
+ * key under 8 bytes its bytes and length themselves (one load, no
+ * hashing), else a hash. Equal keys always get
  * equal fingerprints; equal fingerprints are confirmed with keys_equal.
  */
 static inline uint64_t fp_raw(const unsigned char *p, size_t n, const unsigned char *lim)
@@ -313,13 +314,8 @@ static uint64_t key_fp(struct parser *ps, size_t k)
 	size_t n;
 
 	sdb_json_str(ps->doc, k, &p, &n, &ps->k1);
-	if (n < 8) {
-		uint64_t a = 0;
-		for (size_t i = 0; i < n; i++)
-			a |= (uint64_t)(unsigned char)p[i] << (8 * i);
-		return a | (uint64_t)n << 56 | 1ull << 63;
-	}
-	return sdb_hash_short(p, n);
+	/* no bound to read past: a copy may end right after the key */
+	return fp_raw((const unsigned char *)p, n, (const unsigned char *)p);
 }
 
 static int set_insert(struct parser *ps, struct frame *f, size_t k)
@@ -423,22 +419,30 @@ static int grow_stack(struct parser *ps, size_t pos)
 	return 0;
 }
 
+/* Opens a frame for the container whose word goes at tape index start
+ * (the caller made room with grow_stack and pushes the word). */
+static inline struct frame *open_frame(struct parser *ps, int is_object, size_t start)
+{
+	struct frame *f = &ps->stack[ps->depth++];
+
+	f->start = start;
+	f->is_object = is_object;
+	f->kinds = 0;
+	f->count = 0;
+	f->nkeys = 0;
+	f->set = NULL;
+	f->set_cap = 0;
+	return f;
+}
+
 /* Pushes a frame and its container word (JSONL's implied array). */
 static int open_container(struct parser *ps, int is_object)
 {
-	struct frame *f;
 	int rc;
 
 	if ((rc = grow_stack(ps, ps->pos)))
 		return rc;
-	f = &ps->stack[ps->depth++];
-	f->nkeys = 0;
-	f->count = 0;
-	f->kinds = 0;
-	f->set = NULL;
-	f->set_cap = 0;
-	f->start = ps->doc->n;
-	f->is_object = is_object;
+	open_frame(ps, is_object, ps->doc->n);
 	return push_word(ps, (uint64_t)(is_object ? SDB_J_OBJECT : SDB_J_ARRAY) << 60);
 }
 
@@ -477,16 +481,19 @@ static int cmp_many(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Completes the top container's word: end, child count, child kinds. */
-static int close_container(struct parser *ps)
+/*
+ * Pops the top frame and completes its container's word in tape: end (the
+ * tape length tn), child count, child kinds.
+ */
+static inline int close_container(struct parser *ps, uint64_t *tape, size_t tn)
 {
 	struct frame *f = &ps->stack[ps->depth - 1];
 	uint64_t cnt = f->count < SDB_JT_MANY ? f->count : SDB_JT_MANY;
 
-	if (cnt == SDB_JT_MANY && note_many(ps, f->start, f->count))
+	if (__builtin_expect(cnt == SDB_JT_MANY, 0) && note_many(ps, f->start, f->count))
 		return SDB_ENOMEM;
 	ps->depth--;
-	ps->doc->tape[f->start] |= (uint64_t)ps->doc->n | cnt << 39 | (uint64_t)f->kinds << 52;
+	tape[f->start] |= (uint64_t)tn | cnt << 39 | (uint64_t)f->kinds << 52;
 	if (f->set) {
 		free(f->set);
 		f->set = NULL;
@@ -524,17 +531,9 @@ static int parse_value(struct parser *ps)
 		tape[tn++] = (w); \
 	} while (0)
 #define CLOSE() do { \
-		struct frame *g_ = &ps->stack[ps->depth - 1]; \
-		uint64_t cnt_ = g_->count < SDB_JT_MANY ? g_->count : SDB_JT_MANY; \
-		if (__builtin_expect(cnt_ == SDB_JT_MANY, 0) && (rc = note_many(ps, g_->start, g_->count))) \
+		if ((rc = close_container(ps, tape, tn))) \
 			return rc; \
-		ps->depth--; \
-		tape[g_->start] |= (uint64_t)tn | cnt_ << 39 | (uint64_t)g_->kinds << 52; \
-		if (g_->set) { \
-			free(g_->set); \
-			g_->set = NULL; \
-		} \
-		f = ps->depth ? g_ - 1 : NULL; \
+		f = ps->depth ? &ps->stack[ps->depth - 1] : NULL; \
 	} while (0)
 #define KID(type) do { \
 		if (f) { \
@@ -574,14 +573,7 @@ value:
 		if (__builtin_expect(ps->depth >= SDB_JSON_MAX_DEPTH || ps->depth == ps->stack_cap, 0) &&
 		    (rc = grow_stack(ps, i)))
 			return rc;
-		f = &ps->stack[ps->depth++];
-		f->start = tn;
-		f->is_object = c == '{';
-		f->kinds = 0;
-		f->count = 0;
-		f->nkeys = 0;
-		f->set = NULL;
-		f->set_cap = 0;
+		f = open_frame(ps, c == '{', tn);
 		PUSH((uint64_t)(c == '{' ? SDB_J_OBJECT : SDB_J_ARRAY) << 60);
 		i++;
 		SKIP_WS();
@@ -711,7 +703,7 @@ int sdb_json_parse(struct sdb_json_doc *doc, const char *src, size_t len,
 				goto out;
 			}
 		}
-		if ((rc = close_container(&ps)))
+		if ((rc = close_container(&ps, doc->tape, doc->n)))
 			goto out;
 	} else {
 		if ((rc = parse_value(&ps)))
