@@ -161,39 +161,10 @@ void sdb_num_canon(const char *tok, size_t len, int exact, struct sdb_buf *out)
 	size_t total, lz = 0, k;
 	long long n;
 
-	/* fast path: already canonical (-?(0|[1-9]d*)(.d*[1-9])?, at most
-	 * 15 significant digits, not below 1e-6) - copied as is */
-	{
-		const char *q = tok + (len && tok[0] == '-');
-		size_t id = 0, fd = 0, lzf = 0;
-		while (q + id < end && q[id] >= '0' && q[id] <= '9')
-			id++;
-		if (id && (id == 1 || q[0] != '0')) {
-			const char *r = q + id;
-			if (r == end) {
-				if (id <= 15 && !(id == 1 && q[0] == '0' && tok[0] == '-')) {
-					sdb_buf_add(out, tok, len);
-					return;
-				}
-			} else if (*r == '.') {
-				r++;
-				while (r + fd < end && r[fd] >= '0' && r[fd] <= '9')
-					fd++;
-				if (r + fd == end && fd && r[fd - 1] != '0') {
-					if (q[0] == '0' && id == 1) {
-						while (lzf < fd && r[lzf] == '0')
-							lzf++;
-						if (lzf < 6 && fd - lzf <= 15) {
-							sdb_buf_add(out, tok, len);
-							return;
-						}
-					} else if (id + fd <= 15) {
-						sdb_buf_add(out, tok, len);
-						return;
-					}
-				}
-			}
-		}
+	/* fast path: already canonical - copied as is */
+	if (sdb_num_plain(tok, len) == 2) {
+		sdb_buf_add(out, tok, len);
+		return;
 	}
 	if (p < end && *p == '-') {
 		neg = 1;

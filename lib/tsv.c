@@ -1,5 +1,6 @@
 /* tsv.c - TSV/JSON/base64/TOON string encodings (see tsv.h). */
 #include "tsv.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,17 +77,6 @@ void sdb_tsv_escape(struct sdb_buf *out, const void *pv, size_t n)
 	sdb_buf_add(out, p + start, n - start);
 }
 
-static int hexv(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int sdb_tsv_unescape(struct sdb_buf *out, const char *p, size_t n, size_t *col)
 {
 	size_t start = 0;
@@ -106,11 +96,11 @@ int sdb_tsv_unescape(struct sdb_buf *out, const char *p, size_t n, size_t *col)
 		case 'n': c = '\n'; break;
 		case 'r': c = '\r'; break;
 		case 'x':
-			if (i + 3 >= n || hexv(p[i + 2]) < 0 || hexv(p[i + 3]) < 0) {
+			if (i + 3 >= n || sdb_hexval(p[i + 2]) < 0 || sdb_hexval(p[i + 3]) < 0) {
 				*col = i + 1;
 				return SDB_EPARSE;
 			}
-			c = (char)(hexv(p[i + 2]) * 16 + hexv(p[i + 3]));
+			c = (char)(sdb_hexval(p[i + 2]) * 16 + sdb_hexval(p[i + 3]));
 			sdb_buf_addc(out, c);
 			i += 3;
 			start = i + 1;
