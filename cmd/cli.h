@@ -6,7 +6,7 @@
 #ifndef SDB_CLI_H
 #define SDB_CLI_H
 
-#include "../lib/err.h"
+#include "util/err.h"
 
 #include <stdint.h>
 #include <stdio.h>

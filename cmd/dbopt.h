@@ -7,7 +7,7 @@
 #ifndef SDB_DBOPT_H
 #define SDB_DBOPT_H
 
-#include "../lib/store/store.h"
+#include "store/store.h"
 
 struct dbopt {
 	const char *dir;     /* resolved database directory */

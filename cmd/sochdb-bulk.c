@@ -7,10 +7,10 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "../lib/vec/distance.h"
-#include "../lib/vec/hnsw.h"
-#include "../lib/vec/index.h"
-#include "../lib/vec/vecio.h"
+#include "vec/distance.h"
+#include "vec/hnsw.h"
+#include "vec/hnswfile.h"
+#include "vec/vecio.h"
 
 #include <errno.h>
 #include <getopt.h>

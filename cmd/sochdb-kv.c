@@ -7,12 +7,12 @@
 #include "cli.h"
 #include "dbopt.h"
 
-#include "../lib/buf.h"
-#include "../lib/io.h"
-#include "../lib/json.h"
-#include "../lib/text.h"
-#include "../lib/toon.h"
-#include "../lib/tsv.h"
+#include "util/buf.h"
+#include "util/io.h"
+#include "json/json.h"
+#include "util/text.h"
+#include "toon/toon.h"
+#include "util/tsv.h"
 
 #include <errno.h>
 #include <inttypes.h>

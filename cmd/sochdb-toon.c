@@ -6,11 +6,11 @@
  *   sochdb-toon stats  [FILE]
  */
 #include "cli.h"
-#include "../lib/buf.h"
-#include "../lib/io.h"
-#include "../lib/json.h"
-#include "../lib/tokens.h"
-#include "../lib/toon.h"
+#include "util/buf.h"
+#include "util/io.h"
+#include "json/json.h"
+#include "toon/tokens.h"
+#include "toon/toon.h"
 
 #include <getopt.h>
 #include <stdlib.h>

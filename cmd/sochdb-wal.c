@@ -7,11 +7,11 @@
 #include "cli.h"
 #include "dbopt.h"
 
-#include "../lib/buf.h"
-#include "../lib/json.h"
-#include "../lib/text.h"
-#include "../lib/toon.h"
-#include "../lib/tsv.h"
+#include "util/buf.h"
+#include "json/json.h"
+#include "util/text.h"
+#include "toon/toon.h"
+#include "util/tsv.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -14,7 +14,7 @@ secs=${FUZZ_SECONDS:-60}
 B=build-fuzz
 CC=${FUZZ_CC:-clang}
 command -v "$CC" >/dev/null || { echo "fuzz.sh: $CC not found (scripts/install-deps.sh fuzz)" >&2; exit 3; }
-flags="-g -O1 -std=gnu11 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+flags="-g -O1 -std=gnu11 -Ilib -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
 	-Wno-unknown-pragmas -Wno-source-uses-openmp $(pkg-config --cflags liblz4 libzstd 2>/dev/null)"
 libs="$(pkg-config --libs liblz4 libzstd 2>/dev/null || echo -llz4 -lzstd) -lm -lpthread"
 mkdir -p "$B/obj" "$B/corpus" "$B/crash"

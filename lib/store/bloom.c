@@ -6,9 +6,9 @@
  * with h1 = low 32 bits of the hash, h2 = high 32 bits | 1 (double
  * hashing). A filter with an unexpected k says "may contain" (safe).
  */
-#include "internal.h"
+#include "store/internal.h"
 
-#include "../varint.h"
+#include "util/varint.h"
 
 static inline uint64_t mix(uint64_t h)
 {

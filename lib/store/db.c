@@ -9,10 +9,10 @@
  * newer manifest exists", so the whole snapshot is retried.
  */
 #define _GNU_SOURCE
-#include "db_int.h"
+#include "store/db_int.h"
 
-#include "../io.h"
-#include "../varint.h"
+#include "util/io.h"
+#include "util/varint.h"
 
 #include <dirent.h>
 #include <stdarg.h>

@@ -4,7 +4,7 @@
 #ifndef SDB_DB_INT_H
 #define SDB_DB_INT_H
 
-#include "internal.h"
+#include "store/internal.h"
 
 struct sdb_dbtab {
 	struct sdb_table *t;

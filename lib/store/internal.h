@@ -6,7 +6,7 @@
 #ifndef SDB_STORE_INTERNAL_H
 #define SDB_STORE_INTERNAL_H
 
-#include "store.h"
+#include "store/store.h"
 
 #include <sys/types.h>
 

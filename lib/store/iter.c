@@ -5,7 +5,7 @@
  * pointers stay valid until the next call: cursors that produced the
  * previous key are advanced lazily at the start of the next call.
  */
-#include "db_int.h"
+#include "store/db_int.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,10 +9,10 @@
  * synced mark (u64 LE, see internal.h).
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "store/internal.h"
 
-#include "../io.h"
-#include "../varint.h"
+#include "util/io.h"
+#include "util/varint.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -15,10 +15,10 @@
  * level-0 tables trigger a level-0 compaction.
  */
 #define _GNU_SOURCE
-#include "db_int.h"
+#include "store/db_int.h"
 
-#include "../io.h"
-#include "../varint.h"
+#include "util/io.h"
+#include "util/varint.h"
 
 #include <dirent.h>
 #include <errno.h>

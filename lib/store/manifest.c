@@ -13,11 +13,11 @@
  * renamed over MANIFEST and the directory fsynced (sdb_atomic_*). Files it
  * no longer names are unlinked only after that.
  */
-#include "internal.h"
+#include "store/internal.h"
 
-#include "../crc32c.h"
-#include "../io.h"
-#include "../varint.h"
+#include "util/crc32c.h"
+#include "util/io.h"
+#include "util/varint.h"
 
 #include <inttypes.h>
 #include <stdio.h>

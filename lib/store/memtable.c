@@ -4,7 +4,7 @@
  * by replay, sorted once, newest entry per key kept). Entries point into
  * the WAL segment buffers, which the snapshot keeps alive.
  */
-#include "internal.h"
+#include "store/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

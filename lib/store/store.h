@@ -26,8 +26,8 @@
 #ifndef SDB_STORE_H
 #define SDB_STORE_H
 
-#include "../buf.h"
-#include "../err.h"
+#include "util/buf.h"
+#include "util/err.h"
 
 #include <stddef.h>
 #include <stdint.h>

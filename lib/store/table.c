@@ -25,11 +25,11 @@
  * A reader checks size, magic, version and footer CRC before parsing.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "store/internal.h"
 
-#include "../crc32c.h"
-#include "../io.h"
-#include "../varint.h"
+#include "util/crc32c.h"
+#include "util/io.h"
+#include "util/varint.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -3,10 +3,10 @@
  * verify, WAL walk (dump/stats), recover, truncate and backup.
  */
 #define _GNU_SOURCE
-#include "db_int.h"
+#include "store/db_int.h"
 
-#include "../io.h"
-#include "../varint.h"
+#include "util/io.h"
+#include "util/varint.h"
 
 #include <dirent.h>
 #include <errno.h>

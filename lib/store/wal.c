@@ -36,11 +36,11 @@
  * fatal.
  */
 #define _GNU_SOURCE
-#include "internal.h"
+#include "store/internal.h"
 
-#include "../crc32c.h"
-#include "../io.h"
-#include "../varint.h"
+#include "util/crc32c.h"
+#include "util/io.h"
+#include "util/varint.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -6,7 +6,7 @@
  * one after asking the CPU. Other architectures get the scalar loops,
  * written with four accumulators so the compiler can vectorise them.
  */
-#include "distance.h"
+#include "vec/distance.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /*
  * hnsw.c - HNSW build (parallel insert) and search (hnsw.h).
  */
-#include "hnsw.h"
+#include "vec/hnsw.h"
 
 #include <math.h>
 #include <pthread.h>

@@ -21,8 +21,8 @@
 #ifndef SDB_VEC_HNSW_H
 #define SDB_VEC_HNSW_H
 
-#include "../err.h"
-#include "distance.h"
+#include "util/err.h"
+#include "vec/distance.h"
 
 #include <stddef.h>
 #include <stdint.h>

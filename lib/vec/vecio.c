@@ -7,7 +7,7 @@
  * offending byte offset, never a guess.
  */
 #define _GNU_SOURCE
-#include "vecio.h"
+#include "vec/vecio.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -16,8 +16,8 @@
 #ifndef SDB_VEC_VECIO_H
 #define SDB_VEC_VECIO_H
 
-#include "../err.h"
-#include "../io.h"
+#include "util/err.h"
+#include "util/io.h"
 
 #include <stddef.h>
 #include <stdint.h>

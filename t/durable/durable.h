@@ -9,8 +9,8 @@
 #ifndef SDB_DURABLE_H
 #define SDB_DURABLE_H
 
-#include "../../lib/io.h"
-#include "../../lib/store/store.h"
+#include "util/io.h"
+#include "store/store.h"
 
 #include <stddef.h>
 #include <stdint.h>

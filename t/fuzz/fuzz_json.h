@@ -6,8 +6,8 @@
 #ifndef SDB_FUZZ_JSON_H
 #define SDB_FUZZ_JSON_H
 
-#include "../../lib/json.h"
-#include "../../lib/num.h"
+#include "json/json.h"
+#include "util/num.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
  * dimension and count the bytes imply.
  */
 #define _GNU_SOURCE
-#include "../../lib/vec/vecio.h"
+#include "vec/vecio.h"
 
 #include <stdint.h>
 #include <stdio.h>

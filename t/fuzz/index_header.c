@@ -1,11 +1,11 @@
 /*
- * index_header.c - fuzz target: the index file reader (lib/vec/index.c)
+ * index_header.c - fuzz target: the index file reader (lib/vec/hnswfile.c)
  * and a search over whatever graph it accepts. A damaged file must give
  * an error or a bounded search, never a crash: queries do not verify the
  * section checksums, so the search bounds-checks every id it reads.
  */
-#include "../../lib/vec/hnsw.h"
-#include "../../lib/vec/index.h"
+#include "vec/hnsw.h"
+#include "vec/hnswfile.h"
 
 #include <stdint.h>
 #include <stdlib.h>

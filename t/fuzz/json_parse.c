@@ -4,8 +4,8 @@
  * be written and re-parsed to an equal value; decode(encode(x)) == x.
  */
 #include "fuzz_json.h"
-#include "../../lib/jtree.h"
-#include "../../lib/toon.h"
+#include "json/jtree.h"
+#include "toon/toon.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -4,7 +4,7 @@
  * says why; what it accepts re-encodes to the very same bytes (the CRC
  * covers everything, so nothing may be read loosely).
  */
-#include "../../lib/store/internal.h"
+#include "store/internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>

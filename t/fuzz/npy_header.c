@@ -3,7 +3,7 @@
  * and the truth/vector readers that depend on it. Must never crash or
  * read outside the input, whatever the bytes.
  */
-#include "../../lib/vec/vecio.h"
+#include "vec/vecio.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -7,9 +7,9 @@
  * Properties: no crash, leak or UB; decoded keys/values stay inside the
  * decompressed buffer.
  */
-#include "../../lib/crc32c.h"
-#include "../../lib/varint.h"
-#include "../../lib/store/internal.h"
+#include "util/crc32c.h"
+#include "util/varint.h"
+#include "store/internal.h"
 
 #include <lz4.h>
 #include <stdint.h>

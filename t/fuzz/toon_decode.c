@@ -5,7 +5,7 @@
  * decoding it again gives the same value.
  */
 #include "fuzz_json.h"
-#include "../../lib/toon.h"
+#include "toon/toon.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -5,7 +5,7 @@
  * record to exactly its length; replay of the prefix never fails on a
  * checksum.
  */
-#include "../../lib/store/internal.h"
+#include "store/internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>

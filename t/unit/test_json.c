@@ -1,11 +1,11 @@
 /* test_json.c - unit tests for lib/num, lib/text, lib/json, and the
  * chunked (two-thread) TOON encoding of long arrays. */
 #include "unit.h"
-#include "../../lib/json.h"
-#include "../../lib/jtree.h"
-#include "../../lib/num.h"
-#include "../../lib/text.h"
-#include "../../lib/toon.h"
+#include "json/json.h"
+#include "json/jtree.h"
+#include "util/num.h"
+#include "util/text.h"
+#include "toon/toon.h"
 
 #include <math.h>
 #include <stdlib.h>

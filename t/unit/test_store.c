@@ -2,13 +2,13 @@
  * record, table block, bloom filter, manifest, table file) including their
  * damaged variants, plus crc32c, varint and lib/tsv. */
 #include "unit.h"
-#include "../../lib/crc32c.h"
-#include "../../lib/io.h"
-#include "../../lib/text.h"
-#include "../../lib/toon.h"
-#include "../../lib/tsv.h"
-#include "../../lib/varint.h"
-#include "../../lib/store/internal.h"
+#include "util/crc32c.h"
+#include "util/io.h"
+#include "util/text.h"
+#include "toon/toon.h"
+#include "util/tsv.h"
+#include "util/varint.h"
+#include "store/internal.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>

@@ -1,8 +1,8 @@
 /* test_util.c - unit tests for lib/err, lib/buf and lib/io. */
 #include "unit.h"
-#include "../../lib/buf.h"
-#include "../../lib/err.h"
-#include "../../lib/io.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/io.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,11 +2,11 @@
  * distance kernels against a double-precision reference, HNSW build and
  * search on small data, exact k-NN, the index file in memory. */
 #include "unit.h"
-#include "../../lib/crc32c.h"
-#include "../../lib/vec/distance.h"
-#include "../../lib/vec/hnsw.h"
-#include "../../lib/vec/index.h"
-#include "../../lib/vec/vecio.h"
+#include "util/crc32c.h"
+#include "vec/distance.h"
+#include "vec/hnsw.h"
+#include "vec/hnswfile.h"
+#include "vec/vecio.h"
 
 #include <math.h>
 #include <stdint.h>

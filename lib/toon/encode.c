@@ -1,5 +1,5 @@
 /*
- * toon_enc.c - TOON v3.3 encoder over a JSON tape (see toon.h).
+ * encode.c - TOON v3.3 encoder over a JSON tape (see toon.h).
  *
  * The structure mirrors the reference encoder (@toon-format/toon 2.3.1,
  * src/encode/encoders.ts) function by function, because its output is the
@@ -13,9 +13,9 @@
  * flush callback, so output never needs to be held whole; object keys are
  * gathered on a stack that grows and shrinks with the recursion.
  */
-#include "toon.h"
-#include "num.h"
-#include "text.h"
+#include "toon/toon.h"
+#include "util/num.h"
+#include "util/text.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* json.c - strict JSON parser into a tape, and writers (see json.h). */
-#include "json.h"
-#include "num.h"
-#include "text.h"
+#include "json/json.h"
+#include "util/num.h"
+#include "util/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * toon_compact.c - SochDB's compact one-line table form, as its docs show
+ * compact.c - SochDB's compact one-line table form, as its docs show
  * it: users[2]{name,email}:Alice,alice@example.com;Bob,bob@example.com
  *
  * This is NOT TOON (a strict TOON decoder rejects it: the row count does
@@ -16,9 +16,9 @@
  * Input to encode: an array of objects with the same keys and primitive
  * values (the unnamed form), or an object whose values all are such arrays.
  */
-#include "toon.h"
-#include "num.h"
-#include "text.h"
+#include "toon/toon.h"
+#include "util/num.h"
+#include "util/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,7 +14,7 @@
 #ifndef SDB_NUM_H
 #define SDB_NUM_H
 
-#include "buf.h"
+#include "util/buf.h"
 
 #include <stddef.h>
 

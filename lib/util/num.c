@@ -9,7 +9,7 @@
  * correctly rounded, so each candidate is the closest of its length, as
  * ECMAScript's Number::toString requires).
  */
-#include "num.h"
+#include "util/num.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * index.h - the HNSW index file: written once through temp + rename,
+ * hnswfile.h - the HNSW index file: written once through temp + rename,
  * read through a read-only mmap without deserialising.
  *
  * LAYOUT (version 1; every integer little-endian)
@@ -49,8 +49,8 @@
 #ifndef SDB_VEC_INDEX_H
 #define SDB_VEC_INDEX_H
 
-#include "../err.h"
-#include "hnsw.h"
+#include "util/err.h"
+#include "vec/hnsw.h"
 
 #include <stdint.h>
 

@@ -7,8 +7,8 @@
 #ifndef SDB_TSV_H
 #define SDB_TSV_H
 
-#include "buf.h"
-#include "err.h"
+#include "util/buf.h"
+#include "util/err.h"
 
 #include <stdint.h>
 

@@ -30,9 +30,9 @@
 #ifndef SDB_JSON_H
 #define SDB_JSON_H
 
-#include "buf.h"
-#include "err.h"
-#include "num.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/num.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -13,7 +13,7 @@
 #ifndef SDB_IO_H
 #define SDB_IO_H
 
-#include "err.h"
+#include "util/err.h"
 
 #include <stddef.h>
 #include <sys/types.h>

@@ -1,6 +1,6 @@
 /* jtree.c - JSON value tree, path expansion, event sinks (see jtree.h). */
-#include "jtree.h"
-#include "num.h"
+#include "json/jtree.h"
+#include "util/num.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* crc32c.c - CRC-32C with SSE4.2 dispatch and a table fallback (crc32c.h). */
-#include "crc32c.h"
+#include "util/crc32c.h"
 
 #include <string.h>
 

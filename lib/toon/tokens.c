@@ -1,5 +1,5 @@
 /* tokens.c - o200k_base token-count estimator (see tokens.h). */
-#include "tokens.h"
+#include "toon/tokens.h"
 
 #include <stdint.h>
 

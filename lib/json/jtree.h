@@ -11,9 +11,9 @@
 #ifndef SDB_JTREE_H
 #define SDB_JTREE_H
 
-#include "buf.h"
-#include "err.h"
-#include "json.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "json/json.h"
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /* text.c - UTF-8 and JavaScript white-space helpers (see text.h). */
-#include "text.h"
+#include "util/text.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>

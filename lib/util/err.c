@@ -1,5 +1,5 @@
 /* err.c - error codes, messages and detail records (see err.h). */
-#include "err.h"
+#include "util/err.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,10 +1,10 @@
 /*
- * index.c - writing and mapping HNSW index files (layout in index.h).
+ * hnswfile.c - writing and mapping HNSW index files (layout in hnswfile.h).
  */
 #define _GNU_SOURCE
-#include "index.h"
-#include "../crc32c.h"
-#include "../io.h"
+#include "vec/hnswfile.h"
+#include "util/crc32c.h"
+#include "util/io.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* io.c - the library's I/O layer (see io.h). */
 #define _GNU_SOURCE
-#include "io.h"
+#include "util/io.h"
 
 #include <errno.h>
 #include <fcntl.h>

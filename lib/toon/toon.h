@@ -12,10 +12,10 @@
 #ifndef SDB_TOON_H
 #define SDB_TOON_H
 
-#include "buf.h"
-#include "err.h"
-#include "json.h"
-#include "jtree.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "json/json.h"
+#include "json/jtree.h"
 
 #include <limits.h>
 #include <stddef.h>

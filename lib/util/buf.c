@@ -1,6 +1,6 @@
 /* buf.c - growable byte buffer (see buf.h). */
-#include "buf.h"
-#include "err.h"
+#include "util/buf.h"
+#include "util/err.h"
 
 #include <stdarg.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* tsv.c - TSV/JSON/base64/TOON string encodings (see tsv.h). */
-#include "tsv.h"
-#include "text.h"
+#include "util/tsv.h"
+#include "util/text.h"
 
 #include <stdio.h>
 #include <stdlib.h>

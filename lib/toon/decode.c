@@ -1,5 +1,5 @@
 /*
- * toon_dec.c - TOON v3.3 decoder (see toon.h).
+ * decode.c - TOON v3.3 decoder (see toon.h).
  *
  * DESIGN. The decoder walks the input once, a line at a time, through a
  * cursor with one line of lookahead (no line array: memory stays flat on
@@ -14,9 +14,9 @@
  * non-strict mode resolves them last-write-wins, which a streaming writer
  * cannot do, so the decoder asks the caller to rerun with a tree sink.
  */
-#include "toon.h"
-#include "num.h"
-#include "text.h"
+#include "toon/toon.h"
+#include "util/num.h"
+#include "util/text.h"
 
 #include <math.h>
 #include <stdarg.h>
