@@ -7,9 +7,12 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "util/array.h"
 #include "vec/distance.h"
+#include "vec/flat.h"
 #include "vec/hnsw.h"
 #include "vec/hnswfile.h"
+#include "vec/order.h"
 #include "vec/vecio.h"
 
 #include <errno.h>
@@ -430,12 +433,10 @@ enum { FMT_TOON, FMT_JSON, FMT_CSV };
 
 static float *parse_vector(const char *s, uint32_t *dim)
 {
-	size_t cap = 16, n = 0;
-	float *v = malloc(cap * sizeof(float));
+	size_t cap = 0, n = 0;
+	float *v = NULL;
 	const char *p = s;
 
-	if (!v)
-		die(EXIT_FAILURE_RT, "out of memory");
 	for (;;) {
 		char *end;
 		float f;
@@ -446,12 +447,8 @@ static float *parse_vector(const char *s, uint32_t *dim)
 		if (end == p || errno == ERANGE)
 			usage_error(short_of(usage_query), "invalid --vector: bad number at character %zu",
 			    (size_t)(p - s) + 1);
-		if (n == cap) {
-			cap *= 2;
-			v = realloc(v, cap * sizeof(float));
-			if (!v)
-				die(EXIT_FAILURE_RT, "out of memory");
-		}
+		if (sdb_grow((void **)&v, &cap, n + 1, sizeof(float), 16))
+			die(EXIT_FAILURE_RT, "out of memory");
 		v[n++] = f;
 		p = end;
 		while (*p == ' ' || *p == ']')

@@ -118,30 +118,4 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 			 const float *q, uint32_t k, uint32_t ef, uint32_t *ids,
 			 float *dists);
 
-/*
- * Exact k nearest rows of q among vecs (n x dim) under metric (vectors
- * already normalised for cosine). @return the number written.
- */
-uint32_t sdb_vec_exact_knn(const float *vecs, uint64_t n, uint32_t dim,
-			   int metric, const float *q, uint32_t k, uint32_t *ids,
-			   float *dists);
-
-/* Node orderings for memory locality (renumbering after the build). */
-enum sdb_hnsw_ordering {
-	SDB_ORDER_NONE = 0,
-	SDB_ORDER_RANDOM_PROJECTION = 1,
-	SDB_ORDER_KMEANS = 2,
-	SDB_ORDER_BLOCK = 3,
-};
-int sdb_hnsw_ordering_parse(const char *s);
-const char *sdb_hnsw_ordering_name(int o);
-
-/*
- * Computes a renumbering: perm[new] = old, a permutation of 0..n-1
- * (malloc'd, caller frees; NULL for SDB_ORDER_NONE).
- * @return 0 or SDB_ENOMEM.
- */
-int sdb_hnsw_ordering_perm(const struct sdb_hnsw *h, int ordering, uint64_t seed,
-			   uint32_t **perm, struct sdb_error *e);
-
 #endif

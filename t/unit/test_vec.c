@@ -4,8 +4,10 @@
 #include "unit.h"
 #include "util/crc32c.h"
 #include "vec/distance.h"
+#include "vec/flat.h"
 #include "vec/hnsw.h"
 #include "vec/hnswfile.h"
+#include "vec/order.h"
 #include "vec/vecio.h"
 
 #include <math.h>
