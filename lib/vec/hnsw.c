@@ -5,6 +5,7 @@
  */
 #include "vec/hnsw.h"
 #include "util/array.h"
+#include "vec/flat.h"
 #include "vec/heap.h"
 #include "vec/rng.h"
 
@@ -461,6 +462,157 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 	return 0;
 }
 
+/* ---- connectivity repair --------------------------------------------- */
+
+/*
+ * Parallel inserts and the heuristic's pruning can leave a node that no
+ * layer-0 list names any more: a search never reaches it, and a query for
+ * k = n neighbours comes back one short. After the build, as NSG and
+ * DiskANN do, a breadth-first walk of layer 0 from the entry point finds
+ * every node a search cannot reach; each gets a link from its nearest
+ * reachable node (a layer-0 search from the entry point, whose results
+ * are reachable by construction): into a free slot, else in place of
+ * that node's farthest link whose target keeps another reachable way in.
+ * Each link makes the nodes behind the repaired one reachable too, so one
+ * repair often fixes a whole island. A replaced link can in rare cases
+ * cut a node off again: the walk is repeated until nothing is missed (a
+ * few rounds at most; a search that still comes back short is finished
+ * exactly, see sdb_hnsw_search). A connected graph (the common case)
+ * costs one walk over n * M0 ids.
+ */
+struct reach {
+	uint8_t *seen;
+	uint32_t *queue;  /* BFS order of the reached nodes */
+	uint32_t *indeg;  /* layer-0 in-links from reached nodes */
+	uint64_t tail;
+};
+
+/* Marks everything reachable from root (not yet seen) on layer 0. */
+static void reach_from(const struct sdb_hnsw_graph *g, struct reach *r, uint32_t root)
+{
+	uint64_t head = r->tail;
+
+	r->seen[root] = 1;
+	r->queue[r->tail++] = root;
+	while (head < r->tail) {
+		const uint32_t *l = g->links0 + (size_t)r->queue[head++] * (g->M0 + 1);
+		for (uint32_t i = 0; i < l[0]; i++) {
+			uint32_t v = l[1 + i];
+			r->indeg[v]++;
+			if (!r->seen[v]) {
+				r->seen[v] = 1;
+				r->queue[r->tail++] = v;
+			}
+		}
+	}
+}
+
+/* Links node u (not reached) from its nearest reached node. @return 0 or -1. */
+static int relink(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space *sp,
+		  struct reach *r, uint32_t u)
+{
+	const struct sdb_hnsw_graph *g = &h->g;
+	const float *v = SVEC(sp, u);
+	uint32_t ef = h->params.ef_construction < 16 ? 16 : h->params.ef_construction;
+	uint32_t best = UINT32_MAX, slot = 0;
+	size_t nw;
+
+	c->ndist++;
+	if (search_layer(g, NULL, c, sp, v, g->entry, SDIST(sp, v, g->entry), ef, 0))
+		return -1;
+	nw = drain_sorted(c);
+	for (size_t i = 0; i < nw && best == UINT32_MAX; i++) {
+		uint32_t s = c->w[i].id, *l = list_mut(h, s, 0);
+		float far = -1;
+		if (s == u)
+			continue;
+		if (l[0] < g->M0) {
+			best = s;
+			slot = l[0];
+			break;
+		}
+		for (uint32_t j = 0; j < l[0]; j++) {
+			float d;
+			if (r->indeg[l[1 + j]] < 2)
+				continue;
+			d = SDIST(sp, SVEC(sp, s), l[1 + j]);
+			c->ndist++;
+			if (d > far) {
+				far = d;
+				best = s;
+				slot = j;
+			}
+		}
+	}
+	if (best == UINT32_MAX) {
+		/* every candidate's every target has one way in: take the
+		 * nearest's farthest; the next round re-links what it cuts */
+		uint32_t *l;
+		float far = -1;
+		if (!nw || c->w[0].id == u)
+			return -1;
+		best = c->w[0].id;
+		l = list_mut(h, best, 0);
+		for (uint32_t j = 0; j < l[0]; j++) {
+			float d = SDIST(sp, SVEC(sp, best), l[1 + j]);
+			c->ndist++;
+			if (d > far) {
+				far = d;
+				slot = j;
+			}
+		}
+	}
+	{
+		uint32_t *l = list_mut(h, best, 0);
+		if (slot == l[0])
+			l[0]++;
+		else
+			r->indeg[l[1 + slot]]--;
+		l[1 + slot] = u;
+		r->indeg[u]++;
+	}
+	reach_from(g, r, u);
+	return 0;
+}
+
+/* @return the number of nodes re-linked, or -1 when out of memory. */
+static int64_t repair_reach(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space *sp)
+{
+	const struct sdb_hnsw_graph *g = &h->g;
+	struct reach r;
+	int64_t fixed = 0;
+
+	r.seen = malloc(g->n);
+	r.queue = malloc(g->n * sizeof(uint32_t));
+	r.indeg = malloc(g->n * sizeof(uint32_t));
+	if (!r.seen || !r.queue || !r.indeg) {
+		fixed = -1;
+		goto out;
+	}
+	for (int round = 0; round < 8; round++) {
+		memset(r.seen, 0, g->n);
+		memset(r.indeg, 0, g->n * sizeof(uint32_t));
+		r.tail = 0;
+		reach_from(g, &r, g->entry);
+		if (r.tail == g->n)
+			break;
+		for (uint64_t u = 0; u < g->n && r.tail < g->n; u++) {
+			if (r.seen[u])
+				continue;
+			if (relink(h, c, sp, &r, (uint32_t)u)) {
+				fixed = -1;
+				goto out;
+			}
+			fixed++;
+		}
+	}
+out:
+	free(r.seen);
+	free(r.queue);
+	free(r.indeg);
+	return fixed;
+}
+
 void sdb_hnsw_free(struct sdb_hnsw *h)
 {
 	if (!h)
@@ -622,9 +774,18 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 		}
 		if (sh.failed)
 			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory during the build");
-		else if (cancel || (progress && progress(arg, n, n)))
+		else if (cancel)
 			rc = sdb_error_set(e, SDB_EINVAL, "cancelled");
 	}
+	if (!rc) {
+		int64_t fixed = repair_reach(h, ctx[0], sp);
+		if (fixed < 0)
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory repairing the graph");
+		else
+			h->relinked = (uint64_t)fixed;
+	}
+	if (!rc && progress && progress(arg, n, n))
+		rc = sdb_error_set(e, SDB_EINVAL, "cancelled");
 	pthread_mutex_destroy(&sh.global);
 	for (int t = 0; t < nthreads; t++) {
 		h->distances += ctx[t]->ndist;
@@ -701,6 +862,15 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 	for (uint32_t i = 0; i < n; i++) {
 		ids[i] = c->w[i].id;
 		dists[i] = c->w[i].d;
+	}
+	if (n < k && n < g->n) {
+		/* The walk met fewer than k nodes (it entered layer 0 in a
+		 * part of the graph with no way out, or a damaged file): the
+		 * answer is finished exactly, never short. On no memory the
+		 * walk's results stand. */
+		uint32_t m = sdb_vec_exact_knn(g->vecs, g->n, g->dim, g->metric, q, k, ids, dists);
+		if (m > n)
+			n = m;
 	}
 	return n;
 }
