@@ -540,7 +540,6 @@ static int batch_op(struct sdb_batch *b, int type, const void *ik, size_t n,
 		    struct sdb_error *e)
 {
 	unsigned char hdr[32];
-	struct sdb_buf p = SDB_BUF_INIT;
 	int h = 0;
 
 	if (vlen > SDB_MAX_VALUE)
@@ -557,14 +556,15 @@ static int batch_op(struct sdb_batch *b, int type, const void *ik, size_t n,
 		sdb_put_u64(hdr + h, expires);
 		h += 8;
 	}
-	/* encode in place: header + key + value */
-	if (sdb_buf_grow(&p, (size_t)h + n + vlen))
+	/* header, key and value go straight into the batch: the value is
+	 * copied once (room for the COMMIT too, so it never moves again) */
+	if (sdb_buf_grow(&b->rec, (size_t)h + n + vlen + 2 * SDB_WAL_OVERHEAD + 12))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	sdb_buf_add(&p, hdr, (size_t)h);
-	sdb_buf_add(&p, ik, n);
-	sdb_buf_add(&p, val, vlen);
-	sdb_wal_encode(&b->rec, type, p.data, p.len);
-	sdb_buf_release(&p);
+	{
+		const void *part[3] = { hdr, ik, val };
+		size_t plen[3] = { (size_t)h, n, vlen };
+		sdb_wal_encodev(&b->rec, type, part, plen, 3);
+	}
 	b->nops++;
 	return sdb_buf_ok(&b->rec) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
 }

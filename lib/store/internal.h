@@ -27,9 +27,12 @@ struct sdb_wal_rec {
 	uint32_t len;
 	size_t reclen; /* whole record on disk */
 };
-/* Appends one encoded record to b. */
+/* Appends one encoded record to b (b's sticky OOM flag on failure). */
 void sdb_wal_encode(struct sdb_buf *b, int type, const void *payload,
 		    size_t len);
+/* The same with the payload given in nparts pieces (copied once). */
+void sdb_wal_encodev(struct sdb_buf *b, int type, const void *const *part,
+		     const size_t *plen, int nparts);
 /* Decodes the record at p with avail bytes. @return 0 ok, 1 incomplete
  * (may be in flight: header or body runs past avail), SDB_ECORRUPT. */
 int sdb_wal_decode(const unsigned char *p, size_t avail, struct sdb_wal_rec *r);

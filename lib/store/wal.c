@@ -52,23 +52,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void sdb_wal_encode(struct sdb_buf *b, int type, const void *payload,
-		    size_t len)
+void sdb_wal_encodev(struct sdb_buf *b, int type, const void *const *part,
+		     const size_t *plen, int nparts)
 {
 	unsigned char h[SDB_WAL_HDR], t[4];
-	uint32_t pcrc;
+	uint32_t pcrc = 0;
+	size_t len = 0;
 
+	for (int i = 0; i < nparts; i++) {
+		pcrc = sdb_crc32c_extend(pcrc, part[i], plen[i]);
+		len += plen[i];
+	}
 	sdb_put_u32(h + 4, (uint32_t)len);
 	h[8] = (unsigned char)type;
 	h[9] = 0;
 	sdb_put_u16(h + 10, 0);
 	sdb_put_u32(t, (uint32_t)(len + SDB_WAL_OVERHEAD));
-	pcrc = sdb_crc32c_extend(sdb_crc32c(payload, len), t, 4);
+	pcrc = sdb_crc32c_extend(pcrc, t, 4);
 	sdb_put_u32(h + 12, pcrc);
 	sdb_put_u32(h, sdb_crc32c(h + 4, 12));
+	/* one reservation: the payload is copied once, never moved again */
+	if (sdb_buf_grow(b, len + SDB_WAL_OVERHEAD))
+		return;
 	sdb_buf_add(b, h, sizeof(h));
-	sdb_buf_add(b, payload, len);
+	for (int i = 0; i < nparts; i++)
+		sdb_buf_add(b, part[i], plen[i]);
 	sdb_buf_add(b, t, 4);
+}
+
+void sdb_wal_encode(struct sdb_buf *b, int type, const void *payload,
+		    size_t len)
+{
+	sdb_wal_encodev(b, type, &payload, &len, 1);
 }
 
 int sdb_wal_decode(const unsigned char *p, size_t avail, struct sdb_wal_rec *r)
