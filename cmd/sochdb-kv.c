@@ -1493,7 +1493,7 @@ static int kv_stats(int argc, char **argv)
 	sdb_error_clear(&e);
 	if (sdb_db_stats(db, k.ns, k.nslen, !k.has_ns, &st, &e))
 		die_err(&e);
-	for (int l = 0; l < 7; l++)
+	for (int l = 0; l < SDB_LEVELS; l++)
 		ntab += st.tables_per_level[l];
 	ratio = st.table_bytes ? (double)st.raw_bytes / (double)st.table_bytes : 0;
 	if (k.fmt == F_JSON) {
@@ -1502,17 +1502,17 @@ static int kv_stats(int argc, char **argv)
 			     ",\"wal_end_lsn\":%" PRIu64 ",\"tables\":%d,\"tables_per_level\":[",
 			     st.keys, st.live_bytes, st.dead_bytes, st.wal_bytes, st.wal_segments,
 			     st.checkpoint_lsn, st.wal_end_lsn, ntab);
-		for (int l = 0; l < 7; l++)
+		for (int l = 0; l < SDB_LEVELS; l++)
 			sdb_buf_addf(&ob, "%s%d", l ? "," : "", st.tables_per_level[l]);
 		sdb_buf_addf(&ob, "],\"table_bytes\":%" PRIu64 ",\"compression_ratio\":%.2f}\n",
 			     st.table_bytes, ratio);
 	} else {
 		sdb_buf_addf(&ob, "keys: %" PRIu64 "\nlive_bytes: %" PRIu64 "\ndead_bytes: %" PRIu64
 			     "\nwal_bytes: %" PRIu64 "\nwal_segments: %d\ncheckpoint_lsn: %" PRIu64
-			     "\nwal_end_lsn: %" PRIu64 "\ntables: %d\ntables_per_level[7]: ",
+			     "\nwal_end_lsn: %" PRIu64 "\ntables: %d\ntables_per_level[%d]: ",
 			     st.keys, st.live_bytes, st.dead_bytes, st.wal_bytes, st.wal_segments,
-			     st.checkpoint_lsn, st.wal_end_lsn, ntab);
-		for (int l = 0; l < 7; l++)
+			     st.checkpoint_lsn, st.wal_end_lsn, ntab, SDB_LEVELS);
+		for (int l = 0; l < SDB_LEVELS; l++)
 			sdb_buf_addf(&ob, "%s%d", l ? "," : "", st.tables_per_level[l]);
 		sdb_buf_addf(&ob, "\ntable_bytes: %" PRIu64 "\ncompression_ratio: %g\n",
 			     st.table_bytes, (double)(long)(ratio * 100 + 0.5) / 100);

@@ -242,22 +242,22 @@ static int wal_stats(int argc, char **argv)
 	if (sdb_db_open(w.db.dir, SDB_OPEN_SNAPSHOT, &w.db.o, &db, &e) ||
 	    sdb_db_stats(db, "", 0, 1, &st, &e))
 		die_err(&e);
-	for (int l = 0; l < 7; l++)
+	for (int l = 0; l < SDB_LEVELS; l++)
 		ntab += st.tables_per_level[l];
 	if (w.fmt == 1) {
 		printf("{\"wal_segments\":%d,\"wal_bytes\":%" PRIu64 ",\"checkpoint_lsn\":%" PRIu64
 		       ",\"wal_end_lsn\":%" PRIu64 ",\"tables\":%d,\"table_bytes\":%" PRIu64
 		       ",\"tables_per_level\":[", st.wal_segments, st.wal_bytes, st.checkpoint_lsn,
 		       st.wal_end_lsn, ntab, st.table_bytes);
-		for (int l = 0; l < 7; l++)
+		for (int l = 0; l < SDB_LEVELS; l++)
 			printf("%s%d", l ? "," : "", st.tables_per_level[l]);
 		printf("],\"keys\":%" PRIu64 "}\n", st.keys);
 	} else {
 		printf("wal_segments: %d\nwal_bytes: %" PRIu64 "\ncheckpoint_lsn: %" PRIu64
 		       "\nwal_end_lsn: %" PRIu64 "\ntables: %d\ntable_bytes: %" PRIu64
-		       "\ntables_per_level[7]: ", st.wal_segments, st.wal_bytes, st.checkpoint_lsn,
-		       st.wal_end_lsn, ntab, st.table_bytes);
-		for (int l = 0; l < 7; l++)
+		       "\ntables_per_level[%d]: ", st.wal_segments, st.wal_bytes, st.checkpoint_lsn,
+		       st.wal_end_lsn, ntab, st.table_bytes, SDB_LEVELS);
+		for (int l = 0; l < SDB_LEVELS; l++)
 			printf("%s%d", l ? "," : "", st.tables_per_level[l]);
 		printf("\nkeys: %" PRIu64 "\n", st.keys);
 	}
@@ -271,7 +271,11 @@ struct dumpctx {
 	struct sdb_buf out;
 };
 
-static const char *const type_names[] = { "?", "begin", "put", "del", "commit", "abort", "checkpoint" };
+static const char *const type_names[SDB_REC_LAST + 1] = {
+	[SDB_REC_BEGIN] = "begin", [SDB_REC_PUT] = "put", [SDB_REC_DEL] = "del",
+	[SDB_REC_COMMIT] = "commit", [SDB_REC_ABORT] = "abort",
+	[SDB_REC_CHECKPOINT] = "checkpoint", [SDB_REC_DELRANGE] = "delrange",
+};
 
 /* TSV-escaped text of bytes, as a JSON or TOON string. */
 static void dump_str(struct dumpctx *d, const void *p, size_t n)
@@ -290,7 +294,7 @@ static int dump_rec(void *ctx, const struct sdb_wal_entry *x)
 {
 	struct dumpctx *d = ctx;
 	const char *nul = "null";
-	int op = x->type == 2 || x->type == 3;
+	int op = x->type == SDB_REC_PUT || x->type == SDB_REC_DEL;
 	size_t nl = op ? x->key[0] : 0;
 
 	if (d->fmt == 0)
@@ -313,10 +317,12 @@ static int dump_rec(void *ctx, const struct sdb_wal_entry *x)
 	sdb_buf_adds(&d->out, d->fmt ? ",\"key\":" : ",");
 	if (op)
 		dump_str(d, x->key + 1 + nl, x->klen - 1 - nl);
+	else if (x->type == SDB_REC_DELRANGE) /* lo and hi: whole internal keys */
+		dump_str(d, x->key, x->klen);
 	else
 		sdb_buf_adds(&d->out, nul);
 	sdb_buf_adds(&d->out, d->fmt ? ",\"value\":" : ",");
-	if (x->type == 2)
+	if (x->type == SDB_REC_PUT || x->type == SDB_REC_DELRANGE)
 		dump_str(d, x->val, x->vlen);
 	else
 		sdb_buf_adds(&d->out, nul);
@@ -326,7 +332,7 @@ static int dump_rec(void *ctx, const struct sdb_wal_entry *x)
 	else
 		sdb_buf_adds(&d->out, nul);
 	sdb_buf_adds(&d->out, d->fmt ? ",\"info\":" : ",");
-	if (x->type == 4 || x->type == 6)
+	if (x->type == SDB_REC_COMMIT || x->type == SDB_REC_CHECKPOINT)
 		sdb_buf_addf(&d->out, "%" PRIu64, x->info);
 	else
 		sdb_buf_adds(&d->out, nul);

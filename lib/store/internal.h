@@ -11,10 +11,6 @@
 #include <sys/types.h>
 
 /* ---------------------------------------------------------------- WAL */
-enum sdb_rec_type {
-	SDB_REC_BEGIN = 1, SDB_REC_PUT = 2, SDB_REC_DEL = 3,
-	SDB_REC_COMMIT = 4, SDB_REC_ABORT = 5, SDB_REC_CHECKPOINT = 6,
-};
 #define SDB_WAL_HDR 16
 #define SDB_WAL_TRAILER 4
 #define SDB_WAL_OVERHEAD (SDB_WAL_HDR + SDB_WAL_TRAILER)
@@ -172,7 +168,6 @@ int sdb_table_verify(struct sdb_table *t, struct sdb_error *e);
 /* ----------------------------------------------------------- manifest */
 #define SDB_MANIFEST_MAGIC 0x31494e414d424453ull /* "SDBMANI1" */
 #define SDB_MANIFEST_VERSION 1
-#define SDB_LEVELS 7
 
 struct sdb_manifest {
 	uint64_t next_file;

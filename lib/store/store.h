@@ -36,6 +36,15 @@
 #define SDB_MAX_KEY 4096          /* user key bytes (1..4096) */
 #define SDB_MAX_NS 255            /* namespace bytes */
 #define SDB_MAX_VALUE (16u << 20) /* value bytes */
+#define SDB_LEVELS 7              /* table levels 0..6 (maint.c) */
+
+/* WAL record types, as stored in a record's type byte (wal.c). */
+enum sdb_rec_type {
+	SDB_REC_BEGIN = 1, SDB_REC_PUT = 2, SDB_REC_DEL = 3,
+	SDB_REC_COMMIT = 4, SDB_REC_ABORT = 5, SDB_REC_CHECKPOINT = 6,
+	SDB_REC_DELRANGE = 7,
+	SDB_REC_LAST = SDB_REC_DELRANGE
+};
 
 enum sdb_sync { SDB_SYNC_FULL = 0, SDB_SYNC_NORMAL = 1, SDB_SYNC_OFF = 2 };
 enum sdb_comp { SDB_COMP_NONE = 0, SDB_COMP_LZ4 = 1, SDB_COMP_ZSTD = 2 };
@@ -181,8 +190,8 @@ int sdb_compact(const char *dir, const struct sdb_opts *o,
 struct sdb_stats {
 	uint64_t keys, live_bytes, dead_bytes, wal_bytes, checkpoint_lsn,
 		 wal_end_lsn, table_bytes, raw_bytes, tombstones;
-	int tables_per_level[8];
-	uint64_t bytes_per_level[8];
+	int tables_per_level[SDB_LEVELS];
+	uint64_t bytes_per_level[SDB_LEVELS];
 	int wal_segments;
 };
 int sdb_db_stats(struct sdb_db *db, const char *ns, size_t nslen, int all_ns,
@@ -205,7 +214,7 @@ int sdb_verify(const char *dir, struct sdb_verify *v, struct sdb_error *e);
 /* One WAL record for sochdb-wal dump/stats. */
 struct sdb_wal_entry {
 	uint64_t lsn;
-	int type; /* 1 begin 2 put 3 del 4 commit 5 abort 6 checkpoint */
+	int type; /* enum sdb_rec_type */
 	size_t reclen;
 	const unsigned char *key; /* internal key (put/del) */
 	size_t klen;
