@@ -151,6 +151,18 @@ int sdb_batch_put(struct sdb_batch *b, const void *ik, size_t n,
 		  struct sdb_error *e);
 int sdb_batch_del(struct sdb_batch *b, const void *ik, size_t n,
 		  struct sdb_error *e);
+/*
+ * Appends a range delete: every internal key k with lo <= k < hi (bytewise,
+ * sdb_key_cmp) written before this operation is deleted, in every
+ * namespace the range spans; one DELRANGE WAL record. Puts after it (later
+ * in the batch or in later commits) stay visible. The bounds are any
+ * bytes (1..4352 each; a prefix and its sdb_prefix_succ delete every key
+ * with that prefix, e.g. a whole namespace). Honoured by reads,
+ * iterators, checkpoint, compaction and recovery. @return 0, SDB_EINVAL
+ * (empty bound, lo >= hi) or SDB_ELIMIT.
+ */
+int sdb_batch_del_range(struct sdb_batch *b, const void *lo, size_t lolen,
+			const void *hi, size_t hilen, struct sdb_error *e);
 
 /*
  * Commits b atomically (BEGIN, ops, COMMIT in one write) as the writer

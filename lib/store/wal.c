@@ -9,7 +9,8 @@
  * Record layout (all integers little-endian):
  *   +0   u32  hcrc    CRC-32C of bytes +4..+16 (the rest of the header)
  *   +4   u32  len     payload length (<= SDB_WAL_MAX_PAYLOAD)
- *   +8   u8   type    1 BEGIN, 2 PUT, 3 DEL, 4 COMMIT, 5 ABORT, 6 CHECKPOINT
+ *   +8   u8   type    1 BEGIN, 2 PUT, 3 DEL, 4 COMMIT, 5 ABORT, 6 CHECKPOINT,
+ *                     7 DELRANGE (enum sdb_rec_type, store.h)
  *   +9   u8   0       reserved
  *   +10  u16  0       reserved
  *   +12  u32  pcrc    CRC-32C of payload and trailer (+16 .. +20+len)
@@ -25,6 +26,10 @@
  *   PUT: u8 flags (bit0: has expiry), varint klen, varint vlen,
  *        [u64 expires_ms], internal key[klen], value[vlen]
  *   DEL: u8 flags (0), varint klen, varint 0, internal key[klen]
+ *   DELRANGE: u8 flags (0), varint lolen, varint hilen, lo[lolen],
+ *        hi[hilen]: deletes every internal key k with lo <= k < hi that
+ *        is older than the record (lo < hi, each 1..4352 bytes, any
+ *        bytes: a bound need not be a whole key)
  *
  * End-of-log rules (DESIGN.md): a record whose header or body runs past the
  * end of the file may be in flight and ends the log silently; a complete
@@ -38,6 +43,7 @@
 #define _GNU_SOURCE
 #include "store/internal.h"
 
+#include "util/array.h"
 #include "util/crc32c.h"
 #include "util/io.h"
 #include "util/varint.h"
@@ -96,7 +102,7 @@ int sdb_wal_decode(const unsigned char *p, size_t avail, struct sdb_wal_rec *r)
 		return SDB_ECORRUPT;
 	len = sdb_get_u32(p + 4);
 	if (len > SDB_WAL_MAX_PAYLOAD || p[8] < SDB_REC_BEGIN ||
-	    p[8] > SDB_REC_CHECKPOINT || p[9] || sdb_get_u16(p + 10))
+	    p[8] > SDB_REC_LAST || p[9] || sdb_get_u16(p + 10))
 		return SDB_ECORRUPT;
 	if (avail - SDB_WAL_HDR < (size_t)len + SDB_WAL_TRAILER)
 		return 1;
@@ -123,6 +129,17 @@ int sdb_wal_op_decode(const struct sdb_wal_rec *r, struct sdb_wal_op *op)
 	    !(p = sdb_get_varint(p, end, &vlen)))
 		return SDB_ECORRUPT;
 	op->expires_ms = 0;
+	if (r->type == SDB_REC_DELRANGE) {
+		if (flags || klen < 1 || klen > SDB_IKEY_MAX || vlen < 1 ||
+		    vlen > SDB_IKEY_MAX || (uint64_t)(end - p) != klen + vlen ||
+		    sdb_key_cmp(p, (size_t)klen, p + klen, (size_t)vlen) >= 0)
+			return SDB_ECORRUPT;
+		op->key = p;
+		op->klen = (size_t)klen;
+		op->val = p + klen;
+		op->vlen = (size_t)vlen;
+		return 0;
+	}
 	if (flags & 1) {
 		if (end - p < 8)
 			return SDB_ECORRUPT;
@@ -159,7 +176,8 @@ int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	uint64_t *v = NULL;
-	int cnt = 0, cap = 0;
+	size_t cap = 0;
+	int cnt = 0;
 
 	*starts = NULL;
 	*n = 0;
@@ -176,14 +194,10 @@ int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
 		lsn = strtoull(s + 4, &end, 16);
 		if (end != s + 20)
 			continue;
-		if (cnt == cap) {
-			uint64_t *nv = realloc(v, (size_t)(cap = cap ? cap * 2 : 8) * sizeof(*v));
-			if (!nv) {
-				free(v);
-				closedir(d);
-				return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-			}
-			v = nv;
+		if (sdb_grow((void **)&v, &cap, (size_t)cnt + 1, sizeof(*v), 8)) {
+			free(v);
+			closedir(d);
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		}
 		v[cnt++] = lsn;
 	}
@@ -357,7 +371,8 @@ out:
 int sdb_wal_replay(struct sdb_wal_seg *segs, int nsegs,
 		   struct sdb_memtable *mem, struct sdb_error *e)
 {
-	/* Operations of the open transaction, applied at its COMMIT. */
+	/* Operations of the open transaction, applied at its COMMIT (kind
+	 * -1: a range delete). */
 	struct pend { struct sdb_wal_op op; int kind; uint64_t seq; } *pend = NULL;
 	size_t np = 0, pcap = 0;
 	int in_txn = 0, rc = 0;
@@ -379,22 +394,20 @@ int sdb_wal_replay(struct sdb_wal_seg *segs, int nsegs,
 				break;
 			case SDB_REC_PUT:
 			case SDB_REC_DEL:
+			case SDB_REC_DELRANGE:
 				if (!in_txn || sdb_wal_op_decode(&r, &op)) {
 					rc = sdb_error_set(e, SDB_ECORRUPT, "malformed WAL record in '%s' at offset %zu", s->path, off);
 					if (e)
 						e->offset = (int64_t)off;
 					goto out;
 				}
-				if (np == pcap) {
-					struct pend *npd = realloc(pend, (pcap = pcap ? pcap * 2 : 64) * sizeof(*pend));
-					if (!npd) {
-						rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-						goto out;
-					}
-					pend = npd;
+				if (sdb_grow((void **)&pend, &pcap, np + 1, sizeof(*pend), 64)) {
+					rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+					goto out;
 				}
 				pend[np].op = op;
-				pend[np].kind = r.type == SDB_REC_DEL ? SDB_KIND_DEL :
+				pend[np].kind = r.type == SDB_REC_DELRANGE ? -1 :
+						r.type == SDB_REC_DEL ? SDB_KIND_DEL :
 						op.expires_ms ? SDB_KIND_TTL : SDB_KIND_PUT;
 				pend[np].seq = s->start + off;
 				np++;
@@ -402,7 +415,8 @@ int sdb_wal_replay(struct sdb_wal_seg *segs, int nsegs,
 			case SDB_REC_COMMIT:
 				if (in_txn)
 					for (size_t j = 0; j < np; j++)
-						if (sdb_mem_add(mem, &pend[j].op, pend[j].kind, pend[j].seq)) {
+						if (pend[j].kind < 0 ? sdb_mem_add_range(mem, &pend[j].op, pend[j].seq) :
+						    sdb_mem_add(mem, &pend[j].op, pend[j].kind, pend[j].seq)) {
 							rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 							goto out;
 						}
