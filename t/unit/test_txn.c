@@ -186,6 +186,22 @@ static void test_model(int with_snapshot)
 		}
 	}
 	put_committed(dir, init, MK);
+	if (with_snapshot == 2) {
+		/* the keys in a table, some deleted again in the WAL */
+		struct sdb_maint_opts mo = { .level = -1 };
+		const char *dels[2 * MK];
+		int did, nd = 0;
+		CHECK_EQ_INT(sdb_checkpoint(dir, &opts, &mo, &did, &e), 0);
+		CHECK_EQ_INT(did, 1);
+		for (int i = 1; i < MK; i += 4) {
+			dels[2 * nd] = init[2 * i];
+			dels[2 * nd + 1] = NULL;
+			if (m.have[i])
+				m.have[i] = 0;
+			nd++;
+		}
+		put_committed(dir, dels, nd);
+	}
 	CHECK_EQ_INT(sdb_db_open(dir, SDB_OPEN_WRITE | SDB_OPEN_SNAPSHOT, &opts, &db, &e), 0);
 	CHECK_EQ_INT(sdb_txn_begin(db, &t, &e), 0);
 	check_view(t, &m);
@@ -505,8 +521,8 @@ int main(int argc, char **argv)
 		return bench(atol(argv[2]));
 	if (argc == 3 && !strcmp(argv[1], "--keys"))
 		return keys_csv(atol(argv[2]));
-	for (int i = 0; i < 6; i++)
-		test_model(i & 1);
+	for (int i = 0; i < 9; i++)
+		test_model(i % 3);
 	test_iter_while_writing();
 	test_cas_at_commit();
 	big_write_set(1000000, 1, &tg, &ts);
