@@ -12,14 +12,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 static unsigned char pool[1 << 16];
 static size_t pool_used;
@@ -35,7 +27,7 @@ static void random_value(struct sdb_tv *v)
 	static const int64_t ints[] = { 0, 1, -1, 2, 3, -3, 127, 128, 255, 256,
 		9007199254740992ll, 9007199254740993ll, -9007199254740993ll,
 		INT64_MAX, INT64_MIN, INT64_MAX - 1, INT64_MIN + 1, 1ll << 62 };
-	uint64_t r = rnd();
+	uint64_t r = unit_rnd();
 
 	memset(v, 0, sizeof(*v));
 	switch (r % 10) {
@@ -48,14 +40,14 @@ static void random_value(struct sdb_tv *v)
 		break;
 	case 2:
 		v->type = SDB_TV_INT;
-		v->i = (int64_t)(rnd() >> (rnd() % 64)) * ((r >> 9) & 1 ? -1 : 1);
+		v->i = (int64_t)(unit_rnd() >> (unit_rnd() % 64)) * ((r >> 9) & 1 ? -1 : 1);
 		break;
 	case 3:
 		v->type = SDB_TV_INT;
-		v->i = (int64_t)(rnd() % 2000) - 1000;
+		v->i = (int64_t)(unit_rnd() % 2000) - 1000;
 		break;
 	case 4: {
-		uint64_t bits = rnd();
+		uint64_t bits = unit_rnd();
 		v->type = SDB_TV_REAL;
 		memcpy(&v->r, &bits, 8);
 		if ((r >> 8) % 8 == 0)
@@ -70,28 +62,28 @@ static void random_value(struct sdb_tv *v)
 		break;
 	case 6:
 		v->type = SDB_TV_REAL;
-		v->r = ((double)(int64_t)(rnd() % 2000) - 1000) / ((r >> 8) & 1 ? 1 : 4);
+		v->r = ((double)(int64_t)(unit_rnd() % 2000) - 1000) / ((r >> 8) & 1 ? 1 : 4);
 		break;
 	case 7:
 		/* an integer near a double, or a double near an integer */
 		if ((r >> 8) & 1) {
 			v->type = SDB_TV_INT;
-			v->i = (int64_t)(9007199254740992ll + (int64_t)(rnd() % 9) - 4) * ((r >> 9) & 1 ? -1 : 1);
+			v->i = (int64_t)(9007199254740992ll + (int64_t)(unit_rnd() % 9) - 4) * ((r >> 9) & 1 ? -1 : 1);
 		} else {
 			v->type = SDB_TV_REAL;
-			v->r = ldexp(1.0, 53) + 2.0 * (double)((int64_t)(rnd() % 5) - 2);
+			v->r = ldexp(1.0, 53) + 2.0 * (double)((int64_t)(unit_rnd() % 5) - 2);
 		}
 		break;
 	default: {
-		size_t n = rnd() % 6;
+		size_t n = unit_rnd() % 6;
 		unsigned char *p;
 		if (pool_used + n > sizeof(pool))
 			pool_used = 0;
 		p = pool + pool_used;
 		pool_used += n;
 		for (size_t i = 0; i < n; i++) {
-			unsigned x = (unsigned)(rnd() % 6);
-			p[i] = x == 0 ? 0x00 : x == 1 ? 0xff : x == 2 ? 0x01 : (unsigned char)('a' + rnd() % 3);
+			unsigned x = (unsigned)(unit_rnd() % 6);
+			p[i] = x == 0 ? 0x00 : x == 1 ? 0xff : x == 2 ? 0x01 : (unsigned char)('a' + unit_rnd() % 3);
 		}
 		v->type = r % 10 == 8 ? SDB_TV_TEXT : SDB_TV_BLOB;
 		v->p = p;
@@ -217,12 +209,12 @@ static void test_composite(void)
 	for (int round = 0; round < 50000; round++) {
 		struct sdb_tv x[4], y[4], out[4];
 		unsigned char desc[4], bits[1];
-		size_t nx = rnd() % 5, ny = rnd() % 5;
+		size_t nx = unit_rnd() % 5, ny = unit_rnd() % 5;
 		int want = 0;
 		for (int i = 0; i < 4; i++) {
-			desc[i] = rnd() % 3 == 0;
+			desc[i] = unit_rnd() % 3 == 0;
 			random_value(&x[i]);
-			if (rnd() % 2)
+			if (unit_rnd() % 2)
 				y[i] = x[i]; /* long common prefixes */
 			else
 				random_value(&y[i]);
@@ -338,6 +330,7 @@ static void test_fixed(void)
 
 int main(void)
 {
+	unit_rng = 0x9e3779b97f4a7c15ull;
 	test_fixed();
 	test_pairs();
 	test_composite();
