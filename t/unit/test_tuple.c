@@ -186,11 +186,7 @@ static void test_pairs(void)
 				bad++;
 		}
 	}
-	unit_checks++;
-	if (bad) {
-		unit_failures++;
-		printf("FAIL %s: %d bad pairs\n", __func__, bad);
-	}
+	CHECK_EQ_INT(bad, 0);
 	sdb_buf_release(&a);
 	sdb_buf_release(&b);
 	sdb_buf_release(&ad);
@@ -240,11 +236,7 @@ static void test_composite(void)
 			  SDB_ECORRUPT)
 			bad++;
 	}
-	unit_checks++;
-	if (bad) {
-		unit_failures++;
-		printf("FAIL %s: %d bad tuples\n", __func__, bad);
-	}
+	CHECK_EQ_INT(bad, 0);
 	sdb_buf_release(&a);
 	sdb_buf_release(&b);
 	sdb_buf_release(&tmp);
