@@ -529,7 +529,7 @@ int sdb_table_open(struct sdb_table **tp, const char *path,
 	}
 	version = sdb_get_u32(f + 48);
 	if (version != SDB_TABLE_VERSION && version != SDB_TABLE_VERSION_RANGES) {
-		rc = sdb_error_set(e, SDB_EVERSION, "table '%s' has format version %u, this build reads %d",
+		rc = sdb_error_set(e, SDB_EVERSION, "unsupported database format in '%s': format version %u is not supported (this build reads %d)",
 				   path, version, SDB_TABLE_VERSION_RANGES);
 		goto fail;
 	}
