@@ -905,7 +905,7 @@ static void test_delrange_record(void)
 }
 
 /* test_store --make-delrange DIR: a database whose WAL holds a range
- * delete (t/5004-wal-delrange.bats runs the tools over it). */
+ * delete (t/5010-wal-delrange.bats runs the tools over it). */
 static int make_delrange(const char *dir)
 {
 	static int live[SK_N];

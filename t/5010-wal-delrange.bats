@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# 5004-wal-delrange: a range delete (sdb_batch_del_range; the library's,
+# 5010-wal-delrange: a range delete (sdb_batch_del_range; the library's,
 # no CLI writes one yet) through the tools: sochdb-wal dump shows its
 # DELRANGE record, verify/stats accept it, sochdb-kv reads honour it
 # before and after checkpoint, compaction and a reopen.
