@@ -65,7 +65,7 @@ static const char u_compact[] =
 static const char u_verify[] =
 	"usage: sochdb-wal verify [options]\n"
 	"Checks the manifest, every table block checksum and every WAL record.\n"
-	"Exit 0 clean; exit 1 with 'FILE: damage at offset N' on stderr.\n"
+	"Exit 0 clean; exit 1 with the first damage (file and offset) on stderr.\n"
 	COMMON;
 static const char u_stats[] =
 	"usage: sochdb-wal stats [options]\n"
@@ -221,7 +221,7 @@ static int wal_verify(int argc, char **argv)
 	if (sdb_verify(w.db.dir, &v, &e))
 		die_err(&e);
 	if (v.damaged) {
-		cli_error("%s: damage at offset %" PRIu64 ": %s", v.file, v.offset, v.what);
+		cli_error("%s", v.what);
 		return EXIT_NEGATIVE;
 	}
 	info("ok: %d tables (%" PRIu64 " bytes), %d WAL segments, %" PRIu64 " records",
