@@ -98,7 +98,7 @@ int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
 		if ((rc = sdb_wal_seg_read(&seg, dir, starts[i], i == n - 1, e)))
 			goto out;
 		if (seg.status == SDB_SEG_DAMAGED) {
-			rc = sdb_error_set(e, SDB_ECORRUPT, "damaged WAL record in '%s' at offset %zu", seg.path, seg.bad_off);
+			rc = sdb_wal_seg_damage(&seg, e);
 			sdb_wal_seg_free(&seg);
 			goto out;
 		}
