@@ -96,15 +96,18 @@ static const char u_recover[] =
 	"      --dry-run           report what would be cut, change nothing\n";
 static const char u_backup[] =
 	"usage: sochdb-wal backup [options] DEST\n"
-	"Copies the database to DEST (absent or empty) while others write: hard\n"
-	"links of the tables plus the WAL up to a transaction boundary.\n"
-	COMMON;
+	"Copies the database to DEST (absent or empty, not inside the database)\n"
+	"while others write: hard links of the tables plus the WAL up to a\n"
+	"transaction boundary. Every table's checksums are checked on the way:\n"
+	"damage exits 1 and leaves nothing at DEST.\n"
+	COMMON
+	"      --copy              copy the tables instead of hard-linking them\n";
 
 struct walopt {
 	struct dbopt db;
 	struct sdb_maint_opts m;
 	enum sdb_fmt fmt;
-	int has_upto;
+	int has_upto, copy;
 	uint64_t upto, from;
 	const char *pos;
 };
@@ -140,6 +143,10 @@ static void parse(struct walopt *w, int argc, char **argv, const char *usage,
 		}
 		if (strchr(opts, 'l') && (v = opt_value(argc, argv, &i, NULL, "--level", usage))) {
 			w->m.level = (int)cli_parse_long(usage, "--level", v, 0, 5);
+			continue;
+		}
+		if (strchr(opts, 'c') && !strcmp(a, "--copy")) {
+			w->copy = 1;
 			continue;
 		}
 		if (strchr(opts, 'r') && !strcmp(a, "--dry-run")) {
@@ -384,11 +391,18 @@ static int wal_backup(int argc, char **argv)
 	struct walopt w;
 	struct sdb_error e;
 
-	parse(&w, argc, argv, u_backup, "", 1);
+	int rc;
+
+	parse(&w, argc, argv, u_backup, "c", 1);
 	if (!w.pos)
 		usage_error(u_backup, "missing DEST");
 	sdb_error_clear(&e);
-	if (sdb_backup(w.db.dir, w.pos, &w.db.o, &e))
+	rc = sdb_backup(w.db.dir, w.pos, &w.db.o, w.copy, &e);
+	if (rc == SDB_ECORRUPT) { /* damage found, as verify: exit 1 */
+		cli_error("%s", e.msg);
+		return EXIT_NEGATIVE;
+	}
+	if (rc)
 		die_err(&e);
 	return EXIT_OK;
 }
