@@ -58,7 +58,7 @@ static const char usage_build[] =
 	"      --metric METRIC         l2 (default), cosine or ip\n"
 	"  -t, --threads N             threads (default: OMP_NUM_THREADS or all cores)\n"
 	"      --batch-size N          vectors per progress step (default 1000)\n"
-	"      --ids FILE              external ids, one u64 little-endian per vector\n"
+	"      --ids FILE              external ids: raw u64 little-endian, or a uint64/int64 .npy\n"
 	"      --seed S                seed of the level generator (default 42)\n"
 	"      --build-precision P     distances while building: auto (default), f32, bf16\n"
 	"      --ordering O            none (default), random_projection, kmeans, block\n"
@@ -97,7 +97,7 @@ static const char usage_convert[] =
 	"usage: sochdb-bulk convert -i FILE -o FILE [--to-format F] [options]\n"
 	"\n"
 	"  -i, --input FILE            vectors: .npy, .fvecs or raw float32\n"
-	"  -o, --output FILE           output file (temp file + rename)\n"
+	"  -o, --output FILE           output file (temp file + rename; - for stdout)\n"
 	"      --to-format F           npy, fvecs or raw_f32 (default: by output extension)\n"
 	"      --format F              input format (default: by extension)\n"
 	"  -d, --dimension D           dimension of raw float32 input\n";
@@ -355,6 +355,8 @@ static int cmd_build(int argc, char **argv)
 	set_threads(hp.threads);
 
 	sdb_error_clear(&e);
+	if (sdb_vec_simd_check(&e))
+		die_err(&e);
 	t0 = cli_now();
 	rc = sdb_vec_set_open(&vs, in, &vo, &e);
 	if (rc)
@@ -564,6 +566,8 @@ static int cmd_query(int argc, char **argv)
 		ef = k > 64 ? k : 64;
 	set_threads(threads);
 	sdb_error_clear(&e);
+	if (sdb_vec_simd_check(&e))
+		die_err(&e);
 	if (sdb_index_open(&x, index_path, &e))
 		die_err(&e);
 	if (verify && sdb_index_verify(&x, &e))
@@ -579,6 +583,7 @@ static int cmd_query(int argc, char **argv)
 				(vo.format == SDB_VEC_FMT_AUTO &&
 				 sdb_vec_format_of_path(qpath) == SDB_VEC_FMT_RAW)))
 			vo.dim = x.g.dim;
+		vo.dim_hint = x.g.dim;
 		if (sdb_vec_set_open(&qs, qpath, &vo, &e))
 			die_err(&e);
 		nq = qs.n;
@@ -645,6 +650,9 @@ static int cmd_query(int argc, char **argv)
 		if (tcols < (uint32_t)k)
 			die(EXIT_FAILURE_RT, "'%s' has %u ids per query, need at least k=%ld",
 			    truth_path, tcols, k);
+		if (sdb_vec_check_truth(truth, nq, tcols, (uint32_t)k, x.meta.has_ids ? x.ids : NULL,
+					x.g.n, truth_path, &e))
+			die_err(&e);
 		for (uint64_t i = 0; i < nq; i++)
 			for (uint32_t r = 0; r < found[i]; r++) {
 				uint64_t id = x.ids[res[i * k + r]];
