@@ -288,8 +288,7 @@ int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
 		rc = sdb_wal_missing_end(e, dir, end, mark);
 		goto out;
 	}
-	sdb_buf_reset(&d);
-	sdb_buf_addf(&d, "%s/LOCK", out.tmp);
+	sdb_lock_path(&d, out.tmp);
 	{
 		int fd;
 		if ((rc = sdb_io_open(d.data, O_WRONLY | O_CREAT, 0666, &fd, e)))

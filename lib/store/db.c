@@ -61,73 +61,37 @@ void sdb_db_warn(const struct sdb_opts *o, const char *fmt, ...)
 	o->warn(o->warn_ctx, msg);
 }
 
-int sdb_ikey_make(struct sdb_buf *b, const char *ns, size_t nslen,
-		  const char *key, size_t klen, struct sdb_error *e)
-{
-	unsigned char l = (unsigned char)nslen;
-
-	if (nslen > SDB_MAX_NS)
-		return sdb_error_set(e, SDB_ELIMIT, "namespace longer than %d bytes", SDB_MAX_NS);
-	if (klen == 0)
-		return sdb_error_set(e, SDB_EINVAL, "empty key");
-	if (klen > SDB_MAX_KEY)
-		return sdb_error_set(e, SDB_ELIMIT, "key longer than %d bytes", SDB_MAX_KEY);
-	sdb_buf_reset(b);
-	sdb_buf_add(b, &l, 1);
-	sdb_buf_add(b, ns, nslen);
-	sdb_buf_add(b, key, klen);
-	return sdb_buf_ok(b) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
-}
-
-void sdb_ikey_split(const unsigned char *ik, size_t n, const char **ns,
-		    size_t *nslen, const char **key, size_t *klen)
-{
-	size_t l = n ? ik[0] : 0;
-
-	if (l + 1 > n)
-		l = n ? n - 1 : 0;
-	*ns = (const char *)ik + 1;
-	*nslen = l;
-	*key = (const char *)ik + 1 + l;
-	*klen = n ? n - 1 - l : 0;
-}
-
-int sdb_prefix_succ(struct sdb_buf *b)
-{
-	while (b->len && (unsigned char)b->data[b->len - 1] == 0xff)
-		b->len--;
-	if (!b->len)
-		return 0;
-	b->data[b->len - 1]++;
-	return 1;
-}
-
 /* ------------------------------------------------------------ opening */
 
 /* 1: dir holds a database, 0: empty (only LOCK or temp files), -1: other
  * files (not ours). */
 static int dir_kind(const char *dir)
 {
-	char mp[4096];
+	struct sdb_buf mp = SDB_BUF_INIT;
 	struct stat st;
 	struct dirent *de;
-	int kind = 0;
+	int kind = 0, have;
 	DIR *d;
 
-	snprintf(mp, sizeof(mp), "%s/MANIFEST", dir);
-	if (stat(mp, &st) == 0)
+	sdb_manifest_path(&mp, dir);
+	have = sdb_buf_ok(&mp) && stat(mp.data, &st) == 0;
+	sdb_buf_release(&mp);
+	if (have)
 		return 1;
 	if (!(d = opendir(dir)))
 		return -1;
 	while ((de = readdir(d))) {
 		const char *s = de->d_name;
+		uint64_t no;
+		enum sdb_file_kind k;
 		if (!strcmp(s, ".") || !strcmp(s, ".."))
 			continue;
-		if (!strcmp(s, "MANIFEST")) {
+		k = sdb_parse_file_name(s, &no);
+		if (k == SDB_FILE_MANIFEST) {
 			kind = 1;
 			break;
 		}
-		if (!strcmp(s, "LOCK") || strstr(s, ".tmp"))
+		if (k == SDB_FILE_LOCK || k == SDB_FILE_TEMP)
 			continue;
 		kind = -1;
 	}

@@ -6,6 +6,7 @@
 #ifndef SDB_STORE_INTERNAL_H
 #define SDB_STORE_INTERNAL_H
 
+#include "store/filename.h"
 #include "store/store.h"
 
 #include <sys/types.h>
@@ -64,8 +65,6 @@ enum { SDB_SEG_CLEAN, SDB_SEG_INFLIGHT, SDB_SEG_TAILDAMAGE, SDB_SEG_DAMAGED };
 /* Lists wal-*.log in dir sorted by start LSN. *starts is malloc'ed. */
 int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
 		 struct sdb_error *e);
-/* Path of the segment starting at lsn, into b. */
-void sdb_wal_path(struct sdb_buf *b, const char *dir, uint64_t lsn);
 /* Reads a segment and classifies its end (newest: the live segment, where
  * an incomplete or damaged last record is a tail). @return 0, or
  * SDB_ENOTFOUND/SDB_EIO. */
@@ -205,7 +204,6 @@ int sdb_manifest_write(const struct sdb_manifest *m, const char *dir,
 int sdb_table_meta_copy(struct sdb_table_meta *dst,
 			const struct sdb_table_meta *src);
 void sdb_table_meta_free(struct sdb_table_meta *t);
-void sdb_table_path(struct sdb_buf *b, const char *dir, uint64_t no);
 
 /* --------------------------------------------------------------- lock */
 enum { SDB_LOCK_WRITER = 0, SDB_LOCK_MAINT = 1 };

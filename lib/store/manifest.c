@@ -58,11 +58,6 @@ void sdb_manifest_free(struct sdb_manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
-void sdb_table_path(struct sdb_buf *b, const char *dir, uint64_t no)
-{
-	sdb_buf_reset(b);
-	sdb_buf_addf(b, "%s/%06" PRIu64 ".sst", dir, no);
-}
 
 int sdb_manifest_encode(const struct sdb_manifest *m, struct sdb_buf *b)
 {
@@ -178,7 +173,7 @@ int sdb_manifest_read(struct sdb_manifest *m, const char *dir,
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	sdb_buf_addf(&path, "%s/MANIFEST", dir);
+	sdb_manifest_path(&path, dir);
 	if (!sdb_buf_ok(&path))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	rc = sdb_input_open(&in, path.data, e);
@@ -205,7 +200,7 @@ int sdb_manifest_write(const struct sdb_manifest *m, const char *dir,
 	struct sdb_atomic a;
 	int rc;
 
-	sdb_buf_addf(&path, "%s/MANIFEST", dir);
+	sdb_manifest_path(&path, dir);
 	if (!sdb_buf_ok(&path) || sdb_manifest_encode(m, &b)) {
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto out;

@@ -184,8 +184,7 @@ int sdb_table_writer_open(struct sdb_table_writer **wp, const char *path,
 		free(w);
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	}
-	memcpy(w->tmp, path, n);
-	memcpy(w->tmp + n, ".tmp", 5);
+	sdb_table_tmp_name(w->tmp, path, n);
 	w->comp = comp;
 	w->nosync = nosync;
 	w->fd = -1;

@@ -47,7 +47,7 @@ int sdb_verify(const char *dir, struct sdb_verify *v, struct sdb_error *e)
 	/* the hint before the segments (see db.c snapshot_try) */
 	mark = sdb_lock_synced_at(dir);
 	sdb_error_clear(&sub);
-	sdb_buf_addf(&path, "%s/MANIFEST", dir);
+	sdb_manifest_path(&path, dir);
 	rc = sdb_manifest_read(&m, dir, &sub);
 	if (rc == SDB_ENOTFOUND) {
 		sdb_buf_release(&path);
