@@ -202,7 +202,7 @@ static int prepare_try(struct sdb_db *db, struct sdb_error *e)
 		else if (seg.status != SDB_SEG_CLEAN)
 			rc = sdb_wal_seg_damage(&seg, e);
 		expect = seg.start + seg.valid;
-		sdb_wal_seg_free(&seg);
+		sdb_wal_seg_release(&seg);
 		if (rc) {
 			free(starts);
 			return refuse(e);
@@ -229,11 +229,11 @@ static int prepare_try(struct sdb_db *db, struct sdb_error *e)
 		return rc;
 	if (seg.status == SDB_SEG_DAMAGED) {
 		sdb_wal_seg_damage(&seg, e);
-		sdb_wal_seg_free(&seg);
+		sdb_wal_seg_release(&seg);
 		return refuse(e);
 	}
 	if (seg.start + seg.size < mark) {
-		sdb_wal_seg_free(&seg);
+		sdb_wal_seg_release(&seg);
 		sdb_wal_missing_end(e, db->dir, db->seg_start + (uint64_t)st.st_size, mark);
 		return refuse(e);
 	}
@@ -250,7 +250,7 @@ static int prepare_try(struct sdb_db *db, struct sdb_error *e)
 		db->cut_bytes += seg.size - seg.valid;
 	}
 	db->seg_size = seg.valid;
-	sdb_wal_seg_free(&seg);
+	sdb_wal_seg_release(&seg);
 	if (rc)
 		return rc;
 	db->wal_end = db->seg_start + db->seg_size;
@@ -272,7 +272,7 @@ int sdb_db_prepare_tail(struct sdb_db *db, struct sdb_error *e)
 			return rc;
 		/* a checkpoint retired what our manifest names: read the newer
 		 * one; the same checkpoint again means the file is missing */
-		sdb_manifest_free(&db->man);
+		sdb_manifest_release(&db->man);
 		{
 			struct sdb_error sub;
 			int mrc = sdb_manifest_read(&db->man, db->dir, &sub);
@@ -297,18 +297,18 @@ int sdb_db_prepare_tail(struct sdb_db *db, struct sdb_error *e)
 static void snapshot_free(struct sdb_db *db)
 {
 	for (size_t i = 0; i < db->ntabs; i++) {
-		sdb_block_free(&db->tabs[i].cache);
+		sdb_block_release(&db->tabs[i].cache);
 		sdb_table_close(db->tabs[i].t);
 	}
 	free(db->tabs);
 	db->tabs = NULL;
 	db->ntabs = 0;
 	for (int i = 0; i < db->nsegs; i++)
-		sdb_wal_seg_free(&db->segs[i]);
+		sdb_wal_seg_release(&db->segs[i]);
 	free(db->segs);
 	db->segs = NULL;
 	db->nsegs = 0;
-	sdb_mem_free(&db->mem);
+	sdb_mem_release(&db->mem);
 	db->have_snapshot = 0;
 }
 
@@ -334,7 +334,7 @@ static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 	/* the hint before the segments: it only grows after what it names is
 	 * written, so the segments read next hold at least that much */
 	mark = db->lock_fd >= 0 ? sdb_lock_synced(db->lock_fd) : sdb_lock_synced_at(db->dir);
-	sdb_manifest_free(&db->man);
+	sdb_manifest_release(&db->man);
 	rc = sdb_manifest_read(&db->man, db->dir, e);
 	if (rc)
 		return rc == SDB_ENOTFOUND ? SDB_EIO : rc;
@@ -522,7 +522,7 @@ void sdb_db_close(struct sdb_db *db)
 	if (!db)
 		return;
 	snapshot_free(db);
-	sdb_manifest_free(&db->man);
+	sdb_manifest_release(&db->man);
 	sdb_io_close(db->wal_fd);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd); /* drops its OFD locks */

@@ -33,8 +33,6 @@ struct sdb_db {
 	int wal_fd;
 	uint64_t seg_start, seg_size;
 	struct sdb_buf seg_path;
-	uint64_t cut_bytes;
-	struct sdb_buf kbuf;
 };
 
 void sdb_db_warn(const struct sdb_opts *o, const char *fmt, ...)

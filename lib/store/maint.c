@@ -121,7 +121,7 @@ static int checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
 			return rc;
 		db->wlocked = 1;
 	}
-	sdb_manifest_free(&db->man);
+	sdb_manifest_release(&db->man);
 	if ((rc = sdb_manifest_read(&db->man, db->dir, e)) || (rc = sdb_db_prepare_tail(db, e)))
 		goto unlock;
 	cp = db->man.checkpoint_lsn;
@@ -224,11 +224,11 @@ unlock:
 	}
 out:
 	for (int i = 0; i < nsegs; i++)
-		sdb_wal_seg_free(&segs[i]);
+		sdb_wal_seg_release(&segs[i]);
 	free(segs);
 	free(starts);
-	sdb_mem_free(&mem);
-	sdb_table_meta_free(&meta);
+	sdb_mem_release(&mem);
+	sdb_table_meta_release(&meta);
 	sdb_buf_release(&path);
 	sdb_buf_release(&rec);
 	return rc;
@@ -460,7 +460,7 @@ out_it:
 	for (i = 0; i < nin; i++)
 		sdb_table_close(tabs[i]);
 	for (i = 0; i < nout; i++)
-		sdb_table_meta_free(&outs[i]);
+		sdb_table_meta_release(&outs[i]);
 	free(outs);
 	free(in);
 	free(tabs);
@@ -469,7 +469,7 @@ out_it:
 	sdb_buf_release(&split);
 	/* re-read the manifest so db->man matches the disk either way */
 	if (!rc) {
-		sdb_manifest_free(&db->man);
+		sdb_manifest_release(&db->man);
 		rc = sdb_manifest_read(&db->man, db->dir, e);
 	}
 	return rc;
@@ -501,7 +501,7 @@ static int compact_level(struct sdb_db *db, int level, int *did,
 	size_t lolen = 0, hilen = 0;
 
 	*did = 0;
-	sdb_manifest_free(m);
+	sdb_manifest_release(m);
 	if ((rc = sdb_manifest_read(m, db->dir, e)))
 		return rc;
 	remove_orphans(db);
@@ -547,7 +547,7 @@ static int compact_auto(struct sdb_db *db, int *did, struct sdb_error *e)
 	for (int round = 0; round < 16 && !rc; round++) {
 		int cnt, lvl = -1, d = 0;
 		if (!round || *did) {
-			sdb_manifest_free(&db->man);
+			sdb_manifest_release(&db->man);
 			if ((rc = sdb_manifest_read(&db->man, db->dir, e)))
 				return rc;
 		}

@@ -236,7 +236,7 @@ int sdb_mem_finish(struct sdb_memtable *m)
 	return m->nrd ? apply_ranges(m) : 0;
 }
 
-void sdb_mem_free(struct sdb_memtable *m)
+void sdb_mem_release(struct sdb_memtable *m)
 {
 	if (!m)
 		return;

@@ -639,7 +639,7 @@ void sdb_table_close(struct sdb_table *t)
 	free(t);
 }
 
-void sdb_block_free(struct sdb_block *b)
+void sdb_block_release(struct sdb_block *b)
 {
 	if (!b)
 		return;
@@ -654,12 +654,15 @@ void sdb_block_free(struct sdb_block *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* The per-entry arrays share one capacity (each grows as sdb_grow
+ * doubles it; a failure leaves b->cap as it was). */
 static int block_reserve(struct sdb_block *b, size_t n)
 {
+	size_t c = b->cap;
+
 	if (n <= b->cap)
 		return 0;
-	size_t c = n < 64 ? 64 : n * 2;
-#define GROW(f) do { void *np = realloc(b->f, c * sizeof(*b->f)); if (!np) return SDB_ENOMEM; b->f = np; } while (0)
+#define GROW(f) do { c = b->cap; if (sdb_grow((void **)&b->f, &c, n, sizeof(*b->f), 64)) return SDB_ENOMEM; } while (0)
 	GROW(koff); GROW(klen); GROW(vlen); GROW(val); GROW(kind); GROW(expires);
 #undef GROW
 	b->cap = c;
@@ -695,14 +698,8 @@ int sdb_block_decode(struct sdb_block *b, const unsigned char *p, size_t n)
 		if (shared > plen || unshared > (uint64_t)(end - p) ||
 		    vlen > (uint64_t)(end - p) - unshared || shared + unshared == 0)
 			return SDB_ECORRUPT;
-		if (kused + shared + unshared > b->keycap) {
-			size_t nc = (kused + shared + unshared) * 2 + 256;
-			unsigned char *nk = realloc(b->keys, nc);
-			if (!nk)
-				return SDB_ENOMEM;
-			b->keys = nk;
-			b->keycap = nc;
-		}
+		if (sdb_grow((void **)&b->keys, &b->keycap, kused + shared + unshared, 1, 256))
+			return SDB_ENOMEM;
 		if (shared)
 			memmove(b->keys + kused, b->keys + prev, shared);
 		memcpy(b->keys + kused + shared, p, unshared);
@@ -773,6 +770,6 @@ int sdb_table_verify(struct sdb_table *t, struct sdb_error *e)
 	}
 	if (!rc && (n != t->nentries || dels + t->nrt != t->ndeletes))
 		rc = corrupt(e, t->path, t->size - SDB_TABLE_FOOTER, "entry count does not match the footer");
-	sdb_block_free(&b);
+	sdb_block_release(&b);
 	return rc;
 }

@@ -342,11 +342,11 @@ int sdb_wal_seg_read(struct sdb_wal_seg *s, const char *dir, uint64_t start,
 out:
 	sdb_io_close(fd);
 	if (rc)
-		sdb_wal_seg_free(s); /* nothing for the caller to release */
+		sdb_wal_seg_release(s); /* nothing for the caller to release */
 	return rc;
 }
 
-void sdb_wal_seg_free(struct sdb_wal_seg *s)
+void sdb_wal_seg_release(struct sdb_wal_seg *s)
 {
 	if (!s)
 		return;
