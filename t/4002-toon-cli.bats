@@ -180,9 +180,18 @@ setup() {
 	printf 'users[2]{name,email}:Alice,alice@example.com;Bob,bob@example.com' >c.txt
 	run -0 sochdb-toon decode --compact c.txt
 	assert_output '{"users":[{"name":"Alice","email":"alice@example.com"},{"name":"Bob","email":"bob@example.com"}]}'
-	# strict TOON rejects it
+	# strict TOON rejects it, also with one column, where the values
+	# would pass as an inline array (regression: users[1]{name}:Alice
+	# decoded as {"users":["Alice"]}); non-strict keeps the 2.3.1 reading
 	run -3 --separate-stderr sochdb-toon decode c.txt
-	[[ "$stderr" == "sochdb-toon: line 1, column 1: expected 2 inline array items, but got 3" ]]
+	assert_equal "$stderr" "sochdb-toon: line 1, column 22: a tabular header takes its rows on the lines below (the compact form needs decode --compact)"
+	run -0 sochdb-toon encode --compact - <<<'{"users":[{"name":"Alice"}]}'
+	assert_output 'users[1]{name}:Alice'
+	run -3 --separate-stderr sochdb-toon decode - <<<"$output"
+	assert_equal "$stderr" "sochdb-toon: line 1, column 16: a tabular header takes its rows on the lines below (the compact form needs decode --compact)"
+	run -3 sochdb-toon decode - <<<'users[2]{name}:a,b;c'
+	run -0 sochdb-toon decode --no-strict - <<<'users[1]{name}:Alice'
+	assert_output '{"users":["Alice"]}'
 	# quoting in the compact form: separators, look-alikes, empties
 	run -0 sochdb-toon encode --compact - <<<'[{"s":"a;b","t":"1","u":"","v":null}]'
 	assert_output '[1]{s,t,u,v}:"a;b","1","",null'

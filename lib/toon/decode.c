@@ -771,6 +771,16 @@ static int blank_in_range(struct dec *d, long start, long end, const char *what)
 	return 0;
 }
 
+/*
+ * Strict mode never drops a line (the 2.3.1 library silently ignores one
+ * that no open structure takes): l is deeper than depth want.
+ */
+static int over_indented(struct dec *d, const struct line *l, long want)
+{
+	return errl(d, l, l->c, "unexpected indentation: expected %ld spaces here, found %zu",
+		    want * d->o->indent, l->indent);
+}
+
 static int dec_object_fields(struct dec *d, long base)
 {
 	long depth = -1;
@@ -784,8 +794,15 @@ static int dec_object_fields(struct dec *d, long base)
 			break;
 		if (!l || l->depth < base)
 			break;
-		if (depth < 0)
+		if (depth < 0) {
+			/* the reference decoder takes the first field's depth,
+			 * however deep: strict mode does not skip a level */
+			if (d->o->strict && l->depth != base) {
+				rc = over_indented(d, l, base);
+				break;
+			}
 			depth = l->depth;
+		}
 		if (l->depth != depth)
 			break;
 		cur = *l;
@@ -1029,6 +1046,10 @@ static int dec_array(struct dec *d, struct header *h, long base, const struct li
 				if (h->fields[a].n == h->fields[b].n &&
 				    !memcmp(h->fields[a].p, h->fields[b].p, h->fields[a].n))
 					return SDB_ECONFLICT;
+	/* a fields segment announces rows on the lines below: values after
+	 * the colon are SochDB's compact form, which is not TOON */
+	if (h->inl && h->has_fields && d->o->strict)
+		return errl(d, hl, h->inl, "a tabular header takes its rows on the lines below (the compact form needs decode --compact)");
 	if ((rc = s->begin(s, SDB_J_ARRAY)))
 		return rc;
 	if (h->inl)
@@ -1153,7 +1174,7 @@ static int key_value_line(const struct line *l)
 	return line_first(l, l->c, ':') >= 0;
 }
 
-static int dec_root(struct dec *d)
+static int dec_root_value(struct dec *d)
 {
 	struct sdb_jsink *s = d->sink;
 	const struct line *first;
@@ -1171,6 +1192,8 @@ static int dec_root(struct dec *d)
 		return s->end(s);
 	}
 	f = *first;
+	if (d->o->strict && f.depth != 0)
+		return over_indented(d, &f, 0);
 	t = f.c;
 	tn = f.n;
 	sdb_js_trim(&t, &tn);
@@ -1219,6 +1242,24 @@ static int dec_root(struct dec *d)
 			return rc;
 	}
 	return s->end(s);
+}
+
+static int dec_root(struct dec *d)
+{
+	const struct line *l;
+	int rc = dec_root_value(d);
+
+	if (rc || !d->o->strict)
+		return rc;
+	/* a line no structure took: the reference decoder stops there and
+	 * drops it and everything after it */
+	l = peek(d, &rc);
+	if (rc || !l)
+		return rc;
+	if (l->depth == 0)
+		return errl(d, l, l->c, "unexpected line after the root array");
+	return errl(d, l, l->c, "unexpected indentation: the line before takes no nested lines, found %zu spaces",
+		    l->indent);
 }
 
 void sdb_toon_dec_opts_init(struct sdb_toon_dec_opts *o)
