@@ -247,7 +247,6 @@ static int prepare_try(struct sdb_db *db, struct sdb_error *e)
 		rc = sdb_io_ftruncate(db->wal_fd, (off_t)seg.valid, seg.path, e);
 		if (!rc && db->o.sync != SDB_SYNC_OFF)
 			rc = sdb_io_fdatasync(db->wal_fd, seg.path, e);
-		db->cut_bytes += seg.size - seg.valid;
 	}
 	db->seg_size = seg.valid;
 	sdb_wal_seg_release(&seg);
@@ -527,7 +526,6 @@ void sdb_db_close(struct sdb_db *db)
 	if (db->lock_fd >= 0)
 		close(db->lock_fd); /* drops its OFD locks */
 	sdb_buf_release(&db->seg_path);
-	sdb_buf_release(&db->kbuf);
 	free(db->dir);
 	free(db);
 }

@@ -123,7 +123,6 @@ int sdb_table_writer_add_range(struct sdb_table_writer *w, const void *lo,
 			       size_t lolen, const void *hi, size_t hilen,
 			       struct sdb_error *e);
 uint64_t sdb_table_writer_bytes(const struct sdb_table_writer *w);
-uint64_t sdb_table_writer_entries(const struct sdb_table_writer *w);
 /* Finishes, fsyncs and renames into path; fills meta (not no/level).
  * The directory fsync is the caller's. */
 int sdb_table_writer_finish(struct sdb_table_writer *w,

@@ -307,11 +307,6 @@ uint64_t sdb_table_writer_bytes(const struct sdb_table_writer *w)
 	return w->off + w->out.len + w->blk.len;
 }
 
-uint64_t sdb_table_writer_entries(const struct sdb_table_writer *w)
-{
-	return w->nentries;
-}
-
 int sdb_table_writer_finish(struct sdb_table_writer *w,
 			    struct sdb_table_meta *meta, struct sdb_error *e)
 {
