@@ -60,6 +60,8 @@ build() {
 	# json lists the same pieces
 	run -1 sochdb-wal salvage --format json "$S.json"
 	[[ "$output" == '[{"what":"block","file":"'"$t"'","offset":0,'* ]] || fail "$output"
+	run -1 --separate-stderr sochdb-wal salvage --format jsonl "$S.jsonl"
+	[ "${#lines[@]}" -eq 3 ] && [[ "${lines[2]}" == '{"what":"txn",'* ]] || fail "$output"
 }
 
 @test "a missing newest WAL segment is listed as an LSN range" {
@@ -80,6 +82,11 @@ build() {
 	[ "$mid" != "$(ls "$SOCHDB_DIR"/wal-*.log | tail -n 1)" ]
 	from=$((16#$(basename "$mid" .log | cut -c5-)))
 	rm "$mid"
+	next=$(ls "$SOCHDB_DIR"/wal-*.log | sed -n 2p)
+	run -1 --separate-stderr sochdb-wal verify
+	[[ "$stderr" == "sochdb-wal: damaged WAL: segment '$next' starts at LSN "*" but the previous one ends at $from" ]] || fail "$stderr"
+	run -3 --separate-stderr sochdb-kv put x 1
+	[[ "$stderr" == "sochdb-kv: WAL segment '$next' starts at LSN "*"; refusing to write"* ]] || fail "$stderr"
 	run -1 sochdb-wal salvage "$S"
 	[[ "$output" == *$'\n'"  wal-missing,$mid,null,null,$from,"* ]] || fail "$output"
 	run -0 sochdb-wal verify -d "$S"
