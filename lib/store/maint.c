@@ -535,6 +535,12 @@ static int maint_open(const char *dir, const struct sdb_opts *o,
 	}
 	if (rc)
 		goto fail;
+	/* the manifest read at open may be older than the lock: a writer's
+	 * automatic flush may have published tables meanwhile, which
+	 * remove_orphans would take for orphans */
+	sdb_manifest_free(&(*db)->man);
+	if ((rc = sdb_manifest_read(&(*db)->man, dir, e)))
+		goto fail;
 	return 0;
 fail:
 	sdb_db_close(*db);
