@@ -115,7 +115,7 @@ static char parse_delim(const char *usage, const char *s)
 		return '|';
 	if (!strcmp(s, "\t") || !strcmp(s, "tab") || !strcmp(s, "\\t"))
 		return '\t';
-	usage_error(usage, "invalid delimiter '%s' (expected ',', '|', tab, comma, pipe, tab or \\t)", s);
+	usage_error(usage, "invalid delimiter '%s' (expected a ',', '|' or tab character, or comma, pipe, tab or \\t)", s);
 }
 
 static int parse_mode(const char *usage, const char *opt, const char *s)
