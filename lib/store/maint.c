@@ -609,7 +609,7 @@ static int maint_open(const char *dir, const struct sdb_opts *o,
 	/* the manifest read at open may be older than the lock: a writer's
 	 * automatic flush may have published tables meanwhile, which
 	 * remove_orphans would take for orphans */
-	sdb_manifest_free(&(*db)->man);
+	sdb_manifest_release(&(*db)->man);
 	if ((rc = sdb_manifest_read(&(*db)->man, dir, e)))
 		goto fail;
 	return 0;

@@ -129,7 +129,7 @@ static int salvage_table(struct salv *s, const char *dir,
 			rc = add(s, b.kind[j], b.keys + b.koff[j], b.klen[j], b.val[j], b.vlen[j], b.expires[j]);
 	}
 out:
-	sdb_block_free(&b);
+	sdb_block_release(&b);
 	sdb_table_close(t);
 	sdb_buf_release(&path);
 	return rc;
@@ -303,7 +303,7 @@ static int salvage_wal(struct salv *s, const char *dir, uint64_t cp,
 		s->rep->segments++;
 		rc = salvage_segment(s, &g, i == n - 1, &x, &end);
 		expect = g.start + g.size;
-		sdb_wal_seg_free(&g);
+		sdb_wal_seg_release(&g);
 	}
 	if (!rc && mark > end) {
 		struct sdb_lost l = { .what = "wal-missing", .file = dir, .lsn_from = end,
@@ -370,7 +370,7 @@ out:
 	sdb_db_close(s.out);
 	sdb_batch_release(&s.b);
 	sdb_dest_abort(&d);
-	sdb_manifest_free(&m);
+	sdb_manifest_release(&m);
 	sdb_db_close(src);
 	return rc;
 }
