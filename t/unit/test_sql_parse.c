@@ -10,7 +10,10 @@
  *                                  select1-5.test and the evidence files
  *                                  (SQLite's sqllogictest): each must
  *                                  parse (unless the record says
- *                                  `statement error`) and round-trip */
+ *                                  `statement error`) and round-trip
+ *   test_sql_parse --print         prints each statement of stdin in
+ *                                  canonical form, one a line ("error:
+ *                                  MESSAGE" for a bad one, then exit 1) */
 #include "unit.h"
 #include "sql/parse.h"
 #include "sql/tokenize.h"
@@ -655,8 +658,48 @@ static void test_slt(const char *dir)
 		unit_failures++;
 }
 
+/* --print: stdin's statements in canonical form, one a line. */
+static int print_stdin(void)
+{
+	struct sdb_buf in = SDB_BUF_INIT, out = SDB_BUF_INIT;
+	char chunk[65536];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+		sdb_buf_add(&in, chunk, n);
+	struct sdb_sql_arena a;
+	struct sdb_sql_parser p;
+	struct sdb_error e;
+	struct sql_stmt *s;
+	int rc;
+	sdb_sql_arena_init(&a);
+	sdb_sql_parser_init(&p, &a, in.data ? in.data : "", in.len);
+	int bad = 0;
+	for (;;) {
+		sdb_error_clear(&e);
+		rc = sdb_sql_parse_next(&p, &s, &e);
+		if (rc) {
+			char msg[600];
+			printf("error: %s\n", sdb_error_format(&e, msg, sizeof(msg)));
+			bad = 1;
+			continue;
+		}
+		if (!s)
+			break;
+		sdb_buf_reset(&out);
+		sdb_sql_print_stmt(&out, s);
+		printf("%s;\n", out.data);
+	}
+	rc = bad;
+	sdb_sql_arena_release(&a);
+	sdb_buf_release(&in);
+	sdb_buf_release(&out);
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--print"))
+		return print_stdin();
 	test_tokens();
 	test_precedence();
 	test_statements();
