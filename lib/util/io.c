@@ -1,6 +1,7 @@
 /* io.c - the library's I/O layer (see io.h). */
 #define _GNU_SOURCE
 #include "util/io.h"
+#include "util/array.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -310,6 +311,7 @@ int sdb_input_open(struct sdb_input *in, const char *path, struct sdb_error *e)
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
+	int rc;
 
 	memset(in, 0, sizeof(*in));
 	in->name = is_stdin ? "<stdin>" : path;
@@ -322,19 +324,19 @@ int sdb_input_open(struct sdb_input *in, const char *path, struct sdb_error *e)
 					     "cannot open '%s'", path);
 	}
 	if (fstat(fd, &st) < 0) {
-		sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", in->name);
+		rc = sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", in->name);
 		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		errno = EISDIR;
-		sdb_error_sys(e, SDB_EIO, "cannot read '%s'", in->name);
+		rc = sdb_error_sys(e, SDB_EIO, "cannot read '%s'", in->name);
 		goto fail;
 	}
 	if (S_ISREG(st.st_mode) && !is_stdin) {
 		if (st.st_size > 0) {
 			void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 			if (m == MAP_FAILED) {
-				sdb_error_sys(e, SDB_EIO, "cannot map '%s'", in->name);
+				rc = sdb_error_sys(e, SDB_EIO, "cannot map '%s'", in->name);
 				goto fail;
 			}
 			madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
@@ -362,21 +364,16 @@ int sdb_input_open(struct sdb_input *in, const char *path, struct sdb_error *e)
 	}
 	for (;;) {
 		ssize_t r;
-		if (cap - len < 65536) {
-			size_t ncap = cap ? cap * 2 : 1 << 20;
-			char *nb = realloc(buf, ncap + 1);
-			if (!nb) {
-				sdb_error_set(e, SDB_ENOMEM, "out of memory reading '%s'", in->name);
-				goto fail;
-			}
-			buf = nb;
-			cap = ncap;
+		/* room for 64 KiB more and the terminating NUL */
+		if (sdb_grow((void **)&buf, &cap, len + 65536 + 1, 1, 1 << 20)) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory reading '%s'", in->name);
+			goto fail;
 		}
-		r = read(fd, buf + len, cap - len);
+		r = read(fd, buf + len, cap - len - 1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			sdb_error_sys(e, SDB_EIO, "cannot read '%s'", in->name);
+			rc = sdb_error_sys(e, SDB_EIO, "cannot read '%s'", in->name);
 			goto fail;
 		}
 		if (r == 0)
@@ -394,7 +391,7 @@ fail:
 	free(buf);
 	if (!is_stdin)
 		close(fd);
-	return e ? e->code : SDB_EIO;
+	return rc;
 }
 
 void sdb_input_close(struct sdb_input *in)
@@ -407,15 +404,62 @@ void sdb_input_close(struct sdb_input *in)
 	memset(in, 0, sizeof(*in));
 }
 
+/*
+ * The file an output path names: a symlink is followed to its target (a
+ * relative target is taken from the link's directory), so replacing the
+ * output replaces the target and the link stays. @return a malloc'd path,
+ * or NULL when out of memory.
+ */
+static char *follow_links(const char *path)
+{
+	char *cur = strdup(path);
+
+	for (int hops = 0; cur && hops < 40; hops++) {
+		struct stat st;
+		char target[4096], *next, *slash;
+		ssize_t n;
+		if (lstat(cur, &st) || !S_ISLNK(st.st_mode))
+			break;
+		n = readlink(cur, target, sizeof(target) - 1);
+		if (n <= 0)
+			break;
+		target[n] = 0;
+		slash = strrchr(cur, '/');
+		if (target[0] == '/' || !slash) {
+			next = strdup(target);
+		} else {
+			size_t dl = (size_t)(slash - cur) + 1;
+			next = malloc(dl + (size_t)n + 1);
+			if (next) {
+				memcpy(next, cur, dl);
+				memcpy(next + dl, target, (size_t)n + 1);
+			}
+		}
+		free(cur);
+		cur = next;
+	}
+	return cur;
+}
+
 int sdb_atomic_open(struct sdb_atomic *a, const char *path, struct sdb_error *e)
 {
-	size_t n = strlen(path);
+	struct stat old;
+	int had_old;
+	size_t n;
 
 	a->fd = -1;
 	a->nosync = 0;
-	a->path = strdup(path);
+	a->tmp = NULL;
+	a->path = follow_links(path);
+	if (!a->path) {
+		sdb_atomic_abort(a);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	path = a->path;
+	n = strlen(path);
+	had_old = stat(path, &old) == 0 && S_ISREG(old.st_mode);
 	a->tmp = malloc(n + 16);
-	if (!a->path || !a->tmp) {
+	if (!a->tmp) {
 		sdb_atomic_abort(a);
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	}
@@ -430,8 +474,14 @@ int sdb_atomic_open(struct sdb_atomic *a, const char *path, struct sdb_error *e)
 		return rc;
 	}
 	TRACE(SDB_IO_OPEN, a->fd, O_RDWR | O_CREAT | O_EXCL, 0, a->tmp, NULL, NULL, 0, 0);
-	{
-		/* mkstemp gives 0600; outputs are ordinary files under the umask */
+	if (had_old) {
+		/* replacing a file keeps its mode (and owner, where allowed) */
+		fchmod(a->fd, old.st_mode & 07777);
+		if (fchown(a->fd, old.st_uid, old.st_gid)) {
+			/* not permitted: the replacement is ours, as a new file */
+		}
+	} else {
+		/* mkstemp gives 0600; new outputs are ordinary files under the umask */
 		mode_t m = umask(0);
 		umask(m);
 		fchmod(a->fd, 0666 & ~m);
