@@ -70,7 +70,7 @@ struct sql_expr {
 	enum sql_expr_kind kind;
 	enum sql_op op;
 	uint8_t not_;       /* NOT BETWEEN / NOT IN / NOT LIKE / NOTNULL / NOT EXISTS */
-	uint8_t distinct;   /* FUNC: f(DISTINCT ...) */
+	uint8_t distinct;   /* FUNC: f(DISTINCT ...); IN: a table function given (args) */
 	int kw;             /* CTIME: enum sdb_sql_kw */
 	const char *text;   /* literal text; COLLATE: collation; CAST: type */
 	struct sql_name schema, table, name; /* COLUMN; FUNC and IN table: name */
@@ -226,7 +226,7 @@ enum sql_cons_kind {
 struct sql_constraint {
 	enum sql_cons_kind kind;
 	struct sql_name name;       /* CONSTRAINT name */
-	uint8_t desc, asc, autoinc;
+	uint8_t desc, asc, autoinc; /* PRIMARY KEY DESC / ASC / AUTOINCREMENT */
 	enum sql_conflict conflict; /* ON CONFLICT clause */
 	struct sql_expr *e;         /* CHECK, DEFAULT, GENERATED AS */
 	const char *text;           /* COLLATE name; GENERATED STORED/VIRTUAL */
@@ -271,17 +271,20 @@ struct sql_stmt {
 	long line, col;
 
 	struct sql_name schema, name; /* the object: table, index, view, savepoint, pragma */
-	struct sql_name name2;      /* ALTER: new name / column; INDEX: table */
+	struct sql_name name2;      /* ALTER: new name / column; INDEX: its table;
+	                               UPDATE/DELETE: INDEXED BY name */
 	struct sql_select *select;  /* SELECT; INSERT ... SELECT; CREATE ... AS; VIEW */
 	struct sql_with *with;      /* INSERT/UPDATE/DELETE */
 	uint8_t if_not_exists, if_exists, temp, unique, without_rowid, strict;
+	uint8_t not_indexed;        /* UPDATE/DELETE ... NOT INDEXED */
 	uint8_t replace;            /* REPLACE INTO (INSERT) */
 	uint8_t mysql_ignore;       /* INSERT IGNORE INTO (MySQL) */
 	uint8_t default_values;
 	uint8_t savepoint_kw, transaction_kw;
 	enum sql_conflict conflict; /* INSERT OR x / UPDATE OR x */
 	int sub;                    /* enum sql_drop / sql_alter / sql_begin */
-	struct sql_name alias;      /* INSERT INTO t AS a; UPDATE/DELETE t AS a */
+	struct sql_name alias;      /* INSERT INTO t AS a; UPDATE/DELETE t AS a;
+	                               ALTER RENAME COLUMN: the old name */
 	struct sql_name *cols;      /* INSERT column list; VIEW column names */
 	int ncols;
 	uint8_t has_cols;

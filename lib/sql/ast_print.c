@@ -745,7 +745,7 @@ static void print_table_ref(B *b, const struct sql_stmt *s)
 	if (s->name2.z) {
 		put(b, " INDEXED BY ");
 		put_name(b, &s->name2);
-	} else if (s->unique)
+	} else if (s->not_indexed)
 		put(b, " NOT INDEXED");
 }
 

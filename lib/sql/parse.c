@@ -93,6 +93,22 @@ static char *dup_text(P *p, const char *z, size_t n)
 	return r;
 }
 
+/* a, then sep (when a is not NULL), then z[0..n): a new string in the
+ * arena. The parser builds its few texts with it, never with a heap
+ * buffer, so that an error's longjmp leaks nothing. */
+static const char *acat(P *p, const char *a, const char *sep, const char *z, size_t n)
+{
+	size_t la = a ? strlen(a) : 0, ls = a ? strlen(sep) : 0;
+	char *r = alloc(p, la + ls + n + 1);
+	memcpy(r, a ? a : "", la);
+	memcpy(r + la, a ? sep : "", ls);
+	memcpy(r + la + ls, z, n);
+	r[la + ls + n] = 0;
+	return r;
+}
+
+#define ACAT(p, a, sep, word) acat((p), (a), (sep), (word), strlen(word))
+
 static void lex(P *p, struct sdb_sql_token *t)
 {
 	int rc = sdb_sql_lexer_next(&p->lx, t, p->e);
@@ -342,57 +358,40 @@ LIST_OF(parse_expr_list, struct sql_expr, parse_expr)
 /* A type name: words, then (n) or (n, m) with signed numbers. */
 static const char *parse_typename(P *p, int allow_empty)
 {
-	struct sdb_buf b = SDB_BUF_INIT;
-	int words = 0;
+	const char *r = NULL;
 	while (tok_is_name(CUR(p), 1) &&
 	       !(IS_KW(p, GENERATED) && is_kw_at(p, 1, SQL_KW_ALWAYS))) {
 		struct sql_name nm = take_name(p);
-		if (words++)
-			sdb_buf_addc(&b, ' ');
-		sdb_buf_adds(&b, nm.z);
+		r = ACAT(p, r, " ", nm.z);
 	}
-	if (!words) {
-		sdb_buf_release(&b);
+	if (!r) {
 		if (!allow_empty)
 			syntax_error(p);
 		return NULL;
 	}
-	if (is_tk(p, SQL_TK_LP)) {
-		advance(p);
-		sdb_buf_addc(&b, '(');
-		for (int i = 0; i < 2; i++) {
-			if (i) {
-				if (!accept_tk(p, SQL_TK_COMMA))
-					break;
-				sdb_buf_adds(&b, ", ");
-			}
-			if (is_tk(p, SQL_TK_PLUS) || is_tk(p, SQL_TK_MINUS)) {
-				if (is_tk(p, SQL_TK_MINUS))
-					sdb_buf_addc(&b, '-');
-				advance(p);
-			}
-			struct sdb_sql_token *t = CUR(p);
-			if (t->type != SQL_TK_INTEGER && t->type != SQL_TK_FLOAT) {
-				sdb_buf_release(&b);
-				syntax_error(p);
-			}
-			sdb_buf_add(&b, t->z, t->n);
+	if (!is_tk(p, SQL_TK_LP))
+		return r;
+	advance(p);
+	r = ACAT(p, r, "", "(");
+	for (int i = 0; i < 2; i++) {
+		if (i) {
+			if (!accept_tk(p, SQL_TK_COMMA))
+				break;
+			r = ACAT(p, r, "", ", ");
+		}
+		if (is_tk(p, SQL_TK_PLUS) || is_tk(p, SQL_TK_MINUS)) {
+			if (is_tk(p, SQL_TK_MINUS))
+				r = ACAT(p, r, "", "-");
 			advance(p);
 		}
-		sdb_buf_addc(&b, ')');
-		if (!is_tk(p, SQL_TK_RP)) {
-			sdb_buf_release(&b);
+		struct sdb_sql_token *t = CUR(p);
+		if (t->type != SQL_TK_INTEGER && t->type != SQL_TK_FLOAT)
 			syntax_error(p);
-		}
+		r = acat(p, r, "", t->z, t->n);
 		advance(p);
 	}
-	if (!sdb_buf_ok(&b)) {
-		sdb_buf_release(&b);
-		fail_at(p, SDB_ENOMEM, "out of memory");
-	}
-	char *r = dup_text(p, b.data, b.len);
-	sdb_buf_release(&b);
-	return r;
+	expect_tk(p, SQL_TK_RP);
+	return ACAT(p, r, "", ")");
 }
 
 static struct sql_expr *parse_function(P *p, struct sql_name name, size_t off)
@@ -436,28 +435,25 @@ static struct sql_expr *parse_function(P *p, struct sql_name name, size_t off)
 	return x;
 }
 
-/* A frame bound: UNBOUNDED PRECEDING, CURRENT ROW, expr PRECEDING|FOLLOWING. */
-static void parse_frame_bound(P *p, struct sdb_buf *b, struct sql_expr **e)
+/* A frame bound: UNBOUNDED PRECEDING, CURRENT ROW, expr PRECEDING|FOLLOWING
+ * (the expression stands as "?" in the frame text). */
+static const char *parse_frame_bound(P *p, const char *f, struct sql_expr **e)
 {
 	if (ACCEPT(p, UNBOUNDED)) {
 		if (ACCEPT(p, PRECEDING))
-			sdb_buf_adds(b, "UNBOUNDED PRECEDING");
-		else {
-			EXPECT(p, FOLLOWING);
-			sdb_buf_adds(b, "UNBOUNDED FOLLOWING");
-		}
-	} else if (ACCEPT(p, CURRENT)) {
-		EXPECT(p, ROW);
-		sdb_buf_adds(b, "CURRENT ROW");
-	} else {
-		*e = parse_expr(p);
-		if (ACCEPT(p, PRECEDING))
-			sdb_buf_adds(b, "? PRECEDING");
-		else {
-			EXPECT(p, FOLLOWING);
-			sdb_buf_adds(b, "? FOLLOWING");
-		}
+			return ACAT(p, f, "", "UNBOUNDED PRECEDING");
+		EXPECT(p, FOLLOWING);
+		return ACAT(p, f, "", "UNBOUNDED FOLLOWING");
 	}
+	if (ACCEPT(p, CURRENT)) {
+		EXPECT(p, ROW);
+		return ACAT(p, f, "", "CURRENT ROW");
+	}
+	*e = parse_expr(p);
+	if (ACCEPT(p, PRECEDING))
+		return ACAT(p, f, "", "? PRECEDING");
+	EXPECT(p, FOLLOWING);
+	return ACAT(p, f, "", "? FOLLOWING");
 }
 
 /* ( [base] [PARTITION BY ...] [ORDER BY ...] [frame] ) */
@@ -477,38 +473,29 @@ static struct sql_window *parse_window_def(P *p)
 		w->order = parse_order_list(p, &w->norder);
 	}
 	if (IS_KW(p, RANGE) || IS_KW(p, ROWS) || IS_KW(p, GROUPS)) {
-		struct sdb_buf b = SDB_BUF_INIT;
-		sdb_buf_adds(&b, sdb_sql_keyword_name(CUR(p)->kw));
+		const char *f = ACAT(p, NULL, "", sdb_sql_keyword_name(CUR(p)->kw));
 		advance(p);
 		if (ACCEPT(p, BETWEEN)) {
-			sdb_buf_adds(&b, " BETWEEN ");
-			parse_frame_bound(p, &b, &w->frame_start);
+			f = parse_frame_bound(p, ACAT(p, f, "", " BETWEEN "), &w->frame_start);
 			EXPECT(p, AND);
-			sdb_buf_adds(&b, " AND ");
-			parse_frame_bound(p, &b, &w->frame_end);
-		} else {
-			sdb_buf_addc(&b, ' ');
-			parse_frame_bound(p, &b, &w->frame_start);
-		}
+			f = parse_frame_bound(p, ACAT(p, f, "", " AND "), &w->frame_end);
+		} else
+			f = parse_frame_bound(p, ACAT(p, f, "", " "), &w->frame_start);
 		if (ACCEPT(p, EXCLUDE)) {
 			if (ACCEPT(p, NO)) {
 				EXPECT(p, OTHERS);
-				sdb_buf_adds(&b, " EXCLUDE NO OTHERS");
+				f = ACAT(p, f, "", " EXCLUDE NO OTHERS");
 			} else if (ACCEPT(p, CURRENT)) {
 				EXPECT(p, ROW);
-				sdb_buf_adds(&b, " EXCLUDE CURRENT ROW");
+				f = ACAT(p, f, "", " EXCLUDE CURRENT ROW");
 			} else if (ACCEPT(p, GROUP))
-				sdb_buf_adds(&b, " EXCLUDE GROUP");
+				f = ACAT(p, f, "", " EXCLUDE GROUP");
 			else {
 				EXPECT(p, TIES);
-				sdb_buf_adds(&b, " EXCLUDE TIES");
+				f = ACAT(p, f, "", " EXCLUDE TIES");
 			}
 		}
-		w->frame = dup_text(p, b.data ? b.data : "", b.len);
-		int ok = sdb_buf_ok(&b);
-		sdb_buf_release(&b);
-		if (!ok)
-			fail_at(p, SDB_ENOMEM, "out of memory");
+		w->frame = f;
 	}
 	expect_tk(p, SQL_TK_RP);
 	return w;
@@ -1325,7 +1312,7 @@ static void parse_qualified_table(P *p, struct sql_stmt *s)
 	} else if (IS_KW(p, NOT) && is_kw_at(p, 1, SQL_KW_INDEXED)) {
 		advance(p);
 		advance(p);
-		s->unique = 1; /* NOT INDEXED */
+		s->not_indexed = 1;
 	}
 }
 
@@ -1367,68 +1354,55 @@ static void parse_delete(P *p, struct sql_stmt *s)
 
 /* ---- DDL ---- */
 
-static void add_word(struct sdb_buf *b, const char *w)
-{
-	if (b->len)
-		sdb_buf_addc(b, ' ');
-	sdb_buf_adds(b, w);
-}
-
 static void parse_fk(P *p, struct sql_fkey *fk)
 {
+	const char *c = NULL;
 	EXPECT(p, REFERENCES);
 	fk->table = parse_nm(p);
 	if (is_tk(p, SQL_TK_LP))
 		fk->cols = parse_name_list(p, &fk->ncols);
-	struct sdb_buf b = SDB_BUF_INIT;
 	for (;;) {
 		if (IS_KW(p, ON) && (is_kw_at(p, 1, SQL_KW_DELETE) || is_kw_at(p, 1, SQL_KW_UPDATE))) {
 			advance(p);
-			add_word(&b, IS_KW(p, DELETE) ? "ON DELETE" : "ON UPDATE");
+			c = ACAT(p, c, " ", IS_KW(p, DELETE) ? "ON DELETE" : "ON UPDATE");
 			advance(p);
 			if (ACCEPT(p, SET)) {
 				if (ACCEPT(p, NULL))
-					add_word(&b, "SET NULL");
+					c = ACAT(p, c, " ", "SET NULL");
 				else {
 					EXPECT(p, DEFAULT);
-					add_word(&b, "SET DEFAULT");
+					c = ACAT(p, c, " ", "SET DEFAULT");
 				}
 			} else if (ACCEPT(p, CASCADE))
-				add_word(&b, "CASCADE");
+				c = ACAT(p, c, " ", "CASCADE");
 			else if (ACCEPT(p, RESTRICT))
-				add_word(&b, "RESTRICT");
+				c = ACAT(p, c, " ", "RESTRICT");
 			else {
 				EXPECT(p, NO);
 				EXPECT(p, ACTION);
-				add_word(&b, "NO ACTION");
+				c = ACAT(p, c, " ", "NO ACTION");
 			}
 		} else if (ACCEPT(p, MATCH)) {
 			struct sql_name nm = parse_nm(p);
-			add_word(&b, "MATCH");
-			add_word(&b, nm.z);
+			c = ACAT(p, ACAT(p, c, " ", "MATCH"), " ", nm.z);
 		} else if (IS_KW(p, DEFERRABLE) ||
 			   (IS_KW(p, NOT) && is_kw_at(p, 1, SQL_KW_DEFERRABLE))) {
 			if (ACCEPT(p, NOT))
-				add_word(&b, "NOT");
+				c = ACAT(p, c, " ", "NOT");
 			advance(p);
-			add_word(&b, "DEFERRABLE");
+			c = ACAT(p, c, " ", "DEFERRABLE");
 			if (ACCEPT(p, INITIALLY)) {
 				if (ACCEPT(p, DEFERRED))
-					add_word(&b, "INITIALLY DEFERRED");
+					c = ACAT(p, c, " ", "INITIALLY DEFERRED");
 				else {
 					EXPECT(p, IMMEDIATE);
-					add_word(&b, "INITIALLY IMMEDIATE");
+					c = ACAT(p, c, " ", "INITIALLY IMMEDIATE");
 				}
 			}
 		} else
 			break;
 	}
-	if (b.len)
-		fk->clauses = dup_text(p, b.data, b.len);
-	int ok = sdb_buf_ok(&b);
-	sdb_buf_release(&b);
-	if (!ok)
-		fail_at(p, SDB_ENOMEM, "out of memory");
+	fk->clauses = c;
 }
 
 static enum sql_conflict parse_onconf(P *p)
@@ -1479,7 +1453,6 @@ static struct sql_constraint *parse_ccons(P *p)
 			advance(p);
 			c->e = parse_expr(p);
 			expect_tk(p, SQL_TK_RP);
-			c->asc = 1; /* written in parentheses */
 		} else
 			c->e = parse_unary(p);
 	} else if (ACCEPT(p, COLLATE)) {

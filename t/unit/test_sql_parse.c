@@ -311,6 +311,8 @@ static void test_statements(void)
 	      "UPDATE OR ABORT t SET a = 1, (b, c) = (2, 3) FROM u WHERE (t.id = u.id) RETURNING a");
 	CANON("delete from t where a is null", "DELETE FROM t WHERE (a IS NULL)");
 	CANON("update t as u set a = 1", "UPDATE t AS u SET a = 1");
+	CANON("update t indexed by i set a = 1; delete from t not indexed where a",
+	      "UPDATE t INDEXED BY i SET a = 1; DELETE FROM t NOT INDEXED WHERE a");
 	CANON("delete from t as x where x.a in (1,2) returning *",
 	      "DELETE FROM t AS x WHERE (x.a IN (1, 2)) RETURNING *");
 	CANON("create table if not exists t(id integer primary key autoincrement, "
@@ -393,6 +395,13 @@ static void test_errors(void)
 	ERR("CREATE TABLE t()", SDB_EPARSE, "line 1, column 16: near \")\": syntax error");
 	ERR("INSERT INTO t VALUES (1", SDB_EPARSE, "line 1, column 24: incomplete input");
 	ERR("SELECT 'é' + ", SDB_EPARSE, "line 1, column 14: incomplete input");
+	/* a bad token while a type name or a foreign key clause is being read
+	 * (make SANITIZE=1: nothing leaks on the way out) */
+	ERR("CREATE TABLE t(a big !)", SDB_EPARSE, "line 1, column 22: unrecognized token: \"!\"");
+	ERR("CREATE TABLE t(a REFERENCES u ON DELETE CASCADE 'x)", SDB_EPARSE,
+	    "line 1, column 49: unrecognized token: \"'x)\"");
+	ERR("SELECT sum(a) OVER (ROWS BETWEEN 1 PRECEDING AND CURRENT ROW !)", SDB_EPARSE,
+	    "line 1, column 62: unrecognized token: \"!\"");
 	ERR("CREATE TRIGGER x AFTER INSERT ON t BEGIN SELECT 1; END",
 	    SDB_EUNSUPPORTED, "line 1, column 8: triggers are not supported");
 	ERR("ATTACH 'x' AS y", SDB_EUNSUPPORTED,
