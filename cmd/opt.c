@@ -140,6 +140,40 @@ static int next_pre(struct opt_parser *p, const char **val)
 	return 0;
 }
 
+/* -h or --help anywhere before "--" wins over any error in the words
+ * (their values skipped, so "--prefix -h" is no request for help). */
+static void scan_help(const struct opt_parser *p)
+{
+	for (int i = p->i; i < p->argc; i++) {
+		const char *a = p->argv[i], *eq;
+		const struct opt *o;
+		if (a[0] != '-' || !a[1])
+			continue;
+		if (!strcmp(a, "--"))
+			return;
+		if (!strcmp(a, "--help"))
+			help_exit(p);
+		if (a[1] == '-') {
+			eq = strchr(a + 2, '=');
+			for (o = p->tab; o->id; o++)
+				if (is_option(o) && o->lng && !strcmp(o->lng, a + 2))
+					break;
+			if (o->id && o->arg && !eq)
+				i++;
+			continue;
+		}
+		for (const char *c = a + 1; *c; c++) {
+			if (*c == 'h')
+				help_exit(p);
+			if ((o = find_short(p->tab, *c)) && o->arg) {
+				if (!c[1])
+					i++;
+				break;
+			}
+		}
+	}
+}
+
 int opt_next(struct opt_parser *p, const char **val)
 {
 	const struct opt *o;
@@ -147,6 +181,11 @@ int opt_next(struct opt_parser *p, const char **val)
 	int id;
 
 	*val = NULL;
+	if (!p->scanned) {
+		p->scanned = 1;
+		if (!p->stop_at_arg)
+			scan_help(p);
+	}
 	if (!p->stop_at_arg && (id = next_pre(p, val)))
 		return id;
 again:

@@ -61,6 +61,7 @@ struct opt_parser {
 	int only_args;     /* after "--" */
 	int stop_at_arg;   /* cli_dispatch: the first argument ends options */
 	int head_only;     /* cli_dispatch: -h prints head alone */
+	int scanned;       /* argv was searched for -h */
 	const struct opt *cur; /* the option just returned */
 };
 

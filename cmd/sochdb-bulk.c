@@ -35,7 +35,9 @@ static const char usage_main[] =
 	"  info         describe an index and verify its checksums\n"
 	"  convert      convert vectors between npy, fvecs and raw float32\n"
 	"\n"
-	"Run 'sochdb-bulk COMMAND -h' for the options of a command.\n";
+	"Before COMMAND: --quiet, -v/--verbose, --progress, --no-progress (-q is\n"
+	"--query and -d --dimension here). Run 'sochdb-bulk help COMMAND' or\n"
+	"'sochdb-bulk COMMAND -h' for the options of a command.\n";
 
 static const struct opt common[] = {
 	{ OPT_QUIET, 0, "quiet", NULL, NULL },

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 static const char usage_main[] =
-	"usage: sochdb-kv [-q|-v] COMMAND [options] [args]\n"
+	"usage: sochdb-kv [common options] COMMAND [options] [args]\n"
 	"\n"
 	"Commands:\n"
 	"  put     store a value: put KEY VALUE|-\n"
@@ -36,9 +36,10 @@ static const char usage_main[] =
 	"  txn     apply put/del/cas/get lines from stdin atomically\n"
 	"  stats   key, byte, WAL and table counts\n"
 	"\n"
-	"Common options: -d, --db DIR (default $SOCHDB_DIR, else ./sochdb_data),\n"
-	"-n NAMESPACE, --sync full|normal|off, --lock-timeout SECONDS (30),\n"
-	"-e, --escaped, --ttl SECONDS. 'sochdb-kv COMMAND -h' shows details.\n"
+	"Common options, before or after COMMAND: -d, --db DIR (default $SOCHDB_DIR,\n"
+	"else ./sochdb_data), -n NAMESPACE, --sync full|normal|off, --lock-timeout\n"
+	"SECONDS (30), -q, -v. After COMMAND: -e, --escaped, --ttl SECONDS and the\n"
+	"command's own; 'sochdb-kv help COMMAND' or 'sochdb-kv COMMAND -h' shows them.\n"
 	"Exit status: 0 ok, 1 absent, 2 usage error, 3 failure.\n";
 
 enum {

@@ -28,7 +28,8 @@ static const char usage_main[] =
 	"  stats    bytes and estimated tokens of JSON vs TOON\n"
 	"\n"
 	"Options: -h/--help, --version, -q/--quiet, -v/--verbose.\n"
-	"'sochdb-toon <command> -h' shows the options of a command.\n";
+	"'sochdb-toon help <command>' or 'sochdb-toon <command> -h' shows the\n"
+	"options of a command.\n";
 
 static const char head_encode[] =
 	"usage: sochdb-toon encode [options] [FILE]\n"

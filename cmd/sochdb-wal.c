@@ -20,7 +20,7 @@
 #include <string.h>
 
 static const char usage_main[] =
-	"usage: sochdb-wal [-q|-v] COMMAND [options]\n"
+	"usage: sochdb-wal [common options] COMMAND [options]\n"
 	"\n"
 	"Commands:\n"
 	"  checkpoint  flush the WAL to a table and retire the covered WAL\n"
@@ -32,8 +32,9 @@ static const char usage_main[] =
 	"  recover     cut a torn or damaged WAL tail as the lock holder\n"
 	"  backup      consistent copy of the database: backup DEST\n"
 	"\n"
-	"Common options: -d, --db DIR (default $SOCHDB_DIR, else ./sochdb_data),\n"
-	"--lock-timeout SECONDS (30), --sync full|normal|off.\n"
+	"Common options, before or after COMMAND: -d, --db DIR (default $SOCHDB_DIR,\n"
+	"else ./sochdb_data), --lock-timeout SECONDS (30), --sync full|normal|off,\n"
+	"-q, -v. 'sochdb-wal help COMMAND' or 'sochdb-wal COMMAND -h' shows the rest.\n"
 	"Exit status: 0 ok (also: nothing to do), 1 damage found, 2 usage error,\n"
 	"3 failure.\n";
 enum {

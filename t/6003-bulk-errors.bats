@@ -99,12 +99,10 @@ expect_fail() {
 
 @test "bad flags exit 2" {
 	expect_fail 2 "sochdb-bulk: invalid value '1' for --max-connections (expected 2..255)
-usage: sochdb-bulk build-index -i FILE -o INDEX [options]
-Try 'sochdb-bulk build-index -h' for the options." \
+Try 'sochdb-bulk build-index -h' for more information." \
 		sochdb-bulk build-index -i x.npy -o o.idx -m 1
 	expect_fail 2 "sochdb-bulk: invalid metric 'dot' (expected l2, cosine or ip)
-usage: sochdb-bulk build-index -i FILE -o INDEX [options]
-Try 'sochdb-bulk build-index -h' for the options." \
+Try 'sochdb-bulk build-index -h' for more information." \
 		sochdb-bulk build-index -i x.npy -o o.idx --metric dot
 	expect_fail 2 "sochdb-bulk: raw float32 input 'empty.f32' needs --dimension" \
 		sochdb-bulk build-index -i empty.f32 -o o.idx
