@@ -261,3 +261,17 @@ $(try_line sochdb-kv put)" ] || fail "$v: $stderr"
 	run -0 find "$d" -type f
 	[ -z "$output" ] || fail "left behind: $output"
 }
+
+@test "make says which dependency is missing and how to get it" {
+	run -2 --separate-stderr make -C "$TOP" --no-print-directory check-deps CC='cc -nostdinc'
+	[[ "$stderr" == *"make: missing lz4.h (Debian package liblz4-dev)"* ]] || fail "$stderr"
+	[[ "$stderr" == *"make: missing zstd.h (Debian package libzstd-dev)"* ]]
+	[[ "$stderr" == *"scripts/install-deps.sh"* ]]
+	run -2 --separate-stderr make -C "$TOP" --no-print-directory check-deps CC=no-such-cc
+	[[ "$stderr" == *"make: missing no-such-cc (Debian package gcc)"* ]] || fail "$stderr"
+	run -0 make -C "$TOP" --no-print-directory check-deps
+	run -0 make -C "$TOP" --no-print-directory info CC='cc -nostdinc'
+	assert_output --partial "deps: missing lz4.h:liblz4-dev zstd.h:libzstd-dev (scripts/install-deps.sh)"
+	run -0 make -C "$TOP" --no-print-directory info
+	assert_output --partial "deps: all present"
+}
