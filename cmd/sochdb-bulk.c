@@ -7,9 +7,12 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "util/array.h"
 #include "vec/distance.h"
+#include "vec/flat.h"
 #include "vec/hnsw.h"
 #include "vec/hnswfile.h"
+#include "vec/order.h"
 #include "vec/vecio.h"
 
 #include <errno.h>
@@ -336,12 +339,13 @@ static int cmd_build(int argc, char **argv)
 			fprintf(stderr,
 				"telemetry: load %.3f s, build %.3f s, ordering %.3f s, write %.3f s; "
 				"page faults %ld minor, %ld major; peak RSS %.1f MiB; "
-				"kernels %s; build precision %s; %d threads; %.0f distances per vector\n",
+				"kernels %s; build precision %s; %d threads; %.0f distances per vector; "
+				"%llu nodes relinked\n",
 				t_load - t0, t_build - t_load, t_order - t_build, t_write - t_order,
 				ru.ru_minflt, ru.ru_majflt, (double)ru.ru_maxrss / 1024.0,
 				sdb_vec_kernels()->name,
 				h->precision_used == SDB_PREC_BF16 ? "bf16" : "f32", h->threads_used,
-				(double)h->distances / (double)vs.n);
+				(double)h->distances / (double)vs.n, (unsigned long long)h->relinked);
 		if (json) {
 			printf("{\"index\":");
 			json_str(stdout, outp);
@@ -351,7 +355,7 @@ static int cmd_build(int argc, char **argv)
 			       "\"load_seconds\":%.6f,\"build_seconds\":%.6f,\"ordering_seconds\":%.6f,"
 			       "\"write_seconds\":%.6f,\"peak_rss_bytes\":%lld,\"minor_faults\":%ld,"
 			       "\"major_faults\":%ld,\"distances\":%llu,\"kernels\":\"%s\","
-			       "\"build_precision\":\"%s\"}\n",
+			       "\"build_precision\":\"%s\",\"relinked_nodes\":%llu}\n",
 			       (unsigned long long)vs.n, vs.dim, sdb_vec_metric_name(hp.metric),
 			       hp.M, hp.ef_construction, h->threads_used,
 			       sdb_hnsw_ordering_name(ordering), secs, rate,
@@ -359,7 +363,8 @@ static int cmd_build(int argc, char **argv)
 			       t_order - t_build, t_write - t_order,
 			       (long long)ru.ru_maxrss * 1024, ru.ru_minflt, ru.ru_majflt,
 			       (unsigned long long)h->distances, sdb_vec_kernels()->name,
-			       h->precision_used == SDB_PREC_BF16 ? "bf16" : "f32");
+			       h->precision_used == SDB_PREC_BF16 ? "bf16" : "f32",
+			       (unsigned long long)h->relinked);
 		}
 	}
 	free(perm);
@@ -376,12 +381,10 @@ enum { FMT_TOON, FMT_JSON, FMT_CSV };
 
 static float *parse_vector(const char *s, uint32_t *dim)
 {
-	size_t cap = 16, n = 0;
-	float *v = malloc(cap * sizeof(float));
+	size_t cap = 0, n = 0;
+	float *v = NULL;
 	const char *p = s;
 
-	if (!v)
-		die(EXIT_FAILURE_RT, "out of memory");
 	for (;;) {
 		char *end;
 		float f;
@@ -392,12 +395,8 @@ static float *parse_vector(const char *s, uint32_t *dim)
 		if (end == p || errno == ERANGE)
 			die_usage("invalid --vector: bad number at character %zu",
 			    (size_t)(p - s) + 1);
-		if (n == cap) {
-			cap *= 2;
-			v = realloc(v, cap * sizeof(float));
-			if (!v)
-				die(EXIT_FAILURE_RT, "out of memory");
-		}
+		if (sdb_grow((void **)&v, &cap, n + 1, sizeof(float), 16))
+			die(EXIT_FAILURE_RT, "out of memory");
 		v[n++] = f;
 		p = end;
 		while (*p == ' ' || *p == ']')

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "dbopt.h"
 
+#include "store/txn.h"
 #include "util/buf.h"
 #include "util/io.h"
 #include "json/json.h"
@@ -1143,13 +1144,25 @@ static int split_tabs(const char *p, size_t n, const char **f, size_t *fl, int m
 	return nf;
 }
 
+/* An empty load still logs an empty transaction (as it always has). */
+static int commit_empty(struct sdb_db *db, struct sdb_error *e)
+{
+	struct sdb_batch b;
+	int rc;
+
+	sdb_batch_init(&b);
+	rc = sdb_db_commit(db, &b, 0, e);
+	sdb_batch_release(&b);
+	return rc;
+}
+
 static int kv_load(int argc, char **argv)
 {
 	struct kvopt k;
 	struct sdb_input in;
 	struct sdb_error e;
 	int rc;
-	struct sdb_batch b;
+	struct sdb_txn *t;
 	struct sdb_db *db;
 	struct sdb_buf ik = SDB_BUF_INIT;
 	struct jrec r;
@@ -1164,7 +1177,10 @@ static int kv_load(int argc, char **argv)
 		die_err(rc, &e);
 	defexp = expiry(&k);
 	memset(&r, 0, sizeof(r));
-	sdb_batch_init(&b);
+	/* a write-only transaction: the database opens (and locks) only
+	 * once the input has been read */
+	if ((rc = sdb_txn_begin(NULL, &t, &e)))
+		die_err(rc, &e);
 	for (size_t i = 0; i < in.len && !failed;) {
 		const char *p = in.data + i, *nl = memchr(p, '\n', in.len - i);
 		size_t len = nl ? (size_t)(nl - p) : in.len - i, col;
@@ -1251,24 +1267,25 @@ static int kv_load(int argc, char **argv)
 			}
 		}
 		if (sdb_ikey_make(&ik, nsp ? nsp : "", nslen, r.key.data ? r.key.data : "", r.key.len, &e) ||
-		    (del ? sdb_batch_del(&b, ik.data, ik.len, &e) :
-			   sdb_batch_put(&b, ik.data, ik.len, r.val.data ? r.val.data : "", r.val.len, exp, &e))) {
+		    (del ? sdb_txn_del(t, ik.data, ik.len, &e) :
+			   sdb_txn_put(t, ik.data, ik.len, r.val.data ? r.val.data : "", r.val.len, exp, &e))) {
 			snprintf(err, sizeof(err), "line %ld: %s", lineno, e.msg);
 			failed = 1;
 		}
 	}
-	if (!failed || (k.partial && b.nops)) {
+	if (!failed || (k.partial && sdb_txn_nops(t))) {
 		db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
-		if ((rc = sdb_db_commit(db, &b, 0, &e)) ||
+		if ((rc = sdb_txn_nops(t) ? sdb_txn_commit(t, db, 0, &e) : commit_empty(db, &e)) ||
 		    (k.db.o.sync == SDB_SYNC_NORMAL && (rc = sdb_db_sync(db, &e))))
 			die_err(rc, &e);
 		/* the flush that may follow reads the log back: drop our copies */
-		sdb_batch_release(&b);
+		sdb_txn_free(t);
+		t = NULL;
 		sdb_input_close(&in);
 		after_commit(db);
 		sdb_db_close(db);
 	}
-	sdb_batch_release(&b);
+	sdb_txn_free(t);
 	sdb_input_close(&in);
 	sdb_buf_release(&ik);
 	sdb_buf_release(&r.key);
@@ -1282,115 +1299,18 @@ static int kv_load(int argc, char **argv)
 
 /* ----------------------------------------------------------------- txn */
 
-/* The transaction's own writes, for reads inside it: an open-addressing
- * hash table of internal keys. */
-struct ov_ent {
-	uint64_t h;
-	size_t koff, klen, voff, vlen;
-	int used, deleted;
-};
-struct overlay {
-	struct ov_ent *t;
-	size_t cap, n;
-	struct sdb_buf arena;
-};
-
-static uint64_t ov_hash(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ull;
-
-	while (n--)
-		h = (h ^ *s++) * 1099511628211ull;
-	return h | 1;
-}
-
-static struct ov_ent *ov_find(struct overlay *o, const void *k, size_t n, int insert)
-{
-	uint64_t h = ov_hash(k, n);
-
-	if (insert && (o->n + 1) * 2 > o->cap) {
-		struct overlay no = { 0 };
-		no.cap = o->cap ? o->cap * 2 : 64;
-		no.t = calloc(no.cap, sizeof(*no.t));
-		if (!no.t)
-			die(EXIT_FAILURE_RT, "out of memory");
-		for (size_t i = 0; i < o->cap; i++)
-			if (o->t[i].used) {
-				size_t j = o->t[i].h & (no.cap - 1);
-				while (no.t[j].used)
-					j = (j + 1) & (no.cap - 1);
-				no.t[j] = o->t[i];
-			}
-		free(o->t);
-		o->t = no.t;
-		o->cap = no.cap;
-	}
-	if (!o->cap)
-		return NULL;
-	for (size_t j = h & (o->cap - 1);; j = (j + 1) & (o->cap - 1)) {
-		struct ov_ent *x = &o->t[j];
-		if (!x->used) {
-			if (!insert)
-				return NULL;
-			x->used = 1;
-			x->h = h;
-			x->koff = o->arena.len;
-			x->klen = n;
-			sdb_buf_add(&o->arena, k, n);
-			o->n++;
-			return x;
-		}
-		if (x->h == h && x->klen == n && !memcmp(o->arena.data + x->koff, k, n))
-			return x;
-	}
-}
-
-static void ov_set(struct overlay *o, const void *k, size_t n, const void *v,
-		   size_t vl, int deleted)
-{
-	struct ov_ent *x = ov_find(o, k, n, 1);
-
-	x->deleted = deleted;
-	x->voff = o->arena.len;
-	x->vlen = vl;
-	sdb_buf_add(&o->arena, v, vl);
-	if (!sdb_buf_ok(&o->arena))
-		die(EXIT_FAILURE_RT, "out of memory");
-}
-
-/* Current value inside the transaction. @return 1 present, 0 absent. */
-static int txn_read(struct overlay *o, struct sdb_db *db, const void *ik,
-		    size_t n, const char **v, size_t *vl)
-{
-	struct ov_ent *x = ov_find(o, ik, n, 0);
-	struct sdb_val sv;
-
-	if (x) {
-		*v = o->arena.data + x->voff;
-		*vl = x->vlen;
-		return !x->deleted;
-	}
-	if (!lookup(db, ik, n, &sv))
-		return 0;
-	*v = sv.data;
-	*vl = sv.len;
-	return 1;
-}
-
 static int kv_txn(int argc, char **argv)
 {
 	struct kvopt k;
 	struct sdb_input in;
 	struct sdb_error e;
 	int rc;
-	struct sdb_batch b;
+	struct sdb_txn *t;
 	struct sdb_db *db;
-	struct overlay ov = { 0 };
 	struct sdb_buf key = SDB_BUF_INIT, a1 = SDB_BUF_INIT, a2 = SDB_BUF_INIT;
 	struct sdb_buf ik = SDB_BUF_INIT, out = SDB_BUF_INIT;
 	uint64_t exp;
-	long lineno = 0;
+	long lineno = 0, nops;
 
 	parse(&k, argc, argv, h_txn, o_txn, 0, 0);
 	sdb_error_clear(&e);
@@ -1398,7 +1318,8 @@ static int kv_txn(int argc, char **argv)
 		die_err(rc, &e);
 	exp = expiry(&k);
 	db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE | SDB_OPEN_SNAPSHOT);
-	sdb_batch_init(&b);
+	if ((rc = sdb_txn_begin(db, &t, &e)))
+		die_err(rc, &e);
 	for (size_t i = 0; i < in.len;) {
 		const char *p = in.data + i, *nl = memchr(p, '\n', in.len - i);
 		size_t len = nl ? (size_t)(nl - p) : in.len - i, col;
@@ -1428,49 +1349,53 @@ static int kv_txn(int argc, char **argv)
 		if (sdb_ikey_make(&ik, k.ns, k.nslen, key.data ? key.data : "", key.len, &e))
 			die(EXIT_FAILURE_RT, "line %ld: %s; nothing applied", lineno, e.msg);
 		if (OP("get")) {
-			const char *v;
-			size_t vl;
-			if (txn_read(&ov, db, ik.data, ik.len, &v, &vl))
-				sdb_tsv_escape(&out, v, vl);
+			struct sdb_val v;
+			rc = sdb_txn_get(t, ik.data, ik.len, &v, &e);
+			if (rc && rc != SDB_ENOTFOUND)
+				die_err(rc, &e);
+			if (!rc)
+				sdb_tsv_escape(&out, v.data, v.len);
 			else
 				sdb_buf_adds(&out, "\\N");
 			sdb_buf_addc(&out, '\n');
 			continue;
 		}
-		if (OP("cas")) {
-			const char *v;
-			size_t vl;
-			int present = txn_read(&ov, db, ik.data, ik.len, &v, &vl);
-			int want_absent = sdb_tsv_is_null(f[2], fl[2]);
-			if (want_absent ? present : (!present || vl != a1.len || memcmp(v, a1.data ? a1.data : "", vl))) {
+		{
+			int cas = OP("cas"), present;
+			int del = OP("del") || (cas && sdb_tsv_is_null(f[3], fl[3]));
+			struct sdb_buf *val = cas ? &a2 : &a1;
+			const char *nv = del ? NULL : val->data ? val->data : "";
+			if (cas)
+				rc = sdb_txn_cas(t, ik.data, ik.len,
+						 sdb_tsv_is_null(f[2], fl[2]) ? NULL : a1.data ? a1.data : "",
+						 a1.len, nv, val->len, exp, &present, &e);
+			else
+				rc = del ? sdb_txn_del(t, ik.data, ik.len, &e) :
+					   sdb_txn_put(t, ik.data, ik.len, nv, val->len, exp, &e);
+			if (rc == SDB_ECONFLICT) {
 				struct sdb_buf shown = SDB_BUF_INIT;
 				sdb_tsv_escape(&shown, key.data, key.len);
 				die(EXIT_FAILURE_RT, "line %ld: conflict: cas on key '%s' found %s; nothing applied",
 				    lineno, shown.data ? shown.data : "",
 				    present ? "a different value" : "no value");
 			}
-		}
-		{
-			int del = OP("del") || (OP("cas") && sdb_tsv_is_null(f[3], fl[3]));
-			struct sdb_buf *val = OP("cas") ? &a2 : &a1;
-			if (del ? sdb_batch_del(&b, ik.data, ik.len, &e) :
-				  sdb_batch_put(&b, ik.data, ik.len, val->data ? val->data : "", val->len, exp, &e))
+			if (rc == SDB_ECORRUPT || rc == SDB_EIO)
+				die_err(rc, &e); /* reading the snapshot failed */
+			if (rc)
 				die(EXIT_FAILURE_RT, "line %ld: %s; nothing applied", lineno, e.msg);
-			ov_set(&ov, ik.data, ik.len, val->data ? val->data : "", del ? 0 : val->len, del);
 		}
 #undef OP
 	}
-	if (b.nops && (rc = sdb_db_commit(db, &b, 1, &e)))
+	nops = sdb_txn_nops(t);
+	if ((rc = sdb_txn_commit(t, db, 1, &e)))
 		die_err(rc, &e);
-	if (b.nops)
+	if (nops)
 		after_commit(db);
 	sdb_buf_add(&ob, out.data ? out.data : "", out.len);
 	ob_flush();
-	sdb_batch_release(&b);
+	sdb_txn_free(t);
 	sdb_db_close(db);
 	sdb_input_close(&in);
-	free(ov.t);
-	sdb_buf_release(&ov.arena);
 	sdb_buf_release(&key);
 	sdb_buf_release(&a1);
 	sdb_buf_release(&a2);

@@ -56,7 +56,7 @@ struct sdb_iter {
 	int nc;
 	int reverse, raw, started;
 	uint64_t now;
-	struct sdb_buf lo, hi, prev;
+	struct sdb_buf lo, hi, prev, target;
 	int has_lo, has_hi;
 };
 int sdb_iter_init(struct sdb_iter *it, const struct sdb_memtable *mem,

@@ -16,6 +16,7 @@ struct sdb_cursor {
 	struct sdb_table *t;
 	size_t bi, i;
 	struct sdb_block b;
+	int bloaded; /* b holds block bi */
 	int valid;
 	const unsigned char *k, *v;
 	size_t klen, vlen;
@@ -43,16 +44,25 @@ static void cur_load(struct sdb_cursor *c)
 	}
 }
 
+/* Loads block bi (kept when it is already the loaded one: seeks nearby
+ * do not decode it again). */
 static int cur_block(struct sdb_cursor *c, size_t bi, struct sdb_error *e)
 {
-	int rc = sdb_table_read_block(c->t, bi, &c->b, e);
+	int rc;
 
+	if (c->bloaded && c->bi == bi)
+		return 0;
+	rc = sdb_table_read_block(c->t, bi, &c->b, e);
 	c->bi = bi;
+	c->bloaded = rc == 0;
 	return rc;
 }
 
-static int cur_seek(struct sdb_cursor *c, const struct sdb_buf *lo,
-		    int has_lo, const struct sdb_buf *hi, int has_hi,
+/*
+ * Positions c at the first entry >= k (forward) or the last entry < k
+ * (reverse); has 0: at the first (last) entry.
+ */
+static int cur_seek(struct sdb_cursor *c, const void *k, size_t kn, int has,
 		    int reverse, struct sdb_error *e)
 {
 	int rc;
@@ -61,22 +71,22 @@ static int cur_seek(struct sdb_cursor *c, const struct sdb_buf *lo,
 	if (c->mem) {
 		size_t n = c->mem->n;
 		if (!reverse) {
-			c->mi = has_lo ? sdb_mem_lower_bound(c->mem, lo->data, lo->len) : 0;
+			c->mi = has ? sdb_mem_lower_bound(c->mem, k, kn) : 0;
 			c->valid = c->mi < n;
 		} else {
-			c->mi = has_hi ? sdb_mem_lower_bound(c->mem, hi->data, hi->len) : n;
+			c->mi = has ? sdb_mem_lower_bound(c->mem, k, kn) : n;
 			c->valid = c->mi > 0;
 			c->mi--;
 		}
 	} else if (c->t->nblocks) {
 		size_t nb = c->t->nblocks;
 		if (!reverse) {
-			size_t bi = has_lo ? sdb_table_find_block(c->t, lo->data, lo->len) : 0;
+			size_t bi = has ? sdb_table_find_block(c->t, k, kn) : 0;
 			if (bi >= nb)
 				return 0;
 			if ((rc = cur_block(c, bi, e)))
 				return rc;
-			c->i = has_lo ? sdb_block_lower_bound(&c->b, lo->data, lo->len) : 0;
+			c->i = has ? sdb_block_lower_bound(&c->b, k, kn) : 0;
 			while (c->i >= c->b.n) {
 				if (c->bi + 1 >= nb)
 					return 0;
@@ -85,12 +95,12 @@ static int cur_seek(struct sdb_cursor *c, const struct sdb_buf *lo,
 				c->i = 0;
 			}
 		} else {
-			size_t bi = has_hi ? sdb_table_find_block(c->t, hi->data, hi->len) : nb - 1;
+			size_t bi = has ? sdb_table_find_block(c->t, k, kn) : nb - 1;
 			if (bi >= nb)
 				bi = nb - 1;
 			if ((rc = cur_block(c, bi, e)))
 				return rc;
-			c->i = has_hi ? sdb_block_lower_bound(&c->b, hi->data, hi->len) : c->b.n;
+			c->i = has ? sdb_block_lower_bound(&c->b, k, kn) : c->b.n;
 			while (c->i == 0) {
 				if (c->bi == 0)
 					return 0;
@@ -170,8 +180,8 @@ int sdb_iter_init(struct sdb_iter *it, const struct sdb_memtable *mem,
 	for (size_t i = 0; i < ntabs; i++)
 		it->c[it->nc++].t = tabs[i];
 	for (int i = 0; i < it->nc && !rc; i++)
-		rc = cur_seek(&it->c[i], &it->lo, it->has_lo, &it->hi, it->has_hi,
-			      reverse, e);
+		rc = reverse ? cur_seek(&it->c[i], it->hi.data, it->hi.len, it->has_hi, 1, e) :
+			cur_seek(&it->c[i], it->lo.data, it->lo.len, it->has_lo, 0, e);
 	if (rc)
 		sdb_iter_release(it); /* a failed init owns nothing (release is idempotent) */
 	return rc;
@@ -233,6 +243,40 @@ int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,
 	}
 }
 
+int sdb_iter_seek(struct sdb_iter *it, const void *key, size_t klen,
+		  struct sdb_error *e)
+{
+	struct sdb_buf *t = &it->target;
+	int rc = 0;
+
+	/* copy first: key may point into a block a cursor is about to reload */
+	sdb_buf_reset(t);
+	sdb_buf_add(t, key, klen);
+	if (it->reverse)
+		sdb_buf_add(t, "", 1); /* last key <= key: last key < key + "\0" */
+	if (!sdb_buf_ok(t))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	if (!it->reverse && it->has_lo &&
+	    sdb_key_cmp(t->data, t->len, it->lo.data, it->lo.len) < 0) {
+		sdb_buf_reset(t);
+		sdb_buf_add(t, it->lo.data, it->lo.len);
+	}
+	if (it->reverse && it->has_hi &&
+	    sdb_key_cmp(t->data, t->len, it->hi.data, it->hi.len) > 0) {
+		sdb_buf_reset(t);
+		sdb_buf_add(t, it->hi.data, it->hi.len);
+	}
+	if (!sdb_buf_ok(t))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	it->started = 0;
+	for (int i = 0; i < it->nc && !rc; i++)
+		rc = cur_seek(&it->c[i], t->data, t->len, 1, it->reverse, e);
+	if (rc) /* no cursor is left half-placed: the iterator ends */
+		for (int i = 0; i < it->nc; i++)
+			it->c[i].valid = 0;
+	return rc;
+}
+
 void sdb_iter_release(struct sdb_iter *it)
 {
 	for (int i = 0; i < it->nc; i++)
@@ -241,6 +285,7 @@ void sdb_iter_release(struct sdb_iter *it)
 	sdb_buf_release(&it->lo);
 	sdb_buf_release(&it->hi);
 	sdb_buf_release(&it->prev);
+	sdb_buf_release(&it->target);
 	memset(it, 0, sizeof(*it));
 }
 

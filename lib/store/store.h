@@ -114,6 +114,19 @@ int sdb_iter_open(struct sdb_db *db, const void *lo, size_t lolen,
 /* Advances. @return 1 with key/value set, 0 at the end, or an error. */
 int sdb_iter_next(struct sdb_iter *it, const unsigned char **k, size_t *klen,
 		  struct sdb_val *v, struct sdb_error *e);
+/*
+ * Repositions the iterator at key (an internal key); the next
+ * sdb_iter_next continues in the iterator's direction from there:
+ *   forward: the first live key k with k >= key and lo <= k < hi;
+ *   reverse: the last live key k with k <= key and lo <= k < hi.
+ * A key before lo (forward) or at/after hi (reverse) is clamped to the
+ * bound; past the other bound the iterator is at its end. Keys returned
+ * before are invalid after a seek; key itself may be one of them. Seeking
+ * again after the end is allowed. @return 0 or an error (damage, I/O;
+ * the iterator is then at its end).
+ */
+int sdb_iter_seek(struct sdb_iter *it, const void *key, size_t klen,
+		  struct sdb_error *e);
 void sdb_iter_close(struct sdb_iter *it);
 
 /* A write batch: encoded WAL operation records of one transaction. */

@@ -1,7 +1,13 @@
 /*
- * hnsw.c - HNSW build (parallel insert) and search (hnsw.h).
+ * hnsw.c - HNSW build (parallel insert) and search (hnsw.h). The
+ * candidate heaps are vec/heap.h's; the flat index (vec/flat.c) and the
+ * orderings (vec/order.c) live beside it.
  */
 #include "vec/hnsw.h"
+#include "util/array.h"
+#include "vec/flat.h"
+#include "vec/heap.h"
+#include "vec/rng.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -20,11 +26,6 @@
 #define cpu_relax() do { } while (0)
 #define prefetch(p) __builtin_prefetch(p)
 #endif
-
-struct cand {
-	float d;
-	uint32_t id;
-};
 
 struct sdb_hnsw_ctx {
 	uint16_t *visited;
@@ -87,98 +88,6 @@ static void new_epoch(struct sdb_hnsw_ctx *c)
 		memset(c->visited, 0, c->n * sizeof(uint16_t));
 		c->epoch = 1;
 	}
-}
-
-/* ---- heaps ---------------------------------------------------------- */
-
-static int grow(struct cand **a, size_t *cap, size_t need)
-{
-	size_t nc = *cap;
-	struct cand *p;
-
-	while (nc < need)
-		nc *= 2;
-	p = realloc(*a, nc * sizeof(struct cand));
-	if (!p)
-		return -1;
-	*a = p;
-	*cap = nc;
-	return 0;
-}
-
-/* min-heap on d */
-static inline void minh_push(struct cand *h, size_t *len, struct cand x)
-{
-	size_t i = (*len)++;
-
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (h[p].d <= x.d)
-			break;
-		h[i] = h[p];
-		i = p;
-	}
-	h[i] = x;
-}
-
-static inline struct cand minh_pop(struct cand *h, size_t *len)
-{
-	struct cand top = h[0], x = h[--(*len)];
-	size_t i = 0, n = *len;
-
-	for (;;) {
-		size_t l = 2 * i + 1, m;
-		if (l >= n)
-			break;
-		m = l + 1 < n && h[l + 1].d < h[l].d ? l + 1 : l;
-		if (h[m].d >= x.d)
-			break;
-		h[i] = h[m];
-		i = m;
-	}
-	if (n)
-		h[i] = x;
-	return top;
-}
-
-/* max-heap on d (ties: larger id on top, so results are deterministic) */
-static inline int maxh_less(struct cand a, struct cand b)
-{
-	return a.d < b.d || (a.d == b.d && a.id < b.id);
-}
-
-static inline void maxh_push(struct cand *h, size_t *len, struct cand x)
-{
-	size_t i = (*len)++;
-
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (!maxh_less(h[p], x))
-			break;
-		h[i] = h[p];
-		i = p;
-	}
-	h[i] = x;
-}
-
-static inline struct cand maxh_pop(struct cand *h, size_t *len)
-{
-	struct cand top = h[0], x = h[--(*len)];
-	size_t i = 0, n = *len;
-
-	for (;;) {
-		size_t l = 2 * i + 1, m;
-		if (l >= n)
-			break;
-		m = l + 1 < n && maxh_less(h[l], h[l + 1]) ? l + 1 : l;
-		if (!maxh_less(x, h[m]))
-			break;
-		h[i] = h[m];
-		i = m;
-	}
-	if (n)
-		h[i] = x;
-	return top;
 }
 
 /* ---- graph access --------------------------------------------------- */
@@ -325,7 +234,7 @@ static int search_layer(const struct sdb_hnsw_graph *g, uint8_t *locks,
 	new_epoch(c);
 	ep_tag = c->epoch;
 	c->cq_len = c->top_len = 0;
-	if (c->top_cap < (size_t)ef + 2 && grow(&c->top, &c->top_cap, (size_t)ef + 2))
+	if (sdb_grow((void **)&c->top, &c->top_cap, (size_t)ef + 2, sizeof(*c->top), 256))
 		return -1;
 	c->visited[ep] = ep_tag;
 	minh_push(c->cq, &c->cq_len, (struct cand){ epd, ep });
@@ -349,7 +258,8 @@ static int search_layer(const struct sdb_hnsw_graph *g, uint8_t *locks,
 				prefetch(pv + 64 * ln);
 		}
 		if (c->cq_cap < c->cq_len + ntodo + 1 &&
-		    grow(&c->cq, &c->cq_cap, c->cq_len + ntodo + 1))
+		    sdb_grow((void **)&c->cq, &c->cq_cap, c->cq_len + ntodo + 1,
+			     sizeof(*c->cq), 256))
 			return -1;
 		for (uint32_t i = 0; i < ntodo; i++) {
 			uint32_t v = c->todo[i];
@@ -377,7 +287,7 @@ static size_t drain_sorted(struct sdb_hnsw_ctx *c)
 {
 	size_t n = c->top_len;
 
-	if (c->w_cap < n + 1 && grow(&c->w, &c->w_cap, n + 1))
+	if (sdb_grow((void **)&c->w, &c->w_cap, n + 1, sizeof(*c->w), 256))
 		return 0;
 	for (size_t i = n; i > 0; i--)
 		c->w[i - 1] = maxh_pop(c->top, &c->top_len);
@@ -413,15 +323,6 @@ static uint32_t select_heuristic(const struct sdb_hnsw_graph *g, struct sdb_hnsw
 			out[k++] = w[i];
 	}
 	return k;
-}
-
-static int cand_cmp(const void *a, const void *b)
-{
-	const struct cand *x = a, *y = b;
-
-	if (x->d != y->d)
-		return x->d < y->d ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 /* Adds q to s's list at level, pruning with the heuristic when full. */
@@ -561,12 +462,155 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 	return 0;
 }
 
-static uint64_t splitmix64(uint64_t *s)
+/* ---- connectivity repair --------------------------------------------- */
+
+/*
+ * Parallel inserts and the heuristic's pruning can leave a node that no
+ * layer-0 list names any more: a search never reaches it, and a query for
+ * k = n neighbours comes back one short. After the build, as NSG and
+ * DiskANN do, a breadth-first walk of layer 0 from the entry point finds
+ * every node a search cannot reach; each gets a link from its nearest
+ * reachable node (a layer-0 search from the entry point, whose results
+ * are reachable by construction): into a free slot, else in place of
+ * that node's farthest link whose target keeps another reachable way in.
+ * Each link makes the nodes behind the repaired one reachable too, so one
+ * repair often fixes a whole island. A replaced link can in rare cases
+ * cut a node off again: the walk is repeated until nothing is missed (a
+ * few rounds at most; a search that still comes back short is finished
+ * exactly, see sdb_hnsw_search). A connected graph (the common case)
+ * costs one walk over n * M0 ids.
+ */
+struct reach {
+	uint8_t *seen;
+	uint32_t *queue;  /* BFS order of the reached nodes */
+	uint32_t *indeg;  /* layer-0 in-links from reached nodes */
+	uint64_t tail;
+};
+
+/* Marks everything reachable from root (not yet seen) on layer 0. */
+static void reach_from(const struct sdb_hnsw_graph *g, struct reach *r, uint32_t root)
 {
-	uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-	return z ^ (z >> 31);
+	uint64_t head = r->tail;
+
+	r->seen[root] = 1;
+	r->queue[r->tail++] = root;
+	while (head < r->tail) {
+		const uint32_t *l = g->links0 + (size_t)r->queue[head++] * (g->M0 + 1);
+		for (uint32_t i = 0; i < l[0]; i++) {
+			uint32_t v = l[1 + i];
+			r->indeg[v]++;
+			if (!r->seen[v]) {
+				r->seen[v] = 1;
+				r->queue[r->tail++] = v;
+			}
+		}
+	}
+}
+
+/* Links node u (not reached) from its nearest reached node. @return 0 or -1. */
+static int relink(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space *sp,
+		  struct reach *r, uint32_t u)
+{
+	const struct sdb_hnsw_graph *g = &h->g;
+	const float *v = SVEC(sp, u);
+	uint32_t ef = h->params.ef_construction < 16 ? 16 : h->params.ef_construction;
+	uint32_t best = UINT32_MAX, slot = 0;
+	size_t nw;
+
+	c->ndist++;
+	if (search_layer(g, NULL, c, sp, v, g->entry, SDIST(sp, v, g->entry), ef, 0))
+		return -1;
+	nw = drain_sorted(c);
+	for (size_t i = 0; i < nw && best == UINT32_MAX; i++) {
+		uint32_t s = c->w[i].id, *l = list_mut(h, s, 0);
+		float far = -1;
+		if (s == u)
+			continue;
+		if (l[0] < g->M0) {
+			best = s;
+			slot = l[0];
+			break;
+		}
+		for (uint32_t j = 0; j < l[0]; j++) {
+			float d;
+			if (r->indeg[l[1 + j]] < 2)
+				continue;
+			d = SDIST(sp, SVEC(sp, s), l[1 + j]);
+			c->ndist++;
+			if (d > far) {
+				far = d;
+				best = s;
+				slot = j;
+			}
+		}
+	}
+	if (best == UINT32_MAX) {
+		/* every candidate's every target has one way in: take the
+		 * nearest's farthest; the next round re-links what it cuts */
+		uint32_t *l;
+		float far = -1;
+		if (!nw || c->w[0].id == u)
+			return -1;
+		best = c->w[0].id;
+		l = list_mut(h, best, 0);
+		for (uint32_t j = 0; j < l[0]; j++) {
+			float d = SDIST(sp, SVEC(sp, best), l[1 + j]);
+			c->ndist++;
+			if (d > far) {
+				far = d;
+				slot = j;
+			}
+		}
+	}
+	{
+		uint32_t *l = list_mut(h, best, 0);
+		if (slot == l[0])
+			l[0]++;
+		else
+			r->indeg[l[1 + slot]]--;
+		l[1 + slot] = u;
+		r->indeg[u]++;
+	}
+	reach_from(g, r, u);
+	return 0;
+}
+
+/* @return the number of nodes re-linked, or -1 when out of memory. */
+static int64_t repair_reach(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space *sp)
+{
+	const struct sdb_hnsw_graph *g = &h->g;
+	struct reach r;
+	int64_t fixed = 0;
+
+	r.seen = malloc(g->n);
+	r.queue = malloc(g->n * sizeof(uint32_t));
+	r.indeg = malloc(g->n * sizeof(uint32_t));
+	if (!r.seen || !r.queue || !r.indeg) {
+		fixed = -1;
+		goto out;
+	}
+	for (int round = 0; round < 8; round++) {
+		memset(r.seen, 0, g->n);
+		memset(r.indeg, 0, g->n * sizeof(uint32_t));
+		r.tail = 0;
+		reach_from(g, &r, g->entry);
+		if (r.tail == g->n)
+			break;
+		for (uint64_t u = 0; u < g->n && r.tail < g->n; u++) {
+			if (r.seen[u])
+				continue;
+			if (relink(h, c, sp, &r, (uint32_t)u)) {
+				fixed = -1;
+				goto out;
+			}
+			fixed++;
+		}
+	}
+out:
+	free(r.seen);
+	free(r.queue);
+	free(r.indeg);
+	return fixed;
 }
 
 void sdb_hnsw_free(struct sdb_hnsw *h)
@@ -633,7 +677,7 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 	 * which thread inserts what. */
 	ml = 1.0 / log((double)p->M);
 	for (uint64_t i = 0; i < n; i++) {
-		double u = ((double)(splitmix64(&rng) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+		double u = sdb_vec_rng_unit(&rng);
 		double lv = floor(-log(u) * ml);
 		uint32_t l = lv > SDB_HNSW_MAX_LEVEL ? SDB_HNSW_MAX_LEVEL : (uint32_t)lv;
 		h->levels[i] = (uint8_t)l;
@@ -730,9 +774,18 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 		}
 		if (sh.failed)
 			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory during the build");
-		else if (cancel || (progress && progress(arg, n, n)))
+		else if (cancel)
 			rc = sdb_error_set(e, SDB_EINVAL, "cancelled");
 	}
+	if (!rc) {
+		int64_t fixed = repair_reach(h, ctx[0], sp);
+		if (fixed < 0)
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory repairing the graph");
+		else
+			h->relinked = (uint64_t)fixed;
+	}
+	if (!rc && progress && progress(arg, n, n))
+		rc = sdb_error_set(e, SDB_EINVAL, "cancelled");
 	pthread_mutex_destroy(&sh.global);
 	for (int t = 0; t < nthreads; t++) {
 		h->distances += ctx[t]->ndist;
@@ -810,266 +863,14 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 		ids[i] = c->w[i].id;
 		dists[i] = c->w[i].d;
 	}
+	if (n < k && n < g->n) {
+		/* The walk met fewer than k nodes (it entered layer 0 in a
+		 * part of the graph with no way out, or a damaged file): the
+		 * answer is finished exactly, never short. On no memory the
+		 * walk's results stand. */
+		uint32_t m = sdb_vec_exact_knn(g->vecs, g->n, g->dim, g->metric, q, k, ids, dists);
+		if (m > n)
+			n = m;
+	}
 	return n;
-}
-
-uint32_t sdb_vec_exact_knn(const float *vecs, uint64_t n, uint32_t dim,
-			   int metric, const float *q, uint32_t k, uint32_t *ids,
-			   float *dists)
-{
-	sdb_vec_dist_fn dist = sdb_vec_metric_fn(metric);
-	struct cand *hp = malloc(((size_t)k + 1) * sizeof(*hp));
-	size_t len = 0;
-	uint32_t m;
-
-	if (!hp || !k)
-		goto out;
-	for (uint64_t i = 0; i < n; i++) {
-		struct cand x = { dist(q, vecs + i * dim, dim), (uint32_t)i };
-		if (len < k)
-			maxh_push(hp, &len, x);
-		else if (maxh_less(x, hp[0])) {
-			maxh_pop(hp, &len);
-			maxh_push(hp, &len, x);
-		}
-	}
-out:
-	m = (uint32_t)len;
-	for (size_t i = len; i > 0; i--) {
-		struct cand x = maxh_pop(hp, &len);
-		ids[i - 1] = x.id;
-		dists[i - 1] = x.d;
-	}
-	free(hp);
-	return m;
-}
-
-/* ---- orderings ------------------------------------------------------ */
-
-int sdb_hnsw_ordering_parse(const char *s)
-{
-	if (!strcmp(s, "none"))
-		return SDB_ORDER_NONE;
-	if (!strcmp(s, "random_projection"))
-		return SDB_ORDER_RANDOM_PROJECTION;
-	if (!strcmp(s, "kmeans"))
-		return SDB_ORDER_KMEANS;
-	if (!strcmp(s, "block"))
-		return SDB_ORDER_BLOCK;
-	return -1;
-}
-
-const char *sdb_hnsw_ordering_name(int o)
-{
-	switch (o) {
-	case SDB_ORDER_NONE: return "none";
-	case SDB_ORDER_RANDOM_PROJECTION: return "random_projection";
-	case SDB_ORDER_KMEANS: return "kmeans";
-	case SDB_ORDER_BLOCK: return "block";
-	}
-	return "unknown";
-}
-
-struct keyed {
-	uint64_t key;
-	uint32_t id;
-};
-
-static int keyed_cmp(const void *a, const void *b)
-{
-	const struct keyed *x = a, *y = b;
-
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-static double rand_gauss(uint64_t *s)
-{
-	double u = ((double)(splitmix64(s) >> 11) + 0.5) / 9007199254740992.0;
-	double v = ((double)(splitmix64(s) >> 11) + 0.5) / 9007199254740992.0;
-	return sqrt(-2 * log(u)) * cos(6.283185307179586 * v);
-}
-
-/* Sort key: 16 sign bits of random projections (a locality-sensitive
- * hash), so vectors in the same cone land next to each other. */
-static int perm_random_projection(const struct sdb_hnsw *h, uint64_t seed, struct keyed *k)
-{
-	const struct sdb_hnsw_graph *g = &h->g;
-	const struct sdb_vec_kernels *kern = sdb_vec_kernels();
-	float *planes = malloc((size_t)16 * g->dim * sizeof(float));
-	float *mean = calloc(g->dim, sizeof(float));
-	uint64_t s = seed ^ 0x5eedull;
-
-	if (!planes || !mean) {
-		free(planes);
-		free(mean);
-		return -1;
-	}
-	for (size_t i = 0; i < (size_t)16 * g->dim; i++)
-		planes[i] = (float)rand_gauss(&s);
-	/* centre the hyperplanes on the data so the bits split it */
-	for (uint64_t i = 0; i < g->n; i++)
-		for (uint32_t d = 0; d < g->dim; d++)
-			mean[d] += VEC(g, i)[d];
-	for (uint32_t d = 0; d < g->dim; d++)
-		mean[d] /= (float)g->n;
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static)
-#endif
-	for (uint64_t i = 0; i < g->n; i++) {
-		uint64_t code = 0;
-		for (int b = 0; b < 16; b++) {
-			const float *pl = planes + (size_t)b * g->dim;
-			float v = kern->dot(VEC(g, i), pl, g->dim) - kern->dot(mean, pl, g->dim);
-			code = code << 1 | (v > 0);
-		}
-		k[i].key = code;
-		k[i].id = (uint32_t)i;
-	}
-	free(planes);
-	free(mean);
-	return 0;
-}
-
-/* Sort key: the nearest of ~sqrt(n) k-means centroids (Lloyd iterations
- * on a sample, seeded). */
-static int perm_kmeans(const struct sdb_hnsw *h, uint64_t seed, struct keyed *k)
-{
-	const struct sdb_hnsw_graph *g = &h->g;
-	const struct sdb_vec_kernels *kern = sdb_vec_kernels();
-	uint32_t nc = (uint32_t)sqrt((double)g->n);
-	uint64_t s = seed ^ 0xc105e7ull, ns = g->n < 20000 ? g->n : 20000;
-	float *cent, *sum;
-	uint32_t *cnt, *sample;
-
-	if (nc < 1)
-		nc = 1;
-	if (nc > 1024)
-		nc = 1024;
-	cent = malloc((size_t)nc * g->dim * sizeof(float));
-	sum = malloc((size_t)nc * g->dim * sizeof(float));
-	cnt = malloc(nc * sizeof(uint32_t));
-	sample = malloc(ns * sizeof(uint32_t));
-	if (!cent || !sum || !cnt || !sample) {
-		free(cent);
-		free(sum);
-		free(cnt);
-		free(sample);
-		return -1;
-	}
-	for (uint64_t i = 0; i < ns; i++)
-		sample[i] = (uint32_t)(ns == g->n ? i : splitmix64(&s) % g->n);
-	for (uint32_t c = 0; c < nc; c++)
-		memcpy(cent + (size_t)c * g->dim, VEC(g, sample[splitmix64(&s) % ns]),
-		       g->dim * sizeof(float));
-	for (int it = 0; it < 6; it++) {
-		memset(sum, 0, (size_t)nc * g->dim * sizeof(float));
-		memset(cnt, 0, nc * sizeof(uint32_t));
-		for (uint64_t i = 0; i < ns; i++) {
-			const float *v = VEC(g, sample[i]);
-			uint32_t best = 0;
-			float bd = INFINITY;
-			for (uint32_t c = 0; c < nc; c++) {
-				float d = kern->l2sq(v, cent + (size_t)c * g->dim, g->dim);
-				if (d < bd) {
-					bd = d;
-					best = c;
-				}
-			}
-			cnt[best]++;
-			for (uint32_t d = 0; d < g->dim; d++)
-				sum[(size_t)best * g->dim + d] += v[d];
-		}
-		for (uint32_t c = 0; c < nc; c++)
-			if (cnt[c])
-				for (uint32_t d = 0; d < g->dim; d++)
-					cent[(size_t)c * g->dim + d] = sum[(size_t)c * g->dim + d] / (float)cnt[c];
-	}
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static)
-#endif
-	for (uint64_t i = 0; i < g->n; i++) {
-		uint32_t best = 0;
-		float bd = INFINITY;
-		for (uint32_t c = 0; c < nc; c++) {
-			float d = kern->l2sq(VEC(g, i), cent + (size_t)c * g->dim, g->dim);
-			if (d < bd) {
-				bd = d;
-				best = c;
-			}
-		}
-		k[i].key = best;
-		k[i].id = (uint32_t)i;
-	}
-	free(cent);
-	free(sum);
-	free(cnt);
-	free(sample);
-	return 0;
-}
-
-/* Block order: breadth-first over layer 0 from the entry point, so a
- * node's neighbours are numbered (and stored) near it. */
-static int perm_block(const struct sdb_hnsw *h, uint32_t *perm)
-{
-	const struct sdb_hnsw_graph *g = &h->g;
-	uint8_t *seen = calloc(g->n, 1);
-	uint64_t head = 0, tail = 0;
-
-	if (!seen)
-		return -1;
-	for (uint64_t root = g->entry, scanned = 0; tail < g->n; root = scanned++) {
-		if (seen[root])
-			continue;
-		seen[root] = 1;
-		perm[tail++] = (uint32_t)root;
-		while (head < tail) {
-			uint32_t u = perm[head++];
-			const uint32_t *l = g->links0 + (size_t)u * (g->M0 + 1);
-			for (uint32_t i = 0; i < l[0]; i++)
-				if (!seen[l[1 + i]]) {
-					seen[l[1 + i]] = 1;
-					perm[tail++] = l[1 + i];
-				}
-		}
-	}
-	free(seen);
-	return 0;
-}
-
-int sdb_hnsw_ordering_perm(const struct sdb_hnsw *h, int ordering, uint64_t seed,
-			   uint32_t **perm, struct sdb_error *e)
-{
-	struct keyed *k = NULL;
-	int rc = 0;
-
-	*perm = NULL;
-	if (ordering == SDB_ORDER_NONE)
-		return 0;
-	*perm = malloc(h->g.n * sizeof(uint32_t));
-	if (!*perm)
-		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	if (ordering == SDB_ORDER_BLOCK) {
-		if (perm_block(h, *perm))
-			rc = -1;
-		goto out;
-	}
-	k = malloc(h->g.n * sizeof(*k));
-	if (!k || (ordering == SDB_ORDER_KMEANS ? perm_kmeans(h, seed, k)
-						: perm_random_projection(h, seed, k))) {
-		rc = -1;
-		goto out;
-	}
-	qsort(k, h->g.n, sizeof(*k), keyed_cmp);
-	for (uint64_t i = 0; i < h->g.n; i++)
-		(*perm)[i] = k[i].id;
-out:
-	free(k);
-	if (rc) {
-		free(*perm);
-		*perm = NULL;
-		return sdb_error_set(e, SDB_ENOMEM, "out of memory computing the ordering");
-	}
-	return 0;
 }

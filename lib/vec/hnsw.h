@@ -15,7 +15,9 @@
  * only on the data, the parameters and the seed. Threads insert nodes in
  * parallel (OpenMP, dynamic schedule, one batch at a time), each node
  * guarded by a one-byte spinlock; neighbour lists are copied out under the
- * lock while building. Per-thread search contexts hold an epoch-tagged
+ * lock while building. After the inserts, a connectivity repair (one
+ * breadth-first walk of layer 0 from the entry point) links in every node
+ * the walk cannot reach, so every node is reachable from the entry point. Per-thread search contexts hold an epoch-tagged
  * visited array and two heaps, so the hot path never allocates.
  */
 #ifndef SDB_VEC_HNSW_H
@@ -91,6 +93,7 @@ struct sdb_hnsw {
 	uint8_t *locks;
 	uint8_t *written;     /* lowest layer each node has linked (build) */
 	uint64_t distances;   /* distance computations made by the build */
+	uint64_t relinked;    /* nodes the connectivity repair linked in */
 	int threads_used;
 	int precision_used;   /* SDB_PREC_F32 or SDB_PREC_BF16 */
 	uint16_t *bf16;       /* the bf16 copy of a bf16 build (g.vecs_bf16) */
@@ -111,37 +114,14 @@ void sdb_hnsw_free(struct sdb_hnsw *h);
  * k nearest nodes of q (dim floats; normalised already for cosine) in g,
  * searching layer 0 with max(ef, k) candidates. When g has a bfloat16
  * copy the search compares in bf16 and the candidates are re-ranked with
- * float32 distances (the distances returned are always float32). Writes up to k internal
- * node numbers and distances, nearest first. @return the number written.
+ * float32 distances (the distances returned are always float32). Writes
+ * min(k, n) internal node numbers and distances, nearest first: when the
+ * walk meets fewer than k nodes the answer is finished exactly by brute
+ * force (sdb_vec_exact_knn). @return the number written (fewer than
+ * min(k, n) only when out of memory).
  */
 uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 			 const float *q, uint32_t k, uint32_t ef, uint32_t *ids,
 			 float *dists);
-
-/*
- * Exact k nearest rows of q among vecs (n x dim) under metric (vectors
- * already normalised for cosine). @return the number written.
- */
-uint32_t sdb_vec_exact_knn(const float *vecs, uint64_t n, uint32_t dim,
-			   int metric, const float *q, uint32_t k, uint32_t *ids,
-			   float *dists);
-
-/* Node orderings for memory locality (renumbering after the build). */
-enum sdb_hnsw_ordering {
-	SDB_ORDER_NONE = 0,
-	SDB_ORDER_RANDOM_PROJECTION = 1,
-	SDB_ORDER_KMEANS = 2,
-	SDB_ORDER_BLOCK = 3,
-};
-int sdb_hnsw_ordering_parse(const char *s);
-const char *sdb_hnsw_ordering_name(int o);
-
-/*
- * Computes a renumbering: perm[new] = old, a permutation of 0..n-1
- * (malloc'd, caller frees; NULL for SDB_ORDER_NONE).
- * @return 0 or SDB_ENOMEM.
- */
-int sdb_hnsw_ordering_perm(const struct sdb_hnsw *h, int ordering, uint64_t seed,
-			   uint32_t **perm, struct sdb_error *e);
 
 #endif

@@ -46,8 +46,8 @@
  * Node numbers are positions in the file; --ordering renumbers nodes for
  * locality and the ids section keeps the external ids.
  */
-#ifndef SDB_VEC_INDEX_H
-#define SDB_VEC_INDEX_H
+#ifndef SDB_VEC_HNSWFILE_H
+#define SDB_VEC_HNSWFILE_H
 
 #include "util/err.h"
 #include "vec/hnsw.h"

@@ -10,6 +10,7 @@
 #include "util/varint.h"
 #include "store/internal.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -448,8 +449,217 @@ static void test_batch_bad_key(void)
 	sdb_batch_release(&b);
 }
 
+/* ---------------------------------------------------- seek (iter.c) */
+
+#define SK_N 400
+
+/* Internal key of user key "k%03d" in the empty namespace: 5 bytes. */
+static size_t sk_key(char *b, int i)
+{
+	b[0] = 0;
+	b[1] = 'k';
+	b[2] = (char)('0' + i / 100 % 10);
+	b[3] = (char)('0' + i / 10 % 10);
+	b[4] = (char)('0' + i % 10);
+	return 5;
+}
+
+static struct sdb_db *sk_open(const char *dir, unsigned flags)
+{
+	struct sdb_opts o;
+	struct sdb_db *db = NULL;
+	struct sdb_error e;
+
+	sdb_opts_default(&o);
+	o.sync = SDB_SYNC_OFF;
+	o.no_auto = 1;
+	o.lock_timeout = 0;
+	CHECK_EQ_INT(sdb_db_open(dir, flags, &o, &db, &e), 0);
+	return db;
+}
+
+/* Puts (del 0) or deletes (del 1) keys i = from, from+step, ... < to. */
+static void sk_write(const char *dir, int from, int to, int step, int del,
+		     int *live)
+{
+	struct sdb_db *db = sk_open(dir, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
+	struct sdb_batch b;
+	struct sdb_error e;
+	char k[8], v[128];
+
+	sdb_batch_init(&b);
+	for (int i = from; i < to; i += step) {
+		size_t n = sk_key(k, i);
+		memset(v, 'a' + i % 26, sizeof(v));
+		if (del)
+			CHECK_EQ_INT(sdb_batch_del(&b, k, n, &e), 0);
+		else
+			CHECK_EQ_INT(sdb_batch_put(&b, k, n, v, sizeof(v), 0, &e), 0);
+		live[i] = !del;
+	}
+	CHECK_EQ_INT(sdb_db_commit(db, &b, 0, &e), 0);
+	sdb_batch_release(&b);
+	sdb_db_close(db);
+}
+
+static void sk_checkpoint(const char *dir)
+{
+	struct sdb_opts o;
+	struct sdb_maint_opts m = { .level = -1 };
+	struct sdb_error e;
+	int did = 0;
+
+	sdb_opts_default(&o);
+	o.sync = SDB_SYNC_OFF;
+	o.no_auto = 1;
+	CHECK_EQ_INT(sdb_checkpoint(dir, &o, &m, &did, &e), 0);
+	CHECK_EQ_INT(did, 1);
+}
+
+/* The model: the index of the first live key >= t (forward) or the last
+ * live key <= t (reverse) within [lo,hi), stepping from there; -1 at the
+ * end. Keys are compared as the engine does (sdb_key_cmp). */
+static int sk_model(const int *live, const char *t, size_t tl, int lo, int hi,
+		    int reverse, int from)
+{
+	char k[8];
+
+	if (from == INT32_MIN) { /* first step: find the position of t */
+		if (!reverse) {
+			for (int i = lo; i < hi; i++) {
+				size_t n = sk_key(k, i);
+				if (live[i] && sdb_key_cmp(k, n, t, tl) >= 0)
+					return i;
+			}
+		} else {
+			for (int i = hi - 1; i >= lo; i--) {
+				size_t n = sk_key(k, i);
+				if (live[i] && sdb_key_cmp(k, n, t, tl) <= 0)
+					return i;
+			}
+		}
+		return -1;
+	}
+	for (int i = reverse ? from - 1 : from + 1; i >= lo && i < hi;
+	     i += reverse ? -1 : 1)
+		if (live[i])
+			return i;
+	return -1;
+}
+
+/* Seeks to many targets (existing, deleted, between and outside keys) in
+ * one iterator per direction and bounds; checks three steps each. */
+static void sk_check(const char *dir, const int *live, const char *what)
+{
+	struct sdb_db *db = sk_open(dir, SDB_OPEN_SNAPSHOT);
+	static const int bounds[][2] = { { 0, SK_N }, { 100, 300 }, { 37, 38 }, { 5, 5 } };
+	struct sdb_error e;
+	int bad = 0;
+
+	if (!db)
+		return;
+	for (size_t bd = 0; bd < sizeof(bounds) / sizeof(*bounds); bd++) {
+		int lo = bounds[bd][0], hi = bounds[bd][1];
+		char lk[8], hk[8];
+		size_t lon = sk_key(lk, lo), hin = sk_key(hk, hi);
+		for (int rev = 0; rev < 2; rev++) {
+			struct sdb_iter *it;
+			int open = bd == 0; /* NULL bounds for the first */
+			CHECK_EQ_INT(sdb_iter_open(db, open ? NULL : lk, lon, open ? NULL : hk,
+						   hin, rev, &it, &e), 0);
+			for (int ti = -2; ti <= SK_N + 1; ti++) {
+				/* target: key ti, or key ti + "5" (between ti and ti+1),
+				 * a key before every key, the namespace alone */
+				char t[16];
+				size_t tl;
+				int tgt = (ti * 7919 + 13) % (SK_N + 4) - 2; /* shuffled */
+				if (tgt == -2) {
+					t[0] = 0;
+					tl = 1;
+				} else if (tgt == -1) {
+					memcpy(t, "\0a", 2);
+					tl = 2;
+				} else {
+					tl = sk_key(t, tgt);
+					if (tgt % 3 == 0)
+						t[tl++] = '5';
+				}
+				if (tgt == SK_N + 1) {
+					memcpy(t, "\0z", 2);
+					tl = 2;
+				}
+				CHECK_EQ_INT(sdb_iter_seek(it, t, tl, &e), 0);
+				int want = sk_model(live, t, tl, lo, hi, rev, INT32_MIN);
+				for (int step = 0; step < 3; step++) {
+					const unsigned char *k;
+					size_t kl;
+					struct sdb_val v;
+					char wk[8];
+					int rc = sdb_iter_next(it, &k, &kl, &v, &e);
+					if (want < 0) {
+						bad += rc != 0;
+						break;
+					}
+					sk_key(wk, want);
+					if (rc != 1 || kl != 5 || memcmp(k, wk, 5) || v.len != 128 ||
+					    v.data[0] != 'a' + want % 26) {
+						if (!bad)
+							printf("seek %s: bounds %d..%d rev %d target %d step %d: got rc %d\n",
+							       what, lo, hi, rev, tgt, step, rc);
+						bad++;
+						break;
+					}
+					want = sk_model(live, t, tl, lo, hi, rev, want);
+				}
+			}
+			sdb_iter_close(it);
+		}
+	}
+	CHECK_EQ_INT(bad, 0);
+	sdb_db_close(db);
+}
+
+static void test_seek(void)
+{
+	for (int stage = 0; stage < 3; stage++) {
+		/* 0: memtable only; 1: tables only (two, the newer deletes and
+		 * re-puts keys of the older); 2: both plus a compaction */
+		static const char *name[] = { "memtable", "tables", "mixed" };
+		char dir[] = "/tmp/sdbseekXXXXXX", cmd[64];
+		static int live[SK_N];
+		memset(live, 0, sizeof(live));
+		CHECK(mkdtemp(dir) != NULL);
+		rmdir(dir);
+		sk_write(dir, 0, SK_N, 2, 0, live);   /* even keys */
+		sk_write(dir, 0, SK_N, 10, 1, live);  /* deletes k000, k010, ... */
+		if (stage)
+			sk_checkpoint(dir);
+		sk_write(dir, 1, SK_N, 4, 0, live);   /* odd keys 1, 5, 9, ... */
+		sk_write(dir, 20, 40, 10, 0, live);   /* k020, k030 back */
+		sk_write(dir, 4, 100, 8, 1, live);    /* more deletes */
+		if (stage == 1)
+			sk_checkpoint(dir);
+		if (stage == 2) {
+			struct sdb_opts o;
+			struct sdb_maint_opts m = { .level = -1 };
+			struct sdb_error e;
+			int did;
+			sdb_opts_default(&o);
+			o.sync = SDB_SYNC_OFF;
+			o.no_auto = 1;
+			CHECK_EQ_INT(sdb_compact(dir, &o, &m, &did, &e), 0);
+			sk_write(dir, 200, 260, 3, 1, live); /* memtable over a table */
+			sk_write(dir, 201, 260, 6, 0, live);
+		}
+		sk_check(dir, live, name[stage]);
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		CHECK(system(cmd) == 0);
+	}
+}
+
 int main(void)
 {
+	test_seek();
 	test_batch_bad_key();
 	test_crc();
 	test_varint();

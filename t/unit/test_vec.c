@@ -4,8 +4,10 @@
 #include "unit.h"
 #include "util/crc32c.h"
 #include "vec/distance.h"
+#include "vec/flat.h"
 #include "vec/hnsw.h"
 #include "vec/hnswfile.h"
+#include "vec/order.h"
 #include "vec/vecio.h"
 
 #include <math.h>
@@ -158,11 +160,128 @@ static void test_hnsw(void)
 	free(x);
 }
 
+/* Nodes reachable from the entry point on layer 0 (breadth first). */
+static uint64_t reach_count(const struct sdb_hnsw_graph *g)
+{
+	uint8_t *seen = calloc(g->n, 1);
+	uint32_t *q = malloc(g->n * sizeof(uint32_t));
+	uint64_t head = 0, tail = 0;
+
+	seen[g->entry] = 1;
+	q[tail++] = g->entry;
+	while (head < tail) {
+		const uint32_t *l = g->links0 + (size_t)q[head++] * (g->M0 + 1);
+		for (uint32_t i = 0; i < l[0]; i++)
+			if (!seen[l[1 + i]]) {
+				seen[l[1 + i]] = 1;
+				q[tail++] = l[1 + i];
+			}
+	}
+	free(seen);
+	free(q);
+	return tail;
+}
+
+/*
+ * B9: small graphs (identical vectors, duplicates, tight clusters, random
+ * points; one and two threads) have every node reachable from the entry
+ * point, and a search for k = n finds every node from every query.
+ */
+static void test_hnsw_reach(void)
+{
+	enum { D = 4, NMAX = 50 };
+	static const uint32_t sizes[] = { 2, 3, 5, 8, 13, 20, 33, 50 };
+	static const uint32_t ms[] = { 2, 3, 4, 8 };
+	float *x = malloc(NMAX * D * sizeof(float));
+	uint32_t ids[NMAX], *hit = malloc(NMAX * sizeof(uint32_t));
+	float d[NMAX];
+	int unreached = 0, short_rows = 0, missing = 0, graphs = 0;
+	uint64_t relinked = 0;
+
+	for (int kind = 0; kind < 4; kind++)
+		for (size_t si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++)
+			for (size_t mi = 0; mi < sizeof(ms) / sizeof(ms[0]); mi++)
+				for (uint64_t seed = 1; seed <= 3; seed++) {
+					uint32_t n = sizes[si];
+					uint64_t s = seed * 7919 + n;
+					struct sdb_hnsw_params p = { ms[mi], 10, SDB_VEC_L2, seed, 1000,
+								     (int)(seed % 2) + 1, SDB_PREC_F32 };
+					struct sdb_hnsw *h;
+					struct sdb_hnsw_ctx *c;
+					struct sdb_error e;
+
+					for (uint32_t i = 0; i < n * D; i++) {
+						uint32_t row = i / D, src = row;
+						s = s * 6364136223846793005ull + 1442695040888963407ull;
+						if (kind == 0) /* all identical */
+							src = 0;
+						else if (kind == 1) /* groups of about 3 duplicates */
+							src = row / 3;
+						else if (kind == 2) /* 3 tight clusters */
+							src = row % 3;
+						x[i] = (float)((src * 2654435761u + i % D * 40503u) % 1000) / 10.0f;
+						if (kind == 2)
+							x[i] += (float)((s >> 33) % 100) / 10000.0f;
+						else if (kind == 3)
+							x[i] = (float)((s >> 33) % 1000) / 100.0f;
+					}
+					sdb_error_clear(&e);
+					if (sdb_hnsw_build(x, n, D, &p, NULL, NULL, &h, &e)) {
+						CHECK(!"build failed");
+						continue;
+					}
+					graphs++;
+					relinked += h->relinked;
+					unreached += reach_count(&h->g) != n;
+					c = sdb_hnsw_ctx_new(n, h->g.M0);
+					for (uint32_t qi = 0; qi < n; qi++) {
+						uint32_t got = sdb_hnsw_search(&h->g, c, x + (size_t)qi * D, n, n, ids, d);
+						short_rows += got != n;
+						memset(hit, 0, n * sizeof(uint32_t));
+						for (uint32_t j = 0; j < got; j++)
+							if (ids[j] < n)
+								hit[ids[j]]++;
+						for (uint32_t j = 0; j < n; j++)
+							missing += hit[j] != 1;
+					}
+					sdb_hnsw_ctx_free(c);
+					sdb_hnsw_free(h);
+				}
+	CHECK_EQ_INT(graphs, 4 * 8 * 4 * 3);
+	CHECK_EQ_INT(unreached, 0);
+	CHECK_EQ_INT(short_rows, 0);
+	CHECK_EQ_INT(missing, 0);
+	CHECK(relinked > 0); /* these shapes do cut nodes off before the repair */
+
+	/* A graph of two islands (as a damaged or pathological graph could
+	 * be): a search entering one finishes exactly, never short. */
+	{
+		float v[6] = { 0, 1, 2, 10, 11, 12 };
+		uint32_t links[6 * 5] = { 1, 1, 0, 0, 0,  1, 2, 0, 0, 0,  1, 0, 0, 0, 0,
+					  1, 4, 0, 0, 0,  1, 5, 0, 0, 0,  1, 3, 0, 0, 0 };
+		uint8_t lv[6] = { 0 };
+		uint32_t uo[6] = { 0 }, up[1] = { 0 };
+		struct sdb_hnsw_graph g = { 6, 1, 2, 4, SDB_VEC_L2, 0, 0, v, lv, links, uo, up,
+					    0, 0, NULL, 0 };
+		struct sdb_hnsw_ctx *c = sdb_hnsw_ctx_new(6, 4);
+		float q = 10.5f;
+		uint32_t got = sdb_hnsw_search(&g, c, &q, 5, 5, ids, d);
+		CHECK_EQ_INT(got, 5);
+		CHECK_EQ_INT(ids[0], 3);
+		CHECK_EQ_INT(ids[3], 2);
+		CHECK(d[3] == 8.5f * 8.5f);
+		sdb_hnsw_ctx_free(c);
+	}
+	free(x);
+	free(hit);
+}
+
 int main(void)
 {
 	test_npy_header();
 	test_crc();
 	test_kernels();
 	test_hnsw();
+	test_hnsw_reach();
 	return unit_done("test_vec");
 }
