@@ -82,7 +82,7 @@ limited() {
 	assert_output "value-2000200020002000"
 }
 
-# signal_in_commit SIG CMD...: runs CMD with every fsync delayed 20 s
+# signal_in_commit SIG CMD...: runs CMD with every fsync delayed 3 s
 # (strace), sends SIG once its temporary output file exists, and checks
 # that the tool died of SIG and left no temporary file. (SIGINT takes the
 # same handler; a background job of a script starts with it ignored.)
@@ -90,7 +90,7 @@ signal_in_commit() {
 	local sig=$1
 	shift
 	command -v strace >/dev/null || skip "no strace"
-	strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=20000000 "$@" &
+	strace -f -qq -o /dev/null -e trace=fsync -e inject=fsync:delay_enter=3000000 "$@" &
 	local tracer=$! tool= i
 	for i in $(seq 200); do
 		[ -n "$(find . -name '*.tmp.*')" ] && break
