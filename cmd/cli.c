@@ -134,6 +134,46 @@ void die_usage(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
+static int committed;
+
+void cli_committed(void)
+{
+	committed = 1;
+}
+
+/* The message for a failed write of the output; @return the exit status. */
+static int output_failed(const char *why)
+{
+	if (committed) {
+		fprintf(stderr, "%s: committed; writing output failed: %s\n", cli_prog, why);
+		return EXIT_COMMITTED;
+	}
+	fprintf(stderr, "%s: write failure on standard output: %s\n", cli_prog, why);
+	return EXIT_FAILURE_RT;
+}
+
+void cli_die_output(const struct sdb_error *e)
+{
+	const char *why = e->sys_errno ? strerror(e->sys_errno) : e->msg;
+
+	if (e->code != SDB_EIO) {
+		if (committed) {
+			fprintf(stderr, "%s: committed; writing output failed: %s\n", cli_prog, e->msg);
+			exit(EXIT_COMMITTED);
+		}
+		die_err(e->code, e);
+	}
+	exit(output_failed(why));
+}
+
+int cli_out_sink(void *ctx, const char *p, size_t n, struct sdb_error *e)
+{
+	(void)ctx;
+	if (n && fwrite(p, 1, n, stdout) != n)
+		return sdb_error_sys(e, SDB_EIO, "write failure on standard output");
+	return 0;
+}
+
 int cli_finish(int status)
 {
 	int bad = fflush(stdout) != 0 || ferror(stdout);
@@ -142,11 +182,8 @@ int cli_finish(int status)
 	 * not used after this. */
 	if (fclose(stdout) != 0 && errno != EBADF)
 		bad = 1;
-	if (bad) {
-		fprintf(stderr, "%s: write failure on standard output: %s\n",
-			cli_prog, strerror(errno));
-		return EXIT_FAILURE_RT;
-	}
+	if (bad)
+		return output_failed(strerror(errno));
 	return status;
 }
 

@@ -18,6 +18,7 @@ enum {
 	EXIT_NEGATIVE = 1, /* a negative answer: not found, damage found */
 	EXIT_USAGE = 2,    /* unknown flag, missing argument */
 	EXIT_FAILURE_RT = 3, /* I/O, malformed input, lock busy, conflict */
+	EXIT_COMMITTED = 4, /* committed, but writing the output failed */
 };
 
 #ifndef SOCHDB_VERSION
@@ -70,8 +71,21 @@ struct cli_cmd {
 int cli_dispatch(int argc, char **argv, const struct cli_cmd *cmds,
 		 const char *usage, const struct opt *common);
 
-/* Flushes stdout and reports a write failure (exit 3). Call before exit. */
+/* Flushes stdout and reports a write failure (exit 3, or 4 after
+ * cli_committed()). Call before exit. */
 int cli_finish(int status);
+
+/*
+ * Records that this command's write is committed: from now on a failure
+ * to write the output is "committed; writing output failed", exit 4 (do
+ * not retry), never exit 3 (nothing applied).
+ */
+void cli_committed(void);
+/* Dies for a failed write of the output (e from cli_out_sink): exit 3,
+ * or exit 4 after cli_committed(). */
+void cli_die_output(const struct sdb_error *e) __attribute__((noreturn));
+/* A lib/fmt sink that writes to stdout. @return 0 or SDB_EIO. */
+int cli_out_sink(void *ctx, const char *p, size_t n, struct sdb_error *e);
 
 /*
  * A progress bar on stderr with rate and ETA, drawn only when cli_progress

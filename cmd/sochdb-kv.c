@@ -7,7 +7,9 @@
 #include "cli.h"
 #include "dbopt.h"
 
+#include "fmt/fmt.h"
 #include "store/txn.h"
+#include "util/array.h"
 #include "util/buf.h"
 #include "util/io.h"
 #include "json/json.h"
@@ -23,7 +25,7 @@
 #include <unistd.h>
 
 static const char usage_main[] =
-	"usage: sochdb-kv [common options] COMMAND [options] [args]\n"
+	"usage: sochdb-kv [-q|-v] COMMAND [options] [args]\n"
 	"\n"
 	"Commands:\n"
 	"  put     store a value: put KEY VALUE|-\n"
@@ -41,7 +43,8 @@ static const char usage_main[] =
 	"else ./sochdb_data), -n NAMESPACE, --sync full|normal|off, --lock-timeout\n"
 	"SECONDS (30), -q, -v. After COMMAND: -e, --escaped, --ttl SECONDS and the\n"
 	"command's own; 'sochdb-kv help COMMAND' or 'sochdb-kv COMMAND -h' shows them.\n"
-	"Exit status: 0 ok, 1 absent, 2 usage error, 3 failure.\n";
+	"Exit status: 0 ok, 1 absent, 2 usage error, 3 failure,\n"
+	"4 committed but writing the output failed.\n";
 
 enum {
 	K_NS = 1, K_ESCAPED, K_TTL, K_STDIN, K_PARTIAL, K_FORMAT, K_PREFIX,
@@ -170,8 +173,6 @@ static const struct opt o_stats[] = {
 
 /* ------------------------------------------------------------ options */
 
-enum fmt { F_TSV, F_JSONL, F_JSON, F_TOON };
-
 struct kvopt {
 	struct dbopt db;
 	const char *ns;
@@ -179,26 +180,26 @@ struct kvopt {
 	int has_ns, escaped, stdin_keys, reverse, keys_only, partial;
 	long long ttl;
 	long long limit;
-	int fmt;
+	enum sdb_fmt fmt;
 	const char *prefix, *start, *end;
 	const char *pos[4];
 	int npos;
 };
 
-static int parse_fmt(const char *v, int allowed)
+static enum sdb_fmt parse_fmt(const char *v, unsigned allowed)
 {
-	static const char *names[] = { "tsv", "jsonl", "json", "toon" };
+	enum sdb_fmt f;
+	struct sdb_error e;
 
-	for (int f = 0; f < 4; f++)
-		if (!strcmp(v, names[f]) && (allowed & (1 << f)))
-			return f;
-	die_usage("invalid value '%s' for --format", v);
+	if (sdb_fmt_parse(v, allowed, &f, &e))
+		die_usage("%s", e.msg);
+	return f;
 }
 
 /* Parses argv for a command: its help head and option table, the
- * formats it writes (a mask of 1 << F_*) and how many arguments. */
+ * formats it takes (a mask of SDB_FMT_BIT) and how many arguments. */
 static void parse(struct kvopt *k, int argc, char **argv, const char *head,
-		  const struct opt *tab, int fmts, int maxpos)
+		  const struct opt *tab, unsigned fmts, int maxpos)
 {
 	struct opt_parser p;
 	const char *v;
@@ -207,7 +208,7 @@ static void parse(struct kvopt *k, int argc, char **argv, const char *head,
 	memset(k, 0, sizeof(*k));
 	dbopt_init(&k->db);
 	k->limit = -1;
-	k->fmt = (fmts & (1 << F_TSV)) ? F_TSV : F_TOON;
+	k->fmt = (fmts & SDB_FMT_BIT(SDB_FMT_TSV)) ? SDB_FMT_TSV : SDB_FMT_TOON;
 	opt_init(&p, tab, head, argc, argv);
 	while ((c = opt_next(&p, &v)) != OPT_EOF) {
 		switch (c) {
@@ -295,17 +296,19 @@ static void after_commit(struct sdb_db *db)
 
 /* ------------------------------------------------------------- output */
 
+/* What goes to stdout: the row writer's buffer, drained by cli_out_sink. */
 static struct sdb_buf ob = SDB_BUF_INIT;
 
 static void ob_flush(void)
 {
-	if (ob.len && fwrite(ob.data, 1, ob.len, stdout) != ob.len) {
-		cli_error("write failure on standard output: %s", strerror(errno));
-		exit(EXIT_FAILURE_RT);
-	}
-	sdb_buf_reset(&ob);
+	struct sdb_error e;
+
 	if (!sdb_buf_ok(&ob))
 		die(EXIT_FAILURE_RT, "out of memory");
+	sdb_error_clear(&e);
+	if (cli_out_sink(NULL, ob.data, ob.len, &e))
+		cli_die_output(&e);
+	sdb_buf_reset(&ob);
 }
 
 static inline void ob_check(void)
@@ -314,185 +317,60 @@ static inline void ob_check(void)
 		ob_flush();
 }
 
-/* A collected row (json/toon need the count or column set first). */
-struct row {
-	size_t koff, klen, voff, vlen, noff, nlen;
-	uint64_t exp;
+#define LIST_FMTS (SDB_FMT_BIT(SDB_FMT_TSV) | SDB_FMT_BIT(SDB_FMT_JSONL) | \
+		   SDB_FMT_BIT(SDB_FMT_JSON) | SDB_FMT_BIT(SDB_FMT_TOON))
+
+/* The columns of a listing (scan, dump); keys-only lists the first. */
+static const struct sdb_fmt_col list_cols[] = {
+	{ "key", SDB_FMT_COL_B64 }, { "value", SDB_FMT_COL_B64 },
+	{ "expires_ms", 0 }, { "ns", SDB_FMT_COL_B64 },
 };
 
 struct emitter {
-	int fmt, keys_only, with_ns, nrows;
+	struct sdb_fmt_writer w;
+	int keys_only, with_ns, tsv;
 	long long count;
-	struct row *rows;
-	size_t nrow, rcap;
-	struct sdb_buf arena;
 };
 
-static void json_field(struct sdb_buf *b, const char *name, const void *p, size_t n)
+static void emit_begin(struct emitter *em, enum sdb_fmt fmt, int keys_only, int with_ns)
 {
-	if (!sdb_utf8_check((const char *)(p), n)) {
-		sdb_buf_addf(b, "\"%s\":", name);
-		sdb_json_quote(b, p, n);
-	} else {
-		sdb_buf_addf(b, "\"%s_b64\":\"", name);
-		sdb_b64_encode(b, p, n);
-		sdb_buf_addc(b, '"');
-	}
-}
+	struct sdb_fmt_opts o = { fmt, 0, &ob, cli_out_sink, NULL };
+	struct sdb_error e;
 
-static void json_row(struct emitter *em, const char *ns, size_t nslen,
-		     const void *k, size_t kl, const void *v, size_t vl, uint64_t exp)
-{
-	sdb_buf_addc(&ob, '{');
-	json_field(&ob, "key", k, kl);
-	if (!em->keys_only) {
-		sdb_buf_addc(&ob, ',');
-		json_field(&ob, "value", v, vl);
-		if (exp)
-			sdb_buf_addf(&ob, ",\"expires_ms\":%" PRIu64, exp);
-	}
-	if (em->with_ns && nslen) {
-		sdb_buf_addc(&ob, ',');
-		json_field(&ob, "ns", ns, nslen);
-	}
-	sdb_buf_addc(&ob, '}');
-}
-
-static void emit_begin(struct emitter *em, int fmt, int keys_only, int with_ns)
-{
 	memset(em, 0, sizeof(*em));
-	em->fmt = fmt;
 	em->keys_only = keys_only;
 	em->with_ns = with_ns;
-	if (fmt == F_JSON)
-		sdb_buf_addc(&ob, '[');
+	em->tsv = fmt == SDB_FMT_TSV;
+	sdb_error_clear(&e);
+	if (sdb_fmt_begin(&em->w, &o, list_cols, keys_only ? 1 : 4, &e))
+		cli_die_output(&e);
 }
 
+/* One record; ns is written only by dump (with_ns), and scan's TSV
+ * stays KEY<TAB>VALUE. */
 static void emit_row(struct emitter *em, const char *ns, size_t nslen,
 		     const void *k, size_t kl, const void *v, size_t vl, uint64_t exp)
 {
-	switch (em->fmt) {
-	case F_TSV:
-		sdb_tsv_escape(&ob, k, kl);
-		if (!em->keys_only) {
-			sdb_buf_addc(&ob, '\t');
-			sdb_tsv_escape(&ob, v, vl);
-			if (em->with_ns && (exp || nslen)) {
-				if (exp)
-					sdb_buf_addf(&ob, "\t%" PRIu64, exp);
-				else
-					sdb_buf_adds(&ob, "\t\\N");
-				if (nslen) {
-					sdb_buf_addc(&ob, '\t');
-					sdb_tsv_escape(&ob, ns, nslen);
-				}
-			}
-		}
-		sdb_buf_addc(&ob, '\n');
-		break;
-	case F_JSONL:
-		json_row(em, ns, nslen, k, kl, v, vl, exp);
-		sdb_buf_addc(&ob, '\n');
-		break;
-	case F_JSON:
-		if (em->count)
-			sdb_buf_addc(&ob, ',');
-		json_row(em, ns, nslen, k, kl, v, vl, exp);
-		break;
-	case F_TOON: {
-		struct row *r;
-		if (em->nrow == em->rcap) {
-			em->rcap = em->rcap ? em->rcap * 2 : 256;
-			em->rows = realloc(em->rows, em->rcap * sizeof(*r));
-			if (!em->rows)
-				die(EXIT_FAILURE_RT, "out of memory");
-		}
-		r = &em->rows[em->nrow++];
-		r->koff = em->arena.len;
-		r->klen = kl;
-		sdb_buf_add(&em->arena, k, kl);
-		r->voff = em->arena.len;
-		r->vlen = em->keys_only ? 0 : vl;
-		sdb_buf_add(&em->arena, v, r->vlen);
-		r->noff = em->arena.len;
-		r->nlen = em->with_ns ? nslen : 0;
-		sdb_buf_add(&em->arena, ns, r->nlen);
-		r->exp = em->keys_only ? 0 : exp;
-		if (!sdb_buf_ok(&em->arena))
-			die(EXIT_FAILURE_RT, "out of memory");
-		break;
-	}
-	}
-	em->count++;
-	ob_check();
-}
+	struct sdb_cell c[4];
+	struct sdb_error e;
 
-/* TOON cell: the string, or its base64 when the column is _b64. */
-static void toon_cell(const char *p, size_t n, int b64)
-{
-	if (b64) {
-		sdb_buf_addc(&ob, '"');
-		sdb_b64_encode(&ob, p, n);
-		sdb_buf_addc(&ob, '"');
-	} else
-		sdb_toon_quote(&ob, p, n, ',');
+	c[0] = sdb_cell_text(k, kl);
+	c[1] = sdb_cell_text(v, vl);
+	c[2] = exp && (em->with_ns || !em->tsv) ? sdb_cell_uint(exp) : sdb_cell_absent();
+	c[3] = em->with_ns && nslen ? sdb_cell_text(ns, nslen) : sdb_cell_absent();
+	sdb_error_clear(&e);
+	if (sdb_fmt_row(&em->w, c, &e))
+		cli_die_output(&e);
+	em->count++;
 }
 
 static void emit_end(struct emitter *em)
 {
-	if (em->fmt == F_JSON)
-		sdb_buf_adds(&ob, "]\n");
-	if (em->fmt == F_TOON) {
-		int kb = 0, vb = 0, nb = 0, ex = 0, hasns = 0;
-		const char *a = em->arena.data;
-		for (size_t i = 0; i < em->nrow; i++) {
-			struct row *r = &em->rows[i];
-			kb |= !!sdb_utf8_check((const char *)(a + r->koff), r->klen);
-			vb |= !!sdb_utf8_check((const char *)(a + r->voff), r->vlen);
-			nb |= !!sdb_utf8_check((const char *)(a + r->noff), r->nlen);
-			ex |= r->exp != 0;
-			hasns |= r->nlen != 0;
-		}
-		if (!em->nrow) {
-			sdb_buf_adds(&ob, "[0]:\n");
-		} else {
-			sdb_buf_addf(&ob, "[%zu]{%s", em->nrow, kb ? "key_b64" : "key");
-			if (!em->keys_only)
-				sdb_buf_adds(&ob, vb ? ",value_b64" : ",value");
-			if (ex)
-				sdb_buf_adds(&ob, ",expires_ms");
-			if (hasns)
-				sdb_buf_adds(&ob, nb ? ",ns_b64" : ",ns");
-			sdb_buf_adds(&ob, "}:\n");
-			for (size_t i = 0; i < em->nrow; i++) {
-				struct row *r = &em->rows[i];
-				sdb_buf_adds(&ob, "  ");
-				toon_cell(a + r->koff, r->klen, kb);
-				if (!em->keys_only) {
-					sdb_buf_addc(&ob, ',');
-					toon_cell(a + r->voff, r->vlen, vb);
-				}
-				if (ex) {
-					if (r->exp)
-						sdb_buf_addf(&ob, ",%" PRIu64, r->exp);
-					else
-						sdb_buf_adds(&ob, ",null");
-				}
-				if (hasns) {
-					sdb_buf_addc(&ob, ',');
-					if (r->nlen)
-						toon_cell(a + r->noff, r->nlen, nb);
-					else
-						sdb_buf_adds(&ob, "null");
-				}
-				sdb_buf_addc(&ob, '\n');
-				ob_check();
-			}
-		}
-		free(em->rows);
-		sdb_buf_release(&em->arena);
-	}
-	ob_flush();
+	struct sdb_error e;
+
+	sdb_error_clear(&e);
+	if (sdb_fmt_end(&em->w, &e))
+		cli_die_output(&e);
 }
 
 /* --------------------------------------------------------- subcommands */
@@ -533,6 +411,7 @@ static int kv_put(int argc, char **argv)
 	if ((rc = sdb_batch_put(&b, ik.data, ik.len, vp, vl, expiry(&k), &e)) ||
 	    (rc = sdb_db_commit(db, &b, 1, &e)))
 		die_err(rc, &e);
+	cli_committed();
 	after_commit(db);
 	sdb_batch_release(&b);
 	sdb_db_close(db);
@@ -562,6 +441,7 @@ static int kv_del(int argc, char **argv)
 	sdb_error_clear(&e);
 	if ((rc = sdb_batch_del(&b, ik.data, ik.len, &e)) || (rc = sdb_db_commit(db, &b, 1, &e)))
 		die_err(rc, &e);
+	cli_committed();
 	after_commit(db);
 	sdb_batch_release(&b);
 	sdb_db_close(db);
@@ -613,7 +493,10 @@ static long get_batch(struct kvopt *k, struct sdb_db *db, const char *p,
 	struct qkey *q = NULL;
 	size_t nq = 0, cap = 0, *aoff, *alen;
 	long absent = 0;
+	char bad[600] = "";
 
+	/* A bad line ends the run: the lines before it are answered first
+	 * (as a pipe would have had them), then exit 3 names it. */
 	for (size_t i = 0; i < n;) {
 		const char *nl = memchr(p + i, '\n', n - i);
 		size_t len = (nl ? (size_t)(nl - p) : n) - i, col;
@@ -622,16 +505,16 @@ static long get_batch(struct kvopt *k, struct sdb_db *db, const char *p,
 		if (len && p[i + len - 1] == '\r')
 			len--;
 		sdb_buf_reset(&key);
-		if (sdb_tsv_unescape(&key, p + i, len, &col))
-			die(EXIT_FAILURE_RT, "line %ld, column %zu: invalid escape", *lineno, col);
-		if (sdb_ikey_make(&ik, k->ns, k->nslen, key.data ? key.data : "", key.len, &e))
-			die(EXIT_FAILURE_RT, "line %ld: %s", *lineno, e.msg);
-		if (nq == cap) {
-			cap = cap ? cap * 2 : 1024;
-			q = realloc(q, cap * sizeof(*q));
-			if (!q)
-				die(EXIT_FAILURE_RT, "out of memory");
+		if (sdb_tsv_unescape(&key, p + i, len, &col)) {
+			snprintf(bad, sizeof(bad), "line %ld, column %zu: invalid escape", *lineno, col);
+			break;
 		}
+		if (sdb_ikey_make(&ik, k->ns, k->nslen, key.data ? key.data : "", key.len, &e)) {
+			snprintf(bad, sizeof(bad), "line %ld: %s", *lineno, e.msg);
+			break;
+		}
+		if (sdb_grow((void **)&q, &cap, nq + 1, sizeof(*q), 1024))
+			die(EXIT_FAILURE_RT, "out of memory");
 		q[nq].off = arena.len;
 		q[nq].len = ik.len;
 		q[nq].idx = nq;
@@ -673,6 +556,10 @@ static long get_batch(struct kvopt *k, struct sdb_db *db, const char *p,
 	sdb_buf_release(&key);
 	sdb_buf_release(&ik);
 	sdb_buf_release(&ans);
+	if (bad[0]) {
+		ob_flush();
+		die(EXIT_FAILURE_RT, "%s", bad);
+	}
 	return absent;
 }
 
@@ -868,7 +755,7 @@ static int kv_scan(int argc, char **argv)
 	struct emitter em;
 	int has_hi;
 
-	parse(&k, argc, argv, h_scan, o_scan, 0xf, 0);
+	parse(&k, argc, argv, h_scan, o_scan, LIST_FMTS, 0);
 	scan_range(&k, &lo, &hi, &has_hi);
 	db = open_db(&k, SDB_OPEN_SNAPSHOT);
 	emit_begin(&em, k.fmt, k.keys_only, 0);
@@ -888,11 +775,11 @@ static int kv_dump(int argc, char **argv)
 	struct emitter em;
 	int has_hi = 0;
 
-	parse(&k, argc, argv, h_dump, o_dump, 0xf, 0);
+	parse(&k, argc, argv, h_dump, o_dump, LIST_FMTS, 0);
 	if (k.has_ns)
 		scan_range(&k, &lo, &hi, &has_hi);
 	db = open_db(&k, SDB_OPEN_SNAPSHOT);
-	emit_begin(&em, k.fmt, 0, !k.has_ns);
+	emit_begin(&em, k.fmt, 0, 1);
 	emit_range(db, k.has_ns ? &lo : NULL, has_hi ? &hi : NULL, 0, -1, &em);
 	emit_end(&em);
 	sdb_db_close(db);
@@ -930,10 +817,10 @@ static int kv_ls(int argc, char **argv)
 	parse(&k, argc, argv, h_ls, o_ls, 0, 1);
 	if (k.npos) {
 		arg_bytes(&k, "PATH", k.pos[0], &path);
+		/* PATH/ is a literal prefix: "/" lists the children of the
+		 * keys that begin with '/' (no PATH: the top level) */
 		if (path.len && path.data[path.len - 1] != '/')
 			sdb_buf_addc(&path, '/');
-		if (path.len == 1)
-			sdb_buf_reset(&path); /* "/" is the root */
 	}
 	k.prefix = path.len ? path.data : NULL;
 	k.escaped = 0;
@@ -1030,17 +917,23 @@ static int jrec_field(void *ctx, const char *name, size_t nlen, int kind,
 	int b64 = 0;
 
 #define IS(s) (nlen == sizeof(s) - 1 && !memcmp(name, s, nlen))
+	/* A null key, ns or value beside its _b64 twin is the other half of
+	 * a toon row (sochdb-kv(1)); a null value alone deletes. */
 	if (IS("key") || (b64 = IS("key_b64"))) {
+		if (kind == 'z')
+			return 0;
 		dst = &r->key;
 		r->has_key = 1;
 	} else if (IS("value") || (b64 = IS("value_b64"))) {
-		dst = &r->val;
-		r->has_val = 1;
 		if (kind == 'z') {
 			r->val_null = 1;
 			return 0;
 		}
+		dst = &r->val;
+		r->has_val = 1;
 	} else if (IS("ns") || (b64 = IS("ns_b64"))) {
+		if (kind == 'z')
+			return 0;
 		dst = &r->ns;
 		r->has_ns = 1;
 	} else if (IS("expires_ms")) {
@@ -1081,7 +974,7 @@ static int jrec_field(void *ctx, const char *name, size_t nlen, int kind,
  * @return 0, or non-zero with the message (line, column) in err.
  */
 static int jsonl_record(const char *p, size_t len, struct jrec *r, char *err,
-			size_t errn, long lineno)
+			size_t errn, const char *unit, long lineno)
 {
 	struct sdb_json_doc d;
 	struct sdb_error e;
@@ -1090,11 +983,11 @@ static int jsonl_record(const char *p, size_t len, struct jrec *r, char *err,
 
 	sdb_error_clear(&e);
 	if (sdb_json_parse(&d, p, len, 0, &e)) {
-		snprintf(err, errn, "line %ld, column %ld: %s", lineno, e.column, e.msg);
+		snprintf(err, errn, "%s %ld, column %ld: %s", unit, lineno, e.column, e.msg);
 		return 1;
 	}
 	if (sdb_json_type(&d, 0) != SDB_J_OBJECT) {
-		snprintf(err, errn, "line %ld: expected a JSON object", lineno);
+		snprintf(err, errn, "%s %ld: expected a JSON object", unit, lineno);
 		sdb_json_release(&d);
 		return 1;
 	}
@@ -1115,7 +1008,7 @@ static int jsonl_record(const char *p, size_t len, struct jrec *r, char *err,
 		} else
 			kind = t == SDB_J_NULL ? 'z' : 'x';
 		if (jrec_field(r, name, nlen, kind, val, vlen)) {
-			snprintf(err, errn, "line %ld: %s", lineno, r->err);
+			snprintf(err, errn, "%s %ld: %s", unit, lineno, r->err);
 			rc = 1;
 		}
 		i = sdb_json_next(&d, v);
@@ -1144,6 +1037,44 @@ static int split_tabs(const char *p, size_t n, const char **f, size_t *fl, int m
 	return nf;
 }
 
+/*
+ * load --format json|toon: the records of the root array, as the JSON
+ * lines the jsonl reader takes (numbers keep their digits). Dies on
+ * malformed input (nothing loaded).
+ */
+static void records_as_jsonl(enum sdb_fmt f, const struct sdb_input *in,
+			     struct sdb_buf *out)
+{
+	struct sdb_buf tmp = SDB_BUF_INIT;
+	struct sdb_json_doc d;
+	struct sdb_error e;
+	int rc;
+	const char *p = in->data;
+	size_t n = in->len;
+
+	sdb_error_clear(&e);
+	if (f == SDB_FMT_TOON) {
+		struct sdb_toon_dec_opts o;
+		sdb_toon_dec_opts_init(&o);
+		if ((rc = sdb_toon_decode_json(p, n, &o, 1, 0, 0, &tmp, &e)))
+			die_err(rc, &e);
+		p = tmp.data ? tmp.data : "";
+		n = tmp.len;
+	}
+	if ((rc = sdb_json_parse(&d, p, n, 0, &e)))
+		die_err(rc, &e);
+	if (sdb_json_type(&d, 0) != SDB_J_ARRAY)
+		die(EXIT_FAILURE_RT, "expected an array of records (nothing loaded)");
+	for (size_t i = 1, end = (size_t)SDB_JT_END(d.tape[0]); i < end; i = sdb_json_next(&d, i)) {
+		sdb_json_write(&d, i, 0, 1, out);
+		sdb_buf_addc(out, '\n');
+	}
+	sdb_json_release(&d);
+	sdb_buf_release(&tmp);
+	if (!sdb_buf_ok(out))
+		die(EXIT_FAILURE_RT, "out of memory");
+}
+
 /* An empty load still logs an empty transaction (as it always has). */
 static int commit_empty(struct sdb_db *db, struct sdb_error *e)
 {
@@ -1170,20 +1101,31 @@ static int kv_load(int argc, char **argv)
 	long lineno = 0;
 	int failed = 0;
 	char err[600] = "";
+	const char *src, *unit = "line";
+	size_t srclen;
+	struct sdb_buf conv = SDB_BUF_INIT;
 
-	parse(&k, argc, argv, h_load, o_load, (1 << F_TSV) | (1 << F_JSONL), 1);
+	parse(&k, argc, argv, h_load, o_load, LIST_FMTS, 1);
 	sdb_error_clear(&e);
 	if ((rc = sdb_input_open(&in, k.npos ? k.pos[0] : NULL, &e)))
 		die_err(rc, &e);
+	src = in.data;
+	srclen = in.len;
+	if (k.fmt == SDB_FMT_JSON || k.fmt == SDB_FMT_TOON) {
+		records_as_jsonl(k.fmt, &in, &conv);
+		src = conv.data;
+		srclen = conv.len;
+		unit = "record";
+	}
 	defexp = expiry(&k);
 	memset(&r, 0, sizeof(r));
 	/* a write-only transaction: the database opens (and locks) only
 	 * once the input has been read */
 	if ((rc = sdb_txn_begin(NULL, &t, &e)))
 		die_err(rc, &e);
-	for (size_t i = 0; i < in.len && !failed;) {
-		const char *p = in.data + i, *nl = memchr(p, '\n', in.len - i);
-		size_t len = nl ? (size_t)(nl - p) : in.len - i, col;
+	for (size_t i = 0; i < srclen && !failed;) {
+		const char *p = src + i, *nl = memchr(p, '\n', srclen - i);
+		size_t len = nl ? (size_t)(nl - p) : srclen - i, col;
 		const char *nsp = k.ns;
 		size_t nslen = k.nslen;
 		uint64_t exp = defexp;
@@ -1198,7 +1140,7 @@ static int kv_load(int argc, char **argv)
 		r.has_key = r.has_val = r.has_ns = r.val_null = 0;
 		r.exp = 0;
 		r.err = NULL;
-		if (k.fmt == F_TSV) {
+		if (k.fmt == SDB_FMT_TSV) {
 			const char *f[4];
 			size_t fl[4];
 			int nf = split_tabs(p, len, f, fl, 4);
@@ -1249,16 +1191,16 @@ static int kv_load(int argc, char **argv)
 		} else {
 			if (!len)
 				continue; /* blank lines between JSON objects */
-			if (jsonl_record(p, len, &r, err, sizeof(err), lineno)) {
+			if (jsonl_record(p, len, &r, err, sizeof(err), unit, lineno)) {
 				failed = 1;
 				break;
 			}
-			if (!r.has_key || !r.has_val) {
-				snprintf(err, sizeof(err), "line %ld: object needs \"key\" and \"value\"", lineno);
+			if (!r.has_key || (!r.has_val && !r.val_null)) {
+				snprintf(err, sizeof(err), "%s %ld: object needs \"key\" and \"value\"", unit, lineno);
 				failed = 1;
 				break;
 			}
-			del = r.val_null;
+			del = !r.has_val;
 			if (r.exp)
 				exp = r.exp;
 			if (r.has_ns) {
@@ -1269,7 +1211,7 @@ static int kv_load(int argc, char **argv)
 		if (sdb_ikey_make(&ik, nsp ? nsp : "", nslen, r.key.data ? r.key.data : "", r.key.len, &e) ||
 		    (del ? sdb_txn_del(t, ik.data, ik.len, &e) :
 			   sdb_txn_put(t, ik.data, ik.len, r.val.data ? r.val.data : "", r.val.len, exp, &e))) {
-			snprintf(err, sizeof(err), "line %ld: %s", lineno, e.msg);
+			snprintf(err, sizeof(err), "%s %ld: %s", unit, lineno, e.msg);
 			failed = 1;
 		}
 	}
@@ -1278,6 +1220,7 @@ static int kv_load(int argc, char **argv)
 		if ((rc = sdb_txn_nops(t) ? sdb_txn_commit(t, db, 0, &e) : commit_empty(db, &e)) ||
 		    (k.db.o.sync == SDB_SYNC_NORMAL && (rc = sdb_db_sync(db, &e))))
 			die_err(rc, &e);
+		cli_committed();
 		/* the flush that may follow reads the log back: drop our copies */
 		sdb_txn_free(t);
 		t = NULL;
@@ -1291,6 +1234,7 @@ static int kv_load(int argc, char **argv)
 	sdb_buf_release(&r.key);
 	sdb_buf_release(&r.val);
 	sdb_buf_release(&r.ns);
+	sdb_buf_release(&conv);
 	if (failed)
 		die(EXIT_FAILURE_RT, "%s%s", err,
 		    k.partial ? " (the lines before it were committed)" : " (nothing loaded)");
@@ -1389,8 +1333,10 @@ static int kv_txn(int argc, char **argv)
 	nops = sdb_txn_nops(t);
 	if ((rc = sdb_txn_commit(t, db, 1, &e)))
 		die_err(rc, &e);
-	if (nops)
+	if (nops) {
+		cli_committed();
 		after_commit(db);
+	}
 	sdb_buf_add(&ob, out.data ? out.data : "", out.len);
 	ob_flush();
 	sdb_txn_free(t);
@@ -1413,39 +1359,43 @@ static int kv_stats(int argc, char **argv)
 	struct sdb_error e;
 	int rc;
 	struct sdb_db *db;
+	struct sdb_cell levels[7];
+	struct sdb_fmt_opts o = { SDB_FMT_TOON, 0, &ob, cli_out_sink, NULL };
 	int ntab = 0;
 	double ratio;
+	char r2[32];
 
-	parse(&k, argc, argv, h_stats, o_stats, (1 << F_TOON) | (1 << F_JSON), 0);
+	parse(&k, argc, argv, h_stats, o_stats, SDB_FMT_BIT(SDB_FMT_TOON) | SDB_FMT_BIT(SDB_FMT_JSON), 0);
 	db = open_db(&k, SDB_OPEN_SNAPSHOT);
 	sdb_error_clear(&e);
 	if ((rc = sdb_db_stats(db, k.ns, k.nslen, !k.has_ns, &st, &e)))
 		die_err(rc, &e);
-	for (int l = 0; l < 7; l++)
+	for (int l = 0; l < 7; l++) {
 		ntab += st.tables_per_level[l];
-	ratio = st.table_bytes ? (double)st.raw_bytes / (double)st.table_bytes : 0;
-	if (k.fmt == F_JSON) {
-		sdb_buf_addf(&ob, "{\"keys\":%" PRIu64 ",\"live_bytes\":%" PRIu64 ",\"dead_bytes\":%" PRIu64
-			     ",\"wal_bytes\":%" PRIu64 ",\"wal_segments\":%d,\"checkpoint_lsn\":%" PRIu64
-			     ",\"wal_end_lsn\":%" PRIu64 ",\"tables\":%d,\"tables_per_level\":[",
-			     st.keys, st.live_bytes, st.dead_bytes, st.wal_bytes, st.wal_segments,
-			     st.checkpoint_lsn, st.wal_end_lsn, ntab);
-		for (int l = 0; l < 7; l++)
-			sdb_buf_addf(&ob, "%s%d", l ? "," : "", st.tables_per_level[l]);
-		sdb_buf_addf(&ob, "],\"table_bytes\":%" PRIu64 ",\"compression_ratio\":%.2f}\n",
-			     st.table_bytes, ratio);
-	} else {
-		sdb_buf_addf(&ob, "keys: %" PRIu64 "\nlive_bytes: %" PRIu64 "\ndead_bytes: %" PRIu64
-			     "\nwal_bytes: %" PRIu64 "\nwal_segments: %d\ncheckpoint_lsn: %" PRIu64
-			     "\nwal_end_lsn: %" PRIu64 "\ntables: %d\ntables_per_level[7]: ",
-			     st.keys, st.live_bytes, st.dead_bytes, st.wal_bytes, st.wal_segments,
-			     st.checkpoint_lsn, st.wal_end_lsn, ntab);
-		for (int l = 0; l < 7; l++)
-			sdb_buf_addf(&ob, "%s%d", l ? "," : "", st.tables_per_level[l]);
-		sdb_buf_addf(&ob, "\ntable_bytes: %" PRIu64 "\ncompression_ratio: %g\n",
-			     st.table_bytes, (double)(long)(ratio * 100 + 0.5) / 100);
+		levels[l] = sdb_cell_int(st.tables_per_level[l]);
 	}
-	ob_flush();
+	ratio = st.table_bytes ? (double)st.raw_bytes / (double)st.table_bytes : 0;
+	/* two decimals: "%.2f" in json, the shortest form of them in toon */
+	snprintf(r2, sizeof(r2), "%.2f", ratio);
+	{
+		const struct sdb_fmt_field f[] = {
+			{ "keys", sdb_cell_uint(st.keys), NULL, 0, NULL, 0 },
+			{ "live_bytes", sdb_cell_uint(st.live_bytes), NULL, 0, NULL, 0 },
+			{ "dead_bytes", sdb_cell_uint(st.dead_bytes), NULL, 0, NULL, 0 },
+			{ "wal_bytes", sdb_cell_uint(st.wal_bytes), NULL, 0, NULL, 0 },
+			{ "wal_segments", sdb_cell_int(st.wal_segments), NULL, 0, NULL, 0 },
+			{ "checkpoint_lsn", sdb_cell_uint(st.checkpoint_lsn), NULL, 0, NULL, 0 },
+			{ "wal_end_lsn", sdb_cell_uint(st.wal_end_lsn), NULL, 0, NULL, 0 },
+			{ "tables", sdb_cell_int(ntab), NULL, 0, NULL, 0 },
+			{ "tables_per_level", sdb_cell_absent(), levels, 7, NULL, 0 },
+			{ "table_bytes", sdb_cell_uint(st.table_bytes), NULL, 0, NULL, 0 },
+			{ "compression_ratio", k.fmt == SDB_FMT_JSON ? sdb_cell_num(r2) :
+				sdb_cell_real((double)(long)(ratio * 100 + 0.5) / 100), NULL, 0, NULL, 0 },
+		};
+		o.fmt = k.fmt;
+		if (sdb_fmt_record(&o, f, sizeof(f) / sizeof(f[0]), &e))
+			cli_die_output(&e);
+	}
 	sdb_db_close(db);
 	return EXIT_OK;
 }

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "dbopt.h"
 
+#include "fmt/fmt.h"
 #include "util/buf.h"
 #include "json/json.h"
 #include "util/text.h"
@@ -36,10 +37,10 @@ static const char usage_main[] =
 	"else ./sochdb_data), --lock-timeout SECONDS (30), --sync full|normal|off,\n"
 	"-q, -v. 'sochdb-wal help COMMAND' or 'sochdb-wal COMMAND -h' shows the rest.\n"
 	"Exit status: 0 ok (also: nothing to do), 1 damage found, 2 usage error,\n"
-	"3 failure.\n";
+	"3 failure, 4 done but writing the output failed.\n";
 enum {
 	O_IF_LARGER = 1, O_SKIP_BUSY, O_LEVEL, O_DRY_RUN, O_UP_TO, O_FROM,
-	O_FORMAT,
+	O_FORMAT, O_COPY,
 };
 
 /* before the subcommand, or after it in any of them */
@@ -84,7 +85,7 @@ static const struct opt o_compact[] = {
 static const char h_verify[] =
 	"usage: sochdb-wal verify [options]\n"
 	"Checks the manifest, every table block checksum and every WAL record.\n"
-	"Exit 0 clean; exit 1 with 'FILE: damage at offset N' on stderr.\n";
+	"Exit 0 clean; exit 1 with the first damage (file and offset) on stderr.\n";
 static const struct opt o_verify[] = { COMMON, OPT_END };
 static const char h_stats[] =
 	"usage: sochdb-wal stats [options]\n"
@@ -126,15 +127,21 @@ static const struct opt o_recover[] = {
 };
 static const char h_backup[] =
 	"usage: sochdb-wal backup [options] DEST\n"
-	"Copies the database to DEST (absent or empty) while others write: hard\n"
-	"links of the tables plus the WAL up to a transaction boundary.\n";
-static const struct opt o_backup[] = { COMMON, OPT_END };
+	"Copies the database to DEST (absent or empty, not inside the database)\n"
+	"while others write: hard links of the tables plus the WAL up to a\n"
+	"transaction boundary. Every table's checksums are checked on the way:\n"
+	"damage exits 1 and leaves nothing at DEST.\n";
+static const struct opt o_backup[] = {
+	COMMON,
+	{ O_COPY, 0, "copy", NULL, "copy the tables instead of hard-linking them" },
+	OPT_END
+};
 
 struct walopt {
 	struct dbopt db;
 	struct sdb_maint_opts m;
-	int fmt; /* 0 toon, 1 json, 2 jsonl */
-	int has_upto;
+	enum sdb_fmt fmt;
+	int has_upto, copy;
 	uint64_t upto, from;
 	const char *pos;
 };
@@ -150,6 +157,7 @@ static void parse(struct walopt *w, int argc, char **argv, const char *head,
 	memset(w, 0, sizeof(*w));
 	dbopt_init(&w->db);
 	w->m.level = -1;
+	w->fmt = SDB_FMT_TOON;
 	opt_init(&p, tab, head, argc, argv);
 	while ((c = opt_next(&p, &v)) != OPT_EOF) {
 		switch (c) {
@@ -167,16 +175,15 @@ static void parse(struct walopt *w, int argc, char **argv, const char *head,
 			w->has_upto = 1;
 			break;
 		case O_FROM: w->from = parse_size("--from", v); break;
-		case O_FORMAT:
-			if (!strcmp(v, "toon"))
-				w->fmt = 0;
-			else if (!strcmp(v, "json"))
-				w->fmt = 1;
-			else if (!strcmp(v, "jsonl") && tab == o_dump)
-				w->fmt = 2;
-			else
-				die_usage("invalid value '%s' for --format", v);
+		case O_FORMAT: {
+			struct sdb_error e;
+			unsigned allowed = SDB_FMT_BIT(SDB_FMT_TOON) | SDB_FMT_BIT(SDB_FMT_JSON) |
+					   (tab == o_dump ? SDB_FMT_BIT(SDB_FMT_JSONL) : 0);
+			if (sdb_fmt_parse(v, allowed, &w->fmt, &e))
+				die_usage("%s", e.msg);
 			break;
+		}
+		case O_COPY: w->copy = 1; break;
 		default:
 			dbopt_take(&w->db, c, v);
 		}
@@ -208,6 +215,7 @@ static int wal_checkpoint(int argc, char **argv)
 	sdb_error_clear(&e);
 	if ((rc = sdb_checkpoint(w.db.dir, &w.db.o, &w.m, &did, &e)))
 		die_err(rc, &e);
+	cli_committed();
 	info(did ? "checkpoint done" : "nothing to do");
 	return EXIT_OK;
 }
@@ -223,6 +231,7 @@ static int wal_compact(int argc, char **argv)
 	sdb_error_clear(&e);
 	if ((rc = sdb_compact(w.db.dir, &w.db.o, &w.m, &did, &e)))
 		die_err(rc, &e);
+	cli_committed();
 	info(did ? "compaction done" : "nothing to do");
 	return EXIT_OK;
 }
@@ -239,13 +248,16 @@ static int wal_verify(int argc, char **argv)
 	if ((rc = sdb_verify(w.db.dir, &v, &e)))
 		die_err(rc, &e);
 	if (v.damaged) {
-		cli_error("%s: damage at offset %" PRIu64 ": %s", v.file, v.offset, v.what);
+		cli_error("%s", v.what);
 		return EXIT_NEGATIVE;
 	}
 	info("ok: %d tables (%" PRIu64 " bytes), %d WAL segments, %" PRIu64 " records",
 	     v.tables, v.table_bytes, v.segments, v.records);
 	return EXIT_OK;
 }
+
+/* What goes to stdout: the row writer's buffer, drained by cli_out_sink. */
+static struct sdb_buf ob = SDB_BUF_INIT;
 
 static int wal_stats(int argc, char **argv)
 {
@@ -254,6 +266,7 @@ static int wal_stats(int argc, char **argv)
 	int rc;
 	struct sdb_db *db;
 	struct sdb_stats st;
+	struct sdb_cell levels[7];
 	int ntab = 0;
 
 	parse(&w, argc, argv, h_stats, o_stats, 0);
@@ -261,101 +274,72 @@ static int wal_stats(int argc, char **argv)
 	if ((rc = sdb_db_open(w.db.dir, SDB_OPEN_SNAPSHOT, &w.db.o, &db, &e)) ||
 	    (rc = sdb_db_stats(db, "", 0, 1, &st, &e)))
 		die_err(rc, &e);
-	for (int l = 0; l < 7; l++)
+	for (int l = 0; l < 7; l++) {
 		ntab += st.tables_per_level[l];
-	if (w.fmt == 1) {
-		printf("{\"wal_segments\":%d,\"wal_bytes\":%" PRIu64 ",\"checkpoint_lsn\":%" PRIu64
-		       ",\"wal_end_lsn\":%" PRIu64 ",\"tables\":%d,\"table_bytes\":%" PRIu64
-		       ",\"tables_per_level\":[", st.wal_segments, st.wal_bytes, st.checkpoint_lsn,
-		       st.wal_end_lsn, ntab, st.table_bytes);
-		for (int l = 0; l < 7; l++)
-			printf("%s%d", l ? "," : "", st.tables_per_level[l]);
-		printf("],\"keys\":%" PRIu64 "}\n", st.keys);
-	} else {
-		printf("wal_segments: %d\nwal_bytes: %" PRIu64 "\ncheckpoint_lsn: %" PRIu64
-		       "\nwal_end_lsn: %" PRIu64 "\ntables: %d\ntable_bytes: %" PRIu64
-		       "\ntables_per_level[7]: ", st.wal_segments, st.wal_bytes, st.checkpoint_lsn,
-		       st.wal_end_lsn, ntab, st.table_bytes);
-		for (int l = 0; l < 7; l++)
-			printf("%s%d", l ? "," : "", st.tables_per_level[l]);
-		printf("\nkeys: %" PRIu64 "\n", st.keys);
+		levels[l] = sdb_cell_int(st.tables_per_level[l]);
+	}
+	{
+		const struct sdb_fmt_opts o = { w.fmt, 0, &ob, cli_out_sink, NULL };
+		const struct sdb_fmt_field f[] = {
+			{ "wal_segments", sdb_cell_int(st.wal_segments), NULL, 0, NULL, 0 },
+			{ "wal_bytes", sdb_cell_uint(st.wal_bytes), NULL, 0, NULL, 0 },
+			{ "checkpoint_lsn", sdb_cell_uint(st.checkpoint_lsn), NULL, 0, NULL, 0 },
+			{ "wal_end_lsn", sdb_cell_uint(st.wal_end_lsn), NULL, 0, NULL, 0 },
+			{ "tables", sdb_cell_int(ntab), NULL, 0, NULL, 0 },
+			{ "table_bytes", sdb_cell_uint(st.table_bytes), NULL, 0, NULL, 0 },
+			{ "tables_per_level", sdb_cell_absent(), levels, 7, NULL, 0 },
+			{ "keys", sdb_cell_uint(st.keys), NULL, 0, NULL, 0 },
+		};
+		if (sdb_fmt_record(&o, f, sizeof(f) / sizeof(f[0]), &e))
+			cli_die_output(&e);
 	}
 	sdb_db_close(db);
 	return EXIT_OK;
 }
 
+static const struct sdb_fmt_col dump_cols[] = {
+	{ "lsn", 0 }, { "type", 0 }, { "ns", 0 }, { "key", 0 },
+	{ "value", 0 }, { "expires_ms", 0 }, { "info", 0 },
+};
+
 struct dumpctx {
-	int fmt;
-	long n;
-	struct sdb_buf out;
+	struct sdb_fmt_writer w;
+	struct sdb_buf t[3]; /* the TSV-escaped ns, key and value */
+	struct sdb_error *e;
+	int out_failed; /* the row writer failed, not the walk */
 };
 
 static const char *const type_names[] = { "?", "begin", "put", "del", "commit", "abort", "checkpoint" };
 
-/* TSV-escaped text of bytes, as a JSON or TOON string. */
-static void dump_str(struct dumpctx *d, const void *p, size_t n)
+/* Bytes as their TSV-escaped text (a text cell in json and toon). */
+static struct sdb_cell esc_cell(struct sdb_buf *t, const void *p, size_t n)
 {
-	struct sdb_buf t = SDB_BUF_INIT;
-
-	sdb_tsv_escape(&t, p, n);
-	if (d->fmt == 0)
-		sdb_toon_quote(&d->out, t.data ? t.data : "", t.len, ',');
-	else
-		sdb_json_quote(&d->out, t.data ? t.data : "", t.len);
-	sdb_buf_release(&t);
+	sdb_buf_reset(t);
+	sdb_tsv_escape(t, p, n);
+	return sdb_cell_text(t->data, t->len);
 }
 
 static int dump_rec(void *ctx, const struct sdb_wal_entry *x)
 {
 	struct dumpctx *d = ctx;
-	const char *nul = "null";
 	int op = x->type == 2 || x->type == 3;
 	size_t nl = op ? x->key[0] : 0;
+	struct sdb_cell c[7];
 
-	if (d->fmt == 0)
-		sdb_buf_adds(&d->out, "  ");
-	else {
-		if (d->fmt == 1 && d->n)
-			sdb_buf_addc(&d->out, ',');
-		sdb_buf_adds(&d->out, "{\"lsn\":");
+	c[0] = sdb_cell_uint(x->lsn);
+	c[1] = sdb_cell_str(type_names[x->type]);
+	c[2] = op && nl ? esc_cell(&d->t[0], x->key + 1, nl) : sdb_cell_null();
+	c[3] = op ? esc_cell(&d->t[1], x->key + 1 + nl, x->klen - 1 - nl) : sdb_cell_null();
+	c[4] = x->type == 2 ? esc_cell(&d->t[2], x->val, x->vlen) : sdb_cell_null();
+	c[5] = x->expires_ms ? sdb_cell_uint(x->expires_ms) : sdb_cell_null();
+	c[6] = x->type == 4 || x->type == 6 ? sdb_cell_uint(x->info) : sdb_cell_null();
+	for (int i = 0; i < 3; i++)
+		if (!sdb_buf_ok(&d->t[i]))
+			return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
+	if (sdb_fmt_row(&d->w, c, d->e)) {
+		d->out_failed = 1;
+		return d->e->code;
 	}
-	sdb_buf_addf(&d->out, "%" PRIu64 "%s", x->lsn, d->fmt ? ",\"type\":" : ",");
-	if (d->fmt)
-		sdb_json_quote(&d->out, type_names[x->type], strlen(type_names[x->type]));
-	else
-		sdb_buf_adds(&d->out, type_names[x->type]);
-	sdb_buf_adds(&d->out, d->fmt ? ",\"ns\":" : ",");
-	if (op && nl)
-		dump_str(d, x->key + 1, nl);
-	else
-		sdb_buf_adds(&d->out, nul);
-	sdb_buf_adds(&d->out, d->fmt ? ",\"key\":" : ",");
-	if (op)
-		dump_str(d, x->key + 1 + nl, x->klen - 1 - nl);
-	else
-		sdb_buf_adds(&d->out, nul);
-	sdb_buf_adds(&d->out, d->fmt ? ",\"value\":" : ",");
-	if (x->type == 2)
-		dump_str(d, x->val, x->vlen);
-	else
-		sdb_buf_adds(&d->out, nul);
-	sdb_buf_adds(&d->out, d->fmt ? ",\"expires_ms\":" : ",");
-	if (x->expires_ms)
-		sdb_buf_addf(&d->out, "%" PRIu64, x->expires_ms);
-	else
-		sdb_buf_adds(&d->out, nul);
-	sdb_buf_adds(&d->out, d->fmt ? ",\"info\":" : ",");
-	if (x->type == 4 || x->type == 6)
-		sdb_buf_addf(&d->out, "%" PRIu64, x->info);
-	else
-		sdb_buf_adds(&d->out, nul);
-	if (d->fmt)
-		sdb_buf_addc(&d->out, '}');
-	if (d->fmt != 1)
-		sdb_buf_addc(&d->out, '\n');
-	d->n++;
-	if (!sdb_buf_ok(&d->out))
-		return SDB_ENOMEM;
 	return 0;
 }
 
@@ -364,25 +348,25 @@ static int wal_dump(int argc, char **argv)
 	struct walopt w;
 	struct sdb_error e;
 	int rc;
-	struct dumpctx d = { 0 };
+	struct dumpctx d;
+	struct sdb_fmt_opts o = { SDB_FMT_TOON, 0, &ob, cli_out_sink, NULL };
 
 	parse(&w, argc, argv, h_dump, o_dump, 0);
-	d.fmt = w.fmt;
+	memset(&d, 0, sizeof(d));
+	d.e = &e;
+	o.fmt = w.fmt;
 	sdb_error_clear(&e);
-	if ((rc = sdb_wal_walk(w.db.dir, w.from, &w.db.o, dump_rec, &d, &e)))
+	if (sdb_fmt_begin(&d.w, &o, dump_cols, 7, &e))
+		cli_die_output(&e);
+	if ((rc = sdb_wal_walk(w.db.dir, w.from, &w.db.o, dump_rec, &d, &e))) {
+		if (d.out_failed)
+			cli_die_output(&e);
 		die_err(rc, &e);
-	if (w.fmt == 0) {
-		if (d.n)
-			printf("[%ld]{lsn,type,ns,key,value,expires_ms,info}:\n", d.n);
-		else
-			printf("[0]:\n");
-	} else if (w.fmt == 1)
-		putchar('[');
-	if (d.out.len)
-		fwrite(d.out.data, 1, d.out.len, stdout);
-	if (w.fmt == 1)
-		printf("]\n");
-	sdb_buf_release(&d.out);
+	}
+	if (sdb_fmt_end(&d.w, &e))
+		cli_die_output(&e);
+	for (int i = 0; i < 3; i++)
+		sdb_buf_release(&d.t[i]);
 	return EXIT_OK;
 }
 
@@ -399,6 +383,7 @@ static int wal_truncate(int argc, char **argv)
 	sdb_error_clear(&e);
 	if ((rc = sdb_wal_truncate(w.db.dir, &w.db.o, w.upto, &removed, &e)))
 		die_err(rc, &e);
+	cli_committed();
 	info("removed %d WAL segments", removed);
 	return EXIT_OK;
 }
@@ -414,6 +399,8 @@ static int wal_recover(int argc, char **argv)
 	sdb_error_clear(&e);
 	if ((rc = sdb_recover(w.db.dir, &w.db.o, w.m.dry_run, &r, &e)))
 		die_err(rc, &e);
+	if (!w.m.dry_run)
+		cli_committed();
 	if (r.cut)
 		cli_warn("%s %s WAL tail at LSN %" PRIu64 " ('%s' offset %" PRIu64 "): %" PRIu64 " bytes",
 			 w.m.dry_run ? "would cut" : "cut", r.damaged ? "damaged" : "torn",
@@ -426,13 +413,19 @@ static int wal_backup(int argc, char **argv)
 {
 	struct walopt w;
 	struct sdb_error e;
+
 	int rc;
 
 	parse(&w, argc, argv, h_backup, o_backup, 1);
 	if (!w.pos)
 		die_usage("missing DEST");
 	sdb_error_clear(&e);
-	if ((rc = sdb_backup(w.db.dir, w.pos, &w.db.o, &e)))
+	rc = sdb_backup(w.db.dir, w.pos, &w.db.o, w.copy, &e);
+	if (rc == SDB_ECORRUPT) { /* damage found, as verify: exit 1 */
+		cli_error("%s", e.msg);
+		return EXIT_NEGATIVE;
+	}
+	if (rc)
 		die_err(rc, &e);
 	return EXIT_OK;
 }

@@ -67,3 +67,49 @@ setup() { setup_db; }
 	SDB_NOW_MS=$((now + 9000)) run -1 sochdb-kv get -n ns k
 	run -1 sochdb-kv get k
 }
+
+@test "txn logs its operations in the order given; gets see the newest own write" {
+	sochdb-kv put a 0
+	run -0 --separate-stderr bash -c 'printf "put\tb\t1\nput\ta\t2\ndel\tb\nget\tb\nput\tb\t3\ncas\ta\t2\t4\nget\ta\nget\tb\n" | sochdb-kv txn'
+	[ "$output" = $'\\N\n4\n3' ]
+	run -0 sochdb-wal dump --format jsonl
+	ops=$(printf '%s\n' "$output" | tail -n +4 |
+		sed -E 's/.*"type":"([a-z]+)","ns":[^,]*,"key":("[^"]*"|null),"value":("[^"]*"|null).*/\1 \2 \3/')
+	[ "$ops" = 'begin null null
+put "b" "1"
+put "a" "2"
+del "b" null
+put "b" "3"
+put "a" "4"
+commit null null' ]
+	run -0 sochdb-kv scan
+	[ "$output" = $'a\t4\nb\t3' ]
+}
+
+@test "a txn of only gets writes nothing; an empty load logs an empty transaction" {
+	sochdb-kv put a 1
+	run -0 sochdb-wal stats --format json
+	before=$output
+	run -0 bash -c 'printf "get\ta\nget\tzz\n" | sochdb-kv txn'
+	[ "$output" = $'1\n\\N' ]
+	run -0 sochdb-wal stats --format json
+	[ "$output" = "$before" ]
+	run -0 sochdb-kv load </dev/null
+	run -0 sochdb-wal dump --format jsonl
+	[ "$(printf '%s\n' "$output" | tail -n 2 | sed -E 's/.*"type":"([a-z]+)".*/\1/')" = $'begin\ncommit' ]
+}
+
+@test "a txn with many own writes reads them back and commits them all" {
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "put\tk%05d\tv%d\n", i, i;
+		     for (i = 0; i < 20000; i += 1000) printf "get\tk%05d\n", i;
+		     printf "del\tk00007\ncas\tk00008\tv8\tnew\nget\tk00007\nget\tk00008\n" }' >ops
+	run -0 --separate-stderr sochdb-kv txn <ops
+	[ "${#lines[@]}" -eq 22 ]
+	[ "${lines[1]}" = v1000 ]
+	[ "${lines[20]}" = '\N' ]
+	[ "${lines[21]}" = new ]
+	run -0 sochdb-kv scan --keys-only --limit 9
+	[ "${lines[7]}" = k00008 ]
+	run -0 sochdb-kv get k00008
+	[ "$output" = new ]
+}

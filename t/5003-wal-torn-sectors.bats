@@ -52,6 +52,6 @@ setup() {
 	sochdb-kv put c 3
 	printf '\x55' | dd of="$seg" bs=1 seek=$((size + 2)) conv=notrunc status=none
 	run -3 --separate-stderr sochdb-kv scan
-	[[ "$stderr" == "sochdb-kv: damaged WAL record in '$seg' at offset $size" ]] || fail "$stderr"
+	[[ "$stderr" == "sochdb-kv: damaged WAL record in '$seg' at offset $size: checksum mismatch" ]] || fail "$stderr"
 	run -1 sochdb-wal verify
 }

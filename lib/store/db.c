@@ -135,85 +135,199 @@ static int dir_kind(const char *dir)
 	return kind;
 }
 
+int sdb_db_probe(const char *dir, struct sdb_error *e)
+{
+	struct stat st;
+	int kind;
+
+	if (stat(dir, &st) < 0)
+		return errno == ENOENT ? sdb_error_set(e, SDB_ENOTFOUND, "no database at '%s'", dir) :
+			sdb_error_sys(e, SDB_EIO, "cannot open '%s'", dir);
+	if (!S_ISDIR(st.st_mode))
+		return sdb_error_set(e, SDB_EUNSUPPORTED, "'%s' is not a sochdb database", dir);
+	kind = dir_kind(dir);
+	if (kind < 0)
+		return sdb_error_set(e, SDB_EUNSUPPORTED, "'%s' is not a sochdb database", dir);
+	if (kind == 0)
+		return sdb_error_set(e, SDB_ENOTFOUND, "no database at '%s'", dir);
+	return 0;
+}
+
 static int create_db(struct sdb_db *db, struct sdb_error *e)
 {
 	struct sdb_manifest m = { .next_file = 1, .checkpoint_lsn = 0 };
 
+	sdb_lock_set_synced(db->lock_fd, 0); /* a LOCK left by another database */
 	return sdb_manifest_write(&m, db->dir, db->o.sync == SDB_SYNC_OFF, e);
 }
 
-/* Opens the newest WAL segment for appending, cutting a torn or damaged
- * tail (the lock holder's duty). Sets wal_fd, seg_start, seg_size. */
-int sdb_db_prepare_tail(struct sdb_db *db, struct sdb_error *e)
+/* The synced mark a writer copies into its COMMIT/CHECKPOINT records: the
+ * LOCK hint, never beyond the end of the WAL (a hint past it is not
+ * something this writer knows to be on disk). */
+uint64_t sdb_db_synced_mark(const struct sdb_db *db)
 {
-	uint64_t *starts = NULL, cp = db->man.checkpoint_lsn;
+	uint64_t m = sdb_lock_synced(db->lock_fd);
+
+	return m <= db->wal_end ? m : 0;
+}
+
+int sdb_wal_missing_end(struct sdb_error *e, const char *dir, uint64_t end,
+			uint64_t mark)
+{
+	return sdb_error_set(e, SDB_ECORRUPT, "damaged WAL in '%s': it ends at LSN %" PRIu64 " but was synced up to LSN %" PRIu64 " (a WAL segment is missing)",
+			     dir, end, mark);
+}
+
+static int refuse(struct sdb_error *e)
+{
+	char msg[sizeof(e->msg)];
+
+	if (!e)
+		return SDB_ECORRUPT;
+	snprintf(msg, sizeof(msg), "%s", e->msg);
+	sdb_error_set(e, SDB_ECORRUPT, "%s; refusing to write into a database that cannot be read back (see 'sochdb-wal verify' and 'sochdb-wal salvage')", msg);
+	return SDB_ECORRUPT;
+}
+
+/*
+ * The lock holder's check before it appends: every segment from the
+ * checkpoint must read back (contiguous, every record whole), the newest
+ * one ends where the synced mark says at least, and a torn or damaged
+ * tail of the newest is cut. A writer never acknowledges a write into a
+ * database it cannot read back (DESIGN.md). Sets wal_fd, seg_start,
+ * seg_size, wal_end. @return 0, SDB_ENOTFOUND (a segment vanished: a
+ * checkpoint retired it, re-read the manifest) or an error.
+ */
+static int prepare_try(struct sdb_db *db, struct sdb_error *e)
+{
+	uint64_t *starts = NULL, cp = db->man.checkpoint_lsn, expect = cp, mark;
 	struct sdb_wal_seg seg;
 	struct stat st;
-	int n, rc;
+	int n, rc, first;
 
-	if (db->wal_fd >= 0) {
-		sdb_io_close(db->wal_fd);
-		db->wal_fd = -1;
-	}
+	mark = sdb_lock_synced(db->lock_fd);
 	rc = sdb_wal_list(db->dir, &starts, &n, e);
 	if (rc)
 		return rc;
-	if (n == 0 || starts[n - 1] < cp) {
-		/* no live segment yet: the next commit creates one at cp */
+	for (first = 0; first < n && starts[first] < cp; first++)
+		;
+	if (first == n && cp == 0) {
+		/* a new database: the first commit creates the segment at 0 */
 		free(starts);
-		db->seg_start = cp;
-		db->seg_size = 0;
-		db->wal_end = cp;
+		db->seg_start = db->seg_size = db->wal_end = 0;
+		if (mark > 0) {
+			sdb_wal_missing_end(e, db->dir, 0, mark);
+			return refuse(e);
+		}
 		return 0;
+	}
+	if (first == n || starts[first] != cp) {
+		free(starts);
+		sdb_wal_path(&db->seg_path, db->dir, cp);
+		return sdb_error_set(e, SDB_ENOTFOUND, "cannot open '%s': No such file or directory", db->seg_path.data);
+	}
+	for (int i = first; i < n - 1; i++) {
+		rc = sdb_wal_seg_read(&seg, db->dir, starts[i], 0, e);
+		if (rc) {
+			free(starts);
+			return rc;
+		}
+		if (seg.start != expect)
+			rc = sdb_error_set(e, SDB_ECORRUPT, "WAL segment '%s' starts at LSN %" PRIu64 " but the previous one ends at %" PRIu64,
+					   seg.path, seg.start, expect);
+		else if (seg.status != SDB_SEG_CLEAN)
+			rc = sdb_wal_seg_damage(&seg, e);
+		expect = seg.start + seg.valid;
+		sdb_wal_seg_free(&seg);
+		if (rc) {
+			free(starts);
+			return refuse(e);
+		}
 	}
 	db->seg_start = starts[n - 1];
 	free(starts);
+	if (db->seg_start != expect) {
+		sdb_wal_path(&db->seg_path, db->dir, db->seg_start);
+		sdb_error_set(e, SDB_ECORRUPT, "WAL segment '%s' starts at LSN %" PRIu64 " but the previous one ends at %" PRIu64,
+			      db->seg_path.data, db->seg_start, expect);
+		return refuse(e);
+	}
 	sdb_wal_path(&db->seg_path, db->dir, db->seg_start);
+	if (!sdb_buf_ok(&db->seg_path))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	rc = sdb_io_open(db->seg_path.data, O_RDWR, 0, &db->wal_fd, e);
 	if (rc)
 		return rc;
 	if (fstat(db->wal_fd, &st) < 0)
 		return sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", db->seg_path.data);
-	db->seg_size = (uint64_t)st.st_size;
-	{
-		/* below the synced mark (or the checkpoint) the log is on disk */
-		uint64_t mark = sdb_lock_synced(db->lock_fd), trusted = 0;
-		if (cp > mark)
-			mark = cp;
-		if (mark > db->seg_start)
-			trusted = mark - db->seg_start;
-		if (sdb_wal_tail_ok(db->wal_fd, db->seg_size, trusted))
-			goto tail_ok;
-	}
-	{
-		rc = sdb_wal_seg_read(&seg, db->dir, db->seg_start, 1, e);
-		if (rc)
-			return rc;
-		if (seg.status == SDB_SEG_DAMAGED) {
-			rc = sdb_error_set(e, SDB_ECORRUPT, "damaged WAL record in '%s' at offset %zu (run 'sochdb-wal verify')",
-					   seg.path, seg.bad_off);
-			if (e)
-				e->offset = (int64_t)seg.bad_off;
-			sdb_wal_seg_free(&seg);
-			return rc;
-		}
-		if (seg.status != SDB_SEG_CLEAN) {
-			sdb_db_warn(&db->o, "%s WAL tail in '%s' at offset %zu (LSN %" PRIu64 "): cut %zu bytes",
-				    seg.status == SDB_SEG_INFLIGHT ? "torn" : "damaged",
-				    seg.path, seg.bad_off, seg.start + seg.bad_off, seg.size - seg.valid);
-			rc = sdb_io_ftruncate(db->wal_fd, (off_t)seg.valid, seg.path, e);
-			if (!rc && db->o.sync != SDB_SYNC_OFF)
-				rc = sdb_io_fdatasync(db->wal_fd, seg.path, e);
-			db->cut_bytes += seg.size - seg.valid;
-		}
-		db->seg_size = seg.valid;
+	rc = sdb_wal_seg_read(&seg, db->dir, db->seg_start, 1, e);
+	if (rc)
+		return rc;
+	if (seg.status == SDB_SEG_DAMAGED) {
+		sdb_wal_seg_damage(&seg, e);
 		sdb_wal_seg_free(&seg);
-		if (rc)
-			return rc;
+		return refuse(e);
 	}
-tail_ok:
+	if (seg.start + seg.size < mark) {
+		sdb_wal_seg_free(&seg);
+		sdb_wal_missing_end(e, db->dir, db->seg_start + (uint64_t)st.st_size, mark);
+		return refuse(e);
+	}
+	if (seg.status != SDB_SEG_CLEAN) {
+		sdb_db_warn(&db->o, "%s WAL tail in '%s' at offset %zu (LSN %" PRIu64 "): cut %zu bytes",
+			    seg.status == SDB_SEG_INFLIGHT ? "torn" : "damaged",
+			    seg.path, seg.bad_off, seg.start + seg.bad_off, seg.size - seg.valid);
+		/* the mark first: it must never lie beyond the file's end */
+		if (mark > seg.start + seg.valid)
+			sdb_lock_set_synced(db->lock_fd, seg.start + seg.valid);
+		rc = sdb_io_ftruncate(db->wal_fd, (off_t)seg.valid, seg.path, e);
+		if (!rc && db->o.sync != SDB_SYNC_OFF)
+			rc = sdb_io_fdatasync(db->wal_fd, seg.path, e);
+		db->cut_bytes += seg.size - seg.valid;
+	}
+	db->seg_size = seg.valid;
+	sdb_wal_seg_free(&seg);
+	if (rc)
+		return rc;
 	db->wal_end = db->seg_start + db->seg_size;
 	return 0;
+}
+
+int sdb_db_prepare_tail(struct sdb_db *db, struct sdb_error *e)
+{
+	uint64_t last_cp = db->man.checkpoint_lsn;
+	int rc, same = 0;
+
+	for (int attempt = 0;; attempt++) {
+		if (db->wal_fd >= 0) {
+			sdb_io_close(db->wal_fd);
+			db->wal_fd = -1;
+		}
+		rc = prepare_try(db, e);
+		if (rc != SDB_ENOTFOUND)
+			return rc;
+		/* a checkpoint retired what our manifest names: read the newer
+		 * one; the same checkpoint again means the file is missing */
+		sdb_manifest_free(&db->man);
+		{
+			struct sdb_error sub;
+			int mrc = sdb_manifest_read(&db->man, db->dir, &sub);
+			if (mrc) {
+				if (e)
+					*e = sub;
+				return mrc;
+			}
+		}
+		if (db->man.checkpoint_lsn == last_cp && ++same >= 3) {
+			char msg[sizeof(e->msg)];
+			snprintf(msg, sizeof(msg), "%s", e ? e->msg : "");
+			sdb_error_set(e, SDB_ECORRUPT, "damaged database '%s': a file named by its manifest is missing: %s",
+				      db->dir, msg);
+			return refuse(e);
+		}
+		last_cp = db->man.checkpoint_lsn;
+		usleep(1000 + attempt * 100);
+	}
 }
 
 static void snapshot_free(struct sdb_db *db)
@@ -250,9 +364,12 @@ static int tab_order(const void *pa, const void *pb)
 static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 {
 	struct sdb_buf path = SDB_BUF_INIT;
-	uint64_t *starts = NULL, cp;
+	uint64_t *starts = NULL, cp, mark;
 	int n = 0, first, rc;
 
+	/* the hint before the segments: it only grows after what it names is
+	 * written, so the segments read next hold at least that much */
+	mark = db->lock_fd >= 0 ? sdb_lock_synced(db->lock_fd) : sdb_lock_synced_at(db->dir);
 	sdb_manifest_free(&db->man);
 	rc = sdb_manifest_read(&db->man, db->dir, e);
 	if (rc)
@@ -277,7 +394,7 @@ static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 		goto out;
 	for (first = 0; first < n && starts[first] < cp; first++)
 		;
-	if (first < n && starts[first] != cp) {
+	if ((first < n && starts[first] != cp) || (first == n && cp > 0)) {
 		/* the checkpoint's segment is gone: a newer manifest exists */
 		sdb_wal_path(&path, db->dir, cp);
 		rc = sdb_error_set(e, SDB_ENOTFOUND, "cannot open '%s': No such file or directory", path.data);
@@ -302,16 +419,23 @@ static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 			goto out;
 		}
 		if (s->status == SDB_SEG_DAMAGED) {
-			rc = sdb_error_set(e, SDB_ECORRUPT, "damaged WAL record in '%s' at offset %zu",
-					   s->path, s->bad_off);
-			if (e)
-				e->offset = (int64_t)s->bad_off;
+			rc = sdb_wal_seg_damage(s, e);
 			goto out;
 		}
 		if (s->status == SDB_SEG_TAILDAMAGE)
 			sdb_db_warn(&db->o, "damaged WAL tail in '%s' at offset %zu (LSN %" PRIu64 "): ignoring %zu bytes",
 				    s->path, s->bad_off, s->start + s->bad_off, s->size - s->valid);
 		db->wal_end = s->start + s->valid;
+	}
+	{
+		uint64_t end = db->nsegs ? db->segs[db->nsegs - 1].start + db->segs[db->nsegs - 1].size : cp;
+		/* a writer lowers the hint before it cuts a tail: look again */
+		if (mark > end)
+			mark = db->lock_fd >= 0 ? sdb_lock_synced(db->lock_fd) : sdb_lock_synced_at(db->dir);
+		if (mark > end) {
+			rc = sdb_wal_missing_end(e, db->dir, end, mark);
+			goto out;
+		}
 	}
 	rc = sdb_wal_replay(db->segs, db->nsegs, &db->mem, e);
 	if (!rc)
@@ -384,7 +508,7 @@ int sdb_db_open(const char *dir, unsigned flags, const struct sdb_opts *o,
 		if (o->sync != SDB_SYNC_OFF && (rc = sdb_io_fsync_dir_of(dir, e)))
 			goto fail;
 	} else if (!S_ISDIR(st.st_mode)) {
-		rc = sdb_error_set(e, SDB_EUNSUPPORTED, "'%s' is not a sochdb database (not a directory)", dir);
+		rc = sdb_error_set(e, SDB_EUNSUPPORTED, "'%s' is not a sochdb database", dir);
 		goto fail;
 	}
 	kind = dir_kind(dir);
@@ -599,6 +723,8 @@ int sdb_db_new_segment(struct sdb_db *db, struct sdb_error *e)
 	db->seg_start = db->wal_end;
 	db->seg_size = 0;
 	sdb_wal_path(&db->seg_path, db->dir, db->seg_start);
+	if (!sdb_buf_ok(&db->seg_path)) /* never open a stale path: the old segment */
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	rc = sdb_io_open(db->seg_path.data, O_RDWR | O_CREAT, 0666, &db->wal_fd, e);
 	if (!rc && db->o.sync != SDB_SYNC_OFF)
 		rc = sdb_io_fsync_dir(db->dir, e);
@@ -637,7 +763,7 @@ int sdb_db_commit(struct sdb_db *db, struct sdb_batch *b, int unlock_first,
 	/* COMMIT carries the synced mark: what this writer knows is on disk
 	 * (wal.c: damage below a later commit's mark is not a torn tail) */
 	sdb_put_u32(c, (uint32_t)b->nops);
-	sdb_put_u64(c + 4, sdb_lock_synced(db->lock_fd));
+	sdb_put_u64(c + 4, sdb_db_synced_mark(db));
 	sdb_wal_encode(&b->rec, SDB_REC_COMMIT, c, 12);
 	if (!sdb_buf_ok(&b->rec))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");

@@ -39,7 +39,35 @@ struct sdb_db {
 
 void sdb_db_warn(const struct sdb_opts *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* A fresh destination directory (backup, salvage): built as DEST.tmp.PID
+ * beside DEST, renamed onto DEST (absent or empty) when done, so a failure
+ * leaves nothing at DEST. */
+struct sdb_dest {
+	char *dest, *tmp;
+};
+/* Checks DEST (absent or an empty directory, else SDB_EIO; not inside
+ * dir, else SDB_EUNSUPPORTED; what names the command in messages) and
+ * creates the temp directory d->tmp. */
+int sdb_dest_begin(struct sdb_dest *d, const char *dir, const char *dest,
+		   const char *what, struct sdb_error *e);
+/* fsyncs and renames d->tmp onto DEST. */
+int sdb_dest_commit(struct sdb_dest *d, int nosync, struct sdb_error *e);
+/* Removes what is left of d->tmp (nothing after a commit); frees. */
+void sdb_dest_abort(struct sdb_dest *d);
+/* Whether dir holds a database: 0, SDB_ENOTFOUND ("no database at 'DIR'":
+ * missing or empty) or SDB_EUNSUPPORTED ("'DIR' is not a sochdb
+ * database": a file, or a directory of other files). */
+int sdb_db_probe(const char *dir, struct sdb_error *e);
+/* As the writer lock holder: checks that every WAL segment from the
+ * checkpoint reads back and cuts a torn or damaged tail of the newest;
+ * refuses (SDB_ECORRUPT) a database it cannot read back. */
 int sdb_db_prepare_tail(struct sdb_db *db, struct sdb_error *e);
+/* The synced mark for a new COMMIT/CHECKPOINT record (LOCK hint clamped
+ * to the WAL's end). */
+uint64_t sdb_db_synced_mark(const struct sdb_db *db);
+/* Fills e: the WAL ends at end but the mark says it was synced to mark. */
+int sdb_wal_missing_end(struct sdb_error *e, const char *dir, uint64_t end,
+			uint64_t mark);
 int sdb_db_load_snapshot(struct sdb_db *db, struct sdb_error *e);
 size_t sdb_block_lower_bound(const struct sdb_block *b, const void *k, size_t n);
 /* Appends raw encoded records to the live segment (writer lock held). */

@@ -34,6 +34,12 @@ void sdb_wal_encode(struct sdb_buf *b, int type, const void *payload,
  * (may be in flight: header or body runs past avail), SDB_ECORRUPT. */
 int sdb_wal_decode(const unsigned char *p, size_t avail, struct sdb_wal_rec *r);
 
+/* Why the record at p does not decode ("checksum mismatch", "unknown
+ * record type N" for a record whose checksums hold, ...); buf holds the
+ * text when it needs formatting. */
+const char *sdb_wal_why(const unsigned char *p, size_t avail, char *buf,
+			size_t n);
+
 /* Decoded PUT/DEL payload. */
 struct sdb_wal_op {
 	const unsigned char *key; /* internal key */
@@ -67,6 +73,9 @@ void sdb_wal_path(struct sdb_buf *b, const char *dir, uint64_t lsn);
 int sdb_wal_seg_read(struct sdb_wal_seg *s, const char *dir, uint64_t start,
 		     int newest, struct sdb_error *e);
 void sdb_wal_seg_free(struct sdb_wal_seg *s);
+/* Fills e for the damage at s->bad_off: "damaged WAL record in 'PATH' at
+ * offset N: WHY". @return SDB_ECORRUPT. */
+int sdb_wal_seg_damage(const struct sdb_wal_seg *s, struct sdb_error *e);
 /* Scans bytes [0,size) of a segment: sets valid, status, bad_off. */
 void sdb_wal_scan(struct sdb_wal_seg *s, int newest);
 /* Fast check that the segment of fd with size ends with a whole last
@@ -204,13 +213,20 @@ int sdb_lock_take(int fd, int which, double timeout, const char *dir,
 void sdb_lock_release(int fd, int which);
 /*
  * The synced mark: an LSN below which the WAL is known to be on disk,
- * kept in DIR/LOCK (bytes 8..15) for the writers that come after. Raised
+ * kept in DIR/LOCK (bytes 8..15, CRC-32C in 16..19: a mark that does not
+ * check out is unknown) for the writers that come after. Raised
  * only after an fdatasync of the WAL succeeded, so it never claims too
  * much; the file itself is never synced (losing the mark only makes the
  * next commits claim less). sdb_lock_synced returns 0 when unknown.
  */
 uint64_t sdb_lock_synced(int fd);
+/* The mark read through a short-lived read-only descriptor of dir/LOCK
+ * (readers hold none); 0 when unknown. */
+uint64_t sdb_lock_synced_at(const char *dir);
+/* Raises the mark to lsn (never lowers it). */
 void sdb_lock_note_synced(int fd, uint64_t lsn);
+/* Sets the mark (the writer lowering it before it cuts a tail). */
+void sdb_lock_set_synced(int fd, uint64_t lsn);
 
 /* ----------------------------------------------------------- memtable */
 struct sdb_ment {

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "store/internal.h"
 
+#include "util/crc32c.h"
 #include "util/io.h"
 #include "util/varint.h"
 
@@ -82,23 +83,50 @@ void sdb_lock_release(int fd, int which)
  * descriptor (not through the I/O layer, whose counters and faults are
  * about data that matters; a failure here only loses precision).
  */
+static uint64_t mark_decode(const unsigned char *b)
+{
+	return sdb_get_u32(b + 8) == sdb_crc32c(b, 8) ? sdb_get_u64(b) : 0;
+}
+
 uint64_t sdb_lock_synced(int fd)
 {
-	unsigned char b[8];
+	unsigned char b[12];
 
-	if (fd < 0 || pread(fd, b, 8, 8) != 8)
+	if (fd < 0 || pread(fd, b, 12, 8) != 12)
 		return 0;
-	return sdb_get_u64(b);
+	return mark_decode(b);
+}
+
+uint64_t sdb_lock_synced_at(const char *dir)
+{
+	char path[4096];
+	uint64_t m;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/LOCK", dir);
+	if (sdb_io_open(path, O_RDONLY, 0, &fd, NULL))
+		return 0;
+	m = sdb_lock_synced(fd);
+	sdb_io_close(fd);
+	return m;
+}
+
+void sdb_lock_set_synced(int fd, uint64_t lsn)
+{
+	unsigned char b[12];
+
+	if (fd < 0)
+		return;
+	sdb_put_u64(b, lsn);
+	sdb_put_u32(b + 8, sdb_crc32c(b, 8));
+	if (pwrite(fd, b, 12, 8) != 12) {
+		/* ignored: see above */
+	}
 }
 
 void sdb_lock_note_synced(int fd, uint64_t lsn)
 {
-	unsigned char b[8];
-
 	if (fd < 0 || sdb_lock_synced(fd) >= lsn)
 		return;
-	sdb_put_u64(b, lsn);
-	if (pwrite(fd, b, 8, 8) != 8) {
-		/* ignored: see above */
-	}
+	sdb_lock_set_synced(fd, lsn);
 }

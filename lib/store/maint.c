@@ -136,8 +136,12 @@ int sdb_checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
 	 * synced mark like a COMMIT's */
 	newcp = db->wal_end + SDB_WAL_OVERHEAD + 16;
 	sdb_put_u64(pl, newcp);
-	sdb_put_u64(pl + 8, sdb_lock_synced(db->lock_fd));
+	sdb_put_u64(pl + 8, sdb_db_synced_mark(db));
 	sdb_wal_encode(&rec, SDB_REC_CHECKPOINT, pl, 16);
+	if (!sdb_buf_ok(&rec)) { /* else an empty append, and a manifest naming an LSN never written */
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto unlock;
+	}
 	if ((rc = sdb_db_append(db, rec.data, rec.len, e)) ||
 	    (rc = sdb_db_sync(db, e)) || (rc = sdb_db_new_segment(db, e)))
 		goto unlock;
@@ -161,11 +165,13 @@ int sdb_checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
 		if ((rc = sdb_wal_seg_read(s, db->dir, starts[i], 0, e)))
 			goto out;
 		nsegs++;
-		if (s->status != SDB_SEG_CLEAN || s->start != expect) {
-			rc = sdb_error_set(e, SDB_ECORRUPT, "damaged WAL segment '%s' at offset %zu",
-					   s->path, s->status != SDB_SEG_CLEAN ? s->bad_off : 0);
-			if (e)
-				e->offset = (int64_t)(s->status != SDB_SEG_CLEAN ? s->bad_off : 0);
+		if (s->start != expect) {
+			rc = sdb_error_set(e, SDB_ECORRUPT, "WAL segment '%s' starts at LSN %" PRIu64 " but the previous one ends at %" PRIu64,
+					   s->path, s->start, expect);
+			goto out;
+		}
+		if (s->status != SDB_SEG_CLEAN) {
+			rc = sdb_wal_seg_damage(s, e);
 			goto out;
 		}
 	}

@@ -36,8 +36,10 @@ int sdb_recover(const char *dir, const struct sdb_opts *o, int dry_run,
 		if ((rc = sdb_wal_seg_read(&s, dir, starts[n - 1], 1, e)))
 			goto out;
 		if (s.status == SDB_SEG_DAMAGED) {
-			rc = sdb_error_set(e, SDB_ECORRUPT, "damaged WAL record in '%s' at offset %zu: not a tail, cannot repair",
-					   s.path, s.bad_off);
+			char msg[sizeof(e->msg)];
+			sdb_wal_seg_damage(&s, e);
+			snprintf(msg, sizeof(msg), "%s", e ? e->msg : "");
+			rc = sdb_error_set(e, SDB_ECORRUPT, "%s: not a tail, cannot repair (see 'sochdb-wal salvage')", msg);
 			sdb_wal_seg_free(&s);
 			goto out;
 		}

@@ -235,10 +235,15 @@ int sdb_recover(const char *dir, const struct sdb_opts *o, int dry_run,
  * refused with SDB_ELIMIT. */
 int sdb_wal_truncate(const char *dir, const struct sdb_opts *o, uint64_t upto,
 		     int *removed, struct sdb_error *e);
-/* A consistent copy into dest (absent or empty): hard links of the
- * tables, the WAL up to a transaction boundary, the manifest. */
+/* A consistent copy into dest (absent or an empty directory, not inside
+ * dir): hard links of the tables (copies with copy, or across file
+ * systems), each table's checksums checked on the way, the WAL up to a
+ * transaction boundary, the manifest; built beside dest and renamed in.
+ * @return 0, SDB_ECORRUPT (damage found: nothing left at dest), or an
+ * error (SDB_EIO for a dest that is not empty, SDB_EUNSUPPORTED for one
+ * inside the database). */
 int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
-	       struct sdb_error *e);
+	       int copy, struct sdb_error *e);
 
 /* The snapshot's WAL end LSN and checkpoint LSN. */
 uint64_t sdb_db_wal_end(const struct sdb_db *db);

@@ -446,7 +446,7 @@ int sdb_table_open(struct sdb_table **tp, const char *path,
 		goto fail;
 	}
 	if (sdb_get_u32(f + 48) != SDB_TABLE_VERSION) {
-		rc = sdb_error_set(e, SDB_EVERSION, "table '%s' has format version %u, this build reads %d",
+		rc = sdb_error_set(e, SDB_EVERSION, "unsupported database format in '%s': format version %u is not supported (this build reads %d)",
 				   path, sdb_get_u32(f + 48), SDB_TABLE_VERSION);
 		goto fail;
 	}

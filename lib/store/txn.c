@@ -611,35 +611,19 @@ static void ws_step(struct sdb_txn_iter *it)
 	}
 }
 
-/* Moves the snapshot side to the position (a seek: inclusive, or the
- * clamped exclusive hi of a reverse iterator). */
-static int snap_seek(struct sdb_txn_iter *it, struct sdb_error *e)
+/* Moves the snapshot side to key (sdb_iter_seek clamps it as we do). */
+static int snap_seek(struct sdb_txn_iter *it, const void *key, size_t klen,
+		     struct sdb_error *e)
 {
-	struct sdb_db *db = it->t->db;
-	struct sdb_buf b = SDB_BUF_INIT;
 	int rc;
 
 	it->snap_state = 2;
 	if (!it->snap)
 		return 0;
-	sdb_iter_close(it->snap);
-	it->snap = NULL;
-	/* reopened with the position as the bound */
-	sdb_buf_add(&b, it->pos_key.data, it->pos_key.len);
-	if (it->reverse && it->incl)
-		sdb_buf_addc(&b, 0); /* the smallest key after pos_key */
-	if (!sdb_buf_ok(&b))
-		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	else if (!it->reverse)
-		rc = sdb_iter_open(db, b.data, b.len, it->has_hi ? it->hi.data : NULL,
-				   it->hi.len, 0, &it->snap, e);
-	else
-		rc = sdb_iter_open(db, it->has_lo ? it->lo.data : NULL, it->lo.len,
-				   b.data, b.len, 1, &it->snap, e);
-	sdb_buf_release(&b);
-	if (!rc)
-		it->snap_state = 0;
-	return rc;
+	if ((rc = sdb_iter_seek(it->snap, key, klen, e)))
+		return rc;
+	it->snap_state = 0;
+	return 0;
 }
 
 int sdb_txn_iter_open(struct sdb_txn *t, const void *lo, size_t lolen,
@@ -715,7 +699,7 @@ int sdb_txn_iter_seek(struct sdb_txn_iter *it, const void *key, size_t klen,
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	}
 	ws_locate(it);
-	return snap_seek(it, e);
+	return snap_seek(it, key, klen, e);
 }
 
 /* Sets the position past key k. */

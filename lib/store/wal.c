@@ -95,6 +95,44 @@ int sdb_wal_decode(const unsigned char *p, size_t avail, struct sdb_wal_rec *r)
 	return 0;
 }
 
+const char *sdb_wal_why(const unsigned char *p, size_t avail, char *buf,
+			size_t n)
+{
+	uint32_t len;
+
+	if (avail < SDB_WAL_HDR)
+		return "incomplete record";
+	if (sdb_get_u32(p) != sdb_crc32c(p + 4, 12))
+		return "checksum mismatch";
+	len = sdb_get_u32(p + 4);
+	if (len > SDB_WAL_MAX_PAYLOAD)
+		return "bad record length";
+	if (p[9] || sdb_get_u16(p + 10))
+		return "bad record header";
+	if (avail - SDB_WAL_HDR < (size_t)len + SDB_WAL_TRAILER)
+		return "incomplete record";
+	if (sdb_get_u32(p + 12) != sdb_crc32c(p + SDB_WAL_HDR, (size_t)len + 4))
+		return "checksum mismatch";
+	if (sdb_get_u32(p + SDB_WAL_HDR + len) != len + SDB_WAL_OVERHEAD)
+		return "bad record trailer";
+	if (p[8] < SDB_REC_BEGIN || p[8] > SDB_REC_CHECKPOINT) {
+		snprintf(buf, n, "unknown record type %u", p[8]);
+		return buf;
+	}
+	return "malformed record";
+}
+
+int sdb_wal_seg_damage(const struct sdb_wal_seg *s, struct sdb_error *e)
+{
+	char buf[64];
+	const char *why = sdb_wal_why(s->data + s->bad_off, s->size - s->bad_off, buf, sizeof(buf));
+
+	sdb_error_set(e, SDB_ECORRUPT, "damaged WAL record in '%s' at offset %zu: %s", s->path, s->bad_off, why);
+	if (e)
+		e->offset = (int64_t)s->bad_off;
+	return SDB_ECORRUPT;
+}
+
 int sdb_wal_op_decode(const struct sdb_wal_rec *r, struct sdb_wal_op *op)
 {
 	const unsigned char *p = r->payload, *end = p + r->len;
@@ -180,6 +218,15 @@ int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
 	return 0;
 }
 
+/* Whether a synced mark found in a record at LSN at proves the damage at
+ * LSN dmg had been on disk. A mark beyond the record itself cannot be
+ * true (the log was never synced past a record not yet written): it was
+ * copied from a garbage hint, proves nothing. */
+static int mark_proves(uint64_t mark, uint64_t dmg, uint64_t at)
+{
+	return mark > dmg && mark <= at;
+}
+
 /*
  * Whether damage at offset from of the newest segment (which starts at
  * LSN start) may be a torn tail: the last writes, cut by power loss before
@@ -189,7 +236,8 @@ int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
  * a CHECKPOINT or a whole committed transaction (valid BEGIN .. COMMIT)
  * whose synced mark lies beyond the damage. Such damage is real
  * corruption; anything else is a tail. (Records without a mark - a
- * 4-byte COMMIT, an 8-byte CHECKPOINT - count as proof.)
+ * 4-byte COMMIT, an 8-byte CHECKPOINT - count as proof; a mark beyond
+ * its own record proves nothing.)
  */
 static int damage_is_tail(const unsigned char *p, uint64_t start, size_t from, size_t size)
 {
@@ -201,13 +249,13 @@ static int damage_is_tail(const unsigned char *p, uint64_t start, size_t from, s
 		if (sdb_wal_decode(p + o, size - o, &r) != 0)
 			continue;
 		if (r.type == SDB_REC_CHECKPOINT &&
-		    (r.len < 16 || sdb_get_u64(r.payload + 8) > dmg))
+		    (r.len < 16 || mark_proves(sdb_get_u64(r.payload + 8), dmg, start + o)))
 			return 0; /* written after the damage was synced */
 		if (r.type != SDB_REC_BEGIN)
 			continue;
 		for (q += r.reclen; sdb_wal_decode(p + q, size - q, &r) == 0; q += r.reclen) {
 			if (r.type == SDB_REC_COMMIT) {
-				if (r.len < 12 || sdb_get_u64(r.payload + 4) > dmg)
+				if (r.len < 12 || mark_proves(sdb_get_u64(r.payload + 4), dmg, start + q))
 					return 0;
 				break;
 			}

@@ -82,8 +82,9 @@ for path, off in picks:
                     failed("query %s: rc %d %s" % (where, rc, err.strip()[:300]))
             else:
                 rc, _, err = run('sochdb-wal', 'verify')
-                want = "sochdb-wal: %s: damage at offset " % path
-                if rc != 1 or not err.startswith(want):
+                # one message: "sochdb-wal: damaged ... 'FILE' at offset N: ..."
+                if rc != 1 or not err.startswith("sochdb-wal: damaged ") or \
+                        ("'%s' at offset " % path) not in err:
                     failed("verify %s: rc %d %s" % (where, rc, err.strip()[:300]))
                 rc, out, err = run('sochdb-kv', 'dump')
                 if crashed(rc, err) or not (rc == 3 or (rc == 0 and out == orig)):

@@ -12,14 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t rng = 88172645463325252ull;
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 static struct sdb_opts opts;
 
@@ -112,8 +104,8 @@ static void check_view(struct sdb_txn *t, const struct model *m)
 			CHECK_EQ_INT(rc, SDB_ENOTFOUND);
 	}
 	for (int round = 0; round < 4; round++) {
-		int lo = (int)(rnd() % (MK + 1)) - 1, hi = (int)(rnd() % (MK + 2)) - 1;
-		int rev = round & 1, seek = rnd() % 3 ? -1 : (int)(rnd() % MK);
+		int lo = (int)(unit_rnd() % (MK + 1)) - 1, hi = (int)(unit_rnd() % (MK + 2)) - 1;
+		int rev = round & 1, seek = unit_rnd() % 3 ? -1 : (int)(unit_rnd() % MK);
 		unsigned char lk[64], hk[64], sk[64];
 		size_t ll = 0, hl = 0, sl = 0;
 		char name[8];
@@ -186,11 +178,27 @@ static void test_model(int with_snapshot)
 		}
 	}
 	put_committed(dir, init, MK);
+	if (with_snapshot == 2) {
+		/* the keys in a table, some deleted again in the WAL */
+		struct sdb_maint_opts mo = { .level = -1 };
+		const char *dels[2 * MK];
+		int did, nd = 0;
+		CHECK_EQ_INT(sdb_checkpoint(dir, &opts, &mo, &did, &e), 0);
+		CHECK_EQ_INT(did, 1);
+		for (int i = 1; i < MK; i += 4) {
+			dels[2 * nd] = init[2 * i];
+			dels[2 * nd + 1] = NULL;
+			if (m.have[i])
+				m.have[i] = 0;
+			nd++;
+		}
+		put_committed(dir, dels, nd);
+	}
 	CHECK_EQ_INT(sdb_db_open(dir, SDB_OPEN_WRITE | SDB_OPEN_SNAPSHOT, &opts, &db, &e), 0);
 	CHECK_EQ_INT(sdb_txn_begin(db, &t, &e), 0);
 	check_view(t, &m);
 	for (int step = 0; step < 600; step++) {
-		int i = (int)(rnd() % MK), r = (int)(rnd() % 100);
+		int i = (int)(unit_rnd() % MK), r = (int)(unit_rnd() % 100);
 		char name[8], v[16];
 		size_t kl;
 		key_name(name, i);
@@ -205,7 +213,7 @@ static void test_model(int with_snapshot)
 			m.have[i] = 0;
 		} else if (r < 70) {
 			/* cas with the right or a wrong expectation */
-			int right = rnd() & 1, present = -1;
+			int right = unit_rnd() & 1, present = -1;
 			const char *old = m.have[i] ? (right ? m.val[i] : "nope") : (right ? NULL : "x");
 			int rc = sdb_txn_cas(t, k, kl, old, old ? strlen(old) : 0, v, strlen(v), 0, &present, &e);
 			CHECK_EQ_INT(rc, right ? 0 : SDB_ECONFLICT);
@@ -219,12 +227,12 @@ static void test_model(int with_snapshot)
 			CHECK_EQ_INT(sdb_txn_savepoint(t, &e), depth);
 			depth++;
 		} else if (r < 88 && depth) {
-			int to = (int)(rnd() % (unsigned)depth);
+			int to = (int)(unit_rnd() % (unsigned)depth);
 			CHECK_EQ_INT(sdb_txn_rollback_to(t, to, &e), 0);
 			m = saved[to];
 			depth = to + 1;
 		} else if (r < 94 && depth) {
-			int to = (int)(rnd() % (unsigned)depth);
+			int to = (int)(unit_rnd() % (unsigned)depth);
 			CHECK_EQ_INT(sdb_txn_release(t, to, &e), 0);
 			depth = to;
 		}
@@ -373,18 +381,18 @@ static double big_write_set(long n, int check, double *t_get, double *t_scan)
 
 	memset(val, 'v', sizeof(val));
 	CHECK_EQ_INT(sdb_txn_begin(NULL, &t, &e), 0);
-	rng = seed;
+	unit_rng = seed;
 	t0 = now_s();
 	for (long i = 0; i < n; i++) {
-		make_key(k, rnd());
+		make_key(k, unit_rnd());
 		ok &= !sdb_txn_put(t, k, 17, val, sizeof(val), 0, &e);
 	}
 	t1 = now_s();
 	tp = t1 - t0;
 	CHECK(ok);
-	rng = seed;
+	unit_rng = seed;
 	for (long i = 0; i < n; i++) {
-		make_key(k, rnd());
+		make_key(k, unit_rnd());
 		ok &= !sdb_txn_get(t, k, 17, &v, &e) && v.len == sizeof(val);
 	}
 	*t_get = now_s() - t1;
@@ -404,7 +412,7 @@ static double big_write_set(long n, int check, double *t_get, double *t_scan)
 	if (check) {
 		sp = sdb_txn_savepoint(t, &e);
 		for (long i = 0; i < 1000; i++) {
-			make_key(k, rnd());
+			make_key(k, unit_rnd());
 			CHECK_EQ_INT(sdb_txn_del(t, k, 17, &e), 0);
 		}
 		CHECK_EQ_INT(sdb_txn_rollback_to(t, sp, &e), 0);
@@ -425,10 +433,10 @@ static double batch_puts(long n)
 
 	memset(val, 'v', sizeof(val));
 	sdb_batch_init(&b);
-	rng = 12345;
+	unit_rng = 12345;
 	t0 = now_s();
 	for (long i = 0; i < n; i++) {
-		make_key(k, rnd());
+		make_key(k, unit_rnd());
 		ok &= !sdb_batch_put(&b, k, 17, val, sizeof(val), 0, &e);
 	}
 	t0 = now_s() - t0;
@@ -451,10 +459,10 @@ static double get_then_put(long n, int sequential)
 
 	memset(val, 'v', sizeof(val));
 	CHECK_EQ_INT(sdb_txn_begin(NULL, &t, &e), 0);
-	rng = 12345;
+	unit_rng = 12345;
 	t0 = now_s();
 	for (long i = 0; i < n; i++) {
-		make_key(k, sequential ? (uint64_t)i : rnd());
+		make_key(k, sequential ? (uint64_t)i : unit_rnd());
 		ok &= sdb_txn_get(t, k, 17, &v, &e) == SDB_ENOTFOUND;
 		ok &= !sdb_txn_put(t, k, 17, val, sizeof(val), 0, &e);
 	}
@@ -486,9 +494,9 @@ static int keys_csv(long n)
 {
 	unsigned char k[20];
 
-	rng = 12345;
+	unit_rng = 12345;
 	for (long i = 0; i < n; i++) {
-		make_key(k, rnd());
+		make_key(k, unit_rnd());
 		printf("%.16s,%.100s\n", (const char *)k + 1,
 		       "vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
 	}
@@ -505,8 +513,8 @@ int main(int argc, char **argv)
 		return bench(atol(argv[2]));
 	if (argc == 3 && !strcmp(argv[1], "--keys"))
 		return keys_csv(atol(argv[2]));
-	for (int i = 0; i < 6; i++)
-		test_model(i & 1);
+	for (int i = 0; i < 9; i++)
+		test_model(i % 3);
 	test_iter_while_writing();
 	test_cas_at_commit();
 	big_write_set(1000000, 1, &tg, &ts);

@@ -6,6 +6,7 @@
 #ifndef SDB_UNIT_H
 #define SDB_UNIT_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,6 +39,17 @@ static int unit_checks, unit_failures;
 		       __LINE__, #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); \
 	} \
 } while (0)
+
+/* A seeded xorshift64 generator for randomized tests (set unit_rng to
+ * replay a sequence). */
+static uint64_t unit_rng = 88172645463325252ull;
+static inline uint64_t unit_rnd(void)
+{
+	unit_rng ^= unit_rng << 13;
+	unit_rng ^= unit_rng >> 7;
+	unit_rng ^= unit_rng << 17;
+	return unit_rng;
+}
 
 static inline int unit_done(const char *name)
 {

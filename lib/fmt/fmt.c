@@ -1,0 +1,507 @@
+/*
+ * fmt.c - the one row writer (see fmt.h for the rules of each format).
+ *
+ * DESIGN. tsv, csv, json and jsonl stream: each row is written into the
+ * output buffer at once. toon is count-first, so its rows are kept in a
+ * compact arena (one tag byte per cell, then 8 bytes of number or a
+ * length and the bytes) and written at the end, when the row count and
+ * the set of columns in use are known.
+ */
+#include "fmt/fmt.h"
+
+#include "json/json.h"
+#include "toon/toon.h"
+#include "util/num.h"
+#include "util/text.h"
+#include "util/tsv.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Output passes this many bytes: hand it to the sink. */
+#define SINK_AT (1u << 20)
+
+/* In the toon arena: the cell belongs in the NAME_b64 column. */
+#define TAG_B64 0x80
+
+static const char *const fmt_names[SDB_FMT_COUNT] = {
+	"tsv", "csv", "json", "jsonl", "toon"
+};
+
+const char *sdb_fmt_name(enum sdb_fmt f)
+{
+	return (unsigned)f < SDB_FMT_COUNT ? fmt_names[f] : "?";
+}
+
+int sdb_fmt_parse(const char *name, unsigned allowed, enum sdb_fmt *out,
+		  struct sdb_error *e)
+{
+	char list[80] = "";
+	size_t len = 0;
+	int n = 0, k = 0;
+
+	for (int f = 0; f < SDB_FMT_COUNT; f++)
+		if (allowed & SDB_FMT_BIT(f)) {
+			if (!strcmp(name, fmt_names[f])) {
+				*out = (enum sdb_fmt)f;
+				return 0;
+			}
+			n++;
+		}
+	for (int f = 0; f < SDB_FMT_COUNT; f++)
+		if (allowed & SDB_FMT_BIT(f)) {
+			k++;
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+						k == 1 ? "" : k == n ? " or " : ", ", fmt_names[f]);
+		}
+	return sdb_error_set(e, SDB_EINVAL, "invalid value '%s' for --format (expected %s)",
+			     name, list);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static int oom(struct sdb_error *e)
+{
+	return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+}
+
+/* Hands the output to the sink (all of it, or once past SINK_AT). */
+static int drain(const struct sdb_fmt_opts *o, int all, struct sdb_error *e)
+{
+	int rc;
+
+	if (!sdb_buf_ok(o->out))
+		return oom(e);
+	if (!o->sink || !o->out->len || (!all && o->out->len < SINK_AT))
+		return 0;
+	rc = o->sink(o->sink_ctx, o->out->data, o->out->len, e);
+	sdb_buf_reset(o->out);
+	return rc;
+}
+
+/* Whether the cell goes to the NAME_b64 column. */
+static int wants_b64(const struct sdb_fmt_col *c, const struct sdb_cell *x)
+{
+	if (!(c->flags & SDB_FMT_COL_B64))
+		return 0;
+	return x->type == SDB_CELL_BLOB ||
+	       (x->type == SDB_CELL_TEXT && sdb_utf8_check(x->p, x->n));
+}
+
+/* A number or a literal: the same text in every format. @return 1 when
+ * written, 0 when the cell is not one. */
+static int put_scalar(struct sdb_buf *b, const struct sdb_cell *x)
+{
+	switch (x->type) {
+	case SDB_CELL_INT:
+		sdb_buf_addf(b, "%" PRId64, x->v.i);
+		return 1;
+	case SDB_CELL_UINT:
+		sdb_buf_addf(b, "%" PRIu64, x->v.u);
+		return 1;
+	case SDB_CELL_REAL:
+		sdb_num_from_double(x->v.r, b);
+		return 1;
+	case SDB_CELL_NUM:
+		sdb_buf_add(b, x->p, x->n);
+		return 1;
+	case SDB_CELL_BOOL:
+		sdb_buf_adds(b, x->v.i ? "true" : "false");
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* A json or toon value. b64: the base64 of the bytes as a string. */
+static void put_value(struct sdb_buf *b, enum sdb_fmt f, const struct sdb_cell *x,
+		      int b64)
+{
+	if (put_scalar(b, x))
+		return;
+	if (x->type == SDB_CELL_NULL || x->type == SDB_CELL_ABSENT) {
+		sdb_buf_adds(b, "null");
+	} else if (b64 || x->type == SDB_CELL_BLOB) {
+		sdb_buf_addc(b, '"');
+		sdb_b64_encode(b, x->p, x->n);
+		sdb_buf_addc(b, '"');
+	} else if (f == SDB_FMT_TOON) {
+		sdb_toon_quote(b, x->p, x->n, ',');
+	} else {
+		sdb_json_quote(b, x->p, x->n);
+	}
+}
+
+/* csv: quoted as sqlite3 -csv quotes (see fmt.h). */
+static void put_csv(struct sdb_buf *b, const char *p, size_t n)
+{
+	int q = !n;
+
+	for (size_t i = 0; i < n && !q; i++) {
+		unsigned char c = (unsigned char)p[i];
+		q = c < 0x21 || c >= 0x7f || c == '"' || c == '\'' || c == ',';
+	}
+	if (!q) {
+		sdb_buf_add(b, p, n);
+		return;
+	}
+	sdb_buf_addc(b, '"');
+	for (const char *s = p, *end = p + n; s < end;) {
+		const char *dq = memchr(s, '"', (size_t)(end - s));
+		size_t run = dq ? (size_t)(dq - s) + 1 : (size_t)(end - s);
+		sdb_buf_add(b, s, run);
+		if (dq)
+			sdb_buf_addc(b, '"');
+		s += run;
+	}
+	sdb_buf_addc(b, '"');
+}
+
+/* json: "NAME" or "NAME_b64" and a colon. */
+static void put_json_name(struct sdb_buf *b, const char *name, int b64)
+{
+	sdb_json_quote(b, name, strlen(name));
+	if (b64 && b->len) {
+		b->len--; /* before the closing quote */
+		sdb_buf_adds(b, "_b64\"");
+	}
+	sdb_buf_addc(b, ':');
+}
+
+/* One json object of a row. */
+static void put_json_row(struct sdb_buf *b, const struct sdb_fmt_col *cols,
+			 size_t ncols, const struct sdb_cell *cells)
+{
+	int first = 1;
+
+	sdb_buf_addc(b, '{');
+	for (size_t c = 0; c < ncols; c++) {
+		int b64;
+		if (cells[c].type == SDB_CELL_ABSENT)
+			continue;
+		b64 = wants_b64(&cols[c], &cells[c]);
+		if (!first)
+			sdb_buf_addc(b, ',');
+		first = 0;
+		put_json_name(b, cols[c].name, b64);
+		put_value(b, SDB_FMT_JSON, &cells[c], b64);
+	}
+	sdb_buf_addc(b, '}');
+}
+
+/* ------------------------------------------------------- toon arena */
+
+static void arena_cell(struct sdb_buf *a, const struct sdb_cell *x, int b64)
+{
+	unsigned char tag = (unsigned char)(x->type | (b64 ? TAG_B64 : 0));
+
+	sdb_buf_add(a, &tag, 1);
+	switch (x->type) {
+	case SDB_CELL_INT:
+	case SDB_CELL_UINT:
+	case SDB_CELL_REAL:
+	case SDB_CELL_BOOL:
+		sdb_buf_add(a, &x->v, sizeof(x->v));
+		break;
+	case SDB_CELL_NUM:
+	case SDB_CELL_TEXT:
+	case SDB_CELL_BLOB:
+		sdb_buf_add(a, &x->n, sizeof(x->n));
+		sdb_buf_add(a, x->p, x->n);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Reads the cell at *at back. @return whether it is a b64 cell. */
+static int arena_read(const char *a, size_t *at, struct sdb_cell *x)
+{
+	unsigned char tag = (unsigned char)a[(*at)++];
+
+	memset(x, 0, sizeof(*x));
+	x->type = (enum sdb_cell_type)(tag & ~TAG_B64);
+	switch (x->type) {
+	case SDB_CELL_INT:
+	case SDB_CELL_UINT:
+	case SDB_CELL_REAL:
+	case SDB_CELL_BOOL:
+		memcpy(&x->v, a + *at, sizeof(x->v));
+		*at += sizeof(x->v);
+		break;
+	case SDB_CELL_NUM:
+	case SDB_CELL_TEXT:
+	case SDB_CELL_BLOB:
+		memcpy(&x->n, a + *at, sizeof(x->n));
+		*at += sizeof(x->n);
+		x->p = a + *at;
+		*at += x->n;
+		break;
+	default:
+		break;
+	}
+	return !!(tag & TAG_B64);
+}
+
+/* A toon column name: NAME, or NAME_b64. */
+static void toon_col_name(struct sdb_buf *b, const char *name, int b64)
+{
+	struct sdb_buf n = SDB_BUF_INIT;
+
+	if (!b64) {
+		sdb_toon_key(b, name, strlen(name));
+		return;
+	}
+	sdb_buf_adds(&n, name);
+	sdb_buf_adds(&n, "_b64");
+	sdb_toon_key(b, n.data ? n.data : "", n.len);
+	b->oom |= n.oom;
+	sdb_buf_release(&n);
+}
+
+/* One line of the toon table without its end: the column names of the
+ * header (at NULL), or the cells of the buffered row at *at. */
+static void toon_line(struct sdb_fmt_writer *w, size_t *at)
+{
+	struct sdb_buf *b = w->o.out;
+	int first = 1;
+
+	for (size_t c = 0; c < w->ncols; c++) {
+		struct sdb_cell x;
+		int b64 = at ? arena_read(w->rows.data, at, &x) : 0;
+		for (int part = 1; part <= 2; part++) {
+			if (!(w->seen[c] & part))
+				continue;
+			if (!first)
+				sdb_buf_addc(b, ',');
+			first = 0;
+			if (!at)
+				toon_col_name(b, w->cols[c].name, part == 2);
+			else if (b64 == (part == 2))
+				put_value(b, SDB_FMT_TOON, &x, b64);
+			else
+				sdb_buf_adds(b, "null");
+		}
+	}
+}
+
+/* Writes the buffered toon table. @return 0 or the sink's error. */
+static int toon_table(struct sdb_fmt_writer *w, struct sdb_error *e)
+{
+	struct sdb_buf *b = w->o.out;
+	int rc = 0;
+
+	if (w->key)
+		sdb_toon_key(b, w->key, strlen(w->key));
+	if (!w->nrows) {
+		sdb_buf_adds(b, w->key ? ": []\n" : "[]\n");
+		return 0;
+	}
+	sdb_buf_addf(b, "[%" PRIu64 "]{", w->nrows);
+	toon_line(w, NULL);
+	sdb_buf_adds(b, "}:\n");
+	for (size_t at = 0; at < w->rows.len && !rc;) {
+		sdb_buf_adds(b, "  ");
+		toon_line(w, &at);
+		sdb_buf_addc(b, '\n');
+		rc = drain(&w->o, 0, e);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------- tables */
+
+int sdb_fmt_begin(struct sdb_fmt_writer *w, const struct sdb_fmt_opts *o,
+		  const struct sdb_fmt_col *cols, size_t ncols,
+		  struct sdb_error *e)
+{
+	struct sdb_buf *b = o->out;
+
+	memset(w, 0, sizeof(*w));
+	w->o = *o;
+	w->cols = cols;
+	w->ncols = ncols;
+	switch (o->fmt) {
+	case SDB_FMT_TOON:
+		w->seen = calloc(ncols ? ncols : 1, 1);
+		if (!w->seen)
+			return oom(e);
+		break;
+	case SDB_FMT_JSON:
+		sdb_buf_addc(b, '[');
+		break;
+	case SDB_FMT_TSV:
+	case SDB_FMT_CSV:
+		if (!(o->flags & SDB_FMT_HEADER))
+			break;
+		for (size_t c = 0; c < ncols; c++) {
+			if (c)
+				sdb_buf_addc(b, o->fmt == SDB_FMT_TSV ? '\t' : ',');
+			if (o->fmt == SDB_FMT_TSV)
+				sdb_tsv_escape(b, cols[c].name, strlen(cols[c].name));
+			else
+				put_csv(b, cols[c].name, strlen(cols[c].name));
+		}
+		sdb_buf_addc(b, '\n');
+		break;
+	default:
+		break;
+	}
+	return drain(o, 0, e);
+}
+
+int sdb_fmt_row(struct sdb_fmt_writer *w, const struct sdb_cell *cells,
+		struct sdb_error *e)
+{
+	struct sdb_buf *b = w->o.out;
+	size_t last = w->ncols;
+
+	switch (w->o.fmt) {
+	case SDB_FMT_TSV:
+		while (last && cells[last - 1].type == SDB_CELL_ABSENT)
+			last--;
+		for (size_t c = 0; c < last; c++) {
+			const struct sdb_cell *x = &cells[c];
+			if (c)
+				sdb_buf_addc(b, '\t');
+			if (x->type == SDB_CELL_TEXT || x->type == SDB_CELL_BLOB)
+				sdb_tsv_escape(b, x->p, x->n);
+			else if (!put_scalar(b, x))
+				sdb_buf_adds(b, "\\N");
+		}
+		sdb_buf_addc(b, '\n');
+		break;
+	case SDB_FMT_CSV:
+		for (size_t c = 0; c < w->ncols; c++) {
+			const struct sdb_cell *x = &cells[c];
+			if (c)
+				sdb_buf_addc(b, ',');
+			if (x->type == SDB_CELL_TEXT || x->type == SDB_CELL_BLOB)
+				put_csv(b, x->p, x->n);
+			else
+				put_scalar(b, x); /* null, absent: an empty field */
+		}
+		sdb_buf_addc(b, '\n');
+		break;
+	case SDB_FMT_JSON:
+		if (w->nrows)
+			sdb_buf_addc(b, ',');
+		put_json_row(b, w->cols, w->ncols, cells);
+		break;
+	case SDB_FMT_JSONL:
+		put_json_row(b, w->cols, w->ncols, cells);
+		sdb_buf_addc(b, '\n');
+		break;
+	case SDB_FMT_TOON:
+		for (size_t c = 0; c < w->ncols; c++) {
+			int b64 = wants_b64(&w->cols[c], &cells[c]);
+			if (cells[c].type != SDB_CELL_ABSENT)
+				w->seen[c] |= b64 ? 2 : 1;
+			arena_cell(&w->rows, &cells[c], b64);
+		}
+		if (!sdb_buf_ok(&w->rows))
+			return oom(e);
+		break;
+	default:
+		return sdb_error_set(e, SDB_EINVAL, "unknown output format");
+	}
+	w->nrows++;
+	return drain(&w->o, 0, e);
+}
+
+void sdb_fmt_release(struct sdb_fmt_writer *w)
+{
+	if (!w)
+		return;
+	sdb_buf_release(&w->rows);
+	free(w->seen);
+	w->seen = NULL;
+}
+
+int sdb_fmt_end(struct sdb_fmt_writer *w, struct sdb_error *e)
+{
+	struct sdb_buf *b = w->o.out;
+	int rc = 0;
+
+	if (w->o.fmt == SDB_FMT_TOON)
+		rc = toon_table(w, e);
+	else if (w->o.fmt == SDB_FMT_JSON)
+		sdb_buf_adds(b, w->key ? "]" : "]\n");
+	if (!rc)
+		rc = drain(&w->o, !w->key, e);
+	sdb_fmt_release(w);
+	return rc;
+}
+
+/* ------------------------------------------------------------ records */
+
+int sdb_fmt_record(const struct sdb_fmt_opts *o, const struct sdb_fmt_field *f,
+		   size_t n, struct sdb_error *e)
+{
+	struct sdb_buf *b = o->out;
+	int toon = o->fmt == SDB_FMT_TOON, first = 1, rc;
+
+	if (!toon && o->fmt != SDB_FMT_JSON && o->fmt != SDB_FMT_JSONL)
+		return sdb_error_set(e, SDB_EINVAL, "format '%s' has no record form",
+				     sdb_fmt_name(o->fmt));
+	if (!toon)
+		sdb_buf_addc(b, '{');
+	for (size_t i = 0; i < n; i++) {
+		const struct sdb_fmt_field *x = &f[i];
+		if (!x->list && x->cell.type == SDB_CELL_ABSENT)
+			continue;
+		if (!toon && !first)
+			sdb_buf_addc(b, ',');
+		first = 0;
+		if (x->cols) {
+			struct sdb_fmt_writer w;
+			struct sdb_fmt_opts to = *o;
+			to.fmt = toon ? SDB_FMT_TOON : SDB_FMT_JSON;
+			to.sink = NULL;
+			if (!toon)
+				put_json_name(b, x->name, 0);
+			if ((rc = sdb_fmt_begin(&w, &to, x->cols, x->ncols, e)))
+				return rc;
+			w.key = x->name;
+			for (size_t r = 0; r < x->nlist; r++)
+				if ((rc = sdb_fmt_row(&w, x->list + r * x->ncols, e))) {
+					sdb_fmt_release(&w);
+					return rc;
+				}
+			if ((rc = sdb_fmt_end(&w, e)))
+				return rc;
+			continue;
+		}
+		if (toon) {
+			sdb_toon_key(b, x->name, strlen(x->name));
+			if (x->list && !x->nlist)
+				sdb_buf_adds(b, ": []");
+			else if (x->list)
+				sdb_buf_addf(b, "[%zu]: ", x->nlist);
+			else
+				sdb_buf_adds(b, ": ");
+		} else {
+			put_json_name(b, x->name, 0);
+			if (x->list)
+				sdb_buf_addc(b, '[');
+		}
+		if (x->list) {
+			for (size_t k = 0; k < x->nlist; k++) {
+				if (k)
+					sdb_buf_addc(b, ',');
+				put_value(b, o->fmt, &x->list[k], 0);
+			}
+			if (!toon)
+				sdb_buf_addc(b, ']');
+		} else {
+			put_value(b, o->fmt, &x->cell, 0);
+		}
+		if (toon)
+			sdb_buf_addc(b, '\n');
+	}
+	if (!toon)
+		sdb_buf_adds(b, "}\n");
+	return drain(o, 1, e);
+}
