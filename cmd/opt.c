@@ -2,6 +2,7 @@
 #include "opt.h"
 #include "cli.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,37 @@ static int builtin(const struct opt *o)
 	case OPT_PROGRESS: cli_progress = 1; return 1;
 	case OPT_NO_PROGRESS: cli_progress = 0; return 1;
 	default: return 0;
+	}
+}
+
+/* Prints head and the table's option lines to f. */
+static void opt_help(FILE *f, const char *head, const struct opt *tab)
+{
+	fputs(head, f);
+	for (const struct opt *o = tab; o->id; o++) {
+		const char *h = o->help, *nl;
+		int n;
+		if (!h)
+			continue;
+		if (o->id == OPT_TEXT) {
+			fprintf(f, "%s\n", h);
+			continue;
+		}
+		if (o->shrt)
+			n = fprintf(f, "  -%c%s", o->shrt, o->lng ? ", " : "");
+		else
+			n = fprintf(f, "      ");
+		if (o->lng)
+			n += fprintf(f, "--%s", o->lng);
+		if (o->arg)
+			n += fprintf(f, " %s", o->arg);
+		fprintf(f, "%*s", n < opt_help_column ? opt_help_column - n : 1, "");
+		/* the help's further lines start at the column too */
+		while ((nl = strchr(h, '\n'))) {
+			fprintf(f, "%.*s\n%*s", (int)(nl - h), h, opt_help_column, "");
+			h = nl + 1;
+		}
+		fprintf(f, "%s\n", h);
 	}
 }
 
@@ -242,47 +274,4 @@ again:
 	if (builtin(o) && !p->stop_at_arg)
 		goto again;
 	return o->id;
-}
-
-const char *opt_name(const struct opt_parser *p)
-{
-	static char buf[80];
-
-	if (!p->cur)
-		return "";
-	if (p->cur->lng)
-		snprintf(buf, sizeof(buf), "--%s", p->cur->lng);
-	else
-		snprintf(buf, sizeof(buf), "-%c", p->cur->shrt);
-	return buf;
-}
-
-void opt_help(FILE *f, const char *head, const struct opt *tab)
-{
-	fputs(head, f);
-	for (const struct opt *o = tab; o->id; o++) {
-		const char *h = o->help, *nl;
-		int n;
-		if (!h)
-			continue;
-		if (o->id == OPT_TEXT) {
-			fprintf(f, "%s\n", h);
-			continue;
-		}
-		if (o->shrt)
-			n = fprintf(f, "  -%c%s", o->shrt, o->lng ? ", " : "");
-		else
-			n = fprintf(f, "      ");
-		if (o->lng)
-			n += fprintf(f, "--%s", o->lng);
-		if (o->arg)
-			n += fprintf(f, " %s", o->arg);
-		fprintf(f, "%*s", n < opt_help_column ? opt_help_column - n : 1, "");
-		/* the help's further lines start at the column too */
-		while ((nl = strchr(h, '\n'))) {
-			fprintf(f, "%.*s\n%*s", (int)(nl - h), h, opt_help_column, "");
-			h = nl + 1;
-		}
-		fprintf(f, "%s\n", h);
-	}
 }

@@ -25,8 +25,6 @@
 #ifndef SDB_OPT_H
 #define SDB_OPT_H
 
-#include <stdio.h>
-
 struct opt {
 	int id;            /* > 0: returned by opt_next; 0 ends the table */
 	char shrt;         /* 'x' for -x, or 0 */
@@ -76,10 +74,6 @@ void opt_init(struct opt_parser *p, const struct opt *tab, const char *head,
 	      int argc, char **argv);
 /* The next option's id (*val: its value or NULL), OPT_ARG or OPT_EOF. */
 int opt_next(struct opt_parser *p, const char **val);
-/* "--name" (or "-x") of the option just returned, for messages. */
-const char *opt_name(const struct opt_parser *p);
-/* Prints head and the table's option lines to f. */
-void opt_help(FILE *f, const char *head, const struct opt *tab);
 
 /* cli_dispatch: remembers an option that stood before the subcommand. */
 void opt_keep_pre(const struct opt *o, const char *val);

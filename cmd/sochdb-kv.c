@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 static const char usage_main[] =
-	"usage: sochdb-kv [-q|-v] COMMAND [options] [args]\n"
+	"usage: sochdb-kv [common options] COMMAND [options] [args]\n"
 	"\n"
 	"Commands:\n"
 	"  put     store a value: put KEY VALUE|-\n"

@@ -169,3 +169,21 @@ np.save('big.npy', np.random.default_rng(1).normal(size=(3000, 16)).astype(np.fl
 		[[ "$stderr" == "sochdb-bulk: write failure on standard output: No space left on device" ]] || fail "$stderr"
 	fi
 }
+
+@test "option spellings: -k2, -k 2, --k=2, --k 2 and options after arguments are the same" {
+	run -0 sochdb-bulk query --index x.idx --vector 1,2,3,4 -k 2
+	want=$output
+	for spelling in "-k2" "--k=2" "--k 2"; do
+		run -0 sochdb-bulk query $spelling --vector 1,2,3,4 --index=x.idx
+		[ "$output" = "$want" ] || fail "$spelling: $output"
+	done
+	run -0 sochdb-bulk info x.idx --format json
+	run -0 sochdb-bulk info --format json -- x.idx
+	run -0 sochdb-bulk help query
+	[[ "$output" == "usage: sochdb-bulk query"* ]]
+	# quiet is long only before the command; build-index keeps -q
+	run -0 --separate-stderr sochdb-bulk --quiet build-index -i x.npy -o q.idx -t 1
+	[ -z "$stderr" ]
+	[ -z "$output" ]
+	rm q.idx
+}
