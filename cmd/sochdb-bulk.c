@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "fmt/fmt.h"
 #include "util/array.h"
 #include "vec/distance.h"
 #include "vec/flat.h"
@@ -70,7 +71,7 @@ static const struct opt opts_build[] = {
 	{ B_METRIC, 0, "metric", "METRIC", "l2 (default), cosine or ip" },
 	{ B_THREADS, 't', "threads", "N", "threads (default: OMP_NUM_THREADS or all cores)" },
 	{ B_BATCH, 0, "batch-size", "N", "vectors per progress step (default 1000)" },
-	{ B_IDS, 0, "ids", "FILE", "external ids, one u64 little-endian per vector" },
+	{ B_IDS, 0, "ids", "FILE", "external ids: raw u64 little-endian, or a uint64/int64 .npy" },
 	{ B_SEED, 0, "seed", "S", "seed of the level generator (default 42)" },
 	{ B_PRECISION, 0, "build-precision", "P", "distances while building: auto (default), f32, bf16" },
 	{ B_ORDERING, 0, "ordering", "O", "none (default), random_projection, kmeans, block" },
@@ -123,7 +124,7 @@ static const char head_convert[] =
 	"\n";
 static const struct opt opts_convert[] = {
 	{ B_INPUT, 'i', "input", "FILE", "vectors: .npy, .fvecs or raw float32" },
-	{ B_OUTPUT, 'o', "output", "FILE", "output file (temp file + rename)" },
+	{ B_OUTPUT, 'o', "output", "FILE", "output file (temp file + rename; - for stdout)" },
 	{ B_TO_FORMAT, 0, "to-format", "F", "npy, fvecs or raw_f32 (default: by output extension)" },
 	{ B_FORMAT, 0, "format", "F", "input format (default: by extension)" },
 	{ B_DIM, 'd', "dimension", "D", "dimension of raw float32 input" },
@@ -176,19 +177,29 @@ static void fmt_float(char *out, size_t n, float f)
 	}
 }
 
-static void json_str(FILE *f, const char *s)
+/* What goes to stdout: the row writer's buffer, drained by cli_out_sink. */
+static struct sdb_buf ob = SDB_BUF_INIT;
+
+/* --format F among allowed, or a usage error. */
+static enum sdb_fmt parse_format(const char *v, unsigned allowed)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
+	enum sdb_fmt f;
+	struct sdb_error e;
+
+	if (sdb_fmt_parse(v, allowed, &f, &e))
+		die_usage("%s", e.msg);
+	return f;
+}
+
+/* Writes one record (build --json, info) to stdout. */
+static void put_record(enum sdb_fmt f, const struct sdb_fmt_field *fields, size_t n)
+{
+	const struct sdb_fmt_opts o = { f, 0, &ob, cli_out_sink, NULL };
+	struct sdb_error e;
+
+	sdb_error_clear(&e);
+	if (sdb_fmt_record(&o, fields, n, &e))
+		cli_die_output(&e);
 }
 
 static void set_threads(int threads)
@@ -290,6 +301,8 @@ static int cmd_build(int argc, char **argv)
 	set_threads(hp.threads);
 
 	sdb_error_clear(&e);
+	if ((rc = sdb_vec_simd_check(&e)))
+		die_err(rc, &e);
 	t0 = cli_now();
 	rc = sdb_vec_set_open(&vs, in, &vo, &e);
 	if (rc)
@@ -347,24 +360,39 @@ static int cmd_build(int argc, char **argv)
 				h->precision_used == SDB_PREC_BF16 ? "bf16" : "f32", h->threads_used,
 				(double)h->distances / (double)vs.n, (unsigned long long)h->relinked);
 		if (json) {
-			printf("{\"index\":");
-			json_str(stdout, outp);
-			printf(",\"vectors\":%llu,\"dimension\":%u,\"metric\":\"%s\",\"M\":%u,"
-			       "\"ef_construction\":%u,\"threads\":%d,\"ordering\":\"%s\","
-			       "\"seconds\":%.6f,\"vectors_per_second\":%.1f,\"index_bytes\":%llu,"
-			       "\"load_seconds\":%.6f,\"build_seconds\":%.6f,\"ordering_seconds\":%.6f,"
-			       "\"write_seconds\":%.6f,\"peak_rss_bytes\":%lld,\"minor_faults\":%ld,"
-			       "\"major_faults\":%ld,\"distances\":%llu,\"kernels\":\"%s\","
-			       "\"build_precision\":\"%s\",\"relinked_nodes\":%llu}\n",
-			       (unsigned long long)vs.n, vs.dim, sdb_vec_metric_name(hp.metric),
-			       hp.M, hp.ef_construction, h->threads_used,
-			       sdb_hnsw_ordering_name(ordering), secs, rate,
-			       (unsigned long long)bytes, t_load - t0, t_build - t_load,
-			       t_order - t_build, t_write - t_order,
-			       (long long)ru.ru_maxrss * 1024, ru.ru_minflt, ru.ru_majflt,
-			       (unsigned long long)h->distances, sdb_vec_kernels()->name,
-			       h->precision_used == SDB_PREC_BF16 ? "bf16" : "f32",
-			       (unsigned long long)h->relinked);
+			char n[8][32];
+			snprintf(n[0], 32, "%.6f", secs);
+			snprintf(n[1], 32, "%.1f", rate);
+			snprintf(n[2], 32, "%.6f", t_load - t0);
+			snprintf(n[3], 32, "%.6f", t_build - t_load);
+			snprintf(n[4], 32, "%.6f", t_order - t_build);
+			snprintf(n[5], 32, "%.6f", t_write - t_order);
+			const struct sdb_fmt_field f[] = {
+				{ "index", sdb_cell_str(outp), NULL, 0, NULL, 0 },
+				{ "vectors", sdb_cell_uint(vs.n), NULL, 0, NULL, 0 },
+				{ "dimension", sdb_cell_uint(vs.dim), NULL, 0, NULL, 0 },
+				{ "metric", sdb_cell_str(sdb_vec_metric_name(hp.metric)), NULL, 0, NULL, 0 },
+				{ "M", sdb_cell_uint(hp.M), NULL, 0, NULL, 0 },
+				{ "ef_construction", sdb_cell_uint(hp.ef_construction), NULL, 0, NULL, 0 },
+				{ "threads", sdb_cell_int(h->threads_used), NULL, 0, NULL, 0 },
+				{ "ordering", sdb_cell_str(sdb_hnsw_ordering_name(ordering)), NULL, 0, NULL, 0 },
+				{ "seconds", sdb_cell_num(n[0]), NULL, 0, NULL, 0 },
+				{ "vectors_per_second", sdb_cell_num(n[1]), NULL, 0, NULL, 0 },
+				{ "index_bytes", sdb_cell_uint(bytes), NULL, 0, NULL, 0 },
+				{ "load_seconds", sdb_cell_num(n[2]), NULL, 0, NULL, 0 },
+				{ "build_seconds", sdb_cell_num(n[3]), NULL, 0, NULL, 0 },
+				{ "ordering_seconds", sdb_cell_num(n[4]), NULL, 0, NULL, 0 },
+				{ "write_seconds", sdb_cell_num(n[5]), NULL, 0, NULL, 0 },
+				{ "peak_rss_bytes", sdb_cell_int((int64_t)ru.ru_maxrss * 1024), NULL, 0, NULL, 0 },
+				{ "minor_faults", sdb_cell_int(ru.ru_minflt), NULL, 0, NULL, 0 },
+				{ "major_faults", sdb_cell_int(ru.ru_majflt), NULL, 0, NULL, 0 },
+				{ "distances", sdb_cell_uint(h->distances), NULL, 0, NULL, 0 },
+				{ "kernels", sdb_cell_str(sdb_vec_kernels()->name), NULL, 0, NULL, 0 },
+				{ "build_precision", sdb_cell_str(h->precision_used == SDB_PREC_BF16 ? "bf16" : "f32"),
+				  NULL, 0, NULL, 0 },
+				{ "relinked_nodes", sdb_cell_uint(h->relinked), NULL, 0, NULL, 0 },
+			};
+			put_record(SDB_FMT_JSON, f, sizeof(f) / sizeof(f[0]));
 		}
 	}
 	free(perm);
@@ -377,7 +405,6 @@ static int cmd_build(int argc, char **argv)
 
 /* ---- query ---------------------------------------------------------- */
 
-enum { FMT_TOON, FMT_JSON, FMT_CSV };
 
 static float *parse_vector(const char *s, uint32_t *dim)
 {
@@ -418,7 +445,8 @@ static int cmd_query(int argc, char **argv)
 	const char *arg;
 	const char *index_path = NULL, *qpath = NULL, *vec_arg = NULL, *truth_path = NULL;
 	long k = 10, ef = 0;
-	int threads = 0, exact = 0, fmt = FMT_TOON, verify = 0, no_output = 0, c;
+	int threads = 0, exact = 0, verify = 0, no_output = 0, c;
+	enum sdb_fmt fmt = SDB_FMT_TOON;
 	struct sdb_vec_open_opts vo = { 0 };
 	struct sdb_error e;
 	int rc;
@@ -442,14 +470,8 @@ static int cmd_query(int argc, char **argv)
 		case B_TRUTH: truth_path = arg; break;
 		case B_EXACT: exact = 1; break;
 		case B_FORMAT:
-			if (!strcmp(arg, "toon"))
-				fmt = FMT_TOON;
-			else if (!strcmp(arg, "json"))
-				fmt = FMT_JSON;
-			else if (!strcmp(arg, "csv"))
-				fmt = FMT_CSV;
-			else
-				die_usage("invalid format '%s' (expected toon, json or csv)", arg);
+			fmt = parse_format(arg, SDB_FMT_BIT(SDB_FMT_TOON) |
+					   SDB_FMT_BIT(SDB_FMT_JSON) | SDB_FMT_BIT(SDB_FMT_CSV));
 			break;
 		case B_QFORMAT:
 			vo.format = sdb_vec_format_parse(arg);
@@ -469,6 +491,8 @@ static int cmd_query(int argc, char **argv)
 		ef = k > 64 ? k : 64;
 	set_threads(threads);
 	sdb_error_clear(&e);
+	if ((rc = sdb_vec_simd_check(&e)))
+		die_err(rc, &e);
 	if ((rc = sdb_index_open(&x, index_path, &e)))
 		die_err(rc, &e);
 	if (verify && (rc = sdb_index_verify(&x, &e)))
@@ -484,6 +508,7 @@ static int cmd_query(int argc, char **argv)
 				(vo.format == SDB_VEC_FMT_AUTO &&
 				 sdb_vec_format_of_path(qpath) == SDB_VEC_FMT_RAW)))
 			vo.dim = x.g.dim;
+		vo.dim_hint = x.g.dim;
 		if ((rc = sdb_vec_set_open(&qs, qpath, &vo, &e)))
 			die_err(rc, &e);
 		nq = qs.n;
@@ -550,6 +575,9 @@ static int cmd_query(int argc, char **argv)
 		if (tcols < (uint32_t)k)
 			die(EXIT_FAILURE_RT, "'%s' has %u ids per query, need at least k=%ld",
 			    truth_path, tcols, k);
+		if ((rc = sdb_vec_check_truth(truth, nq, tcols, (uint32_t)k, x.meta.has_ids ? x.ids : NULL,
+					x.g.n, truth_path, &e)))
+			die_err(rc, &e);
 		for (uint64_t i = 0; i < nq; i++)
 			for (uint32_t r = 0; r < found[i]; r++) {
 				uint64_t id = x.ids[res[i * k + r]];
@@ -566,33 +594,27 @@ static int cmd_query(int argc, char **argv)
 	}
 
 	if (!no_output) {
-		uint64_t total = 0;
+		static const struct sdb_fmt_col cols[] = {
+			{ "query", 0 }, { "rank", 0 }, { "id", 0 }, { "distance", 0 },
+		};
+		const struct sdb_fmt_opts o = { fmt, SDB_FMT_HEADER, &ob, cli_out_sink, NULL };
+		struct sdb_fmt_writer w;
 		char num[64];
+		if (sdb_fmt_begin(&w, &o, cols, 4, &e))
+			cli_die_output(&e);
 		for (uint64_t i = 0; i < nq; i++)
-			total += found[i];
-		if (fmt == FMT_TOON)
-			printf("[%llu]{query,rank,id,distance}:\n", (unsigned long long)total);
-		else if (fmt == FMT_CSV)
-			printf("query,rank,id,distance\n");
-		else
-			putchar('[');
-		for (uint64_t i = 0, row = 0; i < nq; i++)
-			for (uint32_t r = 0; r < found[i]; r++, row++) {
-				uint64_t id = x.ids[res[i * k + r]];
+			for (uint32_t r = 0; r < found[i]; r++) {
+				struct sdb_cell row[4];
 				fmt_float(num, sizeof(num), dists[i * k + r]);
-				if (fmt == FMT_TOON)
-					printf("  %llu,%u,%llu,%s\n", (unsigned long long)i, r + 1,
-					       (unsigned long long)id, num);
-				else if (fmt == FMT_CSV)
-					printf("%llu,%u,%llu,%s\n", (unsigned long long)i, r + 1,
-					       (unsigned long long)id, num);
-				else
-					printf("%s{\"query\":%llu,\"rank\":%u,\"id\":%llu,\"distance\":%s}",
-					       row ? "," : "", (unsigned long long)i, r + 1,
-					       (unsigned long long)id, num);
+				row[0] = sdb_cell_uint(i);
+				row[1] = sdb_cell_uint(r + 1);
+				row[2] = sdb_cell_uint(x.ids[res[i * k + r]]);
+				row[3] = sdb_cell_num(num);
+				if (sdb_fmt_row(&w, row, &e))
+					cli_die_output(&e);
 			}
-		if (fmt == FMT_JSON)
-			printf("]\n");
+		if (sdb_fmt_end(&w, &e))
+			cli_die_output(&e);
 	}
 	free(res);
 	free(dists);
@@ -609,7 +631,8 @@ static int cmd_info(int argc, char **argv)
 	struct opt_parser p;
 	const char *arg, *pos = NULL;
 	const char *path = NULL;
-	int json = 0, verify = 1, c;
+	int verify = 1, c;
+	enum sdb_fmt fmt = SDB_FMT_TOON;
 	struct sdb_error e;
 	int rc;
 	struct sdb_index x;
@@ -620,10 +643,8 @@ static int cmd_info(int argc, char **argv)
 		switch (c) {
 		case B_INDEX: path = arg; break;
 		case B_FORMAT:
-			if (!strcmp(arg, "json"))
-				json = 1;
-			else if (strcmp(arg, "toon"))
-				die_usage("invalid format '%s' (expected toon or json)", arg);
+			fmt = parse_format(arg,
+					   SDB_FMT_BIT(SDB_FMT_TOON) | SDB_FMT_BIT(SDB_FMT_JSON));
 			break;
 		case B_NO_VERIFY: verify = 0; break;
 		case OPT_ARG:
@@ -651,61 +672,29 @@ static int cmd_info(int argc, char **argv)
 	{
 		char deg[32];
 		snprintf(deg, sizeof(deg), "%.2f", (double)edges / (double)x.g.n);
-		struct { const char *k; char v[64]; int str; } kv[] = {
-			{ "index", "", 1 },
-			{ "format_version", "1", 0 },
-			{ "vectors", "", 0 }, { "dimension", "", 0 }, { "metric", "", 1 },
-			{ "M", "", 0 }, { "M0", "", 0 }, { "ef_construction", "", 0 },
-			{ "levels", "", 0 }, { "entry_point", "", 0 }, { "ordering", "", 1 },
-			{ "seed", "", 0 }, { "batch_size", "", 0 }, { "threads", "", 0 },
-			{ "external_ids", "", 0 }, { "build_precision", "", 1 },
-			{ "mean_degree_layer0", "", 0 },
-			{ "bytes", "", 0 }, { "checksums", "", 1 },
+		const struct sdb_fmt_field f[] = {
+			{ "index", sdb_cell_str(path), NULL, 0, NULL, 0 },
+			{ "format_version", sdb_cell_int(1), NULL, 0, NULL, 0 },
+			{ "vectors", sdb_cell_uint(x.g.n), NULL, 0, NULL, 0 },
+			{ "dimension", sdb_cell_uint(x.g.dim), NULL, 0, NULL, 0 },
+			{ "metric", sdb_cell_str(sdb_vec_metric_name(x.g.metric)), NULL, 0, NULL, 0 },
+			{ "M", sdb_cell_uint(x.g.M), NULL, 0, NULL, 0 },
+			{ "M0", sdb_cell_uint(x.g.M0), NULL, 0, NULL, 0 },
+			{ "ef_construction", sdb_cell_uint(x.meta.ef_construction), NULL, 0, NULL, 0 },
+			{ "levels", sdb_cell_uint(x.g.max_level + 1), NULL, 0, NULL, 0 },
+			{ "entry_point", sdb_cell_uint(x.g.entry), NULL, 0, NULL, 0 },
+			{ "ordering", sdb_cell_str(sdb_hnsw_ordering_name((int)x.meta.ordering)), NULL, 0, NULL, 0 },
+			{ "seed", sdb_cell_uint(x.meta.seed), NULL, 0, NULL, 0 },
+			{ "batch_size", sdb_cell_uint(x.meta.batch_size), NULL, 0, NULL, 0 },
+			{ "threads", sdb_cell_uint(x.meta.threads), NULL, 0, NULL, 0 },
+			{ "external_ids", sdb_cell_bool(x.meta.has_ids), NULL, 0, NULL, 0 },
+			{ "build_precision", sdb_cell_str(x.meta.precision == SDB_PREC_BF16 ? "bf16" : "f32"),
+			  NULL, 0, NULL, 0 },
+			{ "mean_degree_layer0", sdb_cell_num(deg), NULL, 0, NULL, 0 },
+			{ "bytes", sdb_cell_uint(x.file_bytes), NULL, 0, NULL, 0 },
+			{ "checksums", sdb_cell_str(verify ? "ok" : "unchecked"), NULL, 0, NULL, 0 },
 		};
-		int i = 2;
-		snprintf(kv[i++].v, 64, "%llu", (unsigned long long)x.g.n);
-		snprintf(kv[i++].v, 64, "%u", x.g.dim);
-		snprintf(kv[i++].v, 64, "%s", sdb_vec_metric_name(x.g.metric));
-		snprintf(kv[i++].v, 64, "%u", x.g.M);
-		snprintf(kv[i++].v, 64, "%u", x.g.M0);
-		snprintf(kv[i++].v, 64, "%u", x.meta.ef_construction);
-		snprintf(kv[i++].v, 64, "%u", x.g.max_level + 1);
-		snprintf(kv[i++].v, 64, "%u", x.g.entry);
-		snprintf(kv[i++].v, 64, "%s", sdb_hnsw_ordering_name((int)x.meta.ordering));
-		snprintf(kv[i++].v, 64, "%llu", (unsigned long long)x.meta.seed);
-		snprintf(kv[i++].v, 64, "%u", x.meta.batch_size);
-		snprintf(kv[i++].v, 64, "%u", x.meta.threads);
-		snprintf(kv[i++].v, 64, "%s", x.meta.has_ids ? "true" : "false");
-		snprintf(kv[i++].v, 64, "%s", x.meta.precision == SDB_PREC_BF16 ? "bf16" : "f32");
-		snprintf(kv[i++].v, 64, "%s", deg);
-		snprintf(kv[i++].v, 64, "%llu", (unsigned long long)x.file_bytes);
-		snprintf(kv[i++].v, 64, "%s", verify ? "ok" : "unchecked");
-		if (json)
-			putchar('{');
-		for (i = 0; i < (int)(sizeof(kv) / sizeof(kv[0])); i++) {
-			if (json) {
-				printf("%s\"%s\":", i ? "," : "", kv[i].k);
-				if (i == 0)
-					json_str(stdout, path);
-				else if (kv[i].str)
-					printf("\"%s\"", kv[i].v);
-				else
-					fputs(kv[i].v, stdout);
-			} else if (i == 0) {
-				/* TOON: quote the path unless it is a plain token */
-				int plain = path[0] && strspn(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./") == strlen(path);
-				printf("index: ");
-				if (plain && !strchr("0123456789-.", path[0]))
-					printf("%s\n", path);
-				else {
-					json_str(stdout, path);
-					putchar('\n');
-				}
-			} else
-				printf("%s: %s\n", kv[i].k, kv[i].v);
-		}
-		if (json)
-			printf("}\n");
+		put_record(fmt, f, sizeof(f) / sizeof(f[0]));
 	}
 	sdb_index_close(&x);
 	return EXIT_OK;

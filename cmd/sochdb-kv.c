@@ -1359,7 +1359,7 @@ static int kv_stats(int argc, char **argv)
 	struct sdb_error e;
 	int rc;
 	struct sdb_db *db;
-	struct sdb_cell levels[7];
+	struct sdb_cell levels[SDB_LEVELS];
 	struct sdb_fmt_opts o = { SDB_FMT_TOON, 0, &ob, cli_out_sink, NULL };
 	int ntab = 0;
 	double ratio;
@@ -1370,7 +1370,7 @@ static int kv_stats(int argc, char **argv)
 	sdb_error_clear(&e);
 	if ((rc = sdb_db_stats(db, k.ns, k.nslen, !k.has_ns, &st, &e)))
 		die_err(rc, &e);
-	for (int l = 0; l < 7; l++) {
+	for (int l = 0; l < SDB_LEVELS; l++) {
 		ntab += st.tables_per_level[l];
 		levels[l] = sdb_cell_int(st.tables_per_level[l]);
 	}
@@ -1387,7 +1387,7 @@ static int kv_stats(int argc, char **argv)
 			{ "checkpoint_lsn", sdb_cell_uint(st.checkpoint_lsn), NULL, 0, NULL, 0 },
 			{ "wal_end_lsn", sdb_cell_uint(st.wal_end_lsn), NULL, 0, NULL, 0 },
 			{ "tables", sdb_cell_int(ntab), NULL, 0, NULL, 0 },
-			{ "tables_per_level", sdb_cell_absent(), levels, 7, NULL, 0 },
+			{ "tables_per_level", sdb_cell_absent(), levels, SDB_LEVELS, NULL, 0 },
 			{ "table_bytes", sdb_cell_uint(st.table_bytes), NULL, 0, NULL, 0 },
 			{ "compression_ratio", k.fmt == SDB_FMT_JSON ? sdb_cell_num(r2) :
 				sdb_cell_real((double)(long)(ratio * 100 + 0.5) / 100), NULL, 0, NULL, 0 },

@@ -6,6 +6,7 @@
  *   sochdb-toon stats  [FILE]
  */
 #include "cli.h"
+#include "fmt/fmt.h"
 #include "util/buf.h"
 #include "util/io.h"
 #include "json/json.h"
@@ -306,8 +307,6 @@ static int cmd_stats(int argc, char **argv)
 	struct sdb_json_doc doc;
 	struct sdb_buf pretty = SDB_BUF_INIT, compact = SDB_BUF_INIT, report = SDB_BUF_INIT;
 	struct sdb_toon_out tout;
-	struct sdb_toon_out rout;
-	struct sdb_toon_enc_opts ro;
 	size_t bytes[3], tok[3];
 	static const char *names[3] = { "json-pretty", "json-compact", "toon" };
 	int rc;
@@ -329,24 +328,36 @@ static int cmd_stats(int argc, char **argv)
 	tok[0] = sdb_tokens_estimate(pretty.data, pretty.len);
 	tok[1] = sdb_tokens_estimate(compact.data, compact.len);
 	tok[2] = sdb_tokens_estimate(tout.buf.data ? tout.buf.data : "", tout.buf.len);
-	/* the report is itself JSON encoded as TOON */
-	sdb_buf_adds(&report, "{\"formats\":[");
-	for (int i = 0; i < 3; i++) {
-		double sav = tok[1] ? 100.0 * ((double)tok[1] - (double)tok[i]) / (double)tok[1] : 0;
-		sdb_buf_addf(&report, "%s{\"format\":\"%s\",\"bytes\":%zu,\"tokens\":%zu,\"savings_pct\":%.1f}",
-			     i ? "," : "", names[i], bytes[i], tok[i], sav);
+	{
+		static const struct sdb_fmt_col cols[] = {
+			{ "format", 0 }, { "bytes", 0 }, { "tokens", 0 }, { "savings_pct", 0 },
+		};
+		struct sdb_cell rows[3][4];
+		for (int i = 0; i < 3; i++) {
+			double sav = tok[1] ? 100.0 * ((double)tok[1] - (double)tok[i]) / (double)tok[1] : 0;
+			char one[32];
+			snprintf(one, sizeof(one), "%.1f", sav); /* one decimal, shortest form */
+			rows[i][0] = sdb_cell_str(names[i]);
+			rows[i][1] = sdb_cell_uint(bytes[i]);
+			rows[i][2] = sdb_cell_uint(tok[i]);
+			rows[i][3] = sdb_cell_real(strtod(one, NULL));
+		}
+		const struct sdb_fmt_field f[] = {
+			{ "formats", sdb_cell_absent(), &rows[0][0], 3, cols, 4 },
+			{ "tokenizer", sdb_cell_str("estimate of o200k_base"), NULL, 0, NULL, 0 },
+		};
+		const struct sdb_fmt_opts o = { SDB_FMT_TOON, 0, &report, NULL, NULL };
+		if ((rc = sdb_fmt_record(&o, f, 2, &e)))
+			die_err(rc, &e);
 	}
-	sdb_buf_addf(&report, "],\"tokenizer\":\"estimate of o200k_base\"}");
-	sdb_toon_enc_opts_init(&ro);
-	memset(&rout, 0, sizeof(rout));
-	if ((rc = sdb_toon_encode_json(report.data, report.len, 0, &ro, &rout, &e)))
-		die_err(rc, &e);
-	emit(NULL, rout.buf.data, rout.buf.len, 1);
+	/* the report ends like encode's output: one newline on stdout */
+	if (report.len && report.data[report.len - 1] == '\n')
+		report.len--;
+	emit(NULL, report.data, report.len, 1);
 	sdb_buf_release(&pretty);
 	sdb_buf_release(&compact);
 	sdb_buf_release(&report);
 	sdb_buf_release(&tout.buf);
-	sdb_buf_release(&rout.buf);
 	sdb_input_close(&in);
 	return EXIT_OK;
 }

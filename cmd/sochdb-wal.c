@@ -266,7 +266,7 @@ static int wal_stats(int argc, char **argv)
 	int rc;
 	struct sdb_db *db;
 	struct sdb_stats st;
-	struct sdb_cell levels[7];
+	struct sdb_cell levels[SDB_LEVELS];
 	int ntab = 0;
 
 	parse(&w, argc, argv, h_stats, o_stats, 0);
@@ -274,7 +274,7 @@ static int wal_stats(int argc, char **argv)
 	if ((rc = sdb_db_open(w.db.dir, SDB_OPEN_SNAPSHOT, &w.db.o, &db, &e)) ||
 	    (rc = sdb_db_stats(db, "", 0, 1, &st, &e)))
 		die_err(rc, &e);
-	for (int l = 0; l < 7; l++) {
+	for (int l = 0; l < SDB_LEVELS; l++) {
 		ntab += st.tables_per_level[l];
 		levels[l] = sdb_cell_int(st.tables_per_level[l]);
 	}
@@ -287,7 +287,7 @@ static int wal_stats(int argc, char **argv)
 			{ "wal_end_lsn", sdb_cell_uint(st.wal_end_lsn), NULL, 0, NULL, 0 },
 			{ "tables", sdb_cell_int(ntab), NULL, 0, NULL, 0 },
 			{ "table_bytes", sdb_cell_uint(st.table_bytes), NULL, 0, NULL, 0 },
-			{ "tables_per_level", sdb_cell_absent(), levels, 7, NULL, 0 },
+			{ "tables_per_level", sdb_cell_absent(), levels, SDB_LEVELS, NULL, 0 },
 			{ "keys", sdb_cell_uint(st.keys), NULL, 0, NULL, 0 },
 		};
 		if (sdb_fmt_record(&o, f, sizeof(f) / sizeof(f[0]), &e))
@@ -309,7 +309,11 @@ struct dumpctx {
 	int out_failed; /* the row writer failed, not the walk */
 };
 
-static const char *const type_names[] = { "?", "begin", "put", "del", "commit", "abort", "checkpoint" };
+static const char *const type_names[SDB_REC_LAST + 1] = {
+	[SDB_REC_BEGIN] = "begin", [SDB_REC_PUT] = "put", [SDB_REC_DEL] = "del",
+	[SDB_REC_COMMIT] = "commit", [SDB_REC_ABORT] = "abort",
+	[SDB_REC_CHECKPOINT] = "checkpoint", [SDB_REC_DELRANGE] = "delrange",
+};
 
 /* Bytes as their TSV-escaped text (a text cell in json and toon). */
 static struct sdb_cell esc_cell(struct sdb_buf *t, const void *p, size_t n)
@@ -322,17 +326,20 @@ static struct sdb_cell esc_cell(struct sdb_buf *t, const void *p, size_t n)
 static int dump_rec(void *ctx, const struct sdb_wal_entry *x)
 {
 	struct dumpctx *d = ctx;
-	int op = x->type == 2 || x->type == 3;
+	int op = x->type == SDB_REC_PUT || x->type == SDB_REC_DEL;
+	int dr = x->type == SDB_REC_DELRANGE; /* key lo, value hi: whole internal keys */
 	size_t nl = op ? x->key[0] : 0;
 	struct sdb_cell c[7];
 
 	c[0] = sdb_cell_uint(x->lsn);
 	c[1] = sdb_cell_str(type_names[x->type]);
 	c[2] = op && nl ? esc_cell(&d->t[0], x->key + 1, nl) : sdb_cell_null();
-	c[3] = op ? esc_cell(&d->t[1], x->key + 1 + nl, x->klen - 1 - nl) : sdb_cell_null();
-	c[4] = x->type == 2 ? esc_cell(&d->t[2], x->val, x->vlen) : sdb_cell_null();
+	c[3] = op ? esc_cell(&d->t[1], x->key + 1 + nl, x->klen - 1 - nl) :
+		dr ? esc_cell(&d->t[1], x->key, x->klen) : sdb_cell_null();
+	c[4] = x->type == SDB_REC_PUT || dr ? esc_cell(&d->t[2], x->val, x->vlen) : sdb_cell_null();
 	c[5] = x->expires_ms ? sdb_cell_uint(x->expires_ms) : sdb_cell_null();
-	c[6] = x->type == 4 || x->type == 6 ? sdb_cell_uint(x->info) : sdb_cell_null();
+	c[6] = x->type == SDB_REC_COMMIT || x->type == SDB_REC_CHECKPOINT ?
+		sdb_cell_uint(x->info) : sdb_cell_null();
 	for (int i = 0; i < 3; i++)
 		if (!sdb_buf_ok(&d->t[i]))
 			return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");

@@ -191,8 +191,8 @@ fixture() {
 	sochdb-kv put a 1
 	sochdb-wal checkpoint
 	t=$(ls "$SOCHDB_DIR"/*.sst)
-	"$TOP/t/helpers/sdbfile.py" tablever "$t" 2
-	want="unsupported database format in '$t': format version 2 is not supported (this build reads 1)"
+	"$TOP/t/helpers/sdbfile.py" tablever "$t" 3
+	want="unsupported database format in '$t': format version 3 is not supported (this build reads 2)"
 	run -3 --separate-stderr sochdb-wal verify
 	[ "$stderr" = "sochdb-wal: $want" ] || fail "$stderr"
 	run -3 --separate-stderr sochdb-kv get a

@@ -182,3 +182,14 @@ with open('$D/t.ivecs', 'wb') as f:
 	assert_line --regexp '^entry_point: [0-9]+$'
 	assert_line --regexp '^mean_degree_layer0: [0-9.]+$'
 }
+
+@test "info quotes the index path as TOON quotes a value (lib/fmt)" {
+	build a -i "$D/x.npy" -m 4 -e 20 --seed 9
+	cp "$D/a.idx" "$D/b:c.idx"
+	run -0 --separate-stderr sochdb-bulk info "$D/b:c.idx"
+	[ "${lines[0]}" = "index: \"$D/b:c.idx\"" ]
+	run -0 --separate-stderr sochdb-bulk info --format json "$D/b:c.idx"
+	[[ "$output" == "{\"index\":\"$D/b:c.idx\",\"format_version\":1,"*',"external_ids":false,'*',"checksums":"ok"}' ]]
+	run -0 --separate-stderr sochdb-toon decode <<<"$(sochdb-bulk info "$D/b:c.idx")"
+	[[ "$output" == "{\"index\":\"$D/b:c.idx\",\"format_version\":1,"* ]]
+}

@@ -113,7 +113,7 @@ Try 'sochdb-bulk build-index -h' for more information." \
 	run -2 --separate-stderr sochdb-bulk query --index x.idx --vector 1,x,3,4
 	[ "${stderr%%$'\n'*}" = "sochdb-bulk: invalid --vector: bad number at character 3" ]
 	run -2 --separate-stderr sochdb-bulk query --index x.idx --vector 1,2 --format xml
-	[ "${stderr%%$'\n'*}" = "sochdb-bulk: invalid format 'xml' (expected toon, json or csv)" ]
+	[ "${stderr%%$'\n'*}" = "sochdb-bulk: invalid value 'xml' for --format (expected csv, json or toon)" ]
 	run -2 --separate-stderr sochdb-bulk build-index -i x.npy -o o.idx --ordering zorder
 	[ "${stderr%%$'\n'*}" = "sochdb-bulk: invalid ordering 'zorder' (expected none, random_projection, kmeans or block)" ]
 	run -2 --separate-stderr sochdb-bulk build-index -i x.npy -o o.idx -t 0

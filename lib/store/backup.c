@@ -262,7 +262,7 @@ int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
 			off += r.reclen;
 			if (r.type == SDB_REC_BEGIN)
 				in_txn = 1;
-			else if (r.type != SDB_REC_PUT && r.type != SDB_REC_DEL)
+			else if (r.type != SDB_REC_PUT && r.type != SDB_REC_DEL && r.type != SDB_REC_DELRANGE)
 				in_txn = 0;
 			if (!in_txn)
 				cut = off;

@@ -438,8 +438,8 @@ static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 		}
 	}
 	rc = sdb_wal_replay(db->segs, db->nsegs, &db->mem, e);
-	if (!rc)
-		sdb_mem_finish(&db->mem);
+	if (!rc && sdb_mem_finish(&db->mem))
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 out:
 	free(starts);
 	sdb_buf_release(&path);
@@ -593,6 +593,13 @@ size_t sdb_block_lower_bound(const struct sdb_block *b, const void *k, size_t n)
 	return lo;
 }
 
+/* 1 when a source's range deletes (older sources only) hold k. */
+static inline int covered(const struct sdb_range *r, size_t n, const void *k,
+			  size_t kn)
+{
+	return n && sdb_ranges_find(r, n, k, kn) < n;
+}
+
 int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
 	       struct sdb_val *v, struct sdb_error *e)
 {
@@ -609,6 +616,8 @@ int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
 		v->expires_ms = x->kind == SDB_KIND_TTL ? x->expires : 0;
 		return 0;
 	}
+	if (covered(db->mem.rd, db->mem.nrd, ik, n))
+		return SDB_ENOTFOUND;
 	for (size_t t = 0; t < db->ntabs; t++) {
 		struct sdb_dbtab *dt = &db->tabs[t];
 		size_t bi, j;
@@ -621,10 +630,10 @@ int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
 			have_h = 1;
 		}
 		if (!sdb_bloom_may_contain(dt->t->bloom, dt->t->bloom_len, h))
-			continue;
+			goto absent;
 		bi = sdb_table_find_block(dt->t, ik, n);
 		if (bi >= dt->t->nblocks)
-			continue;
+			goto absent;
 		if (dt->cache_idx != bi) {
 			dt->cache_idx = SIZE_MAX;
 			if ((rc = sdb_table_read_block(dt->t, bi, &dt->cache, e)))
@@ -641,6 +650,9 @@ int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
 			v->expires_ms = dt->cache.kind[j] == SDB_KIND_TTL ? dt->cache.expires[j] : 0;
 			return 0;
 		}
+	absent:
+		if (covered(dt->t->rt, dt->t->nrt, ik, n))
+			return SDB_ENOTFOUND;
 	}
 	return SDB_ENOTFOUND;
 }
@@ -664,15 +676,14 @@ static int batch_op(struct sdb_batch *b, int type, const void *ik, size_t n,
 		    struct sdb_error *e)
 {
 	unsigned char hdr[32];
-	struct sdb_buf p = SDB_BUF_INIT;
 	int h = 0;
 
 	if (vlen > SDB_MAX_VALUE)
 		return sdb_error_set(e, SDB_ELIMIT, "value longer than %u bytes", SDB_MAX_VALUE);
 	/* never log a record the WAL reader rejects (sdb_wal_op_decode):
 	 * that would make the whole log unreadable */
-	if (n < 2 || n > 1 + SDB_MAX_NS + SDB_MAX_KEY ||
-	    (size_t)((const unsigned char *)ik)[0] + 1 >= n)
+	if (type != SDB_REC_DELRANGE && (n < 2 || n > SDB_IKEY_MAX ||
+	    (size_t)((const unsigned char *)ik)[0] + 1 >= n))
 		return sdb_error_set(e, SDB_EINVAL, "malformed internal key (%zu bytes)", n);
 	hdr[h++] = expires ? 1 : 0;
 	h += sdb_put_varint(hdr + h, n);
@@ -681,14 +692,15 @@ static int batch_op(struct sdb_batch *b, int type, const void *ik, size_t n,
 		sdb_put_u64(hdr + h, expires);
 		h += 8;
 	}
-	/* encode in place: header + key + value */
-	if (sdb_buf_grow(&p, (size_t)h + n + vlen))
+	/* header, key and value go straight into the batch: the value is
+	 * copied once (room for the COMMIT too, so it never moves again) */
+	if (sdb_buf_grow(&b->rec, (size_t)h + n + vlen + 2 * SDB_WAL_OVERHEAD + 12))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	sdb_buf_add(&p, hdr, (size_t)h);
-	sdb_buf_add(&p, ik, n);
-	sdb_buf_add(&p, val, vlen);
-	sdb_wal_encode(&b->rec, type, p.data, p.len);
-	sdb_buf_release(&p);
+	{
+		const void *part[3] = { hdr, ik, val };
+		size_t plen[3] = { (size_t)h, n, vlen };
+		sdb_wal_encodev(&b->rec, type, part, plen, 3);
+	}
 	b->nops++;
 	return sdb_buf_ok(&b->rec) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
 }
@@ -704,6 +716,18 @@ int sdb_batch_del(struct sdb_batch *b, const void *ik, size_t n,
 		  struct sdb_error *e)
 {
 	return batch_op(b, SDB_REC_DEL, ik, n, "", 0, 0, e);
+}
+
+int sdb_batch_del_range(struct sdb_batch *b, const void *lo, size_t lolen,
+			const void *hi, size_t hilen, struct sdb_error *e)
+{
+	if (lolen < 1 || hilen < 1)
+		return sdb_error_set(e, SDB_EINVAL, "empty range bound");
+	if (lolen > SDB_IKEY_MAX || hilen > SDB_IKEY_MAX)
+		return sdb_error_set(e, SDB_ELIMIT, "range bound longer than %d bytes", SDB_IKEY_MAX);
+	if (sdb_key_cmp(lo, lolen, hi, hilen) >= 0)
+		return sdb_error_set(e, SDB_EINVAL, "empty range: the low bound is not below the high bound");
+	return batch_op(b, SDB_REC_DELRANGE, lo, lolen, hi, hilen, 0, e);
 }
 
 /* Creates the segment starting at wal_end and makes it the live one. */

@@ -83,6 +83,7 @@ struct sdb_iter {
 	struct sdb_cursor *c;
 	int nc;
 	int reverse, raw, started;
+	int has_rt; /* some source has range deletes */
 	uint64_t now;
 	struct sdb_buf lo, hi, prev, target;
 	int has_lo, has_hi;

@@ -11,10 +11,6 @@
 #include <sys/types.h>
 
 /* ---------------------------------------------------------------- WAL */
-enum sdb_rec_type {
-	SDB_REC_BEGIN = 1, SDB_REC_PUT = 2, SDB_REC_DEL = 3,
-	SDB_REC_COMMIT = 4, SDB_REC_ABORT = 5, SDB_REC_CHECKPOINT = 6,
-};
 #define SDB_WAL_HDR 16
 #define SDB_WAL_TRAILER 4
 #define SDB_WAL_OVERHEAD (SDB_WAL_HDR + SDB_WAL_TRAILER)
@@ -27,9 +23,12 @@ struct sdb_wal_rec {
 	uint32_t len;
 	size_t reclen; /* whole record on disk */
 };
-/* Appends one encoded record to b. */
+/* Appends one encoded record to b (b's sticky OOM flag on failure). */
 void sdb_wal_encode(struct sdb_buf *b, int type, const void *payload,
 		    size_t len);
+/* The same with the payload given in nparts pieces (copied once). */
+void sdb_wal_encodev(struct sdb_buf *b, int type, const void *const *part,
+		     const size_t *plen, int nparts);
 /* Decodes the record at p with avail bytes. @return 0 ok, 1 incomplete
  * (may be in flight: header or body runs past avail), SDB_ECORRUPT. */
 int sdb_wal_decode(const unsigned char *p, size_t avail, struct sdb_wal_rec *r);
@@ -40,7 +39,7 @@ int sdb_wal_decode(const unsigned char *p, size_t avail, struct sdb_wal_rec *r);
 const char *sdb_wal_why(const unsigned char *p, size_t avail, char *buf,
 			size_t n);
 
-/* Decoded PUT/DEL payload. */
+/* Decoded PUT/DEL payload; DELRANGE: key = lo, val = hi. */
 struct sdb_wal_op {
 	const unsigned char *key; /* internal key */
 	size_t klen;
@@ -93,7 +92,8 @@ int sdb_bloom_may_contain(const unsigned char *f, size_t n, uint64_t h);
 
 /* -------------------------------------------------------------- table */
 #define SDB_TABLE_MAGIC 0x31304c4254424453ull /* "SDBTBL01" */
-#define SDB_TABLE_VERSION 1
+#define SDB_TABLE_VERSION 1 /* tables without range deletes */
+#define SDB_TABLE_VERSION_RANGES 2 /* with a range block */
 #define SDB_TABLE_FOOTER 64
 #define SDB_BLOCK_TRAILER 9
 #define SDB_BLOCK_BYTES 4096
@@ -118,6 +118,10 @@ int sdb_table_writer_open(struct sdb_table_writer **w, const char *path,
 int sdb_table_writer_add(struct sdb_table_writer *w, const void *k, size_t klen,
 			 int kind, uint64_t expires, const void *v, size_t vlen,
 			 struct sdb_error *e);
+/* Adds a deleted range [lo, hi) (any order, may overlap; copied). */
+int sdb_table_writer_add_range(struct sdb_table_writer *w, const void *lo,
+			       size_t lolen, const void *hi, size_t hilen,
+			       struct sdb_error *e);
 uint64_t sdb_table_writer_bytes(const struct sdb_table_writer *w);
 uint64_t sdb_table_writer_entries(const struct sdb_table_writer *w);
 /* Finishes, fsyncs and renames into path; fills meta (not no/level).
@@ -142,6 +146,8 @@ struct sdb_table {
 	const unsigned char *bloom;
 	size_t bloom_len;
 	uint64_t nentries, ndeletes;
+	struct sdb_range *rt;     /* range deletes (into the map) */
+	size_t nrt;
 };
 /* Opens and validates the footer, index and bloom. @return 0,
  * SDB_ENOTFOUND, SDB_ECORRUPT (with offset), SDB_EVERSION, SDB_EIO. */
@@ -178,7 +184,6 @@ int sdb_table_verify(struct sdb_table *t, struct sdb_error *e);
 /* ----------------------------------------------------------- manifest */
 #define SDB_MANIFEST_MAGIC 0x31494e414d424453ull /* "SDBMANI1" */
 #define SDB_MANIFEST_VERSION 1
-#define SDB_LEVELS 7
 
 struct sdb_manifest {
 	uint64_t next_file;
@@ -242,11 +247,18 @@ struct sdb_memtable {
 	struct sdb_ment *e;
 	size_t n, cap;
 	uint64_t bytes;
+	struct sdb_range *rd; /* range deletes; after finish a disjoint set */
+	size_t nrd, rdcap;
 };
 int sdb_mem_add(struct sdb_memtable *m, const struct sdb_wal_op *op,
 		int kind, uint64_t seq);
-/* Sorts by key and keeps only the newest entry of each key. */
-void sdb_mem_finish(struct sdb_memtable *m);
+/* A DELRANGE [op->key, op->val) at sequence seq. */
+int sdb_mem_add_range(struct sdb_memtable *m, const struct sdb_wal_op *op,
+		      uint64_t seq);
+/* Sorts by key and keeps only the newest entry of each key, drops the
+ * entries a newer range delete covers and makes the ranges one sorted
+ * disjoint set (rangedel.c). @return 0 or SDB_ENOMEM. */
+int sdb_mem_finish(struct sdb_memtable *m);
 void sdb_mem_free(struct sdb_memtable *m);
 /* Index of first entry with key >= k. */
 size_t sdb_mem_lower_bound(const struct sdb_memtable *m, const void *k,
@@ -257,7 +269,26 @@ size_t sdb_mem_lower_bound(const struct sdb_memtable *m, const void *k,
 int sdb_wal_replay(struct sdb_wal_seg *segs, int nsegs,
 		   struct sdb_memtable *mem, struct sdb_error *e);
 
-/* --------------------------------------------------------------- misc */
-/* Writes a memtable as one or more tables; see compaction.c. */
+/* ------------------------------------------------- range deletes (rangedel.c) */
+#define SDB_IKEY_MAX (1 + SDB_MAX_NS + SDB_MAX_KEY) /* longest internal key */
+
+/* A deleted range [lo, hi) of internal keys. */
+struct sdb_range {
+	const unsigned char *lo, *hi;
+	uint32_t lolen, hilen;
+	uint64_t seq; /* memtable: LSN of the DELRANGE record */
+};
+/* Sorts r by lo and merges overlapping or touching ranges: r[0..*n)
+ * becomes a sorted disjoint set (seq: the highest merged). */
+void sdb_ranges_union(struct sdb_range *r, size_t *n);
+/* In a sorted disjoint set: the index of the range holding k, or n. */
+size_t sdb_ranges_find(const struct sdb_range *r, size_t n, const void *k,
+		       size_t kn);
+/* The range block of a table: appends / parses (checks sorted, disjoint,
+ * lo < hi; *out is malloc'ed and points into p). @return 0, SDB_ENOMEM
+ * or SDB_ECORRUPT. */
+int sdb_ranges_encode(struct sdb_buf *b, const struct sdb_range *r, size_t n);
+int sdb_ranges_decode(const unsigned char *p, size_t n, struct sdb_range **out,
+		      size_t *nout);
 
 #endif

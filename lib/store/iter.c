@@ -1,7 +1,9 @@
 /*
  * iter.c - merging iterator over a snapshot's memtable and tables, in key
  * order or reverse. Sources are ranked (memtable, then tables newest
- * first); for a key present in several, the highest-ranked wins. Returned
+ * first); for a key present in several, the highest-ranked wins, and a
+ * key that a higher-ranked source's range deletes cover is skipped (with
+ * every lower-ranked cursor moved past the range at once). Returned
  * pointers stay valid until the next call: cursors that produced the
  * previous key are advanced lazily at the start of the next call.
  */
@@ -22,6 +24,8 @@ struct sdb_cursor {
 	size_t klen, vlen;
 	int kind;
 	uint64_t exp;
+	const struct sdb_range *rt; /* the source's range deletes */
+	size_t nrt;
 };
 
 static void cur_load(struct sdb_cursor *c)
@@ -175,16 +179,55 @@ int sdb_iter_init(struct sdb_iter *it, const struct sdb_memtable *mem,
 		sdb_buf_add(&it->hi, hi, hilen);
 		it->has_hi = 1;
 	}
-	if (mem && mem->n)
+	if (mem && (mem->n || mem->nrd)) {
+		it->c[it->nc].rt = mem->rd;
+		it->c[it->nc].nrt = mem->nrd;
 		it->c[it->nc++].mem = mem;
-	for (size_t i = 0; i < ntabs; i++)
+	}
+	for (size_t i = 0; i < ntabs; i++) {
+		it->c[it->nc].rt = tabs[i]->rt;
+		it->c[it->nc].nrt = tabs[i]->nrt;
 		it->c[it->nc++].t = tabs[i];
+	}
+	for (int i = 0; i < it->nc; i++)
+		it->has_rt |= it->c[i].nrt > 0;
 	for (int i = 0; i < it->nc && !rc; i++)
 		rc = reverse ? cur_seek(&it->c[i], it->hi.data, it->hi.len, it->has_hi, 1, e) :
 			cur_seek(&it->c[i], it->lo.data, it->lo.len, it->has_lo, 0, e);
 	if (rc)
 		sdb_iter_release(it); /* a failed init owns nothing (release is idempotent) */
 	return rc;
+}
+
+/*
+ * Whether a source ranked above best deletes best's key by a range; if
+ * so, every cursor ranked below that source (best among them) is moved
+ * past the range. @return 1 skipped, 0 not covered, or an error.
+ */
+static int skip_covered(struct sdb_iter *it, struct sdb_cursor *best,
+			struct sdb_error *e)
+{
+	for (struct sdb_cursor *c = it->c; c < best; c++) {
+		const struct sdb_range *r;
+		size_t ri;
+		if (!c->nrt || (ri = sdb_ranges_find(c->rt, c->nrt, best->k, best->klen)) >= c->nrt)
+			continue;
+		r = &c->rt[ri];
+		for (struct sdb_cursor *m = c + 1; m < it->c + it->nc; m++) {
+			int rc;
+			if (!m->valid)
+				continue;
+			if (!it->reverse ? sdb_key_cmp(m->k, m->klen, r->hi, r->hilen) >= 0 :
+			    sdb_key_cmp(m->k, m->klen, r->lo, r->lolen) < 0)
+				continue;
+			rc = it->reverse ? cur_seek(m, r->lo, r->lolen, 1, 1, e) :
+				cur_seek(m, r->hi, r->hilen, 1, 0, e);
+			if (rc)
+				return rc;
+		}
+		return 1;
+	}
+	return 0;
 }
 
 int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,
@@ -226,6 +269,14 @@ int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,
 		if (it->reverse && it->has_lo &&
 		    sdb_key_cmp(best->k, best->klen, it->lo.data, it->lo.len) < 0)
 			return 0;
+		if (it->has_rt && best != it->c) {
+			if ((rc = skip_covered(it, best, e)) < 0)
+				return rc;
+			if (rc) {
+				it->started = 0; /* no cursor is left on the skipped key */
+				continue;
+			}
+		}
 		sdb_buf_reset(&it->prev);
 		sdb_buf_add(&it->prev, best->k, best->klen);
 		if (!sdb_buf_ok(&it->prev))

@@ -177,8 +177,11 @@ int sdb_checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
 	}
 	if ((rc = sdb_wal_replay(segs, nsegs, &mem, e)))
 		goto out;
-	sdb_mem_finish(&mem);
-	if (mem.n) {
+	if (sdb_mem_finish(&mem)) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (mem.n || mem.nrd) {
 		meta.no = db->man.next_file++;
 		meta.level = 0;
 		sdb_table_path(&path, db->dir, meta.no);
@@ -196,6 +199,12 @@ int sdb_checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
 				goto out;
 			}
 		}
+		for (size_t i = 0; i < mem.nrd; i++)
+			if ((rc = sdb_table_writer_add_range(w, mem.rd[i].lo, mem.rd[i].lolen,
+							     mem.rd[i].hi, mem.rd[i].hilen, e))) {
+				sdb_table_writer_abort(w);
+				goto out;
+			}
 		rc = sdb_table_writer_finish(w, &meta, e);
 		if (rc)
 			goto out;
@@ -262,8 +271,59 @@ static int meta_order(const void *pa, const void *pb)
 }
 
 /*
+ * Gives w the ranges of rs clipped to [from, to) (NULL: unbounded): an
+ * output table holds the range deletes of its own key span, so the
+ * tables of a level stay disjoint.
+ */
+static int add_ranges(struct sdb_table_writer *w, const struct sdb_range *rs,
+		      size_t n, const struct sdb_buf *from, const void *to,
+		      size_t tolen, struct sdb_error *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct sdb_range *r = &rs[i];
+		const void *lo = r->lo, *hi = r->hi;
+		size_t lolen = r->lolen, hilen = r->hilen;
+		int rc;
+		if (from->len && sdb_key_cmp(lo, lolen, from->data, from->len) < 0)
+			lo = from->data, lolen = from->len;
+		if (to && sdb_key_cmp(hi, hilen, to, tolen) > 0)
+			hi = to, hilen = tolen;
+		if (sdb_key_cmp(lo, lolen, hi, hilen) >= 0)
+			continue;
+		if ((rc = sdb_table_writer_add_range(w, lo, lolen, hi, hilen, e)))
+			return rc;
+	}
+	return 0;
+}
+
+/* Starts the next output table of a merge into level. */
+static int open_output(struct sdb_db *db, struct sdb_table_meta **outs,
+		       size_t *nout, int level, int comp,
+		       struct sdb_table_writer **w, struct sdb_error *e)
+{
+	struct sdb_table_meta *no = realloc(*outs, (*nout + 1) * sizeof(**outs));
+	struct sdb_buf path = SDB_BUF_INIT;
+	int rc;
+
+	if (!no)
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	*outs = no;
+	memset(&no[*nout], 0, sizeof(*no));
+	no[*nout].no = db->man.next_file++;
+	no[*nout].level = level;
+	sdb_table_path(&path, db->dir, no[*nout].no);
+	(*nout)++;
+	rc = sdb_table_writer_open(w, sdb_buf_ok(&path) ? path.data : NULL, comp, nosync(db), e);
+	sdb_buf_release(&path);
+	return rc;
+}
+
+/*
  * Merges the tables flagged in pick[] into level out. @return 0 or an
- * error; the manifest in db->man is replaced on success.
+ * error; the manifest in db->man is replaced on success. Entries that a
+ * newer input's range deletes cover are dropped by the iterator; the
+ * ranges themselves go to the outputs (clipped to each output's span)
+ * unless nothing deeper holds their keys.
  */
 static int merge(struct sdb_db *db, const char *pick, int out, int bottom,
 		 struct sdb_error *e)
@@ -273,10 +333,11 @@ static int merge(struct sdb_db *db, const char *pick, int out, int bottom,
 	struct sdb_table **tabs = calloc(m->ntables + 1, sizeof(*tabs));
 	struct sdb_table_meta *outs = NULL;
 	struct sdb_table_writer *w = NULL;
-	struct sdb_buf path = SDB_BUF_INIT;
+	struct sdb_buf path = SDB_BUF_INIT, split = SDB_BUF_INIT;
 	struct sdb_iter it;
+	struct sdb_range *rs = NULL;
 	const unsigned char *lo = NULL, *hi = NULL;
-	size_t lolen = 0, hilen = 0, nin = 0, nout = 0, i;
+	size_t lolen = 0, hilen = 0, nin = 0, nout = 0, nrs = 0, i;
 	int drop = 1, comp, rc = 0, have_it = 0;
 	uint64_t now = sdb_now_ms();
 
@@ -303,7 +364,21 @@ static int merge(struct sdb_db *db, const char *pick, int out, int bottom,
 		sdb_table_path(&path, db->dir, in[i]->no);
 		if ((rc = sdb_table_open(&tabs[i], path.data, e)))
 			goto out;
+		nrs += tabs[i]->nrt;
 	}
+	if (nrs && !drop) {
+		if (!(rs = calloc(nrs, sizeof(*rs)))) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			goto out;
+		}
+		nrs = 0;
+		for (i = 0; i < nin; i++) {
+			memcpy(rs + nrs, tabs[i]->rt, tabs[i]->nrt * sizeof(*rs));
+			nrs += tabs[i]->nrt;
+		}
+		sdb_ranges_union(rs, &nrs);
+	} else
+		nrs = 0;
 	if ((rc = sdb_iter_init(&it, NULL, tabs, nin, NULL, 0, NULL, 0, 0, 1, now, e)))
 		goto out_it;
 	have_it = 1;
@@ -326,31 +401,30 @@ static int merge(struct sdb_db *db, const char *pick, int out, int bottom,
 		if (kind == SDB_KIND_DEL && drop)
 			continue;
 		if (w && sdb_table_writer_bytes(w) >= TABLE_TARGET) {
+			if ((rc = add_ranges(w, rs, nrs, &split, k, kl, e)))
+				goto out;
 			if ((rc = sdb_table_writer_finish(w, &outs[nout - 1], e))) {
 				w = NULL;
 				goto out;
 			}
 			w = NULL;
-		}
-		if (!w) {
-			struct sdb_table_meta *no = realloc(outs, (nout + 1) * sizeof(*outs));
-			if (!no) {
+			sdb_buf_reset(&split);
+			sdb_buf_add(&split, k, kl);
+			if (!sdb_buf_ok(&split)) {
 				rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 				goto out;
 			}
-			outs = no;
-			memset(&outs[nout], 0, sizeof(*outs));
-			outs[nout].no = m->next_file++;
-			outs[nout].level = out;
-			nout++;
-			sdb_table_path(&path, db->dir, outs[nout - 1].no);
-			if ((rc = sdb_table_writer_open(&w, path.data, comp, nosync(db), e)))
-				goto out;
 		}
+		if (!w && (rc = open_output(db, &outs, &nout, out, comp, &w, e)))
+			goto out;
 		if ((rc = sdb_table_writer_add(w, k, kl, kind, exp, v, vl, e)))
 			goto out;
 	}
 	if (rc < 0)
+		goto out;
+	if (nrs && !w && (rc = open_output(db, &outs, &nout, out, comp, &w, e)))
+		goto out; /* only range deletes survive */
+	if (w && (rc = add_ranges(w, rs, nrs, &split, NULL, 0, e)))
 		goto out;
 	if (w) {
 		rc = sdb_table_writer_finish(w, &outs[nout - 1], e);
@@ -395,7 +469,9 @@ out_it:
 	free(outs);
 	free(in);
 	free(tabs);
+	free(rs);
 	sdb_buf_release(&path);
+	sdb_buf_release(&split);
 	/* re-read the manifest so db->man matches the disk either way */
 	if (!rc) {
 		sdb_manifest_free(&db->man);

@@ -6,6 +6,8 @@
  */
 #include "store/internal.h"
 
+#include "util/array.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,14 +34,8 @@ int sdb_mem_add(struct sdb_memtable *m, const struct sdb_wal_op *op,
 {
 	struct sdb_ment *x;
 
-	if (m->n == m->cap) {
-		size_t ncap = m->cap ? m->cap * 2 : 1024;
-		struct sdb_ment *ne = realloc(m->e, ncap * sizeof(*ne));
-		if (!ne)
-			return SDB_ENOMEM;
-		m->e = ne;
-		m->cap = ncap;
-	}
+	if (sdb_grow((void **)&m->e, &m->cap, m->n + 1, sizeof(*m->e), 1024))
+		return SDB_ENOMEM;
 	x = &m->e[m->n++];
 	x->pfx = key_pfx(op->key, op->klen);
 	x->key = op->key;
@@ -49,6 +45,23 @@ int sdb_mem_add(struct sdb_memtable *m, const struct sdb_wal_op *op,
 	x->seq = seq;
 	x->expires = op->expires_ms;
 	x->kind = (uint8_t)kind;
+	m->bytes += op->klen + op->vlen;
+	return 0;
+}
+
+int sdb_mem_add_range(struct sdb_memtable *m, const struct sdb_wal_op *op,
+		      uint64_t seq)
+{
+	struct sdb_range *r;
+
+	if (sdb_grow((void **)&m->rd, &m->rdcap, m->nrd + 1, sizeof(*m->rd), 16))
+		return SDB_ENOMEM;
+	r = &m->rd[m->nrd++];
+	r->lo = op->key;
+	r->lolen = (uint32_t)op->klen;
+	r->hi = op->val;
+	r->hilen = (uint32_t)op->vlen;
+	r->seq = seq;
 	m->bytes += op->klen + op->vlen;
 	return 0;
 }
@@ -136,22 +149,100 @@ static int radix_order(struct sdb_memtable *m)
 	return 0;
 }
 
-void sdb_mem_finish(struct sdb_memtable *m)
+/* A range boundary (lo or hi of some range delete). */
+struct bound {
+	const unsigned char *k;
+	uint32_t n;
+};
+
+static int bound_cmp(const void *pa, const void *pb)
+{
+	const struct bound *a = pa, *b = pb;
+
+	return sdb_key_cmp(a->k, a->n, b->k, b->n);
+}
+
+/* First boundary > k (upper bound). */
+static size_t bound_upper(const struct bound *b, size_t n, const void *k, size_t kn)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sdb_key_cmp(b[mid].k, b[mid].n, k, kn) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Drops the entries that a newer range delete covers: the ranges are cut
+ * at every boundary into pieces, each with the newest sequence covering
+ * it, and every entry older than its piece's sequence goes. Then the
+ * ranges become one sorted disjoint set (they only delete older sources
+ * from here on).
+ */
+static int apply_ranges(struct sdb_memtable *m)
+{
+	size_t nb = 0, w = 0;
+	struct bound *b = malloc(2 * m->nrd * sizeof(*b));
+	uint64_t *seq = calloc(2 * m->nrd, sizeof(*seq)); /* piece i: [b[i], b[i+1]) */
+
+	if (!b || !seq) {
+		free(b);
+		free(seq);
+		return SDB_ENOMEM;
+	}
+	for (size_t i = 0; i < m->nrd; i++) {
+		b[nb++] = (struct bound){ m->rd[i].lo, m->rd[i].lolen };
+		b[nb++] = (struct bound){ m->rd[i].hi, m->rd[i].hilen };
+	}
+	qsort(b, nb, sizeof(*b), bound_cmp);
+	for (size_t i = 0; i < nb; i++)
+		if (!w || bound_cmp(&b[w - 1], &b[i]))
+			b[w++] = b[i];
+	nb = w;
+	for (size_t i = 0; i < m->nrd; i++) {
+		const struct sdb_range *r = &m->rd[i];
+		for (size_t p = bound_upper(b, nb, r->lo, r->lolen) - 1;
+		     p + 1 < nb && sdb_key_cmp(b[p].k, b[p].n, r->hi, r->hilen) < 0; p++)
+			if (r->seq > seq[p])
+				seq[p] = r->seq;
+	}
+	w = 0;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct sdb_ment *x = &m->e[i];
+		size_t p = bound_upper(b, nb, x->key, x->klen);
+		if (p && p < nb && seq[p - 1] > x->seq)
+			continue; /* deleted by a newer range */
+		m->e[w++] = *x;
+	}
+	m->n = w;
+	free(b);
+	free(seq);
+	sdb_ranges_union(m->rd, &m->nrd);
+	return 0;
+}
+
+int sdb_mem_finish(struct sdb_memtable *m)
 {
 	size_t w = 0;
 
-	if (m->n < 2)
-		return;
-	if (m->n < 64 || radix_order(m))
-		qsort(m->e, m->n, sizeof(*m->e), ment_cmp);
-	for (size_t r = 0; r < m->n; r++) {
-		if (w && m->e[w - 1].klen == m->e[r].klen &&
-		    m->e[w - 1].pfx == m->e[r].pfx &&
-		    !memcmp(m->e[w - 1].key, m->e[r].key, m->e[r].klen))
-			continue; /* older version of the same key */
-		m->e[w++] = m->e[r];
+	if (m->n >= 2) {
+		if (m->n < 64 || radix_order(m))
+			qsort(m->e, m->n, sizeof(*m->e), ment_cmp);
+		for (size_t r = 0; r < m->n; r++) {
+			if (w && m->e[w - 1].klen == m->e[r].klen &&
+			    m->e[w - 1].pfx == m->e[r].pfx &&
+			    !memcmp(m->e[w - 1].key, m->e[r].key, m->e[r].klen))
+				continue; /* older version of the same key */
+			m->e[w++] = m->e[r];
+		}
+		m->n = w;
 	}
-	m->n = w;
+	return m->nrd ? apply_ranges(m) : 0;
 }
 
 void sdb_mem_free(struct sdb_memtable *m)
@@ -159,6 +250,7 @@ void sdb_mem_free(struct sdb_memtable *m)
 	if (!m)
 		return;
 	free(m->e);
+	free(m->rd);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -36,6 +36,15 @@
 #define SDB_MAX_KEY 4096          /* user key bytes (1..4096) */
 #define SDB_MAX_NS 255            /* namespace bytes */
 #define SDB_MAX_VALUE (16u << 20) /* value bytes */
+#define SDB_LEVELS 7              /* table levels 0..6 (maint.c) */
+
+/* WAL record types, as stored in a record's type byte (wal.c). */
+enum sdb_rec_type {
+	SDB_REC_BEGIN = 1, SDB_REC_PUT = 2, SDB_REC_DEL = 3,
+	SDB_REC_COMMIT = 4, SDB_REC_ABORT = 5, SDB_REC_CHECKPOINT = 6,
+	SDB_REC_DELRANGE = 7,
+	SDB_REC_LAST = SDB_REC_DELRANGE
+};
 
 enum sdb_sync { SDB_SYNC_FULL = 0, SDB_SYNC_NORMAL = 1, SDB_SYNC_OFF = 2 };
 enum sdb_comp { SDB_COMP_NONE = 0, SDB_COMP_LZ4 = 1, SDB_COMP_ZSTD = 2 };
@@ -142,6 +151,18 @@ int sdb_batch_put(struct sdb_batch *b, const void *ik, size_t n,
 		  struct sdb_error *e);
 int sdb_batch_del(struct sdb_batch *b, const void *ik, size_t n,
 		  struct sdb_error *e);
+/*
+ * Appends a range delete: every internal key k with lo <= k < hi (bytewise,
+ * sdb_key_cmp) written before this operation is deleted, in every
+ * namespace the range spans; one DELRANGE WAL record. Puts after it (later
+ * in the batch or in later commits) stay visible. The bounds are any
+ * bytes (1..4352 each; a prefix and its sdb_prefix_succ delete every key
+ * with that prefix, e.g. a whole namespace). Honoured by reads,
+ * iterators, checkpoint, compaction and recovery. @return 0, SDB_EINVAL
+ * (empty bound, lo >= hi) or SDB_ELIMIT.
+ */
+int sdb_batch_del_range(struct sdb_batch *b, const void *lo, size_t lolen,
+			const void *hi, size_t hilen, struct sdb_error *e);
 
 /*
  * Commits b atomically (BEGIN, ops, COMMIT in one write) as the writer
@@ -181,8 +202,8 @@ int sdb_compact(const char *dir, const struct sdb_opts *o,
 struct sdb_stats {
 	uint64_t keys, live_bytes, dead_bytes, wal_bytes, checkpoint_lsn,
 		 wal_end_lsn, table_bytes, raw_bytes, tombstones;
-	int tables_per_level[8];
-	uint64_t bytes_per_level[8];
+	int tables_per_level[SDB_LEVELS];
+	uint64_t bytes_per_level[SDB_LEVELS];
 	int wal_segments;
 };
 int sdb_db_stats(struct sdb_db *db, const char *ns, size_t nslen, int all_ns,
@@ -205,7 +226,7 @@ int sdb_verify(const char *dir, struct sdb_verify *v, struct sdb_error *e);
 /* One WAL record for sochdb-wal dump/stats. */
 struct sdb_wal_entry {
 	uint64_t lsn;
-	int type; /* 1 begin 2 put 3 del 4 commit 5 abort 6 checkpoint */
+	int type; /* enum sdb_rec_type */
 	size_t reclen;
 	const unsigned char *key; /* internal key (put/del) */
 	size_t klen;

@@ -2,7 +2,8 @@
  * table.c - immutable sorted table files ("<number>.sst").
  *
  * File layout:
- *   data block 0 .. data block N-1, index block, bloom block, footer
+ *   data block 0 .. data block N-1, [range block], index block, bloom
+ *   block, footer
  * Every block is stored as
  *   payload[n]  u8 ctype (0 raw, 1 lz4, 2 zstd)  u32 rawlen  u32 crc
  * where crc is CRC-32C of payload, ctype and rawlen: the bytes as stored,
@@ -16,17 +17,25 @@
  * The index block (raw) holds, per data block: varint klen, the block's
  * last key, varint offset, varint stored size (payload only); then u32
  * count. The bloom block (raw) is bloom.c's filter over every key.
+ * A table with range deletes has format version 2: the range block
+ * (raw, rangedel.c's layout) comes right before the index block, and the
+ * index block ends with u64 range block offset, u64 its stored size
+ * (payload), u32 count. The table's smallest/largest keys (manifest)
+ * span its ranges too, and the footer's delete count counts them. A
+ * table without range deletes is written as version 1, as before.
  * Footer, the last 64 bytes:
  *   +0 u64 index offset   +8 u64 index stored size (payload)
  *   +16 u64 bloom offset  +24 u64 bloom stored size (payload)
  *   +32 u64 entries       +40 u64 delete markers
  *   +48 u32 version (1)   +52 u32 CRC-32C of bytes 0..52
  *   +56 u64 magic "SDBTBL01"
- * A reader checks size, magic, version and footer CRC before parsing.
+ * A reader checks size, magic, version (1 or 2) and footer CRC before
+ * parsing.
  */
 #define _GNU_SOURCE
 #include "store/internal.h"
 
+#include "util/array.h"
 #include "util/crc32c.h"
 #include "util/io.h"
 #include "util/varint.h"
@@ -56,6 +65,10 @@ struct sdb_table_writer {
 	uint32_t incompressible; /* blocks in a row that did not compress */
 	uint64_t *hashes;
 	size_t nh, hcap;
+	struct sdb_buf rbytes;   /* range deletes: bounds back to back */
+	size_t *roff;            /* per range: offset of lo in rbytes */
+	uint32_t *rlen;          /* per range: lolen, hilen */
+	size_t nr, rcap, rlcap;
 	uint64_t nentries, ndeletes, raw_bytes;
 	ZSTD_CCtx *zc;
 };
@@ -193,14 +206,8 @@ int sdb_table_writer_add(struct sdb_table_writer *w, const void *k, size_t klen,
 	size_t shared = 0;
 	int n;
 
-	if (w->nh == w->hcap) {
-		size_t ncap = w->hcap ? w->hcap * 2 : 4096;
-		uint64_t *nh = realloc(w->hashes, ncap * sizeof(*nh));
-		if (!nh)
-			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		w->hashes = nh;
-		w->hcap = ncap;
-	}
+	if (sdb_grow((void **)&w->hashes, &w->hcap, w->nh + 1, sizeof(*w->hashes), 4096))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	w->hashes[w->nh++] = sdb_hash64(k, klen);
 	if (w->blk_count) {
 		size_t m = klen < w->last.len ? klen : w->last.len;
@@ -235,6 +242,67 @@ int sdb_table_writer_add(struct sdb_table_writer *w, const void *k, size_t klen,
 	return sdb_buf_ok(&w->blk) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
 }
 
+int sdb_table_writer_add_range(struct sdb_table_writer *w, const void *lo,
+			       size_t lolen, const void *hi, size_t hilen,
+			       struct sdb_error *e)
+{
+	if (sdb_grow((void **)&w->roff, &w->rcap, w->nr + 1, sizeof(*w->roff), 16) ||
+	    sdb_grow((void **)&w->rlen, &w->rlcap, 2 * w->nr + 2, sizeof(*w->rlen), 32))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	w->roff[w->nr] = w->rbytes.len;
+	w->rlen[2 * w->nr] = (uint32_t)lolen;
+	w->rlen[2 * w->nr + 1] = (uint32_t)hilen;
+	w->nr++;
+	sdb_buf_add(&w->rbytes, lo, lolen);
+	sdb_buf_add(&w->rbytes, hi, hilen);
+	return sdb_buf_ok(&w->rbytes) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
+}
+
+/*
+ * The range block: the ranges added as one sorted disjoint set, stored
+ * before the index; widens first/last to span them. @return 0, or
+ * SDB_ENOMEM.
+ */
+static int finish_ranges(struct sdb_table_writer *w, uint64_t *roff,
+			 size_t *rsz)
+{
+	struct sdb_range *r = calloc(w->nr + 1, sizeof(*r));
+	struct sdb_buf raw = SDB_BUF_INIT;
+	size_t n = w->nr;
+	int rc;
+
+	if (!r)
+		return SDB_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		r[i].lo = (const unsigned char *)w->rbytes.data + w->roff[i];
+		r[i].lolen = w->rlen[2 * i];
+		r[i].hi = r[i].lo + r[i].lolen;
+		r[i].hilen = w->rlen[2 * i + 1];
+	}
+	sdb_ranges_union(r, &n);
+	rc = sdb_ranges_encode(&raw, r, n);
+	if (!rc) {
+		*roff = w->off + w->out.len;
+		*rsz = store_block(w, raw.data, raw.len, SDB_COMP_NONE);
+		if (!w->nentries ||
+		    sdb_key_cmp(r[0].lo, r[0].lolen, w->first.data, w->first.len) < 0) {
+			sdb_buf_reset(&w->first);
+			sdb_buf_add(&w->first, r[0].lo, r[0].lolen);
+		}
+		if (!w->nentries ||
+		    sdb_key_cmp(r[n - 1].hi, r[n - 1].hilen, w->last.data, w->last.len) > 0) {
+			sdb_buf_reset(&w->last);
+			sdb_buf_add(&w->last, r[n - 1].hi, r[n - 1].hilen);
+		}
+		w->ndeletes += n;
+		if (!sdb_buf_ok(&w->first) || !sdb_buf_ok(&w->last) || !sdb_buf_ok(&w->out))
+			rc = SDB_ENOMEM;
+	}
+	sdb_buf_release(&raw);
+	free(r);
+	return rc;
+}
+
 uint64_t sdb_table_writer_bytes(const struct sdb_table_writer *w)
 {
 	return w->off + w->out.len + w->blk.len;
@@ -250,12 +318,22 @@ int sdb_table_writer_finish(struct sdb_table_writer *w,
 {
 	unsigned char f[SDB_TABLE_FOOTER], cnt[4];
 	struct sdb_buf bloom = SDB_BUF_INIT;
-	uint64_t ioff, boff, total;
-	size_t isz, bsz;
+	uint64_t ioff, boff, total, roff = 0;
+	size_t isz, bsz, rsz = 0;
 	int rc = finish_block(w, e);
 
 	if (rc)
 		goto out;
+	if (w->nr) {
+		unsigned char x[16];
+		if (finish_ranges(w, &roff, &rsz)) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			goto out;
+		}
+		sdb_put_u64(x, roff);
+		sdb_put_u64(x + 8, rsz);
+		sdb_buf_add(&w->index, x, 16);
+	}
 	sdb_put_u32(cnt, w->nblocks);
 	sdb_buf_add(&w->index, cnt, 4);
 	ioff = w->off + w->out.len;
@@ -273,7 +351,7 @@ int sdb_table_writer_finish(struct sdb_table_writer *w,
 	sdb_put_u64(f + 24, bsz);
 	sdb_put_u64(f + 32, w->nentries);
 	sdb_put_u64(f + 40, w->ndeletes);
-	sdb_put_u32(f + 48, SDB_TABLE_VERSION);
+	sdb_put_u32(f + 48, w->nr ? SDB_TABLE_VERSION_RANGES : SDB_TABLE_VERSION);
 	sdb_put_u32(f + 52, sdb_crc32c(f, 52));
 	sdb_put_u64(f + 56, SDB_TABLE_MAGIC);
 	sdb_buf_add(&w->out, f, sizeof(f));
@@ -329,6 +407,9 @@ void sdb_table_writer_abort(struct sdb_table_writer *w)
 	sdb_buf_release(&w->first);
 	sdb_buf_release(&w->cbuf);
 	free(w->hashes);
+	sdb_buf_release(&w->rbytes);
+	free(w->roff);
+	free(w->rlen);
 	ZSTD_freeCCtx(w->zc);
 	free(w);
 }
@@ -407,7 +488,8 @@ int sdb_table_open(struct sdb_table **tp, const char *path,
 	struct sdb_table *t = path ? calloc(1, sizeof(*t)) : NULL; /* NULL path: out of memory */
 	const unsigned char *f, *p, *end;
 	uint64_t ioff, isz, boff, bsz;
-	size_t rawlen, cap = 0, nb;
+	size_t rawlen, cap = 0, nb, iend;
+	uint32_t version;
 	struct stat st;
 	int fd = -1, rc;
 	void *m;
@@ -445,9 +527,10 @@ int sdb_table_open(struct sdb_table **tp, const char *path,
 		rc = corrupt(e, path, t->size - SDB_TABLE_FOOTER, "footer checksum mismatch");
 		goto fail;
 	}
-	if (sdb_get_u32(f + 48) != SDB_TABLE_VERSION) {
+	version = sdb_get_u32(f + 48);
+	if (version != SDB_TABLE_VERSION && version != SDB_TABLE_VERSION_RANGES) {
 		rc = sdb_error_set(e, SDB_EVERSION, "unsupported database format in '%s': format version %u is not supported (this build reads %d)",
-				   path, sdb_get_u32(f + 48), SDB_TABLE_VERSION);
+				   path, version, SDB_TABLE_VERSION_RANGES);
 		goto fail;
 	}
 	ioff = sdb_get_u64(f);
@@ -474,6 +557,29 @@ int sdb_table_open(struct sdb_table **tp, const char *path,
 	t->bloom = t->map + boff;
 	t->bloom_len = bsz;
 	nb = sdb_get_u32(t->index_raw + isz - 4);
+	iend = isz - 4;
+	if (version == SDB_TABLE_VERSION_RANGES) {
+		uint64_t roff, rsz;
+		if (iend < 16) {
+			rc = corrupt(e, path, ioff, "bad index block");
+			goto fail;
+		}
+		iend -= 16;
+		roff = sdb_get_u64(t->index_raw + iend);
+		rsz = sdb_get_u64(t->index_raw + iend + 8);
+		if (roff > ioff || rsz > ioff || roff + rsz + SDB_BLOCK_TRAILER != ioff) {
+			rc = corrupt(e, path, ioff, "bad index block");
+			goto fail;
+		}
+		rc = check_stored(t->map + roff, rsz, NULL, NULL, &rawlen);
+		if (!rc)
+			rc = sdb_ranges_decode(t->map + roff, rsz, &t->rt, &t->nrt);
+		if (rc || !t->nrt) {
+			rc = rc == SDB_ENOMEM ? sdb_error_set(e, rc, "out of memory") :
+				corrupt(e, path, roff, "range block checksum mismatch or bad block");
+			goto fail;
+		}
+	}
 	if (nb > isz) {
 		rc = corrupt(e, path, ioff, "bad index block");
 		goto fail;
@@ -487,7 +593,7 @@ int sdb_table_open(struct sdb_table **tp, const char *path,
 		goto fail;
 	}
 	p = t->index_raw;
-	end = p + isz - 4;
+	end = p + iend;
 	for (size_t i = 0; i < nb; i++) {
 		uint64_t kl, off, sz;
 		if (!(p = sdb_get_varint(p, end, &kl)) || kl > (uint64_t)(end - p)) {
@@ -530,6 +636,7 @@ void sdb_table_close(struct sdb_table *t)
 	free(t->bsize);
 	free(t->bkey);
 	free(t->bklen);
+	free(t->rt);
 	free(t);
 }
 
@@ -665,7 +772,7 @@ int sdb_table_verify(struct sdb_table *t, struct sdb_error *e)
 					t->bkey[i], t->bklen[i]))
 			rc = corrupt(e, t->path, t->boff[i], "block does not match the index");
 	}
-	if (!rc && (n != t->nentries || dels != t->ndeletes))
+	if (!rc && (n != t->nentries || dels + t->nrt != t->ndeletes))
 		rc = corrupt(e, t->path, t->size - SDB_TABLE_FOOTER, "entry count does not match the footer");
 	sdb_block_free(&b);
 	return rc;

@@ -55,7 +55,7 @@ static void num_of_real(double d, struct num *x)
 
 static void add_num(struct sdb_buf *b, const struct num *x, unsigned char inv)
 {
-	unsigned char out[12];
+	unsigned char out[32]; /* 12 at most; room for sdb_buf_add's 8-byte moves */
 	unsigned char flip;
 	int n = 0, groups = 9;
 	unsigned be = (unsigned)(x->e + EXP_BIAS);

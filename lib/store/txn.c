@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
-#define FAN 32 /* entries per node */
+#define FAN 64 /* entries per node */
 
 /* One key of the write set: where its bytes are and its newest write. */
 struct slot {

@@ -34,6 +34,11 @@
  * cas are serializable; plain sdb_txn_get reads are not checked (snapshot
  * isolation for them).
  *
+ * A handle's snapshot is the state when it was opened: it does not grow
+ * with later commits, not even those made through the same handle, so a
+ * transaction that must see an earlier one's writes begins on a handle
+ * opened after that commit (the cas check above still sees every commit).
+ *
  * Pointers returned by reads and iterators stay valid until the next
  * write to the transaction, the next read or iterator step, or its end.
  */

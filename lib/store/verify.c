@@ -129,7 +129,7 @@ int sdb_verify(const char *dir, struct sdb_verify *v, struct sdb_error *e)
 		end = s.start + s.size;
 		while (off < s.valid && !sdb_wal_decode(s.data + off, s.valid - off, &r)) {
 			struct sdb_wal_op op;
-			if ((r.type == SDB_REC_PUT || r.type == SDB_REC_DEL) && sdb_wal_op_decode(&r, &op)) {
+			if ((r.type == SDB_REC_PUT || r.type == SDB_REC_DEL || r.type == SDB_REC_DELRANGE) && sdb_wal_op_decode(&r, &op)) {
 				damage(v, s.path, off, "damaged WAL record in '%s' at offset %zu: malformed operation", s.path, off);
 				break;
 			}
@@ -182,7 +182,7 @@ int sdb_wal_walk(const char *dir, uint64_t from, const struct sdb_opts *o,
 			x.lsn = s.start + off;
 			x.type = r.type;
 			x.reclen = r.reclen;
-			if ((r.type == SDB_REC_PUT || r.type == SDB_REC_DEL) && !sdb_wal_op_decode(&r, &op)) {
+			if ((r.type == SDB_REC_PUT || r.type == SDB_REC_DEL || r.type == SDB_REC_DELRANGE) && !sdb_wal_op_decode(&r, &op)) {
 				x.key = op.key;
 				x.klen = op.klen;
 				x.val = op.val;

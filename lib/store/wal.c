@@ -9,7 +9,8 @@
  * Record layout (all integers little-endian):
  *   +0   u32  hcrc    CRC-32C of bytes +4..+16 (the rest of the header)
  *   +4   u32  len     payload length (<= SDB_WAL_MAX_PAYLOAD)
- *   +8   u8   type    1 BEGIN, 2 PUT, 3 DEL, 4 COMMIT, 5 ABORT, 6 CHECKPOINT
+ *   +8   u8   type    1 BEGIN, 2 PUT, 3 DEL, 4 COMMIT, 5 ABORT, 6 CHECKPOINT,
+ *                     7 DELRANGE (enum sdb_rec_type, store.h)
  *   +9   u8   0       reserved
  *   +10  u16  0       reserved
  *   +12  u32  pcrc    CRC-32C of payload and trailer (+16 .. +20+len)
@@ -25,6 +26,10 @@
  *   PUT: u8 flags (bit0: has expiry), varint klen, varint vlen,
  *        [u64 expires_ms], internal key[klen], value[vlen]
  *   DEL: u8 flags (0), varint klen, varint 0, internal key[klen]
+ *   DELRANGE: u8 flags (0), varint lolen, varint hilen, lo[lolen],
+ *        hi[hilen]: deletes every internal key k with lo <= k < hi that
+ *        is older than the record (lo < hi, each 1..4352 bytes, any
+ *        bytes: a bound need not be a whole key)
  *
  * End-of-log rules (DESIGN.md): a record whose header or body runs past the
  * end of the file may be in flight and ends the log silently; a complete
@@ -38,6 +43,7 @@
 #define _GNU_SOURCE
 #include "store/internal.h"
 
+#include "util/array.h"
 #include "util/crc32c.h"
 #include "util/io.h"
 #include "util/varint.h"
@@ -52,23 +58,38 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void sdb_wal_encode(struct sdb_buf *b, int type, const void *payload,
-		    size_t len)
+void sdb_wal_encodev(struct sdb_buf *b, int type, const void *const *part,
+		     const size_t *plen, int nparts)
 {
 	unsigned char h[SDB_WAL_HDR], t[4];
-	uint32_t pcrc;
+	uint32_t pcrc = 0;
+	size_t len = 0;
 
+	for (int i = 0; i < nparts; i++) {
+		pcrc = sdb_crc32c_extend(pcrc, part[i], plen[i]);
+		len += plen[i];
+	}
 	sdb_put_u32(h + 4, (uint32_t)len);
 	h[8] = (unsigned char)type;
 	h[9] = 0;
 	sdb_put_u16(h + 10, 0);
 	sdb_put_u32(t, (uint32_t)(len + SDB_WAL_OVERHEAD));
-	pcrc = sdb_crc32c_extend(sdb_crc32c(payload, len), t, 4);
+	pcrc = sdb_crc32c_extend(pcrc, t, 4);
 	sdb_put_u32(h + 12, pcrc);
 	sdb_put_u32(h, sdb_crc32c(h + 4, 12));
+	/* one reservation: the payload is copied once, never moved again */
+	if (sdb_buf_grow(b, len + SDB_WAL_OVERHEAD))
+		return;
 	sdb_buf_add(b, h, sizeof(h));
-	sdb_buf_add(b, payload, len);
+	for (int i = 0; i < nparts; i++)
+		sdb_buf_add(b, part[i], plen[i]);
 	sdb_buf_add(b, t, 4);
+}
+
+void sdb_wal_encode(struct sdb_buf *b, int type, const void *payload,
+		    size_t len)
+{
+	sdb_wal_encodev(b, type, &payload, &len, 1);
 }
 
 int sdb_wal_decode(const unsigned char *p, size_t avail, struct sdb_wal_rec *r)
@@ -81,7 +102,7 @@ int sdb_wal_decode(const unsigned char *p, size_t avail, struct sdb_wal_rec *r)
 		return SDB_ECORRUPT;
 	len = sdb_get_u32(p + 4);
 	if (len > SDB_WAL_MAX_PAYLOAD || p[8] < SDB_REC_BEGIN ||
-	    p[8] > SDB_REC_CHECKPOINT || p[9] || sdb_get_u16(p + 10))
+	    p[8] > SDB_REC_LAST || p[9] || sdb_get_u16(p + 10))
 		return SDB_ECORRUPT;
 	if (avail - SDB_WAL_HDR < (size_t)len + SDB_WAL_TRAILER)
 		return 1;
@@ -115,7 +136,7 @@ const char *sdb_wal_why(const unsigned char *p, size_t avail, char *buf,
 		return "checksum mismatch";
 	if (sdb_get_u32(p + SDB_WAL_HDR + len) != len + SDB_WAL_OVERHEAD)
 		return "bad record trailer";
-	if (p[8] < SDB_REC_BEGIN || p[8] > SDB_REC_CHECKPOINT) {
+	if (p[8] < SDB_REC_BEGIN || p[8] > SDB_REC_LAST) {
 		snprintf(buf, n, "unknown record type %u", p[8]);
 		return buf;
 	}
@@ -146,6 +167,17 @@ int sdb_wal_op_decode(const struct sdb_wal_rec *r, struct sdb_wal_op *op)
 	    !(p = sdb_get_varint(p, end, &vlen)))
 		return SDB_ECORRUPT;
 	op->expires_ms = 0;
+	if (r->type == SDB_REC_DELRANGE) {
+		if (flags || klen < 1 || klen > SDB_IKEY_MAX || vlen < 1 ||
+		    vlen > SDB_IKEY_MAX || (uint64_t)(end - p) != klen + vlen ||
+		    sdb_key_cmp(p, (size_t)klen, p + klen, (size_t)vlen) >= 0)
+			return SDB_ECORRUPT;
+		op->key = p;
+		op->klen = (size_t)klen;
+		op->val = p + klen;
+		op->vlen = (size_t)vlen;
+		return 0;
+	}
 	if (flags & 1) {
 		if (end - p < 8)
 			return SDB_ECORRUPT;
@@ -182,7 +214,8 @@ int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	uint64_t *v = NULL;
-	int cnt = 0, cap = 0;
+	size_t cap = 0;
+	int cnt = 0;
 
 	*starts = NULL;
 	*n = 0;
@@ -199,14 +232,10 @@ int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
 		lsn = strtoull(s + 4, &end, 16);
 		if (end != s + 20)
 			continue;
-		if (cnt == cap) {
-			uint64_t *nv = realloc(v, (size_t)(cap = cap ? cap * 2 : 8) * sizeof(*v));
-			if (!nv) {
-				free(v);
-				closedir(d);
-				return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-			}
-			v = nv;
+		if (sdb_grow((void **)&v, &cap, (size_t)cnt + 1, sizeof(*v), 8)) {
+			free(v);
+			closedir(d);
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		}
 		v[cnt++] = lsn;
 	}
@@ -390,7 +419,8 @@ out:
 int sdb_wal_replay(struct sdb_wal_seg *segs, int nsegs,
 		   struct sdb_memtable *mem, struct sdb_error *e)
 {
-	/* Operations of the open transaction, applied at its COMMIT. */
+	/* Operations of the open transaction, applied at its COMMIT (kind
+	 * -1: a range delete). */
 	struct pend { struct sdb_wal_op op; int kind; uint64_t seq; } *pend = NULL;
 	size_t np = 0, pcap = 0;
 	int in_txn = 0, rc = 0;
@@ -412,22 +442,20 @@ int sdb_wal_replay(struct sdb_wal_seg *segs, int nsegs,
 				break;
 			case SDB_REC_PUT:
 			case SDB_REC_DEL:
+			case SDB_REC_DELRANGE:
 				if (!in_txn || sdb_wal_op_decode(&r, &op)) {
 					rc = sdb_error_set(e, SDB_ECORRUPT, "malformed WAL record in '%s' at offset %zu", s->path, off);
 					if (e)
 						e->offset = (int64_t)off;
 					goto out;
 				}
-				if (np == pcap) {
-					struct pend *npd = realloc(pend, (pcap = pcap ? pcap * 2 : 64) * sizeof(*pend));
-					if (!npd) {
-						rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-						goto out;
-					}
-					pend = npd;
+				if (sdb_grow((void **)&pend, &pcap, np + 1, sizeof(*pend), 64)) {
+					rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+					goto out;
 				}
 				pend[np].op = op;
-				pend[np].kind = r.type == SDB_REC_DEL ? SDB_KIND_DEL :
+				pend[np].kind = r.type == SDB_REC_DELRANGE ? -1 :
+						r.type == SDB_REC_DEL ? SDB_KIND_DEL :
 						op.expires_ms ? SDB_KIND_TTL : SDB_KIND_PUT;
 				pend[np].seq = s->start + off;
 				np++;
@@ -435,7 +463,8 @@ int sdb_wal_replay(struct sdb_wal_seg *segs, int nsegs,
 			case SDB_REC_COMMIT:
 				if (in_txn)
 					for (size_t j = 0; j < np; j++)
-						if (sdb_mem_add(mem, &pend[j].op, pend[j].kind, pend[j].seq)) {
+						if (pend[j].kind < 0 ? sdb_mem_add_range(mem, &pend[j].op, pend[j].seq) :
+						    sdb_mem_add(mem, &pend[j].op, pend[j].kind, pend[j].seq)) {
 							rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 							goto out;
 						}

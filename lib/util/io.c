@@ -445,16 +445,63 @@ void sdb_atomic_unlink_pending(void)
 			unlink(pending[i]);
 }
 
+/*
+ * The file an output path names: a symlink is followed to its target (a
+ * relative target is taken from the link's directory), so replacing the
+ * output replaces the target and the link stays. @return a malloc'd path,
+ * or NULL when out of memory.
+ */
+static char *follow_links(const char *path)
+{
+	char *cur = strdup(path);
+
+	for (int hops = 0; cur && hops < 40; hops++) {
+		struct stat st;
+		char target[4096], *next, *slash;
+		ssize_t n;
+		if (lstat(cur, &st) || !S_ISLNK(st.st_mode))
+			break;
+		n = readlink(cur, target, sizeof(target) - 1);
+		if (n <= 0)
+			break;
+		target[n] = 0;
+		slash = strrchr(cur, '/');
+		if (target[0] == '/' || !slash) {
+			next = strdup(target);
+		} else {
+			size_t dl = (size_t)(slash - cur) + 1;
+			next = malloc(dl + (size_t)n + 1);
+			if (next) {
+				memcpy(next, cur, dl);
+				memcpy(next + dl, target, (size_t)n + 1);
+			}
+		}
+		free(cur);
+		cur = next;
+	}
+	return cur;
+}
+
 int sdb_atomic_open(struct sdb_atomic *a, const char *path, struct sdb_error *e)
 {
-	size_t n = strlen(path);
+	struct stat old;
+	int had_old;
+	size_t n;
 
 	a->fd = -1;
 	a->nosync = 0;
 	a->slot = -1;
-	a->path = strdup(path);
+	a->tmp = NULL;
+	a->path = follow_links(path);
+	if (!a->path) {
+		sdb_atomic_abort(a);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	path = a->path;
+	n = strlen(path);
+	had_old = stat(path, &old) == 0 && S_ISREG(old.st_mode);
 	a->tmp = malloc(n + 16);
-	if (!a->path || !a->tmp) {
+	if (!a->tmp) {
 		sdb_atomic_abort(a);
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	}
@@ -470,8 +517,14 @@ int sdb_atomic_open(struct sdb_atomic *a, const char *path, struct sdb_error *e)
 	}
 	TRACE(SDB_IO_OPEN, a->fd, O_RDWR | O_CREAT | O_EXCL, 0, a->tmp, NULL, NULL, 0, 0);
 	a->slot = pending_add(a->tmp);
-	{
-		/* mkstemp gives 0600; outputs are ordinary files under the umask */
+	if (had_old) {
+		/* replacing a file keeps its mode (and owner, where allowed) */
+		fchmod(a->fd, old.st_mode & 07777);
+		if (fchown(a->fd, old.st_uid, old.st_gid)) {
+			/* not permitted: the replacement is ours, as a new file */
+		}
+	} else {
+		/* mkstemp gives 0600; new outputs are ordinary files under the umask */
 		mode_t m = umask(0);
 		umask(m);
 		fchmod(a->fd, 0666 & ~m);

@@ -132,6 +132,9 @@ void sdb_input_close(struct sdb_input *in);
 /*
  * An output file written through a temporary file in the same directory
  * and renamed over path on commit, so a failure never leaves half a file.
+ * A symlink at path is followed: its target is what gets replaced (the
+ * link stays). Replacing an existing file keeps its mode (and its owner
+ * where the process may set it); a new file gets 0666 less the umask.
  */
 struct sdb_atomic {
 	int fd;

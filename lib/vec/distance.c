@@ -205,6 +205,20 @@ static const struct sdb_vec_kernels k_avx2 = { l2sq_avx2, dot_avx2, "avx2" };
 static const struct sdb_vec_kernels k_avx512 = { l2sq_avx512, dot_avx512, "avx512" };
 #endif
 
+int sdb_vec_simd_check(struct sdb_error *e)
+{
+	static const char *const names[] = { "scalar", "sse", "avx2", "avx512" };
+	const char *cap = getenv("SOCHDB_SIMD");
+
+	if (!cap || !*cap)
+		return 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(cap, names[i]))
+			return 0;
+	return sdb_error_set(e, SDB_EINVAL,
+			     "invalid SOCHDB_SIMD '%.64s' (expected scalar, sse, avx2 or avx512)", cap);
+}
+
 const struct sdb_vec_kernels *sdb_vec_kernels(void)
 {
 	static const struct sdb_vec_kernels *chosen;

@@ -11,6 +11,8 @@
 #ifndef SDB_VEC_DISTANCE_H
 #define SDB_VEC_DISTANCE_H
 
+#include "util/err.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +36,14 @@ struct sdb_vec_kernels {
  * @return a static table, never NULL.
  */
 const struct sdb_vec_kernels *sdb_vec_kernels(void);
+
+/*
+ * Checks SOCHDB_SIMD: unset, empty, or one of scalar, sse, avx2, avx512.
+ * (sdb_vec_kernels treats any other value as no cap above avx2; tools
+ * call this first so that a typo is an error, not a silent choice.)
+ * @return 0 or SDB_EINVAL naming the value.
+ */
+int sdb_vec_simd_check(struct sdb_error *e);
 
 /* The distance function for metric (l2sq, or 1 - dot). */
 sdb_vec_dist_fn sdb_vec_metric_fn(int metric);

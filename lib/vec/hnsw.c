@@ -466,66 +466,88 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 
 /*
  * Parallel inserts and the heuristic's pruning can leave a node that no
- * layer-0 list names any more: a search never reaches it, and a query for
- * k = n neighbours comes back one short. After the build, as NSG and
- * DiskANN do, a breadth-first walk of layer 0 from the entry point finds
- * every node a search cannot reach; each gets a link from its nearest
- * reachable node (a layer-0 search from the entry point, whose results
- * are reachable by construction): into a free slot, else in place of
- * that node's farthest link whose target keeps another reachable way in.
- * Each link makes the nodes behind the repaired one reachable too, so one
- * repair often fixes a whole island. A replaced link can in rare cases
- * cut a node off again: the walk is repeated until nothing is missed (a
- * few rounds at most; a search that still comes back short is finished
- * exactly, see sdb_hnsw_search). A connected graph (the common case)
- * costs one walk over n * M0 ids.
+ * reachable layer-0 list names any more (identical vectors and tight
+ * clusters do it most): a search never finds it, and a query for k = n
+ * neighbours comes back short. After the build, as NSG and DiskANN do, a
+ * breadth-first walk of layer 0 from the entry point finds every node a
+ * search cannot reach, and each gets a link from its nearest reachable
+ * node (a layer-0 search from the entry point, whose results are
+ * reachable by construction): into a free slot, else in place of that
+ * node's farthest link that is safe to drop. A link s -> f is safe when f
+ * keeps a breadth-first parent other than s (an in-link from a node one
+ * step nearer the entry point): f's shortest path then avoids s -> f, so
+ * no depth changes and nothing is cut off. The walk's depths stay exact
+ * through safe repairs, and each repair extends the walk from the node it
+ * linked in (often a whole island at once), so one pass reaches every
+ * node. Only when no candidate has a safe slot is a link dropped unsafely
+ * and the walk redone (a few rounds at most; a search that still comes
+ * back short is finished exactly, see sdb_hnsw_search). A connected graph
+ * (the common case) costs one walk over n * M0 ids.
  */
+#define UNREACHED UINT32_MAX
+
 struct reach {
-	uint8_t *seen;
-	uint32_t *queue;  /* BFS order of the reached nodes */
-	uint32_t *indeg;  /* layer-0 in-links from reached nodes */
+	uint32_t *depth;  /* steps from the entry point, UNREACHED */
+	uint32_t *par;    /* in-links from nodes at depth - 1 */
+	uint32_t *queue;  /* the reached nodes in breadth-first order */
 	uint64_t tail;
 };
 
-/* Marks everything reachable from root (not yet seen) on layer 0. */
-static void reach_from(const struct sdb_hnsw_graph *g, struct reach *r, uint32_t root)
+/* Extends the walk from root, just reached at depth d. */
+static void reach_from(const struct sdb_hnsw_graph *g, struct reach *r, uint32_t root,
+		       uint32_t d)
 {
 	uint64_t head = r->tail;
 
-	r->seen[root] = 1;
+	r->depth[root] = d;
+	r->par[root] = 1;
 	r->queue[r->tail++] = root;
 	while (head < r->tail) {
-		const uint32_t *l = g->links0 + (size_t)r->queue[head++] * (g->M0 + 1);
+		uint32_t x = r->queue[head++], dx = r->depth[x] + 1;
+		const uint32_t *l = g->links0 + (size_t)x * (g->M0 + 1);
 		for (uint32_t i = 0; i < l[0]; i++) {
 			uint32_t v = l[1 + i];
-			r->indeg[v]++;
-			if (!r->seen[v]) {
-				r->seen[v] = 1;
+			if (r->depth[v] == UNREACHED) {
+				r->depth[v] = dx;
+				r->par[v] = 1;
 				r->queue[r->tail++] = v;
-			}
+			} else if (r->depth[v] == dx)
+				r->par[v]++;
 		}
 	}
 }
 
-/* Links node u (not reached) from its nearest reached node. @return 0 or -1. */
+/* 1 when dropping s's link to f cuts nothing off. */
+static inline int safe_to_drop(const struct sdb_hnsw_graph *g, const struct reach *r,
+			       uint32_t s, uint32_t f)
+{
+	return f == g->entry || r->depth[s] + 1 != r->depth[f] || r->par[f] >= 2;
+}
+
+/*
+ * Links node u (not reached) from its nearest reached node.
+ * @return 1 (safely), 0 (a link was dropped unsafely) or -1 (no memory).
+ */
 static int relink(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space *sp,
 		  struct reach *r, uint32_t u)
 {
 	const struct sdb_hnsw_graph *g = &h->g;
 	const float *v = SVEC(sp, u);
 	uint32_t ef = h->params.ef_construction < 16 ? 16 : h->params.ef_construction;
-	uint32_t best = UINT32_MAX, slot = 0;
+	uint32_t best = UNREACHED, slot = 0, *l;
+	int safe = 1;
 	size_t nw;
 
 	c->ndist++;
 	if (search_layer(g, NULL, c, sp, v, g->entry, SDIST(sp, v, g->entry), ef, 0))
 		return -1;
 	nw = drain_sorted(c);
-	for (size_t i = 0; i < nw && best == UINT32_MAX; i++) {
-		uint32_t s = c->w[i].id, *l = list_mut(h, s, 0);
+	if (!nw)
+		return -1;
+	for (size_t i = 0; i < nw && best == UNREACHED; i++) {
+		uint32_t s = c->w[i].id;
 		float far = -1;
-		if (s == u)
-			continue;
+		l = list_mut(h, s, 0);
 		if (l[0] < g->M0) {
 			best = s;
 			slot = l[0];
@@ -533,7 +555,7 @@ static int relink(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space
 		}
 		for (uint32_t j = 0; j < l[0]; j++) {
 			float d;
-			if (r->indeg[l[1 + j]] < 2)
+			if (!safe_to_drop(g, r, s, l[1 + j]))
 				continue;
 			d = SDIST(sp, SVEC(sp, s), l[1 + j]);
 			c->ndist++;
@@ -544,13 +566,10 @@ static int relink(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space
 			}
 		}
 	}
-	if (best == UINT32_MAX) {
-		/* every candidate's every target has one way in: take the
-		 * nearest's farthest; the next round re-links what it cuts */
-		uint32_t *l;
+	if (best == UNREACHED) {
+		/* no candidate can spare a link: drop the nearest one's
+		 * farthest, and let the next round re-link what it cuts */
 		float far = -1;
-		if (!nw || c->w[0].id == u)
-			return -1;
 		best = c->w[0].id;
 		l = list_mut(h, best, 0);
 		for (uint32_t j = 0; j < l[0]; j++) {
@@ -561,55 +580,53 @@ static int relink(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space
 				slot = j;
 			}
 		}
+		safe = 0;
 	}
-	{
-		uint32_t *l = list_mut(h, best, 0);
-		if (slot == l[0])
-			l[0]++;
-		else
-			r->indeg[l[1 + slot]]--;
-		l[1 + slot] = u;
-		r->indeg[u]++;
-	}
-	reach_from(g, r, u);
-	return 0;
+	l = list_mut(h, best, 0);
+	if (slot == l[0])
+		l[0]++;
+	else if (r->depth[best] + 1 == r->depth[l[1 + slot]])
+		r->par[l[1 + slot]]--;
+	l[1 + slot] = u;
+	reach_from(g, r, u, r->depth[best] + 1);
+	return safe;
 }
 
-/* @return the number of nodes re-linked, or -1 when out of memory. */
+/* @return the number of nodes linked in, or -1 when out of memory. */
 static int64_t repair_reach(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space *sp)
 {
 	const struct sdb_hnsw_graph *g = &h->g;
 	struct reach r;
 	int64_t fixed = 0;
 
-	r.seen = malloc(g->n);
+	r.depth = malloc(g->n * sizeof(uint32_t));
+	r.par = malloc(g->n * sizeof(uint32_t));
 	r.queue = malloc(g->n * sizeof(uint32_t));
-	r.indeg = malloc(g->n * sizeof(uint32_t));
-	if (!r.seen || !r.queue || !r.indeg) {
+	if (!r.depth || !r.par || !r.queue) {
 		fixed = -1;
 		goto out;
 	}
-	for (int round = 0; round < 8; round++) {
-		memset(r.seen, 0, g->n);
-		memset(r.indeg, 0, g->n * sizeof(uint32_t));
+	for (int round = 0, exact = 0; round < 8 && !exact; round++) {
+		memset(r.depth, 0xff, g->n * sizeof(uint32_t));
 		r.tail = 0;
-		reach_from(g, &r, g->entry);
-		if (r.tail == g->n)
-			break;
+		reach_from(g, &r, g->entry, 0);
+		exact = 1;
 		for (uint64_t u = 0; u < g->n && r.tail < g->n; u++) {
-			if (r.seen[u])
+			int rc;
+			if (r.depth[u] != UNREACHED)
 				continue;
-			if (relink(h, c, sp, &r, (uint32_t)u)) {
+			if ((rc = relink(h, c, sp, &r, (uint32_t)u)) < 0) {
 				fixed = -1;
 				goto out;
 			}
+			exact &= rc;
 			fixed++;
 		}
 	}
 out:
-	free(r.seen);
+	free(r.depth);
+	free(r.par);
 	free(r.queue);
-	free(r.indeg);
 	return fixed;
 }
 

@@ -405,6 +405,11 @@ static int open_npy(struct sdb_vec_set *s, const unsigned char *p, size_t n,
 				double d;
 				memcpy(&d, b, 8);
 				f = (float)d;
+				if (isfinite(d) && !isfinite(f))
+					return sdb_error_set(e, SDB_EPARSE,
+							     "'%s': row %llu, column %llu: float64 value %g is out of float32 range",
+							     s->name, (unsigned long long)r,
+							     (unsigned long long)c, d);
 			}
 			s->owned[r * cols + c] = f;
 		}
@@ -412,45 +417,81 @@ static int open_npy(struct sdb_vec_set *s, const unsigned char *p, size_t n,
 	return 0;
 }
 
+/* The hint a sniffed (not named, no known extension) input gets when it
+ * does not read as fvecs either. */
+static const char *sniff_hint(const struct sdb_vec_set *s)
+{
+	return s->sniffed ? " (no npy magic, so read as fvecs; raw float32 needs --dimension)" : "";
+}
+
 static int open_fvecs(struct sdb_vec_set *s, const unsigned char *p, size_t n,
 		      const struct sdb_vec_open_opts *o, struct sdb_error *e)
 {
-	uint32_t d;
+	int32_t d;
 	size_t row;
 	uint64_t rows;
 
 	if (n == 0)
 		return empty_err(s, o, e);
 	if (n < 4)
-		return sdb_error_set(e, SDB_EPARSE, "'%s': truncated fvecs record at byte 0", s->name);
-	d = rd32(p);
-	if (d == 0 || d > (1u << 24))
-		return sdb_error_set(e, SDB_EPARSE, "'%s': bad fvecs dimension %u at byte 0",
-				     s->name, d);
+		return sdb_error_set(e, SDB_EPARSE, "'%s': truncated fvecs record at byte 0%s",
+				     s->name, sniff_hint(s));
+	d = (int32_t)rd32(p);
+	if (d < 0)
+		return sdb_error_set(e, SDB_EPARSE, "'%s': fvecs row 0 has a negative dimension (%d)%s",
+				     s->name, d, sniff_hint(s));
+	if (d == 0 || d > (1 << 24))
+		return sdb_error_set(e, SDB_EPARSE, "'%s': bad fvecs dimension %d at byte 0%s",
+				     s->name, d, sniff_hint(s));
 	row = 4 + (size_t)d * 4;
-	if (n % row)
-		return sdb_error_set(e, SDB_EPARSE,
-				     "'%s': truncated fvecs file (%zu bytes is not a multiple of the %zu-byte record)",
-				     s->name, n, row);
-	rows = n / row;
-	s->owned = malloc((size_t)rows * d * sizeof(float));
-	if (!s->owned)
-		return sdb_error_set(e, SDB_ENOMEM, "out of memory reading '%s'", s->name);
-	for (uint64_t r = 0; r < rows; r++) {
-		const unsigned char *q = p + r * row;
-		if (rd32(q) != d) {
-			int rc = sdb_error_set(e, SDB_EPARSE,
-					       "'%s': fvecs row %llu has dimension %u, expected %u",
-					       s->name, (unsigned long long)r, rd32(q), d);
+	/* every record's own dimension first, so a mixed file is named as
+	 * such, not as a truncated one */
+	for (size_t off = 0, r = 0; off < n; off += row, r++) {
+		int32_t dr = n - off >= 4 ? (int32_t)rd32(p + off) : d;
+		int rc = 0;
+		if (dr < 0)
+			rc = sdb_error_set(e, SDB_EPARSE,
+					   "'%s': fvecs row %zu (byte %zu) has a negative dimension (%d)",
+					   s->name, r, off, dr);
+		else if (dr != d)
+			rc = sdb_error_set(e, SDB_EPARSE,
+					   "'%s': fvecs row %zu (byte %zu) has dimension %d, row 0 has %d (mixed dimensions)",
+					   s->name, r, off, dr, d);
+		else if (n - off < row)
+			rc = sdb_error_set(e, SDB_EPARSE,
+					   "'%s': truncated fvecs file (%zu bytes is not a multiple of the %zu-byte record)",
+					   s->name, n, row);
+		if (rc) {
 			if (e)
-				e->offset = (int64_t)(r * row);
+				e->offset = (int64_t)off;
 			return rc;
 		}
-		memcpy(s->owned + r * d, q + 4, (size_t)d * 4);
 	}
+	rows = n / row;
+	s->owned = malloc((size_t)rows * (size_t)d * sizeof(float));
+	if (!s->owned)
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory reading '%s'", s->name);
+	for (uint64_t r = 0; r < rows; r++)
+		memcpy(s->owned + r * (size_t)d, p + r * row + 4, (size_t)d * 4);
 	s->n = rows;
-	s->dim = d;
+	s->dim = (uint32_t)d;
 	s->data = s->owned;
+	return 0;
+}
+
+/* A file of unknown name that is neither npy nor fvecs of the expected
+ * dimension, but a whole number of raw rows of it, is raw. */
+static int looks_raw(const unsigned char *p, size_t n, uint32_t dim)
+{
+	size_t row = 4 + (size_t)dim * 4;
+
+	if (!dim || n % ((size_t)dim * 4))
+		return 0;
+	if (n % row)
+		return 1;
+	for (size_t off = 0; off < n; off += row)
+		if (rd32(p + off) != dim)
+			return 1;
 	return 0;
 }
 
@@ -489,6 +530,7 @@ int sdb_vec_set_open(struct sdb_vec_set *s, const char *path,
 {
 	const unsigned char *p;
 	size_t n;
+	uint32_t raw_dim = 0;
 	int fmt, rc;
 
 	memset(s, 0, sizeof(*s));
@@ -528,8 +570,13 @@ int sdb_vec_set_open(struct sdb_vec_set *s, const char *path,
 			fmt = SDB_VEC_FMT_NPY;
 		else if (o->dim)
 			fmt = SDB_VEC_FMT_RAW;
-		else
+		else if (looks_raw(p, n, o->dim_hint)) {
+			fmt = SDB_VEC_FMT_RAW;
+			raw_dim = o->dim_hint;
+		} else {
 			fmt = SDB_VEC_FMT_FVECS;
+			s->sniffed = 1;
+		}
 	}
 	s->format = fmt;
 	switch (fmt) {
@@ -546,7 +593,12 @@ int sdb_vec_set_open(struct sdb_vec_set *s, const char *path,
 		rc = open_fvecs(s, p, n, o, e);
 		break;
 	default:
-		rc = open_raw(s, p, n, o, e);
+		if (raw_dim) {
+			struct sdb_vec_open_opts ro = *o;
+			ro.dim = raw_dim;
+			rc = open_raw(s, p, n, &ro, e);
+		} else
+			rc = open_raw(s, p, n, o, e);
 		break;
 	}
 	if (!rc && o->dim && s->n && s->dim != o->dim)
@@ -604,11 +656,30 @@ int sdb_vec_check_finite(const float *data, uint64_t n, uint32_t dim,
 
 /* ---- writing -------------------------------------------------------- */
 
+/* Where sdb_vec_write goes: a file through temp + rename, or "-" stdout. */
+struct out {
+	struct sdb_atomic file;
+	int to_stdout;
+};
+
+static int out_open(struct out *o, const char *path, struct sdb_error *e)
+{
+	o->to_stdout = !strcmp(path, "-");
+	return o->to_stdout ? 0 : sdb_atomic_open(&o->file, path, e);
+}
+
+static int out_write(struct out *o, const void *p, size_t n, struct sdb_error *e)
+{
+	if (o->to_stdout)
+		return sdb_io_write_all(STDOUT_FILENO, p, n, "<stdout>", e);
+	return sdb_atomic_write(&o->file, p, n, e);
+}
+
 int sdb_vec_write(const char *path, int fmt, const float *data, uint64_t n,
 		  uint32_t dim, struct sdb_error *e)
 {
-	struct sdb_atomic a;
-	int rc = sdb_atomic_open(&a, path, e);
+	struct out a;
+	int rc = out_open(&a, path, e);
 	char *buf = NULL;
 
 	if (rc)
@@ -626,9 +697,9 @@ int sdb_vec_write(const char *path, int fmt, const float *data, uint64_t n,
 		total += pad;
 		hdr[8] = (char)((total - 10) & 0xff);
 		hdr[9] = (char)((total - 10) >> 8);
-		rc = sdb_atomic_write(&a, hdr, total, e);
+		rc = out_write(&a, hdr, total, e);
 		if (!rc)
-			rc = sdb_atomic_write(&a, data, (size_t)(n * dim * 4), e);
+			rc = out_write(&a, data, (size_t)(n * dim * 4), e);
 	} else if (fmt == SDB_VEC_FMT_FVECS) {
 		size_t row = 4 + (size_t)dim * 4, per = (1u << 20) / row + 1, used = 0;
 		buf = malloc(per * row);
@@ -645,20 +716,20 @@ int sdb_vec_write(const char *path, int fmt, const float *data, uint64_t n,
 			memcpy(q + 4, data + r * dim, (size_t)dim * 4);
 			used += row;
 			if (used + row > per * row) {
-				rc = sdb_atomic_write(&a, buf, used, e);
+				rc = out_write(&a, buf, used, e);
 				used = 0;
 			}
 		}
 		if (!rc && used)
-			rc = sdb_atomic_write(&a, buf, used, e);
+			rc = out_write(&a, buf, used, e);
 	} else
-		rc = sdb_atomic_write(&a, data, (size_t)(n * dim * 4), e);
-	if (!rc)
-		rc = sdb_atomic_commit(&a, e);
+		rc = out_write(&a, data, (size_t)(n * dim * 4), e);
+	if (!rc && !a.to_stdout)
+		rc = sdb_atomic_commit(&a.file, e);
 out:
 	free(buf);
-	if (rc)
-		sdb_atomic_abort(&a);
+	if (rc && !a.to_stdout)
+		sdb_atomic_abort(&a.file);
 	return rc;
 }
 
@@ -666,15 +737,49 @@ int sdb_vec_read_ids(const char *path, uint64_t n, uint64_t **ids,
 		     struct sdb_error *e)
 {
 	struct sdb_input in;
-	int rc = sdb_input_open(&in, path, e);
+	const unsigned char *p;
+	size_t len;
+	int rc = sdb_input_open(&in, path, e), big = 0, is_signed = 0;
 
 	*ids = NULL;
 	if (rc)
 		return rc;
-	if (in.len != n * 8) {
+	p = (const unsigned char *)in.data;
+	len = in.len;
+	if (len >= 6 && !memcmp(p, "\x93NUMPY", 6)) {
+		struct sdb_npy_header h;
+		rc = sdb_npy_parse_header(p, len, &h, e);
+		if (rc)
+			goto out;
+		if (strlen(h.descr) != 3 || !strchr("<>=", h.descr[0]) ||
+		    (h.descr[1] != 'u' && h.descr[1] != 'i') || h.descr[2] != '8') {
+			rc = sdb_error_set(e, SDB_EUNSUPPORTED,
+					   "'%s': ids must be uint64 or int64 (got dtype '%s')",
+					   in.name, h.descr);
+			goto out;
+		}
+		if (!(h.ndim == 1 || (h.ndim == 2 && h.shape[1] == 1))) {
+			rc = sdb_error_set(e, SDB_EUNSUPPORTED,
+					   "'%s': ids must be a 1-D array (got %d dimensions)",
+					   in.name, h.ndim == 2 ? 2 : h.ndim);
+			goto out;
+		}
+		if (h.shape[0] != n) {
+			rc = sdb_error_set(e, SDB_EPARSE, "'%s' holds %llu ids, expected %llu (one per vector)",
+					   in.name, (unsigned long long)h.shape[0], (unsigned long long)n);
+			goto out;
+		}
+		if ((len - h.data_offset) / 8 < n) {
+			rc = sdb_error_set(e, SDB_EPARSE, "'%s': truncated npy data", in.name);
+			goto out;
+		}
+		big = h.descr[0] == '>';
+		is_signed = h.descr[1] == 'i';
+		p += h.data_offset;
+	} else if (len != n * 8) {
 		rc = sdb_error_set(e, SDB_EPARSE,
 				   "'%s' holds %zu bytes, expected %llu u64 ids (%llu bytes) for %llu vectors",
-				   in.name, in.len, (unsigned long long)n,
+				   in.name, len, (unsigned long long)n,
 				   (unsigned long long)(n * 8), (unsigned long long)n);
 		goto out;
 	}
@@ -683,8 +788,19 @@ int sdb_vec_read_ids(const char *path, uint64_t n, uint64_t **ids,
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (uint64_t i = 0; i < n; i++)
-		(*ids)[i] = rd64((const unsigned char *)in.data + i * 8);
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t v = rd64(p + i * 8);
+		if (big)
+			v = __builtin_bswap64(v);
+		if (is_signed && (int64_t)v < 0) {
+			rc = sdb_error_set(e, SDB_EPARSE, "'%s': id %lld at row %llu is negative",
+					   in.name, (long long)(int64_t)v, (unsigned long long)i);
+			free(*ids);
+			*ids = NULL;
+			goto out;
+		}
+		(*ids)[i] = v;
+	}
 out:
 	sdb_input_close(&in);
 	return rc;
@@ -774,5 +890,48 @@ out:
 		*out = NULL;
 	}
 	sdb_input_close(&in);
+	return rc;
+}
+
+/* qsort order of u64 */
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int sdb_vec_check_truth(const uint64_t *truth, uint64_t rows, uint32_t cols, uint32_t k,
+			const uint64_t *ids, uint64_t n, const char *name,
+			struct sdb_error *e)
+{
+	uint64_t *sorted = NULL;
+	int rc = 0;
+
+	if (k > cols)
+		k = cols;
+	if (ids) {
+		sorted = malloc(n ? n * 8 : 1);
+		if (!sorted)
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		memcpy(sorted, ids, n * 8);
+		qsort(sorted, n, 8, u64_cmp);
+	}
+	for (uint64_t r = 0; r < rows && !rc; r++)
+		for (uint32_t c = 0; c < k; c++) {
+			uint64_t v = truth[r * cols + c];
+			if (sorted ? bsearch(&v, sorted, n, 8, u64_cmp) != NULL : v < n)
+				continue;
+			if ((int64_t)v < 0)
+				rc = sdb_error_set(e, SDB_EPARSE,
+						   "'%s': row %llu, column %u: %lld is not an id of the index (a float file?)",
+						   name, (unsigned long long)r, c, (long long)(int64_t)v);
+			else
+				rc = sdb_error_set(e, SDB_EPARSE,
+						   "'%s': row %llu, column %u: %llu is not an id of the index (a float file?)",
+						   name, (unsigned long long)r, c, (unsigned long long)v);
+			break;
+		}
+	free(sorted);
 	return rc;
 }

@@ -61,6 +61,9 @@ struct sdb_vec_open_opts {
 	int prefault;      /* populate the mapping before returning */
 	int direct_read;   /* read() in chunks into memory instead of mmap */
 	int allow_empty;   /* zero vectors is not an error */
+	uint32_t dim_hint; /* the dimension expected (a query of an index): a
+			    * file of unknown name that is not npy nor fvecs of
+			    * this dimension is read as raw rows of it */
 };
 
 /* A set of n vectors of dim floats, contiguous, row-major. */
@@ -74,6 +77,7 @@ struct sdb_vec_set {
 	void *heap_file;   /* --direct-read buffer */
 	size_t heap_len;
 	struct sdb_input in;
+	int sniffed;       /* read as fvecs for want of npy magic or a name */
 	char name[256];
 };
 
@@ -99,14 +103,17 @@ int sdb_vec_check_finite(const float *data, uint64_t n, uint32_t dim,
 
 /*
  * Writes n x dim floats to path in fmt (npy, fvecs or raw_f32) through a
- * temporary file and rename. @return 0, SDB_EIO or SDB_ENOMEM.
+ * temporary file and rename; path "-" writes stdout.
+ * @return 0, SDB_EIO or SDB_ENOMEM.
  */
 int sdb_vec_write(const char *path, int fmt, const float *data, uint64_t n,
 		  uint32_t dim, struct sdb_error *e);
 
 /*
- * Reads an ids file: n u64 little-endian values; the file must hold
- * exactly n. *ids is malloc'd, caller frees. @return 0 or an error.
+ * Reads an ids file: n u64 little-endian values, or a 1-D (or n x 1) npy
+ * of uint64 or int64 (no negative ids); the file must hold exactly n.
+ * *ids is malloc'd, caller frees. @return 0, SDB_EPARSE (wrong count, a
+ * negative id), SDB_EUNSUPPORTED (another dtype or shape) or an I/O error.
  */
 int sdb_vec_read_ids(const char *path, uint64_t n, uint64_t **ids,
 		     struct sdb_error *e);
@@ -117,5 +124,15 @@ int sdb_vec_read_ids(const char *path, uint64_t n, uint64_t **ids,
  */
 int sdb_vec_read_truth(const char *path, uint64_t *rows, uint32_t *cols,
 		       uint64_t **out, struct sdb_error *e);
+
+/*
+ * Checks the first k columns of every row of truth (rows x cols, from
+ * sdb_vec_read_truth) name ids of an index of n vectors: its external ids
+ * (n of them), or 0..n-1 when ids is NULL. A float file read as ivecs
+ * fails here. @return 0, SDB_EPARSE naming the first bad id, SDB_ENOMEM.
+ */
+int sdb_vec_check_truth(const uint64_t *truth, uint64_t rows, uint32_t cols, uint32_t k,
+			const uint64_t *ids, uint64_t n, const char *name,
+			struct sdb_error *e);
 
 #endif

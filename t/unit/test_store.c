@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void test_crc(void)
@@ -657,9 +658,271 @@ static void test_seek(void)
 	}
 }
 
-int main(void)
+/* ------------------------------------------- range deletes (rangedel.c) */
+
+/* Deletes [key from, key to) in one commit; with reput, puts every
+ * third key of the range again after the range delete in the same
+ * batch (newer: stays visible). */
+static void sk_delrange(const char *dir, int from, int to, int reput, int *live)
 {
+	struct sdb_db *db = sk_open(dir, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
+	struct sdb_batch b;
+	struct sdb_error e;
+	char lo[8], hi[8], v[128];
+	size_t ln = sk_key(lo, from), hn = sk_key(hi, to);
+
+	sdb_batch_init(&b);
+	CHECK_EQ_INT(sdb_batch_del_range(&b, lo, ln, hi, hn, &e), 0);
+	for (int i = from; i < to; i++)
+		live[i] = 0;
+	for (int i = from; reput && i < to; i += 3) {
+		char k[8];
+		size_t n = sk_key(k, i);
+		memset(v, 'a' + i % 26, sizeof(v));
+		CHECK_EQ_INT(sdb_batch_put(&b, k, n, v, sizeof(v), 0, &e), 0);
+		live[i] = 1;
+	}
+	CHECK_EQ_INT(sdb_db_commit(db, &b, 0, &e), 0);
+	sdb_batch_release(&b);
+	sdb_db_close(db);
+}
+
+/* Point reads of every key agree with the model, then sk_check's seeks
+ * and scans. */
+static void sk_check_all(const char *dir, const int *live, const char *what)
+{
+	struct sdb_db *db = sk_open(dir, SDB_OPEN_SNAPSHOT);
+	struct sdb_error e;
+	int bad = 0;
+
+	for (int i = 0; db && i < SK_N; i++) {
+		char k[8];
+		struct sdb_val v;
+		size_t n = sk_key(k, i);
+		int rc = sdb_db_get(db, k, n, &v, &e);
+		if (rc != (live[i] ? 0 : SDB_ENOTFOUND) || (!rc && v.data[0] != 'a' + i % 26)) {
+			if (!bad)
+				printf("get %s: key %d: rc %d, want %s\n", what, i, rc, live[i] ? "found" : "absent");
+			bad++;
+		}
+	}
+	CHECK_EQ_INT(bad, 0);
+	sdb_db_close(db);
+	sk_check(dir, live, what);
+}
+
+static void sk_compact(const char *dir, int level)
+{
+	struct sdb_opts o;
+	struct sdb_maint_opts m = { .level = level };
+	struct sdb_error e;
+	int did;
+
+	sdb_opts_default(&o);
+	o.sync = SDB_SYNC_OFF;
+	o.no_auto = 1;
+	CHECK_EQ_INT(sdb_compact(dir, &o, &m, &did, &e), 0);
+}
+
+/* Range deletes of the tables of the manifest (0: none anywhere). */
+static size_t sk_table_ranges(const char *dir, int *maxlevel)
+{
+	struct sdb_manifest m = { 0 };
+	struct sdb_error e;
+	struct sdb_buf p = SDB_BUF_INIT;
+	size_t n = 0;
+
+	*maxlevel = 0;
+	CHECK_EQ_INT(sdb_manifest_read(&m, dir, &e), 0);
+	for (size_t i = 0; i < m.ntables; i++) {
+		struct sdb_table *t;
+		sdb_table_path(&p, dir, m.tables[i].no);
+		CHECK_EQ_INT(sdb_table_open(&t, p.data, &e), 0);
+		CHECK_EQ_INT(sdb_table_verify(t, &e), 0);
+		n += t->nrt;
+		if (m.tables[i].level > *maxlevel)
+			*maxlevel = m.tables[i].level;
+		sdb_table_close(t);
+	}
+	sdb_manifest_free(&m);
+	sdb_buf_release(&p);
+	return n;
+}
+
+static void test_delrange(void)
+{
+	static const char *name[] = { "delrange memtable", "delrange tables",
+				      "delrange mixed", "delrange compact" };
+
+	for (int stage = 0; stage < 4; stage++) {
+		char dir[] = "/tmp/sdbdrXXXXXX", cmd[64];
+		static int live[SK_N];
+		int lvl;
+		memset(live, 0, sizeof(live));
+		CHECK(mkdtemp(dir) != NULL);
+		rmdir(dir);
+		sk_write(dir, 0, SK_N, 1, 0, live);
+		if (stage == 1 || stage == 2)
+			sk_checkpoint(dir);
+		if (stage == 3) { /* data two levels down */
+			sk_checkpoint(dir);
+			sk_compact(dir, 0);
+			sk_compact(dir, 1);
+		}
+		sk_delrange(dir, 50, 120, 0, live);
+		sk_delrange(dir, 100, 150, 1, live); /* overlaps, re-puts */
+		sk_write(dir, 60, 70, 2, 0, live);    /* newer puts inside */
+		if (stage == 1 || stage == 3)
+			sk_checkpoint(dir);               /* a table of ranges */
+		sk_delrange(dir, 300, 301, 0, live);
+		sk_delrange(dir, 390, 400, 0, live);
+		if (stage == 1)
+			sk_checkpoint(dir);
+		sk_check_all(dir, live, name[stage]);
+		if (stage == 1)
+			CHECK(sk_table_ranges(dir, &lvl) > 0);
+		if (stage == 3) {
+			/* level 0 into 1 over level 2: the ranges must stay */
+			sk_compact(dir, 0);
+			CHECK(sk_table_ranges(dir, &lvl) > 0);
+			sk_check_all(dir, live, "delrange after level-0 compaction");
+			sk_checkpoint(dir);
+			sk_compact(dir, -1); /* bottom: nothing older, ranges go */
+			CHECK_EQ_INT(sk_table_ranges(dir, &lvl), 0);
+			sk_check_all(dir, live, "delrange after full compaction");
+		}
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		CHECK(system(cmd) == 0);
+	}
+}
+
+/* A range delete committed by a process that dies without closing
+ * survives the restart, a torn tail after it, checkpoint and compaction. */
+static void test_delrange_crash(void)
+{
+	char dir[] = "/tmp/sdbdrcXXXXXX", cmd[128];
+	static int live[SK_N];
+	pid_t pid;
+	int st;
+
+	memset(live, 0, sizeof(live));
+	CHECK(mkdtemp(dir) != NULL);
+	rmdir(dir);
+	sk_write(dir, 0, SK_N, 1, 0, live);
+	sk_checkpoint(dir);
+	fflush(stdout);
+	if ((pid = fork()) == 0) {
+		struct sdb_opts o;
+		struct sdb_db *db;
+		struct sdb_batch b;
+		struct sdb_error e;
+		sdb_opts_default(&o); /* sync full: acknowledged = on disk */
+		if (sdb_db_open(dir, SDB_OPEN_WRITE, &o, &db, &e))
+			_exit(1);
+		sdb_batch_init(&b);
+		if (sdb_batch_del_range(&b, "\0k100", 5, "\0k200", 5, &e) ||
+		    sdb_db_commit(db, &b, 0, &e))
+			_exit(1);
+		_exit(0); /* no close, no checkpoint */
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	for (int i = 100; i < 200; i++)
+		live[i] = 0;
+	/* a torn record after the commit */
+	snprintf(cmd, sizeof(cmd), "printf 'torn' >> \"$(ls %s/wal-*.log | tail -1)\"", dir);
+	CHECK(system(cmd) == 0);
+	sk_check_all(dir, live, "delrange after crash");
+	sk_write(dir, 0, 1, 1, 0, live); /* a writer cuts the tail */
+	sk_checkpoint(dir);
+	sk_check_all(dir, live, "delrange after crash + checkpoint");
+	sk_compact(dir, -1);
+	sk_check_all(dir, live, "delrange after crash + compact");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
+/* The DELRANGE record: encoding, bounds refused before the WAL, the
+ * reader's checks, the range block's checks. */
+static void test_delrange_record(void)
+{
+	struct sdb_batch b;
+	struct sdb_error e;
+	struct sdb_wal_rec r;
+	struct sdb_wal_op op;
+	struct sdb_buf rb = SDB_BUF_INIT;
+	struct sdb_range rs[3] = {
+		{ (const unsigned char *)"\0c", (const unsigned char *)"\0d", 2, 2, 0 },
+		{ (const unsigned char *)"\0a", (const unsigned char *)"\0b", 2, 2, 0 },
+		{ (const unsigned char *)"\0b", (const unsigned char *)"\0bb", 2, 3, 0 },
+	}, *out;
+	size_t n = 3, nout;
+
+	sdb_batch_init(&b);
+	CHECK_EQ_INT(sdb_batch_del_range(&b, "\0b", 2, "\0a", 2, &e), SDB_EINVAL);
+	CHECK_EQ_INT(sdb_batch_del_range(&b, "\0a", 2, "\0a", 2, &e), SDB_EINVAL);
+	CHECK_EQ_INT(sdb_batch_del_range(&b, "", 0, "\0a", 2, &e), SDB_EINVAL);
+	CHECK_EQ_INT(b.nops, 0);
+	CHECK_EQ_INT(sdb_batch_del_range(&b, "\x02ns", 3, "\x02nt", 3, &e), 0);
+	CHECK_EQ_INT(sdb_wal_decode((unsigned char *)b.rec.data + SDB_WAL_OVERHEAD,
+				    b.rec.len - SDB_WAL_OVERHEAD, &r), 0);
+	CHECK_EQ_INT(r.type, SDB_REC_DELRANGE);
+	CHECK_EQ_INT(sdb_wal_op_decode(&r, &op), 0);
+	CHECK(op.klen == 3 && !memcmp(op.key, "\x02ns", 3));
+	CHECK(op.vlen == 3 && !memcmp(op.val, "\x02nt", 3));
+	{
+		/* lo >= hi in a record with good checksums: malformed */
+		unsigned char pl[] = { 0, 2, 2, 0, 'b', 0, 'a' };
+		struct sdb_wal_rec bad = { SDB_REC_DELRANGE, pl, sizeof(pl), 0 };
+		CHECK_EQ_INT(sdb_wal_op_decode(&bad, &op), SDB_ECORRUPT);
+		pl[4] = 'a';
+		pl[6] = 'b';
+		CHECK_EQ_INT(sdb_wal_op_decode(&bad, &op), 0);
+	}
+	sdb_batch_release(&b);
+	/* union: [a,b) [b,bb) touch and merge, [c,d) stays */
+	sdb_ranges_union(rs, &n);
+	CHECK_EQ_INT(n, 2);
+	CHECK(rs[0].hilen == 3 && !memcmp(rs[0].hi, "\0bb", 3));
+	CHECK_EQ_INT(sdb_ranges_find(rs, n, "\0a", 2), 0);
+	CHECK_EQ_INT(sdb_ranges_find(rs, n, "\0ba", 3), 0);
+	CHECK_EQ_INT(sdb_ranges_find(rs, n, "\0bb", 3), 2);
+	CHECK_EQ_INT(sdb_ranges_find(rs, n, "\0c", 2), 1);
+	CHECK_EQ_INT(sdb_ranges_find(rs, n, "\0d", 2), 2);
+	CHECK_EQ_INT(sdb_ranges_encode(&rb, rs, n), 0);
+	CHECK_EQ_INT(sdb_ranges_decode((unsigned char *)rb.data, rb.len, &out, &nout), 0);
+	CHECK_EQ_INT(nout, 2);
+	free(out);
+	for (size_t cut = 0; cut < rb.len; cut++)
+		CHECK(sdb_ranges_decode((unsigned char *)rb.data, cut, &out, &nout) != 0);
+	/* out of order: refused */
+	{
+		struct sdb_range sw[2] = { rs[1], rs[0] };
+		sdb_buf_reset(&rb);
+		sdb_ranges_encode(&rb, sw, 2);
+		CHECK_EQ_INT(sdb_ranges_decode((unsigned char *)rb.data, rb.len, &out, &nout), SDB_ECORRUPT);
+	}
+	sdb_buf_release(&rb);
+}
+
+/* test_store --make-delrange DIR: a database whose WAL holds a range
+ * delete (t/5010-wal-delrange.bats runs the tools over it). */
+static int make_delrange(const char *dir)
+{
+	static int live[SK_N];
+
+	sk_write(dir, 0, 6, 1, 0, live);
+	sk_delrange(dir, 1, 3, 0, live);
+	return unit_done("make-delrange");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--make-delrange"))
+		return make_delrange(argv[2]);
 	test_seek();
+	test_delrange_record();
+	test_delrange();
+	test_delrange_crash();
 	test_batch_bad_key();
 	test_crc();
 	test_varint();

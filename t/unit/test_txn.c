@@ -68,13 +68,14 @@ static void put_committed(const char *dir, const char **kv, int n)
 
 /* ------------------------------------------------------------- model */
 
-#define MK 40 /* key universe: k00..k39 */
+#define MAXK 4000
+static int MK = 40; /* key universe: k0000..k(MK-1) */
 struct model {
-	int have[MK];
-	char val[MK][16];
+	int have[MAXK];
+	char val[MAXK][16];
 };
 
-static void key_name(char *s, int i) { snprintf(s, 8, "k%02d", i); }
+static void key_name(char *s, int i) { snprintf(s, 16, "k%04d", i); }
 
 static int model_get(const struct model *m, int i, const char **v)
 {
@@ -90,7 +91,7 @@ static void check_view(struct sdb_txn *t, const struct model *m)
 	unsigned char k[64];
 
 	for (int i = 0; i < MK; i++) {
-		char name[8];
+		char name[16];
 		struct sdb_val v;
 		const char *mv;
 		size_t kl;
@@ -108,7 +109,7 @@ static void check_view(struct sdb_txn *t, const struct model *m)
 		int rev = round & 1, seek = unit_rnd() % 3 ? -1 : (int)(unit_rnd() % MK);
 		unsigned char lk[64], hk[64], sk[64];
 		size_t ll = 0, hl = 0, sl = 0;
-		char name[8];
+		char name[16];
 		struct sdb_txn_iter *it;
 		const unsigned char *key;
 		size_t klen;
@@ -154,20 +155,22 @@ static void check_view(struct sdb_txn *t, const struct model *m)
 
 /* Random puts, deletes, cas and nested savepoints against the model, with
  * the view checked along the way; then the commit and a reopen. */
-static void test_model(int with_snapshot)
+static void test_model(int with_snapshot, int keys, int steps)
 {
 	char *dir = tmpdb();
 	struct sdb_db *db;
 	struct sdb_txn *t;
 	struct sdb_error e;
-	struct model m = { 0 }, saved[16];
+	static struct model m, saved[16];
 	int depth = 0;
 	unsigned char k[64];
-	const char *init[2 * MK];
-	char vals[MK][16];
+	static const char *init[2 * MAXK];
+	static char vals[MAXK][16];
 
+	MK = keys;
+	memset(&m, 0, sizeof(m));
 	for (int i = 0; i < MK; i++) {
-		static char names[MK][8];
+		static char names[MAXK][16];
 		key_name(names[i], i);
 		init[2 * i] = names[i];
 		snprintf(vals[i], sizeof(vals[i]), "s%d", i);
@@ -181,7 +184,7 @@ static void test_model(int with_snapshot)
 	if (with_snapshot == 2) {
 		/* the keys in a table, some deleted again in the WAL */
 		struct sdb_maint_opts mo = { .level = -1 };
-		const char *dels[2 * MK];
+		static const char *dels[2 * MAXK];
 		int did, nd = 0;
 		CHECK_EQ_INT(sdb_checkpoint(dir, &opts, &mo, &did, &e), 0);
 		CHECK_EQ_INT(did, 1);
@@ -197,9 +200,9 @@ static void test_model(int with_snapshot)
 	CHECK_EQ_INT(sdb_db_open(dir, SDB_OPEN_WRITE | SDB_OPEN_SNAPSHOT, &opts, &db, &e), 0);
 	CHECK_EQ_INT(sdb_txn_begin(db, &t, &e), 0);
 	check_view(t, &m);
-	for (int step = 0; step < 600; step++) {
+	for (int step = 0; step < steps; step++) {
 		int i = (int)(unit_rnd() % MK), r = (int)(unit_rnd() % 100);
-		char name[8], v[16];
+		char name[16], v[16];
 		size_t kl;
 		key_name(name, i);
 		kl = ik(k, name);
@@ -236,7 +239,7 @@ static void test_model(int with_snapshot)
 			CHECK_EQ_INT(sdb_txn_release(t, to, &e), 0);
 			depth = to;
 		}
-		if (step % 25 == 0)
+		if (step % (steps / 24) == 0)
 			check_view(t, &m);
 	}
 	CHECK_EQ_INT(sdb_txn_rollback_to(t, depth, &e), SDB_EINVAL);
@@ -514,7 +517,10 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "--keys"))
 		return keys_csv(atol(argv[2]));
 	for (int i = 0; i < 9; i++)
-		test_model(i % 3);
+		test_model(i % 3, 40, 600);
+	/* enough keys for the tree to split, with rollbacks across splits */
+	for (int i = 0; i < 3; i++)
+		test_model(i, MAXK, 30000);
 	test_iter_while_writing();
 	test_cas_at_commit();
 	big_write_set(1000000, 1, &tg, &ts);
