@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# 0003-limits-signals: every tool ignores SIGXFSZ, so a file-size limit
+# 0004-limits-signals: every tool ignores SIGXFSZ, so a file-size limit
 # (ulimit -f) is an I/O error with a message and exit 3 — never death by
 # signal 153 with a temporary file left; SIGINT/SIGTERM while an output
 # file is written remove its temporary file before the tool dies of the
