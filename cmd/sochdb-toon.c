@@ -122,7 +122,7 @@ static char parse_delim(const char *s)
 		return '|';
 	if (!strcmp(s, "\t") || !strcmp(s, "tab") || !strcmp(s, "\\t"))
 		return '\t';
-	die_usage("invalid delimiter '%s' (expected ',', '|', tab, comma, pipe, tab or \\t)", s);
+	die_usage("invalid delimiter '%s' (expected a ',', '|' or tab character, or comma, pipe, tab or \\t)", s);
 }
 
 static int parse_mode(const char *opt, const char *s)

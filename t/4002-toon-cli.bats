@@ -73,8 +73,9 @@ setup() {
 	done
 	run -0 sochdb-toon encode --delimiter comma users.json
 	assert_line --index 1 '  1,Alice,admin'
+	# each spelling named once (regression: 'tab' was listed twice)
 	run -2 --separate-stderr sochdb-toon encode --delimiter ';' users.json
-	[[ "$stderr" == "sochdb-toon: invalid delimiter ';'"* ]]
+	[[ "$stderr" == "sochdb-toon: invalid delimiter ';' (expected a ',', '|' or tab character, or comma, pipe, tab or \\t)"* ]]
 }
 
 @test "--indent changes the indentation of encode and decode" {
@@ -101,8 +102,13 @@ setup() {
 	assert_output '{"x":{"y":1}}'
 	run -0 sochdb-toon decode - <<<'x.y: 1'
 	assert_output '{"x.y":1}'
+	# a conflict names its line and column (regression: it had none)
 	run -3 --separate-stderr sochdb-toon decode --expand-paths safe - <<<$'a.b: 1\na: 2'
-	[[ "$stderr" == "sochdb-toon: path expansion conflict at key 'a'"* ]]
+	assert_equal "$stderr" "sochdb-toon: line 2, column 1: path expansion conflict at key 'a'"
+	run -3 --separate-stderr sochdb-toon decode --expand-paths safe - <<<$'x: 1\nl[1]:\n  - a.b: 1\n    a.b.c: 2'
+	assert_equal "$stderr" "sochdb-toon: line 4, column 5: path expansion conflict at key 'b'"
+	run -3 --separate-stderr sochdb-toon decode --expand-paths safe - <<<$'t[1]{a.b,a}:\n  1,2'
+	assert_equal "$stderr" "sochdb-toon: line 2, column 3: path expansion conflict at key 'a'"
 	run -0 sochdb-toon decode --no-strict --expand-paths safe - <<<$'a.b: 1\na: 2'
 	assert_output '{"a":2}'
 	run -2 sochdb-toon encode --key-folding maybe n.json
@@ -180,9 +186,18 @@ setup() {
 	printf 'users[2]{name,email}:Alice,alice@example.com;Bob,bob@example.com' >c.txt
 	run -0 sochdb-toon decode --compact c.txt
 	assert_output '{"users":[{"name":"Alice","email":"alice@example.com"},{"name":"Bob","email":"bob@example.com"}]}'
-	# strict TOON rejects it
+	# strict TOON rejects it, also with one column, where the values
+	# would pass as an inline array (regression: users[1]{name}:Alice
+	# decoded as {"users":["Alice"]}); non-strict keeps the 2.3.1 reading
 	run -3 --separate-stderr sochdb-toon decode c.txt
-	[[ "$stderr" == "sochdb-toon: line 1, column 1: expected 2 inline array items, but got 3" ]]
+	assert_equal "$stderr" "sochdb-toon: line 1, column 22: a tabular header takes its rows on the lines below (the compact form needs decode --compact)"
+	run -0 sochdb-toon encode --compact - <<<'{"users":[{"name":"Alice"}]}'
+	assert_output 'users[1]{name}:Alice'
+	run -3 --separate-stderr sochdb-toon decode - <<<"$output"
+	assert_equal "$stderr" "sochdb-toon: line 1, column 16: a tabular header takes its rows on the lines below (the compact form needs decode --compact)"
+	run -3 sochdb-toon decode - <<<'users[2]{name}:a,b;c'
+	run -0 sochdb-toon decode --no-strict - <<<'users[1]{name}:Alice'
+	assert_output '{"users":["Alice"]}'
 	# quoting in the compact form: separators, look-alikes, empties
 	run -0 sochdb-toon encode --compact - <<<'[{"s":"a;b","t":"1","u":"","v":null}]'
 	assert_output '[1]{s,t,u,v}:"a;b","1","",null'

@@ -66,6 +66,40 @@ bad_json() { # $1 input, $2 expected stderr
 	bad_toon 'a: "\ud83d\ude00"' "line 1, column 5: invalid escape: \\ud83d is a surrogate; write the character as UTF-8"
 }
 
+@test "strict decode never drops a line: over-indented, indented first, skipped level (regression: printed {\"a\":1}, exit 0)" {
+	bad_indent() {
+		printf '%s' "$1" >in.toon
+		run -3 --separate-stderr sochdb-toon decode in.toon
+		[ -z "$output" ] || fail "stdout not empty: $output"
+		assert_equal "$stderr" "sochdb-toon: $2"
+	}
+	# a nested line under a primitive value
+	bad_indent $'a: 1\n  b: 2\n' "line 2, column 3: unexpected indentation: the line before takes no nested lines, found 2 spaces"
+	# an indented first line
+	bad_indent $'  a: 1\n  b: 2\n' "line 1, column 3: unexpected indentation: expected 0 spaces here, found 2"
+	bad_indent $'  x' "line 1, column 3: unexpected indentation: expected 0 spaces here, found 2"
+	# a skipped indentation level (the fields of a at depth 2)
+	bad_indent $'a:\n    b: 1\n  c: 2\n' "line 2, column 5: unexpected indentation: expected 2 spaces here, found 4"
+	bad_indent $'a:\n  b:\n      c: 1' "line 3, column 7: unexpected indentation: expected 4 spaces here, found 6"
+	# an over-indented line after a table row, a list item, a list-item object
+	bad_indent $'t[1]{a}:\n  1\n    2\n' "line 3, column 5: unexpected indentation: the line before takes no nested lines, found 4 spaces"
+	bad_indent $'l[1]:\n  - x\n      y: 1' "line 3, column 7: unexpected indentation: the line before takes no nested lines, found 6 spaces"
+	bad_indent $'l[1]:\n  - k: v\n        z: 1' "line 3, column 9: unexpected indentation: the line before takes no nested lines, found 8 spaces"
+	# a second value after a root array
+	bad_indent $'[1]: a\nb: 1' "line 2, column 1: unexpected line after the root array"
+	# with --indent 4 the levels are 4 spaces
+	printf 'a:\n        b: 1' >in.toon
+	run -3 --separate-stderr sochdb-toon decode --indent 4 in.toon
+	assert_equal "$stderr" "sochdb-toon: line 2, column 9: unexpected indentation: expected 4 spaces here, found 8"
+	# well-formed nesting still decodes, and --no-strict keeps the 2.3.1 reading
+	run -0 sochdb-toon decode - <<<$'a:\n  b: 1\n  c:\n    d: 2\ne: 3'
+	assert_output '{"a":{"b":1,"c":{"d":2}},"e":3}'
+	run -0 sochdb-toon decode --no-strict - <<<$'a: 1\n  b: 2'
+	assert_output '{"a":1}'
+	run -0 sochdb-toon decode --no-strict - <<<$'a:\n    b: 1'
+	assert_output '{"a":{"b":1}}'
+}
+
 @test "a failed -o leaves neither the file nor a temporary behind" {
 	printf '{"a":[1,2,}' >in.json
 	run -3 sochdb-toon encode in.json -o out.toon

@@ -1,5 +1,7 @@
 /* json.c - strict JSON parser into a tape, and writers (see json.h). */
 #include "json/json.h"
+#include "util/array.h"
+#include "util/hash.h"
 #include "util/num.h"
 #include "util/text.h"
 
@@ -29,6 +31,7 @@ struct parser {
 	struct frame *stack;
 	size_t depth, stack_cap;
 	struct sdb_buf k1, k2; /* scratch for comparing escaped keys */
+	size_t many_cap, marks_cap; /* of doc->many, doc->marks */
 };
 
 static int fail(struct parser *ps, size_t at, const char *fmt, const char *arg)
@@ -57,15 +60,12 @@ static int fail_here(struct parser *ps, size_t at)
 static int grow_tape(struct parser *ps)
 {
 	struct sdb_json_doc *d = ps->doc;
-	/* first guess from the input size: pages are only touched when used */
-	size_t nc = d->cap ? d->cap * 2 : (ps->len / 6 > 1024 ? ps->len / 6 : 1024);
-	uint64_t *t = realloc(d->tape, nc * sizeof(*t));
 
-	if (!t)
+	/* first guess from the input size: pages are only touched when used */
+	if (sdb_grow((void **)&d->tape, &d->cap, d->cap + 1, sizeof(*d->tape),
+		     ps->len / 6 > 1024 ? ps->len / 6 : 1024))
 		return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
-	d->tape = t;
-	d->cap = nc;
-	sdb_mem_advise_big(t, nc * sizeof(*t));
+	sdb_mem_advise_big(d->tape, d->cap * sizeof(*d->tape));
 	return 0;
 }
 
@@ -408,14 +408,8 @@ static int grow_stack(struct parser *ps, size_t pos)
 {
 	if (ps->depth >= SDB_JSON_MAX_DEPTH)
 		return fail(ps, pos, "nesting deeper than %s levels", "10000");
-	if (ps->depth == ps->stack_cap) {
-		size_t nc = ps->stack_cap ? ps->stack_cap * 2 : 64;
-		struct frame *st = realloc(ps->stack, nc * sizeof(*st));
-		if (!st)
-			return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
-		ps->stack = st;
-		ps->stack_cap = nc;
-	}
+	if (sdb_grow((void **)&ps->stack, &ps->stack_cap, ps->depth + 1, sizeof(*ps->stack), 64))
+		return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -446,16 +440,12 @@ static int open_container(struct parser *ps, int is_object)
 	return push_word(ps, (uint64_t)(is_object ? SDB_J_OBJECT : SDB_J_ARRAY) << 60);
 }
 
-/* Appends the pair (x, y) to the side table *tab of *n pairs. */
+/* Appends the pair (x, y) to the side table *tab of *n pairs (*cap). */
 static __attribute__((noinline)) int add_pair(struct parser *ps, size_t (**tab)[2], size_t *n,
-					      size_t x, size_t y)
+					      size_t *cap, size_t x, size_t y)
 {
-	if ((*n & (*n - 1)) == 0) { /* 0, 1, 2, 4, ...: double */
-		size_t (*m)[2] = realloc(*tab, (*n ? 2 * *n : 1) * sizeof(*m));
-		if (!m)
-			return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
-		*tab = m;
-	}
+	if (sdb_grow((void **)tab, cap, *n + 1, sizeof(**tab), 16))
+		return sdb_error_set(ps->e, SDB_ENOMEM, "out of memory");
 	(*tab)[*n][0] = x;
 	(*tab)[*n][1] = y;
 	(*n)++;
@@ -465,13 +455,13 @@ static __attribute__((noinline)) int add_pair(struct parser *ps, size_t (**tab)[
 /* Remembers the child count of a container with SDB_JT_MANY or more. */
 static int note_many(struct parser *ps, size_t start, size_t count)
 {
-	return add_pair(ps, &ps->doc->many, &ps->doc->nmany, start, count);
+	return add_pair(ps, &ps->doc->many, &ps->doc->nmany, &ps->many_cap, start, count);
 }
 
 /* Remembers child index k of array start (every SDB_JSON_MARK_EVERY-th). */
 static int note_mark(struct parser *ps, size_t start, size_t k)
 {
-	return add_pair(ps, &ps->doc->marks, &ps->doc->nmarks, start, k);
+	return add_pair(ps, &ps->doc->marks, &ps->doc->nmarks, &ps->marks_cap, start, k);
 }
 
 static int cmp_many(const void *a, const void *b)
@@ -675,7 +665,6 @@ int sdb_json_parse(struct sdb_json_doc *doc, const char *src, size_t len,
 	memset(doc, 0, sizeof(*doc));
 	memset(&ps, 0, sizeof(ps));
 	doc->src = src;
-	doc->src_len = len;
 	ps.doc = doc;
 	ps.s = (const unsigned char *)src;
 	ps.len = len;
@@ -719,6 +708,9 @@ out:
 		ps.depth--;
 	}
 	free(ps.stack);
+	/* a failed unescape compared keys by their raw text */
+	if (!rc && (!sdb_buf_ok(&ps.k1) || !sdb_buf_ok(&ps.k2)))
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	sdb_buf_release(&ps.k1);
 	sdb_buf_release(&ps.k2);
 	if (rc)
@@ -947,14 +939,14 @@ void sdb_json_write(const struct sdb_json_doc *d, size_t root, int indent,
 		    int exact, struct sdb_buf *out)
 {
 	struct sdb_buf scratch = SDB_BUF_INIT;
-	size_t *ends = NULL, cap = 0, depth = 0;
+	struct open { size_t end; int isobj; } *st = NULL; /* open containers */
+	size_t cap = 0, depth = 0;
 	size_t i = root, stop = sdb_json_next(d, root);
-	int *isobj = NULL;
 
 	while (i < stop || depth > 0) {
 		/* close finished containers */
-		while (depth > 0 && i == ends[depth - 1]) {
-			int o = isobj[depth - 1];
+		while (depth > 0 && i == st[depth - 1].end) {
+			int o = st[depth - 1].isobj;
 			depth--;
 			if (indent)
 				newline_indent(out, indent, (int)depth);
@@ -964,7 +956,7 @@ void sdb_json_write(const struct sdb_json_doc *d, size_t root, int indent,
 			break;
 		/* separator and key */
 		if (depth > 0) {
-			int o = isobj[depth - 1];
+			int o = st[depth - 1].isobj;
 			/* first child sits right after the container word */
 			if (out->len && out->data[out->len - 1] != '[' && out->data[out->len - 1] != '{')
 				sdb_buf_addc(out, ',');
@@ -998,17 +990,12 @@ void sdb_json_write(const struct sdb_json_doc *d, size_t root, int indent,
 				i = end;
 				break;
 			}
-			if (depth == cap) {
-				cap = cap ? cap * 2 : 32;
-				ends = realloc(ends, cap * sizeof(*ends));
-				isobj = realloc(isobj, cap * sizeof(*isobj));
-				if (!ends || !isobj) {
-					out->oom = 1;
-					goto done;
-				}
+			if (sdb_grow((void **)&st, &cap, depth + 1, sizeof(*st), 32)) {
+				out->oom = 1;
+				goto done;
 			}
-			ends[depth] = end;
-			isobj[depth] = o;
+			st[depth].end = end;
+			st[depth].isobj = o;
 			depth++;
 			sdb_buf_addc(out, o ? '{' : '[');
 			i++;
@@ -1016,7 +1003,8 @@ void sdb_json_write(const struct sdb_json_doc *d, size_t root, int indent,
 		}
 	}
 done:
-	free(ends);
-	free(isobj);
+	free(st);
+	if (!sdb_buf_ok(&scratch))
+		out->oom = 1; /* a string was written escaped as in the source */
 	sdb_buf_release(&scratch);
 }

@@ -16,7 +16,7 @@
  *
  * Duplicate object keys are accepted as JSON.parse accepts them (the last
  * value wins, at the position of the first); the parser only flags them
- * (doc->has_dups) so callers can normalise through sdb_jv (json_tree.c).
+ * (doc->has_dups) so callers can normalise through sdb_jv (jtree.h).
  *
  * Tape word: bits 60-63 type, bit 59 "string has escapes" or "number is
  * not in canonical form" (see sdb_json_num); strings and
@@ -51,7 +51,6 @@ enum sdb_jtype {
 
 struct sdb_json_doc {
 	const char *src;
-	size_t src_len;
 	uint64_t *tape;
 	size_t n, cap;
 	int has_dups;
@@ -148,7 +147,10 @@ static inline size_t sdb_json_count(const struct sdb_json_doc *d, size_t i)
 
 /*
  * The value of string i with escapes undone. Points into the input when
- * there are none, else into scratch (reset first). @return 0 or ENOMEM.
+ * there are none, else into scratch (reset first). @return 0 or
+ * SDB_ENOMEM: then *p and *n give the escaped source text and scratch's sticky
+ * oom flag is set, so a caller may also check sdb_buf_ok(scratch) once
+ * after many calls.
  */
 int sdb_json_str(const struct sdb_json_doc *d, size_t i, const char **p,
 		 size_t *n, struct sdb_buf *scratch);

@@ -1,5 +1,6 @@
-/* jtree.c - JSON value tree, path expansion, event sinks (see jtree.h). */
+/* jtree.c - JSON value tree and event sinks (see jtree.h). */
 #include "json/jtree.h"
+#include "util/array.h"
 #include "util/num.h"
 
 #include <stdlib.h>
@@ -18,7 +19,7 @@ void sdb_jv_free(struct sdb_jv *v)
 	free(v);
 }
 
-static struct sdb_jv *jv_new(int type, const char *s, size_t n)
+struct sdb_jv *sdb_jv_new(int type, const char *s, size_t n)
 {
 	struct sdb_jv *v = calloc(1, sizeof(*v));
 
@@ -38,7 +39,7 @@ static struct sdb_jv *jv_new(int type, const char *s, size_t n)
 	return v;
 }
 
-static struct sdb_jent *jv_find(struct sdb_jv *o, const char *k, size_t n)
+struct sdb_jent *sdb_jv_find(struct sdb_jv *o, const char *k, size_t n)
 {
 	for (size_t i = 0; i < o->len; i++)
 		if (o->ents[i].klen == n && !memcmp(o->ents[i].key, k, n))
@@ -46,19 +47,13 @@ static struct sdb_jent *jv_find(struct sdb_jv *o, const char *k, size_t n)
 	return NULL;
 }
 
-/* Appends an entry (key may be NULL); takes ownership of v. */
-static int jv_append(struct sdb_jv *o, const char *k, size_t n, int quoted, struct sdb_jv *v)
+int sdb_jv_append(struct sdb_jv *o, const char *k, size_t n, int quoted, const char *at,
+		  struct sdb_jv *v)
 {
 	struct sdb_jent *e;
 
-	if (o->len == o->cap) {
-		size_t nc = o->cap ? o->cap * 2 : 4;
-		struct sdb_jent *ne = realloc(o->ents, nc * sizeof(*ne));
-		if (!ne)
-			return SDB_ENOMEM;
-		o->ents = ne;
-		o->cap = nc;
-	}
+	if (sdb_grow((void **)&o->ents, &o->cap, o->len + 1, sizeof(*o->ents), 4))
+		return SDB_ENOMEM;
 	e = &o->ents[o->len];
 	memset(e, 0, sizeof(*e));
 	if (k) {
@@ -70,23 +65,26 @@ static int jv_append(struct sdb_jv *o, const char *k, size_t n, int quoted, stru
 		e->klen = n;
 	}
 	e->quoted = quoted;
+	e->at = at;
 	e->v = v;
 	o->len++;
 	return 0;
 }
 
 /* Sets key k: replaces the value in place if present (JS semantics). */
-static int jv_set(struct sdb_jv *o, const char *k, size_t n, int quoted, struct sdb_jv *v)
+static int jv_set(struct sdb_jv *o, const char *k, size_t n, int quoted, const char *at,
+		  struct sdb_jv *v)
 {
-	struct sdb_jent *e = jv_find(o, k, n);
+	struct sdb_jent *e = sdb_jv_find(o, k, n);
 
 	if (e) {
 		sdb_jv_free(e->v);
 		e->v = v;
 		e->quoted = quoted;
+		e->at = at;
 		return 0;
 	}
-	return jv_append(o, k, n, quoted, v);
+	return sdb_jv_append(o, k, n, quoted, at, v);
 }
 
 int sdb_jv_from_tape(const struct sdb_json_doc *d, size_t i, struct sdb_jv **out)
@@ -100,20 +98,20 @@ int sdb_jv_from_tape(const struct sdb_json_doc *d, size_t i, struct sdb_jv **out
 	*out = NULL;
 	switch (t) {
 	case SDB_J_NULL: case SDB_J_FALSE: case SDB_J_TRUE:
-		v = jv_new(t, NULL, 0);
+		v = sdb_jv_new(t, NULL, 0);
 		break;
 	case SDB_J_NUMBER:
 		sdb_json_raw(d, i, &p, &n);
-		v = jv_new(t, p, n);
+		v = sdb_jv_new(t, p, n);
 		break;
 	case SDB_J_STRING:
 		if (sdb_json_str(d, i, &p, &n, &scratch))
 			break;
-		v = jv_new(t, p, n);
+		v = sdb_jv_new(t, p, n);
 		break;
 	default: {
 		size_t end = (size_t)SDB_JT_END(d->tape[i]);
-		v = jv_new(t, NULL, 0);
+		v = sdb_jv_new(t, NULL, 0);
 		for (size_t j = i + 1; v && j < end && !rc;) {
 			struct sdb_jv *child;
 			if (t == SDB_J_OBJECT) {
@@ -122,13 +120,13 @@ int sdb_jv_from_tape(const struct sdb_json_doc *d, size_t i, struct sdb_jv **out
 				rc = sdb_json_str(d, j, &p, &n, &kb);
 				if (!rc)
 					rc = sdb_jv_from_tape(d, vi, &child);
-				if (!rc && (rc = jv_set(v, p, n, 0, child)))
+				if (!rc && (rc = jv_set(v, p, n, 0, NULL, child)))
 					sdb_jv_free(child);
 				sdb_buf_release(&kb);
 				j = sdb_json_next(d, vi);
 			} else {
 				rc = sdb_jv_from_tape(d, j, &child);
-				if (!rc && (rc = jv_append(v, NULL, 0, 0, child)))
+				if (!rc && (rc = sdb_jv_append(v, NULL, 0, 0, NULL, child)))
 					sdb_jv_free(child);
 				j = sdb_json_next(d, j);
 			}
@@ -142,148 +140,6 @@ int sdb_jv_from_tape(const struct sdb_json_doc *d, size_t i, struct sdb_jv **out
 	}
 	*out = v;
 	return 0;
-}
-
-static int is_ident_seg(const char *p, size_t n)
-{
-	if (n == 0 || !((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z') || p[0] == '_'))
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z') ||
-		      (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
-			return 0;
-	return 1;
-}
-
-static int conflict(struct sdb_error *e, const char *k, size_t n)
-{
-	return sdb_error_set(e, SDB_EPARSE, "path expansion conflict at key '%.*s'",
-			     (int)(n > 200 ? 200 : n), k);
-}
-
-static int merge(struct sdb_jv *target, struct sdb_jv *src, int strict, struct sdb_error *e);
-
-/* Puts v at key k of o: deep merge of objects, else conflict (LWW). */
-static int put_merge(struct sdb_jv *o, const char *k, size_t n, int quoted,
-		     struct sdb_jv *v, int strict, struct sdb_error *e)
-{
-	struct sdb_jent *ex = jv_find(o, k, n);
-
-	if (!ex)
-		return jv_append(o, k, n, quoted, v);
-	if (ex->v->type == SDB_J_OBJECT && v->type == SDB_J_OBJECT) {
-		int rc = merge(ex->v, v, strict, e);
-		sdb_jv_free(v);
-		return rc;
-	}
-	if (strict) {
-		sdb_jv_free(v);
-		return conflict(e, k, n);
-	}
-	sdb_jv_free(ex->v);
-	ex->v = v;
-	return 0;
-}
-
-static int merge(struct sdb_jv *target, struct sdb_jv *src, int strict, struct sdb_error *e)
-{
-	for (size_t i = 0; i < src->len; i++) {
-		struct sdb_jent *se = &src->ents[i];
-		int rc = put_merge(target, se->key, se->klen, se->quoted, se->v, strict, e);
-		se->v = NULL;
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-int sdb_jv_expand(struct sdb_jv *v, int strict, struct sdb_error *e)
-{
-	struct sdb_jent *old;
-	size_t oldlen;
-	int rc = 0;
-
-	if (v->type == SDB_J_ARRAY) {
-		for (size_t i = 0; i < v->len; i++)
-			if ((rc = sdb_jv_expand(v->ents[i].v, strict, e)))
-				return rc;
-		return 0;
-	}
-	if (v->type != SDB_J_OBJECT)
-		return 0;
-	old = v->ents;
-	oldlen = v->len;
-	v->ents = NULL;
-	v->len = v->cap = 0;
-	for (size_t i = 0; i < oldlen; i++) {
-		struct sdb_jent *en = &old[i];
-		struct sdb_jv *val = en->v;
-		en->v = NULL;
-		if (!rc)
-			rc = sdb_jv_expand(val, strict, e);
-		if (rc) {
-			sdb_jv_free(val);
-			continue;
-		}
-		if (!en->quoted && memchr(en->key, '.', en->klen)) {
-			/* split on '.', all segments must be identifiers */
-			int ok = 1;
-			const char *p = en->key, *end = en->key + en->klen;
-			while (ok) {
-				const char *dot = memchr(p, '.', (size_t)(end - p));
-				size_t sl = dot ? (size_t)(dot - p) : (size_t)(end - p);
-				ok = is_ident_seg(p, sl);
-				if (!dot)
-					break;
-				p = dot + 1;
-			}
-			if (ok) {
-				struct sdb_jv *cur = v;
-				p = en->key;
-				for (;;) {
-					const char *dot = memchr(p, '.', (size_t)(end - p));
-					size_t sl = dot ? (size_t)(dot - p) : (size_t)(end - p);
-					if (!dot) {
-						rc = put_merge(cur, p, sl, 0, val, strict, e);
-						val = NULL;
-						break;
-					}
-					struct sdb_jent *ex = jv_find(cur, p, sl);
-					if (!ex || ex->v->type != SDB_J_OBJECT) {
-						struct sdb_jv *no;
-						if (ex && strict) {
-							rc = conflict(e, p, sl);
-							break;
-						}
-						no = jv_new(SDB_J_OBJECT, NULL, 0);
-						if (!no) {
-							rc = SDB_ENOMEM;
-							break;
-						}
-						if (ex) {
-							sdb_jv_free(ex->v);
-							ex->v = no;
-						} else if ((rc = jv_append(cur, p, sl, 0, no))) {
-							sdb_jv_free(no);
-							break;
-						}
-						cur = no;
-					} else
-						cur = ex->v;
-					p = dot + 1;
-				}
-				sdb_jv_free(val);
-				continue;
-			}
-		}
-		rc = put_merge(v, en->key, en->klen, en->quoted, val, strict, e);
-	}
-	for (size_t i = 0; i < oldlen; i++) {
-		free(old[i].key);
-		sdb_jv_free(old[i].v);
-	}
-	free(old);
-	return rc;
 }
 
 void sdb_jv_write(const struct sdb_jv *v, struct sdb_buf *out)
@@ -322,14 +178,8 @@ static int text_begin(struct sdb_jsink *s, int type)
 	struct sdb_jsink_text *t = (struct sdb_jsink_text *)s;
 
 	text_sep(t);
-	if ((size_t)t->depth == t->tcap) {
-		size_t nc = t->tcap ? t->tcap * 2 : 64;
-		unsigned char *nt = realloc(t->types, nc);
-		if (!nt)
-			return SDB_ENOMEM;
-		t->types = nt;
-		t->tcap = nc;
-	}
+	if (sdb_grow((void **)&t->types, &t->tcap, (size_t)t->depth + 1, 1, 64))
+		return SDB_ENOMEM;
 	t->types[t->depth] = (unsigned char)type;
 	if (t->jsonl && t->depth == 0 && type == SDB_J_ARRAY)
 		t->types[0] = 0; /* root array in JSON-lines form: no brackets */
@@ -351,7 +201,7 @@ static int text_end(struct sdb_jsink *s)
 	return 0;
 }
 
-static int text_key(struct sdb_jsink *s, const char *p, size_t n, int quoted)
+static int text_key(struct sdb_jsink *s, const char *p, size_t n, int quoted, const char *at)
 {
 	struct sdb_jsink_text *t = (struct sdb_jsink_text *)s;
 
@@ -387,13 +237,8 @@ static int text_keys(struct sdb_jsink *s, char *const *k, const size_t *n, size_
 {
 	struct sdb_jsink_text *t = (struct sdb_jsink_text *)s;
 
-	if (count + 1 > t->kcap) {
-		size_t *no = realloc(t->koff, (count + 1) * sizeof(*no));
-		if (!no)
-			return SDB_ENOMEM;
-		t->koff = no;
-		t->kcap = count + 1;
-	}
+	if (sdb_grow((void **)&t->koff, &t->kcap, count + 1, sizeof(*t->koff), 16))
+		return SDB_ENOMEM;
 	sdb_buf_reset(&t->kq);
 	for (size_t i = 0; i < count; i++) {
 		t->koff[i] = t->kq.len;
@@ -454,11 +299,11 @@ static int tree_attach(struct sdb_jsink_tree *t, struct sdb_jv *v)
 	}
 	struct sdb_jv *top = t->stack[t->depth - 1];
 	if (top->type == SDB_J_OBJECT) {
-		rc = jv_set(top, t->pkey, t->pklen, t->pquoted, v);
+		rc = jv_set(top, t->pkey, t->pklen, t->pquoted, t->pat, v);
 		free(t->pkey);
 		t->pkey = NULL;
 	} else
-		rc = jv_append(top, NULL, 0, 0, v);
+		rc = sdb_jv_append(top, NULL, 0, 0, NULL, v);
 	if (rc)
 		sdb_jv_free(v);
 	return rc;
@@ -467,19 +312,13 @@ static int tree_attach(struct sdb_jsink_tree *t, struct sdb_jv *v)
 static int tree_begin(struct sdb_jsink *s, int type)
 {
 	struct sdb_jsink_tree *t = (struct sdb_jsink_tree *)s;
-	struct sdb_jv *v = jv_new(type, NULL, 0);
+	struct sdb_jv *v = sdb_jv_new(type, NULL, 0);
 	int rc = tree_attach(t, v);
 
 	if (rc)
 		return rc;
-	if (t->depth == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 32;
-		struct sdb_jv **ns = realloc(t->stack, nc * sizeof(*ns));
-		if (!ns)
-			return SDB_ENOMEM;
-		t->stack = ns;
-		t->cap = nc;
-	}
+	if (sdb_grow((void **)&t->stack, &t->cap, t->depth + 1, sizeof(*t->stack), 32))
+		return SDB_ENOMEM;
 	t->stack[t->depth++] = v;
 	return 0;
 }
@@ -492,7 +331,7 @@ static int tree_end(struct sdb_jsink *s)
 	return 0;
 }
 
-static int tree_key(struct sdb_jsink *s, const char *p, size_t n, int quoted)
+static int tree_key(struct sdb_jsink *s, const char *p, size_t n, int quoted, const char *at)
 {
 	struct sdb_jsink_tree *t = (struct sdb_jsink_tree *)s;
 
@@ -504,6 +343,7 @@ static int tree_key(struct sdb_jsink *s, const char *p, size_t n, int quoted)
 	t->pkey[n] = 0;
 	t->pklen = n;
 	t->pquoted = quoted;
+	t->pat = at;
 	return 0;
 }
 
@@ -521,12 +361,12 @@ static int tree_scalar(struct sdb_jsink *s, int type, const char *p, size_t n)
 			return SDB_ENOMEM;
 		}
 		if (b.len == 4 && !memcmp(b.data, "null", 4))
-			v = jv_new(SDB_J_NULL, NULL, 0);
+			v = sdb_jv_new(SDB_J_NULL, NULL, 0);
 		else
-			v = jv_new(type, b.data, b.len);
+			v = sdb_jv_new(type, b.data, b.len);
 		sdb_buf_release(&b);
 	} else
-		v = jv_new(type, type == SDB_J_STRING ? p : NULL, n);
+		v = sdb_jv_new(type, type == SDB_J_STRING ? p : NULL, n);
 	return tree_attach(t, v);
 }
 

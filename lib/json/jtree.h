@@ -1,12 +1,13 @@
 /*
  * jtree.h - a mutable JSON value tree and a JSON event sink.
  *
- * The fast paths (json.h's tape, the TOON decoder writing JSON text) never
- * build a tree. This module is the slow, general path for what needs one:
- * JavaScript's rule for duplicate keys (the last value wins, at the first
- * position), TOON path expansion (deep merge of dotted keys), and the
- * non-strict TOON decoder's last-write-wins. Objects are ordered arrays of
- * entries; lookups are linear.
+ * The fast paths (json.h's tape, decoders writing JSON text through the
+ * text sink) never build a tree. This module is the slow, general path
+ * for what needs one: JavaScript's rule for duplicate keys (the last
+ * value wins, at the first position), decoders that resolve duplicate
+ * keys last-write-wins (the tree sink), and rewrites of a whole document
+ * by its users (deep merges). Objects are ordered arrays of entries;
+ * lookups are linear.
  */
 #ifndef SDB_JTREE_H
 #define SDB_JTREE_H
@@ -22,7 +23,8 @@ struct sdb_jv;
 struct sdb_jent {
 	char *key; /* NULL in arrays */
 	size_t klen;
-	int quoted; /* key was quoted in the TOON source (never expanded) */
+	int quoted; /* the key was quoted in its source text */
+	const char *at; /* where the key stands in its source (sdb_jsink key()) */
 	struct sdb_jv *v;
 };
 
@@ -36,14 +38,25 @@ struct sdb_jv {
 
 void sdb_jv_free(struct sdb_jv *v);
 
+/* A new value of type with a copy of s[0..n) (s may be NULL). @return it,
+ * or NULL when out of memory. */
+struct sdb_jv *sdb_jv_new(int type, const char *s, size_t n);
+
+/* The entry of object o with key k[0..n), or NULL. */
+struct sdb_jent *sdb_jv_find(struct sdb_jv *o, const char *k, size_t n);
+
+/*
+ * Appends an entry with a copy of key k (NULL in arrays) to o; takes
+ * ownership of v only on success. @return 0 or SDB_ENOMEM.
+ */
+int sdb_jv_append(struct sdb_jv *o, const char *k, size_t n, int quoted, const char *at,
+		  struct sdb_jv *v);
+
 /*
  * Builds a tree from tape value i; duplicate keys resolve as JSON.parse
  * does. @return 0 or SDB_ENOMEM.
  */
 int sdb_jv_from_tape(const struct sdb_json_doc *d, size_t i, struct sdb_jv **out);
-
-/* TOON §13.4 safe path expansion; strict makes conflicts errors. */
-int sdb_jv_expand(struct sdb_jv *v, int strict, struct sdb_error *e);
 
 /* Appends v as compact JSON. Number text is written as stored. */
 void sdb_jv_write(const struct sdb_jv *v, struct sdb_buf *out);
@@ -60,7 +73,9 @@ void sdb_jv_write(const struct sdb_jv *v, struct sdb_buf *out);
 struct sdb_jsink {
 	int (*begin)(struct sdb_jsink *s, int type);
 	int (*end)(struct sdb_jsink *s);
-	int (*key)(struct sdb_jsink *s, const char *p, size_t n, int quoted);
+	/* quoted: the key was quoted in its source; at: where it stands
+	 * there (for error positions of the sink's users; NULL: unknown) */
+	int (*key)(struct sdb_jsink *s, const char *p, size_t n, int quoted, const char *at);
 	int (*scalar)(struct sdb_jsink *s, int type, const char *p, size_t n);
 	/* optional: declare the keys of the rows that follow (a table), then
 	 * name them by index; lets a writer prepare each key once */
@@ -95,6 +110,7 @@ struct sdb_jsink_tree {
 	size_t depth, cap;
 	char *pkey; /* pending key */
 	size_t pklen;
+	const char *pat;
 	int pquoted;
 };
 void sdb_jsink_tree_init(struct sdb_jsink_tree *s, int exact);

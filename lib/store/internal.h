@@ -7,6 +7,7 @@
 #define SDB_STORE_INTERNAL_H
 
 #include "store/store.h"
+#include "util/hash.h"
 
 #include <sys/types.h>
 
@@ -83,7 +84,7 @@ void sdb_wal_scan(struct sdb_wal_seg *s, int newest);
 int sdb_wal_tail_ok(int fd, uint64_t size, uint64_t trusted);
 
 /* -------------------------------------------------------------- bloom */
-uint64_t sdb_hash64(const void *p, size_t n);
+/* the key hash is sdb_hash64 (util/hash.h) */
 /* Builds a filter of bits_per_key for n hashes into b (bits, then k). */
 void sdb_bloom_build(struct sdb_buf *b, const uint64_t *h, size_t n,
 		     int bits_per_key);

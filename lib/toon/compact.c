@@ -2,8 +2,9 @@
  * compact.c - SochDB's compact one-line table form, as its docs show
  * it: users[2]{name,email}:Alice,alice@example.com;Bob,bob@example.com
  *
- * This is NOT TOON (a strict TOON decoder rejects it: the row count does
- * not match); it is a separate mode with its own rules:
+ * This is NOT TOON (a strict TOON decoder rejects it: a tabular header
+ * takes no values after its colon); it is a separate mode with its own
+ * rules:
  *   document  = table *( LF table )         one line per table
  *   table     = [ name ] "[" N "]" [ "{" field *( "," field ) "}" ] ":" rows
  *   rows      = row *( ";" row )            exactly N rows, none when N = 0
@@ -17,6 +18,7 @@
  * values (the unnamed form), or an object whose values all are such arrays.
  */
 #include "toon/toon.h"
+#include "util/array.h"
 #include "util/num.h"
 #include "util/text.h"
 
@@ -90,7 +92,7 @@ static int compact_table(const struct sdb_json_doc *d, size_t a, struct sdb_buf 
 		k = sdb_json_next(d, sdb_json_next(d, k));
 	}
 	sdb_buf_add(out, "}:", 2);
-	for (size_t r = first; r < end && !rc; r = sdb_json_next(d, r)) {
+	for (size_t r = first, row = 1; r < end && !rc; r = sdb_json_next(d, r), row++) {
 		if (r != first)
 			sdb_buf_addc(out, ';');
 		if (sdb_json_type(d, r) != SDB_J_OBJECT || sdb_json_count(d, r) != nf) {
@@ -132,11 +134,14 @@ static int compact_table(const struct sdb_json_doc *d, size_t a, struct sdb_buf 
 				break;
 			default:
 				rc = sdb_error_set(e, SDB_EUNSUPPORTED, "compact form needs primitive values (nested value in row %zu)",
-						   (size_t)0);
+						   row);
 			}
 			fk = sdb_json_next(d, sdb_json_next(d, fk));
 		}
 	}
+	/* a failed unescape left a key or cell as escaped in the source */
+	if (!rc && (!sdb_buf_ok(&s1) || !sdb_buf_ok(&s2)))
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	sdb_buf_release(&s1);
 	sdb_buf_release(&s2);
 	return rc;
@@ -168,6 +173,8 @@ int sdb_toon_compact_encode(const char *src, size_t len, struct sdb_buf *out,
 		}
 	} else
 		rc = sdb_error_set(e, SDB_EUNSUPPORTED, "compact form needs a table or an object of tables");
+	if (!rc && (!sdb_buf_ok(&s) || !sdb_buf_ok(out)))
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	sdb_buf_release(&s);
 	sdb_json_release(&d);
 	return rc;
@@ -205,6 +212,8 @@ static int cstring(struct cdec *c, struct sdb_buf *out, int as_json)
 	if (j >= c->n || c->s[j] != '"')
 		return cfail(c, "unterminated string");
 	rc = sdb_json_parse(&d, c->s + c->i, j + 1 - c->i, 0, &e2);
+	if (rc && rc != SDB_EPARSE)
+		return sdb_error_set(c->e, rc, "%s", e2.msg);
 	if (rc) {
 		c->i += (size_t)(e2.column > 0 ? e2.column - 1 : 0);
 		return cfail(c, e2.msg);
@@ -215,8 +224,10 @@ static int cstring(struct cdec *c, struct sdb_buf *out, int as_json)
 		struct sdb_buf tmp = SDB_BUF_INIT;
 		const char *p;
 		size_t n;
-		sdb_json_str(&d, 0, &p, &n, &tmp);
-		sdb_buf_add(out, p, n);
+		if (sdb_json_str(&d, 0, &p, &n, &tmp))
+			out->oom = 1;
+		else
+			sdb_buf_add(out, p, n);
 		sdb_buf_release(&tmp);
 	}
 	sdb_json_release(&d);
@@ -294,16 +305,13 @@ int sdb_toon_compact_decode(const char *src, size_t len, struct sdb_buf *out,
 			c.i++;
 			for (;;) {
 				if (nf == fcap) {
-					size_t ncap = fcap ? fcap * 2 : 16;
-					struct sdb_buf *nfl = realloc(fields, ncap * sizeof(*nfl));
-					if (!nfl) {
+					size_t old = fcap;
+					if (sdb_grow((void **)&fields, &fcap, nf + 1, sizeof(*fields), 16)) {
 						rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 						break;
 					}
-					for (size_t k = fcap; k < ncap; k++)
-						sdb_buf_init(&nfl[k]);
-					fields = nfl;
-					fcap = ncap;
+					for (size_t k = old; k < fcap; k++)
+						sdb_buf_init(&fields[k]);
 				}
 				if ((rc = cname(&c, &fields[nf], ",}")))
 					break;
@@ -408,9 +416,14 @@ int sdb_toon_compact_decode(const char *src, size_t len, struct sdb_buf *out,
 	}
 	if (!rc && !unnamed)
 		sdb_buf_addc(out, '}');
-	sdb_buf_release(&name);
-	for (size_t k = 0; k < fcap; k++)
+	if (!sdb_buf_ok(&name))
+		out->oom = 1;
+	for (size_t k = 0; k < fcap; k++) {
+		if (!sdb_buf_ok(&fields[k]))
+			out->oom = 1; /* a name lost its bytes */
 		sdb_buf_release(&fields[k]);
+	}
+	sdb_buf_release(&name);
 	free(fields);
 	if (!rc && !sdb_buf_ok(out))
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");

@@ -15,6 +15,9 @@
  * cannot do, so the decoder asks the caller to rerun with a tree sink.
  */
 #include "toon/toon.h"
+#include "toon/expand.h"
+#include "util/array.h"
+#include "util/hash.h"
 #include "util/num.h"
 #include "util/text.h"
 
@@ -75,7 +78,7 @@ struct header {
 	size_t inl_n;
 };
 
-static void header_free(struct header *h)
+static void header_release(struct header *h)
 {
 	for (size_t i = 0; i < h->nfields; i++)
 		free(h->fields[i].p);
@@ -210,14 +213,9 @@ static int scan_line(struct dec *d, struct line *out)
 			if (!(cn && (unsigned char)c[0] > 0x20 && (unsigned char)c[0] < 0x80))
 				sdb_js_trim(&t, &tn);
 			if (tn == 0) {
-				if (d->nblanks == d->bcap) {
-					size_t nc = d->bcap ? d->bcap * 2 : 64;
-					long *nb = realloc(d->blanks, nc * sizeof(*nb));
-					if (!nb)
-						return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
-					d->blanks = nb;
-					d->bcap = nc;
-				}
+				if (sdb_grow((void **)&d->blanks, &d->bcap, d->nblanks + 1,
+					     sizeof(*d->blanks), 64))
+					return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
 				d->blanks[d->nblanks++] = no;
 				continue;
 			}
@@ -403,13 +401,16 @@ static int string_literal(struct dec *d, const struct line *l, const char *t, si
 	return 0;
 }
 
-/* /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:e[+-]?\d+)?$/i and finite */
+/* /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:e[+-]?\d+)?$/i and finite: 1, else 0,
+ * or SDB_ENOMEM */
 static int numeric_literal(const char *p, size_t n)
 {
+	double v;
+
 	if (!sdb_num_syntax(p, n, 0))
 		return 0;
 	if (n > 300 || memchr(p, 'e', n) || memchr(p, 'E', n))
-		return isfinite(sdb_num_value(p, n));
+		return sdb_num_value(p, n, &v) ? SDB_ENOMEM : isfinite(v);
 	return 1;
 }
 
@@ -437,21 +438,20 @@ static int emit_prim(struct dec *d, const struct line *l, const char *t, size_t 
 		int plain = sdb_num_plain(t, tn);
 		if (plain == 2)
 			return s->scalar(s, SDB_J_NUMBER | SDB_JSINK_CANON, t, tn);
-		if (plain || numeric_literal(t, tn))
+		if (plain)
+			return s->scalar(s, SDB_J_NUMBER, t, tn);
+		if ((plain = numeric_literal(t, tn)) < 0)
+			return sdb_error_set(d->e, plain, "out of memory");
+		if (plain)
 			return s->scalar(s, SDB_J_NUMBER, t, tn);
 	}
 	return s->scalar(s, SDB_J_STRING, t, tn);
 }
 
-static int grow_toks(struct dec *d)
+static __attribute__((noinline)) int grow_toks(struct dec *d)
 {
-	size_t nc = d->tcap ? d->tcap * 2 : 32;
-	void *nt = realloc(d->toks, nc * sizeof(*d->toks));
-
-	if (!nt)
+	if (sdb_grow((void **)&d->toks, &d->tcap, d->tcap + 1, sizeof(*d->toks), 32))
 		return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
-	d->toks = nt;
-	d->tcap = nc;
 	return 0;
 }
 
@@ -548,14 +548,8 @@ static int note_key(struct dec *d, size_t base, const struct line *l, const char
 		}
 	if (!d->o->strict && !d->dup_restart)
 		return 0;
-	if (d->nseen == d->scap) {
-		size_t nc = d->scap ? d->scap * 2 : 256;
-		struct seen *ns = realloc(d->seen, nc * sizeof(*ns));
-		if (!ns)
-			return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
-		d->seen = ns;
-		d->scap = nc;
-	}
+	if (sdb_grow((void **)&d->seen, &d->scap, d->nseen + 1, sizeof(*d->seen), 256))
+		return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
 	d->seen[d->nseen].h = h;
 	d->seen[d->nseen].off = d->sarena.len;
 	d->seen[d->nseen].len = n;
@@ -598,7 +592,7 @@ static int bracket_segment(const char *c, size_t n, size_t *len, char *delim)
 }
 
 /*
- * parseArrayHeaderLine. @return 1 with *h filled (header_free it), 0 when
+ * parseArrayHeaderLine. @return 1 with *h filled (header_release it), 0 when
  * the content is not a header, or an error.
  */
 static int parse_header(struct dec *d, const struct line *l, const char *c, size_t n,
@@ -688,10 +682,10 @@ static int parse_header(struct dec *d, const struct line *l, const char *c, size
 		if (strict) {
 			rc = errl(d, l, c + bs, "invalid array length '%.*s' (expected a non-negative integer without leading zeros)",
 				  (int)(be - bs - 1), c + bs + 1);
-			header_free(h);
+			header_release(h);
 			return rc;
 		}
-		header_free(h);
+		header_release(h);
 		return 0;
 	}
 	if (brs >= 0 && brs < colon) {
@@ -707,20 +701,20 @@ static int parse_header(struct dec *d, const struct line *l, const char *c, size
 					rc = errl(d, l, fc, "header delimiter mismatch: the bracket declares '%s' but the fields use '%s'",
 						  h->delim == '\t' ? "\\t" : h->delim == '|' ? "|" : ",",
 						  cands[k] == '\t' ? "\\t" : cands[k] == '|' ? "|" : ",");
-					header_free(h);
+					header_release(h);
 					return rc;
 				}
-				header_free(h);
+				header_release(h);
 				return 0;
 			}
 			if ((rc = split_values(d, fc, fn, h->delim, 1, &count))) {
-				header_free(h);
+				header_release(h);
 				return rc;
 			}
 			h->has_fields = 1;
 			h->fields = calloc(count ? count : 1, sizeof(*h->fields));
 			if (!h->fields) {
-				header_free(h);
+				header_release(h);
 				return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
 			}
 			/* each field name, unquoted from the line itself (so an error
@@ -730,12 +724,12 @@ static int parse_header(struct dec *d, const struct line *l, const char *c, size
 				size_t pn;
 				int q;
 				if ((rc = string_literal(d, l, d->toks[f].p, d->toks[f].n, &p, &pn, &q))) {
-					header_free(h);
+					header_release(h);
 					return rc;
 				}
 				h->fields[f].p = malloc(pn + 1);
 				if (!h->fields[f].p) {
-					header_free(h);
+					header_release(h);
 					return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
 				}
 				memcpy(h->fields[f].p, p, pn);
@@ -771,6 +765,16 @@ static int blank_in_range(struct dec *d, long start, long end, const char *what)
 	return 0;
 }
 
+/*
+ * Strict mode never drops a line (the 2.3.1 library silently ignores one
+ * that no open structure takes): l is deeper than depth want.
+ */
+static int over_indented(struct dec *d, const struct line *l, long want)
+{
+	return errl(d, l, l->c, "unexpected indentation: expected %ld spaces here, found %zu",
+		    want * d->o->indent, l->indent);
+}
+
 static int dec_object_fields(struct dec *d, long base)
 {
 	long depth = -1;
@@ -784,8 +788,15 @@ static int dec_object_fields(struct dec *d, long base)
 			break;
 		if (!l || l->depth < base)
 			break;
-		if (depth < 0)
+		if (depth < 0) {
+			/* the reference decoder takes the first field's depth,
+			 * however deep: strict mode does not skip a level */
+			if (l->depth != base && d->o->strict) {
+				rc = over_indented(d, l, base);
+				break;
+			}
 			depth = l->depth;
+		}
 		if (l->depth != depth)
 			break;
 		cur = *l;
@@ -810,16 +821,16 @@ static int dec_key_value(struct dec *d, const struct line *l, long base, size_t 
 		return rc;
 	if (rc == 1 && h.key) {
 		if ((check && (rc = note_key(d, seen_base, l, h.key, h.klen))) ||
-		    (rc = s->key(s, h.key, h.klen, h.kquoted)) ||
+		    (rc = s->key(s, h.key, h.klen, h.kquoted, l->c)) ||
 		    (rc = dec_array(d, &h, base, l))) {
-			header_free(&h);
+			header_release(&h);
 			return rc;
 		}
-		header_free(&h);
+		header_release(&h);
 		return 0;
 	}
 	if (rc == 1)
-		header_free(&h);
+		header_release(&h);
 	/* parseKeyToken */
 	if (l->n && l->c[0] == '"') {
 		long cq = find_closing_quote(l->c, l->n, 0);
@@ -846,7 +857,7 @@ static int dec_key_value(struct dec *d, const struct line *l, long base, size_t 
 		quoted = 0;
 	}
 	if ((check && (rc = note_key(d, seen_base, l, kp, kn))) ||
-	    (rc = s->key(s, kp, kn, quoted)))
+	    (rc = s->key(s, kp, kn, quoted, l->c)))
 		return rc;
 	rest = l->c + end;
 	restn = l->n - end;
@@ -951,7 +962,8 @@ static int dec_tabular(struct dec *d, struct header *h, long base, const struct 
 			if (prepared)
 				rc = s->key_at(s, f);
 			else
-				rc = s->key(s, h->fields[f].p, h->fields[f].n, 0);
+				rc = s->key(s, h->fields[f].p, h->fields[f].n, 0,
+					    cur.c);
 			if (rc)
 				return rc;
 			if (f < count)
@@ -1031,8 +1043,13 @@ static int dec_array(struct dec *d, struct header *h, long base, const struct li
 					return SDB_ECONFLICT;
 	if ((rc = s->begin(s, SDB_J_ARRAY)))
 		return rc;
-	if (h->inl)
+	if (h->inl) {
+		/* a fields segment announces rows on the lines below: values
+		 * after the colon are SochDB's compact form, which is not TOON */
+		if (h->has_fields && d->o->strict)
+			return errl(d, hl, h->inl, "a tabular header takes its rows on the lines below (the compact form needs decode --compact)");
 		rc = dec_inline(d, h, hl);
+	}
 	else if (h->has_fields && h->nfields > 0)
 		rc = dec_tabular(d, h, base, hl);
 	else
@@ -1103,7 +1120,7 @@ static int dec_list_item(struct dec *d, long base)
 			return rc;
 		if (rc == 1) {
 			rc = dec_array(d, &h, base, &item);
-			header_free(&h);
+			header_release(&h);
 			return rc;
 		}
 	}
@@ -1114,20 +1131,20 @@ static int dec_list_item(struct dec *d, long base)
 		size_t sb = d->nseen;
 		if ((rc = s->begin(s, SDB_J_OBJECT)) ||
 		    (rc = note_key(d, sb, &item, h.key, h.klen)) ||
-		    (rc = s->key(s, h.key, h.klen, h.kquoted)) ||
+		    (rc = s->key(s, h.key, h.klen, h.kquoted, item.c)) ||
 		    (rc = dec_array(d, &h, base + 1, &item)) ||
 		    (rc = dec_follow_fields(d, base + 1, sb)) ||
 		    (rc = s->end(s))) {
-			header_free(&h);
+			header_release(&h);
 			seen_pop(d, sb);
 			return rc;
 		}
-		header_free(&h);
+		header_release(&h);
 		seen_pop(d, sb);
 		return 0;
 	}
 	if (rc == 1)
-		header_free(&h);
+		header_release(&h);
 	if (find_unquoted_l(&l, a, an, ':') >= 0) {
 		size_t sb = d->nseen;
 		if ((rc = s->begin(s, SDB_J_OBJECT)) ||
@@ -1153,7 +1170,7 @@ static int key_value_line(const struct line *l)
 	return line_first(l, l->c, ':') >= 0;
 }
 
-static int dec_root(struct dec *d)
+static int dec_root_value(struct dec *d)
 {
 	struct sdb_jsink *s = d->sink;
 	const struct line *first;
@@ -1171,6 +1188,8 @@ static int dec_root(struct dec *d)
 		return s->end(s);
 	}
 	f = *first;
+	if (d->o->strict && f.depth != 0)
+		return over_indented(d, &f, 0);
 	t = f.c;
 	tn = f.n;
 	sdb_js_trim(&t, &tn);
@@ -1188,7 +1207,7 @@ static int dec_root(struct dec *d)
 		if (rc == 1) {
 			advance(d);
 			rc = dec_array(d, &h, 0, &f);
-			header_free(&h);
+			header_release(&h);
 			return rc;
 		}
 	}
@@ -1221,6 +1240,24 @@ static int dec_root(struct dec *d)
 	return s->end(s);
 }
 
+static int dec_root(struct dec *d)
+{
+	const struct line *l;
+	int rc = dec_root_value(d);
+
+	if (rc || !d->o->strict)
+		return rc;
+	/* a line no structure took: the reference decoder stops there and
+	 * drops it and everything after it */
+	l = peek(d, &rc);
+	if (rc || !l)
+		return rc;
+	if (l->depth == 0)
+		return errl(d, l, l->c, "unexpected line after the root array");
+	return errl(d, l, l->c, "unexpected indentation: the line before takes no nested lines, found %zu spaces",
+		    l->indent);
+}
+
 void sdb_toon_dec_opts_init(struct sdb_toon_dec_opts *o)
 {
 	o->indent = 2;
@@ -1248,14 +1285,16 @@ int sdb_toon_decode(const char *src, size_t len, const struct sdb_toon_dec_opts 
 	d.dup_restart = dup_restart;
 	d.e = e;
 	rc = dec_root(&d);
+	if (!rc && (!sdb_buf_ok(&d.sbuf) || !sdb_buf_ok(&d.sarena)))
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	free(d.blanks);
 	free(d.seen);
 	free(d.toks);
 	sdb_buf_release(&d.sbuf);
 	sdb_buf_release(&d.sarena);
-	if (!rc && (!sdb_buf_ok(&d.sbuf) || !sdb_buf_ok(&d.sarena)))
-		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	return rc;
+	if (rc == SDB_ECONFLICT && dup_restart)
+		return rc; /* the caller's signal, not an error */
+	return sdb_error_code(e, rc); /* the sink's codes come bare */
 }
 
 int sdb_toon_decode_json(const char *src, size_t len,
@@ -1285,7 +1324,7 @@ int sdb_toon_decode_json(const char *src, size_t len,
 		sdb_jsink_tree_init(&t, exact);
 		rc = sdb_toon_decode(src, len, o, &t.base, 0, e);
 		if (!rc && o->expand_paths)
-			rc = sdb_jv_expand(t.root, o->strict, e);
+			rc = sdb_toon_expand_paths(t.root, src, o->strict, e);
 		if (!rc) {
 			sdb_jv_write(t.root, &tmp);
 			if (!sdb_buf_ok(&tmp))

@@ -14,6 +14,7 @@
  * gathered on a stack that grows and shrinks with the recursion.
  */
 #include "toon/toon.h"
+#include "util/array.h"
 #include "util/num.h"
 #include "util/text.h"
 
@@ -255,15 +256,10 @@ static size_t collect(struct enc *x, size_t obj, size_t *count)
 	for (size_t j = obj + 1; j < end;) {
 		struct kent *k;
 		size_t vi = sdb_json_next(x->d, j);
-		if (x->nents == x->cap) {
-			size_t nc = x->cap ? x->cap * 2 : 256;
-			struct kent *ne = realloc(x->ents, nc * sizeof(*ne));
-			if (!ne) {
-				x->rc = sdb_error_set(x->e, SDB_ENOMEM, "out of memory");
-				break;
-			}
-			x->ents = ne;
-			x->cap = nc;
+		if (x->nents == x->cap &&
+		    sdb_grow((void **)&x->ents, &x->cap, x->nents + 1, sizeof(*x->ents), 256)) {
+			x->rc = sdb_error_set(x->e, SDB_ENOMEM, "out of memory");
+			break;
 		}
 		k = &x->ents[x->nents++];
 		k->vi = vi;
@@ -444,15 +440,10 @@ static int tabular_header(struct enc *x, size_t a, size_t *fbase, size_t *nf)
 		pop(x, base);
 		return 0;
 	}
-	if (n > x->vals_cap) {
-		size_t *nv = realloc(x->vals, n * sizeof(*nv));
-		if (!nv) {
-			x->rc = sdb_error_set(x->e, SDB_ENOMEM, "out of memory");
-			pop(x, base);
-			return 0;
-		}
-		x->vals = nv;
-		x->vals_cap = n;
+	if (sdb_grow((void **)&x->vals, &x->vals_cap, n, sizeof(*x->vals), 16)) {
+		x->rc = sdb_error_set(x->e, SDB_ENOMEM, "out of memory");
+		pop(x, base);
+		return 0;
 	}
 	x->all_in_order = 1;
 	for (size_t j = first; j < end; j = sdb_json_next(x->d, j)) {
@@ -539,6 +530,13 @@ struct par {
 	struct sdb_error he;
 };
 
+/* The output b and x's scratch buffers kept every byte (a failed
+ * unescape leaves a string as escaped in the source). */
+static int enc_bufs_ok(const struct enc *x, const struct sdb_buf *b)
+{
+	return sdb_buf_ok(b) && sdb_buf_ok(&x->sv) && sdb_buf_ok(&x->sk) && sdb_buf_ok(&x->path);
+}
+
 static void *par_main(void *arg)
 {
 	struct par *p = arg;
@@ -556,7 +554,7 @@ static void *par_main(void *arg)
 		sdb_buf_reset(&sl->buf);
 		h->b = &sl->buf;
 		encode_span(h, p->kind, p->cuts[c], p->cuts[c + 1], p->depth, 0, p->nf);
-		if (!h->rc && !sdb_buf_ok(&sl->buf))
+		if (!h->rc && !enc_bufs_ok(h, &sl->buf))
 			h->rc = sdb_error_set(&p->he, SDB_ENOMEM, "out of memory");
 		pthread_mutex_lock(&p->mu);
 		sl->full = 1;
@@ -1042,13 +1040,13 @@ int sdb_toon_encode(const struct sdb_json_doc *doc, size_t root,
 		encode_object(&x, root, 0, 0, o->flatten_depth);
 
 	pop(&x, 0);
+	if (!x.rc && !enc_bufs_ok(&x, &out->buf))
+		x.rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	free(x.ents);
 	free(x.vals);
 	sdb_buf_release(&x.sv);
 	sdb_buf_release(&x.sk);
 	sdb_buf_release(&x.path);
-	if (!x.rc && !sdb_buf_ok(&out->buf))
-		x.rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	return x.rc;
 }
 

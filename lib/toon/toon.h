@@ -4,7 +4,10 @@
  * Conforms to the TOON specification v3.3 (@toon-format/spec 3.3.2); the
  * encoder's output is byte-identical to the reference library of that
  * version (@toon-format/toon 2.3.1) given the same JSON data model, and the
- * decoder follows the reference decoder's interpretation line by line.
+ * decoder follows the reference decoder's interpretation line by line,
+ * except that strict mode never drops a line the reference ignores (an
+ * over-indented line, an indented first line, a skipped level: errors, as
+ * in the 4.x library and the current spec fixtures).
  *
  * Also SochDB's compact one-line table form (sdb_toon_compact_*), which is
  * not TOON: see man/sochdb-toon.1.
@@ -73,8 +76,9 @@ int sdb_toon_encode_json(const char *src, size_t len, int jsonl,
 			 struct sdb_toon_out *out, struct sdb_error *e);
 
 /*
- * Decodes TOON text into events on sink. @return 0, SDB_EPARSE with
- * line/column, SDB_ENOMEM or the sink's error. A non-strict decode that
+ * Decodes TOON text into events on sink (key() gets where each key
+ * stands in src). @return 0, SDB_EPARSE with line/column, SDB_ENOMEM or the sink's
+ * error (its code with sdb_strerror's message). A non-strict decode that
  * meets a duplicate key returns SDB_ECONFLICT when dup_restart is set (the
  * caller retries with a tree sink, which resolves it last-write-wins).
  */

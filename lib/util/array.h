@@ -20,6 +20,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+/* The reallocation behind sdb_grow (out of line: keeps the callers' hot
+ * loops small). Same contract. */
+int sdb_grow_slow(void **arr, size_t *cap, size_t need, size_t elem, size_t first);
+
 /*
  * Makes *arr hold at least need elements of size elem, doubling *cap
  * (starting at first when *cap is 0). Contents are kept; new slots are
@@ -30,22 +34,9 @@
 static inline int sdb_grow(void **arr, size_t *cap, size_t need, size_t elem,
 			   size_t first)
 {
-	if (need <= *cap)
+	if (__builtin_expect(need <= *cap, 1))
 		return 0;
-	size_t nc = *cap ? *cap : (first ? first : 16);
-	while (nc < need) {
-		if (nc > SIZE_MAX / 2)
-			return -1;
-		nc *= 2;
-	}
-	if (elem && nc > SIZE_MAX / elem)
-		return -1;
-	void *p = realloc(*arr, nc * elem);
-	if (!p)
-		return -1;
-	*arr = p;
-	*cap = nc;
-	return 0;
+	return sdb_grow_slow(arr, cap, need, elem, first);
 }
 
 #endif

@@ -69,6 +69,13 @@ int sdb_error_at(struct sdb_error *e, int code, long line, long column,
 	return code;
 }
 
+int sdb_error_code(struct sdb_error *e, int code)
+{
+	if (code < 0 && e && (e->code != code || !e->msg[0]))
+		sdb_error_set(e, code, "%s", sdb_strerror(code));
+	return code;
+}
+
 int sdb_error_sys(struct sdb_error *e, int code, const char *fmt, ...)
 {
 	int saved = errno;

@@ -58,6 +58,13 @@ int sdb_error_set(struct sdb_error *e, int code, const char *fmt, ...)
 int sdb_error_at(struct sdb_error *e, int code, long line, long column,
 		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/*
+ * For a code from a callee that records no detail (a sink callback, a
+ * buffer's sticky out-of-memory flag): records sdb_strerror(code) in e
+ * unless e already holds code (0 and NULL e allowed). @return code.
+ */
+int sdb_error_code(struct sdb_error *e, int code);
+
 /* Like sdb_error_set for a failed OS call: saves errno, appends strerror. */
 int sdb_error_sys(struct sdb_error *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

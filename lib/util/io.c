@@ -1,6 +1,7 @@
 /* io.c - the library's I/O layer (see io.h). */
 #define _GNU_SOURCE
 #include "util/io.h"
+#include "util/array.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -312,6 +313,7 @@ int sdb_input_open(struct sdb_input *in, const char *path, struct sdb_error *e)
 	struct stat st;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
+	int rc;
 
 	memset(in, 0, sizeof(*in));
 	in->name = is_stdin ? "<stdin>" : path;
@@ -324,19 +326,19 @@ int sdb_input_open(struct sdb_input *in, const char *path, struct sdb_error *e)
 					     "cannot open '%s'", path);
 	}
 	if (fstat(fd, &st) < 0) {
-		sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", in->name);
+		rc = sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", in->name);
 		goto fail;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		errno = EISDIR;
-		sdb_error_sys(e, SDB_EIO, "cannot read '%s'", in->name);
+		rc = sdb_error_sys(e, SDB_EIO, "cannot read '%s'", in->name);
 		goto fail;
 	}
 	if (S_ISREG(st.st_mode) && !is_stdin) {
 		if (st.st_size > 0) {
 			void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 			if (m == MAP_FAILED) {
-				sdb_error_sys(e, SDB_EIO, "cannot map '%s'", in->name);
+				rc = sdb_error_sys(e, SDB_EIO, "cannot map '%s'", in->name);
 				goto fail;
 			}
 			madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
@@ -364,21 +366,16 @@ int sdb_input_open(struct sdb_input *in, const char *path, struct sdb_error *e)
 	}
 	for (;;) {
 		ssize_t r;
-		if (cap - len < 65536) {
-			size_t ncap = cap ? cap * 2 : 1 << 20;
-			char *nb = realloc(buf, ncap + 1);
-			if (!nb) {
-				sdb_error_set(e, SDB_ENOMEM, "out of memory reading '%s'", in->name);
-				goto fail;
-			}
-			buf = nb;
-			cap = ncap;
+		/* room for 64 KiB more and the terminating NUL */
+		if (sdb_grow((void **)&buf, &cap, len + 65536 + 1, 1, 1 << 20)) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory reading '%s'", in->name);
+			goto fail;
 		}
-		r = read(fd, buf + len, cap - len);
+		r = read(fd, buf + len, cap - len - 1);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			sdb_error_sys(e, SDB_EIO, "cannot read '%s'", in->name);
+			rc = sdb_error_sys(e, SDB_EIO, "cannot read '%s'", in->name);
 			goto fail;
 		}
 		if (r == 0)
@@ -396,7 +393,7 @@ fail:
 	free(buf);
 	if (!is_stdin)
 		close(fd);
-	return e ? e->code : SDB_EIO;
+	return rc;
 }
 
 void sdb_input_close(struct sdb_input *in)

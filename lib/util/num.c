@@ -9,6 +9,7 @@
  * correctly rounded, so each candidate is the closest of its length, as
  * ECMAScript's Number::toString requires).
  */
+#include "util/err.h"
 #include "util/num.h"
 
 #include <math.h>
@@ -97,22 +98,21 @@ void sdb_num_from_double(double d, struct sdb_buf *out)
 	layout(digits, k, n, d < 0, out);
 }
 
-double sdb_num_value(const char *tok, size_t len)
+int sdb_num_value(const char *tok, size_t len, double *v)
 {
 	char small[64], *s = small;
-	double v;
 
 	if (len >= sizeof(small)) {
 		s = malloc(len + 1);
 		if (!s)
-			return NAN;
+			return SDB_ENOMEM;
 	}
 	memcpy(s, tok, len);
 	s[len] = 0;
-	v = strtod(s, NULL);
+	*v = strtod(s, NULL);
 	if (s != small)
 		free(s);
-	return v;
+	return 0;
 }
 
 int sdb_num_plain(const char *p, size_t n)
@@ -232,8 +232,10 @@ void sdb_num_canon(const char *tok, size_t len, int exact, struct sdb_buf *out)
 		else
 			sdb_buf_add(out, "null", 4);
 	} else {
-		double v = sdb_num_value(tok, len);
-		if (v == 0)
+		double v;
+		if (sdb_num_value(tok, len, &v))
+			out->oom = 1;
+		else if (v == 0)
 			sdb_buf_addc(out, '0');
 		else
 			sdb_num_from_double(v, out);

@@ -42,7 +42,8 @@ int sdb_num_syntax(const char *p, size_t n, int leading_zeros);
  */
 int sdb_num_plain(const char *p, size_t n);
 
-/* Parses the literal as a double (strtod semantics, correctly rounded). */
-double sdb_num_value(const char *tok, size_t len);
+/* Parses the literal as a double (strtod semantics, correctly rounded)
+ * into *v. @return 0 or SDB_ENOMEM (a long literal needs a copy). */
+int sdb_num_value(const char *tok, size_t len, double *v);
 
 #endif

@@ -171,30 +171,6 @@ static inline size_t sdb_find_special(const char *p, size_t n, const char set[8]
 	return n;
 }
 
-/*
- * A fast 64-bit hash for short keys (exact on the first and last eight
- * bytes and the length; longer keys mix in the middle too). Not for
- * untrusted-input hash tables that need flood resistance.
- */
-static inline uint64_t sdb_hash_short(const char *p, size_t n)
-{
-	uint64_t a = 0, b = 0, h;
-
-	if (n >= 8) {
-		memcpy(&a, p, 8);
-		memcpy(&b, p + n - 8, 8);
-		for (size_t i = 8; i + 8 < n; i += 8) {
-			uint64_t m;
-			memcpy(&m, p + i, 8);
-			a = (a ^ m) * 0x9E3779B97F4A7C15ull;
-		}
-	} else
-		for (size_t i = 0; i < n; i++)
-			a |= (uint64_t)(unsigned char)p[i] << (8 * i);
-	h = (a * 0x9E3779B97F4A7C15ull) ^ ((b ^ (uint64_t)n) * 0xC2B2AE3D27D4EB4Full);
-	return h ^ (h >> 31);
-}
-
 /* Line (1-based) and column (1-based, in code points) of byte offset off. */
 void sdb_text_position(const char *p, size_t off, long *line, long *column);
 
