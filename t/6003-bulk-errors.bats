@@ -3,6 +3,7 @@
 # bad flags), nothing on stdout, and never a partial index file.
 
 load test_helper
+load helpers/bulk
 
 PY=/usr/bin/python3
 
@@ -28,17 +29,6 @@ g = bytearray(b); g[20:26] = b'XXXXXX'; open('garbled.npy', 'wb').write(g)
 "
 	: >empty.f32
 	sochdb-bulk build-index -i x.npy -o x.idx -t 1 -q
-}
-
-# expect_fail STATUS MESSAGE CMD...: exact stderr, empty stdout, no index left
-expect_fail() {
-	local status=$1 msg=$2
-	shift 2
-	run "-$status" --separate-stderr "$@"
-	[ -z "$output" ] || fail "stdout not empty: $output"
-	[ "$stderr" = "$msg" ] || fail "stderr: '$stderr', expected '$msg'"
-	[ ! -e o.idx ] || fail "o.idx was written"
-	[ -z "$(ls | grep '\.tmp\.')" ] || fail "temporary file left: $(ls)"
 }
 
 @test "garbled, truncated and unsupported npy files" {
