@@ -609,7 +609,7 @@ static int maint_open(const char *dir, const struct sdb_opts *o,
 	/* the manifest read at open predates the lock: a maintenance that
 	 * held it meanwhile may have published tables, which the orphan sweep
 	 * must not take for leftovers */
-	sdb_manifest_free(&(*db)->man);
+	sdb_manifest_release(&(*db)->man);
 	if ((rc = sdb_manifest_read(&(*db)->man, dir, e)))
 		goto fail;
 	return 0;
