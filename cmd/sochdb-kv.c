@@ -98,9 +98,9 @@ static const char u_ls[] =
 static const char u_load[] =
 	"usage: sochdb-kv load [options] [FILE|-]\n"
 	"Loads records in one transaction: KEY<TAB>VALUE[<TAB>EXPIRES_MS[<TAB>NS]]\n"
-	"lines (escaped; VALUE \\N deletes) or the JSONL objects dump writes.\n"
+	"lines (escaped; VALUE \\N deletes), or what dump --format writes.\n"
 	COMMON WRITING
-	"      --format F          tsv (default) or jsonl\n"
+	"      --format F          tsv (default), jsonl, json or toon\n"
 	"      --partial           on a bad line, commit the lines before it\n"
 	"      --ttl SECONDS       records without expiry expire after SECONDS\n";
 static const char u_dump[] =
