@@ -5,6 +5,7 @@
 # dimensions and a raw file without a telling name.
 
 load test_helper
+load helpers/bulk
 
 PY=/usr/bin/python3
 
@@ -39,15 +40,6 @@ with open('negrow.fvecs', 'wb') as f:
         f.write(np.int32(-4 if i == 1 else 4).tobytes() + r.tobytes())
 "
 	sochdb-bulk build-index -i x.npy -o x.idx -t 1 -q
-}
-
-# expect_fail STATUS MESSAGE CMD...: exact stderr, empty stdout
-expect_fail() {
-	local status=$1 msg=$2
-	shift 2
-	run "-$status" --separate-stderr "$@"
-	[ -z "$output" ] || fail "stdout not empty: $output"
-	[ "$stderr" = "$msg" ] || fail "stderr: '$stderr', expected '$msg'"
 }
 
 @test "convert -o - writes stdout in every format, never a file named '-'" {

@@ -17,14 +17,20 @@ struct cand {
 	uint32_t id;
 };
 
-/* min-heap on d */
-static inline void minh_push(struct cand *h, size_t *len, struct cand x)
+/*
+ * One binary heap, two orders: before(a, b) says a belongs above b. The
+ * order is a constant at every use, so after inlining no call is left.
+ */
+typedef int (*cand_before_fn)(struct cand a, struct cand b);
+
+static inline __attribute__((always_inline)) void
+heap_push(struct cand *h, size_t *len, struct cand x, cand_before_fn before)
 {
 	size_t i = (*len)++;
 
 	while (i > 0) {
 		size_t p = (i - 1) / 2;
-		if (h[p].d <= x.d)
+		if (!before(x, h[p]))
 			break;
 		h[i] = h[p];
 		i = p;
@@ -32,7 +38,8 @@ static inline void minh_push(struct cand *h, size_t *len, struct cand x)
 	h[i] = x;
 }
 
-static inline struct cand minh_pop(struct cand *h, size_t *len)
+static inline __attribute__((always_inline)) struct cand
+heap_pop(struct cand *h, size_t *len, cand_before_fn before)
 {
 	struct cand top = h[0], x = h[--(*len)];
 	size_t i = 0, n = *len;
@@ -41,8 +48,8 @@ static inline struct cand minh_pop(struct cand *h, size_t *len)
 		size_t l = 2 * i + 1, m;
 		if (l >= n)
 			break;
-		m = l + 1 < n && h[l + 1].d < h[l].d ? l + 1 : l;
-		if (h[m].d >= x.d)
+		m = l + 1 < n && before(h[l + 1], h[l]) ? l + 1 : l;
+		if (!before(h[m], x))
 			break;
 		h[i] = h[m];
 		i = m;
@@ -50,6 +57,22 @@ static inline struct cand minh_pop(struct cand *h, size_t *len)
 	if (n)
 		h[i] = x;
 	return top;
+}
+
+/* min-heap on d */
+static inline int minh_before(struct cand a, struct cand b)
+{
+	return a.d < b.d;
+}
+
+static inline void minh_push(struct cand *h, size_t *len, struct cand x)
+{
+	heap_push(h, len, x, minh_before);
+}
+
+static inline struct cand minh_pop(struct cand *h, size_t *len)
+{
+	return heap_pop(h, len, minh_before);
 }
 
 /* max-heap on d (ties: larger id on top, so results are deterministic) */
@@ -58,38 +81,19 @@ static inline int maxh_less(struct cand a, struct cand b)
 	return a.d < b.d || (a.d == b.d && a.id < b.id);
 }
 
+static inline int maxh_before(struct cand a, struct cand b)
+{
+	return maxh_less(b, a);
+}
+
 static inline void maxh_push(struct cand *h, size_t *len, struct cand x)
 {
-	size_t i = (*len)++;
-
-	while (i > 0) {
-		size_t p = (i - 1) / 2;
-		if (!maxh_less(h[p], x))
-			break;
-		h[i] = h[p];
-		i = p;
-	}
-	h[i] = x;
+	heap_push(h, len, x, maxh_before);
 }
 
 static inline struct cand maxh_pop(struct cand *h, size_t *len)
 {
-	struct cand top = h[0], x = h[--(*len)];
-	size_t i = 0, n = *len;
-
-	for (;;) {
-		size_t l = 2 * i + 1, m;
-		if (l >= n)
-			break;
-		m = l + 1 < n && maxh_less(h[l], h[l + 1]) ? l + 1 : l;
-		if (!maxh_less(x, h[m]))
-			break;
-		h[i] = h[m];
-		i = m;
-	}
-	if (n)
-		h[i] = x;
-	return top;
+	return heap_pop(h, len, maxh_before);
 }
 
 /* qsort order: nearest first, ties by node number. */
