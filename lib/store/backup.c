@@ -207,7 +207,7 @@ int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
 		goto out;
 	if ((rc = sdb_lock_take(db->lock_fd, SDB_LOCK_MAINT, o->lock_timeout, dir, e)))
 		goto out;
-	sdb_manifest_free(&db->man);
+	sdb_manifest_release(&db->man);
 	if ((rc = sdb_manifest_read(&db->man, dir, e)))
 		goto out;
 	/* each table is checked on the way, so damage never spreads into a
@@ -245,12 +245,12 @@ int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
 		if (seg.start != expect) {
 			rc = sdb_error_set(e, SDB_ECORRUPT, "WAL segment '%s' starts at LSN %" PRIu64 " but the previous one ends at %" PRIu64,
 					   seg.path, seg.start, expect);
-			sdb_wal_seg_free(&seg);
+			sdb_wal_seg_release(&seg);
 			goto out;
 		}
 		if (seg.status == SDB_SEG_DAMAGED) {
 			rc = sdb_wal_seg_damage(&seg, e);
-			sdb_wal_seg_free(&seg);
+			sdb_wal_seg_release(&seg);
 			goto out;
 		}
 		expect = seg.start + seg.valid;
@@ -278,7 +278,7 @@ int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
 				sdb_io_close(fd);
 			}
 		}
-		sdb_wal_seg_free(&seg);
+		sdb_wal_seg_release(&seg);
 		if (rc)
 			goto out;
 		if (in_txn)
@@ -288,8 +288,7 @@ int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
 		rc = sdb_wal_missing_end(e, dir, end, mark);
 		goto out;
 	}
-	sdb_buf_reset(&d);
-	sdb_buf_addf(&d, "%s/LOCK", out.tmp);
+	sdb_lock_path(&d, out.tmp);
 	{
 		int fd;
 		if ((rc = sdb_io_open(d.data, O_WRONLY | O_CREAT, 0666, &fd, e)))

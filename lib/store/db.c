@@ -61,73 +61,37 @@ void sdb_db_warn(const struct sdb_opts *o, const char *fmt, ...)
 	o->warn(o->warn_ctx, msg);
 }
 
-int sdb_ikey_make(struct sdb_buf *b, const char *ns, size_t nslen,
-		  const char *key, size_t klen, struct sdb_error *e)
-{
-	unsigned char l = (unsigned char)nslen;
-
-	if (nslen > SDB_MAX_NS)
-		return sdb_error_set(e, SDB_ELIMIT, "namespace longer than %d bytes", SDB_MAX_NS);
-	if (klen == 0)
-		return sdb_error_set(e, SDB_EINVAL, "empty key");
-	if (klen > SDB_MAX_KEY)
-		return sdb_error_set(e, SDB_ELIMIT, "key longer than %d bytes", SDB_MAX_KEY);
-	sdb_buf_reset(b);
-	sdb_buf_add(b, &l, 1);
-	sdb_buf_add(b, ns, nslen);
-	sdb_buf_add(b, key, klen);
-	return sdb_buf_ok(b) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
-}
-
-void sdb_ikey_split(const unsigned char *ik, size_t n, const char **ns,
-		    size_t *nslen, const char **key, size_t *klen)
-{
-	size_t l = n ? ik[0] : 0;
-
-	if (l + 1 > n)
-		l = n ? n - 1 : 0;
-	*ns = (const char *)ik + 1;
-	*nslen = l;
-	*key = (const char *)ik + 1 + l;
-	*klen = n ? n - 1 - l : 0;
-}
-
-int sdb_prefix_succ(struct sdb_buf *b)
-{
-	while (b->len && (unsigned char)b->data[b->len - 1] == 0xff)
-		b->len--;
-	if (!b->len)
-		return 0;
-	b->data[b->len - 1]++;
-	return 1;
-}
-
 /* ------------------------------------------------------------ opening */
 
 /* 1: dir holds a database, 0: empty (only LOCK or temp files), -1: other
  * files (not ours). */
 static int dir_kind(const char *dir)
 {
-	char mp[4096];
+	struct sdb_buf mp = SDB_BUF_INIT;
 	struct stat st;
 	struct dirent *de;
-	int kind = 0;
+	int kind = 0, have;
 	DIR *d;
 
-	snprintf(mp, sizeof(mp), "%s/MANIFEST", dir);
-	if (stat(mp, &st) == 0)
+	sdb_manifest_path(&mp, dir);
+	have = sdb_buf_ok(&mp) && stat(mp.data, &st) == 0;
+	sdb_buf_release(&mp);
+	if (have)
 		return 1;
 	if (!(d = opendir(dir)))
 		return -1;
 	while ((de = readdir(d))) {
 		const char *s = de->d_name;
+		uint64_t no;
+		enum sdb_file_kind k;
 		if (!strcmp(s, ".") || !strcmp(s, ".."))
 			continue;
-		if (!strcmp(s, "MANIFEST")) {
+		k = sdb_parse_file_name(s, &no);
+		if (k == SDB_FILE_MANIFEST) {
 			kind = 1;
 			break;
 		}
-		if (!strcmp(s, "LOCK") || strstr(s, ".tmp"))
+		if (k == SDB_FILE_LOCK || k == SDB_FILE_TEMP)
 			continue;
 		kind = -1;
 	}
@@ -238,7 +202,7 @@ static int prepare_try(struct sdb_db *db, struct sdb_error *e)
 		else if (seg.status != SDB_SEG_CLEAN)
 			rc = sdb_wal_seg_damage(&seg, e);
 		expect = seg.start + seg.valid;
-		sdb_wal_seg_free(&seg);
+		sdb_wal_seg_release(&seg);
 		if (rc) {
 			free(starts);
 			return refuse(e);
@@ -265,11 +229,11 @@ static int prepare_try(struct sdb_db *db, struct sdb_error *e)
 		return rc;
 	if (seg.status == SDB_SEG_DAMAGED) {
 		sdb_wal_seg_damage(&seg, e);
-		sdb_wal_seg_free(&seg);
+		sdb_wal_seg_release(&seg);
 		return refuse(e);
 	}
 	if (seg.start + seg.size < mark) {
-		sdb_wal_seg_free(&seg);
+		sdb_wal_seg_release(&seg);
 		sdb_wal_missing_end(e, db->dir, db->seg_start + (uint64_t)st.st_size, mark);
 		return refuse(e);
 	}
@@ -283,10 +247,9 @@ static int prepare_try(struct sdb_db *db, struct sdb_error *e)
 		rc = sdb_io_ftruncate(db->wal_fd, (off_t)seg.valid, seg.path, e);
 		if (!rc && db->o.sync != SDB_SYNC_OFF)
 			rc = sdb_io_fdatasync(db->wal_fd, seg.path, e);
-		db->cut_bytes += seg.size - seg.valid;
 	}
 	db->seg_size = seg.valid;
-	sdb_wal_seg_free(&seg);
+	sdb_wal_seg_release(&seg);
 	if (rc)
 		return rc;
 	db->wal_end = db->seg_start + db->seg_size;
@@ -308,7 +271,7 @@ int sdb_db_prepare_tail(struct sdb_db *db, struct sdb_error *e)
 			return rc;
 		/* a checkpoint retired what our manifest names: read the newer
 		 * one; the same checkpoint again means the file is missing */
-		sdb_manifest_free(&db->man);
+		sdb_manifest_release(&db->man);
 		{
 			struct sdb_error sub;
 			int mrc = sdb_manifest_read(&db->man, db->dir, &sub);
@@ -333,18 +296,18 @@ int sdb_db_prepare_tail(struct sdb_db *db, struct sdb_error *e)
 static void snapshot_free(struct sdb_db *db)
 {
 	for (size_t i = 0; i < db->ntabs; i++) {
-		sdb_block_free(&db->tabs[i].cache);
+		sdb_block_release(&db->tabs[i].cache);
 		sdb_table_close(db->tabs[i].t);
 	}
 	free(db->tabs);
 	db->tabs = NULL;
 	db->ntabs = 0;
 	for (int i = 0; i < db->nsegs; i++)
-		sdb_wal_seg_free(&db->segs[i]);
+		sdb_wal_seg_release(&db->segs[i]);
 	free(db->segs);
 	db->segs = NULL;
 	db->nsegs = 0;
-	sdb_mem_free(&db->mem);
+	sdb_mem_release(&db->mem);
 	db->have_snapshot = 0;
 }
 
@@ -370,7 +333,7 @@ static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 	/* the hint before the segments: it only grows after what it names is
 	 * written, so the segments read next hold at least that much */
 	mark = db->lock_fd >= 0 ? sdb_lock_synced(db->lock_fd) : sdb_lock_synced_at(db->dir);
-	sdb_manifest_free(&db->man);
+	sdb_manifest_release(&db->man);
 	rc = sdb_manifest_read(&db->man, db->dir, e);
 	if (rc)
 		return rc == SDB_ENOTFOUND ? SDB_EIO : rc;
@@ -558,12 +521,11 @@ void sdb_db_close(struct sdb_db *db)
 	if (!db)
 		return;
 	snapshot_free(db);
-	sdb_manifest_free(&db->man);
+	sdb_manifest_release(&db->man);
 	sdb_io_close(db->wal_fd);
 	if (db->lock_fd >= 0)
 		close(db->lock_fd); /* drops its OFD locks */
 	sdb_buf_release(&db->seg_path);
-	sdb_buf_release(&db->kbuf);
 	free(db->dir);
 	free(db);
 }

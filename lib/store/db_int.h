@@ -33,8 +33,6 @@ struct sdb_db {
 	int wal_fd;
 	uint64_t seg_start, seg_size;
 	struct sdb_buf seg_path;
-	uint64_t cut_bytes;
-	struct sdb_buf kbuf;
 };
 
 void sdb_db_warn(const struct sdb_opts *o, const char *fmt, ...)
@@ -70,6 +68,9 @@ int sdb_wal_missing_end(struct sdb_error *e, const char *dir, uint64_t end,
 			uint64_t mark);
 int sdb_db_load_snapshot(struct sdb_db *db, struct sdb_error *e);
 size_t sdb_block_lower_bound(const struct sdb_block *b, const void *k, size_t n);
+/* Creates the segment starting at wal_end and makes it the live one
+ * (writer lock held; a checkpoint seals the old one with it). */
+int sdb_db_new_segment(struct sdb_db *db, struct sdb_error *e);
 /* Appends raw encoded records to the live segment (writer lock held). */
 int sdb_db_append(struct sdb_db *db, const void *p, size_t n,
 		  struct sdb_error *e);

@@ -6,6 +6,7 @@
 #ifndef SDB_STORE_INTERNAL_H
 #define SDB_STORE_INTERNAL_H
 
+#include "store/filename.h"
 #include "store/store.h"
 #include "util/hash.h"
 
@@ -65,14 +66,12 @@ enum { SDB_SEG_CLEAN, SDB_SEG_INFLIGHT, SDB_SEG_TAILDAMAGE, SDB_SEG_DAMAGED };
 /* Lists wal-*.log in dir sorted by start LSN. *starts is malloc'ed. */
 int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
 		 struct sdb_error *e);
-/* Path of the segment starting at lsn, into b. */
-void sdb_wal_path(struct sdb_buf *b, const char *dir, uint64_t lsn);
 /* Reads a segment and classifies its end (newest: the live segment, where
  * an incomplete or damaged last record is a tail). @return 0, or
  * SDB_ENOTFOUND/SDB_EIO. */
 int sdb_wal_seg_read(struct sdb_wal_seg *s, const char *dir, uint64_t start,
 		     int newest, struct sdb_error *e);
-void sdb_wal_seg_free(struct sdb_wal_seg *s);
+void sdb_wal_seg_release(struct sdb_wal_seg *s);
 /* Fills e for the damage at s->bad_off: "damaged WAL record in 'PATH' at
  * offset N: WHY". @return SDB_ECORRUPT. */
 int sdb_wal_seg_damage(const struct sdb_wal_seg *s, struct sdb_error *e);
@@ -124,7 +123,6 @@ int sdb_table_writer_add_range(struct sdb_table_writer *w, const void *lo,
 			       size_t lolen, const void *hi, size_t hilen,
 			       struct sdb_error *e);
 uint64_t sdb_table_writer_bytes(const struct sdb_table_writer *w);
-uint64_t sdb_table_writer_entries(const struct sdb_table_writer *w);
 /* Finishes, fsyncs and renames into path; fills meta (not no/level).
  * The directory fsync is the caller's. */
 int sdb_table_writer_finish(struct sdb_table_writer *w,
@@ -168,7 +166,7 @@ struct sdb_block {
 	uint8_t *kind;
 	uint64_t *expires;
 };
-void sdb_block_free(struct sdb_block *b);
+void sdb_block_release(struct sdb_block *b);
 /* Reads, checks (CRC before decompressing) and decodes block i of t. */
 int sdb_table_read_block(struct sdb_table *t, size_t i, struct sdb_block *b,
 			 struct sdb_error *e);
@@ -192,7 +190,7 @@ struct sdb_manifest {
 	size_t ntables;
 	struct sdb_table_meta *tables;
 };
-void sdb_manifest_free(struct sdb_manifest *m);
+void sdb_manifest_release(struct sdb_manifest *m);
 int sdb_manifest_encode(const struct sdb_manifest *m, struct sdb_buf *b);
 int sdb_manifest_decode(struct sdb_manifest *m, const unsigned char *p,
 			size_t n, struct sdb_error *e);
@@ -205,8 +203,7 @@ int sdb_manifest_write(const struct sdb_manifest *m, const char *dir,
 		       int nosync, struct sdb_error *e);
 int sdb_table_meta_copy(struct sdb_table_meta *dst,
 			const struct sdb_table_meta *src);
-void sdb_table_meta_free(struct sdb_table_meta *t);
-void sdb_table_path(struct sdb_buf *b, const char *dir, uint64_t no);
+void sdb_table_meta_release(struct sdb_table_meta *t);
 
 /* --------------------------------------------------------------- lock */
 enum { SDB_LOCK_WRITER = 0, SDB_LOCK_MAINT = 1 };
@@ -260,7 +257,7 @@ int sdb_mem_add_range(struct sdb_memtable *m, const struct sdb_wal_op *op,
  * entries a newer range delete covers and makes the ranges one sorted
  * disjoint set (rangedel.c). @return 0 or SDB_ENOMEM. */
 int sdb_mem_finish(struct sdb_memtable *m);
-void sdb_mem_free(struct sdb_memtable *m);
+void sdb_mem_release(struct sdb_memtable *m);
 /* Index of first entry with key >= k. */
 size_t sdb_mem_lower_bound(const struct sdb_memtable *m, const void *k,
 			   size_t n);

@@ -331,7 +331,7 @@ int sdb_iter_seek(struct sdb_iter *it, const void *key, size_t klen,
 void sdb_iter_release(struct sdb_iter *it)
 {
 	for (int i = 0; i < it->nc; i++)
-		sdb_block_free(&it->c[i].b);
+		sdb_block_release(&it->c[i].b);
 	free(it->c);
 	sdb_buf_release(&it->lo);
 	sdb_buf_release(&it->hi);

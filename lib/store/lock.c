@@ -24,10 +24,14 @@
 
 int sdb_lock_open(const char *dir, int *fd, struct sdb_error *e)
 {
-	char path[4096];
+	struct sdb_buf path = SDB_BUF_INIT;
+	int rc;
 
-	snprintf(path, sizeof(path), "%s/LOCK", dir);
-	return sdb_io_open(path, O_RDWR | O_CREAT, 0666, fd, e);
+	sdb_lock_path(&path, dir);
+	rc = sdb_buf_ok(&path) ? sdb_io_open(path.data, O_RDWR | O_CREAT, 0666, fd, e) :
+		sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	sdb_buf_release(&path);
+	return rc;
 }
 
 static int try_lock(int fd, int which, int type)
@@ -99,12 +103,14 @@ uint64_t sdb_lock_synced(int fd)
 
 uint64_t sdb_lock_synced_at(const char *dir)
 {
-	char path[4096];
+	struct sdb_buf path = SDB_BUF_INIT;
 	uint64_t m;
-	int fd;
+	int fd, rc;
 
-	snprintf(path, sizeof(path), "%s/LOCK", dir);
-	if (sdb_io_open(path, O_RDONLY, 0, &fd, NULL))
+	sdb_lock_path(&path, dir);
+	rc = !sdb_buf_ok(&path) || sdb_io_open(path.data, O_RDONLY, 0, &fd, NULL);
+	sdb_buf_release(&path);
+	if (rc)
 		return 0;
 	m = sdb_lock_synced(fd);
 	sdb_io_close(fd);

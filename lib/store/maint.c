@@ -33,8 +33,6 @@
 #define L1_BYTES (64ull << 20)
 #define TABLE_TARGET (64ull << 20)
 
-int sdb_db_new_segment(struct sdb_db *db, struct sdb_error *e);
-
 static uint64_t level_target(int n)
 {
 	uint64_t t = L1_BYTES;
@@ -61,15 +59,12 @@ static void remove_orphans(struct sdb_db *db)
 		return;
 	while ((de = readdir(d))) {
 		const char *s = de->d_name;
-		int orphan = strstr(s, ".tmp") != NULL;
-		char *end;
-		if (!orphan && strlen(s) > 4 && !strcmp(s + strlen(s) - 4, ".sst")) {
-			uint64_t no = strtoull(s, &end, 10);
-			orphan = !strcmp(end, ".sst");
-			for (size_t i = 0; orphan && i < db->man.ntables; i++)
-				if (db->man.tables[i].no == no)
-					orphan = 0;
-		}
+		uint64_t no;
+		enum sdb_file_kind k = sdb_parse_file_name(s, &no);
+		int orphan = k == SDB_FILE_TEMP || k == SDB_FILE_TABLE;
+		for (size_t i = 0; k == SDB_FILE_TABLE && orphan && i < db->man.ntables; i++)
+			if (db->man.tables[i].no == no)
+				orphan = 0;
 		if (orphan) {
 			snprintf(path, sizeof(path), "%s/%s", db->dir, s);
 			sdb_io_unlink(path, NULL);
@@ -107,7 +102,7 @@ static int add_table(struct sdb_manifest *m, const struct sdb_table_meta *t)
 	return 0;
 }
 
-int sdb_checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
+static int checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
 			  struct sdb_error *e)
 {
 	struct sdb_buf path = SDB_BUF_INIT;
@@ -126,7 +121,7 @@ int sdb_checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
 			return rc;
 		db->wlocked = 1;
 	}
-	sdb_manifest_free(&db->man);
+	sdb_manifest_release(&db->man);
 	if ((rc = sdb_manifest_read(&db->man, db->dir, e)) || (rc = sdb_db_prepare_tail(db, e)))
 		goto unlock;
 	cp = db->man.checkpoint_lsn;
@@ -229,11 +224,11 @@ unlock:
 	}
 out:
 	for (int i = 0; i < nsegs; i++)
-		sdb_wal_seg_free(&segs[i]);
+		sdb_wal_seg_release(&segs[i]);
 	free(segs);
 	free(starts);
-	sdb_mem_free(&mem);
-	sdb_table_meta_free(&meta);
+	sdb_mem_release(&mem);
+	sdb_table_meta_release(&meta);
 	sdb_buf_release(&path);
 	sdb_buf_release(&rec);
 	return rc;
@@ -465,7 +460,7 @@ out_it:
 	for (i = 0; i < nin; i++)
 		sdb_table_close(tabs[i]);
 	for (i = 0; i < nout; i++)
-		sdb_table_meta_free(&outs[i]);
+		sdb_table_meta_release(&outs[i]);
 	free(outs);
 	free(in);
 	free(tabs);
@@ -474,7 +469,7 @@ out_it:
 	sdb_buf_release(&split);
 	/* re-read the manifest so db->man matches the disk either way */
 	if (!rc) {
-		sdb_manifest_free(&db->man);
+		sdb_manifest_release(&db->man);
 		rc = sdb_manifest_read(&db->man, db->dir, e);
 	}
 	return rc;
@@ -496,7 +491,7 @@ static uint64_t level_bytes(const struct sdb_manifest *m, int level, int *count)
 /* Compacts level `level` (all its tables plus the overlapping ones of the
  * next level) into level+1; level -1: everything into the deepest level.
  * *did = 0 when there was nothing to merge. */
-int sdb_compact_level(struct sdb_db *db, int level, int *did,
+static int compact_level(struct sdb_db *db, int level, int *did,
 		      struct sdb_error *e)
 {
 	struct sdb_manifest *m = &db->man;
@@ -506,7 +501,7 @@ int sdb_compact_level(struct sdb_db *db, int level, int *did,
 	size_t lolen = 0, hilen = 0;
 
 	*did = 0;
-	sdb_manifest_free(m);
+	sdb_manifest_release(m);
 	if ((rc = sdb_manifest_read(m, db->dir, e)))
 		return rc;
 	remove_orphans(db);
@@ -544,7 +539,7 @@ int sdb_compact_level(struct sdb_db *db, int level, int *did,
 }
 
 /* Runs level compactions while a level is over its threshold. */
-int sdb_compact_auto(struct sdb_db *db, int *did, struct sdb_error *e)
+static int compact_auto(struct sdb_db *db, int *did, struct sdb_error *e)
 {
 	int rc = 0;
 
@@ -552,7 +547,7 @@ int sdb_compact_auto(struct sdb_db *db, int *did, struct sdb_error *e)
 	for (int round = 0; round < 16 && !rc; round++) {
 		int cnt, lvl = -1, d = 0;
 		if (!round || *did) {
-			sdb_manifest_free(&db->man);
+			sdb_manifest_release(&db->man);
 			if ((rc = sdb_manifest_read(&db->man, db->dir, e)))
 				return rc;
 		}
@@ -563,7 +558,7 @@ int sdb_compact_auto(struct sdb_db *db, int *did, struct sdb_error *e)
 				lvl = n;
 		if (lvl < 0)
 			break;
-		rc = sdb_compact_level(db, lvl, &d, e);
+		rc = compact_level(db, lvl, &d, e);
 		*did |= d;
 		if (!d)
 			break;
@@ -582,9 +577,9 @@ int sdb_db_maybe_flush(struct sdb_db *db, struct sdb_error *e)
 		return 0;
 	if (sdb_lock_take(db->lock_fd, SDB_LOCK_MAINT, 0, db->dir, NULL))
 		return 0; /* a checkpoint or compaction is running: it will do */
-	rc = sdb_checkpoint_locked(db, db->o.flush_bytes, &did, e);
+	rc = checkpoint_locked(db, db->o.flush_bytes, &did, e);
 	if (!rc)
-		rc = sdb_compact_auto(db, &did, e);
+		rc = compact_auto(db, &did, e);
 	sdb_lock_release(db->lock_fd, SDB_LOCK_MAINT);
 	return rc;
 }
@@ -611,6 +606,12 @@ static int maint_open(const char *dir, const struct sdb_opts *o,
 	}
 	if (rc)
 		goto fail;
+	/* the manifest read at open predates the lock: a maintenance that
+	 * held it meanwhile may have published tables, which the orphan sweep
+	 * must not take for leftovers */
+	sdb_manifest_release(&(*db)->man);
+	if ((rc = sdb_manifest_read(&(*db)->man, dir, e)))
+		goto fail;
 	return 0;
 fail:
 	sdb_db_close(*db);
@@ -629,9 +630,9 @@ int sdb_checkpoint(const char *dir, const struct sdb_opts *o,
 	if ((rc = maint_open(dir, o, m, &db, &busy, e)) || busy)
 		return rc;
 	remove_orphans(db);
-	rc = sdb_checkpoint_locked(db, m->if_larger_than, did, e);
+	rc = checkpoint_locked(db, m->if_larger_than, did, e);
 	if (!rc && *did && !o->no_auto)
-		rc = sdb_compact_auto(db, &d2, e);
+		rc = compact_auto(db, &d2, e);
 	sdb_db_close(db);
 	return rc;
 }
@@ -660,7 +661,7 @@ int sdb_compact(const char *dir, const struct sdb_opts *o,
 			return 0;
 		}
 	}
-	rc = sdb_compact_level(db, m->level, did, e);
+	rc = compact_level(db, m->level, did, e);
 	sdb_db_close(db);
 	return rc;
 }

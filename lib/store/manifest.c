@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sdb_table_meta_free(struct sdb_table_meta *t)
+void sdb_table_meta_release(struct sdb_table_meta *t)
 {
 	if (!t)
 		return;
@@ -40,7 +40,7 @@ int sdb_table_meta_copy(struct sdb_table_meta *dst,
 	dst->smallest = malloc(src->slen + 1);
 	dst->largest = malloc(src->llen + 1);
 	if (!dst->smallest || !dst->largest) {
-		sdb_table_meta_free(dst);
+		sdb_table_meta_release(dst);
 		return SDB_ENOMEM;
 	}
 	memcpy(dst->smallest, src->smallest, src->slen);
@@ -48,21 +48,16 @@ int sdb_table_meta_copy(struct sdb_table_meta *dst,
 	return 0;
 }
 
-void sdb_manifest_free(struct sdb_manifest *m)
+void sdb_manifest_release(struct sdb_manifest *m)
 {
 	if (!m)
 		return;
 	for (size_t i = 0; i < m->ntables; i++)
-		sdb_table_meta_free(&m->tables[i]);
+		sdb_table_meta_release(&m->tables[i]);
 	free(m->tables);
 	memset(m, 0, sizeof(*m));
 }
 
-void sdb_table_path(struct sdb_buf *b, const char *dir, uint64_t no)
-{
-	sdb_buf_reset(b);
-	sdb_buf_addf(b, "%s/%06" PRIu64 ".sst", dir, no);
-}
 
 int sdb_manifest_encode(const struct sdb_manifest *m, struct sdb_buf *b)
 {
@@ -161,11 +156,11 @@ int sdb_manifest_decode(struct sdb_manifest *m, const unsigned char *p,
 	return 0;
 bad:
 	m->ntables = nt; /* also frees the half-read entry (calloc'ed array) */
-	sdb_manifest_free(m);
+	sdb_manifest_release(m);
 	return sdb_error_set(e, SDB_ECORRUPT, "malformed table list");
 oom:
 	m->ntables = nt;
-	sdb_manifest_free(m);
+	sdb_manifest_release(m);
 	return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 }
 
@@ -178,7 +173,7 @@ int sdb_manifest_read(struct sdb_manifest *m, const char *dir,
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	sdb_buf_addf(&path, "%s/MANIFEST", dir);
+	sdb_manifest_path(&path, dir);
 	if (!sdb_buf_ok(&path))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	rc = sdb_input_open(&in, path.data, e);
@@ -205,7 +200,7 @@ int sdb_manifest_write(const struct sdb_manifest *m, const char *dir,
 	struct sdb_atomic a;
 	int rc;
 
-	sdb_buf_addf(&path, "%s/MANIFEST", dir);
+	sdb_manifest_path(&path, dir);
 	if (!sdb_buf_ok(&path) || sdb_manifest_encode(m, &b)) {
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto out;

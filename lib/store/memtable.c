@@ -20,15 +20,6 @@ static inline uint64_t key_pfx(const unsigned char *k, size_t n)
 	return v;
 }
 
-int sdb_key_cmp(const void *a, size_t an, const void *b, size_t bn)
-{
-	int c = memcmp(a, b, an < bn ? an : bn);
-
-	if (c)
-		return c;
-	return an < bn ? -1 : an > bn;
-}
-
 int sdb_mem_add(struct sdb_memtable *m, const struct sdb_wal_op *op,
 		int kind, uint64_t seq)
 {
@@ -245,7 +236,7 @@ int sdb_mem_finish(struct sdb_memtable *m)
 	return m->nrd ? apply_ranges(m) : 0;
 }
 
-void sdb_mem_free(struct sdb_memtable *m)
+void sdb_mem_release(struct sdb_memtable *m)
 {
 	if (!m)
 		return;

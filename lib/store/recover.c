@@ -40,7 +40,7 @@ int sdb_recover(const char *dir, const struct sdb_opts *o, int dry_run,
 			sdb_wal_seg_damage(&s, e);
 			snprintf(msg, sizeof(msg), "%s", e ? e->msg : "");
 			rc = sdb_error_set(e, SDB_ECORRUPT, "%s: not a tail, cannot repair (see 'sochdb-wal salvage')", msg);
-			sdb_wal_seg_free(&s);
+			sdb_wal_seg_release(&s);
 			goto out;
 		}
 		if (s.status != SDB_SEG_CLEAN) {
@@ -61,7 +61,7 @@ int sdb_recover(const char *dir, const struct sdb_opts *o, int dry_run,
 				}
 			}
 		}
-		sdb_wal_seg_free(&s);
+		sdb_wal_seg_release(&s);
 		if (rc)
 			goto out;
 	}
@@ -111,6 +111,6 @@ int sdb_wal_truncate(const char *dir, const struct sdb_opts *o, uint64_t upto,
 out:
 	free(starts);
 	sdb_buf_release(&p);
-	sdb_manifest_free(&m);
+	sdb_manifest_release(&m);
 	return rc;
 }

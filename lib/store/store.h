@@ -21,7 +21,7 @@
  * to seal the WAL segment being checkpointed.
  *
  * Keys inside the engine are "internal keys": one byte namespace length,
- * the namespace, then the user key (sdb_ikey_*). Sorting is bytewise.
+ * the namespace, then the user key (keys.h). Sorting is bytewise.
  */
 #ifndef SDB_STORE_H
 #define SDB_STORE_H
@@ -48,6 +48,8 @@ enum sdb_rec_type {
 
 enum sdb_sync { SDB_SYNC_FULL = 0, SDB_SYNC_NORMAL = 1, SDB_SYNC_OFF = 2 };
 enum sdb_comp { SDB_COMP_NONE = 0, SDB_COMP_LZ4 = 1, SDB_COMP_ZSTD = 2 };
+
+#include "store/keys.h" /* the internal-key layout: sdb_ikey_*, sdb_key_cmp */
 
 struct sdb_opts {
 	int sync;              /* enum sdb_sync */
@@ -85,22 +87,6 @@ int sdb_db_open(const char *dir, unsigned flags, const struct sdb_opts *o,
 		struct sdb_db **out, struct sdb_error *e);
 /* Releases locks, unmaps files, frees (NULL allowed). */
 void sdb_db_close(struct sdb_db *db);
-
-/* Internal keys. */
-/* Builds ns+key into b. @return 0, SDB_ELIMIT (too long) or SDB_EINVAL
- * (empty key). */
-int sdb_ikey_make(struct sdb_buf *b, const char *ns, size_t nslen,
-		  const char *key, size_t klen, struct sdb_error *e);
-/* Splits an internal key. */
-void sdb_ikey_split(const unsigned char *ik, size_t n, const char **ns,
-		    size_t *nslen, const char **key, size_t *klen);
-
-/* Bytewise key order: <0, 0, >0 like memcmp, shorter first on a tie. */
-int sdb_key_cmp(const void *a, size_t an, const void *b, size_t bn);
-
-/* Turns the prefix in b into the smallest key greater than every key
- * with that prefix. @return 0 when there is none (all 0xff). */
-int sdb_prefix_succ(struct sdb_buf *b);
 
 /* A value found by a read. Pointers are valid until the next read on db. */
 struct sdb_val {

@@ -184,8 +184,7 @@ int sdb_table_writer_open(struct sdb_table_writer **wp, const char *path,
 		free(w);
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	}
-	memcpy(w->tmp, path, n);
-	memcpy(w->tmp + n, ".tmp", 5);
+	sdb_table_tmp_name(w->tmp, path, n);
 	w->comp = comp;
 	w->nosync = nosync;
 	w->fd = -1;
@@ -306,11 +305,6 @@ static int finish_ranges(struct sdb_table_writer *w, uint64_t *roff,
 uint64_t sdb_table_writer_bytes(const struct sdb_table_writer *w)
 {
 	return w->off + w->out.len + w->blk.len;
-}
-
-uint64_t sdb_table_writer_entries(const struct sdb_table_writer *w)
-{
-	return w->nentries;
 }
 
 int sdb_table_writer_finish(struct sdb_table_writer *w,
@@ -640,7 +634,7 @@ void sdb_table_close(struct sdb_table *t)
 	free(t);
 }
 
-void sdb_block_free(struct sdb_block *b)
+void sdb_block_release(struct sdb_block *b)
 {
 	if (!b)
 		return;
@@ -655,12 +649,15 @@ void sdb_block_free(struct sdb_block *b)
 	memset(b, 0, sizeof(*b));
 }
 
+/* The per-entry arrays share one capacity (each grows as sdb_grow
+ * doubles it; a failure leaves b->cap as it was). */
 static int block_reserve(struct sdb_block *b, size_t n)
 {
+	size_t c = b->cap;
+
 	if (n <= b->cap)
 		return 0;
-	size_t c = n < 64 ? 64 : n * 2;
-#define GROW(f) do { void *np = realloc(b->f, c * sizeof(*b->f)); if (!np) return SDB_ENOMEM; b->f = np; } while (0)
+#define GROW(f) do { c = b->cap; if (sdb_grow((void **)&b->f, &c, n, sizeof(*b->f), 64)) return SDB_ENOMEM; } while (0)
 	GROW(koff); GROW(klen); GROW(vlen); GROW(val); GROW(kind); GROW(expires);
 #undef GROW
 	b->cap = c;
@@ -696,14 +693,8 @@ int sdb_block_decode(struct sdb_block *b, const unsigned char *p, size_t n)
 		if (shared > plen || unshared > (uint64_t)(end - p) ||
 		    vlen > (uint64_t)(end - p) - unshared || shared + unshared == 0)
 			return SDB_ECORRUPT;
-		if (kused + shared + unshared > b->keycap) {
-			size_t nc = (kused + shared + unshared) * 2 + 256;
-			unsigned char *nk = realloc(b->keys, nc);
-			if (!nk)
-				return SDB_ENOMEM;
-			b->keys = nk;
-			b->keycap = nc;
-		}
+		if (sdb_grow((void **)&b->keys, &b->keycap, kused + shared + unshared, 1, 256))
+			return SDB_ENOMEM;
 		if (shared)
 			memmove(b->keys + kused, b->keys + prev, shared);
 		memcpy(b->keys + kused + shared, p, unshared);
@@ -774,6 +765,6 @@ int sdb_table_verify(struct sdb_table *t, struct sdb_error *e)
 	}
 	if (!rc && (n != t->nentries || dels + t->nrt != t->ndeletes))
 		rc = corrupt(e, t->path, t->size - SDB_TABLE_FOOTER, "entry count does not match the footer");
-	sdb_block_free(&b);
+	sdb_block_release(&b);
 	return rc;
 }

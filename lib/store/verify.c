@@ -47,7 +47,7 @@ int sdb_verify(const char *dir, struct sdb_verify *v, struct sdb_error *e)
 	/* the hint before the segments (see db.c snapshot_try) */
 	mark = sdb_lock_synced_at(dir);
 	sdb_error_clear(&sub);
-	sdb_buf_addf(&path, "%s/MANIFEST", dir);
+	sdb_manifest_path(&path, dir);
 	rc = sdb_manifest_read(&m, dir, &sub);
 	if (rc == SDB_ENOTFOUND) {
 		sdb_buf_release(&path);
@@ -136,14 +136,14 @@ int sdb_verify(const char *dir, struct sdb_verify *v, struct sdb_error *e)
 			v->records++;
 			off += r.reclen;
 		}
-		sdb_wal_seg_free(&s);
+		sdb_wal_seg_release(&s);
 	}
 	if (!rc && !v->damaged && mark > end && sdb_lock_synced_at(dir) > end)
 		damage(v, dir, end, "damaged WAL in '%s': it ends at LSN %" PRIu64 " but was synced up to LSN %" PRIu64 " (a WAL segment is missing)",
 		       dir, end, mark);
 out:
 	free(starts);
-	sdb_manifest_free(&m);
+	sdb_manifest_release(&m);
 	sdb_buf_release(&path);
 	return v->damaged ? 0 : rc;
 }
@@ -167,7 +167,7 @@ int sdb_wal_walk(const char *dir, uint64_t from, const struct sdb_opts *o,
 			break;
 		if (s.status == SDB_SEG_DAMAGED) {
 			rc = sdb_wal_seg_damage(&s, e);
-			sdb_wal_seg_free(&s);
+			sdb_wal_seg_release(&s);
 			break;
 		}
 		if (s.status == SDB_SEG_TAILDAMAGE)
@@ -196,7 +196,7 @@ int sdb_wal_walk(const char *dir, uint64_t from, const struct sdb_opts *o,
 				rc = cb(ctx, &x);
 			off += r.reclen;
 		}
-		sdb_wal_seg_free(&s);
+		sdb_wal_seg_release(&s);
 	}
 	free(starts);
 	return rc;

@@ -1,7 +1,7 @@
 /*
  * wal.c - write-ahead log records and segments.
  *
- * A segment file "wal-<LSN as 16 lowercase hex digits>.log" holds records
+ * A segment file "wal-<LSN as 16 lowercase hex digits>.log" (filename.c) holds records
  * back to back; the LSN of a record is the segment's LSN plus the record's
  * offset, so LSNs are unique, increasing WAL byte positions. Segments are
  * contiguous: a segment starts at the LSN where the previous one ended.
@@ -196,12 +196,6 @@ int sdb_wal_op_decode(const struct sdb_wal_rec *r, struct sdb_wal_op *op)
 	return 0;
 }
 
-void sdb_wal_path(struct sdb_buf *b, const char *dir, uint64_t lsn)
-{
-	sdb_buf_reset(b);
-	sdb_buf_addf(b, "%s/wal-%016" PRIx64 ".log", dir, lsn);
-}
-
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -223,14 +217,8 @@ int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
 		return sdb_error_sys(e, errno == ENOENT ? SDB_ENOTFOUND : SDB_EIO,
 				     "cannot read directory '%s'", dir);
 	while ((de = readdir(d))) {
-		const char *s = de->d_name;
-		char *end;
 		uint64_t lsn;
-		if (strncmp(s, "wal-", 4) || strlen(s) != 4 + 16 + 4 ||
-		    strcmp(s + 20, ".log"))
-			continue;
-		lsn = strtoull(s + 4, &end, 16);
-		if (end != s + 20)
+		if (sdb_parse_file_name(de->d_name, &lsn) != SDB_FILE_WAL)
 			continue;
 		if (sdb_grow((void **)&v, &cap, (size_t)cnt + 1, sizeof(*v), 8)) {
 			free(v);
@@ -354,11 +342,11 @@ int sdb_wal_seg_read(struct sdb_wal_seg *s, const char *dir, uint64_t start,
 out:
 	sdb_io_close(fd);
 	if (rc)
-		sdb_wal_seg_free(s); /* nothing for the caller to release */
+		sdb_wal_seg_release(s); /* nothing for the caller to release */
 	return rc;
 }
 
-void sdb_wal_seg_free(struct sdb_wal_seg *s)
+void sdb_wal_seg_release(struct sdb_wal_seg *s)
 {
 	if (!s)
 		return;

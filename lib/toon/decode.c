@@ -10,6 +10,10 @@
  * decodeKeyValue, dec_object_fields <-> decodeObjectFields, dec_array <->
  * decodeArrayFromHeader, dec_tabular, dec_list, dec_list_item.
  *
+ * Where the reference silently stops at a line no open value takes (an
+ * over-indented line, an indented first line, a skipped level), strict
+ * mode reports it (over_indented, dec_root): it never drops a line.
+ *
  * Duplicate keys: strict mode rejects duplicate sibling keys (§14.4);
  * non-strict mode resolves them last-write-wins, which a streaming writer
  * cannot do, so the decoder asks the caller to rerun with a tree sink.

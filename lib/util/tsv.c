@@ -1,4 +1,4 @@
-/* tsv.c - TSV/JSON/base64/TOON string encodings (see tsv.h). */
+/* tsv.c - TSV escaping of arbitrary bytes and base64 (see tsv.h). */
 #include "util/tsv.h"
 #include "util/text.h"
 

@@ -11,7 +11,9 @@
  * input read from a pipe, an atomic output file) once unarmed to learn
  * its output and count its allocations (malloc/calloc/realloc/strdup,
  * wrapped at link time, durable.h), then for every k fails the k-th
- * allocation with ENOMEM, once and from the k-th on. Every run must:
+ * allocation with ENOMEM, once and from the k-th on (below STRESS_SCALE 1,
+ * every round(1/STRESS_SCALE)-th k past the first and last 32). Every run
+ * must:
  *   - succeed with exactly the unarmed output, or
  *   - fail with SDB_ENOMEM, an error detail holding that code and a
  *     message that is not "success" (sdb_error_format), and only when an
@@ -31,7 +33,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct sdb_buf big_json, big_toon, wide_json;
+static struct sdb_buf big_json, big_toon, wide_json, long_json;
 static char tmpdir[4096];
 
 /* The harness's own copy of a result: not an allocation of the library. */
@@ -59,6 +61,11 @@ static int json_round(struct sdb_buf *out, struct sdb_error *e, const char *src,
 static int c_json(struct sdb_buf *out, struct sdb_error *e)
 {
 	return json_round(out, e, wide_json.data, 0);
+}
+
+static int c_json_long(struct sdb_buf *out, struct sdb_error *e)
+{
+	return json_round(out, e, long_json.data, 0);
 }
 
 static int c_jsonl(struct sdb_buf *out, struct sdb_error *e)
@@ -90,6 +97,11 @@ static int encode(struct sdb_buf *out, struct sdb_error *e, const char *src, int
 static int c_encode(struct sdb_buf *out, struct sdb_error *e)
 {
 	return encode(out, e, wide_json.data, 0, 1, 0, ',');
+}
+
+static int c_encode_long(struct sdb_buf *out, struct sdb_error *e)
+{
+	return encode(out, e, long_json.data, 0, 1, 0, ',');
 }
 
 static int c_encode_fold(struct sdb_buf *out, struct sdb_error *e)
@@ -212,8 +224,10 @@ static const struct {
 	int (*run)(struct sdb_buf *out, struct sdb_error *e);
 } cases[] = {
 	{ "json", c_json },
+	{ "json-long", c_json_long },
 	{ "jsonl", c_jsonl },
 	{ "encode", c_encode },
+	{ "encode-long", c_encode_long },
 	{ "encode-fold", c_encode_fold },
 	{ "encode-threads", c_encode_threads },
 	{ "encode-jsonl", c_encode_jsonl },
@@ -266,7 +280,7 @@ static int run_case(int c, long k, int persist, struct sdb_buf *out, struct sdb_
 static void build_inputs(void)
 {
 	/* wide objects (more keys than the parser's first 32), a duplicate
-	 * key, escapes, a long array (marks every 4096) */
+	 * key (the encoder's tree path), escapes */
 	sdb_buf_adds(&wide_json, "{\"rows\":[");
 	for (int r = 0; r < 3; r++) {
 		sdb_buf_adds(&wide_json, r ? ",{" : "{");
@@ -274,10 +288,12 @@ static void build_inputs(void)
 			sdb_buf_addf(&wide_json, "%s\"k%d\":%d", i ? "," : "", i, r * i);
 		sdb_buf_adds(&wide_json, ",\"k3\":\"dup\\n\"}");
 	}
-	sdb_buf_adds(&wide_json, "],\"n\":[");
-	for (int i = 0; i < 5000; i++)
-		sdb_buf_addf(&wide_json, "%s%d.5", i ? "," : "", i);
 	sdb_buf_adds(&wide_json, "],\"s\":\"caf\\u00e9 \\ud83d\\ude00\",\"x\":12345678901234567890}");
+	/* a long array (the parser's marks every 4096, counts past 8191) */
+	sdb_buf_adds(&long_json, "{\"n\":[");
+	for (int i = 0; i < 9000; i++)
+		sdb_buf_addf(&long_json, "%s%d.5", i ? "," : "", i);
+	sdb_buf_adds(&long_json, "],\"t\":[{\"a\":\"x\\ty\"},{\"a\":1e400}]}");
 	/* a table long enough for the two-thread encoder */
 	sdb_buf_adds(&big_json, "[");
 	for (int i = 0; i < 13000; i++)
@@ -297,6 +313,10 @@ int main(int argc, char **argv)
 	struct sdb_buf want = SDB_BUF_INIT, got = SDB_BUF_INIT;
 	struct sdb_error e;
 	long points = 0;
+	/* every allocation at STRESS_SCALE >= 1, every round(1/scale)-th below
+	 * (SANITIZE=1 builds run at 0.25) */
+	double scale = dur_scale();
+	long stride = scale >= 1 ? 1 : (long)(1 / scale + 0.5);
 
 	snprintf(tmpdir, sizeof(tmpdir), "%s/codecs.XXXXXX", dur_tmp_base());
 	if (!mkdtemp(tmpdir)) {
@@ -317,7 +337,7 @@ int main(int argc, char **argv)
 			fail(cases[c].name, 0, 0, "fails without a fault: %s", e.msg);
 			continue;
 		}
-		for (long k = 1; k <= n; k++)
+		for (long k = 1; k <= n; k += (k < 32 || k > n - 32) ? 1 : stride)
 			for (int persist = 0; persist < 2; persist++) {
 				char line[700];
 				points++;
@@ -342,6 +362,7 @@ int main(int argc, char **argv)
 	sdb_buf_release(&big_json);
 	sdb_buf_release(&big_toon);
 	sdb_buf_release(&wide_json);
+	sdb_buf_release(&long_json);
 	dur_clear_dir(tmpdir);
 	rmdir(tmpdir);
 	printf("codec allocation points %ld failures %ld\n", points, failures);

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (b.len != size || memcmp(b.data, data, size)))
 			__builtin_trap(); /* decode(x) accepted what encode does not give back */
 		sdb_buf_release(&b);
-		sdb_manifest_free(&m);
+		sdb_manifest_release(&m);
 	} else if (!e.msg[0])
 		__builtin_trap();
 	free(copy);

@@ -30,7 +30,7 @@ static void check(const unsigned char *stored, size_t n)
 					abort();
 	}
 	free(raw);
-	sdb_block_free(&b);
+	sdb_block_release(&b);
 	sdb_bloom_may_contain(stored, n, sdb_hash64(stored, n));
 }
 

@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		sdb_wal_replay(&s, 1, &mem, NULL);
 		sdb_mem_finish(&mem);
-		sdb_mem_free(&mem);
+		sdb_mem_release(&mem);
 	}
 	free(copy);
 	return 0;

@@ -231,7 +231,7 @@ static void test_manifest(void)
 	CHECK_EQ_INT(d.next_file, 7);
 	CHECK_EQ_INT(d.tables[0].no, 5);
 	CHECK(d.tables[0].llen == 3 && !memcmp(d.tables[0].largest, "\x00zz", 3));
-	sdb_manifest_free(&d);
+	sdb_manifest_release(&d);
 	for (size_t i = 0; i < b.len; i++) {
 		b.data[i] ^= 0x01;
 		CHECK(sdb_manifest_decode(&d, (unsigned char *)b.data, b.len, &e) != 0);
@@ -308,7 +308,7 @@ static void test_table(int comp)
 		CHECK_EQ_INT(sdb_table_read_block(&fake, 0, &blk, &e), 0);
 		free(copy);
 	}
-	sdb_block_free(&blk);
+	sdb_block_release(&blk);
 	sdb_table_close(t);
 	/* damaged footer, truncated file */
 	{
@@ -320,7 +320,7 @@ static void test_table(int comp)
 		CHECK(truncate(path, 10) == 0);
 		CHECK_EQ_INT(sdb_table_open(&t, path, &e), SDB_ECORRUPT);
 	}
-	sdb_table_meta_free(&meta);
+	sdb_table_meta_release(&meta);
 	unlink(path);
 	rmdir(dir);
 }
@@ -336,7 +336,7 @@ static void test_block_decode_bad(void)
 	memset(buf, 0, sizeof(buf));
 	sdb_put_u32(buf + 60, 1); /* one entry of an empty key */
 	CHECK_EQ_INT(sdb_block_decode(&b, buf, 64), SDB_ECORRUPT);
-	sdb_block_free(&b);
+	sdb_block_release(&b);
 }
 
 /* The radix path (>= 64 entries) keeps the newest version of each key. */
@@ -366,7 +366,7 @@ static void test_memtable(void)
 	}
 	CHECK(ok);
 	CHECK_EQ_INT(sdb_mem_lower_bound(&m, "\0prefix0500", 11), 500);
-	sdb_mem_free(&m);
+	sdb_mem_release(&m);
 }
 
 static void test_tsv(void)
@@ -744,7 +744,7 @@ static size_t sk_table_ranges(const char *dir, int *maxlevel)
 			*maxlevel = m.tables[i].level;
 		sdb_table_close(t);
 	}
-	sdb_manifest_free(&m);
+	sdb_manifest_release(&m);
 	sdb_buf_release(&p);
 	return n;
 }
