@@ -11,7 +11,8 @@
  * so it is a database this build made and verifies. Order gives the
  * newest version of a key the last word: tables from the deepest level up,
  * level 0 oldest file first, then the WAL from the checkpoint. Delete
- * markers and TTLs are carried as they are. A damaged table block loses
+ * markers, range deletes (WAL records and table range blocks) and TTLs
+ * are carried as they are. A damaged table block loses
  * the keys between its neighbours' last keys; a table whose footer or
  * index is damaged loses its whole key range (from the manifest). In the
  * WAL, damage is skipped by scanning on to the next record whose checksums
@@ -64,10 +65,13 @@ static int flush(struct salv *s, int force)
 	return sdb_db_maybe_flush(s->out, s->e);
 }
 
+#define KIND_RANGE (-1) /* a range delete [k, v) */
+
 static int add(struct salv *s, int kind, const void *k, size_t kl,
 	       const void *v, size_t vl, uint64_t expires)
 {
-	int rc = kind == SDB_KIND_DEL ? sdb_batch_del(&s->b, k, kl, s->e) :
+	int rc = kind == KIND_RANGE ? sdb_batch_del_range(&s->b, k, kl, v, vl, s->e) :
+		 kind == SDB_KIND_DEL ? sdb_batch_del(&s->b, k, kl, s->e) :
 		 sdb_batch_put(&s->b, k, kl, v, vl, kind == SDB_KIND_TTL ? expires : 0, s->e);
 
 	s->rep->records++;
@@ -104,6 +108,10 @@ static int salvage_table(struct salv *s, const char *dir,
 		rc = lost(s, &l);
 		goto out;
 	}
+	/* the table's range deletes hide older tables' keys, never its own
+	 * entries (a checkpoint or merge drops what they cover): first */
+	for (size_t i = 0; i < t->nrt && !rc; i++)
+		rc = add(s, KIND_RANGE, t->rt[i].lo, t->rt[i].lolen, t->rt[i].hi, t->rt[i].hilen, 0);
 	for (size_t i = 0; i < t->nblocks && !rc; i++) {
 		int bad = sdb_table_read_block(t, i, &b, &sub);
 		if (bad == SDB_ENOMEM) {
@@ -159,14 +167,17 @@ struct txn {
 
 static int txn_push(struct txn *x, const struct sdb_wal_op *op, int kind)
 {
+	const unsigned char *hk = kind == KIND_RANGE ? op->val : op->key;
+	size_t hl = kind == KIND_RANGE ? op->vlen : op->klen;
+
 	if (sdb_grow((void **)&x->ops, &x->cap, x->n + 1, sizeof(*x->ops), 64))
 		return SDB_ENOMEM;
 	x->ops[x->n].op = *op;
 	x->ops[x->n++].kind = kind;
 	if (!x->lo || sdb_key_cmp(op->key, op->klen, x->lo, x->lolen) < 0)
 		x->lo = op->key, x->lolen = op->klen;
-	if (!x->hi || sdb_key_cmp(op->key, op->klen, x->hi, x->hilen) > 0)
-		x->hi = op->key, x->hilen = op->klen;
+	if (!x->hi || sdb_key_cmp(hk, hl, x->hi, x->hilen) > 0)
+		x->hi = hk, x->hilen = hl;
 	return 0;
 }
 
@@ -230,6 +241,7 @@ static int salvage_segment(struct salv *s, const struct sdb_wal_seg *g,
 			break;
 		case SDB_REC_PUT:
 		case SDB_REC_DEL:
+		case SDB_REC_DELRANGE:
 			if (sdb_wal_op_decode(&r, &op)) {
 				struct sdb_lost l = { .what = "wal", .file = g->path, .offset = off,
 						      .bytes = r.reclen, .lsn_from = lsn,
@@ -243,7 +255,8 @@ static int salvage_segment(struct salv *s, const struct sdb_wal_seg *g,
 				txn_reset(x, lsn);
 				x->open = x->tainted = 1;
 			}
-			if (txn_push(x, &op, r.type == SDB_REC_DEL ? SDB_KIND_DEL :
+			if (txn_push(x, &op, r.type == SDB_REC_DELRANGE ? KIND_RANGE :
+				     r.type == SDB_REC_DEL ? SDB_KIND_DEL :
 				     op.expires_ms ? SDB_KIND_TTL : SDB_KIND_PUT))
 				rc = sdb_error_set(s->e, SDB_ENOMEM, "out of memory");
 			break;
