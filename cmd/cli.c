@@ -1,7 +1,11 @@
 /* cli.c - shared command-line glue (see cli.h). */
 #include "cli.h"
 
+#include "util/io.h"
+
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +13,49 @@
 #include <unistd.h>
 
 const char *cli_prog = "sochdb";
+const char *cli_cmd;
 int cli_verbosity = 1;
 int cli_progress = 0;
 
+/* fds 0, 1 and 2 open, on /dev/null where they were closed, so that no
+ * file the tool opens (a database's LOCK) becomes a standard stream. */
+static void open_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* the lowest free descriptor: fd, the ones below are open */
+		if (open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			_exit(EXIT_FAILURE_RT);
+	}
+}
+
+/* SIGINT/SIGTERM: remove the temporary output file, then die of the
+ * signal as the shell expects. */
+static void on_fatal_signal(int sig)
+{
+	sdb_atomic_unlink_pending();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 void cli_init(const char *prog)
 {
+	static const int fatal[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa, old;
+
+	open_std_fds();
 	cli_prog = prog;
 	cli_progress = isatty(2);
+	/* a file-size limit is an I/O error (EFBIG, exit 3), not a death */
+	signal(SIGXFSZ, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fatal_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		/* a signal ignored by the parent (nohup) stays ignored */
+		if (!sigaction(fatal[i], NULL, &old) && old.sa_handler != SIG_IGN)
+			sigaction(fatal[i], &sa, NULL);
 }
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
@@ -65,29 +105,33 @@ int cli_exit_for(int code)
 	}
 }
 
-void die_err(const struct sdb_error *e)
+void die_err(int code, const struct sdb_error *e)
 {
+	struct sdb_error d;
 	char line[700];
 
+	/* The code the call returned wins over a detail it did not fill. */
+	if (!e || !e->code || e->code != code) {
+		sdb_error_clear(&d);
+		if (e && e->msg[0])
+			d = *e;
+		d.code = code ? code : SDB_EIO;
+		e = &d;
+	}
 	sdb_error_format(e, line, sizeof(line));
 	die(e->code == SDB_EINVAL ? EXIT_USAGE : EXIT_FAILURE_RT, "%s", line);
 }
 
-void usage_error(const char *usage, const char *fmt, ...)
+void die_usage(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vmsg("", fmt, ap);
 	va_end(ap);
-	if (usage)
-		fputs(usage, stderr);
+	fprintf(stderr, "Try '%s%s%s -h' for more information.\n", cli_prog,
+		cli_cmd ? " " : "", cli_cmd ? cli_cmd : "");
 	exit(EXIT_USAGE);
-}
-
-int cli_is_help(const char *s)
-{
-	return !strcmp(s, "-h") || !strcmp(s, "--help");
 }
 
 static int committed;
@@ -117,7 +161,7 @@ void cli_die_output(const struct sdb_error *e)
 			fprintf(stderr, "%s: committed; writing output failed: %s\n", cli_prog, e->msg);
 			exit(EXIT_COMMITTED);
 		}
-		die_err(e);
+		die_err(e->code, e);
 	}
 	exit(output_failed(why));
 }
@@ -143,46 +187,72 @@ int cli_finish(int status)
 	return status;
 }
 
-int cli_dispatch(int argc, char **argv, const struct cli_cmd *cmds,
-		 const char *usage, const char *short_usage)
+/* The subcommand named s, or NULL. */
+static const struct cli_cmd *find_cmd(const struct cli_cmd *cmds, const char *s)
 {
-	int i;
-
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const char *a = argv[i];
-		if (cli_is_help(a)) {
-			fputs(usage, stdout);
-			return cli_finish(EXIT_OK);
-		} else if (!strcmp(a, "--version")) {
-			printf("%s %s\n", cli_prog, SOCHDB_VERSION);
-			return cli_finish(EXIT_OK);
-		} else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			cli_verbosity = 0;
-			cli_progress = 0;
-		} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-			cli_verbosity++;
-		} else if (!strcmp(a, "--progress")) {
-			cli_progress = 1;
-		} else if (!strcmp(a, "--no-progress")) {
-			cli_progress = 0;
-		} else {
-			/* Not a tool-level flag: maybe a subcommand alias
-			 * such as --encode; let the table decide. */
-			break;
-		}
-	}
-	if (i >= argc)
-		usage_error(short_usage, "missing subcommand");
 	for (const struct cli_cmd *c = cmds; c->name; c++)
-		if (!strcmp(c->name, argv[i]))
-			return cli_finish(c->fn(argc - i, argv + i));
-	if (argv[i][0] == '-')
-		usage_error(short_usage, "unknown option '%s'", argv[i]);
-	usage_error(short_usage, "unknown subcommand '%s'", argv[i]);
+		if (!strcmp(c->name, s))
+			return c;
+	return NULL;
 }
 
-long cli_parse_long(const char *usage, const char *opt, const char *s,
-		    long min, long max)
+int cli_dispatch(int argc, char **argv, const struct cli_cmd *cmds,
+		 const char *usage, const struct opt *common)
+{
+	static const struct opt none[] = { OPT_END };
+	const struct cli_cmd *c;
+	struct opt_parser p;
+	const char *v, *name;
+	char *help_argv[3];
+	int id;
+
+	opt_init(&p, common ? common : none, usage, argc, argv);
+	p.stop_at_arg = p.head_only = 1;
+	for (;;) {
+		/* a subcommand spelled as an option (sochdb-toon --encode) */
+		int word = p.i < argc && (!p.bundle || !*p.bundle);
+		if (word && (c = find_cmd(cmds, argv[p.i]))) {
+			p.i++;
+			break;
+		}
+		if (word && !strcmp(argv[p.i], "--version")) {
+			printf("%s %s\n", cli_prog, SOCHDB_VERSION);
+			return cli_finish(EXIT_OK);
+		}
+		id = opt_next(&p, &v);
+		if (id == OPT_EOF)
+			die_usage("missing subcommand");
+		if (id == OPT_ARG) {
+			if ((c = find_cmd(cmds, v)))
+				break;
+			if (!strcmp(v, "help"))
+				goto help;
+			die_usage("unknown subcommand '%s'", v);
+		}
+		if (id < OPT_QUIET || id > OPT_NO_PROGRESS) /* those are done */
+			opt_keep_pre(p.cur, v);
+	}
+	cli_cmd = c->name;
+	return cli_finish(c->fn(argc - p.i + 1, argv + p.i - 1));
+help:
+	/* help [CMD]: the tool's help, or CMD -h */
+	if (p.i >= argc) {
+		fputs(usage, stdout);
+		return cli_finish(EXIT_OK);
+	}
+	name = argv[p.i++];
+	if (!(c = find_cmd(cmds, name)) || name[0] == '-')
+		die_usage("unknown subcommand '%s'", name);
+	if (p.i < argc)
+		die_usage("unexpected argument '%s'", argv[p.i]);
+	cli_cmd = c->name;
+	help_argv[0] = (char *)c->name;
+	help_argv[1] = (char *)"-h";
+	help_argv[2] = NULL;
+	return cli_finish(c->fn(2, help_argv));
+}
+
+long cli_parse_long(const char *opt, const char *s, long min, long max)
 {
 	char *end;
 	long v;
@@ -190,8 +260,8 @@ long cli_parse_long(const char *usage, const char *opt, const char *s,
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max)
-		usage_error(usage, "invalid value '%s' for %s (expected %ld..%ld)",
-			    s, opt, min, max);
+		die_usage("invalid value '%s' for %s (expected %ld..%ld)", s, opt,
+			  min, max);
 	return v;
 }
 

@@ -6,6 +6,7 @@
 #ifndef SDB_CLI_H
 #define SDB_CLI_H
 
+#include "opt.h"
 #include "util/err.h"
 
 #include <stdint.h>
@@ -25,9 +26,15 @@ enum {
 #endif
 
 extern const char *cli_prog;  /* "sochdb-toon" */
+extern const char *cli_cmd;   /* the subcommand running ("encode"), or NULL */
 extern int cli_verbosity;     /* 0 quiet, 1 normal, 2+ verbose */
 extern int cli_progress;      /* show progress on stderr */
 
+/*
+ * Start-up of every tool: opens /dev/null on a closed fd 0, 1 or 2, ignores
+ * SIGXFSZ (a file-size limit becomes EFBIG, an I/O error) and makes
+ * SIGINT/SIGTERM/SIGHUP remove the temporary output file before dying.
+ */
 void cli_init(const char *prog);
 
 /* "prog: message" on stderr. */
@@ -36,14 +43,18 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints "prog: message" and exits with status. */
 void die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
-/* Prints the library error (with position) and exits 3 (1 for NOTFOUND
- * only if notfound_is_negative). */
-void die_err(const struct sdb_error *e) __attribute__((noreturn));
+/*
+ * Prints the library error code returned with its detail e (with position)
+ * and exits 2 for SDB_EINVAL, else 3. A detail the call did not fill is
+ * replaced by the code's description, so no failure reads "success".
+ */
+void die_err(int code, const struct sdb_error *e) __attribute__((noreturn));
 /* Exit status for a library error code. */
 int cli_exit_for(int code);
-/* One-line reason + the short usage on stderr, exit 2. */
-void usage_error(const char *usage, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3), noreturn));
+/* A usage error: "prog: reason" and "Try 'prog CMD -h' for more
+ * information." on stderr, exit 2. */
+void die_usage(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
 
 /* A subcommand: returns the exit status. */
 struct cli_cmd {
@@ -52,14 +63,13 @@ struct cli_cmd {
 };
 
 /*
- * Handles the tool level: --version, -h/--help, -q, -v, --progress, then
- * dispatches argv[i] to a subcommand. usage is the tool's full help text.
+ * Handles the tool level: --version, -h/--help (usage, the tool's full
+ * help), "help [CMD]", and the options of the table common that may stand
+ * before the subcommand (opt.h: the subcommand's parser sees them first);
+ * then runs the subcommand with argv[0] its name and sets cli_cmd.
  */
 int cli_dispatch(int argc, char **argv, const struct cli_cmd *cmds,
-		 const char *usage, const char *short_usage);
-
-/* True when s is "-h" or "--help". */
-int cli_is_help(const char *s);
+		 const char *usage, const struct opt *common);
 
 /* Flushes stdout and reports a write failure (exit 3, or 4 after
  * cli_committed()). Call before exit. */
@@ -91,8 +101,7 @@ void cli_bar_update(struct cli_bar *b, uint64_t done, uint64_t total);
 /* Seconds since an arbitrary start (monotonic clock). */
 double cli_now(void);
 
-/* Parses an unsigned decimal in [min,max] or dies with a usage error. */
-long cli_parse_long(const char *usage, const char *opt, const char *s,
-		    long min, long max);
+/* Parses a decimal in [min,max] or dies with a usage error naming opt. */
+long cli_parse_long(const char *opt, const char *s, long min, long max);
 
 #endif

@@ -26,35 +26,21 @@ void dbopt_init(struct dbopt *d)
 		d->o.flush_bytes = (uint64_t)atoll(env);
 }
 
-const char *opt_value(int argc, char **argv, int *i, const char *shortname,
-		      const char *name, const char *usage)
+double parse_seconds(const char *opt, const char *s)
 {
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-
-	if (!strncmp(a, name, n) && a[n] == '=')
-		return a + n + 1;
-	if (strcmp(a, name) && (!shortname || strcmp(a, shortname)))
-		return NULL;
-	if (*i + 1 >= argc)
-		usage_error(usage, "option '%s' requires a value", a);
-	return argv[++*i];
-}
-
-double parse_seconds(const char *usage, const char *opt, const char *s)
-{
-	char *end;
+	char *end = (char *)s;
 	double v;
 
+	/* digits and a point only: strtod would take nan, inf and hex */
 	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v < 0 || v > 1e9)
-		usage_error(usage, "invalid value '%s' for %s (expected seconds)", s, opt);
+	v = strspn(s, "0123456789.") == strlen(s) ? strtod(s, &end) : -1;
+	if (v < 0 || errno || end == s || *end || !(v <= 1e9))
+		die_usage("invalid value '%s' for %s (expected seconds: a number from 0 to 1e9)",
+			  s, opt);
 	return v;
 }
 
-unsigned long long parse_size(const char *usage, const char *opt,
-			      const char *s)
+unsigned long long parse_size(const char *opt, const char *s)
 {
 	char *end;
 	unsigned long long v;
@@ -74,19 +60,16 @@ unsigned long long parse_size(const char *usage, const char *opt,
 		goto bad;
 	return v;
 bad:
-	usage_error(usage, "invalid size '%s' for %s (expected N, Nk, NM or NG)", s, opt);
+	die_usage("invalid size '%s' for %s (expected N, Nk, NM or NG)", s, opt);
 }
 
-int dbopt_parse(struct dbopt *d, int argc, char **argv, int *i,
-		const char *usage)
+int dbopt_take(struct dbopt *d, int id, const char *v)
 {
-	const char *v;
-
-	if ((v = opt_value(argc, argv, i, "-d", "--db", usage))) {
+	switch (id) {
+	case DBOPT_DB:
 		d->dir = v;
 		return 1;
-	}
-	if ((v = opt_value(argc, argv, i, NULL, "--sync", usage))) {
+	case DBOPT_SYNC:
 		if (!strcmp(v, "full"))
 			d->o.sync = SDB_SYNC_FULL;
 		else if (!strcmp(v, "normal"))
@@ -94,20 +77,12 @@ int dbopt_parse(struct dbopt *d, int argc, char **argv, int *i,
 		else if (!strcmp(v, "off"))
 			d->o.sync = SDB_SYNC_OFF;
 		else
-			usage_error(usage, "invalid value '%s' for --sync (expected full, normal or off)", v);
+			die_usage("invalid value '%s' for --sync (expected full, normal or off)", v);
 		return 1;
-	}
-	if ((v = opt_value(argc, argv, i, NULL, "--lock-timeout", usage))) {
-		d->o.lock_timeout = parse_seconds(usage, "--lock-timeout", v);
+	case DBOPT_LOCK_TIMEOUT:
+		d->o.lock_timeout = parse_seconds("--lock-timeout", v);
 		return 1;
+	default:
+		return 0;
 	}
-	if (!strcmp(argv[*i], "-q") || !strcmp(argv[*i], "--quiet")) {
-		cli_verbosity = 0;
-		return 1;
-	}
-	if (!strcmp(argv[*i], "-v") || !strcmp(argv[*i], "--verbose")) {
-		cli_verbosity++;
-		return 1;
-	}
-	return 0;
 }

@@ -17,25 +17,19 @@ struct dbopt {
 /* Defaults: $SOCHDB_DIR, else ./sochdb_data; sync full; timeout 30 s. */
 void dbopt_init(struct dbopt *d);
 
-/*
- * Consumes a common option at argv[*i] (-d/--db, --sync, --lock-timeout,
- * also as --opt=value). @return 1 when consumed, 0 when not ours; dies
- * with a usage error on a bad or missing value.
- */
-int dbopt_parse(struct dbopt *d, int argc, char **argv, int *i,
-		const char *usage);
+/* The ids of the database options in a command's option table (opt.h). */
+enum { DBOPT_DB = 0x7e00, DBOPT_SYNC, DBOPT_LOCK_TIMEOUT };
 
 /*
- * The value of option `name` at argv[*i]: "--name=V" or the next argument.
- * @return NULL when argv[*i] is not that option.
+ * Applies a database option opt_next returned (-d/--db, --sync,
+ * --lock-timeout). @return 1 when id was one, 0 when not; dies with a
+ * usage error on a bad value.
  */
-const char *opt_value(int argc, char **argv, int *i, const char *shortname,
-		      const char *name, const char *usage);
+int dbopt_take(struct dbopt *d, int id, const char *v);
 
 /* Parses SIZE with an optional k/M/G suffix (powers of 1024). */
-unsigned long long parse_size(const char *usage, const char *opt,
-			      const char *s);
-/* Parses a non-negative number of seconds (decimals allowed). */
-double parse_seconds(const char *usage, const char *opt, const char *s);
+unsigned long long parse_size(const char *opt, const char *s);
+/* Parses a finite, non-negative number of seconds (decimals allowed). */
+double parse_seconds(const char *opt, const char *s);
 
 #endif

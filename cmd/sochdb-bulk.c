@@ -17,7 +17,6 @@
 #include "vec/vecio.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +29,7 @@
 #endif
 
 static const char usage_main[] =
-	"usage: sochdb-bulk [--version] [-h] [-q] [-v] COMMAND [options]\n"
+	"usage: sochdb-bulk [--version] [-h] [--quiet] [-v] COMMAND [options]\n"
 	"\n"
 	"Build and query HNSW vector indexes over .npy, .fvecs or raw float32 files.\n"
 	"\n"
@@ -40,122 +39,101 @@ static const char usage_main[] =
 	"  info         describe an index and verify its checksums\n"
 	"  convert      convert vectors between npy, fvecs and raw float32\n"
 	"\n"
-	"Run 'sochdb-bulk COMMAND -h' for the options of a command.\n";
+	"Before COMMAND: --quiet, -v/--verbose, --progress, --no-progress (-q is\n"
+	"--query and -d --dimension here). Run 'sochdb-bulk help COMMAND' or\n"
+	"'sochdb-bulk COMMAND -h' for the options of a command.\n";
 
-static const char usage_short[] =
-	"usage: sochdb-bulk [--version] [-h] [-q] [-v] COMMAND [options]\n"
-	"commands: build-index, query, info, convert\n";
+static const struct opt common[] = {
+	{ OPT_QUIET, 0, "quiet", NULL, NULL },
+	{ OPT_VERBOSE, 'v', "verbose", NULL, NULL },
+	{ OPT_PROGRESS, 0, "progress", NULL, NULL },
+	{ OPT_NO_PROGRESS, 0, "no-progress", NULL, NULL },
+	OPT_END
+};
 
-static const char usage_build[] =
+enum {
+	B_INPUT = 1, B_OUTPUT, B_FORMAT, B_DIM, B_M, B_EFC, B_METRIC, B_THREADS,
+	B_BATCH, B_IDS, B_SEED, B_PRECISION, B_ORDERING, B_PREFAULT, B_DIRECT,
+	B_TELEMETRY, B_JSON, B_INDEX, B_QUERY, B_VECTOR, B_K, B_EF, B_QFORMAT,
+	B_TRUTH, B_EXACT, B_VERIFY, B_NO_OUTPUT, B_NO_VERIFY, B_TO_FORMAT,
+};
+
+static const char head_build[] =
 	"usage: sochdb-bulk build-index -i FILE -o INDEX [options]\n"
-	"\n"
-	"  -i, --input FILE            vectors: .npy, .fvecs or raw float32\n"
-	"  -o, --output INDEX          index file to write (temp file + rename)\n"
-	"      --format F              input format npy|fvecs|raw_f32 (default: by extension)\n"
-	"  -d, --dimension D           dimension of raw float32 input\n"
-	"  -m, --max-connections M     graph degree, layer 0 gets 2M (default 16)\n"
-	"  -e, --ef-construction EF    candidate list size while building (default 100)\n"
-	"      --metric METRIC         l2 (default), cosine or ip\n"
-	"  -t, --threads N             threads (default: OMP_NUM_THREADS or all cores)\n"
-	"      --batch-size N          vectors per progress step (default 1000)\n"
-	"      --ids FILE              external ids: raw u64 little-endian, or a uint64/int64 .npy\n"
-	"      --seed S                seed of the level generator (default 42)\n"
-	"      --build-precision P     distances while building: auto (default), f32, bf16\n"
-	"      --ordering O            none (default), random_projection, kmeans, block\n"
-	"      --prefault              read the whole input into memory up front\n"
-	"      --direct-read           read() the input instead of mmap (network filesystems)\n"
-	"      --telemetry             time per phase, page faults, peak RSS on stderr\n"
-	"      --json                  print the summary as JSON on stdout\n"
-	"      --progress, --no-progress   progress bar on stderr (default: on a TTY)\n"
-	"      --quiet                 no summary line\n";
+	"\n";
+static const struct opt opts_build[] = {
+	{ B_INPUT, 'i', "input", "FILE", "vectors: .npy, .fvecs or raw float32" },
+	{ B_OUTPUT, 'o', "output", "INDEX", "index file to write (temp file + rename)" },
+	{ B_FORMAT, 0, "format", "F", "input format npy|fvecs|raw_f32 (default: by extension)" },
+	{ B_DIM, 'd', "dimension", "D", "dimension of raw float32 input" },
+	{ B_M, 'm', "max-connections", "M", "graph degree, layer 0 gets 2M (default 16)" },
+	{ B_EFC, 'e', "ef-construction", "EF", "candidate list size while building (default 100)" },
+	{ B_METRIC, 0, "metric", "METRIC", "l2 (default), cosine or ip" },
+	{ B_THREADS, 't', "threads", "N", "threads (default: OMP_NUM_THREADS or all cores)" },
+	{ B_BATCH, 0, "batch-size", "N", "vectors per progress step (default 1000)" },
+	{ B_IDS, 0, "ids", "FILE", "external ids: raw u64 little-endian, or a uint64/int64 .npy" },
+	{ B_SEED, 0, "seed", "S", "seed of the level generator (default 42)" },
+	{ B_PRECISION, 0, "build-precision", "P", "distances while building: auto (default), f32, bf16" },
+	{ B_ORDERING, 0, "ordering", "O", "none (default), random_projection, kmeans, block" },
+	{ B_PREFAULT, 0, "prefault", NULL, "read the whole input into memory up front" },
+	{ B_DIRECT, 0, "direct-read", NULL, "read() the input instead of mmap (network filesystems)" },
+	{ B_TELEMETRY, 0, "telemetry", NULL, "time per phase, page faults, peak RSS on stderr" },
+	{ B_JSON, 0, "json", NULL, "print the summary as JSON on stdout" },
+	OPT_LINE("      --progress, --no-progress   progress bar on stderr (default: on a TTY)"),
+	{ OPT_PROGRESS, 0, "progress", NULL, NULL },
+	{ OPT_NO_PROGRESS, 0, "no-progress", NULL, NULL },
+	{ OPT_QUIET, 0, "quiet", NULL, "no summary line" },
+	{ OPT_QUIET, 'q', NULL, NULL, NULL }, /* no --query here: -q stays quiet */
+	OPT_END
+};
 
-static const char usage_query[] =
+static const char head_query[] =
 	"usage: sochdb-bulk query --index INDEX (-q FILE | --vector X,Y,...) [options]\n"
-	"\n"
-	"      --index INDEX           index file written by build-index\n"
-	"  -q, --query FILE            query vectors: .npy, .fvecs or raw float32\n"
-	"      --vector X,Y,...        one query vector given inline\n"
-	"      --format F              toon (default), json or csv\n"
-	"  -k, --k K                   neighbours per query (default 10)\n"
-	"  -e, --ef EF                 search candidate list size (default max(64, K))\n"
-	"  -t, --threads N             threads for a query file (default: all cores)\n"
-	"  -d, --dimension D           dimension of a raw query file (default: the index's)\n"
-	"      --query-format F        query file format npy|fvecs|raw_f32 (default: by extension)\n"
-	"      --truth FILE            true neighbour ids (ivecs or npy): print recall on stderr\n"
-	"      --exact                 brute force over every vector instead of the graph\n"
-	"      --verify                verify all checksums of the index first\n"
-	"      --no-output             print no results (with --truth: measure only)\n";
+	"\n";
+static const struct opt opts_query[] = {
+	{ B_INDEX, 0, "index", "INDEX", "index file written by build-index" },
+	{ B_INDEX, 'i', NULL, "INDEX", NULL },
+	{ B_QUERY, 'q', "query", "FILE", "query vectors: .npy, .fvecs or raw float32" },
+	{ B_VECTOR, 0, "vector", "X,Y,...", "one query vector given inline" },
+	{ B_FORMAT, 0, "format", "F", "toon (default), json or csv" },
+	{ B_K, 'k', "k", "K", "neighbours per query (default 10)" },
+	{ B_EF, 'e', "ef", "EF", "search candidate list size (default max(64, K))" },
+	{ B_THREADS, 't', "threads", "N", "threads for a query file (default: all cores)" },
+	{ B_DIM, 'd', "dimension", "D", "dimension of a raw query file (default: the index's)" },
+	{ B_QFORMAT, 0, "query-format", "F", "query file format npy|fvecs|raw_f32 (default: by extension)" },
+	{ B_TRUTH, 0, "truth", "FILE", "true neighbour ids (ivecs or npy): print recall on stderr" },
+	{ B_EXACT, 0, "exact", NULL, "brute force over every vector instead of the graph" },
+	{ B_VERIFY, 0, "verify", NULL, "verify all checksums of the index first" },
+	{ B_NO_OUTPUT, 0, "no-output", NULL, "print no results (with --truth: measure only)" },
+	OPT_END
+};
 
-static const char usage_info[] =
+static const char head_info[] =
 	"usage: sochdb-bulk info --index INDEX [--format toon|json] [--no-verify]\n"
-	"\n"
-	"      --index INDEX           index file (also accepted as the only argument)\n"
-	"      --format F              toon (default) or json\n"
-	"      --no-verify             skip the section checksums (header only)\n";
+	"\n";
+static const struct opt opts_info[] = {
+	{ B_INDEX, 0, "index", "INDEX", "index file (also accepted as the only argument)" },
+	{ B_INDEX, 'i', NULL, "INDEX", NULL },
+	{ B_FORMAT, 0, "format", "F", "toon (default) or json" },
+	{ B_NO_VERIFY, 0, "no-verify", NULL, "skip the section checksums (header only)" },
+	OPT_END
+};
 
-static const char usage_convert[] =
+static const char head_convert[] =
 	"usage: sochdb-bulk convert -i FILE -o FILE [--to-format F] [options]\n"
-	"\n"
-	"  -i, --input FILE            vectors: .npy, .fvecs or raw float32\n"
-	"  -o, --output FILE           output file (temp file + rename; - for stdout)\n"
-	"      --to-format F           npy, fvecs or raw_f32 (default: by output extension)\n"
-	"      --format F              input format (default: by extension)\n"
-	"  -d, --dimension D           dimension of raw float32 input\n";
+	"\n";
+static const struct opt opts_convert[] = {
+	{ B_INPUT, 'i', "input", "FILE", "vectors: .npy, .fvecs or raw float32" },
+	{ B_OUTPUT, 'o', "output", "FILE", "output file (temp file + rename; - for stdout)" },
+	{ B_TO_FORMAT, 0, "to-format", "F", "npy, fvecs or raw_f32 (default: by output extension)" },
+	{ B_FORMAT, 0, "format", "F", "input format (default: by extension)" },
+	{ B_DIM, 'd', "dimension", "D", "dimension of raw float32 input" },
+	OPT_END
+};
 
 /* ---- small helpers -------------------------------------------------- */
 
-/* The first paragraph of a usage text plus a pointer to -h: what a usage
- * error shows. */
-static const char *short_of(const char *usage)
-{
-	static char buf[512];
-	const char *end = strstr(usage, "\n\n");
-	size_t n = end ? (size_t)(end - usage) + 1 : strlen(usage);
-	const char *sub = usage + 7, *sp = strchr(sub, ' '), *sp2 = sp ? strchr(sp + 1, ' ') : NULL;
-
-	if (n > 300)
-		n = 300;
-	memcpy(buf, usage, n);
-	buf[n] = 0;
-	if (sp2)
-		snprintf(buf + n, sizeof(buf) - n, "Try '%.*s -h' for the options.\n",
-			 (int)(sp2 - sub), sub);
-	return buf;
-}
-
-/* getopt's '?' and ':' cases, in the house wording. */
-static void bad_option(const char *usage, int c, char **argv)
-{
-	const char *a = argv[optind - 1];
-
-	if (c == ':')
-		usage_error(short_of(usage), "option '%s' requires a value", a);
-	if (optopt && a[0] == '-' && a[1] != '-')
-		usage_error(short_of(usage), "unknown option '-%c'", optopt);
-	{
-		char name[128];
-		const char *eq = strchr(a, '=');
-		size_t n = eq ? (size_t)(eq - a) : strlen(a);
-		if (n >= sizeof(name))
-			n = sizeof(name) - 1;
-		memcpy(name, a, n);
-		name[n] = 0;
-		usage_error(short_of(usage), "unknown option '%s'", name);
-	}
-}
-
-static int want_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			break;
-		if (cli_is_help(argv[i]))
-			return 1;
-	}
-	return 0;
-}
-
-static uint64_t parse_u64(const char *usage, const char *opt, const char *s)
+static uint64_t parse_u64(const char *opt, const char *s)
 {
 	char *end;
 	unsigned long long v;
@@ -163,7 +141,7 @@ static uint64_t parse_u64(const char *usage, const char *opt, const char *s)
 	errno = 0;
 	v = strtoull(s, &end, 0);
 	if (errno || end == s || *end || s[0] == '-')
-		usage_error(short_of(usage), "invalid value '%s' for %s", s, opt);
+		die_usage("invalid value '%s' for %s", s, opt);
 	return v;
 }
 
@@ -203,13 +181,13 @@ static void fmt_float(char *out, size_t n, float f)
 static struct sdb_buf ob = SDB_BUF_INIT;
 
 /* --format F among allowed, or a usage error. */
-static enum sdb_fmt parse_format(const char *usage, const char *v, unsigned allowed)
+static enum sdb_fmt parse_format(const char *v, unsigned allowed)
 {
 	enum sdb_fmt f;
 	struct sdb_error e;
 
 	if (sdb_fmt_parse(v, allowed, &f, &e))
-		usage_error(short_of(usage), "%s", e.msg);
+		die_usage("%s", e.msg);
 	return f;
 }
 
@@ -253,30 +231,8 @@ static int on_progress(void *arg, uint64_t done, uint64_t total)
 
 static int cmd_build(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "input", required_argument, NULL, 'i' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "dimension", required_argument, NULL, 'd' },
-		{ "max-connections", required_argument, NULL, 'm' },
-		{ "ef-construction", required_argument, NULL, 'e' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "metric", required_argument, NULL, 1 },
-		{ "batch-size", required_argument, NULL, 2 },
-		{ "ids", required_argument, NULL, 3 },
-		{ "seed", required_argument, NULL, 4 },
-		{ "ordering", required_argument, NULL, 5 },
-		{ "prefault", no_argument, NULL, 6 },
-		{ "direct-read", no_argument, NULL, 7 },
-		{ "telemetry", no_argument, NULL, 8 },
-		{ "json", no_argument, NULL, 9 },
-		{ "format", required_argument, NULL, 10 },
-		{ "progress", no_argument, NULL, 11 },
-		{ "no-progress", no_argument, NULL, 12 },
-		{ "quiet", no_argument, NULL, 13 },
-		{ "build-precision", required_argument, NULL, 14 },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct opt_parser p;
+	const char *arg;
 	const char *in = NULL, *outp = NULL, *ids_path = NULL;
 	struct sdb_vec_open_opts vo = { 0 };
 	struct sdb_hnsw_params hp = { 16, 100, SDB_VEC_L2, 42, 1000, 0, SDB_PREC_AUTO };
@@ -292,79 +248,69 @@ static int cmd_build(int argc, char **argv)
 	double t0, t_load, t_build, t_order, t_write;
 	struct rusage ru;
 
-	if (want_help(argc, argv)) {
-		fputs(usage_build, stdout);
-		return EXIT_OK;
-	}
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:o:d:m:e:t:qh", opts, NULL)) != -1) {
+	opt_init(&p, opts_build, head_build, argc, argv);
+	while ((c = opt_next(&p, &arg)) != OPT_EOF) {
 		switch (c) {
-		case 'i': in = optarg; break;
-		case 'o': outp = optarg; break;
-		case 'd': vo.dim = (uint32_t)cli_parse_long(short_of(usage_build), "--dimension", optarg, 1, 1 << 24); break;
-		case 'm': hp.M = (uint32_t)cli_parse_long(short_of(usage_build), "--max-connections", optarg, 2, 255); break;
-		case 'e': hp.ef_construction = (uint32_t)cli_parse_long(short_of(usage_build), "--ef-construction", optarg, 1, 1 << 20); break;
-		case 't': hp.threads = (int)cli_parse_long(short_of(usage_build), "--threads", optarg, 1, 4096); break;
-		case 1:
-			hp.metric = sdb_vec_metric_parse(optarg);
+		case B_INPUT: in = arg; break;
+		case B_OUTPUT: outp = arg; break;
+		case B_DIM: vo.dim = (uint32_t)cli_parse_long("--dimension", arg, 1, 1 << 24); break;
+		case B_M: hp.M = (uint32_t)cli_parse_long("--max-connections", arg, 2, 255); break;
+		case B_EFC: hp.ef_construction = (uint32_t)cli_parse_long("--ef-construction", arg, 1, 1 << 20); break;
+		case B_THREADS: hp.threads = (int)cli_parse_long("--threads", arg, 1, 4096); break;
+		case B_METRIC:
+			hp.metric = sdb_vec_metric_parse(arg);
 			if (hp.metric < 0)
-				usage_error(short_of(usage_build), "invalid metric '%s' (expected l2, cosine or ip)", optarg);
+				die_usage("invalid metric '%s' (expected l2, cosine or ip)", arg);
 			break;
-		case 2: hp.batch_size = (uint32_t)cli_parse_long(short_of(usage_build), "--batch-size", optarg, 1, 1L << 30); break;
-		case 3: ids_path = optarg; break;
-		case 4: hp.seed = parse_u64(short_of(usage_build), "--seed", optarg); break;
-		case 5:
-			ordering = sdb_hnsw_ordering_parse(optarg);
+		case B_BATCH: hp.batch_size = (uint32_t)cli_parse_long("--batch-size", arg, 1, 1L << 30); break;
+		case B_IDS: ids_path = arg; break;
+		case B_SEED: hp.seed = parse_u64("--seed", arg); break;
+		case B_ORDERING:
+			ordering = sdb_hnsw_ordering_parse(arg);
 			if (ordering < 0)
-				usage_error(short_of(usage_build), "invalid ordering '%s' (expected none, random_projection, kmeans or block)", optarg);
+				die_usage("invalid ordering '%s' (expected none, random_projection, kmeans or block)", arg);
 			break;
-		case 6: vo.prefault = 1; break;
-		case 7: vo.direct_read = 1; break;
-		case 8: telemetry = 1; break;
-		case 9: json = 1; break;
-		case 10:
-			vo.format = sdb_vec_format_parse(optarg);
+		case B_PREFAULT: vo.prefault = 1; break;
+		case B_DIRECT: vo.direct_read = 1; break;
+		case B_TELEMETRY: telemetry = 1; break;
+		case B_JSON: json = 1; break;
+		case B_FORMAT:
+			vo.format = sdb_vec_format_parse(arg);
 			if (vo.format < 0)
-				usage_error(short_of(usage_build), "invalid format '%s' (expected npy, fvecs or raw_f32)", optarg);
+				die_usage("invalid format '%s' (expected npy, fvecs or raw_f32)", arg);
 			break;
-		case 11: cli_progress = 1; break;
-		case 12: cli_progress = 0; break;
-		case 'q': case 13: cli_verbosity = 0; cli_progress = 0; break;
-		case 14:
-			if (!strcmp(optarg, "auto"))
+		case B_PRECISION:
+			if (!strcmp(arg, "auto"))
 				hp.precision = SDB_PREC_AUTO;
-			else if (!strcmp(optarg, "f32"))
+			else if (!strcmp(arg, "f32"))
 				hp.precision = SDB_PREC_F32;
-			else if (!strcmp(optarg, "bf16"))
+			else if (!strcmp(arg, "bf16"))
 				hp.precision = SDB_PREC_BF16;
 			else
-				usage_error(short_of(usage_build), "invalid build precision '%s' (expected auto, f32 or bf16)", optarg);
+				die_usage("invalid build precision '%s' (expected auto, f32 or bf16)", arg);
 			break;
-		default: bad_option(usage_build, c, argv);
+		case OPT_ARG: die_usage("unexpected argument '%s'", arg);
 		}
 	}
-	if (optind < argc)
-		usage_error(short_of(usage_build), "unexpected argument '%s'", argv[optind]);
 	if (!in)
-		usage_error(short_of(usage_build), "missing --input");
+		die_usage("missing --input");
 	if (!outp)
-		usage_error(short_of(usage_build), "missing --output");
+		die_usage("missing --output");
 	if (!strcmp(outp, "-"))
-		usage_error(short_of(usage_build), "the index cannot be written to stdout");
+		die_usage("the index cannot be written to stdout");
 	set_threads(hp.threads);
 
 	sdb_error_clear(&e);
-	if (sdb_vec_simd_check(&e))
-		die_err(&e);
+	if ((rc = sdb_vec_simd_check(&e)))
+		die_err(rc, &e);
 	t0 = cli_now();
 	rc = sdb_vec_set_open(&vs, in, &vo, &e);
 	if (rc)
-		die_err(&e);
+		die_err(rc, &e);
 	if ((rc = sdb_vec_check_finite(vs.data, vs.n, vs.dim, vs.name, &e)))
-		die_err(&e);
+		die_err(rc, &e);
 	if (ids_path && (rc = sdb_vec_read_ids(ids_path, vs.n, &ids, &e)))
-		die_err(&e);
+		die_err(rc, &e);
 	if (hp.metric == SDB_VEC_COSINE) {
 		normed = malloc(vs.n * vs.dim * sizeof(float));
 		if (!normed)
@@ -378,10 +324,10 @@ static int cmd_build(int argc, char **argv)
 	cli_bar_start(&pr, "building", "vec");
 	rc = sdb_hnsw_build(normed ? normed : vs.data, vs.n, vs.dim, &hp, on_progress, &pr, &h, &e);
 	if (rc)
-		die_err(&e);
+		die_err(rc, &e);
 	t_build = cli_now();
 	if ((rc = sdb_hnsw_ordering_perm(h, ordering, hp.seed, &perm, &e)))
-		die_err(&e);
+		die_err(rc, &e);
 	t_order = cli_now();
 	meta.ef_construction = hp.ef_construction;
 	meta.ordering = (uint32_t)ordering;
@@ -392,7 +338,7 @@ static int cmd_build(int argc, char **argv)
 	meta.precision = (uint32_t)h->precision_used;
 	rc = sdb_index_write(outp, h, ids, perm, &meta, &bytes, &e);
 	if (rc)
-		die_err(&e);
+		die_err(rc, &e);
 	t_write = cli_now();
 	{
 		double secs = t_write - t0;
@@ -474,7 +420,7 @@ static float *parse_vector(const char *s, uint32_t *dim)
 		errno = 0;
 		f = strtof(p, &end);
 		if (end == p || errno == ERANGE)
-			usage_error(short_of(usage_query), "invalid --vector: bad number at character %zu",
+			die_usage("invalid --vector: bad number at character %zu",
 			    (size_t)(p - s) + 1);
 		if (sdb_grow((void **)&v, &cap, n + 1, sizeof(float), 16))
 			die(EXIT_FAILURE_RT, "out of memory");
@@ -485,7 +431,7 @@ static float *parse_vector(const char *s, uint32_t *dim)
 		if (!*p)
 			break;
 		if (*p != ',')
-			usage_error(short_of(usage_query), "invalid --vector: expected ',' at character %zu",
+			die_usage("invalid --vector: expected ',' at character %zu",
 			    (size_t)(p - s) + 1);
 		p++;
 	}
@@ -495,29 +441,15 @@ static float *parse_vector(const char *s, uint32_t *dim)
 
 static int cmd_query(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "index", required_argument, NULL, 'i' },
-		{ "query", required_argument, NULL, 'q' },
-		{ "vector", required_argument, NULL, 1 },
-		{ "k", required_argument, NULL, 'k' },
-		{ "ef", required_argument, NULL, 'e' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "dimension", required_argument, NULL, 'd' },
-		{ "truth", required_argument, NULL, 2 },
-		{ "exact", no_argument, NULL, 3 },
-		{ "format", required_argument, NULL, 4 },
-		{ "query-format", required_argument, NULL, 5 },
-		{ "verify", no_argument, NULL, 6 },
-		{ "no-output", no_argument, NULL, 7 },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct opt_parser p;
+	const char *arg;
 	const char *index_path = NULL, *qpath = NULL, *vec_arg = NULL, *truth_path = NULL;
 	long k = 10, ef = 0;
 	int threads = 0, exact = 0, verify = 0, no_output = 0, c;
 	enum sdb_fmt fmt = SDB_FMT_TOON;
 	struct sdb_vec_open_opts vo = { 0 };
 	struct sdb_error e;
+	int rc;
 	struct sdb_index x;
 	struct sdb_vec_set qs;
 	float *qbuf = NULL, *dists;
@@ -525,53 +457,46 @@ static int cmd_query(int argc, char **argv)
 	uint64_t nq;
 	double t0, secs;
 
-	if (want_help(argc, argv)) {
-		fputs(usage_query, stdout);
-		return EXIT_OK;
-	}
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:q:k:e:t:d:h", opts, NULL)) != -1) {
+	opt_init(&p, opts_query, head_query, argc, argv);
+	while ((c = opt_next(&p, &arg)) != OPT_EOF) {
 		switch (c) {
-		case 'i': index_path = optarg; break;
-		case 'q': qpath = optarg; break;
-		case 1: vec_arg = optarg; break;
-		case 'k': k = cli_parse_long(short_of(usage_query), "--k", optarg, 1, 1 << 20); break;
-		case 'e': ef = cli_parse_long(short_of(usage_query), "--ef", optarg, 1, 1 << 20); break;
-		case 't': threads = (int)cli_parse_long(short_of(usage_query), "--threads", optarg, 1, 4096); break;
-		case 'd': vo.dim = (uint32_t)cli_parse_long(short_of(usage_query), "--dimension", optarg, 1, 1 << 24); break;
-		case 2: truth_path = optarg; break;
-		case 3: exact = 1; break;
-		case 4:
-			fmt = parse_format(usage_query, optarg, SDB_FMT_BIT(SDB_FMT_TOON) |
+		case B_INDEX: index_path = arg; break;
+		case B_QUERY: qpath = arg; break;
+		case B_VECTOR: vec_arg = arg; break;
+		case B_K: k = cli_parse_long("--k", arg, 1, 1 << 20); break;
+		case B_EF: ef = cli_parse_long("--ef", arg, 1, 1 << 20); break;
+		case B_THREADS: threads = (int)cli_parse_long("--threads", arg, 1, 4096); break;
+		case B_DIM: vo.dim = (uint32_t)cli_parse_long("--dimension", arg, 1, 1 << 24); break;
+		case B_TRUTH: truth_path = arg; break;
+		case B_EXACT: exact = 1; break;
+		case B_FORMAT:
+			fmt = parse_format(arg, SDB_FMT_BIT(SDB_FMT_TOON) |
 					   SDB_FMT_BIT(SDB_FMT_JSON) | SDB_FMT_BIT(SDB_FMT_CSV));
 			break;
-		case 5:
-			vo.format = sdb_vec_format_parse(optarg);
+		case B_QFORMAT:
+			vo.format = sdb_vec_format_parse(arg);
 			if (vo.format < 0)
-				usage_error(short_of(usage_query), "invalid query format '%s' (expected npy, fvecs or raw_f32)", optarg);
+				die_usage("invalid query format '%s' (expected npy, fvecs or raw_f32)", arg);
 			break;
-		case 6: verify = 1; break;
-		case 7: no_output = 1; break;
-		default: bad_option(usage_query, c, argv);
+		case B_VERIFY: verify = 1; break;
+		case B_NO_OUTPUT: no_output = 1; break;
+		case OPT_ARG: die_usage("unexpected argument '%s'", arg);
 		}
 	}
-	if (optind < argc)
-		usage_error(short_of(usage_query), "unexpected argument '%s'", argv[optind]);
 	if (!index_path)
-		usage_error(short_of(usage_query), "missing --index");
+		die_usage("missing --index");
 	if (!qpath == !vec_arg)
-		usage_error(short_of(usage_query), "give exactly one of --query FILE and --vector X,Y,...");
+		die_usage("give exactly one of --query FILE and --vector X,Y,...");
 	if (!ef)
 		ef = k > 64 ? k : 64;
 	set_threads(threads);
 	sdb_error_clear(&e);
-	if (sdb_vec_simd_check(&e))
-		die_err(&e);
-	if (sdb_index_open(&x, index_path, &e))
-		die_err(&e);
-	if (verify && sdb_index_verify(&x, &e))
-		die_err(&e);
+	if ((rc = sdb_vec_simd_check(&e)))
+		die_err(rc, &e);
+	if ((rc = sdb_index_open(&x, index_path, &e)))
+		die_err(rc, &e);
+	if (verify && (rc = sdb_index_verify(&x, &e)))
+		die_err(rc, &e);
 	if ((uint64_t)k > x.g.n)
 		die(EXIT_FAILURE_RT, "k (%ld) is larger than the index ('%s' holds %llu vectors)",
 		    k, index_path, (unsigned long long)x.g.n);
@@ -584,8 +509,8 @@ static int cmd_query(int argc, char **argv)
 				 sdb_vec_format_of_path(qpath) == SDB_VEC_FMT_RAW)))
 			vo.dim = x.g.dim;
 		vo.dim_hint = x.g.dim;
-		if (sdb_vec_set_open(&qs, qpath, &vo, &e))
-			die_err(&e);
+		if ((rc = sdb_vec_set_open(&qs, qpath, &vo, &e)))
+			die_err(rc, &e);
 		nq = qs.n;
 		qdim = qs.dim;
 		qbuf = malloc(nq * qdim * sizeof(float));
@@ -597,8 +522,8 @@ static int cmd_query(int argc, char **argv)
 	if (qdim != x.g.dim)
 		die(EXIT_FAILURE_RT, "query has dimension %u, the index has dimension %u",
 		    qdim, x.g.dim);
-	if (sdb_vec_check_finite(qbuf, nq, qdim, vec_arg ? "--vector" : qpath, &e))
-		die_err(&e);
+	if ((rc = sdb_vec_check_finite(qbuf, nq, qdim, vec_arg ? "--vector" : qpath, &e)))
+		die_err(rc, &e);
 	if (x.g.metric == SDB_VEC_COSINE)
 		for (uint64_t i = 0; i < nq; i++)
 			sdb_vec_normalize(qbuf + i * qdim, qdim);
@@ -642,17 +567,17 @@ static int cmd_query(int argc, char **argv)
 	if (truth_path) {
 		uint64_t trows, *truth, hits = 0;
 		uint32_t tcols;
-		if (sdb_vec_read_truth(truth_path, &trows, &tcols, &truth, &e))
-			die_err(&e);
+		if ((rc = sdb_vec_read_truth(truth_path, &trows, &tcols, &truth, &e)))
+			die_err(rc, &e);
 		if (trows < nq)
 			die(EXIT_FAILURE_RT, "'%s' has truth for %llu queries, need %llu",
 			    truth_path, (unsigned long long)trows, (unsigned long long)nq);
 		if (tcols < (uint32_t)k)
 			die(EXIT_FAILURE_RT, "'%s' has %u ids per query, need at least k=%ld",
 			    truth_path, tcols, k);
-		if (sdb_vec_check_truth(truth, nq, tcols, (uint32_t)k, x.meta.has_ids ? x.ids : NULL,
-					x.g.n, truth_path, &e))
-			die_err(&e);
+		if ((rc = sdb_vec_check_truth(truth, nq, tcols, (uint32_t)k, x.meta.has_ids ? x.ids : NULL,
+					x.g.n, truth_path, &e)))
+			die_err(rc, &e);
 		for (uint64_t i = 0; i < nq; i++)
 			for (uint32_t r = 0; r < found[i]; r++) {
 				uint64_t id = x.ids[res[i * k + r]];
@@ -703,48 +628,43 @@ static int cmd_query(int argc, char **argv)
 
 static int cmd_info(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "index", required_argument, NULL, 'i' },
-		{ "format", required_argument, NULL, 1 },
-		{ "no-verify", no_argument, NULL, 2 },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct opt_parser p;
+	const char *arg, *pos = NULL;
 	const char *path = NULL;
 	int verify = 1, c;
 	enum sdb_fmt fmt = SDB_FMT_TOON;
 	struct sdb_error e;
+	int rc;
 	struct sdb_index x;
 	uint64_t edges = 0;
 
-	if (want_help(argc, argv)) {
-		fputs(usage_info, stdout);
-		return EXIT_OK;
-	}
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:h", opts, NULL)) != -1) {
+	opt_init(&p, opts_info, head_info, argc, argv);
+	while ((c = opt_next(&p, &arg)) != OPT_EOF) {
 		switch (c) {
-		case 'i': path = optarg; break;
-		case 1:
-			fmt = parse_format(usage_info, optarg,
+		case B_INDEX: path = arg; break;
+		case B_FORMAT:
+			fmt = parse_format(arg,
 					   SDB_FMT_BIT(SDB_FMT_TOON) | SDB_FMT_BIT(SDB_FMT_JSON));
 			break;
-		case 2: verify = 0; break;
-		default: bad_option(usage_info, c, argv);
+		case B_NO_VERIFY: verify = 0; break;
+		case OPT_ARG:
+			if (pos)
+				die_usage("unexpected argument '%s'", arg);
+			pos = arg;
+			break;
 		}
 	}
-	if (!path && optind < argc)
-		path = argv[optind++];
-	if (optind < argc)
-		usage_error(short_of(usage_info), "unexpected argument '%s'", argv[optind]);
+	if (pos && path)
+		die_usage("unexpected argument '%s'", pos);
+	if (pos)
+		path = pos;
 	if (!path)
-		usage_error(short_of(usage_info), "missing --index");
+		die_usage("missing --index");
 	sdb_error_clear(&e);
-	if (sdb_index_open(&x, path, &e))
-		die_err(&e);
-	if (verify && sdb_index_verify(&x, &e))
-		die_err(&e);
+	if ((rc = sdb_index_open(&x, path, &e)))
+		die_err(rc, &e);
+	if (verify && (rc = sdb_index_verify(&x, &e)))
+		die_err(rc, &e);
 	for (uint64_t i = 0; i < x.g.n; i++) {
 		uint32_t cnt = x.g.links0[i * (x.g.M0 + 1)];
 		edges += cnt <= x.g.M0 ? cnt : x.g.M0;
@@ -784,60 +704,47 @@ static int cmd_info(int argc, char **argv)
 
 static int cmd_convert(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "input", required_argument, NULL, 'i' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "to-format", required_argument, NULL, 1 },
-		{ "format", required_argument, NULL, 2 },
-		{ "dimension", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
+	struct opt_parser p;
+	const char *arg;
 	const char *in = NULL, *outp = NULL;
 	int to = SDB_VEC_FMT_AUTO, c;
 	struct sdb_vec_open_opts vo = { 0 };
 	struct sdb_vec_set vs;
 	struct sdb_error e;
+	int rc;
 
-	if (want_help(argc, argv)) {
-		fputs(usage_convert, stdout);
-		return EXIT_OK;
-	}
-	optind = 0;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":i:o:d:h", opts, NULL)) != -1) {
+	opt_init(&p, opts_convert, head_convert, argc, argv);
+	while ((c = opt_next(&p, &arg)) != OPT_EOF) {
 		switch (c) {
-		case 'i': in = optarg; break;
-		case 'o': outp = optarg; break;
-		case 'd': vo.dim = (uint32_t)cli_parse_long(short_of(usage_convert), "--dimension", optarg, 1, 1 << 24); break;
-		case 1:
-			to = sdb_vec_format_parse(optarg);
+		case B_INPUT: in = arg; break;
+		case B_OUTPUT: outp = arg; break;
+		case B_DIM: vo.dim = (uint32_t)cli_parse_long("--dimension", arg, 1, 1 << 24); break;
+		case B_TO_FORMAT:
+			to = sdb_vec_format_parse(arg);
 			if (to < 0)
-				usage_error(short_of(usage_convert), "invalid format '%s' (expected npy, fvecs or raw_f32)", optarg);
+				die_usage("invalid format '%s' (expected npy, fvecs or raw_f32)", arg);
 			break;
-		case 2:
-			vo.format = sdb_vec_format_parse(optarg);
+		case B_FORMAT:
+			vo.format = sdb_vec_format_parse(arg);
 			if (vo.format < 0)
-				usage_error(short_of(usage_convert), "invalid format '%s' (expected npy, fvecs or raw_f32)", optarg);
+				die_usage("invalid format '%s' (expected npy, fvecs or raw_f32)", arg);
 			break;
-		default: bad_option(usage_convert, c, argv);
+		case OPT_ARG: die_usage("unexpected argument '%s'", arg);
 		}
 	}
-	if (optind < argc)
-		usage_error(short_of(usage_convert), "unexpected argument '%s'", argv[optind]);
 	if (!in)
-		usage_error(short_of(usage_convert), "missing --input");
+		die_usage("missing --input");
 	if (!outp)
-		usage_error(short_of(usage_convert), "missing --output");
+		die_usage("missing --output");
 	if (to == SDB_VEC_FMT_AUTO)
 		to = sdb_vec_format_of_path(outp);
 	if (to == SDB_VEC_FMT_AUTO)
-		usage_error(short_of(usage_convert), "cannot tell the output format from '%s': give --to-format", outp);
+		die_usage("cannot tell the output format from '%s': give --to-format", outp);
 	sdb_error_clear(&e);
-	if (sdb_vec_set_open(&vs, in, &vo, &e))
-		die_err(&e);
-	if (sdb_vec_write(outp, to, vs.data, vs.n, vs.dim, &e))
-		die_err(&e);
+	if ((rc = sdb_vec_set_open(&vs, in, &vo, &e)))
+		die_err(rc, &e);
+	if ((rc = sdb_vec_write(outp, to, vs.data, vs.n, vs.dim, &e)))
+		die_err(rc, &e);
 	if (cli_verbosity > 1)
 		fprintf(stderr, "converted %llu vectors of dimension %u to %s\n",
 			(unsigned long long)vs.n, vs.dim, sdb_vec_format_name(to));
@@ -856,5 +763,6 @@ int main(int argc, char **argv)
 	};
 
 	cli_init("sochdb-bulk");
-	return cli_dispatch(argc, argv, cmds, usage_main, usage_short);
+	opt_help_column = 30;
+	return cli_dispatch(argc, argv, cmds, usage_main, common);
 }

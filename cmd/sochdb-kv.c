@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 static const char usage_main[] =
-	"usage: sochdb-kv [-q|-v] COMMAND [options] [args]\n"
+	"usage: sochdb-kv [common options] COMMAND [options] [args]\n"
 	"\n"
 	"Commands:\n"
 	"  put     store a value: put KEY VALUE|-\n"
@@ -39,89 +39,137 @@ static const char usage_main[] =
 	"  txn     apply put/del/cas/get lines from stdin atomically\n"
 	"  stats   key, byte, WAL and table counts\n"
 	"\n"
-	"Common options: -d, --db DIR (default $SOCHDB_DIR, else ./sochdb_data),\n"
-	"-n NAMESPACE, --sync full|normal|off, --lock-timeout SECONDS (30),\n"
-	"-e, --escaped, --ttl SECONDS. 'sochdb-kv COMMAND -h' shows details.\n"
+	"Common options, before or after COMMAND: -d, --db DIR (default $SOCHDB_DIR,\n"
+	"else ./sochdb_data), -n NAMESPACE, --sync full|normal|off, --lock-timeout\n"
+	"SECONDS (30), -q, -v. After COMMAND: -e, --escaped, --ttl SECONDS and the\n"
+	"command's own; 'sochdb-kv help COMMAND' or 'sochdb-kv COMMAND -h' shows them.\n"
 	"Exit status: 0 ok, 1 absent, 2 usage error, 3 failure,\n"
 	"4 committed but writing the output failed.\n";
 
-static const char usage_short[] = "usage: sochdb-kv COMMAND [options] [args]  (see sochdb-kv --help)\n";
+enum {
+	K_NS = 1, K_ESCAPED, K_TTL, K_STDIN, K_PARTIAL, K_FORMAT, K_PREFIX,
+	K_START, K_END, K_REVERSE, K_LIMIT, K_KEYS_ONLY,
+};
 
+/* accepted by every command (and before it), listed in the tool's help */
+#define HIDDEN \
+	{ OPT_QUIET, 'q', "quiet", NULL, NULL }, \
+	{ OPT_VERBOSE, 'v', "verbose", NULL, NULL }, \
+	{ OPT_PROGRESS, 0, "progress", NULL, NULL }, \
+	{ OPT_NO_PROGRESS, 0, "no-progress", NULL, NULL }
 #define COMMON \
-	"  -d, --db DIR            database directory (default $SOCHDB_DIR, else ./sochdb_data)\n" \
-	"  -n, --namespace NS      scope every key to namespace NS\n"
+	{ DBOPT_DB, 'd', "db", "DIR", "database directory (default $SOCHDB_DIR, else ./sochdb_data)" }, \
+	{ K_NS, 'n', "namespace", "NS", "scope every key to namespace NS" }, \
+	HIDDEN
 #define WRITING \
-	"      --sync MODE         full (default): fsync each commit; normal; off\n" \
-	"      --lock-timeout SECS wait this long for the write lock (default 30)\n"
+	{ DBOPT_SYNC, 0, "sync", "MODE", "full (default): fsync each commit; normal; off" }, \
+	{ DBOPT_LOCK_TIMEOUT, 0, "lock-timeout", "SECS", "wait this long for the write lock (default 30)" }
 
-static const char u_put[] =
+/* the options that may stand before the command */
+static const struct opt common[] = { COMMON, WRITING, OPT_END };
+
+static const char h_put[] =
 	"usage: sochdb-kv put [options] KEY VALUE|-\n"
-	"Stores VALUE (or the exact bytes of stdin for '-') under KEY.\n"
-	COMMON WRITING
-	"  -e, --escaped           KEY and VALUE are TSV-escaped\n"
-	"      --ttl SECONDS       the key expires after SECONDS\n";
-static const char u_get[] =
+	"Stores VALUE (or the exact bytes of stdin for '-') under KEY.\n";
+static const struct opt o_put[] = {
+	COMMON,
+	WRITING,
+	{ K_ESCAPED, 'e', "escaped", NULL, "KEY and VALUE are TSV-escaped" },
+	{ K_TTL, 0, "ttl", "SECONDS", "the key expires after SECONDS" },
+	OPT_END
+};
+static const char h_get[] =
 	"usage: sochdb-kv get [options] KEY | --stdin\n"
 	"Prints the value's bytes exactly (no newline); exit 1 when absent.\n"
-	"With --stdin: one TSV-escaped key per line in, one escaped value or \\N out.\n"
-	COMMON
-	"  -e, --escaped           KEY is TSV-escaped\n"
-	"      --stdin             read keys from stdin\n";
-static const char u_del[] =
+	"With --stdin: one TSV-escaped key per line in, one escaped value or \\N out.\n";
+static const struct opt o_get[] = {
+	COMMON,
+	{ K_ESCAPED, 'e', "escaped", NULL, "KEY is TSV-escaped" },
+	{ K_STDIN, 0, "stdin", NULL, "read keys from stdin" },
+	OPT_END
+};
+static const char h_del[] =
 	"usage: sochdb-kv del [options] KEY\n"
-	"Deletes KEY; exit 0 whether or not it existed.\n"
-	COMMON WRITING
-	"  -e, --escaped           KEY is TSV-escaped\n";
-static const char u_exists[] =
+	"Deletes KEY; exit 0 whether or not it existed.\n";
+static const struct opt o_del[] = {
+	COMMON,
+	WRITING,
+	{ K_ESCAPED, 'e', "escaped", NULL, "KEY is TSV-escaped" },
+	OPT_END
+};
+static const char h_exists[] =
 	"usage: sochdb-kv exists [options] KEY\n"
-	"Prints nothing; exit 0 when KEY is present, 1 when absent.\n"
-	COMMON
-	"  -e, --escaped           KEY is TSV-escaped\n";
-static const char u_scan[] =
+	"Prints nothing; exit 0 when KEY is present, 1 when absent.\n";
+static const struct opt o_exists[] = {
+	COMMON,
+	{ K_ESCAPED, 'e', "escaped", NULL, "KEY is TSV-escaped" },
+	OPT_END
+};
+static const char h_scan[] =
 	"usage: sochdb-kv scan [options]\n"
-	"Lists keys in order: KEY<TAB>VALUE lines by default.\n"
-	COMMON
-	"      --prefix P          only keys starting with P\n"
-	"      --start K           first key (inclusive)\n"
-	"      --end K             end key (exclusive)\n"
-	"      --reverse           descending order\n"
-	"      --limit N           at most N keys\n"
-	"      --keys-only         keys only\n"
-	"      --format F          tsv (default), jsonl, json or toon\n"
-	"  -e, --escaped           P, K are TSV-escaped\n";
-static const char u_ls[] =
+	"Lists keys in order: KEY<TAB>VALUE lines by default.\n";
+static const struct opt o_scan[] = {
+	COMMON,
+	{ K_PREFIX, 0, "prefix", "P", "only keys starting with P" },
+	{ K_START, 0, "start", "K", "first key (inclusive)" },
+	{ K_END, 0, "end", "K", "end key (exclusive)" },
+	{ K_REVERSE, 0, "reverse", NULL, "descending order" },
+	{ K_LIMIT, 0, "limit", "N", "at most N keys" },
+	{ K_KEYS_ONLY, 0, "keys-only", NULL, "keys only" },
+	{ K_FORMAT, 0, "format", "F", "tsv (default), jsonl, json or toon" },
+	{ K_ESCAPED, 'e', "escaped", NULL, "P, K are TSV-escaped" },
+	OPT_END
+};
+static const char h_ls[] =
 	"usage: sochdb-kv ls [options] [PATH/]\n"
 	"Lists the immediate children of PATH/, sorted; children with keys\n"
-	"below them end in '/'.\n"
-	COMMON
-	"  -e, --escaped           PATH is TSV-escaped\n";
-static const char u_load[] =
+	"below them end in '/'.\n";
+static const struct opt o_ls[] = {
+	COMMON,
+	{ K_ESCAPED, 'e', "escaped", NULL, "PATH is TSV-escaped" },
+	OPT_END
+};
+static const char h_load[] =
 	"usage: sochdb-kv load [options] [FILE|-]\n"
 	"Loads records in one transaction: KEY<TAB>VALUE[<TAB>EXPIRES_MS[<TAB>NS]]\n"
-	"lines (escaped; VALUE \\N deletes) or the JSONL objects dump writes.\n"
-	COMMON WRITING
-	"      --format F          tsv (default) or jsonl\n"
-	"      --partial           on a bad line, commit the lines before it\n"
-	"      --ttl SECONDS       records without expiry expire after SECONDS\n";
-static const char u_dump[] =
+	"lines (escaped; VALUE \\N deletes), or what dump --format writes.\n";
+static const struct opt o_load[] = {
+	COMMON,
+	WRITING,
+	{ K_FORMAT, 0, "format", "F", "tsv (default), jsonl, json or toon" },
+	{ K_PARTIAL, 0, "partial", NULL, "on a bad line, commit the lines before it" },
+	{ K_TTL, 0, "ttl", "SECONDS", "records without expiry expire after SECONDS" },
+	OPT_END
+};
+static const char h_dump[] =
 	"usage: sochdb-kv dump [options]\n"
 	"Writes every record of every namespace (or of -n NS) with expiry and\n"
-	"namespace, in a form load restores exactly.\n"
-	COMMON
-	"      --format F          tsv (default), jsonl, json or toon\n";
-static const char u_txn[] =
+	"namespace, in a form load restores exactly.\n";
+static const struct opt o_dump[] = {
+	COMMON,
+	{ K_FORMAT, 0, "format", "F", "tsv (default), jsonl, json or toon" },
+	OPT_END
+};
+static const char h_txn[] =
 	"usage: sochdb-kv txn [options] < OPS\n"
 	"Applies TSV lines atomically: put<TAB>K<TAB>V, del<TAB>K,\n"
 	"cas<TAB>K<TAB>OLD<TAB>NEW (\\N: absent / delete), get<TAB>K.\n"
-	"A failed cas is a conflict: nothing applied, exit 3.\n"
-	COMMON WRITING
-	"      --ttl SECONDS       puts expire after SECONDS\n";
-static const char u_stats[] =
+	"A failed cas is a conflict: nothing applied, exit 3.\n";
+static const struct opt o_txn[] = {
+	COMMON,
+	WRITING,
+	{ K_TTL, 0, "ttl", "SECONDS", "puts expire after SECONDS" },
+	OPT_END
+};
+static const char h_stats[] =
 	"usage: sochdb-kv stats [options]\n"
 	"Prints keys, live and dead bytes, WAL bytes since the checkpoint,\n"
-	"tables per level and the compression ratio.\n"
-	COMMON
-	"      --format F          toon (default) or json\n";
+	"tables per level and the compression ratio.\n";
+static const struct opt o_stats[] = {
+	COMMON,
+	{ K_FORMAT, 0, "format", "F", "toon (default) or json" },
+	OPT_END
+};
 
 /* ------------------------------------------------------------ options */
 
@@ -138,116 +186,64 @@ struct kvopt {
 	int npos;
 };
 
-static enum sdb_fmt parse_fmt(const char *usage, const char *v, unsigned allowed)
+static enum sdb_fmt parse_fmt(const char *v, unsigned allowed)
 {
 	enum sdb_fmt f;
 	struct sdb_error e;
 
 	if (sdb_fmt_parse(v, allowed, &f, &e))
-		usage_error(usage, "%s", e.msg);
+		die_usage("%s", e.msg);
 	return f;
 }
 
-/* Parses argv for subcommand with usage; opts is a string of the
- * optional features allowed: t ttl, e escaped, s stdin, S scan, f format,
- * p partial, w writing (sync/lock). */
-static void parse(struct kvopt *k, int argc, char **argv, const char *usage,
-		  const char *opts, unsigned fmts, int maxpos)
+/* Parses argv for a command: its help head and option table, the
+ * formats it takes (a mask of SDB_FMT_BIT) and how many arguments. */
+static void parse(struct kvopt *k, int argc, char **argv, const char *head,
+		  const struct opt *tab, unsigned fmts, int maxpos)
 {
-	int only_pos = 0;
+	struct opt_parser p;
+	const char *v;
+	int c;
 
 	memset(k, 0, sizeof(*k));
 	dbopt_init(&k->db);
 	k->limit = -1;
 	k->fmt = (fmts & SDB_FMT_BIT(SDB_FMT_TSV)) ? SDB_FMT_TSV : SDB_FMT_TOON;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		if (only_pos || a[0] != '-' || !strcmp(a, "-")) {
+	opt_init(&p, tab, head, argc, argv);
+	while ((c = opt_next(&p, &v)) != OPT_EOF) {
+		switch (c) {
+		case OPT_ARG:
 			if (k->npos >= maxpos)
-				usage_error(usage, "unexpected argument '%s'", a);
-			k->pos[k->npos++] = a;
-			continue;
-		}
-		if (!strcmp(a, "--")) {
-			only_pos = 1;
-			continue;
-		}
-		if (cli_is_help(a)) {
-			fputs(usage, stdout);
-			exit(cli_finish(EXIT_OK));
-		}
-		if (strchr(opts, 'w') && dbopt_parse(&k->db, argc, argv, &i, usage))
-			continue;
-		if (!strchr(opts, 'w') && (v = opt_value(argc, argv, &i, "-d", "--db", usage))) {
-			k->db.dir = v;
-			continue;
-		}
-		if ((v = opt_value(argc, argv, &i, "-n", "--namespace", usage))) {
+				die_usage("unexpected argument '%s'", v);
+			k->pos[k->npos++] = v;
+			break;
+		case K_NS:
 			k->ns = v;
 			k->nslen = strlen(v);
 			k->has_ns = 1;
 			if (!k->nslen)
-				usage_error(usage, "empty namespace");
-			if (k->nslen > SDB_MAX_NS)
-				usage_error(usage, "namespace longer than %d bytes", SDB_MAX_NS);
-			continue;
+				die_usage("empty namespace");
+			if (k->nslen > SDB_MAX_NS) /* a size limit: exit 3, as the man page says */
+				die(EXIT_FAILURE_RT, "namespace longer than %d bytes", SDB_MAX_NS);
+			break;
+		case K_ESCAPED: k->escaped = 1; break;
+		case K_TTL: k->ttl = cli_parse_long("--ttl", v, 1, 100L * 365 * 86400); break;
+		case K_STDIN: k->stdin_keys = 1; break;
+		case K_PARTIAL: k->partial = 1; break;
+		case K_FORMAT: k->fmt = parse_fmt(v, fmts); break;
+		case K_PREFIX: k->prefix = v; break;
+		case K_START: k->start = v; break;
+		case K_END: k->end = v; break;
+		case K_LIMIT: k->limit = cli_parse_long("--limit", v, 0, __LONG_MAX__); break;
+		case K_REVERSE: k->reverse = 1; break;
+		case K_KEYS_ONLY: k->keys_only = 1; break;
+		default: dbopt_take(&k->db, c, v);
 		}
-		if (strchr(opts, 'e') && (!strcmp(a, "-e") || !strcmp(a, "--escaped"))) {
-			k->escaped = 1;
-			continue;
-		}
-		if (strchr(opts, 't') && (v = opt_value(argc, argv, &i, NULL, "--ttl", usage))) {
-			k->ttl = cli_parse_long(usage, "--ttl", v, 1, 100L * 365 * 86400);
-			continue;
-		}
-		if (strchr(opts, 's') && !strcmp(a, "--stdin")) {
-			k->stdin_keys = 1;
-			continue;
-		}
-		if (strchr(opts, 'p') && !strcmp(a, "--partial")) {
-			k->partial = 1;
-			continue;
-		}
-		if (fmts && (v = opt_value(argc, argv, &i, NULL, "--format", usage))) {
-			k->fmt = parse_fmt(usage, v, fmts);
-			continue;
-		}
-		if (strchr(opts, 'S')) {
-			if ((v = opt_value(argc, argv, &i, NULL, "--prefix", usage))) {
-				k->prefix = v;
-				continue;
-			}
-			if ((v = opt_value(argc, argv, &i, NULL, "--start", usage))) {
-				k->start = v;
-				continue;
-			}
-			if ((v = opt_value(argc, argv, &i, NULL, "--end", usage))) {
-				k->end = v;
-				continue;
-			}
-			if ((v = opt_value(argc, argv, &i, NULL, "--limit", usage))) {
-				k->limit = cli_parse_long(usage, "--limit", v, 0, __LONG_MAX__);
-				continue;
-			}
-			if (!strcmp(a, "--reverse")) {
-				k->reverse = 1;
-				continue;
-			}
-			if (!strcmp(a, "--keys-only")) {
-				k->keys_only = 1;
-				continue;
-			}
-		}
-		if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			cli_verbosity = 0;
-			continue;
-		}
-		usage_error(usage, "unknown option '%s'", a);
 	}
 }
 
 /* An argument as bytes: literal, or TSV-unescaped with -e. */
-static void arg_bytes(const struct kvopt *k, const char *usage, const char *what,
+static void arg_bytes(const struct kvopt *k, const char *what,
 		      const char *s, struct sdb_buf *out)
 {
 	size_t col;
@@ -258,7 +254,7 @@ static void arg_bytes(const struct kvopt *k, const char *usage, const char *what
 		return;
 	}
 	if (sdb_tsv_unescape(out, s, strlen(s), &col))
-		usage_error(usage, "invalid escape in %s at column %zu", what, col);
+		die_usage("invalid escape in %s at column %zu", what, col);
 }
 
 static void make_ikey(const struct kvopt *k, const void *key, size_t klen,
@@ -274,10 +270,11 @@ static struct sdb_db *open_db(struct kvopt *k, unsigned flags)
 {
 	struct sdb_db *db;
 	struct sdb_error e;
+	int rc;
 
 	sdb_error_clear(&e);
-	if (sdb_db_open(k->db.dir, flags, &k->db.o, &db, &e))
-		die_err(&e);
+	if ((rc = sdb_db_open(k->db.dir, flags, &k->db.o, &db, &e)))
+		die_err(rc, &e);
 	return db;
 }
 
@@ -361,7 +358,7 @@ static void emit_row(struct emitter *em, const char *ns, size_t nslen,
 	c[1] = sdb_cell_text(v, vl);
 	c[2] = exp && (em->with_ns || !em->tsv) ? sdb_cell_uint(exp) : sdb_cell_absent();
 	c[3] = em->with_ns && nslen ? sdb_cell_text(ns, nslen) : sdb_cell_absent();
-	sdb_error_clear(&e);
+	/* e is filled only on failure: no clearing per row (512 bytes) */
 	if (sdb_fmt_row(&em->w, c, &e))
 		cli_die_output(&e);
 	em->count++;
@@ -385,24 +382,25 @@ static int kv_put(int argc, char **argv)
 	struct sdb_input in;
 	struct sdb_batch b;
 	struct sdb_error e;
+	int rc;
 	struct sdb_db *db;
 	const char *vp;
 	size_t vl;
 
-	parse(&k, argc, argv, u_put, "wtex", 0, 2);
+	parse(&k, argc, argv, h_put, o_put, 0, 2);
 	if (k.npos < 2)
-		usage_error(u_put, k.npos ? "missing VALUE" : "missing KEY");
-	arg_bytes(&k, u_put, "KEY", k.pos[0], &key);
+		die_usage("missing %s", k.npos ? "VALUE" : "KEY");
+	arg_bytes(&k, "KEY", k.pos[0], &key);
 	make_ikey(&k, key.data, key.len, &ik);
 	memset(&in, 0, sizeof(in));
 	sdb_error_clear(&e);
 	if (!strcmp(k.pos[1], "-")) {
-		if (sdb_input_open(&in, NULL, &e))
-			die_err(&e);
+		if ((rc = sdb_input_open(&in, NULL, &e)))
+			die_err(rc, &e);
 		vp = in.data;
 		vl = in.len;
 	} else {
-		arg_bytes(&k, u_put, "VALUE", k.pos[1], &val);
+		arg_bytes(&k, "VALUE", k.pos[1], &val);
 		vp = val.data ? val.data : "";
 		vl = val.len;
 	}
@@ -410,9 +408,9 @@ static int kv_put(int argc, char **argv)
 		die(EXIT_FAILURE_RT, "value longer than %u bytes", SDB_MAX_VALUE);
 	db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
 	sdb_batch_init(&b);
-	if (sdb_batch_put(&b, ik.data, ik.len, vp, vl, expiry(&k), &e) ||
-	    sdb_db_commit(db, &b, 1, &e))
-		die_err(&e);
+	if ((rc = sdb_batch_put(&b, ik.data, ik.len, vp, vl, expiry(&k), &e)) ||
+	    (rc = sdb_db_commit(db, &b, 1, &e)))
+		die_err(rc, &e);
 	cli_committed();
 	after_commit(db);
 	sdb_batch_release(&b);
@@ -430,18 +428,19 @@ static int kv_del(int argc, char **argv)
 	struct sdb_buf key = SDB_BUF_INIT, ik = SDB_BUF_INIT;
 	struct sdb_batch b;
 	struct sdb_error e;
+	int rc;
 	struct sdb_db *db;
 
-	parse(&k, argc, argv, u_del, "we", 0, 1);
+	parse(&k, argc, argv, h_del, o_del, 0, 1);
 	if (k.npos < 1)
-		usage_error(u_del, "missing KEY");
-	arg_bytes(&k, u_del, "KEY", k.pos[0], &key);
+		die_usage("missing KEY");
+	arg_bytes(&k, "KEY", k.pos[0], &key);
 	make_ikey(&k, key.data, key.len, &ik);
 	db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
 	sdb_batch_init(&b);
 	sdb_error_clear(&e);
-	if (sdb_batch_del(&b, ik.data, ik.len, &e) || sdb_db_commit(db, &b, 1, &e))
-		die_err(&e);
+	if ((rc = sdb_batch_del(&b, ik.data, ik.len, &e)) || (rc = sdb_db_commit(db, &b, 1, &e)))
+		die_err(rc, &e);
 	cli_committed();
 	after_commit(db);
 	sdb_batch_release(&b);
@@ -462,7 +461,7 @@ static int lookup(struct sdb_db *db, const void *ik, size_t n, struct sdb_val *v
 	if (rc == SDB_ENOTFOUND)
 		return 0;
 	if (rc)
-		die_err(&e);
+		die_err(rc, &e);
 	return 1;
 }
 
@@ -573,9 +572,10 @@ static int get_stdin(struct kvopt *k, struct sdb_db *db)
 		struct sdb_input in;
 		struct sdb_error e;
 		size_t n;
+		int rc;
 		sdb_error_clear(&e);
-		if (sdb_input_open(&in, NULL, &e))
-			die_err(&e);
+		if ((rc = sdb_input_open(&in, NULL, &e)))
+			die_err(rc, &e);
 		n = in.len;
 		if (n && in.data[n - 1] == '\n')
 			n--;
@@ -626,13 +626,13 @@ static int kv_get(int argc, char **argv)
 	struct sdb_val v;
 	int found;
 
-	parse(&k, argc, argv, u_get, "es", 0, 1);
+	parse(&k, argc, argv, h_get, o_get, 0, 1);
 	if (k.stdin_keys && k.npos)
-		usage_error(u_get, "KEY and --stdin exclude each other");
+		die_usage("KEY and --stdin exclude each other");
 	if (!k.stdin_keys && k.npos < 1)
-		usage_error(u_get, "missing KEY");
+		die_usage("missing KEY");
 	if (!k.stdin_keys) {
-		arg_bytes(&k, u_get, "KEY", k.pos[0], &key);
+		arg_bytes(&k, "KEY", k.pos[0], &key);
 		make_ikey(&k, key.data, key.len, &ik);
 	}
 	db = open_db(&k, SDB_OPEN_SNAPSHOT);
@@ -658,10 +658,10 @@ static int kv_exists(int argc, char **argv)
 	struct sdb_val v;
 	int found;
 
-	parse(&k, argc, argv, u_exists, "e", 0, 1);
+	parse(&k, argc, argv, h_exists, o_exists, 0, 1);
 	if (k.npos < 1)
-		usage_error(u_exists, "missing KEY");
-	arg_bytes(&k, u_exists, "KEY", k.pos[0], &key);
+		die_usage("missing KEY");
+	arg_bytes(&k, "KEY", k.pos[0], &key);
 	make_ikey(&k, key.data, key.len, &ik);
 	db = open_db(&k, SDB_OPEN_SNAPSHOT);
 	found = lookup(db, ik.data, ik.len, &v);
@@ -672,7 +672,7 @@ static int kv_exists(int argc, char **argv)
 }
 
 /* Range over [lo, hi) for a namespace-scoped scan. */
-static void scan_range(struct kvopt *k, const char *usage, struct sdb_buf *lo,
+static void scan_range(struct kvopt *k, struct sdb_buf *lo,
 		       struct sdb_buf *hi, int *has_hi)
 {
 	unsigned char l = (unsigned char)k->nslen;
@@ -683,14 +683,14 @@ static void scan_range(struct kvopt *k, const char *usage, struct sdb_buf *lo,
 	sdb_buf_add(hi, lo->data, lo->len);
 	*has_hi = sdb_prefix_succ(hi);
 	if (k->prefix) {
-		arg_bytes(k, usage, "--prefix", k->prefix, &t);
+		arg_bytes(k, "--prefix", k->prefix, &t);
 		sdb_buf_add(lo, t.data, t.len);
 		sdb_buf_reset(hi);
 		sdb_buf_add(hi, lo->data, lo->len);
 		*has_hi = sdb_prefix_succ(hi);
 	}
 	if (k->start) {
-		arg_bytes(k, usage, "--start", k->start, &t);
+		arg_bytes(k, "--start", k->start, &t);
 		sdb_buf_add(&p, &l, 1);
 		sdb_buf_add(&p, k->ns, k->nslen);
 		sdb_buf_add(&p, t.data, t.len);
@@ -700,7 +700,7 @@ static void scan_range(struct kvopt *k, const char *usage, struct sdb_buf *lo,
 		}
 	}
 	if (k->end) {
-		arg_bytes(k, usage, "--end", k->end, &t);
+		arg_bytes(k, "--end", k->end, &t);
 		sdb_buf_reset(&p);
 		sdb_buf_add(&p, &l, 1);
 		sdb_buf_add(&p, k->ns, k->nslen);
@@ -728,9 +728,9 @@ static void emit_range(struct sdb_db *db, const struct sdb_buf *lo,
 	int rc;
 
 	sdb_error_clear(&e);
-	if (sdb_iter_open(db, lo ? lo->data : NULL, lo ? lo->len : 0,
-			  hi ? hi->data : NULL, hi ? hi->len : 0, reverse, &it, &e))
-		die_err(&e);
+	if ((rc = sdb_iter_open(db, lo ? lo->data : NULL, lo ? lo->len : 0,
+			  hi ? hi->data : NULL, hi ? hi->len : 0, reverse, &it, &e)))
+		die_err(rc, &e);
 	while (limit < 0 || em->count < limit) {
 		const unsigned char *ikey;
 		size_t iklen, nslen, klen;
@@ -738,7 +738,7 @@ static void emit_range(struct sdb_db *db, const struct sdb_buf *lo,
 		struct sdb_val v;
 		rc = sdb_iter_next(it, &ikey, &iklen, &v, &e);
 		if (rc < 0)
-			die_err(&e);
+			die_err(rc, &e);
 		if (!rc)
 			break;
 		sdb_ikey_split(ikey, iklen, &ns, &nslen, &key, &klen);
@@ -755,8 +755,8 @@ static int kv_scan(int argc, char **argv)
 	struct emitter em;
 	int has_hi;
 
-	parse(&k, argc, argv, u_scan, "eS", LIST_FMTS, 0);
-	scan_range(&k, u_scan, &lo, &hi, &has_hi);
+	parse(&k, argc, argv, h_scan, o_scan, LIST_FMTS, 0);
+	scan_range(&k, &lo, &hi, &has_hi);
 	db = open_db(&k, SDB_OPEN_SNAPSHOT);
 	emit_begin(&em, k.fmt, k.keys_only, 0);
 	emit_range(db, &lo, has_hi ? &hi : NULL, k.reverse, k.limit, &em);
@@ -775,9 +775,9 @@ static int kv_dump(int argc, char **argv)
 	struct emitter em;
 	int has_hi = 0;
 
-	parse(&k, argc, argv, u_dump, "", LIST_FMTS, 0);
+	parse(&k, argc, argv, h_dump, o_dump, LIST_FMTS, 0);
 	if (k.has_ns)
-		scan_range(&k, u_dump, &lo, &hi, &has_hi);
+		scan_range(&k, &lo, &hi, &has_hi);
 	db = open_db(&k, SDB_OPEN_SNAPSHOT);
 	emit_begin(&em, k.fmt, 0, 1);
 	emit_range(db, k.has_ns ? &lo : NULL, has_hi ? &hi : NULL, 0, -1, &em);
@@ -814,9 +814,9 @@ static int kv_ls(int argc, char **argv)
 	struct sdb_db *db;
 	int has_hi, rc;
 
-	parse(&k, argc, argv, u_ls, "e", 0, 1);
+	parse(&k, argc, argv, h_ls, o_ls, 0, 1);
 	if (k.npos) {
-		arg_bytes(&k, u_ls, "PATH", k.pos[0], &path);
+		arg_bytes(&k, "PATH", k.pos[0], &path);
 		/* PATH/ is a literal prefix: "/" lists the children of the
 		 * keys that begin with '/' (no PATH: the top level) */
 		if (path.len && path.data[path.len - 1] != '/')
@@ -824,11 +824,11 @@ static int kv_ls(int argc, char **argv)
 	}
 	k.prefix = path.len ? path.data : NULL;
 	k.escaped = 0;
-	scan_range(&k, u_ls, &lo, &hi, &has_hi);
+	scan_range(&k, &lo, &hi, &has_hi);
 	db = open_db(&k, SDB_OPEN_SNAPSHOT);
 	sdb_error_clear(&e);
-	if (sdb_iter_open(db, lo.data, lo.len, has_hi ? hi.data : NULL, hi.len, 0, &it, &e))
-		die_err(&e);
+	if ((rc = sdb_iter_open(db, lo.data, lo.len, has_hi ? hi.data : NULL, hi.len, 0, &it, &e)))
+		die_err(rc, &e);
 	for (;;) {
 		const unsigned char *ikey;
 		size_t iklen, nslen, klen, rest;
@@ -836,7 +836,7 @@ static int kv_ls(int argc, char **argv)
 		struct sdb_val v;
 		rc = sdb_iter_next(it, &ikey, &iklen, &v, &e);
 		if (rc < 0)
-			die_err(&e);
+			die_err(rc, &e);
 		if (!rc)
 			break;
 		sdb_ikey_split(ikey, iklen, &ns, &nslen, &key, &klen);
@@ -871,8 +871,8 @@ static int kv_ls(int argc, char **argv)
 				sdb_buf_release(&skip);
 				break;
 			}
-			if (sdb_iter_open(db, skip.data, skip.len, has_hi ? hi.data : NULL, hi.len, 0, &it, &e))
-				die_err(&e);
+			if ((rc = sdb_iter_open(db, skip.data, skip.len, has_hi ? hi.data : NULL, hi.len, 0, &it, &e)))
+				die_err(rc, &e);
 			sdb_buf_release(&skip);
 		}
 	}
@@ -1048,6 +1048,7 @@ static void records_as_jsonl(enum sdb_fmt f, const struct sdb_input *in,
 	struct sdb_buf tmp = SDB_BUF_INIT;
 	struct sdb_json_doc d;
 	struct sdb_error e;
+	int rc;
 	const char *p = in->data;
 	size_t n = in->len;
 
@@ -1055,13 +1056,13 @@ static void records_as_jsonl(enum sdb_fmt f, const struct sdb_input *in,
 	if (f == SDB_FMT_TOON) {
 		struct sdb_toon_dec_opts o;
 		sdb_toon_dec_opts_init(&o);
-		if (sdb_toon_decode_json(p, n, &o, 1, 0, 0, &tmp, &e))
-			die_err(&e);
+		if ((rc = sdb_toon_decode_json(p, n, &o, 1, 0, 0, &tmp, &e)))
+			die_err(rc, &e);
 		p = tmp.data ? tmp.data : "";
 		n = tmp.len;
 	}
-	if (sdb_json_parse(&d, p, n, 0, &e))
-		die_err(&e);
+	if ((rc = sdb_json_parse(&d, p, n, 0, &e)))
+		die_err(rc, &e);
 	if (sdb_json_type(&d, 0) != SDB_J_ARRAY)
 		die(EXIT_FAILURE_RT, "expected an array of records (nothing loaded)");
 	for (size_t i = 1, end = (size_t)SDB_JT_END(d.tape[0]); i < end; i = sdb_json_next(&d, i)) {
@@ -1091,6 +1092,7 @@ static int kv_load(int argc, char **argv)
 	struct kvopt k;
 	struct sdb_input in;
 	struct sdb_error e;
+	int rc;
 	struct sdb_txn *t;
 	struct sdb_db *db;
 	struct sdb_buf ik = SDB_BUF_INIT;
@@ -1103,10 +1105,10 @@ static int kv_load(int argc, char **argv)
 	size_t srclen;
 	struct sdb_buf conv = SDB_BUF_INIT;
 
-	parse(&k, argc, argv, u_load, "wtp", LIST_FMTS, 1);
+	parse(&k, argc, argv, h_load, o_load, LIST_FMTS, 1);
 	sdb_error_clear(&e);
-	if (sdb_input_open(&in, k.npos ? k.pos[0] : NULL, &e))
-		die_err(&e);
+	if ((rc = sdb_input_open(&in, k.npos ? k.pos[0] : NULL, &e)))
+		die_err(rc, &e);
 	src = in.data;
 	srclen = in.len;
 	if (k.fmt == SDB_FMT_JSON || k.fmt == SDB_FMT_TOON) {
@@ -1119,8 +1121,8 @@ static int kv_load(int argc, char **argv)
 	memset(&r, 0, sizeof(r));
 	/* a write-only transaction: the database opens (and locks) only
 	 * once the input has been read */
-	if (sdb_txn_begin(NULL, &t, &e))
-		die_err(&e);
+	if ((rc = sdb_txn_begin(NULL, &t, &e)))
+		die_err(rc, &e);
 	for (size_t i = 0; i < srclen && !failed;) {
 		const char *p = src + i, *nl = memchr(p, '\n', srclen - i);
 		size_t len = nl ? (size_t)(nl - p) : srclen - i, col;
@@ -1215,9 +1217,9 @@ static int kv_load(int argc, char **argv)
 	}
 	if (!failed || (k.partial && sdb_txn_nops(t))) {
 		db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
-		if ((sdb_txn_nops(t) ? sdb_txn_commit(t, db, 0, &e) : commit_empty(db, &e)) ||
-		    (k.db.o.sync == SDB_SYNC_NORMAL && sdb_db_sync(db, &e)))
-			die_err(&e);
+		if ((rc = sdb_txn_nops(t) ? sdb_txn_commit(t, db, 0, &e) : commit_empty(db, &e)) ||
+		    (k.db.o.sync == SDB_SYNC_NORMAL && (rc = sdb_db_sync(db, &e))))
+			die_err(rc, &e);
 		cli_committed();
 		/* the flush that may follow reads the log back: drop our copies */
 		sdb_txn_free(t);
@@ -1246,6 +1248,7 @@ static int kv_txn(int argc, char **argv)
 	struct kvopt k;
 	struct sdb_input in;
 	struct sdb_error e;
+	int rc;
 	struct sdb_txn *t;
 	struct sdb_db *db;
 	struct sdb_buf key = SDB_BUF_INIT, a1 = SDB_BUF_INIT, a2 = SDB_BUF_INIT;
@@ -1253,14 +1256,14 @@ static int kv_txn(int argc, char **argv)
 	uint64_t exp;
 	long lineno = 0, nops;
 
-	parse(&k, argc, argv, u_txn, "wt", 0, 0);
+	parse(&k, argc, argv, h_txn, o_txn, 0, 0);
 	sdb_error_clear(&e);
-	if (sdb_input_open(&in, NULL, &e))
-		die_err(&e);
+	if ((rc = sdb_input_open(&in, NULL, &e)))
+		die_err(rc, &e);
 	exp = expiry(&k);
 	db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE | SDB_OPEN_SNAPSHOT);
-	if (sdb_txn_begin(db, &t, &e))
-		die_err(&e);
+	if ((rc = sdb_txn_begin(db, &t, &e)))
+		die_err(rc, &e);
 	for (size_t i = 0; i < in.len;) {
 		const char *p = in.data + i, *nl = memchr(p, '\n', in.len - i);
 		size_t len = nl ? (size_t)(nl - p) : in.len - i, col;
@@ -1291,9 +1294,9 @@ static int kv_txn(int argc, char **argv)
 			die(EXIT_FAILURE_RT, "line %ld: %s; nothing applied", lineno, e.msg);
 		if (OP("get")) {
 			struct sdb_val v;
-			int rc = sdb_txn_get(t, ik.data, ik.len, &v, &e);
+			rc = sdb_txn_get(t, ik.data, ik.len, &v, &e);
 			if (rc && rc != SDB_ENOTFOUND)
-				die_err(&e);
+				die_err(rc, &e);
 			if (!rc)
 				sdb_tsv_escape(&out, v.data, v.len);
 			else
@@ -1302,7 +1305,7 @@ static int kv_txn(int argc, char **argv)
 			continue;
 		}
 		{
-			int cas = OP("cas"), present, rc;
+			int cas = OP("cas"), present;
 			int del = OP("del") || (cas && sdb_tsv_is_null(f[3], fl[3]));
 			struct sdb_buf *val = cas ? &a2 : &a1;
 			const char *nv = del ? NULL : val->data ? val->data : "";
@@ -1321,15 +1324,15 @@ static int kv_txn(int argc, char **argv)
 				    present ? "a different value" : "no value");
 			}
 			if (rc == SDB_ECORRUPT || rc == SDB_EIO)
-				die_err(&e); /* reading the snapshot failed */
+				die_err(rc, &e); /* reading the snapshot failed */
 			if (rc)
 				die(EXIT_FAILURE_RT, "line %ld: %s; nothing applied", lineno, e.msg);
 		}
 #undef OP
 	}
 	nops = sdb_txn_nops(t);
-	if (sdb_txn_commit(t, db, 1, &e))
-		die_err(&e);
+	if ((rc = sdb_txn_commit(t, db, 1, &e)))
+		die_err(rc, &e);
 	if (nops) {
 		cli_committed();
 		after_commit(db);
@@ -1354,6 +1357,7 @@ static int kv_stats(int argc, char **argv)
 	struct kvopt k;
 	struct sdb_stats st;
 	struct sdb_error e;
+	int rc;
 	struct sdb_db *db;
 	struct sdb_cell levels[SDB_LEVELS];
 	struct sdb_fmt_opts o = { SDB_FMT_TOON, 0, &ob, cli_out_sink, NULL };
@@ -1361,11 +1365,11 @@ static int kv_stats(int argc, char **argv)
 	double ratio;
 	char r2[32];
 
-	parse(&k, argc, argv, u_stats, "", SDB_FMT_BIT(SDB_FMT_TOON) | SDB_FMT_BIT(SDB_FMT_JSON), 0);
+	parse(&k, argc, argv, h_stats, o_stats, SDB_FMT_BIT(SDB_FMT_TOON) | SDB_FMT_BIT(SDB_FMT_JSON), 0);
 	db = open_db(&k, SDB_OPEN_SNAPSHOT);
 	sdb_error_clear(&e);
-	if (sdb_db_stats(db, k.ns, k.nslen, !k.has_ns, &st, &e))
-		die_err(&e);
+	if ((rc = sdb_db_stats(db, k.ns, k.nslen, !k.has_ns, &st, &e)))
+		die_err(rc, &e);
 	for (int l = 0; l < SDB_LEVELS; l++) {
 		ntab += st.tables_per_level[l];
 		levels[l] = sdb_cell_int(st.tables_per_level[l]);
@@ -1408,5 +1412,5 @@ int main(int argc, char **argv)
 
 	cli_init("sochdb-kv");
 	setvbuf(stdout, obuf, _IOFBF, sizeof(obuf));
-	return cli_dispatch(argc, argv, cmds, usage_main, usage_short);
+	return cli_dispatch(argc, argv, cmds, usage_main, common);
 }

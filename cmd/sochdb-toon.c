@@ -13,7 +13,6 @@
 #include "toon/tokens.h"
 #include "toon/toon.h"
 
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,73 +29,81 @@ static const char usage_main[] =
 	"  stats    bytes and estimated tokens of JSON vs TOON\n"
 	"\n"
 	"Options: -h/--help, --version, -q/--quiet, -v/--verbose.\n"
-	"'sochdb-toon <command> -h' shows the options of a command.\n";
+	"'sochdb-toon help <command>' or 'sochdb-toon <command> -h' shows the\n"
+	"options of a command.\n";
 
-static const char usage_short[] =
-	"usage: sochdb-toon encode|decode|stats [options] [FILE]\n";
-
-static const char usage_encode[] =
+static const char head_encode[] =
 	"usage: sochdb-toon encode [options] [FILE]\n"
 	"\n"
 	"Reads JSON (RFC 8259, strict) and writes TOON v3.3.\n"
-	"\n"
-	"  -o, --output FILE       write FILE (via a temporary file and rename;\n"
-	"                          no trailing newline) instead of stdout\n"
-	"      --delimiter D       ',' '|' or a tab, or: comma, pipe, tab, \\t\n"
-	"      --indent N          spaces per level (default 2)\n"
-	"      --key-folding MODE  off (default) or safe (alias --keyFolding)\n"
-	"      --flatten-depth N   segments to fold at most (alias --flattenDepth)\n"
-	"      --exact-numbers     keep the input's digits where a double cannot\n"
-	"      --jsonl             input is one JSON value per line, as one array\n"
-	"      --compact           SochDB's one-line table form (not TOON)\n";
+	"\n";
 
-static const char usage_decode[] =
+static const char head_decode[] =
 	"usage: sochdb-toon decode [options] [FILE]\n"
 	"\n"
 	"Reads TOON v3.3 and writes compact JSON and one newline.\n"
-	"\n"
-	"  -o, --output FILE       write FILE (via a temporary file and rename)\n"
-	"      --indent N          spaces per level of the input (default 2)\n"
-	"      --strict            enforce the spec's strict checks (default)\n"
-	"      --no-strict         lenient decoding (last duplicate key wins)\n"
-	"      --expand-paths MODE off (default) or safe (alias --expandPaths)\n"
-	"      --json-indent N     pretty JSON with N spaces\n"
-	"      --jsonl             a root array as one JSON value per line\n"
-	"      --exact-numbers     keep the digits of numbers a double cannot hold\n"
-	"      --compact           read SochDB's one-line table form\n";
+	"\n";
 
-static const char usage_stats[] =
+static const char head_stats[] =
 	"usage: sochdb-toon stats [options] [FILE]\n"
 	"\n"
 	"Reads JSON and prints a TOON table of bytes and estimated tokens for\n"
 	"pretty JSON, compact JSON and TOON, with savings against compact JSON.\n"
-	"\n"
-	"      --jsonl             input is one JSON value per line\n"
-	"      --delimiter D       delimiter of the TOON variant (default comma)\n";
+	"\n";
 
 enum {
-	OPT_DELIM = 256, OPT_INDENT, OPT_FOLD, OPT_FLATTEN, OPT_EXACT, OPT_JSONL,
-	OPT_COMPACT, OPT_STRICT, OPT_NOSTRICT, OPT_EXPAND, OPT_JSON_INDENT,
+	O_OUTPUT = 1, O_DELIM, O_INDENT, O_FOLD, O_FLATTEN, O_EXACT, O_JSONL,
+	O_COMPACT, O_STRICT, O_NOSTRICT, O_EXPAND, O_JSON_INDENT,
 };
 
-static const struct option long_opts[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "delimiter", required_argument, NULL, OPT_DELIM },
-	{ "indent", required_argument, NULL, OPT_INDENT },
-	{ "key-folding", required_argument, NULL, OPT_FOLD },
-	{ "keyFolding", required_argument, NULL, OPT_FOLD },
-	{ "flatten-depth", required_argument, NULL, OPT_FLATTEN },
-	{ "flattenDepth", required_argument, NULL, OPT_FLATTEN },
-	{ "exact-numbers", no_argument, NULL, OPT_EXACT },
-	{ "jsonl", no_argument, NULL, OPT_JSONL },
-	{ "compact", no_argument, NULL, OPT_COMPACT },
-	{ "strict", no_argument, NULL, OPT_STRICT },
-	{ "no-strict", no_argument, NULL, OPT_NOSTRICT },
-	{ "expand-paths", required_argument, NULL, OPT_EXPAND },
-	{ "expandPaths", required_argument, NULL, OPT_EXPAND },
-	{ "json-indent", required_argument, NULL, OPT_JSON_INDENT },
-	{ NULL, 0, NULL, 0 },
+/* accepted everywhere, listed nowhere (the tool's help names them) */
+#define QUIET_VERBOSE \
+	{ OPT_QUIET, 'q', "quiet", NULL, NULL }, \
+	{ OPT_VERBOSE, 'v', "verbose", NULL, NULL }
+
+static const struct opt common[] = {
+	QUIET_VERBOSE,
+	{ OPT_PROGRESS, 0, "progress", NULL, NULL },
+	{ OPT_NO_PROGRESS, 0, "no-progress", NULL, NULL },
+	OPT_END
+};
+
+static const struct opt opts_encode[] = {
+	{ O_OUTPUT, 'o', "output", "FILE", "write FILE (via a temporary file and rename;\n"
+	  "no trailing newline) instead of stdout" },
+	{ O_DELIM, 0, "delimiter", "D", "',' '|' or a tab, or: comma, pipe, tab, \\t" },
+	{ O_INDENT, 0, "indent", "N", "spaces per level (default 2)" },
+	{ O_FOLD, 0, "key-folding", "MODE", "off (default) or safe (alias --keyFolding)" },
+	{ O_FOLD, 0, "keyFolding", "MODE", NULL },
+	{ O_FLATTEN, 0, "flatten-depth", "N", "segments to fold at most (alias --flattenDepth)" },
+	{ O_FLATTEN, 0, "flattenDepth", "N", NULL },
+	{ O_EXACT, 0, "exact-numbers", NULL, "keep the input's digits where a double cannot" },
+	{ O_JSONL, 0, "jsonl", NULL, "input is one JSON value per line, as one array" },
+	{ O_COMPACT, 0, "compact", NULL, "SochDB's one-line table form (not TOON)" },
+	QUIET_VERBOSE,
+	OPT_END
+};
+
+static const struct opt opts_decode[] = {
+	{ O_OUTPUT, 'o', "output", "FILE", "write FILE (via a temporary file and rename)" },
+	{ O_INDENT, 0, "indent", "N", "spaces per level of the input (default 2)" },
+	{ O_STRICT, 0, "strict", NULL, "enforce the spec's strict checks (default)" },
+	{ O_NOSTRICT, 0, "no-strict", NULL, "lenient decoding (last duplicate key wins)" },
+	{ O_EXPAND, 0, "expand-paths", "MODE", "off (default) or safe (alias --expandPaths)" },
+	{ O_EXPAND, 0, "expandPaths", "MODE", NULL },
+	{ O_JSON_INDENT, 0, "json-indent", "N", "pretty JSON with N spaces" },
+	{ O_JSONL, 0, "jsonl", NULL, "a root array as one JSON value per line" },
+	{ O_EXACT, 0, "exact-numbers", NULL, "keep the digits of numbers a double cannot hold" },
+	{ O_COMPACT, 0, "compact", NULL, "read SochDB's one-line table form" },
+	QUIET_VERBOSE,
+	OPT_END
+};
+
+static const struct opt opts_stats[] = {
+	{ O_JSONL, 0, "jsonl", NULL, "input is one JSON value per line" },
+	{ O_DELIM, 0, "delimiter", "D", "delimiter of the TOON variant (default comma)" },
+	QUIET_VERBOSE,
+	OPT_END
 };
 
 struct args {
@@ -107,7 +114,7 @@ struct args {
 	int jsonl, compact, exact, json_indent;
 };
 
-static char parse_delim(const char *usage, const char *s)
+static char parse_delim(const char *s)
 {
 	if (!strcmp(s, ",") || !strcmp(s, "comma"))
 		return ',';
@@ -115,77 +122,62 @@ static char parse_delim(const char *usage, const char *s)
 		return '|';
 	if (!strcmp(s, "\t") || !strcmp(s, "tab") || !strcmp(s, "\\t"))
 		return '\t';
-	usage_error(usage, "invalid delimiter '%s' (expected a ',', '|' or tab character, or comma, pipe, tab or \\t)", s);
+	die_usage("invalid delimiter '%s' (expected a ',', '|' or tab character, or comma, pipe, tab or \\t)", s);
 }
 
-static int parse_mode(const char *usage, const char *opt, const char *s)
+static int parse_mode(const char *opt, const char *s)
 {
 	if (!strcmp(s, "off"))
 		return 0;
 	if (!strcmp(s, "safe"))
 		return 1;
-	usage_error(usage, "invalid value '%s' for %s (expected off or safe)", s, opt);
+	die_usage("invalid value '%s' for %s (expected off or safe)", s, opt);
 }
 
-/* Parses the options any of the three commands takes; each command says
- * which it accepts through allowed (a string of option ids as chars). */
-static void parse_args(int argc, char **argv, const char *usage, const char *allowed,
-		       struct args *a)
+/* Parses the options of a command (the table says which it takes). */
+static void parse_args(int argc, char **argv, const char *head,
+		       const struct opt *tab, struct args *a)
 {
-	int c, li = -1;
+	struct opt_parser p;
+	const char *v;
+	int c;
 
 	memset(a, 0, sizeof(*a));
 	sdb_toon_enc_opts_init(&a->enc);
 	sdb_toon_dec_opts_init(&a->dec);
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":o:hqv", long_opts, &li)) != -1) {
-		if (c == '?') {
-			if (optopt)
-				usage_error(usage, "unknown option '-%c'", optopt);
-			usage_error(usage, "unknown option '%s'", argv[optind - 1]);
-		}
-		if (c == ':')
-			usage_error(usage, "option '%s' needs a value", argv[optind - 1]);
-		if (c >= 256 && !strchr(allowed, c - 256 + 'A'))
-			usage_error(usage, "unknown option '--%s'", long_opts[li].name);
-		if (c == 'o' && !strchr(allowed, 'o'))
-			usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+	opt_init(&p, tab, head, argc, argv);
+	while ((c = opt_next(&p, &v)) != OPT_EOF) {
 		switch (c) {
-		case 'h':
-			fputs(usage, stdout);
-			exit(cli_finish(EXIT_OK));
-		case 'q': cli_verbosity = 0; break;
-		case 'v': cli_verbosity++; break;
-		case 'o': a->output = optarg; break;
-		case OPT_DELIM: a->enc.delimiter = parse_delim(usage, optarg); break;
-		case OPT_INDENT:
-			a->enc.indent = a->dec.indent = (int)cli_parse_long(usage, "--indent", optarg, 1, 64);
+		case OPT_ARG:
+			if (a->file)
+				die_usage("unexpected argument '%s'", v);
+			a->file = v;
 			break;
-		case OPT_FOLD: a->enc.key_folding = parse_mode(usage, "--key-folding", optarg); break;
-		case OPT_FLATTEN:
-			if (!strcmp(optarg, "Infinity") || !strcmp(optarg, "inf"))
+		case O_OUTPUT: a->output = v; break;
+		case O_DELIM: a->enc.delimiter = parse_delim(v); break;
+		case O_INDENT:
+			a->enc.indent = a->dec.indent = (int)cli_parse_long("--indent", v, 1, 64);
+			break;
+		case O_FOLD: a->enc.key_folding = parse_mode("--key-folding", v); break;
+		case O_FLATTEN:
+			if (!strcmp(v, "Infinity") || !strcmp(v, "inf"))
 				a->enc.flatten_depth = SDB_TOON_FLATTEN_INF;
 			else
-				a->enc.flatten_depth = cli_parse_long(usage, "--flatten-depth", optarg, 0, 1000000);
+				a->enc.flatten_depth = cli_parse_long("--flatten-depth", v, 0, 1000000);
 			break;
-		case OPT_EXACT: a->exact = a->enc.exact = 1; break;
-		case OPT_JSONL: a->jsonl = 1; break;
-		case OPT_COMPACT: a->compact = 1; break;
-		case OPT_STRICT: a->dec.strict = 1; break;
-		case OPT_NOSTRICT: a->dec.strict = 0; break;
-		case OPT_EXPAND: a->dec.expand_paths = parse_mode(usage, "--expand-paths", optarg); break;
-		case OPT_JSON_INDENT:
-			a->json_indent = (int)cli_parse_long(usage, "--json-indent", optarg, 0, 10);
+		case O_EXACT: a->exact = a->enc.exact = 1; break;
+		case O_JSONL: a->jsonl = 1; break;
+		case O_COMPACT: a->compact = 1; break;
+		case O_STRICT: a->dec.strict = 1; break;
+		case O_NOSTRICT: a->dec.strict = 0; break;
+		case O_EXPAND: a->dec.expand_paths = parse_mode("--expand-paths", v); break;
+		case O_JSON_INDENT:
+			a->json_indent = (int)cli_parse_long("--json-indent", v, 0, 10);
 			break;
 		}
 	}
 	if (a->output && !strcmp(a->output, "-"))
 		a->output = NULL; /* -o - is standard output */
-	if (optind < argc)
-		a->file = argv[optind++];
-	if (optind < argc)
-		usage_error(usage, "unexpected argument '%s'", argv[optind]);
 }
 
 static int flush_fd(void *ctx, const char *p, size_t n, struct sdb_error *e)
@@ -201,26 +193,28 @@ static int flush_atomic(void *ctx, const char *p, size_t n, struct sdb_error *e)
 static void open_input(struct sdb_input *in, const char *file)
 {
 	struct sdb_error e;
+	int rc;
 
 	sdb_error_clear(&e);
-	if (sdb_input_open(in, file, &e))
-		die_err(&e);
+	if ((rc = sdb_input_open(in, file, &e)))
+		die_err(rc, &e);
 }
 
 /* Writes a finished result (stdout gets a trailing newline if nl). */
 static int emit(const char *output, const char *p, size_t n, int nl)
 {
 	struct sdb_error e;
+	int rc;
 
 	sdb_error_clear(&e);
 	if (output) {
 		struct sdb_atomic a;
-		if (sdb_atomic_open(&a, output, &e) ||
-		    sdb_atomic_write(&a, p, n, &e) ||
-		    (nl && sdb_atomic_write(&a, "\n", 1, &e)) ||
-		    sdb_atomic_commit(&a, &e)) {
+		if ((rc = sdb_atomic_open(&a, output, &e)) ||
+		    (rc = sdb_atomic_write(&a, p, n, &e)) ||
+		    (nl && (rc = sdb_atomic_write(&a, "\n", 1, &e))) ||
+		    (rc = sdb_atomic_commit(&a, &e))) {
 			sdb_atomic_abort(&a);
-			die_err(&e);
+			die_err(rc, &e);
 		}
 		return EXIT_OK;
 	}
@@ -239,13 +233,13 @@ static int cmd_encode(int argc, char **argv)
 	struct sdb_atomic at;
 	int fd = 1, rc;
 
-	parse_args(argc, argv, usage_encode, "oACDEFGB", &a);
+	parse_args(argc, argv, head_encode, opts_encode, &a);
 	open_input(&in, a.file);
 	sdb_error_clear(&e);
 	if (a.compact) {
 		struct sdb_buf b = SDB_BUF_INIT;
 		if ((rc = sdb_toon_compact_encode(in.data, in.len, &b, &e)))
-			die_err(&e);
+			die_err(rc, &e);
 		emit(a.output, b.data ? b.data : "", b.len, !a.output);
 		sdb_buf_release(&b);
 		sdb_input_close(&in);
@@ -254,8 +248,8 @@ static int cmd_encode(int argc, char **argv)
 	memset(&out, 0, sizeof(out));
 	out.flush_at = 1 << 20;
 	if (a.output) {
-		if (sdb_atomic_open(&at, a.output, &e))
-			die_err(&e);
+		if ((rc = sdb_atomic_open(&at, a.output, &e)))
+			die_err(rc, &e);
 		out.flush = flush_atomic;
 		out.ctx = &at;
 	} else {
@@ -276,7 +270,7 @@ static int cmd_encode(int argc, char **argv)
 	if (rc) {
 		if (a.output)
 			sdb_atomic_abort(&at);
-		die_err(&e);
+		die_err(rc, &e);
 	}
 	return EXIT_OK;
 }
@@ -289,7 +283,7 @@ static int cmd_decode(int argc, char **argv)
 	struct sdb_buf out = SDB_BUF_INIT;
 	int rc;
 
-	parse_args(argc, argv, usage_decode, "oBEFGHIJK", &a);
+	parse_args(argc, argv, head_decode, opts_decode, &a);
 	open_input(&in, a.file);
 	sdb_error_clear(&e);
 	if (a.compact)
@@ -299,7 +293,7 @@ static int cmd_decode(int argc, char **argv)
 					  a.jsonl, &out, &e);
 	sdb_input_close(&in);
 	if (rc)
-		die_err(&e);
+		die_err(rc, &e);
 	emit(a.output, out.data ? out.data : "", out.len, out.len > 0 || !a.jsonl);
 	sdb_buf_release(&out);
 	return EXIT_OK;
@@ -317,14 +311,14 @@ static int cmd_stats(int argc, char **argv)
 	static const char *names[3] = { "json-pretty", "json-compact", "toon" };
 	int rc;
 
-	parse_args(argc, argv, usage_stats, "AF", &a);
+	parse_args(argc, argv, head_stats, opts_stats, &a);
 	open_input(&in, a.file);
 	sdb_error_clear(&e);
 	memset(&tout, 0, sizeof(tout));
 	if ((rc = sdb_toon_encode_json(in.data, in.len, a.jsonl, &a.enc, &tout, &e)))
-		die_err(&e);
+		die_err(rc, &e);
 	if ((rc = sdb_json_parse(&doc, in.data, in.len, a.jsonl ? SDB_JSON_JSONL : 0, &e)))
-		die_err(&e);
+		die_err(rc, &e);
 	sdb_json_write(&doc, 0, 2, 0, &pretty);
 	sdb_json_write(&doc, 0, 0, 0, &compact);
 	sdb_json_release(&doc);
@@ -353,8 +347,8 @@ static int cmd_stats(int argc, char **argv)
 			{ "tokenizer", sdb_cell_str("estimate of o200k_base"), NULL, 0, NULL, 0 },
 		};
 		const struct sdb_fmt_opts o = { SDB_FMT_TOON, 0, &report, NULL, NULL };
-		if (sdb_fmt_record(&o, f, 2, &e))
-			die_err(&e);
+		if ((rc = sdb_fmt_record(&o, f, 2, &e)))
+			die_err(rc, &e);
 	}
 	/* the report ends like encode's output: one newline on stdout */
 	if (report.len && report.data[report.len - 1] == '\n')
@@ -380,5 +374,5 @@ static const struct cli_cmd cmds[] = {
 int main(int argc, char **argv)
 {
 	cli_init("sochdb-toon");
-	return cli_dispatch(argc, argv, cmds, usage_main, usage_short);
+	return cli_dispatch(argc, argv, cmds, usage_main, common);
 }

@@ -21,7 +21,7 @@
 #include <string.h>
 
 static const char usage_main[] =
-	"usage: sochdb-wal [-q|-v] COMMAND [options]\n"
+	"usage: sochdb-wal [common options] COMMAND [options]\n"
 	"\n"
 	"Commands:\n"
 	"  checkpoint  flush the WAL to a table and retire the covered WAL\n"
@@ -32,76 +32,124 @@ static const char usage_main[] =
 	"  truncate    remove WAL covered by a checkpoint: truncate --up-to LSN\n"
 	"  recover     cut a torn or damaged WAL tail as the lock holder\n"
 	"  backup      consistent copy of the database: backup DEST\n"
+	"  salvage     what still checks out into a fresh database: salvage DEST\n"
 	"\n"
-	"Common options: -d, --db DIR (default $SOCHDB_DIR, else ./sochdb_data),\n"
-	"--lock-timeout SECONDS (30), --sync full|normal|off.\n"
+	"Common options, before or after COMMAND: -d, --db DIR (default $SOCHDB_DIR,\n"
+	"else ./sochdb_data), --lock-timeout SECONDS (30), --sync full|normal|off,\n"
+	"-q, -v. 'sochdb-wal help COMMAND' or 'sochdb-wal COMMAND -h' shows the rest.\n"
 	"Exit status: 0 ok (also: nothing to do), 1 damage found, 2 usage error,\n"
 	"3 failure, 4 done but writing the output failed.\n";
-static const char usage_short[] = "usage: sochdb-wal COMMAND [options]  (see sochdb-wal --help)\n";
+enum {
+	O_IF_LARGER = 1, O_SKIP_BUSY, O_LEVEL, O_DRY_RUN, O_UP_TO, O_FROM,
+	O_FORMAT, O_COPY,
+};
 
+/* before the subcommand, or after it in any of them */
+#define COMMON_HIDDEN \
+	{ OPT_QUIET, 'q', "quiet", NULL, NULL }, \
+	{ OPT_VERBOSE, 'v', "verbose", NULL, NULL }, \
+	{ OPT_PROGRESS, 0, "progress", NULL, NULL }, \
+	{ OPT_NO_PROGRESS, 0, "no-progress", NULL, NULL }
 #define COMMON \
-	"  -d, --db DIR            database directory (default $SOCHDB_DIR, else ./sochdb_data)\n" \
-	"      --lock-timeout SECS wait this long for a lock (default 30)\n" \
-	"      --sync MODE         full (default), normal or off (no fsync at all)\n"
+	{ DBOPT_DB, 'd', "db", "DIR", "database directory (default $SOCHDB_DIR, else ./sochdb_data)" }, \
+	{ DBOPT_LOCK_TIMEOUT, 0, "lock-timeout", "SECS", "wait this long for a lock (default 30)" }, \
+	{ DBOPT_SYNC, 0, "sync", "MODE", "full (default), normal or off (no fsync at all)" }, \
+	COMMON_HIDDEN
 
-static const char u_checkpoint[] =
+static const struct opt common[] = { COMMON, OPT_END };
+
+static const char h_checkpoint[] =
 	"usage: sochdb-wal checkpoint [options]\n"
 	"Flushes the WAL since the last checkpoint to a level-0 table, records\n"
 	"the checkpoint and removes the covered WAL; then compacts level 0 when\n"
-	"it holds 4 tables or more.\n"
-	COMMON
-	"      --if-larger-than SIZE only when the WAL since the checkpoint is\n"
-	"                          larger than SIZE (suffixes k, M, G)\n"
-	"      --skip-if-busy      exit 0 at once when another checkpoint or\n"
-	"                          compaction runs\n";
-static const char u_compact[] =
+	"it holds 4 tables or more.\n";
+static const struct opt o_checkpoint[] = {
+	COMMON,
+	{ O_IF_LARGER, 0, "if-larger-than", "SIZE", "only when the WAL since the checkpoint is\n"
+	  "larger than SIZE (suffixes k, M, G)" },
+	{ O_SKIP_BUSY, 0, "skip-if-busy", NULL, "exit 0 at once when another checkpoint or\n"
+	  "compaction runs" },
+	OPT_END
+};
+static const char h_compact[] =
 	"usage: sochdb-wal compact [options]\n"
 	"Merges every table into one sorted run at the deepest level (dropping\n"
-	"deleted and expired records), or with --level N level N into N+1.\n"
-	COMMON
-	"      --level N           compact level N (0..5) into N+1\n"
-	"      --if-larger-than SIZE only when level-0 bytes plus deleted bytes\n"
-	"                          exceed SIZE\n"
-	"      --skip-if-busy      exit 0 at once when another maintenance runs\n";
-static const char u_verify[] =
+	"deleted and expired records), or with --level N level N into N+1.\n";
+static const struct opt o_compact[] = {
+	COMMON,
+	{ O_LEVEL, 0, "level", "N", "compact level N (0..5) into N+1" },
+	{ O_IF_LARGER, 0, "if-larger-than", "SIZE", "only when level-0 bytes plus deleted bytes\n"
+	  "exceed SIZE" },
+	{ O_SKIP_BUSY, 0, "skip-if-busy", NULL, "exit 0 at once when another maintenance runs" },
+	OPT_END
+};
+static const char h_verify[] =
 	"usage: sochdb-wal verify [options]\n"
 	"Checks the manifest, every table block checksum and every WAL record.\n"
-	"Exit 0 clean; exit 1 with the first damage (file and offset) on stderr.\n"
-	COMMON;
-static const char u_stats[] =
+	"Exit 0 clean; exit 1 with the first damage (file and offset) on stderr.\n";
+static const struct opt o_verify[] = { COMMON, OPT_END };
+static const char h_stats[] =
 	"usage: sochdb-wal stats [options]\n"
 	"Prints WAL segments, bytes and records since the checkpoint, LSNs and\n"
-	"table counts.\n"
-	COMMON
-	"      --format F          toon (default) or json\n";
-static const char u_dump[] =
+	"table counts.\n";
+static const struct opt o_stats[] = {
+	COMMON,
+	{ O_FORMAT, 0, "format", "F", "toon (default) or json" },
+	OPT_END
+};
+static const char h_dump[] =
 	"usage: sochdb-wal dump [options]\n"
 	"Prints the WAL records of the segments present: lsn, type, ns, key,\n"
 	"value (TSV-escaped), expires_ms, info (commit: operations;\n"
-	"checkpoint: its LSN).\n"
-	COMMON
-	"      --from LSN          start at LSN\n"
-	"      --format F          toon (default), json or jsonl\n";
-static const char u_truncate[] =
+	"checkpoint: its LSN).\n";
+static const struct opt o_dump[] = {
+	COMMON,
+	{ O_FROM, 0, "from", "LSN", "start at LSN" },
+	{ O_FORMAT, 0, "format", "F", "toon (default), json or jsonl" },
+	OPT_END
+};
+static const char h_truncate[] =
 	"usage: sochdb-wal truncate --up-to LSN [options]\n"
 	"Removes WAL segments wholly below LSN; LSN must not be past the last\n"
-	"checkpoint (exit 3).\n"
-	COMMON
-	"      --up-to LSN         the LSN to truncate up to\n";
-static const char u_recover[] =
+	"checkpoint (exit 3).\n";
+static const struct opt o_truncate[] = {
+	COMMON,
+	{ O_UP_TO, 0, "up-to", "LSN", "the LSN to truncate up to" },
+	OPT_END
+};
+static const char h_recover[] =
 	"usage: sochdb-wal recover [options]\n"
 	"Takes the write lock, cuts a torn or damaged WAL tail (announced with\n"
-	"LSN, offset and bytes) and replays the WAL.\n"
-	COMMON
-	"      --dry-run           report what would be cut, change nothing\n";
-static const char u_backup[] =
+	"LSN, offset and bytes) and replays the WAL.\n";
+static const struct opt o_recover[] = {
+	COMMON,
+	{ O_DRY_RUN, 0, "dry-run", NULL, "report what would be cut, change nothing" },
+	OPT_END
+};
+static const char h_backup[] =
 	"usage: sochdb-wal backup [options] DEST\n"
 	"Copies the database to DEST (absent or empty, not inside the database)\n"
 	"while others write: hard links of the tables plus the WAL up to a\n"
 	"transaction boundary. Every table's checksums are checked on the way:\n"
-	"damage exits 1 and leaves nothing at DEST.\n"
-	COMMON
-	"      --copy              copy the tables instead of hard-linking them\n";
+	"damage exits 1 and leaves nothing at DEST.\n";
+static const struct opt o_backup[] = {
+	COMMON,
+	{ O_COPY, 0, "copy", NULL, "copy the tables instead of hard-linking them" },
+	OPT_END
+};
+
+static const char h_salvage[] =
+	"usage: sochdb-wal salvage [options] DEST\n"
+	"Writes every table block and committed WAL transaction that still\n"
+	"checks out into a fresh database at DEST (absent or empty), skipping\n"
+	"damage, and prints what was lost: what, file, offset, bytes, lsn_from,\n"
+	"lsn_to, ns_from, key_from, ns_to, key_to. Exit 0 nothing lost, 1 some\n"
+	"of it lost (DEST holds the rest), 3 failure (nothing at DEST).\n";
+static const struct opt o_salvage[] = {
+	COMMON,
+	{ O_FORMAT, 0, "format", "F", "toon (default), json or jsonl" },
+	OPT_END
+};
 
 struct walopt {
 	struct dbopt db;
@@ -112,65 +160,47 @@ struct walopt {
 	const char *pos;
 };
 
-static void parse(struct walopt *w, int argc, char **argv, const char *usage,
-		  const char *opts, int maxpos)
+/* Parses a command's options; maxpos: how many arguments it takes. */
+static void parse(struct walopt *w, int argc, char **argv, const char *head,
+		  const struct opt *tab, int maxpos)
 {
+	struct opt_parser p;
+	const char *v;
+	int c;
+
 	memset(w, 0, sizeof(*w));
 	dbopt_init(&w->db);
 	w->m.level = -1;
 	w->fmt = SDB_FMT_TOON;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		if (a[0] != '-') {
+	opt_init(&p, tab, head, argc, argv);
+	while ((c = opt_next(&p, &v)) != OPT_EOF) {
+		switch (c) {
+		case OPT_ARG:
 			if (!maxpos || w->pos)
-				usage_error(usage, "unexpected argument '%s'", a);
-			w->pos = a;
-			continue;
-		}
-		if (cli_is_help(a)) {
-			fputs(usage, stdout);
-			exit(cli_finish(EXIT_OK));
-		}
-		if (dbopt_parse(&w->db, argc, argv, &i, usage))
-			continue;
-		if (strchr(opts, 'i') && (v = opt_value(argc, argv, &i, NULL, "--if-larger-than", usage))) {
-			w->m.if_larger_than = parse_size(usage, "--if-larger-than", v);
-			continue;
-		}
-		if (strchr(opts, 'b') && !strcmp(a, "--skip-if-busy")) {
-			w->m.skip_if_busy = 1;
-			continue;
-		}
-		if (strchr(opts, 'l') && (v = opt_value(argc, argv, &i, NULL, "--level", usage))) {
-			w->m.level = (int)cli_parse_long(usage, "--level", v, 0, 5);
-			continue;
-		}
-		if (strchr(opts, 'c') && !strcmp(a, "--copy")) {
-			w->copy = 1;
-			continue;
-		}
-		if (strchr(opts, 'r') && !strcmp(a, "--dry-run")) {
-			w->m.dry_run = 1;
-			continue;
-		}
-		if (strchr(opts, 'u') && (v = opt_value(argc, argv, &i, NULL, "--up-to", usage))) {
-			w->upto = parse_size(usage, "--up-to", v);
+				die_usage("unexpected argument '%s'", v);
+			w->pos = v;
+			break;
+		case O_IF_LARGER: w->m.if_larger_than = parse_size("--if-larger-than", v); break;
+		case O_SKIP_BUSY: w->m.skip_if_busy = 1; break;
+		case O_LEVEL: w->m.level = (int)cli_parse_long("--level", v, 0, 5); break;
+		case O_DRY_RUN: w->m.dry_run = 1; break;
+		case O_UP_TO:
+			w->upto = parse_size("--up-to", v);
 			w->has_upto = 1;
-			continue;
-		}
-		if (strchr(opts, 'F') && (v = opt_value(argc, argv, &i, NULL, "--from", usage))) {
-			w->from = parse_size(usage, "--from", v);
-			continue;
-		}
-		if (strchr(opts, 'f') && (v = opt_value(argc, argv, &i, NULL, "--format", usage))) {
+			break;
+		case O_FROM: w->from = parse_size("--from", v); break;
+		case O_FORMAT: {
 			struct sdb_error e;
 			unsigned allowed = SDB_FMT_BIT(SDB_FMT_TOON) | SDB_FMT_BIT(SDB_FMT_JSON) |
-					   (strchr(opts, 'j') ? SDB_FMT_BIT(SDB_FMT_JSONL) : 0);
+					   (tab == o_dump || tab == o_salvage ? SDB_FMT_BIT(SDB_FMT_JSONL) : 0);
 			if (sdb_fmt_parse(v, allowed, &w->fmt, &e))
-				usage_error(usage, "%s", e.msg);
-			continue;
+				die_usage("%s", e.msg);
+			break;
 		}
-		usage_error(usage, "unknown option '%s'", a);
+		case O_COPY: w->copy = 1; break;
+		default:
+			dbopt_take(&w->db, c, v);
+		}
 	}
 }
 
@@ -192,12 +222,13 @@ static int wal_checkpoint(int argc, char **argv)
 {
 	struct walopt w;
 	struct sdb_error e;
+	int rc;
 	int did;
 
-	parse(&w, argc, argv, u_checkpoint, "ib", 0);
+	parse(&w, argc, argv, h_checkpoint, o_checkpoint, 0);
 	sdb_error_clear(&e);
-	if (sdb_checkpoint(w.db.dir, &w.db.o, &w.m, &did, &e))
-		die_err(&e);
+	if ((rc = sdb_checkpoint(w.db.dir, &w.db.o, &w.m, &did, &e)))
+		die_err(rc, &e);
 	cli_committed();
 	info(did ? "checkpoint done" : "nothing to do");
 	return EXIT_OK;
@@ -207,12 +238,13 @@ static int wal_compact(int argc, char **argv)
 {
 	struct walopt w;
 	struct sdb_error e;
+	int rc;
 	int did;
 
-	parse(&w, argc, argv, u_compact, "ibl", 0);
+	parse(&w, argc, argv, h_compact, o_compact, 0);
 	sdb_error_clear(&e);
-	if (sdb_compact(w.db.dir, &w.db.o, &w.m, &did, &e))
-		die_err(&e);
+	if ((rc = sdb_compact(w.db.dir, &w.db.o, &w.m, &did, &e)))
+		die_err(rc, &e);
 	cli_committed();
 	info(did ? "compaction done" : "nothing to do");
 	return EXIT_OK;
@@ -222,12 +254,13 @@ static int wal_verify(int argc, char **argv)
 {
 	struct walopt w;
 	struct sdb_error e;
+	int rc;
 	struct sdb_verify v;
 
-	parse(&w, argc, argv, u_verify, "", 0);
+	parse(&w, argc, argv, h_verify, o_verify, 0);
 	sdb_error_clear(&e);
-	if (sdb_verify(w.db.dir, &v, &e))
-		die_err(&e);
+	if ((rc = sdb_verify(w.db.dir, &v, &e)))
+		die_err(rc, &e);
 	if (v.damaged) {
 		cli_error("%s", v.what);
 		return EXIT_NEGATIVE;
@@ -244,16 +277,17 @@ static int wal_stats(int argc, char **argv)
 {
 	struct walopt w;
 	struct sdb_error e;
+	int rc;
 	struct sdb_db *db;
 	struct sdb_stats st;
 	struct sdb_cell levels[SDB_LEVELS];
 	int ntab = 0;
 
-	parse(&w, argc, argv, u_stats, "f", 0);
+	parse(&w, argc, argv, h_stats, o_stats, 0);
 	sdb_error_clear(&e);
-	if (sdb_db_open(w.db.dir, SDB_OPEN_SNAPSHOT, &w.db.o, &db, &e) ||
-	    sdb_db_stats(db, "", 0, 1, &st, &e))
-		die_err(&e);
+	if ((rc = sdb_db_open(w.db.dir, SDB_OPEN_SNAPSHOT, &w.db.o, &db, &e)) ||
+	    (rc = sdb_db_stats(db, "", 0, 1, &st, &e)))
+		die_err(rc, &e);
 	for (int l = 0; l < SDB_LEVELS; l++) {
 		ntab += st.tables_per_level[l];
 		levels[l] = sdb_cell_int(st.tables_per_level[l]);
@@ -334,20 +368,21 @@ static int wal_dump(int argc, char **argv)
 {
 	struct walopt w;
 	struct sdb_error e;
+	int rc;
 	struct dumpctx d;
 	struct sdb_fmt_opts o = { SDB_FMT_TOON, 0, &ob, cli_out_sink, NULL };
 
-	parse(&w, argc, argv, u_dump, "fjF", 0);
+	parse(&w, argc, argv, h_dump, o_dump, 0);
 	memset(&d, 0, sizeof(d));
 	d.e = &e;
 	o.fmt = w.fmt;
 	sdb_error_clear(&e);
 	if (sdb_fmt_begin(&d.w, &o, dump_cols, 7, &e))
 		cli_die_output(&e);
-	if (sdb_wal_walk(w.db.dir, w.from, &w.db.o, dump_rec, &d, &e)) {
+	if ((rc = sdb_wal_walk(w.db.dir, w.from, &w.db.o, dump_rec, &d, &e))) {
 		if (d.out_failed)
 			cli_die_output(&e);
-		die_err(&e);
+		die_err(rc, &e);
 	}
 	if (sdb_fmt_end(&d.w, &e))
 		cli_die_output(&e);
@@ -360,14 +395,15 @@ static int wal_truncate(int argc, char **argv)
 {
 	struct walopt w;
 	struct sdb_error e;
+	int rc;
 	int removed;
 
-	parse(&w, argc, argv, u_truncate, "u", 0);
+	parse(&w, argc, argv, h_truncate, o_truncate, 0);
 	if (!w.has_upto)
-		usage_error(u_truncate, "missing --up-to LSN");
+		die_usage("missing --up-to LSN");
 	sdb_error_clear(&e);
-	if (sdb_wal_truncate(w.db.dir, &w.db.o, w.upto, &removed, &e))
-		die_err(&e);
+	if ((rc = sdb_wal_truncate(w.db.dir, &w.db.o, w.upto, &removed, &e)))
+		die_err(rc, &e);
 	cli_committed();
 	info("removed %d WAL segments", removed);
 	return EXIT_OK;
@@ -377,12 +413,13 @@ static int wal_recover(int argc, char **argv)
 {
 	struct walopt w;
 	struct sdb_error e;
+	int rc;
 	struct sdb_recover_report r;
 
-	parse(&w, argc, argv, u_recover, "r", 0);
+	parse(&w, argc, argv, h_recover, o_recover, 0);
 	sdb_error_clear(&e);
-	if (sdb_recover(w.db.dir, &w.db.o, w.m.dry_run, &r, &e))
-		die_err(&e);
+	if ((rc = sdb_recover(w.db.dir, &w.db.o, w.m.dry_run, &r, &e)))
+		die_err(rc, &e);
 	if (!w.m.dry_run)
 		cli_committed();
 	if (r.cut)
@@ -397,12 +434,11 @@ static int wal_backup(int argc, char **argv)
 {
 	struct walopt w;
 	struct sdb_error e;
-
 	int rc;
 
-	parse(&w, argc, argv, u_backup, "c", 1);
+	parse(&w, argc, argv, h_backup, o_backup, 1);
 	if (!w.pos)
-		usage_error(u_backup, "missing DEST");
+		die_usage("missing DEST");
 	sdb_error_clear(&e);
 	rc = sdb_backup(w.db.dir, w.pos, &w.db.o, w.copy, &e);
 	if (rc == SDB_ECORRUPT) { /* damage found, as verify: exit 1 */
@@ -410,7 +446,96 @@ static int wal_backup(int argc, char **argv)
 		return EXIT_NEGATIVE;
 	}
 	if (rc)
-		die_err(&e);
+		die_err(rc, &e);
+	return EXIT_OK;
+}
+
+static const struct sdb_fmt_col lost_cols[] = {
+	{ "what", 0 }, { "file", 0 }, { "offset", 0 }, { "bytes", 0 },
+	{ "lsn_from", 0 }, { "lsn_to", 0 }, { "ns_from", 0 }, { "key_from", 0 },
+	{ "ns_to", 0 }, { "key_to", 0 },
+};
+
+struct lostctx {
+	struct sdb_fmt_writer w;
+	struct sdb_buf t[4]; /* TSV-escaped ns and key of both ends */
+	struct sdb_error *e;
+	int out_failed;
+};
+
+/* The namespace and key cells of an internal key (null when unknown). */
+static void key_cells(struct sdb_buf *t, const unsigned char *ik, size_t n,
+		      struct sdb_cell *c)
+{
+	const char *ns, *k;
+	size_t nl, kl;
+
+	if (!ik) {
+		c[0] = c[1] = sdb_cell_null();
+		return;
+	}
+	sdb_ikey_split(ik, n, &ns, &nl, &k, &kl);
+	c[0] = esc_cell(&t[0], ns, nl);
+	c[1] = esc_cell(&t[1], k, kl);
+}
+
+static int lost_row(void *ctx, const struct sdb_lost *l)
+{
+	struct lostctx *d = ctx;
+	int where = l->bytes && strcmp(l->what, "txn") && strcmp(l->what, "wal-missing");
+	struct sdb_cell c[10];
+
+	c[0] = sdb_cell_str(l->what);
+	c[1] = l->file ? sdb_cell_str(l->file) : sdb_cell_null();
+	c[2] = where ? sdb_cell_uint(l->offset) : sdb_cell_null();
+	c[3] = where ? sdb_cell_uint(l->bytes) : sdb_cell_null();
+	c[4] = l->has_lsn ? sdb_cell_uint(l->lsn_from) : sdb_cell_null();
+	c[5] = l->has_lsn ? sdb_cell_uint(l->lsn_to) : sdb_cell_null();
+	key_cells(&d->t[0], l->key_from, l->kflen, &c[6]);
+	key_cells(&d->t[2], l->key_to, l->ktlen, &c[8]);
+	for (int i = 0; i < 4; i++)
+		if (!sdb_buf_ok(&d->t[i]))
+			return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
+	if (sdb_fmt_row(&d->w, c, d->e)) {
+		d->out_failed = 1;
+		return d->e->code;
+	}
+	return 0;
+}
+
+static int wal_salvage(int argc, char **argv)
+{
+	struct walopt w;
+	struct sdb_error e;
+	struct lostctx d;
+	struct sdb_salvage_report r;
+	int rc;
+	struct sdb_fmt_opts o = { SDB_FMT_TOON, 0, &ob, cli_out_sink, NULL };
+
+	parse(&w, argc, argv, h_salvage, o_salvage, 1);
+	if (!w.pos)
+		die_usage("missing DEST");
+	memset(&d, 0, sizeof(d));
+	d.e = &e;
+	o.fmt = w.fmt;
+	sdb_error_clear(&e);
+	if (sdb_fmt_begin(&d.w, &o, lost_cols, 10, &e))
+		cli_die_output(&e);
+	if ((rc = sdb_salvage(w.db.dir, w.pos, &w.db.o, lost_row, &d, &r, &e))) {
+		if (d.out_failed)
+			cli_die_output(&e);
+		die_err(rc, &e);
+	}
+	if (sdb_fmt_end(&d.w, &e))
+		cli_die_output(&e);
+	for (int i = 0; i < 4; i++)
+		sdb_buf_release(&d.t[i]);
+	if (r.lost) {
+		cli_warn("salvaged %" PRIu64 " operations into '%s'; lost %" PRIu64 " pieces: %" PRIu64 " table blocks, %" PRIu64 " WAL bytes, %" PRIu64 " transactions (listed on standard output)",
+			 r.records, w.pos, r.lost, r.blocks_lost, r.wal_bytes_lost, r.txns_lost);
+		return EXIT_NEGATIVE;
+	}
+	info("salvaged %" PRIu64 " operations into '%s'; nothing lost", r.records, w.pos);
 	return EXIT_OK;
 }
 
@@ -421,9 +546,10 @@ int main(int argc, char **argv)
 		{ "verify", wal_verify }, { "stats", wal_stats },
 		{ "dump", wal_dump }, { "truncate", wal_truncate },
 		{ "recover", wal_recover }, { "backup", wal_backup },
+		{ "salvage", wal_salvage },
 		{ NULL, NULL }
 	};
 
 	cli_init("sochdb-wal");
-	return cli_dispatch(argc, argv, cmds, usage_main, usage_short);
+	return cli_dispatch(argc, argv, cmds, usage_main, common);
 }

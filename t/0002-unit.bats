@@ -28,3 +28,14 @@ load test_helper
 	done
 	[ -z "$(ls "$TOP"/t/fuzz/*.c 2>/dev/null | grep -v driver.c)" ] || [ "$n" -gt 0 ]
 }
+
+@test "the SQL parser parses every sqllogictest statement and prints it back stably" {
+	local dir=${SQLLOGICTEST_DIR:-$TOP/../shared/sqllogictest}
+	[ -d "$dir/test/evidence" ] ||
+		skip "SQLite's sqllogictest not found (set SQLLOGICTEST_DIR or put it in ../shared/sqllogictest beside the clone): the SQL parser is not checked against it"
+	run -0 "$BUILD/t/unit/test_sql_parse" --slt "$dir"
+	assert_line --regexp '^sqllogictest: 15 files, .* statements: [0-9]+ parsed, 0 failed; .* 0 not stable through print$'
+	local parsed=${output#*statements: }
+	printf '%-34s %12s   failures 0\n' "sql parse: sqllogictest stmts" \
+		"${parsed%% parsed*}" >>"$BUILD/results-table.txt"
+}

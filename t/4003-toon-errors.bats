@@ -132,14 +132,20 @@ bad_json() { # $1 input, $2 expected stderr
 	assert_equal "$stderr" "sochdb-toon: write failure on standard output: No space left on device"
 }
 
-@test "usage errors exit 2 with the short usage" {
+@test "usage errors exit 2 with one line and where to look" {
 	run -2 --separate-stderr sochdb-toon encode --indent
-	[[ "$stderr" == "sochdb-toon: option '--indent' needs a value"* ]]
+	[[ "$stderr" == "sochdb-toon: option '--indent' requires a value"* ]]
 	run -2 --separate-stderr sochdb-toon encode --indent x
 	[[ "$stderr" == "sochdb-toon: invalid value 'x' for --indent (expected 1..64)"* ]]
 	run -2 --separate-stderr sochdb-toon decode --no-strict --key-folding safe
 	[[ "$stderr" == "sochdb-toon: unknown option '--key-folding'"* ]]
 	run -2 --separate-stderr sochdb-toon encode a b
-	[[ "$stderr" == "sochdb-toon: unexpected argument 'b'"* ]]
-	[[ "$stderr" == *"usage: sochdb-toon encode"* ]]
+	assert_equal "$stderr" "sochdb-toon: unexpected argument 'b'
+Try 'sochdb-toon encode -h' for more information."
+	# no -d in sochdb-toon (the reference CLI's -d is --decode here)
+	run -2 --separate-stderr sochdb-toon -d
+	assert_equal "$stderr" "sochdb-toon: unknown option '-d'
+Try 'sochdb-toon -h' for more information."
+	run -2 --separate-stderr sochdb-toon decode -d x
+	[[ "$stderr" == "sochdb-toon: unknown option '-d'"* ]]
 }

@@ -89,12 +89,10 @@ g = bytearray(b); g[20:26] = b'XXXXXX'; open('garbled.npy', 'wb').write(g)
 
 @test "bad flags exit 2" {
 	expect_fail 2 "sochdb-bulk: invalid value '1' for --max-connections (expected 2..255)
-usage: sochdb-bulk build-index -i FILE -o INDEX [options]
-Try 'sochdb-bulk build-index -h' for the options." \
+Try 'sochdb-bulk build-index -h' for more information." \
 		sochdb-bulk build-index -i x.npy -o o.idx -m 1
 	expect_fail 2 "sochdb-bulk: invalid metric 'dot' (expected l2, cosine or ip)
-usage: sochdb-bulk build-index -i FILE -o INDEX [options]
-Try 'sochdb-bulk build-index -h' for the options." \
+Try 'sochdb-bulk build-index -h' for more information." \
 		sochdb-bulk build-index -i x.npy -o o.idx --metric dot
 	expect_fail 2 "sochdb-bulk: raw float32 input 'empty.f32' needs --dimension" \
 		sochdb-bulk build-index -i empty.f32 -o o.idx
@@ -160,4 +158,22 @@ np.save('big.npy', np.random.default_rng(1).normal(size=(3000, 16)).astype(np.fl
 		run -3 --separate-stderr bash -c 'exec sochdb-bulk query --index x.idx --vector 1,2,3,4 >/dev/full'
 		[[ "$stderr" == "sochdb-bulk: write failure on standard output: No space left on device" ]] || fail "$stderr"
 	fi
+}
+
+@test "option spellings: -k2, -k 2, --k=2, --k 2 and options after arguments are the same" {
+	run -0 sochdb-bulk query --index x.idx --vector 1,2,3,4 -k 2
+	want=$output
+	for spelling in "-k2" "--k=2" "--k 2"; do
+		run -0 sochdb-bulk query $spelling --vector 1,2,3,4 --index=x.idx
+		[ "$output" = "$want" ] || fail "$spelling: $output"
+	done
+	run -0 sochdb-bulk info x.idx --format json
+	run -0 sochdb-bulk info --format json -- x.idx
+	run -0 sochdb-bulk help query
+	[[ "$output" == "usage: sochdb-bulk query"* ]]
+	# quiet is long only before the command; build-index keeps -q
+	run -0 --separate-stderr sochdb-bulk --quiet build-index -i x.npy -o q.idx -t 1
+	[ -z "$stderr" ]
+	[ -z "$output" ]
+	rm q.idx
 }

@@ -605,6 +605,12 @@ static int maint_open(const char *dir, const struct sdb_opts *o,
 	}
 	if (rc)
 		goto fail;
+	/* the manifest read at open predates the lock: a maintenance that
+	 * held it meanwhile may have published tables, which the orphan sweep
+	 * must not take for leftovers */
+	sdb_manifest_release(&(*db)->man);
+	if ((rc = sdb_manifest_read(&(*db)->man, dir, e)))
+		goto fail;
 	return 0;
 fail:
 	sdb_db_close(*db);

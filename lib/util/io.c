@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -404,6 +406,42 @@ void sdb_input_close(struct sdb_input *in)
 	memset(in, 0, sizeof(*in));
 }
 
+/* The temporary files of the outputs under way, for a signal handler: a
+ * slot is filled before it is marked used and unmarked before reuse. */
+#define PENDING_SLOTS 4
+static char pending[PENDING_SLOTS][PATH_MAX];
+static volatile sig_atomic_t pending_used[PENDING_SLOTS];
+
+static int pending_add(const char *tmp)
+{
+	size_t n = strlen(tmp);
+
+	if (n >= PATH_MAX)
+		return -1;
+	for (int i = 0; i < PENDING_SLOTS; i++) {
+		if (pending_used[i])
+			continue;
+		memcpy(pending[i], tmp, n + 1);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		pending_used[i] = 1;
+		return i;
+	}
+	return -1;
+}
+
+static void pending_drop(int slot)
+{
+	if (slot >= 0)
+		pending_used[slot] = 0;
+}
+
+void sdb_atomic_unlink_pending(void)
+{
+	for (int i = 0; i < PENDING_SLOTS; i++)
+		if (pending_used[i])
+			unlink(pending[i]);
+}
+
 /*
  * The file an output path names: a symlink is followed to its target (a
  * relative target is taken from the link's directory), so replacing the
@@ -449,6 +487,7 @@ int sdb_atomic_open(struct sdb_atomic *a, const char *path, struct sdb_error *e)
 
 	a->fd = -1;
 	a->nosync = 0;
+	a->slot = -1;
 	a->tmp = NULL;
 	a->path = follow_links(path);
 	if (!a->path) {
@@ -474,6 +513,7 @@ int sdb_atomic_open(struct sdb_atomic *a, const char *path, struct sdb_error *e)
 		return rc;
 	}
 	TRACE(SDB_IO_OPEN, a->fd, O_RDWR | O_CREAT | O_EXCL, 0, a->tmp, NULL, NULL, 0, 0);
+	a->slot = pending_add(a->tmp);
 	if (had_old) {
 		/* replacing a file keeps its mode (and owner, where allowed) */
 		fchmod(a->fd, old.st_mode & 07777);
@@ -527,6 +567,8 @@ void sdb_atomic_abort(struct sdb_atomic *a)
 	a->fd = -1;
 	if (a->tmp)
 		sdb_io_unlink(a->tmp, NULL);
+	pending_drop(a->slot);
+	a->slot = -1;
 	free(a->tmp);
 	free(a->path);
 	a->tmp = a->path = NULL;

@@ -141,6 +141,7 @@ struct sdb_atomic {
 	int nosync; /* set after open to skip both fsyncs (--sync off) */
 	char *path;
 	char *tmp;
+	int slot; /* in the registry of pending temporary files, or -1 */
 };
 
 int sdb_atomic_open(struct sdb_atomic *a, const char *path, struct sdb_error *e);
@@ -150,5 +151,10 @@ int sdb_atomic_write(struct sdb_atomic *a, const void *p, size_t n,
 int sdb_atomic_commit(struct sdb_atomic *a, struct sdb_error *e);
 /* Removes the temporary file and closes a (safe after commit, NULL ok). */
 void sdb_atomic_abort(struct sdb_atomic *a);
+/*
+ * Removes the temporary files of the atomic outputs not yet committed or
+ * aborted. Async-signal-safe: for a SIGINT/SIGTERM handler in cmd/.
+ */
+void sdb_atomic_unlink_pending(void);
 
 #endif

@@ -1,0 +1,346 @@
+/*
+ * tokenize.c - the SQL tokenizer (SQLite's lexical rules; see tokenize.h).
+ *
+ * DESIGN. One forward pass over the input, one token per call. Line and
+ * column are not kept per byte: the lexer remembers where it last knew
+ * them (cpos) and counts newlines and UTF-8 lead bytes from there to the
+ * next token's start, so a long one-line script costs linear time.
+ */
+#include "sql/tokenize.h"
+
+#include <string.h>
+#include <strings.h>
+
+static const char *const kw_names[] = {
+	NULL,
+#define SDB_SQL_KW_NAME(k) #k,
+	SDB_SQL_KEYWORDS(SDB_SQL_KW_NAME)
+#undef SDB_SQL_KW_NAME
+};
+
+/* SQLite's parse.y "%fallback ID" list (and the contextual WINDOW, OVER,
+ * FILTER): keywords that may also be names. */
+static const enum sdb_sql_kw kw_fallback[] = {
+	SQL_KW_ABORT, SQL_KW_ACTION, SQL_KW_AFTER, SQL_KW_ANALYZE, SQL_KW_ASC,
+	SQL_KW_ATTACH, SQL_KW_BEFORE, SQL_KW_BEGIN, SQL_KW_BY, SQL_KW_CASCADE,
+	SQL_KW_CAST, SQL_KW_COLUMN, SQL_KW_CONFLICT, SQL_KW_DATABASE,
+	SQL_KW_DEFERRED, SQL_KW_DESC, SQL_KW_DETACH, SQL_KW_DO, SQL_KW_EACH,
+	SQL_KW_END, SQL_KW_EXCLUSIVE, SQL_KW_EXPLAIN, SQL_KW_FAIL, SQL_KW_FOR,
+	SQL_KW_IGNORE, SQL_KW_IMMEDIATE, SQL_KW_INITIALLY, SQL_KW_INSTEAD,
+	SQL_KW_LIKE, SQL_KW_GLOB, SQL_KW_REGEXP, SQL_KW_MATCH, SQL_KW_NO,
+	SQL_KW_PLAN, SQL_KW_QUERY, SQL_KW_KEY, SQL_KW_OF, SQL_KW_OFFSET,
+	SQL_KW_PRAGMA, SQL_KW_RAISE, SQL_KW_RECURSIVE, SQL_KW_RELEASE,
+	SQL_KW_REPLACE, SQL_KW_RESTRICT, SQL_KW_ROW, SQL_KW_ROWS,
+	SQL_KW_SAVEPOINT, SQL_KW_TEMP, SQL_KW_TEMPORARY, SQL_KW_TRIGGER,
+	SQL_KW_VACUUM, SQL_KW_VIEW, SQL_KW_VIRTUAL, SQL_KW_WITH,
+	SQL_KW_WITHOUT, SQL_KW_NULLS, SQL_KW_FIRST, SQL_KW_LAST,
+	SQL_KW_CURRENT, SQL_KW_FOLLOWING, SQL_KW_PARTITION, SQL_KW_PRECEDING,
+	SQL_KW_RANGE, SQL_KW_UNBOUNDED, SQL_KW_EXCLUDE, SQL_KW_GROUPS,
+	SQL_KW_OTHERS, SQL_KW_TIES, SQL_KW_GENERATED, SQL_KW_ALWAYS,
+	SQL_KW_MATERIALIZED, SQL_KW_REINDEX, SQL_KW_RENAME,
+	SQL_KW_CURRENT_DATE, SQL_KW_CURRENT_TIME, SQL_KW_CURRENT_TIMESTAMP,
+	SQL_KW_IF, SQL_KW_WINDOW, SQL_KW_OVER, SQL_KW_FILTER,
+};
+
+const char *sdb_sql_keyword_name(enum sdb_sql_kw kw)
+{
+	return kw > SQL_KW_NONE && kw < SQL_KW_COUNT_ ? kw_names[kw] : "";
+}
+
+int sdb_sql_keyword_is_name(enum sdb_sql_kw kw)
+{
+	for (size_t i = 0; i < sizeof(kw_fallback) / sizeof(kw_fallback[0]); i++)
+		if (kw_fallback[i] == kw)
+			return 1;
+	return 0;
+}
+
+enum sdb_sql_kw sdb_sql_keyword(const char *z, size_t n)
+{
+	if (n < 2 || n > 17)
+		return SQL_KW_NONE;
+	int lo = 1, hi = SQL_KW_COUNT_ - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		const char *k = kw_names[mid];
+		int c = strncasecmp(z, k, n);
+		if (c == 0)
+			c = k[n] ? -1 : 0;
+		if (c == 0)
+			return (enum sdb_sql_kw)mid;
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return SQL_KW_NONE;
+}
+
+static int is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+static int is_xdigit(unsigned char c)
+{
+	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* SQLite's IdChar: letters, digits, '_', '$' and every byte >= 0x80. */
+static int is_idchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       is_digit(c) || c == '_' || c == '$' || c >= 0x80;
+}
+
+static int is_idstart(unsigned char c)
+{
+	return is_idchar(c) && !is_digit(c) && c != '$';
+}
+
+void sdb_sql_lexer_init(struct sdb_sql_lexer *lx, const char *sql, size_t len)
+{
+	lx->sql = sql;
+	lx->len = len;
+	lx->pos = lx->cpos = 0;
+	lx->line = lx->col = 1;
+}
+
+/* Moves the known line/column forward to byte `to`. */
+static void advance_pos(struct sdb_sql_lexer *lx, size_t to)
+{
+	const unsigned char *s = (const unsigned char *)lx->sql;
+	for (size_t i = lx->cpos; i < to; i++) {
+		if (s[i] == '\n') {
+			lx->line++;
+			lx->col = 1;
+		} else if ((s[i] & 0xC0) != 0x80)
+			lx->col++;
+	}
+	lx->cpos = to;
+}
+
+/* The length and type of the token at s[0..n), n >= 1; SQL_TK_EOF for
+ * "not a token" (white space and comments are handled by the caller). */
+static size_t scan(const unsigned char *s, size_t n, enum sdb_sql_tk *type,
+		   int *bad)
+{
+	size_t i;
+	*bad = 0;
+	switch (s[0]) {
+	case ';': *type = SQL_TK_SEMI; return 1;
+	case '(': *type = SQL_TK_LP; return 1;
+	case ')': *type = SQL_TK_RP; return 1;
+	case ',': *type = SQL_TK_COMMA; return 1;
+	case '+': *type = SQL_TK_PLUS; return 1;
+	case '*': *type = SQL_TK_STAR; return 1;
+	case '/': *type = SQL_TK_SLASH; return 1;
+	case '%': *type = SQL_TK_REM; return 1;
+	case '&': *type = SQL_TK_BITAND; return 1;
+	case '~': *type = SQL_TK_BITNOT; return 1;
+	case '-':
+		if (n > 1 && s[1] == '>') {
+			if (n > 2 && s[2] == '>') {
+				*type = SQL_TK_PTR2;
+				return 3;
+			}
+			*type = SQL_TK_PTR;
+			return 2;
+		}
+		*type = SQL_TK_MINUS;
+		return 1;
+	case '=':
+		*type = SQL_TK_EQ;
+		return n > 1 && s[1] == '=' ? 2 : 1;
+	case '<':
+		if (n > 1 && s[1] == '=') { *type = SQL_TK_LE; return 2; }
+		if (n > 1 && s[1] == '>') { *type = SQL_TK_NE; return 2; }
+		if (n > 1 && s[1] == '<') { *type = SQL_TK_LSHIFT; return 2; }
+		*type = SQL_TK_LT;
+		return 1;
+	case '>':
+		if (n > 1 && s[1] == '=') { *type = SQL_TK_GE; return 2; }
+		if (n > 1 && s[1] == '>') { *type = SQL_TK_RSHIFT; return 2; }
+		*type = SQL_TK_GT;
+		return 1;
+	case '!':
+		*type = SQL_TK_NE;
+		if (n > 1 && s[1] == '=')
+			return 2;
+		*bad = 1;
+		return 1;
+	case '|':
+		if (n > 1 && s[1] == '|') { *type = SQL_TK_CONCAT; return 2; }
+		*type = SQL_TK_BITOR;
+		return 1;
+	case '\'': case '"': case '`': {
+		unsigned char q = s[0];
+		*type = q == '\'' ? SQL_TK_STRING : SQL_TK_QID;
+		for (i = 1; i < n; i++) {
+			if (s[i] == q) {
+				if (i + 1 < n && s[i + 1] == q) {
+					i++;
+					continue;
+				}
+				return i + 1;
+			}
+		}
+		*bad = 1;
+		return n;
+	}
+	case '[':
+		*type = SQL_TK_QID;
+		for (i = 1; i < n; i++)
+			if (s[i] == ']')
+				return i + 1;
+		*bad = 1;
+		return n;
+	case '.':
+		if (n < 2 || !is_digit(s[1])) {
+			*type = SQL_TK_DOT;
+			return 1;
+		}
+		/* fall through: a number like .5 */
+		/* FALLTHROUGH */
+	case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		*type = SQL_TK_INTEGER;
+		i = 0;
+		if (s[0] == '0' && n > 2 && (s[1] == 'x' || s[1] == 'X') &&
+		    is_xdigit(s[2])) {
+			for (i = 3; i < n && is_xdigit(s[i]); i++)
+				;
+		} else {
+			while (i < n && is_digit(s[i]))
+				i++;
+			if (i < n && s[i] == '.') {
+				*type = SQL_TK_FLOAT;
+				i++;
+				while (i < n && is_digit(s[i]))
+					i++;
+			}
+			if (i < n && (s[i] == 'e' || s[i] == 'E') &&
+			    ((i + 1 < n && is_digit(s[i + 1])) ||
+			     (i + 2 < n && (s[i + 1] == '+' || s[i + 1] == '-') &&
+			      is_digit(s[i + 2])))) {
+				*type = SQL_TK_FLOAT;
+				i += 2;
+				while (i < n && is_digit(s[i]))
+					i++;
+			}
+		}
+		while (i < n && is_idchar(s[i])) {
+			*bad = 1;
+			i++;
+		}
+		return i;
+	case '?':
+		*type = SQL_TK_VARIABLE;
+		for (i = 1; i < n && is_digit(s[i]); i++)
+			;
+		return i;
+	case ':': case '@': case '$':
+		*type = SQL_TK_VARIABLE;
+		for (i = 1; i < n && is_idchar(s[i]); i++)
+			;
+		if (i == 1)
+			*bad = 1;
+		return i;
+	case 'x': case 'X':
+		if (n > 1 && s[1] == '\'') {
+			*type = SQL_TK_BLOB;
+			for (i = 2; i < n && is_xdigit(s[i]); i++)
+				;
+			if (i >= n || s[i] != '\'' || (i - 2) % 2) {
+				*bad = 1;
+				while (i < n && s[i] != '\'')
+					i++;
+				return i < n ? i + 1 : n;
+			}
+			return i + 1;
+		}
+		break;
+	default:
+		break;
+	}
+	if (is_idstart(s[0])) {
+		*type = SQL_TK_ID;
+		for (i = 1; i < n && is_idchar(s[i]); i++)
+			;
+		return i;
+	}
+	*type = SQL_TK_EOF;
+	*bad = 1;
+	return 1;
+}
+
+int sdb_sql_lexer_next(struct sdb_sql_lexer *lx, struct sdb_sql_token *t,
+		       struct sdb_error *e)
+{
+	const unsigned char *s = (const unsigned char *)lx->sql;
+	size_t n = lx->len, p = lx->pos;
+	for (;;) {
+		while (p < n && (s[p] == ' ' || s[p] == '\t' || s[p] == '\n' ||
+				 s[p] == '\f' || s[p] == '\r'))
+			p++;
+		if (p + 1 < n && s[p] == '-' && s[p + 1] == '-') {
+			while (p < n && s[p] != '\n')
+				p++;
+			continue;
+		}
+		if (p + 1 < n && s[p] == '/' && s[p + 1] == '*') {
+			p += 2;
+			while (p < n && !(s[p] == '*' && p + 1 < n && s[p + 1] == '/'))
+				p++;
+			p = p < n ? p + 2 : n;
+			continue;
+		}
+		break;
+	}
+	advance_pos(lx, p);
+	t->off = p;
+	t->z = lx->sql + p;
+	t->line = lx->line;
+	t->col = lx->col;
+	t->kw = SQL_KW_NONE;
+	if (p >= n) {
+		t->type = SQL_TK_EOF;
+		t->n = 0;
+		lx->pos = p;
+		return 0;
+	}
+	int bad;
+	size_t len = scan(s + p, n - p, &t->type, &bad);
+	t->n = len;
+	lx->pos = p + len;
+	if (bad) {
+		sdb_error_at(e, SDB_EPARSE, t->line, t->col,
+			     "unrecognized token: \"%.*s\"",
+			     (int)(len > 64 ? 64 : len), t->z);
+		if (e)
+			e->offset = (int64_t)p;
+		return SDB_EPARSE;
+	}
+	if (t->type == SQL_TK_ID) {
+		t->kw = sdb_sql_keyword(t->z, len);
+		if (t->kw != SQL_KW_NONE)
+			t->type = SQL_TK_KEYWORD;
+	}
+	return 0;
+}
+
+size_t sdb_sql_dequote(const char *z, size_t n, char *out)
+{
+	char q = n ? z[0] : 0;
+	if (n < 2 || (q != '\'' && q != '"' && q != '`' && q != '[')) {
+		memcpy(out, z, n);
+		out[n] = 0;
+		return n;
+	}
+	char close = q == '[' ? ']' : q;
+	size_t o = 0;
+	for (size_t i = 1; i + 1 < n; i++) {
+		out[o++] = z[i];
+		if (z[i] == close && close != ']' && i + 2 < n && z[i + 1] == close)
+			i++;
+	}
+	out[o] = 0;
+	return o;
+}
