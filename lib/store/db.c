@@ -324,6 +324,26 @@ static int tab_order(const void *pa, const void *pb)
 	return sdb_key_cmp(a->meta->smallest, a->meta->slen, b->meta->smallest, b->meta->slen);
 }
 
+/* The identity of dir's MANIFEST now (replaced by rename: a new one has
+ * a new inode). @return 0, or -1 when it cannot be had. */
+static int manifest_id(const char *dir, uint64_t id[4])
+{
+	struct sdb_buf mp = SDB_BUF_INIT;
+	struct stat st;
+	int rc;
+
+	sdb_manifest_path(&mp, dir);
+	rc = sdb_buf_ok(&mp) && stat(mp.data, &st) == 0 ? 0 : -1;
+	sdb_buf_release(&mp);
+	if (rc)
+		return -1;
+	id[0] = (uint64_t)st.st_dev;
+	id[1] = (uint64_t)st.st_ino;
+	id[2] = (uint64_t)st.st_size;
+	id[3] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+	return 0;
+}
+
 /* One attempt; @return 0, SDB_ENOTFOUND (retry) or an error. */
 static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 {
@@ -334,6 +354,16 @@ static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 	/* the hint before the segments: it only grows after what it names is
 	 * written, so the segments read next hold at least that much */
 	mark = db->lock_fd >= 0 ? sdb_lock_synced(db->lock_fd) : sdb_lock_synced_at(db->dir);
+	{
+		/* before the read: a manifest replaced in between only makes
+		 * the next refresh reload once more */
+		uint64_t id[4] = { 0, 0, 0, 0 };
+		manifest_id(db->dir, id);
+		db->man_dev = id[0];
+		db->man_ino = id[1];
+		db->man_size = id[2];
+		db->man_mtime_ns = (int64_t)id[3];
+	}
 	sdb_manifest_release(&db->man);
 	rc = sdb_manifest_read(&db->man, db->dir, e);
 	if (rc)
@@ -443,6 +473,50 @@ int sdb_db_load_snapshot(struct sdb_db *db, struct sdb_error *e)
 		usleep(1000 + attempt * 100);
 	}
 	return sdb_error_set(e, SDB_EBUSY, "database '%s' keeps changing: no stable snapshot", db->dir);
+}
+
+/* 1 when the files may hold more than db's snapshot: another MANIFEST,
+ * the newest segment grown or cut, a segment after it. */
+static int snapshot_stale(const struct sdb_db *db)
+{
+	struct sdb_buf path = SDB_BUF_INIT;
+	uint64_t id[4], next;
+	struct stat st;
+	int stale = 1;
+
+	if (manifest_id(db->dir, id) || id[0] != db->man_dev || id[1] != db->man_ino ||
+	    id[2] != db->man_size || id[3] != (uint64_t)db->man_mtime_ns)
+		return 1;
+	if (db->nsegs) {
+		const struct sdb_wal_seg *g = &db->segs[db->nsegs - 1];
+		if (db->wlocked) /* nobody else appends: our own commits only */
+			return db->wal_end != g->start + g->valid;
+		if (stat(g->path, &st) < 0 || (uint64_t)st.st_size != g->size)
+			return 1;
+		next = g->start + g->size;
+	} else {
+		if (db->wlocked)
+			return db->wal_end != db->man.checkpoint_lsn;
+		next = db->man.checkpoint_lsn;
+	}
+	sdb_wal_path(&path, db->dir, next);
+	if (sdb_buf_ok(&path) && stat(path.data, &st) < 0 && errno == ENOENT)
+		stale = 0;
+	sdb_buf_release(&path);
+	return stale;
+}
+
+int sdb_db_refresh(struct sdb_db *db, struct sdb_error *e)
+{
+	uint64_t wal_end = db->wal_end;
+	int rc;
+
+	if (db->have_snapshot && !snapshot_stale(db))
+		return 0;
+	rc = sdb_db_load_snapshot(db, e);
+	if (db->wlocked)
+		db->wal_end = wal_end; /* the writer's end: where it appends */
+	return rc;
 }
 
 int sdb_db_open(const char *dir, unsigned flags, const struct sdb_opts *o,

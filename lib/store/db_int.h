@@ -28,6 +28,9 @@ struct sdb_db {
 	int nsegs;
 	struct sdb_memtable mem;
 	uint64_t now;
+	/* the MANIFEST the snapshot was built from (sdb_db_refresh) */
+	uint64_t man_dev, man_ino, man_size;
+	int64_t man_mtime_ns;
 	/* WAL: end of the valid log; writer state */
 	uint64_t wal_end;
 	int wal_fd;

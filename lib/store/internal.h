@@ -49,6 +49,8 @@ struct sdb_wal_op {
 	size_t vlen;
 	uint64_t expires_ms;
 };
+/* @return 0, or SDB_ECORRUPT: malformed, or r is not a PUT/DEL/DELRANGE
+ * record (an unknown or non-operation type is never read as a put). */
 int sdb_wal_op_decode(const struct sdb_wal_rec *r, struct sdb_wal_op *op);
 
 /* A WAL segment read into memory. */

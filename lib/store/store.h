@@ -96,6 +96,20 @@ struct sdb_val {
 	uint64_t expires_ms; /* 0: no TTL */
 };
 
+/*
+ * Brings db's snapshot up to the latest committed state: the snapshot of
+ * a handle is taken when it is opened and does not grow by itself, not
+ * even with the handle's own commits. Cheap when nothing changed (a stat
+ * of MANIFEST and of the newest WAL segment, none for a writer whose only
+ * new commits would be its own); otherwise the snapshot is reloaded (the
+ * tables reopened, the WAL from the checkpoint replayed). A handle
+ * without a snapshot gets one. No iterator or transaction may be open on
+ * db, and values read before are invalid after a reload. @return 0, or an
+ * error as sdb_db_open's (the handle then has no snapshot: reads find
+ * nothing until a refresh succeeds).
+ */
+int sdb_db_refresh(struct sdb_db *db, struct sdb_error *e);
+
 /* Point read of an internal key in the snapshot. @return 0 found,
  * SDB_ENOTFOUND absent/deleted/expired, or an error (damage, I/O). */
 int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,

@@ -48,8 +48,17 @@ struct casrec {
 	int absent; /* expected: ik absent */
 };
 
+/* A range delete [lo, hi) made in the transaction (bounds in the batch):
+ * it deletes the keys whose newest own write is older than it (op index
+ * below at) and hides the snapshot's keys in it. */
+struct trange {
+	uint64_t lo, hi;
+	uint32_t lolen, hilen;
+	uint32_t at; /* ops made before it */
+};
+
 struct mark {
-	size_t nops, ncas, casbuf, rec;
+	size_t nops, ncas, casbuf, rec, nrd;
 	long bops;
 };
 
@@ -69,6 +78,8 @@ struct sdb_txn {
 	size_t ncas, cascap;
 	struct mark *sp;
 	size_t nsp, spcap;
+	struct trange *rd; /* in the order made (usually none) */
+	size_t nrd, rdcap;
 	uint64_t now, begin_end;
 	uint64_t version; /* bumped when a key is added (iterators re-find) */
 };
@@ -296,6 +307,7 @@ void sdb_txn_free(struct sdb_txn *t)
 	free(t->nodes);
 	free(t->cas);
 	free(t->sp);
+	free(t->rd);
 	free(t);
 }
 
@@ -305,15 +317,39 @@ long sdb_txn_nops(const struct sdb_txn *t) { return t->b.nops; }
 
 /* ------------------------------------------------------------- reads */
 
-/* The newest own write of slot s as a value. @return 1 a live put, 0 a
- * delete (or an expired put), -1 no write. */
-static int own(const struct sdb_txn *t, uint32_t s, struct sdb_val *v)
+/* The newest range delete of the transaction made after op index after
+ * (NONE: any) that holds key k. Newest first, so a key written after the
+ * ranges costs one comparison of indexes. @return its index or -1. */
+static long range_find(const struct sdb_txn *t, uint32_t after, const void *k, size_t n)
+{
+	const unsigned char *b = (const unsigned char *)t->b.rec.data;
+
+	for (size_t i = t->nrd; i-- > 0;) {
+		const struct trange *r = &t->rd[i];
+		if (after != NONE && r->at <= after)
+			return -1;
+		if (sdb_key_cmp(b + r->lo, r->lolen, k, n) <= 0 &&
+		    sdb_key_cmp(k, n, b + r->hi, r->hilen) < 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+/* The transaction's own view of key k (slot s, NONE when not in the write
+ * set): its newest write unless a later range delete holds k.
+ * @return 1 a live put (v set), 0 deleted (a delete, an expired put, a
+ * range delete), -1 no own write: the snapshot decides. */
+static int own(const struct sdb_txn *t, uint32_t s, const void *k, size_t n,
+	       struct sdb_val *v)
 {
 	const struct op *o;
+	uint32_t op = s == NONE ? NONE : t->slots[s].op;
 
-	if (s == NONE || t->slots[s].op == NONE)
+	if (t->nrd && range_find(t, op, k, n) >= 0)
+		return 0;
+	if (op == NONE)
 		return -1;
-	o = &t->ops[t->slots[s].op];
+	o = &t->ops[op];
 	if (o->del || (o->expires && o->expires <= t->now))
 		return 0;
 	v->data = t->b.rec.data + o->voff;
@@ -333,9 +369,19 @@ static int catch_up(struct sdb_txn *t, struct sdb_error *e)
 		struct sdb_wal_op o;
 		uint32_t s;
 		if (sdb_wal_decode(p + t->indexed, t->b.rec.len - t->indexed, &r) ||
-		    sdb_wal_op_decode(&r, &o))
+		    sdb_wal_op_decode(&r, &o) ||
+		    (r.type != SDB_REC_PUT && r.type != SDB_REC_DEL && r.type != SDB_REC_DELRANGE))
 			return sdb_error_set(e, SDB_ECORRUPT, "transaction batch unreadable at offset %zu",
 					     t->indexed);
+		if (r.type == SDB_REC_DELRANGE) {
+			if (sdb_grow((void **)&t->rd, &t->rdcap, t->nrd + 1, sizeof(*t->rd), 4))
+				return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			t->rd[t->nrd++] = (struct trange){ .lo = (uint64_t)(o.key - p), .lolen = (uint32_t)o.klen,
+							   .hi = (uint64_t)(o.val - p), .hilen = (uint32_t)o.vlen,
+							   .at = (uint32_t)t->nops };
+			t->indexed += r.reclen;
+			continue;
+		}
 		if (t->nops >= NONE - 1 ||
 		    sdb_grow((void **)&t->ops, &t->opcap, t->nops + 1, sizeof(*t->ops), 256) ||
 		    (s = ws_add(t, o.key, o.klen)) == NONE)
@@ -356,7 +402,7 @@ int sdb_txn_get(struct sdb_txn *t, const void *ik, size_t n,
 
 	if (rc)
 		return rc;
-	r = own(t, ws_find(t, ik, n), v);
+	r = own(t, ws_find(t, ik, n), ik, n, v);
 
 	if (r >= 0)
 		return r ? 0 : SDB_ENOTFOUND;
@@ -378,6 +424,12 @@ int sdb_txn_del(struct sdb_txn *t, const void *ik, size_t n, struct sdb_error *e
 	return sdb_batch_del(&t->b, ik, n, e);
 }
 
+int sdb_txn_del_range(struct sdb_txn *t, const void *lo, size_t lolen,
+		      const void *hi, size_t hilen, struct sdb_error *e)
+{
+	return sdb_batch_del_range(&t->b, lo, lolen, hi, hilen, e);
+}
+
 int sdb_txn_cas(struct sdb_txn *t, const void *ik, size_t n, const void *old,
 		size_t oldlen, const void *nv, size_t nvlen,
 		uint64_t expires_ms, int *present, struct sdb_error *e)
@@ -387,7 +439,7 @@ int sdb_txn_cas(struct sdb_txn *t, const void *ik, size_t n, const void *old,
 
 	if (rc)
 		return rc;
-	mine = own(t, ws_find(t, ik, n), &v) >= 0;
+	mine = own(t, ws_find(t, ik, n), ik, n, &v) >= 0;
 	rc = sdb_txn_get(t, ik, n, &v, e);
 
 	if (rc && rc != SDB_ENOTFOUND)
@@ -432,7 +484,8 @@ int sdb_txn_savepoint(struct sdb_txn *t, struct sdb_error *e)
 	    sdb_grow((void **)&t->sp, &t->spcap, t->nsp + 1, sizeof(*t->sp), 8))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	t->sp[t->nsp] = (struct mark){ .nops = t->nops, .ncas = t->ncas, .casbuf = t->casbuf.len,
-				       .rec = t->b.rec.len, .bops = t->b.nops };
+				       .rec = t->b.rec.len, .bops = t->b.nops,
+				       .nrd = t->nrd };
 	return (int)t->nsp++;
 }
 
@@ -451,6 +504,7 @@ int sdb_txn_rollback_to(struct sdb_txn *t, int id, struct sdb_error *e)
 		t->slots[o->slot].op = o->prev;
 	}
 	t->ncas = m->ncas;
+	t->nrd = m->nrd;
 	t->casbuf.len = m->casbuf;
 	t->b.rec.len = m->rec;
 	t->b.nops = m->bops;
@@ -761,6 +815,24 @@ int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
 			if (it->reverse)
 				c = -c;
 		}
+		if (c > 0 && t->nrd) { /* the snapshot's key, unless a range hides it */
+			long ri = range_find(t, NONE, it->sk, it->skl);
+			if (ri >= 0) {
+				const struct trange *r = &t->rd[ri];
+				const unsigned char *b = (const unsigned char *)t->b.rec.data;
+				if ((rc = set_pos(it, it->sk, it->skl, e)))
+					return rc;
+				it->snap_state = 0;
+				/* skip the rest of the range in one seek */
+				if (!it->reverse)
+					rc = snap_seek(it, b + r->hi, r->hilen, e);
+				else if (sdb_key_cmp(it->sk, it->skl, b + r->lo, r->lolen) > 0)
+					rc = snap_seek(it, b + r->lo, r->lolen, e);
+				if (rc)
+					return rc;
+				continue;
+			}
+		}
 		if (c > 0) { /* the snapshot's key comes first */
 			it->snap_state = 0;
 			if ((rc = set_pos(it, it->sk, it->skl, e)))
@@ -775,7 +847,7 @@ int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
 		ws_step(it);
 		if ((rc = set_pos(it, wk, wkl, e)))
 			return rc;
-		if (own(t, s, v) == 1) {
+		if (own(t, s, wk, wkl, v) == 1) {
 			*k = wk;
 			*klen = wkl;
 			return 1;

@@ -24,6 +24,16 @@
  * first written after the mark keeps its tree entry with no write, which
  * reads and iterators skip) and truncates the batch.
  *
+ * Range deletes (sdb_txn_del_range) go into the batch as one DELRANGE
+ * record each and into a short list, in the order made, of [lo, hi) with
+ * the number of writes made before it. A key's own write older than a
+ * range that holds it reads as deleted, a write after the range as
+ * written; a snapshot key a range holds is hidden from gets, cas and
+ * iterators (which skip the rest of the range with one seek of the
+ * snapshot iterator). The list is consulted only when it is not empty, so
+ * transactions without range deletes pay nothing; with R ranges a read
+ * costs up to R comparisons (meant for a few, e.g. DROP TABLE).
+ *
  * Conflicts: sdb_txn_cas compares against the transaction's view (its own
  * newest write of the key, else the snapshot) and fails at once with
  * SDB_ECONFLICT. A cas decided by the snapshot is also remembered and
@@ -34,10 +44,13 @@
  * cas are serializable; plain sdb_txn_get reads are not checked (snapshot
  * isolation for them).
  *
- * A handle's snapshot is the state when it was opened: it does not grow
- * with later commits, not even those made through the same handle, so a
- * transaction that must see an earlier one's writes begins on a handle
- * opened after that commit (the cas check above still sees every commit).
+ * A handle's snapshot is the state when it was opened (or last
+ * refreshed): it does not grow with later commits by itself, not even
+ * those made through the same handle. A transaction that must see the
+ * commits made before it (SQL autocommit: each statement sees the previous
+ * ones) calls sdb_db_refresh on the handle before sdb_txn_begin, with no
+ * other transaction or iterator open on it; the refresh costs a stat or
+ * two when nothing changed. (The cas check above sees every commit.)
  *
  * Pointers returned by reads and iterators stay valid until the next
  * write to the transaction, the next read or iterator step, or its end.
@@ -78,6 +91,17 @@ int sdb_txn_put(struct sdb_txn *t, const void *ik, size_t n, const void *val,
 		size_t vlen, uint64_t expires_ms, struct sdb_error *e);
 int sdb_txn_del(struct sdb_txn *t, const void *ik, size_t n,
 		struct sdb_error *e);
+
+/*
+ * Deletes every key k with lo <= k < hi (internal keys, bytewise) as
+ * sdb_batch_del_range does: the transaction's own writes made before it
+ * and the snapshot's keys; writes made after it stay. One DELRANGE WAL
+ * record at commit; undone by a savepoint rollback like any write.
+ * @return 0, SDB_EINVAL (empty bound, lo >= hi) or SDB_ELIMIT; a failed
+ * call changes nothing.
+ */
+int sdb_txn_del_range(struct sdb_txn *t, const void *lo, size_t lolen,
+		      const void *hi, size_t hilen, struct sdb_error *e);
 
 /*
  * Compare-and-set: when ik currently holds old (old NULL: when ik is

@@ -160,6 +160,8 @@ int sdb_wal_op_decode(const struct sdb_wal_rec *r, struct sdb_wal_op *op)
 	uint64_t klen, vlen;
 	uint8_t flags;
 
+	if (r->type != SDB_REC_PUT && r->type != SDB_REC_DEL && r->type != SDB_REC_DELRANGE)
+		return SDB_ECORRUPT; /* not an operation: never read one as a put */
 	if (p >= end)
 		return SDB_ECORRUPT;
 	flags = *p++;

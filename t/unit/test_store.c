@@ -878,6 +878,18 @@ static void test_delrange_record(void)
 		pl[6] = 'b';
 		CHECK_EQ_INT(sdb_wal_op_decode(&bad, &op), 0);
 	}
+	{
+		/* a well-formed put payload under a type that is no operation
+		 * (or one unknown) is never read as a put */
+		unsigned char pl[] = { 0, 2, 1, 0, 'k', 'v' };
+		struct sdb_wal_rec put = { SDB_REC_PUT, pl, sizeof(pl), 0 };
+		CHECK_EQ_INT(sdb_wal_op_decode(&put, &op), 0);
+		for (int ty = 0; ty <= SDB_REC_LAST + 2; ty++) {
+			put.type = (uint8_t)ty;
+			if (ty != SDB_REC_PUT && ty != SDB_REC_DEL && ty != SDB_REC_DELRANGE)
+				CHECK_EQ_INT(sdb_wal_op_decode(&put, &op), SDB_ECORRUPT);
+		}
+	}
 	sdb_batch_release(&b);
 	/* union: [a,b) [b,bb) touch and merge, [c,d) stays */
 	sdb_ranges_union(rs, &n);
