@@ -336,6 +336,11 @@ static void test_statements(void)
 	CANON("create table t(a int default current_timestamp, b text default 'a''b', c default null) strict",
 	      "CREATE TABLE t (a int DEFAULT CURRENT_TIMESTAMP, b text DEFAULT 'a''b', c DEFAULT NULL) STRICT");
 	CANON("CREATE TABLE t2 AS SELECT * FROM t", "CREATE TABLE t2 AS SELECT * FROM t");
+	/* type names and pragma values keep odd words quoted (found by make fuzz) */
+	CANON("create table t(a 'my;type' \"x\"\"y\" int, b references u match \"a b\")",
+	      "CREATE TABLE t (a \"my;type\" \"x\"\"y\" int, b REFERENCES u MATCH \"a b\")");
+	CANON("pragma x = \"a b\"; pragma y = 'c d'; pragma z(ident)",
+	      "PRAGMA x = \"a b\"; PRAGMA y = 'c d'; PRAGMA z(ident)");
 	CANON("create unique index if not exists i on t(a desc, b collate nocase, a + b) where a > 0",
 	      "CREATE UNIQUE INDEX IF NOT EXISTS i ON t (a DESC, (b COLLATE nocase), (a + b)) WHERE (a > 0)");
 	CANON("create index v on docs using hnsw (emb) with (m = 16, ef_construction = 200, metric = 'cosine')",
