@@ -412,6 +412,16 @@ static void test_errors(void)
 	ERR("ATTACH 'x' AS y", SDB_EUNSUPPORTED,
 	    "line 1, column 1: ATTACH and DETACH are not supported");
 
+	/* a NUL byte ends the text, as in SQLite (found by make fuzz) */
+	struct sdb_buf nb = SDB_BUF_INIT;
+	char nmsg[600] = "";
+	CHECK_EQ_INT(parse_print("SELECT 1\0 garbage", 18, &nb, nmsg, sizeof(nmsg), NULL), 0);
+	CHECK_EQ_STR(nb.data, "SELECT 1");
+	sdb_buf_reset(&nb);
+	CHECK_EQ_INT(parse_print("SELECT 'a\0b'", 13, &nb, nmsg, sizeof(nmsg), NULL), SDB_EPARSE);
+	CHECK_EQ_STR(nmsg, "line 1, column 8: unrecognized token: \"'a\"");
+	sdb_buf_release(&nb);
+
 	/* recovery: the statement after a bad one parses */
 	struct sdb_sql_arena a;
 	struct sdb_sql_parser p;
