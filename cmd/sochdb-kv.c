@@ -132,11 +132,11 @@ static const struct opt o_ls[] = {
 static const char h_load[] =
 	"usage: sochdb-kv load [options] [FILE|-]\n"
 	"Loads records in one transaction: KEY<TAB>VALUE[<TAB>EXPIRES_MS[<TAB>NS]]\n"
-	"lines (escaped; VALUE \\N deletes) or the JSONL objects dump writes.\n";
+	"lines (escaped; VALUE \\N deletes), or what dump --format writes.\n";
 static const struct opt o_load[] = {
 	COMMON,
 	WRITING,
-	{ K_FORMAT, 0, "format", "F", "tsv (default) or jsonl" },
+	{ K_FORMAT, 0, "format", "F", "tsv (default), jsonl, json or toon" },
 	{ K_PARTIAL, 0, "partial", NULL, "on a bad line, commit the lines before it" },
 	{ K_TTL, 0, "ttl", "SECONDS", "records without expiry expire after SECONDS" },
 	OPT_END
@@ -358,7 +358,7 @@ static void emit_row(struct emitter *em, const char *ns, size_t nslen,
 	c[1] = sdb_cell_text(v, vl);
 	c[2] = exp && (em->with_ns || !em->tsv) ? sdb_cell_uint(exp) : sdb_cell_absent();
 	c[3] = em->with_ns && nslen ? sdb_cell_text(ns, nslen) : sdb_cell_absent();
-	sdb_error_clear(&e);
+	/* e is filled only on failure: no clearing per row (512 bytes) */
 	if (sdb_fmt_row(&em->w, c, &e))
 		cli_die_output(&e);
 	em->count++;

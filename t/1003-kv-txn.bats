@@ -102,8 +102,8 @@ commit null null' ]
 @test "a txn with many own writes reads them back and commits them all" {
 	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "put\tk%05d\tv%d\n", i, i;
 		     for (i = 0; i < 20000; i += 1000) printf "get\tk%05d\n", i;
-		     printf "del\tk00007\ncas\tk00008\tv8\tnew\nget\tk00007\nget\tk00008\n" }' >ops
-	run -0 --separate-stderr sochdb-kv txn <ops
+		     printf "del\tk00007\ncas\tk00008\tv8\tnew\nget\tk00007\nget\tk00008\n" }' >"$BATS_TEST_TMPDIR/ops"
+	run -0 --separate-stderr sochdb-kv txn <"$BATS_TEST_TMPDIR/ops"
 	[ "${#lines[@]}" -eq 22 ]
 	[ "${lines[1]}" = v1000 ]
 	[ "${lines[20]}" = '\N' ]

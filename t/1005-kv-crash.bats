@@ -38,7 +38,7 @@ setup() { setup_db; }
 		kill -9 -- -"$p1" -"$p2" -"$p3" 2>/dev/null
 		wait "$p1" "$p2" "$p3" 2>/dev/null || true
 		# every acknowledged key reads back with its value
-		run -0 --separate-stderr sochdb-kv get --stdin <"$d/acked"
+		run --separate-stderr sochdb-kv get --stdin <"$d/acked"; [ "$status" -eq 0 ] || fail "get: $stderr"
 		paste "$d/acked" <(printf '%s\n' "${lines[@]}") |
 			awk -F'\t' '$2 != "val-" $1 { print "lost or wrong: " $1 " -> " $2; bad = 1 } END { exit bad }' ||
 			fail "cycle $c (seed $seed)"

@@ -139,6 +139,15 @@ np.save('t.npy', t)" <<<"$output"
 	cp x.fvecs fq
 	run -0 sochdb-bulk query --index x.idx -q fq -k 1 --format csv --exact
 	assert_line "19,1,19,0"
+	# fvecs of another dimension stays fvecs (and is refused), never raw
+	$PY -c "
+import numpy as np
+x = np.load('x.npy')
+with open('f3', 'wb') as f:
+    for r in x:
+        f.write(np.int32(3).tobytes() + r[:3].tobytes())"
+	expect_fail 3 "sochdb-bulk: query has dimension 3, the index has dimension 4" \
+		sochdb-bulk query --index x.idx -q f3 -k 1
 	# build-index knows no dimension: the message says how it was read
 	first=$($PY -c "import numpy as np; print(np.load('x.npy')[0,0:1].view(np.int32)[0])")
 	if [ "$first" -lt 0 ]; then

@@ -14,6 +14,7 @@
 #include "util/num.h"
 #include "util/text.h"
 #include "util/tsv.h"
+#include "util/varint.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -68,11 +69,11 @@ static int oom(struct sdb_error *e)
 }
 
 /* Hands the output to the sink (all of it, or once past SINK_AT). */
-static int drain(const struct sdb_fmt_opts *o, int all, struct sdb_error *e)
+static inline int drain(const struct sdb_fmt_opts *o, int all, struct sdb_error *e)
 {
 	int rc;
 
-	if (!sdb_buf_ok(o->out))
+	if (__builtin_expect(!sdb_buf_ok(o->out), 0))
 		return oom(e);
 	if (!o->sink || !o->out->len || (!all && o->out->len < SINK_AT))
 		return 0;
@@ -195,53 +196,61 @@ static void put_json_row(struct sdb_buf *b, const struct sdb_fmt_col *cols,
 
 static void arena_cell(struct sdb_buf *a, const struct sdb_cell *x, int b64)
 {
-	unsigned char tag = (unsigned char)(x->type | (b64 ? TAG_B64 : 0));
+	unsigned char h[32]; /* tag + a varint (at most 10 bytes) or 8 */
+	int hl = 1;
 
-	sdb_buf_add(a, &tag, 1);
+	h[0] = (unsigned char)(x->type | (b64 ? TAG_B64 : 0));
 	switch (x->type) {
 	case SDB_CELL_INT:
 	case SDB_CELL_UINT:
 	case SDB_CELL_REAL:
 	case SDB_CELL_BOOL:
-		sdb_buf_add(a, &x->v, sizeof(x->v));
+		memcpy(h + 1, &x->v, sizeof(x->v));
+		sdb_buf_add(a, h, 1 + sizeof(x->v));
 		break;
 	case SDB_CELL_NUM:
 	case SDB_CELL_TEXT:
 	case SDB_CELL_BLOB:
-		sdb_buf_add(a, &x->n, sizeof(x->n));
+		hl += sdb_put_varint(h + 1, x->n);
+		sdb_buf_add(a, h, (size_t)hl);
 		sdb_buf_add(a, x->p, x->n);
 		break;
 	default:
+		sdb_buf_addc(a, (char)h[0]);
 		break;
 	}
 }
 
-/* Reads the cell at *at back. @return whether it is a b64 cell. */
-static int arena_read(const char *a, size_t *at, struct sdb_cell *x)
+/* Reads the cell at *at of the arena a[0..len) back. @return whether it
+ * is a b64 cell. */
+static int arena_read(const char *a, size_t len, size_t *at, struct sdb_cell *x)
 {
-	unsigned char tag = (unsigned char)a[(*at)++];
+	const unsigned char *p = (const unsigned char *)a + *at;
+	unsigned char tag = *p++;
+	uint64_t n = 0;
 
-	memset(x, 0, sizeof(*x));
 	x->type = (enum sdb_cell_type)(tag & ~TAG_B64);
 	switch (x->type) {
 	case SDB_CELL_INT:
 	case SDB_CELL_UINT:
 	case SDB_CELL_REAL:
 	case SDB_CELL_BOOL:
-		memcpy(&x->v, a + *at, sizeof(x->v));
-		*at += sizeof(x->v);
+		memcpy(&x->v, p, sizeof(x->v));
+		p += sizeof(x->v);
 		break;
 	case SDB_CELL_NUM:
 	case SDB_CELL_TEXT:
 	case SDB_CELL_BLOB:
-		memcpy(&x->n, a + *at, sizeof(x->n));
-		*at += sizeof(x->n);
-		x->p = a + *at;
-		*at += x->n;
+		/* written by arena_cell: the varint is complete */
+		p = sdb_get_varint(p, (const unsigned char *)a + len, &n);
+		x->n = (size_t)n;
+		x->p = (const char *)p;
+		p += n;
 		break;
 	default:
 		break;
 	}
+	*at = (size_t)(p - (const unsigned char *)a);
 	return !!(tag & TAG_B64);
 }
 
@@ -270,7 +279,7 @@ static void toon_line(struct sdb_fmt_writer *w, size_t *at)
 
 	for (size_t c = 0; c < w->ncols; c++) {
 		struct sdb_cell x;
-		int b64 = at ? arena_read(w->rows.data, at, &x) : 0;
+		int b64 = at ? arena_read(w->rows.data, w->rows.len, at, &x) : 0;
 		for (int part = 1; part <= 2; part++) {
 			if (!(w->seen[c] & part))
 				continue;

@@ -252,6 +252,40 @@ int sdb_wal_truncate(const char *dir, const struct sdb_opts *o, uint64_t upto,
 int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
 	       int copy, struct sdb_error *e);
 
+/* One piece salvage could not keep. what: "block" (a table block),
+ * "table" (a table whose footer or index is damaged), "table-missing",
+ * "wal" (unreadable WAL bytes), "txn" (a transaction dropped because a
+ * record of it was unreadable), "wal-missing" (WAL that is gone: a gap
+ * between segments or the end below the synced mark). Keys are internal
+ * keys (NULL: unknown); the lost keys lie between key_from and key_to
+ * (inclusive; for a block, key_from is the last key of the block before
+ * it, which is kept). LSNs are [lsn_from, lsn_to) when has_lsn. */
+struct sdb_lost {
+	const char *what;
+	const char *file;
+	uint64_t offset, bytes;
+	int has_lsn;
+	uint64_t lsn_from, lsn_to;
+	const unsigned char *key_from, *key_to;
+	size_t kflen, ktlen;
+};
+typedef int (*sdb_salvage_fn)(void *ctx, const struct sdb_lost *l);
+struct sdb_salvage_report {
+	uint64_t records;  /* operations written (table entries, WAL ops) */
+	uint64_t lost;     /* pieces reported */
+	int tables, segments;
+	uint64_t blocks, blocks_lost, txns, txns_lost, wal_bytes_lost;
+};
+/* Writes every table block and committed WAL transaction of dir that
+ * checks out into a fresh database at dest (absent or an empty directory,
+ * not inside dir; built beside it and renamed in, so a failure leaves
+ * nothing), calling cb for each piece lost. The copy is verified before
+ * it is published. @return 0 (rep->lost says whether anything was lost)
+ * or an error (no database, unreadable manifest, newer format, dest, I/O). */
+int sdb_salvage(const char *dir, const char *dest, const struct sdb_opts *o,
+		sdb_salvage_fn cb, void *ctx, struct sdb_salvage_report *rep,
+		struct sdb_error *e);
+
 /* The snapshot's WAL end LSN and checkpoint LSN. */
 uint64_t sdb_db_wal_end(const struct sdb_db *db);
 uint64_t sdb_db_checkpoint_lsn(const struct sdb_db *db);

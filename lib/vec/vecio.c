@@ -479,20 +479,26 @@ static int open_fvecs(struct sdb_vec_set *s, const unsigned char *p, size_t n,
 	return 0;
 }
 
-/* A file of unknown name that is neither npy nor fvecs of the expected
- * dimension, but a whole number of raw rows of it, is raw. */
+/* 1 when p[0..n) is whole fvecs records of one dimension. */
+static int parses_as_fvecs(const unsigned char *p, size_t n)
+{
+	uint32_t d = n >= 4 ? rd32(p) : 0;
+	size_t row = 4 + (size_t)d * 4;
+
+	if (d == 0 || d > (1u << 24) || n % row)
+		return 0;
+	for (size_t off = 0; off < n; off += row)
+		if (rd32(p + off) != d)
+			return 0;
+	return 1;
+}
+
+/* A file of unknown name that is neither npy nor fvecs (of any
+ * dimension), but a whole number of raw rows of the expected dimension,
+ * is raw. */
 static int looks_raw(const unsigned char *p, size_t n, uint32_t dim)
 {
-	size_t row = 4 + (size_t)dim * 4;
-
-	if (!dim || n % ((size_t)dim * 4))
-		return 0;
-	if (n % row)
-		return 1;
-	for (size_t off = 0; off < n; off += row)
-		if (rd32(p + off) != dim)
-			return 1;
-	return 0;
+	return dim && n % ((size_t)dim * 4) == 0 && !parses_as_fvecs(p, n);
 }
 
 static int open_raw(struct sdb_vec_set *s, const unsigned char *p, size_t n,
