@@ -223,8 +223,8 @@ static void parse(struct kvopt *k, int argc, char **argv, const char *head,
 			k->has_ns = 1;
 			if (!k->nslen)
 				die_usage("empty namespace");
-			if (k->nslen > SDB_MAX_NS)
-				die_usage("namespace longer than %d bytes", SDB_MAX_NS);
+			if (k->nslen > SDB_MAX_NS) /* a size limit: exit 3, as the man page says */
+				die(EXIT_FAILURE_RT, "namespace longer than %d bytes", SDB_MAX_NS);
 			break;
 		case K_ESCAPED: k->escaped = 1; break;
 		case K_TTL: k->ttl = cli_parse_long("--ttl", v, 1, 100L * 365 * 86400); break;

@@ -177,7 +177,7 @@ setup() { setup_db; }
 	[[ "$stderr" == "sochdb-kv: invalid value '0' for --ttl"* ]]
 }
 
-@test "limits: empty key, key over 4096 bytes, value over 16 MiB" {
+@test "limits: empty key, key over 4096 bytes, value over 16 MiB, namespace over 255 bytes" {
 	run -2 --separate-stderr sochdb-kv put '' v
 	[ "$stderr" = "sochdb-kv: empty key" ]
 	long=$(head -c 4097 /dev/zero | tr '\0' k)
@@ -188,6 +188,12 @@ setup() { setup_db; }
 	run -3 --separate-stderr sochdb-kv put big - <"$BATS_TEST_TMPDIR/big"
 	[ "$stderr" = "sochdb-kv: value longer than 16777216 bytes" ]
 	run -1 sochdb-kv get big
+	# a size limit exits 3 as man/sochdb-kv.1 says (was 2, a usage error)
+	ns=$(head -c 256 /dev/zero | tr '\0' n)
+	run -3 --separate-stderr sochdb-kv put -n "$ns" k v
+	[ "$stderr" = "sochdb-kv: namespace longer than 255 bytes" ] || fail "$stderr"
+	run -3 --separate-stderr sochdb-kv get -n "$ns" k
+	run -0 sochdb-kv put -n "${ns:1}" k v
 }
 
 @test "usage errors exit 2: missing arguments, bad option values" {
