@@ -35,7 +35,9 @@ setup() { setup_db; }
 		setsid bash -c 'while :; do sochdb-wal checkpoint; sochdb-wal compact; done' 2>/dev/null &
 		p3=$!
 		sleep "$(printf "0.%02d" $((RANDOM % 20 + 3)))"
-		kill -9 -- -"$p1" -"$p2" -"$p3" 2>/dev/null
+		# the groups, and the leaders themselves in case a kill came before
+		# setsid(2) made their group (then there is no group to signal yet)
+		kill -9 -- -"$p1" -"$p2" -"$p3" "$p1" "$p2" "$p3" 2>/dev/null
 		wait "$p1" "$p2" "$p3" 2>/dev/null || true
 		# every acknowledged key reads back with its value
 		run --separate-stderr sochdb-kv get --stdin <"$d/acked"; [ "$status" -eq 0 ] || fail "get: $stderr"

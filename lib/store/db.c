@@ -35,6 +35,7 @@ void sdb_opts_default(struct sdb_opts *o)
 	o->bottom_compression = SDB_COMP_ZSTD;
 	o->flush_bytes = 8u << 20;
 	o->segment_bytes = SDB_WAL_SEG_BYTES;
+	o->table_bytes = SDB_TABLE_TARGET;
 }
 
 uint64_t sdb_now_ms(void)

@@ -104,6 +104,7 @@ int sdb_bloom_may_contain(const unsigned char *f, size_t n, uint64_t h);
 #define SDB_BLOCK_BYTES 4096
 #define SDB_BLOCK_BYTES_ZSTD 16384 /* bigger blocks compress better */
 #define SDB_ZSTD_LEVEL 3
+#define SDB_TABLE_TARGET (64ull << 20) /* compaction output size (maint.c) */
 #define SDB_BLOCK_MAX_RAW (SDB_MAX_VALUE + 2 * SDB_MAX_KEY + 1024)
 
 enum { SDB_KIND_PUT = 0, SDB_KIND_DEL = 1, SDB_KIND_TTL = 2 };

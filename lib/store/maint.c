@@ -31,7 +31,6 @@
 
 #define L0_TRIGGER 4
 #define L1_BYTES (64ull << 20)
-#define TABLE_TARGET (64ull << 20)
 
 static uint64_t level_target(int n)
 {
@@ -395,7 +394,7 @@ static int merge(struct sdb_db *db, const char *pick, int out, int bottom,
 			kind = SDB_KIND_DEL, vl = 0;
 		if (kind == SDB_KIND_DEL && drop)
 			continue;
-		if (w && sdb_table_writer_bytes(w) >= TABLE_TARGET) {
+		if (w && sdb_table_writer_bytes(w) >= (db->o.table_bytes ? db->o.table_bytes : SDB_TABLE_TARGET)) {
 			if ((rc = add_ranges(w, rs, nrs, &split, k, kl, e)))
 				goto out;
 			if ((rc = sdb_table_writer_finish(w, &outs[nout - 1], e))) {

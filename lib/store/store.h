@@ -58,6 +58,7 @@ struct sdb_opts {
 	int bottom_compression; /* for full compactions; default zstd */
 	uint64_t flush_bytes;  /* WAL since checkpoint that triggers a flush */
 	uint64_t segment_bytes; /* start a new WAL segment past this size */
+	uint64_t table_bytes;  /* compaction outputs split past this size */
 	int no_auto;           /* no automatic flush/compaction (tests) */
 	/* Warnings (a torn tail cut, a damaged tail ignored): the library
 	 * never prints; cmd/ passes a printer. */

@@ -904,6 +904,81 @@ static void test_delrange_record(void)
 	sdb_buf_release(&rb);
 }
 
+/* A compaction whose output is split into several tables cuts each range
+ * at the split keys: every output holds the ranges of its own span, the
+ * level stays disjoint, and reads agree before and after. */
+static void test_delrange_split(void)
+{
+	char dir[] = "/tmp/sdbdrsXXXXXX", cmd[64];
+	static int live[SK_N];
+	struct sdb_opts o;
+	struct sdb_maint_opts m = { .level = 0 };
+	struct sdb_manifest man = { 0 };
+	struct sdb_buf p = SDB_BUF_INIT;
+	struct sdb_error e;
+	int did, lvl, l1 = 0, bad = 0;
+	const unsigned char *prev = NULL;
+	size_t prevlen = 0;
+
+	memset(live, 0, sizeof(live));
+	CHECK(mkdtemp(dir) != NULL);
+	rmdir(dir);
+	sk_write(dir, 0, SK_N, 1, 0, live);
+	sk_checkpoint(dir);
+	sk_compact(dir, 0);
+	sk_compact(dir, 1); /* everything at level 2 */
+	sk_delrange(dir, 20, 380, 1, live); /* range + every third key again */
+	sk_delrange(dir, 385, 390, 0, live);
+	sk_checkpoint(dir);
+	sdb_opts_default(&o);
+	o.sync = SDB_SYNC_OFF;
+	o.no_auto = 1;
+	o.table_bytes = 256; /* split the level-0 merge into several tables */
+	CHECK_EQ_INT(sdb_compact(dir, &o, &m, &did, &e), 0);
+	CHECK(sk_table_ranges(dir, &lvl) > 0);
+	CHECK_EQ_INT(sdb_manifest_read(&man, dir, &e), 0);
+	for (size_t i = 0; i < man.ntables; i++) {
+		const struct sdb_table_meta *t = &man.tables[i];
+		struct sdb_table *tb;
+		if (t->level != 1)
+			continue;
+		l1++;
+		sdb_table_path(&p, dir, t->no);
+		CHECK_EQ_INT(sdb_table_open(&tb, p.data, &e), 0);
+		for (size_t r = 0; r < tb->nrt; r++)
+			if (sdb_key_cmp(tb->rt[r].lo, tb->rt[r].lolen, t->smallest, t->slen) < 0 ||
+			    sdb_key_cmp(tb->rt[r].hi, tb->rt[r].hilen, t->largest, t->llen) > 0)
+				bad++;
+		sdb_table_close(tb);
+	}
+	/* level 1 in key order: each table starts at or after the last one's end */
+	for (int pass = 0; pass < l1; pass++) {
+		const struct sdb_table_meta *next = NULL;
+		for (size_t i = 0; i < man.ntables; i++) {
+			const struct sdb_table_meta *t = &man.tables[i];
+			if (t->level == 1 && (!prev || sdb_key_cmp(t->smallest, t->slen, prev, prevlen) > 0) &&
+			    (!next || sdb_key_cmp(t->smallest, t->slen, next->smallest, next->slen) < 0))
+				next = t;
+		}
+		if (!next)
+			break;
+		if (prev && sdb_key_cmp(next->smallest, next->slen, prev, prevlen) < 0)
+			bad++;
+		prev = next->largest;
+		prevlen = next->llen;
+	}
+	CHECK(l1 > 2);
+	CHECK_EQ_INT(bad, 0);
+	sdb_manifest_release(&man);
+	sdb_buf_release(&p);
+	sk_check_all(dir, live, "delrange split compaction");
+	sk_compact(dir, -1);
+	CHECK_EQ_INT(sk_table_ranges(dir, &lvl), 0);
+	sk_check_all(dir, live, "delrange split, then full compaction");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
 /* test_store --make-delrange DIR: a database whose WAL holds a range
  * delete (t/5010-wal-delrange.bats runs the tools over it). */
 static int make_delrange(const char *dir)
@@ -923,6 +998,7 @@ int main(int argc, char **argv)
 	test_delrange_record();
 	test_delrange();
 	test_delrange_crash();
+	test_delrange_split();
 	test_batch_bad_key();
 	test_crc();
 	test_varint();
