@@ -974,8 +974,13 @@ static void print_stmt(B *b, const struct sql_stmt *s)
 				sdb_buf_addc(b, '(');
 			else
 				put(b, " = ");
-			if (s->value->kind == SQL_E_COLUMN)
+			if (s->value->kind == SQL_E_COLUMN && plain_name(s->value->name.z))
 				put(b, s->value->name.z);
+			else if (s->value->kind == SQL_E_COLUMN &&
+				 sdb_sql_keyword(s->value->name.z, strlen(s->value->name.z)))
+				put(b, s->value->name.z); /* ON, DELETE, DEFAULT, ... */
+			else if (s->value->kind == SQL_E_COLUMN)
+				put_quoted(b, s->value->name.z, '"');
 			else
 				print_expr(b, s->value);
 			if (s->pragma_call)

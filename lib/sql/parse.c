@@ -109,6 +109,33 @@ static const char *acat(P *p, const char *a, const char *sep, const char *z, siz
 
 #define ACAT(p, a, sep, word) acat((p), (a), (sep), (word), strlen(word))
 
+/* z as a word of kept text (type names, MATCH names): as it is when it
+ * is letters, digits and '_', else "double-quoted". */
+static const char *word_text(P *p, const char *z)
+{
+	int plain = z[0] && !(z[0] >= '0' && z[0] <= '9');
+	size_t n = 0, q = 0;
+	for (; z[n]; n++) {
+		char c = z[n];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_'))
+			plain = 0;
+		q += c == '"';
+	}
+	if (plain)
+		return z;
+	char *r = alloc(p, n + q + 3), *o = r;
+	*o++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		*o++ = z[i];
+		if (z[i] == '"')
+			*o++ = '"';
+	}
+	*o++ = '"';
+	*o = 0;
+	return r;
+}
+
 static void lex(P *p, struct sdb_sql_token *t)
 {
 	int rc = sdb_sql_lexer_next(&p->lx, t, p->e);
@@ -362,7 +389,7 @@ static const char *parse_typename(P *p, int allow_empty)
 	while (tok_is_name(CUR(p), 1) &&
 	       !(IS_KW(p, GENERATED) && is_kw_at(p, 1, SQL_KW_ALWAYS))) {
 		struct sql_name nm = take_name(p);
-		r = ACAT(p, r, " ", nm.z);
+		r = ACAT(p, r, " ", word_text(p, nm.z));
 	}
 	if (!r) {
 		if (!allow_empty)
@@ -1384,7 +1411,7 @@ static void parse_fk(P *p, struct sql_fkey *fk)
 			}
 		} else if (ACCEPT(p, MATCH)) {
 			struct sql_name nm = parse_nm(p);
-			c = ACAT(p, ACAT(p, c, " ", "MATCH"), " ", nm.z);
+			c = ACAT(p, ACAT(p, c, " ", "MATCH"), " ", word_text(p, nm.z));
 		} else if (IS_KW(p, DEFERRABLE) ||
 			   (IS_KW(p, NOT) && is_kw_at(p, 1, SQL_KW_DEFERRABLE))) {
 			if (ACCEPT(p, NOT))

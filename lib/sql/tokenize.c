@@ -97,8 +97,11 @@ static int is_idstart(unsigned char c)
 
 void sdb_sql_lexer_init(struct sdb_sql_lexer *lx, const char *sql, size_t len)
 {
+	/* As in SQLite, a NUL byte ends the SQL text (one inside a quoted
+	 * token leaves it unterminated). */
+	const char *nul = memchr(sql, 0, len);
 	lx->sql = sql;
-	lx->len = len;
+	lx->len = nul ? (size_t)(nul - sql) : len;
 	lx->pos = lx->cpos = 0;
 	lx->line = lx->col = 1;
 }

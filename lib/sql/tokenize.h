@@ -10,7 +10,8 @@
  * SQLite. Parameters: ?, ?NNN, :name, @name, $name. Comments -- to the end
  * of the line and C-style (an unterminated one ends at the end of input, as
  * in SQLite). Every token carries its byte offset and its 1-based line and
- * column (columns count UTF-8 characters).
+ * column (columns count UTF-8 characters). As in SQLite, a NUL byte ends
+ * the text.
  */
 #ifndef SDB_SQL_TOKENIZE_H
 #define SDB_SQL_TOKENIZE_H
@@ -94,7 +95,7 @@ struct sdb_sql_lexer {
 	long line, col;
 };
 
-/* Starts reading sql[0..len) (no NUL needed). */
+/* Starts reading sql[0..len), or up to its first NUL byte. */
 void sdb_sql_lexer_init(struct sdb_sql_lexer *lx, const char *sql, size_t len);
 
 /*

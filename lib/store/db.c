@@ -192,7 +192,7 @@ static int prepare_try(struct sdb_db *db, struct sdb_error *e)
 		return sdb_error_set(e, SDB_ENOTFOUND, "cannot open '%s': No such file or directory", db->seg_path.data);
 	}
 	for (int i = first; i < n - 1; i++) {
-		rc = sdb_wal_seg_read(&seg, db->dir, starts[i], 0, e);
+		rc = sdb_wal_seg_map(&seg, db->dir, starts[i], 0, e);
 		if (rc) {
 			free(starts);
 			return rc;
@@ -225,7 +225,7 @@ static int prepare_try(struct sdb_db *db, struct sdb_error *e)
 		return rc;
 	if (fstat(db->wal_fd, &st) < 0)
 		return sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", db->seg_path.data);
-	rc = sdb_wal_seg_read(&seg, db->dir, db->seg_start, 1, e);
+	rc = sdb_wal_seg_map(&seg, db->dir, db->seg_start, 1, e);
 	if (rc)
 		return rc;
 	if (seg.status == SDB_SEG_DAMAGED) {

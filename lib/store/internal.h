@@ -62,6 +62,7 @@ struct sdb_wal_seg {
 	size_t valid;   /* end of the last good record */
 	int status;     /* enum below */
 	size_t bad_off; /* offset of damage or torn tail */
+	size_t mapped;  /* sdb_wal_seg_map: bytes mapped (data is a mapping) */
 };
 enum { SDB_SEG_CLEAN, SDB_SEG_INFLIGHT, SDB_SEG_TAILDAMAGE, SDB_SEG_DAMAGED };
 
@@ -73,6 +74,10 @@ int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
  * SDB_ENOTFOUND/SDB_EIO. */
 int sdb_wal_seg_read(struct sdb_wal_seg *s, const char *dir, uint64_t start,
 		     int newest, struct sdb_error *e);
+/* The same over a read-only mapping, for the writer lock holder only
+ * (nobody else may truncate the file meanwhile: SIGBUS). */
+int sdb_wal_seg_map(struct sdb_wal_seg *s, const char *dir, uint64_t start,
+		    int newest, struct sdb_error *e);
 void sdb_wal_seg_release(struct sdb_wal_seg *s);
 /* Fills e for the damage at s->bad_off: "damaged WAL record in 'PATH' at
  * offset N: WHY". @return SDB_ECORRUPT. */

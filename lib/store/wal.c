@@ -55,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -348,12 +349,53 @@ out:
 	return rc;
 }
 
+int sdb_wal_seg_map(struct sdb_wal_seg *s, const char *dir, uint64_t start,
+		    int newest, struct sdb_error *e)
+{
+	struct sdb_buf path = SDB_BUF_INIT;
+	struct stat st;
+	int fd = -1, rc;
+
+	memset(s, 0, sizeof(*s));
+	s->start = start;
+	sdb_wal_path(&path, dir, start);
+	if (!sdb_buf_ok(&path))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	s->path = sdb_buf_detach(&path, NULL);
+	rc = sdb_io_open(s->path, O_RDONLY, 0, &fd, e);
+	if (rc)
+		goto out;
+	if (fstat(fd, &st) < 0) {
+		rc = sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", s->path);
+		goto out;
+	}
+	if (st.st_size > 0) {
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (m == MAP_FAILED) {
+			rc = sdb_error_sys(e, SDB_EIO, "cannot map '%s'", s->path);
+			goto out;
+		}
+		s->data = m;
+		s->mapped = (size_t)st.st_size;
+	}
+	s->size = (size_t)st.st_size;
+	sdb_wal_scan(s, newest);
+out:
+	sdb_io_close(fd);
+	if (rc)
+		sdb_wal_seg_release(s);
+	return rc;
+}
+
 void sdb_wal_seg_release(struct sdb_wal_seg *s)
 {
 	if (!s)
 		return;
 	free(s->path);
-	free(s->data);
+	if (s->mapped)
+		munmap(s->data, s->mapped);
+	else
+		free(s->data);
 	memset(s, 0, sizeof(*s));
 }
 

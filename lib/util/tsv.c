@@ -5,6 +5,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* Length of the run of bytes at p (n bytes) that TSV copies as they are
+ * and that are plain ASCII: 0x20..0x7E except the backslash. 16 bytes at
+ * a time where SSE2 is there; the caller handles the byte it stops at. */
+static size_t plain_run(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+#if defined(__SSE2__)
+	const __m128i lo = _mm_set1_epi8(0x1F), bs = _mm_set1_epi8('\\'),
+		      del = _mm_set1_epi8(0x7F);
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+		/* signed compares: bytes >= 0x80 are negative, so "not > 0x1F"
+		 * catches controls and high bytes in one test */
+		__m128i bad = _mm_or_si128(_mm_cmpgt_epi8(lo, v),
+					   _mm_cmpeq_epi8(v, lo));
+		bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(v, bs),
+						     _mm_cmpeq_epi8(v, del)));
+		unsigned m = (unsigned)_mm_movemask_epi8(bad);
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	while (i < n && p[i] >= 0x20 && p[i] < 0x7F && p[i] != '\\')
+		i++;
+	return i;
+}
 
 /* Length of the valid UTF-8 sequence at p (n bytes left), 0 if invalid. */
 static size_t utf8_seq(const unsigned char *p, size_t n)
@@ -47,13 +77,12 @@ void sdb_tsv_escape(struct sdb_buf *out, const void *pv, size_t n)
 	if (sdb_buf_grow(out, n + 16))
 		return;
 	while (i < n) {
+		i += plain_run(p + i, n - i);
+		if (i >= n)
+			break;
 		unsigned char c = p[i];
 		char esc[4];
 		size_t el = 2, l;
-		if (c >= 0x20 && c < 0x7F && c != '\\') {
-			i++;
-			continue;
-		}
 		if (c >= 0x80 && (l = utf8_seq(p + i, n - i))) {
 			i += l;
 			continue;

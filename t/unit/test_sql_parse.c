@@ -336,6 +336,11 @@ static void test_statements(void)
 	CANON("create table t(a int default current_timestamp, b text default 'a''b', c default null) strict",
 	      "CREATE TABLE t (a int DEFAULT CURRENT_TIMESTAMP, b text DEFAULT 'a''b', c DEFAULT NULL) STRICT");
 	CANON("CREATE TABLE t2 AS SELECT * FROM t", "CREATE TABLE t2 AS SELECT * FROM t");
+	/* type names and pragma values keep odd words quoted (found by make fuzz) */
+	CANON("create table t(a 'my;type' \"x\"\"y\" int, b references u match \"a b\")",
+	      "CREATE TABLE t (a \"my;type\" \"x\"\"y\" int, b REFERENCES u MATCH \"a b\")");
+	CANON("pragma x = \"a b\"; pragma y = 'c d'; pragma z(ident)",
+	      "PRAGMA x = \"a b\"; PRAGMA y = 'c d'; PRAGMA z(ident)");
 	CANON("create unique index if not exists i on t(a desc, b collate nocase, a + b) where a > 0",
 	      "CREATE UNIQUE INDEX IF NOT EXISTS i ON t (a DESC, (b COLLATE nocase), (a + b)) WHERE (a > 0)");
 	CANON("create index v on docs using hnsw (emb) with (m = 16, ef_construction = 200, metric = 'cosine')",
@@ -406,6 +411,16 @@ static void test_errors(void)
 	    SDB_EUNSUPPORTED, "line 1, column 8: triggers are not supported");
 	ERR("ATTACH 'x' AS y", SDB_EUNSUPPORTED,
 	    "line 1, column 1: ATTACH and DETACH are not supported");
+
+	/* a NUL byte ends the text, as in SQLite (found by make fuzz) */
+	struct sdb_buf nb = SDB_BUF_INIT;
+	char nmsg[600] = "";
+	CHECK_EQ_INT(parse_print("SELECT 1\0 garbage", 18, &nb, nmsg, sizeof(nmsg), NULL), 0);
+	CHECK_EQ_STR(nb.data, "SELECT 1");
+	sdb_buf_reset(&nb);
+	CHECK_EQ_INT(parse_print("SELECT 'a\0b'", 13, &nb, nmsg, sizeof(nmsg), NULL), SDB_EPARSE);
+	CHECK_EQ_STR(nmsg, "line 1, column 8: unrecognized token: \"'a\"");
+	sdb_buf_release(&nb);
 
 	/* recovery: the statement after a bad one parses */
 	struct sdb_sql_arena a;

@@ -369,6 +369,69 @@ static void test_memtable(void)
 	sdb_mem_release(&m);
 }
 
+/* TSV escaping one byte (or one valid UTF-8 sequence) at a time, as
+ * DESIGN.md states it: the reference the block-at-a-time escaper must
+ * match. */
+static void tsv_escape_ref(struct sdb_buf *b, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned c = p[i];
+		if (c >= 0xC2 && c <= 0xDF && i + 2 <= n && !sdb_utf8_check((const char *)p + i, 2)) {
+			sdb_buf_add(b, p + i, 2);
+			i += 2;
+		} else if (c == '\\') {
+			sdb_buf_adds(b, "\\\\");
+			i++;
+		} else if (c == '\t' || c == '\n' || c == '\r') {
+			sdb_buf_adds(b, c == '\t' ? "\\t" : c == '\n' ? "\\n" : "\\r");
+			i++;
+		} else if (c < 0x20 || c >= 0x7F) {
+			sdb_buf_addf(b, "\\x%02X", c);
+			i++;
+		} else {
+			sdb_buf_addc(b, (char)c);
+			i++;
+		}
+	}
+}
+
+/* Random strings of printable ASCII with a rare special byte (control,
+ * DEL, backslash, high byte, a two-byte UTF-8 sequence) at every position
+ * of a 16-byte block: escapes as the reference does, and round-trips. */
+static void test_tsv_random(void)
+{
+	struct sdb_buf b = SDB_BUF_INIT, r = SDB_BUF_INIT, u = SDB_BUF_INIT;
+	unsigned char s[80];
+	const unsigned char special[] = { 0x00, 0x09, 0x0A, 0x0D, 0x1F, 0x7F, '\\', 0x80, 0xFF, 0xC3 };
+	int ok = 1;
+
+	for (int round = 0; round < 20000 && ok; round++) {
+		size_t n = unit_rnd() % sizeof(s), col;
+		for (size_t i = 0; i < n; i++)
+			s[i] = (unsigned char)(0x20 + unit_rnd() % 0x5F);
+		for (int k = (int)(unit_rnd() % 3); k > 0 && n; k--) {
+			size_t at = unit_rnd() % n;
+			s[at] = special[unit_rnd() % sizeof(special)];
+			if (s[at] == 0xC3 && at + 1 < n)
+				s[at + 1] = 0xA9; /* a valid sequence */
+		}
+		sdb_buf_reset(&b);
+		sdb_buf_reset(&r);
+		sdb_buf_reset(&u);
+		sdb_tsv_escape(&b, s, n);
+		tsv_escape_ref(&r, s, n);
+		if (b.len != r.len || (b.len && memcmp(b.data, r.data, b.len)))
+			ok = 0;
+		else if (sdb_tsv_unescape(&u, b.data ? b.data : "", b.len, &col) ||
+			 u.len != n || (n && memcmp(u.data, s, n)))
+			ok = 0;
+	}
+	CHECK(ok);
+	sdb_buf_release(&b);
+	sdb_buf_release(&r);
+	sdb_buf_release(&u);
+}
+
 static void test_tsv(void)
 {
 	struct sdb_buf b = SDB_BUF_INIT, u = SDB_BUF_INIT;
@@ -1023,6 +1086,7 @@ int main(int argc, char **argv)
 	test_block_decode_bad();
 	test_memtable();
 	test_tsv();
+	test_tsv_random();
 	test_io_hook();
 	return unit_done("test_store");
 }
