@@ -41,9 +41,12 @@ footer_u64() {
 	[ -f "$SOCHDB_DIR/DAMAGE" ]
 	run -3 --separate-stderr sochdb-kv put newkey 1
 	[ "$stderr" = "sochdb-kv: $msg (recorded in '$SOCHDB_DIR/DAMAGE')$REFUSE" ] || fail "$stderr"
-	run -3 sochdb-kv del b
-	run -3 sochdb-kv txn <<<'put newkey 2'
-	run -3 sochdb-kv load <<<$'newkey\t3'
+	run -3 --separate-stderr sochdb-kv del b
+	[[ "$stderr" == *"$REFUSE" ]] || fail "$stderr"
+	run -3 --separate-stderr sochdb-kv txn <<<$'put\tnewkey\t2'
+	[[ "$stderr" == *"$REFUSE" ]] || fail "$stderr"
+	run -3 --separate-stderr sochdb-kv load <<<$'newkey\t3'
+	[[ "$stderr" == *"$REFUSE" ]] || fail "$stderr"
 	run -3 --separate-stderr sochdb-wal checkpoint
 	[ "$stderr" = "sochdb-wal: $msg (recorded in '$SOCHDB_DIR/DAMAGE')$REFUSE" ] || fail "$stderr"
 	run -3 sochdb-wal compact
@@ -117,7 +120,7 @@ footer_u64() {
 	run -3 --separate-stderr sochdb-kv put newkey 1
 	[ "$stderr" = "sochdb-kv: damaged table '$T' at offset $ioff: index block checksum mismatch$REFUSE" ] || fail "$stderr"
 	[ -f "$SOCHDB_DIR/DAMAGE" ]
-	run -3 sochdb-kv txn <<<'put newkey 2'
+	run -3 sochdb-kv txn <<<$'put\tnewkey\t2'
 	cp "$BATS_TEST_TMPDIR/orig.sst" "$T"
 	run -0 sochdb-wal recover
 	run -0 sochdb-kv put newkey 1
@@ -146,4 +149,24 @@ footer_u64() {
 	[ -f "$SOCHDB_DIR/DAMAGE" ]
 	[ -z "$(ls "$SOCHDB_DIR" | grep tmp || true)" ]
 	run -3 sochdb-kv put newkey 1
+}
+
+@test "a transaction that reads a damaged block marks it; later writers refuse" {
+	flip "$T" 10
+	run -3 --separate-stderr sochdb-kv txn <<<$'get\ta0001'
+	[[ "$stderr" == *"damaged table '$T' at offset 0: data block checksum mismatch or bad block"* ]] || fail "$stderr"
+	[ -f "$SOCHDB_DIR/DAMAGE" ]
+	run -3 sochdb-kv put newkey 1
+}
+
+@test "the automatic compaction after a checkpoint marks a damaged table" {
+	for p in c d; do fill 10 "$p"; sochdb-wal checkpoint; done
+	flip "$T" 10
+	fill 10 e
+	# the fourth level-0 table triggers a level-0 compaction, which reads T
+	run -3 sochdb-wal checkpoint
+	[ -f "$SOCHDB_DIR/DAMAGE" ]
+	run -3 sochdb-kv put newkey 1
+	run -0 sochdb-wal dump
+	[[ "$output" != *newkey* ]] || fail "$output"
 }

@@ -153,12 +153,9 @@ int sdb_damage_check_tables(struct sdb_db *db, struct sdb_error *e)
 	int rc = 0;
 
 	for (size_t i = 0; i < db->man.ntables && !rc; i++) {
-		struct sdb_table *t;
 		sdb_table_path(&path, db->dir, db->man.tables[i].no);
-		rc = sdb_table_open(&t, sdb_buf_ok(&path) ? path.data : NULL, e);
-		if (!rc)
-			sdb_table_close(t);
-		else if (rc == SDB_ENOTFOUND)
+		rc = sdb_table_check_head(sdb_buf_ok(&path) ? path.data : NULL, e);
+		if (rc == SDB_ENOTFOUND)
 			rc = 0; /* retired by a compaction since our manifest */
 	}
 	sdb_buf_release(&path);

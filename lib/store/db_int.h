@@ -91,8 +91,8 @@ int sdb_damage_is_table(int rc, const struct sdb_error *e);
 int sdb_damage_note(const char *dir, int nosync, int rc, struct sdb_error *e);
 /* SDB_ECORRUPT with the refusal when the mark is there, else 0/error. */
 int sdb_damage_refuse(const char *dir, struct sdb_error *e);
-/* Writer open: every table of db->man opens (footer, index, bloom and
- * range block checksums); damage is marked and refused. */
+/* Writer open: every table of db->man has a whole footer and index
+ * block (sdb_table_check_head); damage is marked and refused. */
 int sdb_damage_check_tables(struct sdb_db *db, struct sdb_error *e);
 /* Every block of the table at path checks out (backup, recover). */
 int sdb_table_check(const char *path, struct sdb_error *e);
