@@ -1,6 +1,7 @@
 /* opt.c - the option parser of the tools (see opt.h). */
 #include "opt.h"
 #include "cli.h"
+#include "util/array.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,74 @@ static int builtin(const struct opt *o)
 	}
 }
 
+/* 1 when the list v has an empty item: "", "a,", ",a", "a,,b". */
+static int empty_item(const char *v)
+{
+	const char *c;
+
+	for (c = v;; c++) {
+		const char *e = strchr(c, ',');
+		if ((e ? e : c + strlen(c)) == c)
+			return 1;
+		if (!e)
+			return 0;
+		c = e;
+	}
+}
+
+static void check_list(const char *opt, const char *v)
+{
+	if (empty_item(v))
+		die_usage("option '%s': empty item in '%s' (a list is ITEM[,ITEM...])",
+			  opt, v);
+}
+
+void opt_list_add(struct opt_list *l, const char *opt, const char *val)
+{
+	const char *c = val;
+
+	check_list(opt, val);
+	for (;;) {
+		const char *e = strchr(c, ',');
+		size_t n = e ? (size_t)(e - c) : strlen(c);
+		char *item;
+		if (sdb_grow((void **)&l->item, &l->cap, l->n + 1, sizeof(*l->item), 4) ||
+		    !(item = malloc(n + 1)))
+			die(EXIT_FAILURE_RT, "out of memory");
+		memcpy(item, c, n);
+		item[n] = 0;
+		l->item[l->n++] = item;
+		if (!e)
+			return;
+		c = e + 1;
+	}
+}
+
+void opt_list_free(struct opt_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->item[i]);
+	free(l->item);
+	l->item = NULL;
+	l->n = l->cap = 0;
+}
+
+/* The id opt_next returns for entry o with value v: a list's value is
+ * checked here, so its error comes in the order of the words. */
+static int found(const struct opt *o, const char *v)
+{
+	char name[64];
+
+	if (!(o->id & OPT_LIST) || !v)
+		return o->id & ~OPT_LIST;
+	if (o->lng)
+		snprintf(name, sizeof(name), "--%s", o->lng);
+	else
+		snprintf(name, sizeof(name), "-%c", o->shrt);
+	check_list(name, v);
+	return o->id & ~OPT_LIST;
+}
+
 /* Prints head and the table's option lines to f. */
 static void opt_help(FILE *f, const char *head, const struct opt *tab)
 {
@@ -167,7 +236,7 @@ static int next_pre(struct opt_parser *p, const char **val)
 			continue;
 		p->cur = o;
 		*val = v;
-		return o->id;
+		return found(o, v);
 	}
 	return 0;
 }
@@ -232,7 +301,7 @@ again:
 			*val = short_value(p, o);
 		if (builtin(o) && !p->stop_at_arg)
 			goto again;
-		return o->id;
+		return found(o, *val);
 	}
 	p->bundle = NULL;
 	if (p->i >= p->argc)
@@ -273,5 +342,5 @@ again:
 	}
 	if (builtin(o) && !p->stop_at_arg)
 		goto again;
-	return o->id;
+	return found(o, *val);
 }

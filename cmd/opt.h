@@ -21,9 +21,23 @@
  *     one line and "Try 'sochdb-X CMD -h' for more information.", exit 2.
  * -q/--quiet, -v/--verbose, --progress and --no-progress set cli_verbosity
  * and cli_progress themselves; opt_next never returns them.
+ *
+ * List-valued options (DESIGN.md: "comma-separated and repeatable"): an
+ * entry whose id has OPT_LIST or'd in ({ K_X | OPT_LIST, ... }) takes a
+ * list. Each occurrence's value is one or more items separated by commas;
+ * an empty item ("", "a,", ",a", "a,,b") is a usage error that names the
+ * option as written ("option '--x': empty item in 'a,,b'"). opt_next
+ * returns the id without OPT_LIST and the occurrence's value whole, once
+ * per occurrence; the command appends it to its list with opt_list_add,
+ * so "--x a,b --x c" (or "--x=a,b", "-xa,b", or one of them before the
+ * subcommand) gives the items a, b, c in that order. An item that must
+ * hold a comma is spelled as the option's own rules allow (sochdb-kv -e:
+ * \x2c); the parser knows no escape.
  */
 #ifndef SDB_OPT_H
 #define SDB_OPT_H
+
+#include <stddef.h>
 
 struct opt {
 	int id;            /* > 0: returned by opt_next; 0 ends the table */
@@ -32,6 +46,9 @@ struct opt {
 	const char *arg;   /* the value's placeholder ("FILE"); NULL: no value */
 	const char *help;  /* lines of help; NULL: not listed (an alias) */
 };
+
+/* Or'd into a table entry's id: a list-valued option (above). */
+#define OPT_LIST 0x400000
 
 /* Ids the parser itself handles, and two for a table's help only. */
 enum {
@@ -77,5 +94,25 @@ int opt_next(struct opt_parser *p, const char **val);
 
 /* cli_dispatch: remembers an option that stood before the subcommand. */
 void opt_keep_pre(const struct opt *o, const char *val);
+
+/*
+ * The items of a list-valued option, in the order given. The command owns
+ * it: start from OPT_LIST_INIT, append each occurrence's value with
+ * opt_list_add, release with opt_list_free (which leaves it empty and
+ * reusable). item[0..n) are NUL-terminated copies, owned by the list (the
+ * argv strings are not kept); item is NULL while n is 0.
+ */
+struct opt_list {
+	char **item;
+	size_t n;
+	size_t cap;
+};
+#define OPT_LIST_INIT { NULL, 0, 0 }
+
+/* Splits val at commas and appends the items (copies) to l; opt names the
+ * option in the usage error for an empty item ("--prefix", "-x"). Out of
+ * memory: exit 3. */
+void opt_list_add(struct opt_list *l, const char *opt, const char *val);
+void opt_list_free(struct opt_list *l);
 
 #endif
