@@ -130,6 +130,9 @@ footer_u64() {
 	printf 'garbage' >"$SOCHDB_DIR/DAMAGE"
 	run -3 --separate-stderr sochdb-kv put newkey 1
 	[ "$stderr" = "sochdb-kv: damage mark in '$SOCHDB_DIR/DAMAGE' (unreadable) (recorded in '$SOCHDB_DIR/DAMAGE')$REFUSE" ] || fail "$stderr"
+	# the mark alone is not damage: verify warns, exit 0
+	run -0 --separate-stderr sochdb-wal verify
+	[ "$stderr" = "sochdb-wal: warning: damage mark in '$SOCHDB_DIR/DAMAGE': writers refuse until 'sochdb-wal recover' finds every table whole (damage mark in '$SOCHDB_DIR/DAMAGE' (unreadable))" ] || fail "$stderr"
 	run -0 sochdb-wal recover
 	[ ! -e "$SOCHDB_DIR/DAMAGE" ]
 	run -0 sochdb-kv put newkey 1
