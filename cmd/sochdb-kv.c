@@ -110,7 +110,7 @@ static const char h_scan[] =
 	"Lists keys in order: KEY<TAB>VALUE lines by default.\n";
 static const struct opt o_scan[] = {
 	COMMON,
-	{ K_PREFIX | OPT_LIST, 0, "prefix", "P[,P...]", "only keys starting with a P (repeatable)" },
+	{ K_PREFIX, 0, "prefix", "P", "only keys starting with P" },
 	{ K_START, 0, "start", "K", "first key (inclusive)" },
 	{ K_END, 0, "end", "K", "end key (exclusive)" },
 	{ K_REVERSE, 0, "reverse", NULL, "descending order" },
@@ -181,8 +181,7 @@ struct kvopt {
 	long long ttl;
 	long long limit;
 	enum sdb_fmt fmt;
-	struct opt_list prefixes; /* scan --prefix */
-	const char *start, *end;
+	const char *prefix, *start, *end;
 	const char *pos[4];
 	int npos;
 };
@@ -232,7 +231,7 @@ static void parse(struct kvopt *k, int argc, char **argv, const char *head,
 		case K_STDIN: k->stdin_keys = 1; break;
 		case K_PARTIAL: k->partial = 1; break;
 		case K_FORMAT: k->fmt = parse_fmt(v, fmts); break;
-		case K_PREFIX: opt_list_add(&k->prefixes, "--prefix", v); break;
+		case K_PREFIX: k->prefix = v; break;
 		case K_START: k->start = v; break;
 		case K_END: k->end = v; break;
 		case K_LIMIT: k->limit = cli_parse_long("--limit", v, 0, __LONG_MAX__); break;
@@ -672,22 +671,24 @@ static int kv_exists(int argc, char **argv)
 	return found ? EXIT_OK : EXIT_NEGATIVE;
 }
 
-/* Range over [lo, hi) for a namespace-scoped scan of the keys that start
- * with prefix (NULL: all), within --start/--end. */
-static void scan_range(struct kvopt *k, const struct sdb_buf *prefix,
-		       struct sdb_buf *lo, struct sdb_buf *hi, int *has_hi)
+/* Range over [lo, hi) for a namespace-scoped scan. */
+static void scan_range(struct kvopt *k, struct sdb_buf *lo,
+		       struct sdb_buf *hi, int *has_hi)
 {
 	unsigned char l = (unsigned char)k->nslen;
 	struct sdb_buf t = SDB_BUF_INIT, p = SDB_BUF_INIT;
 
-	sdb_buf_reset(lo);
-	sdb_buf_reset(hi);
 	sdb_buf_add(lo, &l, 1);
 	sdb_buf_add(lo, k->ns, k->nslen);
-	if (prefix)
-		sdb_buf_add(lo, prefix->data, prefix->len);
 	sdb_buf_add(hi, lo->data, lo->len);
 	*has_hi = sdb_prefix_succ(hi);
+	if (k->prefix) {
+		arg_bytes(k, "--prefix", k->prefix, &t);
+		sdb_buf_add(lo, t.data, t.len);
+		sdb_buf_reset(hi);
+		sdb_buf_add(hi, lo->data, lo->len);
+		*has_hi = sdb_prefix_succ(hi);
+	}
 	if (k->start) {
 		arg_bytes(k, "--start", k->start, &t);
 		sdb_buf_add(&p, &l, 1);
@@ -746,75 +747,21 @@ static void emit_range(struct sdb_db *db, const struct sdb_buf *lo,
 	sdb_iter_close(it);
 }
 
-static int buf_cmp(const void *pa, const void *pb)
-{
-	const struct sdb_buf *a = pa, *b = pb;
-	int c = memcmp(a->data, b->data, a->len < b->len ? a->len : b->len);
-
-	return c ? c : (a->len > b->len) - (a->len < b->len);
-}
-
-/*
- * The prefixes of scan --prefix P[,P...] as bytes (-e: each unescaped), in
- * key order, without those inside another (with "a" and "ab", "ab" adds
- * nothing): their ranges are disjoint and ordered, so scanning them one
- * after the other gives one scan in key order. Returns the count.
- */
-static size_t scan_prefixes(const struct kvopt *k, struct sdb_buf **out)
-{
-	struct sdb_buf *v = NULL;
-	size_t n = 0, kept = 0;
-
-	if (!k->prefixes.n)
-		return 0;
-	if (!(v = calloc(k->prefixes.n, sizeof(*v))))
-		die(EXIT_FAILURE_RT, "out of memory");
-	for (; n < k->prefixes.n; n++)
-		arg_bytes(k, "--prefix", k->prefixes.item[n], &v[n]);
-	qsort(v, n, sizeof(*v), buf_cmp);
-	for (size_t i = 0; i < n; i++) {
-		const struct sdb_buf *last = kept ? &v[kept - 1] : NULL;
-		if (last && last->len <= v[i].len &&
-		    !memcmp(last->data, v[i].data, last->len)) {
-			sdb_buf_release(&v[i]);
-			continue;
-		}
-		v[kept++] = v[i];
-	}
-	*out = v;
-	return kept;
-}
-
 static int kv_scan(int argc, char **argv)
 {
 	struct kvopt k;
-	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT, *pfx = NULL;
+	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
 	struct sdb_db *db;
 	struct emitter em;
-	size_t np, i;
 	int has_hi;
 
 	parse(&k, argc, argv, h_scan, o_scan, LIST_FMTS, 0);
-	np = scan_prefixes(&k, &pfx);
+	scan_range(&k, &lo, &hi, &has_hi);
 	db = open_db(&k, SDB_OPEN_SNAPSHOT);
 	emit_begin(&em, k.fmt, k.keys_only, 0);
-	/* one range per prefix (or one for all keys), in key order, the
-	 * reverse of it with --reverse; --limit counts over all of them */
-	for (i = 0; i < (np ? np : 1); i++) {
-		const struct sdb_buf *p = np ? &pfx[k.reverse ? np - 1 - i : i] : NULL;
-		if (k.limit >= 0 && em.count >= k.limit)
-			break;
-		scan_range(&k, p, &lo, &hi, &has_hi);
-		if (has_hi && sdb_key_cmp(lo.data, lo.len, hi.data, hi.len) >= 0)
-			continue; /* the prefix lies outside --start/--end */
-		emit_range(db, &lo, has_hi ? &hi : NULL, k.reverse, k.limit, &em);
-	}
+	emit_range(db, &lo, has_hi ? &hi : NULL, k.reverse, k.limit, &em);
 	emit_end(&em);
 	sdb_db_close(db);
-	for (i = 0; i < np; i++)
-		sdb_buf_release(&pfx[i]);
-	free(pfx);
-	opt_list_free(&k.prefixes);
 	sdb_buf_release(&lo);
 	sdb_buf_release(&hi);
 	return EXIT_OK;
@@ -830,7 +777,7 @@ static int kv_dump(int argc, char **argv)
 
 	parse(&k, argc, argv, h_dump, o_dump, LIST_FMTS, 0);
 	if (k.has_ns)
-		scan_range(&k, NULL, &lo, &hi, &has_hi);
+		scan_range(&k, &lo, &hi, &has_hi);
 	db = open_db(&k, SDB_OPEN_SNAPSHOT);
 	emit_begin(&em, k.fmt, 0, 1);
 	emit_range(db, k.has_ns ? &lo : NULL, has_hi ? &hi : NULL, 0, -1, &em);
@@ -875,7 +822,9 @@ static int kv_ls(int argc, char **argv)
 		if (path.len && path.data[path.len - 1] != '/')
 			sdb_buf_addc(&path, '/');
 	}
-	scan_range(&k, &path, &lo, &hi, &has_hi);
+	k.prefix = path.len ? path.data : NULL;
+	k.escaped = 0;
+	scan_range(&k, &lo, &hi, &has_hi);
 	db = open_db(&k, SDB_OPEN_SNAPSHOT);
 	sdb_error_clear(&e);
 	if ((rc = sdb_iter_open(db, lo.data, lo.len, has_hi ? hi.data : NULL, hi.len, 0, &it, &e)))

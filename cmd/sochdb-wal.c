@@ -120,7 +120,8 @@ static const struct opt o_truncate[] = {
 static const char h_recover[] =
 	"usage: sochdb-wal recover [options]\n"
 	"Takes the write lock, cuts a torn or damaged WAL tail (announced with\n"
-	"LSN, offset and bytes) and replays the WAL.\n";
+	"LSN, offset and bytes), replays the WAL and checks every table: when\n"
+	"all check out, removes a damage mark (writers refuse while it stays).\n";
 static const struct opt o_recover[] = {
 	COMMON,
 	{ O_DRY_RUN, 0, "dry-run", NULL, "report what would be cut, change nothing" },
@@ -261,6 +262,9 @@ static int wal_verify(int argc, char **argv)
 	sdb_error_clear(&e);
 	if ((rc = sdb_verify(w.db.dir, &v, &e)))
 		die_err(rc, &e);
+	if (v.marked)
+		cli_warn("damage mark in '%s/DAMAGE': writers refuse until 'sochdb-wal recover' finds every table whole (%s)",
+			 w.db.dir, v.mark);
 	if (v.damaged) {
 		cli_error("%s", v.what);
 		return EXIT_NEGATIVE;
@@ -427,6 +431,9 @@ static int wal_recover(int argc, char **argv)
 			 w.m.dry_run ? "would cut" : "cut", r.damaged ? "damaged" : "torn",
 			 r.lsn, r.file, r.offset, r.bytes);
 	info("WAL replays to LSN %" PRIu64 " (%zu live entries)", r.wal_end, r.entries);
+	if (r.marked)
+		cli_warn("every table checks out: %s the damage mark (%s)",
+			 r.cleared ? "removed" : "would remove", r.mark);
 	return EXIT_OK;
 }
 

@@ -33,48 +33,6 @@ setup() {
 	[ -z "$output" ]
 }
 
-@test "scan --prefix P,P... (a list: comma-separated, repeatable): one scan in key order" {
-	run -0 --separate-stderr sochdb-kv scan --prefix d,a
-	[ "$output" = $'a\t1\nd\tfour' ]
-	run -0 sochdb-kv scan --keys-only --prefix c/ --prefix a
-	[ "$output" = $'a\nc/x\nc/y' ]
-	run -0 sochdb-kv scan --keys-only --prefix=d,c/y --prefix b
-	[ "$output" = $'b\nc/y\nd' ]
-	# a prefix inside another adds nothing: each key once
-	run -0 sochdb-kv scan --keys-only --prefix c,c/x,c
-	[ "$output" = $'c/x\nc/y' ]
-	run -0 sochdb-kv scan --keys-only --reverse --prefix a,c/
-	[ "$output" = $'c/y\nc/x\na' ]
-	# --limit counts over all the prefixes; --start/--end cut each
-	run -0 sochdb-kv scan --keys-only --prefix a,c/ --limit 2
-	[ "$output" = $'a\nc/x' ]
-	run -0 sochdb-kv scan --keys-only --reverse --prefix a,c/ --limit 2
-	[ "$output" = $'c/y\nc/x' ]
-	run -0 sochdb-kv scan --keys-only --prefix a,c/,d --start b --end c/y
-	[ "$output" = 'c/x' ]
-	run -0 sochdb-kv scan --keys-only --prefix zz,none
-	[ -z "$output" ]
-	run -0 sochdb-kv scan --format json --prefix d,a
-	[ "$output" = '[{"key":"a","value":"1"},{"key":"d","value":"four"}]' ]
-	# a comma inside a prefix: -e and \x2c (unescaped after the split)
-	sochdb-kv put k,1 one
-	sochdb-kv put k2 two
-	run -0 sochdb-kv scan --keys-only -e --prefix 'k\x2c,a'
-	[ "$output" = $'a\nk,1' ]
-	run -0 sochdb-kv scan --keys-only --prefix k
-	[ "$output" = $'k,1\nk2' ]
-	# an empty item is a usage error naming the option
-	run -2 --separate-stderr sochdb-kv scan --prefix a,,b
-	[ "$stderr" = "sochdb-kv: option '--prefix': empty item in 'a,,b' (a list is ITEM[,ITEM...])
-Try 'sochdb-kv scan -h' for more information." ]
-	run -2 --separate-stderr sochdb-kv scan --prefix a --prefix k,
-	[ "${stderr%%$'\n'*}" = "sochdb-kv: option '--prefix': empty item in 'k,' (a list is ITEM[,ITEM...])" ]
-	run -2 --separate-stderr sochdb-kv scan --prefix=
-	[ "${stderr%%$'\n'*}" = "sochdb-kv: option '--prefix': empty item in '' (a list is ITEM[,ITEM...])" ]
-	run -0 --separate-stderr sochdb-kv scan -h
-	[[ "$output" == *$'\n      --prefix P[,P...]   only keys starting with a P (repeatable)\n'* ]]
-}
-
 @test "scan merges the WAL, several tables and deletions" {
 	sochdb-wal checkpoint
 	sochdb-kv put b 22

@@ -174,19 +174,6 @@ void sdb_dest_abort(struct sdb_dest *d)
 
 /* ------------------------------------------------------------- backup */
 
-/* Every block of the table at path checks out. */
-static int check_table(const char *path, struct sdb_error *e)
-{
-	struct sdb_table *t;
-	int rc;
-
-	if ((rc = sdb_table_open(&t, path, e)))
-		return rc;
-	rc = sdb_table_verify(t, e);
-	sdb_table_close(t);
-	return rc;
-}
-
 int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
 	       int copy, struct sdb_error *e)
 {
@@ -219,10 +206,10 @@ int sdb_backup(const char *dir, const char *dest, const struct sdb_opts *o,
 			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 			goto out;
 		}
-		if (!copy && !(rc = check_table(s.data, e)) && !sdb_io_link(s.data, d.data, NULL))
+		if (!copy && !(rc = sdb_table_check(s.data, e)) && !sdb_io_link(s.data, d.data, NULL))
 			continue;
 		if (rc || (rc = copy_file(s.data, d.data, UINT64_MAX, nosync, e)) ||
-		    (rc = check_table(d.data, e)))
+		    (rc = sdb_table_check(d.data, e)))
 			goto out;
 	}
 	mark = sdb_lock_synced(db->lock_fd); /* before the segments: see db.c */

@@ -92,7 +92,7 @@ static int dir_kind(const char *dir)
 			kind = 1;
 			break;
 		}
-		if (k == SDB_FILE_LOCK || k == SDB_FILE_TEMP)
+		if (k == SDB_FILE_LOCK || k == SDB_FILE_TEMP || k == SDB_FILE_DAMAGE)
 			continue;
 		kind = -1;
 	}
@@ -143,7 +143,7 @@ int sdb_wal_missing_end(struct sdb_error *e, const char *dir, uint64_t end,
 			     dir, end, mark);
 }
 
-static int refuse(struct sdb_error *e)
+int sdb_db_refuse(struct sdb_error *e)
 {
 	char msg[sizeof(e->msg)];
 
@@ -182,7 +182,7 @@ static int prepare_try(struct sdb_db *db, struct sdb_error *e)
 		db->seg_start = db->seg_size = db->wal_end = 0;
 		if (mark > 0) {
 			sdb_wal_missing_end(e, db->dir, 0, mark);
-			return refuse(e);
+			return sdb_db_refuse(e);
 		}
 		return 0;
 	}
@@ -206,7 +206,7 @@ static int prepare_try(struct sdb_db *db, struct sdb_error *e)
 		sdb_wal_seg_release(&seg);
 		if (rc) {
 			free(starts);
-			return refuse(e);
+			return sdb_db_refuse(e);
 		}
 	}
 	db->seg_start = starts[n - 1];
@@ -215,7 +215,7 @@ static int prepare_try(struct sdb_db *db, struct sdb_error *e)
 		sdb_wal_path(&db->seg_path, db->dir, db->seg_start);
 		sdb_error_set(e, SDB_ECORRUPT, "WAL segment '%s' starts at LSN %" PRIu64 " but the previous one ends at %" PRIu64,
 			      db->seg_path.data, db->seg_start, expect);
-		return refuse(e);
+		return sdb_db_refuse(e);
 	}
 	sdb_wal_path(&db->seg_path, db->dir, db->seg_start);
 	if (!sdb_buf_ok(&db->seg_path))
@@ -231,12 +231,12 @@ static int prepare_try(struct sdb_db *db, struct sdb_error *e)
 	if (seg.status == SDB_SEG_DAMAGED) {
 		sdb_wal_seg_damage(&seg, e);
 		sdb_wal_seg_release(&seg);
-		return refuse(e);
+		return sdb_db_refuse(e);
 	}
 	if (seg.start + seg.size < mark) {
 		sdb_wal_seg_release(&seg);
 		sdb_wal_missing_end(e, db->dir, db->seg_start + (uint64_t)st.st_size, mark);
-		return refuse(e);
+		return sdb_db_refuse(e);
 	}
 	if (seg.status != SDB_SEG_CLEAN) {
 		sdb_db_warn(&db->o, "%s WAL tail in '%s' at offset %zu (LSN %" PRIu64 "): cut %zu bytes",
@@ -262,6 +262,9 @@ int sdb_db_prepare_tail(struct sdb_db *db, struct sdb_error *e)
 	uint64_t last_cp = db->man.checkpoint_lsn;
 	int rc, same = 0;
 
+	/* a lock holder found a damaged table earlier (damage.c) */
+	if ((rc = sdb_damage_refuse(db->dir, e)))
+		return rc;
 	for (int attempt = 0;; attempt++) {
 		if (db->wal_fd >= 0) {
 			sdb_io_close(db->wal_fd);
@@ -287,7 +290,7 @@ int sdb_db_prepare_tail(struct sdb_db *db, struct sdb_error *e)
 			snprintf(msg, sizeof(msg), "%s", e ? e->msg : "");
 			sdb_error_set(e, SDB_ECORRUPT, "damaged database '%s': a file named by its manifest is missing: %s",
 				      db->dir, msg);
-			return refuse(e);
+			return sdb_db_refuse(e);
 		}
 		last_cp = db->man.checkpoint_lsn;
 		usleep(1000 + attempt * 100);
@@ -571,15 +574,21 @@ int sdb_db_open(const char *dir, unsigned flags, const struct sdb_opts *o,
 	if (flags & SDB_OPEN_WRITE) {
 		if ((rc = sdb_manifest_read(&db->man, dir, e)))
 			goto fail;
-		if ((rc = sdb_db_prepare_tail(db, e)))
+		if ((rc = sdb_db_prepare_tail(db, e)) ||
+		    (!(flags & SDB_OPEN_SNAPSHOT) && (rc = sdb_damage_check_tables(db, e))))
 			goto fail;
 	} else if (db->wlocked) {
 		sdb_lock_release(db->lock_fd, SDB_LOCK_WRITER);
 		db->wlocked = 0;
 	}
 	if (flags & SDB_OPEN_SNAPSHOT) {
-		if ((rc = sdb_db_load_snapshot(db, e)))
+		if ((rc = sdb_db_load_snapshot(db, e))) {
+			if (db->wlocked && sdb_damage_is_table(rc, e)) {
+				sdb_damage_note(dir, o->sync == SDB_SYNC_OFF, rc, e);
+				rc = sdb_db_refuse(e);
+			}
 			goto fail;
+		}
 	} else if (!(flags & SDB_OPEN_WRITE)) {
 		if ((rc = sdb_manifest_read(&db->man, dir, e)))
 			goto fail;
@@ -674,7 +683,7 @@ int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
 		if (dt->cache_idx != bi) {
 			dt->cache_idx = SIZE_MAX;
 			if ((rc = sdb_table_read_block(dt->t, bi, &dt->cache, e)))
-				return rc;
+				return db->wlocked ? sdb_damage_note(db->dir, db->o.sync == SDB_SYNC_OFF, rc, e) : rc;
 			dt->cache_idx = bi;
 		}
 		j = sdb_block_lower_bound(&dt->cache, ik, n);

@@ -70,6 +70,35 @@ uint64_t sdb_db_synced_mark(const struct sdb_db *db);
 int sdb_wal_missing_end(struct sdb_error *e, const char *dir, uint64_t end,
 			uint64_t mark);
 int sdb_db_load_snapshot(struct sdb_db *db, struct sdb_error *e);
+/* Appends "; refusing to write into a database that cannot be read back
+ * (see ...)" to e's message. @return SDB_ECORRUPT. */
+int sdb_db_refuse(struct sdb_error *e);
+
+/* The damage mark DIR/DAMAGE (damage.c, doc/FORMAT.md). */
+struct sdb_damage {
+	uint64_t offset;  /* of the damage in the table */
+	char what[1100];  /* the message that found it: names table and offset */
+};
+/* @return 0 (no mark), 1 (a mark: d filled; one that does not check out
+ * still counts) or an error reading it. */
+int sdb_damage_read(const char *dir, struct sdb_damage *d, struct sdb_error *e);
+/* Records the mark (temp + rename). */
+int sdb_damage_write(const char *dir, int nosync, const char *what,
+		     uint64_t off, struct sdb_error *e);
+/* Removes the mark (absent: 0). */
+int sdb_damage_clear(const char *dir, int nosync, struct sdb_error *e);
+/* Whether rc/e is damage in a table (block, index, footer). */
+int sdb_damage_is_table(int rc, const struct sdb_error *e);
+/* For a lock holder that met rc: records the mark when rc/e is table
+ * damage (best effort). @return rc. */
+int sdb_damage_note(const char *dir, int nosync, int rc, struct sdb_error *e);
+/* SDB_ECORRUPT with the refusal when the mark is there, else 0/error. */
+int sdb_damage_refuse(const char *dir, struct sdb_error *e);
+/* Writer open: every table of db->man has a whole footer and index
+ * block (sdb_table_check_head); damage is marked and refused. */
+int sdb_damage_check_tables(struct sdb_db *db, struct sdb_error *e);
+/* Every block of the table at path checks out (backup, recover). */
+int sdb_table_check(const char *path, struct sdb_error *e);
 size_t sdb_block_lower_bound(const struct sdb_block *b, const void *k, size_t n);
 /* Creates the segment starting at wal_end and makes it the live one
  * (writer lock held; a checkpoint seals the old one with it). */

@@ -3,6 +3,7 @@
  * what each file holds):
  *   LOCK                       lock file (lock.c)
  *   MANIFEST                   the table set and checkpoint LSN (manifest.c)
+ *   DAMAGE                     the damage mark: writers refuse (damage.c)
  *   wal-<16 lowercase hex>.log a WAL segment, named by the LSN of its first
  *                              byte (wal.c)
  *   <number>.sst               a table, the number at least 6 decimal
@@ -35,6 +36,12 @@ void sdb_manifest_path(struct sdb_buf *b, const char *dir)
 	sdb_buf_addf(b, "%s/MANIFEST", dir);
 }
 
+void sdb_damage_path(struct sdb_buf *b, const char *dir)
+{
+	sdb_buf_reset(b);
+	sdb_buf_addf(b, "%s/DAMAGE", dir);
+}
+
 void sdb_wal_path(struct sdb_buf *b, const char *dir, uint64_t lsn)
 {
 	sdb_buf_reset(b);
@@ -63,6 +70,8 @@ enum sdb_file_kind sdb_parse_file_name(const char *s, uint64_t *num)
 		return SDB_FILE_LOCK;
 	if (!strcmp(s, "MANIFEST"))
 		return SDB_FILE_MANIFEST;
+	if (!strcmp(s, "DAMAGE"))
+		return SDB_FILE_DAMAGE;
 	if (strstr(s, TEMP_MARK))
 		return SDB_FILE_TEMP;
 	if (n == 4 + 16 + 4 && !strncmp(s, WAL_PREFIX, 4) && !strcmp(s + 20, WAL_SUFFIX)) {

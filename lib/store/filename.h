@@ -17,11 +17,13 @@ enum sdb_file_kind {
 	SDB_FILE_WAL,       /* wal-<16 lowercase hex digits: LSN>.log */
 	SDB_FILE_TABLE,     /* <decimal file number, 6+ digits>.sst */
 	SDB_FILE_TEMP,      /* a name with ".tmp" in it: a file being written */
+	SDB_FILE_DAMAGE,    /* DAMAGE: the damage mark (damage.c) */
 };
 
 /* DIR/NAME of each kind, into b (reset first; b's OOM flag on failure). */
 void sdb_lock_path(struct sdb_buf *b, const char *dir);
 void sdb_manifest_path(struct sdb_buf *b, const char *dir);
+void sdb_damage_path(struct sdb_buf *b, const char *dir);
 void sdb_wal_path(struct sdb_buf *b, const char *dir, uint64_t lsn);
 void sdb_table_path(struct sdb_buf *b, const char *dir, uint64_t no);
 /* The temporary name a table is written under before its rename: PATH.tmp

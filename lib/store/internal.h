@@ -187,6 +187,9 @@ int sdb_block_check_stored(const unsigned char *p, size_t n,
 size_t sdb_table_find_block(const struct sdb_table *t, const void *k, size_t n);
 /* Full check of every block: @return 0 or SDB_ECORRUPT with e->offset. */
 int sdb_table_verify(struct sdb_table *t, struct sdb_error *e);
+/* The cheap check of a writer's open: the footer and the index block's
+ * checksum, read with pread (no mapping, no data blocks). */
+int sdb_table_check_head(const char *path, struct sdb_error *e);
 
 /* ----------------------------------------------------------- manifest */
 #define SDB_MANIFEST_MAGIC 0x31494e414d424453ull /* "SDBMANI1" */

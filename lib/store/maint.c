@@ -466,6 +466,8 @@ out_it:
 	free(rs);
 	sdb_buf_release(&path);
 	sdb_buf_release(&split);
+	/* a damaged input: remember it, so writers refuse (damage.c) */
+	sdb_damage_note(db->dir, nosync(db), rc, e);
 	/* re-read the manifest so db->man matches the disk either way */
 	if (!rc) {
 		sdb_manifest_release(&db->man);
@@ -610,6 +612,9 @@ static int maint_open(const char *dir, const struct sdb_opts *o,
 	 * must not take for leftovers */
 	sdb_manifest_release(&(*db)->man);
 	if ((rc = sdb_manifest_read(&(*db)->man, dir, e)))
+		goto fail;
+	/* never publish over a damaged table (damage.c) */
+	if ((rc = sdb_damage_refuse(dir, e)))
 		goto fail;
 	return 0;
 fail:

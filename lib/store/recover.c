@@ -14,6 +14,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The table damage in e: recorded (unless dry_run) and reported. */
+static int keep_mark(struct sdb_db *db, int dry_run, int rc, struct sdb_error *e)
+{
+	char msg[sizeof(e->msg)];
+
+	if (!dry_run)
+		sdb_damage_note(db->dir, db->o.sync == SDB_SYNC_OFF, rc, e);
+	snprintf(msg, sizeof(msg), "%s", e ? e->msg : "");
+	return sdb_error_set(e, SDB_ECORRUPT, "%s; writers refuse while the damage mark '%s/DAMAGE' stays (restore the table from a backup and run 'sochdb-wal recover' again, or see 'sochdb-wal salvage')",
+			     msg, db->dir);
+}
+
+/* Every table of the snapshot checks out: the damage mark can go. */
+static int check_tables(struct sdb_db *db, int dry_run,
+			struct sdb_recover_report *rep, struct sdb_error *e)
+{
+	struct sdb_damage d;
+	int rc;
+
+	if ((rc = sdb_damage_read(db->dir, &d, e)) < 0)
+		return rc;
+	if (rc) {
+		rep->marked = 1;
+		snprintf(rep->mark, sizeof(rep->mark), "%s", d.what);
+	}
+	for (size_t i = 0; i < db->ntabs; i++)
+		if ((rc = sdb_table_verify(db->tabs[i].t, e)))
+			return sdb_damage_is_table(rc, e) ? keep_mark(db, dry_run, rc, e) : rc;
+	if (rep->marked && !dry_run) {
+		if ((rc = sdb_damage_clear(db->dir, db->o.sync == SDB_SYNC_OFF, e)))
+			return rc;
+		rep->cleared = 1;
+	}
+	return 0;
+}
+
 int sdb_recover(const char *dir, const struct sdb_opts *o, int dry_run,
 		struct sdb_recover_report *rep, struct sdb_error *e)
 {
@@ -73,6 +109,10 @@ int sdb_recover(const char *dir, const struct sdb_opts *o, int dry_run,
 		rc = sdb_db_load_snapshot(db, e);
 		rep->entries = db->mem.n;
 		rep->wal_end = db->wal_end;
+		if (!rc)
+			rc = check_tables(db, dry_run, rep, e);
+		else if (sdb_damage_is_table(rc, e))
+			rc = keep_mark(db, dry_run, rc, e);
 	}
 out:
 	free(starts);

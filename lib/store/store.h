@@ -218,6 +218,8 @@ struct sdb_verify {
 	char what[512];
 	int tables, segments, inflight;
 	uint64_t table_bytes, wal_bytes, records;
+	int marked;      /* a damage mark (DIR/DAMAGE): writers refuse */
+	char mark[1100]; /* what it says */
 };
 /* Checks the manifest, every table block and every WAL record from the
  * checkpoint. Damage is reported in v (rc 0); @return an error only when
@@ -248,9 +250,15 @@ struct sdb_recover_report {
 	uint64_t lsn, offset, bytes;
 	size_t entries;
 	uint64_t wal_end;
+	int marked;       /* a damage mark (DIR/DAMAGE) was there */
+	int cleared;      /* ... and every table checked out: removed */
+	char mark[1100];  /* what the mark said */
 };
 /* As the writer lock holder: cuts a torn or damaged WAL tail (unless
- * dry_run) and replays the WAL to prove the database opens. */
+ * dry_run), replays the WAL to prove the database opens and checks every
+ * table's checksums: all whole, a damage mark (writers refuse while it is
+ * there) is removed (unless dry_run); a damaged table is marked and
+ * reported (SDB_ECORRUPT). */
 int sdb_recover(const char *dir, const struct sdb_opts *o, int dry_run,
 		struct sdb_recover_report *rep, struct sdb_error *e);
 /* Removes WAL segments wholly below upto; upto past the checkpoint is

@@ -476,6 +476,71 @@ static int corrupt(struct sdb_error *e, const char *path, uint64_t off,
 	return SDB_ECORRUPT;
 }
 
+/* The footer f of a table of size bytes: magic, checksum, version and
+ * the offsets of the index and bloom blocks. */
+static int check_footer(const unsigned char *f, uint64_t size, const char *path,
+			uint32_t *version, struct sdb_error *e)
+{
+	uint64_t ioff = sdb_get_u64(f), isz = sdb_get_u64(f + 8);
+	uint64_t boff = sdb_get_u64(f + 16), bsz = sdb_get_u64(f + 24);
+
+	if (sdb_get_u64(f + 56) != SDB_TABLE_MAGIC)
+		return corrupt(e, path, size - 8, "bad magic");
+	if (sdb_get_u32(f + 52) != sdb_crc32c(f, 52))
+		return corrupt(e, path, size - SDB_TABLE_FOOTER, "footer checksum mismatch");
+	*version = sdb_get_u32(f + 48);
+	if (*version != SDB_TABLE_VERSION && *version != SDB_TABLE_VERSION_RANGES)
+		return sdb_error_set(e, SDB_EVERSION, "unsupported database format in '%s': format version %u is not supported (this build reads %d)",
+				     path, *version, SDB_TABLE_VERSION_RANGES);
+	if (ioff > size || isz > size || ioff + isz + SDB_BLOCK_TRAILER != boff ||
+	    bsz > size || boff + bsz + SDB_BLOCK_TRAILER != size - SDB_TABLE_FOOTER)
+		return corrupt(e, path, size - SDB_TABLE_FOOTER, "bad footer offsets");
+	return 0;
+}
+
+int sdb_table_check_head(const char *path, struct sdb_error *e)
+{
+	unsigned char f[SDB_TABLE_FOOTER], *ib = NULL;
+	uint64_t ioff, isz;
+	uint32_t version;
+	size_t got, rawlen;
+	struct stat st;
+	int fd, rc;
+
+	if ((rc = sdb_io_open(path, O_RDONLY, 0, &fd, e)))
+		return rc;
+	if (fstat(fd, &st) < 0) {
+		rc = sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", path);
+		goto out;
+	}
+	if (st.st_size < SDB_TABLE_FOOTER) {
+		rc = corrupt(e, path, 0, "file too short");
+		goto out;
+	}
+	if ((rc = sdb_io_pread(fd, f, sizeof(f), st.st_size - SDB_TABLE_FOOTER, &got, path, e)))
+		goto out;
+	if (got != sizeof(f)) {
+		rc = corrupt(e, path, 0, "file too short");
+		goto out;
+	}
+	if ((rc = check_footer(f, (uint64_t)st.st_size, path, &version, e)))
+		goto out;
+	ioff = sdb_get_u64(f);
+	isz = sdb_get_u64(f + 8);
+	if (!(ib = malloc(isz + SDB_BLOCK_TRAILER))) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = sdb_io_pread(fd, ib, isz + SDB_BLOCK_TRAILER, (off_t)ioff, &got, path, e)))
+		goto out;
+	if (got != isz + SDB_BLOCK_TRAILER || check_stored(ib, isz, NULL, NULL, &rawlen) || rawlen < 4)
+		rc = corrupt(e, path, ioff, "index block checksum mismatch");
+out:
+	free(ib);
+	sdb_io_close(fd);
+	return rc;
+}
+
 int sdb_table_open(struct sdb_table **tp, const char *path,
 		   struct sdb_error *e)
 {
@@ -513,31 +578,14 @@ int sdb_table_open(struct sdb_table **tp, const char *path,
 	t->map = m;
 	t->size = (size_t)st.st_size;
 	f = t->map + t->size - SDB_TABLE_FOOTER;
-	if (sdb_get_u64(f + 56) != SDB_TABLE_MAGIC) {
-		rc = corrupt(e, path, t->size - 8, "bad magic");
+	if ((rc = check_footer(f, t->size, path, &version, e)))
 		goto fail;
-	}
-	if (sdb_get_u32(f + 52) != sdb_crc32c(f, 52)) {
-		rc = corrupt(e, path, t->size - SDB_TABLE_FOOTER, "footer checksum mismatch");
-		goto fail;
-	}
-	version = sdb_get_u32(f + 48);
-	if (version != SDB_TABLE_VERSION && version != SDB_TABLE_VERSION_RANGES) {
-		rc = sdb_error_set(e, SDB_EVERSION, "unsupported database format in '%s': format version %u is not supported (this build reads %d)",
-				   path, version, SDB_TABLE_VERSION_RANGES);
-		goto fail;
-	}
 	ioff = sdb_get_u64(f);
 	isz = sdb_get_u64(f + 8);
 	boff = sdb_get_u64(f + 16);
 	bsz = sdb_get_u64(f + 24);
 	t->nentries = sdb_get_u64(f + 32);
 	t->ndeletes = sdb_get_u64(f + 40);
-	if (ioff > t->size || isz > t->size || ioff + isz + SDB_BLOCK_TRAILER != boff ||
-	    bsz > t->size || boff + bsz + SDB_BLOCK_TRAILER != t->size - SDB_TABLE_FOOTER) {
-		rc = corrupt(e, path, t->size - SDB_TABLE_FOOTER, "bad footer offsets");
-		goto fail;
-	}
 	rc = check_stored(t->map + ioff, isz, &t->index_raw, &cap, &rawlen);
 	if (rc || rawlen < 4) {
 		rc = rc == SDB_ENOMEM ? sdb_error_set(e, rc, "out of memory") :

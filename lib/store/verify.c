@@ -142,6 +142,13 @@ int sdb_verify(const char *dir, struct sdb_verify *v, struct sdb_error *e)
 		damage(v, dir, end, "damaged WAL in '%s': it ends at LSN %" PRIu64 " but was synced up to LSN %" PRIu64 " (a WAL segment is missing)",
 		       dir, end, mark);
 out:
+	{
+		struct sdb_damage d;
+		if (sdb_damage_read(dir, &d, NULL) > 0) {
+			v->marked = 1;
+			snprintf(v->mark, sizeof(v->mark), "%s", d.what);
+		}
+	}
 	free(starts);
 	sdb_manifest_release(&m);
 	sdb_buf_release(&path);
