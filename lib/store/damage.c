@@ -29,7 +29,7 @@
 #define HDR 20      /* magic, offset u64, text length u32 */
 #define MAX_TEXT 1024
 
-static const char table_prefix[] = "damaged table '";
+static const char table_prefix[] = SDB_TABLE_DAMAGE_PREFIX;
 
 int sdb_damage_read(const char *dir, struct sdb_damage *d, struct sdb_error *e)
 {

@@ -103,6 +103,10 @@ int sdb_bloom_may_contain(const unsigned char *f, size_t n, uint64_t h);
 #define SDB_TABLE_VERSION_RANGES 2 /* with a range block */
 #define SDB_TABLE_FOOTER 64
 #define SDB_BLOCK_TRAILER 9
+/* Every damage found inside a table file is reported as SDB_ECORRUPT with
+ * a message that starts with this (table.c); damage.c recognises table
+ * damage by it, so the wording lives here only. */
+#define SDB_TABLE_DAMAGE_PREFIX "damaged table '"
 #define SDB_BLOCK_BYTES 4096
 #define SDB_BLOCK_BYTES_ZSTD 16384 /* bigger blocks compress better */
 #define SDB_ZSTD_LEVEL 3

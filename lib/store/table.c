@@ -469,7 +469,7 @@ int sdb_block_check_stored(const unsigned char *p, size_t n,
 static int corrupt(struct sdb_error *e, const char *path, uint64_t off,
 		   const char *what)
 {
-	sdb_error_set(e, SDB_ECORRUPT, "damaged table '%s' at offset %llu: %s",
+	sdb_error_set(e, SDB_ECORRUPT, SDB_TABLE_DAMAGE_PREFIX "%s' at offset %llu: %s",
 		      path, (unsigned long long)off, what);
 	if (e)
 		e->offset = (int64_t)off;
