@@ -823,7 +823,9 @@ int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
 				if ((rc = set_pos(it, it->sk, it->skl, e)))
 					return rc;
 				it->snap_state = 0;
-				/* skip the rest of the range in one seek */
+				/* skip the rest of the range in one seek (reverse:
+				 * to lo, unless at lo already: then one step) */
+				rc = 0;
 				if (!it->reverse)
 					rc = snap_seek(it, b + r->hi, r->hilen, e);
 				else if (sdb_key_cmp(it->sk, it->skl, b + r->lo, r->lolen) > 0)
