@@ -102,7 +102,9 @@ struct sdb_val {
  * even with the handle's own commits. Cheap when nothing changed (a stat
  * of MANIFEST and of the newest WAL segment, none for a writer whose only
  * new commits would be its own); otherwise the snapshot is reloaded (the
- * tables reopened, the WAL from the checkpoint replayed). A handle
+ * tables reopened, the whole WAL from the checkpoint replayed: the cost
+ * grows with the WAL since the last checkpoint, not with what is new;
+ * about 0.6 ms at 5000 small commits). A handle
  * without a snapshot gets one. No iterator or transaction may be open on
  * db, and values read before are invalid after a reload. @return 0, or an
  * error as sdb_db_open's (the handle then has no snapshot: reads find
