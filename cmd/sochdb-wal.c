@@ -341,6 +341,24 @@ static struct sdb_cell esc_cell(struct sdb_buf *t, const void *p, size_t n)
 	return sdb_cell_text(t->data, t->len);
 }
 
+/* Writes one row whose text cells point into the nt buffers t (checked
+ * for a failed allocation first); a failure of the writer itself sets
+ * *out_failed, so the caller can tell it from a failed walk. @return 0 or
+ * the error. */
+static int put_row(struct sdb_fmt_writer *w, const struct sdb_cell *c,
+		   const struct sdb_buf *t, int nt, struct sdb_error *e,
+		   int *out_failed)
+{
+	for (int i = 0; i < nt; i++)
+		if (!sdb_buf_ok(&t[i]))
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	if (sdb_fmt_row(w, c, e)) {
+		*out_failed = 1;
+		return e->code;
+	}
+	return 0;
+}
+
 static int dump_rec(void *ctx, const struct sdb_wal_entry *x)
 {
 	struct dumpctx *d = ctx;
@@ -358,14 +376,7 @@ static int dump_rec(void *ctx, const struct sdb_wal_entry *x)
 	c[5] = x->expires_ms ? sdb_cell_uint(x->expires_ms) : sdb_cell_null();
 	c[6] = x->type == SDB_REC_COMMIT || x->type == SDB_REC_CHECKPOINT ?
 		sdb_cell_uint(x->info) : sdb_cell_null();
-	for (int i = 0; i < 3; i++)
-		if (!sdb_buf_ok(&d->t[i]))
-			return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
-	if (sdb_fmt_row(&d->w, c, d->e)) {
-		d->out_failed = 1;
-		return d->e->code;
-	}
-	return 0;
+	return put_row(&d->w, c, d->t, 3, d->e, &d->out_failed);
 }
 
 static int wal_dump(int argc, char **argv)
@@ -500,14 +511,7 @@ static int lost_row(void *ctx, const struct sdb_lost *l)
 	c[5] = l->has_lsn ? sdb_cell_uint(l->lsn_to) : sdb_cell_null();
 	key_cells(&d->t[0], l->key_from, l->kflen, &c[6]);
 	key_cells(&d->t[2], l->key_to, l->ktlen, &c[8]);
-	for (int i = 0; i < 4; i++)
-		if (!sdb_buf_ok(&d->t[i]))
-			return sdb_error_set(d->e, SDB_ENOMEM, "out of memory");
-	if (sdb_fmt_row(&d->w, c, d->e)) {
-		d->out_failed = 1;
-		return d->e->code;
-	}
-	return 0;
+	return put_row(&d->w, c, d->t, 4, d->e, &d->out_failed);
 }
 
 static int wal_salvage(int argc, char **argv)

@@ -310,27 +310,41 @@ void sdb_wal_scan(struct sdb_wal_seg *s, int newest)
 	s->valid = off;
 }
 
+/* Fills s's start and path and opens the segment read-only; *st is its
+ * size at this moment. On error s holds only what sdb_wal_seg_release
+ * frees. @return 0 and *fd (caller closes; -1 when not opened), or an
+ * error. */
+static int seg_open(struct sdb_wal_seg *s, const char *dir, uint64_t start,
+		    int *fd, struct stat *st, struct sdb_error *e)
+{
+	struct sdb_buf path = SDB_BUF_INIT;
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	*fd = -1;
+	s->start = start;
+	sdb_wal_path(&path, dir, start);
+	if (!sdb_buf_ok(&path)) {
+		sdb_buf_release(&path);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	s->path = sdb_buf_detach(&path, NULL);
+	if ((rc = sdb_io_open(s->path, O_RDONLY, 0, fd, e)))
+		return rc;
+	if (fstat(*fd, st) < 0)
+		return sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", s->path);
+	return 0;
+}
+
 int sdb_wal_seg_read(struct sdb_wal_seg *s, const char *dir, uint64_t start,
 		     int newest, struct sdb_error *e)
 {
-	struct sdb_buf path = SDB_BUF_INIT;
 	struct stat st;
-	int fd = -1, rc;
+	int fd, rc;
 	size_t got;
 
-	memset(s, 0, sizeof(*s));
-	s->start = start;
-	sdb_wal_path(&path, dir, start);
-	if (!sdb_buf_ok(&path))
-		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	s->path = sdb_buf_detach(&path, NULL);
-	rc = sdb_io_open(s->path, O_RDONLY, 0, &fd, e);
-	if (rc)
+	if ((rc = seg_open(s, dir, start, &fd, &st, e)))
 		goto out;
-	if (fstat(fd, &st) < 0) {
-		rc = sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", s->path);
-		goto out;
-	}
 	s->data = malloc((size_t)st.st_size + 1);
 	if (!s->data) {
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory reading '%s'", s->path);
@@ -352,23 +366,11 @@ out:
 int sdb_wal_seg_map(struct sdb_wal_seg *s, const char *dir, uint64_t start,
 		    int newest, struct sdb_error *e)
 {
-	struct sdb_buf path = SDB_BUF_INIT;
 	struct stat st;
-	int fd = -1, rc;
+	int fd, rc;
 
-	memset(s, 0, sizeof(*s));
-	s->start = start;
-	sdb_wal_path(&path, dir, start);
-	if (!sdb_buf_ok(&path))
-		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	s->path = sdb_buf_detach(&path, NULL);
-	rc = sdb_io_open(s->path, O_RDONLY, 0, &fd, e);
-	if (rc)
+	if ((rc = seg_open(s, dir, start, &fd, &st, e)))
 		goto out;
-	if (fstat(fd, &st) < 0) {
-		rc = sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", s->path);
-		goto out;
-	}
 	if (st.st_size > 0) {
 		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (m == MAP_FAILED) {
