@@ -209,7 +209,8 @@ int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
 	if (rc)
 		goto out;
 	sort_base = b.keys.data;
-	qsort(b.ents, b.n, sizeof(*b.ents), ent_cmp);
+	if (b.n)
+		qsort(b.ents, b.n, sizeof(*b.ents), ent_cmp);
 	for (size_t i = 0; i < b.n; i++) {
 		const struct ent *en = &b.ents[i];
 		if (x->unique && i && en->plen && en->plen == b.ents[i - 1].plen &&

@@ -61,7 +61,7 @@ void sql_record_encode(struct sdb_buf *b, const struct sql_value *v, int n)
 		switch (x->type) {
 		case SQLV_INT: {
 			int64_t iv = x->u.i;
-			int bytes = 1;
+			unsigned bytes = 1;
 			if (iv == 0 || iv == 1) {
 				tmp[0] = iv ? TAG_ONE : TAG_ZERO;
 				sdb_buf_add(b, tmp, 1);
@@ -74,9 +74,9 @@ void sql_record_encode(struct sdb_buf *b, const struct sql_value *v, int n)
 				bytes++;
 			}
 			tmp[0] = (unsigned char)(TAG_INT1 - 1 + bytes);
-			for (int j = 0; j < bytes; j++)
+			for (unsigned j = 0; j < bytes; j++)
 				tmp[1 + j] = (unsigned char)((uint64_t)iv >> (8 * j));
-			sdb_buf_add(b, tmp, (size_t)bytes + 1);
+			sdb_buf_add(b, tmp, (bytes & 15) + 1);
 			break;
 		}
 		case SQLV_REAL: {

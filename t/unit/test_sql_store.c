@@ -230,7 +230,7 @@ static void test_record(void)
 		for (int i = 0; i < 12; i++) {
 			switch (unit_rnd() % 5) {
 			case 0: v[i] = sql_null(); break;
-			case 1: v[i] = sql_int(ints[unit_rnd() % 11] + (int64_t)(unit_rnd() % 3) - 1); break;
+			case 1: v[i] = sql_int((int64_t)((uint64_t)ints[unit_rnd() % 11] + unit_rnd() % 3 - 1)); break;
 			case 2: v[i] = sql_real((double)(int64_t)unit_rnd() / 7.0); break;
 			case 3: v[i] = sql_text("hello world", unit_rnd() % 12); break;
 			default: v[i] = sql_blob("\0\1\2\3", unit_rnd() % 5); break;
