@@ -279,7 +279,7 @@ static int bind_source(struct bctx *b, struct scope *up, struct core *k,
 	}
 	const struct sql_table_def *t = NULL;
 	if (b->c->cat && (!it->schema.z || !strcasecmp(it->schema.z, "main")))
-		t = sql_catalog_table(b->c->cat, name);
+		t = sql_conn_table(b->c, name);
 	if (!t) {
 		if (it->schema.z && strcasecmp(it->schema.z, "main"))
 			return sdb_error_set(b->e, SDB_ENOTFOUND,
@@ -770,7 +770,7 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 	if (ac->having) {
 		if (!k->is_agg) {
 			sdb_error_set(b->e, SDB_EINVAL,
-				      "a GROUP BY clause is required before HAVING");
+				      "HAVING clause on a non-aggregate query");
 			return NULL;
 		}
 		if ((rc = xp_compile(b, &k->sc, ac->having, &k->having)))
@@ -1322,7 +1322,8 @@ static int agg_step(struct core *k, struct grp *g, struct ectx *x,
 				continue;
 		}
 		struct sql_fctx fc = { .mem = keep, .e = x->e, .conn = x->c,
-				       .now_ms = x->h ? x->h->now_ms : 0 };
+				       .now_ms = x->h ? x->h->now_ms : 0,
+				       .coll = d->na && d->args[0]->has_coll ? d->args[0]->coll : 0 };
 		rc = d->fn->agg->step(&fc, g->state + k->aoff[i], na, argv);
 		if (rc)
 			return rc;
@@ -1667,6 +1668,7 @@ static int run_compound(struct sel *q, struct ectx *x)
 					if (!vset_get(acc, &all.v[r * q->ncols], 1, &isnew) && isnew < 0)
 						goto oom;
 				}
+				rs_clear(&all);
 				distinct_mode = 1;
 			}
 			rhs = vset_new(q->ncols, 0);
@@ -1711,6 +1713,7 @@ static int run_compound(struct sel *q, struct ectx *x)
 				if (!vset_get(acc, &all.v[r * q->ncols], 1, &isnew) && isnew < 0)
 					goto oom;
 			}
+			rs_clear(&all);
 			distinct_mode = 1;
 		}
 		for (;;) {

@@ -274,6 +274,8 @@ int sql_conn_schema(struct sql_conn *c, struct sdb_error *e);
 /* A SELECT starts and ends reading (a snapshot outside BEGIN). */
 int sql_conn_read_begin(struct sql_conn *c, struct sdb_error *e);
 void sql_conn_read_end(struct sql_conn *c);
+/* A table or view by name, or NULL. */
+const struct sql_table_def *sql_conn_table(struct sql_conn *c, const char *name);
 /* The transaction reads go through (NULL: no database yet). */
 struct sdb_txn *sql_conn_txn(struct sql_conn *c);
 /* A statement that is not a SELECT (write.h's sql_write_stmt). */

@@ -60,37 +60,7 @@ static int hexval(int c)
 static int lit_integer(struct bctx *b, const char *t, int neg,
 		       struct sql_value *v)
 {
-	if (t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) {
-		size_t n = strlen(t + 2);
-		if (n > 16)
-			return sdb_error_set(b->e, SDB_EPARSE,
-					     "hex literal too big: %s%s",
-					     neg ? "-" : "", t);
-		uint64_t u = 0;
-		for (size_t i = 0; i < n; i++)
-			u = u << 4 | (uint64_t)hexval(t[2 + i]);
-		int64_t i = (int64_t)u;
-		*v = sql_int(neg ? (int64_t)(0 - u) : i);
-		return 0;
-	}
-	uint64_t u = 0;
-	int over = 0;
-	for (const char *q = t; *q; q++) {
-		unsigned d = (unsigned)(*q - '0');
-		if (u > (UINT64_MAX - d) / 10) {
-			over = 1;
-			break;
-		}
-		u = u * 10 + d;
-	}
-	if (!over && (u <= (uint64_t)INT64_MAX ||
-		      (neg && u == (uint64_t)INT64_MAX + 1))) {
-		*v = sql_int(neg ? (int64_t)(0 - u) : (int64_t)u);
-		return 0;
-	}
-	double r = strtod(t, NULL);
-	*v = sql_real(neg ? -r : r);
-	return 0;
+	return sql_value_int_literal(t, neg, v, b->e);
 }
 
 /* ------------------------------------------------------------ binding */
@@ -318,6 +288,12 @@ static int compile_func(struct bctx *b, struct scope *s,
 	if (rc)
 		return rc;
 	p->is_const = (fn->flags & SQL_FN_CONST) && all_const(p->a, argc);
+	for (int i = 0; i < argc; i++)
+		if (p->a[i]->has_coll > p->has_coll) {
+			p->coll = p->a[i]->coll;
+			p->has_coll = p->a[i]->has_coll;
+		}
+	p->has_coll = 0; /* a function's result has no collation of its own */
 	*out = p;
 	return 0;
 }
@@ -837,7 +813,7 @@ static int call_func(struct ectx *x, const struct xp *p, struct sql_value *out)
 		if ((rc = xp_eval(x, p->a[i], &argv[i])))
 			return rc;
 	struct sql_fctx fc = { .mem = x->mem, .e = x->e, .conn = x->c,
-			       .now_ms = x->h ? x->h->now_ms : 0 };
+			       .now_ms = x->h ? x->h->now_ms : 0, .coll = p->coll };
 	rc = p->fn->fn(&fc, p->na, argv, out);
 	if (rc && !x->e->code)
 		sdb_error_set(x->e, rc, "%s", sdb_strerror(rc));
