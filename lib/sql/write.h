@@ -112,6 +112,11 @@ void sql_store_close(struct sql_wstate *w);
  * else a fresh snapshot). @return 0 or an error. */
 int sql_catalog_load(struct sql_wstate *w, struct sdb_error *e);
 
+/* Outside a transaction: the catalog brought up to what the store holds
+ * (another process's DDL), cheaply when nothing changed; inside one it
+ * is the transaction's. For prepare, before names are bound. */
+int sql_catalog_refresh(struct sql_wstate *w, struct sdb_error *e);
+
 /*
  * Read statements (SELECT, EXPLAIN): sql_stmt_begin before the first
  * row (takes the statement's snapshot outside BEGIN, reloads the catalog

@@ -182,6 +182,33 @@ int sql_catalog_load(struct sql_wstate *w, struct sdb_error *e)
 	return 0;
 }
 
+int sql_catalog_refresh(struct sql_wstate *w, struct sdb_error *e)
+{
+	uint64_t v;
+	int rc;
+
+	if (w->txn)
+		return 0;
+	if (!w->db) {
+		/* a database another process created since */
+		rc = open_db(w, SDB_OPEN_SNAPSHOT, e);
+		if (rc == SDB_ENOTFOUND) {
+			sdb_error_clear(e);
+			return 0;
+		}
+		if (rc)
+			return rc;
+	}
+	if ((rc = sdb_db_refresh(w->db, e)) || (rc = sdb_txn_begin(w->db, &w->txn, e)))
+		return rc;
+	rc = sql_cat_stored_version(w->txn, &v, e);
+	sdb_txn_free(w->txn);
+	w->txn = NULL;
+	if (!rc && v != w->cat->version)
+		rc = sql_catalog_load(w, e);
+	return rc;
+}
+
 /* At a transaction's start: the catalog of another process's DDL. */
 static int check_catalog(struct sql_wstate *w, struct sdb_error *e)
 {

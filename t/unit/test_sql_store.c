@@ -7,6 +7,7 @@
  * the same script. */
 #include "unit.h"
 #include "sql/record.h"
+#include "sql/sql.h"
 #include "sql/write.h"
 #include "store/txn.h"
 
@@ -562,6 +563,34 @@ static void test_schema_rows(void)
 	rmdb();
 }
 
+/* The same statements through the public API (sql.h). */
+static void test_via_sql_h(void)
+{
+	static const char *S =
+		"CREATE TABLE p(a INTEGER PRIMARY KEY, b TEXT NOT NULL);"
+		"INSERT INTO p VALUES(1, 'one'), (2, 'two');"
+		"BEGIN; INSERT INTO p(b) VALUES('three'); COMMIT;"
+		"BEGIN; INSERT INTO p(b) VALUES('rolled back'); ROLLBACK;";
+	struct sql_open_opts o;
+	struct sql_conn *c;
+	struct sdb_error e;
+
+	tmpdb();
+	sql_open_opts_default(&o);
+	o.dir = dirbuf;
+	o.store.sync = SDB_SYNC_OFF;
+	CHECK_EQ_INT(sql_open(&o, &c, &e), 0);
+	CHECK_EQ_INT(sql_exec(c, S, &e), 0);
+	CHECK_EQ_INT(sql_last_insert_rowid(c), 4);
+	CHECK(sql_exec(c, "INSERT INTO p VALUES(1, 'x');", &e) < 0);
+	CHECK_EQ_STR(e.msg, "UNIQUE constraint failed: p.a");
+	sql_close(c);
+	wopen();
+	same_table(S, "p", "a,b", "a");
+	sql_store_close(&W);
+	rmdb();
+}
+
 int main(void)
 {
 	if (system("sqlite3 -version >/dev/null 2>&1")) {
@@ -576,5 +605,6 @@ int main(void)
 	test_txn();
 	test_limits();
 	test_schema_rows();
+	test_via_sql_h();
 	return unit_done("test_sql_store");
 }
