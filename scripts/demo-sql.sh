@@ -28,11 +28,13 @@ id,customer,city,amount
 CSV
 
 echo "== sochdb-sql: SQL on the same store, results as TOON for a prompt"
-say "sochdb-sql -c 'CREATE TABLE orders(id INTEGER PRIMARY KEY, customer TEXT, city TEXT, amount REAL)'"
-sochdb-sql -c 'CREATE TABLE orders(id INTEGER PRIMARY KEY, customer TEXT, city TEXT, amount REAL)' || {
+if [ "$(sochdb-sql -d "$W/probe" --no-header -c 'CREATE TABLE p(a)' -c 'INSERT INTO p VALUES (1)' \
+	-c 'SELECT a FROM p' 2>/dev/null)" != 1 ]; then
 	echo "(this build's SQL engine does not store tables yet: the scene stops here)"
 	exit 0
-}
+fi
+say "sochdb-sql -c 'CREATE TABLE orders(id INTEGER PRIMARY KEY, customer TEXT, city TEXT, amount REAL)'"
+sochdb-sql -c 'CREATE TABLE orders(id INTEGER PRIMARY KEY, customer TEXT, city TEXT, amount REAL)'
 say "sochdb-sql -c '.import --csv --skip 1 orders.csv orders'"
 sochdb-sql -c ".import --csv --skip 1 $W/orders.csv orders"
 say "sochdb-sql --format table -c 'SELECT * FROM orders WHERE amount > 50 ORDER BY amount DESC'"

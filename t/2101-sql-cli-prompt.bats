@@ -13,8 +13,9 @@ setup() {
 		skip "tmux not installed (scripts/install-deps.sh test): the prompt is not driven"
 	[ -x "$BUILD/bin/sochdb-sql" ] ||
 		skip "sochdb-sql is not built (the SQL engine, lib/sql/sql.c, is not there yet)"
-	sochdb-sql -d "$BATS_TEST_TMPDIR/probe" -c 'CREATE TABLE p(a)' 2>/dev/null ||
-		skip "the SQL engine does not store tables yet (CREATE TABLE fails): the prompt is not driven"
+	[ "$(sochdb-sql -d "$BATS_TEST_TMPDIR/probe" --no-header -c 'CREATE TABLE p(a)' \
+		-c 'INSERT INTO p VALUES (1)' -c 'SELECT a FROM p' 2>/dev/null)" = 1 ] ||
+		skip "the SQL engine does not store tables yet (CREATE, INSERT, SELECT of a table fail): the prompt is not driven"
 	SOCK=sochdb-sql-test-$$-$BATS_TEST_NUMBER
 	D=$BATS_TEST_TMPDIR/db
 	export HOME=$BATS_TEST_TMPDIR/home
