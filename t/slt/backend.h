@@ -44,6 +44,8 @@ struct slt_backend {
 };
 
 extern const struct slt_backend slt_be_sqlite;
+extern const struct slt_backend slt_be_sqlite_rev; /* reverse_unordered_selects */
+extern const struct slt_backend slt_be_sqlite_cslike; /* case_sensitive_like */
 extern const struct slt_backend slt_be_sochdb;
 /* The backend named name ("sochdb", "sqlite"), or NULL. */
 const struct slt_backend *slt_backend_find(const char *name);

@@ -10,6 +10,10 @@ const struct slt_backend *slt_backend_find(const char *name)
 {
 	if (!strcmp(name, "sqlite") || !strcmp(name, "sqlite3"))
 		return &slt_be_sqlite;
+	if (!strcmp(name, "sqlite-reverse"))
+		return &slt_be_sqlite_rev;
+	if (!strcmp(name, "sqlite-cslike"))
+		return &slt_be_sqlite_cslike;
 #ifdef SLT_HAVE_SOCHDB
 	if (!strcmp(name, "sochdb"))
 		return &slt_be_sochdb;
