@@ -315,6 +315,24 @@ static void test_record(void)
 	sdb_buf_release(&b);
 }
 
+/* The example of doc/FORMAT.md ("SQL"), byte for byte. */
+static void test_format_example(void)
+{
+	struct sdb_buf k = SDB_BUF_INIT, v = SDB_BUF_INIT;
+	struct sql_value row[4] = { sql_null(), sql_text("ab", 2), sql_null(), sql_real(2.5) };
+	static const unsigned char key[] = { 0x04, 0x24, 0x73, 0x71, 0x6c, 0x18, 0x04, 0x34, 0x00,
+					     0x18, 0x04, 0x33, 0x00 };
+	static const unsigned char val[] = { 0x04, 0x00, 0x0c, 0x02, 0x61, 0x62, 0x00, 0x0b, 0, 0, 0,
+					     0, 0, 0, 0x04, 0x40 };
+
+	sql_rowkey_rowid(&k, 2, 1);
+	sql_record_encode(&v, row, 4);
+	CHECK(k.len == sizeof(key) && !memcmp(k.data, key, sizeof(key)));
+	CHECK(v.len == sizeof(val) && !memcmp(v.data, val, sizeof(val)));
+	sdb_buf_release(&k);
+	sdb_buf_release(&v);
+}
+
 static const char *S1 =
 	"CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c REAL, d, e NUMERIC, f INT);\n"
 	"INSERT INTO t VALUES(1, 'x', 1, 2, '3', '4');\n"
@@ -677,6 +695,7 @@ int main(void)
 		return 1;
 	}
 	test_record();
+	test_format_example();
 	test_insert_affinity();
 	test_constraints();
 	test_without_rowid_autoinc();
