@@ -177,6 +177,16 @@ int sql_like(const char *pat, size_t np, const char *s, size_t ns,
 	     uint32_t esc);
 int sql_glob(const char *pat, size_t np, const char *s, size_t ns);
 
+/*
+ * The value of an integer literal's text (SQL_E_INTEGER: decimal digits
+ * or 0x hex digits), negated first when neg (the literal follows a unary
+ * minus: -9223372036854775808 is an INTEGER). A decimal literal too big
+ * for int64 is a REAL; hex digits are the 64-bit two's complement.
+ * @return 0, SDB_EPARSE ("hex literal too big: 0x...").
+ */
+int sql_value_int_literal(const char *text, int neg, struct sql_value *out,
+			  struct sdb_error *e);
+
 /* Copies v's bytes (TEXT/BLOB) into mem so v outlives their source.
  * @return 0 or SDB_ENOMEM. */
 int sql_value_copy(struct sql_value *v, struct sdb_sql_arena *mem);
@@ -193,6 +203,8 @@ struct sql_fctx {
 	struct sdb_error *e;
 	struct sql_conn *conn;
 	int64_t now_ms;  /* the statement's 'now' (one value per statement) */
+	uint8_t coll;    /* enum sql_coll of the arguments (min, max, nullif,
+	                    instr ... compare under it); 0 BINARY */
 };
 
 typedef int (*sql_scalar_fn)(struct sql_fctx *c, int argc,
