@@ -7,7 +7,8 @@
 # test:  compiler, lz4/zstd headers, OpenMP (gcc), bats + helpers, node/npm
 #        (TOON oracle and fixtures), strace, numpy (/usr/bin/python3),
 #        sqlite3, libsqlite3-dev (the SQL engine is compared with SQLite),
-#        libssl-dev (libcrypto's MD5 for the sqllogictest runner)
+#        libssl-dev (libcrypto's MD5 for the sqllogictest runner),
+#        libedit-dev (sochdb-sql's prompt), tmux (the prompt's test)
 # bench: the peers: hnswlib/faiss (python + headers), jq, sqlite3,
 #        rocksdb-tools, lmdb-utils, g++
 # fuzz:  clang with libFuzzer and the sanitizer runtimes
@@ -17,7 +18,7 @@ groups=${*:-test}
 pkgs=
 for g in $groups; do
 	case $g in
-	test) pkgs="$pkgs gcc make pkg-config liblz4-dev libzstd-dev bats bats-assert bats-support strace python3-numpy jq sqlite3 libsqlite3-dev libssl-dev" ;;
+	test) pkgs="$pkgs gcc make pkg-config liblz4-dev libzstd-dev bats bats-assert bats-support strace python3-numpy jq sqlite3 libsqlite3-dev libssl-dev libedit-dev tmux" ;;
 	bench) pkgs="$pkgs time g++ python3-numpy python3-hnswlib python3-faiss libhnswlib-dev jq sqlite3 rocksdb-tools lmdb-utils" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	*) echo "install-deps.sh: unknown group '$g' (test, bench, fuzz)" >&2; exit 2 ;;
