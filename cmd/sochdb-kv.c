@@ -226,6 +226,8 @@ static void parse(struct kvopt *k, int argc, char **argv, const char *head,
 				die_usage("empty namespace");
 			if (k->nslen > SDB_MAX_NS) /* a size limit: exit 3, as the man page says */
 				die(EXIT_FAILURE_RT, "namespace longer than %d bytes", SDB_MAX_NS);
+			if (v[0] == '$') /* SQL ($sql) and graph data: not for kv */
+				die_usage("namespace '%s' is reserved", v);
 			break;
 		case K_ESCAPED: k->escaped = 1; break;
 		case K_TTL: k->ttl = cli_parse_long("--ttl", v, 1, 100L * 365 * 86400); break;
@@ -744,9 +746,70 @@ static void emit_range(struct sdb_db *db, const struct sdb_buf *lo,
 		if (!rc)
 			break;
 		sdb_ikey_split(ikey, iklen, &ns, &nslen, &key, &klen);
+		if (!lo && nslen && ns[0] == '$') {
+			/* a reserved namespace (SQL, graph): skipped whole */
+			struct sdb_buf skip = SDB_BUF_INIT;
+			sdb_buf_add(&skip, ikey, 1 + nslen);
+			if (!sdb_buf_ok(&skip))
+				die(EXIT_FAILURE_RT, "out of memory");
+			rc = sdb_prefix_succ(&skip) ? sdb_iter_seek(it, skip.data, skip.len, &e) : 1;
+			sdb_buf_release(&skip);
+			if (rc < 0)
+				die_err(rc, &e);
+			if (rc)
+				break;
+			continue;
+		}
 		emit_row(em, ns, nslen, key, klen, v.data, v.len, v.expires_ms);
 	}
 	sdb_iter_close(it);
+}
+
+/* The keys and live bytes of the reserved namespaces ('$' first), which
+ * stats across namespaces leaves out. */
+static void reserved_stats(struct sdb_db *db, uint64_t *keys, uint64_t *bytes)
+{
+	struct sdb_buf cur = SDB_BUF_INIT;
+	struct sdb_error e;
+	int rc;
+
+	*keys = *bytes = 0;
+	for (unsigned n = 1; n <= SDB_MAX_NS; n++) {
+		unsigned char hi[2] = { (unsigned char)n, '$' + 1 };
+		sdb_buf_reset(&cur);
+		sdb_buf_addc(&cur, (char)n);
+		sdb_buf_addc(&cur, '$');
+		for (;;) {
+			struct sdb_iter *it;
+			const unsigned char *ik;
+			size_t iklen;
+			struct sdb_val v;
+			struct sdb_stats st;
+
+			sdb_error_clear(&e);
+			if (!sdb_buf_ok(&cur))
+				die(EXIT_FAILURE_RT, "out of memory");
+			if ((rc = sdb_iter_open(db, cur.data, cur.len, hi, 2, 0, &it, &e)))
+				die_err(rc, &e);
+			rc = sdb_iter_next(it, &ik, &iklen, &v, &e);
+			if (rc == 1) {
+				sdb_buf_reset(&cur);
+				sdb_buf_add(&cur, ik, iklen < 1u + n ? iklen : 1u + n);
+			}
+			sdb_iter_close(it);
+			if (rc < 0)
+				die_err(rc, &e);
+			if (rc == 0 || cur.len != 1u + n)
+				break;
+			if ((rc = sdb_db_stats(db, cur.data + 1, n, 0, &st, &e)))
+				die_err(rc, &e);
+			*keys += st.keys;
+			*bytes += st.live_bytes;
+			if (!sdb_prefix_succ(&cur))
+				break;
+		}
+	}
+	sdb_buf_release(&cur);
 }
 
 static int kv_scan(int argc, char **argv)
@@ -1211,6 +1274,12 @@ static int kv_load(int argc, char **argv)
 			if (r.has_ns) {
 				nsp = r.ns.data;
 				nslen = r.ns.len;
+				if (nslen && nsp[0] == '$') {
+					snprintf(err, sizeof(err), "%s %ld: namespace '%.*s' is reserved",
+						 unit, lineno, (int)(nslen > 200 ? 200 : nslen), nsp);
+					failed = 1;
+					break;
+				}
 			}
 		}
 		if (sdb_ikey_make(&ik, nsp ? nsp : "", nslen, r.key.data ? r.key.data : "", r.key.len, &e) ||
@@ -1396,6 +1465,12 @@ static int kv_stats(int argc, char **argv)
 	sdb_error_clear(&e);
 	if ((rc = sdb_db_stats(db, k.ns, k.nslen, !k.has_ns, &st, &e)))
 		die_err(rc, &e);
+	if (!k.has_ns) {
+		uint64_t rk, rb;
+		reserved_stats(db, &rk, &rb);
+		st.keys -= rk < st.keys ? rk : st.keys;
+		st.live_bytes -= rb < st.live_bytes ? rb : st.live_bytes;
+	}
 	for (int l = 0; l < SDB_LEVELS; l++) {
 		ntab += st.tables_per_level[l];
 		levels[l] = sdb_cell_int(st.tables_per_level[l]);
