@@ -6,6 +6,7 @@
  * rows rewritten without the cell; all in the statement's transaction.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -155,9 +156,12 @@ static int rebuild(struct sql_wstate *w, struct sql_table_def *old, const char *
 		struct sql_index_def *x;
 		const char *text = itexts && itexts[i] ? itexts[i] : olds[i]->sql;
 		if ((rc = sql_cat_build_index(c, text, olds[i]->id, &x, e))) {
-			if (rc == SDB_ENOTFOUND && e)
-				sdb_error_set(e, SDB_EINVAL, "error in index %s after drop column: %s",
-					      olds[i]->name, e->msg);
+			if (rc == SDB_ENOTFOUND && e) {
+				char why[512];
+				snprintf(why, sizeof(why), "%s", e->msg);
+				rc = sdb_error_set(e, SDB_EINVAL, "error in index %s after drop column: %s",
+						   olds[i]->name, why);
+			}
 			return rc;
 		}
 		x->est_rows = olds[i]->est_rows;

@@ -1302,16 +1302,25 @@ int sql_w_create_as(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h 
 	sdb_buf_adds(&b, "CREATE TABLE ");
 	sql_w_put_name(&b, st->name.z);
 	sdb_buf_adds(&b, "(");
+	/* SQLite's layout: one line when short, else a column a line */
+	size_t width = strlen(st->name.z) + 2;
+	for (int i = 0; i < ncol; i++) {
+		const char *nm = sql_query_colname(q, i);
+		width += strlen(nm) + 7;
+		for (const char *z = nm; *z; z++)
+			width += *z == '"';
+	}
+	const char *sep1 = width < 50 ? "" : "\n  ", *sep2 = width < 50 ? "," : ",\n  ";
 	for (int i = 0; i < ncol; i++) {
 		const char *types[] = { "", " TEXT", " NUM", " INT", " REAL" };
 		enum sql_aff a = sql_query_affinity(q, i);
 		const char *ty = a == SQL_AFF_TEXT ? types[1] : a == SQL_AFF_NUMERIC ? types[2] :
 			a == SQL_AFF_INTEGER ? types[3] : a == SQL_AFF_REAL ? types[4] : types[0];
-		sdb_buf_adds(&b, i ? ",\n  " : "\n  ");
+		sdb_buf_adds(&b, i ? sep2 : sep1);
 		sql_w_put_name(&b, sql_query_colname(q, i));
 		sdb_buf_adds(&b, ty);
 	}
-	sdb_buf_adds(&b, "\n)");
+	sdb_buf_adds(&b, width < 50 ? ")" : "\n)");
 	sql_query_close(q);
 	if (!sdb_buf_ok(&b) || !(text = sql_cat_strdup(w->cat, b.data))) {
 		rc = oom(e);
