@@ -15,10 +15,10 @@ setup() {
 		fail "python3-networkx missing under /usr/bin/python3 (scripts/install-deps.sh)"
 }
 
-nx_run() { # KIND NODES EDGES
+nx_run() { # KIND NODES EDGES [nodelink]
 	seed=${GRAPH_SEED:-$RANDOM}
 	echo "# networkx $1: seed $seed (GRAPH_SEED=$seed to replay)" >&3
-	run /usr/bin/python3 "$TOP/t/helpers/graph_nx.py" "$seed" "$1" "$2" "$3" "$(scaled 300)"
+	run /usr/bin/python3 "$TOP/t/helpers/graph_nx.py" "$seed" "$1" "$2" "$3" "$(scaled 300)" "${4:-}"
 	echo "# ${lines[-1]}" >&3
 	[ "$status" -eq 0 ] || fail "$output"
 }
@@ -27,6 +27,6 @@ nx_run() { # KIND NODES EDGES
 	nx_run uniform 120 400
 }
 
-@test "power-law multigraph: the same answers as networkx" {
-	nx_run powerlaw 200 700
+@test "power-law multigraph, loaded from networkx's node-link JSON: the same answers" {
+	nx_run powerlaw 200 700 nodelink
 }

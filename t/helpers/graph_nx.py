@@ -1,12 +1,13 @@
 #!/usr/bin/python3
 """graph_nx.py - sochdb-graph against networkx on seeded random graphs.
 
-    /usr/bin/python3 t/helpers/graph_nx.py SEED KIND N M QUERIES
+    /usr/bin/python3 t/helpers/graph_nx.py SEED KIND N M QUERIES [nodelink]
 
 KIND is uniform or powerlaw. Builds a random multigraph (cycles,
 self-loops, parallel edges of different types, node types, a numeric
-weight "w" on most edges, node properties), writes it as JSONL, loads it
-with `sochdb-graph load` into $SOCHDB_DIR, loads the same graph into a
+weight "w" on most edges, node properties), writes it as JSONL (or, with
+nodelink, as networkx's own node_link_data), loads it with
+`sochdb-graph load` into $SOCHDB_DIR, loads the same graph into a
 networkx MultiDiGraph, then runs QUERIES random queries through the tool
 and compares:
   neighbors   (out/in/both, --edge-types): the neighbour id sets
@@ -326,11 +327,17 @@ def main():
         lines += [json.dumps(dict(frm, props=p), ensure_ascii=False)
                   for frm, p in (({"from": u, "type": t, "to": v}, p) for (u, t, v), p in edges.items())]
         f.write("\n".join(lines) + "\n")
+    c = Checker(nodes, edges)
+    if len(sys.argv) > 6 and sys.argv[6] == "nodelink":
+        # the same graph as networkx writes it (node_link_data: "links",
+        # "source"/"target", the type as an attribute and as the key)
+        fn = os.path.join(d, "graph-%s.json" % kind)
+        with open(fn, "w") as f:
+            json.dump(nx.node_link_data(c.G), f, ensure_ascii=False)
     p = subprocess.run([TOOL, "load", NS, fn], capture_output=True, text=True)
     if p.returncode != 0:
         print("load failed: exit %d: %s" % (p.returncode, p.stderr.strip()))
         sys.exit(1)
-    c = Checker(nodes, edges)
     ids = list(c.nodes)
     dirs = ["out", "in", "both"]
 
