@@ -68,11 +68,11 @@ fi
 echo "$line"
 
 # plain add-edge batches: the edges through `add-edge --stdin` when the
-# tool has it (TSV FROM TYPE TO), into a database holding the nodes
+# tool has it (TSV FROM TYPE TO PROPS), into a database holding the nodes
 if $G add-edge -h 2>&1 | grep -q -- '--stdin'; then
 	head -n "$NN" "$D/graph.jsonl" >"$W/nodes.jsonl"
 	$G load -d "$W/add" g "$W/nodes.jsonl" || exit 3
-	awk -F, '{ print $1 "\t" $2 "\t" $3 }' "$D/edges.csv" >"$W/add.tsv"
+	awk -F, '{ print $1 "\t" $2 "\t" $3 "\t{\"w\":" $4 "}" }' "$D/edges.csv" >"$W/add.tsv"
 	t0=$(now); $G add-edge -d "$W/add" g --stdin <"$W/add.tsv" || exit 3; t1=$(now)
 	s_add=$(secs "$t0" "$t1")
 	echo "add-edge --stdin $M edges: $s_add s ($(rate "$M" "$s_add")) (target >= 300k edges/s)"

@@ -308,7 +308,7 @@ class Checker:
                 self.fail(what, "node %s of type %s" % (ns[i], self.G.nodes[ns[i]]["type"]))
                 return
             cost += self.edges[ekey(e)].get("w", 1)
-        if ntypes and self.G.nodes[b]["type"] not in ntypes:
+        if ntypes and a != b and self.G.nodes[b]["type"] not in ntypes:
             self.fail(what, "target of type %s" % self.G.nodes[b]["type"])
         got = cost if weight else len(es)
         if abs(got - want) > 1e-9 * max(1, abs(want)):

@@ -302,7 +302,9 @@ def main():
             if rc != 0:
                 r.fail(what, "exit %d (%s), model %s" % (rc, err.strip(), v["props"]))
                 continue
-            got = (out.get("nodes") or [{}])[0].get("props")
+            # get-node writes the one record (or {"nodes":[record]})
+            rec = (out.get("nodes") or [{}])[0] if "nodes" in out else out
+            got = rec.get("props")
             if got != v["props"]:
                 r.fail(what, "props %s, model %s" % (got, v["props"]))
     nv = sum(len(v) for v in m.ev.values())
