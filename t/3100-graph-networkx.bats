@@ -11,6 +11,7 @@ load test_helper
 
 setup() {
 	setup_db
+	[ -x "$BUILD/bin/sochdb-graph" ] || skip "sochdb-graph is not built yet"
 	/usr/bin/python3 -c 'import networkx' 2>/dev/null ||
 		fail "python3-networkx missing under /usr/bin/python3 (scripts/install-deps.sh)"
 }

@@ -9,7 +9,10 @@
 
 load test_helper
 
-setup() { setup_db; }
+setup() {
+	setup_db
+	[ -x "$BUILD/bin/sochdb-graph" ] || skip "sochdb-graph is not built yet"
+}
 
 t_run() {
 	seed=${GRAPH_SEED:-$RANDOM}

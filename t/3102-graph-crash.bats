@@ -8,7 +8,10 @@
 
 load test_helper
 
-setup() { setup_db; }
+setup() {
+	setup_db
+	[ -x "$BUILD/bin/sochdb-graph" ] || skip "sochdb-graph is not built yet"
+}
 
 H=$BATS_TEST_DIRNAME/helpers/graph_crash.py
 cnt() { /usr/bin/python3 "$H" count "$@"; }
