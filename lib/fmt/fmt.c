@@ -5,8 +5,12 @@
  * output buffer at once. toon is count-first, so its rows are kept in a
  * compact arena (one tag byte per cell, then 8 bytes of number or a
  * length and the bytes) and written at the end, when the row count and
- * the set of columns in use are known.
+ * the set of columns in use are known. table, box and markdown keep their
+ * rows the same way (the widths are known only at the end) and track each
+ * column's width as rows arrive. Past opts.mem_limit the arena goes to an
+ * unlinked temporary file, mapped back at the end.
  */
+#define _GNU_SOURCE
 #include "fmt/fmt.h"
 
 #include "json/json.h"
@@ -16,10 +20,15 @@
 #include "util/tsv.h"
 #include "util/varint.h"
 
+#include "util/io.h"
+
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* Output passes this many bytes: hand it to the sink. */
 #define SINK_AT (1u << 20)
@@ -28,7 +37,7 @@
 #define TAG_B64 0x80
 
 static const char *const fmt_names[SDB_FMT_COUNT] = {
-	"tsv", "csv", "json", "jsonl", "toon"
+	"tsv", "csv", "json", "jsonl", "toon", "table", "box", "markdown", "line"
 };
 
 const char *sdb_fmt_name(enum sdb_fmt f)
@@ -39,7 +48,7 @@ const char *sdb_fmt_name(enum sdb_fmt f)
 int sdb_fmt_parse(const char *name, unsigned allowed, enum sdb_fmt *out,
 		  struct sdb_error *e)
 {
-	char list[80] = "";
+	char list[160] = "";
 	size_t len = 0;
 	int n = 0, k = 0;
 
@@ -271,15 +280,15 @@ static void toon_col_name(struct sdb_buf *b, const char *name, int b64)
 }
 
 /* One line of the toon table without its end: the column names of the
- * header (at NULL), or the cells of the buffered row at *at. */
-static void toon_line(struct sdb_fmt_writer *w, size_t *at)
+ * header (at NULL), or the cells of the buffered row at *at of a[0..len). */
+static void toon_line(struct sdb_fmt_writer *w, size_t *at, const char *a, size_t len)
 {
 	struct sdb_buf *b = w->o.out;
 	int first = 1;
 
 	for (size_t c = 0; c < w->ncols; c++) {
 		struct sdb_cell x;
-		int b64 = at ? arena_read(w->rows.data, w->rows.len, at, &x) : 0;
+		int b64 = at ? arena_read(a, len, at, &x) : 0;
 		for (int part = 1; part <= 2; part++) {
 			if (!(w->seen[c] & part))
 				continue;
@@ -296,8 +305,10 @@ static void toon_line(struct sdb_fmt_writer *w, size_t *at)
 	}
 }
 
-/* Writes the buffered toon table. @return 0 or the sink's error. */
-static int toon_table(struct sdb_fmt_writer *w, struct sdb_error *e)
+/* Writes the buffered toon table of the arena a[0..len). @return 0 or the
+ * sink's error. */
+static int toon_table(struct sdb_fmt_writer *w, const char *a, size_t len,
+		      struct sdb_error *e)
 {
 	struct sdb_buf *b = w->o.out;
 	int rc = 0;
@@ -309,15 +320,359 @@ static int toon_table(struct sdb_fmt_writer *w, struct sdb_error *e)
 		return 0;
 	}
 	sdb_buf_addf(b, "[%" PRIu64 "]{", w->nrows);
-	toon_line(w, NULL);
+	toon_line(w, NULL, a, len);
 	sdb_buf_adds(b, "}:\n");
-	for (size_t at = 0; at < w->rows.len && !rc;) {
+	for (size_t at = 0; at < len && !rc;) {
 		sdb_buf_adds(b, "  ");
-		toon_line(w, &at);
+		toon_line(w, &at, a, len);
 		sdb_buf_addc(b, '\n');
 		rc = drain(&w->o, 0, e);
 	}
 	return rc;
+}
+
+/* ------------------------------------------------------------ spilling */
+
+/* Moves the arena to the spill file (opened on first use). */
+static int spill(struct sdb_fmt_writer *w, struct sdb_error *e)
+{
+	int rc;
+
+	if (!w->spill_fd) {
+		const char *dir = w->m.tmp_dir;
+		char path[4096];
+		int fd;
+		if (!dir && !(dir = getenv("TMPDIR")))
+			dir = "/tmp";
+		rc = sdb_io_open(dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600, &fd, e);
+		if (rc) {
+			/* no O_TMPFILE there: a named file, unlinked at once */
+			snprintf(path, sizeof(path), "%s/sochdb-fmt-XXXXXX", dir);
+			fd = mkstemp(path);
+			if (fd < 0)
+				return sdb_error_sys(e, SDB_EIO, "%s: cannot create a spill file", dir);
+			unlink(path);
+		}
+		w->spill_fd = fd + 1;
+	}
+	rc = sdb_io_write_all(w->spill_fd - 1, w->rows.data, w->rows.len, "spill file", e);
+	w->spilled += w->rows.len;
+	sdb_buf_reset(&w->rows);
+	return rc;
+}
+
+/* After a row went into the arena: spill past the limit. */
+static int arena_check(struct sdb_fmt_writer *w, struct sdb_error *e)
+{
+	if (!sdb_buf_ok(&w->rows))
+		return oom(e);
+	if (w->m.mem_limit && w->rows.len >= w->m.mem_limit)
+		return spill(w, e);
+	return 0;
+}
+
+/* The whole arena, in memory or mapped from the spill file: *a, *len;
+ * *map set when it must be unmapped. */
+static int arena_all(struct sdb_fmt_writer *w, const char **a, size_t *len,
+		     void **map, struct sdb_error *e)
+{
+	int rc;
+
+	*map = NULL;
+	if (!w->spill_fd) {
+		*a = w->rows.data;
+		*len = w->rows.len;
+		return 0;
+	}
+	if (w->rows.len && (rc = spill(w, e)))
+		return rc;
+	*len = (size_t)w->spilled;
+	*a = NULL;
+	if (!*len)
+		return 0;
+	*map = mmap(NULL, *len, PROT_READ, MAP_PRIVATE, w->spill_fd - 1, 0);
+	if (*map == MAP_FAILED) {
+		*map = NULL;
+		return sdb_error_sys(e, SDB_EIO, "cannot map the spill file");
+	}
+	madvise(*map, *len, MADV_SEQUENTIAL);
+	*a = *map;
+	return 0;
+}
+
+/* -------------------------------------------- table, box, markdown, line */
+
+static int is_columnar(enum sdb_fmt f)
+{
+	return f == SDB_FMT_TABLE || f == SDB_FMT_BOX || f == SDB_FMT_MARKDOWN;
+}
+
+/*
+ * The text of a cell in the sqlite3 modes: *p, *n (numbers formatted into
+ * tmp). Null and absent: null_text.
+ */
+static void cell_text(const struct sdb_fmt_more *o, const struct sdb_cell *x,
+		      struct sdb_buf *tmp, const char **p, size_t *n)
+{
+	size_t at = tmp->len;
+
+	switch (x->type) {
+	case SDB_CELL_TEXT:
+	case SDB_CELL_BLOB:
+	case SDB_CELL_NUM:
+		*p = x->p;
+		*n = x->n;
+		return;
+	case SDB_CELL_NULL:
+	case SDB_CELL_ABSENT:
+		*p = o->null_text ? o->null_text : "";
+		*n = strlen(*p);
+		return;
+	default:
+		put_scalar(tmp, x);
+		*p = NULL; /* resolved by the caller: tmp may move */
+		*n = tmp->len - at;
+		return;
+	}
+}
+
+/*
+ * One display line of a cell's text p[0..n) from *at, as sqlite3's
+ * columnar modes show it: appended to b (when not NULL); @return its
+ * width. *at moves past the line and its break.
+ */
+static size_t disp_line(const char *p, size_t n, size_t *at, struct sdb_buf *b)
+{
+	size_t i = *at, w = 0;
+
+	while (i < n) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '\t') {
+			do {
+				if (b)
+					sdb_buf_addc(b, ' ');
+				w++;
+			} while (w & 7);
+			i++;
+			continue;
+		}
+		if (c < 0x20) {
+			if (c == '\r' && i + 1 < n && p[i + 1] == '\n')
+				i++;
+			i++;
+			break;
+		}
+		if (b)
+			sdb_buf_addc(b, (char)c);
+		w += (c & 0xc0) != 0x80;
+		i++;
+	}
+	*at = i;
+	return w;
+}
+
+/* The displayed length of a cell: up to its first NUL. */
+static size_t disp_len(const char *p, size_t n)
+{
+	const char *z = memchr(p, 0, n);
+	return z ? (size_t)(z - p) : n;
+}
+
+/* The widest display line of p[0..n). */
+static size_t disp_width(const char *p, size_t n)
+{
+	size_t at = 0, w = 0;
+
+	n = disp_len(p, n);
+	do {
+		size_t lw = disp_line(p, n, &at, NULL);
+		if (lw > w)
+			w = lw;
+	} while (at < n);
+	return w;
+}
+
+static void put_rep(struct sdb_buf *b, const char *s, size_t k)
+{
+	size_t n = strlen(s);
+
+	while (k--)
+		sdb_buf_add(b, s, n);
+}
+
+/* A border line: left, fill per column width + 2, joints, right. */
+static void col_border(struct sdb_fmt_writer *w, const char *l, const char *fill,
+		       const char *mid, const char *r)
+{
+	struct sdb_buf *b = w->o.out;
+
+	sdb_buf_adds(b, l);
+	for (size_t c = 0; c < w->ncols; c++) {
+		if (c)
+			sdb_buf_adds(b, mid);
+		put_rep(b, fill, w->width[c] + 2);
+	}
+	sdb_buf_adds(b, r);
+	sdb_buf_addc(b, '\n');
+}
+
+/* The vertical bar of the format. */
+static const char *col_bar(enum sdb_fmt f)
+{
+	return f == SDB_FMT_BOX ? "\xe2\x94\x82" : "|";
+}
+
+/* The header line: each name's first display line, centred. */
+static void col_header(struct sdb_fmt_writer *w)
+{
+	struct sdb_buf *b = w->o.out;
+	const char *bar = col_bar(w->o.fmt);
+
+	for (size_t c = 0; c < w->ncols; c++) {
+		const char *name = w->cols[c].name;
+		size_t at = 0, n = strlen(name), hw, pad, left;
+		struct sdb_buf line = SDB_BUF_INIT;
+		hw = disp_line(name, n, &at, &line);
+		pad = w->width[c] - hw;
+		left = pad / 2;
+		sdb_buf_adds(b, bar);
+		put_rep(b, " ", left + 1);
+		if (line.len)
+			sdb_buf_add(b, line.data, line.len);
+		b->oom |= line.oom;
+		sdb_buf_release(&line);
+		put_rep(b, " ", pad - left + 1);
+	}
+	sdb_buf_adds(b, bar);
+	sdb_buf_addc(b, '\n');
+}
+
+struct disp_cell {
+	const char *p;
+	size_t n, at;
+};
+
+/* Writes one buffered row (its cells x), as many lines as its tallest
+ * cell. */
+static void col_row(struct sdb_fmt_writer *w, const struct sdb_cell *x,
+		    struct disp_cell *d)
+{
+	struct sdb_buf *b = w->o.out;
+	const char *bar = col_bar(w->o.fmt);
+	int more, first = 1;
+
+	sdb_buf_reset(&w->scratch);
+	for (size_t c = 0; c < w->ncols; c++) {
+		size_t off = w->scratch.len;
+		cell_text(&w->m, &x[c], &w->scratch, &d[c].p, &d[c].n);
+		d[c].at = d[c].p ? SIZE_MAX : off; /* SIZE_MAX: not in scratch */
+	}
+	for (size_t c = 0; c < w->ncols; c++) {
+		if (d[c].at != SIZE_MAX)
+			d[c].p = w->scratch.data ? w->scratch.data + d[c].at : "";
+		d[c].at = 0;
+		d[c].n = disp_len(d[c].p, d[c].n);
+	}
+	do {
+		more = 0;
+		for (size_t c = 0; c < w->ncols; c++) {
+			size_t lw = 0;
+			sdb_buf_adds(b, bar);
+			sdb_buf_addc(b, ' ');
+			if (first || d[c].at < d[c].n)
+				lw = disp_line(d[c].p, d[c].n, &d[c].at, b);
+			put_rep(b, " ", w->width[c] - lw + 1);
+			more |= d[c].at < d[c].n;
+		}
+		sdb_buf_adds(b, bar);
+		sdb_buf_addc(b, '\n');
+		first = 0;
+	} while (more);
+}
+
+/* Writes the buffered table, box or markdown table of the arena a[0..len). */
+static int col_table(struct sdb_fmt_writer *w, const char *a, size_t len,
+		     struct sdb_error *e)
+{
+	enum sdb_fmt f = w->o.fmt;
+	int head = !!(w->o.flags & SDB_FMT_HEADER), rc = 0;
+	struct sdb_cell *x;
+	struct disp_cell *d;
+
+	if (!w->nrows)
+		return 0;
+	x = calloc(w->ncols ? w->ncols : 1, sizeof(*x));
+	d = calloc(w->ncols ? w->ncols : 1, sizeof(*d));
+	if (!x || !d) {
+		free(x);
+		free(d);
+		return oom(e);
+	}
+	if (f == SDB_FMT_TABLE)
+		col_border(w, "+", "-", "+", "+");
+	else if (f == SDB_FMT_BOX)
+		col_border(w, "\xe2\x94\x8c", "\xe2\x94\x80", "\xe2\x94\xac", "\xe2\x94\x90");
+	if (head) {
+		col_header(w);
+		if (f == SDB_FMT_TABLE)
+			col_border(w, "+", "-", "+", "+");
+		else if (f == SDB_FMT_BOX)
+			col_border(w, "\xe2\x94\x9c", "\xe2\x94\x80", "\xe2\x94\xbc", "\xe2\x94\xa4");
+		else
+			col_border(w, "|", "-", "|", "|");
+	}
+	for (size_t at = 0; at < len && !rc;) {
+		for (size_t c = 0; c < w->ncols; c++)
+			arena_read(a, len, &at, &x[c]);
+		col_row(w, x, d);
+		rc = drain(&w->o, 0, e);
+	}
+	if (!rc && f == SDB_FMT_TABLE)
+		col_border(w, "+", "-", "+", "+");
+	else if (!rc && f == SDB_FMT_BOX)
+		col_border(w, "\xe2\x94\x94", "\xe2\x94\x80", "\xe2\x94\xb4", "\xe2\x94\x98");
+	free(x);
+	free(d);
+	return rc;
+}
+
+/* Buffers a row of a columnar table, widening its columns. */
+static void col_add(struct sdb_fmt_writer *w, const struct sdb_cell *cells)
+{
+	for (size_t c = 0; c < w->ncols; c++) {
+		const char *p;
+		size_t n, wd;
+		sdb_buf_reset(&w->scratch);
+		cell_text(&w->m, &cells[c], &w->scratch, &p, &n);
+		if (!p)
+			p = w->scratch.data ? w->scratch.data : "";
+		wd = disp_width(p, n);
+		if (wd > w->width[c])
+			w->width[c] = wd;
+		arena_cell(&w->rows, &cells[c], 0);
+	}
+}
+
+/* One row of line mode. */
+static void line_row(struct sdb_fmt_writer *w, const struct sdb_cell *cells)
+{
+	struct sdb_buf *b = w->o.out;
+
+	if (w->nrows)
+		sdb_buf_addc(b, '\n');
+	for (size_t c = 0; c < w->ncols; c++) {
+		const char *name = w->cols[c].name, *p;
+		size_t n, nl = strlen(name);
+		put_rep(b, " ", w->name_width - nl);
+		sdb_buf_add(b, name, nl);
+		sdb_buf_adds(b, " = ");
+		sdb_buf_reset(&w->scratch);
+		cell_text(&w->m, &cells[c], &w->scratch, &p, &n);
+		if (!p)
+			p = w->scratch.data ? w->scratch.data : "";
+		sdb_buf_add(b, p, n);
+		sdb_buf_addc(b, '\n');
+	}
 }
 
 /* ------------------------------------------------------------- tables */
@@ -333,6 +688,23 @@ int sdb_fmt_begin(struct sdb_fmt_writer *w, const struct sdb_fmt_opts *o,
 	w->cols = cols;
 	w->ncols = ncols;
 	switch (o->fmt) {
+	case SDB_FMT_TABLE:
+	case SDB_FMT_BOX:
+	case SDB_FMT_MARKDOWN:
+		w->width = calloc(ncols ? ncols : 1, sizeof(*w->width));
+		if (!w->width)
+			return oom(e);
+		for (size_t c = 0; c < ncols && (o->flags & SDB_FMT_HEADER); c++) {
+			size_t at = 0;
+			w->width[c] = disp_line(cols[c].name, strlen(cols[c].name), &at, NULL);
+		}
+		break;
+	case SDB_FMT_LINE:
+		w->name_width = 5; /* as sqlite3: at least 5 */
+		for (size_t c = 0; c < ncols; c++)
+			if (strlen(cols[c].name) > w->name_width)
+				w->name_width = strlen(cols[c].name);
+		break;
 	case SDB_FMT_TOON:
 		w->seen = calloc(ncols ? ncols : 1, 1);
 		if (!w->seen)
@@ -361,6 +733,11 @@ int sdb_fmt_begin(struct sdb_fmt_writer *w, const struct sdb_fmt_opts *o,
 	return drain(o, 0, e);
 }
 
+void sdb_fmt_set(struct sdb_fmt_writer *w, const struct sdb_fmt_more *m)
+{
+	w->m = *m;
+}
+
 int sdb_fmt_row(struct sdb_fmt_writer *w, const struct sdb_cell *cells,
 		struct sdb_error *e)
 {
@@ -377,7 +754,11 @@ int sdb_fmt_row(struct sdb_fmt_writer *w, const struct sdb_cell *cells,
 				sdb_buf_addc(b, '\t');
 			if (x->type == SDB_CELL_TEXT || x->type == SDB_CELL_BLOB)
 				sdb_tsv_escape(b, x->p, x->n);
-			else if (!put_scalar(b, x))
+			else if (put_scalar(b, x))
+				;
+			else if (w->m.null_text)
+				sdb_tsv_escape(b, w->m.null_text, strlen(w->m.null_text));
+			else
 				sdb_buf_adds(b, "\\N");
 		}
 		sdb_buf_addc(b, '\n');
@@ -389,8 +770,8 @@ int sdb_fmt_row(struct sdb_fmt_writer *w, const struct sdb_cell *cells,
 				sdb_buf_addc(b, ',');
 			if (x->type == SDB_CELL_TEXT || x->type == SDB_CELL_BLOB)
 				put_csv(b, x->p, x->n);
-			else
-				put_scalar(b, x); /* null, absent: an empty field */
+			else if (!put_scalar(b, x) && w->m.null_text) /* else empty */
+				put_csv(b, w->m.null_text, strlen(w->m.null_text));
 		}
 		sdb_buf_addc(b, '\n');
 		break;
@@ -410,8 +791,18 @@ int sdb_fmt_row(struct sdb_fmt_writer *w, const struct sdb_cell *cells,
 				w->seen[c] |= b64 ? 2 : 1;
 			arena_cell(&w->rows, &cells[c], b64);
 		}
-		if (!sdb_buf_ok(&w->rows))
+		w->nrows++;
+		return arena_check(w, e);
+	case SDB_FMT_TABLE:
+	case SDB_FMT_BOX:
+	case SDB_FMT_MARKDOWN:
+		col_add(w, cells);
+		w->nrows++;
+		if (!sdb_buf_ok(&w->scratch))
 			return oom(e);
+		return arena_check(w, e);
+	case SDB_FMT_LINE:
+		line_row(w, cells);
 		break;
 	default:
 		return sdb_error_set(e, SDB_EINVAL, "unknown output format");
@@ -425,8 +816,14 @@ void sdb_fmt_release(struct sdb_fmt_writer *w)
 	if (!w)
 		return;
 	sdb_buf_release(&w->rows);
+	sdb_buf_release(&w->scratch);
 	free(w->seen);
 	w->seen = NULL;
+	free(w->width);
+	w->width = NULL;
+	if (w->spill_fd)
+		close(w->spill_fd - 1);
+	w->spill_fd = 0;
 }
 
 int sdb_fmt_end(struct sdb_fmt_writer *w, struct sdb_error *e)
@@ -434,9 +831,17 @@ int sdb_fmt_end(struct sdb_fmt_writer *w, struct sdb_error *e)
 	struct sdb_buf *b = w->o.out;
 	int rc = 0;
 
-	if (w->o.fmt == SDB_FMT_TOON)
-		rc = toon_table(w, e);
-	else if (w->o.fmt == SDB_FMT_JSON)
+	if (w->o.fmt == SDB_FMT_TOON || is_columnar(w->o.fmt)) {
+		const char *a;
+		size_t len;
+		void *map;
+		rc = arena_all(w, &a, &len, &map, e);
+		if (!rc)
+			rc = w->o.fmt == SDB_FMT_TOON ? toon_table(w, a, len, e)
+						       : col_table(w, a, len, e);
+		if (map)
+			munmap(map, len);
+	} else if (w->o.fmt == SDB_FMT_JSON)
 		sdb_buf_adds(b, w->key ? "]" : "]\n");
 	if (!rc)
 		rc = drain(&w->o, !w->key, e);

@@ -28,6 +28,24 @@
  *          otherwise absent cells are null. An empty table is [] (the
  *          spec's form for an empty root array, §9.1) — one rule for
  *          every tool.
+ *   table, box, markdown
+ *          sqlite3 3.40's columnar modes, byte for byte: the rows are
+ *          buffered so each column is as wide as its widest cell (width
+ *          counts the bytes that do not continue a UTF-8 sequence); the
+ *          header names are centred, cells left-aligned; in a cell a tab
+ *          goes to the next multiple of 8, any other control byte breaks
+ *          the line ("\r\n" once) and the row grows taller, a NUL ends
+ *          the cell. No header line with !SDB_FMT_HEADER (sqlite3 always
+ *          writes one); an empty table writes nothing. Null and absent
+ *          cells are null_text ("" by default).
+ *   line   sqlite3 -line: per row one "NAME = value" line per column, the
+ *          names right-aligned to the longest (at least 5), rows apart by a blank line;
+ *          values as their bytes (null_text for null).
+ *
+ * Buffered formats (toon, table, box, markdown) keep their rows in memory
+ * up to sdb_fmt_more.mem_limit bytes (0: no limit) and spill the rest to an
+ * unlinked temporary file in its tmp_dir (NULL: $TMPDIR, else /tmp), read back through
+ * a mapping at the end.
  *
  * Binary data in text formats (SDB_FMT_COL_B64 columns): in json, jsonl
  * and toon, a text cell that is not valid UTF-8, and any blob, is written
@@ -54,6 +72,10 @@ enum sdb_fmt {
 	SDB_FMT_JSON,
 	SDB_FMT_JSONL,
 	SDB_FMT_TOON,
+	SDB_FMT_TABLE,    /* sqlite3 -table: +---+ borders (buffered) */
+	SDB_FMT_BOX,      /* sqlite3 -box: Unicode box drawing (buffered) */
+	SDB_FMT_MARKDOWN, /* sqlite3 -markdown: a pipe table (buffered) */
+	SDB_FMT_LINE,     /* sqlite3 -line: one "name = value" per line */
 	SDB_FMT_COUNT
 };
 #define SDB_FMT_BIT(f) (1u << (f))
@@ -168,15 +190,32 @@ struct sdb_fmt_opts {
 	void *sink_ctx;
 };
 
+/* Settings of the sqlite3-style tools (sochdb-sql), given to a writer
+ * with sdb_fmt_set after sdb_fmt_begin; a writer without them has the
+ * defaults (all zero). */
+struct sdb_fmt_more {
+	/* NULL: csv empty, tsv \N, table/box/markdown/line "" (sqlite3's
+	 * .nullvalue); else the text of a null cell in those formats */
+	const char *null_text;
+	size_t mem_limit;    /* buffered formats spill past this (0: never) */
+	const char *tmp_dir; /* where they spill (NULL: $TMPDIR, else /tmp) */
+};
+
 /* A table being written. Fields are private to fmt.c. */
 struct sdb_fmt_writer {
 	struct sdb_fmt_opts o;
+	struct sdb_fmt_more m;
 	const struct sdb_fmt_col *cols;
 	size_t ncols;
 	uint64_t nrows;
 	const char *key;        /* a table inside a record: its field name */
-	struct sdb_buf rows;    /* toon: the buffered rows */
+	struct sdb_buf rows;    /* toon, table ...: the buffered rows */
 	unsigned char *seen;    /* toon: per column, 1 main cell, 2 b64 cell */
+	size_t *width;          /* table, box, markdown: per column */
+	size_t name_width;      /* line: the longest column name */
+	struct sdb_buf scratch; /* table ..., line: a cell's text */
+	int spill_fd;           /* fd + 1 of the rows spilled so far, or 0 */
+	uint64_t spilled;       /* bytes in spill_fd */
 };
 
 /*
@@ -187,6 +226,9 @@ struct sdb_fmt_writer {
 int sdb_fmt_begin(struct sdb_fmt_writer *w, const struct sdb_fmt_opts *o,
 		  const struct sdb_fmt_col *cols, size_t ncols,
 		  struct sdb_error *e);
+/* Applies the settings m (copied; null_text and tmp_dir kept by
+ * reference) to a writer begun, before its first row. */
+void sdb_fmt_set(struct sdb_fmt_writer *w, const struct sdb_fmt_more *m);
 /* Writes (toon: buffers) one row of ncols cells. @return 0 or an error. */
 int sdb_fmt_row(struct sdb_fmt_writer *w, const struct sdb_cell *cells,
 		struct sdb_error *e);

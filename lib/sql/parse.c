@@ -46,6 +46,22 @@ void sdb_sql_arena_release(struct sdb_sql_arena *a)
 	sdb_sql_arena_init(a);
 }
 
+void sdb_sql_arena_reset(struct sdb_sql_arena *a)
+{
+	struct sdb_sql_block *b = a->head;
+	if (!b)
+		return;
+	struct sdb_sql_block *n = b->next;
+	while (n) {
+		struct sdb_sql_block *x = n->next;
+		free(n);
+		n = x;
+	}
+	b->next = NULL;
+	a->cur = (char *)b + BLOCK_HDR;
+	a->left = b->size;
+}
+
 void *sdb_sql_arena_alloc(struct sdb_sql_arena *a, size_t n)
 {
 	n = (n + 15) & ~(size_t)15;

@@ -33,6 +33,9 @@ struct sdb_sql_arena {
 void sdb_sql_arena_init(struct sdb_sql_arena *a);
 /* Frees every block (NULL allowed); the arena is empty again. */
 void sdb_sql_arena_release(struct sdb_sql_arena *a);
+/* Empties the arena but keeps its newest block for reuse (a per-row
+ * arena reset between rows costs no malloc). */
+void sdb_sql_arena_reset(struct sdb_sql_arena *a);
 /* n zeroed bytes, 16-aligned, or NULL when out of memory. */
 void *sdb_sql_arena_alloc(struct sdb_sql_arena *a, size_t n);
 

@@ -171,11 +171,27 @@ int sql_value_unop(int op, const struct sql_value *a, struct sql_value *out,
 		   struct sdb_error *e);
 
 /* LIKE (ASCII case-insensitive, esc 0 for none; a NUL-free pattern is
- * not required: both are byte ranges) and GLOB (case-sensitive, [..],
- * [^..], ?, *). @return 1 match, 0 no match. */
+ * not required: both are byte ranges; a NUL byte ends either, as in
+ * SQLite) and GLOB (case-sensitive, [..], [^..], ?, *). @return 1 match,
+ * 0 no match. These are the matchers only: the operators `x LIKE y
+ * [ESCAPE z]` and `x GLOB y` are SQLite's functions like(y, x[, z]) and
+ * glob(y, x) (sql_func_find), which add the rules around them (NULL in,
+ * NULL out; a BLOB operand never matches, as Debian's sqlite3 is built;
+ * the ESCAPE must be one character; patterns over 50000 bytes are an
+ * error), so evaluate the operators through those functions. */
 int sql_like(const char *pat, size_t np, const char *s, size_t ns,
 	     uint32_t esc);
 int sql_glob(const char *pat, size_t np, const char *s, size_t ns);
+
+/*
+ * The value of an integer literal's text (SQL_E_INTEGER: decimal digits
+ * or 0x hex digits), negated first when neg (the literal follows a unary
+ * minus: -9223372036854775808 is an INTEGER). A decimal literal too big
+ * for int64 is a REAL; hex digits are the 64-bit two's complement.
+ * @return 0, SDB_EPARSE ("hex literal too big: 0x...").
+ */
+int sql_value_int_literal(const char *text, int neg, struct sql_value *out,
+			  struct sdb_error *e);
 
 /* Copies v's bytes (TEXT/BLOB) into mem so v outlives their source.
  * @return 0 or SDB_ENOMEM. */
@@ -193,6 +209,8 @@ struct sql_fctx {
 	struct sdb_error *e;
 	struct sql_conn *conn;
 	int64_t now_ms;  /* the statement's 'now' (one value per statement) */
+	uint8_t coll;    /* enum sql_coll of the arguments (min, max, nullif,
+	                    instr ... compare under it); 0 BINARY */
 };
 
 typedef int (*sql_scalar_fn)(struct sql_fctx *c, int argc,

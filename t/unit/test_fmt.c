@@ -41,7 +41,7 @@ static void test_names(void)
 		     SDB_EINVAL);
 	CHECK_EQ_STR(e.msg, "invalid value 'jsonl' for --format (expected tsv or json)");
 	CHECK_EQ_INT(sdb_fmt_parse("x", all, &f, &e), SDB_EINVAL);
-	CHECK_EQ_STR(e.msg, "invalid value 'x' for --format (expected tsv, csv, json, jsonl or toon)");
+	CHECK_EQ_STR(e.msg, "invalid value 'x' for --format (expected tsv, csv, json, jsonl, toon, table, box, markdown or line)");
 	CHECK_EQ_STR(sdb_fmt_name(SDB_FMT_COUNT), "?");
 }
 
@@ -106,6 +106,35 @@ static void test_types(void)
 		"[{\"i\":-5,\"r\":0.1,\"n\":2.50,\"b\":true,\"z\":null,\"t\":\"it's, \\\"q\\\"\",\"x\":\"AQI=\"}]\n",
 		"{\"i\":-5,\"r\":0.1,\"n\":2.50,\"b\":true,\"z\":null,\"t\":\"it's, \\\"q\\\"\",\"x\":\"AQI=\"}\n",
 		"[1]{i,r,n,b,z,t,x}:\n  -5,0.1,2.50,true,null,\"it's, \\\"q\\\"\",\"AQI=\"\n",
+		/* table, box, markdown without a header (flags 0): the blob's
+		 * two control bytes make the row two lines tall */
+		"+----+-----+------+------+--+-----------+--+\n"
+		"| -5 | 0.1 | 2.50 | true |  | it's, \"q\" |  |\n"
+		"|    |     |      |      |  |           |  |\n"
+		"+----+-----+------+------+--+-----------+--+\n",
+		"\xe2\x94\x8c\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xac"
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xac"
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xac"
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xac"
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\xac"
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80"
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xac"
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\x90\n"
+		"\xe2\x94\x82 -5 \xe2\x94\x82 0.1 \xe2\x94\x82 2.50 \xe2\x94\x82 true \xe2\x94\x82  "
+		"\xe2\x94\x82 it's, \"q\" \xe2\x94\x82  \xe2\x94\x82\n"
+		"\xe2\x94\x82    \xe2\x94\x82     \xe2\x94\x82      \xe2\x94\x82      \xe2\x94\x82  "
+		"\xe2\x94\x82           \xe2\x94\x82  \xe2\x94\x82\n"
+		"\xe2\x94\x94\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xb4"
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xb4"
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xb4"
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xb4"
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\xb4"
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80"
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xb4"
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\x98\n",
+		"| -5 | 0.1 | 2.50 | true |  | it's, \"q\" |  |\n"
+		"|    |     |      |      |  |           |  |\n",
+		"    i = -5\n    r = 0.1\n    n = 2.50\n    b = true\n    z = \n    t = it's, \"q\"\n    x = \x01\x02\n",
 	};
 
 	for (int f = 0; f < SDB_FMT_COUNT; f++) {
@@ -130,6 +159,120 @@ static void test_types(void)
 		CHECK_EQ_STR(out.data, "\"a b\",c,d,e\n\"\",\"a b\",\"\xc3\xa9\",plain\n");
 	}
 	sdb_buf_release(&out);
+}
+
+/* Writes the rows (ncols cells each) of cols in format f with o's
+ * other settings; returns the text (static). */
+static struct sdb_fmt_more more;
+
+static char *sqlite_table(struct sdb_fmt_opts *o, enum sdb_fmt f,
+			  const struct sdb_fmt_col *cols, size_t ncols,
+			  const struct sdb_cell *cells, size_t nrows)
+{
+	static struct sdb_buf out = SDB_BUF_INIT;
+	struct sdb_fmt_writer w;
+	struct sdb_error e;
+
+	sdb_buf_reset(&out);
+	o->fmt = f;
+	o->out = &out;
+	CHECK_EQ_INT(sdb_fmt_begin(&w, o, cols, ncols, &e), 0);
+	sdb_fmt_set(&w, &more);
+	for (size_t r = 0; r < nrows; r++)
+		CHECK_EQ_INT(sdb_fmt_row(&w, cells + ncols * r, &e), 0);
+	CHECK_EQ_INT(sdb_fmt_end(&w, &e), 0);
+	sdb_buf_addc(&out, 0);
+	return out.data;
+}
+
+/* sqlite3 3.40's -table, -box, -markdown and -line output of the same
+ * rows (as it printed them: widths count UTF-8 lead bytes, so CJK is
+ * narrow; names centred; data left-aligned). */
+static void test_sqlite_modes(void)
+{
+	static const struct sdb_fmt_col cols[] = {
+		{ "a", 0 }, { "bb", 0 }, { "c", 0 }, { "d", 0 }, { "e", 0 },
+	};
+	struct sdb_cell rows[] = {
+		sdb_cell_int(1), sdb_cell_str("foo"), sdb_cell_null(), sdb_cell_num("2.5"),
+		sdb_cell_str("h\xc3\xa9llo w\xc3\xb6rld"),
+		sdb_cell_int(12345), sdb_cell_str("x"), sdb_cell_str("yy"), sdb_cell_num("-1.0e+20"),
+		sdb_cell_str("\xe6\x97\xa5\xe6\x9c\xac"),
+	};
+	static const struct sdb_fmt_col c2[] = {
+		{ "x", 0 }, { "y", 0 }, { "z", 0 }, { "w", 0 }, { "v", 0 }, { "u", 0 },
+	};
+	struct sdb_cell r2[] = {
+		sdb_cell_str("a\x01" "b\rc"), sdb_cell_str("p\r\nq"), sdb_cell_str("ab\tc"),
+		sdb_cell_blob("\0AB\x01", 4), sdb_cell_str("\x7fz"), sdb_cell_str(""),
+	};
+	struct sdb_fmt_opts o = { SDB_FMT_TABLE, SDB_FMT_HEADER, NULL, NULL, NULL };
+	static const char *want[] = {
+		"+-------+-----+----+----------+-------------+\n"
+		"|   a   | bb  | c  |    d     |      e      |\n"
+		"+-------+-----+----+----------+-------------+\n"
+		"| 1     | foo |    | 2.5      | h\xc3\xa9llo w\xc3\xb6rld |\n"
+		"| 12345 | x   | yy | -1.0e+20 | \xe6\x97\xa5\xe6\x9c\xac          |\n"
+		"+-------+-----+----+----------+-------------+\n",
+		"\xe2\x94\x8c\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xac\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xac\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xac\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\xac\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80\xe2\x94\x90\n",
+		"|   a   | bb  | c  |    d     |      e      |\n"
+		"|-------|-----|----|----------|-------------|\n"
+		"| 1     | foo |    | 2.5      | h\xc3\xa9llo w\xc3\xb6rld |\n"
+		"| 12345 | x   | yy | -1.0e+20 | \xe6\x97\xa5\xe6\x9c\xac          |\n",
+		"    a = 1\n   bb = foo\n    c = \n    d = 2.5\n    e = h\xc3\xa9llo w\xc3\xb6rld\n"
+		"\n"
+		"    a = 12345\n   bb = x\n    c = yy\n    d = -1.0e+20\n    e = \xe6\x97\xa5\xe6\x9c\xac\n",
+	};
+	const char *box;
+
+	CHECK_EQ_STR(sqlite_table(&o, SDB_FMT_TABLE, cols, 5, rows, 2), want[0]);
+	box = sqlite_table(&o, SDB_FMT_BOX, cols, 5, rows, 2);
+	CHECK(!strncmp(box, want[1], strlen(want[1])));
+	CHECK(strstr(box, "\xe2\x94\x82 12345 \xe2\x94\x82 x   \xe2\x94\x82 yy \xe2\x94\x82") != NULL);
+	CHECK_EQ_STR(sqlite_table(&o, SDB_FMT_MARKDOWN, cols, 5, rows, 2), want[2]);
+	CHECK_EQ_STR(sqlite_table(&o, SDB_FMT_LINE, cols, 5, rows, 2), want[3]);
+	/* control bytes: tab stops, line breaks, a NUL ends a cell */
+	CHECK_EQ_STR(sqlite_table(&o, SDB_FMT_TABLE, c2, 6, r2, 1),
+		     "+---+---+-----------+---+----+---+\n"
+		     "| x | y |     z     | w | v  | u |\n"
+		     "+---+---+-----------+---+----+---+\n"
+		     "| a | p | ab      c |   | \x7fz |   |\n"
+		     "| b | q |           |   |    |   |\n"
+		     "| c |   |           |   |    |   |\n"
+		     "+---+---+-----------+---+----+---+\n");
+	/* an empty result writes nothing; .nullvalue */
+	CHECK_EQ_STR(sqlite_table(&o, SDB_FMT_TABLE, cols, 5, rows, 0), "");
+	CHECK_EQ_STR(sqlite_table(&o, SDB_FMT_LINE, cols, 5, rows, 0), "");
+	more.null_text = "NULL";
+	CHECK(strstr(sqlite_table(&o, SDB_FMT_MARKDOWN, cols, 5, rows, 1), "| foo | NULL | 2.5 ") != NULL);
+	CHECK_EQ_STR(sqlite_table(&o, SDB_FMT_CSV, cols, 5, rows, 1), "a,bb,c,d,e\n1,foo,NULL,2.5,\"h\xc3\xa9llo w\xc3\xb6rld\"\n");
+	CHECK_EQ_STR(sqlite_table(&o, SDB_FMT_TSV, cols, 5, rows, 1), "a\tbb\tc\td\te\n1\tfoo\tNULL\t2.5\th\xc3\xa9llo w\xc3\xb6rld\n");
+	more.null_text = NULL;
+}
+
+/* Buffered formats spill past mem_limit and write the same bytes. */
+static void test_spill(void)
+{
+	static const struct sdb_fmt_col cols[] = { { "n", 0 }, { "t", 0 } };
+	enum sdb_fmt fs[] = { SDB_FMT_TOON, SDB_FMT_TABLE, SDB_FMT_BOX, SDB_FMT_MARKDOWN };
+	struct sdb_cell *rows = calloc(2 * 3000, sizeof(*rows));
+	char txt[3000][16];
+
+	for (int r = 0; r < 3000; r++) {
+		snprintf(txt[r], sizeof(txt[r]), "row %d", r * 7919 % 100000);
+		rows[2 * r] = sdb_cell_int(r);
+		rows[2 * r + 1] = sdb_cell_str(txt[r]);
+	}
+	for (size_t i = 0; i < sizeof(fs) / sizeof(fs[0]); i++) {
+		struct sdb_fmt_opts o = { SDB_FMT_TSV, SDB_FMT_HEADER, NULL, NULL, NULL };
+		char *mem = strdup(sqlite_table(&o, fs[i], cols, 2, rows, 3000));
+		more.mem_limit = 1000; /* spills many times */
+		CHECK_EQ_STR(sqlite_table(&o, fs[i], cols, 2, rows, 3000), mem);
+		more.mem_limit = 0;
+		CHECK(strlen(mem) > 3000 * 10);
+		free(mem);
+	}
+	free(rows);
 }
 
 static void test_record(void)
@@ -226,6 +369,8 @@ int main(void)
 	test_kv_rows();
 	test_empty();
 	test_types();
+	test_sqlite_modes();
+	test_spill();
 	test_record();
 	test_sink();
 	return unit_done("test_fmt");

@@ -1,0 +1,1985 @@
+/*
+ * exec.c - SELECT: binding a select tree (FROM items, result columns,
+ * WHERE, GROUP BY, HAVING, ORDER BY, LIMIT, compounds, VALUES, CTEs,
+ * views, subqueries in FROM) into a plan, and running it: a resumable
+ * join loop over levels (predicates pushed down to the first level where
+ * every column they read is bound), hash aggregation, DISTINCT, the
+ * sorter, compound operators, LIMIT/OFFSET. Rows stream out of sel_step
+ * one at a time. Access paths (plan.c) decide how each level reads.
+ */
+#include "sql/exec_int.h"
+#include "sql/plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ------------------------------------------------------------ row stores */
+
+struct rowstore {
+	struct sdb_sql_arena mem;
+	struct sql_value *v;
+	long n, cap;
+	int ncol;
+};
+
+static void rs_init(struct rowstore *r, int ncol)
+{
+	memset(r, 0, sizeof(*r));
+	sdb_sql_arena_init(&r->mem);
+	r->ncol = ncol;
+}
+
+static void rs_clear(struct rowstore *r)
+{
+	sdb_sql_arena_release(&r->mem);
+	r->n = 0;
+}
+
+static void rs_free(struct rowstore *r)
+{
+	sdb_sql_arena_release(&r->mem);
+	free(r->v);
+	r->v = NULL;
+	r->n = r->cap = 0;
+}
+
+static int rs_add(struct rowstore *r, const struct sql_value *row, int n1,
+		  const struct sql_value *row2, int n2)
+{
+	if (r->n == r->cap) {
+		long nc = r->cap ? r->cap * 2 : 64;
+		struct sql_value *nv = realloc(r->v, sizeof(*nv) * (size_t)(nc * (r->ncol ? r->ncol : 1)));
+		if (!nv)
+			return SDB_ENOMEM;
+		r->v = nv;
+		r->cap = nc;
+	}
+	struct sql_value *d = &r->v[r->n * r->ncol];
+	for (int i = 0; i < n1; i++) {
+		d[i] = row[i];
+		if (sql_value_copy(&d[i], &r->mem))
+			return SDB_ENOMEM;
+	}
+	for (int i = 0; i < n2; i++) {
+		d[n1 + i] = row2[i];
+		if (sql_value_copy(&d[n1 + i], &r->mem))
+			return SDB_ENOMEM;
+	}
+	r->n++;
+	return 0;
+}
+
+/* ------------------------------------------------------------ plan structs */
+
+enum { L_ONE, L_ROWS, L_TABLE };
+
+struct level {
+	int kind;
+	struct src *src;
+	struct cursor *cur;
+	int left;                    /* LEFT JOIN: a row of NULLs when nothing matches */
+	struct xp **on;              /* LEFT: the match condition (ON) */
+	int non;
+	struct xp **wh;              /* conjuncts evaluated once this level is bound */
+	int nwh;
+	int matched, nulldone, at_end;
+	/* L_ONE */
+	int one_done;
+	/* L_ROWS: a materialized select */
+	struct sel *sub;
+	int sub_corr;
+	struct rowstore rs;
+	int built;
+	long pos;
+	/* L_TABLE */
+	struct tscan *ts;
+};
+
+struct core {
+	const struct sql_core *ast;
+	struct scope sc;
+	struct src *srcs;
+	int nsrc;
+	struct level *lv;
+	int nlv;
+	struct xp **res;
+	int nres;
+	struct aggset ag;
+	int is_agg;
+	struct xp **group;
+	int ngroup;
+	struct xp *having;
+	int distinct;
+	struct xp ***vrows;          /* VALUES */
+	int nvrows;
+	/* runtime */
+	int state;                   /* 0 start, 1 running, 2 done */
+	int lvl;
+	long vpos;
+	struct sdb_sql_arena fmem;   /* filters' temporaries (reset per row) */
+	struct vset *groups;         /* aggregation */
+	long *gorder;
+	long gpos, ngroups;
+	size_t gstate;               /* bytes of states per group */
+	size_t *aoff;                /* state offset of each aggregate */
+	struct vset *dset;           /* DISTINCT */
+	struct sql_value *out;       /* [nres] */
+};
+
+struct okey {
+	struct xp *e;                /* over the core (simple select) */
+	int rescol;                  /* >= 0: a result column */
+	uint8_t desc, nulls;
+	uint8_t coll;
+};
+
+struct sel {
+	struct core **cores;
+	int ncores;
+	int *ops;
+	int ncols;
+	const char **names;
+	const char **decl;
+	uint8_t *aff;
+	uint8_t *coll;
+	struct okey *ok;
+	int norder;
+	struct xp *limit, *offset;
+	int correlated;
+	/* runtime */
+	struct sdb_sql_arena mem;    /* the output row's bytes */
+	int64_t lim, off, emitted, skipped;
+	int state;                   /* 0 open, 1 streaming, 2 sorted output, 3 done */
+	int cur_core;
+	struct vset *cset;           /* UNION distinct while streaming */
+	struct rowstore sorter;      /* sorted / compound results */
+	long spos;
+	struct sql_value *row;       /* the current output row */
+	struct sql_value *keys;      /* sort keys of the row being added */
+	struct sel *next_all;        /* qall */
+};
+
+/* ------------------------------------------------------------ names */
+
+const char *sql_rescol_name(const struct sql_rescol *rc, const char *sql,
+			    struct sdb_sql_arena *a)
+{
+	if (rc->alias.z)
+		return sql_strdup(a, rc->alias.z, strlen(rc->alias.z));
+	const struct sql_expr *x = rc->e;
+	if (x && x->kind == SQL_E_COLUMN && x->name.z)
+		return sql_strdup(a, x->name.z, strlen(x->name.z));
+	if (x && sql)
+		return sql_strdup(a, sql + x->off, x->len);
+	return sql_strdup(a, "?", 1);
+}
+
+/* ------------------------------------------------------------ binding FROM */
+
+struct ctedef {
+	const struct sql_cte *cte;
+	struct ctedef *next;
+	int busy;                    /* being compiled: a reference is recursion */
+};
+
+static int bind_err(struct bctx *b)
+{
+	return b->e->code ? b->e->code : SDB_ENOMEM;
+}
+
+static struct ctedef *find_cte(struct bctx *b, const char *name)
+{
+	for (struct ctedef *d = b->ctes; d; d = d->next)
+		if (!strcasecmp(d->cte->name.z, name))
+			return d;
+	return NULL;
+}
+
+static int src_alloc_cols(struct bctx *b, struct src *s, int ncol)
+{
+	s->ncol = ncol;
+	size_t n = (size_t)(ncol ? ncol : 1);
+	s->cols = sdb_sql_arena_alloc(b->a, sizeof(char *) * n);
+	s->decl = sdb_sql_arena_alloc(b->a, sizeof(char *) * n);
+	s->aff = sdb_sql_arena_alloc(b->a, n);
+	s->coll = sdb_sql_arena_alloc(b->a, n);
+	s->hide = sdb_sql_arena_alloc(b->a, n);
+	s->used = sdb_sql_arena_alloc(b->a, sizeof(uint64_t) * ((size_t)(ncol + 1) / 64 + 1));
+	s->cur = sdb_sql_arena_alloc(b->a, sizeof(*s->cur));
+	if (!s->cols || !s->decl || !s->aff || !s->coll || !s->hide || !s->used || !s->cur)
+		return sql_oom(b->e);
+	s->cur->ncol = ncol;
+	return 0;
+}
+
+/* A select as a FROM item: its result columns become the item's. */
+static int src_from_sel(struct bctx *b, struct src *s, struct sel *q,
+			const struct sql_name *cols, int ncols)
+{
+	int rc = src_alloc_cols(b, s, q->ncols);
+	if (rc)
+		return rc;
+	if (cols && ncols != q->ncols)
+		return sdb_error_set(b->e, SDB_EINVAL,
+				     "table %s has %d values for %d columns",
+				     s->name, q->ncols, ncols);
+	for (int i = 0; i < q->ncols; i++) {
+		s->cols[i] = cols ? cols[i].z : q->names[i];
+		s->decl[i] = q->decl[i];
+		s->aff[i] = q->aff[i];
+		s->coll[i] = q->coll ? q->coll[i] : 0;
+	}
+	return 0;
+}
+
+static int bind_source(struct bctx *b, struct scope *up, struct core *k,
+		       const struct sql_source *it, struct src *s,
+		       struct level *L)
+{
+	int rc;
+	if (it->paren)
+		return sdb_error_set(b->e, SDB_EUNSUPPORTED,
+				     "parenthesized joins are not supported yet");
+	if (it->has_args)
+		return sdb_error_set(b->e, SDB_ENOTFOUND, "no such table: %s",
+				     it->name.z);
+	if (it->sub) {
+		s->name = it->alias.z ? it->alias.z : NULL;
+		int corr = 0;
+		L->sub = sel_compile(b, up, it->sub, &corr);
+		if (!L->sub)
+			return bind_err(b);
+		L->sub_corr = corr;
+		L->kind = L_ROWS;
+		return src_from_sel(b, s, L->sub, NULL, 0);
+	}
+	const char *name = it->name.z;
+	s->name = it->alias.z ? it->alias.z : name;
+	struct ctedef *d = it->schema.z ? NULL : find_cte(b, name);
+	if (d) {
+		if (d->busy)
+			return sdb_error_set(b->e, SDB_EUNSUPPORTED,
+					     "recursive common table expressions are not supported yet: %s",
+					     name);
+		d->busy = 1;
+		struct ctedef *save = b->ctes;
+		b->ctes = d->next;   /* a CTE sees those before it */
+		int corr = 0;
+		L->sub = sel_compile(b, up, d->cte->select, &corr);
+		b->ctes = save;
+		d->busy = 0;
+		if (!L->sub)
+			return bind_err(b);
+		L->sub_corr = corr;
+		L->kind = L_ROWS;
+		return src_from_sel(b, s, L->sub, d->cte->cols,
+				    d->cte->ncols ? d->cte->ncols : 0);
+	}
+	const struct sql_table_def *t = NULL;
+	if (b->c->cat && (!it->schema.z || !strcasecmp(it->schema.z, "main")))
+		t = sql_conn_table(b->c, name);
+	if (!t) {
+		if (it->schema.z && strcasecmp(it->schema.z, "main"))
+			return sdb_error_set(b->e, SDB_ENOTFOUND,
+					     "no such table: %s.%s", it->schema.z, name);
+		return sdb_error_set(b->e, SDB_ENOTFOUND, "no such table: %s", name);
+	}
+	if (t->is_view) {
+		if (++b->depth > 100) {
+			b->depth--;
+			return sdb_error_set(b->e, SDB_EINVAL,
+					     "view %s is circularly defined", name);
+		}
+		int corr = 0;
+		struct ctedef *save = b->ctes;
+		b->ctes = NULL;
+		L->sub = sel_compile(b, NULL, t->view, &corr);
+		b->ctes = save;
+		b->depth--;
+		if (!L->sub)
+			return bind_err(b);
+		L->kind = L_ROWS;
+		return src_from_sel(b, s, L->sub, NULL, 0);
+	}
+	rc = src_alloc_cols(b, s, t->ncol);
+	if (rc)
+		return rc;
+	s->tab = t;
+	s->has_rowid = !t->without_rowid;
+	for (int i = 0; i < t->ncol; i++) {
+		s->cols[i] = t->cols[i].name;
+		s->decl[i] = t->cols[i].type;
+		s->aff[i] = (uint8_t)t->cols[i].aff;
+		s->coll[i] = (uint8_t)t->cols[i].coll;
+	}
+	L->kind = L_TABLE;
+	(void)k;
+	return 0;
+}
+
+/* USING / NATURAL: the equalities, and the right side's columns hidden. */
+static int join_using(struct bctx *b, struct core *k, int j,
+		      struct xp ***extra, int *nextra, int *cap)
+{
+	const struct sql_source *it = k->ast->from->items[j];
+	struct src *r = &k->srcs[j];
+	int n = it->natural ? r->ncol : it->nusing;
+	for (int u = 0; u < n; u++) {
+		const char *name = it->natural ? r->cols[u] : it->using_[u].z;
+		int rc2 = -1, li = -1, lc = -1;
+		for (int i = 0; i < r->ncol; i++)
+			if (!strcasecmp(r->cols[i], name))
+				rc2 = i;
+		for (int i = 0; i < j && li < 0; i++)
+			for (int c = 0; c < k->srcs[i].ncol; c++)
+				if (!k->srcs[i].hide[c] &&
+				    !strcasecmp(k->srcs[i].cols[c], name)) {
+					li = i;
+					lc = c;
+					break;
+				}
+		if (it->natural && li < 0)
+			continue;
+		if (rc2 < 0 || li < 0)
+			return sdb_error_set(b->e, SDB_EINVAL,
+					     "cannot join using column %s - column not present in both tables",
+					     name);
+		r->hide[rc2] = 1;
+		struct xp *eq = sdb_sql_arena_alloc(b->a, sizeof(*eq));
+		struct xp *l = sdb_sql_arena_alloc(b->a, sizeof(*l));
+		struct xp *rr = sdb_sql_arena_alloc(b->a, sizeof(*rr));
+		if (!eq || !l || !rr)
+			return sql_oom(b->e);
+		l->op = rr->op = X_COL;
+		l->cur = k->srcs[li].cur;
+		l->col = lc;
+		l->aff = k->srcs[li].aff[lc];
+		l->coll = k->srcs[li].coll[lc];
+		l->has_coll = l->coll != 0;
+		rr->cur = r->cur;
+		rr->col = rc2;
+		rr->aff = r->aff[rc2];
+		rr->coll = r->coll[rc2];
+		rr->has_coll = rr->coll != 0;
+		k->srcs[li].used[lc >> 6] |= 1ull << (lc & 63);
+		r->used[rc2 >> 6] |= 1ull << (rc2 & 63);
+		eq->op = X_CMP;
+		eq->sop = SQL_OP_EQ;
+		eq->l = l;
+		eq->r = rr;
+		if (*nextra == *cap) {
+			int nc = *cap ? *cap * 2 : 8;
+			struct xp **na = sdb_sql_arena_alloc(b->a, sizeof(*na) * (size_t)nc);
+			if (!na)
+				return sql_oom(b->e);
+			if (*nextra)
+				memcpy(na, *extra, sizeof(*na) * (size_t)*nextra);
+			*extra = na;
+			*cap = nc;
+		}
+		(*extra)[(*nextra)++] = eq;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ conjuncts */
+
+struct conj {
+	struct xp *x;
+	uint64_t deps;               /* levels (FROM positions) read; bit 63: outer/unknown */
+	int on_of;                   /* -1 WHERE; else the LEFT level whose ON it is */
+};
+
+static uint64_t xp_deps(struct core *k, const struct xp *p);
+
+static uint64_t deps_list(struct core *k, struct xp *const *a, int n)
+{
+	uint64_t d = 0;
+	for (int i = 0; i < n; i++)
+		d |= xp_deps(k, a[i]);
+	return d;
+}
+
+/* Which of the core's FROM items an expression reads (subqueries count
+ * as reading everything when correlated). */
+static uint64_t xp_deps(struct core *k, const struct xp *p)
+{
+	if (!p)
+		return 0;
+	uint64_t d = 0;
+	if (p->op == X_COL) {
+		for (int i = 0; i < k->nsrc; i++)
+			if (k->srcs[i].cur == p->cur)
+				return i < 63 ? 1ull << i : 1ull << 62;
+		return 0;
+	}
+	if (p->sub && p->sub->correlated)
+		d |= ~0ull >> 1;
+	d |= xp_deps(k, p->l) | xp_deps(k, p->r) | xp_deps(k, p->t);
+	d |= deps_list(k, p->a, p->na);
+	return d;
+}
+
+static int add_conj(struct bctx *b, struct conj **v, int *n, int *cap,
+		    struct xp *x)
+{
+	if (x->op == X_AND) {
+		int rc = add_conj(b, v, n, cap, x->l);
+		return rc ? rc : add_conj(b, v, n, cap, x->r);
+	}
+	if (*n == *cap) {
+		int nc = *cap ? *cap * 2 : 16;
+		struct conj *nv = sdb_sql_arena_alloc(b->a, sizeof(*nv) * (size_t)nc);
+		if (!nv)
+			return sql_oom(b->e);
+		if (*n)
+			memcpy(nv, *v, sizeof(*nv) * (size_t)*n);
+		*v = nv;
+		*cap = nc;
+	}
+	(*v)[(*n)++] = (struct conj){ .x = x, .on_of = -1 };
+	return 0;
+}
+
+static int push_xp(struct bctx *b, struct xp ***v, int *n, struct xp *x)
+{
+	struct xp **nv = sdb_sql_arena_alloc(b->a, sizeof(*nv) * (size_t)(*n + 1));
+	if (!nv)
+		return sql_oom(b->e);
+	if (*n)
+		memcpy(nv, *v, sizeof(*nv) * (size_t)*n);
+	nv[*n] = x;
+	*v = nv;
+	(*n)++;
+	return 0;
+}
+
+/* ------------------------------------------------------------ core compile */
+
+static int expand_star(struct bctx *b, struct core *k, const struct sql_rescol *rc,
+		       struct xp ***res, const char ***names, const char ***decl,
+		       int *n, int *cap)
+{
+	int any = 0;
+	for (int i = 0; i < k->nsrc; i++) {
+		struct src *s = &k->srcs[i];
+		if (rc->table.z && (!s->name || strcasecmp(s->name, rc->table.z)))
+			continue;
+		any = 1;
+		for (int c = 0; c < s->ncol; c++) {
+			if (!rc->table.z && s->hide[c])
+				continue;
+			if (s->tab && s->tab->cols[c].hidden)
+				continue;
+			if (*n == *cap) {
+				int nc = *cap * 2 + 8;
+				struct xp **nr = sdb_sql_arena_alloc(b->a, sizeof(*nr) * (size_t)nc);
+				const char **nn = sdb_sql_arena_alloc(b->a, sizeof(*nn) * (size_t)nc);
+				const char **nd = sdb_sql_arena_alloc(b->a, sizeof(*nd) * (size_t)nc);
+				if (!nr || !nn || !nd)
+					return sql_oom(b->e);
+				if (*n) {
+					memcpy(nr, *res, sizeof(*nr) * (size_t)*n);
+					memcpy(nn, *names, sizeof(*nn) * (size_t)*n);
+					memcpy(nd, *decl, sizeof(*nd) * (size_t)*n);
+				}
+				*res = nr;
+				*names = nn;
+				*decl = nd;
+				*cap = nc;
+			}
+			struct xp *p = sdb_sql_arena_alloc(b->a, sizeof(*p));
+			if (!p)
+				return sql_oom(b->e);
+			p->op = X_COL;
+			p->cur = s->cur;
+			p->col = c;
+			p->aff = s->aff[c];
+			p->coll = s->coll[c];
+			p->has_coll = p->coll != 0;
+			s->used[c >> 6] |= 1ull << (c & 63);
+			(*res)[*n] = p;
+			(*names)[*n] = s->cols[c];
+			(*decl)[*n] = s->decl[c];
+			(*n)++;
+		}
+	}
+	if (rc->table.z && !any)
+		return sdb_error_set(b->e, SDB_ENOTFOUND, "no such table: %s",
+				     rc->table.z);
+	if (!any)
+		return sdb_error_set(b->e, SDB_EINVAL, "no tables specified");
+	return 0;
+}
+
+static int has_agg_name(const struct sql_expr *x);
+
+static int list_has_agg(struct sql_expr *const *l, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (has_agg_name(l[i]))
+			return 1;
+	return 0;
+}
+
+/* Whether x calls an aggregate (outside subqueries). */
+static int has_agg_name(const struct sql_expr *x)
+{
+	if (!x)
+		return 0;
+	if (x->kind == SQL_E_FUNC && !x->over) {
+		int argc = x->nlist;
+		if (argc == 1 && x->list[0]->kind == SQL_E_STAR)
+			argc = 0;
+		int wrong;
+		const struct sql_func_def *f = sql_func_find(x->name.z, strlen(x->name.z), argc, &wrong);
+		if (f && f->agg && !f->fn)
+			return 1;
+	}
+	if (x->kind == SQL_E_SUBQUERY || x->kind == SQL_E_EXISTS)
+		return 0;
+	return has_agg_name(x->left) || has_agg_name(x->right) ||
+	       has_agg_name(x->third) || list_has_agg(x->list, x->nlist);
+}
+
+static struct core *core_compile(struct bctx *b, struct scope *up,
+				 const struct sql_core *ac, struct sel *q,
+				 int *corr)
+{
+	struct core *k = sdb_sql_arena_alloc(b->a, sizeof(*k));
+	if (!k) {
+		sql_oom(b->e);
+		return NULL;
+	}
+	k->ast = ac;
+	sdb_sql_arena_init(&k->fmem);
+	k->sc.up = up;
+	k->sc.sel = q;
+	int rc = 0;
+	if (ac->values) {
+		k->nvrows = ac->nrows;
+		k->vrows = sdb_sql_arena_alloc(b->a, sizeof(*k->vrows) * (size_t)ac->nrows);
+		if (!k->vrows) {
+			sql_oom(b->e);
+			return NULL;
+		}
+		int ncol = -1;
+		for (int r = 0; r < ac->nrows; r++) {
+			const struct sql_expr *row = ac->rows[r];
+			int n = row->kind == SQL_E_VECTOR ? row->nlist : 1;
+			if (ncol >= 0 && n != ncol) {
+				sdb_error_set(b->e, SDB_EINVAL,
+					      "all VALUES must have the same number of terms");
+				return NULL;
+			}
+			ncol = n;
+			k->vrows[r] = sdb_sql_arena_alloc(b->a, sizeof(struct xp *) * (size_t)n);
+			if (!k->vrows[r]) {
+				sql_oom(b->e);
+				return NULL;
+			}
+			for (int i = 0; i < n; i++) {
+				const struct sql_expr *x = row->kind == SQL_E_VECTOR ? row->list[i] : row;
+				if ((rc = xp_compile(b, &k->sc, x, &k->vrows[r][i])))
+					return NULL;
+			}
+		}
+		k->nres = ncol;
+		k->out = sdb_sql_arena_alloc(b->a, sizeof(*k->out) * (size_t)(ncol ? ncol : 1));
+		if (!k->out) {
+			sql_oom(b->e);
+			return NULL;
+		}
+		*corr |= k->sc.correlated;
+		return k;
+	}
+	/* FROM */
+	int nsrc = ac->from ? ac->from->n : 0;
+	k->nsrc = nsrc;
+	k->srcs = sdb_sql_arena_alloc(b->a, sizeof(*k->srcs) * (size_t)(nsrc ? nsrc : 1));
+	struct level *lv0 = sdb_sql_arena_alloc(b->a, sizeof(*lv0) * (size_t)(nsrc ? nsrc : 1));
+	if (!k->srcs || !lv0) {
+		sql_oom(b->e);
+		return NULL;
+	}
+	struct xp **jx = NULL;
+	int njx = 0, jcap = 0;
+	for (int i = 0; i < nsrc; i++) {
+		const struct sql_source *it = ac->from->items[i];
+		if (it->join == SQL_JOIN_RIGHT || it->join == SQL_JOIN_FULL) {
+			sdb_error_set(b->e, SDB_EUNSUPPORTED,
+				      "RIGHT and FULL OUTER JOINs are not supported");
+			return NULL;
+		}
+		if ((rc = bind_source(b, up, k, it, &k->srcs[i], &lv0[i])))
+			return NULL;
+		k->srcs[i].cur->id = i;
+		lv0[i].src = &k->srcs[i];
+		lv0[i].cur = k->srcs[i].cur;
+		lv0[i].left = it->join == SQL_JOIN_LEFT;
+		k->srcs[i].cur->row = sdb_sql_arena_alloc(b->a, sizeof(struct sql_value) * (size_t)(k->srcs[i].ncol + 1));
+		if (!k->srcs[i].cur->row) {
+			sql_oom(b->e);
+			return NULL;
+		}
+	}
+	for (int i = 1; i < nsrc; i++) {
+		const struct sql_source *it = ac->from->items[i];
+		if (it->natural || it->nusing) {
+			int before = njx;
+			if ((rc = join_using(b, k, i, &jx, &njx, &jcap)))
+				return NULL;
+			for (int j = before; j < njx; j++)
+				jx[j]->t = (struct xp *)(intptr_t)(i + 1); /* tag: ON of level i */
+		}
+	}
+	k->sc.src = k->srcs;
+	k->sc.nsrc = nsrc;
+	k->sc.rcols = ac->cols;
+	k->sc.nrcols = ac->ncols;
+	/* aggregates? */
+	k->is_agg = ac->ngroup > 0 || has_agg_name(ac->having);
+	for (int i = 0; i < ac->ncols && !k->is_agg; i++)
+		if (ac->cols[i]->e && has_agg_name(ac->cols[i]->e))
+			k->is_agg = 1;
+	for (int i = 0; i < q->norder && !k->is_agg && q->ncores == 0; i++)
+		;
+	/* result columns */
+	int cap = 0, n = 0;
+	struct xp **res = NULL;
+	const char **names = NULL, **decl = NULL;
+	k->sc.ag = &k->ag;
+	k->sc.agg_ok = 1;
+	for (int i = 0; i < ac->ncols; i++) {
+		const struct sql_rescol *r = ac->cols[i];
+		if (r->star) {
+			if ((rc = expand_star(b, k, r, &res, &names, &decl, &n, &cap)))
+				return NULL;
+			continue;
+		}
+		if (n == cap) {
+			int nc = cap * 2 + 8;
+			struct xp **nr = sdb_sql_arena_alloc(b->a, sizeof(*nr) * (size_t)nc);
+			const char **nn = sdb_sql_arena_alloc(b->a, sizeof(*nn) * (size_t)nc);
+			const char **nd = sdb_sql_arena_alloc(b->a, sizeof(*nd) * (size_t)nc);
+			if (!nr || !nn || !nd) {
+				sql_oom(b->e);
+				return NULL;
+			}
+			if (n) {
+				memcpy(nr, res, sizeof(*nr) * (size_t)n);
+				memcpy(nn, names, sizeof(*nn) * (size_t)n);
+				memcpy(nd, decl, sizeof(*nd) * (size_t)n);
+			}
+			res = nr;
+			names = nn;
+			decl = nd;
+			cap = nc;
+		}
+		if ((rc = xp_compile(b, &k->sc, r->e, &res[n])))
+			return NULL;
+		names[n] = sql_rescol_name(r, b->src, b->a);
+		decl[n] = NULL;
+		if (res[n]->op == X_COL && r->e->kind == SQL_E_COLUMN)
+			for (int s = 0; s < nsrc; s++)
+				if (k->srcs[s].cur == res[n]->cur && res[n]->col < k->srcs[s].ncol)
+					decl[n] = k->srcs[s].decl[res[n]->col];
+		n++;
+	}
+	k->res = res;
+	k->nres = n;
+	k->out = sdb_sql_arena_alloc(b->a, sizeof(*k->out) * (size_t)(n ? n : 1));
+	if (!k->out) {
+		sql_oom(b->e);
+		return NULL;
+	}
+	if (q->ncores == 0) {
+		/* the first core names the columns */
+		q->ncols = n;
+		q->names = names;
+		q->decl = decl;
+	}
+	/* WHERE: no aggregates, aliases allowed */
+	struct conj *cj = NULL;
+	int ncj = 0, ccap = 0;
+	k->sc.agg_ok = 0;
+	k->sc.alias_ok = 1;
+	struct scope *wsc = &k->sc;
+	struct aggset *save_ag = wsc->ag;
+	wsc->ag = NULL;
+	if (ac->where) {
+		struct xp *w;
+		if ((rc = xp_compile(b, wsc, ac->where, &w)))
+			return NULL;
+		if ((rc = add_conj(b, &cj, &ncj, &ccap, w)))
+			return NULL;
+	}
+	for (int j = 0; j < njx; j++) {
+		int lvl = (int)(intptr_t)jx[j]->t - 1;
+		jx[j]->t = NULL;
+		if ((rc = add_conj(b, &cj, &ncj, &ccap, jx[j])))
+			return NULL;
+		cj[ncj - 1].on_of = lv0[lvl].left ? lvl : -1;
+	}
+	for (int i = 0; i < nsrc; i++) {
+		const struct sql_source *it = ac->from->items[i];
+		if (!it->on)
+			continue;
+		struct xp *w;
+		if ((rc = xp_compile(b, wsc, it->on, &w)))
+			return NULL;
+		int before = ncj;
+		if ((rc = add_conj(b, &cj, &ncj, &ccap, w)))
+			return NULL;
+		for (int j = before; j < ncj; j++)
+			cj[j].on_of = lv0[i].left ? i : -1;
+	}
+	/* GROUP BY / HAVING */
+	wsc->ag = save_ag;
+	if (ac->ngroup) {
+		k->ngroup = ac->ngroup;
+		k->group = sdb_sql_arena_alloc(b->a, sizeof(*k->group) * (size_t)ac->ngroup);
+		if (!k->group) {
+			sql_oom(b->e);
+			return NULL;
+		}
+		k->sc.agg_ok = 0;
+		for (int i = 0; i < ac->ngroup; i++) {
+			const struct sql_expr *g = ac->group[i];
+			if (g->kind == SQL_E_INTEGER) {
+				long v = strtol(g->text, NULL, 10);
+				if (v < 1 || v > n) {
+					sdb_error_set(b->e, SDB_EINVAL,
+						      "%d%s GROUP BY term out of range - should be between 1 and %d",
+						      i + 1, i == 0 ? "st" : i == 1 ? "nd" : i == 2 ? "rd" : "th", n);
+					return NULL;
+				}
+				k->group[i] = res[v - 1];
+				continue;
+			}
+			k->sc.ag = NULL;
+			rc = xp_compile(b, &k->sc, g, &k->group[i]);
+			k->sc.ag = &k->ag;
+			if (rc)
+				return NULL;
+		}
+	}
+	k->sc.agg_ok = 1;
+	if (ac->having) {
+		if (!k->is_agg) {
+			sdb_error_set(b->e, SDB_EINVAL,
+				      "HAVING clause on a non-aggregate query");
+			return NULL;
+		}
+		if ((rc = xp_compile(b, &k->sc, ac->having, &k->having)))
+			return NULL;
+	}
+	k->distinct = ac->distinct == 1;
+	/* levels: plan.c orders them and chooses access paths */
+	k->lv = lv0;
+	k->nlv = nsrc;
+	struct plan_in pin = { .b = b, .nsrc = nsrc, .srcs = k->srcs };
+	for (int i = 0; i < ncj; i++) {
+		cj[i].deps = xp_deps(k, cj[i].x);
+	}
+	int *order = sdb_sql_arena_alloc(b->a, sizeof(int) * (size_t)(nsrc ? nsrc : 1));
+	if (!order) {
+		sql_oom(b->e);
+		return NULL;
+	}
+	int has_left = 0;
+	for (int i = 0; i < nsrc; i++)
+		has_left |= lv0[i].left;
+	pin.conj_x = sdb_sql_arena_alloc(b->a, sizeof(struct xp *) * (size_t)(ncj ? ncj : 1));
+	pin.conj_deps = sdb_sql_arena_alloc(b->a, sizeof(uint64_t) * (size_t)(ncj ? ncj : 1));
+	if (!pin.conj_x || !pin.conj_deps) {
+		sql_oom(b->e);
+		return NULL;
+	}
+	for (int i = 0; i < ncj; i++) {
+		pin.conj_x[i] = cj[i].on_of < 0 ? cj[i].x : NULL;
+		pin.conj_deps[i] = cj[i].deps;
+	}
+	pin.nconj = ncj;
+	pin.fixed_order = has_left;
+	if ((rc = plan_order(&pin, order)))
+		return NULL;
+	struct level *lv = sdb_sql_arena_alloc(b->a, sizeof(*lv) * (size_t)(nsrc ? nsrc : 1));
+	if (!lv) {
+		sql_oom(b->e);
+		return NULL;
+	}
+	for (int i = 0; i < nsrc; i++)
+		lv[i] = lv0[order[i]];
+	k->lv = lv;
+	/* each conjunct at the first level where all it reads is bound */
+	uint64_t bound = 0;
+	int *placed = sdb_sql_arena_alloc(b->a, sizeof(int) * (size_t)(ncj ? ncj : 1));
+	if (!placed) {
+		sql_oom(b->e);
+		return NULL;
+	}
+	for (int i = 0; i < nsrc; i++) {
+		int pos = order[i];
+		bound |= pos < 63 ? 1ull << pos : 1ull << 62;
+		if (pos >= 62)
+			bound |= 1ull << 62;
+		for (int j = 0; j < ncj; j++) {
+			if (placed[j])
+				continue;
+			struct conj *c = &cj[j];
+			int here;
+			if (c->on_of >= 0)
+				here = c->on_of == pos;   /* ON of a LEFT join: its own level */
+			else {
+				uint64_t d = c->deps & ~(1ull << 63);
+				here = (d & ~bound) == 0 || i == nsrc - 1;
+				/* never above a LEFT join's right side it reads */
+			}
+			if (!here)
+				continue;
+			placed[j] = 1;
+			if (c->on_of >= 0) {
+				if ((rc = push_xp(b, &lv[i].on, &lv[i].non, c->x)))
+					return NULL;
+			} else {
+				if ((rc = push_xp(b, &lv[i].wh, &lv[i].nwh, c->x)))
+					return NULL;
+			}
+		}
+	}
+	if (nsrc == 0) {
+		/* constant WHERE of a FROM-less select */
+		k->nlv = 1;
+		k->lv = sdb_sql_arena_alloc(b->a, sizeof(*k->lv));
+		if (!k->lv) {
+			sql_oom(b->e);
+			return NULL;
+		}
+		k->lv[0].kind = L_ONE;
+		k->lv[0].cur = sdb_sql_arena_alloc(b->a, sizeof(struct cursor));
+		if (!k->lv[0].cur) {
+			sql_oom(b->e);
+			return NULL;
+		}
+		for (int j = 0; j < ncj; j++)
+			if ((rc = push_xp(b, &k->lv[0].wh, &k->lv[0].nwh, cj[j].x)))
+				return NULL;
+	}
+	/* access paths for the tables */
+	for (int i = 0; i < k->nlv; i++) {
+		struct level *L = &k->lv[i];
+		if (L->kind != L_TABLE)
+			continue;
+		uint64_t outer = 0;
+		for (int j = 0; j < i; j++)
+			outer |= order[j] < 63 ? 1ull << order[j] : 1ull << 62;
+		L->ts = plan_table(&pin, L->src, order[i], outer, L->wh, L->nwh,
+				   L->on, L->non);
+		if (!L->ts)
+			return NULL;
+	}
+	*corr |= k->sc.correlated;
+	return k;
+}
+
+/* ------------------------------------------------------------ select compile */
+
+static int term_ordinal(struct bctx *b, const struct sql_expr *x, int n,
+			int i, const char *what, int *out)
+{
+	if (x->kind != SQL_E_INTEGER)
+		return 1;
+	long v = strtol(x->text, NULL, 10);
+	if (v < 1 || v > n)
+		return sdb_error_set(b->e, SDB_EINVAL,
+				     "%d%s %s BY term out of range - should be between 1 and %d",
+				     i + 1, i == 0 ? "st" : i == 1 ? "nd" : i == 2 ? "rd" : "th",
+				     what, n);
+	*out = (int)v - 1;
+	return 0;
+}
+
+struct sel *sel_compile(struct bctx *b, struct scope *up,
+			const struct sql_select *s, int *correlated)
+{
+	struct sel *q = sdb_sql_arena_alloc(b->a, sizeof(*q));
+	if (!q) {
+		sql_oom(b->e);
+		return NULL;
+	}
+	sdb_sql_arena_init(&q->mem);
+	q->next_all = b->all->sels;
+	b->all->sels = q;
+	struct ctedef *save = b->ctes;
+	if (s->with) {
+		if (s->with->recursive) {
+			/* allowed syntax; a CTE that names itself is refused in bind_source */
+		}
+		for (int i = 0; i < s->with->n; i++) {
+			struct ctedef *d = sdb_sql_arena_alloc(b->a, sizeof(*d));
+			if (!d) {
+				sql_oom(b->e);
+				return NULL;
+			}
+			d->cte = s->with->ctes[i];
+			d->next = b->ctes;
+			b->ctes = d;
+		}
+	}
+	q->cores = sdb_sql_arena_alloc(b->a, sizeof(*q->cores) * (size_t)s->ncores);
+	q->ops = sdb_sql_arena_alloc(b->a, sizeof(int) * (size_t)s->ncores);
+	if (!q->cores || !q->ops) {
+		sql_oom(b->e);
+		return NULL;
+	}
+	int corr = 0;
+	q->norder = s->norder;
+	for (int i = 0; i < s->ncores; i++) {
+		struct core *k = core_compile(b, up, s->cores[i], q, &corr);
+		if (!k) {
+			b->ctes = save;
+			return NULL;
+		}
+		if (i == 0 && s->cores[i]->values) {
+			q->ncols = k->nres;
+			q->names = sdb_sql_arena_alloc(b->a, sizeof(char *) * (size_t)(k->nres ? k->nres : 1));
+			q->decl = sdb_sql_arena_alloc(b->a, sizeof(char *) * (size_t)(k->nres ? k->nres : 1));
+			if (!q->names || !q->decl) {
+				sql_oom(b->e);
+				return NULL;
+			}
+			for (int c = 0; c < k->nres; c++) {
+				char buf[32];
+				int len = snprintf(buf, sizeof buf, "column%d", c + 1);
+				q->names[c] = sql_strdup(b->a, buf, (size_t)len);
+			}
+		}
+		if (i > 0 && k->nres != q->ncols) {
+			const char *opn = s->cores[i]->op == SQL_CMP_UNION ? "UNION" :
+					  s->cores[i]->op == SQL_CMP_UNION_ALL ? "UNION ALL" :
+					  s->cores[i]->op == SQL_CMP_INTERSECT ? "INTERSECT" : "EXCEPT";
+			sdb_error_set(b->e, SDB_EINVAL,
+				      "SELECTs to the left and right of %s do not have the same number of result columns",
+				      opn);
+			b->ctes = save;
+			return NULL;
+		}
+		q->cores[i] = k;
+		q->ops[i] = s->cores[i]->op;
+		q->ncores = i + 1;
+	}
+	/* affinities and collations of the result: the first core's */
+	q->aff = sdb_sql_arena_alloc(b->a, (size_t)(q->ncols ? q->ncols : 1));
+	q->coll = sdb_sql_arena_alloc(b->a, (size_t)(q->ncols ? q->ncols : 1));
+	q->row = sdb_sql_arena_alloc(b->a, sizeof(struct sql_value) * (size_t)(q->ncols + s->norder + 1));
+	if (!q->aff || !q->coll || !q->row) {
+		sql_oom(b->e);
+		return NULL;
+	}
+	struct core *k0 = q->cores[0];
+	for (int c = 0; c < q->ncols; c++) {
+		const struct xp *r = k0->vrows ? k0->vrows[0][c] : k0->res[c];
+		q->aff[c] = r->aff;
+		q->coll[c] = r->has_coll ? r->coll : 0;
+	}
+	/* ORDER BY */
+	if (s->norder) {
+		q->ok = sdb_sql_arena_alloc(b->a, sizeof(*q->ok) * (size_t)s->norder);
+		if (!q->ok) {
+			sql_oom(b->e);
+			return NULL;
+		}
+		for (int i = 0; i < s->norder; i++) {
+			const struct sql_order *o = s->order[i];
+			struct okey *ok = &q->ok[i];
+			ok->desc = o->desc;
+			ok->nulls = o->nulls;
+			ok->rescol = -1;
+			const struct sql_expr *x = o->e;
+			int explicit_coll = -1;
+			if (x->kind == SQL_E_COLLATE) {
+				enum sql_coll cl;
+				if (sql_coll_find(x->text, &cl, b->e))
+					return NULL;
+				explicit_coll = cl;
+				x = x->left;
+			}
+			int col = -1;
+			int rc = term_ordinal(b, x, q->ncols, i, "ORDER", &col);
+			if (rc < 0)
+				return NULL;
+			if (rc > 0 && x->kind == SQL_E_COLUMN && !x->table.z) {
+				/* an alias or (for compounds) a column name */
+				for (int c = 0; c < q->ncols && col < 0; c++) {
+					const struct sql_rescol *r = c < k0->ast->ncols ? k0->ast->cols[c] : NULL;
+					if (!k0->vrows && r && r->alias.z && !strcasecmp(r->alias.z, x->name.z))
+						col = c;
+				}
+				if (col < 0 && q->ncores > 1)
+					for (int c = 0; c < q->ncols && col < 0; c++)
+						if (q->names[c] && !strcasecmp(q->names[c], x->name.z))
+							col = c;
+			}
+			if (col < 0 && q->ncores > 1) {
+				/* an expression equal to a result column of the first core */
+				struct sdb_buf t1, t2;
+				sdb_buf_init(&t1);
+				sdb_sql_print_expr(&t1, x);
+				for (int c = 0; c < k0->ast->ncols && col < 0; c++) {
+					if (!k0->ast->cols[c]->e)
+						continue;
+					sdb_buf_init(&t2);
+					sdb_sql_print_expr(&t2, k0->ast->cols[c]->e);
+					if (t1.len == t2.len && !memcmp(t1.data, t2.data, t1.len))
+						col = c;
+					sdb_buf_release(&t2);
+				}
+				sdb_buf_release(&t1);
+				if (col < 0) {
+					sdb_error_set(b->e, SDB_EINVAL,
+						      "%d%s ORDER BY term does not match any column in the result set",
+						      i + 1, i == 0 ? "st" : i == 1 ? "nd" : i == 2 ? "rd" : "th");
+					return NULL;
+				}
+			}
+			if (col >= 0) {
+				ok->rescol = col;
+				ok->coll = explicit_coll >= 0 ? (uint8_t)explicit_coll : q->coll[col];
+				continue;
+			}
+			k0->sc.alias_ok = 1;
+			k0->sc.agg_ok = 1;
+			k0->sc.ag = &k0->ag;
+			if (!k0->is_agg && has_agg_name(x))
+				k0->is_agg = 1;
+			if (xp_compile(b, &k0->sc, o->e, &ok->e))
+				return NULL;
+			ok->coll = ok->e->has_coll ? ok->e->coll : 0;
+		}
+		q->keys = q->row + q->ncols;
+	}
+	/* LIMIT / OFFSET: constant expressions (no columns) */
+	struct scope ls = { .up = up };
+	if (s->limit && xp_compile(b, &ls, s->limit, &q->limit))
+		return NULL;
+	if (s->offset && xp_compile(b, &ls, s->offset, &q->offset))
+		return NULL;
+	corr |= ls.correlated;
+	q->correlated = corr;
+	*correlated = corr;
+	b->ctes = save;
+	return q;
+}
+
+int sel_ncols(const struct sel *q)
+{
+	return q->ncols;
+}
+
+const struct sql_value *sel_row(const struct sel *q)
+{
+	return q->row;
+}
+
+const char *sel_colname(const struct sel *q, int i)
+{
+	return q->names[i];
+}
+
+const char *sel_decltype(const struct sel *q, int i)
+{
+	return q->decl[i];
+}
+
+uint8_t sel_aff(const struct sel *q, int i)
+{
+	return q->aff[i];
+}
+
+/* ------------------------------------------------------------ levels */
+
+static int lv_rewind(struct level *L, struct ectx *x)
+{
+	L->matched = L->nulldone = L->at_end = 0;
+	L->cur->nullrow = 0;
+	int rc;
+	switch (L->kind) {
+	case L_ONE:
+		L->one_done = 0;
+		return 0;
+	case L_ROWS:
+		if (!L->built || L->sub_corr) {
+			rs_clear(&L->rs);
+			L->rs.ncol = L->sub->ncols;
+			if ((rc = sel_open(L->sub, x)))
+				return rc;
+			for (;;) {
+				rc = sel_step(L->sub, x);
+				if (rc < 0)
+					return rc;
+				if (rc == 0)
+					break;
+				if (rs_add(&L->rs, sel_row(L->sub), L->sub->ncols, NULL, 0))
+					return sql_oom(x->e);
+			}
+			L->built = 1;
+		}
+		L->pos = 0;
+		return 0;
+	case L_TABLE:
+		return tscan_rewind(L->ts, x);
+	}
+	return 0;
+}
+
+static int lv_next(struct level *L, struct ectx *x)
+{
+	if (L->at_end)
+		return 0;
+	int rc = 0;
+	switch (L->kind) {
+	case L_ONE:
+		rc = !L->one_done;
+		L->one_done = 1;
+		break;
+	case L_ROWS:
+		if (L->pos < L->rs.n) {
+			L->cur->row = &L->rs.v[L->pos * L->rs.ncol];
+			L->pos++;
+			rc = 1;
+		}
+		break;
+	case L_TABLE:
+		rc = tscan_next(L->ts, x);
+		break;
+	}
+	if (rc == 0)
+		L->at_end = 1;
+	return rc;
+}
+
+static int pass_all(struct xp *const *v, int n, struct ectx *x)
+{
+	for (int i = 0; i < n; i++) {
+		int t, rc = xp_truth(x, v[i], &t);
+		if (rc)
+			return rc;
+		if (t != 1)
+			return 0;
+	}
+	return 1;
+}
+
+/* The next row of the join: every level's cursor set. */
+static int join_next(struct core *k, struct ectx *x0)
+{
+	struct ectx x = *x0;
+	x.mem = &k->fmem;
+	int i, rc;
+	if (k->state == 0) {
+		i = 0;
+		if ((rc = lv_rewind(&k->lv[0], &x)))
+			return rc;
+		k->state = 1;
+	} else if (k->state == 2) {
+		return 0;
+	} else {
+		i = k->nlv - 1;
+	}
+	for (;;) {
+		struct level *L = &k->lv[i];
+		sdb_sql_arena_reset(&k->fmem);
+		rc = lv_next(L, &x);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			if (L->left && !L->matched && !L->nulldone) {
+				L->nulldone = 1;
+				L->cur->nullrow = 1;
+				goto where;
+			}
+			L->cur->nullrow = 0;
+			if (i == 0) {
+				k->state = 2;
+				return 0;
+			}
+			i--;
+			continue;
+		}
+		if (L->non) {
+			rc = pass_all(L->on, L->non, &x);
+			if (rc < 0)
+				return rc;
+			if (!rc)
+				continue;
+		}
+		L->matched = 1;
+where:
+		if (L->nwh) {
+			rc = pass_all(L->wh, L->nwh, &x);
+			if (rc < 0)
+				return rc;
+			if (!rc)
+				continue;
+		}
+		if (i == k->nlv - 1)
+			return 1;
+		i++;
+		if ((rc = lv_rewind(&k->lv[i], &x)))
+			return rc;
+	}
+}
+
+/* ------------------------------------------------------------ aggregation */
+
+struct grp {
+	struct sql_value **rows;     /* saved cursor rows, per level */
+	uint8_t *nullrow;
+	unsigned char *state;
+	struct vset **dist;          /* DISTINCT aggregates' seen values */
+};
+
+static int agg_setup(struct core *k)
+{
+	if (k->aoff)
+		return 0;
+	k->aoff = calloc((size_t)(k->ag.n + 1), sizeof(size_t));
+	if (!k->aoff)
+		return SDB_ENOMEM;
+	size_t off = 0;
+	for (int i = 0; i < k->ag.n; i++) {
+		k->aoff[i] = off;
+		off += (k->ag.d[i].fn->agg->state_size + 15) & ~(size_t)15;
+	}
+	k->gstate = off;
+	return 0;
+}
+
+static int grp_init(struct core *k, struct grp *g, struct sdb_sql_arena *a)
+{
+	g->rows = sdb_sql_arena_alloc(a, sizeof(*g->rows) * (size_t)(k->nlv + 1));
+	g->nullrow = sdb_sql_arena_alloc(a, (size_t)(k->nlv + 1));
+	g->state = sdb_sql_arena_alloc(a, k->gstate + 16);
+	g->dist = sdb_sql_arena_alloc(a, sizeof(*g->dist) * (size_t)(k->ag.n + 1));
+	if (!g->rows || !g->nullrow || !g->state || !g->dist)
+		return SDB_ENOMEM;
+	for (int i = 0; i < k->nlv; i++) {
+		struct cursor *c = k->lv[i].cur;
+		int n = c->ncol + 1;
+		g->rows[i] = sdb_sql_arena_alloc(a, sizeof(struct sql_value) * (size_t)n);
+		if (!g->rows[i])
+			return SDB_ENOMEM;
+		g->nullrow[i] = c->nullrow;
+		if (c->nullrow || !c->row)
+			continue;
+		struct src *s = k->lv[i].src;
+		for (int j = 0; j < n; j++) {
+			if (s && s->used && !(s->used[j >> 6] & (1ull << (j & 63))))
+				continue;
+			if (j == c->ncol && !(s && s->has_rowid))
+				continue;
+			g->rows[i][j] = c->row[j];
+			if (sql_value_copy(&g->rows[i][j], a))
+				return SDB_ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int agg_step(struct core *k, struct grp *g, struct ectx *x,
+		    struct sdb_sql_arena *keep)
+{
+	int rc;
+	for (int i = 0; i < k->ag.n; i++) {
+		struct aggdef *d = &k->ag.d[i];
+		if (d->filter) {
+			int t;
+			if ((rc = xp_truth(x, d->filter, &t)))
+				return rc;
+			if (t != 1)
+				continue;
+		}
+		struct sql_value argv[8];
+		int na = d->na > 8 ? 8 : d->na;
+		for (int j = 0; j < na; j++)
+			if ((rc = xp_eval(x, d->args[j], &argv[j])))
+				return rc;
+		if (d->distinct && na >= 1) {
+			if (argv[0].type == SQLV_NULL)
+				continue;
+			if (!g->dist[i]) {
+				g->dist[i] = vset_new(1, 0);
+				if (!g->dist[i])
+					return sql_oom(x->e);
+			}
+			int isnew;
+			if (!vset_get(g->dist[i], argv, 1, &isnew) && isnew < 0)
+				return sql_oom(x->e);
+			if (!isnew)
+				continue;
+		}
+		struct sql_fctx fc = { .mem = keep, .e = x->e, .conn = x->c,
+				       .now_ms = x->h ? x->h->now_ms : 0,
+				       .coll = d->na && d->args[0]->has_coll ? d->args[0]->coll : 0 };
+		rc = d->fn->agg->step(&fc, g->state + k->aoff[i], na, argv);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int grp_cmp_k;
+static struct core *grp_cmp_core;
+
+static int grp_cmp(const void *a, const void *b)
+{
+	long ia = *(const long *)a, ib = *(const long *)b;
+	struct core *k = grp_cmp_core;
+	const struct sql_value *ka = vset_key(k->groups, ia);
+	const struct sql_value *kb = vset_key(k->groups, ib);
+	for (int i = 0; i < grp_cmp_k; i++) {
+		int c = sql_value_cmp(&ka[i], &kb[i],
+				      (enum sql_coll)(k->group[i]->has_coll ? k->group[i]->coll : 0));
+		if (c)
+			return c;
+	}
+	return ia < ib ? -1 : ia > ib;
+}
+
+static void grp_free_states(struct core *k)
+{
+	if (!k->groups)
+		return;
+	for (long i = 0; i < vset_count(k->groups); i++) {
+		struct grp *g = vset_payload(k->groups, i);
+		for (int j = 0; j < k->ag.n; j++) {
+			if (k->ag.d[j].fn->agg->destroy)
+				k->ag.d[j].fn->agg->destroy(g->state + k->aoff[j]);
+			vset_free(g->dist[j]);
+		}
+	}
+	vset_free(k->groups);
+	k->groups = NULL;
+	free(k->gorder);
+	k->gorder = NULL;
+}
+
+static int agg_build(struct core *k, struct ectx *x0)
+{
+	int rc;
+	if ((rc = agg_setup(k)))
+		return sql_oom(x0->e);
+	grp_free_states(k);
+	int nkey = k->ngroup;
+	k->groups = vset_new(nkey, sizeof(struct grp));
+	if (!k->groups)
+		return sql_oom(x0->e);
+	for (int i = 0; i < nkey; i++)
+		vset_coll(k->groups, i, (enum sql_coll)(k->group[i]->has_coll ? k->group[i]->coll : 0));
+	struct ectx x = *x0;
+	x.mem = &k->fmem;
+	struct sql_value keyv[64];
+	struct sql_value *key = nkey <= 64 ? keyv : malloc(sizeof(*key) * (size_t)nkey);
+	if (!key)
+		return sql_oom(x0->e);
+	for (;;) {
+		rc = join_next(k, x0);
+		if (rc <= 0)
+			break;
+		for (int i = 0; i < nkey; i++)
+			if ((rc = xp_eval(&x, k->group[i], &key[i])))
+				goto out;
+		int isnew;
+		struct grp *g = vset_get(k->groups, key, 1, &isnew);
+		if (!g) {
+			rc = sql_oom(x0->e);
+			goto out;
+		}
+		struct sdb_sql_arena *ga = vset_arena(k->groups);
+		if (isnew && (rc = grp_init(k, g, ga))) {
+			rc = sql_oom(x0->e);
+			goto out;
+		}
+		if ((rc = agg_step(k, g, &x, ga)))
+			goto out;
+	}
+	if (rc < 0)
+		goto out;
+	if (nkey == 0 && vset_count(k->groups) == 0) {
+		/* an aggregate without GROUP BY over no rows: one row */
+		int isnew;
+		struct grp *g = vset_get(k->groups, key, 1, &isnew);
+		if (!g) {
+			rc = sql_oom(x0->e);
+			goto out;
+		}
+		for (int i = 0; i < k->nlv; i++)
+			k->lv[i].cur->nullrow = 1;
+		if ((rc = grp_init(k, g, vset_arena(k->groups)))) {
+			rc = sql_oom(x0->e);
+			goto out;
+		}
+		for (int i = 0; i < k->nlv; i++) {
+			k->lv[i].cur->nullrow = 0;
+			g->nullrow[i] = 1;
+		}
+	}
+	k->ngroups = vset_count(k->groups);
+	k->gorder = malloc(sizeof(long) * (size_t)(k->ngroups + 1));
+	if (!k->gorder) {
+		rc = sql_oom(x0->e);
+		goto out;
+	}
+	for (long i = 0; i < k->ngroups; i++)
+		k->gorder[i] = i;
+	if (nkey) {
+		grp_cmp_k = nkey;
+		grp_cmp_core = k;
+		qsort(k->gorder, (size_t)k->ngroups, sizeof(long), grp_cmp);
+	}
+	k->gpos = 0;
+	rc = 0;
+out:
+	if (key != keyv)
+		free(key);
+	return rc;
+}
+
+/* The next group, its cursors restored and aggregate results in ag.out. */
+static int agg_next(struct core *k, struct ectx *x)
+{
+	int rc;
+	if (k->state != 3) {
+		if ((rc = agg_build(k, x)))
+			return rc;
+		k->state = 3;
+		if (!k->ag.out && k->ag.n) {
+			k->ag.out = calloc((size_t)k->ag.n, sizeof(struct sql_value));
+			if (!k->ag.out)
+				return sql_oom(x->e);
+		}
+	}
+	while (k->gpos < k->ngroups) {
+		struct grp *g = vset_payload(k->groups, k->gorder[k->gpos++]);
+		for (int i = 0; i < k->nlv; i++) {
+			k->lv[i].cur->row = g->rows[i];
+			k->lv[i].cur->nullrow = g->nullrow[i];
+		}
+		for (int i = 0; i < k->ag.n; i++) {
+			struct sql_fctx fc = { .mem = x->mem, .e = x->e, .conn = x->c,
+					       .now_ms = x->h ? x->h->now_ms : 0 };
+			if ((rc = k->ag.d[i].fn->agg->final(&fc, g->state + k->aoff[i], &k->ag.out[i])))
+				return rc;
+		}
+		if (k->having) {
+			int t;
+			if ((rc = xp_truth(x, k->having, &t)))
+				return rc;
+			if (t != 1)
+				continue;
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ cores */
+
+static void core_reset(struct core *k)
+{
+	k->state = 0;
+	k->vpos = 0;
+	if (k->dset) {
+		vset_free(k->dset);
+		k->dset = NULL;
+	}
+}
+
+/* The next output row of a core into k->out (bytes in x->mem). */
+static int core_next(struct core *k, struct ectx *x)
+{
+	int rc;
+	for (;;) {
+		if (k->vrows) {
+			if (k->vpos >= k->nvrows)
+				return 0;
+			struct xp **r = k->vrows[k->vpos++];
+			for (int i = 0; i < k->nres; i++)
+				if ((rc = xp_eval(x, r[i], &k->out[i])))
+					return rc;
+		} else {
+			rc = k->is_agg ? agg_next(k, x) : join_next(k, x);
+			if (rc <= 0)
+				return rc;
+			for (int i = 0; i < k->nres; i++)
+				if ((rc = xp_eval(x, k->res[i], &k->out[i])))
+					return rc;
+		}
+		if (k->distinct) {
+			if (!k->dset) {
+				k->dset = vset_new(k->nres, 0);
+				if (!k->dset)
+					return sql_oom(x->e);
+			}
+			int isnew;
+			if (!vset_get(k->dset, k->out, 1, &isnew) && isnew < 0)
+				return sql_oom(x->e);
+			if (!isnew)
+				continue;
+		}
+		return 1;
+	}
+}
+
+/* ------------------------------------------------------------ select run */
+
+static int eval_limit(struct ectx *x, struct xp *p, int64_t *out, int64_t dflt)
+{
+	*out = dflt;
+	if (!p)
+		return 0;
+	struct sql_value v;
+	int rc = xp_eval(x, p, &v);
+	if (rc)
+		return rc;
+	struct sql_value n = sql_value_numeric(&v);
+	if (v.type == SQLV_NULL || (v.type == SQLV_TEXT && n.type == SQLV_REAL) ||
+	    v.type == SQLV_BLOB || (n.type == SQLV_REAL && n.u.r != (double)(int64_t)n.u.r))
+		return sdb_error_set(x->e, SDB_EINVAL, "datatype mismatch");
+	if (v.type == SQLV_TEXT) {
+		/* must be a whole integer literal */
+		int64_t i = sql_value_to_int(&v);
+		*out = i;
+		return 0;
+	}
+	*out = n.type == SQLV_INT ? n.u.i : (int64_t)n.u.r;
+	return 0;
+}
+
+int sel_open(struct sel *q, struct ectx *x0)
+{
+	struct ectx x = *x0;
+	x.mem = &q->mem;
+	sdb_sql_arena_reset(&q->mem);
+	int rc;
+	for (int i = 0; i < q->ncores; i++)
+		core_reset(q->cores[i]);
+	if ((rc = eval_limit(&x, q->limit, &q->lim, -1)))
+		return rc;
+	if ((rc = eval_limit(&x, q->offset, &q->off, 0)))
+		return rc;
+	if (q->off < 0)
+		q->off = 0;
+	q->emitted = q->skipped = 0;
+	q->cur_core = 0;
+	q->state = 0;
+	if (q->cset) {
+		vset_free(q->cset);
+		q->cset = NULL;
+	}
+	rs_free(&q->sorter);
+	q->spos = 0;
+	return 0;
+}
+
+static struct sel *cmp_sel;
+
+static int row_cmp(const void *pa, const void *pb)
+{
+	const struct sel *q = cmp_sel;
+	const struct sql_value *a = pa, *b = pb;
+	int nk = q->norder;
+	if (nk == 0) {
+		for (int i = 0; i < q->ncols; i++) {
+			int c = sql_value_cmp(&a[i], &b[i], (enum sql_coll)q->coll[i]);
+			if (c)
+				return c;
+		}
+		return 0;
+	}
+	for (int i = 0; i < nk; i++) {
+		const struct okey *ok = &q->ok[i];
+		const struct sql_value *va = &a[q->ncols + i], *vb = &b[q->ncols + i];
+		int c;
+		int an = va->type == SQLV_NULL, bn = vb->type == SQLV_NULL;
+		if (an || bn) {
+			if (an && bn)
+				continue;
+			int nulls_first = ok->nulls ? ok->nulls == 1 : !ok->desc;
+			c = an ? -1 : 1;
+			if (!nulls_first)
+				c = -c;
+			return c;
+		}
+		c = sql_value_cmp(va, vb, (enum sql_coll)ok->coll);
+		if (c)
+			return ok->desc ? -c : c;
+	}
+	return 0;
+}
+
+/* Evaluates the sort keys of the core's current row into q->keys. */
+static int eval_keys(struct sel *q, struct core *k, struct ectx *x)
+{
+	for (int i = 0; i < q->norder; i++) {
+		const struct okey *ok = &q->ok[i];
+		if (ok->rescol >= 0) {
+			q->keys[i] = k->out[ok->rescol];
+			continue;
+		}
+		int rc = xp_eval(x, ok->e, &q->keys[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int all_union_all(const struct sel *q)
+{
+	for (int i = 1; i < q->ncores; i++)
+		if (q->ops[i] != SQL_CMP_UNION_ALL)
+			return 0;
+	return 1;
+}
+
+/* Runs a compound of set operators into q->sorter (distinct rows). */
+static int run_compound(struct sel *q, struct ectx *x)
+{
+	int rc;
+	struct vset *acc = NULL, *nxt = NULL, *rhs = NULL;
+	/* acc: distinct rows so far (UNION ALL parts kept in a list) */
+	struct rowstore all;
+	rs_init(&all, q->ncols);
+	int distinct_mode = 0;
+	for (int ci = 0; ci < q->ncores; ci++) {
+		struct core *k = q->cores[ci];
+		int op = q->ops[ci];
+		if (ci > 0 && (op == SQL_CMP_INTERSECT || op == SQL_CMP_EXCEPT)) {
+			/* make acc the distinct set of what we have */
+			if (!distinct_mode) {
+				acc = vset_new(q->ncols, 0);
+				if (!acc)
+					goto oom;
+				for (long r = 0; r < all.n; r++) {
+					int isnew;
+					if (!vset_get(acc, &all.v[r * q->ncols], 1, &isnew) && isnew < 0)
+						goto oom;
+				}
+				rs_clear(&all);
+				distinct_mode = 1;
+			}
+			rhs = vset_new(q->ncols, 0);
+			if (!rhs)
+				goto oom;
+			for (;;) {
+				sdb_sql_arena_reset(&q->mem);
+				rc = core_next(k, x);
+				if (rc < 0)
+					goto fail;
+				if (rc == 0)
+					break;
+				int isnew;
+				if (!vset_get(rhs, k->out, 1, &isnew) && isnew < 0)
+					goto oom;
+			}
+			nxt = vset_new(q->ncols, 0);
+			if (!nxt)
+				goto oom;
+			for (long r = 0; r < vset_count(acc); r++) {
+				int isnew;
+				const struct sql_value *row = vset_key(acc, r);
+				int in = vset_get(rhs, row, 0, &isnew) != NULL;
+				if (in == (op == SQL_CMP_INTERSECT))
+					if (!vset_get(nxt, row, 1, &isnew) && isnew < 0)
+						goto oom;
+			}
+			vset_free(acc);
+			vset_free(rhs);
+			rhs = NULL;
+			acc = nxt;
+			nxt = NULL;
+			continue;
+		}
+		int dist = ci == 0 ? 0 : op == SQL_CMP_UNION;
+		if (dist && !distinct_mode) {
+			acc = vset_new(q->ncols, 0);
+			if (!acc)
+				goto oom;
+			for (long r = 0; r < all.n; r++) {
+				int isnew;
+				if (!vset_get(acc, &all.v[r * q->ncols], 1, &isnew) && isnew < 0)
+					goto oom;
+			}
+			rs_clear(&all);
+			distinct_mode = 1;
+		}
+		for (;;) {
+			sdb_sql_arena_reset(&q->mem);
+			rc = core_next(k, x);
+			if (rc < 0)
+				goto fail;
+			if (rc == 0)
+				break;
+			int isnew;
+			if (distinct_mode && op != SQL_CMP_UNION_ALL) {
+				if (!vset_get(acc, k->out, 1, &isnew) && isnew < 0)
+					goto oom;
+			} else if (distinct_mode) {
+				/* UNION ALL after a set operator: keep duplicates */
+				if (rs_add(&all, k->out, q->ncols, NULL, 0))
+					goto oom;
+			} else if (rs_add(&all, k->out, q->ncols, NULL, 0)) {
+				goto oom;
+			}
+		}
+		if (distinct_mode && op == SQL_CMP_UNION_ALL) {
+			/* fold the kept rows back: acc + all (duplicates allowed later) */
+		}
+	}
+	/* into the sorter: rows + keys */
+	rs_free(&q->sorter);
+	rs_init(&q->sorter, q->ncols + q->norder);
+	if (distinct_mode) {
+		for (long r = 0; r < vset_count(acc); r++) {
+			const struct sql_value *row = vset_key(acc, r);
+			for (int i = 0; i < q->norder; i++)
+				q->keys[i] = row[q->ok[i].rescol];
+			if (rs_add(&q->sorter, row, q->ncols, q->keys, q->norder))
+				goto oom;
+		}
+	}
+	for (long r = 0; r < all.n; r++) {
+		const struct sql_value *row = &all.v[r * q->ncols];
+		if (distinct_mode) {
+			/* rows of a UNION ALL after a set operator */
+		}
+		for (int i = 0; i < q->norder; i++)
+			q->keys[i] = row[q->ok[i].rescol];
+		if (rs_add(&q->sorter, row, q->ncols, q->keys, q->norder))
+			goto oom;
+	}
+	vset_free(acc);
+	rs_free(&all);
+	/* SQLite returns set-operator results in sorted order */
+	cmp_sel = q;
+	if (q->sorter.n > 1) {
+		int save = q->norder;
+		if (!save)
+			q->norder = 0;
+		qsort(q->sorter.v, (size_t)q->sorter.n,
+		      sizeof(struct sql_value) * (size_t)q->sorter.ncol, row_cmp);
+		q->norder = save;
+	}
+	return 0;
+oom:
+	rc = sql_oom(x->e);
+fail:
+	vset_free(acc);
+	vset_free(nxt);
+	vset_free(rhs);
+	rs_free(&all);
+	return rc;
+}
+
+static int sort_all(struct sel *q, struct ectx *x)
+{
+	int rc;
+	rs_free(&q->sorter);
+	rs_init(&q->sorter, q->ncols + q->norder);
+	for (int ci = 0; ci < q->ncores; ci++) {
+		struct core *k = q->cores[ci];
+		for (;;) {
+			sdb_sql_arena_reset(&q->mem);
+			rc = core_next(k, x);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				break;
+			if ((rc = eval_keys(q, k, x)))
+				return rc;
+			if (rs_add(&q->sorter, k->out, q->ncols, q->keys, q->norder))
+				return sql_oom(x->e);
+		}
+	}
+	cmp_sel = q;
+	if (q->sorter.n > 1)
+		qsort(q->sorter.v, (size_t)q->sorter.n,
+		      sizeof(struct sql_value) * (size_t)q->sorter.ncol, row_cmp);
+	return 0;
+}
+
+int sel_step(struct sel *q, struct ectx *x0)
+{
+	struct ectx x = *x0;
+	x.mem = &q->mem;
+	int rc;
+	if (q->state == 3)
+		return 0;
+	if (q->lim >= 0 && q->emitted >= q->lim) {
+		q->state = 3;
+		return 0;
+	}
+	if (q->state == 0) {
+		if (q->ncores > 1 && !all_union_all(q)) {
+			if ((rc = run_compound(q, &x)))
+				return rc;
+			q->state = 2;
+		} else if (q->norder) {
+			if ((rc = sort_all(q, &x)))
+				return rc;
+			q->state = 2;
+		} else {
+			q->state = 1;
+		}
+	}
+	for (;;) {
+		if (q->state == 2) {
+			if (q->spos >= q->sorter.n) {
+				q->state = 3;
+				return 0;
+			}
+			const struct sql_value *r = &q->sorter.v[q->spos++ * q->sorter.ncol];
+			if (q->skipped < q->off) {
+				q->skipped++;
+				continue;
+			}
+			memcpy(q->row, r, sizeof(*r) * (size_t)q->ncols);
+			q->emitted++;
+			return 1;
+		}
+		sdb_sql_arena_reset(&q->mem);
+		struct core *k = q->cores[q->cur_core];
+		rc = core_next(k, &x);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			if (q->cur_core + 1 < q->ncores) {
+				q->cur_core++;
+				continue;
+			}
+			q->state = 3;
+			return 0;
+		}
+		if (q->skipped < q->off) {
+			q->skipped++;
+			continue;
+		}
+		memcpy(q->row, k->out, sizeof(*q->row) * (size_t)q->ncols);
+		q->emitted++;
+		return 1;
+	}
+}
+
+static void core_free(struct core *k)
+{
+	grp_free_states(k);
+	free(k->aoff);
+	free(k->ag.out);
+	vset_free(k->dset);
+	sdb_sql_arena_release(&k->fmem);
+	for (int i = 0; i < k->nlv; i++) {
+		struct level *L = &k->lv[i];
+		rs_free(&L->rs);
+		if (L->ts)
+			tscan_free(L->ts);
+	}
+}
+
+void sel_free(struct sel *q)
+{
+	if (!q)
+		return;
+	for (int i = 0; i < q->ncores; i++)
+		core_free(q->cores[i]);
+	vset_free(q->cset);
+	rs_free(&q->sorter);
+	sdb_sql_arena_release(&q->mem);
+}
+
+void sel_free_all(struct qall *a)
+{
+	for (struct sel *q = a->sels, *n; q; q = n) {
+		n = q->next_all;
+		sel_free(q);
+	}
+	for (struct subq *s = a->subs, *n; s; s = n) {
+		n = s->next;
+		vset_free(s->set);
+		sdb_sql_arena_release(&s->mem);
+	}
+	a->sels = NULL;
+	a->subs = NULL;
+}
+
+static int eqp_row(struct sql_stmt_h *h, int *id, int parent,
+		   const char *detail, struct sdb_error *e)
+{
+	struct sql_value v[4] = { sql_int(*id), sql_int(parent), sql_int(0),
+				  sql_text(detail, strlen(detail)) };
+	(*id)++;
+	return sql_stmt_emit_row(h, v, e);
+}
+
+static int eqp_sel(struct sel *q, struct sql_stmt_h *h, int *id, int parent,
+		   struct sdb_error *e)
+{
+	int rc;
+	char buf[600];
+	for (int ci = 0; ci < q->ncores; ci++) {
+		struct core *k = q->cores[ci];
+		int par = parent;
+		if (q->ncores > 1) {
+			par = *id;
+			if ((rc = eqp_row(h, id, parent, ci == 0 ? "LEFT-MOST SUBQUERY" :
+					  q->ops[ci] == SQL_CMP_UNION_ALL ? "UNION ALL" :
+					  q->ops[ci] == SQL_CMP_UNION ? "UNION USING TEMP B-TREE" :
+					  q->ops[ci] == SQL_CMP_INTERSECT ? "INTERSECT USING TEMP B-TREE" :
+					  "EXCEPT USING TEMP B-TREE", e)))
+				return rc;
+		}
+		if (k->vrows) {
+			snprintf(buf, sizeof buf, "SCAN %d CONSTANT ROWS", k->nvrows);
+			if ((rc = eqp_row(h, id, par, buf, e)))
+				return rc;
+			continue;
+		}
+		for (int i = 0; i < k->nlv; i++) {
+			struct level *L = &k->lv[i];
+			if (L->kind == L_ONE) {
+				continue;
+			} else if (L->kind == L_ROWS) {
+				int me = *id;
+				snprintf(buf, sizeof buf, "MATERIALIZE %s", L->src->name ? L->src->name : "(subquery)");
+				if ((rc = eqp_row(h, id, par, buf, e)) ||
+				    (rc = eqp_sel(L->sub, h, id, me, e)))
+					return rc;
+				snprintf(buf, sizeof buf, "SCAN %s", L->src->name ? L->src->name : "(subquery)");
+				if ((rc = eqp_row(h, id, par, buf, e)))
+					return rc;
+			} else {
+				if ((rc = eqp_row(h, id, par, tscan_explain(L->ts), e)))
+					return rc;
+			}
+		}
+		if (k->is_agg && k->ngroup &&
+		    (rc = eqp_row(h, id, par, "USE TEMP B-TREE FOR GROUP BY", e)))
+			return rc;
+		if (k->distinct &&
+		    (rc = eqp_row(h, id, par, "USE TEMP B-TREE FOR DISTINCT", e)))
+			return rc;
+	}
+	if (q->norder && (rc = eqp_row(h, id, parent, q->ncores > 1 ?
+				       "USE TEMP B-TREE FOR ORDER BY" :
+				       "USE TEMP B-TREE FOR ORDER BY", e)))
+		return rc;
+	return 0;
+}
+
+int sel_explain(struct sel *q, struct sql_stmt_h *h, struct sdb_error *e)
+{
+	int id = 2;
+	return eqp_sel(q, h, &id, 0, e);
+}

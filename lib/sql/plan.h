@@ -1,0 +1,42 @@
+/*
+ * plan.h - access paths and join order for the select executor (exec.c):
+ * which FROM item runs at which level of the join loop, and how each
+ * table level reads its rows (full scan, rowid/primary-key point or
+ * range, index lookup, hash of the table's rows on a join column).
+ * Private to lib/sql's query side.
+ */
+#ifndef SDB_SQL_PLAN_H
+#define SDB_SQL_PLAN_H
+
+#include "sql/exec_int.h"
+
+struct plan_in {
+	struct bctx *b;
+	int nsrc;
+	struct src *srcs;
+	struct xp **conj_x;          /* WHERE/inner-ON conjuncts (NULL: a LEFT join's ON) */
+	uint64_t *conj_deps;         /* FROM items each reads (bit i: item i) */
+	int nconj;
+	int fixed_order;             /* keep FROM order (LEFT JOINs) */
+};
+
+/* Chooses the join order: order[level] = FROM item. @return 0 or an error. */
+int plan_order(struct plan_in *in, int *order);
+
+struct tscan;
+/* The access path of table item `pos` at its level, given the items bound
+ * before it (outer) and the conjuncts placed at this level (the path may
+ * use some of them; they are still checked after). @return NULL with
+ * in->b->e set on error. */
+struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
+			 uint64_t outer, struct xp **wh, int nwh,
+			 struct xp **on, int non);
+int tscan_rewind(struct tscan *t, struct ectx *x);
+/* @return 1 a row (the cursor's row set), 0 end, or an error. */
+int tscan_next(struct tscan *t, struct ectx *x);
+void tscan_free(struct tscan *t);
+/* One line of EXPLAIN QUERY PLAN for the level ("SCAN t", "SEARCH t
+ * USING INTEGER PRIMARY KEY (rowid=?)"). */
+const char *tscan_explain(const struct tscan *t);
+
+#endif
