@@ -4,7 +4,7 @@
 # cycles, self-loops, parallel edges of different types, node types and a
 # numeric weight: neighbours, BFS/DFS reach by depth, fewest-hop and
 # Dijkstra path lengths, with edge- and node-type filters and --where;
-# every returned path and walked edge must be real (t/helpers/graph_nx.py).
+# every returned path and walked edge must be real (t/helpers/graph_networkx.py).
 # Replay a failure with GRAPH_SEED=S; STRESS_SCALE scales the queries.
 
 load test_helper
@@ -19,7 +19,7 @@ setup() {
 nx_run() { # KIND NODES EDGES [nodelink]
 	seed=${GRAPH_SEED:-$RANDOM}
 	echo "# networkx $1: seed $seed (GRAPH_SEED=$seed to replay)" >&3
-	run /usr/bin/python3 "$TOP/t/helpers/graph_nx.py" "$seed" "$1" "$2" "$3" "$(scaled 300)" "${4:-}"
+	run /usr/bin/python3 "$TOP/t/helpers/graph_networkx.py" "$seed" "$1" "$2" "$3" "$(scaled 300)" "${4:-}"
 	echo "# ${lines[-1]}" >&3
 	[ "$status" -eq 0 ] || fail "$output"
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """graph_nx.py - sochdb-graph against networkx on seeded random graphs.
 
-    /usr/bin/python3 t/helpers/graph_nx.py SEED KIND N M QUERIES [nodelink]
+    /usr/bin/python3 t/helpers/graph_networkx.py SEED KIND N M QUERIES [nodelink]
 
 KIND is uniform or powerlaw. Builds a random multigraph (cycles,
 self-loops, parallel edges of different types, node types, a numeric
