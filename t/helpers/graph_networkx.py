@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""graph_nx.py - sochdb-graph against networkx on seeded random graphs.
+"""graph_networkx.py - sochdb-graph against networkx on seeded random graphs.
 
     /usr/bin/python3 t/helpers/graph_networkx.py SEED KIND N M QUERIES [nodelink]
 
