@@ -70,26 +70,26 @@ ms() { date +%s%3N; }
 	RANDOM=$seed
 	echo "# load kill loop: $cycles cycles, seed $seed" >&3
 	d=$BATS_TEST_TMPDIR
-	/usr/bin/python3 "$H" star "$d/first.jsonl" L0 20000
+	/usr/bin/python3 "$H" star "$d/first.jsonl" L0 10000
 	t0=$(ms)
 	sochdb-graph load g "$d/first.jsonl"
 	dur=$(( $(ms) - t0 ))
-	echo "# one load of 20,000 edges: $dur ms" >&3
+	echo "# one load of 10,000 edges: $dur ms" >&3
 	all=0 none=0
 	for c in $(seq "$cycles"); do
-		/usr/bin/python3 "$H" star "$d/c.jsonl" "L$c" 20000
+		/usr/bin/python3 "$H" star "$d/c.jsonl" "L$c" 10000
 		setsid sochdb-graph load g "$d/c.jsonl" &
 		p=$!
 		sleep "$(awk -v r=$RANDOM -v d="$dur" 'BEGIN { printf "%.3f", (0.2 + r / 32767 * 1.8) * d / 1000 }')"
 		kill -9 -- -"$p" "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
-		out=$(cnt g "L$c" out) in=$(cnt g "L$c-s19999" in) first=$(cnt g "L$c-s0" in)
+		out=$(cnt g "L$c" out) in=$(cnt g "L$c-s9999" in) first=$(cnt g "L$c-s0" in)
 		case "$out/$in/$first" in
-		"20000 20000/1 1/1 1") all=$((all + 1)) ;;
+		"10000 10000/1 1/1 1") all=$((all + 1)) ;;
 		"-1 -1/-1 -1/-1 -1") none=$((none + 1)) ;;
 		*) fail "cycle $c (seed $seed): torn load: out $out, last spoke in $in, first spoke in $first" ;;
 		esac
-		run cnt g L0 out; [ "$output" = "20000 20000" ] || fail "cycle $c: the first load: $output"
+		run cnt g L0 out; [ "$output" = "10000 10000" ] || fail "cycle $c: the first load: $output"
 	done
 	echo "# $all loads complete, $none absent" >&3
 	run -0 sochdb-wal verify
