@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # 3101-graph-temporal: valid time and system time against a brute-force
-# model (t/helpers/graph_temporal.py): random timelines with overlapping,
+# model (t/helpers/graph_bitemporal.py): random timelines with overlapping,
 # closed and open periods, corrections, --replace, end-edge, del-edge,
 # del-node and set-node at chosen --now MS; then --as-of / --known-at
 # reads (neighbors, get-edge, get-node), the three temporal modes and
@@ -17,7 +17,7 @@ setup() {
 t_run() {
 	seed=${GRAPH_SEED:-$RANDOM}
 	echo "# temporal: seed $seed (GRAPH_SEED=$seed to replay)" >&3
-	run /usr/bin/python3 "$TOP/t/helpers/graph_temporal.py" "$seed" "$1" "$2"
+	run /usr/bin/python3 "$TOP/t/helpers/graph_bitemporal.py" "$seed" "$1" "$2"
 	echo "# ${lines[-1]}" >&3
 	[ "$status" -eq 0 ] || fail "$output"
 }
