@@ -73,7 +73,7 @@ static int rs_add(struct rowstore *r, const struct sql_value *row, int n1,
 
 /* ------------------------------------------------------------ plan structs */
 
-enum { L_ONE, L_ROWS, L_TABLE };
+enum { L_ONE, L_ROWS, L_TABLE, L_REC };
 
 struct level {
 	int kind;
@@ -95,6 +95,8 @@ struct level {
 	long pos;
 	/* L_TABLE */
 	struct tscan *ts;
+	/* L_REC: the row of a recursive CTE being expanded */
+	struct sel *recsel;
 };
 
 struct core {
@@ -159,6 +161,12 @@ struct sel {
 	struct sql_value *row;       /* the current output row */
 	struct sql_value *keys;      /* sort keys of the row being added */
 	struct sel *next_all;        /* qall */
+	/* a recursive CTE: the queue of rows still to expand */
+	int recursive;
+	struct sql_value *recrow;
+	struct rowstore queue;
+	long qhead;
+	struct vset *qseen;
 };
 
 /* ------------------------------------------------------------ names */
@@ -182,6 +190,8 @@ struct ctedef {
 	const struct sql_cte *cte;
 	struct ctedef *next;
 	int busy;                    /* being compiled: a reference is recursion */
+	int recursive;               /* WITH RECURSIVE: it may name itself */
+	struct sel *rec_sel;         /* its select, while compiled */
 };
 
 static int bind_err(struct bctx *b)
@@ -259,17 +269,39 @@ static int bind_source(struct bctx *b, struct scope *up, struct core *k,
 	s->name = it->alias.z ? it->alias.z : name;
 	struct ctedef *d = it->schema.z ? NULL : find_cte(b, name);
 	if (d) {
-		if (d->busy)
-			return sdb_error_set(b->e, SDB_EUNSUPPORTED,
-					     "recursive common table expressions are not supported yet: %s",
-					     name);
+		if (d->busy) {
+			struct sel *rq = d->rec_sel;
+			if (!d->recursive || !rq || rq->ncores < 1)
+				return sdb_error_set(b->e, SDB_EINVAL,
+						     "circular reference: %s", name);
+			rq->recursive = 1;
+			L->kind = L_REC;
+			L->recsel = rq;
+			struct core *k0 = rq->cores[0];
+			int rc2 = src_alloc_cols(b, s, rq->ncols);
+			if (rc2)
+				return rc2;
+			if (d->cte->ncols && d->cte->ncols != rq->ncols)
+				return sdb_error_set(b->e, SDB_EINVAL,
+						     "table %s has %d values for %d columns",
+						     name, rq->ncols, d->cte->ncols);
+			for (int i = 0; i < rq->ncols; i++) {
+				s->cols[i] = d->cte->ncols ? d->cte->cols[i].z : rq->names[i];
+				const struct xp *r = k0->vrows ? k0->vrows[0][i] : k0->res[i];
+				s->aff[i] = r->aff;
+			}
+			return 0;
+		}
 		d->busy = 1;
 		struct ctedef *save = b->ctes;
-		b->ctes = d->next;   /* a CTE sees those before it */
+		b->ctes = d->recursive ? d : d->next; /* a CTE sees those before it */
+		if (d->recursive)
+			b->pending_rec = d;
 		int corr = 0;
 		L->sub = sel_compile(b, up, d->cte->select, &corr);
 		b->ctes = save;
 		d->busy = 0;
+		d->rec_sel = NULL;
 		if (!L->sub)
 			return bind_err(b);
 		L->sub_corr = corr;
@@ -913,6 +945,10 @@ struct sel *sel_compile(struct bctx *b, struct scope *up,
 	sdb_sql_arena_init(&q->mem);
 	q->next_all = b->all->sels;
 	b->all->sels = q;
+	if (b->pending_rec) {
+		b->pending_rec->rec_sel = q;
+		b->pending_rec = NULL;
+	}
 	struct ctedef *save = b->ctes;
 	if (s->with) {
 		if (s->with->recursive) {
@@ -925,6 +961,7 @@ struct sel *sel_compile(struct bctx *b, struct scope *up,
 				return NULL;
 			}
 			d->cte = s->with->ctes[i];
+			d->recursive = s->with->recursive;
 			d->next = b->ctes;
 			b->ctes = d;
 		}
@@ -1131,6 +1168,9 @@ static int lv_rewind(struct level *L, struct ectx *x)
 		return 0;
 	case L_TABLE:
 		return tscan_rewind(L->ts, x);
+	case L_REC:
+		L->one_done = 0;
+		return 0;
 	}
 	return 0;
 }
@@ -1154,6 +1194,11 @@ static int lv_next(struct level *L, struct ectx *x)
 		break;
 	case L_TABLE:
 		rc = tscan_next(L->ts, x);
+		break;
+	case L_REC:
+		rc = !L->one_done;
+		L->one_done = 1;
+		L->cur->row = L->recsel->recrow;
 		break;
 	}
 	if (rc == 0)
@@ -1811,6 +1856,80 @@ static int sort_all(struct sel *q, struct ectx *x)
 	return 0;
 }
 
+static int queue_add(struct sel *q, const struct sql_value *row, int dedup,
+		     struct ectx *x)
+{
+	if (dedup) {
+		int isnew;
+		if (!vset_get(q->qseen, row, 1, &isnew) && isnew < 0)
+			return sql_oom(x->e);
+		if (!isnew)
+			return 0;
+	}
+	return rs_add(&q->queue, row, q->ncols, NULL, 0) ? sql_oom(x->e) : 0;
+}
+
+/* A recursive CTE: the rows of the first select, then for each row taken
+ * from the queue (in order) the rows of the recursive selects with that
+ * row as the CTE's one row, until the queue is empty. */
+static int rec_step(struct sel *q, struct ectx *x)
+{
+	int rc;
+	int dedup = q->ncores > 1 && q->ops[1] == SQL_CMP_UNION;
+	if (q->state == 0) {
+		rs_free(&q->queue);
+		rs_init(&q->queue, q->ncols);
+		q->qhead = 0;
+		vset_free(q->qseen);
+		q->qseen = NULL;
+		if (dedup && !(q->qseen = vset_new(q->ncols, 0)))
+			return sql_oom(x->e);
+		struct core *k = q->cores[0];
+		for (;;) {
+			rc = core_next(k, x);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				break;
+			if ((rc = queue_add(q, k->out, dedup, x)))
+				return rc;
+		}
+		q->state = 1;
+	}
+	for (;;) {
+		if ((q->lim >= 0 && q->emitted >= q->lim) || q->qhead >= q->queue.n) {
+			q->state = 3;
+			return 0;
+		}
+		memcpy(q->row, &q->queue.v[q->qhead * q->ncols],
+		       sizeof(*q->row) * (size_t)q->ncols);
+		q->qhead++;
+		q->recrow = q->row;
+		for (int ci = 1; ci < q->ncores; ci++) {
+			struct core *k = q->cores[ci];
+			core_reset(k);
+			for (;;) {
+				sdb_sql_arena_reset(&q->mem);
+				rc = core_next(k, x);
+				if (rc < 0)
+					return rc;
+				if (rc == 0)
+					break;
+				if ((rc = queue_add(q, k->out, dedup, x)))
+					return rc;
+			}
+		}
+		memcpy(q->row, &q->queue.v[(q->qhead - 1) * q->ncols],
+		       sizeof(*q->row) * (size_t)q->ncols);
+		if (q->skipped < q->off) {
+			q->skipped++;
+			continue;
+		}
+		q->emitted++;
+		return 1;
+	}
+}
+
 int sel_step(struct sel *q, struct ectx *x0)
 {
 	struct ectx x = *x0;
@@ -1818,6 +1937,8 @@ int sel_step(struct sel *q, struct ectx *x0)
 	int rc;
 	if (q->state == 3)
 		return 0;
+	if (q->recursive)
+		return rec_step(q, &x);
 	if (q->lim >= 0 && q->emitted >= q->lim) {
 		q->state = 3;
 		return 0;
@@ -1895,6 +2016,8 @@ void sel_free(struct sel *q)
 	for (int i = 0; i < q->ncores; i++)
 		core_free(q->cores[i]);
 	vset_free(q->cset);
+	vset_free(q->qseen);
+	rs_free(&q->queue);
 	rs_free(&q->sorter);
 	sdb_sql_arena_release(&q->mem);
 }
