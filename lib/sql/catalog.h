@@ -43,6 +43,12 @@ struct sql_col_def {
 	uint8_t hidden;
 	struct sql_expr *dflt; /* DEFAULT expression (in the catalog's arena), or NULL */
 	int notnull_conflict;  /* enum sql_conflict of NOT NULL ON CONFLICT */
+	/* The DEFAULT when it is a constant (a literal, signed number,
+	 * NULL): its value with the column's affinity applied (bytes in
+	 * the catalog's arena); what a record without this cell reads. */
+	uint8_t dflt_const;
+	struct sql_value dflt_value;
+	uint8_t dflt_ctime;    /* DEFAULT CURRENT_TIME/DATE/TIMESTAMP (kw in dflt) */
 };
 
 struct sql_index_def {
@@ -60,6 +66,7 @@ struct sql_index_def {
 	struct sql_expr *where; /* partial index, or NULL */
 	char *sql;             /* CREATE INDEX text, NULL for automatic ones */
 	double est_rows;       /* ANALYZE's or the default estimate */
+	uint8_t analyzed;      /* est_rows came from ANALYZE */
 };
 
 struct sql_check_def {
@@ -86,6 +93,7 @@ struct sql_table_def {
 	int npk;               /* PRIMARY KEY columns (0: none declared) */
 	int *pk;               /* their column indexes, declared order */
 	uint8_t *pk_desc;
+	int pk_conflict;       /* enum sql_conflict of the PRIMARY KEY clause */
 	struct sql_index_def **idx;
 	int nidx;
 	struct sql_check_def *checks;
@@ -94,10 +102,19 @@ struct sql_table_def {
 	int nfks;
 	char *sql;             /* CREATE TABLE text as sqlite_schema shows it */
 	double est_rows;       /* ANALYZE's or SQLite's default (1,000,000) */
+	uint8_t analyzed;      /* est_rows came from ANALYZE */
 
 	/* A view: is_view set, select and column names (NULL: from select). */
 	uint8_t is_view;
 	struct sql_select *view;
+	struct sql_name *view_cols; /* CREATE VIEW v(a, b): the names, or NULL */
+	int nview_cols;
+
+	/* Writer side (dml.c): the largest rowid of the table as the open
+	 * transaction sees it, when max_rowid_ok. */
+	int64_t max_rowid;
+	uint8_t max_rowid_ok;
+	uint8_t is_system;     /* sqlite_schema / sqlite_sequence (read-only views of the catalog) */
 };
 
 struct sql_catalog;
@@ -110,6 +127,15 @@ struct sql_index_def *sql_catalog_index(struct sql_catalog *cat,
 /* Column index by name (case-insensitive), -1 for rowid/oid/_rowid_ of a
  * rowid table not shadowed by a column, -2 when absent. */
 int sql_table_column(const struct sql_table_def *t, const char *name);
+
+/* A number that changes whenever the schema does (DDL here or in another
+ * process, a rollback of DDL): a prepared statement resolved against an
+ * older number must be resolved again. */
+uint64_t sql_catalog_version(const struct sql_catalog *cat);
+
+/* Every index, in creation order. */
+int sql_catalog_index_count(struct sql_catalog *cat);
+struct sql_index_def *sql_catalog_index_nth(struct sql_catalog *cat, int i);
 
 /* Every table, in creation order (for .tables, .schema, sqlite_schema). */
 int sql_catalog_count(struct sql_catalog *cat);

@@ -1,68 +1,106 @@
 /*
  * conn.c - the query side's view of the connection: opening the store
- * handle (a missing directory is a new, empty database), the schema and
- * the snapshot a SELECT reads, and the hand-off of every other statement
- * to the writer side.
- *
- * STAND-IN: until sqlstore's write.h is on main, the schema is empty and
- * statements other than SELECT are refused; this file then calls
- * sql_catalog_load, sql_read_txn and sql_write_stmt.
+ * (a missing directory is a new, empty database), the schema and the
+ * snapshot a SELECT reads, and the hand-off of every other statement to
+ * the writer side. The storage state itself is the writer side's struct
+ * sql_wstate (write.h) behind c->wr; this file keeps c->db, c->cat,
+ * c->schema_gen and the change counters in step with it.
  */
 #include "sql/exec_int.h"
+#include "sql/conn.h"
+#include "sql/exec.h"
+#include "sql/write.h"
 
-#include <errno.h>
-#include <sys/stat.h>
+#include <stdlib.h>
+
+static struct sql_wstate *W(struct sql_conn *c) { return c->wr; }
+
+static void sync_conn(struct sql_conn *c)
+{
+	struct sql_wstate *w = W(c);
+
+	c->db = w->db;
+	c->cat = w->cat;
+	c->schema_gen = sql_catalog_version(w->cat);
+	c->changes = w->changes;
+	c->total_changes = w->total_changes;
+	c->last_rowid = w->last_rowid;
+}
 
 int sql_conn_start(struct sql_conn *c, struct sdb_error *e)
 {
-	struct stat st;
-	if (stat(c->dir, &st) != 0) {
-		if (c->opts.readonly)
-			return sdb_error_set(e, SDB_ENOTFOUND, "no database at '%s'",
-					     c->dir);
-		return 0;
+	struct sql_wstate *w = calloc(1, sizeof(*w));
+	int rc;
+
+	if (!w)
+		return sql_oom(e);
+	rc = sql_store_open(w, &c->opts, e);
+	if (rc) {
+		free(w);
+		return rc;
 	}
-	int rc = sdb_db_open(c->dir, SDB_OPEN_SNAPSHOT, &c->opts.store, &c->db, e);
-	if (rc == SDB_ENOTFOUND && !c->opts.readonly) {
-		c->db = NULL;
-		return 0;
-	}
-	return rc;
+	c->wr = w;
+	sync_conn(c);
+	return 0;
 }
 
 void sql_conn_end(struct sql_conn *c)
 {
-	sdb_db_close(c->db);
+	if (!c->wr)
+		return;
+	sql_store_close(W(c));
+	free(c->wr);
+	c->wr = NULL;
 	c->db = NULL;
+	c->cat = NULL;
 }
 
 int sql_conn_schema(struct sql_conn *c, struct sdb_error *e)
 {
-	return 0;
+	int rc = sql_catalog_refresh(W(c), e);
+
+	sync_conn(c);
+	return rc;
 }
 
 int sql_conn_read_begin(struct sql_conn *c, struct sdb_error *e)
 {
-	return 0;
+	int rc = sql_stmt_begin(W(c), e);
+
+	sync_conn(c);
+	return rc;
 }
 
 void sql_conn_read_end(struct sql_conn *c)
 {
+	sql_stmt_end(W(c));
+	sync_conn(c);
 }
 
 struct sdb_txn *sql_conn_txn(struct sql_conn *c)
 {
-	return NULL;
+	return W(c)->txn;
 }
 
 int sql_conn_write(struct sql_conn *c, struct sql_stmt_h *h,
 		   const struct sql_stmt *st, struct sdb_error *e)
 {
-	return sdb_error_set(e, SDB_EUNSUPPORTED,
-			     "only SELECT is supported so far");
+	struct sql_rows rows;
+	int rc;
+
+	sql_rows_init(&rows);
+	rc = sql_write_stmt(c, W(c), h, st, sql_stmt_src(h), &rows, e);
+	sync_conn(c);
+	if (!rc && rows.ncol) {
+		rc = sql_stmt_set_columns(h, rows.ncol, rows.names, e);
+		for (long i = 0; !rc && i < rows.nrow; i++)
+			rc = sql_stmt_emit_row(h, &rows.v[i * rows.ncol], e);
+	}
+	sql_rows_release(&rows);
+	return rc;
 }
 
 const struct sql_table_def *sql_conn_table(struct sql_conn *c, const char *name)
 {
-	return NULL;
+	return sql_catalog_table(W(c)->cat, name);
 }

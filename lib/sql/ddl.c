@@ -1,0 +1,431 @@
+/*
+ * ddl.c - CREATE TABLE/INDEX/VIEW, DROP, ALTER TABLE, REINDEX, ANALYZE,
+ * VACUUM: the catalog changed in memory and in the store in the
+ * statement's transaction (one store commit: nothing half-applied), rows
+ * and index entries removed with the store's range delete.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sql/wint.h"
+#include "store/txn.h"
+
+static int reserved_name(const char *name, struct sdb_error *e)
+{
+	if (!strncasecmp(name, "sqlite_", 7))
+		return sdb_error_set(e, SDB_EINVAL, "object name reserved for internal use: %s", name);
+	return 0;
+}
+
+static int name_clash(struct sql_wstate *w, const char *name, int is_index,
+		      struct sdb_error *e)
+{
+	const char *type;
+
+	if (!sql_cat_name_taken(w->cat, name, &type))
+		return 0;
+	if (is_index)
+		return !strcmp(type, "index") ?
+			sdb_error_set(e, SDB_EINVAL, "index %s already exists", name) :
+			sdb_error_set(e, SDB_EINVAL, "there is already a table named %s", name);
+	if (!strcmp(type, "index"))
+		return sdb_error_set(e, SDB_EINVAL, "there is already an index named %s", name);
+	return sdb_error_set(e, SDB_EINVAL, "%s %s already exists", type, name);
+}
+
+/* --------------------------------------------------------- CREATE TABLE */
+
+static int create_table(struct sql_wstate *w, const struct sql_stmt *st,
+			const char *src, struct sdb_error *e)
+{
+	struct sql_table_def *t;
+	const char *type;
+	char *text;
+	int rc;
+
+	if (sql_cat_name_taken(w->cat, st->name.z, &type)) {
+		if (st->if_not_exists && strcmp(type, "index"))
+			return 0;
+		return name_clash(w, st->name.z, 0, e);
+	}
+	if ((rc = reserved_name(st->name.z, e)))
+		return rc;
+	if (st->select)
+		return sdb_error_set(e, SDB_EUNSUPPORTED,
+				     "CREATE TABLE ... AS SELECT is not supported yet");
+	if ((rc = sql_w_begin_write(w, e)))
+		return rc;
+	w->txn_ddl = 1;
+	if (!(text = sql_cat_create_text(w->cat, st, src, e)))
+		return e && e->code ? e->code : SDB_ENOMEM;
+	{
+		uint32_t id = w->cat->next_id++;
+		if ((rc = sql_cat_build_table(w->cat, text, id, NULL, 0, &t, e)))
+			return rc;
+	}
+	if ((rc = sql_cat_put_table(w, t, e)) || (rc = sql_cat_put_meta(w, e)))
+		return rc;
+	t->max_rowid = 0;
+	t->max_rowid_ok = 1;
+	return sql_cat_add(w->cat, t, e);
+}
+
+/* --------------------------------------------------------- CREATE INDEX */
+
+struct ent {
+	uint32_t off, len, vlen, plen; /* key at off, value after; plen: values part */
+};
+
+struct build {
+	struct sdb_buf keys;
+	struct ent *ents;
+	size_t n, cap;
+};
+
+static const char *sort_base;
+
+static int ent_cmp(const void *pa, const void *pb)
+{
+	const struct ent *a = pa, *b = pb;
+
+	return sdb_key_cmp(sort_base + a->off, a->len, sort_base + b->off, b->len);
+}
+
+/* The length of the values part of an index key (head, id, ncol values). */
+static size_t values_len(const unsigned char *k, size_t n, int nvals)
+{
+	size_t pos = SQL_KEY_HEAD;
+
+	for (int i = 0; i < 1 + nvals; i++) {
+		size_t m = sdb_tuple_skip(k + pos, n - pos, 0);
+		if (!m)
+			return n;
+		pos += m;
+	}
+	return pos;
+}
+
+static int unique_failed(const struct sql_index_def *x, struct sdb_error *e);
+
+int sql_w_unique_msg(const struct sql_index_def *x, struct sdb_error *e);
+int sql_w_unique_msg(const struct sql_index_def *x, struct sdb_error *e)
+{
+	return unique_failed(x, e);
+}
+
+static int unique_failed(const struct sql_index_def *x, struct sdb_error *e)
+{
+	char msg[480];
+	size_t n = 0;
+
+	msg[0] = 0;
+	for (int i = 0; i < x->ncol && n < sizeof(msg) - 64; i++) {
+		const char *cn = x->cols[i] >= 0 ? x->table->cols[x->cols[i]].name :
+			x->cols[i] == -1 ? "rowid" : "<expr>";
+		n += (size_t)snprintf(msg + n, sizeof(msg) - n, "%s%s.%s", i ? ", " : "",
+				      x->table->name, cn);
+	}
+	if (x->cols[0] == -2)
+		return sdb_error_set(e, SDB_ECONFLICT, "UNIQUE constraint failed: index '%s'", x->name);
+	return sdb_error_set(e, SDB_ECONFLICT, "UNIQUE constraint failed: %s", msg);
+}
+
+/* Writes every entry of index x for the rows of its table: scanned,
+ * sorted, checked for uniqueness, then written in key order. */
+int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
+		     struct sdb_error *e);
+int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
+		     struct sdb_error *e)
+{
+	struct sql_table_def *t = x->table;
+	struct build b = { SDB_BUF_INIT, NULL, 0, 0 };
+	struct sdb_txn_iter *it = NULL;
+	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
+	struct sql_value *row = NULL;
+	int rc = 0;
+
+	for (int i = 0; i < x->ncol; i++)
+		if (x->cols[i] == -2)
+			return sdb_error_set(e, SDB_EUNSUPPORTED,
+					     "indexes on expressions are not supported yet");
+	if (x->where)
+		return sdb_error_set(e, SDB_EUNSUPPORTED, "partial indexes are not supported yet");
+	row = calloc((size_t)(t->ncol ? t->ncol : 1), sizeof(*row));
+	sql_obj_prefix(&lo, t->id);
+	sql_obj_end(&hi, t->id);
+	if (!row || !sdb_buf_ok(&lo) || !sdb_buf_ok(&hi)) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = sdb_txn_iter_open(w->txn, lo.data, lo.len, hi.data, hi.len, 0, &it, e)))
+		goto out;
+	for (;;) {
+		const unsigned char *k;
+		size_t kn;
+		struct sdb_val v;
+		int64_t rowid;
+		struct ent *en;
+
+		rc = sdb_txn_iter_next(it, &k, &kn, &v, e);
+		if (rc <= 0)
+			break;
+		if ((rc = sql_row_decode(t, k, kn, v.data, v.len, row, &rowid, e)))
+			break;
+		if ((rc = sql_idxkey(&w->kbuf, &w->rbits, x, row, NULL, rowid, e)))
+			break;
+		if (b.n == b.cap) {
+			size_t nc = b.cap ? b.cap * 2 : 1024;
+			struct ent *ne = realloc(b.ents, nc * sizeof(*ne));
+			if (!ne) {
+				rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+				break;
+			}
+			b.ents = ne;
+			b.cap = nc;
+		}
+		en = &b.ents[b.n++];
+		en->off = (uint32_t)b.keys.len;
+		en->len = (uint32_t)w->kbuf.len;
+		en->vlen = (uint32_t)w->rbits.len;
+		en->plen = x->unique ? (uint32_t)values_len((const unsigned char *)w->kbuf.data,
+							     w->kbuf.len, x->ncol) : 0;
+		if (x->unique)
+			for (int i = 0; i < x->ncol; i++) {
+				int c = x->cols[i];
+				const struct sql_value *cv = c >= 0 ? &row[c] : NULL;
+				if (cv && cv->type == SQLV_NULL)
+					en->plen = 0; /* NULLs are distinct */
+			}
+		sdb_buf_add(&b.keys, w->kbuf.data, w->kbuf.len);
+		sdb_buf_add(&b.keys, w->rbits.data, w->rbits.len);
+		if (!sdb_buf_ok(&b.keys)) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	sdb_txn_iter_close(it);
+	if (rc)
+		goto out;
+	sort_base = b.keys.data;
+	if (b.n)
+		qsort(b.ents, b.n, sizeof(*b.ents), ent_cmp);
+	for (size_t i = 0; i < b.n; i++) {
+		const struct ent *en = &b.ents[i];
+		if (x->unique && i && en->plen && en->plen == b.ents[i - 1].plen &&
+		    !memcmp(b.keys.data + en->off, b.keys.data + b.ents[i - 1].off, en->plen)) {
+			rc = unique_failed(x, e);
+			break;
+		}
+		if ((rc = sdb_txn_put(w->txn, b.keys.data + en->off, en->len,
+				      b.keys.data + en->off + en->len, en->vlen, 0, e)))
+			break;
+	}
+out:
+	free(row);
+	free(b.ents);
+	sdb_buf_release(&b.keys);
+	sdb_buf_release(&lo);
+	sdb_buf_release(&hi);
+	return rc;
+}
+
+static int create_index(struct sql_wstate *w, const struct sql_stmt *st,
+			const char *src, struct sdb_error *e)
+{
+	struct sql_table_def *t = sql_catalog_table(w->cat, st->name2.z);
+	struct sql_index_def *x;
+	const char *type;
+	char *text;
+	int rc;
+
+	if (sql_cat_name_taken(w->cat, st->name.z, &type)) {
+		if (st->if_not_exists && !strcmp(type, "index"))
+			return 0;
+		return name_clash(w, st->name.z, 1, e);
+	}
+	if ((rc = reserved_name(st->name.z, e)))
+		return rc;
+	if (!t)
+		return sdb_error_set(e, SDB_ENOTFOUND, "no such table: main.%s", st->name2.z);
+	if (t->is_view)
+		return sdb_error_set(e, SDB_EINVAL, "views may not be indexed");
+	if (st->using_.z && strcasecmp(st->using_.z, "btree"))
+		return sdb_error_set(e, SDB_EUNSUPPORTED, "index method %s is not supported yet",
+				     st->using_.z);
+	if ((rc = sql_w_begin_write(w, e)))
+		return rc;
+	w->txn_ddl = 1;
+	if (!(text = sql_cat_create_text(w->cat, st, src, e)))
+		return e && e->code ? e->code : SDB_ENOMEM;
+	{
+		uint32_t id = w->cat->next_id++;
+		if ((rc = sql_cat_build_index(w->cat, text, id, &x, e)))
+			return rc;
+	}
+	if ((rc = sql_w_fill_index(w, x, e)))
+		return rc;
+	if ((rc = sql_cat_put_index(w, x, e)) || (rc = sql_cat_put_meta(w, e)))
+		return rc;
+	return sql_cat_add_index(w->cat, x, e);
+}
+
+/* ---------------------------------------------------------- CREATE VIEW */
+
+static int create_view(struct sql_wstate *w, const struct sql_stmt *st,
+		       const char *src, struct sdb_error *e)
+{
+	struct sql_table_def *t;
+	const char *type;
+	char *text;
+	int rc;
+
+	if (sql_cat_name_taken(w->cat, st->name.z, &type)) {
+		if (st->if_not_exists && strcmp(type, "index"))
+			return 0;
+		return name_clash(w, st->name.z, 0, e);
+	}
+	if ((rc = reserved_name(st->name.z, e)))
+		return rc;
+	if ((rc = sql_w_begin_write(w, e)))
+		return rc;
+	w->txn_ddl = 1;
+	if (!(text = sql_cat_create_text(w->cat, st, src, e)))
+		return e && e->code ? e->code : SDB_ENOMEM;
+	{
+		uint32_t id = w->cat->next_id++;
+		if ((rc = sql_cat_build_table(w->cat, text, id, NULL, 0, &t, e)))
+			return rc;
+	}
+	if ((rc = sql_cat_put_table(w, t, e)) || (rc = sql_cat_put_meta(w, e)))
+		return rc;
+	return sql_cat_add(w->cat, t, e);
+}
+
+/* ----------------------------------------------------------------- DROP */
+
+static int del_object_keys(struct sql_wstate *w, uint32_t id, struct sdb_error *e)
+{
+	sql_obj_prefix(&w->kbuf, id);
+	sql_obj_end(&w->k2, id);
+	if (!sdb_buf_ok(&w->kbuf) || !sdb_buf_ok(&w->k2))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	return sdb_txn_del_range(w->txn, w->kbuf.data, w->kbuf.len, w->k2.data,
+				 w->k2.len, e);
+}
+
+static int del_seq(struct sql_wstate *w, const char *name, struct sdb_error *e);
+
+static int drop(struct sql_wstate *w, const struct sql_stmt *st, struct sdb_error *e)
+{
+	int rc;
+
+	if (st->sub == SQL_DROP_INDEX) {
+		struct sql_index_def *x = sql_catalog_index(w->cat, st->name.z);
+		if (!x)
+			return st->if_exists ? 0 :
+				sdb_error_set(e, SDB_ENOTFOUND, "no such index: %s", st->name.z);
+		if (!x->sql)
+			return sdb_error_set(e, SDB_EINVAL,
+					     "index associated with UNIQUE or PRIMARY KEY constraint cannot be dropped");
+		if ((rc = sql_w_begin_write(w, e)))
+			return rc;
+		w->txn_ddl = 1;
+		if ((rc = del_object_keys(w, x->id, e)) || (rc = sql_cat_del_obj(w, x->id, e)) ||
+		    (rc = sql_cat_put_meta(w, e)))
+			return rc;
+		sql_cat_remove_index(w->cat, x);
+		return 0;
+	}
+	struct sql_table_def *t = sql_catalog_table(w->cat, st->name.z);
+	if (!t || t->is_system) {
+		if (t && t->is_system)
+			return sdb_error_set(e, SDB_EINVAL, "table %s may not be dropped", t->name);
+		return st->if_exists ? 0 :
+			sdb_error_set(e, SDB_ENOTFOUND, "no such %s: %s",
+				      st->sub == SQL_DROP_VIEW ? "view" : "table", st->name.z);
+	}
+	if (st->sub == SQL_DROP_VIEW && !t->is_view)
+		return sdb_error_set(e, SDB_EINVAL, "use DROP TABLE to delete table %s", t->name);
+	if (st->sub == SQL_DROP_TABLE && t->is_view)
+		return sdb_error_set(e, SDB_EINVAL, "use DROP VIEW to delete view %s", t->name);
+	if ((rc = sql_w_begin_write(w, e)))
+		return rc;
+	w->txn_ddl = 1;
+	if (!t->is_view && (rc = del_object_keys(w, t->id, e)))
+		return rc;
+	for (int i = 0; i < t->nidx; i++)
+		if ((rc = del_object_keys(w, t->idx[i]->id, e)) ||
+		    (rc = sql_cat_del_obj(w, t->idx[i]->id, e)))
+			return rc;
+	if ((rc = sql_cat_del_obj(w, t->id, e)))
+		return rc;
+	if (t->autoinc && (rc = del_seq(w, t->name, e)))
+		return rc;
+	if ((rc = sql_cat_put_meta(w, e)))
+		return rc;
+	sql_cat_remove_table(w->cat, t);
+	return 0;
+}
+
+/* (0, 'seq', lower(name)): the AUTOINCREMENT counter of a table. */
+void sql_w_seq_key(struct sdb_buf *b, const char *name);
+void sql_w_seq_key(struct sdb_buf *b, const char *name)
+{
+	char low[1024];
+	size_t n = strlen(name);
+	struct sql_value v;
+
+	if (n >= sizeof(low))
+		n = sizeof(low) - 1;
+	for (size_t i = 0; i < n; i++)
+		low[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+	sql_key_head(b);
+	sql_key_add_int(b, 0);
+	v = sql_text("seq", 3);
+	sql_key_add(b, &v, 0, SQL_COLL_BINARY);
+	v = sql_text(low, n);
+	sql_key_add(b, &v, 0, SQL_COLL_BINARY);
+}
+
+static int del_seq(struct sql_wstate *w, const char *name, struct sdb_error *e)
+{
+	sql_w_seq_key(&w->kbuf, name);
+	if (!sdb_buf_ok(&w->kbuf))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	return sdb_txn_del(w->txn, w->kbuf.data, w->kbuf.len, e);
+}
+
+/* ------------------------------------------------------------- dispatch */
+
+int sql_ddl(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
+	    const struct sql_stmt *st, const char *src, struct sql_rows *out,
+	    struct sdb_error *e)
+{
+	int rc;
+
+	if (st->schema.z && strcasecmp(st->schema.z, "main"))
+		return sdb_error_set(e, SDB_ENOTFOUND, "unknown database %s", st->schema.z);
+	switch (st->kind) {
+	case SQL_S_CREATE_TABLE:
+		rc = create_table(w, st, src, e);
+		break;
+	case SQL_S_CREATE_INDEX:
+		rc = create_index(w, st, src, e);
+		break;
+	case SQL_S_CREATE_VIEW:
+		rc = create_view(w, st, src, e);
+		break;
+	case SQL_S_DROP:
+		rc = drop(w, st, e);
+		break;
+	default:
+		return sdb_error_set(e, SDB_EUNSUPPORTED, "statement not supported yet");
+	}
+	if (rc) {
+		sql_w_end_write(w, 0, 0, NULL);
+		return rc;
+	}
+	return sql_w_end_write(w, 1, 0, e);
+}
