@@ -90,6 +90,7 @@ struct level {
 	/* L_ROWS: a materialized select */
 	struct sel *sub;
 	int sub_corr;
+	int stream;                  /* the outermost level: rows straight from sub */
 	struct rowstore rs;
 	int built;
 	long pos;
@@ -444,7 +445,7 @@ static uint64_t xp_deps(struct core *k, const struct xp *p)
 	if (p->op == X_COL) {
 		for (int i = 0; i < k->nsrc; i++)
 			if (k->srcs[i].cur == p->cur)
-				return i < 63 ? 1ull << i : 1ull << 62;
+				return i < 62 ? 1ull << i : 1ull << 62;
 		return 0;
 	}
 	if (p->sub && p->sub->correlated)
@@ -846,6 +847,8 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 	for (int i = 0; i < nsrc; i++)
 		lv[i] = lv0[order[i]];
 	k->lv = lv;
+	if (nsrc > 0 && lv[0].kind == L_ROWS)
+		lv[0].stream = 1;
 	/* each conjunct at the first level where all it reads is bound */
 	uint64_t bound = 0;
 	int *placed = sdb_sql_arena_alloc(b->a, sizeof(int) * (size_t)(ncj ? ncj : 1));
@@ -853,10 +856,13 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 		sql_oom(b->e);
 		return NULL;
 	}
+	int nhigh = nsrc > 62 ? nsrc - 62 : 0, high = 0;
 	for (int i = 0; i < nsrc; i++) {
 		int pos = order[i];
-		bound |= pos < 63 ? 1ull << pos : 1ull << 62;
-		if (pos >= 62)
+		/* bit 62 stands for every item past 61: bound when all are */
+		if (pos < 62)
+			bound |= 1ull << pos;
+		else if (++high == nhigh)
 			bound |= 1ull << 62;
 		for (int j = 0; j < ncj; j++) {
 			if (placed[j])
@@ -906,8 +912,13 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 		if (L->kind != L_TABLE)
 			continue;
 		uint64_t outer = 0;
-		for (int j = 0; j < i; j++)
-			outer |= order[j] < 63 ? 1ull << order[j] : 1ull << 62;
+		int nh = nsrc > 62 ? nsrc - 62 : 0, hb = 0;
+		for (int j = 0; j < i; j++) {
+			if (order[j] < 62)
+				outer |= 1ull << order[j];
+			else if (++hb == nh)
+				outer |= 1ull << 62;
+		}
 		L->ts = plan_table(&pin, L->src, order[i], outer, L->wh, L->nwh,
 				   L->on, L->non);
 		if (!L->ts)
@@ -1148,6 +1159,8 @@ static int lv_rewind(struct level *L, struct ectx *x)
 		L->one_done = 0;
 		return 0;
 	case L_ROWS:
+		if (L->stream)
+			return sel_open(L->sub, x);
 		if (!L->built || L->sub_corr) {
 			rs_clear(&L->rs);
 			L->rs.ncol = L->sub->ncols;
@@ -1186,6 +1199,14 @@ static int lv_next(struct level *L, struct ectx *x)
 		L->one_done = 1;
 		break;
 	case L_ROWS:
+		if (L->stream) {
+			rc = sel_step(L->sub, x);
+			if (rc < 0)
+				return rc;
+			if (rc)
+				L->cur->row = (struct sql_value *)sel_row(L->sub);
+			break;
+		}
 		if (L->pos < L->rs.n) {
 			L->cur->row = &L->rs.v[L->pos * L->rs.ncol];
 			L->pos++;
@@ -1690,142 +1711,127 @@ static int all_union_all(const struct sel *q)
 	return 1;
 }
 
-/* Runs a compound of set operators into q->sorter (distinct rows). */
+/* Sorts rows[0..n) of ncol values by all columns (set-operator results
+ * come out sorted, as SQLite's). */
+static void sort_rows(struct sel *q, struct rowstore *r)
+{
+	if (r->n < 2)
+		return;
+	int save = q->norder;
+	q->norder = 0;
+	cmp_sel = q;
+	qsort(r->v, (size_t)r->n, sizeof(struct sql_value) * (size_t)r->ncol,
+	      row_cmp);
+	q->norder = save;
+}
+
+/* Runs a compound with set operators, left to right, into q->sorter:
+ * UNION ALL appends, UNION/INTERSECT/EXCEPT make the rows so far distinct
+ * (sorted) and combine them with the next select's. */
 static int run_compound(struct sel *q, struct ectx *x)
 {
-	int rc;
-	struct vset *acc = NULL, *nxt = NULL, *rhs = NULL;
-	/* acc: distinct rows so far (UNION ALL parts kept in a list) */
-	struct rowstore all;
-	rs_init(&all, q->ncols);
-	int distinct_mode = 0;
+	int rc = 0;
+	struct rowstore cur, nx;
+	struct vset *set = NULL, *rhs = NULL;
+	rs_init(&cur, q->ncols);
+	rs_init(&nx, q->ncols);
 	for (int ci = 0; ci < q->ncores; ci++) {
 		struct core *k = q->cores[ci];
-		int op = q->ops[ci];
-		if (ci > 0 && (op == SQL_CMP_INTERSECT || op == SQL_CMP_EXCEPT)) {
-			/* make acc the distinct set of what we have */
-			if (!distinct_mode) {
-				acc = vset_new(q->ncols, 0);
-				if (!acc)
-					goto oom;
-				for (long r = 0; r < all.n; r++) {
-					int isnew;
-					if (!vset_get(acc, &all.v[r * q->ncols], 1, &isnew) && isnew < 0)
-						goto oom;
-				}
-				rs_clear(&all);
-				distinct_mode = 1;
-			}
-			rhs = vset_new(q->ncols, 0);
-			if (!rhs)
-				goto oom;
+		int op = ci ? q->ops[ci] : SQL_CMP_UNION_ALL;
+		if (op == SQL_CMP_UNION_ALL) {
 			for (;;) {
 				sdb_sql_arena_reset(&q->mem);
 				rc = core_next(k, x);
 				if (rc < 0)
-					goto fail;
+					goto out;
 				if (rc == 0)
 					break;
-				int isnew;
+				if (rs_add(&cur, k->out, q->ncols, NULL, 0))
+					goto oom;
+			}
+			continue;
+		}
+		set = vset_new(q->ncols, 0);
+		if (!set)
+			goto oom;
+		for (int c = 0; c < q->ncols; c++)
+			vset_coll(set, c, (enum sql_coll)q->coll[c]);
+		int isnew;
+		if (op == SQL_CMP_UNION) {
+			for (long r = 0; r < cur.n; r++)
+				if (!vset_get(set, &cur.v[r * q->ncols], 1, &isnew) && isnew < 0)
+					goto oom;
+			for (;;) {
+				sdb_sql_arena_reset(&q->mem);
+				rc = core_next(k, x);
+				if (rc < 0)
+					goto out;
+				if (rc == 0)
+					break;
+				if (!vset_get(set, k->out, 1, &isnew) && isnew < 0)
+					goto oom;
+			}
+		} else {
+			rhs = vset_new(q->ncols, 0);
+			if (!rhs)
+				goto oom;
+			for (int c = 0; c < q->ncols; c++)
+				vset_coll(rhs, c, (enum sql_coll)q->coll[c]);
+			for (;;) {
+				sdb_sql_arena_reset(&q->mem);
+				rc = core_next(k, x);
+				if (rc < 0)
+					goto out;
+				if (rc == 0)
+					break;
 				if (!vset_get(rhs, k->out, 1, &isnew) && isnew < 0)
 					goto oom;
 			}
-			nxt = vset_new(q->ncols, 0);
-			if (!nxt)
-				goto oom;
-			for (long r = 0; r < vset_count(acc); r++) {
-				int isnew;
-				const struct sql_value *row = vset_key(acc, r);
+			for (long r = 0; r < cur.n; r++) {
+				const struct sql_value *row = &cur.v[r * q->ncols];
 				int in = vset_get(rhs, row, 0, &isnew) != NULL;
 				if (in == (op == SQL_CMP_INTERSECT))
-					if (!vset_get(nxt, row, 1, &isnew) && isnew < 0)
+					if (!vset_get(set, row, 1, &isnew) && isnew < 0)
 						goto oom;
 			}
-			vset_free(acc);
 			vset_free(rhs);
 			rhs = NULL;
-			acc = nxt;
-			nxt = NULL;
-			continue;
 		}
-		int dist = ci == 0 ? 0 : op == SQL_CMP_UNION;
-		if (dist && !distinct_mode) {
-			acc = vset_new(q->ncols, 0);
-			if (!acc)
+		rs_clear(&nx);
+		nx.ncol = q->ncols;
+		for (long r = 0; r < vset_count(set); r++)
+			if (rs_add(&nx, vset_key(set, r), q->ncols, NULL, 0))
 				goto oom;
-			for (long r = 0; r < all.n; r++) {
-				int isnew;
-				if (!vset_get(acc, &all.v[r * q->ncols], 1, &isnew) && isnew < 0)
-					goto oom;
-			}
-			rs_clear(&all);
-			distinct_mode = 1;
-		}
-		for (;;) {
-			sdb_sql_arena_reset(&q->mem);
-			rc = core_next(k, x);
-			if (rc < 0)
-				goto fail;
-			if (rc == 0)
-				break;
-			int isnew;
-			if (distinct_mode && op != SQL_CMP_UNION_ALL) {
-				if (!vset_get(acc, k->out, 1, &isnew) && isnew < 0)
-					goto oom;
-			} else if (distinct_mode) {
-				/* UNION ALL after a set operator: keep duplicates */
-				if (rs_add(&all, k->out, q->ncols, NULL, 0))
-					goto oom;
-			} else if (rs_add(&all, k->out, q->ncols, NULL, 0)) {
-				goto oom;
-			}
-		}
-		if (distinct_mode && op == SQL_CMP_UNION_ALL) {
-			/* fold the kept rows back: acc + all (duplicates allowed later) */
-		}
+		vset_free(set);
+		set = NULL;
+		sort_rows(q, &nx);
+		struct rowstore t = cur;
+		cur = nx;
+		nx = t;
 	}
-	/* into the sorter: rows + keys */
 	rs_free(&q->sorter);
 	rs_init(&q->sorter, q->ncols + q->norder);
-	if (distinct_mode) {
-		for (long r = 0; r < vset_count(acc); r++) {
-			const struct sql_value *row = vset_key(acc, r);
-			for (int i = 0; i < q->norder; i++)
-				q->keys[i] = row[q->ok[i].rescol];
-			if (rs_add(&q->sorter, row, q->ncols, q->keys, q->norder))
-				goto oom;
-		}
-	}
-	for (long r = 0; r < all.n; r++) {
-		const struct sql_value *row = &all.v[r * q->ncols];
-		if (distinct_mode) {
-			/* rows of a UNION ALL after a set operator */
-		}
+	for (long r = 0; r < cur.n; r++) {
+		const struct sql_value *row = &cur.v[r * q->ncols];
 		for (int i = 0; i < q->norder; i++)
 			q->keys[i] = row[q->ok[i].rescol];
 		if (rs_add(&q->sorter, row, q->ncols, q->keys, q->norder))
 			goto oom;
 	}
-	vset_free(acc);
-	rs_free(&all);
-	/* SQLite returns set-operator results in sorted order */
-	cmp_sel = q;
-	if (q->sorter.n > 1) {
-		int save = q->norder;
-		if (!save)
-			q->norder = 0;
+	if (q->norder && q->sorter.n > 1) {
+		cmp_sel = q;
 		qsort(q->sorter.v, (size_t)q->sorter.n,
 		      sizeof(struct sql_value) * (size_t)q->sorter.ncol, row_cmp);
-		q->norder = save;
 	}
-	return 0;
+	rc = 0;
+	goto out;
 oom:
 	rc = sql_oom(x->e);
-fail:
-	vset_free(acc);
-	vset_free(nxt);
+out:
+	vset_free(set);
 	vset_free(rhs);
-	rs_free(&all);
+	rs_free(&cur);
+	rs_free(&nx);
 	return rc;
 }
 

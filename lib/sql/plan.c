@@ -42,7 +42,7 @@ static double item_cost(struct plan_in *in, int j, uint64_t bound)
 	struct src *s = &in->srcs[j];
 	double rows = s->tab ? (s->tab->est_rows > 0 ? s->tab->est_rows : 1e6) : 1000;
 	double best = rows;
-	uint64_t me = j < 63 ? 1ull << j : 1ull << 62;
+	uint64_t me = j < 62 ? 1ull << j : 1ull << 62;
 	double filt = 1;
 	for (int c = 0; c < in->nconj; c++) {
 		struct xp *x = in->conj_x[c];
@@ -85,6 +85,7 @@ int plan_order(struct plan_in *in, int *order)
 	if (!done)
 		return sql_oom(in->b->e);
 	uint64_t bound = 0;
+	int nhigh = n > 62 ? n - 62 : 0, high = 0;
 	for (int lvl = 0; lvl < n; lvl++) {
 		int bestj = -1;
 		double bestc = 0;
@@ -99,7 +100,10 @@ int plan_order(struct plan_in *in, int *order)
 		}
 		done[bestj] = 1;
 		order[lvl] = bestj;
-		bound |= bestj < 63 ? 1ull << bestj : 1ull << 62;
+		if (bestj < 62)
+			bound |= 1ull << bestj;
+		else if (++high == nhigh)
+			bound |= 1ull << 62;
 	}
 	free(done);
 	return 0;
@@ -170,7 +174,7 @@ static int bound_ok(struct plan_in *in, const struct xp *x, int pos,
 	if (x->op == X_COL) {
 		for (int i = 0; i < in->nsrc; i++)
 			if (in->srcs[i].cur == x->cur) {
-				uint64_t bit = i < 63 ? 1ull << i : 1ull << 62;
+				uint64_t bit = i < 62 ? 1ull << i : 1ull << 62;
 				return (outer & bit) && i != pos;
 			}
 		return 1; /* an outer query's column: bound */
@@ -232,7 +236,7 @@ static int eq_usable(const struct xp *cmp, const struct xp *colx, int caff,
 	enum sql_aff al = 0, ar = 0;
 	int oaff = other->aff;
 	sql_cmp_affinity((enum sql_aff)caff, (enum sql_aff)oaff, &al, &ar);
-	if (al && al != SQL_AFF_BLOB && al != caff &&
+	if (al && al != SQL_AFF_BLOB && (int)al != caff &&
 	    !(numeric_aff(caff) && numeric_aff(al)))
 		return 0;
 	int cl;
@@ -394,7 +398,7 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		if (!ok)
 			continue;
 		t->path = P_ROWID_IN;
-		t->keyx = calloc((size_t)(x->na ? x->na : 1), sizeof(*t->keyx));
+		t->keyx = calloc((size_t)(x->na > 0 ? x->na : 1), sizeof(*t->keyx));
 		if (!t->keyx)
 			goto oom;
 		for (int j = 0; j < x->na; j++)
