@@ -214,8 +214,8 @@ static int f_substr(ARGS)
 	*out = sql_null();
 	if (argv[1].type == SQLV_NULL || (argc == 3 && argv[2].type == SQLV_NULL))
 		return 0;
-	if (x->type == SQLV_NULL)
-		return 0;
+	if (x->type == SQLV_NULL || (x->type == SQLV_BLOB && x->n == 0))
+		return 0; /* sqlite3_value_blob() of an empty blob is NULL */
 	p1 = (int)sql_value_to_int(&argv[1]);
 	if (text_of(c, x, &z, &n))
 		return SDB_ENOMEM;
@@ -367,7 +367,9 @@ static int f_replace(ARGS)
 	if (text_of(c, &argv[0], &s, &ns) || text_of(c, &argv[1], &p, &np))
 		return SDB_ENOMEM;
 	if (np == 0 || p[0] == 0) {
-		*out = argv[0];
+		*out = argv[0]; /* X itself, a BLOB seen as TEXT */
+		if (out->type == SQLV_BLOB)
+			out->type = SQLV_TEXT;
 		return 0;
 	}
 	if (argv[2].type == SQLV_NULL)
@@ -441,9 +443,9 @@ static int f_round(ARGS)
 	} else if (nd == 0) {
 		r = (double)(int64_t)(r + (r < 0 ? -0.5 : 0.5));
 	} else {
-		static const struct sqlv_fflags bang = { .alt2 = 1 };
+		static const struct sqlv_fflags none;
 		char buf[sqlv_float_need(30, 0)];
-		size_t len = sqlv_float_conv(buf, r, 'f', (int)nd, 0, &bang);
+		size_t len = sqlv_float_conv(buf, r, 'f', (int)nd, 0, &none);
 		sqlv_atof(buf, len, &r);
 	}
 	*out = sql_real(r);
@@ -763,6 +765,10 @@ static int f_like(ARGS)
 	for (int i = 0; i < argc; i++)
 		if (argv[i].type == SQLV_NULL)
 			return 0;
+	if (argv[0].type == SQLV_BLOB || argv[1].type == SQLV_BLOB) {
+		*out = sql_int(0); /* SQLITE_LIKE_DOESNT_MATCH_BLOBS, as Debian builds it */
+		return 0;
+	}
 	if (text_of(c, &argv[0], &p, &np) || text_of(c, &argv[1], &s, &ns))
 		return SDB_ENOMEM;
 	if (np > 50000)
@@ -793,6 +799,10 @@ static int f_glob(ARGS)
 	*out = sql_null();
 	if (argv[0].type == SQLV_NULL || argv[1].type == SQLV_NULL)
 		return 0;
+	if (argv[0].type == SQLV_BLOB || argv[1].type == SQLV_BLOB) {
+		*out = sql_int(0);
+		return 0;
+	}
 	if (text_of(c, &argv[0], &p, &np) || text_of(c, &argv[1], &s, &ns))
 		return SDB_ENOMEM;
 	if (np > 50000)

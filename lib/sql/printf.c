@@ -3,12 +3,14 @@
  * through (%!.15g) and the printf()/format() SQL function.
  *
  * DESIGN. SQLite formats floating point numbers with its own digit loop
- * over a long double (at most 16 significant digits, 26 with the '!'
- * flag, then '0's), not with the C library, and its output differs from
- * glibc's in the last digits of long conversions (quote() of 2^63 is
- * 9.2233720368547758078e+18, not ...8080e+18). To print exactly as
- * sqlite3 prints, the same algorithm runs here: scale to [1, 10) by
- * powers of ten, add the rounder, peel off digits.
+ * (at most 16 significant digits, 26 with the '!' flag, then '0's), not
+ * with the C library, and its output differs from glibc's in the last
+ * digits of long conversions (quote() of 2^63 is 9.2233720368547758078e+18,
+ * not ...8080e+18; printf('%.5f', 832146228462825) is
+ * 832146228462824.90000). To print exactly as sqlite3 prints, the same
+ * algorithm runs here: scale to [1, 10) by powers of ten, add the
+ * rounder, peel off digits, in long double with SQLite's double
+ * constants.
  */
 #include "sql/vpriv.h"
 
@@ -16,14 +18,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char getdigit(long double *val, int *cnt)
+/* SQLite's LONGDOUBLE_TYPE. */
+typedef long double fpt;
+
+static char getdigit(fpt *val, int *cnt)
 {
 	if (*cnt <= 0)
 		return '0';
 	(*cnt)--;
 	int digit = (int)*val;
-	long double d = digit;
-	*val = (*val - d) * 10.0L;
+	fpt d = digit;
+	*val = (*val - d) * 10.0;
 	return (char)('0' + digit);
 }
 
@@ -32,7 +37,7 @@ size_t sqlv_float_conv(char *buf, double r, char conv, int prec, int width,
 {
 	static const double round5[] = { 5.0e-01, 5.0e-02, 5.0e-03, 5.0e-04,
 		5.0e-05, 5.0e-06, 5.0e-07, 5.0e-08, 5.0e-09, 5.0e-10 };
-	long double val = r;
+	fpt val = r;
 	char prefix = 0;
 	int exp = 0, xtype, rtz, dp, nsd, e2;
 	char *p = buf;
@@ -40,7 +45,7 @@ size_t sqlv_float_conv(char *buf, double r, char conv, int prec, int width,
 	xtype = conv == 'f' ? 'f' : (conv == 'e' || conv == 'E') ? 'e' : 'g';
 	if (prec < 0)
 		prec = 6;
-	if (val < 0.0L) {
+	if (val < 0.0) {
 		val = -val;
 		prefix = '-';
 	} else if (fl->plus) {
@@ -51,7 +56,7 @@ size_t sqlv_float_conv(char *buf, double r, char conv, int prec, int width,
 	if (xtype == 'g' && prec > 0)
 		prec--;
 	int idx = prec & 0xfff;
-	long double rounder = round5[idx % 10];
+	fpt rounder = round5[idx % 10];
 	while (idx >= 10) {
 		rounder *= 1.0e-10;
 		idx -= 10;
@@ -69,27 +74,27 @@ size_t sqlv_float_conv(char *buf, double r, char conv, int prec, int width,
 		memcpy(buf, "NaN", 4);
 		return 3;
 	}
-	if (val > 0.0L) {
-		long double scale = 1.0L;
-		while (val >= 1e100L * scale && exp <= 350) {
-			scale *= 1e100L;
+	if (val > 0.0) {
+		fpt scale = 1.0;
+		while (val >= 1e100 * scale && exp <= 350) {
+			scale *= 1e100;
 			exp += 100;
 		}
-		while (val >= 1e10L * scale && exp <= 350) {
-			scale *= 1e10L;
+		while (val >= 1e10 * scale && exp <= 350) {
+			scale *= 1e10;
 			exp += 10;
 		}
-		while (val >= 10.0L * scale && exp <= 350) {
-			scale *= 10.0L;
+		while (val >= 10.0 * scale && exp <= 350) {
+			scale *= 10.0;
 			exp++;
 		}
 		val /= scale;
-		while (val < 1e-8L) {
-			val *= 1e8L;
+		while (val < 1e-8) {
+			val *= 1e8;
 			exp -= 8;
 		}
-		while (val < 1.0L) {
-			val *= 10.0L;
+		while (val < 1.0) {
+			val *= 10.0;
 			exp--;
 		}
 		if (exp > 350) {
@@ -101,8 +106,8 @@ size_t sqlv_float_conv(char *buf, double r, char conv, int prec, int width,
 	}
 	if (xtype != 'f') {
 		val += rounder;
-		if (val >= 10.0L) {
-			val *= 0.1L;
+		if (val >= 10.0) {
+			val *= 0.1;
 			exp++;
 		}
 	}
@@ -314,8 +319,6 @@ static int format(struct sdb_buf *b, const char *fmt, struct pargs *a)
 			}
 		} while (!done && (ch = *++fmt) != 0);
 
-		if (width > SQL_MAX_LENGTH || prec > SQL_MAX_LENGTH)
-			return SDB_ELIMIT;
 		const char *out = small;
 		int64_t length = 0;
 		size_t need;
@@ -327,7 +330,7 @@ static int format(struct sdb_buf *b, const char *fmt, struct pargs *a)
 			const char *pre = ch == 'o' ? "0" : ch == 'x' ? "0x" : ch == 'X' ? "0X" : "";
 			uint64_t lv;
 			char prefix = 0;
-			if (ch != 'd' && ch != 'i')
+			if (ch != 'd' && ch != 'i' && ch != 'u')
 				thousand = 0;
 			if (ch == 'd' || ch == 'i' || ch == 'r') {
 				int64_t v = arg_int(a);
@@ -346,6 +349,8 @@ static int format(struct sdb_buf *b, const char *fmt, struct pargs *a)
 			if (zero && prec < width - (prefix != 0))
 				prec = width - (prefix != 0);
 			need = (size_t)(prec < 0 ? 0 : prec) + 40 + (size_t)(prec < 0 ? 0 : prec) / 3;
+			if (need > SQL_MAX_LENGTH)
+				goto toobig;
 			char *buf = small;
 			if (need > sizeof(small)) {
 				free(big);
@@ -400,6 +405,8 @@ static int format(struct sdb_buf *b, const char *fmt, struct pargs *a)
 				.zero = (uint8_t)zero, .left = (uint8_t)left };
 			double r = arg_real(a);
 			need = sqlv_float_need((int)prec, (int)width);
+			if (need > SQL_MAX_LENGTH)
+				goto toobig;
 			char *buf = small;
 			if (need > sizeof(small)) {
 				free(big);
@@ -432,6 +439,8 @@ static int format(struct sdb_buf *b, const char *fmt, struct pargs *a)
 				small[0] = 0;
 			}
 			if (prec > 1) {
+				if ((size_t)prec * (size_t)length + b->len > SQL_MAX_LENGTH)
+					goto toobig;
 				width -= prec - 1;
 				if (width > 1 && !left) {
 					add_chars(b, ' ', width - 1);
@@ -562,7 +571,7 @@ static int f_printf(struct sql_fctx *c, int argc, const struct sql_value *argv,
 	struct sdb_buf b = SDB_BUF_INIT;
 	int rc = format(&b, fmt, &a);
 	if (rc == SDB_ELIMIT) {
-		rc = sdb_error_set(c->e, SDB_EINVAL, "string or blob too big");
+		rc = 0; /* SQLite's printf() is NULL when its text grows too big */
 	} else if (rc) {
 		rc = sdb_error_set(c->e, SDB_ENOMEM, "out of memory");
 	} else {

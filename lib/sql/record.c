@@ -387,9 +387,11 @@ static int bad_key(struct sdb_error *e)
 static int last_int(const unsigned char *p, size_t n, size_t pos, int64_t *out,
 		    struct sdb_error *e)
 {
+	struct sdb_buf tmp = SDB_BUF_INIT; /* a damaged key may hold TEXT there */
 	struct sdb_tv v;
-	long k = sdb_tuple_decode1(p + pos, n - pos, 0, 0, &v, NULL, e);
+	long k = sdb_tuple_decode1(p + pos, n - pos, 0, 0, &v, &tmp, e);
 
+	sdb_buf_release(&tmp);
 	if (k <= 0 || v.type != SDB_TV_INT || pos + (size_t)k != n)
 		return bad_key(e);
 	*out = v.i;

@@ -781,8 +781,8 @@ fp:;
 		}
 		r = ra / rb;
 		break;
-	default: {
-		int64_t i = sql_value_to_int(&x), j = sql_value_to_int(&y);
+	default: { /* the operands' own integer values (text by its prefix) */
+		int64_t i = sql_value_to_int(a), j = sql_value_to_int(b);
 		if (j == 0) {
 			*out = sql_null();
 			return 0;

@@ -171,8 +171,14 @@ int sql_value_unop(int op, const struct sql_value *a, struct sql_value *out,
 		   struct sdb_error *e);
 
 /* LIKE (ASCII case-insensitive, esc 0 for none; a NUL-free pattern is
- * not required: both are byte ranges) and GLOB (case-sensitive, [..],
- * [^..], ?, *). @return 1 match, 0 no match. */
+ * not required: both are byte ranges; a NUL byte ends either, as in
+ * SQLite) and GLOB (case-sensitive, [..], [^..], ?, *). @return 1 match,
+ * 0 no match. These are the matchers only: the operators `x LIKE y
+ * [ESCAPE z]` and `x GLOB y` are SQLite's functions like(y, x[, z]) and
+ * glob(y, x) (sql_func_find), which add the rules around them (NULL in,
+ * NULL out; a BLOB operand never matches, as Debian's sqlite3 is built;
+ * the ESCAPE must be one character; patterns over 50000 bytes are an
+ * error), so evaluate the operators through those functions. */
 int sql_like(const char *pat, size_t np, const char *s, size_t ns,
 	     uint32_t esc);
 int sql_glob(const char *pat, size_t np, const char *s, size_t ns);

@@ -1,0 +1,1130 @@
+/*
+ * trav.c - BFS/DFS, fewest-hop paths, every shortest path and Dijkstra
+ * (trav.h). Nodes are numbered as they are met (a hash table over their
+ * encoded ids); a node's neighbours are read with one scan of its edges
+ * (sdb_graph_edges) and sorted by (id, type, newest valid_from), which
+ * makes every order deterministic.
+ */
+#define _GNU_SOURCE
+#include "graph/trav.h"
+
+#include "json/json.h"
+#include "util/array.h"
+#include "util/hash.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sdb_gres_init(struct sdb_gres *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void sdb_gres_reset(struct sdb_gres *r)
+{
+	sdb_buf_reset(&r->b);
+	r->nnodes = r->nedges = r->npaths = 0;
+}
+
+void sdb_gres_release(struct sdb_gres *r)
+{
+	sdb_buf_release(&r->b);
+	free(r->nodes);
+	free(r->edges);
+	free(r->paths);
+	memset(r, 0, sizeof(*r));
+}
+
+static int oom(struct sdb_error *e)
+{
+	return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+}
+
+/* ------------------------------------------------------ JSON values */
+
+void sdb_graph_canon(const char *v, size_t n, struct sdb_buf *out)
+{
+	struct sdb_json_doc d;
+
+	memset(&d, 0, sizeof(d));
+	if (n && !sdb_json_parse(&d, v, n, 0, NULL) && !d.has_dups)
+		sdb_json_write(&d, 0, 0, 1, out);
+	else
+		sdb_json_quote(out, v, n);
+	sdb_json_release(&d);
+}
+
+int sdb_graph_where(const char *props, size_t propsn, const struct sdb_gwhere *w,
+		    size_t nw)
+{
+	struct sdb_json_doc d;
+	struct sdb_buf s = SDB_BUF_INIT, val = SDB_BUF_INIT;
+	int ok = 1;
+
+	if (!nw)
+		return 1;
+	memset(&d, 0, sizeof(d));
+	if (!propsn || sdb_json_parse(&d, props, propsn, 0, NULL) ||
+	    sdb_json_type(&d, 0) != SDB_J_OBJECT) {
+		sdb_json_release(&d);
+		return 0;
+	}
+	for (size_t k = 0; k < nw && ok; k++) {
+		size_t hit = 0;
+		for (size_t i = 1; i < sdb_json_next(&d, 0); i = sdb_json_next(&d, i + 1)) {
+			const char *p;
+			size_t pn;
+			sdb_json_str(&d, i, &p, &pn, &s);
+			if (pn == w[k].keyn && !memcmp(p, w[k].key, pn))
+				hit = i + 1; /* the last one wins, as JSON.parse */
+		}
+		if (!hit) {
+			ok = 0;
+			break;
+		}
+		sdb_buf_reset(&val);
+		sdb_json_write(&d, hit, 0, 1, &val);
+		ok = val.len == w[k].valn && !memcmp(val.data, w[k].val, val.len);
+	}
+	sdb_json_release(&d);
+	sdb_buf_release(&s);
+	sdb_buf_release(&val);
+	return ok;
+}
+
+/* The number under key in props: *w (1 when absent). @return 0, or
+ * SDB_EINVAL with the message for a non-numeric or negative value. */
+static int weight_of(const char *props, size_t propsn, const char *key, size_t keyn,
+		     double *w, struct sdb_error *e)
+{
+	struct sdb_json_doc d;
+	struct sdb_buf s = SDB_BUF_INIT;
+	size_t hit = 0;
+	int rc = 0;
+
+	*w = 1;
+	/* cheap test first: most property texts do not name the key at all */
+	if (!propsn || !memmem(props, propsn, key, keyn))
+		return 0;
+	memset(&d, 0, sizeof(d));
+	if (sdb_json_parse(&d, props, propsn, 0, NULL) || sdb_json_type(&d, 0) != SDB_J_OBJECT) {
+		sdb_json_release(&d);
+		return 0;
+	}
+	for (size_t i = 1; i < sdb_json_next(&d, 0); i = sdb_json_next(&d, i + 1)) {
+		const char *p;
+		size_t pn;
+		sdb_json_str(&d, i, &p, &pn, &s);
+		if (pn == keyn && !memcmp(p, key, pn))
+			hit = i + 1;
+	}
+	if (hit) {
+		if (sdb_json_type(&d, hit) != SDB_J_NUMBER) {
+			rc = sdb_error_set(e, SDB_EINVAL, "weight '%.*s' is not a number in %.*s",
+					   (int)keyn, key, (int)(propsn > 200 ? 200 : propsn), props);
+		} else {
+			const char *p;
+			size_t pn;
+			char tmp[64];
+			sdb_json_raw(&d, hit, &p, &pn);
+			if (pn >= sizeof(tmp))
+				pn = sizeof(tmp) - 1;
+			memcpy(tmp, p, pn);
+			tmp[pn] = 0;
+			*w = strtod(tmp, NULL);
+			if (*w < 0 || isnan(*w))
+				rc = sdb_error_set(e, SDB_EINVAL, "negative weight '%.*s' %s",
+						   (int)keyn, key, tmp);
+		}
+	}
+	sdb_json_release(&d);
+	sdb_buf_release(&s);
+	return rc;
+}
+
+/* -------------------------------------------------------- node table */
+
+struct tnode {
+	size_t off, n;      /* encoded id in ids */
+	uint64_t h;
+	long depth;         /* -1: not reached */
+	int status;         /* filter: 0 unknown, 1 passes, 2 fails */
+	long parent;        /* edge index in the walk's edge list, -1 */
+	int side;           /* bidirectional: 1 forward, 2 backward */
+	double dist;
+	int settled;
+};
+
+struct cand {
+	size_t other, othern, type, typen, props, propsn;
+	struct sdb_gtimes t;
+	int in; /* 1: the edge points at the expanded node */
+	uint32_t idx;
+};
+
+struct walk {
+	struct sdb_graph *g;
+	const struct sdb_gquery *q;
+	struct sdb_buf ids;
+	struct tnode *n;
+	size_t nn, capn;
+	uint32_t *slot;
+	size_t nslot;
+	/* candidates of the expansions in progress (a stack: DFS) */
+	struct cand *c;
+	size_t nc, capc;
+	struct sdb_buf cb; /* their bytes */
+	struct sdb_buf tmp;
+	/* walked edges: (cand bytes copied) */
+	struct sdb_gres_edge *ed;
+	size_t ned, caped;
+	struct sdb_buf eb;
+	uint32_t expanding;
+};
+
+static void walk_release(struct walk *w)
+{
+	sdb_buf_release(&w->ids);
+	free(w->n);
+	free(w->slot);
+	free(w->c);
+	sdb_buf_release(&w->cb);
+	sdb_buf_release(&w->tmp);
+	free(w->ed);
+	sdb_buf_release(&w->eb);
+}
+
+static int tab_grow(struct walk *w)
+{
+	size_t ns = w->nslot ? w->nslot * 2 : 1024;
+	uint32_t *s = malloc(ns * sizeof(*s));
+
+	if (!s)
+		return SDB_ENOMEM;
+	memset(s, 0xff, ns * sizeof(*s));
+	for (size_t i = 0; i < w->nn; i++) {
+		size_t j = w->n[i].h & (ns - 1);
+		while (s[j] != UINT32_MAX)
+			j = (j + 1) & (ns - 1);
+		s[j] = (uint32_t)i;
+	}
+	free(w->slot);
+	w->slot = s;
+	w->nslot = ns;
+	return 0;
+}
+
+/* The index of node p[0..n), added when new (*fresh). @return 0 or
+ * SDB_ENOMEM. */
+static int node_of(struct walk *w, const void *p, size_t n, uint32_t *idx, int *fresh)
+{
+	uint64_t h = sdb_hash_short(p, n);
+	size_t j;
+
+	if ((w->nn + 1) * 2 > w->nslot && tab_grow(w))
+		return SDB_ENOMEM;
+	for (j = h & (w->nslot - 1); w->slot[j] != UINT32_MAX; j = (j + 1) & (w->nslot - 1)) {
+		struct tnode *t = &w->n[w->slot[j]];
+		if (t->h == h && t->n == n && !memcmp(w->ids.data + t->off, p, n)) {
+			*idx = w->slot[j];
+			*fresh = 0;
+			return 0;
+		}
+	}
+	if (sdb_grow((void **)&w->n, &w->capn, w->nn + 1, sizeof(*w->n), 256))
+		return SDB_ENOMEM;
+	w->n[w->nn] = (struct tnode){ w->ids.len, n, h, -1, 0, -1, 0, 0, 0 };
+	sdb_buf_add(&w->ids, p, n);
+	if (!sdb_buf_ok(&w->ids))
+		return SDB_ENOMEM;
+	w->slot[j] = (uint32_t)w->nn;
+	*idx = (uint32_t)w->nn++;
+	*fresh = 1;
+	return 0;
+}
+
+static struct sdb_gstr node_str(const struct walk *w, uint32_t i)
+{
+	struct sdb_gstr s = { (const unsigned char *)w->ids.data + w->n[i].off, w->n[i].n };
+	return s;
+}
+
+/* Whether node i passes the node-type and where filters. */
+static int passes(struct walk *w, uint32_t i, struct sdb_error *e)
+{
+	const struct sdb_gquery *q = w->q;
+	struct sdb_gnode nd;
+	int rc, ok = 1;
+
+	if (!q->nntypes && !q->nwhere)
+		return 1;
+	if (w->n[i].status)
+		return w->n[i].status == 1;
+	rc = sdb_graph_get_node(w->g, node_str(w, i), &q->r, &nd, e);
+	if (rc && rc != SDB_ENOTFOUND)
+		return rc;
+	if (rc)
+		ok = 0;
+	if (ok && q->nntypes) {
+		ok = 0;
+		sdb_buf_reset(&w->tmp);
+		sdb_graph_enc(&w->tmp, nd.type, nd.typen);
+		for (size_t k = 0; k < q->nntypes && !ok; k++)
+			ok = q->ntypes[k].n == w->tmp.len && !memcmp(q->ntypes[k].p, w->tmp.data, w->tmp.len);
+	}
+	if (ok && q->nwhere)
+		ok = sdb_graph_where(nd.props, nd.propsn, q->where, q->nwhere);
+	w->n[i].status = ok ? 1 : 2;
+	return ok;
+}
+
+static int cand_cb(void *ctx, const struct sdb_gedge *ed, struct sdb_error *e)
+{
+	struct walk *w = ctx;
+	struct cand *c;
+	/* an edge not leaving the expanded node enters it (a self-loop
+	 * comes once, as leaving) */
+	int in = !(ed->from.n == w->n[w->expanding].n &&
+		   !memcmp(ed->from.p, w->ids.data + w->n[w->expanding].off, ed->from.n));
+	const struct sdb_gstr *o = in ? &ed->from : &ed->to;
+
+	if (sdb_grow((void **)&w->c, &w->capc, w->nc + 1, sizeof(*w->c), 64))
+		return oom(e);
+	c = &w->c[w->nc++];
+	c->in = in;
+	c->t = ed->t;
+	c->other = w->cb.len;
+	c->othern = o->n;
+	sdb_buf_add(&w->cb, o->p, o->n);
+	c->type = w->cb.len;
+	c->typen = ed->type.n;
+	sdb_buf_add(&w->cb, ed->type.p, ed->type.n);
+	c->props = w->cb.len;
+	c->propsn = ed->propsn;
+	sdb_buf_add(&w->cb, ed->props, ed->propsn);
+	return sdb_buf_ok(&w->cb) ? 0 : oom(e);
+}
+
+static const char *sort_base;
+
+static int cand_cmp(const void *pa, const void *pb)
+{
+	const struct cand *a = pa, *b = pb;
+	size_t m = a->othern < b->othern ? a->othern : b->othern;
+	int c = memcmp(sort_base + a->other, sort_base + b->other, m);
+
+	if (c || a->othern != b->othern)
+		return c ? c : a->othern < b->othern ? -1 : 1;
+	m = a->typen < b->typen ? a->typen : b->typen;
+	c = memcmp(sort_base + a->type, sort_base + b->type, m);
+	if (c || a->typen != b->typen)
+		return c ? c : a->typen < b->typen ? -1 : 1;
+	if (a->t.vf != b->t.vf)
+		return a->t.vf > b->t.vf ? -1 : 1;
+	if (a->in != b->in)
+		return a->in - b->in;
+	return a->t.ra < b->t.ra ? -1 : a->t.ra > b->t.ra;
+}
+
+/*
+ * Appends the neighbours of node x in direction dir to w->c (from index
+ * *first on), sorted, each with its node index.
+ */
+static int expand(struct walk *w, uint32_t x, int dir, size_t *first, struct sdb_error *e)
+{
+	struct sdb_gstr me;
+	struct sdb_buf mine = SDB_BUF_INIT;
+	int rc = 0;
+
+	*first = w->nc;
+	sdb_buf_add(&mine, w->ids.data + w->n[x].off, w->n[x].n);
+	if (!sdb_buf_ok(&mine))
+		return oom(e);
+	me.p = (const unsigned char *)mine.data;
+	me.n = mine.len;
+	w->expanding = x;
+	rc = sdb_graph_edges(w->g, me, dir, w->q->etypes, w->q->netypes, &w->q->r,
+			     cand_cb, w, e);
+	sdb_buf_release(&mine);
+	if (rc)
+		return rc;
+	sort_base = w->cb.data;
+	if (w->nc - *first > 1)
+		qsort(w->c + *first, w->nc - *first, sizeof(*w->c), cand_cmp);
+	for (size_t i = *first; i < w->nc; i++) {
+		int fresh;
+		if (node_of(w, w->cb.data + w->c[i].other, w->c[i].othern, &w->c[i].idx, &fresh))
+			return oom(e);
+	}
+	return 0;
+}
+
+/* Records candidate c (edge between x and c->idx) as a walked edge.
+ * @return its index, or -1 when out of memory. */
+static long take_edge(struct walk *w, uint32_t x, const struct cand *c)
+{
+	struct sdb_gres_edge *ed;
+	uint32_t f = c->in ? c->idx : x, t = c->in ? x : c->idx;
+
+	if (sdb_grow((void **)&w->ed, &w->caped, w->ned + 1, sizeof(*w->ed), 64))
+		return -1;
+	ed = &w->ed[w->ned];
+	ed->from = w->n[f].off;
+	ed->fromn = w->n[f].n;
+	ed->to = w->n[t].off;
+	ed->ton = w->n[t].n;
+	ed->type = w->eb.len;
+	ed->typen = c->typen;
+	sdb_buf_add(&w->eb, w->cb.data + c->type, c->typen);
+	ed->props = w->eb.len;
+	ed->propsn = c->propsn;
+	sdb_buf_add(&w->eb, w->cb.data + c->props, c->propsn);
+	ed->t = c->t;
+	if (!sdb_buf_ok(&w->eb))
+		return -1;
+	return (long)w->ned++;
+}
+
+/* Result helpers: ids and edges copied into res. */
+static int res_node(struct sdb_gres *res, const struct walk *w, uint32_t i, long depth)
+{
+	struct sdb_gres_node *n;
+
+	if (sdb_grow((void **)&res->nodes, &res->capn, res->nnodes + 1, sizeof(*res->nodes), 64))
+		return SDB_ENOMEM;
+	n = &res->nodes[res->nnodes++];
+	n->off = res->b.len;
+	n->n = w->n[i].n;
+	n->depth = depth;
+	sdb_buf_add(&res->b, w->ids.data + w->n[i].off, w->n[i].n);
+	return sdb_buf_ok(&res->b) ? 0 : SDB_ENOMEM;
+}
+
+static int res_edge(struct sdb_gres *res, const struct walk *w, long k)
+{
+	const struct sdb_gres_edge *s = &w->ed[k];
+	struct sdb_gres_edge *d;
+
+	if (sdb_grow((void **)&res->edges, &res->cape, res->nedges + 1, sizeof(*res->edges), 64))
+		return SDB_ENOMEM;
+	d = &res->edges[res->nedges++];
+	*d = *s;
+	d->from = res->b.len;
+	sdb_buf_add(&res->b, w->ids.data + s->from, s->fromn);
+	d->to = res->b.len;
+	sdb_buf_add(&res->b, w->ids.data + s->to, s->ton);
+	d->type = res->b.len;
+	sdb_buf_add(&res->b, w->eb.data + s->type, s->typen);
+	d->props = res->b.len;
+	sdb_buf_add(&res->b, w->eb.data + s->props, s->propsn);
+	return sdb_buf_ok(&res->b) ? 0 : SDB_ENOMEM;
+}
+
+static void walk_init(struct walk *w, struct sdb_graph *g, const struct sdb_gquery *q)
+{
+	memset(w, 0, sizeof(*w));
+	w->g = g;
+	w->q = q;
+}
+
+/* ------------------------------------------------------- traversals */
+
+int sdb_graph_traverse(struct sdb_graph *g, struct sdb_gstr start,
+		       const struct sdb_gquery *q, int dfs, struct sdb_gres *res,
+		       struct sdb_error *e)
+{
+	struct walk w;
+	uint32_t s;
+	int fresh, rc = 0;
+	long maxd = q->max_depth < 0 ? __LONG_MAX__ : q->max_depth;
+
+	walk_init(&w, g, q);
+	if (node_of(&w, start.p, start.n, &s, &fresh)) {
+		rc = oom(e);
+		goto out;
+	}
+	w.n[s].depth = 0;
+	if ((rc = res_node(res, &w, s, 0)))
+		goto oomout;
+	if (!dfs) {
+		/* res->nodes doubles as the queue: nodes in visiting order */
+		uint32_t *queue = NULL;
+		size_t qn = 0, qcap = 0, qh = 0;
+		if (sdb_grow((void **)&queue, &qcap, 1, sizeof(*queue), 256)) {
+			rc = oom(e);
+			goto out;
+		}
+		queue[qn++] = s;
+		while (qh < qn) {
+			uint32_t x = queue[qh++];
+			size_t first;
+			if (w.n[x].depth >= maxd)
+				continue;
+			w.nc = 0;
+			sdb_buf_reset(&w.cb);
+			if ((rc = expand(&w, x, q->dir, &first, e)))
+				break;
+			for (size_t i = first; i < w.nc; i++) {
+				uint32_t y = w.c[i].idx;
+				long k;
+				if (w.n[y].depth >= 0 || w.n[y].status == 2)
+					continue;
+				if ((rc = passes(&w, y, e)) < 0)
+					break;
+				if (!rc)
+					continue;
+				rc = 0;
+				w.n[y].depth = w.n[x].depth + 1;
+				if ((k = take_edge(&w, x, &w.c[i])) < 0 ||
+				    res_node(res, &w, y, w.n[y].depth) || res_edge(res, &w, k) ||
+				    sdb_grow((void **)&queue, &qcap, qn + 1, sizeof(*queue), 256)) {
+					rc = oom(e);
+					break;
+				}
+				queue[qn++] = y;
+			}
+			if (rc)
+				break;
+		}
+		free(queue);
+	} else {
+		/* an explicit stack of (node, next candidate, end of its candidates) */
+		struct frame { uint32_t x; size_t next, end, start, cbmark; } *st = NULL;
+		size_t sn = 0, scap = 0, first;
+		if (sdb_grow((void **)&st, &scap, 1, sizeof(*st), 64)) {
+			rc = oom(e);
+			goto out;
+		}
+		w.nc = 0;
+		if ((rc = expand(&w, s, q->dir, &first, e))) {
+			free(st);
+			goto out;
+		}
+		st[sn++] = (struct frame){ s, first, w.nc, first, 0 };
+		if (maxd == 0)
+			sn = 0;
+		while (sn) {
+			struct frame *f = &st[sn - 1];
+			uint32_t y;
+			long k;
+			if (f->next >= f->end) {
+				/* pop the frame and its candidates */
+				w.nc = f->start;
+				w.cb.len = f->cbmark;
+				sn--;
+				continue;
+			}
+			y = w.c[f->next++].idx;
+			if (w.n[y].depth >= 0 || w.n[y].status == 2)
+				continue;
+			if ((rc = passes(&w, y, e)) < 0)
+				break;
+			if (!rc)
+				continue;
+			rc = 0;
+			w.n[y].depth = w.n[f->x].depth + 1;
+			if ((k = take_edge(&w, f->x, &w.c[f->next - 1])) < 0 ||
+			    res_node(res, &w, y, w.n[y].depth) || res_edge(res, &w, k)) {
+				rc = oom(e);
+				break;
+			}
+			if (w.n[y].depth >= maxd)
+				continue;
+			{
+				size_t mark = w.cb.len;
+				if ((rc = expand(&w, y, q->dir, &first, e)))
+					break;
+				if (sdb_grow((void **)&st, &scap, sn + 1, sizeof(*st), 64)) {
+					rc = oom(e);
+					break;
+				}
+				st[sn] = (struct frame){ y, first, w.nc, first, mark };
+			}
+			sn++;
+		}
+		free(st);
+	}
+	goto out;
+oomout:
+	rc = oom(e);
+out:
+	walk_release(&w);
+	return rc;
+}
+
+/* --------------------------------------------------------------- paths */
+
+static int path_out(struct sdb_gres *res, struct walk *w, const uint32_t *nodes,
+		    size_t nn, const long *edges, double weight)
+{
+	struct sdb_gres_path *p;
+
+	if (sdb_grow((void **)&res->paths, &res->capp, res->npaths + 1, sizeof(*res->paths), 4))
+		return SDB_ENOMEM;
+	p = &res->paths[res->npaths++];
+	p->node0 = res->nnodes;
+	p->nnodes = nn;
+	p->edge0 = res->nedges;
+	p->nedges = nn ? nn - 1 : 0;
+	p->weight = weight;
+	for (size_t i = 0; i < nn; i++)
+		if (res_node(res, w, nodes[i], (long)i))
+			return SDB_ENOMEM;
+	for (size_t i = 0; i + 1 < nn; i++)
+		if (res_edge(res, w, edges[i]))
+			return SDB_ENOMEM;
+	return 0;
+}
+
+/* Rebuilds the path s .. m .. t from parents (forward side: edges towards
+ * s; backward side: towards t). */
+static int bidir_emit(struct sdb_gres *res, struct walk *w, uint32_t m, long mid_edge,
+		      uint32_t mb)
+{
+	uint32_t *nodes = NULL;
+	long *edges = NULL;
+	size_t nn = 0, cap1 = 0, cap2 = 0, ne = 0;
+	uint32_t x = m;
+	int rc = 0;
+
+	/* forward half, reversed */
+	for (;;) {
+		if (sdb_grow((void **)&nodes, &cap1, nn + 1, sizeof(*nodes), 16)) {
+			rc = SDB_ENOMEM;
+			goto out;
+		}
+		nodes[nn++] = x;
+		if (w->n[x].parent < 0)
+			break;
+		if (sdb_grow((void **)&edges, &cap2, ne + 1, sizeof(*edges), 16)) {
+			rc = SDB_ENOMEM;
+			goto out;
+		}
+		edges[ne++] = w->n[x].parent;
+		{
+			const struct sdb_gres_edge *ed = &w->ed[w->n[x].parent];
+			/* the other end of the parent edge */
+			size_t off = ed->from == w->n[x].off && ed->fromn == w->n[x].n ? ed->to : ed->from;
+			size_t on = off == ed->to ? ed->ton : ed->fromn;
+			int fresh;
+			uint32_t px;
+			if (ed->from == ed->to) /* self-loop never on a shortest path */
+				break;
+			if (node_of(w, w->ids.data + off, on, &px, &fresh)) {
+				rc = SDB_ENOMEM;
+				goto out;
+			}
+			x = px;
+		}
+	}
+	for (size_t i = 0; i < nn / 2; i++) {
+		uint32_t t = nodes[i];
+		nodes[i] = nodes[nn - 1 - i];
+		nodes[nn - 1 - i] = t;
+	}
+	for (size_t i = 0; i < ne / 2; i++) {
+		long t = edges[i];
+		edges[i] = edges[ne - 1 - i];
+		edges[ne - 1 - i] = t;
+	}
+	if (mid_edge >= 0) {
+		x = mb;
+		if (sdb_grow((void **)&edges, &cap2, ne + 1, sizeof(*edges), 16)) {
+			rc = SDB_ENOMEM;
+			goto out;
+		}
+		edges[ne++] = mid_edge;
+		for (;;) {
+			if (sdb_grow((void **)&nodes, &cap1, nn + 1, sizeof(*nodes), 16)) {
+				rc = SDB_ENOMEM;
+				goto out;
+			}
+			nodes[nn++] = x;
+			if (w->n[x].parent < 0)
+				break;
+			if (sdb_grow((void **)&edges, &cap2, ne + 1, sizeof(*edges), 16)) {
+				rc = SDB_ENOMEM;
+				goto out;
+			}
+			edges[ne++] = w->n[x].parent;
+			{
+				const struct sdb_gres_edge *ed = &w->ed[w->n[x].parent];
+				size_t off = ed->from == w->n[x].off && ed->fromn == w->n[x].n ? ed->to : ed->from;
+				size_t on = off == ed->to ? ed->ton : ed->fromn;
+				int fresh;
+				uint32_t px;
+				if (node_of(w, w->ids.data + off, on, &px, &fresh)) {
+					rc = SDB_ENOMEM;
+					goto out;
+				}
+				x = px;
+			}
+		}
+	}
+	rc = path_out(res, w, nodes, nn, edges, (double)(nn - 1));
+out:
+	free(nodes);
+	free(edges);
+	return rc;
+}
+
+static int rev_dir(int d)
+{
+	return d == SDB_GDIR_OUT ? SDB_GDIR_IN : d == SDB_GDIR_IN ? SDB_GDIR_OUT : d;
+}
+
+/* Fewest hops: BFS from both ends, a whole level of the smaller frontier
+ * at a time; among the meetings of the first level that meets, the
+ * shortest, first in neighbour order. */
+static int path_bidir(struct walk *w, uint32_t s, uint32_t t, struct sdb_gres *res,
+		      struct sdb_error *e)
+{
+	const struct sdb_gquery *q = w->q;
+	uint32_t *fr[2] = { NULL, NULL }, *nx = NULL;
+	size_t fn[2] = { 0, 0 }, fc[2] = { 0, 0 }, nn = 0, nc = 0;
+	long depth[2] = { 0, 0 }, maxd = q->max_depth < 0 ? __LONG_MAX__ : q->max_depth;
+	int rc = 0;
+
+	if (sdb_grow((void **)&fr[0], &fc[0], 1, sizeof(uint32_t), 64) ||
+	    sdb_grow((void **)&fr[1], &fc[1], 1, sizeof(uint32_t), 64)) {
+		rc = oom(e);
+		goto out;
+	}
+	fr[0][fn[0]++] = s;
+	fr[1][fn[1]++] = t;
+	w->n[s].side = 1;
+	w->n[s].depth = 0;
+	w->n[t].side = 2;
+	w->n[t].depth = 0;
+	while (fn[0] && fn[1] && depth[0] + depth[1] < maxd) {
+		int side = fn[0] <= fn[1] ? 0 : 1;
+		int dir = side ? rev_dir(q->dir) : q->dir;
+		long best = -1, best_edge = -1;
+		uint32_t bm = 0, bo = 0;
+		nn = 0;
+		for (size_t i = 0; i < fn[side]; i++) {
+			uint32_t x = fr[side][i];
+			size_t first;
+			w->nc = 0;
+			sdb_buf_reset(&w->cb);
+			if ((rc = expand(w, x, dir, &first, e)))
+				goto out;
+			for (size_t j = first; j < w->nc; j++) {
+				uint32_t y = w->c[j].idx;
+				long k;
+				if (w->n[y].side == side + 1)
+					continue;
+				if (w->n[y].side == 0) {
+					if (w->n[y].status == 2)
+						continue;
+					if (y != s && y != t) {
+						if ((rc = passes(w, y, e)) < 0)
+							goto out;
+						if (!rc)
+							continue;
+						rc = 0;
+					}
+					if ((k = take_edge(w, x, &w->c[j])) < 0 ||
+					    sdb_grow((void **)&nx, &nc, nn + 1, sizeof(*nx), 64)) {
+						rc = oom(e);
+						goto out;
+					}
+					w->n[y].side = side + 1;
+					w->n[y].depth = depth[side] + 1;
+					w->n[y].parent = k;
+					nx[nn++] = y;
+					continue;
+				}
+				/* met the other side */
+				{
+					long len = w->n[x].depth + 1 + w->n[y].depth;
+					if (best < 0 || len < best) {
+						if ((k = take_edge(w, x, &w->c[j])) < 0) {
+							rc = oom(e);
+							goto out;
+						}
+						best = len;
+						best_edge = k;
+						bm = x;
+						bo = y;
+					}
+				}
+			}
+		}
+		if (best >= 0 && best <= maxd) {
+			if (side == 0)
+				rc = bidir_emit(res, w, bm, best_edge, bo);
+			else
+				rc = bidir_emit(res, w, bo, best_edge, bm);
+			if (rc)
+				rc = oom(e);
+			goto out;
+		}
+		if (best >= 0)
+			break;
+		depth[side]++;
+		{
+			uint32_t *tmp = fr[side];
+			size_t tc = fc[side];
+			fr[side] = nx;
+			fc[side] = nc;
+			fn[side] = nn;
+			nx = tmp;
+			nc = tc;
+		}
+	}
+	rc = SDB_ENOTFOUND;
+out:
+	free(fr[0]);
+	free(fr[1]);
+	free(nx);
+	return rc;
+}
+
+/* Every shortest path: BFS levels from s keeping every parent edge on a
+ * shortest path, then the paths from t back, sorted by their ids. */
+struct pl { long *v; size_t n, cap; };
+
+static int all_paths(struct walk *w, uint32_t s, uint32_t t, struct sdb_gres *res,
+		     struct sdb_error *e)
+{
+	const struct sdb_gquery *q = w->q;
+	long maxd = q->max_depth < 0 ? __LONG_MAX__ : q->max_depth;
+	uint32_t *lv = NULL, *nx = NULL;
+	size_t ln = 0, lc = 0, nn = 0, nc = 0;
+	struct pl *par = NULL; /* parent edges per node index */
+	size_t parc = 0;
+	int rc = 0, found = 0;
+	long d = 0;
+
+	if (sdb_grow((void **)&lv, &lc, 1, sizeof(*lv), 64)) {
+		rc = oom(e);
+		goto out;
+	}
+	lv[ln++] = s;
+	w->n[s].depth = 0;
+	if (s == t)
+		found = 1;
+	while (!found && ln && d < maxd) {
+		nn = 0;
+		for (size_t i = 0; i < ln; i++) {
+			uint32_t x = lv[i];
+			size_t first;
+			w->nc = 0;
+			sdb_buf_reset(&w->cb);
+			if ((rc = expand(w, x, q->dir, &first, e)))
+				goto out;
+			for (size_t j = first; j < w->nc; j++) {
+				uint32_t y = w->c[j].idx;
+				long k;
+				if (w->n[y].depth >= 0 && w->n[y].depth != d + 1)
+					continue;
+				if (w->n[y].status == 2)
+					continue;
+				if (w->n[y].depth < 0) {
+					if (y != t) {
+						if ((rc = passes(w, y, e)) < 0)
+							goto out;
+						if (!rc)
+							continue;
+						rc = 0;
+					}
+					w->n[y].depth = d + 1;
+					if (sdb_grow((void **)&nx, &nc, nn + 1, sizeof(*nx), 64)) {
+						rc = oom(e);
+						goto out;
+					}
+					nx[nn++] = y;
+				}
+				/* one parent edge per (parent, child): the first */
+				if (parc < w->nn) {
+					size_t old = parc;
+					if (sdb_grow((void **)&par, &parc, w->nn, sizeof(*par), 64)) {
+						rc = oom(e);
+						goto out;
+					}
+					memset(par + old, 0, (parc - old) * sizeof(*par));
+				}
+				{
+					int dup = 0;
+					for (size_t z = 0; z < par[y].n; z++) {
+						const struct sdb_gres_edge *pe = &w->ed[par[y].v[z]];
+						size_t po = (pe->from == w->n[y].off && pe->fromn == w->n[y].n) ? pe->to : pe->from;
+						if (po == w->n[x].off)
+							dup = 1;
+					}
+					if (dup)
+						continue;
+				}
+				if ((k = take_edge(w, x, &w->c[j])) < 0 ||
+				    sdb_grow((void **)&par[y].v, &par[y].cap, par[y].n + 1, sizeof(long), 4)) {
+					rc = oom(e);
+					goto out;
+				}
+				par[y].v[par[y].n++] = k;
+				if (y == t)
+					found = 1;
+			}
+		}
+		{
+			uint32_t *tmp = lv;
+			size_t tc = lc;
+			lv = nx;
+			lc = nc;
+			ln = nn;
+			nx = tmp;
+			nc = tc;
+		}
+		d++;
+	}
+	if (!found) {
+		rc = SDB_ENOTFOUND;
+		goto out;
+	}
+	{
+		/* depth-first enumeration from t back to s; node ids sorted
+		 * afterwards by rebuilding in order */
+		struct st { uint32_t x; size_t i; } *stk = NULL;
+		size_t sn = 0, scap = 0;
+		uint32_t *nodes = NULL;
+		long *edges = NULL;
+		size_t ncap = 0, ecap = 0;
+		long L = w->n[t].depth;
+		size_t p0 = res->npaths;
+		if (sdb_grow((void **)&stk, &scap, (size_t)L + 2, sizeof(*stk), 16) ||
+		    sdb_grow((void **)&nodes, &ncap, (size_t)L + 2, sizeof(*nodes), 16) ||
+		    sdb_grow((void **)&edges, &ecap, (size_t)L + 2, sizeof(*edges), 16)) {
+			free(stk); free(nodes); free(edges);
+			rc = oom(e);
+			goto out;
+		}
+		stk[sn++] = (struct st){ t, 0 };
+		while (sn) {
+			struct st *f = &stk[sn - 1];
+			if (f->x == s) {
+				/* stack: t .. s; emit reversed */
+				for (size_t i = 0; i < sn; i++)
+					nodes[i] = stk[sn - 1 - i].x;
+				for (size_t i = 0; i + 1 < sn; i++) {
+					/* edge from nodes[i] to nodes[i+1]: parent edge of stk[sn-2-i] */
+					struct st *c = &stk[sn - 2 - i];
+					edges[i] = par[c->x].v[c->i - 1];
+				}
+				if (path_out(res, w, nodes, sn, edges, (double)(sn - 1))) {
+					free(stk); free(nodes); free(edges);
+					rc = oom(e);
+					goto out;
+				}
+				sn--;
+				continue;
+			}
+			if (f->x >= parc || f->i >= par[f->x].n) {
+				sn--;
+				continue;
+			}
+			{
+				const struct sdb_gres_edge *pe = &w->ed[par[f->x].v[f->i++]];
+				size_t po = (pe->from == w->n[f->x].off && pe->fromn == w->n[f->x].n) ? pe->to : pe->from;
+				size_t pn = po == pe->to ? pe->ton : pe->fromn;
+				uint32_t px;
+				int fresh;
+				if (node_of(w, w->ids.data + po, pn, &px, &fresh)) {
+					free(stk); free(nodes); free(edges);
+					rc = oom(e);
+					goto out;
+				}
+				stk[sn++] = (struct st){ px, 0 };
+			}
+		}
+		free(stk);
+		free(nodes);
+		free(edges);
+		(void)p0;
+	}
+out:
+	if (par)
+		for (size_t i = 0; i < parc; i++)
+			free(par[i].v);
+	free(par);
+	free(lv);
+	free(nx);
+	return rc;
+}
+
+/* Dijkstra: a binary heap of (distance, node id) pairs; the lightest
+ * parallel edge wins. */
+struct hent { double d; uint32_t x; };
+
+static int hless(const struct walk *w, const struct hent *a, const struct hent *b)
+{
+	if (a->d != b->d)
+		return a->d < b->d;
+	{
+		const struct tnode *p = &w->n[a->x], *q = &w->n[b->x];
+		size_t m = p->n < q->n ? p->n : q->n;
+		int c = memcmp(w->ids.data + p->off, w->ids.data + q->off, m);
+		return c ? c < 0 : p->n < q->n;
+	}
+}
+
+static int dijkstra(struct walk *w, uint32_t s, uint32_t t, struct sdb_gres *res,
+		    struct sdb_error *e)
+{
+	const struct sdb_gquery *q = w->q;
+	struct hent *h = NULL;
+	size_t hn = 0, hc = 0;
+	int rc = 0;
+	long maxd = q->max_depth < 0 ? __LONG_MAX__ : q->max_depth;
+
+	if (sdb_grow((void **)&h, &hc, 1, sizeof(*h), 64)) {
+		rc = oom(e);
+		goto out;
+	}
+	w->n[s].dist = 0;
+	w->n[s].depth = 0;
+	h[hn++] = (struct hent){ 0, s };
+	while (hn) {
+		struct hent top = h[0];
+		size_t first, i = 0;
+		uint32_t x = top.x;
+		h[0] = h[--hn];
+		for (;;) { /* sift down */
+			size_t l = 2 * i + 1, r = l + 1, m = i;
+			if (l < hn && hless(w, &h[l], &h[m])) m = l;
+			if (r < hn && hless(w, &h[r], &h[m])) m = r;
+			if (m == i) break;
+			struct hent tmp = h[i]; h[i] = h[m]; h[m] = tmp;
+			i = m;
+		}
+		if (w->n[x].settled || top.d > w->n[x].dist)
+			continue;
+		w->n[x].settled = 1;
+		if (x == t)
+			break;
+		if (w->n[x].depth >= maxd)
+			continue;
+		w->nc = 0;
+		sdb_buf_reset(&w->cb);
+		if ((rc = expand(w, x, q->dir, &first, e)))
+			goto out;
+		for (size_t j = first; j < w->nc; j++) {
+			uint32_t y = w->c[j].idx;
+			double wt, nd;
+			long k;
+			if ((rc = weight_of(w->cb.data + w->c[j].props, w->c[j].propsn,
+					    q->weight, q->weightn, &wt, e)))
+				goto out;
+			if (w->n[y].settled || w->n[y].status == 2)
+				continue;
+			if (y != t) {
+				if ((rc = passes(w, y, e)) < 0)
+					goto out;
+				if (!rc)
+					continue;
+				rc = 0;
+			}
+			nd = w->n[x].dist + wt;
+			if (w->n[y].depth >= 0 && nd >= w->n[y].dist)
+				continue;
+			if ((k = take_edge(w, x, &w->c[j])) < 0 ||
+			    sdb_grow((void **)&h, &hc, hn + 1, sizeof(*h), 64)) {
+				rc = oom(e);
+				goto out;
+			}
+			w->n[y].dist = nd;
+			w->n[y].depth = w->n[x].depth + 1;
+			w->n[y].parent = k;
+			i = hn++;
+			h[i] = (struct hent){ nd, y };
+			while (i) { /* sift up */
+				size_t p = (i - 1) / 2;
+				if (!hless(w, &h[i], &h[p])) break;
+				struct hent tmp = h[i]; h[i] = h[p]; h[p] = tmp;
+				i = p;
+			}
+		}
+	}
+	if (!w->n[t].settled) {
+		rc = SDB_ENOTFOUND;
+		goto out;
+	}
+	{
+		uint32_t *nodes = NULL;
+		long *edges = NULL;
+		size_t nn = 0, ne = 0, c1 = 0, c2 = 0;
+		uint32_t x = t;
+		for (;;) {
+			if (sdb_grow((void **)&nodes, &c1, nn + 1, sizeof(*nodes), 16) ||
+			    sdb_grow((void **)&edges, &c2, ne + 1, sizeof(*edges), 16)) {
+				rc = oom(e);
+				break;
+			}
+			nodes[nn++] = x;
+			if (x == s)
+				break;
+			edges[ne++] = w->n[x].parent;
+			{
+				const struct sdb_gres_edge *ed = &w->ed[w->n[x].parent];
+				size_t off = ed->to == w->n[x].off && ed->ton == w->n[x].n ? ed->from : ed->to;
+				size_t on = off == ed->from ? ed->fromn : ed->ton;
+				int fresh;
+				if (node_of(w, w->ids.data + off, on, &x, &fresh)) {
+					rc = oom(e);
+					break;
+				}
+			}
+		}
+		if (!rc) {
+			for (size_t i = 0; i < nn / 2; i++) {
+				uint32_t tt = nodes[i]; nodes[i] = nodes[nn - 1 - i]; nodes[nn - 1 - i] = tt;
+			}
+			for (size_t i = 0; i < ne / 2; i++) {
+				long tt = edges[i]; edges[i] = edges[ne - 1 - i]; edges[ne - 1 - i] = tt;
+			}
+			if (path_out(res, w, nodes, nn, edges, w->n[t].dist))
+				rc = oom(e);
+		}
+		free(nodes);
+		free(edges);
+	}
+out:
+	free(h);
+	return rc;
+}
+
+int sdb_graph_path(struct sdb_graph *g, struct sdb_gstr from, struct sdb_gstr to,
+		   const struct sdb_gquery *q, int all, struct sdb_gres *res,
+		   struct sdb_error *e)
+{
+	struct walk w;
+	uint32_t s, t;
+	int fresh, rc;
+
+	walk_init(&w, g, q);
+	if (node_of(&w, from.p, from.n, &s, &fresh) || node_of(&w, to.p, to.n, &t, &fresh)) {
+		rc = oom(e);
+		goto out;
+	}
+	if (s != t && (q->nntypes || q->nwhere)) {
+		if ((rc = passes(&w, t, e)) < 0)
+			goto out;
+		if (!rc) {
+			rc = SDB_ENOTFOUND;
+			goto out;
+		}
+	}
+	if (s == t) {
+		rc = path_out(res, &w, &s, 1, NULL, 0) ? oom(e) : 0;
+		goto out;
+	}
+	if (q->weight)
+		rc = dijkstra(&w, s, t, res, e);
+	else if (all)
+		rc = all_paths(&w, s, t, res, e);
+	else
+		rc = path_bidir(&w, s, t, res, e);
+out:
+	walk_release(&w);
+	return rc;
+}

@@ -1,0 +1,106 @@
+/*
+ * trav.h - traversals over a graph snapshot: BFS and DFS with depth,
+ * edge-type, node-type and property filters; fewest-hop paths
+ * (bidirectional BFS), every shortest path, and Dijkstra on a numeric
+ * edge property.
+ *
+ * Determinism: a node's neighbours are visited in the order of their ids
+ * (bytewise), then edge type, then newest valid_from; so BFS and DFS
+ * orders, the tree edges reported and the path chosen among equal ones
+ * do not depend on insertion order. Among parallel edges between two
+ * nodes, a walk reports the first in that order (Dijkstra: the lightest,
+ * then that order).
+ */
+#ifndef SDB_GRAPH_TRAV_H
+#define SDB_GRAPH_TRAV_H
+
+#include "graph/graph.h"
+
+/* A --where filter: props key equal to a JSON value (compact canonical
+ * text, sdb_graph_canon). */
+struct sdb_gwhere {
+	const char *key;
+	size_t keyn;
+	const char *val;
+	size_t valn;
+};
+
+struct sdb_gquery {
+	struct sdb_gread r;
+	int dir;                         /* SDB_GDIR_* */
+	const struct sdb_gstr *etypes;   /* encoded; n 0: every type */
+	size_t netypes;
+	const struct sdb_gstr *ntypes;   /* node types (encoded) */
+	size_t nntypes;
+	const struct sdb_gwhere *where;
+	size_t nwhere;
+	long max_depth;                  /* < 0: no limit */
+	const char *weight;              /* NULL: hops */
+	size_t weightn;
+};
+
+struct sdb_gres_node {
+	size_t off, n;   /* encoded id in b */
+	long depth;
+};
+struct sdb_gres_edge {
+	size_t from, fromn, type, typen, to, ton, props, propsn; /* in b */
+	struct sdb_gtimes t;
+};
+/* A path: nodes [node0, node0 + nnodes), edges likewise. */
+struct sdb_gres_path {
+	size_t node0, nnodes, edge0, nedges;
+	double weight;
+};
+
+struct sdb_gres {
+	struct sdb_buf b;
+	struct sdb_gres_node *nodes;
+	size_t nnodes, capn;
+	struct sdb_gres_edge *edges;
+	size_t nedges, cape;
+	struct sdb_gres_path *paths;
+	size_t npaths, capp;
+};
+void sdb_gres_init(struct sdb_gres *r);
+void sdb_gres_reset(struct sdb_gres *r);
+void sdb_gres_release(struct sdb_gres *r);
+static inline struct sdb_gstr sdb_gres_str(const struct sdb_gres *r, size_t off, size_t n)
+{
+	struct sdb_gstr s = { (const unsigned char *)r->b.data + off, n };
+	return s;
+}
+
+/*
+ * Canonical compact JSON of a --prop/--where value: the text itself when
+ * it parses as JSON, else the JSON string of its bytes. Appended to out.
+ */
+void sdb_graph_canon(const char *v, size_t n, struct sdb_buf *out);
+
+/* 1 when props (a JSON object) has every where[i] key with that value. */
+int sdb_graph_where(const char *props, size_t propsn, const struct sdb_gwhere *w,
+		    size_t nw);
+
+/*
+ * BFS (dfs 0) or DFS preorder from start (encoded): res gets the start at
+ * depth 0 and every node reached once, in visiting order, with its depth,
+ * and the edge by which each was reached. Nodes that fail the node-type
+ * or where filters are not entered (the start is exempt).
+ * @return 0, or an error.
+ */
+int sdb_graph_traverse(struct sdb_graph *g, struct sdb_gstr start,
+		       const struct sdb_gquery *q, int dfs, struct sdb_gres *res,
+		       struct sdb_error *e);
+
+/*
+ * A fewest-hop path from -> to within max_depth hops (weight set: the
+ * least total weight, Dijkstra; an edge without the property weighs 1, a
+ * negative or non-numeric one is SDB_EINVAL). all: every shortest path
+ * (hops), in order of their node ids. res->paths gets the path(s).
+ * @return 0, SDB_ENOTFOUND (no path), or an error.
+ */
+int sdb_graph_path(struct sdb_graph *g, struct sdb_gstr from, struct sdb_gstr to,
+		   const struct sdb_gquery *q, int all, struct sdb_gres *res,
+		   struct sdb_error *e);
+
+#endif
