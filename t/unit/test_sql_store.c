@@ -784,6 +784,32 @@ static void test_alter(void)
 	rmdb();
 }
 
+static const char *S10 =
+	"PRAGMA foreign_keys = ON;\n"
+	"CREATE TABLE p(id INTEGER PRIMARY KEY, name TEXT UNIQUE, other);\n"
+	"CREATE TABLE w2(k1, k2, PRIMARY KEY(k1, k2)) WITHOUT ROWID;\n"
+	"CREATE TABLE c(x REFERENCES p(id), y REFERENCES p(name), z REFERENCES p, FOREIGN KEY(x, y) REFERENCES w2);\n"
+	"INSERT INTO p VALUES(1, 'a', 0), (2, 'b', 0);\n"
+	"INSERT INTO w2 VALUES(1, 'a'), (2, 'zz');\n"
+	"INSERT INTO c VALUES(1, 'a', 2), (NULL, 'b', NULL), (2, NULL, '1');\n";
+
+static void test_fk(void)
+{
+	tmpdb();
+	copen();
+	CHECK_EQ_INT(run(S10), 0);
+	same_table(S10, "c", "x,y,z", "rowid");
+	same_error(S10, "INSERT INTO c VALUES(3, NULL, NULL);");
+	same_error(S10, "INSERT INTO c VALUES(NULL, 'zz', NULL);");
+	same_error(S10, "INSERT INTO c VALUES(NULL, NULL, 5);");
+	same_error(S10, "INSERT INTO c VALUES(2, 'b', NULL);");
+	same_error(S10, "CREATE TABLE c2(q REFERENCES p(other)); INSERT INTO c2 VALUES(1);");
+	/* off: nothing is checked */
+	CHECK_EQ_INT(run("PRAGMA foreign_keys = OFF; INSERT INTO c VALUES(99, NULL, NULL);"), 0);
+	cclose();
+	rmdb();
+}
+
 /* The same statements through the public API (sql.h). */
 static void test_via_sql_h(void)
 {
@@ -831,5 +857,6 @@ int main(void)
 	test_expressions();
 	test_upsert();
 	test_alter();
+	test_fk();
 	return unit_done("test_sql_store");
 }
