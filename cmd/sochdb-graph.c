@@ -209,7 +209,7 @@ static const struct opt o_purge[] = {
 static const char h_stats[] =
 	"usage: sochdb-graph stats [options] NS\n"
 	"Counts nodes and edges visible now, versions and expired versions.\n";
-static const struct opt o_stats[] = { COMMON, { G_FORMAT, 0, "format", "F", "toon (default) or json" }, OPT_END };
+static const struct opt o_stats[] = { COMMON, READING, { G_FORMAT, 0, "format", "F", "toon (default) or json" }, OPT_END };
 
 /* ------------------------------------------------------------ options */
 
@@ -395,6 +395,24 @@ static int parse_dir(const char *v)
 	die_usage("invalid value '%s' for --direction (expected out, in or both)", v);
 }
 
+/* A usage error naming the first missing argument, from the usage line
+ * of head ("usage: sochdb-graph add-node [options] NS ID TYPE"). */
+static void missing(const char *head, int have)
+{
+	const char *p = strstr(head, "[options] ");
+	int k = 0;
+
+	p = p ? p + 10 : "";
+	while (*p && *p != '\n') {
+		size_t n = strcspn(p, " \n");
+		if (k++ == have)
+			die_usage("missing argument %.*s", (int)n, p);
+		p += n;
+		p += *p == ' ';
+	}
+	die_usage("missing argument");
+}
+
 static void parse(struct gopt *g, int argc, char **argv, const char *head,
 		  const struct opt *tab, unsigned fmts, int minpos, int maxpos)
 {
@@ -473,11 +491,8 @@ static void parse(struct gopt *g, int argc, char **argv, const char *head,
 	}
 	if (!g->has_as_of)
 		g->r.as_of = sdb_now_ms();
-	if (g->npos < minpos) {
-		static const char *const names[] = { "NS", "ID", "TYPE", "TO", "" };
-		(void)names;
-		die_usage("missing argument%s (see -h)", minpos - g->npos > 1 ? "s" : "");
-	}
+	if (g->npos < minpos)
+		missing(head, g->npos);
 	finish_props(g);
 	if (!sdb_buf_ok(&g->props))
 		die(EXIT_FAILURE_RT, "out of memory");
@@ -846,7 +861,6 @@ static void add_edges_stdin(struct gopt *o, struct gdb *x)
 				die(EXIT_FAILURE_RT, "line %ld: PROPS: %s; nothing applied", line,
 				    e.msg[0] ? sdb_error_format(&e, m, sizeof(m)) : "not a JSON object");
 			}
-			sdb_buf_reset(&f[0 == 1]);
 			sdb_json_release(&d);
 		}
 #define S(b) ((b).data ? (b).data : "")
@@ -873,7 +887,7 @@ static int g_add_edge(int argc, char **argv)
 
 	parse(&o, argc, argv, h_add_edge, o_add_edge, 0, 1, 4);
 	if (!o.stdin_ && o.npos < 4)
-		die_usage("missing argument%s (see -h)", o.npos < 3 ? "s" : "");
+		missing(h_add_edge, o.npos);
 	if (o.stdin_ && o.npos > 1)
 		die_usage("--stdin takes NS only");
 	if (o.has_vu && o.vu <= (o.has_vf ? o.vf : o.now))
@@ -1200,7 +1214,7 @@ static int g_neighbors(int argc, char **argv)
 
 	parse(&o, argc, argv, h_neighbors, o_neighbors, ALL_FMTS, 1, 2);
 	if (!o.stdin_ && o.npos < 2)
-		die_usage("missing argument (see -h)");
+		missing(h_neighbors, o.npos);
 	if (o.stdin_ && o.npos > 1)
 		die_usage("--stdin takes NS only");
 	n = read_starts(&o, o.pos[1], &starts, 0);
@@ -1319,7 +1333,7 @@ static int g_traverse(int argc, char **argv)
 
 	parse(&o, argc, argv, h_traverse, o_traverse, ALL_FMTS, 1, 2);
 	if (!o.stdin_ && o.npos < 2)
-		die_usage("missing argument (see -h)");
+		missing(h_traverse, o.npos);
 	if (o.stdin_ && o.npos > 1)
 		die_usage("--stdin takes NS only");
 	n = read_starts(&o, o.pos[1], &starts, 0);
@@ -1442,7 +1456,7 @@ static int g_path(int argc, char **argv)
 
 	parse(&o, argc, argv, h_path, o_path, ALL_FMTS, 1, 3);
 	if (!o.stdin_ && o.npos < 3)
-		die_usage("missing argument%s (see -h)", o.npos < 2 ? "s" : "");
+		missing(h_path, o.npos);
 	if (o.stdin_ && o.npos > 1)
 		die_usage("--stdin takes NS only");
 	if (o.weight && o.all)
@@ -1772,7 +1786,7 @@ static int g_history(int argc, char **argv)
 
 	parse(&o, argc, argv, h_history, o_history, ALL_FMTS, 2, 4);
 	if (o.npos == 3)
-		die_usage("missing argument TO (see -h)");
+		die_usage("missing argument TO");
 	edge = o.npos == 4;
 	gdb_open(&x, &o, o.pos[0], 0);
 	me = enc_arg(&id, o.pos[1], "node id");
@@ -1991,7 +2005,7 @@ static int g_stats(int argc, char **argv)
 	parse(&o, argc, argv, h_stats, o_stats, SDB_FMT_BIT(SDB_FMT_TOON) | SDB_FMT_BIT(SDB_FMT_JSON), 1, 1);
 	gdb_open(&x, &o, o.pos[0], 0);
 	memset(&s, 0, sizeof(s));
-	s.now.as_of = o.r.as_of;
+	s.now = o.r;
 	sdb_error_clear(&e);
 	if ((rc = sdb_graph_scan(x.g, stat_node, stat_edge, &s, &e)))
 		die_err(rc, &e);

@@ -18,7 +18,7 @@ groups=${*:-test}
 pkgs=
 for g in $groups; do
 	case $g in
-	test) pkgs="$pkgs gcc make pkg-config liblz4-dev libzstd-dev bats bats-assert bats-support strace python3-numpy jq sqlite3 libsqlite3-dev libssl-dev libedit-dev tmux" ;;
+	test) pkgs="$pkgs gcc make pkg-config liblz4-dev libzstd-dev bats bats-assert bats-support strace python3-numpy python3-networkx jq sqlite3 libsqlite3-dev libssl-dev libedit-dev tmux" ;;
 	bench) pkgs="$pkgs time g++ python3-numpy python3-hnswlib python3-faiss libhnswlib-dev jq sqlite3 rocksdb-tools lmdb-utils" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	*) echo "install-deps.sh: unknown group '$g' (test, bench, fuzz)" >&2; exit 2 ;;

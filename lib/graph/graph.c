@@ -446,6 +446,8 @@ static int put_old(struct sdb_graph *g, struct rel *r, const struct sdb_gtimes *
 			break;
 		if (rc)
 			return rc;
+		if (v.len == g->v.len && !memcmp(v.data, g->v.data, v.len))
+			return 0; /* this very version is there (a dump loaded again) */
 	}
 	if ((rc = sdb_txn_put(g->t, g->k.data, g->k.len, g->v.data, g->v.len, 0, e)))
 		return rc;

@@ -51,6 +51,14 @@ struct ins {
 	struct sql_rowexpr **ret;  /* RETURNING expressions */
 	int nret;
 	struct sdb_sql_arena *srcmem; /* INSERT ... SELECT rows */
+	/* upserts: compiled SET values and WHERE of each clause */
+	struct sql_rowexpr **up_set[8], *up_where[8];
+	int up_nset[8];
+	int in_upsert;             /* the UPDATE of an upsert is running */
+	struct sql_value *uold, *unew;
+	struct sdb_buf urec, ukey;
+	const struct sql_value *done_row; /* the row an upsert left */
+	int64_t done_rowid;
 };
 
 static void free_exprs(struct sql_rowexpr **v, int n)
@@ -92,8 +100,6 @@ static int resolve(const struct ins *s, int cons)
 {
 	if (s->conflict != SQL_OR_NONE)
 		return s->conflict;
-	if (s->upsert_nothing)
-		return SQL_OR_IGNORE;
 	return cons != SQL_OR_NONE ? cons : SQL_OR_ABORT;
 }
 
@@ -329,12 +335,203 @@ static int checks(struct ins *s, const struct sql_value *row, int64_t rowid,
 			rc = sdb_error_set(e, SDB_EINVAL, "CHECK constraint failed: %.*s",
 					   (int)x->len, t->sql + x->off);
 		int mode = s->conflict == SQL_OR_REPLACE ? SQL_OR_ABORT : resolve(s, SQL_OR_NONE);
-		if (s->upsert_nothing && s->conflict == SQL_OR_NONE)
-			mode = SQL_OR_ABORT;
 		rc = on_conflict(s, mode, rc);
 		return rc == 2 ? SDB_EINVAL : rc;
 	}
 	return 0;
+}
+
+
+/* The upsert clause that covers a conflict on columns cols[0..n) (a
+ * PRIMARY KEY or UNIQUE constraint), or -1. A clause without a target
+ * covers every constraint. */
+static int upsert_for(struct ins *s, const int *cols, int n)
+{
+	const struct sql_stmt *st = s->st;
+
+	if (s->in_upsert || !st || st->kind != SQL_S_INSERT)
+		return -1;
+	for (int u = 0; u < st->nupserts && u < 8; u++) {
+		const struct sql_upsert *up = st->upserts[u];
+		int ok = 1;
+		if (!up->ntarget)
+			return u;
+		if (up->ntarget != n)
+			continue;
+		for (int i = 0; i < n && ok; i++) {
+			const struct sql_expr *x = up->target[i]->e;
+			int found = 0;
+			while (x && x->kind == SQL_E_COLLATE)
+				x = x->left;
+			if (!x || x->kind != SQL_E_COLUMN)
+				return -1;
+			int ci = sql_table_column(s->t, x->name.z);
+			for (int j = 0; j < n; j++)
+				if (cols[j] == ci || (ci == -1 && cols[j] == s->t->ipk))
+					found = 1;
+			ok = found;
+		}
+		if (ok)
+			return u;
+	}
+	return -1;
+}
+
+/* Whether clause up's target is exactly the columns cols[0..n). */
+static int upsert_target_is(struct ins *s, const struct sql_upsert *up, const int *cols, int n)
+{
+	if (up->ntarget != n)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const struct sql_expr *x = up->target[i]->e;
+		int found = 0;
+		while (x && x->kind == SQL_E_COLLATE)
+			x = x->left;
+		if (!x || x->kind != SQL_E_COLUMN)
+			return 0;
+		int ci = sql_table_column(s->t, x->name.z);
+		if (ci == -1)
+			ci = s->t->ipk;
+		for (int j = 0; j < n; j++)
+			if (cols[j] == ci)
+				found = 1;
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+/* Unqualified names in DO UPDATE are the target table's (SQLite's
+ * rule; `excluded.x` names the other row): qualified here so the
+ * binder does not see them as ambiguous. Subqueries are left alone. */
+static void qualify(struct sql_expr *x, const char *tname)
+{
+	if (!x)
+		return;
+	if (x->kind == SQL_E_COLUMN && !x->table.z) {
+		x->table.z = tname;
+		return;
+	}
+	qualify(x->left, tname);
+	qualify(x->right, tname);
+	qualify(x->third, tname);
+	for (int i = 0; i < x->nlist; i++)
+		qualify(x->list[i], tname);
+}
+
+/* MySQL's VALUES(col) in ON DUPLICATE KEY UPDATE is excluded.col. */
+static void mysql_values(struct sql_expr *x)
+{
+	if (!x)
+		return;
+	if (x->kind == SQL_E_FUNC && x->nlist == 1 && x->name.z && !strcasecmp(x->name.z, "values") &&
+	    x->list[0]->kind == SQL_E_COLUMN) {
+		struct sql_expr *c = x->list[0];
+		*x = *c;
+		x->table.z = "excluded";
+		return;
+	}
+	mysql_values(x->left);
+	mysql_values(x->right);
+	mysql_values(x->third);
+	for (int i = 0; i < x->nlist; i++)
+		mysql_values(x->list[i]);
+}
+
+static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
+		      struct sql_value rowid_v, int64_t *rowid_out, struct sdb_error *e);
+
+/* The DO UPDATE of clause u on the row at key k (copied): @return 3 the
+ * row was updated (s->done_row), 1 its WHERE said no, or an error. */
+static int do_upsert(struct ins *s, int u, const void *k, size_t kn,
+		     const struct sql_value *excl, int64_t excl_rowid, struct sdb_error *e)
+{
+	struct sql_wstate *w = s->w;
+	struct sql_table_def *t = s->t;
+	const struct sql_upsert *up = s->st->upserts[u];
+	struct sdb_val v;
+	int64_t orowid = 0, nrowid = 0;
+	int rc, ncell = 0, keep_conflict = s->conflict;
+
+	if (!up->do_update)
+		return 1;
+	if (!s->up_set[u] && !s->up_where[u])
+		qualify((struct sql_expr *)up->where, t->name);
+	if (!s->uold && (!(s->uold = calloc((size_t)t->ncol + 1, sizeof(*s->uold))) ||
+			 !(s->unew = calloc((size_t)t->ncol + 1, sizeof(*s->unew)))))
+		return oom(e);
+	sdb_buf_reset(&s->ukey);
+	sdb_buf_add(&s->ukey, k, kn);
+	if (!sdb_buf_ok(&s->ukey))
+		return oom(e);
+	if ((rc = sdb_txn_get(w->txn, s->ukey.data, s->ukey.len, &v, e)))
+		return rc;
+	sdb_buf_reset(&s->urec);
+	sdb_buf_add(&s->urec, v.data, v.len);
+	if (!sdb_buf_ok(&s->urec))
+		return oom(e);
+	if ((rc = sql_row_decode(t, s->ukey.data, s->ukey.len, s->urec.data, s->urec.len,
+				 s->uold, &orowid, e)))
+		return rc;
+	(void)ncell;
+	if (up->where) {
+		struct sql_value c;
+		if ((rc = eval_x(s, t, up->where, &s->up_where[u], s->uold, orowid, excl,
+				 excl_rowid, &c, e)))
+			return rc;
+		if (sql_value_truth(&c) != 1)
+			return 1;
+	}
+	memcpy(s->unew, s->uold, sizeof(*s->unew) * (size_t)t->ncol);
+	if (!s->up_set[u]) {
+		int n = 0;
+		for (int i = 0; i < up->nsets; i++)
+			n += up->sets[i]->ncols;
+		if (!(s->up_set[u] = calloc((size_t)n + 1, sizeof(*s->up_set[u]))))
+			return oom(e);
+		s->up_nset[u] = n;
+		for (int i = 0; i < up->nsets; i++) {
+			if (up->dup_key)
+				mysql_values((struct sql_expr *)up->sets[i]->e);
+			qualify((struct sql_expr *)up->sets[i]->e, t->name);
+		}
+		qualify((struct sql_expr *)up->where, t->name);
+	}
+	struct sql_value rowid_v = sql_int(orowid);
+	for (int i = 0, slot = 0; i < up->nsets; i++) {
+		const struct sql_set *set = up->sets[i];
+		for (int kk = 0; kk < set->ncols; kk++, slot++) {
+			int ci = sql_table_column(t, set->cols[kk].z);
+			const struct sql_expr *x = set->ncols == 1 ? set->e :
+				set->e && set->e->kind == SQL_E_VECTOR && set->e->nlist == set->ncols ?
+				set->e->list[kk] : NULL;
+			struct sql_value nv;
+			if (ci == -2)
+				return sdb_error_set(e, SDB_ENOTFOUND, "no such column: %s", set->cols[kk].z);
+			if (!x)
+				return sdb_error_set(e, SDB_EUNSUPPORTED,
+						     "SET (a, b) = (SELECT ...) is not supported yet");
+			if ((rc = eval_x(s, t, x, &s->up_set[u][slot], s->uold, orowid, excl,
+					 excl_rowid, &nv, e)))
+				return rc;
+			if (ci == -1 && t->ipk < 0)
+				rowid_v = nv;
+			else
+				s->unew[ci == -1 ? t->ipk : ci] = nv;
+		}
+	}
+	if ((rc = sql_w_delete_at(w, t, s->ukey.data, s->ukey.len, s->old, &s->oldrec, e)) < 0)
+		return rc;
+	s->in_upsert = 1;
+	s->conflict = SQL_OR_ABORT;
+	rc = insert_row(s, s->unew, !t->without_rowid && t->ipk < 0, rowid_v, &nrowid, e);
+	s->in_upsert = 0;
+	s->conflict = keep_conflict;
+	if (rc < 0)
+		return rc;
+	s->done_row = s->unew;
+	s->done_rowid = nrowid;
+	return 3;
 }
 
 /* Inserts one row (row[0..ncol) in column order; explicit rowid when
@@ -414,6 +611,16 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 		struct sdb_val v;
 		rc = sdb_txn_get(w->txn, w->kbuf.data, w->kbuf.len, &v, e);
 		if (rc == 0) {
+			int pkc = t->ipk >= 0 ? t->ipk : -1;
+			int u = t->npk ? upsert_for(s, t->ipk >= 0 ? &pkc : t->pk, t->ipk >= 0 ? 1 : t->npk) :
+				upsert_for(s, &pkc, 1);
+			if (u >= 0) {
+				sdb_buf_reset(&w->k2);
+				sdb_buf_add(&w->k2, w->kbuf.data, w->kbuf.len);
+				if (!sdb_buf_ok(&w->k2))
+					return oom(e);
+				return do_upsert(s, u, w->k2.data, w->k2.len, row, rowid, e);
+			}
 			rc = on_conflict(s, resolve(s, t->pk_conflict), pk_failed(t, e));
 			if (rc == 1)
 				return 1;
@@ -465,6 +672,14 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 			sdb_txn_iter_close(it);
 			if (rc)
 				return rc;
+			int u = upsert_for(s, x->cols, x->ncol);
+			if (u >= 0) {
+				if (t->without_rowid)
+					return sdb_error_set(e, SDB_EUNSUPPORTED,
+							     "an upsert on a UNIQUE index of a WITHOUT ROWID table is not supported yet");
+				sql_rowkey_rowid(&w->k2, t->id, orow);
+				return do_upsert(s, u, w->k2.data, w->k2.len, row, rowid, e);
+			}
 			rc = on_conflict(s, resolve(s, x->conflict), sql_w_unique_msg(x, e));
 			if (rc == 1)
 				return 1;
@@ -675,11 +890,24 @@ static int do_insert(struct sql_wstate *w, const struct sql_stmt *st,
 		return sdb_error_set(e, SDB_EINVAL, "table %s may not be modified", t->name);
 	s->t = t;
 	s->conflict = st->replace ? SQL_OR_REPLACE : st->mysql_ignore ? SQL_OR_IGNORE : st->conflict;
+	if (st->nupserts > 8)
+		return sdb_error_set(e, SDB_ELIMIT, "too many ON CONFLICT clauses");
 	for (int i = 0; i < st->nupserts; i++) {
-		if (st->upserts[i]->do_update)
-			return sdb_error_set(e, SDB_EUNSUPPORTED,
-					     "ON CONFLICT DO UPDATE is not supported yet");
-		s->upsert_nothing = 1;
+		const struct sql_upsert *up = st->upserts[i];
+		int match = !up->ntarget;
+		int pkc = t->ipk;
+		if (up->ntarget) {
+			if (t->npk && upsert_target_is(s, up, t->ipk >= 0 ? &pkc : t->pk,
+						       t->ipk >= 0 ? 1 : t->npk))
+				match = 1;
+			for (int k = 0; !match && k < t->nidx; k++)
+				if (t->idx[k]->unique &&
+				    upsert_target_is(s, up, t->idx[k]->cols, t->idx[k]->ncol))
+					match = 1;
+		}
+		if (!match)
+			return sdb_error_set(e, SDB_EINVAL,
+					     "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint");
 	}
 	/* the columns given */
 	if (st->has_cols) {
@@ -755,9 +983,10 @@ static int do_insert(struct sql_wstate *w, const struct sql_stmt *st,
 		rc = insert_row(s, row, rowid_pos >= 0, rowid_v, &rowid, e);
 		if (rc < 0)
 			goto out;
-		if (rc == 0) {
+		if (rc == 0 || rc == 3) {
 			s->changes++;
-			if ((rc = returning_row(s, row, rowid, e)))
+			if ((rc = rc == 3 ? returning_row(s, s->done_row, s->done_rowid, e) :
+			     returning_row(s, row, rowid, e)))
 				goto out;
 		}
 		rc = 0;
@@ -1086,6 +1315,14 @@ out:
 	free_exprs(s.chk, s.t ? s.t->nchecks : 0);
 	free_exprs(s.dflt, s.t ? s.t->ncol : 0);
 	free_exprs(s.ret, s.nret);
+	for (int u = 0; u < 8; u++) {
+		free_exprs(s.up_set[u], s.up_nset[u]);
+		sql_rowexpr_free(s.up_where[u]);
+	}
+	free(s.uold);
+	free(s.unew);
+	sdb_buf_release(&s.urec);
+	sdb_buf_release(&s.ukey);
 	free(s.old);
 	sdb_buf_release(&s.oldrec);
 	sdb_sql_arena_release(&s.mem);

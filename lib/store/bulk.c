@@ -101,8 +101,10 @@ static int finish_table(struct sdb_bulk *b, struct sdb_error *e)
 	return rc;
 }
 
+/* sorted: the sorter's own order (checked, validated keys): no order
+ * check and no copy of the last key per key. */
 static int bulk_add(struct sdb_bulk *b, const void *ik, size_t n, int kind,
-		    const void *val, size_t vlen, uint64_t expires,
+		    const void *val, size_t vlen, uint64_t expires, int sorted,
 		    struct sdb_error *e)
 {
 	struct sdb_db *db = b->db;
@@ -114,7 +116,7 @@ static int bulk_add(struct sdb_bulk *b, const void *ik, size_t n, int kind,
 		return sdb_error_set(e, SDB_ELIMIT, "value longer than %u bytes", SDB_MAX_VALUE);
 	if (n < 2 || n > SDB_IKEY_MAX || (size_t)((const unsigned char *)ik)[0] + 1 >= n)
 		return sdb_error_set(e, SDB_EINVAL, "malformed internal key (%zu bytes)", n);
-	if (b->keys && sdb_key_cmp(b->last.data, b->last.len, ik, n) >= 0)
+	if (!sorted && b->keys && sdb_key_cmp(b->last.data, b->last.len, ik, n) >= 0)
 		return sdb_error_set(e, SDB_EINVAL, "bulk keys not in strictly increasing order");
 	if (!b->w) {
 		struct sdb_buf path = SDB_BUF_INIT;
@@ -136,11 +138,13 @@ static int bulk_add(struct sdb_bulk *b, const void *ik, size_t n, int kind,
 		b->failed = 1;
 		return rc;
 	}
-	sdb_buf_reset(&b->last);
-	sdb_buf_add(&b->last, ik, n);
-	if (!sdb_buf_ok(&b->last)) {
-		b->failed = 1;
-		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	if (!sorted) {
+		sdb_buf_reset(&b->last);
+		sdb_buf_add(&b->last, ik, n);
+		if (!sdb_buf_ok(&b->last)) {
+			b->failed = 1;
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		}
 	}
 	b->keys++;
 	if (sdb_table_writer_bytes(b->w) >= (db->o.table_bytes ? db->o.table_bytes : SDB_TABLE_TARGET) &&
@@ -155,13 +159,13 @@ int sdb_bulk_put(struct sdb_bulk *b, const void *ik, size_t n, const void *val,
 		 size_t vlen, uint64_t expires_ms, struct sdb_error *e)
 {
 	return bulk_add(b, ik, n, expires_ms ? SDB_KIND_TTL : SDB_KIND_PUT, val, vlen,
-			expires_ms, e);
+			expires_ms, 0, e);
 }
 
 int sdb_bulk_del(struct sdb_bulk *b, const void *ik, size_t n,
 		 struct sdb_error *e)
 {
-	return bulk_add(b, ik, n, SDB_KIND_DEL, "", 0, 0, e);
+	return bulk_add(b, ik, n, SDB_KIND_DEL, "", 0, 0, 0, e);
 }
 
 uint64_t sdb_bulk_count(const struct sdb_bulk *b)
@@ -276,8 +280,12 @@ int sdb_bulk_commit(struct sdb_bulk *b, struct sdb_txn *t, struct sdb_error *e)
 	}
 	rc = sdb_manifest_write(&nm, db->dir, nosync(db), e);
 	free(nm.tables); /* the metas are still owned by db->man, fm, outs */
-	if (rc)
-		goto fail;
+	if (rc) {
+		/* it may be published all the same (a failed fsync of the
+		 * directory after the rename): keep the tables; when it was
+		 * not, they are orphans the next maintenance removes */
+		goto fail_kept;
+	}
 	if (newcp > cp)
 		sdb_ckpt_retire_wal(db, newcp);
 	sdb_table_meta_release(&fm);
@@ -287,22 +295,37 @@ int sdb_bulk_commit(struct sdb_bulk *b, struct sdb_txn *t, struct sdb_error *e)
 	bulk_free(b);
 	return 0;
 fail:
-	sdb_table_meta_release(&fm);
 	unlink_outputs(b, have);
+fail_kept:
+	sdb_table_meta_release(&fm);
+	/* db->man may name what the failed publish left: read it again */
+	sdb_manifest_release(&db->man);
+	sdb_manifest_read(&db->man, db->dir, NULL);
 	bulk_free(b);
 	return rc;
 }
 
 /* ------------------------------------------------------------- sorter */
 
+/*
+ * An entry is 24 bytes (its index is its age: entries are appended in
+ * order); its key, value and, for a put with expiry, the u64 expiry after
+ * the value live in the arena. Sorting moves 16-byte (prefix, index)
+ * pairs and never the entries; feeding reads the entries through the
+ * sorted indices, with prefetches (the arena is read out of order).
+ */
 struct sent {
-	uint64_t pfx;  /* 8 key bytes after the common prefix, big-endian */
-	uint64_t pfx2; /* the 8 after those: most ties never read the arena */
-	uint64_t off;  /* key, then value, in the arena */
-	uint32_t klen, vlen;
-	uint64_t expires;
-	uint32_t seq;
-	uint8_t kind;
+	uint64_t off;  /* key, value, [expiry], in the arena */
+	uint64_t pfx2; /* key bytes 8..16 after the common prefix */
+	uint32_t klen; /* key length | kind << 24 */
+	uint32_t vlen;
+};
+#define SENT_KLEN(x) ((x)->klen & 0xffffffu)
+#define SENT_KIND(x) ((int)((x)->klen >> 24))
+
+struct sidx {
+	uint64_t pfx;  /* key bytes 0..8 after the common prefix */
+	uint64_t idx;
 };
 
 struct sdb_sorter {
@@ -338,19 +361,19 @@ static int sorter_add(struct sdb_sorter *s, const void *ik, size_t n, int kind,
 		return sdb_error_set(e, SDB_ELIMIT, "value longer than %u bytes", SDB_MAX_VALUE);
 	if (n < 2 || n > SDB_IKEY_MAX || (size_t)((const unsigned char *)ik)[0] + 1 >= n)
 		return sdb_error_set(e, SDB_EINVAL, "malformed internal key (%zu bytes)", n);
-	if (s->n >= UINT32_MAX)
-		return sdb_error_set(e, SDB_ELIMIT, "more than %u keys in one sorter", UINT32_MAX);
 	if (sdb_grow((void **)&s->e, &s->cap, s->n + 1, sizeof(*s->e), 4096))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	x = &s->e[s->n];
 	x->off = s->arena.len;
-	x->klen = (uint32_t)n;
+	x->klen = (uint32_t)n | (uint32_t)kind << 24;
 	x->vlen = (uint32_t)vlen;
-	x->expires = expires;
-	x->seq = (uint32_t)s->n;
-	x->kind = (uint8_t)kind;
 	sdb_buf_add(&s->arena, ik, n);
 	sdb_buf_add(&s->arena, val, vlen);
+	if (kind == SDB_KIND_TTL) {
+		unsigned char t[8];
+		sdb_put_u64(t, expires);
+		sdb_buf_add(&s->arena, t, 8);
+	}
 	if (!sdb_buf_ok(&s->arena))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	s->n++;
@@ -376,76 +399,71 @@ size_t sdb_sorter_count(const struct sdb_sorter *s)
 	return s->n;
 }
 
-static const unsigned char *sorter_arena; /* qsort has no context argument */
+static const struct sdb_sorter *sorting; /* qsort has no context argument */
 
-/* Key ascending, then newest (highest seq) first. */
-static int sent_cmp(const void *pa, const void *pb)
+/* Key ascending, then newest (highest index) first. */
+static int sidx_cmp(const void *pa, const void *pb)
 {
-	const struct sent *a = pa, *b = pb;
+	const struct sidx *a = pa, *b = pb;
+	const struct sent *x = &sorting->e[a->idx], *y = &sorting->e[b->idx];
+	const unsigned char *ar = (const unsigned char *)sorting->arena.data;
 	int c;
 
 	if (a->pfx != b->pfx)
 		return a->pfx < b->pfx ? -1 : 1;
-	if (a->pfx2 != b->pfx2)
-		return a->pfx2 < b->pfx2 ? -1 : 1;
-	c = sdb_key_cmp(sorter_arena + a->off, a->klen, sorter_arena + b->off, b->klen);
+	if (x->pfx2 != y->pfx2)
+		return x->pfx2 < y->pfx2 ? -1 : 1;
+	c = sdb_key_cmp(ar + x->off, SENT_KLEN(x), ar + y->off, SENT_KLEN(y));
 	if (c)
 		return c;
-	return a->seq > b->seq ? -1 : a->seq < b->seq;
+	return a->idx > b->idx ? -1 : a->idx < b->idx;
 }
 
-struct sidx {
-	uint64_t pfx;
-	uint64_t idx;
-};
+static uint64_t load_be(const unsigned char *k, size_t from, size_t n)
+{
+	uint64_t v = 0;
 
-/* Sorts s->e: the 8 bytes after the common prefix of all keys by an LSD
- * radix sort of (prefix, index) pairs (constant bytes skipped), then runs
- * of equal prefixes by the full comparison. */
-static int sorter_sort(struct sdb_sorter *s)
+	for (size_t j = from; j < from + 8; j++)
+		v = v << 8 | (j < n ? k[j] : 0);
+	return v;
+}
+
+/* The sorted order of s->e as (prefix, index) pairs: the 8 bytes after
+ * the common prefix of all keys by an LSD radix sort (constant bytes
+ * skipped), then runs of equal prefixes by the full comparison. @return
+ * the pairs (caller frees), NULL when out of memory. */
+static struct sidx *sorter_sort(struct sdb_sorter *s)
 {
 	const unsigned char *ar = (const unsigned char *)s->arena.data;
 	size_t n = s->n, lcp = SIZE_MAX;
 	struct sidx *a, *b;
-	struct sent *out;
 
-	if (n < 2)
-		return 0;
+	a = malloc((n ? n : 1) * sizeof(*a));
+	b = malloc((n ? n : 1) * sizeof(*b));
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return NULL;
+	}
 	for (size_t i = 1; i < n && lcp; i++) {
 		const unsigned char *p = ar + s->e[0].off, *q = ar + s->e[i].off;
-		size_t m = s->e[0].klen < s->e[i].klen ? s->e[0].klen : s->e[i].klen, j = 0;
+		size_t m = SENT_KLEN(&s->e[0]) < SENT_KLEN(&s->e[i]) ? SENT_KLEN(&s->e[0]) : SENT_KLEN(&s->e[i]), j = 0;
 		if (m > lcp)
 			m = lcp;
 		while (j < m && p[j] == q[j])
 			j++;
 		lcp = j;
 	}
+	if (lcp == SIZE_MAX)
+		lcp = 0;
 	for (size_t i = 0; i < n; i++) {
 		const unsigned char *k = ar + s->e[i].off;
-		uint64_t v = 0, v2 = 0;
-		for (size_t j = lcp; j < lcp + 8; j++)
-			v = v << 8 | (j < s->e[i].klen ? k[j] : 0);
-		for (size_t j = lcp + 8; j < lcp + 16; j++)
-			v2 = v2 << 8 | (j < s->e[i].klen ? k[j] : 0);
-		s->e[i].pfx = v;
-		s->e[i].pfx2 = v2;
-	}
-	sorter_arena = ar;
-	a = malloc(n * sizeof(*a));
-	b = malloc(n * sizeof(*b));
-	out = malloc(n * sizeof(*out));
-	if (!a || !b || !out) {
-		free(a);
-		free(b);
-		free(out);
-		qsort(s->e, n, sizeof(*s->e), sent_cmp);
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		a[i].pfx = s->e[i].pfx;
+		size_t kl = SENT_KLEN(&s->e[i]);
+		a[i].pfx = load_be(k, lcp, kl);
 		a[i].idx = i;
+		s->e[i].pfx2 = load_be(k, lcp + 8, kl);
 	}
-	for (int shift = 0; shift < 64; shift += 8) {
+	for (int shift = 0; n > 1 && shift < 64; shift += 8) {
 		size_t cnt[256] = { 0 }, pos = 0;
 		for (size_t i = 0; i < n; i++)
 			cnt[(a[i].pfx >> shift) & 0xff]++;
@@ -464,46 +482,69 @@ static int sorter_sort(struct sdb_sorter *s)
 			b = t;
 		}
 	}
-	for (size_t i = 0; i < n; i++)
-		out[i] = s->e[a[i].idx];
+	free(b);
+	sorting = s;
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
-		while (j < n && out[j].pfx == out[i].pfx)
+		while (j < n && a[j].pfx == a[i].pfx)
 			j++;
 		if (j - i > 1)
-			qsort(out + i, j - i, sizeof(*out), sent_cmp);
+			qsort(a + i, j - i, sizeof(*a), sidx_cmp);
 		i = j;
 	}
-	free(a);
-	free(b);
-	free(s->e);
-	s->e = out;
-	s->cap = n;
-	return 0;
+	return a;
 }
 
 int sdb_sorter_feed(struct sdb_sorter *s, struct sdb_bulk *b,
 		    struct sdb_error *e)
 {
-	const unsigned char *ar;
-	int rc;
+	const unsigned char *ar = (const unsigned char *)s->arena.data;
+	const struct sent *prev = NULL;
+	struct sidx *a;
+	uint64_t prevpfx = 0;
+	int rc = 0;
 
-	sorter_sort(s);
-	ar = (const unsigned char *)s->arena.data;
-	for (size_t i = 0; i < s->n; i++) {
-		const struct sent *x = &s->e[i];
-		if (i + 8 < s->n) /* the entries point all over the arena */
-			__builtin_prefetch(ar + s->e[i + 8].off);
-		if (i && x->pfx == s->e[i - 1].pfx && x->pfx2 == s->e[i - 1].pfx2 &&
-		    x->klen == s->e[i - 1].klen &&
-		    !memcmp(ar + x->off, ar + s->e[i - 1].off, x->klen))
-			continue; /* an older write of the same key */
-		if ((rc = bulk_add(b, ar + x->off, x->klen, x->kind, ar + x->off + x->klen,
-				   x->vlen, x->expires, e)))
-			return rc;
+	if (!s->n)
+		return 0;
+	if (!(a = sorter_sort(s)))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	/* the first key must follow what the bulk holds (an earlier feed) */
+	if (b->keys) {
+		const struct sent *x = &s->e[a[0].idx];
+		if (sdb_key_cmp(b->last.data, b->last.len, ar + x->off, SENT_KLEN(x)) >= 0) {
+			free(a);
+			return sdb_error_set(e, SDB_EINVAL, "bulk keys not in strictly increasing order");
+		}
 	}
+	for (size_t i = 0; i < s->n && !rc; i++) {
+		const struct sent *x = &s->e[a[i].idx];
+		size_t kl = SENT_KLEN(x);
+		int kind = SENT_KIND(x);
+		/* the entries and the arena are read out of order */
+		if (i + 16 < s->n)
+			__builtin_prefetch(&s->e[a[i + 16].idx]);
+		if (i + 8 < s->n)
+			__builtin_prefetch(ar + s->e[a[i + 8].idx].off);
+		if (prev && a[i].pfx == prevpfx && x->pfx2 == prev->pfx2 &&
+		    kl == SENT_KLEN(prev) && !memcmp(ar + x->off, ar + prev->off, kl))
+			continue; /* an older write of the same key */
+		rc = bulk_add(b, ar + x->off, kl, kind, ar + x->off + kl, x->vlen,
+			      kind == SDB_KIND_TTL ? sdb_get_u64(ar + x->off + kl + x->vlen) : 0, 1, e);
+		prev = x;
+		prevpfx = a[i].pfx;
+	}
+	/* the last key, for the order check of what comes next */
+	if (!rc && prev) {
+		sdb_buf_reset(&b->last);
+		sdb_buf_add(&b->last, ar + prev->off, SENT_KLEN(prev));
+		if (!sdb_buf_ok(&b->last)) {
+			b->failed = 1;
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		}
+	}
+	free(a);
 	/* emptied: the sorter can take the next batch */
 	s->n = 0;
 	sdb_buf_reset(&s->arena);
-	return 0;
+	return rc;
 }

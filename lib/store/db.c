@@ -536,7 +536,9 @@ static int refresh_tail(struct sdb_db *db)
 	int n = 0, np = 0, first, full = 1;
 	const struct sdb_wal_seg *g;
 
-	if (!db->have_snapshot || !db->nsegs)
+	/* every incremental refresh keeps a piece of WAL: past this many, a
+	 * full reload folds them into whole segments again (amortised) */
+	if (!db->have_snapshot || !db->nsegs || db->nsegs >= 1024)
 		return 1;
 	g = &db->segs[db->nsegs - 1];
 	if (g->status == SDB_SEG_TAILDAMAGE || g->status == SDB_SEG_DAMAGED)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct sdb_opts opts;
@@ -412,6 +413,55 @@ static void test_lock_write(void)
 	rmdb(dir);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The cost of a refresh after one small commit by another handle, with
+ * n small commits in the WAL since the checkpoint: the incremental one
+ * against the full reload (what every refresh did before). */
+static int bench(int n)
+{
+	char *dir = tmpdb();
+	struct sdb_db *w, *r;
+	struct sdb_error e;
+	unsigned char k[32];
+	double ti = 0, tf = 0;
+	int rounds = 200;
+
+	CHECK_EQ_INT(sdb_db_open(dir, SDB_OPEN_CREATE | SDB_OPEN_WRITE, &opts, &w, &e), 0);
+	for (int i = 0; i < n + 2 * rounds; i++) {
+		struct sdb_batch b;
+		char key[16];
+		snprintf(key, sizeof(key), "row%08d", (int)(unit_rnd() % 100000000));
+		sdb_batch_init(&b);
+		CHECK_EQ_INT(sdb_batch_put(&b, k, ik(k, key), "some value", 10, 0, &e), 0);
+		CHECK_EQ_INT(sdb_db_commit(w, &b, 0, &e), 0);
+		sdb_batch_release(&b);
+		if (i == n - 1)
+			CHECK_EQ_INT(sdb_db_open(dir, SDB_OPEN_SNAPSHOT, &opts, &r, &e), 0);
+		if (i >= n) {
+			double t0 = now_s();
+			if (i < n + rounds)
+				CHECK_EQ_INT(sdb_db_refresh(r, &e), 0);
+			else
+				CHECK_EQ_INT(sdb_db_load_snapshot(r, &e), 0);
+			*(i < n + rounds ? &ti : &tf) += now_s() - t0;
+		}
+	}
+	CHECK_EQ_INT((long long)r->refresh_tails, rounds);
+	printf("refresh after 1 commit, %d commits in the WAL: incremental %.1f us, full reload %.1f us\n",
+	       n, ti / rounds * 1e6, tf / rounds * 1e6);
+	sdb_db_close(r);
+	sdb_db_close(w);
+	rmdb(dir);
+	return unit_done("test_refresh --bench");
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 400;
@@ -421,6 +471,8 @@ int main(int argc, char **argv)
 		n = (int)(n * atof(s)) + 20;
 	sdb_opts_default(&opts);
 	opts.sync = SDB_SYNC_OFF;
+	if (argc == 3 && !strcmp(argv[1], "--bench"))
+		return bench(atoi(argv[2]));
 	test_partial_txn();
 	test_lock_write();
 	test_interleaved(n);

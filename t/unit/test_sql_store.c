@@ -660,6 +660,41 @@ static void test_expressions(void)
 	rmdb();
 }
 
+static const char *S7 =
+	"CREATE TABLE v(k TEXT PRIMARY KEY, n INT DEFAULT 0, tag UNIQUE, note);\n"
+	"INSERT INTO v(k, n, tag) VALUES('a', 1, 't1'), ('b', 2, 't2');\n"
+	"INSERT INTO v(k, n) VALUES('a', 10) ON CONFLICT(k) DO UPDATE SET n = n + excluded.n;\n"
+	"INSERT INTO v(k, n, tag) VALUES('c', 5, 't1') ON CONFLICT(tag) DO UPDATE SET note = 'tag taken by ' || excluded.k;\n"
+	"INSERT INTO v(k, n) VALUES('b', 100) ON CONFLICT(k) DO UPDATE SET n = excluded.n WHERE excluded.n < 50;\n"
+	"INSERT INTO v(k, n) VALUES('b', 7), ('d', 4) ON CONFLICT DO UPDATE SET n = n * 10;\n"
+	"INSERT INTO v(k, tag) VALUES('e', 't2') ON CONFLICT(tag) DO NOTHING;\n"
+	"INSERT INTO v(k, tag) VALUES('f', 'x') ON CONFLICT(k) DO NOTHING ON CONFLICT DO UPDATE SET note = 'second';\n"
+	"CREATE TABLE c(id INTEGER PRIMARY KEY, hits INT);\n"
+	"INSERT INTO c VALUES(1, 1) ON CONFLICT(id) DO UPDATE SET hits = hits + 1;\n"
+	"INSERT INTO c VALUES(1, 1) ON CONFLICT(id) DO UPDATE SET hits = hits + 1;\n"
+	"INSERT INTO c VALUES(1, 1) ON CONFLICT(id) DO UPDATE SET hits = hits + 1;\n";
+
+/* Upserts, compared with sqlite3 (MySQL's form against its SQLite
+ * equivalent). */
+static void test_upsert(void)
+{
+	tmpdb();
+	copen();
+	CHECK_EQ_INT(run(S7), 0);
+	same_table(S7, "v", "k,n,tag,note", "k");
+	same_table(S7, "c", "id,hits", "id");
+	same_error(S7, "INSERT INTO v(k) VALUES('a') ON CONFLICT(note) DO NOTHING;");
+	same_error(S7, "INSERT INTO v(k, tag) VALUES('a', 't2') ON CONFLICT(k) DO UPDATE SET tag = excluded.tag;");
+	CHECK_EQ_INT(run("INSERT INTO c VALUES(1, 1) ON DUPLICATE KEY UPDATE hits = hits + VALUES(hits) * 10;"), 0);
+	{
+		char s8[4096];
+		snprintf(s8, sizeof(s8), "%sINSERT INTO c VALUES(1, 1) ON CONFLICT DO UPDATE SET hits = hits + excluded.hits * 10;", S7);
+		same_table(s8, "c", "id,hits", "id");
+	}
+	cclose();
+	rmdb();
+}
+
 /* The same statements through the public API (sql.h). */
 static void test_via_sql_h(void)
 {
@@ -705,5 +740,6 @@ int main(void)
 	test_schema_rows();
 	test_via_sql_h();
 	test_expressions();
+	test_upsert();
 	return unit_done("test_sql_store");
 }
