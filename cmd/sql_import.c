@@ -101,6 +101,26 @@ static int csv_record(struct imp *x)
 	sdb_buf_reset(&x->scratch);
 	if (p >= end)
 		return 0;
+	{
+		/* the common record: one line without quotes, split at commas */
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		if (!memchr(p, '"', (size_t)(le - p))) {
+			const char *stop = le > p && le[-1] == '\r' ? le - 1 : le;
+			for (;;) {
+				const char *c = memchr(p, ',', (size_t)(stop - p));
+				const char *fe = c ? c : stop;
+				if (add_field(x, p, (size_t)(fe - p), 0, 0))
+					return SDB_ENOMEM;
+				if (!c)
+					break;
+				p = c + 1;
+			}
+			x->p = nl ? nl + 1 : end;
+			x->line++;
+			return 1;
+		}
+	}
 	for (;;) {
 		if (p < end && *p == '"') {
 			/* quoted: "" is a quote; runs over line ends */

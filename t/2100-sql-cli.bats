@@ -26,6 +26,18 @@ need_tables() {
 		skip "the SQL engine does not store tables yet (CREATE, INSERT, SELECT of a table fail): nothing to compare"
 }
 
+# Our --format MODE of query Q on $D is what sqlite3 -header -MODE writes
+# for Q on database DB.
+same_as_sqlite3() { # MODE DB Q
+	local want
+	want=$(sqlite3 -header -"$1" "$2" "$3")
+	run -0 sochdb-sql -d "$D" --format "$1" -c "$3"
+	[ "$output" = "$want" ] || fail "--format $1, $3:
+$output
+--- sqlite3 -$1:
+$want"
+}
+
 # The same script into sqlite3's file and our database.
 both() {
 	sqlite3 "$Q" <<<"$1"
@@ -67,12 +79,7 @@ Try 'sochdb-sql -h' for more information." ]
 		"SELECT 'two
 lines' AS t, 'tab	x' AS u"; do
 		for m in csv table box markdown line; do
-			want=$(sqlite3 -header -"$m" :memory: "$q")
-			run -0 sochdb-sql -d "$D" --format "$m" -c "$q"
-			[ "$output" = "$want" ] || fail "--format $m, $q:
-$output
---- sqlite3 -$m:
-$want"
+			same_as_sqlite3 "$m" :memory: "$q"
 		done
 	done
 	q="SELECT * FROM (VALUES (1, 'alice', 0.3, NULL), (22, 'b c', 100.0, 'a''b'))"
@@ -86,12 +93,7 @@ $want"
 	run -0 both "$DATA"
 	for q in "${QUERIES[@]}"; do
 		for m in csv table box markdown line; do
-			want=$(sqlite3 -header -"$m" "$Q" "$q")
-			run -0 sochdb-sql -d "$D" --format "$m" -c "$q"
-			[ "$output" = "$want" ] || fail "--format $m, $q:
-$output
---- sqlite3 -$m:
-$want"
+			same_as_sqlite3 "$m" "$Q" "$q"
 		done
 	done
 	# .mode and .headers off as in sqlite3

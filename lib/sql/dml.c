@@ -632,6 +632,8 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 				return oom(e);
 			if ((rc = sql_w_delete_at(w, t, w->k2.data, w->k2.len, s->old, &s->oldrec, e)) < 0)
 				return rc;
+			if (rc == 1 && w->foreign_keys && (rc = sql_w_fk_parent(w, t, s->old, NULL, e)))
+				return rc;
 		} else if (rc != SDB_ENOTFOUND)
 			return rc;
 	}
@@ -691,6 +693,8 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 			sql_rowkey_rowid(&w->k2, t->id, orow);
 			if ((rc = sql_w_delete_at(w, t, w->k2.data, w->k2.len, s->old, &s->oldrec, e)) < 0)
 				return rc;
+			if (rc == 1 && w->foreign_keys && (rc = sql_w_fk_parent(w, t, s->old, NULL, e)))
+				return rc;
 			i--; /* check this index again */
 			continue;
 		}
@@ -719,6 +723,8 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 	if ((rc = sdb_txn_put(w->txn, w->kbuf.data, w->kbuf.len, w->vbuf.data, w->vbuf.len, 0, e)))
 		return rc;
 	if ((rc = index_entries(w, t, row, rowid, 0, e)))
+		return rc;
+	if (w->foreign_keys && (rc = sql_w_fk_child(w, t, row, e)))
 		return rc;
 	if (!t->without_rowid) {
 		if (t->max_rowid_ok && rowid > t->max_rowid)
@@ -1107,7 +1113,7 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 	int setcol[1024], nextra = 0, nloc = 0, rc = 0, width;
 	struct sql_select *sel;
 	struct sql_query *q = NULL;
-	struct sql_value *found = NULL, *row = NULL, *scratch = NULL;
+	struct sql_value *found = NULL, *row = NULL, *scratch = NULL, *prev = NULL;
 	long nfound = 0, cap = 0;
 	int64_t keep_rowid = w->last_rowid;
 
@@ -1180,7 +1186,8 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 	rc = 0;
 	row = calloc((size_t)t->ncol + 1, sizeof(*row));
 	scratch = calloc((size_t)t->ncol + 1, sizeof(*scratch));
-	if (!row || !scratch || !(s->old = calloc((size_t)t->ncol + 1, sizeof(*row)))) {
+	prev = calloc((size_t)t->ncol + 1, sizeof(*prev));
+	if (!row || !scratch || !prev || !(s->old = calloc((size_t)t->ncol + 1, sizeof(*row)))) {
 		rc = oom(e);
 		goto out;
 	}
@@ -1201,6 +1208,8 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 				goto out;
 			if (rc == 1) {
 				s->changes++;
+				if (w->foreign_keys && (rc = sql_w_fk_parent(w, t, s->old, NULL, e)))
+					goto out;
 				if ((rc = returning_row(s, s->old, rowid, e)))
 					goto out;
 			}
@@ -1228,6 +1237,7 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 				rc = oom(e);
 				goto out;
 			}
+		memcpy(prev, row, sizeof(*row) * (size_t)t->ncol);
 		rowid_v = sql_int(rowid);
 		for (int i = 0; i < nextra; i++) {
 			if (setcol[i] == -1) {
@@ -1250,6 +1260,8 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 		} else {
 			sdb_txn_release(w->txn, sp, NULL);
 			s->changes++;
+			if (w->foreign_keys && (rc = sql_w_fk_parent(w, t, prev, row, e)))
+				goto out;
 			if ((rc = returning_row(s, row, nrowid, e)))
 				goto out;
 		}
@@ -1265,7 +1277,100 @@ out:
 	free(found);
 	free(row);
 	free(scratch);
+	free(prev);
 	sdb_sql_arena_release(&a);
+	return rc;
+}
+
+/* CREATE TABLE name AS SELECT: the select runs first (its errors leave
+ * no table); the columns are its result columns with the declared type
+ * of their affinity (INT, REAL, TEXT, NUM or none), the text as SQLite
+ * writes it. */
+void sql_w_put_name(struct sdb_buf *b, const char *z);
+int sql_w_create_from_text(struct sql_wstate *w, char *text, struct sdb_error *e);
+
+int sql_w_create_as(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
+		    const struct sql_stmt *st, struct sdb_error *e)
+{
+	struct ins s;
+	struct sql_query *q;
+	struct sdb_buf b = SDB_BUF_INIT;
+	struct sql_value *rows = NULL, *row = NULL;
+	long nrows = 0;
+	int rc, ncol;
+	char *text;
+
+	memset(&s, 0, sizeof(s));
+	s.w = w;
+	s.c = c;
+	s.h = h;
+	s.conflict = SQL_OR_ABORT;
+	sdb_sql_arena_init(&s.mem);
+	struct sdb_sql_arena srcmem;
+	sdb_sql_arena_init(&srcmem);
+	s.srcmem = &srcmem;
+	if ((rc = sql_query_open(c, h, st->select, &q, e)))
+		goto out;
+	ncol = sql_query_ncols(q);
+	sdb_buf_adds(&b, "CREATE TABLE ");
+	sql_w_put_name(&b, st->name.z);
+	sdb_buf_adds(&b, "(");
+	/* SQLite's layout: one line when short, else a column a line */
+	size_t width = strlen(st->name.z) + 2;
+	for (int i = 0; i < ncol; i++) {
+		const char *nm = sql_query_colname(q, i);
+		width += strlen(nm) + 7;
+		for (const char *z = nm; *z; z++)
+			width += *z == '"';
+	}
+	const char *sep1 = width < 50 ? "" : "\n  ", *sep2 = width < 50 ? "," : ",\n  ";
+	for (int i = 0; i < ncol; i++) {
+		const char *types[] = { "", " TEXT", " NUM", " INT", " REAL" };
+		enum sql_aff a = sql_query_affinity(q, i);
+		const char *ty = a == SQL_AFF_TEXT ? types[1] : a == SQL_AFF_NUMERIC ? types[2] :
+			a == SQL_AFF_INTEGER ? types[3] : a == SQL_AFF_REAL ? types[4] : types[0];
+		sdb_buf_adds(&b, i ? sep2 : sep1);
+		sql_w_put_name(&b, sql_query_colname(q, i));
+		sdb_buf_adds(&b, ty);
+	}
+	sdb_buf_adds(&b, width < 50 ? ")" : "\n)");
+	sql_query_close(q);
+	if (!sdb_buf_ok(&b) || !(text = sql_cat_strdup(w->cat, b.data))) {
+		rc = oom(e);
+		goto out;
+	}
+	if ((rc = sql_w_begin_write(w, e)))
+		goto out;
+	w->txn_ddl = 1;
+	if ((rc = sql_w_create_from_text(w, text, e)))
+		goto out;
+	s.t = sql_catalog_table(w->cat, st->name.z);
+	if ((rc = materialize(&s, st->select, s.t->ncol, &rows, &nrows, e)))
+		goto out;
+	if (!(row = calloc((size_t)s.t->ncol + 1, sizeof(*row))) ||
+	    !(s.old = calloc((size_t)s.t->ncol + 1, sizeof(*row)))) {
+		rc = oom(e);
+		goto out;
+	}
+	for (long r = 0; r < nrows; r++) {
+		int64_t rowid;
+		memcpy(row, &rows[r * s.t->ncol], sizeof(*row) * (size_t)s.t->ncol);
+		if ((rc = insert_row(&s, row, 0, sql_null(), &rowid, e)) < 0)
+			goto out;
+		rc = 0;
+		if (s.mem.head) {
+			sdb_sql_arena_release(&s.mem);
+			sdb_sql_arena_init(&s.mem);
+		}
+	}
+out:
+	free(rows);
+	free(row);
+	free(s.old);
+	sdb_buf_release(&s.oldrec);
+	sdb_buf_release(&b);
+	sdb_sql_arena_release(&s.mem);
+	sdb_sql_arena_release(&srcmem);
 	return rc;
 }
 
