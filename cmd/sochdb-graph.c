@@ -209,7 +209,7 @@ static const struct opt o_purge[] = {
 static const char h_stats[] =
 	"usage: sochdb-graph stats [options] NS\n"
 	"Counts nodes and edges visible now, versions and expired versions.\n";
-static const struct opt o_stats[] = { COMMON, { G_FORMAT, 0, "format", "F", "toon (default) or json" }, OPT_END };
+static const struct opt o_stats[] = { COMMON, READING, { G_FORMAT, 0, "format", "F", "toon (default) or json" }, OPT_END };
 
 /* ------------------------------------------------------------ options */
 
@@ -395,6 +395,24 @@ static int parse_dir(const char *v)
 	die_usage("invalid value '%s' for --direction (expected out, in or both)", v);
 }
 
+/* A usage error naming the first missing argument, from the usage line
+ * of head ("usage: sochdb-graph add-node [options] NS ID TYPE"). */
+static void missing(const char *head, int have)
+{
+	const char *p = strstr(head, "[options] ");
+	int k = 0;
+
+	p = p ? p + 10 : "";
+	while (*p && *p != '\n') {
+		size_t n = strcspn(p, " \n");
+		if (k++ == have)
+			die_usage("missing argument %.*s", (int)n, p);
+		p += n;
+		p += *p == ' ';
+	}
+	die_usage("missing argument");
+}
+
 static void parse(struct gopt *g, int argc, char **argv, const char *head,
 		  const struct opt *tab, unsigned fmts, int minpos, int maxpos)
 {
@@ -473,11 +491,8 @@ static void parse(struct gopt *g, int argc, char **argv, const char *head,
 	}
 	if (!g->has_as_of)
 		g->r.as_of = sdb_now_ms();
-	if (g->npos < minpos) {
-		static const char *const names[] = { "NS", "ID", "TYPE", "TO", "" };
-		(void)names;
-		die_usage("missing argument%s (see -h)", minpos - g->npos > 1 ? "s" : "");
-	}
+	if (g->npos < minpos)
+		missing(head, g->npos);
 	finish_props(g);
 	if (!sdb_buf_ok(&g->props))
 		die(EXIT_FAILURE_RT, "out of memory");
@@ -518,6 +533,65 @@ static void gdb_open(struct gdb *x, struct gopt *o, const char *ns, int write)
 		die_err(rc, &e);
 }
 
+/* A library error: absent things exit 1, bad values 3 (input), the rest
+ * as die_err. */
+static void fail(int rc, struct sdb_error *e)
+{
+	if (rc == SDB_ENOTFOUND) {
+		if (cli_verbosity && e->msg[0])
+			cli_error("%s", e->msg);
+		exit(cli_finish(EXIT_NEGATIVE));
+	}
+	if (rc == SDB_EINVAL || rc == SDB_ELIMIT)
+		die(EXIT_FAILURE_RT, "%s", e->msg);
+	die_err(rc, e);
+}
+
+/*
+ * Batches: from this many adds on (SOCHDB_GRAPH_BULK_MIN overrides it,
+ * for tests) the new nodes and relations go into sorted table files
+ * through the store's bulk ingest, committed with the transaction.
+ */
+static size_t bulk_min(void)
+{
+	const char *v = getenv("SOCHDB_GRAPH_BULK_MIN");
+
+	return v && *v ? (size_t)strtoull(v, NULL, 10) : 20000;
+}
+
+static void gdb_bulk_end(struct gdb *x)
+{
+	struct sdb_error e;
+	struct sdb_sorter *s = NULL;
+	struct sdb_bulk *b = NULL;
+	size_t n;
+	int rc;
+
+	sdb_error_clear(&e);
+	if (sdb_graph_bulk_count(x->g) < bulk_min()) {
+		if ((rc = sdb_graph_bulk_end(x->g, NULL, &n, &e)))
+			fail(rc, &e);
+		return;
+	}
+	if ((rc = sdb_sorter_new(&s, &e)) || (rc = sdb_graph_bulk_end(x->g, s, &n, &e)))
+		fail(rc, &e);
+	if (!n) {
+		sdb_sorter_free(s);
+		return;
+	}
+	sdb_graph_close(x->g);
+	x->g = NULL;
+	if ((rc = sdb_bulk_begin(x->db, &b, &e)) || (rc = sdb_sorter_feed(s, b, &e))) {
+		sdb_bulk_abort(b);
+		die_err(rc, &e);
+	}
+	sdb_sorter_free(s);
+	if ((rc = sdb_bulk_commit(b, x->t, &e)))
+		die_err(rc, &e);
+	cli_committed();
+	x->write = 0; /* committed with the bulk */
+}
+
 /* Commits (writes) and closes. */
 static void gdb_close(struct gdb *x)
 {
@@ -537,20 +611,6 @@ static void gdb_close(struct gdb *x)
 	}
 	sdb_txn_free(x->t);
 	sdb_db_close(x->db);
-}
-
-/* A library error: absent things exit 1, bad values 3 (input), the rest
- * as die_err. */
-static void fail(int rc, struct sdb_error *e)
-{
-	if (rc == SDB_ENOTFOUND) {
-		if (cli_verbosity && e->msg[0])
-			cli_error("%s", e->msg);
-		exit(cli_finish(EXIT_NEGATIVE));
-	}
-	if (rc == SDB_EINVAL || rc == SDB_ELIMIT)
-		die(EXIT_FAILURE_RT, "%s", e->msg);
-	die_err(rc, e);
 }
 
 /* ------------------------------------------------------------- output */
@@ -646,13 +706,28 @@ static void edge_tsv(struct sdb_buf *b, const char *start, struct sdb_gstr f,
 	sdb_buf_addc(b, '\n');
 }
 
+/* The walk of the command (traverse, path), whose node cache the output
+ * shares; NULL: read each node. */
+static struct sdb_gwalk *cur_walk;
+
+static long cur_widx = -1; /* the walk's number of the node being written */
+
+static int get_node_for(struct gdb *x, struct gopt *o, struct sdb_gstr id,
+			struct sdb_gnode *nd, struct sdb_error *e)
+{
+	if (cur_walk && cur_widx >= 0)
+		return sdb_gwalk_node_at(cur_walk, (uint32_t)cur_widx, nd, e);
+	return cur_walk ? sdb_gwalk_node(cur_walk, id, nd, e) :
+			  sdb_graph_get_node(x->g, id, &o->r, nd, e);
+}
+
 /* A node with its visible version's type and props (null/{} without). */
 static void node_json(struct sdb_buf *b, struct gdb *x, struct gopt *o, struct sdb_gstr id,
 		      long depth)
 {
 	struct sdb_gnode nd;
 	struct sdb_error e;
-	int rc = sdb_graph_get_node(x->g, id, &o->r, &nd, &e);
+	int rc = get_node_for(x, o, id, &nd, &e);
 
 	if (rc && rc != SDB_ENOTFOUND)
 		die_err(rc, &e);
@@ -676,7 +751,7 @@ static void node_tsv(struct sdb_buf *b, struct gdb *x, struct gopt *o, const cha
 {
 	struct sdb_gnode nd;
 	struct sdb_error e;
-	int rc = sdb_graph_get_node(x->g, id, &o->r, &nd, &e);
+	int rc = get_node_for(x, o, id, &nd, &e);
 
 	if (rc && rc != SDB_ENOTFOUND)
 		die_err(rc, &e);
@@ -739,6 +814,44 @@ static void emit_json(struct gopt *o, const struct sdb_buf *j, int batch)
 		sdb_buf_add(&ob, j->data, j->len);
 		sdb_buf_addc(&ob, '\n');
 	}
+	ob_flush();
+}
+
+/*
+ * Batch records: json and jsonl stream each record as it is made (j
+ * holds "[" and the record); toon needs the whole array, kept in j.
+ */
+static void batch_rec(struct gopt *o, struct sdb_buf *j, long *nrec)
+{
+	if (o->fmt != SDB_FMT_JSON && o->fmt != SDB_FMT_JSONL)
+		return;
+	if (o->fmt == SDB_FMT_JSON)
+		sdb_buf_addc(&ob, *nrec ? ',' : '[');
+	sdb_buf_add(&ob, j->data + 1, j->len - 1);
+	if (o->fmt == SDB_FMT_JSONL)
+		sdb_buf_addc(&ob, '\n');
+	(*nrec)++;
+	sdb_buf_reset(j);
+	sdb_buf_addc(j, '[');
+	if (ob.len > (1u << 20))
+		ob_flush();
+}
+
+static void batch_end(struct gopt *o, struct sdb_buf *j, long nrec)
+{
+	if (o->fmt == SDB_FMT_TSV)
+		return;
+	if (!o->stdin_) {
+		emit_json(o, j, 0);
+		return;
+	}
+	if (o->fmt == SDB_FMT_TOON) {
+		sdb_buf_addc(j, ']');
+		emit_json(o, j, 1);
+		return;
+	}
+	if (o->fmt == SDB_FMT_JSON)
+		sdb_buf_adds(&ob, nrec ? "]\n" : "[]\n");
 	ob_flush();
 }
 
@@ -846,7 +959,6 @@ static void add_edges_stdin(struct gopt *o, struct gdb *x)
 				die(EXIT_FAILURE_RT, "line %ld: PROPS: %s; nothing applied", line,
 				    e.msg[0] ? sdb_error_format(&e, m, sizeof(m)) : "not a JSON object");
 			}
-			sdb_buf_reset(&f[0 == 1]);
 			sdb_json_release(&d);
 		}
 #define S(b) ((b).data ? (b).data : "")
@@ -873,7 +985,7 @@ static int g_add_edge(int argc, char **argv)
 
 	parse(&o, argc, argv, h_add_edge, o_add_edge, 0, 1, 4);
 	if (!o.stdin_ && o.npos < 4)
-		die_usage("missing argument%s (see -h)", o.npos < 3 ? "s" : "");
+		missing(h_add_edge, o.npos);
 	if (o.stdin_ && o.npos > 1)
 		die_usage("--stdin takes NS only");
 	if (o.has_vu && o.vu <= (o.has_vf ? o.vf : o.now))
@@ -881,9 +993,12 @@ static int g_add_edge(int argc, char **argv)
 		    o.vu, o.has_vf ? o.vf : o.now);
 	gdb_open(&x, &o, o.pos[0], 1);
 	sdb_error_clear(&e);
-	if (o.stdin_)
+	if (o.stdin_) {
+		if (!o.replace)
+			sdb_graph_bulk_begin(x.g);
 		add_edges_stdin(&o, &x);
-	else if ((rc = sdb_graph_add_edge(x.g, o.pos[1], strlen(o.pos[1]), o.pos[2], strlen(o.pos[2]),
+		gdb_bulk_end(&x);
+	} else if ((rc = sdb_graph_add_edge(x.g, o.pos[1], strlen(o.pos[1]), o.pos[2], strlen(o.pos[2]),
 					  o.pos[3], strlen(o.pos[3]), o.props.data, o.props.len,
 					  o.has_vf ? o.vf : o.now, o.vu, o.now, o.replace, &what, &e)))
 		fail(rc, &e);
@@ -1197,10 +1312,11 @@ static int g_neighbors(int argc, char **argv)
 	size_t n;
 	const char *s;
 	int rc, status = EXIT_OK;
+	long nrec = 0;
 
 	parse(&o, argc, argv, h_neighbors, o_neighbors, ALL_FMTS, 1, 2);
 	if (!o.stdin_ && o.npos < 2)
-		die_usage("missing argument (see -h)");
+		missing(h_neighbors, o.npos);
 	if (o.stdin_ && o.npos > 1)
 		die_usage("--stdin takes NS only");
 	n = read_starts(&o, o.pos[1], &starts, 0);
@@ -1226,15 +1342,14 @@ static int g_neighbors(int argc, char **argv)
 		if (o.stdin_ && j.len > 1 && o.fmt != SDB_FMT_TSV)
 			sdb_buf_addc(&j, ',');
 		write_adjacent(&o, &x, me, &l, o.stdin_ ? s : NULL, &j);
+		if (o.stdin_)
+			batch_rec(&o, &j, &nrec);
 		free(l.v);
 		sdb_buf_release(&l.b);
 		if (o.fmt == SDB_FMT_TSV)
 			ob_flush();
 	}
-	if (o.stdin_)
-		sdb_buf_addc(&j, ']');
-	if (o.fmt != SDB_FMT_TSV)
-		emit_json(&o, &j, o.stdin_);
+	batch_end(&o, &j, nrec);
 	gdb_close(&x);
 	free(types);
 	sdb_buf_release(&starts);
@@ -1312,19 +1427,25 @@ static int g_traverse(int argc, char **argv)
 	struct sdb_gstr *et, *nt;
 	struct sdb_gwhere w[64];
 	struct sdb_gquery q;
+	struct sdb_gwalk *wk;
 	struct sdb_gres res;
 	size_t n;
 	const char *s;
 	int rc, status = EXIT_OK;
+	long nrec = 0;
 
 	parse(&o, argc, argv, h_traverse, o_traverse, ALL_FMTS, 1, 2);
 	if (!o.stdin_ && o.npos < 2)
-		die_usage("missing argument (see -h)");
+		missing(h_traverse, o.npos);
 	if (o.stdin_ && o.npos > 1)
 		die_usage("--stdin takes NS only");
 	n = read_starts(&o, o.pos[1], &starts, 0);
 	gdb_open(&x, &o, o.pos[0], 0);
 	make_query(&o, &q, &tb, &nb, w, &wb, &et, &nt);
+	sdb_error_clear(&e);
+	if ((rc = sdb_gwalk_new(x.g, &q, &wk, &e)))
+		die_err(rc, &e);
+	cur_walk = wk;
 	sdb_gres_init(&res);
 	if (o.stdin_)
 		sdb_buf_addc(&j, '[');
@@ -1341,12 +1462,15 @@ static int g_traverse(int argc, char **argv)
 			if (!o.stdin_)
 				fail(SDB_ENOTFOUND, &e);
 			status = EXIT_NEGATIVE;
-		} else if ((rc = sdb_graph_traverse(x.g, me, &q, o.dfs, &res, &e)))
+		} else if ((rc = sdb_graph_traverse(wk, me, o.dfs, &res, &e)))
 			fail(rc, &e);
 		if (o.fmt == SDB_FMT_TSV) {
-			for (size_t k = 0; k < res.nnodes; k++)
+			for (size_t k = 0; k < res.nnodes; k++) {
+				cur_widx = res.nodes[k].widx;
 				node_tsv(&ob, &x, &o, o.stdin_ ? s : NULL,
 					 sdb_gres_str(&res, res.nodes[k].off, res.nodes[k].n), res.nodes[k].depth);
+			}
+			cur_widx = -1;
 			res_edges_tsv(&res, o.stdin_ ? s : NULL, 0, res.nedges);
 			ob_flush();
 			continue;
@@ -1363,17 +1487,20 @@ static int g_traverse(int argc, char **argv)
 		for (size_t k = 0; k < res.nnodes; k++) {
 			if (k)
 				sdb_buf_addc(&j, ',');
+			cur_widx = res.nodes[k].widx;
 			node_json(&j, &x, &o, sdb_gres_str(&res, res.nodes[k].off, res.nodes[k].n),
 				  res.nodes[k].depth);
+			cur_widx = -1;
 		}
 		sdb_buf_adds(&j, "],");
 		res_edges_json(&j, &res, 0, res.nedges);
 		sdb_buf_addc(&j, '}');
+		if (o.stdin_)
+			batch_rec(&o, &j, &nrec);
 	}
-	if (o.stdin_)
-		sdb_buf_addc(&j, ']');
-	if (o.fmt != SDB_FMT_TSV)
-		emit_json(&o, &j, o.stdin_);
+	batch_end(&o, &j, nrec);
+	cur_walk = NULL;
+	sdb_gwalk_free(wk);
 	gdb_close(&x);
 	sdb_gres_release(&res);
 	free(et);
@@ -1435,14 +1562,16 @@ static int g_path(int argc, char **argv)
 	struct sdb_gstr *et, *nt;
 	struct sdb_gwhere w[64];
 	struct sdb_gquery q;
+	struct sdb_gwalk *wk;
 	struct sdb_gres res;
 	size_t n;
 	const char *s;
 	int rc, status = EXIT_OK;
+	long nrec = 0;
 
 	parse(&o, argc, argv, h_path, o_path, ALL_FMTS, 1, 3);
 	if (!o.stdin_ && o.npos < 3)
-		die_usage("missing argument%s (see -h)", o.npos < 2 ? "s" : "");
+		missing(h_path, o.npos);
 	if (o.stdin_ && o.npos > 1)
 		die_usage("--stdin takes NS only");
 	if (o.weight && o.all)
@@ -1458,6 +1587,10 @@ static int g_path(int argc, char **argv)
 	}
 	gdb_open(&x, &o, o.pos[0], 0);
 	make_query(&o, &q, &tb, &nb, w, &wb, &et, &nt);
+	sdb_error_clear(&e);
+	if ((rc = sdb_gwalk_new(x.g, &q, &wk, &e)))
+		die_err(rc, &e);
+	cur_walk = wk;
 	sdb_gres_init(&res);
 	if (o.stdin_)
 		sdb_buf_addc(&j, '[');
@@ -1472,7 +1605,7 @@ static int g_path(int argc, char **argv)
 			rc = sdb_graph_known(x.g, b, &o.r, &e);
 		if (rc < 0)
 			die_err(rc, &e);
-		rc = !rc ? SDB_ENOTFOUND : sdb_graph_path(x.g, a, b, &q, o.all, &res, &e);
+		rc = !rc ? SDB_ENOTFOUND : sdb_graph_path(wk, a, b, o.all, &res, &e);
 		if (rc && rc != SDB_ENOTFOUND)
 			fail(rc, &e);
 		if (rc) {
@@ -1510,13 +1643,14 @@ static int g_path(int argc, char **argv)
 			else
 				sdb_buf_adds(&j, "\"nodes\":[],\"edges\":[],\"length\":null");
 			sdb_buf_addc(&j, '}');
+			if (o.stdin_)
+				batch_rec(&o, &j, &nrec);
 		}
 		s = t + strlen(t) + 1;
 	}
-	if (o.stdin_)
-		sdb_buf_addc(&j, ']');
-	if (o.fmt != SDB_FMT_TSV)
-		emit_json(&o, &j, o.stdin_);
+	batch_end(&o, &j, nrec);
+	cur_walk = NULL;
+	sdb_gwalk_free(wk);
 	gdb_close(&x);
 	sdb_gres_release(&res);
 	free(et);
@@ -1772,7 +1906,7 @@ static int g_history(int argc, char **argv)
 
 	parse(&o, argc, argv, h_history, o_history, ALL_FMTS, 2, 4);
 	if (o.npos == 3)
-		die_usage("missing argument TO (see -h)");
+		die_usage("missing argument TO");
 	edge = o.npos == 4;
 	gdb_open(&x, &o, o.pos[0], 0);
 	me = enc_arg(&id, o.pos[1], "node id");
@@ -1864,6 +1998,7 @@ static int g_load(int argc, char **argv)
 	if ((rc = sdb_input_open(&in, o.npos > 1 ? o.pos[1] : NULL, &e)))
 		die_err(rc, &e);
 	gdb_open(&x, &o, o.pos[0], 1);
+	sdb_graph_bulk_begin(x.g);
 	if ((rc = sdb_graph_load(x.g, in.data, in.len, o.now, &st, &e))) {
 		char m[700];
 		if (rc == SDB_EPARSE || rc == SDB_EINVAL || rc == SDB_ELIMIT)
@@ -1871,6 +2006,7 @@ static int g_load(int argc, char **argv)
 			    sdb_error_format(&e, m, sizeof(m)));
 		die_err(rc, &e);
 	}
+	gdb_bulk_end(&x);
 	gdb_close(&x);
 	if (cli_verbosity > 1)
 		cli_warn("loaded %" PRIu64 " nodes, %" PRIu64 " edges (%" PRIu64 " unchanged)",
@@ -1991,7 +2127,7 @@ static int g_stats(int argc, char **argv)
 	parse(&o, argc, argv, h_stats, o_stats, SDB_FMT_BIT(SDB_FMT_TOON) | SDB_FMT_BIT(SDB_FMT_JSON), 1, 1);
 	gdb_open(&x, &o, o.pos[0], 0);
 	memset(&s, 0, sizeof(s));
-	s.now.as_of = o.r.as_of;
+	s.now = o.r;
 	sdb_error_clear(&e);
 	if ((rc = sdb_graph_scan(x.g, stat_node, stat_edge, &s, &e)))
 		die_err(rc, &e);

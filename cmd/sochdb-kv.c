@@ -48,7 +48,7 @@ static const char usage_main[] =
 
 enum {
 	K_NS = 1, K_ESCAPED, K_TTL, K_STDIN, K_PARTIAL, K_FORMAT, K_PREFIX,
-	K_START, K_END, K_REVERSE, K_LIMIT, K_KEYS_ONLY,
+	K_START, K_END, K_REVERSE, K_LIMIT, K_KEYS_ONLY, K_BULK,
 };
 
 /* accepted by every command (and before it), listed in the tool's help */
@@ -138,6 +138,7 @@ static const struct opt o_load[] = {
 	WRITING,
 	{ K_FORMAT, 0, "format", "F", "tsv (default), jsonl, json or toon" },
 	{ K_PARTIAL, 0, "partial", NULL, "on a bad line, commit the lines before it" },
+	{ K_BULK, 0, "bulk", NULL, "sort the records and write them straight into tables" },
 	{ K_TTL, 0, "ttl", "SECONDS", "records without expiry expire after SECONDS" },
 	OPT_END
 };
@@ -177,7 +178,7 @@ struct kvopt {
 	struct dbopt db;
 	const char *ns;
 	size_t nslen;
-	int has_ns, escaped, stdin_keys, reverse, keys_only, partial;
+	int has_ns, escaped, stdin_keys, reverse, keys_only, partial, bulk;
 	long long ttl;
 	long long limit;
 	enum sdb_fmt fmt;
@@ -225,11 +226,14 @@ static void parse(struct kvopt *k, int argc, char **argv, const char *head,
 				die_usage("empty namespace");
 			if (k->nslen > SDB_MAX_NS) /* a size limit: exit 3, as the man page says */
 				die(EXIT_FAILURE_RT, "namespace longer than %d bytes", SDB_MAX_NS);
+			if (v[0] == '$') /* SQL ($sql) and graph data: not for kv */
+				die_usage("namespace '%s' is reserved", v);
 			break;
 		case K_ESCAPED: k->escaped = 1; break;
 		case K_TTL: k->ttl = cli_parse_long("--ttl", v, 1, 100L * 365 * 86400); break;
 		case K_STDIN: k->stdin_keys = 1; break;
 		case K_PARTIAL: k->partial = 1; break;
+		case K_BULK: k->bulk = 1; break;
 		case K_FORMAT: k->fmt = parse_fmt(v, fmts); break;
 		case K_PREFIX: k->prefix = v; break;
 		case K_START: k->start = v; break;
@@ -742,9 +746,70 @@ static void emit_range(struct sdb_db *db, const struct sdb_buf *lo,
 		if (!rc)
 			break;
 		sdb_ikey_split(ikey, iklen, &ns, &nslen, &key, &klen);
+		if (!lo && nslen && ns[0] == '$') {
+			/* a reserved namespace (SQL, graph): skipped whole */
+			struct sdb_buf skip = SDB_BUF_INIT;
+			sdb_buf_add(&skip, ikey, 1 + nslen);
+			if (!sdb_buf_ok(&skip))
+				die(EXIT_FAILURE_RT, "out of memory");
+			rc = sdb_prefix_succ(&skip) ? sdb_iter_seek(it, skip.data, skip.len, &e) : 1;
+			sdb_buf_release(&skip);
+			if (rc < 0)
+				die_err(rc, &e);
+			if (rc)
+				break;
+			continue;
+		}
 		emit_row(em, ns, nslen, key, klen, v.data, v.len, v.expires_ms);
 	}
 	sdb_iter_close(it);
+}
+
+/* The keys and live bytes of the reserved namespaces ('$' first), which
+ * stats across namespaces leaves out. */
+static void reserved_stats(struct sdb_db *db, uint64_t *keys, uint64_t *bytes)
+{
+	struct sdb_buf cur = SDB_BUF_INIT;
+	struct sdb_error e;
+	int rc;
+
+	*keys = *bytes = 0;
+	for (unsigned n = 1; n <= SDB_MAX_NS; n++) {
+		unsigned char hi[2] = { (unsigned char)n, '$' + 1 };
+		sdb_buf_reset(&cur);
+		sdb_buf_addc(&cur, (char)n);
+		sdb_buf_addc(&cur, '$');
+		for (;;) {
+			struct sdb_iter *it;
+			const unsigned char *ik;
+			size_t iklen;
+			struct sdb_val v;
+			struct sdb_stats st;
+
+			sdb_error_clear(&e);
+			if (!sdb_buf_ok(&cur))
+				die(EXIT_FAILURE_RT, "out of memory");
+			if ((rc = sdb_iter_open(db, cur.data, cur.len, hi, 2, 0, &it, &e)))
+				die_err(rc, &e);
+			rc = sdb_iter_next(it, &ik, &iklen, &v, &e);
+			if (rc == 1) {
+				sdb_buf_reset(&cur);
+				sdb_buf_add(&cur, ik, iklen < 1u + n ? iklen : 1u + n);
+			}
+			sdb_iter_close(it);
+			if (rc < 0)
+				die_err(rc, &e);
+			if (rc == 0 || cur.len != 1u + n)
+				break;
+			if ((rc = sdb_db_stats(db, cur.data + 1, n, 0, &st, &e)))
+				die_err(rc, &e);
+			*keys += st.keys;
+			*bytes += st.live_bytes;
+			if (!sdb_prefix_succ(&cur))
+				break;
+		}
+	}
+	sdb_buf_release(&cur);
 }
 
 static int kv_scan(int argc, char **argv)
@@ -1104,6 +1169,7 @@ static int kv_load(int argc, char **argv)
 	const char *src, *unit = "line";
 	size_t srclen;
 	struct sdb_buf conv = SDB_BUF_INIT;
+	struct sdb_sorter *so = NULL;
 
 	parse(&k, argc, argv, h_load, o_load, LIST_FMTS, 1);
 	sdb_error_clear(&e);
@@ -1122,6 +1188,8 @@ static int kv_load(int argc, char **argv)
 	/* a write-only transaction: the database opens (and locks) only
 	 * once the input has been read */
 	if ((rc = sdb_txn_begin(NULL, &t, &e)))
+		die_err(rc, &e);
+	if (k.bulk && (rc = sdb_sorter_new(&so, &e)))
 		die_err(rc, &e);
 	for (size_t i = 0; i < srclen && !failed;) {
 		const char *p = src + i, *nl = memchr(p, '\n', srclen - i);
@@ -1206,16 +1274,42 @@ static int kv_load(int argc, char **argv)
 			if (r.has_ns) {
 				nsp = r.ns.data;
 				nslen = r.ns.len;
+				if (nslen && nsp[0] == '$') {
+					snprintf(err, sizeof(err), "%s %ld: namespace '%.*s' is reserved",
+						 unit, lineno, (int)(nslen > 200 ? 200 : nslen), nsp);
+					failed = 1;
+					break;
+				}
 			}
 		}
 		if (sdb_ikey_make(&ik, nsp ? nsp : "", nslen, r.key.data ? r.key.data : "", r.key.len, &e) ||
-		    (del ? sdb_txn_del(t, ik.data, ik.len, &e) :
+		    (so ? (del ? sdb_sorter_del(so, ik.data, ik.len, &e) :
+			   sdb_sorter_put(so, ik.data, ik.len, r.val.data ? r.val.data : "", r.val.len, exp, &e)) :
+		     del ? sdb_txn_del(t, ik.data, ik.len, &e) :
 			   sdb_txn_put(t, ik.data, ik.len, r.val.data ? r.val.data : "", r.val.len, exp, &e))) {
 			snprintf(err, sizeof(err), "%s %ld: %s", unit, lineno, e.msg);
 			failed = 1;
 		}
 	}
-	if (!failed || (k.partial && sdb_txn_nops(t))) {
+	if (so && (!failed || (k.partial && sdb_sorter_count(so)))) {
+		/* sorted into tables, installed by one manifest switch */
+		struct sdb_bulk *b;
+		db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
+		if ((rc = sdb_bulk_begin(db, &b, &e)))
+			die_err(rc, &e);
+		if ((rc = sdb_sorter_feed(so, b, &e))) {
+			sdb_bulk_abort(b);
+			die_err(rc, &e);
+		}
+		sdb_sorter_free(so);
+		so = NULL;
+		if ((rc = sdb_bulk_commit(b, NULL, &e)))
+			die_err(rc, &e);
+		cli_committed();
+		sdb_input_close(&in);
+		after_commit(db);
+		sdb_db_close(db);
+	} else if (!so && (!failed || (k.partial && sdb_txn_nops(t)))) {
 		db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
 		if ((rc = sdb_txn_nops(t) ? sdb_txn_commit(t, db, 0, &e) : commit_empty(db, &e)) ||
 		    (k.db.o.sync == SDB_SYNC_NORMAL && (rc = sdb_db_sync(db, &e))))
@@ -1229,6 +1323,7 @@ static int kv_load(int argc, char **argv)
 		sdb_db_close(db);
 	}
 	sdb_txn_free(t);
+	sdb_sorter_free(so);
 	sdb_input_close(&in);
 	sdb_buf_release(&ik);
 	sdb_buf_release(&r.key);
@@ -1370,6 +1465,12 @@ static int kv_stats(int argc, char **argv)
 	sdb_error_clear(&e);
 	if ((rc = sdb_db_stats(db, k.ns, k.nslen, !k.has_ns, &st, &e)))
 		die_err(rc, &e);
+	if (!k.has_ns) {
+		uint64_t rk, rb;
+		reserved_stats(db, &rk, &rb);
+		st.keys -= rk < st.keys ? rk : st.keys;
+		st.live_bytes -= rb < st.live_bytes ? rb : st.live_bytes;
+	}
 	for (int l = 0; l < SDB_LEVELS; l++) {
 		ntab += st.tables_per_level[l];
 		levels[l] = sdb_cell_int(st.tables_per_level[l]);

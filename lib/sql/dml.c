@@ -21,6 +21,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "sql/conn.h"
+#include "sql/exec.h"
 #include "sql/wint.h"
 #include "store/txn.h"
 
@@ -42,14 +44,62 @@ struct ins {
 	const struct sql_stmt *st;
 	struct sql_rows *out;
 	long changes;
+	struct sql_conn *c;
+	struct sql_stmt_h *h;
+	struct sql_rowexpr **chk;  /* CHECK constraints, compiled once */
+	struct sql_rowexpr **dflt; /* DEFAULT expressions, compiled once */
+	struct sql_rowexpr **ret;  /* RETURNING expressions */
+	int nret;
+	struct sdb_sql_arena *srcmem; /* INSERT ... SELECT rows */
+	/* upserts: compiled SET values and WHERE of each clause */
+	struct sql_rowexpr **up_set[8], *up_where[8];
+	int up_nset[8];
+	int in_upsert;             /* the UPDATE of an upsert is running */
+	struct sql_value *uold, *unew;
+	struct sdb_buf urec, ukey;
+	const struct sql_value *done_row; /* the row an upsert left */
+	int64_t done_rowid;
 };
+
+static void free_exprs(struct sql_rowexpr **v, int n)
+{
+	if (!v)
+		return;
+	for (int i = 0; i < n; i++)
+		sql_rowexpr_free(v[i]);
+	free(v);
+}
+
+/* Evaluates x (compiled into *slot once when slot is given) over row. */
+static int eval_x(struct ins *s, const struct sql_table_def *t, const struct sql_expr *x,
+		  struct sql_rowexpr **slot, const struct sql_value *row, int64_t rowid,
+		  const struct sql_value *excl, int64_t excl_rowid, struct sql_value *out,
+		  struct sdb_error *e)
+{
+	struct sql_rowexpr *r = slot ? *slot : NULL;
+	int rc;
+
+	if (!row && !excl) {
+		int k = sql_w_const(x, &s->mem, out);
+		if (k)
+			return k < 0 ? sdb_error_set(e, SDB_ENOMEM, "out of memory") : 0;
+	}
+	if (!r && (rc = sql_rowexpr_compile(s->c, s->h, t, x, excl != NULL, &r, e)))
+		return rc;
+	rc = sql_rowexpr_eval(r, row, rowid, excl, excl_rowid, out, e);
+	if (!rc && sql_w_copy(out, &s->mem))
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	if (slot)
+		*slot = r;
+	else
+		sql_rowexpr_free(r);
+	return rc;
+}
 
 static int resolve(const struct ins *s, int cons)
 {
 	if (s->conflict != SQL_OR_NONE)
 		return s->conflict;
-	if (s->upsert_nothing)
-		return SQL_OR_IGNORE;
 	return cons != SQL_OR_NONE ? cons : SQL_OR_ABORT;
 }
 
@@ -175,7 +225,10 @@ int sql_w_delete_at(struct sql_wstate *w, const struct sql_table_def *t,
 		return rc;
 	if ((rc = index_entries(w, t, tmprow, rowid, 1, e)))
 		return rc;
-	return sdb_txn_del(w->txn, tmprec->data, klen, e);
+	if (!t->without_rowid && t->max_rowid_ok && rowid >= t->max_rowid)
+		((struct sql_table_def *)t)->max_rowid_ok = 0; /* SQLite reuses the largest */
+	rc = sdb_txn_del(w->txn, tmprec->data, klen, e);
+	return rc ? rc : 1;
 }
 
 static int pk_failed(const struct sql_table_def *t, struct sdb_error *e)
@@ -245,11 +298,240 @@ static int column_default(struct ins *s, int i, struct sql_value *v, struct sdb_
 		*v = sql_text(d, n);
 		return 0;
 	}
-	if (c->dflt)
-		return sdb_error_set(e, SDB_EUNSUPPORTED,
-				     "DEFAULT expressions are not supported yet (column %s)", c->name);
+	if (c->dflt) {
+		if (!s->dflt && !(s->dflt = calloc((size_t)s->t->ncol, sizeof(*s->dflt))))
+			return oom(e);
+		return eval_x(s, NULL, c->dflt, &s->dflt[i], NULL, 0, NULL, 0, v, e);
+	}
 	*v = sql_null();
 	return 0;
+}
+
+/* The CHECK constraints over the row about to be written. @return 0,
+ * 1 (ignore the row) or the error. */
+static int checks(struct ins *s, const struct sql_value *row, int64_t rowid,
+		  struct sdb_error *e)
+{
+	const struct sql_table_def *t = s->t;
+	int rc;
+
+	if (!t->nchecks)
+		return 0;
+	if (!s->chk && !(s->chk = calloc((size_t)t->nchecks, sizeof(*s->chk))))
+		return oom(e);
+	for (int i = 0; i < t->nchecks; i++) {
+		struct sql_value v;
+		const struct sql_expr *x = t->checks[i].e;
+		if (!s->chk[i] && (rc = sql_rowexpr_compile(s->c, NULL, t, x, 0, &s->chk[i], e)))
+			return rc;
+		if ((rc = sql_rowexpr_eval(s->chk[i], row, rowid, NULL, 0, &v, e)))
+			return rc;
+		if (sql_value_truth(&v) != 0)
+			continue;
+		if (t->checks[i].name)
+			rc = sdb_error_set(e, SDB_EINVAL, "CHECK constraint failed: %s",
+					   t->checks[i].name);
+		else
+			rc = sdb_error_set(e, SDB_EINVAL, "CHECK constraint failed: %.*s",
+					   (int)x->len, t->sql + x->off);
+		int mode = s->conflict == SQL_OR_REPLACE ? SQL_OR_ABORT : resolve(s, SQL_OR_NONE);
+		rc = on_conflict(s, mode, rc);
+		return rc == 2 ? SDB_EINVAL : rc;
+	}
+	return 0;
+}
+
+
+/* The upsert clause that covers a conflict on columns cols[0..n) (a
+ * PRIMARY KEY or UNIQUE constraint), or -1. A clause without a target
+ * covers every constraint. */
+static int upsert_for(struct ins *s, const int *cols, int n)
+{
+	const struct sql_stmt *st = s->st;
+
+	if (s->in_upsert || !st || st->kind != SQL_S_INSERT)
+		return -1;
+	for (int u = 0; u < st->nupserts && u < 8; u++) {
+		const struct sql_upsert *up = st->upserts[u];
+		int ok = 1;
+		if (!up->ntarget)
+			return u;
+		if (up->ntarget != n)
+			continue;
+		for (int i = 0; i < n && ok; i++) {
+			const struct sql_expr *x = up->target[i]->e;
+			int found = 0;
+			while (x && x->kind == SQL_E_COLLATE)
+				x = x->left;
+			if (!x || x->kind != SQL_E_COLUMN)
+				return -1;
+			int ci = sql_table_column(s->t, x->name.z);
+			for (int j = 0; j < n; j++)
+				if (cols[j] == ci || (ci == -1 && cols[j] == s->t->ipk))
+					found = 1;
+			ok = found;
+		}
+		if (ok)
+			return u;
+	}
+	return -1;
+}
+
+/* Whether clause up's target is exactly the columns cols[0..n). */
+static int upsert_target_is(struct ins *s, const struct sql_upsert *up, const int *cols, int n)
+{
+	if (up->ntarget != n)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const struct sql_expr *x = up->target[i]->e;
+		int found = 0;
+		while (x && x->kind == SQL_E_COLLATE)
+			x = x->left;
+		if (!x || x->kind != SQL_E_COLUMN)
+			return 0;
+		int ci = sql_table_column(s->t, x->name.z);
+		if (ci == -1)
+			ci = s->t->ipk;
+		for (int j = 0; j < n; j++)
+			if (cols[j] == ci)
+				found = 1;
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
+/* Unqualified names in DO UPDATE are the target table's (SQLite's
+ * rule; `excluded.x` names the other row): qualified here so the
+ * binder does not see them as ambiguous. Subqueries are left alone. */
+static void qualify(struct sql_expr *x, const char *tname)
+{
+	if (!x)
+		return;
+	if (x->kind == SQL_E_COLUMN && !x->table.z) {
+		x->table.z = tname;
+		return;
+	}
+	qualify(x->left, tname);
+	qualify(x->right, tname);
+	qualify(x->third, tname);
+	for (int i = 0; i < x->nlist; i++)
+		qualify(x->list[i], tname);
+}
+
+/* MySQL's VALUES(col) in ON DUPLICATE KEY UPDATE is excluded.col. */
+static void mysql_values(struct sql_expr *x)
+{
+	if (!x)
+		return;
+	if (x->kind == SQL_E_FUNC && x->nlist == 1 && x->name.z && !strcasecmp(x->name.z, "values") &&
+	    x->list[0]->kind == SQL_E_COLUMN) {
+		struct sql_expr *c = x->list[0];
+		*x = *c;
+		x->table.z = "excluded";
+		return;
+	}
+	mysql_values(x->left);
+	mysql_values(x->right);
+	mysql_values(x->third);
+	for (int i = 0; i < x->nlist; i++)
+		mysql_values(x->list[i]);
+}
+
+static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
+		      struct sql_value rowid_v, int64_t *rowid_out, struct sdb_error *e);
+
+/* The DO UPDATE of clause u on the row at key k (copied): @return 3 the
+ * row was updated (s->done_row), 1 its WHERE said no, or an error. */
+static int do_upsert(struct ins *s, int u, const void *k, size_t kn,
+		     const struct sql_value *excl, int64_t excl_rowid, struct sdb_error *e)
+{
+	struct sql_wstate *w = s->w;
+	struct sql_table_def *t = s->t;
+	const struct sql_upsert *up = s->st->upserts[u];
+	struct sdb_val v;
+	int64_t orowid = 0, nrowid = 0;
+	int rc, ncell = 0, keep_conflict = s->conflict;
+
+	if (!up->do_update)
+		return 1;
+	if (!s->up_set[u] && !s->up_where[u])
+		qualify((struct sql_expr *)up->where, t->name);
+	if (!s->uold && (!(s->uold = calloc((size_t)t->ncol + 1, sizeof(*s->uold))) ||
+			 !(s->unew = calloc((size_t)t->ncol + 1, sizeof(*s->unew)))))
+		return oom(e);
+	sdb_buf_reset(&s->ukey);
+	sdb_buf_add(&s->ukey, k, kn);
+	if (!sdb_buf_ok(&s->ukey))
+		return oom(e);
+	if ((rc = sdb_txn_get(w->txn, s->ukey.data, s->ukey.len, &v, e)))
+		return rc;
+	sdb_buf_reset(&s->urec);
+	sdb_buf_add(&s->urec, v.data, v.len);
+	if (!sdb_buf_ok(&s->urec))
+		return oom(e);
+	if ((rc = sql_row_decode(t, s->ukey.data, s->ukey.len, s->urec.data, s->urec.len,
+				 s->uold, &orowid, e)))
+		return rc;
+	(void)ncell;
+	if (up->where) {
+		struct sql_value c;
+		if ((rc = eval_x(s, t, up->where, &s->up_where[u], s->uold, orowid, excl,
+				 excl_rowid, &c, e)))
+			return rc;
+		if (sql_value_truth(&c) != 1)
+			return 1;
+	}
+	memcpy(s->unew, s->uold, sizeof(*s->unew) * (size_t)t->ncol);
+	if (!s->up_set[u]) {
+		int n = 0;
+		for (int i = 0; i < up->nsets; i++)
+			n += up->sets[i]->ncols;
+		if (!(s->up_set[u] = calloc((size_t)n + 1, sizeof(*s->up_set[u]))))
+			return oom(e);
+		s->up_nset[u] = n;
+		for (int i = 0; i < up->nsets; i++) {
+			if (up->dup_key)
+				mysql_values((struct sql_expr *)up->sets[i]->e);
+			qualify((struct sql_expr *)up->sets[i]->e, t->name);
+		}
+		qualify((struct sql_expr *)up->where, t->name);
+	}
+	struct sql_value rowid_v = sql_int(orowid);
+	for (int i = 0, slot = 0; i < up->nsets; i++) {
+		const struct sql_set *set = up->sets[i];
+		for (int kk = 0; kk < set->ncols; kk++, slot++) {
+			int ci = sql_table_column(t, set->cols[kk].z);
+			const struct sql_expr *x = set->ncols == 1 ? set->e :
+				set->e && set->e->kind == SQL_E_VECTOR && set->e->nlist == set->ncols ?
+				set->e->list[kk] : NULL;
+			struct sql_value nv;
+			if (ci == -2)
+				return sdb_error_set(e, SDB_ENOTFOUND, "no such column: %s", set->cols[kk].z);
+			if (!x)
+				return sdb_error_set(e, SDB_EUNSUPPORTED,
+						     "SET (a, b) = (SELECT ...) is not supported yet");
+			if ((rc = eval_x(s, t, x, &s->up_set[u][slot], s->uold, orowid, excl,
+					 excl_rowid, &nv, e)))
+				return rc;
+			if (ci == -1 && t->ipk < 0)
+				rowid_v = nv;
+			else
+				s->unew[ci == -1 ? t->ipk : ci] = nv;
+		}
+	}
+	if ((rc = sql_w_delete_at(w, t, s->ukey.data, s->ukey.len, s->old, &s->oldrec, e)) < 0)
+		return rc;
+	s->in_upsert = 1;
+	s->conflict = SQL_OR_ABORT;
+	rc = insert_row(s, s->unew, !t->without_rowid && t->ipk < 0, rowid_v, &nrowid, e);
+	s->in_upsert = 0;
+	s->conflict = keep_conflict;
+	if (rc < 0)
+		return rc;
+	s->done_row = s->unew;
+	s->done_rowid = nrowid;
+	return 3;
 }
 
 /* Inserts one row (row[0..ncol) in column order; explicit rowid when
@@ -320,6 +602,8 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 	}
 	if (!t->without_rowid && t->ipk >= 0)
 		row[t->ipk] = sql_int(rowid);
+	if ((rc = checks(s, row, rowid, e)))
+		return rc;
 	/* the primary key */
 	if ((rc = sql_rowkey(&w->kbuf, t, row, rowid, e)))
 		return rc;
@@ -327,6 +611,16 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 		struct sdb_val v;
 		rc = sdb_txn_get(w->txn, w->kbuf.data, w->kbuf.len, &v, e);
 		if (rc == 0) {
+			int pkc = t->ipk >= 0 ? t->ipk : -1;
+			int u = t->npk ? upsert_for(s, t->ipk >= 0 ? &pkc : t->pk, t->ipk >= 0 ? 1 : t->npk) :
+				upsert_for(s, &pkc, 1);
+			if (u >= 0) {
+				sdb_buf_reset(&w->k2);
+				sdb_buf_add(&w->k2, w->kbuf.data, w->kbuf.len);
+				if (!sdb_buf_ok(&w->k2))
+					return oom(e);
+				return do_upsert(s, u, w->k2.data, w->k2.len, row, rowid, e);
+			}
 			rc = on_conflict(s, resolve(s, t->pk_conflict), pk_failed(t, e));
 			if (rc == 1)
 				return 1;
@@ -336,7 +630,9 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 			sdb_buf_add(&w->k2, w->kbuf.data, w->kbuf.len);
 			if (!sdb_buf_ok(&w->k2))
 				return oom(e);
-			if ((rc = sql_w_delete_at(w, t, w->k2.data, w->k2.len, s->old, &s->oldrec, e)))
+			if ((rc = sql_w_delete_at(w, t, w->k2.data, w->k2.len, s->old, &s->oldrec, e)) < 0)
+				return rc;
+			if (rc == 1 && w->foreign_keys && (rc = sql_w_fk_parent(w, t, s->old, NULL, e)))
 				return rc;
 		} else if (rc != SDB_ENOTFOUND)
 			return rc;
@@ -378,6 +674,14 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 			sdb_txn_iter_close(it);
 			if (rc)
 				return rc;
+			int u = upsert_for(s, x->cols, x->ncol);
+			if (u >= 0) {
+				if (t->without_rowid)
+					return sdb_error_set(e, SDB_EUNSUPPORTED,
+							     "an upsert on a UNIQUE index of a WITHOUT ROWID table is not supported yet");
+				sql_rowkey_rowid(&w->k2, t->id, orow);
+				return do_upsert(s, u, w->k2.data, w->k2.len, row, rowid, e);
+			}
 			rc = on_conflict(s, resolve(s, x->conflict), sql_w_unique_msg(x, e));
 			if (rc == 1)
 				return 1;
@@ -387,7 +691,9 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 				return sdb_error_set(e, SDB_EUNSUPPORTED,
 						     "REPLACE on a UNIQUE index of a WITHOUT ROWID table is not supported yet");
 			sql_rowkey_rowid(&w->k2, t->id, orow);
-			if ((rc = sql_w_delete_at(w, t, w->k2.data, w->k2.len, s->old, &s->oldrec, e)))
+			if ((rc = sql_w_delete_at(w, t, w->k2.data, w->k2.len, s->old, &s->oldrec, e)) < 0)
+				return rc;
+			if (rc == 1 && w->foreign_keys && (rc = sql_w_fk_parent(w, t, s->old, NULL, e)))
 				return rc;
 			i--; /* check this index again */
 			continue;
@@ -417,6 +723,8 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 	if ((rc = sdb_txn_put(w->txn, w->kbuf.data, w->kbuf.len, w->vbuf.data, w->vbuf.len, 0, e)))
 		return rc;
 	if ((rc = index_entries(w, t, row, rowid, 0, e)))
+		return rc;
+	if (w->foreign_keys && (rc = sql_w_fk_child(w, t, row, e)))
 		return rc;
 	if (!t->without_rowid) {
 		if (t->max_rowid_ok && rowid > t->max_rowid)
@@ -461,16 +769,14 @@ static int returning_row(struct ins *s, const struct sql_value *row, int64_t row
 			continue;
 		}
 		if (rc->e && n < 256) {
-			int k = sql_w_const(rc->e, &s->mem, &vals[n]);
-			if (k < 0)
+			int r;
+			if (!s->ret && !(s->ret = calloc((size_t)st->nreturning, sizeof(*s->ret))))
 				return oom(e);
-			if (k == 1) {
-				n++;
-				continue;
-			}
+			s->nret = st->nreturning;
+			if ((r = eval_x(s, s->t, rc->e, &s->ret[i], row, rowid, NULL, 0, &vals[n], e)))
+				return r;
+			n++;
 		}
-		return sdb_error_set(e, SDB_EUNSUPPORTED,
-				     "RETURNING expressions are not supported yet");
 	}
 	return sql_rows_add(s->out, vals) ? oom(e) : 0;
 }
@@ -478,7 +784,7 @@ static int returning_row(struct ins *s, const struct sql_value *row, int64_t row
 static int returning_columns(struct ins *s, struct sdb_error *e)
 {
 	const struct sql_stmt *st = s->st;
-	const char *names[256];
+	const char *names[256] = { 0 };
 	char *texts[256];
 	int n = 0, rc;
 
@@ -495,10 +801,14 @@ static int returning_columns(struct ins *s, struct sdb_error *e)
 		else if (r->e && r->e->kind == SQL_E_COLUMN)
 			names[n++] = r->e->name.z;
 		else {
-			struct sdb_buf b = SDB_BUF_INIT;
-			sdb_sql_print_expr(&b, r->e);
-			texts[n] = b.data ? b.data : strdup("?");
-			names[n] = texts[n];
+			const char *nm = s->h ? sql_rescol_name(r, sql_stmt_src(s->h), &s->mem) : NULL;
+			if (!nm) {
+				struct sdb_buf b = SDB_BUF_INIT;
+				sdb_sql_print_expr(&b, r->e);
+				texts[n] = b.data ? b.data : strdup("?");
+				nm = texts[n];
+			}
+			names[n] = nm;
 			n++;
 		}
 	}
@@ -508,13 +818,75 @@ static int returning_columns(struct ins *s, struct sdb_error *e)
 	return rc ? oom(e) : 0;
 }
 
+/* Runs the SELECT of INSERT ... SELECT to its end first (the rows may
+ * come from the table being written). */
+static int materialize(struct ins *s, const struct sql_select *sel, int nmap,
+		       struct sql_value **rows, long *nrows, struct sdb_error *e)
+{
+	struct sql_query *q;
+	long cap = 0, n = 0;
+	struct sql_value *v = NULL;
+	int rc;
+
+	if (!sel)
+		return sdb_error_set(e, SDB_EINVAL, "INSERT without values");
+	if ((rc = sql_query_open(s->c, s->h, sel, &q, e)))
+		return rc;
+	if (sql_query_ncols(q) != nmap) {
+		if (s->st->has_cols)
+			rc = sdb_error_set(e, SDB_EINVAL, "%d values for %d columns",
+					   sql_query_ncols(q), nmap);
+		else
+			rc = sdb_error_set(e, SDB_EINVAL,
+					   "table %s has %d columns but %d values were supplied",
+					   s->t->name, s->t->ncol, sql_query_ncols(q));
+		sql_query_close(q);
+		return rc;
+	}
+	while ((rc = sql_query_step(q, e)) == 1) {
+		if ((n + 1) * nmap > cap) {
+			long nc = cap ? cap * 2 : 64 * (nmap ? nmap : 1);
+			struct sql_value *nv = realloc(v, sizeof(*nv) * (size_t)nc);
+			if (!nv) {
+				rc = oom(e);
+				break;
+			}
+			v = nv;
+			cap = nc;
+		}
+		for (int i = 0; i < nmap; i++) {
+			v[n * nmap + i] = *sql_query_column(q, i);
+			if (sql_w_copy(&v[n * nmap + i], s->srcmem)) {
+				rc = oom(e);
+				break;
+			}
+		}
+		if (rc < 0)
+			break;
+		n++;
+	}
+	sql_query_close(q);
+	if (rc < 0) {
+		free(v);
+		return rc;
+	}
+	*rows = v;
+	*nrows = n;
+	return 0;
+}
+
 static int do_insert(struct sql_wstate *w, const struct sql_stmt *st,
 		     struct sql_rows *out, struct ins *s, struct sdb_error *e)
 {
 	struct sql_table_def *t = sql_catalog_table(w->cat, st->name.z);
 	int map[1024], nmap, rowid_pos = -1, rc = 0;
-	struct sql_value *row = NULL;
+	struct sql_value *row = NULL, *srows = NULL;
+	long nsrows = 0, nrows;
 	const struct sql_core *core = NULL;
+	struct sdb_sql_arena srcmem;
+
+	sdb_sql_arena_init(&srcmem);
+	s->srcmem = &srcmem;
 
 	if (!t)
 		return sdb_error_set(e, SDB_ENOTFOUND, "no such table: %s", st->name.z);
@@ -524,11 +896,24 @@ static int do_insert(struct sql_wstate *w, const struct sql_stmt *st,
 		return sdb_error_set(e, SDB_EINVAL, "table %s may not be modified", t->name);
 	s->t = t;
 	s->conflict = st->replace ? SQL_OR_REPLACE : st->mysql_ignore ? SQL_OR_IGNORE : st->conflict;
+	if (st->nupserts > 8)
+		return sdb_error_set(e, SDB_ELIMIT, "too many ON CONFLICT clauses");
 	for (int i = 0; i < st->nupserts; i++) {
-		if (st->upserts[i]->do_update)
-			return sdb_error_set(e, SDB_EUNSUPPORTED,
-					     "ON CONFLICT DO UPDATE is not supported yet");
-		s->upsert_nothing = 1;
+		const struct sql_upsert *up = st->upserts[i];
+		int match = !up->ntarget;
+		int pkc = t->ipk;
+		if (up->ntarget) {
+			if (t->npk && upsert_target_is(s, up, t->ipk >= 0 ? &pkc : t->pk,
+						       t->ipk >= 0 ? 1 : t->npk))
+				match = 1;
+			for (int k = 0; !match && k < t->nidx; k++)
+				if (t->idx[k]->unique &&
+				    upsert_target_is(s, up, t->idx[k]->cols, t->idx[k]->ncol))
+					match = 1;
+		}
+		if (!match)
+			return sdb_error_set(e, SDB_EINVAL,
+					     "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint");
 	}
 	/* the columns given */
 	if (st->has_cols) {
@@ -557,20 +942,21 @@ static int do_insert(struct sql_wstate *w, const struct sql_stmt *st,
 	}
 	if (!st->default_values) {
 		const struct sql_select *sel = st->select;
-		if (!sel || sel->ncores != 1 || !sel->cores[0]->values || sel->with ||
-		    sel->norder || sel->limit)
-			return sdb_error_set(e, SDB_EUNSUPPORTED,
-					     "INSERT ... SELECT is not supported yet");
-		core = sel->cores[0];
+		if (sel && sel->ncores == 1 && sel->cores[0]->values && !sel->with &&
+		    !sel->norder && !sel->limit)
+			core = sel->cores[0];
+		else if ((rc = materialize(s, sel, nmap, &srows, &nsrows, e)))
+			return rc;
 	}
 	if (!(row = calloc((size_t)(t->ncol ? t->ncol : 1), sizeof(*row))) ||
 	    !(s->old = calloc((size_t)(t->ncol ? t->ncol : 1), sizeof(*row)))) {
-		free(row);
-		return oom(e);
+		rc = oom(e);
+		goto out;
 	}
 	if ((rc = returning_columns(s, e)))
 		goto out;
-	for (int r = 0; r < (core ? core->nrows : 1); r++) {
+	nrows = core ? core->nrows : srows ? nsrows : st->default_values ? 1 : 0;
+	for (long r = 0; r < nrows; r++) {
 		const struct sql_expr *vec = core ? core->rows[r] : NULL;
 		struct sql_value rowid_v = sql_null();
 		int64_t rowid = 0;
@@ -584,18 +970,12 @@ static int do_insert(struct sql_wstate *w, const struct sql_stmt *st,
 			goto out;
 		}
 		memset(given, 0, sizeof(int) * (size_t)t->ncol);
-		for (int i = 0; vec && i < nmap; i++) {
+		for (int i = 0; (vec || srows) && i < nmap; i++) {
 			struct sql_value v;
-			int k = sql_w_const(vec->list[i], &s->mem, &v);
-			if (k < 0) {
-				rc = oom(e);
+			if (srows)
+				v = srows[r * nmap + i];
+			else if ((rc = eval_x(s, NULL, vec->list[i], NULL, NULL, 0, NULL, 0, &v, e)))
 				goto out;
-			}
-			if (!k) {
-				rc = sdb_error_set(e, SDB_EUNSUPPORTED,
-						   "expressions in VALUES are not supported yet");
-				goto out;
-			}
 			if (i == rowid_pos)
 				rowid_v = v;
 			else {
@@ -609,9 +989,10 @@ static int do_insert(struct sql_wstate *w, const struct sql_stmt *st,
 		rc = insert_row(s, row, rowid_pos >= 0, rowid_v, &rowid, e);
 		if (rc < 0)
 			goto out;
-		if (rc == 0) {
+		if (rc == 0 || rc == 3) {
 			s->changes++;
-			if ((rc = returning_row(s, row, rowid, e)))
+			if ((rc = rc == 3 ? returning_row(s, s->done_row, s->done_rowid, e) :
+			     returning_row(s, row, rowid, e)))
 				goto out;
 		}
 		rc = 0;
@@ -623,6 +1004,373 @@ static int do_insert(struct sql_wstate *w, const struct sql_stmt *st,
 	rc = save_seq(s, e);
 out:
 	free(row);
+	free(srows);
+	sdb_sql_arena_release(&srcmem);
+	return rc;
+}
+
+
+/* ------------------------------------------------------ UPDATE, DELETE */
+
+static void *amem(struct sdb_sql_arena *a, size_t n)
+{
+	return sdb_sql_arena_alloc(a, n ? n : 1);
+}
+
+static struct sql_expr *colref(struct sdb_sql_arena *a, const char *tbl, const char *name)
+{
+	struct sql_expr *x = amem(a, sizeof(*x));
+
+	if (x) {
+		x->kind = SQL_E_COLUMN;
+		x->table.z = tbl;
+		x->name.z = name;
+	}
+	return x;
+}
+
+/*
+ * SELECT <row locator>, extra... FROM t [AS alias] [, FROM ...] WHERE ...
+ * [ORDER BY ... LIMIT ...]: the rows an UPDATE/DELETE touches, found by
+ * the planner. The locator is the rowid, or the PRIMARY KEY columns of a
+ * WITHOUT ROWID table.
+ */
+static struct sql_select *target_select(struct sdb_sql_arena *a, const struct sql_table_def *t,
+					const struct sql_stmt *st, struct sql_expr **extra,
+					int nextra, int *nloc)
+{
+	struct sql_select *sel = amem(a, sizeof(*sel));
+	struct sql_core *core = amem(a, sizeof(*core));
+	struct sql_from *from = amem(a, sizeof(*from));
+	struct sql_source *src = amem(a, sizeof(*src));
+	const char *qual = st->alias.z ? st->alias.z : t->name;
+	int nl = t->without_rowid ? t->npk : 1, nfrom = 1 + (st->from ? st->from->n : 0);
+
+	if (!sel || !core || !from || !src)
+		return NULL;
+	*nloc = nl;
+	sel->cores = amem(a, sizeof(*sel->cores));
+	core->cols = amem(a, sizeof(*core->cols) * (size_t)(nl + nextra));
+	from->items = amem(a, sizeof(*from->items) * (size_t)nfrom);
+	if (!sel->cores || !core->cols || !from->items)
+		return NULL;
+	sel->cores[0] = core;
+	sel->ncores = 1;
+	for (int i = 0; i < nl + nextra; i++) {
+		struct sql_rescol *rc = amem(a, sizeof(*rc));
+		if (!rc)
+			return NULL;
+		if (i < nl) {
+			rc->e = colref(a, qual, t->without_rowid ? t->cols[t->pk[i]].name : "rowid");
+			if (!rc->e)
+				return NULL;
+		} else
+			rc->e = extra[i - nl];
+		core->cols[i] = rc;
+	}
+	core->ncols = nl + nextra;
+	src->name.z = t->name;
+	src->alias = st->alias;
+	src->indexed = st->name2;
+	src->not_indexed = st->not_indexed;
+	from->items[0] = src;
+	for (int i = 1; i < nfrom; i++)
+		from->items[i] = st->from->items[i - 1];
+	from->n = nfrom;
+	core->from = from;
+	core->where = st->where;
+	sel->order = st->order;
+	sel->norder = st->norder;
+	sel->limit = st->limit;
+	sel->offset = st->offset;
+	return sel;
+}
+
+/* The row key of a located row (locator values loc[0..nloc)). */
+static int located_key(struct sql_wstate *w, const struct sql_table_def *t,
+		       const struct sql_value *loc, struct sql_value *scratch,
+		       int64_t *rowid, struct sdb_error *e)
+{
+	if (!t->without_rowid) {
+		if (loc[0].type != SQLV_INT)
+			return 1; /* e.g. a NULL from an outer join: nothing */
+		*rowid = loc[0].u.i;
+		sql_rowkey_rowid(&w->k2, t->id, *rowid);
+		return sdb_buf_ok(&w->k2) ? 0 : oom(e);
+	}
+	for (int i = 0; i < t->npk; i++)
+		scratch[t->pk[i]] = loc[i];
+	*rowid = 0;
+	return sql_rowkey(&w->k2, t, scratch, 0, e);
+}
+
+static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
+			    struct ins *s, struct sdb_error *e)
+{
+	struct sql_table_def *t = sql_catalog_table(w->cat, st->name.z);
+	struct sdb_sql_arena a;
+	struct sql_expr *extra[1024];
+	int setcol[1024], nextra = 0, nloc = 0, rc = 0, width;
+	struct sql_select *sel;
+	struct sql_query *q = NULL;
+	struct sql_value *found = NULL, *row = NULL, *scratch = NULL, *prev = NULL;
+	long nfound = 0, cap = 0;
+	int64_t keep_rowid = w->last_rowid;
+
+	sdb_sql_arena_init(&a);
+	if (!t)
+		return sdb_error_set(e, SDB_ENOTFOUND, "no such table: %s", st->name.z);
+	if (t->is_view)
+		return sdb_error_set(e, SDB_EINVAL, "cannot modify %s because it is a view", t->name);
+	if (t->is_system)
+		return sdb_error_set(e, SDB_EINVAL, "table %s may not be modified", t->name);
+	s->t = t;
+	s->conflict = st->conflict;
+	/* SET targets, one result column each */
+	for (int i = 0; st->kind == SQL_S_UPDATE && i < st->nsets; i++) {
+		const struct sql_set *set = st->sets[i];
+		for (int k = 0; k < set->ncols; k++) {
+			int ci = sql_table_column(t, set->cols[k].z);
+			if (ci == -2) {
+				rc = sdb_error_set(e, SDB_ENOTFOUND, "no such column: %s", set->cols[k].z);
+				goto out;
+			}
+			if (nextra >= 1024) {
+				rc = sdb_error_set(e, SDB_ELIMIT, "too many columns in SET");
+				goto out;
+			}
+			if (set->ncols == 1)
+				extra[nextra] = set->e;
+			else if (set->e && set->e->kind == SQL_E_VECTOR && set->e->nlist == set->ncols)
+				extra[nextra] = set->e->list[k];
+			else {
+				rc = sdb_error_set(e, SDB_EUNSUPPORTED,
+						   "SET (a, b) = (SELECT ...) is not supported yet");
+				goto out;
+			}
+			setcol[nextra++] = ci;
+		}
+	}
+	if (!(sel = target_select(&a, t, st, extra, nextra, &nloc))) {
+		rc = oom(e);
+		goto out;
+	}
+	width = nloc + nextra;
+	if ((rc = sql_query_open(s->c, s->h, sel, &q, e)))
+		goto out;
+	while ((rc = sql_query_step(q, e)) == 1) {
+		if ((nfound + 1) * width > cap) {
+			long nc = cap ? cap * 2 : 64L * width;
+			struct sql_value *nv = realloc(found, sizeof(*nv) * (size_t)nc);
+			if (!nv) {
+				rc = oom(e);
+				break;
+			}
+			found = nv;
+			cap = nc;
+		}
+		for (int i = 0; i < width; i++) {
+			found[nfound * width + i] = *sql_query_column(q, i);
+			if (sql_w_copy(&found[nfound * width + i], &a)) {
+				rc = oom(e);
+				break;
+			}
+		}
+		if (rc < 0)
+			break;
+		nfound++;
+	}
+	sql_query_close(q);
+	if (rc < 0)
+		goto out;
+	rc = 0;
+	row = calloc((size_t)t->ncol + 1, sizeof(*row));
+	scratch = calloc((size_t)t->ncol + 1, sizeof(*scratch));
+	prev = calloc((size_t)t->ncol + 1, sizeof(*prev));
+	if (!row || !scratch || !prev || !(s->old = calloc((size_t)t->ncol + 1, sizeof(*row)))) {
+		rc = oom(e);
+		goto out;
+	}
+	if ((rc = returning_columns(s, e)))
+		goto out;
+	for (long r = 0; r < nfound; r++) {
+		const struct sql_value *loc = &found[r * width];
+		int64_t rowid = 0, nrowid = 0;
+		int k = located_key(w, t, loc, scratch, &rowid, e);
+		if (k < 0) {
+			rc = k;
+			goto out;
+		}
+		if (k)
+			continue;
+		if (st->kind == SQL_S_DELETE) {
+			if ((rc = sql_w_delete_at(w, t, w->k2.data, w->k2.len, s->old, &s->oldrec, e)) < 0)
+				goto out;
+			if (rc == 1) {
+				s->changes++;
+				if (w->foreign_keys && (rc = sql_w_fk_parent(w, t, s->old, NULL, e)))
+					goto out;
+				if ((rc = returning_row(s, s->old, rowid, e)))
+					goto out;
+			}
+			rc = 0;
+			continue;
+		}
+		/* UPDATE: the old row out, the new one in (under a savepoint, so
+		 * an ignored conflict puts the old row back) */
+		int sp = sdb_txn_savepoint(w->txn, e);
+		struct sql_value rowid_v;
+		if (sp < 0) {
+			rc = sp;
+			goto out;
+		}
+		if ((rc = sql_w_delete_at(w, t, w->k2.data, w->k2.len, s->old, &s->oldrec, e)) < 0)
+			goto out;
+		if (rc == 0) { /* gone already (a REPLACE of this statement) */
+			sdb_txn_release(w->txn, sp, NULL);
+			rc = 0;
+			continue;
+		}
+		memcpy(row, s->old, sizeof(*row) * (size_t)t->ncol);
+		for (int i = 0; i < t->ncol; i++)
+			if (sql_w_copy(&row[i], &s->mem)) {
+				rc = oom(e);
+				goto out;
+			}
+		memcpy(prev, row, sizeof(*row) * (size_t)t->ncol);
+		rowid_v = sql_int(rowid);
+		for (int i = 0; i < nextra; i++) {
+			if (setcol[i] == -1) {
+				if (t->ipk >= 0)
+					row[t->ipk] = loc[nloc + i];
+				else
+					rowid_v = loc[nloc + i];
+			} else
+				row[setcol[i]] = loc[nloc + i];
+		}
+		if (!t->without_rowid && t->ipk < 0 && rowid_v.type == SQLV_NULL)
+			rowid_v = sql_int(rowid);
+		rc = insert_row(s, row, !t->without_rowid && t->ipk < 0, rowid_v, &nrowid, e);
+		if (rc < 0)
+			goto out;
+		if (rc == 1) {
+			sdb_txn_rollback_to(w->txn, sp, NULL);
+			sdb_txn_release(w->txn, sp, NULL);
+			t->max_rowid_ok = 0;
+		} else {
+			sdb_txn_release(w->txn, sp, NULL);
+			s->changes++;
+			if (w->foreign_keys && (rc = sql_w_fk_parent(w, t, prev, row, e)))
+				goto out;
+			if ((rc = returning_row(s, row, nrowid, e)))
+				goto out;
+		}
+		rc = 0;
+		if (s->mem.head) {
+			sdb_sql_arena_release(&s->mem);
+			sdb_sql_arena_init(&s->mem);
+		}
+	}
+	rc = save_seq(s, e);
+out:
+	w->last_rowid = keep_rowid;
+	free(found);
+	free(row);
+	free(scratch);
+	free(prev);
+	sdb_sql_arena_release(&a);
+	return rc;
+}
+
+/* CREATE TABLE name AS SELECT: the select runs first (its errors leave
+ * no table); the columns are its result columns with the declared type
+ * of their affinity (INT, REAL, TEXT, NUM or none), the text as SQLite
+ * writes it. */
+void sql_w_put_name(struct sdb_buf *b, const char *z);
+int sql_w_create_from_text(struct sql_wstate *w, char *text, struct sdb_error *e);
+
+int sql_w_create_as(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
+		    const struct sql_stmt *st, struct sdb_error *e)
+{
+	struct ins s;
+	struct sql_query *q;
+	struct sdb_buf b = SDB_BUF_INIT;
+	struct sql_value *rows = NULL, *row = NULL;
+	long nrows = 0;
+	int rc, ncol;
+	char *text;
+
+	memset(&s, 0, sizeof(s));
+	s.w = w;
+	s.c = c;
+	s.h = h;
+	s.conflict = SQL_OR_ABORT;
+	sdb_sql_arena_init(&s.mem);
+	struct sdb_sql_arena srcmem;
+	sdb_sql_arena_init(&srcmem);
+	s.srcmem = &srcmem;
+	if ((rc = sql_query_open(c, h, st->select, &q, e)))
+		goto out;
+	ncol = sql_query_ncols(q);
+	sdb_buf_adds(&b, "CREATE TABLE ");
+	sql_w_put_name(&b, st->name.z);
+	sdb_buf_adds(&b, "(");
+	/* SQLite's layout: one line when short, else a column a line */
+	size_t width = strlen(st->name.z) + 2;
+	for (int i = 0; i < ncol; i++) {
+		const char *nm = sql_query_colname(q, i);
+		width += strlen(nm) + 7;
+		for (const char *z = nm; *z; z++)
+			width += *z == '"';
+	}
+	const char *sep1 = width < 50 ? "" : "\n  ", *sep2 = width < 50 ? "," : ",\n  ";
+	for (int i = 0; i < ncol; i++) {
+		const char *types[] = { "", " TEXT", " NUM", " INT", " REAL" };
+		enum sql_aff a = sql_query_affinity(q, i);
+		const char *ty = a == SQL_AFF_TEXT ? types[1] : a == SQL_AFF_NUMERIC ? types[2] :
+			a == SQL_AFF_INTEGER ? types[3] : a == SQL_AFF_REAL ? types[4] : types[0];
+		sdb_buf_adds(&b, i ? sep2 : sep1);
+		sql_w_put_name(&b, sql_query_colname(q, i));
+		sdb_buf_adds(&b, ty);
+	}
+	sdb_buf_adds(&b, width < 50 ? ")" : "\n)");
+	sql_query_close(q);
+	if (!sdb_buf_ok(&b) || !(text = sql_cat_strdup(w->cat, b.data))) {
+		rc = oom(e);
+		goto out;
+	}
+	if ((rc = sql_w_begin_write(w, e)))
+		goto out;
+	w->txn_ddl = 1;
+	if ((rc = sql_w_create_from_text(w, text, e)))
+		goto out;
+	s.t = sql_catalog_table(w->cat, st->name.z);
+	if ((rc = materialize(&s, st->select, s.t->ncol, &rows, &nrows, e)))
+		goto out;
+	if (!(row = calloc((size_t)s.t->ncol + 1, sizeof(*row))) ||
+	    !(s.old = calloc((size_t)s.t->ncol + 1, sizeof(*row)))) {
+		rc = oom(e);
+		goto out;
+	}
+	for (long r = 0; r < nrows; r++) {
+		int64_t rowid;
+		memcpy(row, &rows[r * s.t->ncol], sizeof(*row) * (size_t)s.t->ncol);
+		if ((rc = insert_row(&s, row, 0, sql_null(), &rowid, e)) < 0)
+			goto out;
+		rc = 0;
+		if (s.mem.head) {
+			sdb_sql_arena_release(&s.mem);
+			sdb_sql_arena_init(&s.mem);
+		}
+	}
+out:
+	free(rows);
+	free(row);
+	free(s.old);
+	sdb_buf_release(&s.oldrec);
+	sdb_buf_release(&b);
+	sdb_sql_arena_release(&s.mem);
+	sdb_sql_arena_release(&srcmem);
 	return rc;
 }
 
@@ -637,13 +1385,11 @@ int sql_dml(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 	s.w = w;
 	s.st = st;
 	s.out = out;
+	s.c = c;
+	s.h = h;
 	sdb_sql_arena_init(&s.mem);
 	if (st->schema.z && strcasecmp(st->schema.z, "main")) {
 		rc = sdb_error_set(e, SDB_ENOTFOUND, "no such table: %s.%s", st->schema.z, st->name.z);
-		goto out;
-	}
-	if (st->kind != SQL_S_INSERT) {
-		rc = sdb_error_set(e, SDB_EUNSUPPORTED, "UPDATE and DELETE are not supported yet");
 		goto out;
 	}
 	if (!sql_catalog_table(w->cat, st->name.z)) {
@@ -652,7 +1398,8 @@ int sql_dml(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 	}
 	if ((rc = sql_w_begin_write(w, e)))
 		goto out;
-	rc = do_insert(w, st, out, &s, e);
+	rc = st->kind == SQL_S_INSERT ? do_insert(w, st, out, &s, e) :
+		do_update_delete(w, st, &s, e);
 	if (rc && s.fail_keep) {
 		/* OR FAIL: the rows before stay; the error still stands */
 		struct sdb_error keep;
@@ -670,6 +1417,17 @@ int sql_dml(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 		w->total_changes += s.changes;
 	}
 out:
+	free_exprs(s.chk, s.t ? s.t->nchecks : 0);
+	free_exprs(s.dflt, s.t ? s.t->ncol : 0);
+	free_exprs(s.ret, s.nret);
+	for (int u = 0; u < 8; u++) {
+		free_exprs(s.up_set[u], s.up_nset[u]);
+		sql_rowexpr_free(s.up_where[u]);
+	}
+	free(s.uold);
+	free(s.unew);
+	sdb_buf_release(&s.urec);
+	sdb_buf_release(&s.ukey);
 	free(s.old);
 	sdb_buf_release(&s.oldrec);
 	sdb_sql_arena_release(&s.mem);

@@ -671,6 +671,11 @@ static struct sql_expr *parse_primary(P *p)
 		default:
 			break;
 		}
+		/* MySQL's VALUES(col) (ON DUPLICATE KEY UPDATE): a function */
+		if (t->kw == SQL_KW_VALUES && peek(p, 1)->type == SQL_TK_LP) {
+			struct sql_name a = take_name(p);
+			return parse_function(p, a, off);
+		}
 		if (!sdb_sql_keyword_is_name(t->kw))
 			syntax_error(p);
 		/* a keyword standing for a name */

@@ -98,12 +98,57 @@ static int is_idstart(unsigned char c)
 void sdb_sql_lexer_init(struct sdb_sql_lexer *lx, const char *sql, size_t len)
 {
 	/* As in SQLite, a NUL byte ends the SQL text (one inside a quoted
-	 * token leaves it unterminated). */
-	const char *nul = memchr(sql, 0, len);
+	 * token leaves it unterminated). It is looked for a window ahead of
+	 * the tokens read (check_nul), not in the whole text at once: a
+	 * script run one statement at a time stays linear. */
 	lx->sql = sql;
-	lx->len = nul ? (size_t)(nul - sql) : len;
+	lx->len = len;
+	lx->checked = 0;
 	lx->pos = lx->cpos = 0;
 	lx->line = lx->col = 1;
+}
+
+/* Makes sure sql[0..upto) has no NUL byte, cutting the text at one. */
+static void check_nul(struct sdb_sql_lexer *lx, size_t upto)
+{
+	const char *nul;
+
+	if (upto > lx->len)
+		upto = lx->len;
+	if (upto <= lx->checked)
+		return;
+	nul = memchr(lx->sql + lx->checked, 0, upto - lx->checked);
+	if (nul)
+		lx->len = (size_t)(nul - lx->sql);
+	lx->checked = nul ? lx->len : upto;
+}
+
+static int lexer_next1(struct sdb_sql_lexer *lx, struct sdb_sql_token *t,
+		       struct sdb_error *e);
+
+int sdb_sql_lexer_next(struct sdb_sql_lexer *lx, struct sdb_sql_token *t,
+		       struct sdb_error *e)
+{
+	struct sdb_sql_lexer save = *lx;
+	size_t end, len0;
+	int rc;
+
+	check_nul(lx, lx->pos + 8192);
+	save.len = lx->len;
+	save.checked = lx->checked;
+	rc = lexer_next1(lx, t, e);
+	end = lx->pos > t->off + t->n ? lx->pos : t->off + t->n;
+	if (end + 1 > lx->checked) {
+		len0 = lx->len;
+		check_nul(lx, end + 1); /* + 1: what the token ended at */
+		if (lx->len != len0) { /* a NUL inside: read the token again */
+			save.len = lx->len;
+			save.checked = lx->checked;
+			*lx = save;
+			rc = lexer_next1(lx, t, e);
+		}
+	}
+	return rc;
 }
 
 /* Moves the known line/column forward to byte `to`. */
@@ -274,7 +319,7 @@ static size_t scan(const unsigned char *s, size_t n, enum sdb_sql_tk *type,
 	return 1;
 }
 
-int sdb_sql_lexer_next(struct sdb_sql_lexer *lx, struct sdb_sql_token *t,
+static int lexer_next1(struct sdb_sql_lexer *lx, struct sdb_sql_token *t,
 		       struct sdb_error *e)
 {
 	const unsigned char *s = (const unsigned char *)lx->sql;

@@ -93,6 +93,7 @@ struct sdb_sql_lexer {
 	size_t pos;           /* next byte to read */
 	size_t cpos;          /* line/col known up to here */
 	long line, col;
+	size_t checked;       /* sql[0..checked) known free of NUL bytes */
 };
 
 /* Starts reading sql[0..len), or up to its first NUL byte. */

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "store/db_int.h"
 
+#include "util/array.h"
 #include "util/io.h"
 #include "util/varint.h"
 
@@ -302,6 +303,7 @@ static void snapshot_free(struct sdb_db *db)
 	for (size_t i = 0; i < db->ntabs; i++) {
 		sdb_block_release(&db->tabs[i].cache);
 		sdb_table_close(db->tabs[i].t);
+		sdb_table_meta_release(&db->tabs[i].own);
 	}
 	free(db->tabs);
 	db->tabs = NULL;
@@ -310,7 +312,7 @@ static void snapshot_free(struct sdb_db *db)
 		sdb_wal_seg_release(&db->segs[i]);
 	free(db->segs);
 	db->segs = NULL;
-	db->nsegs = 0;
+	db->nsegs = db->segcap = 0;
 	sdb_mem_release(&db->mem);
 	db->have_snapshot = 0;
 }
@@ -371,7 +373,7 @@ static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 	rc = sdb_manifest_read(&db->man, db->dir, e);
 	if (rc)
 		return rc == SDB_ENOTFOUND ? SDB_EIO : rc;
-	cp = db->man.checkpoint_lsn;
+	cp = db->snap_cp = db->replay_end = db->man.checkpoint_lsn;
 	db->tabs = calloc(db->man.ntables + 1, sizeof(*db->tabs));
 	if (!db->tabs)
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
@@ -381,11 +383,18 @@ static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 		rc = sdb_table_open(&t->t, path.data, e);
 		if (rc)
 			goto out;
-		t->meta = &db->man.tables[i];
+		if (sdb_table_meta_copy(&t->own, &db->man.tables[i])) {
+			sdb_table_close(t->t);
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			goto out;
+		}
+		t->meta = &t->own;
 		t->cache_idx = SIZE_MAX;
 		db->ntabs++;
 	}
 	qsort(db->tabs, db->ntabs, sizeof(*db->tabs), tab_order);
+	for (size_t i = 0; i < db->ntabs; i++)
+		db->tabs[i].meta = &db->tabs[i].own; /* moved by the sort */
 	rc = sdb_wal_list(db->dir, &starts, &n, e);
 	if (rc)
 		goto out;
@@ -402,6 +411,7 @@ static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto out;
 	}
+	db->segcap = n - first + 1;
 	db->wal_end = cp;
 	for (int i = first; i < n; i++) {
 		struct sdb_wal_seg *s = &db->segs[db->nsegs];
@@ -434,7 +444,7 @@ static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 			goto out;
 		}
 	}
-	rc = sdb_wal_replay(db->segs, db->nsegs, &db->mem, e);
+	rc = sdb_wal_replay_end(db->segs, db->nsegs, &db->mem, &db->replay_end, e);
 	if (!rc && sdb_mem_finish(&db->mem))
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 out:
@@ -494,19 +504,106 @@ static int snapshot_stale(const struct sdb_db *db)
 		const struct sdb_wal_seg *g = &db->segs[db->nsegs - 1];
 		if (db->wlocked) /* nobody else appends: our own commits only */
 			return db->wal_end != g->start + g->valid;
-		if (stat(g->path, &st) < 0 || (uint64_t)st.st_size != g->size)
+		if (stat(g->path, &st) < 0 || (uint64_t)st.st_size != g->fbase + g->size)
 			return 1;
 		next = g->start + g->size;
 	} else {
 		if (db->wlocked)
-			return db->wal_end != db->man.checkpoint_lsn;
-		next = db->man.checkpoint_lsn;
+			return db->wal_end != db->snap_cp;
+		next = db->snap_cp;
 	}
 	sdb_wal_path(&path, db->dir, next);
 	if (sdb_buf_ok(&path) && stat(path.data, &st) < 0 && errno == ENOENT)
 		stale = 0;
 	sdb_buf_release(&path);
 	return stale;
+}
+
+/*
+ * The incremental refresh: when the MANIFEST is the snapshot's, only the
+ * WAL written since the snapshot's replay end is read (the rest of the
+ * newest segment it read, and whole segments after it), replayed into a
+ * small memtable and merged into the snapshot's. Anything unusual (the
+ * manifest replaced, the segment shorter than before, a damaged tail
+ * served before, a gap, a missing end) is left to the full reload, which
+ * also reports it. @return 0 done, 1 a full reload is needed.
+ */
+static int refresh_tail(struct sdb_db *db)
+{
+	struct sdb_wal_seg *pieces = NULL;
+	struct sdb_memtable nm = { 0 };
+	uint64_t id[4], *starts = NULL, mark, fs, resume = db->replay_end, end, expect;
+	int n = 0, np = 0, first, full = 1;
+	const struct sdb_wal_seg *g;
+
+	/* every incremental refresh keeps a piece of WAL: past this many, a
+	 * full reload folds them into whole segments again (amortised) */
+	if (!db->have_snapshot || !db->nsegs || db->nsegs >= 1024)
+		return 1;
+	g = &db->segs[db->nsegs - 1];
+	if (g->status == SDB_SEG_TAILDAMAGE || g->status == SDB_SEG_DAMAGED)
+		return 1;
+	fs = g->start - g->fbase;
+	if (resume < fs || resume > g->start + g->valid)
+		return 1;
+	mark = db->lock_fd >= 0 ? sdb_lock_synced(db->lock_fd) : sdb_lock_synced_at(db->dir);
+	if (manifest_id(db->dir, id) || id[0] != db->man_dev || id[1] != db->man_ino ||
+	    id[2] != db->man_size || id[3] != (uint64_t)db->man_mtime_ns)
+		return 1;
+	if (sdb_wal_list(db->dir, &starts, &n, NULL))
+		return 1;
+	for (first = 0; first < n && starts[first] != fs; first++)
+		;
+	if (first == n || !(pieces = calloc((size_t)(n - first), sizeof(*pieces))))
+		goto out;
+	expect = resume;
+	for (int i = first; i < n; i++) {
+		struct sdb_wal_seg *p = &pieces[np];
+		int newest = i == n - 1;
+		if (sdb_wal_seg_read_from(p, db->dir, starts[i], i == first ? (size_t)(resume - fs) : 0,
+					  newest, NULL))
+			goto out;
+		np++;
+		if (p->start != expect || p->status == SDB_SEG_DAMAGED ||
+		    (!newest && p->status != SDB_SEG_CLEAN) || p->status == SDB_SEG_TAILDAMAGE)
+			goto out;
+		expect = p->start + p->valid;
+	}
+	end = pieces[np - 1].start + pieces[np - 1].size;
+	if (mark > end)
+		goto out; /* the full reload looks again and reports it */
+	if (sdb_wal_replay_end(pieces, np, &nm, &resume, NULL) || sdb_mem_finish(&nm))
+		goto out;
+	{
+		size_t cap = (size_t)db->segcap;
+		if (sdb_grow((void **)&db->segs, &cap, (size_t)(db->nsegs + np), sizeof(*db->segs), 8))
+			goto out;
+		db->segcap = (int)cap;
+	}
+	if (sdb_mem_merge(&db->mem, &nm))
+		goto out;
+	for (int i = 0; i < np; i++) {
+		/* an empty piece of the same file adds nothing: keep the older */
+		if (i == 0 && np == 1 && pieces[0].size == 0 &&
+		    g->fbase + g->size == pieces[0].fbase) {
+			sdb_wal_seg_release(&pieces[0]);
+			continue;
+		}
+		db->segs[db->nsegs++] = pieces[i];
+	}
+	np = 0;
+	db->replay_end = resume;
+	g = &db->segs[db->nsegs - 1];
+	db->wal_end = g->start + g->valid;
+	db->now = sdb_now_ms();
+	full = 0;
+out:
+	for (int i = 0; i < np; i++)
+		sdb_wal_seg_release(&pieces[i]);
+	free(pieces);
+	free(starts);
+	sdb_mem_release(&nm);
+	return full;
 }
 
 int sdb_db_refresh(struct sdb_db *db, struct sdb_error *e)
@@ -516,10 +613,61 @@ int sdb_db_refresh(struct sdb_db *db, struct sdb_error *e)
 
 	if (db->have_snapshot && !snapshot_stale(db))
 		return 0;
+	if (!refresh_tail(db)) {
+		db->refresh_tails++;
+		if (db->wlocked)
+			db->wal_end = wal_end;
+		return 0;
+	}
+	db->refresh_reloads++;
 	rc = sdb_db_load_snapshot(db, e);
 	if (db->wlocked)
 		db->wal_end = wal_end; /* the writer's end: where it appends */
 	return rc;
+}
+
+int sdb_db_snapshot_stale(const struct sdb_db *db)
+{
+	return !db->have_snapshot || snapshot_stale(db);
+}
+
+int sdb_db_write_locked(const struct sdb_db *db)
+{
+	return db->wlocked;
+}
+
+void sdb_db_unlock_write(struct sdb_db *db)
+{
+	if (!db->wlocked)
+		return;
+	sdb_lock_release(db->lock_fd, SDB_LOCK_WRITER);
+	db->wlocked = 0;
+	if (db->wal_fd >= 0) {
+		sdb_io_close(db->wal_fd);
+		db->wal_fd = -1;
+	}
+}
+
+int sdb_db_lock_write(struct sdb_db *db, double timeout, struct sdb_error *e)
+{
+	int rc;
+
+	if (db->wlocked)
+		return 0;
+	if (db->lock_fd < 0 && (rc = sdb_lock_open(db->dir, &db->lock_fd, e)))
+		return rc;
+	if ((rc = sdb_lock_take(db->lock_fd, SDB_LOCK_WRITER, timeout, db->dir, e)))
+		return rc;
+	db->wlocked = 1;
+	/* as a writer's open: the manifest now, the WAL tail, the tables */
+	sdb_manifest_release(&db->man);
+	if ((rc = sdb_manifest_read(&db->man, db->dir, e)) ||
+	    (rc = sdb_db_prepare_tail(db, e)) || (rc = sdb_damage_check_tables(db, e))) {
+		sdb_db_unlock_write(db);
+		return rc;
+	}
+	db->flags |= SDB_OPEN_WRITE;
+	return 0;
 }
 
 int sdb_db_open(const char *dir, unsigned flags, const struct sdb_opts *o,

@@ -8,7 +8,9 @@
 
 struct sdb_dbtab {
 	struct sdb_table *t;
-	const struct sdb_table_meta *meta;
+	const struct sdb_table_meta *meta; /* &own */
+	struct sdb_table_meta own; /* the snapshot's copy: db->man may be
+				    * replaced by maintenance meanwhile */
 	struct sdb_block cache;  /* last block read by point lookups */
 	size_t cache_idx;
 };
@@ -24,8 +26,13 @@ struct sdb_db {
 	int have_snapshot;
 	struct sdb_dbtab *tabs; /* priority order: newest first */
 	size_t ntabs;
-	struct sdb_wal_seg *segs;
-	int nsegs;
+	struct sdb_wal_seg *segs; /* whole segments, then tail pieces read
+				   * by incremental refreshes */
+	int nsegs, segcap;
+	uint64_t snap_cp;     /* the snapshot's checkpoint LSN */
+	uint64_t replay_end;  /* the snapshot's replay resumes here */
+	uint64_t refresh_tails, refresh_reloads; /* sdb_db_refresh (tests) */
+	int bulk;             /* a bulk ingest holds the maintenance lock */
 	struct sdb_memtable mem;
 	uint64_t now;
 	/* the MANIFEST the snapshot was built from (sdb_db_refresh) */
@@ -108,6 +115,25 @@ int sdb_db_append(struct sdb_db *db, const void *p, size_t n,
 		  struct sdb_error *e);
 /* fdatasync of the live segment unless --sync off. */
 int sdb_db_sync(struct sdb_db *db, struct sdb_error *e);
+
+/* Checkpoint pieces (maint.c), for the checkpoint and the bulk ingest.
+ * As the writer lock holder: seals the WAL (a CHECKPOINT record naming
+ * the LSN after itself, synced, a new segment); *newcp that LSN. */
+int sdb_ckpt_seal(struct sdb_db *db, uint64_t *newcp, struct sdb_error *e);
+/* Replays the sealed WAL [cp, newcp) and then extra (a batch's records,
+ * BEGIN and operations, applied after everything sealed; NULL: none)
+ * into a level-0 table numbered no; *have is 0 when there was nothing to
+ * write (no table). */
+int sdb_ckpt_flush(struct sdb_db *db, uint64_t cp, uint64_t newcp,
+		   struct sdb_batch *extra, uint64_t no,
+		   struct sdb_table_meta *meta, int *have, struct sdb_error *e);
+/* Unlinks WAL segments wholly below cp. */
+void sdb_ckpt_retire_wal(struct sdb_db *db, uint64_t cp);
+/* txn.c: checks t's compare-and-set reads as a commit through db would
+ * (the writer lock held); *b is its batch (NULL: no writes). */
+struct sdb_txn;
+int sdb_txn_ready(struct sdb_txn *t, struct sdb_db *db, struct sdb_batch **b,
+		  struct sdb_error *e);
 
 /* Merging iterator over a memtable and tables (iter.c). raw: also return
  * delete markers and expired entries (compaction). */

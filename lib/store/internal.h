@@ -63,6 +63,8 @@ struct sdb_wal_seg {
 	int status;     /* enum below */
 	size_t bad_off; /* offset of damage or torn tail */
 	size_t mapped;  /* sdb_wal_seg_map: bytes mapped (data is a mapping) */
+	size_t fbase;   /* offset of data[0] in the file (a tail piece read by
+			 * an incremental refresh; 0 for a whole segment) */
 };
 enum { SDB_SEG_CLEAN, SDB_SEG_INFLIGHT, SDB_SEG_TAILDAMAGE, SDB_SEG_DAMAGED };
 
@@ -74,6 +76,12 @@ int sdb_wal_list(const char *dir, uint64_t **starts, int *n,
  * SDB_ENOTFOUND/SDB_EIO. */
 int sdb_wal_seg_read(struct sdb_wal_seg *s, const char *dir, uint64_t start,
 		     int newest, struct sdb_error *e);
+/* The same from byte off of the file on (a tail piece: start becomes
+ * the LSN of that byte, fbase off); a file now shorter than off:
+ * SDB_ENOTFOUND. */
+int sdb_wal_seg_read_from(struct sdb_wal_seg *s, const char *dir,
+			  uint64_t start, size_t off, int newest,
+			  struct sdb_error *e);
 /* The same over a read-only mapping, for the writer lock holder only
  * (nobody else may truncate the file meanwhile: SIGBUS). */
 int sdb_wal_seg_map(struct sdb_wal_seg *s, const char *dir, uint64_t start,
@@ -281,6 +289,17 @@ size_t sdb_mem_lower_bound(const struct sdb_memtable *m, const void *k,
  * contiguous; damage handling per DESIGN.md is the caller's. */
 int sdb_wal_replay(struct sdb_wal_seg *segs, int nsegs,
 		   struct sdb_memtable *mem, struct sdb_error *e);
+/* The same; *end (when nsegs > 0) is the LSN right after the last record
+ * that ended a transaction or stood outside one: a later replay resumes
+ * there (an incomplete transaction after it is read again). */
+int sdb_wal_replay_end(struct sdb_wal_seg *segs, int nsegs,
+		       struct sdb_memtable *mem, uint64_t *end,
+		       struct sdb_error *e);
+/* Merges newer (finished, every entry and range newer than m's) into m
+ * (finished): newer's entries replace m's of the same key, its ranges
+ * drop m's entries they hold and join m's ranges. newer is emptied.
+ * @return 0 or SDB_ENOMEM (m unchanged). */
+int sdb_mem_merge(struct sdb_memtable *m, struct sdb_memtable *newer);
 
 /* ------------------------------------------------- range deletes (rangedel.c) */
 #define SDB_IKEY_MAX (1 + SDB_MAX_NS + SDB_MAX_KEY) /* longest internal key */

@@ -73,7 +73,7 @@ static void remove_orphans(struct sdb_db *db)
 }
 
 /* Unlinks WAL segments entirely below the checkpoint. */
-static void retire_wal(struct sdb_db *db, uint64_t cp)
+void sdb_ckpt_retire_wal(struct sdb_db *db, uint64_t cp)
 {
 	struct sdb_buf p = SDB_BUF_INIT;
 	uint64_t *starts;
@@ -101,51 +101,44 @@ static int add_table(struct sdb_manifest *m, const struct sdb_table_meta *t)
 	return 0;
 }
 
-static int checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
-			  struct sdb_error *e)
+int sdb_ckpt_seal(struct sdb_db *db, uint64_t *newcp, struct sdb_error *e)
+{
+	struct sdb_buf rec = SDB_BUF_INIT;
+	unsigned char pl[16];
+	int rc;
+
+	/* seal: CHECKPOINT record naming the LSN right after itself, and the
+	 * synced mark like a COMMIT's */
+	*newcp = db->wal_end + SDB_WAL_OVERHEAD + 16;
+	sdb_put_u64(pl, *newcp);
+	sdb_put_u64(pl + 8, sdb_db_synced_mark(db));
+	sdb_wal_encode(&rec, SDB_REC_CHECKPOINT, pl, 16);
+	if (!sdb_buf_ok(&rec)) /* else an empty append, and a manifest naming an LSN never written */
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	else if (!(rc = sdb_db_append(db, rec.data, rec.len, e)) &&
+		 !(rc = sdb_db_sync(db, e)))
+		rc = sdb_db_new_segment(db, e);
+	sdb_buf_release(&rec);
+	return rc;
+}
+
+int sdb_ckpt_flush(struct sdb_db *db, uint64_t cp, uint64_t newcp,
+		   struct sdb_batch *extra, uint64_t no,
+		   struct sdb_table_meta *meta, int *have, struct sdb_error *e)
 {
 	struct sdb_buf path = SDB_BUF_INIT;
 	struct sdb_wal_seg *segs = NULL;
 	struct sdb_memtable mem = { 0 };
-	struct sdb_table_meta meta = { 0 };
 	struct sdb_table_writer *w = NULL;
-	uint64_t *starts = NULL, cp, newcp;
-	unsigned char pl[16];
-	struct sdb_buf rec = SDB_BUF_INIT;
-	int n = 0, nsegs = 0, rc;
+	uint64_t *starts = NULL;
+	int n = 0, nsegs = 0, rc = 0;
 
-	*did = 0;
-	if (!db->wlocked) {
-		if ((rc = sdb_lock_take(db->lock_fd, SDB_LOCK_WRITER, db->o.lock_timeout, db->dir, e)))
-			return rc;
-		db->wlocked = 1;
+	*have = 0;
+	if (newcp > cp) {
+		if ((rc = sdb_wal_list(db->dir, &starts, &n, e)))
+			goto out;
 	}
-	sdb_manifest_release(&db->man);
-	if ((rc = sdb_manifest_read(&db->man, db->dir, e)) || (rc = sdb_db_prepare_tail(db, e)))
-		goto unlock;
-	cp = db->man.checkpoint_lsn;
-	if (db->wal_end == cp || db->wal_end - cp <= if_larger)
-		goto unlock;
-	/* seal: CHECKPOINT record naming the LSN right after itself, and the
-	 * synced mark like a COMMIT's */
-	newcp = db->wal_end + SDB_WAL_OVERHEAD + 16;
-	sdb_put_u64(pl, newcp);
-	sdb_put_u64(pl + 8, sdb_db_synced_mark(db));
-	sdb_wal_encode(&rec, SDB_REC_CHECKPOINT, pl, 16);
-	if (!sdb_buf_ok(&rec)) { /* else an empty append, and a manifest naming an LSN never written */
-		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		goto unlock;
-	}
-	if ((rc = sdb_db_append(db, rec.data, rec.len, e)) ||
-	    (rc = sdb_db_sync(db, e)) || (rc = sdb_db_new_segment(db, e)))
-		goto unlock;
-	sdb_lock_release(db->lock_fd, SDB_LOCK_WRITER);
-	db->wlocked = 0;
-
-	/* heavy part, writers run meanwhile */
-	if ((rc = sdb_wal_list(db->dir, &starts, &n, e)))
-		goto out;
-	segs = calloc((size_t)n + 1, sizeof(*segs));
+	segs = calloc((size_t)n + 2, sizeof(*segs));
 	if (!segs) {
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto out;
@@ -171,14 +164,29 @@ static int checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
 	}
 	if ((rc = sdb_wal_replay(segs, nsegs, &mem, e)))
 		goto out;
+	if (extra && extra->nops) {
+		/* the batch as one more committed transaction after the WAL */
+		struct sdb_wal_seg x = { .start = newcp, .path = (char *)"(bulk transaction)" };
+		unsigned char c[12] = { 0 };
+		sdb_put_u32(c, (uint32_t)extra->nops);
+		sdb_wal_encode(&extra->rec, SDB_REC_COMMIT, c, 12);
+		if (!sdb_buf_ok(&extra->rec)) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			goto out;
+		}
+		x.data = (unsigned char *)extra->rec.data;
+		x.size = x.valid = extra->rec.len;
+		if ((rc = sdb_wal_replay(&x, 1, &mem, e)))
+			goto out;
+	}
 	if (sdb_mem_finish(&mem)) {
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto out;
 	}
 	if (mem.n || mem.nrd) {
-		meta.no = db->man.next_file++;
-		meta.level = 0;
-		sdb_table_path(&path, db->dir, meta.no);
+		meta->no = no;
+		meta->level = 0;
+		sdb_table_path(&path, db->dir, meta->no);
 		if ((rc = sdb_table_writer_open(&w, path.data, db->o.compression, nosync(db), e)))
 			goto out;
 		for (size_t i = 0; i < mem.n; i++) {
@@ -199,9 +207,49 @@ static int checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
 				sdb_table_writer_abort(w);
 				goto out;
 			}
-		rc = sdb_table_writer_finish(w, &meta, e);
-		if (rc)
+		if ((rc = sdb_table_writer_finish(w, meta, e)))
 			goto out;
+		*have = 1;
+	}
+out:
+	for (int i = 0; i < nsegs; i++)
+		sdb_wal_seg_release(&segs[i]);
+	free(segs);
+	free(starts);
+	sdb_mem_release(&mem);
+	sdb_buf_release(&path);
+	return rc;
+}
+
+static int checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
+			  struct sdb_error *e)
+{
+	struct sdb_table_meta meta = { 0 };
+	uint64_t cp, newcp;
+	int rc, have = 0;
+
+	*did = 0;
+	if (!db->wlocked) {
+		if ((rc = sdb_lock_take(db->lock_fd, SDB_LOCK_WRITER, db->o.lock_timeout, db->dir, e)))
+			return rc;
+		db->wlocked = 1;
+	}
+	sdb_manifest_release(&db->man);
+	if ((rc = sdb_manifest_read(&db->man, db->dir, e)) || (rc = sdb_db_prepare_tail(db, e)))
+		goto unlock;
+	cp = db->man.checkpoint_lsn;
+	if (db->wal_end == cp || db->wal_end - cp <= if_larger)
+		goto unlock;
+	if ((rc = sdb_ckpt_seal(db, &newcp, e)))
+		goto unlock;
+	sdb_lock_release(db->lock_fd, SDB_LOCK_WRITER);
+	db->wlocked = 0;
+
+	/* heavy part, writers run meanwhile */
+	if ((rc = sdb_ckpt_flush(db, cp, newcp, NULL, db->man.next_file, &meta, &have, e)))
+		goto out;
+	if (have) {
+		db->man.next_file++;
 		if (!nosync(db) && (rc = sdb_io_fsync_dir(db->dir, e)))
 			goto out;
 		if (add_table(&db->man, &meta)) {
@@ -213,7 +261,7 @@ static int checkpoint_locked(struct sdb_db *db, uint64_t if_larger, int *did,
 	db->man.checkpoint_lsn = newcp;
 	if ((rc = sdb_manifest_write(&db->man, db->dir, nosync(db), e)))
 		goto out;
-	retire_wal(db, newcp);
+	sdb_ckpt_retire_wal(db, newcp);
 	*did = 1;
 	goto out;
 unlock:
@@ -222,14 +270,7 @@ unlock:
 		db->wlocked = 0;
 	}
 out:
-	for (int i = 0; i < nsegs; i++)
-		sdb_wal_seg_release(&segs[i]);
-	free(segs);
-	free(starts);
-	sdb_mem_release(&mem);
 	sdb_table_meta_release(&meta);
-	sdb_buf_release(&path);
-	sdb_buf_release(&rec);
 	return rc;
 }
 
@@ -571,7 +612,7 @@ int sdb_db_maybe_flush(struct sdb_db *db, struct sdb_error *e)
 {
 	int did, rc, cnt;
 
-	if (db->o.no_auto || db->lock_fd < 0)
+	if (db->o.no_auto || db->lock_fd < 0 || db->bulk)
 		return 0;
 	level_bytes(&db->man, 0, &cnt);
 	if (db->wal_end - db->man.checkpoint_lsn <= db->o.flush_bytes && cnt < L0_TRIGGER)

@@ -263,3 +263,74 @@ size_t sdb_mem_lower_bound(const struct sdb_memtable *m, const void *k,
 	}
 	return lo;
 }
+
+/* Key order of two entries (no sequence: keys are unique in a finished
+ * memtable). */
+static inline int ment_key_cmp(const struct sdb_ment *a, const struct sdb_ment *b)
+{
+	if (a->pfx != b->pfx)
+		return a->pfx < b->pfx ? -1 : 1;
+	return sdb_key_cmp(a->key, a->klen, b->key, b->klen);
+}
+
+int sdb_mem_merge(struct sdb_memtable *m, struct sdb_memtable *newer)
+{
+	struct sdb_ment *out = NULL;
+	size_t p = 0, i, j, w = 0, tail;
+
+	if (!newer->n && !newer->nrd)
+		return 0;
+	if (newer->nrd) {
+		struct sdb_range *r = realloc(m->rd, (m->nrd + newer->nrd) * sizeof(*r));
+		if (!r)
+			return SDB_ENOMEM;
+		m->rd = r;
+		m->rdcap = m->nrd + newer->nrd;
+	}
+	/* the entries before newer's first key (or range) stay in place: an
+	 * append (increasing keys) costs what the new entries cost */
+	if (newer->n)
+		p = sdb_mem_lower_bound(m, newer->e[0].key, newer->e[0].klen);
+	else
+		p = m->n;
+	if (newer->nrd) {
+		size_t q = sdb_mem_lower_bound(m, newer->rd[0].lo, newer->rd[0].lolen);
+		if (q < p)
+			p = q;
+	}
+	tail = m->n - p;
+	if (tail + newer->n) {
+		out = malloc((tail + newer->n) * sizeof(*out));
+		if (!out)
+			return SDB_ENOMEM;
+	}
+	for (i = p, j = 0; i < m->n || j < newer->n;) {
+		int c = i == m->n ? 1 : j == newer->n ? -1 : ment_key_cmp(&m->e[i], &newer->e[j]);
+		if (c < 0) {
+			const struct sdb_ment *x = &m->e[i++];
+			if (newer->nrd && sdb_ranges_find(newer->rd, newer->nrd, x->key, x->klen) < newer->nrd)
+				continue; /* deleted by a newer range */
+			out[w++] = *x;
+		} else {
+			if (!c)
+				i++; /* replaced */
+			out[w++] = newer->e[j++];
+		}
+	}
+	if (sdb_grow((void **)&m->e, &m->cap, p + w, sizeof(*m->e), 1024)) {
+		free(out);
+		return SDB_ENOMEM;
+	}
+	if (w)
+		memcpy(m->e + p, out, w * sizeof(*out));
+	free(out);
+	m->n = p + w;
+	m->bytes += newer->bytes;
+	if (newer->nrd) {
+		memcpy(m->rd + m->nrd, newer->rd, newer->nrd * sizeof(*m->rd));
+		m->nrd += newer->nrd;
+		sdb_ranges_union(m->rd, &m->nrd);
+	}
+	sdb_mem_release(newer);
+	return 0;
+}

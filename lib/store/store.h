@@ -101,16 +101,47 @@ struct sdb_val {
  * a handle is taken when it is opened and does not grow by itself, not
  * even with the handle's own commits. Cheap when nothing changed (a stat
  * of MANIFEST and of the newest WAL segment, none for a writer whose only
- * new commits would be its own); otherwise the snapshot is reloaded (the
- * tables reopened, the whole WAL from the checkpoint replayed: the cost
- * grows with the WAL since the last checkpoint, not with what is new;
- * about 0.6 ms at 5000 small commits). A handle
+ * new commits would be its own); otherwise, when the MANIFEST is the
+ * one the snapshot was built from, only the WAL appended since the
+ * snapshot's end is read and replayed, and merged into the snapshot (the
+ * cost grows with what is new, plus a move of the snapshot's in-memory
+ * entries after the first new key: nothing for appends in key order);
+ * when the MANIFEST was replaced (a checkpoint, a compaction, a bulk
+ * ingest) the snapshot is reloaded (the tables reopened, the whole WAL
+ * from the checkpoint replayed). A handle
  * without a snapshot gets one. No iterator or transaction may be open on
  * db, and values read before are invalid after a reload. @return 0, or an
  * error as sdb_db_open's (the handle then has no snapshot: reads find
  * nothing until a refresh succeeds).
  */
 int sdb_db_refresh(struct sdb_db *db, struct sdb_error *e);
+
+/*
+ * The writer lock on an open handle (SQL's first write or BEGIN
+ * IMMEDIATE on a connection opened for reading): waits up to timeout
+ * seconds (0: try once) and then does what a writer's open does: refuses
+ * while a damage mark is there, checks that the WAL since the checkpoint
+ * reads back and cuts a torn or damaged tail of the newest segment, and
+ * checks every table's footer and index block. A handle opened without a
+ * lock file opens one. Already held: 0 at once. The snapshot is left as
+ * it was: it may be older than the state the lock now guards
+ * (sdb_db_snapshot_stale says so; refresh it, or treat a transaction that
+ * read the old snapshot as a conflict, as SQLite's WAL mode does).
+ * @return 0, SDB_EBUSY (held elsewhere past timeout), SDB_ECORRUPT (a
+ * database that cannot be read back; refused) or SDB_EIO; after an error
+ * the lock is not held.
+ */
+int sdb_db_lock_write(struct sdb_db *db, double timeout, struct sdb_error *e);
+/* Releases the writer lock (not held: nothing happens). The handle keeps
+ * its snapshot, can refresh, and can take the lock again. Note that
+ * sdb_db_maybe_flush and a commit with unlock_first release it too. */
+void sdb_db_unlock_write(struct sdb_db *db);
+/* Whether the handle holds the writer lock. */
+int sdb_db_write_locked(const struct sdb_db *db);
+/* 1 when the files hold more than db's snapshot (a refresh would change
+ * it), else 0; a stat or two (none for a writer whose only commits since
+ * would be its own: then 1 exactly when it committed since). */
+int sdb_db_snapshot_stale(const struct sdb_db *db);
 
 /* Point read of an internal key in the snapshot. @return 0 found,
  * SDB_ENOTFOUND absent/deleted/expired, or an error (damage, I/O). */
@@ -185,6 +216,84 @@ int sdb_db_maybe_flush(struct sdb_db *db, struct sdb_error *e);
 /* fdatasync of the live WAL segment unless --sync off (end of a load in
  * normal mode). */
 int sdb_db_sync(struct sdb_db *db, struct sdb_error *e);
+
+/*
+ * Bulk ingest (bulk.c): keys handed over in strictly increasing order
+ * (sdb_key_cmp) are written straight into new table files, and installed
+ * at commit by one manifest switch -- no WAL records, no replay, no
+ * compaction of the data afterwards when it lands below everything.
+ *   - db must hold the writer lock (SDB_OPEN_WRITE or sdb_db_lock_write)
+ *     from sdb_bulk_begin to the end of sdb_bulk_commit; begin also takes
+ *     the maintenance lock (waiting up to lock_timeout: SDB_EBUSY), so
+ *     checkpoints and compactions wait (or skip) meanwhile, and the
+ *     handle's automatic flush does nothing.
+ *   - Ordering: the bulk's keys shadow everything committed before
+ *     sdb_bulk_commit (range deletes included: the commit first writes
+ *     what the WAL holds to a table below the bulk's) and are shadowed by
+ *     everything committed after it. Several writes of one key in a bulk
+ *     are refused (strictly increasing); sdb_sorter keeps the newest.
+ *   - Durability and atomicity: each table is fsynced, then the
+ *     directory, then one manifest is published (temp + fsync + rename +
+ *     directory fsync; sync off: none of these). A crash at any point
+ *     leaves all of it or none of it after reopen; tables of an
+ *     unfinished bulk are unnamed and removed by the next maintenance.
+ *   - Isolation: the bulk's keys are not readable through db, any
+ *     transaction or snapshot until the commit, and a reader's snapshot
+ *     sees all of them after a refresh or none. Nothing is checked
+ *     against concurrent writes: the writer lock serialises it with the
+ *     other writers, like a transaction committed at sdb_bulk_commit.
+ *   - Inside a caller's transaction: sdb_bulk_commit(b, t) also commits
+ *     transaction t (begun on db; its compare-and-set reads are checked
+ *     as sdb_txn_commit checks them, SDB_ECONFLICT: nothing of either
+ *     applied) in the same manifest switch: t's writes (range deletes
+ *     included) go to the flushed table, ordered before the bulk's keys
+ *     (a key written by both reads as the bulk's). t reads its own writes
+ *     and the snapshot as usual, never the bulk's keys; afterwards t may
+ *     only be freed. SQL: CREATE INDEX = catalog row in t + index entries
+ *     in the bulk; .import = the rows in the bulk.
+ * Memory: one table block and the bloom hashes of the table being written
+ * (8 bytes a key); tables split past opts.table_bytes.
+ * @return 0 or a negative code; after a failed add the bulk can only be
+ * aborted; sdb_bulk_commit and sdb_bulk_abort free b whatever happens
+ * (after a failed commit nothing of it is applied).
+ */
+struct sdb_bulk;
+struct sdb_txn;
+int sdb_bulk_begin(struct sdb_db *db, struct sdb_bulk **out,
+		   struct sdb_error *e);
+/* A put (expires_ms 0: no TTL) or a delete marker of internal key ik, in
+ * strictly increasing key order (else SDB_EINVAL); checked as
+ * sdb_batch_put checks (SDB_ELIMIT, SDB_EINVAL). */
+int sdb_bulk_put(struct sdb_bulk *b, const void *ik, size_t n, const void *val,
+		 size_t vlen, uint64_t expires_ms, struct sdb_error *e);
+int sdb_bulk_del(struct sdb_bulk *b, const void *ik, size_t n,
+		 struct sdb_error *e);
+/* Keys added so far. */
+uint64_t sdb_bulk_count(const struct sdb_bulk *b);
+int sdb_bulk_commit(struct sdb_bulk *b, struct sdb_txn *t, struct sdb_error *e);
+void sdb_bulk_abort(struct sdb_bulk *b);
+
+/*
+ * The sorter: collects puts and deletes in any order (copied into one
+ * arena: about 40 bytes a key plus the key and value bytes, in memory),
+ * then sdb_sorter_feed sorts them (radix sort of the 8 key bytes after
+ * the keys' common prefix, then ties by full comparison) and hands them
+ * to a bulk in order, the newest write of each key only. A sorter may be
+ * fed several times (it is emptied each time); the keys of a later feed
+ * must then all sort after those of the earlier ones (the bulk refuses
+ * them otherwise).
+ */
+struct sdb_sorter;
+int sdb_sorter_new(struct sdb_sorter **out, struct sdb_error *e);
+int sdb_sorter_put(struct sdb_sorter *s, const void *ik, size_t n,
+		   const void *val, size_t vlen, uint64_t expires_ms,
+		   struct sdb_error *e);
+int sdb_sorter_del(struct sdb_sorter *s, const void *ik, size_t n,
+		   struct sdb_error *e);
+size_t sdb_sorter_count(const struct sdb_sorter *s);
+int sdb_sorter_feed(struct sdb_sorter *s, struct sdb_bulk *b,
+		    struct sdb_error *e);
+void sdb_sorter_free(struct sdb_sorter *s);
 
 /* Maintenance (sochdb-wal). */
 struct sdb_maint_opts {

@@ -527,7 +527,7 @@ int sdb_txn_release(struct sdb_txn *t, int id, struct sdb_error *e)
 static uint64_t snapshot_end(const struct sdb_db *db)
 {
 	if (!db->nsegs)
-		return db->man.checkpoint_lsn;
+		return db->snap_cp;
 	return db->segs[db->nsegs - 1].start + db->segs[db->nsegs - 1].valid;
 }
 
@@ -565,6 +565,20 @@ static int check_cas(struct sdb_txn *t, struct sdb_db *db, struct sdb_error *e)
 out:
 	sdb_db_close(fresh);
 	return rc;
+}
+
+int sdb_txn_ready(struct sdb_txn *t, struct sdb_db *db, struct sdb_batch **b,
+		  struct sdb_error *e)
+{
+	int rc;
+
+	*b = NULL;
+	if (!t->b.nops)
+		return 0;
+	if ((rc = check_cas(t, db, e)))
+		return rc;
+	*b = &t->b;
+	return 0;
 }
 
 int sdb_txn_commit(struct sdb_txn *t, struct sdb_db *db, int unlock_first,

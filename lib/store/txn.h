@@ -50,7 +50,14 @@
  * commits made before it (SQL autocommit: each statement sees the previous
  * ones) calls sdb_db_refresh on the handle before sdb_txn_begin, with no
  * other transaction or iterator open on it; the refresh costs a stat or
- * two when nothing changed. (The cas check above sees every commit.)
+ * two when nothing changed, a read of the new WAL tail otherwise. (The
+ * cas check above sees every commit.) A transaction on a handle opened
+ * for reading commits once the handle holds the writer lock
+ * (sdb_db_lock_write, e.g. at SQL's first write or BEGIN IMMEDIATE); when
+ * sdb_db_snapshot_stale says the snapshot is older than what the lock now
+ * guards, the transaction read an old state: its cas reads are re-checked
+ * at commit, its plain reads are not (treat it as a conflict, as SQLite's
+ * WAL mode does with SQLITE_BUSY_SNAPSHOT, or refresh and start over).
  *
  * Pointers returned by reads and iterators stay valid until the next
  * write to the transaction, the next read or iterator step, or its end.

@@ -339,19 +339,33 @@ static int seg_open(struct sdb_wal_seg *s, const char *dir, uint64_t start,
 int sdb_wal_seg_read(struct sdb_wal_seg *s, const char *dir, uint64_t start,
 		     int newest, struct sdb_error *e)
 {
+	return sdb_wal_seg_read_from(s, dir, start, 0, newest, e);
+}
+
+int sdb_wal_seg_read_from(struct sdb_wal_seg *s, const char *dir,
+			  uint64_t start, size_t off, int newest,
+			  struct sdb_error *e)
+{
 	struct stat st;
 	int fd, rc;
-	size_t got;
+	size_t got, len;
 
 	if ((rc = seg_open(s, dir, start, &fd, &st, e)))
 		goto out;
-	s->data = malloc((size_t)st.st_size + 1);
+	if ((uint64_t)st.st_size < off) {
+		rc = sdb_error_set(e, SDB_ENOTFOUND, "WAL segment '%s' is shorter than before", s->path);
+		goto out;
+	}
+	len = (size_t)st.st_size - off;
+	s->start = start + off;
+	s->fbase = off;
+	s->data = malloc(len + 1);
 	if (!s->data) {
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory reading '%s'", s->path);
 		goto out;
 	}
 	/* A writer may append meanwhile: we read what was there at fstat. */
-	rc = sdb_io_pread(fd, s->data, (size_t)st.st_size, 0, &got, s->path, e);
+	rc = sdb_io_pread(fd, s->data, len, (off_t)off, &got, s->path, e);
 	if (rc)
 		goto out;
 	s->size = got;
@@ -453,12 +467,23 @@ out:
 int sdb_wal_replay(struct sdb_wal_seg *segs, int nsegs,
 		   struct sdb_memtable *mem, struct sdb_error *e)
 {
+	uint64_t end;
+
+	return sdb_wal_replay_end(segs, nsegs, mem, &end, e);
+}
+
+int sdb_wal_replay_end(struct sdb_wal_seg *segs, int nsegs,
+		       struct sdb_memtable *mem, uint64_t *end,
+		       struct sdb_error *e)
+{
 	/* Operations of the open transaction, applied at its COMMIT (kind
 	 * -1: a range delete). */
 	struct pend { struct sdb_wal_op op; int kind; uint64_t seq; } *pend = NULL;
 	size_t np = 0, pcap = 0;
 	int in_txn = 0, rc = 0;
 
+	if (nsegs)
+		*end = segs[0].start;
 	for (int i = 0; i < nsegs; i++) {
 		struct sdb_wal_seg *s = &segs[i];
 		size_t off = 0;
@@ -513,6 +538,8 @@ int sdb_wal_replay(struct sdb_wal_seg *segs, int nsegs,
 				break;
 			}
 			off += r.reclen;
+			if (!in_txn)
+				*end = s->start + off;
 		}
 	}
 out:

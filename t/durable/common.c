@@ -2,6 +2,7 @@
  * harnesses (see durable.h). Test code: it may print. */
 #define _GNU_SOURCE
 #include "durable.h"
+#include "store/txn.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *const dur_op_names[OP_N] = { "put", "del", "txn", "checkpoint", "compact" };
+const char *const dur_op_names[OP_N] = { "put", "del", "txn", "checkpoint", "compact", "bulk" };
 
 /* ------------------------------------------------- allocation faults */
 
@@ -192,14 +193,14 @@ int dur_run_op(const char *dir, enum dur_op op, uint64_t *rnd, int vmax,
 	}
 	c = &h->c[h->n];
 	memset(c, 0, sizeof(*c));
-	c->n = op == OP_TXN ? 3 : 1;
+	c->n = op == OP_TXN || op == OP_BULK ? 3 : 1;
 	for (int i = 0; i < c->n; i++) {
 		int k;
 		do
 			k = (int)(dur_rand(rnd) % DUR_NKEYS);
 		while ((i > 0 && k == c->key[0]) || (i > 1 && k == c->key[1]));
 		c->key[i] = k;
-		if (op == OP_PUT || (op == OP_TXN && i < 2)) {
+		if (op == OP_PUT || ((op == OP_TXN || op == OP_BULK) && i < 2)) {
 			c->len[i] = 1 + (size_t)(dur_rand(rnd) % (uint64_t)vmax);
 			c->val[i] = make_val(h->n, i, c->len[i]);
 		}
@@ -207,7 +208,31 @@ int dur_run_op(const char *dir, enum dur_op op, uint64_t *rnd, int vmax,
 	h->n++;
 	dur_alloc_armed = 1;
 	rc = sdb_db_open(dir, SDB_OPEN_CREATE | SDB_OPEN_WRITE, &o, &db, e);
-	if (!rc) {
+	if (!rc && op == OP_BULK) {
+		/* key 0 in the transaction, keys 1 and 2 in the bulk (sorted) */
+		struct sdb_txn *t = NULL;
+		struct sdb_sorter *so = NULL;
+		struct sdb_bulk *bk = NULL;
+		if (!(rc = ikey(&ik, c->key[0], e)) && !(rc = sdb_txn_begin(db, &t, e)))
+			rc = sdb_txn_put(t, ik.data, ik.len, c->val[0], c->len[0], 0, e);
+		if (!rc)
+			rc = sdb_sorter_new(&so, e);
+		for (int i = 1; !rc && i < 3; i++) {
+			if ((rc = ikey(&ik, c->key[i], e)))
+				break;
+			rc = c->val[i] ? sdb_sorter_put(so, ik.data, ik.len, c->val[i], c->len[i], 0, e)
+				       : sdb_sorter_del(so, ik.data, ik.len, e);
+		}
+		if (!rc && !(rc = sdb_bulk_begin(db, &bk, e))) {
+			if ((rc = sdb_sorter_feed(so, bk, e)))
+				sdb_bulk_abort(bk);
+			else
+				rc = sdb_bulk_commit(bk, t, e);
+		}
+		sdb_sorter_free(so);
+		sdb_txn_free(t);
+		sdb_db_close(db);
+	} else if (!rc) {
 		sdb_batch_init(&b);
 		for (int i = 0; !rc && i < c->n; i++) {
 			if ((rc = ikey(&ik, c->key[i], e)))

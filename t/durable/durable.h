@@ -17,7 +17,9 @@
 
 #define DUR_NKEYS 12
 
-enum dur_op { OP_PUT, OP_DEL, OP_TXN, OP_CKPT, OP_COMPACT, OP_N };
+/* OP_BULK: one commit of 3 keys, a put in a transaction and a put and a
+ * delete in a bulk ingest committed with it (sdb_bulk_commit) */
+enum dur_op { OP_PUT, OP_DEL, OP_TXN, OP_CKPT, OP_COMPACT, OP_BULK, OP_N };
 extern const char *const dur_op_names[OP_N];
 
 /* One logical state: value per key (NULL: absent). */

@@ -55,7 +55,8 @@ static const char *const kind_names[SDB_IO_NKINDS + 1] = {
 
 static const enum dur_op workload[] = {
 	OP_PUT, OP_PUT, OP_TXN, OP_DEL, OP_CKPT, OP_PUT, OP_TXN, OP_COMPACT,
-	OP_PUT, OP_TXN, OP_CKPT, OP_DEL, OP_PUT, OP_COMPACT, OP_PUT,
+	OP_PUT, OP_TXN, OP_CKPT, OP_DEL, OP_PUT, OP_COMPACT, OP_PUT, OP_BULK,
+	OP_PUT, OP_BULK,
 };
 #define NOPS ((int)(sizeof(workload) / sizeof(workload[0])))
 static int nreps = 1; /* the workload runs nreps times (3 in make stress) */

@@ -30,7 +30,7 @@
  * before the crash point.
  *
  * Workloads: every sequence of 1 to 3 operations of {put, del, txn of 3,
- * checkpoint, compact}, and seeded random runs of 200 operations
+ * checkpoint, compact, bulk (a transaction and a bulk ingest of 3 keys)}, and seeded random runs of 200 operations
  * (4 x STRESS_SCALE runs; 6 x STRESS_SCALE random states per crash point).
  * Prints "crash states N failures F"; exit 1 on any failure.
  */
@@ -629,7 +629,7 @@ random:
 		int n = quick ? 40 : 200;
 		for (int i = 0; i < n; i++) {
 			unsigned x = (unsigned)(dur_rand(&rr) % 100);
-			ops[i] = x < 45 ? OP_PUT : x < 60 ? OP_DEL : x < 85 ? OP_TXN : x < 95 ? OP_CKPT : OP_COMPACT;
+			ops[i] = x < 42 ? OP_PUT : x < 56 ? OP_DEL : x < 78 ? OP_TXN : x < 87 ? OP_BULK : x < 95 ? OP_CKPT : OP_COMPACT;
 		}
 		snprintf(name, sizeof(name), "random run %d (seed %llu)", r, (unsigned long long)rs);
 		run_workload(name, ops, n, rs, 1200, nrand > 12 ? 6 : nrand > 3 ? nrand / 2 : nrand, workdir);

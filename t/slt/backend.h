@@ -44,8 +44,12 @@ struct slt_backend {
 };
 
 extern const struct slt_backend slt_be_sqlite;
+extern const struct slt_backend slt_be_sqlite_rev; /* reverse_unordered_selects */
+extern const struct slt_backend slt_be_sqlite_cslike; /* case_sensitive_like */
 extern const struct slt_backend slt_be_sochdb;
 /* The backend named name ("sochdb", "sqlite"), or NULL. */
 const struct slt_backend *slt_backend_find(const char *name);
+/* Removes dir and everything in it (a finished run's databases). */
+void slt_rmtree(const char *dir);
 
 #endif

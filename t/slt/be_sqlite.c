@@ -26,6 +26,17 @@ static int be_open(void **h, const char *dir, int sync, char *err, size_t errn)
 	return 0;
 }
 
+/* The same with PRAGMA reverse_unordered_selects: rows in another order
+ * wherever SQL leaves it open, to prove the comparisons order-blind
+ * exactly there. */
+static int be_open_rev(void **h, const char *dir, int sync, char *err, size_t errn)
+{
+	if (be_open(h, dir, sync, err, errn))
+		return -1;
+	sqlite3_exec(*h, "PRAGMA reverse_unordered_selects=ON", 0, 0, 0);
+	return 0;
+}
+
 static void be_close(void *h)
 {
 	sqlite3_close_v2(h);
@@ -108,4 +119,22 @@ static int64_t be_changes(void *h)
 
 const struct slt_backend slt_be_sqlite = {
 	"sqlite", be_open, be_close, be_exec, be_query, be_changes,
+};
+
+const struct slt_backend slt_be_sqlite_rev = {
+	"sqlite-reverse", be_open_rev, be_close, be_exec, be_query, be_changes,
+};
+
+/* With PRAGMA case_sensitive_like: a peer that differs from SQLite in
+ * LIKE only, to prove the differential test catches a difference. */
+static int be_open_cslike(void **h, const char *dir, int sync, char *err, size_t errn)
+{
+	if (be_open(h, dir, sync, err, errn))
+		return -1;
+	sqlite3_exec(*h, "PRAGMA case_sensitive_like=ON", 0, 0, 0);
+	return 0;
+}
+
+const struct slt_backend slt_be_sqlite_cslike = {
+	"sqlite-cslike", be_open_cslike, be_close, be_exec, be_query, be_changes,
 };

@@ -39,7 +39,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <signal.h>
@@ -787,15 +786,6 @@ next:
 
 /* ------------------------------------------------------- the parent */
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	remove(p);
-	return 0;
-}
-
 static struct {
 	long passed, failed, listed_failed, listed_passed, unexpected, files;
 } tot;
@@ -878,7 +868,7 @@ static void run_file(const char *path, const char *name)
 		fclose(in);
 		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 			;
-		nftw(tmpl, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		slt_rmtree(tmpl);
 		attempts++;
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			break;

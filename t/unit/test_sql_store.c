@@ -7,6 +7,7 @@
  * the same script. */
 #include "unit.h"
 #include "sql/record.h"
+#include "sql/conn.h"
 #include "sql/sql.h"
 #include "sql/write.h"
 #include "store/txn.h"
@@ -38,7 +39,59 @@ static void rmdb(void)
 }
 
 static struct sql_wstate W;
+static struct sql_conn *C;     /* when set: statements go through sql.h */
 static char lasterr[600];
+
+static struct sql_wstate *WS(void) { return C ? C->wr : &W; }
+
+/* Through sql.h: prepare and step every statement. */
+static int run_conn(const char *sql)
+{
+	size_t len = strlen(sql), used;
+	struct sql_stmt_h *h;
+	struct sdb_error e;
+	int failed = 0;
+
+	lasterr[0] = 0;
+	while (len) {
+		memset(&e, 0, sizeof(e));
+		int rc = sql_prepare(C, sql, len, &used, &h, &e);
+		if (rc) {
+			snprintf(lasterr, sizeof(lasterr), "%s", e.msg);
+			failed++;
+		} else if (h) {
+			while ((rc = sql_step(h, &e)) == 1)
+				;
+			if (rc < 0) {
+				snprintf(lasterr, sizeof(lasterr), "%s", e.msg);
+				failed++;
+			}
+			sql_finalize(h);
+		}
+		if (!used)
+			break;
+		len -= used;
+		sql += used;
+	}
+	return failed;
+}
+
+static void copen(void)
+{
+	struct sql_open_opts o;
+	struct sdb_error e;
+
+	sql_open_opts_default(&o);
+	o.dir = dirbuf;
+	o.store.sync = SDB_SYNC_OFF;
+	CHECK_EQ_INT(sql_open(&o, &C, &e), 0);
+}
+
+static void cclose(void)
+{
+	sql_close(C);
+	C = NULL;
+}
 
 static void wopen(void)
 {
@@ -62,6 +115,8 @@ static int run(const char *sql)
 	struct sdb_error e;
 	int failed = 0;
 
+	if (C)
+		return run_conn(sql);
 	sdb_sql_arena_init(&a);
 	sdb_sql_parser_init(&p, &a, sql, strlen(sql));
 	lasterr[0] = 0;
@@ -125,7 +180,7 @@ static void put_value(struct sdb_buf *b, const struct sql_value *v)
  * '|'-separated, one line each (sqlite3's list mode). */
 static char *dump(const char *name)
 {
-	struct sql_table_def *t = sql_catalog_table(W.cat, name);
+	struct sql_table_def *t = sql_catalog_table(WS()->cat, name);
 	struct sdb_buf out = SDB_BUF_INIT, lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
 	struct sdb_txn *txn;
 	struct sdb_txn_iter *it;
@@ -139,8 +194,8 @@ static char *dump(const char *name)
 	CHECK(t != NULL);
 	if (!t)
 		return strdup("");
-	CHECK_EQ_INT(sql_stmt_begin(&W, &e), 0);
-	CHECK_EQ_INT(sql_read_txn(&W, &txn, &e), 0);
+	CHECK_EQ_INT(sql_stmt_begin(WS(), &e), 0);
+	CHECK_EQ_INT(sql_read_txn(WS(), &txn, &e), 0);
 	sql_obj_prefix(&lo, t->id);
 	sql_obj_end(&hi, t->id);
 	CHECK_EQ_INT(sdb_txn_iter_open(txn, lo.data, lo.len, hi.data, hi.len, 0, &it, &e), 0);
@@ -154,7 +209,7 @@ static char *dump(const char *name)
 			sdb_buf_addf(&out, "%s%s", tname(row[i].type), i + 1 < t->ncol ? "|" : "\n");
 	}
 	sdb_txn_iter_close(it);
-	sql_stmt_end(&W);
+	sql_stmt_end(WS());
 	sdb_buf_release(&lo);
 	sdb_buf_release(&hi);
 	return out.data ? out.data : strdup("");
@@ -258,6 +313,24 @@ static void test_record(void)
 			CHECK(sql_record_decode(b.data, b.len - 1, out, 12, &n, &e) == SDB_ECORRUPT);
 	}
 	sdb_buf_release(&b);
+}
+
+/* The example of doc/FORMAT.md ("SQL"), byte for byte. */
+static void test_format_example(void)
+{
+	struct sdb_buf k = SDB_BUF_INIT, v = SDB_BUF_INIT;
+	struct sql_value row[4] = { sql_null(), sql_text("ab", 2), sql_null(), sql_real(2.5) };
+	static const unsigned char key[] = { 0x04, 0x24, 0x73, 0x71, 0x6c, 0x18, 0x04, 0x34, 0x00,
+					     0x18, 0x04, 0x33, 0x00 };
+	static const unsigned char val[] = { 0x04, 0x00, 0x0c, 0x02, 0x61, 0x62, 0x00, 0x0b, 0, 0, 0,
+					     0, 0, 0, 0x04, 0x40 };
+
+	sql_rowkey_rowid(&k, 2, 1);
+	sql_record_encode(&v, row, 4);
+	CHECK(k.len == sizeof(key) && !memcmp(k.data, key, sizeof(key)));
+	CHECK(v.len == sizeof(val) && !memcmp(v.data, val, sizeof(val)));
+	sdb_buf_release(&k);
+	sdb_buf_release(&v);
 }
 
 static const char *S1 =
@@ -388,15 +461,15 @@ static long count_keys(uint32_t id)
 	struct sdb_val v;
 	long n = 0;
 
-	CHECK_EQ_INT(sql_stmt_begin(&W, &e), 0);
-	CHECK_EQ_INT(sql_read_txn(&W, &txn, &e), 0);
+	CHECK_EQ_INT(sql_stmt_begin(WS(), &e), 0);
+	CHECK_EQ_INT(sql_read_txn(WS(), &txn, &e), 0);
 	sql_obj_prefix(&lo, id);
 	sql_obj_end(&hi, id);
 	CHECK_EQ_INT(sdb_txn_iter_open(txn, lo.data, lo.len, hi.data, hi.len, 0, &it, &e), 0);
 	while (sdb_txn_iter_next(it, &k, &kn, &v, &e) == 1)
 		n++;
 	sdb_txn_iter_close(it);
-	sql_stmt_end(&W);
+	sql_stmt_end(WS());
 	sdb_buf_release(&lo);
 	sdb_buf_release(&hi);
 	return n;
@@ -563,6 +636,180 @@ static void test_schema_rows(void)
 	rmdb();
 }
 
+static const char *S6 =
+	"CREATE TABLE x(a INTEGER PRIMARY KEY, b INT CHECK (b > 0), c TEXT DEFAULT ('d' || 'flt'),"
+	" d REAL DEFAULT (1 + 1), CONSTRAINT named CHECK (c <> 'bad'));\n"
+	"INSERT INTO x(b) VALUES(1 + 2), (abs(-5));\n"
+	"INSERT INTO x(b, c) VALUES(7, upper('q')), (8, NULL);\n"
+	"INSERT INTO x(b, c) SELECT 10, 'from select' UNION ALL SELECT 11, 'again';\n"
+	"INSERT INTO x(b, d) VALUES(12, 2 * 3.5);\n"
+	"INSERT OR IGNORE INTO x(b) VALUES(-1);\n";
+
+/* Expressions in VALUES, DEFAULT and CHECK (through exec.h). */
+static void test_expressions(void)
+{
+	tmpdb();
+	copen();
+	CHECK_EQ_INT(run(S6), 0);
+	same_table(S6, "x", "a,b,c,d", "a");
+	same_error(S6, "INSERT INTO x(b) VALUES(0);");
+	same_error(S6, "INSERT INTO x(b, c) VALUES(1, 'bad');");
+	same_error(S6, "INSERT INTO x(b) SELECT 1, 2;");
+	same_table(S6, "x", "a,b,c,d", "a");
+	cclose();
+	rmdb();
+}
+
+static const char *S7 =
+	"CREATE TABLE v(k TEXT PRIMARY KEY, n INT DEFAULT 0, tag UNIQUE, note);\n"
+	"INSERT INTO v(k, n, tag) VALUES('a', 1, 't1'), ('b', 2, 't2');\n"
+	"INSERT INTO v(k, n) VALUES('a', 10) ON CONFLICT(k) DO UPDATE SET n = n + excluded.n;\n"
+	"INSERT INTO v(k, n, tag) VALUES('c', 5, 't1') ON CONFLICT(tag) DO UPDATE SET note = 'tag taken by ' || excluded.k;\n"
+	"INSERT INTO v(k, n) VALUES('b', 100) ON CONFLICT(k) DO UPDATE SET n = excluded.n WHERE excluded.n < 50;\n"
+	"INSERT INTO v(k, n) VALUES('b', 7), ('d', 4) ON CONFLICT DO UPDATE SET n = n * 10;\n"
+	"INSERT INTO v(k, tag) VALUES('e', 't2') ON CONFLICT(tag) DO NOTHING;\n"
+	"INSERT INTO v(k, tag) VALUES('f', 'x') ON CONFLICT(k) DO NOTHING ON CONFLICT DO UPDATE SET note = 'second';\n"
+	"CREATE TABLE c(id INTEGER PRIMARY KEY, hits INT);\n"
+	"INSERT INTO c VALUES(1, 1) ON CONFLICT(id) DO UPDATE SET hits = hits + 1;\n"
+	"INSERT INTO c VALUES(1, 1) ON CONFLICT(id) DO UPDATE SET hits = hits + 1;\n"
+	"INSERT INTO c VALUES(1, 1) ON CONFLICT(id) DO UPDATE SET hits = hits + 1;\n";
+
+/* Upserts, compared with sqlite3 (MySQL's form against its SQLite
+ * equivalent). */
+static void test_upsert(void)
+{
+	tmpdb();
+	copen();
+	CHECK_EQ_INT(run(S7), 0);
+	same_table(S7, "v", "k,n,tag,note", "k");
+	same_table(S7, "c", "id,hits", "id");
+	same_error(S7, "INSERT INTO v(k) VALUES('a') ON CONFLICT(note) DO NOTHING;");
+	same_error(S7, "INSERT INTO v(k, tag) VALUES('a', 't2') ON CONFLICT(k) DO UPDATE SET tag = excluded.tag;");
+	CHECK_EQ_INT(run("INSERT INTO c VALUES(1, 1) ON DUPLICATE KEY UPDATE hits = hits + VALUES(hits) * 10;"), 0);
+	{
+		char s8[4096];
+		snprintf(s8, sizeof(s8), "%sINSERT INTO c VALUES(1, 1) ON CONFLICT DO UPDATE SET hits = hits + excluded.hits * 10;", S7);
+		same_table(s8, "c", "id,hits", "id");
+	}
+	cclose();
+	rmdb();
+}
+
+/* Our sqlite_schema rows as sqlite3 lists them (type|name|tbl_name|sql). */
+static char *schema_text(void)
+{
+	struct sql_rows r;
+	struct sdb_error e;
+	struct sdb_buf b = SDB_BUF_INIT;
+
+	sql_rows_init(&r);
+	CHECK_EQ_INT(sql_schema_rows(WS(), &r, &e), 0);
+	for (long i = 0; i < r.nrow; i++) {
+		const struct sql_value *v = &r.v[i * r.ncol];
+		for (int k = 0; k < 5; k++) {
+			if (k == 3)
+				continue;
+			put_value(&b, &v[k]);
+			sdb_buf_addc(&b, k == 4 ? '\n' : '|');
+		}
+	}
+	sql_rows_release(&r);
+	return b.data ? b.data : strdup("");
+}
+
+static void same_schema(const char *setup)
+{
+	char script[8192], *theirs, *mine = schema_text();
+
+	snprintf(script, sizeof(script), "%s\nSELECT type, name, tbl_name, sql FROM sqlite_schema"
+		 " WHERE name NOT LIKE 'sqlite_stat%%';\n", setup);
+	theirs = sqlite(script);
+	CHECK_EQ_STR(mine, theirs);
+	free(mine);
+	free(theirs);
+}
+
+static const char *S9 =
+	"CREATE TABLE t(a INTEGER PRIMARY KEY, b UNIQUE, c, d, f);\n"
+	"CREATE INDEX i ON t(c, d);\n"
+	"INSERT INTO t VALUES(1, 'x', 10, 100, 'f1'), (2, 'y', 20, 200, 'f2'), (3, 'z', 10, 300, NULL);\n"
+	"ALTER TABLE t ADD COLUMN e INT DEFAULT 7;\n"
+	"ALTER TABLE t ADD e2 TEXT;\n"
+	"INSERT INTO t(a, b, c) VALUES(4, 'w', 30);\n"
+	"ALTER TABLE t RENAME COLUMN c TO cc;\n"
+	"ALTER TABLE t RENAME TO tt;\n"
+	"ALTER TABLE tt DROP COLUMN f;\n"
+	"INSERT INTO tt(a, b, cc) VALUES(5, 'v', 50);\n"
+	"CREATE TABLE ca AS SELECT 1 AS n, 'two' AS \"the text\", 2.5 AS r, x'41' AS b;\n"
+	"CREATE TABLE one(x);\n"
+	"REINDEX; REINDEX tt; REINDEX i; ANALYZE; ANALYZE tt;\n";
+
+static void test_alter(void)
+{
+	tmpdb();
+	copen();
+	CHECK_EQ_INT(run(S9), 0);
+	same_schema(S9);
+	same_table(S9, "tt", "a,b,cc,d,e,e2", "a");
+	same_table(S9, "ca", "n,\"the text\",r,b", "n");
+	same_error(S9, "ALTER TABLE tt ADD COLUMN b;");
+	same_error(S9, "ALTER TABLE tt ADD COLUMN z PRIMARY KEY;");
+	same_error(S9, "ALTER TABLE tt ADD COLUMN z UNIQUE;");
+	same_error(S9, "ALTER TABLE tt ADD COLUMN z NOT NULL;");
+	same_error(S9, "ALTER TABLE tt RENAME TO ca;");
+	same_error(S9, "ALTER TABLE tt RENAME COLUMN zz TO y;");
+	same_error(S9, "ALTER TABLE tt DROP COLUMN a;");
+	same_error(S9, "ALTER TABLE tt DROP COLUMN b;");
+	same_error(S9, "ALTER TABLE tt DROP COLUMN cc;");
+	same_error(S9, "ALTER TABLE one DROP COLUMN x;");
+	same_error(S9, "ALTER TABLE nosuch RENAME TO q;");
+	/* the index still finds its rows: a UNIQUE check through it */
+	same_error(S9, "INSERT INTO tt(a, b) VALUES(9, 'x');");
+	{
+		struct sql_table_def *t = sql_catalog_table(WS()->cat, "tt");
+		CHECK(t && t->analyzed && t->est_rows == 5);
+		CHECK(t && t->nidx == 2 && t->idx[0]->analyzed);
+		if (t)
+			CHECK_EQ_INT(count_keys(t->idx[1]->id), 5);
+	}
+	CHECK_EQ_INT(run("VACUUM;"), 0);
+	same_table(S9, "tt", "a,b,cc,d,e,e2", "a");
+	cclose();
+	/* everything as it was after reopen */
+	copen();
+	same_schema(S9);
+	same_table(S9, "tt", "a,b,cc,d,e,e2", "a");
+	CHECK(sql_catalog_table(WS()->cat, "tt")->est_rows == 5);
+	cclose();
+	rmdb();
+}
+
+static const char *S10 =
+	"PRAGMA foreign_keys = ON;\n"
+	"CREATE TABLE p(id INTEGER PRIMARY KEY, name TEXT UNIQUE, other);\n"
+	"CREATE TABLE w2(k1, k2, PRIMARY KEY(k1, k2)) WITHOUT ROWID;\n"
+	"CREATE TABLE c(x REFERENCES p(id), y REFERENCES p(name), z REFERENCES p, FOREIGN KEY(x, y) REFERENCES w2);\n"
+	"INSERT INTO p VALUES(1, 'a', 0), (2, 'b', 0);\n"
+	"INSERT INTO w2 VALUES(1, 'a'), (2, 'zz');\n"
+	"INSERT INTO c VALUES(1, 'a', 2), (NULL, 'b', NULL), (2, NULL, '1');\n";
+
+static void test_fk(void)
+{
+	tmpdb();
+	copen();
+	CHECK_EQ_INT(run(S10), 0);
+	same_table(S10, "c", "x,y,z", "rowid");
+	same_error(S10, "INSERT INTO c VALUES(3, NULL, NULL);");
+	same_error(S10, "INSERT INTO c VALUES(NULL, 'zz', NULL);");
+	same_error(S10, "INSERT INTO c VALUES(NULL, NULL, 5);");
+	same_error(S10, "INSERT INTO c VALUES(2, 'b', NULL);");
+	same_error(S10, "CREATE TABLE c2(q REFERENCES p(other)); INSERT INTO c2 VALUES(1);");
+	/* off: nothing is checked */
+	CHECK_EQ_INT(run("PRAGMA foreign_keys = OFF; INSERT INTO c VALUES(99, NULL, NULL);"), 0);
+	cclose();
+	rmdb();
+}
+
 /* The same statements through the public API (sql.h). */
 static void test_via_sql_h(void)
 {
@@ -598,6 +845,7 @@ int main(void)
 		return 1;
 	}
 	test_record();
+	test_format_example();
 	test_insert_affinity();
 	test_constraints();
 	test_without_rowid_autoinc();
@@ -606,5 +854,9 @@ int main(void)
 	test_limits();
 	test_schema_rows();
 	test_via_sql_h();
+	test_expressions();
+	test_upsert();
+	test_alter();
+	test_fk();
 	return unit_done("test_sql_store");
 }
