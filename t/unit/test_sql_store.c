@@ -810,6 +810,46 @@ static void test_fk(void)
 	rmdb();
 }
 
+/* Two connections on one database: the writer lock between them, the
+ * catalog and rows of the other one seen at the next statement. */
+static void test_two_conns(void)
+{
+	struct sql_open_opts o;
+	struct sql_conn *a, *b;
+	struct sdb_error e;
+
+	tmpdb();
+	sql_open_opts_default(&o);
+	o.dir = dirbuf;
+	o.store.sync = SDB_SYNC_OFF;
+	o.store.lock_timeout = 0;
+	CHECK_EQ_INT(sql_open(&o, &a, &e), 0);
+	CHECK_EQ_INT(sql_exec(a, "CREATE TABLE t(x INTEGER PRIMARY KEY, y);", &e), 0);
+	CHECK_EQ_INT(sql_open(&o, &b, &e), 0);
+	/* a keeps the lock after its autocommit write: b is refused */
+	CHECK_EQ_INT(sql_exec(b, "INSERT INTO t VALUES(1, 'b');", &e), SDB_EBUSY);
+	CHECK_EQ_INT(sql_exec(a, "BEGIN; INSERT INTO t VALUES(2, 'a'); COMMIT;", &e), 0);
+	/* the COMMIT gave it back; b sees t (created by a) and writes */
+	CHECK_EQ_INT(sql_exec(b, "INSERT INTO t VALUES(3, 'b');", &e), 0);
+	/* a deferred transaction whose snapshot b moved past: busy */
+	CHECK_EQ_INT(sql_exec(b, "BEGIN; COMMIT;", &e), 0);
+	CHECK_EQ_INT(sql_exec(a, "BEGIN; CREATE TABLE u(z); COMMIT;", &e), 0);
+	CHECK_EQ_INT(sql_exec(b, "INSERT INTO u VALUES(1);", &e), 0);
+	sql_close(b);
+	C = a;
+	{
+		char *d = dump("t");
+		CHECK_EQ_STR(d, "2|a|integer|text\n3|b|integer|text\n");
+		free(d);
+		d = dump("u");
+		CHECK_EQ_STR(d, "1|integer\n");
+		free(d);
+	}
+	C = NULL;
+	sql_close(a);
+	rmdb();
+}
+
 /* The same statements through the public API (sql.h). */
 static void test_via_sql_h(void)
 {
@@ -858,5 +898,6 @@ int main(void)
 	test_upsert();
 	test_alter();
 	test_fk();
+	test_two_conns();
 	return unit_done("test_sql_store");
 }
