@@ -1374,6 +1374,7 @@ static int g_traverse(int argc, char **argv)
 	struct sdb_gstr *et, *nt;
 	struct sdb_gwhere w[64];
 	struct sdb_gquery q;
+	struct sdb_gwalk *wk;
 	struct sdb_gres res;
 	size_t n;
 	const char *s;
@@ -1387,6 +1388,9 @@ static int g_traverse(int argc, char **argv)
 	n = read_starts(&o, o.pos[1], &starts, 0);
 	gdb_open(&x, &o, o.pos[0], 0);
 	make_query(&o, &q, &tb, &nb, w, &wb, &et, &nt);
+	sdb_error_clear(&e);
+	if ((rc = sdb_gwalk_new(x.g, &q, &wk, &e)))
+		die_err(rc, &e);
 	sdb_gres_init(&res);
 	if (o.stdin_)
 		sdb_buf_addc(&j, '[');
@@ -1403,7 +1407,7 @@ static int g_traverse(int argc, char **argv)
 			if (!o.stdin_)
 				fail(SDB_ENOTFOUND, &e);
 			status = EXIT_NEGATIVE;
-		} else if ((rc = sdb_graph_traverse(x.g, me, &q, o.dfs, &res, &e)))
+		} else if ((rc = sdb_graph_traverse(wk, me, o.dfs, &res, &e)))
 			fail(rc, &e);
 		if (o.fmt == SDB_FMT_TSV) {
 			for (size_t k = 0; k < res.nnodes; k++)
@@ -1436,6 +1440,7 @@ static int g_traverse(int argc, char **argv)
 		sdb_buf_addc(&j, ']');
 	if (o.fmt != SDB_FMT_TSV)
 		emit_json(&o, &j, o.stdin_);
+	sdb_gwalk_free(wk);
 	gdb_close(&x);
 	sdb_gres_release(&res);
 	free(et);
@@ -1497,6 +1502,7 @@ static int g_path(int argc, char **argv)
 	struct sdb_gstr *et, *nt;
 	struct sdb_gwhere w[64];
 	struct sdb_gquery q;
+	struct sdb_gwalk *wk;
 	struct sdb_gres res;
 	size_t n;
 	const char *s;
@@ -1520,6 +1526,9 @@ static int g_path(int argc, char **argv)
 	}
 	gdb_open(&x, &o, o.pos[0], 0);
 	make_query(&o, &q, &tb, &nb, w, &wb, &et, &nt);
+	sdb_error_clear(&e);
+	if ((rc = sdb_gwalk_new(x.g, &q, &wk, &e)))
+		die_err(rc, &e);
 	sdb_gres_init(&res);
 	if (o.stdin_)
 		sdb_buf_addc(&j, '[');
@@ -1534,7 +1543,7 @@ static int g_path(int argc, char **argv)
 			rc = sdb_graph_known(x.g, b, &o.r, &e);
 		if (rc < 0)
 			die_err(rc, &e);
-		rc = !rc ? SDB_ENOTFOUND : sdb_graph_path(x.g, a, b, &q, o.all, &res, &e);
+		rc = !rc ? SDB_ENOTFOUND : sdb_graph_path(wk, a, b, o.all, &res, &e);
 		if (rc && rc != SDB_ENOTFOUND)
 			fail(rc, &e);
 		if (rc) {
@@ -1579,6 +1588,7 @@ static int g_path(int argc, char **argv)
 		sdb_buf_addc(&j, ']');
 	if (o.fmt != SDB_FMT_TSV)
 		emit_json(&o, &j, o.stdin_);
+	sdb_gwalk_free(wk);
 	gdb_close(&x);
 	sdb_gres_release(&res);
 	free(et);
