@@ -533,6 +533,65 @@ static void gdb_open(struct gdb *x, struct gopt *o, const char *ns, int write)
 		die_err(rc, &e);
 }
 
+/* A library error: absent things exit 1, bad values 3 (input), the rest
+ * as die_err. */
+static void fail(int rc, struct sdb_error *e)
+{
+	if (rc == SDB_ENOTFOUND) {
+		if (cli_verbosity && e->msg[0])
+			cli_error("%s", e->msg);
+		exit(cli_finish(EXIT_NEGATIVE));
+	}
+	if (rc == SDB_EINVAL || rc == SDB_ELIMIT)
+		die(EXIT_FAILURE_RT, "%s", e->msg);
+	die_err(rc, e);
+}
+
+/*
+ * Batches: from this many adds on (SOCHDB_GRAPH_BULK_MIN overrides it,
+ * for tests) the new nodes and relations go into sorted table files
+ * through the store's bulk ingest, committed with the transaction.
+ */
+static size_t bulk_min(void)
+{
+	const char *v = getenv("SOCHDB_GRAPH_BULK_MIN");
+
+	return v && *v ? (size_t)strtoull(v, NULL, 10) : 20000;
+}
+
+static void gdb_bulk_end(struct gdb *x)
+{
+	struct sdb_error e;
+	struct sdb_sorter *s = NULL;
+	struct sdb_bulk *b = NULL;
+	size_t n;
+	int rc;
+
+	sdb_error_clear(&e);
+	if (sdb_graph_bulk_count(x->g) < bulk_min()) {
+		if ((rc = sdb_graph_bulk_end(x->g, NULL, &n, &e)))
+			fail(rc, &e);
+		return;
+	}
+	if ((rc = sdb_sorter_new(&s, &e)) || (rc = sdb_graph_bulk_end(x->g, s, &n, &e)))
+		fail(rc, &e);
+	if (!n) {
+		sdb_sorter_free(s);
+		return;
+	}
+	sdb_graph_close(x->g);
+	x->g = NULL;
+	if ((rc = sdb_bulk_begin(x->db, &b, &e)) || (rc = sdb_sorter_feed(s, b, &e))) {
+		sdb_bulk_abort(b);
+		die_err(rc, &e);
+	}
+	sdb_sorter_free(s);
+	if ((rc = sdb_bulk_commit(b, x->t, &e)))
+		die_err(rc, &e);
+	cli_committed();
+	x->write = 0; /* committed with the bulk */
+}
+
 /* Commits (writes) and closes. */
 static void gdb_close(struct gdb *x)
 {
@@ -552,20 +611,6 @@ static void gdb_close(struct gdb *x)
 	}
 	sdb_txn_free(x->t);
 	sdb_db_close(x->db);
-}
-
-/* A library error: absent things exit 1, bad values 3 (input), the rest
- * as die_err. */
-static void fail(int rc, struct sdb_error *e)
-{
-	if (rc == SDB_ENOTFOUND) {
-		if (cli_verbosity && e->msg[0])
-			cli_error("%s", e->msg);
-		exit(cli_finish(EXIT_NEGATIVE));
-	}
-	if (rc == SDB_EINVAL || rc == SDB_ELIMIT)
-		die(EXIT_FAILURE_RT, "%s", e->msg);
-	die_err(rc, e);
 }
 
 /* ------------------------------------------------------------- output */
@@ -895,9 +940,12 @@ static int g_add_edge(int argc, char **argv)
 		    o.vu, o.has_vf ? o.vf : o.now);
 	gdb_open(&x, &o, o.pos[0], 1);
 	sdb_error_clear(&e);
-	if (o.stdin_)
+	if (o.stdin_) {
+		if (!o.replace)
+			sdb_graph_bulk_begin(x.g);
 		add_edges_stdin(&o, &x);
-	else if ((rc = sdb_graph_add_edge(x.g, o.pos[1], strlen(o.pos[1]), o.pos[2], strlen(o.pos[2]),
+		gdb_bulk_end(&x);
+	} else if ((rc = sdb_graph_add_edge(x.g, o.pos[1], strlen(o.pos[1]), o.pos[2], strlen(o.pos[2]),
 					  o.pos[3], strlen(o.pos[3]), o.props.data, o.props.len,
 					  o.has_vf ? o.vf : o.now, o.vu, o.now, o.replace, &what, &e)))
 		fail(rc, &e);
@@ -1878,6 +1926,7 @@ static int g_load(int argc, char **argv)
 	if ((rc = sdb_input_open(&in, o.npos > 1 ? o.pos[1] : NULL, &e)))
 		die_err(rc, &e);
 	gdb_open(&x, &o, o.pos[0], 1);
+	sdb_graph_bulk_begin(x.g);
 	if ((rc = sdb_graph_load(x.g, in.data, in.len, o.now, &st, &e))) {
 		char m[700];
 		if (rc == SDB_EPARSE || rc == SDB_EINVAL || rc == SDB_ELIMIT)
@@ -1885,6 +1934,7 @@ static int g_load(int argc, char **argv)
 			    sdb_error_format(&e, m, sizeof(m)));
 		die_err(rc, &e);
 	}
+	gdb_bulk_end(&x);
 	gdb_close(&x);
 	if (cli_verbosity > 1)
 		cli_warn("loaded %" PRIu64 " nodes, %" PRIu64 " edges (%" PRIu64 " unchanged)",

@@ -105,3 +105,36 @@ PY
 	run -0 $G stats kg --format json
 	[[ "$output" == '{"nodes":1,"edges":0,"node_versions":1,'* ]]
 }
+
+@test "large batches go through the bulk ingest: the same graph as the ordinary path" {
+	# duplicates within the batch, relations that already exist, both kinds
+	/usr/bin/python3 - >b.jsonl <<'PY'
+import random
+r = random.Random(5)
+for i in range(40):
+    print('{"id":"n%d","type":"t%d","props":{"i":%d},"valid_from":%d}' % (i, i % 3, i, r.randint(0, 5)))
+for k in range(400):
+    print('{"from":"n%d","type":"e%d","to":"n%d","props":{"w":%d},"valid_from":%d}' % (
+        r.randrange(40), r.randrange(2), r.randrange(40), r.randrange(3), r.randint(0, 3)))
+PY
+	head -100 b.jsonl >first.jsonl
+	for mode in ordinary bulk; do
+		min=$([ $mode = bulk ] && echo 1 || echo 1000000)
+		run -0 env SOCHDB_GRAPH_BULK_MIN=$min $G -d $mode load kg first.jsonl --now 10
+		run -0 env SOCHDB_GRAPH_BULK_MIN=$min $G -d $mode load kg b.jsonl --now 20
+	done
+	run -0 $G -d ordinary dump kg
+	want=$output
+	run -0 $G -d bulk dump kg
+	[ "$output" = "$want" ]
+	[ "$(grep -c '"expired_at":20' <<<"$want")" -gt 0 ]
+	# add-edge --stdin the same way
+	printf 'a\tt\tb\na\tt\tc\t{"w":1}\na\tt\tb\t{"w":2}\n' >e.tsv
+	run -0 env SOCHDB_GRAPH_BULK_MIN=1 $G -d bulk add-edge kg2 --stdin --valid-from 0 --now 5 <e.tsv
+	run -0 env SOCHDB_GRAPH_BULK_MIN=100 $G -d ordinary add-edge kg2 --stdin --valid-from 0 --now 5 <e.tsv
+	run -0 $G -d ordinary dump kg2
+	want=$output
+	run -0 $G -d bulk dump kg2
+	[ "$output" = "$want" ]
+	run -0 sochdb-wal -d bulk verify
+}

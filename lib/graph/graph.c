@@ -13,6 +13,7 @@
 #include "json/json.h"
 #include "store/tuple.h"
 #include "util/array.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,21 @@ struct sdb_graph {
 	struct ver *vs;
 	size_t nv, cap;
 	struct rel r1, r2;
+	/* batch mode (sdb_graph_bulk_begin): the adds collected */
+	int bulk;
+	struct bitem *items;
+	size_t nitems, capitems;
+	struct sdb_buf ib; /* their bytes */
+};
+
+/* A collected add: node (b, c empty) or edge; offsets into ib. */
+struct bitem {
+	int node;
+	size_t a, an, b, bn, c, cn, p, pn, ty, tyn; /* raw a, b, c, props, node type */
+	uint64_t vf, vu, now;
+	uint64_t h;         /* hash of the group key */
+	size_t grp;         /* the group's first item */
+	size_t g, gn;       /* the live group key (encoded, after the ns) */
 };
 
 static void rel_release(struct rel *r)
@@ -99,6 +115,8 @@ void sdb_graph_close(struct sdb_graph *g)
 	rel_release(&g->r1);
 	rel_release(&g->r2);
 	free(g->vs);
+	free(g->items);
+	sdb_buf_release(&g->ib);
 	free(g);
 }
 
@@ -554,6 +572,172 @@ static int check_period(uint64_t vf, uint64_t vu, struct sdb_error *e)
 	return 0;
 }
 
+/* ------------------------------------------------------------ batches */
+
+static int collect_add(struct sdb_graph *g, const struct rel *r, const char *a, size_t an,
+		       const char *b, size_t bn, const char *c, size_t cn,
+		       const char *ty, size_t tyn, const char *p, size_t pn,
+		       uint64_t vf, uint64_t vu, uint64_t now, struct sdb_error *e)
+{
+	struct bitem *it;
+
+	if (sdb_grow((void **)&g->items, &g->capitems, g->nitems + 1, sizeof(*g->items), 1024))
+		return oom(e);
+	it = &g->items[g->nitems++];
+	it->node = r->node;
+#define PUT(OFF, LEN, SRC, N) do { it->OFF = g->ib.len; it->LEN = (N); sdb_buf_add(&g->ib, (SRC), (N)); } while (0)
+	PUT(a, an, a, an);
+	PUT(b, bn, b ? b : "", bn);
+	PUT(c, cn, c ? c : "", cn);
+	PUT(ty, tyn, ty ? ty : "", tyn);
+	if (!pn) { p = "{}"; pn = 2; }
+	PUT(p, pn, p, pn);
+	PUT(g, gn, r->live.data + g->pre.len, r->live.len - g->pre.len);
+#undef PUT
+	it->h = sdb_hash_short(g->ib.data + it->g, it->gn);
+	it->vf = vf;
+	it->vu = vu;
+	it->now = now;
+	return sdb_buf_ok(&g->ib) ? 0 : oom(e);
+}
+
+void sdb_graph_bulk_begin(struct sdb_graph *g)
+{
+	g->bulk = 1;
+}
+
+size_t sdb_graph_bulk_count(const struct sdb_graph *g)
+{
+	return g->nitems;
+}
+
+/* Replays item i through the ordinary path. */
+static int replay(struct sdb_graph *g, const struct bitem *it, struct sdb_error *e)
+{
+	const char *B = g->ib.data;
+	int what;
+
+	if (it->node)
+		return sdb_graph_add_node(g, B + it->a, it->an, B + it->ty, it->tyn,
+					  B + it->p, it->pn, it->vf, it->vu, it->now, &what, e);
+	return sdb_graph_add_edge(g, B + it->a, it->an, B + it->b, it->bn, B + it->c, it->cn,
+				  B + it->p, it->pn, it->vf, it->vu, it->now, 0, &what, e);
+}
+
+int sdb_graph_bulk_end(struct sdb_graph *g, struct sdb_sorter *s, size_t *nsorted,
+		       struct sdb_error *e)
+{
+	uint32_t *slot = NULL, *cnt = NULL;
+	size_t ns = 16, i;
+	int rc = 0, fresh = 0;
+	const unsigned char *k;
+	size_t kn;
+	struct sdb_val v;
+	struct sdb_buf key = SDB_BUF_INIT, val = SDB_BUF_INIT;
+
+	g->bulk = 0;
+	*nsorted = 0;
+	if (!s) {
+		for (i = 0; i < g->nitems && !rc; i++)
+			rc = replay(g, &g->items[i], e);
+		goto out;
+	}
+	/* a graph with nothing in the snapshot (a first load): no checks */
+	sdb_buf_reset(&g->k);
+	sdb_buf_add(&g->k, g->pre.data, g->pre.len);
+	if ((rc = it_seek(g, &g->k, e)))
+		goto out;
+	rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e);
+	if (rc < 0)
+		goto out;
+	fresh = rc == 0;
+	rc = 0;
+	/* how many adds each group has */
+	while (ns < g->nitems * 2)
+		ns *= 2;
+	slot = malloc(ns * sizeof(*slot));
+	cnt = calloc(g->nitems ? g->nitems : 1, sizeof(*cnt));
+	if (!slot || !cnt) {
+		rc = oom(e);
+		goto out;
+	}
+	memset(slot, 0xff, ns * sizeof(*slot));
+	for (i = 0; i < g->nitems; i++) {
+		const struct bitem *it = &g->items[i];
+		size_t j = it->h & (ns - 1);
+		for (; slot[j] != UINT32_MAX; j = (j + 1) & (ns - 1)) {
+			const struct bitem *o = &g->items[slot[j]];
+			if (o->h == it->h && o->gn == it->gn &&
+			    !memcmp(g->ib.data + o->g, g->ib.data + it->g, it->gn))
+				break;
+		}
+		if (slot[j] == UINT32_MAX)
+			slot[j] = (uint32_t)i;
+		cnt[slot[j]]++;
+		g->items[i].grp = slot[j];
+	}
+	for (i = 0; i < g->nitems && !rc; i++) {
+		const struct bitem *it = &g->items[i];
+		const char *B = g->ib.data;
+		struct sdb_gtimes t = { it->vf, it->vu, it->now, 0 };
+		int single = cnt[it->grp] == 1;
+		if (single && !fresh) {
+			/* any live version of the group in the snapshot? */
+			sdb_buf_reset(&g->k);
+			sdb_buf_add(&g->k, g->pre.data, g->pre.len);
+			sdb_buf_add(&g->k, B + it->g, it->gn);
+			if ((rc = it_seek(g, &g->k, e)))
+				break;
+			rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e);
+			if (rc < 0)
+				break;
+			single = !(rc == 1 && kn >= g->k.len && !memcmp(k, g->k.data, g->k.len));
+			rc = 0;
+		}
+		if (!single) {
+			rc = replay(g, it, e);
+			continue;
+		}
+		sdb_gval_make(&val, &t, it->vu, B + it->ty, it->tyn, it->node, B + it->p, it->pn);
+		sdb_buf_reset(&key);
+		sdb_buf_add(&key, g->pre.data, g->pre.len);
+		sdb_buf_add(&key, B + it->g, it->gn);
+		sdb_gkey_int(&key, it->vf, 1);
+		if (!sdb_buf_ok(&key) || !sdb_buf_ok(&val)) {
+			rc = oom(e);
+			break;
+		}
+		if ((rc = sdb_sorter_put(s, key.data, key.len, val.data, val.len, 0, e)))
+			break;
+		(*nsorted)++;
+		if (it->node)
+			continue;
+		/* the in copy: 'I' TO TYPE FROM desc(vf) */
+		sdb_buf_reset(&key);
+		sdb_buf_add(&key, g->pre.data, g->pre.len);
+		sdb_buf_addc(&key, SDB_GK_IN);
+		sdb_gkey_text(&key, B + it->c, it->cn);
+		sdb_gkey_text(&key, B + it->b, it->bn);
+		sdb_gkey_text(&key, B + it->a, it->an);
+		sdb_gkey_int(&key, it->vf, 1);
+		if (!sdb_buf_ok(&key)) {
+			rc = oom(e);
+			break;
+		}
+		if ((rc = sdb_sorter_put(s, key.data, key.len, val.data, val.len, 0, e)))
+			break;
+		(*nsorted)++;
+	}
+out:
+	free(slot);
+	free(cnt);
+	sdb_buf_release(&key);
+	sdb_buf_release(&val);
+	g->nitems = 0;
+	sdb_buf_reset(&g->ib);
+	return rc;
+}
+
 /* ---------------------------------------------------------- writes */
 
 int sdb_graph_add_node(struct sdb_graph *g, const char *id, size_t idn,
@@ -571,6 +755,11 @@ int sdb_graph_add_node(struct sdb_graph *g, const char *id, size_t idn,
 	    (rc = sdb_graph_check("type", typen, SDB_GRAPH_MAX_TYPE, e)) ||
 	    (rc = rel_make(g, r, id, idn, NULL, 0, NULL, 0, e)))
 		return rc;
+	if (g->bulk) {
+		*what = SDB_GW_ADDED;
+		return collect_add(g, r, id, idn, NULL, 0, NULL, 0, type, typen,
+				   props, propsn, vf, vu, now, e);
+	}
 	/* the live versions that hold at vf, or start there */
 	if ((rc = collect(g, r, WALK_AT, vf, e)) || (rc = vlist_take(g, &l, e)))
 		goto out;
@@ -867,6 +1056,11 @@ int sdb_graph_add_edge(struct sdb_graph *g, const char *from, size_t fromn,
 	if ((rc = check_period(vf, vu, e)) ||
 	    (rc = rel_make(g, r, from, fromn, type, typen, to, ton, e)))
 		return rc;
+	if (g->bulk && !replace) {
+		*what = SDB_GW_ADDED;
+		return collect_add(g, r, from, fromn, type, typen, to, ton, NULL, 0,
+				   props, propsn, vf, vu, now, e);
+	}
 	if ((rc = collect(g, r, WALK_OPEN, 0, e)) || (rc = vlist_take(g, &l, e)))
 		goto out;
 	if (replace) {

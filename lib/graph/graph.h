@@ -176,6 +176,22 @@ int sdb_graph_put_edge_version(struct sdb_graph *g, const char *from, size_t fro
 			       size_t ton, const char *props, size_t propsn,
 			       const struct sdb_gtimes *t, struct sdb_error *e);
 
+/*
+ * Batches (load, add-edge --stdin): after sdb_graph_bulk_begin, add-node
+ * and add-edge (without replace) only check and collect their arguments.
+ * sdb_graph_bulk_end applies them: with a sorter, the adds of a node or
+ * relation that is new (no live version in the snapshot) and added once
+ * in the batch go to the sorter as finished keys (both directions), to be
+ * fed to a store bulk ingest committed with the transaction; the others
+ * go through the ordinary path, in their order. Without a sorter all go
+ * through the ordinary path. *nsorted: keys handed to the sorter.
+ */
+struct sdb_sorter;
+void sdb_graph_bulk_begin(struct sdb_graph *g);
+size_t sdb_graph_bulk_count(const struct sdb_graph *g);
+int sdb_graph_bulk_end(struct sdb_graph *g, struct sdb_sorter *s, size_t *nsorted,
+		       struct sdb_error *e);
+
 /* Removes every expired version whose expired_at is before ms.
  * *removed: how many. */
 int sdb_graph_purge(struct sdb_graph *g, uint64_t before, uint64_t *removed,

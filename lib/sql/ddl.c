@@ -37,10 +37,9 @@ static int name_clash(struct sql_wstate *w, const char *name, int is_index,
 
 /* --------------------------------------------------------- CREATE TABLE */
 
-static int create_table(struct sql_wstate *w, const struct sql_stmt *st,
-			const char *src, struct sdb_error *e)
+static int create_table(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
+			const struct sql_stmt *st, const char *src, struct sdb_error *e)
 {
-	struct sql_table_def *t;
 	const char *type;
 	char *text;
 	int rc;
@@ -53,13 +52,20 @@ static int create_table(struct sql_wstate *w, const struct sql_stmt *st,
 	if ((rc = reserved_name(st->name.z, e)))
 		return rc;
 	if (st->select)
-		return sdb_error_set(e, SDB_EUNSUPPORTED,
-				     "CREATE TABLE ... AS SELECT is not supported yet");
+		return sql_w_create_as(c, w, h, st, e);
 	if ((rc = sql_w_begin_write(w, e)))
 		return rc;
 	w->txn_ddl = 1;
 	if (!(text = sql_cat_create_text(w->cat, st, src, e)))
 		return e && e->code ? e->code : SDB_ENOMEM;
+	return sql_w_create_from_text(w, text, e);
+}
+
+int sql_w_create_from_text(struct sql_wstate *w, char *text, struct sdb_error *e)
+{
+	struct sql_table_def *t;
+	int rc;
+
 	{
 		uint32_t id = w->cat->next_id++;
 		if ((rc = sql_cat_build_table(w->cat, text, id, NULL, 0, &t, e)))
@@ -397,6 +403,132 @@ static int del_seq(struct sql_wstate *w, const char *name, struct sdb_error *e)
 	return sdb_txn_del(w->txn, w->kbuf.data, w->kbuf.len, e);
 }
 
+
+/* ------------------------------------------------ REINDEX, ANALYZE, VACUUM */
+
+static int reindex_one(struct sql_wstate *w, struct sql_index_def *x, struct sdb_error *e)
+{
+	int rc = del_object_keys(w, x->id, e);
+
+	return rc ? rc : sql_w_fill_index(w, x, e);
+}
+
+static int reindex(struct sql_wstate *w, const struct sql_stmt *st, struct sdb_error *e)
+{
+	const char *name = st->name.z;
+	struct sql_catalog *c = w->cat;
+	int rc, any = 0;
+
+	if (name && !st->schema.z && sql_name_eq(name, "main"))
+		name = NULL;
+	if ((rc = sql_w_begin_write(w, e)))
+		return rc;
+	for (int i = 0; i < c->nidx; i++) {
+		struct sql_index_def *x = c->idxs[i];
+		int coll_match = name && (sql_name_eq(name, "BINARY") || sql_name_eq(name, "NOCASE") ||
+					  sql_name_eq(name, "RTRIM"));
+		if (name && !coll_match && !sql_name_eq(x->name, name) && !sql_name_eq(x->table->name, name))
+			continue;
+		any = 1;
+		if ((rc = reindex_one(w, x, e)))
+			return rc;
+	}
+	if (name && !any && !sql_catalog_table(c, name) && !sql_name_eq(name, "BINARY") &&
+	    !sql_name_eq(name, "NOCASE") && !sql_name_eq(name, "RTRIM"))
+		return sdb_error_set(e, SDB_ENOTFOUND, "unable to identify the object to be reindexed");
+	return 0;
+}
+
+/* Rows of object id (a table's rows or an index's entries), and for an
+ * index the number of distinct values of all its columns. */
+static int count_keys(struct sql_wstate *w, uint32_t id, int nvals, double *rows,
+		      double *distinct, struct sdb_error *e)
+{
+	struct sdb_txn_iter *it;
+	const unsigned char *k;
+	size_t kn;
+	struct sdb_val v;
+	struct sdb_buf last = SDB_BUF_INIT;
+	int rc;
+
+	*rows = *distinct = 0;
+	sql_obj_prefix(&w->kbuf, id);
+	sql_obj_end(&w->k2, id);
+	if (!sdb_buf_ok(&w->kbuf) || !sdb_buf_ok(&w->k2))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	if ((rc = sdb_txn_iter_open(w->txn, w->kbuf.data, w->kbuf.len, w->k2.data, w->k2.len,
+				    0, &it, e)))
+		return rc;
+	while ((rc = sdb_txn_iter_next(it, &k, &kn, &v, e)) == 1) {
+		(*rows)++;
+		if (nvals) {
+			size_t pl = values_len(k, kn, nvals);
+			if (pl != last.len || memcmp(last.data, k, pl)) {
+				(*distinct)++;
+				sdb_buf_reset(&last);
+				sdb_buf_add(&last, k, pl);
+			}
+		}
+	}
+	sdb_txn_iter_close(it);
+	sdb_buf_release(&last);
+	return rc < 0 ? rc : 0;
+}
+
+/* ANALYZE: a table's est_rows is its row count; an index's is the rows
+ * an equality on all its columns finds (rows / distinct keys), as
+ * sqlite_stat1's last number. */
+static int analyze(struct sql_wstate *w, const struct sql_stmt *st, struct sdb_error *e)
+{
+	const char *name = st->name.z;
+	struct sql_catalog *c = w->cat;
+	int rc;
+
+	if (name && !st->schema.z && sql_name_eq(name, "main"))
+		name = NULL;
+	if (name && !sql_catalog_table(c, name) && !sql_catalog_index(c, name))
+		return sdb_error_set(e, SDB_ENOTFOUND, "no such table: %s", name);
+	if ((rc = sql_w_begin_write(w, e)))
+		return rc;
+	w->txn_ddl = 1;
+	for (int i = 0; i < c->ntab; i++) {
+		struct sql_table_def *t = c->tabs[i];
+		double rows, d;
+		int touched = 0;
+		if (t->is_view || t->is_system)
+			continue;
+		if (name && !sql_name_eq(t->name, name)) {
+			int hit = 0;
+			for (int k = 0; k < t->nidx; k++)
+				hit |= sql_name_eq(t->idx[k]->name, name);
+			if (!hit)
+				continue;
+		}
+		if ((rc = count_keys(w, t->id, 0, &rows, &d, e)))
+			return rc;
+		t->est_rows = rows;
+		t->analyzed = 1;
+		for (int k = 0; k < t->nidx; k++) {
+			struct sql_index_def *x = t->idx[k];
+			double n, dist;
+			if ((rc = count_keys(w, x->id, x->ncol, &n, &dist, e)))
+				return rc;
+			x->est_rows = dist > 0 ? n / dist : 1;
+			x->analyzed = 1;
+			if (x->sql && (rc = sql_cat_put_index(w, x, e)))
+				return rc;
+		}
+		touched = 1;
+		if (touched && (rc = sql_cat_put_table(w, t, e)))
+			return rc;
+	}
+	return sql_cat_put_meta(w, e);
+}
+
+/* VACUUM: a checkpoint and a full compaction of the store (dead versions
+ * and range-deleted keys dropped), run without the writer lock. */
+int sql_w_vacuum(struct sql_wstate *w, struct sdb_error *e);
+
 /* ------------------------------------------------------------- dispatch */
 
 int sql_ddl(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
@@ -405,11 +537,11 @@ int sql_ddl(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 {
 	int rc;
 
-	if (st->schema.z && strcasecmp(st->schema.z, "main"))
+	if (st->schema.z && strcasecmp(st->schema.z, "main") && st->kind != SQL_S_VACUUM)
 		return sdb_error_set(e, SDB_ENOTFOUND, "unknown database %s", st->schema.z);
 	switch (st->kind) {
 	case SQL_S_CREATE_TABLE:
-		rc = create_table(w, st, src, e);
+		rc = create_table(c, w, h, st, src, e);
 		break;
 	case SQL_S_CREATE_INDEX:
 		rc = create_index(w, st, src, e);
@@ -419,6 +551,17 @@ int sql_ddl(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 		break;
 	case SQL_S_DROP:
 		rc = drop(w, st, e);
+		break;
+	case SQL_S_REINDEX:
+		rc = reindex(w, st, e);
+		break;
+	case SQL_S_ANALYZE:
+		rc = analyze(w, st, e);
+		break;
+	case SQL_S_VACUUM:
+		return sql_w_vacuum(w, e);
+	case SQL_S_ALTER:
+		rc = sql_w_alter(c, w, h, st, src, e);
 		break;
 	default:
 		return sdb_error_set(e, SDB_EUNSUPPORTED, "statement not supported yet");

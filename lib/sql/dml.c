@@ -1269,6 +1269,98 @@ out:
 	return rc;
 }
 
+/* CREATE TABLE name AS SELECT: the select runs first (its errors leave
+ * no table); the columns are its result columns with the declared type
+ * of their affinity (INT, REAL, TEXT, NUM or none), the text as SQLite
+ * writes it. */
+void sql_w_put_name(struct sdb_buf *b, const char *z);
+int sql_w_create_from_text(struct sql_wstate *w, char *text, struct sdb_error *e);
+
+int sql_w_create_as(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
+		    const struct sql_stmt *st, struct sdb_error *e)
+{
+	struct ins s;
+	struct sql_query *q;
+	struct sdb_buf b = SDB_BUF_INIT;
+	struct sql_value *rows = NULL, *row = NULL;
+	long nrows = 0;
+	int rc, ncol;
+	char *text;
+
+	memset(&s, 0, sizeof(s));
+	s.w = w;
+	s.c = c;
+	s.h = h;
+	s.conflict = SQL_OR_ABORT;
+	sdb_sql_arena_init(&s.mem);
+	struct sdb_sql_arena srcmem;
+	sdb_sql_arena_init(&srcmem);
+	s.srcmem = &srcmem;
+	if ((rc = sql_query_open(c, h, st->select, &q, e)))
+		goto out;
+	ncol = sql_query_ncols(q);
+	sdb_buf_adds(&b, "CREATE TABLE ");
+	sql_w_put_name(&b, st->name.z);
+	sdb_buf_adds(&b, "(");
+	/* SQLite's layout: one line when short, else a column a line */
+	size_t width = strlen(st->name.z) + 2;
+	for (int i = 0; i < ncol; i++) {
+		const char *nm = sql_query_colname(q, i);
+		width += strlen(nm) + 7;
+		for (const char *z = nm; *z; z++)
+			width += *z == '"';
+	}
+	const char *sep1 = width < 50 ? "" : "\n  ", *sep2 = width < 50 ? "," : ",\n  ";
+	for (int i = 0; i < ncol; i++) {
+		const char *types[] = { "", " TEXT", " NUM", " INT", " REAL" };
+		enum sql_aff a = sql_query_affinity(q, i);
+		const char *ty = a == SQL_AFF_TEXT ? types[1] : a == SQL_AFF_NUMERIC ? types[2] :
+			a == SQL_AFF_INTEGER ? types[3] : a == SQL_AFF_REAL ? types[4] : types[0];
+		sdb_buf_adds(&b, i ? sep2 : sep1);
+		sql_w_put_name(&b, sql_query_colname(q, i));
+		sdb_buf_adds(&b, ty);
+	}
+	sdb_buf_adds(&b, width < 50 ? ")" : "\n)");
+	sql_query_close(q);
+	if (!sdb_buf_ok(&b) || !(text = sql_cat_strdup(w->cat, b.data))) {
+		rc = oom(e);
+		goto out;
+	}
+	if ((rc = sql_w_begin_write(w, e)))
+		goto out;
+	w->txn_ddl = 1;
+	if ((rc = sql_w_create_from_text(w, text, e)))
+		goto out;
+	s.t = sql_catalog_table(w->cat, st->name.z);
+	if ((rc = materialize(&s, st->select, s.t->ncol, &rows, &nrows, e)))
+		goto out;
+	if (!(row = calloc((size_t)s.t->ncol + 1, sizeof(*row))) ||
+	    !(s.old = calloc((size_t)s.t->ncol + 1, sizeof(*row)))) {
+		rc = oom(e);
+		goto out;
+	}
+	for (long r = 0; r < nrows; r++) {
+		int64_t rowid;
+		memcpy(row, &rows[r * s.t->ncol], sizeof(*row) * (size_t)s.t->ncol);
+		if ((rc = insert_row(&s, row, 0, sql_null(), &rowid, e)) < 0)
+			goto out;
+		rc = 0;
+		if (s.mem.head) {
+			sdb_sql_arena_release(&s.mem);
+			sdb_sql_arena_init(&s.mem);
+		}
+	}
+out:
+	free(rows);
+	free(row);
+	free(s.old);
+	sdb_buf_release(&s.oldrec);
+	sdb_buf_release(&b);
+	sdb_sql_arena_release(&s.mem);
+	sdb_sql_arena_release(&srcmem);
+	return rc;
+}
+
 int sql_dml(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 	    const struct sql_stmt *st, struct sql_rows *out,
 	    struct sdb_error *e)

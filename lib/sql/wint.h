@@ -96,6 +96,13 @@ int sql_ddl(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 int sql_dml(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 	    const struct sql_stmt *st, struct sql_rows *out,
 	    struct sdb_error *e);
+int sql_w_alter(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
+		const struct sql_stmt *st, const char *src, struct sdb_error *e);
+int sql_w_vacuum(struct sql_wstate *w, struct sdb_error *e);
+int sql_w_create_as(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
+		    const struct sql_stmt *st, struct sdb_error *e);
+int sql_w_create_from_text(struct sql_wstate *w, char *text, struct sdb_error *e);
+void sql_w_put_name(struct sdb_buf *b, const char *z);
 int sql_pragma(struct sql_conn *c, struct sql_wstate *w,
 	       const struct sql_stmt *st, struct sql_rows *out,
 	       struct sdb_error *e);

@@ -492,6 +492,33 @@ int sql_w_txn_stmt(struct sql_conn *c, struct sql_wstate *w,
 	}
 }
 
+/* ------------------------------------------------------------- VACUUM */
+
+int sql_w_vacuum(struct sql_wstate *w, struct sdb_error *e)
+{
+	struct sdb_maint_opts m;
+	int did, rc;
+
+	if (w->in_begin)
+		return sdb_error_set(e, SDB_EINVAL, "cannot VACUUM from within a transaction");
+	if (w->readonly)
+		return sdb_error_set(e, SDB_EINVAL, "attempt to write a readonly database");
+	if (!w->db)
+		return 0;
+	drop_txn(w);
+	if (w->writer) {
+		/* maintenance takes the writer lock itself: give ours up */
+		if ((rc = open_db(w, SDB_OPEN_SNAPSHOT, e)))
+			return rc;
+	}
+	memset(&m, 0, sizeof(m));
+	m.level = -1;
+	if ((rc = sdb_checkpoint(w->dir, &w->so, &m, &did, e)) ||
+	    (rc = sdb_compact(w->dir, &w->so, &m, &did, e)))
+		return rc;
+	return sdb_db_refresh(w->db, e);
+}
+
 /* ----------------------------------------------------------- dispatch */
 
 int sql_write_stmt(struct sql_conn *c, struct sql_wstate *w,

@@ -695,6 +695,95 @@ static void test_upsert(void)
 	rmdb();
 }
 
+/* Our sqlite_schema rows as sqlite3 lists them (type|name|tbl_name|sql). */
+static char *schema_text(void)
+{
+	struct sql_rows r;
+	struct sdb_error e;
+	struct sdb_buf b = SDB_BUF_INIT;
+
+	sql_rows_init(&r);
+	CHECK_EQ_INT(sql_schema_rows(WS(), &r, &e), 0);
+	for (long i = 0; i < r.nrow; i++) {
+		const struct sql_value *v = &r.v[i * r.ncol];
+		for (int k = 0; k < 5; k++) {
+			if (k == 3)
+				continue;
+			put_value(&b, &v[k]);
+			sdb_buf_addc(&b, k == 4 ? '\n' : '|');
+		}
+	}
+	sql_rows_release(&r);
+	return b.data ? b.data : strdup("");
+}
+
+static void same_schema(const char *setup)
+{
+	char script[8192], *theirs, *mine = schema_text();
+
+	snprintf(script, sizeof(script), "%s\nSELECT type, name, tbl_name, sql FROM sqlite_schema"
+		 " WHERE name NOT LIKE 'sqlite_stat%%';\n", setup);
+	theirs = sqlite(script);
+	CHECK_EQ_STR(mine, theirs);
+	free(mine);
+	free(theirs);
+}
+
+static const char *S9 =
+	"CREATE TABLE t(a INTEGER PRIMARY KEY, b UNIQUE, c, d, f);\n"
+	"CREATE INDEX i ON t(c, d);\n"
+	"INSERT INTO t VALUES(1, 'x', 10, 100, 'f1'), (2, 'y', 20, 200, 'f2'), (3, 'z', 10, 300, NULL);\n"
+	"ALTER TABLE t ADD COLUMN e INT DEFAULT 7;\n"
+	"ALTER TABLE t ADD e2 TEXT;\n"
+	"INSERT INTO t(a, b, c) VALUES(4, 'w', 30);\n"
+	"ALTER TABLE t RENAME COLUMN c TO cc;\n"
+	"ALTER TABLE t RENAME TO tt;\n"
+	"ALTER TABLE tt DROP COLUMN f;\n"
+	"INSERT INTO tt(a, b, cc) VALUES(5, 'v', 50);\n"
+	"CREATE TABLE ca AS SELECT 1 AS n, 'two' AS \"the text\", 2.5 AS r, x'41' AS b;\n"
+	"CREATE TABLE one(x);\n"
+	"REINDEX; REINDEX tt; REINDEX i; ANALYZE; ANALYZE tt;\n";
+
+static void test_alter(void)
+{
+	tmpdb();
+	copen();
+	CHECK_EQ_INT(run(S9), 0);
+	same_schema(S9);
+	same_table(S9, "tt", "a,b,cc,d,e,e2", "a");
+	same_table(S9, "ca", "n,\"the text\",r,b", "n");
+	same_error(S9, "ALTER TABLE tt ADD COLUMN b;");
+	same_error(S9, "ALTER TABLE tt ADD COLUMN z PRIMARY KEY;");
+	same_error(S9, "ALTER TABLE tt ADD COLUMN z UNIQUE;");
+	same_error(S9, "ALTER TABLE tt ADD COLUMN z NOT NULL;");
+	same_error(S9, "ALTER TABLE tt RENAME TO ca;");
+	same_error(S9, "ALTER TABLE tt RENAME COLUMN zz TO y;");
+	same_error(S9, "ALTER TABLE tt DROP COLUMN a;");
+	same_error(S9, "ALTER TABLE tt DROP COLUMN b;");
+	same_error(S9, "ALTER TABLE tt DROP COLUMN cc;");
+	same_error(S9, "ALTER TABLE one DROP COLUMN x;");
+	same_error(S9, "ALTER TABLE nosuch RENAME TO q;");
+	/* the index still finds its rows: a UNIQUE check through it */
+	same_error(S9, "INSERT INTO tt(a, b) VALUES(9, 'x');");
+	{
+		struct sql_table_def *t = sql_catalog_table(WS()->cat, "tt");
+		CHECK(t && t->analyzed && t->est_rows == 5);
+		CHECK(t && t->nidx == 2 && t->idx[0]->analyzed);
+		if (t)
+			CHECK_EQ_INT(count_keys(t->idx[1]->id), 5);
+	}
+	CHECK_EQ_INT(run("VACUUM;"), 0);
+	same_table(S9, "tt", "a,b,cc,d,e,e2", "a");
+	cclose();
+	/* everything as it was after reopen */
+	copen();
+	same_schema(S9);
+	same_table(S9, "tt", "a,b,cc,d,e,e2", "a");
+	CHECK(sql_catalog_table(WS()->cat, "tt")->est_rows == 5);
+	cclose();
+	rmdb();
+}
+
 /* The same statements through the public API (sql.h). */
 static void test_via_sql_h(void)
 {
@@ -741,5 +830,6 @@ int main(void)
 	test_via_sql_h();
 	test_expressions();
 	test_upsert();
+	test_alter();
 	return unit_done("test_sql_store");
 }
