@@ -5,11 +5,12 @@
 #   scripts/install-deps.sh [test|bench|fuzz]...    (default: test)
 #
 # test:  compiler, lz4/zstd headers, OpenMP (gcc), bats + helpers, node/npm
-#        (TOON oracle and fixtures), strace, numpy (/usr/bin/python3),
-#        sqlite3, libsqlite3-dev (the SQL engine is compared with SQLite),
+#        (TOON oracle and fixtures), strace, numpy and networkx
+#        (/usr/bin/python3; the graph is compared with networkx), sqlite3,
+#        libsqlite3-dev (the SQL engine is compared with SQLite),
 #        libssl-dev (libcrypto's MD5 for the sqllogictest runner),
 #        libedit-dev (sochdb-sql's prompt), tmux (the prompt's test)
-# bench: the peers: hnswlib/faiss (python + headers), jq, sqlite3,
+# bench: the peers: hnswlib/faiss (python + headers), networkx, jq, sqlite3,
 #        rocksdb-tools, lmdb-utils, g++
 # fuzz:  clang with libFuzzer and the sanitizer runtimes
 set -eu
@@ -19,7 +20,7 @@ pkgs=
 for g in $groups; do
 	case $g in
 	test) pkgs="$pkgs gcc make pkg-config liblz4-dev libzstd-dev bats bats-assert bats-support strace python3-numpy python3-networkx jq sqlite3 libsqlite3-dev libssl-dev libedit-dev tmux" ;;
-	bench) pkgs="$pkgs time g++ python3-numpy python3-hnswlib python3-faiss libhnswlib-dev jq sqlite3 rocksdb-tools lmdb-utils" ;;
+	bench) pkgs="$pkgs time g++ python3-numpy python3-hnswlib python3-faiss libhnswlib-dev python3-networkx jq sqlite3 rocksdb-tools lmdb-utils" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	*) echo "install-deps.sh: unknown group '$g' (test, bench, fuzz)" >&2; exit 2 ;;
 	esac

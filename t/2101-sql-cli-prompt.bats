@@ -3,7 +3,7 @@
 # tmux as a person would type: the prompt and the continuation prompt of an
 # unfinished statement, results as a table (what sqlite3 -table shows for
 # the same rows), an error that leaves the prompt running, line editing
-# (C-a) and history (Up) through libedit, ~/.sochdb_history across
+# (C-a) and history (Up) through libedit, a ';' in a string over lines, ~/.sochdb_history across
 # sessions, .quit.
 
 load test_helper
@@ -71,6 +71,11 @@ keys() {
 	while IFS= read -r l; do
 		pane | grep -qxF -- "$l" || fail "no line '$l' in the pane: $(pane)"
 	done <<<"$want"
+	# a ';' inside a string that goes on over lines does not end the statement
+	keys "SELECT 'semi;" Enter
+	wait_for '   ...>' 2
+	keys "colon' AS s;" Enter
+	wait_for '| colon |'
 	# an error: one line, the prompt goes on
 	keys "SELECT * FORM t;" Enter
 	wait_for 'sochdb-sql: line 1, column 10: syntax error near "FORM"'

@@ -7,7 +7,8 @@
  *           [-e EPISODE] [-F OUT]
  *
  * -d writes every statement run (a script for sqlite3 or sochdb-sql),
- * -F the features of the mismatching statements in KNOWN's form.
+ * -F the features of the mismatching statements in KNOWN's form; -x runs
+ * no statement that uses a listed feature (to look past them in triage).
  *
  * The run is a series of episodes, each in a child process on fresh
  * databases: a schema of three tables (INTEGER/REAL/TEXT/untyped
@@ -616,6 +617,7 @@ static const struct slt_backend *be_a, *be_b; /* reference, engine under test */
 static void *db_a, *db_b;
 static uint64_t known_feat;
 static int verbose;
+static int exclude_known; /* -x: run no statement using a listed feature */
 static FILE *dump;
 static int episode_len = 200;
 
@@ -666,6 +668,8 @@ static int check_query(long idx, const char *sql, int ord, const struct okey *ke
 	char ea[1024] = "", eb[1024] = "";
 	int na, nb, bad = 0;
 
+	if (exclude_known && (feat & known_feat))
+		return 0;
 	shared->queries++;
 	na = be_a->query(db_a, sql, on_row, &ra, ea, sizeof(ea));
 	nb = be_b->query(db_b, sql, on_row, &rb, eb, sizeof(eb));
@@ -734,6 +738,8 @@ static int check_write(long idx, const char *sql)
 	char ea[1024] = "", eb[1024] = "";
 	int a, b;
 
+	if (exclude_known && (feat & known_feat))
+		return 0;
 	shared->writes++;
 	a = be_a->exec(db_a, sql, ea, sizeof(ea));
 	b = be_b->exec(db_b, sql, eb, sizeof(eb));
@@ -772,6 +778,8 @@ static long stmt_idx;
 
 static void emit(const char *sql)
 {
+	if (exclude_known && (feat & known_feat))
+		return; /* not run */
 	if (dump)
 		fprintf(dump, "%s;\n", sql);
 }
@@ -1229,7 +1237,7 @@ int main(int argc, char **argv)
 	const char *known_path = NULL, *dump_path = NULL, *pair = "sqlite,sochdb", *fail_path = NULL;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:n:vk:d:b:e:F:")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:vk:xd:b:e:F:")) != -1) {
 		switch (c) {
 		case 's':
 			seed = strtoull(optarg, NULL, 10);
@@ -1255,8 +1263,11 @@ int main(int argc, char **argv)
 		case 'F':
 			fail_path = optarg;
 			break;
+		case 'x':
+			exclude_known = 1;
+			break;
 		default:
-			fprintf(stderr, "usage: sqldiff [-s SEED] [-n STATEMENTS] [-v] [-k KNOWN] [-d DUMP] [-b REF,ENGINE] [-e EPISODE] [-F OUT]\n");
+			fprintf(stderr, "usage: sqldiff [-s SEED] [-n STATEMENTS] [-v] [-k KNOWN [-x]] [-d DUMP] [-b REF,ENGINE] [-e EPISODE] [-F OUT]\n");
 			return 2;
 		}
 	}
