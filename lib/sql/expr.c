@@ -1031,6 +1031,12 @@ int xp_eval(struct ectx *x, const struct xp *p, struct sql_value *out)
 			*out = sql_null();
 			return 0;
 		}
+		if (a.type == SQLV_BLOB || b.type == SQLV_BLOB) {
+			/* a BLOB never matches (SQLITE_LIKE_DOESNT_MATCH_BLOBS, as
+			 * Debian builds sqlite3; value.h) */
+			*out = sql_int(p->not_ ? 1 : 0);
+			return 0;
+		}
 		if ((rc = text_of(x, &a)) || (rc = text_of(x, &b)))
 			return rc;
 		int m = p->op == X_LIKE ? sql_like(b.u.z, b.n, a.u.z, a.n, esc)

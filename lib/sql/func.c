@@ -1143,6 +1143,139 @@ static const struct sql_agg_def agg_group_concat = {
 	sizeof(struct gc_st), gc_step, gc_inverse, gc_final, gc_destroy
 };
 
+/* ------------------------------------------------------------ math */
+
+/* SQLite's math functions (as Debian's sqlite3 has them, built with
+ * SQLITE_ENABLE_MATH_FUNCTIONS): an argument that is not a number (after
+ * numeric affinity: '5' is one, 'abc' is not) gives NULL, so does NaN. */
+static int math_arg(const struct sql_value *v, double *r)
+{
+	struct sql_value x = numeric_type(v);
+	if (x.type != SQLV_INT && x.type != SQLV_REAL)
+		return 0;
+	*r = sql_value_to_real(&x);
+	return 1;
+}
+
+#define MATH1(name, expr) \
+	static int f_##name(ARGS) \
+	{ \
+		double x; \
+		*out = sql_null(); \
+		if (math_arg(&argv[0], &x)) \
+			*out = real_result(expr); \
+		return 0; \
+	}
+
+MATH1(acos, acos(x))
+MATH1(asin, asin(x))
+MATH1(atan, atan(x))
+MATH1(acosh, acosh(x))
+MATH1(asinh, asinh(x))
+MATH1(atanh, atanh(x))
+MATH1(cos, cos(x))
+MATH1(sin, sin(x))
+MATH1(tan, tan(x))
+MATH1(cosh, cosh(x))
+MATH1(sinh, sinh(x))
+MATH1(tanh, tanh(x))
+MATH1(exp, exp(x))
+MATH1(sqrt, sqrt(x))
+MATH1(degrees, x * (180.0 / M_PI))
+MATH1(radians, x * (M_PI / 180.0))
+
+#define MATH2(name, expr) \
+	static int f_##name(ARGS) \
+	{ \
+		double x, y; \
+		*out = sql_null(); \
+		if (math_arg(&argv[0], &x) && math_arg(&argv[1], &y)) \
+			*out = real_result(expr); \
+		return 0; \
+	}
+
+MATH2(atan2, atan2(x, y))
+MATH2(pow, pow(x, y))
+MATH2(mod, fmod(x, y))
+
+static int f_pi(ARGS)
+{
+	*out = sql_real(M_PI);
+	return 0;
+}
+
+/* ceil, floor, trunc: an INTEGER comes back as it is */
+static int rounding(const struct sql_value *v, struct sql_value *out, double (*fn)(double))
+{
+	struct sql_value x = numeric_type(v);
+	if (x.type == SQLV_INT)
+		*out = x;
+	else if (x.type == SQLV_REAL)
+		*out = real_result(fn(x.u.r));
+	else
+		*out = sql_null();
+	return 0;
+}
+
+static int f_ceil(ARGS)
+{
+	return rounding(&argv[0], out, ceil);
+}
+
+static int f_floor(ARGS)
+{
+	return rounding(&argv[0], out, floor);
+}
+
+static int f_trunc(ARGS)
+{
+	return rounding(&argv[0], out, trunc);
+}
+
+/* ln(X); log(X), log10(X): base 10; log2(X); log(B, X). As SQLite:
+ * the natural log divided by M_LN10 / M_LN2 / ln(B), NULL for X <= 0
+ * or ln(B) <= 0. */
+static int log_common(int argc, const struct sql_value *argv, struct sql_value *out, int kind)
+{
+	double x, b = 1.0;
+	*out = sql_null();
+	if (argc == 2) {
+		if (!math_arg(&argv[0], &x) || x <= 0.0)
+			return 0;
+		b = log(x);
+		if (b <= 0.0)
+			return 0;
+		kind = 0;
+		x = sql_value_to_real(&argv[1]); /* SQLite reads X without a type check */
+		if (x <= 0.0)
+			return 0;
+	} else if (!math_arg(&argv[0], &x) || x <= 0.0) {
+		return 0;
+	}
+	double ans = log(x) / b;
+	if (kind == 10)
+		ans /= M_LN10;
+	else if (kind == 2)
+		ans /= M_LN2;
+	*out = real_result(ans);
+	return 0;
+}
+
+static int f_ln(ARGS)
+{
+	return log_common(argc, argv, out, 0);
+}
+
+static int f_log(ARGS)
+{
+	return log_common(argc, argv, out, 10);
+}
+
+static int f_log2(ARGS)
+{
+	return log_common(argc, argv, out, 2);
+}
+
 /* ------------------------------------------------------------ registry */
 
 #define C SQL_FN_CONST
@@ -1186,6 +1319,35 @@ static const struct sql_func_def funcs[] = {
 	{ "changes", 0, 0, SQL_FN_NEEDCONN, f_changes, NULL },
 	{ "total_changes", 0, 0, SQL_FN_NEEDCONN, f_total_changes, NULL },
 	{ "glob", 2, 2, C, f_glob, NULL },
+	{ "acos", 1, 1, C, f_acos, NULL },
+	{ "asin", 1, 1, C, f_asin, NULL },
+	{ "atan", 1, 1, C, f_atan, NULL },
+	{ "acosh", 1, 1, C, f_acosh, NULL },
+	{ "asinh", 1, 1, C, f_asinh, NULL },
+	{ "atanh", 1, 1, C, f_atanh, NULL },
+	{ "atan2", 2, 2, C, f_atan2, NULL },
+	{ "cos", 1, 1, C, f_cos, NULL },
+	{ "sin", 1, 1, C, f_sin, NULL },
+	{ "tan", 1, 1, C, f_tan, NULL },
+	{ "cosh", 1, 1, C, f_cosh, NULL },
+	{ "sinh", 1, 1, C, f_sinh, NULL },
+	{ "tanh", 1, 1, C, f_tanh, NULL },
+	{ "exp", 1, 1, C, f_exp, NULL },
+	{ "sqrt", 1, 1, C, f_sqrt, NULL },
+	{ "degrees", 1, 1, C, f_degrees, NULL },
+	{ "radians", 1, 1, C, f_radians, NULL },
+	{ "pow", 2, 2, C, f_pow, NULL },
+	{ "power", 2, 2, C, f_pow, NULL },
+	{ "mod", 2, 2, C, f_mod, NULL },
+	{ "pi", 0, 0, C, f_pi, NULL },
+	{ "ceil", 1, 1, C, f_ceil, NULL },
+	{ "ceiling", 1, 1, C, f_ceil, NULL },
+	{ "floor", 1, 1, C, f_floor, NULL },
+	{ "trunc", 1, 1, C, f_trunc, NULL },
+	{ "ln", 1, 1, C, f_ln, NULL },
+	{ "log", 1, 2, C, f_log, NULL },
+	{ "log10", 1, 1, C, f_log, NULL },
+	{ "log2", 1, 1, C, f_log2, NULL },
 	/* aggregates */
 	{ "count", 0, 1, C, NULL, &agg_count },
 	{ "sum", 1, 1, C, NULL, &agg_sum },
