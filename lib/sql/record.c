@@ -408,10 +408,18 @@ int sql_rowkey_rowid_of(const void *ik, size_t n, int64_t *rowid,
 int sql_idxkey_rowid_of(const struct sql_index_def *x, const void *ik,
 			size_t n, int64_t *rowid, struct sdb_error *e)
 {
-	size_t pos = skip_elems(ik, n, 1 + x->ncol);
+	const unsigned char *p = ik;
+	size_t pos = skip_elems(ik, n, 1);
 
 	if (!pos)
 		return bad_key(e);
+	/* the indexed values, DESC ones inverted */
+	for (int i = 0; i < x->ncol; i++) {
+		size_t k = sdb_tuple_skip(p + pos, n - pos, x->desc ? x->desc[i] : 0);
+		if (!k)
+			return bad_key(e);
+		pos += k;
+	}
 	return last_int(ik, n, pos, rowid, e);
 }
 
