@@ -210,6 +210,19 @@ SELECT /* ; */ 7"
 	[ "$output" = "$(printf 'a;b\n7')" ]
 }
 
+@test "bad dot-commands: one line naming the problem, the script goes on, exit 3" {
+	run -3 --separate-stderr sochdb-sql -d "$D" --no-header -c '.mode xml' -c '.import' -c '.headers maybe' \
+		-c ".import $BATS_TEST_TMPDIR/nosuch.csv t" -c '.nosuch' -c 'SELECT 1'
+	[ "$output" = 1 ]
+	[ "$stderr" = "sochdb-sql: line 1, column 1: .mode: unknown mode 'xml' (expected table, box, csv, tsv, json, jsonl, toon, markdown or line)
+sochdb-sql: line 1, column 1: usage: .import [--csv|--tsv|--jsonl] [--skip N] FILE TABLE
+sochdb-sql: line 1, column 1: usage: .headers on|off
+sochdb-sql: line 1, column 1: cannot open '$BATS_TEST_TMPDIR/nosuch.csv': No such file or directory
+sochdb-sql: line 1, column 1: unknown command or invalid arguments: \"nosuch\". Enter \".help\" for help" ]
+	run -3 --separate-stderr sochdb-sql -d "$D" "$BATS_TEST_TMPDIR/nosuch.sql"
+	[ "$stderr" = "sochdb-sql: cannot open '$BATS_TEST_TMPDIR/nosuch.sql': No such file or directory" ]
+}
+
 @test "errors: one line with the statement's line and column in the script; the script goes on and exits 3; --bail stops" {
 	need_tables
 	script='SELECT 1;
