@@ -257,6 +257,9 @@ static int compile_func(struct bctx *b, struct scope *s,
 		if (!s->agg_ok)
 			return sdb_error_set(b->e, SDB_EINVAL,
 					     "misuse of aggregate: %s()", fname);
+		if (x->distinct && argc != 1)
+			return sdb_error_set(b->e, SDB_EINVAL,
+					     "DISTINCT aggregates must have exactly one argument");
 		struct aggdef d = { .fn = fn, .na = argc, .distinct = x->distinct };
 		s->in_agg = 1;
 		int rc = compile_list(b, s, x->list, argc, &d.args);

@@ -684,6 +684,12 @@ int tscan_rewind(struct tscan *t, struct ectx *x)
 				t->inv[m++] = t->inv[i];
 		t->nin = m;
 		t->inpos = 0;
+		if (t->desc)
+			for (long i = 0, j = t->nin - 1; i < j; i++, j--) {
+				struct sql_value tmp = t->inv[i];
+				t->inv[i] = t->inv[j];
+				t->inv[j] = tmp;
+			}
 		return 0;
 	}
 	case P_ROWID_RANGE:
@@ -856,6 +862,112 @@ void tscan_free(struct tscan *t)
 	sdb_buf_release(&t->kb);
 	sdb_buf_release(&t->hb);
 	free(t);
+}
+
+static int is_rowid_col(const struct tscan *t, int c)
+{
+	return !t->tab->without_rowid && (c == t->s->ncol || c == t->tab->ipk);
+}
+
+static void set_eqp_index(struct tscan *t)
+{
+	const struct sql_table_def *tab = t->tab;
+	char as[200] = "";
+	if (t->s->name && strcasecmp(t->s->name, tab->name))
+		snprintf(as, sizeof as, " AS %s", t->s->name);
+	if (t->nkey == 0) {
+		snprintf(t->eqp, sizeof t->eqp, "SCAN %s%s USING INDEX %s", tab->name,
+			 as, t->idx->name);
+		return;
+	}
+	int len = snprintf(t->eqp, sizeof t->eqp, "SEARCH %s%s USING INDEX %s (",
+			   tab->name, as, t->idx->name);
+	for (int m = 0; m < t->nkey && len < (int)sizeof t->eqp - 40; m++) {
+		int c = t->idx->cols[m];
+		len += snprintf(t->eqp + len, sizeof t->eqp - (size_t)len, "%s%s=?",
+				m ? " AND " : "", c >= 0 ? tab->cols[c].name : "rowid");
+	}
+	snprintf(t->eqp + len, sizeof t->eqp - (size_t)len, ")");
+}
+
+int tscan_order(struct tscan *t, const int *cols, const uint8_t *desc,
+		const uint8_t *colls, int n)
+{
+	const struct sql_table_def *tab = t->tab;
+	if (n < 1)
+		return 0;
+	/* rowid order */
+	if (is_rowid_col(t, cols[0])) {
+		if (t->path == P_FULL || t->path == P_ROWID_RANGE) {
+			t->desc = desc[0];
+			return 1;
+		}
+		if (t->path == P_ROWID_EQ)
+			return 1;
+		if (t->path == P_ROWID_IN) {
+			t->desc = desc[0];
+			return 1;
+		}
+		return 0;
+	}
+	if (t->path != P_FULL && t->path != P_INDEX_EQ)
+		return 0;
+	if (tab->without_rowid)
+		return 0;
+	/* an index: its columns after the equality prefix, in one direction */
+	const struct sql_index_def *cands[64];
+	int nc = 0;
+	if (t->path == P_INDEX_EQ)
+		cands[nc++] = t->idx;
+	else
+		for (int k = 0; k < tab->nidx && nc < 64; k++)
+			if (!tab->idx[k]->where)
+				cands[nc++] = tab->idx[k];
+	for (int ci = 0; ci < nc; ci++) {
+		const struct sql_index_def *ix = cands[ci];
+		int start = t->path == P_INDEX_EQ ? t->nkey : 0;
+		int m = start, ok = 1, rev = -1;
+		for (int i = 0; i < n && ok; i++) {
+			/* a term on an equality column is constant: skip it */
+			int skip = 0;
+			for (int j = 0; j < start; j++)
+				if (ix->cols[j] == cols[i])
+					skip = 1;
+			if (skip)
+				continue;
+			if (m < ix->ncol && ix->cols[m] == cols[i] &&
+			    (ix->coll ? ix->coll[m] : 0) == colls[i]) {
+				int r = (ix->desc ? ix->desc[m] : 0) != desc[i];
+				if (rev < 0)
+					rev = r;
+				else if (rev != r)
+					ok = 0;
+				m++;
+			} else if (is_rowid_col(t, cols[i]) && m == ix->ncol) {
+				int r = desc[i];
+				if (rev < 0)
+					rev = r;
+				else if (rev != r)
+					ok = 0;
+				m++;
+			} else {
+				ok = 0;
+			}
+		}
+		if (!ok)
+			continue;
+		if (t->path == P_FULL) {
+			t->path = P_INDEX_EQ;
+			t->idx = ix;
+			t->nkey = 0;
+			free(t->kaff);
+			t->kaff = calloc(1, 1);
+		}
+		t->desc = rev > 0;
+		set_eqp_index(t);
+		return 1;
+	}
+	return 0;
 }
 
 const char *tscan_explain(const struct tscan *t)
