@@ -160,6 +160,8 @@ struct tnode {
 	size_t pcb;
 	double distb;
 	int hasb, settledb;
+	int det;            /* node version read: 0 no, 1 found, 2 none */
+	size_t doff, dtyn, dpn; /* its type and props in w->db */
 	uint32_t gen;       /* the query the fields above belong to */
 	size_t adjf[2], adjn[2]; /* cached neighbours (q->dir, reversed); adjn SIZE_MAX: not read */
 };
@@ -192,6 +194,7 @@ struct sdb_gwalk {
 	struct sdb_buf eb;
 	uint32_t expanding;
 	uint32_t gen;
+	struct sdb_buf db; /* node types and props read */
 };
 
 static void walk_release(struct sdb_gwalk *w)
@@ -204,6 +207,7 @@ static void walk_release(struct sdb_gwalk *w)
 	sdb_buf_release(&w->tmp);
 	free(w->ed);
 	sdb_buf_release(&w->eb);
+	sdb_buf_release(&w->db);
 }
 
 static int tab_grow(struct sdb_gwalk *w)
@@ -263,7 +267,8 @@ static int node_of(struct sdb_gwalk *w, const void *p, size_t n, uint32_t *idx, 
 	}
 	if (sdb_grow((void **)&w->n, &w->capn, w->nn + 1, sizeof(*w->n), 256))
 		return SDB_ENOMEM;
-	w->n[w->nn] = (struct tnode){ w->ids.len, n, h, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, w->gen,
+	w->n[w->nn] = (struct tnode){ w->ids.len, n, h, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				      0, 0, 0, 0, w->gen,
 				      { 0, 0 }, { SIZE_MAX, SIZE_MAX } };
 	sdb_buf_add(&w->ids, p, n);
 	if (!sdb_buf_ok(&w->ids))
@@ -280,6 +285,59 @@ static struct sdb_gstr node_str(const struct sdb_gwalk *w, uint32_t i)
 	return s;
 }
 
+/* Node i's visible version (type, props), read once per walk.
+ * @return 1 found, 0 none, or an error. */
+static int node_det(struct sdb_gwalk *w, uint32_t i, struct sdb_gnode *nd, struct sdb_error *e)
+{
+	struct tnode *t = &w->n[i];
+
+	if (!t->det) {
+		struct sdb_gnode x;
+		int rc = sdb_graph_get_node(w->g, node_str(w, i), &w->q->r, &x, e);
+		if (rc && rc != SDB_ENOTFOUND)
+			return rc;
+		t = &w->n[i];
+		t->det = rc ? 2 : 1;
+		if (!rc) {
+			t->doff = w->db.len;
+			t->dtyn = x.typen;
+			t->dpn = x.propsn;
+			sdb_buf_add(&w->db, x.type, x.typen);
+			sdb_buf_add(&w->db, x.props, x.propsn);
+			if (!sdb_buf_ok(&w->db))
+				return oom(e);
+		}
+	}
+	if (t->det == 2)
+		return 0;
+	nd->id = node_str(w, i);
+	nd->type = w->db.data + t->doff;
+	nd->typen = t->dtyn;
+	nd->props = w->db.data + t->doff + t->dtyn;
+	nd->propsn = t->dpn;
+	return 1;
+}
+
+int sdb_gwalk_node(struct sdb_gwalk *w, struct sdb_gstr id, struct sdb_gnode *nd,
+		   struct sdb_error *e)
+{
+	uint32_t i;
+	int fresh, rc;
+
+	if (node_of(w, id.p, id.n, &i, &fresh))
+		return oom(e);
+	rc = node_det(w, i, nd, e);
+	return rc < 0 ? rc : rc ? 0 : SDB_ENOTFOUND;
+}
+
+int sdb_gwalk_node_at(struct sdb_gwalk *w, uint32_t i, struct sdb_gnode *nd,
+		      struct sdb_error *e)
+{
+	int rc = i < w->nn ? node_det(w, i, nd, e) : 0;
+
+	return rc < 0 ? rc : rc ? 0 : SDB_ENOTFOUND;
+}
+
 /* Whether node i passes the node-type and where filters. */
 static int passes(struct sdb_gwalk *w, uint32_t i, struct sdb_error *e)
 {
@@ -291,10 +349,10 @@ static int passes(struct sdb_gwalk *w, uint32_t i, struct sdb_error *e)
 		return 1;
 	if (w->n[i].status)
 		return w->n[i].status == 1;
-	rc = sdb_graph_get_node(w->g, node_str(w, i), &q->r, &nd, e);
-	if (rc && rc != SDB_ENOTFOUND)
+	rc = node_det(w, i, &nd, e);
+	if (rc < 0)
 		return rc;
-	if (rc)
+	if (!rc)
 		ok = 0;
 	if (ok && q->nntypes) {
 		ok = 0;
@@ -440,6 +498,7 @@ static int res_node(struct sdb_gres *res, const struct sdb_gwalk *w, uint32_t i,
 	n->off = res->b.len;
 	n->n = w->n[i].n;
 	n->depth = depth;
+	n->widx = i;
 	sdb_buf_add(&res->b, w->ids.data + w->n[i].off, w->n[i].n);
 	return sdb_buf_ok(&res->b) ? 0 : SDB_ENOMEM;
 }

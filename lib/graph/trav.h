@@ -42,6 +42,7 @@ struct sdb_gquery {
 struct sdb_gres_node {
 	size_t off, n;   /* encoded id in b */
 	long depth;
+	uint32_t widx;   /* the node's number in the walk (sdb_gwalk_node_at) */
 };
 struct sdb_gres_edge {
 	size_t from, fromn, type, typen, to, ton, props, propsn; /* in b */
@@ -92,6 +93,14 @@ struct sdb_gwalk;
 int sdb_gwalk_new(struct sdb_graph *g, const struct sdb_gquery *q,
 		  struct sdb_gwalk **out, struct sdb_error *e);
 void sdb_gwalk_free(struct sdb_gwalk *w);
+/* The visible version of node id as sdb_graph_get_node gives it, read
+ * once per walk (*nd valid until the next call on w). @return 0,
+ * SDB_ENOTFOUND, or an error. */
+int sdb_gwalk_node(struct sdb_gwalk *w, struct sdb_gstr id, struct sdb_gnode *nd,
+		   struct sdb_error *e);
+/* The same for the node numbered widx (struct sdb_gres_node). */
+int sdb_gwalk_node_at(struct sdb_gwalk *w, uint32_t widx, struct sdb_gnode *nd,
+		      struct sdb_error *e);
 
 /*
  * BFS (dfs 0) or DFS preorder from start (encoded): res gets the start at

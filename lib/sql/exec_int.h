@@ -190,6 +190,7 @@ struct bctx {                    /* binding/compiling a statement */
 	const char *src;             /* source text for names */
 	int depth;
 	struct ctedef *ctes;         /* WITH in scope (innermost first) */
+	struct ctedef *pending_rec;  /* the next select compiled is this CTE's */
 	struct qall *all;
 };
 

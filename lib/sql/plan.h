@@ -35,6 +35,11 @@ int tscan_rewind(struct tscan *t, struct ectx *x);
 /* @return 1 a row (the cursor's row set), 0 end, or an error. */
 int tscan_next(struct tscan *t, struct ectx *x);
 void tscan_free(struct tscan *t);
+/* Makes the scan deliver rows ordered by cols[0..n) (ncol: the rowid),
+ * desc and collations as given, when its path (or an index) can.
+ * @return 1 when it does, 0 when a sort is needed. */
+int tscan_order(struct tscan *t, const int *cols, const uint8_t *desc,
+		const uint8_t *colls, int n);
 /* One line of EXPLAIN QUERY PLAN for the level ("SCAN t", "SEARCH t
  * USING INTEGER PRIMARY KEY (rowid=?)"). */
 const char *tscan_explain(const struct tscan *t);
