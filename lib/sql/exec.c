@@ -928,6 +928,11 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 			else if (++hb == nh)
 				outer |= 1ull << 62;
 		}
+		pin.many_outer = 0;
+		for (int j = 0; j < i; j++)
+			if (k->lv[j].kind == L_ROWS ||
+			    (k->lv[j].kind == L_TABLE && tscan_is_scan(k->lv[j].ts)))
+				pin.many_outer = 1;
 		L->ts = plan_table(&pin, L->src, order[i], outer, L->wh, L->nwh,
 				   L->on, L->non);
 		if (!L->ts)
