@@ -706,13 +706,28 @@ static void edge_tsv(struct sdb_buf *b, const char *start, struct sdb_gstr f,
 	sdb_buf_addc(b, '\n');
 }
 
+/* The walk of the command (traverse, path), whose node cache the output
+ * shares; NULL: read each node. */
+static struct sdb_gwalk *cur_walk;
+
+static long cur_widx = -1; /* the walk's number of the node being written */
+
+static int get_node_for(struct gdb *x, struct gopt *o, struct sdb_gstr id,
+			struct sdb_gnode *nd, struct sdb_error *e)
+{
+	if (cur_walk && cur_widx >= 0)
+		return sdb_gwalk_node_at(cur_walk, (uint32_t)cur_widx, nd, e);
+	return cur_walk ? sdb_gwalk_node(cur_walk, id, nd, e) :
+			  sdb_graph_get_node(x->g, id, &o->r, nd, e);
+}
+
 /* A node with its visible version's type and props (null/{} without). */
 static void node_json(struct sdb_buf *b, struct gdb *x, struct gopt *o, struct sdb_gstr id,
 		      long depth)
 {
 	struct sdb_gnode nd;
 	struct sdb_error e;
-	int rc = sdb_graph_get_node(x->g, id, &o->r, &nd, &e);
+	int rc = get_node_for(x, o, id, &nd, &e);
 
 	if (rc && rc != SDB_ENOTFOUND)
 		die_err(rc, &e);
@@ -736,7 +751,7 @@ static void node_tsv(struct sdb_buf *b, struct gdb *x, struct gopt *o, const cha
 {
 	struct sdb_gnode nd;
 	struct sdb_error e;
-	int rc = sdb_graph_get_node(x->g, id, &o->r, &nd, &e);
+	int rc = get_node_for(x, o, id, &nd, &e);
 
 	if (rc && rc != SDB_ENOTFOUND)
 		die_err(rc, &e);
@@ -799,6 +814,44 @@ static void emit_json(struct gopt *o, const struct sdb_buf *j, int batch)
 		sdb_buf_add(&ob, j->data, j->len);
 		sdb_buf_addc(&ob, '\n');
 	}
+	ob_flush();
+}
+
+/*
+ * Batch records: json and jsonl stream each record as it is made (j
+ * holds "[" and the record); toon needs the whole array, kept in j.
+ */
+static void batch_rec(struct gopt *o, struct sdb_buf *j, long *nrec)
+{
+	if (o->fmt != SDB_FMT_JSON && o->fmt != SDB_FMT_JSONL)
+		return;
+	if (o->fmt == SDB_FMT_JSON)
+		sdb_buf_addc(&ob, *nrec ? ',' : '[');
+	sdb_buf_add(&ob, j->data + 1, j->len - 1);
+	if (o->fmt == SDB_FMT_JSONL)
+		sdb_buf_addc(&ob, '\n');
+	(*nrec)++;
+	sdb_buf_reset(j);
+	sdb_buf_addc(j, '[');
+	if (ob.len > (1u << 20))
+		ob_flush();
+}
+
+static void batch_end(struct gopt *o, struct sdb_buf *j, long nrec)
+{
+	if (o->fmt == SDB_FMT_TSV)
+		return;
+	if (!o->stdin_) {
+		emit_json(o, j, 0);
+		return;
+	}
+	if (o->fmt == SDB_FMT_TOON) {
+		sdb_buf_addc(j, ']');
+		emit_json(o, j, 1);
+		return;
+	}
+	if (o->fmt == SDB_FMT_JSON)
+		sdb_buf_adds(&ob, nrec ? "]\n" : "[]\n");
 	ob_flush();
 }
 
@@ -1259,6 +1312,7 @@ static int g_neighbors(int argc, char **argv)
 	size_t n;
 	const char *s;
 	int rc, status = EXIT_OK;
+	long nrec = 0;
 
 	parse(&o, argc, argv, h_neighbors, o_neighbors, ALL_FMTS, 1, 2);
 	if (!o.stdin_ && o.npos < 2)
@@ -1288,15 +1342,14 @@ static int g_neighbors(int argc, char **argv)
 		if (o.stdin_ && j.len > 1 && o.fmt != SDB_FMT_TSV)
 			sdb_buf_addc(&j, ',');
 		write_adjacent(&o, &x, me, &l, o.stdin_ ? s : NULL, &j);
+		if (o.stdin_)
+			batch_rec(&o, &j, &nrec);
 		free(l.v);
 		sdb_buf_release(&l.b);
 		if (o.fmt == SDB_FMT_TSV)
 			ob_flush();
 	}
-	if (o.stdin_)
-		sdb_buf_addc(&j, ']');
-	if (o.fmt != SDB_FMT_TSV)
-		emit_json(&o, &j, o.stdin_);
+	batch_end(&o, &j, nrec);
 	gdb_close(&x);
 	free(types);
 	sdb_buf_release(&starts);
@@ -1374,10 +1427,12 @@ static int g_traverse(int argc, char **argv)
 	struct sdb_gstr *et, *nt;
 	struct sdb_gwhere w[64];
 	struct sdb_gquery q;
+	struct sdb_gwalk *wk;
 	struct sdb_gres res;
 	size_t n;
 	const char *s;
 	int rc, status = EXIT_OK;
+	long nrec = 0;
 
 	parse(&o, argc, argv, h_traverse, o_traverse, ALL_FMTS, 1, 2);
 	if (!o.stdin_ && o.npos < 2)
@@ -1387,6 +1442,10 @@ static int g_traverse(int argc, char **argv)
 	n = read_starts(&o, o.pos[1], &starts, 0);
 	gdb_open(&x, &o, o.pos[0], 0);
 	make_query(&o, &q, &tb, &nb, w, &wb, &et, &nt);
+	sdb_error_clear(&e);
+	if ((rc = sdb_gwalk_new(x.g, &q, &wk, &e)))
+		die_err(rc, &e);
+	cur_walk = wk;
 	sdb_gres_init(&res);
 	if (o.stdin_)
 		sdb_buf_addc(&j, '[');
@@ -1403,12 +1462,15 @@ static int g_traverse(int argc, char **argv)
 			if (!o.stdin_)
 				fail(SDB_ENOTFOUND, &e);
 			status = EXIT_NEGATIVE;
-		} else if ((rc = sdb_graph_traverse(x.g, me, &q, o.dfs, &res, &e)))
+		} else if ((rc = sdb_graph_traverse(wk, me, o.dfs, &res, &e)))
 			fail(rc, &e);
 		if (o.fmt == SDB_FMT_TSV) {
-			for (size_t k = 0; k < res.nnodes; k++)
+			for (size_t k = 0; k < res.nnodes; k++) {
+				cur_widx = res.nodes[k].widx;
 				node_tsv(&ob, &x, &o, o.stdin_ ? s : NULL,
 					 sdb_gres_str(&res, res.nodes[k].off, res.nodes[k].n), res.nodes[k].depth);
+			}
+			cur_widx = -1;
 			res_edges_tsv(&res, o.stdin_ ? s : NULL, 0, res.nedges);
 			ob_flush();
 			continue;
@@ -1425,17 +1487,20 @@ static int g_traverse(int argc, char **argv)
 		for (size_t k = 0; k < res.nnodes; k++) {
 			if (k)
 				sdb_buf_addc(&j, ',');
+			cur_widx = res.nodes[k].widx;
 			node_json(&j, &x, &o, sdb_gres_str(&res, res.nodes[k].off, res.nodes[k].n),
 				  res.nodes[k].depth);
+			cur_widx = -1;
 		}
 		sdb_buf_adds(&j, "],");
 		res_edges_json(&j, &res, 0, res.nedges);
 		sdb_buf_addc(&j, '}');
+		if (o.stdin_)
+			batch_rec(&o, &j, &nrec);
 	}
-	if (o.stdin_)
-		sdb_buf_addc(&j, ']');
-	if (o.fmt != SDB_FMT_TSV)
-		emit_json(&o, &j, o.stdin_);
+	batch_end(&o, &j, nrec);
+	cur_walk = NULL;
+	sdb_gwalk_free(wk);
 	gdb_close(&x);
 	sdb_gres_release(&res);
 	free(et);
@@ -1497,10 +1562,12 @@ static int g_path(int argc, char **argv)
 	struct sdb_gstr *et, *nt;
 	struct sdb_gwhere w[64];
 	struct sdb_gquery q;
+	struct sdb_gwalk *wk;
 	struct sdb_gres res;
 	size_t n;
 	const char *s;
 	int rc, status = EXIT_OK;
+	long nrec = 0;
 
 	parse(&o, argc, argv, h_path, o_path, ALL_FMTS, 1, 3);
 	if (!o.stdin_ && o.npos < 3)
@@ -1520,6 +1587,10 @@ static int g_path(int argc, char **argv)
 	}
 	gdb_open(&x, &o, o.pos[0], 0);
 	make_query(&o, &q, &tb, &nb, w, &wb, &et, &nt);
+	sdb_error_clear(&e);
+	if ((rc = sdb_gwalk_new(x.g, &q, &wk, &e)))
+		die_err(rc, &e);
+	cur_walk = wk;
 	sdb_gres_init(&res);
 	if (o.stdin_)
 		sdb_buf_addc(&j, '[');
@@ -1534,7 +1605,7 @@ static int g_path(int argc, char **argv)
 			rc = sdb_graph_known(x.g, b, &o.r, &e);
 		if (rc < 0)
 			die_err(rc, &e);
-		rc = !rc ? SDB_ENOTFOUND : sdb_graph_path(x.g, a, b, &q, o.all, &res, &e);
+		rc = !rc ? SDB_ENOTFOUND : sdb_graph_path(wk, a, b, o.all, &res, &e);
 		if (rc && rc != SDB_ENOTFOUND)
 			fail(rc, &e);
 		if (rc) {
@@ -1572,13 +1643,14 @@ static int g_path(int argc, char **argv)
 			else
 				sdb_buf_adds(&j, "\"nodes\":[],\"edges\":[],\"length\":null");
 			sdb_buf_addc(&j, '}');
+			if (o.stdin_)
+				batch_rec(&o, &j, &nrec);
 		}
 		s = t + strlen(t) + 1;
 	}
-	if (o.stdin_)
-		sdb_buf_addc(&j, ']');
-	if (o.fmt != SDB_FMT_TSV)
-		emit_json(&o, &j, o.stdin_);
+	batch_end(&o, &j, nrec);
+	cur_walk = NULL;
+	sdb_gwalk_free(wk);
 	gdb_close(&x);
 	sdb_gres_release(&res);
 	free(et);

@@ -111,7 +111,6 @@ void shell_report(struct shell *sh, const struct shell_src *src, long line,
 	char buf[700];
 	const char *msg = e && e->msg[0] ? e->msg : sdb_strerror(code);
 
-	(void)sh;
 	fflush(shell_out(sh));
 	msg = reword(msg, buf, sizeof(buf));
 	if (line > 0)
@@ -700,8 +699,7 @@ int main(int argc, char **argv)
 	struct item *items = NULL;
 	size_t nitems = 0, cap = 0;
 	const char *v, *fmt = NULL;
-	struct opt_list params = OPT_LIST_INIT;
-	int id, status, rc = 0, has_stdin = 0;
+	int id, status, rc = 0;
 	struct {
 		char *name;
 		const char *val;
@@ -709,7 +707,6 @@ int main(int argc, char **argv)
 	size_t npv = 0, cappv = 0;
 
 	cli_init("sochdb-sql");
-	(void)params;
 	memset(&sh, 0, sizeof(sh));
 	sh.header = -1;
 	dbopt_init(&db);
@@ -725,8 +722,6 @@ int main(int argc, char **argv)
 				die(EXIT_FAILURE_RT, "out of memory");
 			items[nitems].is_cmd = id == S_CMD;
 			items[nitems++].s = v;
-			if (id == OPT_ARG && !strcmp(v, "-"))
-				has_stdin = 1;
 			break;
 		case S_FORMAT: fmt = v; break;
 		case S_HEADER: sh.header = 1; break;
@@ -775,8 +770,6 @@ int main(int argc, char **argv)
 	sh.interactive = !nitems && isatty(0);
 	if (fmt) {
 		if (shell_parse_mode(fmt, &sh.fmt)) {
-			struct sdb_error e;
-			sdb_fmt_parse(fmt, (1u << SDB_FMT_COUNT) - 1, &sh.fmt, &e);
 			die_usage("invalid value '%s' for --format (expected table, box, csv, tsv, json, jsonl, toon, markdown or line)", fmt);
 		}
 	} else {
@@ -794,7 +787,6 @@ int main(int argc, char **argv)
 			rc = run_file(&sh, "-");
 		for (size_t i = 0; i < nitems && !rc; i++)
 			rc = items[i].is_cmd ? run_cmd(&sh, items[i].s) : run_file(&sh, items[i].s);
-		(void)has_stdin;
 		status = sh.failed ? EXIT_FAILURE_RT : EXIT_OK;
 	}
 	if (sh.out)

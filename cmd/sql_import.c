@@ -101,6 +101,26 @@ static int csv_record(struct imp *x)
 	sdb_buf_reset(&x->scratch);
 	if (p >= end)
 		return 0;
+	{
+		/* the common record: one line without quotes, split at commas */
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl : end;
+		if (!memchr(p, '"', (size_t)(le - p))) {
+			const char *stop = le > p && le[-1] == '\r' ? le - 1 : le;
+			for (;;) {
+				const char *c = memchr(p, ',', (size_t)(stop - p));
+				const char *fe = c ? c : stop;
+				if (add_field(x, p, (size_t)(fe - p), 0, 0))
+					return SDB_ENOMEM;
+				if (!c)
+					break;
+				p = c + 1;
+			}
+			x->p = nl ? nl + 1 : end;
+			x->line++;
+			return 1;
+		}
+	}
 	for (;;) {
 		if (p < end && *p == '"') {
 			/* quoted: "" is a quote; runs over line ends */
@@ -210,13 +230,6 @@ static int run_sql(struct shell *sh, const char *sql, struct sdb_error *e)
 struct tinfo {
 	int exists;
 };
-
-static int got_row(void *ctx, struct sql_stmt_h *st)
-{
-	(void)st;
-	((struct tinfo *)ctx)->exists = 1;
-	return 0;
-}
 
 /* The column names of an existing table (prepare only). */
 static int table_columns(struct shell *sh, const char *table, char ***names,
@@ -535,7 +548,6 @@ int shell_import(struct shell *sh, int ac, char **av, const struct shell_src *sr
 	long skip = 0, rows = 0;
 	int kind = -1, rc;
 	struct tinfo ti = { 0 };
-	char *q;
 	struct shell_src isrc;
 
 	for (int i = 1; i < ac; i++) {
@@ -593,18 +605,18 @@ int shell_import(struct shell *sh, int ac, char **av, const struct shell_src *sr
 	x.end = x.p + in.len;
 	x.line = 1;
 	x.kind = kind;
-	q = NULL;
+	/* TABLE exists when SELECT * FROM it prepares */
 	{
-		struct sdb_buf b = SDB_BUF_INIT;
-		struct sql_value tv = sql_text(table, strlen(table));
-		sdb_buf_adds(&b, "SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') AND lower(name) = lower(");
-		shell_quote_value(&b, &tv);
-		sdb_buf_addc(&b, ')');
-		sdb_buf_addc(&b, 0);
-		q = sdb_buf_detach(&b, NULL);
+		char **names = NULL;
+		int n = 0;
+		struct sdb_error pe;
+		rc = table_columns(sh, table, &names, &n, &pe);
+		ti.exists = !rc;
+		for (int k = 0; names && k < n; k++)
+			free(names[k]);
+		free(names);
+		rc = rc == SDB_ENOMEM ? rc : 0;
 	}
-	rc = q ? shell_query(sh, q, got_row, &ti, &e) : SDB_ENOMEM;
-	free(q);
 	/* a savepoint: inside BEGIN it nests, outside it is the transaction
 	 * (as SQLite's SAVEPOINT outside BEGIN) */
 	if (!rc)

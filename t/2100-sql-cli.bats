@@ -26,6 +26,24 @@ need_tables() {
 		skip "the SQL engine does not store tables yet (CREATE, INSERT, SELECT of a table fail): nothing to compare"
 }
 
+# Skips a test that reads the catalog while the engine has no sqlite_schema.
+need_schema() {
+	sochdb-sql -d "$BATS_TEST_TMPDIR/probe" -c 'SELECT count(*) FROM sqlite_schema' >/dev/null 2>&1 ||
+		skip "the SQL engine has no sqlite_schema yet: .tables, .schema, .indexes and .dump have nothing to read"
+}
+
+# Our --format MODE of query Q on $D is what sqlite3 -header -MODE writes
+# for Q on database DB.
+same_as_sqlite3() { # MODE DB Q
+	local want
+	want=$(sqlite3 -header -"$1" "$2" "$3")
+	run -0 sochdb-sql -d "$D" --format "$1" -c "$3"
+	[ "$output" = "$want" ] || fail "--format $1, $3:
+$output
+--- sqlite3 -$1:
+$want"
+}
+
 # The same script into sqlite3's file and our database.
 both() {
 	sqlite3 "$Q" <<<"$1"
@@ -67,12 +85,7 @@ Try 'sochdb-sql -h' for more information." ]
 		"SELECT 'two
 lines' AS t, 'tab	x' AS u"; do
 		for m in csv table box markdown line; do
-			want=$(sqlite3 -header -"$m" :memory: "$q")
-			run -0 sochdb-sql -d "$D" --format "$m" -c "$q"
-			[ "$output" = "$want" ] || fail "--format $m, $q:
-$output
---- sqlite3 -$m:
-$want"
+			same_as_sqlite3 "$m" :memory: "$q"
 		done
 	done
 	q="SELECT * FROM (VALUES (1, 'alice', 0.3, NULL), (22, 'b c', 100.0, 'a''b'))"
@@ -86,12 +99,7 @@ $want"
 	run -0 both "$DATA"
 	for q in "${QUERIES[@]}"; do
 		for m in csv table box markdown line; do
-			want=$(sqlite3 -header -"$m" "$Q" "$q")
-			run -0 sochdb-sql -d "$D" --format "$m" -c "$q"
-			[ "$output" = "$want" ] || fail "--format $m, $q:
-$output
---- sqlite3 -$m:
-$want"
+			same_as_sqlite3 "$m" "$Q" "$q"
 		done
 	done
 	# .mode and .headers off as in sqlite3
@@ -202,6 +210,19 @@ SELECT /* ; */ 7"
 	[ "$output" = "$(printf 'a;b\n7')" ]
 }
 
+@test "bad dot-commands: one line naming the problem, the script goes on, exit 3" {
+	run -3 --separate-stderr sochdb-sql -d "$D" --no-header -c '.mode xml' -c '.import' -c '.headers maybe' \
+		-c ".import $BATS_TEST_TMPDIR/nosuch.csv t" -c '.nosuch' -c 'SELECT 1'
+	[ "$output" = 1 ]
+	[ "$stderr" = "sochdb-sql: line 1, column 1: .mode: unknown mode 'xml' (expected table, box, csv, tsv, json, jsonl, toon, markdown or line)
+sochdb-sql: line 1, column 1: usage: .import [--csv|--tsv|--jsonl] [--skip N] FILE TABLE
+sochdb-sql: line 1, column 1: usage: .headers on|off
+sochdb-sql: line 1, column 1: cannot open '$BATS_TEST_TMPDIR/nosuch.csv': No such file or directory
+sochdb-sql: line 1, column 1: unknown command or invalid arguments: \"nosuch\". Enter \".help\" for help" ]
+	run -3 --separate-stderr sochdb-sql -d "$D" "$BATS_TEST_TMPDIR/nosuch.sql"
+	[ "$stderr" = "sochdb-sql: cannot open '$BATS_TEST_TMPDIR/nosuch.sql': No such file or directory" ]
+}
+
 @test "errors: one line with the statement's line and column in the script; the script goes on and exits 3; --bail stops" {
 	need_tables
 	script='SELECT 1;
@@ -267,6 +288,7 @@ SELECT 4;'
 
 @test ".tables, .schema, .indexes as sqlite3 lists them" {
 	need_tables
+	need_schema
 	ddl='CREATE TABLE zeta(a INTEGER PRIMARY KEY, b TEXT);
 CREATE TABLE alpha(x, y);
 CREATE INDEX alpha_y ON alpha(y);
@@ -350,6 +372,7 @@ $output
 --- sqlite3:
 $want"
 	done
+	need_schema
 	run -0 sochdb-sql -d "$D" -c '.schema fresh'
 	[ "$output" = "$(sqlite3 "$Q" '.schema fresh')" ]
 }
@@ -399,6 +422,7 @@ $want"
 
 @test ".dump: sqlite3's dump rebuilds our database, ours rebuilds sqlite3's and ours" {
 	need_tables
+	need_schema
 	run -0 both "$DATA
 CREATE TABLE k(a TEXT, b BLOB, c);
 INSERT INTO k VALUES ('it''s', X'00ff10', 1.0 / 3), ('line
@@ -436,8 +460,11 @@ $want"
 
 @test "buffered formats spill past --memory-limit and write the same bytes" {
 	need_tables
-	run -0 sochdb-sql -d "$D" -c 'CREATE TABLE big(i INTEGER PRIMARY KEY, s TEXT)' \
-		-c "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000) INSERT INTO big SELECT i, 'row ' || (i * 7919 % 1000) FROM c"
+	{
+		echo 'CREATE TABLE big(i INTEGER PRIMARY KEY, s TEXT); BEGIN;'
+		seq 3000 | awk '{ printf "INSERT INTO big VALUES (%d, '"'"'row %d'"'"');\n", $1, $1 * 7919 % 1000 }'
+		echo 'COMMIT;'
+	} | sochdb-sql -d "$D"
 	for f in table box markdown toon; do
 		a=$(sochdb-sql -d "$D" --format $f -c 'SELECT * FROM big')
 		b=$(sochdb-sql -d "$D" --format $f --memory-limit 16k -c 'SELECT * FROM big')

@@ -3,7 +3,7 @@
 # tmux as a person would type: the prompt and the continuation prompt of an
 # unfinished statement, results as a table (what sqlite3 -table shows for
 # the same rows), an error that leaves the prompt running, line editing
-# (C-a) and history (Up) through libedit, ~/.sochdb_history across
+# (C-a) and history (Up) through libedit, a ';' in a string over lines, ~/.sochdb_history across
 # sessions, .quit.
 
 load test_helper
@@ -25,6 +25,7 @@ setup() {
 
 teardown() {
 	tmux -L "$SOCK" kill-server 2>/dev/null || true
+	tmux -L "${SOCK%-again}" kill-server 2>/dev/null || true
 }
 
 start() {
@@ -71,6 +72,11 @@ keys() {
 	while IFS= read -r l; do
 		pane | grep -qxF -- "$l" || fail "no line '$l' in the pane: $(pane)"
 	done <<<"$want"
+	# a ';' inside a string that goes on over lines does not end the statement
+	keys "SELECT 'semi;" Enter
+	wait_for '   ...>' 2
+	keys "colon' AS s;" Enter
+	wait_for '| colon |'
 	# an error: one line, the prompt goes on
 	keys "SELECT * FORM t;" Enter
 	wait_for 'sochdb-sql: line 1, column 10: syntax error near "FORM"'
@@ -89,6 +95,7 @@ keys() {
 	[ -f "$HOME/.sochdb_history" ]
 	grep -q 'INSERT' "$HOME/.sochdb_history"
 	tmux -L "$SOCK" kill-server
+	SOCK=$SOCK-again # a fresh server: the old one may still be going away
 	start
 	wait_for 'sochdb>'
 	keys "" Up Up Enter

@@ -154,6 +154,16 @@ struct tnode {
 	int side;           /* bidirectional: 1 forward, 2 backward */
 	double dist;
 	int settled;
+	uint32_t px;        /* Dijkstra: parent node and its candidate */
+	size_t pc;
+	uint32_t pxb;       /* bidirectional Dijkstra: the backward side's */
+	size_t pcb;
+	double distb;
+	int hasb, settledb;
+	int det;            /* node version read: 0 no, 1 found, 2 none */
+	size_t doff, dtyn, dpn; /* its type and props in w->db */
+	uint32_t gen;       /* the query the fields above belong to */
+	size_t adjf[2], adjn[2]; /* cached neighbours (q->dir, reversed); adjn SIZE_MAX: not read */
 };
 
 struct cand {
@@ -161,9 +171,11 @@ struct cand {
 	struct sdb_gtimes t;
 	int in; /* 1: the edge points at the expanded node */
 	uint32_t idx;
+	int wdone;  /* weight read (Dijkstra) */
+	double w;
 };
 
-struct walk {
+struct sdb_gwalk {
 	struct sdb_graph *g;
 	const struct sdb_gquery *q;
 	struct sdb_buf ids;
@@ -181,9 +193,11 @@ struct walk {
 	size_t ned, caped;
 	struct sdb_buf eb;
 	uint32_t expanding;
+	uint32_t gen;
+	struct sdb_buf db; /* node types and props read */
 };
 
-static void walk_release(struct walk *w)
+static void walk_release(struct sdb_gwalk *w)
 {
 	sdb_buf_release(&w->ids);
 	free(w->n);
@@ -193,9 +207,10 @@ static void walk_release(struct walk *w)
 	sdb_buf_release(&w->tmp);
 	free(w->ed);
 	sdb_buf_release(&w->eb);
+	sdb_buf_release(&w->db);
 }
 
-static int tab_grow(struct walk *w)
+static int tab_grow(struct sdb_gwalk *w)
 {
 	size_t ns = w->nslot ? w->nslot * 2 : 1024;
 	uint32_t *s = malloc(ns * sizeof(*s));
@@ -215,9 +230,26 @@ static int tab_grow(struct walk *w)
 	return 0;
 }
 
+/* Node i's per-query fields, reset when they belong to an earlier query
+ * of the batch (its cached neighbours and filter result stay). */
+static inline void touch(struct sdb_gwalk *w, uint32_t i)
+{
+	struct tnode *t = &w->n[i];
+
+	if (t->gen == w->gen)
+		return;
+	t->gen = w->gen;
+	t->depth = -1;
+	t->parent = -1;
+	t->side = 0;
+	t->dist = 0;
+	t->settled = 0;
+	t->hasb = t->settledb = 0;
+}
+
 /* The index of node p[0..n), added when new (*fresh). @return 0 or
  * SDB_ENOMEM. */
-static int node_of(struct walk *w, const void *p, size_t n, uint32_t *idx, int *fresh)
+static int node_of(struct sdb_gwalk *w, const void *p, size_t n, uint32_t *idx, int *fresh)
 {
 	uint64_t h = sdb_hash_short(p, n);
 	size_t j;
@@ -229,12 +261,15 @@ static int node_of(struct walk *w, const void *p, size_t n, uint32_t *idx, int *
 		if (t->h == h && t->n == n && !memcmp(w->ids.data + t->off, p, n)) {
 			*idx = w->slot[j];
 			*fresh = 0;
+			touch(w, *idx);
 			return 0;
 		}
 	}
 	if (sdb_grow((void **)&w->n, &w->capn, w->nn + 1, sizeof(*w->n), 256))
 		return SDB_ENOMEM;
-	w->n[w->nn] = (struct tnode){ w->ids.len, n, h, -1, 0, -1, 0, 0, 0 };
+	w->n[w->nn] = (struct tnode){ w->ids.len, n, h, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+				      0, 0, 0, 0, w->gen,
+				      { 0, 0 }, { SIZE_MAX, SIZE_MAX } };
 	sdb_buf_add(&w->ids, p, n);
 	if (!sdb_buf_ok(&w->ids))
 		return SDB_ENOMEM;
@@ -244,14 +279,67 @@ static int node_of(struct walk *w, const void *p, size_t n, uint32_t *idx, int *
 	return 0;
 }
 
-static struct sdb_gstr node_str(const struct walk *w, uint32_t i)
+static struct sdb_gstr node_str(const struct sdb_gwalk *w, uint32_t i)
 {
 	struct sdb_gstr s = { (const unsigned char *)w->ids.data + w->n[i].off, w->n[i].n };
 	return s;
 }
 
+/* Node i's visible version (type, props), read once per walk.
+ * @return 1 found, 0 none, or an error. */
+static int node_det(struct sdb_gwalk *w, uint32_t i, struct sdb_gnode *nd, struct sdb_error *e)
+{
+	struct tnode *t = &w->n[i];
+
+	if (!t->det) {
+		struct sdb_gnode x;
+		int rc = sdb_graph_get_node(w->g, node_str(w, i), &w->q->r, &x, e);
+		if (rc && rc != SDB_ENOTFOUND)
+			return rc;
+		t = &w->n[i];
+		t->det = rc ? 2 : 1;
+		if (!rc) {
+			t->doff = w->db.len;
+			t->dtyn = x.typen;
+			t->dpn = x.propsn;
+			sdb_buf_add(&w->db, x.type, x.typen);
+			sdb_buf_add(&w->db, x.props, x.propsn);
+			if (!sdb_buf_ok(&w->db))
+				return oom(e);
+		}
+	}
+	if (t->det == 2)
+		return 0;
+	nd->id = node_str(w, i);
+	nd->type = w->db.data + t->doff;
+	nd->typen = t->dtyn;
+	nd->props = w->db.data + t->doff + t->dtyn;
+	nd->propsn = t->dpn;
+	return 1;
+}
+
+int sdb_gwalk_node(struct sdb_gwalk *w, struct sdb_gstr id, struct sdb_gnode *nd,
+		   struct sdb_error *e)
+{
+	uint32_t i;
+	int fresh, rc;
+
+	if (node_of(w, id.p, id.n, &i, &fresh))
+		return oom(e);
+	rc = node_det(w, i, nd, e);
+	return rc < 0 ? rc : rc ? 0 : SDB_ENOTFOUND;
+}
+
+int sdb_gwalk_node_at(struct sdb_gwalk *w, uint32_t i, struct sdb_gnode *nd,
+		      struct sdb_error *e)
+{
+	int rc = i < w->nn ? node_det(w, i, nd, e) : 0;
+
+	return rc < 0 ? rc : rc ? 0 : SDB_ENOTFOUND;
+}
+
 /* Whether node i passes the node-type and where filters. */
-static int passes(struct walk *w, uint32_t i, struct sdb_error *e)
+static int passes(struct sdb_gwalk *w, uint32_t i, struct sdb_error *e)
 {
 	const struct sdb_gquery *q = w->q;
 	struct sdb_gnode nd;
@@ -261,10 +349,10 @@ static int passes(struct walk *w, uint32_t i, struct sdb_error *e)
 		return 1;
 	if (w->n[i].status)
 		return w->n[i].status == 1;
-	rc = sdb_graph_get_node(w->g, node_str(w, i), &q->r, &nd, e);
-	if (rc && rc != SDB_ENOTFOUND)
+	rc = node_det(w, i, &nd, e);
+	if (rc < 0)
 		return rc;
-	if (rc)
+	if (!rc)
 		ok = 0;
 	if (ok && q->nntypes) {
 		ok = 0;
@@ -281,7 +369,7 @@ static int passes(struct walk *w, uint32_t i, struct sdb_error *e)
 
 static int cand_cb(void *ctx, const struct sdb_gedge *ed, struct sdb_error *e)
 {
-	struct walk *w = ctx;
+	struct sdb_gwalk *w = ctx;
 	struct cand *c;
 	/* an edge not leaving the expanded node enters it (a self-loop
 	 * comes once, as leaving) */
@@ -292,6 +380,7 @@ static int cand_cb(void *ctx, const struct sdb_gedge *ed, struct sdb_error *e)
 	if (sdb_grow((void **)&w->c, &w->capc, w->nc + 1, sizeof(*w->c), 64))
 		return oom(e);
 	c = &w->c[w->nc++];
+	c->wdone = 0;
 	c->in = in;
 	c->t = ed->t;
 	c->other = w->cb.len;
@@ -328,15 +417,24 @@ static int cand_cmp(const void *pa, const void *pb)
 }
 
 /*
- * Appends the neighbours of node x in direction dir to w->c (from index
- * *first on), sorted, each with its node index.
+ * The neighbours of node x in direction dir, sorted, each with its node
+ * index: w->c[*first, *end). Read once per node and direction in a walk
+ * (the batch's queries share them).
  */
-static int expand(struct walk *w, uint32_t x, int dir, size_t *first, struct sdb_error *e)
+static int expand(struct sdb_gwalk *w, uint32_t x, int dir, size_t *first, size_t *end,
+		  struct sdb_error *e)
 {
 	struct sdb_gstr me;
 	struct sdb_buf mine = SDB_BUF_INIT;
-	int rc = 0;
+	int rc = 0, k = dir == w->q->dir ? 0 : 1;
 
+	if (w->n[x].adjn[k] != SIZE_MAX) {
+		*first = w->n[x].adjf[k];
+		*end = *first + w->n[x].adjn[k];
+		for (size_t i = *first; i < *end; i++)
+			touch(w, w->c[i].idx);
+		return 0;
+	}
 	*first = w->nc;
 	sdb_buf_add(&mine, w->ids.data + w->n[x].off, w->n[x].n);
 	if (!sdb_buf_ok(&mine))
@@ -357,12 +455,15 @@ static int expand(struct walk *w, uint32_t x, int dir, size_t *first, struct sdb
 		if (node_of(w, w->cb.data + w->c[i].other, w->c[i].othern, &w->c[i].idx, &fresh))
 			return oom(e);
 	}
+	*end = w->nc;
+	w->n[x].adjf[k] = *first;
+	w->n[x].adjn[k] = *end - *first;
 	return 0;
 }
 
 /* Records candidate c (edge between x and c->idx) as a walked edge.
  * @return its index, or -1 when out of memory. */
-static long take_edge(struct walk *w, uint32_t x, const struct cand *c)
+static long take_edge(struct sdb_gwalk *w, uint32_t x, const struct cand *c)
 {
 	struct sdb_gres_edge *ed;
 	uint32_t f = c->in ? c->idx : x, t = c->in ? x : c->idx;
@@ -387,7 +488,7 @@ static long take_edge(struct walk *w, uint32_t x, const struct cand *c)
 }
 
 /* Result helpers: ids and edges copied into res. */
-static int res_node(struct sdb_gres *res, const struct walk *w, uint32_t i, long depth)
+static int res_node(struct sdb_gres *res, const struct sdb_gwalk *w, uint32_t i, long depth)
 {
 	struct sdb_gres_node *n;
 
@@ -397,11 +498,12 @@ static int res_node(struct sdb_gres *res, const struct walk *w, uint32_t i, long
 	n->off = res->b.len;
 	n->n = w->n[i].n;
 	n->depth = depth;
+	n->widx = i;
 	sdb_buf_add(&res->b, w->ids.data + w->n[i].off, w->n[i].n);
 	return sdb_buf_ok(&res->b) ? 0 : SDB_ENOMEM;
 }
 
-static int res_edge(struct sdb_gres *res, const struct walk *w, long k)
+static int res_edge(struct sdb_gres *res, const struct sdb_gwalk *w, long k)
 {
 	const struct sdb_gres_edge *s = &w->ed[k];
 	struct sdb_gres_edge *d;
@@ -421,31 +523,52 @@ static int res_edge(struct sdb_gres *res, const struct walk *w, long k)
 	return sdb_buf_ok(&res->b) ? 0 : SDB_ENOMEM;
 }
 
-static void walk_init(struct walk *w, struct sdb_graph *g, const struct sdb_gquery *q)
+int sdb_gwalk_new(struct sdb_graph *g, const struct sdb_gquery *q,
+		  struct sdb_gwalk **out, struct sdb_error *e)
 {
-	memset(w, 0, sizeof(*w));
+	struct sdb_gwalk *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return oom(e);
 	w->g = g;
 	w->q = q;
+	*out = w;
+	return 0;
+}
+
+void sdb_gwalk_free(struct sdb_gwalk *w)
+{
+	if (!w)
+		return;
+	walk_release(w);
+	free(w);
+}
+
+/* A new query of the batch: fresh per-query node fields and walked edges. */
+static void walk_query(struct sdb_gwalk *w)
+{
+	w->gen++;
+	w->ned = 0;
+	sdb_buf_reset(&w->eb);
 }
 
 /* ------------------------------------------------------- traversals */
 
-int sdb_graph_traverse(struct sdb_graph *g, struct sdb_gstr start,
-		       const struct sdb_gquery *q, int dfs, struct sdb_gres *res,
-		       struct sdb_error *e)
+int sdb_graph_traverse(struct sdb_gwalk *w, struct sdb_gstr start, int dfs,
+		       struct sdb_gres *res, struct sdb_error *e)
 {
-	struct walk w;
+	const struct sdb_gquery *q = w->q;
 	uint32_t s;
 	int fresh, rc = 0;
 	long maxd = q->max_depth < 0 ? __LONG_MAX__ : q->max_depth;
 
-	walk_init(&w, g, q);
-	if (node_of(&w, start.p, start.n, &s, &fresh)) {
+	walk_query(w);
+	if (node_of(w, start.p, start.n, &s, &fresh)) {
 		rc = oom(e);
 		goto out;
 	}
-	w.n[s].depth = 0;
-	if ((rc = res_node(res, &w, s, 0)))
+	w->n[s].depth = 0;
+	if ((rc = res_node(res, w, s, 0)))
 		goto oomout;
 	if (!dfs) {
 		/* res->nodes doubles as the queue: nodes in visiting order */
@@ -458,26 +581,24 @@ int sdb_graph_traverse(struct sdb_graph *g, struct sdb_gstr start,
 		queue[qn++] = s;
 		while (qh < qn) {
 			uint32_t x = queue[qh++];
-			size_t first;
-			if (w.n[x].depth >= maxd)
+			size_t first, end;
+			if (w->n[x].depth >= maxd)
 				continue;
-			w.nc = 0;
-			sdb_buf_reset(&w.cb);
-			if ((rc = expand(&w, x, q->dir, &first, e)))
+			if ((rc = expand(w, x, q->dir, &first, &end, e)))
 				break;
-			for (size_t i = first; i < w.nc; i++) {
-				uint32_t y = w.c[i].idx;
+			for (size_t i = first; i < end; i++) {
+				uint32_t y = w->c[i].idx;
 				long k;
-				if (w.n[y].depth >= 0 || w.n[y].status == 2)
+				if (w->n[y].depth >= 0 || w->n[y].status == 2)
 					continue;
-				if ((rc = passes(&w, y, e)) < 0)
+				if ((rc = passes(w, y, e)) < 0)
 					break;
 				if (!rc)
 					continue;
 				rc = 0;
-				w.n[y].depth = w.n[x].depth + 1;
-				if ((k = take_edge(&w, x, &w.c[i])) < 0 ||
-				    res_node(res, &w, y, w.n[y].depth) || res_edge(res, &w, k) ||
+				w->n[y].depth = w->n[x].depth + 1;
+				if ((k = take_edge(w, x, &w->c[i])) < 0 ||
+				    res_node(res, w, y, w->n[y].depth) || res_edge(res, w, k) ||
 				    sdb_grow((void **)&queue, &qcap, qn + 1, sizeof(*queue), 256)) {
 					rc = oom(e);
 					break;
@@ -491,17 +612,16 @@ int sdb_graph_traverse(struct sdb_graph *g, struct sdb_gstr start,
 	} else {
 		/* an explicit stack of (node, next candidate, end of its candidates) */
 		struct frame { uint32_t x; size_t next, end, start, cbmark; } *st = NULL;
-		size_t sn = 0, scap = 0, first;
+		size_t sn = 0, scap = 0, first, end;
 		if (sdb_grow((void **)&st, &scap, 1, sizeof(*st), 64)) {
 			rc = oom(e);
 			goto out;
 		}
-		w.nc = 0;
-		if ((rc = expand(&w, s, q->dir, &first, e))) {
+		if ((rc = expand(w, s, q->dir, &first, &end, e))) {
 			free(st);
 			goto out;
 		}
-		st[sn++] = (struct frame){ s, first, w.nc, first, 0 };
+		st[sn++] = (struct frame){ s, first, end, first, 0 };
 		if (maxd == 0)
 			sn = 0;
 		while (sn) {
@@ -509,38 +629,32 @@ int sdb_graph_traverse(struct sdb_graph *g, struct sdb_gstr start,
 			uint32_t y;
 			long k;
 			if (f->next >= f->end) {
-				/* pop the frame and its candidates */
-				w.nc = f->start;
-				w.cb.len = f->cbmark;
 				sn--;
 				continue;
 			}
-			y = w.c[f->next++].idx;
-			if (w.n[y].depth >= 0 || w.n[y].status == 2)
+			y = w->c[f->next++].idx;
+			if (w->n[y].depth >= 0 || w->n[y].status == 2)
 				continue;
-			if ((rc = passes(&w, y, e)) < 0)
+			if ((rc = passes(w, y, e)) < 0)
 				break;
 			if (!rc)
 				continue;
 			rc = 0;
-			w.n[y].depth = w.n[f->x].depth + 1;
-			if ((k = take_edge(&w, f->x, &w.c[f->next - 1])) < 0 ||
-			    res_node(res, &w, y, w.n[y].depth) || res_edge(res, &w, k)) {
+			w->n[y].depth = w->n[f->x].depth + 1;
+			if ((k = take_edge(w, f->x, &w->c[f->next - 1])) < 0 ||
+			    res_node(res, w, y, w->n[y].depth) || res_edge(res, w, k)) {
 				rc = oom(e);
 				break;
 			}
-			if (w.n[y].depth >= maxd)
+			if (w->n[y].depth >= maxd)
 				continue;
-			{
-				size_t mark = w.cb.len;
-				if ((rc = expand(&w, y, q->dir, &first, e)))
-					break;
-				if (sdb_grow((void **)&st, &scap, sn + 1, sizeof(*st), 64)) {
-					rc = oom(e);
-					break;
-				}
-				st[sn] = (struct frame){ y, first, w.nc, first, mark };
+			if ((rc = expand(w, y, q->dir, &first, &end, e)))
+				break;
+			if (sdb_grow((void **)&st, &scap, sn + 1, sizeof(*st), 64)) {
+				rc = oom(e);
+				break;
 			}
+			st[sn] = (struct frame){ y, first, end, first, 0 };
 			sn++;
 		}
 		free(st);
@@ -549,13 +663,12 @@ int sdb_graph_traverse(struct sdb_graph *g, struct sdb_gstr start,
 oomout:
 	rc = oom(e);
 out:
-	walk_release(&w);
 	return rc;
 }
 
 /* --------------------------------------------------------------- paths */
 
-static int path_out(struct sdb_gres *res, struct walk *w, const uint32_t *nodes,
+static int path_out(struct sdb_gres *res, struct sdb_gwalk *w, const uint32_t *nodes,
 		    size_t nn, const long *edges, double weight)
 {
 	struct sdb_gres_path *p;
@@ -579,7 +692,7 @@ static int path_out(struct sdb_gres *res, struct walk *w, const uint32_t *nodes,
 
 /* Rebuilds the path s .. m .. t from parents (forward side: edges towards
  * s; backward side: towards t). */
-static int bidir_emit(struct sdb_gres *res, struct walk *w, uint32_t m, long mid_edge,
+static int bidir_emit(struct sdb_gres *res, struct sdb_gwalk *w, uint32_t m, long mid_edge,
 		      uint32_t mb)
 {
 	uint32_t *nodes = NULL;
@@ -677,7 +790,7 @@ static int rev_dir(int d)
 /* Fewest hops: BFS from both ends, a whole level of the smaller frontier
  * at a time; among the meetings of the first level that meets, the
  * shortest, first in neighbour order. */
-static int path_bidir(struct walk *w, uint32_t s, uint32_t t, struct sdb_gres *res,
+static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gres *res,
 		      struct sdb_error *e)
 {
 	const struct sdb_gquery *q = w->q;
@@ -705,12 +818,10 @@ static int path_bidir(struct walk *w, uint32_t s, uint32_t t, struct sdb_gres *r
 		nn = 0;
 		for (size_t i = 0; i < fn[side]; i++) {
 			uint32_t x = fr[side][i];
-			size_t first;
-			w->nc = 0;
-			sdb_buf_reset(&w->cb);
-			if ((rc = expand(w, x, dir, &first, e)))
+			size_t first, end;
+			if ((rc = expand(w, x, dir, &first, &end, e)))
 				goto out;
-			for (size_t j = first; j < w->nc; j++) {
+			for (size_t j = first; j < end; j++) {
 				uint32_t y = w->c[j].idx;
 				long k;
 				if (w->n[y].side == side + 1)
@@ -786,7 +897,7 @@ out:
  * shortest path, then the paths from t back, sorted by their ids. */
 struct pl { long *v; size_t n, cap; };
 
-static int all_paths(struct walk *w, uint32_t s, uint32_t t, struct sdb_gres *res,
+static int all_paths(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gres *res,
 		     struct sdb_error *e)
 {
 	const struct sdb_gquery *q = w->q;
@@ -810,12 +921,10 @@ static int all_paths(struct walk *w, uint32_t s, uint32_t t, struct sdb_gres *re
 		nn = 0;
 		for (size_t i = 0; i < ln; i++) {
 			uint32_t x = lv[i];
-			size_t first;
-			w->nc = 0;
-			sdb_buf_reset(&w->cb);
-			if ((rc = expand(w, x, q->dir, &first, e)))
+			size_t first, end;
+			if ((rc = expand(w, x, q->dir, &first, &end, e)))
 				goto out;
-			for (size_t j = first; j < w->nc; j++) {
+			for (size_t j = first; j < end; j++) {
 				uint32_t y = w->c[j].idx;
 				long k;
 				if (w->n[y].depth >= 0 && w->n[y].depth != d + 1)
@@ -956,7 +1065,7 @@ out:
  * parallel edge wins. */
 struct hent { double d; uint32_t x; };
 
-static int hless(const struct walk *w, const struct hent *a, const struct hent *b)
+static int hless(const struct sdb_gwalk *w, const struct hent *a, const struct hent *b)
 {
 	if (a->d != b->d)
 		return a->d < b->d;
@@ -968,7 +1077,7 @@ static int hless(const struct walk *w, const struct hent *a, const struct hent *
 	}
 }
 
-static int dijkstra(struct walk *w, uint32_t s, uint32_t t, struct sdb_gres *res,
+static int dijkstra(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gres *res,
 		    struct sdb_error *e)
 {
 	const struct sdb_gquery *q = w->q;
@@ -986,7 +1095,7 @@ static int dijkstra(struct walk *w, uint32_t s, uint32_t t, struct sdb_gres *res
 	h[hn++] = (struct hent){ 0, s };
 	while (hn) {
 		struct hent top = h[0];
-		size_t first, i = 0;
+		size_t first, end, i = 0;
 		uint32_t x = top.x;
 		h[0] = h[--hn];
 		for (;;) { /* sift down */
@@ -1004,17 +1113,18 @@ static int dijkstra(struct walk *w, uint32_t s, uint32_t t, struct sdb_gres *res
 			break;
 		if (w->n[x].depth >= maxd)
 			continue;
-		w->nc = 0;
-		sdb_buf_reset(&w->cb);
-		if ((rc = expand(w, x, q->dir, &first, e)))
+		if ((rc = expand(w, x, q->dir, &first, &end, e)))
 			goto out;
-		for (size_t j = first; j < w->nc; j++) {
+		for (size_t j = first; j < end; j++) {
 			uint32_t y = w->c[j].idx;
 			double wt, nd;
-			long k;
-			if ((rc = weight_of(w->cb.data + w->c[j].props, w->c[j].propsn,
-					    q->weight, q->weightn, &wt, e)))
-				goto out;
+			if (!w->c[j].wdone) {
+				if ((rc = weight_of(w->cb.data + w->c[j].props, w->c[j].propsn,
+						    q->weight, q->weightn, &w->c[j].w, e)))
+					goto out;
+				w->c[j].wdone = 1;
+			}
+			wt = w->c[j].w;
 			if (w->n[y].settled || w->n[y].status == 2)
 				continue;
 			if (y != t) {
@@ -1027,14 +1137,14 @@ static int dijkstra(struct walk *w, uint32_t s, uint32_t t, struct sdb_gres *res
 			nd = w->n[x].dist + wt;
 			if (w->n[y].depth >= 0 && nd >= w->n[y].dist)
 				continue;
-			if ((k = take_edge(w, x, &w->c[j])) < 0 ||
-			    sdb_grow((void **)&h, &hc, hn + 1, sizeof(*h), 64)) {
+			if (sdb_grow((void **)&h, &hc, hn + 1, sizeof(*h), 64)) {
 				rc = oom(e);
 				goto out;
 			}
 			w->n[y].dist = nd;
 			w->n[y].depth = w->n[x].depth + 1;
-			w->n[y].parent = k;
+			w->n[y].px = x;
+			w->n[y].pc = j;
 			i = hn++;
 			h[i] = (struct hent){ nd, y };
 			while (i) { /* sift up */
@@ -1063,16 +1173,14 @@ static int dijkstra(struct walk *w, uint32_t s, uint32_t t, struct sdb_gres *res
 			nodes[nn++] = x;
 			if (x == s)
 				break;
-			edges[ne++] = w->n[x].parent;
 			{
-				const struct sdb_gres_edge *ed = &w->ed[w->n[x].parent];
-				size_t off = ed->to == w->n[x].off && ed->ton == w->n[x].n ? ed->from : ed->to;
-				size_t on = off == ed->from ? ed->fromn : ed->ton;
-				int fresh;
-				if (node_of(w, w->ids.data + off, on, &x, &fresh)) {
+				long k = take_edge(w, w->n[x].px, &w->c[w->n[x].pc]);
+				if (k < 0) {
 					rc = oom(e);
 					break;
 				}
+				edges[ne++] = k;
+				x = w->n[x].px;
 			}
 		}
 		if (!rc) {
@@ -1093,21 +1201,202 @@ out:
 	return rc;
 }
 
-int sdb_graph_path(struct sdb_graph *g, struct sdb_gstr from, struct sdb_gstr to,
-		   const struct sdb_gquery *q, int all, struct sdb_gres *res,
-		   struct sdb_error *e)
+
+static int heap_push(struct sdb_gwalk *w, struct hent **h, size_t *hn, size_t *hc,
+		     double d, uint32_t y)
 {
-	struct walk w;
+	size_t i;
+
+	if (sdb_grow((void **)h, hc, *hn + 1, sizeof(**h), 64))
+		return SDB_ENOMEM;
+	i = (*hn)++;
+	(*h)[i] = (struct hent){ d, y };
+	while (i) {
+		size_t p = (i - 1) / 2;
+		if (!hless(w, &(*h)[i], &(*h)[p]))
+			break;
+		struct hent tmp = (*h)[i]; (*h)[i] = (*h)[p]; (*h)[p] = tmp;
+		i = p;
+	}
+	return 0;
+}
+
+static struct hent heap_pop(struct sdb_gwalk *w, struct hent *h, size_t *hn)
+{
+	struct hent top = h[0];
+	size_t i = 0;
+
+	h[0] = h[--*hn];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < *hn && hless(w, &h[l], &h[m])) m = l;
+		if (r < *hn && hless(w, &h[r], &h[m])) m = r;
+		if (m == i) break;
+		struct hent tmp = h[i]; h[i] = h[m]; h[m] = tmp;
+		i = m;
+	}
+	return top;
+}
+
+/*
+ * Dijkstra from both ends (no hop limit): the sides take turns settling
+ * their nearest node; mu is the best s-t distance through a node both
+ * sides reached; it is final once the two nearest unsettled distances add
+ * up to mu or more.
+ */
+static int bidijkstra(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gres *res,
+		      struct sdb_error *e)
+{
+	const struct sdb_gquery *q = w->q;
+	struct hent *h[2] = { NULL, NULL };
+	size_t hn[2] = { 0, 0 }, hc[2] = { 0, 0 };
+	double mu = INFINITY;
+	uint32_t meet = UINT32_MAX;
+	int rc = 0, side = 1;
+
+	w->n[s].dist = 0;
+	w->n[s].depth = 0;
+	w->n[t].distb = 0;
+	w->n[t].hasb = 1;
+	if (heap_push(w, &h[0], &hn[0], &hc[0], 0, s) || heap_push(w, &h[1], &hn[1], &hc[1], 0, t)) {
+		rc = oom(e);
+		goto out;
+	}
+	while (hn[0] && hn[1]) {
+		struct hent top;
+		size_t first, end;
+		uint32_t x;
+		int dir;
+		if (h[0][0].d + h[1][0].d >= mu)
+			break;
+		side = !side;
+		top = heap_pop(w, h[side], &hn[side]);
+		x = top.x;
+		if (side ? (w->n[x].settledb || top.d > w->n[x].distb) :
+			   (w->n[x].settled || top.d > w->n[x].dist))
+			continue;
+		if (side)
+			w->n[x].settledb = 1;
+		else
+			w->n[x].settled = 1;
+		dir = side ? rev_dir(q->dir) : q->dir;
+		if ((rc = expand(w, x, dir, &first, &end, e)))
+			goto out;
+		for (size_t j = first; j < end; j++) {
+			uint32_t y = w->c[j].idx;
+			double nd, dx = side ? w->n[x].distb : w->n[x].dist;
+			if (!w->c[j].wdone) {
+				if ((rc = weight_of(w->cb.data + w->c[j].props, w->c[j].propsn,
+						    q->weight, q->weightn, &w->c[j].w, e)))
+					goto out;
+				w->c[j].wdone = 1;
+			}
+			if (w->n[y].status == 2)
+				continue;
+			if (y != s && y != t) {
+				if ((rc = passes(w, y, e)) < 0)
+					goto out;
+				if (!rc)
+					continue;
+				rc = 0;
+			}
+			nd = dx + w->c[j].w;
+			if (side) {
+				if (w->n[y].settledb || (w->n[y].hasb && nd >= w->n[y].distb))
+					goto meet;
+				w->n[y].distb = nd;
+				w->n[y].hasb = 1;
+				w->n[y].pxb = x;
+				w->n[y].pcb = j;
+			} else {
+				if (w->n[y].settled || (w->n[y].depth >= 0 && nd >= w->n[y].dist))
+					goto meet;
+				w->n[y].dist = nd;
+				w->n[y].depth = 0;
+				w->n[y].px = x;
+				w->n[y].pc = j;
+			}
+			if (heap_push(w, &h[side], &hn[side], &hc[side], nd, y)) {
+				rc = oom(e);
+				goto out;
+			}
+meet:
+			if (w->n[y].depth >= 0 && w->n[y].hasb && w->n[y].dist + w->n[y].distb < mu) {
+				mu = w->n[y].dist + w->n[y].distb;
+				meet = y;
+			}
+		}
+	}
+	if (meet == UINT32_MAX) {
+		rc = SDB_ENOTFOUND;
+		goto out;
+	}
+	{
+		uint32_t *nodes = NULL;
+		long *edges = NULL;
+		size_t nn = 0, ne = 0, c1 = 0, c2 = 0;
+		uint32_t x = meet;
+		/* s .. meet, reversed afterwards */
+		for (;;) {
+			if (sdb_grow((void **)&nodes, &c1, nn + 2, sizeof(*nodes), 16) ||
+			    sdb_grow((void **)&edges, &c2, ne + 2, sizeof(*edges), 16)) {
+				rc = oom(e);
+				break;
+			}
+			nodes[nn++] = x;
+			if (x == s)
+				break;
+			if ((edges[ne++] = take_edge(w, w->n[x].px, &w->c[w->n[x].pc])) < 0) {
+				rc = oom(e);
+				break;
+			}
+			x = w->n[x].px;
+		}
+		if (!rc) {
+			for (size_t i = 0; i < nn / 2; i++) {
+				uint32_t tt = nodes[i]; nodes[i] = nodes[nn - 1 - i]; nodes[nn - 1 - i] = tt;
+			}
+			for (size_t i = 0; i < ne / 2; i++) {
+				long tt = edges[i]; edges[i] = edges[ne - 1 - i]; edges[ne - 1 - i] = tt;
+			}
+			/* meet .. t */
+			for (x = meet; x != t && !rc;) {
+				if (sdb_grow((void **)&nodes, &c1, nn + 2, sizeof(*nodes), 16) ||
+				    sdb_grow((void **)&edges, &c2, ne + 2, sizeof(*edges), 16) ||
+				    (edges[ne] = take_edge(w, w->n[x].pxb, &w->c[w->n[x].pcb])) < 0) {
+					rc = oom(e);
+					break;
+				}
+				ne++;
+				x = w->n[x].pxb;
+				nodes[nn++] = x;
+			}
+		}
+		if (!rc && path_out(res, w, nodes, nn, edges, mu))
+			rc = oom(e);
+		free(nodes);
+		free(edges);
+	}
+out:
+	free(h[0]);
+	free(h[1]);
+	return rc;
+}
+
+int sdb_graph_path(struct sdb_gwalk *w, struct sdb_gstr from, struct sdb_gstr to,
+		   int all, struct sdb_gres *res, struct sdb_error *e)
+{
+	const struct sdb_gquery *q = w->q;
 	uint32_t s, t;
 	int fresh, rc;
 
-	walk_init(&w, g, q);
-	if (node_of(&w, from.p, from.n, &s, &fresh) || node_of(&w, to.p, to.n, &t, &fresh)) {
+	walk_query(w);
+	if (node_of(w, from.p, from.n, &s, &fresh) || node_of(w, to.p, to.n, &t, &fresh)) {
 		rc = oom(e);
 		goto out;
 	}
 	if (s != t && (q->nntypes || q->nwhere)) {
-		if ((rc = passes(&w, t, e)) < 0)
+		if ((rc = passes(w, t, e)) < 0)
 			goto out;
 		if (!rc) {
 			rc = SDB_ENOTFOUND;
@@ -1115,16 +1404,15 @@ int sdb_graph_path(struct sdb_graph *g, struct sdb_gstr from, struct sdb_gstr to
 		}
 	}
 	if (s == t) {
-		rc = path_out(res, &w, &s, 1, NULL, 0) ? oom(e) : 0;
+		rc = path_out(res, w, &s, 1, NULL, 0) ? oom(e) : 0;
 		goto out;
 	}
 	if (q->weight)
-		rc = dijkstra(&w, s, t, res, e);
+		rc = q->max_depth < 0 ? bidijkstra(w, s, t, res, e) : dijkstra(w, s, t, res, e);
 	else if (all)
-		rc = all_paths(&w, s, t, res, e);
+		rc = all_paths(w, s, t, res, e);
 	else
-		rc = path_bidir(&w, s, t, res, e);
+		rc = path_bidir(w, s, t, res, e);
 out:
-	walk_release(&w);
 	return rc;
 }

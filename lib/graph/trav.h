@@ -42,6 +42,7 @@ struct sdb_gquery {
 struct sdb_gres_node {
 	size_t off, n;   /* encoded id in b */
 	long depth;
+	uint32_t widx;   /* the node's number in the walk (sdb_gwalk_node_at) */
 };
 struct sdb_gres_edge {
 	size_t from, fromn, type, typen, to, ton, props, propsn; /* in b */
@@ -82,15 +83,34 @@ int sdb_graph_where(const char *props, size_t propsn, const struct sdb_gwhere *w
 		    size_t nw);
 
 /*
+ * A walk: the state the queries of one batch share over one snapshot and
+ * one query q (kept by reference): the nodes met, each with its sorted
+ * neighbours once read (an in-memory adjacency of the part of the graph
+ * the batch touched, filtered by q's times and edge types) and its filter
+ * result. @return 0 and *out (sdb_gwalk_free), or SDB_ENOMEM.
+ */
+struct sdb_gwalk;
+int sdb_gwalk_new(struct sdb_graph *g, const struct sdb_gquery *q,
+		  struct sdb_gwalk **out, struct sdb_error *e);
+void sdb_gwalk_free(struct sdb_gwalk *w);
+/* The visible version of node id as sdb_graph_get_node gives it, read
+ * once per walk (*nd valid until the next call on w). @return 0,
+ * SDB_ENOTFOUND, or an error. */
+int sdb_gwalk_node(struct sdb_gwalk *w, struct sdb_gstr id, struct sdb_gnode *nd,
+		   struct sdb_error *e);
+/* The same for the node numbered widx (struct sdb_gres_node). */
+int sdb_gwalk_node_at(struct sdb_gwalk *w, uint32_t widx, struct sdb_gnode *nd,
+		      struct sdb_error *e);
+
+/*
  * BFS (dfs 0) or DFS preorder from start (encoded): res gets the start at
  * depth 0 and every node reached once, in visiting order, with its depth,
  * and the edge by which each was reached. Nodes that fail the node-type
  * or where filters are not entered (the start is exempt).
  * @return 0, or an error.
  */
-int sdb_graph_traverse(struct sdb_graph *g, struct sdb_gstr start,
-		       const struct sdb_gquery *q, int dfs, struct sdb_gres *res,
-		       struct sdb_error *e);
+int sdb_graph_traverse(struct sdb_gwalk *w, struct sdb_gstr start, int dfs,
+		       struct sdb_gres *res, struct sdb_error *e);
 
 /*
  * A fewest-hop path from -> to within max_depth hops (weight set: the
@@ -99,8 +119,7 @@ int sdb_graph_traverse(struct sdb_graph *g, struct sdb_gstr start,
  * (hops), in order of their node ids. res->paths gets the path(s).
  * @return 0, SDB_ENOTFOUND (no path), or an error.
  */
-int sdb_graph_path(struct sdb_graph *g, struct sdb_gstr from, struct sdb_gstr to,
-		   const struct sdb_gquery *q, int all, struct sdb_gres *res,
-		   struct sdb_error *e);
+int sdb_graph_path(struct sdb_gwalk *w, struct sdb_gstr from, struct sdb_gstr to,
+		   int all, struct sdb_gres *res, struct sdb_error *e);
 
 #endif

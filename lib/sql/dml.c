@@ -632,6 +632,8 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 				return oom(e);
 			if ((rc = sql_w_delete_at(w, t, w->k2.data, w->k2.len, s->old, &s->oldrec, e)) < 0)
 				return rc;
+			if (rc == 1 && w->foreign_keys && (rc = sql_w_fk_parent(w, t, s->old, NULL, e)))
+				return rc;
 		} else if (rc != SDB_ENOTFOUND)
 			return rc;
 	}
@@ -691,6 +693,8 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 			sql_rowkey_rowid(&w->k2, t->id, orow);
 			if ((rc = sql_w_delete_at(w, t, w->k2.data, w->k2.len, s->old, &s->oldrec, e)) < 0)
 				return rc;
+			if (rc == 1 && w->foreign_keys && (rc = sql_w_fk_parent(w, t, s->old, NULL, e)))
+				return rc;
 			i--; /* check this index again */
 			continue;
 		}
@@ -719,6 +723,8 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 	if ((rc = sdb_txn_put(w->txn, w->kbuf.data, w->kbuf.len, w->vbuf.data, w->vbuf.len, 0, e)))
 		return rc;
 	if ((rc = index_entries(w, t, row, rowid, 0, e)))
+		return rc;
+	if (w->foreign_keys && (rc = sql_w_fk_child(w, t, row, e)))
 		return rc;
 	if (!t->without_rowid) {
 		if (t->max_rowid_ok && rowid > t->max_rowid)
@@ -1107,7 +1113,7 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 	int setcol[1024], nextra = 0, nloc = 0, rc = 0, width;
 	struct sql_select *sel;
 	struct sql_query *q = NULL;
-	struct sql_value *found = NULL, *row = NULL, *scratch = NULL;
+	struct sql_value *found = NULL, *row = NULL, *scratch = NULL, *prev = NULL;
 	long nfound = 0, cap = 0;
 	int64_t keep_rowid = w->last_rowid;
 
@@ -1180,7 +1186,8 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 	rc = 0;
 	row = calloc((size_t)t->ncol + 1, sizeof(*row));
 	scratch = calloc((size_t)t->ncol + 1, sizeof(*scratch));
-	if (!row || !scratch || !(s->old = calloc((size_t)t->ncol + 1, sizeof(*row)))) {
+	prev = calloc((size_t)t->ncol + 1, sizeof(*prev));
+	if (!row || !scratch || !prev || !(s->old = calloc((size_t)t->ncol + 1, sizeof(*row)))) {
 		rc = oom(e);
 		goto out;
 	}
@@ -1201,6 +1208,8 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 				goto out;
 			if (rc == 1) {
 				s->changes++;
+				if (w->foreign_keys && (rc = sql_w_fk_parent(w, t, s->old, NULL, e)))
+					goto out;
 				if ((rc = returning_row(s, s->old, rowid, e)))
 					goto out;
 			}
@@ -1228,6 +1237,7 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 				rc = oom(e);
 				goto out;
 			}
+		memcpy(prev, row, sizeof(*row) * (size_t)t->ncol);
 		rowid_v = sql_int(rowid);
 		for (int i = 0; i < nextra; i++) {
 			if (setcol[i] == -1) {
@@ -1250,6 +1260,8 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 		} else {
 			sdb_txn_release(w->txn, sp, NULL);
 			s->changes++;
+			if (w->foreign_keys && (rc = sql_w_fk_parent(w, t, prev, row, e)))
+				goto out;
 			if ((rc = returning_row(s, row, nrowid, e)))
 				goto out;
 		}
@@ -1265,6 +1277,7 @@ out:
 	free(found);
 	free(row);
 	free(scratch);
+	free(prev);
 	sdb_sql_arena_release(&a);
 	return rc;
 }

@@ -73,7 +73,7 @@ static int rs_add(struct rowstore *r, const struct sql_value *row, int n1,
 
 /* ------------------------------------------------------------ plan structs */
 
-enum { L_ONE, L_ROWS, L_TABLE };
+enum { L_ONE, L_ROWS, L_TABLE, L_REC };
 
 struct level {
 	int kind;
@@ -90,11 +90,14 @@ struct level {
 	/* L_ROWS: a materialized select */
 	struct sel *sub;
 	int sub_corr;
+	int stream;                  /* the outermost level: rows straight from sub */
 	struct rowstore rs;
 	int built;
 	long pos;
 	/* L_TABLE */
 	struct tscan *ts;
+	/* L_REC: the row of a recursive CTE being expanded */
+	struct sel *recsel;
 };
 
 struct core {
@@ -159,6 +162,13 @@ struct sel {
 	struct sql_value *row;       /* the current output row */
 	struct sql_value *keys;      /* sort keys of the row being added */
 	struct sel *next_all;        /* qall */
+	int presorted;               /* ORDER BY answered by the first level's order */
+	/* a recursive CTE: the queue of rows still to expand */
+	int recursive;
+	struct sql_value *recrow;
+	struct rowstore queue;
+	long qhead;
+	struct vset *qseen;
 };
 
 /* ------------------------------------------------------------ names */
@@ -182,6 +192,8 @@ struct ctedef {
 	const struct sql_cte *cte;
 	struct ctedef *next;
 	int busy;                    /* being compiled: a reference is recursion */
+	int recursive;               /* WITH RECURSIVE: it may name itself */
+	struct sel *rec_sel;         /* its select, while compiled */
 };
 
 static int bind_err(struct bctx *b)
@@ -259,17 +271,39 @@ static int bind_source(struct bctx *b, struct scope *up, struct core *k,
 	s->name = it->alias.z ? it->alias.z : name;
 	struct ctedef *d = it->schema.z ? NULL : find_cte(b, name);
 	if (d) {
-		if (d->busy)
-			return sdb_error_set(b->e, SDB_EUNSUPPORTED,
-					     "recursive common table expressions are not supported yet: %s",
-					     name);
+		if (d->busy) {
+			struct sel *rq = d->rec_sel;
+			if (!d->recursive || !rq || rq->ncores < 1)
+				return sdb_error_set(b->e, SDB_EINVAL,
+						     "circular reference: %s", name);
+			rq->recursive = 1;
+			L->kind = L_REC;
+			L->recsel = rq;
+			struct core *k0 = rq->cores[0];
+			int rc2 = src_alloc_cols(b, s, rq->ncols);
+			if (rc2)
+				return rc2;
+			if (d->cte->ncols && d->cte->ncols != rq->ncols)
+				return sdb_error_set(b->e, SDB_EINVAL,
+						     "table %s has %d values for %d columns",
+						     name, rq->ncols, d->cte->ncols);
+			for (int i = 0; i < rq->ncols; i++) {
+				s->cols[i] = d->cte->ncols ? d->cte->cols[i].z : rq->names[i];
+				const struct xp *r = k0->vrows ? k0->vrows[0][i] : k0->res[i];
+				s->aff[i] = r->aff;
+			}
+			return 0;
+		}
 		d->busy = 1;
 		struct ctedef *save = b->ctes;
-		b->ctes = d->next;   /* a CTE sees those before it */
+		b->ctes = d->recursive ? d : d->next; /* a CTE sees those before it */
+		if (d->recursive)
+			b->pending_rec = d;
 		int corr = 0;
 		L->sub = sel_compile(b, up, d->cte->select, &corr);
 		b->ctes = save;
 		d->busy = 0;
+		d->rec_sel = NULL;
 		if (!L->sub)
 			return bind_err(b);
 		L->sub_corr = corr;
@@ -412,7 +446,7 @@ static uint64_t xp_deps(struct core *k, const struct xp *p)
 	if (p->op == X_COL) {
 		for (int i = 0; i < k->nsrc; i++)
 			if (k->srcs[i].cur == p->cur)
-				return i < 63 ? 1ull << i : 1ull << 62;
+				return i < 62 ? 1ull << i : 1ull << 62;
 		return 0;
 	}
 	if (p->sub && p->sub->correlated)
@@ -682,6 +716,14 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 			return NULL;
 		names[n] = sql_rescol_name(r, b->src, b->a);
 		decl[n] = NULL;
+		if (!r->alias.z && res[n]->op == X_COL && r->e->kind == SQL_E_COLUMN)
+			for (int s2 = 0; s2 < nsrc; s2++) {
+				const struct src *sr = &k->srcs[s2];
+				/* sqlite3 names a rowid alias after the INTEGER PRIMARY KEY */
+				if (sr->cur == res[n]->cur && res[n]->col == sr->ncol &&
+				    sr->tab && sr->tab->ipk >= 0)
+					names[n] = sr->tab->cols[sr->tab->ipk].name;
+			}
 		if (res[n]->op == X_COL && r->e->kind == SQL_E_COLUMN)
 			for (int s = 0; s < nsrc; s++)
 				if (k->srcs[s].cur == res[n]->cur && res[n]->col < k->srcs[s].ncol)
@@ -814,6 +856,8 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 	for (int i = 0; i < nsrc; i++)
 		lv[i] = lv0[order[i]];
 	k->lv = lv;
+	if (nsrc > 0 && lv[0].kind == L_ROWS)
+		lv[0].stream = 1;
 	/* each conjunct at the first level where all it reads is bound */
 	uint64_t bound = 0;
 	int *placed = sdb_sql_arena_alloc(b->a, sizeof(int) * (size_t)(ncj ? ncj : 1));
@@ -821,10 +865,13 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 		sql_oom(b->e);
 		return NULL;
 	}
+	int nhigh = nsrc > 62 ? nsrc - 62 : 0, high = 0;
 	for (int i = 0; i < nsrc; i++) {
 		int pos = order[i];
-		bound |= pos < 63 ? 1ull << pos : 1ull << 62;
-		if (pos >= 62)
+		/* bit 62 stands for every item past 61: bound when all are */
+		if (pos < 62)
+			bound |= 1ull << pos;
+		else if (++high == nhigh)
 			bound |= 1ull << 62;
 		for (int j = 0; j < ncj; j++) {
 			if (placed[j])
@@ -874,8 +921,18 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 		if (L->kind != L_TABLE)
 			continue;
 		uint64_t outer = 0;
+		int nh = nsrc > 62 ? nsrc - 62 : 0, hb = 0;
+		for (int j = 0; j < i; j++) {
+			if (order[j] < 62)
+				outer |= 1ull << order[j];
+			else if (++hb == nh)
+				outer |= 1ull << 62;
+		}
+		pin.many_outer = 0;
 		for (int j = 0; j < i; j++)
-			outer |= order[j] < 63 ? 1ull << order[j] : 1ull << 62;
+			if (k->lv[j].kind == L_ROWS ||
+			    (k->lv[j].kind == L_TABLE && tscan_is_scan(k->lv[j].ts)))
+				pin.many_outer = 1;
 		L->ts = plan_table(&pin, L->src, order[i], outer, L->wh, L->nwh,
 				   L->on, L->non);
 		if (!L->ts)
@@ -902,6 +959,35 @@ static int term_ordinal(struct bctx *b, const struct sql_expr *x, int n,
 	return 0;
 }
 
+/* Whether the first join level can deliver the rows in ORDER BY order
+ * (rowid order, an index's order, forward or reverse), so no sort is
+ * needed. Only for a plain select (no aggregate, DISTINCT, compound). */
+static int order_from_scan(struct sel *q)
+{
+	if (q->ncores != 1)
+		return 0;
+	struct core *k = q->cores[0];
+	if (k->vrows || k->is_agg || k->distinct || k->nlv < 1 ||
+	    k->lv[0].kind != L_TABLE || q->norder > 32)
+		return 0;
+	int cols[32];
+	uint8_t desc[32], colls[32];
+	for (int i = 0; i < q->norder; i++) {
+		const struct okey *ok = &q->ok[i];
+		const struct xp *e = ok->rescol >= 0 ? k->res[ok->rescol] : ok->e;
+		while (e->op == X_COLLATE)
+			e = e->l;
+		if (e->op != X_COL || e->cur != k->lv[0].cur)
+			return 0;
+		if (ok->nulls && (ok->nulls == 1) != !ok->desc)
+			return 0;
+		cols[i] = e->col;
+		desc[i] = ok->desc;
+		colls[i] = ok->coll;
+	}
+	return tscan_order(k->lv[0].ts, cols, desc, colls, q->norder);
+}
+
 struct sel *sel_compile(struct bctx *b, struct scope *up,
 			const struct sql_select *s, int *correlated)
 {
@@ -913,6 +999,10 @@ struct sel *sel_compile(struct bctx *b, struct scope *up,
 	sdb_sql_arena_init(&q->mem);
 	q->next_all = b->all->sels;
 	b->all->sels = q;
+	if (b->pending_rec) {
+		b->pending_rec->rec_sel = q;
+		b->pending_rec = NULL;
+	}
 	struct ctedef *save = b->ctes;
 	if (s->with) {
 		if (s->with->recursive) {
@@ -925,6 +1015,7 @@ struct sel *sel_compile(struct bctx *b, struct scope *up,
 				return NULL;
 			}
 			d->cte = s->with->ctes[i];
+			d->recursive = s->with->recursive;
 			d->next = b->ctes;
 			b->ctes = d;
 		}
@@ -1060,6 +1151,7 @@ struct sel *sel_compile(struct bctx *b, struct scope *up,
 			ok->coll = ok->e->has_coll ? ok->e->coll : 0;
 		}
 		q->keys = q->row + q->ncols;
+		q->presorted = order_from_scan(q);
 	}
 	/* LIMIT / OFFSET: constant expressions (no columns) */
 	struct scope ls = { .up = up };
@@ -1111,6 +1203,8 @@ static int lv_rewind(struct level *L, struct ectx *x)
 		L->one_done = 0;
 		return 0;
 	case L_ROWS:
+		if (L->stream)
+			return sel_open(L->sub, x);
 		if (!L->built || L->sub_corr) {
 			rs_clear(&L->rs);
 			L->rs.ncol = L->sub->ncols;
@@ -1131,6 +1225,9 @@ static int lv_rewind(struct level *L, struct ectx *x)
 		return 0;
 	case L_TABLE:
 		return tscan_rewind(L->ts, x);
+	case L_REC:
+		L->one_done = 0;
+		return 0;
 	}
 	return 0;
 }
@@ -1146,6 +1243,14 @@ static int lv_next(struct level *L, struct ectx *x)
 		L->one_done = 1;
 		break;
 	case L_ROWS:
+		if (L->stream) {
+			rc = sel_step(L->sub, x);
+			if (rc < 0)
+				return rc;
+			if (rc)
+				L->cur->row = (struct sql_value *)sel_row(L->sub);
+			break;
+		}
 		if (L->pos < L->rs.n) {
 			L->cur->row = &L->rs.v[L->pos * L->rs.ncol];
 			L->pos++;
@@ -1154,6 +1259,11 @@ static int lv_next(struct level *L, struct ectx *x)
 		break;
 	case L_TABLE:
 		rc = tscan_next(L->ts, x);
+		break;
+	case L_REC:
+		rc = !L->one_done;
+		L->one_done = 1;
+		L->cur->row = L->recsel->recrow;
 		break;
 	}
 	if (rc == 0)
@@ -1645,143 +1755,149 @@ static int all_union_all(const struct sel *q)
 	return 1;
 }
 
-/* Runs a compound of set operators into q->sorter (distinct rows). */
+/* Sorts rows[0..n) of ncol values by all columns (set-operator results
+ * come out sorted, as SQLite's). */
+static void sort_rows(struct sel *q, struct rowstore *r)
+{
+	if (r->n < 2)
+		return;
+	int save = q->norder;
+	q->norder = 0;
+	cmp_sel = q;
+	qsort(r->v, (size_t)r->n, sizeof(struct sql_value) * (size_t)r->ncol,
+	      row_cmp);
+	q->norder = save;
+}
+
+/* Runs a compound with set operators, left to right, into q->sorter:
+ * UNION ALL appends, UNION/INTERSECT/EXCEPT make the rows so far distinct
+ * (sorted) and combine them with the next select's. */
 static int run_compound(struct sel *q, struct ectx *x)
 {
-	int rc;
-	struct vset *acc = NULL, *nxt = NULL, *rhs = NULL;
-	/* acc: distinct rows so far (UNION ALL parts kept in a list) */
-	struct rowstore all;
-	rs_init(&all, q->ncols);
-	int distinct_mode = 0;
+	int rc = 0;
+	struct rowstore cur, nx;
+	struct vset *set = NULL, *rhs = NULL;
+	rs_init(&cur, q->ncols);
+	rs_init(&nx, q->ncols);
 	for (int ci = 0; ci < q->ncores; ci++) {
 		struct core *k = q->cores[ci];
-		int op = q->ops[ci];
-		if (ci > 0 && (op == SQL_CMP_INTERSECT || op == SQL_CMP_EXCEPT)) {
-			/* make acc the distinct set of what we have */
-			if (!distinct_mode) {
-				acc = vset_new(q->ncols, 0);
-				if (!acc)
-					goto oom;
-				for (long r = 0; r < all.n; r++) {
-					int isnew;
-					if (!vset_get(acc, &all.v[r * q->ncols], 1, &isnew) && isnew < 0)
-						goto oom;
-				}
-				rs_clear(&all);
-				distinct_mode = 1;
-			}
-			rhs = vset_new(q->ncols, 0);
-			if (!rhs)
-				goto oom;
+		int op = ci ? q->ops[ci] : SQL_CMP_UNION_ALL;
+		if (op == SQL_CMP_UNION_ALL) {
 			for (;;) {
 				sdb_sql_arena_reset(&q->mem);
 				rc = core_next(k, x);
 				if (rc < 0)
-					goto fail;
+					goto out;
 				if (rc == 0)
 					break;
-				int isnew;
+				if (rs_add(&cur, k->out, q->ncols, NULL, 0))
+					goto oom;
+			}
+			continue;
+		}
+		set = vset_new(q->ncols, 0);
+		if (!set)
+			goto oom;
+		for (int c = 0; c < q->ncols; c++)
+			vset_coll(set, c, (enum sql_coll)q->coll[c]);
+		int isnew;
+		if (op == SQL_CMP_UNION) {
+			for (long r = 0; r < cur.n; r++)
+				if (!vset_get(set, &cur.v[r * q->ncols], 1, &isnew) && isnew < 0)
+					goto oom;
+			for (;;) {
+				sdb_sql_arena_reset(&q->mem);
+				rc = core_next(k, x);
+				if (rc < 0)
+					goto out;
+				if (rc == 0)
+					break;
+				if (!vset_get(set, k->out, 1, &isnew) && isnew < 0)
+					goto oom;
+			}
+		} else {
+			rhs = vset_new(q->ncols, 0);
+			if (!rhs)
+				goto oom;
+			for (int c = 0; c < q->ncols; c++)
+				vset_coll(rhs, c, (enum sql_coll)q->coll[c]);
+			for (;;) {
+				sdb_sql_arena_reset(&q->mem);
+				rc = core_next(k, x);
+				if (rc < 0)
+					goto out;
+				if (rc == 0)
+					break;
 				if (!vset_get(rhs, k->out, 1, &isnew) && isnew < 0)
 					goto oom;
 			}
-			nxt = vset_new(q->ncols, 0);
-			if (!nxt)
-				goto oom;
-			for (long r = 0; r < vset_count(acc); r++) {
-				int isnew;
-				const struct sql_value *row = vset_key(acc, r);
+			for (long r = 0; r < cur.n; r++) {
+				const struct sql_value *row = &cur.v[r * q->ncols];
 				int in = vset_get(rhs, row, 0, &isnew) != NULL;
 				if (in == (op == SQL_CMP_INTERSECT))
-					if (!vset_get(nxt, row, 1, &isnew) && isnew < 0)
+					if (!vset_get(set, row, 1, &isnew) && isnew < 0)
 						goto oom;
 			}
-			vset_free(acc);
 			vset_free(rhs);
 			rhs = NULL;
-			acc = nxt;
-			nxt = NULL;
-			continue;
 		}
-		int dist = ci == 0 ? 0 : op == SQL_CMP_UNION;
-		if (dist && !distinct_mode) {
-			acc = vset_new(q->ncols, 0);
-			if (!acc)
+		rs_clear(&nx);
+		nx.ncol = q->ncols;
+		for (long r = 0; r < vset_count(set); r++)
+			if (rs_add(&nx, vset_key(set, r), q->ncols, NULL, 0))
 				goto oom;
-			for (long r = 0; r < all.n; r++) {
-				int isnew;
-				if (!vset_get(acc, &all.v[r * q->ncols], 1, &isnew) && isnew < 0)
-					goto oom;
-			}
-			rs_clear(&all);
-			distinct_mode = 1;
-		}
-		for (;;) {
-			sdb_sql_arena_reset(&q->mem);
-			rc = core_next(k, x);
-			if (rc < 0)
-				goto fail;
-			if (rc == 0)
-				break;
-			int isnew;
-			if (distinct_mode && op != SQL_CMP_UNION_ALL) {
-				if (!vset_get(acc, k->out, 1, &isnew) && isnew < 0)
-					goto oom;
-			} else if (distinct_mode) {
-				/* UNION ALL after a set operator: keep duplicates */
-				if (rs_add(&all, k->out, q->ncols, NULL, 0))
-					goto oom;
-			} else if (rs_add(&all, k->out, q->ncols, NULL, 0)) {
-				goto oom;
-			}
-		}
-		if (distinct_mode && op == SQL_CMP_UNION_ALL) {
-			/* fold the kept rows back: acc + all (duplicates allowed later) */
-		}
+		vset_free(set);
+		set = NULL;
+		sort_rows(q, &nx);
+		struct rowstore t = cur;
+		cur = nx;
+		nx = t;
 	}
-	/* into the sorter: rows + keys */
 	rs_free(&q->sorter);
 	rs_init(&q->sorter, q->ncols + q->norder);
-	if (distinct_mode) {
-		for (long r = 0; r < vset_count(acc); r++) {
-			const struct sql_value *row = vset_key(acc, r);
-			for (int i = 0; i < q->norder; i++)
-				q->keys[i] = row[q->ok[i].rescol];
-			if (rs_add(&q->sorter, row, q->ncols, q->keys, q->norder))
-				goto oom;
-		}
-	}
-	for (long r = 0; r < all.n; r++) {
-		const struct sql_value *row = &all.v[r * q->ncols];
-		if (distinct_mode) {
-			/* rows of a UNION ALL after a set operator */
-		}
+	for (long r = 0; r < cur.n; r++) {
+		const struct sql_value *row = &cur.v[r * q->ncols];
 		for (int i = 0; i < q->norder; i++)
 			q->keys[i] = row[q->ok[i].rescol];
 		if (rs_add(&q->sorter, row, q->ncols, q->keys, q->norder))
 			goto oom;
 	}
-	vset_free(acc);
-	rs_free(&all);
-	/* SQLite returns set-operator results in sorted order */
-	cmp_sel = q;
-	if (q->sorter.n > 1) {
-		int save = q->norder;
-		if (!save)
-			q->norder = 0;
+	if (q->norder && q->sorter.n > 1) {
+		cmp_sel = q;
 		qsort(q->sorter.v, (size_t)q->sorter.n,
 		      sizeof(struct sql_value) * (size_t)q->sorter.ncol, row_cmp);
-		q->norder = save;
 	}
-	return 0;
+	rc = 0;
+	goto out;
 oom:
 	rc = sql_oom(x->e);
-fail:
-	vset_free(acc);
-	vset_free(nxt);
+out:
+	vset_free(set);
 	vset_free(rhs);
-	rs_free(&all);
+	rs_free(&cur);
+	rs_free(&nx);
 	return rc;
+}
+
+/* Top-k: sorts the rows kept and keeps the first k (copied into a fresh
+ * store, so the bytes of the dropped ones are freed too). */
+static int sorter_trim(struct sel *q, long k)
+{
+	struct rowstore *r = &q->sorter, n;
+	cmp_sel = q;
+	qsort(r->v, (size_t)r->n, sizeof(struct sql_value) * (size_t)r->ncol,
+	      row_cmp);
+	if (r->n <= k)
+		return 0;
+	rs_init(&n, r->ncol);
+	for (long i = 0; i < k; i++)
+		if (rs_add(&n, &r->v[i * r->ncol], r->ncol, NULL, 0)) {
+			rs_free(&n);
+			return SDB_ENOMEM;
+		}
+	rs_free(r);
+	*r = n;
+	return 0;
 }
 
 static int sort_all(struct sel *q, struct ectx *x)
@@ -1789,6 +1905,8 @@ static int sort_all(struct sel *q, struct ectx *x)
 	int rc;
 	rs_free(&q->sorter);
 	rs_init(&q->sorter, q->ncols + q->norder);
+	/* ORDER BY ... LIMIT: keep only the best lim + off rows */
+	long topk = q->lim >= 0 && q->lim + q->off <= 1000000 ? (long)(q->lim + q->off) : -1;
 	for (int ci = 0; ci < q->ncores; ci++) {
 		struct core *k = q->cores[ci];
 		for (;;) {
@@ -1802,6 +1920,9 @@ static int sort_all(struct sel *q, struct ectx *x)
 				return rc;
 			if (rs_add(&q->sorter, k->out, q->ncols, q->keys, q->norder))
 				return sql_oom(x->e);
+			if (topk >= 0 && q->sorter.n >= 2 * topk + 64 &&
+			    sorter_trim(q, topk))
+				return sql_oom(x->e);
 		}
 	}
 	cmp_sel = q;
@@ -1811,6 +1932,80 @@ static int sort_all(struct sel *q, struct ectx *x)
 	return 0;
 }
 
+static int queue_add(struct sel *q, const struct sql_value *row, int dedup,
+		     struct ectx *x)
+{
+	if (dedup) {
+		int isnew;
+		if (!vset_get(q->qseen, row, 1, &isnew) && isnew < 0)
+			return sql_oom(x->e);
+		if (!isnew)
+			return 0;
+	}
+	return rs_add(&q->queue, row, q->ncols, NULL, 0) ? sql_oom(x->e) : 0;
+}
+
+/* A recursive CTE: the rows of the first select, then for each row taken
+ * from the queue (in order) the rows of the recursive selects with that
+ * row as the CTE's one row, until the queue is empty. */
+static int rec_step(struct sel *q, struct ectx *x)
+{
+	int rc;
+	int dedup = q->ncores > 1 && q->ops[1] == SQL_CMP_UNION;
+	if (q->state == 0) {
+		rs_free(&q->queue);
+		rs_init(&q->queue, q->ncols);
+		q->qhead = 0;
+		vset_free(q->qseen);
+		q->qseen = NULL;
+		if (dedup && !(q->qseen = vset_new(q->ncols, 0)))
+			return sql_oom(x->e);
+		struct core *k = q->cores[0];
+		for (;;) {
+			rc = core_next(k, x);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				break;
+			if ((rc = queue_add(q, k->out, dedup, x)))
+				return rc;
+		}
+		q->state = 1;
+	}
+	for (;;) {
+		if ((q->lim >= 0 && q->emitted >= q->lim) || q->qhead >= q->queue.n) {
+			q->state = 3;
+			return 0;
+		}
+		memcpy(q->row, &q->queue.v[q->qhead * q->ncols],
+		       sizeof(*q->row) * (size_t)q->ncols);
+		q->qhead++;
+		q->recrow = q->row;
+		for (int ci = 1; ci < q->ncores; ci++) {
+			struct core *k = q->cores[ci];
+			core_reset(k);
+			for (;;) {
+				sdb_sql_arena_reset(&q->mem);
+				rc = core_next(k, x);
+				if (rc < 0)
+					return rc;
+				if (rc == 0)
+					break;
+				if ((rc = queue_add(q, k->out, dedup, x)))
+					return rc;
+			}
+		}
+		memcpy(q->row, &q->queue.v[(q->qhead - 1) * q->ncols],
+		       sizeof(*q->row) * (size_t)q->ncols);
+		if (q->skipped < q->off) {
+			q->skipped++;
+			continue;
+		}
+		q->emitted++;
+		return 1;
+	}
+}
+
 int sel_step(struct sel *q, struct ectx *x0)
 {
 	struct ectx x = *x0;
@@ -1818,6 +2013,8 @@ int sel_step(struct sel *q, struct ectx *x0)
 	int rc;
 	if (q->state == 3)
 		return 0;
+	if (q->recursive)
+		return rec_step(q, &x);
 	if (q->lim >= 0 && q->emitted >= q->lim) {
 		q->state = 3;
 		return 0;
@@ -1827,7 +2024,7 @@ int sel_step(struct sel *q, struct ectx *x0)
 			if ((rc = run_compound(q, &x)))
 				return rc;
 			q->state = 2;
-		} else if (q->norder) {
+		} else if (q->norder && !q->presorted) {
 			if ((rc = sort_all(q, &x)))
 				return rc;
 			q->state = 2;
@@ -1895,6 +2092,8 @@ void sel_free(struct sel *q)
 	for (int i = 0; i < q->ncores; i++)
 		core_free(q->cores[i]);
 	vset_free(q->cset);
+	vset_free(q->qseen);
+	rs_free(&q->queue);
 	rs_free(&q->sorter);
 	sdb_sql_arena_release(&q->mem);
 }
@@ -1971,9 +2170,8 @@ static int eqp_sel(struct sel *q, struct sql_stmt_h *h, int *id, int parent,
 		    (rc = eqp_row(h, id, par, "USE TEMP B-TREE FOR DISTINCT", e)))
 			return rc;
 	}
-	if (q->norder && (rc = eqp_row(h, id, parent, q->ncores > 1 ?
-				       "USE TEMP B-TREE FOR ORDER BY" :
-				       "USE TEMP B-TREE FOR ORDER BY", e)))
+	if (q->norder && !q->presorted &&
+	    (rc = eqp_row(h, id, parent, "USE TEMP B-TREE FOR ORDER BY", e)))
 		return rc;
 	return 0;
 }

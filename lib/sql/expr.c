@@ -257,6 +257,9 @@ static int compile_func(struct bctx *b, struct scope *s,
 		if (!s->agg_ok)
 			return sdb_error_set(b->e, SDB_EINVAL,
 					     "misuse of aggregate: %s()", fname);
+		if (x->distinct && argc != 1)
+			return sdb_error_set(b->e, SDB_EINVAL,
+					     "DISTINCT aggregates must have exactly one argument");
 		struct aggdef d = { .fn = fn, .na = argc, .distinct = x->distinct };
 		s->in_agg = 1;
 		int rc = compile_list(b, s, x->list, argc, &d.args);
@@ -392,10 +395,8 @@ int xp_compile(struct bctx *b, struct scope *s, const struct sql_expr *x,
 		rc = xp_compile(b, s, x->left, &p->l);
 		if (!rc) {
 			p->is_const = p->l->is_const;
-			if (x->op == SQL_OP_POS) {
-				/* unary + keeps the operand (and its affinity) */
-				p->aff = p->l->aff;
-			}
+			/* unary + keeps the value but not the affinity (SQLite's
+			 * TK_UPLUS has none) */
 		}
 		break;
 	case SQL_E_BINARY: {
@@ -474,12 +475,47 @@ int xp_compile(struct bctx *b, struct scope *s, const struct sql_expr *x,
 						   sel_ncols(p->sub->sel));
 			break;
 		}
-		if (x->distinct || x->name.z) {
-			/* x IN table */
-			struct sql_select *sel = NULL;
-			(void)sel;
-			rc = sdb_error_set(b->e, SDB_EUNSUPPORTED,
-					   "IN with a table name is not supported");
+		if (x->distinct) {
+			rc = sdb_error_set(b->e, SDB_ENOTFOUND, "no such table: %s",
+					   x->name.z);
+			break;
+		}
+		if (x->name.z) {
+			/* x IN table: x IN (SELECT * FROM table) */
+			struct sql_select *sel = sdb_sql_arena_alloc(b->a, sizeof(*sel));
+			struct sql_core *core = sdb_sql_arena_alloc(b->a, sizeof(*core));
+			struct sql_core **cores = sdb_sql_arena_alloc(b->a, sizeof(*cores));
+			struct sql_rescol *rcol = sdb_sql_arena_alloc(b->a, sizeof(*rcol));
+			struct sql_rescol **rcols = sdb_sql_arena_alloc(b->a, sizeof(*rcols));
+			struct sql_from *from = sdb_sql_arena_alloc(b->a, sizeof(*from));
+			struct sql_source *src = sdb_sql_arena_alloc(b->a, sizeof(*src));
+			struct sql_source **items = sdb_sql_arena_alloc(b->a, sizeof(*items));
+			if (!sel || !core || !cores || !rcol || !rcols || !from || !src || !items)
+				return sql_oom(b->e);
+			rcol->star = 1;
+			rcols[0] = rcol;
+			src->name = x->name;
+			src->schema = x->schema;
+			items[0] = src;
+			from->items = items;
+			from->n = 1;
+			core->cols = rcols;
+			core->ncols = 1;
+			core->from = from;
+			cores[0] = core;
+			sel->cores = cores;
+			sel->ncores = 1;
+			p = xnew(b, X_INSUB);
+			if (!p)
+				break;
+			p->not_ = x->not_;
+			rc = xp_compile(b, s, x->left, &p->l);
+			if (!rc)
+				rc = compile_sub(b, s, sel, &p->sub);
+			if (!rc && sel_ncols(p->sub->sel) != 1)
+				rc = sdb_error_set(b->e, SDB_EINVAL,
+						   "sub-select returns %d columns - expected 1",
+						   sel_ncols(p->sub->sel));
 			break;
 		}
 		p = xnew(b, X_INLIST);

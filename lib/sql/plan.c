@@ -10,8 +10,12 @@
  */
 #include "sql/plan.h"
 
+#include "sql/record.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int col_of(const struct xp *p, const struct src *s)
 {
@@ -38,7 +42,7 @@ static double item_cost(struct plan_in *in, int j, uint64_t bound)
 	struct src *s = &in->srcs[j];
 	double rows = s->tab ? (s->tab->est_rows > 0 ? s->tab->est_rows : 1e6) : 1000;
 	double best = rows;
-	uint64_t me = j < 63 ? 1ull << j : 1ull << 62;
+	uint64_t me = j < 62 ? 1ull << j : 1ull << 62;
 	double filt = 1;
 	for (int c = 0; c < in->nconj; c++) {
 		struct xp *x = in->conj_x[c];
@@ -81,6 +85,7 @@ int plan_order(struct plan_in *in, int *order)
 	if (!done)
 		return sql_oom(in->b->e);
 	uint64_t bound = 0;
+	int nhigh = n > 62 ? n - 62 : 0, high = 0;
 	for (int lvl = 0; lvl < n; lvl++) {
 		int bestj = -1;
 		double bestc = 0;
@@ -95,7 +100,10 @@ int plan_order(struct plan_in *in, int *order)
 		}
 		done[bestj] = 1;
 		order[lvl] = bestj;
-		bound |= bestj < 63 ? 1ull << bestj : 1ull << 62;
+		if (bestj < 62)
+			bound |= 1ull << bestj;
+		else if (++high == nhigh)
+			bound |= 1ull << 62;
 	}
 	free(done);
 	return 0;
@@ -103,10 +111,160 @@ int plan_order(struct plan_in *in, int *order)
 
 /* ------------------------------------------------------------ table scans */
 
+enum { P_FULL, P_ROWID_EQ, P_ROWID_IN, P_ROWID_RANGE, P_INDEX_EQ, P_HASH };
+
 struct tscan {
 	struct src *s;
-	int pos;
+	const struct sql_table_def *tab;
+	int path;
+	/* P_ROWID_EQ / P_ROWID_IN: the values; P_INDEX_EQ: one per column */
+	struct xp **keyx;
+	int nkey;
+	uint8_t *kaff;               /* affinity applied to each key value */
+	struct xp *lo, *hi;          /* P_ROWID_RANGE bounds (NULL: open) */
+	uint8_t lo_incl, hi_incl;
+	const struct sql_index_def *idx;
+	int desc;                    /* iterate in reverse */
+	/* runtime */
+	struct sdb_txn_iter *it;
+	struct sdb_txn *txn;
+	struct sql_value *row;       /* ncol + 1 */
+	struct sdb_buf rec;          /* the current row's record (copied) */
+	struct sdb_buf kb, hb;       /* keys */
+	struct sql_value *inv;       /* P_ROWID_IN: the values, sorted */
+	long nin, inpos;
+	int done;
+	int64_t hi_rowid;            /* P_ROWID_RANGE: stop past it */
+	int has_hi;
+	/* P_HASH: the table's rows hashed on one column */
+	int hcol;
+	struct xp *hkey;
+	uint8_t hkaff;
+	int hbuilt;
+	struct vset *hs;
+	struct sql_value *hrows;     /* nh * (ncol + 1) */
+	long nh, hcap;
+	long *hnext;
+	long hcur;
+	struct sdb_sql_arena hmem;
+	char eqp[300];
 };
+
+struct hchain {
+	long head, tail;
+};
+
+static const struct xp *strip(const struct xp *p)
+{
+	while (p->op == X_COLLATE)
+		p = p->l;
+	return p;
+}
+
+/* Whether an expression reads nothing of this level or later ones. */
+static int bound_ok(struct plan_in *in, const struct xp *x, int pos,
+		    uint64_t outer)
+{
+	for (int c = 0; c < in->nconj; c++)
+		(void)c;
+	/* deps: computed against the core's items by the caller's table; here
+	 * we walk the expression */
+	if (!x)
+		return 1;
+	if (x->op == X_COL) {
+		for (int i = 0; i < in->nsrc; i++)
+			if (in->srcs[i].cur == x->cur) {
+				uint64_t bit = i < 62 ? 1ull << i : 1ull << 62;
+				return (outer & bit) && i != pos;
+			}
+		return 1; /* an outer query's column: bound */
+	}
+	if (x->sub && x->sub->correlated)
+		return 0;
+	if (!bound_ok(in, x->l, pos, outer) || !bound_ok(in, x->r, pos, outer) ||
+	    !bound_ok(in, x->t, pos, outer))
+		return 0;
+	for (int i = 0; i < x->na; i++)
+		if (!bound_ok(in, x->a[i], pos, outer))
+			return 0;
+	return 1;
+}
+
+/* `col op other` with col a column of s: the column and other, the
+ * operator as if the column were on the left. */
+static int match_cmp(const struct xp *x, const struct src *s, int *col,
+		     const struct xp **other, int *op)
+{
+	if (x->op != X_CMP)
+		return 0;
+	const struct xp *l = strip(x->l), *r = strip(x->r);
+	int sop = x->sop;
+	if (l->op == X_COL && l->cur == s->cur) {
+		*col = l->col;
+		*other = x->r;
+		*op = sop;
+		return 1;
+	}
+	if (r->op == X_COL && r->cur == s->cur) {
+		*col = r->col;
+		*other = x->l;
+		switch (sop) {
+		case SQL_OP_LT: sop = SQL_OP_GT; break;
+		case SQL_OP_LE: sop = SQL_OP_GE; break;
+		case SQL_OP_GT: sop = SQL_OP_LT; break;
+		case SQL_OP_GE: sop = SQL_OP_LE; break;
+		default: break;
+		}
+		*op = sop;
+		return 1;
+	}
+	return 0;
+}
+
+static int numeric_aff(int a)
+{
+	return a == SQL_AFF_INTEGER || a == SQL_AFF_REAL || a == SQL_AFF_NUMERIC;
+}
+
+/* Whether `column (aff caff, coll ccoll) = other` can be answered by the
+ * stored order of the column: the comparison must not convert the
+ * column's values and must use the column's collation. *vaff: the
+ * affinity to apply to other's value. */
+static int eq_usable(const struct xp *cmp, const struct xp *colx, int caff,
+		     int ccoll, const struct xp *other, uint8_t *vaff)
+{
+	enum sql_aff al = 0, ar = 0;
+	int oaff = other->aff;
+	sql_cmp_affinity((enum sql_aff)caff, (enum sql_aff)oaff, &al, &ar);
+	if (al && al != SQL_AFF_BLOB && (int)al != caff &&
+	    !(numeric_aff(caff) && numeric_aff(al)))
+		return 0;
+	int cl;
+	if (colx->has_coll == 2)
+		cl = colx->coll;
+	else if (other->has_coll == 2)
+		cl = other->coll;
+	else if (colx->has_coll)
+		cl = colx->coll;
+	else if (other->has_coll)
+		cl = other->coll;
+	else
+		cl = 0;
+	if (cl != ccoll)
+		return 0;
+	*vaff = (uint8_t)ar;
+	(void)cmp;
+	return 1;
+}
+
+static const struct xp *col_side(const struct xp *x, const struct src *s)
+{
+	const struct xp *l = x->l;
+	const struct xp *ls = strip(l);
+	if (ls->op == X_COL && ls->cur == s->cur)
+		return l;
+	return x->r;
+}
 
 struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 			 uint64_t outer, struct xp **wh, int nwh,
@@ -118,28 +276,715 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		return NULL;
 	}
 	t->s = s;
-	t->pos = pos;
+	t->tab = s->tab;
+	t->path = P_FULL;
+	sdb_buf_init(&t->rec);
+	sdb_buf_init(&t->kb);
+	sdb_buf_init(&t->hb);
+	t->row = calloc((size_t)s->ncol + 1, sizeof(*t->row));
+	if (!t->row) {
+		free(t);
+		sql_oom(in->b->e);
+		return NULL;
+	}
+	const struct sql_table_def *tab = s->tab;
+	int n = nwh + non;
+	struct xp **all = calloc((size_t)(n ? n : 1), sizeof(*all));
+	if (!all) {
+		tscan_free(t);
+		sql_oom(in->b->e);
+		return NULL;
+	}
+	for (int i = 0; i < nwh; i++)
+		all[i] = wh[i];
+	for (int i = 0; i < non; i++)
+		all[nwh + i] = on[i];
+	int rowid_col = tab->without_rowid ? -2 : tab->ipk;
+	/* 1. rowid = value */
+	for (int i = 0; i < n && t->path == P_FULL; i++) {
+		int col, op;
+		const struct xp *other;
+		if (tab->without_rowid)
+			break;
+		if (!match_cmp(all[i], s, &col, &other, &op) || op != SQL_OP_EQ)
+			continue;
+		if (col != s->ncol && col != rowid_col)
+			continue;
+		if (!bound_ok(in, other, pos, outer))
+			continue;
+		if (in->many_outer && !other->is_const && other->op != X_PARAM)
+			continue; /* a hash of the table (5.) beats a lookup per row */
+		t->path = P_ROWID_EQ;
+		t->keyx = calloc(1, sizeof(*t->keyx));
+		if (!t->keyx)
+			goto oom;
+		t->keyx[0] = (struct xp *)other;
+		t->nkey = 1;
+	}
+	/* 2. an index with equalities on a prefix of its columns */
+	int best_n = 0;
+	const struct sql_index_def *best = NULL;
+	struct xp **best_x = NULL;
+	uint8_t *best_aff = NULL;
+	for (int k = 0; k < tab->nidx && t->path == P_FULL; k++) {
+		const struct sql_index_def *ix = tab->idx[k];
+		if (ix->where)
+			continue;
+		struct xp **vx = calloc((size_t)ix->ncol, sizeof(*vx));
+		uint8_t *va = calloc((size_t)ix->ncol, 1);
+		if (!vx || !va) {
+			free(vx);
+			free(va);
+			goto oom;
+		}
+		int m = 0;
+		for (; m < ix->ncol; m++) {
+			int icol = ix->cols[m];
+			if (icol < 0)
+				break;
+			int found = 0;
+			for (int i = 0; i < n && !found; i++) {
+				int col, op;
+				const struct xp *other;
+				if (!match_cmp(all[i], s, &col, &other, &op) ||
+				    op != SQL_OP_EQ || col != icol)
+					continue;
+				if (!bound_ok(in, other, pos, outer))
+					continue;
+				if (in->many_outer && !other->is_const &&
+				    other->op != X_PARAM)
+					continue;
+				if (!eq_usable(all[i], col_side(all[i], s),
+					       s->aff[icol], ix->coll ? ix->coll[m] : 0,
+					       other, &va[m]))
+					continue;
+				vx[m] = (struct xp *)other;
+				found = 1;
+			}
+			if (!found)
+				break;
+		}
+		int better = m > best_n ||
+			     (m == best_n && m > 0 && best && !best->unique && ix->unique && m == ix->ncol);
+		if (m > 0 && better) {
+			free(best_x);
+			free(best_aff);
+			best = ix;
+			best_n = m;
+			best_x = vx;
+			best_aff = va;
+		} else {
+			free(vx);
+			free(va);
+		}
+	}
+	if (best && t->path == P_FULL) {
+		t->path = P_INDEX_EQ;
+		t->idx = best;
+		t->keyx = best_x;
+		t->kaff = best_aff;
+		t->nkey = best_n;
+	} else {
+		free(best_x);
+		free(best_aff);
+	}
+	/* 3. rowid IN (list) */
+	for (int i = 0; i < n && t->path == P_FULL && !tab->without_rowid; i++) {
+		struct xp *x = all[i];
+		if (x->op != X_INLIST || x->not_)
+			continue;
+		const struct xp *l = strip(x->l);
+		if (l->op != X_COL || l->cur != s->cur ||
+		    (l->col != s->ncol && l->col != rowid_col))
+			continue;
+		int ok = 1;
+		for (int j = 0; j < x->na && ok; j++)
+			ok = bound_ok(in, x->a[j], pos, outer);
+		if (!ok)
+			continue;
+		t->path = P_ROWID_IN;
+		t->keyx = calloc((size_t)(x->na > 0 ? x->na : 1), sizeof(*t->keyx));
+		if (!t->keyx)
+			goto oom;
+		for (int j = 0; j < x->na; j++)
+			t->keyx[j] = x->a[j];
+		t->nkey = x->na;
+	}
+	/* 4. a rowid range */
+	for (int i = 0; i < n && !tab->without_rowid; i++) {
+		if (t->path != P_FULL && t->path != P_ROWID_RANGE)
+			break;
+		int col, op;
+		const struct xp *other;
+		struct xp *x = all[i];
+		if (x->op == X_BETWEEN && !x->not_) {
+			const struct xp *l = strip(x->l);
+			if (l->op == X_COL && l->cur == s->cur &&
+			    (l->col == s->ncol || l->col == rowid_col) &&
+			    bound_ok(in, x->r, pos, outer) && bound_ok(in, x->t, pos, outer)) {
+				t->path = P_ROWID_RANGE;
+				if (!t->lo) {
+					t->lo = x->r;
+					t->lo_incl = 1;
+				}
+				if (!t->hi) {
+					t->hi = x->t;
+					t->hi_incl = 1;
+				}
+			}
+			continue;
+		}
+		if (!match_cmp(x, s, &col, &other, &op))
+			continue;
+		if (col != s->ncol && col != rowid_col)
+			continue;
+		if (!bound_ok(in, other, pos, outer))
+			continue;
+		if ((op == SQL_OP_GT || op == SQL_OP_GE) && !t->lo) {
+			t->path = P_ROWID_RANGE;
+			t->lo = (struct xp *)other;
+			t->lo_incl = op == SQL_OP_GE;
+		} else if ((op == SQL_OP_LT || op == SQL_OP_LE) && !t->hi) {
+			t->path = P_ROWID_RANGE;
+			t->hi = (struct xp *)other;
+			t->hi_incl = op == SQL_OP_LE;
+		}
+	}
+	/* 5. a hash of the rows on a column equal to a bound value */
+	for (int i = 0; i < n && t->path == P_FULL; i++) {
+		int col, op;
+		const struct xp *other;
+		if (!match_cmp(all[i], s, &col, &other, &op) || op != SQL_OP_EQ)
+			continue;
+		if (col > s->ncol || (col == s->ncol && !s->has_rowid) ||
+		    !bound_ok(in, other, pos, outer))
+			continue;
+		uint8_t va;
+		int caff = col < s->ncol ? s->aff[col] : SQL_AFF_INTEGER;
+		int ccoll = col < s->ncol ? s->coll[col] : 0;
+		if (!eq_usable(all[i], col_side(all[i], s), caff, ccoll, other, &va))
+			continue;
+		t->path = P_HASH;
+		t->hcol = col;
+		t->hkey = (struct xp *)other;
+		t->hkaff = va;
+		sdb_sql_arena_init(&t->hmem);
+		if (col < s->ncol)
+			s->used[col >> 6] |= 1ull << (col & 63);
+	}
+	free(all);
+	/* the EXPLAIN QUERY PLAN line, in SQLite's words */
+	const char *nm = s->name ? s->name : tab->name;
+	char as[200] = "";
+	if (s->name && strcasecmp(s->name, tab->name))
+		snprintf(as, sizeof as, " AS %s", s->name);
+	switch (t->path) {
+	case P_FULL:
+		snprintf(t->eqp, sizeof t->eqp, "SCAN %s%s", tab->name, as);
+		break;
+	case P_HASH:
+		snprintf(t->eqp, sizeof t->eqp, "SCAN %s%s USING HASH (%s=?)", tab->name, as,
+			 t->hcol < s->ncol ? tab->cols[t->hcol].name : "rowid");
+		break;
+	case P_ROWID_EQ:
+	case P_ROWID_IN:
+		snprintf(t->eqp, sizeof t->eqp,
+			 "SEARCH %s%s USING INTEGER PRIMARY KEY (rowid=?)", tab->name, as);
+		break;
+	case P_ROWID_RANGE:
+		snprintf(t->eqp, sizeof t->eqp,
+			 "SEARCH %s%s USING INTEGER PRIMARY KEY (%s)", tab->name, as,
+			 t->lo && t->hi ? "rowid>? AND rowid<?" : t->lo ? "rowid>?" : "rowid<?");
+		break;
+	case P_INDEX_EQ: {
+		int len = snprintf(t->eqp, sizeof t->eqp, "SEARCH %s%s USING %sINDEX %s (",
+				   tab->name, as,
+				   0 ? "COVERING " : "", t->idx->name);
+		for (int m = 0; m < t->nkey && len < (int)sizeof t->eqp - 40; m++) {
+			int c = t->idx->cols[m];
+			len += snprintf(t->eqp + len, sizeof t->eqp - (size_t)len, "%s%s=?",
+					m ? " AND " : "", c >= 0 ? tab->cols[c].name : "rowid");
+		}
+		snprintf(t->eqp + len, sizeof t->eqp - (size_t)len, ")");
+		break;
+	}
+	}
+	(void)nm;
 	return t;
+oom:
+	free(all);
+	tscan_free(t);
+	sql_oom(in->b->e);
+	return NULL;
+}
+
+static int val_cmp_sort(const void *a, const void *b)
+{
+	return sql_value_cmp(a, b, SQL_COLL_BINARY);
+}
+
+/* A rowid lookup value: numeric affinity applied; *ok 0 when it cannot
+ * equal any rowid. */
+static struct sql_value rowid_val(struct ectx *x, struct sql_value v, int *ok)
+{
+	sql_value_apply_aff(&v, SQL_AFF_NUMERIC, x->mem);
+	*ok = v.type == SQLV_INT ||
+	      (v.type == SQLV_REAL && v.u.r == (double)(int64_t)v.u.r &&
+	       v.u.r >= -9.2233720368547758e18 && v.u.r < 9.2233720368547758e18);
+	if (*ok && v.type == SQLV_REAL)
+		v = sql_int((int64_t)v.u.r);
+	return v;
+}
+
+static void close_iter(struct tscan *t)
+{
+	if (t->it) {
+		sdb_txn_iter_close(t->it);
+		t->it = NULL;
+	}
+}
+
+static int load_row(struct tscan *t, const void *k, size_t klen,
+		    const struct sdb_val *v, struct ectx *x);
+
+/* Reads every row of the table once and hashes it on t->hcol. */
+static int hash_build(struct tscan *t, struct ectx *x)
+{
+	int rc, nc = t->s->ncol + 1;
+	t->hs = vset_new(1, sizeof(struct hchain));
+	if (!t->hs)
+		return sql_oom(x->e);
+	vset_coll(t->hs, 0, (enum sql_coll)(t->hcol < t->s->ncol ? t->s->coll[t->hcol] : 0));
+	sql_obj_prefix(&t->kb, t->tab->id);
+	sql_obj_end(&t->hb, t->tab->id);
+	if (t->kb.oom || t->hb.oom)
+		return sql_oom(x->e);
+	struct sdb_txn_iter *it;
+	if ((rc = sdb_txn_iter_open(t->txn, t->kb.data, t->kb.len, t->hb.data,
+				    t->hb.len, 0, &it, x->e)))
+		return rc;
+	const uint64_t *used = t->s->used;
+	for (;;) {
+		const unsigned char *k;
+		size_t klen;
+		struct sdb_val v;
+		rc = sdb_txn_iter_next(it, &k, &klen, &v, x->e);
+		if (rc <= 0)
+			break;
+		if ((rc = load_row(t, k, klen, &v, x)) < 0)
+			break;
+		if (t->nh == t->hcap) {
+			long ncap = t->hcap ? t->hcap * 2 : 256;
+			struct sql_value *nr = realloc(t->hrows, sizeof(*nr) * (size_t)(ncap * nc));
+			long *nn = realloc(t->hnext, sizeof(*nn) * (size_t)ncap);
+			if (nr)
+				t->hrows = nr;
+			if (nn)
+				t->hnext = nn;
+			if (!nr || !nn) {
+				rc = sql_oom(x->e);
+				break;
+			}
+			t->hcap = ncap;
+		}
+		struct sql_value *d = &t->hrows[t->nh * nc];
+		for (int i = 0; i < nc; i++) {
+			if (i < nc - 1 && used && !(used[i >> 6] & (1ull << (i & 63)))) {
+				d[i] = sql_null();
+				continue;
+			}
+			d[i] = t->row[i];
+			if (sql_value_copy(&d[i], &t->hmem)) {
+				rc = sql_oom(x->e);
+				break;
+			}
+		}
+		if (rc < 0)
+			break;
+		t->hnext[t->nh] = -1;
+		if (d[t->hcol].type != SQLV_NULL) {
+			int isnew;
+			struct hchain *ch = vset_get(t->hs, &d[t->hcol], 1, &isnew);
+			if (!ch) {
+				rc = sql_oom(x->e);
+				break;
+			}
+			if (isnew)
+				ch->head = t->nh;
+			else
+				t->hnext[ch->tail] = t->nh;
+			ch->tail = t->nh;
+		}
+		t->nh++;
+	}
+	sdb_txn_iter_close(it);
+	if (rc < 0)
+		return rc;
+	t->hbuilt = 1;
+	return 0;
 }
 
 int tscan_rewind(struct tscan *t, struct ectx *x)
 {
-	return sdb_error_set(x->e, SDB_EUNSUPPORTED,
-			     "reading table %s: table storage is not there yet",
-			     t->s->tab->name);
+	int rc;
+	close_iter(t);
+	t->done = 0;
+	t->txn = sql_conn_txn(x->c);
+	if (!t->txn) {
+		t->done = 1;
+		return 0;
+	}
+	const struct sql_table_def *tab = t->tab;
+	struct sql_value v;
+	int ok;
+	switch (t->path) {
+	case P_FULL:
+		sql_obj_prefix(&t->kb, tab->id);
+		sql_obj_end(&t->hb, tab->id);
+		break;
+	case P_HASH:
+		if (!t->hbuilt && (rc = hash_build(t, x)))
+			return rc;
+		t->hcur = -1;
+		if ((rc = xp_eval(x, t->hkey, &v)))
+			return rc;
+		if (v.type == SQLV_NULL)
+			return 0;
+		if (t->hkaff)
+			sql_value_apply_aff(&v, (enum sql_aff)t->hkaff, x->mem);
+		{
+			int isnew;
+			struct hchain *ch = vset_get(t->hs, &v, 0, &isnew);
+			t->hcur = ch ? ch->head : -1;
+		}
+		return 0;
+	case P_ROWID_EQ:
+		if ((rc = xp_eval(x, t->keyx[0], &v)))
+			return rc;
+		v = rowid_val(x, v, &ok);
+		if (!ok) {
+			t->done = 1;
+			return 0;
+		}
+		t->inv = realloc(t->inv, sizeof(*t->inv));
+		if (!t->inv)
+			return sql_oom(x->e);
+		t->inv[0] = v;
+		t->nin = 1;
+		t->inpos = 0;
+		return 0;
+	case P_ROWID_IN: {
+		t->inv = realloc(t->inv, sizeof(*t->inv) * (size_t)(t->nkey ? t->nkey : 1));
+		if (!t->inv)
+			return sql_oom(x->e);
+		t->nin = 0;
+		for (int i = 0; i < t->nkey; i++) {
+			if ((rc = xp_eval(x, t->keyx[i], &v)))
+				return rc;
+			v = rowid_val(x, v, &ok);
+			if (ok)
+				t->inv[t->nin++] = v;
+		}
+		qsort(t->inv, (size_t)t->nin, sizeof(*t->inv), val_cmp_sort);
+		long m = 0;
+		for (long i = 0; i < t->nin; i++)
+			if (!m || t->inv[m - 1].u.i != t->inv[i].u.i)
+				t->inv[m++] = t->inv[i];
+		t->nin = m;
+		t->inpos = 0;
+		if (t->desc)
+			for (long i = 0, j = t->nin - 1; i < j; i++, j--) {
+				struct sql_value tmp = t->inv[i];
+				t->inv[i] = t->inv[j];
+				t->inv[j] = tmp;
+			}
+		return 0;
+	}
+	case P_ROWID_RANGE:
+		sql_obj_prefix(&t->kb, tab->id);
+		sql_obj_end(&t->hb, tab->id);
+		t->has_hi = 0;
+		if (t->lo) {
+			if ((rc = xp_eval(x, t->lo, &v)))
+				return rc;
+			sql_value_apply_aff(&v, SQL_AFF_NUMERIC, x->mem);
+			if (v.type == SQLV_NULL) {
+				t->done = 1;
+				return 0;
+			}
+			if (v.type == SQLV_INT || v.type == SQLV_REAL) {
+				sql_key_head(&t->kb);
+				sql_key_add_int(&t->kb, tab->id);
+				sql_key_add(&t->kb, &v, 0, SQL_COLL_BINARY);
+			} else {
+				t->done = 1; /* rowid > 'text': nothing */
+				return 0;
+			}
+		}
+		if (t->hi) {
+			if ((rc = xp_eval(x, t->hi, &v)))
+				return rc;
+			sql_value_apply_aff(&v, SQL_AFF_NUMERIC, x->mem);
+			if (v.type == SQLV_NULL) {
+				t->done = 1;
+				return 0;
+			}
+			if (v.type == SQLV_INT || v.type == SQLV_REAL) {
+				/* stop after the bound: (id, hi) then the successor */
+				sql_key_head(&t->hb);
+				sql_key_add_int(&t->hb, tab->id);
+				sql_key_add(&t->hb, &v, 0, SQL_COLL_BINARY);
+				sdb_buf_add(&t->hb, "\xff", 1);
+			}
+		}
+		break;
+	case P_INDEX_EQ: {
+		struct sql_value vals[64];
+		int nk = t->nkey > 64 ? 64 : t->nkey;
+		for (int i = 0; i < nk; i++) {
+			if ((rc = xp_eval(x, t->keyx[i], &vals[i])))
+				return rc;
+			if (vals[i].type == SQLV_NULL) {
+				t->done = 1;
+				return 0;
+			}
+			if (t->kaff[i])
+				sql_value_apply_aff(&vals[i], (enum sql_aff)t->kaff[i], x->mem);
+		}
+		sql_idxkey_prefix(&t->kb, t->idx, vals, nk);
+		sdb_buf_reset(&t->hb);
+		sdb_buf_add(&t->hb, t->kb.data, t->kb.len);
+		/* the successor of the prefix: every entry starting with it */
+		size_t l = t->hb.len;
+		while (l > 0 && (unsigned char)t->hb.data[l - 1] == 0xff)
+			l--;
+		t->hb.len = l;
+		if (l)
+			t->hb.data[l - 1]++;
+		break;
+	}
+	}
+	if (t->kb.oom || t->hb.oom)
+		return sql_oom(x->e);
+	return sdb_txn_iter_open(t->txn, t->kb.data, t->kb.len,
+				 t->hb.len ? t->hb.data : NULL, t->hb.len,
+				 t->desc, &t->it, x->e);
+}
+
+static int load_row(struct tscan *t, const void *k, size_t klen,
+		    const struct sdb_val *v, struct ectx *x)
+{
+	sdb_buf_reset(&t->rec);
+	sdb_buf_add(&t->rec, v->data, v->len);
+	if (t->rec.oom)
+		return sql_oom(x->e);
+	int64_t rowid = 0;
+	int rc = sql_row_decode(t->tab, k, klen, t->rec.data, t->rec.len, t->row,
+				&rowid, x->e);
+	if (rc)
+		return rc;
+	t->row[t->s->ncol] = sql_int(rowid);
+	t->s->cur->row = t->row;
+	return 1;
 }
 
 int tscan_next(struct tscan *t, struct ectx *x)
 {
-	return 0;
+	int rc;
+	if (t->done)
+		return 0;
+	if (t->path == P_HASH) {
+		if (t->hcur < 0) {
+			t->done = 1;
+			return 0;
+		}
+		t->s->cur->row = &t->hrows[t->hcur * (t->s->ncol + 1)];
+		t->hcur = t->hnext[t->hcur];
+		return 1;
+	}
+	if (t->path == P_ROWID_EQ || t->path == P_ROWID_IN) {
+		while (t->inpos < t->nin) {
+			int64_t rid = t->inv[t->inpos++].u.i;
+			sql_rowkey_rowid(&t->kb, t->tab->id, rid);
+			if (t->kb.oom)
+				return sql_oom(x->e);
+			struct sdb_val v;
+			rc = sdb_txn_get(t->txn, t->kb.data, t->kb.len, &v, x->e);
+			if (rc == SDB_ENOTFOUND)
+				continue;
+			if (rc)
+				return rc;
+			/* the key buffer is ours: decode from a copy */
+			sdb_buf_reset(&t->hb);
+			sdb_buf_add(&t->hb, t->kb.data, t->kb.len);
+			return load_row(t, t->hb.data, t->hb.len, &v, x);
+		}
+		t->done = 1;
+		return 0;
+	}
+	const unsigned char *k;
+	size_t klen;
+	struct sdb_val v;
+	rc = sdb_txn_iter_next(t->it, &k, &klen, &v, x->e);
+	if (rc <= 0) {
+		if (rc == 0)
+			t->done = 1;
+		return rc;
+	}
+	if (t->path != P_INDEX_EQ)
+		return load_row(t, k, klen, &v, x);
+	int64_t rid;
+	if (t->tab->without_rowid)
+		return sdb_error_set(x->e, SDB_EUNSUPPORTED,
+				     "index lookups on WITHOUT ROWID tables are not supported yet");
+	if ((rc = sql_idxkey_rowid_of(t->idx, k, klen, &rid, x->e)))
+		return rc;
+	struct sdb_buf *rk = &t->rec;
+	sql_rowkey_rowid(rk, t->tab->id, rid);
+	char kcopy[64];
+	size_t kl = rk->len < sizeof kcopy ? rk->len : sizeof kcopy;
+	memcpy(kcopy, rk->data, kl);
+	rc = sdb_txn_get(t->txn, kcopy, kl, &v, x->e);
+	if (rc == SDB_ENOTFOUND)
+		return sdb_error_set(x->e, SDB_ECORRUPT,
+				     "index %s names a missing row", t->idx->name);
+	if (rc)
+		return rc;
+	return load_row(t, kcopy, kl, &v, x);
 }
 
 void tscan_free(struct tscan *t)
 {
+	if (!t)
+		return;
+	close_iter(t);
+	free(t->keyx);
+	free(t->kaff);
+	free(t->inv);
+	free(t->row);
+	vset_free(t->hs);
+	free(t->hrows);
+	free(t->hnext);
+	sdb_sql_arena_release(&t->hmem);
+	sdb_buf_release(&t->rec);
+	sdb_buf_release(&t->kb);
+	sdb_buf_release(&t->hb);
 	free(t);
+}
+
+static int is_rowid_col(const struct tscan *t, int c)
+{
+	return !t->tab->without_rowid && (c == t->s->ncol || c == t->tab->ipk);
+}
+
+static void set_eqp_index(struct tscan *t)
+{
+	const struct sql_table_def *tab = t->tab;
+	char as[200] = "";
+	if (t->s->name && strcasecmp(t->s->name, tab->name))
+		snprintf(as, sizeof as, " AS %s", t->s->name);
+	if (t->nkey == 0) {
+		snprintf(t->eqp, sizeof t->eqp, "SCAN %s%s USING INDEX %s", tab->name,
+			 as, t->idx->name);
+		return;
+	}
+	int len = snprintf(t->eqp, sizeof t->eqp, "SEARCH %s%s USING INDEX %s (",
+			   tab->name, as, t->idx->name);
+	for (int m = 0; m < t->nkey && len < (int)sizeof t->eqp - 40; m++) {
+		int c = t->idx->cols[m];
+		len += snprintf(t->eqp + len, sizeof t->eqp - (size_t)len, "%s%s=?",
+				m ? " AND " : "", c >= 0 ? tab->cols[c].name : "rowid");
+	}
+	snprintf(t->eqp + len, sizeof t->eqp - (size_t)len, ")");
+}
+
+int tscan_order(struct tscan *t, const int *cols, const uint8_t *desc,
+		const uint8_t *colls, int n)
+{
+	const struct sql_table_def *tab = t->tab;
+	if (n < 1)
+		return 0;
+	/* rowid order */
+	if (is_rowid_col(t, cols[0])) {
+		if (t->path == P_FULL || t->path == P_ROWID_RANGE) {
+			t->desc = desc[0];
+			return 1;
+		}
+		if (t->path == P_ROWID_EQ)
+			return 1;
+		if (t->path == P_ROWID_IN) {
+			t->desc = desc[0];
+			return 1;
+		}
+		return 0;
+	}
+	if (t->path != P_FULL && t->path != P_INDEX_EQ)
+		return 0;
+	if (tab->without_rowid)
+		return 0;
+	/* an index: its columns after the equality prefix, in one direction */
+	const struct sql_index_def *cands[64];
+	int nc = 0;
+	if (t->path == P_INDEX_EQ)
+		cands[nc++] = t->idx;
+	else
+		for (int k = 0; k < tab->nidx && nc < 64; k++)
+			if (!tab->idx[k]->where)
+				cands[nc++] = tab->idx[k];
+	for (int ci = 0; ci < nc; ci++) {
+		const struct sql_index_def *ix = cands[ci];
+		int start = t->path == P_INDEX_EQ ? t->nkey : 0;
+		int m = start, ok = 1, rev = -1;
+		for (int i = 0; i < n && ok; i++) {
+			/* a term on an equality column is constant: skip it */
+			int skip = 0;
+			for (int j = 0; j < start; j++)
+				if (ix->cols[j] == cols[i])
+					skip = 1;
+			if (skip)
+				continue;
+			if (m < ix->ncol && ix->cols[m] == cols[i] &&
+			    (ix->coll ? ix->coll[m] : 0) == colls[i]) {
+				int r = (ix->desc ? ix->desc[m] : 0) != desc[i];
+				if (rev < 0)
+					rev = r;
+				else if (rev != r)
+					ok = 0;
+				m++;
+			} else if (is_rowid_col(t, cols[i]) && m == ix->ncol) {
+				int r = desc[i];
+				if (rev < 0)
+					rev = r;
+				else if (rev != r)
+					ok = 0;
+				m++;
+			} else {
+				ok = 0;
+			}
+		}
+		if (!ok)
+			continue;
+		if (t->path == P_FULL) {
+			t->path = P_INDEX_EQ;
+			t->idx = ix;
+			t->nkey = 0;
+			free(t->kaff);
+			t->kaff = calloc(1, 1);
+		}
+		t->desc = rev > 0;
+		set_eqp_index(t);
+		return 1;
+	}
+	return 0;
+}
+
+int tscan_is_scan(const struct tscan *t)
+{
+	return t->path == P_FULL || t->path == P_ROWID_RANGE || t->path == P_HASH ||
+	       (t->path == P_INDEX_EQ && !(t->idx->unique && t->nkey == t->idx->ncol));
 }
 
 const char *tscan_explain(const struct tscan *t)
 {
-	return "SCAN";
+	return t->eqp;
 }

@@ -132,6 +132,32 @@ int sql_pragma(struct sql_conn *c, struct sql_wstate *w,
 			return index_list(t, out, e);
 		return table_info(w, t, p[5] == 'x', out, e);
 	}
+	if (!strcasecmp(p, "foreign_key_list")) {
+		static const char *const n[] = { "id", "seq", "table", "from", "to", "on_update",
+						  "on_delete", "match" };
+		static const char *const acts[] = { "NO ACTION", "RESTRICT", "SET NULL", "SET DEFAULT",
+						    "CASCADE" };
+		struct sql_table_def *t;
+		int rc;
+		if (!pragma_arg(st, &arg) || !(t = sql_catalog_table(w->cat, arg)))
+			return 0;
+		if ((rc = cols(out, 8, n, e)))
+			return rc;
+		/* newest first, as SQLite numbers them */
+		for (int f = t->nfks - 1, id = 0; out && f >= 0; f--, id++) {
+			const struct sql_fkey_def *fk = &t->fks[f];
+			for (int i = 0; i < fk->ncol; i++) {
+				struct sql_value v[8] = {
+					sql_int(id), sql_int(i), txt(fk->parent),
+					txt(t->cols[fk->cols[i]].name),
+					fk->pcols ? txt(fk->pcols[i]) : sql_null(),
+					txt(acts[fk->on_update]), txt(acts[fk->on_delete]), txt("NONE") };
+				if ((rc = add(out, v, e)))
+					return rc;
+			}
+		}
+		return 0;
+	}
 	if (!strcasecmp(p, "index_info") || !strcasecmp(p, "index_xinfo")) {
 		struct sql_index_def *x;
 		if (!pragma_arg(st, &arg) || !(x = sql_catalog_index(w->cat, arg)))

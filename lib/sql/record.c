@@ -360,15 +360,18 @@ void sql_obj_end(struct sdb_buf *b, uint32_t id)
 	sdb_prefix_succ(b);
 }
 
-/* Skips the head and n elements of ik; @return the offset or 0. */
-static size_t skip_elems(const unsigned char *p, size_t n, int count)
+/* Skips the head and n elements of ik (element i > 0 descending when
+ * desc[i - 1], for an index's DESC columns); @return the offset or 0. */
+static size_t skip_elems(const unsigned char *p, size_t n, int count,
+			 const uint8_t *desc)
 {
 	size_t pos = SQL_KEY_HEAD;
 
 	if (n < pos)
 		return 0;
 	for (int i = 0; i < count; i++) {
-		size_t k = sdb_tuple_skip(p + pos, n - pos, 0);
+		size_t k = sdb_tuple_skip(p + pos, n - pos,
+					  i > 0 && desc ? desc[i - 1] : 0);
 		if (!k)
 			return 0;
 		pos += k;
@@ -398,7 +401,7 @@ static int last_int(const unsigned char *p, size_t n, size_t pos, int64_t *out,
 int sql_rowkey_rowid_of(const void *ik, size_t n, int64_t *rowid,
 			struct sdb_error *e)
 {
-	size_t pos = skip_elems(ik, n, 1);
+	size_t pos = skip_elems(ik, n, 1, NULL);
 
 	if (!pos)
 		return bad_key(e);
@@ -408,7 +411,7 @@ int sql_rowkey_rowid_of(const void *ik, size_t n, int64_t *rowid,
 int sql_idxkey_rowid_of(const struct sql_index_def *x, const void *ik,
 			size_t n, int64_t *rowid, struct sdb_error *e)
 {
-	size_t pos = skip_elems(ik, n, 1 + x->ncol);
+	size_t pos = skip_elems(ik, n, 1 + x->ncol, x->desc);
 
 	if (!pos)
 		return bad_key(e);
@@ -440,7 +443,7 @@ int sql_idx_decode(const struct sql_index_def *x, const void *ik, size_t klen,
 		   int64_t *rowid, struct sdb_buf *tmp, struct sdb_error *e)
 {
 	const unsigned char *p = ik, *bits = val;
-	size_t pos = skip_elems(ik, klen, 1);
+	size_t pos = skip_elems(ik, klen, 1, NULL);
 	size_t offs[512];
 	int n = x->ncol < 512 ? x->ncol : 512;
 

@@ -18,7 +18,13 @@ struct sql_catalog {
 	uint32_t next_id;               /* the id counter (persisted) */
 	uint64_t version;               /* the persisted schema version */
 	uint64_t gen;                   /* bumped at every change in memory */
+	struct sql_table_def *sys_schema; /* sqlite_schema / sqlite_master */
 };
+
+/* The id of sqlite_schema's rows (kept by every DDL as a real table, so
+ * queries read it as any other). */
+#define SQL_SCHEMA_ID 0xfffffff0u
+int sql_cat_write_schema_rows(struct sql_wstate *w, struct sdb_error *e);
 
 /* ------------------------------------------------------------ catalog */
 
@@ -99,6 +105,14 @@ int sql_dml(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 int sql_w_alter(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 		const struct sql_stmt *st, const char *src, struct sdb_error *e);
 int sql_w_vacuum(struct sql_wstate *w, struct sdb_error *e);
+/* Foreign keys (fk.c), when PRAGMA foreign_keys is on: the parent of a
+ * written row exists; the children of a deleted (newrow NULL) or changed
+ * parent row are acted on or refuse. */
+int sql_w_fk_child(struct sql_wstate *w, const struct sql_table_def *t,
+		   const struct sql_value *row, struct sdb_error *e);
+int sql_w_fk_parent(struct sql_wstate *w, const struct sql_table_def *p,
+		    const struct sql_value *oldrow, const struct sql_value *newrow,
+		    struct sdb_error *e);
 int sql_w_create_as(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 		    const struct sql_stmt *st, struct sdb_error *e);
 int sql_w_create_from_text(struct sql_wstate *w, char *text, struct sdb_error *e);

@@ -122,6 +122,20 @@ def check(seed, n, m, d):
                 except nx.NetworkXNoPath:
                     want = None
                 have = json.loads(out)['weight'] if rc == 0 else None
+                if rc == 0:
+                    rec = json.loads(out)
+                    ns, tot = rec['nodes'], 0
+                    for i, e in enumerate(rec['edges']):
+                        ends = {(e['from'], e['to'])} | ({(e['to'], e['from'])} if direction != 'out' else set())
+                        if direction == 'in':
+                            ends = {(e['to'], e['from'])}
+                        if (e['from'], e['type'], e['to']) not in edges or (ns[i], ns[i + 1]) not in ends:
+                            bad += 1
+                            print('dijkstra edge', a, b, e, ns)
+                        tot += e['props'].get('w', 1)
+                    if ns[0] != a or ns[-1] != b or abs(tot - have) > 1e-9:
+                        bad += 1
+                        print('dijkstra path', a, b, ns, tot, have)
                 if (rc == 1) != (want is None) or (want is not None and abs(have - want) > 1e-9):
                     bad += 1
                     print('dijkstra', direction, etypes, a, b, have, want)
