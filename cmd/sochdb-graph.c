@@ -655,17 +655,41 @@ static void props_json(struct sdb_buf *b, const char *p, size_t n)
 		sdb_buf_adds(b, "{}");
 }
 
+/* Appends v in decimal (printf is the slow part of long listings). */
+static void add_u64(struct sdb_buf *b, uint64_t v)
+{
+	char d[24];
+	int n = 0;
+
+	do {
+		d[sizeof(d) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sdb_buf_add(b, d + sizeof(d) - n, (size_t)n);
+}
+
 static void times_json(struct sdb_buf *b, const struct sdb_gtimes *t)
 {
-	sdb_buf_addf(b, ",\"valid_from\":%" PRIu64 ",\"valid_until\":%" PRIu64
-		     ",\"recorded_at\":%" PRIu64 ",\"expired_at\":%" PRIu64,
-		     t->vf, t->vu, t->ra, t->ea);
+	sdb_buf_adds(b, ",\"valid_from\":");
+	add_u64(b, t->vf);
+	sdb_buf_adds(b, ",\"valid_until\":");
+	add_u64(b, t->vu);
+	sdb_buf_adds(b, ",\"recorded_at\":");
+	add_u64(b, t->ra);
+	sdb_buf_adds(b, ",\"expired_at\":");
+	add_u64(b, t->ea);
 }
 
 static void times_tsv(struct sdb_buf *b, const struct sdb_gtimes *t)
 {
-	sdb_buf_addf(b, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64,
-		     t->vf, t->vu, t->ra, t->ea);
+	sdb_buf_addc(b, '\t');
+	add_u64(b, t->vf);
+	sdb_buf_addc(b, '\t');
+	add_u64(b, t->vu);
+	sdb_buf_addc(b, '\t');
+	add_u64(b, t->ra);
+	sdb_buf_addc(b, '\t');
+	add_u64(b, t->ea);
 }
 
 static void edge_json(struct sdb_buf *b, struct sdb_gstr f, struct sdb_gstr ty,
@@ -741,8 +765,10 @@ static void node_json(struct sdb_buf *b, struct gdb *x, struct gopt *o, struct s
 		sdb_buf_adds(b, ",\"props\":");
 		props_json(b, nd.props, nd.propsn);
 	}
-	if (depth >= 0)
-		sdb_buf_addf(b, ",\"depth\":%ld", depth);
+	if (depth >= 0) {
+		sdb_buf_adds(b, ",\"depth\":");
+		add_u64(b, (uint64_t)depth);
+	}
 	sdb_buf_addc(b, '}');
 }
 
@@ -772,8 +798,10 @@ static void node_tsv(struct sdb_buf *b, struct gdb *x, struct gopt *o, const cha
 		else
 			sdb_buf_adds(b, "{}");
 	}
-	if (depth >= 0)
-		sdb_buf_addf(b, "\t%ld", depth);
+	if (depth >= 0) {
+		sdb_buf_addc(b, '\t');
+		add_u64(b, (uint64_t)depth);
+	}
 	sdb_buf_addc(b, '\n');
 }
 
