@@ -384,6 +384,13 @@ static void finish_props(struct gopt *g)
 	sdb_buf_release(&k2);
 }
 
+static void gopt_release(struct gopt *g)
+{
+	sdb_buf_release(&g->props);
+	opt_list_free(&g->etypes);
+	opt_list_free(&g->ntypes);
+}
+
 static int parse_dir(const char *v)
 {
 	if (!strcmp(v, "out"))
@@ -900,6 +907,7 @@ static int g_add_node(int argc, char **argv)
 				     o.now, &what, &e)))
 		fail(rc, &e);
 	gdb_close(&x);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -920,6 +928,7 @@ static int g_set_node(int argc, char **argv)
 				     o.has_vf, o.vf, o.now, o.now, &e)))
 		fail(rc, &e);
 	gdb_close(&x);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -937,6 +946,7 @@ static int g_del_node(int argc, char **argv)
 	if ((rc = sdb_graph_del_node(x.g, o.pos[1], strlen(o.pos[1]), o.now, &n, &e)))
 		fail(rc, &e);
 	gdb_close(&x);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -1031,6 +1041,7 @@ static int g_add_edge(int argc, char **argv)
 					  o.has_vf ? o.vf : o.now, o.vu, o.now, o.replace, &what, &e)))
 		fail(rc, &e);
 	gdb_close(&x);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -1048,6 +1059,7 @@ static int g_end_edge(int argc, char **argv)
 				     o.pos[3], strlen(o.pos[3]), o.has_at ? o.at : o.now, o.now, &e)))
 		fail(rc, &e);
 	gdb_close(&x);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -1065,6 +1077,7 @@ static int g_del_edge(int argc, char **argv)
 				     o.pos[3], strlen(o.pos[3]), o.now, &e)))
 		fail(rc, &e);
 	gdb_close(&x);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -1129,6 +1142,7 @@ static int g_get_node(int argc, char **argv)
 	gdb_close(&x);
 	sdb_buf_release(&id);
 	sdb_buf_release(&j);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -1384,6 +1398,7 @@ static int g_neighbors(int argc, char **argv)
 	sdb_buf_release(&id);
 	sdb_buf_release(&tb);
 	sdb_buf_release(&j);
+	gopt_release(&o);
 	return status;
 }
 
@@ -1539,6 +1554,7 @@ static int g_traverse(int argc, char **argv)
 	sdb_buf_release(&nb);
 	sdb_buf_release(&wb);
 	sdb_buf_release(&j);
+	gopt_release(&o);
 	return status;
 }
 
@@ -1690,6 +1706,7 @@ static int g_path(int argc, char **argv)
 	sdb_buf_release(&nb);
 	sdb_buf_release(&wb);
 	sdb_buf_release(&j);
+	gopt_release(&o);
 	return status;
 }
 
@@ -1769,6 +1786,7 @@ static int g_get_edge(int argc, char **argv)
 	sdb_buf_release(&id);
 	sdb_buf_release(&tb);
 	sdb_buf_release(&j);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -1873,6 +1891,7 @@ static int g_temporal(int argc, char **argv)
 	sdb_buf_release(&id);
 	sdb_buf_release(&tb);
 	sdb_buf_release(&j);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -2008,6 +2027,7 @@ static int g_history(int argc, char **argv)
 	sdb_buf_release(&tb);
 	sdb_buf_release(&tob);
 	sdb_buf_release(&j);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -2040,6 +2060,7 @@ static int g_load(int argc, char **argv)
 		cli_warn("loaded %" PRIu64 " nodes, %" PRIu64 " edges (%" PRIu64 " unchanged)",
 			 st.nodes, st.edges, st.noops);
 	sdb_input_close(&in);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -2084,6 +2105,7 @@ static int g_dump(int argc, char **argv)
 		die_err(rc, &e);
 	ob_flush();
 	gdb_close(&x);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -2105,6 +2127,7 @@ static int g_purge(int argc, char **argv)
 	gdb_close(&x);
 	if (cli_verbosity > 1)
 		cli_warn("purged %" PRIu64 " versions", n);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -2174,6 +2197,7 @@ static int g_stats(int argc, char **argv)
 	}
 	gdb_close(&x);
 	sdb_buf_release(&s.last);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
