@@ -162,6 +162,7 @@ struct sel {
 	struct sql_value *row;       /* the current output row */
 	struct sql_value *keys;      /* sort keys of the row being added */
 	struct sel *next_all;        /* qall */
+	int presorted;               /* ORDER BY answered by the first level's order */
 	/* a recursive CTE: the queue of rows still to expand */
 	int recursive;
 	struct sql_value *recrow;
@@ -715,6 +716,14 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 			return NULL;
 		names[n] = sql_rescol_name(r, b->src, b->a);
 		decl[n] = NULL;
+		if (!r->alias.z && res[n]->op == X_COL && r->e->kind == SQL_E_COLUMN)
+			for (int s2 = 0; s2 < nsrc; s2++) {
+				const struct src *sr = &k->srcs[s2];
+				/* sqlite3 names a rowid alias after the INTEGER PRIMARY KEY */
+				if (sr->cur == res[n]->cur && res[n]->col == sr->ncol &&
+				    sr->tab && sr->tab->ipk >= 0)
+					names[n] = sr->tab->cols[sr->tab->ipk].name;
+			}
 		if (res[n]->op == X_COL && r->e->kind == SQL_E_COLUMN)
 			for (int s = 0; s < nsrc; s++)
 				if (k->srcs[s].cur == res[n]->cur && res[n]->col < k->srcs[s].ncol)
@@ -919,6 +928,11 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 			else if (++hb == nh)
 				outer |= 1ull << 62;
 		}
+		pin.many_outer = 0;
+		for (int j = 0; j < i; j++)
+			if (k->lv[j].kind == L_ROWS ||
+			    (k->lv[j].kind == L_TABLE && tscan_is_scan(k->lv[j].ts)))
+				pin.many_outer = 1;
 		L->ts = plan_table(&pin, L->src, order[i], outer, L->wh, L->nwh,
 				   L->on, L->non);
 		if (!L->ts)
@@ -943,6 +957,35 @@ static int term_ordinal(struct bctx *b, const struct sql_expr *x, int n,
 				     what, n);
 	*out = (int)v - 1;
 	return 0;
+}
+
+/* Whether the first join level can deliver the rows in ORDER BY order
+ * (rowid order, an index's order, forward or reverse), so no sort is
+ * needed. Only for a plain select (no aggregate, DISTINCT, compound). */
+static int order_from_scan(struct sel *q)
+{
+	if (q->ncores != 1)
+		return 0;
+	struct core *k = q->cores[0];
+	if (k->vrows || k->is_agg || k->distinct || k->nlv < 1 ||
+	    k->lv[0].kind != L_TABLE || q->norder > 32)
+		return 0;
+	int cols[32];
+	uint8_t desc[32], colls[32];
+	for (int i = 0; i < q->norder; i++) {
+		const struct okey *ok = &q->ok[i];
+		const struct xp *e = ok->rescol >= 0 ? k->res[ok->rescol] : ok->e;
+		while (e->op == X_COLLATE)
+			e = e->l;
+		if (e->op != X_COL || e->cur != k->lv[0].cur)
+			return 0;
+		if (ok->nulls && (ok->nulls == 1) != !ok->desc)
+			return 0;
+		cols[i] = e->col;
+		desc[i] = ok->desc;
+		colls[i] = ok->coll;
+	}
+	return tscan_order(k->lv[0].ts, cols, desc, colls, q->norder);
 }
 
 struct sel *sel_compile(struct bctx *b, struct scope *up,
@@ -1108,6 +1151,7 @@ struct sel *sel_compile(struct bctx *b, struct scope *up,
 			ok->coll = ok->e->has_coll ? ok->e->coll : 0;
 		}
 		q->keys = q->row + q->ncols;
+		q->presorted = order_from_scan(q);
 	}
 	/* LIMIT / OFFSET: constant expressions (no columns) */
 	struct scope ls = { .up = up };
@@ -1835,11 +1879,34 @@ out:
 	return rc;
 }
 
+/* Top-k: sorts the rows kept and keeps the first k (copied into a fresh
+ * store, so the bytes of the dropped ones are freed too). */
+static int sorter_trim(struct sel *q, long k)
+{
+	struct rowstore *r = &q->sorter, n;
+	cmp_sel = q;
+	qsort(r->v, (size_t)r->n, sizeof(struct sql_value) * (size_t)r->ncol,
+	      row_cmp);
+	if (r->n <= k)
+		return 0;
+	rs_init(&n, r->ncol);
+	for (long i = 0; i < k; i++)
+		if (rs_add(&n, &r->v[i * r->ncol], r->ncol, NULL, 0)) {
+			rs_free(&n);
+			return SDB_ENOMEM;
+		}
+	rs_free(r);
+	*r = n;
+	return 0;
+}
+
 static int sort_all(struct sel *q, struct ectx *x)
 {
 	int rc;
 	rs_free(&q->sorter);
 	rs_init(&q->sorter, q->ncols + q->norder);
+	/* ORDER BY ... LIMIT: keep only the best lim + off rows */
+	long topk = q->lim >= 0 && q->lim + q->off <= 1000000 ? (long)(q->lim + q->off) : -1;
 	for (int ci = 0; ci < q->ncores; ci++) {
 		struct core *k = q->cores[ci];
 		for (;;) {
@@ -1852,6 +1919,9 @@ static int sort_all(struct sel *q, struct ectx *x)
 			if ((rc = eval_keys(q, k, x)))
 				return rc;
 			if (rs_add(&q->sorter, k->out, q->ncols, q->keys, q->norder))
+				return sql_oom(x->e);
+			if (topk >= 0 && q->sorter.n >= 2 * topk + 64 &&
+			    sorter_trim(q, topk))
 				return sql_oom(x->e);
 		}
 	}
@@ -1954,7 +2024,7 @@ int sel_step(struct sel *q, struct ectx *x0)
 			if ((rc = run_compound(q, &x)))
 				return rc;
 			q->state = 2;
-		} else if (q->norder) {
+		} else if (q->norder && !q->presorted) {
 			if ((rc = sort_all(q, &x)))
 				return rc;
 			q->state = 2;
@@ -2100,9 +2170,8 @@ static int eqp_sel(struct sel *q, struct sql_stmt_h *h, int *id, int parent,
 		    (rc = eqp_row(h, id, par, "USE TEMP B-TREE FOR DISTINCT", e)))
 			return rc;
 	}
-	if (q->norder && (rc = eqp_row(h, id, parent, q->ncores > 1 ?
-				       "USE TEMP B-TREE FOR ORDER BY" :
-				       "USE TEMP B-TREE FOR ORDER BY", e)))
+	if (q->norder && !q->presorted &&
+	    (rc = eqp_row(h, id, parent, "USE TEMP B-TREE FOR ORDER BY", e)))
 		return rc;
 	return 0;
 }

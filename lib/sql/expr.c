@@ -257,6 +257,9 @@ static int compile_func(struct bctx *b, struct scope *s,
 		if (!s->agg_ok)
 			return sdb_error_set(b->e, SDB_EINVAL,
 					     "misuse of aggregate: %s()", fname);
+		if (x->distinct && argc != 1)
+			return sdb_error_set(b->e, SDB_EINVAL,
+					     "DISTINCT aggregates must have exactly one argument");
 		struct aggdef d = { .fn = fn, .na = argc, .distinct = x->distinct };
 		s->in_agg = 1;
 		int rc = compile_list(b, s, x->list, argc, &d.args);
@@ -392,10 +395,8 @@ int xp_compile(struct bctx *b, struct scope *s, const struct sql_expr *x,
 		rc = xp_compile(b, s, x->left, &p->l);
 		if (!rc) {
 			p->is_const = p->l->is_const;
-			if (x->op == SQL_OP_POS) {
-				/* unary + keeps the operand (and its affinity) */
-				p->aff = p->l->aff;
-			}
+			/* unary + keeps the value but not the affinity (SQLite's
+			 * TK_UPLUS has none) */
 		}
 		break;
 	case SQL_E_BINARY: {

@@ -49,6 +49,12 @@ static int result_text(struct sql_fctx *c, const char *z, size_t n,
 	return 0;
 }
 
+/* A REAL result: NaN is NULL, as sqlite3_result_double makes it. */
+static struct sql_value real_result(double r)
+{
+	return isnan(r) ? sql_null() : sql_real(r);
+}
+
 /* The text bytes of a non-NULL value (numbers in text form). */
 static int text_of(struct sql_fctx *c, const struct sql_value *v,
 		   const char **z, size_t *n)
@@ -755,6 +761,24 @@ static int f_concat_ws(ARGS)
 	return concat_common(c, argc - 1, argv + 1, sep, nsep, out);
 }
 
+static int f_last_insert_rowid(ARGS)
+{
+	*out = sql_int(c->conn ? sql_last_insert_rowid(c->conn) : 0);
+	return 0;
+}
+
+static int f_changes(ARGS)
+{
+	*out = sql_int(c->conn ? sql_changes(c->conn) : 0);
+	return 0;
+}
+
+static int f_total_changes(ARGS)
+{
+	*out = sql_int(c->conn ? sql_total_changes(c->conn) : 0);
+	return 0;
+}
+
 /* like(P, S[, E]) and glob(P, S): the operators' function forms. */
 static int f_like(ARGS)
 {
@@ -916,21 +940,21 @@ static int sum_final(struct sql_fctx *c, void *st, struct sql_value *out)
 	if (p->cnt > 0) {
 		if (p->overflow)
 			return sdb_error_set(c->e, SDB_EINVAL, "integer overflow");
-		*out = p->approx ? sql_real(p->rsum) : sql_int(p->isum);
+		*out = p->approx ? real_result(p->rsum) : sql_int(p->isum);
 	}
 	return 0;
 }
 
 static int total_final(struct sql_fctx *c, void *st, struct sql_value *out)
 {
-	*out = sql_real(((struct sum_st *)st)->rsum);
+	*out = real_result(((struct sum_st *)st)->rsum);
 	return 0;
 }
 
 static int avg_final(struct sql_fctx *c, void *st, struct sql_value *out)
 {
 	struct sum_st *p = st;
-	*out = p->cnt > 0 ? sql_real(p->rsum / (double)p->cnt) : sql_null();
+	*out = p->cnt > 0 ? real_result(p->rsum / (double)p->cnt) : sql_null();
 	return 0;
 }
 
@@ -1158,6 +1182,9 @@ static const struct sql_func_def funcs[] = {
 	{ "concat", 1, -1, C, f_concat, NULL },
 	{ "concat_ws", 2, -1, C, f_concat_ws, NULL },
 	{ "like", 2, 3, C, f_like, NULL },
+	{ "last_insert_rowid", 0, 0, SQL_FN_NEEDCONN, f_last_insert_rowid, NULL },
+	{ "changes", 0, 0, SQL_FN_NEEDCONN, f_changes, NULL },
+	{ "total_changes", 0, 0, SQL_FN_NEEDCONN, f_total_changes, NULL },
 	{ "glob", 2, 2, C, f_glob, NULL },
 	/* aggregates */
 	{ "count", 0, 1, C, NULL, &agg_count },

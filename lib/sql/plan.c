@@ -312,6 +312,8 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 			continue;
 		if (!bound_ok(in, other, pos, outer))
 			continue;
+		if (in->many_outer && !other->is_const && other->op != X_PARAM)
+			continue; /* a hash of the table (5.) beats a lookup per row */
 		t->path = P_ROWID_EQ;
 		t->keyx = calloc(1, sizeof(*t->keyx));
 		if (!t->keyx)
@@ -348,6 +350,9 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 				    op != SQL_OP_EQ || col != icol)
 					continue;
 				if (!bound_ok(in, other, pos, outer))
+					continue;
+				if (in->many_outer && !other->is_const &&
+				    other->op != X_PARAM)
 					continue;
 				if (!eq_usable(all[i], col_side(all[i], s),
 					       s->aff[icol], ix->coll ? ix->coll[m] : 0,
@@ -451,18 +456,21 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		const struct xp *other;
 		if (!match_cmp(all[i], s, &col, &other, &op) || op != SQL_OP_EQ)
 			continue;
-		if (col >= s->ncol || !bound_ok(in, other, pos, outer))
+		if (col > s->ncol || (col == s->ncol && !s->has_rowid) ||
+		    !bound_ok(in, other, pos, outer))
 			continue;
 		uint8_t va;
-		if (!eq_usable(all[i], col_side(all[i], s), s->aff[col],
-			       s->coll[col], other, &va))
+		int caff = col < s->ncol ? s->aff[col] : SQL_AFF_INTEGER;
+		int ccoll = col < s->ncol ? s->coll[col] : 0;
+		if (!eq_usable(all[i], col_side(all[i], s), caff, ccoll, other, &va))
 			continue;
 		t->path = P_HASH;
 		t->hcol = col;
 		t->hkey = (struct xp *)other;
 		t->hkaff = va;
 		sdb_sql_arena_init(&t->hmem);
-		s->used[col >> 6] |= 1ull << (col & 63);
+		if (col < s->ncol)
+			s->used[col >> 6] |= 1ull << (col & 63);
 	}
 	free(all);
 	/* the EXPLAIN QUERY PLAN line, in SQLite's words */
@@ -476,7 +484,7 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		break;
 	case P_HASH:
 		snprintf(t->eqp, sizeof t->eqp, "SCAN %s%s USING HASH (%s=?)", tab->name, as,
-			 tab->cols[t->hcol].name);
+			 t->hcol < s->ncol ? tab->cols[t->hcol].name : "rowid");
 		break;
 	case P_ROWID_EQ:
 	case P_ROWID_IN:
@@ -546,7 +554,7 @@ static int hash_build(struct tscan *t, struct ectx *x)
 	t->hs = vset_new(1, sizeof(struct hchain));
 	if (!t->hs)
 		return sql_oom(x->e);
-	vset_coll(t->hs, 0, (enum sql_coll)t->s->coll[t->hcol]);
+	vset_coll(t->hs, 0, (enum sql_coll)(t->hcol < t->s->ncol ? t->s->coll[t->hcol] : 0));
 	sql_obj_prefix(&t->kb, t->tab->id);
 	sql_obj_end(&t->hb, t->tab->id);
 	if (t->kb.oom || t->hb.oom)
@@ -684,6 +692,12 @@ int tscan_rewind(struct tscan *t, struct ectx *x)
 				t->inv[m++] = t->inv[i];
 		t->nin = m;
 		t->inpos = 0;
+		if (t->desc)
+			for (long i = 0, j = t->nin - 1; i < j; i++, j--) {
+				struct sql_value tmp = t->inv[i];
+				t->inv[i] = t->inv[j];
+				t->inv[j] = tmp;
+			}
 		return 0;
 	}
 	case P_ROWID_RANGE:
@@ -856,6 +870,118 @@ void tscan_free(struct tscan *t)
 	sdb_buf_release(&t->kb);
 	sdb_buf_release(&t->hb);
 	free(t);
+}
+
+static int is_rowid_col(const struct tscan *t, int c)
+{
+	return !t->tab->without_rowid && (c == t->s->ncol || c == t->tab->ipk);
+}
+
+static void set_eqp_index(struct tscan *t)
+{
+	const struct sql_table_def *tab = t->tab;
+	char as[200] = "";
+	if (t->s->name && strcasecmp(t->s->name, tab->name))
+		snprintf(as, sizeof as, " AS %s", t->s->name);
+	if (t->nkey == 0) {
+		snprintf(t->eqp, sizeof t->eqp, "SCAN %s%s USING INDEX %s", tab->name,
+			 as, t->idx->name);
+		return;
+	}
+	int len = snprintf(t->eqp, sizeof t->eqp, "SEARCH %s%s USING INDEX %s (",
+			   tab->name, as, t->idx->name);
+	for (int m = 0; m < t->nkey && len < (int)sizeof t->eqp - 40; m++) {
+		int c = t->idx->cols[m];
+		len += snprintf(t->eqp + len, sizeof t->eqp - (size_t)len, "%s%s=?",
+				m ? " AND " : "", c >= 0 ? tab->cols[c].name : "rowid");
+	}
+	snprintf(t->eqp + len, sizeof t->eqp - (size_t)len, ")");
+}
+
+int tscan_order(struct tscan *t, const int *cols, const uint8_t *desc,
+		const uint8_t *colls, int n)
+{
+	const struct sql_table_def *tab = t->tab;
+	if (n < 1)
+		return 0;
+	/* rowid order */
+	if (is_rowid_col(t, cols[0])) {
+		if (t->path == P_FULL || t->path == P_ROWID_RANGE) {
+			t->desc = desc[0];
+			return 1;
+		}
+		if (t->path == P_ROWID_EQ)
+			return 1;
+		if (t->path == P_ROWID_IN) {
+			t->desc = desc[0];
+			return 1;
+		}
+		return 0;
+	}
+	if (t->path != P_FULL && t->path != P_INDEX_EQ)
+		return 0;
+	if (tab->without_rowid)
+		return 0;
+	/* an index: its columns after the equality prefix, in one direction */
+	const struct sql_index_def *cands[64];
+	int nc = 0;
+	if (t->path == P_INDEX_EQ)
+		cands[nc++] = t->idx;
+	else
+		for (int k = 0; k < tab->nidx && nc < 64; k++)
+			if (!tab->idx[k]->where)
+				cands[nc++] = tab->idx[k];
+	for (int ci = 0; ci < nc; ci++) {
+		const struct sql_index_def *ix = cands[ci];
+		int start = t->path == P_INDEX_EQ ? t->nkey : 0;
+		int m = start, ok = 1, rev = -1;
+		for (int i = 0; i < n && ok; i++) {
+			/* a term on an equality column is constant: skip it */
+			int skip = 0;
+			for (int j = 0; j < start; j++)
+				if (ix->cols[j] == cols[i])
+					skip = 1;
+			if (skip)
+				continue;
+			if (m < ix->ncol && ix->cols[m] == cols[i] &&
+			    (ix->coll ? ix->coll[m] : 0) == colls[i]) {
+				int r = (ix->desc ? ix->desc[m] : 0) != desc[i];
+				if (rev < 0)
+					rev = r;
+				else if (rev != r)
+					ok = 0;
+				m++;
+			} else if (is_rowid_col(t, cols[i]) && m == ix->ncol) {
+				int r = desc[i];
+				if (rev < 0)
+					rev = r;
+				else if (rev != r)
+					ok = 0;
+				m++;
+			} else {
+				ok = 0;
+			}
+		}
+		if (!ok)
+			continue;
+		if (t->path == P_FULL) {
+			t->path = P_INDEX_EQ;
+			t->idx = ix;
+			t->nkey = 0;
+			free(t->kaff);
+			t->kaff = calloc(1, 1);
+		}
+		t->desc = rev > 0;
+		set_eqp_index(t);
+		return 1;
+	}
+	return 0;
+}
+
+int tscan_is_scan(const struct tscan *t)
+{
+	return t->path == P_FULL || t->path == P_ROWID_RANGE || t->path == P_HASH ||
+	       (t->path == P_INDEX_EQ && !(t->idx->unique && t->nkey == t->idx->ncol));
 }
 
 const char *tscan_explain(const struct tscan *t)

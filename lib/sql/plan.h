@@ -18,7 +18,13 @@ struct plan_in {
 	uint64_t *conj_deps;         /* FROM items each reads (bit i: item i) */
 	int nconj;
 	int fixed_order;             /* keep FROM order (LEFT JOINs) */
+	int many_outer;              /* the levels before scan many rows: join by
+	                                hashing this table rather than by one
+	                                point lookup per outer row */
 };
+struct tscan;
+/* Whether the scan reads many rows (a full or range scan, not a lookup). */
+int tscan_is_scan(const struct tscan *t);
 
 /* Chooses the join order: order[level] = FROM item. @return 0 or an error. */
 int plan_order(struct plan_in *in, int *order);
@@ -35,6 +41,11 @@ int tscan_rewind(struct tscan *t, struct ectx *x);
 /* @return 1 a row (the cursor's row set), 0 end, or an error. */
 int tscan_next(struct tscan *t, struct ectx *x);
 void tscan_free(struct tscan *t);
+/* Makes the scan deliver rows ordered by cols[0..n) (ncol: the rowid),
+ * desc and collations as given, when its path (or an index) can.
+ * @return 1 when it does, 0 when a sort is needed. */
+int tscan_order(struct tscan *t, const int *cols, const uint8_t *desc,
+		const uint8_t *colls, int n);
 /* One line of EXPLAIN QUERY PLAN for the level ("SCAN t", "SEARCH t
  * USING INTEGER PRIMARY KEY (rowid=?)"). */
 const char *tscan_explain(const struct tscan *t);

@@ -348,8 +348,9 @@ static int format(struct sdb_buf *b, const char *fmt, struct pargs *a)
 				alt = 0;
 			if (zero && prec < width - (prefix != 0))
 				prec = width - (prefix != 0);
-			need = (size_t)(prec < 0 ? 0 : prec) + 40 + (size_t)(prec < 0 ? 0 : prec) / 3;
-			if (need > SQL_MAX_LENGTH)
+			need = (size_t)(prec < 0 ? 0 : prec) + 40 +
+			       (thousand ? (size_t)(prec < 0 ? 0 : prec) / 3 : 0);
+			if (need > SQL_MAX_LENGTH + 40)
 				goto toobig;
 			char *buf = small;
 			if (need > sizeof(small)) {
@@ -404,6 +405,8 @@ static int format(struct sdb_buf *b, const char *fmt, struct pargs *a)
 				.plus = prefix_flag == '+', .space = prefix_flag == ' ',
 				.zero = (uint8_t)zero, .left = (uint8_t)left };
 			double r = arg_real(a);
+			if (prec > 100000000)
+				prec = 100000000; /* SQLITE_FP_PRECISION_LIMIT */
 			need = sqlv_float_need((int)prec, (int)width);
 			if (need > SQL_MAX_LENGTH)
 				goto toobig;
@@ -530,7 +533,7 @@ adjust:
 					width++;
 emit:
 		width -= length;
-		if ((size_t)(width > 0 ? width : 0) + (size_t)length + b->len > SQL_MAX_LENGTH)
+		if ((size_t)(width > 0 ? width : 0) + (size_t)length + b->len + 1 > SQL_MAX_LENGTH)
 			goto toobig;
 		if (width > 0) {
 			if (!left)

@@ -10,9 +10,9 @@
  * operands typed as OP_Add types them (an integer-looking text is an
  * INTEGER, "1.5x" a REAL), integer results that overflow int64 redone in
  * double, NaN results as NULL. The value of a decimal text is computed
- * by the C library's strtod on the prefix SQLite accepts (correctly
- * rounded; SQLite's own loop may differ in the last bit for inputs of
- * more than 19 significant digits).
+ * as sqlite3AtoF computes it (not by strtod: SQLite's long double
+ * scaling differs from correct rounding in the last bit of some inputs,
+ * and quote() tests its output by reading it back that way).
  */
 #include "sql/vpriv.h"
 
@@ -28,56 +28,127 @@
 int sqlv_atof(const char *z0, size_t n, double *out)
 {
 	const unsigned char *z = (const unsigned char *)z0, *end = z + n;
-	const unsigned char *start;
-	int ndigit = 0, etype = 1, evalid = 1;
-	const unsigned char *numend;
+	int sign = 1, d = 0, esign = 1, e = 0, evalid = 1, ndigit = 0, etype = 1;
+	int64_t s = 0;
+	double result;
 
 	*out = 0.0;
 	while (z < end && sqlv_isspace(*z))
 		z++;
-	start = z;
-	if (z < end && (*z == '-' || *z == '+'))
+	if (z >= end)
+		return 0;
+	if (*z == '-') {
+		sign = -1;
 		z++;
+	} else if (*z == '+') {
+		z++;
+	}
 	while (z < end && *z >= '0' && *z <= '9') {
+		s = s * 10 + (*z - '0');
 		z++;
 		ndigit++;
+		if (s >= (INT64_MAX - 9) / 10)
+			while (z < end && *z >= '0' && *z <= '9') {
+				z++;
+				d++;
+			}
 	}
-	numend = z;
-	if (z < end && *z == '.') {
+	if (z >= end)
+		goto calc;
+	if (*z == '.') {
 		z++;
 		etype++;
 		while (z < end && *z >= '0' && *z <= '9') {
+			if (s < (INT64_MAX - 9) / 10) {
+				s = s * 10 + (*z - '0');
+				d--;
+				ndigit++;
+			}
 			z++;
-			ndigit++;
 		}
-		numend = z;
 	}
-	if (z < end && (*z == 'e' || *z == 'E')) {
+	if (z >= end)
+		goto calc;
+	if (*z == 'e' || *z == 'E') {
 		z++;
 		evalid = 0;
 		etype++;
-		if (z < end && (*z == '-' || *z == '+'))
+		if (z >= end)
+			goto calc;
+		if (*z == '-') {
+			esign = -1;
 			z++;
+		} else if (*z == '+') {
+			z++;
+		}
 		while (z < end && *z >= '0' && *z <= '9') {
+			e = e < 10000 ? e * 10 + (*z - '0') : 10000;
 			z++;
 			evalid = 1;
 		}
-		if (evalid)
-			numend = z;
 	}
 	while (z < end && sqlv_isspace(*z))
 		z++;
-	if (ndigit > 0) {
-		size_t len = (size_t)(numend - start);
-		char small[64], *tmp = len < sizeof(small) ? small : malloc(len + 1);
-		if (tmp) {
-			memcpy(tmp, start, len);
-			tmp[len] = 0;
-			*out = strtod(tmp, NULL);
-			if (tmp != small)
-				free(tmp);
+calc:
+	/* SQLite's own conversion (not strtod): the significand's first 18
+	 * or so digits times a power of ten built in long double */
+	e = e * esign + d;
+	if (e < 0) {
+		esign = -1;
+		e = -e;
+	} else {
+		esign = 1;
+	}
+	if (s == 0) {
+		result = sign < 0 ? -0.0 : 0.0;
+	} else {
+		while (e > 0) {
+			if (esign > 0) {
+				if (s >= INT64_MAX / 10)
+					break;
+				s *= 10;
+			} else {
+				if (s % 10 != 0)
+					break;
+				s /= 10;
+			}
+			e--;
+		}
+		s = sign < 0 ? -s : s;
+		if (e == 0) {
+			result = (double)s;
+		} else {
+			long double scale = 1.0;
+			if (e > 307) {
+				if (e < 342) {
+					while (e % 308) {
+						scale *= 1.0e+1;
+						e -= 1;
+					}
+					if (esign < 0) {
+						result = (double)(s / scale);
+						result /= 1.0e+308;
+					} else {
+						result = (double)(s * scale);
+						result *= 1.0e+308;
+					}
+				} else {
+					result = esign < 0 ? 0.0 * (double)s : INFINITY * (double)s;
+				}
+			} else {
+				while (e % 22) {
+					scale *= 1.0e+1;
+					e -= 1;
+				}
+				while (e > 0) {
+					scale *= 1.0e+22;
+					e -= 22;
+				}
+				result = (double)(esign < 0 ? s / scale : s * scale);
+			}
 		}
 	}
+	*out = result;
 	if (z == end && ndigit > 0 && evalid && etype > 0)
 		return etype;
 	if (etype >= 2 && (etype == 3 || evalid) && ndigit > 0)

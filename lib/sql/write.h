@@ -24,9 +24,13 @@
  *     conflict clause of ROLLBACK, which ends the transaction. SAVEPOINT
  *     names map to store savepoints; SAVEPOINT outside BEGIN starts a
  *     transaction (as SQLite). COMMIT is one store commit.
- *   - The writer lock, once taken, is kept until the connection closes
- *     (the store has no call yet to take it on an open read handle, so
- *     the handle is reopened for writing once).
+ *   - The writer lock is taken on the connection's handle at the first
+ *     write (sdb_db_lock_write, waiting up to --lock-timeout) and given
+ *     back when a BEGIN ... COMMIT ends; after an autocommit statement it
+ *     is kept for the next statement (taking it costs a read of the WAL
+ *     since the checkpoint) until a COMMIT/ROLLBACK, VACUUM or close. A deferred transaction whose snapshot
+ *     another writer moved past before its first write fails with
+ *     "database is locked" (SQLite's BUSY_SNAPSHOT).
  * Catalog. Loaded at open and again whenever another process changed it
  * (the catalog's version key, checked at each transaction start); DDL
  * updates it in place and in the store in the same transaction; a
@@ -157,7 +161,7 @@ int sql_write_stmt(struct sql_conn *c, struct sql_wstate *w,
  * PRAGMA), without running it: out's columns set, ncol 0 for none.
  * @return 0 or an error (no such table ...).
  */
-int sql_write_columns(struct sql_wstate *w, const struct sql_stmt *st,
+int sql_write_columns(struct sql_wstate *w, const struct sql_stmt *st, const char *src,
 		      struct sql_rows *out, struct sdb_error *e);
 
 /*

@@ -278,25 +278,31 @@ int sql_read_txn(struct sql_wstate *w, struct sdb_txn **out, struct sdb_error *e
 }
 
 /* The writer lock and a writable transaction. A transaction that began
- * on the read handle and wrote nothing yet is begun again on the writer
- * handle (the store cannot take the lock on an open read handle). */
+ * on the read handle keeps going on it once the lock is taken, unless
+ * another writer committed since its snapshot (then: busy, as SQLite). */
 int sql_w_begin_write(struct sql_wstate *w, struct sdb_error *e)
 {
 	int rc;
 
 	if (w->readonly)
 		return sdb_error_set(e, SDB_EINVAL, "attempt to write a readonly database");
-	if (!w->writer) {
-		if (w->txn && sdb_txn_nops(w->txn))
-			return sdb_error_set(e, SDB_EINVAL, "cannot write: no writer lock");
-		sdb_txn_free(w->txn);
-		w->txn = NULL;
-		for (int i = 0; i < w->nsps; i++)
-			w->sps[i].sp = -1;
+	if (!w->db) {
+		/* the first write creates the database */
 		rc = open_db(w, SDB_OPEN_CREATE | SDB_OPEN_WRITE | SDB_OPEN_SNAPSHOT, e);
 		if (rc)
 			return rc;
+	} else if (!sdb_db_write_locked(w->db)) {
+		if ((rc = sdb_db_lock_write(w->db, w->so.lock_timeout, e)))
+			return rc;
+		if (w->txn && sdb_db_snapshot_stale(w->db)) {
+			/* a deferred transaction read a snapshot another writer
+			 * has moved past: as SQLite's BUSY_SNAPSHOT */
+			sdb_db_unlock_write(w->db);
+			return sdb_error_set(e, SDB_EBUSY,
+					     "database is locked (another connection wrote since this transaction began)");
+		}
 	}
+	w->writer = 1;
 	if (!w->txn) {
 		if ((rc = sdb_db_refresh(w->db, e)) || (rc = sdb_txn_begin(w->db, &w->txn, e)))
 			return rc;
@@ -316,6 +322,17 @@ int sql_w_begin_write(struct sql_wstate *w, struct sdb_error *e)
 	return 0;
 }
 
+/* At the end of a BEGIN ... COMMIT the writer lock goes back. After an
+ * autocommit statement it is kept for the next one (taking it again
+ * costs a read of the WAL since the checkpoint: sdb_db_lock_write), and
+ * given back at the next COMMIT/ROLLBACK, VACUUM or close. */
+static void release_writer(struct sql_wstate *w)
+{
+	if (w->db)
+		sdb_db_unlock_write(w->db);
+	w->writer = 0;
+}
+
 static void after_rollback(struct sql_wstate *w)
 {
 	for (int i = 0; i < w->cat->ntab; i++)
@@ -324,7 +341,7 @@ static void after_rollback(struct sql_wstate *w)
 
 static int commit(struct sql_wstate *w, struct sdb_error *e)
 {
-	int rc = 0;
+	int rc = 0, explicit_txn = w->in_begin;
 
 	if (w->txn && sdb_txn_nops(w->txn))
 		rc = sdb_txn_commit(w->txn, w->db, 0, e);
@@ -332,6 +349,10 @@ static int commit(struct sql_wstate *w, struct sdb_error *e)
 		sdb_db_maybe_flush(w->db, NULL);
 	drop_txn(w);
 	w->txn_ddl = 0;
+	if (explicit_txn)
+		release_writer(w);
+	else
+		w->writer = w->db && sdb_db_write_locked(w->db);
 	return rc;
 }
 
@@ -340,6 +361,7 @@ static void rollback_all(struct sql_wstate *w)
 	int ddl = w->txn_ddl;
 
 	drop_txn(w);
+	release_writer(w);
 	w->txn_ddl = 0;
 	after_rollback(w);
 	if (ddl)
@@ -506,11 +528,7 @@ int sql_w_vacuum(struct sql_wstate *w, struct sdb_error *e)
 	if (!w->db)
 		return 0;
 	drop_txn(w);
-	if (w->writer) {
-		/* maintenance takes the writer lock itself: give ours up */
-		if ((rc = open_db(w, SDB_OPEN_SNAPSHOT, e)))
-			return rc;
-	}
+	release_writer(w); /* maintenance takes the writer lock itself */
 	memset(&m, 0, sizeof(m));
 	m.level = -1;
 	if ((rc = sdb_checkpoint(w->dir, &w->so, &m, &did, e)) ||
@@ -525,6 +543,12 @@ int sql_write_stmt(struct sql_conn *c, struct sql_wstate *w,
 		   struct sql_stmt_h *h, const struct sql_stmt *st,
 		   const char *src, struct sql_rows *out, struct sdb_error *e)
 {
+	int rc;
+
+	/* another connection's DDL since: names must bind against it */
+	if (!w->txn && st->kind != SQL_S_BEGIN && st->kind != SQL_S_COMMIT &&
+	    st->kind != SQL_S_ROLLBACK && (rc = sql_catalog_refresh(w, e)))
+		return rc;
 	switch (st->kind) {
 	case SQL_S_BEGIN:
 	case SQL_S_COMMIT:
@@ -554,10 +578,41 @@ int sql_write_stmt(struct sql_conn *c, struct sql_wstate *w,
 	}
 }
 
-int sql_write_columns(struct sql_wstate *w, const struct sql_stmt *st,
+const char *sql_rescol_name(const struct sql_rescol *rc, const char *sql,
+			    struct sdb_sql_arena *a);
+
+int sql_write_columns(struct sql_wstate *w, const struct sql_stmt *st, const char *src,
 		      struct sql_rows *out, struct sdb_error *e)
 {
 	out->ncol = 0;
+	if (st->kind == SQL_S_PRAGMA) {
+		if (st->value && !st->pragma_call)
+			return 0; /* PRAGMA x = v: no rows */
+		return sql_pragma(NULL, w, st, out, e);
+	}
+	if (st->nreturning) {
+		const struct sql_table_def *t = sql_catalog_table(w->cat, st->name.z);
+		const char *names[256];
+		int n = 0;
+		if (!t)
+			return 0; /* the step says "no such table" */
+		for (int i = 0; i < st->nreturning && n < 256; i++) {
+			const struct sql_rescol *rc = st->returning[i];
+			if (rc->star) {
+				for (int j = 0; j < t->ncol && n < 256; j++)
+					names[n++] = t->cols[j].name;
+			} else if (rc->alias.z)
+				names[n++] = rc->alias.z;
+			else if (rc->e && rc->e->kind == SQL_E_COLUMN)
+				names[n++] = rc->e->name.z;
+			else {
+				const char *nm = src ? sql_rescol_name(rc, src, &out->mem) : NULL;
+				names[n++] = nm ? nm : "?";
+			}
+		}
+		if (sql_rows_columns(out, n, names))
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
 	return 0;
 }
 

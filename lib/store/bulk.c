@@ -323,10 +323,8 @@ struct sent {
 #define SENT_KLEN(x) ((x)->klen & 0xffffffu)
 #define SENT_KIND(x) ((int)((x)->klen >> 24))
 
-struct sidx {
-	uint64_t pfx;  /* key bytes 0..8 after the common prefix */
-	uint64_t idx;
-};
+/* the sort moves struct sdb_kidx pairs (internal.h): pfx is the key's
+ * bytes 0..8 after the common prefix, idx its entry */
 
 struct sdb_sorter {
 	struct sdb_buf arena;
@@ -399,12 +397,12 @@ size_t sdb_sorter_count(const struct sdb_sorter *s)
 	return s->n;
 }
 
-static const struct sdb_sorter *sorting; /* qsort has no context argument */
-
-/* Key ascending, then newest (highest index) first. */
-static int sidx_cmp(const void *pa, const void *pb)
+/* Key ascending, then newest (highest index) first (qsort_r: ctx is the
+ * sorter). */
+static int sidx_cmp(const void *pa, const void *pb, void *ctx)
 {
-	const struct sidx *a = pa, *b = pb;
+	const struct sdb_sorter *sorting = ctx;
+	const struct sdb_kidx *a = pa, *b = pb;
 	const struct sent *x = &sorting->e[a->idx], *y = &sorting->e[b->idx];
 	const unsigned char *ar = (const unsigned char *)sorting->arena.data;
 	int c;
@@ -432,11 +430,11 @@ static uint64_t load_be(const unsigned char *k, size_t from, size_t n)
  * the common prefix of all keys by an LSD radix sort (constant bytes
  * skipped), then runs of equal prefixes by the full comparison. @return
  * the pairs (caller frees), NULL when out of memory. */
-static struct sidx *sorter_sort(struct sdb_sorter *s)
+static struct sdb_kidx *sorter_sort(struct sdb_sorter *s)
 {
 	const unsigned char *ar = (const unsigned char *)s->arena.data;
 	size_t n = s->n, lcp = SIZE_MAX;
-	struct sidx *a, *b;
+	struct sdb_kidx *a, *b;
 
 	a = malloc((n ? n : 1) * sizeof(*a));
 	b = malloc((n ? n : 1) * sizeof(*b));
@@ -463,33 +461,20 @@ static struct sidx *sorter_sort(struct sdb_sorter *s)
 		a[i].idx = i;
 		s->e[i].pfx2 = load_be(k, lcp + 8, kl);
 	}
-	for (int shift = 0; n > 1 && shift < 64; shift += 8) {
-		size_t cnt[256] = { 0 }, pos = 0;
-		for (size_t i = 0; i < n; i++)
-			cnt[(a[i].pfx >> shift) & 0xff]++;
-		if (cnt[(a[0].pfx >> shift) & 0xff] == n)
-			continue;
-		for (int d = 0; d < 256; d++) {
-			size_t c = cnt[d];
-			cnt[d] = pos;
-			pos += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			b[cnt[(a[i].pfx >> shift) & 0xff]++] = a[i];
-		{
-			struct sidx *t = a;
-			a = b;
-			b = t;
+	{
+		struct sdb_kidx *sorted = sdb_radix_pfx(a, b, n);
+		if (sorted != a) {
+			b = a;
+			a = sorted;
 		}
 	}
 	free(b);
-	sorting = s;
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
 		while (j < n && a[j].pfx == a[i].pfx)
 			j++;
 		if (j - i > 1)
-			qsort(a + i, j - i, sizeof(*a), sidx_cmp);
+			qsort_r(a + i, j - i, sizeof(*a), sidx_cmp, s);
 		i = j;
 	}
 	return a;
@@ -500,7 +485,7 @@ int sdb_sorter_feed(struct sdb_sorter *s, struct sdb_bulk *b,
 {
 	const unsigned char *ar = (const unsigned char *)s->arena.data;
 	const struct sent *prev = NULL;
-	struct sidx *a;
+	struct sdb_kidx *a;
 	uint64_t prevpfx = 0;
 	int rc = 0;
 

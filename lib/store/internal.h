@@ -285,6 +285,16 @@ void sdb_mem_release(struct sdb_memtable *m);
 size_t sdb_mem_lower_bound(const struct sdb_memtable *m, const void *k,
 			   size_t n);
 
+/* (8-byte key prefix, position) pairs: what radix sorts move around. */
+struct sdb_kidx {
+	uint64_t pfx;
+	uint64_t idx;
+};
+/* Stable LSD radix sort of a[0..n) by pfx, skipping byte positions where
+ * every prefix agrees; b is scratch of n. @return a or b, whichever holds
+ * the result. */
+struct sdb_kidx *sdb_radix_pfx(struct sdb_kidx *a, struct sdb_kidx *b, size_t n);
+
 /* Replays segments: committed operations into mem. The segments must be
  * contiguous; damage handling per DESIGN.md is the caller's. */
 int sdb_wal_replay(struct sdb_wal_seg *segs, int nsegs,

@@ -71,36 +71,9 @@ static int ment_cmp(const void *pa, const void *pb)
 	return a->seq > b->seq ? -1 : a->seq < b->seq;
 }
 
-/* (prefix, position) pairs: what the radix sort moves around. */
-struct kidx {
-	uint64_t pfx;
-	uint64_t idx;
-};
-
-/*
- * LSD radix sort of the 8-byte key prefixes (stable, so equal prefixes
- * stay in WAL order), skipping byte positions where all prefixes agree;
- * then runs of equal prefixes are ordered by the full comparator. Much
- * faster than qsort over the 48-byte entries for the million-key flushes.
- * @return 0 or SDB_ENOMEM (then the caller falls back to qsort).
- */
-static int radix_order(struct sdb_memtable *m)
+struct sdb_kidx *sdb_radix_pfx(struct sdb_kidx *a, struct sdb_kidx *b, size_t n)
 {
-	size_t n = m->n;
-	struct kidx *a = malloc(n * sizeof(*a)), *b = malloc(n * sizeof(*b));
-	struct sdb_ment *out = malloc(n * sizeof(*out));
-
-	if (!a || !b || !out) {
-		free(a);
-		free(b);
-		free(out);
-		return SDB_ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		a[i].pfx = m->e[i].pfx;
-		a[i].idx = i;
-	}
-	for (int shift = 0; shift < 64; shift += 8) {
+	for (int shift = 0; n > 1 && shift < 64; shift += 8) {
 		size_t cnt[256] = { 0 }, pos = 0;
 		for (size_t i = 0; i < n; i++)
 			cnt[(a[i].pfx >> shift) & 0xff]++;
@@ -114,10 +87,41 @@ static int radix_order(struct sdb_memtable *m)
 		for (size_t i = 0; i < n; i++)
 			b[cnt[(a[i].pfx >> shift) & 0xff]++] = a[i];
 		{
-			struct kidx *t = a;
+			struct sdb_kidx *t = a;
 			a = b;
 			b = t;
 		}
+	}
+	return a;
+}
+
+/*
+ * LSD radix sort of the 8-byte key prefixes (stable, so equal prefixes
+ * stay in WAL order), skipping byte positions where all prefixes agree;
+ * then runs of equal prefixes are ordered by the full comparator. Much
+ * faster than qsort over the 48-byte entries for the million-key flushes.
+ * @return 0 or SDB_ENOMEM (then the caller falls back to qsort).
+ */
+static int radix_order(struct sdb_memtable *m)
+{
+	size_t n = m->n;
+	struct sdb_kidx *a = malloc(n * sizeof(*a)), *b = malloc(n * sizeof(*b)), *sorted;
+	struct sdb_ment *out = malloc(n * sizeof(*out));
+
+	if (!a || !b || !out) {
+		free(a);
+		free(b);
+		free(out);
+		return SDB_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		a[i].pfx = m->e[i].pfx;
+		a[i].idx = i;
+	}
+	sorted = sdb_radix_pfx(a, b, n);
+	if (sorted != a) { /* a and b are freed below whichever holds what */
+		b = a;
+		a = sorted;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (i + 8 < n)

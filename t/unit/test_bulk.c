@@ -21,21 +21,15 @@ static struct sdb_opts opts;
 static char *tmpdb(void)
 {
 	static char dir[64];
-	char *d;
+	char *d = unit_tmpdb(dir, sizeof(dir), "bulk");
 
-	snprintf(dir, sizeof(dir), "/tmp/sdb-bulk-XXXXXX");
-	d = mkdtemp(dir);
 	CHECK(d != NULL);
-	strcat(dir, "/db");
 	return dir;
 }
 
 static void rmdb(const char *dir)
 {
-	char cmd[200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 3), dir);
-	CHECK_EQ_INT(system(cmd), 0);
+	CHECK_EQ_INT(unit_rmdb(dir), 0);
 }
 
 #define NK 2000

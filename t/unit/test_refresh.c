@@ -23,21 +23,15 @@ static struct sdb_opts opts;
 static char *tmpdb(void)
 {
 	static char dir[64];
-	char *d;
+	char *d = unit_tmpdb(dir, sizeof(dir), "refresh");
 
-	snprintf(dir, sizeof(dir), "/tmp/sdb-refresh-XXXXXX");
-	d = mkdtemp(dir);
 	CHECK(d != NULL);
-	strcat(dir, "/db");
 	return dir;
 }
 
 static void rmdb(const char *dir)
 {
-	char cmd[200];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 3), dir);
-	CHECK_EQ_INT(system(cmd), 0);
+	CHECK_EQ_INT(unit_rmdb(dir), 0);
 }
 
 static size_t ik(unsigned char *out, const char *s)

@@ -66,6 +66,8 @@ static void run_ours(struct sql_conn *c, const char *sql, struct sdb_buf *out)
 	sdb_sql_arena_release(&a);
 }
 
+static const char *setup;
+
 static void run_sqlite(const char *pre, const char *sql, struct sdb_buf *out)
 {
 	char path[300], cmd[900];
@@ -105,7 +107,7 @@ static void same(struct sql_conn *c, const char *sql)
 	sdb_buf_init(&a);
 	sdb_buf_init(&b);
 	run_ours(c, sql, &a);
-	run_sqlite(NULL, sql, &b);
+	run_sqlite(setup, sql, &b);
 	unit_checks++;
 	if (a.len != b.len || memcmp(a.data, b.data, a.len)) {
 		unit_failures++;
@@ -160,6 +162,8 @@ static const char *const exprs[] = {
 	"WITH RECURSIVE c(x) AS (VALUES(1) UNION SELECT x % 3 + 1 FROM c) SELECT sum(x), count(*) FROM c;",
 	"WITH RECURSIVE f(n, v) AS (SELECT 1, 1 UNION ALL SELECT n + 1, v * (n + 1) FROM f WHERE n < 20) SELECT n, v FROM f WHERE n > 15;",
 	"SELECT 1 IN (SELECT 1) AND 2 NOT IN (SELECT 1);",
+	"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000) SELECT x, (x * 7919) % 1000 AS k FROM c ORDER BY k DESC, x LIMIT 5 OFFSET 300;",
+	"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000) SELECT x % 7, count(*), sum(x) FROM c GROUP BY 1 ORDER BY 3 DESC LIMIT 3;",
 	"SELECT 1 LIMIT 0; SELECT 1 LIMIT -1; SELECT 1 UNION ALL SELECT 2 LIMIT 1, 1;",
 	"SELECT a FROM (SELECT 3 a UNION ALL SELECT NULL UNION ALL SELECT 1) ORDER BY a; SELECT a FROM (SELECT 3 a UNION ALL SELECT NULL) ORDER BY a DESC;",
 	"SELECT a FROM (SELECT 3 a UNION ALL SELECT NULL UNION ALL SELECT 1) ORDER BY a NULLS LAST;",
@@ -172,6 +176,86 @@ static const char *const exprs[] = {
 	"SELECT 1 WHERE count(*) > 0;", "SELECT 1 HAVING 1;", "SELECT a FROM (SELECT 1 a) x, (SELECT 2 a) y;",
 	"SELECT 1 AS x ORDER BY x; SELECT 1 + 1 AS y WHERE y = 2;",
 };
+
+/* Tables: a rowid table with an index, a WITHOUT ROWID table, NULLs,
+ * mixed types, duplicates; the same script runs in sqlite3 before each
+ * query. */
+static const char tables_sql[] =
+	"CREATE TABLE t1(a INTEGER PRIMARY KEY, b INT, c TEXT, d REAL);"
+	"CREATE INDEX t1b ON t1(b);"
+	"CREATE INDEX t1cd ON t1(c DESC, d);"
+	"INSERT INTO t1 VALUES(1, 10, 'x', 1.5), (2, 20, 'y', NULL), (3, NULL, 'x', -2),"
+	" (4, 10, NULL, 3), (5, 30, 'Z', 2.5), (6, 20, 'y', 0), (7, -5, 'w', 1e10);"
+	"CREATE TABLE t2(k TEXT PRIMARY KEY, v INT, w) WITHOUT ROWID;"
+	"INSERT INTO t2 VALUES('a', 1, 'p'), ('b', 10, 'q'), ('c', 20, NULL), ('d', NULL, 'r');"
+	"CREATE TABLE t3(x, y);"
+	"INSERT INTO t3 VALUES(1, '1'), ('1', 1), (2.0, 'two'), (NULL, NULL), (X'01', 3), (10, 10);"
+	"CREATE VIEW v1 AS SELECT a, b * 2 AS bb FROM t1 WHERE b > 0;";
+
+static const char *const table_queries[] = {
+	"SELECT * FROM t1;", "SELECT * FROM t2;", "SELECT * FROM t3;",
+	"SELECT a, b FROM t1 WHERE a = 3; SELECT * FROM t1 WHERE a = '3'; SELECT * FROM t1 WHERE a = 3.0; SELECT * FROM t1 WHERE a = 3.5;",
+	"SELECT a FROM t1 WHERE a IN (5, 1, 3, 1, 99, '2'); SELECT a FROM t1 WHERE a IN (5, 1, 3) ORDER BY a DESC;",
+	"SELECT a FROM t1 WHERE a > 2 AND a <= 5; SELECT a FROM t1 WHERE a BETWEEN 2 AND 4 ORDER BY a DESC; SELECT a FROM t1 WHERE a > 2.5; SELECT a FROM t1 WHERE a < 'x';",
+	"SELECT a, c FROM t1 WHERE b = 10; SELECT a FROM t1 WHERE b = '20'; SELECT a FROM t1 WHERE b = 20.0; SELECT a FROM t1 WHERE b IS NULL;",
+	"SELECT a, c, d FROM t1 WHERE c = 'x' ORDER BY d; SELECT a FROM t1 ORDER BY c DESC, d; SELECT a FROM t1 ORDER BY c, d DESC;",
+	"SELECT a, b FROM t1 ORDER BY b, a; SELECT a, b FROM t1 ORDER BY b DESC, a DESC LIMIT 3; SELECT a FROM t1 ORDER BY a DESC LIMIT 2 OFFSET 1;",
+	"SELECT b, count(*), sum(d), max(c) FROM t1 GROUP BY b ORDER BY 1; SELECT count(*), avg(b) FROM t1 WHERE b > 10;",
+	"SELECT t1.a, t2.k FROM t1, t2 WHERE t1.b = t2.v ORDER BY 1, 2; SELECT a, k FROM t1 JOIN t2 ON b = v AND w IS NOT NULL;",
+	"SELECT a, k FROM t1 LEFT JOIN t2 ON b = v ORDER BY a; SELECT a, k FROM t1 LEFT JOIN t2 ON b = v WHERE k IS NULL ORDER BY a;",
+	"SELECT x, y, typeof(x), x = y, x < y FROM t3 ORDER BY x, y; SELECT x FROM t3 WHERE x = 1; SELECT x FROM t3 WHERE x IN (1, '1');",
+	"SELECT a.x, b.y FROM t3 a, t3 b WHERE a.x = b.y; SELECT count(*) FROM t3 a JOIN t3 b ON a.x = b.x;",
+	"SELECT * FROM v1 ORDER BY bb DESC; SELECT count(*) FROM v1 WHERE a > 2;",
+	"SELECT a, (SELECT k FROM t2 WHERE v = t1.b) FROM t1 ORDER BY a; SELECT a FROM t1 WHERE EXISTS (SELECT 1 FROM t2 WHERE v = b) ORDER BY 1;",
+	"SELECT a FROM t1 WHERE b IN (SELECT v FROM t2) ORDER BY a; SELECT a FROM t1 WHERE b NOT IN (SELECT v FROM t2 WHERE v IS NOT NULL) ORDER BY a;",
+	"SELECT DISTINCT b FROM t1 ORDER BY b; SELECT DISTINCT c FROM t1 WHERE c > 'w' ORDER BY c;",
+	"SELECT rowid, oid, _rowid_ FROM t1 WHERE rowid < 3; SELECT rowid FROM t3 ORDER BY rowid DESC LIMIT 2;",
+	"SELECT c FROM t1 UNION SELECT k FROM t2; SELECT b FROM t1 INTERSECT SELECT v FROM t2; SELECT b FROM t1 EXCEPT SELECT v FROM t2;",
+	"SELECT 1 IN t2;", "SELECT 10 IN (SELECT v FROM t2), 3 IN (SELECT v FROM t2);",
+	"SELECT t1.*, t2.k FROM t1 CROSS JOIN t2 WHERE t1.a = t2.v;",
+	"SELECT c, group_concat(a) FROM (SELECT * FROM t1 ORDER BY a) GROUP BY c;",
+	"SELECT a FROM t1 WHERE c LIKE 'X' ORDER BY a; SELECT a FROM t1 WHERE c GLOB 'x' OR c = 'Z' ORDER BY a;",
+};
+
+/* EXPLAIN QUERY PLAN: index use, join order, sort avoidance. */
+static void eqp_has(struct sql_conn *c, const char *sql, const char *want,
+		    int present)
+{
+	struct sdb_buf a;
+	sdb_buf_init(&a);
+	run_ours(c, sql, &a);
+	sdb_buf_addc(&a, 0);
+	unit_checks++;
+	if ((strstr(a.data, want) != NULL) != present) {
+		unit_failures++;
+		printf("FAIL: %s: %s[%s] in:\n%s", sql, present ? "" : "no ", want, a.data);
+	}
+	sdb_buf_release(&a);
+}
+
+static void test_eqp(struct sql_conn *c)
+{
+	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t1 WHERE a = 3", "SEARCH t1 USING INTEGER PRIMARY KEY (rowid=?)", 1);
+	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t1 WHERE b = 3", "SEARCH t1 USING INDEX t1b (b=?)", 1);
+	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t1 WHERE d = 3", "SCAN t1", 1);
+	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t1 ORDER BY a DESC", "TEMP B-TREE", 0);
+	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t1 ORDER BY b", "SCAN t1 USING INDEX t1b", 1);
+	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t1 ORDER BY b", "TEMP B-TREE", 0);
+	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t1 ORDER BY c DESC, d", "USING INDEX t1cd", 1);
+	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t1 ORDER BY c, d DESC", "TEMP B-TREE", 0);
+	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t1 ORDER BY c, d", "USE TEMP B-TREE FOR ORDER BY", 1);
+	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t1 ORDER BY d", "USE TEMP B-TREE FOR ORDER BY", 1);
+	/* join order: the table with the key equality first, the other by its key */
+	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t2, t1 WHERE t1.a = 2 AND t2.v = t1.b",
+		"SEARCH t1 USING INTEGER PRIMARY KEY (rowid=?)\n", 1);
+	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t3, t1 WHERE t1.a = t3.x",
+		"SCAN t3\n", 1);
+	/* after a scan, a hash of the other table's rows on the key */
+	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t3, t1 WHERE t1.a = t3.x",
+		"SCAN t1 USING HASH (a=?)", 1);
+	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t3 a, t3 b WHERE b.y = a.x",
+		"USING HASH", 1);
+}
 
 static void test_params(struct sql_conn *c)
 {
@@ -250,6 +334,11 @@ int main(void)
 	for (size_t i = 0; i < sizeof exprs / sizeof exprs[0]; i++)
 		same(c, exprs[i]);
 	test_params(c);
+	CHECK_EQ_INT(sql_exec(c, tables_sql, &e), 0);
+	setup = tables_sql;
+	for (size_t i = 0; i < sizeof table_queries / sizeof table_queries[0]; i++)
+		same(c, table_queries[i]);
+	test_eqp(c);
 	sql_close(c);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd))

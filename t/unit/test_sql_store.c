@@ -810,6 +810,102 @@ static void test_fk(void)
 	rmdb();
 }
 
+static const char *S11 =
+	"CREATE TABLE a(id INTEGER PRIMARY KEY, k TEXT UNIQUE, n INT, CHECK (n < 1000));\n"
+	"CREATE INDEX an ON a(n);\n"
+	"INSERT INTO a VALUES(1, 'one', 10), (2, 'two', 20), (3, 'three', 30), (4, 'four', 40), (5, 'five', 50);\n"
+	"UPDATE a SET n = n + 1 WHERE id % 2 = 1;\n"
+	"UPDATE a SET k = upper(k), n = n * 2 WHERE n > 30;\n"
+	"UPDATE OR IGNORE a SET k = 'one' WHERE id = 2;\n"
+	"UPDATE OR REPLACE a SET k = 'one' WHERE id = 3;\n"
+	"UPDATE a SET id = id + 100 WHERE id = 4;\n"
+	"DELETE FROM a WHERE n = 20;\n"
+	"INSERT INTO a(k, n) VALUES('six', 6);\n"
+	"CREATE TABLE b(x INTEGER PRIMARY KEY, v);\n"
+	"INSERT INTO b VALUES(1, 'from b'), (104, 'b104');\n"
+	"UPDATE a SET k = b.v FROM b WHERE b.x = a.id;\n"
+	"DELETE FROM b WHERE x IN (SELECT id FROM a WHERE n > 100);\n"
+	"CREATE TABLE w(k, v, PRIMARY KEY(k)) WITHOUT ROWID;\n"
+	"INSERT INTO w VALUES('x', 1), ('y', 2), ('z', 3);\n"
+	"UPDATE w SET v = v * 10 WHERE k > 'x';\n"
+	"UPDATE w SET k = 'a' WHERE k = 'z';\n"
+	"DELETE FROM w WHERE v = 20;\n"
+	"PRAGMA foreign_keys = ON;\n"
+	"CREATE TABLE par(id INTEGER PRIMARY KEY);\n"
+	"CREATE TABLE ch1(p REFERENCES par ON DELETE CASCADE, tag);\n"
+	"CREATE TABLE ch2(p REFERENCES par ON DELETE SET NULL ON UPDATE CASCADE, tag);\n"
+	"INSERT INTO par VALUES(1), (2), (3);\n"
+	"INSERT INTO ch1 VALUES(1, 'c1'), (2, 'c2'), (2, 'c2b');\n"
+	"INSERT INTO ch2 VALUES(2, 'd2'), (3, 'd3');\n"
+	"DELETE FROM par WHERE id = 2;\n"
+	"UPDATE par SET id = 30 WHERE id = 3;\n";
+
+/* UPDATE and DELETE (rows found by the planner), foreign-key actions. */
+static void test_update_delete(void)
+{
+	tmpdb();
+	copen();
+	CHECK_EQ_INT(run(S11), 0);
+	same_table(S11, "a", "id,k,n", "id");
+	same_table(S11, "b", "x,v", "x");
+	same_table(S11, "w", "k,v", "k");
+	same_table(S11, "ch1", "p,tag", "rowid");
+	same_table(S11, "ch2", "p,tag", "rowid");
+	same_error(S11, "UPDATE a SET k = 'six' WHERE n = 62;");
+	same_error(S11, "UPDATE a SET n = 5000 WHERE id = 3;");
+	same_error(S11, "UPDATE a SET zz = 1;");
+	same_error(S11, "CREATE TABLE ch3(p REFERENCES par); INSERT INTO ch3 VALUES(1); DELETE FROM par WHERE id = 1;");
+	same_table(S11, "a", "id,k,n", "id");
+	{
+		struct sql_table_def *t = sql_catalog_table(WS()->cat, "a");
+		CHECK(t != NULL);
+		if (t) /* the index has one entry per row */
+			CHECK_EQ_INT(count_keys(t->idx[1]->id), count_keys(t->id));
+	}
+	cclose();
+	rmdb();
+}
+
+/* Two connections on one database: the writer lock between them, the
+ * catalog and rows of the other one seen at the next statement. */
+static void test_two_conns(void)
+{
+	struct sql_open_opts o;
+	struct sql_conn *a, *b;
+	struct sdb_error e;
+
+	tmpdb();
+	sql_open_opts_default(&o);
+	o.dir = dirbuf;
+	o.store.sync = SDB_SYNC_OFF;
+	o.store.lock_timeout = 0;
+	CHECK_EQ_INT(sql_open(&o, &a, &e), 0);
+	CHECK_EQ_INT(sql_exec(a, "CREATE TABLE t(x INTEGER PRIMARY KEY, y);", &e), 0);
+	CHECK_EQ_INT(sql_open(&o, &b, &e), 0);
+	/* a keeps the lock after its autocommit write: b is refused */
+	CHECK_EQ_INT(sql_exec(b, "INSERT INTO t VALUES(1, 'b');", &e), SDB_EBUSY);
+	CHECK_EQ_INT(sql_exec(a, "BEGIN; INSERT INTO t VALUES(2, 'a'); COMMIT;", &e), 0);
+	/* the COMMIT gave it back; b sees t (created by a) and writes */
+	CHECK_EQ_INT(sql_exec(b, "INSERT INTO t VALUES(3, 'b');", &e), 0);
+	/* a deferred transaction whose snapshot b moved past: busy */
+	CHECK_EQ_INT(sql_exec(b, "BEGIN; COMMIT;", &e), 0);
+	CHECK_EQ_INT(sql_exec(a, "BEGIN; CREATE TABLE u(z); COMMIT;", &e), 0);
+	CHECK_EQ_INT(sql_exec(b, "INSERT INTO u VALUES(1);", &e), 0);
+	sql_close(b);
+	C = a;
+	{
+		char *d = dump("t");
+		CHECK_EQ_STR(d, "2|a|integer|text\n3|b|integer|text\n");
+		free(d);
+		d = dump("u");
+		CHECK_EQ_STR(d, "1|integer\n");
+		free(d);
+	}
+	C = NULL;
+	sql_close(a);
+	rmdb();
+}
+
 /* The same statements through the public API (sql.h). */
 static void test_via_sql_h(void)
 {
@@ -858,5 +954,7 @@ int main(void)
 	test_upsert();
 	test_alter();
 	test_fk();
+	test_two_conns();
+	test_update_delete();
 	return unit_done("test_sql_store");
 }

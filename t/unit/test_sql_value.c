@@ -22,6 +22,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct sdb_sql_arena A;
@@ -555,8 +556,15 @@ static void gen_printf(void)
 		sdb_buf_addc(&f, convs[unit_rnd() % (sizeof(convs) - 1)]);
 		if (na < 8)
 			a[na++] = unit_rnd() % 3 ? random_value(0) : random_subject();
+
 	}
 	sdb_buf_addc(&f, 0);
+	/* a '*' may read any argument as a width or precision: keep those
+	 * small (no gigabyte strings) */
+	for (int i = 1; strchr(f.data, '*') && i < na; i++)
+		if (fabs(sql_value_to_real(&a[i].v)) > 1000 ||
+		    (a[i].v.type != SQLV_INT && a[i].v.type != SQLV_REAL && a[i].v.type != SQLV_NULL))
+			a[i] = g_int((int64_t)(unit_rnd() % 100));
 	a[0] = g_text(f.data, strlen(f.data));
 	sdb_buf_release(&f);
 	call("printf", "printf", na, a);
@@ -625,6 +633,92 @@ static void test_basics(void)
 	CHECK_EQ_INT(sql_affinity_of(NULL), SQL_AFF_BLOB);
 	CHECK_EQ_INT(sql_affinity_of("DOUBLE"), SQL_AFF_REAL);
 	CHECK_EQ_INT(sql_affinity_of("DATE"), SQL_AFF_NUMERIC);
+}
+
+/* Date/time functions with the forms and modifiers sqlite3 3.40 has
+ * (the newer ones - subsec, ±YYYY-MM-DD, strftime's %e %F ... - are
+ * checked by fixed cases instead). */
+static struct gv random_date(void)
+{
+	char buf[64];
+	int n = 0;
+	switch (unit_rnd() % 7) {
+	case 0:
+		return g_real((double)(unit_rnd() % 5373484) + (double)(unit_rnd() % 8) / 8.0);
+	case 1:
+		return g_int((int64_t)(unit_rnd() % 4000000000ull) - 1000000000);
+	case 2: {
+		static const char *odd[] = { "now", "2000-02-30", "2000-13-01", "24:00", "12:60",
+			"2000-01-01T", "2000-01-01 12:00:00Z", "2000-01-01 12:00:00 +05:30",
+			"2000-01-01 12:00 -01:00", " 2000-01-01", "2000-01-01x", "2451545.0",
+			"-0044-03-15", "9999-12-31 23:59:59.999", "0000-01-01", "-4713-11-25 12:00",
+			"12:30:45.678Z", "1e3", "", "abc", "2000-1-1", "2000-01-01 1:00" };
+		const char *t = odd[unit_rnd() % (sizeof(odd) / sizeof(*odd))];
+		if (!strcmp(t, "now"))
+			t = "2000-01-01"; /* 'now' differs between the two runs */
+		return g_text(t, strlen(t));
+	}
+	default:
+		n = snprintf(buf, sizeof(buf), "%04d-%02d-%02d", (int)(unit_rnd() % 3000) + 1,
+			     (int)(unit_rnd() % 12) + 1, (int)(unit_rnd() % 31) + 1);
+		switch (unit_rnd() % 4) {
+		case 0: break;
+		case 1: n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%c%02d:%02d",
+				     unit_rnd() % 2 ? ' ' : 'T', (int)(unit_rnd() % 24),
+				     (int)(unit_rnd() % 60)); break;
+		case 2: n += snprintf(buf + n, sizeof(buf) - (size_t)n, " %02d:%02d:%02d",
+				     (int)(unit_rnd() % 24), (int)(unit_rnd() % 60),
+				     (int)(unit_rnd() % 60)); break;
+		default: n += snprintf(buf + n, sizeof(buf) - (size_t)n, " %02d:%02d:%02d.%03d%s",
+				      (int)(unit_rnd() % 24), (int)(unit_rnd() % 60),
+				      (int)(unit_rnd() % 60), (int)(unit_rnd() % 1000),
+				      unit_rnd() % 3 ? "" : unit_rnd() % 2 ? "+02:30" : "Z"); break;
+		}
+		return g_text(buf, (size_t)n);
+	}
+}
+
+static struct gv random_modifier(void)
+{
+	static const char *units[] = { "day", "days", "hour", "hours", "minute", "minutes",
+		"second", "seconds", "month", "months", "year", "years", "DAYS", "weeks" };
+	static const char *fixed[] = { "start of month", "start of year", "start of day",
+		"START OF DAY", "unixepoch", "julianday", "auto", "utc", "localtime",
+		"weekday 0", "weekday 3", "weekday 6", "weekday 7", "weekday 1.5", "bogus",
+		"+01:30", "-12:00:30.5", "+25:00", "-00:00:01", "12:00", "start of week" };
+	char buf[64];
+	if (unit_rnd() % 2) {
+		const char *t = fixed[unit_rnd() % (sizeof(fixed) / sizeof(*fixed))];
+		return g_text(t, strlen(t));
+	}
+	double r = unit_rnd() % 3 ? (double)((int64_t)(unit_rnd() % 400) - 200)
+				  : (double)((int64_t)(unit_rnd() % 4000) - 2000) / 8.0;
+	int n = snprintf(buf, sizeof(buf), "%s%g %s", r >= 0 && unit_rnd() % 2 ? "+" : "", r,
+			 units[unit_rnd() % (sizeof(units) / sizeof(*units))]);
+	return g_text(buf, (size_t)n);
+}
+
+static void gen_date(void)
+{
+	static const char *fns[] = { "date", "time", "datetime", "julianday", "unixepoch",
+		"strftime" };
+	struct gv a[6];
+	int k = (int)(unit_rnd() % 6), na = 0;
+	if (k == 5) {
+		static const char *fmts[] = { "%d", "%f", "%H", "%j", "%J", "%m", "%M", "%s", "%S",
+			"%w", "%W", "%Y", "%%", "x", "%Y-%m-%d %H:%M:%S", "%q" };
+		char buf[64];
+		int n = 0, m = 1 + (int)(unit_rnd() % 3);
+		for (int i = 0; i < m; i++)
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s",
+				      fmts[unit_rnd() % (sizeof(fmts) / sizeof(*fmts))]);
+		a[na++] = g_text(buf, (size_t)n);
+	}
+	a[na++] = random_date();
+	int nm = (int)(unit_rnd() % 4);
+	for (int i = 0; i < nm; i++)
+		a[na++] = random_modifier();
+	call("date", fns[k], na, a);
 }
 
 /* ------------------------------------------------------------ driver */
@@ -703,10 +797,14 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "-v"))
 			verbose = 1;
 	}
+	/* localtime/utc: one zone with summer time for both sides */
+	setenv("TZ", "America/New_York", 1);
+	tzset();
 	sdb_sql_arena_init(&A);
 	test_basics();
 	for (int i = 0; i < n; i++) {
-		switch (unit_rnd() % 13) {
+		switch (unit_rnd() % 15) {
+		case 13: case 14: gen_date(); break;
 		case 0: case 1: gen_binop(); break;
 		case 2: gen_unop(); break;
 		case 3: gen_cast(); break;

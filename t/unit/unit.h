@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int unit_checks, unit_failures;
@@ -49,6 +50,26 @@ static inline uint64_t unit_rnd(void)
 	unit_rng ^= unit_rng >> 7;
 	unit_rng ^= unit_rng << 17;
 	return unit_rng;
+}
+
+/* A fresh database path DIR/db under a new /tmp/sdb-TAG-XXXXXX (buf
+ * holds it; NULL when the directory cannot be made), and its removal
+ * with that directory. */
+static inline char *unit_tmpdb(char *buf, size_t n, const char *tag)
+{
+	snprintf(buf, n - 3, "/tmp/sdb-%s-XXXXXX", tag);
+	if (!mkdtemp(buf))
+		return NULL;
+	strcat(buf, "/db");
+	return buf;
+}
+
+static inline int unit_rmdb(const char *dir)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%.*s'", (int)(strlen(dir) - 3), dir);
+	return system(cmd);
 }
 
 static inline int unit_done(const char *name)

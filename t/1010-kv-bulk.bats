@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# 1009-kv-bulk: `sochdb-kv load --bulk` (the store's bulk ingest: sorted
+# 1010-kv-bulk: `sochdb-kv load --bulk` (the store's bulk ingest: sorted
 # records written straight into tables, one manifest switch): the same
 # database as a plain load, the last record of a key winning, deletes,
 # TTLs and namespaces, ordering against older and newer commits (range
