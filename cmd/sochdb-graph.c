@@ -384,6 +384,13 @@ static void finish_props(struct gopt *g)
 	sdb_buf_release(&k2);
 }
 
+static void gopt_release(struct gopt *g)
+{
+	sdb_buf_release(&g->props);
+	opt_list_free(&g->etypes);
+	opt_list_free(&g->ntypes);
+}
+
 static int parse_dir(const char *v)
 {
 	if (!strcmp(v, "out"))
@@ -655,17 +662,41 @@ static void props_json(struct sdb_buf *b, const char *p, size_t n)
 		sdb_buf_adds(b, "{}");
 }
 
+/* Appends v in decimal (printf is the slow part of long listings). */
+static void add_u64(struct sdb_buf *b, uint64_t v)
+{
+	char d[24];
+	int n = 0;
+
+	do {
+		d[sizeof(d) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sdb_buf_add(b, d + sizeof(d) - n, (size_t)n);
+}
+
 static void times_json(struct sdb_buf *b, const struct sdb_gtimes *t)
 {
-	sdb_buf_addf(b, ",\"valid_from\":%" PRIu64 ",\"valid_until\":%" PRIu64
-		     ",\"recorded_at\":%" PRIu64 ",\"expired_at\":%" PRIu64,
-		     t->vf, t->vu, t->ra, t->ea);
+	sdb_buf_adds(b, ",\"valid_from\":");
+	add_u64(b, t->vf);
+	sdb_buf_adds(b, ",\"valid_until\":");
+	add_u64(b, t->vu);
+	sdb_buf_adds(b, ",\"recorded_at\":");
+	add_u64(b, t->ra);
+	sdb_buf_adds(b, ",\"expired_at\":");
+	add_u64(b, t->ea);
 }
 
 static void times_tsv(struct sdb_buf *b, const struct sdb_gtimes *t)
 {
-	sdb_buf_addf(b, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64,
-		     t->vf, t->vu, t->ra, t->ea);
+	sdb_buf_addc(b, '\t');
+	add_u64(b, t->vf);
+	sdb_buf_addc(b, '\t');
+	add_u64(b, t->vu);
+	sdb_buf_addc(b, '\t');
+	add_u64(b, t->ra);
+	sdb_buf_addc(b, '\t');
+	add_u64(b, t->ea);
 }
 
 static void edge_json(struct sdb_buf *b, struct sdb_gstr f, struct sdb_gstr ty,
@@ -741,8 +772,10 @@ static void node_json(struct sdb_buf *b, struct gdb *x, struct gopt *o, struct s
 		sdb_buf_adds(b, ",\"props\":");
 		props_json(b, nd.props, nd.propsn);
 	}
-	if (depth >= 0)
-		sdb_buf_addf(b, ",\"depth\":%ld", depth);
+	if (depth >= 0) {
+		sdb_buf_adds(b, ",\"depth\":");
+		add_u64(b, (uint64_t)depth);
+	}
 	sdb_buf_addc(b, '}');
 }
 
@@ -772,8 +805,10 @@ static void node_tsv(struct sdb_buf *b, struct gdb *x, struct gopt *o, const cha
 		else
 			sdb_buf_adds(b, "{}");
 	}
-	if (depth >= 0)
-		sdb_buf_addf(b, "\t%ld", depth);
+	if (depth >= 0) {
+		sdb_buf_addc(b, '\t');
+		add_u64(b, (uint64_t)depth);
+	}
 	sdb_buf_addc(b, '\n');
 }
 
@@ -872,6 +907,7 @@ static int g_add_node(int argc, char **argv)
 				     o.now, &what, &e)))
 		fail(rc, &e);
 	gdb_close(&x);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -892,6 +928,7 @@ static int g_set_node(int argc, char **argv)
 				     o.has_vf, o.vf, o.now, o.now, &e)))
 		fail(rc, &e);
 	gdb_close(&x);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -909,6 +946,7 @@ static int g_del_node(int argc, char **argv)
 	if ((rc = sdb_graph_del_node(x.g, o.pos[1], strlen(o.pos[1]), o.now, &n, &e)))
 		fail(rc, &e);
 	gdb_close(&x);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -1003,6 +1041,7 @@ static int g_add_edge(int argc, char **argv)
 					  o.has_vf ? o.vf : o.now, o.vu, o.now, o.replace, &what, &e)))
 		fail(rc, &e);
 	gdb_close(&x);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -1020,6 +1059,7 @@ static int g_end_edge(int argc, char **argv)
 				     o.pos[3], strlen(o.pos[3]), o.has_at ? o.at : o.now, o.now, &e)))
 		fail(rc, &e);
 	gdb_close(&x);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -1037,6 +1077,7 @@ static int g_del_edge(int argc, char **argv)
 				     o.pos[3], strlen(o.pos[3]), o.now, &e)))
 		fail(rc, &e);
 	gdb_close(&x);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -1101,6 +1142,7 @@ static int g_get_node(int argc, char **argv)
 	gdb_close(&x);
 	sdb_buf_release(&id);
 	sdb_buf_release(&j);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -1356,6 +1398,7 @@ static int g_neighbors(int argc, char **argv)
 	sdb_buf_release(&id);
 	sdb_buf_release(&tb);
 	sdb_buf_release(&j);
+	gopt_release(&o);
 	return status;
 }
 
@@ -1511,6 +1554,7 @@ static int g_traverse(int argc, char **argv)
 	sdb_buf_release(&nb);
 	sdb_buf_release(&wb);
 	sdb_buf_release(&j);
+	gopt_release(&o);
 	return status;
 }
 
@@ -1662,6 +1706,7 @@ static int g_path(int argc, char **argv)
 	sdb_buf_release(&nb);
 	sdb_buf_release(&wb);
 	sdb_buf_release(&j);
+	gopt_release(&o);
 	return status;
 }
 
@@ -1741,6 +1786,7 @@ static int g_get_edge(int argc, char **argv)
 	sdb_buf_release(&id);
 	sdb_buf_release(&tb);
 	sdb_buf_release(&j);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -1845,6 +1891,7 @@ static int g_temporal(int argc, char **argv)
 	sdb_buf_release(&id);
 	sdb_buf_release(&tb);
 	sdb_buf_release(&j);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -1980,6 +2027,7 @@ static int g_history(int argc, char **argv)
 	sdb_buf_release(&tb);
 	sdb_buf_release(&tob);
 	sdb_buf_release(&j);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -2012,6 +2060,7 @@ static int g_load(int argc, char **argv)
 		cli_warn("loaded %" PRIu64 " nodes, %" PRIu64 " edges (%" PRIu64 " unchanged)",
 			 st.nodes, st.edges, st.noops);
 	sdb_input_close(&in);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -2056,6 +2105,7 @@ static int g_dump(int argc, char **argv)
 		die_err(rc, &e);
 	ob_flush();
 	gdb_close(&x);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -2077,6 +2127,7 @@ static int g_purge(int argc, char **argv)
 	gdb_close(&x);
 	if (cli_verbosity > 1)
 		cli_warn("purged %" PRIu64 " versions", n);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 
@@ -2146,6 +2197,7 @@ static int g_stats(int argc, char **argv)
 	}
 	gdb_close(&x);
 	sdb_buf_release(&s.last);
+	gopt_release(&o);
 	return EXIT_OK;
 }
 

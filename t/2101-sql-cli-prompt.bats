@@ -25,6 +25,7 @@ setup() {
 
 teardown() {
 	tmux -L "$SOCK" kill-server 2>/dev/null || true
+	tmux -L "${SOCK%-again}" kill-server 2>/dev/null || true
 }
 
 start() {
@@ -94,6 +95,7 @@ keys() {
 	[ -f "$HOME/.sochdb_history" ]
 	grep -q 'INSERT' "$HOME/.sochdb_history"
 	tmux -L "$SOCK" kill-server
+	SOCK=$SOCK-again # a fresh server: the old one may still be going away
 	start
 	wait_for 'sochdb>'
 	keys "" Up Up Enter

@@ -528,7 +528,8 @@ static int vlist_take(struct sdb_graph *g, struct vlist *l, struct sdb_error *e)
 	sdb_buf_init(&l->b);
 	if (!l->v)
 		return oom(e);
-	memcpy(l->v, g->vs, g->nv * sizeof(*l->v));
+	if (g->nv)
+		memcpy(l->v, g->vs, g->nv * sizeof(*l->v));
 	sdb_buf_add(&l->b, g->vb.data, g->vb.len);
 	return sdb_buf_ok(&l->b) ? 0 : oom(e);
 }

@@ -78,6 +78,8 @@ char *sql_cat_strdup(struct sql_catalog *c, const char *s)
 
 struct sql_table_def *sql_catalog_table(struct sql_catalog *cat, const char *name)
 {
+	if (cat->sys_schema && (sql_name_eq(name, "sqlite_schema") || sql_name_eq(name, "sqlite_master")))
+		return cat->sys_schema;
 	for (int i = 0; i < cat->ntab; i++)
 		if (sql_name_eq(cat->tabs[i]->name, name))
 			return cat->tabs[i];
@@ -449,6 +451,8 @@ int sql_cat_read(struct sdb_txn *t, struct sql_catalog **out, struct sdb_error *
 			continue;
 		}
 		pos = lo.len;
+		if (k[pos] == SDB_TUPLE_TEXT)
+			continue; /* (0, 'seq', name) and later kinds */
 		m = sdb_tuple_decode1(k + pos, kn - pos, 0, 0, &el, NULL, e);
 		if (m <= 0) {
 			rc = bad_cat(e, "key");
@@ -530,9 +534,50 @@ done:
 		sql_cat_free(c);
 		return rc;
 	}
+	{
+		static const char sys[] = "CREATE TABLE sqlite_schema(type text, name text, "
+			"tbl_name text, rootpage int, sql text)";
+		char *text = sql_cat_strdup(c, sys);
+		if (!text || (rc = sql_cat_build_table(c, text, SQL_SCHEMA_ID, NULL, 0,
+							 &c->sys_schema, e))) {
+			sql_cat_free(c);
+			return rc ? rc : sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		}
+		c->sys_schema->is_system = 1;
+	}
 	c->gen = 1;
 	*out = c;
 	return 0;
+}
+
+int sql_cat_write_schema_rows(struct sql_wstate *w, struct sdb_error *e)
+{
+	struct sql_rows r;
+	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
+	int rc;
+
+	sql_rows_init(&r);
+	sql_obj_prefix(&lo, SQL_SCHEMA_ID);
+	sql_obj_end(&hi, SQL_SCHEMA_ID);
+	if (!sdb_buf_ok(&lo) || !sdb_buf_ok(&hi))
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	else
+		rc = sdb_txn_del_range(w->txn, lo.data, lo.len, hi.data, hi.len, e);
+	if (!rc)
+		rc = sql_schema_rows(w, &r, e);
+	for (long i = 0; !rc && i < r.nrow; i++) {
+		sql_rowkey_rowid(&w->kbuf, SQL_SCHEMA_ID, i + 1);
+		sdb_buf_reset(&w->vbuf);
+		sql_record_encode(&w->vbuf, &r.v[i * r.ncol], r.ncol);
+		if (!sdb_buf_ok(&w->kbuf) || !sdb_buf_ok(&w->vbuf))
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		else
+			rc = sdb_txn_put(w->txn, w->kbuf.data, w->kbuf.len, w->vbuf.data, w->vbuf.len, 0, e);
+	}
+	sql_rows_release(&r);
+	sdb_buf_release(&lo);
+	sdb_buf_release(&hi);
+	return rc;
 }
 
 uint32_t sql_cat_objrec_id(const struct sql_objrec *recs, int nrecs,

@@ -104,3 +104,20 @@ const struct sql_table_def *sql_conn_table(struct sql_conn *c, const char *name)
 {
 	return sql_catalog_table(W(c)->cat, name);
 }
+
+int sql_conn_columns(struct sql_conn *c, struct sql_stmt_h *h, const struct sql_stmt *st,
+		     struct sdb_error *e)
+{
+	struct sql_rows rows;
+	int rc;
+
+	if ((rc = sql_catalog_refresh(W(c), e)))
+		return rc;
+	sync_conn(c);
+	sql_rows_init(&rows);
+	rc = sql_write_columns(W(c), st, sql_stmt_src(h), &rows, e);
+	if (!rc && rows.ncol)
+		rc = sql_stmt_set_columns(h, rows.ncol, rows.names, e);
+	sql_rows_release(&rows);
+	return rc;
+}

@@ -566,6 +566,8 @@ int sql_ddl(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 	default:
 		return sdb_error_set(e, SDB_EUNSUPPORTED, "statement not supported yet");
 	}
+	if (!rc && w->txn && w->txn_ddl && st->kind != SQL_S_ANALYZE && st->kind != SQL_S_REINDEX)
+		rc = sql_cat_write_schema_rows(w, e);
 	if (rc) {
 		sql_w_end_write(w, 0, 0, NULL);
 		return rc;

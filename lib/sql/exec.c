@@ -928,6 +928,11 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 			else if (++hb == nh)
 				outer |= 1ull << 62;
 		}
+		pin.many_outer = 0;
+		for (int j = 0; j < i; j++)
+			if (k->lv[j].kind == L_ROWS ||
+			    (k->lv[j].kind == L_TABLE && tscan_is_scan(k->lv[j].ts)))
+				pin.many_outer = 1;
 		L->ts = plan_table(&pin, L->src, order[i], outer, L->wh, L->nwh,
 				   L->on, L->non);
 		if (!L->ts)
@@ -1874,11 +1879,34 @@ out:
 	return rc;
 }
 
+/* Top-k: sorts the rows kept and keeps the first k (copied into a fresh
+ * store, so the bytes of the dropped ones are freed too). */
+static int sorter_trim(struct sel *q, long k)
+{
+	struct rowstore *r = &q->sorter, n;
+	cmp_sel = q;
+	qsort(r->v, (size_t)r->n, sizeof(struct sql_value) * (size_t)r->ncol,
+	      row_cmp);
+	if (r->n <= k)
+		return 0;
+	rs_init(&n, r->ncol);
+	for (long i = 0; i < k; i++)
+		if (rs_add(&n, &r->v[i * r->ncol], r->ncol, NULL, 0)) {
+			rs_free(&n);
+			return SDB_ENOMEM;
+		}
+	rs_free(r);
+	*r = n;
+	return 0;
+}
+
 static int sort_all(struct sel *q, struct ectx *x)
 {
 	int rc;
 	rs_free(&q->sorter);
 	rs_init(&q->sorter, q->ncols + q->norder);
+	/* ORDER BY ... LIMIT: keep only the best lim + off rows */
+	long topk = q->lim >= 0 && q->lim + q->off <= 1000000 ? (long)(q->lim + q->off) : -1;
 	for (int ci = 0; ci < q->ncores; ci++) {
 		struct core *k = q->cores[ci];
 		for (;;) {
@@ -1891,6 +1919,9 @@ static int sort_all(struct sel *q, struct ectx *x)
 			if ((rc = eval_keys(q, k, x)))
 				return rc;
 			if (rs_add(&q->sorter, k->out, q->ncols, q->keys, q->norder))
+				return sql_oom(x->e);
+			if (topk >= 0 && q->sorter.n >= 2 * topk + 64 &&
+			    sorter_trim(q, topk))
 				return sql_oom(x->e);
 		}
 	}

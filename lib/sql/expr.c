@@ -395,10 +395,8 @@ int xp_compile(struct bctx *b, struct scope *s, const struct sql_expr *x,
 		rc = xp_compile(b, s, x->left, &p->l);
 		if (!rc) {
 			p->is_const = p->l->is_const;
-			if (x->op == SQL_OP_POS) {
-				/* unary + keeps the operand (and its affinity) */
-				p->aff = p->l->aff;
-			}
+			/* unary + keeps the value but not the affinity (SQLite's
+			 * TK_UPLUS has none) */
 		}
 		break;
 	case SQL_E_BINARY: {

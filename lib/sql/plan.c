@@ -312,6 +312,8 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 			continue;
 		if (!bound_ok(in, other, pos, outer))
 			continue;
+		if (in->many_outer && !other->is_const && other->op != X_PARAM)
+			continue; /* a hash of the table (5.) beats a lookup per row */
 		t->path = P_ROWID_EQ;
 		t->keyx = calloc(1, sizeof(*t->keyx));
 		if (!t->keyx)
@@ -348,6 +350,9 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 				    op != SQL_OP_EQ || col != icol)
 					continue;
 				if (!bound_ok(in, other, pos, outer))
+					continue;
+				if (in->many_outer && !other->is_const &&
+				    other->op != X_PARAM)
 					continue;
 				if (!eq_usable(all[i], col_side(all[i], s),
 					       s->aff[icol], ix->coll ? ix->coll[m] : 0,
@@ -451,18 +456,21 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		const struct xp *other;
 		if (!match_cmp(all[i], s, &col, &other, &op) || op != SQL_OP_EQ)
 			continue;
-		if (col >= s->ncol || !bound_ok(in, other, pos, outer))
+		if (col > s->ncol || (col == s->ncol && !s->has_rowid) ||
+		    !bound_ok(in, other, pos, outer))
 			continue;
 		uint8_t va;
-		if (!eq_usable(all[i], col_side(all[i], s), s->aff[col],
-			       s->coll[col], other, &va))
+		int caff = col < s->ncol ? s->aff[col] : SQL_AFF_INTEGER;
+		int ccoll = col < s->ncol ? s->coll[col] : 0;
+		if (!eq_usable(all[i], col_side(all[i], s), caff, ccoll, other, &va))
 			continue;
 		t->path = P_HASH;
 		t->hcol = col;
 		t->hkey = (struct xp *)other;
 		t->hkaff = va;
 		sdb_sql_arena_init(&t->hmem);
-		s->used[col >> 6] |= 1ull << (col & 63);
+		if (col < s->ncol)
+			s->used[col >> 6] |= 1ull << (col & 63);
 	}
 	free(all);
 	/* the EXPLAIN QUERY PLAN line, in SQLite's words */
@@ -476,7 +484,7 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		break;
 	case P_HASH:
 		snprintf(t->eqp, sizeof t->eqp, "SCAN %s%s USING HASH (%s=?)", tab->name, as,
-			 tab->cols[t->hcol].name);
+			 t->hcol < s->ncol ? tab->cols[t->hcol].name : "rowid");
 		break;
 	case P_ROWID_EQ:
 	case P_ROWID_IN:
@@ -546,7 +554,7 @@ static int hash_build(struct tscan *t, struct ectx *x)
 	t->hs = vset_new(1, sizeof(struct hchain));
 	if (!t->hs)
 		return sql_oom(x->e);
-	vset_coll(t->hs, 0, (enum sql_coll)t->s->coll[t->hcol]);
+	vset_coll(t->hs, 0, (enum sql_coll)(t->hcol < t->s->ncol ? t->s->coll[t->hcol] : 0));
 	sql_obj_prefix(&t->kb, t->tab->id);
 	sql_obj_end(&t->hb, t->tab->id);
 	if (t->kb.oom || t->hb.oom)
@@ -968,6 +976,12 @@ int tscan_order(struct tscan *t, const int *cols, const uint8_t *desc,
 		return 1;
 	}
 	return 0;
+}
+
+int tscan_is_scan(const struct tscan *t)
+{
+	return t->path == P_FULL || t->path == P_ROWID_RANGE || t->path == P_HASH ||
+	       (t->path == P_INDEX_EQ && !(t->idx->unique && t->nkey == t->idx->ncol));
 }
 
 const char *tscan_explain(const struct tscan *t)

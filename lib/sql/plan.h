@@ -18,7 +18,13 @@ struct plan_in {
 	uint64_t *conj_deps;         /* FROM items each reads (bit i: item i) */
 	int nconj;
 	int fixed_order;             /* keep FROM order (LEFT JOINs) */
+	int many_outer;              /* the levels before scan many rows: join by
+	                                hashing this table rather than by one
+	                                point lookup per outer row */
 };
+struct tscan;
+/* Whether the scan reads many rows (a full or range scan, not a lookup). */
+int tscan_is_scan(const struct tscan *t);
 
 /* Chooses the join order: order[level] = FROM item. @return 0 or an error. */
 int plan_order(struct plan_in *in, int *order);

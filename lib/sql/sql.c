@@ -294,6 +294,10 @@ int sql_prepare(struct sql_conn *c, const char *sql, size_t len, size_t *used,
 		if (st->explain) {
 			h->explain_qp = st->explain;
 		}
+	} else if ((st->nreturning || st->kind == SQL_S_PRAGMA) &&
+		   (rc = sql_conn_columns(c, h, st, e))) {
+		sql_finalize(h);
+		return rc;
 	}
 	*out = h;
 	return 0;

@@ -18,7 +18,13 @@ struct sql_catalog {
 	uint32_t next_id;               /* the id counter (persisted) */
 	uint64_t version;               /* the persisted schema version */
 	uint64_t gen;                   /* bumped at every change in memory */
+	struct sql_table_def *sys_schema; /* sqlite_schema / sqlite_master */
 };
+
+/* The id of sqlite_schema's rows (kept by every DDL as a real table, so
+ * queries read it as any other). */
+#define SQL_SCHEMA_ID 0xfffffff0u
+int sql_cat_write_schema_rows(struct sql_wstate *w, struct sdb_error *e);
 
 /* ------------------------------------------------------------ catalog */
 

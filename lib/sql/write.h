@@ -161,7 +161,7 @@ int sql_write_stmt(struct sql_conn *c, struct sql_wstate *w,
  * PRAGMA), without running it: out's columns set, ncol 0 for none.
  * @return 0 or an error (no such table ...).
  */
-int sql_write_columns(struct sql_wstate *w, const struct sql_stmt *st,
+int sql_write_columns(struct sql_wstate *w, const struct sql_stmt *st, const char *src,
 		      struct sql_rows *out, struct sdb_error *e);
 
 /*

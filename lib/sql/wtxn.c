@@ -578,10 +578,41 @@ int sql_write_stmt(struct sql_conn *c, struct sql_wstate *w,
 	}
 }
 
-int sql_write_columns(struct sql_wstate *w, const struct sql_stmt *st,
+const char *sql_rescol_name(const struct sql_rescol *rc, const char *sql,
+			    struct sdb_sql_arena *a);
+
+int sql_write_columns(struct sql_wstate *w, const struct sql_stmt *st, const char *src,
 		      struct sql_rows *out, struct sdb_error *e)
 {
 	out->ncol = 0;
+	if (st->kind == SQL_S_PRAGMA) {
+		if (st->value && !st->pragma_call)
+			return 0; /* PRAGMA x = v: no rows */
+		return sql_pragma(NULL, w, st, out, e);
+	}
+	if (st->nreturning) {
+		const struct sql_table_def *t = sql_catalog_table(w->cat, st->name.z);
+		const char *names[256];
+		int n = 0;
+		if (!t)
+			return 0; /* the step says "no such table" */
+		for (int i = 0; i < st->nreturning && n < 256; i++) {
+			const struct sql_rescol *rc = st->returning[i];
+			if (rc->star) {
+				for (int j = 0; j < t->ncol && n < 256; j++)
+					names[n++] = t->cols[j].name;
+			} else if (rc->alias.z)
+				names[n++] = rc->alias.z;
+			else if (rc->e && rc->e->kind == SQL_E_COLUMN)
+				names[n++] = rc->e->name.z;
+			else {
+				const char *nm = src ? sql_rescol_name(rc, src, &out->mem) : NULL;
+				names[n++] = nm ? nm : "?";
+			}
+		}
+		if (sql_rows_columns(out, n, names))
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
 	return 0;
 }
 

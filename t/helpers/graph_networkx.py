@@ -22,7 +22,9 @@ and compares:
               weights of the returned edges (missing = 1, as networkx)
               equals networkx's Dijkstra distance; every returned path is
               a real path (edges exist, types and direction allowed,
-              nodes chained) of the claimed length
+              nodes chained) of the claimed length; --all-shortest: the
+              set of node sequences networkx's all_shortest_paths gives
+  traverse --stdin  one record per start, carrying it, each as above
 with edge- and node-type filters and --where. Prints one line per
 mismatch and a summary; exits 1 if any.
 """
@@ -246,6 +248,59 @@ class Checker:
         if miss:
             self.fail(what, "reached without a walked edge from one level up: %s" % miss[:5])
 
+    def all_shortest(self, a, b, direction, etypes):
+        args = ["path", NS, a, b, "--all-shortest", "--direction", direction]
+        if etypes:
+            args += ["--edge-types", ",".join(etypes)]
+        what = " ".join(args)
+        H = self.view(etypes, lambda x: True, direction, a)
+        try:
+            want = set(tuple(p) for p in nx.all_shortest_paths(H, a, b))
+        except nx.NetworkXNoPath:
+            want = set()
+        rc, out, err = self.run(args)
+        if not want:
+            if rc != 1:
+                self.fail(what, "want no path (exit 1), got exit %d" % rc)
+            return
+        if rc != 0:
+            self.fail(what, "exit %d (%s)" % (rc, err.strip()))
+            return
+        got = set()
+        for p in out.get("paths", []):
+            ns = tuple(x["id"] if isinstance(x, dict) else x for x in p.get("nodes", []))
+            es = p.get("edges", [])
+            if len(es) != len(ns) - 1 or p.get("length") != len(es) or any(
+                    not self.edge_real(e, etypes, direction, ns[i], ns[i + 1]) for i, e in enumerate(es)):
+                self.fail(what, "not a real path: %s" % (ns,))
+                return
+            got.add(ns)
+        if got != want or len(out.get("paths", [])) != len(got):
+            self.fail(what, "paths: missing %s extra %s (%d records)" % (
+                sorted(want - got)[:3], sorted(got - want)[:3], len(out.get("paths", []))))
+
+    def bfs_batch(self, starts, depth, direction):
+        """traverse --stdin: one jsonl record per start, carrying it."""
+        self.checked += 1
+        args = ["traverse", NS, "--stdin", "--order", "bfs", "--max-depth", str(depth),
+                "--direction", direction, "--format", "jsonl"]
+        what = " ".join(args)
+        p = subprocess.run([TOOL] + args, input="".join(x + "\n" for x in starts),
+                           capture_output=True, text=True)
+        if p.returncode != 0:
+            self.fail(what, "exit %d: %s" % (p.returncode, p.stderr.strip()))
+            return
+        recs = [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
+        if [r.get("start") for r in recs] != starts:
+            self.fail(what, "starts %s, sent %s" % ([r.get("start") for r in recs][:5], starts[:5]))
+            return
+        H = self.view([], lambda x: True, direction, None)
+        for s, r in zip(starts, recs):
+            want = nx.single_source_shortest_path_length(H, s, cutoff=depth)
+            got = {x["id"]: x.get("depth") for x in r.get("nodes", [])}
+            if got != want:
+                self.fail(what, "start %s: %d nodes, networkx %d" % (s, len(got), len(want)))
+
     @staticmethod
     def dfs_order(H, s):
         seen = {s}
@@ -363,8 +418,12 @@ def main():
             a = rnd.choice(ids)
             b = a if rnd.random() < 0.05 else rnd.choice(ids)
             c.path(a, b, rnd.choice([None, rnd.randrange(1, 6)]), rnd.choice(dirs), etypes(), ntypes(), False)
-        else:
+        elif r < 0.95:
             c.path(rnd.choice(ids), rnd.choice(ids), None, rnd.choice(dirs), etypes(), ntypes(), True)
+        elif r < 0.98:
+            c.all_shortest(rnd.choice(ids), rnd.choice(ids), rnd.choice(dirs), etypes())
+        else:
+            c.bfs_batch([rnd.choice(ids) for _ in range(8)], rnd.randrange(0, 4), rnd.choice(dirs))
     print("networkx %s: seed %d, %d nodes, %d edges, %d queries, %d mismatches" % (
         kind, seed, n, m, c.checked, c.bad))
     sys.exit(1 if c.bad else 0)

@@ -162,6 +162,8 @@ static const char *const exprs[] = {
 	"WITH RECURSIVE c(x) AS (VALUES(1) UNION SELECT x % 3 + 1 FROM c) SELECT sum(x), count(*) FROM c;",
 	"WITH RECURSIVE f(n, v) AS (SELECT 1, 1 UNION ALL SELECT n + 1, v * (n + 1) FROM f WHERE n < 20) SELECT n, v FROM f WHERE n > 15;",
 	"SELECT 1 IN (SELECT 1) AND 2 NOT IN (SELECT 1);",
+	"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000) SELECT x, (x * 7919) % 1000 AS k FROM c ORDER BY k DESC, x LIMIT 5 OFFSET 300;",
+	"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 3000) SELECT x % 7, count(*), sum(x) FROM c GROUP BY 1 ORDER BY 3 DESC LIMIT 3;",
 	"SELECT 1 LIMIT 0; SELECT 1 LIMIT -1; SELECT 1 UNION ALL SELECT 2 LIMIT 1, 1;",
 	"SELECT a FROM (SELECT 3 a UNION ALL SELECT NULL UNION ALL SELECT 1) ORDER BY a; SELECT a FROM (SELECT 3 a UNION ALL SELECT NULL) ORDER BY a DESC;",
 	"SELECT a FROM (SELECT 3 a UNION ALL SELECT NULL UNION ALL SELECT 1) ORDER BY a NULLS LAST;",
@@ -248,8 +250,9 @@ static void test_eqp(struct sql_conn *c)
 		"SEARCH t1 USING INTEGER PRIMARY KEY (rowid=?)\n", 1);
 	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t3, t1 WHERE t1.a = t3.x",
 		"SCAN t3\n", 1);
+	/* after a scan, a hash of the other table's rows on the key */
 	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t3, t1 WHERE t1.a = t3.x",
-		"SEARCH t1 USING INTEGER PRIMARY KEY (rowid=?)", 1);
+		"SCAN t1 USING HASH (a=?)", 1);
 	eqp_has(c, "EXPLAIN QUERY PLAN SELECT * FROM t3 a, t3 b WHERE b.y = a.x",
 		"USING HASH", 1);
 }
