@@ -136,14 +136,14 @@ static void sadd(struct str *b, const char *fmt, ...)
 enum kind { K_INT, K_REAL, K_TEXT, K_ANY };
 
 struct col {
-	char name[8];
+	char name[16];
 	int kind;
 	int uniq; /* UNIQUE: not updated (SQLite checks it row by row, so
 		   * whether SET b = id fails depends on the order of rows) */
 };
 
 struct table {
-	char name[8];
+	char name[16];
 	int ncol; /* col[0] is id INTEGER PRIMARY KEY */
 	struct col col[6];
 };
