@@ -151,7 +151,8 @@ static void load_known(const char *path)
 			strv_push(&known, xstrndup(s, (size_t)(end - s)));
 	}
 	fclose(f);
-	qsort(known.v, known.n, sizeof(char *), cmp_str);
+	if (known.n > 1)
+		qsort(known.v, known.n, sizeof(char *), cmp_str);
 }
 
 /* ------------------------------------------------------ value printing */
@@ -692,9 +693,10 @@ static int run_script(const struct script *s, void *db)
 		}
 		if (!strcmp(sortmode, "rowsort"))
 			sort_rows(&q.vals, ncol);
-		else if (!strcmp(sortmode, "valuesort"))
-			qsort(q.vals.v, q.vals.n, sizeof(char *), cmp_str);
-		else if (strcmp(sortmode, "nosort")) {
+		else if (!strcmp(sortmode, "valuesort")) {
+			if (q.vals.n > 1)
+				qsort(q.vals.v, q.vals.n, sizeof(char *), cmp_str);
+		} else if (strcmp(sortmode, "nosort")) {
 			snprintf(msg, sizeof(msg), "unknown sort mode '%s'", sortmode);
 			ok = 0;
 		}
@@ -1016,7 +1018,8 @@ int main(int argc, char **argv)
 		if (S_ISDIR(sb.st_mode)) {
 			struct strv files = { 0 };
 			collect(argv[i], "", &files);
-			qsort(files.v, files.n, sizeof(char *), cmp_str);
+			if (files.n > 1)
+				qsort(files.v, files.n, sizeof(char *), cmp_str);
 			if (!files.n) {
 				fprintf(stderr, "slt: no .test files in '%s'\n", argv[i]);
 				return 3;

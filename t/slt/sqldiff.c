@@ -722,8 +722,10 @@ static int check_query(long idx, const char *sql, int ord, const struct okey *ke
 			goto out;
 	}
 	if (ord != ORD_TOTAL) {
-		qsort(ra.r, ra.n, sizeof(*ra.r), cmp_rowtext);
-		qsort(rb.r, rb.n, sizeof(*rb.r), cmp_rowtext);
+		if (ra.n > 1)
+			qsort(ra.r, ra.n, sizeof(*ra.r), cmp_rowtext);
+		if (rb.n > 1)
+			qsort(rb.r, rb.n, sizeof(*rb.r), cmp_rowtext);
 	}
 	if (ra.n != rb.n)
 		bad = 1;
