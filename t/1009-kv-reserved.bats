@@ -8,6 +8,7 @@ load test_helper
 
 setup() {
 	setup_db
+	cd "$BATS_TEST_TMPDIR" # files the tests write stay out of the checkout
 }
 
 # Data in a reserved namespace, written by a tool that owns one.

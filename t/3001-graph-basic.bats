@@ -6,6 +6,7 @@ load test_helper
 
 setup() {
 	setup_db
+	cd "$BATS_TEST_TMPDIR" # files the tests write stay out of the checkout
 	G=sochdb-graph
 }
 
