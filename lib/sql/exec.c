@@ -1769,6 +1769,36 @@ static void sort_rows(struct sel *q, struct rowstore *r)
 	q->norder = save;
 }
 
+/* A set of whole result rows, compared with the result's collations. */
+static struct vset *compound_set(const struct sel *q)
+{
+	struct vset *set = vset_new(q->ncols, 0);
+
+	if (set)
+		for (int c = 0; c < q->ncols; c++)
+			vset_coll(set, c, (enum sql_coll)q->coll[c]);
+	return set;
+}
+
+/* Runs core k to its end, each row added to rs, or to set when rs is NULL.
+ * @return 0, SDB_ENOMEM (an add failed, not yet reported) or core_next's
+ * error. */
+static int drain_core(struct sel *q, struct core *k, struct ectx *x,
+		      struct rowstore *rs, struct vset *set)
+{
+	int rc, isnew;
+
+	for (;;) {
+		sdb_sql_arena_reset(&q->mem);
+		rc = core_next(k, x);
+		if (rc <= 0)
+			return rc;
+		if (rs ? rs_add(rs, k->out, q->ncols, NULL, 0) != 0
+		       : !vset_get(set, k->out, 1, &isnew) && isnew < 0)
+			return SDB_ENOMEM;
+	}
+}
+
 /* Runs a compound with set operators, left to right, into q->sorter:
  * UNION ALL appends, UNION/INTERSECT/EXCEPT make the rows so far distinct
  * (sorted) and combine them with the next select's. */
@@ -1783,54 +1813,32 @@ static int run_compound(struct sel *q, struct ectx *x)
 		struct core *k = q->cores[ci];
 		int op = ci ? q->ops[ci] : SQL_CMP_UNION_ALL;
 		if (op == SQL_CMP_UNION_ALL) {
-			for (;;) {
-				sdb_sql_arena_reset(&q->mem);
-				rc = core_next(k, x);
-				if (rc < 0)
-					goto out;
-				if (rc == 0)
-					break;
-				if (rs_add(&cur, k->out, q->ncols, NULL, 0))
-					goto oom;
-			}
+			if ((rc = drain_core(q, k, x, &cur, NULL)) == SDB_ENOMEM)
+				goto oom;
+			if (rc < 0)
+				goto out;
 			continue;
 		}
-		set = vset_new(q->ncols, 0);
+		set = compound_set(q);
 		if (!set)
 			goto oom;
-		for (int c = 0; c < q->ncols; c++)
-			vset_coll(set, c, (enum sql_coll)q->coll[c]);
 		int isnew;
 		if (op == SQL_CMP_UNION) {
 			for (long r = 0; r < cur.n; r++)
 				if (!vset_get(set, &cur.v[r * q->ncols], 1, &isnew) && isnew < 0)
 					goto oom;
-			for (;;) {
-				sdb_sql_arena_reset(&q->mem);
-				rc = core_next(k, x);
-				if (rc < 0)
-					goto out;
-				if (rc == 0)
-					break;
-				if (!vset_get(set, k->out, 1, &isnew) && isnew < 0)
-					goto oom;
-			}
+			if ((rc = drain_core(q, k, x, NULL, set)) == SDB_ENOMEM)
+				goto oom;
+			if (rc < 0)
+				goto out;
 		} else {
-			rhs = vset_new(q->ncols, 0);
+			rhs = compound_set(q);
 			if (!rhs)
 				goto oom;
-			for (int c = 0; c < q->ncols; c++)
-				vset_coll(rhs, c, (enum sql_coll)q->coll[c]);
-			for (;;) {
-				sdb_sql_arena_reset(&q->mem);
-				rc = core_next(k, x);
-				if (rc < 0)
-					goto out;
-				if (rc == 0)
-					break;
-				if (!vset_get(rhs, k->out, 1, &isnew) && isnew < 0)
-					goto oom;
-			}
+			if ((rc = drain_core(q, k, x, NULL, rhs)) == SDB_ENOMEM)
+				goto oom;
+			if (rc < 0)
+				goto out;
 			for (long r = 0; r < cur.n; r++) {
 				const struct sql_value *row = &cur.v[r * q->ncols];
 				int in = vset_get(rhs, row, 0, &isnew) != NULL;
