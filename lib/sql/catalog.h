@@ -115,6 +115,7 @@ struct sql_table_def {
 	int64_t max_rowid;
 	uint8_t max_rowid_ok;
 	uint8_t is_system;     /* sqlite_schema / sqlite_sequence (read-only views of the catalog) */
+	struct sql_fts_def *fts; /* an FTS5 table (fts.h), or NULL */
 };
 
 struct sql_catalog;

@@ -237,6 +237,10 @@ int sql_cat_build_table(struct sql_catalog *c, const char *sql, uint32_t id,
 		*out = t;
 		return 0;
 	}
+	if (st->kind == SQL_S_CREATE_VTABLE) {
+		*out = t;
+		return sql_fts_build(c, st, t, e);
+	}
 	if (st->kind != SQL_S_CREATE_TABLE)
 		return sdb_error_set(e, SDB_ECORRUPT, "malformed SQL catalog: not a CREATE TABLE");
 	if (st->select)

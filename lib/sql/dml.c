@@ -181,8 +181,10 @@ static int index_entries(struct sql_wstate *w, const struct sql_table_def *t,
 			 const struct sql_value *row, int64_t rowid, int del,
 			 struct sdb_error *e)
 {
-	int rc;
+	int rc = sql_fts_row(w, t, row, rowid, del, e);
 
+	if (rc)
+		return rc;
 	for (int i = 0; i < t->nidx; i++) {
 		const struct sql_index_def *x = t->idx[i];
 		if ((rc = sql_idxkey(&w->kbuf, &w->rbits, x, row, NULL, rowid, e)))
@@ -602,6 +604,10 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 	}
 	if (!t->without_rowid && t->ipk >= 0)
 		row[t->ipk] = sql_int(rowid);
+	if (t->fts && (rc = sql_fts_command(w, t, row, rowid, explicit, e))) {
+		*rowid_out = rowid;
+		return rc < 0 ? rc : 0;
+	}
 	if ((rc = checks(s, row, rowid, e)))
 		return rc;
 	/* the primary key */
@@ -934,7 +940,7 @@ static int do_insert(struct sql_wstate *w, const struct sql_stmt *st,
 			map[i] = ci;
 		}
 	} else {
-		nmap = t->ncol;
+		nmap = t->fts ? t->fts->ncol : t->ncol; /* not FTS5's hidden columns */
 		if (nmap > 1024)
 			return sdb_error_set(e, SDB_ELIMIT, "too many columns");
 		for (int i = 0; i < nmap; i++)

@@ -254,7 +254,8 @@ static int bind_source(struct bctx *b, struct scope *up, struct core *k,
 	if (it->paren)
 		return sdb_error_set(b->e, SDB_EUNSUPPORTED,
 				     "parenthesized joins are not supported yet");
-	if (it->has_args)
+	if (it->has_args && !it->sub && !(b->c->cat && sql_conn_table(b->c, it->name.z) &&
+					   sql_conn_table(b->c, it->name.z)->fts))
 		return sdb_error_set(b->e, SDB_ENOTFOUND, "no such table: %s",
 				     it->name.z);
 	if (it->sub) {
@@ -350,6 +351,11 @@ static int bind_source(struct bctx *b, struct scope *up, struct core *k,
 	}
 	L->kind = L_TABLE;
 	(void)k;
+	if (it->has_args && t->fts) { /* t('query'): t MATCH 'query' */
+		if (it->nargs != 1)
+			return sdb_error_set(b->e, SDB_EINVAL, "fts5: expected one argument to %s()", name);
+		return xp_compile(b, up, it->args[0], &s->fts_arg);
+	}
 	return 0;
 }
 
@@ -449,6 +455,10 @@ static uint64_t xp_deps(struct core *k, const struct xp *p)
 				return i < 62 ? 1ull << i : 1ull << 62;
 		return 0;
 	}
+	if (p->op == X_FTS) /* MATCH, bm25(): the FTS table's level */
+		for (int i = 0; i < k->nsrc; i++)
+			if (k->srcs[i].cur == p->cur)
+				d |= i < 62 ? 1ull << i : 1ull << 62;
 	if (p->sub && p->sub->correlated)
 		d |= ~0ull >> 1;
 	d |= xp_deps(k, p->l) | xp_deps(k, p->r) | xp_deps(k, p->t);
