@@ -493,71 +493,141 @@ static double bm25(struct fts_scan *f, struct ectx *x, const struct xp *p, int *
 struct tokpos {
 	int *start, *end;
 	int n, cap;
+	const char *doc;
+	int *first;                  /* snippet: tokens that begin a sentence */
+	int nfirst, capfirst;
 };
+
+static int push_int(int **a, int *n, int *cap, int v)
+{
+	if (*n == *cap) {
+		int nc = *cap ? *cap * 2 : 64;
+		int *na = realloc(*a, sizeof(int) * (size_t)nc);
+		if (!na)
+			return SDB_ENOMEM;
+		*a = na;
+		*cap = nc;
+	}
+	(*a)[(*n)++] = v;
+	return 0;
+}
 
 static int tokpos_cb(void *vp, const char *tok, int n, int start, int end)
 {
 	struct tokpos *t = vp;
 	(void)tok;
 	(void)n;
-	if (t->n == t->cap) {
-		int nc = t->cap ? t->cap * 2 : 64;
-		int *ns = realloc(t->start, sizeof(int) * (size_t)nc);
-		if (!ns)
+	int cap = t->cap, nn = t->n;
+	if (push_int(&t->start, &nn, &cap, start))
+		return SDB_ENOMEM;
+	nn = t->n;
+	if (push_int(&t->end, &nn, &t->cap, end))
+		return SDB_ENOMEM;
+	t->n = nn;
+	/* a sentence starts at the first token and after '.' or ':' and
+	 * white space (FTS5's rule) */
+	if (t->n == 1) {
+		if (push_int(&t->first, &t->nfirst, &t->capfirst, 0))
 			return SDB_ENOMEM;
-		t->start = ns;
-		int *ne = realloc(t->end, sizeof(int) * (size_t)nc);
-		if (!ne)
+	} else {
+		int i = start - 1;
+		char c = 0;
+		for (; i >= 0; i--) {
+			c = t->doc[i];
+			if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+				break;
+		}
+		if (i != start - 1 && (c == '.' || c == ':') &&
+		    push_int(&t->first, &t->nfirst, &t->capfirst, t->n - 1))
 			return SDB_ENOMEM;
-		t->end = ne;
-		t->cap = nc;
 	}
-	t->start[t->n] = start;
-	t->end[t->n++] = end;
 	return 0;
 }
 
-/* Coalesced instance ranges [s, e] (token offsets) of the row in col. */
-static int ranges(struct fts_scan *f, int col, int **rs, int **re, int *nr)
+/* Coalesced phrase instances of one column, in order. */
+struct cinst {
+	const struct fts_query *q;
+	long i, end;
+	int col;
+	int start_tok, end_tok;      /* -1: none left */
+};
+
+static void cinst_next(struct cinst *c)
 {
-	int n = 0, cap = 16;
-	int *s = malloc(sizeof(int) * (size_t)cap), *e = malloc(sizeof(int) * (size_t)cap);
-	if (!s || !e) {
-		free(s);
-		free(e);
-		return -1;
+	c->start_tok = c->end_tok = -1;
+	for (; c->i < c->end; c->i++) {
+		const struct finst *in = &c->q->inst[c->i];
+		if ((int)(in->pos >> 32) != c->col)
+			continue;
+		int io = (int)(in->pos & 0xffffffff);
+		int ie = io - 1 + c->q->phrases[in->phrase]->nterm;
+		if (c->start_tok < 0) {
+			c->start_tok = io;
+			c->end_tok = ie;
+		} else if (io <= c->end_tok) {
+			if (ie > c->end_tok)
+				c->end_tok = ie;
+		} else
+			break;
 	}
-	/* instances are sorted by position (column, offset) */
-	for (long k = f->q->ioff[f->cur]; k < f->q->ioff[f->cur + 1]; k++) {
-		const struct finst *in = &f->q->inst[k];
-		if ((int)(in->pos >> 32) != col)
-			continue;
-		int st = (int)(in->pos & 0xffffffff);
-		int en = st + f->q->phrases[in->phrase]->nterm - 1;
-		if (n && st <= e[n - 1]) {
-			if (en > e[n - 1])
-				e[n - 1] = en;
-			continue;
+}
+
+struct hl {
+	struct sdb_buf out;
+	const char *in;
+	int nin;
+	const char *open, *close;
+	int nopen, nclose;
+	int range_start, range_end;  /* range_end -1: the whole text */
+	struct cinst it;
+	int off, bopen;
+};
+
+static void hl_add(struct hl *h, const char *z, int n)
+{
+	if (n > 0)
+		sdb_buf_add(&h->out, z, (size_t)n);
+}
+
+static void hl_token(struct hl *h, int pos, int so, int eo)
+{
+	if (h->range_end >= 0) {
+		if (pos < h->range_start || pos > h->range_end)
+			return;
+		if (h->range_start && pos == h->range_start)
+			h->off = so;
+	}
+	if (h->bopen && (pos <= h->it.start_tok || h->it.start_tok < 0) && so > h->off) {
+		hl_add(h, h->close, h->nclose);
+		h->bopen = 0;
+	}
+	if (pos == h->it.start_tok && !h->bopen) {
+		hl_add(h, h->in + h->off, so - h->off);
+		hl_add(h, h->open, h->nopen);
+		h->off = so;
+		h->bopen = 1;
+	}
+	if (pos == h->it.end_tok) {
+		if (!h->bopen) {
+			hl_add(h, h->open, h->nopen);
+			h->bopen = 1;
 		}
-		if (n == cap) {
-			cap *= 2;
-			int *ns = realloc(s, sizeof(int) * (size_t)cap);
-			int *ne = ns ? realloc(e, sizeof(int) * (size_t)cap) : NULL;
-			if (!ns || !ne) {
-				free(ns ? ns : s);
-				free(e);
-				return -1;
+		hl_add(h, h->in + h->off, eo - h->off);
+		h->off = eo;
+		cinst_next(&h->it);
+	}
+	if (pos == h->range_end) {
+		if (h->bopen) {
+			if (h->it.start_tok >= 0 && pos >= h->it.start_tok) {
+				hl_add(h, h->in + h->off, eo - h->off);
+				h->off = eo;
 			}
-			s = ns;
-			e = ne;
+			hl_add(h, h->close, h->nclose);
+			h->bopen = 0;
 		}
-		s[n] = st;
-		e[n++] = en;
+		hl_add(h, h->in + h->off, eo - h->off);
+		h->off = eo;
 	}
-	*rs = s;
-	*re = e;
-	*nr = n;
-	return 0;
 }
 
 static int aux_text(struct ectx *x, const struct xp *p, int i, struct sql_value *out)
@@ -573,6 +643,28 @@ static int aux_text(struct ectx *x, const struct xp *p, int i, struct sql_value 
 	return sql_value_text(&v, x->mem, out) ? sql_oom(x->e) : 0;
 }
 
+/* The text of column col of the current row (NULL: *isnull). */
+static int col_text(struct fts_scan *f, struct ectx *x, int col, struct sql_value *txt)
+{
+	struct sql_value v = col >= 0 && col < f->d->ncol ? f->row[col] : sql_null();
+	if (v.type == SQLV_NULL) {
+		*txt = sql_null();
+		return 0;
+	}
+	return sql_value_text(&v, x->mem, txt) ? sql_oom(x->e) : 0;
+}
+
+static int hl_result(struct ectx *x, struct hl *h, struct sql_value *out)
+{
+	if (h->out.oom)
+		return sql_oom(x->e);
+	char *z = sql_strdup(x->mem, h->out.data ? h->out.data : "", h->out.len);
+	if (!z)
+		return sql_oom(x->e);
+	*out = sql_text(z, h->out.len);
+	return 0;
+}
+
 static int highlight(struct fts_scan *f, struct ectx *x, const struct xp *p,
 		     struct sql_value *out)
 {
@@ -582,64 +674,86 @@ static int highlight(struct fts_scan *f, struct ectx *x, const struct xp *p,
 	    (rc = aux_text(x, p, 2, &close)))
 		return rc;
 	int col = (int)sql_value_to_int(&cv);
-	if (col < 0 || col >= f->d->ncol)
-		return sdb_error_set(x->e, SDB_EINVAL, "no such column: %d", col);
-	struct sql_value v = f->row[col];
-	if (v.type == SQLV_NULL) {
+	if (col < 0 || col >= f->d->ncol) {
+		*out = sql_text("", 0);
+		return 0;
+	}
+	if ((rc = col_text(f, x, col, &txt)))
+		return rc;
+	if (txt.type == SQLV_NULL) {
 		*out = sql_null();
 		return 0;
 	}
-	if (sql_value_text(&v, x->mem, &txt))
-		return sql_oom(x->e);
-	if (!f->active || f->cur < 0) {
-		*out = txt;
-		return 0;
+	struct tokpos tp;
+	memset(&tp, 0, sizeof(tp));
+	tp.doc = txt.u.z;
+	struct hl h;
+	memset(&h, 0, sizeof(h));
+	sdb_buf_init(&h.out);
+	h.in = txt.u.z;
+	h.nin = (int)txt.n;
+	h.open = open.u.z;
+	h.nopen = (int)open.n;
+	h.close = close.u.z;
+	h.nclose = (int)close.n;
+	h.range_end = -1;
+	h.it.q = f->q;
+	h.it.col = col;
+	h.it.start_tok = h.it.end_tok = -1;
+	if (f->active && f->cur >= 0) {
+		h.it.i = f->q->ioff[f->cur];
+		h.it.end = f->q->ioff[f->cur + 1];
+		cinst_next(&h.it);
 	}
-	struct tokpos tp = { 0 };
-	int *rs = NULL, *re = NULL, nr = 0;
-	struct sdb_buf b = SDB_BUF_INIT;
-	if ((rc = fts_tokenize(f->d->tok, txt.u.z, (int)txt.n, &tp, tokpos_cb)) ||
-	    ranges(f, col, &rs, &re, &nr)) {
+	if ((rc = fts_tokenize(f->d->tok, txt.u.z, (int)txt.n, &tp, tokpos_cb)))
 		rc = sql_oom(x->e);
-		goto out;
+	for (int i = 0; !rc && i < tp.n; i++)
+		hl_token(&h, i, tp.start[i], tp.end[i]);
+	if (!rc) {
+		if (h.bopen)
+			hl_add(&h, h.close, h.nclose);
+		hl_add(&h, h.in + h.off, h.nin - h.off);
+		rc = hl_result(x, &h, out);
 	}
-	int off = 0;
-	for (int r = 0; r < nr; r++) {
-		if (rs[r] >= tp.n)
-			break;
-		int en = re[r] < tp.n ? re[r] : tp.n - 1;
-		int bs = tp.start[rs[r]], be = tp.end[en];
-		sdb_buf_add(&b, txt.u.z + off, (size_t)(bs - off));
-		sdb_buf_add(&b, open.u.z, open.n);
-		sdb_buf_add(&b, txt.u.z + bs, (size_t)(be - bs));
-		sdb_buf_add(&b, close.u.z, close.n);
-		off = be;
-	}
-	sdb_buf_add(&b, txt.u.z + off, txt.n - (size_t)off);
-	if (b.oom) {
-		rc = sql_oom(x->e);
-		goto out;
-	}
-	{
-		char *z = sql_strdup(x->mem, b.data ? b.data : "", b.len);
-		if (!z) {
-			rc = sql_oom(x->e);
-			goto out;
-		}
-		*out = sql_text(z, b.len);
-	}
-out:
 	free(tp.start);
 	free(tp.end);
-	free(rs);
-	free(re);
-	sdb_buf_release(&b);
+	free(tp.first);
+	sdb_buf_release(&h.out);
 	return rc;
 }
 
-/* snippet(): FTS5's choice of the best window of ntokens tokens (the
- * most distinct phrases, then the most instances, the start of a column
- * preferred), highlighted, with the ellipsis where the text was cut. */
+/* FTS5's score of the snippet of ntok tokens at pos in col: 1000 for each
+ * phrase's first instance in it, 1 for each other; the start moved so the
+ * instances sit in its middle (*adj). */
+static int snip_score(struct fts_scan *f, int ndoc, uint8_t *seen, int col,
+		      int pos, int ntok, int *adj)
+{
+	const struct fts_query *q = f->q;
+	int score = 0, first = -1, last = 0;
+	int64_t end = (int64_t)pos + ntok;
+	memset(seen, 0, (size_t)q->nphrase + 1);
+	for (long k = q->ioff[f->cur]; k < q->ioff[f->cur + 1]; k++) {
+		const struct finst *in = &q->inst[k];
+		int io = (int)(in->pos & 0xffffffff);
+		if ((int)(in->pos >> 32) != col || io < pos || io >= end)
+			continue;
+		score += seen[in->phrase] ? 1 : 1000;
+		seen[in->phrase] = 1;
+		if (first < 0)
+			first = io;
+		last = io + q->phrases[in->phrase]->nterm;
+	}
+	if (adj) {
+		int64_t a = first - (ntok - (last - first)) / 2;
+		if (a + ntok > ndoc)
+			a = ndoc - ntok;
+		if (a < 0)
+			a = 0;
+		*adj = (int)a;
+	}
+	return score;
+}
+
 static int snippet(struct fts_scan *f, struct ectx *x, const struct xp *p,
 		   struct sql_value *out)
 {
@@ -651,111 +765,115 @@ static int snippet(struct fts_scan *f, struct ectx *x, const struct xp *p,
 		return rc;
 	int col = (int)sql_value_to_int(&cv);
 	int ntok = (int)sql_value_to_int(&nv);
-	if (ntok < 1)
-		ntok = 1;
-	if (ntok > 64)
-		ntok = 64;
-	if (!f->active || f->cur < 0) {
-		*out = sql_text("", 0);
+	if (!f->active || f->cur < 0 || col >= f->d->ncol) {
+		*out = sql_null();
 		return 0;
 	}
-	/* the best column: -1 means any; choose by the window score */
-	int best_col = col >= 0 && col < f->d->ncol ? col : 0, best_start = 0;
-	long best_score = -1;
-	for (int c = 0; c < f->d->ncol; c++) {
-		if (col >= 0 && col < f->d->ncol && c != col)
+	if ((rc = row_sizes(f, x)))
+		return rc;
+	int best_col = col >= 0 ? col : 0, best_start = 0, best_score = 0, col_size = 0;
+	uint8_t *seen = malloc((size_t)f->q->nphrase + 1);
+	struct tokpos tp;
+	memset(&tp, 0, sizeof(tp));
+	if (!seen)
+		return sql_oom(x->e);
+	for (int c = 0; c < f->d->ncol && !rc; c++) {
+		if (col >= 0 && col != c)
 			continue;
+		if ((rc = col_text(f, x, c, &txt)))
+			break;
+		tp.n = 0;
+		tp.nfirst = 0;
+		tp.doc = txt.type == SQLV_NULL ? "" : txt.u.z;
+		if (txt.type != SQLV_NULL &&
+		    fts_tokenize(f->d->tok, txt.u.z, (int)txt.n, &tp, tokpos_cb)) {
+			rc = sql_oom(x->e);
+			break;
+		}
+		int ndoc = (int)f->dsz[c];
 		for (long k = f->q->ioff[f->cur]; k < f->q->ioff[f->cur + 1]; k++) {
 			const struct finst *in = &f->q->inst[k];
+			int io = (int)(in->pos & 0xffffffff), adj = 0;
 			if ((int)(in->pos >> 32) != c)
 				continue;
-			int st = (int)(in->pos & 0xffffffff);
-			int ws = st - (ntok - f->q->phrases[in->phrase]->nterm) / 2;
-			if (ws < 0)
-				ws = 0;
-			long score = 0;
-			uint8_t seen[256] = { 0 };
-			for (long j = f->q->ioff[f->cur]; j < f->q->ioff[f->cur + 1]; j++) {
-				const struct finst *o = &f->q->inst[j];
-				int os = (int)(o->pos & 0xffffffff);
-				if ((int)(o->pos >> 32) != c || os < ws ||
-				    os + f->q->phrases[o->phrase]->nterm > ws + ntok)
-					continue;
-				score += seen[o->phrase & 255] ? 1 : 1000;
-				seen[o->phrase & 255] = 1;
-			}
-			if (score > best_score) {
-				best_score = score;
+			int sc = snip_score(f, ndoc, seen, c, io, ntok, &adj);
+			if (sc > best_score) {
+				best_score = sc;
 				best_col = c;
-				best_start = ws;
+				best_start = adj;
+				col_size = ndoc;
+			}
+			if (tp.nfirst && ndoc > ntok) {
+				int jj = 0;
+				for (; jj < tp.nfirst - 1; jj++)
+					if (tp.first[jj + 1] > io)
+						break;
+				if (tp.first[jj] < io) {
+					sc = snip_score(f, ndoc, seen, c, tp.first[jj], ntok, NULL);
+					sc += tp.first[jj] == 0 ? 120 : 100;
+					if (sc > best_score) {
+						best_score = sc;
+						best_col = c;
+						best_start = tp.first[jj];
+						col_size = ndoc;
+					}
+				}
 			}
 		}
 	}
-	struct sql_value v = f->row[best_col];
-	if (v.type == SQLV_NULL) {
-		*out = sql_text("", 0);
-		return 0;
+	free(seen);
+	if (!rc)
+		rc = col_text(f, x, best_col, &txt);
+	if (rc || txt.type == SQLV_NULL) {
+		free(tp.start);
+		free(tp.end);
+		free(tp.first);
+		if (!rc)
+			*out = sql_null();
+		return rc;
 	}
-	if (sql_value_text(&v, x->mem, &txt))
-		return sql_oom(x->e);
-	struct tokpos tp = { 0 };
-	int *rs = NULL, *re = NULL, nr = 0;
-	struct sdb_buf b = SDB_BUF_INIT;
-	if ((rc = fts_tokenize(f->d->tok, txt.u.z, (int)txt.n, &tp, tokpos_cb)) ||
-	    ranges(f, best_col, &rs, &re, &nr)) {
-		rc = sql_oom(x->e);
-		goto out;
-	}
-	if (tp.n == 0) {
-		*out = sql_text("", 0);
-		goto out;
-	}
-	if (best_start + ntok > tp.n)
-		best_start = tp.n - ntok > 0 ? tp.n - ntok : 0;
-	int last = best_start + ntok - 1 < tp.n ? best_start + ntok - 1 : tp.n - 1;
-	int off = best_start > 0 ? tp.start[best_start] : 0;
+	if (col_size == 0)
+		col_size = (int)f->dsz[best_col];
+	struct hl h;
+	memset(&h, 0, sizeof(h));
+	sdb_buf_init(&h.out);
+	h.in = txt.u.z;
+	h.nin = (int)txt.n;
+	h.open = open.u.z;
+	h.nopen = (int)open.n;
+	h.close = close.u.z;
+	h.nclose = (int)close.n;
+	h.range_start = best_start;
+	h.range_end = best_start + ntok - 1;
+	h.it.q = f->q;
+	h.it.col = best_col;
+	h.it.i = f->q->ioff[f->cur];
+	h.it.end = f->q->ioff[f->cur + 1];
+	cinst_next(&h.it);
 	if (best_start > 0)
-		sdb_buf_add(&b, ell.u.z, ell.n);
-	int r = 0;
-	for (int t = best_start; t <= last; t++) {
-		while (r < nr && re[r] < t)
-			r++;
-		int in_open = r < nr && rs[r] <= t && t <= re[r];
-		if (in_open && (t == rs[r] || t == best_start)) {
-			sdb_buf_add(&b, txt.u.z + off, (size_t)(tp.start[t] - off));
-			sdb_buf_add(&b, open.u.z, open.n);
-			off = tp.start[t];
-		}
-		if (in_open && (t == re[r] || t == last)) {
-			sdb_buf_add(&b, txt.u.z + off, (size_t)(tp.end[t] - off));
-			sdb_buf_add(&b, close.u.z, close.n);
-			off = tp.end[t];
-		}
-	}
-	if (last >= tp.n - 1)
-		sdb_buf_add(&b, txt.u.z + off, txt.n - (size_t)off);
-	else {
-		sdb_buf_add(&b, txt.u.z + off, (size_t)(tp.end[last] - off));
-		sdb_buf_add(&b, ell.u.z, ell.n);
-	}
-	if (b.oom) {
+		hl_add(&h, ell.u.z, (int)ell.n);
+	while (h.it.start_tok >= 0 && h.it.start_tok < best_start)
+		cinst_next(&h.it);
+	tp.n = 0;
+	tp.nfirst = 0;
+	tp.doc = txt.u.z;
+	if (fts_tokenize(f->d->tok, txt.u.z, (int)txt.n, &tp, tokpos_cb))
 		rc = sql_oom(x->e);
-		goto out;
+	for (int i = 0; !rc && i < tp.n; i++)
+		hl_token(&h, i, tp.start[i], tp.end[i]);
+	if (!rc) {
+		if (h.bopen)
+			hl_add(&h, h.close, h.nclose);
+		if (h.range_end >= col_size - 1)
+			hl_add(&h, h.in + h.off, h.nin - h.off);
+		else
+			hl_add(&h, ell.u.z, (int)ell.n);
+		rc = hl_result(x, &h, out);
 	}
-	{
-		char *z = sql_strdup(x->mem, b.data ? b.data : "", b.len);
-		if (!z) {
-			rc = sql_oom(x->e);
-			goto out;
-		}
-		*out = sql_text(z, b.len);
-	}
-out:
 	free(tp.start);
 	free(tp.end);
-	free(rs);
-	free(re);
-	sdb_buf_release(&b);
+	free(tp.first);
+	sdb_buf_release(&h.out);
 	return rc;
 }
 

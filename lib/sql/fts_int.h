@@ -33,6 +33,11 @@ struct fphrase {
 	int64_t *pos;
 	long nrow;
 	long nhit;                   /* rows matched alone (bm25's IDF) */
+	/* in a NEAR group: the positions that satisfy it (else the above) */
+	int64_t *trowids;
+	long *tpoff;
+	int64_t *tpos;
+	long tnrow;
 };
 
 struct fnear {
@@ -53,6 +58,7 @@ struct fnode {
 	int nchild;
 	struct fnear *near;          /* FN_STRING */
 	uint8_t at;                  /* evaluation: positioned on the row */
+	uint8_t match;               /* ... and a match there */
 };
 
 struct finst {

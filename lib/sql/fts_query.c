@@ -693,6 +693,9 @@ void fts_query_free(struct fts_query *q)
 		free(ph->rowids);
 		free(ph->poff);
 		free(ph->pos);
+		free(ph->trowids);
+		free(ph->tpoff);
+		free(ph->tpos);
 		free(ph);
 	}
 	free(q->phrases);
@@ -1074,13 +1077,10 @@ static int build_near(struct fnear *nr)
 	for (int i = 0; i < nr->nph; i++) {
 		free(buf[i]);
 		struct fphrase *ph = nr->ph[i];
-		free(ph->rowids);
-		free(ph->poff);
-		free(ph->pos);
-		ph->rowids = nl[i].rowids;
-		ph->poff = nl[i].poff;
-		ph->pos = nl[i].pos;
-		ph->nrow = nl[i].n;
+		ph->trowids = nl[i].rowids;
+		ph->tpoff = nl[i].poff;
+		ph->tpos = nl[i].pos;
+		ph->tnrow = nl[i].n;
 	}
 	return rc;
 }
@@ -1168,8 +1168,19 @@ static int cand(struct fnode *n, int64_t **out, long *nout)
 static void eval_row(struct fnode *n, int64_t rowid, int *at, int *match)
 {
 	if (n->type == FN_STRING) {
-		*at = *match = find_row(n->near->rows, n->near->nrows, rowid) >= 0;
-		n->at = *at;
+		/* positioned: every term of every phrase is in the row (any
+		 * column); a match: the phrases, NEAR and column filter hold */
+		int a = 1;
+		for (int i = 0; i < n->near->nph && a; i++) {
+			struct fphrase *ph = n->near->ph[i];
+			a = ph->nterm > 0;
+			for (int j = 0; j < ph->nterm && a; j++)
+				a = find_row(ph->terms[j].rowids, ph->terms[j].nrow, rowid) >= 0;
+		}
+		*at = a;
+		*match = a && find_row(n->near->rows, n->near->nrows, rowid) >= 0;
+		n->at = (uint8_t)*at;
+		n->match = (uint8_t)*match;
 		return;
 	}
 	if (n->type == FN_AND) {
@@ -1199,40 +1210,67 @@ static void eval_row(struct fnode *n, int64_t rowid, int *at, int *match)
 		*at = la && !(ra && rm);
 		*match = *at && lm;
 	}
-	n->at = *at;
+	n->at = (uint8_t)*at;
+	n->match = (uint8_t)*match;
 }
 
 /* Instances of the phrases under n when every node down to them is at
  * the row. */
-static int collect_inst(struct fts_query *q, struct fnode *n, int64_t rowid)
+static int add_inst(struct fts_query *q, int phrase, int64_t pos)
+{
+	if (q->ninst == q->capinst) {
+		long nc = q->capinst ? q->capinst * 2 : 1024;
+		struct finst *ni = realloc(q->inst, sizeof(*ni) * (size_t)nc);
+		if (!ni)
+			return -1;
+		q->inst = ni;
+		q->capinst = nc;
+	}
+	q->inst[q->ninst].phrase = phrase;
+	q->inst[q->ninst].pos = pos;
+	q->ninst++;
+	return 0;
+}
+
+static int collect_inst(struct fts_query *q, struct fnode *n, int64_t rowid, int root)
 {
 	if (!n->at)
 		return 0;
-	if (n->type == FN_STRING) {
-		for (int i = 0; i < n->near->nph; i++) {
-			struct fphrase *ph = n->near->ph[i];
-			long r = find_row(ph->rowids, ph->nrow, rowid);
-			if (r < 0)
-				continue;
-			for (long k = ph->poff[r]; k < ph->poff[r + 1]; k++) {
-				if (q->ninst == q->capinst) {
-					long nc = q->capinst ? q->capinst * 2 : 1024;
-					struct finst *ni = realloc(q->inst, sizeof(*ni) * (size_t)nc);
-					if (!ni)
-						return -1;
-					q->inst = ni;
-					q->capinst = nc;
-				}
-				q->inst[q->ninst].phrase = ph->idx;
-				q->inst[q->ninst].pos = ph->pos[k];
-				q->ninst++;
-			}
-		}
+	/* an AND on the row that is no match there (below the root) has its
+	 * phrases' positions cleared, as FTS5 does */
+	if (n->type == FN_AND && !n->match && !root)
+		return 0;
+	if (n->type != FN_STRING) {
+		for (int i = 0; i < n->nchild; i++)
+			if (collect_inst(q, n->child[i], rowid, 0))
+				return -1;
 		return 0;
 	}
-	for (int i = 0; i < n->nchild; i++)
-		if (collect_inst(q, n->child[i], rowid))
-			return -1;
+	int multi = n->near->nph > 1;
+	long mark = q->ninst;
+	for (int i = 0; i < n->near->nph; i++) {
+		struct fphrase *ph = n->near->ph[i];
+		const int64_t *rows = ph->rowids, *pos = ph->pos;
+		const long *poff = ph->poff;
+		long nrow = ph->nrow;
+		if (multi && n->match) {
+			rows = ph->trowids;
+			pos = ph->tpos;
+			poff = ph->tpoff;
+			nrow = ph->tnrow;
+		}
+		long r = find_row(rows, nrow, rowid);
+		if (r < 0) {
+			if (multi && !n->match)
+				return 0; /* FTS5 stops at the first phrase that fails */
+			continue;
+		}
+		for (long k = poff[r]; k < poff[r + 1]; k++)
+			if (add_inst(q, ph->idx, pos[k]))
+				return -1;
+	}
+	if (multi && !n->match)
+		q->ninst = mark; /* every phrase there, NEAR failed: trimmed to nothing */
 	return 0;
 }
 
@@ -1278,7 +1316,7 @@ int fts_query_run(struct fts_query *q, struct sdb_txn *txn, struct sdb_error *e)
 		if (!m)
 			continue;
 		long before = q->ninst;
-		if (collect_inst(q, q->root, c[i])) {
+		if (collect_inst(q, q->root, c[i], 1)) {
 			free(c);
 			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		}
