@@ -308,8 +308,6 @@ static struct fnode *parse_or(struct qp *p);
 /* colset: STRING | -STRING | {list} | -{list}; after it COLON. */
 static int try_colset(struct qp *p, uint64_t *mask)
 {
-	size_t save_pos = p->pos, save_tpos = p->tpos, save_tlen = p->tlen;
-	int save_tk = p->tk;
 	int neg = 0;
 	uint64_t m = 0;
 	if (p->tk == T_MINUS) {
@@ -344,11 +342,10 @@ static int try_colset(struct qp *p, uint64_t *mask)
 			q++;
 		if (q >= p->n || p->z[q] != ':') {
 			if (neg) {
-				/* "-word" without ':' */
-				p->pos = save_pos;
-				p->tpos = save_tpos;
-				p->tlen = save_tlen;
-				p->tk = save_tk;
+				/* "-word" without ':': the column is looked up first */
+				if (col_of(p, &m))
+					return -1;
+				next(p);
 				syntax(p);
 				return -1;
 			}
@@ -620,6 +617,16 @@ int fts_query_parse(const struct sql_fts_def *d, const struct sql_table_def *t,
 	p.q = q;
 	p.e = e;
 	q->d = d;
+	{
+		size_t i = 0;
+		while (i < n && (z[i] == ' ' || z[i] == '\t' || z[i] == '\n' || z[i] == '\r'))
+			i++;
+		if (i < n && z[i] == '*') { /* FTS5's special queries: none here */
+			free(q);
+			return sdb_error_set(e, SDB_EINVAL, "unknown special query: %.*s",
+					     (int)(n - i - 1), z + i + 1);
+		}
+	}
 	next(&p);
 	if (p.tk != T_EOF || p.err) {
 		q->root = parse_or(&p);

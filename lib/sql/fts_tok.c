@@ -311,8 +311,8 @@ static int parse_cats(const char *z, uint32_t *mask)
 
 static int bad_tok(struct sdb_error *e, const char *spec)
 {
-	return sdb_error_set(e, SDB_EINVAL, "parse error in tokenize directive");
 	(void)spec;
+	return sdb_error_set(e, SDB_EINVAL, "error in tokenizer constructor");
 }
 
 static int build(char **w, int n, struct fts_tok **out, struct sdb_error *e)
@@ -342,7 +342,7 @@ static int build(char **w, int n, struct fts_tok **out, struct sdb_error *e)
 	/* L* N* Co */
 	t->cats = (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) |
 		  (1u << 9) | (1u << 10) | (1u << 11) | (1u << 29);
-	if ((n - 1) % 2)
+	if (n > 1 && (n - 1) % 2)
 		return bad_tok(e, name);
 	for (int i = 1; i + 1 < n && !rc; i += 2) {
 		const char *k = w[i], *v = w[i + 1];
