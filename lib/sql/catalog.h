@@ -49,6 +49,7 @@ struct sql_col_def {
 	uint8_t dflt_const;
 	struct sql_value dflt_value;
 	uint8_t dflt_ctime;    /* DEFAULT CURRENT_TIME/DATE/TIMESTAMP (kw in dflt) */
+	uint32_t vec_dim;      /* VECTOR(D): D (sql/vec.h), else 0 */
 };
 
 struct sql_index_def {

@@ -23,6 +23,7 @@
 
 #include "sql/conn.h"
 #include "sql/exec.h"
+#include "sql/vec.h"
 #include "sql/wint.h"
 #include "store/txn.h"
 
@@ -550,6 +551,11 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 		if (row[i].type != SQLV_NULL &&
 		    (rc = sql_w_apply_aff(&row[i], t->cols[i].aff, &s->mem)))
 			return oom(e);
+	for (int i = 0; i < t->ncol; i++)
+		if (t->cols[i].vec_dim &&
+		    (rc = sql_vec_store(t->name, t->cols[i].name, t->cols[i].vec_dim, &row[i],
+					&s->mem, e)))
+			return rc;
 	/* the rowid */
 	if (!t->without_rowid) {
 		struct sql_value rv = sql_null();

@@ -622,9 +622,12 @@ int fts_query_parse(const struct sql_fts_def *d, const struct sql_table_def *t,
 		while (i < n && (z[i] == ' ' || z[i] == '\t' || z[i] == '\n' || z[i] == '\r'))
 			i++;
 		if (i < n && z[i] == '*') { /* FTS5's special queries: none here */
+			size_t l = i + 1;
+			while (l < n && z[l] != '\n' && z[l] != '\r')
+				l++;
 			free(q);
 			return sdb_error_set(e, SDB_EINVAL, "unknown special query: %.*s",
-					     (int)(n - i - 1), z + i + 1);
+					     (int)(l - i - 1), z + i + 1);
 		}
 	}
 	next(&p);
@@ -634,6 +637,10 @@ int fts_query_parse(const struct sql_fts_def *d, const struct sql_table_def *t,
 			syntax(&p);
 	}
 	if (p.err) {
+		/* one line: a newline quoted from the query is shown as a space */
+		for (char *m = e ? e->msg : NULL; m && *m; m++)
+			if (*m == '\n' || *m == '\r')
+				*m = ' ';
 		fts_node_free(q->root);
 		q->root = NULL;
 		fts_query_free(q);
