@@ -10,6 +10,7 @@
  */
 #include "sql/plan.h"
 
+#include "sql/fts_exec.h"
 #include "sql/record.h"
 #include "store/keys.h"
 
@@ -52,6 +53,11 @@ static double item_cost(struct plan_in *in, int j, uint64_t bound)
 		uint64_t d = in->conj_deps[c] & ~(1ull << 63);
 		if (!(d & me) || (d & ~(bound | me)))
 			continue;
+		if (x->op == X_FTS && x->col == FTSX_MATCH && x->cur == s->cur) {
+			if (100 < best) /* the postings: FTS5's own estimate */
+				best = 100;
+			continue;
+		}
 		if (x->op == X_CMP && x->sop == SQL_OP_EQ) {
 			int lc = col_of(x->l, s), rc = col_of(x->r, s);
 			const struct xp *other = lc >= 0 ? x->r : rc >= 0 ? x->l : NULL;
@@ -112,7 +118,7 @@ int plan_order(struct plan_in *in, int *order)
 
 /* ------------------------------------------------------------ table scans */
 
-enum { P_FULL, P_ROWID_EQ, P_ROWID_IN, P_ROWID_RANGE, P_INDEX_EQ, P_HASH };
+enum { P_FULL, P_ROWID_EQ, P_ROWID_IN, P_ROWID_RANGE, P_INDEX_EQ, P_HASH, P_FTS };
 
 struct tscan {
 	struct src *s;
@@ -153,6 +159,7 @@ struct tscan {
 	long *hnext;
 	long hcur;
 	struct sdb_sql_arena hmem;
+	struct fts_scan *fs;         /* P_FTS: an FTS5 table (fts_exec.c) */
 	char eqp[300];
 };
 
@@ -194,6 +201,18 @@ static int bound_ok(struct plan_in *in, const struct xp *x, int pos,
 		if (!bound_ok(in, x->a[i], pos, outer))
 			return 0;
 	return 1;
+}
+
+struct fts_bound {
+	struct plan_in *in;
+	int pos;
+	uint64_t outer;
+};
+
+static int fts_bound_ok(void *vp, const struct xp *x)
+{
+	struct fts_bound *fb = vp;
+	return bound_ok(fb->in, x, fb->pos, fb->outer);
 }
 
 /* `col op other` with col a column of s: the column and other, the
@@ -369,6 +388,18 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 	for (int i = 0; i < non; i++)
 		all[nwh + i] = on[i];
 	int rowid_col = tab->without_rowid ? -2 : tab->ipk;
+	if (tab->fts) {
+		struct fts_bound fb = { in, pos, outer };
+		t->path = P_FTS;
+		t->fs = sql_fts_scan_new(in->b, s, all, n, fts_bound_ok, &fb);
+		free(all);
+		if (!t->fs) {
+			tscan_free(t);
+			return NULL;
+		}
+		snprintf(t->eqp, sizeof t->eqp, "%s", sql_fts_scan_explain(t->fs));
+		return t;
+	}
 	/* 1. rowid = value */
 	for (int i = 0; i < n && t->path == P_FULL; i++) {
 		int col, op;
@@ -785,6 +816,8 @@ int tscan_rewind(struct tscan *t, struct ectx *x)
 	const struct sql_table_def *tab = t->tab;
 	struct sql_value v;
 	int ok;
+	if (t->path == P_FTS)
+		return sql_fts_scan_rewind(t->fs, x, t->row);
 	switch (t->path) {
 	case P_FULL:
 		sql_obj_prefix(&t->kb, tab->id);
@@ -1010,6 +1043,8 @@ int tscan_next(struct tscan *t, struct ectx *x)
 	int rc;
 	if (t->done)
 		return 0;
+	if (t->path == P_FTS)
+		return sql_fts_scan_next(t->fs, x);
 	if (t->path == P_HASH) {
 		if (t->hcur < 0) {
 			t->done = 1;
@@ -1081,6 +1116,7 @@ void tscan_free(struct tscan *t)
 	if (!t)
 		return;
 	close_iter(t);
+	sql_fts_scan_free(t->fs);
 	free(t->keyx);
 	free(t->kaff);
 	free(t->inv);
@@ -1136,7 +1172,7 @@ int tscan_order(struct tscan *t, const int *cols, const uint8_t *desc,
 		const uint8_t *colls, int n)
 {
 	const struct sql_table_def *tab = t->tab;
-	if (n < 1)
+	if (n < 1 || t->path == P_FTS)
 		return 0;
 	/* rowid order */
 	if (is_rowid_col(t, cols[0])) {
@@ -1215,6 +1251,7 @@ int tscan_order(struct tscan *t, const int *cols, const uint8_t *desc,
 int tscan_is_scan(const struct tscan *t)
 {
 	return t->path == P_FULL || t->path == P_ROWID_RANGE || t->path == P_HASH ||
+	       t->path == P_FTS ||
 	       (t->path == P_INDEX_EQ && !(t->idx->unique && t->nkey == t->idx->ncol));
 }
 
