@@ -134,6 +134,10 @@ int sql_store_open(struct sql_wstate *w, const struct sql_open_opts *o,
 
 static void drop_txn(struct sql_wstate *w)
 {
+	if (w->bulk) {
+		sdb_bulk_abort(w->bulk);
+		w->bulk = NULL;
+	}
 	sdb_txn_free(w->txn);
 	w->txn = NULL;
 	w->in_begin = 0;
@@ -343,10 +347,16 @@ static int commit(struct sql_wstate *w, struct sdb_error *e)
 {
 	int rc = 0, explicit_txn = w->in_begin;
 
-	if (w->txn && sdb_txn_nops(w->txn))
+	if (w->bulk) {
+		/* the bulk's entries and the transaction in one manifest switch */
+		struct sdb_bulk *b = w->bulk;
+		w->bulk = NULL;
+		rc = sdb_bulk_commit(b, w->txn, e);
+	} else if (w->txn && sdb_txn_nops(w->txn)) {
 		rc = sdb_txn_commit(w->txn, w->db, 0, e);
-	if (!rc && w->txn && sdb_txn_nops(w->txn))
-		sdb_db_maybe_flush(w->db, NULL);
+		if (!rc)
+			sdb_db_maybe_flush(w->db, NULL);
+	}
 	drop_txn(w);
 	w->txn_ddl = 0;
 	if (explicit_txn)
@@ -563,6 +573,7 @@ int sql_write_stmt(struct sql_conn *c, struct sql_wstate *w,
 	case SQL_S_CREATE_TABLE:
 	case SQL_S_CREATE_INDEX:
 	case SQL_S_CREATE_VIEW:
+	case SQL_S_CREATE_VTABLE:
 	case SQL_S_DROP:
 	case SQL_S_ALTER:
 	case SQL_S_REINDEX:
@@ -571,8 +582,6 @@ int sql_write_stmt(struct sql_conn *c, struct sql_wstate *w,
 		return sql_ddl(c, w, h, st, src, out, e);
 	case SQL_S_PRAGMA:
 		return sql_pragma(c, w, st, out, e);
-	case SQL_S_CREATE_VTABLE:
-		return sdb_error_set(e, SDB_EUNSUPPORTED, "virtual tables are not supported yet");
 	default:
 		return sdb_error_set(e, SDB_EINVAL, "not a write statement");
 	}
