@@ -29,6 +29,8 @@ static const char help_text[] =
 	".import [--csv|--tsv|--jsonl] [--skip N] FILE TABLE\n"
 	"                         rows of FILE into TABLE (created from the header\n"
 	"                         line when it does not exist), in one transaction\n"
+	".import --npy FILE TABLE COLUMN [--ids FILE]\n"
+	"                         numpy vectors into COLUMN, rowids 0..n-1 or the ids\n"
 	".indexes ?TABLE?         the names of the indexes (of TABLE)\n"
 	".mode MODE               output format: table, box, csv, tsv, json, jsonl,\n"
 	"                         toon, markdown or line\n"

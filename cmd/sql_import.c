@@ -544,8 +544,9 @@ int shell_import(struct shell *sh, int ac, char **av, const struct shell_src *sr
 	struct imp x;
 	struct sdb_input in;
 	struct sdb_error e;
-	const char *file = NULL, *table = NULL;
+	const char *file = NULL, *table = NULL, *column = NULL, *ids = NULL;
 	long skip = 0, rows = 0;
+	int npy = 0;
 	int kind = -1, rc;
 	struct tinfo ti = { 0 };
 	struct shell_src isrc;
@@ -559,9 +560,13 @@ int shell_import(struct shell *sh, int ac, char **av, const struct shell_src *sr
 			kind = IMP_JSONL;
 		else if (!strcmp(av[i], "--skip") && i + 1 < ac)
 			skip = atol(av[++i]);
+		else if (!strcmp(av[i], "--npy"))
+			npy = 1;
+		else if (!strcmp(av[i], "--ids") && i + 1 < ac)
+			ids = av[++i];
 		else if (av[i][0] == '-' && av[i][1] == '-') {
 			e.code = SDB_EINVAL;
-			snprintf(e.msg, sizeof(e.msg), ".import: unknown option '%s' (--csv, --tsv, --jsonl, --skip N)", av[i]);
+			snprintf(e.msg, sizeof(e.msg), ".import: unknown option '%s' (--csv, --tsv, --jsonl, --npy, --skip N, --ids FILE)", av[i]);
 			shell_report(sh, src, lineno, 1, SDB_EINVAL, &e);
 			sh->failed = 1;
 			return -1;
@@ -569,8 +574,19 @@ int shell_import(struct shell *sh, int ac, char **av, const struct shell_src *sr
 			file = av[i];
 		else if (!table)
 			table = av[i];
+		else if (npy && !column)
+			column = av[i];
 		else
 			table = NULL, file = NULL, i = ac;
+	}
+	if (npy && file && table && column && !skip && kind < 0)
+		return shell_import_npy(sh, file, table, column, ids, src, lineno);
+	if (npy || ids) {
+		sdb_error_clear(&e);
+		snprintf(e.msg, sizeof(e.msg), "usage: .import --npy FILE TABLE COLUMN [--ids FILE]");
+		shell_report(sh, src, lineno, 1, SDB_EINVAL, &e);
+		sh->failed = 1;
+		return -1;
 	}
 	if (!file || !table || skip < 0) {
 		sdb_error_clear(&e);

@@ -16,7 +16,7 @@ CC=${FUZZ_CC:-clang}
 command -v "$CC" >/dev/null || { echo "fuzz.sh: $CC not found (scripts/install-deps.sh fuzz)" >&2; exit 3; }
 flags="-g -O1 -std=gnu11 -Ilib -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
 	-Wno-unknown-pragmas -Wno-source-uses-openmp $(pkg-config --cflags liblz4 libzstd 2>/dev/null)"
-libs="$(pkg-config --libs liblz4 libzstd 2>/dev/null || echo -llz4 -lzstd) -lm -lpthread"
+libs="$(pkg-config --libs liblz4 libzstd 2>/dev/null || echo -llz4 -lzstd) -lutf8proc -lstemmer -lm -lpthread"
 mkdir -p "$B/obj" "$B/corpus" "$B/crash"
 objs=()
 for c in lib/*.c lib/*/*.c; do

@@ -8,6 +8,8 @@
 #        (TOON oracle and fixtures), strace, numpy and networkx
 #        (/usr/bin/python3; the graph is compared with networkx), sqlite3,
 #        libsqlite3-dev (the SQL engine is compared with SQLite),
+#        libutf8proc-dev and libstemmer-dev (FTS5 tokenizers: Unicode
+#        classes and folding, the Porter stemmer)
 #        libssl-dev (libcrypto's MD5 for the sqllogictest runner),
 #        libedit-dev (sochdb-sql's prompt), tmux (the prompt's test)
 # bench: the peers: hnswlib/faiss (python + headers), networkx, jq, sqlite3,
@@ -19,7 +21,7 @@ groups=${*:-test}
 pkgs=
 for g in $groups; do
 	case $g in
-	test) pkgs="$pkgs gcc make pkg-config liblz4-dev libzstd-dev bats bats-assert bats-support strace python3-numpy python3-networkx jq sqlite3 libsqlite3-dev libssl-dev libedit-dev tmux" ;;
+	test) pkgs="$pkgs gcc make pkg-config liblz4-dev libzstd-dev bats bats-assert bats-support strace python3-numpy python3-networkx jq sqlite3 libsqlite3-dev libssl-dev libedit-dev tmux libutf8proc-dev libstemmer-dev" ;;
 	bench) pkgs="$pkgs time g++ python3-numpy python3-hnswlib python3-faiss libhnswlib-dev python3-networkx jq sqlite3 rocksdb-tools lmdb-utils" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	*) echo "install-deps.sh: unknown group '$g' (test, bench, fuzz)" >&2; exit 2 ;;

@@ -238,6 +238,7 @@ char *sql_cat_create_text(struct sql_catalog *c, const struct sql_stmt *st,
 	switch (st->kind) {
 	case SQL_S_CREATE_TABLE: head = "CREATE TABLE "; break;
 	case SQL_S_CREATE_VIEW: head = "CREATE VIEW "; break;
+	case SQL_S_CREATE_VTABLE: head = "CREATE VIRTUAL TABLE "; break;
 	case SQL_S_CREATE_INDEX: head = st->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX "; break;
 	default: head = "";
 	}
@@ -252,7 +253,7 @@ char *sql_cat_create_text(struct sql_catalog *c, const struct sql_stmt *st,
 		    (tk.kw == SQL_KW_CREATE || tk.kw == SQL_KW_TEMP ||
 		     tk.kw == SQL_KW_TEMPORARY || tk.kw == SQL_KW_UNIQUE ||
 		     tk.kw == SQL_KW_TABLE || tk.kw == SQL_KW_INDEX ||
-		     tk.kw == SQL_KW_VIEW || tk.kw == SQL_KW_IF ||
+		     tk.kw == SQL_KW_VIEW || tk.kw == SQL_KW_IF || tk.kw == SQL_KW_VIRTUAL ||
 		     tk.kw == SQL_KW_NOT || tk.kw == SQL_KW_EXISTS))
 			continue;
 		from = tk.off;

@@ -49,6 +49,7 @@ struct sql_col_def {
 	uint8_t dflt_const;
 	struct sql_value dflt_value;
 	uint8_t dflt_ctime;    /* DEFAULT CURRENT_TIME/DATE/TIMESTAMP (kw in dflt) */
+	uint32_t vec_dim;      /* VECTOR(D): D (sql/vec.h), else 0 */
 };
 
 struct sql_index_def {
@@ -115,6 +116,7 @@ struct sql_table_def {
 	int64_t max_rowid;
 	uint8_t max_rowid_ok;
 	uint8_t is_system;     /* sqlite_schema / sqlite_sequence (read-only views of the catalog) */
+	struct sql_fts_def *fts; /* an FTS5 table (fts.h), or NULL */
 };
 
 struct sql_catalog;

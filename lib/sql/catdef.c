@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sql/vec.h"
 #include "sql/wint.h"
 
 struct sql_objrec;
@@ -237,6 +238,10 @@ int sql_cat_build_table(struct sql_catalog *c, const char *sql, uint32_t id,
 		*out = t;
 		return 0;
 	}
+	if (st->kind == SQL_S_CREATE_VTABLE) {
+		*out = t;
+		return sql_fts_build(c, st, t, e);
+	}
 	if (st->kind != SQL_S_CREATE_TABLE)
 		return sdb_error_set(e, SDB_ECORRUPT, "malformed SQL catalog: not a CREATE TABLE");
 	if (st->select)
@@ -265,6 +270,10 @@ int sql_cat_build_table(struct sql_catalog *c, const char *sql, uint32_t id,
 		cd->name = (char *)col->name.z;
 		cd->type = (char *)col->type;
 		cd->aff = sql_w_affinity(col->type);
+		if ((rc = sql_vec_decl(col->type, cd->name, &cd->vec_dim, e)))
+			goto fail;
+		if (cd->vec_dim)
+			cd->aff = SQL_AFF_BLOB;
 		for (int k = 0; k < col->ncons; k++) {
 			const struct sql_constraint *cn = col->cons[k];
 			switch (cn->kind) {

@@ -361,6 +361,8 @@ static int drop(struct sql_wstate *w, const struct sql_stmt *st, struct sdb_erro
 	w->txn_ddl = 1;
 	if (!t->is_view && (rc = del_object_keys(w, t->id, e)))
 		return rc;
+	if ((rc = sql_fts_drop(w, t, e)))
+		return rc;
 	for (int i = 0; i < t->nidx; i++)
 		if ((rc = del_object_keys(w, t->idx[i]->id, e)) ||
 		    (rc = sql_cat_del_obj(w, t->idx[i]->id, e)))
@@ -541,6 +543,7 @@ int sql_ddl(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 		return sdb_error_set(e, SDB_ENOTFOUND, "unknown database %s", st->schema.z);
 	switch (st->kind) {
 	case SQL_S_CREATE_TABLE:
+	case SQL_S_CREATE_VTABLE:
 		rc = create_table(c, w, h, st, src, e);
 		break;
 	case SQL_S_CREATE_INDEX:

@@ -23,6 +23,7 @@
 
 #include "sql/conn.h"
 #include "sql/exec.h"
+#include "sql/vec.h"
 #include "sql/wint.h"
 #include "store/txn.h"
 
@@ -181,8 +182,10 @@ static int index_entries(struct sql_wstate *w, const struct sql_table_def *t,
 			 const struct sql_value *row, int64_t rowid, int del,
 			 struct sdb_error *e)
 {
-	int rc;
+	int rc = sql_fts_row(w, t, row, rowid, del, e);
 
+	if (rc)
+		return rc;
 	for (int i = 0; i < t->nidx; i++) {
 		const struct sql_index_def *x = t->idx[i];
 		if ((rc = sql_idxkey(&w->kbuf, &w->rbits, x, row, NULL, rowid, e)))
@@ -548,6 +551,11 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 		if (row[i].type != SQLV_NULL &&
 		    (rc = sql_w_apply_aff(&row[i], t->cols[i].aff, &s->mem)))
 			return oom(e);
+	for (int i = 0; i < t->ncol; i++)
+		if (t->cols[i].vec_dim &&
+		    (rc = sql_vec_store(t->name, t->cols[i].name, t->cols[i].vec_dim, &row[i],
+					&s->mem, e)))
+			return rc;
 	/* the rowid */
 	if (!t->without_rowid) {
 		struct sql_value rv = sql_null();
@@ -602,6 +610,10 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 	}
 	if (!t->without_rowid && t->ipk >= 0)
 		row[t->ipk] = sql_int(rowid);
+	if (t->fts && (rc = sql_fts_command(w, t, row, rowid, explicit, e))) {
+		*rowid_out = rowid;
+		return rc < 0 ? rc : 0;
+	}
 	if ((rc = checks(s, row, rowid, e)))
 		return rc;
 	/* the primary key */
@@ -934,7 +946,7 @@ static int do_insert(struct sql_wstate *w, const struct sql_stmt *st,
 			map[i] = ci;
 		}
 	} else {
-		nmap = t->ncol;
+		nmap = t->fts ? t->fts->ncol : t->ncol; /* not FTS5's hidden columns */
 		if (nmap > 1024)
 			return sdb_error_set(e, SDB_ELIMIT, "too many columns");
 		for (int i = 0; i < nmap; i++)

@@ -9,6 +9,7 @@
  */
 #include "sql/exec_int.h"
 #include "sql/plan.h"
+#include "sql/vecknn.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +167,7 @@ struct sel {
 	struct sql_value *keys;      /* sort keys of the row being added */
 	struct sel *next_all;        /* qall */
 	int presorted;               /* ORDER BY answered by the first level's order */
+	int knn;                     /* ORDER BY vec_distance_*(col, q) LIMIT k (vecknn.h) */
 	/* a recursive CTE: the queue of rows still to expand */
 	int recursive;
 	struct sql_value *recrow;
@@ -274,7 +276,8 @@ static int bind_source(struct bctx *b, struct scope *up, struct core *k,
 		L->tvf_it = it;
 		return 0;
 	}
-	if (it->has_args)
+	if (it->has_args && !it->sub && !(b->c->cat && sql_conn_table(b->c, it->name.z) &&
+					   sql_conn_table(b->c, it->name.z)->fts))
 		return sdb_error_set(b->e, SDB_ENOTFOUND, "no such table: %s",
 				     it->name.z);
 	if (it->sub) {
@@ -370,6 +373,11 @@ static int bind_source(struct bctx *b, struct scope *up, struct core *k,
 	}
 	L->kind = L_TABLE;
 	(void)k;
+	if (it->has_args && t->fts) { /* t('query'): t MATCH 'query' */
+		if (it->nargs != 1)
+			return sdb_error_set(b->e, SDB_EINVAL, "fts5: expected one argument to %s()", name);
+		return xp_compile(b, up, it->args[0], &s->fts_arg);
+	}
 	return 0;
 }
 
@@ -469,6 +477,10 @@ static uint64_t xp_deps(struct core *k, const struct xp *p)
 				return i < 62 ? 1ull << i : 1ull << 62;
 		return 0;
 	}
+	if (p->op == X_FTS) /* MATCH, bm25(): the FTS table's level */
+		for (int i = 0; i < k->nsrc; i++)
+			if (k->srcs[i].cur == p->cur)
+				d |= i < 62 ? 1ull << i : 1ull << 62;
 	if (p->sub && p->sub->correlated)
 		d |= ~0ull >> 1;
 	d |= xp_deps(k, p->l) | xp_deps(k, p->r) | xp_deps(k, p->t);
@@ -1015,6 +1027,19 @@ static int term_ordinal(struct bctx *b, const struct sql_expr *x, int n,
 	return 0;
 }
 
+/* Whether the select is a k-NN query over its one table (vecknn.h). */
+static int knn_shape(struct sel *q, const struct sql_select *s)
+{
+	struct sql_vknn kn;
+	if (q->ncores != 1 || q->norder != 1 || !s->limit || q->ok[0].desc)
+		return 0;
+	struct core *k = q->cores[0];
+	if (k->vrows || k->is_agg || k->distinct || k->nlv != 1 || k->lv[0].kind != L_TABLE)
+		return 0;
+	const struct okey *ok = &q->ok[0];
+	return sql_vec_knn_key(ok->rescol >= 0 ? k->res[ok->rescol] : ok->e, k->lv[0].cur, &kn);
+}
+
 /* Whether the first join level can deliver the rows in ORDER BY order
  * (rowid order, an index's order, forward or reverse), so no sort is
  * needed. Only for a plain select (no aggregate, DISTINCT, compound). */
@@ -1208,6 +1233,7 @@ struct sel *sel_compile(struct bctx *b, struct scope *up,
 		}
 		q->keys = q->row + q->ncols;
 		q->presorted = order_from_scan(q);
+		q->knn = !q->presorted && knn_shape(q, s);
 	}
 	/* LIMIT / OFFSET: constant expressions (no columns) */
 	struct scope ls = { .up = up };
@@ -1976,29 +2002,48 @@ static int sort_all(struct sel *q, struct ectx *x)
 	rs_init(&q->sorter, q->ncols + q->norder);
 	/* ORDER BY ... LIMIT: keep only the best lim + off rows */
 	long topk = q->lim >= 0 && q->lim + q->off <= 1000000 ? (long)(q->lim + q->off) : -1;
+	const struct sql_value *worst = NULL;
+	struct sql_value *cand = NULL; /* a row's keys where row_cmp reads them */
 	for (int ci = 0; ci < q->ncores; ci++) {
 		struct core *k = q->cores[ci];
 		for (;;) {
 			sdb_sql_arena_reset(&q->mem);
 			rc = core_next(k, x);
 			if (rc < 0)
-				return rc;
+				goto out;
 			if (rc == 0)
 				break;
 			if ((rc = eval_keys(q, k, x)))
-				return rc;
+				goto out;
+			if (worst) {
+				/* top-k: a row after the k-th kept one is not kept */
+				memcpy(cand + q->ncols, q->keys, sizeof(*cand) * (size_t)q->norder);
+				cmp_sel = q;
+				if (row_cmp(cand, worst) > 0)
+					continue;
+			}
 			if (rs_add(&q->sorter, k->out, q->ncols, q->keys, q->norder))
-				return sql_oom(x->e);
-			if (topk >= 0 && q->sorter.n >= 2 * topk + 64 &&
-			    sorter_trim(q, topk))
-				return sql_oom(x->e);
+				goto oom;
+			if (topk > 0 && q->sorter.n >= 2 * topk + 64) {
+				if (!cand && !(cand = calloc((size_t)q->sorter.ncol, sizeof(*cand))))
+					goto oom;
+				if (sorter_trim(q, topk))
+					goto oom;
+				worst = &q->sorter.v[(topk - 1) * q->sorter.ncol];
+			}
 		}
 	}
 	cmp_sel = q;
 	if (q->sorter.n > 1)
 		qsort(q->sorter.v, (size_t)q->sorter.n,
 		      sizeof(struct sql_value) * (size_t)q->sorter.ncol, row_cmp);
-	return 0;
+	rc = 0;
+	goto out;
+oom:
+	rc = sql_oom(x->e);
+out:
+	free(cand);
+	return rc;
 }
 
 static int queue_add(struct sel *q, const struct sql_value *row, int dedup,
@@ -2234,6 +2279,10 @@ static int eqp_sel(struct sel *q, struct sql_stmt_h *h, int *id, int parent,
 					 L->src->name, L->tvf_it->nargs > 1 ? 3 : 1);
 				if ((rc = eqp_row(h, id, par, buf, e)))
 					return rc;
+			} else if (q->knn) {
+				snprintf(buf, sizeof buf, "%s (exact k-NN)", tscan_explain(L->ts));
+				if ((rc = eqp_row(h, id, par, buf, e)))
+					return rc;
 			} else {
 				if ((rc = eqp_row(h, id, par, tscan_explain(L->ts), e)))
 					return rc;
@@ -2246,7 +2295,7 @@ static int eqp_sel(struct sel *q, struct sql_stmt_h *h, int *id, int parent,
 		    (rc = eqp_row(h, id, par, "USE TEMP B-TREE FOR DISTINCT", e)))
 			return rc;
 	}
-	if (q->norder && !q->presorted &&
+	if (q->norder && !q->presorted && !q->knn &&
 	    (rc = eqp_row(h, id, parent, "USE TEMP B-TREE FOR ORDER BY", e)))
 		return rc;
 	return 0;

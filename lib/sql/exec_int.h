@@ -79,6 +79,7 @@ struct cursor {
 	int ncol;
 	uint8_t nullrow;             /* LEFT JOIN without a match: all NULL */
 	int id;                      /* position in the FROM clause (for EQP) */
+	void *fts;                   /* an FTS table's scan (fts_exec.c), or NULL */
 };
 
 /* ------------------------------------------------------------ expressions */
@@ -89,6 +90,7 @@ enum xop {
 	X_BETWEEN, X_INLIST, X_INSUB, X_ISNULL, X_NOTNULL,
 	X_LIKE, X_GLOB, X_CASE, X_CAST, X_FUNC, X_EXISTS, X_SCALAR,
 	X_COLLATE, X_CTIME, X_RAISE, X_WINDOW,
+	X_FTS,                       /* MATCH and FTS5's functions (fts_exec.h) */
 };
 
 struct subq;
@@ -159,6 +161,7 @@ struct src {
 	struct cursor *cur;
 	uint64_t *used;              /* bitmap of columns read (ncol + 1 bits) */
 	int nvisible;                /* > 0: only the first nvisible columns in * */
+	struct xp *fts_arg;          /* FTS table t('query'): the query */
 };
 
 struct scope {

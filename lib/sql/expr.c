@@ -5,6 +5,7 @@
  * LIKE/GLOB, functions). See exec_int.h for the design.
  */
 #include "sql/exec_int.h"
+#include "sql/fts_exec.h"
 
 #include <errno.h>
 #include <math.h>
@@ -544,6 +545,10 @@ int xp_compile(struct bctx *b, struct scope *s, const struct sql_expr *x,
 		p->is_const = p->l->is_const && all_const(p->a, p->na);
 		break;
 	case SQL_E_LIKE:
+		if (x->op == SQL_OP_MATCH) {
+			rc = sql_fts_compile_match(b, s, x, &p);
+			break;
+		}
 		if (x->op != SQL_OP_LIKE && x->op != SQL_OP_GLOB)
 			return sdb_error_set(b->e, SDB_ENOTFOUND,
 					     "no such function: %s",
@@ -616,6 +621,10 @@ int xp_compile(struct bctx *b, struct scope *s, const struct sql_expr *x,
 			p->aff = sel_aff(p->sub->sel, 0);
 		break;
 	case SQL_E_FUNC:
+		if (sql_fts_is_aux(x->name.z)) {
+			rc = sql_fts_compile_aux(b, s, x, &p);
+			break;
+		}
 		rc = compile_func(b, s, x, &p);
 		break;
 	case SQL_E_VECTOR:
@@ -1085,6 +1094,8 @@ int xp_eval(struct ectx *x, const struct xp *p, struct sql_value *out)
 		return 0;
 	case X_FUNC:
 		return call_func(x, p, out);
+	case X_FTS:
+		return sql_fts_eval(x, p, out);
 	case X_CTIME:
 		return ctime_val(x, p->col, out);
 	case X_EXISTS: {

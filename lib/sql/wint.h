@@ -6,6 +6,7 @@
 #define SDB_SQL_WINT_H
 
 #include "sql/catalog.h"
+#include "sql/fts.h"
 #include "sql/record.h"
 #include "sql/write.h"
 

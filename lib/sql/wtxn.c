@@ -563,6 +563,7 @@ int sql_write_stmt(struct sql_conn *c, struct sql_wstate *w,
 	case SQL_S_CREATE_TABLE:
 	case SQL_S_CREATE_INDEX:
 	case SQL_S_CREATE_VIEW:
+	case SQL_S_CREATE_VTABLE:
 	case SQL_S_DROP:
 	case SQL_S_ALTER:
 	case SQL_S_REINDEX:
@@ -571,8 +572,6 @@ int sql_write_stmt(struct sql_conn *c, struct sql_wstate *w,
 		return sql_ddl(c, w, h, st, src, out, e);
 	case SQL_S_PRAGMA:
 		return sql_pragma(c, w, st, out, e);
-	case SQL_S_CREATE_VTABLE:
-		return sdb_error_set(e, SDB_EUNSUPPORTED, "virtual tables are not supported yet");
 	default:
 		return sdb_error_set(e, SDB_EINVAL, "not a write statement");
 	}

@@ -1,0 +1,87 @@
+/*
+ * fts_int.h - private to lib/sql/fts*.c: the parsed MATCH expression
+ * (phrases, nearsets, nodes) and its evaluation state.
+ */
+#ifndef SDB_SQL_FTS_INT_H
+#define SDB_SQL_FTS_INT_H
+
+#include "sql/fts.h"
+#include "store/txn.h"
+
+struct fterm {
+	char *z;
+	int n;
+	uint8_t prefix;
+	/* postings: rows ascending, positions (col << 32 | offset) per row */
+	int64_t *rowids;
+	long *poff;
+	int64_t *pos;
+	long nrow;
+};
+
+struct fnear;
+
+struct fphrase {
+	int idx;                     /* FTS5's phrase number */
+	int nterm;
+	struct fterm *terms;
+	uint8_t first;               /* ^ */
+	struct fnear *near;
+	/* the rows it matches (in its nearset's columns), start positions */
+	int64_t *rowids;
+	long *poff;
+	int64_t *pos;
+	long nrow;
+	long nhit;                   /* rows matched alone (bm25's IDF) */
+	/* in a NEAR group: the positions that satisfy it (else the above) */
+	int64_t *trowids;
+	long *tpoff;
+	int64_t *tpos;
+	long tnrow;
+};
+
+struct fnear {
+	struct fphrase **ph;
+	int nph;
+	int nnear;                   /* NEAR distance, -1: a plain phrase */
+	uint64_t cols;               /* column filter (has_cols) */
+	uint8_t has_cols;
+	int64_t *rows;               /* rows matching the whole nearset */
+	long nrows;
+};
+
+enum { FN_STRING, FN_AND, FN_OR, FN_NOT };
+
+struct fnode {
+	int type;
+	struct fnode **child;
+	int nchild;
+	struct fnear *near;          /* FN_STRING */
+	uint8_t at;                  /* evaluation: positioned on the row */
+	uint8_t match;               /* ... and a match there */
+};
+
+struct finst {
+	int phrase;
+	int64_t pos;
+};
+
+struct fts_query {
+	const struct sql_fts_def *d;
+	struct fnode *root;          /* NULL: matches nothing */
+	struct fphrase **phrases;
+	int nphrase;
+	uint8_t empty;
+	/* results */
+	int64_t *rows;
+	long nrows;
+	struct finst *inst;          /* instances of every row, by position */
+	long ninst, capinst;
+	long *ioff;                  /* row i's instances: [ioff[i], ioff[i+1]) */
+};
+
+void fts_node_free(struct fnode *n);
+/* Evaluates q over the index as txn sees it. */
+int fts_query_run(struct fts_query *q, struct sdb_txn *txn, struct sdb_error *e);
+
+#endif

@@ -1,0 +1,520 @@
+/*
+ * vec.c - vectors in SQL (see vec.h): the literal parser, the VECTOR(D)
+ * column check, and the functions vector, vec_dims, vec_distance_l2,
+ * vec_distance_cosine, vec_distance_ip, vec_normalize, vec_to_json.
+ *
+ * Arguments of the functions are vectors given as a float32 blob or as
+ * JSON array text; NULL gives NULL. Every bad argument is a one-line
+ * error naming the function and the argument.
+ */
+#include "sql/vec.h"
+
+#include "vec/distance.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ------------------------------------------------------------ literals */
+
+static int js_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The end of a JSON number starting at p, or NULL when p holds none. */
+static const char *json_number_end(const char *p, const char *end)
+{
+	if (p < end && *p == '-')
+		p++;
+	if (p >= end || !digit(*p))
+		return NULL;
+	if (*p == '0')
+		p++;
+	else
+		while (p < end && digit(*p))
+			p++;
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end || !digit(*p))
+			return NULL;
+		while (p < end && digit(*p))
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || !digit(*p))
+			return NULL;
+		while (p < end && digit(*p))
+			p++;
+	}
+	return p;
+}
+
+static int malformed(struct sdb_error *e, const char *z, const char *at,
+		     const char *end, const char *what)
+{
+	if (at >= end)
+		return sdb_error_set(e, SDB_EPARSE,
+				     "malformed vector literal: expected %s at its end", what);
+	return sdb_error_set(e, SDB_EPARSE,
+			     "malformed vector literal at offset %zu: expected %s",
+			     (size_t)(at - z), what);
+}
+
+int sql_vec_parse(const char *z, size_t n, struct sdb_buf *out, uint32_t *dim,
+		  struct sdb_error *e)
+{
+	const char *p = z, *end = z + n;
+	uint32_t d = 0;
+	char num[400];
+
+	*dim = 0;
+	while (p < end && js_space(*p))
+		p++;
+	if (p >= end || *p != '[')
+		return malformed(e, z, p, end, "'['");
+	p++;
+	while (p < end && js_space(*p))
+		p++;
+	if (p < end && *p == ']')
+		return sdb_error_set(e, SDB_EPARSE, "vector has no elements");
+	for (;;) {
+		while (p < end && js_space(*p))
+			p++;
+		const char *ne = json_number_end(p, end);
+		if (!ne)
+			return malformed(e, z, p, end, "a number");
+		size_t len = (size_t)(ne - p);
+		if (len >= sizeof(num))
+			return sdb_error_set(e, SDB_EPARSE,
+					     "vector element %u has more than %zu characters",
+					     d + 1, sizeof(num) - 1);
+		memcpy(num, p, len);
+		num[len] = 0;
+		float f = strtof(num, NULL);
+		if (!isfinite(f))
+			return sdb_error_set(e, SDB_EPARSE,
+					     "vector element %u (%s) is out of float32 range", d + 1, num);
+		if (d == SQL_VEC_MAX_DIM)
+			return sdb_error_set(e, SDB_ELIMIT, "vector has more than %d elements",
+					     SQL_VEC_MAX_DIM);
+		sdb_buf_add(out, &f, sizeof f);
+		d++;
+		p = ne;
+		while (p < end && js_space(*p))
+			p++;
+		if (p < end && *p == ',') {
+			p++;
+			continue;
+		}
+		if (p < end && *p == ']')
+			break;
+		return malformed(e, z, p, end, "',' or ']'");
+	}
+	p++;
+	while (p < end && js_space(*p))
+		p++;
+	if (p < end)
+		return malformed(e, z, p, end, "nothing after ']'");
+	if (!sdb_buf_ok(out))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	*dim = d;
+	return 0;
+}
+
+/* ------------------------------------------------------------ VECTOR(D) */
+
+int sql_vec_decl(const char *decl, const char *col, uint32_t *dim,
+		 struct sdb_error *e)
+{
+	const char *p = decl;
+	*dim = 0;
+	if (!p)
+		return 0;
+	while (*p == ' ')
+		p++;
+	if (strncasecmp(p, "vector", 6))
+		return 0;
+	p += 6;
+	while (*p == ' ')
+		p++;
+	if (*p && *p != '(')
+		return 0; /* another name: VECTORS, VECTOR_X ... */
+	if (*p == '(') {
+		p++;
+		while (*p == ' ')
+			p++;
+		unsigned long d = 0;
+		int nd = 0;
+		while (digit(*p) && nd < 8) {
+			d = d * 10 + (unsigned long)(*p++ - '0');
+			nd++;
+		}
+		while (*p == ' ')
+			p++;
+		if (nd && !digit(*p) && *p == ')' && d >= 1 && d <= SQL_VEC_MAX_DIM) {
+			p++;
+			while (*p == ' ')
+				p++;
+			if (!*p) {
+				*dim = (uint32_t)d;
+				return 0;
+			}
+		}
+	}
+	return sdb_error_set(e, SDB_EINVAL,
+			     "column %s: VECTOR needs a dimension from 1 to %d, as VECTOR(384)",
+			     col, SQL_VEC_MAX_DIM);
+}
+
+static const char *type_words(int t)
+{
+	static const char *w[] = { "NULL", "an integer", "a real", "text", "a blob" };
+	return t >= 0 && t <= 4 ? w[t] : "a value";
+}
+
+/* Checks n floats at p (possibly unaligned) are finite. @return the
+ * 1-based index of the first that is not, or 0. */
+static uint32_t first_bad(const char *p, uint32_t n, int *is_nan)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		float f;
+		memcpy(&f, p + 4 * (size_t)i, 4);
+		if (!isfinite(f)) {
+			*is_nan = isnan(f);
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+int sql_vec_store(const char *tab, const char *col, uint32_t dim,
+		  struct sql_value *v, struct sdb_sql_arena *mem,
+		  struct sdb_error *e)
+{
+	int nan = 0;
+	uint32_t bad;
+
+	switch (v->type) {
+	case SQLV_NULL:
+		return 0;
+	case SQLV_BLOB:
+		if (v->n != 4 * (size_t)dim) {
+			if (v->n % 4)
+				return sdb_error_set(e, SDB_EINVAL,
+						     "%s.%s is VECTOR(%u): got a blob of %u bytes, not float32 values",
+						     tab, col, dim, v->n);
+			return sdb_error_set(e, SDB_EINVAL, "%s.%s is VECTOR(%u): got %u dimensions",
+					     tab, col, dim, v->n / 4);
+		}
+		if ((bad = first_bad(v->u.z, dim, &nan)))
+			return sdb_error_set(e, SDB_EINVAL, "%s.%s: vector element %u is %s",
+					     tab, col, bad, nan ? "NaN" : "infinite");
+		return 0;
+	case SQLV_TEXT: {
+		struct sdb_buf b = SDB_BUF_INIT;
+		uint32_t d;
+		struct sdb_error pe;
+		int rc = sql_vec_parse(v->u.z, v->n, &b, &d, &pe);
+		if (rc) {
+			sdb_buf_release(&b);
+			if (rc == SDB_ENOMEM)
+				return sdb_error_set(e, rc, "out of memory");
+			return sdb_error_set(e, rc, "%s.%s: %s", tab, col, pe.msg);
+		}
+		if (d != dim) {
+			sdb_buf_release(&b);
+			return sdb_error_set(e, SDB_EINVAL, "%s.%s is VECTOR(%u): got %u dimensions",
+					     tab, col, dim, d);
+		}
+		char *z = sdb_sql_arena_alloc(mem, b.len);
+		if (!z) {
+			sdb_buf_release(&b);
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		}
+		memcpy(z, b.data, b.len);
+		*v = sql_blob(z, b.len);
+		sdb_buf_release(&b);
+		return 0;
+	}
+	default:
+		return sdb_error_set(e, SDB_EINVAL, "%s.%s is VECTOR(%u): got %s, not a vector",
+				     tab, col, dim, type_words(v->type));
+	}
+}
+
+/* ------------------------------------------------------------ functions */
+
+#define ARGS struct sql_fctx *c, int argc, const struct sql_value *argv, \
+	struct sql_value *out
+
+/* Argument i of function fn as floats (aligned, in c->mem when copied).
+ * @return 1 it is a vector (*p, *dim), 0 it is NULL, or an error. */
+static int vec_arg(struct sql_fctx *c, const char *fn, int i,
+		   const struct sql_value *v, const float **p, uint32_t *dim)
+{
+	int nan = 0;
+	uint32_t bad;
+
+	switch (v->type) {
+	case SQLV_NULL:
+		return 0;
+	case SQLV_BLOB: {
+		if (v->n == 0 || v->n % 4)
+			return sdb_error_set(c->e, SDB_EINVAL,
+					     "%s: argument %d is a blob of %u bytes, not float32 values",
+					     fn, i + 1, v->n);
+		if (v->n / 4 > SQL_VEC_MAX_DIM)
+			return sdb_error_set(c->e, SDB_ELIMIT,
+					     "%s: argument %d has more than %d elements",
+					     fn, i + 1, SQL_VEC_MAX_DIM);
+		*dim = v->n / 4;
+		if ((bad = first_bad(v->u.z, *dim, &nan)))
+			return sdb_error_set(c->e, SDB_EINVAL, "%s: argument %d element %u is %s",
+					     fn, i + 1, bad, nan ? "NaN" : "infinite");
+		if (((uintptr_t)v->u.z & 3) == 0) {
+			*p = (const float *)(const void *)v->u.z;
+		} else {
+			float *f = sdb_sql_arena_alloc(c->mem, v->n);
+			if (!f)
+				return sdb_error_set(c->e, SDB_ENOMEM, "out of memory");
+			memcpy(f, v->u.z, v->n);
+			*p = f;
+		}
+		return 1;
+	}
+	case SQLV_TEXT: {
+		/* a k-NN scan passes the same query text for every row: the
+		 * last text parsed per argument position is kept */
+		static __thread struct { char *z; size_t n; float *f; uint32_t d; } cache[2];
+		int slot = i & 1;
+		if (cache[slot].z && cache[slot].n == v->n && !memcmp(cache[slot].z, v->u.z, v->n)) {
+			*p = cache[slot].f;
+			*dim = cache[slot].d;
+			return 1;
+		}
+		struct sdb_buf b = SDB_BUF_INIT;
+		struct sdb_error pe;
+		int rc = sql_vec_parse(v->u.z, v->n, &b, dim, &pe);
+		if (rc) {
+			sdb_buf_release(&b);
+			if (rc == SDB_ENOMEM)
+				return sdb_error_set(c->e, rc, "out of memory");
+			return sdb_error_set(c->e, rc, "%s: argument %d: %s", fn, i + 1, pe.msg);
+		}
+		float *f = sdb_sql_arena_alloc(c->mem, b.len);
+		if (!f) {
+			sdb_buf_release(&b);
+			return sdb_error_set(c->e, SDB_ENOMEM, "out of memory");
+		}
+		memcpy(f, b.data, b.len);
+		*p = f;
+		if (v->n <= 1 << 20) {
+			char *cz = malloc(v->n ? v->n : 1);
+			if (cz) {
+				memcpy(cz, v->u.z, v->n);
+				free(cache[slot].z);
+				free(cache[slot].f);
+				cache[slot].z = cz;
+				cache[slot].n = v->n;
+				cache[slot].f = (float *)(void *)b.data; /* the buffer's bytes */
+				cache[slot].d = *dim;
+				return 1;
+			}
+		}
+		sdb_buf_release(&b);
+		return 1;
+	}
+	default:
+		return sdb_error_set(c->e, SDB_EINVAL, "%s: argument %d is %s, not a vector",
+				     fn, i + 1, type_words(v->type));
+	}
+}
+
+static int vec_out(struct sql_fctx *c, const float *p, uint32_t dim,
+		   struct sql_value *out)
+{
+	char *z = sdb_sql_arena_alloc(c->mem, 4 * (size_t)dim);
+	if (!z)
+		return sdb_error_set(c->e, SDB_ENOMEM, "out of memory");
+	memcpy(z, p, 4 * (size_t)dim);
+	*out = sql_blob(z, 4 * (size_t)dim);
+	return 0;
+}
+
+static int f_vector(ARGS)
+{
+	const float *p;
+	uint32_t d;
+	int rc = vec_arg(c, "vector", 0, &argv[0], &p, &d);
+	if (rc <= 0) {
+		*out = sql_null();
+		return rc;
+	}
+	if (argv[0].type == SQLV_BLOB) {
+		*out = argv[0];
+		return 0;
+	}
+	return vec_out(c, p, d, out);
+}
+
+static int f_vec_dims(ARGS)
+{
+	const float *p;
+	uint32_t d;
+	int rc = vec_arg(c, "vec_dims", 0, &argv[0], &p, &d);
+	*out = rc == 1 ? sql_int(d) : sql_null();
+	return rc < 0 ? rc : 0;
+}
+
+static int f_vec_normalize(ARGS)
+{
+	const float *p;
+	uint32_t d;
+	int rc = vec_arg(c, "vec_normalize", 0, &argv[0], &p, &d);
+	if (rc <= 0) {
+		*out = sql_null();
+		return rc;
+	}
+	float *f = sdb_sql_arena_alloc(c->mem, 4 * (size_t)d);
+	if (!f)
+		return sdb_error_set(c->e, SDB_ENOMEM, "out of memory");
+	memcpy(f, p, 4 * (size_t)d);
+	sdb_vec_normalize(f, d);
+	*out = sql_blob(f, 4 * (size_t)d);
+	return 0;
+}
+
+/* The shortest %g text that reads back as the same float32. */
+static int float_text(float f, char *buf, size_t cap)
+{
+	int n = 0;
+	for (int prec = 1; prec <= 9; prec++) {
+		n = snprintf(buf, cap, "%.*g", prec, (double)f);
+		if (strtof(buf, NULL) == f)
+			break;
+	}
+	return n;
+}
+
+static int f_vec_to_json(ARGS)
+{
+	const float *p;
+	uint32_t d;
+	int rc = vec_arg(c, "vec_to_json", 0, &argv[0], &p, &d);
+	if (rc <= 0) {
+		*out = sql_null();
+		return rc;
+	}
+	struct sdb_buf b = SDB_BUF_INIT;
+	char num[40];
+	sdb_buf_addc(&b, '[');
+	for (uint32_t i = 0; i < d; i++) {
+		if (i)
+			sdb_buf_addc(&b, ',');
+		int n = float_text(p[i], num, sizeof num);
+		/* JSON has no "-0" issue, but %g may print "1e+20": valid JSON */
+		sdb_buf_add(&b, num, (size_t)n);
+	}
+	sdb_buf_addc(&b, ']');
+	char *z = sdb_buf_ok(&b) ? sdb_sql_arena_alloc(c->mem, b.len) : NULL;
+	if (!z) {
+		sdb_buf_release(&b);
+		return sdb_error_set(c->e, SDB_ENOMEM, "out of memory");
+	}
+	memcpy(z, b.data, b.len);
+	*out = sql_text(z, b.len);
+	sdb_buf_release(&b);
+	return 0;
+}
+
+static int distance(struct sql_fctx *c, const char *fn, int metric,
+		    const struct sql_value *argv, struct sql_value *out)
+{
+	const float *a, *b;
+	uint32_t da, db;
+	int ra, rb;
+	*out = sql_null();
+	if ((ra = vec_arg(c, fn, 0, &argv[0], &a, &da)) < 0)
+		return ra;
+	if ((rb = vec_arg(c, fn, 1, &argv[1], &b, &db)) < 0)
+		return rb;
+	if (!ra || !rb)
+		return 0;
+	if (da != db)
+		return sdb_error_set(c->e, SDB_EINVAL,
+				     "%s: vectors of different dimensions (%u and %u)", fn, da, db);
+	const struct sdb_vec_kernels *k = sdb_vec_kernels();
+	double r;
+	switch (metric) {
+	case SDB_VEC_L2:
+		r = k->l2sq(a, b, da);
+		break;
+	case SDB_VEC_IP:
+		r = 1.0 - (double)k->dot(a, b, da);
+		break;
+	default: {
+		double na = k->dot(a, a, da), nb = k->dot(b, b, da);
+		if (na == 0 || nb == 0)
+			r = 1.0;
+		else
+			r = 1.0 - (double)k->dot(a, b, da) / sqrt(na * nb);
+		break;
+	}
+	}
+	*out = sql_real(r);
+	return 0;
+}
+
+static int f_l2(ARGS)
+{
+	return distance(c, "vec_distance_l2", SDB_VEC_L2, argv, out);
+}
+
+static int f_ip(ARGS)
+{
+	return distance(c, "vec_distance_ip", SDB_VEC_IP, argv, out);
+}
+
+static int f_cosine(ARGS)
+{
+	return distance(c, "vec_distance_cosine", SDB_VEC_COSINE, argv, out);
+}
+
+int sql_vec_distance_name(const char *name, size_t len, int *metric)
+{
+	static const struct { const char *n; int m; } d[] = {
+		{ "vec_distance_l2", SDB_VEC_L2 },
+		{ "vec_distance_ip", SDB_VEC_IP },
+		{ "vec_distance_cosine", SDB_VEC_COSINE },
+	};
+	for (size_t i = 0; i < sizeof d / sizeof *d; i++)
+		if (strlen(d[i].n) == len && !strncasecmp(d[i].n, name, len)) {
+			*metric = d[i].m;
+			return 1;
+		}
+	return 0;
+}
+
+#define C SQL_FN_CONST
+const struct sql_func_def sqlv_vec_funcs[] = {
+	{ "vector", 1, 1, C, f_vector, NULL },
+	{ "vec_dims", 1, 1, C, f_vec_dims, NULL },
+	{ "vec_normalize", 1, 1, C, f_vec_normalize, NULL },
+	{ "vec_to_json", 1, 1, C, f_vec_to_json, NULL },
+	{ "vec_distance_l2", 2, 2, C, f_l2, NULL },
+	{ "vec_distance_ip", 2, 2, C, f_ip, NULL },
+	{ "vec_distance_cosine", 2, 2, C, f_cosine, NULL },
+};
+#undef C
+const size_t sqlv_nvec_funcs = sizeof(sqlv_vec_funcs) / sizeof(*sqlv_vec_funcs);
