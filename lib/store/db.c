@@ -830,7 +830,7 @@ int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
 			goto absent;
 		if (dt->cache_idx != bi) {
 			dt->cache_idx = SIZE_MAX;
-			if ((rc = sdb_table_read_block(dt->t, bi, &dt->cache, e)))
+			if ((rc = sdb_table_read_block_cached(dt->t, bi, &dt->cache, e)))
 				return db->wlocked ? sdb_damage_note(db->dir, db->o.sync == SDB_SYNC_OFF, rc, e) : rc;
 			dt->cache_idx = bi;
 		}
