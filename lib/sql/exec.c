@@ -9,6 +9,7 @@
  */
 #include "sql/exec_int.h"
 #include "sql/plan.h"
+#include "sql/fts_exec.h"
 #include "sql/vecknn.h"
 
 #include <stdio.h>
@@ -74,7 +75,7 @@ static int rs_add(struct rowstore *r, const struct sql_value *row, int n1,
 
 /* ------------------------------------------------------------ plan structs */
 
-enum { L_ONE, L_ROWS, L_TABLE, L_REC };
+enum { L_ONE, L_ROWS, L_TABLE, L_REC, L_HYB };
 
 struct level {
 	int kind;
@@ -99,6 +100,8 @@ struct level {
 	struct tscan *ts;
 	/* L_REC: the row of a recursive CTE being expanded */
 	struct sel *recsel;
+	/* L_HYB: hybrid_search(...) (fts_hybrid.c) */
+	struct hybrid *hy;
 };
 
 struct core {
@@ -256,6 +259,13 @@ static int bind_source(struct bctx *b, struct scope *up, struct core *k,
 	if (it->paren)
 		return sdb_error_set(b->e, SDB_EUNSUPPORTED,
 				     "parenthesized joins are not supported yet");
+	if (it->has_args && sql_fts_is_hybrid(it->name.z)) {
+		if ((rc = src_alloc_cols(b, s, 4)))
+			return rc;
+		memset(s->hide, 0, 4);
+		L->kind = L_HYB;
+		return sql_fts_hybrid_bind(b, up, it, s, s->cur, &L->hy);
+	}
 	if (it->has_args && !it->sub && !(b->c->cat && sql_conn_table(b->c, it->name.z) &&
 					   sql_conn_table(b->c, it->name.z)->fts))
 		return sdb_error_set(b->e, SDB_ENOTFOUND, "no such table: %s",
@@ -1254,6 +1264,8 @@ static int lv_rewind(struct level *L, struct ectx *x)
 	case L_REC:
 		L->one_done = 0;
 		return 0;
+	case L_HYB:
+		return sql_fts_hybrid_rewind(L->hy, x);
 	}
 	return 0;
 }
@@ -1290,6 +1302,9 @@ static int lv_next(struct level *L, struct ectx *x)
 		rc = !L->one_done;
 		L->one_done = 1;
 		L->cur->row = L->recsel->recrow;
+		break;
+	case L_HYB:
+		rc = sql_fts_hybrid_next(L->hy, x);
 		break;
 	}
 	if (rc == 0)
@@ -2114,6 +2129,7 @@ static void core_free(struct core *k)
 	for (int i = 0; i < k->nlv; i++) {
 		struct level *L = &k->lv[i];
 		rs_free(&L->rs);
+		sql_fts_hybrid_free(L->hy);
 		if (L->ts)
 			tscan_free(L->ts);
 	}
@@ -2183,6 +2199,9 @@ static int eqp_sel(struct sel *q, struct sql_stmt_h *h, int *id, int parent,
 			struct level *L = &k->lv[i];
 			if (L->kind == L_ONE) {
 				continue;
+			} else if (L->kind == L_HYB) {
+				if ((rc = eqp_row(h, id, par, "SCAN hybrid_search (vector k-NN and MATCH, fused by RRF)", e)))
+					return rc;
 			} else if (L->kind == L_ROWS) {
 				int me = *id;
 				snprintf(buf, sizeof buf, "MATERIALIZE %s", L->src->name ? L->src->name : "(subquery)");
