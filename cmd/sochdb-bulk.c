@@ -14,6 +14,7 @@
 #include "vec/hnsw.h"
 #include "vec/hnswfile.h"
 #include "vec/order.h"
+#include "vec/shard.h"
 #include "vec/vecio.h"
 
 #include <errno.h>
@@ -55,7 +56,7 @@ enum {
 	B_INPUT = 1, B_OUTPUT, B_FORMAT, B_DIM, B_M, B_EFC, B_METRIC, B_THREADS,
 	B_BATCH, B_IDS, B_SEED, B_PRECISION, B_ORDERING, B_PREFAULT, B_DIRECT,
 	B_TELEMETRY, B_JSON, B_INDEX, B_QUERY, B_VECTOR, B_K, B_EF, B_QFORMAT,
-	B_TRUTH, B_EXACT, B_VERIFY, B_NO_OUTPUT, B_NO_VERIFY, B_TO_FORMAT,
+	B_TRUTH, B_EXACT, B_VERIFY, B_NO_OUTPUT, B_NO_VERIFY, B_TO_FORMAT, B_SHARD,
 };
 
 static const char head_build[] =
@@ -73,6 +74,7 @@ static const struct opt opts_build[] = {
 	{ B_BATCH, 0, "batch-size", "N", "vectors per progress step (default 1000)" },
 	{ B_IDS, 0, "ids", "FILE", "external ids: raw u64 little-endian, or a uint64/int64 .npy" },
 	{ B_SEED, 0, "seed", "S", "seed of the level generator (default 42)" },
+	{ B_SHARD, 0, "shard", "I/N", "index only shard I of N (0-based) of the rows; ids stay global" },
 	{ B_PRECISION, 0, "build-precision", "P", "distances while building: auto (default), f32, bf16" },
 	{ B_ORDERING, 0, "ordering", "O", "none (default), random_projection, kmeans, block" },
 	{ B_PREFAULT, 0, "prefault", NULL, "read the whole input into memory up front" },
@@ -88,10 +90,13 @@ static const struct opt opts_build[] = {
 };
 
 static const char head_query[] =
-	"usage: sochdb-bulk query --index INDEX (-q FILE | --vector X,Y,...) [options]\n"
+	"usage: sochdb-bulk query --index INDEX [INDEX...] (-q FILE | --vector X,Y,...) [options]\n"
+	"\n"
+	"Several indexes (the shards of build-index --shard) are searched together and\n"
+	"their top K merged: repeat --index, or name more index files after it.\n"
 	"\n";
 static const struct opt opts_query[] = {
-	{ B_INDEX, 0, "index", "INDEX", "index file written by build-index" },
+	{ B_INDEX, 0, "index", "INDEX", "index file written by build-index (repeatable)" },
 	{ B_INDEX, 'i', NULL, "INDEX", NULL },
 	{ B_QUERY, 'q', "query", "FILE", "query vectors: .npy, .fvecs or raw float32" },
 	{ B_VECTOR, 0, "vector", "X,Y,...", "one query vector given inline" },
@@ -245,6 +250,10 @@ static int cmd_build(int argc, char **argv)
 	uint32_t *perm = NULL;
 	struct cli_bar pr;
 	struct sdb_index_meta meta;
+	uint32_t shard_i = 0, shard_n = 1;
+	uint64_t first = 0, end, ns;
+	uint64_t *shard_ids = NULL;
+	const float *rows;
 	double t0, t_load, t_build, t_order, t_write;
 	struct rusage ru;
 
@@ -265,6 +274,11 @@ static int cmd_build(int argc, char **argv)
 		case B_BATCH: hp.batch_size = (uint32_t)cli_parse_long("--batch-size", arg, 1, 1L << 30); break;
 		case B_IDS: ids_path = arg; break;
 		case B_SEED: hp.seed = parse_u64("--seed", arg); break;
+		case B_SHARD:
+			sdb_error_clear(&e);
+			if (sdb_shard_parse(arg, &shard_i, &shard_n, &e))
+				die_usage("%s", e.msg);
+			break;
 		case B_ORDERING:
 			ordering = sdb_hnsw_ordering_parse(arg);
 			if (ordering < 0)
@@ -307,22 +321,36 @@ static int cmd_build(int argc, char **argv)
 	rc = sdb_vec_set_open(&vs, in, &vo, &e);
 	if (rc)
 		die_err(rc, &e);
-	if ((rc = sdb_vec_check_finite(vs.data, vs.n, vs.dim, vs.name, &e)))
+	/* a shard indexes its own rows only (and touches only their pages) */
+	sdb_shard_range(vs.n, shard_i, shard_n, &first, &end);
+	ns = end - first;
+	if (!ns)
+		die(EXIT_FAILURE_RT, "shard %u/%u of '%s' holds no rows (%llu vectors in %u shards)",
+		    shard_i, shard_n, in, (unsigned long long)vs.n, shard_n);
+	rows = vs.data + first * vs.dim;
+	if ((rc = sdb_vec_check_finite_rows(vs.data, first, end, vs.dim, vs.name, &e)))
 		die_err(rc, &e);
 	if (ids_path && (rc = sdb_vec_read_ids(ids_path, vs.n, &ids, &e)))
 		die_err(rc, &e);
+	if (!ids && first) {
+		/* ids stay the global row numbers */
+		if (!(shard_ids = malloc(ns * sizeof(uint64_t))))
+			die(EXIT_FAILURE_RT, "out of memory");
+		for (uint64_t i = 0; i < ns; i++)
+			shard_ids[i] = first + i;
+	}
 	if (hp.metric == SDB_VEC_COSINE) {
-		normed = malloc(vs.n * vs.dim * sizeof(float));
+		normed = malloc(ns * vs.dim * sizeof(float));
 		if (!normed)
 			die(EXIT_FAILURE_RT, "out of memory normalising %llu vectors",
-			    (unsigned long long)vs.n);
-		memcpy(normed, vs.data, vs.n * vs.dim * sizeof(float));
-		for (uint64_t i = 0; i < vs.n; i++)
+			    (unsigned long long)ns);
+		memcpy(normed, rows, ns * vs.dim * sizeof(float));
+		for (uint64_t i = 0; i < ns; i++)
 			sdb_vec_normalize(normed + i * vs.dim, vs.dim);
 	}
 	t_load = cli_now();
 	cli_bar_start(&pr, "building", "vec");
-	rc = sdb_hnsw_build(normed ? normed : vs.data, vs.n, vs.dim, &hp, on_progress, &pr, &h, &e);
+	rc = sdb_hnsw_build(normed ? normed : rows, ns, vs.dim, &hp, on_progress, &pr, &h, &e);
 	if (rc)
 		die_err(rc, &e);
 	t_build = cli_now();
@@ -336,16 +364,21 @@ static int cmd_build(int argc, char **argv)
 	meta.threads = (uint32_t)h->threads_used;
 	meta.has_ids = ids != NULL;
 	meta.precision = (uint32_t)h->precision_used;
-	rc = sdb_index_write(outp, h, ids, perm, &meta, &bytes, &e);
+	meta.shard_index = shard_i;
+	meta.shard_count = shard_n;
+	meta.input_rows = vs.n;
+	meta.first_row = first;
+	meta.input_crc = sdb_shard_fingerprint(vs.data, vs.n, vs.dim);
+	rc = sdb_index_write(outp, h, ids ? ids + first : shard_ids, perm, &meta, &bytes, &e);
 	if (rc)
 		die_err(rc, &e);
 	t_write = cli_now();
 	{
 		double secs = t_write - t0;
-		double rate = secs > 0 ? (double)vs.n / secs : 0;
+		double rate = secs > 0 ? (double)ns / secs : 0;
 		if (cli_verbosity > 0)
 			fprintf(stderr, "built '%s': %llu vectors, dimension %u, %.3f s, %.0f vectors/s, %llu bytes\n",
-				outp, (unsigned long long)vs.n, vs.dim, secs, rate,
+				outp, (unsigned long long)ns, vs.dim, secs, rate,
 				(unsigned long long)bytes);
 		getrusage(RUSAGE_SELF, &ru);
 		if (telemetry)
@@ -358,7 +391,7 @@ static int cmd_build(int argc, char **argv)
 				ru.ru_minflt, ru.ru_majflt, (double)ru.ru_maxrss / 1024.0,
 				sdb_vec_kernels()->name,
 				h->precision_used == SDB_PREC_BF16 ? "bf16" : "f32", h->threads_used,
-				(double)h->distances / (double)vs.n, (unsigned long long)h->relinked);
+				(double)h->distances / (double)ns, (unsigned long long)h->relinked);
 		if (json) {
 			char n[8][32];
 			snprintf(n[0], 32, "%.6f", secs);
@@ -369,7 +402,7 @@ static int cmd_build(int argc, char **argv)
 			snprintf(n[5], 32, "%.6f", t_write - t_order);
 			const struct sdb_fmt_field f[] = {
 				{ "index", sdb_cell_str(outp), NULL, 0, NULL, 0 },
-				{ "vectors", sdb_cell_uint(vs.n), NULL, 0, NULL, 0 },
+				{ "vectors", sdb_cell_uint(ns), NULL, 0, NULL, 0 },
 				{ "dimension", sdb_cell_uint(vs.dim), NULL, 0, NULL, 0 },
 				{ "metric", sdb_cell_str(sdb_vec_metric_name(hp.metric)), NULL, 0, NULL, 0 },
 				{ "M", sdb_cell_uint(hp.M), NULL, 0, NULL, 0 },
@@ -399,6 +432,7 @@ static int cmd_build(int argc, char **argv)
 	sdb_hnsw_free(h);
 	free(normed);
 	free(ids);
+	free(shard_ids);
 	sdb_vec_set_close(&vs);
 	return EXIT_OK;
 }
@@ -439,28 +473,132 @@ static float *parse_vector(const char *s, uint32_t *dim)
 	return v;
 }
 
+/* The index files of a query, opened and checked as one set. */
+struct index_set {
+	struct sdb_index *x;
+	size_t n;
+	uint64_t vectors;   /* all of them together */
+	uint64_t max_n;
+	uint32_t max_M0;
+};
+
+static void open_index_set(struct index_set *s, const char **paths, size_t n, int verify)
+{
+	struct sdb_error e;
+	int rc;
+
+	s->x = calloc(n, sizeof(*s->x));
+	if (!s->x)
+		die(EXIT_FAILURE_RT, "out of memory");
+	s->n = n;
+	s->vectors = s->max_n = 0;
+	s->max_M0 = 0;
+	sdb_error_clear(&e);
+	for (size_t i = 0; i < n; i++) {
+		struct sdb_index *x = &s->x[i];
+		if ((rc = sdb_index_open(x, paths[i], &e)))
+			die_err(rc, &e);
+		if (verify && (rc = sdb_index_verify(x, &e)))
+			die_err(rc, &e);
+		s->vectors += x->g.n;
+		if (x->g.n > s->max_n)
+			s->max_n = x->g.n;
+		if (x->g.M0 > s->max_M0)
+			s->max_M0 = x->g.M0;
+	}
+	if ((rc = sdb_shard_check_set(s->x, n, &e)))
+		die(EXIT_FAILURE_RT, "%s", e.msg);
+}
+
+/* The ids a truth file may name: NULL when they are the row numbers
+ * 0..vectors-1 (one whole index without --ids); else a malloc'd copy. */
+static uint64_t *index_set_ids(const struct index_set *s)
+{
+	uint64_t *all, at = 0;
+
+	if (s->n == 1 && !s->x[0].meta.has_ids && !s->x[0].meta.first_row)
+		return NULL;
+	all = malloc((s->vectors ? s->vectors : 1) * sizeof(uint64_t));
+	if (!all)
+		die(EXIT_FAILURE_RT, "out of memory");
+	for (size_t i = 0; i < s->n; i++) {
+		memcpy(all + at, s->x[i].ids, s->x[i].g.n * sizeof(uint64_t));
+		at += s->x[i].g.n;
+	}
+	return all;
+}
+
+/*
+ * The k nearest of q in every index of s, merged (sdb_knn_merge): ids and
+ * distances into oid/od. nodes, nd (k each) and hits (s->n * k) are the
+ * caller's scratch; ctx NULL searches exactly. @return the number found.
+ */
+static uint32_t search_set(const struct index_set *s, struct sdb_hnsw_ctx *ctx, const float *q,
+			   uint32_t k, uint32_t ef, uint32_t *nodes, float *nd,
+			   struct sdb_knn_hit *hits, uint64_t *oid, float *od)
+{
+	size_t nh = 0;
+	uint32_t found;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct sdb_index *x = &s->x[i];
+		uint32_t kk = (uint64_t)k < x->g.n ? k : (uint32_t)x->g.n, f;
+		if (!ctx)
+			f = sdb_vec_exact_knn(x->g.vecs, x->g.n, x->g.dim, x->g.metric, q, kk, nodes, nd);
+		else
+			f = sdb_hnsw_search(&x->g, ctx, q, kk, ef, nodes, nd);
+		for (uint32_t r = 0; r < f; r++) {
+			hits[nh].dist = nd[r];
+			hits[nh].src = (uint32_t)i;
+			hits[nh].id = x->ids[nodes[r]];
+			nh++;
+		}
+	}
+	/* one index: its own order, as before shards; several: merged */
+	found = s->n == 1 ? (uint32_t)nh : sdb_knn_merge(hits, nh, k);
+	for (uint32_t r = 0; r < found; r++) {
+		oid[r] = hits[r].id;
+		od[r] = hits[r].dist;
+	}
+	return found;
+}
+
 static int cmd_query(int argc, char **argv)
 {
 	struct opt_parser p;
 	const char *arg;
-	const char *index_path = NULL, *qpath = NULL, *vec_arg = NULL, *truth_path = NULL;
+	const char *qpath = NULL, *vec_arg = NULL, *truth_path = NULL;
+	const char **paths = NULL, *stray = NULL;
+	int index_opt = 0;
+	size_t npaths = 0, cap_paths = 0;
 	long k = 10, ef = 0;
 	int threads = 0, exact = 0, verify = 0, no_output = 0, c;
 	enum sdb_fmt fmt = SDB_FMT_TOON;
 	struct sdb_vec_open_opts vo = { 0 };
 	struct sdb_error e;
 	int rc;
-	struct sdb_index x;
+	struct index_set set;
 	struct sdb_vec_set qs;
 	float *qbuf = NULL, *dists;
-	uint32_t *res, *found, qdim = 0;
+	uint64_t *res;
+	uint32_t *found, qdim = 0, dim;
 	uint64_t nq;
 	double t0, secs;
 
 	opt_init(&p, opts_query, head_query, argc, argv);
 	while ((c = opt_next(&p, &arg)) != OPT_EOF) {
 		switch (c) {
-		case B_INDEX: index_path = arg; break;
+		case B_INDEX:
+		case OPT_ARG:
+			/* arguments are more index files (--index shards/NAME-*.idx) */
+			if (c == B_INDEX)
+				index_opt = 1;
+			else if (!stray)
+				stray = arg;
+			if (sdb_grow((void **)&paths, &cap_paths, npaths + 1, sizeof(*paths), 8))
+				die(EXIT_FAILURE_RT, "out of memory");
+			paths[npaths++] = arg;
+			break;
 		case B_QUERY: qpath = arg; break;
 		case B_VECTOR: vec_arg = arg; break;
 		case B_K: k = cli_parse_long("--k", arg, 1, 1 << 20); break;
@@ -480,10 +618,11 @@ static int cmd_query(int argc, char **argv)
 			break;
 		case B_VERIFY: verify = 1; break;
 		case B_NO_OUTPUT: no_output = 1; break;
-		case OPT_ARG: die_usage("unexpected argument '%s'", arg);
 		}
 	}
-	if (!index_path)
+	if (!index_opt && stray)
+		die_usage("unexpected argument '%s'", stray);
+	if (!index_opt)
 		die_usage("missing --index");
 	if (!qpath == !vec_arg)
 		die_usage("give exactly one of --query FILE and --vector X,Y,...");
@@ -493,13 +632,15 @@ static int cmd_query(int argc, char **argv)
 	sdb_error_clear(&e);
 	if ((rc = sdb_vec_simd_check(&e)))
 		die_err(rc, &e);
-	if ((rc = sdb_index_open(&x, index_path, &e)))
-		die_err(rc, &e);
-	if (verify && (rc = sdb_index_verify(&x, &e)))
-		die_err(rc, &e);
-	if ((uint64_t)k > x.g.n)
-		die(EXIT_FAILURE_RT, "k (%ld) is larger than the index ('%s' holds %llu vectors)",
-		    k, index_path, (unsigned long long)x.g.n);
+	open_index_set(&set, paths, npaths, verify);
+	dim = set.x[0].g.dim;
+	if ((uint64_t)k > set.vectors) {
+		if (set.n == 1)
+			die(EXIT_FAILURE_RT, "k (%ld) is larger than the index ('%s' holds %llu vectors)",
+			    k, paths[0], (unsigned long long)set.vectors);
+		die(EXIT_FAILURE_RT, "k (%ld) is larger than the %zu indexes together (%llu vectors)",
+		    k, set.n, (unsigned long long)set.vectors);
+	}
 	if (vec_arg) {
 		qbuf = parse_vector(vec_arg, &qdim);
 		nq = 1;
@@ -507,8 +648,8 @@ static int cmd_query(int argc, char **argv)
 		if (!vo.dim && (vo.format == SDB_VEC_FMT_RAW ||
 				(vo.format == SDB_VEC_FMT_AUTO &&
 				 sdb_vec_format_of_path(qpath) == SDB_VEC_FMT_RAW)))
-			vo.dim = x.g.dim;
-		vo.dim_hint = x.g.dim;
+			vo.dim = dim;
+		vo.dim_hint = dim;
 		if ((rc = sdb_vec_set_open(&qs, qpath, &vo, &e)))
 			die_err(rc, &e);
 		nq = qs.n;
@@ -519,15 +660,15 @@ static int cmd_query(int argc, char **argv)
 		memcpy(qbuf, qs.data, nq * qdim * sizeof(float));
 		sdb_vec_set_close(&qs);
 	}
-	if (qdim != x.g.dim)
+	if (qdim != dim)
 		die(EXIT_FAILURE_RT, "query has dimension %u, the index has dimension %u",
-		    qdim, x.g.dim);
+		    qdim, dim);
 	if ((rc = sdb_vec_check_finite(qbuf, nq, qdim, vec_arg ? "--vector" : qpath, &e)))
 		die_err(rc, &e);
-	if (x.g.metric == SDB_VEC_COSINE)
+	if (set.x[0].g.metric == SDB_VEC_COSINE)
 		for (uint64_t i = 0; i < nq; i++)
 			sdb_vec_normalize(qbuf + i * qdim, qdim);
-	res = malloc(nq * (size_t)k * sizeof(uint32_t));
+	res = malloc(nq * (size_t)k * sizeof(uint64_t));
 	dists = malloc(nq * (size_t)k * sizeof(float));
 	found = malloc(nq * sizeof(uint32_t));
 	if (!res || !dists || !found)
@@ -540,24 +681,25 @@ static int cmd_query(int argc, char **argv)
 #pragma omp parallel if (nq > 1)
 #endif
 		{
-			struct sdb_hnsw_ctx *ctx = exact ? NULL : sdb_hnsw_ctx_new(x.g.n, x.g.M0);
-			if (!exact && !ctx)
+			struct sdb_hnsw_ctx *ctx = exact ? NULL : sdb_hnsw_ctx_new(set.max_n, set.max_M0);
+			uint32_t *nodes = malloc((size_t)k * sizeof(uint32_t));
+			float *nd = malloc((size_t)k * sizeof(float));
+			struct sdb_knn_hit *hits = malloc(set.n * (size_t)k * sizeof(*hits));
+			int ok = (exact || ctx) && nodes && nd && hits;
+			if (!ok)
 				fail = 1;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 8)
 #endif
-			for (uint64_t i = 0; i < nq; i++) {
-				if (exact)
-					found[i] = sdb_vec_exact_knn(x.g.vecs, x.g.n, x.g.dim, x.g.metric,
-								     qbuf + i * qdim, (uint32_t)k,
-								     res + i * k, dists + i * k);
-				else if (ctx)
-					found[i] = sdb_hnsw_search(&x.g, ctx, qbuf + i * qdim, (uint32_t)k,
-								   (uint32_t)ef, res + i * k, dists + i * k);
-				else
-					found[i] = 0;
-			}
+			for (uint64_t i = 0; i < nq; i++)
+				found[i] = ok ? search_set(&set, ctx, qbuf + i * qdim, (uint32_t)k,
+							   (uint32_t)ef, nodes, nd, hits, res + i * k,
+							   dists + i * k)
+					      : 0;
 			sdb_hnsw_ctx_free(ctx);
+			free(nodes);
+			free(nd);
+			free(hits);
 		}
 		if (fail)
 			die(EXIT_FAILURE_RT, "out of memory");
@@ -565,7 +707,7 @@ static int cmd_query(int argc, char **argv)
 	secs = cli_now() - t0;
 
 	if (truth_path) {
-		uint64_t trows, *truth, hits = 0;
+		uint64_t trows, *truth, hits = 0, *all_ids;
 		uint32_t tcols;
 		if ((rc = sdb_vec_read_truth(truth_path, &trows, &tcols, &truth, &e)))
 			die_err(rc, &e);
@@ -575,12 +717,14 @@ static int cmd_query(int argc, char **argv)
 		if (tcols < (uint32_t)k)
 			die(EXIT_FAILURE_RT, "'%s' has %u ids per query, need at least k=%ld",
 			    truth_path, tcols, k);
-		if ((rc = sdb_vec_check_truth(truth, nq, tcols, (uint32_t)k, x.meta.has_ids ? x.ids : NULL,
-					x.g.n, truth_path, &e)))
+		all_ids = index_set_ids(&set);
+		if ((rc = sdb_vec_check_truth(truth, nq, tcols, (uint32_t)k, all_ids, set.vectors,
+					      truth_path, &e)))
 			die_err(rc, &e);
+		free(all_ids);
 		for (uint64_t i = 0; i < nq; i++)
 			for (uint32_t r = 0; r < found[i]; r++) {
-				uint64_t id = x.ids[res[i * k + r]];
+				uint64_t id = res[i * k + r];
 				for (long j = 0; j < k; j++)
 					if (truth[i * tcols + (uint64_t)j] == id) {
 						hits++;
@@ -608,7 +752,7 @@ static int cmd_query(int argc, char **argv)
 				fmt_float(num, sizeof(num), dists[i * k + r]);
 				row[0] = sdb_cell_uint(i);
 				row[1] = sdb_cell_uint(r + 1);
-				row[2] = sdb_cell_uint(x.ids[res[i * k + r]]);
+				row[2] = sdb_cell_uint(res[i * k + r]);
 				row[3] = sdb_cell_num(num);
 				if (sdb_fmt_row(&w, row, &e))
 					cli_die_output(&e);
@@ -620,7 +764,10 @@ static int cmd_query(int argc, char **argv)
 	free(dists);
 	free(found);
 	free(qbuf);
-	sdb_index_close(&x);
+	for (size_t i = 0; i < set.n; i++)
+		sdb_index_close(&set.x[i]);
+	free(set.x);
+	free(paths);
 	return EXIT_OK;
 }
 
@@ -670,8 +817,9 @@ static int cmd_info(int argc, char **argv)
 		edges += cnt <= x.g.M0 ? cnt : x.g.M0;
 	}
 	{
-		char deg[32];
+		char deg[32], shard[32];
 		snprintf(deg, sizeof(deg), "%.2f", (double)edges / (double)x.g.n);
+		snprintf(shard, sizeof(shard), "%u/%u", x.meta.shard_index, x.meta.shard_count);
 		const struct sdb_fmt_field f[] = {
 			{ "index", sdb_cell_str(path), NULL, 0, NULL, 0 },
 			{ "format_version", sdb_cell_int(1), NULL, 0, NULL, 0 },
@@ -688,6 +836,10 @@ static int cmd_info(int argc, char **argv)
 			{ "batch_size", sdb_cell_uint(x.meta.batch_size), NULL, 0, NULL, 0 },
 			{ "threads", sdb_cell_uint(x.meta.threads), NULL, 0, NULL, 0 },
 			{ "external_ids", sdb_cell_bool(x.meta.has_ids), NULL, 0, NULL, 0 },
+			{ "shard", sdb_cell_str(shard), NULL, 0, NULL, 0 },
+			{ "input_rows", sdb_cell_uint(x.meta.input_rows), NULL, 0, NULL, 0 },
+			{ "first_row", sdb_cell_uint(x.meta.first_row), NULL, 0, NULL, 0 },
+			{ "last_row", sdb_cell_uint(x.meta.first_row + x.g.n - 1), NULL, 0, NULL, 0 },
 			{ "build_precision", sdb_cell_str(x.meta.precision == SDB_PREC_BF16 ? "bf16" : "f32"),
 			  NULL, 0, NULL, 0 },
 			{ "mean_degree_layer0", sdb_cell_num(deg), NULL, 0, NULL, 0 },

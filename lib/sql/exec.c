@@ -1956,29 +1956,48 @@ static int sort_all(struct sel *q, struct ectx *x)
 	rs_init(&q->sorter, q->ncols + q->norder);
 	/* ORDER BY ... LIMIT: keep only the best lim + off rows */
 	long topk = q->lim >= 0 && q->lim + q->off <= 1000000 ? (long)(q->lim + q->off) : -1;
+	const struct sql_value *worst = NULL;
+	struct sql_value *cand = NULL; /* a row's keys where row_cmp reads them */
 	for (int ci = 0; ci < q->ncores; ci++) {
 		struct core *k = q->cores[ci];
 		for (;;) {
 			sdb_sql_arena_reset(&q->mem);
 			rc = core_next(k, x);
 			if (rc < 0)
-				return rc;
+				goto out;
 			if (rc == 0)
 				break;
 			if ((rc = eval_keys(q, k, x)))
-				return rc;
+				goto out;
+			if (worst) {
+				/* top-k: a row after the k-th kept one is not kept */
+				memcpy(cand + q->ncols, q->keys, sizeof(*cand) * (size_t)q->norder);
+				cmp_sel = q;
+				if (row_cmp(cand, worst) > 0)
+					continue;
+			}
 			if (rs_add(&q->sorter, k->out, q->ncols, q->keys, q->norder))
-				return sql_oom(x->e);
-			if (topk >= 0 && q->sorter.n >= 2 * topk + 64 &&
-			    sorter_trim(q, topk))
-				return sql_oom(x->e);
+				goto oom;
+			if (topk > 0 && q->sorter.n >= 2 * topk + 64) {
+				if (!cand && !(cand = calloc((size_t)q->sorter.ncol, sizeof(*cand))))
+					goto oom;
+				if (sorter_trim(q, topk))
+					goto oom;
+				worst = &q->sorter.v[(topk - 1) * q->sorter.ncol];
+			}
 		}
 	}
 	cmp_sel = q;
 	if (q->sorter.n > 1)
 		qsort(q->sorter.v, (size_t)q->sorter.n,
 		      sizeof(struct sql_value) * (size_t)q->sorter.ncol, row_cmp);
-	return 0;
+	rc = 0;
+	goto out;
+oom:
+	rc = sql_oom(x->e);
+out:
+	free(cand);
+	return rc;
 }
 
 static int queue_add(struct sel *q, const struct sql_value *row, int dedup,

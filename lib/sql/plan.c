@@ -12,6 +12,7 @@
 
 #include "sql/fts_exec.h"
 #include "sql/record.h"
+#include "store/keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +131,11 @@ struct tscan {
 	struct xp *lo, *hi;          /* P_ROWID_RANGE bounds (NULL: open) */
 	uint8_t lo_incl, hi_incl;
 	const struct sql_index_def *idx;
+	/* P_INDEX_EQ: a range on the index column after the equalities */
+	struct xp *rlo, *rhi;
+	uint8_t rlo_incl, rhi_incl, rlo_aff, rhi_aff;
+	int cover;                   /* -1 undecided, 1 rows from index keys */
+	struct sdb_buf itmp;         /* covering reads: decoded TEXT/BLOB */
 	int desc;                    /* iterate in reverse */
 	/* runtime */
 	struct sdb_txn_iter *it;
@@ -285,6 +291,67 @@ static const struct xp *col_side(const struct xp *x, const struct src *s)
 	return x->r;
 }
 
+/* A range on column icol of s (collation coll) among the conjuncts: the
+ * bounds found (either may stay NULL). Any subset of the conjuncts may be
+ * used: they are all checked again on every row. @return 1 when found. */
+struct rbound {
+	struct xp *lo, *hi;
+	uint8_t lo_incl, hi_incl, lo_aff, hi_aff;
+};
+
+static int find_range(struct plan_in *in, struct xp **all, int n,
+		      const struct src *s, int pos, uint64_t outer, int icol,
+		      int coll, struct rbound *rb)
+{
+	memset(rb, 0, sizeof(*rb));
+	for (int i = 0; i < n; i++) {
+		struct xp *x = all[i];
+		uint8_t va;
+		if (x->op == X_BETWEEN && !x->not_) {
+			const struct xp *l = strip(x->l);
+			if (l->op != X_COL || l->cur != s->cur || l->col != icol ||
+			    !bound_ok(in, x->r, pos, outer) || !bound_ok(in, x->t, pos, outer))
+				continue;
+			if (!rb->lo && eq_usable(x, x->l, s->aff[icol], coll, x->r, &va)) {
+				rb->lo = x->r;
+				rb->lo_incl = 1;
+				rb->lo_aff = va;
+			}
+			if (!rb->hi && eq_usable(x, x->l, s->aff[icol], coll, x->t, &va)) {
+				rb->hi = x->t;
+				rb->hi_incl = 1;
+				rb->hi_aff = va;
+			}
+			continue;
+		}
+		int col, op;
+		const struct xp *other;
+		if (!match_cmp(x, s, &col, &other, &op) || col != icol ||
+		    !bound_ok(in, other, pos, outer))
+			continue;
+		if (op != SQL_OP_GT && op != SQL_OP_GE && op != SQL_OP_LT && op != SQL_OP_LE)
+			continue;
+		if (!eq_usable(x, col_side(x, s), s->aff[icol], coll, other, &va))
+			continue;
+		if ((op == SQL_OP_GT || op == SQL_OP_GE) && !rb->lo) {
+			rb->lo = (struct xp *)other;
+			rb->lo_incl = op == SQL_OP_GE;
+			rb->lo_aff = va;
+		} else if ((op == SQL_OP_LT || op == SQL_OP_LE) && !rb->hi) {
+			rb->hi = (struct xp *)other;
+			rb->hi_incl = op == SQL_OP_LE;
+			rb->hi_aff = va;
+		}
+	}
+	return rb->lo || rb->hi;
+}
+
+/* Whether index column m can carry a range (an ascending table column). */
+static int range_col_ok(const struct sql_index_def *ix, int m)
+{
+	return m < ix->ncol && ix->cols[m] >= 0 && !(ix->desc && ix->desc[m]);
+}
+
 struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 			 uint64_t outer, struct xp **wh, int nwh,
 			 struct xp **on, int non)
@@ -300,6 +367,8 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 	sdb_buf_init(&t->rec);
 	sdb_buf_init(&t->kb);
 	sdb_buf_init(&t->hb);
+	sdb_buf_init(&t->itmp);
+	t->cover = -1;
 	t->row = calloc((size_t)s->ncol + 1, sizeof(*t->row));
 	if (!t->row) {
 		free(t);
@@ -353,7 +422,11 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		t->nkey = 1;
 	}
 	/* 2. an index with equalities on a prefix of its columns */
-	int best_n = 0;
+	int best_n = 0, best_score = 0;
+	struct rbound best_rb, rng_only_b;
+	const struct sql_index_def *rng_only = NULL;
+	memset(&best_rb, 0, sizeof(best_rb));
+	memset(&rng_only_b, 0, sizeof(rng_only_b));
 	const struct sql_index_def *best = NULL;
 	struct xp **best_x = NULL;
 	uint8_t *best_aff = NULL;
@@ -395,13 +468,26 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 			if (!found)
 				break;
 		}
-		int better = m > best_n ||
-			     (m == best_n && m > 0 && best && !best->unique && ix->unique && m == ix->ncol);
+		struct rbound rb;
+		int has_r = range_col_ok(ix, m) &&
+			    find_range(in, all, n, s, pos, outer, ix->cols[m],
+				       ix->coll ? ix->coll[m] : 0, &rb);
+		int score = 2 * m + has_r;
+		int better = score > best_score ||
+			     (score == best_score && m > 0 && best && !best->unique && ix->unique && m == ix->ncol);
+		if (m == 0 && has_r && !rng_only) {
+			rng_only = ix;
+			rng_only_b = rb;
+		}
 		if (m > 0 && better) {
 			free(best_x);
 			free(best_aff);
 			best = ix;
 			best_n = m;
+			best_score = score;
+			best_rb = rb;
+			if (!has_r)
+				memset(&best_rb, 0, sizeof(best_rb));
 			best_x = vx;
 			best_aff = va;
 		} else {
@@ -415,6 +501,12 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		t->keyx = best_x;
 		t->kaff = best_aff;
 		t->nkey = best_n;
+		t->rlo = best_rb.lo;
+		t->rhi = best_rb.hi;
+		t->rlo_incl = best_rb.lo_incl;
+		t->rhi_incl = best_rb.hi_incl;
+		t->rlo_aff = best_rb.lo_aff;
+		t->rhi_aff = best_rb.hi_aff;
 	} else {
 		free(best_x);
 		free(best_aff);
@@ -480,6 +572,25 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 			t->hi = (struct xp *)other;
 			t->hi_incl = op == SQL_OP_LE;
 		}
+	}
+	/* 4b. a range on an index's first column (bounds known before the
+	 * scan, or a lookup per outer row when few) */
+	if (t->path == P_FULL && rng_only &&
+	    (!in->many_outer ||
+	     ((!rng_only_b.lo || rng_only_b.lo->is_const || rng_only_b.lo->op == X_PARAM) &&
+	      (!rng_only_b.hi || rng_only_b.hi->is_const || rng_only_b.hi->op == X_PARAM)))) {
+		t->path = P_INDEX_EQ;
+		t->idx = rng_only;
+		t->nkey = 0;
+		t->kaff = calloc(1, 1);
+		if (!t->kaff)
+			goto oom;
+		t->rlo = rng_only_b.lo;
+		t->rhi = rng_only_b.hi;
+		t->rlo_incl = rng_only_b.lo_incl;
+		t->rhi_incl = rng_only_b.hi_incl;
+		t->rlo_aff = rng_only_b.lo_aff;
+		t->rhi_aff = rng_only_b.hi_aff;
 	}
 	/* 5. a hash of the rows on a column equal to a bound value */
 	for (int i = 0; i < n && t->path == P_FULL; i++) {
@@ -655,6 +766,43 @@ static int hash_build(struct tscan *t, struct ectx *x)
 	return 0;
 }
 
+/* The successor of every key starting with b's bytes. */
+static void key_succ(struct sdb_buf *b)
+{
+	size_t l = b->len;
+	while (l > 0 && (unsigned char)b->data[l - 1] == 0xff)
+		l--;
+	b->len = l;
+	if (l)
+		b->data[l - 1]++;
+}
+
+/* Whether every column the query reads of the table is in the index's
+ * keys as stored (BINARY: NOCASE/RTRIM keys hold folded text), so the
+ * rows come from the index entries alone. */
+static int index_covers(const struct tscan *t)
+{
+	const struct sql_index_def *ix = t->idx;
+	const struct src *s = t->s;
+	if (!s->used || t->tab->without_rowid)
+		return 0;
+	int any = 0;
+	for (int c = 0; c <= s->ncol; c++)
+		any |= (s->used[c >> 6] >> (c & 63)) & 1;
+	if (!any)
+		return 2; /* nothing read (count(*)): the entries are counted */
+	for (int c = 0; c < s->ncol; c++) {
+		if (!(s->used[c >> 6] & (1ull << (c & 63))) || c == t->tab->ipk)
+			continue;
+		int found = 0;
+		for (int m = 0; m < ix->ncol && !found; m++)
+			found = ix->cols[m] == c && (!ix->coll || ix->coll[m] == SQL_COLL_BINARY);
+		if (!found)
+			return 0;
+	}
+	return 1;
+}
+
 int tscan_rewind(struct tscan *t, struct ectx *x)
 {
 	int rc;
@@ -784,16 +932,57 @@ int tscan_rewind(struct tscan *t, struct ectx *x)
 			if (t->kaff[i])
 				sql_value_apply_aff(&vals[i], (enum sql_aff)t->kaff[i], x->mem);
 		}
-		sql_idxkey_prefix(&t->kb, t->idx, vals, nk);
-		sdb_buf_reset(&t->hb);
-		sdb_buf_add(&t->hb, t->kb.data, t->kb.len);
-		/* the successor of the prefix: every entry starting with it */
-		size_t l = t->hb.len;
-		while (l > 0 && (unsigned char)t->hb.data[l - 1] == 0xff)
-			l--;
-		t->hb.len = l;
-		if (l)
-			t->hb.data[l - 1]++;
+		if (t->cover < 0)
+			t->cover = index_covers(t);
+		if ((!t->rlo && !t->rhi) || nk >= 64) {
+			sql_idxkey_prefix(&t->kb, t->idx, vals, nk);
+			sdb_buf_reset(&t->hb);
+			sdb_buf_add(&t->hb, t->kb.data, t->kb.len);
+			/* the successor of the prefix: every entry starting with it */
+			key_succ(&t->hb);
+			break;
+		}
+		/* a range on column nk: [lo, hi] of the entries with the prefix
+		 * (NULLs never compare true: not in it) */
+		struct sql_value lo = sql_null(), hi = sql_null();
+		if (t->rlo) {
+			if ((rc = xp_eval(x, t->rlo, &lo)))
+				return rc;
+			if (lo.type == SQLV_NULL) {
+				t->done = 1;
+				return 0;
+			}
+			if (t->rlo_aff)
+				sql_value_apply_aff(&lo, (enum sql_aff)t->rlo_aff, x->mem);
+		}
+		if (t->rhi) {
+			if ((rc = xp_eval(x, t->rhi, &hi)))
+				return rc;
+			if (hi.type == SQLV_NULL) {
+				t->done = 1;
+				return 0;
+			}
+			if (t->rhi_aff)
+				sql_value_apply_aff(&hi, (enum sql_aff)t->rhi_aff, x->mem);
+		}
+		vals[nk] = lo;
+		sql_idxkey_prefix(&t->kb, t->idx, vals, nk + 1);
+		if (!t->rlo || !t->rlo_incl)
+			key_succ(&t->kb); /* past the NULLs, or past lo */
+		if (t->rhi) {
+			vals[nk] = hi;
+			sql_idxkey_prefix(&t->hb, t->idx, vals, nk + 1);
+			if (t->rhi_incl)
+				key_succ(&t->hb);
+		} else {
+			sql_idxkey_prefix(&t->hb, t->idx, vals, nk);
+			key_succ(&t->hb);
+		}
+		if (!t->kb.oom && !t->hb.oom &&
+		    sdb_key_cmp(t->kb.data, t->kb.len, t->hb.data, t->hb.len) >= 0) {
+			t->done = 1; /* an empty range */
+			return 0;
+		}
 		break;
 	}
 	}
@@ -819,6 +1008,34 @@ static int load_row(struct tscan *t, const void *k, size_t klen,
 	t->row[t->s->ncol] = sql_int(rowid);
 	t->s->cur->row = t->row;
 	return 1;
+}
+
+/* A covering read: the row's used columns from the index entry. */
+static int cover_row(struct tscan *t, const unsigned char *k, size_t klen,
+		     const struct sdb_val *v, struct ectx *x)
+{
+	const struct sql_index_def *ix = t->idx;
+	const struct src *s = t->s;
+	struct sql_value vals[64], *vp = vals;
+	int64_t rid = 0;
+	int rc, nc = s->ncol;
+	if (ix->ncol > 64 && !(vp = malloc(sizeof(*vp) * (size_t)ix->ncol)))
+		return sql_oom(x->e);
+	rc = sql_idx_decode(ix, k, klen, v->data, v->len, vp, &rid, &t->itmp, x->e);
+	if (!rc) {
+		for (int c = 0; c < nc; c++)
+			t->row[c] = sql_null();
+		for (int m = ix->ncol - 1; m >= 0; m--)
+			if (ix->cols[m] >= 0)
+				t->row[ix->cols[m]] = vp[m];
+		if (t->tab->ipk >= 0)
+			t->row[t->tab->ipk] = sql_int(rid);
+		t->row[nc] = sql_int(rid);
+		s->cur->row = t->row;
+	}
+	if (vp != vals)
+		free(vp);
+	return rc ? rc : 1;
 }
 
 int tscan_next(struct tscan *t, struct ectx *x)
@@ -872,6 +1089,12 @@ int tscan_next(struct tscan *t, struct ectx *x)
 	if (t->tab->without_rowid)
 		return sdb_error_set(x->e, SDB_EUNSUPPORTED,
 				     "index lookups on WITHOUT ROWID tables are not supported yet");
+	if (t->cover == 2) {
+		t->s->cur->row = t->row;
+		return 1;
+	}
+	if (t->cover == 1)
+		return cover_row(t, k, klen, &v, x);
 	if ((rc = sql_idxkey_rowid_of(t->idx, k, klen, &rid, x->e)))
 		return rc;
 	struct sdb_buf *rk = &t->rec;
@@ -905,6 +1128,7 @@ void tscan_free(struct tscan *t)
 	sdb_buf_release(&t->rec);
 	sdb_buf_release(&t->kb);
 	sdb_buf_release(&t->hb);
+	sdb_buf_release(&t->itmp);
 	free(t);
 }
 
@@ -919,17 +1143,27 @@ static void set_eqp_index(struct tscan *t)
 	char as[200] = "";
 	if (t->s->name && strcasecmp(t->s->name, tab->name))
 		snprintf(as, sizeof as, " AS %s", t->s->name);
-	if (t->nkey == 0) {
-		snprintf(t->eqp, sizeof t->eqp, "SCAN %s%s USING INDEX %s", tab->name,
-			 as, t->idx->name);
+	const char *cov = index_covers(t) ? "COVERING " : "";
+	if (t->nkey == 0 && !t->rlo && !t->rhi) {
+		snprintf(t->eqp, sizeof t->eqp, "SCAN %s%s USING %sINDEX %s", tab->name,
+			 as, cov, t->idx->name);
 		return;
 	}
-	int len = snprintf(t->eqp, sizeof t->eqp, "SEARCH %s%s USING INDEX %s (",
-			   tab->name, as, t->idx->name);
+	int len = snprintf(t->eqp, sizeof t->eqp, "SEARCH %s%s USING %sINDEX %s (",
+			   tab->name, as, cov, t->idx->name);
 	for (int m = 0; m < t->nkey && len < (int)sizeof t->eqp - 40; m++) {
 		int c = t->idx->cols[m];
 		len += snprintf(t->eqp + len, sizeof t->eqp - (size_t)len, "%s%s=?",
 				m ? " AND " : "", c >= 0 ? tab->cols[c].name : "rowid");
+	}
+	if ((t->rlo || t->rhi) && t->nkey < t->idx->ncol && len < (int)sizeof t->eqp - 80) {
+		const char *cn = tab->cols[t->idx->cols[t->nkey]].name;
+		if (t->rlo)
+			len += snprintf(t->eqp + len, sizeof t->eqp - (size_t)len, "%s%s>?",
+					t->nkey ? " AND " : "", cn);
+		if (t->rhi)
+			len += snprintf(t->eqp + len, sizeof t->eqp - (size_t)len, "%s%s<?",
+					t->nkey || t->rlo ? " AND " : "", cn);
 	}
 	snprintf(t->eqp + len, sizeof t->eqp - (size_t)len, ")");
 }
@@ -1023,5 +1257,7 @@ int tscan_is_scan(const struct tscan *t)
 
 const char *tscan_explain(const struct tscan *t)
 {
+	if (t->path == P_INDEX_EQ)
+		set_eqp_index((struct tscan *)t); /* covering is known by now */
 	return t->eqp;
 }

@@ -260,6 +260,11 @@ int sdb_index_write(const char *path, const struct sdb_hnsw *h, const uint64_t *
 	put32(hdr + 84, SDB_INDEX_SECTIONS);
 	put32(hdr + 312, meta->precision);
 	put32(hdr + 316, g->vecs_bf16 ? g->bf16_dim : 0);
+	put32(hdr + 320, meta->shard_index);
+	put32(hdr + 324, meta->shard_count);
+	put64(hdr + 328, meta->input_rows);
+	put64(hdr + 336, meta->first_row);
+	put32(hdr + 344, meta->input_crc);
 	for (int s = 0; s < SDB_INDEX_SECTIONS; s++) {
 		unsigned char *r = hdr + 88 + 32 * s;
 		put64(r, off[s]);
@@ -332,6 +337,11 @@ static int parse(struct sdb_index *x, struct sdb_error *e)
 	x->meta.has_ids = get32(h + 80);
 	x->meta.precision = get32(h + 312);
 	x->g.bf16_dim = get32(h + 316);
+	x->meta.shard_index = get32(h + 320);
+	x->meta.shard_count = get32(h + 324);
+	x->meta.input_rows = get64(h + 328);
+	x->meta.first_row = get64(h + 336);
+	x->meta.input_crc = get32(h + 344);
 	x->g.untrusted = 1;
 	if (get32(h + 12) != SDB_INDEX_HEADER || get32(h + 84) != SDB_INDEX_SECTIONS ||
 	    n == 0 || n > UINT32_MAX || dim == 0 || dim > (1u << 24) || M < 2 || M > 255 ||
@@ -339,6 +349,20 @@ static int parse(struct sdb_index *x, struct sdb_error *e)
 	    x->g.max_level > SDB_HNSW_MAX_LEVEL || x->g.upper_len > UINT32_MAX) {
 		int rc = corrupt(x, e, "inconsistent header");
 		return rc;
+	}
+	x->shard_recorded = x->meta.shard_count != 0;
+	if (!x->shard_recorded) {
+		/* written before shards: the whole of an input of n rows */
+		if (x->meta.shard_index || x->meta.input_rows || x->meta.first_row || x->meta.input_crc)
+			return corrupt(x, e, "inconsistent header");
+		x->meta.shard_count = 1;
+		x->meta.input_rows = n;
+	} else if (x->meta.shard_index >= x->meta.shard_count ||
+		   x->meta.input_rows > UINT64_MAX / x->meta.shard_count ||
+		   x->meta.first_row != x->meta.input_rows * x->meta.shard_index / x->meta.shard_count ||
+		   n != x->meta.input_rows * (x->meta.shard_index + 1) / x->meta.shard_count -
+				x->meta.first_row) {
+		return corrupt(x, e, "inconsistent header");
 	}
 	expect[0] = n * dim * 4;
 	expect[1] = n * 8;

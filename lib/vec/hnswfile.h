@@ -28,6 +28,14 @@
  *              u32 section kind (0..5 below), u64 zero
  *   312   4  u32 build precision (1 float32, 2 bfloat16 distances)
  *   316   4  u32 padded dimension of the bf16 vectors (0: none)
+ *   320   4  u32 shard number I (0-based)
+ *   324   4  u32 shard count N (0: not recorded, a file written before
+ *              shards: read as shard 0/1 of an input of n rows)
+ *   328   8  u64 rows of the input the shard was cut from
+ *   336   8  u64 first input row of this index: it holds input rows
+ *              first .. first+n-1, first = floor(I * rows / N)
+ *   344   4  u32 input fingerprint (vec/shard.h: CRC-32C of the input's
+ *              row count, dimension, first and last row)
  *   ...      zero
  *  4092   4  u32 crc32c of header bytes 0..4091
  *
@@ -67,6 +75,11 @@ struct sdb_index_meta {
 	uint32_t threads;
 	uint32_t has_ids;
 	uint32_t precision;
+	/* shard I of N of an input of input_rows rows, from first_row on
+	 * (vec/shard.h); a whole index is shard 0/1 */
+	uint32_t shard_index, shard_count;
+	uint64_t input_rows, first_row;
+	uint32_t input_crc;
 };
 
 /*
@@ -89,6 +102,7 @@ struct sdb_index {
 	uint64_t sec_off[SDB_INDEX_SECTIONS], sec_len[SDB_INDEX_SECTIONS];
 	uint32_t sec_crc[SDB_INDEX_SECTIONS];
 	int borrowed;
+	int shard_recorded;       /* 0: a file without the shard fields */
 	char name[256];
 };
 

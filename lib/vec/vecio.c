@@ -645,9 +645,15 @@ void sdb_vec_set_close(struct sdb_vec_set *s)
 int sdb_vec_check_finite(const float *data, uint64_t n, uint32_t dim,
 			 const char *name, struct sdb_error *e)
 {
-	uint64_t total = n * dim;
+	return sdb_vec_check_finite_rows(data, 0, n, dim, name, e);
+}
 
-	for (uint64_t i = 0; i < total; i++) {
+int sdb_vec_check_finite_rows(const float *data, uint64_t first, uint64_t end,
+			      uint32_t dim, const char *name, struct sdb_error *e)
+{
+	uint64_t total = end * dim;
+
+	for (uint64_t i = first * dim; i < total; i++) {
 		uint32_t u;
 		memcpy(&u, &data[i], 4);
 		if ((u & 0x7f800000u) == 0x7f800000u) {

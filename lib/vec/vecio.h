@@ -100,6 +100,9 @@ void sdb_vec_set_close(struct sdb_vec_set *s);
  */
 int sdb_vec_check_finite(const float *data, uint64_t n, uint32_t dim,
 			 const char *name, struct sdb_error *e);
+/* The same over rows first..end-1 of data (a shard), naming rows of data. */
+int sdb_vec_check_finite_rows(const float *data, uint64_t first, uint64_t end,
+			      uint32_t dim, const char *name, struct sdb_error *e);
 
 /*
  * Writes n x dim floats to path in fmt (npy, fvecs or raw_f32) through a

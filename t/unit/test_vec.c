@@ -135,7 +135,10 @@ static void test_hnsw(void)
 	{
 		char path[] = "/tmp/test_vec_XXXXXX";
 		int fd = mkstemp(path);
-		struct sdb_index_meta meta = { 64, 0, 7, 100, 1, 0, 1 };
+		struct sdb_index_meta meta = { .ef_construction = 64, .seed = 7, .batch_size = 100,
+					       .threads = 1, .precision = 1, .shard_index = 2,
+					       .shard_count = 3, .input_rows = 3 * N,
+					       .first_row = 2 * N, .input_crc = 0xfeedu };
 		struct sdb_input in;
 		struct sdb_index ix;
 		uint64_t bytes;
@@ -146,10 +149,39 @@ static void test_hnsw(void)
 		CHECK_EQ_INT(sdb_index_from_memory(&ix, in.data, in.len, "mem", &e), 0);
 		CHECK_EQ_INT(sdb_index_verify(&ix, &e), 0);
 		CHECK_EQ_INT(ix.g.n, N);
+		/* the shard fields come back (shard 2/3 of 3N rows holds N) */
+		CHECK_EQ_INT(ix.shard_recorded, 1);
+		CHECK_EQ_INT(ix.meta.shard_index, 2);
+		CHECK_EQ_INT(ix.meta.shard_count, 3);
+		CHECK_EQ_INT(ix.meta.input_rows, 3 * N);
+		CHECK_EQ_INT(ix.meta.first_row, 2 * N);
+		CHECK_EQ_INT(ix.meta.input_crc, 0xfeedu);
 		CHECK_EQ_INT(sdb_hnsw_search(&ix.g, c, x, K, 32, ids, d), K);
 		CHECK_EQ_INT(ids[0], 0);
 		sdb_index_close(&ix);
 		sdb_input_close(&in);
+		/* a file written before shards (fields 320..347 zero) reads as
+		 * the whole of an input of n rows; a header that names rows its
+		 * n does not hold is inconsistent */
+		memset(&meta.shard_index, 0, sizeof(uint32_t) * 2);
+		meta.input_rows = meta.first_row = 0;
+		meta.input_crc = 0;
+		CHECK_EQ_INT(sdb_index_write(path, h, NULL, NULL, &meta, &bytes, &e), 0);
+		CHECK_EQ_INT(sdb_index_open(&ix, path, &e), 0);
+		CHECK_EQ_INT(ix.shard_recorded, 0);
+		CHECK_EQ_INT(ix.meta.shard_index, 0);
+		CHECK_EQ_INT(ix.meta.shard_count, 1);
+		CHECK_EQ_INT(ix.meta.input_rows, N);
+		CHECK_EQ_INT(ix.meta.first_row, 0);
+		sdb_index_close(&ix);
+		meta.shard_count = 2;
+		meta.input_rows = 3 * N;
+		meta.first_row = 0;
+		CHECK_EQ_INT(sdb_index_write(path, h, NULL, NULL, &meta, &bytes, &e), 0);
+		CHECK_EQ_INT(sdb_index_open(&ix, path, &e), SDB_ECORRUPT);
+		meta.shard_count = 0;
+		CHECK_EQ_INT(sdb_index_write(path, h, NULL, NULL, &meta, &bytes, &e), 0);
+		CHECK_EQ_INT(sdb_index_open(&ix, path, &e), SDB_ECORRUPT);
 		unlink(path);
 	}
 	sdb_hnsw_free(h);
