@@ -304,3 +304,26 @@ void cli_bar_update(struct cli_bar *b, uint64_t done, uint64_t total)
 		fputc('\n', stderr);
 	fflush(stderr);
 }
+
+unsigned long long parse_size(const char *opt, const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		goto bad;
+	switch (*end) {
+	case 0: return v;
+	case 'k': case 'K': v <<= 10; break;
+	case 'm': case 'M': v <<= 20; break;
+	case 'g': case 'G': v <<= 30; break;
+	default: goto bad;
+	}
+	if (end[1] && strcmp(end + 1, "B") && strcmp(end + 1, "iB"))
+		goto bad;
+	return v;
+bad:
+	die_usage("invalid size '%s' for %s (expected N, Nk, NM or NG)", s, opt);
+}

@@ -103,5 +103,8 @@ double cli_now(void);
 
 /* Parses a decimal in [min,max] or dies with a usage error naming opt. */
 long cli_parse_long(const char *opt, const char *s, long min, long max);
+/* Parses SIZE with an optional k/M/G suffix (powers of 1024, an optional
+ * B or iB after it) or dies with a usage error naming opt. */
+unsigned long long parse_size(const char *opt, const char *s);
 
 #endif

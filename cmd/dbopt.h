@@ -1,7 +1,7 @@
 /*
  * dbopt.h - command-line glue shared by the tools that open a database
  * (sochdb-kv, sochdb-wal, later sql/graph): -d/--db resolution with
- * $SOCHDB_DIR, --sync, --lock-timeout, size suffixes, and the printer for
+ * $SOCHDB_DIR, --sync, --lock-timeout, and the printer for
  * the engine's warnings.
  */
 #ifndef SDB_DBOPT_H
@@ -27,8 +27,6 @@ enum { DBOPT_DB = 0x7e00, DBOPT_SYNC, DBOPT_LOCK_TIMEOUT };
  */
 int dbopt_take(struct dbopt *d, int id, const char *v);
 
-/* Parses SIZE with an optional k/M/G suffix (powers of 1024). */
-unsigned long long parse_size(const char *opt, const char *s);
 /* Parses a finite, non-negative number of seconds (decimals allowed). */
 double parse_seconds(const char *opt, const char *s);
 

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "fmt/fmt.h"
 #include "util/array.h"
+#include "util/memstat.h"
 #include "vec/distance.h"
 #include "vec/flat.h"
 #include "vec/hnsw.h"
@@ -56,7 +57,7 @@ enum {
 	B_INPUT = 1, B_OUTPUT, B_FORMAT, B_DIM, B_M, B_EFC, B_METRIC, B_THREADS,
 	B_BATCH, B_IDS, B_SEED, B_PRECISION, B_ORDERING, B_PREFAULT, B_DIRECT,
 	B_TELEMETRY, B_JSON, B_INDEX, B_QUERY, B_VECTOR, B_K, B_EF, B_QFORMAT,
-	B_TRUTH, B_EXACT, B_VERIFY, B_NO_OUTPUT, B_NO_VERIFY, B_TO_FORMAT, B_SHARD,
+	B_TRUTH, B_EXACT, B_VERIFY, B_NO_OUTPUT, B_NO_VERIFY, B_TO_FORMAT, B_SHARD, B_BUDGET,
 };
 
 static const char head_build[] =
@@ -75,11 +76,13 @@ static const struct opt opts_build[] = {
 	{ B_IDS, 0, "ids", "FILE", "external ids: raw u64 little-endian, or a uint64/int64 .npy" },
 	{ B_SEED, 0, "seed", "S", "seed of the level generator (default 42)" },
 	{ B_SHARD, 0, "shard", "I/N", "index only shard I of N (0-based) of the rows; ids stay global" },
-	{ B_PRECISION, 0, "build-precision", "P", "distances while building: auto (default), f32, bf16" },
+	{ B_PRECISION, 0, "build-precision", "P", "distances while building: auto (default), f32, bf16, sq8" },
+	{ B_BUDGET, 0, "memory-budget", "SIZE", "build within SIZE (k/M/G) of memory: from a bf16 or sq8 copy\n"
+	  "when the float32 vectors do not fit" },
 	{ B_ORDERING, 0, "ordering", "O", "none (default), random_projection, kmeans, block" },
 	{ B_PREFAULT, 0, "prefault", NULL, "read the whole input into memory up front" },
 	{ B_DIRECT, 0, "direct-read", NULL, "read() the input instead of mmap (network filesystems)" },
-	{ B_TELEMETRY, 0, "telemetry", NULL, "time per phase, page faults, peak RSS on stderr" },
+	{ B_TELEMETRY, 0, "telemetry", NULL, "time per phase, page faults, peak RSS (all and anonymous) on stderr" },
 	{ B_JSON, 0, "json", NULL, "print the summary as JSON on stdout" },
 	OPT_LINE("      --progress, --no-progress   progress bar on stderr (default: on a TTY)"),
 	{ OPT_PROGRESS, 0, "progress", NULL, NULL },
@@ -242,6 +245,9 @@ static int cmd_build(int argc, char **argv)
 	struct sdb_vec_open_opts vo = { 0 };
 	struct sdb_hnsw_params hp = { 16, 100, SDB_VEC_L2, 42, 1000, 0, SDB_PREC_AUTO };
 	int ordering = SDB_ORDER_NONE, telemetry = 0, json = 0, c, rc;
+	unsigned long long budget = 0;
+	uint64_t anon_peak;
+	struct sdb_memstat ms;
 	struct sdb_error e;
 	struct sdb_vec_set vs;
 	struct sdb_hnsw *h = NULL;
@@ -294,14 +300,14 @@ static int cmd_build(int argc, char **argv)
 				die_usage("invalid format '%s' (expected npy, fvecs or raw_f32)", arg);
 			break;
 		case B_PRECISION:
-			if (!strcmp(arg, "auto"))
-				hp.precision = SDB_PREC_AUTO;
-			else if (!strcmp(arg, "f32"))
-				hp.precision = SDB_PREC_F32;
-			else if (!strcmp(arg, "bf16"))
-				hp.precision = SDB_PREC_BF16;
-			else
-				die_usage("invalid build precision '%s' (expected auto, f32 or bf16)", arg);
+			hp.precision = sdb_hnsw_precision_parse(arg);
+			if (hp.precision < 0)
+				die_usage("invalid build precision '%s' (expected auto, f32, bf16 or sq8)", arg);
+			break;
+		case B_BUDGET:
+			budget = parse_size("--memory-budget", arg);
+			if (!budget)
+				die_usage("invalid size '%s' for --memory-budget (must be above 0)", arg);
 			break;
 		case OPT_ARG: die_usage("unexpected argument '%s'", arg);
 		}
@@ -317,6 +323,8 @@ static int cmd_build(int argc, char **argv)
 	sdb_error_clear(&e);
 	if ((rc = sdb_vec_simd_check(&e)))
 		die_err(rc, &e);
+	if (telemetry || json)
+		sdb_memstat_start(5);
 	t0 = cli_now();
 	rc = sdb_vec_set_open(&vs, in, &vo, &e);
 	if (rc)
@@ -328,6 +336,10 @@ static int cmd_build(int argc, char **argv)
 		die(EXIT_FAILURE_RT, "shard %u/%u of '%s' holds no rows (%llu vectors in %u shards)",
 		    shard_i, shard_n, in, (unsigned long long)vs.n, shard_n);
 	rows = vs.data + first * vs.dim;
+	if (budget && (rc = sdb_hnsw_fit_budget(budget, ns, vs.dim, hp.M, hp.metric,
+						 hp.threads > 0 ? hp.threads : max_threads(),
+						 &hp.precision, &e)))
+		die_err(rc, &e);
 	if ((rc = sdb_vec_check_finite_rows(vs.data, first, end, vs.dim, vs.name, &e)))
 		die_err(rc, &e);
 	if (ids_path && (rc = sdb_vec_read_ids(ids_path, vs.n, &ids, &e)))
@@ -373,6 +385,8 @@ static int cmd_build(int argc, char **argv)
 	if (rc)
 		die_err(rc, &e);
 	t_write = cli_now();
+	anon_peak = sdb_memstat_stop();
+	sdb_memstat_read(&ms);
 	{
 		double secs = t_write - t0;
 		double rate = secs > 0 ? (double)ns / secs : 0;
@@ -385,12 +399,15 @@ static int cmd_build(int argc, char **argv)
 			fprintf(stderr,
 				"telemetry: load %.3f s, build %.3f s, ordering %.3f s, write %.3f s; "
 				"page faults %ld minor, %ld major; peak RSS %.1f MiB; "
+				"anonymous peak %.1f MiB; compressed copy %.1f MiB; "
 				"kernels %s; build precision %s; %d threads; %.0f distances per vector; "
 				"%llu nodes relinked\n",
 				t_load - t0, t_build - t_load, t_order - t_build, t_write - t_order,
-				ru.ru_minflt, ru.ru_majflt, (double)ru.ru_maxrss / 1024.0,
+				ru.ru_minflt, ru.ru_majflt,
+				(double)(ms.hwm ? ms.hwm : (uint64_t)ru.ru_maxrss * 1024) / 1048576.0,
+				(double)anon_peak / 1048576.0, (double)h->copy_bytes / 1048576.0,
 				sdb_vec_kernels()->name,
-				h->precision_used == SDB_PREC_BF16 ? "bf16" : "f32", h->threads_used,
+				sdb_hnsw_precision_name(h->precision_used), h->threads_used,
 				(double)h->distances / (double)ns, (unsigned long long)h->relinked);
 		if (json) {
 			char n[8][32];
@@ -416,13 +433,16 @@ static int cmd_build(int argc, char **argv)
 				{ "build_seconds", sdb_cell_num(n[3]), NULL, 0, NULL, 0 },
 				{ "ordering_seconds", sdb_cell_num(n[4]), NULL, 0, NULL, 0 },
 				{ "write_seconds", sdb_cell_num(n[5]), NULL, 0, NULL, 0 },
-				{ "peak_rss_bytes", sdb_cell_int((int64_t)ru.ru_maxrss * 1024), NULL, 0, NULL, 0 },
+				{ "peak_rss_bytes", sdb_cell_int(ms.hwm ? (int64_t)ms.hwm : (int64_t)ru.ru_maxrss * 1024), NULL, 0, NULL, 0 },
 				{ "minor_faults", sdb_cell_int(ru.ru_minflt), NULL, 0, NULL, 0 },
 				{ "major_faults", sdb_cell_int(ru.ru_majflt), NULL, 0, NULL, 0 },
 				{ "distances", sdb_cell_uint(h->distances), NULL, 0, NULL, 0 },
 				{ "kernels", sdb_cell_str(sdb_vec_kernels()->name), NULL, 0, NULL, 0 },
-				{ "build_precision", sdb_cell_str(h->precision_used == SDB_PREC_BF16 ? "bf16" : "f32"),
+				{ "build_precision", sdb_cell_str(sdb_hnsw_precision_name(h->precision_used)),
 				  NULL, 0, NULL, 0 },
+				{ "anon_peak_bytes", sdb_cell_uint(anon_peak), NULL, 0, NULL, 0 },
+				{ "copy_bytes", sdb_cell_uint(h->copy_bytes), NULL, 0, NULL, 0 },
+				{ "memory_budget_bytes", sdb_cell_uint(budget), NULL, 0, NULL, 0 },
 				{ "relinked_nodes", sdb_cell_uint(h->relinked), NULL, 0, NULL, 0 },
 			};
 			put_record(SDB_FMT_JSON, f, sizeof(f) / sizeof(f[0]));
@@ -840,7 +860,7 @@ static int cmd_info(int argc, char **argv)
 			{ "input_rows", sdb_cell_uint(x.meta.input_rows), NULL, 0, NULL, 0 },
 			{ "first_row", sdb_cell_uint(x.meta.first_row), NULL, 0, NULL, 0 },
 			{ "last_row", sdb_cell_uint(x.meta.first_row + x.g.n - 1), NULL, 0, NULL, 0 },
-			{ "build_precision", sdb_cell_str(x.meta.precision == SDB_PREC_BF16 ? "bf16" : "f32"),
+			{ "build_precision", sdb_cell_str(sdb_hnsw_precision_name((int)x.meta.precision)),
 			  NULL, 0, NULL, 0 },
 			{ "mean_degree_layer0", sdb_cell_num(deg), NULL, 0, NULL, 0 },
 			{ "bytes", sdb_cell_uint(x.file_bytes), NULL, 0, NULL, 0 },

@@ -94,6 +94,8 @@ int shell_parse_mode(const char *name, enum sdb_fmt *out);
 /* .import (sql_import.c): argv[1..argc). */
 int shell_import(struct shell *sh, int argc, char **argv,
 		 const struct shell_src *src, long lineno);
+/* 1 when TABLE exists (SELECT * FROM it prepares), 0 not, or SDB_ENOMEM. */
+int shell_table_exists(struct shell *sh, const char *table);
 /* .import --npy FILE TABLE COLUMN [--ids FILE] (sql_vimport.c). */
 int shell_import_npy(struct shell *sh, const char *file, const char *table,
 		     const char *col, const char *ids_file, const struct shell_src *src,

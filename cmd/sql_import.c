@@ -256,6 +256,18 @@ static int table_columns(struct shell *sh, const char *table, char ***names,
 	return *names ? 0 : SDB_ENOMEM;
 }
 
+int shell_table_exists(struct shell *sh, const char *table)
+{
+	char **names = NULL;
+	int n = 0;
+	struct sdb_error pe;
+	int rc = table_columns(sh, table, &names, &n, &pe);
+	for (int k = 0; names && k < n; k++)
+		free(names[k]);
+	free(names);
+	return rc == SDB_ENOMEM ? rc : !rc;
+}
+
 /* Prepares INSERT INTO t[(cols)] VALUES(?,...). */
 static int prepare_insert(struct shell *sh, const char *table, char **cols, int n,
 			  struct sql_stmt_h **st, struct sdb_error *e)
@@ -621,18 +633,9 @@ int shell_import(struct shell *sh, int ac, char **av, const struct shell_src *sr
 	x.end = x.p + in.len;
 	x.line = 1;
 	x.kind = kind;
-	/* TABLE exists when SELECT * FROM it prepares */
-	{
-		char **names = NULL;
-		int n = 0;
-		struct sdb_error pe;
-		rc = table_columns(sh, table, &names, &n, &pe);
-		ti.exists = !rc;
-		for (int k = 0; names && k < n; k++)
-			free(names[k]);
-		free(names);
-		rc = rc == SDB_ENOMEM ? rc : 0;
-	}
+	rc = shell_table_exists(sh, table);
+	ti.exists = rc == 1;
+	rc = rc < 0 ? rc : 0;
 	/* a savepoint: inside BEGIN it nests, outside it is the transaction
 	 * (as SQLite's SAVEPOINT outside BEGIN) */
 	if (!rc)

@@ -33,20 +33,6 @@ static int query(struct shell *sh, struct sdb_buf *q, struct sdb_error *e)
 	return shell_query(sh, q->data, NULL, NULL, e);
 }
 
-static int table_exists(struct shell *sh, const char *table)
-{
-	struct sdb_buf q = SDB_BUF_INIT;
-	struct sql_stmt_h *st = NULL;
-	struct sdb_error e;
-	size_t used;
-	sdb_buf_adds(&q, "SELECT * FROM ");
-	shell_quote_name(&q, table);
-	int rc = sdb_buf_ok(&q) ? sql_prepare(sh->conn, q.data, q.len, &used, &st, &e) : SDB_ENOMEM;
-	sdb_buf_release(&q);
-	sql_finalize(st);
-	return rc == 0;
-}
-
 /* Inserts the n rows. @return 0, or an error with *row_at the 0-based
  * row it stopped at (-1: before any row). */
 static int insert_rows(struct shell *sh, const struct sdb_vec_set *vs,
@@ -116,7 +102,8 @@ int shell_import_npy(struct shell *sh, const char *file, const char *table,
 	if (!rc)
 		rc = shell_query(sh, "SAVEPOINT sochdb_import", NULL, NULL, &e);
 	if (!rc) {
-		if (!table_exists(sh, table)) {
+		rc = shell_table_exists(sh, table);
+		if (rc == 0) {
 			struct sdb_buf q = SDB_BUF_INIT;
 			char d[32];
 			sdb_buf_adds(&q, "CREATE TABLE ");
@@ -127,6 +114,10 @@ int shell_import_npy(struct shell *sh, const char *file, const char *table,
 			sdb_buf_adds(&q, d);
 			rc = query(sh, &q, &e);
 			sdb_buf_release(&q);
+		} else if (rc < 0) {
+			rc = sdb_error_set(&e, rc, "out of memory");
+		} else {
+			rc = 0;
 		}
 		if (!rc)
 			rc = insert_rows(sh, &vs, ids, table, col, &row_at, &e);

@@ -22,7 +22,6 @@ refused() { # SQL WORDS
 	refused 'SELECT row_number() OVER () FROM t' 'window functions are not supported'
 	refused 'SELECT * FROM t RIGHT JOIN t u ON 1' 'RIGHT and FULL OUTER JOINs are not supported'
 	refused 'SELECT * FROM t FULL JOIN t u ON 1' 'RIGHT and FULL OUTER JOINs are not supported'
-	refused "SELECT '{\"a\":1}' -> 'a'" 'operators are not supported'
 	refused 'CREATE INDEX i ON t(a + 1)' 'indexes on expressions are not supported'
 	refused 'CREATE INDEX j ON t(a) WHERE a > 0' 'partial indexes are not supported'
 	refused 'CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END' 'triggers are not supported'

@@ -17,6 +17,12 @@ setup() {
 	unset SOCHDB_DIR
 }
 
+# check SQL MESSAGE: SQL fails with exit 3 and exactly this one-line error.
+check() {
+	run -3 --separate-stderr sochdb-sql -d "$D" -c "$1"
+	[ "$stderr" = "sochdb-sql: line 1, column 1: $2" ] || fail "$1: $stderr"
+}
+
 @test "VECTOR(D): JSON text and blobs stored as D float32, typeof blob, BLOB affinity" {
 	run -0 sochdb-sql -d "$D" -c "CREATE TABLE t(id INTEGER PRIMARY KEY, e VECTOR(3))" \
 		-c "INSERT INTO t(e) VALUES('[1, 2, 3]'), (vector('[0.5,-0.25,1e-3]')), (x'0000803f0000004000004040'), (NULL)" \
@@ -35,10 +41,6 @@ setup() {
 
 @test "VECTOR(D): wrong dimension, NaN, infinity, a number, bad text are one-line errors and nothing is kept" {
 	sochdb-sql -d "$D" -c "CREATE TABLE t(id INTEGER PRIMARY KEY, e VECTOR(3))" -c "INSERT INTO t VALUES(1, '[1,2,3]')"
-	check() { # SQL MESSAGE
-		run -3 --separate-stderr sochdb-sql -d "$D" -c "$1"
-		[ "$stderr" = "sochdb-sql: line 1, column 1: $2" ] || fail "$1: $stderr"
-	}
 	check "INSERT INTO t(e) VALUES('[1,2,3]'), ('[1,2]')" "t.e is VECTOR(3): got 2 dimensions"
 	check "INSERT INTO t(e) VALUES(x'0000803f0000803f0000803f0000803f')" "t.e is VECTOR(3): got 4 dimensions"
 	check "INSERT INTO t(e) VALUES(x'00')" "t.e is VECTOR(3): got a blob of 1 bytes, not float32 values"
@@ -124,10 +126,6 @@ EOF
 }
 
 @test "vec_* bad input: one-line errors naming the function and argument" {
-	check() { # SQL MESSAGE
-		run -3 --separate-stderr sochdb-sql -d "$D" -c "$1"
-		[ "$stderr" = "sochdb-sql: line 1, column 1: $2" ] || fail "$1: $stderr"
-	}
 	check "SELECT vec_distance_l2('[1,2]', '[1,2,3]')" "vec_distance_l2: vectors of different dimensions (2 and 3)"
 	check "SELECT vec_distance_cosine('[1]', x'000000')" "vec_distance_cosine: argument 2 is a blob of 3 bytes, not float32 values"
 	check "SELECT vec_distance_ip(x'0000c07f', '[1]')" "vec_distance_ip: argument 1 element 1 is NaN"

@@ -199,3 +199,10 @@ $n	0	$((n - 1))"
 	run -0 sochdb-sql -d "$D" --no-header -c "SELECT count(*) FROM t WHERE id >= 10"
 	assert_output 0
 }
+
+@test "CREATE INDEX ... USING hnsw is refused with a clear error (not supported yet); k-NN stays exact" {
+	run -3 --separate-stderr sochdb-sql -d "$F/db" -c "CREATE INDEX i ON docs USING hnsw (emb) WITH (metric = 'cosine', m = 16)"
+	[ "$stderr" = "sochdb-sql: line 1, column 1: index method hnsw is not supported yet" ] || fail "$stderr"
+	run -0 sochdb-sql -d "$F/db" --no-header -c "SELECT count(*) FROM sqlite_schema WHERE name = 'i'"
+	assert_output 0
+}

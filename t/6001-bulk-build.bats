@@ -202,7 +202,7 @@ assert d['vectors'] == 10000 and d['checksums'] == 'ok' and d['levels'] >= 1, d"
 	run -0 --separate-stderr sochdb-bulk build-index -i "$D/ip.base.npy" -o "$BATS_TEST_TMPDIR/a.idx" --metric ip --json -q
 	[[ "$output" == *'"build_precision":"f32"'* ]] || fail "$output"
 	run -2 --separate-stderr sochdb-bulk build-index -i "$D/ip.base.npy" -o "$BATS_TEST_TMPDIR/a.idx" --build-precision fp8
-	[ "${stderr%%$'\n'*}" = "sochdb-bulk: invalid build precision 'fp8' (expected auto, f32 or bf16)" ]
+	[ "${stderr%%$'\n'*}" = "sochdb-bulk: invalid build precision 'fp8' (expected auto, f32, bf16 or sq8)" ]
 }
 
 @test "2 threads: every node stays reachable (search with ef = n finds all)" {

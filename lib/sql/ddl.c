@@ -92,6 +92,10 @@ struct build {
 
 static const char *sort_base;
 
+/* Entries from which an autocommit CREATE INDEX writes through the
+ * store's bulk ingest (fewer go through the WAL with the transaction). */
+#define BULK_MIN 50000
+
 static int ent_cmp(const void *pa, const void *pb)
 {
 	const struct ent *a = pa, *b = pb;
@@ -217,6 +221,11 @@ int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
 	sort_base = b.keys.data;
 	if (b.n)
 		qsort(b.ents, b.n, sizeof(*b.ents), ent_cmp);
+	/* a big index of an autocommit CREATE INDEX: straight into tables
+	 * (no WAL records to write now and replay at every open) */
+	if (w->bulk_ok && !w->in_begin && !w->bulk && b.n >= BULK_MIN &&
+	    (rc = sdb_bulk_begin(w->db, &w->bulk, e)))
+		goto out;
 	for (size_t i = 0; i < b.n; i++) {
 		const struct ent *en = &b.ents[i];
 		if (x->unique && i && en->plen && en->plen == b.ents[i - 1].plen &&
@@ -224,8 +233,10 @@ int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
 			rc = unique_failed(x, e);
 			break;
 		}
-		if ((rc = sdb_txn_put(w->txn, b.keys.data + en->off, en->len,
-				      b.keys.data + en->off + en->len, en->vlen, 0, e)))
+		if ((rc = w->bulk ? sdb_bulk_put(w->bulk, b.keys.data + en->off, en->len,
+						 b.keys.data + en->off + en->len, en->vlen, 0, e)
+				  : sdb_txn_put(w->txn, b.keys.data + en->off, en->len,
+						b.keys.data + en->off + en->len, en->vlen, 0, e)))
 			break;
 	}
 out:
@@ -270,7 +281,10 @@ static int create_index(struct sql_wstate *w, const struct sql_stmt *st,
 		if ((rc = sql_cat_build_index(w->cat, text, id, &x, e)))
 			return rc;
 	}
-	if ((rc = sql_w_fill_index(w, x, e)))
+	w->bulk_ok = 1;
+	rc = sql_w_fill_index(w, x, e);
+	w->bulk_ok = 0;
+	if (rc)
 		return rc;
 	if ((rc = sql_cat_put_index(w, x, e)) || (rc = sql_cat_put_meta(w, e)))
 		return rc;

@@ -75,7 +75,7 @@ static int rs_add(struct rowstore *r, const struct sql_value *row, int n1,
 
 /* ------------------------------------------------------------ plan structs */
 
-enum { L_ONE, L_ROWS, L_TABLE, L_REC, L_HYB };
+enum { L_ONE, L_ROWS, L_TABLE, L_REC, L_HYB, L_TVF };
 
 struct level {
 	int kind;
@@ -102,6 +102,9 @@ struct level {
 	struct sel *recsel;
 	/* L_HYB: hybrid_search(...) (fts_hybrid.c) */
 	struct hybrid *hy;
+	/* L_TVF: a table-valued function (json.c) */
+	struct tvf *tvf;
+	const struct sql_source *tvf_it;
 };
 
 struct core {
@@ -265,6 +268,23 @@ static int bind_source(struct bctx *b, struct scope *up, struct core *k,
 		memset(s->hide, 0, 4);
 		L->kind = L_HYB;
 		return sql_fts_hybrid_bind(b, up, it, s, s->cur, &L->hy);
+	}
+	int tree;
+	if (it->has_args && !it->schema.z && sql_tvf_find(it->name.z, &tree)) {
+		int nc, nvis;
+		const char *const *cols = sql_tvf_columns(&nc, &nvis);
+		s->name = it->alias.z ? it->alias.z : it->name.z;
+		if ((rc = src_alloc_cols(b, s, nc)))
+			return rc;
+		for (int i = 0; i < nc; i++)
+			s->cols[i] = cols[i];
+		s->nvisible = nvis;
+		if (it->nargs > 2)
+			return sdb_error_set(b->e, SDB_EINVAL,
+					     "too many arguments on %s() - max 2", it->name.z);
+		L->kind = L_TVF;
+		L->tvf_it = it;
+		return 0;
 	}
 	if (it->has_args && !it->sub && !(b->c->cat && sql_conn_table(b->c, it->name.z) &&
 					   sql_conn_table(b->c, it->name.z)->fts))
@@ -529,6 +549,8 @@ static int expand_star(struct bctx *b, struct core *k, const struct sql_rescol *
 				continue;
 			if (s->tab && s->tab->cols[c].hidden)
 				continue;
+			if (s->nvisible > 0 && c >= s->nvisible)
+				continue;
 			if (*n == *cap) {
 				int nc = *cap * 2 + 8;
 				struct xp **nr = sdb_sql_arena_alloc(b->a, sizeof(*nr) * (size_t)nc);
@@ -598,6 +620,23 @@ static int has_agg_name(const struct sql_expr *x)
 		return 0;
 	return has_agg_name(x->left) || has_agg_name(x->right) ||
 	       has_agg_name(x->third) || list_has_agg(x->list, x->nlist);
+}
+
+/* The arguments of a table-valued function in FROM: they may read the
+ * items before it (the join keeps FROM order then). */
+static int compile_tvf_args(struct bctx *b, struct core *k,
+			    const struct sql_source *it, struct xp ***out)
+{
+	struct xp **a = sdb_sql_arena_alloc(b->a, sizeof(*a) * (size_t)(it->nargs + 1));
+	if (!a)
+		return sql_oom(b->e);
+	for (int i = 0; i < it->nargs; i++) {
+		int rc = xp_compile(b, &k->sc, it->args[i], &a[i]);
+		if (rc)
+			return rc;
+	}
+	*out = a;
+	return 0;
 }
 
 static struct core *core_compile(struct bctx *b, struct scope *up,
@@ -693,6 +732,23 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 	}
 	k->sc.src = k->srcs;
 	k->sc.nsrc = nsrc;
+	int has_tvf = 0;
+	for (int i = 0; i < nsrc; i++) {
+		struct level *L = &lv0[i];
+		if (L->kind != L_TVF)
+			continue;
+		struct xp **args = NULL;
+		has_tvf = 1;
+		if ((rc = compile_tvf_args(b, k, L->tvf_it, &args)))
+			return NULL;
+		int tree;
+		sql_tvf_find(L->tvf_it->name.z, &tree);
+		L->tvf = sql_tvf_new(tree, args, L->tvf_it->nargs);
+		if (!L->tvf) {
+			sql_oom(b->e);
+			return NULL;
+		}
+	}
 	k->sc.rcols = ac->cols;
 	k->sc.nrcols = ac->ncols;
 	/* aggregates? */
@@ -867,7 +923,7 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 		pin.conj_deps[i] = cj[i].deps;
 	}
 	pin.nconj = ncj;
-	pin.fixed_order = has_left;
+	pin.fixed_order = has_left || has_tvf;
 	if ((rc = plan_order(&pin, order)))
 		return NULL;
 	struct level *lv = sdb_sql_arena_alloc(b->a, sizeof(*lv) * (size_t)(nsrc ? nsrc : 1));
@@ -1266,6 +1322,8 @@ static int lv_rewind(struct level *L, struct ectx *x)
 		return 0;
 	case L_HYB:
 		return sql_fts_hybrid_rewind(L->hy, x);
+	case L_TVF:
+		return sql_tvf_rewind(L->tvf, x);
 	}
 	return 0;
 }
@@ -1305,6 +1363,9 @@ static int lv_next(struct level *L, struct ectx *x)
 		break;
 	case L_HYB:
 		rc = sql_fts_hybrid_next(L->hy, x);
+		break;
+	case L_TVF:
+		rc = sql_tvf_next(L->tvf, &L->cur->row);
 		break;
 	}
 	if (rc == 0)
@@ -2151,6 +2212,8 @@ static void core_free(struct core *k)
 		sql_fts_hybrid_free(L->hy);
 		if (L->ts)
 			tscan_free(L->ts);
+		sql_tvf_free(L->tvf);
+		L->tvf = NULL;
 	}
 }
 
@@ -2228,6 +2291,11 @@ static int eqp_sel(struct sel *q, struct sql_stmt_h *h, int *id, int parent,
 				    (rc = eqp_sel(L->sub, h, id, me, e)))
 					return rc;
 				snprintf(buf, sizeof buf, "SCAN %s", L->src->name ? L->src->name : "(subquery)");
+				if ((rc = eqp_row(h, id, par, buf, e)))
+					return rc;
+			} else if (L->kind == L_TVF) {
+				snprintf(buf, sizeof buf, "SCAN %s VIRTUAL TABLE INDEX %d:",
+					 L->src->name, L->tvf_it->nargs > 1 ? 3 : 1);
 				if ((rc = eqp_row(h, id, par, buf, e)))
 					return rc;
 			} else if (q->knn) {

@@ -160,6 +160,7 @@ struct src {
 	int has_rowid;
 	struct cursor *cur;
 	uint64_t *used;              /* bitmap of columns read (ncol + 1 bits) */
+	int nvisible;                /* > 0: only the first nvisible columns in * */
 	struct xp *fts_arg;          /* FTS table t('query'): the query */
 };
 
@@ -289,6 +290,19 @@ int sql_conn_columns(struct sql_conn *c, struct sql_stmt_h *h, const struct sql_
 /* A statement that is not a SELECT (write.h's sql_write_stmt). */
 int sql_conn_write(struct sql_conn *c, struct sql_stmt_h *h,
 		   const struct sql_stmt *st, struct sdb_error *e);
+
+/* ------------------------------------------------------------ json.c
+ * The -> and ->> operators as functions; json_each/json_tree as
+ * table-valued functions in FROM (columns key, value, type, atom, id,
+ * parent, fullkey, path and the hidden json, root). */
+const struct sql_func_def *sql_json_ptr_func(int two);
+struct tvf;
+int sql_tvf_find(const char *name, int *tree);     /* 1: a table-valued function */
+const char *const *sql_tvf_columns(int *ncol, int *nvisible);
+struct tvf *sql_tvf_new(int tree, struct xp **args, int nargs);
+void sql_tvf_free(struct tvf *t);
+int sql_tvf_rewind(struct tvf *t, struct ectx *x); /* evaluates the arguments */
+int sql_tvf_next(struct tvf *t, struct sql_value **row);
 
 /* An sdb_error set for out-of-memory. */
 int sql_oom(struct sdb_error *e);

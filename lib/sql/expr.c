@@ -414,8 +414,8 @@ int xp_compile(struct bctx *b, struct scope *s, const struct sql_expr *x,
 			op = X_IS;
 			break;
 		case SQL_OP_PTR: case SQL_OP_PTR2:
-			return sdb_error_set(b->e, SDB_EUNSUPPORTED,
-					     "the -> and ->> operators are not supported");
+			op = X_FUNC;
+			break;
 		default:
 			break;
 		}
@@ -423,6 +423,19 @@ int xp_compile(struct bctx *b, struct scope *s, const struct sql_expr *x,
 		if (!p)
 			break;
 		p->sop = x->op;
+		if (op == X_FUNC) { /* X -> P, X ->> P (json.c) */
+			p->fn = sql_json_ptr_func(x->op == SQL_OP_PTR2);
+			p->na = 2;
+			p->a = sdb_sql_arena_alloc(b->a, sizeof(*p->a) * 2);
+			if (!p->a)
+				return sql_oom(b->e);
+			rc = xp_compile(b, s, x->left, &p->a[0]);
+			if (!rc)
+				rc = xp_compile(b, s, x->right, &p->a[1]);
+			if (!rc)
+				p->is_const = p->a[0]->is_const && p->a[1]->is_const;
+			break;
+		}
 		rc = xp_compile(b, s, x->left, &p->l);
 		if (!rc)
 			rc = xp_compile(b, s, x->right, &p->r);

@@ -1376,6 +1376,8 @@ extern const struct sql_func_def sqlv_date_funcs[];
 extern const size_t sqlv_ndate_funcs;
 extern const struct sql_func_def sqlv_printf_funcs[];
 extern const size_t sqlv_nprintf_funcs;
+extern const struct sql_func_def sqlv_json_funcs[];
+extern const size_t sqlv_njson_funcs;
 extern const struct sql_func_def sqlv_vec_funcs[];
 extern const size_t sqlv_nvec_funcs;
 
@@ -1404,6 +1406,8 @@ const struct sql_func_def *sql_func_find(const char *name, size_t len,
 		f = search(sqlv_date_funcs, sqlv_ndate_funcs, name, len, argc, &seen);
 	if (!f)
 		f = search(sqlv_printf_funcs, sqlv_nprintf_funcs, name, len, argc, &seen);
+	if (!f)
+		f = search(sqlv_json_funcs, sqlv_njson_funcs, name, len, argc, &seen);
 	if (!f)
 		f = search(sqlv_vec_funcs, sqlv_nvec_funcs, name, len, argc, &seen);
 	if (!f && seen)

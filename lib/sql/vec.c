@@ -352,15 +352,24 @@ static int vec_out(struct sql_fctx *c, const float *p, uint32_t dim,
 	return 0;
 }
 
+/* The one vector argument of fn: 1 a vector, 0 NULL (*out NULL), or an
+ * error. */
+static int arg1(struct sql_fctx *c, const char *fn, const struct sql_value *argv,
+		const float **p, uint32_t *d, struct sql_value *out)
+{
+	int rc = vec_arg(c, fn, 0, &argv[0], p, d);
+	if (rc <= 0)
+		*out = sql_null();
+	return rc;
+}
+
 static int f_vector(ARGS)
 {
 	const float *p;
 	uint32_t d;
-	int rc = vec_arg(c, "vector", 0, &argv[0], &p, &d);
-	if (rc <= 0) {
-		*out = sql_null();
+	int rc = arg1(c, "vector", argv, &p, &d, out);
+	if (rc <= 0)
 		return rc;
-	}
 	if (argv[0].type == SQLV_BLOB) {
 		*out = argv[0];
 		return 0;
@@ -372,8 +381,9 @@ static int f_vec_dims(ARGS)
 {
 	const float *p;
 	uint32_t d;
-	int rc = vec_arg(c, "vec_dims", 0, &argv[0], &p, &d);
-	*out = rc == 1 ? sql_int(d) : sql_null();
+	int rc = arg1(c, "vec_dims", argv, &p, &d, out);
+	if (rc == 1)
+		*out = sql_int(d);
 	return rc < 0 ? rc : 0;
 }
 
@@ -381,11 +391,9 @@ static int f_vec_normalize(ARGS)
 {
 	const float *p;
 	uint32_t d;
-	int rc = vec_arg(c, "vec_normalize", 0, &argv[0], &p, &d);
-	if (rc <= 0) {
-		*out = sql_null();
+	int rc = arg1(c, "vec_normalize", argv, &p, &d, out);
+	if (rc <= 0)
 		return rc;
-	}
 	float *f = sdb_sql_arena_alloc(c->mem, 4 * (size_t)d);
 	if (!f)
 		return sdb_error_set(c->e, SDB_ENOMEM, "out of memory");
@@ -411,11 +419,9 @@ static int f_vec_to_json(ARGS)
 {
 	const float *p;
 	uint32_t d;
-	int rc = vec_arg(c, "vec_to_json", 0, &argv[0], &p, &d);
-	if (rc <= 0) {
-		*out = sql_null();
+	int rc = arg1(c, "vec_to_json", argv, &p, &d, out);
+	if (rc <= 0)
 		return rc;
-	}
 	struct sdb_buf b = SDB_BUF_INIT;
 	char num[40];
 	sdb_buf_addc(&b, '[');

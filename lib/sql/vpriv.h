@@ -1,7 +1,7 @@
 /*
- * vpriv.h - private to value.c, func.c, date.c and printf.c: SQLite's
- * number parsing and printing primitives and small helpers they share.
- * Nothing outside those four files includes it.
+ * vpriv.h - private to value.c, func.c, date.c, printf.c and json.c:
+ * SQLite's number parsing and printing primitives and small helpers they
+ * share. Nothing outside those files includes it.
  */
 #ifndef SDB_SQL_VPRIV_H
 #define SDB_SQL_VPRIV_H

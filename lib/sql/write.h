@@ -97,6 +97,9 @@ struct sql_wstate {
 	int64_t changes, total_changes, last_rowid;
 	int foreign_keys;          /* PRAGMA foreign_keys */
 	struct sdb_buf kbuf, k2, vbuf, rbits, tmp; /* reused encode buffers */
+	struct sdb_bulk *bulk;     /* CREATE INDEX's entries outside BEGIN:
+				    * committed with txn by sdb_bulk_commit */
+	uint8_t bulk_ok;           /* the index being filled may use one */
 };
 
 /* 1 inside BEGIN ... COMMIT (or a SAVEPOINT transaction). */

@@ -134,6 +134,10 @@ int sql_store_open(struct sql_wstate *w, const struct sql_open_opts *o,
 
 static void drop_txn(struct sql_wstate *w)
 {
+	if (w->bulk) {
+		sdb_bulk_abort(w->bulk);
+		w->bulk = NULL;
+	}
 	sdb_txn_free(w->txn);
 	w->txn = NULL;
 	w->in_begin = 0;
@@ -343,10 +347,16 @@ static int commit(struct sql_wstate *w, struct sdb_error *e)
 {
 	int rc = 0, explicit_txn = w->in_begin;
 
-	if (w->txn && sdb_txn_nops(w->txn))
+	if (w->bulk) {
+		/* the bulk's entries and the transaction in one manifest switch */
+		struct sdb_bulk *b = w->bulk;
+		w->bulk = NULL;
+		rc = sdb_bulk_commit(b, w->txn, e);
+	} else if (w->txn && sdb_txn_nops(w->txn)) {
 		rc = sdb_txn_commit(w->txn, w->db, 0, e);
-	if (!rc && w->txn && sdb_txn_nops(w->txn))
-		sdb_db_maybe_flush(w->db, NULL);
+		if (!rc)
+			sdb_db_maybe_flush(w->db, NULL);
+	}
 	drop_txn(w);
 	w->txn_ddl = 0;
 	if (explicit_txn)

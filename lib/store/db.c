@@ -506,6 +506,10 @@ static int snapshot_stale(const struct sdb_db *db)
 			return db->wal_end != g->start + g->valid;
 		if (stat(g->path, &st) < 0 || (uint64_t)st.st_size != g->fbase + g->size)
 			return 1;
+		/* an empty newest segment: the segment after it would start at
+		 * its own LSN (its own name), so its size alone tells */
+		if (g->fbase + g->size == 0)
+			return 0;
 		next = g->start + g->size;
 	} else {
 		if (db->wlocked)
@@ -830,7 +834,7 @@ int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
 			goto absent;
 		if (dt->cache_idx != bi) {
 			dt->cache_idx = SIZE_MAX;
-			if ((rc = sdb_table_read_block(dt->t, bi, &dt->cache, e)))
+			if ((rc = sdb_table_read_block_cached(dt->t, bi, &dt->cache, e)))
 				return db->wlocked ? sdb_damage_note(db->dir, db->o.sync == SDB_SYNC_OFF, rc, e) : rc;
 			dt->cache_idx = bi;
 		}

@@ -167,7 +167,15 @@ struct sdb_table {
 	uint64_t nentries, ndeletes;
 	struct sdb_range *rt;     /* range deletes (into the map) */
 	size_t nrt;
+	/* block cache of point reads: decompressed bytes of checked blocks
+	 * (craw[i] NULL when absent), evicted first in first out; every
+	 * table's cache counts against SDB_BLOCK_CACHE_BYTES in all */
+	unsigned char **craw;
+	uint32_t *clen;
+	size_t *cring, chead, cn;
+	uint64_t cbytes;
 };
+#define SDB_BLOCK_CACHE_BYTES (64ull << 20)
 /* Opens and validates the footer, index and bloom. @return 0,
  * SDB_ENOTFOUND, SDB_ECORRUPT (with offset), SDB_EVERSION, SDB_EIO. */
 int sdb_table_open(struct sdb_table **t, const char *path,
@@ -190,6 +198,10 @@ void sdb_block_release(struct sdb_block *b);
 /* Reads, checks (CRC before decompressing) and decodes block i of t. */
 int sdb_table_read_block(struct sdb_table *t, size_t i, struct sdb_block *b,
 			 struct sdb_error *e);
+/* The same through the table's block cache (point reads: the block's
+ * checked, decompressed bytes are kept for the next read of it). */
+int sdb_table_read_block_cached(struct sdb_table *t, size_t i,
+				struct sdb_block *b, struct sdb_error *e);
 /* Decodes raw block bytes (for tests and the fuzz target). */
 int sdb_block_decode(struct sdb_block *b, const unsigned char *p, size_t n);
 /* Verifies a stored block (CRC, decompression, decoding) at off/size. */

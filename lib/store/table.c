@@ -410,6 +410,9 @@ void sdb_table_writer_abort(struct sdb_table_writer *w)
 
 /* ------------------------------------------------------------ reading */
 
+/* Bytes held by the block caches of every open table (point reads). */
+static uint64_t cache_total;
+
 /*
  * Checks a stored block occupying p[0 .. n + trailer). On success *raw is
  * a malloc'ed copy of the decompressed bytes when raw != NULL.
@@ -679,6 +682,14 @@ void sdb_table_close(struct sdb_table *t)
 	free(t->bkey);
 	free(t->bklen);
 	free(t->rt);
+	if (t->craw) {
+		for (size_t i = 0; i < t->nblocks; i++)
+			free(t->craw[i]);
+		__atomic_sub_fetch(&cache_total, t->cbytes, __ATOMIC_RELAXED);
+	}
+	free(t->craw);
+	free(t->clen);
+	free(t->cring);
 	free(t);
 }
 
@@ -777,6 +788,73 @@ int sdb_table_read_block(struct sdb_table *t, size_t i, struct sdb_block *b,
 		return sdb_error_set(e, rc, "out of memory");
 	if (rc)
 		return corrupt(e, t->path, t->boff[i], "data block checksum mismatch or bad block");
+	return 0;
+}
+
+/* Drops the oldest cached block of t. */
+static void cache_evict(struct sdb_table *t)
+{
+	size_t i = t->cring[t->chead];
+	t->chead = (t->chead + 1) % t->nblocks;
+	t->cn--;
+	t->cbytes -= t->clen[i];
+	__atomic_sub_fetch(&cache_total, t->clen[i], __ATOMIC_RELAXED);
+	free(t->craw[i]);
+	t->craw[i] = NULL;
+}
+
+int sdb_table_read_block_cached(struct sdb_table *t, size_t i,
+				struct sdb_block *b, struct sdb_error *e)
+{
+	int rc;
+
+	if (t->craw && t->craw[i]) {
+		uint32_t n = t->clen[i];
+		if (b->rawcap < (size_t)n + 1) {
+			unsigned char *nb = realloc(b->raw, (size_t)n + 1);
+			if (!nb)
+				return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			b->raw = nb;
+			b->rawcap = (size_t)n + 1;
+		}
+		memcpy(b->raw, t->craw[i], n);
+		if ((rc = sdb_block_decode(b, b->raw, n)))
+			return rc == SDB_ENOMEM ? sdb_error_set(e, rc, "out of memory")
+						: corrupt(e, t->path, t->boff[i], "bad cached block");
+		return 0;
+	}
+	if ((rc = sdb_table_read_block(t, i, b, e)))
+		return rc;
+	/* keep a copy (best effort: no memory, no caching) */
+	size_t rawlen = sdb_get_u32(t->map + t->boff[i] + t->bsize[i] + 1);
+	if (!t->craw) {
+		t->craw = calloc(t->nblocks, sizeof(*t->craw));
+		t->clen = calloc(t->nblocks, sizeof(*t->clen));
+		t->cring = calloc(t->nblocks, sizeof(*t->cring));
+		if (!t->craw || !t->clen || !t->cring) {
+			free(t->craw);
+			free(t->clen);
+			free(t->cring);
+			t->craw = NULL;
+			t->clen = NULL;
+			t->cring = NULL;
+			return 0;
+		}
+	}
+	while (t->cn && __atomic_load_n(&cache_total, __ATOMIC_RELAXED) + rawlen > SDB_BLOCK_CACHE_BYTES)
+		cache_evict(t);
+	if (__atomic_load_n(&cache_total, __ATOMIC_RELAXED) + rawlen > SDB_BLOCK_CACHE_BYTES)
+		return 0; /* other tables hold the budget */
+	unsigned char *c = malloc(rawlen ? rawlen : 1);
+	if (!c)
+		return 0;
+	memcpy(c, b->raw, rawlen);
+	t->craw[i] = c;
+	t->clen[i] = (uint32_t)rawlen;
+	t->cring[(t->chead + t->cn) % t->nblocks] = i;
+	t->cn++;
+	t->cbytes += rawlen;
+	__atomic_add_fetch(&cache_total, rawlen, __ATOMIC_RELAXED);
 	return 0;
 }
 

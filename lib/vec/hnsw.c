@@ -7,6 +7,7 @@
 #include "util/array.h"
 #include "vec/flat.h"
 #include "vec/heap.h"
+#include "vec/quant.h"
 #include "vec/rng.h"
 
 #include <math.h>
@@ -43,6 +44,7 @@ struct sdb_hnsw_ctx {
 	uint64_t ndist;
 	uint16_t *qbf;     /* the query rounded to bf16 */
 	size_t qbf_cap;
+	uint32_t xdim;     /* dimension of the float32 rows a re-rank reads */
 };
 
 struct sdb_hnsw_ctx *sdb_hnsw_ctx_new(uint64_t n, uint32_t M0)
@@ -174,15 +176,30 @@ static inline uint32_t read_list(const struct sdb_hnsw_graph *g, uint8_t *locks,
 /*
  * The vectors distances are computed on: the float32 rows themselves, or
  * during a reduced-precision build a bfloat16 copy (rows padded to 32
- * values; the kernels take them through a float pointer).
+ * values; the kernels take them through a float pointer) or SQ8 codes
+ * (sq set: its code-to-code kernel, rows of sq->stride bytes). exact, in
+ * a compressed space, is the float32 distance over the caller's rows
+ * (xvecs) that candidates are re-ranked with.
  */
 struct space {
 	sdb_vec_dist_fn fn;
 	const char *base;
 	size_t stride, dim;
+	const struct sdb_sq8 *sq;
+	sdb_sq8_code_dist_fn sqfn;
+	sdb_vec_dist_fn exact;
+	const float *xvecs;
 };
 #define SVEC(sp, i) ((const float *)(const void *)((sp)->base + (size_t)(i) * (sp)->stride))
-#define SDIST(sp, a, i) ((sp)->fn((a), SVEC(sp, i), (sp)->dim))
+
+static inline float sdist(const struct space *sp, const float *a, uint32_t i)
+{
+	if (sp->sq)
+		return sp->sqfn(sp->sq, (const uint8_t *)(const void *)a,
+				(const uint8_t *)(const void *)SVEC(sp, i));
+	return sp->fn(a, SVEC(sp, i), sp->dim);
+}
+#define SDIST(sp, a, i) sdist((sp), (a), (i))
 
 /* Greedy descent on one upper layer: the closest node reachable by
  * always moving to a strictly closer neighbour. */
@@ -367,6 +384,25 @@ out:
 	spin_unlock(&h->locks[s]);
 }
 
+/*
+ * A compressed build's candidates c->w[0..nw) for node q get float32
+ * distances over the caller's rows and are sorted again, so the
+ * neighbours are chosen (and the links pruned) on exact distances.
+ */
+static void rerank(const struct space *sp, struct sdb_hnsw_ctx *c, uint32_t q, size_t nw)
+{
+	size_t dim = (size_t)c->xdim;
+	const float *x = sp->xvecs + (size_t)q * dim;
+
+	for (size_t i = 0; i < nw; i++) {
+		if (i + 1 < nw)
+			prefetch(sp->xvecs + (size_t)c->w[i + 1].id * dim);
+		c->w[i].d = sp->exact(x, sp->xvecs + (size_t)c->w[i].id * dim, dim);
+	}
+	c->ndist += nw;
+	qsort(c->w, nw, sizeof(*c->w), cand_cmp);
+}
+
 struct build_shared {
 	pthread_mutex_t global;
 	int failed;
@@ -407,6 +443,8 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 			sh->failed = 1;
 			break;
 		}
+		if (sp->exact)
+			rerank(sp, c, q, nw);
 		k = select_heuristic(g, c, sp, c->w, nw, m, c->sel);
 		/* c->sel is reused below: keep a copy of the choice */
 		memcpy(chosen, c->sel, k * sizeof(*chosen));
@@ -451,7 +489,7 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 			if (!ready_below(h->written, c->w[j].id, l))
 				j = 0;
 			ep = c->w[j].id;
-			epd = c->w[j].d;
+			epd = sp->exact ? SDIST(sp, v, ep) : c->w[j].d;
 		}
 	}
 	if (holding) {
@@ -644,6 +682,99 @@ void sdb_hnsw_free(struct sdb_hnsw *h)
 	free(h);
 }
 
+int sdb_hnsw_precision_parse(const char *s)
+{
+	static const char *const names[] = { "auto", "f32", "bf16", "sq8" };
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+const char *sdb_hnsw_precision_name(int precision)
+{
+	switch (precision) {
+	case SDB_PREC_AUTO: return "auto";
+	case SDB_PREC_F32: return "f32";
+	case SDB_PREC_BF16: return "bf16";
+	case SDB_PREC_SQ8: return "sq8";
+	}
+	return "unknown";
+}
+
+uint64_t sdb_hnsw_graph_bytes(uint64_t n, uint32_t M, int threads)
+{
+	/* links0 (count + 2M ids), levels, upper_off, locks, written; the
+	 * upper layers: a node has 1/(M-1) of them on average, (M+1) u32
+	 * each (with a margin: levels are random); a visited array (u16)
+	 * per thread; the repair's three u32 arrays */
+	uint64_t per = 4 * (2 * (uint64_t)M + 1) + 1 + 4 + 1 + 1;
+	uint64_t upper = n * 4 * (M + 1) / (M > 2 ? M - 2 : 1);
+
+	if (threads < 1)
+		threads = 1;
+	return n * per + upper + n * 2 * (uint64_t)threads + n * 12 + ((uint64_t)threads << 20);
+}
+
+uint64_t sdb_hnsw_copy_bytes(uint64_t n, uint32_t dim, int precision)
+{
+	if (precision == SDB_PREC_BF16)
+		return n * (((uint64_t)dim + 31) & ~(uint64_t)31) * 2;
+	if (precision == SDB_PREC_SQ8)
+		return sdb_sq8_bytes(n, dim);
+	return 0;
+}
+
+static uint64_t need_for(uint64_t n, uint32_t dim, int metric, int prec, uint64_t graph)
+{
+	uint64_t f32 = n * dim * 4;
+
+	if (prec == SDB_PREC_F32)
+		return graph + (metric == SDB_VEC_COSINE ? 2 * f32 : f32);
+	return graph + sdb_hnsw_copy_bytes(n, dim, prec) + (metric == SDB_VEC_COSINE ? f32 : 0);
+}
+
+int sdb_hnsw_fit_budget(uint64_t budget, uint64_t n, uint32_t dim, uint32_t M, int metric,
+			int threads, int *precision, struct sdb_error *e)
+{
+	static const int order[] = { SDB_PREC_F32, SDB_PREC_BF16, SDB_PREC_SQ8 };
+	uint64_t graph = sdb_hnsw_graph_bytes(n, M, threads);
+	uint64_t least = need_for(n, dim, metric, SDB_PREC_SQ8, graph);
+
+	if (*precision != SDB_PREC_AUTO) {
+		uint64_t need = need_for(n, dim, metric, *precision, graph);
+		if (need <= budget)
+			return 0;
+		return sdb_error_set(e, SDB_ELIMIT,
+				     "memory budget %.1f MiB is too small for a %s build of %llu vectors: "
+				     "it needs %.1f MiB (graph %.1f MiB)",
+				     (double)budget / 1048576.0, sdb_hnsw_precision_name(*precision),
+				     (unsigned long long)n, (double)need / 1048576.0,
+				     (double)graph / 1048576.0);
+	}
+	/* room for float32 and a bf16 copy: the automatic choice stands */
+	if (need_for(n, dim, metric, SDB_PREC_F32, graph) + sdb_hnsw_copy_bytes(n, dim, SDB_PREC_BF16) <=
+	    budget)
+		return 0;
+	for (int i = 0; i < 3; i++)
+		if (need_for(n, dim, metric, order[i], graph) <= budget) {
+			*precision = order[i];
+			return 0;
+		}
+	if (graph > budget)
+		return sdb_error_set(e, SDB_ELIMIT,
+				     "memory budget %.1f MiB is too small for the graph of %llu vectors "
+				     "(M %u: %.1f MiB); the smallest build (sq8) needs %.1f MiB",
+				     (double)budget / 1048576.0, (unsigned long long)n, M,
+				     (double)graph / 1048576.0, (double)least / 1048576.0);
+	return sdb_error_set(e, SDB_ELIMIT,
+			     "memory budget %.1f MiB is too small for %llu vectors: the smallest build "
+			     "(sq8) needs %.1f MiB (graph %.1f MiB)",
+			     (double)budget / 1048576.0, (unsigned long long)n, (double)least / 1048576.0,
+			     (double)graph / 1048576.0);
+}
+
 int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 		   const struct sdb_hnsw_params *p, sdb_hnsw_progress_fn progress,
 		   void *arg, struct sdb_hnsw **out, struct sdb_error *e)
@@ -651,10 +782,12 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 	struct sdb_hnsw *h;
 	struct build_shared sh;
 	struct sdb_hnsw_ctx **ctx = NULL;
-	struct space spc = { sdb_vec_metric_fn(p->metric), (const char *)vecs,
-			     (size_t)dim * sizeof(float), dim };
+	struct space spc = { .fn = sdb_vec_metric_fn(p->metric), .base = (const char *)vecs,
+			     .stride = (size_t)dim * sizeof(float), .dim = dim };
 	const struct space *sp = &spc;
 	uint16_t *bf = NULL;
+	uint8_t *codes = NULL;
+	struct sdb_sq8 sq = { 0 };
 	int prec = p->precision;
 	uint64_t rng = p->seed, upper_len = 0;
 	double ml;
@@ -730,6 +863,27 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 		spc.base = (const char *)bf;
 		spc.stride = pd * sizeof(uint16_t);
 		spc.dim = pd;
+		h->copy_bytes = n * pd * sizeof(uint16_t);
+	} else if (prec == SDB_PREC_SQ8) {
+		if ((rc = sdb_sq8_train(&sq, vecs, n, dim, e)))
+			goto fail;
+		codes = malloc(sdb_sq8_bytes(n, dim));
+		if (!codes) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory for the SQ8 copy");
+			goto fail;
+		}
+		sdb_sq8_encode_rows(&sq, vecs, n, codes);
+		spc.base = (const char *)codes;
+		spc.stride = sq.stride;
+		spc.dim = sq.stride;
+		spc.sq = &sq;
+		spc.sqfn = sdb_sq8_code_fn(p->metric);
+		spc.exact = sdb_vec_metric_fn(p->metric);
+		spc.xvecs = vecs;
+		h->copy_bytes = sdb_sq8_bytes(n, dim);
+	} else if (prec != SDB_PREC_F32) {
+		rc = sdb_error_set(e, SDB_EINVAL, "unknown build precision %d", prec);
+		goto fail;
 	}
 	h->g.levels = h->levels;
 	h->g.links0 = h->links0;
@@ -752,11 +906,13 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto fail;
 	}
-	for (int t = 0; t < nthreads; t++)
+	for (int t = 0; t < nthreads; t++) {
 		if (!(ctx[t] = sdb_hnsw_ctx_new(n, h->g.M0))) {
 			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 			goto fail;
 		}
+		ctx[t]->xdim = dim;
+	}
 	pthread_mutex_init(&sh.global, NULL);
 	sh.failed = 0;
 	{
@@ -810,6 +966,10 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 	}
 	free(ctx);
 	ctx = NULL;
+	/* the codes served the build only: queries search the float32 rows */
+	free(codes);
+	codes = NULL;
+	sdb_sq8_free(&sq);
 	if (rc)
 		goto fail;
 	/* keep the bf16 copy: the index stores it for bf16 searches */
@@ -822,6 +982,8 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 	return 0;
 fail:
 	free(bf);
+	free(codes);
+	sdb_sq8_free(&sq);
 	if (ctx) {
 		for (int t = 0; t < nthreads; t++)
 			sdb_hnsw_ctx_free(ctx[t]);
@@ -836,7 +998,8 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 			 float *dists)
 {
 	sdb_vec_dist_fn exact = sdb_vec_metric_fn(g->metric);
-	struct space spc = { exact, (const char *)g->vecs, (size_t)g->dim * sizeof(float), g->dim };
+	struct space spc = { .fn = exact, .base = (const char *)g->vecs,
+			     .stride = (size_t)g->dim * sizeof(float), .dim = g->dim };
 	const struct space *sp = &spc;
 	const float *qs = q;
 	uint32_t ep = g->entry, n;

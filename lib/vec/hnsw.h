@@ -45,12 +45,39 @@ struct sdb_hnsw_params {
  * Precision of the distances computed while building (queries and the
  * stored vectors are always float32). AUTO: bfloat16 for ip and cosine at
  * 256 dimensions and more when the CPU has AVX512-BF16, else float32.
+ * SQ8: an 8-bit scalar-quantised copy (vec/quant.h, a quarter of the
+ * float32 bytes); each layer's candidates are re-ranked with float32
+ * distances over the caller's vectors before the neighbours are chosen.
  */
 enum sdb_hnsw_precision {
 	SDB_PREC_AUTO = 0,
 	SDB_PREC_F32 = 1,
 	SDB_PREC_BF16 = 2,
+	SDB_PREC_SQ8 = 3,
 };
+
+/* "auto", "f32", "bf16", "sq8". @return the precision or -1. */
+int sdb_hnsw_precision_parse(const char *s);
+const char *sdb_hnsw_precision_name(int precision);
+
+/*
+ * Memory model of a build (anonymous bytes, the figures --memory-budget
+ * plans with): the graph arrays with their build-time state and the
+ * per-thread search scratch, and the copy of the vectors a precision
+ * keeps (float32: none, the vectors are read where they lie).
+ */
+uint64_t sdb_hnsw_graph_bytes(uint64_t n, uint32_t M, int threads);
+uint64_t sdb_hnsw_copy_bytes(uint64_t n, uint32_t dim, int precision);
+/*
+ * Chooses the build precision for a memory budget of budget bytes:
+ * float32 when the float32 vectors (read at random, so resident: n*dim*4,
+ * twice for cosine, whose normalised copy is anonymous) and the graph
+ * fit, else bf16 when its copy and the graph fit, else sq8. A precision
+ * other than AUTO in *precision is kept when it fits. @return 0 with
+ * *precision set, or SDB_ELIMIT saying what the smallest build needs.
+ */
+int sdb_hnsw_fit_budget(uint64_t budget, uint64_t n, uint32_t dim, uint32_t M, int metric,
+			int threads, int *precision, struct sdb_error *e);
 
 /* A read-only view of a graph: what search needs. */
 struct sdb_hnsw_graph {
@@ -95,8 +122,9 @@ struct sdb_hnsw {
 	uint64_t distances;   /* distance computations made by the build */
 	uint64_t relinked;    /* nodes the connectivity repair linked in */
 	int threads_used;
-	int precision_used;   /* SDB_PREC_F32 or SDB_PREC_BF16 */
+	int precision_used;   /* SDB_PREC_F32, SDB_PREC_BF16 or SDB_PREC_SQ8 */
 	uint16_t *bf16;       /* the bf16 copy of a bf16 build (g.vecs_bf16) */
+	uint64_t copy_bytes;  /* bytes of the compressed copy the build used */
 };
 
 /*

@@ -26,7 +26,7 @@
  *    88 224  7 section records of 32 bytes:
  *              u64 offset, u64 length in bytes, u32 crc32c of the bytes,
  *              u32 section kind (0..5 below), u64 zero
- *   312   4  u32 build precision (1 float32, 2 bfloat16 distances)
+ *   312   4  u32 build precision (1 float32, 2 bfloat16, 3 sq8 distances)
  *   316   4  u32 padded dimension of the bf16 vectors (0: none)
  *   320   4  u32 shard number I (0-based)
  *   324   4  u32 shard count N (0: not recorded, a file written before

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ann.sh - sochdb-bulk against hnswlib and FAISS on the same data.
+# ann.sh - sochdb-bulk against hnswlib, FAISS and USearch on the same data.
 #
 #   scripts/bench/ann.sh            (make bench runs it through run-all.sh)
 #
@@ -8,12 +8,17 @@
 #   1,000 queries each with exact top-10 ground truth.
 # Peers: Debian python3-hnswlib and python3-faiss (IndexHNSWFlat) run with
 # /usr/bin/python3, and hnswlib's headers (libhnswlib-dev) compiled here
-# with g++ -O3 -march=native -fopenmp (build/bench/hnswlib_driver).
+# with g++ -O3 -march=native -fopenmp (build/bench/hnswlib_driver), and
+# USearch from npm (`usearch`, installed into .cache/usearch on first use;
+# scripts/bench/usearch_peer.js: connectivity = M, expansion_add =
+# ef_construction, expansion_search = ef, float32, the same threads).
 # Everything with M=16, ef_construction=100. Builds alternate between the
 # libraries, median of ANN_RUNS (default 3; FAISS: FAISS_RUNS, default 1)
 # at 1 and 2 threads; recall@10 and QPS with 1 thread at ef 16..256 on the
 # 2-thread graphs (QPS: median of ANN_QREPS searches, default 3); peak
-# RSS; a cold one-vector query in a fresh process.
+# RSS; a cold one-vector query in a fresh process; a 4-shard build
+# (build-index --shard I/4, 2 processes at a time, 1 thread each) and the
+# merged query's recall against the single index at every ef.
 # ANN_SCALE=0.2 shrinks the base sets for a quick look; ANN_SETS="sift"
 # or "emb" runs one of them. The machine is shared: /proc/loadavg is
 # printed with every figure.
@@ -40,6 +45,19 @@ fi
 $PY -c 'import hnswlib, faiss, numpy' 2>/dev/null || {
 	echo "ann.sh: needs python3-hnswlib, python3-faiss, python3-numpy (scripts/install-deps.sh bench)" >&2; exit 3; }
 
+# USearch from npm, pinned; skipped (said loudly) when it cannot be installed
+US_DIR=.cache/usearch
+US_VER=2.26.2
+if [ ! -f "$US_DIR/node_modules/usearch/package.json" ]; then
+	mkdir -p "$US_DIR"
+	(cd "$US_DIR" && npm install --no-audit --no-fund --silent usearch@$US_VER >/dev/null 2>&1)
+fi
+US_PEER=usearch
+USEARCH_DIR=$PWD/$US_DIR node -e "require(process.env.USEARCH_DIR + '/node_modules/usearch')" 2>/dev/null || {
+	echo "ann.sh: USearch NOT MEASURED: npm install usearch@$US_VER into $US_DIR failed (needs node, npm and the registry)" >&2
+	US_PEER=; }
+export USEARCH_DIR=$PWD/$US_DIR
+
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 now_ns() { date +%s%N; }
@@ -50,6 +68,7 @@ run_peer() {
 	shift 2
 	case $lib in
 	native) "$DRV" "$BASE" "$QUERY" "$TRUTH" "$METRIC" "$t" $M $EFC "$@" ;;
+	usearch) node scripts/bench/usearch_peer.js "$BASE" "$QUERY" "$TRUTH" "$METRIC" "$t" $M $EFC "$@" ;;
 	*) OMP_NUM_THREADS=$t $PY scripts/bench/ann_peer.py "$lib" "$BASE" "$QUERY" "$TRUTH" "$METRIC" "$t" $M $EFC "$@" ;;
 	esac
 }
@@ -83,7 +102,7 @@ bench_set() {
 	echo "== ann $NAME: $n x $DIM, $METRIC, M=$M, ef_construction=$EFC, 1000 queries, k=10"
 	echo "   loadavg before: $(load)   cpus: $(nproc)   simd: $(SOCHDB_SIMD= "$BIN" build-index -i "$QUERY" -o "$OUT/probe.idx" --telemetry -t 1 2>&1 >/dev/null | sed -n 's/.*kernels \([a-z0-9]*\);.*/\1/p')"
 	declare -A T
-	local libs="sochdb hnswlib native faiss"
+	local libs="sochdb hnswlib native faiss $US_PEER"
 	for t in 1 2; do
 		for lib in $libs; do T[$lib,$t]=; done
 		for r in $(seq 1 "$RUNS"); do
@@ -104,11 +123,11 @@ bench_set() {
 			R[$lib,$t]=$(awk -v n="$n" -v s="$m" 'BEGIN { printf "%.0f", n / s }')
 		done
 		label=$lib
-		case $lib in sochdb) label="sochdb-bulk" ;; hnswlib) label="hnswlib (debian)" ;; native) label="hnswlib (native)" ;; faiss) label="faiss HNSWFlat" ;; esac
+		case $lib in sochdb) label="sochdb-bulk" ;; hnswlib) label="hnswlib (debian)" ;; native) label="hnswlib (native)" ;; faiss) label="faiss HNSWFlat" ;; usearch) label="usearch (npm)" ;; esac
 		printf '   %-22s %12s %12s %8.2fx\n' "$label" "${R[$lib,1]}" "${R[$lib,2]}" \
 			"$(awk -v a="${R[$lib,1]}" -v b="${R[$lib,2]}" 'BEGIN { print b / a }')"
 	done
-	for p in hnswlib native faiss; do
+	for p in hnswlib native faiss $US_PEER; do
 		printf '   ratio sochdb/%-9s %11.2fx %11.2fx\n' "$p" \
 			"$(awk -v a="${R[sochdb,1]}" -v b="${R[$p,1]}" 'BEGIN { print a / b }')" \
 			"$(awk -v a="${R[sochdb,2]}" -v b="${R[$p,2]}" 'BEGIN { print a / b }')"
@@ -129,7 +148,7 @@ bench_set() {
 	printf '   %-18s' ""
 	for ef in $EFS; do printf ' %16s' "ef=$ef"; done
 	echo
-	for lib in sochdb hnswlib native faiss; do
+	for lib in sochdb hnswlib native faiss $US_PEER; do
 		printf '   %-18s' "$lib"
 		for ef in $EFS; do
 			printf ' %16s' "$(awk -v ef="$ef" '$1 == "ef" && $2 == ef { printf "%s/%s", $4, $6 }' "$OUT/$lib.search")"
@@ -146,7 +165,7 @@ bench_set() {
 	done
 	at95() { awk '$1 == "ef" && $4 >= 0.95 { print $2, $6; exit }' "$OUT/$1.search"; }
 	read -r oe oq <<<"$(at95 sochdb)"
-	for p in hnswlib native faiss; do
+	for p in hnswlib native faiss $US_PEER; do
 		read -r pe pq <<<"$(at95 $p)"
 		printf '   QPS at recall>=0.95: sochdb %s (ef %s) vs %s %s (ef %s): %.2fx\n' \
 			"${oq:-n/a}" "${oe:-n/a}" "$p" "${pq:-n/a}" "${pe:-n/a}" \
@@ -166,7 +185,7 @@ bench_set() {
 			(rss - inb) / 1048576, (rss - inb) / (vec + graph), vec / 1048576, graph / 1048576, rss / (vec + graph)
 		printf "   distance computations per inserted vector: %.0f\n", dist / n }'
 	printf '   build precision (auto): %s\n' "$prec"
-	for lib in hnswlib native faiss; do
+	for lib in hnswlib native faiss $US_PEER; do
 		awk -v l="$lib" '/^peak_rss_kb/ { printf "   peak RSS %s: %.1f MiB (whole process)\n", l, $2 / 1024 }' "$OUT/$lib.search"
 	done
 	# cold query: a fresh process, one vector, warm page cache
@@ -180,9 +199,32 @@ bench_set() {
 	done
 	printf '   cold query (fresh process, 1 vector, median of 5): %.2f ms   (loadavg %s)\n' \
 		"$(tr ' ' '\n' <<<"$cold" | grep . | median | awk '{ print $1 / 1000 }')" "$(load)"
+	# sharded: 4 independent build-index --shard processes (2 at a time,
+	# 1 thread each, as 2 array tasks on 2 cores), one merged query
+	s=$(now_ns)
+	seq 0 3 | xargs -P 2 -I{} "$BIN" build-index -i "$BASE" -o "$OUT/$NAME.shard{}.idx" \
+		--metric "$METRIC" -m $M -e $EFC -t 1 --shard {}/4 -q || echo "ann.sh: shard build failed" >&2
+	e=$(now_ns)
+	printf '   4 shards (--shard I/4, xargs -P 2, 1 thread each): built in %.2f s (%.0f vec/s); recall@10 merged vs single index, 1 thread (loadavg %s)\n' \
+		"$(awk -v d=$((e - s)) 'BEGIN { print d / 1e9 }')" "$(awk -v d=$((e - s)) -v n="$n" 'BEGIN { print n / (d / 1e9) }')" "$(load)"
+	printf '   %-18s' "4 shards merged"
+	worst=0
+	for ef in $EFS; do
+		l=$("$BIN" query --index "$OUT/$NAME.shard0.idx" --index "$OUT/$NAME.shard1.idx" \
+			--index "$OUT/$NAME.shard2.idx" --index "$OUT/$NAME.shard3.idx" \
+			-q "$QUERY" --truth "$TRUTH" -k 10 --ef "$ef" -t 1 --no-output 2>&1)
+		r=$(awk '/^recall@/ { print $2 }' <<<"$l")
+		one=$(awk -v ef="$ef" '$1 == "ef" && $2 == ef { print $4 }' "$OUT/sochdb.search")
+		printf ' %16s' "$r/$(awk '/^recall@/ { print $4 }' <<<"$l")"
+		worst=$(awk -v w="$worst" -v a="$r" -v b="$one" 'BEGIN { d = b - a; print (d > w) ? d : w }')
+	done
+	echo
+	printf '   sharded recall: worst shortfall against the single index %.4f (target <= 0.01): %s\n' \
+		"$worst" "$(awk -v w="$worst" 'BEGIN { print (w <= 0.01) ? "met" : "NOT MET" }')"
+	rm -f "$OUT/$NAME".shard?.idx
 }
 
-echo "ann.sh: sochdb-bulk vs hnswlib / FAISS (runs $RUNS, faiss runs $FRUNS, scale $SCALE)"
+echo "ann.sh: sochdb-bulk vs hnswlib / FAISS / USearch (runs $RUNS, faiss runs $FRUNS, scale $SCALE)"
 SETS=${ANN_SETS:-sift emb}
 case " $SETS " in *" sift "*) bench_set sift l2 100000 128 --clusters 100 ;; esac
 case " $SETS " in *" emb "*) bench_set emb ip 20000 768 --clusters 100 --metric ip --normalize ;; esac

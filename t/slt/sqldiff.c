@@ -4,8 +4,12 @@
  * libsqlite3 (linked into this test tool only), results compared.
  *
  *   sqldiff [-s SEED] [-n STATEMENTS] [-v] [-k KNOWN] [-d DUMP] [-b REF,ENGINE]
- *           [-e EPISODE] [-F OUT]
+ *           [-e EPISODE] [-F OUT] [-j PCT]
  *
+ * -j PCT makes PCT% of the function calls JSON functions (json_array,
+ * json_object, json_extract/type/array_length over paths, -> and ->>,
+ * json_quote, json_valid, json_set/insert/replace/remove, json_patch,
+ * json(), json_each in a subquery), feature "json".
  * -d writes every statement run (a script for sqlite3 or sochdb-sql),
  * -F the features of the mismatching statements in KNOWN's form; -x runs
  * no statement that uses a listed feature (to look past them in triage).
@@ -66,7 +70,8 @@
 	X(between) X(inlist) X(func) X(arith) X(concat) X(isnull) X(insert) \
 	X(upsert) X(replace) X(update) X(delete) X(insertselect) X(txn) \
 	X(index) X(unique) X(check) X(notnull) X(default) X(createtable) \
-	X(droptable) X(bigint) X(unicode) X(collate) X(nulls) X(uplus) X(blob)
+	X(droptable) X(bigint) X(unicode) X(collate) X(nulls) X(uplus) X(blob) \
+	X(json)
 
 enum {
 #define X(n) F_##n,
@@ -162,6 +167,13 @@ static const char *reals[] = {
 /* No integers near 2^63 while set: stored values and aggregate
  * arguments, where REAL sums of them would round by the order of rows. */
 static int no_big;
+/* -j PCT: the share of function calls that are JSON functions (0: none,
+ * so the default statements stay as they were) */
+static int json_pct;
+/* Set while the arguments of a json_each in a subquery are made: column
+ * names qualified (json_each has columns key, value, type, atom, id ...
+ * that an unqualified name would bind to, in SQLite as here). */
+static int qualify_cols;
 /* Set while an aggregate's argument is made: only + - * of columns and
  * literals, whose REAL sums are exact in any order. */
 static int simple_arith;
@@ -228,13 +240,14 @@ static void colref(struct str *b, const struct scope *sc, int want_typed)
 		if (!want_typed || t->col[c].kind != K_ANY || tries > 8)
 			break;
 	}
-	if (sc->n > 1 || chance(10))
+	if (sc->n > 1 || qualify_cols || chance(10))
 		sadd(b, "%s.%s", sc->alias[k], t->col[c].name);
 	else
 		sadd(b, "%s", t->col[c].name);
 }
 
 static void expr(struct str *b, const struct scope *sc, int depth);
+static void json_expr(struct str *b, const struct scope *sc, int depth);
 
 static void subquery_scalar(struct str *b, const struct scope *sc, int depth)
 {
@@ -256,6 +269,104 @@ static void subquery_scalar(struct str *b, const struct scope *sc, int depth)
 		}
 	}
 	sadd(b, ")");
+}
+
+/* A JSON function over expressions (lib/sql/json.c): arrays and objects
+ * built from values (the JSON subtype of nested calls), paths into them,
+ * the -> and ->> operators, json_each in a subquery. */
+static void json_expr(struct str *b, const struct scope *sc, int depth)
+{
+	static const char *paths[] = { "'$'", "'$[0]'", "'$[1]'", "'$[#-1]'", "'$.k'",
+				       "'$.k[0]'", "'$[2]'", "'$.a.b'", "'$[#]'" };
+	int np = (int)(sizeof(paths) / sizeof(*paths));
+	USE(json);
+	switch (rnd(12)) {
+	case 0: case 1: /* json_array(e, e[, e]) */
+		sadd(b, "json_array(");
+		for (int i = 0, n = 1 + rnd(3); i < n; i++) {
+			if (i)
+				sadd(b, ", ");
+			if (chance(20))
+				json_expr(b, sc, depth + 1);
+			else
+				expr(b, sc, depth + 1);
+		}
+		sadd(b, ")");
+		return;
+	case 2:
+		sadd(b, "json_object('k', ");
+		expr(b, sc, depth + 1);
+		sadd(b, ", 'a', json_object('b', ");
+		expr(b, sc, depth + 1);
+		sadd(b, "))");
+		return;
+	case 3: {
+		static const char *fn[] = { "json_extract", "json_type", "json_array_length" };
+		sadd(b, "%s(", fn[rnd(3)]);
+		json_expr(b, sc, depth + 1);
+		sadd(b, ", %s)", paths[rnd(np)]);
+		return;
+	}
+	case 4:
+		sadd(b, "json_quote(");
+		expr(b, sc, depth + 1);
+		sadd(b, ")");
+		return;
+	case 5:
+		sadd(b, "json_valid(");
+		expr(b, sc, depth + 1);
+		sadd(b, ")");
+		return;
+	case 6: {
+		static const char *rhs[] = { "0", "1", "'k'", "'$[1]'", "'$.a'", "'[0]'" };
+		sadd(b, "(");
+		json_expr(b, sc, depth + 1);
+		sadd(b, " %s %s)", chance(50) ? "->" : "->>", rhs[rnd(6)]);
+		return;
+	}
+	case 7: {
+		static const char *fn[] = { "json_set", "json_insert", "json_replace" };
+		sadd(b, "%s(", fn[rnd(3)]);
+		json_expr(b, sc, depth + 1);
+		sadd(b, ", %s, ", paths[rnd(np)]);
+		expr(b, sc, depth + 1);
+		sadd(b, ")");
+		return;
+	}
+	case 8:
+		sadd(b, "json_remove(");
+		json_expr(b, sc, depth + 1);
+		sadd(b, ", %s)", paths[rnd(np)]);
+		return;
+	case 9:
+		sadd(b, "json_patch(");
+		json_expr(b, sc, depth + 1);
+		sadd(b, ", json_object('k', ");
+		expr(b, sc, depth + 1);
+		sadd(b, "))");
+		return;
+	case 10:
+		sadd(b, "json(");
+		json_expr(b, sc, depth + 1);
+		sadd(b, ")");
+		return;
+	default:
+		if (depth >= 3) {
+			sadd(b, "json_array(");
+			expr(b, sc, depth + 1);
+			sadd(b, ")");
+			return;
+		}
+		USE(subquery);
+		sadd(b, "(SELECT %s FROM json_each(json_array(", chance(50) ? "count(*)" : "group_concat(type, ',')");
+		qualify_cols++;
+		expr(b, sc, depth + 1);
+		sadd(b, ", ");
+		expr(b, sc, depth + 1);
+		qualify_cols--;
+		sadd(b, ")) WHERE atom IS NOT NULL)");
+		return;
+	}
 }
 
 static void expr(struct str *b, const struct scope *sc, int depth)
@@ -419,6 +530,10 @@ static void expr(struct str *b, const struct scope *sc, int depth)
 		sadd(b, "CAST(");
 		expr(b, sc, depth + 1);
 		sadd(b, " AS %s)", ty[k]);
+		return;
+	}
+	if (r < 90 && json_pct && chance(json_pct)) {
+		json_expr(b, sc, depth);
 		return;
 	}
 	if (r < 90) {
@@ -1250,7 +1365,11 @@ int main(int argc, char **argv)
 	const char *known_path = NULL, *dump_path = NULL, *pair = "sqlite,sochdb", *fail_path = NULL;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:n:vk:xd:b:e:F:")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:vk:xd:b:e:F:j:")) != -1) {
+		if (c == 'j') {
+			json_pct = atoi(optarg);
+			continue;
+		}
 		switch (c) {
 		case 's':
 			seed = strtoull(optarg, NULL, 10);
@@ -1280,7 +1399,7 @@ int main(int argc, char **argv)
 			exclude_known = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: sqldiff [-s SEED] [-n STATEMENTS] [-v] [-k KNOWN [-x]] [-d DUMP] [-b REF,ENGINE] [-e EPISODE] [-F OUT]\n");
+			fprintf(stderr, "usage: sqldiff [-s SEED] [-n STATEMENTS] [-v] [-k KNOWN [-x]] [-d DUMP] [-b REF,ENGINE] [-e EPISODE] [-F OUT] [-j PCT]\n");
 			return 2;
 		}
 	}

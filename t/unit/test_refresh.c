@@ -456,6 +456,61 @@ static int bench(int n)
 	return unit_done("test_refresh --bench");
 }
 
+/* The block cache of point reads: a reader's cached blocks of tables
+ * that a checkpoint + full compaction replaced are never served after a
+ * refresh; the cache's blocks give the same values as a fresh read. */
+static void test_block_cache(void)
+{
+	char *dir = tmpdb();
+	struct sdb_db *w, *r;
+	struct sdb_batch b;
+	struct sdb_error e;
+	struct sdb_maint_opts mo = { .level = -1 };
+	unsigned char k[32];
+	char name[16], val[64];
+	struct sdb_val v;
+	int did;
+
+	CHECK_EQ_INT(sdb_db_open(dir, SDB_OPEN_CREATE | SDB_OPEN_WRITE, &opts, &w, &e), 0);
+	for (int round = 0; round < 2; round++) {
+		sdb_batch_init(&b);
+		for (int i = 0; i < 5000; i++) {
+			kname(name, i);
+			int n = snprintf(val, sizeof(val), "r%d-%d-padding-padding", round, i);
+			CHECK_EQ_INT(sdb_batch_put(&b, k, ik(k, name), val, (size_t)n, 0, &e), 0);
+		}
+		CHECK_EQ_INT(sdb_db_commit(w, &b, 0, &e), 0);
+		sdb_batch_release(&b);
+		if (round == 0) {
+			sdb_db_close(w);
+			CHECK_EQ_INT(sdb_checkpoint(dir, &opts, &mo, &did, &e), 0);
+			CHECK_EQ_INT(sdb_compact(dir, &opts, &mo, &did, &e), 0);
+			CHECK_EQ_INT(sdb_db_open(dir, SDB_OPEN_SNAPSHOT, &opts, &r, &e), 0);
+			/* every block read twice: from the file, then the cache */
+			for (int pass = 0; pass < 2; pass++)
+				for (int i = 0; i < 5000; i += 7) {
+					kname(name, (i * 13) % 5000);
+					int n = snprintf(val, sizeof(val), "r0-%d-padding-padding", (i * 13) % 5000);
+					CHECK_EQ_INT(sdb_db_get(r, k, ik(k, name), &v, &e), 0);
+					CHECK(v.len == (size_t)n && !memcmp(v.data, val, (size_t)n));
+				}
+			CHECK_EQ_INT(sdb_db_open(dir, SDB_OPEN_WRITE, &opts, &w, &e), 0);
+		}
+	}
+	sdb_db_close(w);
+	CHECK_EQ_INT(sdb_checkpoint(dir, &opts, &mo, &did, &e), 0);
+	CHECK_EQ_INT(sdb_compact(dir, &opts, &mo, &did, &e), 0);
+	CHECK_EQ_INT(sdb_db_refresh(r, &e), 0);
+	for (int i = 0; i < 5000; i += 7) {
+		kname(name, (i * 13) % 5000);
+		int n = snprintf(val, sizeof(val), "r1-%d-padding-padding", (i * 13) % 5000);
+		CHECK_EQ_INT(sdb_db_get(r, k, ik(k, name), &v, &e), 0);
+		CHECK(v.len == (size_t)n && !memcmp(v.data, val, (size_t)n));
+	}
+	sdb_db_close(r);
+	rmdb(dir);
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 400;
@@ -469,6 +524,7 @@ int main(int argc, char **argv)
 		return bench(atoi(argv[2]));
 	test_partial_txn();
 	test_lock_write();
+	test_block_cache();
 	test_interleaved(n);
 	return unit_done("test_refresh");
 }
