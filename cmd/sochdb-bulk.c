@@ -444,9 +444,9 @@ static int cmd_build(int argc, char **argv)
 				{ "anon_peak_bytes", sdb_cell_uint(anon_peak), NULL, 0, NULL, 0 },
 				{ "copy_bytes", sdb_cell_uint(h->copy_bytes), NULL, 0, NULL, 0 },
 				{ "memory_budget_bytes", sdb_cell_uint(budget), NULL, 0, NULL, 0 },
-				{ "relinked_nodes", sdb_cell_uint(h->relinked), NULL, 0, NULL, 0 },
 				{ "shard", sdb_cell_str(shard), NULL, 0, NULL, 0 },
 				{ "first_row", sdb_cell_uint(first), NULL, 0, NULL, 0 },
+				{ "relinked_nodes", sdb_cell_uint(h->relinked), NULL, 0, NULL, 0 },
 			};
 			put_record(SDB_FMT_JSON, f, sizeof(f) / sizeof(f[0]));
 		}

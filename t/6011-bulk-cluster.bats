@@ -40,7 +40,7 @@ EOF
 	for s in 0 1 2 3; do
 		[ -f "$D/slurm/shard-$s-of-4.hnsw" ] || fail "shard $s missing"
 		j=$(cat "$D/slurm/shard-$s-of-4.json")
-		[[ "$j" == *'"vectors":1500,'* && "$j" == *"\"shard\":\"$s/4\",\"first_row\":$((s * 1500))}" ]] ||
+		[[ "$j" == *'"vectors":1500,'* && "$j" == *"\"shard\":\"$s/4\",\"first_row\":$((s * 1500)),"* ]] ||
 			fail "summary of task $s: $j"
 	done
 	run -0 sochdb-bulk info --index "$D/slurm/shard-2-of-4.hnsw"
