@@ -640,6 +640,20 @@ static struct sdb_buf sc = SDB_BUF_INIT; /* scratch for decoded text */
 
 static void jstr(struct sdb_buf *b, struct sdb_gstr s)
 {
+	/* most ids: a TEXT element without escapes (no zero byte before its
+	 * end mark) of printable ASCII that JSON takes as it is */
+	if (s.n >= 3 && s.n <= 256 && !s.p[s.n - 1] && !s.p[s.n - 2]) {
+		size_t i;
+		for (i = 1; i < s.n - 2; i++)
+			if (s.p[i] < 0x20 || s.p[i] > 0x7e || s.p[i] == '"' || s.p[i] == '\\')
+				break;
+		if (i == s.n - 2) {
+			sdb_buf_addc(b, '"');
+			sdb_buf_add(b, s.p + 1, s.n - 3);
+			sdb_buf_addc(b, '"');
+			return;
+		}
+	}
 	sdb_buf_reset(&sc);
 	if (sdb_graph_text(s, &sc))
 		die(EXIT_FAILURE_RT, "malformed graph key");
@@ -752,14 +766,27 @@ static int get_node_for(struct gdb *x, struct gopt *o, struct sdb_gstr id,
 			  sdb_graph_get_node(x->g, id, &o->r, nd, e);
 }
 
+/* The JSON text of the walk's nodes written so far (by node number):
+ * a batch writes each node once, then copies it. */
+static struct { size_t off, n; } *jc;
+static size_t njc;
+static struct sdb_buf jcb = SDB_BUF_INIT;
+
 /* A node with its visible version's type and props (null/{} without). */
 static void node_json(struct sdb_buf *b, struct gdb *x, struct gopt *o, struct sdb_gstr id,
 		      long depth)
 {
 	struct sdb_gnode nd;
 	struct sdb_error e;
-	int rc = get_node_for(x, o, id, &nd, &e);
+	int rc;
+	size_t at = b->len;
 
+	if (cur_walk && cur_widx >= 0 && (size_t)cur_widx < njc && jc[cur_widx].n) {
+		/* written before in this walk: the cached text */
+		sdb_buf_add(b, jcb.data + jc[cur_widx].off, jc[cur_widx].n);
+		goto depth;
+	}
+	rc = get_node_for(x, o, id, &nd, &e);
 	if (rc && rc != SDB_ENOTFOUND)
 		die_err(rc, &e);
 	sdb_buf_adds(b, "{\"id\":");
@@ -772,6 +799,21 @@ static void node_json(struct sdb_buf *b, struct gdb *x, struct gopt *o, struct s
 		sdb_buf_adds(b, ",\"props\":");
 		props_json(b, nd.props, nd.propsn);
 	}
+	if (cur_walk && cur_widx >= 0 && sdb_buf_ok(b)) {
+		size_t w = (size_t)cur_widx;
+		if (w >= njc) {
+			size_t old = njc;
+			if (sdb_grow((void **)&jc, &njc, w + 1, sizeof(*jc), 1024))
+				die(EXIT_FAILURE_RT, "out of memory");
+			memset(jc + old, 0, (njc - old) * sizeof(*jc));
+		}
+		jc[w].off = jcb.len;
+		jc[w].n = b->len - at;
+		sdb_buf_add(&jcb, b->data + at, b->len - at);
+		if (!sdb_buf_ok(&jcb))
+			die(EXIT_FAILURE_RT, "out of memory");
+	}
+depth:
 	if (depth >= 0) {
 		sdb_buf_adds(b, ",\"depth\":");
 		add_u64(b, (uint64_t)depth);
@@ -1460,6 +1502,47 @@ static void res_edges_tsv(const struct sdb_gres *res, const char *start, size_t 
 	}
 }
 
+/* The walk of a batch (SOCHDB_GRAPH_READAHEAD=0 turns its readahead
+ * off, for tests). */
+static struct sdb_gwalk *walk_new(struct gdb *x, const struct sdb_gquery *q)
+{
+	struct sdb_gwalk *wk;
+	struct sdb_error e;
+	const char *ra = getenv("SOCHDB_GRAPH_READAHEAD");
+	int rc;
+
+	sdb_error_clear(&e);
+	if ((rc = sdb_gwalk_new(x->g, q, &wk, &e)))
+		die_err(rc, &e);
+	if (ra && !strcmp(ra, "0"))
+		sdb_gwalk_readahead(wk, 0);
+	cur_walk = wk;
+	return wk;
+}
+
+/* sdb_graph_known through the walk's node cache (a node version is the
+ * usual answer). */
+static int walk_known(struct gdb *x, struct sdb_gwalk *wk, struct sdb_gstr id,
+		      struct gopt *o, struct sdb_error *e)
+{
+	struct sdb_gnode nd;
+	int rc = sdb_gwalk_node(wk, id, &nd, e);
+
+	if (rc != SDB_ENOTFOUND)
+		return rc ? rc : 1;
+	return sdb_graph_known(x->g, id, &o->r, e);
+}
+
+static void walk_free(struct sdb_gwalk *wk)
+{
+	cur_walk = NULL;
+	sdb_gwalk_free(wk);
+	free(jc);
+	jc = NULL;
+	njc = 0;
+	sdb_buf_release(&jcb);
+}
+
 static int g_traverse(int argc, char **argv)
 {
 	struct gopt o;
@@ -1486,9 +1569,7 @@ static int g_traverse(int argc, char **argv)
 	gdb_open(&x, &o, o.pos[0], 0);
 	make_query(&o, &q, &tb, &nb, w, &wb, &et, &nt);
 	sdb_error_clear(&e);
-	if ((rc = sdb_gwalk_new(x.g, &q, &wk, &e)))
-		die_err(rc, &e);
-	cur_walk = wk;
+	wk = walk_new(&x, &q);
 	sdb_gres_init(&res);
 	if (o.stdin_)
 		sdb_buf_addc(&j, '[');
@@ -1497,7 +1578,7 @@ static int g_traverse(int argc, char **argv)
 		struct sdb_gstr me = enc_arg(&id, s, "node id");
 		sdb_gres_reset(&res);
 		sdb_error_clear(&e);
-		rc = sdb_graph_known(x.g, me, &o.r, &e);
+		rc = walk_known(&x, wk, me, &o, &e);
 		if (rc < 0)
 			die_err(rc, &e);
 		if (!rc) {
@@ -1542,8 +1623,7 @@ static int g_traverse(int argc, char **argv)
 			batch_rec(&o, &j, &nrec);
 	}
 	batch_end(&o, &j, nrec);
-	cur_walk = NULL;
-	sdb_gwalk_free(wk);
+	walk_free(wk);
 	gdb_close(&x);
 	sdb_gres_release(&res);
 	free(et);
@@ -1632,9 +1712,7 @@ static int g_path(int argc, char **argv)
 	gdb_open(&x, &o, o.pos[0], 0);
 	make_query(&o, &q, &tb, &nb, w, &wb, &et, &nt);
 	sdb_error_clear(&e);
-	if ((rc = sdb_gwalk_new(x.g, &q, &wk, &e)))
-		die_err(rc, &e);
-	cur_walk = wk;
+	wk = walk_new(&x, &q);
 	sdb_gres_init(&res);
 	if (o.stdin_)
 		sdb_buf_addc(&j, '[');
@@ -1644,9 +1722,9 @@ static int g_path(int argc, char **argv)
 		struct sdb_gstr a = enc_arg(&id1, s, "node id"), b = enc_arg(&id2, t, "node id");
 		sdb_gres_reset(&res);
 		sdb_error_clear(&e);
-		rc = sdb_graph_known(x.g, a, &o.r, &e);
+		rc = walk_known(&x, wk, a, &o, &e);
 		if (rc == 1 && !(a.n == b.n && !memcmp(a.p, b.p, a.n)))
-			rc = sdb_graph_known(x.g, b, &o.r, &e);
+			rc = walk_known(&x, wk, b, &o, &e);
 		if (rc < 0)
 			die_err(rc, &e);
 		rc = !rc ? SDB_ENOTFOUND : sdb_graph_path(wk, a, b, o.all, &res, &e);
@@ -1693,8 +1771,7 @@ static int g_path(int argc, char **argv)
 		s = t + strlen(t) + 1;
 	}
 	batch_end(&o, &j, nrec);
-	cur_walk = NULL;
-	sdb_gwalk_free(wk);
+	walk_free(wk);
 	gdb_close(&x);
 	sdb_gres_release(&res);
 	free(et);

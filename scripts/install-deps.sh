@@ -2,7 +2,7 @@
 # install-deps.sh - install the Debian packages this project needs, only
 # those missing (idempotent; a no-op when everything is there).
 #
-#   scripts/install-deps.sh [test|bench|fuzz]...    (default: test)
+#   scripts/install-deps.sh [test|bench|stress|fuzz]...    (default: test)
 #
 # test:  compiler, lz4/zstd headers, OpenMP (gcc), bats + helpers, node/npm
 #        (TOON oracle and fixtures), strace, numpy and networkx
@@ -11,9 +11,12 @@
 #        libutf8proc-dev and libstemmer-dev (FTS5 tokenizers: Unicode
 #        classes and folding, the Porter stemmer)
 #        libssl-dev (libcrypto's MD5 for the sqllogictest runner),
-#        libedit-dev (sochdb-sql's prompt), tmux (the prompt's test)
+#        libedit-dev (sochdb-sql's prompt), tmux (the prompt's test),
+#        python3-yaml (the Kubernetes manifests of scripts/cluster/)
 # bench: the peers: hnswlib/faiss (python + headers), networkx, jq, sqlite3,
 #        rocksdb-tools, lmdb-utils, g++
+# stress: slurm-wlm and munge (a real single-node Slurm runs the
+#        scripts/cluster/ array job; t/stress/6012-bulk-slurm.bats)
 # fuzz:  clang with libFuzzer and the sanitizer runtimes
 set -eu
 
@@ -21,10 +24,11 @@ groups=${*:-test}
 pkgs=
 for g in $groups; do
 	case $g in
-	test) pkgs="$pkgs gcc make pkg-config liblz4-dev libzstd-dev bats bats-assert bats-support strace python3-numpy python3-networkx jq sqlite3 libsqlite3-dev libssl-dev libedit-dev tmux libutf8proc-dev libstemmer-dev" ;;
+	test) pkgs="$pkgs gcc make pkg-config liblz4-dev libzstd-dev bats bats-assert bats-support strace python3-numpy python3-networkx jq sqlite3 libsqlite3-dev libssl-dev libedit-dev tmux libutf8proc-dev libstemmer-dev python3-yaml" ;;
 	bench) pkgs="$pkgs time g++ python3-numpy python3-hnswlib python3-faiss libhnswlib-dev python3-networkx jq sqlite3 rocksdb-tools lmdb-utils" ;;
+	stress) pkgs="$pkgs slurm-wlm munge" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
-	*) echo "install-deps.sh: unknown group '$g' (test, bench, fuzz)" >&2; exit 2 ;;
+	*) echo "install-deps.sh: unknown group '$g' (test, bench, stress, fuzz)" >&2; exit 2 ;;
 	esac
 done
 # node and npm fetch the TOON fixtures and oracle; any node >= 18 will do,

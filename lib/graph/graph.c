@@ -37,7 +37,7 @@ struct sdb_graph {
 	struct sdb_txn *t;
 	struct sdb_buf ns, pre;  /* "$graph:NS"; its internal-key prefix */
 	struct sdb_txn_iter *it; /* forward over the namespace */
-	struct sdb_buf k, v, tmp, hi, vb;
+	struct sdb_buf k, v, tmp, hi, vb, lim;
 	struct ver *vs;
 	size_t nv, cap;
 	struct rel r1, r2;
@@ -112,6 +112,7 @@ void sdb_graph_close(struct sdb_graph *g)
 	sdb_buf_release(&g->tmp);
 	sdb_buf_release(&g->hi);
 	sdb_buf_release(&g->vb);
+	sdb_buf_release(&g->lim);
 	rel_release(&g->r1);
 	rel_release(&g->r2);
 	free(g->vs);
@@ -241,6 +242,33 @@ static int it_seek(struct sdb_graph *g, const struct sdb_buf *k, struct sdb_erro
 	return sdb_txn_iter_seek(g->it, k->data, k->len, e);
 }
 
+/*
+ * A seek for a scan of the keys under prefix pfx: the iterator ends at
+ * the prefix's end, so it never steps over the deleted keys after it (a
+ * del-node leaves thousands; every read of a neighbour of the gap would
+ * walk them).
+ */
+static int it_seek_in(struct sdb_graph *g, const struct sdb_buf *k,
+		      const struct sdb_buf *pfx, struct sdb_error *e)
+{
+	int rc;
+
+	sdb_buf_reset(&g->lim);
+	sdb_buf_add(&g->lim, pfx->data, pfx->len);
+	if (!sdb_buf_ok(&g->lim))
+		return oom(e);
+	if (!sdb_prefix_succ(&g->lim)) {
+		/* no key follows the prefix: the graph's own end */
+		sdb_buf_reset(&g->lim);
+		sdb_buf_add(&g->lim, g->pre.data, g->pre.len);
+		if (!sdb_buf_ok(&g->lim) || !sdb_prefix_succ(&g->lim))
+			return oom(e);
+	}
+	if ((rc = sdb_txn_iter_limit(g->it, g->lim.data, g->lim.len, e)))
+		return rc;
+	return it_seek(g, k, e);
+}
+
 /* Appends a version (copied) to g->vs. */
 static int ver_add(struct sdb_graph *g, const struct sdb_gtimes *t, uint64_t cover,
 		   const char *type, size_t typen, const char *props, size_t propsn,
@@ -286,7 +314,7 @@ static int collect(struct sdb_graph *g, struct rel *r, int mode, uint64_t at,
 		sdb_buf_reset(&g->k);
 		sdb_buf_add(&g->k, r->live.data, r->live.len);
 	}
-	if ((rc = it_seek(g, &g->k, e)))
+	if ((rc = it_seek_in(g, &g->k, &r->live, e)))
 		return rc;
 	while ((rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e)) == 1) {
 		struct sdb_gtimes t;
@@ -324,7 +352,7 @@ static int older_cover(struct sdb_graph *g, struct rel *r, uint64_t vf,
 	if (!vf)
 		return 0;
 	live_key(&g->k, &r->live, vf - 1);
-	if ((rc = it_seek(g, &g->k, e)))
+	if ((rc = it_seek_in(g, &g->k, &r->live, e)))
 		return rc;
 	rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e);
 	if (rc < 0)
@@ -424,7 +452,7 @@ static int insert_live(struct sdb_graph *g, struct rel *r, const struct sdb_gtim
 	/* a newer version exists when the group's first key is newer */
 	sdb_buf_reset(&g->k);
 	sdb_buf_add(&g->k, r->live.data, r->live.len);
-	if ((rc = it_seek(g, &g->k, e)))
+	if ((rc = it_seek_in(g, &g->k, &r->live, e)))
 		return rc;
 	if ((rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e)) < 0)
 		return rc;
@@ -646,7 +674,7 @@ int sdb_graph_bulk_end(struct sdb_graph *g, struct sdb_sorter *s, size_t *nsorte
 	/* a graph with nothing in the snapshot (a first load): no checks */
 	sdb_buf_reset(&g->k);
 	sdb_buf_add(&g->k, g->pre.data, g->pre.len);
-	if ((rc = it_seek(g, &g->k, e)))
+	if ((rc = it_seek_in(g, &g->k, &g->pre, e)))
 		goto out;
 	rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e);
 	if (rc < 0)
@@ -687,7 +715,7 @@ int sdb_graph_bulk_end(struct sdb_graph *g, struct sdb_sorter *s, size_t *nsorte
 			sdb_buf_reset(&g->k);
 			sdb_buf_add(&g->k, g->pre.data, g->pre.len);
 			sdb_buf_add(&g->k, B + it->g, it->gn);
-			if ((rc = it_seek(g, &g->k, e)))
+			if ((rc = it_seek_in(g, &g->k, &g->k, e)))
 				break;
 			rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e);
 			if (rc < 0)
@@ -958,7 +986,7 @@ static int relations(struct sdb_graph *g, const struct sdb_buf *enc_id, int kind
 	sdb_buf_add(&pfx, g->pre.data, g->pre.len);
 	sdb_buf_addc(&pfx, (char)kind);
 	sdb_buf_add(&pfx, enc_id->data, enc_id->len);
-	if ((rc = it_seek(g, &pfx, e)))
+	if ((rc = it_seek_in(g, &pfx, &pfx, e)))
 		goto out;
 	while ((rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e)) == 1) {
 		size_t a, b;
@@ -1213,7 +1241,7 @@ int sdb_graph_purge(struct sdb_graph *g, uint64_t before, uint64_t *removed,
 		sdb_buf_reset(&g->k);
 		sdb_buf_add(&g->k, g->pre.data, g->pre.len);
 		sdb_buf_addc(&g->k, kinds[i]);
-		if ((rc = it_seek(g, &g->k, e)))
+		if ((rc = it_seek_in(g, &g->k, &g->k, e)))
 			goto out;
 		sdb_buf_reset(&keys);
 		while ((rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e)) == 1) {
@@ -1270,7 +1298,7 @@ int sdb_graph_get_node(struct sdb_graph *g, struct sdb_gstr id,
 	sdb_buf_addc(pfx, SDB_GK_NODE);
 	sdb_buf_add(pfx, id.p, id.n);
 	live_key(&g->k, pfx, r->as_of);
-	if ((rc = it_seek(g, &g->k, e)))
+	if ((rc = it_seek_in(g, &g->k, pfx, e)))
 		return rc;
 	while ((rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e)) == 1) {
 		struct sdb_gtimes t;
@@ -1303,7 +1331,7 @@ int sdb_graph_get_node(struct sdb_graph *g, struct sdb_gstr id,
 		sdb_buf_add(pfx, g->pre.data, g->pre.len);
 		sdb_buf_addc(pfx, SDB_GK_NODE_OLD);
 		sdb_buf_add(pfx, id.p, id.n);
-		if ((rc = it_seek(g, pfx, e)))
+		if ((rc = it_seek_in(g, pfx, pfx, e)))
 			return rc;
 		while ((rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e)) == 1) {
 			struct sdb_gtimes t;
@@ -1355,7 +1383,7 @@ static int scan_live(struct sdb_graph *g, const struct sdb_buf *pfx, size_t xlen
 	int rc, done = 0;
 	size_t base = g->pre.len + 1 + xlen; /* where TYPE starts */
 
-	if ((rc = it_seek(g, pfx, e)))
+	if ((rc = it_seek_in(g, pfx, pfx, e)))
 		goto out;
 	while ((rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e)) == 1) {
 		size_t a, b, glen;
@@ -1435,7 +1463,7 @@ static int scan_old(struct sdb_graph *g, const struct sdb_buf *pfx, size_t xlen,
 	int rc;
 	size_t base = g->pre.len + 1 + xlen;
 
-	if ((rc = it_seek(g, pfx, e)))
+	if ((rc = it_seek_in(g, pfx, pfx, e)))
 		goto out;
 	while ((rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e)) == 1) {
 		size_t a, b, glen;
@@ -1538,6 +1566,117 @@ int sdb_graph_known(struct sdb_graph *g, struct sdb_gstr id,
 	return rc == 2 ? 1 : rc;
 }
 
+/* ------------------------------------------------------- runs of nodes */
+
+int sdb_graph_nodes_run(struct sdb_graph *g, struct sdb_gstr id, const struct sdb_gread *r,
+			size_t budget, sdb_grun_fn start, sdb_gnode_fn cb, void *ctx,
+			size_t *nkeys, struct sdb_error *e)
+{
+	const unsigned char *k;
+	size_t kn, keys = 0, idkeys = SIZE_MAX, base0 = g->pre.len + 1;
+	struct sdb_val v;
+	struct sdb_buf cur = SDB_BUF_INIT, kp = SDB_BUF_INIT;
+	int rc, done = 0;
+	struct sdb_gstr me;
+
+	*nkeys = 0;
+	if (r->has_known)
+		return sdb_error_set(e, SDB_EINVAL, "node runs read live versions");
+	sdb_buf_add(&cur, id.p, id.n);
+	sdb_buf_reset(&g->hi);
+	sdb_buf_add(&g->hi, g->pre.data, g->pre.len);
+	sdb_buf_addc(&g->hi, SDB_GK_NODE);
+	sdb_buf_add(&g->hi, id.p, id.n);
+	sdb_buf_add(&kp, g->pre.data, g->pre.len);
+	sdb_buf_addc(&kp, SDB_GK_NODE);
+	if (!sdb_buf_ok(&cur) || !sdb_buf_ok(&g->hi) || !sdb_buf_ok(&kp)) {
+		rc = oom(e);
+		goto out;
+	}
+	me.p = (const unsigned char *)cur.data;
+	me.n = cur.len;
+	if ((rc = start(ctx, me, e)))
+		goto out;
+	live_key(&g->k, &g->hi, r->as_of);
+	if ((rc = it_seek_in(g, &g->k, &kp, e)))
+		goto out;
+	while ((rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e)) == 1) {
+		size_t m;
+		struct sdb_gnode nd;
+		uint64_t cover;
+
+		if (kn <= base0 || memcmp(k, g->pre.data, g->pre.len) || k[g->pre.len] != SDB_GK_NODE)
+			break;
+		m = sdb_tuple_skip(k + base0, kn - base0, 0);
+		if (!m || !sdb_gkey_get_int(k + base0 + m, kn - base0 - m, 1, &nd.t.vf)) {
+			rc = sdb_error_set(e, SDB_ECORRUPT, "malformed graph key");
+			goto out;
+		}
+		if (m != cur.len || memcmp(k + base0, cur.data, m)) {
+			/* the next node: stop here once past the budget */
+			if (idkeys == SIZE_MAX)
+				idkeys = keys;
+			if (keys - idkeys >= budget)
+				break;
+			sdb_buf_reset(&cur);
+			sdb_buf_add(&cur, k + base0, m);
+			if (!sdb_buf_ok(&cur)) {
+				rc = oom(e);
+				goto out;
+			}
+			me.p = (const unsigned char *)cur.data;
+			me.n = cur.len;
+			if ((rc = start(ctx, me, e)) == 2) {
+				rc = 0;
+				break;
+			}
+			if (rc)
+				goto out;
+			done = 0;
+			if (nd.t.vf > r->as_of) {
+				/* enter the versions at desc(as_of) */
+				sdb_buf_reset(&g->hi);
+				sdb_buf_add(&g->hi, k, base0 + m);
+				live_key(&g->k, &g->hi, r->as_of);
+				if ((rc = it_seek(g, &g->k, e)))
+					goto out;
+				continue;
+			}
+		}
+		keys++;
+		if (done) {
+			/* past the node's versions */
+			sdb_buf_reset(&g->k);
+			sdb_buf_add(&g->k, k, base0 + m);
+			if (!sdb_prefix_succ(&g->k))
+				break;
+			if ((rc = it_seek(g, &g->k, e)))
+				goto out;
+			continue;
+		}
+		if (sdb_gval_parse(v.data, v.len, 1, &nd.t, &cover, &nd.type, &nd.typen,
+				   &nd.props, &nd.propsn)) {
+			rc = sdb_error_set(e, SDB_ECORRUPT, "malformed graph value");
+			goto out;
+		}
+		if (sdb_gvisible(&nd.t, r)) {
+			/* the newest visible version, as sdb_graph_get_node */
+			nd.id = me;
+			if ((rc = cb(ctx, &nd, e)))
+				goto out;
+			done = 1;
+		} else if (cover && cover <= r->as_of)
+			done = 1;
+	}
+	if (rc > 0)
+		rc = 0;
+out:
+	*nkeys = keys;
+	sdb_buf_release(&cur);
+	sdb_buf_release(&kp);
+	return rc;
+}
+
 /* Every version under prefix p (live when desc), to a node or edge cb. */
 static int scan_versions(struct sdb_graph *g, const struct sdb_buf *p, int node,
 			 int desc, struct rel *rl, sdb_gnode_fn ncb, sdb_gedge_fn ecb,
@@ -1548,7 +1687,7 @@ static int scan_versions(struct sdb_graph *g, const struct sdb_buf *p, int node,
 	struct sdb_val v;
 	int rc;
 
-	if ((rc = it_seek(g, p, e)))
+	if ((rc = it_seek_in(g, p, p, e)))
 		return rc;
 	while ((rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e)) == 1) {
 		struct sdb_gtimes t;
@@ -1621,7 +1760,7 @@ int sdb_graph_scan(struct sdb_graph *g, sdb_gnode_fn ncb, sdb_gedge_fn ecb,
 		sdb_buf_reset(&g->k);
 		sdb_buf_add(&g->k, g->pre.data, g->pre.len);
 		sdb_buf_addc(&g->k, kinds[i]);
-		if ((rc = it_seek(g, &g->k, e)))
+		if ((rc = it_seek_in(g, &g->k, &g->k, e)))
 			break;
 		while ((rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e)) == 1) {
 			size_t a, b = 0, c = 0, at;

@@ -219,6 +219,21 @@ int sdb_graph_edges(struct sdb_graph *g, struct sdb_gstr id, int dir,
 		    const struct sdb_gread *r, sdb_gedge_fn cb, void *ctx,
 		    struct sdb_error *e);
 
+/*
+ * A run of node versions (a batch's readahead; live reads only,
+ * r->has_known 0): one seek, then the nodes after id in id order.
+ * start(ctx, me) is called as node me begins (id first, even when it has
+ * no version); it returns 0, 2 to stop before that node (not read), or an
+ * error. cb gets each node's version that sdb_graph_get_node gives (none:
+ * no call). The run stops between nodes once more than budget keys were
+ * read past id's (0: id alone), so every node started was read whole.
+ * *nkeys: the keys read.
+ */
+typedef int (*sdb_grun_fn)(void *ctx, struct sdb_gstr me, struct sdb_error *e);
+int sdb_graph_nodes_run(struct sdb_graph *g, struct sdb_gstr id, const struct sdb_gread *r,
+			size_t budget, sdb_grun_fn start, sdb_gnode_fn cb, void *ctx,
+			size_t *nkeys, struct sdb_error *e);
+
 /* 1 when id has a visible node version or a visible edge either way. */
 int sdb_graph_known(struct sdb_graph *g, struct sdb_gstr id,
 		    const struct sdb_gread *r, struct sdb_error *e);

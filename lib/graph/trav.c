@@ -164,6 +164,7 @@ struct tnode {
 	size_t doff, dtyn, dpn; /* its type and props in w->db */
 	uint32_t gen;       /* the query the fields above belong to */
 	size_t adjf[2], adjn[2]; /* cached neighbours (q->dir, reversed); adjn SIZE_MAX: not read */
+	int rad;            /* its version was read ahead and not used yet */
 };
 
 struct cand {
@@ -195,7 +196,14 @@ struct sdb_gwalk {
 	uint32_t expanding;
 	uint32_t gen;
 	struct sdb_buf db; /* node types and props read */
+	/* readahead of node versions (sdb_graph_nodes_run): its budget grows
+	 * with what was used of earlier runs */
+	int ra_on;
+	size_t ra_used;
 };
+
+#define RA_MIN 64    /* keys a run reads past its node at first */
+#define RA_MAX 4096  /* at most */
 
 static void walk_release(struct sdb_gwalk *w)
 {
@@ -269,7 +277,7 @@ static int node_of(struct sdb_gwalk *w, const void *p, size_t n, uint32_t *idx, 
 		return SDB_ENOMEM;
 	w->n[w->nn] = (struct tnode){ w->ids.len, n, h, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 				      0, 0, 0, 0, w->gen,
-				      { 0, 0 }, { SIZE_MAX, SIZE_MAX } };
+				      { 0, 0 }, { SIZE_MAX, SIZE_MAX }, 0 };
 	sdb_buf_add(&w->ids, p, n);
 	if (!sdb_buf_ok(&w->ids))
 		return SDB_ENOMEM;
@@ -285,12 +293,61 @@ static struct sdb_gstr node_str(const struct sdb_gwalk *w, uint32_t i)
 	return s;
 }
 
+/* A run of node versions enters node me (node_det). */
+static int run_start(void *ctx, struct sdb_gstr me, struct sdb_error *e)
+{
+	struct sdb_gwalk *w = ctx;
+	uint32_t y;
+	int fresh;
+
+	if (node_of(w, me.p, me.n, &y, &fresh))
+		return oom(e);
+	if (w->n[y].det)
+		return 2;
+	w->n[y].det = 2; /* none, unless run_node comes */
+	w->n[y].rad = 1;
+	return 0;
+}
+
+/* A run's node version, kept as node_det keeps it. */
+static int run_node(void *ctx, const struct sdb_gnode *nd, struct sdb_error *e)
+{
+	struct sdb_gwalk *w = ctx;
+	uint32_t y;
+	int fresh;
+
+	if (node_of(w, nd->id.p, nd->id.n, &y, &fresh))
+		return oom(e);
+	w->n[y].det = 1;
+	w->n[y].doff = w->db.len;
+	w->n[y].dtyn = nd->typen;
+	w->n[y].dpn = nd->propsn;
+	sdb_buf_add(&w->db, nd->type, nd->typen);
+	sdb_buf_add(&w->db, nd->props, nd->propsn);
+	return sdb_buf_ok(&w->db) ? 0 : oom(e);
+}
+
 /* Node i's visible version (type, props), read once per walk.
  * @return 1 found, 0 none, or an error. */
 static int node_det(struct sdb_gwalk *w, uint32_t i, struct sdb_gnode *nd, struct sdb_error *e)
 {
 	struct tnode *t = &w->n[i];
 
+	if (t->rad) {
+		t->rad = 0;
+		w->ra_used++;
+	}
+	if (!t->det && w->ra_on && !w->q->r.has_known) {
+		/* one seek for this node and the ones after it */
+		size_t nk;
+		int rc = sdb_graph_nodes_run(w->g, node_str(w, i), &w->q->r,
+					     RA_MIN + (w->ra_used < RA_MAX ? w->ra_used : RA_MAX),
+					     run_start, run_node, w, &nk, e);
+		if (rc)
+			return rc;
+		t = &w->n[i];
+		t->rad = 0;
+	}
 	if (!t->det) {
 		struct sdb_gnode x;
 		int rc = sdb_graph_get_node(w->g, node_str(w, i), &w->q->r, &x, e);
@@ -532,8 +589,14 @@ int sdb_gwalk_new(struct sdb_graph *g, const struct sdb_gquery *q,
 		return oom(e);
 	w->g = g;
 	w->q = q;
+	w->ra_on = 1;
 	*out = w;
 	return 0;
+}
+
+void sdb_gwalk_readahead(struct sdb_gwalk *w, int on)
+{
+	w->ra_on = on;
 }
 
 void sdb_gwalk_free(struct sdb_gwalk *w)

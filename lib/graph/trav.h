@@ -93,6 +93,10 @@ struct sdb_gwalk;
 int sdb_gwalk_new(struct sdb_graph *g, const struct sdb_gquery *q,
 		  struct sdb_gwalk **out, struct sdb_error *e);
 void sdb_gwalk_free(struct sdb_gwalk *w);
+/* Readahead (on by default): reading a node's version goes on through the
+ * nodes after it in id order (one seek for many; live reads only), by a
+ * budget that grows with what was used of it. */
+void sdb_gwalk_readahead(struct sdb_gwalk *w, int on);
 /* The visible version of node id as sdb_graph_get_node gives it, read
  * once per walk (*nd valid until the next call on w). @return 0,
  * SDB_ENOTFOUND, or an error. */

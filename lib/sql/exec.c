@@ -133,6 +133,7 @@ struct core {
 	size_t *aoff;                /* state offset of each aggregate */
 	struct vset *dset;           /* DISTINCT */
 	struct sql_value *out;       /* [nres] */
+	struct winset *win;          /* window functions (window.c) */
 };
 
 struct okey {
@@ -612,6 +613,60 @@ static int has_agg_name(const struct sql_expr *x)
 	       has_agg_name(x->third) || list_has_agg(x->list, x->nlist);
 }
 
+/* The rows a core hands its window functions (window.c): the join's or
+ * the groups', their cursors (and aggregate results) kept and restored. */
+static int join_next(struct core *k, struct ectx *x0);
+static int agg_next(struct core *k, struct ectx *x);
+struct grp;
+static int grp_init(struct core *k, struct grp *g, struct sdb_sql_arena *a);
+struct wsaved {
+	struct sql_value **rows;
+	uint8_t *nullrow;
+	unsigned char *state;
+	struct vset **dist;
+	struct sql_value *agout;
+};
+
+static int wsrc_next(void *ctx, struct ectx *x)
+{
+	struct core *k = ctx;
+	return k->is_agg ? agg_next(k, x) : join_next(k, x);
+}
+
+static void *wsrc_save(void *ctx, struct sdb_sql_arena *a)
+{
+	struct core *k = ctx;
+	struct wsaved *s = sdb_sql_arena_alloc(a, sizeof(*s));
+	if (!s || grp_init(k, (struct grp *)s, a))
+		return NULL;
+	s->agout = NULL;
+	if (k->ag.n) {
+		s->agout = sdb_sql_arena_alloc(a, sizeof(*s->agout) * (size_t)k->ag.n);
+		if (!s->agout)
+			return NULL;
+		for (int i = 0; i < k->ag.n; i++) {
+			s->agout[i] = k->ag.out ? k->ag.out[i] : sql_null();
+			if (sql_value_copy(&s->agout[i], a))
+				return NULL;
+		}
+	}
+	return s;
+}
+
+static void wsrc_restore(void *ctx, void *saved)
+{
+	struct core *k = ctx;
+	struct wsaved *s = saved;
+	for (int i = 0; i < k->nlv; i++) {
+		k->lv[i].cur->row = s->rows[i];
+		k->lv[i].cur->nullrow = s->nullrow[i];
+	}
+	if (k->ag.n && k->ag.out)
+		memcpy(k->ag.out, s->agout, sizeof(*s->agout) * (size_t)k->ag.n);
+}
+
+static const struct win_src core_win_src = { wsrc_next, wsrc_save, wsrc_restore };
+
 /* The arguments of a table-valued function in FROM: they may read the
  * items before it (the join keeps FROM order then). */
 static int compile_tvf_args(struct bctx *b, struct core *k,
@@ -748,7 +803,11 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 			k->is_agg = 1;
 	for (int i = 0; i < q->norder && !k->is_agg && q->ncores == 0; i++)
 		;
-	/* result columns */
+	/* result columns (and ORDER BY) may call window functions */
+	if (!(k->win = win_new(b, ac)))
+		return NULL;
+	win_set_src(k->win, &core_win_src, k);
+	k->sc.win = k->win;
 	int cap = 0, n = 0;
 	struct xp **res = NULL;
 	const char **names = NULL, **decl = NULL;
@@ -811,6 +870,7 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 		q->names = names;
 		q->decl = decl;
 	}
+	k->sc.win = NULL;
 	/* WHERE: no aggregates, aliases allowed */
 	struct conj *cj = NULL;
 	int ncj = 0, ccap = 0;
@@ -1034,7 +1094,8 @@ static int knn_shape(struct sel *q, const struct sql_select *s)
 	if (q->ncores != 1 || q->norder != 1 || !s->limit || q->ok[0].desc)
 		return 0;
 	struct core *k = q->cores[0];
-	if (k->vrows || k->is_agg || k->distinct || k->nlv != 1 || k->lv[0].kind != L_TABLE)
+	if (k->vrows || k->is_agg || k->distinct || k->nlv != 1 || k->lv[0].kind != L_TABLE ||
+	    win_has(k->win))
 		return 0;
 	const struct okey *ok = &q->ok[0];
 	return sql_vec_knn_key(ok->rescol >= 0 ? k->res[ok->rescol] : ok->e, k->lv[0].cur, &kn);
@@ -1048,7 +1109,7 @@ static int order_from_scan(struct sel *q)
 	if (q->ncores != 1)
 		return 0;
 	struct core *k = q->cores[0];
-	if (k->vrows || k->is_agg || k->distinct || k->nlv < 1 ||
+	if (k->vrows || k->is_agg || k->distinct || k->nlv < 1 || win_has(k->win) ||
 	    k->lv[0].kind != L_TABLE || q->norder > 32)
 		return 0;
 	int cols[32];
@@ -1227,7 +1288,10 @@ struct sel *sel_compile(struct bctx *b, struct scope *up,
 			k0->sc.ag = &k0->ag;
 			if (!k0->is_agg && has_agg_name(x))
 				k0->is_agg = 1;
-			if (xp_compile(b, &k0->sc, o->e, &ok->e))
+			k0->sc.win = k0->win;
+			int wrc = xp_compile(b, &k0->sc, o->e, &ok->e);
+			k0->sc.win = NULL;
+			if (wrc)
 				return NULL;
 			ok->coll = ok->e->has_coll ? ok->e->coll : 0;
 		}
@@ -1687,6 +1751,7 @@ static int agg_next(struct core *k, struct ectx *x)
 
 static void core_reset(struct core *k)
 {
+	win_reset(k->win);
 	k->state = 0;
 	k->vpos = 0;
 	if (k->dset) {
@@ -1708,7 +1773,8 @@ static int core_next(struct core *k, struct ectx *x)
 				if ((rc = xp_eval(x, r[i], &k->out[i])))
 					return rc;
 		} else {
-			rc = k->is_agg ? agg_next(k, x) : join_next(k, x);
+			rc = win_has(k->win) ? win_next(k->win, x) :
+			     k->is_agg ? agg_next(k, x) : join_next(k, x);
 			if (rc <= 0)
 				return rc;
 			for (int i = 0; i < k->nres; i++)
@@ -2190,6 +2256,7 @@ static void core_free(struct core *k)
 	free(k->aoff);
 	free(k->ag.out);
 	vset_free(k->dset);
+	win_free(k->win);
 	sdb_sql_arena_release(&k->fmem);
 	for (int i = 0; i < k->nlv; i++) {
 		struct level *L = &k->lv[i];

@@ -506,6 +506,10 @@ static int snapshot_stale(const struct sdb_db *db)
 			return db->wal_end != g->start + g->valid;
 		if (stat(g->path, &st) < 0 || (uint64_t)st.st_size != g->fbase + g->size)
 			return 1;
+		/* an empty newest segment: the segment after it would start at
+		 * its own LSN (its own name), so its size alone tells */
+		if (g->fbase + g->size == 0)
+			return 0;
 		next = g->start + g->size;
 	} else {
 		if (db->wlocked)

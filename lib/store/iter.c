@@ -328,6 +328,17 @@ int sdb_iter_seek(struct sdb_iter *it, const void *key, size_t klen,
 	return rc;
 }
 
+int sdb_iter_limit(struct sdb_iter *it, const void *hi, size_t hilen,
+		   struct sdb_error *e)
+{
+	if (it->reverse)
+		return sdb_error_set(e, SDB_EINVAL, "a limit is for forward iterators");
+	sdb_buf_reset(&it->hi);
+	sdb_buf_add(&it->hi, hi, hilen);
+	it->has_hi = 1;
+	return sdb_buf_ok(&it->hi) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
+}
+
 void sdb_iter_release(struct sdb_iter *it)
 {
 	for (int i = 0; i < it->nc; i++)

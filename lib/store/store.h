@@ -170,6 +170,11 @@ int sdb_iter_next(struct sdb_iter *it, const unsigned char **k, size_t *klen,
  */
 int sdb_iter_seek(struct sdb_iter *it, const void *key, size_t klen,
 		  struct sdb_error *e);
+/* Replaces the upper bound of a forward iterator (hi exclusive), for the
+ * steps after its next seek: deleted keys past it are never stepped
+ * over. @return 0, SDB_EINVAL (reverse) or SDB_ENOMEM. */
+int sdb_iter_limit(struct sdb_iter *it, const void *hi, size_t hilen,
+		   struct sdb_error *e);
 void sdb_iter_close(struct sdb_iter *it);
 
 /* A write batch: encoded WAL operation records of one transaction. */

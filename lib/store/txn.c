@@ -770,6 +770,23 @@ int sdb_txn_iter_seek(struct sdb_txn_iter *it, const void *key, size_t klen,
 	return snap_seek(it, key, klen, e);
 }
 
+int sdb_txn_iter_limit(struct sdb_txn_iter *it, const void *hi, size_t hilen,
+		       struct sdb_error *e)
+{
+	int rc = 0;
+
+	if (it->snap) /* refuses a reverse iterator */
+		rc = sdb_iter_limit(it->snap, hi, hilen, e);
+	else if (it->reverse)
+		rc = sdb_error_set(e, SDB_EINVAL, "a limit is for forward iterators");
+	if (rc)
+		return rc;
+	sdb_buf_reset(&it->hi);
+	sdb_buf_add(&it->hi, hi, hilen);
+	it->has_hi = 1;
+	return sdb_buf_ok(&it->hi) ? 0 : sdb_error_code(e, SDB_ENOMEM);
+}
+
 /* Sets the position past key k. */
 static int set_pos(struct sdb_txn_iter *it, const void *k, size_t n, struct sdb_error *e)
 {

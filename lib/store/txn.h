@@ -179,6 +179,11 @@ int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
  */
 int sdb_txn_iter_seek(struct sdb_txn_iter *it, const void *key, size_t klen,
 		      struct sdb_error *e);
+/* Replaces the upper bound of a forward iterator (sdb_iter_limit) for the
+ * steps after its next seek: a prefix scan ends at the prefix's end
+ * instead of stepping over the deleted keys after it. */
+int sdb_txn_iter_limit(struct sdb_txn_iter *it, const void *hi, size_t hilen,
+		       struct sdb_error *e);
 /* Frees (NULL allowed). */
 void sdb_txn_iter_close(struct sdb_txn_iter *it);
 
