@@ -9,6 +9,7 @@
  */
 #include "sql/exec_int.h"
 #include "sql/plan.h"
+#include "sql/fts_exec.h"
 #include "sql/vecknn.h"
 
 #include <stdio.h>
@@ -74,7 +75,7 @@ static int rs_add(struct rowstore *r, const struct sql_value *row, int n1,
 
 /* ------------------------------------------------------------ plan structs */
 
-enum { L_ONE, L_ROWS, L_TABLE, L_REC, L_TVF };
+enum { L_ONE, L_ROWS, L_TABLE, L_REC, L_HYB, L_TVF };
 
 struct level {
 	int kind;
@@ -99,6 +100,8 @@ struct level {
 	struct tscan *ts;
 	/* L_REC: the row of a recursive CTE being expanded */
 	struct sel *recsel;
+	/* L_HYB: hybrid_search(...) (fts_hybrid.c) */
+	struct hybrid *hy;
 	/* L_TVF: a table-valued function (json.c) */
 	struct tvf *tvf;
 	const struct sql_source *tvf_it;
@@ -260,6 +263,13 @@ static int bind_source(struct bctx *b, struct scope *up, struct core *k,
 	if (it->paren)
 		return sdb_error_set(b->e, SDB_EUNSUPPORTED,
 				     "parenthesized joins are not supported yet");
+	if (it->has_args && sql_fts_is_hybrid(it->name.z)) {
+		if ((rc = src_alloc_cols(b, s, 4)))
+			return rc;
+		memset(s->hide, 0, 4);
+		L->kind = L_HYB;
+		return sql_fts_hybrid_bind(b, up, it, s, s->cur, &L->hy);
+	}
 	int tree;
 	if (it->has_args && !it->schema.z && sql_tvf_find(it->name.z, &tree)) {
 		int nc, nvis;
@@ -1374,6 +1384,8 @@ static int lv_rewind(struct level *L, struct ectx *x)
 	case L_REC:
 		L->one_done = 0;
 		return 0;
+	case L_HYB:
+		return sql_fts_hybrid_rewind(L->hy, x);
 	case L_TVF:
 		return sql_tvf_rewind(L->tvf, x);
 	}
@@ -1412,6 +1424,9 @@ static int lv_next(struct level *L, struct ectx *x)
 		rc = !L->one_done;
 		L->one_done = 1;
 		L->cur->row = L->recsel->recrow;
+		break;
+	case L_HYB:
+		rc = sql_fts_hybrid_next(L->hy, x);
 		break;
 	case L_TVF:
 		rc = sql_tvf_next(L->tvf, &L->cur->row);
@@ -2261,6 +2276,7 @@ static void core_free(struct core *k)
 	for (int i = 0; i < k->nlv; i++) {
 		struct level *L = &k->lv[i];
 		rs_free(&L->rs);
+		sql_fts_hybrid_free(L->hy);
 		if (L->ts)
 			tscan_free(L->ts);
 		sql_tvf_free(L->tvf);
@@ -2332,6 +2348,9 @@ static int eqp_sel(struct sel *q, struct sql_stmt_h *h, int *id, int parent,
 			struct level *L = &k->lv[i];
 			if (L->kind == L_ONE) {
 				continue;
+			} else if (L->kind == L_HYB) {
+				if ((rc = eqp_row(h, id, par, "SCAN hybrid_search (vector k-NN and MATCH, fused by RRF)", e)))
+					return rc;
 			} else if (L->kind == L_ROWS) {
 				int me = *id;
 				snprintf(buf, sizeof buf, "MATERIALIZE %s", L->src->name ? L->src->name : "(subquery)");
