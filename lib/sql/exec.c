@@ -2083,7 +2083,7 @@ static int sort_all(struct sel *q, struct ectx *x)
 	rs_init(&q->sorter, q->ncols + q->norder);
 	/* ORDER BY ... LIMIT: keep only the best lim + off rows */
 	long topk = q->lim >= 0 && q->lim + q->off <= 1000000 ? (long)(q->lim + q->off) : -1;
-	int have_worst = 0;
+	long worst = -1; /* the k-th kept row (an index: rs_add may move the rows) */
 	struct sql_value *cand = NULL; /* a row's keys where row_cmp reads them */
 	for (int ci = 0; ci < q->ncores; ci++) {
 		struct core *k = q->cores[ci];
@@ -2096,13 +2096,11 @@ static int sort_all(struct sel *q, struct ectx *x)
 				break;
 			if ((rc = eval_keys(q, k, x)))
 				goto out;
-			if (have_worst) {
-				/* top-k: a row after the k-th kept one is not kept (row
-				 * topk - 1 of the store stays that row as rows are added
-				 * after it; its address moves when the store grows) */
+			if (worst >= 0) {
+				/* top-k: a row after the k-th kept one is not kept */
 				memcpy(cand + q->ncols, q->keys, sizeof(*cand) * (size_t)q->norder);
 				cmp_sel = q;
-				if (row_cmp(cand, &q->sorter.v[(topk - 1) * q->sorter.ncol]) > 0)
+				if (row_cmp(cand, &q->sorter.v[worst * q->sorter.ncol]) > 0)
 					continue;
 			}
 			if (rs_add(&q->sorter, k->out, q->ncols, q->keys, q->norder))
@@ -2112,7 +2110,7 @@ static int sort_all(struct sel *q, struct ectx *x)
 					goto oom;
 				if (sorter_trim(q, topk))
 					goto oom;
-				have_worst = q->sorter.n >= topk;
+				worst = topk - 1;
 			}
 		}
 	}
