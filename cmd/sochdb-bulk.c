@@ -410,7 +410,8 @@ static int cmd_build(int argc, char **argv)
 				sdb_hnsw_precision_name(h->precision_used), h->threads_used,
 				(double)h->distances / (double)ns, (unsigned long long)h->relinked);
 		if (json) {
-			char n[8][32];
+			char n[8][32], shard[32];
+			snprintf(shard, sizeof(shard), "%u/%u", shard_i, shard_n);
 			snprintf(n[0], 32, "%.6f", secs);
 			snprintf(n[1], 32, "%.1f", rate);
 			snprintf(n[2], 32, "%.6f", t_load - t0);
@@ -443,6 +444,8 @@ static int cmd_build(int argc, char **argv)
 				{ "anon_peak_bytes", sdb_cell_uint(anon_peak), NULL, 0, NULL, 0 },
 				{ "copy_bytes", sdb_cell_uint(h->copy_bytes), NULL, 0, NULL, 0 },
 				{ "memory_budget_bytes", sdb_cell_uint(budget), NULL, 0, NULL, 0 },
+				{ "shard", sdb_cell_str(shard), NULL, 0, NULL, 0 },
+				{ "first_row", sdb_cell_uint(first), NULL, 0, NULL, 0 },
 				{ "relinked_nodes", sdb_cell_uint(h->relinked), NULL, 0, NULL, 0 },
 			};
 			put_record(SDB_FMT_JSON, f, sizeof(f) / sizeof(f[0]));

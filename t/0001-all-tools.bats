@@ -274,12 +274,14 @@ $(try_line sochdb-kv put)" ] || fail "$v: $stderr"
 	[[ "$stderr" == *"make: missing lz4.h (Debian package liblz4-dev)"* ]] || fail "$stderr"
 	[[ "$stderr" == *"make: missing zstd.h (Debian package libzstd-dev)"* ]]
 	[[ "$stderr" == *"make: missing editline/readline.h (Debian package libedit-dev)"* ]]
+	[[ "$stderr" == *"make: missing utf8proc.h (Debian package libutf8proc-dev)"* ]]
+	[[ "$stderr" == *"make: missing libstemmer.h (Debian package libstemmer-dev)"* ]]
 	[[ "$stderr" == *"scripts/install-deps.sh"* ]]
 	run -2 --separate-stderr make -C "$TOP" --no-print-directory check-deps CC=no-such-cc
 	[[ "$stderr" == *"make: missing no-such-cc (Debian package gcc)"* ]] || fail "$stderr"
 	run -0 make -C "$TOP" --no-print-directory check-deps
 	run -0 make -C "$TOP" --no-print-directory info CC='cc -nostdinc'
-	assert_output --partial "deps: missing lz4.h:liblz4-dev zstd.h:libzstd-dev editline/readline.h:libedit-dev (scripts/install-deps.sh)"
+	assert_output --partial "deps: missing lz4.h:liblz4-dev zstd.h:libzstd-dev editline/readline.h:libedit-dev utf8proc.h:libutf8proc-dev libstemmer.h:libstemmer-dev (scripts/install-deps.sh)"
 	run -0 make -C "$TOP" --no-print-directory info
 	assert_output --partial "deps: all present"
 }

@@ -19,7 +19,6 @@ refused() { # SQL WORDS
 }
 
 @test "unsupported forms are refused with one clear line, exit 3, nothing lost" {
-	refused 'SELECT row_number() OVER () FROM t' 'window functions are not supported'
 	refused 'SELECT * FROM t RIGHT JOIN t u ON 1' 'RIGHT and FULL OUTER JOINs are not supported'
 	refused 'SELECT * FROM t FULL JOIN t u ON 1' 'RIGHT and FULL OUTER JOINs are not supported'
 	refused 'CREATE INDEX i ON t(a + 1)' 'indexes on expressions are not supported'

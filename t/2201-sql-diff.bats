@@ -50,16 +50,17 @@ setup() {
 	assert_line --regexp '^sqldiff: [0-9]+ mismatches: [0-9]+ expected \(listed features\), 0 unexpected$'
 }
 
-@test "sochdb against SQLite with JSON functions (-j): no mismatch outside t/slt/diff-known.txt" {
+@test "sochdb against SQLite with JSON (-j) and window functions (-w): no mismatch outside t/slt/diff-known.txt" {
 	local rc=0
 	"$DIFF" -n 1 -b sqlite,sochdb >/dev/null 2>&1 || rc=$?
 	[ "$rc" -ne 2 ] || skip "the sochdb SQL engine is not built yet (lib/sql/sql.c)"
-	# its own seed: the JSON forms change which statements the seed makes
-	run "$DIFF" -s "${SQL_DIFF_JSON_SEED:-2}" -n "$N" -j 30 -b sqlite,sochdb -v \
+	# its own seed: the JSON and window forms change which statements the seed makes
+	run "$DIFF" -s "${SQL_DIFF_JSON_SEED:-2}" -n "$N" -j 20 -w 30 -b sqlite,sochdb -v \
 		-k "$TOP/t/slt/diff-known.txt" -d "$BATS_TEST_TMPDIR/stmts.sql"
 	printf '%s\n' "$output" | head -n 80
 	[ "$status" -eq 0 ] || fail "mismatches outside t/slt/diff-known.txt"
 	assert_line --regexp '^sqldiff: [0-9]+ mismatches: [0-9]+ expected \(listed features\), 0 unexpected$'
-	# JSON functions were compared, not assumed
-	[ "$(grep -c 'json' "$BATS_TEST_TMPDIR/stmts.sql")" -ge "$((N / 10))" ]
+	# JSON and window functions were compared, not assumed
+	[ "$(grep -c 'json' "$BATS_TEST_TMPDIR/stmts.sql")" -ge "$((N / 20))" ]
+	[ "$(grep -c ' OVER (' "$BATS_TEST_TMPDIR/stmts.sql")" -ge "$((N / 20))" ]
 }

@@ -11,9 +11,9 @@
 load test_helper
 
 @test "5,000 documents x 500 queries agree with SQLite's FTS5" {
-	docs=$((5000 * STRESS_SCALE))
+	docs=$(awk -v s="$STRESS_SCALE" 'BEGIN { print int(5000 * s) }')
 	[ "$docs" -ge 1000 ] || docs=1000
-	queries=$((500 * STRESS_SCALE))
+	queries=$(awk -v s="$STRESS_SCALE" 'BEGIN { print int(500 * s) }')
 	[ "$queries" -ge 200 ] || queries=200
 	run -0 /usr/bin/python3 "$TOP/t/fts/ftsdiff.py" "$BUILD/bin/sochdb-sql" "$BATS_TEST_TMPDIR/db" \
 		--seed "${FTS_SEED:-20261202}" --docs "$docs" --queries "$queries"

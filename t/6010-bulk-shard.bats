@@ -12,7 +12,7 @@ PY=/usr/bin/python3
 
 setup_file() {
 	D=$BATS_FILE_TMPDIR
-	n=$((20000 * STRESS_SCALE))
+	n=$(awk -v s="$STRESS_SCALE" 'BEGIN { n = int(20000 * s); print (n < 4000) ? 4000 : n }')
 	$PY "$BATS_TEST_DIRNAME/../scripts/vecgen.py" "$D/v" --n $n --dim 32 --queries 300 --k 10 --seed 13
 	echo $n >"$D/n"
 	# four shards in parallel, one process each, and one big index

@@ -39,7 +39,9 @@ EOF
 	run -0 bash -c "seq 0 3 | xargs -P 4 -I{} env SLURM_ARRAY_TASK_ID={} bash '$C/slurm-build.sbatch'"
 	for s in 0 1 2 3; do
 		[ -f "$D/slurm/shard-$s-of-4.hnsw" ] || fail "shard $s missing"
-		grep -q '"vectors":1500' "$D/slurm/shard-$s-of-4.json" || fail "$(cat "$D/slurm/shard-$s-of-4.json")"
+		j=$(cat "$D/slurm/shard-$s-of-4.json")
+		[[ "$j" == *'"vectors":1500,'* && "$j" == *"\"shard\":\"$s/4\",\"first_row\":$((s * 1500)),"* ]] ||
+			fail "summary of task $s: $j"
 	done
 	run -0 sochdb-bulk info --index "$D/slurm/shard-2-of-4.hnsw"
 	assert_line "shard: 2/4"

@@ -9,6 +9,7 @@
  */
 #include "sql/exec_int.h"
 #include "sql/plan.h"
+#include "sql/fts_exec.h"
 #include "sql/vecknn.h"
 
 #include <stdio.h>
@@ -74,7 +75,7 @@ static int rs_add(struct rowstore *r, const struct sql_value *row, int n1,
 
 /* ------------------------------------------------------------ plan structs */
 
-enum { L_ONE, L_ROWS, L_TABLE, L_REC, L_TVF };
+enum { L_ONE, L_ROWS, L_TABLE, L_REC, L_HYB, L_TVF };
 
 struct level {
 	int kind;
@@ -99,6 +100,8 @@ struct level {
 	struct tscan *ts;
 	/* L_REC: the row of a recursive CTE being expanded */
 	struct sel *recsel;
+	/* L_HYB: hybrid_search(...) (fts_hybrid.c) */
+	struct hybrid *hy;
 	/* L_TVF: a table-valued function (json.c) */
 	struct tvf *tvf;
 	const struct sql_source *tvf_it;
@@ -133,6 +136,7 @@ struct core {
 	size_t *aoff;                /* state offset of each aggregate */
 	struct vset *dset;           /* DISTINCT */
 	struct sql_value *out;       /* [nres] */
+	struct winset *win;          /* window functions (window.c) */
 };
 
 struct okey {
@@ -259,6 +263,13 @@ static int bind_source(struct bctx *b, struct scope *up, struct core *k,
 	if (it->paren)
 		return sdb_error_set(b->e, SDB_EUNSUPPORTED,
 				     "parenthesized joins are not supported yet");
+	if (it->has_args && sql_fts_is_hybrid(it->name.z)) {
+		if ((rc = src_alloc_cols(b, s, 4)))
+			return rc;
+		memset(s->hide, 0, 4);
+		L->kind = L_HYB;
+		return sql_fts_hybrid_bind(b, up, it, s, s->cur, &L->hy);
+	}
 	int tree;
 	if (it->has_args && !it->schema.z && sql_tvf_find(it->name.z, &tree)) {
 		int nc, nvis;
@@ -612,6 +623,60 @@ static int has_agg_name(const struct sql_expr *x)
 	       has_agg_name(x->third) || list_has_agg(x->list, x->nlist);
 }
 
+/* The rows a core hands its window functions (window.c): the join's or
+ * the groups', their cursors (and aggregate results) kept and restored. */
+static int join_next(struct core *k, struct ectx *x0);
+static int agg_next(struct core *k, struct ectx *x);
+struct grp;
+static int grp_init(struct core *k, struct grp *g, struct sdb_sql_arena *a);
+struct wsaved {
+	struct sql_value **rows;
+	uint8_t *nullrow;
+	unsigned char *state;
+	struct vset **dist;
+	struct sql_value *agout;
+};
+
+static int wsrc_next(void *ctx, struct ectx *x)
+{
+	struct core *k = ctx;
+	return k->is_agg ? agg_next(k, x) : join_next(k, x);
+}
+
+static void *wsrc_save(void *ctx, struct sdb_sql_arena *a)
+{
+	struct core *k = ctx;
+	struct wsaved *s = sdb_sql_arena_alloc(a, sizeof(*s));
+	if (!s || grp_init(k, (struct grp *)s, a))
+		return NULL;
+	s->agout = NULL;
+	if (k->ag.n) {
+		s->agout = sdb_sql_arena_alloc(a, sizeof(*s->agout) * (size_t)k->ag.n);
+		if (!s->agout)
+			return NULL;
+		for (int i = 0; i < k->ag.n; i++) {
+			s->agout[i] = k->ag.out ? k->ag.out[i] : sql_null();
+			if (sql_value_copy(&s->agout[i], a))
+				return NULL;
+		}
+	}
+	return s;
+}
+
+static void wsrc_restore(void *ctx, void *saved)
+{
+	struct core *k = ctx;
+	struct wsaved *s = saved;
+	for (int i = 0; i < k->nlv; i++) {
+		k->lv[i].cur->row = s->rows[i];
+		k->lv[i].cur->nullrow = s->nullrow[i];
+	}
+	if (k->ag.n && k->ag.out)
+		memcpy(k->ag.out, s->agout, sizeof(*s->agout) * (size_t)k->ag.n);
+}
+
+static const struct win_src core_win_src = { wsrc_next, wsrc_save, wsrc_restore };
+
 /* The arguments of a table-valued function in FROM: they may read the
  * items before it (the join keeps FROM order then). */
 static int compile_tvf_args(struct bctx *b, struct core *k,
@@ -748,7 +813,11 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 			k->is_agg = 1;
 	for (int i = 0; i < q->norder && !k->is_agg && q->ncores == 0; i++)
 		;
-	/* result columns */
+	/* result columns (and ORDER BY) may call window functions */
+	if (!(k->win = win_new(b, ac)))
+		return NULL;
+	win_set_src(k->win, &core_win_src, k);
+	k->sc.win = k->win;
 	int cap = 0, n = 0;
 	struct xp **res = NULL;
 	const char **names = NULL, **decl = NULL;
@@ -811,6 +880,7 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 		q->names = names;
 		q->decl = decl;
 	}
+	k->sc.win = NULL;
 	/* WHERE: no aggregates, aliases allowed */
 	struct conj *cj = NULL;
 	int ncj = 0, ccap = 0;
@@ -1034,7 +1104,8 @@ static int knn_shape(struct sel *q, const struct sql_select *s)
 	if (q->ncores != 1 || q->norder != 1 || !s->limit || q->ok[0].desc)
 		return 0;
 	struct core *k = q->cores[0];
-	if (k->vrows || k->is_agg || k->distinct || k->nlv != 1 || k->lv[0].kind != L_TABLE)
+	if (k->vrows || k->is_agg || k->distinct || k->nlv != 1 || k->lv[0].kind != L_TABLE ||
+	    win_has(k->win))
 		return 0;
 	const struct okey *ok = &q->ok[0];
 	return sql_vec_knn_key(ok->rescol >= 0 ? k->res[ok->rescol] : ok->e, k->lv[0].cur, &kn);
@@ -1048,7 +1119,7 @@ static int order_from_scan(struct sel *q)
 	if (q->ncores != 1)
 		return 0;
 	struct core *k = q->cores[0];
-	if (k->vrows || k->is_agg || k->distinct || k->nlv < 1 ||
+	if (k->vrows || k->is_agg || k->distinct || k->nlv < 1 || win_has(k->win) ||
 	    k->lv[0].kind != L_TABLE || q->norder > 32)
 		return 0;
 	int cols[32];
@@ -1227,7 +1298,10 @@ struct sel *sel_compile(struct bctx *b, struct scope *up,
 			k0->sc.ag = &k0->ag;
 			if (!k0->is_agg && has_agg_name(x))
 				k0->is_agg = 1;
-			if (xp_compile(b, &k0->sc, o->e, &ok->e))
+			k0->sc.win = k0->win;
+			int wrc = xp_compile(b, &k0->sc, o->e, &ok->e);
+			k0->sc.win = NULL;
+			if (wrc)
 				return NULL;
 			ok->coll = ok->e->has_coll ? ok->e->coll : 0;
 		}
@@ -1310,6 +1384,8 @@ static int lv_rewind(struct level *L, struct ectx *x)
 	case L_REC:
 		L->one_done = 0;
 		return 0;
+	case L_HYB:
+		return sql_fts_hybrid_rewind(L->hy, x);
 	case L_TVF:
 		return sql_tvf_rewind(L->tvf, x);
 	}
@@ -1348,6 +1424,9 @@ static int lv_next(struct level *L, struct ectx *x)
 		rc = !L->one_done;
 		L->one_done = 1;
 		L->cur->row = L->recsel->recrow;
+		break;
+	case L_HYB:
+		rc = sql_fts_hybrid_next(L->hy, x);
 		break;
 	case L_TVF:
 		rc = sql_tvf_next(L->tvf, &L->cur->row);
@@ -1687,6 +1766,7 @@ static int agg_next(struct core *k, struct ectx *x)
 
 static void core_reset(struct core *k)
 {
+	win_reset(k->win);
 	k->state = 0;
 	k->vpos = 0;
 	if (k->dset) {
@@ -1708,7 +1788,8 @@ static int core_next(struct core *k, struct ectx *x)
 				if ((rc = xp_eval(x, r[i], &k->out[i])))
 					return rc;
 		} else {
-			rc = k->is_agg ? agg_next(k, x) : join_next(k, x);
+			rc = win_has(k->win) ? win_next(k->win, x) :
+			     k->is_agg ? agg_next(k, x) : join_next(k, x);
 			if (rc <= 0)
 				return rc;
 			for (int i = 0; i < k->nres; i++)
@@ -2002,7 +2083,7 @@ static int sort_all(struct sel *q, struct ectx *x)
 	rs_init(&q->sorter, q->ncols + q->norder);
 	/* ORDER BY ... LIMIT: keep only the best lim + off rows */
 	long topk = q->lim >= 0 && q->lim + q->off <= 1000000 ? (long)(q->lim + q->off) : -1;
-	const struct sql_value *worst = NULL;
+	long worst = -1; /* the k-th kept row (an index: rs_add may move the rows) */
 	struct sql_value *cand = NULL; /* a row's keys where row_cmp reads them */
 	for (int ci = 0; ci < q->ncores; ci++) {
 		struct core *k = q->cores[ci];
@@ -2015,11 +2096,11 @@ static int sort_all(struct sel *q, struct ectx *x)
 				break;
 			if ((rc = eval_keys(q, k, x)))
 				goto out;
-			if (worst) {
+			if (worst >= 0) {
 				/* top-k: a row after the k-th kept one is not kept */
 				memcpy(cand + q->ncols, q->keys, sizeof(*cand) * (size_t)q->norder);
 				cmp_sel = q;
-				if (row_cmp(cand, worst) > 0)
+				if (row_cmp(cand, &q->sorter.v[worst * q->sorter.ncol]) > 0)
 					continue;
 			}
 			if (rs_add(&q->sorter, k->out, q->ncols, q->keys, q->norder))
@@ -2029,7 +2110,7 @@ static int sort_all(struct sel *q, struct ectx *x)
 					goto oom;
 				if (sorter_trim(q, topk))
 					goto oom;
-				worst = &q->sorter.v[(topk - 1) * q->sorter.ncol];
+				worst = topk - 1;
 			}
 		}
 	}
@@ -2190,10 +2271,12 @@ static void core_free(struct core *k)
 	free(k->aoff);
 	free(k->ag.out);
 	vset_free(k->dset);
+	win_free(k->win);
 	sdb_sql_arena_release(&k->fmem);
 	for (int i = 0; i < k->nlv; i++) {
 		struct level *L = &k->lv[i];
 		rs_free(&L->rs);
+		sql_fts_hybrid_free(L->hy);
 		if (L->ts)
 			tscan_free(L->ts);
 		sql_tvf_free(L->tvf);
@@ -2265,6 +2348,9 @@ static int eqp_sel(struct sel *q, struct sql_stmt_h *h, int *id, int parent,
 			struct level *L = &k->lv[i];
 			if (L->kind == L_ONE) {
 				continue;
+			} else if (L->kind == L_HYB) {
+				if ((rc = eqp_row(h, id, par, "SCAN hybrid_search (vector k-NN and MATCH, fused by RRF)", e)))
+					return rc;
 			} else if (L->kind == L_ROWS) {
 				int me = *id;
 				snprintf(buf, sizeof buf, "MATERIALIZE %s", L->src->name ? L->src->name : "(subquery)");

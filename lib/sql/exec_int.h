@@ -169,6 +169,7 @@ struct scope {
 	struct src *src;
 	int nsrc;
 	struct aggset *ag;           /* aggregates go here (NULL: none allowed) */
+	struct winset *win;          /* window functions go here (NULL: none allowed) */
 	struct sel *sel;             /* the select this scope belongs to */
 	int agg_ok;                  /* aggregate functions allowed here */
 	int in_agg;                  /* inside an aggregate's arguments */
@@ -303,6 +304,25 @@ struct tvf *sql_tvf_new(int tree, struct xp **args, int nargs);
 void sql_tvf_free(struct tvf *t);
 int sql_tvf_rewind(struct tvf *t, struct ectx *x); /* evaluates the arguments */
 int sql_tvf_next(struct tvf *t, struct sql_value **row);
+
+/* ------------------------------------------------------------ window.c
+ * Window functions of one select core: calls compiled into output slots,
+ * run over the core's rows, which exec.c hands over through win_src. */
+struct winset;
+struct win_src {
+	int (*next)(void *ctx, struct ectx *x);                  /* the core's next row */
+	void *(*save)(void *ctx, struct sdb_sql_arena *a);      /* its cursors, kept */
+	void (*restore)(void *ctx, void *saved);
+};
+struct winset *win_new(struct bctx *b, const struct sql_core *core);
+void win_set_src(struct winset *w, const struct win_src *src, void *ctx);
+int win_compile_call(struct bctx *b, struct scope *s, struct winset *w,
+		     const struct sql_expr *x, const struct sql_func_def *fn,
+		     int argc, struct xp **out);
+int win_has(const struct winset *w);
+int win_next(struct winset *w, struct ectx *x);
+void win_reset(struct winset *w);
+void win_free(struct winset *w);
 
 /* An sdb_error set for out-of-memory. */
 int sql_oom(struct sdb_error *e);

@@ -243,10 +243,12 @@ static int compile_func(struct bctx *b, struct scope *s,
 		return sdb_error_set(b->e, SDB_EINVAL,
 				     "wrong number of arguments to function %s()",
 				     fname);
-	if (x->over)
-		return sdb_error_set(b->e, SDB_EUNSUPPORTED,
-				     "window functions are not supported yet: %s()",
-				     fname);
+	if (x->over) {
+		if (!s->win)
+			return sdb_error_set(b->e, SDB_EINVAL,
+					     "misuse of window function %s()", fname);
+		return win_compile_call(b, s, s->win, x, fn, argc, out);
+	}
 	if ((fn->flags & SQL_FN_WINDOW) && !x->over)
 		return sdb_error_set(b->e, SDB_EINVAL,
 				     "misuse of window function %s()", fname);

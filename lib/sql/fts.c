@@ -291,10 +291,10 @@ static int index_row(struct sql_wstate *w, const struct sql_fts_def *d,
 		int64_t prev = 0;
 		while (j < c.n && c.h[j].len == c.h[i].len &&
 		       !memcmp(c.terms.data + c.h[j].off, c.terms.data + c.h[i].off, c.h[i].len)) {
-			unsigned char vb[10];
+			unsigned char vb[16];
 			int vl = sdb_put_varint(vb, (uint64_t)(c.h[j].pos - prev));
 			prev = c.h[j].pos;
-			sdb_buf_add(&w->vbuf, vb, (size_t)vl);
+			sdb_buf_add(&w->vbuf, vb, (size_t)vl & 15); /* at most 10 */
 			j++;
 		}
 		sql_fts_key(&w->kbuf, d->neg_id, 2);

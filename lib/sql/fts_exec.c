@@ -112,6 +112,9 @@ int sql_fts_compile_aux(struct bctx *b, struct scope *s,
 	if (!sr || !sr->tab || !sr->tab->fts || t->col != sr->tab->fts->hid_tab)
 		return sdb_error_set(b->e, SDB_EINVAL,
 				     "unable to use function %s in the requested context", fn);
+	if ((kind == FTSX_HIGHLIGHT || kind == FTSX_SNIPPET) && sr->used)
+		for (int c = 0; c < sr->tab->fts->ncol; c++)
+			sr->used[c >> 6] |= 1ull << (c & 63);
 	if ((kind == FTSX_HIGHLIGHT && x->nlist != 4) ||
 	    (kind == FTSX_SNIPPET && x->nlist != 6))
 		return sdb_error_set(b->e, SDB_EINVAL, "wrong number of arguments to function %s()", fn);
@@ -329,10 +332,23 @@ int sql_fts_scan_next(struct fts_scan *f, struct ectx *x)
 		f->s->cur->row = f->row;
 		return 1;
 	}
+	/* the content is read only when a column of it is used (a query
+	 * that wants rowids and ranks reads the index alone) */
+	int need = 0;
+	const uint64_t *used = f->s->used;
+	for (int c = 0; c < f->d->ncol && !need; c++)
+		need = !used || (used[c >> 6] >> (c & 63)) & 1;
 	while (f->pos < f->q->nrows) {
 		long i = f->pos++;
 		int64_t rowid = f->q->rows[i];
 		struct sdb_val v;
+		if (!need) {
+			for (int c = 0; c < f->tab->ncol; c++)
+				f->row[c] = sql_null();
+			f->row[f->tab->ncol] = sql_int(rowid);
+			f->rowid = rowid;
+			goto have_row;
+		}
 		sql_rowkey_rowid(&f->kb, f->ct->id, rowid);
 		if (!sdb_buf_ok(&f->kb))
 			return sql_oom(x->e);
@@ -353,6 +369,7 @@ int sql_fts_scan_next(struct fts_scan *f, struct ectx *x)
 			if ((rc = fill_row(f, x, f->hb.data, f->hb.len, &v)))
 				return rc;
 		}
+have_row:
 		f->cur = i;
 		f->dsz_ok = 0;
 		f->row[f->d->hid_rank] = sql_real(bm25(f, x, NULL, &rc));

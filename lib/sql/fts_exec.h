@@ -30,4 +30,14 @@ int sql_fts_scan_next(struct fts_scan *f, struct ectx *x);
 void sql_fts_scan_free(struct fts_scan *f);
 const char *sql_fts_scan_explain(const struct fts_scan *f);
 
+/* hybrid_search(...) as a FROM item (fts_hybrid.c). */
+struct hybrid;
+struct sql_source;
+int sql_fts_is_hybrid(const char *name);
+int sql_fts_hybrid_bind(struct bctx *b, struct scope *up, const struct sql_source *it,
+			struct src *s, struct cursor *cur, struct hybrid **out);
+int sql_fts_hybrid_rewind(struct hybrid *h, struct ectx *x);
+int sql_fts_hybrid_next(struct hybrid *h, struct ectx *x);
+void sql_fts_hybrid_free(struct hybrid *h);
+
 #endif

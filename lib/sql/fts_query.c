@@ -1116,7 +1116,8 @@ static int cand(struct fnode *n, int64_t **out, long *nout)
 		*out = malloc(sizeof(int64_t) * (size_t)(n->near->nrows + 1));
 		if (!*out)
 			return -1;
-		memcpy(*out, n->near->rows, sizeof(int64_t) * (size_t)n->near->nrows);
+		if (n->near->nrows)
+			memcpy(*out, n->near->rows, sizeof(int64_t) * (size_t)n->near->nrows);
 		*nout = n->near->nrows;
 		return 0;
 	}

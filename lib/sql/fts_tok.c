@@ -12,6 +12,7 @@
 #include "sql/fts.h"
 
 #include <libstemmer.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -27,9 +28,16 @@ struct fts_tok {
 	int ntc, nsep;
 	int case_sensitive;        /* trigram */
 	struct fts_tok *parent;    /* porter */
-	struct sb_stemmer *stem;
-	char *buf;                 /* folded token */
+	char *spec;                /* the tokenize= text (the cache's key) */
+	struct fts_tok *next;      /* the cache */
+};
+
+/* The folded token being built: per call, so one tokenizer serves every
+ * connection and thread. */
+struct tbuf {
+	char *buf;
 	size_t cap;
+	char small[256];
 };
 
 static int has_cp(const int32_t *a, int n, int32_t c)
@@ -99,13 +107,15 @@ static int32_t fold_cp(const struct fts_tok *t, int32_t c, int rd)
 	return c;
 }
 
-static int put_cp(struct fts_tok *t, size_t *len, int32_t c)
+static int put_cp(struct tbuf *t, size_t *len, int32_t c)
 {
 	if (*len + 8 > t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 128;
-		char *nb = realloc(t->buf, nc);
+		size_t nc = t->cap * 2;
+		char *nb = t->buf == t->small ? malloc(nc) : realloc(t->buf, nc);
 		if (!nb)
 			return -1;
+		if (t->buf == t->small)
+			memcpy(nb, t->small, *len);
 		t->buf = nb;
 		t->cap = nc;
 	}
@@ -114,7 +124,7 @@ static int put_cp(struct fts_tok *t, size_t *len, int32_t c)
 }
 
 struct porter_ctx {
-	struct fts_tok *t;
+	struct sb_stemmer *stem;
 	void *ctx;
 	fts_tok_cb cb;
 };
@@ -124,21 +134,41 @@ static int porter_cb(void *vp, const char *tok, int n, int start, int end)
 	struct porter_ctx *p = vp;
 	if (n < 3 || n > 64)
 		return p->cb(p->ctx, tok, n, start, end);
-	const sb_symbol *s = sb_stemmer_stem(p->t->stem, (const sb_symbol *)tok, n);
+	const sb_symbol *s = sb_stemmer_stem(p->stem, (const sb_symbol *)tok, n);
 	if (!s)
 		return SDB_ENOMEM;
-	return p->cb(p->ctx, (const char *)s, sb_stemmer_length(p->t->stem), start, end);
+	return p->cb(p->ctx, (const char *)s, sb_stemmer_length(p->stem), start, end);
 }
+
+static int tokenize(struct fts_tok *t, struct tbuf *tb, const char *text, int n,
+		    void *ctx, fts_tok_cb cb);
 
 int fts_tokenize(struct fts_tok *t, const char *text, int n, void *ctx,
 		 fts_tok_cb cb)
 {
+	struct tbuf tb;
+	int rc;
+	tb.buf = tb.small;
+	tb.cap = sizeof tb.small;
+	if (t->kind == TK_PORTER) {
+		/* libstemmer's stemmers keep state: one per call */
+		struct porter_ctx p = { sb_stemmer_new("porter", "UTF_8"), ctx, cb };
+		if (!p.stem)
+			return SDB_ENOMEM;
+		rc = tokenize(t->parent, &tb, text, n, &p, porter_cb);
+		sb_stemmer_delete(p.stem);
+	} else
+		rc = tokenize(t, &tb, text, n, ctx, cb);
+	if (tb.buf != tb.small)
+		free(tb.buf);
+	return rc;
+}
+
+static int tokenize(struct fts_tok *t, struct tbuf *tb, const char *text, int n,
+		    void *ctx, fts_tok_cb cb)
+{
 	const unsigned char *s = (const unsigned char *)text;
 	int rc;
-	if (t->kind == TK_PORTER) {
-		struct porter_ctx p = { t, ctx, cb };
-		return fts_tokenize(t->parent, text, n, &p, porter_cb);
-	}
 	if (t->kind == TK_TRIGRAM) {
 		/* every window of three characters, its bytes [start, end) */
 		int starts[3] = { 0 }, have = 0, i = 0;
@@ -163,10 +193,10 @@ int fts_tokenize(struct fts_tok *t, const char *text, int n, void *ctx,
 				int32_t f = cps[k];
 				if (!t->case_sensitive || t->remove_diacritics)
 					f = t->case_sensitive ? f : fold_cp(t, f, t->remove_diacritics);
-				if (f && put_cp(t, &len, f))
+				if (f && put_cp(tb, &len, f))
 					return SDB_ENOMEM;
 			}
-			if ((rc = cb(ctx, t->buf, (int)len, starts[0], i)))
+			if ((rc = cb(ctx, tb->buf, (int)len, starts[0], i)))
 				return rc;
 		}
 		return 0;
@@ -186,11 +216,11 @@ int fts_tokenize(struct fts_tok *t, const char *text, int n, void *ctx,
 			if (!is_token_char(t, c))
 				break;
 			int32_t f = fold_cp(t, c, t->remove_diacritics);
-			if (f && put_cp(t, &len, f))
+			if (f && put_cp(tb, &len, f))
 				return SDB_ENOMEM;
 			i += l;
 		}
-		if (len && (rc = cb(ctx, t->buf, (int)len, start, i)))
+		if (len && (rc = cb(ctx, tb->buf, (int)len, start, i)))
 			return rc;
 	}
 	return 0;
@@ -325,9 +355,6 @@ static int build(char **w, int n, struct fts_tok **out, struct sdb_error *e)
 	const char *name = n ? w[0] : "unicode61";
 	if (!strcasecmp(name, "porter")) {
 		t->kind = TK_PORTER;
-		t->stem = sb_stemmer_new("porter", "UTF_8");
-		if (!t->stem)
-			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		return build(w + (n ? 1 : 0), n ? n - 1 : 0, &t->parent, e);
 	}
 	if (!strcasecmp(name, "unicode61"))
@@ -379,37 +406,62 @@ static int build(char **w, int n, struct fts_tok **out, struct sdb_error *e)
 	return 0;
 }
 
+static void tok_destroy(struct fts_tok *t)
+{
+	if (!t)
+		return;
+	tok_destroy(t->parent);
+	free(t->tc);
+	free(t->sep);
+	free(t->spec);
+	free(t);
+}
+
+/* Tokenizers are immutable once built: one per tokenize= text for the
+ * process, shared by every table and connection that names it (catalog
+ * definitions come and go with reloads; these stay). */
+static struct fts_tok *cache;
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
 int fts_tok_new(const char *spec, struct fts_tok **out, struct sdb_error *e)
 {
 	char **w;
 	int n;
 	*out = NULL;
-	if (split_args(spec ? spec : "", &w, &n))
+	if (!spec)
+		spec = "";
+	pthread_mutex_lock(&cache_mu);
+	for (struct fts_tok *c = cache; c; c = c->next)
+		if (!strcmp(c->spec, spec)) {
+			pthread_mutex_unlock(&cache_mu);
+			*out = c;
+			return 0;
+		}
+	pthread_mutex_unlock(&cache_mu);
+	if (split_args(spec, &w, &n))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	struct fts_tok *t = NULL;
 	int rc = build(w, n, &t, e);
 	for (int i = 0; i < n; i++)
 		free(w[i]);
 	free(w);
+	if (!rc && !(t->spec = strdup(spec)))
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	if (rc) {
-		fts_tok_free(t);
+		tok_destroy(t);
 		return rc;
 	}
+	pthread_mutex_lock(&cache_mu);
+	t->next = cache;
+	cache = t;
+	pthread_mutex_unlock(&cache_mu);
 	*out = t;
 	return 0;
 }
 
 void fts_tok_free(struct fts_tok *t)
 {
-	if (!t)
-		return;
-	fts_tok_free(t->parent);
-	if (t->stem)
-		sb_stemmer_delete(t->stem);
-	free(t->tc);
-	free(t->sep);
-	free(t->buf);
-	free(t);
+	(void)t; /* cached for the process (fts_tok_new) */
 }
 
 int fts_tok_is_trigram(const struct fts_tok *t)

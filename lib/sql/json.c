@@ -817,7 +817,13 @@ static int set_common(struct sql_fctx *c, int argc, const struct sql_value *argv
 			continue;
 		whole = h.slot == &t ? &argv[i + 1] : NULL;
 		struct jn *v;
-		if ((rc = value_node(c, &argv[i + 1], &v)))
+		if (whole && argv[i + 1].type == SQLV_BLOB) {
+			/* the root replaced by a BLOB: returned as it is */
+			struct sql_value nul = sql_null();
+			rc = value_node(c, &nul, &v);
+		} else
+			rc = value_node(c, &argv[i + 1], &v);
+		if (rc)
 			return rc;
 		v->kz = h.node->kz;
 		v->kn = h.node->kn;

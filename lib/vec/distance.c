@@ -7,6 +7,7 @@
  * written with four accumulators so the compiler can vectorise them.
  */
 #include "vec/distance.h"
+#include "vec/simd.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -99,16 +100,6 @@ static float dot_sse(const float *a, const float *b, size_t d)
 }
 
 __attribute__((target("avx2,fma")))
-static inline float hsum256(__m256 v)
-{
-	__m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-	lo = _mm_add_ps(lo, hi);
-	lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-	lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
-	return _mm_cvtss_f32(lo);
-}
-
-__attribute__((target("avx2,fma")))
 static float l2sq_avx2(const float *a, const float *b, size_t d)
 {
 	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
@@ -125,7 +116,7 @@ static float l2sq_avx2(const float *a, const float *b, size_t d)
 		__m256 t0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
 		s0 = _mm256_fmadd_ps(t0, t0, s0);
 	}
-	r = hsum256(_mm256_add_ps(s0, s1));
+	r = sdb_hsum256(_mm256_add_ps(s0, s1));
 	for (; i < d; i++) {
 		float t = a[i] - b[i];
 		r += t * t;
@@ -146,7 +137,7 @@ static float dot_avx2(const float *a, const float *b, size_t d)
 	}
 	for (; i + 8 <= d; i += 8)
 		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-	r = hsum256(_mm256_add_ps(s0, s1));
+	r = sdb_hsum256(_mm256_add_ps(s0, s1));
 	for (; i < d; i++)
 		r += a[i] * b[i];
 	return r;

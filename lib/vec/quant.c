@@ -9,6 +9,7 @@
  */
 #include "vec/quant.h"
 #include "vec/distance.h"
+#include "vec/simd.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -232,16 +233,6 @@ static inline __m256 u8x8_ps(const uint8_t *p)
 }
 
 __attribute__((target("avx2,fma")))
-static inline float hsum8(__m256 v)
-{
-	__m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
-	lo = _mm_add_ps(lo, hi);
-	lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
-	lo = _mm_add_ss(lo, _mm_shuffle_ps(lo, lo, 1));
-	return _mm_cvtss_f32(lo);
-}
-
-__attribute__((target("avx2,fma")))
 static float cc_l2_avx2(const struct sdb_sq8 *q, const uint8_t *a, const uint8_t *b)
 {
 	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
@@ -254,7 +245,7 @@ static float cc_l2_avx2(const struct sdb_sq8 *q, const uint8_t *a, const uint8_t
 		s0 = _mm256_fmadd_ps(t0, t0, s0);
 		s1 = _mm256_fmadd_ps(t1, t1, s1);
 	}
-	return hsum8(_mm256_add_ps(s0, s1));
+	return sdb_hsum256(_mm256_add_ps(s0, s1));
 }
 
 __attribute__((target("avx2,fma")))
@@ -272,7 +263,7 @@ static float cc_ip_avx2(const struct sdb_sq8 *q, const uint8_t *a, const uint8_t
 		s0 = _mm256_fmadd_ps(x0, y0, s0);
 		s1 = _mm256_fmadd_ps(x1, y1, s1);
 	}
-	return 1.0f - hsum8(_mm256_add_ps(s0, s1));
+	return 1.0f - sdb_hsum256(_mm256_add_ps(s0, s1));
 }
 
 __attribute__((target("avx2,fma")))
@@ -289,7 +280,7 @@ static float qc_l2_avx2(const struct sdb_sq8_query *p, const uint8_t *c)
 		s0 = _mm256_fmadd_ps(t0, t0, s0);
 		s1 = _mm256_fmadd_ps(t1, t1, s1);
 	}
-	return hsum8(_mm256_add_ps(s0, s1));
+	return sdb_hsum256(_mm256_add_ps(s0, s1));
 }
 
 __attribute__((target("avx2,fma")))
@@ -301,7 +292,7 @@ static float qc_ip_avx2(const struct sdb_sq8_query *p, const uint8_t *c)
 		s0 = _mm256_fmadd_ps(u8x8_ps(c + i), _mm256_loadu_ps(p->w + i), s0);
 		s1 = _mm256_fmadd_ps(u8x8_ps(c + i + 8), _mm256_loadu_ps(p->w + i + 8), s1);
 	}
-	return p->c0 - hsum8(_mm256_add_ps(s0, s1));
+	return p->c0 - sdb_hsum256(_mm256_add_ps(s0, s1));
 }
 
 /* ---- AVX-512 -------------------------------------------------------- */

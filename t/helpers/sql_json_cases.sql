@@ -80,3 +80,4 @@ select json_type('{]');
 select '[1]' -> '$[';
 select json_group_object(k) from (select 1 k);
 select json_set('[1]', '$[0]', x'01');
+select json_replace('[1]','$',x'01') = x'01', json_set('[1]','$',x'01','$[0]',1);

@@ -4,12 +4,15 @@
  * libsqlite3 (linked into this test tool only), results compared.
  *
  *   sqldiff [-s SEED] [-n STATEMENTS] [-v] [-k KNOWN] [-d DUMP] [-b REF,ENGINE]
- *           [-e EPISODE] [-F OUT] [-j PCT]
+ *           [-e EPISODE] [-F OUT] [-j PCT] [-w PCT]
  *
  * -j PCT makes PCT% of the function calls JSON functions (json_array,
  * json_object, json_extract/type/array_length over paths, -> and ->>,
  * json_quote, json_valid, json_set/insert/replace/remove, json_patch,
- * json(), json_each in a subquery), feature "json".
+ * json(), json_each in a subquery), feature "json"; -w PCT makes PCT% of
+ * the result columns of one-table selects window functions (ranking,
+ * ntile, lag/lead, first/last/nth_value, aggregates with FILTER, PARTITION
+ * BY, ROWS/GROUPS/RANGE frames, EXCLUDE), feature "window".
  * -d writes every statement run (a script for sqlite3 or sochdb-sql),
  * -F the features of the mismatching statements in KNOWN's form; -x runs
  * no statement that uses a listed feature (to look past them in triage).
@@ -71,7 +74,7 @@
 	X(upsert) X(replace) X(update) X(delete) X(insertselect) X(txn) \
 	X(index) X(unique) X(check) X(notnull) X(default) X(createtable) \
 	X(droptable) X(bigint) X(unicode) X(collate) X(nulls) X(uplus) X(blob) \
-	X(json)
+	X(json) X(window)
 
 enum {
 #define X(n) F_##n,
@@ -174,6 +177,9 @@ static int json_pct;
  * names qualified (json_each has columns key, value, type, atom, id ...
  * that an unqualified name would bind to, in SQLite as here). */
 static int qualify_cols;
+/* -w PCT: the share of result columns of one-table selects that are
+ * window functions (0: none) */
+static int win_pct;
 /* Set while an aggregate's argument is made: only + - * of columns and
  * literals, whose REAL sums are exact in any order. */
 static int simple_arith;
@@ -274,13 +280,27 @@ static void subquery_scalar(struct str *b, const struct scope *sc, int depth)
 /* A JSON function over expressions (lib/sql/json.c): arrays and objects
  * built from values (the JSON subtype of nested calls), paths into them,
  * the -> and ->> operators, json_each in a subquery. */
+/* Only JSON text for the argument being made (json_array, json_object,
+ * and what keeps a document a document), so that no "malformed JSON"
+ * error depends on which operand of an OR is evaluated first. */
+static int json_doc_only;
+
+static void json_doc(struct str *b, const struct scope *sc, int depth)
+{
+	json_doc_only = 1;
+	json_expr(b, sc, depth);
+}
+
 static void json_expr(struct str *b, const struct scope *sc, int depth)
 {
 	static const char *paths[] = { "'$'", "'$[0]'", "'$[1]'", "'$[#-1]'", "'$.k'",
 				       "'$.k[0]'", "'$[2]'", "'$.a.b'", "'$[#]'" };
 	int np = (int)(sizeof(paths) / sizeof(*paths));
+	static const int docs[] = { 0, 1, 2, 8, 9, 10 };
+	int want_doc = json_doc_only;
+	json_doc_only = 0;
 	USE(json);
-	switch (rnd(12)) {
+	switch (want_doc ? docs[rnd(6)] : rnd(12)) {
 	case 0: case 1: /* json_array(e, e[, e]) */
 		sadd(b, "json_array(");
 		for (int i = 0, n = 1 + rnd(3); i < n; i++) {
@@ -303,7 +323,7 @@ static void json_expr(struct str *b, const struct scope *sc, int depth)
 	case 3: {
 		static const char *fn[] = { "json_extract", "json_type", "json_array_length" };
 		sadd(b, "%s(", fn[rnd(3)]);
-		json_expr(b, sc, depth + 1);
+		json_doc(b, sc, depth + 1);
 		sadd(b, ", %s)", paths[rnd(np)]);
 		return;
 	}
@@ -320,14 +340,14 @@ static void json_expr(struct str *b, const struct scope *sc, int depth)
 	case 6: {
 		static const char *rhs[] = { "0", "1", "'k'", "'$[1]'", "'$.a'", "'[0]'" };
 		sadd(b, "(");
-		json_expr(b, sc, depth + 1);
+		json_doc(b, sc, depth + 1);
 		sadd(b, " %s %s)", chance(50) ? "->" : "->>", rhs[rnd(6)]);
 		return;
 	}
 	case 7: {
 		static const char *fn[] = { "json_set", "json_insert", "json_replace" };
 		sadd(b, "%s(", fn[rnd(3)]);
-		json_expr(b, sc, depth + 1);
+		json_doc(b, sc, depth + 1);
 		sadd(b, ", %s, ", paths[rnd(np)]);
 		expr(b, sc, depth + 1);
 		sadd(b, ")");
@@ -335,19 +355,19 @@ static void json_expr(struct str *b, const struct scope *sc, int depth)
 	}
 	case 8:
 		sadd(b, "json_remove(");
-		json_expr(b, sc, depth + 1);
+		json_doc(b, sc, depth + 1);
 		sadd(b, ", %s)", paths[rnd(np)]);
 		return;
 	case 9:
 		sadd(b, "json_patch(");
-		json_expr(b, sc, depth + 1);
+		json_doc(b, sc, depth + 1);
 		sadd(b, ", json_object('k', ");
 		expr(b, sc, depth + 1);
 		sadd(b, "))");
 		return;
 	case 10:
 		sadd(b, "json(");
-		json_expr(b, sc, depth + 1);
+		json_doc(b, sc, depth + 1);
 		sadd(b, ")");
 		return;
 	default:
@@ -1007,12 +1027,111 @@ static int make_schema(void)
 	return bad;
 }
 
+/* A window function over a one-table scope (lib/sql/window.c). Orders
+ * that decide a value are made total with id; aggregates over ROWS
+ * frames too (peers could come in either order); min/max over typed
+ * columns, sums of + - * only (exact in any order). */
+static void window_expr(struct str *b, const struct scope *sc)
+{
+	static const char *rank[] = { "row_number()", "rank()", "dense_rank()",
+				      "percent_rank()", "cume_dist()" };
+	static const char *agg[] = { "sum", "count", "total", "avg", "min", "max" };
+	static const char *frames[] = {
+		"ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING", "ROWS UNBOUNDED PRECEDING",
+		"ROWS BETWEEN CURRENT ROW AND 2 FOLLOWING", "GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW",
+		"RANGE BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING",
+		"ROWS BETWEEN 2 PRECEDING AND 1 PRECEDING",
+		"ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING EXCLUDE CURRENT ROW",
+		"GROUPS BETWEEN CURRENT ROW AND 1 FOLLOWING EXCLUDE TIES",
+	};
+	int kind = rnd(4), part = chance(50), total = 1, frame = -1;
+	USE(window);
+	switch (kind) {
+	case 0: {
+		int k = rnd(5);
+		sadd(b, "%s", rank[k]);
+		total = k == 0 || chance(50); /* row_number() numbers peers in any order */
+		break;
+	}
+	case 1:
+		sadd(b, "ntile(%d)", 1 + rnd(4));
+		break;
+	case 2: {
+		static const char *fn[] = { "lag", "lead", "first_value", "last_value", "nth_value" };
+		int f = rnd(5);
+		sadd(b, "%s(", fn[f]);
+		expr(b, sc, 2);
+		if (f < 2 && chance(60)) {
+			sadd(b, ", %d", rnd(3));
+			if (chance(40)) {
+				sadd(b, ", ");
+				lit(b, K_ANY);
+			}
+		}
+		if (f == 4)
+			sadd(b, ", %d", 1 + rnd(3));
+		sadd(b, ")");
+		if (f >= 2 && chance(50))
+			frame = rnd(8);
+		break;
+	}
+	default: {
+		int a = rnd(6);
+		sadd(b, "%s(", agg[a]);
+		if (a == 1 && chance(30))
+			sadd(b, "*");
+		else if (a >= 4)
+			colref(b, sc, 1);
+		else {
+			simple_arith = no_big = 1;
+			expr(b, sc, 2);
+			simple_arith = no_big = 0;
+		}
+		sadd(b, ")");
+		/* no FILTER on min/max: SQLite 3.40 ignores it over sliding frames */
+		if (a < 4 && chance(20)) {
+			sadd(b, " FILTER (WHERE ");
+			expr(b, sc, 2);
+			sadd(b, ")");
+		}
+		total = 0;
+		if (chance(60))
+			frame = rnd(8);
+		if (frame >= 0 && frame != 3 && frame != 4 && frame != 7)
+			total = 1; /* ROWS: peers in a fixed order */
+		break;
+	}
+	}
+	sadd(b, " OVER (");
+	if (part) {
+		sadd(b, "PARTITION BY ");
+		colref(b, sc, 1);
+		sadd(b, " ");
+	}
+	if (kind != 3 || total || chance(70)) {
+		sadd(b, "ORDER BY ");
+		colref(b, sc, 1);
+		if (chance(30))
+			sadd(b, " DESC");
+		if (total)
+			sadd(b, ", id");
+	} else if (frame == 3 || frame == 7) {
+		frame = 4;
+	}
+	if (frame >= 0)
+		sadd(b, " %s", frames[frame]);
+	sadd(b, ")");
+}
+
 static void select_list(struct str *b, const struct scope *sc, int n)
 {
 	for (int i = 0; i < n; i++) {
 		if (i)
 			sadd(b, ", ");
-		expr(b, sc, 1);
+		if (win_pct && sc->n == 1 && chance(win_pct))
+			window_expr(b, sc);
+		else
+			expr(b, sc, 1);
 	}
 }
 
@@ -1365,9 +1484,13 @@ int main(int argc, char **argv)
 	const char *known_path = NULL, *dump_path = NULL, *pair = "sqlite,sochdb", *fail_path = NULL;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:n:vk:xd:b:e:F:j:")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:vk:xd:b:e:F:j:w:")) != -1) {
 		if (c == 'j') {
 			json_pct = atoi(optarg);
+			continue;
+		}
+		if (c == 'w') {
+			win_pct = atoi(optarg);
 			continue;
 		}
 		switch (c) {
@@ -1399,7 +1522,7 @@ int main(int argc, char **argv)
 			exclude_known = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: sqldiff [-s SEED] [-n STATEMENTS] [-v] [-k KNOWN [-x]] [-d DUMP] [-b REF,ENGINE] [-e EPISODE] [-F OUT] [-j PCT]\n");
+			fprintf(stderr, "usage: sqldiff [-s SEED] [-n STATEMENTS] [-v] [-k KNOWN [-x]] [-d DUMP] [-b REF,ENGINE] [-e EPISODE] [-F OUT] [-j PCT] [-w PCT]\n");
 			return 2;
 		}
 	}

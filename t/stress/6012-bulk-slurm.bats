@@ -37,7 +37,7 @@ teardown_file() {
 		skip "SLURM NOT TESTED: $(head -n 1 "$D/slurm/why")"
 	fi
 	export SLURM_CONF=$(cat "$D/conf")
-	n=$((20000 * STRESS_SCALE))
+	n=$(awk -v s="$STRESS_SCALE" 'BEGIN { n = int(20000 * s); print (n < 4000) ? 4000 : n }')
 	$PY "$TOP/scripts/vecgen.py" "$D/v" --n $n --dim 32 --queries 200 --k 10 --seed 31
 	run -0 "$TOP/scripts/cluster/slurm-submit.sh" "$D/v.base.npy" "$D/shards" 4 "$D/v.query.npy" \
 		--cpus-per-task=1 --chdir="$D"
