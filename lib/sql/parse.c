@@ -478,13 +478,19 @@ static struct sql_expr *parse_function(P *p, struct sql_name name, size_t off)
 	return x;
 }
 
-/* A frame bound: UNBOUNDED PRECEDING, CURRENT ROW, expr PRECEDING|FOLLOWING
- * (the expression stands as "?" in the frame text). */
-static const char *parse_frame_bound(P *p, const char *f, struct sql_expr **e)
+/* A frame bound: UNBOUNDED PRECEDING (a start only), UNBOUNDED FOLLOWING
+ * (an end only: the one-bound form is a start), CURRENT ROW, expr
+ * PRECEDING|FOLLOWING (the expression stands as "?" in the frame text).
+ * The wrong UNBOUNDED for the place is a syntax error, as in SQLite's
+ * grammar. */
+static const char *parse_frame_bound(P *p, const char *f, struct sql_expr **e,
+				     int is_end)
 {
 	if (ACCEPT(p, UNBOUNDED)) {
-		if (ACCEPT(p, PRECEDING))
+		if (!is_end) {
+			EXPECT(p, PRECEDING);
 			return ACAT(p, f, "", "UNBOUNDED PRECEDING");
+		}
 		EXPECT(p, FOLLOWING);
 		return ACAT(p, f, "", "UNBOUNDED FOLLOWING");
 	}
@@ -519,11 +525,11 @@ static struct sql_window *parse_window_def(P *p)
 		const char *f = ACAT(p, NULL, "", sdb_sql_keyword_name(CUR(p)->kw));
 		advance(p);
 		if (ACCEPT(p, BETWEEN)) {
-			f = parse_frame_bound(p, ACAT(p, f, "", " BETWEEN "), &w->frame_start);
+			f = parse_frame_bound(p, ACAT(p, f, "", " BETWEEN "), &w->frame_start, 0);
 			EXPECT(p, AND);
-			f = parse_frame_bound(p, ACAT(p, f, "", " AND "), &w->frame_end);
+			f = parse_frame_bound(p, ACAT(p, f, "", " AND "), &w->frame_end, 1);
 		} else
-			f = parse_frame_bound(p, ACAT(p, f, "", " "), &w->frame_start);
+			f = parse_frame_bound(p, ACAT(p, f, "", " "), &w->frame_start, 0);
 		if (ACCEPT(p, EXCLUDE)) {
 			if (ACCEPT(p, NO)) {
 				EXPECT(p, OTHERS);

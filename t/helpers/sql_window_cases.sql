@@ -27,3 +27,7 @@ select sum(b) over (w order by a) from t window w as (order by b);
 select sum(b) over (w partition by a) from t window w as (order by b);
 select rank() filter (where a > 1) over (order by a) from t;
 select a, (select count(*) from t t2 where t2.a < t.a), sum(b) over (order by a, b) from t order by a, b;
+SELECT a, sum(b) OVER (ORDER BY a ROWS UNBOUNDED FOLLOWING) FROM t
+SELECT a, sum(b) OVER (ORDER BY a ROWS BETWEEN UNBOUNDED FOLLOWING AND CURRENT ROW) FROM t
+SELECT a, sum(b) OVER (ORDER BY a ROWS BETWEEN CURRENT ROW AND UNBOUNDED PRECEDING) FROM t
+SELECT a, sum(b) OVER (ORDER BY a ROWS BETWEEN 1 FOLLOWING AND 1 PRECEDING) FROM t
