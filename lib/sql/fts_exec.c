@@ -682,6 +682,27 @@ static int hl_result(struct ectx *x, struct hl *h, struct sql_value *out)
 	return 0;
 }
 
+/* h set up to mark the instances of f's current row in column col of txt
+ * with open/close, over the whole text (range_end -1) until the caller
+ * narrows it. */
+static void hl_begin(struct hl *h, const struct fts_scan *f, int col,
+		     const struct sql_value *txt, const struct sql_value *open,
+		     const struct sql_value *close)
+{
+	memset(h, 0, sizeof(*h));
+	sdb_buf_init(&h->out);
+	h->in = txt->u.z;
+	h->nin = (int)txt->n;
+	h->open = open->u.z;
+	h->nopen = (int)open->n;
+	h->close = close->u.z;
+	h->nclose = (int)close->n;
+	h->range_end = -1;
+	h->it.q = f->q;
+	h->it.col = col;
+	h->it.start_tok = h->it.end_tok = -1;
+}
+
 static int highlight(struct fts_scan *f, struct ectx *x, const struct xp *p,
 		     struct sql_value *out)
 {
@@ -705,18 +726,7 @@ static int highlight(struct fts_scan *f, struct ectx *x, const struct xp *p,
 	memset(&tp, 0, sizeof(tp));
 	tp.doc = txt.u.z;
 	struct hl h;
-	memset(&h, 0, sizeof(h));
-	sdb_buf_init(&h.out);
-	h.in = txt.u.z;
-	h.nin = (int)txt.n;
-	h.open = open.u.z;
-	h.nopen = (int)open.n;
-	h.close = close.u.z;
-	h.nclose = (int)close.n;
-	h.range_end = -1;
-	h.it.q = f->q;
-	h.it.col = col;
-	h.it.start_tok = h.it.end_tok = -1;
+	hl_begin(&h, f, col, &txt, &open, &close);
 	if (f->active && f->cur >= 0) {
 		h.it.i = f->q->ioff[f->cur];
 		h.it.end = f->q->ioff[f->cur + 1];
@@ -852,18 +862,9 @@ static int snippet(struct fts_scan *f, struct ectx *x, const struct xp *p,
 	if (col_size == 0)
 		col_size = (int)f->dsz[best_col];
 	struct hl h;
-	memset(&h, 0, sizeof(h));
-	sdb_buf_init(&h.out);
-	h.in = txt.u.z;
-	h.nin = (int)txt.n;
-	h.open = open.u.z;
-	h.nopen = (int)open.n;
-	h.close = close.u.z;
-	h.nclose = (int)close.n;
+	hl_begin(&h, f, best_col, &txt, &open, &close);
 	h.range_start = best_start;
 	h.range_end = best_start + ntok - 1;
-	h.it.q = f->q;
-	h.it.col = best_col;
 	h.it.i = f->q->ioff[f->cur];
 	h.it.end = f->q->ioff[f->cur + 1];
 	cinst_next(&h.it);

@@ -581,36 +581,43 @@ static int f_json_valid(ARGS)
 	return 0;
 }
 
-static int f_json_type(ARGS)
+/* The node of json_type(X[, P]) and json_array_length(X[, P]): X parsed,
+ * then P looked up in it when given; *node NULL (and *out NULL) when X is
+ * NULL or P names nothing. */
+static int arg_node(struct sql_fctx *c, int argc, const struct sql_value *argv,
+		    struct sql_value *out, struct jn **node)
 {
 	struct jn *t;
 	*out = sql_null();
+	*node = NULL;
 	int rc = parse_arg(c, &argv[0], &t);
 	if (rc || !t)
 		return rc;
 	struct jhit h = { .node = t };
 	if (argc > 1 && (rc = lookup(c, &t, &argv[1], 0, &h)))
 		return rc;
-	if (!h.node)
-		return 0;
-	const char *nm = type_name(h.node);
+	*node = h.node;
+	return 0;
+}
+
+static int f_json_type(ARGS)
+{
+	struct jn *n;
+	int rc = arg_node(c, argc, argv, out, &n);
+	if (rc || !n)
+		return rc;
+	const char *nm = type_name(n);
 	*out = sql_text(nm, strlen(nm));
 	return 0;
 }
 
 static int f_json_array_length(ARGS)
 {
-	struct jn *t;
-	*out = sql_null();
-	int rc = parse_arg(c, &argv[0], &t);
-	if (rc || !t)
+	struct jn *n;
+	int rc = arg_node(c, argc, argv, out, &n);
+	if (rc || !n)
 		return rc;
-	struct jhit h = { .node = t };
-	if (argc > 1 && (rc = lookup(c, &t, &argv[1], 0, &h)))
-		return rc;
-	if (!h.node)
-		return 0;
-	*out = sql_int(h.node->type == SDB_J_ARRAY ? (int64_t)h.node->nkid : 0);
+	*out = sql_int(n->type == SDB_J_ARRAY ? (int64_t)n->nkid : 0);
 	return 0;
 }
 
