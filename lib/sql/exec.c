@@ -10,6 +10,7 @@
 #include "sql/exec_int.h"
 #include "sql/plan.h"
 #include "sql/fts_exec.h"
+#include "sql/vecindex.h"
 #include "sql/vecknn.h"
 
 #include <stdio.h>
@@ -1111,6 +1112,28 @@ static int knn_shape(struct sel *q, const struct sql_select *s)
 	return sql_vec_knn_key(ok->rescol >= 0 ? k->res[ok->rescol] : ok->e, k->lv[0].cur, &kn);
 }
 
+/* A k-NN query over a table with an HNSW index on its column and metric:
+ * the index may answer it (plan.c decides per run). */
+static void knn_index(struct sel *q)
+{
+	struct core *k = q->cores[0];
+	struct level *L = &k->lv[0];
+	const struct okey *ok = &q->ok[0];
+	const struct sql_table_def *tab = L->src->tab;
+	struct sql_vknn kn;
+
+	if (!tab || !sql_vec_knn_key(ok->rescol >= 0 ? k->res[ok->rescol] : ok->e, L->cur, &kn))
+		return;
+	for (int i = 0; i < tab->nidx; i++) {
+		const struct sql_index_def *x = tab->idx[i];
+		if (x->hnsw && x->hnsw->col == kn.col && x->hnsw->metric == kn.metric) {
+			tscan_use_hnsw(L->ts, x, (struct xp *)kn.query, q->limit, q->offset,
+				       L->wh, L->nwh);
+			return;
+		}
+	}
+}
+
 /* Whether the first join level can deliver the rows in ORDER BY order
  * (rowid order, an index's order, forward or reverse), so no sort is
  * needed. Only for a plain select (no aggregate, DISTINCT, compound). */
@@ -1318,6 +1341,8 @@ struct sel *sel_compile(struct bctx *b, struct scope *up,
 	corr |= ls.correlated;
 	q->correlated = corr;
 	*correlated = corr;
+	if (q->knn && q->limit)
+		knn_index(q);
 	b->ctes = save;
 	return q;
 }
@@ -2366,7 +2391,11 @@ static int eqp_sel(struct sel *q, struct sql_stmt_h *h, int *id, int parent,
 				if ((rc = eqp_row(h, id, par, buf, e)))
 					return rc;
 			} else if (q->knn) {
-				snprintf(buf, sizeof buf, "%s (exact k-NN)", tscan_explain(L->ts));
+				struct sdb_sql_arena tmp;
+				sdb_sql_arena_init(&tmp);
+				struct ectx x = { .h = h, .c = h->c, .mem = &tmp, .e = e };
+				snprintf(buf, sizeof buf, "%s", tscan_knn_explain(L->ts, &x));
+				sdb_sql_arena_release(&tmp);
 				if ((rc = eqp_row(h, id, par, buf, e)))
 					return rc;
 			} else {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sql/vecindex.h"
 #include "sql/wint.h"
 
 /* ------------------------------------------------------------- rows */
@@ -151,6 +152,7 @@ void sql_store_close(struct sql_wstate *w)
 {
 	drop_txn(w);
 	free(w->sps);
+	sql_hnsw_close(w);
 	sql_cat_free(w->cat);
 	sdb_db_close(w->db);
 	free(w->dir);
