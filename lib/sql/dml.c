@@ -24,6 +24,7 @@
 #include "sql/conn.h"
 #include "sql/exec.h"
 #include "sql/vec.h"
+#include "sql/vecindex.h"
 #include "sql/wint.h"
 #include "store/txn.h"
 
@@ -184,10 +185,12 @@ static int index_entries(struct sql_wstate *w, const struct sql_table_def *t,
 {
 	int rc = sql_fts_row(w, t, row, rowid, del, e);
 
-	if (rc)
+	if (rc || (rc = sql_hnsw_row(w, t, row, rowid, del, e)))
 		return rc;
 	for (int i = 0; i < t->nidx; i++) {
 		const struct sql_index_def *x = t->idx[i];
+		if (x->hnsw)
+			continue;
 		if ((rc = sql_idxkey(&w->kbuf, &w->rbits, x, row, NULL, rowid, e)))
 			return rc;
 		rc = del ? sdb_txn_del(w->txn, w->kbuf.data, w->kbuf.len, e) :

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sql/vecindex.h"
 #include "sql/wint.h"
 
 /* ------------------------------------------------------------- rows */
@@ -153,6 +154,7 @@ void sql_store_close(struct sql_wstate *w)
 	drop_txn(w);
 	sql_fts_pend_free(w);
 	free(w->sps);
+	sql_hnsw_close(w);
 	sql_cat_free(w->cat);
 	sdb_db_close(w->db);
 	free(w->dir);
