@@ -294,6 +294,7 @@ static int copy_index_file(const char *src, const char *dst, int copy, struct sd
 
 struct copyctx {
 	const char *dest;
+	const char *src;       /* salvage: the walk is over DEST's catalog, files come from here */
 	int copy, verify_only, salvage;
 	int copied, damaged;
 	struct lostctx *lost;
@@ -304,8 +305,14 @@ static int copy_one(void *arg, const char *index, const char *path, uint64_t nba
 {
 	struct copyctx *c = arg;
 	const char *base = strrchr(path, '/');
-	char dir[4200], dst[4400];
-	int rc = sql_hnsw_verify_file(path, nbase, e);
+	char dir[4200], dst[4400], from[4400];
+	int rc;
+
+	if (c->src) {
+		snprintf(from, sizeof from, "%s/sql-vec%s", c->src, base ? base : "/x.hnsw");
+		path = from;
+	}
+	rc = sql_hnsw_verify_file(path, nbase, e);
 
 	if (rc == SDB_ECORRUPT && c->salvage) {
 		cli_warn("%s; hnsw index %s left out of the salvage: REINDEX %s rebuilds it", e->msg,
@@ -580,7 +587,7 @@ static int wal_backup(int argc, char **argv)
 		die_usage("missing DEST");
 	sdb_error_clear(&e);
 	struct sql_open_opts so;
-	struct copyctx cc = { w.pos, w.copy, 1, 0, 0, 0, NULL };
+	struct copyctx cc = { w.pos, NULL, w.copy, 1, 0, 0, 0, NULL };
 	sql_opts(&w, &so, 1);
 	/* the index files are checked before anything is written to DEST */
 	rc = sql_hnsw_files(&so, copy_one, &cc, &e);
@@ -676,8 +683,12 @@ static int wal_salvage(int argc, char **argv)
 		sdb_buf_release(&d.t[i]);
 	{
 		struct sql_open_opts so;
-		struct copyctx cc = { w.pos, 1, 0, 1, 0, 0, &d };
-		sql_opts(&w, &so, 1);
+		/* the salvaged catalog says which files are needed (the source's
+		 * may be unreadable) */
+		struct copyctx cc = { w.pos, w.db.dir, 1, 0, 1, 0, 0, &d };
+		struct walopt wd = w;
+		wd.db.dir = w.pos;
+		sql_opts(&wd, &so, 1);
 		if ((rc = sql_hnsw_files(&so, copy_one, &cc, &e))) {
 			cli_warn("cannot copy the SQL HNSW index files of '%s' (%s): REINDEX rebuilds them",
 				 w.db.dir, e.msg);
