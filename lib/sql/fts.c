@@ -236,18 +236,52 @@ static int collect_cb(void *vp, const char *tok, int n, int start, int end)
 	return 0;
 }
 
-static const char *sort_terms;
+/* A writer's reused buffers for index_row (no allocation per row once
+ * they have grown). */
+struct fts_scratch {
+	struct collect c;
+	struct sdb_buf pb;
+	struct fts_logterm *lt;
+	size_t *poff;
+	int32_t *nxt, *ufirst, *ulast, *hslot;
+	size_t capn, caphs;
+	int capcol;
+	struct sql_value *sz;
+};
 
-static int hit_cmp(const void *pa, const void *pb)
+void sql_fts_scratch_free(struct sql_wstate *w)
 {
-	const struct hit *a = pa, *b = pb;
-	size_t m = a->len < b->len ? a->len : b->len;
-	int r = memcmp(sort_terms + a->off, sort_terms + b->off, m);
-	if (r)
-		return r;
-	if (a->len != b->len)
-		return a->len < b->len ? -1 : 1;
-	return a->pos < b->pos ? -1 : a->pos > b->pos;
+	struct fts_scratch *s = w->fts_scratch;
+	if (!s)
+		return;
+	free(s->c.h);
+	free(s->c.ntok);
+	sdb_buf_release(&s->c.terms);
+	sdb_buf_release(&s->pb);
+	free(s->lt);
+	free(s->poff);
+	free(s->nxt);
+	free(s->ufirst);
+	free(s->ulast);
+	free(s->hslot);
+	free(s->sz);
+	free(s);
+	w->fts_scratch = NULL;
+}
+
+static int grow_to(void **a, size_t *cap, size_t need, size_t sz)
+{
+	if (need <= *cap)
+		return 0;
+	size_t nc = *cap ? *cap : 64;
+	while (nc < need)
+		nc *= 2;
+	void *n = realloc(*a, sz * nc);
+	if (!n)
+		return -1;
+	*a = n;
+	*cap = nc;
+	return 0;
 }
 
 /* vals[0..ncol): the row's column values (as the FTS table names them). */
@@ -255,17 +289,27 @@ static int index_row(struct sql_wstate *w, const struct sql_fts_def *d,
 		     const struct sql_value *vals, int64_t rowid, int del,
 		     struct sdb_error *e)
 {
-	struct collect c;
+	struct fts_scratch *s = w->fts_scratch;
 	struct sdb_sql_arena mem;
 	int rc = 0;
-	memset(&c, 0, sizeof(c));
-	sdb_buf_init(&c.terms);
-	sdb_sql_arena_init(&mem);
-	c.ntok = calloc((size_t)d->ncol, sizeof(int));
-	if (!c.ntok) {
-		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		goto out;
+	if (!s && !(s = w->fts_scratch = calloc(1, sizeof(*s))))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	struct collect *c = &s->c;
+	if (s->capcol < d->ncol + 1) {
+		int *nt = realloc(c->ntok, sizeof(int) * (size_t)(d->ncol + 1));
+		struct sql_value *nz = nt ? realloc(s->sz, sizeof(*nz) * (size_t)(d->ncol + 1)) : NULL;
+		if (nt)
+			c->ntok = nt;
+		if (!nz)
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		s->sz = nz;
+		s->capcol = d->ncol + 1;
 	}
+	memset(c->ntok, 0, sizeof(int) * (size_t)d->ncol);
+	c->n = 0;
+	sdb_buf_reset(&c->terms);
+	sdb_buf_reset(&s->pb);
+	sdb_sql_arena_init(&mem);
 	for (int i = 0; i < d->ncol; i++) {
 		struct sql_value tv;
 		if (vals[i].type == SQLV_NULL || d->unindexed[i])
@@ -274,78 +318,112 @@ static int index_row(struct sql_wstate *w, const struct sql_fts_def *d,
 			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 			goto out;
 		}
-		c.col = i;
-		c.off = 0;
-		if ((rc = fts_tokenize(d->tok, tv.u.z, (int)tv.n, &c, collect_cb))) {
+		c->col = i;
+		c->off = 0;
+		if ((rc = fts_tokenize(d->tok, tv.u.z, (int)tv.n, c, collect_cb))) {
 			rc = sdb_error_set(e, rc, "out of memory");
 			goto out;
 		}
 	}
-	sort_terms = c.terms.data;
-	if (c.n)
-		qsort(c.h, c.n, sizeof(*c.h), hit_cmp);
-	/* the row's terms with their position lists, into the log */
-	struct fts_logterm *lt = NULL;
-	int nlt = 0;
-	struct sdb_buf pb = SDB_BUF_INIT;
-	size_t *poff = NULL;
-	if (c.n && (!(lt = malloc(sizeof(*lt) * c.n)) || !(poff = malloc(sizeof(*poff) * (c.n + 1))))) {
-		free(lt);
+	/* the row's terms (grouped through a small hash, in the order they
+	 * first appear) with their position lists */
+	size_t hc = 16;
+	while (hc < 2 * c->n)
+		hc <<= 1;
+	if (c->n + 1 > s->capn) {
+		size_t nc = s->capn ? s->capn : 64;
+		while (nc < c->n + 1)
+			nc *= 2;
+		void *a1 = realloc(s->lt, sizeof(*s->lt) * nc);
+		if (a1)
+			s->lt = a1;
+		void *a2 = realloc(s->poff, sizeof(*s->poff) * nc);
+		if (a2)
+			s->poff = a2;
+		void *a3 = realloc(s->nxt, sizeof(*s->nxt) * nc);
+		if (a3)
+			s->nxt = a3;
+		void *a4 = realloc(s->ufirst, sizeof(*s->ufirst) * nc);
+		if (a4)
+			s->ufirst = a4;
+		void *a5 = realloc(s->ulast, sizeof(*s->ulast) * nc);
+		if (a5)
+			s->ulast = a5;
+		if (!a1 || !a2 || !a3 || !a4 || !a5) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			goto out;
+		}
+		s->capn = nc;
+	}
+	if (grow_to((void **)&s->hslot, &s->caphs, hc, sizeof(*s->hslot))) {
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < c.n;) {
-		size_t j = i;
-		int64_t prev = 0;
-		poff[nlt] = pb.len;
-		while (j < c.n && c.h[j].len == c.h[i].len &&
-		       !memcmp(c.terms.data + c.h[j].off, c.terms.data + c.h[i].off, c.h[i].len)) {
-			unsigned char vb[16];
-			int vl = sdb_put_varint(vb, (uint64_t)(c.h[j].pos - prev));
-			prev = c.h[j].pos;
-			sdb_buf_add(&pb, vb, (size_t)vl & 15); /* at most 10 */
-			j++;
+	int nlt = 0;
+	struct fts_logterm *lt = s->lt;
+	int32_t *hslot = s->hslot, *nxt = s->nxt, *ufirst = s->ufirst, *ulast = s->ulast;
+	memset(hslot, 0xff, sizeof(*hslot) * hc);
+	for (size_t i = 0; i < c->n; i++) {
+		const unsigned char *z = (const unsigned char *)c->terms.data + c->h[i].off;
+		uint32_t hv = 2166136261u;
+		for (uint32_t k = 0; k < c->h[i].len; k++)
+			hv = (hv ^ z[k]) * 16777619u;
+		size_t j = hv & (hc - 1);
+		for (;;) {
+			int32_t u = hslot[j];
+			if (u < 0) {
+				hslot[j] = nlt;
+				ufirst[nlt] = ulast[nlt] = (int32_t)i;
+				nlt++;
+				break;
+			}
+			const struct hit *f0 = &c->h[ufirst[u]];
+			if (f0->len == c->h[i].len && !memcmp(c->terms.data + f0->off, z, f0->len)) {
+				nxt[ulast[u]] = (int32_t)i;
+				ulast[u] = (int32_t)i;
+				break;
+			}
+			j = (j + 1) & (hc - 1);
 		}
-		lt[nlt].z = c.terms.data + c.h[i].off;
-		lt[nlt].n = (int)c.h[i].len;
-		lt[nlt].tf = (uint32_t)(j - i);
-		lt[nlt].plen = (uint32_t)(pb.len - poff[nlt]);
-		nlt++;
-		i = j;
+		nxt[i] = -1;
 	}
-	if (!sdb_buf_ok(&pb))
+	for (int u = 0; u < nlt; u++) {
+		int64_t prev = 0;
+		uint32_t tf = 0;
+		s->poff[u] = s->pb.len;
+		for (int32_t i = ufirst[u]; i >= 0; i = nxt[i]) {
+			unsigned char vb[16];
+			int vl = sdb_put_varint(vb, (uint64_t)(c->h[i].pos - prev));
+			prev = c->h[i].pos;
+			sdb_buf_add(&s->pb, vb, (size_t)vl & 15); /* at most 10 */
+			tf++;
+		}
+		lt[u].z = c->terms.data + c->h[ufirst[u]].off;
+		lt[u].n = (int)c->h[ufirst[u]].len;
+		lt[u].tf = tf;
+		lt[u].plen = (uint32_t)(s->pb.len - s->poff[u]);
+	}
+	if (!sdb_buf_ok(&s->pb)) {
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (int i = 0; i < nlt; i++)
-		lt[i].pos = (const unsigned char *)pb.data + poff[i];
-	if (!rc)
-		rc = sql_fts_log_row(w, d->neg_id, rowid, del, d->ncol, c.ntok, lt, nlt, e);
-	free(lt);
-	free(poff);
-	sdb_buf_release(&pb);
-	if (rc)
+		lt[i].pos = (const unsigned char *)s->pb.data + s->poff[i];
+	if ((rc = sql_fts_log_row(w, d->neg_id, rowid, del, d->ncol, c->ntok, lt, nlt, e)))
 		goto out;
 	/* the row's sizes */
-	struct sql_value *sz = calloc((size_t)d->ncol + 1, sizeof(*sz));
-	if (!sz) {
-		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		goto out;
-	}
 	for (int i = 0; i < d->ncol; i++)
-		sz[i] = sql_int(c.ntok[i]);
+		s->sz[i] = sql_int(c->ntok[i]);
 	sql_fts_key(&w->kbuf, d->neg_id, 1);
 	sql_key_add_int(&w->kbuf, rowid);
 	sdb_buf_reset(&w->vbuf);
-	sql_record_encode(&w->vbuf, sz, d->ncol);
+	sql_record_encode(&w->vbuf, s->sz, d->ncol);
 	if (!sdb_buf_ok(&w->kbuf) || !sdb_buf_ok(&w->vbuf))
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	else
 		rc = del ? sdb_txn_del(w->txn, w->kbuf.data, w->kbuf.len, e) :
 			sdb_txn_put(w->txn, w->kbuf.data, w->kbuf.len, w->vbuf.data, w->vbuf.len, 0, e);
-	free(sz);
 out:
-	free(c.h);
-	free(c.ntok);
-	sdb_buf_release(&c.terms);
 	sdb_sql_arena_release(&mem);
 	return rc;
 }

@@ -123,6 +123,8 @@ void sql_fts_discard(struct sql_wstate *w);
 size_t sql_fts_mark(struct sql_wstate *w);
 void sql_fts_unmark(struct sql_wstate *w, size_t mark, int undo);
 void sql_fts_pend_free(struct sql_wstate *w);
+/* Frees the writer's tokenizing buffers (fts.c). */
+void sql_fts_scratch_free(struct sql_wstate *w);
 /* SDB_EUNSUPPORTED when t's index is of format 1 (needs 'rebuild'). */
 struct sdb_txn;
 int sql_fts_check_format(struct sdb_txn *txn, const struct sql_table_def *t,

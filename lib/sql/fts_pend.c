@@ -37,10 +37,10 @@
 
 struct pterm {
 	int64_t neg_id;
-	char *z;                     /* NULL: a free slot */
-	int n;
 	uint64_t h;
+	int n;
 	struct sdb_buf post;         /* records: rowid(8) del(1) tf dl plen pos */
+	char z[];                    /* the term */
 };
 
 struct ptab {
@@ -50,39 +50,50 @@ struct ptab {
 	int64_t *dtok;
 };
 
+struct pslot {
+	uint64_t h;                  /* 0: free */
+	struct pterm *p;
+};
+
 struct pidx {
-	struct pterm *slot;
+	struct pslot *sl;
 	size_t cap, used;
 	struct ptab *tab;
 	int ntab;
 	size_t bytes;
 };
 
+/* undo records of the running statement: U_POST (pterm, the length of
+ * its records before) or U_TAB (a row's change of the totals) */
+enum { U_POST = 1, U_TAB };
+
 struct fts_pend {
 	struct pidx P, R;
 	int has_r;
-	struct sdb_buf L;
+	struct sdb_buf undo;
 	int hold;
 };
 
 static uint64_t th(int64_t neg_id, const char *z, int n)
 {
-	uint64_t h = 1469598103934665603ull ^ (uint64_t)neg_id;
+	uint64_t h = 1469598103934665603ull;
 	for (int i = 0; i < n; i++) {
 		h ^= (unsigned char)z[i];
 		h *= 1099511628211ull;
 	}
+	h ^= (uint64_t)neg_id * 0x9e3779b97f4a7c15ull;
+	h ^= h >> 29;
 	return h ? h : 1;
 }
 
 static void pidx_free(struct pidx *x)
 {
 	for (size_t i = 0; i < x->cap; i++)
-		if (x->slot[i].z) {
-			free(x->slot[i].z);
-			sdb_buf_release(&x->slot[i].post);
+		if (x->sl[i].h) {
+			sdb_buf_release(&x->sl[i].p->post);
+			free(x->sl[i].p);
 		}
-	free(x->slot);
+	free(x->sl);
 	for (int i = 0; i < x->ntab; i++)
 		free(x->tab[i].dtok);
 	free(x->tab);
@@ -103,7 +114,7 @@ void sql_fts_pend_free(struct sql_wstate *w)
 		return;
 	pidx_free(&p->P);
 	pidx_free(&p->R);
-	sdb_buf_release(&p->L);
+	sdb_buf_release(&p->undo);
 	free(p);
 	w->fts_pend = NULL;
 }
@@ -112,35 +123,35 @@ static struct pterm *pidx_term(struct pidx *x, int64_t neg_id, const char *z, in
 {
 	if ((x->used + 1) * 2 > x->cap) {
 		size_t nc = x->cap ? x->cap * 2 : 1024;
-		struct pterm *ns = calloc(nc, sizeof(*ns));
+		struct pslot *ns = calloc(nc, sizeof(*ns));
 		if (!ns)
 			return NULL;
 		for (size_t i = 0; i < x->cap; i++) {
-			struct pterm *o = &x->slot[i];
-			if (!o->z)
+			if (!x->sl[i].h)
 				continue;
-			size_t j = o->h & (nc - 1);
-			while (ns[j].z)
+			size_t j = x->sl[i].h & (nc - 1);
+			while (ns[j].h)
 				j = (j + 1) & (nc - 1);
-			ns[j] = *o;
+			ns[j] = x->sl[i];
 		}
-		free(x->slot);
-		x->slot = ns;
+		free(x->sl);
+		x->sl = ns;
 		x->cap = nc;
 	}
 	uint64_t h = th(neg_id, z, n);
 	size_t j = h & (x->cap - 1);
 	for (;;) {
-		struct pterm *s = &x->slot[j];
-		if (!s->z)
+		if (!x->sl[j].h)
 			break;
-		if (s->h == h && s->neg_id == neg_id && s->n == n && !memcmp(s->z, z, (size_t)n))
-			return s;
+		if (x->sl[j].h == h) {
+			struct pterm *s = x->sl[j].p;
+			if (s->neg_id == neg_id && s->n == n && !memcmp(s->z, z, (size_t)n))
+				return s;
+		}
 		j = (j + 1) & (x->cap - 1);
 	}
-	struct pterm *s = &x->slot[j];
-	s->z = malloc((size_t)n + 1);
-	if (!s->z)
+	struct pterm *s = malloc(sizeof(*s) + (size_t)n + 1);
+	if (!s)
 		return NULL;
 	memcpy(s->z, z, (size_t)n);
 	s->z[n] = 0;
@@ -148,6 +159,8 @@ static struct pterm *pidx_term(struct pidx *x, int64_t neg_id, const char *z, in
 	s->h = h;
 	s->neg_id = neg_id;
 	sdb_buf_init(&s->post);
+	x->sl[j].h = h;
+	x->sl[j].p = s;
 	x->used++;
 	return s;
 }
@@ -171,10 +184,14 @@ static struct ptab *pidx_tab(struct pidx *x, int64_t neg_id, int ncol)
 	return t;
 }
 
-/* ------------------------------------------------------------ the log */
+/* ------------------------------------------------------------ rows */
 
-/* L record: neg_id(8) rowid(8) del(1) ncol(4) ntok[ncol](4 each) nterm(4)
- * then per term: tlen(4) term tf(varint) plen(varint) pos */
+static void tab_add(struct ptab *t, int sign, int ncol, const int *ntok)
+{
+	for (int i = 0; i < ncol && i < t->ncol; i++)
+		t->dtok[i] += sign * (int64_t)ntok[i];
+	t->drows += sign;
+}
 
 int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del,
 		    int ncol, const int *ntok, const struct fts_logterm *terms,
@@ -183,91 +200,104 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 	struct fts_pend *p = pend(w);
 	if (!p)
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	struct sdb_buf *L = &p->L;
-	unsigned char d = (unsigned char)del;
-	uint32_t nc = (uint32_t)ncol, nt = (uint32_t)nterm;
-	sdb_buf_add(L, &neg_id, 8);
-	sdb_buf_add(L, &rowid, 8);
-	sdb_buf_add(L, &d, 1);
-	sdb_buf_add(L, &nc, 4);
-	for (int i = 0; i < ncol; i++) {
-		uint32_t v = (uint32_t)ntok[i];
-		sdb_buf_add(L, &v, 4);
-	}
-	sdb_buf_add(L, &nt, 4);
-	for (int i = 0; i < nterm; i++) {
-		unsigned char vb[20];
-		uint32_t tl = (uint32_t)terms[i].n;
-		sdb_buf_add(L, &tl, 4);
-		sdb_buf_add(L, terms[i].z, (size_t)terms[i].n);
-		int k = sdb_put_varint(vb, terms[i].tf);
-		k += sdb_put_varint(vb + k, terms[i].plen);
-		sdb_buf_add(L, vb, (size_t)k);
-		sdb_buf_add(L, terms[i].pos, terms[i].plen);
-	}
-	if (!sdb_buf_ok(L))
+	struct pidx *x = &p->P;
+	/* undo records only where a rollback can keep the transaction going */
+	int undo = w->stmt_sp >= 0 || p->hold;
+	struct ptab *t = pidx_tab(x, neg_id, ncol);
+	if (!t)
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	if (L->len > FTS_PEND_LIMIT && !p->hold)
+	uint64_t dl = 0;
+	for (int i = 0; i < ncol; i++)
+		dl += (uint64_t)ntok[i];
+	tab_add(t, del ? -1 : 1, ncol, ntok);
+	if (undo) {
+		unsigned char ty = U_TAB, d = (unsigned char)del;
+		uint32_t nc = (uint32_t)ncol;
+		sdb_buf_add(&p->undo, &ty, 1);
+		sdb_buf_add(&p->undo, &neg_id, 8);
+		sdb_buf_add(&p->undo, &d, 1);
+		sdb_buf_add(&p->undo, &nc, 4);
+		sdb_buf_add(&p->undo, ntok, sizeof(int) * (size_t)ncol);
+	}
+	for (int i = 0; i < nterm; i++) {
+		struct pterm *pt = pidx_term(x, neg_id, terms[i].z, terms[i].n);
+		if (!pt)
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		if (undo) {
+			unsigned char ty = U_POST;
+			size_t ol = pt->post.len;
+			sdb_buf_add(&p->undo, &ty, 1);
+			sdb_buf_add(&p->undo, &pt, sizeof(pt));
+			sdb_buf_add(&p->undo, &ol, sizeof(ol));
+		}
+		unsigned char vb[40];
+		size_t k;
+		memcpy(vb, &rowid, 8);
+		vb[8] = (unsigned char)del;
+		k = 9;
+		k += (size_t)sdb_put_varint(vb + k, del ? 0 : terms[i].tf);
+		k += (size_t)sdb_put_varint(vb + k, del ? 0 : dl);
+		k += (size_t)sdb_put_varint(vb + k, del ? 0 : terms[i].plen);
+		sdb_buf_add(&pt->post, vb, k & 63);
+		if (!del)
+			sdb_buf_add(&pt->post, terms[i].pos, terms[i].plen);
+		if (!sdb_buf_ok(&pt->post))
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		x->bytes += k + terms[i].plen;
+	}
+	if (!sdb_buf_ok(&p->undo))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	if (x->bytes > FTS_PEND_LIMIT && !p->hold)
 		return sql_fts_flush_read(w, e);
 	return 0;
 }
 
-/* Folds L into x. */
-static int merge_log(struct fts_pend *p, struct pidx *x)
+/* Undoes x's records past undo offset mark (the latest first). */
+static void undo_to(struct fts_pend *p, struct pidx *x, size_t mark)
 {
-	const unsigned char *s = (const unsigned char *)p->L.data, *end = s + p->L.len;
-	while (s < end) {
-		int64_t neg_id, rowid;
-		uint32_t nc, nt;
-		memcpy(&neg_id, s, 8);
-		memcpy(&rowid, s + 8, 8);
-		unsigned char del = s[16];
-		memcpy(&nc, s + 17, 4);
-		s += 21;
-		struct ptab *t = pidx_tab(x, neg_id, (int)nc);
-		if (!t)
-			return SDB_ENOMEM;
-		uint64_t dl = 0;
-		for (uint32_t i = 0; i < nc; i++) {
-			uint32_t v;
-			memcpy(&v, s + 4 * i, 4);
-			dl += v;
-			t->dtok[i] += del ? -(int64_t)v : (int64_t)v;
+	/* the records are of varying size: walk forward, then apply back */
+	size_t n = 0, cap = 0, *offs = NULL;
+	for (size_t o = mark; o < p->undo.len;) {
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 256;
+			size_t *no = realloc(offs, sizeof(*no) * nc);
+			if (!no)
+				break;
+			offs = no;
+			cap = nc;
 		}
-		t->drows += del ? -1 : 1;
-		s += 4 * nc;
-		memcpy(&nt, s, 4);
-		s += 4;
-		for (uint32_t i = 0; i < nt; i++) {
-			uint32_t tl;
-			uint64_t tf = 0, pl = 0;
-			memcpy(&tl, s, 4);
-			const char *z = (const char *)s + 4;
-			s += 4 + tl;
-			s = sdb_get_varint(s, end, &tf);
-			s = sdb_get_varint(s, end, &pl);
-			struct pterm *pt = pidx_term(x, neg_id, z, (int)tl);
-			if (!pt)
-				return SDB_ENOMEM;
-			unsigned char vb[40];
-			size_t k = 0;
-			memcpy(vb, &rowid, 8);
-			vb[8] = del;
-			k = 9;
-			k += sdb_put_varint(vb + k, del ? 0 : tf);
-			k += sdb_put_varint(vb + k, del ? 0 : dl);
-			k += sdb_put_varint(vb + k, del ? 0 : pl);
-			sdb_buf_add(&pt->post, vb, k & 63);
-			if (!del)
-				sdb_buf_add(&pt->post, s, pl);
-			if (!sdb_buf_ok(&pt->post))
-				return SDB_ENOMEM;
-			x->bytes += k + pl;
-			s += pl;
+		offs[n++] = o;
+		unsigned char ty = (unsigned char)p->undo.data[o];
+		if (ty == U_POST)
+			o += 1 + sizeof(struct pterm *) + sizeof(size_t);
+		else {
+			uint32_t nc;
+			memcpy(&nc, p->undo.data + o + 10, 4);
+			o += 14 + sizeof(int) * nc;
 		}
 	}
-	sdb_buf_reset(&p->L);
-	return 0;
+	for (size_t i = n; i-- > 0;) {
+		const char *r = p->undo.data + offs[i];
+		if (r[0] == U_POST) {
+			struct pterm *pt;
+			size_t ol;
+			memcpy(&pt, r + 1, sizeof(pt));
+			memcpy(&ol, r + 1 + sizeof(pt), sizeof(ol));
+			pt->post.len = ol;
+		} else {
+			int64_t neg_id;
+			uint32_t nc;
+			int ntok[1026];
+			memcpy(&neg_id, r + 1, 8);
+			memcpy(&nc, r + 10, 4);
+			memcpy(ntok, r + 14, sizeof(int) * (nc > 1026 ? 1026 : nc));
+			for (int k = 0; k < x->ntab; k++)
+				if (x->tab[k].neg_id == neg_id)
+					tab_add(&x->tab[k], r[9] ? 1 : -1, (int)nc, ntok);
+		}
+	}
+	free(offs);
+	p->undo.len = mark;
 }
 
 /* ------------------------------------------------------------ flush */
@@ -301,6 +331,7 @@ static int ptcmp(const void *a, const void *b)
 
 struct flushctx {
 	struct sql_wstate *w;
+	int64_t fresh_id;            /* a table without totals: no blocks yet */
 	struct sdb_error *e;
 	struct sdb_buf lo, hi, seek, val, blk, oldkeys;
 	struct op *ops;
@@ -384,14 +415,16 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	if (c->lo.len > 4000)
 		return 0; /* a giant token: kept out of the index */
+	sdb_buf_reset(&c->val);
+	sdb_buf_reset(&c->oldkeys);
+	c->nold = 0;
+	if (pt->neg_id == c->fresh_id)
+		goto merge;
 	/* the block holding minr (the last one starting at or before it) */
 	struct sdb_txn_iter *it = NULL;
 	const unsigned char *k;
 	size_t kn;
 	struct sdb_val v;
-	sdb_buf_reset(&c->val);
-	sdb_buf_reset(&c->oldkeys);
-	c->nold = 0;
 	if ((rc = sdb_txn_iter_open(txn, c->lo.data, c->lo.len, c->hi.data, c->hi.len, 1, &it, e)))
 		return rc;
 	if ((rc = sdb_txn_iter_seek(it, c->seek.data, c->seek.len, e)) == 0)
@@ -456,6 +489,7 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 		c->nold += h.n;
 		off += 4 + vl;
 	}
+merge:
 	/* merge: a record replaces (or removes) the old row */
 	if (grow((void **)&c->mrg, &c->capmrg, c->nold + c->nops, sizeof(*c->mrg)))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
@@ -585,10 +619,11 @@ static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	size_t n = 0;
 	for (size_t i = 0; i < x->cap; i++)
-		if (x->slot[i].z)
-			v[n++] = &x->slot[i];
+		if (x->sl[i].h)
+			v[n++] = x->sl[i].p;
 	qsort(v, n, sizeof(*v), ptcmp);
 	/* the totals first: they say whether the table's index is format 2 */
+	c.fresh_id = 0;
 	for (int i = 0; i < x->ntab && !rc; i++) {
 		struct ptab *t = &x->tab[i];
 		int64_t tot[1026];
@@ -603,6 +638,8 @@ static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
 			rc = old_format(tab_name(w, t->neg_id), e);
 			break;
 		}
+		if (!found && x->ntab == 1)
+			c.fresh_id = t->neg_id; /* (ids are negative: 0 is none) */
 		struct sql_value cells[1026];
 		for (int k = 0; k <= t->ncol; k++)
 			cells[k] = sql_int(tot[k] + (k == 0 ? t->drows : t->dtok[k - 1]));
@@ -636,10 +673,9 @@ int sql_fts_flush(struct sql_wstate *w, struct sdb_error *e)
 	int rc;
 	if (!p || !w->txn)
 		return 0;
-	if (p->L.len && merge_log(p, &p->P))
-		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	rc = write_idx(w, &p->P, e);
 	pidx_free(&p->P);
+	sdb_buf_reset(&p->undo);
 	return rc;
 }
 
@@ -647,17 +683,19 @@ int sql_fts_flush_read(struct sql_wstate *w, struct sdb_error *e)
 {
 	struct fts_pend *p = w->fts_pend;
 	int rc;
-	if (!p || !w->txn || (!p->L.len && !p->P.used && !p->P.ntab))
+	if (!p || !w->txn || (!p->P.used && !p->P.ntab))
 		return 0;
 	if (w->stmt_sp < 0 || p->has_r)
 		return sql_fts_flush(w, e);
-	/* inside a statement of BEGIN: P kept aside until it ends */
+	/* inside a statement of BEGIN: what was pending before it is kept
+	 * aside until it ends, for its rollback */
+	if ((rc = write_idx(w, &p->P, e)))
+		return rc;
+	undo_to(p, &p->P, 0);
 	p->R = p->P;
 	memset(&p->P, 0, sizeof(p->P));
 	p->has_r = 1;
-	if ((rc = write_idx(w, &p->R, e)))
-		return rc;
-	return sql_fts_flush(w, e);
+	return 0;
 }
 
 int sql_fts_stmt_done(struct sql_wstate *w, struct sdb_error *e)
@@ -670,8 +708,7 @@ int sql_fts_stmt_done(struct sql_wstate *w, struct sdb_error *e)
 		p->has_r = 0;
 	}
 	p->hold = 0;
-	if (p->L.len && merge_log(p, &p->P))
-		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	sdb_buf_reset(&p->undo);
 	if (p->P.bytes > FTS_PEND_LIMIT)
 		return sql_fts_flush(w, e);
 	return 0;
@@ -682,14 +719,15 @@ void sql_fts_stmt_undo(struct sql_wstate *w)
 	struct fts_pend *p = w->fts_pend;
 	if (!p)
 		return;
-	sdb_buf_reset(&p->L);
 	p->hold = 0;
 	if (p->has_r) {
 		pidx_free(&p->P);
 		p->P = p->R;
 		memset(&p->R, 0, sizeof(p->R));
 		p->has_r = 0;
-	}
+	} else
+		undo_to(p, &p->P, 0);
+	sdb_buf_reset(&p->undo);
 }
 
 void sql_fts_discard(struct sql_wstate *w)
@@ -701,7 +739,7 @@ void sql_fts_discard(struct sql_wstate *w)
 	pidx_free(&p->R);
 	p->has_r = 0;
 	p->hold = 0;
-	sdb_buf_reset(&p->L);
+	sdb_buf_reset(&p->undo);
 }
 
 size_t sql_fts_mark(struct sql_wstate *w)
@@ -710,7 +748,7 @@ size_t sql_fts_mark(struct sql_wstate *w)
 	if (!p)
 		return 0;
 	p->hold = 1;
-	return p->L.len;
+	return p->undo.len;
 }
 
 void sql_fts_unmark(struct sql_wstate *w, size_t mark, int undo)
@@ -719,6 +757,6 @@ void sql_fts_unmark(struct sql_wstate *w, size_t mark, int undo)
 	if (!p)
 		return;
 	p->hold = 0;
-	if (undo && mark <= p->L.len)
-		p->L.len = mark;
+	if (undo && mark <= p->undo.len)
+		undo_to(p, &p->P, mark);
 }

@@ -153,6 +153,7 @@ void sql_store_close(struct sql_wstate *w)
 {
 	drop_txn(w);
 	sql_fts_pend_free(w);
+	sql_fts_scratch_free(w);
 	free(w->sps);
 	sql_hnsw_close(w);
 	sql_cat_free(w->cat);
