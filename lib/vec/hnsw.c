@@ -5,6 +5,7 @@
  */
 #include "vec/hnsw.h"
 #include "util/array.h"
+#include "util/buf.h"
 #include "vec/flat.h"
 #include "vec/heap.h"
 #include "vec/quant.h"
@@ -134,6 +135,18 @@ static inline uint32_t *list_mut(struct sdb_hnsw *h, uint32_t id, uint32_t level
 	return (uint32_t *)list_at(&h->g, id, level);
 }
 
+/* Writes to a list during the build (under its node's lock); readers
+ * load without the lock (read_list), so the stores are atomic too. */
+static inline void store_id(uint32_t *slot, uint32_t id)
+{
+	__atomic_store_n(slot, id, __ATOMIC_RELAXED);
+}
+
+static inline void store_count(uint32_t *l, uint32_t cnt)
+{
+	__atomic_store_n(&l[0], cnt, __ATOMIC_RELEASE);
+}
+
 /*
  * Copies node id's list at level into c->nb (under its lock while
  * building). @return the count; ids that a damaged file puts out of
@@ -149,10 +162,18 @@ static inline uint32_t read_list(const struct sdb_hnsw_graph *g, uint8_t *locks,
 	if (!l)
 		return 0;
 	if (locks) {
-		spin_lock(&locks[id]);
-		cnt = l[0];
-		memcpy(c->nb, l + 1, cnt * sizeof(uint32_t));
-		spin_unlock(&locks[id]);
+		/* No lock: a list is only ever rewritten in place with valid
+		 * node ids (the arrays start zeroed), so a read racing a
+		 * writer sees each slot old or new and a count no larger than
+		 * cap -- a mix that is still a list of real nodes, which is
+		 * all a best-first search needs. Taking the lock here made
+		 * every read an exclusive cache-line transfer between cores
+		 * and waited out the pruning in add_link. */
+		cnt = __atomic_load_n(&l[0], __ATOMIC_ACQUIRE);
+		if (cnt > cap)
+			cnt = cap;
+		for (uint32_t i = 0; i < cnt; i++)
+			c->nb[i] = __atomic_load_n(&l[1 + i], __ATOMIC_RELAXED);
 		*out = c->nb;
 		return cnt;
 	}
@@ -263,6 +284,10 @@ static int search_layer(const struct sdb_hnsw_graph *g, uint8_t *locks,
 
 		if (cur.d > c->top[0].d && c->top_len >= ef)
 			break;
+		/* the next candidate's list is the likely next miss: start
+		 * fetching it while this one's neighbours are compared */
+		if (c->cq_len)
+			prefetch(list_at(g, c->cq[0].id, level));
 		cnt = read_list(g, locks, c, cur.id, level, &nb);
 		for (uint32_t i = 0; i < cnt; i++) {
 			uint32_t v = nb[i];
@@ -359,8 +384,8 @@ static void add_link(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct sp
 		if (l[1 + i] == q)
 			goto out;
 	if (cnt < cap) {
-		l[1 + cnt] = q;
-		l[0] = cnt + 1;
+		store_id(&l[1 + cnt], q);
+		store_count(l, cnt + 1);
 		goto out;
 	}
 	if (!cs)
@@ -376,8 +401,8 @@ static void add_link(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct sp
 	qsort(cs, (size_t)cnt + 1, sizeof(*cs), cand_cmp);
 	k = select_heuristic(g, c, sp, cs, (size_t)cnt + 1, cap, c->sel);
 	for (uint32_t i = 0; i < k; i++)
-		l[1 + i] = c->sel[i].id;
-	l[0] = k;
+		store_id(&l[1 + i], c->sel[i].id);
+	store_count(l, k);
 	if (cs != tmp)
 		free(cs);
 out:
@@ -452,8 +477,8 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 		spin_lock(&h->locks[q]);
 		if (mine[0] == 0) {
 			for (uint32_t i = 0; i < k; i++)
-				mine[1 + i] = chosen[i].id;
-			mine[0] = k;
+				store_id(&mine[1 + i], chosen[i].id);
+			store_count(mine, k);
 		} else {
 			/* Another thread reached q through a layer linked
 			 * already and added itself to this list meanwhile:
@@ -475,8 +500,8 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 				memcpy(merge, c->sel, nm * sizeof(*merge));
 			}
 			for (uint32_t i = 0; i < nm; i++)
-				mine[1 + i] = merge[i].id;
-			mine[0] = nm;
+				store_id(&mine[1 + i], merge[i].id);
+			store_count(mine, nm);
 		}
 		spin_unlock(&h->locks[q]);
 		for (uint32_t i = 0; i < k; i++)
@@ -823,6 +848,10 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 				   (unsigned long long)n);
 		goto fail;
 	}
+	/* The lists are read at random: on 4 KiB pages nearly every list
+	 * read is a TLB miss (a page walk, dearer still in a VM). The
+	 * calloc'd pages are untouched yet, so the advice takes effect. */
+	sdb_mem_advise_big(h->links0, n * (h->g.M0 + 1) * sizeof(uint32_t));
 	/* Levels first, from the seed alone: the graph does not depend on
 	 * which thread inserts what. */
 	ml = 1.0 / log((double)p->M);
@@ -843,6 +872,7 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto fail;
 	}
+	sdb_mem_advise_big(h->upper, upper_len * sizeof(uint32_t));
 	if (prec == SDB_PREC_AUTO)
 		prec = p->metric != SDB_VEC_L2 && dim >= 256 && sdb_vec_has_bf16() ? SDB_PREC_BF16
 										 : SDB_PREC_F32;

@@ -14,8 +14,9 @@
  * node 0 is the first entry point, so with one thread the graph depends
  * only on the data, the parameters and the seed. Threads insert nodes in
  * parallel (OpenMP, dynamic schedule, one batch at a time), each node
- * guarded by a one-byte spinlock; neighbour lists are copied out under the
- * lock while building. After the inserts, a connectivity repair (one
+ * guarded by a one-byte spinlock that writers take; searches read the
+ * lists without it (atomic loads: a list is rewritten in place with valid
+ * ids only, so a racing read sees a list of real nodes). After the inserts, a connectivity repair (one
  * breadth-first walk of layer 0 from the entry point) links in every node
  * the walk cannot reach, so every node is reachable from the entry point. Per-thread search contexts hold an epoch-tagged
  * visited array and two heaps, so the hot path never allocates.
