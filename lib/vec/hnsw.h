@@ -47,8 +47,10 @@ struct sdb_hnsw_params {
  * stored vectors are always float32). AUTO: bfloat16 for ip and cosine at
  * 256 dimensions and more when the CPU has AVX512-BF16, else float32.
  * SQ8: an 8-bit scalar-quantised copy (vec/quant.h, a quarter of the
- * float32 bytes); each layer's candidates are re-ranked with float32
- * distances over the caller's vectors before the neighbours are chosen.
+ * float32 bytes); the build's searches compare the inserted node's
+ * float32 row with the codes (query-to-code distances), each layer's
+ * candidates are re-ranked with float32 distances over the caller's
+ * vectors, and the neighbours are chosen and pruned on float32 distances.
  */
 enum sdb_hnsw_precision {
 	SDB_PREC_AUTO = 0,
