@@ -14,8 +14,9 @@
  * node 0 is the first entry point, so with one thread the graph depends
  * only on the data, the parameters and the seed. Threads insert nodes in
  * parallel (OpenMP, dynamic schedule, one batch at a time), each node
- * guarded by a one-byte spinlock; neighbour lists are copied out under the
- * lock while building. After the inserts, a connectivity repair (one
+ * guarded by a one-byte spinlock that writers take; searches read the
+ * lists without it (atomic loads: a list is rewritten in place with valid
+ * ids only, so a racing read sees a list of real nodes). After the inserts, a connectivity repair (one
  * breadth-first walk of layer 0 from the entry point) links in every node
  * the walk cannot reach, so every node is reachable from the entry point. Per-thread search contexts hold an epoch-tagged
  * visited array and two heaps, so the hot path never allocates.
@@ -46,8 +47,10 @@ struct sdb_hnsw_params {
  * stored vectors are always float32). AUTO: bfloat16 for ip and cosine at
  * 256 dimensions and more when the CPU has AVX512-BF16, else float32.
  * SQ8: an 8-bit scalar-quantised copy (vec/quant.h, a quarter of the
- * float32 bytes); each layer's candidates are re-ranked with float32
- * distances over the caller's vectors before the neighbours are chosen.
+ * float32 bytes); the build's searches compare the inserted node's
+ * float32 row with the codes (query-to-code distances), each layer's
+ * candidates are re-ranked with float32 distances over the caller's
+ * vectors, and the neighbours are chosen and pruned on float32 distances.
  */
 enum sdb_hnsw_precision {
 	SDB_PREC_AUTO = 0,
@@ -151,5 +154,33 @@ void sdb_hnsw_free(struct sdb_hnsw *h);
 uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 			 const float *q, uint32_t k, uint32_t ef, uint32_t *ids,
 			 float *dists);
+
+/*
+ * Whether node passes a search filter: 1 yes, 0 no, or a negative error
+ * that ends the search.
+ */
+typedef int (*sdb_hnsw_filter_fn)(void *arg, uint32_t node);
+
+struct sdb_hnsw_fstats {
+	uint64_t tests;      /* filter calls made */
+	int exhausted;       /* the walk stopped at max_tests */
+};
+
+/*
+ * k nearest nodes of q in g among those filter passes, in the manner of
+ * ACORN-1: on layer 0 the walk goes through failing nodes too (so their
+ * neighbours, two hops away, are reached) but returns only passing ones;
+ * a node is tested when the walk takes it, nearest first, so about
+ * ef / selectivity nodes are tested. Distances in float32 over g->vecs
+ * (q normalised for cosine). At most max_tests filter calls; each node
+ * is tested once. Writes up to k passing nodes nearest first; fewer when
+ * the walk ended or ran out of tests (st->exhausted): the caller
+ * finishes exactly. @return the number written, SDB_ENOMEM or the
+ * filter's error.
+ */
+int64_t sdb_hnsw_search_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+				 const float *q, uint32_t k, uint32_t ef,
+				 sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
+				 uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st);
 
 #endif
