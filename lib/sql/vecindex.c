@@ -759,10 +759,23 @@ int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_quer
 		goto out; /* everything is in the delta: the scan is as fast */
 	struct fctx fc = { &f->x, nexcl ? excl : NULL, hq->pass, hq->arg };
 	if (hq->pass) {
-		/* the filter's selectivity on a seeded sample of live rows */
+		/* the filter's selectivity on a seeded sample of up to 200 live
+		 * rows (fewer once the answer is clear) */
 		uint32_t want = live < 200 ? (uint32_t)live : 200, tested = 0, passed = 0;
 		uint64_t z = 0x2302;
+		double bud = (double)s.nbase / SQL_HNSW_EXACT_DIV;
+		if (bud < SQL_HNSW_EXACT_ROWS)
+			bud = SQL_HNSW_EXACT_ROWS;
+		if (hq->exact_rows >= 0)
+			bud = (double)hq->exact_rows;
 		for (uint32_t i = 0; i < 4 * want && tested < want; i++) {
+			/* sequential: stop early once the estimate is far from
+			 * the budget on either side (the sample costs row reads) */
+			if (tested >= 48 && tested % 16 == 0) {
+				double m = (double)passed / tested * (double)live;
+				if (m > 4 * bud || m * 4 < bud)
+					break;
+			}
 			/* splitmix64: a fixed seed, so a plan is repeatable */
 			uint64_t r = (z += 0x9E3779B97F4A7C15ull);
 			r = (r ^ (r >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -781,12 +794,7 @@ int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_quer
 		}
 		hq->est = tested ? (double)passed / tested : 0;
 		double match = hq->est * (double)live;
-		double budget = (double)s.nbase / SQL_HNSW_EXACT_DIV;
-		if (budget < SQL_HNSW_EXACT_ROWS)
-			budget = SQL_HNSW_EXACT_ROWS;
-		if (hq->exact_rows >= 0)
-			budget = (double)hq->exact_rows;
-		if (match < budget || (match == 0 && budget > 0))
+		if (match < bud || (match == 0 && bud > 0))
 			goto out; /* few rows match: exact over exactly those */
 		if (hq->ef_default && hq->est < 0.5)
 			hq->ef *= 2; /* a selective filter: a wider walk keeps the recall */
