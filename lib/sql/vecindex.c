@@ -360,6 +360,7 @@ static int is_hnsw_file(const char *s, uint32_t *id, uint64_t *gen, int *tmp)
 
 void sql_hnsw_gc(struct sql_wstate *w)
 {
+	struct stat st;
 	char dir[4096], path[4400];
 	struct dirent *de;
 	struct sdb_error e = { 0 };
@@ -368,6 +369,9 @@ void sql_hnsw_gc(struct sql_wstate *w)
 
 	if (!w->dir || !w->db)
 		return;
+	snprintf(dir, sizeof dir, "%s/sql-vec", w->dir);
+	if (stat(dir, &st))
+		return; /* no HNSW index was ever built here */
 	/* the snapshot after the commit that just ended */
 	if (!txn && (sdb_db_refresh(w->db, &e) || sdb_txn_begin(w->db, &own, &e)))
 		return;
@@ -385,17 +389,14 @@ void sql_hnsw_gc(struct sql_wstate *w)
 		if (!is_hnsw_file(de->d_name, &id, &gen, &tmp))
 			continue;
 		if (!tmp) {
-			struct sql_index_def *x = NULL;
-			for (int i = 0; i < sql_catalog_index_count(w->cat); i++) {
-				struct sql_index_def *y = sql_catalog_index_nth(w->cat, i);
-				if (y->id == id && y->hnsw)
-					x = y;
-			}
+			/* the state key says whether the index exists (ids are
+			 * never reused; DROP range-deletes it): the catalog this
+			 * connection holds may be older than the store */
 			struct hstate s;
-			if (x && !state_get(txn, id, &s, &e) && s.present)
+			if (state_get(txn, id, &s, &e))
+				keep = 1; /* unreadable: leave it */
+			else if (s.present)
 				keep = gen == s.gen || gen + 1 == s.gen;
-			else if (x)
-				keep = 1; /* unreadable state: leave it */
 			sdb_error_clear(&e);
 		}
 		if (!keep) {

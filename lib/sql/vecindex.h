@@ -80,8 +80,9 @@ int sql_hnsw_build(struct sql_wstate *w, const struct sql_index_def *x, int fold
 int sql_hnsw_row(struct sql_wstate *w, const struct sql_table_def *t,
 		 const struct sql_value *row, int64_t rowid, int del, struct sdb_error *e);
 
-/* Removes index files no index names any more (and temporary files);
- * for a writer holding the lock, outside a transaction. */
+/* Removes index files no index names any more (and temporary files):
+ * for a writer holding the lock, with no HNSW DDL of its own pending
+ * (after a commit, or when the lock is taken). */
 void sql_hnsw_gc(struct sql_wstate *w);
 /* Frees the connection's mapped index files. */
 void sql_hnsw_close(struct sql_wstate *w);
