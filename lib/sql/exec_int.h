@@ -162,6 +162,8 @@ struct src {
 	uint64_t *used;              /* bitmap of columns read (ncol + 1 bits) */
 	int nvisible;                /* > 0: only the first nvisible columns in * */
 	struct xp *fts_arg;          /* FTS table t('query'): the query */
+	struct xp **ucol;            /* RIGHT/FULL JOIN USING: what an unqualified
+	                                name (and *) reads for a column, or NULL */
 };
 
 struct scope {
