@@ -11,4 +11,6 @@ load test_helper
 	assert_line --partial '{"team":"search","updated":"2026-11-21","members":[{"id":1,'
 	assert_line --regexp '^  toon,197,[0-9]+,[0-9.]+$'
 	assert_line $'members[3\t]{id\tname\trole\ttz}:'
+	# the other tools' scenes follow (scripts/demo-*.sh), the RAG step among them
+	assert_line '== sochdb-sql: a RAG retrieval step — documents with embeddings, hybrid search, context as TOON'
 }

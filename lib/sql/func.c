@@ -871,7 +871,8 @@ int sql_agg_count_add(const struct sql_agg_def *agg, void *state, int64_t n)
 {
 	if (agg != &agg_count)
 		return 0;
-	((struct count_st *)state)->n += n;
+	if (state)
+		((struct count_st *)state)->n += n;
 	return 1;
 }
 

@@ -1,71 +1,241 @@
 #!/usr/bin/env bash
-# collections.sh - the full-text part of the collections benchmark (issue
-# 12): SQLite's FTS5 (sqlite3 CLI, the peer) and sochdb-sql's FTS5 tables
-# on the same synthetic documents (seeded Zipf vocabulary, 8-60 words) in
-# the same run: index build time (one transaction of INSERTs into an FTS5
-# table), then AND queries (two terms) and OR queries (three terms), each
-# `ORDER BY rank LIMIT 10`, as one process per engine and query set;
-# queries per second, and whether the top-10 rowids agree (recall of
-# sochdb's top 10 against FTS5's). Peak RSS of each process.
-#   COLL_BENCH_DOCS=10000 scripts/bench/collections.sh     (development size)
-# The vector and hybrid parts (LanceDB) belong to the same script once
-# they land.
+# collections.sh - the collections benchmark of issue 12 (via `make bench`):
+# vectors with metadata, full text and hybrid search in sochdb-sql against
+# its peers, on the same data in the same run, one process per engine and
+# query set, 1 query thread, k 10, recall printed beside every QPS.
+#
+# Data (scripts/bench/collections_gen.py, seeded): N x 128 clustered
+# float32 vectors (the bulk benchmarks' recipe) with a metadata column
+# `bucket` (a hash of the id, 0..999) so that `bucket < 100/10/1` selects
+# 10/1/0.1 % of the rows, and N synthetic documents (Zipf vocabulary) whose
+# row i goes with vector i; NQ queries of each kind; exact ground truth by
+# numpy brute force (squared L2) for every selectivity.
+#
+# Peers:
+#   LanceDB (npm @lancedb/lancedb, pinned, into .cache/lancedb on first
+#     use; scripts/bench/collections_lance.js): IVF_HNSW_SQ (m 16,
+#     ef_construction 100, queries at ef 64) with its pre-filter (a BTREE
+#     index on bucket), FTS (MatchQuery AND / OR), hybrid (RRF k 60).
+#   SQLite FTS5 (the sqlite3 CLI): build, AND and OR queries ORDER BY rank.
+#   sochdb-bulk: build-index (M 16, ef_construction 100) and query (ef 64)
+#     on the same vectors.
+# Ours: sochdb-sql on one database: `.import --npy` + the metadata UPDATE +
+# `CREATE INDEX ... USING hnsw` (when this build accepts it; otherwise the
+# line says "no HNSW index: exact path" and the k-NN and hybrid sets run
+# their first COLL_EXACT_QUERIES queries, default 100, through the exact
+# scan), filtered and unfiltered k-NN, FTS5 tables (build, AND, OR) and
+# hybrid_search().
+#
+# Quality: k-NN recall@10 against the brute force (and the share of
+# queries that returned min(10, matching rows) rows); FTS: agreement of
+# the top 10 with FTS5's (FTS5 is exact BM25; LanceDB's BM25 differs);
+# hybrid: recall@10 against RRF (k 60) of the exact vector top 10 and
+# FTS5's top 10. Peak RSS from /usr/bin/time. Each ratio has its own line
+# with the issue's target.
+#
+#   COLL_SCALE=0.05 scripts/bench/collections.sh     (quick: 5,000 rows, 50 queries)
+#   COLL_SCALE=1 (default): 100,000 rows, 1,000 queries
+# COLL_EXACT_QUERIES (100), COLL_BENCH_DIR (build/bench/collections),
+# COLL_NO_LANCE=1 leaves LanceDB out (t/2372 runs the script that way at
+# COLL_SCALE=0.01 to check its lines and recall, never its speed).
 set -u
 cd "$(dirname "$0")/../.." || exit 3
 B=${SOCHDB_BUILD:-build}
 case $B in /*) ;; *) B=$PWD/$B ;; esac
 export PATH=$B/bin:$PATH
-N=${COLL_BENCH_DOCS:-100000}
-NQ=${COLL_BENCH_QUERIES:-1000}
-W=${COLL_BENCH_DIR:-$B/bench/collections}
 PY=/usr/bin/python3
+SCALE=${COLL_SCALE:-1}
+N=$(awk -v s="$SCALE" 'BEGIN { v = int(100000 * s); print v < 1000 ? 1000 : v }')
+NQ=$(awk -v s="$SCALE" 'BEGIN { v = int(1000 * s); print v < 20 ? 20 : v }')
+NQX=${COLL_EXACT_QUERIES:-100}
+[ "$NQX" -gt "$NQ" ] && NQX=$NQ
+EF=64
+W=${COLL_BENCH_DIR:-$B/bench/collections}
 mkdir -p "$W"
 W=$(cd "$W" && pwd)
-command -v sochdb-sql >/dev/null || { echo "collections bench: sochdb-sql not built"; exit 0; }
-command -v sqlite3 >/dev/null || { echo "collections bench: sqlite3 missing (scripts/install-deps.sh bench)"; exit 3; }
+command -v sochdb-sql >/dev/null && command -v sochdb-bulk >/dev/null ||
+	{ echo "collections bench: sochdb-sql/sochdb-bulk not built"; exit 0; }
+for t in sqlite3 /usr/bin/time; do
+	command -v $t >/dev/null || { echo "collections bench: $t missing (scripts/install-deps.sh bench)"; exit 3; }
+done
+$PY -c 'import numpy' 2>/dev/null || { echo "collections bench: python3-numpy missing (scripts/install-deps.sh bench)"; exit 3; }
+
+# LanceDB from npm, pinned (arrow pinned with it: one copy, loaded by the
+# driver from the same node_modules); said loudly when it cannot install
+LANCE_DIR=$PWD/.cache/lancedb
+LANCE_VER=0.31.0
+if [ -z "${COLL_NO_LANCE:-}" ] && [ ! -f "$LANCE_DIR/node_modules/@lancedb/lancedb/package.json" ] && command -v npm >/dev/null; then
+	mkdir -p "$LANCE_DIR"
+	(cd "$LANCE_DIR" && npm install -E --no-audit --no-fund --silent --omit=optional \
+		@lancedb/lancedb@$LANCE_VER @lancedb/lancedb-linux-x64-gnu@$LANCE_VER apache-arrow@18.1.0 >/dev/null 2>&1)
+fi
+LANCE=1
+if [ -n "${COLL_NO_LANCE:-}" ]; then
+	LANCE=
+	echo "collections bench: LanceDB left out (COLL_NO_LANCE)"
+elif ! LANCE_DIR=$LANCE_DIR node -e "require(process.env.LANCE_DIR + '/node_modules/@lancedb/lancedb')" 2>/dev/null; then
+	LANCE=
+	echo "collections bench: LanceDB NOT MEASURED: npm install @lancedb/lancedb@$LANCE_VER into $LANCE_DIR failed (needs node, npm and the registry)"
+fi
+export LANCE_DIR
+
 now() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
 rss() { awk '/Maximum resident/ { printf "%.0f MiB", $6 / 1024 }' "$1"; }
+qps() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / t }'; }
+# ratio NAME OURS PEER TARGET-OP TARGET: one line, ok or MISSED
+ratio() {
+	awk -v name="$1" -v a="$2" -v b="$3" -v op="$4" -v t="$5" 'BEGIN {
+		if (b <= 0 || a == "" || b == "") { printf "  ratio %-44s n/a (target %s %s)\n", name, op, t; exit }
+		r = a / b; ok = (op == ">=") ? r >= t : r <= t
+		printf "  ratio %-44s %.2f (target %s %s) %s\n", name, r, op, t, ok ? "ok" : "MISSED" }'
+}
+# timed NAME CMD...: runs CMD with stdout to $W/NAME.out, stderr to
+# $W/NAME.err, peak RSS to $W/NAME.time; sets T (seconds) and R (RSS)
+timed() {
+	local name=$1 t0 t1
+	shift
+	t0=$(now)
+	/usr/bin/time -v -o "$W/$name.time" "$@" >"$W/$name.out" 2>"$W/$name.err"
+	local rc=$?
+	t1=$(now)
+	T=$(secs "$t0" "$t1")
+	R=$(rss "$W/$name.time")
+	[ $rc -eq 0 ] || { echo "collections bench: $name failed (exit $rc): $(grep -v WARN "$W/$name.err" | tail -n 2)"; return 1; }
+}
+# first N queries of a query file (two lines each)
+head_q() { head -n $((2 * $2)) "$1" >"$W/cut.sql" && echo "$W/cut.sql"; }
 
-$PY - "$W" "$N" "$NQ" <<'PY'
-import random, sys
-w, n, nq = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-rnd = random.Random(12)
-vocab = ["w%d" % i for i in range(20000)]
-weights = [1.0 / (i + 1) for i in range(len(vocab))]
-cum = []
-s = 0
-for x in weights:
-    s += x
-    cum.append(s)
-import bisect
-def word():
-    return vocab[bisect.bisect(cum, rnd.random() * s)]
-with open(w + "/load.sql", "w") as f:
-    f.write("CREATE VIRTUAL TABLE docs USING fts5(title, body);\nBEGIN;\n")
-    for i in range(n):
-        t = " ".join(word() for _ in range(rnd.randint(2, 6)))
-        b = " ".join(word() for _ in range(rnd.randint(8, 60)))
-        f.write("INSERT INTO docs(rowid, title, body) VALUES(%d, '%s', '%s');\n" % (i + 1, t, b))
-    f.write("COMMIT;\n")
-def mid():
-    return vocab[int(rnd.paretovariate(0.8)) % 2000 + 20]
-for kind, k, op in (("and", 2, " "), ("or", 3, " OR ")):
-    with open("%s/%s.sql" % (w, kind), "w") as f:
-        for _ in range(nq):
-            q = op.join(mid() for _ in range(k))
-            f.write("SELECT rowid FROM docs WHERE docs MATCH '%s' ORDER BY rank LIMIT 10;\n" % q)
-PY
-echo "collections bench (full text): $N documents, $NQ queries per set, $(sqlite3 --version | cut -d' ' -f1), loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
-rm -rf "$W/fts5.db" "$W/sochdb"
-t0=$(now); /usr/bin/time -v sqlite3 "$W/fts5.db" < "$W/load.sql" 2>"$W/t1" >/dev/null; t1=$(now)
-t2=$(now); /usr/bin/time -v sochdb-sql -d "$W/sochdb" < "$W/load.sql" 2>"$W/t2" >/dev/null; t3=$(now)
-a=$(secs "$t0" "$t1"); b=$(secs "$t2" "$t3")
-echo "build      fts5 ${a}s ($(rss "$W/t1"))   sochdb ${b}s ($(rss "$W/t2"))   ratio $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", b/a}') (target <= 1.0)"
-for kind in and or; do
-	t0=$(now); /usr/bin/time -v sqlite3 "$W/fts5.db" < "$W/$kind.sql" 2>"$W/t1" >"$W/$kind.fts5"; t1=$(now)
-	t2=$(now); /usr/bin/time -v sochdb-sql -d "$W/sochdb" --no-header < "$W/$kind.sql" 2>"$W/t2" >"$W/$kind.sochdb"; t3=$(now)
-	a=$(secs "$t0" "$t1"); b=$(secs "$t2" "$t3")
-	same=$(cmp -s "$W/$kind.fts5" "$W/$kind.sochdb" && echo "identical top-10 rowids" || echo "top-10 rowids differ")
-	echo "$kind queries fts5 $(awk -v n="$NQ" -v t="$a" 'BEGIN{printf "%.0f", n/t}') q/s ($(rss "$W/t1"))   sochdb $(awk -v n="$NQ" -v t="$b" 'BEGIN{printf "%.0f", n/t}') q/s ($(rss "$W/t2"))   speedup $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", a/b}')   $same"
+stamp="$N $NQ $(md5sum scripts/bench/collections_gen.py | cut -c1-12)"
+if [ "$(cat "$W/data/stamp" 2>/dev/null)" != "$stamp" ]; then
+	rm -rf "$W/data" && mkdir -p "$W/data" &&
+		$PY scripts/bench/collections_gen.py "$W/data" "$N" "$NQ" &&
+		echo "$stamp" >"$W/data/stamp" || { echo "collections bench: data generation failed"; exit 3; }
+fi
+D=$W/data
+
+# does this build have HNSW indexes in SQL (and the ef_search pragma)?
+rm -rf "$W/probe"
+HNSW=
+sochdb-sql -d "$W/probe" -c "CREATE TABLE t(id INTEGER PRIMARY KEY, emb VECTOR(2))" \
+	-c "CREATE INDEX t_emb ON t USING hnsw (emb) WITH (metric = 'l2', m = 16, ef_construction = 100)" >/dev/null 2>&1 && HNSW=1
+PRAGMA=
+[ -n "$HNSW" ] && sochdb-sql -d "$W/probe" -c "PRAGMA hnsw_ef_search = $EF" >/dev/null 2>&1 && PRAGMA="PRAGMA hnsw_ef_search = $EF;"
+rm -rf "$W/probe"
+if [ -n "$HNSW" ]; then
+	PATHNOTE="HNSW index (m 16, ef_construction 100${PRAGMA:+, PRAGMA hnsw_ef_search = $EF})"
+	KQ=$NQ
+else
+	PATHNOTE="no HNSW index: exact path ($NQX of the $NQ k-NN and hybrid queries)"
+	KQ=$NQX
+fi
+echo "collections bench: $N x 128 vectors (clustered, L2) + $N documents, $NQ queries, k 10, 1 query thread; $(sqlite3 --version | cut -d' ' -f1), lancedb $LANCE_VER; loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "sochdb-sql: $PATHNOTE"
+
+# ---- loads and index builds --------------------------------------------
+rm -rf "$W/bulk.idx" "$W/sochdb" "$W/fts5.db" "$W/lance"
+timed bulk_build sochdb-bulk build-index -i "$D/base.npy" -o "$W/bulk.idx" -m 16 -e 100 --metric l2 || exit 3
+TB=$T RB=$R
+timed sql_import sochdb-sql -d "$W/sochdb" --bail -c "CREATE TABLE items(id INTEGER PRIMARY KEY, emb VECTOR(128), bucket INTEGER)" \
+	-c ".import --npy $D/base.npy items emb" || exit 3
+TI=$T RI=$R
+timed sql_meta sochdb-sql -d "$W/sochdb" -c "UPDATE items SET bucket = id * 2654435761 % 4294967296 % 1000" || exit 3
+TM=$T
+TX=0 RX=-
+if [ -n "$HNSW" ]; then
+	timed sql_index sochdb-sql -d "$W/sochdb" -c "CREATE INDEX items_emb ON items USING hnsw (emb) WITH (metric = 'l2', m = 16, ef_construction = 100)" || exit 3
+	TX=$T RX=$R
+fi
+TSUM=$(awk -v a="$TI" -v b="$TM" -v c="$TX" 'BEGIN { printf "%.3f", a + b + c }')
+LB=
+if [ -n "$LANCE" ]; then
+	LANCE_CPU_THREADS=2 timed lance_build node scripts/bench/collections_lance.js build "$D" "$W/lance" && LB=$(cat "$W/lance_build.out") RL=$R
+fi
+echo "vectors load  sochdb-bulk build-index ${TB}s ($RB)   sochdb-sql .import --npy ${TI}s ($RI) + metadata UPDATE ${TM}s$([ -n "$HNSW" ] && echo " + CREATE INDEX ${TX}s ($RX)") = ${TSUM}s${LB:+   $LB (s, $RL)}"
+[ -n "$HNSW" ] && ratio "sql import+index / sochdb-bulk build-index" "$TSUM" "$TB" "<=" 1.25 ||
+	echo "  ratio sql import+index / sochdb-bulk build-index n/a: no CREATE INDEX ... USING hnsw in this build (import + metadata alone: ${TSUM}s)"
+
+timed fts5_build sqlite3 "$W/fts5.db" <"$D/load.sql" || exit 3
+TF5=$T RF5=$R
+timed sql_fts_build sochdb-sql -d "$W/sochdb" --bail <"$D/load.sql" || exit 3
+TFS=$T RFS=$R
+LFTS=$(awk '{ print $NF }' <<<"$LB")
+echo "fts build     fts5 ${TF5}s ($RF5)   sochdb-sql ${TFS}s ($RFS)${LFTS:+   lancedb ${LFTS}s (2 threads)}"
+ratio "sochdb-sql / fts5 build time" "$TFS" "$TF5" "<=" 1.0
+[ -n "$LFTS" ] && ratio "sochdb-sql / lancedb fts build time" "$TFS" "$LFTS" "<=" 1.0
+
+# ---- queries ---------------------------------------------------------------
+bulkq() {   # bulkq EF: sets BQ (q/s) and BR (recall) of sochdb-bulk query
+	timed bulk_query sochdb-bulk query --index "$W/bulk.idx" --query "$D/query.npy" --k 10 --ef "$1" \
+		--threads 1 --truth "$D/truth_100.npy" --no-output || return 1
+	BR=$(awk '/recall@/ { print $2 }' "$W/bulk_query.err")
+	BQ=$(awk '/recall@/ { print $4 }' "$W/bulk_query.err")
+}
+bulkq $EF || exit 3
+RBQ=$R
+if [ -n "$LANCE" ]; then
+	LANCE_CPU_THREADS=1 timed lance_query node scripts/bench/collections_lance.js query "$D" "$W/lance" $EF || LANCE=
+	RLQ=$R
+	for s in knn_100 knn_10 knn_1 knn_0.1 and or hybrid; do cp "$D/lance_$s.out" "$W/lance_$s.res" 2>/dev/null; done
+fi
+lance_t() { awk -v s="$1" '$1 == "lance" && $2 == s { print $3 }' "$W/lance_query.out"; }
+
+for p in 100 10 1 0.1; do
+	f=$(head_q "$D/sql/knn_$p.sql" "$KQ")
+	{ [ -n "$PRAGMA" ] && echo "$PRAGMA"; cat "$f"; } >"$W/q.sql"
+	timed "sql_knn_$p" sochdb-sql -d "$W/sochdb" --no-header <"$W/q.sql" || continue
+	read -r rs fs < <($PY scripts/bench/collections_eval.py knn "$W/sql_knn_$p.out" "$D/truth_$p.npy" "$KQ")
+	sq=$(qps "$KQ" "$T")
+	line="knn $p%$(printf '%*s' $((4 - ${#p})) '')  sochdb-sql $sq q/s recall $rs, $fs of queries with k rows ($R)"
+	if [ -n "$LANCE" ]; then
+		read -r rl fl < <($PY scripts/bench/collections_eval.py knn "$W/lance_knn_$p.res" "$D/truth_$p.npy" "$NQ")
+		lq=$(qps "$NQ" "$(lance_t "knn_$p")")
+		line="$line   lancedb $lq q/s recall $rl, $fl with k rows"
+	fi
+	[ "$p" = 100 ] && line="$line   sochdb-bulk query (unfiltered, ef $EF) $BQ q/s recall $BR ($RBQ)"
+	echo "$line"
+	[ -n "$LANCE" ] && ratio "sochdb-sql / lancedb k-NN $p% q/s" "$sq" "$lq" ">=" 10
+	if [ "$p" = 100 ]; then
+		ratio "sochdb-sql unfiltered / sochdb-bulk query q/s" "$sq" "$BQ" ">=" 0.77
+	else
+		ratio "sochdb-sql $p% / sochdb-bulk unfiltered q/s" "$sq" "$BQ" ">=" 0.3
+	fi
 done
+
+for kind in and or; do
+	timed "fts5_$kind" sqlite3 "$W/fts5.db" <"$D/sql/$kind.sql" || continue
+	t5=$T r5=$R
+	timed "sql_$kind" sochdb-sql -d "$W/sochdb" --no-header <"$D/sql/$kind.sql" || continue
+	ts=$T rsx=$R
+	read -r as _ < <($PY scripts/bench/collections_eval.py fts "$W/sql_$kind.out" "$W/fts5_$kind.out" "$NQ")
+	q5=$(qps "$NQ" "$t5") qs=$(qps "$NQ" "$ts")
+	K=$(tr a-z A-Z <<<"$kind")
+	line="fts $K$(printf '%*s' $((5 - ${#kind})) '')  fts5 $q5 q/s ($r5)   sochdb-sql $qs q/s, top 10 agree with fts5 $as ($rsx)"
+	if [ -n "$LANCE" ]; then
+		read -r al _ < <($PY scripts/bench/collections_eval.py fts "$W/lance_$kind.res" "$W/fts5_$kind.out" "$NQ")
+		ql=$(qps "$NQ" "$(lance_t "$kind")")
+		line="$line   lancedb $ql q/s, agree with fts5 $al"
+	fi
+	echo "$line"
+	[ -n "$LANCE" ] && ratio "sochdb-sql / lancedb fts $K q/s" "$qs" "$ql" ">=" 1.5
+	ratio "sochdb-sql / fts5 $K q/s" "$qs" "$q5" ">=" "$([ $kind = and ] && echo 4 || echo 20)"
+done
+
+timed fts5_hybrid sqlite3 "$W/fts5.db" <"$D/sql/hybrid_fts.sql" || exit 3
+f=$(head_q "$D/sql/hybrid.sql" "$KQ")
+{ [ -n "$PRAGMA" ] && echo "$PRAGMA"; cat "$f"; } >"$W/q.sql"
+if timed sql_hybrid sochdb-sql -d "$W/sochdb" --no-header <"$W/q.sql"; then
+	read -r hs _ < <($PY scripts/bench/collections_eval.py hybrid "$W/sql_hybrid.out" "$W/fts5_hybrid.out" "$D/truth_100.npy" "$KQ")
+	qs=$(qps "$KQ" "$T")
+	line="hybrid        sochdb-sql $qs q/s recall $hs ($R)"
+	if [ -n "$LANCE" ]; then
+		read -r hl _ < <($PY scripts/bench/collections_eval.py hybrid "$W/lance_hybrid.res" "$W/fts5_hybrid.out" "$D/truth_100.npy" "$NQ")
+		ql=$(qps "$NQ" "$(lance_t hybrid)")
+		line="$line   lancedb $ql q/s recall $hl"
+	fi
+	echo "$line"
+	[ -n "$LANCE" ] && ratio "sochdb-sql / lancedb hybrid q/s" "$qs" "$ql" ">=" 3
+fi
+[ -n "$LANCE" ] && echo "peak RSS      lancedb build $RL, queries $RLQ (one process for every set)"
+echo "loadavg after: $(cut -d' ' -f1-3 /proc/loadavg)"
+rm -f "$W/q.sql" "$W/cut.sql"
