@@ -11,6 +11,7 @@
 #include "sql/plan.h"
 #include "sql/sorter.h"
 #include "sql/fts_exec.h"
+#include "sql/fts.h"
 #include "sql/vecindex.h"
 #include "sql/vecknn.h"
 
@@ -1180,6 +1181,42 @@ static void knn_index(struct sel *q)
 	}
 }
 
+/* ORDER BY rank (or bm25(t)) [, rowid] LIMIT k over one FTS5 table whose
+ * only conditions are its MATCH terms: the table's path may find the top
+ * k rows by pruning (fts_topk.c) instead of scoring every match. */
+static void fts_topk_shape(struct sel *q)
+{
+	if (q->ncores != 1 || q->norder < 1 || q->norder > 2 || !q->limit || q->ok[0].desc)
+		return;
+	struct core *k = q->cores[0];
+	if (k->vrows || k->is_agg || k->distinct || k->nlv != 1 || k->lv[0].kind != L_TABLE ||
+	    win_has(k->win) || k->lv[0].left || k->lv[0].non)
+		return;
+	struct level *L = &k->lv[0];
+	const struct sql_table_def *tab = L->src->tab;
+	if (!tab || !tab->fts)
+		return;
+	for (int i = 0; i < q->norder; i++) {
+		const struct okey *ok = &q->ok[i];
+		const struct xp *e = ok->rescol >= 0 ? k->res[ok->rescol] : ok->e;
+		if (ok->desc)
+			return;
+		if (i == 0) {
+			int is_rank = e->op == X_COL && e->cur == L->cur && e->col == tab->fts->hid_rank;
+			int is_bm25 = e->op == X_FTS && e->col == FTSX_BM25 && e->cur == L->cur && e->na == 0;
+			if (!is_rank && !is_bm25)
+				return;
+		} else if (!(e->op == X_COL && e->cur == L->cur && e->col == tab->ncol))
+			return;
+	}
+	for (int i = 0; i < L->nwh; i++) {
+		const struct xp *w = L->wh[i];
+		if (!(w->op == X_FTS && w->col == FTSX_MATCH && w->not_ && w->cur == L->cur))
+			return;
+	}
+	tscan_fts_topk(L->ts, q->limit, q->offset);
+}
+
 /* Whether the first join level can deliver the rows in ORDER BY order
  * (rowid order, an index's order, forward or reverse), so no sort is
  * needed. Only for a plain select (no aggregate, DISTINCT, compound). */
@@ -1389,6 +1426,8 @@ struct sel *sel_compile(struct bctx *b, struct scope *up,
 	*correlated = corr;
 	if (q->knn && q->limit)
 		knn_index(q);
+	else if (!q->presorted && q->limit)
+		fts_topk_shape(q);
 	b->ctes = save;
 	return q;
 }
