@@ -171,6 +171,8 @@ struct src {
 	                              * its own back (src_unuse) */
 	int nvisible;                /* > 0: only the first nvisible columns in * */
 	struct xp *fts_arg;          /* FTS table t('query'): the query */
+	struct xp **ucol;            /* RIGHT/FULL JOIN USING: what an unqualified
+	                                name (and *) reads for a column, or NULL */
 };
 
 struct scope {
