@@ -2655,135 +2655,181 @@ static int all_union_all(const struct sel *q)
 	return 1;
 }
 
-/* Sorts rows[0..n) of ncol values by all columns (set-operator results
- * come out sorted, as SQLite's). */
-static void sort_rows(struct sel *q, struct rowstore *r)
+/* ------------------------------------------------------------ set operators
+ * UNION, INTERSECT and EXCEPT by sorting (sorter.h, so they spill past
+ * the memory limit like ORDER BY): the rows so far and the next select's
+ * are sorted on all columns under the result's collations, then merged;
+ * the result of a set operator comes out sorted, as SQLite's, and UNION
+ * ALL appends in order. A third of the limit per sorter: three are live
+ * at a time. */
+
+static int whole_row_cmp(void *ctx, const struct sql_value *a,
+			 const struct sql_value *b)
 {
-	if (r->n < 2)
-		return;
-	int save = q->norder;
-	q->norder = 0;
-	cmp_sel = q;
-	qsort(r->v, (size_t)r->n, sizeof(struct sql_value) * (size_t)r->ncol,
-	      row_cmp);
-	q->norder = save;
-}
-
-/* A set of whole result rows, compared with the result's collations. */
-static struct vset *compound_set(const struct sel *q)
-{
-	struct vset *set = vset_new(q->ncols, 0);
-
-	if (set)
-		for (int c = 0; c < q->ncols; c++)
-			vset_coll(set, c, (enum sql_coll)q->coll[c]);
-	return set;
-}
-
-/* Runs core k to its end, each row added to rs, or to set when rs is NULL.
- * @return 0, SDB_ENOMEM (an add failed, not yet reported) or core_next's
- * error. */
-static int drain_core(struct sel *q, struct core *k, struct ectx *x,
-		      struct rowstore *rs, struct vset *set)
-{
-	int rc, isnew;
-
-	for (;;) {
-		sdb_sql_arena_reset(&q->mem);
-		rc = core_next(k, x);
-		if (rc <= 0)
-			return rc;
-		if (rs ? rs_add(rs, k->out, q->ncols, NULL, 0) != 0
-		       : !vset_get(set, k->out, 1, &isnew) && isnew < 0)
-			return SDB_ENOMEM;
+	const struct sel *q = ctx;
+	for (int i = 0; i < q->ncols; i++) {
+		int c = sql_value_cmp(&a[i], &b[i], (enum sql_coll)q->coll[i]);
+		if (c)
+			return c;
 	}
+	return 0;
 }
 
-/* Runs a compound with set operators, left to right, into q->sorter:
- * UNION ALL appends, UNION/INTERSECT/EXCEPT make the rows so far distinct
- * (sorted) and combine them with the next select's. */
+/* Every row ties: a sorter that keeps the order rows came in. */
+static int keep_order_cmp(void *ctx, const struct sql_value *a,
+			  const struct sql_value *b)
+{
+	(void)ctx;
+	(void)a;
+	(void)b;
+	return 0;
+}
+
+static struct sql_sorter *set_sorter(struct sel *q, struct ectx *x, int sorted)
+{
+	return sql_sorter_new(q->ncols, sorted ? whole_row_cmp : keep_order_cmp, q,
+			      x->c->memory_limit / 3, spill_dir(x->c));
+}
+
+/* Adds every row of the finished sorter `from` (NULL: none), then every
+ * row of core k (NULL: none), to `to`, and finishes it. */
+static int set_fill(struct sel *q, struct ectx *x, struct sql_sorter *to,
+		    struct sql_sorter *from, struct core *k)
+{
+	int rc;
+	const struct sql_value *r;
+	if (from)
+		while ((rc = sql_sorter_next(from, &r, x->e)) == 1)
+			if ((rc = sql_sorter_add(to, r, q->ncols, NULL, 0, x->e)))
+				return rc;
+	if (from && rc < 0)
+		return rc;
+	if (k)
+		for (;;) {
+			sdb_sql_arena_reset(&q->mem);
+			rc = core_next(k, x);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				break;
+			if ((rc = sql_sorter_add(to, k->out, q->ncols, NULL, 0, x->e)))
+				return rc;
+		}
+	return sql_sorter_finish(to, x->e);
+}
+
+/* One set operator over two sorted streams into `out` (kept in order):
+ * UNION the distinct rows of l (which holds both sides), INTERSECT and
+ * EXCEPT the distinct rows of l in / not in r. */
+static int set_merge(struct sel *q, struct ectx *x, int op, struct sql_sorter *l,
+		     struct sql_sorter *r, struct sql_sorter *out)
+{
+	struct sdb_sql_arena pm;
+	struct sql_value *prev = NULL;
+	const struct sql_value *lr, *rr = NULL;
+	int rc, rhave = 0;
+	sdb_sql_arena_init(&pm);
+	if (r && (rhave = sql_sorter_next(r, &rr, x->e)) < 0)
+		return rhave;
+	while ((rc = sql_sorter_next(l, &lr, x->e)) == 1) {
+		int keep = 1;
+		if (r) {
+			while (rhave == 1 && whole_row_cmp(q, rr, lr) < 0)
+				if ((rhave = sql_sorter_next(r, &rr, x->e)) < 0) {
+					rc = rhave;
+					goto out;
+				}
+			int in = rhave == 1 && whole_row_cmp(q, rr, lr) == 0;
+			keep = in == (op == SQL_CMP_INTERSECT);
+		}
+		if (!keep || (prev && whole_row_cmp(q, prev, lr) == 0))
+			continue;
+		if ((rc = sql_sorter_add(out, lr, q->ncols, NULL, 0, x->e)))
+			goto out;
+		/* the row kept, for the duplicates after it */
+		sdb_sql_arena_reset(&pm);
+		if (!(prev = sdb_sql_arena_alloc(&pm, sizeof(*prev) * (size_t)(q->ncols ? q->ncols : 1)))) {
+			rc = sql_oom(x->e);
+			goto out;
+		}
+		for (int i = 0; i < q->ncols; i++) {
+			prev[i] = lr[i];
+			if (sql_value_copy(&prev[i], &pm)) {
+				rc = sql_oom(x->e);
+				goto out;
+			}
+		}
+	}
+	if (rc == 0)
+		rc = sql_sorter_finish(out, x->e);
+out:
+	sdb_sql_arena_release(&pm);
+	return rc;
+}
+
+/* Runs a compound with set operators, left to right, into q->xs:
+ * UNION ALL appends, UNION/INTERSECT/EXCEPT make the rows so far
+ * distinct (sorted) and combine them with the next select's; ORDER BY
+ * sorts the result by its keys. */
 static int run_compound(struct sel *q, struct ectx *x)
 {
 	int rc = 0;
-	struct rowstore cur, nx;
-	struct vset *set = NULL, *rhs = NULL;
-	rs_init(&cur, q->ncols);
-	rs_init(&nx, q->ncols);
+	struct sql_sorter *cur = NULL, *a = NULL, *b = NULL, *c = NULL;
 	for (int ci = 0; ci < q->ncores; ci++) {
 		struct core *k = q->cores[ci];
 		int op = ci ? q->ops[ci] : SQL_CMP_UNION_ALL;
 		if (op == SQL_CMP_UNION_ALL) {
-			if ((rc = drain_core(q, k, x, &cur, NULL)) == SDB_ENOMEM)
+			if (!(a = set_sorter(q, x, 0)))
 				goto oom;
-			if (rc < 0)
+			if ((rc = set_fill(q, x, a, cur, k)))
 				goto out;
-			continue;
-		}
-		set = compound_set(q);
-		if (!set)
-			goto oom;
-		int isnew;
-		if (op == SQL_CMP_UNION) {
-			for (long r = 0; r < cur.n; r++)
-				if (!vset_get(set, &cur.v[r * q->ncols], 1, &isnew) && isnew < 0)
-					goto oom;
-			if ((rc = drain_core(q, k, x, NULL, set)) == SDB_ENOMEM)
+		} else if (op == SQL_CMP_UNION) {
+			if (!(b = set_sorter(q, x, 1)) || !(a = set_sorter(q, x, 0)))
 				goto oom;
-			if (rc < 0)
+			if ((rc = set_fill(q, x, b, cur, k)) || (rc = set_merge(q, x, op, b, NULL, a)))
 				goto out;
 		} else {
-			rhs = compound_set(q);
-			if (!rhs)
+			if (!(b = set_sorter(q, x, 1)) || !(c = set_sorter(q, x, 1)) ||
+			    !(a = set_sorter(q, x, 0)))
 				goto oom;
-			if ((rc = drain_core(q, k, x, NULL, rhs)) == SDB_ENOMEM)
-				goto oom;
-			if (rc < 0)
+			if ((rc = set_fill(q, x, b, cur, NULL)) || (rc = set_fill(q, x, c, NULL, k)) ||
+			    (rc = set_merge(q, x, op, b, c, a)))
 				goto out;
-			for (long r = 0; r < cur.n; r++) {
-				const struct sql_value *row = &cur.v[r * q->ncols];
-				int in = vset_get(rhs, row, 0, &isnew) != NULL;
-				if (in == (op == SQL_CMP_INTERSECT))
-					if (!vset_get(set, row, 1, &isnew) && isnew < 0)
-						goto oom;
-			}
-			vset_free(rhs);
-			rhs = NULL;
 		}
-		rs_clear(&nx);
-		nx.ncol = q->ncols;
-		for (long r = 0; r < vset_count(set); r++)
-			if (rs_add(&nx, vset_key(set, r), q->ncols, NULL, 0))
-				goto oom;
-		vset_free(set);
-		set = NULL;
-		sort_rows(q, &nx);
-		struct rowstore t = cur;
-		cur = nx;
-		nx = t;
+		sql_sorter_free(cur);
+		sql_sorter_free(b);
+		sql_sorter_free(c);
+		cur = a;
+		a = b = c = NULL;
 	}
-	rs_free(&q->sorter);
-	rs_init(&q->sorter, q->ncols + q->norder);
-	for (long r = 0; r < cur.n; r++) {
-		const struct sql_value *row = &cur.v[r * q->ncols];
+	sql_sorter_free(q->xs);
+	q->xs = NULL;
+	if (!q->norder) {
+		q->xs = cur;
+		cur = NULL;
+		goto out;
+	}
+	q->xs = sql_sorter_new(q->ncols + q->norder, sorter_row_cmp, q,
+			       x->c->memory_limit, spill_dir(x->c));
+	if (!q->xs)
+		goto oom;
+	const struct sql_value *row;
+	while ((rc = sql_sorter_next(cur, &row, x->e)) == 1) {
 		for (int i = 0; i < q->norder; i++)
 			q->keys[i] = row[q->ok[i].rescol];
-		if (rs_add(&q->sorter, row, q->ncols, q->keys, q->norder))
-			goto oom;
+		if ((rc = sql_sorter_add(q->xs, row, q->ncols, q->keys, q->norder, x->e)))
+			goto out;
 	}
-	if (q->norder && q->sorter.n > 1) {
-		cmp_sel = q;
-		qsort(q->sorter.v, (size_t)q->sorter.n,
-		      sizeof(struct sql_value) * (size_t)q->sorter.ncol, row_cmp);
-	}
-	rc = 0;
+	if (rc == 0)
+		rc = sql_sorter_finish(q->xs, x->e);
 	goto out;
 oom:
 	rc = sql_oom(x->e);
 out:
-	vset_free(set);
-	vset_free(rhs);
-	rs_free(&cur);
-	rs_free(&nx);
+	sql_sorter_free(cur);
+	sql_sorter_free(a);
+	sql_sorter_free(b);
+	sql_sorter_free(c);
 	return rc;
 }
 
