@@ -93,8 +93,7 @@ static int src_col(const struct src *s, const char *name, int unqualified)
 
 static void mark_used(struct src *s, int col)
 {
-	if (s->used)
-		s->used[col >> 6] |= 1ull << (col & 63);
+	src_use(s, col);
 }
 
 static struct xp *col_ref(struct bctx *b, struct src *s, int col)
@@ -151,6 +150,11 @@ static int bind_column(struct bctx *b, struct scope *s0,
 		if (found) {
 			for (struct scope *t = s0; t != s; t = t->up)
 				t->correlated = 1;
+			if (!tname && found->ucol && fcol < found->ncol && found->ucol[fcol]) {
+				/* a USING column of a RIGHT/FULL JOIN: coalesce(left, right) */
+				*out = found->ucol[fcol];
+				return 0;
+			}
 			*out = col_ref(b, found, fcol);
 			return *out ? 0 : sql_oom(b->e);
 		}
