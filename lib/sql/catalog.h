@@ -33,6 +33,8 @@
 #define SQL_NS "$sql"
 #define SQL_NS_LEN 4
 
+struct sql_hnsw_def;
+
 struct sql_col_def {
 	char *name;
 	char *type;            /* declared type text, or NULL */
@@ -68,6 +70,7 @@ struct sql_index_def {
 	char *sql;             /* CREATE INDEX text, NULL for automatic ones */
 	double est_rows;       /* ANALYZE's or the default estimate */
 	uint8_t analyzed;      /* est_rows came from ANALYZE */
+	struct sql_hnsw_def *hnsw; /* USING hnsw (sql/vecindex.h), or NULL: a b-tree */
 };
 
 struct sql_check_def {

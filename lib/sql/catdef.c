@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "sql/vec.h"
+#include "sql/vecindex.h"
 #include "sql/wint.h"
 
 struct sql_objrec;
@@ -499,6 +500,14 @@ int sql_cat_build_index(struct sql_catalog *c, const char *sql, uint32_t id,
 		}
 		if (coll && (rc = sql_w_coll(coll, &x->coll[i], e)))
 			return rc;
+	}
+	if (st->using_.z && !strcasecmp(st->using_.z, "hnsw")) {
+		struct sql_hnsw_def d;
+		if ((rc = sql_hnsw_parse(st, t, st->norder == 1 ? x->cols[0] : -1, &d, e)))
+			return rc;
+		if (!(x->hnsw = cat_alloc(c, sizeof(*x->hnsw), e)))
+			return e->code;
+		*x->hnsw = d;
 	}
 	if ((rc = tab_add_index(c, t, x, e)))
 		return rc;

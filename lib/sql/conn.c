@@ -7,6 +7,7 @@
  * c->schema_gen and the change counters in step with it.
  */
 #include "sql/exec_int.h"
+#include "sql/fts.h"
 #include "sql/conn.h"
 #include "sql/exec.h"
 #include "sql/write.h"
@@ -80,6 +81,11 @@ void sql_conn_read_end(struct sql_conn *c)
 struct sdb_txn *sql_conn_txn(struct sql_conn *c)
 {
 	return W(c)->txn;
+}
+
+int sql_conn_fts_flush(struct sql_conn *c, struct sdb_error *e)
+{
+	return sql_fts_flush_read(W(c), e);
 }
 
 int sql_conn_write(struct sql_conn *c, struct sql_stmt_h *h,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sql/vecindex.h"
 #include "sql/wint.h"
 #include "store/txn.h"
 
@@ -268,9 +269,11 @@ static int create_index(struct sql_wstate *w, const struct sql_stmt *st,
 		return sdb_error_set(e, SDB_ENOTFOUND, "no such table: main.%s", st->name2.z);
 	if (t->is_view)
 		return sdb_error_set(e, SDB_EINVAL, "views may not be indexed");
-	if (st->using_.z && strcasecmp(st->using_.z, "btree"))
-		return sdb_error_set(e, SDB_EUNSUPPORTED, "index method %s is not supported yet",
+	if (st->using_.z && strcasecmp(st->using_.z, "btree") && strcasecmp(st->using_.z, "hnsw"))
+		return sdb_error_set(e, SDB_EINVAL, "unknown index method %s (expected btree or hnsw)",
 				     st->using_.z);
+	if (st->noptions && (!st->using_.z || strcasecmp(st->using_.z, "hnsw")))
+		return sdb_error_set(e, SDB_EINVAL, "WITH (...) options are only for USING hnsw");
 	if ((rc = sql_w_begin_write(w, e)))
 		return rc;
 	w->txn_ddl = 1;
@@ -281,9 +284,14 @@ static int create_index(struct sql_wstate *w, const struct sql_stmt *st,
 		if ((rc = sql_cat_build_index(w->cat, text, id, &x, e)))
 			return rc;
 	}
-	w->bulk_ok = 1;
-	rc = sql_w_fill_index(w, x, e);
-	w->bulk_ok = 0;
+	if (x->hnsw) {
+		rc = sql_hnsw_build(w, x, 0, e);
+		w->hnsw_ddl = 1;
+	} else {
+		w->bulk_ok = 1;
+		rc = sql_w_fill_index(w, x, e);
+		w->bulk_ok = 0;
+	}
 	if (rc)
 		return rc;
 	if ((rc = sql_cat_put_index(w, x, e)) || (rc = sql_cat_put_meta(w, e)))
@@ -352,6 +360,7 @@ static int drop(struct sql_wstate *w, const struct sql_stmt *st, struct sdb_erro
 		if ((rc = sql_w_begin_write(w, e)))
 			return rc;
 		w->txn_ddl = 1;
+		w->hnsw_ddl |= x->hnsw != NULL;
 		if ((rc = del_object_keys(w, x->id, e)) || (rc = sql_cat_del_obj(w, x->id, e)) ||
 		    (rc = sql_cat_put_meta(w, e)))
 			return rc;
@@ -377,6 +386,8 @@ static int drop(struct sql_wstate *w, const struct sql_stmt *st, struct sdb_erro
 		return rc;
 	if ((rc = sql_fts_drop(w, t, e)))
 		return rc;
+	for (int i = 0; i < t->nidx; i++)
+		w->hnsw_ddl |= t->idx[i]->hnsw != NULL;
 	for (int i = 0; i < t->nidx; i++)
 		if ((rc = del_object_keys(w, t->idx[i]->id, e)) ||
 		    (rc = sql_cat_del_obj(w, t->idx[i]->id, e)))
@@ -424,6 +435,10 @@ static int del_seq(struct sql_wstate *w, const char *name, struct sdb_error *e)
 
 static int reindex_one(struct sql_wstate *w, struct sql_index_def *x, struct sdb_error *e)
 {
+	if (x->hnsw) {
+		w->hnsw_ddl = 1;
+		return sql_hnsw_build(w, x, 1, e); /* the fold */
+	}
 	int rc = del_object_keys(w, x->id, e);
 
 	return rc ? rc : sql_w_fill_index(w, x, e);
@@ -527,6 +542,8 @@ static int analyze(struct sql_wstate *w, const struct sql_stmt *st, struct sdb_e
 		for (int k = 0; k < t->nidx; k++) {
 			struct sql_index_def *x = t->idx[k];
 			double n, dist;
+			if (x->hnsw)
+				continue;
 			if ((rc = count_keys(w, x->id, x->ncol, &n, &dist, e)))
 				return rc;
 			x->est_rows = dist > 0 ? n / dist : 1;
@@ -586,8 +603,16 @@ int sql_ddl(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 	if (!rc && w->txn && w->txn_ddl && st->kind != SQL_S_ANALYZE && st->kind != SQL_S_REINDEX)
 		rc = sql_cat_write_schema_rows(w, e);
 	if (rc) {
+		w->hnsw_ddl = 0;
 		sql_w_end_write(w, 0, 0, NULL);
 		return rc;
 	}
-	return sql_w_end_write(w, 1, 0, e);
+	rc = sql_w_end_write(w, 1, 0, e);
+	if (!rc && w->hnsw_ddl && !w->in_begin && w->writer && w->db) {
+		/* committed: files of dropped indexes and old generations go
+		 * (the writer lock is still held after an autocommit) */
+		sql_hnsw_gc(w);
+	}
+	w->hnsw_ddl = 0;
+	return rc;
 }

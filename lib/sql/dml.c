@@ -24,6 +24,7 @@
 #include "sql/conn.h"
 #include "sql/exec.h"
 #include "sql/vec.h"
+#include "sql/vecindex.h"
 #include "sql/wint.h"
 #include "store/txn.h"
 
@@ -184,10 +185,12 @@ static int index_entries(struct sql_wstate *w, const struct sql_table_def *t,
 {
 	int rc = sql_fts_row(w, t, row, rowid, del, e);
 
-	if (rc)
+	if (rc || (rc = sql_hnsw_row(w, t, row, rowid, del, e)))
 		return rc;
 	for (int i = 0; i < t->nidx; i++) {
 		const struct sql_index_def *x = t->idx[i];
+		if (x->hnsw)
+			continue;
 		if ((rc = sql_idxkey(&w->kbuf, &w->rbits, x, row, NULL, rowid, e)))
 			return rc;
 		rc = del ? sdb_txn_del(w->txn, w->kbuf.data, w->kbuf.len, e) :
@@ -1231,6 +1234,7 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 		/* UPDATE: the old row out, the new one in (under a savepoint, so
 		 * an ignored conflict puts the old row back) */
 		int sp = sdb_txn_savepoint(w->txn, e);
+		size_t fmark = sql_fts_mark(w);
 		struct sql_value rowid_v;
 		if (sp < 0) {
 			rc = sp;
@@ -1240,6 +1244,7 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 			goto out;
 		if (rc == 0) { /* gone already (a REPLACE of this statement) */
 			sdb_txn_release(w->txn, sp, NULL);
+			sql_fts_unmark(w, fmark, 0);
 			rc = 0;
 			continue;
 		}
@@ -1268,9 +1273,11 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 		if (rc == 1) {
 			sdb_txn_rollback_to(w->txn, sp, NULL);
 			sdb_txn_release(w->txn, sp, NULL);
+			sql_fts_unmark(w, fmark, 1);
 			t->max_rowid_ok = 0;
 		} else {
 			sdb_txn_release(w->txn, sp, NULL);
+			sql_fts_unmark(w, fmark, 0);
 			s->changes++;
 			if (w->foreign_keys && (rc = sql_w_fk_parent(w, t, prev, row, e)))
 				goto out;

@@ -9,7 +9,9 @@
  */
 #include "sql/exec_int.h"
 #include "sql/plan.h"
+#include "sql/sorter.h"
 #include "sql/fts_exec.h"
+#include "sql/vecindex.h"
 #include "sql/vecknn.h"
 
 #include <stdio.h>
@@ -134,6 +136,15 @@ struct core {
 	long gpos, ngroups;
 	size_t gstate;               /* bytes of states per group */
 	size_t *aoff;                /* state offset of each aggregate */
+	/* aggregation past the memory limit: rows of groups not in memory go
+	 * through a sorter and come back grouped (agg_spill_*) */
+	size_t gbytes;               /* estimated bytes of the groups in memory */
+	struct sql_sorter *xs;       /* NULL: every group in memory */
+	int xncol;                   /* a spilled row: keys, each level's row, flags */
+	int *xoff;                   /* where each level's row starts in it */
+	const struct sql_value *xrow; /* the next spilled row, or NULL */
+	struct grp *sg;              /* the group built from spilled rows, or NULL */
+	struct sdb_sql_arena sgmem;  /* its bytes */
 	struct vset *dset;           /* DISTINCT */
 	struct sql_value *out;       /* [nres] */
 	struct winset *win;          /* window functions (window.c) */
@@ -166,6 +177,7 @@ struct sel {
 	int cur_core;
 	struct vset *cset;           /* UNION distinct while streaming */
 	struct rowstore sorter;      /* sorted / compound results */
+	struct sql_sorter *xs;       /* ORDER BY without top-k: the external sort */
 	long spos;
 	struct sql_value *row;       /* the current output row */
 	struct sql_value *keys;      /* sort keys of the row being added */
@@ -1111,6 +1123,28 @@ static int knn_shape(struct sel *q, const struct sql_select *s)
 	return sql_vec_knn_key(ok->rescol >= 0 ? k->res[ok->rescol] : ok->e, k->lv[0].cur, &kn);
 }
 
+/* A k-NN query over a table with an HNSW index on its column and metric:
+ * the index may answer it (plan.c decides per run). */
+static void knn_index(struct sel *q)
+{
+	struct core *k = q->cores[0];
+	struct level *L = &k->lv[0];
+	const struct okey *ok = &q->ok[0];
+	const struct sql_table_def *tab = L->src->tab;
+	struct sql_vknn kn;
+
+	if (!tab || !sql_vec_knn_key(ok->rescol >= 0 ? k->res[ok->rescol] : ok->e, L->cur, &kn))
+		return;
+	for (int i = 0; i < tab->nidx; i++) {
+		const struct sql_index_def *x = tab->idx[i];
+		if (x->hnsw && x->hnsw->col == kn.col && x->hnsw->metric == kn.metric) {
+			tscan_use_hnsw(L->ts, x, (struct xp *)kn.query, q->limit, q->offset,
+				       L->wh, L->nwh);
+			return;
+		}
+	}
+}
+
 /* Whether the first join level can deliver the rows in ORDER BY order
  * (rowid order, an index's order, forward or reverse), so no sort is
  * needed. Only for a plain select (no aggregate, DISTINCT, compound). */
@@ -1318,6 +1352,8 @@ struct sel *sel_compile(struct bctx *b, struct scope *up,
 	corr |= ls.correlated;
 	q->correlated = corr;
 	*correlated = corr;
+	if (q->knn && q->limit)
+		knn_index(q);
 	b->ctes = save;
 	return q;
 }
@@ -1590,6 +1626,9 @@ static int agg_step(struct core *k, struct grp *g, struct ectx *x,
 				g->dist[i] = vset_new(1, 0);
 				if (!g->dist[i])
 					return sql_oom(x->e);
+				/* distinct under the argument's collation, as SQLite */
+				if (d->args[0]->has_coll)
+					vset_coll(g->dist[i], 0, (enum sql_coll)d->args[0]->coll);
 			}
 			int isnew;
 			if (!vset_get(g->dist[i], argv, 1, &isnew) && isnew < 0)
@@ -1625,8 +1664,34 @@ static int grp_cmp(const void *a, const void *b)
 	return ia < ib ? -1 : ia > ib;
 }
 
+static void grp_destroy(struct core *k, struct grp *g)
+{
+	for (int j = 0; j < k->ag.n; j++) {
+		if (k->ag.d[j].fn->agg->destroy)
+			k->ag.d[j].fn->agg->destroy(g->state + k->aoff[j]);
+		vset_free(g->dist[j]);
+		g->dist[j] = NULL;
+	}
+}
+
+/* The spilled groups' state dropped. */
+static void agg_spill_free(struct core *k)
+{
+	if (k->sg)
+		grp_destroy(k, k->sg);
+	k->sg = NULL;
+	sdb_sql_arena_release(&k->sgmem);
+	sql_sorter_free(k->xs);
+	k->xs = NULL;
+	k->xrow = NULL;
+	free(k->xoff);
+	k->xoff = NULL;
+	k->gbytes = 0;
+}
+
 static void grp_free_states(struct core *k)
 {
+	agg_spill_free(k);
 	if (!k->groups)
 		return;
 	for (long i = 0; i < vset_count(k->groups); i++) {
@@ -1641,6 +1706,143 @@ static void grp_free_states(struct core *k)
 	k->groups = NULL;
 	free(k->gorder);
 	k->gorder = NULL;
+}
+
+/* Group keys in output order (as grp_cmp). */
+static int gkey_cmp(const struct core *k, const struct sql_value *a,
+		    const struct sql_value *b)
+{
+	for (int i = 0; i < k->ngroup; i++) {
+		int c = sql_value_cmp(&a[i], &b[i],
+				      (enum sql_coll)(k->group[i]->has_coll ? k->group[i]->coll : 0));
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
+static int spill_row_cmp(void *ctx, const struct sql_value *a,
+			 const struct sql_value *b)
+{
+	return gkey_cmp(ctx, a, b);
+}
+
+/* What a new group costs in memory, roughly: the hash entry, its key,
+ * the saved rows and the aggregate states. */
+static size_t grp_bytes(const struct core *k, const struct sql_value *key)
+{
+	size_t b = sizeof(struct grp) + k->gstate + 96 +
+		   sql_sorter_row_bytes(key, k->ngroup);
+	for (int i = 0; i < k->nlv; i++) {
+		const struct cursor *c = k->lv[i].cur;
+		b += 16 + (c->row && !c->nullrow ? sql_sorter_row_bytes(c->row, c->ncol + 1)
+						 : sizeof(struct sql_value) * (size_t)(c->ncol + 1));
+	}
+	return b;
+}
+
+/* From now on, rows of groups not in memory go to a sorter. */
+static int agg_spill_start(struct core *k, struct ectx *x)
+{
+	k->xoff = calloc((size_t)(k->nlv + 1), sizeof(int));
+	if (!k->xoff)
+		return sql_oom(x->e);
+	int n = k->ngroup;
+	for (int i = 0; i < k->nlv; i++) {
+		k->xoff[i] = n;
+		n += k->lv[i].cur->ncol + 1;
+	}
+	k->xoff[k->nlv] = n;
+	k->xncol = n + k->nlv;
+	size_t lim = x->c->memory_limit / 4;
+	k->xs = sql_sorter_new(k->xncol, spill_row_cmp, k, lim,
+			       x->c->tmp_dir ? x->c->tmp_dir : x->c->dir);
+	return k->xs ? 0 : sql_oom(x->e);
+}
+
+/* A row of a group not in memory: its keys, the columns its cursors
+ * hold (those read), whether each level is a row of NULLs. */
+static int agg_spill_row(struct core *k, const struct sql_value *key,
+			 struct ectx *x)
+{
+	struct sql_value buf[256];
+	struct sql_value *r = k->xncol <= 256 ? buf : calloc((size_t)k->xncol, sizeof(*r));
+	if (!r)
+		return sql_oom(x->e);
+	memcpy(r, key, sizeof(*r) * (size_t)k->ngroup);
+	for (int i = 0; i < k->nlv; i++) {
+		const struct cursor *c = k->lv[i].cur;
+		const struct src *s = k->lv[i].src;
+		struct sql_value *d = r + k->xoff[i];
+		int flag = c->nullrow ? 1 : !c->row ? 2 : 0;
+		for (int j = 0; j <= c->ncol; j++) {
+			d[j] = sql_null();
+			if (flag || (s && s->used && !(s->used[j >> 6] & (1ull << (j & 63)))))
+				continue;
+			if (j == c->ncol && !(s && s->has_rowid))
+				continue;
+			d[j] = c->row[j];
+		}
+		r[k->xoff[k->nlv] + i] = sql_int(flag);
+	}
+	int rc = sql_sorter_add(k->xs, r, k->xncol, NULL, 0, x->e);
+	if (r != buf)
+		free(r);
+	return rc;
+}
+
+/* Points the cursors at a spilled row's values. */
+static void agg_spill_restore(struct core *k, const struct sql_value *r)
+{
+	for (int i = 0; i < k->nlv; i++) {
+		struct cursor *c = k->lv[i].cur;
+		c->row = (struct sql_value *)(r + k->xoff[i]);
+		c->nullrow = r[k->xoff[k->nlv] + i].u.i == 1;
+	}
+}
+
+/* The next group from the spilled rows (all rows with the key of
+ * k->xrow, in the order they came): its states stepped, in k->sg. */
+static int agg_spill_group(struct core *k, struct ectx *x0, struct grp **out)
+{
+	int rc;
+	struct sdb_sql_arena *a = &k->sgmem;
+	if (k->sg)
+		grp_destroy(k, k->sg);
+	k->sg = NULL;
+	sdb_sql_arena_reset(a);
+	struct grp *g = sdb_sql_arena_alloc(a, sizeof(*g));
+	struct sql_value *key = sdb_sql_arena_alloc(a, sizeof(*key) * (size_t)k->ngroup);
+	if (!g || !key)
+		return sql_oom(x0->e);
+	for (int i = 0; i < k->ngroup; i++) {
+		key[i] = k->xrow[i];
+		if (sql_value_copy(&key[i], a))
+			return sql_oom(x0->e);
+	}
+	agg_spill_restore(k, k->xrow);
+	if (grp_init(k, g, a))
+		return sql_oom(x0->e);
+	k->sg = g;
+	struct ectx x = *x0;
+	x.mem = &k->fmem;
+	for (;;) {
+		sdb_sql_arena_reset(&k->fmem);
+		if ((rc = agg_step(k, g, &x, a)))
+			return rc;
+		rc = sql_sorter_next(k->xs, &k->xrow, x0->e);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			k->xrow = NULL;
+			break;
+		}
+		if (gkey_cmp(k, key, k->xrow))
+			break;
+		agg_spill_restore(k, k->xrow);
+	}
+	*out = g;
+	return 0;
 }
 
 static int agg_build(struct core *k, struct ectx *x0)
@@ -1669,7 +1871,13 @@ static int agg_build(struct core *k, struct ectx *x0)
 			if ((rc = xp_eval(&x, k->group[i], &key[i])))
 				goto out;
 		int isnew;
-		struct grp *g = vset_get(k->groups, key, 1, &isnew);
+		struct grp *g = vset_get(k->groups, key, !k->xs, &isnew);
+		if (!g && k->xs) {
+			/* past the memory limit, a group not in memory */
+			if ((rc = agg_spill_row(k, key, &x)))
+				goto out;
+			continue;
+		}
 		if (!g) {
 			rc = sql_oom(x0->e);
 			goto out;
@@ -1679,11 +1887,22 @@ static int agg_build(struct core *k, struct ectx *x0)
 			rc = sql_oom(x0->e);
 			goto out;
 		}
+		if (isnew && nkey && (k->gbytes += grp_bytes(k, key)) > x0->c->memory_limit / 2 &&
+		    (rc = agg_spill_start(k, x0)))
+			goto out;
 		if ((rc = agg_step(k, g, &x, ga)))
 			goto out;
 	}
 	if (rc < 0)
 		goto out;
+	if (k->xs) {
+		if ((rc = sql_sorter_finish(k->xs, x0->e)))
+			goto out;
+		if ((rc = sql_sorter_next(k->xs, &k->xrow, x0->e)) < 0)
+			goto out;
+		if (rc == 0)
+			k->xrow = NULL;
+	}
 	if (nkey == 0 && vset_count(k->groups) == 0) {
 		/* an aggregate without GROUP BY over no rows: one row */
 		int isnew;
@@ -1738,8 +1957,15 @@ static int agg_next(struct core *k, struct ectx *x)
 				return sql_oom(x->e);
 		}
 	}
-	while (k->gpos < k->ngroups) {
-		struct grp *g = vset_payload(k->groups, k->gorder[k->gpos++]);
+	while (k->gpos < k->ngroups || k->xrow) {
+		struct grp *g = NULL;
+		if (k->xrow && (k->gpos >= k->ngroups ||
+				gkey_cmp(k, vset_key(k->groups, k->gorder[k->gpos]), k->xrow) > 0)) {
+			if ((rc = agg_spill_group(k, x, &g)))
+				return rc;
+		} else {
+			g = vset_payload(k->groups, k->gorder[k->gpos++]);
+		}
 		for (int i = 0; i < k->nlv; i++) {
 			k->lv[i].cur->row = g->rows[i];
 			k->lv[i].cur->nullrow = g->nullrow[i];
@@ -1859,6 +2085,8 @@ int sel_open(struct sel *q, struct ectx *x0)
 		q->cset = NULL;
 	}
 	rs_free(&q->sorter);
+	sql_sorter_free(q->xs);
+	q->xs = NULL;
 	q->spos = 0;
 	return 0;
 }
@@ -1897,6 +2125,20 @@ static int row_cmp(const void *pa, const void *pb)
 			return ok->desc ? -c : c;
 	}
 	return 0;
+}
+
+/* row_cmp for the external sorter (sorter.h). */
+static int sorter_row_cmp(void *ctx, const struct sql_value *a,
+			  const struct sql_value *b)
+{
+	cmp_sel = ctx;
+	return row_cmp(a, b);
+}
+
+/* Where a connection's sorts and hash tables spill (NULL: $TMPDIR). */
+static const char *spill_dir(const struct sql_conn *c)
+{
+	return c->tmp_dir ? c->tmp_dir : c->dir;
 }
 
 /* Evaluates the sort keys of the core's current row into q->keys. */
@@ -2076,6 +2318,44 @@ static int sorter_trim(struct sel *q, long k)
 	return 0;
 }
 
+/* The next row to sort, of the cores in turn (q->cur_core), its keys in
+ * q->keys. @return 1, 0 after the last core, or an error. */
+static int sort_input(struct sel *q, struct ectx *x, struct core **kp)
+{
+	while (q->cur_core < q->ncores) {
+		struct core *k = q->cores[q->cur_core];
+		sdb_sql_arena_reset(&q->mem);
+		int rc = core_next(k, x);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			q->cur_core++;
+			continue;
+		}
+		*kp = k;
+		return (rc = eval_keys(q, k, x)) ? rc : 1;
+	}
+	q->cur_core = 0;
+	return 0;
+}
+
+/* ORDER BY without a small LIMIT: every row through the external sorter,
+ * which spills sorted runs past the memory limit. */
+static int sort_external(struct sel *q, struct ectx *x)
+{
+	int rc;
+	struct core *k;
+	sql_sorter_free(q->xs);
+	q->xs = sql_sorter_new(q->ncols + q->norder, sorter_row_cmp, q,
+			       x->c->memory_limit, spill_dir(x->c));
+	if (!q->xs)
+		return sql_oom(x->e);
+	while ((rc = sort_input(q, x, &k)) == 1)
+		if ((rc = sql_sorter_add(q->xs, k->out, q->ncols, q->keys, q->norder, x->e)))
+			return rc;
+	return rc ? rc : sql_sorter_finish(q->xs, x->e);
+}
+
 static int sort_all(struct sel *q, struct ectx *x)
 {
 	int rc;
@@ -2083,37 +2363,31 @@ static int sort_all(struct sel *q, struct ectx *x)
 	rs_init(&q->sorter, q->ncols + q->norder);
 	/* ORDER BY ... LIMIT: keep only the best lim + off rows */
 	long topk = q->lim >= 0 && q->lim + q->off <= 1000000 ? (long)(q->lim + q->off) : -1;
+	if (topk < 0)
+		return sort_external(q, x);
 	long worst = -1; /* the k-th kept row (an index: rs_add may move the rows) */
 	struct sql_value *cand = NULL; /* a row's keys where row_cmp reads them */
-	for (int ci = 0; ci < q->ncores; ci++) {
-		struct core *k = q->cores[ci];
-		for (;;) {
-			sdb_sql_arena_reset(&q->mem);
-			rc = core_next(k, x);
-			if (rc < 0)
-				goto out;
-			if (rc == 0)
-				break;
-			if ((rc = eval_keys(q, k, x)))
-				goto out;
-			if (worst >= 0) {
-				/* top-k: a row after the k-th kept one is not kept */
-				memcpy(cand + q->ncols, q->keys, sizeof(*cand) * (size_t)q->norder);
-				cmp_sel = q;
-				if (row_cmp(cand, &q->sorter.v[worst * q->sorter.ncol]) > 0)
-					continue;
-			}
-			if (rs_add(&q->sorter, k->out, q->ncols, q->keys, q->norder))
+	struct core *k;
+	while ((rc = sort_input(q, x, &k)) == 1) {
+		if (worst >= 0) {
+			/* top-k: a row after the k-th kept one is not kept */
+			memcpy(cand + q->ncols, q->keys, sizeof(*cand) * (size_t)q->norder);
+			cmp_sel = q;
+			if (row_cmp(cand, &q->sorter.v[worst * q->sorter.ncol]) > 0)
+				continue;
+		}
+		if (rs_add(&q->sorter, k->out, q->ncols, q->keys, q->norder))
+			goto oom;
+		if (topk > 0 && q->sorter.n >= 2 * topk + 64) {
+			if (!cand && !(cand = calloc((size_t)q->sorter.ncol, sizeof(*cand))))
 				goto oom;
-			if (topk > 0 && q->sorter.n >= 2 * topk + 64) {
-				if (!cand && !(cand = calloc((size_t)q->sorter.ncol, sizeof(*cand))))
-					goto oom;
-				if (sorter_trim(q, topk))
-					goto oom;
-				worst = topk - 1;
-			}
+			if (sorter_trim(q, topk))
+				goto oom;
+			worst = topk - 1;
 		}
 	}
+	if (rc < 0)
+		goto out;
 	cmp_sel = q;
 	if (q->sorter.n > 1)
 		qsort(q->sorter.v, (size_t)q->sorter.n,
@@ -2229,11 +2503,20 @@ int sel_step(struct sel *q, struct ectx *x0)
 	}
 	for (;;) {
 		if (q->state == 2) {
-			if (q->spos >= q->sorter.n) {
+			const struct sql_value *r;
+			if (q->xs) {
+				if ((rc = sql_sorter_next(q->xs, &r, x.e)) < 0)
+					return rc;
+				if (rc == 0) {
+					q->state = 3;
+					return 0;
+				}
+			} else if (q->spos >= q->sorter.n) {
 				q->state = 3;
 				return 0;
+			} else {
+				r = &q->sorter.v[q->spos++ * q->sorter.ncol];
 			}
-			const struct sql_value *r = &q->sorter.v[q->spos++ * q->sorter.ncol];
 			if (q->skipped < q->off) {
 				q->skipped++;
 				continue;
@@ -2294,6 +2577,7 @@ void sel_free(struct sel *q)
 	vset_free(q->qseen);
 	rs_free(&q->queue);
 	rs_free(&q->sorter);
+	sql_sorter_free(q->xs);
 	sdb_sql_arena_release(&q->mem);
 }
 
@@ -2366,7 +2650,11 @@ static int eqp_sel(struct sel *q, struct sql_stmt_h *h, int *id, int parent,
 				if ((rc = eqp_row(h, id, par, buf, e)))
 					return rc;
 			} else if (q->knn) {
-				snprintf(buf, sizeof buf, "%s (exact k-NN)", tscan_explain(L->ts));
+				struct sdb_sql_arena tmp;
+				sdb_sql_arena_init(&tmp);
+				struct ectx x = { .h = h, .c = h->c, .mem = &tmp, .e = e };
+				snprintf(buf, sizeof buf, "%s", tscan_knn_explain(L->ts, &x));
+				sdb_sql_arena_release(&tmp);
 				if ((rc = eqp_row(h, id, par, buf, e)))
 					return rc;
 			} else {

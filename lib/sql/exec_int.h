@@ -284,6 +284,9 @@ void sql_conn_read_end(struct sql_conn *c);
 const struct sql_table_def *sql_conn_table(struct sql_conn *c, const char *name);
 /* The transaction reads go through (NULL: no database yet). */
 struct sdb_txn *sql_conn_txn(struct sql_conn *c);
+/* The connection's pending FTS5 postings written to its transaction
+ * (before an index is read). @return 0 or an error. */
+int sql_conn_fts_flush(struct sql_conn *c, struct sdb_error *e);
 /* The result columns of a RETURNING or PRAGMA statement, set at prepare
  * (write.h's sql_write_columns), so sql_column_count knows them first. */
 int sql_conn_columns(struct sql_conn *c, struct sql_stmt_h *h, const struct sql_stmt *st,

@@ -284,37 +284,46 @@ static int index_row(struct sql_wstate *w, const struct sql_fts_def *d,
 	sort_terms = c.terms.data;
 	if (c.n)
 		qsort(c.h, c.n, sizeof(*c.h), hit_cmp);
-	/* the postings: one key per term */
+	/* the row's terms with their position lists, into the log */
+	struct fts_logterm *lt = NULL;
+	int nlt = 0;
+	struct sdb_buf pb = SDB_BUF_INIT;
+	size_t *poff = NULL;
+	if (c.n && (!(lt = malloc(sizeof(*lt) * c.n)) || !(poff = malloc(sizeof(*poff) * (c.n + 1))))) {
+		free(lt);
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < c.n;) {
 		size_t j = i;
-		sdb_buf_reset(&w->vbuf);
 		int64_t prev = 0;
+		poff[nlt] = pb.len;
 		while (j < c.n && c.h[j].len == c.h[i].len &&
 		       !memcmp(c.terms.data + c.h[j].off, c.terms.data + c.h[i].off, c.h[i].len)) {
 			unsigned char vb[16];
 			int vl = sdb_put_varint(vb, (uint64_t)(c.h[j].pos - prev));
 			prev = c.h[j].pos;
-			sdb_buf_add(&w->vbuf, vb, (size_t)vl & 15); /* at most 10 */
+			sdb_buf_add(&pb, vb, (size_t)vl & 15); /* at most 10 */
 			j++;
 		}
-		sql_fts_key(&w->kbuf, d->neg_id, 2);
-		struct sql_value tv = sql_text(c.terms.data + c.h[i].off, c.h[i].len);
-		sql_key_add(&w->kbuf, &tv, 0, SQL_COLL_BINARY);
-		sql_key_add_int(&w->kbuf, rowid);
-		if (!sdb_buf_ok(&w->kbuf) || !sdb_buf_ok(&w->vbuf)) {
-			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-			goto out;
-		}
-		if (w->kbuf.len > 4000) { /* a giant token: kept out of the index */
-			i = j;
-			continue;
-		}
-		rc = del ? sdb_txn_del(w->txn, w->kbuf.data, w->kbuf.len, e) :
-			sdb_txn_put(w->txn, w->kbuf.data, w->kbuf.len, w->vbuf.data, w->vbuf.len, 0, e);
-		if (rc)
-			goto out;
+		lt[nlt].z = c.terms.data + c.h[i].off;
+		lt[nlt].n = (int)c.h[i].len;
+		lt[nlt].tf = (uint32_t)(j - i);
+		lt[nlt].plen = (uint32_t)(pb.len - poff[nlt]);
+		nlt++;
 		i = j;
 	}
+	if (!sdb_buf_ok(&pb))
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	for (int i = 0; i < nlt; i++)
+		lt[i].pos = (const unsigned char *)pb.data + poff[i];
+	if (!rc)
+		rc = sql_fts_log_row(w, d->neg_id, rowid, del, d->ncol, c.ntok, lt, nlt, e);
+	free(lt);
+	free(poff);
+	sdb_buf_release(&pb);
+	if (rc)
+		goto out;
 	/* the row's sizes */
 	struct sql_value *sz = calloc((size_t)d->ncol + 1, sizeof(*sz));
 	if (!sz) {
@@ -332,49 +341,6 @@ static int index_row(struct sql_wstate *w, const struct sql_fts_def *d,
 	else
 		rc = del ? sdb_txn_del(w->txn, w->kbuf.data, w->kbuf.len, e) :
 			sdb_txn_put(w->txn, w->kbuf.data, w->kbuf.len, w->vbuf.data, w->vbuf.len, 0, e);
-	if (rc) {
-		free(sz);
-		goto out;
-	}
-	/* the totals */
-	{
-		struct sdb_val v;
-		struct sql_value *tot = sz;
-		int nt = 0;
-		sql_fts_key(&w->kbuf, d->neg_id, 0);
-		if (!sdb_buf_ok(&w->kbuf)) {
-			free(sz);
-			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-			goto out;
-		}
-		struct sql_value *old = calloc((size_t)d->ncol + 1, sizeof(*old));
-		if (!old) {
-			free(sz);
-			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-			goto out;
-		}
-		rc = sdb_txn_get(w->txn, w->kbuf.data, w->kbuf.len, &v, e);
-		if (rc == 0)
-			rc = sql_record_decode(v.data, v.len, old, d->ncol + 1, &nt, e);
-		else if (rc == SDB_ENOTFOUND)
-			rc = 0;
-		if (!rc) {
-			int sign = del ? -1 : 1;
-			for (int i = 0; i <= d->ncol; i++) {
-				int64_t o = i < nt && old[i].type == SQLV_INT ? old[i].u.i : 0;
-				int64_t add = i == 0 ? 1 : c.ntok[i - 1];
-				tot[i] = sql_int(o + sign * add);
-			}
-			sdb_buf_reset(&w->vbuf);
-			sql_record_encode(&w->vbuf, tot, d->ncol + 1);
-			if (!sdb_buf_ok(&w->vbuf))
-				rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-			else
-				rc = sdb_txn_put(w->txn, w->kbuf.data, w->kbuf.len, w->vbuf.data,
-						 w->vbuf.len, 0, e);
-		}
-		free(old);
-	}
 	free(sz);
 out:
 	free(c.h);
@@ -457,6 +423,9 @@ int sql_fts_row(struct sql_wstate *w, const struct sql_table_def *t,
 static int del_index(struct sql_wstate *w, const struct sql_fts_def *d,
 		     struct sdb_error *e)
 {
+	int rc = sql_fts_flush(w, e);
+	if (rc)
+		return rc;
 	sql_key_head(&w->kbuf);
 	sql_key_add_int(&w->kbuf, d->neg_id);
 	sdb_buf_reset(&w->k2);

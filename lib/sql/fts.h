@@ -10,11 +10,13 @@
  * keeps none and reads its content table by rowid; a contentless one
  * (content='') keeps only the index. The index lives in the same store
  * namespace under the negative of the table's id (doc/FORMAT.md):
- *   (-id, 0)               totals: [rows, tokens of column 0, ...]
+ *   (-id, 0)               totals: [rows, tokens of column 0, ..., 2]
  *   (-id, 1, rowid)        the row's token count per column
- *   (-id, 2, term, rowid)  the term's positions in the row
- * written by the row's own statement (dml.c calls sql_fts_row for every
- * row written or deleted of an FTS table or of a content table).
+ *   (-id, 3, term, first)  a posting block of the term (fts_post.c):
+ *                          up to 128 rows from rowid first on
+ * written in the row's own transaction (dml.c calls sql_fts_row for every
+ * row written or deleted of an FTS table or of a content table; the
+ * postings wait in memory until a flush, fts_pend.c).
  *
  * The query side (fts_exec.c) reads the index through the statement's
  * snapshot: a MATCH parsed by fts_query.c into phrases and a tree,
@@ -92,6 +94,39 @@ int sql_fts_drop(struct sql_wstate *w, const struct sql_table_def *t,
 		 struct sdb_error *e);
 /* Keys of the index: (neg_id, kind, ...). */
 void sql_fts_key(struct sdb_buf *b, int64_t neg_id, int kind);
+
+/* The pending postings of the open transaction (fts_pend.c): rows are
+ * logged per statement, folded into an in-memory index when the
+ * statement succeeds and written as merged posting blocks by a flush. */
+struct fts_logterm {
+	const char *z;
+	int n;
+	uint32_t tf, plen;
+	const unsigned char *pos;    /* the encoded position list */
+};
+int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del,
+		    int ncol, const int *ntok, const struct fts_logterm *terms,
+		    int nterm, struct sdb_error *e);
+/* Everything pending into the transaction (commit, SAVEPOINT, DROP,
+ * 'rebuild'). @return 0 or an error (nothing usable is left pending). */
+int sql_fts_flush(struct sql_wstate *w, struct sdb_error *e);
+/* The same before a read of an index; inside a statement of BEGIN the
+ * pending entries are kept until it ends, for its rollback. */
+int sql_fts_flush_read(struct sql_wstate *w, struct sdb_error *e);
+/* The running statement succeeded / was rolled back (its savepoint). */
+int sql_fts_stmt_done(struct sql_wstate *w, struct sdb_error *e);
+void sql_fts_stmt_undo(struct sql_wstate *w);
+/* The transaction ended or rolled back to a SAVEPOINT: nothing pending. */
+void sql_fts_discard(struct sql_wstate *w);
+/* A per-row savepoint (UPDATE): the log's mark; unmark with undo 1
+ * drops what was logged since. */
+size_t sql_fts_mark(struct sql_wstate *w);
+void sql_fts_unmark(struct sql_wstate *w, size_t mark, int undo);
+void sql_fts_pend_free(struct sql_wstate *w);
+/* SDB_EUNSUPPORTED when t's index is of format 1 (needs 'rebuild'). */
+struct sdb_txn;
+int sql_fts_check_format(struct sdb_txn *txn, const struct sql_table_def *t,
+			 struct sdb_error *e);
 
 /* ------------------------------------------------------------ queries */
 

@@ -247,6 +247,9 @@ int sql_fts_scan_rewind(struct fts_scan *f, struct ectx *x, struct sql_value *ro
 	f->active = f->nmatch > 0;
 	if (!f->txn)
 		return 0;
+	if (f->active && ((rc = sql_conn_fts_flush(x->c, x->e)) ||
+			  (rc = sql_fts_check_format(f->txn, f->tab, x->e))))
+		return rc;
 	if (!f->active) {
 		sql_obj_prefix(&f->kb, f->ct->id);
 		sql_obj_end(&f->hb, f->ct->id);
@@ -399,7 +402,7 @@ static int read_stats(struct fts_scan *f, struct ectx *x)
 			return rc;
 		f->nrow = n > 0 && cells[0].type == SQLV_INT ? (double)cells[0].u.i : 0;
 		int64_t tot = 0;
-		for (int i = 1; i < n; i++)
+		for (int i = 1; i < n && i <= f->d->ncol; i++)
 			if (cells[i].type == SQLV_INT)
 				tot += cells[i].u.i;
 		ntok = (double)tot;

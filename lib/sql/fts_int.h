@@ -80,6 +80,33 @@ struct fts_query {
 	long *ioff;                  /* row i's instances: [ioff[i], ioff[i+1]) */
 };
 
+/* ------------------------------------------------ posting blocks (fts_post.c) */
+
+#define FTS_BLOCK_MAX 128        /* rows in one posting block */
+
+struct fts_posting {
+	int64_t rowid;
+	uint32_t tf;                 /* positions in the row (all columns) */
+	uint32_t dl;                 /* the row's tokens (all columns) */
+	uint32_t plen;               /* bytes of its position list */
+	const unsigned char *pos;
+};
+
+struct fts_bhdr {
+	int n;
+	uint32_t maxtf, mindl;
+	int64_t first, last;
+	const unsigned char *ids, *pos, *end;
+};
+
+/* out = the block of p[0..n) (rowids ascending). @return 0 or SDB_ENOMEM. */
+int fts_block_encode(struct sdb_buf *out, const struct fts_posting *p, int n);
+/* The header of block value v[0..n). @return 0 or SDB_ECORRUPT. */
+int fts_block_header(const void *v, size_t n, struct fts_bhdr *h);
+/* The block's rows into out[0..h->n) (pos pointing into the value).
+ * @return 0 or SDB_ECORRUPT. */
+int fts_block_decode(const struct fts_bhdr *h, struct fts_posting *out);
+
 void fts_node_free(struct fnode *n);
 /* Evaluates q over the index as txn sees it. */
 int fts_query_run(struct fts_query *q, struct sdb_txn *txn, struct sdb_error *e);

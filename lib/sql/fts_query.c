@@ -783,7 +783,8 @@ static int rpcmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-/* Reads the postings of one term (or every term with its prefix). */
+/* Reads the postings of one term (or every term with its prefix) from
+ * its posting blocks (fts_post.c). */
 static int load_term(struct sdb_txn *txn, int64_t neg_id, struct fterm *t,
 		     struct sdb_error *e)
 {
@@ -791,8 +792,9 @@ static int load_term(struct sdb_txn *txn, int64_t neg_id, struct fterm *t,
 	struct sdb_txn_iter *it = NULL;
 	struct rp *all = NULL;
 	long nall = 0, capall = 0;
+	struct fts_posting bp[FTS_BLOCK_MAX];
 	int rc;
-	sql_fts_key(&lo, neg_id, 2);
+	sql_fts_key(&lo, neg_id, 3);
 	struct sql_value tv = sql_text(t->z, (size_t)t->n);
 	sql_key_add(&lo, &tv, 0, SQL_COLL_BINARY);
 	if (t->prefix)
@@ -811,56 +813,47 @@ static int load_term(struct sdb_txn *txn, int64_t neg_id, struct fterm *t,
 		const unsigned char *k;
 		size_t kn;
 		struct sdb_val v;
+		struct fts_bhdr h;
 		rc = sdb_txn_iter_next(it, &k, &kn, &v, e);
 		if (rc <= 0)
 			break;
 		rc = 0;
-		/* the rowid: the key's last element */
-		size_t p = lo.len;
-		if (t->prefix) {
-			size_t m = sdb_tuple_skip(k + SQL_KEY_HEAD, kn - SQL_KEY_HEAD, 0);
-			p = SQL_KEY_HEAD + m;
-			m = sdb_tuple_skip(k + p, kn - p, 0);
-			p += m;
-			m = sdb_tuple_skip(k + p, kn - p, 0);
-			p += m;
-		}
-		struct sdb_tv el;
-		if (p >= kn || sdb_tuple_decode1(k + p, kn - p, 0, 0, &el, NULL, e) <= 0 ||
-		    el.type != SDB_TV_INT) {
-			rc = sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 index key");
+		if (fts_block_header(v.data, v.len, &h) || fts_block_decode(&h, bp)) {
+			rc = sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 posting block");
 			break;
 		}
-		const unsigned char *vp = (const unsigned char *)v.data, *ve = vp + v.len;
-		int64_t pos = 0;
-		if (!t->prefix && pl_row(&l, el.i)) {
-			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-			break;
-		}
-		while (vp < ve) {
-			uint64_t dlt;
-			vp = sdb_get_varint(vp, ve, &dlt);
-			if (!vp) {
-				rc = sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 position list");
-				break;
-			}
-			pos += (int64_t)dlt;
-			if (t->prefix) {
-				if (nall == capall) {
-					long nc = capall ? capall * 2 : 256;
-					struct rp *na = realloc(all, sizeof(*na) * (size_t)nc);
-					if (!na) {
-						rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-						break;
-					}
-					all = na;
-					capall = nc;
-				}
-				all[nall].rowid = el.i;
-				all[nall++].pos = pos;
-			} else if (pl_pos(&l, pos)) {
+		for (int r = 0; r < h.n && !rc; r++) {
+			const unsigned char *vp = bp[r].pos, *ve = vp + bp[r].plen;
+			int64_t pos = 0;
+			if (!t->prefix && pl_row(&l, bp[r].rowid)) {
 				rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 				break;
+			}
+			while (vp < ve) {
+				uint64_t dlt;
+				vp = sdb_get_varint(vp, ve, &dlt);
+				if (!vp) {
+					rc = sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 position list");
+					break;
+				}
+				pos += (int64_t)dlt;
+				if (t->prefix) {
+					if (nall == capall) {
+						long nc = capall ? capall * 2 : 256;
+						struct rp *na = realloc(all, sizeof(*na) * (size_t)nc);
+						if (!na) {
+							rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+							break;
+						}
+						all = na;
+						capall = nc;
+					}
+					all[nall].rowid = bp[r].rowid;
+					all[nall++].pos = pos;
+				} else if (pl_pos(&l, pos)) {
+					rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+					break;
+				}
 			}
 		}
 		if (rc)

@@ -12,8 +12,12 @@
 
 #include "sql/fts_exec.h"
 #include "sql/record.h"
+#include "sql/vec.h"
+#include "sql/vecindex.h"
+#include "sql/write.h"
 #include "store/keys.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +165,20 @@ struct tscan {
 	struct sdb_sql_arena hmem;
 	struct fts_scan *fs;         /* P_FTS: an FTS5 table (fts_exec.c) */
 	char eqp[300];
+	/* a k-NN query an HNSW index may answer (vecindex.h): the rows come
+	 * from the index (hmode 1) or, when the filter is selective or the
+	 * walk found fewer than k, from the path above (an exact k-NN) */
+	const struct sql_index_def *hx;
+	struct xp *hq, *hlim, *hoff;
+	struct xp **hwh;
+	int nhwh;
+	int hmode;
+	int64_t *krows;
+	uint32_t nkrows, hpos;
+	struct sdb_sql_arena kmem;   /* the filter's temporaries */
+	struct ectx hctx;
+	struct sdb_buf hvec;
+	char heqp[400];
 };
 
 struct hchain {
@@ -432,7 +450,7 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 	uint8_t *best_aff = NULL;
 	for (int k = 0; k < tab->nidx && t->path == P_FULL; k++) {
 		const struct sql_index_def *ix = tab->idx[k];
-		if (ix->where)
+		if (ix->where || ix->hnsw)
 			continue;
 		struct xp **vx = calloc((size_t)ix->ncol, sizeof(*vx));
 		uint8_t *va = calloc((size_t)ix->ncol, 1);
@@ -803,15 +821,25 @@ static int index_covers(const struct tscan *t)
 	return 1;
 }
 
+static int hnsw_rewind(struct tscan *t, struct ectx *x, int plan_only, struct sql_hnsw_query *hq);
+
 int tscan_rewind(struct tscan *t, struct ectx *x)
 {
 	int rc;
 	close_iter(t);
 	t->done = 0;
+	t->hmode = 0;
 	t->txn = sql_conn_txn(x->c);
 	if (!t->txn) {
 		t->done = 1;
 		return 0;
+	}
+	if (t->hx) {
+		struct sql_hnsw_query hq;
+		if ((rc = hnsw_rewind(t, x, 0, &hq)))
+			return rc;
+		if (t->hmode)
+			return 0;
 	}
 	const struct sql_table_def *tab = t->tab;
 	struct sql_value v;
@@ -1038,11 +1066,45 @@ static int cover_row(struct tscan *t, const unsigned char *k, size_t klen,
 	return rc ? rc : 1;
 }
 
+static int tscan_next1(struct tscan *t, struct ectx *x);
+
 int tscan_next(struct tscan *t, struct ectx *x)
+{
+	if (!t->hx || t->hmode)
+		return tscan_next1(t, x);
+	/* the exact scan of a query an HNSW index could answer: rows whose
+	 * vector is NULL are left out, as the index leaves them out, so
+	 * both paths give the same rows */
+	for (;;) {
+		int rc = tscan_next1(t, x);
+		if (rc != 1 || t->s->cur->row[t->hx->hnsw->col].type != SQLV_NULL)
+			return rc;
+	}
+}
+
+static int tscan_next1(struct tscan *t, struct ectx *x)
 {
 	int rc;
 	if (t->done)
 		return 0;
+	if (t->hmode) {
+		while (t->hpos < t->nkrows) {
+			struct sdb_val v;
+			sql_rowkey_rowid(&t->kb, t->tab->id, t->krows[t->hpos++]);
+			if (t->kb.oom)
+				return sql_oom(x->e);
+			rc = sdb_txn_get(t->txn, t->kb.data, t->kb.len, &v, x->e);
+			if (rc == SDB_ENOTFOUND)
+				continue;
+			if (rc)
+				return rc;
+			sdb_buf_reset(&t->hb);
+			sdb_buf_add(&t->hb, t->kb.data, t->kb.len);
+			return load_row(t, t->hb.data, t->hb.len, &v, x);
+		}
+		t->done = 1;
+		return 0;
+	}
 	if (t->path == P_FTS)
 		return sql_fts_scan_next(t->fs, x);
 	if (t->path == P_HASH) {
@@ -1117,6 +1179,9 @@ void tscan_free(struct tscan *t)
 		return;
 	close_iter(t);
 	sql_fts_scan_free(t->fs);
+	free(t->krows);
+	sdb_sql_arena_release(&t->kmem);
+	sdb_buf_release(&t->hvec);
 	free(t->keyx);
 	free(t->kaff);
 	free(t->inv);
@@ -1199,7 +1264,7 @@ int tscan_order(struct tscan *t, const int *cols, const uint8_t *desc,
 		cands[nc++] = t->idx;
 	else
 		for (int k = 0; k < tab->nidx && nc < 64; k++)
-			if (!tab->idx[k]->where)
+			if (!tab->idx[k]->where && !tab->idx[k]->hnsw)
 				cands[nc++] = tab->idx[k];
 	for (int ci = 0; ci < nc; ci++) {
 		const struct sql_index_def *ix = cands[ci];
@@ -1253,6 +1318,170 @@ int tscan_is_scan(const struct tscan *t)
 	return t->path == P_FULL || t->path == P_ROWID_RANGE || t->path == P_HASH ||
 	       t->path == P_FTS ||
 	       (t->path == P_INDEX_EQ && !(t->idx->unique && t->nkey == t->idx->ncol));
+}
+
+/* ------------------------------------------------------------ HNSW k-NN */
+
+void tscan_use_hnsw(struct tscan *t, const struct sql_index_def *x, struct xp *q,
+		    struct xp *lim, struct xp *off, struct xp **wh, int nwh)
+{
+	t->hx = x;
+	t->hq = q;
+	t->hlim = lim;
+	t->hoff = off;
+	t->hwh = wh;
+	t->nhwh = nwh;
+	sdb_sql_arena_init(&t->kmem);
+	sdb_buf_init(&t->hvec);
+}
+
+/* Whether row rowid passes the level's conjuncts (read by rowid). */
+static int hnsw_pass(void *arg, int64_t rowid)
+{
+	struct tscan *t = arg;
+	struct ectx *x = &t->hctx;
+	struct sdb_val v;
+	int rc;
+
+	sql_rowkey_rowid(&t->kb, t->tab->id, rowid);
+	if (t->kb.oom)
+		return sql_oom(x->e);
+	rc = sdb_txn_get(t->txn, t->kb.data, t->kb.len, &v, x->e);
+	if (rc == SDB_ENOTFOUND) {
+		sdb_error_clear(x->e);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	sdb_buf_reset(&t->hb);
+	sdb_buf_add(&t->hb, t->kb.data, t->kb.len);
+	if ((rc = load_row(t, t->hb.data, t->hb.len, &v, x)) < 0)
+		return rc;
+	sdb_sql_arena_reset(&t->kmem);
+	for (int i = 0; i < t->nhwh; i++) {
+		int tv;
+		if ((rc = xp_truth(x, t->hwh[i], &tv)))
+			return rc;
+		if (tv != 1)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Decides (and unless plan_only runs) the HNSW path: t->hmode 1 with the
+ * rows in t->hrows, or 0 for the exact scan. A query that is not a vector
+ * of the index's dimension, a LIMIT below 0, or no database goes to the
+ * exact scan, which gives SQL's answer (NULL distances, errors).
+ */
+static int hnsw_rewind(struct tscan *t, struct ectx *x, int plan_only, struct sql_hnsw_query *hq)
+{
+	const struct sql_hnsw_def *d = t->hx->hnsw;
+	struct sql_wstate *w = x->c->wr;
+	struct sql_value v;
+	int64_t lim, off = 0;
+	uint32_t dim;
+	int rc;
+
+	memset(hq, 0, sizeof(*hq));
+	hq->path = SQL_HNSW_EXACT;
+	t->hmode = 0;
+	free(t->krows);
+	t->krows = NULL;
+	t->nkrows = t->hpos = 0;
+	if (!t->txn)
+		return 0;
+	if ((rc = xp_eval(x, t->hlim, &v)))
+		return rc;
+	sql_value_apply_aff(&v, SQL_AFF_NUMERIC, x->mem);
+	if (v.type != SQLV_INT || v.u.i < 0)
+		return 0;
+	lim = v.u.i;
+	if (t->hoff) {
+		if ((rc = xp_eval(x, t->hoff, &v)))
+			return rc;
+		sql_value_apply_aff(&v, SQL_AFF_NUMERIC, x->mem);
+		if (v.type == SQLV_INT && v.u.i > 0)
+			off = v.u.i;
+	}
+	if (lim + off > SQL_HNSW_MAX_K || lim > SQL_HNSW_MAX_K || off > SQL_HNSW_MAX_K)
+		return sdb_error_set(x->e, SDB_ELIMIT,
+				     "k-NN through hnsw index %s: LIMIT + OFFSET %lld is above the cap of %d",
+				     t->hx->name, (long long)(lim + off), SQL_HNSW_MAX_K);
+	if (lim == 0)
+		return 0;
+	if ((rc = xp_eval(x, t->hq, &v)))
+		return rc;
+	sdb_buf_reset(&t->hvec);
+	if (v.type == SQLV_BLOB) {
+		if (v.n != d->dim * 4)
+			return 0;
+		sdb_buf_add(&t->hvec, v.u.z, v.n);
+	} else if (v.type == SQLV_TEXT) {
+		struct sdb_error pe = { 0 };
+		if (sql_vec_parse(v.u.z, v.n, &t->hvec, &dim, &pe) || dim != d->dim)
+			return 0;
+	} else
+		return 0;
+	if (!sdb_buf_ok(&t->hvec))
+		return sql_oom(x->e);
+	for (uint32_t i = 0; i < d->dim; i++) {
+		float f;
+		memcpy(&f, t->hvec.data + 4 * i, 4);
+		if (!isfinite(f))
+			return 0;
+	}
+	t->hctx = *x;
+	t->hctx.mem = &t->kmem;
+	hq->x = t->hx;
+	hq->q = (const float *)(const void *)t->hvec.data;
+	hq->k = (uint32_t)(lim + off);
+	hq->ef = w->hnsw_ef_search ? w->hnsw_ef_search : (hq->k * 2 > 64 ? hq->k * 2 : 64);
+	hq->pass = t->nhwh ? hnsw_pass : NULL;
+	hq->arg = t;
+	hq->plan_only = plan_only;
+	hq->ef_default = !w->hnsw_ef_search;
+	hq->exact_rows = w->hnsw_exact_rows - 1;
+	rc = sql_hnsw_knn(w, t->txn, hq, x->e);
+	if (rc)
+		return rc;
+	if (hq->path == SQL_HNSW_GRAPH && !plan_only) {
+		t->hmode = 1;
+		t->krows = hq->rows;
+		t->nkrows = hq->nrows;
+		hq->rows = NULL;
+	}
+	free(hq->rows);
+	return 0;
+}
+
+const char *tscan_knn_explain(struct tscan *t, struct ectx *x)
+{
+	struct sql_hnsw_query hq;
+	const char *nm = t->s->name ? t->s->name : t->tab->name;
+	char as[200] = "";
+
+	if (t->s->name && strcasecmp(t->s->name, t->tab->name))
+		snprintf(as, sizeof as, " AS %s", t->s->name);
+	(void)nm;
+	t->txn = sql_conn_txn(x->c);
+	if (!t->hx || hnsw_rewind(t, x, 1, &hq)) {
+		sdb_error_clear(x->e);
+		snprintf(t->heqp, sizeof t->heqp, "%s (exact k-NN)", tscan_explain(t));
+		return t->heqp;
+	}
+	if (hq.path == SQL_HNSW_GRAPH && !t->nhwh)
+		snprintf(t->heqp, sizeof t->heqp, "SEARCH %s%s USING HNSW INDEX %s", t->tab->name, as,
+			 t->hx->name);
+	else if (hq.path == SQL_HNSW_GRAPH)
+		snprintf(t->heqp, sizeof t->heqp, "SEARCH %s%s USING HNSW INDEX %s (filtered, est. %.1f%%)",
+			 t->tab->name, as, t->hx->name, hq.est * 100);
+	else if (t->nhwh && hq.est < 1)
+		snprintf(t->heqp, sizeof t->heqp, "%s (exact k-NN, filter est. %.1f%%)", tscan_explain(t),
+			 hq.est * 100);
+	else
+		snprintf(t->heqp, sizeof t->heqp, "%s (exact k-NN)", tscan_explain(t));
+	return t->heqp;
 }
 
 const char *tscan_explain(const struct tscan *t)

@@ -50,4 +50,14 @@ int tscan_order(struct tscan *t, const int *cols, const uint8_t *desc,
  * USING INTEGER PRIMARY KEY (rowid=?)"). */
 const char *tscan_explain(const struct tscan *t);
 
+/* Lets HNSW index x answer the level's k-NN query: q the query vector,
+ * lim/off the LIMIT and OFFSET (k = their sum), wh/nwh the conjuncts
+ * tested on each row the graph walk visits (vecindex.h). */
+void tscan_use_hnsw(struct tscan *t, const struct sql_index_def *x, struct xp *q,
+		    struct xp *lim, struct xp *off, struct xp **wh, int nwh);
+/* The EXPLAIN QUERY PLAN line of a k-NN level: the path the query would
+ * take now ("SEARCH t USING HNSW INDEX i (filtered, est. 1.2%)", "SCAN t
+ * (exact k-NN)"). */
+const char *tscan_knn_explain(struct tscan *t, struct ectx *x);
+
 #endif

@@ -123,6 +123,49 @@ int sql_pragma(struct sql_conn *c, struct sql_wstate *w,
 		struct sql_value v = sql_int(w->foreign_keys);
 		return rc || !out ? rc : add(out, &v, e);
 	}
+	if (!strcasecmp(p, "hnsw_ef_search")) {
+		static const char *const n[] = { "hnsw_ef_search" };
+		if (st->value) {
+			char *end;
+			long v;
+			if (!pragma_arg(st, &arg))
+				return sdb_error_set(e, SDB_EINVAL, "hnsw_ef_search must be an integer from 0 to 100000");
+			v = strtol(arg, &end, 10);
+			if (*end || end == arg || v < 0 || v > 100000)
+				return sdb_error_set(e, SDB_EINVAL, "hnsw_ef_search must be an integer from 0 to 100000");
+			w->hnsw_ef_search = (uint32_t)v;
+			return 0;
+		}
+		int rc = cols(out, 1, n, e);
+		struct sql_value v = sql_int(w->hnsw_ef_search);
+		return rc || !out ? rc : add(out, &v, e);
+	}
+	if (!strcasecmp(p, "hnsw_exact_rows")) {
+		static const char *const n[] = { "hnsw_exact_rows" };
+		if (st->value) {
+			char *end;
+			long long v;
+			const char *msg = "hnsw_exact_rows must be -1 (the default) or a row count from 0";
+			int neg = st->value->kind == SQL_E_UNARY && st->value->op == SQL_OP_NEG &&
+				  st->value->left && st->value->left->kind == SQL_E_INTEGER;
+			if (neg) {
+				if (strcmp(st->value->left->text, "1"))
+					return sdb_error_set(e, SDB_EINVAL, "%s", msg);
+				w->hnsw_exact_rows = 0;
+				return 0;
+			}
+			if (!pragma_arg(st, &arg))
+				return sdb_error_set(e, SDB_EINVAL, "%s", msg);
+			v = strtoll(arg, &end, 10);
+			if (*end || end == arg || v < -1 || v > (1ll << 50))
+				return sdb_error_set(e, SDB_EINVAL, "%s", msg);
+			w->hnsw_exact_rows = v + 1;
+			return 0;
+		}
+		int rc = cols(out, 1, n, e);
+		struct sql_value v = sql_int(w->hnsw_exact_rows - 1);
+		return rc || !out ? rc : add(out, &v, e);
+	}
 	if (!strcasecmp(p, "table_info") || !strcasecmp(p, "table_xinfo") ||
 	    !strcasecmp(p, "index_list")) {
 		struct sql_table_def *t;

@@ -100,6 +100,11 @@ struct sql_wstate {
 	struct sdb_bulk *bulk;     /* CREATE INDEX's entries outside BEGIN:
 				    * committed with txn by sdb_bulk_commit */
 	uint8_t bulk_ok;           /* the index being filled may use one */
+	struct fts_pend *fts_pend; /* FTS5 postings not yet written (fts_pend.c) */
+	void *hnsw;                /* mapped HNSW index files (vecindex.c) */
+	uint8_t hnsw_ddl;          /* the statement changed an HNSW index */
+	uint32_t hnsw_ef_search;   /* PRAGMA hnsw_ef_search (0: max(64, 2k)) */
+	int64_t hnsw_exact_rows;   /* PRAGMA hnsw_exact_rows + 1 (0: the default) */
 };
 
 /* 1 inside BEGIN ... COMMIT (or a SAVEPOINT transaction). */

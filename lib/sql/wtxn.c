@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sql/vecindex.h"
 #include "sql/wint.h"
 
 /* ------------------------------------------------------------- rows */
@@ -138,6 +139,7 @@ static void drop_txn(struct sql_wstate *w)
 		sdb_bulk_abort(w->bulk);
 		w->bulk = NULL;
 	}
+	sql_fts_discard(w);
 	sdb_txn_free(w->txn);
 	w->txn = NULL;
 	w->in_begin = 0;
@@ -150,7 +152,9 @@ static void drop_txn(struct sql_wstate *w)
 void sql_store_close(struct sql_wstate *w)
 {
 	drop_txn(w);
+	sql_fts_pend_free(w);
 	free(w->sps);
+	sql_hnsw_close(w);
 	sql_cat_free(w->cat);
 	sdb_db_close(w->db);
 	free(w->dir);
@@ -347,6 +351,8 @@ static int commit(struct sql_wstate *w, struct sdb_error *e)
 {
 	int rc = 0, explicit_txn = w->in_begin;
 
+	if (w->txn && (rc = sql_fts_flush(w, e)))
+		return rc;
 	if (w->bulk) {
 		/* the bulk's entries and the transaction in one manifest switch */
 		struct sdb_bulk *b = w->bulk;
@@ -390,6 +396,8 @@ int sql_w_end_write(struct sql_wstate *w, int ok, int rollback_txn,
 			if (w->stmt_sp >= 0)
 				rc = sdb_txn_release(w->txn, w->stmt_sp, e);
 			w->stmt_sp = -1;
+			if (!rc)
+				rc = sql_fts_stmt_done(w, e);
 			return rc;
 		}
 		rc = commit(w, e);
@@ -400,6 +408,7 @@ int sql_w_end_write(struct sql_wstate *w, int ok, int rollback_txn,
 	if (w->in_begin && !rollback_txn && w->stmt_sp >= 0) {
 		sdb_txn_rollback_to(w->txn, w->stmt_sp, NULL);
 		sdb_txn_release(w->txn, w->stmt_sp, NULL);
+		sql_fts_stmt_undo(w);
 		w->stmt_sp = -1;
 		after_rollback(w);
 		if (w->txn_ddl)
@@ -460,6 +469,7 @@ int sql_w_txn_stmt(struct sql_conn *c, struct sql_wstate *w,
 				rc = sdb_txn_rollback_to(w->txn, w->sps[i].sp, e);
 				if (rc)
 					return rc;
+				sql_fts_discard(w); /* SAVEPOINT flushed: all is newer */
 				after_rollback(w);
 				if (w->txn_ddl)
 					sql_catalog_load(w, NULL);
@@ -494,6 +504,11 @@ int sql_w_txn_stmt(struct sql_conn *c, struct sql_wstate *w,
 		ns->sp = -1;
 		w->in_begin = 1;
 		if (w->txn) {
+			int frc = sql_fts_flush(w, e);
+			if (frc) {
+				free(ns->name);
+				return frc;
+			}
 			int sp = sdb_txn_savepoint(w->txn, e);
 			if (sp < 0) {
 				free(ns->name);

@@ -1054,3 +1054,99 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 	}
 	return n;
 }
+
+/*
+ * Filtered search in the manner of ACORN-1 (Patel et al., SIGMOD 2024)
+ * and hnswlib's filter: the greedy descent of the upper layers ignores
+ * the filter (it only finds a good place to enter layer 0); on layer 0
+ * every node is walked through, passing or not, so a failing node's
+ * neighbours (two hops from the node before it) are reached and the walk
+ * keeps the whole graph's connectivity; only passing nodes enter the
+ * results, and the stop bound is the ef-th passing distance. A node is
+ * tested when it is taken from the queue (nearest first), not when it is
+ * seen: the filter runs on about ef / selectivity nodes, the distances
+ * (cheap) on their neighbours.
+ */
+int64_t sdb_hnsw_search_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+				 const float *q, uint32_t k, uint32_t ef,
+				 sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
+				 uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st)
+{
+	sdb_vec_dist_fn fn = sdb_vec_metric_fn(g->metric);
+	struct space spc = { .fn = fn, .base = (const char *)g->vecs,
+			     .stride = (size_t)g->dim * sizeof(float), .dim = g->dim };
+	const struct space *sp = &spc;
+	uint32_t ep = g->entry, n;
+	uint64_t tests = 0;
+	uint16_t tag;
+	float epd;
+	int64_t rc = 0;
+	int f;
+
+	if (st)
+		memset(st, 0, sizeof(*st));
+	if (!g->n || ep >= g->n)
+		return 0;
+	if (ef < k)
+		ef = k;
+	epd = SDIST(sp, q, ep);
+	for (uint32_t l = g->max_level; l > 0; l--)
+		greedy(g, NULL, NULL, c, sp, q, l, &ep, &epd);
+	if (sdb_grow((void **)&c->top, &c->top_cap, (size_t)ef + 2, sizeof(*c->top), 256))
+		return SDB_ENOMEM;
+	new_epoch(c);
+	tag = c->epoch;
+	c->cq_len = c->top_len = 0;
+	c->visited[ep] = tag;
+	minh_push(c->cq, &c->cq_len, (struct cand){ epd, ep });
+	while (c->cq_len) {
+		struct cand cur = minh_pop(c->cq, &c->cq_len);
+		const uint32_t *nb = NULL;
+		uint32_t cnt;
+
+		if (c->top_len >= ef && cur.d > c->top[0].d)
+			break;
+		if (tests >= max_tests)
+			break;
+		tests++;
+		if ((f = filter(arg, cur.id)) < 0) {
+			rc = f;
+			goto out;
+		}
+		if (f) {
+			maxh_push(c->top, &c->top_len, cur);
+			if (c->top_len > ef)
+				maxh_pop(c->top, &c->top_len);
+		}
+		cnt = read_list(g, NULL, c, cur.id, 0, &nb);
+		if (c->cq_cap < c->cq_len + cnt + 1 &&
+		    sdb_grow((void **)&c->cq, &c->cq_cap, c->cq_len + cnt + 1, sizeof(*c->cq), 256))
+			return SDB_ENOMEM;
+		for (uint32_t i = 0; i < cnt; i++) {
+			uint32_t v = nb[i];
+			float d;
+			if (c->visited[v] == tag)
+				continue;
+			c->visited[v] = tag;
+			d = SDIST(sp, q, v);
+			c->ndist++;
+			if (c->top_len < ef || d < c->top[0].d)
+				minh_push(c->cq, &c->cq_len, (struct cand){ d, v });
+		}
+	}
+	{
+		size_t nw = drain_sorted(c);
+		n = nw < k ? (uint32_t)nw : k;
+		for (uint32_t i = 0; i < n; i++) {
+			ids[i] = c->w[i].id;
+			dists[i] = c->w[i].d;
+		}
+		rc = n;
+	}
+out:
+	if (st) {
+		st->tests = tests;
+		st->exhausted = tests >= max_tests && c->cq_len;
+	}
+	return rc;
+}

@@ -152,4 +152,32 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 			 const float *q, uint32_t k, uint32_t ef, uint32_t *ids,
 			 float *dists);
 
+/*
+ * Whether node passes a search filter: 1 yes, 0 no, or a negative error
+ * that ends the search.
+ */
+typedef int (*sdb_hnsw_filter_fn)(void *arg, uint32_t node);
+
+struct sdb_hnsw_fstats {
+	uint64_t tests;      /* filter calls made */
+	int exhausted;       /* the walk stopped at max_tests */
+};
+
+/*
+ * k nearest nodes of q in g among those filter passes, in the manner of
+ * ACORN-1: on layer 0 the walk goes through failing nodes too (so their
+ * neighbours, two hops away, are reached) but returns only passing ones;
+ * a node is tested when the walk takes it, nearest first, so about
+ * ef / selectivity nodes are tested. Distances in float32 over g->vecs
+ * (q normalised for cosine). At most max_tests filter calls; each node
+ * is tested once. Writes up to k passing nodes nearest first; fewer when
+ * the walk ended or ran out of tests (st->exhausted): the caller
+ * finishes exactly. @return the number written, SDB_ENOMEM or the
+ * filter's error.
+ */
+int64_t sdb_hnsw_search_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+				 const float *q, uint32_t k, uint32_t ef,
+				 sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
+				 uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st);
+
 #endif

@@ -1,0 +1,724 @@
+/*
+ * fts_pend.c - the postings a transaction has written to FTS5 tables,
+ * kept in memory and written to the store as merged posting blocks
+ * (fts_post.c): at commit, before a read of an index, before a
+ * SAVEPOINT, a DROP or a 'rebuild', and whenever they pass
+ * FTS_PEND_LIMIT bytes.
+ *
+ * DESIGN. sql_fts_row (fts.c) tokenizes a row written or deleted and
+ * appends one record to the statement log L (the row's terms with their
+ * encoded position lists, its token counts). When the statement succeeds
+ * L is folded into P, the transaction's in-memory inverted index: one
+ * entry per (table, term) holding that term's row records in the order
+ * written, and per table the change of the totals. A flush sorts P's
+ * terms, and for each term reads the blocks its rows fall into, merges
+ * (the last record of a rowid wins: a posting or its removal),
+ * re-chunks into blocks of FTS_BLOCK_MAX rows and writes them back, then
+ * adds the totals: a handful of keys per term instead of one per
+ * (term, row), so a bulk load writes each block once.
+ * Rollback: a failed statement drops L (its rows were never in P); a
+ * flush inside a statement of BEGIN (a read of the index, or L over the
+ * limit) writes P's entries under the statement's savepoint, so P is kept
+ * aside (R) until the statement ends and comes back when the store rolls
+ * the statement back; SAVEPOINT flushes first, so ROLLBACK TO drops what
+ * is pending; UPDATE's per-row savepoint truncates L to its mark.
+ */
+#include "sql/fts_int.h"
+
+#include "sql/record.h"
+#include "sql/wint.h"
+#include "store/keys.h"
+#include "util/varint.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FTS_PEND_LIMIT (24u << 20)
+
+struct pterm {
+	int64_t neg_id;
+	char *z;                     /* NULL: a free slot */
+	int n;
+	uint64_t h;
+	struct sdb_buf post;         /* records: rowid(8) del(1) tf dl plen pos */
+};
+
+struct ptab {
+	int64_t neg_id;
+	int ncol;
+	int64_t drows;
+	int64_t *dtok;
+};
+
+struct pidx {
+	struct pterm *slot;
+	size_t cap, used;
+	struct ptab *tab;
+	int ntab;
+	size_t bytes;
+};
+
+struct fts_pend {
+	struct pidx P, R;
+	int has_r;
+	struct sdb_buf L;
+	int hold;
+};
+
+static uint64_t th(int64_t neg_id, const char *z, int n)
+{
+	uint64_t h = 1469598103934665603ull ^ (uint64_t)neg_id;
+	for (int i = 0; i < n; i++) {
+		h ^= (unsigned char)z[i];
+		h *= 1099511628211ull;
+	}
+	return h ? h : 1;
+}
+
+static void pidx_free(struct pidx *x)
+{
+	for (size_t i = 0; i < x->cap; i++)
+		if (x->slot[i].z) {
+			free(x->slot[i].z);
+			sdb_buf_release(&x->slot[i].post);
+		}
+	free(x->slot);
+	for (int i = 0; i < x->ntab; i++)
+		free(x->tab[i].dtok);
+	free(x->tab);
+	memset(x, 0, sizeof(*x));
+}
+
+static struct fts_pend *pend(struct sql_wstate *w)
+{
+	if (!w->fts_pend)
+		w->fts_pend = calloc(1, sizeof(struct fts_pend));
+	return w->fts_pend;
+}
+
+void sql_fts_pend_free(struct sql_wstate *w)
+{
+	struct fts_pend *p = w->fts_pend;
+	if (!p)
+		return;
+	pidx_free(&p->P);
+	pidx_free(&p->R);
+	sdb_buf_release(&p->L);
+	free(p);
+	w->fts_pend = NULL;
+}
+
+static struct pterm *pidx_term(struct pidx *x, int64_t neg_id, const char *z, int n)
+{
+	if ((x->used + 1) * 2 > x->cap) {
+		size_t nc = x->cap ? x->cap * 2 : 1024;
+		struct pterm *ns = calloc(nc, sizeof(*ns));
+		if (!ns)
+			return NULL;
+		for (size_t i = 0; i < x->cap; i++) {
+			struct pterm *o = &x->slot[i];
+			if (!o->z)
+				continue;
+			size_t j = o->h & (nc - 1);
+			while (ns[j].z)
+				j = (j + 1) & (nc - 1);
+			ns[j] = *o;
+		}
+		free(x->slot);
+		x->slot = ns;
+		x->cap = nc;
+	}
+	uint64_t h = th(neg_id, z, n);
+	size_t j = h & (x->cap - 1);
+	for (;;) {
+		struct pterm *s = &x->slot[j];
+		if (!s->z)
+			break;
+		if (s->h == h && s->neg_id == neg_id && s->n == n && !memcmp(s->z, z, (size_t)n))
+			return s;
+		j = (j + 1) & (x->cap - 1);
+	}
+	struct pterm *s = &x->slot[j];
+	s->z = malloc((size_t)n + 1);
+	if (!s->z)
+		return NULL;
+	memcpy(s->z, z, (size_t)n);
+	s->z[n] = 0;
+	s->n = n;
+	s->h = h;
+	s->neg_id = neg_id;
+	sdb_buf_init(&s->post);
+	x->used++;
+	return s;
+}
+
+static struct ptab *pidx_tab(struct pidx *x, int64_t neg_id, int ncol)
+{
+	for (int i = 0; i < x->ntab; i++)
+		if (x->tab[i].neg_id == neg_id)
+			return &x->tab[i];
+	struct ptab *nt = realloc(x->tab, sizeof(*nt) * (size_t)(x->ntab + 1));
+	if (!nt)
+		return NULL;
+	x->tab = nt;
+	struct ptab *t = &x->tab[x->ntab];
+	memset(t, 0, sizeof(*t));
+	t->neg_id = neg_id;
+	t->ncol = ncol;
+	if (!(t->dtok = calloc((size_t)ncol + 1, sizeof(int64_t))))
+		return NULL;
+	x->ntab++;
+	return t;
+}
+
+/* ------------------------------------------------------------ the log */
+
+/* L record: neg_id(8) rowid(8) del(1) ncol(4) ntok[ncol](4 each) nterm(4)
+ * then per term: tlen(4) term tf(varint) plen(varint) pos */
+
+int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del,
+		    int ncol, const int *ntok, const struct fts_logterm *terms,
+		    int nterm, struct sdb_error *e)
+{
+	struct fts_pend *p = pend(w);
+	if (!p)
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	struct sdb_buf *L = &p->L;
+	unsigned char d = (unsigned char)del;
+	uint32_t nc = (uint32_t)ncol, nt = (uint32_t)nterm;
+	sdb_buf_add(L, &neg_id, 8);
+	sdb_buf_add(L, &rowid, 8);
+	sdb_buf_add(L, &d, 1);
+	sdb_buf_add(L, &nc, 4);
+	for (int i = 0; i < ncol; i++) {
+		uint32_t v = (uint32_t)ntok[i];
+		sdb_buf_add(L, &v, 4);
+	}
+	sdb_buf_add(L, &nt, 4);
+	for (int i = 0; i < nterm; i++) {
+		unsigned char vb[20];
+		uint32_t tl = (uint32_t)terms[i].n;
+		sdb_buf_add(L, &tl, 4);
+		sdb_buf_add(L, terms[i].z, (size_t)terms[i].n);
+		int k = sdb_put_varint(vb, terms[i].tf);
+		k += sdb_put_varint(vb + k, terms[i].plen);
+		sdb_buf_add(L, vb, (size_t)k);
+		sdb_buf_add(L, terms[i].pos, terms[i].plen);
+	}
+	if (!sdb_buf_ok(L))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	if (L->len > FTS_PEND_LIMIT && !p->hold)
+		return sql_fts_flush_read(w, e);
+	return 0;
+}
+
+/* Folds L into x. */
+static int merge_log(struct fts_pend *p, struct pidx *x)
+{
+	const unsigned char *s = (const unsigned char *)p->L.data, *end = s + p->L.len;
+	while (s < end) {
+		int64_t neg_id, rowid;
+		uint32_t nc, nt;
+		memcpy(&neg_id, s, 8);
+		memcpy(&rowid, s + 8, 8);
+		unsigned char del = s[16];
+		memcpy(&nc, s + 17, 4);
+		s += 21;
+		struct ptab *t = pidx_tab(x, neg_id, (int)nc);
+		if (!t)
+			return SDB_ENOMEM;
+		uint64_t dl = 0;
+		for (uint32_t i = 0; i < nc; i++) {
+			uint32_t v;
+			memcpy(&v, s + 4 * i, 4);
+			dl += v;
+			t->dtok[i] += del ? -(int64_t)v : (int64_t)v;
+		}
+		t->drows += del ? -1 : 1;
+		s += 4 * nc;
+		memcpy(&nt, s, 4);
+		s += 4;
+		for (uint32_t i = 0; i < nt; i++) {
+			uint32_t tl;
+			uint64_t tf = 0, pl = 0;
+			memcpy(&tl, s, 4);
+			const char *z = (const char *)s + 4;
+			s += 4 + tl;
+			s = sdb_get_varint(s, end, &tf);
+			s = sdb_get_varint(s, end, &pl);
+			struct pterm *pt = pidx_term(x, neg_id, z, (int)tl);
+			if (!pt)
+				return SDB_ENOMEM;
+			unsigned char vb[40];
+			size_t k = 0;
+			memcpy(vb, &rowid, 8);
+			vb[8] = del;
+			k = 9;
+			k += sdb_put_varint(vb + k, del ? 0 : tf);
+			k += sdb_put_varint(vb + k, del ? 0 : dl);
+			k += sdb_put_varint(vb + k, del ? 0 : pl);
+			sdb_buf_add(&pt->post, vb, k & 63);
+			if (!del)
+				sdb_buf_add(&pt->post, s, pl);
+			if (!sdb_buf_ok(&pt->post))
+				return SDB_ENOMEM;
+			x->bytes += k + pl;
+			s += pl;
+		}
+	}
+	sdb_buf_reset(&p->L);
+	return 0;
+}
+
+/* ------------------------------------------------------------ flush */
+
+struct op {
+	int64_t rowid;
+	long seq;
+	uint8_t del;
+	struct fts_posting p;
+};
+
+static int opcmp(const void *a, const void *b)
+{
+	const struct op *x = a, *y = b;
+	if (x->rowid != y->rowid)
+		return x->rowid < y->rowid ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int ptcmp(const void *a, const void *b)
+{
+	const struct pterm *x = *(const struct pterm *const *)a, *y = *(const struct pterm *const *)b;
+	if (x->neg_id != y->neg_id)
+		return x->neg_id < y->neg_id ? -1 : 1;
+	int m = x->n < y->n ? x->n : y->n;
+	int r = memcmp(x->z, y->z, (size_t)m);
+	if (r)
+		return r;
+	return x->n < y->n ? -1 : x->n > y->n;
+}
+
+struct flushctx {
+	struct sql_wstate *w;
+	struct sdb_error *e;
+	struct sdb_buf lo, hi, seek, val, blk, oldkeys;
+	struct op *ops;
+	long nops, capops;
+	struct fts_posting *old;
+	long nold, capold;
+	struct fts_posting *mrg;
+	long capmrg;
+};
+
+static int grow(void **a, long *cap, long need, size_t sz)
+{
+	if (need <= *cap)
+		return 0;
+	long nc = *cap ? *cap : 64;
+	while (nc < need)
+		nc *= 2;
+	void *n = realloc(*a, sz * (size_t)nc);
+	if (!n)
+		return SDB_ENOMEM;
+	*a = n;
+	*cap = nc;
+	return 0;
+}
+
+/* One term: its pending records merged into its blocks in the store. */
+static int apply_term(struct flushctx *c, struct pterm *pt)
+{
+	struct sdb_error *e = c->e;
+	struct sdb_txn *txn = c->w->txn;
+	int rc = 0;
+	/* the records, sorted by rowid (stable), the last of each rowid kept */
+	c->nops = 0;
+	const unsigned char *s = (const unsigned char *)pt->post.data, *end = s + pt->post.len;
+	int sorted = 1;
+	while (s < end) {
+		if (grow((void **)&c->ops, &c->capops, c->nops + 1, sizeof(*c->ops)))
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		struct op *o = &c->ops[c->nops];
+		uint64_t tf = 0, dl = 0, pl = 0;
+		memcpy(&o->rowid, s, 8);
+		o->del = s[8];
+		s = sdb_get_varint(s + 9, end, &tf);
+		s = sdb_get_varint(s, end, &dl);
+		s = sdb_get_varint(s, end, &pl);
+		o->seq = c->nops;
+		o->p.rowid = o->rowid;
+		o->p.tf = (uint32_t)tf;
+		o->p.dl = (uint32_t)dl;
+		o->p.plen = (uint32_t)pl;
+		o->p.pos = s;
+		s += pl;
+		if (c->nops && c->ops[c->nops - 1].rowid >= o->rowid)
+			sorted = 0;
+		c->nops++;
+	}
+	if (!c->nops)
+		return 0;
+	if (!sorted) {
+		qsort(c->ops, (size_t)c->nops, sizeof(*c->ops), opcmp);
+		long k = 0;
+		for (long i = 0; i < c->nops; i++) {
+			if (k && c->ops[k - 1].rowid == c->ops[i].rowid)
+				k--;
+			c->ops[k++] = c->ops[i];
+		}
+		c->nops = k;
+	}
+	int64_t minr = c->ops[0].rowid, maxr = c->ops[c->nops - 1].rowid;
+	/* the term's key range */
+	sql_fts_key(&c->lo, pt->neg_id, 3);
+	struct sql_value tv = sql_text(pt->z, (size_t)pt->n);
+	sql_key_add(&c->lo, &tv, 0, SQL_COLL_BINARY);
+	sdb_buf_reset(&c->hi);
+	sdb_buf_add(&c->hi, c->lo.data, c->lo.len);
+	sdb_prefix_succ(&c->hi);
+	sdb_buf_reset(&c->seek);
+	sdb_buf_add(&c->seek, c->lo.data, c->lo.len);
+	sql_key_add_int(&c->seek, minr);
+	if (!sdb_buf_ok(&c->lo) || !sdb_buf_ok(&c->hi) || !sdb_buf_ok(&c->seek))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	if (c->lo.len > 4000)
+		return 0; /* a giant token: kept out of the index */
+	/* the block holding minr (the last one starting at or before it) */
+	struct sdb_txn_iter *it = NULL;
+	const unsigned char *k;
+	size_t kn;
+	struct sdb_val v;
+	sdb_buf_reset(&c->val);
+	sdb_buf_reset(&c->oldkeys);
+	c->nold = 0;
+	if ((rc = sdb_txn_iter_open(txn, c->lo.data, c->lo.len, c->hi.data, c->hi.len, 1, &it, e)))
+		return rc;
+	if ((rc = sdb_txn_iter_seek(it, c->seek.data, c->seek.len, e)) == 0)
+		rc = sdb_txn_iter_next(it, &k, &kn, &v, e);
+	int have_start = rc == 1;
+	if (have_start) {
+		sdb_buf_reset(&c->seek);
+		sdb_buf_add(&c->seek, k, kn);
+	}
+	sdb_txn_iter_close(it);
+	it = NULL;
+	if (rc < 0)
+		return rc;
+	/* the blocks from there that hold rows up to maxr, values copied */
+	if ((rc = sdb_txn_iter_open(txn, have_start ? c->seek.data : c->lo.data,
+				    have_start ? c->seek.len : c->lo.len, c->hi.data, c->hi.len,
+				    0, &it, e)))
+		return rc;
+	int first_blk = 1;
+	for (;;) {
+		rc = sdb_txn_iter_next(it, &k, &kn, &v, e);
+		if (rc <= 0)
+			break;
+		struct fts_bhdr h;
+		if (fts_block_header(v.data, v.len, &h)) {
+			rc = sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 posting block");
+			break;
+		}
+		if (h.first > maxr)
+			break;
+		/* a full block that ends before the new rows stays as it is */
+		if (first_blk && h.last < minr && h.n >= FTS_BLOCK_MAX) {
+			first_blk = 0;
+			continue;
+		}
+		first_blk = 0;
+		uint32_t kl = (uint32_t)kn, vl = (uint32_t)v.len;
+		sdb_buf_add(&c->oldkeys, &kl, 4);
+		sdb_buf_add(&c->oldkeys, k, kn);
+		sdb_buf_add(&c->val, &vl, 4);
+		sdb_buf_add(&c->val, v.data, v.len);
+		if (!sdb_buf_ok(&c->oldkeys) || !sdb_buf_ok(&c->val)) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			break;
+		}
+	}
+	sdb_txn_iter_close(it);
+	if (rc < 0)
+		return rc;
+	rc = 0;
+	/* decode the old blocks (the values now live in c->val) */
+	for (size_t off = 0; off < c->val.len;) {
+		uint32_t vl;
+		memcpy(&vl, c->val.data + off, 4);
+		struct fts_bhdr h;
+		if (fts_block_header(c->val.data + off + 4, vl, &h))
+			return sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 posting block");
+		if (grow((void **)&c->old, &c->capold, c->nold + h.n, sizeof(*c->old)))
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		if (fts_block_decode(&h, c->old + c->nold))
+			return sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 posting block");
+		c->nold += h.n;
+		off += 4 + vl;
+	}
+	/* merge: a record replaces (or removes) the old row */
+	if (grow((void **)&c->mrg, &c->capmrg, c->nold + c->nops, sizeof(*c->mrg)))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	long nm = 0, a = 0, b = 0;
+	while (a < c->nold || b < c->nops) {
+		if (b >= c->nops || (a < c->nold && c->old[a].rowid < c->ops[b].rowid))
+			c->mrg[nm++] = c->old[a++];
+		else {
+			if (a < c->nold && c->old[a].rowid == c->ops[b].rowid)
+				a++;
+			if (!c->ops[b].del)
+				c->mrg[nm++] = c->ops[b].p;
+			b++;
+		}
+	}
+	/* the new blocks, then the old keys no new block took */
+	struct sdb_buf nk = SDB_BUF_INIT;
+	for (long i = 0; i < nm && !rc;) {
+		int n = nm - i < FTS_BLOCK_MAX ? (int)(nm - i) : FTS_BLOCK_MAX;
+		/* an even split of the tail keeps blocks from getting tiny */
+		if (nm - i > FTS_BLOCK_MAX && nm - i < FTS_BLOCK_MAX + FTS_BLOCK_MAX / 4)
+			n = (int)((nm - i) / 2);
+		if ((rc = fts_block_encode(&c->blk, c->mrg + i, n))) {
+			rc = sdb_error_set(e, rc, "out of memory");
+			break;
+		}
+		sdb_buf_reset(&c->seek);
+		sdb_buf_add(&c->seek, c->lo.data, c->lo.len);
+		sql_key_add_int(&c->seek, c->mrg[i].rowid);
+		uint32_t kl = (uint32_t)c->seek.len;
+		sdb_buf_add(&nk, &kl, 4);
+		sdb_buf_add(&nk, c->seek.data, c->seek.len);
+		if (!sdb_buf_ok(&c->seek) || !sdb_buf_ok(&nk)) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			break;
+		}
+		rc = sdb_txn_put(txn, c->seek.data, c->seek.len, c->blk.data, c->blk.len, 0, e);
+		i += n;
+	}
+	for (size_t off = 0; !rc && off < c->oldkeys.len;) {
+		uint32_t kl;
+		memcpy(&kl, c->oldkeys.data + off, 4);
+		const char *ok = c->oldkeys.data + off + 4;
+		int kept = 0;
+		for (size_t o2 = 0; o2 < nk.len && !kept;) {
+			uint32_t l2;
+			memcpy(&l2, nk.data + o2, 4);
+			kept = l2 == kl && !memcmp(nk.data + o2 + 4, ok, kl);
+			o2 += 4 + l2;
+		}
+		if (!kept)
+			rc = sdb_txn_del(txn, ok, kl, e);
+		off += 4 + kl;
+	}
+	sdb_buf_release(&nk);
+	return rc;
+}
+
+/* The totals of a table: [rows, tokens of column 0, ...; 2] (format 2).
+ * A record without the trailing 2 is format 1 (one key per term and
+ * row): *old set. */
+static int read_totals(struct sdb_txn *txn, int64_t neg_id, int ncol, int64_t *tot,
+		       int *found, int *old, struct sdb_buf *kb, struct sdb_error *e)
+{
+	struct sdb_val v;
+	struct sql_value cells[1026];
+	int n = 0, rc;
+	*found = *old = 0;
+	memset(tot, 0, sizeof(int64_t) * (size_t)(ncol + 1));
+	sql_fts_key(kb, neg_id, 0);
+	if (!sdb_buf_ok(kb))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	rc = sdb_txn_get(txn, kb->data, kb->len, &v, e);
+	if (rc == SDB_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if ((rc = sql_record_decode(v.data, v.len, cells, ncol + 2 > 1026 ? 1026 : ncol + 2, &n, e)))
+		return rc;
+	*found = 1;
+	*old = !(n == ncol + 2 && cells[ncol + 1].type == SQLV_INT && cells[ncol + 1].u.i == 2);
+	for (int i = 0; i <= ncol && i < n; i++)
+		tot[i] = cells[i].type == SQLV_INT ? cells[i].u.i : 0;
+	return 0;
+}
+
+static const char *tab_name(struct sql_wstate *w, int64_t neg_id)
+{
+	for (int i = 0; i < w->cat->ntab; i++)
+		if (w->cat->tabs[i] && -(int64_t)w->cat->tabs[i]->id == neg_id)
+			return w->cat->tabs[i]->name;
+	return "?";
+}
+
+static int old_format(const char *name, struct sdb_error *e)
+{
+	return sdb_error_set(e, SDB_EUNSUPPORTED,
+			     "fts5 table %s has an index of format 1 (before posting blocks): "
+			     "run INSERT INTO %s(%s) VALUES('rebuild')", name, name, name);
+}
+
+int sql_fts_check_format(struct sdb_txn *txn, const struct sql_table_def *t,
+			 struct sdb_error *e)
+{
+	struct sdb_buf kb = SDB_BUF_INIT;
+	int64_t tot[1026];
+	int found, old, ncol = t->fts->ncol > 1024 ? 1024 : t->fts->ncol;
+	int rc = read_totals(txn, t->fts->neg_id, ncol, tot, &found, &old, &kb, e);
+	sdb_buf_release(&kb);
+	if (!rc && found && old && tot[0] > 0)
+		rc = old_format(t->name, e);
+	return rc;
+}
+
+/* Writes x into the transaction (x itself is kept). */
+static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
+{
+	struct flushctx c;
+	int rc = 0;
+	if (!x->used && !x->ntab)
+		return 0;
+	memset(&c, 0, sizeof(c));
+	c.w = w;
+	c.e = e;
+	struct pterm **v = malloc(sizeof(*v) * (x->used + 1));
+	if (!v)
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	size_t n = 0;
+	for (size_t i = 0; i < x->cap; i++)
+		if (x->slot[i].z)
+			v[n++] = &x->slot[i];
+	qsort(v, n, sizeof(*v), ptcmp);
+	/* the totals first: they say whether the table's index is format 2 */
+	for (int i = 0; i < x->ntab && !rc; i++) {
+		struct ptab *t = &x->tab[i];
+		int64_t tot[1026];
+		int found, old;
+		if (t->ncol > 1024)
+			rc = sdb_error_set(e, SDB_ELIMIT, "too many columns");
+		else
+			rc = read_totals(w->txn, t->neg_id, t->ncol, tot, &found, &old, &c.lo, e);
+		if (rc)
+			break;
+		if (found && old && tot[0] > 0) {
+			rc = old_format(tab_name(w, t->neg_id), e);
+			break;
+		}
+		struct sql_value cells[1026];
+		for (int k = 0; k <= t->ncol; k++)
+			cells[k] = sql_int(tot[k] + (k == 0 ? t->drows : t->dtok[k - 1]));
+		cells[t->ncol + 1] = sql_int(2);
+		sdb_buf_reset(&c.val);
+		sql_record_encode(&c.val, cells, t->ncol + 2);
+		sql_fts_key(&c.lo, t->neg_id, 0);
+		if (!sdb_buf_ok(&c.val) || !sdb_buf_ok(&c.lo))
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		else
+			rc = sdb_txn_put(w->txn, c.lo.data, c.lo.len, c.val.data, c.val.len, 0, e);
+	}
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = apply_term(&c, v[i]);
+	free(v);
+	free(c.ops);
+	free(c.old);
+	free(c.mrg);
+	sdb_buf_release(&c.lo);
+	sdb_buf_release(&c.hi);
+	sdb_buf_release(&c.seek);
+	sdb_buf_release(&c.val);
+	sdb_buf_release(&c.blk);
+	sdb_buf_release(&c.oldkeys);
+	return rc;
+}
+
+int sql_fts_flush(struct sql_wstate *w, struct sdb_error *e)
+{
+	struct fts_pend *p = w->fts_pend;
+	int rc;
+	if (!p || !w->txn)
+		return 0;
+	if (p->L.len && merge_log(p, &p->P))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	rc = write_idx(w, &p->P, e);
+	pidx_free(&p->P);
+	return rc;
+}
+
+int sql_fts_flush_read(struct sql_wstate *w, struct sdb_error *e)
+{
+	struct fts_pend *p = w->fts_pend;
+	int rc;
+	if (!p || !w->txn || (!p->L.len && !p->P.used && !p->P.ntab))
+		return 0;
+	if (w->stmt_sp < 0 || p->has_r)
+		return sql_fts_flush(w, e);
+	/* inside a statement of BEGIN: P kept aside until it ends */
+	p->R = p->P;
+	memset(&p->P, 0, sizeof(p->P));
+	p->has_r = 1;
+	if ((rc = write_idx(w, &p->R, e)))
+		return rc;
+	return sql_fts_flush(w, e);
+}
+
+int sql_fts_stmt_done(struct sql_wstate *w, struct sdb_error *e)
+{
+	struct fts_pend *p = w->fts_pend;
+	if (!p)
+		return 0;
+	if (p->has_r) {
+		pidx_free(&p->R);
+		p->has_r = 0;
+	}
+	p->hold = 0;
+	if (p->L.len && merge_log(p, &p->P))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	if (p->P.bytes > FTS_PEND_LIMIT)
+		return sql_fts_flush(w, e);
+	return 0;
+}
+
+void sql_fts_stmt_undo(struct sql_wstate *w)
+{
+	struct fts_pend *p = w->fts_pend;
+	if (!p)
+		return;
+	sdb_buf_reset(&p->L);
+	p->hold = 0;
+	if (p->has_r) {
+		pidx_free(&p->P);
+		p->P = p->R;
+		memset(&p->R, 0, sizeof(p->R));
+		p->has_r = 0;
+	}
+}
+
+void sql_fts_discard(struct sql_wstate *w)
+{
+	struct fts_pend *p = w->fts_pend;
+	if (!p)
+		return;
+	pidx_free(&p->P);
+	pidx_free(&p->R);
+	p->has_r = 0;
+	p->hold = 0;
+	sdb_buf_reset(&p->L);
+}
+
+size_t sql_fts_mark(struct sql_wstate *w)
+{
+	struct fts_pend *p = pend(w);
+	if (!p)
+		return 0;
+	p->hold = 1;
+	return p->L.len;
+}
+
+void sql_fts_unmark(struct sql_wstate *w, size_t mark, int undo)
+{
+	struct fts_pend *p = w->fts_pend;
+	if (!p)
+		return;
+	p->hold = 0;
+	if (undo && mark <= p->L.len)
+		p->L.len = mark;
+}

@@ -1,0 +1,738 @@
+/*
+ * sorter.c - the external merge sort of value rows (see sorter.h): rows
+ * in memory chunks, stable merge sorts of row pointers into runs, runs in
+ * an unlinked temporary file, a k-way heap merge (several passes when
+ * there are more runs than the fan-in).
+ */
+#define _GNU_SOURCE
+#include "sql/sorter.h"
+#include "util/io.h"
+#include "util/varint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RD_BUF (32u << 10)  /* read buffer of one run in a merge */
+#define WR_BUF (256u << 10) /* write buffer of the run being written */
+
+struct chunk {
+	struct chunk *next;
+	size_t size;
+	/* data follows, 16-aligned */
+};
+#define CHUNK_HDR ((sizeof(struct chunk) + 15) & ~(size_t)15)
+
+struct run {
+	off_t off, len;
+};
+
+/* A run being read: its bytes through a buffer, its current row decoded. */
+struct rd {
+	int fd;
+	off_t off, end;              /* next file byte to read; the run's end */
+	unsigned char *buf;
+	size_t cap, pos, len;
+	struct sql_value *row;       /* [ncol], pointing into buf */
+};
+
+struct merge {
+	struct rd *rd;
+	int n;
+	int *heap, nheap;
+	int last;                    /* reader whose row was handed out, or -1 */
+};
+
+struct sql_sorter {
+	int ncol;
+	sql_sorter_cmp cmp;
+	void *ctx;
+	size_t limit;
+	char *dir;
+	/* rows in memory */
+	struct chunk *chunks;
+	char *cur;
+	size_t left, chunk_size, chunk_bytes;
+	struct sql_value **rows;
+	long n, cap, pos;
+	long total;
+	/* runs */
+	int fd;                      /* -1: none yet */
+	off_t fsize;
+	struct run *runs;
+	long nruns, runcap;
+	unsigned char *wbuf;
+	size_t wlen;
+	/* the final merge */
+	struct merge m;
+	int merging, finished;
+};
+
+struct sql_sorter *sql_sorter_new(int ncol, sql_sorter_cmp cmp, void *ctx,
+				  size_t mem_limit, const char *dir)
+{
+	struct sql_sorter *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->ncol = ncol;
+	s->cmp = cmp;
+	s->ctx = ctx;
+	/* 7/8 for rows: the rest is for the merge's buffers and what the
+	 * caller's limit must also cover (the row being produced) */
+	s->limit = mem_limit < (64u << 10) ? (64u << 10) : mem_limit - mem_limit / 8;
+	s->chunk_size = s->limit / 16;
+	if (s->chunk_size > (1u << 20))
+		s->chunk_size = 1u << 20;
+	if (s->chunk_size < (16u << 10))
+		s->chunk_size = 16u << 10;
+	s->fd = -1;
+	s->m.last = -1;
+	if (dir && !(s->dir = strdup(dir))) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void merge_close(struct merge *m)
+{
+	for (int i = 0; i < m->n; i++) {
+		free(m->rd[i].buf);
+		free(m->rd[i].row);
+	}
+	free(m->rd);
+	free(m->heap);
+	memset(m, 0, sizeof(*m));
+	m->last = -1;
+}
+
+static void chunks_free(struct sql_sorter *s)
+{
+	struct chunk *c = s->chunks;
+	while (c) {
+		struct chunk *n = c->next;
+		free(c);
+		c = n;
+	}
+	s->chunks = NULL;
+	s->cur = NULL;
+	s->left = 0;
+	s->chunk_bytes = 0;
+}
+
+void sql_sorter_free(struct sql_sorter *s)
+{
+	if (!s)
+		return;
+	chunks_free(s);
+	merge_close(&s->m);
+	free(s->rows);
+	free(s->runs);
+	free(s->wbuf);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->dir);
+	free(s);
+}
+
+long sql_sorter_count(const struct sql_sorter *s)
+{
+	return s->total;
+}
+
+long sql_sorter_runs(const struct sql_sorter *s)
+{
+	return s->nruns;
+}
+
+static size_t val_bytes(const struct sql_value *v)
+{
+	return (v->type == SQLV_TEXT || v->type == SQLV_BLOB) ? ((size_t)v->n + 7) & ~(size_t)7 : 0;
+}
+
+size_t sql_sorter_row_bytes(const struct sql_value *row, int n)
+{
+	size_t b = sizeof(struct sql_value) * (size_t)n + 2 * sizeof(void *);
+	for (int i = 0; i < n; i++)
+		b += val_bytes(&row[i]);
+	return b;
+}
+
+/* ------------------------------------------------------------ memory */
+
+/* n bytes (8-aligned) from the chunks. */
+static void *chunk_alloc(struct sql_sorter *s, size_t n)
+{
+	n = (n + 7) & ~(size_t)7;
+	if (n > s->left) {
+		size_t size = n > s->chunk_size / 4 ? n : s->chunk_size;
+		struct chunk *c = malloc(CHUNK_HDR + size);
+		if (!c)
+			return NULL;
+		c->size = size;
+		c->next = s->chunks;
+		s->chunks = c;
+		s->chunk_bytes += CHUNK_HDR + size;
+		if (size == n) { /* a big row: a chunk of its own, the current one kept */
+			return (char *)c + CHUNK_HDR;
+		}
+		s->cur = (char *)c + CHUNK_HDR;
+		s->left = size;
+	}
+	void *r = s->cur;
+	s->cur += n;
+	s->left -= n;
+	return r;
+}
+
+/* Bytes held for rows now (chunks, the pointer array, the sort's buffer). */
+static size_t held(const struct sql_sorter *s)
+{
+	return s->chunk_bytes + (size_t)s->cap * sizeof(void *) + (size_t)s->n * sizeof(void *);
+}
+
+/* ------------------------------------------------------------ stable sort */
+
+static void msort(struct sql_sorter *s, struct sql_value **a, struct sql_value **t, long n)
+{
+	if (n <= 12) {
+		for (long i = 1; i < n; i++) {
+			struct sql_value *x = a[i];
+			long j = i;
+			while (j > 0 && s->cmp(s->ctx, a[j - 1], x) > 0) {
+				a[j] = a[j - 1];
+				j--;
+			}
+			a[j] = x;
+		}
+		return;
+	}
+	long h = n / 2;
+	msort(s, a, t, h);
+	msort(s, a + h, t, n - h);
+	if (s->cmp(s->ctx, a[h - 1], a[h]) <= 0)
+		return; /* already in order */
+	memcpy(t, a, sizeof(*a) * (size_t)h);
+	long i = 0, j = h, k = 0;
+	while (i < h && j < n) {
+		if (s->cmp(s->ctx, a[j], t[i]) < 0)
+			a[k++] = a[j++];
+		else
+			a[k++] = t[i++];
+	}
+	while (i < h)
+		a[k++] = t[i++];
+}
+
+static int sort_mem(struct sql_sorter *s, struct sdb_error *e)
+{
+	if (s->n < 2)
+		return 0;
+	struct sql_value **t = malloc(sizeof(*t) * (size_t)(s->n / 2 + 1));
+	if (!t)
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	msort(s, s->rows, t, s->n);
+	free(t);
+	return 0;
+}
+
+/* ------------------------------------------------------------ spill files */
+
+/* A temporary file with no name: O_TMPFILE, else mkstemp + unlink. */
+static int try_tmpfile(const char *dir, int *fd)
+{
+	int f = open(dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
+	if (f < 0) {
+		char path[4096];
+		if ((size_t)snprintf(path, sizeof path, "%s/.sochdb-sort-XXXXXX", dir) >= sizeof path)
+			return -1;
+		f = mkostemp(path, O_CLOEXEC);
+		if (f < 0)
+			return -1;
+		unlink(path);
+	}
+	*fd = f;
+	return 0;
+}
+
+static int open_tmp(struct sql_sorter *s, int *fd, struct sdb_error *e)
+{
+	const char *t = getenv("TMPDIR");
+	if (s->dir && !try_tmpfile(s->dir, fd))
+		return 0;
+	if (t && *t && !try_tmpfile(t, fd))
+		return 0;
+	if (!try_tmpfile("/tmp", fd))
+		return 0;
+	return sdb_error_sys(e, SDB_EIO, "cannot create a sort spill file in '%s'",
+			     s->dir ? s->dir : t && *t ? t : "/tmp");
+}
+
+static int wflush(struct sql_sorter *s, int fd, struct sdb_error *e)
+{
+	if (!s->wlen)
+		return 0;
+	int rc = sdb_io_write_all(fd, s->wbuf, s->wlen, "sort spill file", e);
+	s->wlen = 0;
+	return rc;
+}
+
+static size_t enc_len(const struct sql_value *v)
+{
+	switch (v->type) {
+	case SQLV_INT: {
+		uint64_t z = ((uint64_t)v->u.i << 1) ^ (uint64_t)(v->u.i >> 63);
+		size_t n = 1;
+		while (z >= 0x80) {
+			z >>= 7;
+			n++;
+		}
+		return 1 + n;
+	}
+	case SQLV_REAL:
+		return 9;
+	case SQLV_TEXT:
+	case SQLV_BLOB: {
+		size_t n = 1, l = v->n;
+		while (l >= 0x80) {
+			l >>= 7;
+			n++;
+		}
+		return 1 + n + v->n;
+	}
+	}
+	return 1;
+}
+
+/* Writes a row's length and values at p (room checked by the caller).
+ * @return the byte after it. */
+static unsigned char *enc_row(const struct sql_sorter *s, unsigned char *p,
+			      const struct sql_value *row, size_t len)
+{
+	p += sdb_put_varint(p, len);
+	for (int i = 0; i < s->ncol; i++) {
+		const struct sql_value *v = &row[i];
+		*p++ = (unsigned char)(v->type | (v->sub ? 8 : 0));
+		if (v->sub)
+			*p++ = v->sub;
+		switch (v->type) {
+		case SQLV_INT:
+			p += sdb_put_varint(p, ((uint64_t)v->u.i << 1) ^ (uint64_t)(v->u.i >> 63));
+			break;
+		case SQLV_REAL:
+			memcpy(p, &v->u.r, 8);
+			p += 8;
+			break;
+		case SQLV_TEXT:
+		case SQLV_BLOB:
+			p += sdb_put_varint(p, v->n);
+			if (v->n)
+				memcpy(p, v->u.z, v->n);
+			p += v->n;
+			break;
+		}
+	}
+	return p;
+}
+
+/* Appends one row (length-prefixed) to the write buffer, flushing first
+ * when it would not fit; a row bigger than the buffer is written alone. */
+static int put_row(struct sql_sorter *s, int fd, off_t *written,
+		   const struct sql_value *row, struct sdb_error *e)
+{
+	size_t len = 0;
+	for (int i = 0; i < s->ncol; i++)
+		len += enc_len(&row[i]) + (row[i].sub ? 1 : 0);
+	size_t need = len + 10;
+	int rc;
+	if (s->wlen + need > WR_BUF && (rc = wflush(s, fd, e)))
+		return rc;
+	if (need > WR_BUF) {
+		unsigned char *b = malloc(need);
+		if (!b)
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		size_t n = (size_t)(enc_row(s, b, row, len) - b);
+		*written += (off_t)n;
+		rc = sdb_io_write_all(fd, b, n, "sort spill file", e);
+		free(b);
+		return rc;
+	}
+	unsigned char *p0 = s->wbuf + s->wlen;
+	size_t n = (size_t)(enc_row(s, p0, row, len) - p0);
+	s->wlen += n;
+	*written += (off_t)n;
+	return 0;
+}
+
+static int add_run(struct sql_sorter *s, struct run **runs, long *nruns, long *cap,
+		   off_t off, off_t len, struct sdb_error *e)
+{
+	(void)s;
+	if (*nruns == *cap) {
+		long nc = *cap ? *cap * 2 : 16;
+		struct run *nr = realloc(*runs, sizeof(*nr) * (size_t)nc);
+		if (!nr)
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		*runs = nr;
+		*cap = nc;
+	}
+	(*runs)[*nruns].off = off;
+	(*runs)[*nruns].len = len;
+	(*nruns)++;
+	return 0;
+}
+
+/* Sorts the rows in memory and writes them as a run; memory is reused. */
+static int spill_run(struct sql_sorter *s, struct sdb_error *e)
+{
+	int rc;
+	if ((rc = sort_mem(s, e)))
+		return rc;
+	if (s->fd < 0 && (rc = open_tmp(s, &s->fd, e)))
+		return rc;
+	if (!s->wbuf && !(s->wbuf = malloc(WR_BUF)))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	off_t start = s->fsize, w = 0;
+	for (long i = 0; i < s->n; i++)
+		if ((rc = put_row(s, s->fd, &w, s->rows[i], e)))
+			return rc;
+	if ((rc = wflush(s, s->fd, e)))
+		return rc;
+	s->fsize += w;
+	if ((rc = add_run(s, &s->runs, &s->nruns, &s->runcap, start, w, e)))
+		return rc;
+	/* keep one chunk for the next run, give the rest back */
+	struct chunk *keep = s->chunks;
+	if (keep) {
+		struct chunk *c = keep->next;
+		while (c) {
+			struct chunk *n = c->next;
+			free(c);
+			c = n;
+		}
+		keep->next = NULL;
+		s->chunk_bytes = CHUNK_HDR + keep->size;
+		s->cur = (char *)keep + CHUNK_HDR;
+		s->left = keep->size;
+	}
+	s->n = 0;
+	return 0;
+}
+
+int sql_sorter_add(struct sql_sorter *s, const struct sql_value *a, int na,
+		   const struct sql_value *b, int nb, struct sdb_error *e)
+{
+	int rc;
+	if (s->n && held(s) + sql_sorter_row_bytes(a, na) + sql_sorter_row_bytes(b, nb) > s->limit &&
+	    (rc = spill_run(s, e)))
+		return rc;
+	if (s->n == s->cap) {
+		long nc = s->cap ? s->cap * 2 : 256;
+		struct sql_value **nr = realloc(s->rows, sizeof(*nr) * (size_t)nc);
+		if (!nr)
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		s->rows = nr;
+		s->cap = nc;
+	}
+	size_t bytes = 0;
+	for (int i = 0; i < na; i++)
+		bytes += val_bytes(&a[i]);
+	for (int i = 0; i < nb; i++)
+		bytes += val_bytes(&b[i]);
+	struct sql_value *d = chunk_alloc(s, sizeof(*d) * (size_t)s->ncol + bytes);
+	if (!d)
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	char *z = (char *)(d + s->ncol);
+	for (int i = 0; i < s->ncol; i++) {
+		const struct sql_value *v = i < na ? &a[i] : &b[i - na];
+		d[i] = *v;
+		if ((v->type == SQLV_TEXT || v->type == SQLV_BLOB)) {
+			if (v->n)
+				memcpy(z, v->u.z, v->n);
+			d[i].u.z = z;
+			z += val_bytes(v);
+		}
+	}
+	s->rows[s->n++] = d;
+	s->total++;
+	return 0;
+}
+
+/* ------------------------------------------------------------ merging */
+
+static int rd_fill(struct rd *r, size_t need, struct sdb_error *e)
+{
+	if (r->len - r->pos >= need)
+		return 0;
+	if (r->pos) {
+		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+		r->len -= r->pos;
+		r->pos = 0;
+	}
+	if (need > r->cap) {
+		size_t nc = r->cap * 2 > need ? r->cap * 2 : need;
+		unsigned char *nb = realloc(r->buf, nc);
+		if (!nb)
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		r->buf = nb;
+		r->cap = nc;
+	}
+	while (r->len < need && r->off < r->end) {
+		size_t want = r->cap - r->len, got;
+		if ((off_t)want > r->end - r->off)
+			want = (size_t)(r->end - r->off);
+		int rc = sdb_io_pread(r->fd, r->buf + r->len, want, r->off, &got,
+				      "sort spill file", e);
+		if (rc)
+			return rc;
+		if (!got)
+			break;
+		r->len += got;
+		r->off += (off_t)got;
+	}
+	return 0;
+}
+
+static int bad_run(struct sdb_error *e)
+{
+	return sdb_error_set(e, SDB_ECORRUPT, "sort spill file: damaged run");
+}
+
+/* Decodes the reader's next row. @return 1, 0 at the run's end, or an error. */
+static int rd_next(struct rd *r, int ncol, struct sdb_error *e)
+{
+	int rc;
+	if (r->pos == r->len && r->off >= r->end)
+		return 0;
+	if ((rc = rd_fill(r, 10, e)))
+		return rc;
+	if (r->pos == r->len)
+		return 0;
+	uint64_t len;
+	const unsigned char *p = sdb_get_varint(r->buf + r->pos, r->buf + r->len, &len);
+	if (!p)
+		return bad_run(e);
+	size_t hl = (size_t)(p - (r->buf + r->pos));
+	if ((rc = rd_fill(r, hl + len, e)))
+		return rc;
+	if (r->len - r->pos < hl + len)
+		return bad_run(e);
+	p = r->buf + r->pos + hl;
+	const unsigned char *end = p + len;
+	for (int i = 0; i < ncol; i++) {
+		struct sql_value *v = &r->row[i];
+		uint64_t u;
+		if (p >= end)
+			return bad_run(e);
+		unsigned tag = *p++;
+		memset(v, 0, sizeof(*v));
+		v->type = (uint8_t)(tag & 7);
+		if (tag & 8) {
+			if (p >= end)
+				return bad_run(e);
+			v->sub = *p++;
+		}
+		switch (v->type) {
+		case SQLV_NULL:
+			break;
+		case SQLV_INT:
+			if (!(p = sdb_get_varint(p, end, &u)))
+				return bad_run(e);
+			v->u.i = (int64_t)((u >> 1) ^ (~(u & 1) + 1));
+			break;
+		case SQLV_REAL:
+			if (end - p < 8)
+				return bad_run(e);
+			memcpy(&v->u.r, p, 8);
+			p += 8;
+			break;
+		case SQLV_TEXT:
+		case SQLV_BLOB:
+			if (!(p = sdb_get_varint(p, end, &u)) || (uint64_t)(end - p) < u)
+				return bad_run(e);
+			v->n = (uint32_t)u;
+			v->u.z = (const char *)p;
+			p += u;
+			break;
+		default:
+			return bad_run(e);
+		}
+	}
+	r->pos += hl + len;
+	return 1;
+}
+
+/* Heap order: the smaller row, ties to the earlier run (stability). */
+static int hless(struct sql_sorter *s, struct merge *m, int a, int b)
+{
+	int c = s->cmp(s->ctx, m->rd[a].row, m->rd[b].row);
+	return c < 0 || (c == 0 && a < b);
+}
+
+static void sift_down(struct sql_sorter *s, struct merge *m, int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, best = i;
+		if (l < m->nheap && hless(s, m, m->heap[l], m->heap[best]))
+			best = l;
+		if (r < m->nheap && hless(s, m, m->heap[r], m->heap[best]))
+			best = r;
+		if (best == i)
+			return;
+		int t = m->heap[i];
+		m->heap[i] = m->heap[best];
+		m->heap[best] = t;
+		i = best;
+	}
+}
+
+static int merge_open(struct sql_sorter *s, struct merge *m, int fd,
+		      const struct run *runs, int n, struct sdb_error *e)
+{
+	int rc;
+	memset(m, 0, sizeof(*m));
+	m->last = -1;
+	m->rd = calloc((size_t)n, sizeof(*m->rd));
+	m->heap = calloc((size_t)n, sizeof(int));
+	if (!m->rd || !m->heap) {
+		merge_close(m);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	m->n = n;
+	for (int i = 0; i < n; i++) {
+		struct rd *r = &m->rd[i];
+		r->fd = fd;
+		r->off = runs[i].off;
+		r->end = runs[i].off + runs[i].len;
+		r->cap = RD_BUF;
+		r->buf = malloc(r->cap);
+		r->row = calloc((size_t)(s->ncol ? s->ncol : 1), sizeof(*r->row));
+		if (!r->buf || !r->row) {
+			merge_close(m);
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		}
+		rc = rd_next(r, s->ncol, e);
+		if (rc < 0) {
+			merge_close(m);
+			return rc;
+		}
+		if (rc)
+			m->heap[m->nheap++] = i;
+	}
+	for (int i = m->nheap / 2 - 1; i >= 0; i--)
+		sift_down(s, m, i);
+	return 0;
+}
+
+static int merge_next(struct sql_sorter *s, struct merge *m,
+		      const struct sql_value **row, struct sdb_error *e)
+{
+	if (m->last >= 0) {
+		/* the row handed out last is used up: its reader moves on */
+		int rc = rd_next(&m->rd[m->last], s->ncol, e);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			m->heap[0] = m->heap[--m->nheap];
+		if (m->nheap)
+			sift_down(s, m, 0);
+		m->last = -1;
+	}
+	if (!m->nheap)
+		return 0;
+	m->last = m->heap[0];
+	*row = m->rd[m->last].row;
+	return 1;
+}
+
+/* Fan-in: the memory limit in read buffers, 8 to 128 ways. */
+static int fan_in(const struct sql_sorter *s)
+{
+	size_t f = s->limit / (2 * RD_BUF);
+	return f < 8 ? 8 : f > 128 ? 128 : (int)f;
+}
+
+/* Merges runs in groups of the fan-in into a new file until one merge
+ * can take them all. */
+static int merge_passes(struct sql_sorter *s, struct sdb_error *e)
+{
+	int rc, F = fan_in(s);
+	while (s->nruns > F) {
+		int fd2;
+		struct run *nr = NULL;
+		long nnr = 0, ncap = 0;
+		off_t size2 = 0;
+		if ((rc = open_tmp(s, &fd2, e)))
+			return rc;
+		for (long g = 0; g < s->nruns; g += F) {
+			int n = (int)(s->nruns - g < F ? s->nruns - g : F);
+			struct merge m;
+			if ((rc = merge_open(s, &m, s->fd, s->runs + g, n, e)))
+				goto fail;
+			off_t w = 0;
+			const struct sql_value *row;
+			while ((rc = merge_next(s, &m, &row, e)) == 1)
+				if ((rc = put_row(s, fd2, &w, row, e)))
+					break;
+			if (rc == 0)
+				rc = wflush(s, fd2, e);
+			merge_close(&m);
+			if (rc)
+				goto fail;
+			if ((rc = add_run(s, &nr, &nnr, &ncap, size2, w, e)))
+				goto fail;
+			size2 += w;
+		}
+		close(s->fd);
+		free(s->runs);
+		s->fd = fd2;
+		s->fsize = size2;
+		s->runs = nr;
+		s->nruns = nnr;
+		s->runcap = ncap;
+		continue;
+fail:
+		close(fd2);
+		free(nr);
+		return rc;
+	}
+	return 0;
+}
+
+int sql_sorter_finish(struct sql_sorter *s, struct sdb_error *e)
+{
+	int rc;
+	if (s->finished)
+		return 0;
+	s->finished = 1;
+	s->pos = 0;
+	if (!s->nruns)
+		return sort_mem(s, e);
+	if (s->n && (rc = spill_run(s, e)))
+		return rc;
+	chunks_free(s);
+	free(s->rows);
+	s->rows = NULL;
+	s->cap = s->n = 0;
+	if ((rc = merge_passes(s, e)))
+		return rc;
+	if ((rc = merge_open(s, &s->m, s->fd, s->runs, (int)s->nruns, e)))
+		return rc;
+	s->merging = 1;
+	return 0;
+}
+
+int sql_sorter_next(struct sql_sorter *s, const struct sql_value **row,
+		    struct sdb_error *e)
+{
+	if (s->merging)
+		return merge_next(s, &s->m, row, e);
+	if (s->pos >= s->n)
+		return 0;
+	*row = s->rows[s->pos++];
+	return 1;
+}

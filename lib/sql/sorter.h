@@ -1,0 +1,71 @@
+/*
+ * sorter.h - an external merge sort of value rows for the query side
+ * (ORDER BY, GROUP BY past the memory limit). Private to lib/sql.
+ *
+ * DESIGN. Rows are copied into memory chunks until they hold about the
+ * memory limit; then they are sorted (a stable merge sort on row
+ * pointers) and written as one run to a temporary file, and memory is
+ * reused for the next run. At the end, if nothing was written, the rows
+ * come out of memory; otherwise the last run is written too and the runs
+ * are merged k ways through a binary heap, ties going to the earlier
+ * run, so the whole sort is stable (equal rows keep the order they were
+ * added in). When there are more runs than the merge fan-in (the memory
+ * limit divided among 32 KiB read buffers, 8 to 128 ways) a pass merges
+ * groups of them into longer runs in a second file first.
+ *
+ * Temporary files are created in the given directory (the database
+ * directory) or, when it is NULL or cannot take files, in $TMPDIR or
+ * /tmp; they are O_TMPFILE or unlinked right after creation, so they
+ * never have a name that a crash could leave behind. A write error (a
+ * full disk) is SDB_EIO with the spill file's name and the system error.
+ *
+ * Run file format (private, never kept): rows one after another, each a
+ * varint byte length then its values; a value is a tag byte (type 0-4,
+ * bit 3 set when a subtype byte follows), then for INTEGER a zigzag
+ * varint, for REAL the 8 bytes of the double, for TEXT/BLOB a varint
+ * length and the bytes.
+ */
+#ifndef SDB_SQL_SORTER_H
+#define SDB_SQL_SORTER_H
+
+#include <stddef.h>
+
+#include "sql/value.h"
+#include "util/err.h"
+
+struct sql_sorter;
+
+/* Orders two rows of the sorter's ncol values: < 0, 0, > 0. */
+typedef int (*sql_sorter_cmp)(void *ctx, const struct sql_value *a,
+			      const struct sql_value *b);
+
+/* A sorter of rows of ncol values, compared by cmp(ctx, ...), holding
+ * about mem_limit bytes in memory; spill files go to dir (NULL: $TMPDIR
+ * or /tmp). @return the sorter (sql_sorter_free), or NULL: out of memory. */
+struct sql_sorter *sql_sorter_new(int ncol, sql_sorter_cmp cmp, void *ctx,
+				  size_t mem_limit, const char *dir);
+void sql_sorter_free(struct sql_sorter *s);
+
+/* Adds a row: a[0..na) then b[0..nb) (na + nb == ncol), bytes copied.
+ * May write a run. @return 0, SDB_ENOMEM or SDB_EIO (e set). */
+int sql_sorter_add(struct sql_sorter *s, const struct sql_value *a, int na,
+		   const struct sql_value *b, int nb, struct sdb_error *e);
+
+/* No more rows: sorts, and when runs were written writes the last one
+ * and prepares the merge. @return 0, SDB_ENOMEM or SDB_EIO. */
+int sql_sorter_finish(struct sql_sorter *s, struct sdb_error *e);
+
+/* The next row in order: *row points at ncol values valid until the next
+ * call. @return 1 a row, 0 the end, or SDB_ENOMEM/SDB_EIO/SDB_ECORRUPT. */
+int sql_sorter_next(struct sql_sorter *s, const struct sql_value **row,
+		    struct sdb_error *e);
+
+/* Rows added so far; runs written to disk so far (0: all in memory). */
+long sql_sorter_count(const struct sql_sorter *s);
+long sql_sorter_runs(const struct sql_sorter *s);
+
+/* Bytes the rows held in memory take by the sorter's count (values,
+ * their bytes, the pointer array): what callers compare with the limit. */
+size_t sql_sorter_row_bytes(const struct sql_value *row, int n);
+
+#endif

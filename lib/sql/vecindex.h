@@ -1,0 +1,123 @@
+/*
+ * vecindex.h - HNSW indexes as SQL indexes: CREATE INDEX i ON t USING
+ * hnsw (col) WITH (metric = 'cosine', m = 16, ef_construction = 200,
+ * quantization = 'none'), kept up to date by INSERT/UPDATE/DELETE inside
+ * their transactions, folded by REINDEX, and the k-NN search the planner
+ * runs through them (filtered or not).
+ *
+ * Owner: vecindex.c. Uses lib/vec (the builder, the index file, the
+ * search) above the store; lib/vec knows nothing of SQL.
+ *
+ * DESIGN. An index is three things:
+ *   - a base: an immutable index file DB/sql-vec/ID-GEN.hnsw (hnswfile.h,
+ *     ids = rowids, ascending) built with the OpenMP builder over the
+ *     table's non-NULL vectors, written through temp + fsync + rename
+ *     before the transaction that names it commits; queries map it
+ *     read-only and keep the generation they opened;
+ *   - a delta: (ID, 0, rowid) -> the vector (4*D bytes) of every row
+ *     inserted or given a new vector since the base was built, written in
+ *     the row's own transaction (rollback, savepoints and crash recovery
+ *     are the store's), searched exactly;
+ *   - tombstones: (ID, 1, rowid) -> empty for base rows deleted or
+ *     changed since. A base row is live when it has no tombstone and no
+ *     delta entry.
+ *   (ID, 2) -> the state record: version 1, generation (0: no file, an
+ *   empty table), base rows, dimension, metric, M.
+ * A fold (REINDEX) builds generation G+1 from the table's rows (the same
+ * set as base - tombstones + delta) and, in one transaction, writes the
+ * new state and clears the delta and the tombstones. Files of other
+ * generations are removed by the next HNSW DDL of a writer (the previous
+ * generation is kept for readers still on it).
+ */
+#ifndef SDB_SQL_VECINDEX_H
+#define SDB_SQL_VECINDEX_H
+
+#include <stdint.h>
+
+#include "sql/ast.h"
+#include "sql/catalog.h"
+#include "store/txn.h"
+#include "util/err.h"
+
+struct sql_wstate;
+
+/* The largest k (LIMIT + OFFSET) a k-NN query through an HNSW index takes. */
+#define SQL_HNSW_MAX_K 10000
+/* A filter whose estimated matching rows are at most
+ * max(SQL_HNSW_EXACT_ROWS, rows / SQL_HNSW_EXACT_DIV) is answered exactly. */
+#define SQL_HNSW_EXACT_ROWS 1000
+#define SQL_HNSW_EXACT_DIV 50
+
+struct sql_hnsw_def {
+	int col;                  /* the VECTOR(D) column */
+	uint32_t dim;
+	int metric;               /* enum sdb_vec_metric */
+	uint32_t M, ef_construction;
+	int precision;            /* enum sdb_hnsw_precision of the build */
+};
+
+/*
+ * The HNSW parameters of CREATE INDEX st over column col of t (-1: not a
+ * plain column). @return 0 with *d set, or SDB_EINVAL naming the bad
+ * option or value ("unknown hnsw option 'foo' (expected metric, m,
+ * ef_construction or quantization)").
+ */
+int sql_hnsw_parse(const struct sql_stmt *st, const struct sql_table_def *t, int col,
+		   struct sql_hnsw_def *d, struct sdb_error *e);
+
+/*
+ * Builds generation gen of index x over its table's rows as the open
+ * transaction w->txn sees them: writes the file, then (in w->txn) the
+ * state record, and clears the delta and tombstones. @return 0 or an error.
+ */
+int sql_hnsw_build(struct sql_wstate *w, const struct sql_index_def *x, int fold,
+		   struct sdb_error *e);
+
+/*
+ * Maintains every HNSW index of t for one row written (del 0) or deleted
+ * (del 1) in w->txn. @return 0 or an error.
+ */
+int sql_hnsw_row(struct sql_wstate *w, const struct sql_table_def *t,
+		 const struct sql_value *row, int64_t rowid, int del, struct sdb_error *e);
+
+/* Removes index files no index names any more (and temporary files);
+ * for a writer holding the lock, outside a transaction. */
+void sql_hnsw_gc(struct sql_wstate *w);
+/* Frees the connection's mapped index files. */
+void sql_hnsw_close(struct sql_wstate *w);
+
+/* Rows in the delta and tombstones of x as txn sees them. */
+int sql_hnsw_pending(struct sdb_txn *txn, const struct sql_index_def *x, uint64_t *delta,
+		     uint64_t *tombs, struct sdb_error *e);
+
+/* Whether row rowid passes the query's filter: 1, 0, or a negative error. */
+typedef int (*sql_hnsw_pass_fn)(void *arg, int64_t rowid);
+
+enum { SQL_HNSW_GRAPH = 1, SQL_HNSW_EXACT = 2 };
+
+struct sql_hnsw_query {
+	const struct sql_index_def *x;
+	const float *q;           /* dim floats, as given (not normalised) */
+	uint32_t k, ef;
+	sql_hnsw_pass_fn pass;    /* NULL: no filter */
+	void *arg;
+	int plan_only;            /* decide the path, search nothing */
+	int64_t exact_rows;       /* the exact budget in rows; -1: the default */
+	int ef_default;           /* ef is the default (doubled for a selective filter) */
+	/* out */
+	int path;                 /* SQL_HNSW_GRAPH or SQL_HNSW_EXACT */
+	double est;               /* estimated fraction of rows passing (filter) */
+	int64_t *rows;            /* GRAPH: up to k rowids, nearest first (malloc) */
+	uint32_t nrows;
+	uint64_t tests;           /* rows the walk tested against the filter */
+};
+
+/*
+ * Runs (or with plan_only plans) a k-NN query through index x on txn's
+ * snapshot. path EXACT means the caller must scan (a selective filter,
+ * fewer than k rows found, no usable file). @return 0 or an error.
+ */
+int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_query *hq,
+		 struct sdb_error *e);
+
+#endif
