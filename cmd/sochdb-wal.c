@@ -8,6 +8,9 @@
 #include "dbopt.h"
 
 #include "fmt/fmt.h"
+#include "sql/sql.h"
+#include "sql/vecindex.h"
+#include "util/io.h"
 #include "util/buf.h"
 #include "json/json.h"
 #include "util/text.h"
@@ -15,6 +18,8 @@
 #include "util/tsv.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -62,7 +67,8 @@ static const char h_checkpoint[] =
 	"usage: sochdb-wal checkpoint [options]\n"
 	"Flushes the WAL since the last checkpoint to a level-0 table, records\n"
 	"the checkpoint and removes the covered WAL; then compacts level 0 when\n"
-	"it holds 4 tables or more.\n";
+	"it holds 4 tables or more. First folds every SQL HNSW index whose delta\n"
+	"and tombstones hold 256 rows or more (and 5% of its base rows): REINDEX.\n";
 static const struct opt o_checkpoint[] = {
 	COMMON,
 	{ O_IF_LARGER, 0, "if-larger-than", "SIZE", "only when the WAL since the checkpoint is\n"
@@ -74,7 +80,8 @@ static const struct opt o_checkpoint[] = {
 static const char h_compact[] =
 	"usage: sochdb-wal compact [options]\n"
 	"Merges every table into one sorted run at the deepest level (dropping\n"
-	"deleted and expired records), or with --level N level N into N+1.\n";
+	"deleted and expired records), or with --level N level N into N+1.\n"
+	"First folds SQL HNSW indexes as checkpoint does.\n";
 static const struct opt o_compact[] = {
 	COMMON,
 	{ O_LEVEL, 0, "level", "N", "compact level N (0..5) into N+1" },
@@ -85,7 +92,8 @@ static const struct opt o_compact[] = {
 };
 static const char h_verify[] =
 	"usage: sochdb-wal verify [options]\n"
-	"Checks the manifest, every table block checksum and every WAL record.\n"
+	"Checks the manifest, every table block checksum and every WAL record,\n"
+	"and the section checksums of every SQL HNSW index file in use.\n"
 	"Exit 0 clean; exit 1 with the first damage (file and offset) on stderr.\n";
 static const struct opt o_verify[] = { COMMON, OPT_END };
 static const char h_stats[] =
@@ -131,8 +139,9 @@ static const char h_backup[] =
 	"usage: sochdb-wal backup [options] DEST\n"
 	"Copies the database to DEST (absent or empty, not inside the database)\n"
 	"while others write: hard links of the tables plus the WAL up to a\n"
-	"transaction boundary. Every table's checksums are checked on the way:\n"
-	"damage exits 1 and leaves nothing at DEST.\n";
+	"transaction boundary, and the SQL HNSW index files in use. Every table's\n"
+	"and index file's checksums are checked on the way: damage exits 1 and\n"
+	"leaves nothing at DEST.\n";
 static const struct opt o_backup[] = {
 	COMMON,
 	{ O_COPY, 0, "copy", NULL, "copy the tables instead of hard-linking them" },
@@ -145,7 +154,9 @@ static const char h_salvage[] =
 	"checks out into a fresh database at DEST (absent or empty), skipping\n"
 	"damage, and prints what was lost: what, file, offset, bytes, lsn_from,\n"
 	"lsn_to, ns_from, key_from, ns_to, key_to. Exit 0 nothing lost, 1 some\n"
-	"of it lost (DEST holds the rest), 3 failure (nothing at DEST).\n";
+	"of it lost (DEST holds the rest), 3 failure (nothing at DEST). SQL HNSW\n"
+	"index files that check out are copied; a damaged one is reported on\n"
+	"standard error and left out (exit 1): queries scan until REINDEX rebuilds it.\n";
 static const struct opt o_salvage[] = {
 	COMMON,
 	{ O_FORMAT, 0, "format", "F", "toon (default), json or jsonl" },
@@ -219,6 +230,107 @@ static void info(const char *fmt, ...)
 	va_end(ap);
 }
 
+static void sql_opts(const struct walopt *w, struct sql_open_opts *so, int readonly)
+{
+	sql_open_opts_default(so);
+	so->dir = w->db.dir;
+	so->store = w->db.o;
+	so->readonly = readonly;
+}
+
+/* The SQL HNSW indexes with enough pending rows are folded first, so the
+ * checkpoint or compaction that follows takes their writes along. */
+static void fold_hnsw(const struct walopt *w)
+{
+	struct sql_open_opts so;
+	struct sdb_error e;
+	int rc, folded = 0;
+
+	sql_opts(w, &so, 0);
+	sdb_error_clear(&e);
+	if ((rc = sql_hnsw_fold_all(&so, 256, &folded, &e)))
+		die_err(rc, &e);
+	if (folded)
+		info("folded %d hnsw index%s", folded, folded > 1 ? "es" : "");
+}
+
+static int verify_one(void *arg, const char *index, const char *path, uint64_t nbase,
+		      struct sdb_error *e)
+{
+	int *n = arg;
+	(*n)++;
+	return sql_hnsw_verify_file(path, nbase, e);
+}
+
+/* Copies src to dst through a temporary file (a hard link when copy is 0
+ * and the file system allows: the file is immutable). */
+static int copy_index_file(const char *src, const char *dst, int copy, struct sdb_error *e)
+{
+	struct sdb_atomic a;
+	char buf[1 << 16];
+	ssize_t n;
+	int fd, rc;
+
+	if (!copy && !link(src, dst))
+		return sdb_io_fsync_dir_of(dst, e);
+	if ((fd = open(src, O_RDONLY | O_CLOEXEC)) < 0)
+		return sdb_error_sys(e, SDB_EIO, "cannot open '%s'", src);
+	if ((rc = sdb_atomic_open(&a, dst, e))) {
+		close(fd);
+		return rc;
+	}
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		if ((rc = sdb_atomic_write(&a, buf, (size_t)n, e)))
+			break;
+	if (!rc && n < 0)
+		rc = sdb_error_sys(e, SDB_EIO, "cannot read '%s'", src);
+	close(fd);
+	if (rc) {
+		sdb_atomic_abort(&a);
+		return rc;
+	}
+	return sdb_atomic_commit(&a, e);
+}
+
+struct copyctx {
+	const char *dest;
+	const char *src;       /* salvage: the walk is over DEST's catalog, files come from here */
+	int copy, verify_only, salvage;
+	int copied, damaged;
+	struct lostctx *lost;
+};
+
+static int copy_one(void *arg, const char *index, const char *path, uint64_t nbase,
+		    struct sdb_error *e)
+{
+	struct copyctx *c = arg;
+	const char *base = strrchr(path, '/');
+	char dir[4200], dst[4400], from[4400];
+	int rc;
+
+	if (c->src) {
+		snprintf(from, sizeof from, "%s/sql-vec%s", c->src, base ? base : "/x.hnsw");
+		path = from;
+	}
+	rc = sql_hnsw_verify_file(path, nbase, e);
+
+	if (rc == SDB_ECORRUPT && c->salvage) {
+		cli_warn("%s; hnsw index %s left out of the salvage: REINDEX %s rebuilds it", e->msg,
+			 index, index);
+		sdb_error_clear(e);
+		c->damaged++;
+		return 0;
+	}
+	if (rc || c->verify_only)
+		return rc;
+	snprintf(dir, sizeof dir, "%s/sql-vec", c->dest);
+	snprintf(dst, sizeof dst, "%s%s", dir, base ? base : "/x.hnsw");
+	if ((rc = sdb_io_mkdir(dir, e)) || (rc = copy_index_file(path, dst, c->copy, e)))
+		return rc;
+	c->copied++;
+	return 0;
+}
+
 static int wal_checkpoint(int argc, char **argv)
 {
 	struct walopt w;
@@ -227,6 +339,7 @@ static int wal_checkpoint(int argc, char **argv)
 	int did;
 
 	parse(&w, argc, argv, h_checkpoint, o_checkpoint, 0);
+	fold_hnsw(&w);
 	sdb_error_clear(&e);
 	if ((rc = sdb_checkpoint(w.db.dir, &w.db.o, &w.m, &did, &e)))
 		die_err(rc, &e);
@@ -243,6 +356,7 @@ static int wal_compact(int argc, char **argv)
 	int did;
 
 	parse(&w, argc, argv, h_compact, o_compact, 0);
+	fold_hnsw(&w);
 	sdb_error_clear(&e);
 	if ((rc = sdb_compact(w.db.dir, &w.db.o, &w.m, &did, &e)))
 		die_err(rc, &e);
@@ -268,6 +382,20 @@ static int wal_verify(int argc, char **argv)
 	if (v.damaged) {
 		cli_error("%s", v.what);
 		return EXIT_NEGATIVE;
+	}
+	{
+		struct sql_open_opts so;
+		int nfiles = 0;
+		sql_opts(&w, &so, 1);
+		rc = sql_hnsw_files(&so, verify_one, &nfiles, &e);
+		if (rc == SDB_ECORRUPT) {
+			cli_error("%s", e.msg);
+			return EXIT_NEGATIVE;
+		}
+		if (rc)
+			die_err(rc, &e);
+		if (nfiles)
+			info("ok: %d hnsw index files", nfiles);
 	}
 	info("ok: %d tables (%" PRIu64 " bytes), %d WAL segments, %" PRIu64 " records",
 	     v.tables, v.table_bytes, v.segments, v.records);
@@ -458,12 +586,24 @@ static int wal_backup(int argc, char **argv)
 	if (!w.pos)
 		die_usage("missing DEST");
 	sdb_error_clear(&e);
-	rc = sdb_backup(w.db.dir, w.pos, &w.db.o, w.copy, &e);
+	struct sql_open_opts so;
+	struct copyctx cc = { w.pos, NULL, w.copy, 1, 0, 0, 0, NULL };
+	sql_opts(&w, &so, 1);
+	/* the index files are checked before anything is written to DEST */
+	rc = sql_hnsw_files(&so, copy_one, &cc, &e);
+	if (!rc)
+		rc = sdb_backup(w.db.dir, w.pos, &w.db.o, w.copy, &e);
 	if (rc == SDB_ECORRUPT) { /* damage found, as verify: exit 1 */
 		cli_error("%s", e.msg);
 		return EXIT_NEGATIVE;
 	}
 	if (rc)
+		die_err(rc, &e);
+	/* then copied: the files the snapshot after the backup names (a fold
+	 * keeps the previous generation, so the backup's one is among them
+	 * unless two folds ran during the backup) */
+	cc.verify_only = 0;
+	if ((rc = sql_hnsw_files(&so, copy_one, &cc, &e)))
 		die_err(rc, &e);
 	return EXIT_OK;
 }
@@ -541,6 +681,22 @@ static int wal_salvage(int argc, char **argv)
 		cli_die_output(&e);
 	for (int i = 0; i < 4; i++)
 		sdb_buf_release(&d.t[i]);
+	{
+		struct sql_open_opts so;
+		/* the salvaged catalog says which files are needed (the source's
+		 * may be unreadable) */
+		struct copyctx cc = { w.pos, w.db.dir, 1, 0, 1, 0, 0, &d };
+		struct walopt wd = w;
+		wd.db.dir = w.pos;
+		sql_opts(&wd, &so, 1);
+		if ((rc = sql_hnsw_files(&so, copy_one, &cc, &e))) {
+			cli_warn("cannot copy the SQL HNSW index files of '%s' (%s): REINDEX rebuilds them",
+				 w.db.dir, e.msg);
+			cc.damaged++;
+		}
+		if (cc.damaged)
+			r.lost += (uint64_t)cc.damaged;
+	}
 	if (r.lost) {
 		cli_warn("salvaged %" PRIu64 " operations into '%s'; lost %" PRIu64 " pieces: %" PRIu64 " table blocks, %" PRIu64 " WAL bytes, %" PRIu64 " transactions (listed on standard output)",
 			 r.records, w.pos, r.lost, r.blocks_lost, r.wal_bytes_lost, r.txns_lost);

@@ -82,6 +82,22 @@ recall() {
 	[ ! -e "$D/x.idx" ]
 }
 
+@test "an sq8 build (float32 queries against the codes, float32 selection) keeps recall within 0.005 of f32 at every ef" {
+	D=$BATS_FILE_TMPDIR
+	for set in l2 ip; do
+		for p in f32 sq8; do
+			run -0 sochdb-bulk build-index -i "$D/$set.base.npy" -o "$D/$set-p$p.idx" \
+				--metric $set --build-precision $p -t 1 -q
+		done
+		for ef in 16 32 64; do
+			ref=$(recall $set-pf32 $set $ef)
+			r=$(recall $set-psq8 $set $ef)
+			awk -v r="$r" -v ref="$ref" 'BEGIN { exit !(r >= ref - 0.005) }' ||
+				fail "$set ef $ef: sq8 recall $r vs f32 $ref"
+		done
+	done
+}
+
 @test "a budget too small for the graph is a clear error and writes nothing" {
 	D=$BATS_FILE_TMPDIR
 	run -3 sochdb-bulk build-index -i "$D/l2.base.npy" -o "$D/small.idx" -t 2 --memory-budget 3000K

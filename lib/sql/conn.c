@@ -88,6 +88,11 @@ int sql_conn_fts_flush(struct sql_conn *c, struct sdb_error *e)
 	return sql_fts_flush_read(W(c), e);
 }
 
+int sql_conn_fts_prune(struct sql_conn *c)
+{
+	return !W(c)->fts_noprune;
+}
+
 int sql_conn_write(struct sql_conn *c, struct sql_stmt_h *h,
 		   const struct sql_stmt *st, struct sdb_error *e)
 {

@@ -162,6 +162,8 @@ struct src {
 	uint64_t *used;              /* bitmap of columns read (ncol + 1 bits) */
 	int nvisible;                /* > 0: only the first nvisible columns in * */
 	struct xp *fts_arg;          /* FTS table t('query'): the query */
+	struct xp **ucol;            /* RIGHT/FULL JOIN USING: what an unqualified
+	                                name (and *) reads for a column, or NULL */
 };
 
 struct scope {
@@ -287,6 +289,9 @@ struct sdb_txn *sql_conn_txn(struct sql_conn *c);
 /* The connection's pending FTS5 postings written to its transaction
  * (before an index is read). @return 0 or an error. */
 int sql_conn_fts_flush(struct sql_conn *c, struct sdb_error *e);
+/* PRAGMA fts_prune: whether ORDER BY rank LIMIT k may prune (1, the
+ * default) or scores every match (0). */
+int sql_conn_fts_prune(struct sql_conn *c);
 /* The result columns of a RETURNING or PRAGMA statement, set at prepare
  * (write.h's sql_write_columns), so sql_column_count knows them first. */
 int sql_conn_columns(struct sql_conn *c, struct sql_stmt_h *h, const struct sql_stmt *st,

@@ -151,6 +151,11 @@ static int bind_column(struct bctx *b, struct scope *s0,
 		if (found) {
 			for (struct scope *t = s0; t != s; t = t->up)
 				t->correlated = 1;
+			if (!tname && found->ucol && fcol < found->ncol && found->ucol[fcol]) {
+				/* a USING column of a RIGHT/FULL JOIN: coalesce(left, right) */
+				*out = found->ucol[fcol];
+				return 0;
+			}
 			*out = col_ref(b, found, fcol);
 			return *out ? 0 : sql_oom(b->e);
 		}

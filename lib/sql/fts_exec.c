@@ -43,6 +43,7 @@ struct fts_scan {
 	int64_t *dsz;                /* the current row's token counts */
 	int64_t dsz_rowid;
 	int dsz_ok;
+	struct xp *tk_lim, *tk_off;  /* ORDER BY rank LIMIT: the best lim + off */
 	char eqp[200];
 };
 
@@ -178,6 +179,15 @@ struct fts_scan *sql_fts_scan_new(struct bctx *b, struct src *s, struct xp **con
 	return f;
 }
 
+void sql_fts_scan_topk(struct fts_scan *f, struct xp *lim, struct xp *off)
+{
+	f->tk_lim = lim;
+	f->tk_off = off;
+	if (f->nmatch)
+		snprintf(f->eqp, sizeof f->eqp, "SCAN %s VIRTUAL TABLE INDEX 0:M (top-k by rank, pruned)",
+			 f->tab->name);
+}
+
 const char *sql_fts_scan_explain(const struct fts_scan *f)
 {
 	return f->eqp;
@@ -282,6 +292,21 @@ int sql_fts_scan_rewind(struct fts_scan *f, struct ectx *x, struct sql_value *ro
 			f->q = q;
 		else if ((rc = fts_query_and(f->q, q, x->e)))
 			return rc;
+	}
+	if (f->tk_lim && sql_conn_fts_prune(x->c)) {
+		struct sql_value lv, ov = sql_int(0);
+		if ((rc = xp_eval(x, f->tk_lim, &lv)) || (f->tk_off && (rc = xp_eval(x, f->tk_off, &ov))))
+			return rc;
+		if (lv.type == SQLV_INT && lv.u.i >= 0 && (ov.type == SQLV_INT || ov.type == SQLV_NULL)) {
+			int64_t off = ov.type == SQLV_INT && ov.u.i > 0 ? ov.u.i : 0;
+			if (lv.u.i <= 100000 && off <= 100000) {
+				if (lv.u.i == 0)
+					return 0; /* LIMIT 0: no row is needed */
+				rc = fts_query_run_topk(f->q, f->txn, (long)(lv.u.i + off), x->e);
+				if (rc)
+					return rc < 0 ? rc : 0;
+			}
+		}
 	}
 	return fts_query_run(f->q, f->txn, x->e);
 }
@@ -453,7 +478,6 @@ static int row_sizes(struct fts_scan *f, struct ectx *x)
 
 static double bm25(struct fts_scan *f, struct ectx *x, const struct xp *p, int *rcp)
 {
-	const double k1 = 1.2, b = 0.75;
 	int rc;
 	*rcp = 0;
 	if (!f->active || f->cur < 0 || !f->q)
@@ -501,8 +525,7 @@ static double bm25(struct fts_scan *f, struct ectx *x, const struct xp *p, int *
 	}
 	double score = 0.0;
 	for (int i = 0; i < np; i++)
-		score += f->idf[i] * ((fr[i] * (k1 + 1.0)) /
-				      (fr[i] + k1 * (1 - b + b * D / f->avgdl)));
+		score += fts_bm25_term(f->idf[i], fr[i], D, f->avgdl);
 	if (fr != freq)
 		free(fr);
 	return -1.0 * score;

@@ -29,6 +29,9 @@ int sql_fts_scan_rewind(struct fts_scan *f, struct ectx *x, struct sql_value *ro
 int sql_fts_scan_next(struct fts_scan *f, struct ectx *x);
 void sql_fts_scan_free(struct fts_scan *f);
 const char *sql_fts_scan_explain(const struct fts_scan *f);
+/* ORDER BY rank LIMIT lim OFFSET off over this scan alone: only the best
+ * lim + off rows (ties: the smaller rowid) need to come out. */
+void sql_fts_scan_topk(struct fts_scan *f, struct xp *lim, struct xp *off);
 
 /* hybrid_search(...) as a FROM item (fts_hybrid.c). */
 struct hybrid;

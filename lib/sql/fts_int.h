@@ -110,5 +110,19 @@ int fts_block_decode(const struct fts_bhdr *h, struct fts_posting *out);
 void fts_node_free(struct fnode *n);
 /* Evaluates q over the index as txn sees it. */
 int fts_query_run(struct fts_query *q, struct sdb_txn *txn, struct sdb_error *e);
+/* Evaluates q keeping only its best k rows by bm25() (ties: the smaller
+ * rowid), by pruning over the posting blocks, when q's shape allows it
+ * (single-term phrases under one AND or one OR). @return 1 done, 0 not
+ * this shape (run fts_query_run), or an error. */
+int fts_query_run_topk(struct fts_query *q, struct sdb_txn *txn, long k,
+		       struct sdb_error *e);
+
+/* One phrase's part of FTS5's BM25 (k1 1.2, b 0.75): bm25() and the
+ * pruned top-k use this one expression, so their scores are equal. */
+static inline double fts_bm25_term(double idf, double fr, double D, double avgdl)
+{
+	const double k1 = 1.2, b = 0.75;
+	return idf * ((fr * (k1 + 1.0)) / (fr + k1 * (1 - b + b * D / avgdl)));
+}
 
 #endif

@@ -15,6 +15,7 @@
 #include "store/tuple.h"
 #include "util/varint.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1290,6 +1291,8 @@ static int instcmp(const void *a, const void *b)
 	return x->phrase - y->phrase;
 }
 
+static int finish_rows(struct fts_query *q, const int64_t *c, long nc, struct sdb_error *e);
+
 int fts_query_run(struct fts_query *q, struct sdb_txn *txn, struct sdb_error *e)
 {
 	int rc;
@@ -1311,12 +1314,19 @@ int fts_query_run(struct fts_query *q, struct sdb_txn *txn, struct sdb_error *e)
 	long nc;
 	if (cand(q->root, &c, &nc))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	rc = finish_rows(q, c, nc, e);
+	free(c);
+	return rc;
+}
+
+/* q's rows among the candidates c[0..nc) (ascending), with their
+ * instances. */
+static int finish_rows(struct fts_query *q, const int64_t *c, long nc, struct sdb_error *e)
+{
 	q->rows = malloc(sizeof(*q->rows) * (size_t)(nc + 1));
 	q->ioff = malloc(sizeof(*q->ioff) * (size_t)(nc + 2));
-	if (!q->rows || !q->ioff) {
-		free(c);
+	if (!q->rows || !q->ioff)
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	}
 	q->ioff[0] = 0;
 	for (long i = 0; i < nc; i++) {
 		int at, m;
@@ -1324,16 +1334,591 @@ int fts_query_run(struct fts_query *q, struct sdb_txn *txn, struct sdb_error *e)
 		if (!m)
 			continue;
 		long before = q->ninst;
-		if (collect_inst(q, q->root, c[i], 1)) {
-			free(c);
+		if (collect_inst(q, q->root, c[i], 1))
 			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		}
 		if (q->ninst - before > 1)
 			qsort(q->inst + before, (size_t)(q->ninst - before), sizeof(*q->inst), instcmp);
 		q->rows[q->nrows++] = c[i];
 		q->ioff[q->nrows] = q->ninst;
 	}
-	free(c);
 	(void)i64cmp;
 	return 0;
+}
+
+/* ------------------------------------------------------------ top-k */
+
+/*
+ * ORDER BY rank LIMIT k without scoring every match: for a query of
+ * single-term phrases (no prefix, ^, NEAR or column filter) under one AND
+ * or one OR, the best k rows by bm25() - ties to the smaller rowid, as
+ * the exhaustive path's stable sort of rowid-ordered rows leaves them -
+ * are found from the posting blocks' headers and rows alone. A block's
+ * bound is its term's weight at (maxtf, mindl), which no row in it can
+ * pass (the weight grows with tf and falls with the row's length). AND:
+ * the rarest term leads; a lead block, or a candidate, whose bound with
+ * the other terms' blocks cannot beat the k-th best score so far is
+ * skipped before any other block is decoded. OR: MaxScore - the terms
+ * whose bounds together cannot beat the k-th score are only probed for
+ * the rows the others bring, and a row is dropped as soon as its score
+ * so far plus the remaining terms' (block) bounds cannot make it.
+ * Every row kept is scored with the same expression as bm25(), so the
+ * rows, order and scores are the exhaustive path's; then only those rows'
+ * positions are read, for bm25(), highlight() and snippet().
+ */
+
+struct tk_blk {
+	int64_t first, last;
+	uint32_t n, maxtf, mindl;
+	size_t off, len;
+	double ub;
+};
+
+struct tk_term {
+	struct fphrase *ph;
+	struct sdb_buf vals;         /* the term's block values, copied */
+	struct tk_blk *b;
+	int nb, capb;
+	long df;
+	double idf, U;
+	int cb, dec, ci;             /* cursor: block, decoded block, row in it */
+	struct fts_posting p[FTS_BLOCK_MAX];
+};
+
+struct tk_hit {
+	double score;
+	int64_t rowid;
+};
+
+static const double tk_slack = 1.0 + 1e-9;
+
+static int tk_load(struct sdb_txn *txn, int64_t neg_id, struct tk_term *t,
+		   struct sdb_error *e)
+{
+	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
+	struct sdb_txn_iter *it = NULL;
+	struct fterm *ft = &t->ph->terms[0];
+	int rc;
+	sql_fts_key(&lo, neg_id, 3);
+	struct sql_value tv = sql_text(ft->z, (size_t)ft->n);
+	sql_key_add(&lo, &tv, 0, SQL_COLL_BINARY);
+	sdb_buf_add(&hi, lo.data, lo.len);
+	sdb_prefix_succ(&hi);
+	if (!sdb_buf_ok(&lo) || !sdb_buf_ok(&hi)) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = sdb_txn_iter_open(txn, lo.data, lo.len, hi.data, hi.len, 0, &it, e)))
+		goto out;
+	for (;;) {
+		const unsigned char *k;
+		size_t kn;
+		struct sdb_val v;
+		struct fts_bhdr h;
+		rc = sdb_txn_iter_next(it, &k, &kn, &v, e);
+		if (rc <= 0)
+			break;
+		rc = 0;
+		if (fts_block_header(v.data, v.len, &h)) {
+			rc = sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 posting block");
+			break;
+		}
+		if (t->nb == t->capb) {
+			int nc = t->capb ? t->capb * 2 : 16;
+			struct tk_blk *nb = realloc(t->b, sizeof(*nb) * (size_t)nc);
+			if (!nb) {
+				rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+				break;
+			}
+			t->b = nb;
+			t->capb = nc;
+		}
+		struct tk_blk *b = &t->b[t->nb++];
+		b->first = h.first;
+		b->last = h.last;
+		b->n = (uint32_t)h.n;
+		b->maxtf = h.maxtf;
+		b->mindl = h.mindl;
+		b->off = t->vals.len;
+		b->len = v.len;
+		sdb_buf_add(&t->vals, v.data, v.len);
+		if (!sdb_buf_ok(&t->vals)) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			break;
+		}
+		t->df += h.n;
+	}
+out:
+	sdb_txn_iter_close(it);
+	sdb_buf_release(&lo);
+	sdb_buf_release(&hi);
+	return rc;
+}
+
+static int tk_decode(struct tk_term *t, int cb)
+{
+	struct fts_bhdr h;
+	if (t->dec == cb)
+		return 0;
+	if (fts_block_header(t->vals.data + t->b[cb].off, t->b[cb].len, &h) ||
+	    fts_block_decode(&h, t->p))
+		return SDB_ECORRUPT;
+	t->dec = cb;
+	return 0;
+}
+
+/* The cursor's rowid (INT64_MAX at the end); decodes its block. */
+static int tk_cur(struct tk_term *t, int64_t *r)
+{
+	if (t->cb >= t->nb) {
+		*r = INT64_MAX;
+		return 0;
+	}
+	if (tk_decode(t, t->cb))
+		return SDB_ECORRUPT;
+	*r = t->p[t->ci].rowid;
+	return 0;
+}
+
+static void tk_next(struct tk_term *t)
+{
+	if (++t->ci >= (int)t->b[t->cb].n) {
+		t->cb++;
+		t->ci = 0;
+	}
+}
+
+/* The cursor's block moved (without decoding) to the first one that may
+ * hold rowid r or later. */
+static void tk_block_to(struct tk_term *t, int64_t r)
+{
+	int moved = 0;
+	while (t->cb < t->nb && t->b[t->cb].last < r) {
+		t->cb++;
+		moved = 1;
+	}
+	if (moved)
+		t->ci = 0;
+}
+
+/* The cursor at the first row >= r. */
+static int tk_seek(struct tk_term *t, int64_t r)
+{
+	tk_block_to(t, r);
+	if (t->cb >= t->nb)
+		return 0;
+	if (tk_decode(t, t->cb))
+		return SDB_ECORRUPT;
+	int lo = t->ci, hi = (int)t->b[t->cb].n - 1;
+	while (lo < hi) {
+		int m = (lo + hi) / 2;
+		if (t->p[m].rowid < r)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	t->ci = lo;
+	return 0;
+}
+
+struct tk_heap {
+	struct tk_hit *h;
+	long n, k;
+};
+
+/* a is worse than b: a smaller score, or the same and a larger rowid */
+static int tk_worse(const struct tk_hit *a, const struct tk_hit *b)
+{
+	return a->score < b->score || (a->score == b->score && a->rowid > b->rowid);
+}
+
+static void tk_offer(struct tk_heap *hp, double score, int64_t rowid)
+{
+	struct tk_hit x = { score, rowid };
+	long i;
+	if (hp->n < hp->k) {
+		i = hp->n++;
+		while (i > 0 && tk_worse(&x, &hp->h[(i - 1) / 2])) {
+			hp->h[i] = hp->h[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+		hp->h[i] = x;
+		return;
+	}
+	if (!tk_worse(&hp->h[0], &x))
+		return;
+	i = 0;
+	for (;;) {
+		long c = 2 * i + 1;
+		if (c >= hp->n)
+			break;
+		if (c + 1 < hp->n && tk_worse(&hp->h[c + 1], &hp->h[c]))
+			c++;
+		if (!tk_worse(&hp->h[c], &x))
+			break;
+		hp->h[i] = hp->h[c];
+		i = c;
+	}
+	hp->h[i] = x;
+}
+
+/* The k-th best score so far; -inf until k rows are held. */
+static double tk_theta(const struct tk_heap *hp)
+{
+	return hp->n < hp->k ? -HUGE_VAL : hp->h[0].score;
+}
+
+struct tk_ctx {
+	struct tk_term *T;
+	int m;                       /* terms, in phrase order */
+	int nphrase;
+	double avgdl;
+	double *tf;                  /* per phrase */
+	struct tk_heap hp;
+};
+
+static double tk_weight(const struct tk_term *t, double tf, double dl, double avgdl)
+{
+	return fts_bm25_term(t->idf, tf, dl, avgdl);
+}
+
+/* The exact score of a row, as bm25() sums it (phrase order). */
+static double tk_score(struct tk_ctx *c, double dl)
+{
+	double score = 0.0;
+	for (int i = 0; i < c->m; i++)
+		score += fts_bm25_term(c->T[i].idf, c->tf[i], dl, c->avgdl);
+	return score;
+}
+
+static int tk_and(struct tk_ctx *c)
+{
+	int m = c->m, lead = 0;
+	for (int i = 1; i < m; i++)
+		if (c->T[i].df < c->T[lead].df)
+			lead = i;
+	struct tk_term *L = &c->T[lead];
+	for (;;) {
+		int64_t r;
+		if (L->cb >= L->nb)
+			return 0;
+		double th = tk_theta(&c->hp);
+		/* the lead block's bound with the others' blocks over its range */
+		if (L->ci == 0 && th > -HUGE_VAL) {
+			const struct tk_blk *lb = &L->b[L->cb];
+			double bound = lb->ub;
+			for (int j = 0; j < m; j++) {
+				if (j == lead)
+					continue;
+				struct tk_term *t = &c->T[j];
+				tk_block_to(t, lb->first);
+				double mx = 0;
+				for (int q = t->cb; q < t->nb && t->b[q].first <= lb->last; q++)
+					if (t->b[q].ub > mx)
+						mx = t->b[q].ub;
+				bound += mx;
+			}
+			if (bound * tk_slack <= th) {
+				L->cb++;
+				L->ci = 0;
+				continue;
+			}
+		}
+		if (tk_cur(L, &r))
+			return SDB_ECORRUPT;
+		/* the candidate's bound from the blocks that may hold it */
+		double dl = L->p[L->ci].dl;
+		double bound = tk_weight(L, L->p[L->ci].tf, dl, c->avgdl);
+		int64_t skip = r;
+		for (int j = 0; j < m && skip == r; j++) {
+			if (j == lead)
+				continue;
+			struct tk_term *t = &c->T[j];
+			tk_block_to(t, r);
+			if (t->cb >= t->nb)
+				return 0;
+			if (t->b[t->cb].first > r)
+				skip = t->b[t->cb].first;
+			else
+				bound += t->b[t->cb].ub;
+		}
+		if (skip != r) {
+			if (tk_seek(L, skip))
+				return SDB_ECORRUPT;
+			continue;
+		}
+		if (bound * tk_slack <= th) {
+			tk_next(L);
+			continue;
+		}
+		/* every other term at r? */
+		int all = 1;
+		for (int j = 0; j < m && all; j++) {
+			if (j == lead)
+				continue;
+			struct tk_term *t = &c->T[j];
+			int64_t rj;
+			if (tk_seek(t, r) || tk_cur(t, &rj))
+				return SDB_ECORRUPT;
+			if (rj == INT64_MAX)
+				return 0;
+			if (rj != r) {
+				all = 0;
+				if (tk_seek(L, rj))
+					return SDB_ECORRUPT;
+			}
+		}
+		if (!all)
+			continue;
+		for (int j = 0; j < m; j++)
+			c->tf[j] = c->T[j].p[c->T[j].ci].tf;
+		tk_offer(&c->hp, tk_score(c, dl), r);
+		tk_next(L);
+	}
+}
+
+static const struct tk_term *tk_sort_T;
+
+static int tk_ucmp(const void *a, const void *b)
+{
+	double x = tk_sort_T[*(const int *)a].U, y = tk_sort_T[*(const int *)b].U;
+	return x < y ? -1 : x > y;
+}
+
+static int tk_or(struct tk_ctx *c)
+{
+	int m = c->m;
+	int o[64];
+	double ps[65];               /* ps[i]: the bounds of o[0..i) together */
+	for (int i = 0; i < m; i++)
+		o[i] = i;
+	tk_sort_T = c->T;
+	qsort(o, (size_t)m, sizeof(int), tk_ucmp);
+	ps[0] = 0;
+	for (int i = 0; i < m; i++)
+		ps[i + 1] = (ps[i] + c->T[o[i]].U) * tk_slack;
+	int ne = 0;                  /* o[0..ne) are non-essential */
+	for (;;) {
+		double th = tk_theta(&c->hp);
+		while (ne < m && ps[ne + 1] <= th)
+			ne++;
+		if (ne >= m)
+			return 0;
+		int64_t r = INT64_MAX;
+		for (int i = ne; i < m; i++) {
+			int64_t ri;
+			if (tk_cur(&c->T[o[i]], &ri))
+				return SDB_ECORRUPT;
+			if (ri < r)
+				r = ri;
+		}
+		if (r == INT64_MAX)
+			return 0;
+		double part = 0, dl = 0;
+		for (int i = 0; i < m; i++)
+			c->tf[i] = 0;
+		for (int i = ne; i < m; i++) {
+			struct tk_term *t = &c->T[o[i]];
+			if (t->cb < t->nb && t->p[t->ci].rowid == r) {
+				c->tf[o[i]] = t->p[t->ci].tf;
+				dl = t->p[t->ci].dl;
+				part += tk_weight(t, c->tf[o[i]], dl, c->avgdl);
+				tk_next(t);
+			}
+		}
+		int drop = 0;
+		for (int i = ne - 1; i >= 0 && !drop; i--) {
+			struct tk_term *t = &c->T[o[i]];
+			if ((part + ps[i + 1]) * tk_slack <= th) {
+				drop = 1;
+				break;
+			}
+			tk_block_to(t, r);
+			if (t->cb >= t->nb || t->b[t->cb].first > r)
+				continue;
+			if ((part + t->b[t->cb].ub + ps[i]) * tk_slack <= th) {
+				drop = 1;
+				break;
+			}
+			int64_t ri;
+			if (tk_seek(t, r) || tk_cur(t, &ri))
+				return SDB_ECORRUPT;
+			if (ri == r) {
+				c->tf[o[i]] = t->p[t->ci].tf;
+				part += tk_weight(t, c->tf[o[i]], dl, c->avgdl);
+			}
+		}
+		if (!drop)
+			tk_offer(&c->hp, tk_score(c, dl), r);
+	}
+}
+
+static int i64cmp2(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Whether q can be pruned: *and_mode set. */
+static int tk_shape(const struct fts_query *q, int *and_mode)
+{
+	const struct fnode *r = q->root;
+	if (!r || q->empty || q->nphrase < 1 || q->nphrase > 64)
+		return 0;
+	int n = r->type == FN_STRING ? 1 : r->nchild;
+	if (r->type != FN_STRING && r->type != FN_AND && r->type != FN_OR)
+		return 0;
+	if (n != q->nphrase)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		const struct fnode *c = r->type == FN_STRING ? r : r->child[i];
+		if (c->type != FN_STRING || c->near->nph != 1 || c->near->nnear != -1 ||
+		    c->near->has_cols)
+			return 0;
+		const struct fphrase *ph = c->near->ph[0];
+		if (ph->nterm != 1 || ph->terms[0].prefix || ph->first)
+			return 0;
+	}
+	*and_mode = r->type != FN_OR;
+	return 1;
+}
+
+int fts_query_run_topk(struct fts_query *q, struct sdb_txn *txn, long k,
+		       struct sdb_error *e)
+{
+	int and_mode = 0, rc = 0, m = q->nphrase;
+	q->nrows = 0;
+	q->ninst = 0;
+	if (k < 1 || k > 100000 || !txn || !tk_shape(q, &and_mode))
+		return 0;
+	/* the totals, as bm25() reads them */
+	struct sdb_buf kb = SDB_BUF_INIT;
+	struct sdb_val v;
+	struct sql_value cells[1026];
+	int nc = 0;
+	double nrow = 0, ntok = 0;
+	sql_fts_key(&kb, q->d->neg_id, 0);
+	if (!sdb_buf_ok(&kb)) {
+		sdb_buf_release(&kb);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	rc = sdb_txn_get(txn, kb.data, kb.len, &v, e);
+	sdb_buf_release(&kb);
+	if (rc == SDB_ENOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	if ((rc = sql_record_decode(v.data, v.len, cells, 1026, &nc, e)))
+		return rc;
+	nrow = nc > 0 && cells[0].type == SQLV_INT ? (double)cells[0].u.i : 0;
+	{
+		int64_t tot = 0;
+		for (int i = 1; i < nc && i <= q->d->ncol; i++)
+			if (cells[i].type == SQLV_INT)
+				tot += cells[i].u.i;
+		ntok = (double)tot;
+	}
+	double avgdl = nrow > 0 ? ntok / nrow : 0;
+	if (!(avgdl > 0))
+		return 0;
+	struct tk_term *T = calloc((size_t)m, sizeof(*T));
+	double *tf = calloc((size_t)m, sizeof(double));
+	struct tk_hit *hits = calloc((size_t)k, sizeof(*hits));
+	int64_t *rows = NULL;
+	if (!T || !tf || !hits) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < m; i++) {
+		struct tk_term *t = &T[i];
+		t->ph = q->phrases[i];
+		t->dec = -1;
+		sdb_buf_init(&t->vals);
+		if ((rc = tk_load(txn, q->d->neg_id, t, e)))
+			goto out;
+		double nhit = (double)t->df;
+		double idf = log((nrow - nhit + 0.5) / (nhit + 0.5));
+		if (idf <= 0.0)
+			idf = 1e-6;
+		t->idf = idf;
+		t->U = 0;
+		for (int j = 0; j < t->nb; j++) {
+			t->b[j].ub = fts_bm25_term(idf, t->b[j].maxtf, t->b[j].mindl, avgdl) * tk_slack;
+			if (t->b[j].ub > t->U)
+				t->U = t->b[j].ub;
+		}
+	}
+	struct tk_ctx c = { T, m, m, avgdl, tf, { hits, 0, k } };
+	rc = and_mode ? tk_and(&c) : tk_or(&c);
+	if (rc) {
+		rc = sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 posting block");
+		goto out;
+	}
+	/* the rows kept, by rowid; their positions for the instances */
+	long nr = c.hp.n;
+	rows = malloc(sizeof(*rows) * (size_t)(nr + 1));
+	if (!rows) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (long i = 0; i < nr; i++)
+		rows[i] = hits[i].rowid;
+	qsort(rows, (size_t)nr, sizeof(*rows), i64cmp2);
+	for (int i = 0; i < m && !rc; i++) {
+		struct tk_term *t = &T[i];
+		struct fterm *ft = &t->ph->terms[0];
+		struct plist l;
+		memset(&l, 0, sizeof(l));
+		t->cb = 0;
+		t->ci = 0;
+		for (long j = 0; j < nr && !rc; j++) {
+			int64_t r;
+			if (tk_seek(t, rows[j]) || tk_cur(t, &r)) {
+				rc = sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 posting block");
+				break;
+			}
+			if (r != rows[j])
+				continue;
+			const struct fts_posting *p = &t->p[t->ci];
+			const unsigned char *vp = p->pos, *ve = vp + p->plen;
+			int64_t pos = 0;
+			if (pl_row(&l, r)) {
+				rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+				break;
+			}
+			while (vp < ve && !rc) {
+				uint64_t dlt;
+				if (!(vp = sdb_get_varint(vp, ve, &dlt))) {
+					rc = sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 position list");
+					break;
+				}
+				pos += (int64_t)dlt;
+				if (pl_pos(&l, pos))
+					rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			}
+		}
+		ft->rowids = l.rowids;
+		ft->poff = l.poff;
+		ft->pos = l.pos;
+		ft->nrow = rc ? 0 : l.n;
+		if (!rc && build_phrase(t->ph, 0, 0))
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		t->ph->nhit = t->df; /* the IDF counts every row of the term */
+	}
+	if (!rc && build_nodes(q->root))
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	if (!rc)
+		rc = finish_rows(q, rows, nr, e);
+	if (!rc)
+		rc = 1;
+out:
+	if (T)
+		for (int i = 0; i < m; i++) {
+			sdb_buf_release(&T[i].vals);
+			free(T[i].b);
+		}
+	free(T);
+	free(tf);
+	free(hits);
+	free(rows);
+	return rc;
 }

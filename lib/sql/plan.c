@@ -370,6 +370,14 @@ static int range_col_ok(const struct sql_index_def *ix, int m)
 	return m < ix->ncol && ix->cols[m] >= 0 && !(ix->desc && ix->desc[m]);
 }
 
+void tscan_fts_topk(struct tscan *t, struct xp *lim, struct xp *off)
+{
+	if (t->fs) {
+		sql_fts_scan_topk(t->fs, lim, off);
+		snprintf(t->eqp, sizeof t->eqp, "%s", sql_fts_scan_explain(t->fs));
+	}
+}
+
 struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 			 uint64_t outer, struct xp **wh, int nwh,
 			 struct xp **on, int non)

@@ -55,6 +55,9 @@ const char *tscan_explain(const struct tscan *t);
  * tested on each row the graph walk visits (vecindex.h). */
 void tscan_use_hnsw(struct tscan *t, const struct sql_index_def *x, struct xp *q,
 		    struct xp *lim, struct xp *off, struct xp **wh, int nwh);
+/* Lets an FTS5 level find only the best lim + off rows by rank (its
+ * ORDER BY rank LIMIT query has no other condition; fts_exec.h). */
+void tscan_fts_topk(struct tscan *t, struct xp *lim, struct xp *off);
 /* The EXPLAIN QUERY PLAN line of a k-NN level: the path the query would
  * take now ("SEARCH t USING HNSW INDEX i (filtered, est. 1.2%)", "SCAN t
  * (exact k-NN)"). */

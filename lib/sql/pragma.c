@@ -166,6 +166,25 @@ int sql_pragma(struct sql_conn *c, struct sql_wstate *w,
 		struct sql_value v = sql_int(w->hnsw_exact_rows - 1);
 		return rc || !out ? rc : add(out, &v, e);
 	}
+	if (!strcasecmp(p, "fts_prune")) {
+		static const char *const n[] = { "fts_prune" };
+		if (st->value) {
+			if (!pragma_arg(st, &arg))
+				return sdb_error_set(e, SDB_EINVAL, "fts_prune takes on or off");
+			if (!strcasecmp(arg, "on") || !strcasecmp(arg, "yes") ||
+			    !strcasecmp(arg, "true") || !strcmp(arg, "1"))
+				w->fts_noprune = 0;
+			else if (!strcasecmp(arg, "off") || !strcasecmp(arg, "no") ||
+				 !strcasecmp(arg, "false") || !strcmp(arg, "0"))
+				w->fts_noprune = 1;
+			else
+				return sdb_error_set(e, SDB_EINVAL, "fts_prune takes on or off, not '%s'", arg);
+			return 0;
+		}
+		int rc = cols(out, 1, n, e);
+		struct sql_value v = sql_int(!w->fts_noprune);
+		return rc || !out ? rc : add(out, &v, e);
+	}
 	if (!strcasecmp(p, "table_info") || !strcasecmp(p, "table_xinfo") ||
 	    !strcasecmp(p, "index_list")) {
 		struct sql_table_def *t;

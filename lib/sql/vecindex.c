@@ -7,7 +7,9 @@
 #define _GNU_SOURCE
 #include "sql/vecindex.h"
 
+#include "sql/conn.h"
 #include "sql/record.h"
+#include "sql/sql.h"
 #include "sql/write.h"
 #include "store/keys.h"
 #include "store/tuple.h"
@@ -553,10 +555,17 @@ int sql_hnsw_row(struct sql_wstate *w, const struct sql_table_def *t,
 			continue; /* NULL: not in the index */
 		if ((rc = state_get(w->txn, x->id, &s, e)))
 			return rc;
+		int unknown = 0;
 		if (s.present && s.nbase) {
-			if ((rc = base_open(w, x->id, &s, &f, e)))
-				return rc;
-			node = base_node(&f->x, rowid);
+			if (base_open(w, x->id, &s, &f, e)) {
+				/* a missing or damaged base (salvage, a lost file):
+				 * writes go on; a tombstone for every deleted row
+				 * (harmless for a row not in it), REINDEX rebuilds */
+				sdb_error_clear(e);
+				f = NULL;
+				unknown = 1;
+			} else
+				node = base_node(&f->x, rowid);
 		}
 		if (del) {
 			hkey_row(&w->k2, x->id, K_DELTA, rowid);
@@ -564,7 +573,7 @@ int sql_hnsw_row(struct sql_wstate *w, const struct sql_table_def *t,
 				return oom(e);
 			if ((rc = sdb_txn_del(w->txn, w->k2.data, w->k2.len, e)))
 				return rc;
-			if (node >= 0) {
+			if (node >= 0 || unknown) {
 				hkey_row(&w->k2, x->id, K_TOMB, rowid);
 				if (!sdb_buf_ok(&w->k2))
 					return oom(e);
@@ -865,5 +874,114 @@ out:
 	free(qn);
 	free(nodes);
 	free(nd);
+	return rc;
+}
+
+/* ------------------------------------------------------------ for sochdb-wal */
+
+/* The HNSW indexes of the open connection c, with their states, through a
+ * fresh snapshot. *txn is freed by the caller. */
+static int each_index(struct sql_conn *c, struct sdb_txn **txn, struct sdb_error *e)
+{
+	*txn = NULL;
+	if (!c->db || !c->cat)
+		return 0;
+	int rc = sdb_db_refresh(c->db, e);
+	return rc ? rc : sdb_txn_begin(c->db, txn, e);
+}
+
+int sql_hnsw_fold_all(const struct sql_open_opts *o, uint64_t min_pending, int *folded,
+		      struct sdb_error *e)
+{
+	struct sql_conn *c = NULL;
+	struct sdb_txn *txn = NULL;
+	char names[64][256];
+	int n = 0, rc;
+
+	*folded = 0;
+	if ((rc = sql_open(o, &c, e)))
+		return rc == SDB_ENOTFOUND ? (sdb_error_clear(e), 0) : rc;
+	if ((rc = each_index(c, &txn, e)) || !txn)
+		goto out;
+	for (int i = 0; i < sql_catalog_index_count(c->cat) && n < 64; i++) {
+		const struct sql_index_def *x = sql_catalog_index_nth(c->cat, i);
+		struct hstate s;
+		uint64_t d, t;
+		if (!x->hnsw)
+			continue;
+		if ((rc = state_get(txn, x->id, &s, e)) || (rc = sql_hnsw_pending(txn, x, &d, &t, e)))
+			goto out;
+		uint64_t need = s.nbase / 20 > min_pending ? s.nbase / 20 : min_pending;
+		if (d + t && d + t >= need && strlen(x->name) < 200)
+			snprintf(names[n++], sizeof names[0], "%s", x->name);
+	}
+	sdb_txn_free(txn);
+	txn = NULL;
+	for (int i = 0; i < n; i++) {
+		char sql[600], q[420];
+		size_t k = 0;
+		for (const char *p = names[i]; *p && k + 2 < sizeof q; p++) {
+			if (*p == '"')
+				q[k++] = '"';
+			q[k++] = *p;
+		}
+		q[k] = 0;
+		snprintf(sql, sizeof sql, "REINDEX \"%s\"", q);
+		if ((rc = sql_exec(c, sql, e)))
+			goto out;
+		(*folded)++;
+	}
+out:
+	sdb_txn_free(txn);
+	sql_close(c);
+	return rc;
+}
+
+int sql_hnsw_files(const struct sql_open_opts *o, sql_hnsw_file_fn fn, void *arg,
+		   struct sdb_error *e)
+{
+	struct sql_conn *c = NULL;
+	struct sdb_txn *txn = NULL;
+	int rc;
+
+	if ((rc = sql_open(o, &c, e)))
+		return rc == SDB_ENOTFOUND ? (sdb_error_clear(e), 0) : rc;
+	if ((rc = each_index(c, &txn, e)) || !txn)
+		goto out;
+	for (int i = 0; i < sql_catalog_index_count(c->cat); i++) {
+		const struct sql_index_def *x = sql_catalog_index_nth(c->cat, i);
+		struct hstate s;
+		char path[4400];
+		if (!x->hnsw)
+			continue;
+		if ((rc = state_get(txn, x->id, &s, e)))
+			goto out;
+		if (!s.present || !s.nbase)
+			continue;
+		file_path(path, sizeof path, o->dir, x->id, s.gen);
+		if ((rc = fn(arg, x->name, path, s.nbase, e)))
+			goto out;
+	}
+out:
+	sdb_txn_free(txn);
+	sql_close(c);
+	return rc;
+}
+
+int sql_hnsw_verify_file(const char *path, uint64_t nbase, struct sdb_error *e)
+{
+	struct sdb_index x;
+	int rc = sdb_index_open(&x, path, e);
+
+	if (rc == SDB_ENOTFOUND)
+		return sdb_error_set(e, SDB_ECORRUPT, "hnsw index file '%s' is missing", path);
+	if (rc)
+		return rc == SDB_EIO ? rc : (e->code = SDB_ECORRUPT); /* the message names the file */
+	if (x.g.n != nbase)
+		rc = sdb_error_set(e, SDB_ECORRUPT, "hnsw index file '%s' holds %llu vectors, its state says %llu",
+				   path, (unsigned long long)x.g.n, (unsigned long long)nbase);
+	else
+		rc = sdb_index_verify(&x, e);
+	sdb_index_close(&x);
 	return rc;
 }

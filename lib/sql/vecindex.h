@@ -120,4 +120,29 @@ struct sql_hnsw_query {
 int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_query *hq,
 		 struct sdb_error *e);
 
+/* ---- for sochdb-wal (cmd/ links lib/sql; lib/store knows nothing of this) */
+struct sql_open_opts;
+
+/*
+ * Folds (REINDEX) every HNSW index of the database o->dir whose delta and
+ * tombstones hold at least max(min_pending, 5% of its base rows) rows.
+ * *folded gets the number folded. No database, no SQL data or no HNSW
+ * index: nothing to do. @return 0 or an error (lock busy, I/O ...).
+ */
+int sql_hnsw_fold_all(const struct sql_open_opts *o, uint64_t min_pending, int *folded,
+		      struct sdb_error *e);
+
+/* Called for the current base file of each HNSW index (name, path, the
+ * rows its state says it holds). @return 0 or an error that stops. */
+typedef int (*sql_hnsw_file_fn)(void *arg, const char *index, const char *path,
+				uint64_t nbase, struct sdb_error *e);
+/* Walks the current base files of the database o->dir (a fresh snapshot).
+ * @return 0 or an error (the callback's, or opening the database). */
+int sql_hnsw_files(const struct sql_open_opts *o, sql_hnsw_file_fn fn, void *arg,
+		   struct sdb_error *e);
+/* Checks one base file: present, header, row count, every section's
+ * CRC-32C. @return 0, SDB_ECORRUPT (the message names the file and what
+ * is wrong) or SDB_EIO. */
+int sql_hnsw_verify_file(const char *path, uint64_t nbase, struct sdb_error *e);
+
 #endif

@@ -101,6 +101,7 @@ struct sql_wstate {
 				    * committed with txn by sdb_bulk_commit */
 	uint8_t bulk_ok;           /* the index being filled may use one */
 	struct fts_pend *fts_pend; /* FTS5 postings not yet written (fts_pend.c) */
+	uint8_t fts_noprune;       /* PRAGMA fts_prune = off */
 	void *hnsw;                /* mapped HNSW index files (vecindex.c) */
 	uint8_t hnsw_ddl;          /* the statement changed an HNSW index */
 	uint32_t hnsw_ef_search;   /* PRAGMA hnsw_ef_search (0: max(64, 2k)) */

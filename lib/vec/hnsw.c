@@ -5,6 +5,7 @@
  */
 #include "vec/hnsw.h"
 #include "util/array.h"
+#include "util/buf.h"
 #include "vec/flat.h"
 #include "vec/heap.h"
 #include "vec/quant.h"
@@ -44,7 +45,8 @@ struct sdb_hnsw_ctx {
 	uint64_t ndist;
 	uint16_t *qbf;     /* the query rounded to bf16 */
 	size_t qbf_cap;
-	uint32_t xdim;     /* dimension of the float32 rows a re-rank reads */
+	struct sdb_sq8_query sqq; /* an SQ8 build's folded query */
+	float *sqw;        /* its weights (stride floats) */
 };
 
 struct sdb_hnsw_ctx *sdb_hnsw_ctx_new(uint64_t n, uint32_t M0)
@@ -81,6 +83,7 @@ void sdb_hnsw_ctx_free(struct sdb_hnsw_ctx *c)
 	free(c->nb);
 	free(c->todo);
 	free(c->qbf);
+	free(c->sqw);
 	free(c);
 }
 
@@ -134,6 +137,18 @@ static inline uint32_t *list_mut(struct sdb_hnsw *h, uint32_t id, uint32_t level
 	return (uint32_t *)list_at(&h->g, id, level);
 }
 
+/* Writes to a list during the build (under its node's lock); readers
+ * load without the lock (read_list), so the stores are atomic too. */
+static inline void store_id(uint32_t *slot, uint32_t id)
+{
+	__atomic_store_n(slot, id, __ATOMIC_RELAXED);
+}
+
+static inline void store_count(uint32_t *l, uint32_t cnt)
+{
+	__atomic_store_n(&l[0], cnt, __ATOMIC_RELEASE);
+}
+
 /*
  * Copies node id's list at level into c->nb (under its lock while
  * building). @return the count; ids that a damaged file puts out of
@@ -149,10 +164,18 @@ static inline uint32_t read_list(const struct sdb_hnsw_graph *g, uint8_t *locks,
 	if (!l)
 		return 0;
 	if (locks) {
-		spin_lock(&locks[id]);
-		cnt = l[0];
-		memcpy(c->nb, l + 1, cnt * sizeof(uint32_t));
-		spin_unlock(&locks[id]);
+		/* No lock: a list is only ever rewritten in place with valid
+		 * node ids (the arrays start zeroed), so a read racing a
+		 * writer sees each slot old or new and a count no larger than
+		 * cap -- a mix that is still a list of real nodes, which is
+		 * all a best-first search needs. Taking the lock here made
+		 * every read an exclusive cache-line transfer between cores
+		 * and waited out the pruning in add_link. */
+		cnt = __atomic_load_n(&l[0], __ATOMIC_ACQUIRE);
+		if (cnt > cap)
+			cnt = cap;
+		for (uint32_t i = 0; i < cnt; i++)
+			c->nb[i] = __atomic_load_n(&l[1 + i], __ATOMIC_RELAXED);
 		*out = c->nb;
 		return cnt;
 	}
@@ -177,29 +200,57 @@ static inline uint32_t read_list(const struct sdb_hnsw_graph *g, uint8_t *locks,
  * The vectors distances are computed on: the float32 rows themselves, or
  * during a reduced-precision build a bfloat16 copy (rows padded to 32
  * values; the kernels take them through a float pointer) or SQ8 codes
- * (sq set: its code-to-code kernel, rows of sq->stride bytes). exact, in
- * a compressed space, is the float32 distance over the caller's rows
- * (xvecs) that candidates are re-ranked with.
+ * (sq set: rows of sq->stride bytes). exact, in a compressed space, is
+ * the float32 distance over the caller's rows (xvecs, xdim floats) that
+ * candidates are re-ranked with.
+ *
+ * A search compares a query with stored rows (sdist): the query is a row
+ * of the same space, except in an SQ8 build, where it is the node's own
+ * float32 row folded with the quantiser (quant.h's query-to-code
+ * distance: only the stored side carries quantisation error, about half
+ * the error of comparing two codes). Choosing neighbours compares stored
+ * nodes with each other (ndist): in a re-ranked build with the exact
+ * distances, the same scale as the re-ranked candidates' distances.
  */
 struct space {
 	sdb_vec_dist_fn fn;
 	const char *base;
 	size_t stride, dim;
 	const struct sdb_sq8 *sq;
-	sdb_sq8_code_dist_fn sqfn;
+	sdb_sq8_query_dist_fn sqqfn;
+	int metric;
 	sdb_vec_dist_fn exact;
 	const float *xvecs;
+	size_t xdim;
 };
 #define SVEC(sp, i) ((const float *)(const void *)((sp)->base + (size_t)(i) * (sp)->stride))
+#define XVEC(sp, i) ((sp)->xvecs + (size_t)(i) * (sp)->xdim)
 
-static inline float sdist(const struct space *sp, const float *a, uint32_t i)
+/* q: a row of the space, or in an SQ8 space a struct sdb_sq8_query */
+static inline float sdist(const struct space *sp, const void *q, uint32_t i)
 {
 	if (sp->sq)
-		return sp->sqfn(sp->sq, (const uint8_t *)(const void *)a,
-				(const uint8_t *)(const void *)SVEC(sp, i));
-	return sp->fn(a, SVEC(sp, i), sp->dim);
+		return sp->sqqfn((const struct sdb_sq8_query *)q,
+				 (const uint8_t *)(const void *)SVEC(sp, i));
+	return sp->fn((const float *)q, SVEC(sp, i), sp->dim);
 }
 #define SDIST(sp, a, i) sdist((sp), (a), (i))
+
+static inline float ndist(const struct space *sp, uint32_t a, uint32_t b)
+{
+	if (sp->exact)
+		return sp->exact(XVEC(sp, a), XVEC(sp, b), sp->xdim);
+	return sp->fn(SVEC(sp, a), SVEC(sp, b), sp->dim);
+}
+
+/* The query a search for node i starts from (see struct space). */
+static const void *query_of(const struct space *sp, struct sdb_hnsw_ctx *c, uint32_t i)
+{
+	if (!sp->sq)
+		return SVEC(sp, i);
+	sdb_sq8_query_prep(&c->sqq, sp->sq, sp->metric, XVEC(sp, i), c->sqw);
+	return &c->sqq;
+}
 
 /* Greedy descent on one upper layer: the closest node reachable by
  * always moving to a strictly closer neighbour. */
@@ -214,7 +265,7 @@ static inline int ready_below(const uint8_t *written, uint32_t id, uint32_t leve
 }
 
 static void greedy(const struct sdb_hnsw_graph *g, uint8_t *locks, const uint8_t *written,
-		   struct sdb_hnsw_ctx *c, const struct space *sp, const float *q,
+		   struct sdb_hnsw_ctx *c, const struct space *sp, const void *q,
 		   uint32_t level, uint32_t *ep, float *epd)
 {
 	int changed = 1;
@@ -240,7 +291,7 @@ static void greedy(const struct sdb_hnsw_graph *g, uint8_t *locks, const uint8_t
  * max-heap c->top. @return 0 or -1 when a heap could not grow.
  */
 static int search_layer(const struct sdb_hnsw_graph *g, uint8_t *locks,
-			struct sdb_hnsw_ctx *c, const struct space *sp, const float *q,
+			struct sdb_hnsw_ctx *c, const struct space *sp, const void *q,
 			uint32_t ep, float epd, uint32_t ef, uint32_t level)
 {
 	uint16_t ep_tag;
@@ -263,6 +314,10 @@ static int search_layer(const struct sdb_hnsw_graph *g, uint8_t *locks,
 
 		if (cur.d > c->top[0].d && c->top_len >= ef)
 			break;
+		/* the next candidate's list is the likely next miss: start
+		 * fetching it while this one's neighbours are compared */
+		if (c->cq_len)
+			prefetch(list_at(g, c->cq[0].id, level));
 		cnt = read_list(g, locks, c, cur.id, level, &nb);
 		for (uint32_t i = 0; i < cnt; i++) {
 			uint32_t v = nb[i];
@@ -327,11 +382,10 @@ static uint32_t select_heuristic(const struct sdb_hnsw_graph *g, struct sdb_hnsw
 		return (uint32_t)nw;
 	}
 	for (size_t i = 0; i < nw && k < m; i++) {
-		const float *v = SVEC(sp, w[i].id);
 		int good = 1;
 		for (uint32_t j = 0; j < k; j++) {
 			c->ndist++;
-			if (SDIST(sp, v, out[j].id) < w[i].d) {
+			if (ndist(sp, w[i].id, out[j].id) < w[i].d) {
 				good = 0;
 				break;
 			}
@@ -359,8 +413,8 @@ static void add_link(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct sp
 		if (l[1 + i] == q)
 			goto out;
 	if (cnt < cap) {
-		l[1 + cnt] = q;
-		l[0] = cnt + 1;
+		store_id(&l[1 + cnt], q);
+		store_count(l, cnt + 1);
 		goto out;
 	}
 	if (!cs)
@@ -370,14 +424,14 @@ static void add_link(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct sp
 	cs[0] = (struct cand){ dq, q };
 	for (uint32_t i = 0; i < cnt; i++) {
 		uint32_t v = l[1 + i];
-		cs[i + 1] = (struct cand){ SDIST(sp, SVEC(sp, s), v), v };
+		cs[i + 1] = (struct cand){ ndist(sp, s, v), v };
 	}
 	c->ndist += cnt;
 	qsort(cs, (size_t)cnt + 1, sizeof(*cs), cand_cmp);
 	k = select_heuristic(g, c, sp, cs, (size_t)cnt + 1, cap, c->sel);
 	for (uint32_t i = 0; i < k; i++)
-		l[1 + i] = c->sel[i].id;
-	l[0] = k;
+		store_id(&l[1 + i], c->sel[i].id);
+	store_count(l, k);
 	if (cs != tmp)
 		free(cs);
 out:
@@ -391,13 +445,12 @@ out:
  */
 static void rerank(const struct space *sp, struct sdb_hnsw_ctx *c, uint32_t q, size_t nw)
 {
-	size_t dim = (size_t)c->xdim;
-	const float *x = sp->xvecs + (size_t)q * dim;
+	const float *x = XVEC(sp, q);
 
 	for (size_t i = 0; i < nw; i++) {
 		if (i + 1 < nw)
-			prefetch(sp->xvecs + (size_t)c->w[i + 1].id * dim);
-		c->w[i].d = sp->exact(x, sp->xvecs + (size_t)c->w[i].id * dim, dim);
+			prefetch(XVEC(sp, c->w[i + 1].id));
+		c->w[i].d = sp->exact(x, XVEC(sp, c->w[i].id), sp->xdim);
 	}
 	c->ndist += nw;
 	qsort(c->w, nw, sizeof(*c->w), cand_cmp);
@@ -412,7 +465,7 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 		  const struct space *sp, uint32_t q)
 {
 	struct sdb_hnsw_graph *g = &h->g;
-	const float *v = SVEC(sp, q);
+	const void *v = query_of(sp, c, q);
 	uint32_t level = h->levels[q], maxl, ep, top;
 	struct cand chosen[256], merge[256 + 2 * 256];
 	int holding;
@@ -452,8 +505,8 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 		spin_lock(&h->locks[q]);
 		if (mine[0] == 0) {
 			for (uint32_t i = 0; i < k; i++)
-				mine[1 + i] = chosen[i].id;
-			mine[0] = k;
+				store_id(&mine[1 + i], chosen[i].id);
+			store_count(mine, k);
 		} else {
 			/* Another thread reached q through a layer linked
 			 * already and added itself to this list meanwhile:
@@ -467,7 +520,7 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 				for (uint32_t j = 0; j < k; j++)
 					dup |= chosen[j].id == o;
 				if (!dup)
-					merge[nm++] = (struct cand){ SDIST(sp, v, o), o };
+					merge[nm++] = (struct cand){ ndist(sp, q, o), o };
 			}
 			if (nm > cap) {
 				qsort(merge, nm, sizeof(*merge), cand_cmp);
@@ -475,8 +528,8 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 				memcpy(merge, c->sel, nm * sizeof(*merge));
 			}
 			for (uint32_t i = 0; i < nm; i++)
-				mine[1 + i] = merge[i].id;
-			mine[0] = nm;
+				store_id(&mine[1 + i], merge[i].id);
+			store_count(mine, nm);
 		}
 		spin_unlock(&h->locks[q]);
 		for (uint32_t i = 0; i < k; i++)
@@ -570,7 +623,7 @@ static int relink(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space
 		  struct reach *r, uint32_t u)
 {
 	const struct sdb_hnsw_graph *g = &h->g;
-	const float *v = SVEC(sp, u);
+	const void *v = query_of(sp, c, u);
 	uint32_t ef = h->params.ef_construction < 16 ? 16 : h->params.ef_construction;
 	uint32_t best = UNREACHED, slot = 0, *l;
 	int safe = 1;
@@ -595,7 +648,7 @@ static int relink(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space
 			float d;
 			if (!safe_to_drop(g, r, s, l[1 + j]))
 				continue;
-			d = SDIST(sp, SVEC(sp, s), l[1 + j]);
+			d = ndist(sp, s, l[1 + j]);
 			c->ndist++;
 			if (d > far) {
 				far = d;
@@ -611,7 +664,7 @@ static int relink(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space
 		best = c->w[0].id;
 		l = list_mut(h, best, 0);
 		for (uint32_t j = 0; j < l[0]; j++) {
-			float d = SDIST(sp, SVEC(sp, best), l[1 + j]);
+			float d = ndist(sp, best, l[1 + j]);
 			c->ndist++;
 			if (d > far) {
 				far = d;
@@ -823,6 +876,10 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 				   (unsigned long long)n);
 		goto fail;
 	}
+	/* The lists are read at random: on 4 KiB pages nearly every list
+	 * read is a TLB miss (a page walk, dearer still in a VM). The
+	 * calloc'd pages are untouched yet, so the advice takes effect. */
+	sdb_mem_advise_big(h->links0, n * (h->g.M0 + 1) * sizeof(uint32_t));
 	/* Levels first, from the seed alone: the graph does not depend on
 	 * which thread inserts what. */
 	ml = 1.0 / log((double)p->M);
@@ -843,6 +900,7 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto fail;
 	}
+	sdb_mem_advise_big(h->upper, upper_len * sizeof(uint32_t));
 	if (prec == SDB_PREC_AUTO)
 		prec = p->metric != SDB_VEC_L2 && dim >= 256 && sdb_vec_has_bf16() ? SDB_PREC_BF16
 										 : SDB_PREC_F32;
@@ -877,9 +935,11 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 		spc.stride = sq.stride;
 		spc.dim = sq.stride;
 		spc.sq = &sq;
-		spc.sqfn = sdb_sq8_code_fn(p->metric);
+		spc.sqqfn = sdb_sq8_query_fn(p->metric);
+		spc.metric = p->metric;
 		spc.exact = sdb_vec_metric_fn(p->metric);
 		spc.xvecs = vecs;
+		spc.xdim = dim;
 		h->copy_bytes = sdb_sq8_bytes(n, dim);
 	} else if (prec != SDB_PREC_F32) {
 		rc = sdb_error_set(e, SDB_EINVAL, "unknown build precision %d", prec);
@@ -911,7 +971,10 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 			goto fail;
 		}
-		ctx[t]->xdim = dim;
+		if (spc.sq && !(ctx[t]->sqw = malloc(spc.sq->stride * sizeof(float)))) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			goto fail;
+		}
 	}
 	pthread_mutex_init(&sh.global, NULL);
 	sh.failed = 0;

@@ -14,8 +14,9 @@
  * node 0 is the first entry point, so with one thread the graph depends
  * only on the data, the parameters and the seed. Threads insert nodes in
  * parallel (OpenMP, dynamic schedule, one batch at a time), each node
- * guarded by a one-byte spinlock; neighbour lists are copied out under the
- * lock while building. After the inserts, a connectivity repair (one
+ * guarded by a one-byte spinlock that writers take; searches read the
+ * lists without it (atomic loads: a list is rewritten in place with valid
+ * ids only, so a racing read sees a list of real nodes). After the inserts, a connectivity repair (one
  * breadth-first walk of layer 0 from the entry point) links in every node
  * the walk cannot reach, so every node is reachable from the entry point. Per-thread search contexts hold an epoch-tagged
  * visited array and two heaps, so the hot path never allocates.
@@ -46,8 +47,10 @@ struct sdb_hnsw_params {
  * stored vectors are always float32). AUTO: bfloat16 for ip and cosine at
  * 256 dimensions and more when the CPU has AVX512-BF16, else float32.
  * SQ8: an 8-bit scalar-quantised copy (vec/quant.h, a quarter of the
- * float32 bytes); each layer's candidates are re-ranked with float32
- * distances over the caller's vectors before the neighbours are chosen.
+ * float32 bytes); the build's searches compare the inserted node's
+ * float32 row with the codes (query-to-code distances), each layer's
+ * candidates are re-ranked with float32 distances over the caller's
+ * vectors, and the neighbours are chosen and pruned on float32 distances.
  */
 enum sdb_hnsw_precision {
 	SDB_PREC_AUTO = 0,

@@ -216,6 +216,22 @@ for i in range(max(20, args.queries // 10)):
     sub = b[st:st + rnd.randint(3, 6)].replace('"', '')
     m = '"' + sub + '"'
     queries.append((m, "SELECT rowid, printf('%%.17g', bm25(ft)) FROM ft WHERE ft MATCH %s ORDER BY rank, rowid;" % q(m)))
+# ranked top-k (ORDER BY rank LIMIT k: the pruned path) of bare words
+# under AND or OR; its own generator, so the queries above stay as seeded
+rk = random.Random(args.seed + 1)
+for i in range(max(40, args.queries // 5)):
+    n = rk.randint(1, 4)
+    ws = [rk.choices(words, weights)[0] for _ in range(n)]
+    m = (" OR " if rk.random() < 0.5 else " ").join(ws)
+    tab = rk.choice(["fu", "fu", "fp", "fx"])
+    order = rk.choice(["rank", "rank, rowid", "bm25(%s)" % tab])
+    lim = rk.choice([1, 3, 10, 10, 25])
+    off = " OFFSET %d" % rk.randint(1, 5) if rk.random() < 0.2 else ""
+    sel = "rowid, printf('%%.17g', bm25(%s))" % tab
+    if i % 5 == 0:
+        sel += ", highlight(%s, 1, '[', ']')" % tab
+    queries.append((m, "SELECT %s FROM %s WHERE %s MATCH %s ORDER BY %s LIMIT %d%s;"
+                    % (sel, tab, tab, q(m), order, lim, off)))
 # the table-valued form and rebuild of the external-content table
 queries.append(("fu('data')", "SELECT rowid FROM fu('data') ORDER BY rowid LIMIT 50;"))
 

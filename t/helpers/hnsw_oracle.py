@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 # hnsw_oracle.py - numpy brute force for the SQL HNSW tests (t/2302, t/stress).
 #
+# HNSW_NQ=N in the environment limits sql and check to the first N queries.
 #   data DIR N DIM SEED [clusters]   DIR/base.npy (clustered float32), DIR/q.npy
 #                                   (queries near cluster centres), DIR/qc.txt
 #                                   (each query's cluster)
@@ -15,7 +16,10 @@
 #                                   recall@K is below MIN_RECALL or a query got
 #                                   other than min(K, matching) rows.
 #   recall DIR FILTERSET METRIC K GOT   prints the mean recall of all (one number)
+#   more DIR N FIRST SEED            DIR/more.npy: N vectors near random rows of
+#                                   base.npy, DIR/more_ids.npy: ids FIRST..FIRST+N-1
 import json
+import os
 import sys
 
 import numpy as np
@@ -36,6 +40,7 @@ SETS = {
     "std": ["all", "p10", "p1", "p01", "corr", "anti", "anti10"],
     "all": ["all"],
     "graph": ["p10", "p1", "corr"],
+    "churn": ["all", "p10", "corr"],
 }
 
 
@@ -66,10 +71,22 @@ def main():
         np.save(d + "/q.npy", q)
         np.savetxt(d + "/qc.txt", qc, fmt="%d")
         return
+    if mode == "more":
+        # more N FIRST SEED: DIR/more.npy, DIR/more_ids.npy (ids FIRST..)
+        n, first, seed = int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+        x = np.load(d + "/base.npy")
+        r = np.random.default_rng(seed)
+        pick = r.integers(0, len(x), n)
+        y = (x[pick] + 0.5 * r.standard_normal((n, x.shape[1]))).astype(np.float32)
+        np.save(d + "/more.npy", y)
+        np.save(d + "/more_ids.npy", np.arange(first, first + n, dtype=np.int64))
+        return
     fset, metric, k = sys.argv[3], sys.argv[4], int(sys.argv[5])
     q = np.load(d + "/q.npy")
     qc = np.loadtxt(d + "/qc.txt", dtype=np.int64)
-    nq = int(sys.argv[7]) if mode == "sql" and len(sys.argv) > 7 else len(q)
+    # HNSW_NQ: only the first so many queries (sql and check alike)
+    nq = min(len(q), int(os.environ.get("HNSW_NQ", len(q))))
+    q, qc = q[:nq], qc[:nq]
     if mode == "sql":
         for name in SETS[fset]:
             w = FILTERS[name][0]
