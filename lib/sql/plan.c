@@ -1449,6 +1449,7 @@ static int hnsw_rewind(struct tscan *t, struct ectx *x, int plan_only, struct sq
 	hq->arg = t;
 	hq->plan_only = plan_only;
 	hq->ef_default = !w->hnsw_ef_search;
+	hq->exact_scan = t->path == P_FULL || t->path == P_HASH;
 	hq->exact_rows = w->hnsw_exact_rows - 1;
 	rc = sql_hnsw_knn(w, t->txn, hq, x->e);
 	if (rc)
