@@ -12,7 +12,6 @@ load test_helper
 @test "collections bench at COLL_SCALE=0.01: every line, exact answers" {
 	[ -x "$BUILD/bin/sochdb-sql" ] || skip "sochdb-sql is not built"
 	/usr/bin/python3 -c 'import numpy' 2>/dev/null || skip "python3-numpy missing"
-	command -v /usr/bin/time >/dev/null || skip "/usr/bin/time missing (scripts/install-deps.sh bench)"
 	run -0 env SOCHDB_BUILD="$BUILD" COLL_SCALE=0.01 COLL_NO_LANCE=1 COLL_BENCH_DIR="$BATS_TEST_TMPDIR/w" \
 		"$TOP/scripts/bench/collections.sh"
 	assert_line --regexp '^collections bench: 1000 x 128 vectors \(clustered, L2\) \+ 1000 documents, 20 queries, k 10, 1 query thread; .* loadavg '
