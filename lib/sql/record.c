@@ -4,6 +4,7 @@
  */
 #include "sql/record.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -465,8 +466,13 @@ int sql_row_decode_used(const struct sql_table_def *t, const void *ik, size_t kl
 	q = p + pos;
 	/* cell by cell as cell() reads them; the columns not asked for are
 	 * checked and skipped, not made into values */
+	/* the first 64 columns' bits in a register (bit i: column i wanted) */
+	uint64_t w64 = used ? used[0] : ~(uint64_t)0;
+	if (t->ncol < 64)
+		w64 &= ((uint64_t)1 << t->ncol) - 1;
 	for (uint64_t i = 0; i < cnt; i++) {
-		int want = (int64_t)i < t->ncol && USED(used, (int)i);
+		int want = i < 64 ? (int)((w64 >> i) & 1) :
+			(int64_t)i < t->ncol && USED(used, (int)i);
 		unsigned tag;
 		size_t body;
 		if (q >= end)
@@ -494,9 +500,9 @@ int sql_row_decode_used(const struct sql_table_def *t, const void *ik, size_t kl
 			else if (tag == TAG_BLOB)
 				*v = sql_blob(q, body);
 			else if (tag == TAG_REAL) {
-				uint64_t bits = 0;
-				for (int j = 0; j < 8; j++)
-					bits |= (uint64_t)q[j] << (8 * j);
+				uint64_t bits;
+				memcpy(&bits, q, 8);
+				bits = le64toh(bits);
 				v->type = SQLV_REAL;
 				v->sub = 0;
 				v->n = 0;
