@@ -529,6 +529,72 @@ static struct sdb_kidx *sorter_sort(struct sdb_sorter *s)
 	return a;
 }
 
+/* Ties of sdb_keys_order: the whole keys (qsort_r: ctx is the keys). */
+struct korder {
+	const unsigned char *base;
+	const uint32_t *off, *len;
+};
+
+static int kidx_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const struct korder *ko = ctx;
+	const struct sdb_kidx *a = pa, *b = pb;
+	int c = sdb_key_cmp(ko->base + ko->off[a->idx], ko->len[a->idx],
+			    ko->base + ko->off[b->idx], ko->len[b->idx]);
+
+	return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+int sdb_keys_order(const unsigned char *base, const uint32_t *off,
+		   const uint32_t *len, size_t n, uint32_t *order)
+{
+	struct korder ko = { base, off, len };
+	struct sdb_kidx *a = malloc((n ? n : 1) * sizeof(*a));
+	struct sdb_kidx *b = malloc((n ? n : 1) * sizeof(*b));
+	size_t lcp = SIZE_MAX;
+
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return SDB_ENOMEM;
+	}
+	for (size_t i = 1; i < n && lcp; i++) {
+		const unsigned char *p = base + off[0], *q = base + off[i];
+		size_t m = len[0] < len[i] ? len[0] : len[i], j = 0;
+		if (m > lcp)
+			m = lcp;
+		while (j < m && p[j] == q[j])
+			j++;
+		lcp = j;
+	}
+	if (lcp == SIZE_MAX)
+		lcp = 0;
+	for (size_t i = 0; i < n; i++) {
+		a[i].pfx = load_be(base + off[i], lcp, len[i]);
+		a[i].idx = i;
+	}
+	{
+		struct sdb_kidx *sorted = sdb_radix_pfx(a, b, n);
+		if (sorted != a) {
+			b = a;
+			a = sorted;
+		}
+	}
+	free(b);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && a[j].pfx == a[i].pfx)
+			j++;
+		if (j - i > 1)
+			qsort_r(a + i, j - i, sizeof(*a), kidx_cmp, &ko);
+		i = j;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)a[i].idx;
+	free(a);
+	return 0;
+}
+
 int sdb_sorter_feed(struct sdb_sorter *s, struct sdb_bulk *b,
 		    struct sdb_error *e)
 {
