@@ -1353,8 +1353,10 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 		 * their columns no longer count as read (an index scan for
 		 * count(*) WHERE col = ? then decodes nothing) */
 		int nw = 0;
+		/* not with outer joins: a level's row of NULLs (a LEFT/FULL
+		 * group without a match) must still meet the level's conjuncts */
 		for (int j = 0; j < L->nwh; j++) {
-			if (tscan_answers(L->ts, L->wh[j])) {
+			if (!has_left && tscan_answers(L->ts, L->wh[j])) {
 				src_unuse_xp(L->src, L->wh[j]);
 				continue;
 			}
