@@ -59,7 +59,7 @@ enum {
 	G_FORMAT = 1, G_AS_OF, G_KNOWN_AT, G_NOW, G_PROP, G_PROPS, G_VALID_FROM,
 	G_VALID_UNTIL, G_REPLACE, G_AT, G_DIRECTION, G_EDGE_TYPES, G_NODE_TYPES,
 	G_WHERE, G_ORDER, G_MAX_DEPTH, G_WEIGHT, G_ALL_SHORTEST, G_STDIN, G_MODE,
-	G_FROM, G_TO, G_EDGE_TYPE, G_BEFORE, G_TYPE,
+	G_FROM, G_TO, G_EDGE_TYPE, G_BEFORE, G_TYPE, G_IDS_ONLY,
 };
 
 #define HIDDEN \
@@ -154,6 +154,7 @@ static const struct opt o_traverse[] = {
 	{ G_MAX_DEPTH, 0, "max-depth", "N", "at most N hops (default no limit)" },
 	{ G_NODE_TYPES | OPT_LIST, 0, "node-types", "T,...", "enter only nodes of these types" },
 	{ G_WHERE, 0, "where", "K=V", "enter only nodes whose property K is V" },
+	{ G_IDS_ONLY, 0, "ids-only", NULL, "nodes as id and depth only: no properties, no edges" },
 	BATCH,
 	OPT_END
 };
@@ -220,7 +221,7 @@ struct gopt {
 	int has_as_of;
 	uint64_t now, vf, vu, at, from, to, before;
 	int has_vf, has_vu, has_at, has_from, has_to, has_before, replace;
-	int dir, dfs, all, stdin_, mode;
+	int dir, dfs, all, stdin_, mode, ids_only;
 	long max_depth;
 	const char *weight, *type, *edge_type;
 	struct sdb_buf props;   /* merged --prop/--props, compact JSON object */
@@ -485,6 +486,7 @@ static void parse(struct gopt *g, int argc, char **argv, const char *head,
 			break;
 		case G_ALL_SHORTEST: g->all = 1; break;
 		case G_STDIN: g->stdin_ = 1; break;
+		case G_IDS_ONLY: g->ids_only = 1; break;
 		case G_MODE:
 			if (!strcmp(v, "current")) g->mode = 0;
 			else if (!strcmp(v, "at")) g->mode = 1;
@@ -1463,6 +1465,7 @@ static void make_query(struct gopt *o, struct sdb_gquery *q, struct sdb_buf *tb,
 	q->max_depth = o->max_depth;
 	q->weight = o->weight;
 	q->weightn = o->weight ? strlen(o->weight) : 0;
+	q->ids_only = o->ids_only;
 	for (int i = 0; i < o->nwhere; i++) {
 		const char *eq = strchr(o->where[i], '=');
 		offs[i] = wb->len;
@@ -1543,6 +1546,39 @@ static void walk_free(struct sdb_gwalk *wk)
 	sdb_buf_release(&jcb);
 }
 
+/* sdb_gwalk_warm for a batch's starts (those enc_arg takes; the others
+ * fail later, in their turn). */
+static void warm(struct sdb_gwalk *wk, const struct sdb_buf *starts, size_t n)
+{
+	struct sdb_buf b = SDB_BUF_INIT;
+	struct sdb_gstr *v = calloc(n, sizeof(*v));
+	size_t *off = calloc(n, sizeof(*off)), m = 0;
+	const char *s = starts->data;
+	struct sdb_error e;
+	int rc;
+
+	if (!v || !off)
+		die(EXIT_FAILURE_RT, "out of memory");
+	for (size_t i = 0; i < n; i++, s += strlen(s) + 1) {
+		size_t at = b.len, len = strlen(s);
+		if (len > SDB_GRAPH_MAX_ID)
+			continue;
+		sdb_graph_enc(&b, s, len);
+		off[m] = at;
+		v[m++].n = b.len - at;
+	}
+	if (!sdb_buf_ok(&b))
+		die(EXIT_FAILURE_RT, "out of memory");
+	for (size_t i = 0; i < m; i++)
+		v[i].p = (const unsigned char *)b.data + off[i];
+	sdb_error_clear(&e);
+	if ((rc = sdb_gwalk_warm(wk, v, m, &e)))
+		die_err(rc, &e);
+	free(v);
+	free(off);
+	sdb_buf_release(&b);
+}
+
 static int g_traverse(int argc, char **argv)
 {
 	struct gopt o;
@@ -1570,6 +1606,8 @@ static int g_traverse(int argc, char **argv)
 	make_query(&o, &q, &tb, &nb, w, &wb, &et, &nt);
 	sdb_error_clear(&e);
 	wk = walk_new(&x, &q);
+	if (o.stdin_ && !o.dfs && n >= 16)
+		warm(wk, &starts, n);
 	sdb_gres_init(&res);
 	if (o.stdin_)
 		sdb_buf_addc(&j, '[');
@@ -1588,6 +1626,22 @@ static int g_traverse(int argc, char **argv)
 			status = EXIT_NEGATIVE;
 		} else if ((rc = sdb_graph_traverse(wk, me, o.dfs, &res, &e)))
 			fail(rc, &e);
+		if (o.fmt == SDB_FMT_TSV && o.ids_only) {
+			for (size_t k = 0; k < res.nnodes; k++) {
+				if (o.stdin_) {
+					sdb_tsv_escape(&ob, s, strlen(s));
+					sdb_buf_addc(&ob, '\t');
+				}
+				sdb_buf_adds(&ob, "node\t");
+				tstr(&ob, sdb_gres_str(&res, res.nodes[k].off, res.nodes[k].n));
+				sdb_buf_addc(&ob, '\t');
+				add_u64(&ob, (uint64_t)res.nodes[k].depth);
+				sdb_buf_addc(&ob, '\n');
+			}
+			if (ob.len > (1u << 20))
+				ob_flush();
+			continue;
+		}
 		if (o.fmt == SDB_FMT_TSV) {
 			for (size_t k = 0; k < res.nnodes; k++) {
 				cur_widx = res.nodes[k].widx;
@@ -1608,7 +1662,16 @@ static int g_traverse(int argc, char **argv)
 			sdb_buf_addc(&j, ',');
 		}
 		sdb_buf_adds(&j, "\"nodes\":[");
-		for (size_t k = 0; k < res.nnodes; k++) {
+		for (size_t k = 0; k < res.nnodes && o.ids_only; k++) {
+			if (k)
+				sdb_buf_addc(&j, ',');
+			sdb_buf_adds(&j, "{\"id\":");
+			jstr(&j, sdb_gres_str(&res, res.nodes[k].off, res.nodes[k].n));
+			sdb_buf_adds(&j, ",\"depth\":");
+			add_u64(&j, (uint64_t)res.nodes[k].depth);
+			sdb_buf_addc(&j, '}');
+		}
+		for (size_t k = 0; k < res.nnodes && !o.ids_only; k++) {
 			if (k)
 				sdb_buf_addc(&j, ',');
 			cur_widx = res.nodes[k].widx;
@@ -1616,12 +1679,16 @@ static int g_traverse(int argc, char **argv)
 				  res.nodes[k].depth);
 			cur_widx = -1;
 		}
-		sdb_buf_adds(&j, "],");
-		res_edges_json(&j, &res, 0, res.nedges);
+		sdb_buf_addc(&j, ']');
+		if (!o.ids_only) {
+			sdb_buf_addc(&j, ',');
+			res_edges_json(&j, &res, 0, res.nedges);
+		}
 		sdb_buf_addc(&j, '}');
 		if (o.stdin_)
 			batch_rec(&o, &j, &nrec);
 	}
+	ob_flush(); /* tsv --ids-only: the lines still held */
 	batch_end(&o, &j, nrec);
 	walk_free(wk);
 	gdb_close(&x);

@@ -5,7 +5,8 @@
 # collations, DESC, NULLS FIRST/LAST and ties (stable, as sqlite3's), rows
 # bigger than the run buffers; GROUP BY with every aggregate, HAVING,
 # DISTINCT aggregates, collations, joins and LEFT JOIN null rows, groups
-# partly in memory and partly spilled. A 64K limit makes many runs and
+# partly in memory and partly spilled; UNION/INTERSECT/EXCEPT (sorted
+# on all columns, then merged). A 64K limit makes many runs and
 # more than one merge pass. A full disk during a spill is a one-line
 # error and exit 3 with the database intact; top-k (ORDER BY ... LIMIT)
 # stays in memory; spill files never keep a name. Expected output is
@@ -100,6 +101,23 @@ same_rows() { # QUERY
 		"SELECT count(*) FROM (SELECT DISTINCT d, a FROM t GROUP BY id)"; do
 		same_rows "$q"
 	done
+}
+
+@test "UNION, INTERSECT and EXCEPT past the memory limit give sqlite3's rows (sorted, collations, UNION ALL)" {
+	for q in \
+		"SELECT quote(a) FROM t UNION SELECT quote(b) FROM t" \
+		"SELECT a FROM t INTERSECT SELECT d FROM t" \
+		"SELECT b FROM t EXCEPT SELECT c FROM t" \
+		"SELECT c FROM t EXCEPT SELECT b FROM t ORDER BY 1 DESC" \
+		"SELECT d, upper(c) FROM t UNION SELECT id % 50, upper(b) FROM t ORDER BY 2, 1" \
+		"SELECT d FROM t UNION ALL SELECT id FROM t UNION SELECT -id FROM t" \
+		"SELECT d FROM t UNION SELECT id FROM t UNION ALL SELECT -id FROM t WHERE id < 100" \
+		"SELECT quote(a), d FROM t EXCEPT SELECT quote(a), d FROM t WHERE id % 3 = 0 ORDER BY 2 DESC, 1 LIMIT 20 OFFSET 5" \
+		"SELECT upper(c) FROM t INTERSECT SELECT upper(b) FROM t UNION SELECT 'zz'"; do
+		same_rows "$q"
+	done
+	run -3 --separate-stderr env SDB_IO_FAULT=write:1:ENOSPC sochdb-sql -d "$D" --memory-limit 64K -c "SELECT b FROM t UNION SELECT c FROM t"
+	[[ $stderr == "sochdb-sql: line 1, column 1: cannot write 'sort spill file': No space left on device" ]]
 }
 
 @test "a full disk during a spill: one line, exit 3, nothing lost; top-k and small sorts never spill" {

@@ -99,6 +99,32 @@ edge\ta\tt\td\t0\t0\t'"$($G get-edge kg a t d --format tsv | cut -f7)"$'\t0\t{"w
 b\tnode\tb\tq\t{"team":"blue"}\t0'
 }
 
+@test "traverse --ids-only: the nodes and depths of the full records, no edges" {
+	chain
+	run -0 $G traverse kg a --ids-only --format json
+	assert_output '{"nodes":[{"id":"a","depth":0},{"id":"b","depth":1},{"id":"d","depth":1},{"id":"c","depth":2}]}'
+	run -0 $G traverse kg a --ids-only --max-depth 1 --format tsv
+	assert_output $'node\ta\t0\nnode\tb\t1\nnode\td\t1'
+	run -1 $G traverse kg --stdin --ids-only --max-depth 1 --format jsonl <<<$'a\nzz'
+	assert_output $'{"start":"a","nodes":[{"id":"a","depth":0},{"id":"b","depth":1},{"id":"d","depth":1}]}\n{"start":"zz","nodes":[]}'
+	run -0 $G traverse kg --stdin --ids-only --max-depth 0 --format tsv <<<$'a\nb'
+	assert_output $'a\tnode\ta\t0\nb\tnode\tb\t0'
+	# every walk option: the full records' ids and depths, in their order
+	for opts in "--order dfs" "--direction in" "--direction both --max-depth 2" \
+		    "--edge-types t" "--node-types p" "--where team=red" "--order dfs --direction both"; do
+		run -0 $G traverse kg a $opts --format json
+		want=$(/usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print(json.dumps({"nodes": [{"id": x["id"], "depth": x["depth"]} for x in d["nodes"]]}, separators=(",", ":")))' <<<"$output")
+		run -0 $G traverse kg a $opts --ids-only --format json
+		[ "$output" = "$want" ] || fail "$opts: $output, not $want"
+	done
+	# toon = encode of json
+	run -0 $G traverse kg a --ids-only --format json
+	run -0 sochdb-toon encode <<<"$output"
+	toon=$output
+	run -0 $G traverse kg a --ids-only
+	[ "$output" = "$toon" ]
+}
+
 @test "path: fewest hops, 0 hops, exit 1, --max-depth, --weight, --all-shortest" {
 	chain
 	run -0 $G path kg a d --format json

@@ -149,6 +149,7 @@ struct tnode {
 	size_t off, n;      /* encoded id in ids */
 	uint64_t h;
 	long depth;         /* -1: not reached */
+	uint32_t gen;       /* the query the per-query fields belong to */
 	int status;         /* filter: 0 unknown, 1 passes, 2 fails */
 	long parent;        /* edge index in the walk's edge list, -1 */
 	int side;           /* bidirectional: 1 forward, 2 backward */
@@ -162,7 +163,6 @@ struct tnode {
 	int hasb, settledb;
 	int det;            /* node version read: 0 no, 1 found, 2 none */
 	size_t doff, dtyn, dpn; /* its type and props in w->db */
-	uint32_t gen;       /* the query the fields above belong to */
 	size_t adjf[2], adjn[2]; /* cached neighbours (q->dir, reversed); adjn SIZE_MAX: not read */
 	int rad;            /* its version was read ahead and not used yet */
 };
@@ -182,11 +182,21 @@ struct sdb_gwalk {
 	struct sdb_buf ids;
 	struct tnode *n;
 	size_t nn, capn;
-	uint32_t *slot;
+	struct tslot { uint32_t i, h; } *slot; /* i UINT32_MAX: empty; h: hash bits */
 	size_t nslot;
+	int keep_props; /* edge props kept in candidates (not for traverse --ids-only) */
 	/* candidates of the expansions in progress (a stack: DFS) */
 	struct cand *c;
 	size_t nc, capc;
+	uint32_t *ci;      /* c[i].idx, packed: what the walks' inner loops read */
+	size_t nci, capci; /* (nci == nc, unless !keep_cands) */
+	int keep_cands;    /* the candidates are kept (not for traverse --ids-only:
+			    * the expansions keep their ci only) */
+	struct sdb_buf me; /* the id of the node being expanded */
+	uint64_t *ido;     /* node i's id in ids: offset << 24 | length */
+	size_t capido;
+	uint32_t *mark;    /* plain BFS: mark[i] == gen when node i is reached */
+	size_t capmark;
 	struct sdb_buf cb; /* their bytes */
 	struct sdb_buf tmp;
 	/* walked edges: (cand bytes copied) */
@@ -211,6 +221,10 @@ static void walk_release(struct sdb_gwalk *w)
 	free(w->n);
 	free(w->slot);
 	free(w->c);
+	free(w->ci);
+	free(w->mark);
+	free(w->ido);
+	sdb_buf_release(&w->me);
 	sdb_buf_release(&w->cb);
 	sdb_buf_release(&w->tmp);
 	free(w->ed);
@@ -221,16 +235,17 @@ static void walk_release(struct sdb_gwalk *w)
 static int tab_grow(struct sdb_gwalk *w)
 {
 	size_t ns = w->nslot ? w->nslot * 2 : 1024;
-	uint32_t *s = malloc(ns * sizeof(*s));
+	struct tslot *s = malloc(ns * sizeof(*s));
 
 	if (!s)
 		return SDB_ENOMEM;
 	memset(s, 0xff, ns * sizeof(*s));
 	for (size_t i = 0; i < w->nn; i++) {
 		size_t j = w->n[i].h & (ns - 1);
-		while (s[j] != UINT32_MAX)
+		while (s[j].i != UINT32_MAX)
 			j = (j + 1) & (ns - 1);
-		s[j] = (uint32_t)i;
+		s[j].i = (uint32_t)i;
+		s[j].h = (uint32_t)(w->n[i].h >> 32);
 	}
 	free(w->slot);
 	w->slot = s;
@@ -255,36 +270,64 @@ static inline void touch(struct sdb_gwalk *w, uint32_t i)
 	t->hasb = t->settledb = 0;
 }
 
-/* The index of node p[0..n), added when new (*fresh). @return 0 or
- * SDB_ENOMEM. */
-static int node_of(struct sdb_gwalk *w, const void *p, size_t n, uint32_t *idx, int *fresh)
+/* node_of, which touches the node it finds only when touch_it (a plain
+ * BFS keeps its per-query state in w->mark). */
+#define IDO(off, n) ((uint64_t)(off) << 24 | (uint64_t)(n))
+#define IDO_OFF(x) ((size_t)((x) >> 24))
+#define IDO_N(x) ((size_t)((x) & 0xffffff))
+
+static int node_of_t(struct sdb_gwalk *w, const void *p, size_t n, uint32_t *idx, int *fresh,
+		     int touch_it)
 {
 	uint64_t h = sdb_hash_short(p, n);
+	uint32_t hh = (uint32_t)(h >> 32);
 	size_t j;
 
 	if ((w->nn + 1) * 2 > w->nslot && tab_grow(w))
 		return SDB_ENOMEM;
-	for (j = h & (w->nslot - 1); w->slot[j] != UINT32_MAX; j = (j + 1) & (w->nslot - 1)) {
-		struct tnode *t = &w->n[w->slot[j]];
-		if (t->h == h && t->n == n && !memcmp(w->ids.data + t->off, p, n)) {
-			*idx = w->slot[j];
+	/* the slot's hash bits, then the packed id reference: a lookup
+	 * reads no node record */
+	for (j = h & (w->nslot - 1); w->slot[j].i != UINT32_MAX; j = (j + 1) & (w->nslot - 1)) {
+		uint64_t r;
+		if (w->slot[j].h != hh)
+			continue;
+		r = w->ido[w->slot[j].i];
+		if (IDO_N(r) == n && !memcmp(w->ids.data + IDO_OFF(r), p, n)) {
+			*idx = w->slot[j].i;
 			*fresh = 0;
-			touch(w, *idx);
+			if (touch_it)
+				touch(w, *idx);
 			return 0;
 		}
 	}
-	if (sdb_grow((void **)&w->n, &w->capn, w->nn + 1, sizeof(*w->n), 256))
+	if (n > 0xffffff || w->ids.len > ((uint64_t)1 << 40) ||
+	    sdb_grow((void **)&w->n, &w->capn, w->nn + 1, sizeof(*w->n), 256) ||
+	    sdb_grow((void **)&w->ido, &w->capido, w->nn + 1, sizeof(*w->ido), 256))
 		return SDB_ENOMEM;
-	w->n[w->nn] = (struct tnode){ w->ids.len, n, h, -1, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-				      0, 0, 0, 0, w->gen,
-				      { 0, 0 }, { SIZE_MAX, SIZE_MAX }, 0 };
+	memset(&w->n[w->nn], 0, sizeof(w->n[w->nn]));
+	w->n[w->nn].off = w->ids.len;
+	w->n[w->nn].n = n;
+	w->n[w->nn].h = h;
+	w->n[w->nn].depth = -1;
+	w->n[w->nn].gen = w->gen;
+	w->n[w->nn].parent = -1;
+	w->n[w->nn].adjn[0] = w->n[w->nn].adjn[1] = SIZE_MAX;
+	w->ido[w->nn] = IDO(w->ids.len, n);
 	sdb_buf_add(&w->ids, p, n);
 	if (!sdb_buf_ok(&w->ids))
 		return SDB_ENOMEM;
-	w->slot[j] = (uint32_t)w->nn;
+	w->slot[j].i = (uint32_t)w->nn;
+	w->slot[j].h = hh;
 	*idx = (uint32_t)w->nn++;
 	*fresh = 1;
 	return 0;
+}
+
+/* The index of node p[0..n), added when new (*fresh). @return 0 or
+ * SDB_ENOMEM. */
+static int node_of(struct sdb_gwalk *w, const void *p, size_t n, uint32_t *idx, int *fresh)
+{
+	return node_of_t(w, p, n, idx, fresh, 1);
 }
 
 static struct sdb_gstr node_str(const struct sdb_gwalk *w, uint32_t i)
@@ -447,8 +490,8 @@ static int cand_cb(void *ctx, const struct sdb_gedge *ed, struct sdb_error *e)
 	c->typen = ed->type.n;
 	sdb_buf_add(&w->cb, ed->type.p, ed->type.n);
 	c->props = w->cb.len;
-	c->propsn = ed->propsn;
-	sdb_buf_add(&w->cb, ed->props, ed->propsn);
+	c->propsn = w->keep_props ? ed->propsn : 0;
+	sdb_buf_add(&w->cb, ed->props, c->propsn);
 	return sdb_buf_ok(&w->cb) ? 0 : oom(e);
 }
 
@@ -474,48 +517,105 @@ static int cand_cmp(const void *pa, const void *pb)
 }
 
 /*
+ * Prefetches what node_of reads for candidates [a, b): their slots, then
+ * the nodes those slots name, then the nodes' id bytes. A big expansion
+ * meets most of its neighbours in memory that is not in any cache; asking
+ * for all of them at once overlaps the misses that one lookup after
+ * another would wait out in turn. Only hints: node_of does the work.
+ */
+static void prefetch_nodes(struct sdb_gwalk *w, size_t a, size_t b)
+{
+	enum { BATCH = 64 };
+	uint64_t h[BATCH];
+	uint32_t hit[BATCH];
+
+	if (!w->nslot)
+		return;
+	for (size_t base = a; base < b; base += BATCH) {
+		size_t n = b - base < BATCH ? b - base : BATCH, mask = w->nslot - 1;
+		for (size_t i = 0; i < n; i++) {
+			const struct cand *c = &w->c[base + i];
+			h[i] = sdb_hash_short(w->cb.data + c->other, c->othern);
+			__builtin_prefetch(&w->slot[h[i] & mask]);
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint32_t hh = (uint32_t)(h[i] >> 32);
+			size_t j = h[i] & mask;
+			hit[i] = UINT32_MAX;
+			for (; w->slot[j].i != UINT32_MAX; j = (j + 1) & mask)
+				if (w->slot[j].h == hh) {
+					hit[i] = w->slot[j].i;
+					__builtin_prefetch(&w->ido[hit[i]]);
+					break;
+				}
+		}
+		for (size_t i = 0; i < n; i++)
+			if (hit[i] != UINT32_MAX)
+				__builtin_prefetch(w->ids.data + IDO_OFF(w->ido[hit[i]]));
+	}
+}
+
+/*
  * The neighbours of node x in direction dir, sorted, each with its node
- * index: w->c[*first, *end). Read once per node and direction in a walk
+ * index: w->ci[*first, *end) (and, when the walk keeps them, the candidates
+ * w->c[*first, *end)). Read once per node and direction in a walk
  * (the batch's queries share them).
  */
-static int expand(struct sdb_gwalk *w, uint32_t x, int dir, size_t *first, size_t *end,
-		  struct sdb_error *e)
+static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
+		    size_t *first, size_t *end, struct sdb_error *e)
 {
 	struct sdb_gstr me;
-	struct sdb_buf mine = SDB_BUF_INIT;
+	size_t c0 = w->nc, cb0 = w->cb.len;
 	int rc = 0, k = dir == w->q->dir ? 0 : 1;
 
 	if (w->n[x].adjn[k] != SIZE_MAX) {
 		*first = w->n[x].adjf[k];
 		*end = *first + w->n[x].adjn[k];
-		for (size_t i = *first; i < *end; i++)
-			touch(w, w->c[i].idx);
+		for (size_t i = *first; i < *end && touch_them; i++)
+			touch(w, w->ci[i]);
 		return 0;
 	}
-	*first = w->nc;
-	sdb_buf_add(&mine, w->ids.data + w->n[x].off, w->n[x].n);
-	if (!sdb_buf_ok(&mine))
+	*first = w->nci;
+	/* x's id, copied: the callbacks add nodes, which may move w->ids */
+	sdb_buf_reset(&w->me);
+	sdb_buf_add(&w->me, w->ids.data + w->n[x].off, w->n[x].n);
+	if (!sdb_buf_ok(&w->me))
 		return oom(e);
-	me.p = (const unsigned char *)mine.data;
-	me.n = mine.len;
+	me.p = (const unsigned char *)w->me.data;
+	me.n = w->me.len;
 	w->expanding = x;
 	rc = sdb_graph_edges(w->g, me, dir, w->q->etypes, w->q->netypes, &w->q->r,
 			     cand_cb, w, e);
-	sdb_buf_release(&mine);
 	if (rc)
 		return rc;
 	sort_base = w->cb.data;
-	if (w->nc - *first > 1)
-		qsort(w->c + *first, w->nc - *first, sizeof(*w->c), cand_cmp);
-	for (size_t i = *first; i < w->nc; i++) {
+	if (w->nc - c0 > 1)
+		qsort(w->c + c0, w->nc - c0, sizeof(*w->c), cand_cmp);
+	prefetch_nodes(w, c0, w->nc);
+	if (sdb_grow((void **)&w->ci, &w->capci, w->nci + (w->nc - c0), sizeof(*w->ci), 256))
+		return oom(e);
+	for (size_t i = c0; i < w->nc; i++) {
 		int fresh;
-		if (node_of(w, w->cb.data + w->c[i].other, w->c[i].othern, &w->c[i].idx, &fresh))
+		if (node_of_t(w, w->cb.data + w->c[i].other, w->c[i].othern, &w->c[i].idx, &fresh,
+			      touch_them))
 			return oom(e);
+		w->ci[w->nci++] = w->c[i].idx;
 	}
-	*end = w->nc;
+	*end = w->nci;
 	w->n[x].adjf[k] = *first;
 	w->n[x].adjn[k] = *end - *first;
+	if (!w->keep_cands) {
+		/* ids only: the neighbours' numbers are all a walk reads again */
+		w->nc = c0;
+		w->cb.len = cb0;
+	}
 	return 0;
+}
+
+static int expand(struct sdb_gwalk *w, uint32_t x, int dir, size_t *first, size_t *end,
+		  struct sdb_error *e)
+{
+	return expand_t(w, x, dir, 1, first, end, e);
 }
 
 /* Records candidate c (edge between x and c->idx) as a walked edge.
@@ -553,10 +653,10 @@ static int res_node(struct sdb_gres *res, const struct sdb_gwalk *w, uint32_t i,
 		return SDB_ENOMEM;
 	n = &res->nodes[res->nnodes++];
 	n->off = res->b.len;
-	n->n = w->n[i].n;
+	n->n = IDO_N(w->ido[i]);
 	n->depth = depth;
 	n->widx = i;
-	sdb_buf_add(&res->b, w->ids.data + w->n[i].off, w->n[i].n);
+	sdb_buf_add(&res->b, w->ids.data + IDO_OFF(w->ido[i]), n->n);
 	return sdb_buf_ok(&res->b) ? 0 : SDB_ENOMEM;
 }
 
@@ -590,6 +690,8 @@ int sdb_gwalk_new(struct sdb_graph *g, const struct sdb_gquery *q,
 	w->g = g;
 	w->q = q;
 	w->ra_on = 1;
+	w->keep_props = !q->ids_only || q->weight;
+	w->keep_cands = !q->ids_only;
 	*out = w;
 	return 0;
 }
@@ -610,12 +712,146 @@ void sdb_gwalk_free(struct sdb_gwalk *w)
 /* A new query of the batch: fresh per-query node fields and walked edges. */
 static void walk_query(struct sdb_gwalk *w)
 {
-	w->gen++;
+	if (++w->gen == 0) {
+		/* wrapped: no mark may equal a later gen */
+		if (w->mark)
+			memset(w->mark, 0, w->capmark * sizeof(*w->mark));
+		w->gen = 1;
+	}
 	w->ned = 0;
 	sdb_buf_reset(&w->eb);
 }
 
 /* ------------------------------------------------------- traversals */
+
+/* w->mark covers every node (new ones unmarked). @return 0 or SDB_ENOMEM. */
+static int mark_fit(struct sdb_gwalk *w)
+{
+	size_t old = w->capmark;
+
+	if (w->nn <= old)
+		return 0;
+	if (sdb_grow((void **)&w->mark, &w->capmark, w->nn, sizeof(*w->mark), 1024))
+		return SDB_ENOMEM;
+	memset(w->mark + old, 0, (w->capmark - old) * sizeof(*w->mark));
+	return 0;
+}
+
+static int ido_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const struct sdb_gwalk *w = ctx;
+	uint64_t a = w->ido[*(const uint32_t *)pa], b = w->ido[*(const uint32_t *)pb];
+	size_t an = IDO_N(a), bn = IDO_N(b);
+	int c = memcmp(w->ids.data + IDO_OFF(a), w->ids.data + IDO_OFF(b), an < bn ? an : bn);
+
+	return c ? c : an < bn ? -1 : an > bn;
+}
+
+int sdb_gwalk_warm(struct sdb_gwalk *w, const struct sdb_gstr *starts, size_t n,
+		   struct sdb_error *e)
+{
+	const struct sdb_gquery *q = w->q;
+	uint32_t *lv = NULL, *nx = NULL;
+	size_t ln = 0, lc = 0, nn = 0, nc = 0;
+	int rc = 0, fresh;
+
+	if (q->nntypes || q->nwhere || q->max_depth < 0)
+		return 0;
+	walk_query(w); /* a gen of its own: mark[i] == gen, node i is in a level */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t x;
+		if (node_of_t(w, starts[i].p, starts[i].n, &x, &fresh, 0) || mark_fit(w) ||
+		    sdb_grow((void **)&lv, &lc, ln + 1, sizeof(*lv), 256)) {
+			rc = oom(e);
+			goto out;
+		}
+		if (w->mark[x] != w->gen) {
+			w->mark[x] = w->gen;
+			lv[ln++] = x;
+		}
+	}
+	for (long d = 0; d < q->max_depth && ln; d++) {
+		uint32_t *t;
+		size_t tc;
+		qsort_r(lv, ln, sizeof(*lv), ido_cmp, w);
+		nn = 0;
+		for (size_t i = 0; i < ln; i++) {
+			size_t first, end;
+			if ((rc = expand_t(w, lv[i], q->dir, 0, &first, &end, e)))
+				goto out;
+			if (d + 1 == q->max_depth)
+				continue; /* the last level is not expanded */
+			if (mark_fit(w) || sdb_grow((void **)&nx, &nc, nn + (end - first), sizeof(*nx), 256)) {
+				rc = oom(e);
+				goto out;
+			}
+			for (size_t j = first; j < end; j++)
+				if (w->mark[w->ci[j]] != w->gen) {
+					w->mark[w->ci[j]] = w->gen;
+					nx[nn++] = w->ci[j];
+				}
+		}
+		t = lv, tc = lc;
+		lv = nx, lc = nc, ln = nn;
+		nx = t, nc = tc;
+	}
+out:
+	free(lv);
+	free(nx);
+	return rc;
+}
+
+/*
+ * BFS without node filters (every neighbour is entered): the same visit
+ * order as the general loop, but "reached in this query" is a 4-byte mark
+ * per node and the depth rides in the queue, so checking a neighbour
+ * reads a packed array that stays in cache instead of the node's record
+ * (a batch checks millions of neighbours over the whole graph's nodes).
+ */
+static int bfs_plain(struct sdb_gwalk *w, uint32_t s, long maxd, struct sdb_gres *res,
+		     struct sdb_error *e)
+{
+	const struct sdb_gquery *q = w->q;
+	struct qent { uint32_t x; long d; } *queue = NULL;
+	size_t qn = 0, qcap = 0, qh = 0;
+	int rc = 0;
+
+	if (mark_fit(w) || sdb_grow((void **)&queue, &qcap, 1, sizeof(*queue), 256))
+		return oom(e);
+	w->mark[s] = w->gen;
+	queue[qn++] = (struct qent){ s, 0 };
+	while (qh < qn) {
+		struct qent cur = queue[qh++];
+		size_t first, end;
+		if (cur.d >= maxd)
+			continue;
+		if ((rc = expand_t(w, cur.x, q->dir, 0, &first, &end, e)))
+			break;
+		if (mark_fit(w) ||
+		    sdb_grow((void **)&queue, &qcap, qn + (end - first), sizeof(*queue), 256)) {
+			rc = oom(e);
+			break;
+		}
+		for (size_t i = first; i < end; i++) {
+			uint32_t y = w->ci[i];
+			long k;
+			if (w->mark[y] == w->gen)
+				continue;
+			w->mark[y] = w->gen;
+			if ((!q->ids_only && ((k = take_edge(w, cur.x, &w->c[i])) < 0 ||
+					      res_edge(res, w, k))) ||
+			    res_node(res, w, y, cur.d + 1)) {
+				rc = oom(e);
+				break;
+			}
+			queue[qn++] = (struct qent){ y, cur.d + 1 };
+		}
+		if (rc)
+			break;
+	}
+	free(queue);
+	return rc;
+}
 
 int sdb_graph_traverse(struct sdb_gwalk *w, struct sdb_gstr start, int dfs,
 		       struct sdb_gres *res, struct sdb_error *e)
@@ -633,7 +869,9 @@ int sdb_graph_traverse(struct sdb_gwalk *w, struct sdb_gstr start, int dfs,
 	w->n[s].depth = 0;
 	if ((rc = res_node(res, w, s, 0)))
 		goto oomout;
-	if (!dfs) {
+	if (!dfs && !q->nntypes && !q->nwhere) {
+		rc = bfs_plain(w, s, maxd, res, e);
+	} else if (!dfs) {
 		/* res->nodes doubles as the queue: nodes in visiting order */
 		uint32_t *queue = NULL;
 		size_t qn = 0, qcap = 0, qh = 0;
@@ -650,7 +888,7 @@ int sdb_graph_traverse(struct sdb_gwalk *w, struct sdb_gstr start, int dfs,
 			if ((rc = expand(w, x, q->dir, &first, &end, e)))
 				break;
 			for (size_t i = first; i < end; i++) {
-				uint32_t y = w->c[i].idx;
+				uint32_t y = w->ci[i];
 				long k;
 				if (w->n[y].depth >= 0 || w->n[y].status == 2)
 					continue;
@@ -660,8 +898,9 @@ int sdb_graph_traverse(struct sdb_gwalk *w, struct sdb_gstr start, int dfs,
 					continue;
 				rc = 0;
 				w->n[y].depth = w->n[x].depth + 1;
-				if ((k = take_edge(w, x, &w->c[i])) < 0 ||
-				    res_node(res, w, y, w->n[y].depth) || res_edge(res, w, k) ||
+				if ((!q->ids_only && ((k = take_edge(w, x, &w->c[i])) < 0 ||
+						      res_edge(res, w, k))) ||
+				    res_node(res, w, y, w->n[y].depth) ||
 				    sdb_grow((void **)&queue, &qcap, qn + 1, sizeof(*queue), 256)) {
 					rc = oom(e);
 					break;
@@ -695,7 +934,7 @@ int sdb_graph_traverse(struct sdb_gwalk *w, struct sdb_gstr start, int dfs,
 				sn--;
 				continue;
 			}
-			y = w->c[f->next++].idx;
+			y = w->ci[f->next++];
 			if (w->n[y].depth >= 0 || w->n[y].status == 2)
 				continue;
 			if ((rc = passes(w, y, e)) < 0)
@@ -704,8 +943,9 @@ int sdb_graph_traverse(struct sdb_gwalk *w, struct sdb_gstr start, int dfs,
 				continue;
 			rc = 0;
 			w->n[y].depth = w->n[f->x].depth + 1;
-			if ((k = take_edge(w, f->x, &w->c[f->next - 1])) < 0 ||
-			    res_node(res, w, y, w->n[y].depth) || res_edge(res, w, k)) {
+			if ((!q->ids_only && ((k = take_edge(w, f->x, &w->c[f->next - 1])) < 0 ||
+					      res_edge(res, w, k))) ||
+			    res_node(res, w, y, w->n[y].depth)) {
 				rc = oom(e);
 				break;
 			}
@@ -851,8 +1091,8 @@ static int rev_dir(int d)
 }
 
 /* Fewest hops: BFS from both ends, a whole level of the smaller frontier
- * at a time; among the meetings of the first level that meets, the
- * shortest, first in neighbour order. */
+ * at a time, up to the first meeting (in frontier and neighbour order) of
+ * the first level that meets. */
 static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gres *res,
 		      struct sdb_error *e)
 {
@@ -885,7 +1125,7 @@ static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 			if ((rc = expand(w, x, dir, &first, &end, e)))
 				goto out;
 			for (size_t j = first; j < end; j++) {
-				uint32_t y = w->c[j].idx;
+				uint32_t y = w->ci[j];
 				long k;
 				if (w->n[y].side == side + 1)
 					continue;
@@ -910,22 +1150,24 @@ static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 					nx[nn++] = y;
 					continue;
 				}
-				/* met the other side */
-				{
-					long len = w->n[x].depth + 1 + w->n[y].depth;
-					if (best < 0 || len < best) {
-						if ((k = take_edge(w, x, &w->c[j])) < 0) {
-							rc = oom(e);
-							goto out;
-						}
-						best = len;
-						best_edge = k;
-						bm = x;
-						bo = y;
-					}
+				/* met the other side. Every meeting of a level is
+				 * as long (depth[0] + 1 + depth[1]: a node of the
+				 * other side short of its frontier was expanded,
+				 * and had it an edge to x, the sides would have met
+				 * then), so the first one is the path: the rest of
+				 * the level need not be read */
+				if ((k = take_edge(w, x, &w->c[j])) < 0) {
+					rc = oom(e);
+					goto out;
 				}
+				best = w->n[x].depth + 1 + w->n[y].depth;
+				best_edge = k;
+				bm = x;
+				bo = y;
+				goto met;
 			}
 		}
+met:
 		if (best >= 0 && best <= maxd) {
 			if (side == 0)
 				rc = bidir_emit(res, w, bm, best_edge, bo);

@@ -37,6 +37,7 @@ struct sdb_gquery {
 	long max_depth;                  /* < 0: no limit */
 	const char *weight;              /* NULL: hops */
 	size_t weightn;
+	int ids_only;                    /* traverse: nodes only, no edges walked */
 };
 
 struct sdb_gres_node {
@@ -107,9 +108,23 @@ int sdb_gwalk_node_at(struct sdb_gwalk *w, uint32_t widx, struct sdb_gnode *nd,
 		      struct sdb_error *e);
 
 /*
+ * Warms w for a batch of BFS walks from starts[0..n) (encoded): reads,
+ * level by level over every start at once and each level in key order,
+ * the neighbours of every node fewer than max_depth hops from a start —
+ * the nodes the batch's walks expand — so that the store's seeks go
+ * through the table in order (a block is decoded once for the nodes it
+ * holds) instead of hopping about it. A no-op with node filters or
+ * without a depth limit. The walks' results are unchanged.
+ * @return 0, or an error.
+ */
+int sdb_gwalk_warm(struct sdb_gwalk *w, const struct sdb_gstr *starts, size_t n,
+		   struct sdb_error *e);
+
+/*
  * BFS (dfs 0) or DFS preorder from start (encoded): res gets the start at
  * depth 0 and every node reached once, in visiting order, with its depth,
- * and the edge by which each was reached. Nodes that fail the node-type
+ * and the edge by which each was reached (no edges with q->ids_only).
+ * Nodes that fail the node-type
  * or where filters are not entered (the start is exempt).
  * @return 0, or an error.
  */

@@ -90,6 +90,20 @@ struct level {
 	struct xp **wh;              /* conjuncts evaluated once this level is bound */
 	int nwh;
 	int matched, nulldone, at_end;
+	/* outer joins (join_next): a LEFT/FULL group start's last level; the
+	 * group start each `on` conjunct marks matched when all before it
+	 * pass; inner levels of a group given its null row */
+	int gend;
+	int *on_owner;
+	uint8_t nskip;               /* 1: give the group's null row, 2: then end */
+	int nskip_from;              /* the group start whose null row it is */
+	/* RIGHT/FULL: the right side's rows, numbered in scan order, that
+	 * matched; after the main loop the others come out with the levels
+	 * before it NULL */
+	int right;
+	long rord;
+	uint64_t *rbits;
+	long rwords;
 	/* L_ONE */
 	int one_done;
 	/* L_ROWS: a materialized select */
@@ -149,6 +163,9 @@ struct core {
 	struct vset *dset;           /* DISTINCT */
 	struct sql_value *out;       /* [nres] */
 	struct winset *win;          /* window functions (window.c) */
+	int *rlv, nrlv;              /* RIGHT/FULL levels, in order */
+	int rph;                     /* -1: the main loop; else the rlv being finished */
+	int rfirst;                  /* in the final pass of a RIGHT level: its first row not read yet */
 };
 
 struct okey {
@@ -231,6 +248,28 @@ static struct ctedef *find_cte(struct bctx *b, const char *name)
 	return NULL;
 }
 
+void src_use(struct src *s, int col)
+{
+	if (s->used)
+		s->used[col >> 6] |= 1ull << (col & 63);
+	if (s->nuse)
+		s->nuse[col]++;
+}
+
+void src_unuse_xp(struct src *s, const struct xp *x)
+{
+	if (!x)
+		return;
+	if (x->op == X_COL && x->cur == s->cur && s->nuse && x->col <= s->ncol &&
+	    s->nuse[x->col] && !--s->nuse[x->col] && s->used)
+		s->used[x->col >> 6] &= ~(1ull << (x->col & 63));
+	src_unuse_xp(s, x->l);
+	src_unuse_xp(s, x->r);
+	src_unuse_xp(s, x->t);
+	for (int i = 0; i < x->na; i++)
+		src_unuse_xp(s, x->a[i]);
+}
+
 static int src_alloc_cols(struct bctx *b, struct src *s, int ncol)
 {
 	s->ncol = ncol;
@@ -241,8 +280,9 @@ static int src_alloc_cols(struct bctx *b, struct src *s, int ncol)
 	s->coll = sdb_sql_arena_alloc(b->a, n);
 	s->hide = sdb_sql_arena_alloc(b->a, n);
 	s->used = sdb_sql_arena_alloc(b->a, sizeof(uint64_t) * ((size_t)(ncol + 1) / 64 + 1));
+	s->nuse = sdb_sql_arena_alloc(b->a, sizeof(uint32_t) * ((size_t)ncol + 1));
 	s->cur = sdb_sql_arena_alloc(b->a, sizeof(*s->cur));
-	if (!s->cols || !s->decl || !s->aff || !s->coll || !s->hide || !s->used || !s->cur)
+	if (!s->cols || !s->decl || !s->aff || !s->coll || !s->hide || !s->used || !s->nuse || !s->cur)
 		return sql_oom(b->e);
 	s->cur->ncol = ncol;
 	return 0;
@@ -273,9 +313,6 @@ static int bind_source(struct bctx *b, struct scope *up, struct core *k,
 		       struct level *L)
 {
 	int rc;
-	if (it->paren)
-		return sdb_error_set(b->e, SDB_EUNSUPPORTED,
-				     "parenthesized joins are not supported yet");
 	if (it->has_args && sql_fts_is_hybrid(it->name.z)) {
 		if ((rc = src_alloc_cols(b, s, 4)))
 			return rc;
@@ -405,56 +442,191 @@ static int bind_source(struct bctx *b, struct scope *up, struct core *k,
 	return 0;
 }
 
-/* USING / NATURAL: the equalities, and the right side's columns hidden. */
-static int join_using(struct bctx *b, struct core *k, int j,
+/* A reference to column c of s (marked read). */
+static struct xp *src_col_xp(struct bctx *b, struct src *s, int c)
+{
+	struct xp *p = sdb_sql_arena_alloc(b->a, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->op = X_COL;
+	p->cur = s->cur;
+	p->col = c;
+	p->aff = s->aff[c];
+	p->coll = s->coll[c];
+	p->has_coll = p->coll != 0;
+	src_use(s, c);
+	return p;
+}
+
+/* A join of FROM: a leaf item or a parenthesized group of them. */
+struct jnode {
+	const struct sql_source *it;   /* its join kind, ON, USING, NATURAL */
+	int first, last;               /* its leaves */
+	int lfirst;                    /* the left operand: leaves [lfirst, first) */
+	int in_outer;                  /* inside (or is) a LEFT/FULL-joined group */
+	int top;                       /* in the outermost list */
+};
+
+struct jflat {
+	const struct sql_source **leaf;
+	int nleaf, leafcap;
+	struct jnode *node;
+	int nnode, nodecap;
+	int any_outer, any_right, any_paren;
+};
+
+static int is_outer_join(int j)
+{
+	return j == SQL_JOIN_LEFT || j == SQL_JOIN_RIGHT || j == SQL_JOIN_FULL;
+}
+
+/* FROM flattened: leaves in order, joins after the joins inside them. */
+static int jflat_add(struct bctx *b, struct jflat *f, const struct sql_from *from,
+		     int top, int in_outer)
+{
+	int lfirst = f->nleaf;
+	for (int i = 0; i < from->n; i++) {
+		const struct sql_source *it = from->items[i];
+		int first = f->nleaf;
+		int io = in_outer || it->join == SQL_JOIN_LEFT || it->join == SQL_JOIN_FULL;
+		if (it->paren) {
+			f->any_paren = 1;
+			if (!it->paren->n)
+				return sdb_error_set(b->e, SDB_EPARSE, "near \")\": syntax error");
+			int rc = jflat_add(b, f, it->paren, 0, io);
+			if (rc)
+				return rc;
+		} else {
+			if (f->nleaf == f->leafcap) {
+				int nc = f->leafcap * 2 + 8;
+				const struct sql_source **nl = sdb_sql_arena_alloc(b->a, sizeof(*nl) * (size_t)nc);
+				if (!nl)
+					return sql_oom(b->e);
+				if (f->nleaf)
+					memcpy(nl, f->leaf, sizeof(*nl) * (size_t)f->nleaf);
+				f->leaf = nl;
+				f->leafcap = nc;
+			}
+			f->leaf[f->nleaf++] = it;
+		}
+		if (i > 0 && is_outer_join(it->join))
+			f->any_outer = 1;
+		if (i > 0 && (it->join == SQL_JOIN_RIGHT || it->join == SQL_JOIN_FULL)) {
+			f->any_right = 1;
+			if (!top || it->paren)
+				return sdb_error_set(b->e, SDB_EUNSUPPORTED,
+						     "a RIGHT or FULL JOIN inside parentheses or of a parenthesized join is not supported");
+		}
+		if (f->nnode == f->nodecap) {
+			int nc = f->nodecap * 2 + 8;
+			struct jnode *nn = sdb_sql_arena_alloc(b->a, sizeof(*nn) * (size_t)nc);
+			if (!nn)
+				return sql_oom(b->e);
+			if (f->nnode)
+				memcpy(nn, f->node, sizeof(*nn) * (size_t)f->nnode);
+			f->node = nn;
+			f->nodecap = nc;
+		}
+		struct jnode *n = &f->node[f->nnode++];
+		n->it = it;
+		n->first = first;
+		n->last = f->nleaf - 1;
+		n->lfirst = lfirst;
+		n->in_outer = io;
+		n->top = top;
+	}
+	return 0;
+}
+
+/* The first visible column named name among leaves [from, to): *si, *ci. */
+static int find_visible(struct core *k, int from, int to, const char *name,
+			int *si, int *ci)
+{
+	for (int i = from; i < to; i++)
+		for (int c = 0; c < k->srcs[i].ncol; c++)
+			if (!k->srcs[i].hide[c] && !strcasecmp(k->srcs[i].cols[c], name)) {
+				*si = i;
+				*ci = c;
+				return 1;
+			}
+	return 0;
+}
+
+
+/* USING / NATURAL of join n: the equalities, and the right side's columns
+ * hidden; the left column as seen unqualified (and in *) becomes, as in
+ * SQLite, the right one for RIGHT and coalesce(left, right) for FULL. */
+static int join_using(struct bctx *b, struct core *k, const struct jnode *nd,
 		      struct xp ***extra, int *nextra, int *cap)
 {
-	const struct sql_source *it = k->ast->from->items[j];
-	struct src *r = &k->srcs[j];
-	int n = it->natural ? r->ncol : it->nusing;
-	for (int u = 0; u < n; u++) {
-		const char *name = it->natural ? r->cols[u] : it->using_[u].z;
-		int rc2 = -1, li = -1, lc = -1;
-		for (int i = 0; i < r->ncol; i++)
-			if (!strcasecmp(r->cols[i], name))
-				rc2 = i;
-		for (int i = 0; i < j && li < 0; i++)
-			for (int c = 0; c < k->srcs[i].ncol; c++)
-				if (!k->srcs[i].hide[c] &&
-				    !strcasecmp(k->srcs[i].cols[c], name)) {
-					li = i;
-					lc = c;
-					break;
-				}
+	const struct sql_source *it = nd->it;
+	int nnames = 0;
+	if (it->natural)
+		for (int i = nd->first; i <= nd->last; i++)
+			nnames += k->srcs[i].ncol;
+	else
+		nnames = it->nusing;
+	int at = 0;
+	for (int u = 0; u < nnames; u++) {
+		const char *name;
+		if (it->natural) {
+			int i = nd->first, c = at++;
+			while (c >= k->srcs[i].ncol) {
+				c -= k->srcs[i].ncol;
+				i++;
+			}
+			if (k->srcs[i].hide[c])
+				continue;
+			name = k->srcs[i].cols[c];
+		} else {
+			name = it->using_[u].z;
+		}
+		int rs = -1, rc2 = -1, li = -1, lc = -1;
+		find_visible(k, nd->first, nd->last + 1, name, &rs, &rc2);
+		find_visible(k, nd->lfirst, nd->first, name, &li, &lc);
 		if (it->natural && li < 0)
 			continue;
 		if (rc2 < 0 || li < 0)
 			return sdb_error_set(b->e, SDB_EINVAL,
 					     "cannot join using column %s - column not present in both tables",
 					     name);
+		struct src *r = &k->srcs[rs];
 		r->hide[rc2] = 1;
 		struct xp *eq = sdb_sql_arena_alloc(b->a, sizeof(*eq));
-		struct xp *l = sdb_sql_arena_alloc(b->a, sizeof(*l));
-		struct xp *rr = sdb_sql_arena_alloc(b->a, sizeof(*rr));
+		/* the left column as seen unqualified (a FULL JOIN's coalesce) */
+		struct xp *l = k->srcs[li].ucol && k->srcs[li].ucol[lc] ? k->srcs[li].ucol[lc]
+									 : src_col_xp(b, &k->srcs[li], lc);
+		struct xp *rr = src_col_xp(b, r, rc2);
 		if (!eq || !l || !rr)
 			return sql_oom(b->e);
-		l->op = rr->op = X_COL;
-		l->cur = k->srcs[li].cur;
-		l->col = lc;
-		l->aff = k->srcs[li].aff[lc];
-		l->coll = k->srcs[li].coll[lc];
-		l->has_coll = l->coll != 0;
-		rr->cur = r->cur;
-		rr->col = rc2;
-		rr->aff = r->aff[rc2];
-		rr->coll = r->coll[rc2];
-		rr->has_coll = rr->coll != 0;
-		k->srcs[li].used[lc >> 6] |= 1ull << (lc & 63);
-		r->used[rc2 >> 6] |= 1ull << (rc2 & 63);
 		eq->op = X_CMP;
 		eq->sop = SQL_OP_EQ;
 		eq->l = l;
 		eq->r = rr;
+		if (it->join == SQL_JOIN_RIGHT || it->join == SQL_JOIN_FULL) {
+			struct src *ls = &k->srcs[li];
+			int wrong;
+			struct xp *co = sdb_sql_arena_alloc(b->a, sizeof(*co));
+			struct xp **args = sdb_sql_arena_alloc(b->a, sizeof(*args) * 2);
+			if (!ls->ucol)
+				ls->ucol = sdb_sql_arena_alloc(b->a, sizeof(*ls->ucol) * (size_t)(ls->ncol ? ls->ncol : 1));
+			if (!co || !args || !ls->ucol)
+				return sql_oom(b->e);
+			struct xp *l2 = src_col_xp(b, ls, lc), *r2 = src_col_xp(b, r, rc2);
+			if (!l2 || !r2)
+				return sql_oom(b->e);
+			args[0] = ls->ucol[lc] ? ls->ucol[lc] : l2;
+			args[1] = r2;
+			co->op = X_FUNC;
+			co->fn = sql_func_find("coalesce", 8, 2, &wrong);
+			co->a = args;
+			co->na = 2;
+			co->aff = l2->aff;
+			co->coll = l2->coll;
+			co->has_coll = l2->has_coll;
+			/* RIGHT: the right side's column (never NULL there), as SQLite */
+			ls->ucol[lc] = it->join == SQL_JOIN_RIGHT ? r2 : co;
+		}
 		if (*nextra == *cap) {
 			int nc = *cap ? *cap * 2 : 8;
 			struct xp **na = sdb_sql_arena_alloc(b->a, sizeof(*na) * (size_t)nc);
@@ -475,7 +647,8 @@ static int join_using(struct bctx *b, struct core *k, int j,
 struct conj {
 	struct xp *x;
 	uint64_t deps;               /* levels (FROM positions) read; bit 63: outer/unknown */
-	int on_of;                   /* -1 WHERE; else the LEFT level whose ON it is */
+	int on_of;                   /* -1 WHERE; else the level whose `on` it is */
+	int owner;                   /* the level it marks matched (on_of >= 0) */
 };
 
 static uint64_t xp_deps(struct core *k, const struct xp *p);
@@ -546,6 +719,33 @@ static int push_xp(struct bctx *b, struct xp ***v, int *n, struct xp *x)
 	return 0;
 }
 
+/* An `on` conjunct of level L that marks level owner matched; kept in
+ * order of owner, innermost group (largest) first. */
+static int push_on(struct bctx *b, struct level *L, struct xp *x, int owner)
+{
+	int n = L->non;
+	struct xp **nv = sdb_sql_arena_alloc(b->a, sizeof(*nv) * (size_t)(n + 1));
+	int *no = sdb_sql_arena_alloc(b->a, sizeof(*no) * (size_t)(n + 1));
+	if (!nv || !no)
+		return sql_oom(b->e);
+	int at = n;
+	while (at > 0 && L->on_owner[at - 1] < owner)
+		at--;
+	for (int i = 0, j = 0; i <= n; i++) {
+		if (i == at) {
+			nv[i] = x;
+			no[i] = owner;
+			continue;
+		}
+		nv[i] = L->on[j];
+		no[i] = L->on_owner[j++];
+	}
+	L->on = nv;
+	L->on_owner = no;
+	L->non = n + 1;
+	return 0;
+}
+
 /* ------------------------------------------------------------ core compile */
 
 static int expand_star(struct bctx *b, struct core *k, const struct sql_rescol *rc,
@@ -582,16 +782,11 @@ static int expand_star(struct bctx *b, struct core *k, const struct sql_rescol *
 				*decl = nd;
 				*cap = nc;
 			}
-			struct xp *p = sdb_sql_arena_alloc(b->a, sizeof(*p));
+			struct xp *p = src_col_xp(b, s, c);
 			if (!p)
 				return sql_oom(b->e);
-			p->op = X_COL;
-			p->cur = s->cur;
-			p->col = c;
-			p->aff = s->aff[c];
-			p->coll = s->coll[c];
-			p->has_coll = p->coll != 0;
-			s->used[c >> 6] |= 1ull << (c & 63);
+			if (!rc->table.z && s->ucol && s->ucol[c])
+				p = s->ucol[c]; /* RIGHT/FULL JOIN USING column */
 			(*res)[*n] = p;
 			(*names)[*n] = s->cols[c];
 			(*decl)[*n] = s->decl[c];
@@ -758,8 +953,11 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 		*corr |= k->sc.correlated;
 		return k;
 	}
-	/* FROM */
-	int nsrc = ac->from ? ac->from->n : 0;
+	/* FROM: parenthesized joins flattened into leaves and join nodes */
+	struct jflat jf = { 0 };
+	if (ac->from && (rc = jflat_add(b, &jf, ac->from, 1, 0)))
+		return NULL;
+	int nsrc = jf.nleaf;
 	k->nsrc = nsrc;
 	k->srcs = sdb_sql_arena_alloc(b->a, sizeof(*k->srcs) * (size_t)(nsrc ? nsrc : 1));
 	struct level *lv0 = sdb_sql_arena_alloc(b->a, sizeof(*lv0) * (size_t)(nsrc ? nsrc : 1));
@@ -770,34 +968,58 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 	struct xp **jx = NULL;
 	int njx = 0, jcap = 0;
 	for (int i = 0; i < nsrc; i++) {
-		const struct sql_source *it = ac->from->items[i];
-		if (it->join == SQL_JOIN_RIGHT || it->join == SQL_JOIN_FULL) {
-			sdb_error_set(b->e, SDB_EUNSUPPORTED,
-				      "RIGHT and FULL OUTER JOINs are not supported");
-			return NULL;
-		}
+		const struct sql_source *it = jf.leaf[i];
 		if ((rc = bind_source(b, up, k, it, &k->srcs[i], &lv0[i])))
 			return NULL;
 		k->srcs[i].cur->id = i;
 		lv0[i].src = &k->srcs[i];
 		lv0[i].cur = k->srcs[i].cur;
-		lv0[i].left = it->join == SQL_JOIN_LEFT;
+		lv0[i].gend = i;
 		k->srcs[i].cur->row = sdb_sql_arena_alloc(b->a, sizeof(struct sql_value) * (size_t)(k->srcs[i].ncol + 1));
 		if (!k->srcs[i].cur->row) {
 			sql_oom(b->e);
 			return NULL;
 		}
 	}
-	for (int i = 1; i < nsrc; i++) {
-		const struct sql_source *it = ac->from->items[i];
-		if (it->natural || it->nusing) {
-			int before = njx;
-			if ((rc = join_using(b, k, i, &jx, &njx, &jcap)))
-				return NULL;
-			for (int j = before; j < njx; j++)
-				jx[j]->t = (struct xp *)(intptr_t)(i + 1); /* tag: ON of level i */
-		}
+	/* which level each join's conditions are checked at, and whom they
+	 * mark matched: inner joins outside outer-joined groups are plain
+	 * WHERE conjuncts (so the planner may reorder them) */
+	int *jn_at = sdb_sql_arena_alloc(b->a, sizeof(int) * (size_t)(jf.nnode + 1));
+	int *jn_owner = sdb_sql_arena_alloc(b->a, sizeof(int) * (size_t)(jf.nnode + 1));
+	if (!jn_at || !jn_owner) {
+		sql_oom(b->e);
+		return NULL;
 	}
+	for (int n = 0; n < jf.nnode; n++) {
+		const struct jnode *nd = &jf.node[n];
+		int j = nd->first == nd->lfirst ? SQL_JOIN_COMMA : nd->it->join;
+		jn_at[n] = -1;
+		jn_owner[n] = nd->last;
+		if (j == SQL_JOIN_LEFT || j == SQL_JOIN_FULL) {
+			lv0[nd->first].left = 1;
+			lv0[nd->first].gend = nd->last;
+			jn_at[n] = nd->last;
+			jn_owner[n] = nd->first;
+		}
+		if (j == SQL_JOIN_RIGHT || j == SQL_JOIN_FULL) {
+			lv0[nd->first].right = 1;
+			jn_at[n] = nd->first;
+		}
+		if (jn_at[n] < 0 && (nd->in_outer || jf.any_right))
+			jn_at[n] = nd->last;
+	}
+	int *jx_node = NULL;
+	for (int n = 0; n < jf.nnode; n++) {
+		const struct jnode *nd = &jf.node[n];
+		if (nd->first == nd->lfirst || !(nd->it->natural || nd->it->nusing))
+			continue;
+		int before = njx;
+		if ((rc = join_using(b, k, nd, &jx, &njx, &jcap)))
+			return NULL;
+		for (int j = before; j < njx; j++)
+			jx[j]->t = (struct xp *)(intptr_t)(n + 1); /* tag: join node n */
+	}
+	(void)jx_node;
 	k->sc.src = k->srcs;
 	k->sc.nsrc = nsrc;
 	int has_tvf = 0;
@@ -910,24 +1132,35 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 			return NULL;
 	}
 	for (int j = 0; j < njx; j++) {
-		int lvl = (int)(intptr_t)jx[j]->t - 1;
+		int jn = (int)(intptr_t)jx[j]->t - 1;
 		jx[j]->t = NULL;
 		if ((rc = add_conj(b, &cj, &ncj, &ccap, jx[j])))
 			return NULL;
-		cj[ncj - 1].on_of = lv0[lvl].left ? lvl : -1;
+		cj[ncj - 1].on_of = jn_at[jn];
+		cj[ncj - 1].owner = jn_owner[jn];
 	}
-	for (int i = 0; i < nsrc; i++) {
-		const struct sql_source *it = ac->from->items[i];
+	for (int jn = 0; jn < jf.nnode; jn++) {
+		const struct sql_source *it = jf.node[jn].it;
 		if (!it->on)
 			continue;
 		struct xp *w;
 		if ((rc = xp_compile(b, wsc, it->on, &w)))
 			return NULL;
+		if (jf.any_right && jf.node[jn].last < 61 && nsrc < 62) {
+			/* as SQLite once a RIGHT/FULL JOIN is there */
+			uint64_t d = xp_deps(k, w), mine = (2ull << jf.node[jn].last) - 1;
+			if (d != ~0ull >> 1 && (d & ~mine)) {
+				sdb_error_set(b->e, SDB_EINVAL, "ON clause references tables to its right");
+				return NULL;
+			}
+		}
 		int before = ncj;
 		if ((rc = add_conj(b, &cj, &ncj, &ccap, w)))
 			return NULL;
-		for (int j = before; j < ncj; j++)
-			cj[j].on_of = lv0[i].left ? i : -1;
+		for (int j = before; j < ncj; j++) {
+			cj[j].on_of = jn_at[jn];
+			cj[j].owner = jn_owner[jn];
+		}
 	}
 	/* GROUP BY / HAVING */
 	wsc->ag = save_ag;
@@ -982,9 +1215,9 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 		sql_oom(b->e);
 		return NULL;
 	}
-	int has_left = 0;
+	int has_left = jf.any_outer;
 	for (int i = 0; i < nsrc; i++)
-		has_left |= lv0[i].left;
+		has_left |= lv0[i].left | lv0[i].right;
 	pin.conj_x = sdb_sql_arena_alloc(b->a, sizeof(struct xp *) * (size_t)(ncj ? ncj : 1));
 	pin.conj_deps = sdb_sql_arena_alloc(b->a, sizeof(uint64_t) * (size_t)(ncj ? ncj : 1));
 	if (!pin.conj_x || !pin.conj_deps) {
@@ -1016,6 +1249,26 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 		sql_oom(b->e);
 		return NULL;
 	}
+	/* with outer joins (FROM order): a WHERE conjunct reading a level of
+	 * a LEFT/FULL-joined group waits for the group's end, one reading a
+	 * level left of a RIGHT/FULL join waits for that join (its rows may
+	 * still become NULL there) */
+	int *minlvl = sdb_sql_arena_alloc(b->a, sizeof(int) * (size_t)(nsrc ? nsrc : 1));
+	if (!minlvl) {
+		sql_oom(b->e);
+		return NULL;
+	}
+	for (int p = 0; p < nsrc; p++) {
+		minlvl[p] = p;
+		if (!has_left)
+			continue;
+		for (int f = 0; f <= p; f++)
+			if (lv0[f].left && lv0[f].gend >= p && lv0[f].gend > minlvl[p])
+				minlvl[p] = lv0[f].gend;
+		for (int j = p + 1; j < nsrc; j++)
+			if (lv0[j].right && j > minlvl[p])
+				minlvl[p] = j;
+	}
 	int nhigh = nsrc > 62 ? nsrc - 62 : 0, high = 0;
 	for (int i = 0; i < nsrc; i++) {
 		int pos = order[i];
@@ -1030,17 +1283,21 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 			struct conj *c = &cj[j];
 			int here;
 			if (c->on_of >= 0)
-				here = c->on_of == pos;   /* ON of a LEFT join: its own level */
+				here = c->on_of == pos;   /* ON of an outer join: its level */
 			else {
 				uint64_t d = c->deps & ~(1ull << 63);
-				here = (d & ~bound) == 0 || i == nsrc - 1;
-				/* never above a LEFT join's right side it reads */
+				int minp = 0;
+				if (has_left)
+					for (int p = 0; p < nsrc && p < 62; p++)
+						if ((d & (1ull << p)) && minlvl[p] > minp)
+							minp = minlvl[p];
+				here = ((d & ~bound) == 0 && i >= minp) || i == nsrc - 1;
 			}
 			if (!here)
 				continue;
 			placed[j] = 1;
 			if (c->on_of >= 0) {
-				if ((rc = push_xp(b, &lv[i].on, &lv[i].non, c->x)))
+				if ((rc = push_on(b, &lv[i], c->x, c->owner)))
 					return NULL;
 			} else {
 				if ((rc = push_xp(b, &lv[i].wh, &lv[i].nwh, c->x)))
@@ -1079,16 +1336,43 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 			else if (++hb == nh)
 				outer |= 1ull << 62;
 		}
+		if (L->right)
+			outer = 0; /* the same rows, in the same order, for every outer row */
 		pin.many_outer = 0;
 		for (int j = 0; j < i; j++)
 			if (k->lv[j].kind == L_ROWS ||
 			    (k->lv[j].kind == L_TABLE && tscan_is_scan(k->lv[j].ts)))
 				pin.many_outer = 1;
+		/* a RIGHT/FULL level reads all its rows: those its ON rejects
+		 * come out after the loop */
 		L->ts = plan_table(&pin, L->src, order[i], outer, L->wh, L->nwh,
-				   L->on, L->non);
+				   L->right ? NULL : L->on, L->right ? 0 : L->non);
 		if (!L->ts)
 			return NULL;
+		/* conjuncts the path answers exactly are not checked again, and
+		 * their columns no longer count as read (an index scan for
+		 * count(*) WHERE col = ? then decodes nothing) */
+		int nw = 0;
+		/* not with outer joins: a level's row of NULLs (a LEFT/FULL
+		 * group without a match) must still meet the level's conjuncts */
+		for (int j = 0; j < L->nwh; j++) {
+			if (!has_left && tscan_answers(L->ts, L->wh[j])) {
+				src_unuse_xp(L->src, L->wh[j]);
+				continue;
+			}
+			L->wh[nw++] = L->wh[j];
+		}
+		L->nwh = nw;
 	}
+	k->rph = -1;
+	for (int i = 0; i < k->nlv; i++)
+		if (k->lv[i].right) {
+			if (!k->rlv && !(k->rlv = sdb_sql_arena_alloc(b->a, sizeof(int) * (size_t)k->nlv))) {
+				sql_oom(b->e);
+				return NULL;
+			}
+			k->rlv[k->nrlv++] = i;
+		}
 	*corr |= k->sc.correlated;
 	return k;
 }
@@ -1427,6 +1711,7 @@ uint8_t sel_aff(const struct sel *q, int i)
 static int lv_rewind(struct level *L, struct ectx *x)
 {
 	L->matched = L->nulldone = L->at_end = 0;
+	L->rord = 0;
 	L->cur->nullrow = 0;
 	int rc;
 	switch (L->kind) {
@@ -1509,6 +1794,8 @@ static int lv_next(struct level *L, struct ectx *x)
 	}
 	if (rc == 0)
 		L->at_end = 1;
+	else if (rc > 0)
+		L->rord++;
 	return rc;
 }
 
@@ -1524,7 +1811,70 @@ static int pass_all(struct xp *const *v, int n, struct ectx *x)
 	return 1;
 }
 
-/* The next row of the join: every level's cursor set. */
+/* Level L's `on` conjuncts in order; each group start they belong to is
+ * marked matched once all of its conjuncts passed. @return 1 all pass,
+ * 0, or an error. */
+static int on_pass(struct core *k, struct level *L, struct ectx *x, int below)
+{
+	int j0 = 0;
+	/* a row of NULLs of the group starting at `below`: only the ON
+	 * conditions of the groups around it apply */
+	while (j0 < L->non && L->on_owner && L->on_owner[j0] >= below)
+		j0++;
+	for (int j = j0; j < L->non; j++) {
+		int t, rc = xp_truth(x, L->on[j], &t);
+		if (rc)
+			return rc;
+		if (t != 1)
+			return 0;
+		if (L->on_owner && (j + 1 == L->non || L->on_owner[j + 1] != L->on_owner[j]))
+			k->lv[L->on_owner[j]].matched = 1;
+	}
+	return 1;
+}
+
+/* A RIGHT/FULL level's row numbered o matched (1) or not (0). */
+static int rbit(const struct level *L, long o)
+{
+	return o / 64 < L->rwords && (L->rbits[o / 64] >> (o % 64) & 1);
+}
+
+static int rbit_set(struct level *L, long o)
+{
+	if (o / 64 >= L->rwords) {
+		long nw = L->rwords ? L->rwords * 2 : 16;
+		while (nw <= o / 64)
+			nw *= 2;
+		uint64_t *nb = realloc(L->rbits, sizeof(*nb) * (size_t)nw);
+		if (!nb)
+			return SDB_ENOMEM;
+		memset(nb + L->rwords, 0, sizeof(*nb) * (size_t)(nw - L->rwords));
+		L->rbits = nb;
+		L->rwords = nw;
+	}
+	L->rbits[o / 64] |= 1ull << (o % 64);
+	return 0;
+}
+
+/* After the main loop: the rows of RIGHT/FULL level rlv[idx] that never
+ * matched, with every level before it a row of NULLs. @return its level. */
+static int right_pass(struct core *k, int idx, struct ectx *x, int *lvl)
+{
+	int j = k->rlv[idx];
+	k->rph = idx;
+	for (int g = 0; g < j; g++) {
+		k->lv[g].nskip = 0;
+		k->lv[g].cur->nullrow = 1;
+	}
+	*lvl = j;
+	return lv_rewind(&k->lv[j], x);
+}
+
+/* The next row of the join: every level's cursor set. Outer joins: a
+ * LEFT/FULL level with no match gives one row of NULLs (for a
+ * parenthesized group, every level in it); a RIGHT/FULL level records
+ * the rows that matched and, when the loop is over, gives the others
+ * with the levels before it NULL (SQLite's way). */
 static int join_next(struct core *k, struct ectx *x0)
 {
 	struct ectx x = *x0;
@@ -1532,6 +1882,14 @@ static int join_next(struct core *k, struct ectx *x0)
 	int i, rc;
 	if (k->state == 0) {
 		i = 0;
+		k->rph = -1;
+		for (int r = 0; r < k->nrlv; r++) {
+			struct level *R = &k->lv[k->rlv[r]];
+			if (R->rwords)
+				memset(R->rbits, 0, sizeof(*R->rbits) * (size_t)R->rwords);
+		}
+		for (int g = 0; g < k->nlv; g++)
+			k->lv[g].nskip = 0;
 		if ((rc = lv_rewind(&k->lv[0], &x)))
 			return rc;
 		k->state = 1;
@@ -1542,14 +1900,55 @@ static int join_next(struct core *k, struct ectx *x0)
 	}
 	for (;;) {
 		struct level *L = &k->lv[i];
+		int final = k->rph >= 0 && i == k->rlv[k->rph];
 		sdb_sql_arena_reset(&k->fmem);
+		if (L->nskip == 1) {
+			/* inside a group given its null row */
+			L->nskip = 2;
+			if (L->non) {
+				rc = on_pass(k, L, &x, L->nskip_from);
+				if (rc < 0)
+					return rc;
+				if (!rc)
+					continue;
+			}
+			goto where;
+		}
+		if (L->nskip == 2) {
+			L->nskip = 0;
+			L->cur->nullrow = 0;
+			i--;
+			continue;
+		}
 		rc = lv_next(L, &x);
 		if (rc < 0)
 			return rc;
 		if (rc == 0) {
+			if (final || (i == 0 && k->rph < 0 && k->nrlv)) {
+				int idx = final ? k->rph + 1 : 0;
+				if (idx >= k->nrlv) {
+					k->state = 2;
+					return 0;
+				}
+				if ((rc = right_pass(k, idx, &x, &i)))
+					return rc;
+				continue;
+			}
 			if (L->left && !L->matched && !L->nulldone) {
 				L->nulldone = 1;
 				L->cur->nullrow = 1;
+				for (int g = i + 1; g <= L->gend; g++) {
+					k->lv[g].nskip = 1;
+					k->lv[g].nskip_from = i;
+					k->lv[g].cur->nullrow = 1;
+				}
+				if (L->non) {
+					rc = on_pass(k, L, &x, i);
+					if (rc < 0)
+						return rc;
+					if (!rc)
+						continue;
+				}
 				goto where;
 			}
 			L->cur->nullrow = 0;
@@ -1560,14 +1959,33 @@ static int join_next(struct core *k, struct ectx *x0)
 			i--;
 			continue;
 		}
+		if (final) {
+			/* after the loop: only the rows that never matched */
+			if (rbit(L, L->rord - 1))
+				continue;
+			int ok = 1;
+			for (int g = 0; g < i && ok; g++)
+				if (k->lv[g].nwh) {
+					rc = pass_all(k->lv[g].wh, k->lv[g].nwh, &x);
+					if (rc < 0)
+						return rc;
+					ok = rc;
+				}
+			if (!ok)
+				continue;
+			goto where;
+		}
 		if (L->non) {
-			rc = pass_all(L->on, L->non, &x);
+			rc = on_pass(k, L, &x, 1 << 30);
 			if (rc < 0)
 				return rc;
 			if (!rc)
 				continue;
 		}
-		L->matched = 1;
+		if (L->gend <= i)
+			L->matched = 1; /* a group start: when its last level matches (on_pass) */
+		if (L->right && rbit_set(L, L->rord - 1))
+			return sql_oom(x0->e);
 where:
 		if (L->nwh) {
 			rc = pass_all(L->wh, L->nwh, &x);
@@ -1579,6 +1997,10 @@ where:
 		if (i == k->nlv - 1)
 			return 1;
 		i++;
+		if (k->lv[i].nskip)
+			continue;
+		for (int g = i + 1; g <= k->lv[i].gend; g++)
+			k->lv[g].nskip = 0; /* a group starts again */
 		if ((rc = lv_rewind(&k->lv[i], &x)))
 			return rc;
 	}
@@ -1902,6 +2324,36 @@ static int agg_build(struct core *k, struct ectx *x0)
 	struct sql_value *key = nkey <= 64 ? keyv : malloc(sizeof(*key) * (size_t)nkey);
 	if (!key)
 		return sql_oom(x0->e);
+	/* count(*) of one table whose conjuncts its scan answers: the keys
+	 * are counted, no row is made */
+	if (nkey == 0 && k->nlv == 1 && k->lv[0].kind == L_TABLE && !k->lv[0].nwh &&
+	    !k->lv[0].non && k->ag.n == 1 && k->ag.d[0].na == 0 && !k->ag.d[0].filter &&
+	    !k->ag.d[0].distinct && !win_has(k->win) && k->ag.d[0].fn->agg->step) {
+		int64_t cnt = 0;
+		if (sql_agg_count_add(k->ag.d[0].fn->agg, NULL, 0) &&
+		    (rc = tscan_count(k->lv[0].ts, x0, &cnt)) != 0) {
+			if (rc < 0)
+				goto out;
+			if (cnt > 0) {
+				int isnew;
+				struct grp *g = vset_get(k->groups, key, 1, &isnew);
+				if (!g) {
+					rc = sql_oom(x0->e);
+					goto out;
+				}
+				k->lv[0].cur->nullrow = 1; /* nothing of the row is read */
+				rc = grp_init(k, g, vset_arena(k->groups));
+				k->lv[0].cur->nullrow = 0;
+				if (rc) {
+					rc = sql_oom(x0->e);
+					goto out;
+				}
+				sql_agg_count_add(k->ag.d[0].fn->agg, g->state + k->aoff[0], cnt);
+			}
+			rc = 0;
+			goto counted;
+		}
+	}
 	for (;;) {
 		rc = join_next(k, x0);
 		if (rc <= 0)
@@ -1934,6 +2386,7 @@ static int agg_build(struct core *k, struct ectx *x0)
 	}
 	if (rc < 0)
 		goto out;
+counted:
 	if (k->xs) {
 		if ((rc = sql_sorter_finish(k->xs, x0->e)))
 			goto out;
@@ -2204,135 +2657,181 @@ static int all_union_all(const struct sel *q)
 	return 1;
 }
 
-/* Sorts rows[0..n) of ncol values by all columns (set-operator results
- * come out sorted, as SQLite's). */
-static void sort_rows(struct sel *q, struct rowstore *r)
+/* ------------------------------------------------------------ set operators
+ * UNION, INTERSECT and EXCEPT by sorting (sorter.h, so they spill past
+ * the memory limit like ORDER BY): the rows so far and the next select's
+ * are sorted on all columns under the result's collations, then merged;
+ * the result of a set operator comes out sorted, as SQLite's, and UNION
+ * ALL appends in order. A third of the limit per sorter: three are live
+ * at a time. */
+
+static int whole_row_cmp(void *ctx, const struct sql_value *a,
+			 const struct sql_value *b)
 {
-	if (r->n < 2)
-		return;
-	int save = q->norder;
-	q->norder = 0;
-	cmp_sel = q;
-	qsort(r->v, (size_t)r->n, sizeof(struct sql_value) * (size_t)r->ncol,
-	      row_cmp);
-	q->norder = save;
-}
-
-/* A set of whole result rows, compared with the result's collations. */
-static struct vset *compound_set(const struct sel *q)
-{
-	struct vset *set = vset_new(q->ncols, 0);
-
-	if (set)
-		for (int c = 0; c < q->ncols; c++)
-			vset_coll(set, c, (enum sql_coll)q->coll[c]);
-	return set;
-}
-
-/* Runs core k to its end, each row added to rs, or to set when rs is NULL.
- * @return 0, SDB_ENOMEM (an add failed, not yet reported) or core_next's
- * error. */
-static int drain_core(struct sel *q, struct core *k, struct ectx *x,
-		      struct rowstore *rs, struct vset *set)
-{
-	int rc, isnew;
-
-	for (;;) {
-		sdb_sql_arena_reset(&q->mem);
-		rc = core_next(k, x);
-		if (rc <= 0)
-			return rc;
-		if (rs ? rs_add(rs, k->out, q->ncols, NULL, 0) != 0
-		       : !vset_get(set, k->out, 1, &isnew) && isnew < 0)
-			return SDB_ENOMEM;
+	const struct sel *q = ctx;
+	for (int i = 0; i < q->ncols; i++) {
+		int c = sql_value_cmp(&a[i], &b[i], (enum sql_coll)q->coll[i]);
+		if (c)
+			return c;
 	}
+	return 0;
 }
 
-/* Runs a compound with set operators, left to right, into q->sorter:
- * UNION ALL appends, UNION/INTERSECT/EXCEPT make the rows so far distinct
- * (sorted) and combine them with the next select's. */
+/* Every row ties: a sorter that keeps the order rows came in. */
+static int keep_order_cmp(void *ctx, const struct sql_value *a,
+			  const struct sql_value *b)
+{
+	(void)ctx;
+	(void)a;
+	(void)b;
+	return 0;
+}
+
+static struct sql_sorter *set_sorter(struct sel *q, struct ectx *x, int sorted)
+{
+	return sql_sorter_new(q->ncols, sorted ? whole_row_cmp : keep_order_cmp, q,
+			      x->c->memory_limit / 3, spill_dir(x->c));
+}
+
+/* Adds every row of the finished sorter `from` (NULL: none), then every
+ * row of core k (NULL: none), to `to`, and finishes it. */
+static int set_fill(struct sel *q, struct ectx *x, struct sql_sorter *to,
+		    struct sql_sorter *from, struct core *k)
+{
+	int rc;
+	const struct sql_value *r;
+	if (from)
+		while ((rc = sql_sorter_next(from, &r, x->e)) == 1)
+			if ((rc = sql_sorter_add(to, r, q->ncols, NULL, 0, x->e)))
+				return rc;
+	if (from && rc < 0)
+		return rc;
+	if (k)
+		for (;;) {
+			sdb_sql_arena_reset(&q->mem);
+			rc = core_next(k, x);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				break;
+			if ((rc = sql_sorter_add(to, k->out, q->ncols, NULL, 0, x->e)))
+				return rc;
+		}
+	return sql_sorter_finish(to, x->e);
+}
+
+/* One set operator over two sorted streams into `out` (kept in order):
+ * UNION the distinct rows of l (which holds both sides), INTERSECT and
+ * EXCEPT the distinct rows of l in / not in r. */
+static int set_merge(struct sel *q, struct ectx *x, int op, struct sql_sorter *l,
+		     struct sql_sorter *r, struct sql_sorter *out)
+{
+	struct sdb_sql_arena pm;
+	struct sql_value *prev = NULL;
+	const struct sql_value *lr, *rr = NULL;
+	int rc, rhave = 0;
+	sdb_sql_arena_init(&pm);
+	if (r && (rhave = sql_sorter_next(r, &rr, x->e)) < 0)
+		return rhave;
+	while ((rc = sql_sorter_next(l, &lr, x->e)) == 1) {
+		int keep = 1;
+		if (r) {
+			while (rhave == 1 && whole_row_cmp(q, rr, lr) < 0)
+				if ((rhave = sql_sorter_next(r, &rr, x->e)) < 0) {
+					rc = rhave;
+					goto out;
+				}
+			int in = rhave == 1 && whole_row_cmp(q, rr, lr) == 0;
+			keep = in == (op == SQL_CMP_INTERSECT);
+		}
+		if (!keep || (prev && whole_row_cmp(q, prev, lr) == 0))
+			continue;
+		if ((rc = sql_sorter_add(out, lr, q->ncols, NULL, 0, x->e)))
+			goto out;
+		/* the row kept, for the duplicates after it */
+		sdb_sql_arena_reset(&pm);
+		if (!(prev = sdb_sql_arena_alloc(&pm, sizeof(*prev) * (size_t)(q->ncols ? q->ncols : 1)))) {
+			rc = sql_oom(x->e);
+			goto out;
+		}
+		for (int i = 0; i < q->ncols; i++) {
+			prev[i] = lr[i];
+			if (sql_value_copy(&prev[i], &pm)) {
+				rc = sql_oom(x->e);
+				goto out;
+			}
+		}
+	}
+	if (rc == 0)
+		rc = sql_sorter_finish(out, x->e);
+out:
+	sdb_sql_arena_release(&pm);
+	return rc;
+}
+
+/* Runs a compound with set operators, left to right, into q->xs:
+ * UNION ALL appends, UNION/INTERSECT/EXCEPT make the rows so far
+ * distinct (sorted) and combine them with the next select's; ORDER BY
+ * sorts the result by its keys. */
 static int run_compound(struct sel *q, struct ectx *x)
 {
 	int rc = 0;
-	struct rowstore cur, nx;
-	struct vset *set = NULL, *rhs = NULL;
-	rs_init(&cur, q->ncols);
-	rs_init(&nx, q->ncols);
+	struct sql_sorter *cur = NULL, *a = NULL, *b = NULL, *c = NULL;
 	for (int ci = 0; ci < q->ncores; ci++) {
 		struct core *k = q->cores[ci];
 		int op = ci ? q->ops[ci] : SQL_CMP_UNION_ALL;
 		if (op == SQL_CMP_UNION_ALL) {
-			if ((rc = drain_core(q, k, x, &cur, NULL)) == SDB_ENOMEM)
+			if (!(a = set_sorter(q, x, 0)))
 				goto oom;
-			if (rc < 0)
+			if ((rc = set_fill(q, x, a, cur, k)))
 				goto out;
-			continue;
-		}
-		set = compound_set(q);
-		if (!set)
-			goto oom;
-		int isnew;
-		if (op == SQL_CMP_UNION) {
-			for (long r = 0; r < cur.n; r++)
-				if (!vset_get(set, &cur.v[r * q->ncols], 1, &isnew) && isnew < 0)
-					goto oom;
-			if ((rc = drain_core(q, k, x, NULL, set)) == SDB_ENOMEM)
+		} else if (op == SQL_CMP_UNION) {
+			if (!(b = set_sorter(q, x, 1)) || !(a = set_sorter(q, x, 0)))
 				goto oom;
-			if (rc < 0)
+			if ((rc = set_fill(q, x, b, cur, k)) || (rc = set_merge(q, x, op, b, NULL, a)))
 				goto out;
 		} else {
-			rhs = compound_set(q);
-			if (!rhs)
+			if (!(b = set_sorter(q, x, 1)) || !(c = set_sorter(q, x, 1)) ||
+			    !(a = set_sorter(q, x, 0)))
 				goto oom;
-			if ((rc = drain_core(q, k, x, NULL, rhs)) == SDB_ENOMEM)
-				goto oom;
-			if (rc < 0)
+			if ((rc = set_fill(q, x, b, cur, NULL)) || (rc = set_fill(q, x, c, NULL, k)) ||
+			    (rc = set_merge(q, x, op, b, c, a)))
 				goto out;
-			for (long r = 0; r < cur.n; r++) {
-				const struct sql_value *row = &cur.v[r * q->ncols];
-				int in = vset_get(rhs, row, 0, &isnew) != NULL;
-				if (in == (op == SQL_CMP_INTERSECT))
-					if (!vset_get(set, row, 1, &isnew) && isnew < 0)
-						goto oom;
-			}
-			vset_free(rhs);
-			rhs = NULL;
 		}
-		rs_clear(&nx);
-		nx.ncol = q->ncols;
-		for (long r = 0; r < vset_count(set); r++)
-			if (rs_add(&nx, vset_key(set, r), q->ncols, NULL, 0))
-				goto oom;
-		vset_free(set);
-		set = NULL;
-		sort_rows(q, &nx);
-		struct rowstore t = cur;
-		cur = nx;
-		nx = t;
+		sql_sorter_free(cur);
+		sql_sorter_free(b);
+		sql_sorter_free(c);
+		cur = a;
+		a = b = c = NULL;
 	}
-	rs_free(&q->sorter);
-	rs_init(&q->sorter, q->ncols + q->norder);
-	for (long r = 0; r < cur.n; r++) {
-		const struct sql_value *row = &cur.v[r * q->ncols];
+	sql_sorter_free(q->xs);
+	q->xs = NULL;
+	if (!q->norder) {
+		q->xs = cur;
+		cur = NULL;
+		goto out;
+	}
+	q->xs = sql_sorter_new(q->ncols + q->norder, sorter_row_cmp, q,
+			       x->c->memory_limit, spill_dir(x->c));
+	if (!q->xs)
+		goto oom;
+	const struct sql_value *row;
+	while ((rc = sql_sorter_next(cur, &row, x->e)) == 1) {
 		for (int i = 0; i < q->norder; i++)
 			q->keys[i] = row[q->ok[i].rescol];
-		if (rs_add(&q->sorter, row, q->ncols, q->keys, q->norder))
-			goto oom;
+		if ((rc = sql_sorter_add(q->xs, row, q->ncols, q->keys, q->norder, x->e)))
+			goto out;
 	}
-	if (q->norder && q->sorter.n > 1) {
-		cmp_sel = q;
-		qsort(q->sorter.v, (size_t)q->sorter.n,
-		      sizeof(struct sql_value) * (size_t)q->sorter.ncol, row_cmp);
-	}
-	rc = 0;
+	if (rc == 0)
+		rc = sql_sorter_finish(q->xs, x->e);
 	goto out;
 oom:
 	rc = sql_oom(x->e);
 out:
-	vset_free(set);
-	vset_free(rhs);
-	rs_free(&cur);
-	rs_free(&nx);
+	sql_sorter_free(cur);
+	sql_sorter_free(a);
+	sql_sorter_free(b);
+	sql_sorter_free(c);
 	return rc;
 }
 
@@ -2603,6 +3102,8 @@ static void core_free(struct core *k)
 			tscan_free(L->ts);
 		sql_tvf_free(L->tvf);
 		L->tvf = NULL;
+		free(L->rbits);
+		L->rbits = NULL;
 	}
 }
 

@@ -4,6 +4,7 @@
  */
 #include "sql/record.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,16 @@ static int get_varint(const unsigned char *p, size_t n, size_t *pos, uint64_t *o
 		shift += 7;
 	}
 	return -1;
+}
+
+/* A varint at *pos (one byte inline: cell lengths and counts mostly). */
+static inline int varint_at(const unsigned char *p, size_t n, size_t *pos, uint64_t *out)
+{
+	if (*pos < n && p[*pos] < 0x80) {
+		*out = p[(*pos)++];
+		return 0;
+	}
+	return get_varint(p, n, pos, out);
 }
 
 void sql_record_encode(struct sdb_buf *b, const struct sql_value *v, int n)
@@ -102,7 +113,7 @@ void sql_record_encode(struct sdb_buf *b, const struct sql_value *v, int n)
 }
 
 /* Reads the cell at *pos into *out (out may be NULL: skip). */
-static int cell(const unsigned char *p, size_t n, size_t *pos,
+static inline int cell(const unsigned char *p, size_t n, size_t *pos,
 		struct sql_value *out)
 {
 	unsigned char t;
@@ -132,7 +143,7 @@ static int cell(const unsigned char *p, size_t n, size_t *pos,
 	}
 	case TAG_TEXT:
 	case TAG_BLOB:
-		if (get_varint(p, n, pos, &len) || len > n - *pos || len > UINT32_MAX)
+		if (varint_at(p, n, pos, &len) || len > n - *pos || len > UINT32_MAX)
 			return -1;
 		v = t == TAG_TEXT ? sql_text((const char *)p + *pos, (size_t)len) :
 			sql_blob(p + *pos, (size_t)len);
@@ -387,6 +398,10 @@ static int bad_key(struct sdb_error *e)
 static int last_int(const unsigned char *p, size_t n, size_t pos, int64_t *out,
 		    struct sdb_error *e)
 {
+	long q = pos < n ? sdb_tuple_decode_int(p + pos, n - pos, out) : 0;
+
+	if (q > 0 && pos + (size_t)q == n)
+		return 0; /* the common case: no buffer, no value made */
 	struct sdb_buf tmp = SDB_BUF_INIT; /* a damaged key may hold TEXT there */
 	struct sdb_tv v;
 	long k = sdb_tuple_decode1(p + pos, n - pos, 0, 0, &v, &tmp, e);
@@ -401,7 +416,17 @@ static int last_int(const unsigned char *p, size_t n, size_t pos, int64_t *out,
 int sql_rowkey_rowid_of(const void *ik, size_t n, int64_t *rowid,
 			struct sdb_error *e)
 {
-	size_t pos = skip_elems(ik, n, 1, NULL);
+	const unsigned char *p = ik;
+	size_t pos = SQL_KEY_HEAD + 3;
+
+	/* the table id, a positive number: its last 7-bit group ends it */
+	if (n > pos && p[SQL_KEY_HEAD] == SDB_TUPLE_POS) {
+		while (pos < n && (p[pos] & 1))
+			pos++;
+		if (pos < n)
+			return last_int(ik, n, pos + 1, rowid, e);
+	}
+	pos = skip_elems(ik, n, 1, NULL);
 
 	if (!pos)
 		return bad_key(e);
@@ -422,14 +447,92 @@ int sql_row_decode(const struct sql_table_def *t, const void *ik, size_t klen,
 		   const void *val, size_t vlen, struct sql_value *cols,
 		   int64_t *rowid, struct sdb_error *e)
 {
-	int ncells = 0, rc;
+	return sql_row_decode_used(t, ik, klen, val, vlen, cols, rowid, NULL, e);
+}
 
-	if ((rc = sql_record_decode(val, vlen, cols, t->ncol, &ncells, e)))
-		return rc;
-	for (int i = ncells; i < t->ncol; i++)
+#define USED(u, c) (!(u) || ((u)[(c) >> 6] >> ((c) & 63)) & 1)
+
+int sql_row_decode_used(const struct sql_table_def *t, const void *ik, size_t klen,
+			const void *val, size_t vlen, struct sql_value *cols,
+			int64_t *rowid, const uint64_t *used, struct sdb_error *e)
+{
+	const unsigned char *p = val, *q, *end = p + vlen;
+	size_t pos = 0;
+	uint64_t cnt;
+	int rc;
+
+	if (varint_at(p, vlen, &pos, &cnt) || cnt > vlen)
+		return bad_record(e);
+	q = p + pos;
+	/* cell by cell as cell() reads them; the columns not asked for are
+	 * checked and skipped, not made into values */
+	/* the first 64 columns' bits in a register (bit i: column i wanted) */
+	uint64_t w64 = used ? used[0] : ~(uint64_t)0;
+	if (t->ncol < 64)
+		w64 &= ((uint64_t)1 << t->ncol) - 1;
+	for (uint64_t i = 0; i < cnt; i++) {
+		int want = i < 64 ? (int)((w64 >> i) & 1) :
+			(int64_t)i < t->ncol && USED(used, (int)i);
+		unsigned tag;
+		size_t body;
+		if (q >= end)
+			return bad_record(e);
+		tag = *q++;
+		if (tag <= TAG_ONE) /* NULL, INT1..INT8 (tag bytes), ZERO, ONE */
+			body = tag >= TAG_INT1 && tag < TAG_INT1 + 8 ? tag - TAG_INT1 + 1 : 0;
+		else if (tag == TAG_REAL)
+			body = 8;
+		else if (tag == TAG_TEXT || tag == TAG_BLOB) {
+			uint64_t len;
+			size_t at = (size_t)(q - p);
+			if (varint_at(p, vlen, &at, &len) || len > UINT32_MAX)
+				return bad_record(e);
+			q = p + at;
+			body = (size_t)len;
+		} else
+			return bad_record(e);
+		if (body > (size_t)(end - q))
+			return bad_record(e);
+		if (want) {
+			struct sql_value *v = &cols[i];
+			if (tag == TAG_TEXT)
+				*v = sql_text((const char *)q, body);
+			else if (tag == TAG_BLOB)
+				*v = sql_blob(q, body);
+			else if (tag == TAG_REAL) {
+				uint64_t bits;
+				memcpy(&bits, q, 8);
+				bits = le64toh(bits);
+				v->type = SQLV_REAL;
+				v->sub = 0;
+				v->n = 0;
+				memcpy(&v->u.r, &bits, 8);
+			} else if (tag == TAG_NULL)
+				*v = sql_null();
+			else if (tag == TAG_ZERO || tag == TAG_ONE)
+				*v = sql_int(tag == TAG_ONE);
+			else {
+				uint64_t u = 0;
+				for (size_t j = 0; j < body; j++)
+					u |= (uint64_t)q[j] << (8 * j);
+				if (body < 8 && (u >> (8 * body - 1)) & 1)
+					u |= ~(uint64_t)0 << (8 * body);
+				*v = sql_int((int64_t)u);
+			}
+		} else if ((int64_t)i < t->ncol)
+			cols[i] = sql_null();
+		q += body;
+	}
+	pos = (size_t)(q - p);
+	if (pos != vlen)
+		return bad_record(e);
+	for (int i = (int)cnt; i < t->ncol; i++)
 		cols[i] = t->cols[i].dflt_const ? t->cols[i].dflt_value : sql_null();
 	*rowid = 0;
-	if (!t->without_rowid) {
+	/* the rowid from the key, unless nothing reads it (nor the INTEGER
+	 * PRIMARY KEY, which is the rowid) */
+	if (!t->without_rowid &&
+	    (USED(used, t->ncol) || (t->ipk >= 0 && USED(used, t->ipk)))) {
 		if ((rc = sql_rowkey_rowid_of(ik, klen, rowid, e)))
 			return rc;
 		if (t->ipk >= 0)

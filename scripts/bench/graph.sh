@@ -102,11 +102,18 @@ if [ "${GRAPH_KUZU:-1}" != 0 ] && have node; then
 fi
 nx_load=$(val load "$nxo")
 
-# ---- depth-3 BFS from Q starts, one process
-t0=$(now); $G traverse -d "$W/sochdb" g --stdin --order bfs --max-depth 3 --format jsonl <"$D/starts.txt" >"$W/bfs.jsonl" || exit 3; t1=$(now)
+# ---- depth-3 BFS from Q starts, one process. The measure: the nodes
+# reached and their depths (--ids-only), what the peers compute (the CTE's
+# SELECT DISTINCT n, networkx's node -> depth dict); the full records
+# (types, props and the tree edges, ~230 bytes a node) are reported beside.
+t0=$(now); $G traverse -d "$W/sochdb" g --stdin --order bfs --max-depth 3 --ids-only --format jsonl <"$D/starts.txt" >"$W/bfs.jsonl" || exit 3; t1=$(now)
 s_bfs=$(secs "$t0" "$t1")
 s_reach=$($PY scripts/bench/graph_peer.py sum-bfs <"$W/bfs.jsonl")
-line="bfs depth 3 x$Q (mean reach $s_reach): sochdb-graph traverse --stdin $s_bfs s"
+t0=$(now); $G traverse -d "$W/sochdb" g --stdin --order bfs --max-depth 3 --format jsonl <"$D/starts.txt" >"$W/bfs-full.jsonl" || exit 3; t1=$(now)
+s_bfsf=$(secs "$t0" "$t1")
+f_reach=$($PY scripts/bench/graph_peer.py sum-bfs <"$W/bfs-full.jsonl")
+rm -f "$W/bfs-full.jsonl"
+line="bfs depth 3 x$Q (mean reach $s_reach): sochdb-graph traverse --stdin --ids-only $s_bfs s (full records: $s_bfsf s, reach $f_reach)"
 if have sqlite3; then
 	awk '{ printf "WITH RECURSIVE r(n,d) AS (SELECT '\''%s'\'',0 UNION SELECT e.dst, r.d+1 FROM r JOIN edges e ON e.src = r.n WHERE r.d < 3) SELECT count(*) FROM (SELECT DISTINCT n FROM r);\n", $1 }' "$D/starts.txt" >"$W/bfs.sql"
 	t0=$(now); sqlite3 "$W/sqlite.db" <"$W/bfs.sql" >"$W/bfs.sqlite"; t1=$(now)

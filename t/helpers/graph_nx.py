@@ -75,6 +75,15 @@ def check(seed, n, m, d):
                     if (u, e['type'], v) not in edges:
                         bad += 1
                         print('not an edge', e)
+            # --ids-only: the same nodes, depths and order, nothing else
+            rc, out = run(['traverse', 'kg', '--stdin', '--max-depth', '3', '--ids-only', '--format', 'jsonl'] + opt,
+                          '\n'.join(starts) + '\n')
+            ids = [json.loads(l) for l in out.splitlines()]
+            full = [{'start': g_['start'], 'nodes': [{'id': x['id'], 'depth': x['depth']} for x in g_['nodes']]}
+                    for g_ in got]
+            if ids != full:
+                bad += 1
+                print('ids-only', direction, etypes)
             # DFS: same reachable set within no depth limit
             s = starts[0]
             rc, out = run(['traverse', 'kg', s, '--order', 'dfs', '--format', 'json'] + opt)

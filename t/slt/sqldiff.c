@@ -4,7 +4,7 @@
  * libsqlite3 (linked into this test tool only), results compared.
  *
  *   sqldiff [-s SEED] [-n STATEMENTS] [-v] [-k KNOWN] [-d DUMP] [-b REF,ENGINE]
- *           [-e EPISODE] [-F OUT] [-j PCT] [-w PCT]
+ *           [-e EPISODE] [-F OUT] [-j PCT] [-w PCT] [-o PCT]
  *
  * -j PCT makes PCT% of the function calls JSON functions (json_array,
  * json_object, json_extract/type/array_length over paths, -> and ->>,
@@ -12,7 +12,10 @@
  * json(), json_each in a subquery), feature "json"; -w PCT makes PCT% of
  * the result columns of one-table selects window functions (ranking,
  * ntile, lag/lead, first/last/nth_value, aggregates with FILTER, PARTITION
- * BY, ROWS/GROUPS/RANGE frames, EXCLUDE), feature "window".
+ * BY, ROWS/GROUPS/RANGE frames, EXCLUDE), feature "window"; -o PCT makes
+ * PCT% of the joins outer joins of two or three tables (LEFT, RIGHT, FULL
+ * [OUTER] with ON, USING and NATURAL, parenthesized joins on either side),
+ * feature "outerjoin".
  * -d writes every statement run (a script for sqlite3 or sochdb-sql),
  * -F the features of the mismatching statements in KNOWN's form; -x runs
  * no statement that uses a listed feature (to look past them in triage).
@@ -74,7 +77,7 @@
 	X(upsert) X(replace) X(update) X(delete) X(insertselect) X(txn) \
 	X(index) X(unique) X(check) X(notnull) X(default) X(createtable) \
 	X(droptable) X(bigint) X(unicode) X(collate) X(nulls) X(uplus) X(blob) \
-	X(json) X(window)
+	X(json) X(window) X(outerjoin)
 
 enum {
 #define X(n) F_##n,
@@ -180,6 +183,8 @@ static int qualify_cols;
 /* -w PCT: the share of result columns of one-table selects that are
  * window functions (0: none) */
 static int win_pct;
+/* -o PCT: the share of joins that are outer joins (0: none) */
+static int outer_pct;
 /* Set while an aggregate's argument is made: only + - * of columns and
  * literals, whose REAL sums are exact in any order. */
 static int simple_arith;
@@ -1135,6 +1140,96 @@ static void select_list(struct str *b, const struct scope *sc, int n)
 	}
 }
 
+/* A join condition between aliases a (table ta) and b (table tb). */
+/* Set while a query with a RIGHT or FULL JOIN is made: its ON clauses get
+ * no extra terms (SQLite 3.40.1 answers no rows at all for a constant
+ * false term in the ON of an inner join left of a RIGHT JOIN, e.g.
+ * (x JOIN y ON x.d = y.b AND 'a') RIGHT JOIN z ON ...). */
+static int no_on_terms;
+
+static void join_cond(struct str *b, const char *a, const struct table *ta,
+		      const char *bn, const struct table *tb)
+{
+	/* reads only the two tables it joins (SQLite: "ON clause references
+	 * tables to its right", and a parenthesized join's ON sees only its own) */
+	struct scope two = { { ta, tb }, { a, bn }, 2 };
+	sadd(b, "%s.%s %s %s.%s", a, ta->col[rnd(ta->ncol)].name, chance(80) ? "=" : "<",
+	     bn, tb->col[rnd(tb->ncol)].name);
+	if (!no_on_terms && chance(20)) {
+		sadd(b, " AND ");
+		expr(b, &two, 2);
+	}
+}
+
+/* -o: FROM and the rest of an outer join of two or three tables. */
+static void outer_join(struct str *b)
+{
+	static const char *jk[] = { "LEFT ", "RIGHT ", "FULL ", "LEFT OUTER ", "RIGHT OUTER ",
+				    "FULL OUTER ", "", "INNER " };
+	const struct table *t = &tabs[rnd(ntabs)], *u = &tabs[rnd(ntabs)], *v = &tabs[rnd(ntabs)];
+	struct scope js = { { t, u, v }, { "x", "y", "z" }, 3 };
+	int form = rnd(6);
+	const char *j1 = jk[rnd(8)], *j2 = jk[rnd(8)];
+	const char *jin = chance(50) ? "LEFT " : ""; /* inside parentheses */
+	USE(join);
+	USE(outerjoin);
+	no_on_terms = strstr(j1, "RIGHT") || strstr(j1, "FULL") ||
+		      (form == 1 && (strstr(j2, "RIGHT") || strstr(j2, "FULL")));
+	if (form == 0 || form == 3)
+		js.n = 2;
+	sadd(b, "SELECT ");
+	if ((form == 2 || form == 3) && chance(40))
+		sadd(b, "*");
+	else
+		select_list(b, &js, 1 + rnd(3));
+	switch (form) {
+	case 0: /* x J y ON c */
+		sadd(b, " FROM %s AS x %sJOIN %s AS y ON ", t->name, j1, u->name);
+		join_cond(b, "x", t, "y", u);
+		break;
+	case 1: /* x J y ON c J z ON c */
+		sadd(b, " FROM %s AS x %sJOIN %s AS y ON ", t->name, j1, u->name);
+		join_cond(b, "x", t, "y", u);
+		sadd(b, " %sJOIN %s AS z ON ", j2, v->name);
+		if (chance(50))
+			join_cond(b, "x", t, "z", v);
+		else
+			join_cond(b, "y", u, "z", v);
+		break;
+	case 2: /* USING (id) */
+		sadd(b, " FROM %s AS x %sJOIN %s AS y USING (id) %sJOIN %s AS z USING (id)",
+		     t->name, j1, u->name, j2, v->name);
+		break;
+	case 3: /* NATURAL */
+		sadd(b, " FROM %s AS x NATURAL %sJOIN %s AS y", t->name, j1, u->name);
+		break;
+	case 4: /* x J (y J z ON c) ON c */
+		sadd(b, " FROM %s AS x %sJOIN (%s AS y %sJOIN %s AS z ON ", t->name,
+		     chance(50) ? "LEFT " : "", u->name, jin, v->name);
+		join_cond(b, "y", u, "z", v);
+		sadd(b, ") ON ");
+		if (chance(50))
+			join_cond(b, "x", t, "y", u);
+		else
+			join_cond(b, "x", t, "z", v);
+		break;
+	default: /* (x J y ON c) J z ON c */
+		sadd(b, " FROM (%s AS x %sJOIN %s AS y ON ", t->name, jin, u->name);
+		join_cond(b, "x", t, "y", u);
+		sadd(b, ") %sJOIN %s AS z ON ", j1, v->name);
+		if (chance(50))
+			join_cond(b, "x", t, "z", v);
+		else
+			join_cond(b, "y", u, "z", v);
+		break;
+	}
+	if (chance(40)) {
+		USE(where);
+		sadd(b, " WHERE ");
+		expr(b, &js, 1);
+	}
+}
+
 /* One query; @return 1 when the engines disagree. */
 static int gen_query(void)
 {
@@ -1256,6 +1351,8 @@ static int gen_query(void)
 				}
 			}
 		}
+	} else if (kind < 80 && outer_pct && chance(outer_pct)) {
+		outer_join(&b);
 	} else if (kind < 80) { /* joins */
 		const struct table *u = &tabs[rnd(ntabs)];
 		struct scope js = { { t, u }, { "x", "y" }, 2 };
@@ -1484,13 +1581,17 @@ int main(int argc, char **argv)
 	const char *known_path = NULL, *dump_path = NULL, *pair = "sqlite,sochdb", *fail_path = NULL;
 	int c;
 
-	while ((c = getopt(argc, argv, "s:n:vk:xd:b:e:F:j:w:")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:vk:xd:b:e:F:j:w:o:")) != -1) {
 		if (c == 'j') {
 			json_pct = atoi(optarg);
 			continue;
 		}
 		if (c == 'w') {
 			win_pct = atoi(optarg);
+			continue;
+		}
+		if (c == 'o') {
+			outer_pct = atoi(optarg);
 			continue;
 		}
 		switch (c) {
@@ -1522,7 +1623,7 @@ int main(int argc, char **argv)
 			exclude_known = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: sqldiff [-s SEED] [-n STATEMENTS] [-v] [-k KNOWN [-x]] [-d DUMP] [-b REF,ENGINE] [-e EPISODE] [-F OUT] [-j PCT] [-w PCT]\n");
+			fprintf(stderr, "usage: sqldiff [-s SEED] [-n STATEMENTS] [-v] [-k KNOWN [-x]] [-d DUMP] [-b REF,ENGINE] [-e EPISODE] [-F OUT] [-j PCT] [-w PCT] [-o PCT]\n");
 			return 2;
 		}
 	}
