@@ -31,6 +31,31 @@ static size_t field(const struct sdb_json_doc *d, size_t o, const char *k, struc
 	return hit;
 }
 
+/* The value indexes of a JSONL record's keys (0: absent; the last of a
+ * repeated key, as field gives), found in one pass over the object. */
+struct flds {
+	size_t from, to, id, type, props, vf, vu, ra, ea;
+};
+
+static void scan_fields(const struct sdb_json_doc *d, size_t o, struct flds *f,
+			struct sdb_buf *tmp)
+{
+	memset(f, 0, sizeof(*f));
+	for (size_t i = o + 1; i < sdb_json_next(d, o); i = sdb_json_next(d, i + 1)) {
+		const char *p;
+		size_t n, *hit = NULL;
+		sdb_json_str(d, i, &p, &n, tmp);
+#define K(name, m) else if (n == sizeof(name) - 1 && !memcmp(p, name, n)) hit = &f->m
+		if (0)
+			;
+		K("from", from); K("to", to); K("id", id); K("type", type); K("props", props);
+		K("valid_from", vf); K("valid_until", vu); K("recorded_at", ra); K("expired_at", ea);
+#undef K
+		if (hit)
+			*hit = i + 1;
+	}
+}
+
 /* A string or integer id/type at value i into out. @return 0 or -1. */
 static int text_of(const struct sdb_json_doc *d, size_t i, struct sdb_buf *out)
 {
@@ -77,14 +102,15 @@ static int time_of(const struct sdb_json_doc *d, size_t i, uint64_t *v)
 	return 0;
 }
 
-/* Props of object o: its "props" object (keys given), or every key not
- * in skip (node-link). */
+/* Props of object o: its "props" object (the value pi; 0: none), or every
+ * key not in skip (node-link). */
 static int props_of(const struct sdb_json_doc *d, size_t o, const char *const *skip,
-		    struct sdb_buf *out, struct sdb_buf *tmp)
+		    size_t pi, struct sdb_buf *out, struct sdb_buf *tmp)
 {
 	sdb_buf_reset(out);
 	if (!skip) {
-		size_t i = field(d, o, "props", tmp);
+		/* pi: the "props" value (0: none) */
+		size_t i = pi;
 		if (!i) {
 			sdb_buf_adds(out, "{}");
 			return 0;
@@ -120,8 +146,8 @@ static const char *const nl_edge_skip[] = { "source", "target", "type", "key", N
 
 /* One record (object o). where: "line N" context for messages. */
 static int one(struct sdb_graph *g, const struct sdb_json_doc *d, size_t o, int nodelink,
-	       int is_edge, uint64_t now, struct sdb_gload_stats *st, long line,
-	       struct sdb_buf *b, struct sdb_error *e)
+	       const struct flds *f, int is_edge, uint64_t now, struct sdb_gload_stats *st,
+	       long line, struct sdb_buf *b, struct sdb_error *e)
 {
 	struct sdb_buf *a = &b[0], *ty = &b[1], *c = &b[2], *pr = &b[3], *tmp = &b[4];
 	size_t i;
@@ -130,32 +156,35 @@ static int one(struct sdb_graph *g, const struct sdb_json_doc *d, size_t o, int 
 	const char *what_s = is_edge ? "edge" : "node";
 
 #define BAD(...) return sdb_error_at(e, SDB_EPARSE, line, 1, __VA_ARGS__)
+	/* JSONL: the keys' values from f (one pass); node-link: by name */
+#define FLD(m, k) (f ? f->m : field(d, o, k, tmp))
 	if (is_edge) {
-		if (!(i = field(d, o, nodelink ? "source" : "from", tmp)) || text_of(d, i, a))
+		if (!(i = f ? f->from : field(d, o, "source", tmp)) || text_of(d, i, a))
 			BAD("edge without a string \"%s\"", nodelink ? "source" : "from");
-		if (!(i = field(d, o, nodelink ? "target" : "to", tmp)) || text_of(d, i, c))
+		if (!(i = f ? f->to : field(d, o, "target", tmp)) || text_of(d, i, c))
 			BAD("edge without a string \"%s\"", nodelink ? "target" : "to");
-	} else if (!(i = field(d, o, "id", tmp)) || text_of(d, i, a))
+	} else if (!(i = FLD(id, "id")) || text_of(d, i, a))
 		BAD("node without a string \"id\"");
 	sdb_buf_reset(ty);
-	if ((i = field(d, o, "type", tmp)) || (nodelink && is_edge && (i = field(d, o, "key", tmp)) &&
-					       sdb_json_type(d, i) == SDB_J_STRING)) {
+	if ((i = FLD(type, "type")) || (nodelink && is_edge && (i = field(d, o, "key", tmp)) &&
+					sdb_json_type(d, i) == SDB_J_STRING)) {
 		if (sdb_json_type(d, i) != SDB_J_STRING || text_of(d, i, ty))
 			BAD("%s \"type\" is not a string", what_s);
 	}
-	if (props_of(d, o, nodelink ? (is_edge ? nl_edge_skip : nl_node_skip) : NULL, pr, tmp))
+	if (props_of(d, o, nodelink ? (is_edge ? nl_edge_skip : nl_node_skip) : NULL,
+		     f ? f->props : 0, pr, tmp))
 		BAD("%s \"props\" is not an object", what_s);
 	if (!nodelink) {
-		if ((i = field(d, o, "valid_from", tmp)) && time_of(d, i, &t.vf))
+		if ((i = f->vf) && time_of(d, i, &t.vf))
 			BAD("\"valid_from\" is not a time in ms");
-		if ((i = field(d, o, "valid_until", tmp)) && time_of(d, i, &t.vu))
+		if ((i = f->vu) && time_of(d, i, &t.vu))
 			BAD("\"valid_until\" is not a time in ms");
-		if ((i = field(d, o, "recorded_at", tmp))) {
+		if ((i = f->ra)) {
 			if (time_of(d, i, &t.ra))
 				BAD("\"recorded_at\" is not a time in ms");
 			exact = 1;
 		}
-		if ((i = field(d, o, "expired_at", tmp)) && time_of(d, i, &t.ea))
+		if ((i = f->ea) && time_of(d, i, &t.ea))
 			BAD("\"expired_at\" is not a time in ms");
 		if (t.ea && !exact)
 			BAD("\"expired_at\" without \"recorded_at\"");
@@ -188,6 +217,7 @@ static int one(struct sdb_graph *g, const struct sdb_json_doc *d, size_t o, int 
 	else
 		st->nodes++;
 	return 0;
+#undef FLD
 #undef BAD
 }
 
@@ -199,6 +229,7 @@ int sdb_graph_load(struct sdb_graph *g, const char *src, size_t len, uint64_t no
 	int rc = 0;
 	size_t i = 0;
 	long line = 0;
+	struct flds f;
 
 	memset(st, 0, sizeof(*st));
 	memset(&d, 0, sizeof(d));
@@ -219,7 +250,7 @@ int sdb_graph_load(struct sdb_graph *g, const char *src, size_t len, uint64_t no
 				n++;
 				if (sdb_json_type(&d, x) != SDB_J_OBJECT)
 					rc = sdb_error_set(e, SDB_EPARSE, "node %ld is not an object", n);
-				else if ((rc = one(g, &d, x, 1, 0, now, st, 1, b, e)))
+				else if ((rc = one(g, &d, x, 1, NULL, 0, now, st, 1, b, e)))
 					snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg),
 						 " (node %ld)", n);
 			}
@@ -228,7 +259,7 @@ int sdb_graph_load(struct sdb_graph *g, const char *src, size_t len, uint64_t no
 				n++;
 				if (sdb_json_type(&d, x) != SDB_J_OBJECT)
 					rc = sdb_error_set(e, SDB_EPARSE, "link %ld is not an object", n);
-				else if ((rc = one(g, &d, x, 1, 1, now, st, 1, b, e)))
+				else if ((rc = one(g, &d, x, 1, NULL, 1, now, st, 1, b, e)))
 					snprintf(e->msg + strlen(e->msg), sizeof(e->msg) - strlen(e->msg),
 						 " (link %ld)", n);
 			}
@@ -259,7 +290,8 @@ int sdb_graph_load(struct sdb_graph *g, const char *src, size_t len, uint64_t no
 			rc = sdb_error_at(e, SDB_EPARSE, line, 1, "a record must be a JSON object");
 			break;
 		}
-		rc = one(g, &d, 0, 0, field(&d, 0, "from", &b[4]) != 0, now, st, line, b, e);
+		scan_fields(&d, 0, &f, &b[4]);
+		rc = one(g, &d, 0, 0, &f, f.from != 0, now, st, line, b, e);
 	}
 out:
 	sdb_json_release(&d);

@@ -261,6 +261,28 @@ static struct ctedef *find_cte(struct bctx *b, const char *name)
 	return NULL;
 }
 
+void src_use(struct src *s, int col)
+{
+	if (s->used)
+		s->used[col >> 6] |= 1ull << (col & 63);
+	if (s->nuse)
+		s->nuse[col]++;
+}
+
+void src_unuse_xp(struct src *s, const struct xp *x)
+{
+	if (!x)
+		return;
+	if (x->op == X_COL && x->cur == s->cur && s->nuse && x->col <= s->ncol &&
+	    s->nuse[x->col] && !--s->nuse[x->col] && s->used)
+		s->used[x->col >> 6] &= ~(1ull << (x->col & 63));
+	src_unuse_xp(s, x->l);
+	src_unuse_xp(s, x->r);
+	src_unuse_xp(s, x->t);
+	for (int i = 0; i < x->na; i++)
+		src_unuse_xp(s, x->a[i]);
+}
+
 static int src_alloc_cols(struct bctx *b, struct src *s, int ncol)
 {
 	s->ncol = ncol;
@@ -271,8 +293,9 @@ static int src_alloc_cols(struct bctx *b, struct src *s, int ncol)
 	s->coll = sdb_sql_arena_alloc(b->a, n);
 	s->hide = sdb_sql_arena_alloc(b->a, n);
 	s->used = sdb_sql_arena_alloc(b->a, sizeof(uint64_t) * ((size_t)(ncol + 1) / 64 + 1));
+	s->nuse = sdb_sql_arena_alloc(b->a, sizeof(uint32_t) * ((size_t)ncol + 1));
 	s->cur = sdb_sql_arena_alloc(b->a, sizeof(*s->cur));
-	if (!s->cols || !s->decl || !s->aff || !s->coll || !s->hide || !s->used || !s->cur)
+	if (!s->cols || !s->decl || !s->aff || !s->coll || !s->hide || !s->used || !s->nuse || !s->cur)
 		return sql_oom(b->e);
 	s->cur->ncol = ncol;
 	return 0;
@@ -444,7 +467,7 @@ static struct xp *src_col_xp(struct bctx *b, struct src *s, int c)
 	p->aff = s->aff[c];
 	p->coll = s->coll[c];
 	p->has_coll = p->coll != 0;
-	s->used[c >> 6] |= 1ull << (c & 63);
+	src_use(s, c);
 	return p;
 }
 
@@ -1339,6 +1362,18 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 				   L->right ? NULL : L->on, L->right ? 0 : L->non);
 		if (!L->ts)
 			return NULL;
+		/* conjuncts the path answers exactly are not checked again, and
+		 * their columns no longer count as read (an index scan for
+		 * count(*) WHERE col = ? then decodes nothing) */
+		int nw = 0;
+		for (int j = 0; j < L->nwh; j++) {
+			if (tscan_answers(L->ts, L->wh[j])) {
+				src_unuse_xp(L->src, L->wh[j]);
+				continue;
+			}
+			L->wh[nw++] = L->wh[j];
+		}
+		L->nwh = nw;
 	}
 	k->rph = -1;
 	for (int i = 0; i < k->nlv; i++)
@@ -2299,6 +2334,36 @@ static int agg_build(struct core *k, struct ectx *x0)
 	struct sql_value *key = nkey <= 64 ? keyv : malloc(sizeof(*key) * (size_t)nkey);
 	if (!key)
 		return sql_oom(x0->e);
+	/* count(*) of one table whose conjuncts its scan answers: the keys
+	 * are counted, no row is made */
+	if (nkey == 0 && k->nlv == 1 && k->lv[0].kind == L_TABLE && !k->lv[0].nwh &&
+	    !k->lv[0].non && k->ag.n == 1 && k->ag.d[0].na == 0 && !k->ag.d[0].filter &&
+	    !k->ag.d[0].distinct && !win_has(k->win) && k->ag.d[0].fn->agg->step) {
+		int64_t cnt = 0;
+		if (sql_agg_count_add(k->ag.d[0].fn->agg, NULL, 0) &&
+		    (rc = tscan_count(k->lv[0].ts, x0, &cnt)) != 0) {
+			if (rc < 0)
+				goto out;
+			if (cnt > 0) {
+				int isnew;
+				struct grp *g = vset_get(k->groups, key, 1, &isnew);
+				if (!g) {
+					rc = sql_oom(x0->e);
+					goto out;
+				}
+				k->lv[0].cur->nullrow = 1; /* nothing of the row is read */
+				rc = grp_init(k, g, vset_arena(k->groups));
+				k->lv[0].cur->nullrow = 0;
+				if (rc) {
+					rc = sql_oom(x0->e);
+					goto out;
+				}
+				sql_agg_count_add(k->ag.d[0].fn->agg, g->state + k->aoff[0], cnt);
+			}
+			rc = 0;
+			goto counted;
+		}
+	}
 	for (;;) {
 		rc = join_next(k, x0);
 		if (rc <= 0)
@@ -2331,6 +2396,7 @@ static int agg_build(struct core *k, struct ectx *x0)
 	}
 	if (rc < 0)
 		goto out;
+counted:
 	if (k->xs) {
 		if ((rc = sql_sorter_finish(k->xs, x0->e)))
 			goto out;

@@ -147,6 +147,12 @@ int xp_truth(struct ectx *x, const struct xp *p, int *t);
 
 /* ------------------------------------------------------------ binding */
 
+struct src;
+/* Column col of s is read (the used bit and its reference count). */
+void src_use(struct src *s, int col);
+/* Gives back the references of a compiled expression's columns of s. */
+void src_unuse_xp(struct src *s, const struct xp *x);
+
 /* One FROM item as names see it. */
 struct src {
 	const char *name;            /* alias, else table/CTE/view name */
@@ -160,6 +166,9 @@ struct src {
 	int has_rowid;
 	struct cursor *cur;
 	uint64_t *used;              /* bitmap of columns read (ncol + 1 bits) */
+	uint32_t *nuse;              /* references to each column (ncol + 1): a
+	                              * conjunct the access path answers gives
+	                              * its own back (src_unuse) */
 	int nvisible;                /* > 0: only the first nvisible columns in * */
 	struct xp *fts_arg;          /* FTS table t('query'): the query */
 	struct xp **ucol;            /* RIGHT/FULL JOIN USING: what an unqualified

@@ -93,8 +93,7 @@ static int src_col(const struct src *s, const char *name, int unqualified)
 
 static void mark_used(struct src *s, int col)
 {
-	if (s->used)
-		s->used[col >> 6] |= 1ull << (col & 63);
+	src_use(s, col);
 }
 
 static struct xp *col_ref(struct bctx *b, struct src *s, int col)

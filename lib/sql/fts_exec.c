@@ -115,7 +115,7 @@ int sql_fts_compile_aux(struct bctx *b, struct scope *s,
 				     "unable to use function %s in the requested context", fn);
 	if ((kind == FTSX_HIGHLIGHT || kind == FTSX_SNIPPET) && sr->used)
 		for (int c = 0; c < sr->tab->fts->ncol; c++)
-			sr->used[c >> 6] |= 1ull << (c & 63);
+			src_use((struct src *)sr, c);
 	if ((kind == FTSX_HIGHLIGHT && x->nlist != 4) ||
 	    (kind == FTSX_SNIPPET && x->nlist != 6))
 		return sdb_error_set(b->e, SDB_EINVAL, "wrong number of arguments to function %s()", fn);

@@ -867,6 +867,15 @@ static const struct sql_agg_def agg_count = {
 	sizeof(struct count_st), count_step, count_inverse, count_final, NULL
 };
 
+int sql_agg_count_add(const struct sql_agg_def *agg, void *state, int64_t n)
+{
+	if (agg != &agg_count)
+		return 0;
+	if (state)
+		((struct count_st *)state)->n += n;
+	return 1;
+}
+
 /* sum/total/avg: SQLite 3.40's SumCtx (plain double sum beside an exact
  * integer sum until a REAL or an overflow is seen). */
 struct sum_st {

@@ -164,6 +164,11 @@ struct tscan {
 	long hcur;
 	struct sdb_sql_arena hmem;
 	struct fts_scan *fs;         /* P_FTS: an FTS5 table (fts_exec.c) */
+	/* WHERE conjuncts the path answers exactly (an equality on the
+	 * rowid, or on an index column of the key prefix): not checked again */
+	struct xp *exact[64];
+	int nexact;
+	int keys_only;               /* rewind computes kb/hb, opens nothing */
 	char eqp[300];
 	/* a k-NN query an HNSW index may answer (vecindex.h): the rows come
 	 * from the index (hmode 1) or, when the filter is selective or the
@@ -446,6 +451,8 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 			goto oom;
 		t->keyx[0] = (struct xp *)other;
 		t->nkey = 1;
+		if (i < nwh)
+			t->exact[t->nexact++] = all[i];
 	}
 	/* 2. an index with equalities on a prefix of its columns */
 	int best_n = 0, best_score = 0;
@@ -454,8 +461,9 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 	memset(&best_rb, 0, sizeof(best_rb));
 	memset(&rng_only_b, 0, sizeof(rng_only_b));
 	const struct sql_index_def *best = NULL;
-	struct xp **best_x = NULL;
+	struct xp **best_x = NULL, *best_c[64];
 	uint8_t *best_aff = NULL;
+	int best_nc = 0;
 	for (int k = 0; k < tab->nidx && t->path == P_FULL; k++) {
 		const struct sql_index_def *ix = tab->idx[k];
 		if (ix->where || ix->hnsw)
@@ -467,7 +475,8 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 			free(va);
 			goto oom;
 		}
-		int m = 0;
+		int m = 0, nc = 0;
+		struct xp *cx[64];
 		for (; m < ix->ncol; m++) {
 			int icol = ix->cols[m];
 			if (icol < 0)
@@ -490,6 +499,8 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 					continue;
 				vx[m] = (struct xp *)other;
 				found = 1;
+				if (i < nwh && nc < 64)
+					cx[nc++] = all[i];
 			}
 			if (!found)
 				break;
@@ -516,6 +527,8 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 				memset(&best_rb, 0, sizeof(best_rb));
 			best_x = vx;
 			best_aff = va;
+			memcpy(best_c, cx, sizeof(*cx) * (size_t)nc);
+			best_nc = nc;
 		} else {
 			free(vx);
 			free(va);
@@ -533,6 +546,10 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		t->rhi_incl = best_rb.hi_incl;
 		t->rlo_aff = best_rb.lo_aff;
 		t->rhi_aff = best_rb.hi_aff;
+		if (best_n <= 64) { /* rewind builds keys of at most 64 values */
+			memcpy(t->exact, best_c, sizeof(*best_c) * (size_t)best_nc);
+			t->nexact = best_nc;
+		}
 	} else {
 		free(best_x);
 		free(best_aff);
@@ -638,7 +655,7 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		t->hkaff = va;
 		sdb_sql_arena_init(&t->hmem);
 		if (col < s->ncol)
-			s->used[col >> 6] |= 1ull << (col & 63);
+			src_use(s, col);
 	}
 	free(all);
 	/* the EXPLAIN QUERY PLAN line, in SQLite's words */
@@ -1024,6 +1041,8 @@ int tscan_rewind(struct tscan *t, struct ectx *x)
 	}
 	if (t->kb.oom || t->hb.oom)
 		return sql_oom(x->e);
+	if (t->keys_only)
+		return 0; /* tscan_count: the bounds are all it needs */
 	return sdb_txn_iter_open(t->txn, t->kb.data, t->kb.len,
 				 t->hb.len ? t->hb.data : NULL, t->hb.len,
 				 t->desc, &t->it, x->e);
@@ -1037,8 +1056,8 @@ static int load_row(struct tscan *t, const void *k, size_t klen,
 	if (t->rec.oom)
 		return sql_oom(x->e);
 	int64_t rowid = 0;
-	int rc = sql_row_decode(t->tab, k, klen, t->rec.data, t->rec.len, t->row,
-				&rowid, x->e);
+	int rc = sql_row_decode_used(t->tab, k, klen, t->rec.data, t->rec.len, t->row,
+				     &rowid, t->s->used, x->e);
 	if (rc)
 		return rc;
 	t->row[t->s->ncol] = sql_int(rowid);
@@ -1181,6 +1200,38 @@ static int tscan_next1(struct tscan *t, struct ectx *x)
 	return load_row(t, kcopy, kl, &v, x);
 }
 
+int tscan_count(struct tscan *t, struct ectx *x, int64_t *n)
+{
+	int rc;
+	*n = 0;
+	if (t->path != P_FULL && t->path != P_ROWID_RANGE && t->path != P_INDEX_EQ)
+		return 0;
+	if (t->path == P_INDEX_EQ && (t->tab->without_rowid || index_covers(t) != 2))
+		return 0;
+	if (t->path != P_INDEX_EQ) {
+		if (!t->s->used)
+			return 0;
+		for (int c = 0; c <= t->s->ncol; c++)
+			if ((t->s->used[c >> 6] >> (c & 63)) & 1)
+				return 0;
+	}
+	t->keys_only = 1;
+	rc = tscan_rewind(t, x);
+	t->keys_only = 0;
+	if (rc)
+		return rc;
+	if (t->done)
+		return 1;
+	uint64_t cnt;
+	rc = sdb_txn_count(t->txn, t->kb.data, t->kb.len, t->hb.len ? t->hb.data : NULL,
+			   t->hb.len, &cnt, x->e);
+	t->done = 1;
+	if (rc)
+		return rc;
+	*n = (int64_t)cnt;
+	return 1;
+}
+
 void tscan_free(struct tscan *t)
 {
 	if (!t)
@@ -1321,6 +1372,14 @@ int tscan_order(struct tscan *t, const int *cols, const uint8_t *desc,
 	return 0;
 }
 
+int tscan_answers(const struct tscan *t, const struct xp *x)
+{
+	for (int i = 0; i < t->nexact; i++)
+		if (t->exact[i] == x)
+			return 1;
+	return 0;
+}
+
 int tscan_is_scan(const struct tscan *t)
 {
 	return t->path == P_FULL || t->path == P_ROWID_RANGE || t->path == P_HASH ||
@@ -1449,6 +1508,7 @@ static int hnsw_rewind(struct tscan *t, struct ectx *x, int plan_only, struct sq
 	hq->arg = t;
 	hq->plan_only = plan_only;
 	hq->ef_default = !w->hnsw_ef_search;
+	hq->exact_scan = t->path == P_FULL || t->path == P_HASH;
 	hq->exact_rows = w->hnsw_exact_rows - 1;
 	rc = sql_hnsw_knn(w, t->txn, hq, x->e);
 	if (rc)

@@ -37,10 +37,20 @@ struct tscan;
 struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 			 uint64_t outer, struct xp **wh, int nwh,
 			 struct xp **on, int non);
+/* Whether conjunct x (one of wh) is answered exactly by the access path
+ * (rowid = v, or index column = v of the key prefix, under the column's
+ * affinity and collation): its rows are exactly those where x is true,
+ * so x need not be checked again. */
+int tscan_answers(const struct tscan *t, const struct xp *x);
 int tscan_rewind(struct tscan *t, struct ectx *x);
 /* @return 1 a row (the cursor's row set), 0 end, or an error. */
 int tscan_next(struct tscan *t, struct ectx *x);
 void tscan_free(struct tscan *t);
+/* The number of rows the scan would return, when it can count them
+ * without reading them (nothing of the table is read: count(*) over a
+ * full, rowid-range or index scan with every conjunct answered by it).
+ * @return 1 with *n, 0 when it cannot (nothing done), or an error. */
+int tscan_count(struct tscan *t, struct ectx *x, int64_t *n);
 /* Makes the scan deliver rows ordered by cols[0..n) (ncol: the rowid),
  * desc and collations as given, when its path (or an index) can.
  * @return 1 when it does, 0 when a sort is needed. */

@@ -49,6 +49,16 @@ static int get_varint(const unsigned char *p, size_t n, size_t *pos, uint64_t *o
 	return -1;
 }
 
+/* A varint at *pos (one byte inline: cell lengths and counts mostly). */
+static inline int varint_at(const unsigned char *p, size_t n, size_t *pos, uint64_t *out)
+{
+	if (*pos < n && p[*pos] < 0x80) {
+		*out = p[(*pos)++];
+		return 0;
+	}
+	return get_varint(p, n, pos, out);
+}
+
 void sql_record_encode(struct sdb_buf *b, const struct sql_value *v, int n)
 {
 	unsigned char tmp[24];
@@ -102,7 +112,7 @@ void sql_record_encode(struct sdb_buf *b, const struct sql_value *v, int n)
 }
 
 /* Reads the cell at *pos into *out (out may be NULL: skip). */
-static int cell(const unsigned char *p, size_t n, size_t *pos,
+static inline int cell(const unsigned char *p, size_t n, size_t *pos,
 		struct sql_value *out)
 {
 	unsigned char t;
@@ -132,7 +142,7 @@ static int cell(const unsigned char *p, size_t n, size_t *pos,
 	}
 	case TAG_TEXT:
 	case TAG_BLOB:
-		if (get_varint(p, n, pos, &len) || len > n - *pos || len > UINT32_MAX)
+		if (varint_at(p, n, pos, &len) || len > n - *pos || len > UINT32_MAX)
 			return -1;
 		v = t == TAG_TEXT ? sql_text((const char *)p + *pos, (size_t)len) :
 			sql_blob(p + *pos, (size_t)len);
@@ -387,6 +397,10 @@ static int bad_key(struct sdb_error *e)
 static int last_int(const unsigned char *p, size_t n, size_t pos, int64_t *out,
 		    struct sdb_error *e)
 {
+	long q = pos < n ? sdb_tuple_decode_int(p + pos, n - pos, out) : 0;
+
+	if (q > 0 && pos + (size_t)q == n)
+		return 0; /* the common case: no buffer, no value made */
 	struct sdb_buf tmp = SDB_BUF_INIT; /* a damaged key may hold TEXT there */
 	struct sdb_tv v;
 	long k = sdb_tuple_decode1(p + pos, n - pos, 0, 0, &v, &tmp, e);
@@ -401,7 +415,17 @@ static int last_int(const unsigned char *p, size_t n, size_t pos, int64_t *out,
 int sql_rowkey_rowid_of(const void *ik, size_t n, int64_t *rowid,
 			struct sdb_error *e)
 {
-	size_t pos = skip_elems(ik, n, 1, NULL);
+	const unsigned char *p = ik;
+	size_t pos = SQL_KEY_HEAD + 3;
+
+	/* the table id, a positive number: its last 7-bit group ends it */
+	if (n > pos && p[SQL_KEY_HEAD] == SDB_TUPLE_POS) {
+		while (pos < n && (p[pos] & 1))
+			pos++;
+		if (pos < n)
+			return last_int(ik, n, pos + 1, rowid, e);
+	}
+	pos = skip_elems(ik, n, 1, NULL);
 
 	if (!pos)
 		return bad_key(e);
@@ -422,14 +446,60 @@ int sql_row_decode(const struct sql_table_def *t, const void *ik, size_t klen,
 		   const void *val, size_t vlen, struct sql_value *cols,
 		   int64_t *rowid, struct sdb_error *e)
 {
-	int ncells = 0, rc;
+	return sql_row_decode_used(t, ik, klen, val, vlen, cols, rowid, NULL, e);
+}
 
-	if ((rc = sql_record_decode(val, vlen, cols, t->ncol, &ncells, e)))
-		return rc;
-	for (int i = ncells; i < t->ncol; i++)
+#define USED(u, c) (!(u) || ((u)[(c) >> 6] >> ((c) & 63)) & 1)
+
+int sql_row_decode_used(const struct sql_table_def *t, const void *ik, size_t klen,
+			const void *val, size_t vlen, struct sql_value *cols,
+			int64_t *rowid, const uint64_t *used, struct sdb_error *e)
+{
+	const unsigned char *p = val;
+	size_t pos = 0;
+	uint64_t cnt;
+	int rc;
+
+	if (varint_at(p, vlen, &pos, &cnt) || cnt > vlen)
+		return bad_record(e);
+	for (uint64_t i = 0; i < cnt; i++) {
+		int c = (int)i, want = (int64_t)i < t->ncol && USED(used, c);
+		unsigned char tag;
+		uint64_t len;
+		if (pos >= vlen)
+			return bad_record(e);
+		tag = p[pos];
+		if (want) {
+			if (cell(p, vlen, &pos, &cols[i]))
+				return bad_record(e);
+			continue;
+		}
+		/* skipped: its length checked, nothing decoded */
+		pos++;
+		if (tag == TAG_TEXT || tag == TAG_BLOB) {
+			if (varint_at(p, vlen, &pos, &len) || len > vlen - pos)
+				return bad_record(e);
+			pos += (size_t)len;
+		} else if (tag == TAG_REAL || (tag >= TAG_INT1 && tag < TAG_INT1 + 8)) {
+			size_t bytes = tag == TAG_REAL ? 8 : (size_t)(tag - TAG_INT1 + 1);
+			if (vlen - pos < bytes)
+				return bad_record(e);
+			pos += bytes;
+		} else if (tag != TAG_NULL && tag != TAG_ZERO && tag != TAG_ONE) {
+			return bad_record(e);
+		}
+		if ((int64_t)i < t->ncol)
+			cols[i] = sql_null();
+	}
+	if (pos != vlen)
+		return bad_record(e);
+	for (int i = (int)cnt; i < t->ncol; i++)
 		cols[i] = t->cols[i].dflt_const ? t->cols[i].dflt_value : sql_null();
 	*rowid = 0;
-	if (!t->without_rowid) {
+	/* the rowid from the key, unless nothing reads it (nor the INTEGER
+	 * PRIMARY KEY, which is the rowid) */
+	if (!t->without_rowid &&
+	    (USED(used, t->ncol) || (t->ipk >= 0 && USED(used, t->ipk)))) {
 		if ((rc = sql_rowkey_rowid_of(ik, klen, rowid, e)))
 			return rc;
 		if (t->ipk >= 0)

@@ -139,6 +139,13 @@ int sql_idxkey_rowid_of(const struct sql_index_def *x, const void *ik,
 int sql_row_decode(const struct sql_table_def *t, const void *ik, size_t klen,
 		   const void *val, size_t vlen, struct sql_value *cols,
 		   int64_t *rowid, struct sdb_error *e);
+/* The same for the columns a bitmap names (bit c: column c, bit ncol:
+ * the rowid; NULL: all): the others are NULL (their cells are checked,
+ * not decoded), *rowid is 0 unless the rowid or the INTEGER PRIMARY KEY
+ * is named. */
+int sql_row_decode_used(const struct sql_table_def *t, const void *ik, size_t klen,
+			const void *val, size_t vlen, struct sql_value *cols,
+			int64_t *rowid, const uint64_t *used, struct sdb_error *e);
 
 /*
  * Decodes an index entry's key into vals[0..x->ncol) and, for a rowid

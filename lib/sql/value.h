@@ -250,6 +250,10 @@ struct sql_func_def {
  * @return the definition, or NULL (*wrong_args set to 1 when the name
  * exists with another argument count: "wrong number of arguments to
  * function X()"). */
+/* Adds n rows to a count(*) state (an executor that counted rows without
+ * stepping them; state NULL: only asks). @return 1 when agg is count's,
+ * else 0 (nothing done). */
+int sql_agg_count_add(const struct sql_agg_def *agg, void *state, int64_t n);
 const struct sql_func_def *sql_func_find(const char *name, size_t len,
 					 int argc, int *wrong_args);
 

@@ -360,6 +360,7 @@ static int is_hnsw_file(const char *s, uint32_t *id, uint64_t *gen, int *tmp)
 
 void sql_hnsw_gc(struct sql_wstate *w)
 {
+	struct stat st;
 	char dir[4096], path[4400];
 	struct dirent *de;
 	struct sdb_error e = { 0 };
@@ -368,6 +369,9 @@ void sql_hnsw_gc(struct sql_wstate *w)
 
 	if (!w->dir || !w->db)
 		return;
+	snprintf(dir, sizeof dir, "%s/sql-vec", w->dir);
+	if (stat(dir, &st))
+		return; /* no HNSW index was ever built here */
 	/* the snapshot after the commit that just ended */
 	if (!txn && (sdb_db_refresh(w->db, &e) || sdb_txn_begin(w->db, &own, &e)))
 		return;
@@ -385,17 +389,14 @@ void sql_hnsw_gc(struct sql_wstate *w)
 		if (!is_hnsw_file(de->d_name, &id, &gen, &tmp))
 			continue;
 		if (!tmp) {
-			struct sql_index_def *x = NULL;
-			for (int i = 0; i < sql_catalog_index_count(w->cat); i++) {
-				struct sql_index_def *y = sql_catalog_index_nth(w->cat, i);
-				if (y->id == id && y->hnsw)
-					x = y;
-			}
+			/* the state key says whether the index exists (ids are
+			 * never reused; DROP range-deletes it): the catalog this
+			 * connection holds may be older than the store */
 			struct hstate s;
-			if (x && !state_get(txn, id, &s, &e) && s.present)
+			if (state_get(txn, id, &s, &e))
+				keep = 1; /* unreadable: leave it */
+			else if (s.present)
 				keep = gen == s.gen || gen + 1 == s.gen;
-			else if (x)
-				keep = 1; /* unreadable state: leave it */
 			sdb_error_clear(&e);
 		}
 		if (!keep) {
@@ -663,6 +664,37 @@ static int node_ok(void *vp, uint32_t node)
 	return f->pass ? f->pass(f->arg, (int64_t)f->x->ids[node]) : 1;
 }
 
+/*
+ * The cost model of a filtered query, in rows read by a sequential scan:
+ * a row read by rowid (the walk's test, an index path's fetch) costs
+ * ROW_GET_COST of them. The walk reads about ef / s rows (s the
+ * selectivity: it takes the nearest nodes until ef of them pass); the
+ * exact path reads every row (a full scan: rows) or, through an index
+ * on the filter, the s * live matching ones by rowid.
+ */
+#define ROW_GET_COST 4.0
+
+static double exact_cost(const struct sql_hnsw_query *hq, double sel, uint64_t live,
+			 uint64_t rows)
+{
+	return hq->exact_scan ? (double)rows : ROW_GET_COST * sel * (double)live;
+}
+
+/* walk cost / exact cost (>= 1: exact); PRAGMA hnsw_exact_rows overrides:
+ * exact when the matching rows are fewer. */
+static double path_cost(const struct sql_hnsw_query *hq, double sel, uint64_t live,
+			uint64_t rows, uint32_t ef)
+{
+	if (hq->exact_rows >= 0) {
+		double m = sel * (double)live;
+		return m < (double)hq->exact_rows || (m == 0 && hq->exact_rows > 0) ? 16 : 1.0 / 16;
+	}
+	if (sel <= 0)
+		return 16;
+	double ex = exact_cost(hq, sel, live, rows);
+	return ex > 0 ? ROW_GET_COST * ef / sel / ex : 16;
+}
+
 int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_query *hq,
 		 struct sdb_error *e)
 {
@@ -680,6 +712,7 @@ int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_quer
 	uint32_t *nodes = NULL;
 	float *nd = NULL;
 	sdb_vec_dist_fn dist = sdb_vec_metric_fn(d->metric);
+	uint64_t walk_budget = 0;
 	int rc;
 
 	hq->path = SQL_HNSW_EXACT;
@@ -759,10 +792,19 @@ int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_quer
 		goto out; /* everything is in the delta: the scan is as fast */
 	struct fctx fc = { &f->x, nexcl ? excl : NULL, hq->pass, hq->arg };
 	if (hq->pass) {
-		/* the filter's selectivity on a seeded sample of live rows */
+		/* the filter's selectivity on a seeded sample of up to 200 live
+		 * rows (fewer once the answer is clear) */
 		uint32_t want = live < 200 ? (uint32_t)live : 200, tested = 0, passed = 0;
 		uint64_t z = 0x2302;
+		uint32_t ef = hq->ef_default ? hq->ef * 2 : hq->ef;
 		for (uint32_t i = 0; i < 4 * want && tested < want; i++) {
+			/* sequential: stop early once the choice is clear (the
+			 * sample costs row reads too) */
+			if (tested >= 48 && tested % 16 == 0) {
+				double c = path_cost(hq, (double)passed / tested, live, s.nbase + ndr, ef);
+				if (c > 4 || c < 0.25)
+					break;
+			}
 			/* splitmix64: a fixed seed, so a plan is repeatable */
 			uint64_t r = (z += 0x9E3779B97F4A7C15ull);
 			r = (r ^ (r >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -780,16 +822,15 @@ int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_quer
 			passed += (uint32_t)p;
 		}
 		hq->est = tested ? (double)passed / tested : 0;
-		double match = hq->est * (double)live;
-		double budget = (double)s.nbase / SQL_HNSW_EXACT_DIV;
-		if (budget < SQL_HNSW_EXACT_ROWS)
-			budget = SQL_HNSW_EXACT_ROWS;
-		if (hq->exact_rows >= 0)
-			budget = (double)hq->exact_rows;
-		if (match < budget || (match == 0 && budget > 0))
-			goto out; /* few rows match: exact over exactly those */
 		if (hq->ef_default && hq->est < 0.5)
 			hq->ef *= 2; /* a selective filter: a wider walk keeps the recall */
+		if ((hq->exact_rows < 0 && hq->est * (double)live < hq->k) ||
+		    path_cost(hq, hq->est, live, s.nbase + ndr, hq->ef) >= 1)
+			goto out; /* the exact path over exactly the matching rows is cheaper */
+		/* the walk may read as many rows as the exact path would */
+		walk_budget = (uint64_t)(exact_cost(hq, hq->est, live, s.nbase + ndr) / ROW_GET_COST);
+		if (walk_budget < 4ull * hq->ef)
+			walk_budget = 4ull * hq->ef;
 	}
 	hq->path = SQL_HNSW_GRAPH;
 	if (hq->plan_only)
@@ -804,12 +845,11 @@ int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_quer
 	if (!hq->pass && !nexcl) {
 		got = sdb_hnsw_search(&f->x.g, f->ctx, qn, hq->k, hq->ef, nodes, nd);
 	} else {
-		/* a walk that would test half the rows costs more than the
-		 * exact scan: past that budget the scan answers */
+		/* past its budget of row reads the walk gives way to the
+		 * exact path */
 		struct sdb_hnsw_fstats st;
-		uint64_t budget = hq->pass ? s.nbase / 2 : s.nbase;
 		got = sdb_hnsw_search_filtered(&f->x.g, f->ctx, qn, hq->k, hq->ef, node_ok, &fc,
-					       budget, nodes, nd, &st);
+					       hq->pass ? walk_budget : s.nbase, nodes, nd, &st);
 		if (got < 0) {
 			rc = (int)got;
 			goto out;

@@ -43,10 +43,6 @@ struct sql_wstate;
 
 /* The largest k (LIMIT + OFFSET) a k-NN query through an HNSW index takes. */
 #define SQL_HNSW_MAX_K 10000
-/* A filter whose estimated matching rows are at most
- * max(SQL_HNSW_EXACT_ROWS, rows / SQL_HNSW_EXACT_DIV) is answered exactly. */
-#define SQL_HNSW_EXACT_ROWS 1000
-#define SQL_HNSW_EXACT_DIV 50
 
 struct sql_hnsw_def {
 	int col;                  /* the VECTOR(D) column */
@@ -80,8 +76,9 @@ int sql_hnsw_build(struct sql_wstate *w, const struct sql_index_def *x, int fold
 int sql_hnsw_row(struct sql_wstate *w, const struct sql_table_def *t,
 		 const struct sql_value *row, int64_t rowid, int del, struct sdb_error *e);
 
-/* Removes index files no index names any more (and temporary files);
- * for a writer holding the lock, outside a transaction. */
+/* Removes index files no index names any more (and temporary files):
+ * for a writer holding the lock, with no HNSW DDL of its own pending
+ * (after a commit, or when the lock is taken). */
 void sql_hnsw_gc(struct sql_wstate *w);
 /* Frees the connection's mapped index files. */
 void sql_hnsw_close(struct sql_wstate *w);
@@ -102,8 +99,9 @@ struct sql_hnsw_query {
 	sql_hnsw_pass_fn pass;    /* NULL: no filter */
 	void *arg;
 	int plan_only;            /* decide the path, search nothing */
-	int64_t exact_rows;       /* the exact budget in rows; -1: the default */
+	int64_t exact_rows;       /* PRAGMA hnsw_exact_rows: exact below so many matching rows; -1: the cost model */
 	int ef_default;           /* ef is the default (doubled for a selective filter) */
+	int exact_scan;           /* the exact path is a full scan (no index on the filter) */
 	/* out */
 	int path;                 /* SQL_HNSW_GRAPH or SQL_HNSW_EXACT */
 	double est;               /* estimated fraction of rows passing (filter) */

@@ -309,6 +309,10 @@ int sql_w_begin_write(struct sql_wstate *w, struct sdb_error *e)
 			return sdb_error_set(e, SDB_EBUSY,
 					     "database is locked (another connection wrote since this transaction began)");
 		}
+		/* files of a CREATE INDEX or fold that never committed
+		 * (rolled back, killed) go now that no other writer can be
+		 * writing one */
+		sql_hnsw_gc(w);
 	}
 	w->writer = 1;
 	if (!w->txn) {

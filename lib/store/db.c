@@ -380,7 +380,7 @@ static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 	for (size_t i = 0; i < db->man.ntables; i++) {
 		struct sdb_dbtab *t = &db->tabs[db->ntabs];
 		sdb_table_path(&path, db->dir, db->man.tables[i].no);
-		rc = sdb_table_open(&t->t, path.data, e);
+		rc = sdb_table_open_lazy(&t->t, path.data, e);
 		if (rc)
 			goto out;
 		if (sdb_table_meta_copy(&t->own, &db->man.tables[i])) {
@@ -823,13 +823,23 @@ int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
 		if (sdb_key_cmp(ik, n, dt->meta->smallest, dt->meta->slen) < 0 ||
 		    sdb_key_cmp(ik, n, dt->meta->largest, dt->meta->llen) > 0)
 			continue;
-		if (!have_h) {
-			h = sdb_hash64(ik, n);
-			have_h = 1;
+		if ((rc = sdb_table_ready(dt->t, e)))
+			return db->wlocked ? sdb_damage_note(db->dir, db->o.sync == SDB_SYNC_OFF, rc, e) : rc;
+		/* the bloom filter (checked whole first: a large table's is
+		 * megabytes) pays from a few reads on; the first ones go to the
+		 * block, which answers the same */
+		if (dt->t->bloom || ++dt->t->nget > 16) {
+			if ((rc = sdb_table_bloom(dt->t, e)))
+				return db->wlocked ? sdb_damage_note(db->dir, db->o.sync == SDB_SYNC_OFF, rc, e) : rc;
+			if (!have_h) {
+				h = sdb_hash64(ik, n);
+				have_h = 1;
+			}
+			if (!sdb_bloom_may_contain(dt->t->bloom, dt->t->bloom_len, h))
+				goto absent;
 		}
-		if (!sdb_bloom_may_contain(dt->t->bloom, dt->t->bloom_len, h))
-			goto absent;
-		bi = sdb_table_find_block(dt->t, ik, n);
+		if ((rc = sdb_table_find_block(dt->t, ik, n, &bi, e)))
+			return db->wlocked ? sdb_damage_note(db->dir, db->o.sync == SDB_SYNC_OFF, rc, e) : rc;
 		if (bi >= dt->t->nblocks)
 			goto absent;
 		if (dt->cache_idx != bi) {

@@ -141,14 +141,17 @@ struct sdb_cursor;
 struct sdb_iter {
 	struct sdb_cursor *c;
 	int nc;
+	int *tie;  /* the cursors holding the last key returned */
+	int ntie;
 	int reverse, raw, started;
 	int has_rt; /* some source has range deletes */
 	uint64_t now;
-	struct sdb_buf lo, hi, prev, target;
+	struct sdb_buf lo, hi, target;
 	int has_lo, has_hi;
 };
 int sdb_iter_init(struct sdb_iter *it, const struct sdb_memtable *mem,
-		  struct sdb_table **tabs, size_t ntabs, const void *lo,
+		  struct sdb_table **tabs, const struct sdb_table_meta *const *metas,
+		  size_t ntabs, const void *lo,
 		  size_t lolen, const void *hi, size_t hilen, int reverse,
 		  int raw, uint64_t now, struct sdb_error *e);
 /* @return 1 with an entry, 0 at the end, or an error. */
@@ -156,5 +159,9 @@ int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,
 		      size_t *klen, const unsigned char **v, size_t *vlen,
 		      int *kind, uint64_t *expires, struct sdb_error *e);
 void sdb_iter_release(struct sdb_iter *it);
+/* The live keys from the iterator's position (freshly opened, forward)
+ * to its end, counted; the iterator is then at its end. @return 0 or an
+ * error. */
+int sdb_iter_count(struct sdb_iter *it, uint64_t *n, struct sdb_error *e);
 
 #endif

@@ -161,7 +161,9 @@ struct sdb_table {
 	uint32_t *bsize;         /* stored payload sizes */
 	const unsigned char **bkey; /* last key of each block (into the index) */
 	uint32_t *bklen;
-	unsigned char *index_raw; /* owned copy of the index block */
+	const unsigned char *index_raw; /* the index block: in the map, or index_owned */
+	unsigned char *index_owned;
+	unsigned nget;            /* point reads so far (the bloom is checked from the 16th) */
 	const unsigned char *bloom;
 	size_t bloom_len;
 	uint64_t nentries, ndeletes;
@@ -174,12 +176,38 @@ struct sdb_table {
 	uint32_t *clen;
 	size_t *cring, chead, cn;
 	uint64_t cbytes;
+	uint32_t version;
+	int loaded;               /* index and range blocks checked */
+	/* the index is parsed as reads reach it: entries [0, nparsed) */
+	size_t nparsed, ipos, iend;
+	uint64_t ioff, bloom_off;
 };
 #define SDB_BLOCK_CACHE_BYTES (64ull << 20)
 /* Opens and validates the footer, index and bloom. @return 0,
  * SDB_ENOTFOUND, SDB_ECORRUPT (with offset), SDB_EVERSION, SDB_EIO. */
 int sdb_table_open(struct sdb_table **t, const char *path,
 		   struct sdb_error *e);
+/* Opens and validates the footer only: the index, range and bloom blocks
+ * are checked and parsed by sdb_table_ready, at the first read that needs
+ * them (nblocks, rt, bloom are not set before). @return as sdb_table_open. */
+int sdb_table_open_lazy(struct sdb_table **t, const char *path,
+			struct sdb_error *e);
+int sdb_table_ready_slow(struct sdb_table *t, struct sdb_error *e);
+/* The rest of a lazy open, once: the index block checked (its entries
+ * parsed as reads reach them), the range block checked and parsed.
+ * @return 0 or sdb_table_open's errors. */
+static inline int sdb_table_ready(struct sdb_table *t, struct sdb_error *e)
+{
+	return t->loaded ? 0 : sdb_table_ready_slow(t, e);
+}
+/* The bloom block checked (t->bloom set) before its first use. */
+int sdb_table_bloom_slow(struct sdb_table *t, struct sdb_error *e);
+static inline int sdb_table_bloom(struct sdb_table *t, struct sdb_error *e)
+{
+	return t->bloom ? 0 : sdb_table_bloom_slow(t, e);
+}
+/* Index entry i parsed (boff, bsize, bkey of block i usable). */
+int sdb_table_block_at(struct sdb_table *t, size_t i, struct sdb_error *e);
 void sdb_table_close(struct sdb_table *t);
 
 /* A decoded block: entries in order. */
@@ -202,13 +230,21 @@ int sdb_table_read_block(struct sdb_table *t, size_t i, struct sdb_block *b,
  * checked, decompressed bytes are kept for the next read of it). */
 int sdb_table_read_block_cached(struct sdb_table *t, size_t i,
 				struct sdb_block *b, struct sdb_error *e);
+/* The live entries (puts, unexpired at now) of block i, checked and
+ * decompressed into *scratch (grown as needed), keys not copied.
+ * @return 0 or an error. */
+int sdb_table_count_block(struct sdb_table *t, size_t i, uint64_t now,
+			  unsigned char **scratch, size_t *cap, uint64_t *live,
+			  struct sdb_error *e);
 /* Decodes raw block bytes (for tests and the fuzz target). */
 int sdb_block_decode(struct sdb_block *b, const unsigned char *p, size_t n);
 /* Verifies a stored block (CRC, decompression, decoding) at off/size. */
 int sdb_block_check_stored(const unsigned char *p, size_t n,
 			   unsigned char **raw, size_t *rawlen);
-/* Index of the first block whose last key >= k (nblocks if none). */
-size_t sdb_table_find_block(const struct sdb_table *t, const void *k, size_t n);
+/* *out: index of the first block whose last key >= k (nblocks if none).
+ * @return 0 or SDB_ECORRUPT (a bad index entry). */
+int sdb_table_find_block(struct sdb_table *t, const void *k, size_t n,
+			 size_t *out, struct sdb_error *e);
 /* Full check of every block: @return 0 or SDB_ECORRUPT with e->offset. */
 int sdb_table_verify(struct sdb_table *t, struct sdb_error *e);
 /* The cheap check of a writer's open: the footer and the index block's

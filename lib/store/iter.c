@@ -26,7 +26,76 @@ struct sdb_cursor {
 	uint64_t exp;
 	const struct sdb_range *rt; /* the source's range deletes */
 	size_t nrt;
+	/* the table's smallest/largest keys (ranges included), when known:
+	 * a table entirely past the iterator's far bound is not read */
+	const unsigned char *smallest, *largest;
+	size_t slen, llen;
+	int beyond; /* invalid because smallest >= hi (forward) */
+	/* forward: the first of rt whose end is past the last key tested
+	 * against it (the keys tested only grow until the next seek) */
+	size_t rpos;
+	int rok;
+	size_t nrt_all; /* rt's size; nrt counts it only when it meets the range */
+	int rset;       /* rt set (a lazily opened table: once ready) */
 };
+
+/* Whether a sorted disjoint range set meets [lo, hi) (hi NULL: open). */
+static int ranges_meet(const struct sdb_range *r, size_t n, const void *lo,
+		       size_t lolen, const void *hi, size_t hilen)
+{
+	size_t a = 0, b = n;
+
+	while (a < b) { /* the first range ending after lo */
+		size_t mid = a + (b - a) / 2;
+		if (sdb_key_cmp(r[mid].hi, r[mid].hilen, lo, lolen) <= 0)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a < n && (!hi || sdb_key_cmp(r[a].lo, r[a].lolen, hi, hilen) < 0);
+}
+
+/* c's range deletes: only those that meet the iterator's [lo, hi) can
+ * hide a key it returns (c->nrt is 0 when none does). */
+static void cur_set_ranges(struct sdb_iter *it, struct sdb_cursor *c,
+			   const struct sdb_range *rt, size_t n)
+{
+	c->rt = rt;
+	c->nrt_all = n;
+	c->nrt = n && ranges_meet(rt, n, it->has_lo ? it->lo.data : "",
+				  it->has_lo ? it->lo.len : 0,
+				  it->has_hi ? it->hi.data : NULL, it->hi.len) ? n : 0;
+	c->rok = 0;
+	c->rset = 1;
+	it->has_rt |= c->nrt > 0;
+}
+
+/* The range of c's range deletes holding k, or c->nrt. */
+static size_t cur_range_find(struct sdb_cursor *c, int reverse, const void *k, size_t kn)
+{
+	if (reverse)
+		return sdb_ranges_find(c->rt, c->nrt, k, kn);
+	if (!c->rok) {
+		c->rpos = 0;
+		c->rok = 1;
+		if (c->nrt > 8) { /* the first range ending after k */
+			size_t a = 0, b = c->nrt;
+			while (a < b) {
+				size_t mid = a + (b - a) / 2;
+				if (sdb_key_cmp(c->rt[mid].hi, c->rt[mid].hilen, k, kn) <= 0)
+					a = mid + 1;
+				else
+					b = mid;
+			}
+			c->rpos = a;
+		}
+	}
+	while (c->rpos < c->nrt && sdb_key_cmp(c->rt[c->rpos].hi, c->rt[c->rpos].hilen, k, kn) <= 0)
+		c->rpos++;
+	if (c->rpos < c->nrt && sdb_key_cmp(c->rt[c->rpos].lo, c->rt[c->rpos].lolen, k, kn) <= 0)
+		return c->rpos;
+	return c->nrt;
+}
 
 static void cur_load(struct sdb_cursor *c)
 {
@@ -48,6 +117,22 @@ static void cur_load(struct sdb_cursor *c)
 	}
 }
 
+/* Loads the cursor's entry; one past the iterator's far bound leaves the
+ * merge (forward: beyond, revived by a larger limit), so the merge
+ * compares only cursors inside the range. */
+static void cur_bound(const struct sdb_iter *it, struct sdb_cursor *c, int reverse)
+{
+	cur_load(c);
+	if (!reverse && it->has_hi &&
+	    sdb_key_cmp(c->k, c->klen, it->hi.data, it->hi.len) >= 0) {
+		c->valid = 0;
+		c->beyond = 1;
+	} else if (reverse && it->has_lo &&
+		   sdb_key_cmp(c->k, c->klen, it->lo.data, it->lo.len) < 0) {
+		c->valid = 0;
+	}
+}
+
 /* Loads block bi (kept when it is already the loaded one: seeks nearby
  * do not decode it again). */
 static int cur_block(struct sdb_cursor *c, size_t bi, struct sdb_error *e)
@@ -66,12 +151,38 @@ static int cur_block(struct sdb_cursor *c, size_t bi, struct sdb_error *e)
  * Positions c at the first entry >= k (forward) or the last entry < k
  * (reverse); has 0: at the first (last) entry.
  */
-static int cur_seek(struct sdb_cursor *c, const void *k, size_t kn, int has,
-		    int reverse, struct sdb_error *e)
+static int cur_seek(struct sdb_iter *it, struct sdb_cursor *c,
+		    const void *k, size_t kn, int has, int reverse,
+		    struct sdb_error *e)
 {
 	int rc;
 
 	c->valid = 0;
+	c->beyond = 0;
+	if (!c->mem && c->smallest) {
+		/* nothing of the table lies in the range: no block is read */
+		if (!reverse && it->has_hi &&
+		    sdb_key_cmp(c->smallest, c->slen, it->hi.data, it->hi.len) >= 0) {
+			c->beyond = 1;
+			return 0;
+		}
+		if (reverse && it->has_lo &&
+		    sdb_key_cmp(c->largest, c->llen, it->lo.data, it->lo.len) < 0)
+			return 0;
+		/* keys below lo (forward) or from hi on (reverse) are never
+		 * asked for: seeks are clamped to the range */
+		if (!reverse && it->has_lo &&
+		    sdb_key_cmp(c->largest, c->llen, it->lo.data, it->lo.len) < 0)
+			return 0;
+		if (reverse && it->has_hi &&
+		    sdb_key_cmp(c->smallest, c->slen, it->hi.data, it->hi.len) >= 0)
+			return 0;
+	}
+	if (!c->mem && !c->rset) {
+		if ((rc = sdb_table_ready(c->t, e)))
+			return rc;
+		cur_set_ranges(it, c, c->t->rt, c->t->nrt);
+	}
 	if (c->mem) {
 		size_t n = c->mem->n;
 		if (!reverse) {
@@ -85,7 +196,9 @@ static int cur_seek(struct sdb_cursor *c, const void *k, size_t kn, int has,
 	} else if (c->t->nblocks) {
 		size_t nb = c->t->nblocks;
 		if (!reverse) {
-			size_t bi = has ? sdb_table_find_block(c->t, k, kn) : 0;
+			size_t bi = 0;
+			if (has && (rc = sdb_table_find_block(c->t, k, kn, &bi, e)))
+				return rc;
 			if (bi >= nb)
 				return 0;
 			if ((rc = cur_block(c, bi, e)))
@@ -99,7 +212,9 @@ static int cur_seek(struct sdb_cursor *c, const void *k, size_t kn, int has,
 				c->i = 0;
 			}
 		} else {
-			size_t bi = has ? sdb_table_find_block(c->t, k, kn) : nb - 1;
+			size_t bi = nb - 1;
+			if (has && (rc = sdb_table_find_block(c->t, k, kn, &bi, e)))
+				return rc;
 			if (bi >= nb)
 				bi = nb - 1;
 			if ((rc = cur_block(c, bi, e)))
@@ -117,11 +232,12 @@ static int cur_seek(struct sdb_cursor *c, const void *k, size_t kn, int has,
 		c->valid = 1;
 	}
 	if (c->valid)
-		cur_load(c);
+		cur_bound(it, c, reverse);
 	return 0;
 }
 
-static int cur_next(struct sdb_cursor *c, int reverse, struct sdb_error *e)
+static int cur_next(struct sdb_iter *it, struct sdb_cursor *c, int reverse,
+		    struct sdb_error *e)
 {
 	int rc;
 
@@ -153,12 +269,13 @@ static int cur_next(struct sdb_cursor *c, int reverse, struct sdb_error *e)
 		c->i--;
 	}
 	if (c->valid)
-		cur_load(c);
+		cur_bound(it, c, reverse);
 	return 0;
 }
 
 int sdb_iter_init(struct sdb_iter *it, const struct sdb_memtable *mem,
-		  struct sdb_table **tabs, size_t ntabs, const void *lo,
+		  struct sdb_table **tabs, const struct sdb_table_meta *const *metas,
+		  size_t ntabs, const void *lo,
 		  size_t lolen, const void *hi, size_t hilen, int reverse,
 		  int raw, uint64_t now, struct sdb_error *e)
 {
@@ -166,8 +283,14 @@ int sdb_iter_init(struct sdb_iter *it, const struct sdb_memtable *mem,
 
 	memset(it, 0, sizeof(*it));
 	it->c = calloc(ntabs + 1, sizeof(*it->c));
-	if (!it->c)
+	it->tie = calloc(ntabs + 1, sizeof(*it->tie));
+	if (!it->c || !it->tie) {
+		free(it->c);
+		free(it->tie);
+		it->c = NULL;
+		it->tie = NULL;
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
 	it->reverse = reverse;
 	it->raw = raw;
 	it->now = now;
@@ -180,20 +303,25 @@ int sdb_iter_init(struct sdb_iter *it, const struct sdb_memtable *mem,
 		it->has_hi = 1;
 	}
 	if (mem && (mem->n || mem->nrd)) {
-		it->c[it->nc].rt = mem->rd;
-		it->c[it->nc].nrt = mem->nrd;
-		it->c[it->nc++].mem = mem;
+		struct sdb_cursor *c = &it->c[it->nc++];
+		c->mem = mem;
+		cur_set_ranges(it, c, mem->rd, mem->nrd);
 	}
 	for (size_t i = 0; i < ntabs; i++) {
-		it->c[it->nc].rt = tabs[i]->rt;
-		it->c[it->nc].nrt = tabs[i]->nrt;
-		it->c[it->nc++].t = tabs[i];
+		struct sdb_cursor *c = &it->c[it->nc++];
+		c->t = tabs[i];
+		if (tabs[i]->loaded) /* a lazily opened one: set once ready */
+			cur_set_ranges(it, c, tabs[i]->rt, tabs[i]->nrt);
+		if (metas && metas[i] && metas[i]->smallest && metas[i]->largest) {
+			c->smallest = metas[i]->smallest;
+			c->slen = metas[i]->slen;
+			c->largest = metas[i]->largest;
+			c->llen = metas[i]->llen;
+		}
 	}
-	for (int i = 0; i < it->nc; i++)
-		it->has_rt |= it->c[i].nrt > 0;
 	for (int i = 0; i < it->nc && !rc; i++)
-		rc = reverse ? cur_seek(&it->c[i], it->hi.data, it->hi.len, it->has_hi, 1, e) :
-			cur_seek(&it->c[i], it->lo.data, it->lo.len, it->has_lo, 0, e);
+		rc = reverse ? cur_seek(it, &it->c[i], it->hi.data, it->hi.len, it->has_hi, 1, e) :
+			cur_seek(it, &it->c[i], it->lo.data, it->lo.len, it->has_lo, 0, e);
 	if (rc)
 		sdb_iter_release(it); /* a failed init owns nothing (release is idempotent) */
 	return rc;
@@ -210,7 +338,7 @@ static int skip_covered(struct sdb_iter *it, struct sdb_cursor *best,
 	for (struct sdb_cursor *c = it->c; c < best; c++) {
 		const struct sdb_range *r;
 		size_t ri;
-		if (!c->nrt || (ri = sdb_ranges_find(c->rt, c->nrt, best->k, best->klen)) >= c->nrt)
+		if (!c->nrt || (ri = cur_range_find(c, it->reverse, best->k, best->klen)) >= c->nrt)
 			continue;
 		r = &c->rt[ri];
 		for (struct sdb_cursor *m = c + 1; m < it->c + it->nc; m++) {
@@ -220,8 +348,8 @@ static int skip_covered(struct sdb_iter *it, struct sdb_cursor *best,
 			if (!it->reverse ? sdb_key_cmp(m->k, m->klen, r->hi, r->hilen) >= 0 :
 			    sdb_key_cmp(m->k, m->klen, r->lo, r->lolen) < 0)
 				continue;
-			rc = it->reverse ? cur_seek(m, r->lo, r->lolen, 1, 1, e) :
-				cur_seek(m, r->hi, r->hilen, 1, 0, e);
+			rc = it->reverse ? cur_seek(it, m, r->lo, r->lolen, 1, 1, e) :
+				cur_seek(it, m, r->hi, r->hilen, 1, 0, e);
 			if (rc)
 				return rc;
 		}
@@ -238,36 +366,44 @@ int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,
 
 	for (;;) {
 		struct sdb_cursor *best = NULL;
-		if (it->started) {
-			for (int i = 0; i < it->nc; i++) {
-				struct sdb_cursor *c = &it->c[i];
-				if (c->valid && c->klen == it->prev.len &&
-				    !memcmp(c->k, it->prev.data, c->klen) &&
-				    (rc = cur_next(c, it->reverse, e)))
+		/* the cursors that held the previous key (it->tie) move on */
+		if (it->started)
+			for (int j = 0; j < it->ntie; j++) {
+				struct sdb_cursor *c = &it->c[it->tie[j]];
+				if (c->valid && (rc = cur_next(it, c, it->reverse, e)))
 					return rc;
 			}
-		}
 		it->started = 1;
-		for (int i = 0; i < it->nc; i++) {
-			struct sdb_cursor *c = &it->c[i];
-			int d;
-			if (!c->valid)
-				continue;
-			if (!best) {
-				best = c;
-				continue;
+		it->ntie = 0;
+		if (it->nc == 1) {
+			if (it->c[0].valid) {
+				best = &it->c[0];
+				it->tie[it->ntie++] = 0;
 			}
-			d = sdb_key_cmp(c->k, c->klen, best->k, best->klen);
-			if (it->reverse ? d > 0 : d < 0)
-				best = c;
+		} else {
+			for (int i = 0; i < it->nc; i++) {
+				struct sdb_cursor *c = &it->c[i];
+				int d;
+				if (!c->valid)
+					continue;
+				if (!best) {
+					best = c;
+					it->tie[it->ntie++] = i;
+					continue;
+				}
+				d = sdb_key_cmp(c->k, c->klen, best->k, best->klen);
+				if (d == 0) {
+					it->tie[it->ntie++] = i;
+					continue;
+				}
+				if (it->reverse ? d > 0 : d < 0) {
+					best = c;
+					it->tie[0] = i;
+					it->ntie = 1;
+				}
+			}
 		}
-		if (!best)
-			return 0;
-		if (!it->reverse && it->has_hi &&
-		    sdb_key_cmp(best->k, best->klen, it->hi.data, it->hi.len) >= 0)
-			return 0;
-		if (it->reverse && it->has_lo &&
-		    sdb_key_cmp(best->k, best->klen, it->lo.data, it->lo.len) < 0)
+		if (!best) /* cursors past the far bound are not valid */
 			return 0;
 		if (it->has_rt && best != it->c) {
 			if ((rc = skip_covered(it, best, e)) < 0)
@@ -277,10 +413,6 @@ int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,
 				continue;
 			}
 		}
-		sdb_buf_reset(&it->prev);
-		sdb_buf_add(&it->prev, best->k, best->klen);
-		if (!sdb_buf_ok(&it->prev))
-			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		if (!it->raw && !(best->kind == SDB_KIND_PUT ||
 				  (best->kind == SDB_KIND_TTL && best->exp > it->now)))
 			continue;
@@ -320,8 +452,10 @@ int sdb_iter_seek(struct sdb_iter *it, const void *key, size_t klen,
 	if (!sdb_buf_ok(t))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	it->started = 0;
+	for (int i = 0; i < it->nc; i++)
+		it->c[i].rok = 0; /* keys may go back: range positions found again */
 	for (int i = 0; i < it->nc && !rc; i++)
-		rc = cur_seek(&it->c[i], t->data, t->len, 1, it->reverse, e);
+		rc = cur_seek(it, &it->c[i], t->data, t->len, 1, it->reverse, e);
 	if (rc) /* no cursor is left half-placed: the iterator ends */
 		for (int i = 0; i < it->nc; i++)
 			it->c[i].valid = 0;
@@ -333,10 +467,125 @@ int sdb_iter_limit(struct sdb_iter *it, const void *hi, size_t hilen,
 {
 	if (it->reverse)
 		return sdb_error_set(e, SDB_EINVAL, "a limit is for forward iterators");
-	sdb_buf_reset(&it->hi);
-	sdb_buf_add(&it->hi, hi, hilen);
+	struct sdb_buf old = it->hi, nh = SDB_BUF_INIT;
+	int rc = 0;
+
+	sdb_buf_add(&nh, hi, hilen);
+	if (!sdb_buf_ok(&nh)) {
+		sdb_buf_release(&nh);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	it->hi = nh;
 	it->has_hi = 1;
-	return sdb_buf_ok(&it->hi) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	it->has_rt = 0;
+	for (int i = 0; i < it->nc; i++)
+		if (it->c[i].rset)
+			cur_set_ranges(it, &it->c[i], it->c[i].rt, it->c[i].nrt_all);
+	/* every key returned so far is below the old bound, and a skipped
+	 * table has none below it: its first key >= the old bound is next */
+	for (int i = 0; i < it->nc && !rc; i++) {
+		struct sdb_cursor *c = &it->c[i];
+		if (c->beyond)
+			rc = cur_seek(it, c, old.data, old.len, 1, 0, e);
+		else if (c->valid && sdb_key_cmp(c->k, c->klen, it->hi.data, it->hi.len) >= 0) {
+			c->valid = 0; /* a lower bound: past it now */
+			c->beyond = 1;
+		}
+	}
+	sdb_buf_release(&old);
+	return rc;
+}
+
+int sdb_iter_count(struct sdb_iter *it, uint64_t *out, struct sdb_error *e)
+{
+	struct sdb_cursor *one = NULL;
+	uint64_t n = 0;
+	int nvalid = 0, rc;
+
+	*out = 0;
+	/* the sources with keys in the range (a cursor at a key >= hi has
+	 * none: its keys only grow) */
+	for (int i = 0; i < it->nc; i++)
+		if (it->c[i].valid && (!it->has_hi ||
+				       sdb_key_cmp(it->c[i].k, it->c[i].klen, it->hi.data, it->hi.len) < 0)) {
+			nvalid++;
+			one = &it->c[i];
+		}
+	if (nvalid == 0 && !it->reverse && !it->started)
+		return 0;
+	/* range deletes of sources ranked above it that reach into the range
+	 * would hide some of its keys */
+	int hidden = 0;
+	if (nvalid == 1 && it->has_rt)
+		for (struct sdb_cursor *c = it->c; c < one && !hidden; c++)
+			hidden = ranges_meet(c->rt, c->nrt, it->has_lo ? it->lo.data : "",
+					     it->has_lo ? it->lo.len : 0,
+					     it->has_hi ? it->hi.data : NULL, it->hi.len);
+	if (nvalid == 1 && !one->mem && !hidden && !it->reverse && !it->started) {
+		/* one table holds the whole range: whole blocks are counted
+		 * from their entries' kinds, not merged key by key */
+		struct sdb_table *t = one->t;
+		unsigned char *scratch = NULL;
+		size_t cap = 0, i = one->i, bi = one->bi;
+		for (;;) {
+			struct sdb_block *b = &one->b;
+			size_t stop = b->n;
+			int last = 0;
+			if (it->has_hi) {
+				if ((rc = sdb_table_block_at(t, bi, e)))
+					goto out1;
+				if (sdb_key_cmp(t->bkey[bi], t->bklen[bi], it->hi.data, it->hi.len) >= 0) {
+					stop = sdb_block_lower_bound(b, it->hi.data, it->hi.len);
+					last = 1;
+				}
+			}
+			for (size_t j = i; j < stop; j++)
+				n += b->kind[j] == SDB_KIND_PUT ||
+				     (b->kind[j] == SDB_KIND_TTL && b->expires[j] > it->now);
+			if (last || bi + 1 >= t->nblocks)
+				break;
+			/* the blocks wholly below hi, by kinds alone */
+			for (bi++; bi < t->nblocks; bi++) {
+				uint64_t live;
+				if (it->has_hi) {
+					if ((rc = sdb_table_block_at(t, bi, e)))
+						goto out1;
+					if (sdb_key_cmp(t->bkey[bi], t->bklen[bi], it->hi.data, it->hi.len) >= 0)
+						break;
+				}
+				if ((rc = sdb_table_count_block(t, bi, it->now, &scratch, &cap, &live, e)))
+					goto out1;
+				n += live;
+			}
+			if (bi >= t->nblocks)
+				break;
+			if ((rc = cur_block(one, bi, e)))
+				goto out1;
+			i = 0;
+		}
+		rc = 0;
+	out1:
+		free(scratch);
+		for (int ci = 0; ci < it->nc; ci++)
+			it->c[ci].valid = 0; /* the iterator is at its end */
+		if (!rc)
+			*out = n;
+		return rc;
+	}
+	for (;;) {
+		const unsigned char *k, *v;
+		size_t kl, vl;
+		int kind;
+		uint64_t exp;
+		rc = sdb_iter_next_raw(it, &k, &kl, &v, &vl, &kind, &exp, e);
+		if (rc < 0)
+			return rc;
+		if (!rc)
+			break;
+		n++;
+	}
+	*out = n;
+	return 0;
 }
 
 void sdb_iter_release(struct sdb_iter *it)
@@ -344,9 +593,9 @@ void sdb_iter_release(struct sdb_iter *it)
 	for (int i = 0; i < it->nc; i++)
 		sdb_block_release(&it->c[i].b);
 	free(it->c);
+	free(it->tie);
 	sdb_buf_release(&it->lo);
 	sdb_buf_release(&it->hi);
-	sdb_buf_release(&it->prev);
 	sdb_buf_release(&it->target);
 	memset(it, 0, sizeof(*it));
 }
@@ -355,6 +604,7 @@ void sdb_iter_release(struct sdb_iter *it)
 struct sdb_iter_pub {
 	struct sdb_iter it;
 	struct sdb_table **tabs;
+	const struct sdb_table_meta **metas;
 };
 
 int sdb_iter_open(struct sdb_db *db, const void *lo, size_t lolen,
@@ -369,13 +619,21 @@ int sdb_iter_open(struct sdb_db *db, const void *lo, size_t lolen,
 		free(p);
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	}
-	for (size_t i = 0; i < db->ntabs; i++)
+	if (!(p->metas = calloc(db->ntabs + 1, sizeof(*p->metas)))) {
+		free(p->tabs);
+		free(p);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < db->ntabs; i++) {
 		p->tabs[i] = db->tabs[i].t;
-	rc = sdb_iter_init(&p->it, &db->mem, p->tabs, db->ntabs, lo, lolen, hi,
+		p->metas[i] = db->tabs[i].meta;
+	}
+	rc = sdb_iter_init(&p->it, &db->mem, p->tabs, p->metas, db->ntabs, lo, lolen, hi,
 			   hilen, reverse, 0, db->now, e);
 	if (rc) {
 		sdb_iter_release(&p->it);
 		free(p->tabs);
+		free(p->metas);
 		free(p);
 		return rc;
 	}
@@ -405,5 +663,6 @@ void sdb_iter_close(struct sdb_iter *it)
 		return;
 	sdb_iter_release(&p->it);
 	free(p->tabs);
+	free(p->metas);
 	free(p);
 }

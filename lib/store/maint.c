@@ -414,7 +414,7 @@ static int merge(struct sdb_db *db, const char *pick, int out, int bottom,
 		sdb_ranges_union(rs, &nrs);
 	} else
 		nrs = 0;
-	if ((rc = sdb_iter_init(&it, NULL, tabs, nin, NULL, 0, NULL, 0, 0, 1, now, e)))
+	if ((rc = sdb_iter_init(&it, NULL, tabs, NULL, nin, NULL, 0, NULL, 0, 0, 1, now, e)))
 		goto out_it;
 	have_it = 1;
 	outs = calloc(1, sizeof(*outs));

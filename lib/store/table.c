@@ -544,66 +544,44 @@ out:
 	return rc;
 }
 
-int sdb_table_open(struct sdb_table **tp, const char *path,
-		   struct sdb_error *e)
+/*
+ * The index block (checked), the range block and the bloom block's
+ * checksum of a mapped table: what sdb_table_open does after the footer,
+ * done at the first read that needs them when the table was opened lazily
+ * (a process that reads one key does not check and parse every table's
+ * index). Errors are the same as the eager open's.
+ */
+static int table_load(struct sdb_table *t, struct sdb_error *e)
 {
-	struct sdb_table *t = path ? calloc(1, sizeof(*t)) : NULL; /* NULL path: out of memory */
-	const unsigned char *f, *p, *end;
+	const unsigned char *f = t->map + t->size - SDB_TABLE_FOOTER;
+	const char *path = t->path;
 	uint64_t ioff, isz, boff, bsz;
 	size_t rawlen, cap = 0, nb, iend;
-	uint32_t version;
-	struct stat st;
-	int fd = -1, rc;
-	void *m;
+	int rc;
 
-	*tp = NULL;
-	if (!t || !(t->path = strdup(path))) {
-		free(t);
-		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	}
-	if ((rc = sdb_io_open(path, O_RDONLY, 0, &fd, e)))
-		goto fail;
-	if (fstat(fd, &st) < 0) {
-		rc = sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", path);
-		goto fail;
-	}
-	if (st.st_size < SDB_TABLE_FOOTER) {
-		rc = corrupt(e, path, 0, "file too short");
-		goto fail;
-	}
-	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	if (m == MAP_FAILED) {
-		rc = sdb_error_sys(e, SDB_EIO, "cannot map '%s'", path);
-		goto fail;
-	}
-	sdb_io_close(fd);
-	fd = -1;
-	t->map = m;
-	t->size = (size_t)st.st_size;
-	f = t->map + t->size - SDB_TABLE_FOOTER;
-	if ((rc = check_footer(f, t->size, path, &version, e)))
-		goto fail;
 	ioff = sdb_get_u64(f);
 	isz = sdb_get_u64(f + 8);
 	boff = sdb_get_u64(f + 16);
 	bsz = sdb_get_u64(f + 24);
-	t->nentries = sdb_get_u64(f + 32);
-	t->ndeletes = sdb_get_u64(f + 40);
-	rc = check_stored(t->map + ioff, isz, &t->index_raw, &cap, &rawlen);
+	if (ioff + isz + SDB_BLOCK_TRAILER <= t->size && t->map[ioff + isz] == SDB_COMP_NONE) {
+		/* a raw index (as written): read in place, not copied */
+		rc = check_stored(t->map + ioff, isz, NULL, NULL, &rawlen);
+		if (!rc)
+			t->index_raw = (unsigned char *)t->map + ioff;
+	} else {
+		rc = check_stored(t->map + ioff, isz, &t->index_owned, &cap, &rawlen);
+		t->index_raw = t->index_owned;
+	}
 	if (rc || rawlen < 4) {
 		rc = rc == SDB_ENOMEM ? sdb_error_set(e, rc, "out of memory") :
 			corrupt(e, path, ioff, "index block checksum mismatch");
 		goto fail;
 	}
-	if (check_stored(t->map + boff, bsz, NULL, NULL, &rawlen)) {
-		rc = corrupt(e, path, boff, "bloom block checksum mismatch");
-		goto fail;
-	}
-	t->bloom = t->map + boff;
+	t->bloom_off = boff;
 	t->bloom_len = bsz;
 	nb = sdb_get_u32(t->index_raw + isz - 4);
 	iend = isz - 4;
-	if (version == SDB_TABLE_VERSION_RANGES) {
+	if (t->version == SDB_TABLE_VERSION_RANGES) {
 		uint64_t roff, rsz;
 		if (iend < 16) {
 			rc = corrupt(e, path, ioff, "bad index block");
@@ -637,35 +615,144 @@ int sdb_table_open(struct sdb_table **tp, const char *path,
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto fail;
 	}
-	p = t->index_raw;
-	end = p + iend;
-	for (size_t i = 0; i < nb; i++) {
+	t->ioff = ioff;
+	t->ipos = 0;
+	t->iend = iend;
+	t->nparsed = 0;
+	t->nblocks = nb;
+	t->loaded = 1;
+	return 0;
+fail: /* as it was before: a later read tries (and fails) again */
+	free(t->index_owned);
+	t->index_owned = NULL;
+	free(t->boff);
+	free(t->bsize);
+	free(t->bkey);
+	free(t->bklen);
+	free(t->rt);
+	t->index_raw = NULL;
+	t->boff = NULL;
+	t->bsize = NULL;
+	t->bkey = NULL;
+	t->bklen = NULL;
+	t->rt = NULL;
+	t->nrt = 0;
+	t->bloom_len = 0;
+	return rc;
+}
+
+int sdb_table_ready_slow(struct sdb_table *t, struct sdb_error *e)
+{
+	return table_load(t, e);
+}
+
+/*
+ * Parses index entries (block i's last key, offset and size) up to and
+ * including entry i: a lazily opened table parses what its reads reach.
+ * @return 0 or SDB_ECORRUPT.
+ */
+static int parse_index(struct sdb_table *t, size_t i, struct sdb_error *e)
+{
+	const unsigned char *p = t->index_raw + t->ipos, *end = t->index_raw + t->iend;
+
+	if (i >= t->nblocks)
+		i = t->nblocks ? t->nblocks - 1 : 0;
+	while (t->nparsed <= i && t->nparsed < t->nblocks) {
 		uint64_t kl, off, sz;
-		if (!(p = sdb_get_varint(p, end, &kl)) || kl > (uint64_t)(end - p)) {
-			rc = corrupt(e, path, ioff, "bad index block");
-			goto fail;
-		}
-		t->bkey[i] = p;
-		t->bklen[i] = (uint32_t)kl;
+		size_t j = t->nparsed;
+		if (!(p = sdb_get_varint(p, end, &kl)) || kl > (uint64_t)(end - p))
+			return corrupt(e, t->path, t->ioff, "bad index block");
+		t->bkey[j] = p;
+		t->bklen[j] = (uint32_t)kl;
 		p += kl;
 		if (!(p = sdb_get_varint(p, end, &off)) || !(p = sdb_get_varint(p, end, &sz)) ||
-		    off > ioff || sz > ioff || off + sz + SDB_BLOCK_TRAILER > ioff) {
-			rc = corrupt(e, path, ioff, "bad index block");
-			goto fail;
-		}
-		t->boff[i] = off;
-		t->bsize[i] = (uint32_t)sz;
+		    off > t->ioff || sz > t->ioff || off + sz + SDB_BLOCK_TRAILER > t->ioff)
+			return corrupt(e, t->path, t->ioff, "bad index block");
+		t->boff[j] = off;
+		t->bsize[j] = (uint32_t)sz;
+		t->nparsed++;
+		t->ipos = (size_t)(p - t->index_raw);
 	}
-	if (p != end) {
-		rc = corrupt(e, path, ioff, "bad index block");
+	if (t->nparsed == t->nblocks && p != end)
+		return corrupt(e, t->path, t->ioff, "bad index block");
+	return 0;
+}
+
+int sdb_table_block_at(struct sdb_table *t, size_t i, struct sdb_error *e)
+{
+	return i < t->nparsed ? 0 : parse_index(t, i, e);
+}
+
+int sdb_table_bloom_slow(struct sdb_table *t, struct sdb_error *e)
+{
+	size_t rawlen;
+
+	if (check_stored(t->map + t->bloom_off, t->bloom_len, NULL, NULL, &rawlen))
+		return corrupt(e, t->path, t->bloom_off, "bloom block checksum mismatch");
+	t->bloom = t->map + t->bloom_off;
+	return 0;
+}
+
+int sdb_table_open_lazy(struct sdb_table **tp, const char *path,
+			struct sdb_error *e)
+{
+	struct sdb_table *t = path ? calloc(1, sizeof(*t)) : NULL; /* NULL path: out of memory */
+	const unsigned char *f;
+	struct stat st;
+	int fd = -1, rc;
+	void *m;
+
+	*tp = NULL;
+	if (!t || !(t->path = strdup(path))) {
+		free(t);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	if ((rc = sdb_io_open(path, O_RDONLY, 0, &fd, e)))
+		goto fail;
+	if (fstat(fd, &st) < 0) {
+		rc = sdb_error_sys(e, SDB_EIO, "cannot stat '%s'", path);
 		goto fail;
 	}
-	t->nblocks = nb;
+	if (st.st_size < SDB_TABLE_FOOTER) {
+		rc = corrupt(e, path, 0, "file too short");
+		goto fail;
+	}
+	m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED) {
+		rc = sdb_error_sys(e, SDB_EIO, "cannot map '%s'", path);
+		goto fail;
+	}
+	sdb_io_close(fd);
+	fd = -1;
+	t->map = m;
+	t->size = (size_t)st.st_size;
+	f = t->map + t->size - SDB_TABLE_FOOTER;
+	if ((rc = check_footer(f, t->size, path, &t->version, e)))
+		goto fail;
+	t->nentries = sdb_get_u64(f + 32);
+	t->ndeletes = sdb_get_u64(f + 40);
 	*tp = t;
 	return 0;
 fail:
 	sdb_io_close(fd);
 	sdb_table_close(t);
+	return rc;
+}
+
+int sdb_table_open(struct sdb_table **tp, const char *path,
+		   struct sdb_error *e)
+{
+	int rc = sdb_table_open_lazy(tp, path, e);
+
+	if (rc)
+		return rc;
+	/* everything checked now, as before lazy opens */
+	if ((rc = table_load(*tp, e)) ||
+	    (rc = parse_index(*tp, (*tp)->nblocks, e)) ||
+	    (rc = sdb_table_bloom(*tp, e))) {
+		sdb_table_close(*tp);
+		*tp = NULL;
+	}
 	return rc;
 }
 
@@ -676,15 +763,16 @@ void sdb_table_close(struct sdb_table *t)
 	if (t->map)
 		munmap((void *)t->map, t->size);
 	free(t->path);
-	free(t->index_raw);
+	free(t->index_owned);
 	free(t->boff);
 	free(t->bsize);
 	free(t->bkey);
 	free(t->bklen);
 	free(t->rt);
 	if (t->craw) {
-		for (size_t i = 0; i < t->nblocks; i++)
-			free(t->craw[i]);
+		/* the cached blocks are the ring's cn entries */
+		for (size_t k = 0; k < t->cn; k++)
+			free(t->craw[t->cring[(t->chead + k) % t->nblocks]]);
 		__atomic_sub_fetch(&cache_total, t->cbytes, __ATOMIC_RELAXED);
 	}
 	free(t->craw);
@@ -775,11 +863,65 @@ int sdb_block_decode(struct sdb_block *b, const unsigned char *p, size_t n)
 	return 0;
 }
 
+int sdb_table_count_block(struct sdb_table *t, size_t i, uint64_t now,
+			  unsigned char **scratch, size_t *cap, uint64_t *live,
+			  struct sdb_error *e)
+{
+	const unsigned char *p, *end;
+	size_t rawlen, plen = 0;
+	uint32_t count;
+	uint64_t n = 0;
+	int rc = sdb_table_block_at(t, i, e);
+
+	if (rc)
+		return rc;
+	rc = check_stored(t->map + t->boff[i], t->bsize[i], scratch, cap, &rawlen);
+	if (rc == SDB_ENOMEM)
+		return sdb_error_set(e, rc, "out of memory");
+	if (rc || rawlen < 4)
+		goto bad;
+	p = *scratch;
+	count = sdb_get_u32(p + rawlen - 4);
+	end = p + rawlen - 4;
+	if (count > rawlen)
+		goto bad;
+	/* the entries' layout as sdb_block_decode checks it, keys skipped */
+	for (uint32_t j = 0; j < count; j++) {
+		uint64_t shared, unshared, vlen, exp = 0;
+		int kind;
+		if (!(p = sdb_get_varint(p, end, &shared)) ||
+		    !(p = sdb_get_varint(p, end, &unshared)) ||
+		    !(p = sdb_get_varint(p, end, &vlen)) || p >= end)
+			goto bad;
+		kind = *p++;
+		if (kind > SDB_KIND_TTL || (kind == SDB_KIND_DEL && vlen))
+			goto bad;
+		if (kind == SDB_KIND_TTL && !(p = sdb_get_varint(p, end, &exp)))
+			goto bad;
+		if (shared > plen || unshared > (uint64_t)(end - p) ||
+		    vlen > (uint64_t)(end - p) - unshared || shared + unshared == 0)
+			goto bad;
+		p += unshared + vlen;
+		plen = shared + unshared;
+		n += kind == SDB_KIND_PUT || (kind == SDB_KIND_TTL && exp > now);
+	}
+	if (p != end)
+		goto bad;
+	*live = n;
+	return 0;
+bad:
+	return corrupt(e, t->path, t->boff[i], "data block checksum mismatch or bad block");
+}
+
 int sdb_table_read_block(struct sdb_table *t, size_t i, struct sdb_block *b,
 			 struct sdb_error *e)
 {
 	size_t rawlen;
-	int rc = check_stored(t->map + t->boff[i], t->bsize[i], &b->raw,
+	int rc = sdb_table_block_at(t, i, e);
+
+	if (rc)
+		return rc;
+	rc = check_stored(t->map + t->boff[i], t->bsize[i], &b->raw,
 			      &b->rawcap, &rawlen);
 
 	if (!rc)
@@ -806,7 +948,10 @@ static void cache_evict(struct sdb_table *t)
 int sdb_table_read_block_cached(struct sdb_table *t, size_t i,
 				struct sdb_block *b, struct sdb_error *e)
 {
-	int rc;
+	int rc = sdb_table_block_at(t, i, e);
+
+	if (rc)
+		return rc;
 
 	if (t->craw && t->craw[i]) {
 		uint32_t n = t->clen[i];
@@ -858,10 +1003,20 @@ int sdb_table_read_block_cached(struct sdb_table *t, size_t i,
 	return 0;
 }
 
-size_t sdb_table_find_block(const struct sdb_table *t, const void *k, size_t n)
+int sdb_table_find_block(struct sdb_table *t, const void *k, size_t n,
+			 size_t *out, struct sdb_error *e)
 {
-	size_t lo = 0, hi = t->nblocks;
+	size_t lo = 0, hi;
+	int rc;
 
+	/* parse on until an entry >= k (or the end) is known */
+	while (t->nparsed < t->nblocks &&
+	       (!t->nparsed || sdb_key_cmp(t->bkey[t->nparsed - 1], t->bklen[t->nparsed - 1], k, n) < 0)) {
+		size_t want = t->nparsed * 2 + 64; /* in growing runs */
+		if ((rc = parse_index(t, want, e)))
+			return rc;
+	}
+	hi = t->nparsed;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (sdb_key_cmp(t->bkey[mid], t->bklen[mid], k, n) < 0)
@@ -869,14 +1024,20 @@ size_t sdb_table_find_block(const struct sdb_table *t, const void *k, size_t n)
 		else
 			hi = mid;
 	}
-	return lo;
+	*out = lo;
+	return 0;
 }
 
 int sdb_table_verify(struct sdb_table *t, struct sdb_error *e)
 {
 	struct sdb_block b = { 0 };
 	uint64_t n = 0, dels = 0;
-	int rc = 0;
+	int rc = sdb_table_ready(t, e);
+
+	if (!rc && t->nblocks)
+		rc = sdb_table_block_at(t, t->nblocks - 1, e);
+	if (rc)
+		return rc;
 
 	for (size_t i = 0; i < t->nblocks && !rc; i++) {
 		rc = sdb_table_read_block(t, i, &b, e);

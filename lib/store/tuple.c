@@ -247,6 +247,30 @@ static void num_value(const struct num *x, int is_real, struct sdb_tv *v)
 		v->r = -v->r;
 }
 
+long sdb_tuple_decode_int(const unsigned char *p, size_t n, int64_t *out)
+{
+	struct num x = { 0 };
+	struct sdb_tv v;
+	size_t len;
+
+	if (!n)
+		return 0;
+	if (p[0] == SDB_TUPLE_ZERO) {
+		*out = 0;
+		return 1;
+	}
+	if (p[0] != SDB_TUPLE_POS && p[0] != SDB_TUPLE_NEG)
+		return 0;
+	x.neg = p[0] == SDB_TUPLE_NEG;
+	if (!(len = read_num(p, n, 0, &x)))
+		return 0;
+	num_value(&x, 0, &v);
+	if (v.type != SDB_TV_INT)
+		return 0;
+	*out = v.i;
+	return (long)len;
+}
+
 long sdb_tuple_decode1(const unsigned char *p, size_t n, int desc, int is_real,
 		       struct sdb_tv *v, struct sdb_buf *tmp, struct sdb_error *e)
 {

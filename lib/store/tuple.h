@@ -98,6 +98,10 @@ size_t sdb_tuple_skip(const unsigned char *p, size_t n, int desc);
  * integral values that fit int64 come back as INTEGER.
  * @return the element's length (> 0), or SDB_ECORRUPT / SDB_ENOMEM.
  */
+/* An ascending INTEGER element at p (a number that is an int64): its
+ * value in *out. @return its length, or 0 when p holds anything else
+ * (use sdb_tuple_decode1 then). */
+long sdb_tuple_decode_int(const unsigned char *p, size_t n, int64_t *out);
 long sdb_tuple_decode1(const unsigned char *p, size_t n, int desc, int is_real,
 		       struct sdb_tv *v, struct sdb_buf *tmp, struct sdb_error *e);
 

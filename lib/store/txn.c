@@ -889,6 +889,40 @@ int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
 	}
 }
 
+int sdb_txn_count(struct sdb_txn *t, const void *lo, size_t lolen,
+		  const void *hi, size_t hilen, uint64_t *n, struct sdb_error *e)
+{
+	struct sdb_txn_iter *it;
+	int rc = catch_up(t, e);
+
+	*n = 0;
+	if (rc)
+		return rc;
+	if (!t->nops && !t->nrd) { /* no writes of its own: the snapshot's count */
+		struct sdb_iter *si;
+		if (!t->db || !t->db->have_snapshot)
+			return 0;
+		if ((rc = sdb_iter_open(t->db, lo, lolen, hi, hilen, 0, &si, e)))
+			return rc;
+		rc = sdb_iter_count(si, n, e);
+		sdb_iter_close(si);
+		return rc;
+	}
+	if ((rc = sdb_txn_iter_open(t, lo, lolen, hi, hilen, 0, &it, e)))
+		return rc;
+	for (;;) {
+		const unsigned char *k;
+		size_t kl;
+		struct sdb_val v;
+		rc = sdb_txn_iter_next(it, &k, &kl, &v, e);
+		if (rc <= 0)
+			break;
+		++*n;
+	}
+	sdb_txn_iter_close(it);
+	return rc < 0 ? rc : 0;
+}
+
 void sdb_txn_iter_close(struct sdb_txn_iter *it)
 {
 	if (!it)

@@ -186,5 +186,11 @@ int sdb_txn_iter_limit(struct sdb_txn_iter *it, const void *hi, size_t hilen,
 		       struct sdb_error *e);
 /* Frees (NULL allowed). */
 void sdb_txn_iter_close(struct sdb_txn_iter *it);
+/* The number of keys the transaction sees in [lo, hi) (NULL: open
+ * bounds), what an iterator would return, counted without handing out
+ * keys: a range one table holds is counted block by block.
+ * @return 0 and *n, or an error. */
+int sdb_txn_count(struct sdb_txn *t, const void *lo, size_t lolen,
+		  const void *hi, size_t hilen, uint64_t *n, struct sdb_error *e);
 
 #endif

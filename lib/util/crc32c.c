@@ -2,6 +2,9 @@
 #include "util/crc32c.h"
 
 #include <string.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 
 #define POLY 0x82F63B78u /* reflected Castagnoli polynomial */
 
@@ -71,8 +74,12 @@ uint32_t sdb_crc32c_extend(uint32_t crc, const void *p, size_t n)
 #if defined(__x86_64__)
 	static int have = -1;
 	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+		/* one cpuid leaf, when first needed: __builtin_cpu_supports
+		 * would link libgcc's start-up probe of every leaf into each
+		 * tool, and a cpuid is a trap to the hypervisor in a VM (tens
+		 * of microseconds a leaf, before main) */
+		unsigned a, b, c, d;
+		have = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_2) ? 1 : 0;
 	}
 	if (have)
 		return crc_hw(crc, p, n);

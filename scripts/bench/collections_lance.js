@@ -87,7 +87,7 @@ async function query(data, dbdir, ef) {
 	};
 	for (const [p, where] of SELS) {
 		await run('knn_' + p, nq, (i) => {
-			let v = tbl.query().nearestTo(qv(i)).distanceType('l2').ef(ef).limit(10).select(['id']);
+			let v = tbl.query().nearestTo(qv(i)).distanceType('l2').ef(ef).refineFactor(2).limit(10).select(['id']);
 			if (where) v = v.where(where);
 			return v.toArray();
 		});
@@ -97,7 +97,7 @@ async function query(data, dbdir, ef) {
 	await run('and', nq, (i) => tbl.query().fullTextSearch(new MatchQuery(and[i], 'body', { operator: Operator.And })).limit(10).select(['id']).toArray());
 	await run('or', nq, (i) => tbl.query().fullTextSearch(new MatchQuery(or[i], 'body', { operator: Operator.Or })).limit(10).select(['id']).toArray());
 	const rrf = await lancedb.rerankers.RRFReranker.create(60);
-	await run('hybrid', nq, (i) => tbl.query().nearestTo(qv(i)).distanceType('l2').ef(ef)
+	await run('hybrid', nq, (i) => tbl.query().nearestTo(qv(i)).distanceType('l2').ef(ef).refineFactor(2)
 		.fullTextSearch(new MatchQuery(hy[i], 'body', { operator: Operator.Or })).rerank(rrf).limit(10).select(['id']).toArray());
 }
 

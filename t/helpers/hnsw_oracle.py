@@ -2,7 +2,7 @@
 # hnsw_oracle.py - numpy brute force for the SQL HNSW tests (t/2302, t/stress).
 #
 # HNSW_NQ=N in the environment limits sql and check to the first N queries.
-#   data DIR N DIM SEED [clusters]   DIR/base.npy (clustered float32), DIR/q.npy
+#   data DIR N DIM SEED [CLUSTERS [norm]]  DIR/base.npy (clustered float32), DIR/q.npy
 #                                   (queries near cluster centres), DIR/qc.txt
 #                                   (each query's cluster)
 #   sql DIR FILTERSET METRIC K       SQL on stdout: for every filter and query
@@ -64,6 +64,8 @@ def main():
         centres = r.standard_normal((nc, dim)) * 2
         grp = np.arange(n) % nc
         x = (centres[grp] + r.standard_normal((n, dim))).astype(np.float32)
+        if len(sys.argv) > 7 and sys.argv[7] == "norm":
+            x /= np.linalg.norm(x, axis=1, keepdims=True)
         np.save(d + "/base.npy", x)
         nq = 40
         qc = r.integers(0, nc, nq)

@@ -282,7 +282,7 @@ static void test_table(int comp)
 		char k[32];
 		size_t bi, j;
 		snprintf(k, sizeof(k), "%ckey%06d", 0, 1234);
-		bi = sdb_table_find_block(t, k, 10);
+		CHECK_EQ_INT(sdb_table_find_block(t, k, 10, &bi, &e), 0);
 		CHECK_EQ_INT(sdb_table_read_block(t, bi, &blk, &e), 0);
 		for (j = 0; j < blk.n; j++)
 			if (blk.klen[j] == 10 && !memcmp(blk.keys + blk.koff[j], k, 10))
