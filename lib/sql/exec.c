@@ -1366,8 +1366,15 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 		 * their columns no longer count as read (an index scan for
 		 * count(*) WHERE col = ? then decodes nothing) */
 		int nw = 0;
+		/* not with outer joins: a level's row of NULLs (a LEFT/FULL
+		 * group without a match) must still meet the level's conjuncts */
+		/* nor on a table with an HNSW index: a k-NN query through it
+		 * tests every conjunct on the rows its walk visits */
+		int keep_all = has_left;
+		for (int j = 0; L->src->tab && j < L->src->tab->nidx; j++)
+			keep_all |= L->src->tab->idx[j]->hnsw != NULL;
 		for (int j = 0; j < L->nwh; j++) {
-			if (tscan_answers(L->ts, L->wh[j])) {
+			if (!keep_all && tscan_answers(L->ts, L->wh[j])) {
 				src_unuse_xp(L->src, L->wh[j]);
 				continue;
 			}

@@ -15,7 +15,8 @@
 // operator), hybrid (vector + FTS, RRF k 60); 10 rows each, only `id`
 // selected; each set timed around its query loop alone (the peer's
 // start-up and table open are not counted). Writes DATA/lance_SET.out
-// (one line of ids per query) and prints "lance SET SECONDS".
+// (one line of ids per query) and prints "lance SET SECONDS CPU_SECONDS"
+// (process.cpuUsage(): every thread of the process, user + system).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -77,13 +78,15 @@ async function query(data, dbdir, ef) {
 	const run = async (name, count, one) => {
 		const out = [];
 		const t0 = now();
+		const c0 = process.cpuUsage();
 		for (let i = 0; i < count; i++) {
 			const rows = await one(i);
 			out.push(rows.map((r) => r.id).join(' '));
 		}
 		const s = now() - t0;
+		const c = process.cpuUsage(c0);
 		fs.writeFileSync(path.join(data, `lance_${name}.out`), out.join('\n') + '\n');
-		console.log(`lance ${name} ${s.toFixed(4)}`);
+		console.log(`lance ${name} ${s.toFixed(4)} ${((c.user + c.system) / 1e6).toFixed(4)}`);
 	};
 	for (const [p, where] of SELS) {
 		await run('knn_' + p, nq, (i) => {
