@@ -417,6 +417,53 @@ static int sidx_cmp(const void *pa, const void *pb, void *ctx)
 	return a->idx > b->idx ? -1 : a->idx < b->idx;
 }
 
+/*
+ * A short run of equal prefixes (the keys of one graph node, one SQL
+ * index value...): its entries' second prefixes and key pointers are
+ * gathered once (one read of each entry, which lies anywhere in the
+ * sorter), then sorted in place by insertion, in sidx_cmp's order. qsort
+ * with sidx_cmp reads two entries per comparison, each a likely cache
+ * miss.
+ */
+#define TIE_RUN 64
+struct tie {
+	uint64_t pfx2, idx;
+	const unsigned char *k;
+	size_t kl;
+};
+
+static int tie_less(const struct tie *x, const struct tie *y)
+{
+	int c;
+
+	if (x->pfx2 != y->pfx2)
+		return x->pfx2 < y->pfx2;
+	c = sdb_key_cmp(x->k, x->kl, y->k, y->kl);
+	return c ? c < 0 : x->idx > y->idx;
+}
+
+static void sort_ties(const struct sdb_sorter *s, struct sdb_kidx *a, size_t n)
+{
+	const unsigned char *ar = (const unsigned char *)s->arena.data;
+	struct tie t[TIE_RUN];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sent *x = &s->e[a[i].idx];
+		t[i] = (struct tie){ x->pfx2, a[i].idx, ar + x->off, SENT_KLEN(x) };
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct tie v = t[i];
+		size_t j = i;
+		while (j && tie_less(&v, &t[j - 1])) {
+			t[j] = t[j - 1];
+			j--;
+		}
+		t[j] = v;
+	}
+	for (size_t i = 0; i < n; i++)
+		a[i].idx = t[i].idx;
+}
+
 static uint64_t load_be(const unsigned char *k, size_t from, size_t n)
 {
 	uint64_t v = 0;
@@ -473,7 +520,9 @@ static struct sdb_kidx *sorter_sort(struct sdb_sorter *s)
 		size_t j = i + 1;
 		while (j < n && a[j].pfx == a[i].pfx)
 			j++;
-		if (j - i > 1)
+		if (j - i > 1 && j - i <= TIE_RUN)
+			sort_ties(s, a + i, j - i);
+		else if (j - i > 1)
 			qsort_r(a + i, j - i, sizeof(*a), sidx_cmp, s);
 		i = j;
 	}
