@@ -58,6 +58,7 @@ enum {
 	B_BATCH, B_IDS, B_SEED, B_PRECISION, B_ORDERING, B_PREFAULT, B_DIRECT,
 	B_TELEMETRY, B_JSON, B_INDEX, B_QUERY, B_VECTOR, B_K, B_EF, B_QFORMAT,
 	B_TRUTH, B_EXACT, B_VERIFY, B_NO_OUTPUT, B_NO_VERIFY, B_TO_FORMAT, B_SHARD, B_BUDGET,
+	B_INSERT,
 };
 
 static const char head_build[] =
@@ -79,6 +80,7 @@ static const struct opt opts_build[] = {
 	{ B_PRECISION, 0, "build-precision", "P", "distances while building: auto (default), f32, bf16, sq8" },
 	{ B_BUDGET, 0, "memory-budget", "SIZE", "build within SIZE (k/M/G) of memory: from a bf16 or sq8 copy\n"
 	  "when the float32 vectors do not fit" },
+	{ B_INSERT, 0, "insert-order", "O", "local (default: a random tenth, then the rest by region) or input" },
 	{ B_ORDERING, 0, "ordering", "O", "none (default), random_projection, kmeans, block" },
 	{ B_PREFAULT, 0, "prefault", NULL, "read the whole input into memory up front" },
 	{ B_DIRECT, 0, "direct-read", NULL, "read() the input instead of mmap (network filesystems)" },
@@ -243,7 +245,7 @@ static int cmd_build(int argc, char **argv)
 	const char *arg;
 	const char *in = NULL, *outp = NULL, *ids_path = NULL;
 	struct sdb_vec_open_opts vo = { 0 };
-	struct sdb_hnsw_params hp = { 16, 100, SDB_VEC_L2, 42, 1000, 0, SDB_PREC_AUTO };
+	struct sdb_hnsw_params hp = { 16, 100, SDB_VEC_L2, 42, 1000, 0, SDB_PREC_AUTO, SDB_INSERT_LOCAL };
 	int ordering = SDB_ORDER_NONE, telemetry = 0, json = 0, c, rc;
 	unsigned long long budget = 0;
 	uint64_t anon_peak;
@@ -303,6 +305,11 @@ static int cmd_build(int argc, char **argv)
 			hp.precision = sdb_hnsw_precision_parse(arg);
 			if (hp.precision < 0)
 				die_usage("invalid build precision '%s' (expected auto, f32, bf16 or sq8)", arg);
+			break;
+		case B_INSERT:
+			hp.insert_order = sdb_hnsw_insert_parse(arg);
+			if (hp.insert_order < 0)
+				die_usage("invalid insert order '%s' (expected local or input)", arg);
 			break;
 		case B_BUDGET:
 			budget = parse_size("--memory-budget", arg);
@@ -427,6 +434,7 @@ static int cmd_build(int argc, char **argv)
 				{ "ef_construction", sdb_cell_uint(hp.ef_construction), NULL, 0, NULL, 0 },
 				{ "threads", sdb_cell_int(h->threads_used), NULL, 0, NULL, 0 },
 				{ "ordering", sdb_cell_str(sdb_hnsw_ordering_name(ordering)), NULL, 0, NULL, 0 },
+				{ "insert_order", sdb_cell_str(sdb_hnsw_insert_name(hp.insert_order)), NULL, 0, NULL, 0 },
 				{ "seconds", sdb_cell_num(n[0]), NULL, 0, NULL, 0 },
 				{ "vectors_per_second", sdb_cell_num(n[1]), NULL, 0, NULL, 0 },
 				{ "index_bytes", sdb_cell_uint(bytes), NULL, 0, NULL, 0 },

@@ -12,8 +12,7 @@
 #        classes and folding, the Porter stemmer)
 #        libssl-dev (libcrypto's MD5 for the sqllogictest runner),
 #        libedit-dev (sochdb-sql's prompt), tmux (the prompt's test),
-#        python3-yaml (the Kubernetes manifests of scripts/cluster/),
-#        time (peak RSS in the bench scripts, run small by t/2372)
+#        python3-yaml (the Kubernetes manifests of scripts/cluster/)
 # bench: the peers: hnswlib/faiss (python + headers), networkx, jq, sqlite3,
 #        rocksdb-tools, lmdb-utils, g++
 # stress: slurm-wlm and munge (a real single-node Slurm runs the
@@ -25,7 +24,7 @@ groups=${*:-test}
 pkgs=
 for g in $groups; do
 	case $g in
-	test) pkgs="$pkgs time gcc make pkg-config liblz4-dev libzstd-dev bats bats-assert bats-support strace python3-numpy python3-networkx jq sqlite3 libsqlite3-dev libssl-dev libedit-dev tmux libutf8proc-dev libstemmer-dev python3-yaml" ;;
+	test) pkgs="$pkgs gcc make pkg-config liblz4-dev libzstd-dev bats bats-assert bats-support strace python3-numpy python3-networkx jq sqlite3 libsqlite3-dev libssl-dev libedit-dev tmux libutf8proc-dev libstemmer-dev python3-yaml" ;;
 	bench) pkgs="$pkgs time g++ python3-numpy python3-hnswlib python3-faiss libhnswlib-dev python3-networkx jq sqlite3 rocksdb-tools lmdb-utils" ;;
 	stress) pkgs="$pkgs slurm-wlm munge" ;;
 	fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;

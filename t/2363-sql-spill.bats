@@ -6,7 +6,8 @@
 # bigger than the run buffers; GROUP BY with every aggregate, HAVING,
 # DISTINCT aggregates, collations, joins and LEFT JOIN null rows, groups
 # partly in memory and partly spilled; UNION/INTERSECT/EXCEPT (sorted
-# on all columns, then merged). A 64K limit makes many runs and
+# on all columns, then merged); SELECT DISTINCT (its first rows in memory,
+# the rest sorted, made distinct and put back in order). A 64K limit makes many runs and
 # more than one merge pass. A full disk during a spill is a one-line
 # error and exit 3 with the database intact; top-k (ORDER BY ... LIMIT)
 # stays in memory; spill files never keep a name. Expected output is
@@ -118,6 +119,19 @@ same_rows() { # QUERY
 	done
 	run -3 --separate-stderr env SDB_IO_FAULT=write:1:ENOSPC sochdb-sql -d "$D" --memory-limit 64K -c "SELECT b FROM t UNION SELECT c FROM t"
 	[[ $stderr == "sochdb-sql: line 1, column 1: cannot write 'sort spill file': No space left on device" ]]
+}
+
+@test "SELECT DISTINCT past the memory limit gives sqlite3's rows in sqlite3's order" {
+	for q in \
+		"SELECT DISTINCT quote(a) FROM t" \
+		"SELECT DISTINCT d, c FROM t" \
+		"SELECT DISTINCT id % 5000, d FROM t" \
+		"SELECT DISTINCT b COLLATE NOCASE FROM t" \
+		"SELECT DISTINCT id % 3000 FROM t LIMIT 10 OFFSET 2900" \
+		"SELECT DISTINCT d % 50, upper(c) FROM t ORDER BY 2, 1" \
+		"SELECT count(*) FROM (SELECT DISTINCT b, d FROM t)"; do
+		same_rows "$q"
+	done
 }
 
 @test "a full disk during a spill: one line, exit 3, nothing lost; top-k and small sorts never spill" {

@@ -43,10 +43,11 @@ setup() {
 	unset SOCHDB_DIR
 }
 
-# search DB QI [CAT YEAR [STATE]]: the search (or filter) recipe for query
-# QI, checked against the oracle's brute force over the same rows
+# search DB QI [CAT YEAR [STATE [MIN_RECALL]]]: the search (or filter)
+# recipe for query QI, checked against the oracle's brute force over the
+# same rows (exactly, or at MIN_RECALL for the graph path)
 search() {
-	local db=$1 qi=$2 cat=${3:-} year=${4:-} state=${5:-}
+	local db=$1 qi=$2 cat=${3:-} year=${4:-} state=${5:-} mr=${6:-}
 	if [ -n "$cat" ]; then
 		run -0 sochdb-sql -d "$db" --no-header --param q="$(vec "q$qi")" --param k=10 \
 			--param cat="'$cat'" --param year="$year" -c "$(recipe collection-filter)"
@@ -55,12 +56,12 @@ search() {
 			-c "$(recipe collection-search)"
 	fi
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/got"
-	run -0 oracle check-knn "$F" "$qi" 10 "$BATS_TEST_TMPDIR/got" $cat $year ${state:+--state "$state"}
+	run -0 oracle check-knn "$F" "$qi" 10 "$BATS_TEST_TMPDIR/got" $cat $year ${state:+--state "$state"} ${mr:+--min-recall "$mr"}
 	assert_output "ok 10 rows"
 }
 
 @test "recipes: every block the tests run is in the man page; the collection loads from JSON lines" {
-	for r in collection-create collection-insert collection-import collection-search collection-filter \
+	for r in collection-create collection-insert collection-import collection-search collection-filter collection-index \
 		collection-keyword collection-hybrid collection-update collection-delete collection-delete-where \
 		cache-create cache-put cache-get cache-expire; do
 		recipe "$r" >/dev/null
@@ -77,6 +78,18 @@ search() {
 		search "$F/db" "$qi"
 		search "$F/db" "$qi" news 2020
 		search "$F/db" "$qi" food 2024
+	done
+}
+
+@test "recipes: with the HNSW index the same statements use it; answers still agree with numpy" {
+	cp -a "$F/db" "$D"
+	run -0 sochdb-sql -d "$D" -c "$(recipe collection-index)"
+	run -0 sochdb-sql -d "$D" --no-header -c "EXPLAIN QUERY PLAN $(recipe collection-search)" --param k=10 --param q="$(vec q0)"
+	assert_output --partial 'SEARCH docs USING HNSW INDEX docs_emb'
+	for qi in 0 1 2 3; do
+		search "$D" "$qi" "" "" "" 0.9
+		# a selective filter: exact over the rows that pass it
+		search "$D" "$qi" news 2020
 	done
 }
 

@@ -124,6 +124,29 @@ np.save('$D/v.npy', np.array([[3,4],[1,0],[0,2]], dtype=np.float32))"
 	run -1 cmp -s "$D/o-none.idx" "$D/o-block.idx"
 }
 
+@test "--insert-order local (default) and input: recall within 0.005 of each other at every ef, deterministic at 1 thread" {
+	D=$BATS_FILE_TMPDIR
+	for set in l2 ip; do
+		run -0 --separate-stderr sochdb-bulk build-index -i "$D/$set.base.npy" -o "$D/$set-iloc.idx" --metric $set -t 1 --json -q
+		[[ "$output" == *'"insert_order":"local"'* ]] || fail "$output"
+		run -0 sochdb-bulk build-index -i "$D/$set.base.npy" -o "$D/$set-iloc2.idx" --metric $set -t 1 --insert-order local -q
+		cmp "$D/$set-iloc.idx" "$D/$set-iloc2.idx"
+		run -0 --separate-stderr sochdb-bulk build-index -i "$D/$set.base.npy" -o "$D/$set-iin.idx" --metric $set -t 1 --insert-order input --json -q
+		[[ "$output" == *'"insert_order":"input"'* ]] || fail "$output"
+		! cmp -s "$D/$set-iloc.idx" "$D/$set-iin.idx"
+		for ef in 16 32 64 128; do
+			run -0 --separate-stderr sochdb-bulk query --index "$D/$set-iloc.idx" -q "$D/$set.query.npy" --ef $ef --truth "$D/$set.truth.npy" --no-output -t 1
+			a=$(recall_of "$stderr")
+			run -0 --separate-stderr sochdb-bulk query --index "$D/$set-iin.idx" -q "$D/$set.query.npy" --ef $ef --truth "$D/$set.truth.npy" --no-output -t 1
+			b=$(recall_of "$stderr")
+			awk -v a="$a" -v b="$b" 'BEGIN { exit !(a >= b - 0.005) }' || fail "$set ef $ef: local $a vs input $b"
+		done
+	done
+	run -2 sochdb-bulk build-index -i "$D/l2.base.npy" -o "$D/x.idx" --insert-order sorted
+	assert_output --partial "invalid insert order 'sorted' (expected local or input)"
+	[ ! -e "$D/x.idx" ]
+}
+
 @test "--ids: results carry the external ids" {
 	D=$BATS_FILE_TMPDIR
 	$PY -c "

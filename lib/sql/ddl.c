@@ -91,18 +91,9 @@ struct build {
 	size_t n, cap;
 };
 
-static const char *sort_base;
-
 /* Entries from which an autocommit CREATE INDEX writes through the
  * store's bulk ingest (fewer go through the WAL with the transaction). */
 #define BULK_MIN 50000
-
-static int ent_cmp(const void *pa, const void *pb)
-{
-	const struct ent *a = pa, *b = pb;
-
-	return sdb_key_cmp(sort_base + a->off, a->len, sort_base + b->off, b->len);
-}
 
 /* The length of the values part of an index key (head, id, ncol values). */
 static size_t values_len(const unsigned char *k, size_t n, int nvals)
@@ -155,6 +146,8 @@ int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
 	struct sdb_txn_iter *it = NULL;
 	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
 	struct sql_value *row = NULL;
+	uint64_t *used = NULL;
+	uint32_t *order = NULL, *koff = NULL, *klen = NULL;
 	int rc = 0;
 
 	for (int i = 0; i < x->ncol; i++)
@@ -164,9 +157,20 @@ int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
 	if (x->where)
 		return sdb_error_set(e, SDB_EUNSUPPORTED, "partial indexes are not supported yet");
 	row = calloc((size_t)(t->ncol ? t->ncol : 1), sizeof(*row));
+	/* the rows' indexed columns and the rowid only (x->cols: -1 rowid) */
+	used = calloc((size_t)(t->ncol + 1) / 64 + 1, sizeof(*used));
+	if (used) {
+		used[t->ncol >> 6] |= 1ull << (t->ncol & 63);
+		for (int i = 0; i < x->ncol; i++) {
+			int c = x->cols[i] < 0 ? t->ncol : x->cols[i];
+			used[c >> 6] |= 1ull << (c & 63);
+		}
+		for (int i = 0; i < t->npk; i++) /* WITHOUT ROWID: the key columns */
+			used[t->pk[i] >> 6] |= 1ull << (t->pk[i] & 63);
+	}
 	sql_obj_prefix(&lo, t->id);
 	sql_obj_end(&hi, t->id);
-	if (!row || !sdb_buf_ok(&lo) || !sdb_buf_ok(&hi)) {
+	if (!row || !used || !sdb_buf_ok(&lo) || !sdb_buf_ok(&hi)) {
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -182,7 +186,7 @@ int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
 		rc = sdb_txn_iter_next(it, &k, &kn, &v, e);
 		if (rc <= 0)
 			break;
-		if ((rc = sql_row_decode(t, k, kn, v.data, v.len, row, &rowid, e)))
+		if ((rc = sql_row_decode_used(t, k, kn, v.data, v.len, row, &rowid, used, e)))
 			break;
 		if ((rc = sql_idxkey(&w->kbuf, &w->rbits, x, row, NULL, rowid, e)))
 			break;
@@ -219,9 +223,33 @@ int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
 	sdb_txn_iter_close(it);
 	if (rc)
 		goto out;
-	sort_base = b.keys.data;
-	if (b.n)
-		qsort(b.ents, b.n, sizeof(*b.ents), ent_cmp);
+	/* in key order: the store's radix sort of the keys' bytes */
+	order = malloc((b.n ? b.n : 1) * sizeof(*order));
+	koff = malloc((b.n ? b.n : 1) * sizeof(*koff));
+	klen = malloc((b.n ? b.n : 1) * sizeof(*klen));
+	if (!order || !koff || !klen) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < b.n; i++) {
+		koff[i] = b.ents[i].off;
+		klen[i] = b.ents[i].len;
+	}
+	if (b.n && sdb_keys_order((const unsigned char *)b.keys.data, koff, klen, b.n, order)) {
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		goto out;
+	}
+	{
+		struct ent *sorted = malloc((b.n ? b.n : 1) * sizeof(*sorted));
+		if (!sorted) {
+			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < b.n; i++)
+			sorted[i] = b.ents[order[i]];
+		free(b.ents);
+		b.ents = sorted;
+	}
 	/* a big index of an autocommit CREATE INDEX: straight into tables
 	 * (no WAL records to write now and replay at every open) */
 	if (w->bulk_ok && !w->in_begin && !w->bulk && b.n >= BULK_MIN &&
@@ -242,6 +270,10 @@ int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
 	}
 out:
 	free(row);
+	free(used);
+	free(order);
+	free(koff);
+	free(klen);
 	free(b.ents);
 	sdb_buf_release(&b.keys);
 	sdb_buf_release(&lo);

@@ -85,6 +85,12 @@ static int eval_x(struct ins *s, const struct sql_table_def *t, const struct sql
 		int k = sql_w_const(x, &s->mem, out);
 		if (k)
 			return k < 0 ? sdb_error_set(e, SDB_ENOMEM, "out of memory") : 0;
+		if (x && x->kind == SQL_E_PARAM && s->h) {
+			/* a bound parameter (INSERT ... VALUES(?, ...) of .import):
+			 * its value, as the compiled expression would give it */
+			*out = sql_stmt_param(s->h, x->off);
+			return sql_w_copy(out, &s->mem) ? sdb_error_set(e, SDB_ENOMEM, "out of memory") : 0;
+		}
 	}
 	if (!r && (rc = sql_rowexpr_compile(s->c, s->h, t, x, excl != NULL, &r, e)))
 		return rc;
@@ -799,12 +805,13 @@ static int returning_row(struct ins *s, const struct sql_value *row, int64_t row
 static int returning_columns(struct ins *s, struct sdb_error *e)
 {
 	const struct sql_stmt *st = s->st;
-	const char *names[256] = { 0 };
+	const char *names[256];
 	char *texts[256];
 	int n = 0, rc;
 
 	if (!s->out || !st->nreturning)
 		return 0;
+	memset(names, 0, sizeof(names));
 	memset(texts, 0, sizeof(texts));
 	for (int i = 0; i < st->nreturning && n < 256; i++) {
 		const struct sql_rescol *r = st->returning[i];
@@ -1011,10 +1018,7 @@ static int do_insert(struct sql_wstate *w, const struct sql_stmt *st,
 				goto out;
 		}
 		rc = 0;
-		if (s->mem.head) {
-			sdb_sql_arena_release(&s->mem);
-			sdb_sql_arena_init(&s->mem);
-		}
+		sdb_sql_arena_reset(&s->mem); /* the row's values: one block kept */
 	}
 	rc = save_seq(s, e);
 out:
@@ -1285,10 +1289,7 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 				goto out;
 		}
 		rc = 0;
-		if (s->mem.head) {
-			sdb_sql_arena_release(&s->mem);
-			sdb_sql_arena_init(&s->mem);
-		}
+		sdb_sql_arena_reset(&s->mem); /* the row's values: one block kept */
 	}
 	rc = save_seq(s, e);
 out:

@@ -20,6 +20,12 @@
 #include <string.h>
 #include <strings.h>
 
+/* Where a connection's sorts and hash tables spill (NULL: $TMPDIR). */
+static const char *spill_dir(const struct sql_conn *c)
+{
+	return c->tmp_dir ? c->tmp_dir : c->dir;
+}
+
 /* ------------------------------------------------------------ row stores */
 
 struct rowstore {
@@ -161,6 +167,13 @@ struct core {
 	struct grp *sg;              /* the group built from spilled rows, or NULL */
 	struct sdb_sql_arena sgmem;  /* its bytes */
 	struct vset *dset;           /* DISTINCT */
+	/* DISTINCT past half the memory limit (distinct_*): the rows not in
+	 * dset, with their number, sorted and made distinct (dxa), then put
+	 * back in the order they came (dxb) and handed out */
+	size_t dbytes;
+	int dphase;                  /* 0 dset only, 1 filling dxa, 2 handing out dxb */
+	int64_t dseq;
+	struct sql_sorter *dxa, *dxb;
 	struct sql_value *out;       /* [nres] */
 	struct winset *win;          /* window functions (window.c) */
 	int *rlv, nrlv;              /* RIGHT/FULL levels, in order */
@@ -1353,8 +1366,15 @@ static struct core *core_compile(struct bctx *b, struct scope *up,
 		 * their columns no longer count as read (an index scan for
 		 * count(*) WHERE col = ? then decodes nothing) */
 		int nw = 0;
+		/* not with outer joins: a level's row of NULLs (a LEFT/FULL
+		 * group without a match) must still meet the level's conjuncts */
+		/* nor on a table with an HNSW index: a k-NN query through it
+		 * tests every conjunct on the rows its walk visits */
+		int keep_all = has_left;
+		for (int j = 0; L->src->tab && j < L->src->tab->nidx; j++)
+			keep_all |= L->src->tab->idx[j]->hnsw != NULL;
 		for (int j = 0; j < L->nwh; j++) {
-			if (tscan_answers(L->ts, L->wh[j])) {
+			if (!keep_all && tscan_answers(L->ts, L->wh[j])) {
 				src_unuse_xp(L->src, L->wh[j]);
 				continue;
 			}
@@ -2214,8 +2234,7 @@ static int agg_spill_start(struct core *k, struct ectx *x)
 	k->xoff[k->nlv] = n;
 	k->xncol = n + k->nlv;
 	size_t lim = x->c->memory_limit / 4;
-	k->xs = sql_sorter_new(k->xncol, spill_row_cmp, k, lim,
-			       x->c->tmp_dir ? x->c->tmp_dir : x->c->dir);
+	k->xs = sql_sorter_new(k->xncol, spill_row_cmp, k, lim, spill_dir(x->c));
 	return k->xs ? 0 : sql_oom(x->e);
 }
 
@@ -2480,25 +2499,114 @@ static int agg_next(struct core *k, struct ectx *x)
 
 /* ------------------------------------------------------------ cores */
 
+static void distinct_free(struct core *k)
+{
+	vset_free(k->dset);
+	k->dset = NULL;
+	sql_sorter_free(k->dxa);
+	sql_sorter_free(k->dxb);
+	k->dxa = k->dxb = NULL;
+	k->dphase = 0;
+	k->dbytes = 0;
+	k->dseq = 0;
+}
+
 static void core_reset(struct core *k)
 {
 	win_reset(k->win);
 	k->state = 0;
 	k->vpos = 0;
-	if (k->dset) {
-		vset_free(k->dset);
-		k->dset = NULL;
+	distinct_free(k);
+}
+
+/* The collation DISTINCT compares result column i under. */
+static int res_coll(const struct core *k, int i)
+{
+	return k->res && k->res[i]->has_coll ? k->res[i]->coll : 0;
+}
+
+/* Rows compared as the DISTINCT set compares them (NULLs equal). */
+static int distinct_cmp(void *ctx, const struct sql_value *a,
+			const struct sql_value *b)
+{
+	const struct core *k = ctx;
+	for (int i = 0; i < k->nres; i++) {
+		int c = sql_value_cmp(&a[i], &b[i], (enum sql_coll)res_coll(k, i));
+		if (c)
+			return c;
 	}
+	return 0;
+}
+
+/* ... and by their number (the column after them). */
+static int distinct_seq_cmp(void *ctx, const struct sql_value *a,
+			    const struct sql_value *b)
+{
+	const struct core *k = ctx;
+	int64_t x = a[k->nres].u.i, y = b[k->nres].u.i;
+	return x < y ? -1 : x > y;
+}
+
+/* The input is over: the first of each distinct spilled row, in the
+ * order they came, into dxb. */
+static int distinct_finish(struct core *k, struct ectx *x)
+{
+	int rc;
+	const struct sql_value *r;
+	struct sdb_sql_arena pm;
+	struct sql_value *prev = NULL;
+	if ((rc = sql_sorter_finish(k->dxa, x->e)))
+		return rc;
+	k->dxb = sql_sorter_new(k->nres + 1, distinct_seq_cmp, k, x->c->memory_limit / 4,
+				spill_dir(x->c));
+	if (!k->dxb)
+		return sql_oom(x->e);
+	sdb_sql_arena_init(&pm);
+	while ((rc = sql_sorter_next(k->dxa, &r, x->e)) == 1) {
+		if (prev && !distinct_cmp(k, prev, r))
+			continue;
+		if ((rc = sql_sorter_add(k->dxb, r, k->nres + 1, NULL, 0, x->e)))
+			break;
+		sdb_sql_arena_reset(&pm);
+		if (!(prev = sdb_sql_arena_alloc(&pm, sizeof(*prev) * (size_t)(k->nres + 1)))) {
+			rc = sql_oom(x->e);
+			break;
+		}
+		for (int i = 0; i < k->nres; i++) {
+			prev[i] = r[i];
+			if (sql_value_copy(&prev[i], &pm)) {
+				rc = sql_oom(x->e);
+				break;
+			}
+		}
+		if (rc)
+			break;
+	}
+	sdb_sql_arena_release(&pm);
+	sql_sorter_free(k->dxa);
+	k->dxa = NULL;
+	if (rc == 0)
+		rc = sql_sorter_finish(k->dxb, x->e);
+	k->dphase = 2;
+	return rc;
 }
 
 /* The next output row of a core into k->out (bytes in x->mem). */
 static int core_next(struct core *k, struct ectx *x)
 {
 	int rc;
+	if (k->dphase == 2) {
+		/* DISTINCT rows that were spilled, in the order they came */
+		const struct sql_value *r;
+		if ((rc = sql_sorter_next(k->dxb, &r, x->e)) <= 0)
+			return rc;
+		memcpy(k->out, r, sizeof(*k->out) * (size_t)k->nres);
+		return 1;
+	}
 	for (;;) {
 		if (k->vrows) {
 			if (k->vpos >= k->nvrows)
-				return 0;
+				return k->dphase == 1 ? (rc = distinct_finish(k, x)) ? rc : core_next(k, x) : 0;
 			struct xp **r = k->vrows[k->vpos++];
 			for (int i = 0; i < k->nres; i++)
 				if ((rc = xp_eval(x, r[i], &k->out[i])))
@@ -2506,6 +2614,8 @@ static int core_next(struct core *k, struct ectx *x)
 		} else {
 			rc = win_has(k->win) ? win_next(k->win, x) :
 			     k->is_agg ? agg_next(k, x) : join_next(k, x);
+			if (rc == 0 && k->dphase == 1)
+				return (rc = distinct_finish(k, x)) ? rc : core_next(k, x);
 			if (rc <= 0)
 				return rc;
 			for (int i = 0; i < k->nres; i++)
@@ -2517,12 +2627,31 @@ static int core_next(struct core *k, struct ectx *x)
 				k->dset = vset_new(k->nres, 0);
 				if (!k->dset)
 					return sql_oom(x->e);
+				/* rows compared under each result column's collation, as SQLite */
+				for (int i = 0; i < k->nres; i++)
+					vset_coll(k->dset, i, (enum sql_coll)res_coll(k, i));
 			}
 			int isnew;
+			if (k->dphase == 1) {
+				/* past the limit: a row not in memory waits in dxa */
+				if (vset_get(k->dset, k->out, 0, &isnew))
+					continue;
+				struct sql_value seq = sql_int(k->dseq++);
+				if ((rc = sql_sorter_add(k->dxa, k->out, k->nres, &seq, 1, x->e)))
+					return rc;
+				continue;
+			}
 			if (!vset_get(k->dset, k->out, 1, &isnew) && isnew < 0)
 				return sql_oom(x->e);
 			if (!isnew)
 				continue;
+			if ((k->dbytes += sql_sorter_row_bytes(k->out, k->nres) + 48) > x->c->memory_limit / 2) {
+				k->dxa = sql_sorter_new(k->nres + 1, distinct_cmp, k, x->c->memory_limit / 4,
+							spill_dir(x->c));
+				if (!k->dxa)
+					return sql_oom(x->e);
+				k->dphase = 1;
+			}
 		}
 		return 1;
 	}
@@ -2623,12 +2752,6 @@ static int sorter_row_cmp(void *ctx, const struct sql_value *a,
 {
 	cmp_sel = ctx;
 	return row_cmp(a, b);
-}
-
-/* Where a connection's sorts and hash tables spill (NULL: $TMPDIR). */
-static const char *spill_dir(const struct sql_conn *c)
-{
-	return c->tmp_dir ? c->tmp_dir : c->dir;
 }
 
 /* Evaluates the sort keys of the core's current row into q->keys. */
@@ -3089,7 +3212,7 @@ static void core_free(struct core *k)
 	grp_free_states(k);
 	free(k->aoff);
 	free(k->ag.out);
-	vset_free(k->dset);
+	distinct_free(k);
 	win_free(k->win);
 	sdb_sql_arena_release(&k->fmem);
 	for (int i = 0; i < k->nlv; i++) {

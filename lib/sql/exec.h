@@ -103,6 +103,9 @@ int sql_stmt_emit_row(struct sql_stmt_h *h, const struct sql_value *v,
 /* The source text given to sql_prepare for statement h (for names and
  * sqlite_schema texts: spans in the tree are offsets into it). */
 const char *sql_stmt_src(const struct sql_stmt_h *h);
+/* The value bound to the parameter whose token starts at off (NULL when
+ * unbound), as an X_PARAM expression reads it. */
+struct sql_value sql_stmt_param(const struct sql_stmt_h *h, size_t off);
 /* The statement's 'now' in ms (one value per statement). */
 int64_t sql_stmt_now_ms(const struct sql_stmt_h *h);
 

@@ -55,6 +55,7 @@ struct sql_stmt_h {
 	char **pname;                /* [nparam + 1], NULL for ?NNN */
 	struct sql_value *pval;      /* [nparam + 1] */
 	char **pbytes;               /* owned copies of TEXT/BLOB bytes */
+	size_t *pcap;                /* their buffers' sizes */
 	struct param *ptok;          /* every parameter token, by offset */
 	int nptok;
 	/* a SELECT */

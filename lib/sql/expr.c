@@ -672,6 +672,13 @@ static int coll_of(const struct xp *l, const struct xp *r)
 /* Compares a and b as `l op r` would: affinities of the operands applied
  * (to copies), the collation chosen. *res: <0, 0, >0; returns 1 when
  * either is NULL. */
+static inline int aff_keeps(enum sql_aff aff, int t)
+{
+	return (aff == SQL_AFF_TEXT && (t == SQLV_TEXT || t == SQLV_BLOB)) ||
+	       ((aff == SQL_AFF_NUMERIC || aff == SQL_AFF_INTEGER) && t == SQLV_INT) ||
+	       (aff == SQL_AFF_REAL && t == SQLV_REAL);
+}
+
 static int cmp_pair(struct ectx *x, const struct xp *l, const struct xp *r,
 		    struct sql_value a, struct sql_value b, int *res)
 {
@@ -679,9 +686,15 @@ static int cmp_pair(struct ectx *x, const struct xp *l, const struct xp *r,
 		return 1;
 	enum sql_aff al = 0, ar = 0;
 	sql_cmp_affinity((enum sql_aff)l->aff, (enum sql_aff)r->aff, &al, &ar);
-	if (al)
+	if (a.type == SQLV_INT && b.type == SQLV_INT && al != SQL_AFF_REAL &&
+	    ar != SQL_AFF_REAL && al != SQL_AFF_TEXT && ar != SQL_AFF_TEXT) {
+		/* two integers no affinity changes: compared as they are */
+		*res = (a.u.i > b.u.i) - (a.u.i < b.u.i);
+		return 0;
+	}
+	if (al && !aff_keeps(al, a.type))
 		sql_value_apply_aff(&a, al, x->mem);
-	if (ar)
+	if (ar && !aff_keeps(ar, b.type))
 		sql_value_apply_aff(&b, ar, x->mem);
 	*res = sql_value_cmp(&a, &b, (enum sql_coll)coll_of(l, r));
 	return 0;
@@ -720,6 +733,8 @@ static int run_sub(struct ectx *x, struct subq *q)
 	return sel_open(q->sel, &sx);
 }
 
+/* Whether applying affinity aff leaves a value of type t as it is (the
+ * common case: a TEXT column's text, an INTEGER column's integer). */
 /* IN over a list or a subquery's values: 1 found, 0 not, -1 NULL. */
 static int in_list(struct ectx *x, const struct xp *p, struct sql_value v,
 		   int *res)
@@ -736,7 +751,7 @@ static int in_list(struct ectx *x, const struct xp *p, struct sql_value v,
 	int sawnull = 0;
 	enum sql_aff la = (enum sql_aff)p->l->aff;
 	enum sql_coll cl = (enum sql_coll)(p->l->has_coll ? p->l->coll : SQL_COLL_BINARY);
-	if (la && la != SQL_AFF_BLOB)
+	if (la && la != SQL_AFF_BLOB && !aff_keeps(la, v.type))
 		sql_value_apply_aff(&v, la, x->mem);
 	for (int i = 0; i < p->na; i++) {
 		struct sql_value w;
@@ -748,9 +763,10 @@ static int in_list(struct ectx *x, const struct xp *p, struct sql_value v,
 		}
 		enum sql_coll c2 = p->l->has_coll == 2 ? cl :
 				   (p->a[i]->has_coll == 2 ? p->a[i]->coll : cl);
-		if (la && la != SQL_AFF_BLOB)
-			sql_value_apply_aff(&w, la, x->mem);
-		else if (p->a[i]->aff && p->a[i]->aff != SQL_AFF_BLOB &&
+		if (la && la != SQL_AFF_BLOB) {
+			if (!aff_keeps(la, w.type))
+				sql_value_apply_aff(&w, la, x->mem);
+		} else if (p->a[i]->aff && p->a[i]->aff != SQL_AFF_BLOB &&
 			 p->a[i]->aff != SQL_AFF_TEXT)
 			sql_value_apply_aff(&v, (enum sql_aff)p->a[i]->aff, x->mem);
 		if (sql_value_cmp(&v, &w, c2) == 0) {

@@ -17,11 +17,18 @@
  *
  * Each side is an ordinary SELECT (so the planner's k-NN and MATCH paths
  * answer it) built from the arguments' values and run on the statement's
- * snapshot.
+ * snapshot. The vector side is written in the form an HNSW index on the
+ * column and metric serves (ORDER BY the distance alone, no IS NOT NULL
+ * filter: the index leaves NULL vectors out itself) when there is one;
+ * otherwise in the exact form, NULL vectors filtered out and ties broken
+ * by rowid.
  */
 #include "sql/fts_exec.h"
 
+#include "sql/conn.h"
 #include "sql/parse.h"
+#include "sql/vecindex.h"
+#include "vec/distance.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -109,6 +116,32 @@ static void put_string(struct sdb_buf *b, const char *z, size_t n)
 }
 
 /* Runs one generated SELECT of rowids; ranks 1.. into *ids. */
+/* Whether table tab has an HNSW index on column col for metric (names as
+ * the arguments gave them, not NUL-terminated). */
+static int has_hnsw(struct ectx *x, const char *tab, size_t tn, const char *col, size_t cn,
+		    const char *metric, size_t mn)
+{
+	char t[256], c[256], m[8];
+	if (!x->c->cat || tn >= sizeof t || cn >= sizeof c || mn >= sizeof m)
+		return 0;
+	memcpy(t, tab, tn);
+	t[tn] = 0;
+	memcpy(c, col, cn);
+	c[cn] = 0;
+	for (size_t i = 0; i < mn; i++)
+		m[i] = (char)(metric[i] | 0x20);
+	m[mn] = 0;
+	const struct sql_table_def *td = sql_conn_table(x->c, t);
+	int ci = td ? sql_table_column(td, c) : -2;
+	int mi = sdb_vec_metric_parse(m);
+	if (ci < 0 || mi < 0)
+		return 0;
+	for (int i = 0; i < td->nidx; i++)
+		if (td->idx[i]->hnsw && td->idx[i]->hnsw->col == ci && td->idx[i]->hnsw->metric == mi)
+			return 1;
+	return 0;
+}
+
 static int run_side(struct ectx *x, const char *sql, size_t n, int64_t **ids, long *nids)
 {
 	struct sdb_sql_arena a;
@@ -229,13 +262,16 @@ int sql_fts_hybrid_rewind(struct hybrid *h, struct ectx *x)
 		struct sql_value vb = vec;
 		if (vb.type != SQLV_BLOB && vb.type != SQLV_TEXT)
 			return sdb_error_set(x->e, SDB_EINVAL, "hybrid_search(): query_vector must be a vector");
+		int hn = has_hnsw(x, tab.u.z, tab.n, col.u.z, col.n, metric, mlen);
 		sdb_buf_add(&b, "SELECT rowid FROM ", 18);
 		put_name(&b, tab.u.z, tab.n);
-		sdb_buf_add(&b, " WHERE ", 7);
-		put_name(&b, col.u.z, col.n);
-		sdb_buf_add(&b, " IS NOT NULL", 12);
+		if (!hn) {
+			sdb_buf_add(&b, " WHERE ", 7);
+			put_name(&b, col.u.z, col.n);
+			sdb_buf_add(&b, " IS NOT NULL", 12);
+		}
 		if (fv.type != SQLV_NULL) {
-			sdb_buf_add(&b, " AND (", 6);
+			sdb_buf_add(&b, hn ? " WHERE (" : " AND (", hn ? 8 : 6);
 			sdb_buf_add(&b, fv.u.z, fv.n);
 			sdb_buf_add(&b, ")", 1);
 		}
@@ -255,7 +291,7 @@ int sql_fts_hybrid_rewind(struct hybrid *h, struct ectx *x)
 			sdb_buf_add(&b, ", ", 2);
 			put_string(&b, vb.u.z, vb.n);
 		}
-		int nl = snprintf(num, sizeof num, "), rowid LIMIT %lld", (long long)k);
+		int nl = snprintf(num, sizeof num, hn ? ") LIMIT %lld" : "), rowid LIMIT %lld", (long long)k);
 		sdb_buf_add(&b, num, (size_t)nl);
 		if (b.oom) {
 			rc = sql_oom(x->e);

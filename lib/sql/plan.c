@@ -654,8 +654,9 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		t->hkey = (struct xp *)other;
 		t->hkaff = va;
 		sdb_sql_arena_init(&t->hmem);
-		if (col < s->ncol)
-			src_use(s, col);
+		src_use(s, col); /* the hash is built on it (the rowid too) */
+		if (i < nwh) /* the hash finds exactly the rows equal to it */
+			t->exact[t->nexact++] = all[i];
 	}
 	free(all);
 	/* the EXPLAIN QUERY PLAN line, in SQLite's words */

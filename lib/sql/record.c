@@ -4,6 +4,7 @@
  */
 #include "sql/record.h"
 
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -455,42 +456,74 @@ int sql_row_decode_used(const struct sql_table_def *t, const void *ik, size_t kl
 			const void *val, size_t vlen, struct sql_value *cols,
 			int64_t *rowid, const uint64_t *used, struct sdb_error *e)
 {
-	const unsigned char *p = val;
+	const unsigned char *p = val, *q, *end = p + vlen;
 	size_t pos = 0;
 	uint64_t cnt;
 	int rc;
 
 	if (varint_at(p, vlen, &pos, &cnt) || cnt > vlen)
 		return bad_record(e);
+	q = p + pos;
+	/* cell by cell as cell() reads them; the columns not asked for are
+	 * checked and skipped, not made into values */
+	/* the first 64 columns' bits in a register (bit i: column i wanted) */
+	uint64_t w64 = used ? used[0] : ~(uint64_t)0;
+	if (t->ncol < 64)
+		w64 &= ((uint64_t)1 << t->ncol) - 1;
 	for (uint64_t i = 0; i < cnt; i++) {
-		int c = (int)i, want = (int64_t)i < t->ncol && USED(used, c);
-		unsigned char tag;
-		uint64_t len;
-		if (pos >= vlen)
+		int want = i < 64 ? (int)((w64 >> i) & 1) :
+			(int64_t)i < t->ncol && USED(used, (int)i);
+		unsigned tag;
+		size_t body;
+		if (q >= end)
 			return bad_record(e);
-		tag = p[pos];
+		tag = *q++;
+		if (tag <= TAG_ONE) /* NULL, INT1..INT8 (tag bytes), ZERO, ONE */
+			body = tag >= TAG_INT1 && tag < TAG_INT1 + 8 ? tag - TAG_INT1 + 1 : 0;
+		else if (tag == TAG_REAL)
+			body = 8;
+		else if (tag == TAG_TEXT || tag == TAG_BLOB) {
+			uint64_t len;
+			size_t at = (size_t)(q - p);
+			if (varint_at(p, vlen, &at, &len) || len > UINT32_MAX)
+				return bad_record(e);
+			q = p + at;
+			body = (size_t)len;
+		} else
+			return bad_record(e);
+		if (body > (size_t)(end - q))
+			return bad_record(e);
 		if (want) {
-			if (cell(p, vlen, &pos, &cols[i]))
-				return bad_record(e);
-			continue;
-		}
-		/* skipped: its length checked, nothing decoded */
-		pos++;
-		if (tag == TAG_TEXT || tag == TAG_BLOB) {
-			if (varint_at(p, vlen, &pos, &len) || len > vlen - pos)
-				return bad_record(e);
-			pos += (size_t)len;
-		} else if (tag == TAG_REAL || (tag >= TAG_INT1 && tag < TAG_INT1 + 8)) {
-			size_t bytes = tag == TAG_REAL ? 8 : (size_t)(tag - TAG_INT1 + 1);
-			if (vlen - pos < bytes)
-				return bad_record(e);
-			pos += bytes;
-		} else if (tag != TAG_NULL && tag != TAG_ZERO && tag != TAG_ONE) {
-			return bad_record(e);
-		}
-		if ((int64_t)i < t->ncol)
+			struct sql_value *v = &cols[i];
+			if (tag == TAG_TEXT)
+				*v = sql_text((const char *)q, body);
+			else if (tag == TAG_BLOB)
+				*v = sql_blob(q, body);
+			else if (tag == TAG_REAL) {
+				uint64_t bits;
+				memcpy(&bits, q, 8);
+				bits = le64toh(bits);
+				v->type = SQLV_REAL;
+				v->sub = 0;
+				v->n = 0;
+				memcpy(&v->u.r, &bits, 8);
+			} else if (tag == TAG_NULL)
+				*v = sql_null();
+			else if (tag == TAG_ZERO || tag == TAG_ONE)
+				*v = sql_int(tag == TAG_ONE);
+			else {
+				uint64_t u = 0;
+				for (size_t j = 0; j < body; j++)
+					u |= (uint64_t)q[j] << (8 * j);
+				if (body < 8 && (u >> (8 * body - 1)) & 1)
+					u |= ~(uint64_t)0 << (8 * body);
+				*v = sql_int((int64_t)u);
+			}
+		} else if ((int64_t)i < t->ncol)
 			cols[i] = sql_null();
+		q += body;
 	}
+	pos = (size_t)(q - p);
 	if (pos != vlen)
 		return bad_record(e);
 	for (int i = (int)cnt; i < t->ncol; i++)

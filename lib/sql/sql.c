@@ -181,7 +181,8 @@ static int collect_params(struct sql_stmt_h *h, struct sdb_error *e)
 	h->pname = sdb_sql_arena_alloc(&h->arena, sizeof(char *) * (size_t)(maxidx + 1));
 	h->pval = sdb_sql_arena_alloc(&h->arena, sizeof(struct sql_value) * (size_t)(maxidx + 1));
 	h->pbytes = sdb_sql_arena_alloc(&h->arena, sizeof(char *) * (size_t)(maxidx + 1));
-	if (!h->pname || !h->pval || !h->pbytes)
+	h->pcap = sdb_sql_arena_alloc(&h->arena, sizeof(size_t) * (size_t)(maxidx + 1));
+	if (!h->pname || !h->pval || !h->pbytes || !h->pcap)
 		goto oom;
 	for (int i = 1; i <= maxidx; i++)
 		h->pname[i] = i < capn ? (char *)names[i] : NULL;
@@ -216,17 +217,23 @@ int sql_bind(struct sql_stmt_h *s, int i, const struct sql_value *v)
 {
 	if (i < 1 || i > s->nparam)
 		return SDB_EINVAL;
-	free(s->pbytes[i]);
-	s->pbytes[i] = NULL;
 	struct sql_value w = *v;
 	if ((w.type == SQLV_TEXT || w.type == SQLV_BLOB)) {
-		char *d = malloc(w.n ? w.n : 1);
-		if (!d)
-			return SDB_ENOMEM;
+		/* the parameter's buffer is kept and grown (a row of .import
+		 * binds every column again) */
+		size_t need = w.n ? w.n : 1;
+		char *d = s->pbytes[i];
+		if (!d || s->pcap[i] < need) {
+			size_t cap = need < 64 ? 64 : need;
+			if (!(d = malloc(cap)))
+				return SDB_ENOMEM;
+			free(s->pbytes[i]);
+			s->pbytes[i] = d;
+			s->pcap[i] = cap;
+		}
 		if (w.n)
 			memcpy(d, w.u.z, w.n);
 		w.u.z = d;
-		s->pbytes[i] = d;
 	}
 	s->pval[i] = w;
 	return 0;
@@ -346,6 +353,13 @@ int sql_stmt_emit_row(struct sql_stmt_h *h, const struct sql_value *v,
 const char *sql_stmt_src(const struct sql_stmt_h *h)
 {
 	return h->src;
+}
+
+struct sql_value sql_stmt_param(const struct sql_stmt_h *h, size_t off)
+{
+	int idx = sql_param_at(h, off);
+
+	return idx > 0 && idx <= h->nparam ? h->pval[idx] : sql_null();
 }
 
 int64_t sql_stmt_now_ms(const struct sql_stmt_h *h)

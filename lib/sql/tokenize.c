@@ -8,6 +8,8 @@
  */
 #include "sql/tokenize.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -55,23 +57,43 @@ int sdb_sql_keyword_is_name(enum sdb_sql_kw kw)
 	return 0;
 }
 
+/* Keywords by a hash of their lower-case bytes (open addressing), built
+ * once: a token's lookup costs one hash and about one comparison. */
+#define KW_SLOTS 1024
+static uint16_t kw_slot[KW_SLOTS];
+static pthread_once_t kw_once = PTHREAD_ONCE_INIT;
+
+static unsigned kw_hash(const char *z, size_t n)
+{
+	unsigned h = 2166136261u;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)z[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c + 32);
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
+}
+
+static void kw_build(void)
+{
+	for (int k = 1; k < SQL_KW_COUNT_; k++) {
+		unsigned h = kw_hash(kw_names[k], strlen(kw_names[k])) & (KW_SLOTS - 1);
+		while (kw_slot[h])
+			h = (h + 1) & (KW_SLOTS - 1);
+		kw_slot[h] = (uint16_t)k;
+	}
+}
+
 enum sdb_sql_kw sdb_sql_keyword(const char *z, size_t n)
 {
 	if (n < 2 || n > 17)
 		return SQL_KW_NONE;
-	int lo = 1, hi = SQL_KW_COUNT_ - 1;
-	while (lo <= hi) {
-		int mid = (lo + hi) / 2;
-		const char *k = kw_names[mid];
-		int c = strncasecmp(z, k, n);
-		if (c == 0)
-			c = k[n] ? -1 : 0;
-		if (c == 0)
-			return (enum sdb_sql_kw)mid;
-		if (c < 0)
-			hi = mid - 1;
-		else
-			lo = mid + 1;
+	pthread_once(&kw_once, kw_build);
+	for (unsigned h = kw_hash(z, n) & (KW_SLOTS - 1); kw_slot[h]; h = (h + 1) & (KW_SLOTS - 1)) {
+		const char *k = kw_names[kw_slot[h]];
+		if (k[n] == 0 && !strncasecmp(z, k, n))
+			return (enum sdb_sql_kw)kw_slot[h];
 	}
 	return SQL_KW_NONE;
 }

@@ -417,6 +417,53 @@ static int sidx_cmp(const void *pa, const void *pb, void *ctx)
 	return a->idx > b->idx ? -1 : a->idx < b->idx;
 }
 
+/*
+ * A short run of equal prefixes (the keys of one graph node, one SQL
+ * index value...): its entries' second prefixes and key pointers are
+ * gathered once (one read of each entry, which lies anywhere in the
+ * sorter), then sorted in place by insertion, in sidx_cmp's order. qsort
+ * with sidx_cmp reads two entries per comparison, each a likely cache
+ * miss.
+ */
+#define TIE_RUN 64
+struct tie {
+	uint64_t pfx2, idx;
+	const unsigned char *k;
+	size_t kl;
+};
+
+static int tie_less(const struct tie *x, const struct tie *y)
+{
+	int c;
+
+	if (x->pfx2 != y->pfx2)
+		return x->pfx2 < y->pfx2;
+	c = sdb_key_cmp(x->k, x->kl, y->k, y->kl);
+	return c ? c < 0 : x->idx > y->idx;
+}
+
+static void sort_ties(const struct sdb_sorter *s, struct sdb_kidx *a, size_t n)
+{
+	const unsigned char *ar = (const unsigned char *)s->arena.data;
+	struct tie t[TIE_RUN];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct sent *x = &s->e[a[i].idx];
+		t[i] = (struct tie){ x->pfx2, a[i].idx, ar + x->off, SENT_KLEN(x) };
+	}
+	for (size_t i = 1; i < n; i++) {
+		struct tie v = t[i];
+		size_t j = i;
+		while (j && tie_less(&v, &t[j - 1])) {
+			t[j] = t[j - 1];
+			j--;
+		}
+		t[j] = v;
+	}
+	for (size_t i = 0; i < n; i++)
+		a[i].idx = t[i].idx;
+}
+
 static uint64_t load_be(const unsigned char *k, size_t from, size_t n)
 {
 	uint64_t v = 0;
@@ -473,11 +520,79 @@ static struct sdb_kidx *sorter_sort(struct sdb_sorter *s)
 		size_t j = i + 1;
 		while (j < n && a[j].pfx == a[i].pfx)
 			j++;
-		if (j - i > 1)
+		if (j - i > 1 && j - i <= TIE_RUN)
+			sort_ties(s, a + i, j - i);
+		else if (j - i > 1)
 			qsort_r(a + i, j - i, sizeof(*a), sidx_cmp, s);
 		i = j;
 	}
 	return a;
+}
+
+/* Ties of sdb_keys_order: the whole keys (qsort_r: ctx is the keys). */
+struct korder {
+	const unsigned char *base;
+	const uint32_t *off, *len;
+};
+
+static int kidx_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const struct korder *ko = ctx;
+	const struct sdb_kidx *a = pa, *b = pb;
+	int c = sdb_key_cmp(ko->base + ko->off[a->idx], ko->len[a->idx],
+			    ko->base + ko->off[b->idx], ko->len[b->idx]);
+
+	return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
+}
+
+int sdb_keys_order(const unsigned char *base, const uint32_t *off,
+		   const uint32_t *len, size_t n, uint32_t *order)
+{
+	struct korder ko = { base, off, len };
+	struct sdb_kidx *a = malloc((n ? n : 1) * sizeof(*a));
+	struct sdb_kidx *b = malloc((n ? n : 1) * sizeof(*b));
+	size_t lcp = SIZE_MAX;
+
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return SDB_ENOMEM;
+	}
+	for (size_t i = 1; i < n && lcp; i++) {
+		const unsigned char *p = base + off[0], *q = base + off[i];
+		size_t m = len[0] < len[i] ? len[0] : len[i], j = 0;
+		if (m > lcp)
+			m = lcp;
+		while (j < m && p[j] == q[j])
+			j++;
+		lcp = j;
+	}
+	if (lcp == SIZE_MAX)
+		lcp = 0;
+	for (size_t i = 0; i < n; i++) {
+		a[i].pfx = load_be(base + off[i], lcp, len[i]);
+		a[i].idx = i;
+	}
+	{
+		struct sdb_kidx *sorted = sdb_radix_pfx(a, b, n);
+		if (sorted != a) {
+			b = a;
+			a = sorted;
+		}
+	}
+	free(b);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && a[j].pfx == a[i].pfx)
+			j++;
+		if (j - i > 1)
+			qsort_r(a + i, j - i, sizeof(*a), kidx_cmp, &ko);
+		i = j;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = (uint32_t)a[i].idx;
+	free(a);
+	return 0;
 }
 
 int sdb_sorter_feed(struct sdb_sorter *s, struct sdb_bulk *b,

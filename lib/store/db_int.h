@@ -143,6 +143,7 @@ struct sdb_iter {
 	int nc;
 	int *tie;  /* the cursors holding the last key returned */
 	int ntie;
+	int solo;  /* the last merge found one valid cursor (tie[0]) */
 	int reverse, raw, started;
 	int has_rt; /* some source has range deletes */
 	uint64_t now;

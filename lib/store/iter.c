@@ -373,34 +373,46 @@ int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,
 				if (c->valid && (rc = cur_next(it, c, it->reverse, e)))
 					return rc;
 			}
-		it->started = 1;
-		it->ntie = 0;
-		if (it->nc == 1) {
-			if (it->c[0].valid) {
-				best = &it->c[0];
-				it->tie[it->ntie++] = 0;
-			}
+		if (it->started && it->solo && it->ntie == 1 && it->c[it->tie[0]].valid) {
+			/* the only source left in the range: still the best */
+			best = &it->c[it->tie[0]];
 		} else {
-			for (int i = 0; i < it->nc; i++) {
-				struct sdb_cursor *c = &it->c[i];
-				int d;
-				if (!c->valid)
-					continue;
-				if (!best) {
-					best = c;
-					it->tie[it->ntie++] = i;
-					continue;
+			it->started = 1;
+			it->ntie = 0;
+			it->solo = 0;
+			if (it->nc == 1) {
+				if (it->c[0].valid) {
+					best = &it->c[0];
+					it->tie[it->ntie++] = 0;
 				}
-				d = sdb_key_cmp(c->k, c->klen, best->k, best->klen);
-				if (d == 0) {
-					it->tie[it->ntie++] = i;
-					continue;
+			} else {
+				for (int i = 0; i < it->nc; i++) {
+					struct sdb_cursor *c = &it->c[i];
+					int d;
+					if (!c->valid)
+						continue;
+					if (!best) {
+						best = c;
+						it->tie[it->ntie++] = i;
+						continue;
+					}
+					d = sdb_key_cmp(c->k, c->klen, best->k, best->klen);
+					if (d == 0) {
+						it->tie[it->ntie++] = i;
+						continue;
+					}
+					if (it->reverse ? d > 0 : d < 0) {
+						best = c;
+						it->tie[0] = i;
+						it->ntie = 1;
+					}
 				}
-				if (it->reverse ? d > 0 : d < 0) {
-					best = c;
-					it->tie[0] = i;
-					it->ntie = 1;
-				}
+			}
+			if (best) { /* one valid cursor: the next steps need no merge */
+				int nv = 0;
+				for (int i = 0; i < it->nc && nv < 2; i++)
+					nv += it->c[i].valid;
+				it->solo = nv == 1;
 			}
 		}
 		if (!best) /* cursors past the far bound are not valid */
@@ -452,6 +464,7 @@ int sdb_iter_seek(struct sdb_iter *it, const void *key, size_t klen,
 	if (!sdb_buf_ok(t))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	it->started = 0;
+	it->solo = 0;
 	for (int i = 0; i < it->nc; i++)
 		it->c[i].rok = 0; /* keys may go back: range positions found again */
 	for (int i = 0; i < it->nc && !rc; i++)
@@ -477,6 +490,7 @@ int sdb_iter_limit(struct sdb_iter *it, const void *hi, size_t hilen,
 	}
 	it->hi = nh;
 	it->has_hi = 1;
+	it->solo = 0; /* cursors past the old bound may come back */
 	it->has_rt = 0;
 	for (int i = 0; i < it->nc; i++)
 		if (it->c[i].rset)

@@ -299,6 +299,11 @@ size_t sdb_sorter_count(const struct sdb_sorter *s);
 int sdb_sorter_feed(struct sdb_sorter *s, struct sdb_bulk *b,
 		    struct sdb_error *e);
 void sdb_sorter_free(struct sdb_sorter *s);
+/* The sorter's ordering for keys a caller holds: key i is base[off[i] ..
+ * off[i] + len[i]); order[0..n) receives their indexes in key order (equal
+ * keys by index). @return 0 or SDB_ENOMEM. */
+int sdb_keys_order(const unsigned char *base, const uint32_t *off,
+		   const uint32_t *len, size_t n, uint32_t *order);
 
 /* Maintenance (sochdb-wal). */
 struct sdb_maint_opts {

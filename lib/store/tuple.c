@@ -80,6 +80,42 @@ done:
 	sdb_buf_add(b, out, (size_t)n);
 }
 
+/* add_num of an ascending integer, without the struct (keys of rows and
+ * index entries are mostly integers): the same bytes. */
+static void add_int(struct sdb_buf *b, int64_t i)
+{
+	unsigned char out[16];
+	uint64_t m = i < 0 ? 0 - (uint64_t)i : (uint64_t)i, f;
+	unsigned char flip = i < 0 ? 0xff : 0;
+	unsigned be;
+	int top, groups, n = 3;
+
+	if (!m) {
+		sdb_buf_addc(b, SDB_TUPLE_ZERO);
+		return;
+	}
+	top = 63 - __builtin_clzll(m);
+	f = top ? m << (64 - top) : 0;
+	be = (unsigned)(top + EXP_BIAS);
+	out[0] = i < 0 ? SDB_TUPLE_NEG : SDB_TUPLE_POS;
+	out[1] = (unsigned char)(be >> 8) ^ flip;
+	out[2] = (unsigned char)be ^ flip;
+	/* the group holding f's lowest set bit is the last one (group g
+	 * holds bits 64-7g .. 70-7g) */
+	if (!f)
+		groups = 1;
+	else {
+		groups = (70 - __builtin_ctzll(f)) / 7;
+		if (groups > 9)
+			groups = 9;
+	}
+	for (int g = 1; g <= groups; g++) {
+		unsigned char v = (unsigned char)(((f >> (64 - 7 * g)) & 0x7f) << 1);
+		out[n++] = (unsigned char)(v | (g < groups)) ^ flip;
+	}
+	sdb_buf_add(b, out, (size_t)n);
+}
+
 static void add_bytes(struct sdb_buf *b, int tag, const unsigned char *p, size_t n,
 		      unsigned char inv)
 {
@@ -108,6 +144,10 @@ void sdb_tuple_add(struct sdb_buf *b, const struct sdb_tv *v, int desc)
 
 	switch (v->type) {
 	case SDB_TV_INT:
+		if (!inv) {
+			add_int(b, v->i);
+			return;
+		}
 		num_of_int(v->i, &x);
 		add_num(b, &x, inv);
 		return;
@@ -249,9 +289,10 @@ static void num_value(const struct num *x, int is_real, struct sdb_tv *v)
 
 long sdb_tuple_decode_int(const unsigned char *p, size_t n, int64_t *out)
 {
-	struct num x = { 0 };
-	struct sdb_tv v;
-	size_t len;
+	unsigned char flip;
+	uint64_t f = 0, m;
+	size_t i = 3;
+	int e, g = 0, neg;
 
 	if (!n)
 		return 0;
@@ -261,14 +302,33 @@ long sdb_tuple_decode_int(const unsigned char *p, size_t n, int64_t *out)
 	}
 	if (p[0] != SDB_TUPLE_POS && p[0] != SDB_TUPLE_NEG)
 		return 0;
-	x.neg = p[0] == SDB_TUPLE_NEG;
-	if (!(len = read_num(p, n, 0, &x)))
+	/* read_num and num_value for an exponent an int64 can have */
+	neg = p[0] == SDB_TUPLE_NEG;
+	flip = neg ? 0xff : 0;
+	if (n < 4)
 		return 0;
-	num_value(&x, 0, &v);
-	if (v.type != SDB_TV_INT)
+	e = (int)((unsigned)((p[1] ^ flip) << 8 | (p[2] ^ flip))) - EXP_BIAS;
+	if (e < 0 || e > 63)
 		return 0;
-	*out = v.i;
-	return (long)len;
+	for (;;) {
+		unsigned char c;
+		if (i >= n || g == 9)
+			return 0;
+		c = p[i++] ^ flip;
+		f |= (uint64_t)(c >> 1) << (64 - 7 * ++g);
+		if (!(c & 1)) {
+			if (g > 1 && !(c >> 1))
+				return 0;
+			break;
+		}
+	}
+	if (e == 0 ? f != 0 : (f << e) != 0)
+		return 0; /* a fraction: a REAL */
+	m = (1ull << e) | (e ? f >> (64 - e) : 0);
+	if (neg ? m > 1ull << 63 : m >= 1ull << 63)
+		return 0;
+	*out = neg ? (int64_t)(0 - m) : (int64_t)m;
+	return (long)i;
 }
 
 long sdb_tuple_decode1(const unsigned char *p, size_t n, int desc, int is_real,

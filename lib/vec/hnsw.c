@@ -8,6 +8,7 @@
 #include "util/buf.h"
 #include "vec/flat.h"
 #include "vec/heap.h"
+#include "vec/order.h"
 #include "vec/quant.h"
 #include "vec/rng.h"
 
@@ -456,6 +457,48 @@ static void rerank(const struct space *sp, struct sdb_hnsw_ctx *c, uint32_t q, s
 	qsort(c->w, nw, sizeof(*c->w), cand_cmp);
 }
 
+/* See enum sdb_hnsw_insert. @return 0, or SDB_ENOMEM with *out NULL. */
+static int local_order(const struct sdb_hnsw *h, uint64_t seed, uint32_t **out,
+		       struct sdb_error *e)
+{
+	uint64_t n = h->g.n, k = 1, s = seed ^ 0x5eed0bd3ull;
+	uint32_t *perm = NULL, *order = NULL;
+	uint8_t *head = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = sdb_hnsw_ordering_perm(h, SDB_ORDER_KMEANS, seed, &perm, e)))
+		return rc;
+	order = malloc(n * sizeof(uint32_t));
+	head = calloc(n, 1);
+	if (!order || !head) {
+		free(perm);
+		free(order);
+		free(head);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory for the insertion order");
+	}
+	order[0] = 0;
+	for (uint64_t i = 1; i < n; i++)
+		if (sdb_vec_rng_next(&s) % 5 == 0) {
+			order[k++] = (uint32_t)i;
+			head[i] = 1;
+		}
+	/* the skeleton in random order (Fisher-Yates over order[1..k)) */
+	for (uint64_t j = k - 1; j > 1; j--) {
+		uint64_t r = 1 + sdb_vec_rng_next(&s) % j;
+		uint32_t t = order[j];
+		order[j] = order[r];
+		order[r] = t;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		if (perm[i] && !head[perm[i]])
+			order[k++] = perm[i];
+	free(perm);
+	free(head);
+	*out = order;
+	return 0;
+}
+
 struct build_shared {
 	pthread_mutex_t global;
 	int failed;
@@ -735,6 +778,20 @@ void sdb_hnsw_free(struct sdb_hnsw *h)
 	free(h);
 }
 
+int sdb_hnsw_insert_parse(const char *s)
+{
+	if (!strcmp(s, "input"))
+		return SDB_INSERT_INPUT;
+	if (!strcmp(s, "local"))
+		return SDB_INSERT_LOCAL;
+	return -1;
+}
+
+const char *sdb_hnsw_insert_name(int order)
+{
+	return order == SDB_INSERT_LOCAL ? "local" : order == SDB_INSERT_INPUT ? "input" : "unknown";
+}
+
 int sdb_hnsw_precision_parse(const char *s)
 {
 	static const char *const names[] = { "auto", "f32", "bf16", "sq8" };
@@ -761,13 +818,14 @@ uint64_t sdb_hnsw_graph_bytes(uint64_t n, uint32_t M, int threads)
 	/* links0 (count + 2M ids), levels, upper_off, locks, written; the
 	 * upper layers: a node has 1/(M-1) of them on average, (M+1) u32
 	 * each (with a margin: levels are random); a visited array (u16)
-	 * per thread; the repair's three u32 arrays */
+	 * per thread; the repair's three u32 arrays, or before the inserts
+	 * the local insertion order's 20 bytes a node while it is sorted */
 	uint64_t per = 4 * (2 * (uint64_t)M + 1) + 1 + 4 + 1 + 1;
 	uint64_t upper = n * 4 * (M + 1) / (M > 2 ? M - 2 : 1);
 
 	if (threads < 1)
 		threads = 1;
-	return n * per + upper + n * 2 * (uint64_t)threads + n * 12 + ((uint64_t)threads << 20);
+	return n * per + upper + n * 2 * (uint64_t)threads + n * 20 + ((uint64_t)threads << 20);
 }
 
 uint64_t sdb_hnsw_copy_bytes(uint64_t n, uint32_t dim, int precision)
@@ -843,6 +901,7 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 	struct sdb_sq8 sq = { 0 };
 	int prec = p->precision;
 	uint64_t rng = p->seed, upper_len = 0;
+	uint32_t *order = NULL;
 	double ml;
 	int nthreads = 1, rc = 0;
 
@@ -976,6 +1035,9 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 			goto fail;
 		}
 	}
+	if (p->insert_order == SDB_INSERT_LOCAL && n > 2 &&
+	    (rc = local_order(h, p->seed, &order, e)))
+		goto fail;
 	pthread_mutex_init(&sh.global, NULL);
 	sh.failed = 0;
 	{
@@ -999,7 +1061,7 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 				uint64_t d;
 				if (__atomic_load_n(&cancel, __ATOMIC_RELAXED))
 					continue;
-				insert(h, &sh, ctx[t], sp, (uint32_t)i);
+				insert(h, &sh, ctx[t], sp, order ? order[i] : (uint32_t)i);
 				d = __atomic_add_fetch(&done, 1, __ATOMIC_RELAXED);
 				if (t == 0 && progress && d >= next && d < n) {
 					next = d + bs;
@@ -1023,6 +1085,8 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 	if (!rc && progress && progress(arg, n, n))
 		rc = sdb_error_set(e, SDB_EINVAL, "cancelled");
 	pthread_mutex_destroy(&sh.global);
+	free(order);
+	order = NULL;
 	for (int t = 0; t < nthreads; t++) {
 		h->distances += ctx[t]->ndist;
 		sdb_hnsw_ctx_free(ctx[t]);
@@ -1044,6 +1108,7 @@ int sdb_hnsw_build(const float *vecs, uint64_t n, uint32_t dim,
 	*out = h;
 	return 0;
 fail:
+	free(order);
 	free(bf);
 	free(codes);
 	sdb_sq8_free(&sq);

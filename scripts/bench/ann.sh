@@ -19,9 +19,12 @@
 # RSS; a cold one-vector query in a fresh process; a 4-shard build
 # (build-index --shard I/4, 2 processes at a time, 1 thread each) and the
 # merged query's recall against the single index at every ef.
-# ANN_SCALE=0.2 shrinks the base sets for a quick look; ANN_SETS="sift"
-# or "emb" runs one of them. The machine is shared: /proc/loadavg is
-# printed with every figure.
+# ANN_SCALE=0.2 shrinks the base sets for a quick look; ANN_SETS picks
+# them: "sift" and "emb" (the default pair), and the issue's larger ones,
+# "clu96" (1,000,000 x 96 clustered, l2) and "emb768" (100,000 x 768
+# normalised, ip), which take long enough that make bench leaves them out
+# (ANN_SETS="clu96 emb768" ANN_RUNS=1 for one pass). The machine is
+# shared: /proc/loadavg is printed with every figure.
 set -u
 cd "$(dirname "$0")/../.." || exit 3
 B=${SOCHDB_BUILD:-build}
@@ -228,3 +231,5 @@ echo "ann.sh: sochdb-bulk vs hnswlib / FAISS / USearch (runs $RUNS, faiss runs $
 SETS=${ANN_SETS:-sift emb}
 case " $SETS " in *" sift "*) bench_set sift l2 100000 128 --clusters 100 ;; esac
 case " $SETS " in *" emb "*) bench_set emb ip 20000 768 --clusters 100 --metric ip --normalize ;; esac
+case " $SETS " in *" clu96 "*) bench_set clu96 l2 1000000 96 --clusters 1000 ;; esac
+case " $SETS " in *" emb768 "*) bench_set emb768 ip 100000 768 --clusters 100 --metric ip --normalize ;; esac

@@ -30,7 +30,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 scaled() { awk -v n="$1" -v s="$SCALE" 'BEGIN { printf "%d", n * s }'; }
 jf() { $PY -c "import json,sys; print(json.loads(sys.argv[2])[sys.argv[1]])" "$1" "$2"; }
 # graph bytes of the memory model (sochdb-bulk(1), --memory-budget), M 16
-graph_bytes() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n * 139 + n * 4 * 17 / 14 + n * 2 * t + n * 12 + t * 1048576 }'; }
+graph_bytes() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n * 139 + n * 4 * 17 / 14 + n * 2 * t + n * 20 + t * 1048576 }'; }
 need_disk() {
 	local avail
 	avail=$(df -B1 --output=avail "$T" | tail -1)

@@ -19,7 +19,8 @@
 #   SQLite FTS5 (the sqlite3 CLI): build, AND and OR queries ORDER BY rank.
 #   sochdb-bulk: build-index (M 16, ef_construction 100) and query (ef 64)
 #     on the same vectors.
-# Ours: sochdb-sql on one database: `.import --npy` + the metadata UPDATE +
+# Ours: sochdb-sql on one database: `.import --npy` + the metadata UPDATE
+# and a b-tree index on it (as LanceDB gets its BTREE) +
 # `CREATE INDEX ... USING hnsw` (when this build accepts it; otherwise the
 # line says "no HNSW index: exact path" and the k-NN and hybrid sets run
 # their first COLL_EXACT_QUERIES queries, default 100, through the exact
@@ -30,8 +31,12 @@
 # queries that returned min(10, matching rows) rows); FTS: agreement of
 # the top 10 with FTS5's (FTS5 is exact BM25; LanceDB's BM25 differs);
 # hybrid: recall@10 against RRF (k 60) of the exact vector top 10 and
-# FTS5's top 10. Peak RSS from /usr/bin/time. Each ratio has its own line
-# with the issue's target.
+# FTS5's top 10. Wall time, CPU time and peak RSS of each process from
+# scripts/bench/timeit.py (wait4's rusage). Each ratio has its own line
+# with the issue's target, judged on wall-clock QPS; beside it the same
+# ratio by CPU time (queries per CPU second of the process: user + system,
+# process.cpuUsage() around LanceDB's query loop),
+# which a shared, loaded machine disturbs far less than wall time.
 #
 #   COLL_SCALE=0.05 scripts/bench/collections.sh     (quick: 5,000 rows, 50 queries)
 #   COLL_SCALE=1 (default): 100,000 rows, 1,000 queries
@@ -55,7 +60,7 @@ mkdir -p "$W"
 W=$(cd "$W" && pwd)
 command -v sochdb-sql >/dev/null && command -v sochdb-bulk >/dev/null ||
 	{ echo "collections bench: sochdb-sql/sochdb-bulk not built"; exit 0; }
-for t in sqlite3 /usr/bin/time; do
+for t in sqlite3; do
 	command -v $t >/dev/null || { echo "collections bench: $t missing (scripts/install-deps.sh bench)"; exit 3; }
 done
 $PY -c 'import numpy' 2>/dev/null || { echo "collections bench: python3-numpy missing (scripts/install-deps.sh bench)"; exit 3; }
@@ -79,28 +84,28 @@ elif ! LANCE_DIR=$LANCE_DIR node -e "require(process.env.LANCE_DIR + '/node_modu
 fi
 export LANCE_DIR
 
-now() { date +%s%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
-rss() { awk '/Maximum resident/ { printf "%.0f MiB", $6 / 1024 }' "$1"; }
-qps() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / t }'; }
-# ratio NAME OURS PEER TARGET-OP TARGET: one line, ok or MISSED
+qps() { awk -v n="$1" -v t="$2" 'BEGIN { if (t > 0) printf "%.0f", n / t; else print "-" }'; }
+# ratio NAME OURS PEER TARGET-OP TARGET [OURS_CPU PEER_CPU]: one line, ok
+# or MISSED, and the same ratio by CPU time when given
 ratio() {
-	awk -v name="$1" -v a="$2" -v b="$3" -v op="$4" -v t="$5" 'BEGIN {
+	awk -v name="$1" -v a="$2" -v b="$3" -v op="$4" -v t="$5" -v ac="${6:-}" -v bc="${7:-}" 'BEGIN {
 		if (b <= 0 || a == "" || b == "") { printf "  ratio %-44s n/a (target %s %s)\n", name, op, t; exit }
 		r = a / b; ok = (op == ">=") ? r >= t : r <= t
-		printf "  ratio %-44s %.2f (target %s %s) %s\n", name, r, op, t, ok ? "ok" : "MISSED" }'
+		cpu = (ac > 0 && bc > 0) ? sprintf("   by CPU time %.2f", ac / bc) : ""
+		printf "  ratio %-44s %.2f (target %s %s) %s%s\n", name, r, op, t, ok ? "ok" : "MISSED", cpu }'
 }
 # timed NAME CMD...: runs CMD with stdout to $W/NAME.out, stderr to
-# $W/NAME.err, peak RSS to $W/NAME.time; sets T (seconds) and R (RSS)
+# $W/NAME.err, peak RSS to $W/NAME.time; sets T (seconds), R (RSS) and C
+# (CPU seconds, user + system)
 timed() {
-	local name=$1 t0 t1
+	local name=$1
 	shift
-	t0=$(now)
-	/usr/bin/time -v -o "$W/$name.time" "$@" >"$W/$name.out" 2>"$W/$name.err"
+	$PY scripts/bench/timeit.py "$W/$name.time" "$@" >"$W/$name.out" 2>"$W/$name.err"
 	local rc=$?
-	t1=$(now)
-	T=$(secs "$t0" "$t1")
-	R=$(rss "$W/$name.time")
+	read -r T u s R <"$W/$name.time"
+	C=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.6f", u + s }')
+	T=$(awk -v t="$T" 'BEGIN { printf "%.3f", t }')
+	R=$(awk -v k="$R" 'BEGIN { printf "%.0f MiB", k / 1024 }')
 	[ $rc -eq 0 ] || { echo "collections bench: $name failed (exit $rc): $(grep -v WARN "$W/$name.err" | tail -n 2)"; return 1; }
 }
 # first N queries of a query file (two lines each)
@@ -135,33 +140,35 @@ echo "sochdb-sql: $PATHNOTE"
 # ---- loads and index builds --------------------------------------------
 rm -rf "$W/bulk.idx" "$W/sochdb" "$W/fts5.db" "$W/lance"
 timed bulk_build sochdb-bulk build-index -i "$D/base.npy" -o "$W/bulk.idx" -m 16 -e 100 --metric l2 || exit 3
-TB=$T RB=$R
+TB=$T RB=$R CB=$C
 timed sql_import sochdb-sql -d "$W/sochdb" --bail -c "CREATE TABLE items(id INTEGER PRIMARY KEY, emb VECTOR(128), bucket INTEGER)" \
 	-c ".import --npy $D/base.npy items emb" || exit 3
-TI=$T RI=$R
-timed sql_meta sochdb-sql -d "$W/sochdb" -c "UPDATE items SET bucket = id * 2654435761 % 4294967296 % 1000" || exit 3
-TM=$T
-TX=0 RX=-
+TI=$T RI=$R CI=$C
+timed sql_meta sochdb-sql -d "$W/sochdb" -c "UPDATE items SET bucket = id * 2654435761 % 4294967296 % 1000" \
+	-c "CREATE INDEX items_bucket ON items(bucket)" || exit 3
+TM=$T CM=$C
+TX=0 RX=- CX=0
 if [ -n "$HNSW" ]; then
 	timed sql_index sochdb-sql -d "$W/sochdb" -c "CREATE INDEX items_emb ON items USING hnsw (emb) WITH (metric = 'l2', m = 16, ef_construction = 100)" || exit 3
-	TX=$T RX=$R
+	TX=$T RX=$R CX=$C
 fi
 TSUM=$(awk -v a="$TI" -v b="$TM" -v c="$TX" 'BEGIN { printf "%.3f", a + b + c }')
+CSUM=$(awk -v a="$CI" -v b="$CM" -v c="$CX" 'BEGIN { printf "%.3f", a + b + c }')
 LB=
 if [ -n "$LANCE" ]; then
 	LANCE_CPU_THREADS=2 timed lance_build node scripts/bench/collections_lance.js build "$D" "$W/lance" && LB=$(cat "$W/lance_build.out") RL=$R
 fi
-echo "vectors load  sochdb-bulk build-index ${TB}s ($RB)   sochdb-sql .import --npy ${TI}s ($RI) + metadata UPDATE ${TM}s$([ -n "$HNSW" ] && echo " + CREATE INDEX ${TX}s ($RX)") = ${TSUM}s${LB:+   $LB (s, $RL)}"
-[ -n "$HNSW" ] && ratio "sql import+index / sochdb-bulk build-index" "$TSUM" "$TB" "<=" 1.25 ||
+echo "vectors load  sochdb-bulk build-index ${TB}s ($RB)   sochdb-sql .import --npy ${TI}s ($RI) + metadata UPDATE and its index ${TM}s$([ -n "$HNSW" ] && echo " + CREATE INDEX ${TX}s ($RX)") = ${TSUM}s${LB:+   $LB (s, $RL)}"
+[ -n "$HNSW" ] && ratio "sql import+index / sochdb-bulk build-index" "$TSUM" "$TB" "<=" 1.25 "$CSUM" "$CB" ||
 	echo "  ratio sql import+index / sochdb-bulk build-index n/a: no CREATE INDEX ... USING hnsw in this build (import + metadata alone: ${TSUM}s)"
 
 timed fts5_build sqlite3 "$W/fts5.db" <"$D/load.sql" || exit 3
-TF5=$T RF5=$R
+TF5=$T RF5=$R CF5=$C
 timed sql_fts_build sochdb-sql -d "$W/sochdb" --bail <"$D/load.sql" || exit 3
-TFS=$T RFS=$R
+TFS=$T RFS=$R CFS=$C
 LFTS=$(awk '{ print $NF }' <<<"$LB")
 echo "fts build     fts5 ${TF5}s ($RF5)   sochdb-sql ${TFS}s ($RFS)${LFTS:+   lancedb ${LFTS}s (2 threads)}"
-ratio "sochdb-sql / fts5 build time" "$TFS" "$TF5" "<=" 1.0
+ratio "sochdb-sql / fts5 build time" "$TFS" "$TF5" "<=" 1.0 "$CFS" "$CF5"
 [ -n "$LFTS" ] && ratio "sochdb-sql / lancedb fts build time" "$TFS" "$LFTS" "<=" 1.0
 
 # ---- queries ---------------------------------------------------------------
@@ -170,6 +177,7 @@ bulkq() {   # bulkq EF: sets BQ (q/s) and BR (recall) of sochdb-bulk query
 		--threads 1 --truth "$D/truth_100.npy" --no-output || return 1
 	BR=$(awk '/recall@/ { print $2 }' "$W/bulk_query.err")
 	BQ=$(awk '/recall@/ { print $4 }' "$W/bulk_query.err")
+	BC=$(qps 1000 "$C")   # the whole process: loading the index included
 }
 bulkq $EF || exit 3
 RBQ=$R
@@ -179,46 +187,47 @@ if [ -n "$LANCE" ]; then
 	for s in knn_100 knn_10 knn_1 knn_0.1 and or hybrid; do cp "$D/lance_$s.out" "$W/lance_$s.res" 2>/dev/null; done
 fi
 lance_t() { awk -v s="$1" '$1 == "lance" && $2 == s { print $3 }' "$W/lance_query.out"; }
+lance_c() { awk -v s="$1" '$1 == "lance" && $2 == s { print $4 }' "$W/lance_query.out"; }
 
 for p in 100 10 1 0.1; do
 	f=$(head_q "$D/sql/knn_$p.sql" "$KQ")
 	{ [ -n "$PRAGMA" ] && echo "$PRAGMA"; cat "$f"; } >"$W/q.sql"
 	timed "sql_knn_$p" sochdb-sql -d "$W/sochdb" --no-header <"$W/q.sql" || continue
 	read -r rs fs < <($PY scripts/bench/collections_eval.py knn "$W/sql_knn_$p.out" "$D/truth_$p.npy" "$KQ")
-	sq=$(qps "$KQ" "$T")
-	line="knn $p%$(printf '%*s' $((4 - ${#p})) '')  sochdb-sql $sq q/s recall $rs, $fs of queries with k rows ($R)"
+	sq=$(qps "$KQ" "$T") sc=$(qps "$KQ" "$C")
+	line="knn $p%$(printf '%*s' $((4 - ${#p})) '')  sochdb-sql $sq q/s (cpu $sc) recall $rs, $fs of queries with k rows ($R)"
 	if [ -n "$LANCE" ]; then
 		read -r rl fl < <($PY scripts/bench/collections_eval.py knn "$W/lance_knn_$p.res" "$D/truth_$p.npy" "$NQ")
-		lq=$(qps "$NQ" "$(lance_t "knn_$p")")
-		line="$line   lancedb $lq q/s recall $rl, $fl with k rows"
+		lq=$(qps "$NQ" "$(lance_t "knn_$p")") lc=$(qps "$NQ" "$(lance_c "knn_$p")")
+		line="$line   lancedb $lq q/s (cpu $lc) recall $rl, $fl with k rows"
 	fi
-	[ "$p" = 100 ] && line="$line   sochdb-bulk query (unfiltered, ef $EF) $BQ q/s recall $BR ($RBQ)"
+	[ "$p" = 100 ] && line="$line   sochdb-bulk query (unfiltered, ef $EF) $BQ q/s (cpu $BC) recall $BR ($RBQ)"
 	echo "$line"
-	[ -n "$LANCE" ] && ratio "sochdb-sql / lancedb k-NN $p% q/s" "$sq" "$lq" ">=" 10
+	[ -n "$LANCE" ] && ratio "sochdb-sql / lancedb k-NN $p% q/s" "$sq" "$lq" ">=" 10 "$sc" "$lc"
 	if [ "$p" = 100 ]; then
-		ratio "sochdb-sql unfiltered / sochdb-bulk query q/s" "$sq" "$BQ" ">=" 0.77
+		ratio "sochdb-sql unfiltered / sochdb-bulk query q/s" "$sq" "$BQ" ">=" 0.77 "$sc" "$BC"
 	else
-		ratio "sochdb-sql $p% / sochdb-bulk unfiltered q/s" "$sq" "$BQ" ">=" 0.3
+		ratio "sochdb-sql $p% / sochdb-bulk unfiltered q/s" "$sq" "$BQ" ">=" 0.3 "$sc" "$BC"
 	fi
 done
 
 for kind in and or; do
 	timed "fts5_$kind" sqlite3 "$W/fts5.db" <"$D/sql/$kind.sql" || continue
-	t5=$T r5=$R
+	t5=$T r5=$R c5=$C
 	timed "sql_$kind" sochdb-sql -d "$W/sochdb" --no-header <"$D/sql/$kind.sql" || continue
-	ts=$T rsx=$R
+	ts=$T rsx=$R cs=$C
 	read -r as _ < <($PY scripts/bench/collections_eval.py fts "$W/sql_$kind.out" "$W/fts5_$kind.out" "$NQ")
-	q5=$(qps "$NQ" "$t5") qs=$(qps "$NQ" "$ts")
+	q5=$(qps "$NQ" "$t5") qs=$(qps "$NQ" "$ts") q5c=$(qps "$NQ" "$c5") qsc=$(qps "$NQ" "$cs")
 	K=$(tr a-z A-Z <<<"$kind")
-	line="fts $K$(printf '%*s' $((5 - ${#kind})) '')  fts5 $q5 q/s ($r5)   sochdb-sql $qs q/s, top 10 agree with fts5 $as ($rsx)"
+	line="fts $K$(printf '%*s' $((5 - ${#kind})) '')  fts5 $q5 q/s (cpu $q5c) ($r5)   sochdb-sql $qs q/s (cpu $qsc), top 10 agree with fts5 $as ($rsx)"
 	if [ -n "$LANCE" ]; then
 		read -r al _ < <($PY scripts/bench/collections_eval.py fts "$W/lance_$kind.res" "$W/fts5_$kind.out" "$NQ")
-		ql=$(qps "$NQ" "$(lance_t "$kind")")
-		line="$line   lancedb $ql q/s, agree with fts5 $al"
+		ql=$(qps "$NQ" "$(lance_t "$kind")") qlc=$(qps "$NQ" "$(lance_c "$kind")")
+		line="$line   lancedb $ql q/s (cpu $qlc), agree with fts5 $al"
 	fi
 	echo "$line"
-	[ -n "$LANCE" ] && ratio "sochdb-sql / lancedb fts $K q/s" "$qs" "$ql" ">=" 1.5
-	ratio "sochdb-sql / fts5 $K q/s" "$qs" "$q5" ">=" "$([ $kind = and ] && echo 4 || echo 20)"
+	[ -n "$LANCE" ] && ratio "sochdb-sql / lancedb fts $K q/s" "$qs" "$ql" ">=" 1.5 "$qsc" "$qlc"
+	ratio "sochdb-sql / fts5 $K q/s" "$qs" "$q5" ">=" "$([ $kind = and ] && echo 4 || echo 20)" "$qsc" "$q5c"
 done
 
 timed fts5_hybrid sqlite3 "$W/fts5.db" <"$D/sql/hybrid_fts.sql" || exit 3
@@ -226,15 +235,15 @@ f=$(head_q "$D/sql/hybrid.sql" "$KQ")
 { [ -n "$PRAGMA" ] && echo "$PRAGMA"; cat "$f"; } >"$W/q.sql"
 if timed sql_hybrid sochdb-sql -d "$W/sochdb" --no-header <"$W/q.sql"; then
 	read -r hs _ < <($PY scripts/bench/collections_eval.py hybrid "$W/sql_hybrid.out" "$W/fts5_hybrid.out" "$D/truth_100.npy" "$KQ")
-	qs=$(qps "$KQ" "$T")
-	line="hybrid        sochdb-sql $qs q/s recall $hs ($R)"
+	qs=$(qps "$KQ" "$T") qsc=$(qps "$KQ" "$C")
+	line="hybrid        sochdb-sql $qs q/s (cpu $qsc) recall $hs ($R)"
 	if [ -n "$LANCE" ]; then
 		read -r hl _ < <($PY scripts/bench/collections_eval.py hybrid "$W/lance_hybrid.res" "$W/fts5_hybrid.out" "$D/truth_100.npy" "$NQ")
-		ql=$(qps "$NQ" "$(lance_t hybrid)")
-		line="$line   lancedb $ql q/s recall $hl"
+		ql=$(qps "$NQ" "$(lance_t hybrid)") qlc=$(qps "$NQ" "$(lance_c hybrid)")
+		line="$line   lancedb $ql q/s (cpu $qlc) recall $hl"
 	fi
 	echo "$line"
-	[ -n "$LANCE" ] && ratio "sochdb-sql / lancedb hybrid q/s" "$qs" "$ql" ">=" 3
+	[ -n "$LANCE" ] && ratio "sochdb-sql / lancedb hybrid q/s" "$qs" "$ql" ">=" 3 "$qsc" "$qlc"
 fi
 [ -n "$LANCE" ] && echo "peak RSS      lancedb build $RL, queries $RLQ (one process for every set)"
 echo "loadavg after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -4,9 +4,10 @@
   collections_gen.py DIR N NQ
 
 Writes into DIR:
-  base.npy, query.npy    N x 128 clustered float32 vectors (the bulk
-                         benchmarks' recipe: 50 Gaussian clusters) and NQ
-                         queries drawn the same way
+  base.npy, query.npy    N x 128 clustered float32 vectors and NQ queries,
+                         drawn as scripts/vecgen.py draws them for
+                         scripts/bench/ann.sh (100 Gaussian clusters, seed
+                         1234: the same vectors at N 100k, NQ 1000)
   truth_P.npy            int32 NQ x 10, the exact 10 nearest (squared L2,
                          numpy brute force) among the rows whose bucket <
                          P*10, for P in 100 10 1 0.1 (selectivity in %);
@@ -39,12 +40,14 @@ def bucket(ids):
 
 
 def vectors(n, nq):
-    rng = np.random.default_rng(12)
-    centers = rng.normal(0, 1, (50, DIM)).astype(np.float32)
-    spread = rng.uniform(0.2, 0.5, 50).astype(np.float32)
+    # scripts/vecgen.py's draws with ann.sh's sift settings (100 clusters,
+    # seed 1234): at 100k x 128 and 1,000 queries, ann.sh's very vectors
+    rng = np.random.default_rng(1234)
+    centers = rng.normal(0, 1, (100, DIM)).astype(np.float32)
+    spread = rng.uniform(0.2, 0.5, 100).astype(np.float32)
 
     def draw(m):
-        c = rng.integers(0, 50, m)
+        c = rng.integers(0, 100, m)
         return np.ascontiguousarray(centers[c] + rng.normal(0, 1, (m, DIM)).astype(np.float32) * spread[c, None])
     return draw(n), draw(nq)
 

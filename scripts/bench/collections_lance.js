@@ -15,7 +15,8 @@
 // operator), hybrid (vector + FTS, RRF k 60); 10 rows each, only `id`
 // selected; each set timed around its query loop alone (the peer's
 // start-up and table open are not counted). Writes DATA/lance_SET.out
-// (one line of ids per query) and prints "lance SET SECONDS".
+// (one line of ids per query) and prints "lance SET SECONDS CPU_SECONDS"
+// (process.cpuUsage(): every thread of the process, user + system).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -77,17 +78,19 @@ async function query(data, dbdir, ef) {
 	const run = async (name, count, one) => {
 		const out = [];
 		const t0 = now();
+		const c0 = process.cpuUsage();
 		for (let i = 0; i < count; i++) {
 			const rows = await one(i);
 			out.push(rows.map((r) => r.id).join(' '));
 		}
 		const s = now() - t0;
+		const c = process.cpuUsage(c0);
 		fs.writeFileSync(path.join(data, `lance_${name}.out`), out.join('\n') + '\n');
-		console.log(`lance ${name} ${s.toFixed(4)}`);
+		console.log(`lance ${name} ${s.toFixed(4)} ${((c.user + c.system) / 1e6).toFixed(4)}`);
 	};
 	for (const [p, where] of SELS) {
 		await run('knn_' + p, nq, (i) => {
-			let v = tbl.query().nearestTo(qv(i)).distanceType('l2').ef(ef).limit(10).select(['id']);
+			let v = tbl.query().nearestTo(qv(i)).distanceType('l2').ef(ef).refineFactor(2).limit(10).select(['id']);
 			if (where) v = v.where(where);
 			return v.toArray();
 		});
@@ -97,7 +100,7 @@ async function query(data, dbdir, ef) {
 	await run('and', nq, (i) => tbl.query().fullTextSearch(new MatchQuery(and[i], 'body', { operator: Operator.And })).limit(10).select(['id']).toArray());
 	await run('or', nq, (i) => tbl.query().fullTextSearch(new MatchQuery(or[i], 'body', { operator: Operator.Or })).limit(10).select(['id']).toArray());
 	const rrf = await lancedb.rerankers.RRFReranker.create(60);
-	await run('hybrid', nq, (i) => tbl.query().nearestTo(qv(i)).distanceType('l2').ef(ef)
+	await run('hybrid', nq, (i) => tbl.query().nearestTo(qv(i)).distanceType('l2').ef(ef).refineFactor(2)
 		.fullTextSearch(new MatchQuery(hy[i], 'body', { operator: Operator.Or })).rerank(rrf).limit(10).select(['id']).toArray());
 }
 

@@ -90,7 +90,8 @@ static void test_hnsw(void)
 {
 	enum { N = 2000, D = 8, Q = 50, K = 5 };
 	float *x = malloc(sizeof(float) * N * D);
-	struct sdb_hnsw_params p = { 8, 64, SDB_VEC_L2, 7, 100, 1, SDB_PREC_F32 };
+	struct sdb_hnsw_params p = { 8, 64, SDB_VEC_L2, 7, 100, 1, SDB_PREC_F32,
+				       SDB_INSERT_INPUT };
 	struct sdb_hnsw *h = NULL;
 	struct sdb_hnsw_ctx *c;
 	struct sdb_error e;
@@ -185,7 +186,7 @@ static void test_hnsw(void)
 		unlink(path);
 	}
 	sdb_hnsw_free(h);
-	CHECK_EQ_INT(sdb_hnsw_build(x, N, D, &(struct sdb_hnsw_params){ 1, 10, 0, 1, 10, 1, 0 },
+	CHECK_EQ_INT(sdb_hnsw_build(x, N, D, &(struct sdb_hnsw_params){ 1, 10, 0, 1, 10, 1, 0, 0 },
 				    NULL, NULL, &h, &e), SDB_EINVAL);
 	CHECK_EQ_STR(e.msg, "max-connections must be in 2..255 (got 1)");
 	sdb_hnsw_ctx_free(c);
@@ -237,7 +238,9 @@ static void test_hnsw_reach(void)
 					uint32_t n = sizes[si];
 					uint64_t s = seed * 7919 + n;
 					struct sdb_hnsw_params p = { ms[mi], 10, SDB_VEC_L2, seed, 1000,
-								     (int)(seed % 2) + 1, SDB_PREC_F32 };
+								     (int)(seed % 2) + 1, SDB_PREC_F32,
+								     /* the local order on every shape too */
+								     seed % 3 ? SDB_INSERT_INPUT : SDB_INSERT_LOCAL };
 					struct sdb_hnsw *h;
 					struct sdb_hnsw_ctx *c;
 					struct sdb_error e;
