@@ -25,9 +25,12 @@
  */
 #include "sql/fts_int.h"
 
+#include "sql/parse.h"
+
 #include "sql/record.h"
 #include "sql/wint.h"
 #include "store/keys.h"
+#include "util/hash.h"
 #include "util/varint.h"
 
 #include <stdlib.h>
@@ -35,13 +38,33 @@
 
 #define FTS_PEND_LIMIT (24u << 20)
 
+/* A term's records live in a chain of chunks from its index's arena
+ * (no reallocation, no copy as a term's postings grow); a record never
+ * spans two chunks. */
+struct chunk {
+	struct chunk *next;
+	uint32_t used, cap;
+	unsigned char d[];
+};
+
 struct pterm {
 	int64_t neg_id;
 	uint64_t h;
 	int n;
-	struct sdb_buf post;         /* records: rowid(8) del(1) tf dl plen pos */
+	uint32_t ru;                 /* its place among the row's terms ... */
+	uint64_t rgen;               /* ... of the row numbered rgen */
+	uint64_t ugen;               /* the undo epoch it has a record in */
+	int64_t last;                /* the rowid of its last record */
+	struct chunk *head, *tail;   /* its records (below) */
 	char z[];                    /* the term */
 };
+
+/* A pending record, in the order written: varint zigzag(rowid - the
+ * previous record's rowid (0 for the first)), varint tf (0: the row's
+ * posting is removed), then when tf > 0 varint dl (the row's tokens, all
+ * columns) and the tf positions (col << 32 | offset), each a varint of
+ * its difference from the one before (the first from 0), as a block
+ * stores them. */
 
 struct ptab {
 	int64_t neg_id;
@@ -60,27 +83,43 @@ struct pidx {
 	size_t cap, used;
 	struct ptab *tab;
 	int ntab;
-	size_t bytes;
+	size_t bytes;                /* of its arenas */
+	struct sdb_sql_arena terms;  /* the pterms, side by side */
+	struct sdb_sql_arena recs;   /* the chunks */
 };
 
-/* undo records of the running statement: U_POST (pterm, the length of
- * its records before) or U_TAB (a row's change of the totals) */
+/* undo records of the running statement: U_POST (pterm, its last chunk
+ * and the bytes used in it before, its last rowid before) or U_TAB (a
+ * row's change of the totals) */
 enum { U_POST = 1, U_TAB };
+#define U_POST_LEN (1 + sizeof(struct pterm *) + sizeof(struct chunk *) + 4 + 8)
 
 struct fts_pend {
 	struct pidx P, R;
 	int has_r;
 	struct sdb_buf undo;
+	uint64_t ugen;               /* the undo epoch: bumped when undo is cut */
 	int hold;
+	uint64_t rgen;               /* rows logged */
+	/* one row's terms: uq[u] with its hits ufirst[u] -> nxt[] -> ulast[u] */
+	struct pterm **uq;
+	int32_t *ufirst, *ulast, *nxt;
+	size_t capu;
 };
+
+static uint64_t zz(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzz(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
 
 static uint64_t th(int64_t neg_id, const char *z, int n)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (int i = 0; i < n; i++) {
-		h ^= (unsigned char)z[i];
-		h *= 1099511628211ull;
-	}
+	uint64_t h = sdb_hash_short(z, (size_t)n);
 	h ^= (uint64_t)neg_id * 0x9e3779b97f4a7c15ull;
 	h ^= h >> 29;
 	return h ? h : 1;
@@ -88,23 +127,28 @@ static uint64_t th(int64_t neg_id, const char *z, int n)
 
 static void pidx_free(struct pidx *x)
 {
-	for (size_t i = 0; i < x->cap; i++)
-		if (x->sl[i].h) {
-			sdb_buf_release(&x->sl[i].p->post);
-			free(x->sl[i].p);
-		}
 	free(x->sl);
 	for (int i = 0; i < x->ntab; i++)
 		free(x->tab[i].dtok);
 	free(x->tab);
+	sdb_sql_arena_release(&x->terms);
+	sdb_sql_arena_release(&x->recs);
 	memset(x, 0, sizeof(*x));
 }
 
 static struct fts_pend *pend(struct sql_wstate *w)
 {
-	if (!w->fts_pend)
-		w->fts_pend = calloc(1, sizeof(struct fts_pend));
+	if (!w->fts_pend && (w->fts_pend = calloc(1, sizeof(struct fts_pend))))
+		w->fts_pend->ugen = 1; /* a new term (ugen 0) gets its undo record */
 	return w->fts_pend;
+}
+
+/* The undo records are cut: every term needs a new one for its next
+ * record. */
+static void undo_reset(struct fts_pend *p)
+{
+	sdb_buf_reset(&p->undo);
+	p->ugen++;
 }
 
 void sql_fts_pend_free(struct sql_wstate *w)
@@ -115,6 +159,10 @@ void sql_fts_pend_free(struct sql_wstate *w)
 	pidx_free(&p->P);
 	pidx_free(&p->R);
 	sdb_buf_release(&p->undo);
+	free(p->uq);
+	free(p->ufirst);
+	free(p->ulast);
+	free(p->nxt);
 	free(p);
 	w->fts_pend = NULL;
 }
@@ -150,15 +198,15 @@ static struct pterm *pidx_term(struct pidx *x, int64_t neg_id, const char *z, in
 		}
 		j = (j + 1) & (x->cap - 1);
 	}
-	struct pterm *s = malloc(sizeof(*s) + (size_t)n + 1);
+	/* zeroed: no records, rgen, ugen and last 0 */
+	struct pterm *s = sdb_sql_arena_alloc(&x->terms, sizeof(*s) + (size_t)n + 1);
 	if (!s)
 		return NULL;
+	x->bytes += sizeof(*s) + (size_t)n + 1;
 	memcpy(s->z, z, (size_t)n);
-	s->z[n] = 0;
 	s->n = n;
 	s->h = h;
 	s->neg_id = neg_id;
-	sdb_buf_init(&s->post);
 	x->sl[j].h = h;
 	x->sl[j].p = s;
 	x->used++;
@@ -193,9 +241,60 @@ static void tab_add(struct ptab *t, int sign, int ncol, const int *ntok)
 	t->drows += sign;
 }
 
+static int grow_u(struct fts_pend *p, size_t need)
+{
+	if (need <= p->capu)
+		return 0;
+	size_t nc = p->capu ? p->capu : 256;
+	while (nc < need)
+		nc *= 2;
+	void *a1 = realloc(p->uq, sizeof(*p->uq) * nc);
+	if (a1)
+		p->uq = a1;
+	void *a2 = realloc(p->ufirst, sizeof(*p->ufirst) * nc);
+	if (a2)
+		p->ufirst = a2;
+	void *a3 = realloc(p->ulast, sizeof(*p->ulast) * nc);
+	if (a3)
+		p->ulast = a3;
+	void *a4 = realloc(p->nxt, sizeof(*p->nxt) * nc);
+	if (a4)
+		p->nxt = a4;
+	if (!a1 || !a2 || !a3 || !a4)
+		return -1;
+	p->capu = nc;
+	return 0;
+}
+
+/* Room for need bytes at the end of pt's records: a new chunk when its
+ * last one is short (twice the last one's size, 64 to 8192 bytes).
+ * @return where the record goes, or NULL when out of memory. */
+static unsigned char *room(struct pidx *x, struct pterm *pt, size_t need)
+{
+	struct chunk *t = pt->tail;
+	if (t && t->cap - t->used >= need)
+		return t->d + t->used;
+	size_t cap = t ? (size_t)t->cap * 2 : 64 - sizeof(struct chunk);
+	if (cap > 8192)
+		cap = 8192;
+	if (cap < need)
+		cap = need;
+	struct chunk *c = sdb_sql_arena_alloc(&x->recs, sizeof(*c) + cap);
+	if (!c)
+		return NULL;
+	x->bytes += sizeof(*c) + cap;
+	c->cap = (uint32_t)cap;
+	if (t)
+		t->next = c;
+	else
+		pt->head = c;
+	pt->tail = c;
+	return c->d;
+}
+
 int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del,
-		    int ncol, const int *ntok, const struct fts_logterm *terms,
-		    int nterm, struct sdb_error *e)
+		    int ncol, const int *ntok, const char *terms,
+		    const struct fts_hit *hits, size_t nhit, struct sdb_error *e)
 {
 	struct fts_pend *p = pend(w);
 	if (!p)
@@ -204,7 +303,7 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 	/* undo records only where a rollback can keep the transaction going */
 	int undo = w->stmt_sp >= 0 || p->hold;
 	struct ptab *t = pidx_tab(x, neg_id, ncol);
-	if (!t)
+	if (!t || grow_u(p, nhit + 1))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	uint64_t dl = 0;
 	for (int i = 0; i < ncol; i++)
@@ -219,31 +318,61 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 		sdb_buf_add(&p->undo, &nc, 4);
 		sdb_buf_add(&p->undo, ntok, sizeof(int) * (size_t)ncol);
 	}
-	for (int i = 0; i < nterm; i++) {
-		struct pterm *pt = pidx_term(x, neg_id, terms[i].z, terms[i].n);
+	/* the row's distinct terms, in the order they first appear, each
+	 * with its hits chained: one lookup in the index per hit */
+	uint64_t gen = ++p->rgen;
+	struct pterm **uq = p->uq;
+	int32_t *ufirst = p->ufirst, *ulast = p->ulast, *nxt = p->nxt;
+	uint32_t nu = 0;
+	for (size_t i = 0; i < nhit; i++) {
+		struct pterm *pt = pidx_term(x, neg_id, terms + hits[i].off, (int)hits[i].len);
 		if (!pt)
 			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		if (undo) {
+		nxt[i] = -1;
+		if (pt->rgen != gen) {
+			pt->rgen = gen;
+			pt->ru = nu;
+			uq[nu] = pt;
+			ufirst[nu] = ulast[nu] = (int32_t)i;
+			nu++;
+		} else {
+			nxt[ulast[pt->ru]] = (int32_t)i;
+			ulast[pt->ru] = (int32_t)i;
+		}
+	}
+	for (uint32_t u = 0; u < nu; u++) {
+		struct pterm *pt = uq[u];
+		uint32_t tf = 0;
+		if (!del)
+			for (int32_t i = ufirst[u]; i >= 0; i = nxt[i])
+				tf++;
+		if (undo && pt->ugen != p->ugen) {
+			/* its first record of this epoch: how to take it back */
 			unsigned char ty = U_POST;
-			size_t ol = pt->post.len;
+			struct chunk *ot = pt->tail;
+			uint32_t ou = ot ? ot->used : 0;
+			pt->ugen = p->ugen;
 			sdb_buf_add(&p->undo, &ty, 1);
 			sdb_buf_add(&p->undo, &pt, sizeof(pt));
-			sdb_buf_add(&p->undo, &ol, sizeof(ol));
+			sdb_buf_add(&p->undo, &ot, sizeof(ot));
+			sdb_buf_add(&p->undo, &ou, sizeof(ou));
+			sdb_buf_add(&p->undo, &pt->last, sizeof(pt->last));
 		}
-		unsigned char vb[40];
-		size_t k;
-		memcpy(vb, &rowid, 8);
-		vb[8] = (unsigned char)del;
-		k = 9;
-		k += (size_t)sdb_put_varint(vb + k, del ? 0 : terms[i].tf);
-		k += (size_t)sdb_put_varint(vb + k, del ? 0 : dl);
-		k += (size_t)sdb_put_varint(vb + k, del ? 0 : terms[i].plen);
-		sdb_buf_add(&pt->post, vb, k & 63);
-		if (!del)
-			sdb_buf_add(&pt->post, terms[i].pos, terms[i].plen);
-		if (!sdb_buf_ok(&pt->post))
+		unsigned char *o = room(x, pt, 20 + 10 * (size_t)tf), *o0 = o;
+		if (!o)
 			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		x->bytes += k + terms[i].plen;
+		o += sdb_put_varint(o, zz((int64_t)((uint64_t)rowid - (uint64_t)pt->last)));
+		o += sdb_put_varint(o, tf);
+		if (tf) {
+			int64_t prev = 0;
+			o += sdb_put_varint(o, dl);
+			for (int32_t i = ufirst[u]; i >= 0; i = nxt[i]) {
+				o += sdb_put_varint(o, (uint64_t)(hits[i].pos - prev));
+				prev = hits[i].pos;
+			}
+		}
+		pt->last = rowid;
+		pt->tail->used += (uint32_t)(o - o0);
 	}
 	if (!sdb_buf_ok(&p->undo))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
@@ -269,7 +398,7 @@ static void undo_to(struct fts_pend *p, struct pidx *x, size_t mark)
 		offs[n++] = o;
 		unsigned char ty = (unsigned char)p->undo.data[o];
 		if (ty == U_POST)
-			o += 1 + sizeof(struct pterm *) + sizeof(size_t);
+			o += U_POST_LEN;
 		else {
 			uint32_t nc;
 			memcpy(&nc, p->undo.data + o + 10, 4);
@@ -280,10 +409,20 @@ static void undo_to(struct fts_pend *p, struct pidx *x, size_t mark)
 		const char *r = p->undo.data + offs[i];
 		if (r[0] == U_POST) {
 			struct pterm *pt;
-			size_t ol;
-			memcpy(&pt, r + 1, sizeof(pt));
-			memcpy(&ol, r + 1 + sizeof(pt), sizeof(ol));
-			pt->post.len = ol;
+			struct chunk *ot;
+			uint32_t ou;
+			r++;
+			memcpy(&pt, r, sizeof(pt));
+			memcpy(&ot, r + sizeof(pt), sizeof(ot));
+			memcpy(&ou, r + sizeof(pt) + sizeof(ot), sizeof(ou));
+			memcpy(&pt->last, r + sizeof(pt) + sizeof(ot) + sizeof(ou), sizeof(pt->last));
+			/* the chunks past ot stay in the arena, unused */
+			if (ot) {
+				ot->used = ou;
+				ot->next = NULL;
+			} else
+				pt->head = NULL;
+			pt->tail = ot;
 		} else {
 			int64_t neg_id;
 			uint32_t nc;
@@ -298,6 +437,7 @@ static void undo_to(struct fts_pend *p, struct pidx *x, size_t mark)
 	}
 	free(offs);
 	p->undo.len = mark;
+	p->ugen++;
 }
 
 /* ------------------------------------------------------------ flush */
@@ -365,28 +505,38 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 	int rc = 0;
 	/* the records, sorted by rowid (stable), the last of each rowid kept */
 	c->nops = 0;
-	const unsigned char *s = (const unsigned char *)pt->post.data, *end = s + pt->post.len;
 	int sorted = 1;
-	while (s < end) {
-		if (grow((void **)&c->ops, &c->capops, c->nops + 1, sizeof(*c->ops)))
-			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		struct op *o = &c->ops[c->nops];
-		uint64_t tf = 0, dl = 0, pl = 0;
-		memcpy(&o->rowid, s, 8);
-		o->del = s[8];
-		s = sdb_get_varint(s + 9, end, &tf);
-		s = sdb_get_varint(s, end, &dl);
-		s = sdb_get_varint(s, end, &pl);
-		o->seq = c->nops;
-		o->p.rowid = o->rowid;
-		o->p.tf = (uint32_t)tf;
-		o->p.dl = (uint32_t)dl;
-		o->p.plen = (uint32_t)pl;
-		o->p.pos = s;
-		s += pl;
-		if (c->nops && c->ops[c->nops - 1].rowid >= o->rowid)
-			sorted = 0;
-		c->nops++;
+	int64_t rowid = 0;
+	for (const struct chunk *ch = pt->head; ch; ch = ch->next) {
+		const unsigned char *s = ch->d, *end = s + ch->used;
+		while (s < end) {
+			if (grow((void **)&c->ops, &c->capops, c->nops + 1, sizeof(*c->ops)))
+				return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			struct op *o = &c->ops[c->nops];
+			uint64_t d = 0, tf = 0, dl = 0;
+			s = sdb_get_varint(s, end, &d);
+			s = s ? sdb_get_varint(s, end, &tf) : NULL;
+			if (s && tf)
+				s = sdb_get_varint(s, end, &dl);
+			if (!s)
+				return sdb_error_set(e, SDB_ECORRUPT, "malformed pending postings");
+			rowid = (int64_t)((uint64_t)rowid + (uint64_t)unzz(d));
+			/* the positions: tf varints */
+			const unsigned char *ps = s;
+			for (uint64_t k = 0; k < tf && s < end; s++)
+				k += !(*s & 0x80);
+			o->rowid = rowid;
+			o->del = !tf;
+			o->seq = c->nops;
+			o->p.rowid = rowid;
+			o->p.tf = (uint32_t)tf;
+			o->p.dl = (uint32_t)dl;
+			o->p.plen = (uint32_t)(s - ps);
+			o->p.pos = ps;
+			if (c->nops && c->ops[c->nops - 1].rowid >= o->rowid)
+				sorted = 0;
+			c->nops++;
+		}
 	}
 	if (!c->nops)
 		return 0;
@@ -675,7 +825,7 @@ int sql_fts_flush(struct sql_wstate *w, struct sdb_error *e)
 		return 0;
 	rc = write_idx(w, &p->P, e);
 	pidx_free(&p->P);
-	sdb_buf_reset(&p->undo);
+	undo_reset(p);
 	return rc;
 }
 
@@ -708,7 +858,7 @@ int sql_fts_stmt_done(struct sql_wstate *w, struct sdb_error *e)
 		p->has_r = 0;
 	}
 	p->hold = 0;
-	sdb_buf_reset(&p->undo);
+	undo_reset(p);
 	if (p->P.bytes > FTS_PEND_LIMIT)
 		return sql_fts_flush(w, e);
 	return 0;
@@ -727,7 +877,7 @@ void sql_fts_stmt_undo(struct sql_wstate *w)
 		p->has_r = 0;
 	} else
 		undo_to(p, &p->P, 0);
-	sdb_buf_reset(&p->undo);
+	undo_reset(p);
 }
 
 void sql_fts_discard(struct sql_wstate *w)
@@ -739,7 +889,7 @@ void sql_fts_discard(struct sql_wstate *w)
 	pidx_free(&p->R);
 	p->has_r = 0;
 	p->hold = 0;
-	sdb_buf_reset(&p->undo);
+	undo_reset(p);
 }
 
 size_t sql_fts_mark(struct sql_wstate *w)
@@ -748,6 +898,7 @@ size_t sql_fts_mark(struct sql_wstate *w)
 	if (!p)
 		return 0;
 	p->hold = 1;
+	p->ugen++; /* a record since the mark takes back to the mark */
 	return p->undo.len;
 }
 
