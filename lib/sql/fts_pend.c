@@ -92,7 +92,13 @@ struct pidx {
  * and the bytes used in it before, its last rowid before) or U_TAB (a
  * row's change of the totals) */
 enum { U_POST = 1, U_TAB };
-#define U_POST_LEN (1 + sizeof(struct pterm *) + sizeof(struct chunk *) + 4 + 8)
+struct upost {
+	unsigned char ty;            /* U_POST */
+	uint32_t used;
+	struct pterm *pt;
+	struct chunk *tail;
+	int64_t last;
+};
 
 struct fts_pend {
 	struct pidx P, R;
@@ -104,6 +110,7 @@ struct fts_pend {
 	/* one row's terms: uq[u] with its hits ufirst[u] -> nxt[] -> ulast[u] */
 	struct pterm **uq;
 	int32_t *ufirst, *ulast, *nxt;
+	uint64_t *hh;                /* the hits' hashes */
 	size_t capu;
 };
 
@@ -163,37 +170,57 @@ void sql_fts_pend_free(struct sql_wstate *w)
 	free(p->ufirst);
 	free(p->ulast);
 	free(p->nxt);
+	free(p->hh);
 	free(p);
 	w->fts_pend = NULL;
 }
 
-static struct pterm *pidx_term(struct pidx *x, int64_t neg_id, const char *z, int n)
+/* Room in x's table for more new terms without a rehash. @return 0 or -1. */
+static int pidx_reserve(struct pidx *x, size_t more)
 {
-	if ((x->used + 1) * 2 > x->cap) {
-		size_t nc = x->cap ? x->cap * 2 : 1024;
-		struct pslot *ns = calloc(nc, sizeof(*ns));
-		if (!ns)
-			return NULL;
-		for (size_t i = 0; i < x->cap; i++) {
-			if (!x->sl[i].h)
-				continue;
-			size_t j = x->sl[i].h & (nc - 1);
-			while (ns[j].h)
-				j = (j + 1) & (nc - 1);
-			ns[j] = x->sl[i];
-		}
-		free(x->sl);
-		x->sl = ns;
-		x->cap = nc;
+	if ((x->used + more) * 2 <= x->cap)
+		return 0;
+	size_t nc = x->cap ? x->cap * 2 : 1024;
+	while ((x->used + more) * 2 > nc)
+		nc *= 2;
+	struct pslot *ns = calloc(nc, sizeof(*ns));
+	if (!ns)
+		return -1;
+	for (size_t i = 0; i < x->cap; i++) {
+		if (!x->sl[i].h)
+			continue;
+		size_t j = x->sl[i].h & (nc - 1);
+		while (ns[j].h)
+			j = (j + 1) & (nc - 1);
+		ns[j] = x->sl[i];
 	}
-	uint64_t h = th(neg_id, z, n);
+	free(x->sl);
+	x->sl = ns;
+	x->cap = nc;
+	return 0;
+}
+
+/* a[0..n) == b[0..n), for short terms (a call to memcmp costs more) */
+static inline int same(const char *a, const char *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/* The entry of term z[0..n) (hash h = th(neg_id, z, n)), made when new;
+ * the table has room (pidx_reserve). */
+static struct pterm *pidx_term(struct pidx *x, int64_t neg_id, const char *z, int n,
+			       uint64_t h)
+{
 	size_t j = h & (x->cap - 1);
 	for (;;) {
 		if (!x->sl[j].h)
 			break;
 		if (x->sl[j].h == h) {
 			struct pterm *s = x->sl[j].p;
-			if (s->neg_id == neg_id && s->n == n && !memcmp(s->z, z, (size_t)n))
+			if (s->neg_id == neg_id && s->n == n && same(s->z, z, n))
 				return s;
 		}
 		j = (j + 1) & (x->cap - 1);
@@ -260,7 +287,10 @@ static int grow_u(struct fts_pend *p, size_t need)
 	void *a4 = realloc(p->nxt, sizeof(*p->nxt) * nc);
 	if (a4)
 		p->nxt = a4;
-	if (!a1 || !a2 || !a3 || !a4)
+	void *a5 = realloc(p->hh, sizeof(*p->hh) * nc);
+	if (a5)
+		p->hh = a5;
+	if (!a1 || !a2 || !a3 || !a4 || !a5)
 		return -1;
 	p->capu = nc;
 	return 0;
@@ -303,7 +333,7 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 	/* undo records only where a rollback can keep the transaction going */
 	int undo = w->stmt_sp >= 0 || p->hold;
 	struct ptab *t = pidx_tab(x, neg_id, ncol);
-	if (!t || grow_u(p, nhit + 1))
+	if (!t || grow_u(p, nhit + 1) || pidx_reserve(x, nhit))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	uint64_t dl = 0;
 	for (int i = 0; i < ncol; i++)
@@ -323,9 +353,22 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 	uint64_t gen = ++p->rgen;
 	struct pterm **uq = p->uq;
 	int32_t *ufirst = p->ufirst, *ulast = p->ulast, *nxt = p->nxt;
+	uint64_t *hh = p->hh;
 	uint32_t nu = 0;
+	size_t mask = x->cap - 1;
+	/* the lookups miss the cache: their lines are fetched for the whole
+	 * row first (the slots, then the entries they name) */
 	for (size_t i = 0; i < nhit; i++) {
-		struct pterm *pt = pidx_term(x, neg_id, terms + hits[i].off, (int)hits[i].len);
+		hh[i] = th(neg_id, terms + hits[i].off, (int)hits[i].len);
+		__builtin_prefetch(&x->sl[hh[i] & mask]);
+	}
+	for (size_t i = 0; i < nhit; i++) {
+		const struct pslot *sl = &x->sl[hh[i] & mask];
+		if (sl->h)
+			__builtin_prefetch(sl->p);
+	}
+	for (size_t i = 0; i < nhit; i++) {
+		struct pterm *pt = pidx_term(x, neg_id, terms + hits[i].off, (int)hits[i].len, hh[i]);
 		if (!pt)
 			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		nxt[i] = -1;
@@ -340,6 +383,9 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 			ulast[pt->ru] = (int32_t)i;
 		}
 	}
+	for (uint32_t u = 0; u < nu; u++)
+		if (uq[u]->tail)
+			__builtin_prefetch(uq[u]->tail);
 	for (uint32_t u = 0; u < nu; u++) {
 		struct pterm *pt = uq[u];
 		uint32_t tf = 0;
@@ -348,15 +394,15 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 				tf++;
 		if (undo && pt->ugen != p->ugen) {
 			/* its first record of this epoch: how to take it back */
-			unsigned char ty = U_POST;
-			struct chunk *ot = pt->tail;
-			uint32_t ou = ot ? ot->used : 0;
+			struct upost u1;
+			memset(&u1, 0, sizeof(u1));
+			u1.ty = U_POST;
+			u1.pt = pt;
+			u1.tail = pt->tail;
+			u1.used = pt->tail ? pt->tail->used : 0;
+			u1.last = pt->last;
 			pt->ugen = p->ugen;
-			sdb_buf_add(&p->undo, &ty, 1);
-			sdb_buf_add(&p->undo, &pt, sizeof(pt));
-			sdb_buf_add(&p->undo, &ot, sizeof(ot));
-			sdb_buf_add(&p->undo, &ou, sizeof(ou));
-			sdb_buf_add(&p->undo, &pt->last, sizeof(pt->last));
+			sdb_buf_add(&p->undo, &u1, sizeof(u1));
 		}
 		unsigned char *o = room(x, pt, 20 + 10 * (size_t)tf), *o0 = o;
 		if (!o)
@@ -398,7 +444,7 @@ static void undo_to(struct fts_pend *p, struct pidx *x, size_t mark)
 		offs[n++] = o;
 		unsigned char ty = (unsigned char)p->undo.data[o];
 		if (ty == U_POST)
-			o += U_POST_LEN;
+			o += sizeof(struct upost);
 		else {
 			uint32_t nc;
 			memcpy(&nc, p->undo.data + o + 10, 4);
@@ -408,21 +454,17 @@ static void undo_to(struct fts_pend *p, struct pidx *x, size_t mark)
 	for (size_t i = n; i-- > 0;) {
 		const char *r = p->undo.data + offs[i];
 		if (r[0] == U_POST) {
-			struct pterm *pt;
-			struct chunk *ot;
-			uint32_t ou;
-			r++;
-			memcpy(&pt, r, sizeof(pt));
-			memcpy(&ot, r + sizeof(pt), sizeof(ot));
-			memcpy(&ou, r + sizeof(pt) + sizeof(ot), sizeof(ou));
-			memcpy(&pt->last, r + sizeof(pt) + sizeof(ot) + sizeof(ou), sizeof(pt->last));
-			/* the chunks past ot stay in the arena, unused */
-			if (ot) {
-				ot->used = ou;
-				ot->next = NULL;
+			struct upost u1;
+			memcpy(&u1, r, sizeof(u1));
+			struct pterm *pt = u1.pt;
+			pt->last = u1.last;
+			/* the chunks past its old tail stay in the arena, unused */
+			if (u1.tail) {
+				u1.tail->used = u1.used;
+				u1.tail->next = NULL;
 			} else
 				pt->head = NULL;
-			pt->tail = ot;
+			pt->tail = u1.tail;
 		} else {
 			int64_t neg_id;
 			uint32_t nc;

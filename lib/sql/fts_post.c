@@ -37,43 +37,58 @@ static int64_t unzz(uint64_t v)
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 
-static void addv(struct sdb_buf *b, uint64_t v)
+/* bytes of varint v */
+static inline int vlen(uint64_t v)
 {
-	unsigned char t[16];
-	sdb_buf_add(b, t, (size_t)sdb_put_varint(t, v) & 15); /* at most 10 */
+	int n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
 }
 
 int fts_block_encode(struct sdb_buf *out, const struct fts_posting *p, int n)
 {
 	uint32_t maxtf = 0, mindl = UINT32_MAX;
-	struct sdb_buf ids = SDB_BUF_INIT;
+	size_t idlen = 0, plen = 0;
 	for (int i = 0; i < n; i++) {
 		if (p[i].tf > maxtf)
 			maxtf = p[i].tf;
 		if (p[i].dl < mindl)
 			mindl = p[i].dl;
 		if (i)
-			addv(&ids, (uint64_t)p[i].rowid - (uint64_t)p[i - 1].rowid);
-		addv(&ids, p[i].tf);
-		addv(&ids, p[i].dl);
-		addv(&ids, p[i].plen);
+			idlen += (size_t)vlen((uint64_t)p[i].rowid - (uint64_t)p[i - 1].rowid);
+		idlen += (size_t)(vlen(p[i].tf) + vlen(p[i].dl) + vlen(p[i].plen));
+		plen += p[i].plen;
 	}
+	/* one pass of writes into a buffer of the right size */
 	sdb_buf_reset(out);
-	sdb_buf_addc(out, 2);
-	addv(out, (uint64_t)n);
-	addv(out, maxtf);
-	addv(out, n ? mindl : 0);
-	addv(out, zz(n ? p[0].rowid : 0));
-	addv(out, n ? (uint64_t)p[n - 1].rowid - (uint64_t)p[0].rowid : 0);
-	addv(out, ids.len);
-	if (ids.len)
-		sdb_buf_add(out, ids.data, ids.len);
+	if (sdb_buf_grow(out, 1 + 6 * 10 + idlen + plen))
+		return SDB_ENOMEM;
+	unsigned char *o = (unsigned char *)out->data;
+	*o++ = 2;
+	o += sdb_put_varint(o, (uint64_t)n);
+	o += sdb_put_varint(o, maxtf);
+	o += sdb_put_varint(o, n ? mindl : 0);
+	o += sdb_put_varint(o, zz(n ? p[0].rowid : 0));
+	o += sdb_put_varint(o, n ? (uint64_t)p[n - 1].rowid - (uint64_t)p[0].rowid : 0);
+	o += sdb_put_varint(o, idlen);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			o += sdb_put_varint(o, (uint64_t)p[i].rowid - (uint64_t)p[i - 1].rowid);
+		o += sdb_put_varint(o, p[i].tf);
+		o += sdb_put_varint(o, p[i].dl);
+		o += sdb_put_varint(o, p[i].plen);
+	}
 	for (int i = 0; i < n; i++)
-		if (p[i].plen)
-			sdb_buf_add(out, p[i].pos, p[i].plen);
-	int ok = sdb_buf_ok(&ids) && sdb_buf_ok(out);
-	sdb_buf_release(&ids);
-	return ok ? 0 : SDB_ENOMEM;
+		if (p[i].plen) {
+			memcpy(o, p[i].pos, p[i].plen);
+			o += p[i].plen;
+		}
+	out->len = (size_t)(o - (unsigned char *)out->data);
+	out->data[out->len] = 0;
+	return 0;
 }
 
 int fts_block_header(const void *v, size_t len, struct fts_bhdr *h)
