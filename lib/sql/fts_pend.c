@@ -49,13 +49,15 @@ struct chunk {
 
 struct pterm {
 	int64_t neg_id;
-	uint64_t h;
 	int n;
 	uint32_t ru;                 /* its place among the row's terms ... */
 	uint64_t rgen;               /* ... of the row numbered rgen */
 	uint64_t ugen;               /* the undo epoch it has a record in */
 	int64_t last;                /* the rowid of its last record */
-	struct chunk *head, *tail;   /* its records (below) */
+	/* its records (below); the last chunk's used bytes are kept here
+	 * (tused) while it is the last, so a write never waits to read it */
+	struct chunk *head, *tail;
+	uint32_t tused, tcap;
 	char z[];                    /* the term */
 };
 
@@ -232,7 +234,6 @@ static struct pterm *pidx_term(struct pidx *x, int64_t neg_id, const char *z, in
 	x->bytes += sizeof(*s) + (size_t)n + 1;
 	memcpy(s->z, z, (size_t)n);
 	s->n = n;
-	s->h = h;
 	s->neg_id = neg_id;
 	x->sl[j].h = h;
 	x->sl[j].p = s;
@@ -302,9 +303,9 @@ static int grow_u(struct fts_pend *p, size_t need)
 static unsigned char *room(struct pidx *x, struct pterm *pt, size_t need)
 {
 	struct chunk *t = pt->tail;
-	if (t && t->cap - t->used >= need)
-		return t->d + t->used;
-	size_t cap = t ? (size_t)t->cap * 2 : 64 - sizeof(struct chunk);
+	if (t && pt->tcap - pt->tused >= need)
+		return t->d + pt->tused;
+	size_t cap = t ? (size_t)pt->tcap * 2 : 64 - sizeof(struct chunk);
 	if (cap > 8192)
 		cap = 8192;
 	if (cap < need)
@@ -314,11 +315,14 @@ static unsigned char *room(struct pidx *x, struct pterm *pt, size_t need)
 		return NULL;
 	x->bytes += sizeof(*c) + cap;
 	c->cap = (uint32_t)cap;
-	if (t)
+	if (t) {
+		t->used = pt->tused;
 		t->next = c;
-	else
+	} else
 		pt->head = c;
 	pt->tail = c;
+	pt->tused = 0;
+	pt->tcap = (uint32_t)cap;
 	return c->d;
 }
 
@@ -376,6 +380,8 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 			pt->rgen = gen;
 			pt->ru = nu;
 			uq[nu] = pt;
+			if (pt->tail)
+				__builtin_prefetch(pt->tail);
 			ufirst[nu] = ulast[nu] = (int32_t)i;
 			nu++;
 		} else {
@@ -383,9 +389,6 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 			ulast[pt->ru] = (int32_t)i;
 		}
 	}
-	for (uint32_t u = 0; u < nu; u++)
-		if (uq[u]->tail)
-			__builtin_prefetch(uq[u]->tail);
 	for (uint32_t u = 0; u < nu; u++) {
 		struct pterm *pt = uq[u];
 		uint32_t tf = 0;
@@ -399,7 +402,7 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 			u1.ty = U_POST;
 			u1.pt = pt;
 			u1.tail = pt->tail;
-			u1.used = pt->tail ? pt->tail->used : 0;
+			u1.used = pt->tused;
 			u1.last = pt->last;
 			pt->ugen = p->ugen;
 			sdb_buf_add(&p->undo, &u1, sizeof(u1));
@@ -418,7 +421,7 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 			}
 		}
 		pt->last = rowid;
-		pt->tail->used += (uint32_t)(o - o0);
+		pt->tused += (uint32_t)(o - o0);
 	}
 	if (!sdb_buf_ok(&p->undo))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
@@ -460,11 +463,14 @@ static void undo_to(struct fts_pend *p, struct pidx *x, size_t mark)
 			pt->last = u1.last;
 			/* the chunks past its old tail stay in the arena, unused */
 			if (u1.tail) {
-				u1.tail->used = u1.used;
 				u1.tail->next = NULL;
-			} else
+				pt->tcap = u1.tail->cap;
+			} else {
 				pt->head = NULL;
+				pt->tcap = 0;
+			}
 			pt->tail = u1.tail;
+			pt->tused = u1.used;
 		} else {
 			int64_t neg_id;
 			uint32_t nc;
@@ -550,7 +556,7 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 	int sorted = 1;
 	int64_t rowid = 0;
 	for (const struct chunk *ch = pt->head; ch; ch = ch->next) {
-		const unsigned char *s = ch->d, *end = s + ch->used;
+		const unsigned char *s = ch->d, *end = s + (ch == pt->tail ? pt->tused : ch->used);
 		while (s < end) {
 			if (grow((void **)&c->ops, &c->capops, c->nops + 1, sizeof(*c->ops)))
 				return sdb_error_set(e, SDB_ENOMEM, "out of memory");
