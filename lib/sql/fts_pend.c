@@ -600,12 +600,8 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 	}
 	int64_t minr = c->ops[0].rowid, maxr = c->ops[c->nops - 1].rowid;
 	/* the term's key range */
-	sql_fts_key(&c->lo, pt->neg_id, 3);
-	struct sql_value tv = sql_text(pt->z, (size_t)pt->n);
-	sql_key_add(&c->lo, &tv, 0, SQL_COLL_BINARY);
-	sdb_buf_reset(&c->hi);
-	sdb_buf_add(&c->hi, c->lo.data, c->lo.len);
-	sdb_prefix_succ(&c->hi);
+	if (fts_term_range(&c->lo, &c->hi, pt->neg_id, pt->z, pt->n, 0))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	sdb_buf_reset(&c->seek);
 	sdb_buf_add(&c->seek, c->lo.data, c->lo.len);
 	sql_key_add_int(&c->seek, minr);

@@ -23,6 +23,8 @@
  */
 #include "sql/fts_int.h"
 
+#include "sql/record.h"
+#include "store/keys.h"
 #include "util/varint.h"
 
 #include <string.h>
@@ -133,4 +135,58 @@ int fts_block_decode(const struct fts_bhdr *h, struct fts_posting *out)
 		pp += pl;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ a term's blocks */
+
+int fts_term_range(struct sdb_buf *lo, struct sdb_buf *hi, int64_t neg_id,
+		   const char *z, int n, int prefix)
+{
+	sql_fts_key(lo, neg_id, 3);
+	struct sql_value tv = sql_text(z, (size_t)n);
+	sql_key_add(lo, &tv, 0, SQL_COLL_BINARY);
+	if (prefix)
+		lo->len -= 2; /* without the terminator: every text it begins */
+	sdb_buf_reset(hi);
+	sdb_buf_add(hi, lo->data, lo->len);
+	sdb_prefix_succ(hi);
+	return sdb_buf_ok(lo) && sdb_buf_ok(hi) ? 0 : SDB_ENOMEM;
+}
+
+int fts_blocks_open(struct fts_blocks *b, struct sdb_txn *txn, int64_t neg_id,
+		    const char *z, int n, int prefix, struct sdb_error *e)
+{
+	int rc;
+	b->it = NULL;
+	sdb_buf_init(&b->lo);
+	sdb_buf_init(&b->hi);
+	if (fts_term_range(&b->lo, &b->hi, neg_id, z, n, prefix))
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	else
+		rc = sdb_txn_iter_open(txn, b->lo.data, b->lo.len, b->hi.data, b->hi.len, 0,
+				       &b->it, e);
+	if (rc)
+		fts_blocks_close(b);
+	return rc;
+}
+
+int fts_blocks_next(struct fts_blocks *b, struct sdb_val *v, struct fts_bhdr *h,
+		    struct sdb_error *e)
+{
+	const unsigned char *k;
+	size_t kn;
+	int rc = sdb_txn_iter_next(b->it, &k, &kn, v, e);
+	if (rc <= 0)
+		return rc;
+	if (fts_block_header(v->data, v->len, h))
+		return sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 posting block");
+	return 1;
+}
+
+void fts_blocks_close(struct fts_blocks *b)
+{
+	sdb_txn_iter_close(b->it);
+	b->it = NULL;
+	sdb_buf_release(&b->lo);
+	sdb_buf_release(&b->hi);
 }
