@@ -269,6 +269,15 @@ static void tab_add(struct ptab *t, int sign, int ncol, const int *ntok)
 	t->drows += sign;
 }
 
+static int regrow(void **a, size_t nc, size_t sz)
+{
+	void *n = realloc(*a, nc * sz);
+	if (!n)
+		return -1;
+	*a = n;
+	return 0;
+}
+
 static int grow_u(struct fts_pend *p, size_t need)
 {
 	if (need <= p->capu)
@@ -276,22 +285,12 @@ static int grow_u(struct fts_pend *p, size_t need)
 	size_t nc = p->capu ? p->capu : 256;
 	while (nc < need)
 		nc *= 2;
-	void *a1 = realloc(p->uq, sizeof(*p->uq) * nc);
-	if (a1)
-		p->uq = a1;
-	void *a2 = realloc(p->ufirst, sizeof(*p->ufirst) * nc);
-	if (a2)
-		p->ufirst = a2;
-	void *a3 = realloc(p->ulast, sizeof(*p->ulast) * nc);
-	if (a3)
-		p->ulast = a3;
-	void *a4 = realloc(p->nxt, sizeof(*p->nxt) * nc);
-	if (a4)
-		p->nxt = a4;
-	void *a5 = realloc(p->hh, sizeof(*p->hh) * nc);
-	if (a5)
-		p->hh = a5;
-	if (!a1 || !a2 || !a3 || !a4 || !a5)
+	/* capu grows only when all of them did */
+	if (regrow((void **)&p->uq, nc, sizeof(*p->uq)) ||
+	    regrow((void **)&p->ufirst, nc, sizeof(*p->ufirst)) ||
+	    regrow((void **)&p->ulast, nc, sizeof(*p->ulast)) ||
+	    regrow((void **)&p->nxt, nc, sizeof(*p->nxt)) ||
+	    regrow((void **)&p->hh, nc, sizeof(*p->hh)))
 		return -1;
 	p->capu = nc;
 	return 0;
