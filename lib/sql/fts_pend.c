@@ -36,7 +36,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef FTS_PEND_LIMIT
 #define FTS_PEND_LIMIT (24u << 20)
+#endif
 
 /* A term's records live in a chain of chunks from its index's arena
  * (no reallocation, no copy as a term's postings grow); a record never
@@ -58,6 +60,10 @@ struct pterm {
 	 * (tused) while it is the last, so a write never waits to read it */
 	struct chunk *head, *tail;
 	uint32_t tused, tcap;
+	/* wvalid: the store holds none of its rows past wlast (so records
+	 * in rowid order past wlast append blocks without reading any) */
+	uint8_t wvalid;
+	int64_t wlast;
 	char z[];                    /* the term */
 };
 
@@ -73,6 +79,8 @@ struct ptab {
 	int ncol;
 	int64_t drows;
 	int64_t *dtok;
+	uint8_t fresh;               /* no blocks in the store before this index */
+	uint8_t fresh_set;           /* (known once it has been written) */
 };
 
 struct pslot {
@@ -86,6 +94,8 @@ struct pidx {
 	struct ptab *tab;
 	int ntab;
 	size_t bytes;                /* of its arenas */
+	size_t tbytes;               /* of them, the terms' */
+	size_t limit;                /* a flush past it (0: FTS_PEND_LIMIT) */
 	struct sdb_sql_arena terms;  /* the pterms, side by side */
 	struct sdb_sql_arena recs;   /* the chunks */
 };
@@ -214,7 +224,7 @@ static inline int same(const char *a, const char *b, int n)
 /* The entry of term z[0..n) (hash h = th(neg_id, z, n)), made when new;
  * the table has room (pidx_reserve). */
 static struct pterm *pidx_term(struct pidx *x, int64_t neg_id, const char *z, int n,
-			       uint64_t h)
+			       uint64_t h, int fresh)
 {
 	size_t j = h & (x->cap - 1);
 	for (;;) {
@@ -232,6 +242,11 @@ static struct pterm *pidx_term(struct pidx *x, int64_t neg_id, const char *z, in
 	if (!s)
 		return NULL;
 	x->bytes += sizeof(*s) + (size_t)n + 1;
+	x->tbytes += sizeof(*s) + (size_t)n + 1;
+	if (fresh) {
+		s->wvalid = 1; /* its table had no blocks when first written */
+		s->wlast = INT64_MIN;
+	}
 	memcpy(s->z, z, (size_t)n);
 	s->n = n;
 	s->neg_id = neg_id;
@@ -325,6 +340,27 @@ static unsigned char *room(struct pidx *x, struct pterm *pt, size_t need)
 	return c->d;
 }
 
+/* The pending bytes that call for a flush: FTS_PEND_LIMIT, or for the
+ * tests SDB_FTS_PEND_LIMIT (bytes) from the environment. */
+static size_t pend_limit(void)
+{
+	static size_t lim;
+	if (!lim) {
+		const char *s = getenv("SDB_FTS_PEND_LIMIT");
+		long long v = s ? atoll(s) : 0;
+		lim = v > 0 ? (size_t)v : FTS_PEND_LIMIT;
+	}
+	return lim;
+}
+
+/* x past its limit (k 1), or past it and k - 1 limits more */
+static int over(const struct pidx *x, size_t k)
+{
+	return x->bytes > (x->limit ? x->limit : pend_limit()) + (k - 1) * pend_limit();
+}
+
+static int flush_part(struct sql_wstate *w, struct sdb_error *e);
+
 int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del,
 		    int ncol, const int *ntok, const char *terms,
 		    const struct fts_hit *hits, size_t nhit, struct sdb_error *e)
@@ -371,7 +407,8 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 			__builtin_prefetch(sl->p);
 	}
 	for (size_t i = 0; i < nhit; i++) {
-		struct pterm *pt = pidx_term(x, neg_id, terms + hits[i].off, (int)hits[i].len, hh[i]);
+		struct pterm *pt = pidx_term(x, neg_id, terms + hits[i].off, (int)hits[i].len, hh[i],
+					       t->fresh);
 		if (!pt)
 			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		nxt[i] = -1;
@@ -424,9 +461,14 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 	}
 	if (!sdb_buf_ok(&p->undo))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	if (x->bytes > FTS_PEND_LIMIT && !p->hold)
-		return sql_fts_flush_read(w, e);
-	return 0;
+	if (p->hold || !over(x, 1))
+		return 0;
+	/* outside BEGIN nothing is kept aside for a rollback; inside it the
+	 * statement's end flushes (sql_fts_stmt_done) unless the statement
+	 * alone writes that much */
+	if (w->stmt_sp < 0 && !p->has_r)
+		return flush_part(w, e);
+	return over(x, 3) ? sql_fts_flush_read(w, e) : 0;
 }
 
 /* Undoes x's records past undo offset mark (the latest first). */
@@ -518,7 +560,10 @@ static int ptcmp(const void *a, const void *b)
 
 struct flushctx {
 	struct sql_wstate *w;
-	int64_t fresh_id;            /* a table without totals: no blocks yet */
+	struct pidx *x;
+	/* partial: write full blocks only where the rows go on past the
+	 * store's; the rest stays pending, in x's new chunks */
+	int partial;
 	struct sdb_error *e;
 	struct sdb_buf lo, hi, seek, val, blk, oldkeys;
 	struct op *ops;
@@ -552,7 +597,7 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 	int rc = 0;
 	/* the records, sorted by rowid (stable), the last of each rowid kept */
 	c->nops = 0;
-	int sorted = 1;
+	int sorted = 1, nodel = 1;
 	int64_t rowid = 0;
 	for (const struct chunk *ch = pt->head; ch; ch = ch->next) {
 		const unsigned char *s = ch->d, *end = s + (ch == pt->tail ? pt->tused : ch->used);
@@ -574,6 +619,7 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 				k += !(*s & 0x80);
 			o->rowid = rowid;
 			o->del = !tf;
+			nodel &= tf > 0;
 			o->seq = c->nops;
 			o->p.rowid = rowid;
 			o->p.tf = (uint32_t)tf;
@@ -584,6 +630,12 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 				sorted = 0;
 			c->nops++;
 		}
+	}
+	if (c->partial) {
+		/* its records are in the old chunks now: it starts again */
+		pt->head = pt->tail = NULL;
+		pt->tused = pt->tcap = 0;
+		pt->last = 0;
 	}
 	if (!c->nops)
 		return 0;
@@ -611,8 +663,10 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 	sdb_buf_reset(&c->val);
 	sdb_buf_reset(&c->oldkeys);
 	c->nold = 0;
-	if (pt->neg_id == c->fresh_id)
+	int after = 0;               /* blocks past maxr stay in the store */
+	if (pt->wvalid && sorted && nodel && c->ops[0].rowid > pt->wlast)
 		goto merge;
+	pt->wvalid = 0;
 	/* the block holding minr (the last one starting at or before it) */
 	struct sdb_txn_iter *it = NULL;
 	const unsigned char *k;
@@ -646,8 +700,10 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 			rc = sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 posting block");
 			break;
 		}
-		if (h.first > maxr)
+		if (h.first > maxr) {
+			after = 1;
 			break;
+		}
 		/* a full block that ends before the new rows stays as it is */
 		if (first_blk && h.last < minr && h.n >= FTS_BLOCK_MAX) {
 			first_blk = 0;
@@ -698,13 +754,18 @@ merge:
 			b++;
 		}
 	}
+	/* partial: the full blocks written, the rest kept pending */
+	long nw = nm;
+	int keep = c->partial && !after && nm > 0;
+	if (keep)
+		nw = nm / FTS_BLOCK_MAX * FTS_BLOCK_MAX;
 	/* the new blocks, then the old keys no new block took */
 	struct sdb_buf nk = SDB_BUF_INIT;
-	for (long i = 0; i < nm && !rc;) {
-		int n = nm - i < FTS_BLOCK_MAX ? (int)(nm - i) : FTS_BLOCK_MAX;
+	for (long i = 0; i < nw && !rc;) {
+		int n = nw - i < FTS_BLOCK_MAX ? (int)(nw - i) : FTS_BLOCK_MAX;
 		/* an even split of the tail keeps blocks from getting tiny */
-		if (nm - i > FTS_BLOCK_MAX && nm - i < FTS_BLOCK_MAX + FTS_BLOCK_MAX / 4)
-			n = (int)((nm - i) / 2);
+		if (nw - i > FTS_BLOCK_MAX && nw - i < FTS_BLOCK_MAX + FTS_BLOCK_MAX / 4)
+			n = (int)((nw - i) / 2);
 		if ((rc = fts_block_encode(&c->blk, c->mrg + i, n))) {
 			rc = sdb_error_set(e, rc, "out of memory");
 			break;
@@ -738,7 +799,29 @@ merge:
 		off += 4 + kl;
 	}
 	sdb_buf_release(&nk);
-	return rc;
+	if (rc || !c->partial)
+		return rc;
+	/* what the store now holds of it ends at wlast */
+	if (!keep) {
+		pt->wvalid = 0; /* all written (or removed): nothing pending */
+		return 0;
+	}
+	pt->wvalid = nw || c->mrg[0].rowid != INT64_MIN;
+	pt->wlast = nw ? c->mrg[nw - 1].rowid : pt->wvalid ? c->mrg[0].rowid - 1 : 0;
+	for (long i = nw; keep && i < nm; i++) {
+		const struct fts_posting *q = &c->mrg[i];
+		unsigned char *o = room(c->x, pt, 30 + (size_t)q->plen), *o0 = o;
+		if (!o)
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		o += sdb_put_varint(o, zz((int64_t)((uint64_t)q->rowid - (uint64_t)pt->last)));
+		o += sdb_put_varint(o, q->tf);
+		o += sdb_put_varint(o, q->dl);
+		memcpy(o, q->pos, q->plen);
+		o += q->plen;
+		pt->last = q->rowid;
+		pt->tused += (uint32_t)(o - o0);
+	}
+	return 0;
 }
 
 /* The totals of a table: [rows, tokens of column 0, ...; 2] (format 2).
@@ -798,7 +881,8 @@ int sql_fts_check_format(struct sdb_txn *txn, const struct sql_table_def *t,
 }
 
 /* Writes x into the transaction (x itself is kept). */
-static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
+static int write_idx(struct sql_wstate *w, struct pidx *x, int partial,
+		     struct sdb_error *e)
 {
 	struct flushctx c;
 	int rc = 0;
@@ -806,7 +890,16 @@ static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
 		return 0;
 	memset(&c, 0, sizeof(c));
 	c.w = w;
+	c.x = x;
+	c.partial = partial;
 	c.e = e;
+	/* partial: the records are read from the old chunks, what stays
+	 * pending goes to new ones */
+	struct sdb_sql_arena oldrecs = x->recs;
+	if (partial) {
+		sdb_sql_arena_init(&x->recs);
+		x->bytes = x->tbytes;
+	}
 	struct pterm **v = malloc(sizeof(*v) * (x->used + 1));
 	if (!v)
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
@@ -816,7 +909,7 @@ static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
 			v[n++] = x->sl[i].p;
 	qsort(v, n, sizeof(*v), ptcmp);
 	/* the totals first: they say whether the table's index is format 2 */
-	c.fresh_id = 0;
+	int newly_fresh = 0;
 	for (int i = 0; i < x->ntab && !rc; i++) {
 		struct ptab *t = &x->tab[i];
 		int64_t tot[1026];
@@ -831,8 +924,12 @@ static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
 			rc = old_format(tab_name(w, t->neg_id), e);
 			break;
 		}
-		if (!found && x->ntab == 1)
-			c.fresh_id = t->neg_id; /* (ids are negative: 0 is none) */
+		if (!t->fresh_set) {
+			/* without totals a table has no blocks yet */
+			t->fresh_set = 1;
+			t->fresh = !found;
+			newly_fresh |= t->fresh;
+		}
 		struct sql_value cells[1026];
 		for (int k = 0; k <= t->ncol; k++)
 			cells[k] = sql_int(tot[k] + (k == 0 ? t->drows : t->dtok[k - 1]));
@@ -845,8 +942,24 @@ static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
 		else
 			rc = sdb_txn_put(w->txn, c.lo.data, c.lo.len, c.val.data, c.val.len, 0, e);
 	}
+	for (size_t i = 0; newly_fresh && i < n; i++)
+		for (int k = 0; k < x->ntab; k++)
+			if (x->tab[k].neg_id == v[i]->neg_id && x->tab[k].fresh && !v[i]->wvalid) {
+				v[i]->wvalid = 1;
+				v[i]->wlast = INT64_MIN;
+			}
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = apply_term(&c, v[i]);
+	if (partial) {
+		/* the totals are in the store now */
+		for (int i = 0; i < x->ntab; i++) {
+			struct ptab *t = &x->tab[i];
+			t->drows = 0;
+			memset(t->dtok, 0, sizeof(int64_t) * ((size_t)t->ncol + 1));
+		}
+		sdb_sql_arena_release(&oldrecs);
+		x->limit = x->bytes + pend_limit();
+	}
 	free(v);
 	free(c.ops);
 	free(c.old);
@@ -860,13 +973,27 @@ static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
 	return rc;
 }
 
+/* Past the limit: the full blocks of rows that go on past the store's
+ * written, the rest kept (so a long load writes each block once). */
+static int flush_part(struct sql_wstate *w, struct sdb_error *e)
+{
+	struct fts_pend *p = w->fts_pend;
+	if (!p || !w->txn)
+		return 0;
+	int rc = write_idx(w, &p->P, 1, e);
+	if (rc)
+		pidx_free(&p->P);
+	undo_reset(p);
+	return rc;
+}
+
 int sql_fts_flush(struct sql_wstate *w, struct sdb_error *e)
 {
 	struct fts_pend *p = w->fts_pend;
 	int rc;
 	if (!p || !w->txn)
 		return 0;
-	rc = write_idx(w, &p->P, e);
+	rc = write_idx(w, &p->P, 0, e);
 	pidx_free(&p->P);
 	undo_reset(p);
 	return rc;
@@ -882,7 +1009,7 @@ int sql_fts_flush_read(struct sql_wstate *w, struct sdb_error *e)
 		return sql_fts_flush(w, e);
 	/* inside a statement of BEGIN: what was pending before it is kept
 	 * aside until it ends, for its rollback */
-	if ((rc = write_idx(w, &p->P, e)))
+	if ((rc = write_idx(w, &p->P, 0, e)))
 		return rc;
 	undo_to(p, &p->P, 0);
 	p->R = p->P;
@@ -902,8 +1029,8 @@ int sql_fts_stmt_done(struct sql_wstate *w, struct sdb_error *e)
 	}
 	p->hold = 0;
 	undo_reset(p);
-	if (p->P.bytes > FTS_PEND_LIMIT)
-		return sql_fts_flush(w, e);
+	if (over(&p->P, 1))
+		return flush_part(w, e);
 	return 0;
 }
 
