@@ -95,9 +95,9 @@ int sql_fts_drop(struct sql_wstate *w, const struct sql_table_def *t,
 /* Keys of the index: (neg_id, kind, ...). */
 void sql_fts_key(struct sdb_buf *b, int64_t neg_id, int kind);
 
-/* The pending postings of the open transaction (fts_pend.c): rows are
- * logged per statement, folded into an in-memory index when the
- * statement succeeds and written as merged posting blocks by a flush. */
+/* The pending postings of the open transaction (fts_pend.c): each row's
+ * terms go to an in-memory index (a failed statement's are taken back)
+ * written as merged posting blocks by a flush. */
 /* One token of a row: its bytes terms[off..off+len) of the row's term
  * buffer, its position (col << 32 | offset). */
 struct fts_hit {

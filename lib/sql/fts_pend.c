@@ -2,31 +2,40 @@
  * fts_pend.c - the postings a transaction has written to FTS5 tables,
  * kept in memory and written to the store as merged posting blocks
  * (fts_post.c): at commit, before a read of an index, before a
- * SAVEPOINT, a DROP or a 'rebuild', and whenever they pass
+ * SAVEPOINT, a DROP or a 'rebuild', and in part whenever they pass
  * FTS_PEND_LIMIT bytes.
  *
  * DESIGN. sql_fts_row (fts.c) tokenizes a row written or deleted and
- * appends one record to the statement log L (the row's terms with their
- * encoded position lists, its token counts). When the statement succeeds
- * L is folded into P, the transaction's in-memory inverted index: one
- * entry per (table, term) holding that term's row records in the order
- * written, and per table the change of the totals. A flush sorts P's
- * terms, and for each term reads the blocks its rows fall into, merges
- * (the last record of a rowid wins: a posting or its removal),
- * re-chunks into blocks of FTS_BLOCK_MAX rows and writes them back, then
- * adds the totals: a handful of keys per term instead of one per
- * (term, row), so a bulk load writes each block once.
- * Rollback: a failed statement drops L (its rows were never in P); a
- * flush inside a statement of BEGIN (a read of the index, or L over the
- * limit) writes P's entries under the statement's savepoint, so P is kept
- * aside (R) until the statement ends and comes back when the store rolls
- * the statement back; SAVEPOINT flushes first, so ROLLBACK TO drops what
- * is pending; UPDATE's per-row savepoint truncates L to its mark.
+ * hands its tokens to sql_fts_log_row, which appends one record per
+ * distinct term of the row to P, the transaction's in-memory inverted
+ * index: one entry per (table, term) (one hash lookup per token, the
+ * row's lookups prefetched together: they miss the cache) holding that
+ * term's records in the order written, compact (rowid deltas, varints)
+ * in chunks of an arena, and per table the change of the totals. A
+ * flush sorts P's terms, and for each term reads the blocks its rows
+ * fall into, merges (the last record of a rowid wins: a posting or its
+ * removal), re-chunks into blocks of FTS_BLOCK_MAX rows and writes them
+ * back, then adds the totals: a handful of keys per term instead of one
+ * per (term, row). A term whose records are in rowid order past every
+ * row the store holds of it (a table with no blocks yet, or one this
+ * transaction has appended to) reads nothing.
+ * Past the limit the flush is partial: of a term whose rows go on past
+ * the store's it writes the full blocks only and keeps the rest
+ * pending, so a load of any size writes each block once (a full flush
+ * at the limit rewrote every term's last block each time).
+ * Rollback: a failed statement's records are taken back with the undo
+ * records (a term's last chunk and rowid before its first record of the
+ * statement, the totals' change of each row); a flush inside a statement
+ * of BEGIN (a read of the index, or a statement that alone passes the
+ * limit) writes P's entries under the statement's savepoint, so P is
+ * kept aside (R) until the statement ends and comes back when the store
+ * rolls the statement back; SAVEPOINT flushes first, so ROLLBACK TO
+ * drops what is pending; UPDATE's per-row savepoint takes back to its
+ * mark.
  */
 #include "sql/fts_int.h"
 
 #include "sql/parse.h"
-
 #include "sql/record.h"
 #include "sql/wint.h"
 #include "store/keys.h"
