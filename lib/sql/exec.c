@@ -2084,6 +2084,8 @@ static int agg_step(struct core *k, struct grp *g, struct ectx *x,
 		    struct sdb_sql_arena *keep)
 {
 	int rc;
+	struct sql_fctx fc = { .mem = keep, .e = x->e, .conn = x->c,
+			       .now_ms = x->h ? x->h->now_ms : 0 };
 	for (int i = 0; i < k->ag.n; i++) {
 		struct aggdef *d = &k->ag.d[i];
 		if (d->filter) {
@@ -2096,7 +2098,7 @@ static int agg_step(struct core *k, struct grp *g, struct ectx *x,
 		struct sql_value argv[8];
 		int na = d->na > 8 ? 8 : d->na;
 		for (int j = 0; j < na; j++)
-			if ((rc = xp_eval(x, d->args[j], &argv[j])))
+			if ((rc = xp_value(x, d->args[j], &argv[j])))
 				return rc;
 		if (d->distinct && na >= 1) {
 			if (argv[0].type == SQLV_NULL)
@@ -2115,9 +2117,7 @@ static int agg_step(struct core *k, struct grp *g, struct ectx *x,
 			if (!isnew)
 				continue;
 		}
-		struct sql_fctx fc = { .mem = keep, .e = x->e, .conn = x->c,
-				       .now_ms = x->h ? x->h->now_ms : 0,
-				       .coll = d->na && d->args[0]->has_coll ? d->args[0]->coll : 0 };
+		fc.coll = d->na && d->args[0]->has_coll ? d->args[0]->coll : 0;
 		rc = d->fn->agg->step(&fc, g->state + k->aoff[i], na, argv);
 		if (rc)
 			return rc;
@@ -2376,7 +2376,7 @@ static int agg_build(struct core *k, struct ectx *x0)
 		if (rc <= 0)
 			break;
 		for (int i = 0; i < nkey; i++)
-			if ((rc = xp_eval(&x, k->group[i], &key[i])))
+			if ((rc = xp_value(&x, k->group[i], &key[i])))
 				goto out;
 		int isnew;
 		struct grp *g = vset_get(k->groups, key, !k->xs, &isnew);
