@@ -16,6 +16,7 @@
 #include "sql/vecindex.h"
 #include "sql/write.h"
 #include "store/keys.h"
+#include "util/hash.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -159,7 +160,7 @@ struct tscan {
 	struct xp *hkey;
 	uint8_t hkaff;
 	int hbuilt;
-	int hkind;                   /* HK_* */
+	int hkind;                   /* HK_* (HK_DIRECT: row i has key hmin + i) */
 	int *hucol, nhu, hkpos;      /* hkpos: the key's place in hucol */
 	struct sql_value *hrows;     /* nh * nhu */
 	long nh, hcap;
@@ -750,7 +751,7 @@ static int load_row(struct tscan *t, const void *k, size_t klen,
  * a rowid lookup, an index lookup on the column, or a scan that checks
  * the key on every row. */
 
-enum { HK_VSET, HK_INT, HK_DENSE, HK_LOOP };
+enum { HK_VSET, HK_INT, HK_DENSE, HK_DIRECT, HK_LOOP };
 
 static void hash_drop(struct tscan *t)
 {
@@ -789,7 +790,7 @@ static int hash_int_key(const struct sql_value *v, int64_t *k)
 
 /* The index of the rows: integer when every key is one, else a vset.
  * Rows are chained from the last, so each chain runs in scan order. */
-static int hash_index(struct tscan *t, struct ectx *x)
+static int hash_index(struct tscan *t, struct ectx *x, size_t bytes, size_t lim)
 {
 	const struct sql_value *kv = &t->hrows[t->hkpos];
 	int nhu = t->nhu, all_int = t->nh < (long)UINT32_MAX - 1;
@@ -836,6 +837,20 @@ static int hash_index(struct tscan *t, struct ectx *x)
 		return 0;
 	}
 	uint64_t span = (uint64_t)mx - (uint64_t)mn;
+	if (span + 1 == (uint64_t)t->nh) {
+		/* keys mn, mn + 1 ... in scan order (a rowid): the rows are
+		 * where their keys say */
+		int inorder = 1;
+		for (long i = 0; i < t->nh && inorder; i++)
+			inorder = kv[i * nhu].type == SQLV_INT && kv[i * nhu].u.i == mn + i;
+		if (inorder) {
+			t->hkind = HK_DIRECT;
+			t->nslot = (uint64_t)t->nh;
+			free(t->hnext);
+			t->hnext = NULL;
+			return 0;
+		}
+	}
 	if (span < (uint64_t)t->nh * 2 + 1024) {
 		t->hkind = HK_DENSE;
 		t->nslot = span + 1;
@@ -848,6 +863,7 @@ static int hash_index(struct tscan *t, struct ectx *x)
 	t->hslot = calloc((size_t)t->nslot, sizeof(*t->hslot));
 	if (!t->hslot)
 		return sql_oom(x->e);
+	int dup = 0;
 	for (long i = t->nh - 1; i >= 0; i--) {
 		const struct sql_value *v = &kv[i * nhu];
 		if (v->type == SQLV_NULL)
@@ -861,8 +877,27 @@ static int hash_index(struct tscan *t, struct ectx *x)
 				j = (j + 1) & (t->nslot - 1);
 			head = &t->hslot[j];
 		}
+		dup |= *head != 0;
 		t->hnext[i] = *head;
 		*head = (uint32_t)(i + 1);
+	}
+	size_t dbytes = sizeof(struct sql_value) * (size_t)t->nslot * (size_t)nhu;
+	if (t->hkind == HK_DENSE && !dup && bytes + dbytes <= lim && t->nslot < UINT32_MAX - 1) {
+		/* unique dense keys: each row moved to where its key says (a
+		 * probe then reads one place); an empty place has a NULL key */
+		struct sql_value *d = calloc((size_t)t->nslot * (size_t)nhu, sizeof(*d));
+		if (d) {
+			for (long i = 0; i < t->nh; i++)
+				if (kv[i * nhu].type != SQLV_NULL)
+					memcpy(&d[((uint64_t)kv[i * nhu].u.i - (uint64_t)mn) * (uint64_t)nhu],
+					       &t->hrows[i * nhu], sizeof(*d) * (size_t)nhu);
+			free(t->hrows);
+			t->hrows = d;
+			t->nh = (long)t->nslot;
+			free(t->hslot);
+			t->hslot = NULL;
+			t->hkind = HK_DIRECT;
+		}
 	}
 	return 0;
 }
@@ -900,6 +935,14 @@ static int hash_fallback(struct tscan *t, struct ectx *x)
 	return 0;
 }
 
+/* A cache of the TEXT/BLOB values a hash build has kept, by hash. */
+#define HINTERN 4096
+struct hintern {
+	const char *z;
+	uint32_t n;
+	uint8_t type;
+};
+
 /* Reads every row of the table once and hashes it on t->hcol. */
 static int hash_build(struct tscan *t, struct ectx *x)
 {
@@ -933,6 +976,9 @@ static int hash_build(struct tscan *t, struct ectx *x)
 		return rc;
 	size_t lim = x->c->memory_limit / 2, bytes = 0;
 	int nhu = t->nhu, over = 0;
+	/* TEXT/BLOB values that repeat (a city, a status) are kept once */
+	struct hintern *itab = calloc(HINTERN, sizeof(*itab));
+	long ilook = 0, ihit = 0;
 	for (;;) {
 		const unsigned char *k;
 		size_t klen;
@@ -959,13 +1005,34 @@ static int hash_build(struct tscan *t, struct ectx *x)
 		struct sql_value *d = &t->hrows[t->nh * nhu];
 		for (int i = 0; i < nhu; i++) {
 			d[i] = t->row[t->hucol[i]];
-			if (d[i].type == SQLV_TEXT || d[i].type == SQLV_BLOB) {
-				bytes += d[i].n;
-				if (sql_value_copy(&d[i], &t->hmem)) {
-					rc = sql_oom(x->e);
-					break;
+			if (d[i].type != SQLV_TEXT && d[i].type != SQLV_BLOB)
+				continue;
+			struct hintern *ie = NULL;
+			if (itab && d[i].n) {
+				uint64_t h = sdb_hash_short(d[i].u.z, d[i].n) + d[i].type;
+				ie = &itab[h & (HINTERN - 1)];
+				ilook++;
+				if (ie->z && ie->n == d[i].n && ie->type == d[i].type &&
+				    !memcmp(ie->z, d[i].u.z, d[i].n)) {
+					d[i].u.z = ie->z;
+					ihit++;
+					continue;
 				}
 			}
+			bytes += d[i].n;
+			if (sql_value_copy(&d[i], &t->hmem)) {
+				rc = sql_oom(x->e);
+				break;
+			}
+			if (ie) {
+				ie->z = d[i].u.z;
+				ie->n = d[i].n;
+				ie->type = d[i].type;
+			}
+		}
+		if (itab && ilook >= 8192 && ihit < ilook / 2) {
+			free(itab); /* values seldom repeat: copied each */
+			itab = NULL;
 		}
 		if (rc < 0)
 			break;
@@ -977,11 +1044,12 @@ static int hash_build(struct tscan *t, struct ectx *x)
 		}
 	}
 	sdb_txn_iter_close(it);
+	free(itab);
 	if (rc < 0)
 		return rc;
 	if (over)
 		return hash_fallback(t, x);
-	if ((rc = hash_index(t, x)))
+	if ((rc = hash_index(t, x, bytes, lim)))
 		return rc;
 	t->hbuilt = 1;
 	return 0;
@@ -1004,6 +1072,14 @@ static long hash_find(struct tscan *t, const struct sql_value *v)
 		if (hash_int_key(v, &k) && k >= t->hmin &&
 		    (uint64_t)k - (uint64_t)t->hmin < t->nslot)
 			head = t->hslot[(uint64_t)k - (uint64_t)t->hmin];
+		break;
+	case HK_DIRECT:
+		if (hash_int_key(v, &k) && k >= t->hmin &&
+		    (uint64_t)k - (uint64_t)t->hmin < t->nslot) {
+			uint64_t i = (uint64_t)k - (uint64_t)t->hmin;
+			if (t->hrows[i * (uint64_t)t->nhu + (uint64_t)t->hkpos].type != SQLV_NULL)
+				head = (uint32_t)(i + 1);
+		}
 		break;
 	case HK_INT:
 		if (hash_int_key(v, &k)) {
@@ -1043,7 +1119,7 @@ static int hash_next(struct tscan *t)
 	for (int i = 0; i < t->nhu; i++)
 		t->row[t->hucol[i]] = r[i];
 	t->s->cur->row = t->row;
-	t->hcur = (long)t->hnext[t->hcur] - 1;
+	t->hcur = t->hkind == HK_DIRECT ? -1 : (long)t->hnext[t->hcur] - 1;
 	return 1;
 }
 
