@@ -37,6 +37,10 @@ struct sdb_cursor {
 	int rok;
 	size_t nrt_all; /* rt's size; nrt counts it only when it meets the range */
 	int rset;       /* rt set (a lazily opened table: once ready) */
+	/* the far edge (file offset) of what this cursor's run of blocks
+	 * read one after another has not released yet (rel_ok: set) */
+	uint64_t rel;
+	int rel_ok;
 };
 
 /* Whether a sorted disjoint range set meets [lo, hi) (hi NULL: open). */
@@ -141,7 +145,26 @@ static int cur_block(struct sdb_cursor *c, size_t bi, struct sdb_error *e)
 
 	if (c->bloaded && c->bi == bi)
 		return 0;
+	size_t prev = c->bi;
+	int had = c->bloaded;
 	rc = sdb_table_read_block(c->t, bi, &c->b, e);
+	if (!rc) {
+		/* blocks read in order: every SDB_SCAN_RELEASE bytes the pages
+		 * behind the new block leave the resident set (a streamed scan
+		 * stays small); boff[bi] is parsed now */
+		const struct sdb_table *t = c->t;
+		uint64_t lo = t->boff[bi], hi = lo + t->bsize[bi] + SDB_BLOCK_TRAILER;
+		if (!c->rel_ok || !had || (bi != prev + 1 && bi + 1 != prev)) {
+			c->rel = bi + 1 == prev && had ? hi : lo;
+			c->rel_ok = 1;
+		} else if (bi == prev + 1 && lo - c->rel >= SDB_SCAN_RELEASE) {
+			sdb_table_release_span(c->t, c->rel, lo);
+			c->rel = lo;
+		} else if (bi + 1 == prev && c->rel - hi >= SDB_SCAN_RELEASE) {
+			sdb_table_release_span(c->t, hi, c->rel);
+			c->rel = hi;
+		}
+	}
 	c->bi = bi;
 	c->bloaded = rc == 0;
 	return rc;
