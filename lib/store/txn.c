@@ -617,6 +617,7 @@ struct sdb_txn_iter {
 	/* the position: after (or at, when incl) pos_key */
 	struct sdb_buf pos_key;
 	int has_pos, incl;
+	int stable;     /* the last entry returned is the snapshot's */
 };
 
 /* Places the write-set cursor from the position key. */
@@ -873,6 +874,7 @@ int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
 			*k = it->sk;
 			*klen = it->skl;
 			*v = it->sv;
+			it->stable = 1;
 			return 1;
 		}
 		if (c == 0)
@@ -883,10 +885,16 @@ int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
 		if (own(t, s, wk, wkl, v) == 1) {
 			*k = wk;
 			*klen = wkl;
+			it->stable = 0;
 			return 1;
 		}
 		/* a delete, or no write: the snapshot's key (if any) is hidden */
 	}
+}
+
+int sdb_txn_iter_stable(const struct sdb_txn_iter *it)
+{
+	return it->stable;
 }
 
 int sdb_txn_count(struct sdb_txn *t, const void *lo, size_t lolen,
