@@ -176,6 +176,8 @@ struct sdb_table {
 	uint32_t *clen;
 	size_t *cring, chead, cn;
 	uint64_t cbytes;
+	unsigned cmiss;           /* reads before the cache: made at the second
+				   * (a one-read process zeroes no arrays) */
 	uint32_t version;
 	int loaded;               /* index and range blocks checked */
 	/* the index is parsed as reads reach it: entries [0, nparsed) */

@@ -985,6 +985,8 @@ int sdb_table_read_block_cached(struct sdb_table *t, size_t i,
 	/* keep a copy (best effort: no memory, no caching) */
 	size_t rawlen = sdb_get_u32(t->map + t->boff[i] + t->bsize[i] + 1);
 	if (!t->craw) {
+		if (!t->cmiss++)
+			return 0;
 		t->craw = calloc(t->nblocks, sizeof(*t->craw));
 		t->clen = calloc(t->nblocks, sizeof(*t->clen));
 		t->cring = calloc(t->nblocks, sizeof(*t->cring));

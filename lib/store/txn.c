@@ -806,6 +806,21 @@ int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
 
 	if (rc)
 		return rc;
+	/* no own write ahead, no own range delete: the snapshot's next entry */
+	if (it->leaf == NONE && it->snap_state == 0 && it->version == t->version && !t->nrd) {
+		rc = sdb_iter_next(it->snap, &it->sk, &it->skl, &it->sv, e);
+		if (rc <= 0) {
+			it->snap_state = 2;
+			return rc;
+		}
+		if ((rc = set_pos(it, it->sk, it->skl, e)))
+			return rc;
+		*k = it->sk;
+		*klen = it->skl;
+		*v = it->sv;
+		it->stable = 1;
+		return 1;
+	}
 	for (;;) {
 		const unsigned char *wk = NULL;
 		size_t wkl = 0;
