@@ -739,7 +739,7 @@ static void close_iter(struct tscan *t)
 }
 
 static int load_row(struct tscan *t, const void *k, size_t klen,
-		    const struct sdb_val *v, struct ectx *x);
+		    const struct sdb_val *v, int copy, struct ectx *x);
 
 /* ------------------------------------------------------------ hash joins
  * P_HASH reads the table once (hash_build) and keeps, per row, only the
@@ -1371,15 +1371,22 @@ int tscan_rewind(struct tscan *t, struct ectx *x)
 				 t->desc, &t->it, x->e);
 }
 
+/* The row of record v (key k) into t->row; copy: v is copied first (a
+ * point read's, or an own write's, which may move before the row is
+ * done with; an iterator's snapshot entry stays until its next step). */
 static int load_row(struct tscan *t, const void *k, size_t klen,
-		    const struct sdb_val *v, struct ectx *x)
+		    const struct sdb_val *v, int copy, struct ectx *x)
 {
-	sdb_buf_reset(&t->rec);
-	sdb_buf_add(&t->rec, v->data, v->len);
-	if (t->rec.oom)
-		return sql_oom(x->e);
+	const char *rec = v->data;
+	if (copy) {
+		sdb_buf_reset(&t->rec);
+		sdb_buf_add(&t->rec, v->data, v->len);
+		if (t->rec.oom)
+			return sql_oom(x->e);
+		rec = t->rec.data;
+	}
 	int64_t rowid = 0;
-	int rc = sql_row_decode_used(t->tab, k, klen, t->rec.data, t->rec.len, t->row,
+	int rc = sql_row_decode_used(t->tab, k, klen, rec, v->len, t->row,
 				     &rowid, t->s->used, x->e);
 	if (rc)
 		return rc;
@@ -1450,7 +1457,7 @@ static int tscan_next1(struct tscan *t, struct ectx *x)
 				return rc;
 			sdb_buf_reset(&t->hb);
 			sdb_buf_add(&t->hb, t->kb.data, t->kb.len);
-			return load_row(t, t->hb.data, t->hb.len, &v, x);
+			return load_row(t, t->hb.data, t->hb.len, &v, 1, x);
 		}
 		t->done = 1;
 		return 0;
@@ -1474,7 +1481,7 @@ static int tscan_next1(struct tscan *t, struct ectx *x)
 			/* the key buffer is ours: decode from a copy */
 			sdb_buf_reset(&t->hb);
 			sdb_buf_add(&t->hb, t->kb.data, t->kb.len);
-			return load_row(t, t->hb.data, t->hb.len, &v, x);
+			return load_row(t, t->hb.data, t->hb.len, &v, 1, x);
 		}
 		t->done = 1;
 		return 0;
@@ -1492,7 +1499,7 @@ static int tscan_next1(struct tscan *t, struct ectx *x)
 		/* a hash join past the memory limit: rows with the key */
 		enum sql_coll coll = (enum sql_coll)(t->hcol < t->s->ncol ? t->s->coll[t->hcol] : 0);
 		for (;;) {
-			if ((rc = load_row(t, k, klen, &v, x)) < 0)
+			if ((rc = load_row(t, k, klen, &v, !sdb_txn_iter_stable(t->it), x)) < 0)
 				return rc;
 			const struct sql_value *c = &t->row[t->hcol];
 			if (c->type != SQLV_NULL && !sql_value_cmp(c, &t->hval, coll))
@@ -1506,7 +1513,7 @@ static int tscan_next1(struct tscan *t, struct ectx *x)
 		}
 	}
 	if (t->path != P_INDEX_EQ)
-		return load_row(t, k, klen, &v, x);
+		return load_row(t, k, klen, &v, !sdb_txn_iter_stable(t->it), x);
 	int64_t rid;
 	if (t->tab->without_rowid)
 		return sdb_error_set(x->e, SDB_EUNSUPPORTED,
@@ -1530,7 +1537,7 @@ static int tscan_next1(struct tscan *t, struct ectx *x)
 				     "index %s names a missing row", t->idx->name);
 	if (rc)
 		return rc;
-	return load_row(t, kcopy, kl, &v, x);
+	return load_row(t, kcopy, kl, &v, 1, x);
 }
 
 int tscan_count(struct tscan *t, struct ectx *x, int64_t *n)
@@ -1754,7 +1761,7 @@ static int hnsw_pass(void *arg, int64_t rowid)
 		return rc;
 	sdb_buf_reset(&t->hb);
 	sdb_buf_add(&t->hb, t->kb.data, t->kb.len);
-	if ((rc = load_row(t, t->hb.data, t->hb.len, &v, x)) < 0)
+	if ((rc = load_row(t, t->hb.data, t->hb.len, &v, 1, x)) < 0)
 		return rc;
 	sdb_sql_arena_reset(&t->kmem);
 	for (int i = 0; i < t->nhwh; i++) {
