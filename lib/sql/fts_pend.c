@@ -246,12 +246,15 @@ static struct pterm *pidx_term(struct pidx *x, int64_t neg_id, const char *z, in
 		}
 		j = (j + 1) & (x->cap - 1);
 	}
-	/* zeroed: no records, rgen, ugen and last 0 */
-	struct pterm *s = sdb_sql_arena_alloc(&x->terms, sizeof(*s) + (size_t)n + 1);
-	if (!s)
+	/* zeroed: no records, rgen, ugen and last 0; on a cache line's
+	 * start, so a short term's entry is two lines (both prefetched) */
+	size_t sz = sizeof(struct pterm) + (size_t)n + 1 + 63;
+	char *m = sdb_sql_arena_alloc(&x->terms, sz);
+	if (!m)
 		return NULL;
-	x->bytes += sizeof(*s) + (size_t)n + 1;
-	x->tbytes += sizeof(*s) + (size_t)n + 1;
+	struct pterm *s = (struct pterm *)(m + (-(uintptr_t)m & 63));
+	x->bytes += sz;
+	x->tbytes += sz;
 	if (fresh) {
 		s->wvalid = 1; /* its table had no blocks when first written */
 		s->wlast = INT64_MIN;
@@ -412,8 +415,10 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 	}
 	for (size_t i = 0; i < nhit; i++) {
 		const struct pslot *sl = &x->sl[hh[i] & mask];
-		if (sl->h)
+		if (sl->h) {
 			__builtin_prefetch(sl->p);
+			__builtin_prefetch((const char *)sl->p + 64);
+		}
 	}
 	for (size_t i = 0; i < nhit; i++) {
 		struct pterm *pt = pidx_term(x, neg_id, terms + hits[i].off, (int)hits[i].len, hh[i],
