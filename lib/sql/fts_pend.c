@@ -457,7 +457,7 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 			pt->ugen = p->ugen;
 			sdb_buf_add(&p->undo, &u1, sizeof(u1));
 		}
-		unsigned char *o = room(x, pt, 20 + 10 * (size_t)tf), *o0 = o;
+		unsigned char *o = room(x, pt, 32 + 10 * (size_t)tf), *o0 = o;
 		if (!o)
 			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		o += sdb_put_varint(o, zz((int64_t)((uint64_t)rowid - (uint64_t)pt->last)));
