@@ -12,7 +12,9 @@
 #            ordered by bm25(docs)
 # Ratios are same-run; the top-10 rowids of every query are compared
 # (ties in score may be listed in either order by the two engines, so a
-# difference is reported, not hidden). loadavg printed beside the figures.
+# difference is reported, not hidden). loadavg printed beside the figures;
+# the build and rebuild lines give the ratio by CPU time (user + system)
+# beside the wall-clock one.
 #   FTS_BENCH_DOCS=20000 scripts/bench/fts.sh     (development size)
 # Run it under `flock /work/tools/bench.lock` on a shared machine.
 set -u
@@ -31,6 +33,10 @@ command -v sqlite3 >/dev/null || { echo "fts bench: sqlite3 missing (scripts/ins
 now() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b - a) / 1e9 }'; }
 rss() { awk '/Maximum resident/ { printf "%.0f MiB", $6 / 1024 }' "$1"; }
+# CPU seconds (user + system) of a /usr/bin/time -v report: a shared,
+# loaded machine disturbs them far less than wall time
+cpu() { awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.3f", s }' "$1"; }
+cpuratio() { awk -v a="$(cpu "$1")" -v b="$(cpu "$2")" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "-" }'; }
 la() { cut -d' ' -f1-3 /proc/loadavg; }
 
 $PY - "$W" "$N" "$NQ" <<'PY'
@@ -78,13 +84,13 @@ rm -rf "$W/fts5.db" "$W/sochdb" "$W/ext.db" "$W/sochext"
 t0=$(now); /usr/bin/time -v sqlite3 "$W/fts5.db" < "$W/load.sql" 2>"$W/t1" >/dev/null; t1=$(now)
 t2=$(now); /usr/bin/time -v sochdb-sql -d "$W/sochdb" < "$W/load.sql" 2>"$W/t2" >/dev/null; t3=$(now)
 a=$(secs "$t0" "$t1"); b=$(secs "$t2" "$t3")
-echo "build      fts5 ${a}s ($(rss "$W/t1"))   sochdb ${b}s ($(rss "$W/t2"))   ratio $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", b/a}') (target <= 1.0)   loadavg $(la)"
+echo "build      fts5 ${a}s ($(rss "$W/t1"), cpu $(cpu "$W/t1")s)   sochdb ${b}s ($(rss "$W/t2"), cpu $(cpu "$W/t2")s)   ratio $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", b/a}') (target <= 1.0), by CPU time $(cpuratio "$W/t1" "$W/t2")   loadavg $(la)"
 sqlite3 "$W/ext.db" < "$W/src.sql" >/dev/null
 sochdb-sql -d "$W/sochext" < "$W/src.sql" >/dev/null
 t0=$(now); /usr/bin/time -v sqlite3 "$W/ext.db" < "$W/rebuild.sql" 2>"$W/t1" >/dev/null; t1=$(now)
 t2=$(now); /usr/bin/time -v sochdb-sql -d "$W/sochext" < "$W/rebuild.sql" 2>"$W/t2" >/dev/null; t3=$(now)
 a=$(secs "$t0" "$t1"); b=$(secs "$t2" "$t3")
-echo "rebuild    fts5 ${a}s ($(rss "$W/t1"))   sochdb ${b}s ($(rss "$W/t2"))   ratio $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", b/a}') (target <= 1.0)   loadavg $(la)"
+echo "rebuild    fts5 ${a}s ($(rss "$W/t1"), cpu $(cpu "$W/t1")s)   sochdb ${b}s ($(rss "$W/t2"), cpu $(cpu "$W/t2")s)   ratio $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.2f", b/a}') (target <= 1.0), by CPU time $(cpuratio "$W/t1" "$W/t2")   loadavg $(la)"
 for kind in and or bm25; do
 	t0=$(now); /usr/bin/time -v sqlite3 "$W/fts5.db" < "$W/$kind.sql" 2>"$W/t1" >"$W/$kind.fts5"; t1=$(now)
 	t2=$(now); /usr/bin/time -v sochdb-sql -d "$W/sochdb" --no-header < "$W/$kind.sql" 2>"$W/t2" >"$W/$kind.sochdb"; t3=$(now)
