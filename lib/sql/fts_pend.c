@@ -326,11 +326,18 @@ static int grow_u(struct fts_pend *p, size_t need)
 /* Room for need bytes at the end of pt's records: a new chunk when its
  * last one is short (twice the last one's size, 64 to 8192 bytes).
  * @return where the record goes, or NULL when out of memory. */
-static unsigned char *room(struct pidx *x, struct pterm *pt, size_t need)
+static unsigned char *room_new(struct pidx *x, struct pterm *pt, size_t need);
+
+static inline unsigned char *room(struct pidx *x, struct pterm *pt, size_t need)
+{
+	if (pt->tail && pt->tcap - pt->tused >= need)
+		return pt->tail->d + pt->tused;
+	return room_new(x, pt, need);
+}
+
+static unsigned char *room_new(struct pidx *x, struct pterm *pt, size_t need)
 {
 	struct chunk *t = pt->tail;
-	if (t && pt->tcap - pt->tused >= need)
-		return t->d + pt->tused;
 	size_t cap = t ? (size_t)pt->tcap * 2 : 64 - sizeof(struct chunk);
 	if (cap > 8192)
 		cap = 8192;
@@ -609,16 +616,16 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 	struct sdb_error *e = c->e;
 	struct sdb_txn *txn = c->w->txn;
 	int rc = 0;
-	/* the records, sorted by rowid (stable), the last of each rowid kept */
-	c->nops = 0;
+	/* the records as postings (tf 0: a removal) */
+	long nrec = 0, nm;
 	int sorted = 1, nodel = 1;
 	int64_t rowid = 0;
 	for (const struct chunk *ch = pt->head; ch; ch = ch->next) {
 		const unsigned char *s = ch->d, *end = s + (ch == pt->tail ? pt->tused : ch->used);
 		while (s < end) {
-			if (grow((void **)&c->ops, &c->capops, c->nops + 1, sizeof(*c->ops)))
+			if (grow((void **)&c->mrg, &c->capmrg, nrec + 1, sizeof(*c->mrg)))
 				return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-			struct op *o = &c->ops[c->nops];
+			struct fts_posting *o = &c->mrg[nrec];
 			uint64_t d = 0, tf = 0, dl = 0;
 			s = sdb_get_varint(s, end, &d);
 			s = s ? sdb_get_varint(s, end, &tf) : NULL;
@@ -631,18 +638,15 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 			const unsigned char *ps = s;
 			for (uint64_t k = 0; k < tf && s < end; s++)
 				k += !(*s & 0x80);
-			o->rowid = rowid;
-			o->del = !tf;
 			nodel &= tf > 0;
-			o->seq = c->nops;
-			o->p.rowid = rowid;
-			o->p.tf = (uint32_t)tf;
-			o->p.dl = (uint32_t)dl;
-			o->p.plen = (uint32_t)(s - ps);
-			o->p.pos = ps;
-			if (c->nops && c->ops[c->nops - 1].rowid >= o->rowid)
+			if (nrec && c->mrg[nrec - 1].rowid >= rowid)
 				sorted = 0;
-			c->nops++;
+			o->rowid = rowid;
+			o->tf = (uint32_t)tf;
+			o->dl = (uint32_t)dl;
+			o->plen = (uint32_t)(s - ps);
+			o->pos = ps;
+			nrec++;
 		}
 	}
 	if (c->partial) {
@@ -651,9 +655,27 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 		pt->tused = pt->tcap = 0;
 		pt->last = 0;
 	}
-	if (!c->nops)
+	if (!nrec)
 		return 0;
-	if (!sorted) {
+	/* rows in order past all the store holds of the term: the postings
+	 * are the new blocks as they are */
+	int append = sorted && nodel && pt->wvalid && c->mrg[0].rowid > pt->wlast;
+	nm = nrec;
+	c->nops = 0;
+	if (!append) {
+		/* sorted by rowid (stable), the last of each rowid kept */
+		if (grow((void **)&c->ops, &c->capops, nrec, sizeof(*c->ops)))
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		for (long i = 0; i < nrec; i++) {
+			struct op *o = &c->ops[i];
+			o->rowid = c->mrg[i].rowid;
+			o->seq = i;
+			o->del = !c->mrg[i].tf;
+			o->p = c->mrg[i];
+		}
+		c->nops = nrec;
+	}
+	if (!append && !sorted) {
 		qsort(c->ops, (size_t)c->nops, sizeof(*c->ops), opcmp);
 		long k = 0;
 		for (long i = 0; i < c->nops; i++) {
@@ -663,7 +685,8 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 		}
 		c->nops = k;
 	}
-	int64_t minr = c->ops[0].rowid, maxr = c->ops[c->nops - 1].rowid;
+	int64_t minr = append ? c->mrg[0].rowid : c->ops[0].rowid;
+	int64_t maxr = append ? c->mrg[nrec - 1].rowid : c->ops[c->nops - 1].rowid;
 	/* the term's key range */
 	if (fts_term_range(&c->lo, &c->hi, pt->neg_id, pt->z, pt->n, 0))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
@@ -678,8 +701,8 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 	sdb_buf_reset(&c->oldkeys);
 	c->nold = 0;
 	int after = 0;               /* blocks past maxr stay in the store */
-	if (pt->wvalid && sorted && nodel && c->ops[0].rowid > pt->wlast)
-		goto merge;
+	if (append)
+		goto write;
 	pt->wvalid = 0;
 	/* the block holding minr (the last one starting at or before it) */
 	struct sdb_txn_iter *it = NULL;
@@ -752,11 +775,11 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 		c->nold += h.n;
 		off += 4 + vl;
 	}
-merge:
 	/* merge: a record replaces (or removes) the old row */
 	if (grow((void **)&c->mrg, &c->capmrg, c->nold + c->nops, sizeof(*c->mrg)))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	long nm = 0, a = 0, b = 0;
+	nm = 0;
+	long a = 0, b = 0;
 	while (a < c->nold || b < c->nops) {
 		if (b >= c->nops || (a < c->nold && c->old[a].rowid < c->ops[b].rowid))
 			c->mrg[nm++] = c->old[a++];
@@ -768,6 +791,7 @@ merge:
 			b++;
 		}
 	}
+write:
 	/* partial: the full blocks written, the rest kept pending */
 	long nw = nm;
 	int keep = c->partial && !after && nm > 0;

@@ -256,6 +256,25 @@ static int tokenize(struct fts_tok *t, struct tbuf *tb, const char *text, int n,
 				i++;
 				continue;
 			}
+			/* a token of ASCII letters and digits only: found, then
+			 * folded in one copy */
+			int j = i + 1;
+			while (j < n && s[j] < 0x80 && ascii_word(s[j]))
+				j++;
+			if (j == n || s[j] < 0x80) {
+				size_t len = (size_t)(j - i);
+				while (len + 8 > tb->cap)
+					if (put_room(tb, 0))
+						return SDB_ENOMEM;
+				for (size_t k = 0; k < len; k++) {
+					unsigned char b = s[i + (int)k];
+					tb->buf[k] = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
+				}
+				if ((rc = cb(ctx, tb->buf, (int)len, i, j)))
+					return rc;
+				i = j;
+				continue;
+			}
 		} else if (l = next_cp(s, n, i, &c), !is_token_char(t, c)) {
 			i += l;
 			continue;
