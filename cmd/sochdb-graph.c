@@ -823,6 +823,40 @@ depth:
 	sdb_buf_addc(b, '}');
 }
 
+/* --ids-only: {"id":ID,"depth":D}, the id part cached as node_json's
+ * (a walk writes one kind of node text). */
+static void node_id_json(struct sdb_buf *b, struct sdb_gstr id, long depth)
+{
+	size_t at = b->len;
+
+	if (cur_walk && cur_widx >= 0 && (size_t)cur_widx < njc && jc[cur_widx].n) {
+		sdb_buf_add(b, jcb.data + jc[cur_widx].off, jc[cur_widx].n);
+	} else {
+		sdb_buf_adds(b, "{\"id\":");
+		jstr(b, id);
+		sdb_buf_adds(b, ",\"depth\":");
+		if (cur_walk && cur_widx >= 0 && sdb_buf_ok(b)) {
+			size_t w = (size_t)cur_widx;
+			if (w >= njc) {
+				size_t old = njc;
+				if (sdb_grow((void **)&jc, &njc, w + 1, sizeof(*jc), 1024))
+					die(EXIT_FAILURE_RT, "out of memory");
+				memset(jc + old, 0, (njc - old) * sizeof(*jc));
+			}
+			jc[w].off = jcb.len;
+			jc[w].n = b->len - at;
+			sdb_buf_add(&jcb, b->data + at, b->len - at);
+			if (!sdb_buf_ok(&jcb))
+				die(EXIT_FAILURE_RT, "out of memory");
+		}
+	}
+	if (depth >= 0 && depth < 10)
+		sdb_buf_addc(b, (char)('0' + depth));
+	else
+		add_u64(b, (uint64_t)depth);
+	sdb_buf_addc(b, '}');
+}
+
 static void node_tsv(struct sdb_buf *b, struct gdb *x, struct gopt *o, const char *start,
 		     struct sdb_gstr id, long depth)
 {
@@ -1529,8 +1563,11 @@ static int walk_known(struct gdb *x, struct sdb_gwalk *wk, struct sdb_gstr id,
 		      struct gopt *o, struct sdb_error *e)
 {
 	struct sdb_gnode nd;
-	int rc = sdb_gwalk_node(wk, id, &nd, e);
+	int rc;
 
+	if (sdb_gwalk_has_edges(wk, id))
+		return 1; /* a visible edge read already (a batch's warm) */
+	rc = sdb_gwalk_node(wk, id, &nd, e);
 	if (rc != SDB_ENOTFOUND)
 		return rc ? rc : 1;
 	return sdb_graph_known(x->g, id, &o->r, e);
@@ -1665,12 +1702,11 @@ static int g_traverse(int argc, char **argv)
 		for (size_t k = 0; k < res.nnodes && o.ids_only; k++) {
 			if (k)
 				sdb_buf_addc(&j, ',');
-			sdb_buf_adds(&j, "{\"id\":");
-			jstr(&j, sdb_gres_str(&res, res.nodes[k].off, res.nodes[k].n));
-			sdb_buf_adds(&j, ",\"depth\":");
-			add_u64(&j, (uint64_t)res.nodes[k].depth);
-			sdb_buf_addc(&j, '}');
+			cur_widx = res.nodes[k].widx;
+			node_id_json(&j, sdb_gres_str(&res, res.nodes[k].off, res.nodes[k].n),
+				     res.nodes[k].depth);
 		}
+		cur_widx = -1;
 		for (size_t k = 0; k < res.nnodes && !o.ids_only; k++) {
 			if (k)
 				sdb_buf_addc(&j, ',');
