@@ -1046,30 +1046,42 @@ static void add_edges_stdin(struct gopt *o, struct gdb *x)
 	for (size_t i = 0; i < in.len;) {
 		const char *p = in.data + i, *nl = memchr(p, '\n', in.len - i);
 		size_t len = nl ? (size_t)(nl - p) : in.len - i, col;
-		int nf = 0;
+		const char *fp[4];
+		size_t fl[4];
+		int nf = 0, plain;
 		i += len + 1;
 		line++;
 		if (len && p[len - 1] == '\r')
 			len--;
 		if (!len)
 			continue;
+		/* a line without a backslash has nothing to unescape: its
+		 * fields are read where they are */
+		plain = !memchr(p, '\\', len);
 		for (size_t s = 0; nf < 4;) {
-			const char *t = memchr(p + s, '\t', len - s);
-			size_t fl = t && nf < 3 ? (size_t)(t - (p + s)) : len - s;
-			sdb_buf_reset(&f[nf]);
-			if (sdb_tsv_unescape(&f[nf], p + s, fl, &col))
-				die(EXIT_FAILURE_RT, "line %ld: invalid escape; nothing applied", line);
+			const char *t = nf < 3 ? memchr(p + s, '\t', len - s) : NULL;
+			size_t n = t ? (size_t)(t - (p + s)) : len - s;
+			if (plain) {
+				fp[nf] = p + s;
+				fl[nf] = n;
+			} else {
+				sdb_buf_reset(&f[nf]);
+				if (sdb_tsv_unescape(&f[nf], p + s, n, &col))
+					die(EXIT_FAILURE_RT, "line %ld: invalid escape; nothing applied", line);
+				fp[nf] = f[nf].data ? f[nf].data : "";
+				fl[nf] = f[nf].len;
+			}
 			nf++;
-			s += fl + 1;
+			s += n + 1;
 			if (s > len)
 				break;
 		}
 		if (nf < 3)
 			die(EXIT_FAILURE_RT, "line %ld: expected FROM<TAB>TYPE<TAB>TO[<TAB>PROPS]; nothing applied", line);
-		if (nf == 4) {
+		if (nf == 4 && !sdb_json_flat_object(fp[3], fl[3])) {
 			struct sdb_json_doc d;
 			memset(&d, 0, sizeof(d));
-			if (sdb_json_parse(&d, f[3].data ? f[3].data : "", f[3].len, 0, &e) ||
+			if (sdb_json_parse(&d, fp[3], fl[3], 0, &e) ||
 			    sdb_json_type(&d, 0) != SDB_J_OBJECT) {
 				char m[600];
 				die(EXIT_FAILURE_RT, "line %ld: PROPS: %s; nothing applied", line,
@@ -1077,15 +1089,13 @@ static void add_edges_stdin(struct gopt *o, struct gdb *x)
 			}
 			sdb_json_release(&d);
 		}
-#define S(b) ((b).data ? (b).data : "")
-		if ((rc = sdb_graph_add_edge(x->g, S(f[0]), f[0].len, S(f[1]), f[1].len, S(f[2]), f[2].len,
-					     nf == 4 ? S(f[3]) : o->props.data, nf == 4 ? f[3].len : o->props.len,
+		if ((rc = sdb_graph_add_edge(x->g, fp[0], fl[0], fp[1], fl[1], fp[2], fl[2],
+					     nf == 4 ? fp[3] : o->props.data, nf == 4 ? fl[3] : o->props.len,
 					     o->has_vf ? o->vf : o->now, o->vu, o->now, o->replace, &what, &e))) {
 			if (rc == SDB_EINVAL || rc == SDB_ELIMIT || rc == SDB_ENOTFOUND)
 				die(EXIT_FAILURE_RT, "line %ld: %s; nothing applied", line, e.msg);
 			die_err(rc, &e);
 		}
-#undef S
 	}
 	sdb_input_close(&in);
 	for (int k = 0; k < 4; k++)

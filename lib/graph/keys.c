@@ -27,6 +27,14 @@ void sdb_gkey_text(struct sdb_buf *b, const void *p, size_t n)
 {
 	struct sdb_tv v = { SDB_TV_TEXT, 0, 0, p ? p : "", n };
 
+	/* without a zero byte the element is the bytes between its tag and
+	 * end mark (store/tuple.h), written at once */
+	if (n <= 4096 && (!n || !memchr(p, 0, n))) {
+		sdb_buf_addc(b, SDB_TUPLE_TEXT);
+		sdb_buf_add(b, n ? p : "", n);
+		sdb_buf_add(b, "\0\0", 2);
+		return;
+	}
 	sdb_tuple_add(b, &v, 0);
 }
 
