@@ -788,10 +788,36 @@ static int hash_int_key(const struct sql_value *v, int64_t *k)
 	return 0;
 }
 
+/* A big array of a hash probed at random: backed by huge pages where the
+ * kernel can (a TLB miss per probe otherwise); zero: zeroed. */
+static void *hash_alloc(size_t n, int zero)
+{
+	void *p = zero ? calloc(1, n ? n : 1) : malloc(n ? n : 1);
+	if (p)
+		sdb_mem_advise_big(p, n);
+	return p;
+}
+
+/* The rows moved to a block of their own when big (hash_alloc). */
+static void hash_rows_settle(struct tscan *t)
+{
+	size_t n = sizeof(*t->hrows) * (size_t)t->nh * (size_t)t->nhu;
+	if (n < ((size_t)4 << 20))
+		return;
+	struct sql_value *r = hash_alloc(n, 0);
+	if (!r)
+		return; /* where they are is fine too */
+	memcpy(r, t->hrows, n);
+	free(t->hrows);
+	t->hrows = r;
+	t->hcap = t->nh;
+}
+
 /* The index of the rows: integer when every key is one, else a vset.
  * Rows are chained from the last, so each chain runs in scan order. */
 static int hash_index(struct tscan *t, struct ectx *x, size_t bytes, size_t lim)
 {
+	hash_rows_settle(t);
 	const struct sql_value *kv = &t->hrows[t->hkpos];
 	int nhu = t->nhu, all_int = t->nh < (long)UINT32_MAX - 1;
 	int64_t mn = INT64_MAX, mx = INT64_MIN;
@@ -808,7 +834,7 @@ static int hash_index(struct tscan *t, struct ectx *x, size_t bytes, size_t lim)
 		if (v->u.i > mx)
 			mx = v->u.i;
 	}
-	t->hnext = calloc((size_t)(t->nh ? t->nh : 1), sizeof(*t->hnext));
+	t->hnext = hash_alloc(sizeof(*t->hnext) * (size_t)t->nh, 1);
 	if (!t->hnext)
 		return sql_oom(x->e);
 	if (!all_int) {
@@ -860,7 +886,7 @@ static int hash_index(struct tscan *t, struct ectx *x, size_t bytes, size_t lim)
 		while (t->nslot < (uint64_t)t->nh * 2)
 			t->nslot *= 2;
 	}
-	t->hslot = calloc((size_t)t->nslot, sizeof(*t->hslot));
+	t->hslot = hash_alloc(sizeof(*t->hslot) * (size_t)t->nslot, 1);
 	if (!t->hslot)
 		return sql_oom(x->e);
 	int dup = 0;
@@ -885,7 +911,7 @@ static int hash_index(struct tscan *t, struct ectx *x, size_t bytes, size_t lim)
 	if (t->hkind == HK_DENSE && !dup && bytes + dbytes <= lim && t->nslot < UINT32_MAX - 1) {
 		/* unique dense keys: each row moved to where its key says (a
 		 * probe then reads one place); an empty place has a NULL key */
-		struct sql_value *d = calloc((size_t)t->nslot * (size_t)nhu, sizeof(*d));
+		struct sql_value *d = hash_alloc(dbytes, 1);
 		if (d) {
 			for (long i = 0; i < t->nh; i++)
 				if (kv[i * nhu].type != SQLV_NULL)
@@ -1165,6 +1191,16 @@ static int hnsw_rewind(struct tscan *t, struct ectx *x, int plan_only, struct sq
 int tscan_rewind(struct tscan *t, struct ectx *x)
 {
 	int rc;
+	if (t->path == P_HASH && t->hbuilt && !t->hx) {
+		/* the probe of a built hash, once per outer row */
+		struct sql_value v;
+		t->done = 0;
+		t->hcur = -1;
+		if ((rc = hash_key(t, x, &v)))
+			return rc < 0 ? rc : 0;
+		t->hcur = hash_find(t, &v);
+		return 0;
+	}
 	close_iter(t);
 	t->done = 0;
 	t->hmode = 0;
