@@ -166,6 +166,8 @@ struct tscan {
 	long nh, hcap;
 	uint32_t *hnext;
 	uint32_t *hslot;             /* HK_INT: open addressing; HK_DENSE: key - hmin */
+	uint64_t *hpres;             /* HK_DIRECT: the places holding a row (NULL: all) */
+	int hstride;                 /* HK_DIRECT: values per row (the key left out) */
 	uint64_t nslot;
 	int64_t hmin;
 	struct vset *hs;             /* HK_VSET: key -> first row + 1 */
@@ -760,6 +762,8 @@ static void hash_drop(struct tscan *t)
 	free(t->hrows);
 	free(t->hnext);
 	free(t->hslot);
+	free(t->hpres);
+	t->hpres = NULL;
 	t->hrows = NULL;
 	t->hnext = t->hslot = NULL;
 	t->nh = t->hcap = 0;
@@ -811,6 +815,53 @@ static void hash_rows_settle(struct tscan *t)
 	free(t->hrows);
 	t->hrows = r;
 	t->hcap = t->nh;
+}
+
+/* HK_DIRECT: the row of key mn + i at place i, its key left out (stride
+ * nhu - 1: half the bytes a probe may miss in cache for a two-column
+ * row); places with a row marked in hpres (NULL: all). inorder: row i
+ * has key mn + i already (compacted where it is). @return 0, or -1 when
+ * there is no memory for it (nothing changed). */
+static int hash_direct(struct tscan *t, int64_t mn, uint64_t nslot, int inorder)
+{
+	int nhu = t->nhu, kp = t->hkpos, st = nhu - 1;
+	const struct sql_value *src = t->hrows;
+	struct sql_value *d = t->hrows;
+	uint64_t *pres = NULL;
+	if (!inorder) {
+		d = hash_alloc(sizeof(*d) * (size_t)nslot * (size_t)st, 0);
+		pres = hash_alloc((size_t)(nslot + 63) / 64 * sizeof(*pres), 1);
+		if (!d || !pres) {
+			free(d);
+			free(pres);
+			return -1;
+		}
+	}
+	for (long i = 0; i < t->nh; i++) {
+		const struct sql_value *r = &src[i * nhu];
+		if (r[kp].type != SQLV_INT)
+			continue;
+		uint64_t at = (uint64_t)r[kp].u.i - (uint64_t)mn;
+		struct sql_value *o = &d[at * (uint64_t)st];
+		/* in place, o <= r: each part moves down */
+		memmove(o, r, sizeof(*o) * (size_t)kp);
+		memmove(o + kp, r + kp + 1, sizeof(*o) * (size_t)(st - kp));
+		if (pres)
+			pres[at / 64] |= (uint64_t)1 << (at % 64);
+	}
+	if (!inorder)
+		free(t->hrows);
+	t->hrows = d;
+	t->hpres = pres;
+	t->hstride = st;
+	t->nh = (long)nslot;
+	t->nslot = nslot;
+	t->hmin = mn;
+	t->hkind = HK_DIRECT;
+	free(t->hslot);
+	free(t->hnext);
+	t->hslot = t->hnext = NULL;
+	return 0;
 }
 
 /* The index of the rows: integer when every key is one, else a vset.
@@ -870,10 +921,7 @@ static int hash_index(struct tscan *t, struct ectx *x, size_t bytes, size_t lim)
 		for (long i = 0; i < t->nh && inorder; i++)
 			inorder = kv[i * nhu].type == SQLV_INT && kv[i * nhu].u.i == mn + i;
 		if (inorder) {
-			t->hkind = HK_DIRECT;
-			t->nslot = (uint64_t)t->nh;
-			free(t->hnext);
-			t->hnext = NULL;
+			hash_direct(t, mn, (uint64_t)t->nh, 1);
 			return 0;
 		}
 	}
@@ -907,24 +955,12 @@ static int hash_index(struct tscan *t, struct ectx *x, size_t bytes, size_t lim)
 		t->hnext[i] = *head;
 		*head = (uint32_t)(i + 1);
 	}
-	size_t dbytes = sizeof(struct sql_value) * (size_t)t->nslot * (size_t)nhu;
-	if (t->hkind == HK_DENSE && !dup && bytes + dbytes <= lim && t->nslot < UINT32_MAX - 1) {
-		/* unique dense keys: each row moved to where its key says (a
-		 * probe then reads one place); an empty place has a NULL key */
-		struct sql_value *d = hash_alloc(dbytes, 1);
-		if (d) {
-			for (long i = 0; i < t->nh; i++)
-				if (kv[i * nhu].type != SQLV_NULL)
-					memcpy(&d[((uint64_t)kv[i * nhu].u.i - (uint64_t)mn) * (uint64_t)nhu],
-					       &t->hrows[i * nhu], sizeof(*d) * (size_t)nhu);
-			free(t->hrows);
-			t->hrows = d;
-			t->nh = (long)t->nslot;
-			free(t->hslot);
-			t->hslot = NULL;
-			t->hkind = HK_DIRECT;
-		}
-	}
+	size_t dbytes = sizeof(struct sql_value) * (size_t)t->nslot * (size_t)(nhu - 1) +
+			t->nslot / 8 + 8;
+	/* unique dense keys: each row moved to where its key says (a probe
+	 * then reads one place) */
+	if (t->hkind == HK_DENSE && !dup && bytes + dbytes <= lim && t->nslot < UINT32_MAX - 1)
+		hash_direct(t, mn, t->nslot, 0);
 	return 0;
 }
 
@@ -1103,7 +1139,7 @@ static long hash_find(struct tscan *t, const struct sql_value *v)
 		if (hash_int_key(v, &k) && k >= t->hmin &&
 		    (uint64_t)k - (uint64_t)t->hmin < t->nslot) {
 			uint64_t i = (uint64_t)k - (uint64_t)t->hmin;
-			if (t->hrows[i * (uint64_t)t->nhu + (uint64_t)t->hkpos].type != SQLV_NULL)
+			if (!t->hpres || ((t->hpres[i / 64] >> (i % 64)) & 1))
 				head = (uint32_t)(i + 1);
 		}
 		break;
@@ -1141,11 +1177,19 @@ static int hash_next(struct tscan *t)
 		t->done = 1;
 		return 0;
 	}
+	if (t->hkind == HK_DIRECT) {
+		const struct sql_value *r = &t->hrows[t->hcur * t->hstride];
+		for (int i = 0, j = 0; i < t->nhu; i++)
+			t->row[t->hucol[i]] = i == t->hkpos ? sql_int(t->hmin + t->hcur) : r[j++];
+		t->s->cur->row = t->row;
+		t->hcur = -1;
+		return 1;
+	}
 	const struct sql_value *r = &t->hrows[t->hcur * t->nhu];
 	for (int i = 0; i < t->nhu; i++)
 		t->row[t->hucol[i]] = r[i];
 	t->s->cur->row = t->row;
-	t->hcur = t->hkind == HK_DIRECT ? -1 : (long)t->hnext[t->hcur] - 1;
+	t->hcur = (long)t->hnext[t->hcur] - 1;
 	return 1;
 }
 
