@@ -103,6 +103,7 @@ struct xp {
 	uint8_t has_coll;
 	uint8_t not_;
 	uint8_t is_const;            /* no column, no parameter, no subquery */
+	uint8_t fast;                /* X_BETWEEN: an INTEGER-compared column between two integer constants */
 	int sop;                     /* SQL_OP_* (X_CMP, X_IS, X_BIN, X_UN) */
 	struct sql_value k;          /* X_CONST; X_CAST: k.u.z is the type */
 	struct cursor *cur;          /* X_COL */

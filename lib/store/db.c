@@ -464,6 +464,8 @@ int sdb_db_load_snapshot(struct sdb_db *db, struct sdb_error *e)
 	uint64_t last_next = 0, last_cp = 0;
 	int same = 0;
 
+	db->snap_gen++;
+
 	for (int attempt = 0; attempt < 1000; attempt++) {
 		int rc;
 		snapshot_free(db);
@@ -625,6 +627,7 @@ int sdb_db_refresh(struct sdb_db *db, struct sdb_error *e)
 		return 0;
 	if (!refresh_tail(db)) {
 		db->refresh_tails++;
+		db->snap_gen++;
 		if (db->wlocked)
 			db->wal_end = wal_end;
 		return 0;
@@ -634,6 +637,11 @@ int sdb_db_refresh(struct sdb_db *db, struct sdb_error *e)
 	if (db->wlocked)
 		db->wal_end = wal_end; /* the writer's end: where it appends */
 	return rc;
+}
+
+uint64_t sdb_db_snapshot_gen(const struct sdb_db *db)
+{
+	return db->snap_gen;
 }
 
 int sdb_db_snapshot_stale(const struct sdb_db *db)

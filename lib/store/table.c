@@ -828,9 +828,15 @@ int sdb_block_decode(struct sdb_block *b, const unsigned char *p, size_t n)
 	for (uint32_t i = 0; i < count; i++) {
 		uint64_t shared, unshared, vlen, exp = 0;
 		int kind;
-		if (!(p = sdb_get_varint(p, end, &shared)) ||
-		    !(p = sdb_get_varint(p, end, &unshared)) ||
-		    !(p = sdb_get_varint(p, end, &vlen)) || p >= end)
+		/* the three lengths and the kind, one byte each mostly */
+		if (end - p >= 4 && !((p[0] | p[1] | p[2]) & 0x80)) {
+			shared = p[0];
+			unshared = p[1];
+			vlen = p[2];
+			p += 3;
+		} else if (!(p = sdb_get_varint(p, end, &shared)) ||
+			   !(p = sdb_get_varint(p, end, &unshared)) ||
+			   !(p = sdb_get_varint(p, end, &vlen)) || p >= end)
 			return SDB_ECORRUPT;
 		kind = *p++;
 		if (kind > SDB_KIND_TTL || (kind == SDB_KIND_DEL && vlen))
@@ -840,11 +846,20 @@ int sdb_block_decode(struct sdb_block *b, const unsigned char *p, size_t n)
 		if (shared > plen || unshared > (uint64_t)(end - p) ||
 		    vlen > (uint64_t)(end - p) - unshared || shared + unshared == 0)
 			return SDB_ECORRUPT;
-		if (sdb_grow((void **)&b->keys, &b->keycap, kused + shared + unshared, 1, 256))
+		/* 16 bytes of slack: short parts are copied in one fixed move */
+		if (sdb_grow((void **)&b->keys, &b->keycap, kused + shared + unshared + 16, 1, 256))
 			return SDB_ENOMEM;
-		if (shared)
-			memmove(b->keys + kused, b->keys + prev, shared);
-		memcpy(b->keys + kused + shared, p, unshared);
+		unsigned char *d = b->keys + kused;
+		if (shared <= 8 && plen >= 8)
+			memcpy(d, b->keys + prev, 8); /* d - prev = plen: no overlap */
+		else if (shared <= 16 && plen >= 16)
+			memcpy(d, b->keys + prev, 16);
+		else if (shared)
+			memmove(d, b->keys + prev, shared);
+		if (unshared <= 16 && end - p >= 16)
+			memcpy(d + shared, p, 16);
+		else
+			memcpy(d + shared, p, unshared);
 		p += unshared;
 		b->koff[i] = (uint32_t)kused;
 		b->klen[i] = (uint32_t)(shared + unshared);
