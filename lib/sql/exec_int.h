@@ -142,7 +142,22 @@ struct ectx {
 	struct sdb_error *e;
 };
 
-int xp_eval(struct ectx *x, const struct xp *p, struct sql_value *out);
+int xp_eval_full(struct ectx *x, const struct xp *p, struct sql_value *out);
+/* Evaluates p into *out (temporaries in x->mem): a column or a constant
+ * at once (every column of every row goes through here), the rest by
+ * xp_eval_full. @return 0 or an error. */
+static inline int xp_eval(struct ectx *x, const struct xp *p, struct sql_value *out)
+{
+	if (p->op == X_COL && !p->cur->nullrow) {
+		*out = p->cur->row[p->col];
+		return 0;
+	}
+	if (p->op == X_CONST) {
+		*out = p->k;
+		return 0;
+	}
+	return xp_eval_full(x, p, out);
+}
 /* Truth of p: 1 true, 0 false, -1 NULL, or an error (< -1 never: errors
  * are returned as the negative code, so compare with SDB_* codes). */
 int xp_truth(struct ectx *x, const struct xp *p, int *t);

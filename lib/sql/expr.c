@@ -1058,7 +1058,7 @@ static int ctime_val(struct ectx *x, int kw, struct sql_value *out)
 	return fn->fn(&fc, 1, &arg, out);
 }
 
-int xp_eval(struct ectx *x, const struct xp *p, struct sql_value *out)
+int xp_eval_full(struct ectx *x, const struct xp *p, struct sql_value *out)
 {
 	struct sql_value a, b, c;
 	int rc, t1, t2, r;

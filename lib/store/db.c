@@ -840,9 +840,11 @@ int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
 		if ((rc = sdb_table_ready(dt->t, e)))
 			return db->wlocked ? sdb_damage_note(db->dir, db->o.sync == SDB_SYNC_OFF, rc, e) : rc;
 		/* the bloom filter (checked whole first: a large table's is
-		 * megabytes) pays from a few reads on; the first ones go to the
-		 * block, which answers the same */
-		if (dt->t->bloom || ++dt->t->nget > 16) {
+		 * megabytes) saves a block read only for a key the table does
+		 * not hold: it is used from the table's 16th read that found
+		 * nothing on; until then the block answers the same (an index
+		 * probe's row reads, all found, never pay for it) */
+		if (dt->t->bloom || dt->t->nget >= 16) {
 			if ((rc = sdb_table_bloom(dt->t, e)))
 				return db->wlocked ? sdb_damage_note(db->dir, db->o.sync == SDB_SYNC_OFF, rc, e) : rc;
 			if (!have_h) {
@@ -872,6 +874,7 @@ int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
 			v->expires_ms = dt->cache.kind[j] == SDB_KIND_TTL ? dt->cache.expires[j] : 0;
 			return 0;
 		}
+		dt->t->nget++;
 	absent:
 		if (covered(dt->t->rt, dt->t->nrt, ik, n))
 			return SDB_ENOTFOUND;

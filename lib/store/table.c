@@ -654,25 +654,34 @@ int sdb_table_ready_slow(struct sdb_table *t, struct sdb_error *e)
 static int parse_index(struct sdb_table *t, size_t i, struct sdb_error *e)
 {
 	const unsigned char *p = t->index_raw + t->ipos, *end = t->index_raw + t->iend;
+	const unsigned char *good = p, **bkey = t->bkey;
+	uint32_t *bklen = t->bklen, *bsize = t->bsize;
+	uint64_t *boff = t->boff, ioff = t->ioff;
+	size_t j = t->nparsed, nb = t->nblocks;
 
-	if (i >= t->nblocks)
-		i = t->nblocks ? t->nblocks - 1 : 0;
-	while (t->nparsed <= i && t->nparsed < t->nblocks) {
+	if (i >= nb)
+		i = nb ? nb - 1 : 0;
+	/* the table's fields written once at the end (a random point read
+	 * of a big table parses most of its index in one call) */
+	for (; j <= i && j < nb; j++) {
 		uint64_t kl, off, sz;
-		size_t j = t->nparsed;
 		if (!(p = sdb_get_varint(p, end, &kl)) || kl > (uint64_t)(end - p))
-			return corrupt(e, t->path, t->ioff, "bad index block");
-		t->bkey[j] = p;
-		t->bklen[j] = (uint32_t)kl;
+			break;
+		bkey[j] = p;
+		bklen[j] = (uint32_t)kl;
 		p += kl;
 		if (!(p = sdb_get_varint(p, end, &off)) || !(p = sdb_get_varint(p, end, &sz)) ||
-		    off > t->ioff || sz > t->ioff || off + sz + SDB_BLOCK_TRAILER > t->ioff)
-			return corrupt(e, t->path, t->ioff, "bad index block");
-		t->boff[j] = off;
-		t->bsize[j] = (uint32_t)sz;
-		t->nparsed++;
-		t->ipos = (size_t)(p - t->index_raw);
+		    off > ioff || sz > ioff || off + sz + SDB_BLOCK_TRAILER > ioff)
+			break;
+		boff[j] = off;
+		bsize[j] = (uint32_t)sz;
+		good = p;
 	}
+	t->nparsed = j;
+	t->ipos = (size_t)(good - t->index_raw);
+	if (j <= i && j < nb)
+		return corrupt(e, t->path, t->ioff, "bad index block");
+	p = good;
 	if (t->nparsed == t->nblocks && p != end)
 		return corrupt(e, t->path, t->ioff, "bad index block");
 	return 0;
