@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# 2365-sql-hash-join: joins answered by hashing the inner table (SCAN t
+# 2366-sql-hash-join: joins answered by hashing the inner table (SCAN t
 # USING HASH) give sqlite3's rows: keys on the rowid, on INTEGER columns
 # (dense and sparse values, duplicates, NULLs), on REAL/TEXT/BLOB values
 # mixed with integers, under NOCASE; LEFT JOIN null rows; GROUP BY and
@@ -17,7 +17,7 @@ setup() {
 	S=$BATS_TEST_TMPDIR/data.sql
 	/usr/bin/python3 - "$S" <<'PY'
 import random, sys
-r = random.Random(2365)
+r = random.Random(2366)
 def lit(v):
     if v is None: return 'NULL'
     if isinstance(v, bytes): return "X'%s'" % v.hex()
