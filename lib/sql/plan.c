@@ -1507,8 +1507,8 @@ static int tscan_next1(struct tscan *t, struct ectx *x);
 
 int tscan_next(struct tscan *t, struct ectx *x)
 {
-	if ((t->path == P_FULL || t->path == P_ROWID_RANGE) && !t->hx && !t->hmode && !t->done &&
-	    !t->hfilt) {
+	if ((t->path == P_FULL || t->path == P_ROWID_RANGE) && !t->hx && !t->hmode && !t->hfilt &&
+	    !t->done) {
 		/* a table scan's row: the iterator's next record */
 		const unsigned char *k;
 		size_t klen;
