@@ -166,6 +166,8 @@ struct tscan {
 	long nh, hcap;
 	uint32_t *hnext;
 	uint32_t *hslot;             /* HK_INT: open addressing; HK_DENSE: key - hmin */
+	uint64_t *hpres;             /* HK_DIRECT: the places holding a row (NULL: all) */
+	int hstride;                 /* HK_DIRECT: values per row (the key left out) */
 	uint64_t nslot;
 	int64_t hmin;
 	struct vset *hs;             /* HK_VSET: key -> first row + 1 */
@@ -760,6 +762,8 @@ static void hash_drop(struct tscan *t)
 	free(t->hrows);
 	free(t->hnext);
 	free(t->hslot);
+	free(t->hpres);
+	t->hpres = NULL;
 	t->hrows = NULL;
 	t->hnext = t->hslot = NULL;
 	t->nh = t->hcap = 0;
@@ -788,10 +792,83 @@ static int hash_int_key(const struct sql_value *v, int64_t *k)
 	return 0;
 }
 
+/* A big array of a hash probed at random: backed by huge pages where the
+ * kernel can (a TLB miss per probe otherwise); zero: zeroed. */
+static void *hash_alloc(size_t n, int zero)
+{
+	void *p = zero ? calloc(1, n ? n : 1) : malloc(n ? n : 1);
+	if (p)
+		sdb_mem_advise_big(p, n);
+	return p;
+}
+
+/* The rows moved to a block of their own when big (hash_alloc). */
+static void hash_rows_settle(struct tscan *t)
+{
+	size_t n = sizeof(*t->hrows) * (size_t)t->nh * (size_t)t->nhu;
+	if (n < ((size_t)4 << 20))
+		return;
+	struct sql_value *r = hash_alloc(n, 0);
+	if (!r)
+		return; /* where they are is fine too */
+	memcpy(r, t->hrows, n);
+	free(t->hrows);
+	t->hrows = r;
+	t->hcap = t->nh;
+}
+
+/* HK_DIRECT: the row of key mn + i at place i, its key left out (stride
+ * nhu - 1: half the bytes a probe may miss in cache for a two-column
+ * row); places with a row marked in hpres (NULL: all). inorder: row i
+ * has key mn + i already (compacted where it is). @return 0, or -1 when
+ * there is no memory for it (nothing changed). */
+static int hash_direct(struct tscan *t, int64_t mn, uint64_t nslot, int inorder)
+{
+	int nhu = t->nhu, kp = t->hkpos, st = nhu - 1;
+	const struct sql_value *src = t->hrows;
+	struct sql_value *d = t->hrows;
+	uint64_t *pres = NULL;
+	if (!inorder) {
+		d = hash_alloc(sizeof(*d) * (size_t)nslot * (size_t)st, 0);
+		pres = hash_alloc((size_t)(nslot + 63) / 64 * sizeof(*pres), 1);
+		if (!d || !pres) {
+			free(d);
+			free(pres);
+			return -1;
+		}
+	}
+	for (long i = 0; i < t->nh; i++) {
+		const struct sql_value *r = &src[i * nhu];
+		if (r[kp].type != SQLV_INT)
+			continue;
+		uint64_t at = (uint64_t)r[kp].u.i - (uint64_t)mn;
+		struct sql_value *o = &d[at * (uint64_t)st];
+		/* in place, o <= r: each part moves down */
+		memmove(o, r, sizeof(*o) * (size_t)kp);
+		memmove(o + kp, r + kp + 1, sizeof(*o) * (size_t)(st - kp));
+		if (pres)
+			pres[at / 64] |= (uint64_t)1 << (at % 64);
+	}
+	if (!inorder)
+		free(t->hrows);
+	t->hrows = d;
+	t->hpres = pres;
+	t->hstride = st;
+	t->nh = (long)nslot;
+	t->nslot = nslot;
+	t->hmin = mn;
+	t->hkind = HK_DIRECT;
+	free(t->hslot);
+	free(t->hnext);
+	t->hslot = t->hnext = NULL;
+	return 0;
+}
+
 /* The index of the rows: integer when every key is one, else a vset.
  * Rows are chained from the last, so each chain runs in scan order. */
 static int hash_index(struct tscan *t, struct ectx *x, size_t bytes, size_t lim)
 {
+	hash_rows_settle(t);
 	const struct sql_value *kv = &t->hrows[t->hkpos];
 	int nhu = t->nhu, all_int = t->nh < (long)UINT32_MAX - 1;
 	int64_t mn = INT64_MAX, mx = INT64_MIN;
@@ -808,7 +885,7 @@ static int hash_index(struct tscan *t, struct ectx *x, size_t bytes, size_t lim)
 		if (v->u.i > mx)
 			mx = v->u.i;
 	}
-	t->hnext = calloc((size_t)(t->nh ? t->nh : 1), sizeof(*t->hnext));
+	t->hnext = hash_alloc(sizeof(*t->hnext) * (size_t)t->nh, 1);
 	if (!t->hnext)
 		return sql_oom(x->e);
 	if (!all_int) {
@@ -844,10 +921,7 @@ static int hash_index(struct tscan *t, struct ectx *x, size_t bytes, size_t lim)
 		for (long i = 0; i < t->nh && inorder; i++)
 			inorder = kv[i * nhu].type == SQLV_INT && kv[i * nhu].u.i == mn + i;
 		if (inorder) {
-			t->hkind = HK_DIRECT;
-			t->nslot = (uint64_t)t->nh;
-			free(t->hnext);
-			t->hnext = NULL;
+			hash_direct(t, mn, (uint64_t)t->nh, 1);
 			return 0;
 		}
 	}
@@ -860,7 +934,7 @@ static int hash_index(struct tscan *t, struct ectx *x, size_t bytes, size_t lim)
 		while (t->nslot < (uint64_t)t->nh * 2)
 			t->nslot *= 2;
 	}
-	t->hslot = calloc((size_t)t->nslot, sizeof(*t->hslot));
+	t->hslot = hash_alloc(sizeof(*t->hslot) * (size_t)t->nslot, 1);
 	if (!t->hslot)
 		return sql_oom(x->e);
 	int dup = 0;
@@ -881,24 +955,12 @@ static int hash_index(struct tscan *t, struct ectx *x, size_t bytes, size_t lim)
 		t->hnext[i] = *head;
 		*head = (uint32_t)(i + 1);
 	}
-	size_t dbytes = sizeof(struct sql_value) * (size_t)t->nslot * (size_t)nhu;
-	if (t->hkind == HK_DENSE && !dup && bytes + dbytes <= lim && t->nslot < UINT32_MAX - 1) {
-		/* unique dense keys: each row moved to where its key says (a
-		 * probe then reads one place); an empty place has a NULL key */
-		struct sql_value *d = calloc((size_t)t->nslot * (size_t)nhu, sizeof(*d));
-		if (d) {
-			for (long i = 0; i < t->nh; i++)
-				if (kv[i * nhu].type != SQLV_NULL)
-					memcpy(&d[((uint64_t)kv[i * nhu].u.i - (uint64_t)mn) * (uint64_t)nhu],
-					       &t->hrows[i * nhu], sizeof(*d) * (size_t)nhu);
-			free(t->hrows);
-			t->hrows = d;
-			t->nh = (long)t->nslot;
-			free(t->hslot);
-			t->hslot = NULL;
-			t->hkind = HK_DIRECT;
-		}
-	}
+	size_t dbytes = sizeof(struct sql_value) * (size_t)t->nslot * (size_t)(nhu - 1) +
+			t->nslot / 8 + 8;
+	/* unique dense keys: each row moved to where its key says (a probe
+	 * then reads one place) */
+	if (t->hkind == HK_DENSE && !dup && bytes + dbytes <= lim && t->nslot < UINT32_MAX - 1)
+		hash_direct(t, mn, t->nslot, 0);
 	return 0;
 }
 
@@ -1077,7 +1139,7 @@ static long hash_find(struct tscan *t, const struct sql_value *v)
 		if (hash_int_key(v, &k) && k >= t->hmin &&
 		    (uint64_t)k - (uint64_t)t->hmin < t->nslot) {
 			uint64_t i = (uint64_t)k - (uint64_t)t->hmin;
-			if (t->hrows[i * (uint64_t)t->nhu + (uint64_t)t->hkpos].type != SQLV_NULL)
+			if (!t->hpres || ((t->hpres[i / 64] >> (i % 64)) & 1))
 				head = (uint32_t)(i + 1);
 		}
 		break;
@@ -1115,11 +1177,19 @@ static int hash_next(struct tscan *t)
 		t->done = 1;
 		return 0;
 	}
+	if (t->hkind == HK_DIRECT) {
+		const struct sql_value *r = &t->hrows[t->hcur * t->hstride];
+		for (int i = 0, j = 0; i < t->nhu; i++)
+			t->row[t->hucol[i]] = i == t->hkpos ? sql_int(t->hmin + t->hcur) : r[j++];
+		t->s->cur->row = t->row;
+		t->hcur = -1;
+		return 1;
+	}
 	const struct sql_value *r = &t->hrows[t->hcur * t->nhu];
 	for (int i = 0; i < t->nhu; i++)
 		t->row[t->hucol[i]] = r[i];
 	t->s->cur->row = t->row;
-	t->hcur = t->hkind == HK_DIRECT ? -1 : (long)t->hnext[t->hcur] - 1;
+	t->hcur = (long)t->hnext[t->hcur] - 1;
 	return 1;
 }
 
@@ -1165,6 +1235,16 @@ static int hnsw_rewind(struct tscan *t, struct ectx *x, int plan_only, struct sq
 int tscan_rewind(struct tscan *t, struct ectx *x)
 {
 	int rc;
+	if (t->path == P_HASH && t->hbuilt && !t->hx) {
+		/* the probe of a built hash, once per outer row */
+		struct sql_value v;
+		t->done = 0;
+		t->hcur = -1;
+		if ((rc = hash_key(t, x, &v)))
+			return rc < 0 ? rc : 0;
+		t->hcur = hash_find(t, &v);
+		return 0;
+	}
 	close_iter(t);
 	t->done = 0;
 	t->hmode = 0;
@@ -1427,6 +1507,20 @@ static int tscan_next1(struct tscan *t, struct ectx *x);
 
 int tscan_next(struct tscan *t, struct ectx *x)
 {
+	if ((t->path == P_FULL || t->path == P_ROWID_RANGE) && !t->hx && !t->hmode && !t->hfilt &&
+	    !t->done) {
+		/* a table scan's row: the iterator's next record */
+		const unsigned char *k;
+		size_t klen;
+		struct sdb_val v;
+		int rc = sdb_txn_iter_next(t->it, &k, &klen, &v, x->e);
+		if (rc <= 0) {
+			if (rc == 0)
+				t->done = 1;
+			return rc;
+		}
+		return load_row(t, k, klen, &v, !sdb_txn_iter_stable(t->it), x);
+	}
 	if (!t->hx || t->hmode)
 		return tscan_next1(t, x);
 	/* the exact scan of a query an HNSW index could answer: rows whose

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# 2365-sql-hash-join: joins answered by hashing the inner table (SCAN t
+# 2366-sql-hash-join: joins answered by hashing the inner table (SCAN t
 # USING HASH) give sqlite3's rows: keys on the rowid, on INTEGER columns
 # (dense and sparse values, duplicates, NULLs), on REAL/TEXT/BLOB values
 # mixed with integers, under NOCASE; LEFT JOIN null rows; GROUP BY and
@@ -112,4 +112,26 @@ $(diff <(echo "$want") <(echo "$output") | head -20)"
 	full=$(cat "$BATS_TEST_TMPDIR/rss")
 	# the in-memory hash holds ~12 MB of pads; past a 1M limit none of it
 	[ "$small" -lt $((full - 6000)) ] || fail "peak RSS ${small} KiB with --memory-limit 1M, ${full} KiB without"
+}
+
+# Hashes of 200k rows (their arrays moved to blocks of their own): keys
+# dense and in order, dense with gaps, sparse, and repeated.
+@test "big hash joins give sqlite3's rows (dense, gapped, sparse and repeated keys)" {
+	gen="WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 200000)"
+	for db in sochdb sqlite; do
+		sql="CREATE TABLE h(id INTEGER PRIMARY KEY, gap INTEGER, sp INTEGER, rep INTEGER, v TEXT);
+INSERT INTO h $gen SELECT i, i * 3 / 2, i * 7919, i % 1000, 'v' || (i % 13) FROM c;
+CREATE TABLE p(k INTEGER);
+INSERT INTO p $gen SELECT (i * 37) % 260000 - 100 FROM c WHERE i <= 3000;"
+		if [ $db = sochdb ]; then sochdb-sql -d "$D" -c "$sql"; else sqlite3 "$Q" "$sql"; fi
+	done
+	for q in "SELECT count(*), sum(h.id), max(h.v) FROM p JOIN h ON h.id = p.k" \
+		"SELECT count(*), sum(h.id), min(h.v) FROM p JOIN h ON h.gap = p.k" \
+		"SELECT count(*), sum(h.id) FROM p JOIN h ON h.sp = p.k * 7919" \
+		"SELECT count(*), sum(h.id), sum(length(h.v)) FROM p JOIN h ON h.rep = p.k" \
+		"SELECT h.v, count(*) FROM p LEFT JOIN h ON h.id = p.k GROUP BY h.v ORDER BY 1"; do
+		want=$(sqlite3 -csv "$Q" "$q")
+		run -0 sochdb-sql -d "$D" --format csv --no-header -c "$q"
+		[ "$output" = "$want" ] || fail "$q: $output, sqlite3: $want"
+	done
 }
