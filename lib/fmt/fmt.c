@@ -106,10 +106,10 @@ static int put_scalar(struct sdb_buf *b, const struct sdb_cell *x)
 {
 	switch (x->type) {
 	case SDB_CELL_INT:
-		sdb_buf_addf(b, "%" PRId64, x->v.i);
+		sdb_buf_add_i64(b, x->v.i);
 		return 1;
 	case SDB_CELL_UINT:
-		sdb_buf_addf(b, "%" PRIu64, x->v.u);
+		sdb_buf_add_u64(b, x->v.u);
 		return 1;
 	case SDB_CELL_REAL:
 		sdb_num_from_double(x->v.r, b);

@@ -1427,6 +1427,20 @@ static int tscan_next1(struct tscan *t, struct ectx *x);
 
 int tscan_next(struct tscan *t, struct ectx *x)
 {
+	if ((t->path == P_FULL || t->path == P_ROWID_RANGE) && !t->hx && !t->hmode && !t->hfilt &&
+	    !t->done) {
+		/* a table scan's row: the iterator's next record */
+		const unsigned char *k;
+		size_t klen;
+		struct sdb_val v;
+		int rc = sdb_txn_iter_next(t->it, &k, &klen, &v, x->e);
+		if (rc <= 0) {
+			if (rc == 0)
+				t->done = 1;
+			return rc;
+		}
+		return load_row(t, k, klen, &v, !sdb_txn_iter_stable(t->it), x);
+	}
 	if (!t->hx || t->hmode)
 		return tscan_next1(t, x);
 	/* the exact scan of a query an HNSW index could answer: rows whose

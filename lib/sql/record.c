@@ -475,9 +475,10 @@ int sql_row_decode_used(const struct sql_table_def *t, const void *ik, size_t kl
 	static const uint8_t fixed[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 8,
 					    0xff, 0xff, 0xfe, 0xfe };
 	int ncol = t->ncol;
+	uint64_t wb = w64;
 	for (uint64_t i = 0; i < cnt; i++) {
-		int want = i < 64 ? (int)((w64 >> i) & 1) :
-			(int64_t)i < ncol && USED(used, (int)i);
+		int want = i < 64 ? (int)(wb & 1) : (int64_t)i < ncol && USED(used, (int)i);
+		wb >>= 1;
 		unsigned tag;
 		size_t body;
 		if (q >= end || (tag = *q++) > 15 || (body = fixed[tag]) == 0xfe)

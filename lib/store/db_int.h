@@ -32,6 +32,7 @@ struct sdb_db {
 	uint64_t snap_cp;     /* the snapshot's checkpoint LSN */
 	uint64_t replay_end;  /* the snapshot's replay resumes here */
 	uint64_t refresh_tails, refresh_reloads; /* sdb_db_refresh (tests) */
+	uint64_t snap_gen;  /* snapshots taken in (sdb_db_snapshot_gen) */
 	int bulk;             /* a bulk ingest holds the maintenance lock */
 	struct sdb_memtable mem;
 	uint64_t now;

@@ -163,7 +163,8 @@ struct sdb_table {
 	uint32_t *bklen;
 	const unsigned char *index_raw; /* the index block: in the map, or index_owned */
 	unsigned char *index_owned;
-	unsigned nget;            /* point reads so far (the bloom is checked from the 16th) */
+	unsigned nget;            /* point reads that found nothing in the table's blocks
+				   * (the bloom is used from the 16th) */
 	const unsigned char *bloom;
 	size_t bloom_len;
 	uint64_t nentries, ndeletes;

@@ -105,7 +105,7 @@ static size_t cur_range_find(struct sdb_cursor *c, int reverse, const void *k, s
 	return c->nrt;
 }
 
-static void cur_load(struct sdb_cursor *c)
+static inline void cur_load(struct sdb_cursor *c)
 {
 	if (c->mem) {
 		const struct sdb_ment *x = &c->mem->e[c->mi];
@@ -400,6 +400,25 @@ static int skip_covered(struct sdb_iter *it, struct sdb_cursor *best,
 	return 0;
 }
 
+/* A scan's common step: one table left in the range, the next entry in
+ * its block and the whole block below the far bound. @return the cursor
+ * on a live entry, or NULL: the general steps go on (past a dead one). */
+static inline struct sdb_cursor *scan_step(struct sdb_iter *it)
+{
+	if (it->started && it->solo && it->ntie == 1 && !it->has_rt && !it->reverse &&
+	    !it->limit_pending) {
+		struct sdb_cursor *c = &it->c[it->tie[0]];
+		if (c->valid && !c->mem && c->i + 1 < c->b.n && block_below_hi(it, c)) {
+			c->i++;
+			cur_load(c);
+			if (it->raw || c->kind == SDB_KIND_PUT ||
+			    (c->kind == SDB_KIND_TTL && c->exp > it->now))
+				return c;
+		}
+	}
+	return NULL;
+}
+
 int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,
 		      size_t *klen, const unsigned char **v, size_t *vlen,
 		      int *kind, uint64_t *expires, struct sdb_error *e)
@@ -408,25 +427,15 @@ int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,
 
 	if (it->limit_pending && (rc = limit_settle(it, e)))
 		return rc;
-	/* a scan's common step: one table left in the range, the next entry
-	 * in its block and the whole block below the far bound */
-	if (it->started && it->solo && it->ntie == 1 && !it->has_rt && !it->reverse) {
-		struct sdb_cursor *c = &it->c[it->tie[0]];
-		if (c->valid && !c->mem && c->i + 1 < c->b.n && block_below_hi(it, c)) {
-			c->i++;
-			cur_load(c);
-			if (it->raw || c->kind == SDB_KIND_PUT ||
-			    (c->kind == SDB_KIND_TTL && c->exp > it->now)) {
-				*k = c->k;
-				*klen = c->klen;
-				*v = c->v;
-				*vlen = c->vlen;
-				*kind = c->kind;
-				*expires = c->exp;
-				return 1;
-			}
-			/* not live: the steps below go past it */
-		}
+	struct sdb_cursor *sc = scan_step(it);
+	if (sc) {
+		*k = sc->k;
+		*klen = sc->klen;
+		*v = sc->v;
+		*vlen = sc->vlen;
+		*kind = sc->kind;
+		*expires = sc->exp;
+		return 1;
 	}
 	for (;;) {
 		struct sdb_cursor *best = NULL;
@@ -751,6 +760,15 @@ int sdb_iter_next(struct sdb_iter *it, const unsigned char **k, size_t *klen,
 {
 	const unsigned char *val;
 	uint64_t exp;
+	struct sdb_cursor *c = scan_step(it);
+	if (c) {
+		*k = c->k;
+		*klen = c->klen;
+		v->data = (const char *)c->v;
+		v->len = c->vlen;
+		v->expires_ms = c->kind == SDB_KIND_TTL ? c->exp : 0;
+		return 1;
+	}
 	int kind, rc = sdb_iter_next_raw(it, k, klen, &val, &v->len, &kind, &exp, e);
 
 	if (rc == 1) {

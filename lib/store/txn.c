@@ -361,7 +361,14 @@ static int own(const struct sdb_txn *t, uint32_t s, const void *k, size_t n,
 /* Brings the write set up to date with the batch: the writes are only
  * logged there (a transaction that never reads pays nothing more) and
  * indexed by the first read, iterator or savepoint after them. */
-static int catch_up(struct sdb_txn *t, struct sdb_error *e)
+static int catch_up_slow(struct sdb_txn *t, struct sdb_error *e);
+
+static inline int catch_up(struct sdb_txn *t, struct sdb_error *e)
+{
+	return t->indexed < t->b.rec.len ? catch_up_slow(t, e) : 0;
+}
+
+static int catch_up_slow(struct sdb_txn *t, struct sdb_error *e)
 {
 	while (t->indexed < t->b.rec.len) {
 		const unsigned char *p = (const unsigned char *)t->b.rec.data;
