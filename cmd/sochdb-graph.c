@@ -1791,6 +1791,7 @@ static void path_tsv(const struct gopt *o, const struct sdb_gres *res, const str
 
 static int g_path(int argc, char **argv)
 {
+	int same;
 	struct gopt o;
 	struct gdb x;
 	struct sdb_error e;
@@ -1835,12 +1836,28 @@ static int g_path(int argc, char **argv)
 		struct sdb_gstr a = enc_arg(&id1, s, "node id"), b = enc_arg(&id2, t, "node id");
 		sdb_gres_reset(&res);
 		sdb_error_clear(&e);
-		rc = walk_known(&x, wk, a, &o, &e);
-		if (rc == 1 && !(a.n == b.n && !memcmp(a.p, b.p, a.n)))
-			rc = walk_known(&x, wk, b, &o, &e);
+		/* a path of one edge or more says both ends are known (they
+		 * have visible edges): the ends are looked up when none is
+		 * found, or for the 0-hop path */
+		same = a.n == b.n && !memcmp(a.p, b.p, a.n);
+		rc = same ? walk_known(&x, wk, a, &o, &e) : 1;
 		if (rc < 0)
 			die_err(rc, &e);
 		rc = !rc ? SDB_ENOTFOUND : sdb_graph_path(wk, a, b, o.all, &res, &e);
+		if (rc == SDB_ENOTFOUND && !same) {
+			struct sdb_error e2;
+			int k;
+			sdb_error_clear(&e2);
+			k = walk_known(&x, wk, a, &o, &e2);
+			if (k == 1)
+				k = walk_known(&x, wk, b, &o, &e2);
+			if (k < 0)
+				die_err(k, &e2);
+			if (!k) {
+				e = e2; /* unknown: as before, not "no path" */
+				sdb_gres_reset(&res);
+			}
+		}
 		if (rc && rc != SDB_ENOTFOUND)
 			fail(rc, &e);
 		if (rc) {

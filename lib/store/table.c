@@ -220,6 +220,15 @@ int sdb_table_writer_add(struct sdb_table_writer *w, const void *k, size_t klen,
 	if (w->blk_count) {
 		size_t m = klen < w->last.len ? klen : w->last.len;
 		const unsigned char *a = k, *b = (const unsigned char *)w->last.data;
+		/* 8 bytes a step, then the byte that differs */
+		while (shared + 8 <= m) {
+			uint64_t x, y;
+			memcpy(&x, a + shared, 8);
+			memcpy(&y, b + shared, 8);
+			if (x != y)
+				break;
+			shared += 8;
+		}
 		while (shared < m && a[shared] == b[shared])
 			shared++;
 	} else if (!w->nentries) {
