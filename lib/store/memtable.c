@@ -95,16 +95,46 @@ struct sdb_kidx *sdb_radix_pfx(struct sdb_kidx *a, struct sdb_kidx *b, size_t n)
 	return a;
 }
 
+/* Whether the entries are already in ment_cmp order (a replay of
+ * appended keys: rowids, sequences): one pass, stopping at the first
+ * pair out of order. */
+static int ordered(const struct sdb_memtable *m)
+{
+	for (size_t i = 1; i < m->n; i++)
+		if (ment_cmp(&m->e[i - 1], &m->e[i]) > 0)
+			return 0;
+	return 1;
+}
+
+/* The length of the prefix every key shares with the first (keys of one
+ * table share their namespace and table id: the radix sort starts past
+ * them). */
+static size_t common_prefix(const struct sdb_memtable *m)
+{
+	const unsigned char *k0 = m->e[0].key;
+	size_t l = m->e[0].klen;
+
+	for (size_t i = 1; i < m->n && l; i++) {
+		const unsigned char *k = m->e[i].key;
+		size_t j = 0, n = m->e[i].klen < l ? m->e[i].klen : l;
+		while (j < n && k[j] == k0[j])
+			j++;
+		l = j;
+	}
+	return l;
+}
+
 /*
- * LSD radix sort of the 8-byte key prefixes (stable, so equal prefixes
- * stay in WAL order), skipping byte positions where all prefixes agree;
- * then runs of equal prefixes are ordered by the full comparator. Much
- * faster than qsort over the 48-byte entries for the million-key flushes.
+ * LSD radix sort of 8-byte key prefixes taken past the bytes all keys
+ * share (stable, so equal prefixes stay in WAL order), skipping byte
+ * positions where all prefixes agree; then runs of equal prefixes are
+ * ordered by the full comparator. Much faster than qsort over the 48-byte
+ * entries for the million-key flushes.
  * @return 0 or SDB_ENOMEM (then the caller falls back to qsort).
  */
 static int radix_order(struct sdb_memtable *m)
 {
-	size_t n = m->n;
+	size_t n = m->n, skip;
 	struct sdb_kidx *a = malloc(n * sizeof(*a)), *b = malloc(n * sizeof(*b)), *sorted;
 	struct sdb_ment *out = malloc(n * sizeof(*out));
 
@@ -114,8 +144,10 @@ static int radix_order(struct sdb_memtable *m)
 		free(out);
 		return SDB_ENOMEM;
 	}
+	skip = common_prefix(m);
 	for (size_t i = 0; i < n; i++) {
-		a[i].pfx = m->e[i].pfx;
+		const struct sdb_ment *x = &m->e[i];
+		a[i].pfx = skip ? key_pfx(x->key + skip, x->klen - skip) : x->pfx;
 		a[i].idx = i;
 	}
 	sorted = sdb_radix_pfx(a, b, n);
@@ -130,7 +162,7 @@ static int radix_order(struct sdb_memtable *m)
 	}
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
-		while (j < n && out[j].pfx == out[i].pfx)
+		while (j < n && a[j].pfx == a[i].pfx)
 			j++;
 		if (j - i > 1)
 			qsort(out + i, j - i, sizeof(*out), ment_cmp);
@@ -226,7 +258,9 @@ int sdb_mem_finish(struct sdb_memtable *m)
 	size_t w = 0;
 
 	if (m->n >= 2) {
-		if (m->n < 64 || radix_order(m))
+		if (ordered(m))
+			;
+		else if (m->n < 64 || radix_order(m))
 			qsort(m->e, m->n, sizeof(*m->e), ment_cmp);
 		for (size_t r = 0; r < m->n; r++) {
 			if (w && m->e[w - 1].klen == m->e[r].klen &&
