@@ -95,14 +95,36 @@ struct sdb_kidx *sdb_radix_pfx(struct sdb_kidx *a, struct sdb_kidx *b, size_t n)
 	return a;
 }
 
-/* Whether the entries are already in ment_cmp order (a replay of
- * appended keys: rowids, sequences): one pass, stopping at the first
- * pair out of order. */
-static int ordered(const struct sdb_memtable *m)
+/*
+ * Puts entries that are mostly in ment_cmp order already (a replay of
+ * appended keys, rowids or sequences, after a few others such as a
+ * CREATE TABLE's) in order without a sort: when the longest ordered tail
+ * starts within the first n/16 entries, the head is sorted and merged in
+ * front of the tail (through a copy of the head).
+ * @return 1 when done, 0 when the entries are not like that (or no
+ * memory): sort them.
+ */
+static int nearly_ordered(struct sdb_memtable *m)
 {
-	for (size_t i = 1; i < m->n; i++)
-		if (ment_cmp(&m->e[i - 1], &m->e[i]) > 0)
-			return 0;
+	size_t n = m->n, j = n - 1, h, a = 0, b, w = 0;
+	struct sdb_ment *head;
+
+	while (j > 0 && ment_cmp(&m->e[j - 1], &m->e[j]) <= 0)
+		j--;
+	if (!j)
+		return 1;
+	if (j > n / 16 || !(head = malloc(j * sizeof(*head))))
+		return 0;
+	h = j;
+	memcpy(head, m->e, h * sizeof(*head));
+	qsort(head, h, sizeof(*head), ment_cmp);
+	for (b = j; a < h; ) {
+		if (b < n && ment_cmp(&m->e[b], &head[a]) < 0)
+			m->e[w++] = m->e[b++];
+		else
+			m->e[w++] = head[a++];
+	}
+	free(head);
 	return 1;
 }
 
@@ -258,7 +280,7 @@ int sdb_mem_finish(struct sdb_memtable *m)
 	size_t w = 0;
 
 	if (m->n >= 2) {
-		if (ordered(m))
+		if (nearly_ordered(m))
 			;
 		else if (m->n < 64 || radix_order(m))
 			qsort(m->e, m->n, sizeof(*m->e), ment_cmp);
