@@ -339,20 +339,9 @@ static int spill(struct sdb_fmt_writer *w, struct sdb_error *e)
 	int rc;
 
 	if (!w->spill_fd) {
-		const char *dir = w->m.tmp_dir;
-		char path[4096];
 		int fd;
-		if (!dir && !(dir = getenv("TMPDIR")))
-			dir = "/tmp";
-		rc = sdb_io_open(dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600, &fd, e);
-		if (rc) {
-			/* no O_TMPFILE there: a named file, unlinked at once */
-			snprintf(path, sizeof(path), "%s/sochdb-fmt-XXXXXX", dir);
-			fd = mkstemp(path);
-			if (fd < 0)
-				return sdb_error_sys(e, SDB_EIO, "%s: cannot create a spill file", dir);
-			unlink(path);
-		}
+		if ((rc = sdb_io_tmpfile(w->m.tmp_dir, "spill file", &fd, e)))
+			return rc;
 		w->spill_fd = fd + 1;
 	}
 	rc = sdb_io_write_all(w->spill_fd - 1, w->rows.data, w->rows.len, "spill file", e);

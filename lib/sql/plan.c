@@ -731,7 +731,7 @@ static void close_iter(struct tscan *t)
 }
 
 static int load_row(struct tscan *t, const void *k, size_t klen,
-		    const struct sdb_val *v, struct ectx *x);
+		    const struct sdb_val *v, int copy, struct ectx *x);
 
 /* Reads every row of the table once and hashes it on t->hcol. */
 static int hash_build(struct tscan *t, struct ectx *x)
@@ -757,7 +757,7 @@ static int hash_build(struct tscan *t, struct ectx *x)
 		rc = sdb_txn_iter_next(it, &k, &klen, &v, x->e);
 		if (rc <= 0)
 			break;
-		if ((rc = load_row(t, k, klen, &v, x)) < 0)
+		if ((rc = load_row(t, k, klen, &v, !sdb_txn_iter_stable(it), x)) < 0)
 			break;
 		if (t->nh == t->hcap) {
 			long ncap = t->hcap ? t->hcap * 2 : 256;
@@ -1049,15 +1049,22 @@ int tscan_rewind(struct tscan *t, struct ectx *x)
 				 t->desc, &t->it, x->e);
 }
 
+/* The row of record v (key k) into t->row; copy: v is copied first (a
+ * point read's, or an own write's, which may move before the row is
+ * done with; an iterator's snapshot entry stays until its next step). */
 static int load_row(struct tscan *t, const void *k, size_t klen,
-		    const struct sdb_val *v, struct ectx *x)
+		    const struct sdb_val *v, int copy, struct ectx *x)
 {
-	sdb_buf_reset(&t->rec);
-	sdb_buf_add(&t->rec, v->data, v->len);
-	if (t->rec.oom)
-		return sql_oom(x->e);
+	const char *rec = v->data;
+	if (copy) {
+		sdb_buf_reset(&t->rec);
+		sdb_buf_add(&t->rec, v->data, v->len);
+		if (t->rec.oom)
+			return sql_oom(x->e);
+		rec = t->rec.data;
+	}
 	int64_t rowid = 0;
-	int rc = sql_row_decode_used(t->tab, k, klen, t->rec.data, t->rec.len, t->row,
+	int rc = sql_row_decode_used(t->tab, k, klen, rec, v->len, t->row,
 				     &rowid, t->s->used, x->e);
 	if (rc)
 		return rc;
@@ -1128,7 +1135,7 @@ static int tscan_next1(struct tscan *t, struct ectx *x)
 				return rc;
 			sdb_buf_reset(&t->hb);
 			sdb_buf_add(&t->hb, t->kb.data, t->kb.len);
-			return load_row(t, t->hb.data, t->hb.len, &v, x);
+			return load_row(t, t->hb.data, t->hb.len, &v, 1, x);
 		}
 		t->done = 1;
 		return 0;
@@ -1159,7 +1166,7 @@ static int tscan_next1(struct tscan *t, struct ectx *x)
 			/* the key buffer is ours: decode from a copy */
 			sdb_buf_reset(&t->hb);
 			sdb_buf_add(&t->hb, t->kb.data, t->kb.len);
-			return load_row(t, t->hb.data, t->hb.len, &v, x);
+			return load_row(t, t->hb.data, t->hb.len, &v, 1, x);
 		}
 		t->done = 1;
 		return 0;
@@ -1174,7 +1181,7 @@ static int tscan_next1(struct tscan *t, struct ectx *x)
 		return rc;
 	}
 	if (t->path != P_INDEX_EQ)
-		return load_row(t, k, klen, &v, x);
+		return load_row(t, k, klen, &v, !sdb_txn_iter_stable(t->it), x);
 	int64_t rid;
 	if (t->tab->without_rowid)
 		return sdb_error_set(x->e, SDB_EUNSUPPORTED,
@@ -1198,7 +1205,7 @@ static int tscan_next1(struct tscan *t, struct ectx *x)
 				     "index %s names a missing row", t->idx->name);
 	if (rc)
 		return rc;
-	return load_row(t, kcopy, kl, &v, x);
+	return load_row(t, kcopy, kl, &v, 1, x);
 }
 
 int tscan_count(struct tscan *t, struct ectx *x, int64_t *n)
@@ -1423,7 +1430,7 @@ static int hnsw_pass(void *arg, int64_t rowid)
 		return rc;
 	sdb_buf_reset(&t->hb);
 	sdb_buf_add(&t->hb, t->kb.data, t->kb.len);
-	if ((rc = load_row(t, t->hb.data, t->hb.len, &v, x)) < 0)
+	if ((rc = load_row(t, t->hb.data, t->hb.len, &v, 1, x)) < 0)
 		return rc;
 	sdb_sql_arena_reset(&t->kmem);
 	for (int i = 0; i < t->nhwh; i++) {

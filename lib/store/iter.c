@@ -37,6 +37,14 @@ struct sdb_cursor {
 	int rok;
 	size_t nrt_all; /* rt's size; nrt counts it only when it meets the range */
 	int rset;       /* rt set (a lazily opened table: once ready) */
+	/* the far edge (file offset) of what this cursor's run of blocks
+	 * read one after another has not released yet (rel_ok: set) */
+	uint64_t rel;
+	int rel_ok;
+	/* forward: block hib - 1 has every key below the far bound (hiok);
+	 * hib 0: not known (a new bound) */
+	size_t hib;
+	int hiok;
 };
 
 /* Whether a sorted disjoint range set meets [lo, hi) (hi NULL: open). */
@@ -117,13 +125,26 @@ static void cur_load(struct sdb_cursor *c)
 	}
 }
 
+/* Whether every key of c's loaded block lies below the far bound (then
+ * forward steps inside it need not compare keys with the bound). */
+static inline int block_below_hi(const struct sdb_iter *it, struct sdb_cursor *c)
+{
+	if (c->hib != c->bi + 1) {
+		c->hib = c->bi + 1;
+		c->hiok = !it->has_hi ||
+			  (c->b.n && sdb_key_cmp(c->b.keys + c->b.koff[c->b.n - 1], c->b.klen[c->b.n - 1],
+						 it->hi.data, it->hi.len) < 0);
+	}
+	return c->hiok;
+}
+
 /* Loads the cursor's entry; one past the iterator's far bound leaves the
  * merge (forward: beyond, revived by a larger limit), so the merge
  * compares only cursors inside the range. */
 static void cur_bound(const struct sdb_iter *it, struct sdb_cursor *c, int reverse)
 {
 	cur_load(c);
-	if (!reverse && it->has_hi &&
+	if (!reverse && it->has_hi && (c->mem || !block_below_hi(it, c)) &&
 	    sdb_key_cmp(c->k, c->klen, it->hi.data, it->hi.len) >= 0) {
 		c->valid = 0;
 		c->beyond = 1;
@@ -141,7 +162,26 @@ static int cur_block(struct sdb_cursor *c, size_t bi, struct sdb_error *e)
 
 	if (c->bloaded && c->bi == bi)
 		return 0;
+	size_t prev = c->bi;
+	int had = c->bloaded;
 	rc = sdb_table_read_block(c->t, bi, &c->b, e);
+	if (!rc) {
+		/* blocks read in order: every SDB_SCAN_RELEASE bytes the pages
+		 * behind the new block leave the resident set (a streamed scan
+		 * stays small); boff[bi] is parsed now */
+		const struct sdb_table *t = c->t;
+		uint64_t lo = t->boff[bi], hi = lo + t->bsize[bi] + SDB_BLOCK_TRAILER;
+		if (!c->rel_ok || !had || (bi != prev + 1 && bi + 1 != prev)) {
+			c->rel = bi + 1 == prev && had ? hi : lo;
+			c->rel_ok = 1;
+		} else if (bi == prev + 1 && lo - c->rel >= SDB_SCAN_RELEASE) {
+			sdb_table_release_span(c->t, c->rel, lo);
+			c->rel = lo;
+		} else if (bi + 1 == prev && c->rel - hi >= SDB_SCAN_RELEASE) {
+			sdb_table_release_span(c->t, hi, c->rel);
+			c->rel = hi;
+		}
+	}
 	c->bi = bi;
 	c->bloaded = rc == 0;
 	return rc;
@@ -364,6 +404,26 @@ int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,
 {
 	int rc;
 
+	/* a scan's common step: one table left in the range, the next entry
+	 * in its block and the whole block below the far bound */
+	if (it->started && it->solo && it->ntie == 1 && !it->has_rt && !it->reverse) {
+		struct sdb_cursor *c = &it->c[it->tie[0]];
+		if (c->valid && !c->mem && c->i + 1 < c->b.n && block_below_hi(it, c)) {
+			c->i++;
+			cur_load(c);
+			if (it->raw || c->kind == SDB_KIND_PUT ||
+			    (c->kind == SDB_KIND_TTL && c->exp > it->now)) {
+				*k = c->k;
+				*klen = c->klen;
+				*v = c->v;
+				*vlen = c->vlen;
+				*kind = c->kind;
+				*expires = c->exp;
+				return 1;
+			}
+			/* not live: the steps below go past it */
+		}
+	}
 	for (;;) {
 		struct sdb_cursor *best = NULL;
 		/* the cursors that held the previous key (it->tie) move on */
@@ -492,6 +552,8 @@ int sdb_iter_limit(struct sdb_iter *it, const void *hi, size_t hilen,
 	it->has_hi = 1;
 	it->solo = 0; /* cursors past the old bound may come back */
 	it->has_rt = 0;
+	for (int i = 0; i < it->nc; i++)
+		it->c[i].hib = 0;
 	for (int i = 0; i < it->nc; i++)
 		if (it->c[i].rset)
 			cur_set_ranges(it, &it->c[i], it->c[i].rt, it->c[i].nrt_all);

@@ -933,6 +933,18 @@ int sdb_table_read_block(struct sdb_table *t, size_t i, struct sdb_block *b,
 	return 0;
 }
 
+void sdb_table_release_span(struct sdb_table *t, uint64_t lo, uint64_t hi)
+{
+	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	lo = (lo + pg - 1) / pg * pg;
+	hi = hi / pg * pg;
+	if (hi > t->size)
+		hi = t->size / pg * pg;
+	/* the map starts on a page; advice only, its failure changes nothing */
+	if (lo < hi)
+		(void)madvise((void *)(t->map + lo), (size_t)(hi - lo), MADV_DONTNEED);
+}
+
 /* Drops the oldest cached block of t. */
 static void cache_evict(struct sdb_table *t)
 {
@@ -973,6 +985,8 @@ int sdb_table_read_block_cached(struct sdb_table *t, size_t i,
 	/* keep a copy (best effort: no memory, no caching) */
 	size_t rawlen = sdb_get_u32(t->map + t->boff[i] + t->bsize[i] + 1);
 	if (!t->craw) {
+		if (!t->cmiss++)
+			return 0;
 		t->craw = calloc(t->nblocks, sizeof(*t->craw));
 		t->clen = calloc(t->nblocks, sizeof(*t->clen));
 		t->cring = calloc(t->nblocks, sizeof(*t->cring));

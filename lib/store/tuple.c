@@ -84,7 +84,7 @@ done:
  * index entries are mostly integers): the same bytes. */
 static void add_int(struct sdb_buf *b, int64_t i)
 {
-	unsigned char out[16];
+	unsigned char out[32]; /* at most 12 used; room for -O1 bounds analysis */
 	uint64_t m = i < 0 ? 0 - (uint64_t)i : (uint64_t)i, f;
 	unsigned char flip = i < 0 ? 0xff : 0;
 	unsigned be;
