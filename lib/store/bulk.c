@@ -488,6 +488,12 @@ static uint64_t load_be(const unsigned char *k, size_t from, size_t n)
 {
 	uint64_t v = 0;
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (from + 8 <= n) {
+		memcpy(&v, k + from, 8);
+		return __builtin_bswap64(v);
+	}
+#endif
 	for (size_t j = from; j < from + 8; j++)
 		v = v << 8 | (j < n ? k[j] : 0);
 	return v;

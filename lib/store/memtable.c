@@ -73,19 +73,35 @@ static int ment_cmp(const void *pa, const void *pb)
 
 struct sdb_kidx *sdb_radix_pfx(struct sdb_kidx *a, struct sdb_kidx *b, size_t n)
 {
-	for (int shift = 0; n > 1 && shift < 64; shift += 8) {
-		size_t cnt[256] = { 0 }, pos = 0;
-		for (size_t i = 0; i < n; i++)
-			cnt[(a[i].pfx >> shift) & 0xff]++;
-		if (cnt[(a[0].pfx >> shift) & 0xff] == n)
+	/* the counts of all eight bytes in one pass (the order of a does
+	 * not change them): 16 KiB of stack */
+	size_t cnt[8][256];
+
+	if (n < 2)
+		return a;
+	memset(cnt, 0, sizeof(cnt));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t p = a[i].pfx;
+		cnt[0][p & 0xff]++;
+		cnt[1][(p >> 8) & 0xff]++;
+		cnt[2][(p >> 16) & 0xff]++;
+		cnt[3][(p >> 24) & 0xff]++;
+		cnt[4][(p >> 32) & 0xff]++;
+		cnt[5][(p >> 40) & 0xff]++;
+		cnt[6][(p >> 48) & 0xff]++;
+		cnt[7][p >> 56]++;
+	}
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t *c1 = cnt[shift / 8], pos = 0;
+		if (c1[(a[0].pfx >> shift) & 0xff] == n)
 			continue; /* every prefix has the same byte here */
 		for (int d = 0; d < 256; d++) {
-			size_t c = cnt[d];
-			cnt[d] = pos;
+			size_t c = c1[d];
+			c1[d] = pos;
 			pos += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			b[cnt[(a[i].pfx >> shift) & 0xff]++] = a[i];
+			b[c1[(a[i].pfx >> shift) & 0xff]++] = a[i];
 		{
 			struct sdb_kidx *t = a;
 			a = b;
