@@ -142,6 +142,19 @@ struct ectx {
 };
 
 int xp_eval(struct ectx *x, const struct xp *p, struct sql_value *out);
+/* xp_eval with a bare column read in place (the hot path of joins and
+ * GROUP BY). */
+static inline int xp_value(struct ectx *x, const struct xp *p, struct sql_value *out)
+{
+	if (p->op == X_COL) {
+		if (p->cur->nullrow)
+			*out = sql_null();
+		else
+			*out = p->cur->row[p->col];
+		return 0;
+	}
+	return xp_eval(x, p, out);
+}
 /* Truth of p: 1 true, 0 false, -1 NULL, or an error (< -1 never: errors
  * are returned as the negative code, so compare with SDB_* codes). */
 int xp_truth(struct ectx *x, const struct xp *p, int *t);

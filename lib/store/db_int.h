@@ -153,6 +153,10 @@ struct sdb_iter {
 	uint64_t now;
 	struct sdb_buf lo, hi, target;
 	int has_lo, has_hi;
+	/* sdb_iter_limit's re-seek of the cursors past the old bound (kept
+	 * in hi_old), deferred to the next step: a seek does it anyway */
+	struct sdb_buf hi_old;
+	int limit_pending;
 };
 int sdb_iter_init(struct sdb_iter *it, const struct sdb_memtable *mem,
 		  struct sdb_table **tabs, const struct sdb_table_meta *const *metas,

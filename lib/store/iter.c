@@ -372,6 +372,8 @@ int sdb_iter_init(struct sdb_iter *it, const struct sdb_memtable *mem,
  * so, every cursor ranked below that source (best among them) is moved
  * past the range. @return 1 skipped, 0 not covered, or an error.
  */
+static int limit_settle(struct sdb_iter *it, struct sdb_error *e);
+
 static int skip_covered(struct sdb_iter *it, struct sdb_cursor *best,
 			struct sdb_error *e)
 {
@@ -404,6 +406,8 @@ int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,
 {
 	int rc;
 
+	if (it->limit_pending && (rc = limit_settle(it, e)))
+		return rc;
 	/* a scan's common step: one table left in the range, the next entry
 	 * in its block and the whole block below the far bound */
 	if (it->started && it->solo && it->ntie == 1 && !it->has_rt && !it->reverse) {
@@ -525,6 +529,7 @@ int sdb_iter_seek(struct sdb_iter *it, const void *key, size_t klen,
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	it->started = 0;
 	it->solo = 0;
+	it->limit_pending = 0; /* every cursor is placed again */
 	for (int i = 0; i < it->nc; i++)
 		it->c[i].rok = 0; /* keys may go back: range positions found again */
 	for (int i = 0; i < it->nc && !rc; i++)
@@ -540,15 +545,23 @@ int sdb_iter_limit(struct sdb_iter *it, const void *hi, size_t hilen,
 {
 	if (it->reverse)
 		return sdb_error_set(e, SDB_EINVAL, "a limit is for forward iterators");
-	struct sdb_buf old = it->hi, nh = SDB_BUF_INIT;
-	int rc = 0;
-
-	sdb_buf_add(&nh, hi, hilen);
-	if (!sdb_buf_ok(&nh)) {
-		sdb_buf_release(&nh);
+	if (!it->limit_pending) {
+		/* the old bound, for the re-seek (a pending one keeps the
+		 * older bound: its cursors are past that one) */
+		struct sdb_buf t = it->hi_old;
+		it->hi_old = it->hi;
+		it->hi = t;
+	}
+	sdb_buf_reset(&it->hi);
+	sdb_buf_add(&it->hi, hi, hilen);
+	if (!sdb_buf_ok(&it->hi)) {
+		if (!it->limit_pending) {
+			struct sdb_buf t = it->hi_old;
+			it->hi_old = it->hi;
+			it->hi = t;
+		}
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	}
-	it->hi = nh;
 	it->has_hi = 1;
 	it->solo = 0; /* cursors past the old bound may come back */
 	it->has_rt = 0;
@@ -557,18 +570,31 @@ int sdb_iter_limit(struct sdb_iter *it, const void *hi, size_t hilen,
 	for (int i = 0; i < it->nc; i++)
 		if (it->c[i].rset)
 			cur_set_ranges(it, &it->c[i], it->c[i].rt, it->c[i].nrt_all);
-	/* every key returned so far is below the old bound, and a skipped
-	 * table has none below it: its first key >= the old bound is next */
-	for (int i = 0; i < it->nc && !rc; i++) {
+	for (int i = 0; i < it->nc; i++) {
 		struct sdb_cursor *c = &it->c[i];
 		if (c->beyond)
-			rc = cur_seek(it, c, old.data, old.len, 1, 0, e);
+			it->limit_pending = 1;
 		else if (c->valid && sdb_key_cmp(c->k, c->klen, it->hi.data, it->hi.len) >= 0) {
 			c->valid = 0; /* a lower bound: past it now */
 			c->beyond = 1;
 		}
 	}
-	sdb_buf_release(&old);
+	return 0;
+}
+
+/* Does the re-seek sdb_iter_limit deferred: every key returned so far
+ * is below the old bound, and a cursor past it has none below it: its
+ * first key >= the old bound is next. */
+static int limit_settle(struct sdb_iter *it, struct sdb_error *e)
+{
+	int rc = 0;
+
+	if (!it->limit_pending)
+		return 0;
+	it->limit_pending = 0;
+	for (int i = 0; i < it->nc && !rc; i++)
+		if (it->c[i].beyond)
+			rc = cur_seek(it, &it->c[i], it->hi_old.data, it->hi_old.len, 1, 0, e);
 	return rc;
 }
 
@@ -579,6 +605,8 @@ int sdb_iter_count(struct sdb_iter *it, uint64_t *out, struct sdb_error *e)
 	int nvalid = 0, rc;
 
 	*out = 0;
+	if ((rc = limit_settle(it, e)))
+		return rc;
 	/* the sources with keys in the range (a cursor at a key >= hi has
 	 * none: its keys only grow) */
 	for (int i = 0; i < it->nc; i++)
@@ -672,6 +700,7 @@ void sdb_iter_release(struct sdb_iter *it)
 	free(it->tie);
 	sdb_buf_release(&it->lo);
 	sdb_buf_release(&it->hi);
+	sdb_buf_release(&it->hi_old);
 	sdb_buf_release(&it->target);
 	memset(it, 0, sizeof(*it));
 }

@@ -71,6 +71,7 @@ struct sdb_table_writer {
 	size_t nr, rcap, rlcap;
 	uint64_t nentries, ndeletes, raw_bytes;
 	ZSTD_CCtx *zc;
+	LZ4_stream_t *lz; /* reset fast per block (LZ4_compress_default clears 16 KiB each time) */
 };
 
 static int flush_out(struct sdb_table_writer *w, struct sdb_error *e)
@@ -103,7 +104,15 @@ static size_t store_block(struct sdb_table_writer *w, const void *raw,
 	if (comp == SDB_COMP_LZ4 && rawlen > 64) {
 		int bound = LZ4_compressBound((int)rawlen);
 		if (!sdb_buf_grow(&w->cbuf, (size_t)bound)) {
-			int n = LZ4_compress_default(raw, w->cbuf.data, (int)rawlen, bound);
+			int n;
+			if (!w->lz)
+				w->lz = LZ4_createStream();
+			if (w->lz) {
+				/* a new stream each block: blocks stay independent */
+				LZ4_resetStream_fast(w->lz);
+				n = LZ4_compress_fast_continue(w->lz, raw, w->cbuf.data, (int)rawlen, bound, 1);
+			} else
+				n = LZ4_compress_default(raw, w->cbuf.data, (int)rawlen, bound);
 			if (n > 0 && (size_t)n < rawlen - rawlen / 16) {
 				payload = w->cbuf.data;
 				plen = (size_t)n;
@@ -405,6 +414,7 @@ void sdb_table_writer_abort(struct sdb_table_writer *w)
 	free(w->roff);
 	free(w->rlen);
 	ZSTD_freeCCtx(w->zc);
+	LZ4_freeStream(w->lz);
 	free(w);
 }
 
