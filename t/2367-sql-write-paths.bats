@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# 2365-sql-write-paths: the write side's fast paths keep sqlite3's results.
+# 2367-sql-write-paths: the write side's fast paths keep sqlite3's results.
 # An explicit rowid above the largest one a transaction sees is taken
 # without a read (so savepoints, deletes of the largest row, REPLACE and
 # ON UPDATE CASCADE moving a rowid up must keep that largest right); a
