@@ -142,39 +142,6 @@ int shell_conn(struct shell *sh)
 	return rc;
 }
 
-/* ------------------------------------------------------------ splitting */
-
-int shell_split(const char *text, size_t len, size_t *end, size_t *stmt_len)
-{
-	struct sdb_sql_lexer lx;
-	struct sdb_sql_token t;
-	struct sdb_error e;
-
-	sdb_sql_lexer_init(&lx, text, len);
-	for (;;) {
-		int rc = sdb_sql_lexer_next(&lx, &t, &e);
-		if (rc) {
-			/* a bad token: an unterminated string or name runs to
-			 * the end; anything else is passed over */
-			if (t.off + t.n >= len || !t.n) {
-				*end = *stmt_len = len;
-				return 0;
-			}
-			lx.pos = t.off + t.n;
-			continue;
-		}
-		if (t.type == SQL_TK_EOF) {
-			*end = *stmt_len = len;
-			return 0;
-		}
-		if (t.type == SQL_TK_SEMI) {
-			*stmt_len = t.off;
-			*end = t.off + t.n;
-			return 1;
-		}
-	}
-}
-
 /* ------------------------------------------------------------ parameters */
 
 static void value_free(struct sql_value *v)
@@ -637,7 +604,7 @@ int shell_run(struct shell *sh, const char *text, size_t len,
 				return -1;
 			continue;
 		}
-		shell_split(text + pos, len - pos, &end, &slen);
+		sdb_sql_split(text + pos, len - pos, &end, &slen);
 		if (!blank(text + pos, slen)) {
 			/* with its ';', so the engine words errors as sqlite3 */
 			int rc = shell_exec_sql(sh, text + pos, end, src, line, col);

@@ -71,14 +71,6 @@ FILE *shell_out(struct shell *sh);
 /* A sink for lib/fmt writing to shell_out. */
 int shell_sink(void *ctx, const char *p, size_t n, struct sdb_error *e);
 
-/*
- * Statement splitting with the tokenizer: the end of the statement that
- * starts at text[0..len) (just after its ';', or len) into *end and the
- * statement's own length (without the ';') into *stmt_len. @return 1 when
- * it ends with ';', 0 when the input ran out first.
- */
-int shell_split(const char *text, size_t len, size_t *end, size_t *stmt_len);
-
 /* Parameters: set name (NULL: the next positional) to the value text
  * (an SQL literal or expression evaluated by the engine, else text). */
 int shell_param_set(struct shell *sh, const char *name, const char *text);

@@ -109,7 +109,7 @@ static int complete(const char *text, size_t len)
 	int any = 0;
 
 	while (pos < len) {
-		if (!shell_split(text + pos, len - pos, &end, &slen)) {
+		if (!sdb_sql_split(text + pos, len - pos, &end, &slen)) {
 			struct sdb_sql_lexer lx;
 			struct sdb_sql_token t;
 			sdb_sql_lexer_init(&lx, text + pos, len - pos);

@@ -257,6 +257,8 @@ int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
 		goto out;
 	for (size_t i = 0; i < b.n; i++) {
 		const struct ent *en = &b.ents[i];
+		if (i + 8 < b.n) /* the keys lie in scan order, read in key order */
+			__builtin_prefetch(b.keys.data + b.ents[i + 8].off);
 		if (x->unique && i && en->plen && en->plen == b.ents[i - 1].plen &&
 		    !memcmp(b.keys.data + en->off, b.keys.data + b.ents[i - 1].off, en->plen)) {
 			rc = unique_failed(x, e);

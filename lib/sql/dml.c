@@ -625,10 +625,18 @@ static int insert_row(struct ins *s, struct sql_value *row, int has_rowid,
 	}
 	if ((rc = checks(s, row, rowid, e)))
 		return rc;
-	/* the primary key */
+	/* the primary key: an explicit rowid above the largest one the
+	 * transaction sees is free without a read (the largest is looked up
+	 * once the transaction has a few writes: a load of ascending ids) */
+	int free_rowid = 0;
+	if (explicit && !t->without_rowid) {
+		if (!t->max_rowid_ok && sdb_txn_nops(w->txn) >= 16 && (rc = max_rowid(w, t, e)))
+			return rc;
+		free_rowid = t->max_rowid_ok && rowid > t->max_rowid;
+	}
 	if ((rc = sql_rowkey(&w->kbuf, t, row, rowid, e)))
 		return rc;
-	if (explicit || t->without_rowid) {
+	if ((explicit && !free_rowid) || t->without_rowid) {
 		struct sdb_val v;
 		rc = sdb_txn_get(w->txn, w->kbuf.data, w->kbuf.len, &v, e);
 		if (rc == 0) {

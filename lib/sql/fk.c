@@ -198,8 +198,11 @@ static int rewrite_child(struct sql_wstate *w, const struct sql_table_def *c,
 			rowid = 0;
 		for (int i = 0; i < fk->ncol; i++)
 			row[fk->cols[i]] = nv[i];
-		if (c->ipk >= 0 && row[c->ipk].type == SQLV_INT)
+		if (c->ipk >= 0 && row[c->ipk].type == SQLV_INT) {
 			rowid = row[c->ipk].u.i;
+			/* the row may move above the largest rowid (dml.c) */
+			((struct sql_table_def *)c)->max_rowid_ok = 0;
+		}
 		if (!(rc = sql_rowkey(&k, c, row, rowid, e))) {
 			struct sql_value keep = c->ipk >= 0 ? row[c->ipk] : sql_null();
 			if (c->ipk >= 0)

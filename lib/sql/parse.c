@@ -159,6 +159,7 @@ static void lex(P *p, struct sdb_sql_token *t)
 		p->rc = rc;
 		longjmp(p->jmp, 1);
 	}
+	p->nvar += t->type == SQL_TK_VARIABLE;
 }
 
 static struct sdb_sql_token *peek(P *p, int k)

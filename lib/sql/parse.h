@@ -50,6 +50,7 @@ struct sdb_sql_parser {
 	int depth;
 	int rc;
 	size_t prev_end;             /* end offset of the last consumed token */
+	int nvar;                    /* parameter tokens read (lookahead too) */
 	jmp_buf jmp;
 };
 

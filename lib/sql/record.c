@@ -256,11 +256,30 @@ void sql_key_add(struct sdb_buf *b, const struct sql_value *v, int desc,
 		free(fold);
 }
 
+/* b = the key head and the integers v[0..n) (ascending), written in
+ * place: the same bytes as sql_key_head and sql_key_add_int, n <= 8. */
+static void key_ints(struct sdb_buf *b, const int64_t *v, int n)
+{
+	unsigned char *o;
+	size_t len = SQL_KEY_HEAD;
+
+	sdb_buf_reset(b);
+	if (sdb_buf_grow(b, SQL_KEY_HEAD + (size_t)n * SDB_TUPLE_INT_MAX + 1))
+		return;
+	o = (unsigned char *)b->data;
+	o[0] = SQL_NS_LEN;
+	memcpy(o + 1, SQL_NS, SQL_NS_LEN);
+	for (int i = 0; i < n; i++)
+		len += sdb_tuple_put_int(o + len, v[i]);
+	o[len] = 0;
+	b->len = len;
+}
+
 void sql_rowkey_rowid(struct sdb_buf *b, uint32_t tid, int64_t rowid)
 {
-	sql_key_head(b);
-	sql_key_add_int(b, tid);
-	sql_key_add_int(b, rowid);
+	int64_t v[2] = { tid, rowid };
+
+	key_ints(b, v, 2);
 }
 
 static int too_long(struct sdb_buf *b, struct sdb_error *e, const char *what,
@@ -309,6 +328,27 @@ int sql_idxkey(struct sdb_buf *b, struct sdb_buf *realbits,
 	int nel = 0, anyreal = 0;
 	struct sql_value rv = sql_int(rowid);
 
+	/* integers only, ascending (an index on INTEGER columns of a rowid
+	 * table): written in place */
+	if (!t->without_rowid && x->ncol <= 6) {
+		int64_t iv[8];
+		int k = 0;
+		iv[k++] = x->id;
+		for (int i = 0; i < x->ncol; i++) {
+			const struct sql_value *v = x->cols[i] == -1 ? &rv :
+				x->cols[i] == -2 ? &exprs[i] : &row[x->cols[i]];
+			if (v->type != SQLV_INT || (x->desc && x->desc[i]))
+				break;
+			iv[k++] = v->u.i;
+		}
+		if (k == x->ncol + 1) {
+			iv[k++] = rowid;
+			key_ints(b, iv, k);
+			if (realbits)
+				sdb_buf_reset(realbits);
+			return too_long(b, e, "index", x->name);
+		}
+	}
 	memset(bits, 0, sizeof(bits));
 	sql_key_head(b);
 	sql_key_add_int(b, x->id);

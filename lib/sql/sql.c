@@ -101,12 +101,14 @@ int sql_param_at(const struct sql_stmt_h *h, size_t off)
 	return 0;
 }
 
-static int collect_params(struct sql_stmt_h *h, struct sdb_error *e)
+/* any: whether the parser read a parameter token (else the statement's
+ * text is not read again) */
+static int collect_params(struct sql_stmt_h *h, int any, struct sdb_error *e)
 {
 	const struct sql_stmt *st = h->st;
 	struct sdb_sql_lexer lx;
 	struct sdb_sql_token t;
-	sdb_sql_lexer_init(&lx, h->src + st->off, st->len);
+	sdb_sql_lexer_init(&lx, h->src + st->off, any ? st->len : 0);
 	int n = 0, cap = 0, maxidx = 0;
 	struct param *v = NULL;
 	const char **names = NULL;
@@ -289,7 +291,7 @@ int sql_prepare(struct sql_conn *c, const char *sql, size_t len, size_t *used,
 	h->src = src;
 	h->srclen = p.prev_end;
 	h->st = st;
-	if ((rc = collect_params(h, e))) {
+	if ((rc = collect_params(h, p.nvar > 0, e))) {
 		sql_finalize(h);
 		return rc;
 	}

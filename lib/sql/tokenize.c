@@ -415,3 +415,64 @@ size_t sdb_sql_dequote(const char *z, size_t n, char *out)
 	out[o] = 0;
 	return o;
 }
+
+int sdb_sql_split(const char *text, size_t len, size_t *end, size_t *stmt_len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		const unsigned char *q;
+		switch (c) {
+		case ';':
+			*stmt_len = i;
+			*end = i + 1;
+			return 1;
+		case 0:
+			goto none; /* the text ends at a NUL byte */
+		case '\'': case '"': case '`':
+			/* to the closing quote; a doubled one ends and
+			 * starts again, the same thing here */
+			q = memchr(s + i + 1, c, len - i - 1);
+			if (!q || memchr(s + i + 1, 0, (size_t)(q - s) - i - 1))
+				goto none;
+			i = (size_t)(q - s) + 1;
+			break;
+		case '[':
+			q = memchr(s + i + 1, ']', len - i - 1);
+			if (!q || memchr(s + i + 1, 0, (size_t)(q - s) - i - 1))
+				goto none;
+			i = (size_t)(q - s) + 1;
+			break;
+		case '-':
+			if (i + 1 < len && s[i + 1] == '-') {
+				q = memchr(s + i, '\n', len - i);
+				if (!q || memchr(s + i, 0, (size_t)(q - s) - i))
+					goto none;
+				i = (size_t)(q - s) + 1;
+			} else {
+				i++;
+			}
+			break;
+		case '/':
+			if (i + 1 < len && s[i + 1] == '*') {
+				for (i += 2; i + 1 < len && !(s[i] == '*' && s[i + 1] == '/'); i++)
+					if (!s[i])
+						goto none;
+				if (i + 1 >= len)
+					goto none;
+				i += 2;
+			} else {
+				i++;
+			}
+			break;
+		default:
+			i++;
+			break;
+		}
+	}
+none:
+	*end = *stmt_len = len;
+	return 0;
+}

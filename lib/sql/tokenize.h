@@ -130,4 +130,14 @@ int sdb_sql_keyword_is_name(enum sdb_sql_kw kw);
  */
 size_t sdb_sql_dequote(const char *z, size_t n, char *out);
 
+/*
+ * Finds the end of the first statement of text[0..len): the first ';'
+ * token, as the lexer would read it (strings, quoted names and comments
+ * passed over; a bad token passed over, an unterminated one, or a NUL
+ * byte, runs to the end), by one pass over the bytes without building
+ * tokens. @return 1 with *stmt_len = the offset of the ';' and *end just
+ * after it, or 0 with both = len when there is none.
+ */
+int sdb_sql_split(const char *text, size_t len, size_t *end, size_t *stmt_len);
+
 #endif

@@ -390,7 +390,11 @@ static int commit(struct sql_wstate *w, struct sdb_error *e)
 		w->bulk = NULL;
 		rc = sdb_bulk_commit(b, w->txn, e);
 	} else if (w->txn && sdb_txn_nops(w->txn)) {
-		rc = sdb_txn_commit(w->txn, w->db, 0, e);
+		/* one the WAL would have to flush right away (1M INSERTs, a
+		 * large .import) goes straight into a table */
+		rc = sdb_txn_commit_direct(w->txn, w->db, e);
+		if (rc == 1)
+			rc = sdb_txn_commit(w->txn, w->db, 0, e);
 		if (!rc)
 			sdb_db_maybe_flush(w->db, NULL);
 	}

@@ -56,8 +56,10 @@ static int nosync(const struct sdb_db *db)
 	return db->o.sync == SDB_SYNC_OFF;
 }
 
-int sdb_bulk_begin(struct sdb_db *db, struct sdb_bulk **out,
-		   struct sdb_error *e)
+/* wait: whether to wait for the maintenance lock (lock_timeout), else
+ * SDB_EBUSY at once */
+static int bulk_begin(struct sdb_db *db, struct sdb_bulk **out, int wait,
+		      struct sdb_error *e)
 {
 	struct sdb_bulk *b;
 	int rc;
@@ -67,7 +69,9 @@ int sdb_bulk_begin(struct sdb_db *db, struct sdb_bulk **out,
 		return sdb_error_set(e, SDB_EINVAL, "database not opened for writing");
 	if (db->bulk)
 		return sdb_error_set(e, SDB_EINVAL, "a bulk ingest is already running on this handle");
-	if ((rc = sdb_lock_take(db->lock_fd, SDB_LOCK_MAINT, db->o.lock_timeout, db->dir, e)))
+	if (!wait && sdb_lock_take(db->lock_fd, SDB_LOCK_MAINT, 0, db->dir, NULL))
+		return SDB_EBUSY;
+	if (wait && (rc = sdb_lock_take(db->lock_fd, SDB_LOCK_MAINT, db->o.lock_timeout, db->dir, e)))
 		return rc;
 	/* the manifest as it is now that nobody else may replace it */
 	sdb_manifest_release(&db->man);
@@ -87,6 +91,22 @@ int sdb_bulk_begin(struct sdb_db *db, struct sdb_bulk **out,
 	db->bulk = 1;
 	*out = b;
 	return 0;
+}
+
+int sdb_bulk_begin(struct sdb_db *db, struct sdb_bulk **out,
+		   struct sdb_error *e)
+{
+	return bulk_begin(db, out, 1, e);
+}
+
+int sdb_bulk_commit_txn(struct sdb_txn *t, struct sdb_db *db, struct sdb_error *e)
+{
+	struct sdb_bulk *b;
+	int rc;
+
+	if ((rc = bulk_begin(db, &b, 0, e)))
+		return rc == SDB_EBUSY ? 1 : rc;
+	return sdb_bulk_commit(b, t, e);
 }
 
 /* Finishes the table being written into outs[nout - 1]. */
@@ -468,6 +488,12 @@ static uint64_t load_be(const unsigned char *k, size_t from, size_t n)
 {
 	uint64_t v = 0;
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (from + 8 <= n) {
+		memcpy(&v, k + from, 8);
+		return __builtin_bswap64(v);
+	}
+#endif
 	for (size_t j = from; j < from + 8; j++)
 		v = v << 8 | (j < n ? k[j] : 0);
 	return v;

@@ -133,6 +133,10 @@ void sdb_ckpt_retire_wal(struct sdb_db *db, uint64_t cp);
 /* txn.c: checks t's compare-and-set reads as a commit through db would
  * (the writer lock held); *b is its batch (NULL: no writes). */
 struct sdb_txn;
+/* bulk.c: commits t as a bulk commit with no bulk keys (the maintenance
+ * lock taken without waiting). @return 0, 1 when it is held (nothing
+ * done), or a negative code. */
+int sdb_bulk_commit_txn(struct sdb_txn *t, struct sdb_db *db, struct sdb_error *e);
 int sdb_txn_ready(struct sdb_txn *t, struct sdb_db *db, struct sdb_batch **b,
 		  struct sdb_error *e);
 

@@ -73,19 +73,35 @@ static int ment_cmp(const void *pa, const void *pb)
 
 struct sdb_kidx *sdb_radix_pfx(struct sdb_kidx *a, struct sdb_kidx *b, size_t n)
 {
-	for (int shift = 0; n > 1 && shift < 64; shift += 8) {
-		size_t cnt[256] = { 0 }, pos = 0;
-		for (size_t i = 0; i < n; i++)
-			cnt[(a[i].pfx >> shift) & 0xff]++;
-		if (cnt[(a[0].pfx >> shift) & 0xff] == n)
+	/* the counts of all eight bytes in one pass (the order of a does
+	 * not change them): 16 KiB of stack */
+	size_t cnt[8][256];
+
+	if (n < 2)
+		return a;
+	memset(cnt, 0, sizeof(cnt));
+	for (size_t i = 0; i < n; i++) {
+		uint64_t p = a[i].pfx;
+		cnt[0][p & 0xff]++;
+		cnt[1][(p >> 8) & 0xff]++;
+		cnt[2][(p >> 16) & 0xff]++;
+		cnt[3][(p >> 24) & 0xff]++;
+		cnt[4][(p >> 32) & 0xff]++;
+		cnt[5][(p >> 40) & 0xff]++;
+		cnt[6][(p >> 48) & 0xff]++;
+		cnt[7][p >> 56]++;
+	}
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t *c1 = cnt[shift / 8], pos = 0;
+		if (c1[(a[0].pfx >> shift) & 0xff] == n)
 			continue; /* every prefix has the same byte here */
 		for (int d = 0; d < 256; d++) {
-			size_t c = cnt[d];
-			cnt[d] = pos;
+			size_t c = c1[d];
+			c1[d] = pos;
 			pos += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			b[cnt[(a[i].pfx >> shift) & 0xff]++] = a[i];
+			b[c1[(a[i].pfx >> shift) & 0xff]++] = a[i];
 		{
 			struct sdb_kidx *t = a;
 			a = b;
@@ -96,15 +112,67 @@ struct sdb_kidx *sdb_radix_pfx(struct sdb_kidx *a, struct sdb_kidx *b, size_t n)
 }
 
 /*
- * LSD radix sort of the 8-byte key prefixes (stable, so equal prefixes
- * stay in WAL order), skipping byte positions where all prefixes agree;
- * then runs of equal prefixes are ordered by the full comparator. Much
- * faster than qsort over the 48-byte entries for the million-key flushes.
+ * Puts entries that are mostly in ment_cmp order already (a replay of
+ * appended keys, rowids or sequences, after a few others such as a
+ * CREATE TABLE's) in order without a sort: when the longest ordered tail
+ * starts within the first n/16 entries, the head is sorted and merged in
+ * front of the tail (through a copy of the head).
+ * @return 1 when done, 0 when the entries are not like that (or no
+ * memory): sort them.
+ */
+static int nearly_ordered(struct sdb_memtable *m)
+{
+	size_t n = m->n, j = n - 1, h, a = 0, b, w = 0;
+	struct sdb_ment *head;
+
+	while (j > 0 && ment_cmp(&m->e[j - 1], &m->e[j]) <= 0)
+		j--;
+	if (!j)
+		return 1;
+	if (j > n / 16 || !(head = malloc(j * sizeof(*head))))
+		return 0;
+	h = j;
+	memcpy(head, m->e, h * sizeof(*head));
+	qsort(head, h, sizeof(*head), ment_cmp);
+	for (b = j; a < h; ) {
+		if (b < n && ment_cmp(&m->e[b], &head[a]) < 0)
+			m->e[w++] = m->e[b++];
+		else
+			m->e[w++] = head[a++];
+	}
+	free(head);
+	return 1;
+}
+
+/* The length of the prefix every key shares with the first (keys of one
+ * table share their namespace and table id: the radix sort starts past
+ * them). */
+static size_t common_prefix(const struct sdb_memtable *m)
+{
+	const unsigned char *k0 = m->e[0].key;
+	size_t l = m->e[0].klen;
+
+	for (size_t i = 1; i < m->n && l; i++) {
+		const unsigned char *k = m->e[i].key;
+		size_t j = 0, n = m->e[i].klen < l ? m->e[i].klen : l;
+		while (j < n && k[j] == k0[j])
+			j++;
+		l = j;
+	}
+	return l;
+}
+
+/*
+ * LSD radix sort of 8-byte key prefixes taken past the bytes all keys
+ * share (stable, so equal prefixes stay in WAL order), skipping byte
+ * positions where all prefixes agree; then runs of equal prefixes are
+ * ordered by the full comparator. Much faster than qsort over the 48-byte
+ * entries for the million-key flushes.
  * @return 0 or SDB_ENOMEM (then the caller falls back to qsort).
  */
 static int radix_order(struct sdb_memtable *m)
 {
-	size_t n = m->n;
+	size_t n = m->n, skip;
 	struct sdb_kidx *a = malloc(n * sizeof(*a)), *b = malloc(n * sizeof(*b)), *sorted;
 	struct sdb_ment *out = malloc(n * sizeof(*out));
 
@@ -114,8 +182,10 @@ static int radix_order(struct sdb_memtable *m)
 		free(out);
 		return SDB_ENOMEM;
 	}
+	skip = common_prefix(m);
 	for (size_t i = 0; i < n; i++) {
-		a[i].pfx = m->e[i].pfx;
+		const struct sdb_ment *x = &m->e[i];
+		a[i].pfx = skip ? key_pfx(x->key + skip, x->klen - skip) : x->pfx;
 		a[i].idx = i;
 	}
 	sorted = sdb_radix_pfx(a, b, n);
@@ -130,7 +200,7 @@ static int radix_order(struct sdb_memtable *m)
 	}
 	for (size_t i = 0; i < n;) {
 		size_t j = i + 1;
-		while (j < n && out[j].pfx == out[i].pfx)
+		while (j < n && a[j].pfx == a[i].pfx)
 			j++;
 		if (j - i > 1)
 			qsort(out + i, j - i, sizeof(*out), ment_cmp);
@@ -226,7 +296,9 @@ int sdb_mem_finish(struct sdb_memtable *m)
 	size_t w = 0;
 
 	if (m->n >= 2) {
-		if (m->n < 64 || radix_order(m))
+		if (nearly_ordered(m))
+			;
+		else if (m->n < 64 || radix_order(m))
 			qsort(m->e, m->n, sizeof(*m->e), ment_cmp);
 		for (size_t r = 0; r < m->n; r++) {
 			if (w && m->e[w - 1].klen == m->e[r].klen &&

@@ -81,18 +81,18 @@ done:
 }
 
 /* add_num of an ascending integer, without the struct (keys of rows and
- * index entries are mostly integers): the same bytes. */
-static void add_int(struct sdb_buf *b, int64_t i)
+ * index entries are mostly integers): the same bytes, into out (room for
+ * SDB_TUPLE_INT_MAX). @return their count. */
+size_t sdb_tuple_put_int(unsigned char *out, int64_t i)
 {
-	unsigned char out[32]; /* at most 12 used; room for -O1 bounds analysis */
 	uint64_t m = i < 0 ? 0 - (uint64_t)i : (uint64_t)i, f;
 	unsigned char flip = i < 0 ? 0xff : 0;
 	unsigned be;
 	int top, groups, n = 3;
 
 	if (!m) {
-		sdb_buf_addc(b, SDB_TUPLE_ZERO);
-		return;
+		out[0] = SDB_TUPLE_ZERO;
+		return 1;
 	}
 	top = 63 - __builtin_clzll(m);
 	f = top ? m << (64 - top) : 0;
@@ -113,7 +113,14 @@ static void add_int(struct sdb_buf *b, int64_t i)
 		unsigned char v = (unsigned char)(((f >> (64 - 7 * g)) & 0x7f) << 1);
 		out[n++] = (unsigned char)(v | (g < groups)) ^ flip;
 	}
-	sdb_buf_add(b, out, (size_t)n);
+	return (size_t)n;
+}
+
+static void add_int(struct sdb_buf *b, int64_t i)
+{
+	unsigned char out[32]; /* at most 12 used; room for -O1 bounds analysis */
+
+	sdb_buf_add(b, out, sdb_tuple_put_int(out, i));
 }
 
 static void add_bytes(struct sdb_buf *b, int tag, const unsigned char *p, size_t n,

@@ -79,6 +79,11 @@ int sdb_tv_cmp(const struct sdb_tv *a, const struct sdb_tv *b);
 /* Appends the element of v (desc: inverted, for a descending column) to
  * b; allocation failure sets b's oom flag. */
 void sdb_tuple_add(struct sdb_buf *b, const struct sdb_tv *v, int desc);
+/* The ascending element of integer i written to out (room for
+ * SDB_TUPLE_INT_MAX bytes), the bytes sdb_tuple_add writes. @return their
+ * count. */
+#define SDB_TUPLE_INT_MAX 12
+size_t sdb_tuple_put_int(unsigned char *out, int64_t i);
 
 /*
  * Appends the elements of v[0..n) to b; desc (NULL: all ascending) marks

@@ -125,6 +125,22 @@ int sdb_txn_cas(struct sdb_txn *t, const void *ik, size_t n, const void *old,
 /* Number of write operations the commit will log (0: it writes nothing).
  * @return the count. */
 long sdb_txn_nops(const struct sdb_txn *t);
+/*
+ * Commits t straight into a table when its WAL records would take the
+ * WAL past the automatic flush threshold (opts.flush_bytes since the
+ * checkpoint; not with no_auto): what the WAL holds since the checkpoint
+ * and t's writes are written as one level-0 table and installed by one
+ * manifest switch, as sdb_bulk_commit(b, t) with no bulk keys -- the
+ * flush the commit would trigger, without logging t's writes first.
+ * Durable and atomic as a bulk commit (tables and manifest fsynced
+ * unless sync off).
+ * @return 0 (afterwards t may only be freed), 1 when not done (below the
+ * threshold, the maintenance lock held elsewhere, a bulk running: commit
+ * t the usual way), or a negative code (nothing of t applied; t may only
+ * be freed).
+ */
+int sdb_txn_commit_direct(struct sdb_txn *t, struct sdb_db *db,
+			  struct sdb_error *e);
 
 /*
  * Savepoints nest: sdb_txn_savepoint pushes one and returns its id (the
