@@ -1227,15 +1227,33 @@ int64_t sdb_hnsw_search_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw
 	c->cq_len = c->top_len = 0;
 	c->visited[ep] = tag;
 	minh_push(c->cq, &c->cq_len, (struct cand){ epd, ep });
+	size_t row_lines = (sp->stride + 63) / 64;
+	if (row_lines > 4)
+		row_lines = 4;
 	while (c->cq_len) {
 		struct cand cur = minh_pop(c->cq, &c->cq_len);
 		const uint32_t *nb = NULL;
-		uint32_t cnt;
+		uint32_t cnt, ntodo = 0;
 
 		if (c->top_len >= ef && cur.d > c->top[0].d)
 			break;
 		if (tests >= max_tests)
 			break;
+		/* as search_layer: the next candidate's list is the likely
+		 * next miss, then this one's neighbours' vectors */
+		if (c->cq_len)
+			prefetch(list_at(g, c->cq[0].id, 0));
+		cnt = read_list(g, NULL, c, cur.id, 0, &nb);
+		for (uint32_t i = 0; i < cnt; i++) {
+			uint32_t v = nb[i];
+			if (c->visited[v] == tag)
+				continue;
+			c->visited[v] = tag;
+			c->todo[ntodo++] = v;
+			const char *pv = (const char *)SVEC(sp, v);
+			for (size_t ln = 0; ln < row_lines; ln++)
+				prefetch(pv + 64 * ln);
+		}
 		tests++;
 		if ((f = filter(arg, cur.id)) < 0) {
 			rc = f;
@@ -1246,16 +1264,17 @@ int64_t sdb_hnsw_search_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw
 			if (c->top_len > ef)
 				maxh_pop(c->top, &c->top_len);
 		}
-		cnt = read_list(g, NULL, c, cur.id, 0, &nb);
-		if (c->cq_cap < c->cq_len + cnt + 1 &&
-		    sdb_grow((void **)&c->cq, &c->cq_cap, c->cq_len + cnt + 1, sizeof(*c->cq), 256))
+		if (c->cq_cap < c->cq_len + ntodo + 1 &&
+		    sdb_grow((void **)&c->cq, &c->cq_cap, c->cq_len + ntodo + 1, sizeof(*c->cq), 256))
 			return SDB_ENOMEM;
-		for (uint32_t i = 0; i < cnt; i++) {
-			uint32_t v = nb[i];
+		for (uint32_t i = 0; i < ntodo; i++) {
+			uint32_t v = c->todo[i];
 			float d;
-			if (c->visited[v] == tag)
-				continue;
-			c->visited[v] = tag;
+			if (i + 1 < ntodo) {
+				const char *pv = (const char *)SVEC(sp, c->todo[i + 1]);
+				for (size_t ln = 4; ln < 8 && ln * 64 < sp->stride; ln++)
+					prefetch(pv + 64 * ln);
+			}
 			d = SDIST(sp, q, v);
 			c->ndist++;
 			if (c->top_len < ef || d < c->top[0].d)
