@@ -823,6 +823,40 @@ depth:
 	sdb_buf_addc(b, '}');
 }
 
+/* --ids-only: {"id":ID,"depth":D}, the id part cached as node_json's
+ * (a walk writes one kind of node text). */
+static void node_id_json(struct sdb_buf *b, struct sdb_gstr id, long depth)
+{
+	size_t at = b->len;
+
+	if (cur_walk && cur_widx >= 0 && (size_t)cur_widx < njc && jc[cur_widx].n) {
+		sdb_buf_add(b, jcb.data + jc[cur_widx].off, jc[cur_widx].n);
+	} else {
+		sdb_buf_adds(b, "{\"id\":");
+		jstr(b, id);
+		sdb_buf_adds(b, ",\"depth\":");
+		if (cur_walk && cur_widx >= 0 && sdb_buf_ok(b)) {
+			size_t w = (size_t)cur_widx;
+			if (w >= njc) {
+				size_t old = njc;
+				if (sdb_grow((void **)&jc, &njc, w + 1, sizeof(*jc), 1024))
+					die(EXIT_FAILURE_RT, "out of memory");
+				memset(jc + old, 0, (njc - old) * sizeof(*jc));
+			}
+			jc[w].off = jcb.len;
+			jc[w].n = b->len - at;
+			sdb_buf_add(&jcb, b->data + at, b->len - at);
+			if (!sdb_buf_ok(&jcb))
+				die(EXIT_FAILURE_RT, "out of memory");
+		}
+	}
+	if (depth >= 0 && depth < 10)
+		sdb_buf_addc(b, (char)('0' + depth));
+	else
+		add_u64(b, (uint64_t)depth);
+	sdb_buf_addc(b, '}');
+}
+
 static void node_tsv(struct sdb_buf *b, struct gdb *x, struct gopt *o, const char *start,
 		     struct sdb_gstr id, long depth)
 {
@@ -1012,30 +1046,42 @@ static void add_edges_stdin(struct gopt *o, struct gdb *x)
 	for (size_t i = 0; i < in.len;) {
 		const char *p = in.data + i, *nl = memchr(p, '\n', in.len - i);
 		size_t len = nl ? (size_t)(nl - p) : in.len - i, col;
-		int nf = 0;
+		const char *fp[4];
+		size_t fl[4];
+		int nf = 0, plain;
 		i += len + 1;
 		line++;
 		if (len && p[len - 1] == '\r')
 			len--;
 		if (!len)
 			continue;
+		/* a line without a backslash has nothing to unescape: its
+		 * fields are read where they are */
+		plain = !memchr(p, '\\', len);
 		for (size_t s = 0; nf < 4;) {
-			const char *t = memchr(p + s, '\t', len - s);
-			size_t fl = t && nf < 3 ? (size_t)(t - (p + s)) : len - s;
-			sdb_buf_reset(&f[nf]);
-			if (sdb_tsv_unescape(&f[nf], p + s, fl, &col))
-				die(EXIT_FAILURE_RT, "line %ld: invalid escape; nothing applied", line);
+			const char *t = nf < 3 ? memchr(p + s, '\t', len - s) : NULL;
+			size_t n = t ? (size_t)(t - (p + s)) : len - s;
+			if (plain) {
+				fp[nf] = p + s;
+				fl[nf] = n;
+			} else {
+				sdb_buf_reset(&f[nf]);
+				if (sdb_tsv_unescape(&f[nf], p + s, n, &col))
+					die(EXIT_FAILURE_RT, "line %ld: invalid escape; nothing applied", line);
+				fp[nf] = f[nf].data ? f[nf].data : "";
+				fl[nf] = f[nf].len;
+			}
 			nf++;
-			s += fl + 1;
+			s += n + 1;
 			if (s > len)
 				break;
 		}
 		if (nf < 3)
 			die(EXIT_FAILURE_RT, "line %ld: expected FROM<TAB>TYPE<TAB>TO[<TAB>PROPS]; nothing applied", line);
-		if (nf == 4) {
+		if (nf == 4 && !sdb_json_flat_object(fp[3], fl[3])) {
 			struct sdb_json_doc d;
 			memset(&d, 0, sizeof(d));
-			if (sdb_json_parse(&d, f[3].data ? f[3].data : "", f[3].len, 0, &e) ||
+			if (sdb_json_parse(&d, fp[3], fl[3], 0, &e) ||
 			    sdb_json_type(&d, 0) != SDB_J_OBJECT) {
 				char m[600];
 				die(EXIT_FAILURE_RT, "line %ld: PROPS: %s; nothing applied", line,
@@ -1043,15 +1089,13 @@ static void add_edges_stdin(struct gopt *o, struct gdb *x)
 			}
 			sdb_json_release(&d);
 		}
-#define S(b) ((b).data ? (b).data : "")
-		if ((rc = sdb_graph_add_edge(x->g, S(f[0]), f[0].len, S(f[1]), f[1].len, S(f[2]), f[2].len,
-					     nf == 4 ? S(f[3]) : o->props.data, nf == 4 ? f[3].len : o->props.len,
+		if ((rc = sdb_graph_add_edge(x->g, fp[0], fl[0], fp[1], fl[1], fp[2], fl[2],
+					     nf == 4 ? fp[3] : o->props.data, nf == 4 ? fl[3] : o->props.len,
 					     o->has_vf ? o->vf : o->now, o->vu, o->now, o->replace, &what, &e))) {
 			if (rc == SDB_EINVAL || rc == SDB_ELIMIT || rc == SDB_ENOTFOUND)
 				die(EXIT_FAILURE_RT, "line %ld: %s; nothing applied", line, e.msg);
 			die_err(rc, &e);
 		}
-#undef S
 	}
 	sdb_input_close(&in);
 	for (int k = 0; k < 4; k++)
@@ -1529,8 +1573,11 @@ static int walk_known(struct gdb *x, struct sdb_gwalk *wk, struct sdb_gstr id,
 		      struct gopt *o, struct sdb_error *e)
 {
 	struct sdb_gnode nd;
-	int rc = sdb_gwalk_node(wk, id, &nd, e);
+	int rc;
 
+	if (sdb_gwalk_has_edges(wk, id))
+		return 1; /* a visible edge read already (a batch's warm) */
+	rc = sdb_gwalk_node(wk, id, &nd, e);
 	if (rc != SDB_ENOTFOUND)
 		return rc ? rc : 1;
 	return sdb_graph_known(x->g, id, &o->r, e);
@@ -1665,12 +1712,11 @@ static int g_traverse(int argc, char **argv)
 		for (size_t k = 0; k < res.nnodes && o.ids_only; k++) {
 			if (k)
 				sdb_buf_addc(&j, ',');
-			sdb_buf_adds(&j, "{\"id\":");
-			jstr(&j, sdb_gres_str(&res, res.nodes[k].off, res.nodes[k].n));
-			sdb_buf_adds(&j, ",\"depth\":");
-			add_u64(&j, (uint64_t)res.nodes[k].depth);
-			sdb_buf_addc(&j, '}');
+			cur_widx = res.nodes[k].widx;
+			node_id_json(&j, sdb_gres_str(&res, res.nodes[k].off, res.nodes[k].n),
+				     res.nodes[k].depth);
 		}
+		cur_widx = -1;
 		for (size_t k = 0; k < res.nnodes && !o.ids_only; k++) {
 			if (k)
 				sdb_buf_addc(&j, ',');

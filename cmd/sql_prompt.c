@@ -5,9 +5,10 @@
  * another file), "sochdb> " and "   ...> " while a statement is not yet
  * complete (the tokenizer says when: a ';' outside strings, names and
  * comments with only blanks after it). A dot-command is a line of its
- * own between statements. libedit is loaded (dlopen) only here, so a
- * script run does not even map it: process start stays at the cost of
- * the libraries the engine needs.
+ * own between statements. Where the tool is linked statically (the
+ * GNUmakefile's try-link; SQL_LIBEDIT_LINKED) libedit is linked in and
+ * called directly: a script run maps no library at all. Otherwise libedit
+ * is loaded (dlopen) only here, so a script run does not even map it.
  */
 #define _GNU_SOURCE
 #include "cli.h"
@@ -15,7 +16,9 @@
 
 #include "sql/tokenize.h"
 
+#ifndef SQL_LIBEDIT_LINKED
 #include <dlfcn.h>
+#endif
 #include <editline/readline.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +33,7 @@ static struct {
 	void (*stifle_history)(int);
 } ed;
 
+#ifndef SQL_LIBEDIT_LINKED
 /* A line without editing when libedit cannot be loaded. */
 static char *plain_readline(const char *prompt)
 {
@@ -62,9 +66,18 @@ static void no_stifle(int n)
 {
 	(void)n;
 }
+#endif
 
 static void load_libedit(void)
 {
+#ifdef SQL_LIBEDIT_LINKED
+	ed.readline = readline;
+	ed.add_history = add_history;
+	ed.read_history = read_history;
+	ed.write_history = write_history;
+	ed.using_history = using_history;
+	ed.stifle_history = stifle_history;
+#else
 	void *h = dlopen("libedit.so.2", RTLD_NOW | RTLD_LOCAL);
 
 	if (!h)
@@ -85,6 +98,7 @@ static void load_libedit(void)
 		ed.using_history = no_using;
 		ed.stifle_history = no_stifle;
 	}
+#endif
 }
 
 /* Whether text holds only complete statements (and at least one): what

@@ -109,3 +109,35 @@ SELECT count(*) FROM f WHERE f MATCH 'third NOT moved';"
 SELECT rowid, printf('%.12g', rank) FROM f WHERE f MATCH 'w1 OR changed' ORDER BY rank, rowid LIMIT 20;
 SELECT count(*) FROM f WHERE f MATCH 'x5 AND common';"
 }
+
+@test "past the pending limit: long loads write full blocks as they go, the rest stays pending (BEGIN, autocommit, SAVEPOINT, ROLLBACK)" {
+	# a tiny limit (the test hook of lib/sql/fts_pend.c): dozens of flushes
+	export SDB_FTS_PEND_LIMIT=3000
+	local s="CREATE VIRTUAL TABLE f USING fts5(a, b); CREATE TABLE src(a, b); BEGIN;" i
+	for i in $(seq 1 1200); do
+		s+="INSERT INTO f(rowid, a, b) VALUES($i, 'common w$((i % 7)) x$((i % 131))', 'body y$((i % 3)) common');"
+	done
+	for i in $(seq 1 80); do
+		s+="INSERT INTO f(rowid, a, b) VALUES($(( 5000 - i * 37 )), 'late w$((i % 5))', 'common');"
+		s+="DELETE FROM f WHERE rowid = $(( i * 13 ));"
+	done
+	s+="COMMIT; BEGIN;"
+	for i in $(seq 1201 1700); do
+		s+="INSERT INTO f(rowid, a, b) VALUES($i, 'common w$((i % 7))', 'more x$((i % 131))');"
+		[ $i = 1500 ] && s+="SAVEPOINT p;"
+	done
+	s+="ROLLBACK TO p; RELEASE p; COMMIT; BEGIN;"
+	for i in $(seq 1 300); do
+		s+="INSERT INTO f(rowid, a, b) VALUES($((9000 + i)), 'gone w1', 'common');"
+	done
+	s+="ROLLBACK;"
+	for i in $(seq 1 900); do
+		s+="INSERT INTO src VALUES('copy w$((i % 7)) z$((i % 211))', 'common');"
+	done
+	s+="INSERT INTO f(a, b) SELECT a, b FROM src;"
+	same_script "$s" "SELECT count(*), sum(rowid) FROM f WHERE f MATCH 'common';
+SELECT count(*), sum(rowid) FROM f WHERE f MATCH 'gone OR late OR copy';
+SELECT rowid, printf('%.12g', rank) FROM f WHERE f MATCH 'w1 OR x5 OR z7' ORDER BY rank, rowid LIMIT 25;
+SELECT rowid, printf('%.12g', bm25(f)) FROM f WHERE f MATCH 'w3 AND b:y1' ORDER BY rank, rowid LIMIT 25;
+SELECT count(*) FROM f WHERE f MATCH '(x5 AND common) NOT w5';"
+}

@@ -24,6 +24,10 @@ recipe() {
 	printf '%s\n' "$s"
 }
 
+# the collection's size: 600 rows scaled, never fewer (the filters' k
+# rows must match at every STRESS_SCALE)
+ndocs() { local n; n=$(scaled 600); [ "$n" -ge 600 ] || n=600; echo "$n"; }
+
 oracle() { $PY "$TOP/t/helpers/recipes_oracle.py" "$@"; }
 vec() { oracle vec "$F" "$1"; }
 
@@ -31,7 +35,7 @@ setup_file() {
 	[ -x "$BUILD/bin/sochdb-sql" ] || return 0
 	$PY -c 'import numpy' 2>/dev/null || return 0
 	F=$BATS_FILE_TMPDIR
-	oracle gen "$F" "$(scaled 600)"
+	oracle gen "$F" "$(ndocs)"
 	(cd "$F" && sochdb-sql -d db --bail -c "$(recipe collection-create)" -c "$(recipe collection-import)")
 }
 
@@ -67,7 +71,7 @@ search() {
 		recipe "$r" >/dev/null
 	done
 	run -0 sochdb-sql -d "$F/db" --no-header -c "SELECT count(*), count(emb), sum(json_valid(metadata)) FROM docs"
-	n=$(scaled 600)
+	n=$(ndocs)
 	assert_output "$(printf '%s\t%s\t%s' "$n" "$n" "$n")"
 	run -0 sochdb-sql -d "$F/db" --no-header -c "EXPLAIN QUERY PLAN $(recipe collection-search)" --param k=3 --param q="$(vec q0)"
 	assert_output --partial 'SCAN docs (exact k-NN)'

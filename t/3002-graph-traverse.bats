@@ -125,6 +125,45 @@ b\tnode\tb\tq\t{"team":"blue"}\t0'
 	[ "$output" = "$toon" ]
 }
 
+@test "traverse: a hub's neighbours in id order, whatever the types, directions and insertion order" {
+	# 40 neighbours over 3 edge types both ways, some twice (parallel
+	# edges of two types, an edge each way): the store hands them out in
+	# runs by type; the walk visits them by id (then type)
+	/usr/bin/python3 - >e.tsv <<-'PY'
+		import random
+		r = random.Random(7)
+		ids = ["n%02d" % i for i in range(40)]
+		r.shuffle(ids)
+		for k, x in enumerate(ids):
+		    t = "t%d" % (k % 3)
+		    if k % 2:
+		        print("hub\t%s\t%s" % (t, x))
+		    else:
+		        print("%s\t%s\thub" % (x, t))
+		    if k % 5 == 0:
+		        print("hub\tt9\t%s" % x)
+	PY
+	run -0 $G add-edge kg --stdin <e.tsv
+	want=$(printf '{"id":"hub","depth":0}'; for i in $(seq -w 0 39); do printf ',{"id":"n%s","depth":1}' "$i"; done)
+	for order in bfs dfs; do
+		run -0 $G traverse kg hub --order $order --direction both --max-depth 1 --ids-only --format json
+		assert_output "{\"nodes\":[$want]}"
+		run -0 $G traverse kg --stdin --order $order --direction both --max-depth 1 --ids-only --format jsonl <<<hub
+		assert_output "{\"start\":\"hub\",\"nodes\":[$want]}"
+	done
+	# the full records: the edge that reached each node is its first by
+	# type (t9 after t0..t2)
+	run -0 $G traverse kg hub --direction both --max-depth 1 --format json
+	run -0 /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print(" ".join(e["to"] if e["from"] == "hub" else e["from"] for e in d["edges"]), " ".join(e["type"] for e in d["edges"][:5]))' <<<"$output"
+	assert_output "$(seq -f 'n%02g' 0 39 | tr '\n' ' ' | sed 's/ $//') $(/usr/bin/python3 -c '
+import random
+r = random.Random(7)
+ids = ["n%02d" % i for i in range(40)]
+r.shuffle(ids)
+ty = {x: "t%d" % (k % 3) for k, x in enumerate(ids)}
+print(" ".join(ty["n%02d" % i] for i in range(5)))')"
+}
+
 @test "path: fewest hops, 0 hops, exit 1, --max-depth, --weight, --all-shortest" {
 	chain
 	run -0 $G path kg a d --format json

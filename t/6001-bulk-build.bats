@@ -228,6 +228,56 @@ assert d['vectors'] == 10000 and d['checksums'] == 'ok' and d['levels'] >= 1, d"
 	[ "${stderr%%$'\n'*}" = "sochdb-bulk: invalid build precision 'fp8' (expected auto, f32, bf16 or sq8)" ]
 }
 
+@test "--search-precision: a bf16 search copy by default, f32 without; same recall, exact distances" {
+	D=$BATS_FILE_TMPDIR
+	T=$BATS_TEST_TMPDIR
+	for m in l2 ip; do
+		run -0 sochdb-bulk build-index -i "$D/$m.base.npy" -o "$T/b-$m.idx" --metric $m -t 1 -q
+		run -0 sochdb-bulk build-index -i "$D/$m.base.npy" -o "$T/f-$m.idx" --metric $m -t 1 -q --search-precision f32
+		run -0 sochdb-bulk info --index "$T/b-$m.idx"
+		assert_line "build_precision: f32"
+		assert_line "search_precision: bf16"
+		run -0 sochdb-bulk info --index "$T/f-$m.idx"
+		assert_line "search_precision: f32"
+		# the same graph (one thread), plus n rows of 32 bf16 values
+		b=$(stat -c %s "$T/b-$m.idx") f=$(stat -c %s "$T/f-$m.idx")
+		[ $((b - f)) -ge $((10000 * 32 * 2)) ] && [ $((b - f)) -lt $((10000 * 32 * 2 + 4096)) ] || fail "sizes $b $f"
+		for ef in 16 64; do
+			run -0 --separate-stderr sochdb-bulk query --index "$T/b-$m.idx" -q "$D/$m.query.npy" --ef $ef --truth "$D/$m.truth.npy" --no-output
+			rb=$(recall_of "$stderr")
+			run -0 --separate-stderr sochdb-bulk query --index "$T/f-$m.idx" -q "$D/$m.query.npy" --ef $ef --truth "$D/$m.truth.npy" --no-output
+			rf=$(recall_of "$stderr")
+			awk -v a="$rb" -v b="$rf" 'BEGIN { exit !(a >= b - 0.005) }' || fail "$m ef $ef: bf16 walk $rb, f32 $rf"
+		done
+		# the distances printed are float32 ones: the same in both files
+		run -0 sochdb-bulk query --index "$T/b-$m.idx" -q "$D/$m.query.npy" -k 3 --ef 128 --format csv
+		echo "$output" >"$T/b.csv"
+		run -0 sochdb-bulk query --index "$T/f-$m.idx" -q "$D/$m.query.npy" -k 3 --ef 128 --format csv
+		echo "$output" >"$T/f.csv"
+		run -0 cmp "$T/b.csv" "$T/f.csv"
+	done
+	v=$($PY -c "import numpy as np; print(','.join(repr(float(x)) for x in np.load('$D/l2.base.npy')[77]))")
+	run -0 sochdb-bulk query --index "$T/b-l2.idx" --vector "$v" -k 1 --format csv
+	assert_output "query,rank,id,distance
+0,1,77,0"
+	run -0 --separate-stderr sochdb-bulk query --index "$T/b-l2.idx" -q "$D/l2.query.npy" --truth "$D/l2.truth.npy" --no-output --verify
+	run -2 --separate-stderr sochdb-bulk build-index -i "$D/l2.base.npy" -o "$T/x.idx" --search-precision sq8
+	[ "${stderr%%$'\n'*}" = "sochdb-bulk: invalid search precision 'sq8' (expected bf16 or f32)" ]
+	[ ! -e "$T/x.idx" ]
+}
+
+@test "query --repeat N: the same results, the median QPS of N passes" {
+	D=$BATS_FILE_TMPDIR
+	run -0 sochdb-bulk build-index -i "$D/l2.base.npy" -o "$D/l2.idx" -q
+	run -0 --separate-stderr sochdb-bulk query --index "$D/l2.idx" -q "$D/l2.query.npy" --truth "$D/l2.truth.npy" --format csv
+	one=$output r1=$(recall_of "$stderr")
+	run -0 --separate-stderr sochdb-bulk query --index "$D/l2.idx" -q "$D/l2.query.npy" --truth "$D/l2.truth.npy" --format csv --repeat 4
+	[ "$output" = "$one" ] || fail "--repeat changed the results"
+	[[ "$stderr" =~ ^recall@10\ $r1\ \ qps\ [0-9]+\ \ \(200\ queries, ]] || fail "$stderr"
+	run -2 --separate-stderr sochdb-bulk query --index "$D/l2.idx" -q "$D/l2.query.npy" --repeat 0
+	[ "${stderr%%$'\n'*}" = "sochdb-bulk: invalid value '0' for --repeat (expected 1..1000)" ] || fail "$stderr"
+}
+
 @test "2 threads: every node stays reachable (search with ef = n finds all)" {
 	D=$BATS_TEST_TMPDIR
 	# regression: a node inserted while its neighbour was still being

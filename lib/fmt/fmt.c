@@ -106,10 +106,10 @@ static int put_scalar(struct sdb_buf *b, const struct sdb_cell *x)
 {
 	switch (x->type) {
 	case SDB_CELL_INT:
-		sdb_buf_addf(b, "%" PRId64, x->v.i);
+		sdb_buf_add_i64(b, x->v.i);
 		return 1;
 	case SDB_CELL_UINT:
-		sdb_buf_addf(b, "%" PRIu64, x->v.u);
+		sdb_buf_add_u64(b, x->v.u);
 		return 1;
 	case SDB_CELL_REAL:
 		sdb_num_from_double(x->v.r, b);
@@ -339,20 +339,9 @@ static int spill(struct sdb_fmt_writer *w, struct sdb_error *e)
 	int rc;
 
 	if (!w->spill_fd) {
-		const char *dir = w->m.tmp_dir;
-		char path[4096];
 		int fd;
-		if (!dir && !(dir = getenv("TMPDIR")))
-			dir = "/tmp";
-		rc = sdb_io_open(dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600, &fd, e);
-		if (rc) {
-			/* no O_TMPFILE there: a named file, unlinked at once */
-			snprintf(path, sizeof(path), "%s/sochdb-fmt-XXXXXX", dir);
-			fd = mkstemp(path);
-			if (fd < 0)
-				return sdb_error_sys(e, SDB_EIO, "%s: cannot create a spill file", dir);
-			unlink(path);
-		}
+		if ((rc = sdb_io_tmpfile(w->m.tmp_dir, "spill file", &fd, e)))
+			return rc;
 		w->spill_fd = fd + 1;
 	}
 	rc = sdb_io_write_all(w->spill_fd - 1, w->rows.data, w->rows.len, "spill file", e);

@@ -43,6 +43,9 @@ struct sdb_graph {
 	struct rel r1, r2;
 	/* batch mode (sdb_graph_bulk_begin): the adds collected */
 	int bulk;
+	uint64_t vfk;      /* the last valid_from encoded (desc) ... */
+	int has_vfk;
+	struct sdb_buf vfb; /* ... and its bytes */
 	struct bitem *items;
 	size_t nitems, capitems;
 	struct sdb_buf ib; /* their bytes */
@@ -56,6 +59,7 @@ struct bitem {
 	uint64_t h;         /* hash of the group key */
 	size_t grp;         /* the group's first item */
 	size_t g, gn;       /* the live group key (encoded, after the ns) */
+	size_t ean, ebn;    /* its encoded a and b (c: the rest) */
 };
 
 static void rel_release(struct rel *r)
@@ -113,6 +117,7 @@ void sdb_graph_close(struct sdb_graph *g)
 	sdb_buf_release(&g->hi);
 	sdb_buf_release(&g->vb);
 	sdb_buf_release(&g->lim);
+	sdb_buf_release(&g->vfb);
 	rel_release(&g->r1);
 	rel_release(&g->r2);
 	free(g->vs);
@@ -603,17 +608,20 @@ static int check_period(uint64_t vf, uint64_t vu, struct sdb_error *e)
 
 /* ------------------------------------------------------------ batches */
 
-static int collect_add(struct sdb_graph *g, const struct rel *r, const char *a, size_t an,
+/* Collects an add: the raw parts (for replay) and the live group key
+ * ('N' ID or 'O' FROM TYPE TO, encoded), each encoded once. */
+static int collect_add(struct sdb_graph *g, int node, const char *a, size_t an,
 		       const char *b, size_t bn, const char *c, size_t cn,
 		       const char *ty, size_t tyn, const char *p, size_t pn,
 		       uint64_t vf, uint64_t vu, uint64_t now, struct sdb_error *e)
 {
 	struct bitem *it;
+	size_t at;
 
 	if (sdb_grow((void **)&g->items, &g->capitems, g->nitems + 1, sizeof(*g->items), 1024))
 		return oom(e);
 	it = &g->items[g->nitems++];
-	it->node = r->node;
+	it->node = node;
 #define PUT(OFF, LEN, SRC, N) do { it->OFF = g->ib.len; it->LEN = (N); sdb_buf_add(&g->ib, (SRC), (N)); } while (0)
 	PUT(a, an, a, an);
 	PUT(b, bn, b ? b : "", bn);
@@ -621,13 +629,60 @@ static int collect_add(struct sdb_graph *g, const struct rel *r, const char *a, 
 	PUT(ty, tyn, ty ? ty : "", tyn);
 	if (!pn) { p = "{}"; pn = 2; }
 	PUT(p, pn, p, pn);
-	PUT(g, gn, r->live.data + g->pre.len, r->live.len - g->pre.len);
 #undef PUT
+	it->g = g->ib.len;
+	sdb_buf_addc(&g->ib, node ? SDB_GK_NODE : SDB_GK_OUT);
+	at = g->ib.len;
+	sdb_gkey_text(&g->ib, a, an);
+	it->ean = g->ib.len - at;
+	it->ebn = 0;
+	if (!node) {
+		at = g->ib.len;
+		sdb_gkey_text(&g->ib, b, bn);
+		it->ebn = g->ib.len - at;
+		sdb_gkey_text(&g->ib, c, cn);
+	}
+	if (!sdb_buf_ok(&g->ib))
+		return oom(e);
+	it->gn = g->ib.len - it->g;
 	it->h = sdb_hash_short(g->ib.data + it->g, it->gn);
 	it->vf = vf;
 	it->vu = vu;
 	it->now = now;
-	return sdb_buf_ok(&g->ib) ? 0 : oom(e);
+	return 0;
+}
+
+/* desc(vf) appended to k: the encoding of the batch's last valid_from
+ * again (a batch's adds mostly share one). */
+static void add_vf(struct sdb_graph *g, struct sdb_buf *k, uint64_t vf)
+{
+	if (!g->has_vfk || g->vfk != vf || !sdb_buf_ok(&g->vfb)) {
+		sdb_buf_reset(&g->vfb);
+		sdb_gkey_int(&g->vfb, vf, 1);
+		g->vfk = vf;
+		g->has_vfk = 1;
+	}
+	sdb_buf_add(k, g->vfb.data, g->vfb.len);
+}
+
+/* 1 when the graph has no live key of kind (a first load of its nodes
+ * or edges: nothing to check per add), 0 when it has, or an error. */
+static int kind_empty(struct sdb_graph *g, int kind, struct sdb_error *e)
+{
+	const unsigned char *k;
+	size_t kn;
+	struct sdb_val v;
+	int rc;
+
+	sdb_buf_reset(&g->k);
+	sdb_buf_add(&g->k, g->pre.data, g->pre.len);
+	sdb_buf_addc(&g->k, (char)kind);
+	if ((rc = it_seek_in(g, &g->k, &g->k, e)))
+		return rc;
+	rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e);
+	if (rc < 0)
+		return rc;
+	return !(rc == 1 && kn >= g->k.len && !memcmp(k, g->k.data, g->k.len));
 }
 
 void sdb_graph_bulk_begin(struct sdb_graph *g)
@@ -658,7 +713,7 @@ int sdb_graph_bulk_end(struct sdb_graph *g, struct sdb_sorter *s, size_t *nsorte
 {
 	uint32_t *slot = NULL, *cnt = NULL;
 	size_t ns = 16, i;
-	int rc = 0, fresh = 0;
+	int rc = 0, fresh = 0, nempty = 0, oempty = 0;
 	const unsigned char *k;
 	size_t kn;
 	struct sdb_val v;
@@ -681,6 +736,11 @@ int sdb_graph_bulk_end(struct sdb_graph *g, struct sdb_sorter *s, size_t *nsorte
 		goto out;
 	fresh = rc == 0;
 	rc = 0;
+	if (!fresh && ((nempty = kind_empty(g, SDB_GK_NODE, e)) < 0 ||
+		       (oempty = kind_empty(g, SDB_GK_OUT, e)) < 0)) {
+		rc = nempty < 0 ? nempty : oempty;
+		goto out;
+	}
 	/* how many adds each group has */
 	while (ns < g->nitems * 2)
 		ns *= 2;
@@ -710,7 +770,7 @@ int sdb_graph_bulk_end(struct sdb_graph *g, struct sdb_sorter *s, size_t *nsorte
 		const char *B = g->ib.data;
 		struct sdb_gtimes t = { it->vf, it->vu, it->now, 0 };
 		int single = cnt[it->grp] == 1;
-		if (single && !fresh) {
+		if (single && !fresh && !(it->node ? nempty : oempty)) {
 			/* any live version of the group in the snapshot? */
 			sdb_buf_reset(&g->k);
 			sdb_buf_add(&g->k, g->pre.data, g->pre.len);
@@ -731,7 +791,7 @@ int sdb_graph_bulk_end(struct sdb_graph *g, struct sdb_sorter *s, size_t *nsorte
 		sdb_buf_reset(&key);
 		sdb_buf_add(&key, g->pre.data, g->pre.len);
 		sdb_buf_add(&key, B + it->g, it->gn);
-		sdb_gkey_int(&key, it->vf, 1);
+		add_vf(g, &key, it->vf);
 		if (!sdb_buf_ok(&key) || !sdb_buf_ok(&val)) {
 			rc = oom(e);
 			break;
@@ -741,14 +801,19 @@ int sdb_graph_bulk_end(struct sdb_graph *g, struct sdb_sorter *s, size_t *nsorte
 		(*nsorted)++;
 		if (it->node)
 			continue;
-		/* the in copy: 'I' TO TYPE FROM desc(vf) */
-		sdb_buf_reset(&key);
-		sdb_buf_add(&key, g->pre.data, g->pre.len);
-		sdb_buf_addc(&key, SDB_GK_IN);
-		sdb_gkey_text(&key, B + it->c, it->cn);
-		sdb_gkey_text(&key, B + it->b, it->bn);
-		sdb_gkey_text(&key, B + it->a, it->an);
-		sdb_gkey_int(&key, it->vf, 1);
+		/* the in copy: 'I' TO TYPE FROM desc(vf), from the group
+		 * key's parts ('O' FROM TYPE TO) */
+		{
+			const char *ga = B + it->g + 1, *gb = ga + it->ean, *gc = gb + it->ebn;
+			size_t gcn = it->gn - 1 - it->ean - it->ebn;
+			sdb_buf_reset(&key);
+			sdb_buf_add(&key, g->pre.data, g->pre.len);
+			sdb_buf_addc(&key, SDB_GK_IN);
+			sdb_buf_add(&key, gc, gcn);
+			sdb_buf_add(&key, gb, it->ebn);
+			sdb_buf_add(&key, ga, it->ean);
+			add_vf(g, &key, it->vf);
+		}
 		if (!sdb_buf_ok(&key)) {
 			rc = oom(e);
 			break;
@@ -781,14 +846,17 @@ int sdb_graph_add_node(struct sdb_graph *g, const char *id, size_t idn,
 
 	*what = SDB_GW_NOOP;
 	if ((rc = check_period(vf, vu, e)) ||
-	    (rc = sdb_graph_check("type", typen, SDB_GRAPH_MAX_TYPE, e)) ||
-	    (rc = rel_make(g, r, id, idn, NULL, 0, NULL, 0, e)))
+	    (rc = sdb_graph_check("type", typen, SDB_GRAPH_MAX_TYPE, e)))
 		return rc;
 	if (g->bulk) {
+		if ((rc = sdb_graph_check("node id", idn, SDB_GRAPH_MAX_ID, e)))
+			return rc;
 		*what = SDB_GW_ADDED;
-		return collect_add(g, r, id, idn, NULL, 0, NULL, 0, type, typen,
+		return collect_add(g, 1, id, idn, NULL, 0, NULL, 0, type, typen,
 				   props, propsn, vf, vu, now, e);
 	}
+	if ((rc = rel_make(g, r, id, idn, NULL, 0, NULL, 0, e)))
+		return rc;
 	/* the live versions that hold at vf, or start there */
 	if ((rc = collect(g, r, WALK_AT, vf, e)) || (rc = vlist_take(g, &l, e)))
 		goto out;
@@ -1082,14 +1150,20 @@ int sdb_graph_add_edge(struct sdb_graph *g, const char *from, size_t fromn,
 	int rc;
 
 	*what = SDB_GW_NOOP;
-	if ((rc = check_period(vf, vu, e)) ||
-	    (rc = rel_make(g, r, from, fromn, type, typen, to, ton, e)))
+	if ((rc = check_period(vf, vu, e)))
 		return rc;
 	if (g->bulk && !replace) {
+		/* rel_make's checks, in its order */
+		if ((rc = sdb_graph_check("node id", fromn, SDB_GRAPH_MAX_ID, e)) ||
+		    (rc = sdb_graph_check("type", typen, SDB_GRAPH_MAX_TYPE, e)) ||
+		    (rc = sdb_graph_check("node id", ton, SDB_GRAPH_MAX_ID, e)))
+			return rc;
 		*what = SDB_GW_ADDED;
-		return collect_add(g, r, from, fromn, type, typen, to, ton, NULL, 0,
+		return collect_add(g, 0, from, fromn, type, typen, to, ton, NULL, 0,
 				   props, propsn, vf, vu, now, e);
 	}
+	if ((rc = rel_make(g, r, from, fromn, type, typen, to, ton, e)))
+		return rc;
 	if ((rc = collect(g, r, WALK_OPEN, 0, e)) || (rc = vlist_take(g, &l, e)))
 		goto out;
 	if (replace) {

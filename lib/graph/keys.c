@@ -27,6 +27,14 @@ void sdb_gkey_text(struct sdb_buf *b, const void *p, size_t n)
 {
 	struct sdb_tv v = { SDB_TV_TEXT, 0, 0, p ? p : "", n };
 
+	/* without a zero byte the element is the bytes between its tag and
+	 * end mark (store/tuple.h), written at once */
+	if (n <= 4096 && (!n || !memchr(p, 0, n))) {
+		sdb_buf_addc(b, SDB_TUPLE_TEXT);
+		sdb_buf_add(b, n ? p : "", n);
+		sdb_buf_add(b, "\0\0", 2);
+		return;
+	}
 	sdb_tuple_add(b, &v, 0);
 }
 
@@ -39,12 +47,12 @@ void sdb_gkey_int(struct sdb_buf *b, uint64_t x, int desc)
 
 size_t sdb_gkey_get_int(const unsigned char *p, size_t n, int desc, uint64_t *out)
 {
-	struct sdb_tv v;
-	long r = sdb_tuple_decode1(p, n, desc, 0, &v, NULL, NULL);
+	int64_t x;
+	long r = desc ? sdb_tuple_decode_int_desc(p, n, &x) : sdb_tuple_decode_int(p, n, &x);
 
-	if (r <= 0 || v.type != SDB_TV_INT || v.i < 0)
+	if (r <= 0 || x < 0)
 		return 0;
-	*out = (uint64_t)v.i;
+	*out = (uint64_t)x;
 	return (size_t)r;
 }
 

@@ -168,6 +168,7 @@ struct tnode {
 };
 
 struct cand {
+	uint64_t k8;   /* the other end's first 8 bytes, big-endian, 0-padded */
 	size_t other, othern, type, typen, props, propsn;
 	struct sdb_gtimes t;
 	int in; /* 1: the edge points at the expanded node */
@@ -188,6 +189,10 @@ struct sdb_gwalk {
 	/* candidates of the expansions in progress (a stack: DFS) */
 	struct cand *c;
 	size_t nc, capc;
+	uint32_t *perm;    /* sort_cands' scratch */
+	size_t capperm;
+	struct cand *ct;
+	size_t capct;
 	uint32_t *ci;      /* c[i].idx, packed: what the walks' inner loops read */
 	size_t nci, capci; /* (nci == nc, unless !keep_cands) */
 	int keep_cands;    /* the candidates are kept (not for traverse --ids-only:
@@ -222,6 +227,8 @@ static void walk_release(struct sdb_gwalk *w)
 	free(w->slot);
 	free(w->c);
 	free(w->ci);
+	free(w->perm);
+	free(w->ct);
 	free(w->mark);
 	free(w->ido);
 	sdb_buf_release(&w->me);
@@ -430,6 +437,28 @@ int sdb_gwalk_node(struct sdb_gwalk *w, struct sdb_gstr id, struct sdb_gnode *nd
 	return rc < 0 ? rc : rc ? 0 : SDB_ENOTFOUND;
 }
 
+int sdb_gwalk_has_edges(const struct sdb_gwalk *w, struct sdb_gstr id)
+{
+	uint64_t h;
+	uint32_t hh;
+
+	if (!w->nslot)
+		return 0;
+	h = sdb_hash_short((const char *)id.p, id.n);
+	hh = (uint32_t)(h >> 32);
+	for (size_t j = h & (w->nslot - 1); w->slot[j].i != UINT32_MAX; j = (j + 1) & (w->nslot - 1)) {
+		uint32_t i = w->slot[j].i;
+		uint64_t r = w->ido[i];
+		if (w->slot[j].h == hh && IDO_N(r) == id.n &&
+		    !memcmp(w->ids.data + IDO_OFF(r), id.p, id.n)) {
+			const struct tnode *t = &w->n[i];
+			return (t->adjn[0] != SIZE_MAX && t->adjn[0]) ||
+			       (t->adjn[1] != SIZE_MAX && t->adjn[1]);
+		}
+	}
+	return 0;
+}
+
 int sdb_gwalk_node_at(struct sdb_gwalk *w, uint32_t i, struct sdb_gnode *nd,
 		      struct sdb_error *e)
 {
@@ -473,13 +502,18 @@ static int cand_cb(void *ctx, const struct sdb_gedge *ed, struct sdb_error *e)
 	struct cand *c;
 	/* an edge not leaving the expanded node enters it (a self-loop
 	 * comes once, as leaving) */
-	int in = !(ed->from.n == w->n[w->expanding].n &&
-		   !memcmp(ed->from.p, w->ids.data + w->n[w->expanding].off, ed->from.n));
+	int in = ed->from.p != (const unsigned char *)w->me.data &&
+		 !(ed->from.n == w->me.len && !memcmp(ed->from.p, w->me.data, ed->from.n));
 	const struct sdb_gstr *o = in ? &ed->from : &ed->to;
+	uint64_t k8 = 0;
+
+	for (size_t i = 0; i < 8; i++)
+		k8 = k8 << 8 | (i < o->n ? o->p[i] : 0);
 
 	if (sdb_grow((void **)&w->c, &w->capc, w->nc + 1, sizeof(*w->c), 64))
 		return oom(e);
 	c = &w->c[w->nc++];
+	c->k8 = k8;
 	c->wdone = 0;
 	c->in = in;
 	c->t = ed->t;
@@ -495,18 +529,21 @@ static int cand_cb(void *ctx, const struct sdb_gedge *ed, struct sdb_error *e)
 	return sdb_buf_ok(&w->cb) ? 0 : oom(e);
 }
 
-static const char *sort_base;
-
-static int cand_cmp(const void *pa, const void *pb)
+/* The order of a node's neighbours (trav.h): other end, type, newest
+ * valid_from, outgoing first, earliest recorded. */
+static inline int cand_cmp(const char *base, const struct cand *a, const struct cand *b)
 {
-	const struct cand *a = pa, *b = pb;
-	size_t m = a->othern < b->othern ? a->othern : b->othern;
-	int c = memcmp(sort_base + a->other, sort_base + b->other, m);
+	size_t m;
+	int c;
 
+	if (a->k8 != b->k8)
+		return a->k8 < b->k8 ? -1 : 1;
+	m = a->othern < b->othern ? a->othern : b->othern;
+	c = memcmp(base + a->other, base + b->other, m);
 	if (c || a->othern != b->othern)
 		return c ? c : a->othern < b->othern ? -1 : 1;
 	m = a->typen < b->typen ? a->typen : b->typen;
-	c = memcmp(sort_base + a->type, sort_base + b->type, m);
+	c = memcmp(base + a->type, base + b->type, m);
 	if (c || a->typen != b->typen)
 		return c ? c : a->typen < b->typen ? -1 : 1;
 	if (a->t.vf != b->t.vf)
@@ -514,6 +551,76 @@ static int cand_cmp(const void *pa, const void *pb)
 	if (a->in != b->in)
 		return a->in - b->in;
 	return a->t.ra < b->t.ra ? -1 : a->t.ra > b->t.ra;
+}
+
+/*
+ * Sorts the candidates w->c[c0, c0 + m) by cand_cmp, stably. They come
+ * from the store in key order: sorted runs (one per edge type and
+ * direction), so a natural merge sort of their numbers does few passes,
+ * and an already sorted list (one type) costs one comparison a
+ * candidate. @return 0 or SDB_ENOMEM.
+ */
+static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
+{
+	const char *base = w->cb.data;
+	struct cand *c = w->c + c0;
+	uint32_t *a, *b;
+	size_t i;
+
+	for (i = 1; i < m && cand_cmp(base, &c[i - 1], &c[i]) <= 0; i++)
+		;
+	if (i >= m)
+		return 0;
+	if (m < 12) { /* insertion sort */
+		for (i = 1; i < m; i++) {
+			struct cand x = c[i];
+			size_t j = i;
+			for (; j > 0 && cand_cmp(base, &c[j - 1], &x) > 0; j--)
+				c[j] = c[j - 1];
+			c[j] = x;
+		}
+		return 0;
+	}
+	if (m > UINT32_MAX ||
+	    sdb_grow((void **)&w->perm, &w->capperm, 2 * m, sizeof(*w->perm), 256) ||
+	    sdb_grow((void **)&w->ct, &w->capct, m, sizeof(*w->ct), 64))
+		return SDB_ENOMEM;
+	a = w->perm;
+	b = w->perm + m;
+	for (i = 0; i < m; i++)
+		a[i] = (uint32_t)i;
+	for (;;) {
+		/* one pass: each two neighbouring runs of a merged into b */
+		size_t runs = 0, o = 0;
+		i = 0;
+		while (i < m) {
+			size_t s1 = i, e1 = i + 1, e2;
+			while (e1 < m && cand_cmp(base, &c[a[e1 - 1]], &c[a[e1]]) <= 0)
+				e1++;
+			e2 = e1;
+			if (e1 < m)
+				for (e2 = e1 + 1; e2 < m && cand_cmp(base, &c[a[e2 - 1]], &c[a[e2]]) <= 0; e2++)
+					;
+			runs++;
+			size_t x = s1, y = e1;
+			while (x < e1 && y < e2)
+				b[o++] = cand_cmp(base, &c[a[y]], &c[a[x]]) < 0 ? a[y++] : a[x++];
+			while (x < e1)
+				b[o++] = a[x++];
+			while (y < e2)
+				b[o++] = a[y++];
+			i = e2;
+		}
+		uint32_t *t = a;
+		a = b;
+		b = t;
+		if (runs == 1)
+			break;
+	}
+	for (i = 0; i < m; i++)
+		w->ct[i] = c[a[i]];
+	memcpy(c, w->ct, m * sizeof(*c));
+	return 0;
 }
 
 /*
@@ -588,9 +695,8 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 			     cand_cb, w, e);
 	if (rc)
 		return rc;
-	sort_base = w->cb.data;
-	if (w->nc - c0 > 1)
-		qsort(w->c + c0, w->nc - c0, sizeof(*w->c), cand_cmp);
+	if (w->nc - c0 > 1 && sort_cands(w, c0, w->nc - c0))
+		return oom(e);
 	prefetch_nodes(w, c0, w->nc);
 	if (sdb_grow((void **)&w->ci, &w->capci, w->nci + (w->nc - c0), sizeof(*w->ci), 256))
 		return oom(e);

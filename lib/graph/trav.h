@@ -103,6 +103,9 @@ void sdb_gwalk_readahead(struct sdb_gwalk *w, int on);
  * SDB_ENOTFOUND, or an error. */
 int sdb_gwalk_node(struct sdb_gwalk *w, struct sdb_gstr id, struct sdb_gnode *nd,
 		   struct sdb_error *e);
+/* 1 when the walk has read visible edges of node id (encoded) already
+ * (so id is known: sdb_graph_known), else 0 (not read, or none). */
+int sdb_gwalk_has_edges(const struct sdb_gwalk *w, struct sdb_gstr id);
 /* The same for the node numbered widx (struct sdb_gres_node). */
 int sdb_gwalk_node_at(struct sdb_gwalk *w, uint32_t widx, struct sdb_gnode *nd,
 		      struct sdb_error *e);

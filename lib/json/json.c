@@ -1008,3 +1008,87 @@ done:
 		out->oom = 1; /* a string was written escaped as in the source */
 	sdb_buf_release(&scratch);
 }
+
+/* The end of the plain string at s[i] ('"' ... '"'), or 0. */
+static size_t flat_string(const unsigned char *s, size_t i, size_t n)
+{
+	if (i >= n || s[i] != '"')
+		return 0;
+	for (i++; i < n; i++) {
+		if (s[i] == '"')
+			return i + 1;
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '\\')
+			return 0;
+	}
+	return 0;
+}
+
+/* The end of the JSON number at s[i] (parse_number's grammar), or 0. */
+static size_t flat_number(const unsigned char *s, size_t i, size_t n)
+{
+#define DIGIT(k) ((k) < n && s[k] >= '0' && s[k] <= '9')
+	if (i < n && s[i] == '-')
+		i++;
+	if (!DIGIT(i))
+		return 0;
+	if (s[i] == '0') {
+		if (DIGIT(i + 1))
+			return 0;
+		i++;
+	} else
+		while (DIGIT(i))
+			i++;
+	if (i < n && s[i] == '.') {
+		if (!DIGIT(i + 1))
+			return 0;
+		for (i++; DIGIT(i); i++)
+			;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		if (!DIGIT(i))
+			return 0;
+		while (DIGIT(i))
+			i++;
+	}
+	return i;
+#undef DIGIT
+}
+
+int sdb_json_flat_object(const char *src, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t i = 1;
+
+	if (len < 2 || s[0] != '{')
+		return 0;
+	if (len == 2)
+		return s[1] == '}';
+	for (;;) {
+		size_t j = flat_string(s, i, len);
+		if (!j || j >= len || s[j] != ':')
+			return 0;
+		i = j + 1;
+		if (i >= len)
+			return 0;
+		if (s[i] == '"')
+			j = flat_string(s, i, len);
+		else if (len - i >= 4 && !memcmp(s + i, "true", 4))
+			j = i + 4;
+		else if (len - i >= 5 && !memcmp(s + i, "false", 5))
+			j = i + 5;
+		else if (len - i >= 4 && !memcmp(s + i, "null", 4))
+			j = i + 4;
+		else
+			j = flat_number(s, i, len);
+		if (!j || j >= len)
+			return 0;
+		if (s[j] == '}')
+			return j + 1 == len;
+		if (s[j] != ',')
+			return 0;
+		i = j + 1;
+	}
+}

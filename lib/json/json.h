@@ -79,6 +79,15 @@ int sdb_json_parse(struct sdb_json_doc *doc, const char *src, size_t len,
 		   int flags, struct sdb_error *e);
 void sdb_json_release(struct sdb_json_doc *doc);
 
+/*
+ * A fast check for the common small case: 1 when src[0..len) is a
+ * compact JSON object (no whitespace) whose members are plain: keys and
+ * string values of printable ASCII without escapes, numbers, true, false
+ * or null, so sdb_json_parse accepts it as an object. 0: not such a
+ * text (it may still be JSON: parse it to know).
+ */
+int sdb_json_flat_object(const char *src, size_t len);
+
 #define SDB_JT_TYPE(w) ((int)((w) >> 60))
 #define SDB_JT_ESC(w) (((w) >> 59) & 1)
 #define SDB_JT_OFF(w) ((w) & ((1ull << 39) - 1))

@@ -2084,6 +2084,8 @@ static int agg_step(struct core *k, struct grp *g, struct ectx *x,
 		    struct sdb_sql_arena *keep)
 {
 	int rc;
+	struct sql_fctx fc = { .mem = keep, .e = x->e, .conn = x->c,
+			       .now_ms = x->h ? x->h->now_ms : 0 };
 	for (int i = 0; i < k->ag.n; i++) {
 		struct aggdef *d = &k->ag.d[i];
 		if (d->filter) {
@@ -2096,7 +2098,7 @@ static int agg_step(struct core *k, struct grp *g, struct ectx *x,
 		struct sql_value argv[8];
 		int na = d->na > 8 ? 8 : d->na;
 		for (int j = 0; j < na; j++)
-			if ((rc = xp_eval(x, d->args[j], &argv[j])))
+			if ((rc = xp_value(x, d->args[j], &argv[j])))
 				return rc;
 		if (d->distinct && na >= 1) {
 			if (argv[0].type == SQLV_NULL)
@@ -2115,9 +2117,7 @@ static int agg_step(struct core *k, struct grp *g, struct ectx *x,
 			if (!isnew)
 				continue;
 		}
-		struct sql_fctx fc = { .mem = keep, .e = x->e, .conn = x->c,
-				       .now_ms = x->h ? x->h->now_ms : 0,
-				       .coll = d->na && d->args[0]->has_coll ? d->args[0]->coll : 0 };
+		fc.coll = d->na && d->args[0]->has_coll ? d->args[0]->coll : 0;
 		rc = d->fn->agg->step(&fc, g->state + k->aoff[i], na, argv);
 		if (rc)
 			return rc;
@@ -2376,7 +2376,7 @@ static int agg_build(struct core *k, struct ectx *x0)
 		if (rc <= 0)
 			break;
 		for (int i = 0; i < nkey; i++)
-			if ((rc = xp_eval(&x, k->group[i], &key[i])))
+			if ((rc = xp_value(&x, k->group[i], &key[i])))
 				goto out;
 		int isnew;
 		struct grp *g = vset_get(k->groups, key, !k->xs, &isnew);
@@ -2814,6 +2814,26 @@ static struct sql_sorter *set_sorter(struct sel *q, struct ectx *x, int sorted)
 			      x->c->memory_limit / 3, spill_dir(x->c));
 }
 
+static int queue_add(struct sel *q, const struct sql_value *row, int dedup,
+		     struct ectx *x);
+
+/* Every row of core k (from where it is) into sorter `to`, or with `to`
+ * NULL into the recursive CTE's queue (queue_add). @return 0 or an error. */
+static int core_drain(struct sel *q, struct core *k, struct ectx *x,
+		      struct sql_sorter *to, int dedup)
+{
+	for (;;) {
+		sdb_sql_arena_reset(&q->mem);
+		int rc = core_next(k, x);
+		if (rc <= 0)
+			return rc;
+		rc = to ? sql_sorter_add(to, k->out, q->ncols, NULL, 0, x->e)
+			: queue_add(q, k->out, dedup, x);
+		if (rc)
+			return rc;
+	}
+}
+
 /* Adds every row of the finished sorter `from` (NULL: none), then every
  * row of core k (NULL: none), to `to`, and finishes it. */
 static int set_fill(struct sel *q, struct ectx *x, struct sql_sorter *to,
@@ -2827,17 +2847,8 @@ static int set_fill(struct sel *q, struct ectx *x, struct sql_sorter *to,
 				return rc;
 	if (from && rc < 0)
 		return rc;
-	if (k)
-		for (;;) {
-			sdb_sql_arena_reset(&q->mem);
-			rc = core_next(k, x);
-			if (rc < 0)
-				return rc;
-			if (rc == 0)
-				break;
-			if ((rc = sql_sorter_add(to, k->out, q->ncols, NULL, 0, x->e)))
-				return rc;
-		}
+	if (k && (rc = core_drain(q, k, x, to, 0)))
+		return rc;
 	return sql_sorter_finish(to, x->e);
 }
 
@@ -3088,16 +3099,8 @@ static int rec_step(struct sel *q, struct ectx *x)
 		q->qseen = NULL;
 		if (dedup && !(q->qseen = vset_new(q->ncols, 0)))
 			return sql_oom(x->e);
-		struct core *k = q->cores[0];
-		for (;;) {
-			rc = core_next(k, x);
-			if (rc < 0)
-				return rc;
-			if (rc == 0)
-				break;
-			if ((rc = queue_add(q, k->out, dedup, x)))
-				return rc;
-		}
+		if ((rc = core_drain(q, q->cores[0], x, NULL, dedup)))
+			return rc;
 		q->state = 1;
 	}
 	for (;;) {
@@ -3112,16 +3115,8 @@ static int rec_step(struct sel *q, struct ectx *x)
 		for (int ci = 1; ci < q->ncores; ci++) {
 			struct core *k = q->cores[ci];
 			core_reset(k);
-			for (;;) {
-				sdb_sql_arena_reset(&q->mem);
-				rc = core_next(k, x);
-				if (rc < 0)
-					return rc;
-				if (rc == 0)
-					break;
-				if ((rc = queue_add(q, k->out, dedup, x)))
-					return rc;
-			}
+			if ((rc = core_drain(q, k, x, NULL, dedup)))
+				return rc;
 		}
 		memcpy(q->row, &q->queue.v[(q->qhead - 1) * q->ncols],
 		       sizeof(*q->row) * (size_t)q->ncols);

@@ -103,6 +103,7 @@ struct xp {
 	uint8_t has_coll;
 	uint8_t not_;
 	uint8_t is_const;            /* no column, no parameter, no subquery */
+	uint8_t fast;                /* X_BETWEEN: an INTEGER-compared column between two integer constants */
 	int sop;                     /* SQL_OP_* (X_CMP, X_IS, X_BIN, X_UN) */
 	struct sql_value k;          /* X_CONST; X_CAST: k.u.z is the type */
 	struct cursor *cur;          /* X_COL */
@@ -141,7 +142,35 @@ struct ectx {
 	struct sdb_error *e;
 };
 
-int xp_eval(struct ectx *x, const struct xp *p, struct sql_value *out);
+int xp_eval_full(struct ectx *x, const struct xp *p, struct sql_value *out);
+/* Evaluates p into *out (temporaries in x->mem): a column or a constant
+ * at once (every column of every row goes through here), the rest by
+ * xp_eval_full. @return 0 or an error. */
+static inline int xp_eval(struct ectx *x, const struct xp *p, struct sql_value *out)
+{
+	if (p->op == X_COL && !p->cur->nullrow) {
+		*out = p->cur->row[p->col];
+		return 0;
+	}
+	if (p->op == X_CONST) {
+		*out = p->k;
+		return 0;
+	}
+	return xp_eval_full(x, p, out);
+}
+/* xp_eval with a bare column read in place (the hot path of joins and
+ * GROUP BY). */
+static inline int xp_value(struct ectx *x, const struct xp *p, struct sql_value *out)
+{
+	if (p->op == X_COL) {
+		if (p->cur->nullrow)
+			*out = sql_null();
+		else
+			*out = p->cur->row[p->col];
+		return 0;
+	}
+	return xp_eval(x, p, out);
+}
 /* Truth of p: 1 true, 0 false, -1 NULL, or an error (< -1 never: errors
  * are returned as the negative code, so compare with SDB_* codes). */
 int xp_truth(struct ectx *x, const struct xp *p, int *t);

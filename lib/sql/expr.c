@@ -36,6 +36,14 @@ static struct xp *xnew(struct bctx *b, int op)
 	return p;
 }
 
+/* The affinity sql_cmp_affinity applies to both sides (BLOB as none). */
+static inline int cmp_aff(int la, int ra)
+{
+	if (la && ra)
+		return la >= SQL_AFF_NUMERIC || ra >= SQL_AFF_NUMERIC ? SQL_AFF_NUMERIC : 0;
+	return la ? la : ra == SQL_AFF_BLOB ? 0 : ra;
+}
+
 struct xp *xp_const(struct bctx *b, struct sql_value v)
 {
 	struct xp *p = xnew(b, X_CONST);
@@ -479,6 +487,14 @@ int xp_compile(struct bctx *b, struct scope *s, const struct sql_expr *x,
 		if (!rc)
 			p->is_const = p->l->is_const && p->r->is_const &&
 				      p->t->is_const;
+		/* col BETWEEN int AND int, compared as integers (plain_cmp): an
+		 * integer value is tested at once */
+		if (!rc && p->l->op == X_COL && p->r->op == X_CONST && p->t->op == X_CONST &&
+		    p->r->k.type == SQLV_INT && p->t->k.type == SQLV_INT) {
+			int c1 = cmp_aff(p->l->aff, p->r->aff), c2 = cmp_aff(p->l->aff, p->t->aff);
+			p->fast = c1 != SQL_AFF_REAL && c1 != SQL_AFF_TEXT &&
+				  c2 != SQL_AFF_REAL && c2 != SQL_AFF_TEXT;
+		}
 		break;
 	case SQL_E_IN:
 		if (x->select) {
@@ -700,6 +716,39 @@ static int cmp_pair(struct ectx *x, const struct xp *l, const struct xp *r,
 	return 0;
 }
 
+/* The value of a column or constant operand, read in place (NULL: an
+ * operand of another kind, or a column of a null row). */
+static inline const struct sql_value *leaf_val(const struct xp *p)
+{
+	if (p->op == X_CONST)
+		return &p->k;
+	if (p->op == X_COL && !p->cur->nullrow)
+		return &p->cur->row[p->col];
+	return NULL;
+}
+
+/* a vs b (neither NULL) as cmp_pair compares them, in the cases where
+ * the comparison affinity changes neither: two INTEGERs, or two TEXTs
+ * under no or TEXT affinity (the WHERE of a scan, row after row).
+ * @return 1 with *res set, 0 for cmp_pair. */
+static inline int plain_cmp(const struct xp *l, const struct xp *r,
+			    const struct sql_value *a, const struct sql_value *b, int *res)
+{
+	if (a->type != b->type)
+		return 0;
+	int c = cmp_aff(l->aff, r->aff);
+	if (a->type == SQLV_INT) {
+		if (c == SQL_AFF_REAL || c == SQL_AFF_TEXT)
+			return 0;
+		*res = (a->u.i > b->u.i) - (a->u.i < b->u.i);
+		return 1;
+	}
+	if (a->type != SQLV_TEXT || (c && c != SQL_AFF_TEXT && c != SQL_AFF_BLOB))
+		return 0;
+	*res = sql_value_cmp(a, b, (enum sql_coll)coll_of(l, r));
+	return 1;
+}
+
 static int cmp_result(int op, int c)
 {
 	switch (op) {
@@ -712,13 +761,56 @@ static int cmp_result(int op, int c)
 	}
 }
 
+static int in_consts(const struct xp *p, const struct sql_value *v, int *res);
+
+/* The truth of a comparison, BETWEEN or IN over a list of constants
+ * whose operands are columns and constants, when no affinity changes
+ * them (in_consts, plain_cmp) and none is NULL: without xp_eval's
+ * recursion, the operands read in place. @return 1 with *t set (0 or 1;
+ * -1 for IN's NULL item), 0 to evaluate it the general way. */
+static inline int fast_truth(const struct xp *p, int *t)
+{
+	const struct sql_value *a, *b, *c;
+	int r1, r2;
+	switch (p->op) {
+	case X_CMP:
+		if (!(a = leaf_val(p->l)) || !(b = leaf_val(p->r)) ||
+		    a->type == SQLV_NULL || b->type == SQLV_NULL || !plain_cmp(p->l, p->r, a, b, &r1))
+			return 0;
+		*t = cmp_result(p->sop, r1);
+		return 1;
+	case X_BETWEEN:
+		if (p->fast && !p->l->cur->nullrow) {
+			a = &p->l->cur->row[p->l->col];
+			if (a->type == SQLV_INT) {
+				*t = (a->u.i >= p->r->k.u.i && a->u.i <= p->t->k.u.i) != p->not_;
+				return 1;
+			}
+		}
+		if (!(a = leaf_val(p->l)) || !(b = leaf_val(p->r)) || !(c = leaf_val(p->t)) ||
+		    a->type == SQLV_NULL || b->type == SQLV_NULL || c->type == SQLV_NULL ||
+		    !plain_cmp(p->l, p->r, a, b, &r1) || !plain_cmp(p->l, p->t, a, c, &r2))
+			return 0;
+		*t = (r1 >= 0 && r2 <= 0) != p->not_;
+		return 1;
+	case X_INLIST:
+		if (!p->na || !(a = leaf_val(p->l)) || a->type == SQLV_NULL || !in_consts(p, a, &r1))
+			return 0;
+		*t = p->not_ && r1 >= 0 ? !r1 : r1;
+		return 1;
+	}
+	return 0;
+}
+
 int xp_truth(struct ectx *x, const struct xp *p, int *t)
 {
+	if (fast_truth(p, t))
+		return 0;
 	struct sql_value v;
 	int rc = xp_eval(x, p, &v);
 	if (rc)
 		return rc;
-	*t = sql_value_truth(&v);
+	*t = v.type == SQLV_INT ? v.u.i != 0 : sql_value_truth(&v);
 	return 0;
 }
 
@@ -733,8 +825,56 @@ static int run_sub(struct ectx *x, struct subq *q)
 	return sel_open(q->sel, &sx);
 }
 
-/* Whether applying affinity aff leaves a value of type t as it is (the
- * common case: a TEXT column's text, an INTEGER column's integer). */
+/* IN over a list of constants, the left operand v read in place (not
+ * NULL), when no affinity changes v or an item: in_list's answer
+ * without evaluating the items. @return 1 with *res set, 0 for in_list. */
+static int in_consts(const struct xp *p, const struct sql_value *v, int *res)
+{
+	int sawnull = 0;
+	enum sql_aff la = (enum sql_aff)p->l->aff;
+	enum sql_coll cl = (enum sql_coll)(p->l->has_coll ? p->l->coll : SQL_COLL_BINARY);
+	int conv = la && la != SQL_AFF_BLOB;
+	if (conv && !aff_keeps(la, v->type))
+		return 0;
+	for (int i = 0; i < p->na; i++) {
+		const struct xp *a = p->a[i];
+		if (a->op != X_CONST)
+			return 0;
+		const struct sql_value *w = &a->k;
+		if (w->type == SQLV_NULL) {
+			sawnull = 1;
+			continue;
+		}
+		if (conv ? !aff_keeps(la, w->type) :
+		    a->aff && a->aff != SQL_AFF_BLOB && a->aff != SQL_AFF_TEXT)
+			return 0;
+		if (w->type == SQLV_INT && v->type == SQLV_INT) {
+			if (w->u.i == v->u.i) {
+				*res = 1;
+				return 1;
+			}
+			continue;
+		}
+		enum sql_coll c2 = p->l->has_coll == 2 ? cl :
+				   (a->has_coll == 2 ? a->coll : cl);
+		if (w->type == SQLV_TEXT && v->type == SQLV_TEXT && c2 == SQL_COLL_BINARY) {
+			/* the last bytes first: names like city03/city17 differ there */
+			if (w->n == v->n && (!v->n || w->u.z[v->n - 1] == v->u.z[v->n - 1]) &&
+			    !memcmp(w->u.z, v->u.z, v->n)) {
+				*res = 1;
+				return 1;
+			}
+			continue;
+		}
+		if (sql_value_cmp(v, w, c2) == 0) {
+			*res = 1;
+			return 1;
+		}
+	}
+	*res = sawnull ? -1 : 0;
+	return 1;
+}
+
 /* IN over a list or a subquery's values: 1 found, 0 not, -1 NULL. */
 static int in_list(struct ectx *x, const struct xp *p, struct sql_value v,
 		   int *res)
@@ -751,6 +891,8 @@ static int in_list(struct ectx *x, const struct xp *p, struct sql_value v,
 	int sawnull = 0;
 	enum sql_aff la = (enum sql_aff)p->l->aff;
 	enum sql_coll cl = (enum sql_coll)(p->l->has_coll ? p->l->coll : SQL_COLL_BINARY);
+	if (in_consts(p, &v, res))
+		return 0;
 	if (la && la != SQL_AFF_BLOB && !aff_keeps(la, v.type))
 		sql_value_apply_aff(&v, la, x->mem);
 	for (int i = 0; i < p->na; i++) {
@@ -916,7 +1058,7 @@ static int ctime_val(struct ectx *x, int kw, struct sql_value *out)
 	return fn->fn(&fc, 1, &arg, out);
 }
 
-int xp_eval(struct ectx *x, const struct xp *p, struct sql_value *out)
+int xp_eval_full(struct ectx *x, const struct xp *p, struct sql_value *out)
 {
 	struct sql_value a, b, c;
 	int rc, t1, t2, r;
@@ -972,6 +1114,10 @@ int xp_eval(struct ectx *x, const struct xp *p, struct sql_value *out)
 		*out = bool_val(t1 < 0 ? -1 : !t1);
 		return 0;
 	case X_CMP:
+		if (fast_truth(p, &t1)) {
+			*out = bool_val(t1);
+			return 0;
+		}
 		if ((rc = xp_eval(x, p->l, &a)) || (rc = xp_eval(x, p->r, &b)))
 			return rc;
 		if (cmp_pair(x, p->l, p->r, a, b, &r)) {
@@ -1007,6 +1153,10 @@ int xp_eval(struct ectx *x, const struct xp *p, struct sql_value *out)
 		}
 		return sql_value_unop(p->sop, &a, out, x->e);
 	case X_BETWEEN: {
+		if (fast_truth(p, &t1)) {
+			*out = bool_val(t1);
+			return 0;
+		}
 		if ((rc = xp_eval(x, p->l, &a)) || (rc = xp_eval(x, p->r, &b)) ||
 		    (rc = xp_eval(x, p->t, &c)))
 			return rc;
@@ -1022,9 +1172,13 @@ int xp_eval(struct ectx *x, const struct xp *p, struct sql_value *out)
 	}
 	case X_INLIST:
 	case X_INSUB: {
+		int t = 0;
+		if (fast_truth(p, &t)) {
+			*out = bool_val(t);
+			return 0;
+		}
 		if ((rc = xp_eval(x, p->l, &a)))
 			return rc;
-		int t = 0;
 		rc = p->op == X_INLIST ? in_list(x, p, a, &t) : in_sub(x, p, a, &t);
 		if (rc)
 			return rc;

@@ -197,14 +197,9 @@ void sql_fts_key(struct sdb_buf *b, int64_t neg_id, int kind)
 
 /* ------------------------------------------------------------ one row */
 
-struct hit {
-	uint32_t off, len;           /* term bytes in the arena buffer */
-	int64_t pos;                 /* col << 32 | offset */
-};
-
 struct collect {
 	struct sdb_buf terms;
-	struct hit *h;
+	struct fts_hit *h;
 	size_t n, cap;
 	int col, off;
 	int *ntok;                   /* per column */
@@ -218,7 +213,7 @@ static int collect_cb(void *vp, const char *tok, int n, int start, int end)
 	(void)end;
 	if (c->n == c->cap) {
 		size_t nc = c->cap ? c->cap * 2 : 256;
-		struct hit *nh = realloc(c->h, sizeof(*nh) * nc);
+		struct fts_hit *nh = realloc(c->h, sizeof(*nh) * nc);
 		if (!nh)
 			return SDB_ENOMEM;
 		c->h = nh;
@@ -240,11 +235,6 @@ static int collect_cb(void *vp, const char *tok, int n, int start, int end)
  * they have grown). */
 struct fts_scratch {
 	struct collect c;
-	struct sdb_buf pb;
-	struct fts_logterm *lt;
-	size_t *poff;
-	int32_t *nxt, *ufirst, *ulast, *hslot;
-	size_t capn, caphs;
 	int capcol;
 	struct sql_value *sz;
 };
@@ -257,31 +247,9 @@ void sql_fts_scratch_free(struct sql_wstate *w)
 	free(s->c.h);
 	free(s->c.ntok);
 	sdb_buf_release(&s->c.terms);
-	sdb_buf_release(&s->pb);
-	free(s->lt);
-	free(s->poff);
-	free(s->nxt);
-	free(s->ufirst);
-	free(s->ulast);
-	free(s->hslot);
 	free(s->sz);
 	free(s);
 	w->fts_scratch = NULL;
-}
-
-static int grow_to(void **a, size_t *cap, size_t need, size_t sz)
-{
-	if (need <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap : 64;
-	while (nc < need)
-		nc *= 2;
-	void *n = realloc(*a, sz * nc);
-	if (!n)
-		return -1;
-	*a = n;
-	*cap = nc;
-	return 0;
 }
 
 /* vals[0..ncol): the row's column values (as the FTS table names them). */
@@ -308,7 +276,6 @@ static int index_row(struct sql_wstate *w, const struct sql_fts_def *d,
 	memset(c->ntok, 0, sizeof(int) * (size_t)d->ncol);
 	c->n = 0;
 	sdb_buf_reset(&c->terms);
-	sdb_buf_reset(&s->pb);
 	sdb_sql_arena_init(&mem);
 	for (int i = 0; i < d->ncol; i++) {
 		struct sql_value tv;
@@ -325,91 +292,8 @@ static int index_row(struct sql_wstate *w, const struct sql_fts_def *d,
 			goto out;
 		}
 	}
-	/* the row's terms (grouped through a small hash, in the order they
-	 * first appear) with their position lists */
-	size_t hc = 16;
-	while (hc < 2 * c->n)
-		hc <<= 1;
-	if (c->n + 1 > s->capn) {
-		size_t nc = s->capn ? s->capn : 64;
-		while (nc < c->n + 1)
-			nc *= 2;
-		void *a1 = realloc(s->lt, sizeof(*s->lt) * nc);
-		if (a1)
-			s->lt = a1;
-		void *a2 = realloc(s->poff, sizeof(*s->poff) * nc);
-		if (a2)
-			s->poff = a2;
-		void *a3 = realloc(s->nxt, sizeof(*s->nxt) * nc);
-		if (a3)
-			s->nxt = a3;
-		void *a4 = realloc(s->ufirst, sizeof(*s->ufirst) * nc);
-		if (a4)
-			s->ufirst = a4;
-		void *a5 = realloc(s->ulast, sizeof(*s->ulast) * nc);
-		if (a5)
-			s->ulast = a5;
-		if (!a1 || !a2 || !a3 || !a4 || !a5) {
-			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-			goto out;
-		}
-		s->capn = nc;
-	}
-	if (grow_to((void **)&s->hslot, &s->caphs, hc, sizeof(*s->hslot))) {
-		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		goto out;
-	}
-	int nlt = 0;
-	struct fts_logterm *lt = s->lt;
-	int32_t *hslot = s->hslot, *nxt = s->nxt, *ufirst = s->ufirst, *ulast = s->ulast;
-	memset(hslot, 0xff, sizeof(*hslot) * hc);
-	for (size_t i = 0; i < c->n; i++) {
-		const unsigned char *z = (const unsigned char *)c->terms.data + c->h[i].off;
-		uint32_t hv = 2166136261u;
-		for (uint32_t k = 0; k < c->h[i].len; k++)
-			hv = (hv ^ z[k]) * 16777619u;
-		size_t j = hv & (hc - 1);
-		for (;;) {
-			int32_t u = hslot[j];
-			if (u < 0) {
-				hslot[j] = nlt;
-				ufirst[nlt] = ulast[nlt] = (int32_t)i;
-				nlt++;
-				break;
-			}
-			const struct hit *f0 = &c->h[ufirst[u]];
-			if (f0->len == c->h[i].len && !memcmp(c->terms.data + f0->off, z, f0->len)) {
-				nxt[ulast[u]] = (int32_t)i;
-				ulast[u] = (int32_t)i;
-				break;
-			}
-			j = (j + 1) & (hc - 1);
-		}
-		nxt[i] = -1;
-	}
-	for (int u = 0; u < nlt; u++) {
-		int64_t prev = 0;
-		uint32_t tf = 0;
-		s->poff[u] = s->pb.len;
-		for (int32_t i = ufirst[u]; i >= 0; i = nxt[i]) {
-			unsigned char vb[16];
-			int vl = sdb_put_varint(vb, (uint64_t)(c->h[i].pos - prev));
-			prev = c->h[i].pos;
-			sdb_buf_add(&s->pb, vb, (size_t)vl & 15); /* at most 10 */
-			tf++;
-		}
-		lt[u].z = c->terms.data + c->h[ufirst[u]].off;
-		lt[u].n = (int)c->h[ufirst[u]].len;
-		lt[u].tf = tf;
-		lt[u].plen = (uint32_t)(s->pb.len - s->poff[u]);
-	}
-	if (!sdb_buf_ok(&s->pb)) {
-		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		goto out;
-	}
-	for (int i = 0; i < nlt; i++)
-		lt[i].pos = (const unsigned char *)s->pb.data + s->poff[i];
-	if ((rc = sql_fts_log_row(w, d->neg_id, rowid, del, d->ncol, c->ntok, lt, nlt, e)))
+	if ((rc = sql_fts_log_row(w, d->neg_id, rowid, del, d->ncol, c->ntok, c->terms.data,
+				  c->h, c->n, e)))
 		goto out;
 	/* the row's sizes */
 	for (int i = 0; i < d->ncol; i++)

@@ -95,18 +95,21 @@ int sql_fts_drop(struct sql_wstate *w, const struct sql_table_def *t,
 /* Keys of the index: (neg_id, kind, ...). */
 void sql_fts_key(struct sdb_buf *b, int64_t neg_id, int kind);
 
-/* The pending postings of the open transaction (fts_pend.c): rows are
- * logged per statement, folded into an in-memory index when the
- * statement succeeds and written as merged posting blocks by a flush. */
-struct fts_logterm {
-	const char *z;
-	int n;
-	uint32_t tf, plen;
-	const unsigned char *pos;    /* the encoded position list */
+/* The pending postings of the open transaction (fts_pend.c): each row's
+ * terms go to an in-memory index (a failed statement's are taken back)
+ * written as merged posting blocks by a flush. */
+/* One token of a row: its bytes terms[off..off+len) of the row's term
+ * buffer, its position (col << 32 | offset). */
+struct fts_hit {
+	uint32_t off, len;
+	int64_t pos;
 };
+/* Logs row rowid's postings (del: their removal) of the FTS table
+ * neg_id: hits[0..nhit) in position order, ntok[0..ncol) its tokens per
+ * column. */
 int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del,
-		    int ncol, const int *ntok, const struct fts_logterm *terms,
-		    int nterm, struct sdb_error *e);
+		    int ncol, const int *ntok, const char *terms,
+		    const struct fts_hit *hits, size_t nhit, struct sdb_error *e);
 /* Everything pending into the transaction (commit, SAVEPOINT, DROP,
  * 'rebuild'). @return 0 or an error (nothing usable is left pending). */
 int sql_fts_flush(struct sql_wstate *w, struct sdb_error *e);

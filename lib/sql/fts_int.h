@@ -107,6 +107,26 @@ int fts_block_header(const void *v, size_t n, struct fts_bhdr *h);
  * @return 0 or SDB_ECORRUPT. */
 int fts_block_decode(const struct fts_bhdr *h, struct fts_posting *out);
 
+/* The key range of a term's blocks: lo its first key (prefix: of every
+ * term that z[0..n) begins), hi past its last. @return 0 or SDB_ENOMEM. */
+int fts_term_range(struct sdb_buf *lo, struct sdb_buf *hi, int64_t neg_id,
+		   const char *z, int n, int prefix);
+
+/* The posting blocks of a term (or of every term a prefix begins), in
+ * key order, as txn sees them. */
+struct fts_blocks {
+	struct sdb_txn_iter *it;
+	struct sdb_buf lo, hi;
+};
+/* @return 0 or an error (b closed). */
+int fts_blocks_open(struct fts_blocks *b, struct sdb_txn *txn, int64_t neg_id,
+		    const char *z, int n, int prefix, struct sdb_error *e);
+/* The next block: its value in *v, its header in *h. @return 1, 0 past
+ * the last, or an error (SDB_ECORRUPT: a malformed block). */
+int fts_blocks_next(struct fts_blocks *b, struct sdb_val *v, struct fts_bhdr *h,
+		    struct sdb_error *e);
+void fts_blocks_close(struct fts_blocks *b);
+
 void fts_node_free(struct fnode *n);
 /* Evaluates q over the index as txn sees it. */
 int fts_query_run(struct fts_query *q, struct sdb_txn *txn, struct sdb_error *e);

@@ -2,52 +2,94 @@
  * fts_pend.c - the postings a transaction has written to FTS5 tables,
  * kept in memory and written to the store as merged posting blocks
  * (fts_post.c): at commit, before a read of an index, before a
- * SAVEPOINT, a DROP or a 'rebuild', and whenever they pass
+ * SAVEPOINT, a DROP or a 'rebuild', and in part whenever they pass
  * FTS_PEND_LIMIT bytes.
  *
  * DESIGN. sql_fts_row (fts.c) tokenizes a row written or deleted and
- * appends one record to the statement log L (the row's terms with their
- * encoded position lists, its token counts). When the statement succeeds
- * L is folded into P, the transaction's in-memory inverted index: one
- * entry per (table, term) holding that term's row records in the order
- * written, and per table the change of the totals. A flush sorts P's
- * terms, and for each term reads the blocks its rows fall into, merges
- * (the last record of a rowid wins: a posting or its removal),
- * re-chunks into blocks of FTS_BLOCK_MAX rows and writes them back, then
- * adds the totals: a handful of keys per term instead of one per
- * (term, row), so a bulk load writes each block once.
- * Rollback: a failed statement drops L (its rows were never in P); a
- * flush inside a statement of BEGIN (a read of the index, or L over the
- * limit) writes P's entries under the statement's savepoint, so P is kept
- * aside (R) until the statement ends and comes back when the store rolls
- * the statement back; SAVEPOINT flushes first, so ROLLBACK TO drops what
- * is pending; UPDATE's per-row savepoint truncates L to its mark.
+ * hands its tokens to sql_fts_log_row, which appends one record per
+ * distinct term of the row to P, the transaction's in-memory inverted
+ * index: one entry per (table, term) (one hash lookup per token, the
+ * row's lookups prefetched together: they miss the cache) holding that
+ * term's records in the order written, compact (rowid deltas, varints)
+ * in chunks of an arena, and per table the change of the totals. A
+ * flush sorts P's terms, and for each term reads the blocks its rows
+ * fall into, merges (the last record of a rowid wins: a posting or its
+ * removal), re-chunks into blocks of FTS_BLOCK_MAX rows and writes them
+ * back, then adds the totals: a handful of keys per term instead of one
+ * per (term, row). A term whose records are in rowid order past every
+ * row the store holds of it (a table with no blocks yet, or one this
+ * transaction has appended to) reads nothing.
+ * Past the limit the flush is partial: of a term whose rows go on past
+ * the store's it writes the full blocks only and keeps the rest
+ * pending, so a load of any size writes each block once (a full flush
+ * at the limit rewrote every term's last block each time).
+ * Rollback: a failed statement's records are taken back with the undo
+ * records (a term's last chunk and rowid before its first record of the
+ * statement, the totals' change of each row); a flush inside a statement
+ * of BEGIN (a read of the index, or a statement that alone passes the
+ * limit) writes P's entries under the statement's savepoint, so P is
+ * kept aside (R) until the statement ends and comes back when the store
+ * rolls the statement back; SAVEPOINT flushes first, so ROLLBACK TO
+ * drops what is pending; UPDATE's per-row savepoint takes back to its
+ * mark.
  */
 #include "sql/fts_int.h"
 
+#include "sql/parse.h"
 #include "sql/record.h"
 #include "sql/wint.h"
 #include "store/keys.h"
+#include "util/hash.h"
 #include "util/varint.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef FTS_PEND_LIMIT
 #define FTS_PEND_LIMIT (24u << 20)
+#endif
+
+/* A term's records live in a chain of chunks from its index's arena
+ * (no reallocation, no copy as a term's postings grow); a record never
+ * spans two chunks. */
+struct chunk {
+	struct chunk *next;
+	uint32_t used, cap;
+	unsigned char d[];
+};
 
 struct pterm {
 	int64_t neg_id;
-	uint64_t h;
 	int n;
-	struct sdb_buf post;         /* records: rowid(8) del(1) tf dl plen pos */
+	uint32_t ru;                 /* its place among the row's terms ... */
+	uint64_t rgen;               /* ... of the row numbered rgen */
+	uint64_t ugen;               /* the undo epoch it has a record in */
+	int64_t last;                /* the rowid of its last record */
+	/* its records (below); the last chunk's used bytes are kept here
+	 * (tused) while it is the last, so a write never waits to read it */
+	struct chunk *head, *tail;
+	uint32_t tused, tcap;
+	/* wvalid: the store holds none of its rows past wlast (so records
+	 * in rowid order past wlast append blocks without reading any) */
+	uint8_t wvalid;
+	int64_t wlast;
 	char z[];                    /* the term */
 };
+
+/* A pending record, in the order written: varint zigzag(rowid - the
+ * previous record's rowid (0 for the first)), varint tf (0: the row's
+ * posting is removed), then when tf > 0 varint dl (the row's tokens, all
+ * columns) and the tf positions (col << 32 | offset), each a varint of
+ * its difference from the one before (the first from 0), as a block
+ * stores them. */
 
 struct ptab {
 	int64_t neg_id;
 	int ncol;
 	int64_t drows;
 	int64_t *dtok;
+	uint8_t fresh;               /* no blocks in the store before this index */
+	uint8_t fresh_set;           /* (known once it has been written) */
 };
 
 struct pslot {
@@ -60,27 +102,52 @@ struct pidx {
 	size_t cap, used;
 	struct ptab *tab;
 	int ntab;
-	size_t bytes;
+	size_t bytes;                /* of its arenas */
+	size_t tbytes;               /* of them, the terms' */
+	size_t limit;                /* a flush past it (0: FTS_PEND_LIMIT) */
+	struct sdb_sql_arena terms;  /* the pterms, side by side */
+	struct sdb_sql_arena recs;   /* the chunks */
 };
 
-/* undo records of the running statement: U_POST (pterm, the length of
- * its records before) or U_TAB (a row's change of the totals) */
+/* undo records of the running statement: U_POST (pterm, its last chunk
+ * and the bytes used in it before, its last rowid before) or U_TAB (a
+ * row's change of the totals) */
 enum { U_POST = 1, U_TAB };
+struct upost {
+	unsigned char ty;            /* U_POST */
+	uint32_t used;
+	struct pterm *pt;
+	struct chunk *tail;
+	int64_t last;
+};
 
 struct fts_pend {
 	struct pidx P, R;
 	int has_r;
 	struct sdb_buf undo;
+	uint64_t ugen;               /* the undo epoch: bumped when undo is cut */
 	int hold;
+	uint64_t rgen;               /* rows logged */
+	/* one row's terms: uq[u] with its hits ufirst[u] -> nxt[] -> ulast[u] */
+	struct pterm **uq;
+	int32_t *ufirst, *ulast, *nxt;
+	uint64_t *hh;                /* the hits' hashes */
+	size_t capu;
 };
+
+static uint64_t zz(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t unzz(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
 
 static uint64_t th(int64_t neg_id, const char *z, int n)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (int i = 0; i < n; i++) {
-		h ^= (unsigned char)z[i];
-		h *= 1099511628211ull;
-	}
+	uint64_t h = sdb_hash_short(z, (size_t)n);
 	h ^= (uint64_t)neg_id * 0x9e3779b97f4a7c15ull;
 	h ^= h >> 29;
 	return h ? h : 1;
@@ -88,23 +155,28 @@ static uint64_t th(int64_t neg_id, const char *z, int n)
 
 static void pidx_free(struct pidx *x)
 {
-	for (size_t i = 0; i < x->cap; i++)
-		if (x->sl[i].h) {
-			sdb_buf_release(&x->sl[i].p->post);
-			free(x->sl[i].p);
-		}
 	free(x->sl);
 	for (int i = 0; i < x->ntab; i++)
 		free(x->tab[i].dtok);
 	free(x->tab);
+	sdb_sql_arena_release(&x->terms);
+	sdb_sql_arena_release(&x->recs);
 	memset(x, 0, sizeof(*x));
 }
 
 static struct fts_pend *pend(struct sql_wstate *w)
 {
-	if (!w->fts_pend)
-		w->fts_pend = calloc(1, sizeof(struct fts_pend));
+	if (!w->fts_pend && (w->fts_pend = calloc(1, sizeof(struct fts_pend))))
+		w->fts_pend->ugen = 1; /* a new term (ugen 0) gets its undo record */
 	return w->fts_pend;
+}
+
+/* The undo records are cut: every term needs a new one for its next
+ * record. */
+static void undo_reset(struct fts_pend *p)
+{
+	sdb_buf_reset(&p->undo);
+	p->ugen++;
 }
 
 void sql_fts_pend_free(struct sql_wstate *w)
@@ -115,50 +187,78 @@ void sql_fts_pend_free(struct sql_wstate *w)
 	pidx_free(&p->P);
 	pidx_free(&p->R);
 	sdb_buf_release(&p->undo);
+	free(p->uq);
+	free(p->ufirst);
+	free(p->ulast);
+	free(p->nxt);
+	free(p->hh);
 	free(p);
 	w->fts_pend = NULL;
 }
 
-static struct pterm *pidx_term(struct pidx *x, int64_t neg_id, const char *z, int n)
+/* Room in x's table for more new terms without a rehash. @return 0 or -1. */
+static int pidx_reserve(struct pidx *x, size_t more)
 {
-	if ((x->used + 1) * 2 > x->cap) {
-		size_t nc = x->cap ? x->cap * 2 : 1024;
-		struct pslot *ns = calloc(nc, sizeof(*ns));
-		if (!ns)
-			return NULL;
-		for (size_t i = 0; i < x->cap; i++) {
-			if (!x->sl[i].h)
-				continue;
-			size_t j = x->sl[i].h & (nc - 1);
-			while (ns[j].h)
-				j = (j + 1) & (nc - 1);
-			ns[j] = x->sl[i];
-		}
-		free(x->sl);
-		x->sl = ns;
-		x->cap = nc;
+	if ((x->used + more) * 2 <= x->cap)
+		return 0;
+	size_t nc = x->cap ? x->cap * 2 : 1024;
+	while ((x->used + more) * 2 > nc)
+		nc *= 2;
+	struct pslot *ns = calloc(nc, sizeof(*ns));
+	if (!ns)
+		return -1;
+	for (size_t i = 0; i < x->cap; i++) {
+		if (!x->sl[i].h)
+			continue;
+		size_t j = x->sl[i].h & (nc - 1);
+		while (ns[j].h)
+			j = (j + 1) & (nc - 1);
+		ns[j] = x->sl[i];
 	}
-	uint64_t h = th(neg_id, z, n);
+	free(x->sl);
+	x->sl = ns;
+	x->cap = nc;
+	return 0;
+}
+
+/* a[0..n) == b[0..n), for short terms (a call to memcmp costs more) */
+static inline int same(const char *a, const char *b, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
+/* The entry of term z[0..n) (hash h = th(neg_id, z, n)), made when new;
+ * the table has room (pidx_reserve). */
+static struct pterm *pidx_term(struct pidx *x, int64_t neg_id, const char *z, int n,
+			       uint64_t h, int fresh)
+{
 	size_t j = h & (x->cap - 1);
 	for (;;) {
 		if (!x->sl[j].h)
 			break;
 		if (x->sl[j].h == h) {
 			struct pterm *s = x->sl[j].p;
-			if (s->neg_id == neg_id && s->n == n && !memcmp(s->z, z, (size_t)n))
+			if (s->neg_id == neg_id && s->n == n && same(s->z, z, n))
 				return s;
 		}
 		j = (j + 1) & (x->cap - 1);
 	}
-	struct pterm *s = malloc(sizeof(*s) + (size_t)n + 1);
+	/* zeroed: no records, rgen, ugen and last 0 */
+	struct pterm *s = sdb_sql_arena_alloc(&x->terms, sizeof(*s) + (size_t)n + 1);
 	if (!s)
 		return NULL;
+	x->bytes += sizeof(*s) + (size_t)n + 1;
+	x->tbytes += sizeof(*s) + (size_t)n + 1;
+	if (fresh) {
+		s->wvalid = 1; /* its table had no blocks when first written */
+		s->wlast = INT64_MIN;
+	}
 	memcpy(s->z, z, (size_t)n);
-	s->z[n] = 0;
 	s->n = n;
-	s->h = h;
 	s->neg_id = neg_id;
-	sdb_buf_init(&s->post);
 	x->sl[j].h = h;
 	x->sl[j].p = s;
 	x->used++;
@@ -193,9 +293,86 @@ static void tab_add(struct ptab *t, int sign, int ncol, const int *ntok)
 	t->drows += sign;
 }
 
+static int regrow(void **a, size_t nc, size_t sz)
+{
+	void *n = realloc(*a, nc * sz);
+	if (!n)
+		return -1;
+	*a = n;
+	return 0;
+}
+
+static int grow_u(struct fts_pend *p, size_t need)
+{
+	if (need <= p->capu)
+		return 0;
+	size_t nc = p->capu ? p->capu : 256;
+	while (nc < need)
+		nc *= 2;
+	/* capu grows only when all of them did */
+	if (regrow((void **)&p->uq, nc, sizeof(*p->uq)) ||
+	    regrow((void **)&p->ufirst, nc, sizeof(*p->ufirst)) ||
+	    regrow((void **)&p->ulast, nc, sizeof(*p->ulast)) ||
+	    regrow((void **)&p->nxt, nc, sizeof(*p->nxt)) ||
+	    regrow((void **)&p->hh, nc, sizeof(*p->hh)))
+		return -1;
+	p->capu = nc;
+	return 0;
+}
+
+/* Room for need bytes at the end of pt's records: a new chunk when its
+ * last one is short (twice the last one's size, 64 to 8192 bytes).
+ * @return where the record goes, or NULL when out of memory. */
+static unsigned char *room(struct pidx *x, struct pterm *pt, size_t need)
+{
+	struct chunk *t = pt->tail;
+	if (t && pt->tcap - pt->tused >= need)
+		return t->d + pt->tused;
+	size_t cap = t ? (size_t)pt->tcap * 2 : 64 - sizeof(struct chunk);
+	if (cap > 8192)
+		cap = 8192;
+	if (cap < need)
+		cap = need;
+	struct chunk *c = sdb_sql_arena_alloc(&x->recs, sizeof(*c) + cap);
+	if (!c)
+		return NULL;
+	x->bytes += sizeof(*c) + cap;
+	c->cap = (uint32_t)cap;
+	if (t) {
+		t->used = pt->tused;
+		t->next = c;
+	} else
+		pt->head = c;
+	pt->tail = c;
+	pt->tused = 0;
+	pt->tcap = (uint32_t)cap;
+	return c->d;
+}
+
+/* The pending bytes that call for a flush: FTS_PEND_LIMIT, or for the
+ * tests SDB_FTS_PEND_LIMIT (bytes) from the environment. */
+static size_t pend_limit(void)
+{
+	static size_t lim;
+	if (!lim) {
+		const char *s = getenv("SDB_FTS_PEND_LIMIT");
+		long long v = s ? atoll(s) : 0;
+		lim = v > 0 ? (size_t)v : FTS_PEND_LIMIT;
+	}
+	return lim;
+}
+
+/* x past its limit (k 1), or past it and k - 1 limits more */
+static int over(const struct pidx *x, size_t k)
+{
+	return x->bytes > (x->limit ? x->limit : pend_limit()) + (k - 1) * pend_limit();
+}
+
+static int flush_part(struct sql_wstate *w, struct sdb_error *e);
+
 int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del,
-		    int ncol, const int *ntok, const struct fts_logterm *terms,
-		    int nterm, struct sdb_error *e)
+		    int ncol, const int *ntok, const char *terms,
+		    const struct fts_hit *hits, size_t nhit, struct sdb_error *e)
 {
 	struct fts_pend *p = pend(w);
 	if (!p)
@@ -204,7 +381,7 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 	/* undo records only where a rollback can keep the transaction going */
 	int undo = w->stmt_sp >= 0 || p->hold;
 	struct ptab *t = pidx_tab(x, neg_id, ncol);
-	if (!t)
+	if (!t || grow_u(p, nhit + 1) || pidx_reserve(x, nhit))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	uint64_t dl = 0;
 	for (int i = 0; i < ncol; i++)
@@ -219,37 +396,88 @@ int sql_fts_log_row(struct sql_wstate *w, int64_t neg_id, int64_t rowid, int del
 		sdb_buf_add(&p->undo, &nc, 4);
 		sdb_buf_add(&p->undo, ntok, sizeof(int) * (size_t)ncol);
 	}
-	for (int i = 0; i < nterm; i++) {
-		struct pterm *pt = pidx_term(x, neg_id, terms[i].z, terms[i].n);
+	/* the row's distinct terms, in the order they first appear, each
+	 * with its hits chained: one lookup in the index per hit */
+	uint64_t gen = ++p->rgen;
+	struct pterm **uq = p->uq;
+	int32_t *ufirst = p->ufirst, *ulast = p->ulast, *nxt = p->nxt;
+	uint64_t *hh = p->hh;
+	uint32_t nu = 0;
+	size_t mask = x->cap - 1;
+	/* the lookups miss the cache: their lines are fetched for the whole
+	 * row first (the slots, then the entries they name) */
+	for (size_t i = 0; i < nhit; i++) {
+		hh[i] = th(neg_id, terms + hits[i].off, (int)hits[i].len);
+		__builtin_prefetch(&x->sl[hh[i] & mask]);
+	}
+	for (size_t i = 0; i < nhit; i++) {
+		const struct pslot *sl = &x->sl[hh[i] & mask];
+		if (sl->h)
+			__builtin_prefetch(sl->p);
+	}
+	for (size_t i = 0; i < nhit; i++) {
+		struct pterm *pt = pidx_term(x, neg_id, terms + hits[i].off, (int)hits[i].len, hh[i],
+					       t->fresh);
 		if (!pt)
 			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		if (undo) {
-			unsigned char ty = U_POST;
-			size_t ol = pt->post.len;
-			sdb_buf_add(&p->undo, &ty, 1);
-			sdb_buf_add(&p->undo, &pt, sizeof(pt));
-			sdb_buf_add(&p->undo, &ol, sizeof(ol));
+		nxt[i] = -1;
+		if (pt->rgen != gen) {
+			pt->rgen = gen;
+			pt->ru = nu;
+			uq[nu] = pt;
+			if (pt->tail)
+				__builtin_prefetch(pt->tail);
+			ufirst[nu] = ulast[nu] = (int32_t)i;
+			nu++;
+		} else {
+			nxt[ulast[pt->ru]] = (int32_t)i;
+			ulast[pt->ru] = (int32_t)i;
 		}
-		unsigned char vb[40];
-		size_t k;
-		memcpy(vb, &rowid, 8);
-		vb[8] = (unsigned char)del;
-		k = 9;
-		k += (size_t)sdb_put_varint(vb + k, del ? 0 : terms[i].tf);
-		k += (size_t)sdb_put_varint(vb + k, del ? 0 : dl);
-		k += (size_t)sdb_put_varint(vb + k, del ? 0 : terms[i].plen);
-		sdb_buf_add(&pt->post, vb, k & 63);
+	}
+	for (uint32_t u = 0; u < nu; u++) {
+		struct pterm *pt = uq[u];
+		uint32_t tf = 0;
 		if (!del)
-			sdb_buf_add(&pt->post, terms[i].pos, terms[i].plen);
-		if (!sdb_buf_ok(&pt->post))
+			for (int32_t i = ufirst[u]; i >= 0; i = nxt[i])
+				tf++;
+		if (undo && pt->ugen != p->ugen) {
+			/* its first record of this epoch: how to take it back */
+			struct upost u1;
+			memset(&u1, 0, sizeof(u1));
+			u1.ty = U_POST;
+			u1.pt = pt;
+			u1.tail = pt->tail;
+			u1.used = pt->tused;
+			u1.last = pt->last;
+			pt->ugen = p->ugen;
+			sdb_buf_add(&p->undo, &u1, sizeof(u1));
+		}
+		unsigned char *o = room(x, pt, 20 + 10 * (size_t)tf), *o0 = o;
+		if (!o)
 			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		x->bytes += k + terms[i].plen;
+		o += sdb_put_varint(o, zz((int64_t)((uint64_t)rowid - (uint64_t)pt->last)));
+		o += sdb_put_varint(o, tf);
+		if (tf) {
+			int64_t prev = 0;
+			o += sdb_put_varint(o, dl);
+			for (int32_t i = ufirst[u]; i >= 0; i = nxt[i]) {
+				o += sdb_put_varint(o, (uint64_t)(hits[i].pos - prev));
+				prev = hits[i].pos;
+			}
+		}
+		pt->last = rowid;
+		pt->tused += (uint32_t)(o - o0);
 	}
 	if (!sdb_buf_ok(&p->undo))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	if (x->bytes > FTS_PEND_LIMIT && !p->hold)
-		return sql_fts_flush_read(w, e);
-	return 0;
+	if (p->hold || !over(x, 1))
+		return 0;
+	/* outside BEGIN nothing is kept aside for a rollback; inside it the
+	 * statement's end flushes (sql_fts_stmt_done) unless the statement
+	 * alone writes that much */
+	if (w->stmt_sp < 0 && !p->has_r)
+		return flush_part(w, e);
+	return over(x, 3) ? sql_fts_flush_read(w, e) : 0;
 }
 
 /* Undoes x's records past undo offset mark (the latest first). */
@@ -269,7 +497,7 @@ static void undo_to(struct fts_pend *p, struct pidx *x, size_t mark)
 		offs[n++] = o;
 		unsigned char ty = (unsigned char)p->undo.data[o];
 		if (ty == U_POST)
-			o += 1 + sizeof(struct pterm *) + sizeof(size_t);
+			o += sizeof(struct upost);
 		else {
 			uint32_t nc;
 			memcpy(&nc, p->undo.data + o + 10, 4);
@@ -279,11 +507,20 @@ static void undo_to(struct fts_pend *p, struct pidx *x, size_t mark)
 	for (size_t i = n; i-- > 0;) {
 		const char *r = p->undo.data + offs[i];
 		if (r[0] == U_POST) {
-			struct pterm *pt;
-			size_t ol;
-			memcpy(&pt, r + 1, sizeof(pt));
-			memcpy(&ol, r + 1 + sizeof(pt), sizeof(ol));
-			pt->post.len = ol;
+			struct upost u1;
+			memcpy(&u1, r, sizeof(u1));
+			struct pterm *pt = u1.pt;
+			pt->last = u1.last;
+			/* the chunks past its old tail stay in the arena, unused */
+			if (u1.tail) {
+				u1.tail->next = NULL;
+				pt->tcap = u1.tail->cap;
+			} else {
+				pt->head = NULL;
+				pt->tcap = 0;
+			}
+			pt->tail = u1.tail;
+			pt->tused = u1.used;
 		} else {
 			int64_t neg_id;
 			uint32_t nc;
@@ -298,6 +535,7 @@ static void undo_to(struct fts_pend *p, struct pidx *x, size_t mark)
 	}
 	free(offs);
 	p->undo.len = mark;
+	p->ugen++;
 }
 
 /* ------------------------------------------------------------ flush */
@@ -331,7 +569,10 @@ static int ptcmp(const void *a, const void *b)
 
 struct flushctx {
 	struct sql_wstate *w;
-	int64_t fresh_id;            /* a table without totals: no blocks yet */
+	struct pidx *x;
+	/* partial: write full blocks only where the rows go on past the
+	 * store's; the rest stays pending, in x's new chunks */
+	int partial;
 	struct sdb_error *e;
 	struct sdb_buf lo, hi, seek, val, blk, oldkeys;
 	struct op *ops;
@@ -365,28 +606,45 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 	int rc = 0;
 	/* the records, sorted by rowid (stable), the last of each rowid kept */
 	c->nops = 0;
-	const unsigned char *s = (const unsigned char *)pt->post.data, *end = s + pt->post.len;
-	int sorted = 1;
-	while (s < end) {
-		if (grow((void **)&c->ops, &c->capops, c->nops + 1, sizeof(*c->ops)))
-			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		struct op *o = &c->ops[c->nops];
-		uint64_t tf = 0, dl = 0, pl = 0;
-		memcpy(&o->rowid, s, 8);
-		o->del = s[8];
-		s = sdb_get_varint(s + 9, end, &tf);
-		s = sdb_get_varint(s, end, &dl);
-		s = sdb_get_varint(s, end, &pl);
-		o->seq = c->nops;
-		o->p.rowid = o->rowid;
-		o->p.tf = (uint32_t)tf;
-		o->p.dl = (uint32_t)dl;
-		o->p.plen = (uint32_t)pl;
-		o->p.pos = s;
-		s += pl;
-		if (c->nops && c->ops[c->nops - 1].rowid >= o->rowid)
-			sorted = 0;
-		c->nops++;
+	int sorted = 1, nodel = 1;
+	int64_t rowid = 0;
+	for (const struct chunk *ch = pt->head; ch; ch = ch->next) {
+		const unsigned char *s = ch->d, *end = s + (ch == pt->tail ? pt->tused : ch->used);
+		while (s < end) {
+			if (grow((void **)&c->ops, &c->capops, c->nops + 1, sizeof(*c->ops)))
+				return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+			struct op *o = &c->ops[c->nops];
+			uint64_t d = 0, tf = 0, dl = 0;
+			s = sdb_get_varint(s, end, &d);
+			s = s ? sdb_get_varint(s, end, &tf) : NULL;
+			if (s && tf)
+				s = sdb_get_varint(s, end, &dl);
+			if (!s)
+				return sdb_error_set(e, SDB_ECORRUPT, "malformed pending postings");
+			rowid = (int64_t)((uint64_t)rowid + (uint64_t)unzz(d));
+			/* the positions: tf varints */
+			const unsigned char *ps = s;
+			for (uint64_t k = 0; k < tf && s < end; s++)
+				k += !(*s & 0x80);
+			o->rowid = rowid;
+			o->del = !tf;
+			nodel &= tf > 0;
+			o->seq = c->nops;
+			o->p.rowid = rowid;
+			o->p.tf = (uint32_t)tf;
+			o->p.dl = (uint32_t)dl;
+			o->p.plen = (uint32_t)(s - ps);
+			o->p.pos = ps;
+			if (c->nops && c->ops[c->nops - 1].rowid >= o->rowid)
+				sorted = 0;
+			c->nops++;
+		}
+	}
+	if (c->partial) {
+		/* its records are in the old chunks now: it starts again */
+		pt->head = pt->tail = NULL;
+		pt->tused = pt->tcap = 0;
+		pt->last = 0;
 	}
 	if (!c->nops)
 		return 0;
@@ -402,12 +660,8 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 	}
 	int64_t minr = c->ops[0].rowid, maxr = c->ops[c->nops - 1].rowid;
 	/* the term's key range */
-	sql_fts_key(&c->lo, pt->neg_id, 3);
-	struct sql_value tv = sql_text(pt->z, (size_t)pt->n);
-	sql_key_add(&c->lo, &tv, 0, SQL_COLL_BINARY);
-	sdb_buf_reset(&c->hi);
-	sdb_buf_add(&c->hi, c->lo.data, c->lo.len);
-	sdb_prefix_succ(&c->hi);
+	if (fts_term_range(&c->lo, &c->hi, pt->neg_id, pt->z, pt->n, 0))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	sdb_buf_reset(&c->seek);
 	sdb_buf_add(&c->seek, c->lo.data, c->lo.len);
 	sql_key_add_int(&c->seek, minr);
@@ -418,8 +672,10 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 	sdb_buf_reset(&c->val);
 	sdb_buf_reset(&c->oldkeys);
 	c->nold = 0;
-	if (pt->neg_id == c->fresh_id)
+	int after = 0;               /* blocks past maxr stay in the store */
+	if (pt->wvalid && sorted && nodel && c->ops[0].rowid > pt->wlast)
 		goto merge;
+	pt->wvalid = 0;
 	/* the block holding minr (the last one starting at or before it) */
 	struct sdb_txn_iter *it = NULL;
 	const unsigned char *k;
@@ -453,8 +709,10 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 			rc = sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 posting block");
 			break;
 		}
-		if (h.first > maxr)
+		if (h.first > maxr) {
+			after = 1;
 			break;
+		}
 		/* a full block that ends before the new rows stays as it is */
 		if (first_blk && h.last < minr && h.n >= FTS_BLOCK_MAX) {
 			first_blk = 0;
@@ -505,13 +763,18 @@ merge:
 			b++;
 		}
 	}
+	/* partial: the full blocks written, the rest kept pending */
+	long nw = nm;
+	int keep = c->partial && !after && nm > 0;
+	if (keep)
+		nw = nm / FTS_BLOCK_MAX * FTS_BLOCK_MAX;
 	/* the new blocks, then the old keys no new block took */
 	struct sdb_buf nk = SDB_BUF_INIT;
-	for (long i = 0; i < nm && !rc;) {
-		int n = nm - i < FTS_BLOCK_MAX ? (int)(nm - i) : FTS_BLOCK_MAX;
+	for (long i = 0; i < nw && !rc;) {
+		int n = nw - i < FTS_BLOCK_MAX ? (int)(nw - i) : FTS_BLOCK_MAX;
 		/* an even split of the tail keeps blocks from getting tiny */
-		if (nm - i > FTS_BLOCK_MAX && nm - i < FTS_BLOCK_MAX + FTS_BLOCK_MAX / 4)
-			n = (int)((nm - i) / 2);
+		if (nw - i > FTS_BLOCK_MAX && nw - i < FTS_BLOCK_MAX + FTS_BLOCK_MAX / 4)
+			n = (int)((nw - i) / 2);
 		if ((rc = fts_block_encode(&c->blk, c->mrg + i, n))) {
 			rc = sdb_error_set(e, rc, "out of memory");
 			break;
@@ -545,7 +808,29 @@ merge:
 		off += 4 + kl;
 	}
 	sdb_buf_release(&nk);
-	return rc;
+	if (rc || !c->partial)
+		return rc;
+	/* what the store now holds of it ends at wlast */
+	if (!keep) {
+		pt->wvalid = 0; /* all written (or removed): nothing pending */
+		return 0;
+	}
+	pt->wvalid = nw || c->mrg[0].rowid != INT64_MIN;
+	pt->wlast = nw ? c->mrg[nw - 1].rowid : pt->wvalid ? c->mrg[0].rowid - 1 : 0;
+	for (long i = nw; keep && i < nm; i++) {
+		const struct fts_posting *q = &c->mrg[i];
+		unsigned char *o = room(c->x, pt, 30 + (size_t)q->plen), *o0 = o;
+		if (!o)
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		o += sdb_put_varint(o, zz((int64_t)((uint64_t)q->rowid - (uint64_t)pt->last)));
+		o += sdb_put_varint(o, q->tf);
+		o += sdb_put_varint(o, q->dl);
+		memcpy(o, q->pos, q->plen);
+		o += q->plen;
+		pt->last = q->rowid;
+		pt->tused += (uint32_t)(o - o0);
+	}
+	return 0;
 }
 
 /* The totals of a table: [rows, tokens of column 0, ...; 2] (format 2).
@@ -605,7 +890,8 @@ int sql_fts_check_format(struct sdb_txn *txn, const struct sql_table_def *t,
 }
 
 /* Writes x into the transaction (x itself is kept). */
-static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
+static int write_idx(struct sql_wstate *w, struct pidx *x, int partial,
+		     struct sdb_error *e)
 {
 	struct flushctx c;
 	int rc = 0;
@@ -613,7 +899,16 @@ static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
 		return 0;
 	memset(&c, 0, sizeof(c));
 	c.w = w;
+	c.x = x;
+	c.partial = partial;
 	c.e = e;
+	/* partial: the records are read from the old chunks, what stays
+	 * pending goes to new ones */
+	struct sdb_sql_arena oldrecs = x->recs;
+	if (partial) {
+		sdb_sql_arena_init(&x->recs);
+		x->bytes = x->tbytes;
+	}
 	struct pterm **v = malloc(sizeof(*v) * (x->used + 1));
 	if (!v)
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
@@ -623,7 +918,7 @@ static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
 			v[n++] = x->sl[i].p;
 	qsort(v, n, sizeof(*v), ptcmp);
 	/* the totals first: they say whether the table's index is format 2 */
-	c.fresh_id = 0;
+	int newly_fresh = 0;
 	for (int i = 0; i < x->ntab && !rc; i++) {
 		struct ptab *t = &x->tab[i];
 		int64_t tot[1026];
@@ -638,8 +933,12 @@ static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
 			rc = old_format(tab_name(w, t->neg_id), e);
 			break;
 		}
-		if (!found && x->ntab == 1)
-			c.fresh_id = t->neg_id; /* (ids are negative: 0 is none) */
+		if (!t->fresh_set) {
+			/* without totals a table has no blocks yet */
+			t->fresh_set = 1;
+			t->fresh = !found;
+			newly_fresh |= t->fresh;
+		}
 		struct sql_value cells[1026];
 		for (int k = 0; k <= t->ncol; k++)
 			cells[k] = sql_int(tot[k] + (k == 0 ? t->drows : t->dtok[k - 1]));
@@ -652,8 +951,24 @@ static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
 		else
 			rc = sdb_txn_put(w->txn, c.lo.data, c.lo.len, c.val.data, c.val.len, 0, e);
 	}
+	for (size_t i = 0; newly_fresh && i < n; i++)
+		for (int k = 0; k < x->ntab; k++)
+			if (x->tab[k].neg_id == v[i]->neg_id && x->tab[k].fresh && !v[i]->wvalid) {
+				v[i]->wvalid = 1;
+				v[i]->wlast = INT64_MIN;
+			}
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = apply_term(&c, v[i]);
+	if (partial) {
+		/* the totals are in the store now */
+		for (int i = 0; i < x->ntab; i++) {
+			struct ptab *t = &x->tab[i];
+			t->drows = 0;
+			memset(t->dtok, 0, sizeof(int64_t) * ((size_t)t->ncol + 1));
+		}
+		sdb_sql_arena_release(&oldrecs);
+		x->limit = x->bytes + pend_limit();
+	}
 	free(v);
 	free(c.ops);
 	free(c.old);
@@ -667,15 +982,29 @@ static int write_idx(struct sql_wstate *w, struct pidx *x, struct sdb_error *e)
 	return rc;
 }
 
+/* Past the limit: the full blocks of rows that go on past the store's
+ * written, the rest kept (so a long load writes each block once). */
+static int flush_part(struct sql_wstate *w, struct sdb_error *e)
+{
+	struct fts_pend *p = w->fts_pend;
+	if (!p || !w->txn)
+		return 0;
+	int rc = write_idx(w, &p->P, 1, e);
+	if (rc)
+		pidx_free(&p->P);
+	undo_reset(p);
+	return rc;
+}
+
 int sql_fts_flush(struct sql_wstate *w, struct sdb_error *e)
 {
 	struct fts_pend *p = w->fts_pend;
 	int rc;
 	if (!p || !w->txn)
 		return 0;
-	rc = write_idx(w, &p->P, e);
+	rc = write_idx(w, &p->P, 0, e);
 	pidx_free(&p->P);
-	sdb_buf_reset(&p->undo);
+	undo_reset(p);
 	return rc;
 }
 
@@ -689,7 +1018,7 @@ int sql_fts_flush_read(struct sql_wstate *w, struct sdb_error *e)
 		return sql_fts_flush(w, e);
 	/* inside a statement of BEGIN: what was pending before it is kept
 	 * aside until it ends, for its rollback */
-	if ((rc = write_idx(w, &p->P, e)))
+	if ((rc = write_idx(w, &p->P, 0, e)))
 		return rc;
 	undo_to(p, &p->P, 0);
 	p->R = p->P;
@@ -708,9 +1037,9 @@ int sql_fts_stmt_done(struct sql_wstate *w, struct sdb_error *e)
 		p->has_r = 0;
 	}
 	p->hold = 0;
-	sdb_buf_reset(&p->undo);
-	if (p->P.bytes > FTS_PEND_LIMIT)
-		return sql_fts_flush(w, e);
+	undo_reset(p);
+	if (over(&p->P, 1))
+		return flush_part(w, e);
 	return 0;
 }
 
@@ -727,7 +1056,7 @@ void sql_fts_stmt_undo(struct sql_wstate *w)
 		p->has_r = 0;
 	} else
 		undo_to(p, &p->P, 0);
-	sdb_buf_reset(&p->undo);
+	undo_reset(p);
 }
 
 void sql_fts_discard(struct sql_wstate *w)
@@ -739,7 +1068,7 @@ void sql_fts_discard(struct sql_wstate *w)
 	pidx_free(&p->R);
 	p->has_r = 0;
 	p->hold = 0;
-	sdb_buf_reset(&p->undo);
+	undo_reset(p);
 }
 
 size_t sql_fts_mark(struct sql_wstate *w)
@@ -748,6 +1077,7 @@ size_t sql_fts_mark(struct sql_wstate *w)
 	if (!p)
 		return 0;
 	p->hold = 1;
+	p->ugen++; /* a record since the mark takes back to the mark */
 	return p->undo.len;
 }
 

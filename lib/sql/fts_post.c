@@ -23,6 +23,8 @@
  */
 #include "sql/fts_int.h"
 
+#include "sql/record.h"
+#include "store/keys.h"
 #include "util/varint.h"
 
 #include <string.h>
@@ -37,43 +39,58 @@ static int64_t unzz(uint64_t v)
 	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
 }
 
-static void addv(struct sdb_buf *b, uint64_t v)
+/* bytes of varint v */
+static inline int vlen(uint64_t v)
 {
-	unsigned char t[16];
-	sdb_buf_add(b, t, (size_t)sdb_put_varint(t, v) & 15); /* at most 10 */
+	int n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
 }
 
 int fts_block_encode(struct sdb_buf *out, const struct fts_posting *p, int n)
 {
 	uint32_t maxtf = 0, mindl = UINT32_MAX;
-	struct sdb_buf ids = SDB_BUF_INIT;
+	size_t idlen = 0, plen = 0;
 	for (int i = 0; i < n; i++) {
 		if (p[i].tf > maxtf)
 			maxtf = p[i].tf;
 		if (p[i].dl < mindl)
 			mindl = p[i].dl;
 		if (i)
-			addv(&ids, (uint64_t)p[i].rowid - (uint64_t)p[i - 1].rowid);
-		addv(&ids, p[i].tf);
-		addv(&ids, p[i].dl);
-		addv(&ids, p[i].plen);
+			idlen += (size_t)vlen((uint64_t)p[i].rowid - (uint64_t)p[i - 1].rowid);
+		idlen += (size_t)(vlen(p[i].tf) + vlen(p[i].dl) + vlen(p[i].plen));
+		plen += p[i].plen;
 	}
+	/* one pass of writes into a buffer of the right size */
 	sdb_buf_reset(out);
-	sdb_buf_addc(out, 2);
-	addv(out, (uint64_t)n);
-	addv(out, maxtf);
-	addv(out, n ? mindl : 0);
-	addv(out, zz(n ? p[0].rowid : 0));
-	addv(out, n ? (uint64_t)p[n - 1].rowid - (uint64_t)p[0].rowid : 0);
-	addv(out, ids.len);
-	if (ids.len)
-		sdb_buf_add(out, ids.data, ids.len);
+	if (sdb_buf_grow(out, 1 + 6 * 10 + idlen + plen))
+		return SDB_ENOMEM;
+	unsigned char *o = (unsigned char *)out->data;
+	*o++ = 2;
+	o += sdb_put_varint(o, (uint64_t)n);
+	o += sdb_put_varint(o, maxtf);
+	o += sdb_put_varint(o, n ? mindl : 0);
+	o += sdb_put_varint(o, zz(n ? p[0].rowid : 0));
+	o += sdb_put_varint(o, n ? (uint64_t)p[n - 1].rowid - (uint64_t)p[0].rowid : 0);
+	o += sdb_put_varint(o, idlen);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			o += sdb_put_varint(o, (uint64_t)p[i].rowid - (uint64_t)p[i - 1].rowid);
+		o += sdb_put_varint(o, p[i].tf);
+		o += sdb_put_varint(o, p[i].dl);
+		o += sdb_put_varint(o, p[i].plen);
+	}
 	for (int i = 0; i < n; i++)
-		if (p[i].plen)
-			sdb_buf_add(out, p[i].pos, p[i].plen);
-	int ok = sdb_buf_ok(&ids) && sdb_buf_ok(out);
-	sdb_buf_release(&ids);
-	return ok ? 0 : SDB_ENOMEM;
+		if (p[i].plen) {
+			memcpy(o, p[i].pos, p[i].plen);
+			o += p[i].plen;
+		}
+	out->len = (size_t)(o - (unsigned char *)out->data);
+	out->data[out->len] = 0;
+	return 0;
 }
 
 int fts_block_header(const void *v, size_t len, struct fts_bhdr *h)
@@ -118,4 +135,58 @@ int fts_block_decode(const struct fts_bhdr *h, struct fts_posting *out)
 		pp += pl;
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------ a term's blocks */
+
+int fts_term_range(struct sdb_buf *lo, struct sdb_buf *hi, int64_t neg_id,
+		   const char *z, int n, int prefix)
+{
+	sql_fts_key(lo, neg_id, 3);
+	struct sql_value tv = sql_text(z, (size_t)n);
+	sql_key_add(lo, &tv, 0, SQL_COLL_BINARY);
+	if (prefix)
+		lo->len -= 2; /* without the terminator: every text it begins */
+	sdb_buf_reset(hi);
+	sdb_buf_add(hi, lo->data, lo->len);
+	sdb_prefix_succ(hi);
+	return sdb_buf_ok(lo) && sdb_buf_ok(hi) ? 0 : SDB_ENOMEM;
+}
+
+int fts_blocks_open(struct fts_blocks *b, struct sdb_txn *txn, int64_t neg_id,
+		    const char *z, int n, int prefix, struct sdb_error *e)
+{
+	int rc;
+	b->it = NULL;
+	sdb_buf_init(&b->lo);
+	sdb_buf_init(&b->hi);
+	if (fts_term_range(&b->lo, &b->hi, neg_id, z, n, prefix))
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	else
+		rc = sdb_txn_iter_open(txn, b->lo.data, b->lo.len, b->hi.data, b->hi.len, 0,
+				       &b->it, e);
+	if (rc)
+		fts_blocks_close(b);
+	return rc;
+}
+
+int fts_blocks_next(struct fts_blocks *b, struct sdb_val *v, struct fts_bhdr *h,
+		    struct sdb_error *e)
+{
+	const unsigned char *k;
+	size_t kn;
+	int rc = sdb_txn_iter_next(b->it, &k, &kn, v, e);
+	if (rc <= 0)
+		return rc;
+	if (fts_block_header(v->data, v->len, h))
+		return sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 posting block");
+	return 1;
+}
+
+void fts_blocks_close(struct fts_blocks *b)
+{
+	sdb_txn_iter_close(b->it);
+	b->it = NULL;
+	sdb_buf_release(&b->lo);
+	sdb_buf_release(&b->hi);
 }

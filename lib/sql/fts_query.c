@@ -789,37 +789,23 @@ static int rpcmp(const void *a, const void *b)
 static int load_term(struct sdb_txn *txn, int64_t neg_id, struct fterm *t,
 		     struct sdb_error *e)
 {
-	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
-	struct sdb_txn_iter *it = NULL;
+	struct fts_blocks bl;
 	struct rp *all = NULL;
 	long nall = 0, capall = 0;
 	struct fts_posting bp[FTS_BLOCK_MAX];
 	int rc;
-	sql_fts_key(&lo, neg_id, 3);
-	struct sql_value tv = sql_text(t->z, (size_t)t->n);
-	sql_key_add(&lo, &tv, 0, SQL_COLL_BINARY);
-	if (t->prefix)
-		lo.len -= 2; /* without the terminator: every text it begins */
-	sdb_buf_add(&hi, lo.data, lo.len);
-	sdb_prefix_succ(&hi);
-	if (!sdb_buf_ok(&lo) || !sdb_buf_ok(&hi)) {
-		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = sdb_txn_iter_open(txn, lo.data, lo.len, hi.data, hi.len, 0, &it, e)))
-		goto out;
+	if ((rc = fts_blocks_open(&bl, txn, neg_id, t->z, t->n, t->prefix, e)))
+		return rc;
 	struct plist l;
 	memset(&l, 0, sizeof(l));
 	for (;;) {
-		const unsigned char *k;
-		size_t kn;
 		struct sdb_val v;
 		struct fts_bhdr h;
-		rc = sdb_txn_iter_next(it, &k, &kn, &v, e);
+		rc = fts_blocks_next(&bl, &v, &h, e);
 		if (rc <= 0)
 			break;
 		rc = 0;
-		if (fts_block_header(v.data, v.len, &h) || fts_block_decode(&h, bp)) {
+		if (fts_block_decode(&h, bp)) {
 			rc = sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 posting block");
 			break;
 		}
@@ -874,11 +860,8 @@ static int load_term(struct sdb_txn *txn, int64_t neg_id, struct fterm *t,
 	t->poff = l.poff;
 	t->pos = l.pos;
 	t->nrow = rc ? 0 : l.n;
-out:
-	sdb_txn_iter_close(it);
+	fts_blocks_close(&bl);
 	free(all);
-	sdb_buf_release(&lo);
-	sdb_buf_release(&hi);
 	return rc;
 }
 
@@ -1394,34 +1377,18 @@ static const double tk_slack = 1.0 + 1e-9;
 static int tk_load(struct sdb_txn *txn, int64_t neg_id, struct tk_term *t,
 		   struct sdb_error *e)
 {
-	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
-	struct sdb_txn_iter *it = NULL;
+	struct fts_blocks bl;
 	struct fterm *ft = &t->ph->terms[0];
 	int rc;
-	sql_fts_key(&lo, neg_id, 3);
-	struct sql_value tv = sql_text(ft->z, (size_t)ft->n);
-	sql_key_add(&lo, &tv, 0, SQL_COLL_BINARY);
-	sdb_buf_add(&hi, lo.data, lo.len);
-	sdb_prefix_succ(&hi);
-	if (!sdb_buf_ok(&lo) || !sdb_buf_ok(&hi)) {
-		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = sdb_txn_iter_open(txn, lo.data, lo.len, hi.data, hi.len, 0, &it, e)))
-		goto out;
+	if ((rc = fts_blocks_open(&bl, txn, neg_id, ft->z, ft->n, 0, e)))
+		return rc;
 	for (;;) {
-		const unsigned char *k;
-		size_t kn;
 		struct sdb_val v;
 		struct fts_bhdr h;
-		rc = sdb_txn_iter_next(it, &k, &kn, &v, e);
+		rc = fts_blocks_next(&bl, &v, &h, e);
 		if (rc <= 0)
 			break;
 		rc = 0;
-		if (fts_block_header(v.data, v.len, &h)) {
-			rc = sdb_error_set(e, SDB_ECORRUPT, "malformed fts5 posting block");
-			break;
-		}
 		if (t->nb == t->capb) {
 			int nc = t->capb ? t->capb * 2 : 16;
 			struct tk_blk *nb = realloc(t->b, sizeof(*nb) * (size_t)nc);
@@ -1447,10 +1414,7 @@ static int tk_load(struct sdb_txn *txn, int64_t neg_id, struct tk_term *t,
 		}
 		t->df += h.n;
 	}
-out:
-	sdb_txn_iter_close(it);
-	sdb_buf_release(&lo);
-	sdb_buf_release(&hi);
+	fts_blocks_close(&bl);
 	return rc;
 }
 

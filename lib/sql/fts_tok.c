@@ -107,20 +107,33 @@ static int32_t fold_cp(const struct fts_tok *t, int32_t c, int rd)
 	return c;
 }
 
+/* Room for 8 more bytes past len in t. @return 0 or -1. */
+static int put_room(struct tbuf *t, size_t len)
+{
+	size_t nc = t->cap * 2;
+	char *nb = t->buf == t->small ? malloc(nc) : realloc(t->buf, nc);
+	if (!nb)
+		return -1;
+	if (t->buf == t->small)
+		memcpy(nb, t->small, len);
+	t->buf = nb;
+	t->cap = nc;
+	return 0;
+}
+
 static int put_cp(struct tbuf *t, size_t *len, int32_t c)
 {
-	if (*len + 8 > t->cap) {
-		size_t nc = t->cap * 2;
-		char *nb = t->buf == t->small ? malloc(nc) : realloc(t->buf, nc);
-		if (!nb)
-			return -1;
-		if (t->buf == t->small)
-			memcpy(nb, t->small, *len);
-		t->buf = nb;
-		t->cap = nc;
-	}
+	if (*len + 8 > t->cap && put_room(t, *len))
+		return -1;
 	*len += (size_t)utf8proc_encode_char(c, (utf8proc_uint8_t *)t->buf + *len);
 	return 0;
+}
+
+/* An ASCII letter or digit (unicode61's and ascii's token characters
+ * below 0x80). */
+static inline int ascii_word(unsigned char b)
+{
+	return (unsigned)((b | 32) - 'a') < 26 || (unsigned)(b - '0') < 10;
 }
 
 struct porter_ctx {
@@ -143,6 +156,36 @@ static int porter_cb(void *vp, const char *tok, int n, int start, int end)
 static int tokenize(struct fts_tok *t, struct tbuf *tb, const char *text, int n,
 		    void *ctx, fts_tok_cb cb);
 
+/* The calling thread's Porter stemmer (made on its first use, freed when
+ * the thread ends): a stemmer per row was a malloc and free per call. */
+static pthread_key_t stem_key;
+static pthread_once_t stem_once = PTHREAD_ONCE_INIT;
+static int stem_key_ok;
+
+static void stem_free(void *p)
+{
+	sb_stemmer_delete(p);
+}
+
+static void stem_key_make(void)
+{
+	stem_key_ok = pthread_key_create(&stem_key, stem_free) == 0;
+}
+
+static struct sb_stemmer *thread_stemmer(void)
+{
+	pthread_once(&stem_once, stem_key_make);
+	if (!stem_key_ok)
+		return NULL;
+	struct sb_stemmer *st = pthread_getspecific(stem_key);
+	if (!st && (st = sb_stemmer_new("porter", "UTF_8")) &&
+	    pthread_setspecific(stem_key, st)) {
+		sb_stemmer_delete(st);
+		st = NULL;
+	}
+	return st;
+}
+
 int fts_tokenize(struct fts_tok *t, const char *text, int n, void *ctx,
 		 fts_tok_cb cb)
 {
@@ -151,12 +194,11 @@ int fts_tokenize(struct fts_tok *t, const char *text, int n, void *ctx,
 	tb.buf = tb.small;
 	tb.cap = sizeof tb.small;
 	if (t->kind == TK_PORTER) {
-		/* libstemmer's stemmers keep state: one per call */
-		struct porter_ctx p = { sb_stemmer_new("porter", "UTF_8"), ctx, cb };
+		/* libstemmer's stemmers keep state: one per thread */
+		struct porter_ctx p = { thread_stemmer(), ctx, cb };
 		if (!p.stem)
 			return SDB_ENOMEM;
 		rc = tokenize(t->parent, &tb, text, n, &p, porter_cb);
-		sb_stemmer_delete(p.stem);
 	} else
 		rc = tokenize(t, &tb, text, n, ctx, cb);
 	if (tb.buf != tb.small)
@@ -201,17 +243,36 @@ static int tokenize(struct fts_tok *t, struct tbuf *tb, const char *text, int n,
 		}
 		return 0;
 	}
+	/* ASCII bytes take a fast path when no tokenchars/separators
+	 * exception can apply to them: letters and digits are the token
+	 * characters, folded inline (as is_token_char and fold_cp do) */
+	const int fast = !t->ntc && !t->nsep;
 	int i = 0;
 	while (i < n) {
 		int32_t c;
-		int l = next_cp(s, n, i, &c);
-		if (!is_token_char(t, c)) {
+		int l;
+		if (fast && s[i] < 0x80) {
+			if (!ascii_word(s[i])) {
+				i++;
+				continue;
+			}
+		} else if (l = next_cp(s, n, i, &c), !is_token_char(t, c)) {
 			i += l;
 			continue;
 		}
 		int start = i;
 		size_t len = 0;
 		while (i < n) {
+			if (fast && s[i] < 0x80) {
+				unsigned char b = s[i];
+				if (!ascii_word(b))
+					break;
+				if (len + 8 > tb->cap && put_room(tb, len))
+					return SDB_ENOMEM;
+				tb->buf[len++] = (char)(b >= 'A' && b <= 'Z' ? b + 32 : b);
+				i++;
+				continue;
+			}
 			l = next_cp(s, n, i, &c);
 			if (!is_token_char(t, c))
 				break;

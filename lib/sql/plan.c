@@ -17,6 +17,7 @@
 #include "sql/vecknn.h"
 #include "sql/write.h"
 #include "store/keys.h"
+#include "util/hash.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -153,16 +154,26 @@ struct tscan {
 	int done;
 	int64_t hi_rowid;            /* P_ROWID_RANGE: stop past it */
 	int has_hi;
-	/* P_HASH: the table's rows hashed on one column */
+	/* P_HASH: the table's rows hashed on one column (hash_build): only
+	 * the columns read, hucol[0..nhu), kept per row in hrows; rows with
+	 * equal keys chained in scan order (hnext: next row + 1, 0 none) */
 	int hcol;
 	struct xp *hkey;
 	uint8_t hkaff;
 	int hbuilt;
-	struct vset *hs;
-	struct sql_value *hrows;     /* nh * (ncol + 1) */
+	int hkind;                   /* HK_* (HK_DIRECT: row i has key hmin + i) */
+	int *hucol, nhu, hkpos;      /* hkpos: the key's place in hucol */
+	struct sql_value *hrows;     /* nh * nhu */
 	long nh, hcap;
-	long *hnext;
+	uint32_t *hnext;
+	uint32_t *hslot;             /* HK_INT: open addressing; HK_DENSE: key - hmin */
+	uint64_t nslot;
+	int64_t hmin;
+	struct vset *hs;             /* HK_VSET: key -> first row + 1 */
 	long hcur;
+	struct sql_value hval;       /* over the memory limit: the key sought */
+	struct sdb_buf hvbuf;        /* its bytes */
+	int hfilt;                   /* P_FULL with hval checked on every row */
 	struct sdb_sql_arena hmem;
 	struct fts_scan *fs;         /* P_FTS: an FTS5 table (fts_exec.c) */
 	/* WHERE conjuncts the path answers exactly (an equality on the
@@ -188,10 +199,6 @@ struct tscan {
 	struct ectx hctx;
 	struct sdb_buf hvec;
 	char heqp[400];
-};
-
-struct hchain {
-	long head, tail;
 };
 
 static const struct xp *strip(const struct xp *p)
@@ -403,6 +410,8 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 	sdb_buf_init(&t->kb);
 	sdb_buf_init(&t->hb);
 	sdb_buf_init(&t->itmp);
+	sdb_buf_init(&t->hvbuf);
+	sdb_sql_arena_init(&t->hmem);
 	t->cover = -1;
 	t->row = calloc((size_t)s->ncol + 1, sizeof(*t->row));
 	if (!t->row) {
@@ -657,7 +666,6 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		t->hcol = col;
 		t->hkey = (struct xp *)other;
 		t->hkaff = va;
-		sdb_sql_arena_init(&t->hmem);
 		src_use(s, col); /* the hash is built on it (the rowid too) */
 		if (i < nwh) /* the hash finds exactly the rows equal to it */
 			t->exact[t->nexact++] = all[i];
@@ -735,16 +743,233 @@ static void close_iter(struct tscan *t)
 }
 
 static int load_row(struct tscan *t, const void *k, size_t klen,
-		    const struct sdb_val *v, struct ectx *x);
+		    const struct sdb_val *v, int copy, struct ectx *x);
+
+/* ------------------------------------------------------------ hash joins
+ * P_HASH reads the table once (hash_build) and keeps, per row, only the
+ * columns the query reads. Integer keys (a rowid, an INTEGER column) are
+ * found through an array indexed by key - min when they are dense, else
+ * by open addressing on the integer; other keys through a vset (SQLite's
+ * comparison, the column's collation). Past half the memory limit the
+ * hash is dropped and the level reads the table per outer row instead:
+ * a rowid lookup, an index lookup on the column, or a scan that checks
+ * the key on every row. */
+
+enum { HK_VSET, HK_INT, HK_DENSE, HK_DIRECT, HK_LOOP };
+
+static void hash_drop(struct tscan *t)
+{
+	vset_free(t->hs);
+	t->hs = NULL;
+	free(t->hrows);
+	free(t->hnext);
+	free(t->hslot);
+	t->hrows = NULL;
+	t->hnext = t->hslot = NULL;
+	t->nh = t->hcap = 0;
+	t->nslot = 0;
+	sdb_sql_arena_release(&t->hmem);
+}
+
+static uint64_t hash_int(int64_t k)
+{
+	uint64_t h = (uint64_t)k * 0x9e3779b97f4a7c15ull;
+	return h ^ (h >> 31);
+}
+
+/* The integer a probe value equals among integer keys; 0: none can. */
+static int hash_int_key(const struct sql_value *v, int64_t *k)
+{
+	if (v->type == SQLV_INT) {
+		*k = v->u.i;
+		return 1;
+	}
+	if (v->type == SQLV_REAL && v->u.r >= -9.2233720368547758e18 &&
+	    v->u.r < 9.2233720368547758e18 && v->u.r == (double)(int64_t)v->u.r) {
+		*k = (int64_t)v->u.r;
+		return 1;
+	}
+	return 0;
+}
+
+/* The index of the rows: integer when every key is one, else a vset.
+ * Rows are chained from the last, so each chain runs in scan order. */
+static int hash_index(struct tscan *t, struct ectx *x, size_t bytes, size_t lim)
+{
+	const struct sql_value *kv = &t->hrows[t->hkpos];
+	int nhu = t->nhu, all_int = t->nh < (long)UINT32_MAX - 1;
+	int64_t mn = INT64_MAX, mx = INT64_MIN;
+	for (long i = 0; i < t->nh && all_int; i++) {
+		const struct sql_value *v = &kv[i * nhu];
+		if (v->type == SQLV_NULL)
+			continue;
+		if (v->type != SQLV_INT) {
+			all_int = 0;
+			break;
+		}
+		if (v->u.i < mn)
+			mn = v->u.i;
+		if (v->u.i > mx)
+			mx = v->u.i;
+	}
+	t->hnext = calloc((size_t)(t->nh ? t->nh : 1), sizeof(*t->hnext));
+	if (!t->hnext)
+		return sql_oom(x->e);
+	if (!all_int) {
+		t->hkind = HK_VSET;
+		t->hs = vset_new(1, sizeof(uint32_t));
+		if (!t->hs)
+			return sql_oom(x->e);
+		vset_coll(t->hs, 0, (enum sql_coll)(t->hcol < t->s->ncol ? t->s->coll[t->hcol] : 0));
+		for (long i = t->nh - 1; i >= 0; i--) {
+			const struct sql_value *v = &kv[i * nhu];
+			int isnew;
+			if (v->type == SQLV_NULL)
+				continue;
+			uint32_t *head = vset_get(t->hs, v, 1, &isnew);
+			if (!head)
+				return sql_oom(x->e);
+			t->hnext[i] = *head;
+			*head = (uint32_t)(i + 1);
+		}
+		return 0;
+	}
+	t->hmin = mn;
+	if (mn > mx) {
+		t->hkind = HK_DENSE; /* no key at all */
+		t->nslot = 0;
+		return 0;
+	}
+	uint64_t span = (uint64_t)mx - (uint64_t)mn;
+	if (span + 1 == (uint64_t)t->nh) {
+		/* keys mn, mn + 1 ... in scan order (a rowid): the rows are
+		 * where their keys say */
+		int inorder = 1;
+		for (long i = 0; i < t->nh && inorder; i++)
+			inorder = kv[i * nhu].type == SQLV_INT && kv[i * nhu].u.i == mn + i;
+		if (inorder) {
+			t->hkind = HK_DIRECT;
+			t->nslot = (uint64_t)t->nh;
+			free(t->hnext);
+			t->hnext = NULL;
+			return 0;
+		}
+	}
+	if (span < (uint64_t)t->nh * 2 + 1024) {
+		t->hkind = HK_DENSE;
+		t->nslot = span + 1;
+	} else {
+		t->hkind = HK_INT;
+		t->nslot = 1024;
+		while (t->nslot < (uint64_t)t->nh * 2)
+			t->nslot *= 2;
+	}
+	t->hslot = calloc((size_t)t->nslot, sizeof(*t->hslot));
+	if (!t->hslot)
+		return sql_oom(x->e);
+	int dup = 0;
+	for (long i = t->nh - 1; i >= 0; i--) {
+		const struct sql_value *v = &kv[i * nhu];
+		if (v->type == SQLV_NULL)
+			continue;
+		uint32_t *head;
+		if (t->hkind == HK_DENSE) {
+			head = &t->hslot[(uint64_t)v->u.i - (uint64_t)mn];
+		} else {
+			uint64_t j = hash_int(v->u.i) & (t->nslot - 1);
+			while (t->hslot[j] && kv[(t->hslot[j] - 1) * (uint64_t)nhu].u.i != v->u.i)
+				j = (j + 1) & (t->nslot - 1);
+			head = &t->hslot[j];
+		}
+		dup |= *head != 0;
+		t->hnext[i] = *head;
+		*head = (uint32_t)(i + 1);
+	}
+	size_t dbytes = sizeof(struct sql_value) * (size_t)t->nslot * (size_t)nhu;
+	if (t->hkind == HK_DENSE && !dup && bytes + dbytes <= lim && t->nslot < UINT32_MAX - 1) {
+		/* unique dense keys: each row moved to where its key says (a
+		 * probe then reads one place); an empty place has a NULL key */
+		struct sql_value *d = calloc((size_t)t->nslot * (size_t)nhu, sizeof(*d));
+		if (d) {
+			for (long i = 0; i < t->nh; i++)
+				if (kv[i * nhu].type != SQLV_NULL)
+					memcpy(&d[((uint64_t)kv[i * nhu].u.i - (uint64_t)mn) * (uint64_t)nhu],
+					       &t->hrows[i * nhu], sizeof(*d) * (size_t)nhu);
+			free(t->hrows);
+			t->hrows = d;
+			t->nh = (long)t->nslot;
+			free(t->hslot);
+			t->hslot = NULL;
+			t->hkind = HK_DIRECT;
+		}
+	}
+	return 0;
+}
+
+/* Over the memory limit: the level reads the table per outer row (a
+ * rowid lookup, an index on the column, else a scan checking the key). */
+static int hash_fallback(struct tscan *t, struct ectx *x)
+{
+	hash_drop(t);
+	t->hkind = HK_LOOP;
+	const struct src *s = t->s;
+	t->keyx = calloc(1, sizeof(*t->keyx));
+	t->kaff = calloc(1, 1);
+	if (!t->keyx || !t->kaff)
+		return sql_oom(x->e);
+	t->keyx[0] = t->hkey;
+	t->kaff[0] = t->hkaff;
+	t->nkey = 1;
+	if (!t->tab->without_rowid && (t->hcol == s->ncol || t->hcol == t->tab->ipk)) {
+		t->path = P_ROWID_EQ;
+		return 0;
+	}
+	int ccoll = t->hcol < s->ncol ? s->coll[t->hcol] : 0;
+	for (int k = 0; k < t->tab->nidx && !t->tab->without_rowid; k++) {
+		const struct sql_index_def *ix = t->tab->idx[k];
+		if (ix->where || ix->hnsw || ix->cols[0] != t->hcol ||
+		    (ix->coll ? (int)ix->coll[0] : 0) != ccoll)
+			continue;
+		t->path = P_INDEX_EQ;
+		t->idx = ix;
+		return 0;
+	}
+	t->path = P_FULL;
+	t->hfilt = 1;
+	return 0;
+}
+
+/* A cache of the TEXT/BLOB values a hash build has kept, by hash. */
+#define HINTERN 4096
+struct hintern {
+	const char *z;
+	uint32_t n;
+	uint8_t type;
+};
 
 /* Reads every row of the table once and hashes it on t->hcol. */
 static int hash_build(struct tscan *t, struct ectx *x)
 {
-	int rc, nc = t->s->ncol + 1;
-	t->hs = vset_new(1, sizeof(struct hchain));
-	if (!t->hs)
+	int rc, nc = t->s->ncol;
+	const struct src *s = t->s;
+	const uint64_t *used = s->used;
+	hash_drop(t);
+	free(t->hucol);
+	t->hucol = calloc((size_t)nc + 1, sizeof(*t->hucol));
+	if (!t->hucol)
 		return sql_oom(x->e);
-	vset_coll(t->hs, 0, (enum sql_coll)(t->hcol < t->s->ncol ? t->s->coll[t->hcol] : 0));
+	t->nhu = 0;
+	t->hkpos = -1;
+	for (int c = 0; c <= nc; c++) {
+		int u = c == t->hcol || !used || ((used[c >> 6] >> (c & 63)) & 1);
+		if (c == nc && !s->has_rowid)
+			u = 0;
+		if (!u)
+			continue;
+		if (c == t->hcol)
+			t->hkpos = t->nhu;
+		t->hucol[t->nhu++] = c;
+	}
 	sql_obj_prefix(&t->kb, t->tab->id);
 	sql_obj_end(&t->hb, t->tab->id);
 	if (t->kb.oom || t->hb.oom)
@@ -753,65 +978,153 @@ static int hash_build(struct tscan *t, struct ectx *x)
 	if ((rc = sdb_txn_iter_open(t->txn, t->kb.data, t->kb.len, t->hb.data,
 				    t->hb.len, 0, &it, x->e)))
 		return rc;
-	const uint64_t *used = t->s->used;
+	size_t lim = x->c->memory_limit / 2, bytes = 0;
+	int nhu = t->nhu, over = 0;
+	/* TEXT/BLOB values that repeat (a city, a status) are kept once */
+	struct hintern *itab = calloc(HINTERN, sizeof(*itab));
+	long ilook = 0, ihit = 0;
 	for (;;) {
 		const unsigned char *k;
 		size_t klen;
 		struct sdb_val v;
+		int64_t rowid = 0;
 		rc = sdb_txn_iter_next(it, &k, &klen, &v, x->e);
 		if (rc <= 0)
 			break;
-		if ((rc = load_row(t, k, klen, &v, x)) < 0)
+		/* values are copied at once: decoded in place */
+		if ((rc = sql_row_decode_used(t->tab, k, klen, v.data, v.len, t->row,
+					      &rowid, used, x->e)))
 			break;
+		t->row[nc] = sql_int(rowid);
 		if (t->nh == t->hcap) {
 			long ncap = t->hcap ? t->hcap * 2 : 256;
-			struct sql_value *nr = realloc(t->hrows, sizeof(*nr) * (size_t)(ncap * nc));
-			long *nn = realloc(t->hnext, sizeof(*nn) * (size_t)ncap);
-			if (nr)
-				t->hrows = nr;
-			if (nn)
-				t->hnext = nn;
-			if (!nr || !nn) {
+			struct sql_value *nr = realloc(t->hrows, sizeof(*nr) * (size_t)(ncap * nhu));
+			if (!nr) {
 				rc = sql_oom(x->e);
 				break;
 			}
+			t->hrows = nr;
 			t->hcap = ncap;
 		}
-		struct sql_value *d = &t->hrows[t->nh * nc];
-		for (int i = 0; i < nc; i++) {
-			if (i < nc - 1 && used && !(used[i >> 6] & (1ull << (i & 63)))) {
-				d[i] = sql_null();
+		struct sql_value *d = &t->hrows[t->nh * nhu];
+		for (int i = 0; i < nhu; i++) {
+			d[i] = t->row[t->hucol[i]];
+			if (d[i].type != SQLV_TEXT && d[i].type != SQLV_BLOB)
 				continue;
+			struct hintern *ie = NULL;
+			if (itab && d[i].n) {
+				uint64_t h = sdb_hash_short(d[i].u.z, d[i].n) + d[i].type;
+				ie = &itab[h & (HINTERN - 1)];
+				ilook++;
+				if (ie->z && ie->n == d[i].n && ie->type == d[i].type &&
+				    !memcmp(ie->z, d[i].u.z, d[i].n)) {
+					d[i].u.z = ie->z;
+					ihit++;
+					continue;
+				}
 			}
-			d[i] = t->row[i];
+			bytes += d[i].n;
 			if (sql_value_copy(&d[i], &t->hmem)) {
 				rc = sql_oom(x->e);
 				break;
 			}
+			if (ie) {
+				ie->z = d[i].u.z;
+				ie->n = d[i].n;
+				ie->type = d[i].type;
+			}
+		}
+		if (itab && ilook >= 8192 && ihit < ilook / 2) {
+			free(itab); /* values seldom repeat: copied each */
+			itab = NULL;
 		}
 		if (rc < 0)
 			break;
-		t->hnext[t->nh] = -1;
-		if (d[t->hcol].type != SQLV_NULL) {
-			int isnew;
-			struct hchain *ch = vset_get(t->hs, &d[t->hcol], 1, &isnew);
-			if (!ch) {
-				rc = sql_oom(x->e);
-				break;
-			}
-			if (isnew)
-				ch->head = t->nh;
-			else
-				t->hnext[ch->tail] = t->nh;
-			ch->tail = t->nh;
-		}
 		t->nh++;
+		bytes += sizeof(*d) * (size_t)nhu + 2 * sizeof(uint32_t) + 8;
+		if (bytes > lim) {
+			over = 1;
+			break;
+		}
 	}
 	sdb_txn_iter_close(it);
+	free(itab);
 	if (rc < 0)
+		return rc;
+	if (over)
+		return hash_fallback(t, x);
+	if ((rc = hash_index(t, x, bytes, lim)))
 		return rc;
 	t->hbuilt = 1;
 	return 0;
+}
+
+/* The first row whose key equals v (already under the key's affinity),
+ * or -1. */
+static long hash_find(struct tscan *t, const struct sql_value *v)
+{
+	int64_t k;
+	uint32_t head = 0;
+	switch (t->hkind) {
+	case HK_VSET: {
+		int isnew;
+		uint32_t *h = vset_get(t->hs, v, 0, &isnew);
+		head = h ? *h : 0;
+		break;
+	}
+	case HK_DENSE:
+		if (hash_int_key(v, &k) && k >= t->hmin &&
+		    (uint64_t)k - (uint64_t)t->hmin < t->nslot)
+			head = t->hslot[(uint64_t)k - (uint64_t)t->hmin];
+		break;
+	case HK_DIRECT:
+		if (hash_int_key(v, &k) && k >= t->hmin &&
+		    (uint64_t)k - (uint64_t)t->hmin < t->nslot) {
+			uint64_t i = (uint64_t)k - (uint64_t)t->hmin;
+			if (t->hrows[i * (uint64_t)t->nhu + (uint64_t)t->hkpos].type != SQLV_NULL)
+				head = (uint32_t)(i + 1);
+		}
+		break;
+	case HK_INT:
+		if (hash_int_key(v, &k)) {
+			uint64_t j = hash_int(k) & (t->nslot - 1);
+			const struct sql_value *kv = &t->hrows[t->hkpos];
+			while ((head = t->hslot[j]) && kv[(head - 1) * (uint64_t)t->nhu].u.i != k)
+				j = (j + 1) & (t->nslot - 1);
+		}
+		break;
+	}
+	return (long)head - 1;
+}
+
+/* The key sought, under the column's affinity. @return 0, 1 when NULL
+ * (nothing matches), or an error. */
+static int hash_key(struct tscan *t, struct ectx *x, struct sql_value *v)
+{
+	int rc;
+	if ((rc = xp_value(x, t->hkey, v)))
+		return rc;
+	if (v->type == SQLV_NULL)
+		return 1;
+	if (t->hkaff && !(v->type == SQLV_INT &&
+			  (t->hkaff == SQL_AFF_INTEGER || t->hkaff == SQL_AFF_NUMERIC)))
+		sql_value_apply_aff(v, (enum sql_aff)t->hkaff, x->mem);
+	return 0;
+}
+
+/* The next row of the chain into the table's row. @return 1 or 0. */
+static int hash_next(struct tscan *t)
+{
+	if (t->hcur < 0) {
+		t->done = 1;
+		return 0;
+	}
+	const struct sql_value *r = &t->hrows[t->hcur * t->nhu];
+	for (int i = 0; i < t->nhu; i++)
+		t->row[t->hucol[i]] = r[i];
+	t->s->cur->row = t->row;
+	t->hcur = t->hkind == HK_DIRECT ? -1 : (long)t->hnext[t->hcur] - 1;
+	return 1;
 }
 
 /* The successor of every key starting with b's bytes. */
@@ -886,24 +1199,33 @@ static int path_rewind(struct tscan *t, struct ectx *x)
 		return sql_fts_scan_rewind(t->fs, x, t->row);
 	switch (t->path) {
 	case P_FULL:
+		if (t->hfilt) {
+			/* a hash join past the memory limit: the key sought */
+			if ((rc = hash_key(t, x, &v))) {
+				t->done = 1;
+				return rc < 0 ? rc : 0;
+			}
+			t->hval = v;
+			if (v.type == SQLV_TEXT || v.type == SQLV_BLOB) {
+				sdb_buf_reset(&t->hvbuf);
+				sdb_buf_add(&t->hvbuf, v.u.z, v.n);
+				if (t->hvbuf.oom)
+					return sql_oom(x->e);
+				t->hval.u.z = t->hvbuf.data;
+			}
+		}
 		sql_obj_prefix(&t->kb, tab->id);
 		sql_obj_end(&t->hb, tab->id);
 		break;
 	case P_HASH:
 		if (!t->hbuilt && (rc = hash_build(t, x)))
 			return rc;
+		if (t->path != P_HASH)
+			return tscan_rewind(t, x); /* over the memory limit */
 		t->hcur = -1;
-		if ((rc = xp_eval(x, t->hkey, &v)))
-			return rc;
-		if (v.type == SQLV_NULL)
-			return 0;
-		if (t->hkaff)
-			sql_value_apply_aff(&v, (enum sql_aff)t->hkaff, x->mem);
-		{
-			int isnew;
-			struct hchain *ch = vset_get(t->hs, &v, 0, &isnew);
-			t->hcur = ch ? ch->head : -1;
-		}
+		if ((rc = hash_key(t, x, &v)))
+			return rc < 0 ? rc : 0;
+		t->hcur = hash_find(t, &v);
 		return 0;
 	case P_ROWID_EQ:
 		if ((rc = xp_eval(x, t->keyx[0], &v)))
@@ -1061,15 +1383,22 @@ static int path_rewind(struct tscan *t, struct ectx *x)
 				 t->desc, &t->it, x->e);
 }
 
+/* The row of record v (key k) into t->row; copy: v is copied first (a
+ * point read's, or an own write's, which may move before the row is
+ * done with; an iterator's snapshot entry stays until its next step). */
 static int load_row(struct tscan *t, const void *k, size_t klen,
-		    const struct sdb_val *v, struct ectx *x)
+		    const struct sdb_val *v, int copy, struct ectx *x)
 {
-	sdb_buf_reset(&t->rec);
-	sdb_buf_add(&t->rec, v->data, v->len);
-	if (t->rec.oom)
-		return sql_oom(x->e);
+	const char *rec = v->data;
+	if (copy) {
+		sdb_buf_reset(&t->rec);
+		sdb_buf_add(&t->rec, v->data, v->len);
+		if (t->rec.oom)
+			return sql_oom(x->e);
+		rec = t->rec.data;
+	}
 	int64_t rowid = 0;
-	int rc = sql_row_decode_used(t->tab, k, klen, t->rec.data, t->rec.len, t->row,
+	int rc = sql_row_decode_used(t->tab, k, klen, rec, v->len, t->row,
 				     &rowid, t->s->used, x->e);
 	if (rc)
 		return rc;
@@ -1125,7 +1454,7 @@ static int fetch_rowid(struct tscan *t, struct ectx *x, int64_t rid)
 	/* the key buffer is ours: decode from a copy */
 	sdb_buf_reset(&t->hb);
 	sdb_buf_add(&t->hb, t->kb.data, t->kb.len);
-	return load_row(t, t->hb.data, t->hb.len, &v, x);
+	return load_row(t, t->hb.data, t->hb.len, &v, 1, x);
 }
 
 /* Row i of the index's answer from the values it gave (hcover). */
@@ -1151,6 +1480,19 @@ static int tscan_next1(struct tscan *t, struct ectx *x);
 
 int tscan_next(struct tscan *t, struct ectx *x)
 {
+	if ((t->path == P_FULL || t->path == P_ROWID_RANGE) && !t->hx && !t->hmode && !t->done) {
+		/* a table scan's row: the iterator's next record */
+		const unsigned char *k;
+		size_t klen;
+		struct sdb_val v;
+		int rc = sdb_txn_iter_next(t->it, &k, &klen, &v, x->e);
+		if (rc <= 0) {
+			if (rc == 0)
+				t->done = 1;
+			return rc;
+		}
+		return load_row(t, k, klen, &v, !sdb_txn_iter_stable(t->it), x);
+	}
 	if (!t->hx || t->hmode)
 		return tscan_next1(t, x);
 	/* the exact scan of a query an HNSW index could answer: rows whose
@@ -1181,15 +1523,8 @@ static int tscan_next1(struct tscan *t, struct ectx *x)
 	}
 	if (t->path == P_FTS)
 		return sql_fts_scan_next(t->fs, x);
-	if (t->path == P_HASH) {
-		if (t->hcur < 0) {
-			t->done = 1;
-			return 0;
-		}
-		t->s->cur->row = &t->hrows[t->hcur * (t->s->ncol + 1)];
-		t->hcur = t->hnext[t->hcur];
-		return 1;
-	}
+	if (t->path == P_HASH)
+		return hash_next(t);
 	if (t->path == P_ROWID_EQ || t->path == P_ROWID_IN) {
 		while (t->inpos < t->nin)
 			if ((rc = fetch_rowid(t, x, t->inv[t->inpos++].u.i)))
@@ -1206,8 +1541,25 @@ static int tscan_next1(struct tscan *t, struct ectx *x)
 			t->done = 1;
 		return rc;
 	}
+	if (t->hfilt) {
+		/* a hash join past the memory limit: rows with the key */
+		enum sql_coll coll = (enum sql_coll)(t->hcol < t->s->ncol ? t->s->coll[t->hcol] : 0);
+		for (;;) {
+			if ((rc = load_row(t, k, klen, &v, !sdb_txn_iter_stable(t->it), x)) < 0)
+				return rc;
+			const struct sql_value *c = &t->row[t->hcol];
+			if (c->type != SQLV_NULL && !sql_value_cmp(c, &t->hval, coll))
+				return 1;
+			rc = sdb_txn_iter_next(t->it, &k, &klen, &v, x->e);
+			if (rc <= 0) {
+				if (rc == 0)
+					t->done = 1;
+				return rc;
+			}
+		}
+	}
 	if (t->path != P_INDEX_EQ)
-		return load_row(t, k, klen, &v, x);
+		return load_row(t, k, klen, &v, !sdb_txn_iter_stable(t->it), x);
 	int64_t rid;
 	if (t->tab->without_rowid)
 		return sdb_error_set(x->e, SDB_EUNSUPPORTED,
@@ -1231,7 +1583,7 @@ static int tscan_next1(struct tscan *t, struct ectx *x)
 				     "index %s names a missing row", t->idx->name);
 	if (rc)
 		return rc;
-	return load_row(t, kcopy, kl, &v, x);
+	return load_row(t, kcopy, kl, &v, 1, x);
 }
 
 int tscan_count(struct tscan *t, struct ectx *x, int64_t *n)
@@ -1279,10 +1631,9 @@ void tscan_free(struct tscan *t)
 	free(t->kaff);
 	free(t->inv);
 	free(t->row);
-	vset_free(t->hs);
-	free(t->hrows);
-	free(t->hnext);
-	sdb_sql_arena_release(&t->hmem);
+	hash_drop(t);
+	free(t->hucol);
+	sdb_buf_release(&t->hvbuf);
 	sdb_buf_release(&t->rec);
 	sdb_buf_release(&t->kb);
 	sdb_buf_release(&t->hb);

@@ -471,36 +471,43 @@ int sql_row_decode_used(const struct sql_table_def *t, const void *ik, size_t kl
 	uint64_t w64 = used ? used[0] : ~(uint64_t)0;
 	if (t->ncol < 64)
 		w64 &= ((uint64_t)1 << t->ncol) - 1;
+	/* the body length of each tag but TEXT/BLOB's (0xff: a length
+	 * follows; 0xfe: no such tag) */
+	static const uint8_t fixed[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 8,
+					    0xff, 0xff, 0xfe, 0xfe };
+	int ncol = t->ncol;
+	uint64_t wb = w64;
 	for (uint64_t i = 0; i < cnt; i++) {
-		int want = i < 64 ? (int)((w64 >> i) & 1) :
-			(int64_t)i < t->ncol && USED(used, (int)i);
+		int want = i < 64 ? (int)(wb & 1) : (int64_t)i < ncol && USED(used, (int)i);
+		wb >>= 1;
 		unsigned tag;
 		size_t body;
-		if (q >= end)
+		if (q >= end || (tag = *q++) > 15 || (body = fixed[tag]) == 0xfe)
 			return bad_record(e);
-		tag = *q++;
-		if (tag <= TAG_ONE) /* NULL, INT1..INT8 (tag bytes), ZERO, ONE */
-			body = tag >= TAG_INT1 && tag < TAG_INT1 + 8 ? tag - TAG_INT1 + 1 : 0;
-		else if (tag == TAG_REAL)
-			body = 8;
-		else if (tag == TAG_TEXT || tag == TAG_BLOB) {
-			uint64_t len;
-			size_t at = (size_t)(q - p);
-			if (varint_at(p, vlen, &at, &len) || len > UINT32_MAX)
-				return bad_record(e);
-			q = p + at;
-			body = (size_t)len;
-		} else
-			return bad_record(e);
+		if (body == 0xff) {
+			if (q < end && *q < 0x80)
+				body = *q++;
+			else {
+				uint64_t len;
+				size_t at = (size_t)(q - p);
+				if (varint_at(p, vlen, &at, &len) || len > UINT32_MAX)
+					return bad_record(e);
+				q = p + at;
+				body = (size_t)len;
+			}
+		}
 		if (body > (size_t)(end - q))
 			return bad_record(e);
 		if (want) {
 			struct sql_value *v = &cols[i];
-			if (tag == TAG_TEXT)
+			switch (tag) {
+			case TAG_TEXT:
 				*v = sql_text((const char *)q, body);
-			else if (tag == TAG_BLOB)
+				break;
+			case TAG_BLOB:
 				*v = sql_blob(q, body);
-			else if (tag == TAG_REAL) {
+				break;
+			case TAG_REAL: {
 				uint64_t bits;
 				memcpy(&bits, q, 8);
 				bits = le64toh(bits);
@@ -508,11 +515,16 @@ int sql_row_decode_used(const struct sql_table_def *t, const void *ik, size_t kl
 				v->sub = 0;
 				v->n = 0;
 				memcpy(&v->u.r, &bits, 8);
-			} else if (tag == TAG_NULL)
+				break;
+			}
+			case TAG_NULL:
 				*v = sql_null();
-			else if (tag == TAG_ZERO || tag == TAG_ONE)
+				break;
+			case TAG_ZERO:
+			case TAG_ONE:
 				*v = sql_int(tag == TAG_ONE);
-			else {
+				break;
+			default: {
 				uint64_t u = 0;
 				for (size_t j = 0; j < body; j++)
 					u |= (uint64_t)q[j] << (8 * j);
@@ -520,7 +532,8 @@ int sql_row_decode_used(const struct sql_table_def *t, const void *ik, size_t kl
 					u |= ~(uint64_t)0 << (8 * body);
 				*v = sql_int((int64_t)u);
 			}
-		} else if ((int64_t)i < t->ncol)
+			}
+		} else if ((int64_t)i < ncol)
 			cols[i] = sql_null();
 		q += body;
 	}

@@ -242,34 +242,9 @@ static int sort_mem(struct sql_sorter *s, struct sdb_error *e)
 
 /* ------------------------------------------------------------ spill files */
 
-/* A temporary file with no name: O_TMPFILE, else mkstemp + unlink. */
-static int try_tmpfile(const char *dir, int *fd)
-{
-	int f = open(dir, O_RDWR | O_TMPFILE | O_CLOEXEC, 0600);
-	if (f < 0) {
-		char path[4096];
-		if ((size_t)snprintf(path, sizeof path, "%s/.sochdb-sort-XXXXXX", dir) >= sizeof path)
-			return -1;
-		f = mkostemp(path, O_CLOEXEC);
-		if (f < 0)
-			return -1;
-		unlink(path);
-	}
-	*fd = f;
-	return 0;
-}
-
 static int open_tmp(struct sql_sorter *s, int *fd, struct sdb_error *e)
 {
-	const char *t = getenv("TMPDIR");
-	if (s->dir && !try_tmpfile(s->dir, fd))
-		return 0;
-	if (t && *t && !try_tmpfile(t, fd))
-		return 0;
-	if (!try_tmpfile("/tmp", fd))
-		return 0;
-	return sdb_error_sys(e, SDB_EIO, "cannot create a sort spill file in '%s'",
-			     s->dir ? s->dir : t && *t ? t : "/tmp");
+	return sdb_io_tmpfile(s->dir, "sort spill file", fd, e);
 }
 
 static int wflush(struct sql_sorter *s, int fd, struct sdb_error *e)

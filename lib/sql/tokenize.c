@@ -92,7 +92,8 @@ enum sdb_sql_kw sdb_sql_keyword(const char *z, size_t n)
 	pthread_once(&kw_once, kw_build);
 	for (unsigned h = kw_hash(z, n) & (KW_SLOTS - 1); kw_slot[h]; h = (h + 1) & (KW_SLOTS - 1)) {
 		const char *k = kw_names[kw_slot[h]];
-		if (k[n] == 0 && !strncasecmp(z, k, n))
+		/* compare first: k may be shorter than n (then k[n] is past it) */
+		if (!strncasecmp(z, k, n) && k[n] == 0)
 			return (enum sdb_sql_kw)kw_slot[h];
 	}
 	return SQL_KW_NONE;

@@ -86,9 +86,37 @@ static uint64_t khash(const struct vset *s, const struct sql_value *k)
 	return h ^ (h >> 29);
 }
 
+/* One key equal to another (NULL equal to NULL, as DISTINCT and GROUP BY
+ * compare): the common types in place, others through sql_value_cmp. */
+static inline int veq(const struct sql_value *a, const struct sql_value *b,
+		      enum sql_coll coll)
+{
+	if (a->type == b->type) {
+		switch (a->type) {
+		case SQLV_NULL:
+			return 1;
+		case SQLV_INT:
+			return a->u.i == b->u.i;
+		case SQLV_TEXT:
+			if (coll == SQL_COLL_BINARY)
+				return a->n == b->n && (!a->n || !memcmp(a->u.z, b->u.z, a->n));
+			break;
+		case SQLV_BLOB:
+			return a->n == b->n && (!a->n || !memcmp(a->u.z, b->u.z, a->n));
+		default:
+			break;
+		}
+	} else if (a->type == SQLV_NULL || b->type == SQLV_NULL) {
+		return 0;
+	}
+	return !sql_value_cmp(a, b, coll);
+}
+
 static int keq(const struct vset *s, const struct sql_value *a,
 	       const struct sql_value *b)
 {
+	if (s->nkey == 1)
+		return veq(a, b, (enum sql_coll)s->coll[0]);
 	for (int i = 0; i < s->nkey; i++) {
 		if (a[i].type == SQLV_NULL || b[i].type == SQLV_NULL) {
 			if (a[i].type != b[i].type)

@@ -87,6 +87,11 @@ struct sql_wstate {
 	struct sdb_db *db;         /* NULL until the database exists */
 	uint8_t writer;            /* db holds the writer lock */
 	struct sql_catalog *cat;   /* never NULL after sql_store_open */
+	/* the stored catalog version was last read equal to cat's at
+	 * snapshot generation cat_gen_seen, catalog load cat_load_seen
+	 * (cat_seen): not read again while both hold */
+	uint64_t cat_gen_seen, cat_load_seen;
+	uint8_t cat_seen;
 	struct sdb_txn *txn;       /* the open transaction, or NULL */
 	uint8_t in_begin;          /* BEGIN (or SAVEPOINT) ... open */
 	uint8_t txn_ddl;           /* the open transaction changed the schema */

@@ -191,6 +191,23 @@ int sql_catalog_load(struct sql_wstate *w, struct sdb_error *e)
 	return 0;
 }
 
+/* Whether the stored catalog version may differ from the one cat was
+ * last found equal to: the snapshot took in others' writes since, or the
+ * catalog in memory was replaced. */
+static int cat_unseen(const struct sql_wstate *w)
+{
+	return !w->cat_seen || w->cat_gen_seen != sdb_db_snapshot_gen(w->db) ||
+	       w->cat_load_seen != w->cat->gen;
+}
+
+/* The stored version v was read: remembered when cat is the same. */
+static void cat_saw(struct sql_wstate *w, uint64_t v)
+{
+	w->cat_seen = v == w->cat->version;
+	w->cat_gen_seen = sdb_db_snapshot_gen(w->db);
+	w->cat_load_seen = w->cat->gen;
+}
+
 int sql_catalog_refresh(struct sql_wstate *w, struct sdb_error *e)
 {
 	uint64_t v;
@@ -208,11 +225,17 @@ int sql_catalog_refresh(struct sql_wstate *w, struct sdb_error *e)
 		if (rc)
 			return rc;
 	}
-	if ((rc = sdb_db_refresh(w->db, e)) || (rc = sdb_txn_begin(w->db, &w->txn, e)))
+	if ((rc = sdb_db_refresh(w->db, e)))
+		return rc;
+	if (!cat_unseen(w))
+		return 0;
+	if ((rc = sdb_txn_begin(w->db, &w->txn, e)))
 		return rc;
 	rc = sql_cat_stored_version(w->txn, &v, e);
 	sdb_txn_free(w->txn);
 	w->txn = NULL;
+	if (!rc)
+		cat_saw(w, v);
 	if (!rc && v != w->cat->version)
 		rc = sql_catalog_load(w, e);
 	return rc;
@@ -222,10 +245,13 @@ int sql_catalog_refresh(struct sql_wstate *w, struct sdb_error *e)
 static int check_catalog(struct sql_wstate *w, struct sdb_error *e)
 {
 	uint64_t v;
+	if (!cat_unseen(w))
+		return 0;
 	int rc = sql_cat_stored_version(w->txn, &v, e);
 
 	if (rc)
 		return rc;
+	cat_saw(w, v);
 	if (v != w->cat->version)
 		return sql_catalog_load(w, e);
 	return 0;

@@ -473,15 +473,28 @@ static uint64_t load_be(const unsigned char *k, size_t from, size_t n)
 	return v;
 }
 
-/* The sorted order of s->e as (prefix, index) pairs: the 8 bytes after
+/*
+ * A set of keys to order by prefix_sort: key(ctx, i, &len) is key i;
+ * seen (optional) is told each key and the length of the prefix common
+ * to all keys, before any run is sorted; ties(ctx, run, n) orders a run
+ * of n > 1 pairs whose 8-byte prefixes are equal.
+ */
+struct pfx_keys {
+	const unsigned char *(*key)(void *ctx, size_t i, size_t *len);
+	void (*seen)(void *ctx, size_t i, const unsigned char *k, size_t len, size_t lcp);
+	void (*ties)(void *ctx, struct sdb_kidx *run, size_t n);
+	void *ctx;
+};
+
+/* The sorted order of n keys as (prefix, index) pairs: the 8 bytes after
  * the common prefix of all keys by an LSD radix sort (constant bytes
- * skipped), then runs of equal prefixes by the full comparison. @return
- * the pairs (caller frees), NULL when out of memory. */
-static struct sdb_kidx *sorter_sort(struct sdb_sorter *s)
+ * skipped), then runs of equal prefixes by pk->ties. @return the pairs
+ * (caller frees), NULL when out of memory. */
+static struct sdb_kidx *prefix_sort(const struct pfx_keys *pk, size_t n)
 {
-	const unsigned char *ar = (const unsigned char *)s->arena.data;
-	size_t n = s->n, lcp = SIZE_MAX;
 	struct sdb_kidx *a, *b;
+	size_t lcp = SIZE_MAX, l0 = 0;
+	const unsigned char *k0 = n ? pk->key(pk->ctx, 0, &l0) : NULL;
 
 	a = malloc((n ? n : 1) * sizeof(*a));
 	b = malloc((n ? n : 1) * sizeof(*b));
@@ -491,22 +504,24 @@ static struct sdb_kidx *sorter_sort(struct sdb_sorter *s)
 		return NULL;
 	}
 	for (size_t i = 1; i < n && lcp; i++) {
-		const unsigned char *p = ar + s->e[0].off, *q = ar + s->e[i].off;
-		size_t m = SENT_KLEN(&s->e[0]) < SENT_KLEN(&s->e[i]) ? SENT_KLEN(&s->e[0]) : SENT_KLEN(&s->e[i]), j = 0;
+		size_t li, m, j = 0;
+		const unsigned char *q = pk->key(pk->ctx, i, &li);
+		m = l0 < li ? l0 : li;
 		if (m > lcp)
 			m = lcp;
-		while (j < m && p[j] == q[j])
+		while (j < m && k0[j] == q[j])
 			j++;
 		lcp = j;
 	}
 	if (lcp == SIZE_MAX)
 		lcp = 0;
 	for (size_t i = 0; i < n; i++) {
-		const unsigned char *k = ar + s->e[i].off;
-		size_t kl = SENT_KLEN(&s->e[i]);
+		size_t kl;
+		const unsigned char *k = pk->key(pk->ctx, i, &kl);
 		a[i].pfx = load_be(k, lcp, kl);
 		a[i].idx = i;
-		s->e[i].pfx2 = load_be(k, lcp + 8, kl);
+		if (pk->seen)
+			pk->seen(pk->ctx, i, k, kl, lcp);
 	}
 	{
 		struct sdb_kidx *sorted = sdb_radix_pfx(a, b, n);
@@ -520,13 +535,43 @@ static struct sdb_kidx *sorter_sort(struct sdb_sorter *s)
 		size_t j = i + 1;
 		while (j < n && a[j].pfx == a[i].pfx)
 			j++;
-		if (j - i > 1 && j - i <= TIE_RUN)
-			sort_ties(s, a + i, j - i);
-		else if (j - i > 1)
-			qsort_r(a + i, j - i, sizeof(*a), sidx_cmp, s);
+		if (j - i > 1)
+			pk->ties(pk->ctx, a + i, j - i);
 		i = j;
 	}
 	return a;
+}
+
+/* prefix_sort over a sorter's entries */
+static const unsigned char *sorter_key(void *ctx, size_t i, size_t *len)
+{
+	const struct sdb_sorter *s = ctx;
+
+	*len = SENT_KLEN(&s->e[i]);
+	return (const unsigned char *)s->arena.data + s->e[i].off;
+}
+
+static void sorter_seen(void *ctx, size_t i, const unsigned char *k, size_t len, size_t lcp)
+{
+	struct sdb_sorter *s = ctx;
+
+	s->e[i].pfx2 = load_be(k, lcp + 8, len);
+}
+
+static void sorter_ties(void *ctx, struct sdb_kidx *run, size_t n)
+{
+	if (n <= TIE_RUN)
+		sort_ties(ctx, run, n);
+	else
+		qsort_r(run, n, sizeof(*run), sidx_cmp, ctx);
+}
+
+/* The sorted order of s->e: key ascending, newest first. */
+static struct sdb_kidx *sorter_sort(struct sdb_sorter *s)
+{
+	const struct pfx_keys pk = { sorter_key, sorter_seen, sorter_ties, s };
+
+	return prefix_sort(&pk, s->n);
 }
 
 /* Ties of sdb_keys_order: the whole keys (qsort_r: ctx is the keys). */
@@ -545,50 +590,28 @@ static int kidx_cmp(const void *pa, const void *pb, void *ctx)
 	return c ? c : (a->idx > b->idx) - (a->idx < b->idx);
 }
 
+static const unsigned char *korder_key(void *ctx, size_t i, size_t *len)
+{
+	const struct korder *ko = ctx;
+
+	*len = ko->len[i];
+	return ko->base + ko->off[i];
+}
+
+static void korder_ties(void *ctx, struct sdb_kidx *run, size_t n)
+{
+	qsort_r(run, n, sizeof(*run), kidx_cmp, ctx);
+}
+
 int sdb_keys_order(const unsigned char *base, const uint32_t *off,
 		   const uint32_t *len, size_t n, uint32_t *order)
 {
 	struct korder ko = { base, off, len };
-	struct sdb_kidx *a = malloc((n ? n : 1) * sizeof(*a));
-	struct sdb_kidx *b = malloc((n ? n : 1) * sizeof(*b));
-	size_t lcp = SIZE_MAX;
+	const struct pfx_keys pk = { korder_key, NULL, korder_ties, &ko };
+	struct sdb_kidx *a = prefix_sort(&pk, n);
 
-	if (!a || !b) {
-		free(a);
-		free(b);
+	if (!a)
 		return SDB_ENOMEM;
-	}
-	for (size_t i = 1; i < n && lcp; i++) {
-		const unsigned char *p = base + off[0], *q = base + off[i];
-		size_t m = len[0] < len[i] ? len[0] : len[i], j = 0;
-		if (m > lcp)
-			m = lcp;
-		while (j < m && p[j] == q[j])
-			j++;
-		lcp = j;
-	}
-	if (lcp == SIZE_MAX)
-		lcp = 0;
-	for (size_t i = 0; i < n; i++) {
-		a[i].pfx = load_be(base + off[i], lcp, len[i]);
-		a[i].idx = i;
-	}
-	{
-		struct sdb_kidx *sorted = sdb_radix_pfx(a, b, n);
-		if (sorted != a) {
-			b = a;
-			a = sorted;
-		}
-	}
-	free(b);
-	for (size_t i = 0; i < n;) {
-		size_t j = i + 1;
-		while (j < n && a[j].pfx == a[i].pfx)
-			j++;
-		if (j - i > 1)
-			qsort_r(a + i, j - i, sizeof(*a), kidx_cmp, &ko);
-		i = j;
-	}
 	for (size_t i = 0; i < n; i++)
 		order[i] = (uint32_t)a[i].idx;
 	free(a);

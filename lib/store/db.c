@@ -464,6 +464,8 @@ int sdb_db_load_snapshot(struct sdb_db *db, struct sdb_error *e)
 	uint64_t last_next = 0, last_cp = 0;
 	int same = 0;
 
+	db->snap_gen++;
+
 	for (int attempt = 0; attempt < 1000; attempt++) {
 		int rc;
 		snapshot_free(db);
@@ -625,6 +627,7 @@ int sdb_db_refresh(struct sdb_db *db, struct sdb_error *e)
 		return 0;
 	if (!refresh_tail(db)) {
 		db->refresh_tails++;
+		db->snap_gen++;
 		if (db->wlocked)
 			db->wal_end = wal_end;
 		return 0;
@@ -634,6 +637,11 @@ int sdb_db_refresh(struct sdb_db *db, struct sdb_error *e)
 	if (db->wlocked)
 		db->wal_end = wal_end; /* the writer's end: where it appends */
 	return rc;
+}
+
+uint64_t sdb_db_snapshot_gen(const struct sdb_db *db)
+{
+	return db->snap_gen;
 }
 
 int sdb_db_snapshot_stale(const struct sdb_db *db)
@@ -839,9 +847,11 @@ int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
 		if ((rc = sdb_table_ready(dt->t, e)))
 			return db->wlocked ? sdb_damage_note(db->dir, db->o.sync == SDB_SYNC_OFF, rc, e) : rc;
 		/* the bloom filter (checked whole first: a large table's is
-		 * megabytes) pays from a few reads on; the first ones go to the
-		 * block, which answers the same */
-		if (dt->t->bloom || ++dt->t->nget > 16) {
+		 * megabytes) saves a block read only for a key the table does
+		 * not hold: it is used from the table's 16th read that found
+		 * nothing on; until then the block answers the same (an index
+		 * probe's row reads, all found, never pay for it) */
+		if (dt->t->bloom || dt->t->nget >= 16) {
 			if ((rc = sdb_table_bloom(dt->t, e)))
 				return db->wlocked ? sdb_damage_note(db->dir, db->o.sync == SDB_SYNC_OFF, rc, e) : rc;
 			if (!have_h) {
@@ -871,6 +881,7 @@ int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
 			v->expires_ms = dt->cache.kind[j] == SDB_KIND_TTL ? dt->cache.expires[j] : 0;
 			return 0;
 		}
+		dt->t->nget++;
 	absent:
 		if (covered(dt->t->rt, dt->t->nrt, ik, n))
 			return SDB_ENOTFOUND;

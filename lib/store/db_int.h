@@ -32,6 +32,7 @@ struct sdb_db {
 	uint64_t snap_cp;     /* the snapshot's checkpoint LSN */
 	uint64_t replay_end;  /* the snapshot's replay resumes here */
 	uint64_t refresh_tails, refresh_reloads; /* sdb_db_refresh (tests) */
+	uint64_t snap_gen;  /* snapshots taken in (sdb_db_snapshot_gen) */
 	int bulk;             /* a bulk ingest holds the maintenance lock */
 	struct sdb_memtable mem;
 	uint64_t now;
@@ -149,6 +150,10 @@ struct sdb_iter {
 	uint64_t now;
 	struct sdb_buf lo, hi, target;
 	int has_lo, has_hi;
+	/* sdb_iter_limit's re-seek of the cursors past the old bound (kept
+	 * in hi_old), deferred to the next step: a seek does it anyway */
+	struct sdb_buf hi_old;
+	int limit_pending;
 };
 int sdb_iter_init(struct sdb_iter *it, const struct sdb_memtable *mem,
 		  struct sdb_table **tabs, const struct sdb_table_meta *const *metas,

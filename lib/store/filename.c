@@ -24,28 +24,38 @@
 #define TABLE_SUFFIX ".sst"
 #define TEMP_MARK ".tmp"
 
-void sdb_lock_path(struct sdb_buf *b, const char *dir)
+/* DIR/name into b, without a printf (the MANIFEST's and the newest
+ * WAL segment's paths are built at every snapshot refresh). */
+static void dir_name(struct sdb_buf *b, const char *dir, const char *name)
 {
 	sdb_buf_reset(b);
-	sdb_buf_addf(b, "%s/LOCK", dir);
+	sdb_buf_add(b, dir, strlen(dir));
+	sdb_buf_addc(b, '/');
+	sdb_buf_add(b, name, strlen(name));
+}
+
+void sdb_lock_path(struct sdb_buf *b, const char *dir)
+{
+	dir_name(b, dir, "LOCK");
 }
 
 void sdb_manifest_path(struct sdb_buf *b, const char *dir)
 {
-	sdb_buf_reset(b);
-	sdb_buf_addf(b, "%s/MANIFEST", dir);
+	dir_name(b, dir, "MANIFEST");
 }
 
 void sdb_damage_path(struct sdb_buf *b, const char *dir)
 {
-	sdb_buf_reset(b);
-	sdb_buf_addf(b, "%s/DAMAGE", dir);
+	dir_name(b, dir, "DAMAGE");
 }
 
 void sdb_wal_path(struct sdb_buf *b, const char *dir, uint64_t lsn)
 {
-	sdb_buf_reset(b);
-	sdb_buf_addf(b, "%s/" WAL_PREFIX "%016" PRIx64 WAL_SUFFIX, dir, lsn);
+	char name[4 + 16 + 4 + 1] = WAL_PREFIX;
+	for (int i = 0; i < 16; i++)
+		name[4 + i] = "0123456789abcdef"[(lsn >> (60 - 4 * i)) & 15];
+	memcpy(name + 20, WAL_SUFFIX, sizeof(WAL_SUFFIX));
+	dir_name(b, dir, name);
 }
 
 void sdb_table_path(struct sdb_buf *b, const char *dir, uint64_t no)

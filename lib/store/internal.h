@@ -163,7 +163,8 @@ struct sdb_table {
 	uint32_t *bklen;
 	const unsigned char *index_raw; /* the index block: in the map, or index_owned */
 	unsigned char *index_owned;
-	unsigned nget;            /* point reads so far (the bloom is checked from the 16th) */
+	unsigned nget;            /* point reads that found nothing in the table's blocks
+				   * (the bloom is used from the 16th) */
 	const unsigned char *bloom;
 	size_t bloom_len;
 	uint64_t nentries, ndeletes;
@@ -176,6 +177,8 @@ struct sdb_table {
 	uint32_t *clen;
 	size_t *cring, chead, cn;
 	uint64_t cbytes;
+	unsigned cmiss;           /* reads before the cache: made at the second
+				   * (a one-read process zeroes no arrays) */
 	uint32_t version;
 	int loaded;               /* index and range blocks checked */
 	/* the index is parsed as reads reach it: entries [0, nparsed) */
@@ -226,6 +229,13 @@ void sdb_block_release(struct sdb_block *b);
 /* Reads, checks (CRC before decompressing) and decodes block i of t. */
 int sdb_table_read_block(struct sdb_table *t, size_t i, struct sdb_block *b,
 			 struct sdb_error *e);
+/* Drops the pages of t's map inside [lo, hi) (file offsets; whole pages
+ * only) from this process's resident set: a long scan's blocks, read
+ * once and copied out, do not add up to the table's size in RSS. The
+ * file's pages stay cached; a later read faults them in again. */
+void sdb_table_release_span(struct sdb_table *t, uint64_t lo, uint64_t hi);
+/* A cursor releases what it has read past every SDB_SCAN_RELEASE bytes. */
+#define SDB_SCAN_RELEASE (4u << 20)
 /* The same through the table's block cache (point reads: the block's
  * checked, decompressed bytes are kept for the next read of it). */
 int sdb_table_read_block_cached(struct sdb_table *t, size_t i,

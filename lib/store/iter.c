@@ -37,6 +37,14 @@ struct sdb_cursor {
 	int rok;
 	size_t nrt_all; /* rt's size; nrt counts it only when it meets the range */
 	int rset;       /* rt set (a lazily opened table: once ready) */
+	/* the far edge (file offset) of what this cursor's run of blocks
+	 * read one after another has not released yet (rel_ok: set) */
+	uint64_t rel;
+	int rel_ok;
+	/* forward: block hib - 1 has every key below the far bound (hiok);
+	 * hib 0: not known (a new bound) */
+	size_t hib;
+	int hiok;
 };
 
 /* Whether a sorted disjoint range set meets [lo, hi) (hi NULL: open). */
@@ -97,7 +105,7 @@ static size_t cur_range_find(struct sdb_cursor *c, int reverse, const void *k, s
 	return c->nrt;
 }
 
-static void cur_load(struct sdb_cursor *c)
+static inline void cur_load(struct sdb_cursor *c)
 {
 	if (c->mem) {
 		const struct sdb_ment *x = &c->mem->e[c->mi];
@@ -117,13 +125,26 @@ static void cur_load(struct sdb_cursor *c)
 	}
 }
 
+/* Whether every key of c's loaded block lies below the far bound (then
+ * forward steps inside it need not compare keys with the bound). */
+static inline int block_below_hi(const struct sdb_iter *it, struct sdb_cursor *c)
+{
+	if (c->hib != c->bi + 1) {
+		c->hib = c->bi + 1;
+		c->hiok = !it->has_hi ||
+			  (c->b.n && sdb_key_cmp(c->b.keys + c->b.koff[c->b.n - 1], c->b.klen[c->b.n - 1],
+						 it->hi.data, it->hi.len) < 0);
+	}
+	return c->hiok;
+}
+
 /* Loads the cursor's entry; one past the iterator's far bound leaves the
  * merge (forward: beyond, revived by a larger limit), so the merge
  * compares only cursors inside the range. */
 static void cur_bound(const struct sdb_iter *it, struct sdb_cursor *c, int reverse)
 {
 	cur_load(c);
-	if (!reverse && it->has_hi &&
+	if (!reverse && it->has_hi && (c->mem || !block_below_hi(it, c)) &&
 	    sdb_key_cmp(c->k, c->klen, it->hi.data, it->hi.len) >= 0) {
 		c->valid = 0;
 		c->beyond = 1;
@@ -141,7 +162,26 @@ static int cur_block(struct sdb_cursor *c, size_t bi, struct sdb_error *e)
 
 	if (c->bloaded && c->bi == bi)
 		return 0;
+	size_t prev = c->bi;
+	int had = c->bloaded;
 	rc = sdb_table_read_block(c->t, bi, &c->b, e);
+	if (!rc) {
+		/* blocks read in order: every SDB_SCAN_RELEASE bytes the pages
+		 * behind the new block leave the resident set (a streamed scan
+		 * stays small); boff[bi] is parsed now */
+		const struct sdb_table *t = c->t;
+		uint64_t lo = t->boff[bi], hi = lo + t->bsize[bi] + SDB_BLOCK_TRAILER;
+		if (!c->rel_ok || !had || (bi != prev + 1 && bi + 1 != prev)) {
+			c->rel = bi + 1 == prev && had ? hi : lo;
+			c->rel_ok = 1;
+		} else if (bi == prev + 1 && lo - c->rel >= SDB_SCAN_RELEASE) {
+			sdb_table_release_span(c->t, c->rel, lo);
+			c->rel = lo;
+		} else if (bi + 1 == prev && c->rel - hi >= SDB_SCAN_RELEASE) {
+			sdb_table_release_span(c->t, hi, c->rel);
+			c->rel = hi;
+		}
+	}
 	c->bi = bi;
 	c->bloaded = rc == 0;
 	return rc;
@@ -332,6 +372,8 @@ int sdb_iter_init(struct sdb_iter *it, const struct sdb_memtable *mem,
  * so, every cursor ranked below that source (best among them) is moved
  * past the range. @return 1 skipped, 0 not covered, or an error.
  */
+static int limit_settle(struct sdb_iter *it, struct sdb_error *e);
+
 static int skip_covered(struct sdb_iter *it, struct sdb_cursor *best,
 			struct sdb_error *e)
 {
@@ -358,12 +400,43 @@ static int skip_covered(struct sdb_iter *it, struct sdb_cursor *best,
 	return 0;
 }
 
+/* A scan's common step: one table left in the range, the next entry in
+ * its block and the whole block below the far bound. @return the cursor
+ * on a live entry, or NULL: the general steps go on (past a dead one). */
+static inline struct sdb_cursor *scan_step(struct sdb_iter *it)
+{
+	if (it->started && it->solo && it->ntie == 1 && !it->has_rt && !it->reverse &&
+	    !it->limit_pending) {
+		struct sdb_cursor *c = &it->c[it->tie[0]];
+		if (c->valid && !c->mem && c->i + 1 < c->b.n && block_below_hi(it, c)) {
+			c->i++;
+			cur_load(c);
+			if (it->raw || c->kind == SDB_KIND_PUT ||
+			    (c->kind == SDB_KIND_TTL && c->exp > it->now))
+				return c;
+		}
+	}
+	return NULL;
+}
+
 int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,
 		      size_t *klen, const unsigned char **v, size_t *vlen,
 		      int *kind, uint64_t *expires, struct sdb_error *e)
 {
 	int rc;
 
+	if (it->limit_pending && (rc = limit_settle(it, e)))
+		return rc;
+	struct sdb_cursor *sc = scan_step(it);
+	if (sc) {
+		*k = sc->k;
+		*klen = sc->klen;
+		*v = sc->v;
+		*vlen = sc->vlen;
+		*kind = sc->kind;
+		*expires = sc->exp;
+		return 1;
+	}
 	for (;;) {
 		struct sdb_cursor *best = NULL;
 		/* the cursors that held the previous key (it->tie) move on */
@@ -465,6 +538,7 @@ int sdb_iter_seek(struct sdb_iter *it, const void *key, size_t klen,
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	it->started = 0;
 	it->solo = 0;
+	it->limit_pending = 0; /* every cursor is placed again */
 	for (int i = 0; i < it->nc; i++)
 		it->c[i].rok = 0; /* keys may go back: range positions found again */
 	for (int i = 0; i < it->nc && !rc; i++)
@@ -480,33 +554,56 @@ int sdb_iter_limit(struct sdb_iter *it, const void *hi, size_t hilen,
 {
 	if (it->reverse)
 		return sdb_error_set(e, SDB_EINVAL, "a limit is for forward iterators");
-	struct sdb_buf old = it->hi, nh = SDB_BUF_INIT;
-	int rc = 0;
-
-	sdb_buf_add(&nh, hi, hilen);
-	if (!sdb_buf_ok(&nh)) {
-		sdb_buf_release(&nh);
+	if (!it->limit_pending) {
+		/* the old bound, for the re-seek (a pending one keeps the
+		 * older bound: its cursors are past that one) */
+		struct sdb_buf t = it->hi_old;
+		it->hi_old = it->hi;
+		it->hi = t;
+	}
+	sdb_buf_reset(&it->hi);
+	sdb_buf_add(&it->hi, hi, hilen);
+	if (!sdb_buf_ok(&it->hi)) {
+		if (!it->limit_pending) {
+			struct sdb_buf t = it->hi_old;
+			it->hi_old = it->hi;
+			it->hi = t;
+		}
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	}
-	it->hi = nh;
 	it->has_hi = 1;
 	it->solo = 0; /* cursors past the old bound may come back */
 	it->has_rt = 0;
 	for (int i = 0; i < it->nc; i++)
+		it->c[i].hib = 0;
+	for (int i = 0; i < it->nc; i++)
 		if (it->c[i].rset)
 			cur_set_ranges(it, &it->c[i], it->c[i].rt, it->c[i].nrt_all);
-	/* every key returned so far is below the old bound, and a skipped
-	 * table has none below it: its first key >= the old bound is next */
-	for (int i = 0; i < it->nc && !rc; i++) {
+	for (int i = 0; i < it->nc; i++) {
 		struct sdb_cursor *c = &it->c[i];
 		if (c->beyond)
-			rc = cur_seek(it, c, old.data, old.len, 1, 0, e);
+			it->limit_pending = 1;
 		else if (c->valid && sdb_key_cmp(c->k, c->klen, it->hi.data, it->hi.len) >= 0) {
 			c->valid = 0; /* a lower bound: past it now */
 			c->beyond = 1;
 		}
 	}
-	sdb_buf_release(&old);
+	return 0;
+}
+
+/* Does the re-seek sdb_iter_limit deferred: every key returned so far
+ * is below the old bound, and a cursor past it has none below it: its
+ * first key >= the old bound is next. */
+static int limit_settle(struct sdb_iter *it, struct sdb_error *e)
+{
+	int rc = 0;
+
+	if (!it->limit_pending)
+		return 0;
+	it->limit_pending = 0;
+	for (int i = 0; i < it->nc && !rc; i++)
+		if (it->c[i].beyond)
+			rc = cur_seek(it, &it->c[i], it->hi_old.data, it->hi_old.len, 1, 0, e);
 	return rc;
 }
 
@@ -517,6 +614,8 @@ int sdb_iter_count(struct sdb_iter *it, uint64_t *out, struct sdb_error *e)
 	int nvalid = 0, rc;
 
 	*out = 0;
+	if ((rc = limit_settle(it, e)))
+		return rc;
 	/* the sources with keys in the range (a cursor at a key >= hi has
 	 * none: its keys only grow) */
 	for (int i = 0; i < it->nc; i++)
@@ -610,6 +709,7 @@ void sdb_iter_release(struct sdb_iter *it)
 	free(it->tie);
 	sdb_buf_release(&it->lo);
 	sdb_buf_release(&it->hi);
+	sdb_buf_release(&it->hi_old);
 	sdb_buf_release(&it->target);
 	memset(it, 0, sizeof(*it));
 }
@@ -660,6 +760,15 @@ int sdb_iter_next(struct sdb_iter *it, const unsigned char **k, size_t *klen,
 {
 	const unsigned char *val;
 	uint64_t exp;
+	struct sdb_cursor *c = scan_step(it);
+	if (c) {
+		*k = c->k;
+		*klen = c->klen;
+		v->data = (const char *)c->v;
+		v->len = c->vlen;
+		v->expires_ms = c->kind == SDB_KIND_TTL ? c->exp : 0;
+		return 1;
+	}
 	int kind, rc = sdb_iter_next_raw(it, k, klen, &val, &v->len, &kind, &exp, e);
 
 	if (rc == 1) {

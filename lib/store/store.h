@@ -142,6 +142,10 @@ int sdb_db_write_locked(const struct sdb_db *db);
  * it), else 0; a stat or two (none for a writer whose only commits since
  * would be its own: then 1 exactly when it committed since). */
 int sdb_db_snapshot_stale(const struct sdb_db *db);
+/* A number that changes whenever the handle's snapshot takes in what it
+ * did not write itself (a refresh that found more, a reload); the same
+ * number: the same data but for the handle's own commits since. */
+uint64_t sdb_db_snapshot_gen(const struct sdb_db *db);
 
 /* Point read of an internal key in the snapshot. @return 0 found,
  * SDB_ENOTFOUND absent/deleted/expired, or an error (damage, I/O). */

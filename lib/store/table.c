@@ -71,6 +71,7 @@ struct sdb_table_writer {
 	size_t nr, rcap, rlcap;
 	uint64_t nentries, ndeletes, raw_bytes;
 	ZSTD_CCtx *zc;
+	LZ4_stream_t *lz; /* reset fast per block (LZ4_compress_default clears 16 KiB each time) */
 };
 
 static int flush_out(struct sdb_table_writer *w, struct sdb_error *e)
@@ -103,7 +104,15 @@ static size_t store_block(struct sdb_table_writer *w, const void *raw,
 	if (comp == SDB_COMP_LZ4 && rawlen > 64) {
 		int bound = LZ4_compressBound((int)rawlen);
 		if (!sdb_buf_grow(&w->cbuf, (size_t)bound)) {
-			int n = LZ4_compress_default(raw, w->cbuf.data, (int)rawlen, bound);
+			int n;
+			if (!w->lz)
+				w->lz = LZ4_createStream();
+			if (w->lz) {
+				/* a new stream each block: blocks stay independent */
+				LZ4_resetStream_fast(w->lz);
+				n = LZ4_compress_fast_continue(w->lz, raw, w->cbuf.data, (int)rawlen, bound, 1);
+			} else
+				n = LZ4_compress_default(raw, w->cbuf.data, (int)rawlen, bound);
 			if (n > 0 && (size_t)n < rawlen - rawlen / 16) {
 				payload = w->cbuf.data;
 				plen = (size_t)n;
@@ -405,6 +414,7 @@ void sdb_table_writer_abort(struct sdb_table_writer *w)
 	free(w->roff);
 	free(w->rlen);
 	ZSTD_freeCCtx(w->zc);
+	LZ4_freeStream(w->lz);
 	free(w);
 }
 
@@ -654,25 +664,34 @@ int sdb_table_ready_slow(struct sdb_table *t, struct sdb_error *e)
 static int parse_index(struct sdb_table *t, size_t i, struct sdb_error *e)
 {
 	const unsigned char *p = t->index_raw + t->ipos, *end = t->index_raw + t->iend;
+	const unsigned char *good = p, **bkey = t->bkey;
+	uint32_t *bklen = t->bklen, *bsize = t->bsize;
+	uint64_t *boff = t->boff, ioff = t->ioff;
+	size_t j = t->nparsed, nb = t->nblocks;
 
-	if (i >= t->nblocks)
-		i = t->nblocks ? t->nblocks - 1 : 0;
-	while (t->nparsed <= i && t->nparsed < t->nblocks) {
+	if (i >= nb)
+		i = nb ? nb - 1 : 0;
+	/* the table's fields written once at the end (a random point read
+	 * of a big table parses most of its index in one call) */
+	for (; j <= i && j < nb; j++) {
 		uint64_t kl, off, sz;
-		size_t j = t->nparsed;
 		if (!(p = sdb_get_varint(p, end, &kl)) || kl > (uint64_t)(end - p))
-			return corrupt(e, t->path, t->ioff, "bad index block");
-		t->bkey[j] = p;
-		t->bklen[j] = (uint32_t)kl;
+			break;
+		bkey[j] = p;
+		bklen[j] = (uint32_t)kl;
 		p += kl;
 		if (!(p = sdb_get_varint(p, end, &off)) || !(p = sdb_get_varint(p, end, &sz)) ||
-		    off > t->ioff || sz > t->ioff || off + sz + SDB_BLOCK_TRAILER > t->ioff)
-			return corrupt(e, t->path, t->ioff, "bad index block");
-		t->boff[j] = off;
-		t->bsize[j] = (uint32_t)sz;
-		t->nparsed++;
-		t->ipos = (size_t)(p - t->index_raw);
+		    off > ioff || sz > ioff || off + sz + SDB_BLOCK_TRAILER > ioff)
+			break;
+		boff[j] = off;
+		bsize[j] = (uint32_t)sz;
+		good = p;
 	}
+	t->nparsed = j;
+	t->ipos = (size_t)(good - t->index_raw);
+	if (j <= i && j < nb)
+		return corrupt(e, t->path, t->ioff, "bad index block");
+	p = good;
 	if (t->nparsed == t->nblocks && p != end)
 		return corrupt(e, t->path, t->ioff, "bad index block");
 	return 0;
@@ -828,9 +847,15 @@ int sdb_block_decode(struct sdb_block *b, const unsigned char *p, size_t n)
 	for (uint32_t i = 0; i < count; i++) {
 		uint64_t shared, unshared, vlen, exp = 0;
 		int kind;
-		if (!(p = sdb_get_varint(p, end, &shared)) ||
-		    !(p = sdb_get_varint(p, end, &unshared)) ||
-		    !(p = sdb_get_varint(p, end, &vlen)) || p >= end)
+		/* the three lengths and the kind, one byte each mostly */
+		if (end - p >= 4 && !((p[0] | p[1] | p[2]) & 0x80)) {
+			shared = p[0];
+			unshared = p[1];
+			vlen = p[2];
+			p += 3;
+		} else if (!(p = sdb_get_varint(p, end, &shared)) ||
+			   !(p = sdb_get_varint(p, end, &unshared)) ||
+			   !(p = sdb_get_varint(p, end, &vlen)) || p >= end)
 			return SDB_ECORRUPT;
 		kind = *p++;
 		if (kind > SDB_KIND_TTL || (kind == SDB_KIND_DEL && vlen))
@@ -840,11 +865,20 @@ int sdb_block_decode(struct sdb_block *b, const unsigned char *p, size_t n)
 		if (shared > plen || unshared > (uint64_t)(end - p) ||
 		    vlen > (uint64_t)(end - p) - unshared || shared + unshared == 0)
 			return SDB_ECORRUPT;
-		if (sdb_grow((void **)&b->keys, &b->keycap, kused + shared + unshared, 1, 256))
+		/* 16 bytes of slack: short parts are copied in one fixed move */
+		if (sdb_grow((void **)&b->keys, &b->keycap, kused + shared + unshared + 16, 1, 256))
 			return SDB_ENOMEM;
-		if (shared)
-			memmove(b->keys + kused, b->keys + prev, shared);
-		memcpy(b->keys + kused + shared, p, unshared);
+		unsigned char *d = b->keys + kused;
+		if (shared <= 8 && plen >= 8)
+			memcpy(d, b->keys + prev, 8); /* d - prev = plen: no overlap */
+		else if (shared <= 16 && plen >= 16)
+			memcpy(d, b->keys + prev, 16);
+		else if (shared)
+			memmove(d, b->keys + prev, shared);
+		if (unshared <= 16 && end - p >= 16)
+			memcpy(d + shared, p, 16);
+		else
+			memcpy(d + shared, p, unshared);
 		p += unshared;
 		b->koff[i] = (uint32_t)kused;
 		b->klen[i] = (uint32_t)(shared + unshared);
@@ -933,6 +967,18 @@ int sdb_table_read_block(struct sdb_table *t, size_t i, struct sdb_block *b,
 	return 0;
 }
 
+void sdb_table_release_span(struct sdb_table *t, uint64_t lo, uint64_t hi)
+{
+	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	lo = (lo + pg - 1) / pg * pg;
+	hi = hi / pg * pg;
+	if (hi > t->size)
+		hi = t->size / pg * pg;
+	/* the map starts on a page; advice only, its failure changes nothing */
+	if (lo < hi)
+		(void)madvise((void *)(t->map + lo), (size_t)(hi - lo), MADV_DONTNEED);
+}
+
 /* Drops the oldest cached block of t. */
 static void cache_evict(struct sdb_table *t)
 {
@@ -973,6 +1019,8 @@ int sdb_table_read_block_cached(struct sdb_table *t, size_t i,
 	/* keep a copy (best effort: no memory, no caching) */
 	size_t rawlen = sdb_get_u32(t->map + t->boff[i] + t->bsize[i] + 1);
 	if (!t->craw) {
+		if (!t->cmiss++)
+			return 0;
 		t->craw = calloc(t->nblocks, sizeof(*t->craw));
 		t->clen = calloc(t->nblocks, sizeof(*t->clen));
 		t->cring = calloc(t->nblocks, sizeof(*t->cring));

@@ -84,7 +84,7 @@ done:
  * index entries are mostly integers): the same bytes. */
 static void add_int(struct sdb_buf *b, int64_t i)
 {
-	unsigned char out[16];
+	unsigned char out[32]; /* at most 12 used; room for -O1 bounds analysis */
 	uint64_t m = i < 0 ? 0 - (uint64_t)i : (uint64_t)i, f;
 	unsigned char flip = i < 0 ? 0xff : 0;
 	unsigned be;
@@ -287,7 +287,8 @@ static void num_value(const struct num *x, int is_real, struct sdb_tv *v)
 		v->r = -v->r;
 }
 
-long sdb_tuple_decode_int(const unsigned char *p, size_t n, int64_t *out)
+static inline long decode_int(const unsigned char *p, size_t n, unsigned char inv,
+			      int64_t *out)
 {
 	unsigned char flip;
 	uint64_t f = 0, m;
@@ -296,15 +297,15 @@ long sdb_tuple_decode_int(const unsigned char *p, size_t n, int64_t *out)
 
 	if (!n)
 		return 0;
-	if (p[0] == SDB_TUPLE_ZERO) {
+	if ((p[0] ^ inv) == SDB_TUPLE_ZERO) {
 		*out = 0;
 		return 1;
 	}
-	if (p[0] != SDB_TUPLE_POS && p[0] != SDB_TUPLE_NEG)
+	if ((p[0] ^ inv) != SDB_TUPLE_POS && (p[0] ^ inv) != SDB_TUPLE_NEG)
 		return 0;
 	/* read_num and num_value for an exponent an int64 can have */
-	neg = p[0] == SDB_TUPLE_NEG;
-	flip = neg ? 0xff : 0;
+	neg = (p[0] ^ inv) == SDB_TUPLE_NEG;
+	flip = (neg ? 0xff : 0) ^ inv;
 	if (n < 4)
 		return 0;
 	e = (int)((unsigned)((p[1] ^ flip) << 8 | (p[2] ^ flip))) - EXP_BIAS;
@@ -329,6 +330,16 @@ long sdb_tuple_decode_int(const unsigned char *p, size_t n, int64_t *out)
 		return 0;
 	*out = neg ? (int64_t)(0 - m) : (int64_t)m;
 	return (long)i;
+}
+
+long sdb_tuple_decode_int(const unsigned char *p, size_t n, int64_t *out)
+{
+	return decode_int(p, n, 0, out);
+}
+
+long sdb_tuple_decode_int_desc(const unsigned char *p, size_t n, int64_t *out)
+{
+	return decode_int(p, n, 0xff, out);
 }
 
 long sdb_tuple_decode1(const unsigned char *p, size_t n, int desc, int is_real,

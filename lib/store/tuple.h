@@ -102,6 +102,8 @@ size_t sdb_tuple_skip(const unsigned char *p, size_t n, int desc);
  * value in *out. @return its length, or 0 when p holds anything else
  * (use sdb_tuple_decode1 then). */
 long sdb_tuple_decode_int(const unsigned char *p, size_t n, int64_t *out);
+/* The same for a descending (inverted) INTEGER element. */
+long sdb_tuple_decode_int_desc(const unsigned char *p, size_t n, int64_t *out);
 long sdb_tuple_decode1(const unsigned char *p, size_t n, int desc, int is_real,
 		       struct sdb_tv *v, struct sdb_buf *tmp, struct sdb_error *e);
 

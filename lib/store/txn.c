@@ -361,7 +361,14 @@ static int own(const struct sdb_txn *t, uint32_t s, const void *k, size_t n,
 /* Brings the write set up to date with the batch: the writes are only
  * logged there (a transaction that never reads pays nothing more) and
  * indexed by the first read, iterator or savepoint after them. */
-static int catch_up(struct sdb_txn *t, struct sdb_error *e)
+static int catch_up_slow(struct sdb_txn *t, struct sdb_error *e);
+
+static inline int catch_up(struct sdb_txn *t, struct sdb_error *e)
+{
+	return t->indexed < t->b.rec.len ? catch_up_slow(t, e) : 0;
+}
+
+static int catch_up_slow(struct sdb_txn *t, struct sdb_error *e)
 {
 	while (t->indexed < t->b.rec.len) {
 		const unsigned char *p = (const unsigned char *)t->b.rec.data;
@@ -617,6 +624,7 @@ struct sdb_txn_iter {
 	/* the position: after (or at, when incl) pos_key */
 	struct sdb_buf pos_key;
 	int has_pos, incl;
+	int stable;     /* the last entry returned is the snapshot's */
 };
 
 /* Places the write-set cursor from the position key. */
@@ -805,6 +813,21 @@ int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
 
 	if (rc)
 		return rc;
+	/* no own write ahead, no own range delete: the snapshot's next entry */
+	if (it->leaf == NONE && it->snap_state == 0 && it->version == t->version && !t->nrd) {
+		rc = sdb_iter_next(it->snap, &it->sk, &it->skl, &it->sv, e);
+		if (rc <= 0) {
+			it->snap_state = 2;
+			return rc;
+		}
+		if ((rc = set_pos(it, it->sk, it->skl, e)))
+			return rc;
+		*k = it->sk;
+		*klen = it->skl;
+		*v = it->sv;
+		it->stable = 1;
+		return 1;
+	}
 	for (;;) {
 		const unsigned char *wk = NULL;
 		size_t wkl = 0;
@@ -873,6 +896,7 @@ int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
 			*k = it->sk;
 			*klen = it->skl;
 			*v = it->sv;
+			it->stable = 1;
 			return 1;
 		}
 		if (c == 0)
@@ -883,10 +907,16 @@ int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
 		if (own(t, s, wk, wkl, v) == 1) {
 			*k = wk;
 			*klen = wkl;
+			it->stable = 0;
 			return 1;
 		}
 		/* a delete, or no write: the snapshot's key (if any) is hidden */
 	}
+}
+
+int sdb_txn_iter_stable(const struct sdb_txn_iter *it)
+{
+	return it->stable;
 }
 
 int sdb_txn_count(struct sdb_txn *t, const void *lo, size_t lolen,

@@ -172,6 +172,11 @@ int sdb_txn_iter_open(struct sdb_txn *t, const void *lo, size_t lolen,
 /* Advances. @return 1 with key/value set, 0 at the end, or an error. */
 int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
 		      size_t *klen, struct sdb_val *v, struct sdb_error *e);
+/* Whether the entry the last step returned is the snapshot's (not one of
+ * the transaction's own writes): its key and value then stay in place
+ * until the iterator's next step, whatever the transaction writes
+ * meanwhile; an own write's may move with the next write. */
+int sdb_txn_iter_stable(const struct sdb_txn_iter *it);
 /*
  * Repositions at key as sdb_iter_seek does: the next step returns,
  * forward, the first key >= key, reverse, the last key <= key, within

@@ -92,6 +92,24 @@ char *sdb_buf_detach(struct sdb_buf *b, size_t *len)
 	return p;
 }
 
+void sdb_buf_add_u64(struct sdb_buf *b, uint64_t v)
+{
+	char t[20];
+	size_t n = sizeof t;
+	do {
+		t[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sdb_buf_add(b, t + n, sizeof t - n);
+}
+
+void sdb_buf_add_i64(struct sdb_buf *b, int64_t v)
+{
+	if (v < 0)
+		sdb_buf_addc(b, '-');
+	sdb_buf_add_u64(b, v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v);
+}
+
 void sdb_buf_addf(struct sdb_buf *b, const char *fmt, ...)
 {
 	va_list ap;

@@ -10,6 +10,7 @@
 #define SDB_BUF_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 struct sdb_buf {
@@ -42,6 +43,10 @@ void sdb_mem_advise_big(void *p, size_t n);
 char *sdb_buf_detach(struct sdb_buf *b, size_t *len);
 void sdb_buf_addf(struct sdb_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The decimal digits of v (a '-' first when negative), as "%" PRIu64 /
+ * "%" PRId64 write them, without printf's cost (a cell of every row). */
+void sdb_buf_add_u64(struct sdb_buf *b, uint64_t v);
+void sdb_buf_add_i64(struct sdb_buf *b, int64_t v);
 void sdb_buf_add_slow(struct sdb_buf *b, const void *p, size_t n);
 
 static inline int sdb_buf_ok(const struct sdb_buf *b) { return !b->oom; }

@@ -29,11 +29,22 @@ static inline uint64_t sdb_hash_short(const char *p, size_t n)
 			memcpy(&m, p + i, 8);
 			a = (a ^ m) * 0x9E3779B97F4A7C15ull;
 		}
-	} else
-		for (size_t i = 0; i < n; i++)
-			a |= (uint64_t)(unsigned char)p[i] << (8 * i);
+	} else if (n >= 4) {
+		uint32_t lo, hi; /* overlapping: every byte in */
+		memcpy(&lo, p, 4);
+		memcpy(&hi, p + n - 4, 4);
+		a = lo | (uint64_t)hi << 32;
+	} else if (n) {
+		a = (uint64_t)(unsigned char)p[0] | (uint64_t)(unsigned char)p[n / 2] << 8 |
+		    (uint64_t)(unsigned char)p[n - 1] << 16;
+	}
 	h = (a * 0x9E3779B97F4A7C15ull) ^ ((b ^ (uint64_t)n) * 0xC2B2AE3D27D4EB4Full);
-	return h ^ (h >> 31);
+	/* every byte reaches the low bits tables index by (keys that
+	 * differ only in their last bytes, city07 and city08, must not
+	 * share a slot) */
+	h ^= h >> 32;
+	h *= 0xD6E8FEB86659FD93ull;
+	return h ^ (h >> 32);
 }
 
 /*

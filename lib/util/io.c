@@ -204,6 +204,40 @@ int sdb_io_fsync_dir(const char *dir, struct sdb_error *e)
 	return rc;
 }
 
+/* An unnamed temporary file in dir: O_TMPFILE, else a name unlinked at once. */
+static int tmpfile_in(const char *dir, int *fd)
+{
+	struct sdb_error ign;
+	char path[PATH_MAX];
+	int f;
+
+	if (!sdb_io_open(dir, O_RDWR | O_TMPFILE, 0600, fd, &ign))
+		return 0;
+	if ((size_t)snprintf(path, sizeof path, "%s/.sochdb-tmp-XXXXXX", dir) >= sizeof path)
+		return -1;
+	if ((f = mkostemp(path, O_CLOEXEC)) < 0)
+		return -1;
+	unlink(path);
+	*fd = f;
+	return 0;
+}
+
+int sdb_io_tmpfile(const char *dir, const char *what, int *fd, struct sdb_error *e)
+{
+	const char *t = getenv("TMPDIR");
+
+	if (t && !*t)
+		t = NULL;
+	if (dir && !tmpfile_in(dir, fd))
+		return 0;
+	if (t && !tmpfile_in(t, fd))
+		return 0;
+	if (!tmpfile_in("/tmp", fd))
+		return 0;
+	return sdb_error_sys(e, SDB_EIO, "cannot create a %s in '%s'", what,
+			     dir ? dir : t ? t : "/tmp");
+}
+
 int sdb_io_unlink(const char *path, struct sdb_error *e)
 {
 	if (!path) /* the caller ran out of memory building it */

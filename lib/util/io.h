@@ -95,6 +95,12 @@ void sdb_io_writeback(int fd, off_t off, off_t len);
 int sdb_io_fsync_dir(const char *dir, struct sdb_error *e);
 /* unlink(2); a missing file is not an error. @return 0 or SDB_EIO. */
 int sdb_io_unlink(const char *path, struct sdb_error *e);
+/* A temporary file with no name (O_TMPFILE, else mkstemp + unlink at
+ * once: nothing is left behind, whatever happens to the process) for a
+ * spill: in dir (NULL: none) when it takes one, else in $TMPDIR, else in
+ * /tmp. what names the file in the error ("cannot create a WHAT in
+ * 'DIR'", the first directory tried). @return 0 and *fd, or SDB_EIO. */
+int sdb_io_tmpfile(const char *dir, const char *what, int *fd, struct sdb_error *e);
 /* ftruncate(2). @return 0 or SDB_EIO. */
 int sdb_io_ftruncate(int fd, off_t len, const char *name, struct sdb_error *e);
 /* link(2): a hard link `to` of `from`. @return 0 or SDB_EIO (errno kept

@@ -36,6 +36,39 @@ static inline const unsigned char *sdb_get_varint(const unsigned char *p,
 {
 	uint64_t r = 0;
 
+	if (end - p >= 4) { /* the common lengths unrolled, no end check a byte */
+		uint64_t b = p[0];
+		if (b < 0x80) {
+			*v = b;
+			return p + 1;
+		}
+		r = b & 0x7f;
+		if ((b = p[1]) < 0x80) {
+			*v = r | b << 7;
+			return p + 2;
+		}
+		r |= (b & 0x7f) << 7;
+		if ((b = p[2]) < 0x80) {
+			*v = r | b << 14;
+			return p + 3;
+		}
+		r |= (b & 0x7f) << 14;
+		if ((b = p[3]) < 0x80) {
+			*v = r | b << 21;
+			return p + 4;
+		}
+		r |= (b & 0x7f) << 21;
+		p += 4;
+		for (int shift = 28; shift <= 63 && p < end; shift += 7) {
+			b = *p++;
+			r |= (b & 0x7f) << shift;
+			if (!(b & 0x80)) {
+				*v = r;
+				return p;
+			}
+		}
+		return NULL;
+	}
 	for (int shift = 0; shift <= 63 && p < end; shift += 7) {
 		uint64_t b = *p++;
 		r |= (b & 0x7f) << shift;

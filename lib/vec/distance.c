@@ -360,6 +360,42 @@ static float bf16_l2_avx512(const float *a_, const float *b_, size_t d)
 	}
 	return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
 }
+/* bf16 rows on AVX2: eight values widen to float32 with a shift */
+__attribute__((target("avx2,fma")))
+static inline __m256 bf16x8_avx2(const uint16_t *p)
+{
+	return _mm256_castsi256_ps(_mm256_slli_epi32(
+		_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)p)), 16));
+}
+
+__attribute__((target("avx2,fma")))
+static float bf16_l2_avx2(const float *a_, const float *b_, size_t d)
+{
+	const uint16_t *a = (const uint16_t *)(const void *)a_, *b = (const uint16_t *)(const void *)b_;
+	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+
+	/* rows are padded to 32 values */
+	for (size_t i = 0; i + 16 <= d; i += 16) {
+		__m256 t0 = _mm256_sub_ps(bf16x8_avx2(a + i), bf16x8_avx2(b + i));
+		__m256 t1 = _mm256_sub_ps(bf16x8_avx2(a + i + 8), bf16x8_avx2(b + i + 8));
+		s0 = _mm256_fmadd_ps(t0, t0, s0);
+		s1 = _mm256_fmadd_ps(t1, t1, s1);
+	}
+	return sdb_hsum256(_mm256_add_ps(s0, s1));
+}
+
+__attribute__((target("avx2,fma")))
+static float bf16_ipd_avx2(const float *a_, const float *b_, size_t d)
+{
+	const uint16_t *a = (const uint16_t *)(const void *)a_, *b = (const uint16_t *)(const void *)b_;
+	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+
+	for (size_t i = 0; i + 16 <= d; i += 16) {
+		s0 = _mm256_fmadd_ps(bf16x8_avx2(a + i), bf16x8_avx2(b + i), s0);
+		s1 = _mm256_fmadd_ps(bf16x8_avx2(a + i + 8), bf16x8_avx2(b + i + 8), s1);
+	}
+	return 1.0f - sdb_hsum256(_mm256_add_ps(s0, s1));
+}
 #endif
 
 int sdb_vec_has_bf16(void)
@@ -378,10 +414,13 @@ int sdb_vec_has_bf16(void)
 sdb_vec_dist_fn sdb_vec_bf16_metric_fn(int metric)
 {
 #ifdef SDB_X86
+	sdb_vec_dist_fn l2 = sdb_vec_kernels()->l2sq;
 	if (metric == SDB_VEC_L2)
-		return sdb_vec_kernels()->l2sq == l2sq_avx512 ? bf16_l2_avx512 : bf16_l2_scalar;
+		return l2 == l2sq_avx512 ? bf16_l2_avx512 : l2 == l2sq_avx2 ? bf16_l2_avx2 : bf16_l2_scalar;
 	if (sdb_vec_has_bf16())
 		return bf16_ipd_avx512;
+	if (l2 == l2sq_avx2 || l2 == l2sq_avx512)
+		return bf16_ipd_avx2;
 #else
 	if (metric == SDB_VEC_L2)
 		return bf16_l2_scalar;

@@ -297,6 +297,7 @@ static int search_layer(const struct sdb_hnsw_graph *g, uint8_t *locks,
 {
 	uint16_t ep_tag;
 	size_t row_lines = (sp->stride + 63) / 64;
+	size_t list_lines = ((level ? g->M : g->M0) + 1) * sizeof(uint32_t) / 64 + 1;
 
 	if (row_lines > 4)
 		row_lines = 4;
@@ -317,8 +318,13 @@ static int search_layer(const struct sdb_hnsw_graph *g, uint8_t *locks,
 			break;
 		/* the next candidate's list is the likely next miss: start
 		 * fetching it while this one's neighbours are compared */
-		if (c->cq_len)
-			prefetch(list_at(g, c->cq[0].id, level));
+		if (c->cq_len) {
+			/* a layer-0 list is 4 * (2M + 1) bytes: all its lines */
+			const char *pl = (const char *)list_at(g, c->cq[0].id, level);
+			if (pl)
+				for (size_t ln = 0; ln < list_lines; ln++)
+					prefetch(pl + 64 * ln);
+		}
 		cnt = read_list(g, locks, c, cur.id, level, &nb);
 		for (uint32_t i = 0; i < cnt; i++) {
 			uint32_t v = nb[i];
@@ -1161,10 +1167,22 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 		return 0;
 	nw = drain_sorted(c);
 	if (sp->fn != exact) {
-		/* re-rank the candidates with float32 distances */
-		for (size_t i = 0; i < nw; i++)
+		/* re-rank with float32 distances the candidates the bf16
+		 * order could have misplaced into or out of the top k: its
+		 * error is a few parts in a thousand, so the best 2k suffice */
+		size_t nr = 2 * (size_t)k < nw ? 2 * (size_t)k : nw;
+		size_t rl = (g->dim * sizeof(float) + 63) / 64;
+		for (size_t i = 0; i < nr && i < 2; i++)
+			for (size_t ln = 0; ln < rl; ln++)
+				prefetch((const char *)VEC(g, c->w[i].id) + 64 * ln);
+		for (size_t i = 0; i < nr; i++) {
+			if (i + 2 < nr)
+				for (size_t ln = 0; ln < rl; ln++)
+					prefetch((const char *)VEC(g, c->w[i + 2].id) + 64 * ln);
 			c->w[i].d = exact(q, VEC(g, c->w[i].id), g->dim);
-		qsort(c->w, nw, sizeof(*c->w), cand_cmp);
+		}
+		qsort(c->w, nr, sizeof(*c->w), cand_cmp);
+		nw = nr;
 	}
 	n = nw < k ? (uint32_t)nw : k;
 	for (uint32_t i = 0; i < n; i++) {

@@ -121,6 +121,9 @@ int sdb_index_write(const char *path, const struct sdb_hnsw *h, const uint64_t *
 	uint32_t *inv = NULL, *tmp = NULL;
 	uint64_t upper_pos = 0;
 	size_t row = (size_t)g->dim * sizeof(float);
+	uint32_t bf16_dim = g->vecs_bf16 ? g->bf16_dim
+			    : meta->search_bf16 ? (g->dim + 31) & ~31u : 0;
+	uint16_t *bfrow = NULL;
 	int rc;
 
 	rc = sdb_atomic_open(&a, path, e);
@@ -133,7 +136,9 @@ int sdb_index_write(const char *path, const struct sdb_hnsw *h, const uint64_t *
 	tmp = malloc(((size_t)(g->M0 > g->M ? g->M0 : g->M) + 1) * sizeof(uint32_t));
 	if (perm)
 		inv = malloc(g->n * sizeof(uint32_t));
-	if (!w.buf || !tmp || (perm && !inv)) {
+	if (bf16_dim && !g->vecs_bf16)
+		bfrow = malloc(bf16_dim * sizeof(uint16_t));
+	if (!w.buf || !tmp || (perm && !inv) || (bf16_dim && !g->vecs_bf16 && !bfrow)) {
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -231,6 +236,14 @@ int sdb_index_write(const char *path, const struct sdb_hnsw *h, const uint64_t *
 		else
 			for (uint64_t i = 0; i < g->n; i++)
 				wr_put(&w, g->vecs_bf16 + (size_t)OLD(i) * g->bf16_dim, brow);
+	} else if (bf16_dim) {
+		/* the search copy of a float32 build, rounded row by row as
+		 * it is written: never a second copy in memory */
+		for (uint64_t i = 0; i < g->n; i++) {
+			memset(bfrow, 0, bf16_dim * sizeof(uint16_t));
+			sdb_vec_to_bf16(bfrow, g->vecs + (size_t)OLD(i) * g->dim, g->dim);
+			wr_put(&w, bfrow, bf16_dim * sizeof(uint16_t));
+		}
 	}
 	len[6] = w.pos - off[6];
 	crc[6] = w.crc;
@@ -259,7 +272,7 @@ int sdb_index_write(const char *path, const struct sdb_hnsw *h, const uint64_t *
 	put32(hdr + 80, meta->has_ids);
 	put32(hdr + 84, SDB_INDEX_SECTIONS);
 	put32(hdr + 312, meta->precision);
-	put32(hdr + 316, g->vecs_bf16 ? g->bf16_dim : 0);
+	put32(hdr + 316, bf16_dim);
 	put32(hdr + 320, meta->shard_index);
 	put32(hdr + 324, meta->shard_count);
 	put64(hdr + 328, meta->input_rows);
@@ -288,6 +301,7 @@ out:
 	free(w.buf);
 	free(tmp);
 	free(inv);
+	free(bfrow);
 	if (rc)
 		sdb_atomic_abort(&a);
 	return rc;

@@ -48,8 +48,10 @@
  *     4 upper_off  n u32: start of each node's upper layers in section 5
  *     5 upper      u32 blocks of (M+1) per upper layer of each node
  *     6 vectors_bf16 n * bf16_dim u16 (bfloat16, zero padded), or empty:
- *                  written by a bf16 build; queries compare with it and
- *                  re-rank the candidates with the float32 vectors
+ *                  written by a bf16 build, or by any build asked for a
+ *                  bf16 search copy (meta.search_bf16); queries compare
+ *                  with it and re-rank the candidates with the float32
+ *                  vectors
  *
  * Node numbers are positions in the file; --ordering renumbers nodes for
  * locality and the ids section keeps the external ids.
@@ -80,6 +82,9 @@ struct sdb_index_meta {
 	uint32_t shard_index, shard_count;
 	uint64_t input_rows, first_row;
 	uint32_t input_crc;
+	/* write section 6 (bf16 rows for the search) for a float32 build
+	 * too, rounded from the float32 vectors while writing */
+	int search_bf16;
 };
 
 /*

@@ -15,7 +15,8 @@
 # Everything with M=16, ef_construction=100. Builds alternate between the
 # libraries, median of ANN_RUNS (default 3; FAISS: FAISS_RUNS, default 1)
 # at 1 and 2 threads; recall@10 and QPS with 1 thread at ef 16..256 on the
-# 2-thread graphs (QPS: median of ANN_QREPS searches, default 3); peak
+# 2-thread graphs (QPS: median of ANN_QREPS passes over the queries in one
+# process, default 3, as the peers' drivers time theirs); peak
 # RSS; a cold one-vector query in a fresh process; a 4-shard build
 # (build-index --shard I/4, 2 processes at a time, 1 thread each) and the
 # merged query's recall against the single index at every ef.
@@ -23,8 +24,11 @@
 # them: "sift" and "emb" (the default pair), and the issue's larger ones,
 # "clu96" (1,000,000 x 96 clustered, l2) and "emb768" (100,000 x 768
 # normalised, ip), which take long enough that make bench leaves them out
-# (ANN_SETS="clu96 emb768" ANN_RUNS=1 for one pass). The machine is
-# shared: /proc/loadavg is printed with every figure.
+# (ANN_SETS="clu96 emb768" ANN_RUNS=1 for one pass). ANN_PEERS picks the
+# peers (default "hnswlib native faiss usearch"; the targets name hnswlib
+# and native). The machine is shared: /proc/loadavg is printed with every
+# figure, and the 1 -> 2 thread scaling is reported only when the 1-minute
+# loadavg stayed below 0.3 through the builds ("not measured" otherwise).
 set -u
 cd "$(dirname "$0")/../.." || exit 3
 B=${SOCHDB_BUILD:-build}
@@ -51,15 +55,21 @@ $PY -c 'import hnswlib, faiss, numpy' 2>/dev/null || {
 # USearch from npm, pinned; skipped (said loudly) when it cannot be installed
 US_DIR=.cache/usearch
 US_VER=2.26.2
-if [ ! -f "$US_DIR/node_modules/usearch/package.json" ]; then
-	mkdir -p "$US_DIR"
-	(cd "$US_DIR" && npm install --no-audit --no-fund --silent usearch@$US_VER >/dev/null 2>&1)
-fi
-US_PEER=usearch
-USEARCH_DIR=$PWD/$US_DIR node -e "require(process.env.USEARCH_DIR + '/node_modules/usearch')" 2>/dev/null || {
-	echo "ann.sh: USearch NOT MEASURED: npm install usearch@$US_VER into $US_DIR failed (needs node, npm and the registry)" >&2
-	US_PEER=; }
 export USEARCH_DIR=$PWD/$US_DIR
+PEERS=${ANN_PEERS:-hnswlib native faiss usearch}
+US_PEER=
+case " $PEERS " in *" usearch "*) US_PEER=usearch ;; esac
+PEERS=$(tr ' ' '\n' <<<"$PEERS" | grep -v '^usearch$' | tr '\n' ' ')
+if [ -n "$US_PEER" ]; then
+	if [ ! -f "$US_DIR/node_modules/usearch/package.json" ]; then
+		mkdir -p "$US_DIR"
+		(cd "$US_DIR" && npm install --no-audit --no-fund --silent usearch@$US_VER >/dev/null 2>&1)
+	fi
+	node -e "require(process.env.USEARCH_DIR + '/node_modules/usearch')" 2>/dev/null || {
+		echo "ann.sh: USearch NOT MEASURED: npm install usearch@$US_VER into $US_DIR failed (needs node, npm and the registry)" >&2
+		US_PEER=; }
+fi
+PEERS=$(echo $PEERS $US_PEER)
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
@@ -105,7 +115,8 @@ bench_set() {
 	echo "== ann $NAME: $n x $DIM, $METRIC, M=$M, ef_construction=$EFC, 1000 queries, k=10"
 	echo "   loadavg before: $(load)   cpus: $(nproc)   simd: $(SOCHDB_SIMD= "$BIN" build-index -i "$QUERY" -o "$OUT/probe.idx" --telemetry -t 1 2>&1 >/dev/null | sed -n 's/.*kernels \([a-z0-9]*\);.*/\1/p')"
 	declare -A T
-	local libs="sochdb hnswlib native faiss $US_PEER"
+	local libs="sochdb $PEERS" l1a l1b
+	l1a=$(cut -d' ' -f1 /proc/loadavg)
 	for t in 1 2; do
 		for lib in $libs; do T[$lib,$t]=; done
 		for r in $(seq 1 "$RUNS"); do
@@ -118,6 +129,9 @@ bench_set() {
 			done
 		done
 	done
+	l1b=$(cut -d' ' -f1 /proc/loadavg)
+	# 1 -> 2 thread scaling means something only on a quiet machine
+	quiet=$(awk -v a="$l1a" -v b="$l1b" 'BEGIN { print (a < 0.3 && b < 0.3) ? 1 : 0 }')
 	printf '   %-22s %12s %12s %9s\n' "build vec/s (median)" "1 thread" "2 threads" "1->2"
 	declare -A R
 	for lib in $libs; do
@@ -127,10 +141,21 @@ bench_set() {
 		done
 		label=$lib
 		case $lib in sochdb) label="sochdb-bulk" ;; hnswlib) label="hnswlib (debian)" ;; native) label="hnswlib (native)" ;; faiss) label="faiss HNSWFlat" ;; usearch) label="usearch (npm)" ;; esac
-		printf '   %-22s %12s %12s %8.2fx\n' "$label" "${R[$lib,1]}" "${R[$lib,2]}" \
-			"$(awk -v a="${R[$lib,1]}" -v b="${R[$lib,2]}" 'BEGIN { print b / a }')"
+		if [ "$quiet" = 1 ]; then
+			printf '   %-22s %12s %12s %8.2fx\n' "$label" "${R[$lib,1]}" "${R[$lib,2]}" \
+				"$(awk -v a="${R[$lib,1]}" -v b="${R[$lib,2]}" 'BEGIN { print b / a }')"
+		else
+			printf '   %-22s %12s %12s %9s\n' "$label" "${R[$lib,1]}" "${R[$lib,2]}" "n/m"
+		fi
 	done
-	for p in hnswlib native faiss $US_PEER; do
+	if [ "$quiet" = 1 ]; then
+		printf '   thread scaling 1->2 (sochdb-bulk): %.2fx (target >= 1.8x): %s   (loadavg %s before, %s after the builds)\n' \
+			"$(awk -v a="${R[sochdb,1]}" -v b="${R[sochdb,2]}" 'BEGIN { print b / a }')" \
+			"$(awk -v a="${R[sochdb,1]}" -v b="${R[sochdb,2]}" 'BEGIN { print (b / a >= 1.8) ? "met" : "NOT MET" }')" "$l1a" "$l1b"
+	else
+		printf '   thread scaling 1->2: not measured (1-minute loadavg %s before, %s after the builds; needs < 0.3)\n' "$l1a" "$l1b"
+	fi
+	for p in $PEERS; do
 		printf '   ratio sochdb/%-9s %11.2fx %11.2fx\n' "$p" \
 			"$(awk -v a="${R[sochdb,1]}" -v b="${R[$p,1]}" 'BEGIN { print a / b }')" \
 			"$(awk -v a="${R[sochdb,2]}" -v b="${R[$p,2]}" 'BEGIN { print a / b }')"
@@ -140,18 +165,15 @@ bench_set() {
 	# search: our graph from the 2-thread --search run is in $OUT/$NAME.idx
 	: >"$OUT/sochdb.search"
 	for ef in $EFS; do
-		qs=
-		for r in $(seq 1 "${ANN_QREPS:-3}"); do
-			l=$("$BIN" query --index "$OUT/$NAME.idx" -q "$QUERY" --truth "$TRUTH" -k 10 --ef "$ef" -t 1 --no-output 2>&1)
-			qs="$qs $(awk '/^recall@/ { print $4 }' <<<"$l")"
-		done
-		awk -v ef="$ef" -v q="$(tr ' ' '\n' <<<"$qs" | grep . | median)" '/^recall@/ { printf "ef %s recall %s qps %.0f\n", ef, $2, q }' <<<"$l" >>"$OUT/sochdb.search"
+		l=$("$BIN" query --index "$OUT/$NAME.idx" -q "$QUERY" --truth "$TRUTH" -k 10 --ef "$ef" -t 1 \
+			--no-output --repeat "${ANN_QREPS:-3}" 2>&1)
+		awk -v ef="$ef" '/^recall@/ { printf "ef %s recall %s qps %s\n", ef, $2, $4 }' <<<"$l" >>"$OUT/sochdb.search"
 	done
 	echo "   recall@10 / QPS, 1 thread (loadavg $(load))"
 	printf '   %-18s' ""
 	for ef in $EFS; do printf ' %16s' "ef=$ef"; done
 	echo
-	for lib in sochdb hnswlib native faiss $US_PEER; do
+	for lib in sochdb $PEERS; do
 		printf '   %-18s' "$lib"
 		for ef in $EFS; do
 			printf ' %16s' "$(awk -v ef="$ef" '$1 == "ef" && $2 == ef { printf "%s/%s", $4, $6 }' "$OUT/$lib.search")"
@@ -159,7 +181,8 @@ bench_set() {
 		echo
 	done
 	# recall difference per ef, and QPS at the smallest ef reaching 0.95
-	for p in hnswlib native; do
+	for p in $PEERS; do
+		case $p in hnswlib|native) ;; *) continue ;; esac
 		printf '   recall sochdb - %-8s' "$p"
 		for ef in $EFS; do
 			printf ' %16s' "$(awk -v ef="$ef" 'FNR == 1 { f++ } $1 == "ef" && $2 == ef { r[f] = $4 } END { printf "%+.4f", r[1] - r[2] }' "$OUT/sochdb.search" "$OUT/$p.search")"
@@ -168,7 +191,7 @@ bench_set() {
 	done
 	at95() { awk '$1 == "ef" && $4 >= 0.95 { print $2, $6; exit }' "$OUT/$1.search"; }
 	read -r oe oq <<<"$(at95 sochdb)"
-	for p in hnswlib native faiss $US_PEER; do
+	for p in $PEERS; do
 		read -r pe pq <<<"$(at95 $p)"
 		printf '   QPS at recall>=0.95: sochdb %s (ef %s) vs %s %s (ef %s): %.2fx\n' \
 			"${oq:-n/a}" "${oe:-n/a}" "$p" "${pq:-n/a}" "${pe:-n/a}" \
@@ -180,15 +203,16 @@ bench_set() {
 	ib=$(sed 's/.*"index_bytes":\([0-9]*\).*/\1/' <<<"$j")
 	dist=$(sed 's/.*"distances":\([0-9]*\).*/\1/' <<<"$j")
 	prec=$(sed 's/.*"build_precision":"\([a-z0-9]*\)".*/\1/' <<<"$j")
-	awk -v rss="$rss" -v ib="$ib" -v n="$n" -v d="$DIM" -v dist="$dist" -v inb="$(stat -c %s "$BASE")" -v prec="$prec" 'BEGIN {
-		vec = n * d * 4; bf = (prec == "bf16") ? n * (int((d + 31) / 32) * 32) * 2 : 0
+	sprec=$(sed 's/.*"search_precision":"\([a-z0-9]*\)".*/\1/' <<<"$j")
+	awk -v rss="$rss" -v ib="$ib" -v n="$n" -v d="$DIM" -v dist="$dist" -v inb="$(stat -c %s "$BASE")" -v prec="$prec" -v sprec="$sprec" 'BEGIN {
+		vec = n * d * 4; bf = (prec == "bf16" || sprec == "bf16") ? n * (int((d + 31) / 32) * 32) * 2 : 0
 		graph = ib - vec - bf - 8 * n - 4096
 		printf "   peak RSS of the build: %.1f MiB in all, %.1f MiB without the mapped input (%.1f MiB)\n", rss / 1048576, (rss - inb) / 1048576, inb / 1048576
 		printf "   RSS bound: anonymous %.1f MiB = %.2fx of vectors %.1f MiB + graph %.1f MiB (all pages: %.2fx)\n",
 			(rss - inb) / 1048576, (rss - inb) / (vec + graph), vec / 1048576, graph / 1048576, rss / (vec + graph)
 		printf "   distance computations per inserted vector: %.0f\n", dist / n }'
-	printf '   build precision (auto): %s\n' "$prec"
-	for lib in hnswlib native faiss $US_PEER; do
+	printf '   build precision (auto): %s; search precision: %s\n' "$prec" "$sprec"
+	for lib in $PEERS; do
 		awk -v l="$lib" '/^peak_rss_kb/ { printf "   peak RSS %s: %.1f MiB (whole process)\n", l, $2 / 1024 }' "$OUT/$lib.search"
 	done
 	# cold query: a fresh process, one vector, warm page cache
@@ -227,7 +251,7 @@ bench_set() {
 	rm -f "$OUT/$NAME".shard?.idx
 }
 
-echo "ann.sh: sochdb-bulk vs hnswlib / FAISS / USearch (runs $RUNS, faiss runs $FRUNS, scale $SCALE)"
+echo "ann.sh: sochdb-bulk vs $PEERS (runs $RUNS, faiss runs $FRUNS, scale $SCALE, commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown))"
 SETS=${ANN_SETS:-sift emb}
 case " $SETS " in *" sift "*) bench_set sift l2 100000 128 --clusters 100 ;; esac
 case " $SETS " in *" emb "*) bench_set emb ip 20000 768 --clusters 100 --metric ip --normalize ;; esac

@@ -253,10 +253,41 @@ static void test_walk_cache(void)
 	sdb_buf_release(&b);
 }
 
+/* sdb_gkey_text (its zero-free fast path too) writes what sdb_tuple_add
+ * writes for a TEXT value. */
+static void test_key_text(void)
+{
+	struct sdb_buf a = SDB_BUF_INIT, b = SDB_BUF_INIT;
+	char t[64];
+
+	for (int k = 0; k < 20000; k++) {
+		size_t n = unit_rnd() % sizeof(t);
+		for (size_t i = 0; i < n; i++)
+			t[i] = (char)(unit_rnd() % 4 == 0 ? unit_rnd() % 3 : 'a' + unit_rnd() % 26);
+		if (k % 2)
+			for (size_t i = 0; i < n; i++)
+				t[i] = t[i] ? t[i] : 'z';
+		struct sdb_tv v = { SDB_TV_TEXT, 0, 0, t, n };
+		sdb_buf_reset(&a);
+		sdb_buf_reset(&b);
+		sdb_buf_addc(&a, 'x');
+		sdb_buf_addc(&b, 'x');
+		sdb_gkey_text(&a, t, n);
+		sdb_tuple_add(&b, &v, 0);
+		CHECK(a.len == b.len && !memcmp(a.data, b.data, a.len));
+	}
+	sdb_buf_reset(&a);
+	sdb_gkey_text(&a, NULL, 0);
+	CHECK(a.len == 3 && !memcmp(a.data, "\x20\0\0", 3));
+	sdb_buf_release(&a);
+	sdb_buf_release(&b);
+}
+
 int main(void)
 {
 	char cmd[300];
 
+	test_key_text();
 	snprintf(dir, sizeof(dir), "%s/sdb-test-graph-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(dir))
 		return 2;

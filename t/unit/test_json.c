@@ -434,9 +434,60 @@ static void test_chunked(void)
 	sdb_buf_release(&b);
 }
 
+/* sdb_json_flat_object: the plain compact objects say 1, and whatever says
+ * 1 (random texts built from JSON-ish pieces) parses as an object. */
+static void test_flat(void)
+{
+	static const char *yes[] = { "{}", "{\"w\":8.99}", "{\"a\":1,\"b\":\"x y\",\"c\":true,\"d\":false,\"e\":null}",
+				     "{\"n\":-0.5e+3}", "{\"\":0}", "{\"k\":\"\"}", "{\"a\":1,\"a\":2}" };
+	static const char *no[] = { "", "{", "}", "[]", "{ }", "{\"a\":1 }", "{\"a\":01}", "{\"a\":1.}",
+				    "{\"a\":.5}", "{\"a\":1e}", "{\"a\":-}", "{\"a\":\"\\n\"}", "{\"a\":[1]}",
+				    "{\"a\":{}}", "{\"a\":1,}", "{\"a\"}", "{\"a\":tru}", "{\"a\":1}x",
+				    "{a:1}", "{\"a\":\"\xc3\xa9\"}", "{\"a\":1,\"b\"}" };
+	static const char *piece[] = { "{", "}", "\"a\"", "\"\"", ":", ",", "1", "-2.5", "0", "01", "1e5",
+				       "true", "null", "fals", "[", "]", " ", "\"\\\"\"", "x", "." };
+	struct sdb_json_doc d;
+	struct sdb_error e;
+	char buf[256];
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(*yes); i++) {
+		CHECK(sdb_json_flat_object(yes[i], strlen(yes[i])) == 1);
+		CHECK(sdb_json_parse(&d, yes[i], strlen(yes[i]), 0, &e) == 0 && sdb_json_type(&d, 0) == SDB_J_OBJECT);
+		sdb_json_release(&d);
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(*no); i++)
+		CHECK(sdb_json_flat_object(no[i], strlen(no[i])) == 0);
+	for (int k = 0; k < 200000; k++) {
+		size_t n = 0, m = 1 + unit_rnd() % 9;
+		buf[n++] = '{';
+		for (size_t j = 0; j < m; j++) {
+			const char *p = piece[unit_rnd() % (sizeof(piece) / sizeof(*piece))];
+			/* mostly well-formed members, so that the 1s are many */
+			if (unit_rnd() % 3) {
+				static const char *mem[] = { "\"a\":1", "\"b\":\"v\"", "\"c\":-0.25E-2", "\"d\":null" };
+				p = mem[unit_rnd() % 4];
+				if (j)
+					buf[n++] = ',';
+			}
+			memcpy(buf + n, p, strlen(p));
+			n += strlen(p);
+		}
+		if (unit_rnd() % 4)
+			buf[n++] = '}';
+		if (sdb_json_flat_object(buf, n)) {
+			int ok = sdb_json_parse(&d, buf, n, 0, &e) == 0 && sdb_json_type(&d, 0) == SDB_J_OBJECT;
+			if (!ok)
+				printf("flat_object said 1 to %.*s\n", (int)n, buf);
+			CHECK(ok);
+			sdb_json_release(&d);
+		}
+	}
+}
+
 int main(void)
 {
 	test_num();
+	test_flat();
 	test_text();
 	test_parse();
 	test_quote();

@@ -683,6 +683,72 @@ static void sk_check(const char *dir, const int *live, const char *what)
 	sdb_db_close(db);
 }
 
+/* sdb_iter_limit: raised between steps (no seek: the cursors past the old
+ * bound come back, the step goes on from the last key), raised twice in a
+ * row, or set anywhere and then a seek; random steps checked against the
+ * model: the first live key after the last one returned (at or after the
+ * seek's target), below the limit. */
+static void sk_limit_check(const char *dir, const int *live, const char *what)
+{
+	struct sdb_db *db = sk_open(dir, SDB_OPEN_SNAPSHOT);
+	struct sdb_iter *it;
+	struct sdb_error e;
+	int bad = 0, hi = 50, pos = 0, incl = 1;
+	char t[8], h[8];
+
+	if (!db)
+		return;
+	CHECK_EQ_INT(sdb_iter_open(db, NULL, 0, NULL, 0, 0, &it, &e), 0);
+	CHECK_EQ_INT(sdb_iter_limit(it, h, sk_key(h, hi), &e), 0);
+	CHECK_EQ_INT(sdb_iter_seek(it, t, sk_key(t, 0), &e), 0);
+	for (int op = 0; op < 4000 && !bad; op++) {
+		unsigned r = (unsigned)(unit_rnd() % 10);
+		if (r == 0 || r == 1) { /* raise the limit, once or twice */
+			for (unsigned k = 0; k <= r; k++) {
+				hi += (int)(unit_rnd() % 40);
+				if (hi > SK_N)
+					hi = SK_N;
+				CHECK_EQ_INT(sdb_iter_limit(it, h, sk_key(h, hi), &e), 0);
+			}
+		} else if (r == 2) { /* any limit, then a seek below it */
+			hi = 1 + (int)(unit_rnd() % SK_N);
+			pos = (int)(unit_rnd() % (unsigned)hi);
+			incl = 1;
+			CHECK_EQ_INT(sdb_iter_limit(it, h, sk_key(h, hi), &e), 0);
+			CHECK_EQ_INT(sdb_iter_seek(it, t, sk_key(t, pos), &e), 0);
+		} else {
+			const unsigned char *k;
+			size_t kl;
+			struct sdb_val v;
+			char wk[8];
+			int want = -1, rc = sdb_iter_next(it, &k, &kl, &v, &e);
+			for (int i = incl ? pos : pos + 1; i < hi; i++)
+				if (live[i]) {
+					want = i;
+					break;
+				}
+			if (want < 0 ? rc != 0 :
+			    rc != 1 || kl != 5 || memcmp(k, wk, sk_key(wk, want))) {
+				printf("limit %s: op %d: limit %d after %d: got rc %d, want key %d\n",
+				       what, op, hi, pos, rc, want);
+				bad++;
+			}
+			if (want >= 0) {
+				pos = want;
+				incl = 0;
+			} else if (hi > pos) {
+				/* at the end: the next key after a raise is the
+				 * first one at or after the old bound */
+				pos = hi;
+				incl = 1;
+			}
+		}
+	}
+	CHECK_EQ_INT(bad, 0);
+	sdb_iter_close(it);
+	sdb_db_close(db);
+}
+
 static void test_seek(void)
 {
 	for (int stage = 0; stage < 3; stage++) {
@@ -716,6 +782,7 @@ static void test_seek(void)
 			sk_write(dir, 201, 260, 6, 0, live);
 		}
 		sk_check(dir, live, name[stage]);
+		sk_limit_check(dir, live, name[stage]);
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 		CHECK(system(cmd) == 0);
 	}

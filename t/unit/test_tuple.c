@@ -320,10 +320,59 @@ static void test_fixed(void)
 	sdb_buf_release(&tmp);
 }
 
+/* sdb_tuple_decode_int and its descending form agree with decode1 on
+ * random int64s, and refuse what is not an INTEGER element. */
+static void test_decode_int(void)
+{
+	struct sdb_buf a = SDB_BUF_INIT, tmp = SDB_BUF_INIT;
+	struct sdb_tv v, d;
+	struct sdb_error e;
+
+	for (int k = 0; k < 20000; k++) {
+		int desc = k & 1;
+		int64_t x, got = 0;
+		long n;
+		x = k < 64 ? (int64_t)k - 32 : (int64_t)(unit_rnd() >> (unit_rnd() % 64));
+		if (k >= 64 && unit_rnd() % 2)
+			x = -x;
+		if (k == 2)
+			x = INT64_MIN;
+		if (k == 3)
+			x = INT64_MAX;
+		v = (struct sdb_tv){ .type = SDB_TV_INT, .i = x };
+		sdb_buf_reset(&a);
+		sdb_tuple_add(&a, &v, desc);
+		n = desc ? sdb_tuple_decode_int_desc((const unsigned char *)a.data, a.len, &got) :
+			   sdb_tuple_decode_int((const unsigned char *)a.data, a.len, &got);
+		CHECK_EQ_INT(n, (long)a.len);
+		CHECK(got == x);
+		CHECK(sdb_tuple_decode1((const unsigned char *)a.data, a.len, desc, 0, &d, &tmp, &e) == n);
+		/* one byte short: refused */
+		n = desc ? sdb_tuple_decode_int_desc((const unsigned char *)a.data, a.len - 1, &got) :
+			   sdb_tuple_decode_int((const unsigned char *)a.data, a.len - 1, &got);
+		CHECK_EQ_INT(n, 0);
+	}
+	/* a REAL with a fraction and a TEXT are no INTEGER, either way */
+	v = (struct sdb_tv){ .type = SDB_TV_REAL, .r = 2.5 };
+	for (int desc = 0; desc < 2; desc++) {
+		int64_t got;
+		sdb_buf_reset(&a);
+		sdb_tuple_add(&a, &v, desc);
+		CHECK_EQ_INT(desc ? sdb_tuple_decode_int_desc((const unsigned char *)a.data, a.len, &got) :
+			     sdb_tuple_decode_int((const unsigned char *)a.data, a.len, &got), 0);
+		sdb_buf_reset(&a);
+		enc1(&a, SDB_TV_TEXT, 0, 0, "ab");
+		CHECK_EQ_INT(sdb_tuple_decode_int_desc((const unsigned char *)a.data, a.len, &got), 0);
+	}
+	sdb_buf_release(&a);
+	sdb_buf_release(&tmp);
+}
+
 int main(void)
 {
 	unit_rng = 0x9e3779b97f4a7c15ull;
 	test_fixed();
+	test_decode_int();
 	test_pairs();
 	test_composite();
 	return unit_done("test_tuple");

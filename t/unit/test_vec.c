@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static void test_npy_header(void)
@@ -84,6 +85,47 @@ static void test_kernels(void)
 	}
 	CHECK_EQ_INT(sdb_vec_metric_parse("cosine"), SDB_VEC_COSINE);
 	CHECK_EQ_INT(sdb_vec_metric_parse("dot"), -1);
+}
+
+/* The bf16 kernels of the chosen tier (rows padded to 32 values) against
+ * a double-precision reference over the rounded values. */
+static void test_bf16_kernels(void)
+{
+	uint16_t a[320], b[320];
+	float fa[320], fb[320];
+	int bad = 0;
+
+	for (int i = 0; i < 300; i++) {
+		fa[i] = (float)sin(i * 0.37) * 3;
+		fb[i] = (float)cos(i * 0.11);
+	}
+	for (size_t d = 1; d <= 300; d += (d < 40 ? 1 : 13)) {
+		size_t pd = (d + 31) & ~(size_t)31;
+		double l2 = 0, dot = 0;
+		memset(a, 0, sizeof(a));
+		memset(b, 0, sizeof(b));
+		sdb_vec_to_bf16(a, fa, d);
+		sdb_vec_to_bf16(b, fb, d);
+		for (size_t i = 0; i < d; i++) {
+			uint32_t ua = (uint32_t)a[i] << 16, ub = (uint32_t)b[i] << 16;
+			float x, y;
+			memcpy(&x, &ua, 4);
+			memcpy(&y, &ub, 4);
+			/* rounding to bf16 moves a value by at most 2^-8 of it */
+			bad += fabsf(x - fa[i]) > fabsf(fa[i]) / 256 || fabsf(y - fb[i]) > fabsf(fb[i]) / 256;
+			l2 += ((double)x - y) * ((double)x - y);
+			dot += (double)x * y;
+		}
+		if (fabs(sdb_vec_bf16_metric_fn(SDB_VEC_L2)((const float *)(const void *)a,
+							  (const float *)(const void *)b, pd) - l2) >
+		    1e-3 * (1 + l2))
+			bad++;
+		if (fabs(sdb_vec_bf16_metric_fn(SDB_VEC_IP)((const float *)(const void *)a,
+							  (const float *)(const void *)b, pd) - (1 - dot)) >
+		    1e-2 * (1 + fabs(dot)))
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
 }
 
 static void test_hnsw(void)
@@ -183,6 +225,32 @@ static void test_hnsw(void)
 		meta.shard_count = 0;
 		CHECK_EQ_INT(sdb_index_write(path, h, NULL, NULL, &meta, &bytes, &e), 0);
 		CHECK_EQ_INT(sdb_index_open(&ix, path, &e), SDB_ECORRUPT);
+		/* a float32 build asked for the bf16 search copy: section 6
+		 * holds each row rounded, zero padded to 32 values; the
+		 * search walks it and returns float32 distances */
+		{
+			uint64_t plain = bytes;
+			uint32_t pd = (D + 31) & ~31u;
+			uint16_t row[64];
+			meta.shard_count = 1;
+			meta.input_rows = N;
+			meta.search_bf16 = 1;
+			CHECK_EQ_INT(sdb_index_write(path, h, NULL, NULL, &meta, &bytes, &e), 0);
+			CHECK(bytes >= plain + (uint64_t)N * pd * 2);
+			CHECK_EQ_INT(sdb_index_open(&ix, path, &e), 0);
+			CHECK_EQ_INT(sdb_index_verify(&ix, &e), 0);
+			CHECK(ix.g.vecs_bf16 != NULL);
+			CHECK_EQ_INT(ix.g.bf16_dim, pd);
+			memset(row, 0, sizeof(row));
+			sdb_vec_to_bf16(row, x + 5 * D, D);
+			CHECK(!memcmp(row, ix.g.vecs_bf16 + 5 * pd, pd * 2));
+			CHECK_EQ_INT(sdb_hnsw_search(&ix.g, c, x + 5 * D, K, 32, ids, d), K);
+			CHECK_EQ_INT(ids[0], 5);
+			CHECK(d[0] == 0.0f);
+			for (int r = 1; r < K; r++)
+				CHECK(d[r] >= d[r - 1] && d[r] == sdb_vec_metric_fn(SDB_VEC_L2)(x + 5 * D, x + (size_t)ids[r] * D, D));
+			sdb_index_close(&ix);
+		}
 		unlink(path);
 	}
 	sdb_hnsw_free(h);
@@ -316,6 +384,7 @@ int main(void)
 	test_npy_header();
 	test_crc();
 	test_kernels();
+	test_bf16_kernels();
 	test_hnsw();
 	test_hnsw_reach();
 	return unit_done("test_vec");
