@@ -128,7 +128,7 @@ knn() {
 	q="'[$(printf '0.5,%.0s' $(seq 31))0.5]'"
 	run -0 sochdb-sql -d "$F/db" --no-header \
 		-c "EXPLAIN QUERY PLAN SELECT id, vec_distance_cosine(emb, $q) AS d FROM docs ORDER BY d LIMIT 10" \
-		-c "EXPLAIN QUERY PLAN SELECT id FROM docs WHERE cat < 10 ORDER BY vec_distance_cosine(emb, $q) LIMIT 10" \
+		-c "EXPLAIN QUERY PLAN SELECT id FROM docs WHERE cat < 50 ORDER BY vec_distance_cosine(emb, $q) LIMIT 10" \
 		-c "EXPLAIN QUERY PLAN SELECT id FROM docs WHERE cat = 42 AND id % 10 = 3 ORDER BY vec_distance_cosine(emb, $q) LIMIT 10" \
 		-c "EXPLAIN QUERY PLAN SELECT id FROM docs ORDER BY vec_distance_l2(emb, $q) LIMIT 10" \
 		-c "PRAGMA hnsw_exact_rows = 0" \

@@ -134,6 +134,50 @@ static int unique_failed(const struct sql_index_def *x, struct sdb_error *e)
 	return sdb_error_set(e, SDB_ECONFLICT, "UNIQUE constraint failed: %s", msg);
 }
 
+/* One row's entry of the index being filled (sql_rows_each). */
+struct fill {
+	struct sql_wstate *w;
+	const struct sql_index_def *x;
+	struct build *b;
+};
+
+static int fill_row(void *arg, const struct sql_value *row, int64_t rowid, struct sdb_error *e)
+{
+	struct fill *f = arg;
+	struct sql_wstate *w = f->w;
+	const struct sql_index_def *x = f->x;
+	struct build *b = f->b;
+	struct ent *en;
+	int rc;
+
+	if ((rc = sql_idxkey(&w->kbuf, &w->rbits, x, row, NULL, rowid, e)))
+		return rc;
+	if (b->n == b->cap) {
+		size_t nc = b->cap ? b->cap * 2 : 1024;
+		struct ent *ne = realloc(b->ents, nc * sizeof(*ne));
+		if (!ne)
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		b->ents = ne;
+		b->cap = nc;
+	}
+	en = &b->ents[b->n++];
+	en->off = (uint32_t)b->keys.len;
+	en->len = (uint32_t)w->kbuf.len;
+	en->vlen = (uint32_t)w->rbits.len;
+	en->plen = x->unique ? (uint32_t)values_len((const unsigned char *)w->kbuf.data,
+						     w->kbuf.len, x->ncol) : 0;
+	if (x->unique)
+		for (int i = 0; i < x->ncol; i++) {
+			int c = x->cols[i];
+			const struct sql_value *cv = c >= 0 ? &row[c] : NULL;
+			if (cv && cv->type == SQLV_NULL)
+				en->plen = 0; /* NULLs are distinct */
+		}
+	sdb_buf_add(&b->keys, w->kbuf.data, w->kbuf.len);
+	sdb_buf_add(&b->keys, w->rbits.data, w->rbits.len);
+	return sdb_buf_ok(&b->keys) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
+}
+
 /* Writes every entry of index x for the rows of its table: scanned,
  * sorted, checked for uniqueness, then written in key order. */
 int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
@@ -143,9 +187,7 @@ int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
 {
 	struct sql_table_def *t = x->table;
 	struct build b = { SDB_BUF_INIT, NULL, 0, 0 };
-	struct sdb_txn_iter *it = NULL;
-	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
-	struct sql_value *row = NULL;
+	struct fill fl = { w, x, &b };
 	uint64_t *used = NULL;
 	uint32_t *order = NULL, *koff = NULL, *klen = NULL;
 	int rc = 0;
@@ -156,72 +198,18 @@ int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
 					     "indexes on expressions are not supported yet");
 	if (x->where)
 		return sdb_error_set(e, SDB_EUNSUPPORTED, "partial indexes are not supported yet");
-	row = calloc((size_t)(t->ncol ? t->ncol : 1), sizeof(*row));
 	/* the rows' indexed columns and the rowid only (x->cols: -1 rowid) */
 	used = calloc((size_t)(t->ncol + 1) / 64 + 1, sizeof(*used));
-	if (used) {
-		used[t->ncol >> 6] |= 1ull << (t->ncol & 63);
-		for (int i = 0; i < x->ncol; i++) {
-			int c = x->cols[i] < 0 ? t->ncol : x->cols[i];
-			used[c >> 6] |= 1ull << (c & 63);
-		}
-		for (int i = 0; i < t->npk; i++) /* WITHOUT ROWID: the key columns */
-			used[t->pk[i] >> 6] |= 1ull << (t->pk[i] & 63);
+	if (!used)
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	used[t->ncol >> 6] |= 1ull << (t->ncol & 63);
+	for (int i = 0; i < x->ncol; i++) {
+		int c = x->cols[i] < 0 ? t->ncol : x->cols[i];
+		used[c >> 6] |= 1ull << (c & 63);
 	}
-	sql_obj_prefix(&lo, t->id);
-	sql_obj_end(&hi, t->id);
-	if (!row || !used || !sdb_buf_ok(&lo) || !sdb_buf_ok(&hi)) {
-		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = sdb_txn_iter_open(w->txn, lo.data, lo.len, hi.data, hi.len, 0, &it, e)))
-		goto out;
-	for (;;) {
-		const unsigned char *k;
-		size_t kn;
-		struct sdb_val v;
-		int64_t rowid;
-		struct ent *en;
-
-		rc = sdb_txn_iter_next(it, &k, &kn, &v, e);
-		if (rc <= 0)
-			break;
-		if ((rc = sql_row_decode_used(t, k, kn, v.data, v.len, row, &rowid, used, e)))
-			break;
-		if ((rc = sql_idxkey(&w->kbuf, &w->rbits, x, row, NULL, rowid, e)))
-			break;
-		if (b.n == b.cap) {
-			size_t nc = b.cap ? b.cap * 2 : 1024;
-			struct ent *ne = realloc(b.ents, nc * sizeof(*ne));
-			if (!ne) {
-				rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-				break;
-			}
-			b.ents = ne;
-			b.cap = nc;
-		}
-		en = &b.ents[b.n++];
-		en->off = (uint32_t)b.keys.len;
-		en->len = (uint32_t)w->kbuf.len;
-		en->vlen = (uint32_t)w->rbits.len;
-		en->plen = x->unique ? (uint32_t)values_len((const unsigned char *)w->kbuf.data,
-							     w->kbuf.len, x->ncol) : 0;
-		if (x->unique)
-			for (int i = 0; i < x->ncol; i++) {
-				int c = x->cols[i];
-				const struct sql_value *cv = c >= 0 ? &row[c] : NULL;
-				if (cv && cv->type == SQLV_NULL)
-					en->plen = 0; /* NULLs are distinct */
-			}
-		sdb_buf_add(&b.keys, w->kbuf.data, w->kbuf.len);
-		sdb_buf_add(&b.keys, w->rbits.data, w->rbits.len);
-		if (!sdb_buf_ok(&b.keys)) {
-			rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
-			break;
-		}
-	}
-	sdb_txn_iter_close(it);
-	if (rc)
+	for (int i = 0; i < t->npk; i++) /* WITHOUT ROWID: the key columns */
+		used[t->pk[i] >> 6] |= 1ull << (t->pk[i] & 63);
+	if ((rc = sql_rows_each(w->txn, t, used, fill_row, &fl, e)))
 		goto out;
 	/* in key order: the store's radix sort of the keys' bytes */
 	order = malloc((b.n ? b.n : 1) * sizeof(*order));
@@ -271,15 +259,12 @@ int sql_w_fill_index(struct sql_wstate *w, struct sql_index_def *x,
 			break;
 	}
 out:
-	free(row);
 	free(used);
 	free(order);
 	free(koff);
 	free(klen);
 	free(b.ents);
 	sdb_buf_release(&b.keys);
-	sdb_buf_release(&lo);
-	sdb_buf_release(&hi);
 	return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "store/store.h"
+#include "store/txn.h"
 #include "util/varint.h"
 
 enum {
@@ -628,4 +629,35 @@ int sql_idx_decode(const struct sql_index_def *x, const void *ik, size_t klen,
 			return last_int(p, klen, pos, rowid, e);
 	}
 	return 0;
+}
+
+int sql_rows_each(struct sdb_txn *txn, const struct sql_table_def *t, const uint64_t *used,
+		  sql_row_fn fn, void *arg, struct sdb_error *e)
+{
+	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
+	struct sdb_txn_iter *it = NULL;
+	struct sql_value *row = calloc((size_t)t->ncol + 1, sizeof(*row));
+	int rc;
+
+	sql_obj_prefix(&lo, t->id);
+	sql_obj_end(&hi, t->id);
+	if (!row || !sdb_buf_ok(&lo) || !sdb_buf_ok(&hi))
+		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	else if (!(rc = sdb_txn_iter_open(txn, lo.data, lo.len, hi.data, hi.len, 0, &it, e)))
+		for (;;) {
+			const unsigned char *k;
+			size_t kn;
+			struct sdb_val v;
+			int64_t rowid = 0;
+			if ((rc = sdb_txn_iter_next(it, &k, &kn, &v, e)) <= 0)
+				break;
+			if ((rc = sql_row_decode_used(t, k, kn, v.data, v.len, row, &rowid, used, e)) ||
+			    (rc = fn(arg, row, rowid, e)))
+				break;
+		}
+	sdb_txn_iter_close(it);
+	free(row);
+	sdb_buf_release(&lo);
+	sdb_buf_release(&hi);
+	return rc < 0 ? rc : 0;
 }

@@ -147,6 +147,20 @@ int sql_row_decode_used(const struct sql_table_def *t, const void *ik, size_t kl
 			const void *val, size_t vlen, struct sql_value *cols,
 			int64_t *rowid, const uint64_t *used, struct sdb_error *e);
 
+struct sdb_txn;
+/* Called for each row of sql_rows_each: row[0..ncol) (the columns not
+ * asked for are NULL; TEXT/BLOB valid until the call returns) and its
+ * rowid. @return 0, or an error that ends the walk. */
+typedef int (*sql_row_fn)(void *arg, const struct sql_value *row, int64_t rowid,
+			  struct sdb_error *e);
+/*
+ * Walks the rows of t as txn sees them, in key order, decoding the
+ * columns used names (sql_row_decode_used; NULL: all), calling fn for each.
+ * @return 0 or the first error (the store's, a decode's, fn's).
+ */
+int sql_rows_each(struct sdb_txn *txn, const struct sql_table_def *t, const uint64_t *used,
+		  sql_row_fn fn, void *arg, struct sdb_error *e);
+
 /*
  * Decodes an index entry's key into vals[0..x->ncol) and, for a rowid
  * table, *rowid (NOCASE/RTRIM columns give the folded text). TEXT/BLOB

@@ -89,6 +89,32 @@ int sql_hnsw_pending(struct sdb_txn *txn, const struct sql_index_def *x, uint64_
 
 /* Whether row rowid passes the query's filter: 1, 0, or a negative error. */
 typedef int (*sql_hnsw_pass_fn)(void *arg, int64_t rowid);
+/* Whether a row whose columns cols[0..n) hold vals[0..n) passes the
+ * filter (the filter reads no other column): 1, 0, or a negative error. */
+typedef int (*sql_hnsw_test_fn)(void *arg, const int *cols, const struct sql_value *vals,
+				int n);
+/* Called with each candidate rowid of sql_hnsw_cands_fn. @return 0 or an
+ * error that ends the walk. */
+typedef int (*sql_hnsw_rowid_fn)(void *arg, int64_t rowid);
+/* Calls fn for the rowids of the rows that may pass the filter (a
+ * superset: an index range on it), in any order, each once. @return 0 or
+ * an error. */
+typedef int (*sql_hnsw_cands_fn)(void *arg, sql_hnsw_rowid_fn fn, void *fnarg);
+
+/* The most columns a filter may read and still be tested from the
+ * per-connection column cache (more: rows are read by rowid). */
+#define SQL_HNSW_FCOLS 16
+
+/* A numeric range one conjunct of the filter implies on a column (ncol:
+ * the rowid): rows outside it fail the filter. The cached column, sorted,
+ * gives the exact path its candidates and the estimate their count. */
+struct sql_hnsw_range {
+	int col;
+	double lo, hi;
+	uint8_t has_lo, has_hi, lo_incl, hi_incl;
+	uint8_t empty;            /* nothing passes (a NULL bound) */
+};
+#define SQL_HNSW_RANGES 8
 
 enum { SQL_HNSW_GRAPH = 1, SQL_HNSW_EXACT = 2 };
 
@@ -98,6 +124,16 @@ struct sql_hnsw_query {
 	uint32_t k, ef;
 	sql_hnsw_pass_fn pass;    /* NULL: no filter */
 	void *arg;
+	/* the columns the filter reads (ncol: the rowid), so that it can be
+	 * tested on the connection's in-memory copy of them (cached while
+	 * the store does not change) rather than on rows read by rowid;
+	 * nfcols -1: it reads something else (a correlated subquery) */
+	const int *fcols;
+	int nfcols;
+	sql_hnsw_test_fn test;
+	sql_hnsw_cands_fn cands;  /* NULL: every row is a candidate */
+	const struct sql_hnsw_range *ranges;
+	int nranges;
 	int plan_only;            /* decide the path, search nothing */
 	int64_t exact_rows;       /* PRAGMA hnsw_exact_rows: exact below so many matching rows; -1: the cost model */
 	int ef_default;           /* ef is the default (doubled for a selective filter) */
@@ -105,7 +141,19 @@ struct sql_hnsw_query {
 	/* out */
 	int path;                 /* SQL_HNSW_GRAPH or SQL_HNSW_EXACT */
 	double est;               /* estimated fraction of rows passing (filter) */
-	int64_t *rows;            /* GRAPH: up to k rowids, nearest first (malloc) */
+	int64_t *rows;            /* GRAPH, or EXACT with exact_done: up to k
+				   * rowids, nearest first (malloc) */
+	int exact_done;           /* EXACT answered here (from the cached
+				   * columns and the mapped vectors): rows hold it */
+	/* the rows' vectors and cached columns, so that the caller need not
+	 * read them (rows of the base only, and only for l2 and ip, whose
+	 * base vectors are the column's bytes): rcover[i] says whether row i
+	 * has them: rvec + i * dim, rcols + i * nrcol (columns rcol) */
+	uint8_t *rcover;
+	float *rvec;
+	struct sql_value *rcols;
+	unsigned char *rbytes;    /* their TEXT/BLOB bytes */
+	int rcol[SQL_HNSW_FCOLS], nrcol;
 	uint32_t nrows;
 	uint64_t tests;           /* rows the walk tested against the filter */
 };
@@ -117,6 +165,8 @@ struct sql_hnsw_query {
  */
 int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_query *hq,
 		 struct sdb_error *e);
+/* Frees what sql_hnsw_knn left in hq (rows, the covered rows' values). */
+void sql_hnsw_query_free(struct sql_hnsw_query *hq);
 
 /* ---- for sochdb-wal (cmd/ links lib/sql; lib/store knows nothing of this) */
 struct sql_open_opts;

@@ -10,8 +10,7 @@
 
 #include <string.h>
 
-/* 1 when p reads no column of cur and no correlated subquery. */
-static int free_of(const struct xp *p, const struct cursor *cur)
+int sql_xp_free_of(const struct xp *p, const struct cursor *cur)
 {
 	if (!p)
 		return 1;
@@ -31,10 +30,10 @@ static int free_of(const struct xp *p, const struct cursor *cur)
 	default:
 		break;
 	}
-	if (!free_of(p->l, cur) || !free_of(p->r, cur) || !free_of(p->t, cur))
+	if (!sql_xp_free_of(p->l, cur) || !sql_xp_free_of(p->r, cur) || !sql_xp_free_of(p->t, cur))
 		return 0;
 	for (int i = 0; i < p->na; i++)
-		if (!free_of(p->a[i], cur))
+		if (!sql_xp_free_of(p->a[i], cur))
 			return 0;
 	return 1;
 }
@@ -48,7 +47,7 @@ int sql_vec_knn_key(const struct xp *key, const struct cursor *cur,
 		return 0;
 	for (int i = 0; i < 2; i++) {
 		const struct xp *c = key->a[i], *q = key->a[1 - i];
-		if (c->op == X_COL && c->cur == cur && c->col < cur->ncol && free_of(q, cur)) {
+		if (c->op == X_COL && c->cur == cur && c->col < cur->ncol && sql_xp_free_of(q, cur)) {
 			out->metric = metric;
 			out->col = c->col;
 			out->query = q;

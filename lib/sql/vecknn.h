@@ -23,4 +23,7 @@ struct sql_vknn {
 int sql_vec_knn_key(const struct xp *key, const struct cursor *cur,
 		    struct sql_vknn *out);
 
+/* 1 when p reads no column of cur and no correlated subquery. */
+int sql_xp_free_of(const struct xp *p, const struct cursor *cur);
+
 #endif

@@ -110,7 +110,7 @@ struct sql_wstate {
 	struct fts_scratch *fts_scratch; /* index_row's buffers (fts.c) */
 	void *hnsw;                /* mapped HNSW index files (vecindex.c) */
 	uint8_t hnsw_ddl;          /* the statement changed an HNSW index */
-	uint32_t hnsw_ef_search;   /* PRAGMA hnsw_ef_search (0: max(64, 2k)) */
+	uint32_t hnsw_ef_search;   /* PRAGMA hnsw_ef_search (0: max(96, 2k)) */
 	int64_t hnsw_exact_rows;   /* PRAGMA hnsw_exact_rows + 1 (0: the default) */
 };
 

@@ -783,6 +783,13 @@ void sdb_db_close(struct sdb_db *db)
 uint64_t sdb_db_wal_end(const struct sdb_db *db) { return db->wal_end; }
 uint64_t sdb_db_checkpoint_lsn(const struct sdb_db *db) { return db->man.checkpoint_lsn; }
 
+void sdb_db_snapshot_tag(const struct sdb_db *db, uint64_t tag[3])
+{
+	tag[0] = db->wal_end;
+	tag[1] = db->man.next_file;
+	tag[2] = db->man.checkpoint_lsn;
+}
+
 /* -------------------------------------------------------------- reads */
 
 static int visible(int kind, uint64_t expires, uint64_t now)

@@ -437,6 +437,11 @@ int sdb_salvage(const char *dir, const char *dest, const struct sdb_opts *o,
 /* The snapshot's WAL end LSN and checkpoint LSN. */
 uint64_t sdb_db_wal_end(const struct sdb_db *db);
 uint64_t sdb_db_checkpoint_lsn(const struct sdb_db *db);
+/* A tag of what the snapshot reads (WAL end, next file number, checkpoint
+ * LSN): equal tags of one database mean equal contents (a commit moves the
+ * WAL end, a bulk install or a checkpoint the file number), so a cache of
+ * data derived from the store may be kept while the tag holds. */
+void sdb_db_snapshot_tag(const struct sdb_db *db, uint64_t tag[3]);
 
 /* Milliseconds since the epoch (TTL clock; SDB_NOW_MS overrides it for
  * tests). */

@@ -1245,15 +1245,33 @@ int64_t sdb_hnsw_search_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw
 	c->cq_len = c->top_len = 0;
 	c->visited[ep] = tag;
 	minh_push(c->cq, &c->cq_len, (struct cand){ epd, ep });
+	size_t row_lines = (sp->stride + 63) / 64;
+	if (row_lines > 4)
+		row_lines = 4;
 	while (c->cq_len) {
 		struct cand cur = minh_pop(c->cq, &c->cq_len);
 		const uint32_t *nb = NULL;
-		uint32_t cnt;
+		uint32_t cnt, ntodo = 0;
 
 		if (c->top_len >= ef && cur.d > c->top[0].d)
 			break;
 		if (tests >= max_tests)
 			break;
+		/* as search_layer: the next candidate's list is the likely
+		 * next miss, then this one's neighbours' vectors */
+		if (c->cq_len)
+			prefetch(list_at(g, c->cq[0].id, 0));
+		cnt = read_list(g, NULL, c, cur.id, 0, &nb);
+		for (uint32_t i = 0; i < cnt; i++) {
+			uint32_t v = nb[i];
+			if (c->visited[v] == tag)
+				continue;
+			c->visited[v] = tag;
+			c->todo[ntodo++] = v;
+			const char *pv = (const char *)SVEC(sp, v);
+			for (size_t ln = 0; ln < row_lines; ln++)
+				prefetch(pv + 64 * ln);
+		}
 		tests++;
 		if ((f = filter(arg, cur.id)) < 0) {
 			rc = f;
@@ -1264,20 +1282,154 @@ int64_t sdb_hnsw_search_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw
 			if (c->top_len > ef)
 				maxh_pop(c->top, &c->top_len);
 		}
-		cnt = read_list(g, NULL, c, cur.id, 0, &nb);
-		if (c->cq_cap < c->cq_len + cnt + 1 &&
-		    sdb_grow((void **)&c->cq, &c->cq_cap, c->cq_len + cnt + 1, sizeof(*c->cq), 256))
+		if (c->cq_cap < c->cq_len + ntodo + 1 &&
+		    sdb_grow((void **)&c->cq, &c->cq_cap, c->cq_len + ntodo + 1, sizeof(*c->cq), 256))
 			return SDB_ENOMEM;
-		for (uint32_t i = 0; i < cnt; i++) {
-			uint32_t v = nb[i];
+		for (uint32_t i = 0; i < ntodo; i++) {
+			uint32_t v = c->todo[i];
 			float d;
-			if (c->visited[v] == tag)
-				continue;
-			c->visited[v] = tag;
+			if (i + 1 < ntodo) {
+				const char *pv = (const char *)SVEC(sp, c->todo[i + 1]);
+				for (size_t ln = 4; ln < 8 && ln * 64 < sp->stride; ln++)
+					prefetch(pv + 64 * ln);
+			}
 			d = SDIST(sp, q, v);
 			c->ndist++;
 			if (c->top_len < ef || d < c->top[0].d)
 				minh_push(c->cq, &c->cq_len, (struct cand){ d, v });
+		}
+	}
+	{
+		size_t nw = drain_sorted(c);
+		n = nw < k ? (uint32_t)nw : k;
+		for (uint32_t i = 0; i < n; i++) {
+			ids[i] = c->w[i].id;
+			dists[i] = c->w[i].d;
+		}
+		rc = n;
+	}
+out:
+	if (st) {
+		st->tests = tests;
+		st->exhausted = tests >= max_tests && c->cq_len;
+	}
+	return rc;
+}
+
+#define FAILED 0x80000000u
+
+int64_t sdb_hnsw_search_acorn(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+			      const float *q, uint32_t k, uint32_t ef,
+			      sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
+			      uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st)
+{
+	sdb_vec_dist_fn fn = sdb_vec_metric_fn(g->metric);
+	struct space spc = { .fn = fn, .base = (const char *)g->vecs,
+			     .stride = (size_t)g->dim * sizeof(float), .dim = g->dim };
+	const struct space *sp = &spc;
+	size_t row_lines = (sp->stride + 63) / 64;
+	uint32_t ep = g->entry, n;
+	uint64_t tests = 0;
+	uint16_t dropped, seen;
+	float epd;
+	int64_t rc = 0;
+	int f;
+
+	if (st)
+		memset(st, 0, sizeof(*st));
+	if (!g->n || ep >= g->n)
+		return 0;
+	if (g->n >= FAILED)
+		return sdb_hnsw_search_filtered(g, c, q, k, ef, filter, arg, max_tests, ids, dists,
+						st);
+	if (ef < k)
+		ef = k;
+	if (row_lines > 4)
+		row_lines = 4;
+	epd = SDIST(sp, q, ep);
+	for (uint32_t l = g->max_level; l > 0; l--)
+		greedy(g, NULL, NULL, c, sp, q, l, &ep, &epd);
+	if (sdb_grow((void **)&c->top, &c->top_cap, (size_t)ef + 2, sizeof(*c->top), 256))
+		return SDB_ENOMEM;
+	/* two marks of this search: seen (in the queue, or taken) and
+	 * dropped (failed, met through a failing node: not queued, but a
+	 * passing node may still queue it); a pair that wraps is skipped */
+	do {
+		new_epoch(c);
+		dropped = c->epoch;
+		new_epoch(c);
+		seen = c->epoch;
+	} while (seen != (uint16_t)(dropped + 1));
+	c->cq_len = c->top_len = 0;
+	c->visited[ep] = seen;
+	tests++;
+	if ((f = filter(arg, ep)) < 0)
+		return f;
+	minh_push(c->cq, &c->cq_len, (struct cand){ epd, ep | (f ? 0 : FAILED) });
+	for (int first = 1; c->cq_len; first = 0) {
+		struct cand cur = minh_pop(c->cq, &c->cq_len);
+		uint32_t id = cur.id & ~FAILED, failed = cur.id & FAILED;
+		const uint32_t *nb = NULL;
+		uint32_t cnt, ntodo = 0;
+
+		if (c->top_len >= ef && cur.d > c->top[0].d)
+			break;
+		if (tests >= max_tests)
+			break;
+		if (!failed) {
+			maxh_push(c->top, &c->top_len, (struct cand){ cur.d, id });
+			if (c->top_len > ef)
+				maxh_pop(c->top, &c->top_len);
+		}
+		if (c->cq_len)
+			prefetch(list_at(g, c->cq[0].id & ~FAILED, 0));
+		cnt = read_list(g, NULL, c, id, 0, &nb);
+		/* each new neighbour is tested when met: those that pass are
+		 * queued, those that fail are queued only next to a passing
+		 * node (ACORN-1: a failing node is a bridge one hop wide, so
+		 * the passing nodes two hops away are reached) */
+		if (first)
+			failed = 0; /* the entry point is a bridge either way */
+		for (uint32_t i = 0; i < cnt; i++) {
+			uint32_t v = nb[i], mark = 0;
+			uint16_t t = c->visited[v];
+			if (t == seen || (t == dropped && failed))
+				continue;
+			if (t == dropped) {
+				mark = FAILED;
+			} else {
+				tests++;
+				if ((f = filter(arg, v)) < 0) {
+					rc = f;
+					goto out;
+				}
+				if (!f && failed) {
+					c->visited[v] = dropped;
+					continue;
+				}
+				mark = f ? 0 : FAILED;
+			}
+			c->visited[v] = seen;
+			c->todo[ntodo++] = v | mark;
+			const char *pv = (const char *)SVEC(sp, v);
+			for (size_t ln = 0; ln < row_lines; ln++)
+				prefetch(pv + 64 * ln);
+		}
+		if (c->cq_cap < c->cq_len + ntodo + 1 &&
+		    sdb_grow((void **)&c->cq, &c->cq_cap, c->cq_len + ntodo + 1, sizeof(*c->cq), 256))
+			return SDB_ENOMEM;
+		for (uint32_t i = 0; i < ntodo; i++) {
+			uint32_t v = c->todo[i] & ~FAILED;
+			float d;
+			if (i + 1 < ntodo) {
+				const char *pv = (const char *)SVEC(sp, c->todo[i + 1] & ~FAILED);
+				for (size_t ln = 4; ln < 8 && ln * 64 < sp->stride; ln++)
+					prefetch(pv + 64 * ln);
+			}
+			d = SDIST(sp, q, v);
+			c->ndist++;
+			if (c->top_len < ef || d < c->top[0].d)
+				minh_push(c->cq, &c->cq_len, (struct cand){ d, c->todo[i] });
 		}
 	}
 	{

@@ -203,4 +203,17 @@ int64_t sdb_hnsw_search_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw
 				 sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
 				 uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st);
 
+/*
+ * The same walk for a filter cheaper than a distance (one read of an
+ * in-memory column): each node is tested when the walk first meets it;
+ * a passing node is queued, a failing one only when met next to a
+ * passing node (ACORN-1's two hops), so distances are computed for the
+ * passing nodes and their failing neighbours only. About as many nodes
+ * are tested as met (max_tests counts them). Same returns.
+ */
+int64_t sdb_hnsw_search_acorn(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+			      const float *q, uint32_t k, uint32_t ef,
+			      sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
+			      uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st);
+
 #endif
