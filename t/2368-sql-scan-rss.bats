@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# 2365-sql-scan-rss: a streamed SELECT over a table file much larger than
+# 2368-sql-scan-rss: a streamed SELECT over a table file much larger than
 # its output buffer keeps the file out of the resident set: the store's
 # cursor releases the map pages behind it every 4 MiB, forward and in
 # reverse, so a 10M-row result stays within a few MiB of the tool itself
