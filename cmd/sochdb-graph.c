@@ -774,6 +774,28 @@ static struct { size_t off, n; } *jc;
 static size_t njc;
 static struct sdb_buf jcb = SDB_BUF_INIT;
 
+/* Keeps the node text b holds from AT on as the current walk node's
+ * cached text (node_json and node_id_json write one kind per walk). */
+static void json_cache_put(struct sdb_buf *b, size_t at)
+{
+	size_t w;
+
+	if (!cur_walk || cur_widx < 0 || !sdb_buf_ok(b))
+		return;
+	w = (size_t)cur_widx;
+	if (w >= njc) {
+		size_t old = njc;
+		if (sdb_grow((void **)&jc, &njc, w + 1, sizeof(*jc), 1024))
+			die(EXIT_FAILURE_RT, "out of memory");
+		memset(jc + old, 0, (njc - old) * sizeof(*jc));
+	}
+	jc[w].off = jcb.len;
+	jc[w].n = b->len - at;
+	sdb_buf_add(&jcb, b->data + at, b->len - at);
+	if (!sdb_buf_ok(&jcb))
+		die(EXIT_FAILURE_RT, "out of memory");
+}
+
 /* A node with its visible version's type and props (null/{} without). */
 static void node_json(struct sdb_buf *b, struct gdb *x, struct gopt *o, struct sdb_gstr id,
 		      long depth)
@@ -801,20 +823,7 @@ static void node_json(struct sdb_buf *b, struct gdb *x, struct gopt *o, struct s
 		sdb_buf_adds(b, ",\"props\":");
 		props_json(b, nd.props, nd.propsn);
 	}
-	if (cur_walk && cur_widx >= 0 && sdb_buf_ok(b)) {
-		size_t w = (size_t)cur_widx;
-		if (w >= njc) {
-			size_t old = njc;
-			if (sdb_grow((void **)&jc, &njc, w + 1, sizeof(*jc), 1024))
-				die(EXIT_FAILURE_RT, "out of memory");
-			memset(jc + old, 0, (njc - old) * sizeof(*jc));
-		}
-		jc[w].off = jcb.len;
-		jc[w].n = b->len - at;
-		sdb_buf_add(&jcb, b->data + at, b->len - at);
-		if (!sdb_buf_ok(&jcb))
-			die(EXIT_FAILURE_RT, "out of memory");
-	}
+	json_cache_put(b, at);
 depth:
 	if (depth >= 0) {
 		sdb_buf_adds(b, ",\"depth\":");
@@ -835,20 +844,7 @@ static void node_id_json(struct sdb_buf *b, struct sdb_gstr id, long depth)
 		sdb_buf_adds(b, "{\"id\":");
 		jstr(b, id);
 		sdb_buf_adds(b, ",\"depth\":");
-		if (cur_walk && cur_widx >= 0 && sdb_buf_ok(b)) {
-			size_t w = (size_t)cur_widx;
-			if (w >= njc) {
-				size_t old = njc;
-				if (sdb_grow((void **)&jc, &njc, w + 1, sizeof(*jc), 1024))
-					die(EXIT_FAILURE_RT, "out of memory");
-				memset(jc + old, 0, (njc - old) * sizeof(*jc));
-			}
-			jc[w].off = jcb.len;
-			jc[w].n = b->len - at;
-			sdb_buf_add(&jcb, b->data + at, b->len - at);
-			if (!sdb_buf_ok(&jcb))
-				die(EXIT_FAILURE_RT, "out of memory");
-		}
+		json_cache_put(b, at);
 	}
 	if (depth >= 0 && depth < 10)
 		sdb_buf_addc(b, (char)('0' + depth));
