@@ -171,9 +171,11 @@ struct sdb_table {
 	struct sdb_range *rt;     /* range deletes (into the map) */
 	size_t nrt;
 	/* block cache of point reads: decompressed bytes of checked blocks
-	 * (craw[i] NULL when absent), evicted first in first out; every
+	 * (craw[i] NULL when absent; kept at a block's second read, cseen
+	 * the bit of each block read), evicted first in first out; every
 	 * table's cache counts against SDB_BLOCK_CACHE_BYTES in all */
 	unsigned char **craw;
+	uint64_t *cseen;
 	uint32_t *clen;
 	size_t *cring, chead, cn;
 	uint64_t cbytes;

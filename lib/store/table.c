@@ -670,6 +670,22 @@ int sdb_table_ready_slow(struct sdb_table *t, struct sdb_error *e)
  * including entry i: a lazily opened table parses what its reads reach.
  * @return 0 or SDB_ECORRUPT.
  */
+/* Entries [from, to) of array a (esz bytes each) about to be written:
+ * their whole pages faulted in by one call when there are a few (a
+ * fault each costs more, in a VM most). Advice only. */
+static void populate_span(void *a, size_t from, size_t to, size_t esz)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t pg = 4096, lo = (uintptr_t)a + from * esz, hi = (uintptr_t)a + to * esz;
+	lo = (lo + pg - 1) & ~(pg - 1);
+	hi &= ~(pg - 1);
+	if (hi >= lo + 4 * pg)
+		(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+	(void)a, (void)from, (void)to, (void)esz;
+#endif
+}
+
 static int parse_index(struct sdb_table *t, size_t i, struct sdb_error *e)
 {
 	const unsigned char *p = t->index_raw + t->ipos, *end = t->index_raw + t->iend;
@@ -680,6 +696,12 @@ static int parse_index(struct sdb_table *t, size_t i, struct sdb_error *e)
 
 	if (i >= nb)
 		i = nb ? nb - 1 : 0;
+	if (i + 1 > j + 2048) {
+		populate_span(boff, j, i + 1, sizeof(*boff));
+		populate_span(bsize, j, i + 1, sizeof(*bsize));
+		populate_span(bkey, j, i + 1, sizeof(*bkey));
+		populate_span(bklen, j, i + 1, sizeof(*bklen));
+	}
 	/* the table's fields written once at the end (a random point read
 	 * of a big table parses most of its index in one call) */
 	for (; j <= i && j < nb; j++) {
@@ -806,6 +828,7 @@ void sdb_table_close(struct sdb_table *t)
 	free(t->craw);
 	free(t->clen);
 	free(t->cring);
+	free(t->cseen);
 	free(t);
 }
 
@@ -1027,9 +1050,20 @@ int sdb_table_read_block_cached(struct sdb_table *t, size_t i,
 		return rc;
 	/* keep a copy (best effort: no memory, no caching) */
 	size_t rawlen = sdb_get_u32(t->map + t->boff[i] + t->bsize[i] + 1);
-	if (!t->craw) {
+	/* kept from its second read on: a block read once (an index probe's
+	 * rows, random lookups in a big table) costs no copy, and the arrays
+	 * (fresh pages) come with the first block read twice */
+	if (!t->cseen) {
 		if (!t->cmiss++)
 			return 0;
+		if (!(t->cseen = calloc((t->nblocks + 63) / 64, sizeof(*t->cseen))))
+			return 0;
+	}
+	if (!((t->cseen[i >> 6] >> (i & 63)) & 1)) {
+		t->cseen[i >> 6] |= (uint64_t)1 << (i & 63);
+		return 0;
+	}
+	if (!t->craw) {
 		t->craw = calloc(t->nblocks, sizeof(*t->craw));
 		t->clen = calloc(t->nblocks, sizeof(*t->clen));
 		t->cring = calloc(t->nblocks, sizeof(*t->cring));
