@@ -18,15 +18,20 @@
 
 static void test_crc(void)
 {
-	unsigned char big[1000];
+	static unsigned char big[10000];
 
 	CHECK_EQ_INT(sdb_crc32c("123456789", 9), 0xE3069283u);
 	CHECK_EQ_INT(sdb_crc32c("", 0), 0);
-	for (int i = 0; i < 1000; i++)
-		big[i] = (unsigned char)(i * 7);
-	for (size_t n = 0; n < 1000; n += 37)
+	for (int i = 0; i < 10000; i++)
+		big[i] = (unsigned char)(i * 7 + (i >> 8) * 13);
+	/* lengths around the three-stream path's (768 bytes a round) too */
+	for (size_t n = 0; n < 10000; n += n < 2400 ? 37 : 997)
 		CHECK_EQ_INT(sdb_crc32c(big + 1, n), sdb_crc32c_sw(0, big + 1, n));
+	for (size_t n = 760; n < 780; n++)
+		CHECK_EQ_INT(sdb_crc32c(big + 3, n), sdb_crc32c_sw(0, big + 3, n));
 	CHECK_EQ_INT(sdb_crc32c_extend(sdb_crc32c(big, 10), big + 10, 90), sdb_crc32c(big, 100));
+	CHECK_EQ_INT(sdb_crc32c_extend(sdb_crc32c(big, 1000), big + 1000, 9000), sdb_crc32c(big, 10000));
+	CHECK_EQ_INT(sdb_crc32c_extend(0x12345678u, big, 5000), sdb_crc32c_sw(0x12345678u, big, 5000));
 }
 
 static void test_varint(void)
