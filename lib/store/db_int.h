@@ -12,7 +12,8 @@ struct sdb_dbtab {
 	struct sdb_table_meta own; /* the snapshot's copy: db->man may be
 				    * replaced by maintenance meanwhile */
 	struct sdb_block cache;  /* last block read by point lookups */
-	size_t cache_idx;
+	size_t cache_idx;        /* the block whose entries cache holds decoded */
+	size_t raw_idx, raw_len; /* the block whose bytes cache.raw holds (searched in place) */
 };
 
 struct sdb_db {

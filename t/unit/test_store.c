@@ -297,6 +297,32 @@ static void test_table(int comp)
 			CHECK(blk.vlen[j] == 15 && !memcmp(blk.val[j], "value-1234-8638", 15));
 		CHECK(sdb_bloom_may_contain(t->bloom, t->bloom_len, sdb_hash64(k, 10)));
 	}
+	/* a point read's search in place finds what decoding finds: every
+	 * key with its kind, value and expiry, and nothing between keys */
+	{
+		struct sdb_block raw = { 0 };
+		for (size_t bi = 0; bi < t->nblocks; bi++) {
+			size_t rawlen, vlen;
+			int kind;
+			const unsigned char *val;
+			uint64_t exp;
+			CHECK_EQ_INT(sdb_table_read_block(t, bi, &blk, &e), 0);
+			CHECK_EQ_INT(sdb_table_read_raw_cached(t, bi, &raw, &rawlen, &e), 0);
+			for (size_t j = 0; j < blk.n; j++) {
+				const unsigned char *k = blk.keys + blk.koff[j];
+				CHECK_EQ_INT(sdb_block_find(raw.raw, rawlen, k, blk.klen[j], &kind, &val, &vlen, &exp), 1);
+				CHECK(kind == blk.kind[j] && vlen == blk.vlen[j] && exp == blk.expires[j] &&
+				      !memcmp(val, blk.val[j], vlen));
+				char between[40];
+				memcpy(between, k, blk.klen[j]);
+				between[blk.klen[j]] = '!'; /* after k, before the next key */
+				CHECK_EQ_INT(sdb_block_find(raw.raw, rawlen, between, blk.klen[j] + 1, &kind, &val, &vlen, &exp), 0);
+			}
+			CHECK_EQ_INT(sdb_block_find(raw.raw, rawlen, "", 0, &kind, &val, &vlen, &exp), 0);
+			CHECK_EQ_INT(sdb_block_find(raw.raw, 2, "x", 1, &kind, &val, &vlen, &exp), SDB_ECORRUPT);
+		}
+		sdb_block_release(&raw);
+	}
 	/* every flipped byte of the first block is caught by its checksum */
 	{
 		unsigned char *p = (unsigned char *)t->map;
