@@ -145,6 +145,11 @@ struct tscan {
 	int desc;                    /* iterate in reverse */
 	/* runtime */
 	struct sdb_txn_iter *it;
+	/* a forward scan's entries in place (sdb_txn_iter_run): rpos the
+	 * next one to serve, while rlive */
+	struct sdb_run run;
+	size_t rpos;
+	int rlive;
 	struct sdb_txn *txn;
 	struct sql_value *row;       /* ncol + 1 */
 	struct sdb_buf rec;          /* the current row's record (copied) */
@@ -738,6 +743,7 @@ static struct sql_value rowid_val(struct ectx *x, struct sql_value v, int *ok)
 
 static void close_iter(struct tscan *t)
 {
+	t->rlive = 0;
 	if (t->it) {
 		sdb_txn_iter_close(t->it);
 		t->it = NULL;
@@ -1558,21 +1564,53 @@ static int knn_row(struct tscan *t, uint32_t i)
 
 static int tscan_next1(struct tscan *t, struct ectx *x);
 
+/* The iterator moved past the run's entries served (before any other
+ * call on it). */
+static int run_settle(struct tscan *t, struct ectx *x)
+{
+	t->rlive = 0;
+	return sdb_txn_iter_skip(t->it, t->rpos - t->run.i, x->e);
+}
+
 int tscan_next(struct tscan *t, struct ectx *x)
 {
 	if ((t->path == P_FULL || t->path == P_ROWID_RANGE) && !t->hx && !t->hmode && !t->hfilt &&
 	    !t->done) {
-		/* a table scan's row: the iterator's next record */
+		/* a table scan's row: the iterator's next record, from the
+		 * run of its block's next entries while the transaction writes
+		 * nothing */
 		const unsigned char *k;
 		size_t klen;
 		struct sdb_val v;
-		int rc = sdb_txn_iter_next(t->it, &k, &klen, &v, x->e);
+		int rc;
+		if (t->rlive) {
+			if (t->rpos < t->run.n && sdb_txn_iter_run_valid(t->it)) {
+				size_t j = t->rpos++;
+				v.data = (const char *)t->run.val[j];
+				v.len = t->run.vlen[j];
+				v.expires_ms = 0;
+				return load_row(t, t->run.keys + t->run.koff[j], t->run.klen[j], &v, 0, x);
+			}
+			if ((rc = run_settle(t, x)))
+				return rc;
+		}
+		rc = sdb_txn_iter_next(t->it, &k, &klen, &v, x->e);
 		if (rc <= 0) {
 			if (rc == 0)
 				t->done = 1;
 			return rc;
 		}
-		return load_row(t, k, klen, &v, !sdb_txn_iter_stable(t->it), x);
+		int stable = sdb_txn_iter_stable(t->it);
+		if (stable && sdb_txn_iter_run(t->it, &t->run)) {
+			t->rlive = 1;
+			t->rpos = t->run.i;
+		}
+		return load_row(t, k, klen, &v, !stable, x);
+	}
+	if (t->rlive) {
+		int rc = run_settle(t, x);
+		if (rc)
+			return rc;
 	}
 	if (!t->hx || t->hmode)
 		return tscan_next1(t, x);
