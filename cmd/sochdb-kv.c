@@ -622,7 +622,9 @@ static int get_stdin(struct kvopt *k, struct sdb_db *db)
 	return absent ? EXIT_NEGATIVE : EXIT_OK;
 }
 
-static int kv_get(int argc, char **argv)
+/* get and exists: one lookup (or --stdin batch, get only), printed or not. */
+static int kv_lookup(int argc, char **argv, const char *head,
+		     const struct opt *tab, int print)
 {
 	struct kvopt k;
 	struct sdb_buf key = SDB_BUF_INIT, ik = SDB_BUF_INIT;
@@ -630,7 +632,7 @@ static int kv_get(int argc, char **argv)
 	struct sdb_val v;
 	int found;
 
-	parse(&k, argc, argv, h_get, o_get, 0, 1);
+	parse(&k, argc, argv, head, tab, 0, 1);
 	if (k.stdin_keys && k.npos)
 		die_usage("KEY and --stdin exclude each other");
 	if (!k.stdin_keys && k.npos < 1)
@@ -646,7 +648,7 @@ static int kv_get(int argc, char **argv)
 		return rc;
 	}
 	found = lookup(db, ik.data, ik.len, &v);
-	if (found && v.len && fwrite(v.data, 1, v.len, stdout) != v.len)
+	if (print && found && v.len && fwrite(v.data, 1, v.len, stdout) != v.len)
 		die(EXIT_FAILURE_RT, "write failure on standard output: %s", strerror(errno));
 	sdb_db_close(db);
 	sdb_buf_release(&key);
@@ -654,25 +656,14 @@ static int kv_get(int argc, char **argv)
 	return found ? EXIT_OK : EXIT_NEGATIVE;
 }
 
+static int kv_get(int argc, char **argv)
+{
+	return kv_lookup(argc, argv, h_get, o_get, 1);
+}
+
 static int kv_exists(int argc, char **argv)
 {
-	struct kvopt k;
-	struct sdb_buf key = SDB_BUF_INIT, ik = SDB_BUF_INIT;
-	struct sdb_db *db;
-	struct sdb_val v;
-	int found;
-
-	parse(&k, argc, argv, h_exists, o_exists, 0, 1);
-	if (k.npos < 1)
-		die_usage("missing KEY");
-	arg_bytes(&k, "KEY", k.pos[0], &key);
-	make_ikey(&k, key.data, key.len, &ik);
-	db = open_db(&k, SDB_OPEN_SNAPSHOT);
-	found = lookup(db, ik.data, ik.len, &v);
-	sdb_db_close(db);
-	sdb_buf_release(&key);
-	sdb_buf_release(&ik);
-	return found ? EXIT_OK : EXIT_NEGATIVE;
+	return kv_lookup(argc, argv, h_exists, o_exists, 0);
 }
 
 /* Range over [lo, hi) for a namespace-scoped scan. */

@@ -358,7 +358,10 @@ static int print_rows(struct shell *sh, struct sql_stmt_h *st, struct sdb_error 
 		free(txt);
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	}
-	if (sh->oo.dir && !stat(sh->oo.dir, &sb) && S_ISDIR(sb.st_mode))
+	/* once it exists the directory stays (asked once, not per statement) */
+	if (sh->oo.dir && !sh->tmp_dir_ok && !stat(sh->oo.dir, &sb) && S_ISDIR(sb.st_mode))
+		sh->tmp_dir_ok = 1;
+	if (sh->tmp_dir_ok)
 		m.tmp_dir = sh->oo.dir;
 	json = sh->fmt == SDB_FMT_JSON || sh->fmt == SDB_FMT_JSONL || sh->fmt == SDB_FMT_TOON;
 	for (int i = 0; i < n; i++) {

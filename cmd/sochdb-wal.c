@@ -331,38 +331,39 @@ static int copy_one(void *arg, const char *index, const char *path, uint64_t nba
 	return 0;
 }
 
-static int wal_checkpoint(int argc, char **argv)
+typedef int (*maint_fn)(const char *dir, const struct sdb_opts *o,
+			const struct sdb_maint_opts *m, int *did,
+			struct sdb_error *e);
+
+/* checkpoint and compact: the same options, run, and report. */
+static int wal_maint(int argc, char **argv, const char *head,
+		     const struct opt *tab, maint_fn run, const char *done)
 {
 	struct walopt w;
 	struct sdb_error e;
 	int rc;
 	int did;
 
-	parse(&w, argc, argv, h_checkpoint, o_checkpoint, 0);
+	parse(&w, argc, argv, head, tab, 0);
 	fold_hnsw(&w);
 	sdb_error_clear(&e);
-	if ((rc = sdb_checkpoint(w.db.dir, &w.db.o, &w.m, &did, &e)))
+	if ((rc = run(w.db.dir, &w.db.o, &w.m, &did, &e)))
 		die_err(rc, &e);
 	cli_committed();
-	info(did ? "checkpoint done" : "nothing to do");
+	info(did ? done : "nothing to do");
 	return EXIT_OK;
+}
+
+static int wal_checkpoint(int argc, char **argv)
+{
+	return wal_maint(argc, argv, h_checkpoint, o_checkpoint, sdb_checkpoint,
+			 "checkpoint done");
 }
 
 static int wal_compact(int argc, char **argv)
 {
-	struct walopt w;
-	struct sdb_error e;
-	int rc;
-	int did;
-
-	parse(&w, argc, argv, h_compact, o_compact, 0);
-	fold_hnsw(&w);
-	sdb_error_clear(&e);
-	if ((rc = sdb_compact(w.db.dir, &w.db.o, &w.m, &did, &e)))
-		die_err(rc, &e);
-	cli_committed();
-	info(did ? "compaction done" : "nothing to do");
-	return EXIT_OK;
+	return wal_maint(argc, argv, h_compact, o_compact, sdb_compact,
+			 "compaction done");
 }
 
 static int wal_verify(int argc, char **argv)

@@ -35,6 +35,7 @@ struct shell {
 	size_t nparams, cap_params;
 	size_t npos;         /* positional --param values so far */
 	struct sdb_buf ob;   /* the row writer's output buffer */
+	int tmp_dir_ok;      /* -d DIR was seen to be a directory (spill files go there) */
 };
 
 /* Where a script comes from, for messages: "FILE: " or "" for -c/stdin. */

@@ -15,8 +15,9 @@ setup() {
 	D=$BATS_TEST_TMPDIR/db
 	Q=$BATS_TEST_TMPDIR/ref.db
 	S=$BATS_TEST_TMPDIR/schema.sql
-	/usr/bin/python3 - "$S" <<'PY'
+	PYTHONPATH="$BATS_TEST_DIRNAME/helpers" /usr/bin/python3 - "$S" <<'PY'
 import random, sys
+from sqllit import lit
 r = random.Random(2360)
 vals = [None, 1, 2, 3, 5, 5, 7, 2.5, -4, 'a', 'B', 'b', 'abc', '5', 'zz']
 with open(sys.argv[1], 'w') as f:
@@ -25,10 +26,6 @@ with open(sys.argv[1], 'w') as f:
     f.write('CREATE INDEX tbn ON t(b COLLATE NOCASE, c);\nCREATE INDEX td ON t(d);\n')
     f.write('BEGIN;\n')
     for i in range(1, 3001):
-        def lit(v):
-            if v is None: return 'NULL'
-            if isinstance(v, str): return "'%s'" % v
-            return repr(v)
         f.write('INSERT INTO t VALUES(%d,%s,%s,%s,%s);\n' % (i, lit(r.choice(vals)),
                 lit(r.choice(['a', 'A', 'b', 'B', 'abc', 'Abc', None, 'x'])),
                 lit(r.choice([None, 1.5, 2.0, 3, -1.25])), lit(r.choice([None, r.randint(-50, 50)]))))

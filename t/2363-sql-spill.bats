@@ -20,14 +20,10 @@ setup() {
 	D=$BATS_TEST_TMPDIR/db
 	Q=$BATS_TEST_TMPDIR/ref.db
 	S=$BATS_TEST_TMPDIR/data.sql
-	/usr/bin/python3 - "$S" <<'PY'
+	PYTHONPATH="$BATS_TEST_DIRNAME/helpers" /usr/bin/python3 - "$S" <<'PY'
 import random, sys
+from sqllit import lit
 r = random.Random(2363)
-def lit(v):
-    if v is None: return 'NULL'
-    if isinstance(v, bytes): return "X'%s'" % v.hex()
-    if isinstance(v, str): return "'%s'" % v.replace("'", "''")
-    return repr(v)
 texts = ['a', 'A', 'b', 'B', 'abc', 'ABC', 'abc  ', 'Abc ', "it's", 'é', 'É', 'zz', '10', '9']
 with open(sys.argv[1], 'w') as f:
     f.write('CREATE TABLE t(id INTEGER PRIMARY KEY, a, b TEXT, c TEXT COLLATE NOCASE, d INTEGER);\n')

@@ -15,14 +15,10 @@ setup() {
 	D=$BATS_TEST_TMPDIR/db
 	Q=$BATS_TEST_TMPDIR/ref.db
 	S=$BATS_TEST_TMPDIR/data.sql
-	/usr/bin/python3 - "$S" <<'PY'
+	PYTHONPATH="$BATS_TEST_DIRNAME/helpers" /usr/bin/python3 - "$S" <<'PY'
 import random, sys
+from sqllit import lit
 r = random.Random(2365)
-def lit(v):
-    if v is None: return 'NULL'
-    if isinstance(v, bytes): return "X'%s'" % v.hex()
-    if isinstance(v, str): return "'%s'" % v.replace("'", "''")
-    return repr(v)
 names = ['a', 'A', 'b', 'B', 'abc', 'ABC', "it's", 'é', 'É', '10', '9']
 with open(sys.argv[1], 'w') as f:
     f.write('CREATE TABLE o(id INTEGER PRIMARY KEY, uid INTEGER, sp INTEGER, m, name TEXT, amt REAL);\n')

@@ -175,6 +175,11 @@ struct core {
 	int64_t dseq;
 	struct sql_sorter *dxa, *dxb;
 	struct sql_value *out;       /* [nres] */
+	/* top-k (sort_all): only the result columns the sort keys read are
+	 * evaluated by core_next (kcol[i] set), the others by core_rest for
+	 * a row that is kept */
+	uint8_t *kcol;
+	int defer;
 	struct winset *win;          /* window functions (window.c) */
 	int *rlv, nrlv;              /* RIGHT/FULL levels, in order */
 	int rph;                     /* -1: the main loop; else the rlv being finished */
@@ -2618,6 +2623,12 @@ static int core_next(struct core *k, struct ectx *x)
 				return (rc = distinct_finish(k, x)) ? rc : core_next(k, x);
 			if (rc <= 0)
 				return rc;
+			if (k->defer) {
+				for (int i = 0; i < k->nres; i++)
+					if (k->kcol[i] && (rc = xp_eval(x, k->res[i], &k->out[i])))
+						return rc;
+				return 1;
+			}
 			for (int i = 0; i < k->nres; i++)
 				if ((rc = xp_eval(x, k->res[i], &k->out[i])))
 					return rc;
@@ -2655,6 +2666,17 @@ static int core_next(struct core *k, struct ectx *x)
 		}
 		return 1;
 	}
+}
+
+/* The result columns core_next left for later (k->defer) of the row it
+ * gave, which is still current. */
+static int core_rest(struct core *k, struct ectx *x)
+{
+	int rc;
+	for (int i = 0; i < k->nres; i++)
+		if (!k->kcol[i] && (rc = xp_eval(x, k->res[i], &k->out[i])))
+			return rc;
+	return 0;
 }
 
 /* ------------------------------------------------------------ select run */
@@ -3026,6 +3048,48 @@ static int sort_external(struct sel *q, struct ectx *x)
 	return rc ? rc : sql_sorter_finish(q->xs, x->e);
 }
 
+/* Sort key 0 of a row (a) against the k-th kept row's (b), as row_cmp
+ * orders them: -1, 0, 1, or 2 when they are not both numbers (then
+ * row_cmp decides). */
+static inline int key0_cmp(const struct sel *q, const struct sql_value *a,
+			   const struct sql_value *b)
+{
+	int c;
+	if (a->type == SQLV_INT && b->type == SQLV_INT)
+		c = (a->u.i > b->u.i) - (a->u.i < b->u.i);
+	else if (a->type == SQLV_REAL && b->type == SQLV_REAL)
+		c = (a->u.r > b->u.r) - (a->u.r < b->u.r);
+	else
+		return 2;
+	return q->ok[0].desc ? -c : c;
+}
+
+/* Top-k: the result columns no sort key reads are evaluated only for a
+ * row that is kept (on 1; off again on 0). Plain cores only (no
+ * aggregate, DISTINCT, window or VALUES: those need every column). */
+static int topk_defer(struct sel *q, int on)
+{
+	for (int ci = 0; ci < q->ncores; ci++) {
+		struct core *k = q->cores[ci];
+		k->defer = 0;
+		if (!on || k->is_agg || k->distinct || k->vrows || win_has(k->win) || !k->nres)
+			continue;
+		if (!k->kcol && !(k->kcol = calloc((size_t)k->nres, 1)))
+			return SDB_ENOMEM;
+		memset(k->kcol, 0, (size_t)k->nres);
+		int rest = 0;
+		for (int i = 0; i < q->norder; i++)
+			if (q->ok[i].rescol >= 0 && q->ok[i].rescol < k->nres)
+				k->kcol[q->ok[i].rescol] = 1;
+			else if (q->ok[i].rescol >= 0)
+				return 0; /* not this core's column */
+		for (int i = 0; i < k->nres; i++)
+			rest += !k->kcol[i];
+		k->defer = rest > 0;
+	}
+	return 0;
+}
+
 static int sort_all(struct sel *q, struct ectx *x)
 {
 	int rc;
@@ -3038,14 +3102,26 @@ static int sort_all(struct sel *q, struct ectx *x)
 	long worst = -1; /* the k-th kept row (an index: rs_add may move the rows) */
 	struct sql_value *cand = NULL; /* a row's keys where row_cmp reads them */
 	struct core *k;
+	if (topk_defer(q, 1)) {
+		topk_defer(q, 0);
+		return sql_oom(x->e);
+	}
 	while ((rc = sort_input(q, x, &k)) == 1) {
 		if (worst >= 0) {
-			/* top-k: a row after the k-th kept one is not kept */
-			memcpy(cand + q->ncols, q->keys, sizeof(*cand) * (size_t)q->norder);
-			cmp_sel = q;
-			if (row_cmp(cand, &q->sorter.v[worst * q->sorter.ncol]) > 0)
+			/* top-k: a row after the k-th kept one is not kept (the
+			 * first key decides most rows alone) */
+			const struct sql_value *w = &q->sorter.v[worst * q->sorter.ncol];
+			int c = key0_cmp(q, &q->keys[0], &w[q->ncols]);
+			if (c == 2 || (c == 0 && q->norder > 1)) {
+				memcpy(cand + q->ncols, q->keys, sizeof(*cand) * (size_t)q->norder);
+				cmp_sel = q;
+				c = row_cmp(cand, w);
+			}
+			if (c > 0)
 				continue;
 		}
+		if (k->defer && (rc = core_rest(k, x)))
+			goto out;
 		if (rs_add(&q->sorter, k->out, q->ncols, q->keys, q->norder))
 			goto oom;
 		if (topk > 0 && q->sorter.n >= 2 * topk + 64) {
@@ -3067,6 +3143,7 @@ static int sort_all(struct sel *q, struct ectx *x)
 oom:
 	rc = sql_oom(x->e);
 out:
+	topk_defer(q, 0);
 	free(cand);
 	return rc;
 }
@@ -3204,6 +3281,7 @@ int sel_step(struct sel *q, struct ectx *x0)
 
 static void core_free(struct core *k)
 {
+	free(k->kcol);
 	grp_free_states(k);
 	free(k->aoff);
 	free(k->ag.out);

@@ -145,6 +145,11 @@ struct tscan {
 	int desc;                    /* iterate in reverse */
 	/* runtime */
 	struct sdb_txn_iter *it;
+	/* a forward scan's entries in place (sdb_txn_iter_run): rpos the
+	 * next one to serve, while rlive */
+	struct sdb_run run;
+	size_t rpos;
+	int rlive;
 	struct sdb_txn *txn;
 	struct sql_value *row;       /* ncol + 1 */
 	struct sdb_buf rec;          /* the current row's record (copied) */
@@ -738,6 +743,7 @@ static struct sql_value rowid_val(struct ectx *x, struct sql_value v, int *ok)
 
 static void close_iter(struct tscan *t)
 {
+	t->rlive = 0;
 	if (t->it) {
 		sdb_txn_iter_close(t->it);
 		t->it = NULL;
@@ -1558,21 +1564,53 @@ static int knn_row(struct tscan *t, uint32_t i)
 
 static int tscan_next1(struct tscan *t, struct ectx *x);
 
+/* The iterator moved past the run's entries served (before any other
+ * call on it). */
+static int run_settle(struct tscan *t, struct ectx *x)
+{
+	t->rlive = 0;
+	return sdb_txn_iter_skip(t->it, t->rpos - t->run.i, x->e);
+}
+
 int tscan_next(struct tscan *t, struct ectx *x)
 {
 	if ((t->path == P_FULL || t->path == P_ROWID_RANGE) && !t->hx && !t->hmode && !t->hfilt &&
 	    !t->done) {
-		/* a table scan's row: the iterator's next record */
+		/* a table scan's row: the iterator's next record, from the
+		 * run of its block's next entries while the transaction writes
+		 * nothing */
 		const unsigned char *k;
 		size_t klen;
 		struct sdb_val v;
-		int rc = sdb_txn_iter_next(t->it, &k, &klen, &v, x->e);
+		int rc;
+		if (t->rlive) {
+			if (t->rpos < t->run.n && sdb_txn_iter_run_valid(t->it)) {
+				size_t j = t->rpos++;
+				v.data = (const char *)t->run.val[j];
+				v.len = t->run.vlen[j];
+				v.expires_ms = 0;
+				return load_row(t, t->run.keys + t->run.koff[j], t->run.klen[j], &v, 0, x);
+			}
+			if ((rc = run_settle(t, x)))
+				return rc;
+		}
+		rc = sdb_txn_iter_next(t->it, &k, &klen, &v, x->e);
 		if (rc <= 0) {
 			if (rc == 0)
 				t->done = 1;
 			return rc;
 		}
-		return load_row(t, k, klen, &v, !sdb_txn_iter_stable(t->it), x);
+		int stable = sdb_txn_iter_stable(t->it);
+		if (stable && sdb_txn_iter_run(t->it, &t->run)) {
+			t->rlive = 1;
+			t->rpos = t->run.i;
+		}
+		return load_row(t, k, klen, &v, !stable, x);
+	}
+	if (t->rlive) {
+		int rc = run_settle(t, x);
+		if (rc)
+			return rc;
 	}
 	if (!t->hx || t->hmode)
 		return tscan_next1(t, x);
@@ -2079,6 +2117,73 @@ static int hnsw_cands(void *arg, sql_hnsw_rowid_fn fn, void *fa)
 	return rc < 0 ? rc : 0;
 }
 
+/* A value into a filter signature: type, subtype, then its bytes. */
+static void sig_val(struct sdb_buf *b, const struct sql_value *v)
+{
+	unsigned char h[2] = { v->type, v->sub };
+
+	sdb_buf_add(b, h, 2);
+	if (v->type == SQLV_INT || v->type == SQLV_REAL)
+		sdb_buf_add(b, &v->u, 8);
+	else if (v->type == SQLV_TEXT || v->type == SQLV_BLOB) {
+		sdb_buf_add(b, &v->n, sizeof v->n);
+		sdb_buf_add(b, v->u.z, v->n);
+	}
+}
+
+/*
+ * Appends conjunct p's signature to b: its operators with their
+ * affinities and collations, this table's columns, the constants and the
+ * parameters' bound values, so that two equal signatures on one snapshot
+ * give every row the same truth. @return 0, or 1 when p reads what the
+ * signature cannot hold (a function, a subquery, the clock, another
+ * table's column): no signature.
+ */
+static int hnsw_sig(const struct tscan *t, struct ectx *x, const struct xp *p, struct sdb_buf *b)
+{
+	struct sql_value v;
+
+	if (!p) {
+		sdb_buf_add(b, "\377", 1);
+		return 0;
+	}
+	unsigned char h[7] = { p->op, p->aff, p->coll, p->has_coll, p->not_, p->fast, 0 };
+	sdb_buf_add(b, h, sizeof h);
+	sdb_buf_add(b, &p->sop, sizeof p->sop);
+	sdb_buf_add(b, &p->na, sizeof p->na);
+	switch (p->op) {
+	case X_CONST:
+		sig_val(b, &p->k);
+		return 0;
+	case X_PARAM:
+		if (xp_eval(x, p, &v))
+			return 1;
+		sig_val(b, &v);
+		return 0;
+	case X_COL:
+		if (p->cur != t->s->cur)
+			return 1;
+		sdb_buf_add(b, &p->col, sizeof p->col);
+		return 0;
+	case X_CAST:
+		if (p->k.u.z)
+			sdb_buf_add(b, p->k.u.z, strlen(p->k.u.z) + 1);
+		break;
+	case X_AND: case X_OR: case X_NOT: case X_CMP: case X_IS: case X_BIN: case X_UN:
+	case X_CONCAT: case X_BETWEEN: case X_INLIST: case X_ISNULL: case X_NOTNULL:
+	case X_LIKE: case X_GLOB: case X_CASE: case X_COLLATE:
+		break;
+	default:
+		return 1;
+	}
+	if (hnsw_sig(t, x, p->l, b) || hnsw_sig(t, x, p->r, b) || hnsw_sig(t, x, p->t, b))
+		return 1;
+	for (int i = 0; i < p->na; i++)
+		if (hnsw_sig(t, x, p->a[i], b))
+			return 1;
+	return 0;
+}
+
 /*
  * Decides (and unless plan_only runs) the HNSW path: t->hmode 1 with the
  * rows in t->hrows, or 0 for the exact scan. A query that is not a vector
@@ -2130,8 +2235,10 @@ static int hnsw_rewind(struct tscan *t, struct ectx *x, int plan_only, struct sq
 		sdb_buf_add(&t->hvec, v.u.z, v.n);
 	} else if (v.type == SQLV_TEXT) {
 		struct sdb_error pe = { 0 };
-		if (sql_vec_parse(v.u.z, v.n, &t->hvec, &dim, &pe) || dim != d->dim)
+		const float *f;
+		if (sql_vec_parse_cached(v.u.z, v.n, 1, &f, &dim, &pe) || dim != d->dim)
 			return 0;
+		sdb_buf_add(&t->hvec, f, (size_t)dim * sizeof(float));
 	} else
 		return 0;
 	if (!sdb_buf_ok(&t->hvec))
@@ -2170,12 +2277,24 @@ static int hnsw_rewind(struct tscan *t, struct ectx *x, int plan_only, struct sq
 			return rc;
 		hq->nranges += rc;
 	}
+	/* the filter's signature: its answers by node are kept while it
+	 * repeats */
+	struct sdb_buf sig = SDB_BUF_INIT;
+	int nosig = !t->nhwh || t->nhfcols < 0;
+	for (int i = 0; i < t->nhwh && !nosig; i++)
+		nosig = hnsw_sig(t, &t->hctx, t->hwh[i], &sig);
+	if (!nosig && sdb_buf_ok(&sig)) {
+		hq->fsig = sig.data;
+		hq->nfsig = sig.len;
+	}
 	hq->plan_only = plan_only;
 	hq->ef_default = !w->hnsw_ef_search;
 	hq->exact_scan = t->path == P_FULL || t->path == P_HASH;
 	hq->exact_rows = w->hnsw_exact_rows - 1;
 	rc = sql_hnsw_knn(w, t->txn, hq, x->e);
 	hq->ranges = NULL;
+	hq->fsig = NULL;
+	sdb_buf_release(&sig);
 	if (rc || (hq->path != SQL_HNSW_GRAPH && !hq->exact_done) || plan_only) {
 		sql_hnsw_query_free(hq);
 		return rc;

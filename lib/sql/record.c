@@ -505,77 +505,98 @@ int sql_row_decode_used(const struct sql_table_def *t, const void *ik, size_t kl
 	if (varint_at(p, vlen, &pos, &cnt) || cnt > vlen)
 		return bad_record(e);
 	q = p + pos;
-	/* cell by cell as cell() reads them; the columns not asked for are
-	 * checked and skipped, not made into values */
-	/* the first 64 columns' bits in a register (bit i: column i wanted) */
-	uint64_t w64 = used ? used[0] : ~(uint64_t)0;
-	if (t->ncol < 64)
-		w64 &= ((uint64_t)1 << t->ncol) - 1;
-	/* the body length of each tag but TEXT/BLOB's (0xff: a length
-	 * follows; 0xfe: no such tag) */
-	static const uint8_t fixed[16] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 8,
-					    0xff, 0xff, 0xfe, 0xfe };
+	/* cell by cell as cell() reads them, one dispatch on the tag each;
+	 * the columns not asked for are checked and skipped, not made into
+	 * values; cells past the definition's columns only skipped */
 	int ncol = t->ncol;
-	uint64_t wb = w64;
-	for (uint64_t i = 0; i < cnt; i++) {
-		int want = i < 64 ? (int)(wb & 1) : (int64_t)i < ncol && USED(used, (int)i);
-		wb >>= 1;
-		unsigned tag;
-		size_t body;
-		if (q >= end || (tag = *q++) > 15 || (body = fixed[tag]) == 0xfe)
-			return bad_record(e);
-		if (body == 0xff) {
-			if (q < end && *q < 0x80)
-				body = *q++;
-			else {
-				uint64_t len;
-				size_t at = (size_t)(q - p);
-				if (varint_at(p, vlen, &at, &len) || len > UINT32_MAX)
-					return bad_record(e);
-				q = p + at;
-				body = (size_t)len;
-			}
+	uint64_t lim = cnt < (uint64_t)ncol ? cnt : (uint64_t)ncol;
+	for (uint64_t base = 0; base < cnt; base += 64) {
+		/* bit j: cell base + j wanted; keep: it is a column (written) */
+		uint64_t nb = cnt - base < 64 ? cnt - base : 64, wb = 0, keep = 0;
+		if (base < lim) {
+			keep = lim - base >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << (lim - base)) - 1;
+			wb = (used ? used[base >> 6] : ~(uint64_t)0) & keep;
 		}
-		if (body > (size_t)(end - q))
-			return bad_record(e);
-		if (want) {
-			struct sql_value *v = &cols[i];
-			switch (tag) {
-			case TAG_TEXT:
-				*v = sql_text((const char *)q, body);
-				break;
-			case TAG_BLOB:
-				*v = sql_blob(q, body);
-				break;
-			case TAG_REAL: {
-				uint64_t bits;
-				memcpy(&bits, q, 8);
-				bits = le64toh(bits);
-				v->type = SQLV_REAL;
-				v->sub = 0;
-				v->n = 0;
-				memcpy(&v->u.r, &bits, 8);
-				break;
-			}
+		struct sql_value *v = cols + base;
+		for (uint64_t j = 0; j < nb; j++, v++, wb >>= 1, keep >>= 1) {
+			size_t body;
+			unsigned tag;
+			if (q >= end)
+				return bad_record(e);
+			switch ((tag = *q++)) {
 			case TAG_NULL:
-				*v = sql_null();
-				break;
+				if (keep & 1)
+					*v = sql_null();
+				continue;
 			case TAG_ZERO:
 			case TAG_ONE:
-				*v = sql_int(tag == TAG_ONE);
-				break;
-			default: {
-				uint64_t u = 0;
-				for (size_t j = 0; j < body; j++)
-					u |= (uint64_t)q[j] << (8 * j);
-				if (body < 8 && (u >> (8 * body - 1)) & 1)
-					u |= ~(uint64_t)0 << (8 * body);
-				*v = sql_int((int64_t)u);
+				if (wb & 1)
+					*v = sql_int(tag == TAG_ONE);
+				else if (keep & 1)
+					*v = sql_null();
+				continue;
+			case TAG_REAL:
+				if (end - q < 8)
+					return bad_record(e);
+				if (wb & 1) {
+					uint64_t bits;
+					memcpy(&bits, q, 8);
+					bits = le64toh(bits);
+					v->type = SQLV_REAL;
+					v->sub = 0;
+					v->n = 0;
+					memcpy(&v->u.r, &bits, 8);
+				} else if (keep & 1)
+					*v = sql_null();
+				q += 8;
+				continue;
+			case TAG_TEXT:
+			case TAG_BLOB:
+				if (q < end && *q < 0x80)
+					body = *q++;
+				else {
+					uint64_t len;
+					size_t at = (size_t)(q - p);
+					if (varint_at(p, vlen, &at, &len) || len > UINT32_MAX)
+						return bad_record(e);
+					q = p + at;
+					body = (size_t)len;
+				}
+				if (body > (size_t)(end - q))
+					return bad_record(e);
+				if (wb & 1) {
+					v->type = tag == TAG_TEXT ? SQLV_TEXT : SQLV_BLOB;
+					v->sub = 0;
+					v->n = (uint32_t)body;
+					v->u.z = (const char *)q;
+				} else if (keep & 1)
+					*v = sql_null();
+				q += body;
+				continue;
+			default:
+				if (tag > TAG_INT1 + 7)
+					return bad_record(e);
+				body = tag - TAG_INT1 + 1;
+				if (body > (size_t)(end - q))
+					return bad_record(e);
+				if (wb & 1) {
+					/* little-endian two's complement in body bytes,
+					 * sign-extended by shifting it to the top */
+					uint64_t u = 0;
+					if (end - q >= 8) {
+						memcpy(&u, q, 8);
+						u = le64toh(u);
+					} else
+						for (size_t k = 0; k < body; k++)
+							u |= (uint64_t)q[k] << (8 * k);
+					unsigned sh = (unsigned)(64 - 8 * body);
+					*v = sql_int(sh ? (int64_t)(u << sh) >> sh : (int64_t)u);
+				} else if (keep & 1)
+					*v = sql_null();
+				q += body;
+				continue;
 			}
-			}
-		} else if ((int64_t)i < ncol)
-			cols[i] = sql_null();
-		q += body;
+		}
 	}
 	pos = (size_t)(q - p);
 	if (pos != vlen)

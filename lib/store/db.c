@@ -396,6 +396,7 @@ static int snapshot_try(struct sdb_db *db, struct sdb_error *e)
 		}
 		t->meta = &t->own;
 		t->cache_idx = SIZE_MAX;
+		t->raw_idx = SIZE_MAX;
 		db->ntabs++;
 	}
 	qsort(db->tabs, db->ntabs, sizeof(*db->tabs), tab_order);
@@ -865,11 +866,47 @@ int sdb_db_get(struct sdb_db *db, const void *ik, size_t n,
 			return db->wlocked ? sdb_damage_note(db->dir, db->o.sync == SDB_SYNC_OFF, rc, e) : rc;
 		if (bi >= dt->t->nblocks)
 			goto absent;
-		if (dt->cache_idx != bi) {
-			dt->cache_idx = SIZE_MAX;
-			if ((rc = sdb_table_read_block_cached(dt->t, bi, &dt->cache, e)))
+		if (dt->cache_idx != bi && dt->raw_idx != bi) {
+			/* a block new to the lookups: searched in place (a
+			 * random read decodes no entries it does not pass) */
+			int kind, found;
+			const unsigned char *val;
+			size_t vlen;
+			uint64_t exp;
+			dt->cache_idx = dt->raw_idx = SIZE_MAX;
+			if ((rc = sdb_table_read_raw_cached(dt->t, bi, &dt->cache, &dt->raw_len, e)))
 				return db->wlocked ? sdb_damage_note(db->dir, db->o.sync == SDB_SYNC_OFF, rc, e) : rc;
-			dt->cache_idx = bi;
+			dt->raw_idx = bi;
+			found = sdb_block_find(dt->cache.raw, dt->raw_len, ik, n, &kind, &val, &vlen, &exp);
+			if (found == 1) {
+				if (!visible(kind, exp, db->now))
+					return SDB_ENOTFOUND;
+				v->data = (const char *)val;
+				v->len = vlen;
+				v->expires_ms = kind == SDB_KIND_TTL ? exp : 0;
+				return 0;
+			}
+			if (found == 0) {
+				dt->t->nget++;
+				goto absent;
+			}
+			/* a bad block: the whole read says so */
+			dt->raw_idx = SIZE_MAX;
+		}
+		if (dt->cache_idx != bi) {
+			/* the block read before (a run of reads there), or one
+			 * the search found bad: its entries decoded */
+			if (dt->raw_idx == bi) {
+				rc = sdb_block_decode(&dt->cache, dt->cache.raw, dt->raw_len);
+				if (rc == SDB_ENOMEM)
+					return sdb_error_set(e, rc, "out of memory");
+				if (rc)
+					dt->raw_idx = SIZE_MAX;
+			}
+			if (dt->raw_idx != bi &&
+			    (rc = sdb_table_read_block_cached(dt->t, bi, &dt->cache, e)))
+				return db->wlocked ? sdb_damage_note(db->dir, db->o.sync == SDB_SYNC_OFF, rc, e) : rc;
+			dt->cache_idx = dt->raw_idx = bi;
 		}
 		j = sdb_block_lower_bound(&dt->cache, ik, n);
 		if (j < dt->cache.n && !sdb_key_cmp(dt->cache.keys + dt->cache.koff[j],

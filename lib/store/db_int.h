@@ -12,7 +12,8 @@ struct sdb_dbtab {
 	struct sdb_table_meta own; /* the snapshot's copy: db->man may be
 				    * replaced by maintenance meanwhile */
 	struct sdb_block cache;  /* last block read by point lookups */
-	size_t cache_idx;
+	size_t cache_idx;        /* the block whose entries cache holds decoded */
+	size_t raw_idx, raw_len; /* the block whose bytes cache.raw holds (searched in place) */
 };
 
 struct sdb_db {
@@ -169,6 +170,15 @@ int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,
 		      size_t *klen, const unsigned char **v, size_t *vlen,
 		      int *kind, uint64_t *expires, struct sdb_error *e);
 void sdb_iter_release(struct sdb_iter *it);
+struct sdb_run;
+/* The entries the next steps would return from the current block of a
+ * forward scan with one source left (live values, below the far bound):
+ * @return their number n (0: none; step as usual) with r set. */
+size_t sdb_iter_run(struct sdb_iter *it, struct sdb_run *r);
+/* Moves past m <= n entries of the run: the last of them is then the
+ * iterator's current entry, as if stepped to (key and value out). */
+void sdb_iter_skip(struct sdb_iter *it, size_t m, const unsigned char **k,
+		   size_t *klen, struct sdb_val *v);
 /* The live keys from the iterator's position (freshly opened, forward)
  * to its end, counted; the iterator is then at its end. @return 0 or an
  * error. */

@@ -171,9 +171,11 @@ struct sdb_table {
 	struct sdb_range *rt;     /* range deletes (into the map) */
 	size_t nrt;
 	/* block cache of point reads: decompressed bytes of checked blocks
-	 * (craw[i] NULL when absent), evicted first in first out; every
+	 * (craw[i] NULL when absent; kept at a block's second read, cseen
+	 * the bit of each block read), evicted first in first out; every
 	 * table's cache counts against SDB_BLOCK_CACHE_BYTES in all */
 	unsigned char **craw;
+	uint64_t *cseen;
 	uint32_t *clen;
 	size_t *cring, chead, cn;
 	uint64_t cbytes;
@@ -240,6 +242,15 @@ void sdb_table_release_span(struct sdb_table *t, uint64_t lo, uint64_t hi);
  * checked, decompressed bytes are kept for the next read of it). */
 int sdb_table_read_block_cached(struct sdb_table *t, size_t i,
 				struct sdb_block *b, struct sdb_error *e);
+/* As sdb_table_read_block_cached, the bytes only (b->raw, *rawlen):
+ * b's entries are not decoded (b->n = 0; sdb_block_decode them). */
+int sdb_table_read_raw_cached(struct sdb_table *t, size_t i, struct sdb_block *b,
+			      size_t *rawlen, struct sdb_error *e);
+/* Looks key up in the decompressed block p[0, n) without decoding it
+ * whole: the entries in order up to it, each key rebuilt in turn.
+ * @return 1 found (kind, value and expiry out), 0 absent, SDB_ECORRUPT. */
+int sdb_block_find(const unsigned char *p, size_t n, const void *key, size_t klen,
+		   int *kind, const unsigned char **val, size_t *vlen, uint64_t *exp);
 /* The live entries (puts, unexpired at now) of block i, checked and
  * decompressed into *scratch (grown as needed), keys not copied.
  * @return 0 or an error. */

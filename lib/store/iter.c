@@ -8,6 +8,7 @@
  * previous key are advanced lazily at the start of the next call.
  */
 #include "store/db_int.h"
+#include "store/txn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -417,6 +418,40 @@ static inline struct sdb_cursor *scan_step(struct sdb_iter *it)
 		}
 	}
 	return NULL;
+}
+
+size_t sdb_iter_run(struct sdb_iter *it, struct sdb_run *r)
+{
+	if (!it->started || !it->solo || it->ntie != 1 || it->has_rt || it->reverse ||
+	    it->limit_pending || it->raw)
+		return 0;
+	struct sdb_cursor *c = &it->c[it->tie[0]];
+	if (!c->valid || c->mem || c->i + 1 >= c->b.n || !block_below_hi(it, c))
+		return 0;
+	size_t j = c->i + 1, n = j;
+	while (n < c->b.n && c->b.kind[n] == SDB_KIND_PUT)
+		n++;
+	r->keys = c->b.keys;
+	r->koff = c->b.koff;
+	r->klen = c->b.klen;
+	r->vlen = c->b.vlen;
+	r->val = c->b.val;
+	r->i = j;
+	r->n = n;
+	return n - j;
+}
+
+void sdb_iter_skip(struct sdb_iter *it, size_t m, const unsigned char **k,
+		   size_t *klen, struct sdb_val *v)
+{
+	struct sdb_cursor *c = &it->c[it->tie[0]];
+	c->i += m;
+	cur_load(c);
+	*k = c->k;
+	*klen = c->klen;
+	v->data = (const char *)c->v;
+	v->len = c->vlen;
+	v->expires_ms = 0;
 }
 
 int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,

@@ -670,6 +670,22 @@ int sdb_table_ready_slow(struct sdb_table *t, struct sdb_error *e)
  * including entry i: a lazily opened table parses what its reads reach.
  * @return 0 or SDB_ECORRUPT.
  */
+/* Entries [from, to) of array a (esz bytes each) about to be written:
+ * their whole pages faulted in by one call when there are a few (a
+ * fault each costs more, in a VM most). Advice only. */
+static void populate_span(void *a, size_t from, size_t to, size_t esz)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t pg = 4096, lo = (uintptr_t)a + from * esz, hi = (uintptr_t)a + to * esz;
+	lo = (lo + pg - 1) & ~(pg - 1);
+	hi &= ~(pg - 1);
+	if (hi >= lo + 4 * pg)
+		(void)madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE);
+#else
+	(void)a, (void)from, (void)to, (void)esz;
+#endif
+}
+
 static int parse_index(struct sdb_table *t, size_t i, struct sdb_error *e)
 {
 	const unsigned char *p = t->index_raw + t->ipos, *end = t->index_raw + t->iend;
@@ -680,6 +696,12 @@ static int parse_index(struct sdb_table *t, size_t i, struct sdb_error *e)
 
 	if (i >= nb)
 		i = nb ? nb - 1 : 0;
+	if (i + 1 > j + 2048) {
+		populate_span(boff, j, i + 1, sizeof(*boff));
+		populate_span(bsize, j, i + 1, sizeof(*bsize));
+		populate_span(bkey, j, i + 1, sizeof(*bkey));
+		populate_span(bklen, j, i + 1, sizeof(*bklen));
+	}
 	/* the table's fields written once at the end (a random point read
 	 * of a big table parses most of its index in one call) */
 	for (; j <= i && j < nb; j++) {
@@ -806,6 +828,7 @@ void sdb_table_close(struct sdb_table *t)
 	free(t->craw);
 	free(t->clen);
 	free(t->cring);
+	free(t->cseen);
 	free(t);
 }
 
@@ -1003,11 +1026,77 @@ static void cache_evict(struct sdb_table *t)
 int sdb_table_read_block_cached(struct sdb_table *t, size_t i,
 				struct sdb_block *b, struct sdb_error *e)
 {
+	size_t rawlen;
+	int rc = sdb_table_read_raw_cached(t, i, b, &rawlen, e);
+
+	if (!rc && (rc = sdb_block_decode(b, b->raw, rawlen)))
+		return rc == SDB_ENOMEM ? sdb_error_set(e, rc, "out of memory")
+					: corrupt(e, t->path, t->boff[i], "data block checksum mismatch or bad block");
+	return rc;
+}
+
+int sdb_block_find(const unsigned char *p, size_t n, const void *key, size_t klen,
+		   int *kind, const unsigned char **val, size_t *vlen, uint64_t *exp)
+{
+	unsigned char kb[2 * SDB_MAX_KEY + 64]; /* the entry's key: a prefix of the one before + its own bytes */
+	const unsigned char *end;
+	uint32_t count;
+	size_t plen = 0;
+
+	if (n < 4)
+		return SDB_ECORRUPT;
+	count = sdb_get_u32(p + n - 4);
+	end = p + n - 4;
+	if (count > n)
+		return SDB_ECORRUPT;
+	/* the entries' layout as sdb_block_decode checks it */
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t shared, unshared, vl, ex = 0;
+		int kd;
+		if (end - p >= 4 && !((p[0] | p[1] | p[2]) & 0x80)) {
+			shared = p[0];
+			unshared = p[1];
+			vl = p[2];
+			p += 3;
+		} else if (!(p = sdb_get_varint(p, end, &shared)) ||
+			   !(p = sdb_get_varint(p, end, &unshared)) ||
+			   !(p = sdb_get_varint(p, end, &vl)) || p >= end)
+			return SDB_ECORRUPT;
+		kd = *p++;
+		if (kd > SDB_KIND_TTL || (kd == SDB_KIND_DEL && vl))
+			return SDB_ECORRUPT;
+		if (kd == SDB_KIND_TTL && !(p = sdb_get_varint(p, end, &ex)))
+			return SDB_ECORRUPT;
+		if (shared > plen || unshared > (uint64_t)(end - p) ||
+		    vl > (uint64_t)(end - p) - unshared || shared + unshared == 0 ||
+		    shared + unshared > sizeof(kb))
+			return SDB_ECORRUPT;
+		memcpy(kb + shared, p, unshared);
+		p += unshared;
+		plen = shared + unshared;
+		int c = sdb_key_cmp(kb, plen, key, klen);
+		if (c == 0) {
+			*kind = kd;
+			*val = p;
+			*vlen = (size_t)vl;
+			*exp = ex;
+			return 1;
+		}
+		if (c > 0)
+			return 0;
+		p += vl;
+	}
+	return p == end ? 0 : SDB_ECORRUPT;
+}
+
+int sdb_table_read_raw_cached(struct sdb_table *t, size_t i, struct sdb_block *b,
+			      size_t *rawlen_out, struct sdb_error *e)
+{
 	int rc = sdb_table_block_at(t, i, e);
 
 	if (rc)
 		return rc;
-
+	b->n = 0;
 	if (t->craw && t->craw[i]) {
 		uint32_t n = t->clen[i];
 		if (b->rawcap < (size_t)n + 1) {
@@ -1018,18 +1107,30 @@ int sdb_table_read_block_cached(struct sdb_table *t, size_t i,
 			b->rawcap = (size_t)n + 1;
 		}
 		memcpy(b->raw, t->craw[i], n);
-		if ((rc = sdb_block_decode(b, b->raw, n)))
-			return rc == SDB_ENOMEM ? sdb_error_set(e, rc, "out of memory")
-						: corrupt(e, t->path, t->boff[i], "bad cached block");
+		*rawlen_out = n;
 		return 0;
 	}
-	if ((rc = sdb_table_read_block(t, i, b, e)))
-		return rc;
+	rc = check_stored(t->map + t->boff[i], t->bsize[i], &b->raw, &b->rawcap, rawlen_out);
+	if (rc == SDB_ENOMEM)
+		return sdb_error_set(e, rc, "out of memory");
+	if (rc)
+		return corrupt(e, t->path, t->boff[i], "data block checksum mismatch or bad block");
 	/* keep a copy (best effort: no memory, no caching) */
-	size_t rawlen = sdb_get_u32(t->map + t->boff[i] + t->bsize[i] + 1);
-	if (!t->craw) {
+	size_t rawlen = *rawlen_out;
+	/* kept from its second read on: a block read once (an index probe's
+	 * rows, random lookups in a big table) costs no copy, and the arrays
+	 * (fresh pages) come with the first block read twice */
+	if (!t->cseen) {
 		if (!t->cmiss++)
 			return 0;
+		if (!(t->cseen = calloc((t->nblocks + 63) / 64, sizeof(*t->cseen))))
+			return 0;
+	}
+	if (!((t->cseen[i >> 6] >> (i & 63)) & 1)) {
+		t->cseen[i >> 6] |= (uint64_t)1 << (i & 63);
+		return 0;
+	}
+	if (!t->craw) {
 		t->craw = calloc(t->nblocks, sizeof(*t->craw));
 		t->clen = calloc(t->nblocks, sizeof(*t->clen));
 		t->cring = calloc(t->nblocks, sizeof(*t->cring));

@@ -817,6 +817,30 @@ static int set_pos(struct sdb_txn_iter *it, const void *k, size_t n, struct sdb_
 	return sdb_buf_ok(&it->pos_key) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
 }
 
+int sdb_txn_iter_run_valid(const struct sdb_txn_iter *it)
+{
+	const struct sdb_txn *t = it->t;
+	return it->leaf == NONE && it->snap_state == 0 && it->version == t->version &&
+	       !t->nrd && t->indexed == t->b.rec.len;
+}
+
+size_t sdb_txn_iter_run(struct sdb_txn_iter *it, struct sdb_run *r)
+{
+	/* the fast path's state of sdb_txn_iter_next, after a snapshot entry */
+	if (!it->stable || it->reverse || !sdb_txn_iter_run_valid(it))
+		return 0;
+	return sdb_iter_run(it->snap, r);
+}
+
+int sdb_txn_iter_skip(struct sdb_txn_iter *it, size_t m, struct sdb_error *e)
+{
+	if (!m)
+		return 0;
+	sdb_iter_skip(it->snap, m, &it->sk, &it->skl, &it->sv);
+	it->stable = 1;
+	return set_pos(it, it->sk, it->skl, e);
+}
+
 int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
 		      size_t *klen, struct sdb_val *v, struct sdb_error *e)
 {

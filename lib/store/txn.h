@@ -194,6 +194,29 @@ int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
  * meanwhile; an own write's may move with the next write. */
 int sdb_txn_iter_stable(const struct sdb_txn_iter *it);
 /*
+ * A forward scan's next entries in place, without a step each: the
+ * snapshot's entries [i, n) of its current block, which the next n - i
+ * steps would return while the transaction writes nothing (no own write
+ * in the range, no range delete). Serve them, checking
+ * sdb_txn_iter_run_valid before each; then sdb_txn_iter_skip the ones
+ * served before any other call on the iterator. Their bytes stay in
+ * place until that skip's next step.
+ */
+struct sdb_run {
+	const unsigned char *keys;   /* key j: keys + koff[j], klen[j] bytes */
+	const uint32_t *koff, *klen, *vlen;
+	const unsigned char **val;   /* value j: val[j], vlen[j] bytes */
+	size_t i, n;
+};
+/* @return the number of entries in the run (0: none; step as usual). */
+size_t sdb_txn_iter_run(struct sdb_txn_iter *it, struct sdb_run *r);
+/* Whether the run still holds: the transaction wrote nothing since. */
+int sdb_txn_iter_run_valid(const struct sdb_txn_iter *it);
+/* Moves past m entries of the run (m <= its count; 0 does nothing): the
+ * last of them is the current entry, as if the steps had returned them.
+ * @return 0 or an error (out of memory). */
+int sdb_txn_iter_skip(struct sdb_txn_iter *it, size_t m, struct sdb_error *e);
+/*
  * Repositions at key as sdb_iter_seek does: the next step returns,
  * forward, the first key >= key, reverse, the last key <= key, within
  * [lo, hi). @return 0 or an error (the iterator is then at its end).

@@ -18,15 +18,20 @@
 
 static void test_crc(void)
 {
-	unsigned char big[1000];
+	static unsigned char big[10000];
 
 	CHECK_EQ_INT(sdb_crc32c("123456789", 9), 0xE3069283u);
 	CHECK_EQ_INT(sdb_crc32c("", 0), 0);
-	for (int i = 0; i < 1000; i++)
-		big[i] = (unsigned char)(i * 7);
-	for (size_t n = 0; n < 1000; n += 37)
+	for (int i = 0; i < 10000; i++)
+		big[i] = (unsigned char)(i * 7 + (i >> 8) * 13);
+	/* lengths around the three-stream path's (768 bytes a round) too */
+	for (size_t n = 0; n < 10000; n += n < 2400 ? 37 : 997)
 		CHECK_EQ_INT(sdb_crc32c(big + 1, n), sdb_crc32c_sw(0, big + 1, n));
+	for (size_t n = 760; n < 780; n++)
+		CHECK_EQ_INT(sdb_crc32c(big + 3, n), sdb_crc32c_sw(0, big + 3, n));
 	CHECK_EQ_INT(sdb_crc32c_extend(sdb_crc32c(big, 10), big + 10, 90), sdb_crc32c(big, 100));
+	CHECK_EQ_INT(sdb_crc32c_extend(sdb_crc32c(big, 1000), big + 1000, 9000), sdb_crc32c(big, 10000));
+	CHECK_EQ_INT(sdb_crc32c_extend(0x12345678u, big, 5000), sdb_crc32c_sw(0x12345678u, big, 5000));
 }
 
 static void test_varint(void)
@@ -291,6 +296,32 @@ static void test_table(int comp)
 		if (j < blk.n)
 			CHECK(blk.vlen[j] == 15 && !memcmp(blk.val[j], "value-1234-8638", 15));
 		CHECK(sdb_bloom_may_contain(t->bloom, t->bloom_len, sdb_hash64(k, 10)));
+	}
+	/* a point read's search in place finds what decoding finds: every
+	 * key with its kind, value and expiry, and nothing between keys */
+	{
+		struct sdb_block raw = { 0 };
+		for (size_t bi = 0; bi < t->nblocks; bi++) {
+			size_t rawlen, vlen;
+			int kind;
+			const unsigned char *val;
+			uint64_t exp;
+			CHECK_EQ_INT(sdb_table_read_block(t, bi, &blk, &e), 0);
+			CHECK_EQ_INT(sdb_table_read_raw_cached(t, bi, &raw, &rawlen, &e), 0);
+			for (size_t j = 0; j < blk.n; j++) {
+				const unsigned char *k = blk.keys + blk.koff[j];
+				CHECK_EQ_INT(sdb_block_find(raw.raw, rawlen, k, blk.klen[j], &kind, &val, &vlen, &exp), 1);
+				CHECK(kind == blk.kind[j] && vlen == blk.vlen[j] && exp == blk.expires[j] &&
+				      !memcmp(val, blk.val[j], vlen));
+				char between[40];
+				memcpy(between, k, blk.klen[j]);
+				between[blk.klen[j]] = '!'; /* after k, before the next key */
+				CHECK_EQ_INT(sdb_block_find(raw.raw, rawlen, between, blk.klen[j] + 1, &kind, &val, &vlen, &exp), 0);
+			}
+			CHECK_EQ_INT(sdb_block_find(raw.raw, rawlen, "", 0, &kind, &val, &vlen, &exp), 0);
+			CHECK_EQ_INT(sdb_block_find(raw.raw, 2, "x", 1, &kind, &val, &vlen, &exp), SDB_ECORRUPT);
+		}
+		sdb_block_release(&raw);
 	}
 	/* every flipped byte of the first block is caught by its checksum */
 	{
