@@ -1088,7 +1088,9 @@ static int hfile_build(struct tscan *t, struct ectx *x)
 	sdb_txn_iter_close(it);
 	if (rc < 0 || (rc = sql_sorter_finish(so, x->e)))
 		goto out;
-	for (t->hbits = 0; t->hbits < 24 && (n >> t->hbits) > 8; t->hbits++)
+	/* about 8 rows a bucket, the directory within a quarter of the limit */
+	for (t->hbits = 0; t->hbits < 24 && (n >> t->hbits) > 8 &&
+	     (sizeof(*t->hdir) << (t->hbits + 1)) <= x->c->memory_limit / 4; t->hbits++)
 		;
 	nb = (size_t)1 << t->hbits;
 	if (!(t->hdir = calloc(nb + 1, sizeof(*t->hdir)))) {
