@@ -1177,7 +1177,8 @@ static int hfile_next(struct tscan *t, struct ectx *x)
 			size_t want = need > HF_BUF ? need : HF_BUF;
 			if (want - have > t->hfend - t->hfoff)
 				want = have + (size_t)(t->hfend - t->hfoff);
-			memmove(t->hfbuf.data, t->hfbuf.data + t->hfpos, have);
+			if (have)
+				memmove(t->hfbuf.data, t->hfbuf.data + t->hfpos, have);
 			t->hfbuf.len = have;
 			t->hfpos = 0;
 			if (sdb_buf_grow(&t->hfbuf, want - have))
