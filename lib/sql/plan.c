@@ -2327,6 +2327,73 @@ static int hnsw_cands(void *arg, sql_hnsw_rowid_fn fn, void *fa)
 	return rc < 0 ? rc : 0;
 }
 
+/* A value into a filter signature: type, subtype, then its bytes. */
+static void sig_val(struct sdb_buf *b, const struct sql_value *v)
+{
+	unsigned char h[2] = { v->type, v->sub };
+
+	sdb_buf_add(b, h, 2);
+	if (v->type == SQLV_INT || v->type == SQLV_REAL)
+		sdb_buf_add(b, &v->u, 8);
+	else if (v->type == SQLV_TEXT || v->type == SQLV_BLOB) {
+		sdb_buf_add(b, &v->n, sizeof v->n);
+		sdb_buf_add(b, v->u.z, v->n);
+	}
+}
+
+/*
+ * Appends conjunct p's signature to b: its operators with their
+ * affinities and collations, this table's columns, the constants and the
+ * parameters' bound values, so that two equal signatures on one snapshot
+ * give every row the same truth. @return 0, or 1 when p reads what the
+ * signature cannot hold (a function, a subquery, the clock, another
+ * table's column): no signature.
+ */
+static int hnsw_sig(const struct tscan *t, struct ectx *x, const struct xp *p, struct sdb_buf *b)
+{
+	struct sql_value v;
+
+	if (!p) {
+		sdb_buf_add(b, "\377", 1);
+		return 0;
+	}
+	unsigned char h[7] = { p->op, p->aff, p->coll, p->has_coll, p->not_, p->fast, 0 };
+	sdb_buf_add(b, h, sizeof h);
+	sdb_buf_add(b, &p->sop, sizeof p->sop);
+	sdb_buf_add(b, &p->na, sizeof p->na);
+	switch (p->op) {
+	case X_CONST:
+		sig_val(b, &p->k);
+		return 0;
+	case X_PARAM:
+		if (xp_eval(x, p, &v))
+			return 1;
+		sig_val(b, &v);
+		return 0;
+	case X_COL:
+		if (p->cur != t->s->cur)
+			return 1;
+		sdb_buf_add(b, &p->col, sizeof p->col);
+		return 0;
+	case X_CAST:
+		if (p->k.u.z)
+			sdb_buf_add(b, p->k.u.z, strlen(p->k.u.z) + 1);
+		break;
+	case X_AND: case X_OR: case X_NOT: case X_CMP: case X_IS: case X_BIN: case X_UN:
+	case X_CONCAT: case X_BETWEEN: case X_INLIST: case X_ISNULL: case X_NOTNULL:
+	case X_LIKE: case X_GLOB: case X_CASE: case X_COLLATE:
+		break;
+	default:
+		return 1;
+	}
+	if (hnsw_sig(t, x, p->l, b) || hnsw_sig(t, x, p->r, b) || hnsw_sig(t, x, p->t, b))
+		return 1;
+	for (int i = 0; i < p->na; i++)
+		if (hnsw_sig(t, x, p->a[i], b))
+			return 1;
+	return 0;
+}
+
 /*
  * Decides (and unless plan_only runs) the HNSW path: t->hmode 1 with the
  * rows in t->hrows, or 0 for the exact scan. A query that is not a vector
@@ -2378,8 +2445,10 @@ static int hnsw_rewind(struct tscan *t, struct ectx *x, int plan_only, struct sq
 		sdb_buf_add(&t->hvec, v.u.z, v.n);
 	} else if (v.type == SQLV_TEXT) {
 		struct sdb_error pe = { 0 };
-		if (sql_vec_parse(v.u.z, v.n, &t->hvec, &dim, &pe) || dim != d->dim)
+		const float *f;
+		if (sql_vec_parse_cached(v.u.z, v.n, 1, &f, &dim, &pe) || dim != d->dim)
 			return 0;
+		sdb_buf_add(&t->hvec, f, (size_t)dim * sizeof(float));
 	} else
 		return 0;
 	if (!sdb_buf_ok(&t->hvec))
@@ -2418,12 +2487,24 @@ static int hnsw_rewind(struct tscan *t, struct ectx *x, int plan_only, struct sq
 			return rc;
 		hq->nranges += rc;
 	}
+	/* the filter's signature: its answers by node are kept while it
+	 * repeats */
+	struct sdb_buf sig = SDB_BUF_INIT;
+	int nosig = !t->nhwh || t->nhfcols < 0;
+	for (int i = 0; i < t->nhwh && !nosig; i++)
+		nosig = hnsw_sig(t, &t->hctx, t->hwh[i], &sig);
+	if (!nosig && sdb_buf_ok(&sig)) {
+		hq->fsig = sig.data;
+		hq->nfsig = sig.len;
+	}
 	hq->plan_only = plan_only;
 	hq->ef_default = !w->hnsw_ef_search;
 	hq->exact_scan = t->path == P_FULL || t->path == P_HASH;
 	hq->exact_rows = w->hnsw_exact_rows - 1;
 	rc = sql_hnsw_knn(w, t->txn, hq, x->e);
 	hq->ranges = NULL;
+	hq->fsig = NULL;
+	sdb_buf_release(&sig);
 	if (rc || (hq->path != SQL_HNSW_GRAPH && !hq->exact_done) || plan_only) {
 		sql_hnsw_query_free(hq);
 		return rc;
