@@ -45,7 +45,7 @@ struct sdb_hnsw_params {
 
 /*
  * The order nodes are inserted in. INPUT: 1, 2, ..., n-1 (node 0 is the
- * first entry point). LOCAL: node 0, then a seeded random tenth of the
+ * first entry point). LOCAL: node 0, then a seeded random fifth of the
  * nodes (the skeleton that links the whole space early), then the rest
  * grouped by their nearest of ~sqrt(n) k-means centroids (vec/order.h's
  * kmeans key), so that consecutive inserts search the same region and
