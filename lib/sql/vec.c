@@ -196,6 +196,51 @@ got:
 	return 0;
 }
 
+/*
+ * The last two texts parsed (a k-NN statement parses the same query text
+ * in its plan and in every row's distance): per thread, slot 0 or 1 (an
+ * argument position), looked up in both.
+ */
+static __thread struct vcache {
+	char *z;
+	size_t n;
+	float *f;
+	uint32_t d;
+} vcache[2];
+
+int sql_vec_parse_cached(const char *z, size_t n, int slot, const float **f, uint32_t *dim,
+			 struct sdb_error *e)
+{
+	struct sdb_buf b = SDB_BUF_INIT;
+	int rc;
+
+	for (int i = 0; i < 2; i++)
+		if (vcache[i].z && vcache[i].n == n && !memcmp(vcache[i].z, z, n)) {
+			*f = vcache[i].f;
+			*dim = vcache[i].d;
+			return 0;
+		}
+	if ((rc = sql_vec_parse(z, n, &b, dim, e))) {
+		sdb_buf_release(&b);
+		return rc;
+	}
+	char *cz = malloc(n ? n : 1);
+	if (!cz) {
+		sdb_buf_release(&b);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	memcpy(cz, z, n);
+	struct vcache *c = &vcache[slot & 1];
+	free(c->z);
+	free(c->f);
+	c->z = cz;
+	c->n = n;
+	c->f = (float *)(void *)b.data; /* the buffer's bytes, kept */
+	c->d = *dim;
+	*f = c->f;
+	return 0;
+}
+
 /* ------------------------------------------------------------ VECTOR(D) */
 
 int sql_vec_decl(const char *decl, const char *col, uint32_t *dim,
@@ -371,45 +416,20 @@ static int vec_arg(struct sql_fctx *c, const char *fn, int i,
 		return 1;
 	}
 	case SQLV_TEXT: {
-		/* a k-NN scan passes the same query text for every row: the
-		 * last text parsed per argument position is kept */
-		static __thread struct { char *z; size_t n; float *f; uint32_t d; } cache[2];
-		int slot = i & 1;
-		if (cache[slot].z && cache[slot].n == v->n && !memcmp(cache[slot].z, v->u.z, v->n)) {
-			*p = cache[slot].f;
-			*dim = cache[slot].d;
-			return 1;
-		}
-		struct sdb_buf b = SDB_BUF_INIT;
 		struct sdb_error pe;
-		int rc = sql_vec_parse(v->u.z, v->n, &b, dim, &pe);
+		const float *cf;
+		int rc = sql_vec_parse_cached(v->u.z, v->n, i & 1, &cf, dim, &pe);
 		if (rc) {
-			sdb_buf_release(&b);
 			if (rc == SDB_ENOMEM)
 				return sdb_error_set(c->e, rc, "out of memory");
 			return sdb_error_set(c->e, rc, "%s: argument %d: %s", fn, i + 1, pe.msg);
 		}
-		float *f = sdb_sql_arena_alloc(c->mem, b.len);
-		if (!f) {
-			sdb_buf_release(&b);
+		/* in the arena: the cache's copy goes with the next text */
+		float *f = sdb_sql_arena_alloc(c->mem, (size_t)*dim * sizeof(float));
+		if (!f)
 			return sdb_error_set(c->e, SDB_ENOMEM, "out of memory");
-		}
-		memcpy(f, b.data, b.len);
+		memcpy(f, cf, (size_t)*dim * sizeof(float));
 		*p = f;
-		if (v->n <= 1 << 20) {
-			char *cz = malloc(v->n ? v->n : 1);
-			if (cz) {
-				memcpy(cz, v->u.z, v->n);
-				free(cache[slot].z);
-				free(cache[slot].f);
-				cache[slot].z = cz;
-				cache[slot].n = v->n;
-				cache[slot].f = (float *)(void *)b.data; /* the buffer's bytes */
-				cache[slot].d = *dim;
-				return 1;
-			}
-		}
-		sdb_buf_release(&b);
 		return 1;
 	}
 	default:

@@ -45,6 +45,14 @@
  */
 int sql_vec_parse(const char *z, size_t n, struct sdb_buf *out, uint32_t *dim,
 		  struct sdb_error *e);
+/*
+ * The same through a small per-thread cache of the last texts parsed (a
+ * k-NN statement parses its query text in the plan and in every row's
+ * distance): *f points at the cache's floats, valid until the next text
+ * parsed into slot (0 or 1) of this thread. Same errors.
+ */
+int sql_vec_parse_cached(const char *z, size_t n, int slot, const float **f, uint32_t *dim,
+			 struct sdb_error *e);
 
 /*
  * The dimension a declared type names: "VECTOR(D)" (case-insensitive,

@@ -267,6 +267,12 @@ struct hfile {
 	int snap_ok, cols_ok;
 	struct hsnap snap;
 	struct hcols cols;
+	/* the filter of signature mkey by node: 0 not tested yet, 1 passes,
+	 * 2 fails (valid with cols, on the snapshot of tag mtag) */
+	uint8_t *memo;
+	struct sdb_buf mkey;
+	uint64_t mtag[3];
+	int memo_ok;
 	struct hfile *next;
 };
 
@@ -300,6 +306,8 @@ static void hfile_free(struct hfile *f)
 		return;
 	hsnap_free(&f->snap);
 	hcols_free(&f->cols);
+	free(f->memo);
+	sdb_buf_release(&f->mkey);
 	sdb_index_close(&f->x);
 	sdb_hnsw_ctx_free(f->ctx);
 	free(f);
@@ -554,6 +562,9 @@ int sql_hnsw_build(struct sql_wstate *w, const struct sql_index_def *x, int fold
 		meta.precision = (uint32_t)h->precision_used;
 		meta.shard_count = 1;
 		meta.input_rows = n;
+		/* as sochdb-bulk's default: queries walk a bfloat16 copy and
+		 * re-rank the best in float32 */
+		meta.search_bf16 = 1;
 		file_path(path, sizeof path, w->dir, x->id, s.gen);
 		if ((rc = sdb_index_write(path, h, ids, NULL, &meta, NULL, e)))
 			goto out;
@@ -1022,6 +1033,7 @@ struct fctx {
 	const struct sdb_index *x;
 	const uint8_t *excl;      /* bit per node: superseded (tombstone or delta) */
 	const struct hcols *cols; /* the filter's columns by node, or NULL */
+	uint8_t *memo;            /* the filter's answers so far, or NULL */
 	const struct sql_hnsw_query *hq;
 	/* the exact path's top k */
 	struct drow *top;
@@ -1040,10 +1052,39 @@ static int node_ok(void *vp, uint32_t node)
 		return 0;
 	if (!hq->pass)
 		return 1;
-	if (f->cols)
-		return hq->test(hq->arg, f->cols->col, f->cols->v + (uint64_t)node * f->cols->n,
-				f->cols->n);
+	if (f->cols) {
+		if (f->memo && f->memo[node])
+			return f->memo[node] == 1;
+		int p = hq->test(hq->arg, f->cols->col, f->cols->v + (uint64_t)node * f->cols->n,
+				 f->cols->n);
+		if (f->memo && p >= 0)
+			f->memo[node] = p ? 1 : 2;
+		return p;
+	}
 	return hq->pass(hq->arg, (int64_t)f->x->ids[node]);
+}
+
+/* f's memo for a filter of signature hq->fsig on the cached columns (of
+ * tag f->ctag): kept while both repeat, else cleared. NULL without a
+ * signature or memory (the filter is then tested every time). */
+static uint8_t *memo_get(struct hfile *f, const struct sql_hnsw_query *hq, uint64_t nbase)
+{
+	if (!hq->fsig || !nbase)
+		return NULL;
+	if (f->memo_ok && !memcmp(f->mtag, f->ctag, sizeof f->mtag) && f->mkey.len == hq->nfsig &&
+	    !memcmp(f->mkey.data, hq->fsig, hq->nfsig))
+		return f->memo;
+	f->memo_ok = 0;
+	if (!f->memo && !(f->memo = malloc(nbase)))
+		return NULL;
+	memset(f->memo, 0, nbase);
+	sdb_buf_reset(&f->mkey);
+	sdb_buf_add(&f->mkey, hq->fsig, hq->nfsig);
+	if (!sdb_buf_ok(&f->mkey))
+		return NULL;
+	memcpy(f->mtag, f->ctag, sizeof f->mtag);
+	f->memo_ok = 1;
+	return f->memo;
 }
 
 /* The top k of the exact path: a max-heap on (d, rowid). */
@@ -1304,6 +1345,8 @@ int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_quer
 			if (rc)
 				goto out;
 			cached = fc.cols != NULL;
+			if (cached)
+				fc.memo = memo_get(f, hq, s.nbase);
 		}
 		/* a range one conjunct implies: its nodes from the sorted column */
 		if (cached && hq->nranges &&

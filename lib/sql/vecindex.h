@@ -131,6 +131,12 @@ struct sql_hnsw_query {
 	const int *fcols;
 	int nfcols;
 	sql_hnsw_test_fn test;
+	/* the filter's signature (its expression with the constants and
+	 * parameters it reads), or NULL: while the same signature comes
+	 * again on the same snapshot, the answers test gave by node are
+	 * reused (a per-connection memo beside the cached columns) */
+	const void *fsig;
+	size_t nfsig;
 	sql_hnsw_cands_fn cands;  /* NULL: every row is a candidate */
 	const struct sql_hnsw_range *ranges;
 	int nranges;

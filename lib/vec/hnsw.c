@@ -1127,49 +1127,51 @@ fail:
 	return rc;
 }
 
-uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
-			 const float *q, uint32_t k, uint32_t ef, uint32_t *ids,
-			 float *dists)
+/*
+ * The space a query walks: the bfloat16 copy when g has one (the query
+ * rounded into c->qbf; *qs points at it), else the float32 rows.
+ * @return 0, or -1 when the query's copy could not grow.
+ */
+static int query_space(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c, const float *q,
+		       struct space *spc, const float **qs)
+{
+	*spc = (struct space){ .fn = sdb_vec_metric_fn(g->metric), .base = (const char *)g->vecs,
+			       .stride = (size_t)g->dim * sizeof(float), .dim = g->dim };
+	*qs = q;
+	if (!g->vecs_bf16 || g->bf16_dim < g->dim)
+		return 0;
+	if (c->qbf_cap < g->bf16_dim) {
+		uint16_t *nq = realloc(c->qbf, g->bf16_dim * sizeof(uint16_t));
+		if (!nq)
+			return -1;
+		c->qbf = nq;
+		c->qbf_cap = g->bf16_dim;
+	}
+	memset(c->qbf, 0, g->bf16_dim * sizeof(uint16_t));
+	sdb_vec_to_bf16(c->qbf, q, g->dim);
+	spc->fn = sdb_vec_bf16_metric_fn(g->metric);
+	spc->base = (const char *)g->vecs_bf16;
+	spc->stride = (size_t)g->bf16_dim * sizeof(uint16_t);
+	spc->dim = g->bf16_dim;
+	*qs = (const float *)(const void *)c->qbf;
+	return 0;
+}
+
+/*
+ * The walk's nw results in c->w (nearest first, distances in sp): in a
+ * bf16 space the best 2k are re-ranked with float32 distances (the bf16
+ * order's error is a few parts in a thousand, so the best 2k hold the
+ * true top k). Writes up to k ids and float32 distances. @return the
+ * count.
+ */
+static uint32_t finish_top(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+			   const struct space *sp, const float *q, size_t nw, uint32_t k,
+			   uint32_t *ids, float *dists)
 {
 	sdb_vec_dist_fn exact = sdb_vec_metric_fn(g->metric);
-	struct space spc = { .fn = exact, .base = (const char *)g->vecs,
-			     .stride = (size_t)g->dim * sizeof(float), .dim = g->dim };
-	const struct space *sp = &spc;
-	const float *qs = q;
-	uint32_t ep = g->entry, n;
-	float epd;
-	size_t nw;
+	uint32_t n;
 
-	if (!g->n || ep >= g->n)
-		return 0;
-	if (ef < k)
-		ef = k;
-	if (g->vecs_bf16 && g->bf16_dim >= g->dim) {
-		if (c->qbf_cap < g->bf16_dim) {
-			uint16_t *nq = realloc(c->qbf, g->bf16_dim * sizeof(uint16_t));
-			if (!nq)
-				return 0;
-			c->qbf = nq;
-			c->qbf_cap = g->bf16_dim;
-		}
-		memset(c->qbf, 0, g->bf16_dim * sizeof(uint16_t));
-		sdb_vec_to_bf16(c->qbf, q, g->dim);
-		spc.fn = sdb_vec_bf16_metric_fn(g->metric);
-		spc.base = (const char *)g->vecs_bf16;
-		spc.stride = (size_t)g->bf16_dim * sizeof(uint16_t);
-		spc.dim = g->bf16_dim;
-		qs = (const float *)(const void *)c->qbf;
-	}
-	epd = SDIST(sp, qs, ep);
-	for (uint32_t l = g->max_level; l > 0; l--)
-		greedy(g, NULL, NULL, c, sp, qs, l, &ep, &epd);
-	if (search_layer(g, NULL, c, sp, qs, ep, epd, ef, 0))
-		return 0;
-	nw = drain_sorted(c);
 	if (sp->fn != exact) {
-		/* re-rank with float32 distances the candidates the bf16
-		 * order could have misplaced into or out of the top k: its
-		 * error is a few parts in a thousand, so the best 2k suffice */
 		size_t nr = 2 * (size_t)k < nw ? 2 * (size_t)k : nw;
 		size_t rl = (g->dim * sizeof(float) + 63) / 64;
 		for (size_t i = 0; i < nr && i < 2; i++)
@@ -1189,6 +1191,31 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 		ids[i] = c->w[i].id;
 		dists[i] = c->w[i].d;
 	}
+	return n;
+}
+
+uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+			 const float *q, uint32_t k, uint32_t ef, uint32_t *ids,
+			 float *dists)
+{
+	struct space spc;
+	const struct space *sp = &spc;
+	const float *qs;
+	uint32_t ep = g->entry, n;
+	float epd;
+
+	if (!g->n || ep >= g->n)
+		return 0;
+	if (ef < k)
+		ef = k;
+	if (query_space(g, c, q, &spc, &qs))
+		return 0;
+	epd = SDIST(sp, qs, ep);
+	for (uint32_t l = g->max_level; l > 0; l--)
+		greedy(g, NULL, NULL, c, sp, qs, l, &ep, &epd);
+	if (search_layer(g, NULL, c, sp, qs, ep, epd, ef, 0))
+		return 0;
+	n = finish_top(g, c, sp, q, drain_sorted(c), k, ids, dists);
 	if (n < k && n < g->n) {
 		/* The walk met fewer than k nodes (it entered layer 0 in a
 		 * part of the graph with no way out, or a damaged file): the
@@ -1205,166 +1232,79 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
  * Filtered search in the manner of ACORN-1 (Patel et al., SIGMOD 2024)
  * and hnswlib's filter: the greedy descent of the upper layers ignores
  * the filter (it only finds a good place to enter layer 0); on layer 0
- * every node is walked through, passing or not, so a failing node's
- * neighbours (two hops from the node before it) are reached and the walk
- * keeps the whole graph's connectivity; only passing nodes enter the
- * results, and the stop bound is the ef-th passing distance. A node is
- * tested when it is taken from the queue (nearest first), not when it is
- * seen: the filter runs on about ef / selectivity nodes, the distances
- * (cheap) on their neighbours.
+ * only passing nodes enter the results, and the stop bound is the ef-th
+ * passing distance. Two ways to test (hnsw.h):
+ *   when taken (met = 0): every node is walked through, passing or not,
+ *     so a failing node's neighbours (two hops from the node before it)
+ *     are reached and the walk keeps the whole graph's connectivity; a
+ *     node is tested when it is taken from the queue (nearest first), so
+ *     the filter runs on about ef / selectivity nodes, the distances
+ *     (cheap) on their neighbours;
+ *   when met (met = 1): each new neighbour is tested at once; those that
+ *     pass are queued, those that fail only next to a passing node (a
+ *     failing node is a bridge one hop wide: the passing nodes two hops
+ *     away are reached), so distances are computed for the passing nodes
+ *     and their failing neighbours only. A queued entry carries FAILED.
+ * Distances in the query's space (bf16 when the graph has the copy, the
+ * best re-ranked in float32).
  */
-int64_t sdb_hnsw_search_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
-				 const float *q, uint32_t k, uint32_t ef,
-				 sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
-				 uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st)
-{
-	sdb_vec_dist_fn fn = sdb_vec_metric_fn(g->metric);
-	struct space spc = { .fn = fn, .base = (const char *)g->vecs,
-			     .stride = (size_t)g->dim * sizeof(float), .dim = g->dim };
-	const struct space *sp = &spc;
-	uint32_t ep = g->entry, n;
-	uint64_t tests = 0;
-	uint16_t tag;
-	float epd;
-	int64_t rc = 0;
-	int f;
-
-	if (st)
-		memset(st, 0, sizeof(*st));
-	if (!g->n || ep >= g->n)
-		return 0;
-	if (ef < k)
-		ef = k;
-	epd = SDIST(sp, q, ep);
-	for (uint32_t l = g->max_level; l > 0; l--)
-		greedy(g, NULL, NULL, c, sp, q, l, &ep, &epd);
-	if (sdb_grow((void **)&c->top, &c->top_cap, (size_t)ef + 2, sizeof(*c->top), 256))
-		return SDB_ENOMEM;
-	new_epoch(c);
-	tag = c->epoch;
-	c->cq_len = c->top_len = 0;
-	c->visited[ep] = tag;
-	minh_push(c->cq, &c->cq_len, (struct cand){ epd, ep });
-	size_t row_lines = (sp->stride + 63) / 64;
-	if (row_lines > 4)
-		row_lines = 4;
-	while (c->cq_len) {
-		struct cand cur = minh_pop(c->cq, &c->cq_len);
-		const uint32_t *nb = NULL;
-		uint32_t cnt, ntodo = 0;
-
-		if (c->top_len >= ef && cur.d > c->top[0].d)
-			break;
-		if (tests >= max_tests)
-			break;
-		/* as search_layer: the next candidate's list is the likely
-		 * next miss, then this one's neighbours' vectors */
-		if (c->cq_len)
-			prefetch(list_at(g, c->cq[0].id, 0));
-		cnt = read_list(g, NULL, c, cur.id, 0, &nb);
-		for (uint32_t i = 0; i < cnt; i++) {
-			uint32_t v = nb[i];
-			if (c->visited[v] == tag)
-				continue;
-			c->visited[v] = tag;
-			c->todo[ntodo++] = v;
-			const char *pv = (const char *)SVEC(sp, v);
-			for (size_t ln = 0; ln < row_lines; ln++)
-				prefetch(pv + 64 * ln);
-		}
-		tests++;
-		if ((f = filter(arg, cur.id)) < 0) {
-			rc = f;
-			goto out;
-		}
-		if (f) {
-			maxh_push(c->top, &c->top_len, cur);
-			if (c->top_len > ef)
-				maxh_pop(c->top, &c->top_len);
-		}
-		if (c->cq_cap < c->cq_len + ntodo + 1 &&
-		    sdb_grow((void **)&c->cq, &c->cq_cap, c->cq_len + ntodo + 1, sizeof(*c->cq), 256))
-			return SDB_ENOMEM;
-		for (uint32_t i = 0; i < ntodo; i++) {
-			uint32_t v = c->todo[i];
-			float d;
-			if (i + 1 < ntodo) {
-				const char *pv = (const char *)SVEC(sp, c->todo[i + 1]);
-				for (size_t ln = 4; ln < 8 && ln * 64 < sp->stride; ln++)
-					prefetch(pv + 64 * ln);
-			}
-			d = SDIST(sp, q, v);
-			c->ndist++;
-			if (c->top_len < ef || d < c->top[0].d)
-				minh_push(c->cq, &c->cq_len, (struct cand){ d, v });
-		}
-	}
-	{
-		size_t nw = drain_sorted(c);
-		n = nw < k ? (uint32_t)nw : k;
-		for (uint32_t i = 0; i < n; i++) {
-			ids[i] = c->w[i].id;
-			dists[i] = c->w[i].d;
-		}
-		rc = n;
-	}
-out:
-	if (st) {
-		st->tests = tests;
-		st->exhausted = tests >= max_tests && c->cq_len;
-	}
-	return rc;
-}
-
 #define FAILED 0x80000000u
 
-int64_t sdb_hnsw_search_acorn(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
-			      const float *q, uint32_t k, uint32_t ef,
-			      sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
-			      uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st)
+static int64_t walk_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+			     const float *q, uint32_t k, uint32_t ef, int met,
+			     sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
+			     uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st)
 {
-	sdb_vec_dist_fn fn = sdb_vec_metric_fn(g->metric);
-	struct space spc = { .fn = fn, .base = (const char *)g->vecs,
-			     .stride = (size_t)g->dim * sizeof(float), .dim = g->dim };
+	struct space spc;
 	const struct space *sp = &spc;
-	size_t row_lines = (sp->stride + 63) / 64;
-	uint32_t ep = g->entry, n;
+	const float *qs;
+	size_t row_lines;
+	uint32_t ep = g->entry;
 	uint64_t tests = 0;
-	uint16_t dropped, seen;
+	uint16_t dropped = 0, seen;
 	float epd;
 	int64_t rc = 0;
-	int f;
+	int f = 1;
 
 	if (st)
 		memset(st, 0, sizeof(*st));
 	if (!g->n || ep >= g->n)
 		return 0;
 	if (g->n >= FAILED)
-		return sdb_hnsw_search_filtered(g, c, q, k, ef, filter, arg, max_tests, ids, dists,
-						st);
+		met = 0; /* no spare bit in the ids */
 	if (ef < k)
 		ef = k;
+	if (query_space(g, c, q, &spc, &qs))
+		return SDB_ENOMEM;
+	row_lines = (sp->stride + 63) / 64;
 	if (row_lines > 4)
 		row_lines = 4;
-	epd = SDIST(sp, q, ep);
+	epd = SDIST(sp, qs, ep);
 	for (uint32_t l = g->max_level; l > 0; l--)
-		greedy(g, NULL, NULL, c, sp, q, l, &ep, &epd);
+		greedy(g, NULL, NULL, c, sp, qs, l, &ep, &epd);
 	if (sdb_grow((void **)&c->top, &c->top_cap, (size_t)ef + 2, sizeof(*c->top), 256))
 		return SDB_ENOMEM;
-	/* two marks of this search: seen (in the queue, or taken) and
-	 * dropped (failed, met through a failing node: not queued, but a
-	 * passing node may still queue it); a pair that wraps is skipped */
-	do {
-		new_epoch(c);
-		dropped = c->epoch;
+	/* seen: in the queue, or taken; dropped (when met): failed, met
+	 * through a failing node, so not queued, but a passing node may
+	 * still queue it (a pair of epochs that wraps is skipped) */
+	if (met) {
+		do {
+			new_epoch(c);
+			dropped = c->epoch;
+			new_epoch(c);
+			seen = c->epoch;
+		} while (seen != (uint16_t)(dropped + 1));
+	} else {
 		new_epoch(c);
 		seen = c->epoch;
-	} while (seen != (uint16_t)(dropped + 1));
+	}
 	c->cq_len = c->top_len = 0;
 	c->visited[ep] = seen;
-	tests++;
-	if ((f = filter(arg, ep)) < 0)
-		return f;
+	if (met) {
+		tests++;
+		if ((f = filter(arg, ep)) < 0)
+			return f;
+	}
 	minh_push(c->cq, &c->cq_len, (struct cand){ epd, ep | (f ? 0 : FAILED) });
 	for (int first = 1; c->cq_len; first = 0) {
 		struct cand cur = minh_pop(c->cq, &c->cq_len);
@@ -1376,28 +1316,21 @@ int64_t sdb_hnsw_search_acorn(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ct
 			break;
 		if (tests >= max_tests)
 			break;
-		if (!failed) {
-			maxh_push(c->top, &c->top_len, (struct cand){ cur.d, id });
-			if (c->top_len > ef)
-				maxh_pop(c->top, &c->top_len);
-		}
+		/* as search_layer: the next candidate's list is the likely
+		 * next miss, then this one's neighbours' vectors */
 		if (c->cq_len)
 			prefetch(list_at(g, c->cq[0].id & ~FAILED, 0));
 		cnt = read_list(g, NULL, c, id, 0, &nb);
-		/* each new neighbour is tested when met: those that pass are
-		 * queued, those that fail are queued only next to a passing
-		 * node (ACORN-1: a failing node is a bridge one hop wide, so
-		 * the passing nodes two hops away are reached) */
 		if (first)
 			failed = 0; /* the entry point is a bridge either way */
 		for (uint32_t i = 0; i < cnt; i++) {
 			uint32_t v = nb[i], mark = 0;
 			uint16_t t = c->visited[v];
-			if (t == seen || (t == dropped && failed))
+			if (t == seen || (met && t == dropped && failed))
 				continue;
-			if (t == dropped) {
+			if (met && t == dropped) {
 				mark = FAILED;
-			} else {
+			} else if (met) {
 				tests++;
 				if ((f = filter(arg, v)) < 0) {
 					rc = f;
@@ -1415,6 +1348,21 @@ int64_t sdb_hnsw_search_acorn(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ct
 			for (size_t ln = 0; ln < row_lines; ln++)
 				prefetch(pv + 64 * ln);
 		}
+		if (!met) {
+			tests++;
+			if ((f = filter(arg, id)) < 0) {
+				rc = f;
+				goto out;
+			}
+			failed = f ? 0 : FAILED;
+		} else {
+			failed = cur.id & FAILED;
+		}
+		if (!failed) {
+			maxh_push(c->top, &c->top_len, (struct cand){ cur.d, id });
+			if (c->top_len > ef)
+				maxh_pop(c->top, &c->top_len);
+		}
 		if (c->cq_cap < c->cq_len + ntodo + 1 &&
 		    sdb_grow((void **)&c->cq, &c->cq_cap, c->cq_len + ntodo + 1, sizeof(*c->cq), 256))
 			return SDB_ENOMEM;
@@ -1426,25 +1374,33 @@ int64_t sdb_hnsw_search_acorn(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ct
 				for (size_t ln = 4; ln < 8 && ln * 64 < sp->stride; ln++)
 					prefetch(pv + 64 * ln);
 			}
-			d = SDIST(sp, q, v);
+			d = SDIST(sp, qs, v);
 			c->ndist++;
 			if (c->top_len < ef || d < c->top[0].d)
 				minh_push(c->cq, &c->cq_len, (struct cand){ d, c->todo[i] });
 		}
 	}
-	{
-		size_t nw = drain_sorted(c);
-		n = nw < k ? (uint32_t)nw : k;
-		for (uint32_t i = 0; i < n; i++) {
-			ids[i] = c->w[i].id;
-			dists[i] = c->w[i].d;
-		}
-		rc = n;
-	}
+	rc = finish_top(g, c, sp, q, drain_sorted(c), k, ids, dists);
 out:
 	if (st) {
 		st->tests = tests;
 		st->exhausted = tests >= max_tests && c->cq_len;
 	}
 	return rc;
+}
+
+int64_t sdb_hnsw_search_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+				 const float *q, uint32_t k, uint32_t ef,
+				 sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
+				 uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st)
+{
+	return walk_filtered(g, c, q, k, ef, 0, filter, arg, max_tests, ids, dists, st);
+}
+
+int64_t sdb_hnsw_search_acorn(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+			      const float *q, uint32_t k, uint32_t ef,
+			      sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
+			      uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st)
+{
+	return walk_filtered(g, c, q, k, ef, 1, filter, arg, max_tests, ids, dists, st);
 }

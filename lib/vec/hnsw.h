@@ -45,7 +45,7 @@ struct sdb_hnsw_params {
 
 /*
  * The order nodes are inserted in. INPUT: 1, 2, ..., n-1 (node 0 is the
- * first entry point). LOCAL: node 0, then a seeded random tenth of the
+ * first entry point). LOCAL: node 0, then a seeded random fifth of the
  * nodes (the skeleton that links the whole space early), then the rest
  * grouped by their nearest of ~sqrt(n) k-means centroids (vec/order.h's
  * kmeans key), so that consecutive inserts search the same region and
@@ -191,8 +191,9 @@ struct sdb_hnsw_fstats {
  * ACORN-1: on layer 0 the walk goes through failing nodes too (so their
  * neighbours, two hops away, are reached) but returns only passing ones;
  * a node is tested when the walk takes it, nearest first, so about
- * ef / selectivity nodes are tested. Distances in float32 over g->vecs
- * (q normalised for cosine). At most max_tests filter calls; each node
+ * ef / selectivity nodes are tested. Distances as sdb_hnsw_search's
+ * (the bf16 copy when g has one, the best re-ranked in float32; q
+ * normalised for cosine). At most max_tests filter calls; each node
  * is tested once. Writes up to k passing nodes nearest first; fewer when
  * the walk ended or ran out of tests (st->exhausted): the caller
  * finishes exactly. @return the number written, SDB_ENOMEM or the
