@@ -1622,128 +1622,158 @@ static void warm(struct sdb_gwalk *wk, const struct sdb_buf *starts, size_t n)
 	sdb_buf_release(&b);
 }
 
-static int g_traverse(int argc, char **argv)
-{
+/*
+ * The state of a walk command (traverse, path): options, database, query,
+ * walk, results and the batch's JSON. wcmd_init before parse, wcmd_start
+ * once the starts are read, wcmd_end to finish the output and free.
+ */
+struct wcmd {
 	struct gopt o;
 	struct gdb x;
-	struct sdb_error e;
-	struct sdb_buf starts = SDB_BUF_INIT, id = SDB_BUF_INIT, tb = SDB_BUF_INIT, nb = SDB_BUF_INIT;
-	struct sdb_buf wb = SDB_BUF_INIT, j = SDB_BUF_INIT;
+	struct sdb_buf starts, tb, nb, wb, j;
 	struct sdb_gstr *et, *nt;
 	struct sdb_gwhere w[64];
 	struct sdb_gquery q;
 	struct sdb_gwalk *wk;
 	struct sdb_gres res;
+	long nrec;
+};
+
+static void wcmd_init(struct wcmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	sdb_buf_init(&c->starts);
+	sdb_buf_init(&c->tb);
+	sdb_buf_init(&c->nb);
+	sdb_buf_init(&c->wb);
+	sdb_buf_init(&c->j);
+	sdb_gres_init(&c->res);
+}
+
+static void wcmd_start(struct wcmd *c)
+{
+	gdb_open(&c->x, &c->o, c->o.pos[0], 0);
+	make_query(&c->o, &c->q, &c->tb, &c->nb, c->w, &c->wb, &c->et, &c->nt);
+	c->wk = walk_new(&c->x, &c->q);
+	if (c->o.stdin_)
+		sdb_buf_addc(&c->j, '[');
+}
+
+static void wcmd_end(struct wcmd *c)
+{
+	ob_flush(); /* tsv: the lines still held */
+	batch_end(&c->o, &c->j, c->nrec);
+	walk_free(c->wk);
+	gdb_close(&c->x);
+	sdb_gres_release(&c->res);
+	free(c->et);
+	free(c->nt);
+	sdb_buf_release(&c->starts);
+	sdb_buf_release(&c->tb);
+	sdb_buf_release(&c->nb);
+	sdb_buf_release(&c->wb);
+	sdb_buf_release(&c->j);
+	gopt_release(&c->o);
+}
+
+static int g_traverse(int argc, char **argv)
+{
+	struct wcmd c;
+	struct sdb_error e;
+	struct sdb_buf id = SDB_BUF_INIT;
 	size_t n;
 	const char *s;
 	int rc, status = EXIT_OK;
-	long nrec = 0;
 
-	parse(&o, argc, argv, h_traverse, o_traverse, ALL_FMTS, 1, 2);
-	if (!o.stdin_ && o.npos < 2)
-		missing(h_traverse, o.npos);
-	if (o.stdin_ && o.npos > 1)
+	wcmd_init(&c);
+	parse(&c.o, argc, argv, h_traverse, o_traverse, ALL_FMTS, 1, 2);
+	if (!c.o.stdin_ && c.o.npos < 2)
+		missing(h_traverse, c.o.npos);
+	if (c.o.stdin_ && c.o.npos > 1)
 		die_usage("--stdin takes NS only");
-	n = read_starts(&o, o.pos[1], &starts, 0);
-	gdb_open(&x, &o, o.pos[0], 0);
-	make_query(&o, &q, &tb, &nb, w, &wb, &et, &nt);
+	n = read_starts(&c.o, c.o.pos[1], &c.starts, 0);
+	wcmd_start(&c);
 	sdb_error_clear(&e);
-	wk = walk_new(&x, &q);
-	if (o.stdin_ && !o.dfs && n >= 16)
-		warm(wk, &starts, n);
-	sdb_gres_init(&res);
-	if (o.stdin_)
-		sdb_buf_addc(&j, '[');
-	s = starts.data;
+	if (c.o.stdin_ && !c.o.dfs && n >= 16)
+		warm(c.wk, &c.starts, n);
+	s = c.starts.data;
 	for (size_t i = 0; i < n; i++, s += strlen(s) + 1) {
 		struct sdb_gstr me = enc_arg(&id, s, "node id");
-		sdb_gres_reset(&res);
+		sdb_gres_reset(&c.res);
 		sdb_error_clear(&e);
-		rc = walk_known(&x, wk, me, &o, &e);
+		rc = walk_known(&c.x, c.wk, me, &c.o, &e);
 		if (rc < 0)
 			die_err(rc, &e);
 		if (!rc) {
 			sdb_error_set(&e, SDB_ENOTFOUND, "unknown node '%s'", s);
-			if (!o.stdin_)
+			if (!c.o.stdin_)
 				fail(SDB_ENOTFOUND, &e);
 			status = EXIT_NEGATIVE;
-		} else if ((rc = sdb_graph_traverse(wk, me, o.dfs, &res, &e)))
+		} else if ((rc = sdb_graph_traverse(c.wk, me, c.o.dfs, &c.res, &e)))
 			fail(rc, &e);
-		if (o.fmt == SDB_FMT_TSV && o.ids_only) {
-			for (size_t k = 0; k < res.nnodes; k++) {
-				if (o.stdin_) {
+		if (c.o.fmt == SDB_FMT_TSV && c.o.ids_only) {
+			for (size_t k = 0; k < c.res.nnodes; k++) {
+				if (c.o.stdin_) {
 					sdb_tsv_escape(&ob, s, strlen(s));
 					sdb_buf_addc(&ob, '\t');
 				}
 				sdb_buf_adds(&ob, "node\t");
-				tstr(&ob, sdb_gres_str(&res, res.nodes[k].off, res.nodes[k].n));
+				tstr(&ob, sdb_gres_str(&c.res, c.res.nodes[k].off, c.res.nodes[k].n));
 				sdb_buf_addc(&ob, '\t');
-				add_u64(&ob, (uint64_t)res.nodes[k].depth);
+				add_u64(&ob, (uint64_t)c.res.nodes[k].depth);
 				sdb_buf_addc(&ob, '\n');
 			}
 			if (ob.len > (1u << 20))
 				ob_flush();
 			continue;
 		}
-		if (o.fmt == SDB_FMT_TSV) {
-			for (size_t k = 0; k < res.nnodes; k++) {
-				cur_widx = res.nodes[k].widx;
-				node_tsv(&ob, &x, &o, o.stdin_ ? s : NULL,
-					 sdb_gres_str(&res, res.nodes[k].off, res.nodes[k].n), res.nodes[k].depth);
+		if (c.o.fmt == SDB_FMT_TSV) {
+			for (size_t k = 0; k < c.res.nnodes; k++) {
+				cur_widx = c.res.nodes[k].widx;
+				node_tsv(&ob, &c.x, &c.o, c.o.stdin_ ? s : NULL,
+					 sdb_gres_str(&c.res, c.res.nodes[k].off, c.res.nodes[k].n), c.res.nodes[k].depth);
 			}
 			cur_widx = -1;
-			res_edges_tsv(&res, o.stdin_ ? s : NULL, 0, res.nedges);
+			res_edges_tsv(&c.res, c.o.stdin_ ? s : NULL, 0, c.res.nedges);
 			ob_flush();
 			continue;
 		}
-		if (o.stdin_ && j.len > 1)
-			sdb_buf_addc(&j, ',');
-		sdb_buf_addc(&j, '{');
-		if (o.stdin_) {
-			sdb_buf_adds(&j, "\"start\":");
-			sdb_json_quote(&j, s, strlen(s));
-			sdb_buf_addc(&j, ',');
+		if (c.o.stdin_ && c.j.len > 1)
+			sdb_buf_addc(&c.j, ',');
+		sdb_buf_addc(&c.j, '{');
+		if (c.o.stdin_) {
+			sdb_buf_adds(&c.j, "\"start\":");
+			sdb_json_quote(&c.j, s, strlen(s));
+			sdb_buf_addc(&c.j, ',');
 		}
-		sdb_buf_adds(&j, "\"nodes\":[");
-		for (size_t k = 0; k < res.nnodes && o.ids_only; k++) {
+		sdb_buf_adds(&c.j, "\"nodes\":[");
+		for (size_t k = 0; k < c.res.nnodes && c.o.ids_only; k++) {
 			if (k)
-				sdb_buf_addc(&j, ',');
-			cur_widx = res.nodes[k].widx;
-			node_id_json(&j, sdb_gres_str(&res, res.nodes[k].off, res.nodes[k].n),
-				     res.nodes[k].depth);
+				sdb_buf_addc(&c.j, ',');
+			cur_widx = c.res.nodes[k].widx;
+			node_id_json(&c.j, sdb_gres_str(&c.res, c.res.nodes[k].off, c.res.nodes[k].n),
+				     c.res.nodes[k].depth);
 		}
 		cur_widx = -1;
-		for (size_t k = 0; k < res.nnodes && !o.ids_only; k++) {
+		for (size_t k = 0; k < c.res.nnodes && !c.o.ids_only; k++) {
 			if (k)
-				sdb_buf_addc(&j, ',');
-			cur_widx = res.nodes[k].widx;
-			node_json(&j, &x, &o, sdb_gres_str(&res, res.nodes[k].off, res.nodes[k].n),
-				  res.nodes[k].depth);
+				sdb_buf_addc(&c.j, ',');
+			cur_widx = c.res.nodes[k].widx;
+			node_json(&c.j, &c.x, &c.o, sdb_gres_str(&c.res, c.res.nodes[k].off, c.res.nodes[k].n),
+				  c.res.nodes[k].depth);
 			cur_widx = -1;
 		}
-		sdb_buf_addc(&j, ']');
-		if (!o.ids_only) {
-			sdb_buf_addc(&j, ',');
-			res_edges_json(&j, &res, 0, res.nedges);
+		sdb_buf_addc(&c.j, ']');
+		if (!c.o.ids_only) {
+			sdb_buf_addc(&c.j, ',');
+			res_edges_json(&c.j, &c.res, 0, c.res.nedges);
 		}
-		sdb_buf_addc(&j, '}');
-		if (o.stdin_)
-			batch_rec(&o, &j, &nrec);
+		sdb_buf_addc(&c.j, '}');
+		if (c.o.stdin_)
+			batch_rec(&c.o, &c.j, &c.nrec);
 	}
-	ob_flush(); /* tsv --ids-only: the lines still held */
-	batch_end(&o, &j, nrec);
-	walk_free(wk);
-	gdb_close(&x);
-	sdb_gres_release(&res);
-	free(et);
-	free(nt);
-	sdb_buf_release(&starts);
 	sdb_buf_release(&id);
-	sdb_buf_release(&tb);
-	sdb_buf_release(&nb);
-	sdb_buf_release(&wb);
-	sdb_buf_release(&j);
-	gopt_release(&o);
+	wcmd_end(&c);
 	return status;
 }
 
@@ -1788,128 +1818,105 @@ static void path_tsv(const struct gopt *o, const struct sdb_gres *res, const str
 static int g_path(int argc, char **argv)
 {
 	int same;
-	struct gopt o;
-	struct gdb x;
+	struct wcmd c;
 	struct sdb_error e;
-	struct sdb_buf starts = SDB_BUF_INIT, id1 = SDB_BUF_INIT, id2 = SDB_BUF_INIT;
-	struct sdb_buf tb = SDB_BUF_INIT, nb = SDB_BUF_INIT, wb = SDB_BUF_INIT, j = SDB_BUF_INIT;
-	struct sdb_gstr *et, *nt;
-	struct sdb_gwhere w[64];
-	struct sdb_gquery q;
-	struct sdb_gwalk *wk;
-	struct sdb_gres res;
+	struct sdb_buf id1 = SDB_BUF_INIT, id2 = SDB_BUF_INIT;
 	size_t n;
 	const char *s;
 	int rc, status = EXIT_OK;
-	long nrec = 0;
 
-	parse(&o, argc, argv, h_path, o_path, ALL_FMTS, 1, 3);
-	if (!o.stdin_ && o.npos < 3)
-		missing(h_path, o.npos);
-	if (o.stdin_ && o.npos > 1)
+	wcmd_init(&c);
+	parse(&c.o, argc, argv, h_path, o_path, ALL_FMTS, 1, 3);
+	if (!c.o.stdin_ && c.o.npos < 3)
+		missing(h_path, c.o.npos);
+	if (c.o.stdin_ && c.o.npos > 1)
 		die_usage("--stdin takes NS only");
-	if (o.weight && o.all)
+	if (c.o.weight && c.o.all)
 		die_usage("--all-shortest counts hops; it does not take --weight");
-	if (o.stdin_)
-		n = read_starts(&o, "", &starts, 1);
+	if (c.o.stdin_)
+		n = read_starts(&c.o, "", &c.starts, 1);
 	else {
-		sdb_buf_adds(&starts, o.pos[1]);
-		sdb_buf_addc(&starts, 0);
-		sdb_buf_adds(&starts, o.pos[2]);
-		sdb_buf_addc(&starts, 0);
+		sdb_buf_adds(&c.starts, c.o.pos[1]);
+		sdb_buf_addc(&c.starts, 0);
+		sdb_buf_adds(&c.starts, c.o.pos[2]);
+		sdb_buf_addc(&c.starts, 0);
 		n = 1;
 	}
-	gdb_open(&x, &o, o.pos[0], 0);
-	make_query(&o, &q, &tb, &nb, w, &wb, &et, &nt);
+	wcmd_start(&c);
 	sdb_error_clear(&e);
-	wk = walk_new(&x, &q);
-	sdb_gres_init(&res);
-	if (o.stdin_)
-		sdb_buf_addc(&j, '[');
-	s = starts.data;
+	s = c.starts.data;
 	for (size_t i = 0; i < n; i++) {
 		const char *t = s + strlen(s) + 1;
 		struct sdb_gstr a = enc_arg(&id1, s, "node id"), b = enc_arg(&id2, t, "node id");
-		sdb_gres_reset(&res);
+		sdb_gres_reset(&c.res);
 		sdb_error_clear(&e);
 		/* a path of one edge or more says both ends are known (they
 		 * have visible edges): the ends are looked up when none is
 		 * found, or for the 0-hop path */
 		same = a.n == b.n && !memcmp(a.p, b.p, a.n);
-		rc = same ? walk_known(&x, wk, a, &o, &e) : 1;
+		rc = same ? walk_known(&c.x, c.wk, a, &c.o, &e) : 1;
 		if (rc < 0)
 			die_err(rc, &e);
-		rc = !rc ? SDB_ENOTFOUND : sdb_graph_path(wk, a, b, o.all, &res, &e);
+		rc = !rc ? SDB_ENOTFOUND : sdb_graph_path(c.wk, a, b, c.o.all, &c.res, &e);
 		if (rc == SDB_ENOTFOUND && !same) {
 			struct sdb_error e2;
 			int k;
 			sdb_error_clear(&e2);
-			k = walk_known(&x, wk, a, &o, &e2);
+			k = walk_known(&c.x, c.wk, a, &c.o, &e2);
 			if (k == 1)
-				k = walk_known(&x, wk, b, &o, &e2);
+				k = walk_known(&c.x, c.wk, b, &c.o, &e2);
 			if (k < 0)
 				die_err(k, &e2);
 			if (!k) {
 				e = e2; /* unknown: as before, not "no path" */
-				sdb_gres_reset(&res);
+				sdb_gres_reset(&c.res);
 			}
 		}
 		if (rc && rc != SDB_ENOTFOUND)
 			fail(rc, &e);
 		if (rc) {
-			if (!o.stdin_)
+			if (!c.o.stdin_)
 				fail(rc, &e);
 			status = EXIT_NEGATIVE;
 		}
-		if (o.fmt == SDB_FMT_TSV) {
-			for (size_t k = 0; k < res.npaths; k++)
-				path_tsv(&o, &res, &res.paths[k], o.stdin_ ? s : NULL);
+		if (c.o.fmt == SDB_FMT_TSV) {
+			for (size_t k = 0; k < c.res.npaths; k++)
+				path_tsv(&c.o, &c.res, &c.res.paths[k], c.o.stdin_ ? s : NULL);
 			ob_flush();
 		} else {
-			if (o.stdin_ && j.len > 1)
-				sdb_buf_addc(&j, ',');
-			sdb_buf_addc(&j, '{');
-			if (o.stdin_) {
-				sdb_buf_adds(&j, "\"start\":");
-				sdb_json_quote(&j, s, strlen(s));
-				sdb_buf_adds(&j, ",\"target\":");
-				sdb_json_quote(&j, t, strlen(t));
-				sdb_buf_addc(&j, ',');
+			if (c.o.stdin_ && c.j.len > 1)
+				sdb_buf_addc(&c.j, ',');
+			sdb_buf_addc(&c.j, '{');
+			if (c.o.stdin_) {
+				sdb_buf_adds(&c.j, "\"start\":");
+				sdb_json_quote(&c.j, s, strlen(s));
+				sdb_buf_adds(&c.j, ",\"target\":");
+				sdb_json_quote(&c.j, t, strlen(t));
+				sdb_buf_addc(&c.j, ',');
 			}
-			if (o.all) {
-				sdb_buf_adds(&j, "\"paths\":[");
-				for (size_t k = 0; k < res.npaths; k++) {
+			if (c.o.all) {
+				sdb_buf_adds(&c.j, "\"paths\":[");
+				for (size_t k = 0; k < c.res.npaths; k++) {
 					if (k)
-						sdb_buf_addc(&j, ',');
-					sdb_buf_addc(&j, '{');
-					path_json(&j, &o, &res, &res.paths[k]);
-					sdb_buf_addc(&j, '}');
+						sdb_buf_addc(&c.j, ',');
+					sdb_buf_addc(&c.j, '{');
+					path_json(&c.j, &c.o, &c.res, &c.res.paths[k]);
+					sdb_buf_addc(&c.j, '}');
 				}
-				sdb_buf_addc(&j, ']');
-			} else if (res.npaths)
-				path_json(&j, &o, &res, &res.paths[0]);
+				sdb_buf_addc(&c.j, ']');
+			} else if (c.res.npaths)
+				path_json(&c.j, &c.o, &c.res, &c.res.paths[0]);
 			else
-				sdb_buf_adds(&j, "\"nodes\":[],\"edges\":[],\"length\":null");
-			sdb_buf_addc(&j, '}');
-			if (o.stdin_)
-				batch_rec(&o, &j, &nrec);
+				sdb_buf_adds(&c.j, "\"nodes\":[],\"edges\":[],\"length\":null");
+			sdb_buf_addc(&c.j, '}');
+			if (c.o.stdin_)
+				batch_rec(&c.o, &c.j, &c.nrec);
 		}
 		s = t + strlen(t) + 1;
 	}
-	batch_end(&o, &j, nrec);
-	walk_free(wk);
-	gdb_close(&x);
-	sdb_gres_release(&res);
-	free(et);
-	free(nt);
-	sdb_buf_release(&starts);
 	sdb_buf_release(&id1);
 	sdb_buf_release(&id2);
-	sdb_buf_release(&tb);
-	sdb_buf_release(&nb);
-	sdb_buf_release(&wb);
-	sdb_buf_release(&j);
-	gopt_release(&o);
+	wcmd_end(&c);
 	return status;
 }
 

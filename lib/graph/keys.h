@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SDB_GRAPH_NS_PREFIX "$graph:"
+#define SDB_GRAPH_NS_PREFIX "$graph:" /* = SDB_SEEK_NS_PREFIX (store/internal.h): 1 KiB blocks */
 #define SDB_GRAPH_MAX_NS 200   /* bytes of a graph name */
 #define SDB_GRAPH_MAX_ID 1024  /* bytes of a node id */
 #define SDB_GRAPH_MAX_TYPE 256 /* bytes of a node or edge type */

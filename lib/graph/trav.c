@@ -169,13 +169,18 @@ struct tnode {
 
 struct cand {
 	uint64_t k8;   /* the other end's first 8 bytes, big-endian, 0-padded */
-	size_t other, othern, type, typen, props, propsn;
+	size_t other;  /* in cb: the other end's id, then the type, then the props */
 	struct sdb_gtimes t;
-	int in; /* 1: the edge points at the expanded node */
-	uint32_t idx;
-	int wdone;  /* weight read (Dijkstra) */
 	double w;
+	uint32_t idx;
+	uint32_t othern, typen, propsn; /* (ids and types are keys, props a value) */
+	uint8_t in;    /* 1: the edge points at the expanded node */
+	uint8_t wdone; /* weight read (Dijkstra) */
 };
+/* Where candidate c's type and props are in cb (80 bytes a candidate: a
+ * path batch holds millions). */
+#define C_TYPE(c) ((c)->other + (c)->othern)
+#define C_PROPS(c) (C_TYPE(c) + (c)->typen)
 
 struct sdb_gwalk {
 	struct sdb_graph *g;
@@ -518,13 +523,11 @@ static int cand_cb(void *ctx, const struct sdb_gedge *ed, struct sdb_error *e)
 	c->in = in;
 	c->t = ed->t;
 	c->other = w->cb.len;
-	c->othern = o->n;
+	c->othern = (uint32_t)o->n;
 	sdb_buf_add(&w->cb, o->p, o->n);
-	c->type = w->cb.len;
-	c->typen = ed->type.n;
+	c->typen = (uint32_t)ed->type.n;
 	sdb_buf_add(&w->cb, ed->type.p, ed->type.n);
-	c->props = w->cb.len;
-	c->propsn = w->keep_props ? ed->propsn : 0;
+	c->propsn = w->keep_props ? (uint32_t)ed->propsn : 0;
 	sdb_buf_add(&w->cb, ed->props, c->propsn);
 	return sdb_buf_ok(&w->cb) ? 0 : oom(e);
 }
@@ -543,7 +546,7 @@ static inline int cand_cmp(const char *base, const struct cand *a, const struct 
 	if (c || a->othern != b->othern)
 		return c ? c : a->othern < b->othern ? -1 : 1;
 	m = a->typen < b->typen ? a->typen : b->typen;
-	c = memcmp(base + a->type, base + b->type, m);
+	c = memcmp(base + C_TYPE(a), base + C_TYPE(b), m);
 	if (c || a->typen != b->typen)
 		return c ? c : a->typen < b->typen ? -1 : 1;
 	if (a->t.vf != b->t.vf)
@@ -740,10 +743,10 @@ static long take_edge(struct sdb_gwalk *w, uint32_t x, const struct cand *c)
 	ed->ton = w->n[t].n;
 	ed->type = w->eb.len;
 	ed->typen = c->typen;
-	sdb_buf_add(&w->eb, w->cb.data + c->type, c->typen);
+	sdb_buf_add(&w->eb, w->cb.data + C_TYPE(c), c->typen);
 	ed->props = w->eb.len;
 	ed->propsn = c->propsn;
-	sdb_buf_add(&w->eb, w->cb.data + c->props, c->propsn);
+	sdb_buf_add(&w->eb, w->cb.data + C_PROPS(c), c->propsn);
 	ed->t = c->t;
 	if (!sdb_buf_ok(&w->eb))
 		return -1;
@@ -1099,6 +1102,25 @@ static int path_out(struct sdb_gres *res, struct sdb_gwalk *w, const uint32_t *n
 	return 0;
 }
 
+/* One step of bidir_emit from *x to its parent, the parent edge (its
+ * candidate, path_bidir) made a walked edge and appended to *edges.
+ * @return 0 stepped, 1 none (an end, or a self-loop), SDB_ENOMEM (< 0). */
+static int parent_step(struct sdb_gwalk *w, uint32_t *x, long **edges, size_t *cap,
+		       size_t *ne)
+{
+	const struct tnode *t = &w->n[*x];
+	long k;
+
+	if (t->parent < 0 || t->px == *x) /* a self-loop is never on a shortest path */
+		return 1;
+	if (sdb_grow((void **)edges, cap, *ne + 1, sizeof(**edges), 16) ||
+	    (k = take_edge(w, t->px, &w->c[t->pc])) < 0)
+		return SDB_ENOMEM;
+	(*edges)[(*ne)++] = k;
+	*x = t->px;
+	return 0;
+}
+
 /* Rebuilds the path s .. m .. t from parents (forward side: edges towards
  * s; backward side: towards t). */
 static int bidir_emit(struct sdb_gres *res, struct sdb_gwalk *w, uint32_t m, long mid_edge,
@@ -1117,29 +1139,12 @@ static int bidir_emit(struct sdb_gres *res, struct sdb_gwalk *w, uint32_t m, lon
 			goto out;
 		}
 		nodes[nn++] = x;
-		if (w->n[x].parent < 0)
+		if ((rc = parent_step(w, &x, &edges, &cap2, &ne)))
 			break;
-		if (sdb_grow((void **)&edges, &cap2, ne + 1, sizeof(*edges), 16)) {
-			rc = SDB_ENOMEM;
-			goto out;
-		}
-		edges[ne++] = w->n[x].parent;
-		{
-			const struct sdb_gres_edge *ed = &w->ed[w->n[x].parent];
-			/* the other end of the parent edge */
-			size_t off = ed->from == w->n[x].off && ed->fromn == w->n[x].n ? ed->to : ed->from;
-			size_t on = off == ed->to ? ed->ton : ed->fromn;
-			int fresh;
-			uint32_t px;
-			if (ed->from == ed->to) /* self-loop never on a shortest path */
-				break;
-			if (node_of(w, w->ids.data + off, on, &px, &fresh)) {
-				rc = SDB_ENOMEM;
-				goto out;
-			}
-			x = px;
-		}
 	}
+	if (rc < 0)
+		goto out;
+	rc = 0;
 	for (size_t i = 0; i < nn / 2; i++) {
 		uint32_t t = nodes[i];
 		nodes[i] = nodes[nn - 1 - i];
@@ -1163,26 +1168,12 @@ static int bidir_emit(struct sdb_gres *res, struct sdb_gwalk *w, uint32_t m, lon
 				goto out;
 			}
 			nodes[nn++] = x;
-			if (w->n[x].parent < 0)
+			if ((rc = parent_step(w, &x, &edges, &cap2, &ne)))
 				break;
-			if (sdb_grow((void **)&edges, &cap2, ne + 1, sizeof(*edges), 16)) {
-				rc = SDB_ENOMEM;
-				goto out;
-			}
-			edges[ne++] = w->n[x].parent;
-			{
-				const struct sdb_gres_edge *ed = &w->ed[w->n[x].parent];
-				size_t off = ed->from == w->n[x].off && ed->fromn == w->n[x].n ? ed->to : ed->from;
-				size_t on = off == ed->to ? ed->ton : ed->fromn;
-				int fresh;
-				uint32_t px;
-				if (node_of(w, w->ids.data + off, on, &px, &fresh)) {
-					rc = SDB_ENOMEM;
-					goto out;
-				}
-				x = px;
-			}
 		}
+		if (rc < 0)
+			goto out;
+		rc = 0;
 	}
 	rc = path_out(res, w, nodes, nn, edges, (double)(nn - 1));
 out:
@@ -1245,14 +1236,17 @@ static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 							continue;
 						rc = 0;
 					}
-					if ((k = take_edge(w, x, &w->c[j])) < 0 ||
-					    sdb_grow((void **)&nx, &nc, nn + 1, sizeof(*nx), 64)) {
+					if (sdb_grow((void **)&nx, &nc, nn + 1, sizeof(*nx), 64)) {
 						rc = oom(e);
 						goto out;
 					}
+					/* the parent edge is its candidate, made an
+					 * edge only when on the path (bidir_emit) */
 					w->n[y].side = side + 1;
 					w->n[y].depth = depth[side] + 1;
-					w->n[y].parent = k;
+					w->n[y].parent = 0;
+					w->n[y].px = x;
+					w->n[y].pc = j;
 					nx[nn++] = y;
 					continue;
 				}
@@ -1530,7 +1524,7 @@ static int dijkstra(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gres
 			uint32_t y = w->c[j].idx;
 			double wt, nd;
 			if (!w->c[j].wdone) {
-				if ((rc = weight_of(w->cb.data + w->c[j].props, w->c[j].propsn,
+				if ((rc = weight_of(w->cb.data + C_PROPS(&w->c[j]), w->c[j].propsn,
 						    q->weight, q->weightn, &w->c[j].w, e)))
 					goto out;
 				w->c[j].wdone = 1;
@@ -1697,7 +1691,7 @@ static int bidijkstra(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 			uint32_t y = w->c[j].idx;
 			double nd, dx = side ? w->n[x].distb : w->n[x].dist;
 			if (!w->c[j].wdone) {
-				if ((rc = weight_of(w->cb.data + w->c[j].props, w->c[j].propsn,
+				if ((rc = weight_of(w->cb.data + C_PROPS(&w->c[j]), w->c[j].propsn,
 						    q->weight, q->weightn, &w->c[j].w, e)))
 					goto out;
 				w->c[j].wdone = 1;

@@ -13,7 +13,10 @@
  *   [varint expires_ms when kind == 2]  key[shared..]  value[vlen]
  * (kind 0 put, 1 delete marker, 2 put with expiry); the key is the previous
  * key's first `shared` bytes plus `unshared` new ones (prefix compression).
- * Data blocks hold about SDB_BLOCK_BYTES of entries.
+ * Data blocks hold about SDB_BLOCK_BYTES of entries (SDB_BLOCK_BYTES_ZSTD
+ * compressed with zstd); a block that ends with a key of a namespace
+ * starting with SDB_SEEK_NS_PREFIX (the graphs') is finished at
+ * SDB_BLOCK_BYTES_SEEK. Readers take blocks of any size.
  * The index block (raw) holds, per data block: varint klen, the block's
  * last key, varint offset, varint stored size (payload only); then u32
  * count. The bloom block (raw) is bloom.c's filter over every key.
@@ -53,6 +56,7 @@
 struct sdb_table_writer {
 	char *path, *tmp;
 	int fd, comp, nosync;
+	size_t block_bytes;   /* a data block is finished past this size */
 	uint64_t off;         /* bytes written to the file so far */
 	struct sdb_buf out;   /* pending file bytes */
 	struct sdb_buf blk;   /* current block, uncompressed */
@@ -196,6 +200,7 @@ int sdb_table_writer_open(struct sdb_table_writer **wp, const char *path,
 	sdb_table_tmp_name(w->tmp, path, n);
 	w->comp = comp;
 	w->nosync = nosync;
+	w->block_bytes = comp == SDB_COMP_ZSTD ? SDB_BLOCK_BYTES_ZSTD : SDB_BLOCK_BYTES;
 	w->fd = -1;
 	rc = sdb_io_open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666, &w->fd, e);
 	if (rc) {
@@ -204,6 +209,17 @@ int sdb_table_writer_open(struct sdb_table_writer **wp, const char *path,
 	}
 	*wp = w;
 	return 0;
+}
+
+/* Whether internal key k is in a namespace read by seeks (SDB_SEEK_NS_PREFIX):
+ * a graph expansion or as-of group is one seek that decompresses and
+ * decodes the whole block it lands in, for a few hundred bytes of it. */
+static inline int seek_ns(const void *k, size_t klen)
+{
+	const unsigned char *p = k;
+	size_t n = sizeof(SDB_SEEK_NS_PREFIX) - 1;
+
+	return klen > n && p[0] >= n && !memcmp(p + 1, SDB_SEEK_NS_PREFIX, n);
 }
 
 int sdb_table_writer_add(struct sdb_table_writer *w, const void *k, size_t klen,
@@ -254,7 +270,7 @@ int sdb_table_writer_add(struct sdb_table_writer *w, const void *k, size_t klen,
 	 * a table built from a buffer that ran out of memory */
 	if (!sdb_buf_ok(&w->last) || !sdb_buf_ok(&w->first))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	if (w->blk.len >= (w->comp == SDB_COMP_ZSTD ? SDB_BLOCK_BYTES_ZSTD : SDB_BLOCK_BYTES))
+	if (w->blk.len >= (seek_ns(k, klen) ? SDB_BLOCK_BYTES_SEEK : w->block_bytes))
 		return finish_block(w, e);
 	return sdb_buf_ok(&w->blk) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
 }

@@ -37,6 +37,8 @@
 # ratio by CPU time (queries per CPU second of the process: user + system,
 # process.cpuUsage() around LanceDB's query loop),
 # which a shared, loaded machine disturbs far less than wall time.
+# Before each timed query process its engine's files are read once (the
+# page cache is shared with other jobs), alike for every engine.
 #
 #   COLL_SCALE=0.05 scripts/bench/collections.sh     (quick: 5,000 rows, 50 queries)
 #   COLL_SCALE=1 (default): 100,000 rows, 1,000 queries
@@ -108,6 +110,12 @@ timed() {
 	R=$(awk -v k="$R" 'BEGIN { printf "%.0f MiB", k / 1024 }')
 	[ $rc -eq 0 ] || { echo "collections bench: $name failed (exit $rc): $(grep -v WARN "$W/$name.err" | tail -n 2)"; return 1; }
 }
+# warm FILE|DIR...: read once, so that the timed query process that
+# follows finds its files in the page cache (a cache shared with other
+# jobs drops them between the builds and the queries: otherwise the first
+# process of each engine pays disk reads, up to ~8,000 major faults, which
+# its CPU time does not show); done alike before every engine's queries
+warm() { find "$@" -type f -exec cat {} + >/dev/null 2>&1; }
 # first N queries of a query file (two lines each)
 head_q() { head -n $((2 * $2)) "$1" >"$W/cut.sql" && echo "$W/cut.sql"; }
 
@@ -173,6 +181,7 @@ ratio "sochdb-sql / fts5 build time" "$TFS" "$TF5" "<=" 1.0 "$CFS" "$CF5"
 
 # ---- queries ---------------------------------------------------------------
 bulkq() {   # bulkq EF: sets BQ (q/s) and BR (recall) of sochdb-bulk query
+	warm "$W/bulk.idx"
 	timed bulk_query sochdb-bulk query --index "$W/bulk.idx" --query "$D/query.npy" --k 10 --ef "$1" \
 		--threads 1 --truth "$D/truth_100.npy" --no-output || return 1
 	BR=$(awk '/recall@/ { print $2 }' "$W/bulk_query.err")
@@ -182,6 +191,7 @@ bulkq() {   # bulkq EF: sets BQ (q/s) and BR (recall) of sochdb-bulk query
 bulkq $EF || exit 3
 RBQ=$R
 if [ -n "$LANCE" ]; then
+	warm "$W/lance"
 	LANCE_CPU_THREADS=1 timed lance_query node scripts/bench/collections_lance.js query "$D" "$W/lance" $EF || LANCE=
 	RLQ=$R
 	for s in knn_100 knn_10 knn_1 knn_0.1 and or hybrid; do cp "$D/lance_$s.out" "$W/lance_$s.res" 2>/dev/null; done
@@ -192,6 +202,7 @@ lance_c() { awk -v s="$1" '$1 == "lance" && $2 == s { print $4 }' "$W/lance_quer
 for p in 100 10 1 0.1; do
 	f=$(head_q "$D/sql/knn_$p.sql" "$KQ")
 	{ [ -n "$PRAGMA" ] && echo "$PRAGMA"; cat "$f"; } >"$W/q.sql"
+	warm "$W/sochdb"
 	timed "sql_knn_$p" sochdb-sql -d "$W/sochdb" --no-header <"$W/q.sql" || continue
 	read -r rs fs < <($PY scripts/bench/collections_eval.py knn "$W/sql_knn_$p.out" "$D/truth_$p.npy" "$KQ")
 	sq=$(qps "$KQ" "$T") sc=$(qps "$KQ" "$C")
@@ -212,8 +223,10 @@ for p in 100 10 1 0.1; do
 done
 
 for kind in and or; do
+	warm "$W/fts5.db"
 	timed "fts5_$kind" sqlite3 "$W/fts5.db" <"$D/sql/$kind.sql" || continue
 	t5=$T r5=$R c5=$C
+	warm "$W/sochdb"
 	timed "sql_$kind" sochdb-sql -d "$W/sochdb" --no-header <"$D/sql/$kind.sql" || continue
 	ts=$T rsx=$R cs=$C
 	read -r as _ < <($PY scripts/bench/collections_eval.py fts "$W/sql_$kind.out" "$W/fts5_$kind.out" "$NQ")
@@ -233,6 +246,7 @@ done
 timed fts5_hybrid sqlite3 "$W/fts5.db" <"$D/sql/hybrid_fts.sql" || exit 3
 f=$(head_q "$D/sql/hybrid.sql" "$KQ")
 { [ -n "$PRAGMA" ] && echo "$PRAGMA"; cat "$f"; } >"$W/q.sql"
+warm "$W/sochdb"
 if timed sql_hybrid sochdb-sql -d "$W/sochdb" --no-header <"$W/q.sql"; then
 	read -r hs _ < <($PY scripts/bench/collections_eval.py hybrid "$W/sql_hybrid.out" "$W/fts5_hybrid.out" "$D/truth_100.npy" "$KQ")
 	qs=$(qps "$KQ" "$T") qsc=$(qps "$KQ" "$C")

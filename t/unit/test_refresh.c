@@ -99,7 +99,17 @@ static void commit_ops(int j, struct model *m, struct sdb_batch *b, int *ckpt)
 	*ckpt = (r >> 40) % 23 == 0;
 }
 
-static int writer_child(const char *dir, int ncommits)
+/* The writer stops at a handshake (hs[0]: it signals, hs[1]: it waits
+ * for the reader's answer) after every checkpointed commit and after
+ * commits 10a and 10a+1, so that however the two processes are scheduled
+ * the reader refreshes past a new manifest (a reload) and past a WAL
+ * append alone (an incremental refresh): the counts checked at the end. */
+static int handshake(int j, int ckpt)
+{
+	return ckpt || j % 10 == 0 || j % 10 == 1;
+}
+
+static int writer_child(const char *dir, int ncommits, const int hs[2])
 {
 	struct sdb_opts o = opts;
 	struct model m;
@@ -126,6 +136,11 @@ static int writer_child(const char *dir, int ncommits)
 				return 4;
 			if (j % 3 == 0 && sdb_compact(dir, &o, &mo, &did, &e))
 				return 5;
+		}
+		if (handshake(j, ckpt)) {
+			char c = 's';
+			if (write(hs[0], &c, 1) != 1 || read(hs[1], &c, 1) != 1)
+				return 6;
 		}
 	}
 	return 0;
@@ -195,6 +210,7 @@ static void test_interleaved(int ncommits)
 	struct sdb_error e;
 	struct model m;
 	int j = 0, ckpt, st, refreshes = 0, last = -1;
+	int w2r[2], r2w[2];
 	pid_t pid;
 
 	memset(&m, 0, sizeof(m));
@@ -204,10 +220,19 @@ static void test_interleaved(int ncommits)
 		sdb_db_close(w);
 	}
 	CHECK_EQ_INT(sdb_db_open(dir, SDB_OPEN_SNAPSHOT, &opts, &r, &e), 0);
+	CHECK_EQ_INT(pipe(w2r), 0);
+	CHECK_EQ_INT(pipe(r2w), 0);
 	pid = fork();
-	if (pid == 0)
-		_exit(writer_child(dir, ncommits));
+	if (pid == 0) {
+		int hs[2] = { w2r[1], r2w[0] };
+		_exit(writer_child(dir, ncommits, hs));
+	}
+	close(w2r[1]);
+	close(r2w[0]);
+	CHECK_EQ_INT(fcntl(w2r[0], F_SETFL, O_NONBLOCK), 0);
 	for (;;) {
+		char c;
+		int sig = read(w2r[0], &c, 1) == 1;
 		int s, done = waitpid(pid, &st, WNOHANG) == pid;
 		CHECK_EQ_INT(sdb_db_refresh(r, &e), 0);
 		refreshes++;
@@ -218,9 +243,13 @@ static void test_interleaved(int ncommits)
 			commit_ops(++j, &m, NULL, &ckpt);
 		if (j == s)
 			check_snapshot(r, &m, j);
+		if (sig)
+			CHECK_EQ_INT((int)write(r2w[1], "a", 1), 1);
 		if (done)
 			break;
 	}
+	close(w2r[0]);
+	close(r2w[1]);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	CHECK_EQ_INT(sdb_db_refresh(r, &e), 0);
 	CHECK_EQ_INT(snap_seq(r), ncommits);
