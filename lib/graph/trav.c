@@ -207,7 +207,8 @@ struct sdb_gwalk {
 	size_t capido;
 	uint32_t *mark;    /* plain BFS: mark[i] == gen when node i is reached */
 	size_t capmark;
-	/* node i's neighbours in q->dir, packed (n UINT32_MAX: see n[i].adjn):
+	/* node i's neighbours in q->dir, packed (n UINT32_MAX: not read; ADJ_BIG:
+	 * read, see n[i].adjn; past capadj: not read):
 	 * what a batch's walks read of a node, without its record */
 	struct tadj { uint32_t first, n; } *adj;
 	size_t capadj;
@@ -228,6 +229,7 @@ struct sdb_gwalk {
 	size_t ra_used;
 };
 
+#define ADJ_BIG (UINT32_MAX - 1)
 #define RA_MIN 64    /* keys a run reads past its node at first */
 #define RA_MAX 4096  /* at most */
 
@@ -686,14 +688,15 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 	size_t c0 = w->nc, cb0 = w->cb.len;
 	int rc = 0, k = dir == w->q->dir ? 0 : 1;
 
-	if (!k && x < w->capadj && w->adj[x].n != UINT32_MAX) {
+	if (!k && x < w->capadj && w->adj[x].n < ADJ_BIG) {
 		*first = w->adj[x].first;
 		*end = *first + w->adj[x].n;
 		for (size_t i = *first; i < *end && touch_them; i++)
 			touch(w, w->ci[i]);
 		return 0;
 	}
-	if (w->n[x].adjn[k] != SIZE_MAX) {
+	/* (in q->dir, only ADJ_BIG sends a read node to its record) */
+	if ((k || (x < w->capadj && w->adj[x].n == ADJ_BIG)) && w->n[x].adjn[k] != SIZE_MAX) {
 		*first = w->n[x].adjf[k];
 		*end = *first + w->n[x].adjn[k];
 		for (size_t i = *first; i < *end && touch_them; i++)
@@ -728,7 +731,7 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 	*end = w->nci;
 	w->n[x].adjf[k] = *first;
 	w->n[x].adjn[k] = *end - *first;
-	if (!k && *end < UINT32_MAX) {
+	if (!k) {
 		size_t old = w->capadj;
 		if (x >= old) {
 			if (sdb_grow((void **)&w->adj, &w->capadj, w->nn, sizeof(*w->adj), 1024))
@@ -736,7 +739,7 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 			memset(w->adj + old, 0xff, (w->capadj - old) * sizeof(*w->adj));
 		}
 		w->adj[x].first = (uint32_t)*first;
-		w->adj[x].n = (uint32_t)(*end - *first);
+		w->adj[x].n = *end < ADJ_BIG ? (uint32_t)(*end - *first) : ADJ_BIG;
 	}
 	if (!w->keep_cands) {
 		/* ids only: the neighbours' numbers are all a walk reads again */
