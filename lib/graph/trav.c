@@ -213,6 +213,8 @@ struct sdb_gwalk {
 	struct tadj { uint32_t first, n; } *adj;
 	size_t capadj;
 	struct sdb_gqent { uint32_t x; long d; } *bq; /* plain BFS's queue */
+	uint64_t *hs;      /* an expansion's neighbours' id hashes */
+	size_t caphs;
 	size_t capbq;
 	struct sdb_buf cb; /* their bytes */
 	struct sdb_buf tmp;
@@ -245,6 +247,7 @@ static void walk_release(struct sdb_gwalk *w)
 	free(w->mark);
 	free(w->adj);
 	free(w->bq);
+	free(w->hs);
 	free(w->ido);
 	sdb_buf_release(&w->me);
 	sdb_buf_release(&w->cb);
@@ -298,10 +301,9 @@ static inline void touch(struct sdb_gwalk *w, uint32_t i)
 #define IDO_OFF(x) ((size_t)((x) >> 24))
 #define IDO_N(x) ((size_t)((x) & 0xffffff))
 
-static int node_of_t(struct sdb_gwalk *w, const void *p, size_t n, uint32_t *idx, int *fresh,
-		     int touch_it)
+static int node_of_h(struct sdb_gwalk *w, const void *p, size_t n, uint64_t h, uint32_t *idx,
+		     int *fresh, int touch_it)
 {
-	uint64_t h = sdb_hash_short(p, n);
 	uint32_t hh = (uint32_t)(h >> 32);
 	size_t j;
 
@@ -343,6 +345,12 @@ static int node_of_t(struct sdb_gwalk *w, const void *p, size_t n, uint32_t *idx
 	*idx = (uint32_t)w->nn++;
 	*fresh = 1;
 	return 0;
+}
+
+static int node_of_t(struct sdb_gwalk *w, const void *p, size_t n, uint32_t *idx, int *fresh,
+		     int touch_it)
+{
+	return node_of_h(w, p, n, sdb_hash_short(p, n), idx, fresh, touch_it);
 }
 
 /* The index of node p[0..n), added when new (*fresh). @return 0 or
@@ -637,7 +645,8 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 }
 
 /*
- * Prefetches what node_of reads for candidates [a, b): their slots, then
+ * The id hashes of candidates [a, b) into w->hs[0, b - a), and prefetches
+ * what node_of reads for them: their slots, then
  * the nodes those slots name, then the nodes' id bytes. A big expansion
  * meets most of its neighbours in memory that is not in any cache; asking
  * for all of them at once overlaps the misses that one lookup after
@@ -646,18 +655,19 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 static void prefetch_nodes(struct sdb_gwalk *w, size_t a, size_t b)
 {
 	enum { BATCH = 64 };
-	uint64_t h[BATCH];
 	uint32_t hit[BATCH];
 
+	for (size_t i = a; i < b; i++) {
+		const struct cand *c = &w->c[i];
+		w->hs[i - a] = sdb_hash_short(w->cb.data + c->other, c->othern);
+	}
 	if (!w->nslot)
 		return;
 	for (size_t base = a; base < b; base += BATCH) {
 		size_t n = b - base < BATCH ? b - base : BATCH, mask = w->nslot - 1;
-		for (size_t i = 0; i < n; i++) {
-			const struct cand *c = &w->c[base + i];
-			h[i] = sdb_hash_short(w->cb.data + c->other, c->othern);
+		const uint64_t *h = w->hs + (base - a);
+		for (size_t i = 0; i < n; i++)
 			__builtin_prefetch(&w->slot[h[i] & mask]);
-		}
 		for (size_t i = 0; i < n; i++) {
 			uint32_t hh = (uint32_t)(h[i] >> 32);
 			size_t j = h[i] & mask;
@@ -718,13 +728,15 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 		return rc;
 	if (w->nc - c0 > 1 && sort_cands(w, c0, w->nc - c0))
 		return oom(e);
-	prefetch_nodes(w, c0, w->nc);
+	if (sdb_grow((void **)&w->hs, &w->caphs, w->nc - c0, sizeof(*w->hs), 256))
+		return oom(e);
+	prefetch_nodes(w, c0, w->nc); /* (and their hashes in w->hs) */
 	if (sdb_grow((void **)&w->ci, &w->capci, w->nci + (w->nc - c0), sizeof(*w->ci), 256))
 		return oom(e);
 	for (size_t i = c0; i < w->nc; i++) {
 		int fresh;
-		if (node_of_t(w, w->cb.data + w->c[i].other, w->c[i].othern, &w->c[i].idx, &fresh,
-			      touch_them))
+		if (node_of_h(w, w->cb.data + w->c[i].other, w->c[i].othern, w->hs[i - c0],
+			      &w->c[i].idx, &fresh, touch_them))
 			return oom(e);
 		w->ci[w->nci++] = w->c[i].idx;
 	}
