@@ -215,6 +215,11 @@ struct sdb_gwalk {
 	struct sdb_gqent { uint32_t x; long d; } *bq; /* plain BFS's queue */
 	uint64_t *hs;      /* an expansion's neighbours' id hashes */
 	size_t caphs;
+	/* fewest-hop paths: node i's side, depth and parent (node, candidate)
+	 * in query gen (a packed array that the meeting checks and the path's
+	 * rebuilding read instead of the node records) */
+	struct bnode { uint32_t gen, side, depth, px; size_t pc; } *bn;
+	size_t capbn;
 	size_t capbq;
 	struct sdb_buf cb; /* their bytes */
 	struct sdb_buf tmp;
@@ -248,6 +253,7 @@ static void walk_release(struct sdb_gwalk *w)
 	free(w->adj);
 	free(w->bq);
 	free(w->hs);
+	free(w->bn);
 	free(w->ido);
 	sdb_buf_release(&w->me);
 	sdb_buf_release(&w->cb);
@@ -876,6 +882,8 @@ static void walk_query(struct sdb_gwalk *w)
 		/* wrapped: no mark may equal a later gen */
 		if (w->mark)
 			memset(w->mark, 0, w->capmark * sizeof(*w->mark));
+		if (w->bn)
+			memset(w->bn, 0, w->capbn * sizeof(*w->bn));
 		w->gen = 1;
 	}
 	w->ned = 0;
@@ -1163,13 +1171,46 @@ static int path_out(struct sdb_gres *res, struct sdb_gwalk *w, const uint32_t *n
 /* One step of bidir_emit from *x to its parent, the parent edge (its
  * candidate, path_bidir) made a walked edge and appended to *edges.
  * @return 0 stepped, 1 none (an end, or a self-loop), SDB_ENOMEM (< 0). */
+/* w->bn covers every node. @return 0 or SDB_ENOMEM. */
+static int bn_fit(struct sdb_gwalk *w)
+{
+	size_t old = w->capbn;
+
+	if (w->nn <= old)
+		return 0;
+	if (sdb_grow((void **)&w->bn, &w->capbn, w->nn, sizeof(*w->bn), 1024))
+		return SDB_ENOMEM;
+	memset(w->bn + old, 0, (w->capbn - old) * sizeof(*w->bn));
+	return 0;
+}
+
+/* Node y's side in this query (0: not reached). */
+static inline int side_of(const struct sdb_gwalk *w, uint32_t y)
+{
+	return w->bn[y].gen == w->gen ? (int)w->bn[y].side : 0;
+}
+
+/* y reached on side (1 forward, 2 backward) at depth from px by its
+ * candidate pc (an end: px == y). */
+static inline void side_set(struct sdb_gwalk *w, uint32_t y, int side, long depth, uint32_t px,
+			    size_t pc)
+{
+	struct bnode *b = &w->bn[y];
+
+	b->gen = w->gen;
+	b->side = (uint32_t)side;
+	b->depth = (uint32_t)depth;
+	b->px = px;
+	b->pc = pc;
+}
+
 static int parent_step(struct sdb_gwalk *w, uint32_t *x, long **edges, size_t *cap,
 		       size_t *ne)
 {
-	const struct tnode *t = &w->n[*x];
+	const struct bnode *t = &w->bn[*x];
 	long k;
 
-	if (t->parent < 0 || t->px == *x) /* a self-loop is never on a shortest path */
+	if (t->px == *x) /* an end (a self-loop is never on a shortest path) */
 		return 1;
 	if (sdb_grow((void **)edges, cap, *ne + 1, sizeof(**edges), 16) ||
 	    (k = take_edge(w, t->px, &w->c[t->pc])) < 0)
@@ -1262,12 +1303,14 @@ static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 		rc = oom(e);
 		goto out;
 	}
+	if (bn_fit(w)) {
+		rc = oom(e);
+		goto out;
+	}
 	fr[0][fn[0]++] = s;
 	fr[1][fn[1]++] = t;
-	w->n[s].side = 1;
-	w->n[s].depth = 0;
-	w->n[t].side = 2;
-	w->n[t].depth = 0;
+	side_set(w, s, 1, 0, s, 0);
+	side_set(w, t, 2, 0, t, 0);
 	while (fn[0] && fn[1] && depth[0] + depth[1] < maxd) {
 		int side = fn[0] <= fn[1] ? 0 : 1;
 		int dir = side ? rev_dir(q->dir) : q->dir;
@@ -1277,15 +1320,23 @@ static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 		for (size_t i = 0; i < fn[side]; i++) {
 			uint32_t x = fr[side][i];
 			size_t first, end;
-			if ((rc = expand(w, x, dir, &first, &end, e)))
+			/* the neighbours untouched: their sides, depths and
+			 * parents are in w->bn */
+			if ((rc = expand_t(w, x, dir, 0, &first, &end, e)) || (rc = bn_fit(w))) {
+				rc = rc == SDB_ENOMEM ? oom(e) : rc;
 				goto out;
+			}
 			for (size_t j = first; j < end; j++) {
 				uint32_t y = w->ci[j];
+				int sy;
 				long k;
-				if (w->n[y].side == side + 1)
+				if (j + 8 < end)
+					__builtin_prefetch(&w->bn[w->ci[j + 8]]);
+				sy = side_of(w, y);
+				if (sy == side + 1)
 					continue;
-				if (w->n[y].side == 0) {
-					if (w->n[y].status == 2)
+				if (sy == 0) {
+					if ((q->nntypes || q->nwhere) && w->n[y].status == 2)
 						continue;
 					if (y != s && y != t) {
 						if ((rc = passes(w, y, e)) < 0)
@@ -1300,11 +1351,7 @@ static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 					}
 					/* the parent edge is its candidate, made an
 					 * edge only when on the path (bidir_emit) */
-					w->n[y].side = side + 1;
-					w->n[y].depth = depth[side] + 1;
-					w->n[y].parent = 0;
-					w->n[y].px = x;
-					w->n[y].pc = j;
+					side_set(w, y, side + 1, depth[side] + 1, x, j);
 					nx[nn++] = y;
 					continue;
 				}
@@ -1318,7 +1365,7 @@ static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 					rc = oom(e);
 					goto out;
 				}
-				best = w->n[x].depth + 1 + w->n[y].depth;
+				best = (long)w->bn[x].depth + 1 + (long)w->bn[y].depth;
 				best_edge = k;
 				bm = x;
 				bo = y;
