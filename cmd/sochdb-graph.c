@@ -769,29 +769,66 @@ static int get_node_for(struct gdb *x, struct gopt *o, struct sdb_gstr id,
 }
 
 /* The JSON text of the walk's nodes written so far (by node number):
- * a batch writes each node once, then copies it. */
-static struct { size_t off, n; } *jc;
+ * a batch writes each node once, then copies it. A short text is held in
+ * its entry (one cache line read a node), a longer one in jcb. */
+#define JC_IN 28
+static struct jce {
+	uint32_t n;
+	char t[JC_IN]; /* n <= JC_IN: the text, else its offset in jcb */
+} *jc;
 static size_t njc;
 static struct sdb_buf jcb = SDB_BUF_INIT;
+
+/* Appends node widx's cached text to b; 0 when it has none. */
+static inline int json_cache_get(struct sdb_buf *b, long widx)
+{
+	const struct jce *c;
+	size_t off;
+
+	if (!cur_walk || widx < 0 || (size_t)widx >= njc || !jc[widx].n)
+		return 0;
+	c = &jc[widx];
+	if (c->n <= JC_IN) {
+		sdb_buf_add(b, c->t, c->n);
+	} else {
+		memcpy(&off, c->t, sizeof(off));
+		sdb_buf_add(b, jcb.data + off, c->n);
+	}
+	return 1;
+}
+
+/* A hint: node widx's cached text is read soon. */
+static inline void json_cache_prefetch(uint32_t widx)
+{
+	if (widx < njc)
+		__builtin_prefetch(&jc[widx]);
+}
 
 /* Keeps the node text b holds from AT on as the current walk node's
  * cached text (node_json and node_id_json write one kind per walk). */
 static void json_cache_put(struct sdb_buf *b, size_t at)
 {
-	size_t w;
+	size_t w, n;
 
 	if (!cur_walk || cur_widx < 0 || !sdb_buf_ok(b))
 		return;
 	w = (size_t)cur_widx;
+	n = b->len - at;
 	if (w >= njc) {
 		size_t old = njc;
 		if (sdb_grow((void **)&jc, &njc, w + 1, sizeof(*jc), 1024))
 			die(EXIT_FAILURE_RT, "out of memory");
 		memset(jc + old, 0, (njc - old) * sizeof(*jc));
 	}
-	jc[w].off = jcb.len;
-	jc[w].n = b->len - at;
-	sdb_buf_add(&jcb, b->data + at, b->len - at);
+	if (n > UINT32_MAX)
+		return;
+	jc[w].n = (uint32_t)n;
+	if (n <= JC_IN) {
+		memcpy(jc[w].t, b->data + at, n);
+		return;
+	}
+	memcpy(jc[w].t, &jcb.len, sizeof(jcb.len));
+	sdb_buf_add(&jcb, b->data + at, n);
 	if (!sdb_buf_ok(&jcb))
 		die(EXIT_FAILURE_RT, "out of memory");
 }
@@ -805,11 +842,8 @@ static void node_json(struct sdb_buf *b, struct gdb *x, struct gopt *o, struct s
 	int rc;
 	size_t at = b->len;
 
-	if (cur_walk && cur_widx >= 0 && (size_t)cur_widx < njc && jc[cur_widx].n) {
-		/* written before in this walk: the cached text */
-		sdb_buf_add(b, jcb.data + jc[cur_widx].off, jc[cur_widx].n);
-		goto depth;
-	}
+	if (json_cache_get(b, cur_widx))
+		goto depth; /* written before in this walk: the cached text */
 	rc = get_node_for(x, o, id, &nd, &e);
 	if (rc && rc != SDB_ENOTFOUND)
 		die_err(rc, &e);
@@ -834,15 +868,14 @@ depth:
 
 /* --ids-only: {"id":ID,"depth":D}, the id part cached as node_json's
  * (a walk writes one kind of node text). */
-static void node_id_json(struct sdb_buf *b, struct sdb_gstr id, long depth)
+static void node_id_json(struct sdb_buf *b, const struct sdb_gwalk *wk, uint32_t widx,
+			 long depth)
 {
 	size_t at = b->len;
 
-	if (cur_walk && cur_widx >= 0 && (size_t)cur_widx < njc && jc[cur_widx].n) {
-		sdb_buf_add(b, jcb.data + jc[cur_widx].off, jc[cur_widx].n);
-	} else {
+	if (!json_cache_get(b, cur_widx)) {
 		sdb_buf_adds(b, "{\"id\":");
-		jstr(b, id);
+		jstr(b, sdb_gwalk_id(wk, widx));
 		sdb_buf_adds(b, ",\"depth\":");
 		json_cache_put(b, at);
 	}
@@ -1683,7 +1716,8 @@ static int g_traverse(int argc, char **argv)
 	struct sdb_buf id = SDB_BUF_INIT;
 	size_t n;
 	const char *s;
-	int rc, status = EXIT_OK;
+	struct sdb_buf *jb;
+	int rc, status = EXIT_OK, direct;
 
 	wcmd_init(&c);
 	parse(&c.o, argc, argv, h_traverse, o_traverse, ALL_FMTS, 1, 2);
@@ -1693,6 +1727,8 @@ static int g_traverse(int argc, char **argv)
 		die_usage("--stdin takes NS only");
 	n = read_starts(&c.o, c.o.pos[1], &c.starts, 0);
 	wcmd_start(&c);
+	c.res.ids_in_walk = c.o.ids_only;
+	direct = c.o.stdin_ && (c.o.fmt == SDB_FMT_JSON || c.o.fmt == SDB_FMT_JSONL);
 	sdb_error_clear(&e);
 	if (c.o.stdin_ && !c.o.dfs && n >= 16)
 		warm(c.wk, &c.starts, n);
@@ -1718,7 +1754,7 @@ static int g_traverse(int argc, char **argv)
 					sdb_buf_addc(&ob, '\t');
 				}
 				sdb_buf_adds(&ob, "node\t");
-				tstr(&ob, sdb_gres_str(&c.res, c.res.nodes[k].off, c.res.nodes[k].n));
+				tstr(&ob, sdb_gwalk_id(c.wk, c.res.nodes[k].widx));
 				sdb_buf_addc(&ob, '\t');
 				add_u64(&ob, (uint64_t)c.res.nodes[k].depth);
 				sdb_buf_addc(&ob, '\n');
@@ -1738,39 +1774,51 @@ static int g_traverse(int argc, char **argv)
 			ob_flush();
 			continue;
 		}
-		if (c.o.stdin_ && c.j.len > 1)
+		/* a batch's json/jsonl records go straight to the output */
+		jb = direct ? &ob : &c.j;
+		if (direct && c.o.fmt == SDB_FMT_JSON)
+			sdb_buf_addc(&ob, c.nrec ? ',' : '[');
+		if (!direct && c.o.stdin_ && c.j.len > 1)
 			sdb_buf_addc(&c.j, ',');
-		sdb_buf_addc(&c.j, '{');
+		sdb_buf_addc(jb, '{');
 		if (c.o.stdin_) {
-			sdb_buf_adds(&c.j, "\"start\":");
-			sdb_json_quote(&c.j, s, strlen(s));
-			sdb_buf_addc(&c.j, ',');
+			sdb_buf_adds(jb, "\"start\":");
+			sdb_json_quote(jb, s, strlen(s));
+			sdb_buf_addc(jb, ',');
 		}
-		sdb_buf_adds(&c.j, "\"nodes\":[");
+		sdb_buf_adds(jb, "\"nodes\":[");
 		for (size_t k = 0; k < c.res.nnodes && c.o.ids_only; k++) {
 			if (k)
-				sdb_buf_addc(&c.j, ',');
+				sdb_buf_addc(jb, ',');
+			if (k + 8 < c.res.nnodes)
+				json_cache_prefetch(c.res.nodes[k + 8].widx);
 			cur_widx = c.res.nodes[k].widx;
-			node_id_json(&c.j, sdb_gres_str(&c.res, c.res.nodes[k].off, c.res.nodes[k].n),
-				     c.res.nodes[k].depth);
+			node_id_json(jb, c.wk, c.res.nodes[k].widx, c.res.nodes[k].depth);
 		}
 		cur_widx = -1;
 		for (size_t k = 0; k < c.res.nnodes && !c.o.ids_only; k++) {
 			if (k)
-				sdb_buf_addc(&c.j, ',');
+				sdb_buf_addc(jb, ',');
 			cur_widx = c.res.nodes[k].widx;
-			node_json(&c.j, &c.x, &c.o, sdb_gres_str(&c.res, c.res.nodes[k].off, c.res.nodes[k].n),
+			node_json(jb, &c.x, &c.o, sdb_gres_str(&c.res, c.res.nodes[k].off, c.res.nodes[k].n),
 				  c.res.nodes[k].depth);
 			cur_widx = -1;
 		}
-		sdb_buf_addc(&c.j, ']');
+		sdb_buf_addc(jb, ']');
 		if (!c.o.ids_only) {
-			sdb_buf_addc(&c.j, ',');
-			res_edges_json(&c.j, &c.res, 0, c.res.nedges);
+			sdb_buf_addc(jb, ',');
+			res_edges_json(jb, &c.res, 0, c.res.nedges);
 		}
-		sdb_buf_addc(&c.j, '}');
-		if (c.o.stdin_)
+		sdb_buf_addc(jb, '}');
+		if (direct) {
+			if (c.o.fmt == SDB_FMT_JSONL)
+				sdb_buf_addc(&ob, '\n');
+			c.nrec++;
+			if (ob.len > (1u << 20))
+				ob_flush();
+		} else if (c.o.stdin_) {
 			batch_rec(&c.o, &c.j, &c.nrec);
+		}
 	}
 	sdb_buf_release(&id);
 	wcmd_end(&c);

@@ -207,6 +207,13 @@ struct sdb_gwalk {
 	size_t capido;
 	uint32_t *mark;    /* plain BFS: mark[i] == gen when node i is reached */
 	size_t capmark;
+	/* node i's neighbours in q->dir, packed (n UINT32_MAX: not read; ADJ_BIG:
+	 * read, see n[i].adjn; past capadj: not read):
+	 * what a batch's walks read of a node, without its record */
+	struct tadj { uint32_t first, n; } *adj;
+	size_t capadj;
+	struct sdb_gqent { uint32_t x; long d; } *bq; /* plain BFS's queue */
+	size_t capbq;
 	struct sdb_buf cb; /* their bytes */
 	struct sdb_buf tmp;
 	/* walked edges: (cand bytes copied) */
@@ -222,6 +229,7 @@ struct sdb_gwalk {
 	size_t ra_used;
 };
 
+#define ADJ_BIG (UINT32_MAX - 1)
 #define RA_MIN 64    /* keys a run reads past its node at first */
 #define RA_MAX 4096  /* at most */
 
@@ -235,6 +243,8 @@ static void walk_release(struct sdb_gwalk *w)
 	free(w->perm);
 	free(w->ct);
 	free(w->mark);
+	free(w->adj);
+	free(w->bq);
 	free(w->ido);
 	sdb_buf_release(&w->me);
 	sdb_buf_release(&w->cb);
@@ -678,7 +688,15 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 	size_t c0 = w->nc, cb0 = w->cb.len;
 	int rc = 0, k = dir == w->q->dir ? 0 : 1;
 
-	if (w->n[x].adjn[k] != SIZE_MAX) {
+	if (!k && x < w->capadj && w->adj[x].n < ADJ_BIG) {
+		*first = w->adj[x].first;
+		*end = *first + w->adj[x].n;
+		for (size_t i = *first; i < *end && touch_them; i++)
+			touch(w, w->ci[i]);
+		return 0;
+	}
+	/* (in q->dir, only ADJ_BIG sends a read node to its record) */
+	if ((k || (x < w->capadj && w->adj[x].n == ADJ_BIG)) && w->n[x].adjn[k] != SIZE_MAX) {
 		*first = w->n[x].adjf[k];
 		*end = *first + w->n[x].adjn[k];
 		for (size_t i = *first; i < *end && touch_them; i++)
@@ -713,6 +731,16 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 	*end = w->nci;
 	w->n[x].adjf[k] = *first;
 	w->n[x].adjn[k] = *end - *first;
+	if (!k) {
+		size_t old = w->capadj;
+		if (x >= old) {
+			if (sdb_grow((void **)&w->adj, &w->capadj, w->nn, sizeof(*w->adj), 1024))
+				return oom(e);
+			memset(w->adj + old, 0xff, (w->capadj - old) * sizeof(*w->adj));
+		}
+		w->adj[x].first = (uint32_t)*first;
+		w->adj[x].n = *end < ADJ_BIG ? (uint32_t)(*end - *first) : ADJ_BIG;
+	}
 	if (!w->keep_cands) {
 		/* ids only: the neighbours' numbers are all a walk reads again */
 		w->nc = c0;
@@ -753,7 +781,7 @@ static long take_edge(struct sdb_gwalk *w, uint32_t x, const struct cand *c)
 	return (long)w->ned++;
 }
 
-/* Result helpers: ids and edges copied into res. */
+/* Result helpers: ids (unless res->ids_in_walk) and edges copied into res. */
 static int res_node(struct sdb_gres *res, const struct sdb_gwalk *w, uint32_t i, long depth)
 {
 	struct sdb_gres_node *n;
@@ -762,11 +790,22 @@ static int res_node(struct sdb_gres *res, const struct sdb_gwalk *w, uint32_t i,
 		return SDB_ENOMEM;
 	n = &res->nodes[res->nnodes++];
 	n->off = res->b.len;
-	n->n = IDO_N(w->ido[i]);
 	n->depth = depth;
 	n->widx = i;
+	if (res->ids_in_walk) {
+		n->n = 0;
+		return 0;
+	}
+	n->n = IDO_N(w->ido[i]);
 	sdb_buf_add(&res->b, w->ids.data + IDO_OFF(w->ido[i]), n->n);
 	return sdb_buf_ok(&res->b) ? 0 : SDB_ENOMEM;
+}
+
+struct sdb_gstr sdb_gwalk_id(const struct sdb_gwalk *w, uint32_t widx)
+{
+	struct sdb_gstr s = { (const unsigned char *)w->ids.data + IDO_OFF(w->ido[widx]),
+			      IDO_N(w->ido[widx]) };
+	return s;
 }
 
 static int res_edge(struct sdb_gres *res, const struct sdb_gwalk *w, long k)
@@ -921,29 +960,37 @@ static int bfs_plain(struct sdb_gwalk *w, uint32_t s, long maxd, struct sdb_gres
 		     struct sdb_error *e)
 {
 	const struct sdb_gquery *q = w->q;
-	struct qent { uint32_t x; long d; } *queue = NULL;
-	size_t qn = 0, qcap = 0, qh = 0;
+	struct sdb_gqent *queue;
+	size_t qn = 0, qh = 0;
 	int rc = 0;
 
-	if (mark_fit(w) || sdb_grow((void **)&queue, &qcap, 1, sizeof(*queue), 256))
+	if (mark_fit(w) || sdb_grow((void **)&w->bq, &w->capbq, 1, sizeof(*w->bq), 256))
 		return oom(e);
+	queue = w->bq;
 	w->mark[s] = w->gen;
-	queue[qn++] = (struct qent){ s, 0 };
+	queue[qn++] = (struct sdb_gqent){ s, 0 };
 	while (qh < qn) {
-		struct qent cur = queue[qh++];
+		struct sdb_gqent cur = queue[qh++];
 		size_t first, end;
 		if (cur.d >= maxd)
 			continue;
+		/* the packed neighbour lists of nodes a few places on: their
+		 * reads overlap this node's */
+		if (qh + 3 < qn && queue[qh + 3].d < maxd && queue[qh + 3].x < w->capadj)
+			__builtin_prefetch(&w->adj[queue[qh + 3].x]);
 		if ((rc = expand_t(w, cur.x, q->dir, 0, &first, &end, e)))
 			break;
 		if (mark_fit(w) ||
-		    sdb_grow((void **)&queue, &qcap, qn + (end - first), sizeof(*queue), 256)) {
+		    sdb_grow((void **)&w->bq, &w->capbq, qn + (end - first), sizeof(*w->bq), 256)) {
 			rc = oom(e);
 			break;
 		}
+		queue = w->bq;
 		for (size_t i = first; i < end; i++) {
 			uint32_t y = w->ci[i];
 			long k;
+			if (i + 8 < end)
+				__builtin_prefetch(&w->mark[w->ci[i + 8]]);
 			if (w->mark[y] == w->gen)
 				continue;
 			w->mark[y] = w->gen;
@@ -953,12 +1000,11 @@ static int bfs_plain(struct sdb_gwalk *w, uint32_t s, long maxd, struct sdb_gres
 				rc = oom(e);
 				break;
 			}
-			queue[qn++] = (struct qent){ y, cur.d + 1 };
+			queue[qn++] = (struct sdb_gqent){ y, cur.d + 1 };
 		}
 		if (rc)
 			break;
 	}
-	free(queue);
 	return rc;
 }
 

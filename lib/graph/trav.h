@@ -63,6 +63,10 @@ struct sdb_gres {
 	size_t nedges, cape;
 	struct sdb_gres_path *paths;
 	size_t npaths, capp;
+	/* set by the caller (kept by sdb_gres_reset): traversal nodes carry
+	 * their walk number only (off and n 0), their ids are the walk's
+	 * (sdb_gwalk_id): no copy of every id reached */
+	int ids_in_walk;
 };
 void sdb_gres_init(struct sdb_gres *r);
 void sdb_gres_reset(struct sdb_gres *r);
@@ -106,6 +110,9 @@ int sdb_gwalk_node(struct sdb_gwalk *w, struct sdb_gstr id, struct sdb_gnode *nd
 /* 1 when the walk has read visible edges of node id (encoded) already
  * (so id is known: sdb_graph_known), else 0 (not read, or none). */
 int sdb_gwalk_has_edges(const struct sdb_gwalk *w, struct sdb_gstr id);
+/* The id (encoded) of the node numbered widx; valid until the walk next
+ * reads or traverses. */
+struct sdb_gstr sdb_gwalk_id(const struct sdb_gwalk *w, uint32_t widx);
 /* The same for the node numbered widx (struct sdb_gres_node). */
 int sdb_gwalk_node_at(struct sdb_gwalk *w, uint32_t widx, struct sdb_gnode *nd,
 		      struct sdb_error *e);
