@@ -213,6 +213,13 @@ struct sdb_gwalk {
 	struct tadj { uint32_t first, n; } *adj;
 	size_t capadj;
 	struct sdb_gqent { uint32_t x; long d; } *bq; /* plain BFS's queue */
+	uint64_t *hs;      /* an expansion's neighbours' id hashes */
+	size_t caphs;
+	/* fewest-hop paths: node i's side, depth and parent (node, candidate)
+	 * in query gen (a packed array that the meeting checks and the path's
+	 * rebuilding read instead of the node records) */
+	struct bnode { uint32_t gen, side, depth, px; size_t pc; } *bn;
+	size_t capbn;
 	size_t capbq;
 	struct sdb_buf cb; /* their bytes */
 	struct sdb_buf tmp;
@@ -245,6 +252,8 @@ static void walk_release(struct sdb_gwalk *w)
 	free(w->mark);
 	free(w->adj);
 	free(w->bq);
+	free(w->hs);
+	free(w->bn);
 	free(w->ido);
 	sdb_buf_release(&w->me);
 	sdb_buf_release(&w->cb);
@@ -298,10 +307,9 @@ static inline void touch(struct sdb_gwalk *w, uint32_t i)
 #define IDO_OFF(x) ((size_t)((x) >> 24))
 #define IDO_N(x) ((size_t)((x) & 0xffffff))
 
-static int node_of_t(struct sdb_gwalk *w, const void *p, size_t n, uint32_t *idx, int *fresh,
-		     int touch_it)
+static int node_of_h(struct sdb_gwalk *w, const void *p, size_t n, uint64_t h, uint32_t *idx,
+		     int *fresh, int touch_it)
 {
-	uint64_t h = sdb_hash_short(p, n);
 	uint32_t hh = (uint32_t)(h >> 32);
 	size_t j;
 
@@ -343,6 +351,12 @@ static int node_of_t(struct sdb_gwalk *w, const void *p, size_t n, uint32_t *idx
 	*idx = (uint32_t)w->nn++;
 	*fresh = 1;
 	return 0;
+}
+
+static int node_of_t(struct sdb_gwalk *w, const void *p, size_t n, uint32_t *idx, int *fresh,
+		     int touch_it)
+{
+	return node_of_h(w, p, n, sdb_hash_short(p, n), idx, fresh, touch_it);
 }
 
 /* The index of node p[0..n), added when new (*fresh). @return 0 or
@@ -637,7 +651,8 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 }
 
 /*
- * Prefetches what node_of reads for candidates [a, b): their slots, then
+ * The id hashes of candidates [a, b) into w->hs[0, b - a), and prefetches
+ * what node_of reads for them: their slots, then
  * the nodes those slots name, then the nodes' id bytes. A big expansion
  * meets most of its neighbours in memory that is not in any cache; asking
  * for all of them at once overlaps the misses that one lookup after
@@ -646,18 +661,19 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 static void prefetch_nodes(struct sdb_gwalk *w, size_t a, size_t b)
 {
 	enum { BATCH = 64 };
-	uint64_t h[BATCH];
 	uint32_t hit[BATCH];
 
+	for (size_t i = a; i < b; i++) {
+		const struct cand *c = &w->c[i];
+		w->hs[i - a] = sdb_hash_short(w->cb.data + c->other, c->othern);
+	}
 	if (!w->nslot)
 		return;
 	for (size_t base = a; base < b; base += BATCH) {
 		size_t n = b - base < BATCH ? b - base : BATCH, mask = w->nslot - 1;
-		for (size_t i = 0; i < n; i++) {
-			const struct cand *c = &w->c[base + i];
-			h[i] = sdb_hash_short(w->cb.data + c->other, c->othern);
+		const uint64_t *h = w->hs + (base - a);
+		for (size_t i = 0; i < n; i++)
 			__builtin_prefetch(&w->slot[h[i] & mask]);
-		}
 		for (size_t i = 0; i < n; i++) {
 			uint32_t hh = (uint32_t)(h[i] >> 32);
 			size_t j = h[i] & mask;
@@ -718,13 +734,15 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 		return rc;
 	if (w->nc - c0 > 1 && sort_cands(w, c0, w->nc - c0))
 		return oom(e);
-	prefetch_nodes(w, c0, w->nc);
+	if (sdb_grow((void **)&w->hs, &w->caphs, w->nc - c0, sizeof(*w->hs), 256))
+		return oom(e);
+	prefetch_nodes(w, c0, w->nc); /* (and their hashes in w->hs) */
 	if (sdb_grow((void **)&w->ci, &w->capci, w->nci + (w->nc - c0), sizeof(*w->ci), 256))
 		return oom(e);
 	for (size_t i = c0; i < w->nc; i++) {
 		int fresh;
-		if (node_of_t(w, w->cb.data + w->c[i].other, w->c[i].othern, &w->c[i].idx, &fresh,
-			      touch_them))
+		if (node_of_h(w, w->cb.data + w->c[i].other, w->c[i].othern, w->hs[i - c0],
+			      &w->c[i].idx, &fresh, touch_them))
 			return oom(e);
 		w->ci[w->nci++] = w->c[i].idx;
 	}
@@ -864,6 +882,8 @@ static void walk_query(struct sdb_gwalk *w)
 		/* wrapped: no mark may equal a later gen */
 		if (w->mark)
 			memset(w->mark, 0, w->capmark * sizeof(*w->mark));
+		if (w->bn)
+			memset(w->bn, 0, w->capbn * sizeof(*w->bn));
 		w->gen = 1;
 	}
 	w->ned = 0;
@@ -1151,13 +1171,46 @@ static int path_out(struct sdb_gres *res, struct sdb_gwalk *w, const uint32_t *n
 /* One step of bidir_emit from *x to its parent, the parent edge (its
  * candidate, path_bidir) made a walked edge and appended to *edges.
  * @return 0 stepped, 1 none (an end, or a self-loop), SDB_ENOMEM (< 0). */
+/* w->bn covers every node. @return 0 or SDB_ENOMEM. */
+static int bn_fit(struct sdb_gwalk *w)
+{
+	size_t old = w->capbn;
+
+	if (w->nn <= old)
+		return 0;
+	if (sdb_grow((void **)&w->bn, &w->capbn, w->nn, sizeof(*w->bn), 1024))
+		return SDB_ENOMEM;
+	memset(w->bn + old, 0, (w->capbn - old) * sizeof(*w->bn));
+	return 0;
+}
+
+/* Node y's side in this query (0: not reached). */
+static inline int side_of(const struct sdb_gwalk *w, uint32_t y)
+{
+	return w->bn[y].gen == w->gen ? (int)w->bn[y].side : 0;
+}
+
+/* y reached on side (1 forward, 2 backward) at depth from px by its
+ * candidate pc (an end: px == y). */
+static inline void side_set(struct sdb_gwalk *w, uint32_t y, int side, long depth, uint32_t px,
+			    size_t pc)
+{
+	struct bnode *b = &w->bn[y];
+
+	b->gen = w->gen;
+	b->side = (uint32_t)side;
+	b->depth = (uint32_t)depth;
+	b->px = px;
+	b->pc = pc;
+}
+
 static int parent_step(struct sdb_gwalk *w, uint32_t *x, long **edges, size_t *cap,
 		       size_t *ne)
 {
-	const struct tnode *t = &w->n[*x];
+	const struct bnode *t = &w->bn[*x];
 	long k;
 
-	if (t->parent < 0 || t->px == *x) /* a self-loop is never on a shortest path */
+	if (t->px == *x) /* an end (a self-loop is never on a shortest path) */
 		return 1;
 	if (sdb_grow((void **)edges, cap, *ne + 1, sizeof(**edges), 16) ||
 	    (k = take_edge(w, t->px, &w->c[t->pc])) < 0)
@@ -1250,12 +1303,14 @@ static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 		rc = oom(e);
 		goto out;
 	}
+	if (bn_fit(w)) {
+		rc = oom(e);
+		goto out;
+	}
 	fr[0][fn[0]++] = s;
 	fr[1][fn[1]++] = t;
-	w->n[s].side = 1;
-	w->n[s].depth = 0;
-	w->n[t].side = 2;
-	w->n[t].depth = 0;
+	side_set(w, s, 1, 0, s, 0);
+	side_set(w, t, 2, 0, t, 0);
 	while (fn[0] && fn[1] && depth[0] + depth[1] < maxd) {
 		int side = fn[0] <= fn[1] ? 0 : 1;
 		int dir = side ? rev_dir(q->dir) : q->dir;
@@ -1265,15 +1320,23 @@ static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 		for (size_t i = 0; i < fn[side]; i++) {
 			uint32_t x = fr[side][i];
 			size_t first, end;
-			if ((rc = expand(w, x, dir, &first, &end, e)))
+			/* the neighbours untouched: their sides, depths and
+			 * parents are in w->bn */
+			if ((rc = expand_t(w, x, dir, 0, &first, &end, e)) || (rc = bn_fit(w))) {
+				rc = rc == SDB_ENOMEM ? oom(e) : rc;
 				goto out;
+			}
 			for (size_t j = first; j < end; j++) {
 				uint32_t y = w->ci[j];
+				int sy;
 				long k;
-				if (w->n[y].side == side + 1)
+				if (j + 8 < end)
+					__builtin_prefetch(&w->bn[w->ci[j + 8]]);
+				sy = side_of(w, y);
+				if (sy == side + 1)
 					continue;
-				if (w->n[y].side == 0) {
-					if (w->n[y].status == 2)
+				if (sy == 0) {
+					if ((q->nntypes || q->nwhere) && w->n[y].status == 2)
 						continue;
 					if (y != s && y != t) {
 						if ((rc = passes(w, y, e)) < 0)
@@ -1288,11 +1351,7 @@ static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 					}
 					/* the parent edge is its candidate, made an
 					 * edge only when on the path (bidir_emit) */
-					w->n[y].side = side + 1;
-					w->n[y].depth = depth[side] + 1;
-					w->n[y].parent = 0;
-					w->n[y].px = x;
-					w->n[y].pc = j;
+					side_set(w, y, side + 1, depth[side] + 1, x, j);
 					nx[nn++] = y;
 					continue;
 				}
@@ -1306,7 +1365,7 @@ static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 					rc = oom(e);
 					goto out;
 				}
-				best = w->n[x].depth + 1 + w->n[y].depth;
+				best = (long)w->bn[x].depth + 1 + (long)w->bn[y].depth;
 				best_edge = k;
 				bm = x;
 				bo = y;
