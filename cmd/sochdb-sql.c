@@ -552,15 +552,7 @@ int shell_exec_sql(struct shell *sh, const char *sql, size_t len,
 /* Advances line/col over text[from..to). */
 static void advance(const char *text, size_t from, size_t to, long *line, long *col)
 {
-	for (size_t i = from; i < to; i++) {
-		unsigned char c = (unsigned char)text[i];
-		if (c == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if ((c & 0xc0) != 0x80) {
-			(*col)++;
-		}
-	}
+	sdb_sql_advance(text, from, to, line, col);
 }
 
 /* Blank: white space and comments only. */
