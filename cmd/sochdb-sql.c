@@ -290,7 +290,7 @@ int shell_query(struct shell *sh, const char *sql, shell_row_fn fn, void *ctx,
 	if ((rc = shell_conn(sh)))
 		return sdb_error_code(e, rc);
 	sdb_error_clear(e);
-	if ((rc = sql_prepare(sh->conn, sql, len, &used, &st, e)))
+	if ((rc = sql_prepare_now(sh->conn, sql, len, &used, &st, e)))
 		return rc;
 	if (!st)
 		return 0;
@@ -510,7 +510,7 @@ int shell_exec_sql(struct shell *sh, const char *sql, size_t len,
 		s0 = cpu_time(1);
 	}
 	sdb_error_clear(&e);
-	rc = sql_prepare(sh->conn, sql, len, &used, &st, &e);
+	rc = sql_prepare_now(sh->conn, sql, len, &used, &st, &e);
 	if (!rc && st && sh->eqp && !is_explain(sql, len))
 		eqp(sh, sql, len);
 	if (!rc && st)
@@ -552,15 +552,7 @@ int shell_exec_sql(struct shell *sh, const char *sql, size_t len,
 /* Advances line/col over text[from..to). */
 static void advance(const char *text, size_t from, size_t to, long *line, long *col)
 {
-	for (size_t i = from; i < to; i++) {
-		unsigned char c = (unsigned char)text[i];
-		if (c == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if ((c & 0xc0) != 0x80) {
-			(*col)++;
-		}
-	}
+	sdb_sql_advance(text, from, to, line, col);
 }
 
 /* Blank: white space and comments only. */

@@ -64,9 +64,14 @@ int sql_conn_schema(struct sql_conn *c, struct sdb_error *e)
 	return rc;
 }
 
-int sql_conn_read_begin(struct sql_conn *c, struct sdb_error *e)
+uint64_t sql_conn_fresh(struct sql_conn *c)
 {
-	int rc = sql_stmt_begin(W(c), e);
+	return W(c)->fresh;
+}
+
+int sql_conn_read_begin(struct sql_conn *c, uint64_t fresh, struct sdb_error *e)
+{
+	int rc = sql_stmt_begin_fresh(W(c), fresh, e);
 
 	sync_conn(c);
 	return rc;

@@ -68,6 +68,7 @@ struct sql_stmt_h {
 	int state;                   /* 0 not started, 1 running, 2 done */
 	int64_t now_ms;
 	int explain_qp;
+	uint64_t fresh;              /* sql_prepare_now: the snapshot's stamp */
 };
 
 /* The number of the parameter whose token starts at off, or 0. */
@@ -318,8 +319,12 @@ int sql_conn_start(struct sql_conn *c, struct sdb_error *e);
 void sql_conn_end(struct sql_conn *c);
 /* The catalog current (loaded or reloaded) before names are bound. */
 int sql_conn_schema(struct sql_conn *c, struct sdb_error *e);
-/* A SELECT starts and ends reading (a snapshot outside BEGIN). */
-int sql_conn_read_begin(struct sql_conn *c, struct sdb_error *e);
+/* The stamp of the snapshot the last sql_conn_schema refreshed while no
+ * transaction has opened on it since, or 0. */
+uint64_t sql_conn_fresh(struct sql_conn *c);
+/* A SELECT starts and ends reading (a snapshot outside BEGIN; fresh, a
+ * stamp of sql_conn_fresh: that snapshot while it is still unused). */
+int sql_conn_read_begin(struct sql_conn *c, uint64_t fresh, struct sdb_error *e);
 void sql_conn_read_end(struct sql_conn *c);
 /* A table or view by name, or NULL. */
 const struct sql_table_def *sql_conn_table(struct sql_conn *c, const char *name);

@@ -254,8 +254,8 @@ static int compile_select(struct sql_stmt_h *h, struct sdb_error *e)
 	return rc;
 }
 
-int sql_prepare(struct sql_conn *c, const char *sql, size_t len, size_t *used,
-		struct sql_stmt_h **out, struct sdb_error *e)
+static int prepare(struct sql_conn *c, const char *sql, size_t len, size_t *used,
+		   struct sql_stmt_h **out, int now, struct sdb_error *e)
 {
 	*out = NULL;
 	*used = len;
@@ -296,7 +296,13 @@ int sql_prepare(struct sql_conn *c, const char *sql, size_t len, size_t *used,
 		return rc;
 	}
 	if (st->kind == SQL_S_SELECT) {
-		if ((rc = sql_conn_schema(c, e)) || (rc = compile_select(h, e))) {
+		if ((rc = sql_conn_schema(c, e))) {
+			sql_finalize(h);
+			return rc;
+		}
+		if (now)
+			h->fresh = sql_conn_fresh(c);
+		if ((rc = compile_select(h, e))) {
 			sql_finalize(h);
 			return rc;
 		}
@@ -310,6 +316,18 @@ int sql_prepare(struct sql_conn *c, const char *sql, size_t len, size_t *used,
 	}
 	*out = h;
 	return 0;
+}
+
+int sql_prepare(struct sql_conn *c, const char *sql, size_t len, size_t *used,
+		struct sql_stmt_h **out, struct sdb_error *e)
+{
+	return prepare(c, sql, len, used, out, 0, e);
+}
+
+int sql_prepare_now(struct sql_conn *c, const char *sql, size_t len, size_t *used,
+		    struct sql_stmt_h **out, struct sdb_error *e)
+{
+	return prepare(c, sql, len, used, out, 1, e);
 }
 
 /* ------------------------------------------------------------ rows handed back */
@@ -380,7 +398,10 @@ int sql_step(struct sql_stmt_h *s, struct sdb_error *e)
 		s->now_ms = (int64_t)sdb_now_ms();
 		s->c->stmt_now_ms = s->now_ms;
 		if (s->st->kind == SQL_S_SELECT) {
-			if ((rc = sql_conn_read_begin(s->c, e)))
+			uint64_t fresh = s->fresh;
+
+			s->fresh = 0; /* a rerun after sql_reset looks again */
+			if ((rc = sql_conn_read_begin(s->c, fresh, e)))
 				return rc;
 			if (s->c->schema_gen != s->q_gen &&
 			    (rc = compile_select(s, e)))
@@ -534,7 +555,7 @@ int sql_exec(struct sql_conn *c, const char *sql, struct sdb_error *e)
 	while (pos < len) {
 		size_t used;
 		struct sql_stmt_h *h;
-		int rc = sql_prepare(c, sql + pos, len - pos, &used, &h, e);
+		int rc = sql_prepare_now(c, sql + pos, len - pos, &used, &h, e);
 		if (rc)
 			return rc;
 		pos += used ? used : len - pos;

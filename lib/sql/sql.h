@@ -59,6 +59,17 @@ void sql_close(struct sql_conn *c);
  */
 int sql_prepare(struct sql_conn *c, const char *sql, size_t len, size_t *used,
 		struct sql_stmt_h **out, struct sdb_error *e);
+/*
+ * sql_prepare for a caller that steps the statement at once, preparing
+ * and running nothing else on c in between (a shell running a script):
+ * the snapshot the prepare brought up to date is the statement's, and
+ * its first step does not look for newer commits again. It still sees
+ * every commit made before sql_prepare_now was called (the statement's
+ * run begins there); one stepped later, or after sql_reset, or after
+ * another statement ran on c, looks again at its step as usual.
+ */
+int sql_prepare_now(struct sql_conn *c, const char *sql, size_t len, size_t *used,
+		    struct sql_stmt_h **out, struct sdb_error *e);
 
 /* Parameters: ?, ?N, :name, @name, $name (as sqlite3 numbers them,
  * 1-based). */

@@ -174,17 +174,37 @@ int sdb_sql_lexer_next(struct sdb_sql_lexer *lx, struct sdb_sql_token *t,
 	return rc;
 }
 
+void sdb_sql_advance(const char *text, size_t from, size_t to, long *line, long *col)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	const uint64_t hi = 0x8080808080808080ull, ones = 0x0101010101010101ull;
+
+	for (size_t i = from; i < to; i++) {
+		/* eight ASCII bytes without a newline at a time (a vector
+		 * literal is long) */
+		while (i + 8 <= to) {
+			uint64_t w, x;
+			memcpy(&w, s + i, 8);
+			x = w ^ (ones * '\n');
+			if ((w & hi) || ((x - ones) & ~x & hi))
+				break;
+			*col += 8;
+			i += 8;
+		}
+		if (i >= to)
+			break;
+		if (s[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if ((s[i] & 0xC0) != 0x80)
+			(*col)++;
+	}
+}
+
 /* Moves the known line/column forward to byte `to`. */
 static void advance_pos(struct sdb_sql_lexer *lx, size_t to)
 {
-	const unsigned char *s = (const unsigned char *)lx->sql;
-	for (size_t i = lx->cpos; i < to; i++) {
-		if (s[i] == '\n') {
-			lx->line++;
-			lx->col = 1;
-		} else if ((s[i] & 0xC0) != 0x80)
-			lx->col++;
-	}
+	sdb_sql_advance(lx->sql, lx->cpos, to, &lx->line, &lx->col);
 	lx->cpos = to;
 }
 
@@ -245,13 +265,16 @@ static size_t scan(const unsigned char *s, size_t n, enum sdb_sql_tk *type,
 		unsigned char q = s[0];
 		*type = q == '\'' ? SQL_TK_STRING : SQL_TK_QID;
 		for (i = 1; i < n; i++) {
-			if (s[i] == q) {
-				if (i + 1 < n && s[i + 1] == q) {
-					i++;
-					continue;
-				}
-				return i + 1;
+			/* to the next quote (a vector literal is long) */
+			const unsigned char *z = memchr(s + i, q, n - i);
+			if (!z)
+				break;
+			i = (size_t)(z - s);
+			if (i + 1 < n && s[i + 1] == q) {
+				i++;
+				continue;
 			}
+			return i + 1;
 		}
 		*bad = 1;
 		return n;
@@ -407,10 +430,23 @@ size_t sdb_sql_dequote(const char *z, size_t n, char *out)
 	}
 	char close = q == '[' ? ']' : q;
 	size_t o = 0;
-	for (size_t i = 1; i + 1 < n; i++) {
-		out[o++] = z[i];
-		if (z[i] == close && close != ']' && i + 2 < n && z[i + 1] == close)
-			i++;
+	if (close == ']') {
+		memcpy(out, z + 1, n - 2);
+		out[n - 2] = 0;
+		return n - 2;
+	}
+	for (size_t i = 1; i + 1 < n;) {
+		/* the run to the next quote, copied whole; a doubled quote
+		 * is one */
+		const char *c = memchr(z + i, close, n - 1 - i);
+		size_t k = c ? (size_t)(c - z) - i : n - 1 - i;
+		memcpy(out + o, z + i, k);
+		o += k;
+		i += k;
+		if (i + 1 < n) {
+			out[o++] = close;
+			i += i + 2 < n && z[i + 1] == close ? 2 : 1;
+		}
 	}
 	out[o] = 0;
 	return o;

@@ -122,6 +122,10 @@ const char *sdb_sql_keyword_name(enum sdb_sql_kw kw);
  */
 int sdb_sql_keyword_is_name(enum sdb_sql_kw kw);
 
+/* Line and column (1-based, columns in UTF-8 characters) moved from
+ * text[from] to text[to]. */
+void sdb_sql_advance(const char *text, size_t from, size_t to, long *line, long *col);
+
 /*
  * Copies the text of a quoted token (STRING or QID) without its quotes
  * and with doubled quotes undone into out (room for n + 1 bytes suffices);

@@ -92,6 +92,10 @@ struct sql_wstate {
 	 * (cat_seen): not read again while both hold */
 	uint64_t cat_gen_seen, cat_load_seen;
 	uint8_t cat_seen;
+	/* the snapshot sql_catalog_refresh brought up to date, stamp
+	 * fresh, and no transaction opened on it since (0: none); stamps
+	 * counts the refreshes (sql_stmt_begin_fresh) */
+	uint64_t fresh, stamps;
 	struct sdb_txn *txn;       /* the open transaction, or NULL */
 	uint8_t in_begin;          /* BEGIN (or SAVEPOINT) ... open */
 	uint8_t txn_ddl;           /* the open transaction changed the schema */
@@ -144,6 +148,12 @@ int sql_catalog_refresh(struct sql_wstate *w, struct sdb_error *e);
  * @return 0 or an error (damage, I/O).
  */
 int sql_stmt_begin(struct sql_wstate *w, struct sdb_error *e);
+/* sql_stmt_begin for a statement whose prepare refreshed the snapshot
+ * (stamp: w->fresh right after its sql_catalog_refresh) and that runs
+ * at once: while w->fresh is still that stamp (no other refresh, no
+ * transaction since) that snapshot is the statement's, not looked at
+ * again. stamp 0: as sql_stmt_begin. */
+int sql_stmt_begin_fresh(struct sql_wstate *w, uint64_t stamp, struct sdb_error *e);
 void sql_stmt_end(struct sql_wstate *w);
 
 /*

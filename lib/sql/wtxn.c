@@ -213,6 +213,7 @@ int sql_catalog_refresh(struct sql_wstate *w, struct sdb_error *e)
 	uint64_t v;
 	int rc;
 
+	w->fresh = 0;
 	if (w->txn)
 		return 0;
 	if (!w->db) {
@@ -227,18 +228,21 @@ int sql_catalog_refresh(struct sql_wstate *w, struct sdb_error *e)
 	}
 	if ((rc = sdb_db_refresh(w->db, e)))
 		return rc;
-	if (!cat_unseen(w))
-		return 0;
-	if ((rc = sdb_txn_begin(w->db, &w->txn, e)))
-		return rc;
-	rc = sql_cat_stored_version(w->txn, &v, e);
-	sdb_txn_free(w->txn);
-	w->txn = NULL;
-	if (!rc)
-		cat_saw(w, v);
-	if (!rc && v != w->cat->version)
-		rc = sql_catalog_load(w, e);
-	return rc;
+	if (cat_unseen(w)) {
+		if ((rc = sdb_txn_begin(w->db, &w->txn, e)))
+			return rc;
+		rc = sql_cat_stored_version(w->txn, &v, e);
+		sdb_txn_free(w->txn);
+		w->txn = NULL;
+		if (!rc)
+			cat_saw(w, v);
+		if (!rc && v != w->cat->version)
+			rc = sql_catalog_load(w, e);
+		if (rc)
+			return rc;
+	}
+	w->fresh = ++w->stamps;
+	return 0;
 }
 
 /* At a transaction's start: the catalog of another process's DDL. */
@@ -271,14 +275,17 @@ static int sps_attach(struct sql_wstate *w, struct sdb_error *e)
 	return 0;
 }
 
-/* Opens the transaction when none is open (a fresh snapshot). */
-static int txn_open(struct sql_wstate *w, struct sdb_error *e)
+/* Opens the transaction when none is open (a fresh snapshot; the one
+ * the prepare of the statement refreshed when stamp still names it). */
+static int txn_open(struct sql_wstate *w, uint64_t stamp, struct sdb_error *e)
 {
-	int rc;
+	int fresh = stamp && stamp == w->fresh, rc;
 
 	if (w->txn || !w->db)
 		return 0;
-	if ((rc = sdb_db_refresh(w->db, e)) || (rc = sdb_txn_begin(w->db, &w->txn, e)))
+	w->fresh = 0;
+	if ((!fresh && (rc = sdb_db_refresh(w->db, e))) ||
+	    (rc = sdb_txn_begin(w->db, &w->txn, e)))
 		return rc;
 	w->txn_ddl = 0;
 	for (int i = 0; i < w->cat->ntab; i++)
@@ -288,13 +295,18 @@ static int txn_open(struct sql_wstate *w, struct sdb_error *e)
 	return sps_attach(w, e);
 }
 
-int sql_stmt_begin(struct sql_wstate *w, struct sdb_error *e)
+int sql_stmt_begin_fresh(struct sql_wstate *w, uint64_t stamp, struct sdb_error *e)
 {
-	int rc = txn_open(w, e);
+	int rc = txn_open(w, stamp, e);
 
 	if (!rc)
 		w->stmt_open = 1;
 	return rc;
+}
+
+int sql_stmt_begin(struct sql_wstate *w, struct sdb_error *e)
+{
+	return sql_stmt_begin_fresh(w, 0, e);
 }
 
 void sql_stmt_end(struct sql_wstate *w)
@@ -306,7 +318,7 @@ void sql_stmt_end(struct sql_wstate *w)
 
 int sql_read_txn(struct sql_wstate *w, struct sdb_txn **out, struct sdb_error *e)
 {
-	int rc = txn_open(w, e);
+	int rc = txn_open(w, 0, e);
 
 	*out = w->txn;
 	return rc;
@@ -342,6 +354,7 @@ int sql_w_begin_write(struct sql_wstate *w, struct sdb_error *e)
 		sql_hnsw_gc(w);
 	}
 	w->writer = 1;
+	w->fresh = 0;
 	if (!w->txn) {
 		if ((rc = sdb_db_refresh(w->db, e)) || (rc = sdb_txn_begin(w->db, &w->txn, e)))
 			return rc;
