@@ -9,10 +9,7 @@
 load test_helper
 
 setup() {
-	command -v sqlite3 >/dev/null || skip "sqlite3 not installed (scripts/install-deps.sh test)"
-	D=$BATS_TEST_TMPDIR/db
-	Q=$BATS_TEST_TMPDIR/ref.db
-	S=$BATS_TEST_TMPDIR/load.sql
+	sqlite_ref load.sql
 	/usr/bin/python3 - "$S" <<'PY'
 import random, sys
 r = random.Random(2361)

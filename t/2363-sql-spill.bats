@@ -16,10 +16,7 @@
 load test_helper
 
 setup() {
-	command -v sqlite3 >/dev/null || skip "sqlite3 not installed (scripts/install-deps.sh test)"
-	D=$BATS_TEST_TMPDIR/db
-	Q=$BATS_TEST_TMPDIR/ref.db
-	S=$BATS_TEST_TMPDIR/data.sql
+	sqlite_ref
 	PYTHONPATH="$BATS_TEST_DIRNAME/helpers" /usr/bin/python3 - "$S" <<'PY'
 import random, sys
 from sqllit import lit

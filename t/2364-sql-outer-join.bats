@@ -11,9 +11,7 @@
 load test_helper
 
 setup() {
-	command -v sqlite3 >/dev/null || skip "sqlite3 not installed (scripts/install-deps.sh test)"
-	D=$BATS_TEST_TMPDIR/db
-	Q=$BATS_TEST_TMPDIR/ref.db
+	sqlite_ref
 	S="CREATE TABLE a(id, x); CREATE TABLE b(id, y TEXT COLLATE NOCASE); CREATE TABLE c(id INTEGER PRIMARY KEY, z);
 INSERT INTO a VALUES(1,'a1'),(2,'a2'),(NULL,'an'),(4,'a4'),(4,'a4bis'),(2.0,'a2r');
 INSERT INTO b VALUES(2,'b2'),(3,'B3'),(NULL,'bn'),(4,'b4'),(6,'b6');

@@ -11,9 +11,7 @@
 load test_helper
 
 setup() {
-	command -v sqlite3 >/dev/null || skip "sqlite3 not installed (scripts/install-deps.sh test)"
-	D=$BATS_TEST_TMPDIR/db
-	Q=$BATS_TEST_TMPDIR/ref.db
+	sqlite_ref
 }
 
 # Runs script $1 on both (errors expected: both go on after them) and

@@ -10,9 +10,7 @@
 load test_helper
 
 setup() {
-	command -v sqlite3 >/dev/null || skip "sqlite3 not installed (scripts/install-deps.sh test)"
-	D=$BATS_TEST_TMPDIR/db
-	Q=$BATS_TEST_TMPDIR/ref.db
+	sqlite_ref
 	C=$BATS_TEST_TMPDIR/big.csv
 	# 120,000 rows of random hex (LZ4 keeps it about its size): ~30 MiB
 	/usr/bin/python3 - "$C" <<'PY'

@@ -11,15 +11,12 @@
 load test_helper
 
 setup() {
-	command -v sqlite3 >/dev/null || skip "sqlite3 not installed (scripts/install-deps.sh test)"
-	D=$BATS_TEST_TMPDIR/db
-	Q=$BATS_TEST_TMPDIR/ref.db
-	S=$BATS_TEST_TMPDIR/data.sql
+	sqlite_ref
 	PYTHONPATH="$BATS_TEST_DIRNAME/helpers" /usr/bin/python3 - "$S" <<'PY'
 import random, sys
-from sqllit import lit
+from sqllit import lit, NAMES
 r = random.Random(2380)
-names = ['a', 'A', 'b', 'B', 'abc', 'ABC', "it's", 'é', 'É', '10', '9', '']
+names = NAMES + ['']
 with open(sys.argv[1], 'w') as f:
     f.write('CREATE TABLE t(id INTEGER PRIMARY KEY, k, name TEXT, score REAL, n INTEGER, pad TEXT);\n')
     f.write('BEGIN;\n')

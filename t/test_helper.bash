@@ -35,6 +35,16 @@ else
 fi
 export PATH
 
+# sqlite_ref [SCRIPT]: the setup of a test that compares with sqlite3: it
+# skips without sqlite3; D is the sochdb database, Q sqlite3's, S the
+# generated SQL script (SCRIPT, default data.sql) in the test's directory.
+sqlite_ref() {
+	command -v sqlite3 >/dev/null || skip "sqlite3 not installed (scripts/install-deps.sh test)"
+	D=$BATS_TEST_TMPDIR/db
+	Q=$BATS_TEST_TMPDIR/ref.db
+	S=$BATS_TEST_TMPDIR/${1:-data.sql}
+}
+
 # Each test gets its own database directory.
 setup_db() {
 	export SOCHDB_DIR=$BATS_TEST_TMPDIR/db

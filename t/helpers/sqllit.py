@@ -1,8 +1,12 @@
 """SQL literals for the tests' seeded data generators (t/23xx).
 
     PYTHONPATH="$BATS_TEST_DIRNAME/helpers" /usr/bin/python3 - ... <<'PY'
-    from sqllit import lit
+    from sqllit import lit, NAMES
 """
+
+# TEXT values that sort and compare differently under BINARY and NOCASE,
+# with a quote, non-ASCII letters and digit strings.
+NAMES = ['a', 'A', 'b', 'B', 'abc', 'ABC', "it's", 'é', 'É', '10', '9']
 
 
 def lit(v):
