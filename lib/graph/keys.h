@@ -30,13 +30,14 @@
 #ifndef SDB_GRAPH_KEYS_H
 #define SDB_GRAPH_KEYS_H
 
+#include "store/keys.h"
 #include "util/buf.h"
 #include "util/err.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define SDB_GRAPH_NS_PREFIX "$graph:" /* = SDB_SEEK_NS_PREFIX (store/internal.h): 1 KiB blocks */
+#define SDB_GRAPH_NS_PREFIX SDB_SEEK_NS_PREFIX /* "$graph:" (store/keys.h): 1 KiB blocks */
 #define SDB_GRAPH_MAX_NS 200   /* bytes of a graph name */
 #define SDB_GRAPH_MAX_ID 1024  /* bytes of a node id */
 #define SDB_GRAPH_MAX_TYPE 256 /* bytes of a node or edge type */

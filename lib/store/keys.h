@@ -11,6 +11,11 @@
 #include <stddef.h>
 #include <string.h>
 
+/* The namespaces read by seeks rather than scans: the graphs'
+ * ("$graph:" NS, graph/keys.h SDB_GRAPH_NS_PREFIX). Table writers give
+ * their keys small blocks (SDB_BLOCK_BYTES_SEEK, internal.h). */
+#define SDB_SEEK_NS_PREFIX "$graph:"
+
 /* Builds ns+key into b. @return 0, SDB_ELIMIT (too long) or SDB_EINVAL
  * (empty key). */
 int sdb_ikey_make(struct sdb_buf *b, const char *ns, size_t nslen,
