@@ -16,7 +16,6 @@ setup() {
 import random, sys
 from sqllit import lit, NAMES
 r = random.Random(2365)
-names = NAMES
 with open(sys.argv[1], 'w') as f:
     f.write('CREATE TABLE o(id INTEGER PRIMARY KEY, uid INTEGER, sp INTEGER, m, name TEXT, amt REAL);\n')
     f.write('CREATE TABLE u(id INTEGER PRIMARY KEY, grp INTEGER, sp INTEGER, m, nm TEXT COLLATE NOCASE, city TEXT);\n')
@@ -26,18 +25,18 @@ with open(sys.argv[1], 'w') as f:
     for i in range(1, 3001):
         k = r.randrange(10)
         m = None if k == 0 else r.randrange(-50, 50) if k < 4 else r.randrange(-50, 50) + 0.5 if k < 6 \
-            else float(r.randrange(-50, 50)) if k < 7 else r.choice(names) if k < 9 else bytes([r.randrange(4)])
+            else float(r.randrange(-50, 50)) if k < 7 else r.choice(NAMES) if k < 9 else bytes([r.randrange(4)])
         f.write('INSERT INTO o VALUES(%d,%s,%s,%s,%s,%s);\n' % (
             i, lit(None if r.random() < 0.05 else r.randrange(-5, 2100)),
             lit(r.randrange(0, 10**12, 10**9)), lit(m),
-            lit(None if r.random() < 0.1 else r.choice(names)), lit(r.randrange(10000) / 100)))
+            lit(None if r.random() < 0.1 else r.choice(NAMES)), lit(r.randrange(10000) / 100)))
     for i in range(1, 2001):
         k = r.randrange(10)
         m = None if k == 0 else r.randrange(-50, 50) if k < 5 else r.randrange(-50, 50) + 0.5 if k < 7 \
-            else r.choice(names) if k < 9 else bytes([r.randrange(4)])
+            else r.choice(NAMES) if k < 9 else bytes([r.randrange(4)])
         f.write('INSERT INTO u VALUES(%d,%s,%s,%s,%s,%s);\n' % (
             i, lit(None if r.random() < 0.05 else r.randrange(0, 400)),
-            lit(r.randrange(0, 10**12, 10**9)), lit(m), lit(r.choice(names)),
+            lit(r.randrange(0, 10**12, 10**9)), lit(m), lit(r.choice(NAMES)),
             lit('city%02d' % r.randrange(30))))
     for i in range(1, 1501):
         f.write('INSERT INTO ix VALUES(%d,%s,%s);\n' % (i, lit(r.randrange(-5, 2100)), lit('t%d' % (i % 7))))

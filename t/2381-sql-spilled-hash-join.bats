@@ -17,7 +17,6 @@ setup() {
 import random, sys
 from sqllit import lit, NAMES
 r = random.Random(2381)
-names = NAMES
 with open(sys.argv[1], 'w') as f:
     f.write('CREATE TABLE h(id INTEGER PRIMARY KEY, k INTEGER, m, nm TEXT COLLATE NOCASE, pad TEXT);\n')
     f.write('CREATE TABLE p(id INTEGER PRIMARY KEY, k, nm TEXT);\n')
@@ -25,17 +24,17 @@ with open(sys.argv[1], 'w') as f:
     for i in range(1, 40001):
         c = r.randrange(10)
         m = None if c == 0 else r.randrange(-40, 40) if c < 5 else r.randrange(-40, 40) + 0.5 if c < 7 \
-            else r.choice(names)
+            else r.choice(NAMES)
         # key 7 on 3,000 rows with long pads: a bucket past one 64 KiB read
         k = 7 if i % 13 == 0 else None if r.random() < 0.03 else r.randrange(0, 9000)
         f.write('INSERT INTO h VALUES(%d,%s,%s,%s,%s);\n' % (
-            i, lit(k), lit(m), lit(r.choice(names)), lit('x' * (60 if k == 7 else r.randrange(8)))))
+            i, lit(k), lit(m), lit(r.choice(NAMES)), lit('x' * (60 if k == 7 else r.randrange(8)))))
     for i in range(1, 3001):
         c = r.randrange(4)
         k = r.randrange(0, 9000)
         k = 7 if i % 50 == 0 else None if c == 0 and r.random() < 0.2 else str(k) if c == 1 else \
             float(k) if c == 2 else k
-        f.write('INSERT INTO p VALUES(%d,%s,%s);\n' % (i, lit(k), lit(r.choice(names))))
+        f.write('INSERT INTO p VALUES(%d,%s,%s);\n' % (i, lit(k), lit(r.choice(NAMES))))
     f.write('COMMIT;\n')
 PY
 	sochdb-sql -d "$D" "$S"
