@@ -24,6 +24,8 @@ void dbopt_init(struct dbopt *d)
 		d->o.segment_bytes = (uint64_t)atoll(env);
 	if ((env = getenv("SOCHDB_FLUSH_BYTES")) && atoll(env) > 0)
 		d->o.flush_bytes = (uint64_t)atoll(env);
+	if ((env = getenv("SOCHDB_CLOSE_FLUSH_BYTES")) && atoll(env) > 0)
+		d->o.close_flush_bytes = (uint64_t)atoll(env);
 }
 
 double parse_seconds(const char *opt, const char *s)

@@ -615,7 +615,7 @@ static void gdb_close(struct gdb *x)
 			die_err(rc, &e);
 		cli_committed();
 		sdb_error_clear(&e);
-		if (sdb_db_maybe_flush(x->db, &e))
+		if (sdb_db_maybe_flush(x->db, &e) || sdb_db_flush_at_close(x->db, &e))
 			cli_warn("background flush failed: %s", e.msg);
 	}
 	sdb_txn_free(x->t);

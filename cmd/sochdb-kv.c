@@ -287,14 +287,15 @@ static uint64_t expiry(const struct kvopt *k)
 	return k->ttl ? sdb_now_ms() + (uint64_t)k->ttl * 1000 : 0;
 }
 
-/* After a commit: automatic flush/compaction; failures only warn (the
- * commit itself is durable). */
+/* After the commit of a process that then closes: automatic
+ * flush/compaction, and the flush that keeps the next process's open
+ * short; failures only warn (the commit itself is durable). */
 static void after_commit(struct sdb_db *db)
 {
 	struct sdb_error e;
 
 	sdb_error_clear(&e);
-	if (sdb_db_maybe_flush(db, &e))
+	if (sdb_db_maybe_flush(db, &e) || sdb_db_flush_at_close(db, &e))
 		cli_warn("background flush failed: %s", e.msg);
 }
 
