@@ -826,13 +826,181 @@ static int cols_row(void *arg, const struct sql_value *row, int64_t rowid, struc
 	return sdb_buf_ok(&cf->bytes) ? 0 : oom(e);
 }
 
-/* Reads columns cols[0..n) of x's table for every node of f's base into c (empty). */
+/*
+ * The b-tree index of t that holds every column of cols[0..n) (the rowid,
+ * ncol, comes with every entry) as stored: no partial index, no folding
+ * collation on them; the one with the fewest columns. *pos[i] gets the
+ * key element of cols[i] (-1: the rowid, which the INTEGER PRIMARY KEY
+ * is). NULL when there is none.
+ */
+static const struct sql_index_def *covering_index(const struct sql_table_def *t,
+						  const int *cols, int n, int *pos)
+{
+	const struct sql_index_def *best = NULL;
+
+	for (int j = 0; j < t->nidx; j++) {
+		const struct sql_index_def *b = t->idx[j];
+		int p[SQL_HNSW_FCOLS], ok = !b->hnsw && !b->where && !t->without_rowid;
+		for (int i = 0; i < n && ok; i++) {
+			p[i] = -1;
+			if (cols[i] == t->ncol || cols[i] == t->ipk)
+				continue;
+			for (int k = 0; k < b->ncol && p[i] < 0; k++)
+				if (b->cols[k] == cols[i] &&
+				    (!b->coll || b->coll[k] == SQL_COLL_BINARY))
+					p[i] = k;
+			ok = p[i] >= 0;
+		}
+		if (ok && (!best || b->ncol < best->ncol)) {
+			best = b;
+			memcpy(pos, p, sizeof(int) * (size_t)n);
+		}
+	}
+	return best;
+}
+
+/* cols_fill_index's state: the index, where the columns are in its
+ * entries, and the leading column's values in index order (its sorted
+ * column, cols_sort's, when they come ascending and all numbers). */
+struct ifill {
+	const struct sql_index_def *b;
+	const int *pos;
+	const struct hfile *f;
+	struct hcols *c;
+	struct cfill *cf;
+	struct sql_value *vals;
+	struct sdb_buf tmp;
+	int lead;                 /* the cached column index 0 is, or -1 */
+	int lead_state;           /* 1 in order so far, 0 not (qsort), -1 not all numbers */
+	double *sv;
+	uint32_t *perm;
+	uint64_t ns;
+};
+
+static int ifill_entry(struct ifill *s, const unsigned char *k, size_t kn, const void *val,
+		       size_t vlen, struct sdb_error *e)
+{
+	struct hcols *c = s->c;
+	int64_t rowid;
+	int rc = sql_idx_decode(s->b, k, kn, val, vlen, s->vals, &rowid, &s->tmp, e);
+	if (rc)
+		return rc;
+	int64_t node = base_node(&s->f->x, rowid);
+	if (node < 0)
+		return 0; /* a row since the base: in the delta, or no vector */
+	struct sql_value *out = c->v + (uint64_t)node * (uint64_t)c->n;
+	for (int i = 0; i < c->n; i++) {
+		struct sql_value x = s->pos[i] < 0 ? sql_int(rowid) : s->vals[s->pos[i]];
+		if (x.type == SQLV_TEXT || x.type == SQLV_BLOB) {
+			size_t off = s->cf->bytes.len;
+			sdb_buf_add(&s->cf->bytes, x.u.z, x.n);
+			x.u.i = (int64_t)off;
+		}
+		out[i] = x;
+	}
+	if (s->lead >= 0 && s->lead_state > 0) {
+		const struct sql_value *x = &s->vals[0];
+		double d;
+		if (x->type == SQLV_NULL)
+			return 0;
+		if (x->type == SQLV_INT && x->u.i <= (1ll << 53) && x->u.i >= -(1ll << 53))
+			d = (double)x->u.i;
+		else if (x->type == SQLV_REAL && !isnan(x->u.r))
+			d = x->u.r;
+		else {
+			s->lead_state = -1;
+			return 0;
+		}
+		if (s->ns && (d < s->sv[s->ns - 1] ||
+			      (d == s->sv[s->ns - 1] && (uint32_t)node <= s->perm[s->ns - 1]))) {
+			s->lead_state = 0;
+			return 0;
+		}
+		s->sv[s->ns] = d;
+		s->perm[s->ns++] = (uint32_t)node;
+	}
+	return sdb_buf_ok(&s->cf->bytes) ? 0 : oom(e);
+}
+
+/*
+ * cols_fill from index b (covering_index): its entries are far smaller
+ * than the rows (which hold the vectors), and every row has one. Each
+ * entry's rowid finds its node; rows since the base (not in it) are
+ * skipped as cols_row skips them. The entries are served in place from
+ * their blocks (nothing is written meanwhile).
+ */
+static int cols_fill_index(struct sdb_txn *txn, const struct sql_index_def *b, const int *pos,
+			   const struct hfile *f, struct hcols *c, struct cfill *cf,
+			   struct sdb_error *e)
+{
+	struct sdb_buf lo = SDB_BUF_INIT, hi = SDB_BUF_INIT;
+	struct sdb_txn_iter *it = NULL;
+	struct ifill s = { b, pos, f, c, cf, calloc((size_t)b->ncol + 1, sizeof(*s.vals)),
+			   SDB_BUF_INIT, -1, 1, NULL, NULL, 0 };
+	uint64_t nbase = f->x.g.n;
+	int rc;
+
+	for (int i = 0; i < c->n; i++)
+		if (pos[i] == 0 && !(b->desc && b->desc[0]))
+			s.lead = i;
+	if (s.lead >= 0) {
+		s.sv = malloc(sizeof(double) * (nbase + 1));
+		s.perm = malloc(sizeof(uint32_t) * (nbase + 1));
+		if (!s.sv || !s.perm)
+			s.lead = -1;
+	}
+	sql_obj_prefix(&lo, b->id);
+	sql_obj_end(&hi, b->id);
+	if (!s.vals || !sdb_buf_ok(&lo) || !sdb_buf_ok(&hi))
+		rc = oom(e);
+	else if (!(rc = sdb_txn_iter_open(txn, lo.data, lo.len, hi.data, hi.len, 0, &it, e)))
+		for (;;) {
+			const unsigned char *k;
+			size_t kn;
+			struct sdb_val v;
+			struct sdb_run r;
+			if ((rc = sdb_txn_iter_next(it, &k, &kn, &v, e)) <= 0 ||
+			    (rc = ifill_entry(&s, k, kn, v.data, v.len, e)))
+				break;
+			if (!sdb_txn_iter_stable(it) || !sdb_txn_iter_run(it, &r))
+				continue;
+			for (size_t j = r.i; j < r.n && !rc; j++)
+				rc = ifill_entry(&s, r.keys + r.koff[j], r.klen[j], r.val[j],
+						 r.vlen[j], e);
+			if (rc || (rc = sdb_txn_iter_skip(it, r.n - r.i, e)))
+				break;
+		}
+	if (rc >= 0 && s.lead >= 0 && s.lead_state) {
+		c->sorted[s.lead] = s.lead_state;
+		if (s.lead_state > 0) {
+			c->sv[s.lead] = s.sv;
+			c->perm[s.lead] = s.perm;
+			c->ns[s.lead] = s.ns;
+			s.sv = NULL;
+			s.perm = NULL;
+		}
+	}
+	sdb_txn_iter_close(it);
+	free(s.vals);
+	free(s.sv);
+	free(s.perm);
+	sdb_buf_release(&lo);
+	sdb_buf_release(&hi);
+	sdb_buf_release(&s.tmp);
+	return rc < 0 ? rc : 0;
+}
+
+/* Reads columns cols[0..n) of x's table for every node of f's base into c
+ * (empty): from an index that holds them all when there is one, else
+ * from the rows. */
 static int cols_fill(struct sdb_txn *txn, const struct sql_index_def *x, const struct hfile *f,
 		     const int *cols, int n, struct hcols *c, struct sdb_error *e)
 {
 	const struct sql_table_def *t = x->table;
 	uint64_t *used = calloc((size_t)(t->ncol + 1) / 64 + 1, sizeof(*used));
 	struct cfill cf = { &f->x, c, 0, SDB_BUF_INIT, t->ncol };
+	int pos[SQL_HNSW_FCOLS];
+	const struct sql_index_def *b = covering_index(t, cols, n, pos);
 	int rc;
 
 	c->n = n;
@@ -845,7 +1013,8 @@ static int cols_fill(struct sdb_txn *txn, const struct sql_index_def *x, const s
 	for (int i = 0; i < n; i++)
 		used[cols[i] >> 6] |= 1ull << (cols[i] & 63);
 	used[t->ncol >> 6] |= 1ull << (t->ncol & 63);
-	rc = sql_rows_each(txn, t, used, cols_row, &cf, e);
+	rc = b ? cols_fill_index(txn, b, pos, f, c, &cf, e) :
+		 sql_rows_each(txn, t, used, cols_row, &cf, e);
 	free(used);
 	if (rc) {
 		sdb_buf_release(&cf.bytes);
