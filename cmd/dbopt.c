@@ -63,3 +63,24 @@ int dbopt_take(struct dbopt *d, int id, const char *v)
 		return 0;
 	}
 }
+
+struct sdb_db *dbopt_open(struct dbopt *d, unsigned flags)
+{
+	struct sdb_db *db;
+	struct sdb_error e;
+	int rc;
+
+	sdb_error_clear(&e);
+	if ((rc = sdb_db_open(d->dir, flags, &d->o, &db, &e)))
+		die_err(rc, &e);
+	return db;
+}
+
+void dbopt_after_commit(struct sdb_db *db)
+{
+	struct sdb_error e;
+
+	sdb_error_clear(&e);
+	if (sdb_db_maybe_flush(db, &e))
+		cli_warn("background flush failed: %s", e.msg);
+}
