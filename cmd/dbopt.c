@@ -24,6 +24,8 @@ void dbopt_init(struct dbopt *d)
 		d->o.segment_bytes = (uint64_t)atoll(env);
 	if ((env = getenv("SOCHDB_FLUSH_BYTES")) && atoll(env) > 0)
 		d->o.flush_bytes = (uint64_t)atoll(env);
+	if ((env = getenv("SOCHDB_CLOSE_FLUSH_BYTES")) && atoll(env) > 0)
+		d->o.close_flush_bytes = (uint64_t)atoll(env);
 }
 
 double parse_seconds(const char *opt, const char *s)
@@ -81,6 +83,6 @@ void dbopt_after_commit(struct sdb_db *db)
 	struct sdb_error e;
 
 	sdb_error_clear(&e);
-	if (sdb_db_maybe_flush(db, &e))
+	if (sdb_db_maybe_flush(db, &e) || sdb_db_flush_at_close(db, &e))
 		cli_warn("background flush failed: %s", e.msg);
 }

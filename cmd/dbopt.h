@@ -40,8 +40,10 @@ double parse_seconds(const char *opt, const char *s);
 
 /* Opens the database d names with flags (SDB_OPEN_*), or dies. */
 struct sdb_db *dbopt_open(struct dbopt *d, unsigned flags);
-/* After a commit: the automatic flush/compaction; a failure only warns
- * (the commit itself is durable). */
+/* After the last commit of a process, before it closes the database: the
+ * automatic flush/compaction and the flush at close
+ * (sdb_db_flush_at_close); a failure only warns (the commit itself is
+ * durable). */
 void dbopt_after_commit(struct sdb_db *db);
 
 #endif
