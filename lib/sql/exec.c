@@ -1754,7 +1754,8 @@ static int lv_rewind(struct level *L, struct ectx *x)
 			return sel_open(L->sub, x);
 		if (!L->built || L->sub_corr) {
 			sql_sorter_free(L->sp);
-			L->sp = sql_sorter_new(L->sub->ncols, NULL, NULL, x->c->memory_limit / 2,
+			/* a cursor row has ncol + 1 values: the rowid slot NULL */
+			L->sp = sql_sorter_new(L->sub->ncols + 1, NULL, NULL, x->c->memory_limit / 2,
 					       spill_dir(x->c));
 			if (!L->sp)
 				return sql_oom(x->e);
@@ -1766,7 +1767,8 @@ static int lv_rewind(struct level *L, struct ectx *x)
 					return rc;
 				if (rc == 0)
 					break;
-				if ((rc = sql_sorter_add(L->sp, sel_row(L->sub), L->sub->ncols, NULL, 0,
+				struct sql_value none = sql_null();
+				if ((rc = sql_sorter_add(L->sp, sel_row(L->sub), L->sub->ncols, &none, 1,
 							 x->e)))
 					return rc;
 			}
