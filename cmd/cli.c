@@ -174,6 +174,30 @@ int cli_out_sink(void *ctx, const char *p, size_t n, struct sdb_error *e)
 	return 0;
 }
 
+struct sdb_buf cli_ob = SDB_BUF_INIT;
+
+void cli_ob_flush(void)
+{
+	struct sdb_error e;
+
+	if (!sdb_buf_ok(&cli_ob))
+		die(EXIT_FAILURE_RT, "out of memory");
+	sdb_error_clear(&e);
+	if (cli_ob.len && cli_out_sink(NULL, cli_ob.data, cli_ob.len, &e))
+		cli_die_output(&e);
+	sdb_buf_reset(&cli_ob);
+}
+
+enum sdb_fmt cli_parse_fmt(const char *v, unsigned allowed)
+{
+	enum sdb_fmt f;
+	struct sdb_error e;
+
+	if (sdb_fmt_parse(v, allowed, &f, &e))
+		die_usage("%s", e.msg);
+	return f;
+}
+
 int cli_finish(int status)
 {
 	int bad = fflush(stdout) != 0 || ferror(stdout);

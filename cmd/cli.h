@@ -7,10 +7,13 @@
 #define SDB_CLI_H
 
 #include "opt.h"
+#include "fmt/fmt.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 /* The one documented set of exit codes (DESIGN.md). */
 enum {
@@ -106,5 +109,57 @@ long cli_parse_long(const char *opt, const char *s, long min, long max);
 /* Parses SIZE with an optional k/M/G suffix (powers of 1024, an optional
  * B or iB after it) or dies with a usage error naming opt. */
 unsigned long long parse_size(const char *opt, const char *s);
+
+/* The options every command takes and the tool's help does not list:
+ * -q, -v, --progress, --no-progress (opt.h's ids). */
+#define CLI_HIDDEN_OPTS \
+	{ OPT_QUIET, 'q', "quiet", NULL, NULL }, \
+	{ OPT_VERBOSE, 'v', "verbose", NULL, NULL }, \
+	{ OPT_PROGRESS, 0, "progress", NULL, NULL }, \
+	{ OPT_NO_PROGRESS, 0, "no-progress", NULL, NULL }
+
+/* A scalar field of a record (lib/fmt sdb_fmt_record). */
+#define CLI_FIELD(name, cell) { name, cell, NULL, 0, NULL, 0 }
+
+/* A --format value among the formats in allowed (a mask of
+ * SDB_FMT_BIT), or a usage error. */
+enum sdb_fmt cli_parse_fmt(const char *v, unsigned allowed);
+
+/* What a tool writes to stdout, gathered: the row writer's buffer
+ * (lib/fmt writes into it), written out by cli_ob_flush. */
+extern struct sdb_buf cli_ob;
+/* Writes cli_ob to stdout and empties it (out of memory: exit 3; a
+ * failed write: cli_die_output). */
+void cli_ob_flush(void);
+/* cli_ob_flush once a MiB is held. */
+static inline void cli_ob_check(void)
+{
+	if (cli_ob.len >= (1u << 20))
+		cli_ob_flush();
+}
+
+/*
+ * The next line of p[0..n) from *pos on, without its "\n" or "\r\n",
+ * for the tools' line-at-a-time inputs: @return 1 with *line and *len
+ * set (an empty line too), 0 past the end.
+ */
+static inline int cli_line(const char *p, size_t n, size_t *pos,
+			   const char **line, size_t *len)
+{
+	const char *q, *nl;
+	size_t m;
+
+	if (*pos >= n)
+		return 0;
+	q = p + *pos;
+	nl = memchr(q, '\n', n - *pos);
+	m = nl ? (size_t)(nl - q) : n - *pos;
+	*pos += m + 1;
+	if (m && q[m - 1] == '\r')
+		m--;
+	*line = q;
+	*len = m;
+	return 1;
+}
 
 #endif

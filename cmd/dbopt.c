@@ -24,6 +24,8 @@ void dbopt_init(struct dbopt *d)
 		d->o.segment_bytes = (uint64_t)atoll(env);
 	if ((env = getenv("SOCHDB_FLUSH_BYTES")) && atoll(env) > 0)
 		d->o.flush_bytes = (uint64_t)atoll(env);
+	if ((env = getenv("SOCHDB_CLOSE_FLUSH_BYTES")) && atoll(env) > 0)
+		d->o.close_flush_bytes = (uint64_t)atoll(env);
 }
 
 double parse_seconds(const char *opt, const char *s)
@@ -62,4 +64,25 @@ int dbopt_take(struct dbopt *d, int id, const char *v)
 	default:
 		return 0;
 	}
+}
+
+struct sdb_db *dbopt_open(struct dbopt *d, unsigned flags)
+{
+	struct sdb_db *db;
+	struct sdb_error e;
+	int rc;
+
+	sdb_error_clear(&e);
+	if ((rc = sdb_db_open(d->dir, flags, &d->o, &db, &e)))
+		die_err(rc, &e);
+	return db;
+}
+
+void dbopt_after_commit(struct sdb_db *db)
+{
+	struct sdb_error e;
+
+	sdb_error_clear(&e);
+	if (sdb_db_maybe_flush(db, &e) || sdb_db_flush_at_close(db, &e))
+		cli_warn("background flush failed: %s", e.msg);
 }

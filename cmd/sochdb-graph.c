@@ -62,17 +62,9 @@ enum {
 	G_FROM, G_TO, G_EDGE_TYPE, G_BEFORE, G_TYPE, G_IDS_ONLY,
 };
 
-#define HIDDEN \
-	{ OPT_QUIET, 'q', "quiet", NULL, NULL }, \
-	{ OPT_VERBOSE, 'v', "verbose", NULL, NULL }, \
-	{ OPT_PROGRESS, 0, "progress", NULL, NULL }, \
-	{ OPT_NO_PROGRESS, 0, "no-progress", NULL, NULL }
-#define COMMON \
-	{ DBOPT_DB, 'd', "db", "DIR", "database directory (default $SOCHDB_DIR, else ./sochdb_data)" }, \
-	HIDDEN
+#define COMMON DBOPT_DB_OPT, CLI_HIDDEN_OPTS
 #define WRITING \
-	{ DBOPT_SYNC, 0, "sync", "MODE", "full (default): fsync each commit; normal; off" }, \
-	{ DBOPT_LOCK_TIMEOUT, 0, "lock-timeout", "SECS", "wait this long for the write lock (default 30)" }, \
+	DBOPT_WRITE_OPTS, \
 	{ G_NOW, 0, "now", "TIME", "the system time recorded (default: the clock)" }
 #define READING \
 	{ G_AS_OF, 0, "as-of", "TIME", "valid time to look at (default now)" }, \
@@ -442,12 +434,7 @@ static void parse(struct gopt *g, int argc, char **argv, const char *head,
 				die_usage("unexpected argument '%s'", v);
 			g->pos[g->npos++] = v;
 			break;
-		case G_FORMAT: {
-			struct sdb_error e;
-			if (sdb_fmt_parse(v, fmts, &g->fmt, &e))
-				die_usage("%s", e.msg);
-			break;
-		}
+		case G_FORMAT: g->fmt = cli_parse_fmt(v, fmts); break;
 		case G_AS_OF: g->r.as_of = parse_time("--as-of", v); g->has_as_of = 1; break;
 		case G_KNOWN_AT: g->r.known_at = parse_time("--known-at", v); g->r.has_known = 1; break;
 		case G_NOW: g->now = parse_time("--now", v); break;
@@ -534,10 +521,10 @@ static void gdb_open(struct gdb *x, struct gopt *o, const char *ns, int write)
 	check_ns(ns);
 	memset(x, 0, sizeof(*x));
 	x->write = write;
+	x->db = dbopt_open(&o->db, write ? SDB_OPEN_CREATE | SDB_OPEN_WRITE | SDB_OPEN_SNAPSHOT :
+				   SDB_OPEN_SNAPSHOT);
 	sdb_error_clear(&e);
-	if ((rc = sdb_db_open(o->db.dir, write ? SDB_OPEN_CREATE | SDB_OPEN_WRITE | SDB_OPEN_SNAPSHOT :
-				       SDB_OPEN_SNAPSHOT, &o->db.o, &x->db, &e)) ||
-	    (rc = sdb_txn_begin(x->db, &x->t, &e)) ||
+	if ((rc = sdb_txn_begin(x->db, &x->t, &e)) ||
 	    (rc = sdb_graph_open(x->t, ns, strlen(ns), &x->g, &e)))
 		die_err(rc, &e);
 }
@@ -614,9 +601,7 @@ static void gdb_close(struct gdb *x)
 		if ((rc = sdb_txn_commit(x->t, x->db, 1, &e)))
 			die_err(rc, &e);
 		cli_committed();
-		sdb_error_clear(&e);
-		if (sdb_db_maybe_flush(x->db, &e))
-			cli_warn("background flush failed: %s", e.msg);
+		dbopt_after_commit(x->db);
 	}
 	sdb_txn_free(x->t);
 	sdb_db_close(x->db);
@@ -624,19 +609,6 @@ static void gdb_close(struct gdb *x)
 
 /* ------------------------------------------------------------- output */
 
-static struct sdb_buf ob = SDB_BUF_INIT;
-
-static void ob_flush(void)
-{
-	struct sdb_error e;
-
-	if (!sdb_buf_ok(&ob))
-		die(EXIT_FAILURE_RT, "out of memory");
-	sdb_error_clear(&e);
-	if (ob.len && cli_out_sink(NULL, ob.data, ob.len, &e))
-		cli_die_output(&e);
-	sdb_buf_reset(&ob);
-}
 
 static struct sdb_buf sc = SDB_BUF_INIT; /* scratch for decoded text */
 
@@ -937,8 +909,8 @@ static void emit_json(struct gopt *o, const struct sdb_buf *j, int batch)
 		sdb_error_clear(&e);
 		if ((rc = sdb_toon_encode_json(j->data, j->len, 0, &eo, &out, &e)))
 			die_err(rc, &e);
-		sdb_buf_add(&ob, out.buf.data ? out.buf.data : "", out.buf.len);
-		sdb_buf_addc(&ob, '\n');
+		sdb_buf_add(&cli_ob, out.buf.data ? out.buf.data : "", out.buf.len);
+		sdb_buf_addc(&cli_ob, '\n');
 		sdb_buf_release(&out.buf);
 	} else if (o->fmt == SDB_FMT_JSONL && batch) {
 		/* the array's elements, one per line (they hold no raw newline) */
@@ -948,15 +920,15 @@ static void emit_json(struct gopt *o, const struct sdb_buf *j, int batch)
 		if (sdb_json_parse(&d, j->data, j->len, 0, &e))
 			die_err(SDB_EPARSE, &e);
 		for (size_t i = 1; i < sdb_json_next(&d, 0); i = sdb_json_next(&d, i)) {
-			sdb_json_write(&d, i, 0, 1, &ob);
-			sdb_buf_addc(&ob, '\n');
+			sdb_json_write(&d, i, 0, 1, &cli_ob);
+			sdb_buf_addc(&cli_ob, '\n');
 		}
 		sdb_json_release(&d);
 	} else {
-		sdb_buf_add(&ob, j->data, j->len);
-		sdb_buf_addc(&ob, '\n');
+		sdb_buf_add(&cli_ob, j->data, j->len);
+		sdb_buf_addc(&cli_ob, '\n');
 	}
-	ob_flush();
+	cli_ob_flush();
 }
 
 /*
@@ -968,15 +940,15 @@ static void batch_rec(struct gopt *o, struct sdb_buf *j, long *nrec)
 	if (o->fmt != SDB_FMT_JSON && o->fmt != SDB_FMT_JSONL)
 		return;
 	if (o->fmt == SDB_FMT_JSON)
-		sdb_buf_addc(&ob, *nrec ? ',' : '[');
-	sdb_buf_add(&ob, j->data + 1, j->len - 1);
+		sdb_buf_addc(&cli_ob, *nrec ? ',' : '[');
+	sdb_buf_add(&cli_ob, j->data + 1, j->len - 1);
 	if (o->fmt == SDB_FMT_JSONL)
-		sdb_buf_addc(&ob, '\n');
+		sdb_buf_addc(&cli_ob, '\n');
 	(*nrec)++;
 	sdb_buf_reset(j);
 	sdb_buf_addc(j, '[');
-	if (ob.len > (1u << 20))
-		ob_flush();
+	if (cli_ob.len > (1u << 20))
+		cli_ob_flush();
 }
 
 static void batch_end(struct gopt *o, struct sdb_buf *j, long nrec)
@@ -993,8 +965,8 @@ static void batch_end(struct gopt *o, struct sdb_buf *j, long nrec)
 		return;
 	}
 	if (o->fmt == SDB_FMT_JSON)
-		sdb_buf_adds(&ob, nrec ? "]\n" : "[]\n");
-	ob_flush();
+		sdb_buf_adds(&cli_ob, nrec ? "]\n" : "[]\n");
+	cli_ob_flush();
 }
 
 /* ------------------------------------------------------- subcommands */
@@ -1072,16 +1044,13 @@ static void add_edges_stdin(struct gopt *o, struct gdb *x)
 	sdb_error_clear(&e);
 	if ((rc = sdb_input_open(&in, NULL, &e)))
 		die_err(rc, &e);
-	for (size_t i = 0; i < in.len;) {
-		const char *p = in.data + i, *nl = memchr(p, '\n', in.len - i);
-		size_t len = nl ? (size_t)(nl - p) : in.len - i, col;
+	const char *p;
+	for (size_t i = 0, len; cli_line(in.data, in.len, &i, &p, &len);) {
+		size_t col;
 		const char *fp[4];
 		size_t fl[4];
 		int nf = 0, plain;
-		i += len + 1;
 		line++;
-		if (len && p[len - 1] == '\r')
-			len--;
 		if (!len)
 			continue;
 		/* a line without a backslash has nothing to unescape: its
@@ -1236,15 +1205,15 @@ static int g_get_node(int argc, char **argv)
 	if (rc)
 		fail(rc, &e);
 	if (o.fmt == SDB_FMT_TSV) {
-		sdb_buf_adds(&ob, "node\t");
-		tstr(&ob, nd.id);
-		sdb_buf_addc(&ob, '\t');
-		sdb_tsv_escape(&ob, nd.type, nd.typen);
-		sdb_buf_addc(&ob, '\t');
-		sdb_tsv_escape(&ob, nd.propsn ? nd.props : "{}", nd.propsn ? nd.propsn : 2);
-		times_tsv(&ob, &nd.t);
-		sdb_buf_addc(&ob, '\n');
-		ob_flush();
+		sdb_buf_adds(&cli_ob, "node\t");
+		tstr(&cli_ob, nd.id);
+		sdb_buf_addc(&cli_ob, '\t');
+		sdb_tsv_escape(&cli_ob, nd.type, nd.typen);
+		sdb_buf_addc(&cli_ob, '\t');
+		sdb_tsv_escape(&cli_ob, nd.propsn ? nd.props : "{}", nd.propsn ? nd.propsn : 2);
+		times_tsv(&cli_ob, &nd.t);
+		sdb_buf_addc(&cli_ob, '\n');
+		cli_ob_flush();
 	} else {
 		sdb_buf_adds(&j, "{\"id\":");
 		jstr(&j, nd.id);
@@ -1353,10 +1322,10 @@ static void write_adjacent(struct gopt *o, struct gdb *x, struct sdb_gstr me,
 			struct sdb_gstr on = other(l, ix[i]);
 			if (i && !bcmp_(on.p, on.n, other(l, ix[i - 1]).p, other(l, ix[i - 1]).n))
 				continue;
-			node_tsv(&ob, x, o, start, on, -1);
+			node_tsv(&cli_ob, x, o, start, on, -1);
 		}
 		for (size_t i = 0; i < l->n; i++)
-			edge_tsv(&ob, start, ES(l, ix[i], f), ES(l, ix[i], t), ES(l, ix[i], to),
+			edge_tsv(&cli_ob, start, ES(l, ix[i], f), ES(l, ix[i], t), ES(l, ix[i], to),
 				 &l->v[ix[i]].tm, l->b.data + l->v[ix[i]].p, l->v[ix[i]].pn);
 	} else {
 		int first = 1;
@@ -1432,13 +1401,9 @@ static size_t read_starts(struct gopt *o, const char *arg, struct sdb_buf *buf, 
 	sdb_error_clear(&e);
 	if ((rc = sdb_input_open(&in, NULL, &e)))
 		die_err(rc, &e);
-	for (size_t i = 0; i < in.len;) {
-		const char *p = in.data + i, *nl = memchr(p, '\n', in.len - i);
-		size_t len = nl ? (size_t)(nl - p) : in.len - i;
-		i += len + 1;
+	const char *p;
+	for (size_t i = 0, len; cli_line(in.data, in.len, &i, &p, &len);) {
 		line++;
-		if (len && p[len - 1] == '\r')
-			len--;
 		if (!len)
 			continue;
 		if (pairs) {
@@ -1506,7 +1471,7 @@ static int g_neighbors(int argc, char **argv)
 		free(l.v);
 		sdb_buf_release(&l.b);
 		if (o.fmt == SDB_FMT_TSV)
-			ob_flush();
+			cli_ob_flush();
 	}
 	batch_end(&o, &j, nrec);
 	gdb_close(&x);
@@ -1573,7 +1538,7 @@ static void res_edges_tsv(const struct sdb_gres *res, const char *start, size_t 
 {
 	for (size_t i = 0; i < ne; i++) {
 		const struct sdb_gres_edge *ed = &res->edges[e0 + i];
-		edge_tsv(&ob, start, sdb_gres_str(res, ed->from, ed->fromn), sdb_gres_str(res, ed->type, ed->typen),
+		edge_tsv(&cli_ob, start, sdb_gres_str(res, ed->from, ed->fromn), sdb_gres_str(res, ed->type, ed->typen),
 			 sdb_gres_str(res, ed->to, ed->ton), &ed->t, res->b.data + ed->props, ed->propsn);
 	}
 }
@@ -1694,7 +1659,7 @@ static void wcmd_start(struct wcmd *c)
 
 static void wcmd_end(struct wcmd *c)
 {
-	ob_flush(); /* tsv: the lines still held */
+	cli_ob_flush(); /* tsv: the lines still held */
 	batch_end(&c->o, &c->j, c->nrec);
 	walk_free(c->wk);
 	gdb_close(&c->x);
@@ -1750,34 +1715,34 @@ static int g_traverse(int argc, char **argv)
 		if (c.o.fmt == SDB_FMT_TSV && c.o.ids_only) {
 			for (size_t k = 0; k < c.res.nnodes; k++) {
 				if (c.o.stdin_) {
-					sdb_tsv_escape(&ob, s, strlen(s));
-					sdb_buf_addc(&ob, '\t');
+					sdb_tsv_escape(&cli_ob, s, strlen(s));
+					sdb_buf_addc(&cli_ob, '\t');
 				}
-				sdb_buf_adds(&ob, "node\t");
-				tstr(&ob, sdb_gwalk_id(c.wk, c.res.nodes[k].widx));
-				sdb_buf_addc(&ob, '\t');
-				add_u64(&ob, (uint64_t)c.res.nodes[k].depth);
-				sdb_buf_addc(&ob, '\n');
+				sdb_buf_adds(&cli_ob, "node\t");
+				tstr(&cli_ob, sdb_gwalk_id(c.wk, c.res.nodes[k].widx));
+				sdb_buf_addc(&cli_ob, '\t');
+				add_u64(&cli_ob, (uint64_t)c.res.nodes[k].depth);
+				sdb_buf_addc(&cli_ob, '\n');
 			}
-			if (ob.len > (1u << 20))
-				ob_flush();
+			if (cli_ob.len > (1u << 20))
+				cli_ob_flush();
 			continue;
 		}
 		if (c.o.fmt == SDB_FMT_TSV) {
 			for (size_t k = 0; k < c.res.nnodes; k++) {
 				cur_widx = c.res.nodes[k].widx;
-				node_tsv(&ob, &c.x, &c.o, c.o.stdin_ ? s : NULL,
+				node_tsv(&cli_ob, &c.x, &c.o, c.o.stdin_ ? s : NULL,
 					 sdb_gres_str(&c.res, c.res.nodes[k].off, c.res.nodes[k].n), c.res.nodes[k].depth);
 			}
 			cur_widx = -1;
 			res_edges_tsv(&c.res, c.o.stdin_ ? s : NULL, 0, c.res.nedges);
-			ob_flush();
+			cli_ob_flush();
 			continue;
 		}
 		/* a batch's json/jsonl records go straight to the output */
-		jb = direct ? &ob : &c.j;
+		jb = direct ? &cli_ob : &c.j;
 		if (direct && c.o.fmt == SDB_FMT_JSON)
-			sdb_buf_addc(&ob, c.nrec ? ',' : '[');
+			sdb_buf_addc(&cli_ob, c.nrec ? ',' : '[');
 		if (!direct && c.o.stdin_ && c.j.len > 1)
 			sdb_buf_addc(&c.j, ',');
 		sdb_buf_addc(jb, '{');
@@ -1812,10 +1777,10 @@ static int g_traverse(int argc, char **argv)
 		sdb_buf_addc(jb, '}');
 		if (direct) {
 			if (c.o.fmt == SDB_FMT_JSONL)
-				sdb_buf_addc(&ob, '\n');
+				sdb_buf_addc(&cli_ob, '\n');
 			c.nrec++;
-			if (ob.len > (1u << 20))
-				ob_flush();
+			if (cli_ob.len > (1u << 20))
+				cli_ob_flush();
 		} else if (c.o.stdin_) {
 			batch_rec(&c.o, &c.j, &c.nrec);
 		}
@@ -1847,19 +1812,19 @@ static void path_tsv(const struct gopt *o, const struct sdb_gres *res, const str
 		     const char *start)
 {
 	if (start) {
-		sdb_tsv_escape(&ob, start, strlen(start));
-		sdb_buf_addc(&ob, '\t');
+		sdb_tsv_escape(&cli_ob, start, strlen(start));
+		sdb_buf_addc(&cli_ob, '\t');
 	}
-	sdb_buf_addf(&ob, "path\t%zu\t", p->nedges);
+	sdb_buf_addf(&cli_ob, "path\t%zu\t", p->nedges);
 	if (o->weight)
-		sdb_num_from_double(p->weight, &ob);
+		sdb_num_from_double(p->weight, &cli_ob);
 	else
-		sdb_buf_addf(&ob, "%zu", p->nedges);
+		sdb_buf_addf(&cli_ob, "%zu", p->nedges);
 	for (size_t k = 0; k < p->nnodes; k++) {
-		sdb_buf_addc(&ob, '\t');
-		tstr(&ob, sdb_gres_str(res, res->nodes[p->node0 + k].off, res->nodes[p->node0 + k].n));
+		sdb_buf_addc(&cli_ob, '\t');
+		tstr(&cli_ob, sdb_gres_str(res, res->nodes[p->node0 + k].off, res->nodes[p->node0 + k].n));
 	}
-	sdb_buf_addc(&ob, '\n');
+	sdb_buf_addc(&cli_ob, '\n');
 	res_edges_tsv(res, start, p->edge0, p->nedges);
 }
 
@@ -1930,7 +1895,7 @@ static int g_path(int argc, char **argv)
 		if (c.o.fmt == SDB_FMT_TSV) {
 			for (size_t k = 0; k < c.res.npaths; k++)
 				path_tsv(&c.o, &c.res, &c.res.paths[k], c.o.stdin_ ? s : NULL);
-			ob_flush();
+			cli_ob_flush();
 		} else {
 			if (c.o.stdin_ && c.j.len > 1)
 				sdb_buf_addc(&c.j, ',');
@@ -2019,7 +1984,7 @@ static int g_get_edge(int argc, char **argv)
 		for (size_t i = 0; i < m.n; i++) {
 			size_t k = ix[i];
 			if (o.fmt == SDB_FMT_TSV)
-				edge_tsv(&ob, NULL, ES(&m, k, f), ES(&m, k, t), ES(&m, k, to), &m.v[k].tm,
+				edge_tsv(&cli_ob, NULL, ES(&m, k, f), ES(&m, k, t), ES(&m, k, to), &m.v[k].tm,
 					 m.b.data + m.v[k].p, m.v[k].pn);
 			else {
 				if (i)
@@ -2031,7 +1996,7 @@ static int g_get_edge(int argc, char **argv)
 		free(ix);
 	}
 	if (o.fmt == SDB_FMT_TSV)
-		ob_flush();
+		cli_ob_flush();
 	else {
 		sdb_buf_adds(&j, "]}");
 		emit_json(&o, &j, 0);
@@ -2140,7 +2105,7 @@ static int g_temporal(int argc, char **argv)
 	}
 	write_adjacent(&o, &x, me, &l, NULL, &j);
 	if (o.fmt == SDB_FMT_TSV)
-		ob_flush();
+		cli_ob_flush();
 	else
 		emit_json(&o, &j, 0);
 	gdb_close(&x);
@@ -2241,7 +2206,7 @@ static int g_history(int argc, char **argv)
 		const char *p = h.b.data + h.v[k].p;
 		if (edge) {
 			if (o.fmt == SDB_FMT_TSV)
-				edge_tsv(&ob, NULL, me, ty, to, &h.v[k].t, p, h.v[k].pn);
+				edge_tsv(&cli_ob, NULL, me, ty, to, &h.v[k].t, p, h.v[k].pn);
 			else {
 				if (i)
 					sdb_buf_addc(&j, ',');
@@ -2250,14 +2215,14 @@ static int g_history(int argc, char **argv)
 			continue;
 		}
 		if (o.fmt == SDB_FMT_TSV) {
-			sdb_buf_adds(&ob, "node\t");
-			tstr(&ob, me);
-			sdb_buf_addc(&ob, '\t');
-			sdb_tsv_escape(&ob, h.b.data + h.v[k].ty, h.v[k].tyn);
-			sdb_buf_addc(&ob, '\t');
-			sdb_tsv_escape(&ob, h.v[k].pn ? p : "{}", h.v[k].pn ? h.v[k].pn : 2);
-			times_tsv(&ob, &h.v[k].t);
-			sdb_buf_addc(&ob, '\n');
+			sdb_buf_adds(&cli_ob, "node\t");
+			tstr(&cli_ob, me);
+			sdb_buf_addc(&cli_ob, '\t');
+			sdb_tsv_escape(&cli_ob, h.b.data + h.v[k].ty, h.v[k].tyn);
+			sdb_buf_addc(&cli_ob, '\t');
+			sdb_tsv_escape(&cli_ob, h.v[k].pn ? p : "{}", h.v[k].pn ? h.v[k].pn : 2);
+			times_tsv(&cli_ob, &h.v[k].t);
+			sdb_buf_addc(&cli_ob, '\n');
 		} else {
 			if (i)
 				sdb_buf_addc(&j, ',');
@@ -2272,7 +2237,7 @@ static int g_history(int argc, char **argv)
 		}
 	}
 	if (o.fmt == SDB_FMT_TSV)
-		ob_flush();
+		cli_ob_flush();
 	else {
 		sdb_buf_adds(&j, "]}");
 		emit_json(&o, &j, 0);
@@ -2326,26 +2291,26 @@ static int g_load(int argc, char **argv)
 static int dump_node(void *ctx, const struct sdb_gnode *nd, struct sdb_error *e)
 {
 	(void)ctx;
-	sdb_buf_adds(&ob, "{\"id\":");
-	jstr(&ob, nd->id);
-	sdb_buf_adds(&ob, ",\"type\":");
-	sdb_json_quote(&ob, nd->type, nd->typen);
-	sdb_buf_adds(&ob, ",\"props\":");
-	props_json(&ob, nd->props, nd->propsn);
-	times_json(&ob, &nd->t);
-	sdb_buf_adds(&ob, "}\n");
-	if (ob.len > (1u << 20))
-		ob_flush();
+	sdb_buf_adds(&cli_ob, "{\"id\":");
+	jstr(&cli_ob, nd->id);
+	sdb_buf_adds(&cli_ob, ",\"type\":");
+	sdb_json_quote(&cli_ob, nd->type, nd->typen);
+	sdb_buf_adds(&cli_ob, ",\"props\":");
+	props_json(&cli_ob, nd->props, nd->propsn);
+	times_json(&cli_ob, &nd->t);
+	sdb_buf_adds(&cli_ob, "}\n");
+	if (cli_ob.len > (1u << 20))
+		cli_ob_flush();
 	return 0;
 }
 
 static int dump_edge(void *ctx, const struct sdb_gedge *ed, struct sdb_error *e)
 {
 	(void)ctx;
-	edge_json(&ob, ed->from, ed->type, ed->to, &ed->t, ed->props, ed->propsn);
-	sdb_buf_addc(&ob, '\n');
-	if (ob.len > (1u << 20))
-		ob_flush();
+	edge_json(&cli_ob, ed->from, ed->type, ed->to, &ed->t, ed->props, ed->propsn);
+	sdb_buf_addc(&cli_ob, '\n');
+	if (cli_ob.len > (1u << 20))
+		cli_ob_flush();
 	return 0;
 }
 
@@ -2361,7 +2326,7 @@ static int g_dump(int argc, char **argv)
 	sdb_error_clear(&e);
 	if ((rc = sdb_graph_scan(x.g, dump_node, dump_edge, NULL, &e)))
 		die_err(rc, &e);
-	ob_flush();
+	cli_ob_flush();
 	gdb_close(&x);
 	gopt_release(&o);
 	return EXIT_OK;
@@ -2431,7 +2396,7 @@ static int g_stats(int argc, char **argv)
 	struct sdb_error e;
 	struct sctx s;
 	int rc;
-	struct sdb_fmt_opts fo = { SDB_FMT_TOON, 0, &ob, cli_out_sink, NULL };
+	struct sdb_fmt_opts fo = { SDB_FMT_TOON, 0, &cli_ob, cli_out_sink, NULL };
 
 	parse(&o, argc, argv, h_stats, o_stats, SDB_FMT_BIT(SDB_FMT_TOON) | SDB_FMT_BIT(SDB_FMT_JSON), 1, 1);
 	gdb_open(&x, &o, o.pos[0], 0);
@@ -2442,12 +2407,12 @@ static int g_stats(int argc, char **argv)
 		die_err(rc, &e);
 	{
 		const struct sdb_fmt_field f[] = {
-			{ "nodes", sdb_cell_uint(s.nodes), NULL, 0, NULL, 0 },
-			{ "edges", sdb_cell_uint(s.edges), NULL, 0, NULL, 0 },
-			{ "node_versions", sdb_cell_uint(s.nver), NULL, 0, NULL, 0 },
-			{ "edge_versions", sdb_cell_uint(s.ever), NULL, 0, NULL, 0 },
-			{ "expired_node_versions", sdb_cell_uint(s.nexp), NULL, 0, NULL, 0 },
-			{ "expired_edge_versions", sdb_cell_uint(s.eexp), NULL, 0, NULL, 0 },
+			CLI_FIELD("nodes", sdb_cell_uint(s.nodes)),
+			CLI_FIELD("edges", sdb_cell_uint(s.edges)),
+			CLI_FIELD("node_versions", sdb_cell_uint(s.nver)),
+			CLI_FIELD("edge_versions", sdb_cell_uint(s.ever)),
+			CLI_FIELD("expired_node_versions", sdb_cell_uint(s.nexp)),
+			CLI_FIELD("expired_edge_versions", sdb_cell_uint(s.eexp)),
 		};
 		fo.fmt = o.fmt;
 		if (sdb_fmt_record(&fo, f, sizeof(f) / sizeof(f[0]), &e))

@@ -52,18 +52,11 @@ enum {
 };
 
 /* accepted by every command (and before it), listed in the tool's help */
-#define HIDDEN \
-	{ OPT_QUIET, 'q', "quiet", NULL, NULL }, \
-	{ OPT_VERBOSE, 'v', "verbose", NULL, NULL }, \
-	{ OPT_PROGRESS, 0, "progress", NULL, NULL }, \
-	{ OPT_NO_PROGRESS, 0, "no-progress", NULL, NULL }
 #define COMMON \
-	{ DBOPT_DB, 'd', "db", "DIR", "database directory (default $SOCHDB_DIR, else ./sochdb_data)" }, \
+	DBOPT_DB_OPT, \
 	{ K_NS, 'n', "namespace", "NS", "scope every key to namespace NS" }, \
-	HIDDEN
-#define WRITING \
-	{ DBOPT_SYNC, 0, "sync", "MODE", "full (default): fsync each commit; normal; off" }, \
-	{ DBOPT_LOCK_TIMEOUT, 0, "lock-timeout", "SECS", "wait this long for the write lock (default 30)" }
+	CLI_HIDDEN_OPTS
+#define WRITING DBOPT_WRITE_OPTS
 
 /* the options that may stand before the command */
 static const struct opt common[] = { COMMON, WRITING, OPT_END };
@@ -187,16 +180,6 @@ struct kvopt {
 	int npos;
 };
 
-static enum sdb_fmt parse_fmt(const char *v, unsigned allowed)
-{
-	enum sdb_fmt f;
-	struct sdb_error e;
-
-	if (sdb_fmt_parse(v, allowed, &f, &e))
-		die_usage("%s", e.msg);
-	return f;
-}
-
 /* Parses argv for a command: its help head and option table, the
  * formats it takes (a mask of SDB_FMT_BIT) and how many arguments. */
 static void parse(struct kvopt *k, int argc, char **argv, const char *head,
@@ -234,7 +217,7 @@ static void parse(struct kvopt *k, int argc, char **argv, const char *head,
 		case K_STDIN: k->stdin_keys = 1; break;
 		case K_PARTIAL: k->partial = 1; break;
 		case K_BULK: k->bulk = 1; break;
-		case K_FORMAT: k->fmt = parse_fmt(v, fmts); break;
+		case K_FORMAT: k->fmt = cli_parse_fmt(v, fmts); break;
 		case K_PREFIX: k->prefix = v; break;
 		case K_START: k->start = v; break;
 		case K_END: k->end = v; break;
@@ -270,56 +253,15 @@ static void make_ikey(const struct kvopt *k, const void *key, size_t klen,
 		die(e.code == SDB_EINVAL ? EXIT_USAGE : EXIT_FAILURE_RT, "%s", e.msg);
 }
 
-static struct sdb_db *open_db(struct kvopt *k, unsigned flags)
-{
-	struct sdb_db *db;
-	struct sdb_error e;
-	int rc;
-
-	sdb_error_clear(&e);
-	if ((rc = sdb_db_open(k->db.dir, flags, &k->db.o, &db, &e)))
-		die_err(rc, &e);
-	return db;
-}
 
 static uint64_t expiry(const struct kvopt *k)
 {
 	return k->ttl ? sdb_now_ms() + (uint64_t)k->ttl * 1000 : 0;
 }
 
-/* After a commit: automatic flush/compaction; failures only warn (the
- * commit itself is durable). */
-static void after_commit(struct sdb_db *db)
-{
-	struct sdb_error e;
-
-	sdb_error_clear(&e);
-	if (sdb_db_maybe_flush(db, &e))
-		cli_warn("background flush failed: %s", e.msg);
-}
 
 /* ------------------------------------------------------------- output */
 
-/* What goes to stdout: the row writer's buffer, drained by cli_out_sink. */
-static struct sdb_buf ob = SDB_BUF_INIT;
-
-static void ob_flush(void)
-{
-	struct sdb_error e;
-
-	if (!sdb_buf_ok(&ob))
-		die(EXIT_FAILURE_RT, "out of memory");
-	sdb_error_clear(&e);
-	if (cli_out_sink(NULL, ob.data, ob.len, &e))
-		cli_die_output(&e);
-	sdb_buf_reset(&ob);
-}
-
-static inline void ob_check(void)
-{
-	if (ob.len >= (1u << 20))
-		ob_flush();
-}
 
 #define LIST_FMTS (SDB_FMT_BIT(SDB_FMT_TSV) | SDB_FMT_BIT(SDB_FMT_JSONL) | \
 		   SDB_FMT_BIT(SDB_FMT_JSON) | SDB_FMT_BIT(SDB_FMT_TOON))
@@ -338,7 +280,7 @@ struct emitter {
 
 static void emit_begin(struct emitter *em, enum sdb_fmt fmt, int keys_only, int with_ns)
 {
-	struct sdb_fmt_opts o = { fmt, 0, &ob, cli_out_sink, NULL };
+	struct sdb_fmt_opts o = { fmt, 0, &cli_ob, cli_out_sink, NULL };
 	struct sdb_error e;
 
 	memset(em, 0, sizeof(*em));
@@ -410,13 +352,13 @@ static int kv_put(int argc, char **argv)
 	}
 	if (vl > SDB_MAX_VALUE)
 		die(EXIT_FAILURE_RT, "value longer than %u bytes", SDB_MAX_VALUE);
-	db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
+	db = dbopt_open(&k.db, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
 	sdb_batch_init(&b);
 	if ((rc = sdb_batch_put(&b, ik.data, ik.len, vp, vl, expiry(&k), &e)) ||
 	    (rc = sdb_db_commit(db, &b, 1, &e)))
 		die_err(rc, &e);
 	cli_committed();
-	after_commit(db);
+	dbopt_after_commit(db);
 	sdb_batch_release(&b);
 	sdb_db_close(db);
 	sdb_input_close(&in);
@@ -440,13 +382,13 @@ static int kv_del(int argc, char **argv)
 		die_usage("missing KEY");
 	arg_bytes(&k, "KEY", k.pos[0], &key);
 	make_ikey(&k, key.data, key.len, &ik);
-	db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
+	db = dbopt_open(&k.db, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
 	sdb_batch_init(&b);
 	sdb_error_clear(&e);
 	if ((rc = sdb_batch_del(&b, ik.data, ik.len, &e)) || (rc = sdb_db_commit(db, &b, 1, &e)))
 		die_err(rc, &e);
 	cli_committed();
-	after_commit(db);
+	dbopt_after_commit(db);
 	sdb_batch_release(&b);
 	sdb_db_close(db);
 	sdb_buf_release(&key);
@@ -549,9 +491,9 @@ static long get_batch(struct kvopt *k, struct sdb_db *db, const char *p,
 	if (!sdb_buf_ok(&ans))
 		die(EXIT_FAILURE_RT, "out of memory");
 	for (size_t i = 0; i < nq; i++) {
-		sdb_buf_add(&ob, ans.data + aoff[i], alen[i]);
-		sdb_buf_addc(&ob, '\n');
-		ob_check();
+		sdb_buf_add(&cli_ob, ans.data + aoff[i], alen[i]);
+		sdb_buf_addc(&cli_ob, '\n');
+		cli_ob_check();
 	}
 	free(q);
 	free(aoff);
@@ -561,7 +503,7 @@ static long get_batch(struct kvopt *k, struct sdb_db *db, const char *p,
 	sdb_buf_release(&ik);
 	sdb_buf_release(&ans);
 	if (bad[0]) {
-		ob_flush();
+		cli_ob_flush();
 		die(EXIT_FAILURE_RT, "%s", bad);
 	}
 	return absent;
@@ -612,13 +554,13 @@ static int get_stdin(struct kvopt *k, struct sdb_db *db)
 				absent += get_batch(k, db, buf.data, used - 1, &lineno);
 				memmove(buf.data, buf.data + used, buf.len - used);
 				buf.len -= used;
-				ob_flush();
+				cli_ob_flush();
 				fflush(stdout);
 			}
 		}
 		sdb_buf_release(&buf);
 	}
-	ob_flush();
+	cli_ob_flush();
 	return absent ? EXIT_NEGATIVE : EXIT_OK;
 }
 
@@ -641,7 +583,7 @@ static int kv_lookup(int argc, char **argv, const char *head,
 		arg_bytes(&k, "KEY", k.pos[0], &key);
 		make_ikey(&k, key.data, key.len, &ik);
 	}
-	db = open_db(&k, SDB_OPEN_SNAPSHOT);
+	db = dbopt_open(&k.db, SDB_OPEN_SNAPSHOT);
 	if (k.stdin_keys) {
 		int rc = get_stdin(&k, db);
 		sdb_db_close(db);
@@ -813,7 +755,7 @@ static int kv_scan(int argc, char **argv)
 
 	parse(&k, argc, argv, h_scan, o_scan, LIST_FMTS, 0);
 	scan_range(&k, &lo, &hi, &has_hi);
-	db = open_db(&k, SDB_OPEN_SNAPSHOT);
+	db = dbopt_open(&k.db, SDB_OPEN_SNAPSHOT);
 	emit_begin(&em, k.fmt, k.keys_only, 0);
 	emit_range(db, &lo, has_hi ? &hi : NULL, k.reverse, k.limit, &em);
 	emit_end(&em);
@@ -834,7 +776,7 @@ static int kv_dump(int argc, char **argv)
 	parse(&k, argc, argv, h_dump, o_dump, LIST_FMTS, 0);
 	if (k.has_ns)
 		scan_range(&k, &lo, &hi, &has_hi);
-	db = open_db(&k, SDB_OPEN_SNAPSHOT);
+	db = dbopt_open(&k.db, SDB_OPEN_SNAPSHOT);
 	emit_begin(&em, k.fmt, 0, 1);
 	emit_range(db, k.has_ns ? &lo : NULL, has_hi ? &hi : NULL, 0, -1, &em);
 	emit_end(&em);
@@ -881,7 +823,7 @@ static int kv_ls(int argc, char **argv)
 	k.prefix = path.len ? path.data : NULL;
 	k.escaped = 0;
 	scan_range(&k, &lo, &hi, &has_hi);
-	db = open_db(&k, SDB_OPEN_SNAPSHOT);
+	db = dbopt_open(&k.db, SDB_OPEN_SNAPSHOT);
 	sdb_error_clear(&e);
 	if ((rc = sdb_iter_open(db, lo.data, lo.len, has_hi ? hi.data : NULL, hi.len, 0, &it, &e)))
 		die_err(rc, &e);
@@ -940,11 +882,11 @@ static int kv_ls(int argc, char **argv)
 	for (size_t i = 0; i < nc; i++) {
 		if (i && !child_cmp(&c[i - 1], &c[i]))
 			continue;
-		sdb_tsv_escape(&ob, arena.data + c[i].off, c[i].len);
-		sdb_buf_addc(&ob, '\n');
-		ob_check();
+		sdb_tsv_escape(&cli_ob, arena.data + c[i].off, c[i].len);
+		sdb_buf_addc(&cli_ob, '\n');
+		cli_ob_check();
 	}
-	ob_flush();
+	cli_ob_flush();
 	free(c);
 	sdb_iter_close(it);
 	sdb_db_close(db);
@@ -1182,17 +1124,14 @@ static int kv_load(int argc, char **argv)
 		die_err(rc, &e);
 	if (k.bulk && (rc = sdb_sorter_new(&so, &e)))
 		die_err(rc, &e);
-	for (size_t i = 0; i < srclen && !failed;) {
-		const char *p = src + i, *nl = memchr(p, '\n', srclen - i);
-		size_t len = nl ? (size_t)(nl - p) : srclen - i, col;
+	const char *p;
+	for (size_t i = 0, len; !failed && cli_line(src, srclen, &i, &p, &len);) {
+		size_t col;
 		const char *nsp = k.ns;
 		size_t nslen = k.nslen;
 		uint64_t exp = defexp;
 		int del = 0;
-		i += len + 1;
 		lineno++;
-		if (len && p[len - 1] == '\r')
-			len--;
 		sdb_buf_reset(&r.key);
 		sdb_buf_reset(&r.val);
 		sdb_buf_reset(&r.ns);
@@ -1285,7 +1224,7 @@ static int kv_load(int argc, char **argv)
 	if (so && (!failed || (k.partial && sdb_sorter_count(so)))) {
 		/* sorted into tables, installed by one manifest switch */
 		struct sdb_bulk *b;
-		db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
+		db = dbopt_open(&k.db, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
 		if ((rc = sdb_bulk_begin(db, &b, &e)))
 			die_err(rc, &e);
 		if ((rc = sdb_sorter_feed(so, b, &e))) {
@@ -1298,10 +1237,10 @@ static int kv_load(int argc, char **argv)
 			die_err(rc, &e);
 		cli_committed();
 		sdb_input_close(&in);
-		after_commit(db);
+		dbopt_after_commit(db);
 		sdb_db_close(db);
 	} else if (!so && (!failed || (k.partial && sdb_txn_nops(t)))) {
-		db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
+		db = dbopt_open(&k.db, SDB_OPEN_CREATE | SDB_OPEN_WRITE);
 		if ((rc = sdb_txn_nops(t) ? sdb_txn_commit(t, db, 0, &e) : commit_empty(db, &e)) ||
 		    (k.db.o.sync == SDB_SYNC_NORMAL && (rc = sdb_db_sync(db, &e))))
 			die_err(rc, &e);
@@ -1310,7 +1249,7 @@ static int kv_load(int argc, char **argv)
 		sdb_txn_free(t);
 		t = NULL;
 		sdb_input_close(&in);
-		after_commit(db);
+		dbopt_after_commit(db);
 		sdb_db_close(db);
 	}
 	sdb_txn_free(t);
@@ -1347,19 +1286,16 @@ static int kv_txn(int argc, char **argv)
 	if ((rc = sdb_input_open(&in, NULL, &e)))
 		die_err(rc, &e);
 	exp = expiry(&k);
-	db = open_db(&k, SDB_OPEN_CREATE | SDB_OPEN_WRITE | SDB_OPEN_SNAPSHOT);
+	db = dbopt_open(&k.db, SDB_OPEN_CREATE | SDB_OPEN_WRITE | SDB_OPEN_SNAPSHOT);
 	if ((rc = sdb_txn_begin(db, &t, &e)))
 		die_err(rc, &e);
-	for (size_t i = 0; i < in.len;) {
-		const char *p = in.data + i, *nl = memchr(p, '\n', in.len - i);
-		size_t len = nl ? (size_t)(nl - p) : in.len - i, col;
+	const char *p;
+	for (size_t i = 0, len; cli_line(in.data, in.len, &i, &p, &len);) {
+		size_t col;
 		const char *f[5];
 		size_t fl[5];
 		int nf, want;
-		i += len + 1;
 		lineno++;
-		if (len && p[len - 1] == '\r')
-			len--;
 		if (!len)
 			continue;
 		nf = split_tabs(p, len, f, fl, 4);
@@ -1421,10 +1357,10 @@ static int kv_txn(int argc, char **argv)
 		die_err(rc, &e);
 	if (nops) {
 		cli_committed();
-		after_commit(db);
+		dbopt_after_commit(db);
 	}
-	sdb_buf_add(&ob, out.data ? out.data : "", out.len);
-	ob_flush();
+	sdb_buf_add(&cli_ob, out.data ? out.data : "", out.len);
+	cli_ob_flush();
 	sdb_txn_free(t);
 	sdb_db_close(db);
 	sdb_input_close(&in);
@@ -1446,13 +1382,13 @@ static int kv_stats(int argc, char **argv)
 	int rc;
 	struct sdb_db *db;
 	struct sdb_cell levels[SDB_LEVELS];
-	struct sdb_fmt_opts o = { SDB_FMT_TOON, 0, &ob, cli_out_sink, NULL };
+	struct sdb_fmt_opts o = { SDB_FMT_TOON, 0, &cli_ob, cli_out_sink, NULL };
 	int ntab = 0;
 	double ratio;
 	char r2[32];
 
 	parse(&k, argc, argv, h_stats, o_stats, SDB_FMT_BIT(SDB_FMT_TOON) | SDB_FMT_BIT(SDB_FMT_JSON), 0);
-	db = open_db(&k, SDB_OPEN_SNAPSHOT);
+	db = dbopt_open(&k.db, SDB_OPEN_SNAPSHOT);
 	sdb_error_clear(&e);
 	if ((rc = sdb_db_stats(db, k.ns, k.nslen, !k.has_ns, &st, &e)))
 		die_err(rc, &e);
@@ -1471,16 +1407,16 @@ static int kv_stats(int argc, char **argv)
 	snprintf(r2, sizeof(r2), "%.2f", ratio);
 	{
 		const struct sdb_fmt_field f[] = {
-			{ "keys", sdb_cell_uint(st.keys), NULL, 0, NULL, 0 },
-			{ "live_bytes", sdb_cell_uint(st.live_bytes), NULL, 0, NULL, 0 },
-			{ "dead_bytes", sdb_cell_uint(st.dead_bytes), NULL, 0, NULL, 0 },
-			{ "wal_bytes", sdb_cell_uint(st.wal_bytes), NULL, 0, NULL, 0 },
-			{ "wal_segments", sdb_cell_int(st.wal_segments), NULL, 0, NULL, 0 },
-			{ "checkpoint_lsn", sdb_cell_uint(st.checkpoint_lsn), NULL, 0, NULL, 0 },
-			{ "wal_end_lsn", sdb_cell_uint(st.wal_end_lsn), NULL, 0, NULL, 0 },
-			{ "tables", sdb_cell_int(ntab), NULL, 0, NULL, 0 },
+			CLI_FIELD("keys", sdb_cell_uint(st.keys)),
+			CLI_FIELD("live_bytes", sdb_cell_uint(st.live_bytes)),
+			CLI_FIELD("dead_bytes", sdb_cell_uint(st.dead_bytes)),
+			CLI_FIELD("wal_bytes", sdb_cell_uint(st.wal_bytes)),
+			CLI_FIELD("wal_segments", sdb_cell_int(st.wal_segments)),
+			CLI_FIELD("checkpoint_lsn", sdb_cell_uint(st.checkpoint_lsn)),
+			CLI_FIELD("wal_end_lsn", sdb_cell_uint(st.wal_end_lsn)),
+			CLI_FIELD("tables", sdb_cell_int(ntab)),
 			{ "tables_per_level", sdb_cell_absent(), levels, SDB_LEVELS, NULL, 0 },
-			{ "table_bytes", sdb_cell_uint(st.table_bytes), NULL, 0, NULL, 0 },
+			CLI_FIELD("table_bytes", sdb_cell_uint(st.table_bytes)),
 			{ "compression_ratio", k.fmt == SDB_FMT_JSON ? sdb_cell_num(r2) :
 				sdb_cell_real((double)(long)(ratio * 100 + 0.5) / 100), NULL, 0, NULL, 0 },
 		};

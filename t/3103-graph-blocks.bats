@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # 3103-graph-blocks: graph keys are written in 1 KiB data blocks
-# (SDB_BLOCK_BYTES_SEEK, lib/store/table.c), other namespaces in 4 KiB
+# (the "$graph:" row of SDB_NS_HINTS, lib/store/keys.h), other namespaces in 4 KiB
 # ones, by every table writer (bulk load, checkpoint); a damaged small
 # block is still found by its checksum, by the graph's reads and by
 # sochdb-wal verify.

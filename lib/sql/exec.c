@@ -42,12 +42,6 @@ static void rs_init(struct rowstore *r, int ncol)
 	r->ncol = ncol;
 }
 
-static void rs_clear(struct rowstore *r)
-{
-	sdb_sql_arena_release(&r->mem);
-	r->n = 0;
-}
-
 static void rs_free(struct rowstore *r)
 {
 	sdb_sql_arena_release(&r->mem);
@@ -112,13 +106,14 @@ struct level {
 	long rwords;
 	/* L_ONE */
 	int one_done;
-	/* L_ROWS: a materialized select */
+	/* L_ROWS: a materialized select, its rows in a spool (sorter.h:
+	 * memory, then a temporary file past half the memory limit) read
+	 * again for each outer row */
 	struct sel *sub;
 	int sub_corr;
 	int stream;                  /* the outermost level: rows straight from sub */
-	struct rowstore rs;
+	struct sql_sorter *sp;
 	int built;
-	long pos;
 	/* L_TABLE */
 	struct tscan *ts;
 	/* L_REC: the row of a recursive CTE being expanded */
@@ -220,12 +215,20 @@ struct sel {
 	struct sel *next_all;        /* qall */
 	int presorted;               /* ORDER BY answered by the first level's order */
 	int knn;                     /* ORDER BY vec_distance_*(col, q) LIMIT k (vecknn.h) */
-	/* a recursive CTE: the queue of rows still to expand */
+	/* a recursive CTE: the queue of rows still to expand, a spool read
+	 * while it is added to (a FIFO: memory, then a temporary file past
+	 * half the memory limit); the row being expanded copied out of it */
 	int recursive;
 	struct sql_value *recrow;
-	struct rowstore queue;
-	long qhead;
+	struct sql_sorter *queue;
+	struct sdb_sql_arena recmem;
+	/* UNION: the rows seen, in qseen (its bytes qbytes) and, once those
+	 * passed half the memory limit, in a hash file qfile of all rows
+	 * seen before qseen's; qfile is written again with qseen's rows (and
+	 * qseen emptied) each time qseen fills up */
 	struct vset *qseen;
+	size_t qbytes;
+	struct sql_hfile *qfile;
 };
 
 /* ------------------------------------------------------------ names */
@@ -1527,6 +1530,7 @@ struct sel *sel_compile(struct bctx *b, struct scope *up,
 		return NULL;
 	}
 	sdb_sql_arena_init(&q->mem);
+	sdb_sql_arena_init(&q->recmem);
 	q->next_all = b->all->sels;
 	b->all->sels = q;
 	if (b->pending_rec) {
@@ -1745,8 +1749,11 @@ static int lv_rewind(struct level *L, struct ectx *x)
 		if (L->stream)
 			return sel_open(L->sub, x);
 		if (!L->built || L->sub_corr) {
-			rs_clear(&L->rs);
-			L->rs.ncol = L->sub->ncols;
+			sql_sorter_free(L->sp);
+			L->sp = sql_sorter_new(L->sub->ncols, NULL, NULL, x->c->memory_limit / 2,
+					       spill_dir(x->c));
+			if (!L->sp)
+				return sql_oom(x->e);
 			if ((rc = sel_open(L->sub, x)))
 				return rc;
 			for (;;) {
@@ -1755,12 +1762,14 @@ static int lv_rewind(struct level *L, struct ectx *x)
 					return rc;
 				if (rc == 0)
 					break;
-				if (rs_add(&L->rs, sel_row(L->sub), L->sub->ncols, NULL, 0))
-					return sql_oom(x->e);
+				if ((rc = sql_sorter_add(L->sp, sel_row(L->sub), L->sub->ncols, NULL, 0,
+							 x->e)))
+					return rc;
 			}
 			L->built = 1;
+			return 0;
 		}
-		L->pos = 0;
+		sql_sorter_rewind(L->sp);
 		return 0;
 	case L_TABLE:
 		return tscan_rewind(L->ts, x);
@@ -1794,11 +1803,13 @@ static int lv_next(struct level *L, struct ectx *x)
 				L->cur->row = (struct sql_value *)sel_row(L->sub);
 			break;
 		}
-		if (L->pos < L->rs.n) {
-			L->cur->row = &L->rs.v[L->pos * L->rs.ncol];
-			L->pos++;
-			rc = 1;
+		{
+			const struct sql_value *r;
+			if ((rc = sql_sorter_next(L->sp, &r, x->e)) == 1)
+				L->cur->row = (struct sql_value *)r;
 		}
+		if (rc < 0)
+			return rc;
 		break;
 	case L_TABLE:
 		rc = tscan_next(L->ts, x);
@@ -3148,17 +3159,81 @@ out:
 	return rc;
 }
 
+/* A row's hash for the seen-set's file: its values' (BINARY), mixed. */
+static uint64_t row_hash(const struct sql_value *row, int n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull;
+	for (int i = 0; i < n; i++)
+		h = (h ^ sql_value_hash(&row[i], SQL_COLL_BINARY)) * 0x100000001b3ull;
+	return h ^ (h >> 29);
+}
+
+/* Whether the seen-set's file holds the row. @return 1, 0 or an error. */
+static int qfile_has(struct sel *q, const struct sql_value *row, struct ectx *x)
+{
+	const struct sql_value *r;
+	int rc;
+	sql_hfile_probe(q->qfile, row_hash(row, q->ncols));
+	while ((rc = sql_hfile_next(q->qfile, &r, x->e)) == 1) {
+		int i = 0;
+		while (i < q->ncols && !sql_value_cmp(&r[i], &row[i], SQL_COLL_BINARY))
+			i++;
+		if (i == q->ncols)
+			return 1;
+	}
+	return rc;
+}
+
+/* qseen full: a new file of the old one's rows and qseen's; qseen empty. */
+static int qfile_grow(struct sel *q, struct ectx *x)
+{
+	int rc = 0;
+	const struct sql_value *r;
+	struct sql_hfile *nf = sql_hfile_new(q->ncols, x->c->memory_limit / 4, spill_dir(x->c),
+					     "UNION set file");
+	if (!nf)
+		return sql_oom(x->e);
+	if (q->qfile) {
+		sql_hfile_all(q->qfile);
+		while ((rc = sql_hfile_next(q->qfile, &r, x->e)) == 1)
+			if ((rc = sql_hfile_add(nf, row_hash(r, q->ncols), r, x->e)))
+				break;
+	}
+	for (long i = 0; rc == 0 && i < vset_count(q->qseen); i++) {
+		r = vset_key(q->qseen, i);
+		rc = sql_hfile_add(nf, row_hash(r, q->ncols), r, x->e);
+	}
+	if (rc == 0)
+		rc = sql_hfile_finish(nf, x->e);
+	if (rc) {
+		sql_hfile_free(nf);
+		return rc;
+	}
+	sql_hfile_free(q->qfile);
+	q->qfile = nf;
+	vset_free(q->qseen);
+	q->qbytes = 0;
+	if (!(q->qseen = vset_new(q->ncols, 0)))
+		return sql_oom(x->e);
+	return 0;
+}
+
 static int queue_add(struct sel *q, const struct sql_value *row, int dedup,
 		     struct ectx *x)
 {
 	if (dedup) {
-		int isnew;
+		int isnew, rc;
+		if (q->qfile && (rc = qfile_has(q, row, x)))
+			return rc < 0 ? rc : 0;
 		if (!vset_get(q->qseen, row, 1, &isnew) && isnew < 0)
 			return sql_oom(x->e);
 		if (!isnew)
 			return 0;
+		if ((q->qbytes += sql_sorter_row_bytes(row, q->ncols) + 32) > x->c->memory_limit / 2 &&
+		    (rc = qfile_grow(q, x)))
+			return rc;
 	}
-	return rs_add(&q->queue, row, q->ncols, NULL, 0) ? sql_oom(x->e) : 0;
+	return sql_sorter_add(q->queue, row, q->ncols, NULL, 0, x->e);
 }
 
 /* A recursive CTE: the rows of the first select, then for each row taken
@@ -3169,11 +3244,17 @@ static int rec_step(struct sel *q, struct ectx *x)
 	int rc;
 	int dedup = q->ncores > 1 && q->ops[1] == SQL_CMP_UNION;
 	if (q->state == 0) {
-		rs_free(&q->queue);
-		rs_init(&q->queue, q->ncols);
-		q->qhead = 0;
+		sql_sorter_free(q->queue);
+		q->queue = sql_sorter_new(q->ncols, NULL, NULL, x->c->memory_limit / 2, spill_dir(x->c));
+		if (!q->queue)
+			return sql_oom(x->e);
+		if (!q->recrow && !(q->recrow = calloc((size_t)q->ncols + 1, sizeof(*q->recrow))))
+			return sql_oom(x->e);
 		vset_free(q->qseen);
 		q->qseen = NULL;
+		sql_hfile_free(q->qfile);
+		q->qfile = NULL;
+		q->qbytes = 0;
 		if (dedup && !(q->qseen = vset_new(q->ncols, 0)))
 			return sql_oom(x->e);
 		if ((rc = core_drain(q, q->cores[0], x, NULL, dedup)))
@@ -3181,22 +3262,29 @@ static int rec_step(struct sel *q, struct ectx *x)
 		q->state = 1;
 	}
 	for (;;) {
-		if ((q->lim >= 0 && q->emitted >= q->lim) || q->qhead >= q->queue.n) {
+		const struct sql_value *r;
+		if (q->lim >= 0 && q->emitted >= q->lim) {
 			q->state = 3;
 			return 0;
 		}
-		memcpy(q->row, &q->queue.v[q->qhead * q->ncols],
-		       sizeof(*q->row) * (size_t)q->ncols);
-		q->qhead++;
-		q->recrow = q->row;
+		if ((rc = sql_sorter_next(q->queue, &r, x->e)) <= 0) {
+			q->state = 3;
+			return rc;
+		}
+		/* the row outlives the queue's buffer: its bytes in recmem */
+		sdb_sql_arena_reset(&q->recmem);
+		for (int i = 0; i < q->ncols; i++) {
+			q->recrow[i] = r[i];
+			if (sql_value_copy(&q->recrow[i], &q->recmem))
+				return sql_oom(x->e);
+		}
 		for (int ci = 1; ci < q->ncores; ci++) {
 			struct core *k = q->cores[ci];
 			core_reset(k);
 			if ((rc = core_drain(q, k, x, NULL, dedup)))
 				return rc;
 		}
-		memcpy(q->row, &q->queue.v[(q->qhead - 1) * q->ncols],
-		       sizeof(*q->row) * (size_t)q->ncols);
+		memcpy(q->row, q->recrow, sizeof(*q->row) * (size_t)q->ncols);
 		if (q->skipped < q->off) {
 			q->skipped++;
 			continue;
@@ -3290,7 +3378,7 @@ static void core_free(struct core *k)
 	sdb_sql_arena_release(&k->fmem);
 	for (int i = 0; i < k->nlv; i++) {
 		struct level *L = &k->lv[i];
-		rs_free(&L->rs);
+		sql_sorter_free(L->sp);
 		sql_fts_hybrid_free(L->hy);
 		if (L->ts)
 			tscan_free(L->ts);
@@ -3309,7 +3397,10 @@ void sel_free(struct sel *q)
 		core_free(q->cores[i]);
 	vset_free(q->cset);
 	vset_free(q->qseen);
-	rs_free(&q->queue);
+	sql_hfile_free(q->qfile);
+	sql_sorter_free(q->queue);
+	free(q->recrow);
+	sdb_sql_arena_release(&q->recmem);
 	rs_free(&q->sorter);
 	sql_sorter_free(q->xs);
 	sdb_sql_arena_release(&q->mem);
@@ -3324,6 +3415,7 @@ void sel_free_all(struct qall *a)
 	for (struct subq *s = a->subs, *n; s; s = n) {
 		n = s->next;
 		vset_free(s->set);
+		sql_hfile_free(s->hf);
 		sdb_sql_arena_release(&s->mem);
 	}
 	a->sels = NULL;
@@ -3342,12 +3434,23 @@ static int eqp_row(struct sql_stmt_h *h, int *id, int parent,
 static int eqp_sel(struct sel *q, struct sql_stmt_h *h, int *id, int parent,
 		   struct sdb_error *e)
 {
-	int rc;
+	int rc, step = parent;
 	char buf[600];
 	for (int ci = 0; ci < q->ncores; ci++) {
 		struct core *k = q->cores[ci];
 		int par = parent;
-		if (q->ncores > 1) {
+		if (q->recursive && q->ncores > 1) {
+			/* as SQLite: the first select, then the recursive ones */
+			if (ci == 0 || ci == 1) {
+				step = *id;
+				if ((rc = eqp_row(h, id, parent, ci ? "RECURSIVE STEP" : "SETUP", e)))
+					return rc;
+			}
+			par = step;
+			if (!k->vrows && k->nlv == 1 && k->lv[0].kind == L_ONE &&
+			    (rc = eqp_row(h, id, par, "SCAN CONSTANT ROW", e)))
+				return rc;
+		} else if (q->ncores > 1) {
 			par = *id;
 			if ((rc = eqp_row(h, id, parent, ci == 0 ? "LEFT-MOST SUBQUERY" :
 					  q->ops[ci] == SQL_CMP_UNION_ALL ? "UNION ALL" :
@@ -3371,11 +3474,16 @@ static int eqp_sel(struct sel *q, struct sql_stmt_h *h, int *id, int parent,
 					return rc;
 			} else if (L->kind == L_ROWS) {
 				int me = *id;
-				snprintf(buf, sizeof buf, "MATERIALIZE %s", L->src->name ? L->src->name : "(subquery)");
+				snprintf(buf, sizeof buf, "%s %s", L->sub->recursive && L->stream ? "CO-ROUTINE" : "MATERIALIZE",
+					 L->src->name ? L->src->name : "(subquery)");
 				if ((rc = eqp_row(h, id, par, buf, e)) ||
 				    (rc = eqp_sel(L->sub, h, id, me, e)))
 					return rc;
 				snprintf(buf, sizeof buf, "SCAN %s", L->src->name ? L->src->name : "(subquery)");
+				if ((rc = eqp_row(h, id, par, buf, e)))
+					return rc;
+			} else if (L->kind == L_REC) {
+				snprintf(buf, sizeof buf, "SCAN %s", L->src->name);
 				if ((rc = eqp_row(h, id, par, buf, e)))
 					return rc;
 			} else if (L->kind == L_TVF) {

@@ -255,6 +255,8 @@ struct subq {
 	struct sql_value v;          /* X_SCALAR: cached value */
 	int exists;                  /* X_EXISTS cached */
 	struct vset *set;            /* X_INSUB cached: the values */
+	struct sql_hfile *hf;        /* ... past the memory limit: in a hash file instead */
+	long nset;                   /* ... how many (not NULL) */
 	int has_null;                /* ... and whether a NULL was among them */
 	struct sdb_sql_arena mem;    /* cached bytes */
 	struct subq *next;           /* qall */

@@ -5,6 +5,7 @@
  * LIKE/GLOB, functions). See exec_int.h for the design.
  */
 #include "sql/exec_int.h"
+#include "sql/sorter.h"
 #include "sql/fts_exec.h"
 
 #include <errno.h>
@@ -920,6 +921,64 @@ static int in_list(struct ectx *x, const struct xp *p, struct sql_value v,
 	return 0;
 }
 
+/* An uncorrelated IN (SELECT ...)'s set of values (affinity ar applied,
+ * NULLs only noted): a hash set, and past half the memory limit a hash
+ * file (sorter.h) holding them all, its value's bucket read per probe. */
+static int in_build(struct ectx *x, struct subq *q, enum sql_aff ar, enum sql_coll cl)
+{
+	int rc;
+	size_t bytes = 0;
+	q->set = vset_new(1, 0);
+	if (!q->set)
+		return sql_oom(x->e);
+	vset_coll(q->set, 0, cl);
+	if ((rc = run_sub(x, q)))
+		return rc;
+	for (;;) {
+		rc = sel_step(q->sel, x);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			break;
+		struct sql_value w = sel_row(q->sel)[0];
+		if (w.type == SQLV_NULL) {
+			q->has_null = 1;
+			continue;
+		}
+		if (ar)
+			sql_value_apply_aff(&w, ar, x->mem);
+		if (q->hf) {
+			if ((rc = sql_hfile_add(q->hf, sql_value_hash(&w, cl), &w, x->e)))
+				return rc;
+			q->nset++;
+			continue;
+		}
+		int isnew;
+		if (!vset_get(q->set, &w, 1, &isnew) && isnew < 0)
+			return sql_oom(x->e);
+		if (!isnew)
+			continue;
+		q->nset++;
+		if ((bytes += sql_sorter_row_bytes(&w, 1) + 32) <= x->c->memory_limit / 2)
+			continue;
+		/* past the limit: the set so far into a hash file, the rest after it */
+		if (!(q->hf = sql_hfile_new(1, x->c->memory_limit / 2,
+					    x->c->tmp_dir ? x->c->tmp_dir : x->c->dir, "IN set file")))
+			return sql_oom(x->e);
+		for (long i = 0; i < vset_count(q->set); i++) {
+			const struct sql_value *k = vset_key(q->set, i);
+			if ((rc = sql_hfile_add(q->hf, sql_value_hash(k, cl), k, x->e)))
+				return rc;
+		}
+		vset_free(q->set);
+		q->set = NULL;
+	}
+	if (q->hf && (rc = sql_hfile_finish(q->hf, x->e)))
+		return rc;
+	q->done = 1;
+	return 0;
+}
+
 static int in_sub(struct ectx *x, const struct xp *p, struct sql_value v,
 		  int *res)
 {
@@ -930,33 +989,9 @@ static int in_sub(struct ectx *x, const struct xp *p, struct sql_value v,
 			 (enum sql_aff)sel_aff(q->sel, 0), &al, &ar);
 	enum sql_coll cl = (enum sql_coll)(p->l->has_coll ? p->l->coll : SQL_COLL_BINARY);
 	if (!q->correlated) {
-		if (!q->done) {
-			q->set = vset_new(1, 0);
-			if (!q->set)
-				return sql_oom(x->e);
-			vset_coll(q->set, 0, cl);
-			if ((rc = run_sub(x, q)))
-				return rc;
-			for (;;) {
-				rc = sel_step(q->sel, x);
-				if (rc < 0)
-					return rc;
-				if (rc == 0)
-					break;
-				struct sql_value w = sel_row(q->sel)[0];
-				if (w.type == SQLV_NULL) {
-					q->has_null = 1;
-					continue;
-				}
-				if (ar)
-					sql_value_apply_aff(&w, ar, x->mem);
-				int isnew;
-				if (!vset_get(q->set, &w, 1, &isnew) && isnew < 0)
-					return sql_oom(x->e);
-			}
-			q->done = 1;
-		}
-		if (vset_count(q->set) == 0 && !q->has_null) {
+		if (!q->done && (rc = in_build(x, q, ar, cl)))
+			return rc;
+		if (q->nset == 0 && !q->has_null) {
 			*res = 0;
 			return 0;
 		}
@@ -967,7 +1002,17 @@ static int in_sub(struct ectx *x, const struct xp *p, struct sql_value v,
 		if (al)
 			sql_value_apply_aff(&v, al, x->mem);
 		int isnew;
-		if (vset_get(q->set, &v, 0, &isnew)) {
+		if (q->hf) {
+			const struct sql_value *w;
+			sql_hfile_probe(q->hf, sql_value_hash(&v, cl));
+			while ((rc = sql_hfile_next(q->hf, &w, x->e)) == 1)
+				if (sql_value_cmp(&v, w, cl) == 0) {
+					*res = 1;
+					return 0;
+				}
+			if (rc < 0)
+				return rc;
+		} else if (vset_get(q->set, &v, 0, &isnew)) {
 			*res = 1;
 			return 0;
 		}

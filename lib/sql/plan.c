@@ -185,17 +185,11 @@ struct tscan {
 	struct sdb_buf hvbuf;        /* its bytes */
 	int hfilt;                   /* P_FULL with hval checked on every row */
 	/* ... and with no rowid or index path: the table's rows (the
-	 * columns read, the rowid) in a temporary file, in buckets of their
-	 * key's hash (hdir[b] .. hdir[b + 1]: bytes of bucket b), in scan
-	 * order within each; per outer row only the key's bucket is read
-	 * (HF_BUF bytes at a time) */
+	 * columns read, the rowid) in a hash file on the key (sorter.h), in
+	 * scan order within a hash; per outer row only the key's bucket is
+	 * read */
 	int hfile;                   /* 0 none, 1 to build, 2 built */
-	int hfd, hbits;
-	uint64_t *hdir;
-	uint64_t hfh, hfoff, hfend;  /* the probe: its hash, the bytes left */
-	struct sdb_buf hfbuf;        /* read from the file: [hfpos, len) unread */
-	size_t hfpos;
-	struct sql_value *hfvals;    /* a record's values: hash, row */
+	struct sql_hfile *hf;
 	struct sdb_sql_arena hmem;
 	struct fts_scan *fs;         /* P_FTS: an FTS5 table (fts_exec.c) */
 	/* WHERE conjuncts the path answers exactly (an equality on the
@@ -1020,26 +1014,15 @@ static int hash_fallback(struct tscan *t, struct ectx *x)
 	t->path = P_FULL;
 	t->hfilt = 1;
 	t->hfile = 1;
-	t->hfd = -1;
 	return 0;
 }
 
 /* ------------------------------------------------------------ spilled hash
  * A hash join past the memory limit on a column no index leads with:
- * one scan of the table through the sorter (by the key's hash, stable:
- * scan order within a hash) into a temporary file of length-prefixed
- * records, with a directory of 2^hbits buckets of about 8 rows; a probe
- * reads its bucket and checks the key on each row, as hfilt checks it.
- * The rows of a key come in scan order, as the scan would give them. */
-
-#define HF_BUF 65536
-
-static int hfile_cmp(void *ctx, const struct sql_value *a, const struct sql_value *b)
-{
-	(void)ctx;
-	uint64_t x = (uint64_t)a[0].u.i, y = (uint64_t)b[0].u.i;
-	return (x > y) - (x < y);
-}
+ * one scan of the table into a hash file (sorter.h: rows bucketed by
+ * the key's hash in a temporary file); a probe reads its bucket and
+ * checks the key on each row, as hfilt checks it. The rows of a key
+ * come in scan order, as the scan would give them. */
 
 static enum sql_coll hkey_coll(const struct tscan *t)
 {
@@ -1052,21 +1035,15 @@ static int hfile_build(struct tscan *t, struct ectx *x)
 	const char *dir = x->c->tmp_dir ? x->c->tmp_dir : x->c->dir;
 	enum sql_coll coll = hkey_coll(t);
 	struct sdb_txn_iter *it = NULL;
-	struct sdb_buf out = SDB_BUF_INIT, rec = SDB_BUF_INIT;
-	struct sql_sorter *so = sql_sorter_new(nc + 2, hfile_cmp, NULL, x->c->memory_limit / 2, dir);
-	uint64_t n = 0, off = 0;
-	size_t nb, b = 0;
 
-	if (!so)
+	if (!(t->hf = sql_hfile_new(nc + 1, x->c->memory_limit / 2, dir, "hash join file")))
 		return sql_oom(x->e);
 	sql_obj_prefix(&t->kb, t->tab->id);
 	sql_obj_end(&t->hb, t->tab->id);
-	if (t->kb.oom || t->hb.oom) {
-		rc = sql_oom(x->e);
-		goto out;
-	}
+	if (t->kb.oom || t->hb.oom)
+		return sql_oom(x->e);
 	if ((rc = sdb_txn_iter_open(t->txn, t->kb.data, t->kb.len, t->hb.data, t->hb.len, 0, &it, x->e)))
-		goto out;
+		return rc;
 	for (;;) {
 		const unsigned char *k;
 		size_t klen;
@@ -1080,80 +1057,23 @@ static int hfile_build(struct tscan *t, struct ectx *x)
 		t->row[nc] = sql_int(rowid);
 		if (t->row[t->hcol].type == SQLV_NULL)
 			continue; /* never equal to a key */
-		struct sql_value h = sql_int((int64_t)sql_value_hash(&t->row[t->hcol], coll));
-		if ((rc = sql_sorter_add(so, &h, 1, t->row, nc + 1, x->e)))
+		if ((rc = sql_hfile_add(t->hf, sql_value_hash(&t->row[t->hcol], coll), t->row, x->e)))
 			break;
-		n++;
 	}
 	sdb_txn_iter_close(it);
-	if (rc < 0 || (rc = sql_sorter_finish(so, x->e)))
-		goto out;
-	/* about 8 rows a bucket, the directory within a quarter of the limit */
-	for (t->hbits = 0; t->hbits < 24 && (n >> t->hbits) > 8 &&
-	     (sizeof(*t->hdir) << (t->hbits + 1)) <= x->c->memory_limit / 4; t->hbits++)
-		;
-	nb = (size_t)1 << t->hbits;
-	if (!(t->hdir = calloc(nb + 1, sizeof(*t->hdir)))) {
-		rc = sql_oom(x->e);
-		goto out;
-	}
-	if ((rc = sdb_io_tmpfile(dir, "hash join file", &t->hfd, x->e)))
-		goto out;
-	const struct sql_value *r;
-	while ((rc = sql_sorter_next(so, &r, x->e)) == 1) {
-		size_t bk = t->hbits ? (size_t)((uint64_t)r[0].u.i >> (64 - t->hbits)) : 0;
-		while (b <= bk)
-			t->hdir[b++] = off;
-		unsigned char len[4];
-		sdb_buf_reset(&rec);
-		sql_record_encode(&rec, r, nc + 2);
-		sdb_put_u32(len, (uint32_t)rec.len);
-		sdb_buf_add(&out, len, 4);
-		sdb_buf_add(&out, rec.data, rec.len);
-		off += 4 + rec.len;
-		if (rec.oom || out.oom) {
-			rc = sql_oom(x->e);
-			goto out;
-		}
-		if (out.len >= HF_BUF) {
-			if ((rc = sdb_io_write_all(t->hfd, out.data, out.len, "hash join file", x->e)))
-				goto out;
-			sdb_buf_reset(&out);
-		}
-	}
-	if (rc < 0)
-		goto out;
-	while (b <= nb)
-		t->hdir[b++] = off;
-	if (out.len && (rc = sdb_io_write_all(t->hfd, out.data, out.len, "hash join file", x->e)))
-		goto out;
-	if (!(t->hfvals = calloc((size_t)nc + 2, sizeof(*t->hfvals)))) {
-		rc = sql_oom(x->e);
-		goto out;
-	}
+	if (rc < 0 || (rc = sql_hfile_finish(t->hf, x->e)))
+		return rc;
 	t->hfile = 2;
-	rc = 0;
-out:
-	sql_sorter_free(so);
-	sdb_buf_release(&out);
-	sdb_buf_release(&rec);
-	return rc;
+	return 0;
 }
 
-/* The probe of key v (not NULL): its bucket's bytes to read. */
+/* The probe of key v (not NULL): its bucket to read. */
 static int hfile_probe(struct tscan *t, struct ectx *x, const struct sql_value *v)
 {
 	int rc;
 	if (t->hfile == 1 && (rc = hfile_build(t, x)))
 		return rc;
-	t->hfh = sql_value_hash(v, hkey_coll(t));
-	size_t bk = t->hbits ? (size_t)(t->hfh >> (64 - t->hbits)) : 0;
-	t->hfoff = t->hdir[bk];
-	t->hfend = t->hdir[bk + 1];
-	sdb_buf_reset(&t->hfbuf);
-	t->hfpos = 0;
-	if (t->hfoff == t->hfend)
-		t->done = 1;
+	sql_hfile_probe(t->hf, sql_value_hash(v, hkey_coll(t)));
 	return 0;
 }
 
@@ -1162,50 +1082,17 @@ static int hfile_next(struct tscan *t, struct ectx *x)
 {
 	int nc = t->s->ncol, rc;
 	enum sql_coll coll = hkey_coll(t);
-	for (;;) {
-		size_t have = t->hfbuf.len - t->hfpos, got;
-		uint32_t len = have >= 4 ? sdb_get_u32((const unsigned char *)t->hfbuf.data + t->hfpos) : 0;
-		if (have < 4 || have - 4 < (size_t)len) {
-			/* the unread bytes moved down, the bucket's next read */
-			if (t->hfoff >= t->hfend) {
-				if (have)
-					return sdb_error_set(x->e, SDB_ECORRUPT, "hash join file: bad record");
-				t->done = 1;
-				return 0;
-			}
-			size_t need = have >= 4 ? 4 + (size_t)len : 4;
-			size_t want = need > HF_BUF ? need : HF_BUF;
-			if (want - have > t->hfend - t->hfoff)
-				want = have + (size_t)(t->hfend - t->hfoff);
-			if (have)
-				memmove(t->hfbuf.data, t->hfbuf.data + t->hfpos, have);
-			t->hfbuf.len = have;
-			t->hfpos = 0;
-			if (sdb_buf_grow(&t->hfbuf, want - have))
-				return sql_oom(x->e);
-			if ((rc = sdb_io_pread(t->hfd, t->hfbuf.data + have, want - have, (off_t)t->hfoff,
-					       &got, "hash join file", x->e)))
-				return rc;
-			if (got != want - have)
-				return sdb_error_set(x->e, SDB_EIO, "hash join file: short read");
-			t->hfbuf.len = want;
-			t->hfoff += got;
+	const struct sql_value *r;
+	while ((rc = sql_hfile_next(t->hf, &r, x->e)) == 1) {
+		if (sql_value_cmp(&r[t->hcol], &t->hval, coll))
 			continue;
-		}
-		const unsigned char *p = (const unsigned char *)t->hfbuf.data + t->hfpos + 4;
-		t->hfpos += 4 + (size_t)len;
-		int ncell;
-		if ((rc = sql_record_decode(p, len, t->hfvals, nc + 2, &ncell, x->e)))
-			return rc;
-		if (ncell != nc + 2)
-			return sdb_error_set(x->e, SDB_ECORRUPT, "hash join file: bad record");
-		if ((uint64_t)t->hfvals[0].u.i != t->hfh ||
-		    sql_value_cmp(&t->hfvals[1 + t->hcol], &t->hval, coll))
-			continue;
-		memcpy(t->row, t->hfvals + 1, sizeof(*t->row) * (size_t)(nc + 1));
+		memcpy(t->row, r, sizeof(*t->row) * (size_t)(nc + 1));
 		t->s->cur->row = t->row;
 		return 1;
 	}
+	if (rc == 0)
+		t->done = 1;
+	return rc;
 }
 
 /* A cache of the TEXT/BLOB values a hash build has kept, by hash. */
@@ -1947,11 +1834,7 @@ void tscan_free(struct tscan *t)
 	if (!t)
 		return;
 	close_iter(t);
-	if (t->hfile && t->hfd >= 0)
-		sdb_io_close(t->hfd);
-	free(t->hdir);
-	free(t->hfvals);
-	sdb_buf_release(&t->hfbuf);
+	sql_hfile_free(t->hf);
 	sql_fts_scan_free(t->fs);
 	sql_hnsw_query_free(&t->hres);
 	sdb_sql_arena_release(&t->kmem);

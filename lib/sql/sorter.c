@@ -34,6 +34,7 @@ struct run {
 /* A run being read: its bytes through a buffer, its current row decoded. */
 struct rd {
 	int fd;
+	const char *what;            /* the file's name in errors */
 	off_t off, end;              /* next file byte to read; the run's end */
 	unsigned char *buf;
 	size_t cap, pos, len;
@@ -70,6 +71,8 @@ struct sql_sorter {
 	/* the final merge */
 	struct merge m;
 	int merging, finished;
+	/* a spool (cmp NULL): the file's rows read back in order */
+	struct rd srd;
 };
 
 struct sql_sorter *sql_sorter_new(int ncol, sql_sorter_cmp cmp, void *ctx,
@@ -91,6 +94,8 @@ struct sql_sorter *sql_sorter_new(int ncol, sql_sorter_cmp cmp, void *ctx,
 		s->chunk_size = 16u << 10;
 	s->fd = -1;
 	s->m.last = -1;
+	s->srd.fd = -1;
+	s->srd.what = "sort spill file";
 	if (dir && !(s->dir = strdup(dir))) {
 		free(s);
 		return NULL;
@@ -130,6 +135,8 @@ void sql_sorter_free(struct sql_sorter *s)
 		return;
 	chunks_free(s);
 	merge_close(&s->m);
+	free(s->srd.buf);
+	free(s->srd.row);
 	free(s->rows);
 	free(s->runs);
 	free(s->wbuf);
@@ -230,7 +237,7 @@ static void msort(struct sql_sorter *s, struct sql_value **a, struct sql_value *
 
 static int sort_mem(struct sql_sorter *s, struct sdb_error *e)
 {
-	if (s->n < 2)
+	if (s->n < 2 || !s->cmp)
 		return 0;
 	struct sql_value **t = malloc(sizeof(*t) * (size_t)(s->n / 2 + 1));
 	if (!t)
@@ -247,12 +254,20 @@ static int open_tmp(struct sql_sorter *s, int *fd, struct sdb_error *e)
 	return sdb_io_tmpfile(s->dir, "sort spill file", fd, e);
 }
 
-static int wflush(struct sql_sorter *s, int fd, struct sdb_error *e)
+/* A buffered writer of rows to a spill file. */
+struct wr {
+	int fd;
+	unsigned char *buf;          /* WR_BUF bytes */
+	size_t len;
+	const char *what;
+};
+
+static int wflush(struct wr *w, struct sdb_error *e)
 {
-	if (!s->wlen)
+	if (!w->len)
 		return 0;
-	int rc = sdb_io_write_all(fd, s->wbuf, s->wlen, "sort spill file", e);
-	s->wlen = 0;
+	int rc = sdb_io_write_all(w->fd, w->buf, w->len, w->what, e);
+	w->len = 0;
 	return rc;
 }
 
@@ -285,11 +300,11 @@ static size_t enc_len(const struct sql_value *v)
 
 /* Writes a row's length and values at p (room checked by the caller).
  * @return the byte after it. */
-static unsigned char *enc_row(const struct sql_sorter *s, unsigned char *p,
+static unsigned char *enc_row(int ncol, unsigned char *p,
 			      const struct sql_value *row, size_t len)
 {
 	p += sdb_put_varint(p, len);
-	for (int i = 0; i < s->ncol; i++) {
+	for (int i = 0; i < ncol; i++) {
 		const struct sql_value *v = &row[i];
 		*p++ = (unsigned char)(v->type | (v->sub ? 8 : 0));
 		if (v->sub)
@@ -316,29 +331,29 @@ static unsigned char *enc_row(const struct sql_sorter *s, unsigned char *p,
 
 /* Appends one row (length-prefixed) to the write buffer, flushing first
  * when it would not fit; a row bigger than the buffer is written alone. */
-static int put_row(struct sql_sorter *s, int fd, off_t *written,
+static int put_row(struct wr *w, int ncol, off_t *written,
 		   const struct sql_value *row, struct sdb_error *e)
 {
 	size_t len = 0;
-	for (int i = 0; i < s->ncol; i++)
+	for (int i = 0; i < ncol; i++)
 		len += enc_len(&row[i]) + (row[i].sub ? 1 : 0);
 	size_t need = len + 10;
 	int rc;
-	if (s->wlen + need > WR_BUF && (rc = wflush(s, fd, e)))
+	if (w->len + need > WR_BUF && (rc = wflush(w, e)))
 		return rc;
 	if (need > WR_BUF) {
 		unsigned char *b = malloc(need);
 		if (!b)
 			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-		size_t n = (size_t)(enc_row(s, b, row, len) - b);
+		size_t n = (size_t)(enc_row(ncol, b, row, len) - b);
 		*written += (off_t)n;
-		rc = sdb_io_write_all(fd, b, n, "sort spill file", e);
+		rc = sdb_io_write_all(w->fd, b, n, w->what, e);
 		free(b);
 		return rc;
 	}
-	unsigned char *p0 = s->wbuf + s->wlen;
-	size_t n = (size_t)(enc_row(s, p0, row, len) - p0);
-	s->wlen += n;
+	unsigned char *p0 = w->buf + w->len;
+	size_t n = (size_t)(enc_row(ncol, p0, row, len) - p0);
+	w->len += n;
 	*written += (off_t)n;
 	return 0;
 }
@@ -367,19 +382,31 @@ static int spill_run(struct sql_sorter *s, struct sdb_error *e)
 	int rc;
 	if ((rc = sort_mem(s, e)))
 		return rc;
+	if (!s->cmp && s->pos >= s->n)
+		goto reuse; /* a queue whose rows in memory were all read */
 	if (s->fd < 0 && (rc = open_tmp(s, &s->fd, e)))
 		return rc;
 	if (!s->wbuf && !(s->wbuf = malloc(WR_BUF)))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	if (!s->cmp && s->fsize && s->srd.off >= s->fsize && s->srd.pos == s->srd.len) {
+		/* a queue whose file was read to the end: it starts over */
+		if (ftruncate(s->fd, 0) || lseek(s->fd, 0, SEEK_SET) < 0)
+			return sdb_error_sys(e, SDB_EIO, "cannot write 'sort spill file'");
+		s->fsize = s->srd.off = 0;
+		s->srd.pos = s->srd.len = 0;
+	}
+	struct wr wr = { s->fd, s->wbuf, 0, "sort spill file" };
 	off_t start = s->fsize, w = 0;
-	for (long i = 0; i < s->n; i++)
-		if ((rc = put_row(s, s->fd, &w, s->rows[i], e)))
+	/* a spool's rows already read (a queue) are not written */
+	for (long i = s->cmp ? 0 : s->pos; i < s->n; i++)
+		if ((rc = put_row(&wr, s->ncol, &w, s->rows[i], e)))
 			return rc;
-	if ((rc = wflush(s, s->fd, e)))
+	if ((rc = wflush(&wr, e)))
 		return rc;
 	s->fsize += w;
 	if ((rc = add_run(s, &s->runs, &s->nruns, &s->runcap, start, w, e)))
 		return rc;
+reuse:;
 	/* keep one chunk for the next run, give the rest back */
 	struct chunk *keep = s->chunks;
 	if (keep) {
@@ -394,7 +421,7 @@ static int spill_run(struct sql_sorter *s, struct sdb_error *e)
 		s->cur = (char *)keep + CHUNK_HDR;
 		s->left = keep->size;
 	}
-	s->n = 0;
+	s->n = s->pos = 0;
 	return 0;
 }
 
@@ -461,7 +488,7 @@ static int rd_fill(struct rd *r, size_t need, struct sdb_error *e)
 		if ((off_t)want > r->end - r->off)
 			want = (size_t)(r->end - r->off);
 		int rc = sdb_io_pread(r->fd, r->buf + r->len, want, r->off, &got,
-				      "sort spill file", e);
+				      r->what, e);
 		if (rc)
 			return rc;
 		if (!got)
@@ -472,9 +499,9 @@ static int rd_fill(struct rd *r, size_t need, struct sdb_error *e)
 	return 0;
 }
 
-static int bad_run(struct sdb_error *e)
+static int bad_run(const struct rd *r, struct sdb_error *e)
 {
-	return sdb_error_set(e, SDB_ECORRUPT, "sort spill file: damaged run");
+	return sdb_error_set(e, SDB_ECORRUPT, "%s: damaged run", r->what);
 }
 
 /* Decodes the reader's next row. @return 1, 0 at the run's end, or an error. */
@@ -490,25 +517,25 @@ static int rd_next(struct rd *r, int ncol, struct sdb_error *e)
 	uint64_t len;
 	const unsigned char *p = sdb_get_varint(r->buf + r->pos, r->buf + r->len, &len);
 	if (!p)
-		return bad_run(e);
+		return bad_run(r, e);
 	size_t hl = (size_t)(p - (r->buf + r->pos));
 	if ((rc = rd_fill(r, hl + len, e)))
 		return rc;
 	if (r->len - r->pos < hl + len)
-		return bad_run(e);
+		return bad_run(r, e);
 	p = r->buf + r->pos + hl;
 	const unsigned char *end = p + len;
 	for (int i = 0; i < ncol; i++) {
 		struct sql_value *v = &r->row[i];
 		uint64_t u;
 		if (p >= end)
-			return bad_run(e);
+			return bad_run(r, e);
 		unsigned tag = *p++;
 		memset(v, 0, sizeof(*v));
 		v->type = (uint8_t)(tag & 7);
 		if (tag & 8) {
 			if (p >= end)
-				return bad_run(e);
+				return bad_run(r, e);
 			v->sub = *p++;
 		}
 		switch (v->type) {
@@ -516,25 +543,25 @@ static int rd_next(struct rd *r, int ncol, struct sdb_error *e)
 			break;
 		case SQLV_INT:
 			if (!(p = sdb_get_varint(p, end, &u)))
-				return bad_run(e);
+				return bad_run(r, e);
 			v->u.i = (int64_t)((u >> 1) ^ (~(u & 1) + 1));
 			break;
 		case SQLV_REAL:
 			if (end - p < 8)
-				return bad_run(e);
+				return bad_run(r, e);
 			memcpy(&v->u.r, p, 8);
 			p += 8;
 			break;
 		case SQLV_TEXT:
 		case SQLV_BLOB:
 			if (!(p = sdb_get_varint(p, end, &u)) || (uint64_t)(end - p) < u)
-				return bad_run(e);
+				return bad_run(r, e);
 			v->n = (uint32_t)u;
 			v->u.z = (const char *)p;
 			p += u;
 			break;
 		default:
-			return bad_run(e);
+			return bad_run(r, e);
 		}
 	}
 	r->pos += hl + len;
@@ -581,6 +608,7 @@ static int merge_open(struct sql_sorter *s, struct merge *m, int fd,
 	for (int i = 0; i < n; i++) {
 		struct rd *r = &m->rd[i];
 		r->fd = fd;
+		r->what = "sort spill file";
 		r->off = runs[i].off;
 		r->end = runs[i].off + runs[i].len;
 		r->cap = RD_BUF;
@@ -650,11 +678,12 @@ static int merge_passes(struct sql_sorter *s, struct sdb_error *e)
 				goto fail;
 			off_t w = 0;
 			const struct sql_value *row;
+			struct wr wr = { fd2, s->wbuf, 0, "sort spill file" };
 			while ((rc = merge_next(s, &m, &row, e)) == 1)
-				if ((rc = put_row(s, fd2, &w, row, e)))
+				if ((rc = put_row(&wr, s->ncol, &w, row, e)))
 					break;
 			if (rc == 0)
-				rc = wflush(s, fd2, e);
+				rc = wflush(&wr, e);
 			merge_close(&m);
 			if (rc)
 				goto fail;
@@ -684,6 +713,8 @@ int sql_sorter_finish(struct sql_sorter *s, struct sdb_error *e)
 	if (s->finished)
 		return 0;
 	s->finished = 1;
+	if (!s->cmp)
+		return 0; /* a spool: read in the order added */
 	s->pos = 0;
 	if (!s->nruns)
 		return sort_mem(s, e);
@@ -701,13 +732,194 @@ int sql_sorter_finish(struct sql_sorter *s, struct sdb_error *e)
 	return 0;
 }
 
+/* A spool's next row: the file's rows (the older ones) first, then those
+ * in memory. */
+static int spool_next(struct sql_sorter *s, const struct sql_value **row,
+		      struct sdb_error *e)
+{
+	struct rd *r = &s->srd;
+	if (r->off < s->fsize || r->pos < r->len) {
+		if (!r->buf) {
+			r->cap = RD_BUF;
+			r->buf = malloc(r->cap);
+			r->row = calloc((size_t)(s->ncol ? s->ncol : 1), sizeof(*r->row));
+			if (!r->buf || !r->row)
+				return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		}
+		r->fd = s->fd;
+		r->end = s->fsize;
+		int rc = rd_next(r, s->ncol, e);
+		if (rc) {
+			*row = r->row;
+			return rc;
+		}
+	}
+	if (s->pos >= s->n)
+		return 0;
+	*row = s->rows[s->pos++];
+	return 1;
+}
+
+int sql_sorter_rewind(struct sql_sorter *s)
+{
+	if (s->cmp)
+		return -1;
+	s->pos = 0;
+	s->srd.off = 0;
+	s->srd.pos = s->srd.len = 0;
+	return 0;
+}
+
 int sql_sorter_next(struct sql_sorter *s, const struct sql_value **row,
 		    struct sdb_error *e)
 {
+	if (!s->cmp)
+		return spool_next(s, row, e);
 	if (s->merging)
 		return merge_next(s, &s->m, row, e);
 	if (s->pos >= s->n)
 		return 0;
 	*row = s->rows[s->pos++];
 	return 1;
+}
+
+/* ------------------------------------------------------------ hash files */
+
+struct sql_hfile {
+	int ncol;                    /* a row's values (the hash not counted) */
+	size_t limit;
+	struct sql_sorter *so;       /* while adding: (hash, row) by hash */
+	const char *what;
+	char *dir;
+	int fd, bits;
+	uint64_t *bdir;              /* bucket b: bytes bdir[b] .. bdir[b + 1] */
+	uint64_t h;                  /* the probe's hash */
+	int all;                     /* sql_hfile_all: every row, any hash */
+	struct rd rd;                /* its bucket; rows of ncol + 1 values */
+};
+
+static int hash_cmp(void *ctx, const struct sql_value *a, const struct sql_value *b)
+{
+	(void)ctx;
+	uint64_t x = (uint64_t)a[0].u.i, y = (uint64_t)b[0].u.i;
+	return (x > y) - (x < y);
+}
+
+struct sql_hfile *sql_hfile_new(int ncol, size_t mem_limit, const char *dir, const char *what)
+{
+	struct sql_hfile *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->ncol = ncol;
+	f->limit = mem_limit;
+	f->what = what;
+	f->fd = -1;
+	f->rd.fd = -1;
+	f->rd.what = what;
+	f->so = sql_sorter_new(ncol + 1, hash_cmp, NULL, mem_limit, dir);
+	if (!f->so || (dir && !(f->dir = strdup(dir)))) {
+		sql_hfile_free(f);
+		return NULL;
+	}
+	return f;
+}
+
+void sql_hfile_free(struct sql_hfile *f)
+{
+	if (!f)
+		return;
+	sql_sorter_free(f->so);
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->bdir);
+	free(f->rd.buf);
+	free(f->rd.row);
+	free(f->dir);
+	free(f);
+}
+
+int sql_hfile_add(struct sql_hfile *f, uint64_t hash, const struct sql_value *row,
+		  struct sdb_error *e)
+{
+	struct sql_value h = sql_int((int64_t)hash);
+	return sql_sorter_add(f->so, &h, 1, row, f->ncol, e);
+}
+
+int sql_hfile_finish(struct sql_hfile *f, struct sdb_error *e)
+{
+	int rc;
+	struct sql_sorter *so = f->so;
+	unsigned char *wbuf = NULL;
+	long n = sql_sorter_count(so);
+	size_t b = 0, nb;
+	off_t off = 0;
+	if ((rc = sql_sorter_finish(so, e)))
+		return rc;
+	/* about 8 rows a bucket, the directory within a quarter of the limit */
+	for (f->bits = 0; f->bits < 24 && (n >> f->bits) > 8 &&
+	     (sizeof(*f->bdir) << (f->bits + 1)) <= f->limit / 4; f->bits++)
+		;
+	nb = (size_t)1 << f->bits;
+	if (!(f->bdir = calloc(nb + 1, sizeof(*f->bdir))) || !(wbuf = malloc(WR_BUF)) ||
+	    !(f->rd.buf = malloc(RD_BUF)) ||
+	    !(f->rd.row = calloc((size_t)f->ncol + 1, sizeof(*f->rd.row)))) {
+		free(wbuf);
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	f->rd.cap = RD_BUF;
+	if ((rc = sdb_io_tmpfile(f->dir, f->what, &f->fd, e))) {
+		free(wbuf);
+		return rc;
+	}
+	struct wr wr = { f->fd, wbuf, 0, f->what };
+	const struct sql_value *r;
+	while ((rc = sql_sorter_next(so, &r, e)) == 1) {
+		size_t bk = f->bits ? (size_t)((uint64_t)r[0].u.i >> (64 - f->bits)) : 0;
+		while (b <= bk)
+			f->bdir[b++] = (uint64_t)off;
+		if ((rc = put_row(&wr, f->ncol + 1, &off, r, e)))
+			break;
+	}
+	if (rc == 0)
+		rc = wflush(&wr, e);
+	free(wbuf);
+	if (rc)
+		return rc;
+	while (b <= nb)
+		f->bdir[b++] = (uint64_t)off;
+	sql_sorter_free(so);
+	f->so = NULL;
+	f->rd.fd = f->fd;
+	return 0;
+}
+
+void sql_hfile_probe(struct sql_hfile *f, uint64_t hash)
+{
+	size_t bk = f->bits ? (size_t)(hash >> (64 - f->bits)) : 0;
+	f->h = hash;
+	f->all = 0;
+	f->rd.off = (off_t)f->bdir[bk];
+	f->rd.end = (off_t)f->bdir[bk + 1];
+	f->rd.pos = f->rd.len = 0;
+}
+
+void sql_hfile_all(struct sql_hfile *f)
+{
+	f->all = 1;
+	f->rd.off = 0;
+	f->rd.end = (off_t)f->bdir[(size_t)1 << f->bits];
+	f->rd.pos = f->rd.len = 0;
+}
+
+int sql_hfile_next(struct sql_hfile *f, const struct sql_value **row, struct sdb_error *e)
+{
+	for (;;) {
+		int rc = rd_next(&f->rd, f->ncol + 1, e);
+		if (rc <= 0)
+			return rc;
+		if (f->all || (uint64_t)f->rd.row[0].u.i == f->h) {
+			*row = f->rd.row + 1;
+			return 1;
+		}
+	}
 }

@@ -19,6 +19,20 @@
  * never have a name that a crash could leave behind. A write error (a
  * full disk) is SDB_EIO with the spill file's name and the system error.
  *
+ * A spool is a sorter without a comparison (cmp NULL): rows come back in
+ * the order they were added, those past the limit from the spill file
+ * (older rows) and then those in memory. It can be read again from the
+ * first row (sql_sorter_rewind), and read while rows are still added (a
+ * FIFO queue: rows already read are not written when memory spills, and a
+ * file read to its end starts over).
+ *
+ * A hash file (sql_hfile) is rows bucketed by a 64-bit hash: added
+ * through a sorter on the hash, then written in hash order to a second
+ * temporary file with a directory of 2^bits buckets of about 8 rows (the
+ * directory within a quarter of the limit); a probe reads its bucket's
+ * rows of that hash, in the order they were added. The spilled hash join
+ * and IN (SELECT ...) sets past the limit use it.
+ *
  * Run file format (private, never kept): rows one after another, each a
  * varint byte length then its values; a value is a tag byte (type 0-4,
  * bit 3 set when a subtype byte follows), then for INTEGER a zigzag
@@ -29,6 +43,7 @@
 #define SDB_SQL_SORTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sql/value.h"
 #include "util/err.h"
@@ -56,9 +71,14 @@ int sql_sorter_add(struct sql_sorter *s, const struct sql_value *a, int na,
 int sql_sorter_finish(struct sql_sorter *s, struct sdb_error *e);
 
 /* The next row in order: *row points at ncol values valid until the next
- * call. @return 1 a row, 0 the end, or SDB_ENOMEM/SDB_EIO/SDB_ECORRUPT. */
+ * call (a spool's: until the next call or sql_sorter_add). A spool needs
+ * no finish. @return 1 a row, 0 the end, or SDB_ENOMEM/SDB_EIO/SDB_ECORRUPT. */
 int sql_sorter_next(struct sql_sorter *s, const struct sql_value **row,
 		    struct sdb_error *e);
+
+/* A spool read again from its first row (one not read while adding).
+ * @return 0, or -1 for a sorter with a comparison. */
+int sql_sorter_rewind(struct sql_sorter *s);
 
 /* Rows added so far; runs written to disk so far (0: all in memory). */
 long sql_sorter_count(const struct sql_sorter *s);
@@ -67,5 +87,24 @@ long sql_sorter_runs(const struct sql_sorter *s);
 /* Bytes the rows held in memory take by the sorter's count (values,
  * their bytes, the pointer array): what callers compare with the limit. */
 size_t sql_sorter_row_bytes(const struct sql_value *row, int n);
+
+/* A hash file of rows of ncol values, holding about mem_limit bytes
+ * while it is filled; what names its files in errors. @return it
+ * (sql_hfile_free) or NULL: out of memory. */
+struct sql_hfile;
+struct sql_hfile *sql_hfile_new(int ncol, size_t mem_limit, const char *dir, const char *what);
+void sql_hfile_free(struct sql_hfile *f);
+/* Adds a row (copied) under its hash. @return 0, SDB_ENOMEM or SDB_EIO. */
+int sql_hfile_add(struct sql_hfile *f, uint64_t hash, const struct sql_value *row,
+		  struct sdb_error *e);
+/* No more rows: the bucket file is written. @return 0 or an error. */
+int sql_hfile_finish(struct sql_hfile *f, struct sdb_error *e);
+/* Starts reading the rows added under hash (after finish). */
+void sql_hfile_probe(struct sql_hfile *f, uint64_t hash);
+/* Starts reading every row (after finish), in hash order. */
+void sql_hfile_all(struct sql_hfile *f);
+/* The probe's next row: *row valid until the next call. @return 1, 0 no
+ * more, or an error. */
+int sql_hfile_next(struct sql_hfile *f, const struct sql_value **row, struct sdb_error *e);
 
 #endif

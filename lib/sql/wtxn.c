@@ -157,6 +157,15 @@ void sql_store_close(struct sql_wstate *w)
 	free(w->sps);
 	sql_hnsw_close(w);
 	sql_cat_free(w->cat);
+	if (w->db) {
+		struct sdb_error e;
+		sdb_error_clear(&e);
+		if (sdb_db_flush_at_close(w->db, &e) && w->so.warn) {
+			char msg[sizeof e.msg + 32];
+			snprintf(msg, sizeof msg, "flush at close failed: %s", e.msg);
+			w->so.warn(w->so.warn_ctx, msg);
+		}
+	}
 	sdb_db_close(w->db);
 	free(w->dir);
 	sdb_buf_release(&w->kbuf);

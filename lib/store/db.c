@@ -35,6 +35,7 @@ void sdb_opts_default(struct sdb_opts *o)
 	o->compression = SDB_COMP_LZ4;
 	o->bottom_compression = SDB_COMP_ZSTD;
 	o->flush_bytes = 8u << 20;
+	o->close_flush_bytes = 256u << 10;
 	o->segment_bytes = SDB_WAL_SEG_BYTES;
 	o->table_bytes = SDB_TABLE_TARGET;
 }
@@ -1043,6 +1044,7 @@ int sdb_db_append(struct sdb_db *db, const void *p, size_t n,
 	}
 	db->seg_size += n;
 	db->wal_end += n;
+	db->appended = 1;
 	return 0;
 }
 

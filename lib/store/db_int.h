@@ -43,6 +43,7 @@ struct sdb_db {
 	/* WAL: end of the valid log; writer state */
 	uint64_t wal_end;
 	int wal_fd;
+	int appended;         /* this handle wrote to the WAL */
 	uint64_t seg_start, seg_size;
 	struct sdb_buf seg_path;
 };

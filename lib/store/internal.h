@@ -117,12 +117,6 @@ int sdb_bloom_may_contain(const unsigned char *f, size_t n, uint64_t h);
 #define SDB_TABLE_DAMAGE_PREFIX "damaged table '"
 #define SDB_BLOCK_BYTES 4096
 #define SDB_BLOCK_BYTES_ZSTD 16384 /* bigger blocks compress better */
-/* Keys of the namespaces read by seeks (SDB_SEEK_NS_PREFIX, keys.h) go in
- * blocks of SDB_BLOCK_BYTES_SEEK, which decode a quarter of what a 4 KiB
- * one does for the few hundred bytes a node's edges or a relation's
- * versions take, for ~45% more bytes on disk (LZ4 has less to match in a
- * small block). */
-#define SDB_BLOCK_BYTES_SEEK 1024
 #define SDB_ZSTD_LEVEL 3
 #define SDB_TABLE_TARGET (64ull << 20) /* compaction output size (maint.c) */
 #define SDB_BLOCK_MAX_RAW (SDB_MAX_VALUE + 2 * SDB_MAX_KEY + 1024)

@@ -11,10 +11,37 @@
 #include <stddef.h>
 #include <string.h>
 
-/* The namespaces read by seeks rather than scans: the graphs'
- * ("$graph:" NS, graph/keys.h SDB_GRAPH_NS_PREFIX). Table writers give
- * their keys small blocks (SDB_BLOCK_BYTES_SEEK, internal.h). */
-#define SDB_SEEK_NS_PREFIX "$graph:"
+/*
+ * Block-size hints per namespace: the reserved namespaces (a '$' first:
+ * sochdb-kv -n refuses them) whose reads are seeks rather than scans
+ * want small table blocks, since a seek decompresses and decodes the
+ * whole block it lands in for the few hundred bytes it reads. A table
+ * writer finishes a block whose last key's namespace starts with a
+ * prefix here at that prefix's size (sdb_ns_block_bytes), else at its
+ * default; readers take blocks of any size. One row a prefix, in this
+ * one place, so the store's code names no module's namespace and the
+ * module takes its prefix from here (a hint lives with the key layout
+ * and applies to every writer, whatever tool flushes or compacts).
+ *   X(prefix, block bytes)
+ */
+#define SDB_NS_GRAPH_PREFIX "$graph:" /* the graphs' ("$graph:" NS, graph/keys.h) */
+#define SDB_NS_HINTS(X) \
+	X(SDB_NS_GRAPH_PREFIX, 1024) /* a node's edges, a relation's versions */
+
+/* The block size hinted for internal key ik (ns length byte, ns, key),
+ * or def when its namespace has no hint. */
+static inline size_t sdb_ns_block_bytes(const void *ik, size_t n, size_t def)
+{
+	const unsigned char *p = ik;
+
+#define SDB_NS_HINT_TEST(prefix, bytes) \
+	if (n > sizeof(prefix) - 1 && p[0] >= sizeof(prefix) - 1 && \
+	    !memcmp(p + 1, prefix, sizeof(prefix) - 1)) \
+		return bytes;
+	SDB_NS_HINTS(SDB_NS_HINT_TEST)
+#undef SDB_NS_HINT_TEST
+	return def;
+}
 
 /* Builds ns+key into b. @return 0, SDB_ELIMIT (too long) or SDB_EINVAL
  * (empty key). */

@@ -626,6 +626,29 @@ int sdb_db_maybe_flush(struct sdb_db *db, struct sdb_error *e)
 	return rc;
 }
 
+int sdb_db_flush_at_close(struct sdb_db *db, struct sdb_error *e)
+{
+	double timeout;
+	int did, rc;
+
+	if (!db || !db->appended || db->o.no_auto || db->lock_fd < 0 || db->bulk ||
+	    db->wal_end - db->man.checkpoint_lsn <= db->o.close_flush_bytes)
+		return 0;
+	if (sdb_lock_take(db->lock_fd, SDB_LOCK_MAINT, 0, db->dir, NULL))
+		return 0;
+	if (!db->wlocked && sdb_lock_take(db->lock_fd, SDB_LOCK_WRITER, 0, db->dir, NULL)) {
+		sdb_lock_release(db->lock_fd, SDB_LOCK_MAINT);
+		return 0; /* a writer is busy: its own close or the next one will */
+	}
+	db->wlocked = 1;
+	timeout = db->o.lock_timeout;
+	db->o.lock_timeout = 0;
+	rc = checkpoint_locked(db, db->o.close_flush_bytes, &did, e);
+	db->o.lock_timeout = timeout;
+	sdb_lock_release(db->lock_fd, SDB_LOCK_MAINT);
+	return rc;
+}
+
 /* Opens a handle for maintenance and takes the maintenance lock.
  * *busy is set when skip_if_busy found it held. */
 static int maint_open(const char *dir, const struct sdb_opts *o,

@@ -57,6 +57,8 @@ struct sdb_opts {
 	int compression;       /* for new tables; default lz4 */
 	int bottom_compression; /* for full compactions; default zstd */
 	uint64_t flush_bytes;  /* WAL since checkpoint that triggers a flush */
+	uint64_t close_flush_bytes; /* ... and at a writer's close
+				     * (sdb_db_flush_at_close) */
 	uint64_t segment_bytes; /* start a new WAL segment past this size */
 	uint64_t table_bytes;  /* compaction outputs split past this size */
 	int no_auto;           /* no automatic flush/compaction (tests) */
@@ -222,6 +224,13 @@ int sdb_db_commit(struct sdb_db *db, struct sdb_batch *b, int unlock_first,
  * maintenance lock is free. Errors are reported but nothing committed is
  * affected. */
 int sdb_db_maybe_flush(struct sdb_db *db, struct sdb_error *e);
+/* Before the close of a handle that appended to the WAL: flushes the WAL
+ * to a table when more than o.close_flush_bytes (default 256 KiB) follow
+ * the checkpoint, so the next short-lived process does not replay it on
+ * open (SQLite checkpoints at its last connection's close for the same
+ * reason). Never waits: a writer or maintenance lock held elsewhere skips
+ * it (0). Errors (a full disk) are reported; the WAL keeps every commit. */
+int sdb_db_flush_at_close(struct sdb_db *db, struct sdb_error *e);
 /* fdatasync of the live WAL segment unless --sync off (end of a load in
  * normal mode). */
 int sdb_db_sync(struct sdb_db *db, struct sdb_error *e);

@@ -15,8 +15,8 @@
  * key's first `shared` bytes plus `unshared` new ones (prefix compression).
  * Data blocks hold about SDB_BLOCK_BYTES of entries (SDB_BLOCK_BYTES_ZSTD
  * compressed with zstd); a block that ends with a key of a namespace
- * starting with SDB_SEEK_NS_PREFIX (the graphs') is finished at
- * SDB_BLOCK_BYTES_SEEK. Readers take blocks of any size.
+ * with a block-size hint (keys.h SDB_NS_HINTS) is finished at that size.
+ * Readers take blocks of any size.
  * The index block (raw) holds, per data block: varint klen, the block's
  * last key, varint offset, varint stored size (payload only); then u32
  * count. The bloom block (raw) is bloom.c's filter over every key.
@@ -211,17 +211,6 @@ int sdb_table_writer_open(struct sdb_table_writer **wp, const char *path,
 	return 0;
 }
 
-/* Whether internal key k is in a namespace read by seeks (SDB_SEEK_NS_PREFIX):
- * a graph expansion or as-of group is one seek that decompresses and
- * decodes the whole block it lands in, for a few hundred bytes of it. */
-static inline int seek_ns(const void *k, size_t klen)
-{
-	const unsigned char *p = k;
-	size_t n = sizeof(SDB_SEEK_NS_PREFIX) - 1;
-
-	return klen > n && p[0] >= n && !memcmp(p + 1, SDB_SEEK_NS_PREFIX, n);
-}
-
 int sdb_table_writer_add(struct sdb_table_writer *w, const void *k, size_t klen,
 			 int kind, uint64_t expires, const void *v, size_t vlen,
 			 struct sdb_error *e)
@@ -270,7 +259,7 @@ int sdb_table_writer_add(struct sdb_table_writer *w, const void *k, size_t klen,
 	 * a table built from a buffer that ran out of memory */
 	if (!sdb_buf_ok(&w->last) || !sdb_buf_ok(&w->first))
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
-	if (w->blk.len >= (seek_ns(k, klen) ? SDB_BLOCK_BYTES_SEEK : w->block_bytes))
+	if (w->blk.len >= sdb_ns_block_bytes(k, klen, w->block_bytes))
 		return finish_block(w, e);
 	return sdb_buf_ok(&w->blk) ? 0 : sdb_error_set(e, SDB_ENOMEM, "out of memory");
 }
