@@ -24,6 +24,7 @@
 #include "util/text.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -613,14 +614,132 @@ int shell_run(struct shell *sh, const char *text, size_t len,
 	return sh->quit ? -1 : 0;
 }
 
+/* Runs the text of acc (lines line0..) and empties it. */
+static int run_acc(struct shell *sh, struct sdb_buf *acc, const char *name, long line0)
+{
+	struct shell_src src = { name, line0, 1 };
+	int rc = shell_run(sh, acc->data ? acc->data : "", acc->len, &src);
+
+	acc->len = 0;
+	return rc;
+}
+
+/* Takes the line raw[*pos..] (with its newline) into acc and runs acc
+ * when the line completes a statement or is a dot-command between
+ * statements. */
+static int stream_line(struct shell *sh, struct sdb_buf *acc, const char *line, size_t n,
+		       const char *name, long lineno, long *line0)
+{
+	const char *p = line, *end = line + n;
+	int rc = 0;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	if (p < end && *p == '.' && blank(acc->data ? acc->data : "", acc->len)) {
+		acc->len = 0; /* a dot-command between statements: its line alone */
+		sdb_buf_add(acc, line, n);
+		if (!sdb_buf_ok(acc))
+			return SDB_ENOMEM;
+		rc = run_acc(sh, acc, name, lineno);
+		*line0 = lineno + 1;
+		return rc;
+	}
+	sdb_buf_add(acc, line, n);
+	if (!sdb_buf_ok(acc))
+		return SDB_ENOMEM;
+	/* only a line with a ';' can complete a statement */
+	if (memchr(line, ';', n) && shell_complete(acc->data, acc->len)) {
+		rc = run_acc(sh, acc, name, *line0);
+		*line0 = lineno + 1;
+	}
+	return rc;
+}
+
+/* A pipe, FIFO or device (not a file that can be mapped): each statement
+ * runs as soon as the line that completes it is read, and each
+ * dot-command line as it comes, and the output is flushed whenever the
+ * input has nothing more at hand, so a program driving the shell through
+ * a pipe gets every answer before it sends the next statement, and a dump
+ * larger than memory streams through, as sqlite3 reads its input. */
+static int run_stream(struct shell *sh, int fd, const char *name)
+{
+	struct sdb_buf acc = SDB_BUF_INIT, raw = SDB_BUF_INIT;
+	size_t pos = 0;
+	long lineno = 0, line0 = 1;
+	int rc = 0, eof = 0;
+	struct sdb_error e;
+
+	sdb_error_clear(&e);
+	while (!rc && !sh->quit) {
+		const char *nl = raw.len > pos ? memchr(raw.data + pos, '\n', raw.len - pos) : NULL;
+		ssize_t got;
+		if (nl || (eof && raw.len > pos)) {
+			size_t n = nl ? (size_t)(nl - (raw.data + pos)) + 1 : raw.len - pos;
+			lineno++;
+			rc = stream_line(sh, &acc, raw.data + pos, n, name, lineno, &line0);
+			pos += n;
+			continue;
+		}
+		if (eof)
+			break;
+		/* nothing at hand: answers out before waiting for more */
+		fflush(shell_out(sh));
+		if (pos) {
+			memmove(raw.data, raw.data + pos, raw.len - pos);
+			raw.len -= pos;
+			pos = 0;
+		}
+		if (sdb_buf_grow(&raw, 65536)) {
+			rc = SDB_ENOMEM;
+			break;
+		}
+		got = read(fd, raw.data + raw.len, raw.cap - raw.len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			sdb_error_set(&e, SDB_EIO, "cannot read '%s': %s", name ? name : "<stdin>",
+				      strerror(errno));
+			rc = SDB_EIO;
+			break;
+		}
+		if (got == 0)
+			eof = 1;
+		raw.len += (size_t)got;
+	}
+	if (rc > 0) {
+		if (rc == SDB_ENOMEM)
+			sdb_error_set(&e, SDB_ENOMEM, "out of memory");
+		shell_report(sh, NULL, 0, 0, rc, &e);
+		sh->failed = 1;
+		rc = sh->bail || rc == SDB_ENOMEM ? -1 : 0;
+	}
+	if (!rc && !sh->quit && acc.len)
+		rc = run_acc(sh, &acc, name, line0); /* an unfinished last statement */
+	fflush(shell_out(sh));
+	sdb_buf_release(&acc);
+	sdb_buf_release(&raw);
+	return sh->quit ? -1 : rc;
+}
+
 /* Runs a file ("-": stdin). @return 0 or -1 (bail). */
 static int run_file(struct shell *sh, const char *path)
 {
 	struct sdb_input in;
 	struct sdb_error e;
 	struct shell_src src = { NULL, 1, 1 };
+	struct stat st;
 	int rc;
 
+	if (!strcmp(path, "-") && !fstat(0, &st) && !S_ISREG(st.st_mode))
+		return run_stream(sh, 0, NULL);
+	if (strcmp(path, "-") && !stat(path, &st) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			rc = run_stream(sh, fd, path);
+			close(fd);
+			return rc;
+		}
+	}
 	if ((rc = sdb_input_open(&in, path, &e))) {
 		shell_report(sh, NULL, 0, 0, rc, &e);
 		sh->failed = 1;

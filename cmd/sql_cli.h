@@ -48,6 +48,9 @@ struct shell_src {
  * stopped it (or .quit). */
 int shell_run(struct shell *sh, const char *text, size_t len,
 	      const struct shell_src *src);
+/* Whether text holds only complete statements (and at least one): what
+ * follows the last ';' is white space or comments. */
+int shell_complete(const char *text, size_t len);
 /* Runs one SQL statement text (sql[0..len), without its ';'), printing
  * rows; pos: where it starts. @return 0 or the error code (reported). */
 int shell_exec_sql(struct shell *sh, const char *sql, size_t len,

@@ -101,9 +101,7 @@ static void load_libedit(void)
 #endif
 }
 
-/* Whether text holds only complete statements (and at least one): what
- * follows the last ';' is white space or comments. */
-static int complete(const char *text, size_t len)
+int shell_complete(const char *text, size_t len)
 {
 	size_t pos = 0, end, slen;
 	int any = 0;
@@ -170,7 +168,7 @@ int shell_prompt(struct shell *sh)
 		free(line);
 		if (!sdb_buf_ok(&acc))
 			die(EXIT_FAILURE_RT, "out of memory");
-		if (!complete(acc.data, acc.len))
+		if (!shell_complete(acc.data, acc.len))
 			continue;
 		acc.data[acc.len - 1] = 0; /* the history entry without the newline */
 		ed.add_history(acc.data);

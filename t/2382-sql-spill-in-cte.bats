@@ -88,17 +88,7 @@ PY
 
 @test "a 40 MiB IN set or CTE at a 2 MiB limit keeps the peak RSS far below it" {
 	command -v /usr/bin/time >/dev/null || skip "no /usr/bin/time"
-	C=$BATS_TEST_TMPDIR/big.csv
-	/usr/bin/python3 - "$C" <<'PY'
-import random, sys
-r = random.Random(2382)
-with open(sys.argv[1], 'w') as f:
-    for i in range(1, 200001):
-        f.write('%d,%s\n' % (i, '%0200x' % r.getrandbits(800)))
-PY
-	B=$BATS_TEST_TMPDIR/big
-	sochdb-sql -d "$B" -c 'CREATE TABLE big(id INTEGER PRIMARY KEY, v TEXT)' -c ".import --csv $C big"
-	sochdb-wal -d "$B" checkpoint >/dev/null
+	big_db 2382
 	q="SELECT count(*), sum(id) FROM big WHERE v IN (SELECT v FROM big WHERE id % 2 = 0)"
 	rss_bounded "$B" "$q" "100000,10000100000" 2M 16000 24000
 	q="WITH c AS (SELECT id, v FROM big) SELECT x.n, count(*), sum(length(c.v)) FROM (SELECT 1 AS n UNION ALL SELECT 2) x LEFT JOIN c ON c.id % 2 = x.n - 1 GROUP BY x.n"

@@ -857,54 +857,58 @@ static int has_agg_name(const struct sql_expr *x)
 static int join_next(struct core *k, struct ectx *x0);
 static int agg_next(struct core *k, struct ectx *x);
 struct grp;
-static int grp_init(struct core *k, struct grp *g, struct sdb_sql_arena *a);
-struct wsaved {
-	struct sql_value **rows;
-	uint8_t *nullrow;
-	unsigned char *state;
-	struct vset **dist;
-	struct sql_value *agout;
-};
-
 static int wsrc_next(void *ctx, struct ectx *x)
 {
 	struct core *k = ctx;
 	return k->is_agg ? agg_next(k, x) : join_next(k, x);
 }
 
-static void *wsrc_save(void *ctx, struct sdb_sql_arena *a)
+/* A window's row of the core as values: per level its null-row flag and
+ * its row (the columns read; the others NULL), then the aggregates'
+ * results. */
+static int wsrc_width(void *ctx)
 {
 	struct core *k = ctx;
-	struct wsaved *s = sdb_sql_arena_alloc(a, sizeof(*s));
-	if (!s || grp_init(k, (struct grp *)s, a))
-		return NULL;
-	s->agout = NULL;
-	if (k->ag.n) {
-		s->agout = sdb_sql_arena_alloc(a, sizeof(*s->agout) * (size_t)k->ag.n);
-		if (!s->agout)
-			return NULL;
-		for (int i = 0; i < k->ag.n; i++) {
-			s->agout[i] = k->ag.out ? k->ag.out[i] : sql_null();
-			if (sql_value_copy(&s->agout[i], a))
-				return NULL;
-		}
-	}
-	return s;
+	int n = k->ag.n;
+	for (int i = 0; i < k->nlv; i++)
+		n += k->lv[i].cur->ncol + 2;
+	return n;
 }
 
-static void wsrc_restore(void *ctx, void *saved)
+static void wsrc_flat(void *ctx, struct sql_value *out)
 {
 	struct core *k = ctx;
-	struct wsaved *s = saved;
 	for (int i = 0; i < k->nlv; i++) {
-		k->lv[i].cur->row = s->rows[i];
-		k->lv[i].cur->nullrow = s->nullrow[i];
+		struct cursor *c = k->lv[i].cur;
+		struct src *s = k->lv[i].src;
+		int n = c->ncol + 1;
+		*out++ = sql_int(c->nullrow);
+		for (int j = 0; j < n; j++) {
+			int skip = c->nullrow || !c->row ||
+				   (s && s->used && !(s->used[j >> 6] & (1ull << (j & 63)))) ||
+				   (j == c->ncol && !(s && s->has_rowid));
+			out[j] = skip ? sql_null() : c->row[j];
+		}
+		out += n;
+	}
+	for (int i = 0; i < k->ag.n; i++)
+		*out++ = k->ag.out ? k->ag.out[i] : sql_null();
+}
+
+static void wsrc_unflat(void *ctx, struct sql_value *in)
+{
+	struct core *k = ctx;
+	for (int i = 0; i < k->nlv; i++) {
+		struct cursor *c = k->lv[i].cur;
+		c->nullrow = (uint8_t)in[0].u.i;
+		c->row = in + 1;
+		in += c->ncol + 2;
 	}
 	if (k->ag.n && k->ag.out)
-		memcpy(k->ag.out, s->agout, sizeof(*s->agout) * (size_t)k->ag.n);
+		memcpy(k->ag.out, in, sizeof(*in) * (size_t)k->ag.n);
 }
 
-static const struct win_src core_win_src = { wsrc_next, wsrc_save, wsrc_restore };
+static const struct win_src core_win_src = { wsrc_next, wsrc_width, wsrc_flat, wsrc_unflat };
 
 /* The arguments of a table-valued function in FROM: they may read the
  * items before it (the join keeps FROM order then). */
@@ -1750,7 +1754,8 @@ static int lv_rewind(struct level *L, struct ectx *x)
 			return sel_open(L->sub, x);
 		if (!L->built || L->sub_corr) {
 			sql_sorter_free(L->sp);
-			L->sp = sql_sorter_new(L->sub->ncols, NULL, NULL, x->c->memory_limit / 2,
+			/* a cursor row has ncol + 1 values: the rowid slot NULL */
+			L->sp = sql_sorter_new(L->sub->ncols + 1, NULL, NULL, x->c->memory_limit / 2,
 					       spill_dir(x->c));
 			if (!L->sp)
 				return sql_oom(x->e);
@@ -1762,7 +1767,8 @@ static int lv_rewind(struct level *L, struct ectx *x)
 					return rc;
 				if (rc == 0)
 					break;
-				if ((rc = sql_sorter_add(L->sp, sel_row(L->sub), L->sub->ncols, NULL, 0,
+				struct sql_value none = sql_null();
+				if ((rc = sql_sorter_add(L->sp, sel_row(L->sub), L->sub->ncols, &none, 1,
 							 x->e)))
 					return rc;
 			}

@@ -365,8 +365,9 @@ int sql_tvf_next(struct tvf *t, struct sql_value **row);
 struct winset;
 struct win_src {
 	int (*next)(void *ctx, struct ectx *x);                  /* the core's next row */
-	void *(*save)(void *ctx, struct sdb_sql_arena *a);      /* its cursors, kept */
-	void (*restore)(void *ctx, void *saved);
+	int (*width)(void *ctx);                                /* values of its cursor state */
+	void (*flat)(void *ctx, struct sql_value *out);         /* the state as values (not copied) */
+	void (*unflat)(void *ctx, struct sql_value *in);        /* the cursors read from them */
 };
 struct winset *win_new(struct bctx *b, const struct sql_core *core);
 void win_set_src(struct winset *w, const struct win_src *src, void *ctx);

@@ -791,7 +791,7 @@ static int apply_term(struct flushctx *c, struct pterm *pt)
 			b++;
 		}
 	}
-write:
+write:;
 	/* partial: the full blocks written, the rest kept pending */
 	long nw = nm;
 	int keep = c->partial && !after && nm > 0;

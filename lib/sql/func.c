@@ -1394,8 +1394,11 @@ static const struct sql_func_def *search(const struct sql_func_def *t, size_t nt
 					 const char *name, size_t len, int argc,
 					 int *seen)
 {
+	int c0 = len ? name[0] | (name[0] >= 'A' && name[0] <= 'Z' ? 0x20 : 0) : 0;
 	for (size_t i = 0; i < nt; i++) {
-		if (strlen(t[i].name) != len || strncasecmp(t[i].name, name, len))
+		/* names are lower case: the first letter rules out most */
+		if (t[i].name[0] != c0 || strlen(t[i].name) != len ||
+		    strncasecmp(t[i].name, name, len))
 			continue;
 		*seen = 1;
 		if (argc >= t[i].nargmin && (t[i].nargmax < 0 || argc <= t[i].nargmax))

@@ -29,37 +29,6 @@ static int digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* The end of a JSON number starting at p, or NULL when p holds none. */
-static const char *json_number_end(const char *p, const char *end)
-{
-	if (p < end && *p == '-')
-		p++;
-	if (p >= end || !digit(*p))
-		return NULL;
-	if (*p == '0')
-		p++;
-	else
-		while (p < end && digit(*p))
-			p++;
-	if (p < end && *p == '.') {
-		p++;
-		if (p >= end || !digit(*p))
-			return NULL;
-		while (p < end && digit(*p))
-			p++;
-	}
-	if (p < end && (*p == 'e' || *p == 'E')) {
-		p++;
-		if (p < end && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= end || !digit(*p))
-			return NULL;
-		while (p < end && digit(*p))
-			p++;
-	}
-	return p;
-}
-
 static int malformed(struct sdb_error *e, const char *z, const char *at,
 		     const char *end, const char *what)
 {
@@ -71,64 +40,141 @@ static int malformed(struct sdb_error *e, const char *z, const char *at,
 			     (size_t)(at - z), what);
 }
 
+/* Whether the 8 bytes of x are all ASCII digits. */
+static int eight_digits(uint64_t x)
+{
+	return ((x & 0xF0F0F0F0F0F0F0F0ull) |
+		(((x + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4)) ==
+	       0x3333333333333333ull;
+}
+
+/* The value of 8 ASCII digits (little-endian load, first digit lowest). */
+static uint32_t eight_value(uint64_t x)
+{
+	x -= 0x3030303030303030ull;
+	x = x * 10 + (x >> 8);
+	x = (((x & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+	     (((x >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
+	return (uint32_t)x;
+}
+
 /*
- * A JSON number (p..end, its syntax checked) as the nearest float, the
- * common case without strtof: at most 15 significant digits and a
- * decimal exponent within 22 make one exact double operation (Clinger's
- * fast path, correctly rounded), and rounding that double to float is
- * the correct rounding unless it lies exactly halfway between two floats
- * or below the normal range. @return 1 with *out, 0 (use strtof).
+ * The digits at *pp (before end) appended to *m, eight at a time while
+ * they last; *big is set once *m could overflow (the value is then left
+ * to strtof). @return the number of digits (*pp moves past them).
  */
-static int fast_float(const char *p, const char *end, float *out)
+static inline __attribute__((always_inline)) size_t
+scan_digits(const char **pp, const char *end, uint64_t *m, int *big)
+{
+	const char *p = *pp, *p0 = p;
+	uint64_t v = *m;
+
+	while (end - p >= 8) {
+		uint64_t x;
+		memcpy(&x, p, 8);
+		if (!eight_digits(x))
+			break;
+		if (v > 184467440737ull) /* * 10^8 + 10^8 stays below 2^64 */
+			*big = 1;
+		else
+			v = v * 100000000u + eight_value(x);
+		p += 8;
+	}
+	for (; p < end && digit(*p); p++) {
+		if (v > 1844674407370955160ull)
+			*big = 1;
+		else
+			v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*m = v;
+	*pp = p;
+	return (size_t)(p - p0);
+}
+
+/* parse_number's element p0..p through strtof. */
+static __attribute__((noinline)) int parse_slow(const char *p0, const char *p, float *out,
+						  uint32_t el, struct sdb_error *e)
+{
+	char num[400];
+	size_t len = (size_t)(p - p0);
+	if (len >= sizeof(num))
+		return sdb_error_set(e, SDB_EPARSE, "vector element %u has more than %zu characters",
+				     el + 1, sizeof(num) - 1);
+	memcpy(num, p0, len);
+	num[len] = 0;
+	*out = strtof(num, NULL);
+	if (!isfinite(*out))
+		return sdb_error_set(e, SDB_EPARSE, "vector element %u (%s) is out of float32 range",
+				     el + 1, num);
+	return 0;
+}
+
+/*
+ * One JSON number at *pp as the nearest float, its syntax checked in the
+ * same pass: @return 0 and *out (*pp past it), 1 when p holds no number,
+ * or SDB_EPARSE when it is out of float32 range (message set, element
+ * index el). The common case needs no strtof: a mantissa below 2^53 and
+ * a decimal exponent within 22 make one exact double operation
+ * (Clinger's fast path, correctly rounded), and rounding that double to
+ * float is the correct rounding unless it lies exactly halfway between
+ * two floats or below the normal range; everything else (and those) goes
+ * to strtof, locale-independent here as JSON has no other decimal point.
+ */
+static inline __attribute__((always_inline)) int
+parse_number(const char **pp, const char *end, float *out, uint32_t el, struct sdb_error *e)
 {
 	static const double p10[23] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 					 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19,
 					 1e20, 1e21, 1e22 };
+	const char *p = *pp, *p0 = p;
 	uint64_t m = 0;
-	int neg = 0, nd = 0, ex = 0;
+	int neg = 0, big = 0, ex = 0;
 
 	if (p < end && *p == '-')
 		neg = 1, p++;
-	for (; p < end && *p >= '0' && *p <= '9'; p++)
-		if (m || *p != '0') {
-			if (++nd > 15)
-				return 0;
-			m = m * 10 + (uint64_t)(*p - '0');
-		}
-	if (p < end && *p == '.')
-		for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
-			ex--;
-			if (m || *p != '0') {
-				if (++nd > 15)
-					return 0;
-				m = m * 10 + (uint64_t)(*p - '0');
-			}
-		}
+	if (p >= end || !digit(*p))
+		return 1;
+	if (*p == '0')
+		p++;
+	else
+		scan_digits(&p, end, &m, &big);
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end || !digit(*p))
+			return 1;
+		ex = -(int)scan_digits(&p, end, &m, &big);
+	}
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		int es = 1, ev = 0;
 		p++;
 		if (p < end && (*p == '+' || *p == '-'))
 			es = *p++ == '-' ? -1 : 1;
-		for (; p < end && *p >= '0' && *p <= '9'; p++)
-			if ((ev = ev * 10 + (*p - '0')) > 1000)
-				return 0;
+		if (p >= end || !digit(*p))
+			return 1;
+		for (; p < end && digit(*p); p++)
+			if (ev < 100000)
+				ev = ev * 10 + (*p - '0');
 		ex += es * ev;
 	}
-	if (p != end)
-		return 0;
-	double d = (double)m;
-	if (m) {
-		if (ex < -22 || ex > 22)
+	*pp = p;
+	if (!big && m <= (1ull << 53)) {
+		double d = (double)m;
+		if (!m) {
+			*out = neg ? -0.0f : 0.0f;
 			return 0;
-		d = ex < 0 ? d / p10[-ex] : d * p10[ex];
-		uint64_t bits;
-		memcpy(&bits, &d, sizeof bits);
-		if (d < 1.1754943508222875e-38 || d > 3.4028234663852886e38 ||
-		    (bits & ((1ull << 29) - 1)) == 1ull << 28)
-			return 0;
+		}
+		if (ex >= -22 && ex <= 22) {
+			d = ex < 0 ? d / p10[-ex] : d * p10[ex];
+			uint64_t bits;
+			memcpy(&bits, &d, sizeof bits);
+			if (d >= 1.1754943508222875e-38 && d <= 3.4028234663852886e38 &&
+			    (bits & ((1ull << 29) - 1)) != 1ull << 28) {
+				*out = (float)(neg ? -d : d);
+				return 0;
+			}
+		}
 	}
-	*out = (float)(neg ? -d : d);
-	return 1;
+	return parse_slow(p0, p, out, el, e);
 }
 
 int sql_vec_parse(const char *z, size_t n, struct sdb_buf *out, uint32_t *dim,
@@ -136,7 +182,6 @@ int sql_vec_parse(const char *z, size_t n, struct sdb_buf *out, uint32_t *dim,
 {
 	const char *p = z, *end = z + n;
 	uint32_t d = 0;
-	char num[400];
 
 	*dim = 0;
 	while (p < end && js_space(*p))
@@ -148,33 +193,26 @@ int sql_vec_parse(const char *z, size_t n, struct sdb_buf *out, uint32_t *dim,
 		p++;
 	if (p < end && *p == ']')
 		return sdb_error_set(e, SDB_EPARSE, "vector has no elements");
+	/* room for the elements a literal of n bytes can hold ("0," each) */
+	size_t room = n / 2 + 1 < SQL_VEC_MAX_DIM ? n / 2 + 1 : SQL_VEC_MAX_DIM;
+	size_t base = out->len;
+	if (sdb_buf_grow(out, room * sizeof(float)))
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	for (;;) {
 		while (p < end && js_space(*p))
 			p++;
-		const char *ne = json_number_end(p, end);
-		if (!ne)
-			return malformed(e, z, p, end, "a number");
-		size_t len = (size_t)(ne - p);
 		float f;
-		if (fast_float(p, ne, &f))
-			goto got;
-		if (len >= sizeof(num))
-			return sdb_error_set(e, SDB_EPARSE,
-					     "vector element %u has more than %zu characters",
-					     d + 1, sizeof(num) - 1);
-		memcpy(num, p, len);
-		num[len] = 0;
-		f = strtof(num, NULL);
-		if (!isfinite(f))
-			return sdb_error_set(e, SDB_EPARSE,
-					     "vector element %u (%s) is out of float32 range", d + 1, num);
-got:
+		const char *at = p;
+		int rc = parse_number(&p, end, &f, d, e);
+		if (rc == 1)
+			return malformed(e, z, at, end, "a number");
+		if (rc)
+			return rc;
 		if (d == SQL_VEC_MAX_DIM)
 			return sdb_error_set(e, SDB_ELIMIT, "vector has more than %d elements",
 					     SQL_VEC_MAX_DIM);
-		sdb_buf_add(out, &f, sizeof f);
+		memcpy(out->data + base + (size_t)d * sizeof f, &f, sizeof f);
 		d++;
-		p = ne;
 		while (p < end && js_space(*p))
 			p++;
 		if (p < end && *p == ',') {
@@ -185,13 +223,12 @@ got:
 			break;
 		return malformed(e, z, p, end, "',' or ']'");
 	}
+	out->len = base + (size_t)d * sizeof(float);
 	p++;
 	while (p < end && js_space(*p))
 		p++;
 	if (p < end)
 		return malformed(e, z, p, end, "nothing after ']'");
-	if (!sdb_buf_ok(out))
-		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
 	*dim = d;
 	return 0;
 }

@@ -708,7 +708,10 @@ int sql_hnsw_pending(struct sdb_txn *txn, const struct sql_index_def *x, uint64_
 struct drow {
 	int64_t rowid;
 	float d;
+	uint32_t node;            /* its base node, or NO_NODE (the delta's) */
 };
+
+#define NO_NODE UINT32_MAX
 
 static int drow_cmp(const void *a, const void *b)
 {
@@ -1262,9 +1265,9 @@ static int drow_less(const struct drow *a, const struct drow *b)
 	return a->d < b->d || (a->d == b->d && a->rowid < b->rowid);
 }
 
-static void top_add(struct fctx *f, int64_t rowid, float d)
+static void top_add(struct fctx *f, int64_t rowid, float d, uint32_t node)
 {
-	struct drow *h = f->top, v = { rowid, d };
+	struct drow *h = f->top, v = { rowid, d, node };
 	uint32_t i;
 
 	if (f->ntop == f->k) {
@@ -1302,7 +1305,8 @@ static int exact_node(struct fctx *f, int64_t node)
 	if (p <= 0)
 		return p;
 	const struct sdb_hnsw_graph *g = &f->x->g;
-	top_add(f, (int64_t)f->x->ids[node], f->dist(f->q, g->vecs + (uint64_t)node * g->dim, g->dim));
+	top_add(f, (int64_t)f->x->ids[node], f->dist(f->q, g->vecs + (uint64_t)node * g->dim, g->dim),
+		(uint32_t)node);
 	return 0;
 }
 
@@ -1394,10 +1398,11 @@ void sql_hnsw_query_free(struct sql_hnsw_query *hq)
 	hq->nrcol = 0;
 }
 
-/* The base rows among hq->rows: their vectors and cached columns, copied
- * (the caller keeps them past this connection's next query). */
+/* The base rows among hq->rows (dr[i] the row of hq->rows[i]): their
+ * vectors and cached columns, copied (the caller keeps them past this
+ * connection's next query). */
 static int cover_rows(struct sql_hnsw_query *hq, const struct hfile *f, const struct fctx *fc,
-		      size_t n, struct sdb_error *e)
+		      const struct drow *dr, size_t n, struct sdb_error *e)
 {
 	const struct sdb_hnsw_graph *g = &f->x.g;
 	const struct hcols *c = fc->cols;
@@ -1412,8 +1417,8 @@ static int cover_rows(struct sql_hnsw_query *hq, const struct hfile *f, const st
 	if (!hq->rcover || !hq->rvec || !hq->rcols)
 		return oom(e);
 	for (size_t i = 0; i < n; i++) {
-		int64_t node = base_node(&f->x, hq->rows[i]);
-		if (node < 0 || (fc->excl && (fc->excl[node >> 3] >> (node & 7)) & 1))
+		uint32_t node = dr[i].node;
+		if (node == NO_NODE || (fc->excl && (fc->excl[node >> 3] >> (node & 7)) & 1))
 			continue; /* a row of the delta: read by the caller */
 		hq->rcover[i] = 1;
 		memcpy(hq->rvec + i * g->dim, g->vecs + (uint64_t)node * g->dim, sizeof(float) * g->dim);
@@ -1660,6 +1665,7 @@ int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_quer
 	for (int64_t i = 0; i < got; i++) {
 		dr[ndr].rowid = (int64_t)f->x.ids[nodes[i]];
 		dr[ndr].d = nd[i];
+		dr[ndr].node = nodes[i];
 		ndr++;
 	}
 merge:
@@ -1675,6 +1681,7 @@ merge:
 				continue;
 		}
 		dr[ndr].rowid = hs->drow[i];
+		dr[ndr].node = NO_NODE;
 		dr[ndr].d = dist(qn, hs->dvec + i * d->dim, d->dim);
 		ndr++;
 	}
@@ -1688,7 +1695,7 @@ merge:
 	for (size_t i = 0; i < ndr; i++)
 		hq->rows[i] = dr[i].rowid;
 	hq->nrows = (uint32_t)ndr;
-	if (d->metric != SDB_VEC_COSINE && ndr && (rc = cover_rows(hq, f, &fc, ndr, e)))
+	if (d->metric != SDB_VEC_COSINE && ndr && (rc = cover_rows(hq, f, &fc, dr, ndr, e)))
 		goto out;
 out:
 	hsnap_free(&own);

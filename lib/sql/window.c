@@ -8,20 +8,29 @@
  * nth_value) and every aggregate as a window.
  *
  * DESIGN. A windowed select core runs its join (and aggregation) to the
- * end first: each input row is kept as the core's saved cursor state
- * (exec.c's callbacks) plus the values the windows need (arguments,
- * FILTER truth, partition and order keys), evaluated while the row was
- * current. Each window definition sorts the rows (partition keys, order
- * keys, then input order) and fills its calls' results per row; then
- * the rows go out in the first window's order with their cursors
- * restored, so the result columns evaluate as usual with each call read
- * as an output slot (X_OUTCOL). Aggregates slide their state along the
- * partition as SQLite's do (step the rows entering the frame, inverse
- * those leaving: so sum() stays REAL once a REAL went through, as in
- * SQLite); without an inverse, or with EXCLUDE, a frame that does not
- * start at UNBOUNDED PRECEDING is aggregated afresh (O(rows x frame)).
+ * end first: each input row becomes one flat row of values: the core's
+ * cursor state (exec.c's callbacks: each level's row, the aggregates'
+ * results), the values the windows need (arguments, FILTER truth,
+ * partition and order keys, evaluated while the row was current), the
+ * calls' results, its input number and its place in the output order.
+ * The rows go through the external sort (sorter.h: memory, then
+ * temporary files past a quarter of the memory limit) by the first
+ * window's partition keys, order keys and input number; one partition at
+ * a time is read back into memory, its calls' results filled, and its
+ * rows go out, their cursors pointing into it, so the result columns
+ * evaluate as usual with each call read as an output slot (X_OUTCOL).
+ * With more window definitions, each partition's rows go instead to the
+ * sort of the next definition, and after the last to a sort on their
+ * place in the first one's order, which is read out. Memory holds one
+ * partition (and the sorts' limits), not the whole input. Aggregates
+ * slide their state along the partition as SQLite's do (step the rows
+ * entering the frame, inverse those leaving: so sum() stays REAL once a
+ * REAL went through, as in SQLite); without an inverse, or with EXCLUDE,
+ * a frame that does not start at UNBOUNDED PRECEDING is aggregated
+ * afresh (O(rows x frame)).
  */
 #include "sql/exec_int.h"
+#include "sql/sorter.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,10 +67,15 @@ struct wcall {
 	struct wcall *next;
 };
 
-struct wrow {
-	void *saved;
+struct wrow {                    /* a row of the partition in memory */
+	struct sql_value *saved;       /* its flat row: the cursor state first */
 	struct sql_value *v;           /* the window values */
 	struct sql_value *res;         /* [ncalls] */
+};
+
+struct wcmp {                    /* a sort's order: d's keys, or the output place */
+	struct winset *w;
+	struct wdef *d;                /* NULL: by place */
 };
 
 struct winset {
@@ -71,11 +85,22 @@ struct winset {
 	const struct sql_core *core;   /* its WINDOW clause */
 	struct sql_value *out;         /* the current row's results */
 	struct sql_value *outp;        /* what X_OUTCOL reads through */
-	/* runtime */
-	struct sdb_sql_arena mem;
-	struct wrow *rows;
+	/* runtime: the flat rows' layout (cursor state [0, sw), window
+	 * values at vb, results at rb, input number at seqc, output place
+	 * at ordc; nf values) */
+	int sw, vb, rb, seqc, ordc, nf;
+	struct wdef *dl[256];          /* the definitions in the order written */
+	int nd;
+	struct wcmp cmp[257];
+	struct sdb_sql_arena mem;      /* the partition's rows and results */
+	struct wrow *rows;             /* the partition in memory */
 	long nrows, cap, pos;
-	long *order;                   /* output order */
+	long *idx;                     /* 0 .. cap - 1 */
+	struct sql_sorter *in;         /* the sort being read out */
+	struct wdef *sd;               /* its definition (NULL: by place, no partitions) */
+	struct sql_value *peek;        /* the next partition's first row (its bytes in pk) */
+	int has_peek;
+	struct sdb_sql_arena pk, tmp;
 	int built;
 	const struct win_src *src;
 	void *srcctx;
@@ -91,6 +116,8 @@ struct winset *win_new(struct bctx *b, const struct sql_core *core)
 	memset(w, 0, sizeof(*w));
 	w->core = core;
 	sdb_sql_arena_init(&w->mem);
+	sdb_sql_arena_init(&w->pk);
+	sdb_sql_arena_init(&w->tmp);
 	return w;
 }
 
@@ -333,10 +360,16 @@ void win_reset(struct winset *w)
 	if (!w)
 		return;
 	sdb_sql_arena_release(&w->mem);
+	sdb_sql_arena_release(&w->pk);
+	sdb_sql_arena_release(&w->tmp);
+	sql_sorter_free(w->in);
+	w->in = NULL;
 	free(w->rows);
-	free(w->order);
+	free(w->idx);
+	free(w->peek);
 	w->rows = NULL;
-	w->order = NULL;
+	w->idx = NULL;
+	w->peek = NULL;
 	w->nrows = w->cap = w->pos = 0;
 	w->built = 0;
 }
@@ -348,7 +381,7 @@ void win_free(struct winset *w)
 
 static void layout(struct winset *w)
 {
-	if (w->nvals || !w->calls)
+	if (w->nf)
 		return;
 	int n = 0;
 	for (struct wcall *c = w->calls; c; c = c->next) {
@@ -360,65 +393,21 @@ static void layout(struct winset *w)
 		n += d->npart + d->nord;
 	}
 	w->nvals = n;
+	w->sw = w->src->width(w->srcctx);
+	w->vb = w->sw;
+	w->rb = w->vb + w->nvals;
+	w->seqc = w->rb + w->ncalls;
+	w->ordc = w->seqc + 1;
+	w->nf = w->ordc + 1;
+	/* the last definition made is first in the list: run them in the
+	 * order they were written and keep the first one's order */
+	w->nd = 0;
+	for (struct wdef *d = w->defs; d && w->nd < 256; d = d->next)
+		w->nd++;
+	int k = w->nd;
+	for (struct wdef *d = w->defs; d && k > 0; d = d->next)
+		w->dl[--k] = d;
 }
-
-static int eval_store(struct winset *w, struct ectx *x, struct xp *p, struct sql_value *dst)
-{
-	int rc = xp_eval(x, p, dst);
-	if (rc)
-		return rc;
-	return sql_value_copy(dst, &w->mem) ? sql_oom(x->e) : 0;
-}
-
-static int collect(struct winset *w, struct ectx *x)
-{
-	layout(w);
-	for (;;) {
-		int rc = w->src->next(w->srcctx, x);
-		if (rc < 0)
-			return rc;
-		if (rc == 0)
-			break;
-		if (w->nrows == w->cap) {
-			long nc = w->cap ? w->cap * 2 : 64;
-			struct wrow *nr = realloc(w->rows, sizeof(*nr) * (size_t)nc);
-			if (!nr)
-				return sql_oom(x->e);
-			w->rows = nr;
-			w->cap = nc;
-		}
-		struct wrow *r = &w->rows[w->nrows];
-		r->v = sdb_sql_arena_alloc(&w->mem, sizeof(*r->v) * (size_t)(w->nvals + 1));
-		r->res = sdb_sql_arena_alloc(&w->mem, sizeof(*r->res) * (size_t)(w->ncalls + 1));
-		if (!r->v || !r->res)
-			return sql_oom(x->e);
-		r->saved = w->src->save(w->srcctx, &w->mem);
-		if (!r->saved)
-			return sql_oom(x->e);
-		for (struct wcall *c = w->calls; c; c = c->next) {
-			for (int i = 0; i < c->na; i++)
-				if ((rc = eval_store(w, x, c->args[i], &r->v[c->vbase + i])))
-					return rc;
-			int t = 1;
-			if (c->filter && (rc = xp_truth(x, c->filter, &t)))
-				return rc;
-			r->v[c->vbase + c->na] = sql_int(t == 1);
-		}
-		for (struct wdef *d = w->defs; d; d = d->next) {
-			for (int i = 0; i < d->npart; i++)
-				if ((rc = eval_store(w, x, d->part[i], &r->v[d->kbase + i])))
-					return rc;
-			for (int i = 0; i < d->nord; i++)
-				if ((rc = eval_store(w, x, d->ord[i], &r->v[d->kbase + d->npart + i])))
-					return rc;
-		}
-		w->nrows++;
-	}
-	return 0;
-}
-
-static struct winset *cmp_w;
-static struct wdef *cmp_d;
 
 static int key_cmp(const struct wdef *d, const struct sql_value *a, const struct sql_value *b,
 		   int from, int to)
@@ -447,14 +436,18 @@ static int key_cmp(const struct wdef *d, const struct sql_value *a, const struct
 	return 0;
 }
 
-static int row_cmp(const void *pa, const void *pb)
+/* A sort's order of two flat rows: the definition's keys, then the input
+ * number; or the place in the output order. */
+static int flat_cmp(void *ctx, const struct sql_value *a, const struct sql_value *b)
 {
-	long a = *(const long *)pa, b = *(const long *)pb;
-	const struct wdef *d = cmp_d;
-	int c = key_cmp(d, cmp_w->rows[a].v, cmp_w->rows[b].v, 0, d->npart + d->nord);
+	const struct wcmp *k = ctx;
+	const struct winset *w = k->w;
+	if (!k->d)
+		return (a[w->ordc].u.i > b[w->ordc].u.i) - (a[w->ordc].u.i < b[w->ordc].u.i);
+	int c = key_cmp(k->d, a + w->vb, b + w->vb, 0, k->d->npart + k->d->nord);
 	if (c)
 		return c;
-	return a < b ? -1 : a > b;
+	return (a[w->seqc].u.i > b[w->seqc].u.i) - (a[w->seqc].u.i < b[w->seqc].u.i);
 }
 
 static int peer(const struct winset *w, const struct wdef *d, long a, long b)
@@ -775,66 +768,200 @@ static int part_run(struct winset *w, struct wdef *d, const long *p, long n, str
 	return rc;
 }
 
+/* A new sort of flat rows in order cmp. */
+static struct sql_sorter *flat_sorter(struct winset *w, struct ectx *x, struct wcmp *cmp)
+{
+	cmp->w = w;
+	return sql_sorter_new(w->nf, flat_cmp, cmp, x->c->memory_limit / 4,
+			      x->c->tmp_dir ? x->c->tmp_dir : x->c->dir);
+}
+
+/* Every row of the core into sort `to` as a flat row. */
+static int collect(struct winset *w, struct ectx *x0, struct sql_sorter *to)
+{
+	struct ectx x = *x0;
+	struct sql_value *f = calloc((size_t)w->nf, sizeof(*f));
+	int64_t seq = 0;
+	int rc;
+	if (!f)
+		return sql_oom(x0->e);
+	x.mem = &w->tmp;
+	for (;;) {
+		if ((rc = w->src->next(w->srcctx, x0)) <= 0)
+			break;
+		rc = 0;
+		sdb_sql_arena_reset(&w->tmp);
+		w->src->flat(w->srcctx, f);
+		for (struct wcall *c = w->calls; c && !rc; c = c->next) {
+			for (int i = 0; i < c->na && !rc; i++)
+				rc = xp_eval(&x, c->args[i], &f[w->vb + c->vbase + i]);
+			int t = 1;
+			if (!rc && c->filter)
+				rc = xp_truth(&x, c->filter, &t);
+			f[w->vb + c->vbase + c->na] = sql_int(t == 1);
+		}
+		for (struct wdef *d = w->defs; d && !rc; d = d->next) {
+			for (int i = 0; i < d->npart && !rc; i++)
+				rc = xp_eval(&x, d->part[i], &f[w->vb + d->kbase + i]);
+			for (int i = 0; i < d->nord && !rc; i++)
+				rc = xp_eval(&x, d->ord[i], &f[w->vb + d->kbase + d->npart + i]);
+		}
+		for (int i = 0; i < w->ncalls; i++)
+			f[w->rb + i] = sql_null();
+		f[w->seqc] = sql_int(seq++);
+		f[w->ordc] = sql_int(0);
+		if (rc || (rc = sql_sorter_add(to, f, w->nf, NULL, 0, x0->e)))
+			break;
+	}
+	free(f);
+	return rc < 0 ? rc : 0;
+}
+
+/* Copies flat row r (bytes too) into arena a at dst. */
+static int flat_copy(struct winset *w, struct sql_value *dst, const struct sql_value *r,
+		     struct sdb_sql_arena *a)
+{
+	for (int i = 0; i < w->nf; i++) {
+		dst[i] = r[i];
+		if (sql_value_copy(&dst[i], a))
+			return SDB_ENOMEM;
+	}
+	return 0;
+}
+
+static int part_add(struct winset *w, const struct sql_value *r, struct ectx *x)
+{
+	if (w->nrows == w->cap) {
+		long nc = w->cap ? w->cap * 2 : 64;
+		struct wrow *nr = realloc(w->rows, sizeof(*nr) * (size_t)nc);
+		if (!nr)
+			return sql_oom(x->e);
+		w->rows = nr;
+		long *ni = realloc(w->idx, sizeof(*ni) * (size_t)nc);
+		if (!ni)
+			return sql_oom(x->e);
+		w->idx = ni;
+		for (long i = w->cap; i < nc; i++)
+			w->idx[i] = i;
+		w->cap = nc;
+	}
+	struct sql_value *f = sdb_sql_arena_alloc(&w->mem, sizeof(*f) * (size_t)w->nf);
+	if (!f || flat_copy(w, f, r, &w->mem))
+		return sql_oom(x->e);
+	struct wrow *wr = &w->rows[w->nrows++];
+	wr->saved = f;
+	wr->v = f + w->vb;
+	wr->res = f + w->rb;
+	return 0;
+}
+
+/* The next partition of sort `in` by d into memory, its results filled.
+ * @return 1, 0 none left, or an error. */
+static int part_load(struct winset *w, struct sql_sorter *in, struct wdef *d, struct ectx *x)
+{
+	const struct sql_value *r;
+	int rc;
+	sdb_sql_arena_reset(&w->mem);
+	w->nrows = w->pos = 0;
+	if (w->has_peek) {
+		w->has_peek = 0;
+		if ((rc = part_add(w, w->peek, x)))
+			return rc;
+	} else {
+		if ((rc = sql_sorter_next(in, &r, x->e)) <= 0)
+			return rc;
+		if ((rc = part_add(w, r, x)))
+			return rc;
+	}
+	while ((rc = sql_sorter_next(in, &r, x->e)) == 1) {
+		if (key_cmp(d, r + w->vb, w->rows[0].v, 0, d->npart)) {
+			/* the next partition's first row, kept for the next call */
+			if (!w->peek && !(w->peek = calloc((size_t)w->nf, sizeof(*w->peek))))
+				return sql_oom(x->e);
+			sdb_sql_arena_reset(&w->pk);
+			if (flat_copy(w, w->peek, r, &w->pk))
+				return sql_oom(x->e);
+			w->has_peek = 1;
+			break;
+		}
+		if ((rc = part_add(w, r, x)))
+			return rc;
+	}
+	if (rc < 0)
+		return rc;
+	if ((rc = part_run(w, d, w->idx, w->nrows, x)))
+		return rc;
+	return 1;
+}
+
 static int build(struct winset *w, struct ectx *x)
 {
-	int rc = collect(w, x);
-	if (rc)
-		return rc;
-	long n = w->nrows;
-	long *idx = malloc(sizeof(long) * (size_t)(n + 1));
-	if (!idx)
+	int rc;
+	layout(w);
+	w->cmp[0].d = w->dl[0];
+	struct sql_sorter *s = flat_sorter(w, x, &w->cmp[0]);
+	if (!s)
 		return sql_oom(x->e);
-	/* the last definition made is first in the list; run them in the
-	 * order they were written and keep the first one's order */
-	struct wdef *defs[256];
-	int nd = 0;
-	for (struct wdef *d = w->defs; d && nd < 256; d = d->next)
-		defs[nd++] = d;
-	for (int k = nd - 1; k >= 0; k--) {
-		struct wdef *d = defs[k];
-		for (long i = 0; i < n; i++)
-			idx[i] = i;
-		cmp_w = w;
-		cmp_d = d;
-		qsort(idx, (size_t)n, sizeof(long), row_cmp);
-		long s = 0;
-		while (s < n) {
-			long e = s + 1;
-			while (e < n && key_cmp(d, w->rows[idx[s]].v, w->rows[idx[e]].v, 0, d->npart) == 0)
-				e++;
-			if ((rc = part_run(w, d, idx + s, e - s, x))) {
-				free(idx);
-				return rc;
-			}
-			s = e;
+	if ((rc = collect(w, x, s)) || (rc = sql_sorter_finish(s, x->e)))
+		goto fail;
+	w->has_peek = 0;
+	/* with more definitions: each one's results through its own sort,
+	 * then the rows by their place in the first one's order */
+	for (int k = 0; k < w->nd && w->nd > 1; k++) {
+		struct wcmp *nc = &w->cmp[k + 1];
+		nc->d = k + 1 < w->nd ? w->dl[k + 1] : NULL;
+		struct sql_sorter *t = flat_sorter(w, x, nc);
+		int64_t place = 0;
+		if (!t) {
+			rc = sql_oom(x->e);
+			goto fail;
 		}
-		if (k == nd - 1) {
-			free(w->order);
-			w->order = malloc(sizeof(long) * (size_t)(n + 1));
-			if (!w->order) {
-				free(idx);
-				return sql_oom(x->e);
+		while ((rc = part_load(w, s, w->dl[k], x)) == 1) {
+			rc = 0;
+			for (long i = 0; i < w->nrows && !rc; i++) {
+				if (k == 0)
+					w->rows[i].saved[w->ordc] = sql_int(place++);
+				rc = sql_sorter_add(t, w->rows[i].saved, w->nf, NULL, 0, x->e);
 			}
-			memcpy(w->order, idx, sizeof(long) * (size_t)n);
+			if (rc)
+				break;
 		}
+		sql_sorter_free(s);
+		s = t;
+		if (rc < 0 || (rc = sql_sorter_finish(s, x->e)))
+			goto fail;
 	}
-	free(idx);
+	sql_sorter_free(w->in);
+	w->in = s;
+	w->sd = w->nd > 1 ? NULL : w->dl[0];
+	w->has_peek = 0;
+	sdb_sql_arena_reset(&w->mem);
+	w->nrows = w->pos = 0;
 	w->built = 1;
-	w->pos = 0;
 	return 0;
+fail:
+	sql_sorter_free(s);
+	return rc;
 }
 
 int win_next(struct winset *w, struct ectx *x)
 {
-	if (!w->built) {
-		int rc = build(w, x);
-		if (rc)
+	int rc;
+	if (!w->built && (rc = build(w, x)))
+		return rc;
+	if (!w->sd) {
+		/* the rows by their output place, results filled */
+		const struct sql_value *r;
+		if ((rc = sql_sorter_next(w->in, &r, x->e)) <= 0)
 			return rc;
+		w->src->unflat(w->srcctx, (struct sql_value *)r);
+		w->outp = (struct sql_value *)r + w->rb;
+		return 1;
 	}
-	if (w->pos >= w->nrows)
-		return 0;
-	struct wrow *r = &w->rows[w->order[w->pos++]];
-	w->src->restore(w->srcctx, r->saved);
+	if (w->pos >= w->nrows && (rc = part_load(w, w->in, w->sd, x)) <= 0)
+		return rc;
+	struct wrow *r = &w->rows[w->pos++];
+	w->src->unflat(w->srcctx, r->saved);
 	w->outp = r->res;
 	return 1;
 }

@@ -361,15 +361,89 @@ static int search_layer(const struct sdb_hnsw_graph *g, uint8_t *locks,
 	return 0;
 }
 
-/* Moves c->top into c->w sorted nearest first. @return the count. */
+/* A candidate as one integer that orders as (d, id) does: the float's
+ * bits made monotonic (negative distances of ip flip) above the id. */
+static inline uint64_t cand_key(struct cand x)
+{
+	uint32_t b;
+
+	memcpy(&b, &x.d, sizeof(b));
+	b ^= (b >> 31) ? 0xffffffffu : 0x80000000u;
+	return (uint64_t)b << 32 | x.id;
+}
+
+static inline struct cand key_cand(uint64_t k)
+{
+	uint32_t b = (uint32_t)(k >> 32);
+	struct cand x;
+
+	b ^= (b >> 31) ? 0x80000000u : 0xffffffffu;
+	memcpy(&x.d, &b, sizeof(b));
+	x.id = (uint32_t)k;
+	return x;
+}
+
+/* Bottom-up merge sort of n keys, a and t n each; the merge selects
+ * without branches (a heap's pops mispredict at every level). @return
+ * the array that holds the result. */
+static uint64_t *sort_keys(uint64_t *a, uint64_t *t, size_t n)
+{
+	/* runs of 4 by insertion first */
+	for (size_t lo = 0; lo < n; lo += 4) {
+		size_t hi = lo + 4 < n ? lo + 4 : n;
+		for (size_t i = lo + 1; i < hi; i++) {
+			uint64_t x = a[i];
+			size_t j = i;
+			while (j > lo && a[j - 1] > x) {
+				a[j] = a[j - 1];
+				j--;
+			}
+			a[j] = x;
+		}
+	}
+	for (size_t w = 4; w < n; w *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * w) {
+			size_t m = lo + w < n ? lo + w : n, e = lo + 2 * w < n ? lo + 2 * w : n;
+			size_t i = lo, j = m, k = lo;
+			while (i < m && j < e) {
+				uint64_t x = a[i], y = a[j];
+				int tk = y < x;
+				t[k++] = tk ? y : x;
+				j += tk;
+				i += !tk;
+			}
+			while (i < m)
+				t[k++] = a[i++];
+			while (j < e)
+				t[k++] = a[j++];
+		}
+		uint64_t *sw = a;
+		a = t;
+		t = sw;
+	}
+	return a;
+}
+
+/* Moves c->top into c->w sorted nearest first (by distance, ties by
+ * node number: the order the max-heap's pops give). @return the count. */
 static size_t drain_sorted(struct sdb_hnsw_ctx *c)
 {
 	size_t n = c->top_len;
+	uint64_t ka[512], kt[512], *r;
 
 	if (sdb_grow((void **)&c->w, &c->w_cap, n + 1, sizeof(*c->w), 256))
 		return 0;
-	for (size_t i = n; i > 0; i--)
-		c->w[i - 1] = maxh_pop(c->top, &c->top_len);
+	if (n > 512) {
+		for (size_t i = n; i > 0; i--)
+			c->w[i - 1] = maxh_pop(c->top, &c->top_len);
+		return n;
+	}
+	for (size_t i = 0; i < n; i++)
+		ka[i] = cand_key(c->top[i]);
+	r = sort_keys(ka, kt, n);
+	for (size_t i = 0; i < n; i++)
+		c->w[i] = key_cand(r[i]);
+	c->top_len = 0;
 	return n;
 }
 

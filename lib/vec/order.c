@@ -98,6 +98,23 @@ static int perm_random_projection(const struct sdb_hnsw *h, uint64_t seed, struc
 	return 0;
 }
 
+/* The nearest of nc centroids to v (the first on a tie). */
+static uint32_t nearest(const struct sdb_vec_kernels *kern, const float *v, const float *cent,
+			uint32_t nc, uint32_t dim)
+{
+	uint32_t best = 0;
+	float bd = INFINITY;
+
+	for (uint32_t c = 0; c < nc; c++) {
+		float d = kern->l2sq(v, cent + (size_t)c * dim, dim);
+		if (d < bd) {
+			bd = d;
+			best = c;
+		}
+	}
+	return best;
+}
+
 /* Sort key: the nearest of ~sqrt(n) k-means centroids (Lloyd iterations
  * on a sample, seeded). */
 static int perm_kmeans(const struct sdb_hnsw *h, uint64_t seed, struct keyed *k)
@@ -107,7 +124,7 @@ static int perm_kmeans(const struct sdb_hnsw *h, uint64_t seed, struct keyed *k)
 	uint32_t nc = (uint32_t)sqrt((double)g->n);
 	uint64_t s = seed ^ 0xc105e7ull, ns = g->n < 20000 ? g->n : 20000;
 	float *cent, *sum;
-	uint32_t *cnt, *sample;
+	uint32_t *cnt, *sample, *near;
 
 	if (nc < 1)
 		nc = 1;
@@ -117,11 +134,13 @@ static int perm_kmeans(const struct sdb_hnsw *h, uint64_t seed, struct keyed *k)
 	sum = malloc((size_t)nc * g->dim * sizeof(float));
 	cnt = malloc(nc * sizeof(uint32_t));
 	sample = malloc(ns * sizeof(uint32_t));
-	if (!cent || !sum || !cnt || !sample) {
+	near = malloc(ns * sizeof(uint32_t));
+	if (!cent || !sum || !cnt || !sample || !near) {
 		free(cent);
 		free(sum);
 		free(cnt);
 		free(sample);
+		free(near);
 		return -1;
 	}
 	for (uint64_t i = 0; i < ns; i++)
@@ -130,19 +149,18 @@ static int perm_kmeans(const struct sdb_hnsw *h, uint64_t seed, struct keyed *k)
 		memcpy(cent + (size_t)c * g->dim, VEC(g, sample[sdb_vec_rng_next(&s) % ns]),
 		       g->dim * sizeof(float));
 	for (int it = 0; it < 6; it++) {
+		/* the nearest centroids on every thread, the sums in order
+		 * (the same centroids whatever the thread count) */
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+		for (uint64_t i = 0; i < ns; i++)
+			near[i] = nearest(kern, VEC(g, sample[i]), cent, nc, g->dim);
 		memset(sum, 0, (size_t)nc * g->dim * sizeof(float));
 		memset(cnt, 0, nc * sizeof(uint32_t));
 		for (uint64_t i = 0; i < ns; i++) {
 			const float *v = VEC(g, sample[i]);
-			uint32_t best = 0;
-			float bd = INFINITY;
-			for (uint32_t c = 0; c < nc; c++) {
-				float d = kern->l2sq(v, cent + (size_t)c * g->dim, g->dim);
-				if (d < bd) {
-					bd = d;
-					best = c;
-				}
-			}
+			uint32_t best = near[i];
 			cnt[best]++;
 			for (uint32_t d = 0; d < g->dim; d++)
 				sum[(size_t)best * g->dim + d] += v[d];
@@ -156,22 +174,14 @@ static int perm_kmeans(const struct sdb_hnsw *h, uint64_t seed, struct keyed *k)
 #pragma omp parallel for schedule(static)
 #endif
 	for (uint64_t i = 0; i < g->n; i++) {
-		uint32_t best = 0;
-		float bd = INFINITY;
-		for (uint32_t c = 0; c < nc; c++) {
-			float d = kern->l2sq(VEC(g, i), cent + (size_t)c * g->dim, g->dim);
-			if (d < bd) {
-				bd = d;
-				best = c;
-			}
-		}
-		k[i].key = best;
+		k[i].key = nearest(kern, VEC(g, i), cent, nc, g->dim);
 		k[i].id = (uint32_t)i;
 	}
 	free(cent);
 	free(sum);
 	free(cnt);
 	free(sample);
+	free(near);
 	return 0;
 }
 

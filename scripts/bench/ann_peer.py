@@ -6,7 +6,8 @@ python3-faiss) on the benchmark data; called by ann.sh.
 
 Prints "build_s S", "peak_rss_kb K" and, with --search, one line
 "ef E recall R qps Q" per ef in 16 32 64 128 256 (searching with 1 thread;
-QPS is the median of ANN_QREPS runs, default 3).
+QPS is the median of ANN_QREPS runs, default 3). ANN_SEED sets hnswlib's
+random_seed (default 100); FAISS's HNSW takes no seed.
 """
 import os
 import resource
@@ -27,7 +28,7 @@ def main():
     if lib == "hnswlib":
         import hnswlib
         p = hnswlib.Index(space="l2" if metric == "l2" else "ip", dim=x.shape[1])
-        p.init_index(max_elements=len(x), M=m, ef_construction=efc, random_seed=100)
+        p.init_index(max_elements=len(x), M=m, ef_construction=efc, random_seed=int(os.environ.get("ANN_SEED") or 100))
         p.set_num_threads(threads)
         t0 = time.perf_counter()
         p.add_items(x)

@@ -186,7 +186,7 @@ bulkq() {   # bulkq EF: sets BQ (q/s) and BR (recall) of sochdb-bulk query
 		--threads 1 --truth "$D/truth_100.npy" --no-output || return 1
 	BR=$(awk '/recall@/ { print $2 }' "$W/bulk_query.err")
 	BQ=$(awk '/recall@/ { print $4 }' "$W/bulk_query.err")
-	BC=$(qps 1000 "$C")   # the whole process: loading the index included
+	BC=$(qps "$NQ" "$C")   # the whole process: loading the index included
 }
 bulkq $EF || exit 3
 RBQ=$R

@@ -54,7 +54,10 @@ int main(int argc, char **argv)
 	hnswlib::L2Space l2(d);
 	hnswlib::InnerProductSpace ips(d);
 	hnswlib::SpaceInterface<float> *space = ip ? (hnswlib::SpaceInterface<float> *)&ips : &l2;
-	auto *h = new hnswlib::HierarchicalNSW<float>(space, n, M, efc, 100);
+	// the level generator's seed: ANN_SEED (ann.sh's recall-over-seeds runs), else hnswlib's 100
+	const char *seed_env = getenv("ANN_SEED");
+	size_t seed = seed_env && *seed_env ? strtoull(seed_env, nullptr, 10) : 100;
+	auto *h = new hnswlib::HierarchicalNSW<float>(space, n, M, efc, seed);
 
 	auto t0 = std::chrono::steady_clock::now();
 	h->addPoint(x, 0);

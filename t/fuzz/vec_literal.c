@@ -2,14 +2,17 @@
  * vec_literal.c - fuzz target: the vector literal parser of SQL
  * (lib/sql/vec.c, sql_vec_parse). Any bytes must parse or fail with
  * SDB_EPARSE/SDB_ELIMIT and a message, never read out of bounds; what
- * parses gives 1..65536 finite floats, and their text written back as a
- * JSON array (%.9g, exact for float32) parses to the same floats.
+ * parses gives 1..65536 finite floats, each the float strtof gives for
+ * its element's text (bit for bit: the parser's own fast path must agree),
+ * and their text written back as a JSON array (%.9g, exact for float32)
+ * parses to the same floats.
  */
 #include "sql/vec.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,6 +33,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (d < 1 || d > SQL_VEC_MAX_DIM || b.len != 4 * (size_t)d)
 		__builtin_trap();
+	/* it parsed: the elements are JSON numbers between '[', ',' and ']'
+	 * with JSON spaces around them */
+	const char *p = memchr(data, '[', size), *end = (const char *)data + size;
+	for (uint32_t i = 0; p && i < d; i++) {
+		char num[400];
+		size_t n = 0;
+		for (p++; p < end && *p != ',' && *p != ']'; p++)
+			if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && n < sizeof num - 1)
+				num[n++] = *p;
+		num[n] = 0;
+		float want = strtof(num, NULL);
+		if (memcmp(&want, b.data + 4 * (size_t)i, 4))
+			__builtin_trap();
+	}
 	sdb_buf_addc(&t, '[');
 	for (uint32_t i = 0; i < d; i++) {
 		float f;
