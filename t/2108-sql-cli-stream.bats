@@ -91,6 +91,8 @@ SQL
 }
 
 @test "a long piped script runs in constant memory" {
+	# AddressSanitizer's shadow and quarantine: no RSS bound to check
+	[ "$(basename "$BUILD")" = build-san ] && skip "peak RSS is not measured under SANITIZE=1"
 	# 400,000 statements, ~47 MB of SQL: read whole it would need > 47 MB
 	run -0 bash -c 'awk "BEGIN { for (i = 0; i < 400000; i++) printf \"SELECT %d, '\''%0100d'\'';\n\", i, 0 }" |
 		/usr/bin/time -f %M -o "$1" sochdb-sql --format csv --no-header | tail -1' _ "$BATS_TEST_TMPDIR/rss"
