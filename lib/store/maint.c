@@ -628,7 +628,6 @@ int sdb_db_maybe_flush(struct sdb_db *db, struct sdb_error *e)
 
 int sdb_db_flush_at_close(struct sdb_db *db, struct sdb_error *e)
 {
-	double timeout;
 	int did, rc;
 
 	if (!db || !db->appended || db->o.no_auto || db->lock_fd < 0 || db->bulk ||
@@ -640,11 +639,8 @@ int sdb_db_flush_at_close(struct sdb_db *db, struct sdb_error *e)
 		sdb_lock_release(db->lock_fd, SDB_LOCK_MAINT);
 		return 0; /* a writer is busy: its own close or the next one will */
 	}
-	db->wlocked = 1;
-	timeout = db->o.lock_timeout;
-	db->o.lock_timeout = 0;
+	db->wlocked = 1; /* so checkpoint_locked takes no lock, waits for none */
 	rc = checkpoint_locked(db, db->o.close_flush_bytes, &did, e);
-	db->o.lock_timeout = timeout;
 	sdb_lock_release(db->lock_fd, SDB_LOCK_MAINT);
 	return rc;
 }
