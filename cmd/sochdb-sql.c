@@ -624,31 +624,27 @@ static int run_acc(struct shell *sh, struct sdb_buf *acc, const char *name, long
 	return rc;
 }
 
-/* Takes the line raw[*pos..] (with its newline) into acc and runs acc
- * when the line completes a statement or is a dot-command between
- * statements. */
+/* Takes line[0..n) (with its newline) into acc and runs acc when the
+ * line completes a statement, or runs the line alone when it is a
+ * dot-command between statements. */
 static int stream_line(struct shell *sh, struct sdb_buf *acc, const char *line, size_t n,
 		       const char *name, long lineno, long *line0)
 {
 	const char *p = line, *end = line + n;
-	int rc = 0;
+	int dot, rc = 0;
 
 	while (p < end && (*p == ' ' || *p == '\t'))
 		p++;
-	if (p < end && *p == '.' && blank(acc->data ? acc->data : "", acc->len)) {
-		acc->len = 0; /* a dot-command between statements: its line alone */
-		sdb_buf_add(acc, line, n);
-		if (!sdb_buf_ok(acc))
-			return SDB_ENOMEM;
-		rc = run_acc(sh, acc, name, lineno);
-		*line0 = lineno + 1;
-		return rc;
+	dot = p < end && *p == '.' && blank(acc->data ? acc->data : "", acc->len);
+	if (dot) {
+		acc->len = 0;
+		*line0 = lineno;
 	}
 	sdb_buf_add(acc, line, n);
 	if (!sdb_buf_ok(acc))
 		return SDB_ENOMEM;
 	/* only a line with a ';' can complete a statement */
-	if (memchr(line, ';', n) && shell_complete(acc->data, acc->len)) {
+	if (dot || (memchr(line, ';', n) && shell_complete(acc->data, acc->len))) {
 		rc = run_acc(sh, acc, name, *line0);
 		*line0 = lineno + 1;
 	}
