@@ -15,19 +15,30 @@
  * calls' results, its input number and its place in the output order.
  * The rows go through the external sort (sorter.h: memory, then
  * temporary files past a quarter of the memory limit) by the first
- * window's partition keys, order keys and input number; one partition at
- * a time is read back into memory, its calls' results filled, and its
- * rows go out, their cursors pointing into it, so the result columns
- * evaluate as usual with each call read as an output slot (X_OUTCOL).
- * With more window definitions, each partition's rows go instead to the
- * sort of the next definition, and after the last to a sort on their
- * place in the first one's order, which is read out. Memory holds one
- * partition (and the sorts' limits), not the whole input. Aggregates
- * slide their state along the partition as SQLite's do (step the rows
- * entering the frame, inverse those leaving: so sum() stays REAL once a
- * REAL went through, as in SQLite); without an inverse, or with EXCLUDE,
- * a frame that does not start at UNBOUNDED PRECEDING is aggregated
- * afresh (O(rows x frame)).
+ * window's partition keys, order keys and input number. One partition at
+ * a time goes to a spool (memory up to half the limit, then its file),
+ * each row with two more values: the number of its peer group and the
+ * index of the group's first row, found by comparing each row with the
+ * one before it as it is added. The partition's rows then go out one by
+ * one, their calls' results filled by readers of the spool that only move
+ * forward as the current row does: the current row, the row after its
+ * peers (cume_dist, a frame ending at the peers), the bounds of RANGE and
+ * GROUPS offsets (moving on from the previous row's, as SQLite's
+ * cursors), the rows leaving and entering the aggregates' sliding state,
+ * and each value function's row (lag, lead, first/last/nth_value, found
+ * by arithmetic on the frame and its excluded rows). A reader that must
+ * go back starts from the nearest other reader at or before its row.
+ * The result columns evaluate as usual with each call read as an output
+ * slot (X_OUTCOL), the cursor state pointing into the current row. With
+ * more window definitions, each partition's rows go instead to the sort
+ * of the next definition, and after the last to a sort on their place in
+ * the first one's order, which is read out. Memory holds the sorts'
+ * limits and half the limit of one partition, not the partition.
+ * Aggregates slide their state along the partition as SQLite's do (step
+ * the rows entering the frame, inverse those leaving: so sum() stays REAL
+ * once a REAL went through, as in SQLite); a frame with EXCLUDE, or one
+ * whose start moves for an aggregate without an inverse (min, max), is
+ * aggregated afresh for each row (O(rows x frame)).
  */
 #include "sql/exec_int.h"
 #include "sql/sorter.h"
