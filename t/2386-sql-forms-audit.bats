@@ -141,3 +141,18 @@ SELECT changes(), total_changes(), last_insert_rowid();"
 	run -0 sochdb-sql -d "$D" --format csv --no-header -c "SELECT count(*) FROM tt WHERE k = 'held'" -c "SELECT count(*) FROM tj WHERE k IN ('late', 'probe')"
 	[ "$output" = "$(printf '1\n0')" ]
 }
+
+@test "a full disk at COMMIT, a row over the store's value limit, an index key over its key limit: one line, exit 3, nothing half" {
+	sochdb-sql -d "$D" -c "CREATE TABLE t(a TEXT PRIMARY KEY, b)" -c "CREATE INDEX tb ON t(b)" -c "INSERT INTO t VALUES('kept', 1)"
+	run -3 --separate-stderr env SDB_IO_FAULT=write:1:ENOSPC sochdb-sql -d "$D" \
+		-c "BEGIN" -c "INSERT INTO t VALUES('x', 2)" -c "INSERT INTO t VALUES('y', 3)" -c "COMMIT"
+	[ "${#stderr_lines[@]}" -eq 1 ] || fail "$stderr"
+	[[ $stderr == "sochdb-sql: line 1, column 1: cannot write '$D/wal-"*".log': No space left on device" ]] || fail "$stderr"
+	run -3 --separate-stderr sochdb-sql -d "$D" -c "INSERT INTO t VALUES('big', zeroblob(17000000))"
+	[ "$stderr" = "sochdb-sql: line 1, column 1: row too big: 17000011 bytes (the store's limit is 16777216)" ] || fail "$stderr"
+	run -3 --separate-stderr sochdb-sql -d "$D" -c "INSERT INTO t VALUES('long', hex(zeroblob(2500)))"
+	[ "$stderr" = "sochdb-sql: line 1, column 1: index key too long: 5011 bytes for tb (the store's limit is 4096)" ] || fail "$stderr"
+	run -0 sochdb-sql -d "$D" --format csv --no-header -c "SELECT a, b FROM t ORDER BY a"
+	[ "$output" = "kept,1" ]
+	run -0 sochdb-wal -d "$D" verify
+}
