@@ -1856,6 +1856,8 @@ static int g_path(int argc, char **argv)
 		n = 1;
 	}
 	wcmd_start(&c);
+	if (!c.o.weight && !c.o.all)
+		sdb_gwalk_lean(c.wk); /* a path's edges read again, no others kept */
 	sdb_error_clear(&e);
 	s = c.starts.data;
 	for (size_t i = 0; i < n; i++) {
