@@ -698,6 +698,22 @@ static void prefetch_nodes(struct sdb_gwalk *w, size_t a, size_t b)
 	}
 }
 
+/* Node x's visible edges in direction dir (the query's times and edge
+ * types) appended to w->c as candidates, in the store's order. */
+static int read_cands(struct sdb_gwalk *w, uint32_t x, int dir, struct sdb_error *e)
+{
+	struct sdb_gstr me;
+
+	/* x's id, copied: the callbacks add nodes, which may move w->ids */
+	sdb_buf_reset(&w->me);
+	sdb_buf_add(&w->me, w->ids.data + w->n[x].off, w->n[x].n);
+	if (!sdb_buf_ok(&w->me))
+		return oom(e);
+	me.p = (const unsigned char *)w->me.data;
+	me.n = w->me.len;
+	return sdb_graph_edges(w->g, me, dir, w->q->etypes, w->q->netypes, &w->q->r, cand_cb, w, e);
+}
+
 /*
  * The neighbours of node x in direction dir, sorted, each with its node
  * index: w->ci[*first, *end) (and, when the walk keeps them, the candidates
@@ -707,7 +723,6 @@ static void prefetch_nodes(struct sdb_gwalk *w, size_t a, size_t b)
 static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 		    size_t *first, size_t *end, struct sdb_error *e)
 {
-	struct sdb_gstr me;
 	size_t c0 = w->nc, cb0 = w->cb.len;
 	int rc = 0, k = dir == w->q->dir ? 0 : 1;
 
@@ -727,17 +742,8 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 		return 0;
 	}
 	*first = w->nci;
-	/* x's id, copied: the callbacks add nodes, which may move w->ids */
-	sdb_buf_reset(&w->me);
-	sdb_buf_add(&w->me, w->ids.data + w->n[x].off, w->n[x].n);
-	if (!sdb_buf_ok(&w->me))
-		return oom(e);
-	me.p = (const unsigned char *)w->me.data;
-	me.n = w->me.len;
 	w->expanding = x;
-	rc = sdb_graph_edges(w->g, me, dir, w->q->etypes, w->q->netypes, &w->q->r,
-			     cand_cb, w, e);
-	if (rc)
+	if ((rc = read_cands(w, x, dir, e)))
 		return rc;
 	if (w->nc - c0 > 1 && sort_cands(w, c0, w->nc - c0))
 		return oom(e);
@@ -1245,20 +1251,13 @@ static long edge_take(struct sdb_gwalk *w, uint32_t x, int dir, size_t j, struct
 	size_t c0 = w->nc, cb0 = w->cb.len;
 	int k = dir == w->q->dir ? 0 : 1;
 	long r;
-	struct sdb_gstr me;
 
 	if (!w->lean || w->n[x].cgen[k] == w->gen) {
 		/* (lean: x expanded in this query, its candidates are at hand) */
 		r = take_edge(w, x, &w->c[w->lean ? w->n[x].cfirst[k] + (j - w->n[x].adjf[k]) : j]);
 		return r < 0 ? oom(e) : r;
 	}
-	sdb_buf_reset(&w->me);
-	sdb_buf_add(&w->me, w->ids.data + w->n[x].off, w->n[x].n);
-	if (!sdb_buf_ok(&w->me))
-		return oom(e);
-	me.p = (const unsigned char *)w->me.data;
-	me.n = w->me.len;
-	r = sdb_graph_edges(w->g, me, dir, w->q->etypes, w->q->netypes, &w->q->r, cand_cb, w, e);
+	r = read_cands(w, x, dir, e);
 	if (!r && w->nc - c0 != w->n[x].adjn[k])
 		r = sdb_error_set(e, SDB_ECORRUPT, "the edges of a node changed during a walk");
 	if (!r && w->nc - c0 > 1 && sort_cands(w, c0, w->nc - c0))
