@@ -69,6 +69,7 @@ struct sql_stmt_h {
 	int64_t now_ms;
 	int explain_qp;
 	uint64_t fresh;              /* sql_prepare_now: the snapshot's stamp */
+	int noread;                  /* a SELECT of constants alone: reads no store */
 };
 
 /* The number of the parameter whose token starts at off, or 0. */
