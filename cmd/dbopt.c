@@ -83,6 +83,8 @@ void dbopt_after_commit(struct sdb_db *db)
 	struct sdb_error e;
 
 	sdb_error_clear(&e);
-	if (sdb_db_maybe_flush(db, &e) || sdb_db_flush_at_close(db, &e))
+	if (sdb_db_maybe_flush(db, &e))
 		cli_warn("background flush failed: %s", e.msg);
+	else if (sdb_db_flush_at_close(db, &e))
+		cli_warn("flush at close failed: %s", e.msg);
 }

@@ -893,7 +893,8 @@ static void node_tsv(struct sdb_buf *b, struct gdb *x, struct gopt *o, const cha
 
 /* Writes one JSON document j (an object or, for batches, an array) in
  * the chosen format: json and jsonl as they are (jsonl: an array one
- * element per line), toon as sochdb-toon encode makes of it. */
+ * element per line), toon as sochdb-toon encode --fold-rows makes of it
+ * (node and edge lists as tables, properties as props.KEY columns). */
 static void emit_json(struct gopt *o, const struct sdb_buf *j, int batch)
 {
 	struct sdb_error e;
@@ -905,6 +906,7 @@ static void emit_json(struct gopt *o, const struct sdb_buf *j, int batch)
 		struct sdb_toon_out out;
 		int rc;
 		sdb_toon_enc_opts_init(&eo);
+		eo.fold_rows = 1;
 		memset(&out, 0, sizeof(out));
 		sdb_error_clear(&e);
 		if ((rc = sdb_toon_encode_json(j->data, j->len, 0, &eo, &out, &e)))

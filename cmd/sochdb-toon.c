@@ -53,7 +53,7 @@ static const char head_stats[] =
 
 enum {
 	O_OUTPUT = 1, O_DELIM, O_INDENT, O_FOLD, O_FLATTEN, O_EXACT, O_JSONL,
-	O_COMPACT, O_STRICT, O_NOSTRICT, O_EXPAND, O_JSON_INDENT,
+	O_COMPACT, O_FOLD_ROWS, O_STRICT, O_NOSTRICT, O_EXPAND, O_JSON_INDENT,
 };
 
 /* accepted everywhere, listed nowhere (the tool's help names them) */
@@ -77,6 +77,8 @@ static const struct opt opts_encode[] = {
 	{ O_FOLD, 0, "keyFolding", "MODE", NULL },
 	{ O_FLATTEN, 0, "flatten-depth", "N", "segments to fold at most (alias --flattenDepth)" },
 	{ O_FLATTEN, 0, "flattenDepth", "N", NULL },
+	{ O_FOLD_ROWS, 0, "fold-rows", NULL, "records with nested objects as tables with\n"
+	  "dotted columns (props.name; SochDB's option)" },
 	{ O_EXACT, 0, "exact-numbers", NULL, "keep the input's digits where a double cannot" },
 	{ O_JSONL, 0, "jsonl", NULL, "input is one JSON value per line, as one array" },
 	{ O_COMPACT, 0, "compact", NULL, "SochDB's one-line table form (not TOON)" },
@@ -168,6 +170,7 @@ static void parse_args(int argc, char **argv, const char *head,
 		case O_EXACT: a->exact = a->enc.exact = 1; break;
 		case O_JSONL: a->jsonl = 1; break;
 		case O_COMPACT: a->compact = 1; break;
+		case O_FOLD_ROWS: a->enc.fold_rows = 1; break;
 		case O_STRICT: a->dec.strict = 1; break;
 		case O_NOSTRICT: a->dec.strict = 0; break;
 		case O_EXPAND: a->dec.expand_paths = parse_mode("--expand-paths", v); break;

@@ -105,7 +105,7 @@ rows_sql() {
 	# write 1 is the commit; 2, 3, 4: the checkpoint record, the table, the manifest
 	for n in 2 3 4; do
 		SDB_IO_FAULT=write:$n:ENOSPC run -0 --separate-stderr sochdb-kv put "big$n" - <"$BATS_TEST_TMPDIR/big"
-		[[ "$stderr" == "sochdb-kv: warning: background flush failed: cannot write '$SOCHDB_DIR/"*"': No space left on device" ]] ||
+		[[ "$stderr" == "sochdb-kv: warning: flush at close failed: cannot write '$SOCHDB_DIR/"*"': No space left on device" ]] ||
 			fail "write $n: stderr '$stderr'"
 		run -0 sochdb-kv get "big$n"
 		[ "${#output}" = 300000 ] || fail "write $n: value of ${#output} bytes"

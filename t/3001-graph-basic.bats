@@ -28,7 +28,7 @@ small() {
 	json=$output
 	run -0 $G get-node kg alice
 	toon=$output
-	run -0 sochdb-toon encode <<<"$json"
+	run -0 sochdb-toon encode --fold-rows <<<"$json"
 	[ "$output" = "$toon" ]
 	run -0 $G get-node kg alice --format jsonl
 	[ "$output" = "$json" ]
@@ -109,12 +109,12 @@ edge\tbob\tknows\talice\t0\t0\t1000\t0\t{}'
 	[ "$(grep -c '^edge' <<<"$output")" = 2 ]
 	run -0 $G neighbors kg alice --edge-types nope --format json
 	assert_output '{"nodes":[],"edges":[]}'
-	# toon is sochdb-toon encode of the json
+	# toon is sochdb-toon encode --fold-rows of the json
 	run -0 $G neighbors kg alice --direction both --format json
 	json=$output
 	run -0 $G neighbors kg alice --direction both
 	toon=$output
-	run -0 sochdb-toon encode <<<"$json"
+	run -0 sochdb-toon encode --fold-rows <<<"$json"
 	[ "$output" = "$toon" ]
 	# a node known only through edges has type null
 	$G add-edge kg bob likes ghost --valid-from 0
@@ -139,7 +139,7 @@ bob\tedge\tbob\tknows\talice\t0\t0\t1000\t0\t{}'
 	run -0 $G neighbors kg --stdin --format toon <<<$'bob'
 	toon=$output
 	run -0 $G neighbors kg --stdin --format json <<<$'bob'
-	run -0 sochdb-toon encode <<<"$output"
+	run -0 sochdb-toon encode --fold-rows <<<"$output"
 	[ "$output" = "$toon" ]
 	run -2 $G neighbors kg alice --stdin </dev/null
 }

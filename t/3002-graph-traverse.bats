@@ -74,7 +74,7 @@ edge\ta\tt\td\t0\t0\t'"$($G get-edge kg a t d --format tsv | cut -f7)"$'\t0\t{"w
 	[ "$(grep -c '^node' <<<"$output")" = 1 ]
 	# toon = encode of json
 	run -0 $G traverse kg a --format json
-	run -0 sochdb-toon encode <<<"$output"
+	run -0 sochdb-toon encode --fold-rows <<<"$output"
 	toon=$output
 	run -0 $G traverse kg a
 	[ "$output" = "$toon" ]
@@ -119,7 +119,7 @@ b\tnode\tb\tq\t{"team":"blue"}\t0'
 	done
 	# toon = encode of json
 	run -0 $G traverse kg a --ids-only --format json
-	run -0 sochdb-toon encode <<<"$output"
+	run -0 sochdb-toon encode --fold-rows <<<"$output"
 	toon=$output
 	run -0 $G traverse kg a --ids-only
 	[ "$output" = "$toon" ]

@@ -57,7 +57,7 @@ setup() {
 	run -0 $G temporal kg a --mode at --at 99 --format json
 	json=$output
 	run -0 $G temporal kg a --mode at --at 99
-	run -0 sochdb-toon encode <<<"$json"
+	run -0 sochdb-toon encode --fold-rows <<<"$json"
 	toon=$output
 	run -0 $G temporal kg a --mode at --at 99
 	[ "$output" = "$toon" ]
@@ -83,7 +83,7 @@ edge\ta\tt\tb\t0\t500\t30\t0\t{"v":2}'
 	json=$output
 	run -0 $G history kg a t b
 	toon=$output
-	run -0 sochdb-toon encode <<<"$json"
+	run -0 sochdb-toon encode --fold-rows <<<"$json"
 	[ "$output" = "$toon" ]
 	run -1 $G history kg a t zz
 	run -1 $G history kg zz

@@ -76,8 +76,8 @@ for r in recs:
 		$G traverse kg --stdin $o --format tsv <starts.txt | awk -F'\t' '$2 == "node" { print $1 "\t" $3 "\t" $NF }' >full.tsv
 		$G traverse kg --stdin $o --ids-only --format tsv <starts.txt | awk -F'\t' '{ print $1 "\t" $3 "\t" $4 }' >ids.tsv
 		diff full.tsv ids.tsv
-		# toon is what sochdb-toon encode makes of the json
-		$G traverse kg --stdin $o --ids-only --format json <starts.txt | sochdb-toon encode >want.toon
+		# toon is what sochdb-toon encode --fold-rows makes of the json
+		$G traverse kg --stdin $o --ids-only --format json <starts.txt | sochdb-toon encode --fold-rows >want.toon
 		$G traverse kg --stdin $o --ids-only --format toon <starts.txt >got.toon
 		diff want.toon got.toon
 		# one traversal per start: the same nodes as the batch's record

@@ -15,7 +15,7 @@ load test_helper
 	printf '# %s\n' "${lines[-1]}" >&3
 	[[ "${lines[-1]}" == *" failures 0" ]]
 	# every case ran and counted its allocations
-	for c in json json-long jsonl encode encode-long encode-fold encode-threads encode-jsonl decode decode-big \
+	for c in json json-long jsonl encode encode-long encode-fold encode-fold-rows encode-threads encode-jsonl decode decode-big \
 		decode-lww decode-expand decode-jsonl compact input-pipe atomic; do
 		assert_line --regexp "^$c: [1-9][0-9]* allocations$"
 	done

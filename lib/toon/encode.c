@@ -207,7 +207,7 @@ static int valid_unquoted_key(const char *p, size_t n)
 	return 1;
 }
 
-static int ident_segment(const char *p, size_t n)
+int sdb_toon_ident_segment(const char *p, size_t n)
 {
 	return valid_unquoted_key(p, n) && !memchr(p, '.', n);
 }
@@ -764,7 +764,7 @@ static int try_fold(struct enc *x, struct kent *k, size_t sib_base, size_t nsib,
 		return 0;
 	sdb_buf_reset(folded);
 	sdb_buf_add(folded, k->p, k->n);
-	if (!ident_segment(k->p, k->n))
+	if (!sdb_toon_ident_segment(k->p, k->n))
 		return 0;
 	f->nseg = 1;
 	while ((long)f->nseg < flatten) {
@@ -776,7 +776,7 @@ static int try_fold(struct enc *x, struct kent *k, size_t sib_base, size_t nsib,
 		if (ki >= end || sdb_json_next(x->d, sdb_json_next(x->d, ki)) != end)
 			break; /* not exactly one key */
 		sdb_json_str(x->d, ki, &p, &n, &x->sk);
-		if (!ident_segment(p, n))
+		if (!sdb_toon_ident_segment(p, n))
 			return 0;
 		sdb_buf_addc(folded, '.');
 		sdb_buf_add(folded, p, n);
@@ -1012,6 +1012,7 @@ void sdb_toon_enc_opts_init(struct sdb_toon_enc_opts *o)
 	o->key_folding = 0;
 	o->flatten_depth = SDB_TOON_FLATTEN_INF;
 	o->exact = 0;
+	o->fold_rows = 0;
 	o->threads = 0;
 }
 
@@ -1059,15 +1060,20 @@ int sdb_toon_encode_json(const char *src, size_t len, int jsonl,
 
 	if (rc)
 		return rc;
-	if (doc.has_dups) {
-		/* JSON.parse semantics through the tree, then a clean tape */
+	if (doc.has_dups || o->fold_rows) {
+		/* JSON.parse semantics through the tree (and the folding),
+		 * then a clean tape */
 		struct sdb_jv *tree;
 		struct sdb_buf norm = SDB_BUF_INIT;
 		struct sdb_json_doc doc2;
 		rc = sdb_jv_from_tape(&doc, 0, &tree);
 		sdb_json_release(&doc);
-		if (rc)
+		if (!rc && o->fold_rows)
+			rc = sdb_toon_fold_rows(tree);
+		if (rc) {
+			sdb_jv_free(tree);
 			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		}
 		sdb_jv_write(tree, &norm);
 		sdb_jv_free(tree);
 		if (!sdb_buf_ok(&norm)) {

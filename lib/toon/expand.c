@@ -7,6 +7,7 @@
  * last-write-wins otherwise (§14.3).
  */
 #include "toon/expand.h"
+#include "toon/toon.h"
 #include "util/text.h"
 
 #include <stdlib.h>
@@ -17,17 +18,6 @@ struct expand {
 	int strict;
 	struct sdb_error *e;
 };
-
-static int is_ident_seg(const char *p, size_t n)
-{
-	if (n == 0 || !((p[0] >= 'A' && p[0] <= 'Z') || (p[0] >= 'a' && p[0] <= 'z') || p[0] == '_'))
-		return 0;
-	for (size_t i = 1; i < n; i++)
-		if (!((p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= 'a' && p[i] <= 'z') ||
-		      (p[i] >= '0' && p[i] <= '9') || p[i] == '_'))
-			return 0;
-	return 1;
-}
 
 /* The key segment k[0..n) of the entry at source position at conflicts. */
 static int conflict(struct expand *x, const char *k, size_t n, const char *at)
@@ -139,7 +129,7 @@ static int expandable(const struct sdb_jent *en)
 	for (;;) {
 		const char *dot = memchr(p, '.', (size_t)(end - p));
 		size_t sl = dot ? (size_t)(dot - p) : (size_t)(end - p);
-		if (!is_ident_seg(p, sl))
+		if (!sdb_toon_ident_segment(p, sl))
 			return 0;
 		if (!dot)
 			return 1;

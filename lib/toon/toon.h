@@ -31,6 +31,8 @@ struct sdb_toon_enc_opts {
 	int key_folding;     /* 0 off, 1 safe */
 	long flatten_depth;  /* SDB_TOON_FLATTEN_INF by default */
 	int exact;           /* keep the input's digits for numbers */
+	int fold_rows;       /* sdb_toon_encode_json folds rows first
+			      * (sdb_toon_fold_rows); not TOON's default */
 	int threads;         /* 1: encode on the calling thread only; 0
 			      * (default): long arrays (tens of thousands of
 			      * rows or items) are encoded in chunks on two
@@ -65,6 +67,25 @@ struct sdb_toon_out {
 int sdb_toon_encode(const struct sdb_json_doc *doc, size_t root,
 		    const struct sdb_toon_enc_opts *o, struct sdb_toon_out *out,
 		    struct sdb_error *e);
+
+/*
+ * Row folding, a SochDB option (off by default): rewrites in v, at any
+ * depth, every array of records that TOON would write in list form only
+ * because their values include objects into flat records with dotted
+ * columns (props.name; the union over the rows in encounter order, null
+ * where a row lacks one, an object empty in every row leaves no column),
+ * so the encoder writes a table. Only unambiguous arrays fold: every
+ * element an object with the same keys, each key a primitive in every
+ * row or an object in every row, the objects holding no arrays, every
+ * segment an identifier segment (spec 1.9), no dotted column equal to a
+ * literal key. Decoding with expand_paths nests the columns again.
+ * @return 0 or SDB_ENOMEM (v is then partly folded but valid).
+ */
+int sdb_toon_fold_rows(struct sdb_jv *v);
+
+/* The key is an identifier segment (TOON spec 1.9):
+ * ^[A-Za-z_][A-Za-z0-9_]*$. */
+int sdb_toon_ident_segment(const char *p, size_t n);
 
 /*
  * JSON text -> TOON: parses (strict RFC 8259; with jsonl one value per

@@ -82,7 +82,8 @@ static int encode(struct sdb_buf *out, struct sdb_error *e, const char *src, int
 
 	sdb_toon_enc_opts_init(&o);
 	o.threads = threads;
-	o.key_folding = fold;
+	o.key_folding = fold & 1;
+	o.fold_rows = (fold & 2) != 0;
 	o.delimiter = delim;
 	memset(&to, 0, sizeof(to));
 	rc = sdb_toon_encode_json(src, strlen(src), jsonl, &o, &to, e);
@@ -108,6 +109,13 @@ static int c_encode_fold(struct sdb_buf *out, struct sdb_error *e)
 {
 	return encode(out, e, "{\"a\":{\"b\":{\"c\":[1,2]}},\"d\":[{\"x\":1,\"y\":\"a|b\"},{\"x\":2,\"y\":null}],"
 		      "\"e\":[[1],{\"k\":\"v\"},\"s\"],\"a\":7}", 0, 1, 1, '|');
+}
+
+static int c_encode_fold_rows(struct sdb_buf *out, struct sdb_error *e)
+{
+	return encode(out, e, "{\"n\":[{\"id\":\"a\",\"p\":{\"x\":1,\"g\":{\"c\":\"O\"}}},"
+		      "{\"id\":\"b\",\"p\":{}},{\"id\":\"c\",\"p\":{\"y\":\"q|r\"}}],"
+		      "\"e\":[{\"p\":{\"t\":[1]}}]}", 0, 1, 2, '|');
 }
 
 static int c_encode_threads(struct sdb_buf *out, struct sdb_error *e)
@@ -229,6 +237,7 @@ static const struct {
 	{ "encode", c_encode },
 	{ "encode-long", c_encode_long },
 	{ "encode-fold", c_encode_fold },
+	{ "encode-fold-rows", c_encode_fold_rows },
 	{ "encode-threads", c_encode_threads },
 	{ "encode-jsonl", c_encode_jsonl },
 	{ "decode", c_decode },
