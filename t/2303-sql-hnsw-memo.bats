@@ -19,7 +19,9 @@ setup_file() {
 		printf "%d,%d,\"[", i, i % 100
 		for (j = 0; j < 8; j++) printf "%s%.4f", j ? "," : "", rand() * 2 - 1
 		printf "]\"\n" } }' >"$F/rows.csv"
-	"$BUILD/bin/sochdb-sql" -d "$F/db" \
+	# one build thread: the same graph every run (the graph answers are
+	# compared with brute force row for row)
+	OMP_NUM_THREADS=1 "$BUILD/bin/sochdb-sql" -d "$F/db" \
 		-c "CREATE TABLE t(id INTEGER PRIMARY KEY, c INTEGER, v VECTOR(8))" \
 		-c "CREATE TABLE u(id INTEGER PRIMARY KEY, c INTEGER, v VECTOR(8))" \
 		-c ".import --csv $F/rows.csv t" -c "INSERT INTO u SELECT * FROM t" \

@@ -21,7 +21,9 @@ setup_file() {
 		printf "%d,%s,w%d,%d,%s,\"[", i, c, i % 20, i % 10, (i % 2 ? "Ab" : "aB")
 		for (j = 0; j < 8; j++) printf "%s%.4f", j ? "," : "", rand() * 2 - 1
 		printf "]\"\n" } }' >"$F/rows.csv"
-	"$BUILD/bin/sochdb-sql" -d "$F/db" \
+	# one build thread: the same graph every run (the graph answers are
+	# compared with brute force row for row)
+	OMP_NUM_THREADS=1 "$BUILD/bin/sochdb-sql" -d "$F/db" \
 		-c "CREATE TABLE t(id INTEGER PRIMARY KEY, c NUMERIC, s TEXT, g INTEGER, h TEXT, v VECTOR(8))" \
 		-c "CREATE TABLE u(id INTEGER PRIMARY KEY, c NUMERIC, s TEXT, g INTEGER, h TEXT, v VECTOR(8))" \
 		-c ".import --csv $F/rows.csv t" \

@@ -59,10 +59,14 @@ int sql_open(const struct sql_open_opts *o, struct sql_conn **out,
 	return 0;
 }
 
+static void stmt_free(struct sql_stmt_h *s);
+
 void sql_close(struct sql_conn *c)
 {
 	if (!c)
 		return;
+	stmt_free(c->kept);
+	c->kept = NULL;
 	sql_conn_end(c);
 	free(c->dir);
 	free(c->tmp_dir);
@@ -287,6 +291,20 @@ static int prepare(struct sql_conn *c, const char *sql, size_t len, size_t *used
 {
 	*out = NULL;
 	*used = len;
+	/* the kept SELECT of literals again: the same text parses to the
+	 * same statement (ending at its ';', or at the end of the text) */
+	if (c->kept && !c->kept_busy) {
+		struct sql_stmt_h *k = c->kept;
+		size_t n = k->srclen;
+		if (n <= len && !memcmp(k->src, sql, n) && (n == len || (n && k->src[n - 1] == ';'))) {
+			k->state = 0;
+			k->rows.nrows = k->rows.pos = 0;
+			c->kept_busy = 1;
+			*used = n;
+			*out = k;
+			return 0;
+		}
+	}
 	struct sql_stmt_h *h = calloc(1, sizeof(*h));
 	if (!h)
 		return sql_oom(e);
@@ -328,6 +346,13 @@ static int prepare(struct sql_conn *c, const char *sql, size_t len, size_t *used
 		if ((rc = compile_select(h, e))) {
 			sql_finalize(h);
 			return rc;
+		}
+		if (!c->kept_busy) {
+			/* kept in place of the one before (a script repeats
+			 * its separators) */
+			stmt_free(c->kept);
+			c->kept = h;
+			c->kept_busy = 1;
 		}
 	} else if (st->kind == SQL_S_SELECT) {
 		if ((rc = sql_conn_schema(c, e))) {
@@ -435,7 +460,9 @@ int sql_step(struct sql_stmt_h *s, struct sdb_error *e)
 			uint64_t fresh = s->fresh;
 
 			s->fresh = 0; /* a rerun after sql_reset looks again */
-			if (!s->noread && (rc = sql_conn_read_begin(s->c, fresh, e)))
+			if (s->noread)
+				sql_conn_fresh_spent(s->c);
+			else if ((rc = sql_conn_read_begin(s->c, fresh, e)))
 				return rc;
 			if (s->c->schema_gen != s->q_gen &&
 			    (rc = compile_select(s, e)))
@@ -570,6 +597,15 @@ int sql_reset(struct sql_stmt_h *s, struct sdb_error *e)
 }
 
 void sql_finalize(struct sql_stmt_h *s)
+{
+	if (s && s == s->c->kept) {
+		s->c->kept_busy = 0; /* kept for the same text again */
+		return;
+	}
+	stmt_free(s);
+}
+
+static void stmt_free(struct sql_stmt_h *s)
 {
 	if (!s)
 		return;

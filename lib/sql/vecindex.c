@@ -1277,7 +1277,8 @@ static uint8_t *memo_get(struct hfile *f, const struct sql_hnsw_query *hq, uint6
  * not superseded), made once per memo: every node tested now costs less
  * than the walk's calls (about as many tests as nodes met per query).
  * NULL without memory; *rc the filter's error. */
-static const uint64_t *bits_get(struct hfile *f, struct fctx *fc, uint64_t nbase, int *rc)
+static const uint64_t *bits_get(struct hfile *f, struct fctx *fc, uint64_t nbase,
+				const uint32_t *range, uint64_t nrange, int *rc)
 {
 	*rc = 0;
 	if (f->bits_ok)
@@ -1285,7 +1286,9 @@ static const uint64_t *bits_get(struct hfile *f, struct fctx *fc, uint64_t nbase
 	free(f->bits);
 	if (!(f->bits = calloc((nbase + 63) / 64, sizeof(uint64_t))))
 		return NULL;
-	for (uint64_t node = 0; node < nbase; node++) {
+	/* with a range a conjunct implies, only its nodes can pass */
+	for (uint64_t i = 0; i < (range ? nrange : nbase); i++) {
+		uint64_t node = range ? range[i] : i;
 		int p = node_ok(fc, (uint32_t)node);
 		if (p < 0) {
 			*rc = p;
@@ -1547,6 +1550,8 @@ int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_quer
 		goto out; /* everything is in the delta: the scan is as fast */
 	struct fctx fc = { .x = &f->x, .excl = hs->nexcl ? hs->excl : NULL, .hq = hq,
 			   .q = qn, .dist = dist };
+	const uint32_t *wrange = NULL; /* the range's nodes, for the walk's bitmap */
+	uint64_t nwrange = 0;
 	if (hq->pass) {
 		/* the filter on the cached columns when it reads only those */
 		const uint32_t *perm = NULL;
@@ -1565,6 +1570,10 @@ int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_quer
 		    (ranged = best_range(hq, &f->cols, s.nbase, &perm, &ra, &rb)) < 0) {
 			rc = oom(e);
 			goto out;
+		}
+		if (ranged) {
+			wrange = perm + ra;
+			nwrange = rb - ra;
 		}
 		/* the filter's selectivity on a seeded sample of up to 200 live
 		 * rows (of the range's when there is one; fewer once the
@@ -1682,7 +1691,7 @@ int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_quer
 		 * (at 1% its recall falls to ~0.8 where the walk through
 		 * failing nodes keeps 0.95) */
 		int acorn = !hq->pass || (cached && hq->est >= ACORN_MIN_SEL);
-		const uint64_t *bits = fc.memo ? bits_get(f, &fc, s.nbase, &rc) : NULL;
+		const uint64_t *bits = fc.memo ? bits_get(f, &fc, s.nbase, wrange, nwrange, &rc) : NULL;
 		if (rc)
 			goto out;
 		if (bits) {
