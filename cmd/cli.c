@@ -188,6 +188,18 @@ void cli_ob_flush(void)
 	sdb_buf_reset(&cli_ob);
 }
 
+void cli_ob_send(void)
+{
+	struct sdb_error e;
+
+	cli_ob_flush();
+	if (fflush(stdout)) {
+		sdb_error_clear(&e);
+		sdb_error_sys(&e, SDB_EIO, "write failure on standard output");
+		cli_die_output(&e);
+	}
+}
+
 enum sdb_fmt cli_parse_fmt(const char *v, unsigned allowed)
 {
 	enum sdb_fmt f;
@@ -350,4 +362,57 @@ unsigned long long parse_size(const char *opt, const char *s)
 	return v;
 bad:
 	die_usage("invalid size '%s' for %s (expected N, Nk, NM or NG)", s, opt);
+}
+
+void cli_lines_init(struct cli_lines *r, int fd, const char *name)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = fd;
+	r->name = name;
+	sdb_buf_init(&r->raw);
+}
+
+void cli_lines_release(struct cli_lines *r)
+{
+	sdb_buf_release(&r->raw);
+}
+
+int cli_lines_next(struct cli_lines *r, const char **line, size_t *len, struct sdb_error *e)
+{
+	for (;;) {
+		const char *nl = r->raw.len > r->pos ? memchr(r->raw.data + r->pos, '\n', r->raw.len - r->pos) : NULL;
+		ssize_t got;
+		if (nl || (r->eof && r->raw.len > r->pos)) {
+			*line = r->raw.data + r->pos;
+			*len = nl ? (size_t)(nl - *line) + 1 : r->raw.len - r->pos;
+			r->pos += *len;
+			r->said_idle = 0;
+			return 1;
+		}
+		if (r->eof)
+			return 0;
+		if (!r->said_idle) {
+			/* nothing whole at hand: the caller's answers out before
+			 * the read waits (once per wait) */
+			r->said_idle = 1;
+			return CLI_LINES_IDLE;
+		}
+		if (r->pos) {
+			/* (the lines handed out are past) */
+			memmove(r->raw.data, r->raw.data + r->pos, r->raw.len - r->pos);
+			r->raw.len -= r->pos;
+			r->pos = 0;
+		}
+		if (sdb_buf_grow(&r->raw, 65536))
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+		got = read(r->fd, r->raw.data + r->raw.len, r->raw.cap - r->raw.len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return sdb_error_set(e, SDB_EIO, "cannot read '%s': %s",
+					     r->name ? r->name : "<stdin>", strerror(errno));
+		if (got == 0)
+			r->eof = 1;
+		r->raw.len += (size_t)got;
+	}
 }

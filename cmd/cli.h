@@ -131,6 +131,9 @@ extern struct sdb_buf cli_ob;
 /* Writes cli_ob to stdout and empties it (out of memory: exit 3; a
  * failed write: cli_die_output). */
 void cli_ob_flush(void);
+/* cli_ob_flush, then stdout's own buffer written out: the answers so far
+ * reach a reader now (a streamed input that waits for more). */
+void cli_ob_send(void);
 /* cli_ob_flush once a MiB is held. */
 static inline void cli_ob_check(void)
 {
@@ -160,6 +163,43 @@ static inline int cli_line(const char *p, size_t n, size_t *pos,
 	*line = q;
 	*len = m;
 	return 1;
+}
+
+/*
+ * A line-at-a-time reader of a pipe, FIFO or file, for the tools' streamed
+ * inputs (sochdb-sql's scripts, the --stdin batches): each line is handed
+ * out as soon as it is read, in constant memory (the longest line and one
+ * read), and when no whole line is at hand the reader says so before it
+ * waits for more, so that the caller writes its answers out first: a
+ * program driving a tool through a pipe gets each answer before it sends
+ * the next line.
+ */
+struct cli_lines {
+	int fd;
+	const char *name; /* in errors; NULL: "<stdin>" */
+	struct sdb_buf raw;
+	size_t pos;
+	int eof, said_idle;
+};
+enum { CLI_LINES_IDLE = 2 };
+void cli_lines_init(struct cli_lines *r, int fd, const char *name);
+void cli_lines_release(struct cli_lines *r);
+/*
+ * The next line: @return 1 with *line and *len set (with its "\n"; the
+ * last line of an input may have none: cli_chomp drops them), 0 at the end
+ * of the input, CLI_LINES_IDLE when no whole line is at hand (the next
+ * call waits for input: flush the answers now), or SDB_EIO / SDB_ENOMEM
+ * with e set. The line stays in place until the next call.
+ */
+int cli_lines_next(struct cli_lines *r, const char **line, size_t *len, struct sdb_error *e);
+/* Drops a line's "\n" or "\r\n" (cli_line's rule). */
+static inline size_t cli_chomp(const char *p, size_t n)
+{
+	if (n && p[n - 1] == '\n')
+		n--;
+	if (n && p[n - 1] == '\r')
+		n--;
+	return n;
 }
 
 #endif

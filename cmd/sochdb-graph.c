@@ -1035,7 +1035,7 @@ static int g_del_node(int argc, char **argv)
  * transaction. */
 static void add_edges_stdin(struct gopt *o, struct gdb *x)
 {
-	struct sdb_input in;
+	struct cli_lines lr;
 	struct sdb_error e;
 	struct sdb_buf f[4];
 	long line = 0;
@@ -1044,16 +1044,22 @@ static void add_edges_stdin(struct gopt *o, struct gdb *x)
 	for (int k = 0; k < 4; k++)
 		sdb_buf_init(&f[k]);
 	sdb_error_clear(&e);
-	if ((rc = sdb_input_open(&in, NULL, &e)))
-		die_err(rc, &e);
-	const char *p;
-	for (size_t i = 0, len; cli_line(in.data, in.len, &i, &p, &len);) {
-		size_t col;
+	/* the lines as they come (the adds are collected, not the input) */
+	cli_lines_init(&lr, 0, NULL);
+	for (;;) {
+		const char *p;
+		size_t len, col;
 		const char *fp[4];
 		size_t fl[4];
 		int nf = 0, plain;
+		if ((rc = cli_lines_next(&lr, &p, &len, &e)) == CLI_LINES_IDLE)
+			continue;
+		if (rc < 0)
+			die_err(rc, &e);
+		if (!rc)
+			break;
 		line++;
-		if (!len)
+		if (!(len = cli_chomp(p, len)))
 			continue;
 		/* a line without a backslash has nothing to unescape: its
 		 * fields are read where they are */
@@ -1097,7 +1103,7 @@ static void add_edges_stdin(struct gopt *o, struct gdb *x)
 			die_err(rc, &e);
 		}
 	}
-	sdb_input_close(&in);
+	cli_lines_release(&lr);
 	for (int k = 0; k < 4; k++)
 		sdb_buf_release(&f[k]);
 }
@@ -1385,45 +1391,114 @@ static void enc_types(struct opt_list *l, struct sdb_buf *b, struct sdb_gstr **o
 	free(offs);
 }
 
-/* The start ids of a batch (--stdin: TSV-escaped lines), or the one
- * argument. Each is NUL-terminated in *buf; returns the count. */
-static size_t read_starts(struct gopt *o, const char *arg, struct sdb_buf *buf, int pairs)
+/*
+ * The starts of a batch: --stdin's lines (TSV-escaped; pairs: FROM<TAB>TO)
+ * taken as they arrive, in chunks of what is at hand (at most START_CHUNK
+ * lines, so a long input streams through in constant memory, and a line is
+ * answered before the next is waited for: the output is flushed whenever
+ * no more input is at hand), or the one argument (arg; pairs: arg, arg2).
+ */
+struct starts {
+	const struct gopt *o;
+	const char *arg, *arg2;
+	int pairs, done, idle;
+	const char *bad;    /* a bad line (st->line) after the chunk's lines */
+	struct cli_lines lr;
+	struct sdb_buf buf; /* the chunk's starts, each (each of a pair) NUL-terminated */
+	long line;
+};
+#define START_CHUNK 4096
+
+static void starts_open(struct starts *st, const struct gopt *o, int pairs, const char *arg,
+			const char *arg2)
 {
-	struct sdb_input in;
+	memset(st, 0, sizeof(*st));
+	st->o = o;
+	st->pairs = pairs;
+	st->arg = arg;
+	st->arg2 = arg2;
+	sdb_buf_init(&st->buf);
+	cli_lines_init(&st->lr, 0, NULL);
+}
+
+static void starts_close(struct starts *st)
+{
+	cli_lines_release(&st->lr);
+	sdb_buf_release(&st->buf);
+}
+
+/* The next chunk of starts into st->buf: @return their number (0: the
+ * input's end). */
+static size_t starts_next(struct starts *st)
+{
 	struct sdb_error e;
 	size_t n = 0, col;
-	long line = 0;
-	int rc;
 
-	if (!o->stdin_) {
-		sdb_buf_adds(buf, arg);
-		sdb_buf_addc(buf, 0);
+	sdb_buf_reset(&st->buf);
+	if (!st->o->stdin_) {
+		if (st->done)
+			return 0;
+		st->done = 1;
+		sdb_buf_adds(&st->buf, st->arg);
+		sdb_buf_addc(&st->buf, 0);
+		if (st->pairs) {
+			sdb_buf_adds(&st->buf, st->arg2);
+			sdb_buf_addc(&st->buf, 0);
+		}
+		if (!sdb_buf_ok(&st->buf))
+			die(EXIT_FAILURE_RT, "out of memory");
 		return 1;
 	}
+	if (st->idle || st->bad) {
+		/* the last chunk's answers out before the read waits (or
+		 * before the bad line after them stops the batch) */
+		cli_ob_send();
+		st->idle = 0;
+	}
+	if (st->bad)
+		die(EXIT_FAILURE_RT, "line %ld: %s", st->line, st->bad);
 	sdb_error_clear(&e);
-	if ((rc = sdb_input_open(&in, NULL, &e)))
-		die_err(rc, &e);
-	const char *p;
-	for (size_t i = 0, len; cli_line(in.data, in.len, &i, &p, &len);) {
-		line++;
-		if (!len)
+	while (n < START_CHUNK) {
+		const char *p, *bad = NULL;
+		size_t len, mark = st->buf.len;
+		int rc = cli_lines_next(&st->lr, &p, &len, &e);
+		if (rc == CLI_LINES_IDLE) {
+			if (n) {
+				st->idle = 1; /* answer what is at hand first */
+				break;
+			}
+			cli_ob_send();
 			continue;
-		if (pairs) {
+		}
+		if (rc < 0)
+			die_err(rc, &e);
+		if (!rc)
+			break;
+		st->line++;
+		if (!(len = cli_chomp(p, len)))
+			continue;
+		if (st->pairs) {
 			const char *t = memchr(p, '\t', len);
 			if (!t || memchr(t + 1, '\t', len - (size_t)(t + 1 - p)))
-				die(EXIT_FAILURE_RT, "line %ld: expected FROM<TAB>TO", line);
-			if (sdb_tsv_unescape(buf, p, (size_t)(t - p), &col))
-				die(EXIT_FAILURE_RT, "line %ld: invalid escape", line);
-			sdb_buf_addc(buf, 0);
-			if (sdb_tsv_unescape(buf, t + 1, len - (size_t)(t + 1 - p), &col))
-				die(EXIT_FAILURE_RT, "line %ld: invalid escape", line);
-		} else if (sdb_tsv_unescape(buf, p, len, &col))
-			die(EXIT_FAILURE_RT, "line %ld: invalid escape", line);
-		sdb_buf_addc(buf, 0);
+				bad = "expected FROM<TAB>TO";
+			else if (sdb_tsv_unescape(&st->buf, p, (size_t)(t - p), &col) ||
+				 (sdb_buf_addc(&st->buf, 0),
+				  sdb_tsv_unescape(&st->buf, t + 1, len - (size_t)(t + 1 - p), &col)))
+				bad = "invalid escape";
+		} else if (sdb_tsv_unescape(&st->buf, p, len, &col))
+			bad = "invalid escape";
+		if (bad) {
+			/* the lines before it are answered first */
+			st->buf.len = mark;
+			st->bad = bad;
+			if (!n)
+				die(EXIT_FAILURE_RT, "line %ld: %s", st->line, bad);
+			break;
+		}
+		sdb_buf_addc(&st->buf, 0);
 		n++;
 	}
-	sdb_input_close(&in);
-	if (!sdb_buf_ok(buf))
+	if (!sdb_buf_ok(&st->buf))
 		die(EXIT_FAILURE_RT, "out of memory");
 	return n;
 }
@@ -1433,8 +1508,9 @@ static int g_neighbors(int argc, char **argv)
 	struct gopt o;
 	struct gdb x;
 	struct sdb_error e;
-	struct sdb_buf starts = SDB_BUF_INIT, id = SDB_BUF_INIT, tb = SDB_BUF_INIT, j = SDB_BUF_INIT;
+	struct sdb_buf id = SDB_BUF_INIT, tb = SDB_BUF_INIT, j = SDB_BUF_INIT;
 	struct sdb_gstr *types;
+	struct starts st;
 	size_t n;
 	const char *s;
 	int rc, status = EXIT_OK;
@@ -1445,40 +1521,42 @@ static int g_neighbors(int argc, char **argv)
 		missing(h_neighbors, o.npos);
 	if (o.stdin_ && o.npos > 1)
 		die_usage("--stdin takes NS only");
-	n = read_starts(&o, o.pos[1], &starts, 0);
 	gdb_open(&x, &o, o.pos[0], 0);
 	enc_types(&o.etypes, &tb, &types);
 	if (o.stdin_)
 		sdb_buf_addc(&j, '[');
-	s = starts.data;
-	for (size_t i = 0; i < n; i++, s += strlen(s) + 1) {
-		struct elist l;
-		struct sdb_gstr me = enc_arg(&id, s, "node id");
-		memset(&l, 0, sizeof(l));
-		sdb_error_clear(&e);
-		rc = sdb_graph_known(x.g, me, &o.r, &e);
-		if (rc < 0)
-			die_err(rc, &e);
-		if (!rc) {
-			if (!o.stdin_)
-				fail(SDB_ENOTFOUND, &e);
-			status = EXIT_NEGATIVE;
-		} else if ((rc = sdb_graph_edges(x.g, me, o.dir, types, o.etypes.n, &o.r, elist_cb, &l, &e)))
-			die_err(rc, &e);
-		if (o.stdin_ && j.len > 1 && o.fmt != SDB_FMT_TSV)
-			sdb_buf_addc(&j, ',');
-		write_adjacent(&o, &x, me, &l, o.stdin_ ? s : NULL, &j);
-		if (o.stdin_)
-			batch_rec(&o, &j, &nrec);
-		free(l.v);
-		sdb_buf_release(&l.b);
-		if (o.fmt == SDB_FMT_TSV)
-			cli_ob_flush();
+	starts_open(&st, &o, 0, o.pos[1], NULL);
+	while ((n = starts_next(&st))) {
+		s = st.buf.data;
+		for (size_t i = 0; i < n; i++, s += strlen(s) + 1) {
+			struct elist l;
+			struct sdb_gstr me = enc_arg(&id, s, "node id");
+			memset(&l, 0, sizeof(l));
+			sdb_error_clear(&e);
+			rc = sdb_graph_known(x.g, me, &o.r, &e);
+			if (rc < 0)
+				die_err(rc, &e);
+			if (!rc) {
+				if (!o.stdin_)
+					fail(SDB_ENOTFOUND, &e);
+				status = EXIT_NEGATIVE;
+			} else if ((rc = sdb_graph_edges(x.g, me, o.dir, types, o.etypes.n, &o.r, elist_cb, &l, &e)))
+				die_err(rc, &e);
+			if (o.stdin_ && j.len > 1 && o.fmt != SDB_FMT_TSV)
+				sdb_buf_addc(&j, ',');
+			write_adjacent(&o, &x, me, &l, o.stdin_ ? s : NULL, &j);
+			if (o.stdin_)
+				batch_rec(&o, &j, &nrec);
+			free(l.v);
+			sdb_buf_release(&l.b);
+			if (o.fmt == SDB_FMT_TSV)
+				cli_ob_flush();
+		}
 	}
+	starts_close(&st);
 	batch_end(&o, &j, nrec);
 	gdb_close(&x);
 	free(types);
-	sdb_buf_release(&starts);
 	sdb_buf_release(&id);
 	sdb_buf_release(&tb);
 	sdb_buf_release(&j);
@@ -1625,12 +1703,12 @@ static void warm(struct sdb_gwalk *wk, const struct sdb_buf *starts, size_t n)
 /*
  * The state of a walk command (traverse, path): options, database, query,
  * walk, results and the batch's JSON. wcmd_init before parse, wcmd_start
- * once the starts are read, wcmd_end to finish the output and free.
+ * after it, wcmd_end to finish the output and free.
  */
 struct wcmd {
 	struct gopt o;
 	struct gdb x;
-	struct sdb_buf starts, tb, nb, wb, j;
+	struct sdb_buf tb, nb, wb, j;
 	struct sdb_gstr *et, *nt;
 	struct sdb_gwhere w[64];
 	struct sdb_gquery q;
@@ -1642,7 +1720,6 @@ struct wcmd {
 static void wcmd_init(struct wcmd *c)
 {
 	memset(c, 0, sizeof(*c));
-	sdb_buf_init(&c->starts);
 	sdb_buf_init(&c->tb);
 	sdb_buf_init(&c->nb);
 	sdb_buf_init(&c->wb);
@@ -1668,7 +1745,6 @@ static void wcmd_end(struct wcmd *c)
 	sdb_gres_release(&c->res);
 	free(c->et);
 	free(c->nt);
-	sdb_buf_release(&c->starts);
 	sdb_buf_release(&c->tb);
 	sdb_buf_release(&c->nb);
 	sdb_buf_release(&c->wb);
@@ -1684,6 +1760,7 @@ static int g_traverse(int argc, char **argv)
 	size_t n;
 	const char *s;
 	struct sdb_buf *jb;
+	struct starts st;
 	int rc, status = EXIT_OK, direct;
 
 	wcmd_init(&c);
@@ -1692,101 +1769,105 @@ static int g_traverse(int argc, char **argv)
 		missing(h_traverse, c.o.npos);
 	if (c.o.stdin_ && c.o.npos > 1)
 		die_usage("--stdin takes NS only");
-	n = read_starts(&c.o, c.o.pos[1], &c.starts, 0);
 	wcmd_start(&c);
 	c.res.ids_in_walk = c.o.ids_only;
 	direct = c.o.stdin_ && (c.o.fmt == SDB_FMT_JSON || c.o.fmt == SDB_FMT_JSONL);
 	sdb_error_clear(&e);
-	if (c.o.stdin_ && !c.o.dfs && n >= 16)
-		warm(c.wk, &c.starts, n);
-	s = c.starts.data;
-	for (size_t i = 0; i < n; i++, s += strlen(s) + 1) {
-		struct sdb_gstr me = enc_arg(&id, s, "node id");
-		sdb_gres_reset(&c.res);
-		sdb_error_clear(&e);
-		rc = walk_known(&c.x, c.wk, me, &c.o, &e);
-		if (rc < 0)
-			die_err(rc, &e);
-		if (!rc) {
-			sdb_error_set(&e, SDB_ENOTFOUND, "unknown node '%s'", s);
-			if (!c.o.stdin_)
-				fail(SDB_ENOTFOUND, &e);
-			status = EXIT_NEGATIVE;
-		} else if ((rc = sdb_graph_traverse(c.wk, me, c.o.dfs, &c.res, &e)))
-			fail(rc, &e);
-		if (c.o.fmt == SDB_FMT_TSV && c.o.ids_only) {
-			for (size_t k = 0; k < c.res.nnodes; k++) {
-				if (c.o.stdin_) {
-					sdb_tsv_escape(&cli_ob, s, strlen(s));
+	starts_open(&st, &c.o, 0, c.o.pos[1], NULL);
+	while ((n = starts_next(&st))) {
+		/* (each chunk's walks warmed together) */
+		if (c.o.stdin_ && !c.o.dfs && n >= 16)
+			warm(c.wk, &st.buf, n);
+		s = st.buf.data;
+		for (size_t i = 0; i < n; i++, s += strlen(s) + 1) {
+			struct sdb_gstr me = enc_arg(&id, s, "node id");
+			sdb_gres_reset(&c.res);
+			sdb_error_clear(&e);
+			rc = walk_known(&c.x, c.wk, me, &c.o, &e);
+			if (rc < 0)
+				die_err(rc, &e);
+			if (!rc) {
+				sdb_error_set(&e, SDB_ENOTFOUND, "unknown node '%s'", s);
+				if (!c.o.stdin_)
+					fail(SDB_ENOTFOUND, &e);
+				status = EXIT_NEGATIVE;
+			} else if ((rc = sdb_graph_traverse(c.wk, me, c.o.dfs, &c.res, &e)))
+				fail(rc, &e);
+			if (c.o.fmt == SDB_FMT_TSV && c.o.ids_only) {
+				for (size_t k = 0; k < c.res.nnodes; k++) {
+					if (c.o.stdin_) {
+						sdb_tsv_escape(&cli_ob, s, strlen(s));
+						sdb_buf_addc(&cli_ob, '\t');
+					}
+					sdb_buf_adds(&cli_ob, "node\t");
+					tstr(&cli_ob, sdb_gwalk_id(c.wk, c.res.nodes[k].widx));
 					sdb_buf_addc(&cli_ob, '\t');
+					add_u64(&cli_ob, (uint64_t)c.res.nodes[k].depth);
+					sdb_buf_addc(&cli_ob, '\n');
 				}
-				sdb_buf_adds(&cli_ob, "node\t");
-				tstr(&cli_ob, sdb_gwalk_id(c.wk, c.res.nodes[k].widx));
-				sdb_buf_addc(&cli_ob, '\t');
-				add_u64(&cli_ob, (uint64_t)c.res.nodes[k].depth);
-				sdb_buf_addc(&cli_ob, '\n');
+				if (cli_ob.len > (1u << 20))
+					cli_ob_flush();
+				continue;
 			}
-			if (cli_ob.len > (1u << 20))
+			if (c.o.fmt == SDB_FMT_TSV) {
+				for (size_t k = 0; k < c.res.nnodes; k++) {
+					cur_widx = c.res.nodes[k].widx;
+					node_tsv(&cli_ob, &c.x, &c.o, c.o.stdin_ ? s : NULL,
+						 sdb_gres_str(&c.res, c.res.nodes[k].off, c.res.nodes[k].n), c.res.nodes[k].depth);
+				}
+				cur_widx = -1;
+				res_edges_tsv(&c.res, c.o.stdin_ ? s : NULL, 0, c.res.nedges);
 				cli_ob_flush();
-			continue;
-		}
-		if (c.o.fmt == SDB_FMT_TSV) {
-			for (size_t k = 0; k < c.res.nnodes; k++) {
+				continue;
+			}
+			/* a batch's json/jsonl records go straight to the output */
+			jb = direct ? &cli_ob : &c.j;
+			if (direct && c.o.fmt == SDB_FMT_JSON)
+				sdb_buf_addc(&cli_ob, c.nrec ? ',' : '[');
+			if (!direct && c.o.stdin_ && c.j.len > 1)
+				sdb_buf_addc(&c.j, ',');
+			sdb_buf_addc(jb, '{');
+			if (c.o.stdin_) {
+				sdb_buf_adds(jb, "\"start\":");
+				sdb_json_quote(jb, s, strlen(s));
+				sdb_buf_addc(jb, ',');
+			}
+			sdb_buf_adds(jb, "\"nodes\":[");
+			for (size_t k = 0; k < c.res.nnodes && c.o.ids_only; k++) {
+				if (k)
+					sdb_buf_addc(jb, ',');
+				if (k + 8 < c.res.nnodes)
+					json_cache_prefetch(c.res.nodes[k + 8].widx);
 				cur_widx = c.res.nodes[k].widx;
-				node_tsv(&cli_ob, &c.x, &c.o, c.o.stdin_ ? s : NULL,
-					 sdb_gres_str(&c.res, c.res.nodes[k].off, c.res.nodes[k].n), c.res.nodes[k].depth);
+				node_id_json(jb, c.wk, c.res.nodes[k].widx, c.res.nodes[k].depth);
 			}
 			cur_widx = -1;
-			res_edges_tsv(&c.res, c.o.stdin_ ? s : NULL, 0, c.res.nedges);
-			cli_ob_flush();
-			continue;
-		}
-		/* a batch's json/jsonl records go straight to the output */
-		jb = direct ? &cli_ob : &c.j;
-		if (direct && c.o.fmt == SDB_FMT_JSON)
-			sdb_buf_addc(&cli_ob, c.nrec ? ',' : '[');
-		if (!direct && c.o.stdin_ && c.j.len > 1)
-			sdb_buf_addc(&c.j, ',');
-		sdb_buf_addc(jb, '{');
-		if (c.o.stdin_) {
-			sdb_buf_adds(jb, "\"start\":");
-			sdb_json_quote(jb, s, strlen(s));
-			sdb_buf_addc(jb, ',');
-		}
-		sdb_buf_adds(jb, "\"nodes\":[");
-		for (size_t k = 0; k < c.res.nnodes && c.o.ids_only; k++) {
-			if (k)
+			for (size_t k = 0; k < c.res.nnodes && !c.o.ids_only; k++) {
+				if (k)
+					sdb_buf_addc(jb, ',');
+				cur_widx = c.res.nodes[k].widx;
+				node_json(jb, &c.x, &c.o, sdb_gres_str(&c.res, c.res.nodes[k].off, c.res.nodes[k].n),
+					  c.res.nodes[k].depth);
+				cur_widx = -1;
+			}
+			sdb_buf_addc(jb, ']');
+			if (!c.o.ids_only) {
 				sdb_buf_addc(jb, ',');
-			if (k + 8 < c.res.nnodes)
-				json_cache_prefetch(c.res.nodes[k + 8].widx);
-			cur_widx = c.res.nodes[k].widx;
-			node_id_json(jb, c.wk, c.res.nodes[k].widx, c.res.nodes[k].depth);
-		}
-		cur_widx = -1;
-		for (size_t k = 0; k < c.res.nnodes && !c.o.ids_only; k++) {
-			if (k)
-				sdb_buf_addc(jb, ',');
-			cur_widx = c.res.nodes[k].widx;
-			node_json(jb, &c.x, &c.o, sdb_gres_str(&c.res, c.res.nodes[k].off, c.res.nodes[k].n),
-				  c.res.nodes[k].depth);
-			cur_widx = -1;
-		}
-		sdb_buf_addc(jb, ']');
-		if (!c.o.ids_only) {
-			sdb_buf_addc(jb, ',');
-			res_edges_json(jb, &c.res, 0, c.res.nedges);
-		}
-		sdb_buf_addc(jb, '}');
-		if (direct) {
-			if (c.o.fmt == SDB_FMT_JSONL)
-				sdb_buf_addc(&cli_ob, '\n');
-			c.nrec++;
-			if (cli_ob.len > (1u << 20))
-				cli_ob_flush();
-		} else if (c.o.stdin_) {
-			batch_rec(&c.o, &c.j, &c.nrec);
+				res_edges_json(jb, &c.res, 0, c.res.nedges);
+			}
+			sdb_buf_addc(jb, '}');
+			if (direct) {
+				if (c.o.fmt == SDB_FMT_JSONL)
+					sdb_buf_addc(&cli_ob, '\n');
+				c.nrec++;
+				if (cli_ob.len > (1u << 20))
+					cli_ob_flush();
+			} else if (c.o.stdin_) {
+				batch_rec(&c.o, &c.j, &c.nrec);
+			}
 		}
 	}
+	starts_close(&st);
 	sdb_buf_release(&id);
 	wcmd_end(&c);
 	return status;
@@ -1836,6 +1917,7 @@ static int g_path(int argc, char **argv)
 	struct wcmd c;
 	struct sdb_error e;
 	struct sdb_buf id1 = SDB_BUF_INIT, id2 = SDB_BUF_INIT;
+	struct starts st;
 	size_t n;
 	const char *s;
 	int rc, status = EXIT_OK;
@@ -1848,87 +1930,84 @@ static int g_path(int argc, char **argv)
 		die_usage("--stdin takes NS only");
 	if (c.o.weight && c.o.all)
 		die_usage("--all-shortest counts hops; it does not take --weight");
-	if (c.o.stdin_)
-		n = read_starts(&c.o, "", &c.starts, 1);
-	else {
-		sdb_buf_adds(&c.starts, c.o.pos[1]);
-		sdb_buf_addc(&c.starts, 0);
-		sdb_buf_adds(&c.starts, c.o.pos[2]);
-		sdb_buf_addc(&c.starts, 0);
-		n = 1;
-	}
 	wcmd_start(&c);
+	if (!c.o.weight && !c.o.all)
+		sdb_gwalk_lean(c.wk); /* a path's edges read again, no others kept */
 	sdb_error_clear(&e);
-	s = c.starts.data;
-	for (size_t i = 0; i < n; i++) {
-		const char *t = s + strlen(s) + 1;
-		struct sdb_gstr a = enc_arg(&id1, s, "node id"), b = enc_arg(&id2, t, "node id");
-		sdb_gres_reset(&c.res);
-		sdb_error_clear(&e);
-		/* a path of one edge or more says both ends are known (they
-		 * have visible edges): the ends are looked up when none is
-		 * found, or for the 0-hop path */
-		same = a.n == b.n && !memcmp(a.p, b.p, a.n);
-		rc = same ? walk_known(&c.x, c.wk, a, &c.o, &e) : 1;
-		if (rc < 0)
-			die_err(rc, &e);
-		rc = !rc ? SDB_ENOTFOUND : sdb_graph_path(c.wk, a, b, c.o.all, &c.res, &e);
-		if (rc == SDB_ENOTFOUND && !same) {
-			struct sdb_error e2;
-			int k;
-			sdb_error_clear(&e2);
-			k = walk_known(&c.x, c.wk, a, &c.o, &e2);
-			if (k == 1)
-				k = walk_known(&c.x, c.wk, b, &c.o, &e2);
-			if (k < 0)
-				die_err(k, &e2);
-			if (!k) {
-				e = e2; /* unknown: as before, not "no path" */
-				sdb_gres_reset(&c.res);
-			}
-		}
-		if (rc && rc != SDB_ENOTFOUND)
-			fail(rc, &e);
-		if (rc) {
-			if (!c.o.stdin_)
-				fail(rc, &e);
-			status = EXIT_NEGATIVE;
-		}
-		if (c.o.fmt == SDB_FMT_TSV) {
-			for (size_t k = 0; k < c.res.npaths; k++)
-				path_tsv(&c.o, &c.res, &c.res.paths[k], c.o.stdin_ ? s : NULL);
-			cli_ob_flush();
-		} else {
-			if (c.o.stdin_ && c.j.len > 1)
-				sdb_buf_addc(&c.j, ',');
-			sdb_buf_addc(&c.j, '{');
-			if (c.o.stdin_) {
-				sdb_buf_adds(&c.j, "\"start\":");
-				sdb_json_quote(&c.j, s, strlen(s));
-				sdb_buf_adds(&c.j, ",\"target\":");
-				sdb_json_quote(&c.j, t, strlen(t));
-				sdb_buf_addc(&c.j, ',');
-			}
-			if (c.o.all) {
-				sdb_buf_adds(&c.j, "\"paths\":[");
-				for (size_t k = 0; k < c.res.npaths; k++) {
-					if (k)
-						sdb_buf_addc(&c.j, ',');
-					sdb_buf_addc(&c.j, '{');
-					path_json(&c.j, &c.o, &c.res, &c.res.paths[k]);
-					sdb_buf_addc(&c.j, '}');
+	starts_open(&st, &c.o, 1, c.o.npos > 1 ? c.o.pos[1] : "", c.o.npos > 2 ? c.o.pos[2] : "");
+	while ((n = starts_next(&st))) {
+		s = st.buf.data;
+		for (size_t i = 0; i < n; i++) {
+			const char *t = s + strlen(s) + 1;
+			struct sdb_gstr a = enc_arg(&id1, s, "node id"), b = enc_arg(&id2, t, "node id");
+			sdb_gres_reset(&c.res);
+			sdb_error_clear(&e);
+			/* a path of one edge or more says both ends are known (they
+			 * have visible edges): the ends are looked up when none is
+			 * found, or for the 0-hop path */
+			same = a.n == b.n && !memcmp(a.p, b.p, a.n);
+			rc = same ? walk_known(&c.x, c.wk, a, &c.o, &e) : 1;
+			if (rc < 0)
+				die_err(rc, &e);
+			rc = !rc ? SDB_ENOTFOUND : sdb_graph_path(c.wk, a, b, c.o.all, &c.res, &e);
+			if (rc == SDB_ENOTFOUND && !same) {
+				struct sdb_error e2;
+				int k;
+				sdb_error_clear(&e2);
+				k = walk_known(&c.x, c.wk, a, &c.o, &e2);
+				if (k == 1)
+					k = walk_known(&c.x, c.wk, b, &c.o, &e2);
+				if (k < 0)
+					die_err(k, &e2);
+				if (!k) {
+					e = e2; /* unknown: as before, not "no path" */
+					sdb_gres_reset(&c.res);
 				}
-				sdb_buf_addc(&c.j, ']');
-			} else if (c.res.npaths)
-				path_json(&c.j, &c.o, &c.res, &c.res.paths[0]);
-			else
-				sdb_buf_adds(&c.j, "\"nodes\":[],\"edges\":[],\"length\":null");
-			sdb_buf_addc(&c.j, '}');
-			if (c.o.stdin_)
-				batch_rec(&c.o, &c.j, &c.nrec);
+			}
+			if (rc && rc != SDB_ENOTFOUND)
+				fail(rc, &e);
+			if (rc) {
+				if (!c.o.stdin_)
+					fail(rc, &e);
+				status = EXIT_NEGATIVE;
+			}
+			if (c.o.fmt == SDB_FMT_TSV) {
+				for (size_t k = 0; k < c.res.npaths; k++)
+					path_tsv(&c.o, &c.res, &c.res.paths[k], c.o.stdin_ ? s : NULL);
+				cli_ob_flush();
+			} else {
+				if (c.o.stdin_ && c.j.len > 1)
+					sdb_buf_addc(&c.j, ',');
+				sdb_buf_addc(&c.j, '{');
+				if (c.o.stdin_) {
+					sdb_buf_adds(&c.j, "\"start\":");
+					sdb_json_quote(&c.j, s, strlen(s));
+					sdb_buf_adds(&c.j, ",\"target\":");
+					sdb_json_quote(&c.j, t, strlen(t));
+					sdb_buf_addc(&c.j, ',');
+				}
+				if (c.o.all) {
+					sdb_buf_adds(&c.j, "\"paths\":[");
+					for (size_t k = 0; k < c.res.npaths; k++) {
+						if (k)
+							sdb_buf_addc(&c.j, ',');
+						sdb_buf_addc(&c.j, '{');
+						path_json(&c.j, &c.o, &c.res, &c.res.paths[k]);
+						sdb_buf_addc(&c.j, '}');
+					}
+					sdb_buf_addc(&c.j, ']');
+				} else if (c.res.npaths)
+					path_json(&c.j, &c.o, &c.res, &c.res.paths[0]);
+				else
+					sdb_buf_adds(&c.j, "\"nodes\":[],\"edges\":[],\"length\":null");
+				sdb_buf_addc(&c.j, '}');
+				if (c.o.stdin_)
+					batch_rec(&c.o, &c.j, &c.nrec);
+			}
+			s = t + strlen(t) + 1;
 		}
-		s = t + strlen(t) + 1;
 	}
+	starts_close(&st);
 	sdb_buf_release(&id1);
 	sdb_buf_release(&id2);
 	wcmd_end(&c);

@@ -659,48 +659,29 @@ static int stream_line(struct shell *sh, struct sdb_buf *acc, const char *line, 
  * larger than memory streams through, as sqlite3 reads its input. */
 static int run_stream(struct shell *sh, int fd, const char *name)
 {
-	struct sdb_buf acc = SDB_BUF_INIT, raw = SDB_BUF_INIT;
-	size_t pos = 0;
+	struct sdb_buf acc = SDB_BUF_INIT;
+	struct cli_lines lr;
 	long lineno = 0, line0 = 1;
-	int rc = 0, eof = 0;
+	int rc = 0;
 	struct sdb_error e;
 
 	sdb_error_clear(&e);
+	cli_lines_init(&lr, fd, name);
 	while (!rc && !sh->quit) {
-		const char *nl = raw.len > pos ? memchr(raw.data + pos, '\n', raw.len - pos) : NULL;
-		ssize_t got;
-		if (nl || (eof && raw.len > pos)) {
-			size_t n = nl ? (size_t)(nl - (raw.data + pos)) + 1 : raw.len - pos;
-			lineno++;
-			rc = stream_line(sh, &acc, raw.data + pos, n, name, lineno, &line0);
-			pos += n;
+		const char *p;
+		size_t n;
+		int got = cli_lines_next(&lr, &p, &n, &e);
+		if (got == CLI_LINES_IDLE) {
+			/* nothing at hand: answers out before waiting for more */
+			fflush(shell_out(sh));
 			continue;
 		}
-		if (eof)
-			break;
-		/* nothing at hand: answers out before waiting for more */
-		fflush(shell_out(sh));
-		if (pos) {
-			memmove(raw.data, raw.data + pos, raw.len - pos);
-			raw.len -= pos;
-			pos = 0;
-		}
-		if (sdb_buf_grow(&raw, 65536)) {
-			rc = SDB_ENOMEM;
+		if (got <= 0) {
+			rc = got;
 			break;
 		}
-		got = read(fd, raw.data + raw.len, raw.cap - raw.len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			sdb_error_set(&e, SDB_EIO, "cannot read '%s': %s", name ? name : "<stdin>",
-				      strerror(errno));
-			rc = SDB_EIO;
-			break;
-		}
-		if (got == 0)
-			eof = 1;
-		raw.len += (size_t)got;
+		lineno++;
+		rc = stream_line(sh, &acc, p, n, name, lineno, &line0);
 	}
 	if (rc > 0) {
 		if (rc == SDB_ENOMEM)
@@ -713,7 +694,7 @@ static int run_stream(struct shell *sh, int fd, const char *name)
 		rc = run_acc(sh, &acc, name, line0); /* an unfinished last statement */
 	fflush(shell_out(sh));
 	sdb_buf_release(&acc);
-	sdb_buf_release(&raw);
+	cli_lines_release(&lr);
 	return sh->quit ? -1 : rc;
 }
 

@@ -38,6 +38,7 @@ struct sdb_graph {
 	struct sdb_buf ns, pre;  /* "$graph:NS"; its internal-key prefix */
 	struct sdb_txn_iter *it; /* forward over the namespace */
 	struct sdb_buf k, v, tmp, hi, vb, lim;
+	struct sdb_buf epfx, grp; /* sdb_graph_edges' prefix, scan_live's group */
 	struct ver *vs;
 	size_t nv, cap;
 	struct rel r1, r2;
@@ -117,6 +118,8 @@ void sdb_graph_close(struct sdb_graph *g)
 	sdb_buf_release(&g->hi);
 	sdb_buf_release(&g->vb);
 	sdb_buf_release(&g->lim);
+	sdb_buf_release(&g->epfx);
+	sdb_buf_release(&g->grp);
 	sdb_buf_release(&g->vfb);
 	rel_release(&g->r1);
 	rel_release(&g->r2);
@@ -1441,6 +1444,18 @@ int sdb_graph_get_node(struct sdb_graph *g, struct sdb_gstr id,
 	return 0;
 }
 
+/* Ends a run of scan_live: the served entries [r0, rp) stepped over
+ * (sdb_txn_iter_skip), so that the iterator is where the steps would have
+ * left it. @return 0 or an error. */
+static int run_end(struct sdb_graph *g, size_t *rp, size_t *r0, size_t *rend,
+		   struct sdb_error *e)
+{
+	int rc = *rp > *r0 ? sdb_txn_iter_skip(g->it, *rp - *r0, e) : 0;
+
+	*rp = *r0 = *rend = 0;
+	return rc;
+}
+
 /*
  * The visible live edges under prefix pfx ('O'/'I' + X [+ T]): each
  * (T, Y) group is entered at desc(as_of) and left when its cover says no
@@ -1453,7 +1468,7 @@ static int scan_live(struct sdb_graph *g, const struct sdb_buf *pfx, size_t xlen
 	const unsigned char *k;
 	size_t kn;
 	struct sdb_val v;
-	struct sdb_buf grp = SDB_BUF_INIT;
+	struct sdb_buf *grp = &g->grp;
 	int rc, done = 0;
 	size_t base = g->pre.len + 1 + xlen; /* where TYPE starts */
 	/* the last valid_from decoded, by its key bytes: edges loaded or added
@@ -1462,17 +1477,40 @@ static int scan_live(struct sdb_graph *g, const struct sdb_buf *pfx, size_t xlen
 	size_t vfn = SIZE_MAX;
 	uint64_t vfv = 0;
 
+	/* the entries after a step in its block, served in place (runs: no
+	 * step each) while the transaction writes nothing */
+	struct sdb_run run;
+	size_t rp = 0, r0 = 0, rend = 0;
+
+	sdb_buf_reset(grp);
 	if ((rc = it_seek_in(g, pfx, pfx, e)))
 		goto out;
-	while ((rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e)) == 1) {
+	for (;;) {
 		size_t a, b, glen;
 		struct sdb_gedge ed;
 		uint64_t cover;
 
+		if (rp < rend && sdb_txn_iter_run_valid(g->it)) {
+			k = run.keys + run.koff[rp];
+			kn = run.klen[rp];
+			v.data = (const char *)run.val[rp];
+			v.len = run.vlen[rp];
+			rp++;
+			rc = 1;
+		} else {
+			if ((rc = run_end(g, &rp, &r0, &rend, e)))
+				goto out;
+			if ((rc = sdb_txn_iter_next(g->it, &k, &kn, &v, e)) != 1)
+				break;
+			if (sdb_txn_iter_stable(g->it) && sdb_txn_iter_run(g->it, &run)) {
+				r0 = rp = run.i;
+				rend = run.n;
+			}
+		}
 		if (!has_prefix(k, kn, pfx))
 			break;
-		a = sdb_tuple_skip(k + base, kn - base, 0);
-		b = a ? sdb_tuple_skip(k + base + a, kn - base - a, 0) : 0;
+		a = sdb_tuple_skip_bytes(k + base, kn - base);
+		b = a ? sdb_tuple_skip_bytes(k + base + a, kn - base - a) : 0;
 		glen = base + a + b;
 		if (b && kn - glen == vfn && !memcmp(k + glen, vfb, vfn)) {
 			ed.t.vf = vfv;
@@ -1484,26 +1522,26 @@ static int scan_live(struct sdb_graph *g, const struct sdb_buf *pfx, size_t xlen
 			memcpy(vfb, k + glen, vfn);
 			vfv = ed.t.vf;
 		}
-		if (grp.len != glen || memcmp(grp.data, k, glen)) {
-			sdb_buf_reset(&grp);
-			sdb_buf_add(&grp, k, glen);
-			if (!sdb_buf_ok(&grp)) {
+		if (grp->len != glen || memcmp(grp->data, k, glen)) {
+			sdb_buf_reset(grp);
+			sdb_buf_add(grp, k, glen);
+			if (!sdb_buf_ok(grp)) {
 				rc = oom(e);
 				goto out;
 			}
 			done = 0;
 			if (r && ed.t.vf > r->as_of) {
-				live_key(&g->k, &grp, r->as_of);
-				if ((rc = it_seek(g, &g->k, e)))
+				live_key(&g->k, grp, r->as_of);
+				if ((rc = run_end(g, &rp, &r0, &rend, e)) || (rc = it_seek(g, &g->k, e)))
 					goto out;
 				continue;
 			}
 		} else if (done) {
 			sdb_buf_reset(&g->k);
-			sdb_buf_add(&g->k, grp.data, grp.len);
+			sdb_buf_add(&g->k, grp->data, grp->len);
 			if (!sdb_prefix_succ(&g->k))
 				break;
-			if ((rc = it_seek(g, &g->k, e)))
+			if ((rc = run_end(g, &rp, &r0, &rend, e)) || (rc = it_seek(g, &g->k, e)))
 				goto out;
 			continue;
 		}
@@ -1515,7 +1553,7 @@ static int scan_live(struct sdb_graph *g, const struct sdb_buf *pfx, size_t xlen
 			done = 1;
 		if (r && !sdb_gvisible(&ed.t, r))
 			continue;
-		ed.type.p = (const unsigned char *)grp.data + base;
+		ed.type.p = (const unsigned char *)grp->data + base;
 		ed.type.n = a;
 		if (in) {
 			ed.from.p = ed.type.p + a;
@@ -1532,7 +1570,6 @@ static int scan_live(struct sdb_graph *g, const struct sdb_buf *pfx, size_t xlen
 			goto out;
 	}
 out:
-	sdb_buf_release(&grp);
 	return rc < 0 ? rc : rc > 0 && rc != 1 ? rc : 0;
 }
 
@@ -1598,7 +1635,7 @@ int sdb_graph_edges(struct sdb_graph *g, struct sdb_gstr id, int dir,
 		    const struct sdb_gread *r, sdb_gedge_fn cb, void *ctx,
 		    struct sdb_error *e)
 {
-	struct sdb_buf pfx = SDB_BUF_INIT;
+	struct sdb_buf *pfx = &g->epfx;
 	int rc = 0;
 
 	for (int pass = 0; pass < 2 && !rc; pass++) {
@@ -1609,23 +1646,22 @@ int sdb_graph_edges(struct sdb_graph *g, struct sdb_gstr id, int dir,
 			for (int old = 0; old < 2 && !rc; old++) {
 				if (old && r && !r->has_known)
 					break;
-				sdb_buf_reset(&pfx);
-				sdb_buf_add(&pfx, g->pre.data, g->pre.len);
-				sdb_buf_addc(&pfx, old ? (pass ? SDB_GK_IN_OLD : SDB_GK_OUT_OLD) :
+				sdb_buf_reset(pfx);
+				sdb_buf_add(pfx, g->pre.data, g->pre.len);
+				sdb_buf_addc(pfx, old ? (pass ? SDB_GK_IN_OLD : SDB_GK_OUT_OLD) :
 						    (pass ? SDB_GK_IN : SDB_GK_OUT));
-				sdb_buf_add(&pfx, id.p, id.n);
+				sdb_buf_add(pfx, id.p, id.n);
 				if (ntypes)
-					sdb_buf_add(&pfx, types[t].p, types[t].n);
-				if (!sdb_buf_ok(&pfx)) {
+					sdb_buf_add(pfx, types[t].p, types[t].n);
+				if (!sdb_buf_ok(pfx)) {
 					rc = oom(e);
 					break;
 				}
-				rc = old ? scan_old(g, &pfx, id.n, in, id, r, cb, ctx, e) :
-					   scan_live(g, &pfx, id.n, in, id, r, cb, ctx, e);
+				rc = old ? scan_old(g, pfx, id.n, in, id, r, cb, ctx, e) :
+					   scan_live(g, pfx, id.n, in, id, r, cb, ctx, e);
 			}
 		}
 	}
-	sdb_buf_release(&pfx);
 	return rc;
 }
 

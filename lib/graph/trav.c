@@ -164,6 +164,8 @@ struct tnode {
 	int det;            /* node version read: 0 no, 1 found, 2 none */
 	size_t doff, dtyn, dpn; /* its type and props in w->db */
 	size_t adjf[2], adjn[2]; /* cached neighbours (q->dir, reversed); adjn SIZE_MAX: not read */
+	uint32_t cgen[2];   /* lean walk: query whose expansion left its candidates */
+	size_t cfirst[2];   /* at w->c[cfirst] */
 	int rad;            /* its version was read ahead and not used yet */
 };
 
@@ -202,6 +204,8 @@ struct sdb_gwalk {
 	size_t nci, capci; /* (nci == nc, unless !keep_cands) */
 	int keep_cands;    /* the candidates are kept (not for traverse --ids-only:
 			    * the expansions keep their ci only) */
+	int lean;          /* sdb_gwalk_lean: fewest-hop paths only, no candidate
+			    * kept (a path's edges are read again: edge_again) */
 	struct sdb_buf me; /* the id of the node being expanded */
 	uint64_t *ido;     /* node i's id in ids: offset << 24 | length */
 	size_t capido;
@@ -536,8 +540,11 @@ static int cand_cb(void *ctx, const struct sdb_gedge *ed, struct sdb_error *e)
 	const struct sdb_gstr *o = in ? &ed->from : &ed->to;
 	uint64_t k8 = 0;
 
-	for (size_t i = 0; i < 8; i++)
-		k8 = k8 << 8 | (i < o->n ? o->p[i] : 0);
+	/* big-endian, zero-padded: one load */
+	memcpy(&k8, o->p, o->n < 8 ? o->n : 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	k8 = __builtin_bswap64(k8);
+#endif
 
 	if (sdb_grow((void **)&w->c, &w->capc, w->nc + 1, sizeof(*w->c), 64))
 		return oom(e);
@@ -691,6 +698,22 @@ static void prefetch_nodes(struct sdb_gwalk *w, size_t a, size_t b)
 	}
 }
 
+/* Node x's visible edges in direction dir (the query's times and edge
+ * types) appended to w->c as candidates, in the store's order. */
+static int read_cands(struct sdb_gwalk *w, uint32_t x, int dir, struct sdb_error *e)
+{
+	struct sdb_gstr me;
+
+	/* x's id, copied: the callbacks add nodes, which may move w->ids */
+	sdb_buf_reset(&w->me);
+	sdb_buf_add(&w->me, w->ids.data + w->n[x].off, w->n[x].n);
+	if (!sdb_buf_ok(&w->me))
+		return oom(e);
+	me.p = (const unsigned char *)w->me.data;
+	me.n = w->me.len;
+	return sdb_graph_edges(w->g, me, dir, w->q->etypes, w->q->netypes, &w->q->r, cand_cb, w, e);
+}
+
 /*
  * The neighbours of node x in direction dir, sorted, each with its node
  * index: w->ci[*first, *end) (and, when the walk keeps them, the candidates
@@ -700,7 +723,6 @@ static void prefetch_nodes(struct sdb_gwalk *w, size_t a, size_t b)
 static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 		    size_t *first, size_t *end, struct sdb_error *e)
 {
-	struct sdb_gstr me;
 	size_t c0 = w->nc, cb0 = w->cb.len;
 	int rc = 0, k = dir == w->q->dir ? 0 : 1;
 
@@ -720,17 +742,8 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 		return 0;
 	}
 	*first = w->nci;
-	/* x's id, copied: the callbacks add nodes, which may move w->ids */
-	sdb_buf_reset(&w->me);
-	sdb_buf_add(&w->me, w->ids.data + w->n[x].off, w->n[x].n);
-	if (!sdb_buf_ok(&w->me))
-		return oom(e);
-	me.p = (const unsigned char *)w->me.data;
-	me.n = w->me.len;
 	w->expanding = x;
-	rc = sdb_graph_edges(w->g, me, dir, w->q->etypes, w->q->netypes, &w->q->r,
-			     cand_cb, w, e);
-	if (rc)
+	if ((rc = read_cands(w, x, dir, e)))
 		return rc;
 	if (w->nc - c0 > 1 && sort_cands(w, c0, w->nc - c0))
 		return oom(e);
@@ -759,7 +772,11 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 		w->adj[x].first = (uint32_t)*first;
 		w->adj[x].n = *end < ADJ_BIG ? (uint32_t)(*end - *first) : ADJ_BIG;
 	}
-	if (!w->keep_cands) {
+	if (w->lean) {
+		/* the candidates stay until the next query (walk_query) */
+		w->n[x].cgen[k] = w->gen;
+		w->n[x].cfirst[k] = c0;
+	} else if (!w->keep_cands) {
 		/* ids only: the neighbours' numbers are all a walk reads again */
 		w->nc = c0;
 		w->cb.len = cb0;
@@ -862,6 +879,13 @@ int sdb_gwalk_new(struct sdb_graph *g, const struct sdb_gquery *q,
 	return 0;
 }
 
+void sdb_gwalk_lean(struct sdb_gwalk *w)
+{
+	w->lean = 1;
+	w->keep_cands = 0;
+	w->keep_props = 1;
+}
+
 void sdb_gwalk_readahead(struct sdb_gwalk *w, int on)
 {
 	w->ra_on = on;
@@ -884,10 +908,17 @@ static void walk_query(struct sdb_gwalk *w)
 			memset(w->mark, 0, w->capmark * sizeof(*w->mark));
 		if (w->bn)
 			memset(w->bn, 0, w->capbn * sizeof(*w->bn));
+		for (size_t i = 0; i < w->nn; i++)
+			w->n[i].cgen[0] = w->n[i].cgen[1] = 0;
 		w->gen = 1;
 	}
 	w->ned = 0;
 	sdb_buf_reset(&w->eb);
+	if (w->lean) {
+		/* the last query's candidates: their memory is this one's */
+		w->nc = 0;
+		sdb_buf_reset(&w->cb);
+	}
 }
 
 /* ------------------------------------------------------- traversals */
@@ -1036,6 +1067,8 @@ int sdb_graph_traverse(struct sdb_gwalk *w, struct sdb_gstr start, int dfs,
 	int fresh, rc = 0;
 	long maxd = q->max_depth < 0 ? __LONG_MAX__ : q->max_depth;
 
+	if (w->lean && !q->ids_only)
+		return sdb_error_set(e, SDB_EINVAL, "a lean walk reports no edges walked");
 	walk_query(w);
 	if (node_of(w, start.p, start.n, &s, &fresh)) {
 		rc = oom(e);
@@ -1168,9 +1201,6 @@ static int path_out(struct sdb_gres *res, struct sdb_gwalk *w, const uint32_t *n
 	return 0;
 }
 
-/* One step of bidir_emit from *x to its parent, the parent edge (its
- * candidate, path_bidir) made a walked edge and appended to *edges.
- * @return 0 stepped, 1 none (an end, or a self-loop), SDB_ENOMEM (< 0). */
 /* w->bn covers every node. @return 0 or SDB_ENOMEM. */
 static int bn_fit(struct sdb_gwalk *w)
 {
@@ -1204,26 +1234,72 @@ static inline void side_set(struct sdb_gwalk *w, uint32_t y, int side, long dept
 	b->pc = pc;
 }
 
+static int rev_dir(int d)
+{
+	return d == SDB_GDIR_OUT ? SDB_GDIR_IN : d == SDB_GDIR_IN ? SDB_GDIR_OUT : d;
+}
+
+/*
+ * Makes the edge between x and its neighbour w->ci[j] (of x's expansion
+ * in direction dir) a walked edge: its candidate; in a lean walk, which
+ * keeps no candidate, x's edges are read again and sorted as its
+ * expansion sorted them (the same snapshot and query: the same list, the
+ * same rank). @return the edge's index (>= 0), or an error.
+ */
+static long edge_take(struct sdb_gwalk *w, uint32_t x, int dir, size_t j, struct sdb_error *e)
+{
+	size_t c0 = w->nc, cb0 = w->cb.len;
+	int k = dir == w->q->dir ? 0 : 1;
+	long r;
+
+	if (!w->lean || w->n[x].cgen[k] == w->gen) {
+		/* (lean: x expanded in this query, its candidates are at hand) */
+		r = take_edge(w, x, &w->c[w->lean ? w->n[x].cfirst[k] + (j - w->n[x].adjf[k]) : j]);
+		return r < 0 ? oom(e) : r;
+	}
+	r = read_cands(w, x, dir, e);
+	if (!r && w->nc - c0 != w->n[x].adjn[k])
+		r = sdb_error_set(e, SDB_ECORRUPT, "the edges of a node changed during a walk");
+	if (!r && w->nc - c0 > 1 && sort_cands(w, c0, w->nc - c0))
+		r = oom(e);
+	if (!r) {
+		struct cand *c = &w->c[c0 + (j - w->n[x].adjf[k])];
+		c->idx = w->ci[j];
+		if ((r = take_edge(w, x, c)) < 0)
+			r = oom(e);
+	}
+	w->nc = c0;
+	w->cb.len = cb0;
+	return r;
+}
+
+/* One step of bidir_emit from *x to its parent, the parent edge (its
+ * candidate, path_bidir) made a walked edge and appended to *edges.
+ * @return 0 stepped, 1 none (an end: a self-loop is never on a shortest
+ * path), or an error. */
 static int parent_step(struct sdb_gwalk *w, uint32_t *x, long **edges, size_t *cap,
-		       size_t *ne)
+		       size_t *ne, struct sdb_error *e)
 {
 	const struct bnode *t = &w->bn[*x];
+	uint32_t px = t->px;
 	long k;
 
-	if (t->px == *x) /* an end (a self-loop is never on a shortest path) */
+	if (px == *x)
 		return 1;
-	if (sdb_grow((void **)edges, cap, *ne + 1, sizeof(**edges), 16) ||
-	    (k = take_edge(w, t->px, &w->c[t->pc])) < 0)
-		return SDB_ENOMEM;
+	if (sdb_grow((void **)edges, cap, *ne + 1, sizeof(**edges), 16))
+		return oom(e);
+	k = edge_take(w, px, t->side == 1 ? w->q->dir : rev_dir(w->q->dir), t->pc, e);
+	if (k < 0)
+		return (int)k;
 	(*edges)[(*ne)++] = k;
-	*x = t->px;
+	*x = px;
 	return 0;
 }
 
 /* Rebuilds the path s .. m .. t from parents (forward side: edges towards
  * s; backward side: towards t). */
 static int bidir_emit(struct sdb_gres *res, struct sdb_gwalk *w, uint32_t m, long mid_edge,
-		      uint32_t mb)
+		      uint32_t mb, struct sdb_error *e)
 {
 	uint32_t *nodes = NULL;
 	long *edges = NULL;
@@ -1234,11 +1310,11 @@ static int bidir_emit(struct sdb_gres *res, struct sdb_gwalk *w, uint32_t m, lon
 	/* forward half, reversed */
 	for (;;) {
 		if (sdb_grow((void **)&nodes, &cap1, nn + 1, sizeof(*nodes), 16)) {
-			rc = SDB_ENOMEM;
+			rc = oom(e);
 			goto out;
 		}
 		nodes[nn++] = x;
-		if ((rc = parent_step(w, &x, &edges, &cap2, &ne)))
+		if ((rc = parent_step(w, &x, &edges, &cap2, &ne, e)))
 			break;
 	}
 	if (rc < 0)
@@ -1257,33 +1333,28 @@ static int bidir_emit(struct sdb_gres *res, struct sdb_gwalk *w, uint32_t m, lon
 	if (mid_edge >= 0) {
 		x = mb;
 		if (sdb_grow((void **)&edges, &cap2, ne + 1, sizeof(*edges), 16)) {
-			rc = SDB_ENOMEM;
+			rc = oom(e);
 			goto out;
 		}
 		edges[ne++] = mid_edge;
 		for (;;) {
 			if (sdb_grow((void **)&nodes, &cap1, nn + 1, sizeof(*nodes), 16)) {
-				rc = SDB_ENOMEM;
+				rc = oom(e);
 				goto out;
 			}
 			nodes[nn++] = x;
-			if ((rc = parent_step(w, &x, &edges, &cap2, &ne)))
+			if ((rc = parent_step(w, &x, &edges, &cap2, &ne, e)))
 				break;
 		}
 		if (rc < 0)
 			goto out;
 		rc = 0;
 	}
-	rc = path_out(res, w, nodes, nn, edges, (double)(nn - 1));
+	rc = path_out(res, w, nodes, nn, edges, (double)(nn - 1)) ? oom(e) : 0;
 out:
 	free(nodes);
 	free(edges);
 	return rc;
-}
-
-static int rev_dir(int d)
-{
-	return d == SDB_GDIR_OUT ? SDB_GDIR_IN : d == SDB_GDIR_IN ? SDB_GDIR_OUT : d;
 }
 
 /* Fewest hops: BFS from both ends, a whole level of the smaller frontier
@@ -1338,7 +1409,7 @@ static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 				if (sy == 0) {
 					if ((q->nntypes || q->nwhere) && w->n[y].status == 2)
 						continue;
-					if (y != s && y != t) {
+					if (y != s && y != t && (q->nntypes || q->nwhere)) {
 						if ((rc = passes(w, y, e)) < 0)
 							goto out;
 						if (!rc)
@@ -1361,8 +1432,8 @@ static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 				 * and had it an edge to x, the sides would have met
 				 * then), so the first one is the path: the rest of
 				 * the level need not be read */
-				if ((k = take_edge(w, x, &w->c[j])) < 0) {
-					rc = oom(e);
+				if ((k = edge_take(w, x, dir, j, e)) < 0) {
+					rc = (int)k;
 					goto out;
 				}
 				best = (long)w->bn[x].depth + 1 + (long)w->bn[y].depth;
@@ -1375,11 +1446,9 @@ static int path_bidir(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 met:
 		if (best >= 0 && best <= maxd) {
 			if (side == 0)
-				rc = bidir_emit(res, w, bm, best_edge, bo);
+				rc = bidir_emit(res, w, bm, best_edge, bo, e);
 			else
-				rc = bidir_emit(res, w, bo, best_edge, bm);
-			if (rc)
-				rc = oom(e);
+				rc = bidir_emit(res, w, bo, best_edge, bm, e);
 			goto out;
 		}
 		if (best >= 0)
@@ -1900,6 +1969,8 @@ int sdb_graph_path(struct sdb_gwalk *w, struct sdb_gstr from, struct sdb_gstr to
 	uint32_t s, t;
 	int fresh, rc;
 
+	if (w->lean && (all || q->weight))
+		return sdb_error_set(e, SDB_EINVAL, "a lean walk finds fewest-hop paths only");
 	walk_query(w);
 	if (node_of(w, from.p, from.n, &s, &fresh) || node_of(w, to.p, to.n, &t, &fresh)) {
 		rc = oom(e);

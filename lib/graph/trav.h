@@ -98,6 +98,13 @@ struct sdb_gwalk;
 int sdb_gwalk_new(struct sdb_graph *g, const struct sdb_gquery *q,
 		  struct sdb_gwalk **out, struct sdb_error *e);
 void sdb_gwalk_free(struct sdb_gwalk *w);
+/* Makes w lean, before its first query: its expansions keep each
+ * neighbour's node number only (4 bytes, not the edge's candidate), and
+ * the few edges of a path found are read again from the store when the
+ * path is built. For batches of fewest-hop paths (sdb_graph_path without
+ * all, q without weight; other queries are SDB_EINVAL, a traverse unless
+ * ids_only): their walks touch millions of edges and report a handful. */
+void sdb_gwalk_lean(struct sdb_gwalk *w);
 /* Readahead (on by default): reading a node's version goes on through the
  * nodes after it in id order (one seek for many; live reads only), by a
  * budget that grows with what was used of it. */

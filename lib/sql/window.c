@@ -89,9 +89,12 @@ struct winset {
 	 * values at vb, results at rb, input number at seqc, output place
 	 * at ordc; nf values) */
 	int sw, vb, rb, seqc, ordc, nf;
-	struct wdef *dl[256];          /* the definitions in the order written */
+	/* the definitions in the order written (up to 256) and the sorts'
+	 * orders: nd + 1 (made by layout: a query without windows, most of
+	 * them, allocates none) */
+	struct wdef **dl;
 	int nd;
-	struct wcmp cmp[257];
+	struct wcmp *cmp;
 	struct sdb_sql_arena mem;      /* the partition's rows and results */
 	struct wrow *rows;             /* the partition in memory */
 	long nrows, cap, pos;
@@ -377,12 +380,19 @@ void win_reset(struct winset *w)
 void win_free(struct winset *w)
 {
 	win_reset(w);
+	if (w) {
+		free(w->dl);
+		free(w->cmp);
+		w->dl = NULL;
+		w->cmp = NULL;
+	}
 }
 
-static void layout(struct winset *w)
+/* @return 0, or -1 out of memory */
+static int layout(struct winset *w)
 {
 	if (w->nf)
-		return;
+		return 0;
 	int n = 0;
 	for (struct wcall *c = w->calls; c; c = c->next) {
 		c->vbase = n;
@@ -398,15 +408,22 @@ static void layout(struct winset *w)
 	w->rb = w->vb + w->nvals;
 	w->seqc = w->rb + w->ncalls;
 	w->ordc = w->seqc + 1;
-	w->nf = w->ordc + 1;
 	/* the last definition made is first in the list: run them in the
 	 * order they were written and keep the first one's order */
 	w->nd = 0;
 	for (struct wdef *d = w->defs; d && w->nd < 256; d = d->next)
 		w->nd++;
+	free(w->dl);
+	free(w->cmp);
+	w->dl = calloc((size_t)w->nd + 1, sizeof(*w->dl));
+	w->cmp = calloc((size_t)w->nd + 1, sizeof(*w->cmp));
+	if (!w->dl || !w->cmp)
+		return -1;
 	int k = w->nd;
 	for (struct wdef *d = w->defs; d && k > 0; d = d->next)
 		w->dl[--k] = d;
+	w->nf = w->ordc + 1;
+	return 0;
 }
 
 static int key_cmp(const struct wdef *d, const struct sql_value *a, const struct sql_value *b,
@@ -897,7 +914,8 @@ static int part_load(struct winset *w, struct sql_sorter *in, struct wdef *d, st
 static int build(struct winset *w, struct ectx *x)
 {
 	int rc;
-	layout(w);
+	if (layout(w))
+		return sql_oom(x->e);
 	w->cmp[0].d = w->dl[0];
 	struct sql_sorter *s = flat_sorter(w, x, &w->cmp[0]);
 	if (!s)

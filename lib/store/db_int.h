@@ -173,7 +173,8 @@ int sdb_iter_next_raw(struct sdb_iter *it, const unsigned char **k,
 void sdb_iter_release(struct sdb_iter *it);
 struct sdb_run;
 /* The entries the next steps would return from the current block of a
- * forward scan with one source left (live values, below the far bound):
+ * forward scan with one source left (live values, below the far bound,
+ * which may lie inside the block):
  * @return their number n (0: none; step as usual) with r set. */
 size_t sdb_iter_run(struct sdb_iter *it, struct sdb_run *r);
 /* Moves past m <= n entries of the run: the last of them is then the

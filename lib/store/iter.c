@@ -426,10 +426,14 @@ size_t sdb_iter_run(struct sdb_iter *it, struct sdb_run *r)
 	    it->limit_pending || it->raw)
 		return 0;
 	struct sdb_cursor *c = &it->c[it->tie[0]];
-	if (!c->valid || c->mem || c->i + 1 >= c->b.n || !block_below_hi(it, c))
+	if (!c->valid || c->mem || c->i + 1 >= c->b.n)
 		return 0;
 	size_t j = c->i + 1, n = j;
-	while (n < c->b.n && c->b.kind[n] == SDB_KIND_PUT)
+	/* a block that reaches the far bound: its entries below it (a
+	 * prefix scan's block holds the keys after the prefix too) */
+	int below = block_below_hi(it, c);
+	while (n < c->b.n && c->b.kind[n] == SDB_KIND_PUT &&
+	       (below || sdb_key_cmp(c->b.keys + c->b.koff[n], c->b.klen[n], it->hi.data, it->hi.len) < 0))
 		n++;
 	r->keys = c->b.keys;
 	r->koff = c->b.koff;

@@ -262,6 +262,8 @@ size_t sdb_tuple_skip(const unsigned char *p, size_t n, int desc)
 		return read_num(p, n, inv, &x);
 	case SDB_TUPLE_TEXT:
 	case SDB_TUPLE_BLOB:
+		if (!inv)
+			return sdb_tuple_skip_bytes(p, n);
 		return read_bytes(p, n, inv, &m);
 	}
 	return 0;

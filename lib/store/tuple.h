@@ -95,6 +95,24 @@ int sdb_tuple_encode(struct sdb_buf *b, const struct sdb_tv *v, size_t n,
 /* Length of the element at p[0..n) read with direction desc.
  * @return its length in bytes, or 0 when it is malformed or truncated. */
 size_t sdb_tuple_skip(const unsigned char *p, size_t n, int desc);
+/* sdb_tuple_skip of an ascending TEXT or BLOB element, inline (its end
+ * is the first 0x00 not followed by the escape 0xff): a key's ids and
+ * types are skipped without a call. */
+static inline size_t sdb_tuple_skip_bytes(const unsigned char *p, size_t n)
+{
+	if (!n || (p[0] != SDB_TUPLE_TEXT && p[0] != SDB_TUPLE_BLOB))
+		return 0;
+	for (size_t i = 1; i + 1 < n; i++) {
+		if (p[i])
+			continue;
+		if (p[i + 1] == 0x00)
+			return i + 2;
+		if (p[i + 1] != 0xff)
+			return 0;
+		i++;
+	}
+	return 0;
+}
 
 /*
  * Decodes the element at p[0..n) (desc as encoded) into *v; TEXT and BLOB

@@ -1368,10 +1368,92 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
  * best re-ranked in float32).
  */
 #define FAILED 0x80000000u
+/* a node's test: the bitmap's bit when the walk has one, else the call */
+#define PASSES(v) (bits ? (int)((bits[(v) >> 6] >> ((v) & 63)) & 1) : filter(arg, (v)))
+
+/*
+ * ACORN-1's neighbour list of a taken node (met = 2): its unseen
+ * neighbours that pass, then, for each that fails, the unseen passing
+ * neighbours of that one (two hops), truncated at M0 candidates, into
+ * c->todo; distances are computed only for passing nodes. A failing
+ * neighbour is marked seen once its list is read (its passing
+ * neighbours are then all seen); a failing node met two hops away is
+ * not (another passing node may still need it as a bridge). The
+ * failing neighbours' lists are fetched while the first hop is tested.
+ * @return 0 or the filter's error.
+ */
+static int64_t two_hop(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+		       const struct space *sp, const uint32_t *nb, uint32_t cnt, uint16_t seen,
+		       sdb_hnsw_filter_fn filter, void *arg, const uint64_t *bits, uint64_t *tests,
+		       uint32_t *ntodo)
+{
+	size_t row_lines = (sp->stride + 63) / 64;
+	uint32_t nf = 0, n = 0, cap = g->M0;
+	int f;
+
+	if (row_lines > 4)
+		row_lines = 4;
+	for (uint32_t i = 0; i < cnt; i++) {
+		uint32_t v = nb[i];
+		if (c->visited[v] == seen)
+			continue;
+		(*tests)++;
+		if ((f = PASSES(v)) < 0)
+			return f;
+		if (!f) {
+			c->sel[nf++].id = v;
+			prefetch(list_at(g, v, 0));
+			continue;
+		}
+		if (n < cap) {
+			c->visited[v] = seen;
+			c->todo[n++] = v;
+			const char *pv = (const char *)SVEC(sp, v);
+			for (size_t ln = 0; ln < row_lines; ln++)
+				prefetch(pv + 64 * ln);
+		}
+	}
+	for (uint32_t i = 0; i < nf && n < cap; i++) {
+		uint32_t v = c->sel[i].id;
+		const uint32_t *l = list_at(g, v, 0);
+		uint32_t m = l ? l[0] : 0;
+
+		c->visited[v] = seen;
+		if (m > g->M0)
+			m = g->M0;
+		for (uint32_t j = 0; j < m && n < cap; j++) {
+			uint32_t w = l[1 + j];
+			if (w >= g->n)
+				continue;
+			if (bits) {
+				/* most fail: the small bitmap before the
+				 * visited marks */
+				if (!((bits[w >> 6] >> (w & 63)) & 1) || c->visited[w] == seen)
+					continue;
+			} else {
+				if (c->visited[w] == seen)
+					continue;
+				(*tests)++;
+				if ((f = filter(arg, w)) < 0)
+					return f;
+				if (!f)
+					continue;
+			}
+			c->visited[w] = seen;
+			c->todo[n++] = w;
+			const char *pw = (const char *)SVEC(sp, w);
+			for (size_t ln = 0; ln < row_lines; ln++)
+				prefetch(pw + 64 * ln);
+		}
+	}
+	*ntodo = n;
+	return 0;
+}
 
 static int64_t walk_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 			     const float *q, uint32_t k, uint32_t ef, int met,
-			     sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
+			     sdb_hnsw_filter_fn filter, void *arg, const uint64_t *bits,
+			     uint64_t max_tests,
 			     uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st)
 {
 	struct space spc;
@@ -1421,7 +1503,7 @@ static int64_t walk_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx
 	c->visited[ep] = seen;
 	if (met) {
 		tests++;
-		if ((f = filter(arg, ep)) < 0)
+		if ((f = PASSES(ep)) < 0)
 			return f;
 	}
 	minh_push(c->cq, &c->cq_len, (struct cand){ epd, ep | (f ? 0 : FAILED) });
@@ -1442,6 +1524,15 @@ static int64_t walk_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx
 		cnt = read_list(g, NULL, c, id, 0, &nb);
 		if (first)
 			failed = 0; /* the entry point is a bridge either way */
+		if (met == 2) {
+			int64_t r = two_hop(g, c, sp, nb, cnt, seen, filter, arg, bits, &tests,
+						    &ntodo);
+			if (r < 0) {
+				rc = r;
+				goto out;
+			}
+			cnt = 0;
+		}
 		for (uint32_t i = 0; i < cnt; i++) {
 			uint32_t v = nb[i], mark = 0;
 			uint16_t t = c->visited[v];
@@ -1451,7 +1542,7 @@ static int64_t walk_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx
 				mark = FAILED;
 			} else if (met) {
 				tests++;
-				if ((f = filter(arg, v)) < 0) {
+				if ((f = PASSES(v)) < 0) {
 					rc = f;
 					goto out;
 				}
@@ -1469,7 +1560,7 @@ static int64_t walk_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx
 		}
 		if (!met) {
 			tests++;
-			if ((f = filter(arg, id)) < 0) {
+			if ((f = PASSES(id)) < 0) {
 				rc = f;
 				goto out;
 			}
@@ -1513,7 +1604,7 @@ int64_t sdb_hnsw_search_filtered(const struct sdb_hnsw_graph *g, struct sdb_hnsw
 				 sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
 				 uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st)
 {
-	return walk_filtered(g, c, q, k, ef, 0, filter, arg, max_tests, ids, dists, st);
+	return walk_filtered(g, c, q, k, ef, 0, filter, arg, NULL, max_tests, ids, dists, st);
 }
 
 int64_t sdb_hnsw_search_acorn(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
@@ -1521,5 +1612,12 @@ int64_t sdb_hnsw_search_acorn(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ct
 			      sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
 			      uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st)
 {
-	return walk_filtered(g, c, q, k, ef, 1, filter, arg, max_tests, ids, dists, st);
+	return walk_filtered(g, c, q, k, ef, 1, filter, arg, NULL, max_tests, ids, dists, st);
+}
+
+int64_t sdb_hnsw_search_bits(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+			     const float *q, uint32_t k, uint32_t ef, const uint64_t *bits,
+			     int how, uint32_t *ids, float *dists)
+{
+	return walk_filtered(g, c, q, k, ef, how, NULL, NULL, bits, UINT64_MAX, ids, dists, NULL);
 }

@@ -218,4 +218,19 @@ int64_t sdb_hnsw_search_acorn(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ct
 			      sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
 			      uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st);
 
+/*
+ * The walks above with the filter's answers given as a bitmap (bit
+ * node of bits[node / 64] set: passes), tested in place: how 0 as
+ * sdb_hnsw_search_filtered (tested when taken), 1 as
+ * sdb_hnsw_search_acorn (when met), 2 ACORN-1's neighbour lists: of a
+ * taken node, its passing neighbours and the passing neighbours of each
+ * failing one (two hops), truncated at M0, so that distances are
+ * computed for passing nodes only and failing nodes are never queued.
+ * No test budget. @return the number written (fewer than k when the
+ * walk ended: the caller finishes exactly) or SDB_ENOMEM.
+ */
+int64_t sdb_hnsw_search_bits(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+			     const float *q, uint32_t k, uint32_t ef, const uint64_t *bits,
+			     int how, uint32_t *ids, float *dists);
+
 #endif
