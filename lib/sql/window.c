@@ -106,9 +106,12 @@ struct winset {
 	 * values at vb, results at rb, input number at seqc, output place
 	 * at ordc; nf values) */
 	int sw, vb, rb, seqc, ordc, nf;
-	struct wdef *dl[256];          /* the definitions in the order written */
+	/* the definitions in the order written (up to 256) and the sorts'
+	 * orders: nd + 1 (made by layout: a query without windows, most of
+	 * them, allocates none) */
+	struct wdef **dl;
 	int nd;
-	struct wcmp cmp[257];
+	struct wcmp *cmp;
 	struct sdb_sql_arena mem;      /* the current row's results */
 	/* the partition being read out: its rows in spool sp (memory, then
 	 * its file), read by cursors: the current row, its peer group's
@@ -408,12 +411,19 @@ void win_reset(struct winset *w)
 void win_free(struct winset *w)
 {
 	win_reset(w);
+	if (w) {
+		free(w->dl);
+		free(w->cmp);
+		w->dl = NULL;
+		w->cmp = NULL;
+	}
 }
 
-static void layout(struct winset *w)
+/* @return 0, or -1 out of memory */
+static int layout(struct winset *w)
 {
 	if (w->nf)
-		return;
+		return 0;
 	int n = 0;
 	for (struct wcall *c = w->calls; c; c = c->next) {
 		c->vbase = n;
@@ -429,15 +439,22 @@ static void layout(struct winset *w)
 	w->rb = w->vb + w->nvals;
 	w->seqc = w->rb + w->ncalls;
 	w->ordc = w->seqc + 1;
-	w->nf = w->ordc + 1;
 	/* the last definition made is first in the list: run them in the
 	 * order they were written and keep the first one's order */
 	w->nd = 0;
 	for (struct wdef *d = w->defs; d && w->nd < 256; d = d->next)
 		w->nd++;
+	free(w->dl);
+	free(w->cmp);
+	w->dl = calloc((size_t)w->nd + 1, sizeof(*w->dl));
+	w->cmp = calloc((size_t)w->nd + 1, sizeof(*w->cmp));
+	if (!w->dl || !w->cmp)
+		return -1;
 	int k = w->nd;
 	for (struct wdef *d = w->defs; d && k > 0; d = d->next)
 		w->dl[--k] = d;
+	w->nf = w->ordc + 1;
+	return 0;
 }
 
 static int key_cmp(const struct wdef *d, const struct sql_value *a, const struct sql_value *b,
@@ -1132,7 +1149,8 @@ static void part_free(struct winset *w)
 static int build(struct winset *w, struct ectx *x)
 {
 	int rc;
-	layout(w);
+	if (layout(w))
+		return sql_oom(x->e);
 	if ((rc = part_init(w, x)))
 		return rc;
 	w->cmp[0].d = w->dl[0];
