@@ -41,8 +41,10 @@ struct sdb_hnsw_ctx {
 	size_t cq_len, cq_cap;
 	struct cand *top;  /* max-heap of the best ef found */
 	size_t top_len, top_cap;
-	struct cand *w;    /* sorted scratch */
+	struct cand *w;    /* sorted scratch; search_layer's pool */
 	size_t w_cap;
+	uint8_t *wdone;    /* the pool's entries already expanded */
+	size_t wdone_cap;
 	struct cand *sel;  /* heuristic output */
 	uint32_t *nb;      /* neighbour list copy */
 	uint32_t *todo;
@@ -90,6 +92,7 @@ void sdb_hnsw_ctx_free(struct sdb_hnsw_ctx *c)
 	free(c->cq);
 	free(c->top);
 	free(c->w);
+	free(c->wdone);
 	free(c->sel);
 	free(c->nb);
 	free(c->todo);
@@ -328,74 +331,164 @@ static void greedy(const struct sdb_hnsw_graph *g, uint8_t *locks, const uint8_t
 	}
 }
 
+/* Moves c->top into c->w sorted nearest first; see below. */
+static size_t drain_sorted(struct sdb_hnsw_ctx *c);
+
 /*
- * Best-first search of one layer from ep, keeping ef results in the
- * max-heap c->top. @return 0 or -1 when a heap could not grow.
+ * The neighbours of node id at level not visited yet, into c->todo
+ * (marked visited), the first lines of their rows prefetched.
+ * @return their count.
+ */
+static inline uint32_t gather(const struct sdb_hnsw_graph *g, uint8_t *locks,
+			      struct sdb_hnsw_ctx *c, const struct space *sp, uint32_t id,
+			      uint32_t level, size_t row_lines)
+{
+	const uint32_t *nb;
+	uint32_t cnt = read_list(g, locks, c, id, level, &nb), ntodo = 0;
+
+	for (uint32_t i = 0; i < cnt; i++) {
+		uint32_t v = nb[i];
+		if (!visit(c, v))
+			continue;
+		c->todo[ntodo++] = v;
+		const char *pv = (const char *)SVEC(sp, v);
+		for (size_t ln = 0; ln < row_lines; ln++)
+			prefetch(pv + 64 * ln);
+	}
+	return ntodo;
+}
+
+/* The distance of c->todo[i], the later lines of the next row fetched. */
+static inline float todo_dist(const struct space *sp, const struct sdb_hnsw_ctx *c,
+			      const void *q, uint32_t i, uint32_t ntodo)
+{
+	if (i + 1 < ntodo) {
+		const char *pv = (const char *)SVEC(sp, c->todo[i + 1]);
+		for (size_t ln = 4; ln < 8 && ln * 64 < sp->stride; ln++)
+			prefetch(pv + 64 * ln);
+	}
+	return SDIST(sp, q, c->todo[i]);
+}
+
+static inline void prefetch_list(const struct sdb_hnsw_graph *g, uint32_t id, uint32_t level,
+				 size_t list_lines)
+{
+	/* a layer-0 list is 4 * (2M + 1) bytes: all its lines */
+	const char *pl = (const char *)list_at(g, id, level);
+
+	if (pl)
+		for (size_t ln = 0; ln < list_lines; ln++)
+			prefetch(pl + 64 * ln);
+}
+
+/* Up to this ef the results are kept in a sorted pool, above it in heaps. */
+#define POOL_MAX 1024
+
+/*
+ * Best-first search of one layer from ep for the ef nearest nodes,
+ * written to c->w nearest first (by distance, ties by node number), their
+ * count to *nw. Up to POOL_MAX the candidates are NSG's sorted pool: the
+ * ef best found, each marked once expanded, the nearest unexpanded one
+ * expanded next, until none is left -- the expansions of the classic
+ * pair of heaps (a min-heap of candidates, a max-heap of results) without
+ * their pushes and pops (mispredicted at every level) or the final sort.
+ * @return 0 or -1 when an array could not grow.
  */
 static int search_layer(const struct sdb_hnsw_graph *g, uint8_t *locks,
 			struct sdb_hnsw_ctx *c, const struct space *sp, const void *q,
-			uint32_t ep, float epd, uint32_t ef, uint32_t level)
+			uint32_t ep, float epd, uint32_t ef, uint32_t level, size_t *nw)
 {
 	size_t row_lines = (sp->stride + 63) / 64;
 	size_t list_lines = ((level ? g->M : g->M0) + 1) * sizeof(uint32_t) / 64 + 1;
+	struct cand *w;
+	uint8_t *done;
+	size_t len = 1, cur = 0;
 
+	*nw = 0;
 	if (row_lines > 4)
 		row_lines = 4;
 	visit_reset(c);
-	c->cq_len = c->top_len = 0;
-	if (sdb_grow((void **)&c->top, &c->top_cap, (size_t)ef + 2, sizeof(*c->top), 256))
-		return -1;
 	visit(c, ep);
-	minh_push(c->cq, &c->cq_len, (struct cand){ epd, ep });
-	maxh_push(c->top, &c->top_len, (struct cand){ epd, ep });
-	while (c->cq_len) {
-		struct cand cur = minh_pop(c->cq, &c->cq_len);
-		const uint32_t *nb;
-		uint32_t cnt, ntodo = 0;
-
-		if (cur.d > c->top[0].d && c->top_len >= ef)
-			break;
-		/* the next candidate's list is the likely next miss: start
-		 * fetching it while this one's neighbours are compared */
-		if (c->cq_len) {
-			/* a layer-0 list is 4 * (2M + 1) bytes: all its lines */
-			const char *pl = (const char *)list_at(g, c->cq[0].id, level);
-			if (pl)
-				for (size_t ln = 0; ln < list_lines; ln++)
-					prefetch(pl + 64 * ln);
-		}
-		cnt = read_list(g, locks, c, cur.id, level, &nb);
-		for (uint32_t i = 0; i < cnt; i++) {
-			uint32_t v = nb[i];
-			if (!visit(c, v))
-				continue;
-			c->todo[ntodo++] = v;
-			const char *pv = (const char *)SVEC(sp, v);
-			for (size_t ln = 0; ln < row_lines; ln++)
-				prefetch(pv + 64 * ln);
-		}
-		if (c->cq_cap < c->cq_len + ntodo + 1 &&
-		    sdb_grow((void **)&c->cq, &c->cq_cap, c->cq_len + ntodo + 1,
-			     sizeof(*c->cq), 256))
+	if (ef > POOL_MAX) {
+		c->cq_len = c->top_len = 0;
+		if (sdb_grow((void **)&c->top, &c->top_cap, (size_t)ef + 2, sizeof(*c->top), 256))
 			return -1;
+		minh_push(c->cq, &c->cq_len, (struct cand){ epd, ep });
+		maxh_push(c->top, &c->top_len, (struct cand){ epd, ep });
+		while (c->cq_len) {
+			struct cand x = minh_pop(c->cq, &c->cq_len);
+			uint32_t ntodo;
+
+			if (x.d > c->top[0].d && c->top_len >= ef)
+				break;
+			/* the next candidate's list is the likely next miss */
+			if (c->cq_len)
+				prefetch_list(g, c->cq[0].id, level, list_lines);
+			ntodo = gather(g, locks, c, sp, x.id, level, row_lines);
+			if (c->cq_cap < c->cq_len + ntodo + 1 &&
+			    sdb_grow((void **)&c->cq, &c->cq_cap, c->cq_len + ntodo + 1,
+				     sizeof(*c->cq), 256))
+				return -1;
+			for (uint32_t i = 0; i < ntodo; i++) {
+				float d = todo_dist(sp, c, q, i, ntodo);
+				if (c->top_len < ef || d < c->top[0].d) {
+					struct cand y = { d, c->todo[i] };
+					minh_push(c->cq, &c->cq_len, y);
+					maxh_push(c->top, &c->top_len, y);
+					if (c->top_len > ef)
+						maxh_pop(c->top, &c->top_len);
+				}
+			}
+			c->ndist += ntodo;
+		}
+		*nw = drain_sorted(c);
+		return *nw ? 0 : -1;
+	}
+	if (sdb_grow((void **)&c->w, &c->w_cap, (size_t)ef + 2, sizeof(*c->w), 256) ||
+	    sdb_grow((void **)&c->wdone, &c->wdone_cap, (size_t)ef + 2, 1, 256))
+		return -1;
+	w = c->w;
+	done = c->wdone;
+	w[0] = (struct cand){ epd, ep };
+	done[0] = 0;
+	while (cur < len) {
+		size_t next = cur + 1, low = len;
+		uint32_t ntodo;
+
+		done[cur] = 1;
+		while (next < len && done[next])
+			next++;
+		if (next < len)
+			prefetch_list(g, w[next].id, level, list_lines);
+		ntodo = gather(g, locks, c, sp, w[cur].id, level, row_lines);
 		for (uint32_t i = 0; i < ntodo; i++) {
-			uint32_t v = c->todo[i];
-			float d;
-			if (i + 1 < ntodo) {
-				const char *pv = (const char *)SVEC(sp, c->todo[i + 1]);
-				for (size_t ln = 4; ln < 8 && ln * 64 < sp->stride; ln++)
-					prefetch(pv + 64 * ln);
+			struct cand y = { todo_dist(sp, c, q, i, ntodo), c->todo[i] };
+			size_t lo = 0, hi = len;
+			if (len >= ef && !(y.d < w[len - 1].d))
+				continue;
+			while (lo < hi) {
+				size_t mid = (lo + hi) / 2;
+				if (maxh_less(y, w[mid]))
+					hi = mid;
+				else
+					lo = mid + 1;
 			}
-			d = SDIST(sp, q, v);
-			if (c->top_len < ef || d < c->top[0].d) {
-				minh_push(c->cq, &c->cq_len, (struct cand){ d, v });
-				maxh_push(c->top, &c->top_len, (struct cand){ d, v });
-				if (c->top_len > ef)
-					maxh_pop(c->top, &c->top_len);
-			}
+			if (len >= ef)
+				len--;
+			memmove(w + lo + 1, w + lo, (len - lo) * sizeof(*w));
+			memmove(done + lo + 1, done + lo, len - lo);
+			w[lo] = y;
+			done[lo] = 0;
+			len++;
+			if (lo < low)
+				low = lo;
 		}
 		c->ndist += ntodo;
+		cur = low <= cur ? low : cur + 1;
+		while (cur < len && done[cur])
+			cur++;
 	}
+	*nw = len;
 	return 0;
 }
 
@@ -654,12 +747,8 @@ static int insert(struct sdb_hnsw *h, struct build_shared *sh, struct sdb_hnsw_c
 		size_t nw;
 		uint32_t *mine;
 
-		if (search_layer(g, h->locks, c, sp, v, ep, epd, h->params.ef_construction, l)) {
-			sh->failed = 1;
-			break;
-		}
-		nw = drain_sorted(c);
-		if (!nw) {
+		if (search_layer(g, h->locks, c, sp, v, ep, epd, h->params.ef_construction, l, &nw) ||
+		    !nw) {
 			sh->failed = 1;
 			break;
 		}
@@ -797,10 +886,7 @@ static int relink(struct sdb_hnsw *h, struct sdb_hnsw_ctx *c, const struct space
 	size_t nw;
 
 	c->ndist++;
-	if (search_layer(g, NULL, c, sp, v, g->entry, SDIST(sp, v, g->entry), ef, 0))
-		return -1;
-	nw = drain_sorted(c);
-	if (!nw)
+	if (search_layer(g, NULL, c, sp, v, g->entry, SDIST(sp, v, g->entry), ef, 0, &nw) || !nw)
 		return -1;
 	for (size_t i = 0; i < nw && best == UNREACHED; i++) {
 		uint32_t s = c->w[i].id;
@@ -1321,6 +1407,7 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 	const struct space *sp = &spc;
 	const float *qs;
 	uint32_t ep = g->entry, n;
+	size_t nw;
 	float epd;
 
 	if (!g->n || ep >= g->n)
@@ -1332,9 +1419,9 @@ uint32_t sdb_hnsw_search(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 	epd = SDIST(sp, qs, ep);
 	for (uint32_t l = g->max_level; l > 0; l--)
 		greedy(g, NULL, NULL, c, sp, qs, l, &ep, &epd);
-	if (search_layer(g, NULL, c, sp, qs, ep, epd, ef, 0))
+	if (search_layer(g, NULL, c, sp, qs, ep, epd, ef, 0, &nw))
 		return 0;
-	n = finish_top(g, c, sp, q, drain_sorted(c), k, ids, dists);
+	n = finish_top(g, c, sp, q, nw, k, ids, dists);
 	if (n < k && n < g->n) {
 		/* The walk met fewer than k nodes (it entered layer 0 in a
 		 * part of the graph with no way out, or a damaged file): the
