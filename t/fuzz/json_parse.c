@@ -1,7 +1,8 @@
 /*
  * json_parse - fuzz target: the strict JSON parser, the JSON writer and
  * the TOON round trip. Properties: no crash, leak or UB; what parses can
- * be written and re-parsed to an equal value; decode(encode(x)) == x.
+ * be written and re-parsed to an equal value; decode(encode(x)) == x;
+ * the row-folded encoding (--fold-rows) is valid TOON that decodes.
  */
 #include "fuzz_json.h"
 #include "json/jtree.h"
@@ -61,6 +62,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 		sdb_json_release(&r);
+	}
+	sdb_buf_reset(&out.buf);
+	sdb_buf_reset(&back);
+	eo.fold_rows = 1;
+	if (sdb_toon_encode_json(json.data, json.len, 0, &eo, &out, &e)) {
+		fprintf(stderr, "encode --fold-rows failed: %s\n", e.msg);
+		abort();
+	}
+	if (sdb_toon_decode_json(out.buf.data ? out.buf.data : "", out.buf.len, &dopts, 0, 0, 0, &back, &e)) {
+		fprintf(stderr, "decode of the folded encoding failed: %s\n%.*s\n", e.msg,
+			(int)out.buf.len, out.buf.data);
+		abort();
 	}
 	sdb_buf_release(&out.buf);
 	sdb_buf_release(&back);
