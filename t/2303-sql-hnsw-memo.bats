@@ -9,6 +9,7 @@
 # the walk tested when taken give the brute-force answer on a small table.
 
 load test_helper
+load helpers/knn
 
 setup_file() {
 	[ -x "$BUILD/bin/sochdb-sql" ] || return 0
@@ -18,32 +19,24 @@ setup_file() {
 		printf "%d,%d,\"[", i, i % 100
 		for (j = 0; j < 8; j++) printf "%s%.4f", j ? "," : "", rand() * 2 - 1
 		printf "]\"\n" } }' >"$F/rows.csv"
-	"$BUILD/bin/sochdb-sql" -d "$F/db" \
+	# one build thread: the same graph every run (the graph answers are
+	# compared with brute force row for row)
+	OMP_NUM_THREADS=1 "$BUILD/bin/sochdb-sql" -d "$F/db" \
 		-c "CREATE TABLE t(id INTEGER PRIMARY KEY, c INTEGER, v VECTOR(8))" \
 		-c "CREATE TABLE u(id INTEGER PRIMARY KEY, c INTEGER, v VECTOR(8))" \
 		-c ".import --csv $F/rows.csv t" -c "INSERT INTO u SELECT * FROM t" \
 		-c "CREATE INDEX tv ON t USING hnsw (v) WITH (metric = 'l2', m = 16, ef_construction = 100)" >/dev/null
 	# query vectors
-	awk 'BEGIN { srand(7); for (i = 0; i < 12; i++) { printf "["
-		for (j = 0; j < 8; j++) printf "%s%.4f", j ? "," : "", rand() * 2 - 1
-		printf "]\n" } }' >"$F/q.txt"
+	knn_vectors 12 7 >"$F/q.txt"
 }
 
 setup() {
-	[ -x "$BUILD/bin/sochdb-sql" ] || skip "sochdb-sql is not built"
-	F=$BATS_FILE_TMPDIR
-	D=$BATS_TEST_TMPDIR/db
-	cp -r "$F/db" "$D"
-	unset SOCHDB_DIR
+	knn_setup
 }
 
-# script TABLE WHERE: one k-NN statement per query vector (k 10), the
-# id and c of each row, a line 'END' after each
+# script TABLE WHERE: knn_script's statements
 script() {
-	while read -r q; do
-		echo "SELECT id, c FROM $1 WHERE $2 ORDER BY vec_distance_l2(v, '$q') LIMIT 10;"
-		echo "SELECT 'END';"
-	done <"$F/q.txt"
+	knn_script "$1" "$2"
 }
 
 # passes FILE AWK-COND COUNT: every row (id, c) satisfies the condition on

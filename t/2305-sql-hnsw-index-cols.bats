@@ -9,6 +9,7 @@
 # deleted rows.
 
 load test_helper
+load helpers/knn
 
 setup_file() {
 	[ -x "$BUILD/bin/sochdb-sql" ] || return 0
@@ -20,7 +21,9 @@ setup_file() {
 		printf "%d,%s,w%d,%d,%s,\"[", i, c, i % 20, i % 10, (i % 2 ? "Ab" : "aB")
 		for (j = 0; j < 8; j++) printf "%s%.4f", j ? "," : "", rand() * 2 - 1
 		printf "]\"\n" } }' >"$F/rows.csv"
-	"$BUILD/bin/sochdb-sql" -d "$F/db" \
+	# one build thread: the same graph every run (the graph answers are
+	# compared with brute force row for row)
+	OMP_NUM_THREADS=1 "$BUILD/bin/sochdb-sql" -d "$F/db" \
 		-c "CREATE TABLE t(id INTEGER PRIMARY KEY, c NUMERIC, s TEXT, g INTEGER, h TEXT, v VECTOR(8))" \
 		-c "CREATE TABLE u(id INTEGER PRIMARY KEY, c NUMERIC, s TEXT, g INTEGER, h TEXT, v VECTOR(8))" \
 		-c ".import --csv $F/rows.csv t" \
@@ -29,25 +32,16 @@ setup_file() {
 		-c "CREATE INDEX tc ON t(c)" -c "CREATE INDEX ts ON t(s, c)" \
 		-c "CREATE INDEX tg ON t(g DESC)" -c "CREATE INDEX th ON t(h COLLATE NOCASE)" \
 		-c "CREATE INDEX tv ON t USING hnsw (v) WITH (metric = 'l2', m = 16, ef_construction = 100)" >/dev/null
-	awk 'BEGIN { srand(5); for (i = 0; i < 8; i++) { printf "["
-		for (j = 0; j < 8; j++) printf "%s%.4f", j ? "," : "", rand() * 2 - 1
-		printf "]\n" } }' >"$F/q.txt"
+	knn_vectors 8 5 >"$F/q.txt"
 }
 
 setup() {
-	[ -x "$BUILD/bin/sochdb-sql" ] || skip "sochdb-sql is not built"
-	F=$BATS_FILE_TMPDIR
-	D=$BATS_TEST_TMPDIR/db
-	cp -r "$F/db" "$D"
-	unset SOCHDB_DIR
+	knn_setup
 }
 
-# script TABLE WHERE: one k-NN statement per query vector (k 10)
+# script TABLE WHERE: knn_script's statements (id, c, s)
 script() {
-	while read -r q; do
-		echo "SELECT id, c, s FROM $1 WHERE $2 ORDER BY vec_distance_l2(v, '$q') LIMIT 10;"
-		echo "SELECT 'END';"
-	done <"$F/q.txt"
+	knn_script "$1" "$2" "id, c, s"
 }
 
 # agree MODE PRAGMAS: every filter's answers on t (graph or exact path

@@ -69,6 +69,11 @@ uint64_t sql_conn_fresh(struct sql_conn *c)
 	return W(c)->fresh;
 }
 
+void sql_conn_fresh_spent(struct sql_conn *c)
+{
+	W(c)->fresh = 0;
+}
+
 int sql_conn_read_begin(struct sql_conn *c, uint64_t fresh, struct sdb_error *e)
 {
 	int rc = sql_stmt_begin_fresh(W(c), fresh, e);

@@ -35,6 +35,11 @@ struct sql_conn {
 	int64_t changes, total_changes, last_rowid;
 	int64_t stmt_now_ms;        /* 'now' of the running statement */
 
+	/* the last SELECT of literals alone (sql.c), handed out again for
+	 * the same text while not in use (kept_busy) */
+	struct sql_stmt_h *kept;
+	int kept_busy;
+
 	/* ---- the writer side (sqlstore: write.h) adds its fields here ---- */
 	void *wr;                   /* sqlstore's private state (write.c) */
 };

@@ -69,6 +69,7 @@ struct sql_stmt_h {
 	int64_t now_ms;
 	int explain_qp;
 	uint64_t fresh;              /* sql_prepare_now: the snapshot's stamp */
+	int noread;                  /* a SELECT of constants alone: reads no store */
 };
 
 /* The number of the parameter whose token starts at off, or 0. */
@@ -324,6 +325,9 @@ int sql_conn_schema(struct sql_conn *c, struct sdb_error *e);
 /* The stamp of the snapshot the last sql_conn_schema refreshed while no
  * transaction has opened on it since, or 0. */
 uint64_t sql_conn_fresh(struct sql_conn *c);
+/* A statement that reads nothing ran: the stamp is used up as a read's
+ * would be (a statement prepared before it looks at the files again). */
+void sql_conn_fresh_spent(struct sql_conn *c);
 /* A SELECT starts and ends reading (a snapshot outside BEGIN; fresh, a
  * stamp of sql_conn_fresh: that snapshot while it is still unused). */
 int sql_conn_read_begin(struct sql_conn *c, uint64_t fresh, struct sdb_error *e);

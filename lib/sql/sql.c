@@ -59,10 +59,14 @@ int sql_open(const struct sql_open_opts *o, struct sql_conn **out,
 	return 0;
 }
 
+static void stmt_free(struct sql_stmt_h *s);
+
 void sql_close(struct sql_conn *c)
 {
 	if (!c)
 		return;
+	stmt_free(c->kept);
+	c->kept = NULL;
 	sql_conn_end(c);
 	free(c->dir);
 	free(c->tmp_dir);
@@ -254,11 +258,53 @@ static int compile_select(struct sql_stmt_h *h, struct sdb_error *e)
 	return rc;
 }
 
+/* Whether st is SELECT of literals alone (SELECT 'END', SELECT 1 AS x):
+ * nothing it computes depends on the schema or the store, so it looks at
+ * neither (as sqlite3 answers it without reading the database). */
+static int const_select(const struct sql_stmt *st)
+{
+	const struct sql_select *s = st->select;
+	if (st->kind != SQL_S_SELECT || st->explain || !s || s->with || s->ncores != 1 ||
+	    s->norder || s->limit || s->offset)
+		return 0;
+	const struct sql_core *k = s->cores[0];
+	if (k->values || k->distinct || k->from || k->where || k->ngroup || k->having ||
+	    k->nwindows || !k->ncols)
+		return 0;
+	for (int i = 0; i < k->ncols; i++) {
+		const struct sql_expr *x = k->cols[i]->e;
+		if (!x || k->cols[i]->star)
+			return 0;
+		switch (x->kind) {
+		case SQL_E_NULL: case SQL_E_INTEGER: case SQL_E_FLOAT: case SQL_E_STRING:
+		case SQL_E_BLOB:
+			break;
+		default:
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static int prepare(struct sql_conn *c, const char *sql, size_t len, size_t *used,
 		   struct sql_stmt_h **out, int now, struct sdb_error *e)
 {
 	*out = NULL;
 	*used = len;
+	/* the kept SELECT of literals again: the same text parses to the
+	 * same statement (ending at its ';', or at the end of the text) */
+	if (c->kept && !c->kept_busy) {
+		struct sql_stmt_h *k = c->kept;
+		size_t n = k->srclen;
+		if (n <= len && !memcmp(k->src, sql, n) && (n == len || (n && k->src[n - 1] == ';'))) {
+			k->state = 0;
+			k->rows.nrows = k->rows.pos = 0;
+			c->kept_busy = 1;
+			*used = n;
+			*out = k;
+			return 0;
+		}
+	}
 	struct sql_stmt_h *h = calloc(1, sizeof(*h));
 	if (!h)
 		return sql_oom(e);
@@ -295,7 +341,20 @@ static int prepare(struct sql_conn *c, const char *sql, size_t len, size_t *used
 		sql_finalize(h);
 		return rc;
 	}
-	if (st->kind == SQL_S_SELECT) {
+	if (st->kind == SQL_S_SELECT && const_select(st)) {
+		h->noread = 1;
+		if ((rc = compile_select(h, e))) {
+			sql_finalize(h);
+			return rc;
+		}
+		if (!c->kept_busy) {
+			/* kept in place of the one before (a script repeats
+			 * its separators) */
+			stmt_free(c->kept);
+			c->kept = h;
+			c->kept_busy = 1;
+		}
+	} else if (st->kind == SQL_S_SELECT) {
 		if ((rc = sql_conn_schema(c, e))) {
 			sql_finalize(h);
 			return rc;
@@ -401,7 +460,9 @@ int sql_step(struct sql_stmt_h *s, struct sdb_error *e)
 			uint64_t fresh = s->fresh;
 
 			s->fresh = 0; /* a rerun after sql_reset looks again */
-			if ((rc = sql_conn_read_begin(s->c, fresh, e)))
+			if (s->noread)
+				sql_conn_fresh_spent(s->c);
+			else if ((rc = sql_conn_read_begin(s->c, fresh, e)))
 				return rc;
 			if (s->c->schema_gen != s->q_gen &&
 			    (rc = compile_select(s, e)))
@@ -435,7 +496,8 @@ int sql_step(struct sql_stmt_h *s, struct sdb_error *e)
 		rc = sql_query_step(s->q, e);
 		if (rc <= 0) {
 			s->state = 2;
-			sql_conn_read_end(s->c);
+			if (!s->noread)
+				sql_conn_read_end(s->c);
 		}
 		return rc;
 	}
@@ -447,7 +509,8 @@ int sql_step(struct sql_stmt_h *s, struct sdb_error *e)
 	return 0;
 fail:
 	s->state = 2;
-	sql_conn_read_end(s->c);
+	if (!s->noread)
+		sql_conn_read_end(s->c);
 	return rc;
 }
 
@@ -525,7 +588,7 @@ void sql_stmt_pos(const struct sql_stmt_h *s, long *line, long *col)
 
 int sql_reset(struct sql_stmt_h *s, struct sdb_error *e)
 {
-	if (s->state == 1 && s->st->kind == SQL_S_SELECT)
+	if (s->state == 1 && s->st->kind == SQL_S_SELECT && !s->noread)
 		sql_conn_read_end(s->c);
 	s->state = 0;
 	s->rows.nrows = s->rows.pos = 0;
@@ -535,9 +598,18 @@ int sql_reset(struct sql_stmt_h *s, struct sdb_error *e)
 
 void sql_finalize(struct sql_stmt_h *s)
 {
+	if (s && s == s->c->kept) {
+		s->c->kept_busy = 0; /* kept for the same text again */
+		return;
+	}
+	stmt_free(s);
+}
+
+static void stmt_free(struct sql_stmt_h *s)
+{
 	if (!s)
 		return;
-	if (s->state == 1 && s->st && s->st->kind == SQL_S_SELECT)
+	if (s->state == 1 && s->st && s->st->kind == SQL_S_SELECT && !s->noread)
 		sql_conn_read_end(s->c);
 	sql_query_close(s->q);
 	if (s->pbytes)

@@ -47,10 +47,11 @@ struct sdb_hnsw_params {
  * The order nodes are inserted in. INPUT: 1, 2, ..., n-1 (node 0 is the
  * first entry point). LOCAL: node 0, then a seeded random fifth of the
  * nodes (the skeleton that links the whole space early), then the rest
- * grouped by their nearest of ~sqrt(n) k-means centroids (vec/order.h's
- * kmeans key), so that consecutive inserts search the same region and
- * find its vectors and lists still in cache (about half the build time
- * on 100k x 128; recall at every ef within a few thousandths). Node
+ * grouped by their nearest of ~sqrt(n)/3 k-means centroids (three Lloyd
+ * steps on 50 rows a centroid: vec/order.h's sdb_hnsw_kmeans_perm), so
+ * that consecutive inserts search the same region and find its vectors
+ * and lists still in cache (15% less insert time on 100k x 128; recall
+ * at every ef within a few thousandths). Node
  * numbers, and so the index file, do not change with the order.
  */
 enum sdb_hnsw_insert {
@@ -216,5 +217,20 @@ int64_t sdb_hnsw_search_acorn(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ct
 			      const float *q, uint32_t k, uint32_t ef,
 			      sdb_hnsw_filter_fn filter, void *arg, uint64_t max_tests,
 			      uint32_t *ids, float *dists, struct sdb_hnsw_fstats *st);
+
+/*
+ * The walks above with the filter's answers given as a bitmap (bit
+ * node of bits[node / 64] set: passes), tested in place: how 0 as
+ * sdb_hnsw_search_filtered (tested when taken), 1 as
+ * sdb_hnsw_search_acorn (when met), 2 ACORN-1's neighbour lists: of a
+ * taken node, its passing neighbours and the passing neighbours of each
+ * failing one (two hops), truncated at M0, so that distances are
+ * computed for passing nodes only and failing nodes are never queued.
+ * No test budget. @return the number written (fewer than k when the
+ * walk ended: the caller finishes exactly) or SDB_ENOMEM.
+ */
+int64_t sdb_hnsw_search_bits(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
+			     const float *q, uint32_t k, uint32_t ef, const uint64_t *bits,
+			     int how, uint32_t *ids, float *dists);
 
 #endif

@@ -2,7 +2,8 @@
  * prepared, then another process commits, then stepped, sees the commit
  * (sql_prepare: the step looks again); sql_prepare_now sees every commit
  * made before it was called, and looks again at a rerun (sql_reset) and
- * once another statement ran on the connection in between. The other
+ * once another statement ran on the connection in between (a SELECT of
+ * literals too, which is kept for its text). The other
  * process is a fork with a connection of its own. */
 #include "unit.h"
 #include "sql/sql.h"
@@ -120,12 +121,52 @@ int main(void)
 	sql_finalize(h);
 	sql_finalize(h2);
 
+	/* a SELECT of literals alone is kept and handed out again for the
+	 * same text: two of them live at once are two handles, each steps
+	 * its own rows, the kept one comes back after its finalize; used
+	 * between a prepare_now and its step, it still makes that one look
+	 * again */
+	{
+		static const char k[] = "SELECT 'a', 2;";
+		struct sql_stmt_h *k1 = NULL, *k2 = NULL, *k3 = NULL;
+		size_t used = 0;
+		CHECK_EQ_INT(sql_prepare_now(c, k, sizeof(k) - 1, &used, &k1, &e), 0);
+		CHECK_EQ_INT((int)used, (int)sizeof(k) - 1);
+		CHECK_EQ_INT(sql_prepare_now(c, k, sizeof(k) - 1, &used, &k2, &e), 0);
+		CHECK(k1 && k2 && k1 != k2);
+		CHECK_EQ_INT(sql_step(k2, &e), 1);
+		CHECK_EQ_INT(sql_step(k1, &e), 1);
+		CHECK_EQ_INT((int)sql_column(k1, 1)->u.i, 2);
+		CHECK_EQ_INT(sql_step(k1, &e), 0);
+		sql_finalize(k1);
+		CHECK_EQ_INT(sql_step(k2, &e), 0);
+		sql_finalize(k2);
+		/* the same text with more after its ';': the kept one again */
+		CHECK_EQ_INT(sql_prepare_now(c, "SELECT 'a', 2; SELECT 3", 23, &used, &k3, &e), 0);
+		CHECK(k3 == k1);
+		CHECK_EQ_INT((int)used, (int)sizeof(k) - 1);
+		CHECK_EQ_INT(sql_step(k3, &e), 1);
+		CHECK_EQ_STR(sql_column(k3, 0)->u.z, "a");
+		CHECK_EQ_INT(sql_step(k3, &e), 0);
+		sql_finalize(k3);
+		/* a longer text that starts the same (no ';'): parsed anew */
+		CHECK_EQ_INT(sql_prepare_now(c, "SELECT 'a', 2 + 1", 17, &used, &k3, &e), 0);
+		CHECK_EQ_INT(sql_step(k3, &e), 1);
+		CHECK_EQ_INT((int)sql_column(k3, 1)->u.i, 3);
+		sql_finalize(k3);
+		h = prep(c, 1);
+		other_commits();
+		CHECK_EQ_INT(sql_exec(c, k, &e), 0);
+		CHECK_EQ_INT(step_count(h), 7);
+		sql_finalize(h);
+	}
+
 	/* a write of this connection in between (last: it keeps the
 	 * writer lock) */
 	h = prep(c, 1);
 	other_commits();
 	CHECK_EQ_INT(sql_exec(c, "INSERT INTO t(v) VALUES (2)", &e), 0);
-	CHECK_EQ_INT(step_count(h), 8);
+	CHECK_EQ_INT(step_count(h), 9);
 	sql_finalize(h);
 
 	sql_close(c);

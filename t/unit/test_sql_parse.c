@@ -191,6 +191,38 @@ static void check_error_at(const char *sql, int code, const char *want, int line
 
 /* ---- precedence ---- */
 
+/* sdb_sql_advance (sixteen bytes at a time where it can) against the
+ * byte-at-a-time rule: a newline starts a line at column 1, every byte
+ * that starts a UTF-8 character moves the column; seeded random texts of
+ * newlines, ASCII and multi-byte characters, random ranges */
+static void test_advance(void)
+{
+	static const char al[] = "ab\n\xc3\xa9\xe2\x82\xac 0,.'x\x80\xbf";
+	unsigned seed = 2306;
+	int bad = 0;
+	for (int t = 0; t < 20000 && !bad; t++) {
+		char buf[200];
+		int n = (int)(rand_r(&seed) % 200);
+		for (int i = 0; i < n; i++)
+			buf[i] = rand_r(&seed) % 4 ? al[rand_r(&seed) % 3] :
+				 al[rand_r(&seed) % (sizeof al - 1)];
+		size_t from = (size_t)rand_r(&seed) % (size_t)(n + 1);
+		size_t to = from + (size_t)rand_r(&seed) % ((size_t)n - from + 1);
+		long l1 = 3, c1 = 7, l2 = 3, c2 = 7;
+		sdb_sql_advance(buf, from, to, &l1, &c1);
+		for (size_t i = from; i < to; i++) {
+			if (buf[i] == '\n') {
+				l2++;
+				c2 = 1;
+			} else if ((buf[i] & 0xC0) != 0x80) {
+				c2++;
+			}
+		}
+		bad = l1 != l2 || c1 != c2;
+	}
+	CHECK(!bad);
+}
+
 static void test_precedence(void)
 {
 	EXPR("1 + 2 * 3", "(1 + (2 * 3))");
@@ -725,6 +757,7 @@ int main(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[1], "--print"))
 		return print_stdin();
 	test_tokens();
+	test_advance();
 	test_precedence();
 	test_statements();
 	test_errors();
