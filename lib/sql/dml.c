@@ -1280,8 +1280,15 @@ static int do_update_delete(struct sql_wstate *w, const struct sql_stmt *st,
 		if (!t->without_rowid && t->ipk < 0 && rowid_v.type == SQLV_NULL)
 			rowid_v = sql_int(rowid);
 		rc = insert_row(s, row, !t->without_rowid && t->ipk < 0, rowid_v, &nrowid, e);
-		if (rc < 0)
+		if (rc < 0) {
+			/* the old row back: OR FAIL keeps the rows before this one,
+			 * not this one half done */
+			sdb_txn_rollback_to(w->txn, sp, NULL);
+			sdb_txn_release(w->txn, sp, NULL);
+			sql_fts_unmark(w, fmark, 1);
+			t->max_rowid_ok = 0;
 			goto out;
+		}
 		if (rc == 1) {
 			sdb_txn_rollback_to(w->txn, sp, NULL);
 			sdb_txn_release(w->txn, sp, NULL);
@@ -1443,6 +1450,8 @@ int sql_dml(struct sql_conn *c, struct sql_wstate *w, struct sql_stmt_h *h,
 	if (!rc || s.fail_keep) {
 		w->changes = s.changes;
 		w->total_changes += s.changes;
+	} else {
+		w->changes = 0; /* as SQLite: a statement rolled back changed nothing */
 	}
 out:
 	free_exprs(s.chk, s.t ? s.t->nchecks : 0);

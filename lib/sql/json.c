@@ -926,6 +926,17 @@ struct jagg {
 
 static int jagg_push(struct sql_fctx *c, struct jagg *s)
 {
+	if (s->n == s->cap && s->head >= s->n / 2 && s->head) {
+		/* a sliding frame: the elements that left are dropped, so the
+		 * state holds the frame, not every row that went through */
+		size_t cut = s->n > s->head ? s->off[s->head] : s->b.len;
+		memmove(s->b.data, s->b.data + cut, s->b.len - cut);
+		s->b.len -= cut;
+		for (size_t i = s->head; i < s->n; i++)
+			s->off[i - s->head] = s->off[i] - cut;
+		s->n -= s->head;
+		s->head = 0;
+	}
 	if (s->n == s->cap) {
 		size_t nc = s->cap ? s->cap * 2 : 16;
 		size_t *no = realloc(s->off, sizeof(*no) * nc);

@@ -73,6 +73,9 @@ struct sql_sorter {
 	int merging, finished;
 	/* a spool (cmp NULL): the file's rows read back in order */
 	struct rd srd;
+	long nfile;                  /* a spool's rows in the file (the first ones) */
+	const char *what;            /* its file's name in errors */
+	uint64_t gen;                /* bumped by sql_sorter_clear */
 };
 
 struct sql_sorter *sql_sorter_new(int ncol, sql_sorter_cmp cmp, void *ctx,
@@ -95,7 +98,8 @@ struct sql_sorter *sql_sorter_new(int ncol, sql_sorter_cmp cmp, void *ctx,
 	s->fd = -1;
 	s->m.last = -1;
 	s->srd.fd = -1;
-	s->srd.what = "sort spill file";
+	s->what = "sort spill file";
+	s->srd.what = s->what;
 	if (dir && !(s->dir = strdup(dir))) {
 		free(s);
 		return NULL;
@@ -251,7 +255,7 @@ static int sort_mem(struct sql_sorter *s, struct sdb_error *e)
 
 static int open_tmp(struct sql_sorter *s, int *fd, struct sdb_error *e)
 {
-	return sdb_io_tmpfile(s->dir, "sort spill file", fd, e);
+	return sdb_io_tmpfile(s->dir, s->what, fd, e);
 }
 
 /* A buffered writer of rows to a spill file. */
@@ -376,6 +380,26 @@ static int add_run(struct sql_sorter *s, struct run **runs, long *nruns, long *c
 	return 0;
 }
 
+/* The rows in memory dropped: one chunk kept for the next ones, the rest
+ * given back. */
+static void mem_reuse(struct sql_sorter *s)
+{
+	struct chunk *keep = s->chunks;
+	if (keep) {
+		struct chunk *c = keep->next;
+		while (c) {
+			struct chunk *n = c->next;
+			free(c);
+			c = n;
+		}
+		keep->next = NULL;
+		s->chunk_bytes = CHUNK_HDR + keep->size;
+		s->cur = (char *)keep + CHUNK_HDR;
+		s->left = keep->size;
+	}
+	s->n = s->pos = 0;
+}
+
 /* Sorts the rows in memory and writes them as a run; memory is reused. */
 static int spill_run(struct sql_sorter *s, struct sdb_error *e)
 {
@@ -391,11 +415,12 @@ static int spill_run(struct sql_sorter *s, struct sdb_error *e)
 	if (!s->cmp && s->fsize && s->srd.off >= s->fsize && s->srd.pos == s->srd.len) {
 		/* a queue whose file was read to the end: it starts over */
 		if (ftruncate(s->fd, 0) || lseek(s->fd, 0, SEEK_SET) < 0)
-			return sdb_error_sys(e, SDB_EIO, "cannot write 'sort spill file'");
+			return sdb_error_sys(e, SDB_EIO, "cannot write '%s'", s->what);
 		s->fsize = s->srd.off = 0;
 		s->srd.pos = s->srd.len = 0;
+		s->nfile = 0;
 	}
-	struct wr wr = { s->fd, s->wbuf, 0, "sort spill file" };
+	struct wr wr = { s->fd, s->wbuf, 0, s->what };
 	off_t start = s->fsize, w = 0;
 	/* a spool's rows already read (a queue) are not written */
 	for (long i = s->cmp ? 0 : s->pos; i < s->n; i++)
@@ -406,22 +431,10 @@ static int spill_run(struct sql_sorter *s, struct sdb_error *e)
 	s->fsize += w;
 	if ((rc = add_run(s, &s->runs, &s->nruns, &s->runcap, start, w, e)))
 		return rc;
-reuse:;
-	/* keep one chunk for the next run, give the rest back */
-	struct chunk *keep = s->chunks;
-	if (keep) {
-		struct chunk *c = keep->next;
-		while (c) {
-			struct chunk *n = c->next;
-			free(c);
-			c = n;
-		}
-		keep->next = NULL;
-		s->chunk_bytes = CHUNK_HDR + keep->size;
-		s->cur = (char *)keep + CHUNK_HDR;
-		s->left = keep->size;
-	}
-	s->n = s->pos = 0;
+	if (!s->cmp)
+		s->nfile += s->n - s->pos;
+reuse:
+	mem_reuse(s);
 	return 0;
 }
 
@@ -608,7 +621,7 @@ static int merge_open(struct sql_sorter *s, struct merge *m, int fd,
 	for (int i = 0; i < n; i++) {
 		struct rd *r = &m->rd[i];
 		r->fd = fd;
-		r->what = "sort spill file";
+		r->what = s->what;
 		r->off = runs[i].off;
 		r->end = runs[i].off + runs[i].len;
 		r->cap = RD_BUF;
@@ -678,7 +691,7 @@ static int merge_passes(struct sql_sorter *s, struct sdb_error *e)
 				goto fail;
 			off_t w = 0;
 			const struct sql_value *row;
-			struct wr wr = { fd2, s->wbuf, 0, "sort spill file" };
+			struct wr wr = { fd2, s->wbuf, 0, s->what };
 			while ((rc = merge_next(s, &m, &row, e)) == 1)
 				if ((rc = put_row(&wr, s->ncol, &w, row, e)))
 					break;
@@ -781,6 +794,193 @@ int sql_sorter_next(struct sql_sorter *s, const struct sql_value **row,
 		return 0;
 	*row = s->rows[s->pos++];
 	return 1;
+}
+
+int sql_sorter_clear(struct sql_sorter *s, struct sdb_error *e)
+{
+	if (s->cmp)
+		return -1;
+	s->gen++;
+	mem_reuse(s);
+	s->total = s->nfile = s->nruns = 0;
+	s->srd.off = 0;
+	s->srd.pos = s->srd.len = 0;
+	if (s->fsize) {
+		s->fsize = 0;
+		if (ftruncate(s->fd, 0) || lseek(s->fd, 0, SEEK_SET) < 0)
+			return sdb_error_sys(e, SDB_EIO, "cannot write '%s'", s->what);
+	}
+	return 0;
+}
+
+void sql_sorter_name(struct sql_sorter *s, const char *what)
+{
+	s->what = what;
+	s->srd.what = what;
+}
+
+/* ------------------------------------------------------------ spool readers */
+
+struct sql_spool_rd {
+	struct sql_sorter *s;
+	uint64_t gen;                /* the spool's when it was placed */
+	long i;                      /* its row: 0 .. count */
+	off_t at;                    /* row i's offset in the file (i < nfile) */
+	int have;                    /* row i decoded into rd.row */
+	struct rd rd;                /* rd.buf holds file bytes [rd.off - rd.len, rd.off) */
+};
+
+#define SRD_BUF (16u << 10)
+
+struct sql_spool_rd *sql_spool_rd_new(struct sql_sorter *s)
+{
+	struct sql_spool_rd *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->s = s;
+	r->gen = s->gen;
+	r->rd.fd = -1;
+	r->rd.what = s->what;
+	return r;
+}
+
+void sql_spool_rd_free(struct sql_spool_rd *r)
+{
+	if (!r)
+		return;
+	free(r->rd.buf);
+	free(r->rd.row);
+	free(r);
+}
+
+/* A reader of a spool cleared since it was placed starts at row 0. */
+static void srd_check(struct sql_spool_rd *r)
+{
+	if (r->gen == r->s->gen)
+		return;
+	r->gen = r->s->gen;
+	r->i = 0;
+	r->at = 0;
+	r->have = 0;
+	r->rd.off = 0;
+	r->rd.pos = r->rd.len = 0;
+}
+
+long sql_spool_rd_index(struct sql_spool_rd *r)
+{
+	srd_check(r);
+	return r->i;
+}
+
+/* The buffer placed at row i's bytes: kept when it holds them. */
+static int srd_place(struct sql_spool_rd *r, struct sdb_error *e)
+{
+	struct rd *d = &r->rd;
+	if (!d->buf) {
+		d->cap = SRD_BUF;
+		d->buf = malloc(d->cap);
+		d->row = calloc((size_t)(r->s->ncol ? r->s->ncol : 1), sizeof(*d->row));
+		if (!d->buf || !d->row)
+			return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	}
+	d->fd = r->s->fd;
+	d->end = r->s->fsize;
+	off_t start = d->off - (off_t)d->len;
+	if (r->at >= start && r->at < d->off) {
+		d->pos = (size_t)(r->at - start);
+	} else {
+		d->off = r->at;
+		d->pos = d->len = 0;
+	}
+	return 0;
+}
+
+int sql_spool_rd_row(struct sql_spool_rd *r, const struct sql_value **row,
+		     struct sdb_error *e)
+{
+	struct sql_sorter *s = r->s;
+	int rc;
+	srd_check(r);
+	if (r->i >= s->total)
+		return 0;
+	if (r->i >= s->nfile) {
+		*row = s->rows[r->i - s->nfile];
+		return 1;
+	}
+	if (!r->have) {
+		if ((rc = srd_place(r, e)))
+			return rc;
+		if ((rc = rd_next(&r->rd, s->ncol, e)) <= 0)
+			return rc < 0 ? rc : bad_run(&r->rd, e);
+		r->have = 1;
+	}
+	*row = r->rd.row;
+	return 1;
+}
+
+/* r on to the next row (a file row's length read, its values not). */
+static int srd_step(struct sql_spool_rd *r, struct sdb_error *e)
+{
+	struct rd *d = &r->rd;
+	int rc;
+	if (r->i < r->s->nfile) {
+		if (!r->have) {
+			if ((rc = srd_place(r, e)) || (rc = rd_fill(d, 10, e)))
+				return rc;
+			uint64_t len;
+			const unsigned char *p = sdb_get_varint(d->buf + d->pos, d->buf + d->len, &len);
+			if (!p)
+				return bad_run(d, e);
+			off_t next = r->at + (off_t)(p - (d->buf + d->pos)) + (off_t)len;
+			if (next > r->s->fsize)
+				return bad_run(d, e);
+			r->at = next;
+		} else {
+			r->at = d->off - (off_t)d->len + (off_t)d->pos;
+		}
+	}
+	r->i++;
+	r->have = 0;
+	return 0;
+}
+
+int sql_spool_rd_seek(struct sql_spool_rd *r, long k, struct sdb_error *e)
+{
+	struct sql_sorter *s = r->s;
+	int rc;
+	srd_check(r);
+	if (k > s->total)
+		k = s->total;
+	if (k < 0)
+		k = 0;
+	if (k == r->i)
+		return 0;
+	if (k >= s->nfile) {
+		/* a row in memory (or the end): no bytes to pass over */
+		r->i = k;
+		r->have = 0;
+		return 0;
+	}
+	if (k < r->i) {
+		r->i = 0;
+		r->at = 0;
+		r->have = 0;
+	}
+	while (r->i < k)
+		if ((rc = srd_step(r, e)))
+			return rc;
+	return 0;
+}
+
+void sql_spool_rd_set(struct sql_spool_rd *r, struct sql_spool_rd *from)
+{
+	srd_check(from);
+	srd_check(r);
+	if (r->i == from->i)
+		return;
+	r->i = from->i;
+	r->at = from->at;
+	r->have = 0;
 }
 
 /* ------------------------------------------------------------ hash files */

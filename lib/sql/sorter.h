@@ -26,6 +26,14 @@
  * FIFO queue: rows already read are not written when memory spills, and a
  * file read to its end starts over).
  *
+ * A spool filled before it is read can be read by several readers at
+ * once (sql_spool_rd), each at a row of its own and with its own buffer:
+ * a reader moves on row by row (a row passed over has its length read,
+ * not its values), takes another reader's place, or goes back to the
+ * first row; rows held in memory are reached at once. The window
+ * functions read one partition's rows so (frame start, current row,
+ * frame end). sql_sorter_clear empties a spool for its next rows.
+ *
  * A hash file (sql_hfile) is rows bucketed by a 64-bit hash: added
  * through a sorter on the hash, then written in hash order to a second
  * temporary file with a directory of 2^bits buckets of about 8 rows (the
@@ -60,6 +68,9 @@ typedef int (*sql_sorter_cmp)(void *ctx, const struct sql_value *a,
 struct sql_sorter *sql_sorter_new(int ncol, sql_sorter_cmp cmp, void *ctx,
 				  size_t mem_limit, const char *dir);
 void sql_sorter_free(struct sql_sorter *s);
+/* What names its spill file in errors (static text; default "sort spill
+ * file"). */
+void sql_sorter_name(struct sql_sorter *s, const char *what);
 
 /* Adds a row: a[0..na) then b[0..nb) (na + nb == ncol), bytes copied.
  * May write a run. @return 0, SDB_ENOMEM or SDB_EIO (e set). */
@@ -79,6 +90,28 @@ int sql_sorter_next(struct sql_sorter *s, const struct sql_value **row,
 /* A spool read again from its first row (one not read while adding).
  * @return 0, or -1 for a sorter with a comparison. */
 int sql_sorter_rewind(struct sql_sorter *s);
+
+/* A spool emptied (its file truncated, one memory chunk kept) for new
+ * rows; its readers start again at row 0. @return 0, SDB_EIO, or -1 for
+ * a sorter with a comparison. */
+int sql_sorter_clear(struct sql_sorter *s, struct sdb_error *e);
+
+/* A reader of spool s (rows added, none read by sql_sorter_next while
+ * adding), at row 0. @return it (sql_spool_rd_free) or NULL: out of memory. */
+struct sql_spool_rd;
+struct sql_spool_rd *sql_spool_rd_new(struct sql_sorter *s);
+void sql_spool_rd_free(struct sql_spool_rd *r);
+/* The row the reader is at (0 .. sql_sorter_count). */
+long sql_spool_rd_index(struct sql_spool_rd *r);
+/* The reader's row: *row valid until the reader moves or the spool
+ * changes. @return 1, 0 past the last row, or an error. */
+int sql_spool_rd_row(struct sql_spool_rd *r, const struct sql_value **row,
+		     struct sdb_error *e);
+/* The reader to row k (clamped to 0 .. count): forward from its row, back
+ * from row 0 (a row in memory at once). @return 0 or an error. */
+int sql_spool_rd_seek(struct sql_spool_rd *r, long k, struct sdb_error *e);
+/* r at from's row (its buffer kept when it holds that row's bytes). */
+void sql_spool_rd_set(struct sql_spool_rd *r, struct sql_spool_rd *from);
 
 /* Rows added so far; runs written to disk so far (0: all in memory). */
 long sql_sorter_count(const struct sql_sorter *s);

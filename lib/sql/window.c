@@ -15,19 +15,30 @@
  * calls' results, its input number and its place in the output order.
  * The rows go through the external sort (sorter.h: memory, then
  * temporary files past a quarter of the memory limit) by the first
- * window's partition keys, order keys and input number; one partition at
- * a time is read back into memory, its calls' results filled, and its
- * rows go out, their cursors pointing into it, so the result columns
- * evaluate as usual with each call read as an output slot (X_OUTCOL).
- * With more window definitions, each partition's rows go instead to the
- * sort of the next definition, and after the last to a sort on their
- * place in the first one's order, which is read out. Memory holds one
- * partition (and the sorts' limits), not the whole input. Aggregates
- * slide their state along the partition as SQLite's do (step the rows
- * entering the frame, inverse those leaving: so sum() stays REAL once a
- * REAL went through, as in SQLite); without an inverse, or with EXCLUDE,
- * a frame that does not start at UNBOUNDED PRECEDING is aggregated
- * afresh (O(rows x frame)).
+ * window's partition keys, order keys and input number. One partition at
+ * a time goes to a spool (memory up to half the limit, then its file),
+ * each row with two more values: the number of its peer group and the
+ * index of the group's first row, found by comparing each row with the
+ * one before it as it is added. The partition's rows then go out one by
+ * one, their calls' results filled by readers of the spool that only move
+ * forward as the current row does: the current row, the row after its
+ * peers (cume_dist, a frame ending at the peers), the bounds of RANGE and
+ * GROUPS offsets (moving on from the previous row's, as SQLite's
+ * cursors), the rows leaving and entering the aggregates' sliding state,
+ * and each value function's row (lag, lead, first/last/nth_value, found
+ * by arithmetic on the frame and its excluded rows). A reader that must
+ * go back starts from the nearest other reader at or before its row.
+ * The result columns evaluate as usual with each call read as an output
+ * slot (X_OUTCOL), the cursor state pointing into the current row. With
+ * more window definitions, each partition's rows go instead to the sort
+ * of the next definition, and after the last to a sort on their place in
+ * the first one's order, which is read out. Memory holds the sorts'
+ * limits and half the limit of one partition, not the partition.
+ * Aggregates slide their state along the partition as SQLite's do (step
+ * the rows entering the frame, inverse those leaving: so sum() stays REAL
+ * once a REAL went through, as in SQLite); a frame with EXCLUDE, or one
+ * whose start moves for an aggregate without an inverse (min, max), is
+ * aggregated afresh for each row (O(rows x frame)).
  */
 #include "sql/exec_int.h"
 #include "sql/sorter.h"
@@ -67,10 +78,17 @@ struct wcall {
 	struct wcall *next;
 };
 
-struct wrow {                    /* a row of the partition in memory */
-	struct sql_value *saved;       /* its flat row: the cursor state first */
-	struct sql_value *v;           /* the window values */
-	struct sql_value *res;         /* [ncalls] */
+/* A partition's rows in its spool carry two values after the flat row:
+ * the number of their peer group and the index of its first row. */
+enum { PX_GRP, PX_G0 };
+enum { RUN_SLIDE = 1, RUN_FRESH };
+
+struct wrun {                    /* a call over the partition's definition */
+	struct wcall *c;
+	int slot;                      /* its result's place */
+	int mode;                      /* an aggregate's: RUN_SLIDE or RUN_FRESH */
+	unsigned char *st;             /* an aggregate's state */
+	struct sql_spool_rd *at;       /* a value function's row */
 };
 
 struct wcmp {                    /* a sort's order: d's keys, or the output place */
@@ -83,7 +101,6 @@ struct winset {
 	struct wcall *calls;
 	int ncalls, nvals;
 	const struct sql_core *core;   /* its WINDOW clause */
-	struct sql_value *out;         /* the current row's results */
 	struct sql_value *outp;        /* what X_OUTCOL reads through */
 	/* runtime: the flat rows' layout (cursor state [0, sw), window
 	 * values at vb, results at rb, input number at seqc, output place
@@ -95,10 +112,25 @@ struct winset {
 	struct wdef **dl;
 	int nd;
 	struct wcmp *cmp;
-	struct sdb_sql_arena mem;      /* the partition's rows and results */
-	struct wrow *rows;             /* the partition in memory */
-	long nrows, cap, pos;
-	long *idx;                     /* 0 .. cap - 1 */
+	struct sdb_sql_arena mem;      /* the current row's results */
+	/* the partition being read out: its rows in spool sp (memory, then
+	 * its file), read by cursors: the current row, its peer group's
+	 * first row and the row after it, the frame's bounds (RANGE and
+	 * GROUPS offsets), the sliding states' leaving and entering rows,
+	 * the walk of a frame stepped afresh, the last row added */
+	struct sql_sorter *sp;
+	struct sql_spool_rd *cur, *gst, *gend, *blo, *bhi, *lea, *ent, *walk, *tail;
+	struct sql_spool_rd **anc;     /* every reader of a row (goto_row starts from one) */
+	int nanc;
+	struct wdef *pd;               /* the partition's definition */
+	long n, i;                     /* its rows; the next one out */
+	long cs, ce;                   /* rows [cs, ce] are in the sliding states */
+	struct sql_value so, eo;       /* the frame's offsets */
+	struct wrun *run;              /* the calls over pd */
+	int nrun, nslide, nfresh, need_frame, need_g1;
+	unsigned char **states;        /* [ncalls] the aggregates' states */
+	struct sql_spool_rd **vrd;     /* [ncalls] the value functions' readers */
+	struct sql_value *out;         /* [nf] the row going out, results filled */
 	struct sql_sorter *in;         /* the sort being read out */
 	struct wdef *sd;               /* its definition (NULL: by place, no partitions) */
 	struct sql_value *peek;        /* the next partition's first row (its bytes in pk) */
@@ -358,6 +390,8 @@ int win_has(const struct winset *w)
 
 /* ------------------------------------------------------------ run */
 
+static void part_free(struct winset *w);
+
 void win_reset(struct winset *w)
 {
 	if (!w)
@@ -367,13 +401,10 @@ void win_reset(struct winset *w)
 	sdb_sql_arena_release(&w->tmp);
 	sql_sorter_free(w->in);
 	w->in = NULL;
-	free(w->rows);
-	free(w->idx);
+	part_free(w);
 	free(w->peek);
-	w->rows = NULL;
-	w->idx = NULL;
 	w->peek = NULL;
-	w->nrows = w->cap = w->pos = 0;
+	w->has_peek = 0;
 	w->built = 0;
 }
 
@@ -467,11 +498,6 @@ static int flat_cmp(void *ctx, const struct sql_value *a, const struct sql_value
 	return (a[w->seqc].u.i > b[w->seqc].u.i) - (a[w->seqc].u.i < b[w->seqc].u.i);
 }
 
-static int peer(const struct winset *w, const struct wdef *d, long a, long b)
-{
-	return key_cmp(d, w->rows[a].v, w->rows[b].v, d->npart, d->npart + d->nord) == 0;
-}
-
 /* A frame offset as an integer (ROWS, GROUPS) or a number (RANGE). */
 static int offset_of(struct ectx *x, const struct wdef *d, struct xp *p, int start,
 		     struct sql_value *out)
@@ -498,107 +524,16 @@ static int offset_of(struct ectx *x, const struct wdef *d, struct xp *p, int sta
 	return 0;
 }
 
-/* Rows [lo, hi] of partition p[0..n) in the frame of row i. */
-static int frame_of(struct winset *w, struct wdef *d, const long *p, long n, long i,
-		    const struct sql_value *so, const struct sql_value *eo,
-		    const long *grp, long *lo, long *hi, struct ectx *x)
-{
-	(void)x;
-	long g0 = i, g1 = i;
-	while (g0 > 0 && peer(w, d, p[g0 - 1], p[i]))
-		g0--;
-	while (g1 + 1 < n && peer(w, d, p[g1 + 1], p[i]))
-		g1++;
-	for (int side = 0; side < 2; side++) {
-		int bk = side ? d->be : d->bs;
-		const struct sql_value *off = side ? eo : so;
-		long r;
-		switch (bk) {
-		case B_UNB_PREC: r = 0; break;
-		case B_UNB_FOLL: r = n - 1; break;
-		case B_CURRENT:
-			r = d->ftype == FR_ROWS ? i : side ? g1 : g0;
-			break;
-		default: {
-			int sign = bk == B_PREC ? -1 : 1;
-			if (d->ftype == FR_ROWS) {
-				r = i + sign * (long)off->u.i;
-			} else if (d->ftype == FR_GROUPS) {
-				long tg = grp[i] + sign * (long)off->u.i;
-				if (side == 0) {
-					r = 0;
-					while (r < n && grp[r] < tg)
-						r++;
-				} else {
-					r = n - 1;
-					while (r >= 0 && grp[r] > tg)
-						r--;
-				}
-			} else {
-				/* RANGE: by the one ORDER BY key's value */
-				const struct sql_value *k = &w->rows[p[i]].v[d->kbase + d->npart];
-				if (k->type == SQLV_NULL) {
-					r = side ? g1 : g0;
-					break;
-				}
-				struct sql_value tgt;
-				int desc = d->desc[0];
-				int op = (sign > 0) != desc ? SQL_OP_ADD : SQL_OP_SUB;
-				if (sql_value_binop(op, k, off, &w->mem, &tgt, x->e))
-					return SDB_ENOMEM;
-				if (side == 0) {
-					r = 0;
-					while (r < n) {
-						const struct sql_value *kr = &w->rows[p[r]].v[d->kbase + d->npart];
-						if (kr->type != SQLV_NULL) {
-							int c = sql_value_cmp(kr, &tgt, 0);
-							if (desc ? c <= 0 : c >= 0)
-								break;
-						}
-						r++;
-					}
-				} else {
-					r = n - 1;
-					while (r >= 0) {
-						const struct sql_value *kr = &w->rows[p[r]].v[d->kbase + d->npart];
-						if (kr->type != SQLV_NULL) {
-							int c = sql_value_cmp(kr, &tgt, 0);
-							if (desc ? c >= 0 : c <= 0)
-								break;
-						}
-						r--;
-					}
-				}
-			}
-		}
-		}
-		if (side)
-			*hi = r < n - 1 ? r : n - 1;
-		else
-			*lo = r > 0 ? r : 0;
-	}
-	return 0;
-}
-
-static int excluded(struct winset *w, struct wdef *d, const long *p, long i, long j)
-{
-	switch (d->exclude) {
-	case EX_CURRENT: return j == i;
-	case EX_GROUP: return peer(w, d, p[j], p[i]);
-	case EX_TIES: return j != i && peer(w, d, p[j], p[i]);
-	}
-	return 0;
-}
-
 static int keep(struct winset *w, struct sql_value *v)
 {
 	return sql_value_copy(v, &w->mem) ? SDB_ENOMEM : 0;
 }
 
+/* Steps (or inverts) call c's state with the window values v of a row. */
 static int agg_frame(struct winset *w, struct wcall *c, struct ectx *x, unsigned char *st,
-		     long j, int inverse)
+		     const struct sql_value *v, int inverse)
 {
-	struct sql_value *v = &w->rows[j].v[c->vbase];
+	v += c->vbase;
 	if (v[c->na].u.i != 1)
 		return 0;
 	struct sql_fctx fc = { .mem = &w->mem, .e = x->e, .conn = x->c,
@@ -617,6 +552,13 @@ static int agg_result(struct winset *w, struct wcall *c, struct ectx *x, unsigne
 	return rc ? rc : keep(w, out) ? sql_oom(x->e) : 0;
 }
 
+static void agg_clear(struct wrun *r)
+{
+	if (r->c->fn->agg->destroy)
+		r->c->fn->agg->destroy(r->st);
+	memset(r->st, 0, r->c->fn->agg->state_size);
+}
+
 static int is_posint(const struct sql_value *v, int64_t *n)
 {
 	struct sql_value k = sql_value_numeric(v);
@@ -631,158 +573,394 @@ static int is_posint(const struct sql_value *v, int64_t *n)
 	return 0;
 }
 
-/* Fills the results of the calls over d for partition p[0..n). */
-static int part_run(struct winset *w, struct wdef *d, const long *p, long n, struct ectx *x)
+/* The partition's row reader r is at. */
+static int row_at(struct sql_spool_rd *r, const struct sql_value **row, struct ectx *x)
 {
-	int rc;
-	long *grp = malloc(sizeof(long) * (size_t)(n + 1));
-	if (!grp)
-		return sql_oom(x->e);
-	for (long i = 0; i < n; i++)
-		grp[i] = i == 0 ? 0 : grp[i - 1] + !peer(w, d, p[i - 1], p[i]);
-	struct sql_value so, eo;
-	if ((rc = offset_of(x, d, d->so, 1, &so)) || (rc = offset_of(x, d, d->eo, 0, &eo))) {
-		free(grp);
-		return rc;
-	}
-	for (struct wcall *c = w->calls; c; c = c->next) {
-		if (c->w != d)
-			continue;
-		int slot = 0;
-		for (struct wcall *q = w->calls; q != c; q = q->next)
-			slot++;
-		unsigned char *st = NULL;
-		long cs = 0, ce = -1; /* rows [cs, ce] are in the state */
-		if (c->kind == W_AGG) {
-			st = calloc(1, c->fn->agg->state_size + 16);
-			if (!st) {
-				free(grp);
-				return sql_oom(x->e);
+	int rc = sql_spool_rd_row(r, row, x->e);
+	if (rc == 1)
+		return 0;
+	return rc < 0 ? rc : sdb_error_set(x->e, SDB_ECORRUPT, "sort spill file: row missing");
+}
+
+/* Reader r to row k, from the nearest reader at or before k when r is
+ * past it or far behind (the readers' rows only grow but for these). */
+static int goto_row(struct winset *w, struct sql_spool_rd *r, long k, struct ectx *x)
+{
+	long ri = sql_spool_rd_index(r);
+	if (ri > k || k - ri > 1) {
+		struct sql_spool_rd *best = ri <= k ? r : NULL;
+		long bi = ri <= k ? ri : -1;
+		for (int j = 0; j < w->nanc; j++) {
+			long ai = sql_spool_rd_index(w->anc[j]);
+			if (ai <= k && ai > bi) {
+				best = w->anc[j];
+				bi = ai;
 			}
 		}
-		for (long i = 0; i < n; i++) {
-			struct sql_value *res = &w->rows[p[i]].res[slot];
-			struct sql_value *av = &w->rows[p[i]].v[c->vbase];
-			long lo = 0, hi = -1;
-			if ((rc = frame_of(w, d, p, n, i, &so, &eo, grp, &lo, &hi, x)))
-				break;
-			long g0 = i, g1 = i;
-			while (g0 > 0 && grp[g0 - 1] == grp[i])
-				g0--;
-			while (g1 + 1 < n && grp[g1 + 1] == grp[i])
-				g1++;
-			*res = sql_null();
-			switch (c->kind) {
-			case W_ROW_NUMBER: *res = sql_int(i + 1); break;
-			case W_RANK: *res = sql_int(g0 + 1); break;
-			case W_DENSE_RANK: *res = sql_int(grp[i] + 1); break;
-			case W_PERCENT_RANK:
-				*res = sql_real(n > 1 ? (double)g0 / (double)(n - 1) : 0.0);
-				break;
-			case W_CUME_DIST: *res = sql_real((double)(g1 + 1) / (double)n); break;
-			case W_NTILE: {
-				int64_t k;
-				if (!is_posint(&av[0], &k)) {
-					rc = sdb_error_set(x->e, SDB_EINVAL,
-							   "argument of ntile must be a positive integer");
-					break;
-				}
-				int64_t size = n / k, extra = n % k, b;
-				if (size == 0)
-					b = i;
-				else if (i < extra * (size + 1))
-					b = i / (size + 1);
-				else
-					b = extra + (i - extra * (size + 1)) / size;
-				*res = sql_int(b + 1);
-				break;
+		if (best && best != r)
+			sql_spool_rd_set(r, best);
+	}
+	return sql_spool_rd_seek(r, k, x->e);
+}
+
+/* Offsets clamped so that i +- off cannot overflow. */
+static long clamp_off(int64_t off, long n)
+{
+	return off > (int64_t)n + 1 ? n + 1 : (long)off;
+}
+
+/* One end of row i's frame (side 0: its first row, 1: its last). The
+ * readers of RANGE and GROUPS offsets move on from the previous row's
+ * bound, as SQLite's cursors do: the bounds never go back. */
+static int bound(struct winset *w, struct wdef *d, int side, const struct sql_value *row,
+		 long i, long g0, long g1, long *out, struct ectx *x)
+{
+	int bk = side ? d->be : d->bs, rc;
+	long n = w->n;
+	const struct sql_value *off = side ? &w->eo : &w->so;
+	switch (bk) {
+	case B_UNB_PREC: *out = 0; return 0;
+	case B_UNB_FOLL: *out = n - 1; return 0;
+	case B_CURRENT: *out = d->ftype == FR_ROWS ? i : side ? g1 : g0; return 0;
+	}
+	int sign = bk == B_PREC ? -1 : 1;
+	if (d->ftype == FR_ROWS) {
+		*out = i + sign * clamp_off(off->u.i, n);
+		return 0;
+	}
+	int64_t tg = 0;
+	struct sql_value tgt;
+	int desc = d->desc ? d->desc[0] : 0, nf = 0;
+	enum sql_coll coll = d->coll ? (enum sql_coll)d->coll[0] : 0;
+	if (d->ftype == FR_GROUPS) {
+		tg = row[w->nf + PX_GRP].u.i + sign * (int64_t)clamp_off(off->u.i, n);
+	} else {
+		const struct sql_value *k = &row[w->vb + d->kbase + d->npart];
+		if (k->type == SQLV_NULL) {
+			*out = side ? g1 : g0;
+			return 0;
+		}
+		if (k->type == SQLV_TEXT || k->type == SQLV_BLOB) {
+			tgt = *k; /* SQLite adds nothing to a text or blob */
+		} else {
+			int op = (sign > 0) != desc ? SQL_OP_ADD : SQL_OP_SUB;
+			if (sql_value_binop(op, k, off, &w->mem, &tgt, x->e))
+				return SDB_ENOMEM;
+		}
+		nf = d->nulls[0] ? d->nulls[0] == 1 : !desc;
+	}
+	struct sql_spool_rd *c = side ? w->bhi : w->blo;
+	long ci = sql_spool_rd_index(c);
+	while (ci < n) {
+		const struct sql_value *r;
+		int adv;
+		if ((rc = row_at(c, &r, x)))
+			return rc;
+		if (d->ftype == FR_GROUPS) {
+			int64_t g = r[w->nf + PX_GRP].u.i;
+			adv = side ? g <= tg : g < tg;
+		} else {
+			const struct sql_value *kr = &r[w->vb + d->kbase + d->npart];
+			if (kr->type == SQLV_NULL) {
+				adv = nf; /* a NULL is before every value, or after */
+			} else {
+				int cmp = sql_value_cmp(kr, &tgt, coll);
+				adv = side ? (desc ? cmp >= 0 : cmp <= 0) : (desc ? cmp > 0 : cmp < 0);
 			}
-			case W_LAG: case W_LEAD: {
-				int64_t off = 1;
-				if (c->na > 1) {
-					if (av[1].type == SQLV_NULL)
-						break;
-					off = sql_value_to_int(&av[1]);
-				}
-				long j = c->kind == W_LAG ? i - (long)off : i + (long)off;
-				if (j >= 0 && j < n)
-					*res = w->rows[p[j]].v[c->vbase];
-				else if (c->na > 2)
-					*res = av[2];
-				break;
+		}
+		if (!adv)
+			break;
+		if ((rc = sql_spool_rd_seek(c, ++ci, x->e)))
+			return rc;
+	}
+	*out = side ? ci - 1 : ci;
+	return 0;
+}
+
+/* Whether row j (of peer group gj) is left out of row i's frame. */
+static int excluded(const struct wdef *d, long i, int64_t gi, long j, int64_t gj)
+{
+	switch (d->exclude) {
+	case EX_CURRENT: return j == i;
+	case EX_GROUP: return gj == gi;
+	case EX_TIES: return j != i && gj == gi;
+	}
+	return 0;
+}
+
+/* The k-th row (from 1) of frame [lo, hi] that is not excluded, or -1;
+ * *count: the frame's rows not excluded. */
+static long frame_kth(const struct wdef *d, long lo, long hi, long i, long g0, long g1,
+		      int64_t k, long *count)
+{
+	long xa[2], xb[2];
+	int nx = 0;
+	switch (d->exclude) {
+	case EX_CURRENT: xa[0] = xb[0] = i; nx = 1; break;
+	case EX_GROUP: xa[0] = g0; xb[0] = g1; nx = 1; break;
+	case EX_TIES:
+		xa[0] = g0; xb[0] = i - 1;
+		xa[1] = i + 1; xb[1] = g1;
+		nx = 2;
+		break;
+	}
+	long cnt = hi >= lo ? hi - lo + 1 : 0;
+	for (int j = 0; j < nx; j++) {
+		long a = xa[j] > lo ? xa[j] : lo, b = xb[j] < hi ? xb[j] : hi;
+		xa[j] = a;
+		xb[j] = b;
+		if (a <= b)
+			cnt -= b - a + 1;
+	}
+	*count = cnt;
+	if (k < 1 || k > cnt)
+		return -1;
+	long pos = lo + (long)(k - 1);
+	for (int j = 0; j < nx; j++)
+		if (xa[j] <= xb[j] && xa[j] <= pos)
+			pos += xb[j] - xa[j] + 1;
+	return pos;
+}
+
+/* Sets up the partition just loaded for definition d: its offsets, the
+ * calls over d, the aggregates' states emptied. */
+static int part_start(struct winset *w, struct wdef *d, struct ectx *x)
+{
+	int rc;
+	if ((rc = offset_of(x, d, d->so, 1, &w->so)) || (rc = offset_of(x, d, d->eo, 0, &w->eo)))
+		return rc;
+	w->pd = d;
+	w->nrun = w->nslide = w->nfresh = 0;
+	w->need_frame = w->need_g1 = 0;
+	w->cs = 0;
+	w->ce = -1;
+	int slot = 0;
+	for (struct wcall *c = w->calls; c; c = c->next, slot++) {
+		if (c->w != d)
+			continue;
+		struct wrun *r = &w->run[w->nrun++];
+		r->c = c;
+		r->slot = slot;
+		r->mode = 0;
+		r->st = w->states[slot];
+		if (c->kind == W_AGG) {
+			agg_clear(r);
+			if (d->exclude == EX_NONE && (c->fn->agg->inverse || d->bs == B_UNB_PREC)) {
+				r->mode = RUN_SLIDE;
+				w->nslide++;
+			} else {
+				r->mode = RUN_FRESH;
+				w->nfresh++;
 			}
-			case W_FIRST: case W_LAST: case W_NTH: {
-				int64_t want = 1;
-				if (c->kind == W_NTH && !is_posint(&av[1], &want)) {
-					rc = sdb_error_set(x->e, SDB_EINVAL,
-							   "second argument to nth_value must be a positive integer");
-					break;
-				}
-				long found = -1, cnt = 0;
-				for (long j = lo; j <= hi; j++) {
-					if (excluded(w, d, p, i, j))
-						continue;
-					cnt++;
-					if (c->kind == W_LAST)
-						found = j;
-					else if (cnt == want) {
-						found = j;
-						break;
-					}
-				}
-				if (found >= 0)
-					*res = w->rows[p[found]].v[c->vbase];
+		}
+		r->at = w->vrd[slot];
+		if (c->kind == W_AGG || c->kind == W_FIRST || c->kind == W_LAST || c->kind == W_NTH)
+			w->need_frame = 1;
+		if (c->kind == W_CUME_DIST)
+			w->need_g1 = 1;
+	}
+	if (w->need_frame && (d->exclude >= EX_GROUP || d->ftype != FR_ROWS))
+		w->need_g1 = 1;
+	return 0;
+}
+
+/* Slides the states of the sliding aggregates to frame [lo, hi] as
+ * SQLite does: the rows that left are inverted first, then those that
+ * entered stepped. */
+static int slide(struct winset *w, long lo, long hi, struct ectx *x)
+{
+	const struct sql_value *r;
+	int rc = 0;
+	if (lo < w->cs || hi < w->ce) {
+		for (int j = 0; j < w->nrun; j++)
+			if (w->run[j].mode == RUN_SLIDE)
+				agg_clear(&w->run[j]);
+		w->cs = lo;
+		w->ce = lo - 1;
+	}
+	for (int pass = 0; pass < 3 && !rc; pass++) {
+		for (;;) {
+			int inv = pass != 1;
+			if (pass == 0 ? !(w->cs < lo && w->cs <= w->ce) : pass == 1 ? !(w->ce < hi) : !(w->cs < lo))
 				break;
-			}
-			default: /* an aggregate */
-				if (d->exclude == EX_NONE &&
-				    (c->fn->agg->inverse || d->bs == B_UNB_PREC)) {
-					/* slide the state as SQLite does: step the rows
-					 * that enter, invert those that leave */
-					if (lo < cs || hi < ce || (!c->fn->agg->inverse && lo > cs)) {
-						if (c->fn->agg->destroy)
-							c->fn->agg->destroy(st);
-						memset(st, 0, c->fn->agg->state_size);
-						cs = lo;
-						ce = lo - 1;
-					}
-					/* SQLite's order: the rows that left go first */
-					while (!rc && cs < lo && cs <= ce)
-						rc = agg_frame(w, c, x, st, p[cs++], 1);
-					while (!rc && ce < hi)
-						rc = agg_frame(w, c, x, st, p[++ce], 0);
-					while (!rc && cs < lo) {
-						if (cs <= ce)
-							rc = agg_frame(w, c, x, st, p[cs], 1);
-						cs++;
-					}
-					if (!rc)
-						rc = agg_result(w, c, x, st, res);
-					break;
-				}
-				if (c->fn->agg->destroy)
-					c->fn->agg->destroy(st);
-				memset(st, 0, c->fn->agg->state_size);
-				for (long j = lo; !rc && j <= hi; j++)
-					if (!excluded(w, d, p, i, j))
-						rc = agg_frame(w, c, x, st, p[j], 0);
-				if (!rc)
-					rc = agg_result(w, c, x, st, res);
+			long j = inv ? w->cs++ : ++w->ce;
+			if (inv && j > w->ce)
+				continue; /* never entered */
+			struct sql_spool_rd *rd = inv ? w->lea : w->ent;
+			if ((rc = goto_row(w, rd, j, x)) || (rc = row_at(rd, &r, x)))
 				break;
-			}
+			for (int k = 0; k < w->nrun && !rc; k++)
+				if (w->run[k].mode == RUN_SLIDE && (!inv || w->run[k].c->fn->agg->inverse))
+					rc = agg_frame(w, w->run[k].c, x, w->run[k].st, r + w->vb, inv);
 			if (rc)
 				break;
 		}
-		if (st) {
-			if (c->fn->agg->destroy)
-				c->fn->agg->destroy(st);
-			free(st);
-		}
-		if (rc)
-			break;
 	}
-	free(grp);
+	/* an empty frame past rows never stepped: they stay out */
+	if (w->ce < w->cs - 1)
+		w->ce = w->cs - 1;
 	return rc;
+}
+
+/* The aggregates without a sliding state: the frame's rows stepped
+ * afresh (EXCLUDE, or no inverse and a frame start that moves). */
+static int fresh(struct winset *w, struct wdef *d, long lo, long hi, long i, int64_t gi,
+		 struct ectx *x)
+{
+	const struct sql_value *r;
+	int rc;
+	for (int k = 0; k < w->nrun; k++)
+		if (w->run[k].mode == RUN_FRESH)
+			agg_clear(&w->run[k]);
+	if (lo > hi)
+		return 0;
+	if ((rc = goto_row(w, w->walk, lo, x)))
+		return rc;
+	for (long j = lo; j <= hi; j++) {
+		if ((rc = row_at(w->walk, &r, x)))
+			return rc;
+		if (!excluded(d, i, gi, j, r[w->nf + PX_GRP].u.i))
+			for (int k = 0; k < w->nrun; k++)
+				if (w->run[k].mode == RUN_FRESH &&
+				    (rc = agg_frame(w, w->run[k].c, x, w->run[k].st, r + w->vb, 0)))
+					return rc;
+		if ((rc = sql_spool_rd_seek(w->walk, j + 1, x->e)))
+			return rc;
+	}
+	return 0;
+}
+
+/* The value of call r's argument in partition row j (NULL when j is
+ * outside it). */
+static int value_at(struct winset *w, struct wrun *r, long j, struct sql_value *res,
+		    struct ectx *x)
+{
+	const struct sql_value *row;
+	int rc;
+	if (j < 0 || j >= w->n)
+		return 0;
+	if ((rc = goto_row(w, r->at, j, x)) || (rc = row_at(r->at, &row, x)))
+		return rc;
+	*res = row[w->vb + r->c->vbase];
+	return keep(w, res) ? sql_oom(x->e) : 0;
+}
+
+/* The partition's next row into w->out, the results of the calls over
+ * its definition filled. */
+static int part_row(struct winset *w, struct ectx *x)
+{
+	struct wdef *d = w->pd;
+	const struct sql_value *row;
+	long i = w->i, n = w->n, lo = 0, hi = -1, g1 = i;
+	int rc;
+	sdb_sql_arena_reset(&w->mem);
+	if ((rc = sql_spool_rd_seek(w->cur, i, x->e)) || (rc = row_at(w->cur, &row, x)))
+		return rc;
+	int64_t grp = row[w->nf + PX_GRP].u.i;
+	long g0 = (long)row[w->nf + PX_G0].u.i;
+	if (g0 == i)
+		sql_spool_rd_set(w->gst, w->cur);
+	if (w->need_g1) {
+		/* the reader after the current row's peers */
+		if (sql_spool_rd_index(w->gend) <= i) {
+			sql_spool_rd_set(w->gend, w->cur);
+			if ((rc = sql_spool_rd_seek(w->gend, i + 1, x->e)))
+				return rc;
+		}
+		for (long gi = sql_spool_rd_index(w->gend); gi < n; gi++) {
+			const struct sql_value *gr;
+			if ((rc = row_at(w->gend, &gr, x)))
+				return rc;
+			if (gr[w->nf + PX_GRP].u.i != grp)
+				break;
+			if ((rc = sql_spool_rd_seek(w->gend, gi + 1, x->e)))
+				return rc;
+		}
+		g1 = sql_spool_rd_index(w->gend) - 1;
+	}
+	if (w->need_frame) {
+		if ((rc = bound(w, d, 0, row, i, g0, g1, &lo, x)) ||
+		    (rc = bound(w, d, 1, row, i, g0, g1, &hi, x)))
+			return rc;
+		if (lo < 0)
+			lo = 0;
+		if (hi > n - 1)
+			hi = n - 1;
+		if (w->nslide && (rc = slide(w, lo, hi, x)))
+			return rc;
+		if (w->nfresh && (rc = fresh(w, d, lo, hi, i, grp, x)))
+			return rc;
+	}
+	memcpy(w->out, row, sizeof(*row) * (size_t)w->nf);
+	for (int k = 0; k < w->nrun; k++) {
+		struct wrun *r = &w->run[k];
+		struct wcall *c = r->c;
+		const struct sql_value *av = row + w->vb + c->vbase;
+		struct sql_value *res = &w->out[w->rb + r->slot];
+		*res = sql_null();
+		switch (c->kind) {
+		case W_ROW_NUMBER: *res = sql_int(i + 1); break;
+		case W_RANK: *res = sql_int(g0 + 1); break;
+		case W_DENSE_RANK: *res = sql_int(grp + 1); break;
+		case W_PERCENT_RANK:
+			*res = sql_real(n > 1 ? (double)g0 / (double)(n - 1) : 0.0);
+			break;
+		case W_CUME_DIST: *res = sql_real((double)(g1 + 1) / (double)n); break;
+		case W_NTILE: {
+			int64_t t;
+			if (!is_posint(&av[0], &t))
+				return sdb_error_set(x->e, SDB_EINVAL,
+						     "argument of ntile must be a positive integer");
+			int64_t size = n / t, extra = n % t, b;
+			if (size == 0)
+				b = i;
+			else if (i < extra * (size + 1))
+				b = i / (size + 1);
+			else
+				b = extra + (i - extra * (size + 1)) / size;
+			*res = sql_int(b + 1);
+			break;
+		}
+		case W_LAG: case W_LEAD: {
+			int64_t off = 1;
+			if (c->na > 1) {
+				if (av[1].type == SQLV_NULL)
+					break;
+				off = sql_value_to_int(&av[1]);
+			}
+			if (off > (int64_t)n + 1)
+				off = (int64_t)n + 1;
+			if (off < -(int64_t)n - 1)
+				off = -(int64_t)n - 1;
+			long j = i + (long)(c->kind == W_LAG ? -off : off);
+			if (j >= 0 && j < n) {
+				if ((rc = value_at(w, r, j, res, x)))
+					return rc;
+			} else if (c->na > 2) {
+				*res = av[2];
+			}
+			break;
+		}
+		case W_FIRST: case W_LAST: case W_NTH: {
+			int64_t want = 1;
+			long cnt;
+			if (c->kind == W_NTH && !is_posint(&av[1], &want))
+				return sdb_error_set(x->e, SDB_EINVAL,
+						     "second argument to nth_value must be a positive integer");
+			frame_kth(d, lo, hi, i, g0, g1, 1, &cnt);
+			long j = frame_kth(d, lo, hi, i, g0, g1, c->kind == W_LAST ? cnt : want, &cnt);
+			if ((rc = value_at(w, r, j, res, x)))
+				return rc;
+			break;
+		}
+		default:
+			if ((rc = agg_result(w, c, x, r->st, res)))
+				return rc;
+			break;
+		}
+	}
+	w->i++;
+	return 0;
 }
 
 /* A new sort of flat rows in order cmp. */
@@ -846,69 +1024,126 @@ static int flat_copy(struct winset *w, struct sql_value *dst, const struct sql_v
 	return 0;
 }
 
-static int part_add(struct winset *w, const struct sql_value *r, struct ectx *x)
-{
-	if (w->nrows == w->cap) {
-		long nc = w->cap ? w->cap * 2 : 64;
-		struct wrow *nr = realloc(w->rows, sizeof(*nr) * (size_t)nc);
-		if (!nr)
-			return sql_oom(x->e);
-		w->rows = nr;
-		long *ni = realloc(w->idx, sizeof(*ni) * (size_t)nc);
-		if (!ni)
-			return sql_oom(x->e);
-		w->idx = ni;
-		for (long i = w->cap; i < nc; i++)
-			w->idx[i] = i;
-		w->cap = nc;
-	}
-	struct sql_value *f = sdb_sql_arena_alloc(&w->mem, sizeof(*f) * (size_t)w->nf);
-	if (!f || flat_copy(w, f, r, &w->mem))
-		return sql_oom(x->e);
-	struct wrow *wr = &w->rows[w->nrows++];
-	wr->saved = f;
-	wr->v = f + w->vb;
-	wr->res = f + w->rb;
-	return 0;
-}
-
-/* The next partition of sort `in` by d into memory, its results filled.
+/* The next partition of sort `in` by d into the partition's spool (each
+ * row with its peer group's number and first row), set up for part_row.
  * @return 1, 0 none left, or an error. */
 static int part_load(struct winset *w, struct sql_sorter *in, struct wdef *d, struct ectx *x)
 {
-	const struct sql_value *r;
+	const struct sql_value *r, *prev;
+	int64_t grp = 0, g0 = 0;
+	long n = 0;
 	int rc;
-	sdb_sql_arena_reset(&w->mem);
-	w->nrows = w->pos = 0;
+	if ((rc = sql_sorter_clear(w->sp, x->e)))
+		return rc;
+	w->n = w->i = 0;
 	if (w->has_peek) {
 		w->has_peek = 0;
-		if ((rc = part_add(w, w->peek, x)))
-			return rc;
-	} else {
-		if ((rc = sql_sorter_next(in, &r, x->e)) <= 0)
-			return rc;
-		if ((rc = part_add(w, r, x)))
-			return rc;
+		r = w->peek;
+	} else if ((rc = sql_sorter_next(in, &r, x->e)) <= 0) {
+		return rc;
 	}
-	while ((rc = sql_sorter_next(in, &r, x->e)) == 1) {
-		if (key_cmp(d, r + w->vb, w->rows[0].v, 0, d->npart)) {
-			/* the next partition's first row, kept for the next call */
-			if (!w->peek && !(w->peek = calloc((size_t)w->nf, sizeof(*w->peek))))
-				return sql_oom(x->e);
-			sdb_sql_arena_reset(&w->pk);
-			if (flat_copy(w, w->peek, r, &w->pk))
-				return sql_oom(x->e);
-			w->has_peek = 1;
-			break;
+	for (;;) {
+		if (n) {
+			/* the row added last is in memory */
+			if ((rc = sql_spool_rd_seek(w->tail, n - 1, x->e)) || (rc = row_at(w->tail, &prev, x)))
+				return rc;
+			if (key_cmp(d, r + w->vb, prev + w->vb, 0, d->npart)) {
+				/* the next partition's first row, kept for the next call */
+				if (!w->peek && !(w->peek = calloc((size_t)w->nf, sizeof(*w->peek))))
+					return sql_oom(x->e);
+				sdb_sql_arena_reset(&w->pk);
+				if (flat_copy(w, w->peek, r, &w->pk))
+					return sql_oom(x->e);
+				w->has_peek = 1;
+				break;
+			}
+			if (key_cmp(d, r + w->vb, prev + w->vb, d->npart, d->npart + d->nord)) {
+				grp++;
+				g0 = n;
+			}
 		}
-		if ((rc = part_add(w, r, x)))
+		struct sql_value px[2];
+		px[PX_GRP] = sql_int(grp);
+		px[PX_G0] = sql_int(g0);
+		if ((rc = sql_sorter_add(w->sp, r, w->nf, px, 2, x->e)))
 			return rc;
+		n++;
+		if ((rc = sql_sorter_next(in, &r, x->e)) <= 0)
+			break;
 	}
 	if (rc < 0)
 		return rc;
-	if ((rc = part_run(w, d, w->idx, w->nrows, x)))
-		return rc;
-	return 1;
+	w->n = n;
+	return (rc = part_start(w, d, x)) ? rc : 1;
+}
+
+/* The partition's spool, its readers, the calls' states and readers. */
+static int part_init(struct winset *w, struct ectx *x)
+{
+	if (w->sp)
+		return 0;
+	/* half the limit: the sort being read and the next one have a
+	 * quarter each */
+	w->sp = sql_sorter_new(w->nf + 2, NULL, NULL, x->c->memory_limit / 2,
+			       x->c->tmp_dir ? x->c->tmp_dir : x->c->dir);
+	if (w->sp)
+		sql_sorter_name(w->sp, "window partition spill file");
+	w->out = calloc((size_t)w->nf, sizeof(*w->out));
+	w->run = calloc((size_t)w->ncalls + 1, sizeof(*w->run));
+	w->states = calloc((size_t)w->ncalls + 1, sizeof(*w->states));
+	w->vrd = calloc((size_t)w->ncalls + 1, sizeof(*w->vrd));
+	w->anc = calloc((size_t)w->ncalls + 9, sizeof(*w->anc));
+	if (!w->sp || !w->out || !w->run || !w->states || !w->vrd || !w->anc)
+		return sql_oom(x->e);
+	struct sql_spool_rd **fixed[] = { &w->cur, &w->gst, &w->gend, &w->blo, &w->bhi,
+					   &w->lea, &w->ent, &w->walk, &w->tail };
+	for (size_t j = 0; j < sizeof fixed / sizeof *fixed; j++) {
+		if (!(*fixed[j] = sql_spool_rd_new(w->sp)))
+			return sql_oom(x->e);
+		if (*fixed[j] != w->tail)
+			w->anc[w->nanc++] = *fixed[j];
+	}
+	int slot = 0;
+	for (struct wcall *c = w->calls; c; c = c->next, slot++) {
+		if (c->kind == W_AGG && !(w->states[slot] = calloc(1, c->fn->agg->state_size + 16)))
+			return sql_oom(x->e);
+		if (c->kind == W_LAG || c->kind == W_LEAD || c->kind == W_FIRST ||
+		    c->kind == W_LAST || c->kind == W_NTH) {
+			if (!(w->vrd[slot] = sql_spool_rd_new(w->sp)))
+				return sql_oom(x->e);
+			w->anc[w->nanc++] = w->vrd[slot];
+		}
+	}
+	return 0;
+}
+
+static void part_free(struct winset *w)
+{
+	int slot = 0;
+	for (struct wcall *c = w->calls; c && w->states; c = c->next, slot++) {
+		if (w->states[slot]) {
+			if (c->fn->agg->destroy)
+				c->fn->agg->destroy(w->states[slot]);
+			free(w->states[slot]);
+		}
+	}
+	for (int j = 0; j < w->nanc; j++)
+		sql_spool_rd_free(w->anc[j]);
+	sql_spool_rd_free(w->tail);
+	sql_sorter_free(w->sp);
+	free(w->out);
+	free(w->run);
+	free(w->states);
+	free(w->vrd);
+	free(w->anc);
+	w->sp = NULL;
+	w->out = NULL;
+	w->run = NULL;
+	w->states = NULL;
+	w->vrd = w->anc = NULL;
+	w->cur = w->gst = w->gend = w->blo = w->bhi = w->lea = w->ent = w->walk = w->tail = NULL;
+	w->nanc = w->nrun = 0;
+	w->n = w->i = 0;
 }
 
 static int build(struct winset *w, struct ectx *x)
@@ -916,6 +1151,8 @@ static int build(struct winset *w, struct ectx *x)
 	int rc;
 	if (layout(w))
 		return sql_oom(x->e);
+	if ((rc = part_init(w, x)))
+		return rc;
 	w->cmp[0].d = w->dl[0];
 	struct sql_sorter *s = flat_sorter(w, x, &w->cmp[0]);
 	if (!s)
@@ -936,10 +1173,12 @@ static int build(struct winset *w, struct ectx *x)
 		}
 		while ((rc = part_load(w, s, w->dl[k], x)) == 1) {
 			rc = 0;
-			for (long i = 0; i < w->nrows && !rc; i++) {
+			while (!rc && w->i < w->n) {
+				if ((rc = part_row(w, x)))
+					break;
 				if (k == 0)
-					w->rows[i].saved[w->ordc] = sql_int(place++);
-				rc = sql_sorter_add(t, w->rows[i].saved, w->nf, NULL, 0, x->e);
+					w->out[w->ordc] = sql_int(place++);
+				rc = sql_sorter_add(t, w->out, w->nf, NULL, 0, x->e);
 			}
 			if (rc)
 				break;
@@ -953,8 +1192,7 @@ static int build(struct winset *w, struct ectx *x)
 	w->in = s;
 	w->sd = w->nd > 1 ? NULL : w->dl[0];
 	w->has_peek = 0;
-	sdb_sql_arena_reset(&w->mem);
-	w->nrows = w->pos = 0;
+	w->n = w->i = 0;
 	w->built = 1;
 	return 0;
 fail:
@@ -976,10 +1214,11 @@ int win_next(struct winset *w, struct ectx *x)
 		w->outp = (struct sql_value *)r + w->rb;
 		return 1;
 	}
-	if (w->pos >= w->nrows && (rc = part_load(w, w->in, w->sd, x)) <= 0)
+	if (w->i >= w->n && (rc = part_load(w, w->in, w->sd, x)) <= 0)
 		return rc;
-	struct wrow *r = &w->rows[w->pos++];
-	w->src->unflat(w->srcctx, r->saved);
-	w->outp = r->res;
+	if ((rc = part_row(w, x)))
+		return rc;
+	w->src->unflat(w->srcctx, w->out);
+	w->outp = w->out + w->rb;
 	return 1;
 }

@@ -23,11 +23,16 @@ enum sdb_vec_metric {
 };
 
 typedef float (*sdb_vec_dist_fn)(const float *a, const float *b, size_t d);
+/* out[j] = a . b_j for the nb rows b_j = b + j * d (one query against a
+ * block of rows: the query's loads are shared by four rows at a time) */
+typedef void (*sdb_vec_dots_fn)(const float *a, const float *b, size_t nb, size_t d,
+				float *out);
 
 struct sdb_vec_kernels {
 	sdb_vec_dist_fn l2sq; /* sum (a-b)^2 */
 	sdb_vec_dist_fn dot;  /* sum a*b */
 	const char *name;     /* "avx512", "avx2", "sse", "scalar" */
+	sdb_vec_dots_fn dots; /* dot against each of a block of rows */
 };
 
 /*

@@ -47,10 +47,11 @@ struct sdb_hnsw_params {
  * The order nodes are inserted in. INPUT: 1, 2, ..., n-1 (node 0 is the
  * first entry point). LOCAL: node 0, then a seeded random fifth of the
  * nodes (the skeleton that links the whole space early), then the rest
- * grouped by their nearest of ~sqrt(n) k-means centroids (vec/order.h's
- * kmeans key), so that consecutive inserts search the same region and
- * find its vectors and lists still in cache (about half the build time
- * on 100k x 128; recall at every ef within a few thousandths). Node
+ * grouped by their nearest of ~sqrt(n)/3 k-means centroids (three Lloyd
+ * steps on 50 rows a centroid: vec/order.h's sdb_hnsw_kmeans_perm), so
+ * that consecutive inserts search the same region and find its vectors
+ * and lists still in cache (15% less insert time on 100k x 128; recall
+ * at every ef within a few thousandths). Node
  * numbers, and so the index file, do not change with the order.
  */
 enum sdb_hnsw_insert {

@@ -98,15 +98,19 @@ static int perm_random_projection(const struct sdb_hnsw *h, uint64_t seed, struc
 	return 0;
 }
 
-/* The nearest of nc centroids to v (the first on a tie). */
-static uint32_t nearest(const struct sdb_vec_kernels *kern, const float *v, const float *cent,
-			uint32_t nc, uint32_t dim)
-{
-	uint32_t best = 0;
-	float bd = INFINITY;
+#define KMEANS_MAX 1024
 
+/* The nearest of nc (<= KMEANS_MAX) centroids to v, the first on a tie:
+ * the least |c|^2 - 2 v.c (|v|^2 is the same for all), cn the |c|^2. */
+static uint32_t nearest(const struct sdb_vec_kernels *kern, const float *v, const float *cent,
+			const float *cn, uint32_t nc, uint32_t dim)
+{
+	float dots[KMEANS_MAX], bd = INFINITY;
+	uint32_t best = 0;
+
+	kern->dots(v, cent, nc, dim, dots);
 	for (uint32_t c = 0; c < nc; c++) {
-		float d = kern->l2sq(v, cent + (size_t)c * dim, dim);
+		float d = cn[c] - 2 * dots[c];
 		if (d < bd) {
 			bd = d;
 			best = c;
@@ -115,28 +119,41 @@ static uint32_t nearest(const struct sdb_vec_kernels *kern, const float *v, cons
 	return best;
 }
 
-/* Sort key: the nearest of ~sqrt(n) k-means centroids (Lloyd iterations
- * on a sample, seeded). */
-static int perm_kmeans(const struct sdb_hnsw *h, uint64_t seed, struct keyed *k)
+static void norms(const struct sdb_vec_kernels *kern, const float *cent, uint32_t nc,
+		  uint32_t dim, float *cn)
+{
+	for (uint32_t c = 0; c < nc; c++)
+		cn[c] = kern->dot(cent + (size_t)c * dim, cent + (size_t)c * dim, dim);
+}
+
+/* Sort key: the nearest of nc k-means centroids (iters Lloyd steps on
+ * a seeded sample of ns rows). */
+static int perm_kmeans(const struct sdb_hnsw *h, uint64_t seed, uint32_t nc, int iters,
+		       uint64_t ns, struct keyed *k)
 {
 	const struct sdb_hnsw_graph *g = &h->g;
 	const struct sdb_vec_kernels *kern = sdb_vec_kernels();
-	uint32_t nc = (uint32_t)sqrt((double)g->n);
-	uint64_t s = seed ^ 0xc105e7ull, ns = g->n < 20000 ? g->n : 20000;
-	float *cent, *sum;
+	uint64_t s = seed ^ 0xc105e7ull;
+	float *cent, *sum, *cn;
 	uint32_t *cnt, *sample, *near;
 
 	if (nc < 1)
 		nc = 1;
-	if (nc > 1024)
-		nc = 1024;
+	if (nc > KMEANS_MAX)
+		nc = KMEANS_MAX;
+	if (ns > g->n)
+		ns = g->n;
+	if (ns < 1)
+		ns = 1;
 	cent = malloc((size_t)nc * g->dim * sizeof(float));
+	cn = malloc(nc * sizeof(float));
 	sum = malloc((size_t)nc * g->dim * sizeof(float));
 	cnt = malloc(nc * sizeof(uint32_t));
 	sample = malloc(ns * sizeof(uint32_t));
 	near = malloc(ns * sizeof(uint32_t));
-	if (!cent || !sum || !cnt || !sample || !near) {
+	if (!cent || !cn || !sum || !cnt || !sample || !near) {
 		free(cent);
+		free(cn);
 		free(sum);
 		free(cnt);
 		free(sample);
@@ -148,14 +165,15 @@ static int perm_kmeans(const struct sdb_hnsw *h, uint64_t seed, struct keyed *k)
 	for (uint32_t c = 0; c < nc; c++)
 		memcpy(cent + (size_t)c * g->dim, VEC(g, sample[sdb_vec_rng_next(&s) % ns]),
 		       g->dim * sizeof(float));
-	for (int it = 0; it < 6; it++) {
+	for (int it = 0; it < iters; it++) {
 		/* the nearest centroids on every thread, the sums in order
 		 * (the same centroids whatever the thread count) */
+		norms(kern, cent, nc, g->dim, cn);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static)
 #endif
 		for (uint64_t i = 0; i < ns; i++)
-			near[i] = nearest(kern, VEC(g, sample[i]), cent, nc, g->dim);
+			near[i] = nearest(kern, VEC(g, sample[i]), cent, cn, nc, g->dim);
 		memset(sum, 0, (size_t)nc * g->dim * sizeof(float));
 		memset(cnt, 0, nc * sizeof(uint32_t));
 		for (uint64_t i = 0; i < ns; i++) {
@@ -170,14 +188,16 @@ static int perm_kmeans(const struct sdb_hnsw *h, uint64_t seed, struct keyed *k)
 				for (uint32_t d = 0; d < g->dim; d++)
 					cent[(size_t)c * g->dim + d] = sum[(size_t)c * g->dim + d] / (float)cnt[c];
 	}
+	norms(kern, cent, nc, g->dim, cn);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static)
 #endif
 	for (uint64_t i = 0; i < g->n; i++) {
-		k[i].key = nearest(kern, VEC(g, i), cent, nc, g->dim);
+		k[i].key = nearest(kern, VEC(g, i), cent, cn, nc, g->dim);
 		k[i].id = (uint32_t)i;
 	}
 	free(cent);
+	free(cn);
 	free(sum);
 	free(cnt);
 	free(sample);
@@ -214,8 +234,9 @@ static int perm_block(const struct sdb_hnsw *h, uint32_t *perm)
 	return 0;
 }
 
-int sdb_hnsw_ordering_perm(const struct sdb_hnsw *h, int ordering, uint64_t seed,
-			   uint32_t **perm, struct sdb_error *e)
+/* ordering's perm; nc, iters and ns for SDB_ORDER_KMEANS. */
+static int ordering_perm(const struct sdb_hnsw *h, int ordering, uint64_t seed, uint32_t nc,
+			 int iters, uint64_t ns, uint32_t **perm, struct sdb_error *e)
 {
 	struct keyed *k = NULL;
 	int rc = 0;
@@ -232,7 +253,7 @@ int sdb_hnsw_ordering_perm(const struct sdb_hnsw *h, int ordering, uint64_t seed
 		goto out;
 	}
 	k = malloc(h->g.n * sizeof(*k));
-	if (!k || (ordering == SDB_ORDER_KMEANS ? perm_kmeans(h, seed, k)
+	if (!k || (ordering == SDB_ORDER_KMEANS ? perm_kmeans(h, seed, nc, iters, ns, k)
 						: perm_random_projection(h, seed, k))) {
 		rc = -1;
 		goto out;
@@ -248,4 +269,17 @@ out:
 		return sdb_error_set(e, SDB_ENOMEM, "out of memory computing the ordering");
 	}
 	return 0;
+}
+
+int sdb_hnsw_ordering_perm(const struct sdb_hnsw *h, int ordering, uint64_t seed,
+			   uint32_t **perm, struct sdb_error *e)
+{
+	/* ~sqrt(n) centroids, 6 Lloyd steps on 20,000 rows */
+	return ordering_perm(h, ordering, seed, (uint32_t)sqrt((double)h->g.n), 6, 20000, perm, e);
+}
+
+int sdb_hnsw_kmeans_perm(const struct sdb_hnsw *h, uint64_t seed, uint32_t nc, int iters,
+			 uint64_t sample, uint32_t **perm, struct sdb_error *e)
+{
+	return ordering_perm(h, SDB_ORDER_KMEANS, seed, nc, iters, sample, perm, e);
 }

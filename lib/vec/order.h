@@ -30,4 +30,13 @@ const char *sdb_hnsw_ordering_name(int o);
 int sdb_hnsw_ordering_perm(const struct sdb_hnsw *h, int ordering, uint64_t seed,
 			   uint32_t **perm, struct sdb_error *e);
 
+/*
+ * The kmeans ordering with its knobs: the nodes grouped by their nearest
+ * of nc (1..1024) centroids after iters Lloyd steps on a seeded sample of
+ * `sample` rows (all rows when n is smaller); perm as above (malloc'd,
+ * caller frees). @return 0 or SDB_ENOMEM.
+ */
+int sdb_hnsw_kmeans_perm(const struct sdb_hnsw *h, uint64_t seed, uint32_t nc, int iters,
+			 uint64_t sample, uint32_t **perm, struct sdb_error *e);
+
 #endif

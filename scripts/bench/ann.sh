@@ -14,9 +14,20 @@
 # ef_construction, expansion_search = ef, float32, the same threads).
 # Everything with M=16, ef_construction=100. Builds alternate between the
 # libraries, median of ANN_RUNS (default 3; FAISS: FAISS_RUNS, default 1)
-# at 1 and 2 threads; recall@10 and QPS with 1 thread at ef 16..256 on the
-# 2-thread graphs (QPS: median of ANN_QREPS passes over the queries in one
-# process, default 3, as the peers' drivers time theirs); peak
+# at 1 and 2 threads (ANN_THREADS, default "1 2"); recall@10 and QPS with
+# 1 thread at ef 16..256 on the 2-thread graphs (QPS: median of ANN_QREPS
+# passes over the queries in one process, default 3, as the peers' drivers
+# time theirs). Recall is a MEAN OVER LEVEL SEEDS, the same for every
+# engine: the level generator's seed moves recall at low ef by ~0.01-0.02
+# on clustered data, more than the 0.005 the targets resolve, so one graph
+# per library cannot compare them. Each seed s of ANN_SEEDS (default
+# "1 2 3") gets a 2-thread build searched at every ef: sochdb-bulk with
+# --seed s, both hnswlibs with random_seed s (ANN_SEED); FAISS and USearch
+# take no seed, so theirs are as many unseeded builds (their graphs vary
+# by the threads' interleaving). The table shows the mean recall and the
+# median QPS over the seeds, then each engine's recall per seed at ef 16.
+# The timed builds cycle through the same seeds (run r takes seed r); a
+# seed beyond ANN_RUNS adds an untimed 2-thread build; peak
 # RSS; a cold one-vector query in a fresh process; a 4-shard build
 # (build-index --shard I/4, 2 processes at a time, 1 thread each) and the
 # merged query's recall against the single index at every ef.
@@ -42,6 +53,8 @@ BIN=$B/bin/sochdb-bulk
 OUT=$B/bench/ann
 PY=/usr/bin/python3
 RUNS=${ANN_RUNS:-3}
+SEEDS=${ANN_SEEDS:-1 2 3}
+THREADS=${ANN_THREADS:-1 2}
 FRUNS=${FAISS_RUNS:-1}
 SCALE=${ANN_SCALE:-1}
 M=16
@@ -97,18 +110,44 @@ run_peer() {
 	esac
 }
 
-# build_once LIB THREADS [--search] -> seconds on stdout; search lines to $OUT/LIB.search
+# build_once LIB THREADS SEED [--search] -> seconds on stdout; with
+# --search, the graph's recall/QPS lines to $OUT/LIB.search.SEED
 build_once() {
-	local lib=$1 t=$2 search=${3:-} o
+	local lib=$1 t=$2 seed=$3 search=${4:-} o
 	if [ "$lib" = sochdb ]; then
-		o=$("$BIN" build-index -i "$BASE" -o "$OUT/$NAME.idx" --metric "$METRIC" -m $M -e $EFC -t "$t" --json -q) || return 1
-		[ -n "$search" ] && printf '%s\n' "$o" >"$OUT/sochdb.json"
+		o=$("$BIN" build-index -i "$BASE" -o "$OUT/$NAME.idx" --metric "$METRIC" -m $M -e $EFC -t "$t" \
+			--seed "$seed" --json -q) || return 1
+		if [ -n "$search" ]; then
+			printf '%s\n' "$o" >"$OUT/sochdb.json"
+			: >"$OUT/sochdb.search.$seed"
+			for ef in $EFS; do
+				"$BIN" query --index "$OUT/$NAME.idx" -q "$QUERY" --truth "$TRUTH" -k 10 --ef "$ef" -t 1 \
+					--no-output --repeat "${ANN_QREPS:-3}" 2>&1 |
+					awk -v ef="$ef" '/^recall@/ { printf "ef %s recall %s qps %s\n", ef, $2, $4 }' >>"$OUT/sochdb.search.$seed"
+			done
+		fi
 		sed 's/.*"build_seconds":\([0-9.]*\).*/\1/' <<<"$o"
 	else
-		o=$(run_peer "$lib" "$t" $search) || return 1
-		[ -n "$search" ] && printf '%s\n' "$o" >"$OUT/$lib.search"
+		o=$(ANN_SEED=$seed run_peer "$lib" "$t" $search) || return 1
+		[ -n "$search" ] && printf '%s\n' "$o" >"$OUT/$lib.search.$seed"
 		awk '/^build_s/ { print $2 }' <<<"$o"
 	fi
+}
+
+# mean_search LIB: $OUT/LIB.search from its per-seed files (recall: mean,
+# QPS: median over the seeds; the peak RSS line of the first)
+mean_search() {
+	local lib=$1 f=()
+	for sd in $SEEDS; do [ -s "$OUT/$lib.search.$sd" ] && f+=("$OUT/$lib.search.$sd"); done
+	[ ${#f[@]} -gt 0 ] || { : >"$OUT/$lib.search"; return; }
+	{
+		grep -h '^peak_rss_kb' "${f[0]}"
+		for ef in $EFS; do
+			printf 'ef %s recall %s qps %s\n' "$ef" \
+				"$(awk -v ef="$ef" '$1 == "ef" && $2 == ef { r += $4; n++ } END { if (n) printf "%.4f", r / n }' "${f[@]}")" \
+				"$(awk -v ef="$ef" '$1 == "ef" && $2 == ef { print $6 }' "${f[@]}" | median | awk '{ printf "%.0f", $1 }')"
+		done
+	} >"$OUT/$lib.search"
 }
 
 bench_set() {
@@ -126,33 +165,44 @@ bench_set() {
 	echo "== ann $NAME: $n x $DIM, $METRIC, M=$M, ef_construction=$EFC, 1000 queries, k=10"
 	echo "   loadavg before: $(load)   cpus: $(nproc)   simd: $(SOCHDB_SIMD= "$BIN" build-index -i "$QUERY" -o "$OUT/probe.idx" --telemetry -t 1 2>&1 >/dev/null | sed -n 's/.*kernels \([a-z0-9]*\);.*/\1/p')"
 	declare -A T
-	local libs="sochdb $PEERS" l1a l1b b0 o0 w0 other
+	local libs="sochdb $PEERS" l1a l1b b0 o0 w0 other nseeds seed
+	local -a sd
+	read -ra sd <<<"$SEEDS"
+	nseeds=${#sd[@]}
+	for lib in $libs; do rm -f "$OUT/$lib.search".*; done
 	l1a=$(load)
 	b0=$(busy_ticks) o0=$(own_ticks) w0=$(now_ns)
 	for t in 1 2; do
 		for lib in $libs; do T[$lib,$t]=; done
-		for r in $(seq 1 "$RUNS"); do
+		case " $THREADS " in *" $t "*) ;; *) continue ;; esac
+		runs=$RUNS
+		[ "$t" = 2 ] && [ "$nseeds" -gt "$runs" ] && runs=$nseeds
+		for r in $(seq 1 "$runs"); do
+			seed=${sd[$(((r - 1) % nseeds))]}
 			for lib in $libs; do
-				[ "$lib" = faiss ] && [ "$r" -gt "$FRUNS" ] && continue
 				s=
-				[ "$t" = 2 ] && [ "$r" = 1 ] && s=--search
-				v=$(build_once "$lib" "$t" $s) || { echo "ann.sh: $lib build failed" >&2; v=; }
-				T[$lib,$t]="${T[$lib,$t]} $v"
+				[ "$t" = 2 ] && [ "$r" -le "$nseeds" ] && s=--search
+				[ "$lib" = faiss ] && [ "$r" -gt "$FRUNS" ] && [ -z "$s" ] && continue
+				v=$(build_once "$lib" "$t" "$seed" $s) || { echo "ann.sh: $lib build failed" >&2; v=; }
+				# a seed beyond ANN_RUNS (FAISS: FAISS_RUNS) is built for its recall only
+				[ "$r" -le "$RUNS" ] && { [ "$lib" != faiss ] || [ "$r" -le "$FRUNS" ]; } && T[$lib,$t]="${T[$lib,$t]} $v"
 			done
 		done
 	done
+	for lib in $libs; do mean_search "$lib"; done
 	# 1 -> 2 thread scaling means something only when nothing else ran:
 	# the machine's busy time over the builds less our own (children's) time
 	other=$(awk -v b="$(($(busy_ticks) - b0))" -v o="$(($(own_ticks) - o0))" -v w="$(($(now_ns) - w0))" -v hz="$HZ" \
 		'BEGIN { x = (b - o) / hz / (w / 1e9); printf "%.2f", (x < 0) ? 0 : x }')
 	l1b=$(load)
 	quiet=$(awk -v x="$other" -v m="$OTHER_MAX" 'BEGIN { print (x < m) ? 1 : 0 }')
+	case " $THREADS " in *" 1 "*" 2 "*) both=1 ;; *) both=0 quiet=0 ;; esac
 	printf '   %-22s %12s %12s %9s\n' "build vec/s (median)" "1 thread" "2 threads" "1->2"
 	declare -A R
 	for lib in $libs; do
 		for t in 1 2; do
 			m=$(tr ' ' '\n' <<<"${T[$lib,$t]}" | grep . | median)
-			R[$lib,$t]=$(awk -v n="$n" -v s="$m" 'BEGIN { printf "%.0f", n / s }')
+			R[$lib,$t]=$(awk -v n="$n" -v s="$m" 'BEGIN { if (s > 0) printf "%.0f", n / s; else printf "n/m" }')
 		done
 		label=$lib
 		case $lib in sochdb) label="sochdb-bulk" ;; hnswlib) label="hnswlib (debian)" ;; native) label="hnswlib (native)" ;; faiss) label="faiss HNSWFlat" ;; usearch) label="usearch (npm)" ;; esac
@@ -167,25 +217,22 @@ bench_set() {
 		printf '   thread scaling 1->2 (sochdb-bulk): %.2fx (target >= 1.8x): %s   (other load %s cores during the builds, needs < %s)\n' \
 			"$(awk -v a="${R[sochdb,1]}" -v b="${R[sochdb,2]}" 'BEGIN { print b / a }')" \
 			"$(awk -v a="${R[sochdb,1]}" -v b="${R[sochdb,2]}" 'BEGIN { print (b / a >= 1.8) ? "met" : "NOT MET" }')" "$other" "$OTHER_MAX"
+	elif [ "$both" = 0 ]; then
+		printf '   thread scaling 1->2: not measured (ANN_THREADS="%s")\n' "$THREADS"
 	else
 		printf '   thread scaling 1->2: not measured (other load %s cores during the builds, needs < %s)\n' "$other" "$OTHER_MAX"
 	fi
 	echo "   other load during the builds: $other cores (machine busy time less this script's own; loadavg $l1a before, $l1b after)"
+	ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.2fx", a / b; else printf "n/m" }'; }
 	for p in $PEERS; do
-		printf '   ratio sochdb/%-9s %11.2fx %11.2fx\n' "$p" \
-			"$(awk -v a="${R[sochdb,1]}" -v b="${R[$p,1]}" 'BEGIN { print a / b }')" \
-			"$(awk -v a="${R[sochdb,2]}" -v b="${R[$p,2]}" 'BEGIN { print a / b }')"
+		printf '   ratio sochdb/%-9s %12s %12s\n' "$p" "$(ratio "${R[sochdb,1]}" "${R[$p,1]}")" \
+			"$(ratio "${R[sochdb,2]}" "${R[$p,2]}")"
 	done
 	echo "   loadavg after builds: $(load)"
 
-	# search: our graph from the 2-thread --search run is in $OUT/$NAME.idx
-	: >"$OUT/sochdb.search"
-	for ef in $EFS; do
-		l=$("$BIN" query --index "$OUT/$NAME.idx" -q "$QUERY" --truth "$TRUTH" -k 10 --ef "$ef" -t 1 \
-			--no-output --repeat "${ANN_QREPS:-3}" 2>&1)
-		awk -v ef="$ef" '/^recall@/ { printf "ef %s recall %s qps %s\n", ef, $2, $4 }' <<<"$l" >>"$OUT/sochdb.search"
-	done
-	echo "   recall@10 / QPS, 1 thread (loadavg $(load))"
+	# search: each seed's 2-thread graph was searched after its build
+	# (build_once); $OUT/$NAME.idx is the last seed's, for the lines below
+	echo "   recall@10 (mean over level seeds $SEEDS) / QPS (median over them), 1 thread (loadavg $(load))"
 	printf '   %-18s' ""
 	for ef in $EFS; do printf ' %16s' "ef=$ef"; done
 	echo
@@ -202,6 +249,15 @@ bench_set() {
 		printf '   recall sochdb - %-8s' "$p"
 		for ef in $EFS; do
 			printf ' %16s' "$(awk -v ef="$ef" 'FNR == 1 { f++ } $1 == "ef" && $2 == ef { r[f] = $4 } END { printf "%+.4f", r[1] - r[2] }' "$OUT/sochdb.search" "$OUT/$p.search")"
+		done
+		echo
+	done
+	printf '   %-18s' "recall per seed, ef=16:"
+	echo
+	for lib in sochdb $PEERS; do
+		printf '   %-18s' "$lib"
+		for sd1 in $SEEDS; do
+			printf ' %s' "$(awk '$1 == "ef" && $2 == 16 { printf "%s", $4 }' "$OUT/$lib.search.$sd1" 2>/dev/null)"
 		done
 		echo
 	done

@@ -78,6 +78,21 @@ static void test_kernels(void)
 			bad++;
 	}
 	CHECK_EQ_INT(bad, 0);
+	/* the block kernel: a against nb consecutive rows of d values (the
+	 * tails of both: nb not a multiple of 4, d not of 8) */
+	for (size_t d = 1; d <= 40; d += 3)
+		for (size_t nb = 0; nb <= 300 / d && nb <= 9; nb++) {
+			float out[10];
+			k->dots(a, b, nb, d, out);
+			for (size_t j = 0; j < nb; j++) {
+				double dot = 0;
+				for (size_t i = 0; i < d; i++)
+					dot += (double)a[i] * b[j * d + i];
+				if (fabs(out[j] - dot) > 1e-3 * (1 + fabs(dot)))
+					bad++;
+			}
+		}
+	CHECK_EQ_INT(bad, 0);
 	{
 		float v[3] = { 3, 0, 4 };
 		sdb_vec_normalize(v, 3);
