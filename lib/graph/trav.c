@@ -171,6 +171,7 @@ struct tnode {
 
 struct cand {
 	uint64_t k8;   /* the other end's first 8 bytes, big-endian, 0-padded */
+	uint64_t h;    /* the other end's id hash (sdb_hash_short) */
 	size_t other;  /* in cb: the other end's id, then the type, then the props */
 	struct sdb_gtimes t;
 	double w;
@@ -179,8 +180,8 @@ struct cand {
 	uint8_t in;    /* 1: the edge points at the expanded node */
 	uint8_t wdone; /* weight read (Dijkstra) */
 };
-/* Where candidate c's type and props are in cb (80 bytes a candidate: a
- * path batch holds millions). */
+/* Where candidate c's type and props are in cb (88 bytes a candidate: a
+ * traverse batch holds millions). */
 #define C_TYPE(c) ((c)->other + (c)->othern)
 #define C_PROPS(c) (C_TYPE(c) + (c)->typen)
 
@@ -550,6 +551,11 @@ static int cand_cb(void *ctx, const struct sdb_gedge *ed, struct sdb_error *e)
 		return oom(e);
 	c = &w->c[w->nc++];
 	c->k8 = k8;
+	/* its id table slot asked for now: the scan and the sort of the
+	 * other candidates overlap the miss (node_of_h reads it) */
+	c->h = sdb_hash_short((const char *)o->p, o->n);
+	if (w->nslot)
+		__builtin_prefetch(&w->slot[c->h & (w->nslot - 1)]);
 	c->wdone = 0;
 	c->in = in;
 	c->t = ed->t;
@@ -670,10 +676,8 @@ static void prefetch_nodes(struct sdb_gwalk *w, size_t a, size_t b)
 	enum { BATCH = 64 };
 	uint32_t hit[BATCH];
 
-	for (size_t i = a; i < b; i++) {
-		const struct cand *c = &w->c[i];
-		w->hs[i - a] = sdb_hash_short(w->cb.data + c->other, c->othern);
-	}
+	for (size_t i = a; i < b; i++)
+		w->hs[i - a] = w->c[i].h;
 	if (!w->nslot)
 		return;
 	for (size_t base = a; base < b; base += BATCH) {
