@@ -11,6 +11,7 @@
 #include "json/json.h"
 #include "util/array.h"
 #include "util/hash.h"
+#include "util/varint.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -539,13 +540,7 @@ static int cand_cb(void *ctx, const struct sdb_gedge *ed, struct sdb_error *e)
 	int in = ed->from.p != (const unsigned char *)w->me.data &&
 		 !(ed->from.n == w->me.len && !memcmp(ed->from.p, w->me.data, ed->from.n));
 	const struct sdb_gstr *o = in ? &ed->from : &ed->to;
-	uint64_t k8 = 0;
-
-	/* big-endian, zero-padded: one load */
-	memcpy(&k8, o->p, o->n < 8 ? o->n : 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	k8 = __builtin_bswap64(k8);
-#endif
+	uint64_t k8 = sdb_be64_prefix(o->p, o->n);
 
 	if (sdb_grow((void **)&w->c, &w->capc, w->nc + 1, sizeof(*w->c), 64))
 		return oom(e);
@@ -950,12 +945,46 @@ static int ido_cmp(const void *pa, const void *pb, void *ctx)
 	return c ? c : an < bn ? -1 : an > bn;
 }
 
+/* A level's node and its id's first 8 bytes (big-endian, zero-padded:
+ * the ids' order where they differ there), sorted by lvk_cmp: the sort
+ * reads a packed array, not each compared node's id bytes. */
+struct lvk {
+	uint64_t k;
+	uint32_t i;
+};
+
+static int lvk_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const struct lvk *a = pa, *b = pb;
+
+	if (a->k != b->k)
+		return a->k < b->k ? -1 : 1;
+	return ido_cmp(&a->i, &b->i, ctx);
+}
+
+/* Sorts the nodes lv[0, ln) by id (lk: scratch). @return 0 or SDB_ENOMEM. */
+static int level_sort(struct sdb_gwalk *w, uint32_t *lv, size_t ln, struct lvk **lk, size_t *lkc)
+{
+	if (sdb_grow((void **)lk, lkc, ln, sizeof(**lk), 256))
+		return SDB_ENOMEM;
+	for (size_t i = 0; i < ln; i++) {
+		uint64_t r = w->ido[lv[i]];
+		(*lk)[i].k = sdb_be64_prefix(w->ids.data + IDO_OFF(r), IDO_N(r));
+		(*lk)[i].i = lv[i];
+	}
+	qsort_r(*lk, ln, sizeof(**lk), lvk_cmp, w);
+	for (size_t i = 0; i < ln; i++)
+		lv[i] = (*lk)[i].i;
+	return 0;
+}
+
 int sdb_gwalk_warm(struct sdb_gwalk *w, const struct sdb_gstr *starts, size_t n,
 		   struct sdb_error *e)
 {
 	const struct sdb_gquery *q = w->q;
 	uint32_t *lv = NULL, *nx = NULL;
-	size_t ln = 0, lc = 0, nn = 0, nc = 0;
+	struct lvk *lk = NULL;
+	size_t ln = 0, lc = 0, nn = 0, nc = 0, lkc = 0;
 	int rc = 0, fresh;
 
 	if (q->nntypes || q->nwhere || q->max_depth < 0)
@@ -976,7 +1005,10 @@ int sdb_gwalk_warm(struct sdb_gwalk *w, const struct sdb_gstr *starts, size_t n,
 	for (long d = 0; d < q->max_depth && ln; d++) {
 		uint32_t *t;
 		size_t tc;
-		qsort_r(lv, ln, sizeof(*lv), ido_cmp, w);
+		if (level_sort(w, lv, ln, &lk, &lkc)) {
+			rc = oom(e);
+			goto out;
+		}
 		nn = 0;
 		for (size_t i = 0; i < ln; i++) {
 			size_t first, end;
@@ -1001,6 +1033,7 @@ int sdb_gwalk_warm(struct sdb_gwalk *w, const struct sdb_gstr *starts, size_t n,
 out:
 	free(lv);
 	free(nx);
+	free(lk);
 	return rc;
 }
 

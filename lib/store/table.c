@@ -1167,18 +1167,6 @@ int sdb_table_read_raw_cached(struct sdb_table *t, size_t i, struct sdb_block *b
 	return 0;
 }
 
-/* Up to 8 bytes p[0..n) as a big-endian number, zero-padded. */
-static inline uint64_t key8(const unsigned char *p, size_t n)
-{
-	uint64_t v = 0;
-
-	memcpy(&v, p, n < 8 ? n : 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	v = __builtin_bswap64(v);
-#endif
-	return v;
-}
-
 /* t->bk8 for a fully parsed index (its keys sorted: those between the
  * first and the last share what these two share). Best effort. */
 static void make_bk8(struct sdb_table *t)
@@ -1192,7 +1180,7 @@ static void make_bk8(struct sdb_table *t)
 	if (!(t->bk8 = malloc(t->nblocks * sizeof(*t->bk8))))
 		return;
 	for (size_t j = 0; j < t->nblocks; j++)
-		t->bk8[j] = key8(t->bkey[j] + cp, t->bklen[j] - cp);
+		t->bk8[j] = sdb_be64_prefix(t->bkey[j] + cp, t->bklen[j] - cp);
 	t->kpo = cp;
 	t->bk8_none = 0;
 }
@@ -1215,7 +1203,7 @@ int sdb_table_find_block(struct sdb_table *t, const void *k, size_t n,
 		make_bk8(t);
 	if (t->bk8 && n >= t->kpo && !memcmp(k, t->bkey[0], t->kpo)) {
 		/* k shares the keys' common bytes: the next 8 decide most probes */
-		uint64_t k8 = key8((const unsigned char *)k + t->kpo, n - t->kpo);
+		uint64_t k8 = sdb_be64_prefix((const unsigned char *)k + t->kpo, n - t->kpo);
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
 			uint64_t m8 = t->bk8[mid];
