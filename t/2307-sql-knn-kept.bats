@@ -15,15 +15,8 @@ load helpers/knn
 setup_file() {
 	[ -x "$BUILD/bin/sochdb-sql" ] || return 0
 	F=$BATS_FILE_TMPDIR
-	awk 'BEGIN { srand(2307); for (i = 1; i <= 2000; i++) {
-		printf "%d,%d,\"[", i, i % 100
-		for (j = 0; j < 8; j++) printf "%s%.4f", j ? "," : "", rand() * 2 - 1
-		printf "]\"\n" } }' >"$F/rows.csv"
-	# one build thread: the same graph in every process
-	OMP_NUM_THREADS=1 "$BUILD/bin/sochdb-sql" -d "$F/db" \
-		-c "CREATE TABLE t(id INTEGER PRIMARY KEY, c INTEGER, v VECTOR(8))" \
-		-c ".import --csv $F/rows.csv t" -c "CREATE INDEX tc ON t(c)" \
-		-c "CREATE INDEX tv ON t USING hnsw (v) WITH (metric = 'l2', m = 16, ef_construction = 100)" >/dev/null
+	knn_rows 2000 2307 >"$F/rows.csv"
+	knn_db "$F/rows.csv" -c "CREATE INDEX tc ON t(c)"
 	knn_vectors 20 5 >"$F/q.txt"
 }
 
