@@ -15,17 +15,9 @@ setup_file() {
 	[ -x "$BUILD/bin/sochdb-sql" ] || return 0
 	F=$BATS_FILE_TMPDIR
 	# 3,000 rows of 8 dimensions, c = id % 100, a copy without an index
-	awk 'BEGIN { srand(2303); for (i = 1; i <= 3000; i++) {
-		printf "%d,%d,\"[", i, i % 100
-		for (j = 0; j < 8; j++) printf "%s%.4f", j ? "," : "", rand() * 2 - 1
-		printf "]\"\n" } }' >"$F/rows.csv"
-	# one build thread: the same graph every run (the graph answers are
-	# compared with brute force row for row)
-	OMP_NUM_THREADS=1 "$BUILD/bin/sochdb-sql" -d "$F/db" \
-		-c "CREATE TABLE t(id INTEGER PRIMARY KEY, c INTEGER, v VECTOR(8))" \
-		-c "CREATE TABLE u(id INTEGER PRIMARY KEY, c INTEGER, v VECTOR(8))" \
-		-c ".import --csv $F/rows.csv t" -c "INSERT INTO u SELECT * FROM t" \
-		-c "CREATE INDEX tv ON t USING hnsw (v) WITH (metric = 'l2', m = 16, ef_construction = 100)" >/dev/null
+	knn_rows 3000 2303 >"$F/rows.csv"
+	knn_db "$F/rows.csv" -c "CREATE TABLE u(id INTEGER PRIMARY KEY, c INTEGER, v VECTOR(8))" \
+		-c "INSERT INTO u SELECT * FROM t"
 	# query vectors
 	knn_vectors 12 7 >"$F/q.txt"
 }

@@ -14,16 +14,9 @@ setup_file() {
 	[ -x "$BUILD/bin/sochdb-sql" ] || return 0
 	F=$BATS_FILE_TMPDIR
 	# 3,000 rows of 8 dimensions, c = id % 100; u: the same rows, no index
-	awk 'BEGIN { srand(2306); for (i = 1; i <= 3000; i++) {
-		printf "%d,%d,\"[", i, i % 100
-		for (j = 0; j < 8; j++) printf "%s%.4f", j ? "," : "", rand() * 2 - 1
-		printf "]\"\n" } }' >"$F/rows.csv"
-	OMP_NUM_THREADS=1 "$BUILD/bin/sochdb-sql" -d "$F/db" \
-		-c "CREATE TABLE t(id INTEGER PRIMARY KEY, c INTEGER, v VECTOR(8))" \
-		-c "CREATE TABLE u(id INTEGER PRIMARY KEY, c INTEGER, v VECTOR(8))" \
-		-c ".import --csv $F/rows.csv t" -c "INSERT INTO u SELECT * FROM t" \
-		-c "CREATE INDEX tc ON t(c)" \
-		-c "CREATE INDEX tv ON t USING hnsw (v) WITH (metric = 'l2', m = 16, ef_construction = 100)" >/dev/null
+	knn_rows 3000 2306 >"$F/rows.csv"
+	knn_db "$F/rows.csv" -c "CREATE TABLE u(id INTEGER PRIMARY KEY, c INTEGER, v VECTOR(8))" \
+		-c "INSERT INTO u SELECT * FROM t" -c "CREATE INDEX tc ON t(c)"
 	knn_vectors 12 11 >"$F/q.txt"
 }
 

@@ -11,6 +11,7 @@
 #include "json/json.h"
 #include "util/array.h"
 #include "util/hash.h"
+#include "util/varint.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -171,6 +172,7 @@ struct tnode {
 
 struct cand {
 	uint64_t k8;   /* the other end's first 8 bytes, big-endian, 0-padded */
+	uint64_t h;    /* the other end's id hash (sdb_hash_short) */
 	size_t other;  /* in cb: the other end's id, then the type, then the props */
 	struct sdb_gtimes t;
 	double w;
@@ -179,8 +181,8 @@ struct cand {
 	uint8_t in;    /* 1: the edge points at the expanded node */
 	uint8_t wdone; /* weight read (Dijkstra) */
 };
-/* Where candidate c's type and props are in cb (80 bytes a candidate: a
- * path batch holds millions). */
+/* Where candidate c's type and props are in cb (88 bytes a candidate: a
+ * traverse batch holds millions). */
 #define C_TYPE(c) ((c)->other + (c)->othern)
 #define C_PROPS(c) (C_TYPE(c) + (c)->typen)
 
@@ -538,18 +540,17 @@ static int cand_cb(void *ctx, const struct sdb_gedge *ed, struct sdb_error *e)
 	int in = ed->from.p != (const unsigned char *)w->me.data &&
 		 !(ed->from.n == w->me.len && !memcmp(ed->from.p, w->me.data, ed->from.n));
 	const struct sdb_gstr *o = in ? &ed->from : &ed->to;
-	uint64_t k8 = 0;
-
-	/* big-endian, zero-padded: one load */
-	memcpy(&k8, o->p, o->n < 8 ? o->n : 8);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	k8 = __builtin_bswap64(k8);
-#endif
+	uint64_t k8 = sdb_be64_prefix(o->p, o->n);
 
 	if (sdb_grow((void **)&w->c, &w->capc, w->nc + 1, sizeof(*w->c), 64))
 		return oom(e);
 	c = &w->c[w->nc++];
 	c->k8 = k8;
+	/* its id table slot asked for now: the scan and the sort of the
+	 * other candidates overlap the miss (node_of_h reads it) */
+	c->h = sdb_hash_short((const char *)o->p, o->n);
+	if (w->nslot)
+		__builtin_prefetch(&w->slot[c->h & (w->nslot - 1)]);
 	c->wdone = 0;
 	c->in = in;
 	c->t = ed->t;
@@ -670,10 +671,8 @@ static void prefetch_nodes(struct sdb_gwalk *w, size_t a, size_t b)
 	enum { BATCH = 64 };
 	uint32_t hit[BATCH];
 
-	for (size_t i = a; i < b; i++) {
-		const struct cand *c = &w->c[i];
-		w->hs[i - a] = sdb_hash_short(w->cb.data + c->other, c->othern);
-	}
+	for (size_t i = a; i < b; i++)
+		w->hs[i - a] = w->c[i].h;
 	if (!w->nslot)
 		return;
 	for (size_t base = a; base < b; base += BATCH) {
@@ -946,12 +945,46 @@ static int ido_cmp(const void *pa, const void *pb, void *ctx)
 	return c ? c : an < bn ? -1 : an > bn;
 }
 
+/* A level's node and its id's first 8 bytes (big-endian, zero-padded:
+ * the ids' order where they differ there), sorted by lvk_cmp: the sort
+ * reads a packed array, not each compared node's id bytes. */
+struct lvk {
+	uint64_t k;
+	uint32_t i;
+};
+
+static int lvk_cmp(const void *pa, const void *pb, void *ctx)
+{
+	const struct lvk *a = pa, *b = pb;
+
+	if (a->k != b->k)
+		return a->k < b->k ? -1 : 1;
+	return ido_cmp(&a->i, &b->i, ctx);
+}
+
+/* Sorts the nodes lv[0, ln) by id (lk: scratch). @return 0 or SDB_ENOMEM. */
+static int level_sort(struct sdb_gwalk *w, uint32_t *lv, size_t ln, struct lvk **lk, size_t *lkc)
+{
+	if (sdb_grow((void **)lk, lkc, ln, sizeof(**lk), 256))
+		return SDB_ENOMEM;
+	for (size_t i = 0; i < ln; i++) {
+		uint64_t r = w->ido[lv[i]];
+		(*lk)[i].k = sdb_be64_prefix(w->ids.data + IDO_OFF(r), IDO_N(r));
+		(*lk)[i].i = lv[i];
+	}
+	qsort_r(*lk, ln, sizeof(**lk), lvk_cmp, w);
+	for (size_t i = 0; i < ln; i++)
+		lv[i] = (*lk)[i].i;
+	return 0;
+}
+
 int sdb_gwalk_warm(struct sdb_gwalk *w, const struct sdb_gstr *starts, size_t n,
 		   struct sdb_error *e)
 {
 	const struct sdb_gquery *q = w->q;
 	uint32_t *lv = NULL, *nx = NULL;
-	size_t ln = 0, lc = 0, nn = 0, nc = 0;
+	struct lvk *lk = NULL;
+	size_t ln = 0, lc = 0, nn = 0, nc = 0, lkc = 0;
 	int rc = 0, fresh;
 
 	if (q->nntypes || q->nwhere || q->max_depth < 0)
@@ -972,7 +1005,10 @@ int sdb_gwalk_warm(struct sdb_gwalk *w, const struct sdb_gstr *starts, size_t n,
 	for (long d = 0; d < q->max_depth && ln; d++) {
 		uint32_t *t;
 		size_t tc;
-		qsort_r(lv, ln, sizeof(*lv), ido_cmp, w);
+		if (level_sort(w, lv, ln, &lk, &lkc)) {
+			rc = oom(e);
+			goto out;
+		}
 		nn = 0;
 		for (size_t i = 0; i < ln; i++) {
 			size_t first, end;
@@ -997,6 +1033,7 @@ int sdb_gwalk_warm(struct sdb_gwalk *w, const struct sdb_gstr *starts, size_t n,
 out:
 	free(lv);
 	free(nx);
+	free(lk);
 	return rc;
 }
 

@@ -39,6 +39,10 @@ struct sql_conn {
 	 * the same text while not in use (kept_busy) */
 	struct sql_stmt_h *kept;
 	int kept_busy;
+	/* the last k-NN statement of literal text (sql.c), handed out again
+	 * for the same text around another vector literal */
+	struct sql_stmt_h *kknn;
+	int kknn_busy;
 
 	/* ---- the writer side (sqlstore: write.h) adds its fields here ---- */
 	void *wr;                   /* sqlstore's private state (write.c) */

@@ -70,6 +70,12 @@ struct sql_stmt_h {
 	int explain_qp;
 	uint64_t fresh;              /* sql_prepare_now: the snapshot's stamp */
 	int noread;                  /* a SELECT of constants alone: reads no store */
+	/* a k-NN statement kept for its shape (sql.c): its query vector's
+	 * literal is hidden parameter 1 (nhidden), the text around it
+	 * src[0..kpre) and src[kpost..srclen); ksrc owns src */
+	int nhidden, done_ok, kdrop;
+	size_t kpre, kpost, kcap;
+	char *ksrc;
 };
 
 /* The number of the parameter whose token starts at off, or 0. */

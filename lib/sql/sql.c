@@ -10,6 +10,7 @@
  * next number at its first appearance and keeps it.
  */
 #include "sql/exec_int.h"
+#include "sql/vec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +68,8 @@ void sql_close(struct sql_conn *c)
 		return;
 	stmt_free(c->kept);
 	c->kept = NULL;
+	stmt_free(c->kknn);
+	c->kknn = NULL;
 	sql_conn_end(c);
 	free(c->dir);
 	free(c->tmp_dir);
@@ -201,28 +204,42 @@ oom:
 	return sql_oom(e);
 }
 
+/* the parameters the caller sees (a kept k-NN statement's hidden one
+ * is not among them) */
+static int visible(const struct sql_stmt_h *s)
+{
+	return s->nparam - s->nhidden;
+}
+
 int sql_bind_count(const struct sql_stmt_h *s)
 {
-	return s->nparam;
+	return visible(s);
 }
 
 const char *sql_bind_name(const struct sql_stmt_h *s, int i)
 {
-	return i >= 1 && i <= s->nparam ? s->pname[i] : NULL;
+	return i >= 1 && i <= visible(s) ? s->pname[i] : NULL;
 }
 
 int sql_bind_index(const struct sql_stmt_h *s, const char *name)
 {
-	for (int i = 1; i <= s->nparam; i++)
+	for (int i = 1; i <= visible(s); i++)
 		if (s->pname[i] && !strcmp(s->pname[i], name))
 			return i;
 	return 0;
 }
 
+static int bind_at(struct sql_stmt_h *s, int i, const struct sql_value *v);
+
 int sql_bind(struct sql_stmt_h *s, int i, const struct sql_value *v)
 {
-	if (i < 1 || i > s->nparam)
+	if (i < 1 || i > visible(s))
 		return SDB_EINVAL;
+	return bind_at(s, i, v);
+}
+
+static int bind_at(struct sql_stmt_h *s, int i, const struct sql_value *v)
+{
 	struct sql_value w = *v;
 	if ((w.type == SQLV_TEXT || w.type == SQLV_BLOB)) {
 		/* the parameter's buffer is kept and grown (a row of .import
@@ -256,6 +273,126 @@ static int compile_select(struct sql_stmt_h *h, struct sdb_error *e)
 	int rc = sql_query_compile(h->c, h, h->st->select, &h->q, e);
 	h->q_gen = h->c->schema_gen;
 	return rc;
+}
+
+/*
+ * The kept k-NN statement. A script of k-NN queries repeats one text
+ * around different query vectors (... ORDER BY vec_distance_l2(emb,
+ * '[...]') LIMIT 10): once such a statement of no parameters has run to
+ * its end, its literal becomes a hidden parameter (the plan then reads it
+ * at each run, as it reads a bound ?1) and the statement is kept; a text
+ * that equals it outside that literal gets it back with the new literal
+ * bound, skipping parse and plan. It is compiled again when the schema
+ * changes (as every statement is at its step) and dropped when a
+ * statement other than a SELECT is prepared on the connection. Only where
+ * the literal is the ORDER BY's first key, after every result column (so
+ * no column's name holds it), and holds no quote.
+ */
+static void knn_drop(struct sql_conn *c)
+{
+	if (!c->kknn)
+		return;
+	if (c->kknn_busy) {
+		c->kknn->kdrop = 1; /* freed at its finalize */
+		return;
+	}
+	stmt_free(c->kknn);
+	c->kknn = NULL;
+}
+
+/* The length of the statement at sql[0..len) when it is k's text around
+ * another literal without quotes (k's literal then bound to it), else 0. */
+static size_t knn_hit(struct sql_stmt_h *k, const char *sql, size_t len)
+{
+	size_t npost = k->srclen - k->kpost;
+	if (len < k->kpre || memcmp(sql, k->src, k->kpre))
+		return 0;
+	const char *q = memchr(sql + k->kpre, '\'', len - k->kpre);
+	if (!q)
+		return 0;
+	size_t qi = (size_t)(q - sql);
+	if ((qi + 1 < len && sql[qi + 1] == '\'') || qi + npost > len ||
+	    memcmp(sql + qi, k->src + k->kpost, npost))
+		return 0;
+	size_t total = qi + npost;
+	/* the same end: its ';', or the end of the text */
+	if (total != len && k->src[k->srclen - 1] != ';')
+		return 0;
+	if (total + 1 > k->kcap) {
+		char *nb = realloc(k->ksrc, total + 1);
+		if (!nb)
+			return 0;
+		k->ksrc = nb;
+		k->kcap = total + 1;
+	}
+	struct sql_value v = sql_text(sql + k->kpre, qi - k->kpre);
+	if (bind_at(k, 1, &v))
+		return 0;
+	memcpy(k->ksrc, sql, total);
+	k->ksrc[total] = 0;
+	k->st->len = k->st->len + qi - k->kpost;
+	k->src = k->ksrc;
+	k->srclen = total;
+	k->kpost = qi;
+	return total;
+}
+
+/* Makes h (a SELECT that ran to its end) the kept k-NN statement when it
+ * has that shape. @return 1 kept, 0 not (h is then freed by the caller). */
+static int knn_keep(struct sql_stmt_h *h)
+{
+	const struct sql_stmt *st = h->st;
+	const struct sql_select *s = st ? st->select : NULL;
+	struct sdb_error e;
+	int metric;
+
+	if (!s || st->kind != SQL_S_SELECT || st->explain || h->noread || h->nparam ||
+	    !h->done_ok || h->state != 2 || s->with || s->ncores != 1 || s->norder < 1)
+		return 0;
+	struct sql_expr *o = s->order[0]->e;
+	if (!o || o->kind != SQL_E_FUNC || !o->name.z || o->nlist != 2 || o->over ||
+	    !sql_vec_distance_name(o->name.z, strlen(o->name.z), &metric))
+		return 0;
+	struct sql_expr *l = o->list[1];
+	if (l->kind != SQL_E_STRING || l->len < 2 || l->off + l->len > h->srclen ||
+	    h->src[l->off] != '\'' || h->src[l->off + l->len - 1] != '\'' ||
+	    memchr(h->src + l->off + 1, '\'', l->len - 2))
+		return 0;
+	const struct sql_core *k = s->cores[0];
+	for (int i = 0; i < k->ncols; i++)
+		if (k->cols[i]->e && k->cols[i]->e->off + k->cols[i]->e->len > l->off)
+			return 0;
+	struct param *pt = sdb_sql_arena_alloc(&h->arena, sizeof(*pt));
+	char **pname = sdb_sql_arena_alloc(&h->arena, 2 * sizeof(char *));
+	struct sql_value *pval = sdb_sql_arena_alloc(&h->arena, 2 * sizeof(struct sql_value));
+	char **pbytes = sdb_sql_arena_alloc(&h->arena, 2 * sizeof(char *));
+	size_t *pcap = sdb_sql_arena_alloc(&h->arena, 2 * sizeof(size_t));
+	char *ks = malloc(h->srclen + 1);
+	if (!pt || !pname || !pval || !pbytes || !pcap || !ks) {
+		free(ks);
+		return 0;
+	}
+	memcpy(ks, h->src, h->srclen);
+	ks[h->srclen] = 0;
+	*pt = (struct param){ .off = l->off, .idx = 1 };
+	h->ptok = pt;
+	h->nptok = 1;
+	h->pname = pname;
+	h->pval = pval;
+	h->pbytes = pbytes;
+	h->pcap = pcap;
+	h->nparam = h->nhidden = 1;
+	h->ksrc = ks;
+	h->kcap = h->srclen + 1;
+	h->src = ks;
+	h->kpre = l->off + 1;
+	h->kpost = l->off + l->len - 1;
+	l->kind = SQL_E_PARAM;
+	l->text = "?";
+	struct sql_value v = sql_text(ks + h->kpre, h->kpost - h->kpre);
+	if (bind_at(h, 1, &v) || compile_select(h, &e))
+		return 0;
+	return 1;
 }
 
 /* Whether st is SELECT of literals alone (SELECT 'END', SELECT 1 AS x):
@@ -305,6 +442,23 @@ static int prepare(struct sql_conn *c, const char *sql, size_t len, size_t *used
 			return 0;
 		}
 	}
+	if (c->kknn && !c->kknn_busy) {
+		size_t n = knn_hit(c->kknn, sql, len);
+		if (n) {
+			struct sql_stmt_h *k = c->kknn;
+			int rc = sql_conn_schema(c, e);
+			if (rc)
+				return rc;
+			k->fresh = now ? sql_conn_fresh(c) : 0;
+			k->state = 0;
+			k->done_ok = 0;
+			k->rows.nrows = k->rows.pos = 0;
+			c->kknn_busy = 1;
+			*used = n;
+			*out = k;
+			return 0;
+		}
+	}
 	struct sql_stmt_h *h = calloc(1, sizeof(*h));
 	if (!h)
 		return sql_oom(e);
@@ -337,6 +491,8 @@ static int prepare(struct sql_conn *c, const char *sql, size_t len, size_t *used
 	h->src = src;
 	h->srclen = p.prev_end;
 	h->st = st;
+	if (st->kind != SQL_S_SELECT)
+		knn_drop(c); /* a pragma, DDL or write may change what it means */
 	if ((rc = collect_params(h, p.nvar > 0, e))) {
 		sql_finalize(h);
 		return rc;
@@ -496,6 +652,7 @@ int sql_step(struct sql_stmt_h *s, struct sdb_error *e)
 		rc = sql_query_step(s->q, e);
 		if (rc <= 0) {
 			s->state = 2;
+			s->done_ok = rc == 0;
 			if (!s->noread)
 				sql_conn_read_end(s->c);
 		}
@@ -598,8 +755,26 @@ int sql_reset(struct sql_stmt_h *s, struct sdb_error *e)
 
 void sql_finalize(struct sql_stmt_h *s)
 {
-	if (s && s == s->c->kept) {
-		s->c->kept_busy = 0; /* kept for the same text again */
+	if (!s)
+		return;
+	struct sql_conn *c = s->c;
+	if (s == c->kept) {
+		c->kept_busy = 0; /* kept for the same text again */
+		return;
+	}
+	if (s == c->kknn) {
+		c->kknn_busy = 0;
+		/* dropped when told, or after an error (a failed plan is not
+		 * planned again in place) */
+		if (s->kdrop || !s->done_ok) {
+			c->kknn = NULL;
+			stmt_free(s);
+		}
+		return;
+	}
+	if (!c->kknn_busy && knn_keep(s)) {
+		stmt_free(c->kknn);
+		c->kknn = s;
 		return;
 	}
 	stmt_free(s);
@@ -618,6 +793,7 @@ static void stmt_free(struct sql_stmt_h *s)
 	free(s->rows.v);
 	sdb_sql_arena_release(&s->rows.mem);
 	sdb_sql_arena_release(&s->arena);
+	free(s->ksrc);
 	free(s);
 }
 

@@ -161,6 +161,13 @@ struct sdb_table {
 	uint32_t *bsize;         /* stored payload sizes */
 	const unsigned char **bkey; /* last key of each block (into the index) */
 	uint32_t *bklen;
+	/* once the index is parsed: the 8 bytes after the kpo bytes that all
+	 * its keys share, of each block's last key (big-endian, zero-padded),
+	 * which a block search compares first (a packed array instead of a
+	 * pointer and the key's bytes a probe); bk8_none: not made */
+	uint64_t *bk8;
+	size_t kpo;
+	int bk8_none;
 	const unsigned char *index_raw; /* the index block: in the map, or index_owned */
 	unsigned char *index_owned;
 	unsigned nget;            /* point reads that found nothing in the table's blocks

@@ -823,6 +823,7 @@ void sdb_table_close(struct sdb_table *t)
 	free(t->bsize);
 	free(t->bkey);
 	free(t->bklen);
+	free(t->bk8);
 	free(t->rt);
 	if (t->craw) {
 		/* the cached blocks are the ring's cn entries */
@@ -1166,6 +1167,24 @@ int sdb_table_read_raw_cached(struct sdb_table *t, size_t i, struct sdb_block *b
 	return 0;
 }
 
+/* t->bk8 for a fully parsed index (its keys sorted: those between the
+ * first and the last share what these two share). Best effort. */
+static void make_bk8(struct sdb_table *t)
+{
+	const unsigned char *a = t->bkey[0], *b = t->bkey[t->nblocks - 1];
+	size_t an = t->bklen[0], bn = t->bklen[t->nblocks - 1], cp = 0;
+
+	t->bk8_none = 1;
+	while (cp < an && cp < bn && a[cp] == b[cp])
+		cp++;
+	if (!(t->bk8 = malloc(t->nblocks * sizeof(*t->bk8))))
+		return;
+	for (size_t j = 0; j < t->nblocks; j++)
+		t->bk8[j] = sdb_be64_prefix(t->bkey[j] + cp, t->bklen[j] - cp);
+	t->kpo = cp;
+	t->bk8_none = 0;
+}
+
 int sdb_table_find_block(struct sdb_table *t, const void *k, size_t n,
 			 size_t *out, struct sdb_error *e)
 {
@@ -1180,6 +1199,24 @@ int sdb_table_find_block(struct sdb_table *t, const void *k, size_t n,
 			return rc;
 	}
 	hi = t->nparsed;
+	if (!t->bk8 && !t->bk8_none && t->nblocks >= 64 && t->nparsed == t->nblocks)
+		make_bk8(t);
+	if (t->bk8 && n >= t->kpo && !memcmp(k, t->bkey[0], t->kpo)) {
+		/* k shares the keys' common bytes: the next 8 decide most probes */
+		uint64_t k8 = sdb_be64_prefix((const unsigned char *)k + t->kpo, n - t->kpo);
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			uint64_t m8 = t->bk8[mid];
+			int c = m8 != k8 ? (m8 < k8 ? -1 : 1) :
+					   sdb_key_cmp(t->bkey[mid], t->bklen[mid], k, n);
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		*out = lo;
+		return 0;
+	}
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		if (sdb_key_cmp(t->bkey[mid], t->bklen[mid], k, n) < 0)

@@ -80,4 +80,18 @@ static inline const unsigned char *sdb_get_varint(const unsigned char *p,
 	return NULL;
 }
 
+/* Up to 8 bytes p[0..n) as a big-endian number, zero-padded: two byte
+ * strings compare as these numbers wherever those bytes differ (sorts and
+ * searches compare a packed u64 before the bytes). */
+static inline uint64_t sdb_be64_prefix(const void *p, size_t n)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p, n < 8 ? n : 8);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
 #endif

@@ -25,3 +25,24 @@ knn_script() {
 		echo "SELECT 'END';"
 	done <"$F/q.txt"
 }
+
+# knn_rows N SEED: N CSV rows "id,c,vector" (c = id % 100, 8-d vectors)
+knn_rows() {
+	awk -v n="$1" -v seed="$2" 'BEGIN { srand(seed); for (i = 1; i <= n; i++) {
+		printf "%d,%d,\"[", i, i % 100
+		for (j = 0; j < 8; j++) printf "%s%.4f", j ? "," : "", rand() * 2 - 1
+		printf "]\"\n" } }'
+}
+
+# knn_db CSV [ARGS...]: $F/db with t(id, c, v VECTOR(8)) loaded from CSV,
+# then ARGS (more -c statements), then its HNSW index tv (l2, m 16,
+# ef_construction 100) built on one thread: the same graph every run, so
+# the graph's answers can be compared with brute force row for row
+knn_db() {
+	local csv=$1
+	shift
+	OMP_NUM_THREADS=1 "$BUILD/bin/sochdb-sql" -d "$F/db" \
+		-c "CREATE TABLE t(id INTEGER PRIMARY KEY, c INTEGER, v VECTOR(8))" \
+		-c ".import --csv $csv t" "$@" \
+		-c "CREATE INDEX tv ON t USING hnsw (v) WITH (metric = 'l2', m = 16, ef_construction = 100)" >/dev/null
+}
