@@ -116,10 +116,12 @@ struct winset {
 	/* the partition being read out: its rows in spool sp (memory, then
 	 * its file), read by cursors: the current row, its peer group's
 	 * first row and the row after it, the frame's bounds (RANGE and
-	 * GROUPS offsets), the sliding states' leaving and entering rows,
+	 * GROUPS offsets), the frame's first row (where a walk of the frame
+	 * or a value function starts), the sliding states' leaving and
+	 * entering rows,
 	 * the walk of a frame stepped afresh, the last row added */
 	struct sql_sorter *sp;
-	struct sql_spool_rd *cur, *gst, *gend, *blo, *bhi, *lea, *ent, *walk, *tail;
+	struct sql_spool_rd *cur, *gst, *gend, *blo, *bhi, *lo, *lea, *ent, *walk, *tail;
 	struct sql_spool_rd **anc;     /* every reader of a row (goto_row starts from one) */
 	int nanc;
 	struct wdef *pd;               /* the partition's definition */
@@ -886,6 +888,10 @@ static int part_row(struct winset *w, struct ectx *x)
 			lo = 0;
 		if (hi > n - 1)
 			hi = n - 1;
+		/* the frame's first row: the walk and the value functions go
+		 * back to it without reading the partition from its start */
+		if ((rc = goto_row(w, w->lo, lo, x)))
+			return rc;
 		if (w->nslide && (rc = slide(w, lo, hi, x)))
 			return rc;
 		if (w->nfresh && (rc = fresh(w, d, lo, hi, i, grp, x)))
@@ -1092,11 +1098,11 @@ static int part_init(struct winset *w, struct ectx *x)
 	w->run = calloc((size_t)w->ncalls + 1, sizeof(*w->run));
 	w->states = calloc((size_t)w->ncalls + 1, sizeof(*w->states));
 	w->vrd = calloc((size_t)w->ncalls + 1, sizeof(*w->vrd));
-	w->anc = calloc((size_t)w->ncalls + 9, sizeof(*w->anc));
+	w->anc = calloc((size_t)w->ncalls + 10, sizeof(*w->anc));
 	if (!w->sp || !w->out || !w->run || !w->states || !w->vrd || !w->anc)
 		return sql_oom(x->e);
 	struct sql_spool_rd **fixed[] = { &w->cur, &w->gst, &w->gend, &w->blo, &w->bhi,
-					   &w->lea, &w->ent, &w->walk, &w->tail };
+					   &w->lo, &w->lea, &w->ent, &w->walk, &w->tail };
 	for (size_t j = 0; j < sizeof fixed / sizeof *fixed; j++) {
 		if (!(*fixed[j] = sql_spool_rd_new(w->sp)))
 			return sql_oom(x->e);
@@ -1141,7 +1147,7 @@ static void part_free(struct winset *w)
 	w->run = NULL;
 	w->states = NULL;
 	w->vrd = w->anc = NULL;
-	w->cur = w->gst = w->gend = w->blo = w->bhi = w->lea = w->ent = w->walk = w->tail = NULL;
+	w->cur = w->gst = w->gend = w->blo = w->bhi = w->lo = w->lea = w->ent = w->walk = w->tail = NULL;
 	w->nanc = w->nrun = 0;
 	w->n = w->i = 0;
 }
