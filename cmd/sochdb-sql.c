@@ -626,7 +626,8 @@ static int run_acc(struct shell *sh, struct sdb_buf *acc, const char *name, long
 
 /* Takes line[0..n) (with its newline) into acc and runs acc when the
  * line completes a statement, or runs the line alone when it is a
- * dot-command between statements. */
+ * dot-command between statements. @return 0, -1 (bail) or 1 (out of
+ * memory). */
 static int stream_line(struct shell *sh, struct sdb_buf *acc, const char *line, size_t n,
 		       const char *name, long lineno, long *line0)
 {
@@ -642,7 +643,7 @@ static int stream_line(struct shell *sh, struct sdb_buf *acc, const char *line, 
 	}
 	sdb_buf_add(acc, line, n);
 	if (!sdb_buf_ok(acc))
-		return SDB_ENOMEM;
+		return 1;
 	/* only a line with a ';' can complete a statement */
 	if (dot || (memchr(line, ';', n) && shell_complete(acc->data, acc->len))) {
 		rc = run_acc(sh, acc, name, *line0);
@@ -662,7 +663,7 @@ static int run_stream(struct shell *sh, int fd, const char *name)
 	struct sdb_buf acc = SDB_BUF_INIT;
 	struct cli_lines lr;
 	long lineno = 0, line0 = 1;
-	int rc = 0;
+	int rc = 0, err = 0;
 	struct sdb_error e;
 
 	sdb_error_clear(&e);
@@ -677,18 +678,21 @@ static int run_stream(struct shell *sh, int fd, const char *name)
 			continue;
 		}
 		if (got <= 0) {
-			rc = got;
+			err = got; /* 0: end of input; else a read error, e set */
 			break;
 		}
 		lineno++;
-		rc = stream_line(sh, &acc, p, n, name, lineno, &line0);
+		if ((rc = stream_line(sh, &acc, p, n, name, lineno, &line0)) > 0) {
+			err = sdb_error_set(&e, SDB_ENOMEM, "out of memory");
+			rc = 0;
+			break;
+		}
 	}
-	if (rc > 0) {
-		if (rc == SDB_ENOMEM)
-			sdb_error_set(&e, SDB_ENOMEM, "out of memory");
-		shell_report(sh, NULL, 0, 0, rc, &e);
+	if (err) {
+		/* the rest of the input cannot be had: nothing after it runs */
+		shell_report(sh, NULL, 0, 0, err, &e);
 		sh->failed = 1;
-		rc = sh->bail || rc == SDB_ENOMEM ? -1 : 0;
+		rc = -1;
 	}
 	if (!rc && !sh->quit && acc.len)
 		rc = run_acc(sh, &acc, name, line0); /* an unfinished last statement */

@@ -109,3 +109,13 @@ SQL
 	assert_output "1"$'\n'"2"
 	[[ "$stderr" == *"no such column: nosuch" ]]
 }
+@test "a read error on a streamed input is one line and exit 3; nothing after it runs" {
+	# a directory as standard input: read() fails with EISDIR
+	run -3 --separate-stderr sochdb-sql --no-header - </
+	[ -z "$output" ]
+	[ "$stderr" = "sochdb-sql: cannot read '<stdin>': Is a directory" ]
+	# what ran before the failing input still stands, what follows does not
+	run -3 --separate-stderr sochdb-sql --no-header -c 'SELECT 1' - -c 'SELECT 2' </
+	assert_output 1
+	[ "${#stderr_lines[@]}" = 1 ]
+}
