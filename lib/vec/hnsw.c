@@ -75,7 +75,8 @@ struct sdb_hnsw_ctx *sdb_hnsw_ctx_new(uint64_t n, uint32_t M0)
 	c->sel = malloc(((size_t)M0 + 2) * sizeof(struct cand));
 	c->nb = malloc(((size_t)M0 + 2) * sizeof(uint32_t));
 	c->todo = malloc(((size_t)M0 + 2) * sizeof(uint32_t));
-	if (!c->visited || !c->vbits || !c->vdirty || !c->cq || !c->top || !c->w || !c->sel || !c->nb || !c->todo) {
+	if (!c->visited || !c->vbits || !c->vdirty || !c->cq || !c->top || !c->w || !c->sel ||
+	    !c->nb || !c->todo) {
 		sdb_hnsw_ctx_free(c);
 		return NULL;
 	}
