@@ -196,7 +196,9 @@ bench_set() {
 		'BEGIN { x = (b - o) / hz / (w / 1e9); printf "%.2f", (x < 0) ? 0 : x }')
 	l1b=$(load)
 	quiet=$(awk -v x="$other" -v m="$OTHER_MAX" 'BEGIN { print (x < m) ? 1 : 0 }')
-	case " $THREADS " in *" 1 "*" 2 "*) both=1 ;; *) both=0 quiet=0 ;; esac
+	both=0
+	case " $THREADS " in *" 1 "*) case " $THREADS " in *" 2 "*) both=1 ;; esac ;; esac
+	[ "$both" = 1 ] || quiet=0
 	printf '   %-22s %12s %12s %9s\n' "build vec/s (median)" "1 thread" "2 threads" "1->2"
 	declare -A R
 	for lib in $libs; do
