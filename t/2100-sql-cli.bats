@@ -333,6 +333,9 @@ DELETE FROM t WHERE id = 6;'
 	assert_line --index 0 'QUERY PLAN'
 	assert_line --regexp '^`--'
 	assert_line bob
+	# a plain EXPLAIN QUERY PLAN statement: SQLite's four columns, as rows
+	run -0 sochdb-sql -d "$D" -c 'EXPLAIN QUERY PLAN SELECT name FROM t WHERE id = 2'
+	assert_output $'id\tparent\tnotused\tdetail\n2\t0\t0\tSEARCH t USING INTEGER PRIMARY KEY (rowid=?)'
 	run -0 sochdb-sql -d "$D" -c .help
 	for c in tables schema indexes import dump mode headers nullvalue output once read timer eqp changes bail parameter help quit; do
 		assert_line --partial ".$c"
