@@ -158,6 +158,14 @@ struct tscan {
 	struct sdb_buf rec;          /* the current row's record (copied) */
 	struct sdb_buf kb, hb;       /* keys */
 	struct sql_value *inv;       /* P_ROWID_IN: the values, sorted */
+	/* P_INDEX_EQ with an IN list of constants on the index column after
+	 * the equalities (inx; keyx[nkey - 1] is unused): the key prefix of
+	 * each value (inaff applied), sorted, without repeats, read in turn */
+	struct xp *inx;
+	uint8_t *inaff;
+	struct sdb_buf inkeys;
+	size_t *inoff;               /* ninx + 1 offsets into inkeys */
+	long ninx, inxpos;
 	long nin, inpos;
 	int done;
 	int64_t hi_rowid;            /* P_ROWID_RANGE: stop past it */
@@ -341,6 +349,36 @@ static const struct xp *col_side(const struct xp *x, const struct src *s)
 	return x->r;
 }
 
+/* An IN list of constants (no COLLATE of their own) on column icol of s,
+ * each value usable as an equality on an index column of collation coll:
+ * the conjunct, with each value's affinity in *aff (malloc'd). NULL:
+ * none. */
+static struct xp *find_inlist(struct xp **all, int n, const struct src *s, int icol,
+			      int coll, uint8_t **aff)
+{
+	for (int i = 0; i < n; i++) {
+		struct xp *x = all[i];
+		if (x->op != X_INLIST || x->not_ || x->na < 1 || x->na > 100000)
+			continue;
+		const struct xp *l = strip(x->l);
+		if (l->op != X_COL || l->cur != s->cur || l->col != icol)
+			continue;
+		uint8_t *va = malloc((size_t)x->na);
+		int ok = va != NULL;
+		for (int j = 0; j < x->na && ok; j++) {
+			const struct xp *v = x->a[j];
+			ok = (v->is_const || v->op == X_PARAM) && !v->has_coll &&
+			     eq_usable(x, x->l, s->aff[icol], coll, v, &va[j]);
+		}
+		if (ok) {
+			*aff = va;
+			return x;
+		}
+		free(va);
+	}
+	return NULL;
+}
+
 /* A range on column icol of s (collation coll) among the conjuncts: the
  * bounds found (either may stay NULL). Any subset of the conjuncts may be
  * used: they are all checked again on every row. @return 1 when found. */
@@ -490,9 +528,16 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 	memset(&best_rb, 0, sizeof(best_rb));
 	memset(&rng_only_b, 0, sizeof(rng_only_b));
 	const struct sql_index_def *best = NULL;
-	struct xp **best_x = NULL, *best_c[64];
-	uint8_t *best_aff = NULL;
+	struct xp **best_x = NULL, *best_c[64], *best_inx = NULL;
+	uint8_t *best_aff = NULL, *best_inaff = NULL;
 	int best_nc = 0;
+	/* a rowid IN list (3.) beats an index IN list alone */
+	int rowid_in = 0;
+	for (int i = 0; i < n && !tab->without_rowid && !rowid_in; i++) {
+		const struct xp *l = all[i]->op == X_INLIST && !all[i]->not_ ? strip(all[i]->l) : NULL;
+		rowid_in = l && l->op == X_COL && l->cur == s->cur &&
+			   (l->col == s->ncol || l->col == rowid_col);
+	}
 	for (int k = 0; k < tab->nidx && t->path == P_FULL; k++) {
 		const struct sql_index_def *ix = tab->idx[k];
 		if (ix->where || ix->hnsw)
@@ -535,21 +580,34 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 				break;
 		}
 		struct rbound rb;
-		int has_r = range_col_ok(ix, m) &&
+		/* an IN list on the next column: one lookup per value */
+		uint8_t *inaff = NULL;
+		struct xp *inx = m < ix->ncol && m < 63 && ix->cols[m] >= 0 && !tab->without_rowid &&
+				 (m > 0 || !rowid_in)
+			? find_inlist(all, n, s, ix->cols[m], ix->coll ? ix->coll[m] : 0, &inaff)
+			: NULL;
+		int has_r = !inx && range_col_ok(ix, m) &&
 			    find_range(in, all, n, s, pos, outer, ix->cols[m],
 				       ix->coll ? ix->coll[m] : 0, &rb);
-		int score = 2 * m + has_r;
+		if (inx)
+			memset(&rb, 0, sizeof(rb));
+		/* m equalities, then an IN list (m + 1 equalities ahead of it,
+		 * a range behind it) or a range */
+		int score = 4 * m + (inx ? 3 : 2 * has_r);
 		int better = score > best_score ||
 			     (score == best_score && m > 0 && best && !best->unique && ix->unique && m == ix->ncol);
 		if (m == 0 && has_r && !rng_only) {
 			rng_only = ix;
 			rng_only_b = rb;
 		}
-		if (m > 0 && better) {
+		if ((m > 0 || inx) && better) {
 			free(best_x);
 			free(best_aff);
+			free(best_inaff);
 			best = ix;
-			best_n = m;
+			best_n = m + !!inx;
+			best_inx = inx;
+			best_inaff = inaff;
 			best_score = score;
 			best_rb = rb;
 			if (!has_r)
@@ -561,6 +619,7 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		} else {
 			free(vx);
 			free(va);
+			free(inaff);
 		}
 	}
 	if (best && t->path == P_FULL) {
@@ -569,6 +628,8 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		t->keyx = best_x;
 		t->kaff = best_aff;
 		t->nkey = best_n;
+		t->inx = best_inx;
+		t->inaff = best_inaff;
 		t->rlo = best_rb.lo;
 		t->rhi = best_rb.hi;
 		t->rlo_incl = best_rb.lo_incl;
@@ -582,6 +643,7 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 	} else {
 		free(best_x);
 		free(best_aff);
+		free(best_inaff);
 	}
 	/* 3. rowid IN (list) */
 	for (int i = 0; i < n && t->path == P_FULL && !tab->without_rowid; i++) {
@@ -1362,6 +1424,104 @@ int tscan_rewind(struct tscan *t, struct ectx *x)
 	return path_rewind(t, x);
 }
 
+/* the scan whose IN prefixes qsort is ordering (qsort has no context) */
+static __thread const struct tscan *inx_sorting;
+
+static int inx_cmp(const void *a, const void *b)
+{
+	const struct tscan *t = inx_sorting;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	return sdb_key_cmp(t->inkeys.data + t->inoff[i], t->inoff[i + 1] - t->inoff[i],
+			   t->inkeys.data + t->inoff[j], t->inoff[j + 1] - t->inoff[j]);
+}
+
+/* The key prefixes of an IN lookup: vals[0..neq) then each value of the
+ * list (NULLs left out), sorted in index order, repeats (1 and 1.0; 'a'
+ * and 'A' under NOCASE) dropped, so no entry is read twice. */
+static int inx_keys(struct tscan *t, struct ectx *x, struct sql_value *vals, int neq)
+{
+	const struct xp *l = t->inx;
+	size_t *off = realloc(t->inoff, sizeof(*off) * ((size_t)l->na + 1));
+	size_t *ord = malloc(sizeof(*ord) * (size_t)l->na);
+	struct sdb_buf k = SDB_BUF_INIT;
+	int rc = 0;
+	if (off)
+		t->inoff = off;
+	if (!off || !ord) {
+		free(ord);
+		return sql_oom(x->e);
+	}
+	sdb_buf_reset(&t->inkeys);
+	long n = 0;
+	for (int j = 0; j < l->na && !rc; j++) {
+		struct sql_value v;
+		if ((rc = xp_eval(x, l->a[j], &v)))
+			break;
+		if (v.type == SQLV_NULL)
+			continue;
+		if (t->inaff[j])
+			sql_value_apply_aff(&v, (enum sql_aff)t->inaff[j], x->mem);
+		vals[neq] = v;
+		sql_idxkey_prefix(&k, t->idx, vals, neq + 1);
+		t->inoff[n] = t->inkeys.len;
+		sdb_buf_add(&t->inkeys, k.data, k.len);
+		ord[n] = (size_t)n;
+		n++;
+	}
+	t->inoff[n] = t->inkeys.len;
+	if (!rc && (k.oom || t->inkeys.oom))
+		rc = sql_oom(x->e);
+	sdb_buf_release(&k);
+	if (rc) {
+		free(ord);
+		return rc;
+	}
+	inx_sorting = t;
+	qsort(ord, (size_t)n, sizeof(*ord), inx_cmp);
+	/* the sorted, distinct prefixes, copied in order */
+	struct sdb_buf sk = SDB_BUF_INIT;
+	size_t *no = malloc(sizeof(*no) * ((size_t)n + 1));
+	long m = 0;
+	if (!no) {
+		free(ord);
+		return sql_oom(x->e);
+	}
+	for (long i = 0; i < n; i++) {
+		size_t a = ord[i], al = t->inoff[a + 1] - t->inoff[a];
+		if (m && al == sk.len - no[m - 1] &&
+		    !memcmp(sk.data + no[m - 1], t->inkeys.data + t->inoff[a], al))
+			continue;
+		no[m++] = sk.len;
+		sdb_buf_add(&sk, t->inkeys.data + t->inoff[a], al);
+	}
+	no[m] = sk.len;
+	free(ord);
+	if (sk.oom) {
+		sdb_buf_release(&sk);
+		free(no);
+		return sql_oom(x->e);
+	}
+	sdb_buf_release(&t->inkeys);
+	t->inkeys = sk;
+	free(t->inoff);
+	t->inoff = no;
+	t->ninx = m;
+	t->inxpos = 0;
+	return 0;
+}
+
+/* kb/hb: every entry starting with the IN lookup's i-th prefix (the
+ * list read backwards for a descending scan). */
+static void inx_bounds(struct tscan *t, long i)
+{
+	long j = t->desc ? t->ninx - 1 - i : i;
+	sdb_buf_reset(&t->kb);
+	sdb_buf_add(&t->kb, t->inkeys.data + t->inoff[j], t->inoff[j + 1] - t->inoff[j]);
+	sdb_buf_reset(&t->hb);
+	sdb_buf_add(&t->hb, t->kb.data, t->kb.len);
+	key_succ(&t->hb);
+}
+
 /* Opens the path's iteration (or, keys_only, computes its bounds). */
 static int path_rewind(struct tscan *t, struct ectx *x)
 {
@@ -1486,6 +1646,8 @@ static int path_rewind(struct tscan *t, struct ectx *x)
 	case P_INDEX_EQ: {
 		struct sql_value vals[64];
 		int nk = t->nkey > 64 ? 64 : t->nkey;
+		if (t->inx)
+			nk = t->nkey - 1; /* the equalities before the IN column (< 64) */
 		for (int i = 0; i < nk; i++) {
 			if ((rc = xp_eval(x, t->keyx[i], &vals[i])))
 				return rc;
@@ -1498,6 +1660,16 @@ static int path_rewind(struct tscan *t, struct ectx *x)
 		}
 		if (t->cover < 0)
 			t->cover = index_covers(t);
+		if (t->inx) {
+			if ((rc = inx_keys(t, x, vals, nk)))
+				return rc;
+			if (!t->ninx) {
+				t->done = 1;
+				return 0;
+			}
+			inx_bounds(t, 0);
+			break;
+		}
 		if ((!t->rlo && !t->rhi) || nk >= 64) {
 			sql_idxkey_prefix(&t->kb, t->idx, vals, nk);
 			sdb_buf_reset(&t->hb);
@@ -1747,6 +1919,17 @@ static int tscan_next1(struct tscan *t, struct ectx *x)
 	size_t klen;
 	struct sdb_val v;
 	rc = sdb_txn_iter_next(t->it, &k, &klen, &v, x->e);
+	while (rc == 0 && t->inx && t->inxpos + 1 < t->ninx) {
+		/* an IN lookup: the next value's entries */
+		close_iter(t);
+		inx_bounds(t, ++t->inxpos);
+		if (t->kb.oom || t->hb.oom)
+			return sql_oom(x->e);
+		if ((rc = sdb_txn_iter_open(t->txn, t->kb.data, t->kb.len, t->hb.data, t->hb.len,
+					    t->desc, &t->it, x->e)))
+			return rc;
+		rc = sdb_txn_iter_next(t->it, &k, &klen, &v, x->e);
+	}
 	if (rc <= 0) {
 		if (rc == 0)
 			t->done = 1;
@@ -1803,6 +1986,8 @@ int tscan_count(struct tscan *t, struct ectx *x, int64_t *n)
 	*n = 0;
 	if (t->path != P_FULL && t->path != P_ROWID_RANGE && t->path != P_INDEX_EQ)
 		return 0;
+	if (t->inx)
+		return 0; /* one range per value: counted by the scan */
 	if (t->path == P_INDEX_EQ && (t->tab->without_rowid || index_covers(t) != 2))
 		return 0;
 	if (t->path != P_INDEX_EQ) {
@@ -1842,6 +2027,9 @@ void tscan_free(struct tscan *t)
 	free(t->keyx);
 	free(t->kaff);
 	free(t->inv);
+	free(t->inaff);
+	free(t->inoff);
+	sdb_buf_release(&t->inkeys);
 	free(t->row);
 	hash_drop(t);
 	free(t->hucol);
@@ -1893,8 +2081,8 @@ int tscan_order(struct tscan *t, const int *cols, const uint8_t *desc,
 		const uint8_t *colls, int n)
 {
 	const struct sql_table_def *tab = t->tab;
-	if (n < 1 || t->path == P_FTS)
-		return 0;
+	if (n < 1 || t->path == P_FTS || t->inx)
+		return 0; /* an IN lookup: index order within each value only */
 	/* rowid order */
 	if (is_rowid_col(t, cols[0])) {
 		if (t->path == P_FULL || t->path == P_ROWID_RANGE) {
@@ -2361,7 +2549,7 @@ static int hnsw_rewind(struct tscan *t, struct ectx *x, int plan_only, struct sq
 	hq->fcols = t->hfcols;
 	hq->nfcols = t->nhfcols;
 	hq->test = hnsw_test;
-	hq->cands = t->path == P_INDEX_EQ && !t->tab->without_rowid ? hnsw_cands : NULL;
+	hq->cands = t->path == P_INDEX_EQ && !t->tab->without_rowid && !t->inx ? hnsw_cands : NULL;
 	struct sql_hnsw_range rg[SQL_HNSW_RANGES];
 	hq->ranges = rg;
 	hq->nranges = 0;
