@@ -8,6 +8,7 @@
  * a table no conjunct connects costs its full size, so connected tables
  * always come before a cross product. LEFT JOINs keep the FROM order.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include "sql/plan.h"
 
 #include "sql/fts_exec.h"
@@ -164,7 +165,8 @@ struct tscan {
 	struct xp *inx;
 	uint8_t *inaff;
 	struct sdb_buf inkeys;
-	size_t *inoff;               /* ninx + 1 offsets into inkeys */
+	size_t *inoff;               /* one offset per value, + 1 */
+	size_t *inord;               /* the values in key order, repeats out */
 	long ninx, inxpos;
 	long nin, inpos;
 	int done;
@@ -379,6 +381,28 @@ static struct xp *find_inlist(struct xp **all, int n, const struct src *s, int i
 	return NULL;
 }
 
+/* A rowid IN list among the conjuncts whose values are all bound at pos
+ * (the rowid IN path, 3.), or NULL. */
+static struct xp *rowid_inlist(struct plan_in *in, struct xp **all, int n,
+			       const struct src *s, int pos, uint64_t outer, int rowid_col)
+{
+	for (int i = 0; i < n; i++) {
+		struct xp *x = all[i];
+		if (x->op != X_INLIST || x->not_)
+			continue;
+		const struct xp *l = strip(x->l);
+		if (l->op != X_COL || l->cur != s->cur ||
+		    (l->col != s->ncol && l->col != rowid_col))
+			continue;
+		int ok = 1;
+		for (int j = 0; j < x->na && ok; j++)
+			ok = bound_ok(in, x->a[j], pos, outer);
+		if (ok)
+			return x;
+	}
+	return NULL;
+}
+
 /* A range on column icol of s (collation coll) among the conjuncts: the
  * bounds found (either may stay NULL). Any subset of the conjuncts may be
  * used: they are all checked again on every row. @return 1 when found. */
@@ -532,12 +556,8 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 	uint8_t *best_aff = NULL, *best_inaff = NULL;
 	int best_nc = 0;
 	/* a rowid IN list (3.) beats an index IN list alone */
-	int rowid_in = 0;
-	for (int i = 0; i < n && !tab->without_rowid && !rowid_in; i++) {
-		const struct xp *l = all[i]->op == X_INLIST && !all[i]->not_ ? strip(all[i]->l) : NULL;
-		rowid_in = l && l->op == X_COL && l->cur == s->cur &&
-			   (l->col == s->ncol || l->col == rowid_col);
-	}
+	struct xp *rowid_in = tab->without_rowid ? NULL
+		: rowid_inlist(in, all, n, s, pos, outer, rowid_col);
 	for (int k = 0; k < tab->nidx && t->path == P_FULL; k++) {
 		const struct sql_index_def *ix = tab->idx[k];
 		if (ix->where || ix->hnsw)
@@ -646,19 +666,8 @@ struct tscan *plan_table(struct plan_in *in, struct src *s, int pos,
 		free(best_inaff);
 	}
 	/* 3. rowid IN (list) */
-	for (int i = 0; i < n && t->path == P_FULL && !tab->without_rowid; i++) {
-		struct xp *x = all[i];
-		if (x->op != X_INLIST || x->not_)
-			continue;
-		const struct xp *l = strip(x->l);
-		if (l->op != X_COL || l->cur != s->cur ||
-		    (l->col != s->ncol && l->col != rowid_col))
-			continue;
-		int ok = 1;
-		for (int j = 0; j < x->na && ok; j++)
-			ok = bound_ok(in, x->a[j], pos, outer);
-		if (!ok)
-			continue;
+	if (t->path == P_FULL && rowid_in) {
+		struct xp *x = rowid_in;
 		t->path = P_ROWID_IN;
 		t->keyx = calloc((size_t)(x->na > 0 ? x->na : 1), sizeof(*t->keyx));
 		if (!t->keyx)
@@ -1424,35 +1433,30 @@ int tscan_rewind(struct tscan *t, struct ectx *x)
 	return path_rewind(t, x);
 }
 
-/* the scan whose IN prefixes qsort is ordering (qsort has no context) */
-static __thread const struct tscan *inx_sorting;
-
-static int inx_cmp(const void *a, const void *b)
+static int inx_cmp(const void *a, const void *b, void *arg)
 {
-	const struct tscan *t = inx_sorting;
+	const struct tscan *t = arg;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
 	return sdb_key_cmp(t->inkeys.data + t->inoff[i], t->inoff[i + 1] - t->inoff[i],
 			   t->inkeys.data + t->inoff[j], t->inoff[j + 1] - t->inoff[j]);
 }
 
 /* The key prefixes of an IN lookup: vals[0..neq) then each value of the
- * list (NULLs left out), sorted in index order, repeats (1 and 1.0; 'a'
- * and 'A' under NOCASE) dropped, so no entry is read twice. */
+ * list (NULLs left out), in inord sorted in index order, repeats (1 and
+ * 1.0; 'a' and 'A' under NOCASE) dropped, so no entry is read twice. */
 static int inx_keys(struct tscan *t, struct ectx *x, struct sql_value *vals, int neq)
 {
 	const struct xp *l = t->inx;
-	size_t *off = realloc(t->inoff, sizeof(*off) * ((size_t)l->na + 1));
-	size_t *ord = malloc(sizeof(*ord) * (size_t)l->na);
+	if (!t->inoff) {
+		t->inoff = malloc(sizeof(*t->inoff) * ((size_t)l->na + 1));
+		t->inord = malloc(sizeof(*t->inord) * (size_t)l->na);
+		if (!t->inoff || !t->inord)
+			return sql_oom(x->e);
+	}
 	struct sdb_buf k = SDB_BUF_INIT;
 	int rc = 0;
-	if (off)
-		t->inoff = off;
-	if (!off || !ord) {
-		free(ord);
-		return sql_oom(x->e);
-	}
-	sdb_buf_reset(&t->inkeys);
 	long n = 0;
+	sdb_buf_reset(&t->inkeys);
 	for (int j = 0; j < l->na && !rc; j++) {
 		struct sql_value v;
 		if ((rc = xp_eval(x, l->a[j], &v)))
@@ -1465,46 +1469,20 @@ static int inx_keys(struct tscan *t, struct ectx *x, struct sql_value *vals, int
 		sql_idxkey_prefix(&k, t->idx, vals, neq + 1);
 		t->inoff[n] = t->inkeys.len;
 		sdb_buf_add(&t->inkeys, k.data, k.len);
-		ord[n] = (size_t)n;
+		t->inord[n] = (size_t)n;
 		n++;
 	}
 	t->inoff[n] = t->inkeys.len;
 	if (!rc && (k.oom || t->inkeys.oom))
 		rc = sql_oom(x->e);
 	sdb_buf_release(&k);
-	if (rc) {
-		free(ord);
+	if (rc)
 		return rc;
-	}
-	inx_sorting = t;
-	qsort(ord, (size_t)n, sizeof(*ord), inx_cmp);
-	/* the sorted, distinct prefixes, copied in order */
-	struct sdb_buf sk = SDB_BUF_INIT;
-	size_t *no = malloc(sizeof(*no) * ((size_t)n + 1));
+	qsort_r(t->inord, (size_t)n, sizeof(*t->inord), inx_cmp, t);
 	long m = 0;
-	if (!no) {
-		free(ord);
-		return sql_oom(x->e);
-	}
-	for (long i = 0; i < n; i++) {
-		size_t a = ord[i], al = t->inoff[a + 1] - t->inoff[a];
-		if (m && al == sk.len - no[m - 1] &&
-		    !memcmp(sk.data + no[m - 1], t->inkeys.data + t->inoff[a], al))
-			continue;
-		no[m++] = sk.len;
-		sdb_buf_add(&sk, t->inkeys.data + t->inoff[a], al);
-	}
-	no[m] = sk.len;
-	free(ord);
-	if (sk.oom) {
-		sdb_buf_release(&sk);
-		free(no);
-		return sql_oom(x->e);
-	}
-	sdb_buf_release(&t->inkeys);
-	t->inkeys = sk;
-	free(t->inoff);
-	t->inoff = no;
+	for (long i = 0; i < n; i++)
+		if (!m || inx_cmp(&t->inord[m - 1], &t->inord[i], t))
+			t->inord[m++] = t->inord[i];
 	t->ninx = m;
 	t->inxpos = 0;
 	return 0;
@@ -1514,7 +1492,7 @@ static int inx_keys(struct tscan *t, struct ectx *x, struct sql_value *vals, int
  * list read backwards for a descending scan). */
 static void inx_bounds(struct tscan *t, long i)
 {
-	long j = t->desc ? t->ninx - 1 - i : i;
+	size_t j = t->inord[t->desc ? t->ninx - 1 - i : i];
 	sdb_buf_reset(&t->kb);
 	sdb_buf_add(&t->kb, t->inkeys.data + t->inoff[j], t->inoff[j + 1] - t->inoff[j]);
 	sdb_buf_reset(&t->hb);
@@ -2029,6 +2007,7 @@ void tscan_free(struct tscan *t)
 	free(t->inv);
 	free(t->inaff);
 	free(t->inoff);
+	free(t->inord);
 	sdb_buf_release(&t->inkeys);
 	free(t->row);
 	hash_drop(t);
