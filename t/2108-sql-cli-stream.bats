@@ -14,12 +14,7 @@ setup() {
 
 # waits (up to 10 s) until file $1 holds a line equal to $2
 wait_line() {
-	local _
-	for _ in $(seq 200); do
-		grep -qxF -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	fail "no line '$2' in $1: $(cat "$1" 2>/dev/null)"
+	wait_until grep -qxF -- "$2" "$1" || fail "no line '$2' in $1: $(cat "$1" 2>/dev/null)"
 }
 
 @test "a FIFO-driven shell answers each statement before the next is sent" {

@@ -26,23 +26,16 @@ EOF
 }
 
 # waits (up to 10 s) until file $1 has $2 lines
+lines_ge() {
+	[ "$(wc -l <"$1")" -ge "$2" ]
+}
 wait_lines() {
-	local _
-	for _ in $(seq 200); do
-		[ "$(wc -l <"$1")" -ge "$2" ] && return 0
-		sleep 0.05
-	done
-	fail "not $2 lines in $1: $(cat "$1")"
+	wait_until lines_ge "$1" "$2" || fail "not $2 lines in $1: $(cat "$1")"
 }
 
 # waits (up to 10 s) until file $1 holds the text $2
 wait_text() {
-	local _
-	for _ in $(seq 200); do
-		grep -qF -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	fail "no '$2' in $1: $(cat "$1")"
+	wait_until grep -qF -- "$2" "$1" || fail "no '$2' in $1: $(cat "$1")"
 }
 
 # dialogue CMD...: runs CMD with its stdin a FIFO held open and checks

@@ -45,6 +45,17 @@ sqlite_ref() {
 	S=$BATS_TEST_TMPDIR/${1:-data.sql}
 }
 
+# wait_until CMD...: runs CMD (its stderr dropped) every 0.05 s until it
+# succeeds, for up to 10 s. @return 0 when it did, 1 when it never did.
+wait_until() {
+	local _
+	for _ in $(seq 200); do
+		"$@" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # Each test gets its own database directory.
 setup_db() {
 	export SOCHDB_DIR=$BATS_TEST_TMPDIR/db
