@@ -447,7 +447,123 @@ static float bf16_ipd_avx2(const float *a_, const float *b_, size_t d)
 	}
 	return 1.0f - sdb_hsum256(_mm256_add_ps(s0, s1));
 }
+/*
+ * A float32 query against bf16 rows (search): only the row widens. On
+ * AVX2 a 32-byte load of 16 values widens with two unpacks against zero
+ * (the values land in the high halves of 32-bit lanes), which takes
+ * them in the order 0-3 8-11 | 4-7 12-15 of each 16: the query is
+ * stored in that order once (sdb_vec_bf16q_prep), so a distance costs
+ * one load and two unpacks per 16 values of the row.
+ */
+__attribute__((target("avx2,fma")))
+static inline void bf16x16_avx2(const uint16_t *p, __m256 *lo, __m256 *hi)
+{
+	__m256i x = _mm256_loadu_si256((const __m256i *)(const void *)p), z = _mm256_setzero_si256();
+
+	*lo = _mm256_castsi256_ps(_mm256_unpacklo_epi16(z, x));
+	*hi = _mm256_castsi256_ps(_mm256_unpackhi_epi16(z, x));
+}
+
+__attribute__((target("avx2,fma")))
+static float bf16q_l2_avx2(const float *q, const float *b_, size_t d)
+{
+	const uint16_t *b = (const uint16_t *)(const void *)b_;
+	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+	__m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+
+	/* rows are padded to 32 values */
+	for (size_t i = 0; i + 32 <= d; i += 32) {
+		__m256 a, c, e, f;
+		bf16x16_avx2(b + i, &a, &c);
+		bf16x16_avx2(b + i + 16, &e, &f);
+		a = _mm256_sub_ps(_mm256_loadu_ps(q + i), a);
+		c = _mm256_sub_ps(_mm256_loadu_ps(q + i + 8), c);
+		e = _mm256_sub_ps(_mm256_loadu_ps(q + i + 16), e);
+		f = _mm256_sub_ps(_mm256_loadu_ps(q + i + 24), f);
+		s0 = _mm256_fmadd_ps(a, a, s0);
+		s1 = _mm256_fmadd_ps(c, c, s1);
+		s2 = _mm256_fmadd_ps(e, e, s2);
+		s3 = _mm256_fmadd_ps(f, f, s3);
+	}
+	return sdb_hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+__attribute__((target("avx2,fma")))
+static float bf16q_ipd_avx2(const float *q, const float *b_, size_t d)
+{
+	const uint16_t *b = (const uint16_t *)(const void *)b_;
+	__m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+	__m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+
+	for (size_t i = 0; i + 32 <= d; i += 32) {
+		__m256 a, c, e, f;
+		bf16x16_avx2(b + i, &a, &c);
+		bf16x16_avx2(b + i + 16, &e, &f);
+		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), a, s0);
+		s1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), c, s1);
+		s2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 16), e, s2);
+		s3 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 24), f, s3);
+	}
+	return 1.0f - sdb_hsum256(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
 #endif
+
+static float bf16q_l2_scalar(const float *q, const float *b_, size_t d)
+{
+	const uint16_t *b = (const uint16_t *)(const void *)b_;
+	float s0 = 0, s1 = 0;
+
+	for (size_t i = 0; i + 2 <= d; i += 2) {
+		float t0 = q[i] - bf16_f(b[i]), t1 = q[i + 1] - bf16_f(b[i + 1]);
+		s0 += t0 * t0;
+		s1 += t1 * t1;
+	}
+	return s0 + s1;
+}
+
+static float bf16q_ipd_scalar(const float *q, const float *b_, size_t d)
+{
+	const uint16_t *b = (const uint16_t *)(const void *)b_;
+	float s0 = 0, s1 = 0;
+
+	for (size_t i = 0; i + 2 <= d; i += 2) {
+		s0 += q[i] * bf16_f(b[i]);
+		s1 += q[i + 1] * bf16_f(b[i + 1]);
+	}
+	return 1.0f - (s0 + s1);
+}
+
+/* 1 when the mixed kernels are the AVX2 ones (the permuted query) */
+static int bf16q_avx2(void)
+{
+#ifdef SDB_X86
+	sdb_vec_dist_fn l2 = sdb_vec_kernels()->l2sq;
+	return l2 == l2sq_avx2 || l2 == l2sq_avx512;
+#else
+	return 0;
+#endif
+}
+
+sdb_vec_dist_fn sdb_vec_bf16q_metric_fn(int metric)
+{
+#ifdef SDB_X86
+	if (bf16q_avx2())
+		return metric == SDB_VEC_L2 ? bf16q_l2_avx2 : bf16q_ipd_avx2;
+#endif
+	return metric == SDB_VEC_L2 ? bf16q_l2_scalar : bf16q_ipd_scalar;
+}
+
+void sdb_vec_bf16q_prep(float *out, const float *q, size_t d, size_t pd)
+{
+	static const uint8_t perm[16] = { 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15 };
+	int avx2 = bf16q_avx2();
+
+	for (size_t i = 0; i < pd; i++) {
+		size_t j = avx2 ? (i & ~(size_t)15) + perm[i & 15] : i;
+		out[i] = j < d ? q[j] : 0.0f;
+	}
+}
+
 
 int sdb_vec_has_bf16(void)
 {

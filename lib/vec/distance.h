@@ -70,6 +70,15 @@ int sdb_vec_has_bf16(void);
  * of 32 (zero padded); the rows are passed through float pointers.
  */
 sdb_vec_dist_fn sdb_vec_bf16_metric_fn(int metric);
+/*
+ * A float32 query against a bf16 row (searches: only the stored side
+ * carries the rounding, and only the row widens). The query is first
+ * laid out for the kernel: sdb_vec_bf16q_prep writes its d values,
+ * zero padded to pd (the rows' padded length, a multiple of 32), into
+ * out (pd floats) in the order the chosen kernel reads them.
+ */
+sdb_vec_dist_fn sdb_vec_bf16q_metric_fn(int metric);
+void sdb_vec_bf16q_prep(float *out, const float *q, size_t d, size_t pd);
 
 /* Scales v (d floats) to unit length; a zero vector stays zero. */
 void sdb_vec_normalize(float *v, size_t d);

@@ -139,6 +139,27 @@ static void test_bf16_kernels(void)
 							  (const float *)(const void *)b, pd) - (1 - dot)) >
 		    1e-2 * (1 + fabs(dot)))
 			bad++;
+		/* the float32 query against the bf16 row: the query unrounded,
+		 * laid out for the kernel (its padding zero) */
+		float q[352];
+		double ql2 = 0, qdot = 0;
+		for (size_t i = 0; i < pd + 4; i++)
+			q[i] = 99; /* beyond pd: must not be read or written */
+		sdb_vec_bf16q_prep(q, fa, d, pd);
+		bad += q[pd] != 99;
+		for (size_t i = 0; i < d; i++) {
+			uint32_t ub = (uint32_t)b[i] << 16;
+			float y;
+			memcpy(&y, &ub, 4);
+			ql2 += ((double)fa[i] - y) * ((double)fa[i] - y);
+			qdot += (double)fa[i] * y;
+		}
+		if (fabs(sdb_vec_bf16q_metric_fn(SDB_VEC_L2)(q, (const float *)(const void *)b, pd) - ql2) >
+		    1e-4 * (1 + ql2))
+			bad++;
+		if (fabs(sdb_vec_bf16q_metric_fn(SDB_VEC_IP)(q, (const float *)(const void *)b, pd) -
+			 (1 - qdot)) > 1e-4 * (1 + fabs(qdot)))
+			bad++;
 	}
 	CHECK_EQ_INT(bad, 0);
 }
