@@ -858,6 +858,40 @@ static void node_id_json(struct sdb_buf *b, const struct sdb_gwalk *wk, uint32_t
 	sdb_buf_addc(b, '}');
 }
 
+/* A traversal's --ids-only nodes, comma-separated: a node met before
+ * (its short text cached, a one-digit depth) in a few fixed moves into
+ * room made for it, the others through node_id_json. */
+static void ids_json(struct sdb_buf *b, const struct sdb_gwalk *wk, const struct sdb_gres *res)
+{
+	for (size_t k = 0; k < res->nnodes; k++) {
+		const struct sdb_gres_node *nd = &res->nodes[k];
+		uint32_t wi = nd->widx;
+		if (k + 8 < res->nnodes)
+			json_cache_prefetch(res->nodes[k + 8].widx);
+		if (cur_walk && wi < njc && jc[wi].n && jc[wi].n <= JC_IN && nd->depth >= 0 &&
+		    nd->depth < 10) {
+			char *d;
+			if (sdb_buf_grow(b, JC_IN + 4))
+				die(EXIT_FAILURE_RT, "out of memory");
+			d = b->data + b->len;
+			if (k)
+				*d++ = ',';
+			memcpy(d, jc[wi].t, JC_IN);
+			d += jc[wi].n;
+			*d++ = (char)('0' + nd->depth);
+			*d++ = '}';
+			*d = 0;
+			b->len = (size_t)(d - b->data);
+			continue;
+		}
+		if (k)
+			sdb_buf_addc(b, ',');
+		cur_widx = wi;
+		node_id_json(b, wk, wi, nd->depth);
+	}
+	cur_widx = -1;
+}
+
 static void node_tsv(struct sdb_buf *b, struct gdb *x, struct gopt *o, const char *start,
 		     struct sdb_gstr id, long depth)
 {
@@ -1833,15 +1867,8 @@ static int g_traverse(int argc, char **argv)
 				sdb_buf_addc(jb, ',');
 			}
 			sdb_buf_adds(jb, "\"nodes\":[");
-			for (size_t k = 0; k < c.res.nnodes && c.o.ids_only; k++) {
-				if (k)
-					sdb_buf_addc(jb, ',');
-				if (k + 8 < c.res.nnodes)
-					json_cache_prefetch(c.res.nodes[k + 8].widx);
-				cur_widx = c.res.nodes[k].widx;
-				node_id_json(jb, c.wk, c.res.nodes[k].widx, c.res.nodes[k].depth);
-			}
-			cur_widx = -1;
+			if (c.o.ids_only)
+				ids_json(jb, c.wk, &c.res);
 			for (size_t k = 0; k < c.res.nnodes && !c.o.ids_only; k++) {
 				if (k)
 					sdb_buf_addc(jb, ',');

@@ -206,6 +206,8 @@ struct sdb_gwalk {
 	size_t nci, capci; /* (nci == nc, unless !keep_cands) */
 	int keep_cands;    /* the candidates are kept (not for traverse --ids-only:
 			    * the expansions keep their ci only) */
+	int ids_walk;      /* traverse --ids-only: the neighbours' numbers are all
+			    * its walks read (sorted by id alone, each once) */
 	int lean;          /* sdb_gwalk_lean: fewest-hop paths only, no candidate
 			    * kept (a path's edges are read again: edge_again) */
 	struct sdb_buf me; /* the id of the node being expanded */
@@ -557,8 +559,8 @@ static int cand_cb(void *ctx, const struct sdb_gedge *ed, struct sdb_error *e)
 	c->other = w->cb.len;
 	c->othern = (uint32_t)o->n;
 	sdb_buf_add(&w->cb, o->p, o->n);
-	c->typen = (uint32_t)ed->type.n;
-	sdb_buf_add(&w->cb, ed->type.p, ed->type.n);
+	c->typen = w->ids_walk ? 0 : (uint32_t)ed->type.n;
+	sdb_buf_add(&w->cb, ed->type.p, c->typen);
 	c->propsn = w->keep_props ? (uint32_t)ed->propsn : 0;
 	sdb_buf_add(&w->cb, ed->props, c->propsn);
 	return sdb_buf_ok(&w->cb) ? 0 : oom(e);
@@ -588,8 +590,23 @@ static inline int cand_cmp(const char *base, const struct cand *a, const struct 
 	return a->t.ra < b->t.ra ? -1 : a->t.ra > b->t.ra;
 }
 
+/* The order of the other ends alone (ids_walk: a walk that reads the
+ * neighbours' numbers only, so parallel edges' order does not matter). */
+static inline int cand_id_cmp(const char *base, const struct cand *a, const struct cand *b)
+{
+	size_t m;
+	int c;
+
+	if (a->k8 != b->k8)
+		return a->k8 < b->k8 ? -1 : 1;
+	m = a->othern < b->othern ? a->othern : b->othern;
+	c = memcmp(base + a->other, base + b->other, m);
+	return c ? c : a->othern < b->othern ? -1 : a->othern > b->othern;
+}
+
 /*
- * Sorts the candidates w->c[c0, c0 + m) by cand_cmp, stably. They come
+ * Sorts the candidates w->c[c0, c0 + m) by cand_cmp (ids_walk: by
+ * cand_id_cmp), stably. They come
  * from the store in key order: sorted runs (one per edge type and
  * direction), so a natural merge sort of their numbers does few passes,
  * and an already sorted list (one type) costs one comparison a
@@ -601,8 +618,10 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 	struct cand *c = w->c + c0;
 	uint32_t *a, *b;
 	size_t i;
+	int ids = w->ids_walk;
+#define CMP(x, y) (ids ? cand_id_cmp(base, x, y) : cand_cmp(base, x, y))
 
-	for (i = 1; i < m && cand_cmp(base, &c[i - 1], &c[i]) <= 0; i++)
+	for (i = 1; i < m && CMP(&c[i - 1], &c[i]) <= 0; i++)
 		;
 	if (i >= m)
 		return 0;
@@ -610,7 +629,7 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 		for (i = 1; i < m; i++) {
 			struct cand x = c[i];
 			size_t j = i;
-			for (; j > 0 && cand_cmp(base, &c[j - 1], &x) > 0; j--)
+			for (; j > 0 && CMP(&c[j - 1], &x) > 0; j--)
 				c[j] = c[j - 1];
 			c[j] = x;
 		}
@@ -630,16 +649,16 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 		i = 0;
 		while (i < m) {
 			size_t s1 = i, e1 = i + 1, e2;
-			while (e1 < m && cand_cmp(base, &c[a[e1 - 1]], &c[a[e1]]) <= 0)
+			while (e1 < m && CMP(&c[a[e1 - 1]], &c[a[e1]]) <= 0)
 				e1++;
 			e2 = e1;
 			if (e1 < m)
-				for (e2 = e1 + 1; e2 < m && cand_cmp(base, &c[a[e2 - 1]], &c[a[e2]]) <= 0; e2++)
+				for (e2 = e1 + 1; e2 < m && CMP(&c[a[e2 - 1]], &c[a[e2]]) <= 0; e2++)
 					;
 			runs++;
 			size_t x = s1, y = e1;
 			while (x < e1 && y < e2)
-				b[o++] = cand_cmp(base, &c[a[y]], &c[a[x]]) < 0 ? a[y++] : a[x++];
+				b[o++] = CMP(&c[a[y]], &c[a[x]]) < 0 ? a[y++] : a[x++];
 			while (x < e1)
 				b[o++] = a[x++];
 			while (y < e2)
@@ -656,6 +675,7 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 		w->ct[i] = c[a[i]];
 	memcpy(c, w->ct, m * sizeof(*c));
 	return 0;
+#undef CMP
 }
 
 /*
@@ -756,6 +776,10 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 		if (node_of_h(w, w->cb.data + w->c[i].other, w->c[i].othern, w->hs[i - c0],
 			      &w->c[i].idx, &fresh, touch_them))
 			return oom(e);
+		/* (an ids walk keeps a node once: its parallel edges are
+		 * neighbours in a row, sorted by id) */
+		if (w->ids_walk && w->nci > *first && w->ci[w->nci - 1] == w->c[i].idx)
+			continue;
 		w->ci[w->nci++] = w->c[i].idx;
 	}
 	*end = w->nci;
@@ -874,6 +898,7 @@ int sdb_gwalk_new(struct sdb_graph *g, const struct sdb_gquery *q,
 	w->ra_on = 1;
 	w->keep_props = !q->ids_only || q->weight;
 	w->keep_cands = !q->ids_only;
+	w->ids_walk = q->ids_only && !q->weight;
 	*out = w;
 	return 0;
 }
@@ -881,6 +906,7 @@ int sdb_gwalk_new(struct sdb_graph *g, const struct sdb_gquery *q,
 void sdb_gwalk_lean(struct sdb_gwalk *w)
 {
 	w->lean = 1;
+	w->ids_walk = 0;
 	w->keep_cands = 0;
 	w->keep_props = 1;
 }
@@ -935,46 +961,54 @@ static int mark_fit(struct sdb_gwalk *w)
 	return 0;
 }
 
-static int ido_cmp(const void *pa, const void *pb, void *ctx)
-{
-	const struct sdb_gwalk *w = ctx;
-	uint64_t a = w->ido[*(const uint32_t *)pa], b = w->ido[*(const uint32_t *)pb];
-	size_t an = IDO_N(a), bn = IDO_N(b);
-	int c = memcmp(w->ids.data + IDO_OFF(a), w->ids.data + IDO_OFF(b), an < bn ? an : bn);
-
-	return c ? c : an < bn ? -1 : an > bn;
-}
-
 /* A level's node and its id's first 8 bytes (big-endian, zero-padded:
- * the ids' order where they differ there), sorted by lvk_cmp: the sort
- * reads a packed array, not each compared node's id bytes. */
+ * the ids' order where they differ there), sorted by level_sort: the sort
+ * reads a packed array, not each node's id bytes. */
 struct lvk {
 	uint64_t k;
 	uint32_t i;
 };
 
-static int lvk_cmp(const void *pa, const void *pb, void *ctx)
-{
-	const struct lvk *a = pa, *b = pb;
-
-	if (a->k != b->k)
-		return a->k < b->k ? -1 : 1;
-	return ido_cmp(&a->i, &b->i, ctx);
-}
-
-/* Sorts the nodes lv[0, ln) by id (lk: scratch). @return 0 or SDB_ENOMEM. */
+/* Sorts the nodes lv[0, ln) by their ids' first 8 bytes (lk: scratch,
+ * 2 ln): the order the warm reads a level in, for the store's locality
+ * only (what it caches does not depend on it, so ids sharing those bytes
+ * stay as they came). An LSD radix sort by bytes that skips a byte every
+ * key shares. @return 0 or SDB_ENOMEM. */
 static int level_sort(struct sdb_gwalk *w, uint32_t *lv, size_t ln, struct lvk **lk, size_t *lkc)
 {
-	if (sdb_grow((void **)lk, lkc, ln, sizeof(**lk), 256))
+	size_t cnt[8][256]; /* (16 KiB: per byte, the keys with each value) */
+	struct lvk *a, *b;
+
+	if (ln < 2)
+		return 0;
+	if (sdb_grow((void **)lk, lkc, 2 * ln, sizeof(**lk), 256))
 		return SDB_ENOMEM;
+	a = *lk;
+	b = *lk + ln;
+	memset(cnt, 0, sizeof(cnt));
 	for (size_t i = 0; i < ln; i++) {
-		uint64_t r = w->ido[lv[i]];
-		(*lk)[i].k = sdb_be64_prefix(w->ids.data + IDO_OFF(r), IDO_N(r));
-		(*lk)[i].i = lv[i];
+		uint64_t r = w->ido[lv[i]], k = sdb_be64_prefix(w->ids.data + IDO_OFF(r), IDO_N(r));
+		a[i].k = k;
+		a[i].i = lv[i];
+		for (int d = 0; d < 8; d++)
+			cnt[d][(k >> (8 * d)) & 0xff]++;
 	}
-	qsort_r(*lk, ln, sizeof(**lk), lvk_cmp, w);
+	for (int d = 0; d < 8; d++) {
+		size_t sum = 0;
+		struct lvk *t;
+		if (cnt[d][(a[0].k >> (8 * d)) & 0xff] == ln)
+			continue; /* one value at this byte: the pass keeps the order */
+		for (int v = 0; v < 256; v++) {
+			size_t c = cnt[d][v];
+			cnt[d][v] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < ln; i++)
+			b[cnt[d][(a[i].k >> (8 * d)) & 0xff]++] = a[i];
+		t = a, a = b, b = t;
+	}
 	for (size_t i = 0; i < ln; i++)
-		lv[i] = (*lk)[i].i;
+		lv[i] = a[i].i;
 	return 0;
 }
 
@@ -1074,6 +1108,28 @@ static int bfs_plain(struct sdb_gwalk *w, uint32_t s, long maxd, struct sdb_gres
 			break;
 		}
 		queue = w->bq;
+		if (q->ids_only && res->ids_in_walk) {
+			/* the nodes' numbers only: room for them all made once */
+			struct sdb_gres_node *rn;
+			if (sdb_grow((void **)&res->nodes, &res->capn, res->nnodes + (end - first),
+				     sizeof(*res->nodes), 64)) {
+				rc = oom(e);
+				break;
+			}
+			rn = res->nodes + res->nnodes;
+			for (size_t i = first; i < end; i++) {
+				uint32_t y = w->ci[i];
+				if (i + 8 < end)
+					__builtin_prefetch(&w->mark[w->ci[i + 8]]);
+				if (w->mark[y] == w->gen)
+					continue;
+				w->mark[y] = w->gen;
+				*rn++ = (struct sdb_gres_node){ res->b.len, 0, cur.d + 1, y };
+				queue[qn++] = (struct sdb_gqent){ y, cur.d + 1 };
+			}
+			res->nnodes = (size_t)(rn - res->nodes);
+			continue;
+		}
 		for (size_t i = first; i < end; i++) {
 			uint32_t y = w->ci[i];
 			long k;
