@@ -82,7 +82,7 @@ static const struct opt opts_build[] = {
 	  "copy in the index, results re-ranked in float32) or f32" },
 	{ B_BUDGET, 0, "memory-budget", "SIZE", "build within SIZE (k/M/G) of memory: from a bf16 or sq8 copy\n"
 	  "when the float32 vectors do not fit" },
-	{ B_INSERT, 0, "insert-order", "O", "local (default: a random fifth -- half from 1M rows -- then the rest by region) or input" },
+	{ B_INSERT, 0, "insert-order", "O", "local (default: a random fifth -- 65% from 1M rows -- then the rest by region) or input" },
 	{ B_ORDERING, 0, "ordering", "O", "none (default), random_projection, kmeans, block" },
 	{ B_PREFAULT, 0, "prefault", NULL, "read the whole input into memory up front" },
 	{ B_DIRECT, 0, "direct-read", NULL, "read() the input instead of mmap (network filesystems)" },

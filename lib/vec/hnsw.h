@@ -47,7 +47,7 @@ struct sdb_hnsw_params {
  * The order nodes are inserted in. INPUT: 1, 2, ..., n-1 (node 0 is the
  * first entry point). LOCAL: node 0, then a seeded random fifth of the
  * nodes (the skeleton that links the whole space early; above 400,000
- * nodes it grows, to half from 1,000,000 on), then the rest
+ * nodes it grows, to 65% from 1,000,000 on), then the rest
  * grouped by their nearest of ~sqrt(n)/3 k-means centroids (three Lloyd
  * steps on 50 rows a centroid: vec/order.h's sdb_hnsw_kmeans_perm), so
  * that consecutive inserts search the same region and find its vectors
