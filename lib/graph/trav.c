@@ -207,6 +207,8 @@ struct sdb_gwalk {
 	struct cand *c;
 	size_t nc, capc;
 	uint32_t *perm;    /* sort_cands' scratch */
+	struct lvk *ord;   /* ids_order's */
+	size_t capord;
 	size_t capperm;
 	struct cand *ct;
 	size_t capct;
@@ -265,6 +267,7 @@ static void walk_release(struct sdb_gwalk *w)
 	free(w->c);
 	free(w->ci);
 	free(w->perm);
+	free(w->ord);
 	free(w->ct);
 	free(w->mark);
 	free(w->adj);
@@ -637,8 +640,7 @@ static inline int cand_id_cmp(const char *base, const struct cand *a, const stru
 }
 
 /*
- * Sorts the candidates w->c[c0, c0 + m) by cand_cmp (ids_walk: by
- * cand_id_cmp), stably. They come
+ * Sorts the candidates w->c[c0, c0 + m) by cand_cmp, stably. They come
  * from the store in key order: sorted runs (one per edge type and
  * direction), so a natural merge sort of their numbers does few passes,
  * and an already sorted list (one type) costs one comparison a
@@ -650,10 +652,8 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 	struct cand *c = w->c + c0;
 	uint32_t *a, *b;
 	size_t i;
-	int ids = w->ids_walk;
-#define CMP(x, y) (ids ? cand_id_cmp(base, x, y) : cand_cmp(base, x, y))
 
-	for (i = 1; i < m && CMP(&c[i - 1], &c[i]) <= 0; i++)
+	for (i = 1; i < m && cand_cmp(base, &c[i - 1], &c[i]) <= 0; i++)
 		;
 	if (i >= m)
 		return 0;
@@ -661,7 +661,7 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 		for (i = 1; i < m; i++) {
 			struct cand x = c[i];
 			size_t j = i;
-			for (; j > 0 && CMP(&c[j - 1], &x) > 0; j--)
+			for (; j > 0 && cand_cmp(base, &c[j - 1], &x) > 0; j--)
 				c[j] = c[j - 1];
 			c[j] = x;
 		}
@@ -681,16 +681,16 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 		i = 0;
 		while (i < m) {
 			size_t s1 = i, e1 = i + 1, e2;
-			while (e1 < m && CMP(&c[a[e1 - 1]], &c[a[e1]]) <= 0)
+			while (e1 < m && cand_cmp(base, &c[a[e1 - 1]], &c[a[e1]]) <= 0)
 				e1++;
 			e2 = e1;
 			if (e1 < m)
-				for (e2 = e1 + 1; e2 < m && CMP(&c[a[e2 - 1]], &c[a[e2]]) <= 0; e2++)
+				for (e2 = e1 + 1; e2 < m && cand_cmp(base, &c[a[e2 - 1]], &c[a[e2]]) <= 0; e2++)
 					;
 			runs++;
 			size_t x = s1, y = e1;
 			while (x < e1 && y < e2)
-				b[o++] = CMP(&c[a[y]], &c[a[x]]) < 0 ? a[y++] : a[x++];
+				b[o++] = cand_cmp(base, &c[a[y]], &c[a[x]]) < 0 ? a[y++] : a[x++];
 			while (x < e1)
 				b[o++] = a[x++];
 			while (y < e2)
@@ -707,7 +707,83 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 		w->ct[i] = c[a[i]];
 	memcpy(c, w->ct, m * sizeof(*c));
 	return 0;
-#undef CMP
+}
+
+/* A level's node and its id's first 8 bytes (big-endian, zero-padded:
+ * the ids' order where they differ there), sorted by level_sort: the sort
+ * reads a packed array, not each node's id bytes. */
+struct lvk {
+	uint64_t k;
+	uint32_t i;
+};
+
+/* Sorts a[0, n) by k, stably (b: scratch of n): an LSD radix sort by
+ * bytes that skips a byte every key shares. @return a or b, the one that
+ * holds the sorted keys. */
+static struct lvk *lvk_radix(struct lvk *a, struct lvk *b, size_t n)
+{
+	size_t cnt[8][256]; /* (16 KiB: per byte, the keys with each value) */
+
+	memset(cnt, 0, sizeof(cnt));
+	for (size_t i = 0; i < n; i++)
+		for (int d = 0; d < 8; d++)
+			cnt[d][(a[i].k >> (8 * d)) & 0xff]++;
+	for (int d = 0; d < 8; d++) {
+		size_t sum = 0;
+		struct lvk *t;
+		if (cnt[d][(a[0].k >> (8 * d)) & 0xff] == n)
+			continue; /* one value at this byte: the pass keeps the order */
+		for (int v = 0; v < 256; v++) {
+			size_t c = cnt[d][v];
+			cnt[d][v] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[cnt[d][(a[i].k >> (8 * d)) & 0xff]++] = a[i];
+		t = a, a = b, b = t;
+	}
+	return a;
+}
+
+/*
+ * An ids walk's order of the candidates w->c[c0, c0 + m) by cand_id_cmp,
+ * as (first 8 bytes, index) pairs: 16-byte keys sorted, not the 88-byte
+ * candidates moved. NULL: already in that order (*err 0) or out of
+ * memory (*err 1).
+ */
+static const struct lvk *ids_order(struct sdb_gwalk *w, size_t c0, size_t m, int *err)
+{
+	const char *base = w->cb.data;
+	const struct cand *c = w->c + c0;
+	struct lvk *a;
+	size_t i;
+
+	*err = 0;
+	for (i = 1; i < m && cand_id_cmp(base, &c[i - 1], &c[i]) <= 0; i++)
+		;
+	if (i >= m)
+		return NULL;
+	if (m > UINT32_MAX || sdb_grow((void **)&w->ord, &w->capord, 2 * m, sizeof(*w->ord), 256)) {
+		*err = 1;
+		return NULL;
+	}
+	a = w->ord;
+	for (i = 0; i < m; i++)
+		a[i] = (struct lvk){ c[i].k8, (uint32_t)i };
+	if (m > 128)
+		a = lvk_radix(a, w->ord + m, m);
+	/* by k8 now (big lists) or not yet: an insertion sort finishes it,
+	 * whole ids compared where the first 8 bytes tie */
+	for (i = 1; i < m; i++) {
+		struct lvk x = a[i];
+		size_t j = i;
+		for (; j > 0 && (a[j - 1].k > x.k ||
+				 (a[j - 1].k == x.k && cand_id_cmp(base, &c[a[j - 1].i], &c[x.i]) > 0));
+		     j--)
+			a[j] = a[j - 1];
+		a[j] = x;
+	}
+	return a;
 }
 
 /*
@@ -776,6 +852,7 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 {
 	size_t c0 = w->nc, cb0 = w->cb.len;
 	int rc = 0, k = dir == w->q->dir ? 0 : 1;
+	const struct lvk *ord = NULL; /* an ids walk's order (NULL: as they are) */
 
 	if (!k && x < w->capadj && w->adj[x].n < ADJ_BIG) {
 		*first = w->adj[x].first;
@@ -796,14 +873,20 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 	w->expanding = x;
 	if ((rc = read_cands(w, x, dir, e)))
 		return rc;
-	if (w->nc - c0 > 1 && sort_cands(w, c0, w->nc - c0))
+	if (w->ids_walk) {
+		int err;
+		if (w->nc - c0 > 1 && !(ord = ids_order(w, c0, w->nc - c0, &err)) && err)
+			return oom(e);
+	} else if (w->nc - c0 > 1 && sort_cands(w, c0, w->nc - c0)) {
 		return oom(e);
+	}
 	if (sdb_grow((void **)&w->hs, &w->caphs, w->nc - c0, sizeof(*w->hs), 256))
 		return oom(e);
 	prefetch_nodes(w, c0, w->nc); /* (and their hashes in w->hs) */
 	if (sdb_grow((void **)&w->ci, &w->capci, w->nci + (w->nc - c0), sizeof(*w->ci), 256))
 		return oom(e);
-	for (size_t i = c0; i < w->nc; i++) {
+	for (size_t o = c0; o < w->nc; o++) {
+		size_t i = ord ? c0 + ord[o - c0].i : o;
 		int fresh;
 		if (node_of_h(w, w->cb.data + w->c[i].other, w->c[i].othern, w->hs[i - c0],
 			      &w->c[i].idx, &fresh, touch_them))
@@ -995,52 +1078,25 @@ static int mark_fit(struct sdb_gwalk *w)
 	return 0;
 }
 
-/* A level's node and its id's first 8 bytes (big-endian, zero-padded:
- * the ids' order where they differ there), sorted by level_sort: the sort
- * reads a packed array, not each node's id bytes. */
-struct lvk {
-	uint64_t k;
-	uint32_t i;
-};
-
 /* Sorts the nodes lv[0, ln) by their ids' first 8 bytes (lk: scratch,
  * 2 ln): the order the warm reads a level in, for the store's locality
  * only (what it caches does not depend on it, so ids sharing those bytes
- * stay as they came). An LSD radix sort by bytes that skips a byte every
- * key shares. @return 0 or SDB_ENOMEM. */
+ * stay as they came). @return 0 or SDB_ENOMEM. */
 static int level_sort(struct sdb_gwalk *w, uint32_t *lv, size_t ln, struct lvk **lk, size_t *lkc)
 {
-	size_t cnt[8][256]; /* (16 KiB: per byte, the keys with each value) */
-	struct lvk *a, *b;
+	struct lvk *a;
 
 	if (ln < 2)
 		return 0;
 	if (sdb_grow((void **)lk, lkc, 2 * ln, sizeof(**lk), 256))
 		return SDB_ENOMEM;
 	a = *lk;
-	b = *lk + ln;
-	memset(cnt, 0, sizeof(cnt));
 	for (size_t i = 0; i < ln; i++) {
-		uint64_t r = w->ido[lv[i]], k = sdb_be64_prefix(w->ids.data + IDO_OFF(r), IDO_N(r));
-		a[i].k = k;
+		uint64_t r = w->ido[lv[i]];
+		a[i].k = sdb_be64_prefix(w->ids.data + IDO_OFF(r), IDO_N(r));
 		a[i].i = lv[i];
-		for (int d = 0; d < 8; d++)
-			cnt[d][(k >> (8 * d)) & 0xff]++;
 	}
-	for (int d = 0; d < 8; d++) {
-		size_t sum = 0;
-		struct lvk *t;
-		if (cnt[d][(a[0].k >> (8 * d)) & 0xff] == ln)
-			continue; /* one value at this byte: the pass keeps the order */
-		for (int v = 0; v < 256; v++) {
-			size_t c = cnt[d][v];
-			cnt[d][v] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < ln; i++)
-			b[cnt[d][(a[i].k >> (8 * d)) & 0xff]++] = a[i];
-		t = a, a = b, b = t;
-	}
+	a = lvk_radix(a, *lk + ln, ln);
 	for (size_t i = 0; i < ln; i++)
 		lv[i] = a[i].i;
 	return 0;
