@@ -1525,6 +1525,20 @@ static int order_from_scan(struct sel *q)
 	return tscan_order(k->lv[0].ts, cols, desc, colls, q->norder);
 }
 
+int bctx_with(struct bctx *b, const struct sql_with *w)
+{
+	for (int i = 0; i < w->n; i++) {
+		struct ctedef *d = sdb_sql_arena_alloc(b->a, sizeof(*d));
+		if (!d)
+			return sql_oom(b->e);
+		d->cte = w->ctes[i];
+		d->recursive = w->recursive; /* a CTE naming itself otherwise: refused in bind_source */
+		d->next = b->ctes;
+		b->ctes = d;
+	}
+	return 0;
+}
+
 struct sel *sel_compile(struct bctx *b, struct scope *up,
 			const struct sql_select *s, int *correlated)
 {
@@ -1542,22 +1556,8 @@ struct sel *sel_compile(struct bctx *b, struct scope *up,
 		b->pending_rec = NULL;
 	}
 	struct ctedef *save = b->ctes;
-	if (s->with) {
-		if (s->with->recursive) {
-			/* allowed syntax; a CTE that names itself is refused in bind_source */
-		}
-		for (int i = 0; i < s->with->n; i++) {
-			struct ctedef *d = sdb_sql_arena_alloc(b->a, sizeof(*d));
-			if (!d) {
-				sql_oom(b->e);
-				return NULL;
-			}
-			d->cte = s->with->ctes[i];
-			d->recursive = s->with->recursive;
-			d->next = b->ctes;
-			b->ctes = d;
-		}
-	}
+	if (s->with && bctx_with(b, s->with))
+		return NULL;
 	q->cores = sdb_sql_arena_alloc(b->a, sizeof(*q->cores) * (size_t)s->ncores);
 	q->ops = sdb_sql_arena_alloc(b->a, sizeof(int) * (size_t)s->ncores);
 	if (!q->cores || !q->ops) {

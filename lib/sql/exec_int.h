@@ -250,6 +250,15 @@ struct bctx {                    /* binding/compiling a statement */
 
 int xp_compile(struct bctx *b, struct scope *s, const struct sql_expr *x,
 	       struct xp **out);
+/* Puts the common table expressions of @w in scope (innermost first). */
+int bctx_with(struct bctx *b, const struct sql_with *w);
+/* The WITH clause before an INSERT, UPDATE or DELETE, which every select
+ * and expression of the statement sees (as SQLite scopes it). */
+static inline int bctx_stmt_with(struct bctx *b)
+{
+	const struct sql_stmt *st = b->h ? b->h->st : NULL;
+	return st && st->kind != SQL_S_SELECT && st->with ? bctx_with(b, st->with) : 0;
+}
 /* A compiled constant. */
 struct xp *xp_const(struct bctx *b, struct sql_value v);
 

@@ -836,7 +836,7 @@ int sql_query_compile(struct sql_conn *c, struct sql_stmt_h *h,
 			  .src = h ? h->src : NULL, .all = &q->all };
 	int corr = 0;
 	sdb_error_clear(e);
-	q->sel = sel_compile(&b, NULL, sel, &corr);
+	q->sel = bctx_stmt_with(&b) ? NULL : sel_compile(&b, NULL, sel, &corr);
 	if (!q->sel) {
 		int rc = e->code ? e->code : SDB_ENOMEM;
 		sql_query_close(q);
@@ -974,7 +974,9 @@ int sql_rowexpr_compile(struct sql_conn *c, struct sql_stmt_h *h,
 	}
 	s.src = r->src;
 	s.nsrc = nsrc;
-	int rc = xp_compile(&b, &s, x, &r->x);
+	int rc = bctx_stmt_with(&b);
+	if (!rc)
+		rc = xp_compile(&b, &s, x, &r->x);
 	if (rc) {
 		sql_rowexpr_free(r);
 		return rc;

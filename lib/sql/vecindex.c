@@ -504,11 +504,19 @@ static int gather_row(void *arg, const struct sql_value *row, int64_t rowid, str
 	if (cv->type != SQLV_BLOB || cv->n != d->dim * 4)
 		return 0;
 	if (g->n == g->cap) {
+		/* rows on 64-byte boundaries, as sochdb-bulk's mapped .npy has
+		 * them: a malloc'd block starts 16 bytes into a page, and every
+		 * row of 128 floats then straddles nine cache lines, not eight
+		 * (the build measured 5-10% slower) */
 		uint64_t nc = g->cap ? g->cap * 2 : 1024;
-		float *nv = realloc(g->vecs, nc * d->dim * sizeof(float));
-		if (nv)
-			g->vecs = nv;
-		uint64_t *ni = nv ? realloc(g->ids, nc * sizeof(uint64_t)) : NULL;
+		void *nv = NULL;
+		if (posix_memalign(&nv, 64, nc * d->dim * sizeof(float)))
+			return oom(e);
+		if (g->n)
+			memcpy(nv, g->vecs, g->n * d->dim * sizeof(float));
+		free(g->vecs);
+		g->vecs = nv;
+		uint64_t *ni = realloc(g->ids, nc * sizeof(uint64_t));
 		if (!ni)
 			return oom(e);
 		g->ids = ni;
