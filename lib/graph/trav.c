@@ -149,11 +149,22 @@ static int weight_of(const char *props, size_t propsn, const char *key, size_t k
 struct tnode {
 	size_t off, n;      /* encoded id in ids */
 	uint64_t h;
-	long depth;         /* -1: not reached */
-	uint32_t gen;       /* the query the per-query fields belong to */
 	int status;         /* filter: 0 unknown, 1 passes, 2 fails */
-	long parent;        /* edge index in the walk's edge list, -1 */
+	int det;            /* node version read: 0 no, 1 found, 2 none */
+	size_t doff, dtyn, dpn; /* its type and props in w->db */
+	size_t adjf[2], adjn[2]; /* cached neighbours (q->dir, reversed); adjn SIZE_MAX: not read */
+	uint32_t cgen[2];   /* lean walk: query whose expansion left its candidates */
+	size_t cfirst[2];   /* at w->c[cfirst] */
+	int rad;            /* its version was read ahead and not used yet */
+};
+
+/* A node's per-query fields (w->nq, beside w->n: a plain BFS, which keeps
+ * its state in w->mark, never has them: its nodes cost 120 bytes, not 200) */
+struct tq {
+	long depth;         /* -1: not reached */
+	uint32_t gen;       /* the query the fields belong to */
 	int side;           /* bidirectional: 1 forward, 2 backward */
+	long parent;        /* edge index in the walk's edge list, -1 */
 	double dist;
 	int settled;
 	uint32_t px;        /* Dijkstra: parent node and its candidate */
@@ -162,12 +173,6 @@ struct tnode {
 	size_t pcb;
 	double distb;
 	int hasb, settledb;
-	int det;            /* node version read: 0 no, 1 found, 2 none */
-	size_t doff, dtyn, dpn; /* its type and props in w->db */
-	size_t adjf[2], adjn[2]; /* cached neighbours (q->dir, reversed); adjn SIZE_MAX: not read */
-	uint32_t cgen[2];   /* lean walk: query whose expansion left its candidates */
-	size_t cfirst[2];   /* at w->c[cfirst] */
-	int rad;            /* its version was read ahead and not used yet */
 };
 
 struct cand {
@@ -192,6 +197,9 @@ struct sdb_gwalk {
 	struct sdb_buf ids;
 	struct tnode *n;
 	size_t nn, capn;
+	struct tq *nq;     /* nqon: every node's (nq_on), else NULL */
+	size_t capnq;
+	int nqon;
 	struct tslot { uint32_t i, h; } *slot; /* i UINT32_MAX: empty; h: hash bits */
 	size_t nslot;
 	int keep_props; /* edge props kept in candidates (not for traverse --ids-only) */
@@ -199,6 +207,8 @@ struct sdb_gwalk {
 	struct cand *c;
 	size_t nc, capc;
 	uint32_t *perm;    /* sort_cands' scratch */
+	struct lvk *ord;   /* ids_order's */
+	size_t capord;
 	size_t capperm;
 	struct cand *ct;
 	size_t capct;
@@ -252,10 +262,12 @@ static void walk_release(struct sdb_gwalk *w)
 {
 	sdb_buf_release(&w->ids);
 	free(w->n);
+	free(w->nq);
 	free(w->slot);
 	free(w->c);
 	free(w->ci);
 	free(w->perm);
+	free(w->ord);
 	free(w->ct);
 	free(w->mark);
 	free(w->adj);
@@ -296,8 +308,11 @@ static int tab_grow(struct sdb_gwalk *w)
  * of the batch (its cached neighbours and filter result stay). */
 static inline void touch(struct sdb_gwalk *w, uint32_t i)
 {
-	struct tnode *t = &w->n[i];
+	struct tq *t;
 
+	if (!w->nqon)
+		return;
+	t = &w->nq[i];
 	if (t->gen == w->gen)
 		return;
 	t->gen = w->gen;
@@ -307,6 +322,22 @@ static inline void touch(struct sdb_gwalk *w, uint32_t i)
 	t->dist = 0;
 	t->settled = 0;
 	t->hasb = t->settledb = 0;
+}
+
+/* Turns the per-query fields on (a walk other than a plain BFS): w->nq
+ * covers every node from now on, the new ones of an earlier query (gen 0). @return 0
+ * or SDB_ENOMEM. */
+static int nq_on(struct sdb_gwalk *w)
+{
+	size_t old = w->capnq;
+
+	if (w->nqon && w->capnq >= w->nn)
+		return 0;
+	if (sdb_grow((void **)&w->nq, &w->capnq, w->nn ? w->nn : 1, sizeof(*w->nq), 256))
+		return SDB_ENOMEM;
+	memset(w->nq + old, 0, (w->capnq - old) * sizeof(*w->nq));
+	w->nqon = 1;
+	return 0;
 }
 
 /* node_of, which touches the node it finds only when touch_it (a plain
@@ -340,15 +371,19 @@ static int node_of_h(struct sdb_gwalk *w, const void *p, size_t n, uint64_t h, u
 	}
 	if (n > 0xffffff || w->ids.len > ((uint64_t)1 << 40) ||
 	    sdb_grow((void **)&w->n, &w->capn, w->nn + 1, sizeof(*w->n), 256) ||
-	    sdb_grow((void **)&w->ido, &w->capido, w->nn + 1, sizeof(*w->ido), 256))
+	    sdb_grow((void **)&w->ido, &w->capido, w->nn + 1, sizeof(*w->ido), 256) ||
+	    (w->nqon && sdb_grow((void **)&w->nq, &w->capnq, w->nn + 1, sizeof(*w->nq), 256)))
 		return SDB_ENOMEM;
 	memset(&w->n[w->nn], 0, sizeof(w->n[w->nn]));
 	w->n[w->nn].off = w->ids.len;
 	w->n[w->nn].n = n;
 	w->n[w->nn].h = h;
-	w->n[w->nn].depth = -1;
-	w->n[w->nn].gen = w->gen;
-	w->n[w->nn].parent = -1;
+	if (w->nqon) {
+		memset(&w->nq[w->nn], 0, sizeof(w->nq[w->nn]));
+		w->nq[w->nn].depth = -1;
+		w->nq[w->nn].gen = w->gen;
+		w->nq[w->nn].parent = -1;
+	}
 	w->n[w->nn].adjn[0] = w->n[w->nn].adjn[1] = SIZE_MAX;
 	w->ido[w->nn] = IDO(w->ids.len, n);
 	sdb_buf_add(&w->ids, p, n);
@@ -605,8 +640,7 @@ static inline int cand_id_cmp(const char *base, const struct cand *a, const stru
 }
 
 /*
- * Sorts the candidates w->c[c0, c0 + m) by cand_cmp (ids_walk: by
- * cand_id_cmp), stably. They come
+ * Sorts the candidates w->c[c0, c0 + m) by cand_cmp, stably. They come
  * from the store in key order: sorted runs (one per edge type and
  * direction), so a natural merge sort of their numbers does few passes,
  * and an already sorted list (one type) costs one comparison a
@@ -618,10 +652,8 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 	struct cand *c = w->c + c0;
 	uint32_t *a, *b;
 	size_t i;
-	int ids = w->ids_walk;
-#define CMP(x, y) (ids ? cand_id_cmp(base, x, y) : cand_cmp(base, x, y))
 
-	for (i = 1; i < m && CMP(&c[i - 1], &c[i]) <= 0; i++)
+	for (i = 1; i < m && cand_cmp(base, &c[i - 1], &c[i]) <= 0; i++)
 		;
 	if (i >= m)
 		return 0;
@@ -629,7 +661,7 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 		for (i = 1; i < m; i++) {
 			struct cand x = c[i];
 			size_t j = i;
-			for (; j > 0 && CMP(&c[j - 1], &x) > 0; j--)
+			for (; j > 0 && cand_cmp(base, &c[j - 1], &x) > 0; j--)
 				c[j] = c[j - 1];
 			c[j] = x;
 		}
@@ -649,16 +681,16 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 		i = 0;
 		while (i < m) {
 			size_t s1 = i, e1 = i + 1, e2;
-			while (e1 < m && CMP(&c[a[e1 - 1]], &c[a[e1]]) <= 0)
+			while (e1 < m && cand_cmp(base, &c[a[e1 - 1]], &c[a[e1]]) <= 0)
 				e1++;
 			e2 = e1;
 			if (e1 < m)
-				for (e2 = e1 + 1; e2 < m && CMP(&c[a[e2 - 1]], &c[a[e2]]) <= 0; e2++)
+				for (e2 = e1 + 1; e2 < m && cand_cmp(base, &c[a[e2 - 1]], &c[a[e2]]) <= 0; e2++)
 					;
 			runs++;
 			size_t x = s1, y = e1;
 			while (x < e1 && y < e2)
-				b[o++] = CMP(&c[a[y]], &c[a[x]]) < 0 ? a[y++] : a[x++];
+				b[o++] = cand_cmp(base, &c[a[y]], &c[a[x]]) < 0 ? a[y++] : a[x++];
 			while (x < e1)
 				b[o++] = a[x++];
 			while (y < e2)
@@ -675,7 +707,83 @@ static int sort_cands(struct sdb_gwalk *w, size_t c0, size_t m)
 		w->ct[i] = c[a[i]];
 	memcpy(c, w->ct, m * sizeof(*c));
 	return 0;
-#undef CMP
+}
+
+/* A level's node and its id's first 8 bytes (big-endian, zero-padded:
+ * the ids' order where they differ there), sorted by level_sort: the sort
+ * reads a packed array, not each node's id bytes. */
+struct lvk {
+	uint64_t k;
+	uint32_t i;
+};
+
+/* Sorts a[0, n) by k, stably (b: scratch of n): an LSD radix sort by
+ * bytes that skips a byte every key shares. @return a or b, the one that
+ * holds the sorted keys. */
+static struct lvk *lvk_radix(struct lvk *a, struct lvk *b, size_t n)
+{
+	size_t cnt[8][256]; /* (16 KiB: per byte, the keys with each value) */
+
+	memset(cnt, 0, sizeof(cnt));
+	for (size_t i = 0; i < n; i++)
+		for (int d = 0; d < 8; d++)
+			cnt[d][(a[i].k >> (8 * d)) & 0xff]++;
+	for (int d = 0; d < 8; d++) {
+		size_t sum = 0;
+		struct lvk *t;
+		if (cnt[d][(a[0].k >> (8 * d)) & 0xff] == n)
+			continue; /* one value at this byte: the pass keeps the order */
+		for (int v = 0; v < 256; v++) {
+			size_t c = cnt[d][v];
+			cnt[d][v] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[cnt[d][(a[i].k >> (8 * d)) & 0xff]++] = a[i];
+		t = a, a = b, b = t;
+	}
+	return a;
+}
+
+/*
+ * An ids walk's order of the candidates w->c[c0, c0 + m) by cand_id_cmp,
+ * as (first 8 bytes, index) pairs: 16-byte keys sorted, not the 88-byte
+ * candidates moved. NULL: already in that order (*err 0) or out of
+ * memory (*err 1).
+ */
+static const struct lvk *ids_order(struct sdb_gwalk *w, size_t c0, size_t m, int *err)
+{
+	const char *base = w->cb.data;
+	const struct cand *c = w->c + c0;
+	struct lvk *a;
+	size_t i;
+
+	*err = 0;
+	for (i = 1; i < m && cand_id_cmp(base, &c[i - 1], &c[i]) <= 0; i++)
+		;
+	if (i >= m)
+		return NULL;
+	if (m > UINT32_MAX || sdb_grow((void **)&w->ord, &w->capord, 2 * m, sizeof(*w->ord), 256)) {
+		*err = 1;
+		return NULL;
+	}
+	a = w->ord;
+	for (i = 0; i < m; i++)
+		a[i] = (struct lvk){ c[i].k8, (uint32_t)i };
+	if (m > 128)
+		a = lvk_radix(a, w->ord + m, m);
+	/* by k8 now (big lists) or not yet: an insertion sort finishes it,
+	 * whole ids compared where the first 8 bytes tie */
+	for (i = 1; i < m; i++) {
+		struct lvk x = a[i];
+		size_t j = i;
+		for (; j > 0 && (a[j - 1].k > x.k ||
+				 (a[j - 1].k == x.k && cand_id_cmp(base, &c[a[j - 1].i], &c[x.i]) > 0));
+		     j--)
+			a[j] = a[j - 1];
+		a[j] = x;
+	}
+	return a;
 }
 
 /*
@@ -744,6 +852,7 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 {
 	size_t c0 = w->nc, cb0 = w->cb.len;
 	int rc = 0, k = dir == w->q->dir ? 0 : 1;
+	const struct lvk *ord = NULL; /* an ids walk's order (NULL: as they are) */
 
 	if (!k && x < w->capadj && w->adj[x].n < ADJ_BIG) {
 		*first = w->adj[x].first;
@@ -764,14 +873,20 @@ static int expand_t(struct sdb_gwalk *w, uint32_t x, int dir, int touch_them,
 	w->expanding = x;
 	if ((rc = read_cands(w, x, dir, e)))
 		return rc;
-	if (w->nc - c0 > 1 && sort_cands(w, c0, w->nc - c0))
+	if (w->ids_walk) {
+		int err;
+		if (w->nc - c0 > 1 && !(ord = ids_order(w, c0, w->nc - c0, &err)) && err)
+			return oom(e);
+	} else if (w->nc - c0 > 1 && sort_cands(w, c0, w->nc - c0)) {
 		return oom(e);
+	}
 	if (sdb_grow((void **)&w->hs, &w->caphs, w->nc - c0, sizeof(*w->hs), 256))
 		return oom(e);
 	prefetch_nodes(w, c0, w->nc); /* (and their hashes in w->hs) */
 	if (sdb_grow((void **)&w->ci, &w->capci, w->nci + (w->nc - c0), sizeof(*w->ci), 256))
 		return oom(e);
-	for (size_t i = c0; i < w->nc; i++) {
+	for (size_t o = c0; o < w->nc; o++) {
+		size_t i = ord ? c0 + ord[o - c0].i : o;
 		int fresh;
 		if (node_of_h(w, w->cb.data + w->c[i].other, w->c[i].othern, w->hs[i - c0],
 			      &w->c[i].idx, &fresh, touch_them))
@@ -933,6 +1048,8 @@ static void walk_query(struct sdb_gwalk *w)
 			memset(w->mark, 0, w->capmark * sizeof(*w->mark));
 		if (w->bn)
 			memset(w->bn, 0, w->capbn * sizeof(*w->bn));
+		if (w->nq)
+			memset(w->nq, 0, w->capnq * sizeof(*w->nq));
 		for (size_t i = 0; i < w->nn; i++)
 			w->n[i].cgen[0] = w->n[i].cgen[1] = 0;
 		w->gen = 1;
@@ -961,52 +1078,25 @@ static int mark_fit(struct sdb_gwalk *w)
 	return 0;
 }
 
-/* A level's node and its id's first 8 bytes (big-endian, zero-padded:
- * the ids' order where they differ there), sorted by level_sort: the sort
- * reads a packed array, not each node's id bytes. */
-struct lvk {
-	uint64_t k;
-	uint32_t i;
-};
-
 /* Sorts the nodes lv[0, ln) by their ids' first 8 bytes (lk: scratch,
  * 2 ln): the order the warm reads a level in, for the store's locality
  * only (what it caches does not depend on it, so ids sharing those bytes
- * stay as they came). An LSD radix sort by bytes that skips a byte every
- * key shares. @return 0 or SDB_ENOMEM. */
+ * stay as they came). @return 0 or SDB_ENOMEM. */
 static int level_sort(struct sdb_gwalk *w, uint32_t *lv, size_t ln, struct lvk **lk, size_t *lkc)
 {
-	size_t cnt[8][256]; /* (16 KiB: per byte, the keys with each value) */
-	struct lvk *a, *b;
+	struct lvk *a;
 
 	if (ln < 2)
 		return 0;
 	if (sdb_grow((void **)lk, lkc, 2 * ln, sizeof(**lk), 256))
 		return SDB_ENOMEM;
 	a = *lk;
-	b = *lk + ln;
-	memset(cnt, 0, sizeof(cnt));
 	for (size_t i = 0; i < ln; i++) {
-		uint64_t r = w->ido[lv[i]], k = sdb_be64_prefix(w->ids.data + IDO_OFF(r), IDO_N(r));
-		a[i].k = k;
+		uint64_t r = w->ido[lv[i]];
+		a[i].k = sdb_be64_prefix(w->ids.data + IDO_OFF(r), IDO_N(r));
 		a[i].i = lv[i];
-		for (int d = 0; d < 8; d++)
-			cnt[d][(k >> (8 * d)) & 0xff]++;
 	}
-	for (int d = 0; d < 8; d++) {
-		size_t sum = 0;
-		struct lvk *t;
-		if (cnt[d][(a[0].k >> (8 * d)) & 0xff] == ln)
-			continue; /* one value at this byte: the pass keeps the order */
-		for (int v = 0; v < 256; v++) {
-			size_t c = cnt[d][v];
-			cnt[d][v] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < ln; i++)
-			b[cnt[d][(a[i].k >> (8 * d)) & 0xff]++] = a[i];
-		t = a, a = b, b = t;
-	}
+	a = lvk_radix(a, *lk + ln, ln);
 	for (size_t i = 0; i < ln; i++)
 		lv[i] = a[i].i;
 	return 0;
@@ -1163,11 +1253,13 @@ int sdb_graph_traverse(struct sdb_gwalk *w, struct sdb_gstr start, int dfs,
 	if (w->lean && !q->ids_only)
 		return sdb_error_set(e, SDB_EINVAL, "a lean walk reports no edges walked");
 	walk_query(w);
-	if (node_of(w, start.p, start.n, &s, &fresh)) {
+	if (((dfs || q->nntypes || q->nwhere) && nq_on(w)) ||
+	    node_of(w, start.p, start.n, &s, &fresh)) {
 		rc = oom(e);
 		goto out;
 	}
-	w->n[s].depth = 0;
+	if (w->nqon)
+		w->nq[s].depth = 0;
 	if ((rc = res_node(res, w, s, 0)))
 		goto oomout;
 	if (!dfs && !q->nntypes && !q->nwhere) {
@@ -1184,24 +1276,24 @@ int sdb_graph_traverse(struct sdb_gwalk *w, struct sdb_gstr start, int dfs,
 		while (qh < qn) {
 			uint32_t x = queue[qh++];
 			size_t first, end;
-			if (w->n[x].depth >= maxd)
+			if (w->nq[x].depth >= maxd)
 				continue;
 			if ((rc = expand(w, x, q->dir, &first, &end, e)))
 				break;
 			for (size_t i = first; i < end; i++) {
 				uint32_t y = w->ci[i];
 				long k;
-				if (w->n[y].depth >= 0 || w->n[y].status == 2)
+				if (w->nq[y].depth >= 0 || w->n[y].status == 2)
 					continue;
 				if ((rc = passes(w, y, e)) < 0)
 					break;
 				if (!rc)
 					continue;
 				rc = 0;
-				w->n[y].depth = w->n[x].depth + 1;
+				w->nq[y].depth = w->nq[x].depth + 1;
 				if ((!q->ids_only && ((k = take_edge(w, x, &w->c[i])) < 0 ||
 						      res_edge(res, w, k))) ||
-				    res_node(res, w, y, w->n[y].depth) ||
+				    res_node(res, w, y, w->nq[y].depth) ||
 				    sdb_grow((void **)&queue, &qcap, qn + 1, sizeof(*queue), 256)) {
 					rc = oom(e);
 					break;
@@ -1236,21 +1328,21 @@ int sdb_graph_traverse(struct sdb_gwalk *w, struct sdb_gstr start, int dfs,
 				continue;
 			}
 			y = w->ci[f->next++];
-			if (w->n[y].depth >= 0 || w->n[y].status == 2)
+			if (w->nq[y].depth >= 0 || w->n[y].status == 2)
 				continue;
 			if ((rc = passes(w, y, e)) < 0)
 				break;
 			if (!rc)
 				continue;
 			rc = 0;
-			w->n[y].depth = w->n[f->x].depth + 1;
+			w->nq[y].depth = w->nq[f->x].depth + 1;
 			if ((!q->ids_only && ((k = take_edge(w, f->x, &w->c[f->next - 1])) < 0 ||
 					      res_edge(res, w, k))) ||
-			    res_node(res, w, y, w->n[y].depth)) {
+			    res_node(res, w, y, w->nq[y].depth)) {
 				rc = oom(e);
 				break;
 			}
-			if (w->n[y].depth >= maxd)
+			if (w->nq[y].depth >= maxd)
 				continue;
 			if ((rc = expand(w, y, q->dir, &first, &end, e)))
 				break;
@@ -1586,7 +1678,7 @@ static int all_paths(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gre
 		goto out;
 	}
 	lv[ln++] = s;
-	w->n[s].depth = 0;
+	w->nq[s].depth = 0;
 	if (s == t)
 		found = 1;
 	while (!found && ln && d < maxd) {
@@ -1599,11 +1691,11 @@ static int all_paths(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gre
 			for (size_t j = first; j < end; j++) {
 				uint32_t y = w->c[j].idx;
 				long k;
-				if (w->n[y].depth >= 0 && w->n[y].depth != d + 1)
+				if (w->nq[y].depth >= 0 && w->nq[y].depth != d + 1)
 					continue;
 				if (w->n[y].status == 2)
 					continue;
-				if (w->n[y].depth < 0) {
+				if (w->nq[y].depth < 0) {
 					if (y != t) {
 						if ((rc = passes(w, y, e)) < 0)
 							goto out;
@@ -1611,7 +1703,7 @@ static int all_paths(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gre
 							continue;
 						rc = 0;
 					}
-					w->n[y].depth = d + 1;
+					w->nq[y].depth = d + 1;
 					if (sdb_grow((void **)&nx, &nc, nn + 1, sizeof(*nx), 64)) {
 						rc = oom(e);
 						goto out;
@@ -1671,7 +1763,7 @@ static int all_paths(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gre
 		uint32_t *nodes = NULL;
 		long *edges = NULL;
 		size_t ncap = 0, ecap = 0;
-		long L = w->n[t].depth;
+		long L = w->nq[t].depth;
 		size_t p0 = res->npaths;
 		if (sdb_grow((void **)&stk, &scap, (size_t)L + 2, sizeof(*stk), 16) ||
 		    sdb_grow((void **)&nodes, &ncap, (size_t)L + 2, sizeof(*nodes), 16) ||
@@ -1762,8 +1854,8 @@ static int dijkstra(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gres
 		rc = oom(e);
 		goto out;
 	}
-	w->n[s].dist = 0;
-	w->n[s].depth = 0;
+	w->nq[s].dist = 0;
+	w->nq[s].depth = 0;
 	h[hn++] = (struct hent){ 0, s };
 	while (hn) {
 		struct hent top = h[0];
@@ -1778,12 +1870,12 @@ static int dijkstra(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gres
 			struct hent tmp = h[i]; h[i] = h[m]; h[m] = tmp;
 			i = m;
 		}
-		if (w->n[x].settled || top.d > w->n[x].dist)
+		if (w->nq[x].settled || top.d > w->nq[x].dist)
 			continue;
-		w->n[x].settled = 1;
+		w->nq[x].settled = 1;
 		if (x == t)
 			break;
-		if (w->n[x].depth >= maxd)
+		if (w->nq[x].depth >= maxd)
 			continue;
 		if ((rc = expand(w, x, q->dir, &first, &end, e)))
 			goto out;
@@ -1797,7 +1889,7 @@ static int dijkstra(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gres
 				w->c[j].wdone = 1;
 			}
 			wt = w->c[j].w;
-			if (w->n[y].settled || w->n[y].status == 2)
+			if (w->nq[y].settled || w->n[y].status == 2)
 				continue;
 			if (y != t) {
 				if ((rc = passes(w, y, e)) < 0)
@@ -1806,17 +1898,17 @@ static int dijkstra(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gres
 					continue;
 				rc = 0;
 			}
-			nd = w->n[x].dist + wt;
-			if (w->n[y].depth >= 0 && nd >= w->n[y].dist)
+			nd = w->nq[x].dist + wt;
+			if (w->nq[y].depth >= 0 && nd >= w->nq[y].dist)
 				continue;
 			if (sdb_grow((void **)&h, &hc, hn + 1, sizeof(*h), 64)) {
 				rc = oom(e);
 				goto out;
 			}
-			w->n[y].dist = nd;
-			w->n[y].depth = w->n[x].depth + 1;
-			w->n[y].px = x;
-			w->n[y].pc = j;
+			w->nq[y].dist = nd;
+			w->nq[y].depth = w->nq[x].depth + 1;
+			w->nq[y].px = x;
+			w->nq[y].pc = j;
 			i = hn++;
 			h[i] = (struct hent){ nd, y };
 			while (i) { /* sift up */
@@ -1827,7 +1919,7 @@ static int dijkstra(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gres
 			}
 		}
 	}
-	if (!w->n[t].settled) {
+	if (!w->nq[t].settled) {
 		rc = SDB_ENOTFOUND;
 		goto out;
 	}
@@ -1846,13 +1938,13 @@ static int dijkstra(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gres
 			if (x == s)
 				break;
 			{
-				long k = take_edge(w, w->n[x].px, &w->c[w->n[x].pc]);
+				long k = take_edge(w, w->nq[x].px, &w->c[w->nq[x].pc]);
 				if (k < 0) {
 					rc = oom(e);
 					break;
 				}
 				edges[ne++] = k;
-				x = w->n[x].px;
+				x = w->nq[x].px;
 			}
 		}
 		if (!rc) {
@@ -1862,7 +1954,7 @@ static int dijkstra(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gres
 			for (size_t i = 0; i < ne / 2; i++) {
 				long tt = edges[i]; edges[i] = edges[ne - 1 - i]; edges[ne - 1 - i] = tt;
 			}
-			if (path_out(res, w, nodes, nn, edges, w->n[t].dist))
+			if (path_out(res, w, nodes, nn, edges, w->nq[t].dist))
 				rc = oom(e);
 		}
 		free(nodes);
@@ -1926,10 +2018,10 @@ static int bidijkstra(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 	uint32_t meet = UINT32_MAX;
 	int rc = 0, side = 1;
 
-	w->n[s].dist = 0;
-	w->n[s].depth = 0;
-	w->n[t].distb = 0;
-	w->n[t].hasb = 1;
+	w->nq[s].dist = 0;
+	w->nq[s].depth = 0;
+	w->nq[t].distb = 0;
+	w->nq[t].hasb = 1;
 	if (heap_push(w, &h[0], &hn[0], &hc[0], 0, s) || heap_push(w, &h[1], &hn[1], &hc[1], 0, t)) {
 		rc = oom(e);
 		goto out;
@@ -1944,19 +2036,19 @@ static int bidijkstra(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 		side = !side;
 		top = heap_pop(w, h[side], &hn[side]);
 		x = top.x;
-		if (side ? (w->n[x].settledb || top.d > w->n[x].distb) :
-			   (w->n[x].settled || top.d > w->n[x].dist))
+		if (side ? (w->nq[x].settledb || top.d > w->nq[x].distb) :
+			   (w->nq[x].settled || top.d > w->nq[x].dist))
 			continue;
 		if (side)
-			w->n[x].settledb = 1;
+			w->nq[x].settledb = 1;
 		else
-			w->n[x].settled = 1;
+			w->nq[x].settled = 1;
 		dir = side ? rev_dir(q->dir) : q->dir;
 		if ((rc = expand(w, x, dir, &first, &end, e)))
 			goto out;
 		for (size_t j = first; j < end; j++) {
 			uint32_t y = w->c[j].idx;
-			double nd, dx = side ? w->n[x].distb : w->n[x].dist;
+			double nd, dx = side ? w->nq[x].distb : w->nq[x].dist;
 			if (!w->c[j].wdone) {
 				if ((rc = weight_of(w->cb.data + C_PROPS(&w->c[j]), w->c[j].propsn,
 						    q->weight, q->weightn, &w->c[j].w, e)))
@@ -1974,27 +2066,27 @@ static int bidijkstra(struct sdb_gwalk *w, uint32_t s, uint32_t t, struct sdb_gr
 			}
 			nd = dx + w->c[j].w;
 			if (side) {
-				if (w->n[y].settledb || (w->n[y].hasb && nd >= w->n[y].distb))
+				if (w->nq[y].settledb || (w->nq[y].hasb && nd >= w->nq[y].distb))
 					goto meet;
-				w->n[y].distb = nd;
-				w->n[y].hasb = 1;
-				w->n[y].pxb = x;
-				w->n[y].pcb = j;
+				w->nq[y].distb = nd;
+				w->nq[y].hasb = 1;
+				w->nq[y].pxb = x;
+				w->nq[y].pcb = j;
 			} else {
-				if (w->n[y].settled || (w->n[y].depth >= 0 && nd >= w->n[y].dist))
+				if (w->nq[y].settled || (w->nq[y].depth >= 0 && nd >= w->nq[y].dist))
 					goto meet;
-				w->n[y].dist = nd;
-				w->n[y].depth = 0;
-				w->n[y].px = x;
-				w->n[y].pc = j;
+				w->nq[y].dist = nd;
+				w->nq[y].depth = 0;
+				w->nq[y].px = x;
+				w->nq[y].pc = j;
 			}
 			if (heap_push(w, &h[side], &hn[side], &hc[side], nd, y)) {
 				rc = oom(e);
 				goto out;
 			}
 meet:
-			if (w->n[y].depth >= 0 && w->n[y].hasb && w->n[y].dist + w->n[y].distb < mu) {
-				mu = w->n[y].dist + w->n[y].distb;
+			if (w->nq[y].depth >= 0 && w->nq[y].hasb && w->nq[y].dist + w->nq[y].distb < mu) {
+				mu = w->nq[y].dist + w->nq[y].distb;
 				meet = y;
 			}
 		}
@@ -2018,11 +2110,11 @@ meet:
 			nodes[nn++] = x;
 			if (x == s)
 				break;
-			if ((edges[ne++] = take_edge(w, w->n[x].px, &w->c[w->n[x].pc])) < 0) {
+			if ((edges[ne++] = take_edge(w, w->nq[x].px, &w->c[w->nq[x].pc])) < 0) {
 				rc = oom(e);
 				break;
 			}
-			x = w->n[x].px;
+			x = w->nq[x].px;
 		}
 		if (!rc) {
 			for (size_t i = 0; i < nn / 2; i++) {
@@ -2035,12 +2127,12 @@ meet:
 			for (x = meet; x != t && !rc;) {
 				if (sdb_grow((void **)&nodes, &c1, nn + 2, sizeof(*nodes), 16) ||
 				    sdb_grow((void **)&edges, &c2, ne + 2, sizeof(*edges), 16) ||
-				    (edges[ne] = take_edge(w, w->n[x].pxb, &w->c[w->n[x].pcb])) < 0) {
+				    (edges[ne] = take_edge(w, w->nq[x].pxb, &w->c[w->nq[x].pcb])) < 0) {
 					rc = oom(e);
 					break;
 				}
 				ne++;
-				x = w->n[x].pxb;
+				x = w->nq[x].pxb;
 				nodes[nn++] = x;
 			}
 		}
@@ -2065,7 +2157,7 @@ int sdb_graph_path(struct sdb_gwalk *w, struct sdb_gstr from, struct sdb_gstr to
 	if (w->lean && (all || q->weight))
 		return sdb_error_set(e, SDB_EINVAL, "a lean walk finds fewest-hop paths only");
 	walk_query(w);
-	if (node_of(w, from.p, from.n, &s, &fresh) || node_of(w, to.p, to.n, &t, &fresh)) {
+	if (nq_on(w) || node_of(w, from.p, from.n, &s, &fresh) || node_of(w, to.p, to.n, &t, &fresh)) {
 		rc = oom(e);
 		goto out;
 	}

@@ -903,14 +903,16 @@ int sdb_block_decode(struct sdb_block *b, const unsigned char *p, size_t n)
 		if (shared > plen || unshared > (uint64_t)(end - p) ||
 		    vlen > (uint64_t)(end - p) - unshared || shared + unshared == 0)
 			return SDB_ECORRUPT;
-		/* 16 bytes of slack: short parts are copied in one fixed move */
-		if (sdb_grow((void **)&b->keys, &b->keycap, kused + shared + unshared + 16, 1, 256))
+		/* 32 bytes of slack: short parts are copied in one fixed move */
+		if (sdb_grow((void **)&b->keys, &b->keycap, kused + shared + unshared + 32, 1, 256))
 			return SDB_ENOMEM;
 		unsigned char *d = b->keys + kused;
 		if (shared <= 8 && plen >= 8)
 			memcpy(d, b->keys + prev, 8); /* d - prev = plen: no overlap */
 		else if (shared <= 16 && plen >= 16)
 			memcpy(d, b->keys + prev, 16);
+		else if (shared <= 32 && plen >= 32)
+			memcpy(d, b->keys + prev, 32); /* (namespaced keys share 20-30) */
 		else if (shared)
 			memmove(d, b->keys + prev, shared);
 		if (unshared <= 16 && end - p >= 16)

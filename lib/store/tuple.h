@@ -100,18 +100,34 @@ size_t sdb_tuple_skip(const unsigned char *p, size_t n, int desc);
  * types are skipped without a call. */
 static inline size_t sdb_tuple_skip_bytes(const unsigned char *p, size_t n)
 {
+	size_t i = 1;
+
 	if (!n || (p[0] != SDB_TUPLE_TEXT && p[0] != SDB_TUPLE_BLOB))
 		return 0;
-	for (size_t i = 1; i + 1 < n; i++) {
-		if (p[i])
-			continue;
+	for (;;) {
+		/* to the next 0x00 (the end, or an escape): 8 bytes a step where
+		 * a word's zero byte can be told (the lowest flagged is exact) */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		for (; i + 8 <= n; i += 8) {
+			uint64_t v, z;
+			memcpy(&v, p + i, 8);
+			z = (v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull;
+			if (z) {
+				i += (size_t)__builtin_ctzll(z) >> 3;
+				break;
+			}
+		}
+#endif
+		while (i < n && p[i])
+			i++;
+		if (i + 1 >= n)
+			return 0;
 		if (p[i + 1] == 0x00)
 			return i + 2;
 		if (p[i + 1] != 0xff)
 			return 0;
-		i++;
+		i += 2;
 	}
-	return 0;
 }
 
 /*
