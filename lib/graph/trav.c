@@ -601,30 +601,6 @@ static int cand_cb(void *ctx, const struct sdb_gedge *ed, struct sdb_error *e)
 	return sdb_buf_ok(&w->cb) ? 0 : oom(e);
 }
 
-/* The order of a node's neighbours (trav.h): other end, type, newest
- * valid_from, outgoing first, earliest recorded. */
-static inline int cand_cmp(const char *base, const struct cand *a, const struct cand *b)
-{
-	size_t m;
-	int c;
-
-	if (a->k8 != b->k8)
-		return a->k8 < b->k8 ? -1 : 1;
-	m = a->othern < b->othern ? a->othern : b->othern;
-	c = memcmp(base + a->other, base + b->other, m);
-	if (c || a->othern != b->othern)
-		return c ? c : a->othern < b->othern ? -1 : 1;
-	m = a->typen < b->typen ? a->typen : b->typen;
-	c = memcmp(base + C_TYPE(a), base + C_TYPE(b), m);
-	if (c || a->typen != b->typen)
-		return c ? c : a->typen < b->typen ? -1 : 1;
-	if (a->t.vf != b->t.vf)
-		return a->t.vf > b->t.vf ? -1 : 1;
-	if (a->in != b->in)
-		return a->in - b->in;
-	return a->t.ra < b->t.ra ? -1 : a->t.ra > b->t.ra;
-}
-
 /* The order of the other ends alone (ids_walk: a walk that reads the
  * neighbours' numbers only, so parallel edges' order does not matter). */
 static inline int cand_id_cmp(const char *base, const struct cand *a, const struct cand *b)
@@ -637,6 +613,26 @@ static inline int cand_id_cmp(const char *base, const struct cand *a, const stru
 	m = a->othern < b->othern ? a->othern : b->othern;
 	c = memcmp(base + a->other, base + b->other, m);
 	return c ? c : a->othern < b->othern ? -1 : a->othern > b->othern;
+}
+
+/* The order of a node's neighbours (trav.h): other end, type, newest
+ * valid_from, outgoing first, earliest recorded. */
+static inline int cand_cmp(const char *base, const struct cand *a, const struct cand *b)
+{
+	size_t m;
+	int c = cand_id_cmp(base, a, b);
+
+	if (c)
+		return c;
+	m = a->typen < b->typen ? a->typen : b->typen;
+	c = memcmp(base + C_TYPE(a), base + C_TYPE(b), m);
+	if (c || a->typen != b->typen)
+		return c ? c : a->typen < b->typen ? -1 : 1;
+	if (a->t.vf != b->t.vf)
+		return a->t.vf > b->t.vf ? -1 : 1;
+	if (a->in != b->in)
+		return a->in - b->in;
+	return a->t.ra < b->t.ra ? -1 : a->t.ra > b->t.ra;
 }
 
 /*
