@@ -92,10 +92,11 @@ int shell_import(struct shell *sh, int argc, char **argv,
 		 const struct shell_src *src, long lineno);
 /* 1 when TABLE exists (SELECT * FROM it prepares), 0 not, or SDB_ENOMEM. */
 int shell_table_exists(struct shell *sh, const char *table);
-/* .import --npy FILE TABLE COLUMN [--ids FILE] (sql_vimport.c). */
+/* .import --npy FILE TABLE COLUMN [--ids FILE] [--column NAME FILE]...
+ * (sql_vimport.c): extra holds nextra (NAME, FILE) pairs. */
 int shell_import_npy(struct shell *sh, const char *file, const char *table,
-		     const char *col, const char *ids_file, const struct shell_src *src,
-		     long lineno);
+		     const char *col, const char *ids_file, char *const *extra, int nextra,
+		     const struct shell_src *src, long lineno);
 /* .dump (sql_dump.c) [TABLE...]. */
 int shell_dump(struct shell *sh, int argc, char **argv);
 /* SQL literal of a value (as quote() writes it) appended to b. */

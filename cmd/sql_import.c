@@ -558,7 +558,8 @@ int shell_import(struct shell *sh, int ac, char **av, const struct shell_src *sr
 	struct sdb_error e;
 	const char *file = NULL, *table = NULL, *column = NULL, *ids = NULL;
 	long skip = 0, rows = 0;
-	int npy = 0;
+	int npy = 0, nextra = 0;
+	char *extra[2 * 64]; /* --column NAME FILE pairs */
 	int kind = -1, rc;
 	struct tinfo ti = { 0 };
 	struct shell_src isrc;
@@ -576,9 +577,19 @@ int shell_import(struct shell *sh, int ac, char **av, const struct shell_src *sr
 			npy = 1;
 		else if (!strcmp(av[i], "--ids") && i + 1 < ac)
 			ids = av[++i];
-		else if (av[i][0] == '-' && av[i][1] == '-') {
+		else if (!strcmp(av[i], "--column")) {
+			if (i + 2 >= ac || nextra == 64) {
+				/* the usage below (at most 64 of them) */
+				npy = 1, column = NULL;
+				break;
+			}
+			extra[2 * nextra] = av[i + 1];
+			extra[2 * nextra + 1] = av[i + 2];
+			nextra++;
+			i += 2;
+		} else if (av[i][0] == '-' && av[i][1] == '-') {
 			e.code = SDB_EINVAL;
-			snprintf(e.msg, sizeof(e.msg), ".import: unknown option '%s' (--csv, --tsv, --jsonl, --npy, --skip N, --ids FILE)", av[i]);
+			snprintf(e.msg, sizeof(e.msg), ".import: unknown option '%s' (--csv, --tsv, --jsonl, --npy, --skip N, --ids FILE, --column NAME FILE)", av[i]);
 			shell_report(sh, src, lineno, 1, SDB_EINVAL, &e);
 			sh->failed = 1;
 			return -1;
@@ -592,10 +603,10 @@ int shell_import(struct shell *sh, int ac, char **av, const struct shell_src *sr
 			table = NULL, file = NULL, i = ac;
 	}
 	if (npy && file && table && column && !skip && kind < 0)
-		return shell_import_npy(sh, file, table, column, ids, src, lineno);
-	if (npy || ids) {
+		return shell_import_npy(sh, file, table, column, ids, extra, nextra, src, lineno);
+	if (npy || ids || nextra) {
 		sdb_error_clear(&e);
-		snprintf(e.msg, sizeof(e.msg), "usage: .import --npy FILE TABLE COLUMN [--ids FILE]");
+		snprintf(e.msg, sizeof(e.msg), "usage: .import --npy FILE TABLE COLUMN [--ids FILE] [--column NAME FILE]...");
 		shell_report(sh, src, lineno, 1, SDB_EINVAL, &e);
 		sh->failed = 1;
 		return -1;

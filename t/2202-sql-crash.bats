@@ -34,17 +34,6 @@ took_ms() {
 	echo $((($(date +%s%N) - t0) / 1000000 + 1))
 }
 
-# Kills "$@" (started in the background) after a random 0..$1 ms.
-kill_after() {
-	local ms=$1
-	shift
-	"$@" >/dev/null 2>&1 &
-	local pid=$!
-	sleep "$(awk -v m="$ms" -v r="$RANDOM" 'BEGIN { printf "%.3f", (r % (m + 1)) / 1000 }')"
-	kill -9 "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
 @test "kill -9 during a multi-statement COMMIT: all of the transaction or none of it" {
 	local n=50 cycles rows=3000 win
 	cycles=$(scaled 20)

@@ -32,13 +32,7 @@ EOF
 		-c ".import --npy $F/base.npy docs emb" -c "UPDATE docs SET cat = id % 10"
 }
 
-setup() {
-	[ -x "$BUILD/bin/sochdb-sql" ] || skip "sochdb-sql is not built"
-	$PY -c 'import numpy' 2>/dev/null || skip "python3-numpy missing (scripts/install-deps.sh test)"
-	F=$BATS_FILE_TMPDIR
-	D=$BATS_TEST_TMPDIR/db
-	unset SOCHDB_DIR
-}
+setup() { numpy_setup; }
 
 # check_knn METRIC FORM FILTER: every query's 10 rows are the brute-force
 # 10 nearest (by numpy's float64 distances over the float32 vectors,
@@ -162,7 +156,7 @@ $n	0	$((n - 1))"
 	assert_output "$n"
 	# usage
 	run -3 --separate-stderr sochdb-sql -d "$D" -c ".import --npy $F/base.npy t"
-	[ "$stderr" = "sochdb-sql: line 1, column 1: usage: .import --npy FILE TABLE COLUMN [--ids FILE]" ] || fail "$stderr"
+	[ "$stderr" = "sochdb-sql: line 1, column 1: usage: .import --npy FILE TABLE COLUMN [--ids FILE] [--column NAME FILE]..." ] || fail "$stderr"
 	run -3 --separate-stderr sochdb-sql -d "$D" -c ".import --npy $BATS_TEST_TMPDIR/none.npy t emb"
 	[[ "$stderr" == "sochdb-sql: line 1, column 1: "*"none.npy"* ]] || fail "$stderr"
 }

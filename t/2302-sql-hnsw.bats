@@ -31,13 +31,7 @@ setup_file() {
 	"$BUILD/bin/sochdb-sql" -d "$F/db" --no-header -c "SELECT id, cat, grp, vec_to_json(emb) FROM docs" >"$F/rows.tsv"
 }
 
-setup() {
-	[ -x "$BUILD/bin/sochdb-sql" ] || skip "sochdb-sql is not built"
-	$PY -c 'import numpy' 2>/dev/null || skip "python3-numpy missing (scripts/install-deps.sh test)"
-	F=$BATS_FILE_TMPDIR
-	D=$BATS_TEST_TMPDIR/db
-	unset SOCHDB_DIR
-}
+setup() { numpy_setup; }
 
 # A small table t(id, c, v VECTOR(3)) in $D.
 small() {

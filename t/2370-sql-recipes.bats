@@ -39,13 +39,7 @@ setup_file() {
 	(cd "$F" && sochdb-sql -d db --bail -c "$(recipe collection-create)" -c "$(recipe collection-import)")
 }
 
-setup() {
-	[ -x "$BUILD/bin/sochdb-sql" ] || skip "sochdb-sql is not built"
-	$PY -c 'import numpy' 2>/dev/null || skip "python3-numpy missing (scripts/install-deps.sh test)"
-	F=$BATS_FILE_TMPDIR
-	D=$BATS_TEST_TMPDIR/db
-	unset SOCHDB_DIR
-}
+setup() { numpy_setup; }
 
 # search DB QI [CAT YEAR [STATE [MIN_RECALL]]]: the search (or filter)
 # recipe for query QI, checked against the oracle's brute force over the

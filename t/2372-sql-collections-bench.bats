@@ -17,7 +17,7 @@ load test_helper
 	assert_line --regexp '^collections bench: 1000 x 128 vectors \(clustered, L2\) \+ 1000 documents, 20 queries, k 10, 1 query thread; .* loadavg '
 	assert_line 'collections bench: LanceDB left out (COLL_NO_LANCE)'
 	assert_line --regexp '^sochdb-sql: (HNSW index|no HNSW index: exact path \(20 of the 20 k-NN and hybrid queries\))'
-	assert_line --regexp '^vectors load  sochdb-bulk build-index [0-9.]+s .* sochdb-sql \.import --npy [0-9.]+s .* metadata UPDATE and its index [0-9.]+s'
+	assert_line --regexp '^vectors load  sochdb-bulk build-index [0-9.]+s .* sochdb-sql \.import --npy \(vectors \+ metadata\) [0-9.]+s .* metadata index [0-9.]+s'
 	assert_line --regexp '^  ratio sql import\+index / sochdb-bulk build-index '
 	assert_line --regexp '^fts build     fts5 [0-9.]+s \([0-9]+ MiB\)   sochdb-sql [0-9.]+s'
 	assert_line --regexp '^  ratio sochdb-sql / fts5 build time +[0-9.]+ \(target <= 1.0\) (ok|MISSED)(   by CPU time [0-9.]+)?$'

@@ -56,6 +56,37 @@ wait_until() {
 	return 1
 }
 
+# kill_after MS CMD...: starts CMD in the background (its output dropped)
+# and kills it with SIGKILL after a random 0..MS milliseconds (crash tests:
+# whatever point it reached, the outcome checked must hold).
+kill_after() {
+	local ms=$1
+	shift
+	"$@" >/dev/null 2>&1 &
+	local pid=$!
+	sleep "$(awk -v m="$ms" -v r="$RANDOM" 'BEGIN { printf "%.3f", (r % (m + 1)) / 1000 }')"
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# numpy_setup: setup() of a sochdb-sql test that checks against numpy
+# (/usr/bin/python3, as PY): skips without sochdb-sql or numpy; F is the
+# file's directory (setup_file's data), D the test's database.
+# have_numpy_sql (for setup_file): 0 when both are there, PY set.
+numpy_setup() {
+	PY=/usr/bin/python3
+	[ -x "$BUILD/bin/sochdb-sql" ] || skip "sochdb-sql is not built"
+	$PY -c 'import numpy' 2>/dev/null || skip "python3-numpy missing (scripts/install-deps.sh test)"
+	F=$BATS_FILE_TMPDIR
+	D=$BATS_TEST_TMPDIR/db
+	unset SOCHDB_DIR
+}
+
+have_numpy_sql() {
+	PY=/usr/bin/python3
+	[ -x "$BUILD/bin/sochdb-sql" ] && $PY -c 'import numpy' 2>/dev/null
+}
+
 # Each test gets its own database directory.
 setup_db() {
 	export SOCHDB_DIR=$BATS_TEST_TMPDIR/db
