@@ -30,6 +30,7 @@ load test_helper
 			assert_line --regexp "^knn $p% +sochdb-sql [0-9]+ q/s \(cpu [0-9]+\) recall (0\.9[5-9][0-9]|1\.000), 1\.000 of queries with k rows"
 		fi
 	done
+	assert_line --regexp '^knn 100% .* sochdb-bulk query \(unfiltered, ef [0-9]+\) [0-9]+ q/s \(cpu [0-9]+; [0-9]+ q/s in its loop\) recall '
 	assert_line --regexp '^  ratio sochdb-sql unfiltered / sochdb-bulk query q/s [0-9.]+ \(target >= 0.77\) (ok|MISSED)(   by CPU time [0-9.]+)?$'
 	assert_line --regexp '^  ratio sochdb-sql 0.1% / sochdb-bulk unfiltered q/s +[0-9.]+ \(target >= 0.3\) (ok|MISSED)(   by CPU time [0-9.]+)?$'
 	assert_line --regexp '^fts AND    fts5 [0-9]+ q/s \(cpu [0-9]+\) \([0-9]+ MiB\)   sochdb-sql [0-9]+ q/s \(cpu [0-9]+\), top 10 agree with fts5 1\.000'

@@ -1915,6 +1915,24 @@ static int right_pass(struct core *k, int idx, struct ectx *x, int *lvl)
  * parenthesized group, every level in it); a RIGHT/FULL level records
  * the rows that matched and, when the loop is over, gives the others
  * with the levels before it NULL (SQLite's way). */
+/* The join's first step: the first level rewound (k->state 0 -> 1). */
+static int join_begin(struct core *k, struct ectx *x)
+{
+	k->rph = -1;
+	for (int r = 0; r < k->nrlv; r++) {
+		struct level *R = &k->lv[k->rlv[r]];
+		if (R->rwords)
+			memset(R->rbits, 0, sizeof(*R->rbits) * (size_t)R->rwords);
+	}
+	for (int g = 0; g < k->nlv; g++)
+		k->lv[g].nskip = 0;
+	int rc = lv_rewind(&k->lv[0], x);
+	if (rc)
+		return rc;
+	k->state = 1;
+	return 0;
+}
+
 static int join_next(struct core *k, struct ectx *x0)
 {
 	struct ectx x = *x0;
@@ -1922,17 +1940,8 @@ static int join_next(struct core *k, struct ectx *x0)
 	int i, rc;
 	if (k->state == 0) {
 		i = 0;
-		k->rph = -1;
-		for (int r = 0; r < k->nrlv; r++) {
-			struct level *R = &k->lv[k->rlv[r]];
-			if (R->rwords)
-				memset(R->rbits, 0, sizeof(*R->rbits) * (size_t)R->rwords);
-		}
-		for (int g = 0; g < k->nlv; g++)
-			k->lv[g].nskip = 0;
-		if ((rc = lv_rewind(&k->lv[0], &x)))
+		if ((rc = join_begin(k, &x)))
 			return rc;
-		k->state = 1;
 	} else if (k->state == 2) {
 		return 0;
 	} else {
@@ -3300,6 +3309,27 @@ static int rec_step(struct sel *q, struct ectx *x)
 	}
 }
 
+/* A k-NN select whose level the HNSW index answers in ORDER BY order
+ * (tscan_knn_ordered) needs no sort: its rows stream, as for an index's
+ * order (1; 0: sort them; its level rewound either way). */
+static int knn_ordered(struct sel *q, struct ectx *x0)
+{
+	if (!q->knn)
+		return 0;
+	struct core *k = q->cores[0];
+	if (k->state != 0 || k->is_agg || k->nlv != 1 || !k->lv[0].ts)
+		return 0;
+	struct ectx x = *x0;
+	x.mem = &k->fmem;
+	int rc = join_begin(k, &x);
+	if (rc)
+		return rc;
+	if (!tscan_knn_ordered(k->lv[0].ts))
+		return 0;
+	k->defer = 0;
+	return 1;
+}
+
 int sel_step(struct sel *q, struct ectx *x0)
 {
 	struct ectx x = *x0;
@@ -3318,8 +3348,8 @@ int sel_step(struct sel *q, struct ectx *x0)
 			if ((rc = run_compound(q, &x)))
 				return rc;
 			q->state = 2;
-		} else if (q->norder && !q->presorted) {
-			if ((rc = sort_all(q, &x)))
+		} else if (q->norder && !q->presorted && (rc = knn_ordered(q, &x)) <= 0) {
+			if (rc < 0 || (rc = sort_all(q, &x)))
 				return rc;
 			q->state = 2;
 		} else {

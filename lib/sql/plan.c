@@ -19,6 +19,7 @@
 #include "sql/vecknn.h"
 #include "sql/write.h"
 #include "store/keys.h"
+#include "vec/distance.h"
 #include "util/hash.h"
 #include "util/io.h"
 #include "util/varint.h"
@@ -2575,6 +2576,11 @@ static int hnsw_rewind(struct tscan *t, struct ectx *x, int plan_only, struct sq
 		t->hcover = found;
 	}
 	return 0;
+}
+
+int tscan_knn_ordered(const struct tscan *t)
+{
+	return t->hx && t->hmode && t->hx->hnsw->metric == SDB_VEC_L2;
 }
 
 const char *tscan_knn_explain(struct tscan *t, struct ectx *x)

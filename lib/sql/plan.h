@@ -72,5 +72,10 @@ void tscan_fts_topk(struct tscan *t, struct xp *lim, struct xp *off);
  * take now ("SEARCH t USING HNSW INDEX i (filtered, est. 1.2%)", "SCAN t
  * (exact k-NN)"). */
 const char *tscan_knn_explain(struct tscan *t, struct ectx *x);
+/* Whether the rewound level's rows come from its HNSW index in the
+ * order of the k-NN query's ORDER BY: ascending distance, each equal to
+ * the value the SQL distance function gives (squared l2 through the same
+ * kernel; ip and cosine are computed otherwise in SQL, so they sort). */
+int tscan_knn_ordered(const struct tscan *t);
 
 #endif

@@ -284,6 +284,14 @@ struct hfile {
 struct hcache {
 	struct hfile *head;
 	int n;
+	/* index states read on snapshots of tag stag (state_cached) */
+	struct {
+		uint32_t id;
+		int ok;
+		uint64_t tag[3];
+		struct hstate s;
+	} st[4];
+	int nextst;
 };
 
 static void hsnap_free(struct hsnap *h)
@@ -751,6 +759,31 @@ static int cacheable(struct sql_wstate *w, struct sdb_txn *txn, uint64_t tag[3])
 		return 0;
 	sdb_db_snapshot_tag(w->db, tag);
 	return 1;
+}
+
+/* state_get, from the connection's cache while the store's snapshot
+ * tag says nothing changed (a query per statement reads it again). */
+static int state_cached(struct sql_wstate *w, struct sdb_txn *txn, uint32_t id,
+			struct hstate *s, struct sdb_error *e)
+{
+	struct hcache *c = w->hnsw;
+	uint64_t tag[3];
+	int ok = c && cacheable(w, txn, tag);
+
+	for (int i = 0; ok && i < 4; i++)
+		if (c->st[i].ok && c->st[i].id == id && !memcmp(c->st[i].tag, tag, sizeof tag)) {
+			*s = c->st[i].s;
+			return 0;
+		}
+	int rc = state_get(txn, id, s, e);
+	if (rc || !ok)
+		return rc;
+	int i = c->nextst++ & 3;
+	c->st[i].id = id;
+	c->st[i].ok = 1;
+	memcpy(c->st[i].tag, tag, sizeof tag);
+	c->st[i].s = *s;
+	return 0;
 }
 
 /* Reads the delta and the tombstones of x into h (empty). */
@@ -1521,7 +1554,7 @@ int sql_hnsw_knn(struct sql_wstate *w, struct sdb_txn *txn, struct sql_hnsw_quer
 	hq->rcols = NULL;
 	hq->rbytes = NULL;
 	hq->nrcol = 0;
-	if ((rc = state_get(txn, x->id, &s, e)))
+	if ((rc = state_cached(w, txn, x->id, &s, e)))
 		return rc;
 	if (!s.present || s.dim != d->dim || !s.nbase)
 		return 0; /* not built (another process's older catalog), or
@@ -1753,7 +1786,12 @@ merge:
 		dr[ndr].d = dist(qn, hs->dvec + i * d->dim, d->dim);
 		ndr++;
 	}
-	qsort(dr, ndr, sizeof(*dr), drow_cmp);
+	/* the walk's answer comes sorted; the delta's rows are not */
+	for (size_t i = 1; i < ndr; i++)
+		if (drow_cmp(&dr[i - 1], &dr[i]) > 0) {
+			qsort(dr, ndr, sizeof(*dr), drow_cmp);
+			break;
+		}
 	if (ndr > hq->k)
 		ndr = hq->k;
 	if (!(hq->rows = malloc(sizeof(int64_t) * (ndr ? ndr : 1)))) {

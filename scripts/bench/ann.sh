@@ -46,6 +46,9 @@
 # the window's wall time; scaling is reported when it is below 0.15 cores,
 # "not measured (other load ...)" otherwise. (A loadavg test cannot do
 # this: a 2-thread build alone lifts the 1-minute loadavg to about 2.)
+# ANN_T1_LIBS names the libraries built at 1 thread too (default: all of
+# them; ANN_T1_LIBS=sochdb measures our scaling without the peers'
+# 1-thread builds, whose 1-thread columns then say n/m).
 set -u
 cd "$(dirname "$0")/../.." || exit 3
 B=${SOCHDB_BUILD:-build}
@@ -55,6 +58,7 @@ PY=/usr/bin/python3
 RUNS=${ANN_RUNS:-3}
 SEEDS=${ANN_SEEDS:-1 2 3 4 5}
 THREADS=${ANN_THREADS:-1 2}
+T1LIBS=${ANN_T1_LIBS:-}
 FRUNS=${FAISS_RUNS:-1}
 SCALE=${ANN_SCALE:-1}
 M=16
@@ -183,6 +187,9 @@ bench_set() {
 				s=
 				[ "$t" = 2 ] && [ "$r" -le "$nseeds" ] && s=--search
 				[ "$lib" = faiss ] && [ "$r" -gt "$FRUNS" ] && [ -z "$s" ] && continue
+				if [ "$t" = 1 ] && [ -n "$T1LIBS" ]; then
+					case " $T1LIBS " in *" $lib "*) ;; *) continue ;; esac
+				fi
 				v=$(build_once "$lib" "$t" "$seed" $s) || { echo "ann.sh: $lib build failed" >&2; v=; }
 				# a seed beyond ANN_RUNS (FAISS: FAISS_RUNS) is built for its recall only
 				[ "$r" -le "$RUNS" ] && { [ "$lib" != faiss ] || [ "$r" -le "$FRUNS" ]; } && T[$lib,$t]="${T[$lib,$t]} $v"
@@ -208,7 +215,7 @@ bench_set() {
 		done
 		label=$lib
 		case $lib in sochdb) label="sochdb-bulk" ;; hnswlib) label="hnswlib (debian)" ;; native) label="hnswlib (native)" ;; faiss) label="faiss HNSWFlat" ;; usearch) label="usearch (npm)" ;; esac
-		if [ "$quiet" = 1 ]; then
+		if [ "$quiet" = 1 ] && [ "${R[$lib,1]}" != n/m ] && [ "${R[$lib,2]}" != n/m ]; then
 			printf '   %-22s %12s %12s %8.2fx\n' "$label" "${R[$lib,1]}" "${R[$lib,2]}" \
 				"$(awk -v a="${R[$lib,1]}" -v b="${R[$lib,2]}" 'BEGIN { print b / a }')"
 		else
