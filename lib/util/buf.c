@@ -11,11 +11,17 @@
 void sdb_mem_advise_big(void *p, size_t n)
 {
 #ifdef MADV_HUGEPAGE
-	const uintptr_t huge = (uintptr_t)2 << 20;
-	uintptr_t a = ((uintptr_t)p + huge - 1) & ~(huge - 1);
-	uintptr_t e = ((uintptr_t)p + n) & ~(huge - 1);
+	/* the block's whole pages, not only its 2 MiB-aligned middle (the
+	 * kernel backs that part with huge pages all the same): advice on
+	 * part of a mapping splits it in three, and a later realloc of a
+	 * block mapped on its own, which moves it with mremap, then fails
+	 * (EFAULT: the old range spans mappings of different kinds) and
+	 * glibc copies the whole block instead, page faults and all */
+	const uintptr_t huge = (uintptr_t)2 << 20, page = 4096;
+	uintptr_t a = (uintptr_t)p & ~(page - 1);
+	uintptr_t e = ((uintptr_t)p + n + page - 1) & ~(page - 1);
 
-	if (n >= 2 * huge && e > a)
+	if (n >= 2 * huge)
 		(void)madvise((void *)a, e - a, MADV_HUGEPAGE); /* advice only */
 #else
 	(void)p;
