@@ -78,8 +78,8 @@ static const struct opt opts_build[] = {
 	{ B_SEED, 0, "seed", "S", "seed of the level generator (default 42)" },
 	{ B_SHARD, 0, "shard", "I/N", "index only shard I of N (0-based) of the rows; ids stay global" },
 	{ B_PRECISION, 0, "build-precision", "P", "distances while building: auto (default), f32, bf16, sq8" },
-	{ B_SPREC, 0, "search-precision", "P", "what queries walk the graph with: bf16 (default: a bfloat16\n"
-	  "copy in the index, results re-ranked in float32) or f32" },
+	{ B_SPREC, 0, "search-precision", "P", "what queries walk the graph with: sq8 (default: an 8-bit\n"
+	  "copy in the index, the best re-ranked in float32), bf16 or f32" },
 	{ B_BUDGET, 0, "memory-budget", "SIZE", "build within SIZE (k/M/G) of memory: from a bf16 or sq8 copy\n"
 	  "when the float32 vectors do not fit" },
 	{ B_INSERT, 0, "insert-order", "O", "local (default: a random fifth -- 65% from 1M rows -- then the rest by region) or input" },
@@ -251,7 +251,7 @@ static int cmd_build(int argc, char **argv)
 	struct sdb_hnsw_params hp = { 16, 100, SDB_VEC_L2, 42, 1000, 0, SDB_PREC_AUTO, SDB_INSERT_LOCAL };
 	int ordering = SDB_ORDER_NONE, telemetry = 0, json = 0, c, rc;
 	unsigned long long budget = 0;
-	int search_bf16 = 1;
+	int search_bf16 = 0, search_sq8 = 1;
 	uint64_t anon_peak;
 	struct sdb_memstat ms;
 	struct sdb_error e;
@@ -311,12 +311,10 @@ static int cmd_build(int argc, char **argv)
 				die_usage("invalid build precision '%s' (expected auto, f32, bf16 or sq8)", arg);
 			break;
 		case B_SPREC:
-			if (!strcmp(arg, "bf16"))
-				search_bf16 = 1;
-			else if (!strcmp(arg, "f32"))
-				search_bf16 = 0;
-			else
-				die_usage("invalid search precision '%s' (expected bf16 or f32)", arg);
+			search_bf16 = !strcmp(arg, "bf16");
+			search_sq8 = !strcmp(arg, "sq8");
+			if (!search_bf16 && !search_sq8 && strcmp(arg, "f32"))
+				die_usage("invalid search precision '%s' (expected sq8, bf16 or f32)", arg);
 			break;
 		case B_INSERT:
 			hp.insert_order = sdb_hnsw_insert_parse(arg);
@@ -401,6 +399,7 @@ static int cmd_build(int argc, char **argv)
 	meta.first_row = first;
 	meta.input_crc = sdb_shard_fingerprint(vs.data, vs.n, vs.dim);
 	meta.search_bf16 = search_bf16;
+	meta.search_sq8 = search_sq8;
 	rc = sdb_index_write(outp, h, ids ? ids + first : shard_ids, perm, &meta, &bytes, &e);
 	if (rc)
 		die_err(rc, &e);
@@ -462,7 +461,8 @@ static int cmd_build(int argc, char **argv)
 				{ "kernels", sdb_cell_str(sdb_vec_kernels()->name), NULL, 0, NULL, 0 },
 				{ "build_precision", sdb_cell_str(sdb_hnsw_precision_name(h->precision_used)),
 				  NULL, 0, NULL, 0 },
-				{ "search_precision", sdb_cell_str(search_bf16 || h->g.vecs_bf16 ? "bf16" : "f32"),
+				{ "search_precision", sdb_cell_str(search_sq8 ? "sq8"
+					     : search_bf16 || h->g.vecs_bf16 ? "bf16" : "f32"),
 				  NULL, 0, NULL, 0 },
 				{ "anon_peak_bytes", sdb_cell_uint(anon_peak), NULL, 0, NULL, 0 },
 				{ "copy_bytes", sdb_cell_uint(h->copy_bytes), NULL, 0, NULL, 0 },
@@ -903,7 +903,7 @@ static int cmd_info(int argc, char **argv)
 			{ "last_row", sdb_cell_uint(x.meta.first_row + x.g.n - 1), NULL, 0, NULL, 0 },
 			{ "build_precision", sdb_cell_str(sdb_hnsw_precision_name((int)x.meta.precision)),
 			  NULL, 0, NULL, 0 },
-			{ "search_precision", sdb_cell_str(x.g.vecs_bf16 ? "bf16" : "f32"), NULL, 0, NULL, 0 },
+			{ "search_precision", sdb_cell_str(x.g.codes ? "sq8" : x.g.vecs_bf16 ? "bf16" : "f32"), NULL, 0, NULL, 0 },
 			{ "mean_degree_layer0", sdb_cell_num(deg), NULL, 0, NULL, 0 },
 			{ "bytes", sdb_cell_uint(x.file_bytes), NULL, 0, NULL, 0 },
 			{ "checksums", sdb_cell_str(verify ? "ok" : "unchecked"), NULL, 0, NULL, 0 },

@@ -5,7 +5,7 @@
 # k-NN returns passes its own filter, and exactly min(k, matching) come
 # back, when one connection alternates filters, changes a parameter's
 # value, writes in between, or reads another connection's commit; the
-# bf16 search copy CREATE INDEX writes; ACORN (cached columns, >= 5%) and
+# SQ8 search copy CREATE INDEX writes; ACORN (cached columns, >= 5%) and
 # the walk tested when taken give the brute-force answer on a small table.
 
 load test_helper
@@ -40,12 +40,14 @@ passes() {
 		END { exit bad }' "$1"
 }
 
-@test "CREATE INDEX writes the bf16 search copy; the graph answers agree with brute force (unfiltered, ACORN at 30%, the walk at 2%)" {
+@test "CREATE INDEX writes the SQ8 search copy; the graph answers agree with brute force (unfiltered, ACORN at 30%, the walk at 2%)" {
 	run -0 sochdb-sql -d "$D" --no-header -c "SELECT count(*) FROM t"
 	assert_output 3000
-	# the file holds float32 + bf16 rows + the graph: more than 3000 * 8 * 6 bytes
+	# the file holds float32 rows + 16 code bytes a row + the graph
 	size=$(stat -c %s "$D"/sql-vec/*.hnsw)
-	[ "$size" -gt 144000 ] || fail "index file of $size bytes: no bf16 copy?"
+	[ "$size" -gt $((3000 * 8 * 4 + 3000 * 16)) ] || fail "index file of $size bytes: no search copy?"
+	run -0 sochdb-bulk info --index "$D"/sql-vec/*.hnsw
+	assert_line "search_precision: sq8"
 	for w in "1 = 1" "c < 30" "c < 2"; do
 		{ echo "PRAGMA hnsw_ef_search = 200;"; echo "PRAGMA hnsw_exact_rows = 0;"; script t "$w"; } |
 			sochdb-sql -d "$D" --no-header >"$BATS_TEST_TMPDIR/g.out" || fail "graph: $w"

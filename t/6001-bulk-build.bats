@@ -228,41 +228,63 @@ assert d['vectors'] == 10000 and d['checksums'] == 'ok' and d['levels'] >= 1, d"
 	[ "${stderr%%$'\n'*}" = "sochdb-bulk: invalid build precision 'fp8' (expected auto, f32, bf16 or sq8)" ]
 }
 
-@test "--search-precision: a bf16 search copy by default, f32 without; same recall, exact distances" {
+@test "--search-precision: an sq8 search copy by default, bf16 or f32 on request; same recall, exact distances" {
 	D=$BATS_FILE_TMPDIR
 	T=$BATS_TEST_TMPDIR
-	for m in l2 ip; do
-		run -0 sochdb-bulk build-index -i "$D/$m.base.npy" -o "$T/b-$m.idx" --metric $m -t 1 -q
-		run -0 sochdb-bulk build-index -i "$D/$m.base.npy" -o "$T/f-$m.idx" --metric $m -t 1 -q --search-precision f32
-		run -0 sochdb-bulk info --index "$T/b-$m.idx"
+	for m in l2 ip cos; do
+		metric=$m
+		[ $m = cos ] && metric=cosine
+		run -0 sochdb-bulk build-index -i "$D/$m.base.npy" -o "$T/s-$m.idx" --metric $metric -t 1 -q
+		run -0 sochdb-bulk build-index -i "$D/$m.base.npy" -o "$T/b-$m.idx" --metric $metric -t 1 -q --search-precision bf16
+		run -0 sochdb-bulk build-index -i "$D/$m.base.npy" -o "$T/f-$m.idx" --metric $metric -t 1 -q --search-precision f32
+		run -0 sochdb-bulk build-index -i "$D/$m.base.npy" -o "$T/q-$m.idx" --metric $metric -t 1 -q --search-precision sq8 --json
+		[[ "$output" == *'"search_precision":"sq8"'* ]] || fail "$output"
+		run -0 cmp "$T/s-$m.idx" "$T/q-$m.idx"
+		run -0 sochdb-bulk info --index "$T/s-$m.idx"
 		assert_line "build_precision: f32"
+		assert_line "search_precision: sq8"
+		run -0 sochdb-bulk info --index "$T/b-$m.idx"
 		assert_line "search_precision: bf16"
 		run -0 sochdb-bulk info --index "$T/f-$m.idx"
 		assert_line "search_precision: f32"
-		# the same graph (one thread), plus n rows of 32 bf16 values
-		b=$(stat -c %s "$T/b-$m.idx") f=$(stat -c %s "$T/f-$m.idx")
+		# the same graph (one thread), plus n rows of 32 bf16 values, or
+		# 8 rows of quantiser floats and n rows of 32 code bytes
+		s=$(stat -c %s "$T/s-$m.idx") b=$(stat -c %s "$T/b-$m.idx") f=$(stat -c %s "$T/f-$m.idx")
 		[ $((b - f)) -ge $((10000 * 32 * 2)) ] && [ $((b - f)) -lt $((10000 * 32 * 2 + 4096)) ] || fail "sizes $b $f"
+		[ $((s - f)) -ge $((10008 * 32)) ] && [ $((s - f)) -lt $((10008 * 32 + 4096)) ] || fail "sizes $s $f"
 		for ef in 16 64; do
-			run -0 --separate-stderr sochdb-bulk query --index "$T/b-$m.idx" -q "$D/$m.query.npy" --ef $ef --truth "$D/$m.truth.npy" --no-output
-			rb=$(recall_of "$stderr")
 			run -0 --separate-stderr sochdb-bulk query --index "$T/f-$m.idx" -q "$D/$m.query.npy" --ef $ef --truth "$D/$m.truth.npy" --no-output
 			rf=$(recall_of "$stderr")
-			awk -v a="$rb" -v b="$rf" 'BEGIN { exit !(a >= b - 0.005) }' || fail "$m ef $ef: bf16 walk $rb, f32 $rf"
+			for p in s b; do
+				run -0 --separate-stderr sochdb-bulk query --index "$T/$p-$m.idx" -q "$D/$m.query.npy" --ef $ef --truth "$D/$m.truth.npy" --no-output
+				r=$(recall_of "$stderr")
+				awk -v a="$r" -v b="$rf" 'BEGIN { exit !(a >= b - 0.005) }' || fail "$m ef $ef: $p walk $r, f32 $rf"
+			done
 		done
-		# the distances printed are float32 ones: the same in both files
-		run -0 sochdb-bulk query --index "$T/b-$m.idx" -q "$D/$m.query.npy" -k 3 --ef 128 --format csv
-		echo "$output" >"$T/b.csv"
+		# the distances printed are float32 ones: the same in all three
 		run -0 sochdb-bulk query --index "$T/f-$m.idx" -q "$D/$m.query.npy" -k 3 --ef 128 --format csv
 		echo "$output" >"$T/f.csv"
-		run -0 cmp "$T/b.csv" "$T/f.csv"
+		for p in s b; do
+			run -0 sochdb-bulk query --index "$T/$p-$m.idx" -q "$D/$m.query.npy" -k 3 --ef 128 --format csv
+			echo "$output" >"$T/$p.csv"
+			run -0 cmp "$T/$p.csv" "$T/f.csv"
+		done
 	done
 	v=$($PY -c "import numpy as np; print(','.join(repr(float(x)) for x in np.load('$D/l2.base.npy')[77]))")
-	run -0 sochdb-bulk query --index "$T/b-l2.idx" --vector "$v" -k 1 --format csv
+	run -0 sochdb-bulk query --index "$T/s-l2.idx" --vector "$v" -k 1 --format csv
 	assert_output "query,rank,id,distance
 0,1,77,0"
-	run -0 --separate-stderr sochdb-bulk query --index "$T/b-l2.idx" -q "$D/l2.query.npy" --truth "$D/l2.truth.npy" --no-output --verify
-	run -2 --separate-stderr sochdb-bulk build-index -i "$D/l2.base.npy" -o "$T/x.idx" --search-precision sq8
-	[ "${stderr%%$'\n'*}" = "sochdb-bulk: invalid search precision 'sq8' (expected bf16 or f32)" ]
+	run -0 --separate-stderr sochdb-bulk query --index "$T/s-l2.idx" -q "$D/l2.query.npy" --truth "$D/l2.truth.npy" --no-output --verify
+	# a bf16 build's own rows are not written when the search walks sq8
+	run -0 sochdb-bulk build-index -i "$D/l2.base.npy" -o "$T/bs.idx" --build-precision bf16 -t 1 -q
+	run -0 sochdb-bulk info --index "$T/bs.idx"
+	assert_line "build_precision: bf16"
+	assert_line "search_precision: sq8"
+	run -0 sochdb-bulk build-index -i "$D/l2.base.npy" -o "$T/bb.idx" --build-precision bf16 -t 1 -q --search-precision f32
+	run -0 sochdb-bulk info --index "$T/bb.idx"
+	assert_line "search_precision: bf16"
+	run -2 --separate-stderr sochdb-bulk build-index -i "$D/l2.base.npy" -o "$T/x.idx" --search-precision fp8
+	[ "${stderr%%$'\n'*}" = "sochdb-bulk: invalid search precision 'fp8' (expected sq8, bf16 or f32)" ]
 	[ ! -e "$T/x.idx" ]
 }
 

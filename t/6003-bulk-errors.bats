@@ -130,6 +130,16 @@ Try 'sochdb-bulk build-index -h' for more information." \
 	printf '\x07' | dd of=bad2.idx bs=1 seek=24 conv=notrunc status=none
 	expect_fail 3 "sochdb-bulk: 'bad2.idx' is damaged: header checksum mismatch" \
 		sochdb-bulk query --index bad2.idx --vector 1,2,3,4
+	# the SQ8 search copy (the file's last bytes) has its own checksum,
+	# and a file cut inside it is refused before any query
+	cp x.idx bad3.idx
+	sz=$(stat -c %s bad3.idx)
+	printf '\x5a' | dd of=bad3.idx bs=1 seek=$((sz - 3)) conv=notrunc status=none
+	expect_fail 3 "sochdb-bulk: 'bad3.idx' is damaged: checksum mismatch in section 'vectors_sq8'" \
+		sochdb-bulk info --index bad3.idx
+	head -c $((sz - 16)) x.idx >cut.idx
+	expect_fail 3 "sochdb-bulk: 'cut.idx' is damaged: section 'vectors_sq8' out of bounds (file truncated?)" \
+		sochdb-bulk query --index cut.idx --vector 1,2,3,4
 	head -c 5000 x.idx >short.idx
 	expect_fail 3 "sochdb-bulk: 'short.idx' is damaged: section 'ids' out of bounds (file truncated?)" \
 		sochdb-bulk query --index short.idx --vector 1,2,3,4

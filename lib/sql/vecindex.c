@@ -591,9 +591,9 @@ int sql_hnsw_build(struct sql_wstate *w, const struct sql_index_def *x, int fold
 		meta.precision = (uint32_t)h->precision_used;
 		meta.shard_count = 1;
 		meta.input_rows = n;
-		/* as sochdb-bulk's default: queries walk a bfloat16 copy and
+		/* as sochdb-bulk's default: queries walk an SQ8 copy and
 		 * re-rank the best in float32 */
-		meta.search_bf16 = 1;
+		meta.search_sq8 = 1;
 		file_path(path, sizeof path, w->dir, x->id, s.gen);
 		if ((rc = sdb_index_write(path, h, ids, NULL, &meta, NULL, e)))
 			goto out;

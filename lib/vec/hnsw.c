@@ -53,6 +53,7 @@ struct sdb_hnsw_ctx {
 	size_t qbf_cap;
 	struct sdb_sq8_query sqq; /* an SQ8 build's folded query */
 	float *sqw;        /* its weights (stride floats) */
+	size_t sqw_cap;
 };
 
 /* A layer search visits about ef * M nodes: a word each at most. */
@@ -1367,6 +1368,26 @@ static int query_space(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c, c
 	*spc = (struct space){ .fn = sdb_vec_metric_fn(g->metric), .base = (const char *)g->vecs,
 			       .stride = (size_t)g->dim * sizeof(float), .dim = g->dim };
 	*qs = q;
+	if (g->codes && g->sq8.dim == g->dim) {
+		/* the float32 query folded with the quantiser: one pass over
+		 * a row's code bytes per distance */
+		if (c->sqw_cap < g->sq8.stride) {
+			float *nw = realloc(c->sqw, g->sq8.stride * sizeof(float));
+			if (!nw)
+				return -1;
+			c->sqw = nw;
+			c->sqw_cap = g->sq8.stride;
+		}
+		sdb_sq8_query_prep(&c->sqq, &g->sq8, g->metric, q, c->sqw);
+		spc->sq = &g->sq8;
+		spc->sqqfn = sdb_sq8_query_fn(g->metric);
+		spc->metric = g->metric;
+		spc->base = (const char *)g->codes;
+		spc->stride = g->sq8.stride;
+		spc->dim = g->sq8.stride;
+		*qs = (const float *)(const void *)&c->sqq;
+		return 0;
+	}
 	if (!g->vecs_bf16 || g->bf16_dim < g->dim)
 		return 0;
 	if (c->qbf_cap < g->bf16_dim) {
@@ -1396,8 +1417,10 @@ static int query_space(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c, c
  * The walk's nw results in c->w (nearest first, distances in sp): in a
  * bf16 space the best 2k are re-ranked with float32 distances (the bf16
  * order's error is a few parts in a thousand, so the best 2k hold the
- * true top k). Writes up to k ids and float32 distances. @return the
- * count.
+ * true top k); in an SQ8 space, whose error is a few times larger, the
+ * best max(2k, nw / 4) (at ef 256 on 768-dimensional ip rows the best
+ * 2k lost 0.002 of recall@10, a quarter of the results none). Writes up
+ * to k ids and float32 distances. @return the count.
  */
 static uint32_t finish_top(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *c,
 			   const struct space *sp, const float *q, size_t nw, uint32_t k,
@@ -1406,8 +1429,11 @@ static uint32_t finish_top(const struct sdb_hnsw_graph *g, struct sdb_hnsw_ctx *
 	sdb_vec_dist_fn exact = sdb_vec_metric_fn(g->metric);
 	uint32_t n;
 
-	if (sp->fn != exact) {
-		size_t nr = 2 * (size_t)k < nw ? 2 * (size_t)k : nw;
+	if (sp->sq || sp->fn != exact) {
+		size_t want = 2 * (size_t)k;
+		if (sp->sq && nw / 4 > want)
+			want = nw / 4;
+		size_t nr = want < nw ? want : nw;
 		size_t rl = (g->dim * sizeof(float) + 63) / 64;
 		for (size_t i = 0; i < nr && i < 2; i++)
 			for (size_t ln = 0; ln < rl; ln++)

@@ -26,6 +26,7 @@
 
 #include "util/err.h"
 #include "vec/distance.h"
+#include "vec/quant.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -121,6 +122,12 @@ struct sdb_hnsw_graph {
 	 * padded): search compares with it, then re-ranks in float32 */
 	const uint16_t *vecs_bf16;
 	uint32_t bf16_dim;
+	/* optional SQ8 copy of vecs (rows of sq8.stride code bytes; the
+	 * quantiser's arrays point into the same memory, never freed here):
+	 * when set, search walks it instead of the bf16 copy and re-ranks
+	 * the best max(2k, results / 4) in float32 */
+	const uint8_t *codes;
+	struct sdb_sq8 sq8;
 };
 
 /* Per-thread scratch for searching. */

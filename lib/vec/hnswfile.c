@@ -5,6 +5,7 @@
 #include "vec/hnswfile.h"
 #include "util/crc32c.h"
 #include "util/io.h"
+#include "vec/quant.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,9 +122,16 @@ int sdb_index_write(const char *path, const struct sdb_hnsw *h, const uint64_t *
 	uint32_t *inv = NULL, *tmp = NULL;
 	uint64_t upper_pos = 0;
 	size_t row = (size_t)g->dim * sizeof(float);
-	uint32_t bf16_dim = g->vecs_bf16 ? g->bf16_dim
+	/* one search copy: SQ8 codes (meta->search_sq8), else bf16 rows
+	 * (those of a bf16 build, or meta->search_bf16's), else none */
+	uint32_t bf16_dim = meta->search_sq8 ? 0
+			    : g->vecs_bf16 ? g->bf16_dim
 			    : meta->search_bf16 ? (g->dim + 31) & ~31u : 0;
 	uint16_t *bfrow = NULL;
+	struct sdb_sq8 sq = { 0 };
+	uint8_t *code = NULL;
+	uint64_t sq_off = 0, sq_len = 0;
+	uint32_t sq_crc = 0;
 	int rc;
 
 	rc = sdb_atomic_open(&a, path, e);
@@ -138,7 +146,15 @@ int sdb_index_write(const char *path, const struct sdb_hnsw *h, const uint64_t *
 		inv = malloc(g->n * sizeof(uint32_t));
 	if (bf16_dim && !g->vecs_bf16)
 		bfrow = malloc(bf16_dim * sizeof(uint16_t));
-	if (!w.buf || !tmp || (perm && !inv) || (bf16_dim && !g->vecs_bf16 && !bfrow)) {
+	if (meta->search_sq8) {
+		/* trained on every row (one parallel pass), each row encoded
+		 * as it is written */
+		if ((rc = sdb_sq8_train(&sq, g->vecs, g->n, g->dim, e)))
+			goto out;
+		code = malloc(sq.stride);
+	}
+	if (!w.buf || !tmp || (perm && !inv) || (bf16_dim && !g->vecs_bf16 && !bfrow) ||
+	    (meta->search_sq8 && !code)) {
 		rc = sdb_error_set(e, SDB_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -229,7 +245,7 @@ int sdb_index_write(const char *path, const struct sdb_hnsw *h, const uint64_t *
 	wr_pad(&w, 64);
 	off[6] = w.pos;
 	w.crc = 0;
-	if (g->vecs_bf16) {
+	if (bf16_dim && g->vecs_bf16) {
 		size_t brow = (size_t)g->bf16_dim * sizeof(uint16_t);
 		if (!perm)
 			wr_put(&w, g->vecs_bf16, g->n * brow);
@@ -247,6 +263,20 @@ int sdb_index_write(const char *path, const struct sdb_hnsw *h, const uint64_t *
 	}
 	len[6] = w.pos - off[6];
 	crc[6] = w.crc;
+	/* the SQ8 search copy (described at header offset 352) */
+	if (meta->search_sq8) {
+		wr_pad(&w, 64);
+		sq_off = w.pos;
+		w.crc = 0;
+		wr_put(&w, sq.offset, sq.stride * sizeof(float));
+		wr_put(&w, sq.scale, sq.stride * sizeof(float));
+		for (uint64_t i = 0; i < g->n; i++) {
+			sdb_sq8_encode(&sq, g->vecs + (size_t)OLD(i) * g->dim, code);
+			wr_put(&w, code, sq.stride);
+		}
+		sq_len = w.pos - sq_off;
+		sq_crc = w.crc;
+	}
 	wr_flush(&w);
 	if (w.rc) {
 		rc = w.rc;
@@ -278,6 +308,10 @@ int sdb_index_write(const char *path, const struct sdb_hnsw *h, const uint64_t *
 	put64(hdr + 328, meta->input_rows);
 	put64(hdr + 336, meta->first_row);
 	put32(hdr + 344, meta->input_crc);
+	put32(hdr + 352, sq.stride);
+	put32(hdr + 356, sq_crc);
+	put64(hdr + 360, sq_off);
+	put64(hdr + 368, sq_len);
 	for (int s = 0; s < SDB_INDEX_SECTIONS; s++) {
 		unsigned char *r = hdr + 88 + 32 * s;
 		put64(r, off[s]);
@@ -302,6 +336,8 @@ out:
 	free(tmp);
 	free(inv);
 	free(bfrow);
+	free(code);
+	sdb_sq8_free(&sq);
 	if (rc)
 		sdb_atomic_abort(&a);
 	return rc;
@@ -356,6 +392,11 @@ static int parse(struct sdb_index *x, struct sdb_error *e)
 	x->meta.input_rows = get64(h + 328);
 	x->meta.first_row = get64(h + 336);
 	x->meta.input_crc = get32(h + 344);
+	x->sq8_stride = get32(h + 352);
+	x->sq8_crc = get32(h + 356);
+	x->sq8_off = get64(h + 360);
+	x->sq8_len = get64(h + 368);
+	x->meta.search_sq8 = x->sq8_stride != 0;
 	x->g.untrusted = 1;
 	if (get32(h + 12) != SDB_INDEX_HEADER || get32(h + 84) != SDB_INDEX_SECTIONS ||
 	    n == 0 || n > UINT32_MAX || dim == 0 || dim > (1u << 24) || M < 2 || M > 255 ||
@@ -389,6 +430,10 @@ static int parse(struct sdb_index *x, struct sdb_error *e)
 		int rc = corrupt(x, e, "inconsistent header");
 		return rc;
 	}
+	if (x->sq8_stride ? x->sq8_stride != ((dim + 15) & ~15u) || x->g.bf16_dim ||
+				    x->sq8_len != (uint64_t)x->sq8_stride * (n + 8)
+			  : x->sq8_off || x->sq8_len || x->sq8_crc)
+		return corrupt(x, e, "inconsistent header");
 	for (int s = 0; s < SDB_INDEX_SECTIONS; s++) {
 		const unsigned char *r = h + 88 + 32 * s;
 		x->sec_off[s] = get64(r);
@@ -404,6 +449,11 @@ static int parse(struct sdb_index *x, struct sdb_error *e)
 			return rc;
 		}
 	}
+	/* the SQ8 copy lies last in the file: checked after the sections */
+	if (x->sq8_stride && (x->sq8_off % 64 || x->sq8_off < SDB_INDEX_HEADER ||
+			      x->sq8_off > x->file_bytes ||
+			      x->sq8_len > x->file_bytes - x->sq8_off))
+		return corrupt(x, e, "section 'vectors_sq8' out of bounds (file truncated?)");
 	x->g.vecs = (const float *)(x->map + x->sec_off[0]);
 	x->ids = (const uint64_t *)(x->map + x->sec_off[1]);
 	x->g.levels = x->map + x->sec_off[2];
@@ -411,6 +461,16 @@ static int parse(struct sdb_index *x, struct sdb_error *e)
 	x->g.upper_off = (const uint32_t *)(x->map + x->sec_off[4]);
 	x->g.upper = (const uint32_t *)(x->map + x->sec_off[5]);
 	x->g.vecs_bf16 = x->g.bf16_dim ? (const uint16_t *)(x->map + x->sec_off[6]) : NULL;
+	if (x->sq8_stride) {
+		uint64_t off = x->sq8_off;
+		/* the arrays are read only, never freed (struct sdb_sq8's
+		 * pointers are not const) */
+		x->g.sq8.dim = dim;
+		x->g.sq8.stride = x->sq8_stride;
+		x->g.sq8.offset = (float *)(void *)(x->map + off);
+		x->g.sq8.scale = (float *)(void *)(x->map + off + 4 * (uint64_t)x->sq8_stride);
+		x->g.codes = x->map + off + 8 * (uint64_t)x->sq8_stride;
+	}
 	if (x->g.levels[x->g.entry] != x->g.max_level) {
 		int rc = corrupt(x, e, "entry point is not on the top layer");
 		return rc;
@@ -474,6 +534,10 @@ int sdb_index_verify(const struct sdb_index *x, struct sdb_error *e)
 			return sdb_error_set(e, SDB_ECORRUPT,
 					     "'%s' is damaged: checksum mismatch in section '%s'",
 					     x->name, sec_names[s]);
+	if (x->sq8_stride && sdb_crc32c_extend(0, x->map + x->sq8_off, x->sq8_len) != x->sq8_crc)
+		return sdb_error_set(e, SDB_ECORRUPT,
+				     "'%s' is damaged: checksum mismatch in section 'vectors_sq8'",
+				     x->name);
 	return 0;
 }
 

@@ -36,6 +36,11 @@
  *              first .. first+n-1, first = floor(I * rows / N)
  *   344   4  u32 input fingerprint (vec/shard.h: CRC-32C of the input's
  *              row count, dimension, first and last row)
+ *   352   4  u32 stride of the SQ8 search copy: dim rounded up to 16
+ *              (0: no copy; then the next three fields are zero)
+ *   356   4  u32 crc32c of the SQ8 copy's bytes
+ *   360   8  u64 offset of the SQ8 copy (a multiple of 64, after section 6)
+ *   368   8  u64 its length: stride * (n + 8) bytes
  *   ...      zero
  *  4092   4  u32 crc32c of header bytes 0..4091
  *
@@ -52,6 +57,13 @@
  *                  bf16 search copy (meta.search_bf16); queries compare
  *                  with it and re-rank the candidates with the float32
  *                  vectors
+ *   the SQ8 search copy (header offset 352; written instead of section 6
+ *   by --search-precision sq8, the default; files without it read as
+ *   before, and older readers ignore it):
+ *                  stride f32 offsets, stride f32 scales (vec/quant.h,
+ *                  0 past dim), then n rows of stride code bytes in
+ *                  node order; queries walk it and re-rank the best
+ *                  max(2k, ef / 4) with the float32 vectors
  *
  * Node numbers are positions in the file; --ordering renumbers nodes for
  * locality and the ids section keeps the external ids.
@@ -85,6 +97,9 @@ struct sdb_index_meta {
 	/* write section 6 (bf16 rows for the search) for a float32 build
 	 * too, rounded from the float32 vectors while writing */
 	int search_bf16;
+	/* write the SQ8 search copy instead of any bf16 one (trained on
+	 * the vectors, each row encoded as it is written) */
+	int search_sq8;
 };
 
 /*
@@ -106,6 +121,8 @@ struct sdb_index {
 	const unsigned char *map;
 	uint64_t sec_off[SDB_INDEX_SECTIONS], sec_len[SDB_INDEX_SECTIONS];
 	uint32_t sec_crc[SDB_INDEX_SECTIONS];
+	uint32_t sq8_stride, sq8_crc; /* the SQ8 copy (header 352..375) */
+	uint64_t sq8_off, sq8_len;
 	int borrowed;
 	int shard_recorded;       /* 0: a file without the shard fields */
 	char name[256];

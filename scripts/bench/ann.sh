@@ -286,8 +286,9 @@ bench_set() {
 	prec=$(sed 's/.*"build_precision":"\([a-z0-9]*\)".*/\1/' <<<"$j")
 	sprec=$(sed 's/.*"search_precision":"\([a-z0-9]*\)".*/\1/' <<<"$j")
 	awk -v rss="$rss" -v ib="$ib" -v n="$n" -v d="$DIM" -v dist="$dist" -v inb="$(stat -c %s "$BASE")" -v prec="$prec" -v sprec="$sprec" 'BEGIN {
-		vec = n * d * 4; bf = (prec == "bf16" || sprec == "bf16") ? n * (int((d + 31) / 32) * 32) * 2 : 0
-		graph = ib - vec - bf - 8 * n - 4096
+		vec = n * d * 4; bf = sprec == "bf16" ? n * (int((d + 31) / 32) * 32) * 2 : 0
+		sq = sprec == "sq8" ? (n + 8) * int((d + 15) / 16) * 16 : 0
+		graph = ib - vec - bf - sq - 8 * n - 4096
 		printf "   peak RSS of the build: %.1f MiB in all, %.1f MiB without the mapped input (%.1f MiB)\n", rss / 1048576, (rss - inb) / 1048576, inb / 1048576
 		printf "   RSS bound: anonymous %.1f MiB = %.2fx of vectors %.1f MiB + graph %.1f MiB (all pages: %.2fx)\n",
 			(rss - inb) / 1048576, (rss - inb) / (vec + graph), vec / 1048576, graph / 1048576, rss / (vec + graph)

@@ -401,7 +401,7 @@ static void test_hnsw_reach(void)
 		uint8_t lv[6] = { 0 };
 		uint32_t uo[6] = { 0 }, up[1] = { 0 };
 		struct sdb_hnsw_graph g = { 6, 1, 2, 4, SDB_VEC_L2, 0, 0, v, lv, links, uo, up,
-					    0, 0, NULL, 0 };
+					    0, 0, NULL, 0, NULL, { 0 } };
 		struct sdb_hnsw_ctx *c = sdb_hnsw_ctx_new(6, 4);
 		float q = 10.5f;
 		uint32_t got = sdb_hnsw_search(&g, c, &q, 5, 5, ids, d);
