@@ -165,6 +165,9 @@ int fts_blocks_open(struct fts_blocks *b, struct sdb_txn *txn, int64_t neg_id,
 	else
 		rc = sdb_txn_iter_open(txn, b->lo.data, b->lo.len, b->hi.data, b->hi.len, 0,
 				       &b->it, e);
+	/* a term's postings are read again by the next query that names it */
+	if (!rc)
+		sdb_txn_iter_cache_blocks(b->it);
 	if (rc)
 		fts_blocks_close(b);
 	return rc;

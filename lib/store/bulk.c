@@ -14,12 +14,12 @@
  *      CHECKPOINT record, synced, a new segment) and writes what the
  *      sealed WAL holds (plus the caller's transaction, when given, as one
  *      more committed transaction after it) as level-0 table N;
- *   2. places each bulk table at the deepest level where no table of
- *      that level or above overlaps its key span (level 6 in an empty
- *      database; level 0 when a level-0 table overlaps it): so it shadows
- *      every table below it, and table N and every older table it
- *      overlaps lie below it (level 0 orders by file number, and the bulk
- *      numbers are the highest);
+ *   2. places table N, then each bulk table, at the deepest level where
+ *      no table of that level or above overlaps its key span (level 6 in
+ *      an empty database; level 0 when a level-0 table overlaps it): so
+ *      it shadows every table below it, and table N and every older table
+ *      it overlaps lie below it (level 0 orders by file number, and the
+ *      bulk numbers are the highest);
  *   3. publishes one manifest: the old tables, table N, the bulk tables,
  *      the new checkpoint LSN; then retires the sealed WAL.
  * Every file is fsynced before the manifest names it and the directory
@@ -292,8 +292,14 @@ int sdb_bulk_commit(struct sdb_bulk *b, struct sdb_txn *t, struct sdb_error *e)
 	}
 	for (size_t i = 0; i < db->man.ntables; i++)
 		nm.tables[nm.ntables++] = db->man.tables[i];
-	if (have)
+	if (have) {
+		/* placed as the bulk tables are: a large transaction written
+		 * straight into a table (sdb_txn_commit_direct: an .import)
+		 * lands below level 0 when it overlaps nothing there, so the
+		 * next level-0 compaction does not rewrite it */
+		fm.level = place(&nm, &fm);
 		nm.tables[nm.ntables++] = fm;
+	}
 	for (size_t i = 0; i < b->nout; i++) {
 		b->outs[i].level = place(&nm, &b->outs[i]);
 		nm.tables[nm.ntables++] = b->outs[i];

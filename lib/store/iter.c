@@ -20,6 +20,7 @@ struct sdb_cursor {
 	size_t bi, i;
 	struct sdb_block b;
 	int bloaded; /* b holds block bi */
+	int cached;  /* blocks read through the table's block cache */
 	int valid;
 	const unsigned char *k, *v;
 	size_t klen, vlen;
@@ -165,8 +166,9 @@ static int cur_block(struct sdb_cursor *c, size_t bi, struct sdb_error *e)
 		return 0;
 	size_t prev = c->bi;
 	int had = c->bloaded;
-	rc = sdb_table_read_block(c->t, bi, &c->b, e);
-	if (!rc) {
+	rc = c->cached ? sdb_table_read_block_cached(c->t, bi, &c->b, e)
+		       : sdb_table_read_block(c->t, bi, &c->b, e);
+	if (!rc && !c->cached) {
 		/* blocks read in order: every SDB_SCAN_RELEASE bytes the pages
 		 * behind the new block leave the resident set (a streamed scan
 		 * stays small); boff[bi] is parsed now */
@@ -815,6 +817,12 @@ int sdb_iter_next(struct sdb_iter *it, const unsigned char **k, size_t *klen,
 		v->expires_ms = kind == SDB_KIND_TTL ? exp : 0;
 	}
 	return rc;
+}
+
+void sdb_iter_cache_blocks(struct sdb_iter *it)
+{
+	for (int i = 0; i < it->nc; i++)
+		it->c[i].cached = 1;
 }
 
 void sdb_iter_close(struct sdb_iter *it)

@@ -517,6 +517,47 @@ out_it:
 	return rc;
 }
 
+/*
+ * Moves the picked tables (all of one level) one level down by a new
+ * manifest alone, when that is the merge's result anyway: no two of them
+ * overlap and none overlaps the level below (RocksDB's trivial move).
+ * A bulk load or a new table of keys of its own (another table's rows,
+ * a full-text index) then costs no rewrite of the data before it.
+ * @return 1 moved, 0 not possible (merge instead), or an error.
+ */
+static int trivial_move(struct sdb_db *db, const char *pick, int out, struct sdb_error *e)
+{
+	struct sdb_manifest *m = &db->man;
+	struct sdb_manifest nm = { .next_file = m->next_file, .checkpoint_lsn = m->checkpoint_lsn };
+	int rc;
+
+	for (size_t i = 0; i < m->ntables; i++) {
+		const struct sdb_table_meta *a = &m->tables[i];
+		if (!pick[i])
+			continue;
+		if (a->level == out)
+			return 0;
+		for (size_t j = i + 1; j < m->ntables; j++)
+			if (pick[j] && overlaps(&m->tables[j], a->smallest, a->slen, a->largest, a->llen))
+				return 0;
+	}
+	nm.tables = calloc(m->ntables + 1, sizeof(*nm.tables));
+	if (!nm.tables)
+		return sdb_error_set(e, SDB_ENOMEM, "out of memory");
+	for (size_t i = 0; i < m->ntables; i++) {
+		nm.tables[nm.ntables] = m->tables[i];
+		if (pick[i])
+			nm.tables[nm.ntables].level = out;
+		nm.ntables++;
+	}
+	rc = sdb_manifest_write(&nm, db->dir, nosync(db), e);
+	free(nm.tables); /* metas still owned by m */
+	sdb_manifest_release(&db->man);
+	if (!rc)
+		rc = sdb_manifest_read(&db->man, db->dir, e);
+	return rc ? rc : 1;
+}
+
 static uint64_t level_bytes(const struct sdb_manifest *m, int level, int *count)
 {
 	uint64_t b = 0;
@@ -532,9 +573,12 @@ static uint64_t level_bytes(const struct sdb_manifest *m, int level, int *count)
 
 /* Compacts level `level` (all its tables plus the overlapping ones of the
  * next level) into level+1; level -1: everything into the deepest level.
+ * may_move: the automatic compactions' trivial move, where it applies
+ * (an explicit compaction rewrites, so that it leaves every table in its
+ * level's compression with the delete markers it can drop gone).
  * *did = 0 when there was nothing to merge. */
-static int compact_level(struct sdb_db *db, int level, int *did,
-		      struct sdb_error *e)
+static int compact_level(struct sdb_db *db, int level, int may_move, int *did,
+			 struct sdb_error *e)
 {
 	struct sdb_manifest *m = &db->man;
 	char *pick;
@@ -574,7 +618,14 @@ static int compact_level(struct sdb_db *db, int level, int *did,
 				pick[i] = 1;
 	}
 	bottom = out >= deep;
-	rc = any ? merge(db, pick, out, bottom, e) : 0;
+	rc = 0;
+	if (any && may_move && level >= 0 && (rc = trivial_move(db, pick, out, e)) == 1) {
+		*did = 1;
+		free(pick);
+		return 0;
+	}
+	if (!rc)
+		rc = any ? merge(db, pick, out, bottom, e) : 0;
 	*did = any && !rc;
 	free(pick);
 	return rc;
@@ -600,7 +651,7 @@ static int compact_auto(struct sdb_db *db, int *did, struct sdb_error *e)
 				lvl = n;
 		if (lvl < 0)
 			break;
-		rc = compact_level(db, lvl, &d, e);
+		rc = compact_level(db, lvl, 1, &d, e);
 		*did |= d;
 		if (!d)
 			break;
@@ -725,7 +776,7 @@ int sdb_compact(const char *dir, const struct sdb_opts *o,
 			return 0;
 		}
 	}
-	rc = compact_level(db, m->level, did, e);
+	rc = compact_level(db, m->level, 0, did, e);
 	sdb_db_close(db);
 	return rc;
 }

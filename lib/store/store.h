@@ -160,6 +160,14 @@ struct sdb_iter;
 int sdb_iter_open(struct sdb_db *db, const void *lo, size_t lolen,
 		  const void *hi, size_t hilen, int reverse,
 		  struct sdb_iter **out, struct sdb_error *e);
+/*
+ * Reads the tables' blocks through their block cache from now on (as
+ * point reads do): for iterators that read the same short ranges again
+ * and again (full-text postings), so a block compressed with zstd is not
+ * decompressed at every query. Long scans leave it off (their blocks,
+ * read once, would only push others out).
+ */
+void sdb_iter_cache_blocks(struct sdb_iter *it);
 /* Advances. @return 1 with key/value set, 0 at the end, or an error. */
 int sdb_iter_next(struct sdb_iter *it, const unsigned char **k, size_t *klen,
 		  struct sdb_val *v, struct sdb_error *e);

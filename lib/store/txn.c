@@ -989,6 +989,12 @@ int sdb_txn_count(struct sdb_txn *t, const void *lo, size_t lolen,
 	return rc < 0 ? rc : 0;
 }
 
+void sdb_txn_iter_cache_blocks(struct sdb_txn_iter *it)
+{
+	if (it->snap)
+		sdb_iter_cache_blocks(it->snap);
+}
+
 void sdb_txn_iter_close(struct sdb_txn_iter *it)
 {
 	if (!it)

@@ -185,6 +185,8 @@ struct sdb_txn_iter;
 int sdb_txn_iter_open(struct sdb_txn *t, const void *lo, size_t lolen,
 		      const void *hi, size_t hilen, int reverse,
 		      struct sdb_txn_iter **out, struct sdb_error *e);
+/* sdb_iter_cache_blocks for the snapshot side. */
+void sdb_txn_iter_cache_blocks(struct sdb_txn_iter *it);
 /* Advances. @return 1 with key/value set, 0 at the end, or an error. */
 int sdb_txn_iter_next(struct sdb_txn_iter *it, const unsigned char **k,
 		      size_t *klen, struct sdb_val *v, struct sdb_error *e);

@@ -279,8 +279,8 @@ static void test_placement_and_errors(void)
 	CHECK_EQ_INT(sdb_bulk_commit(b, NULL, &e), 0);
 	CHECK_EQ_INT(db->man.ntables, 2);
 	CHECK_EQ_INT(db->man.tables[1].level, SDB_LEVELS - 2);
-	/* with the WAL holding a key in its span: the flush goes to level 0,
-	 * and so does the bulk, above it */
+	/* with the WAL holding a key in its span: the flush is placed above
+	 * the level-5 table it overlaps, and the bulk above the flush */
 	sdb_batch_init(&bt);
 	CHECK_EQ_INT(sdb_batch_put(&bt, k, kkey(k, 155), "w", 1, 0, &e), 0);
 	CHECK_EQ_INT(sdb_batch_put(&bt, k, kkey(k, 156), "w", 1, 0, &e), 0);
@@ -290,8 +290,8 @@ static void test_placement_and_errors(void)
 	CHECK_EQ_INT(sdb_bulk_put(b, k, kkey(k, 155), "z", 1, 0, &e), 0);
 	CHECK_EQ_INT(sdb_bulk_commit(b, NULL, &e), 0);
 	CHECK_EQ_INT(db->man.ntables, 4);
-	CHECK_EQ_INT(db->man.tables[2].level, 0);
-	CHECK_EQ_INT(db->man.tables[3].level, 0);
+	CHECK_EQ_INT(db->man.tables[2].level, SDB_LEVELS - 3);
+	CHECK_EQ_INT(db->man.tables[3].level, SDB_LEVELS - 4);
 	CHECK(db->man.tables[3].no > db->man.tables[2].no);
 	CHECK_EQ_INT(db->man.checkpoint_lsn, db->wal_end);
 	/* a key beyond everything: the bottom again */
@@ -362,6 +362,71 @@ static void test_placement_and_errors(void)
 
 /* A bulk split into several tables (small table_bytes), keys in several
  * namespaces, TTLs. */
+/*
+ * A transaction too large for the WAL (sdb_txn_commit_direct: an .import)
+ * is written straight into a table placed as a bulk table: in an empty
+ * database at the bottom, so the level-0 compaction that later small
+ * checkpoints trigger merges them alone and never rewrites it; over a
+ * key it overlaps, above it; every value reads back.
+ */
+static void test_direct_placement(void)
+{
+	char *dir = tmpdb();
+	struct sdb_db *db;
+	struct sdb_txn *t;
+	struct sdb_error e;
+	unsigned char k[16];
+	char val[200];
+	struct sdb_val v;
+	uint64_t big = 0;
+	struct sdb_opts o = opts;
+
+	o.flush_bytes = 64 << 10;
+	memset(val, 'b', sizeof(val));
+	CHECK_EQ_INT(sdb_db_open(dir, SDB_OPEN_CREATE | SDB_OPEN_WRITE, &o, &db, &e), 0);
+	CHECK_EQ_INT(sdb_txn_begin(db, &t, &e), 0);
+	for (int i = 1000; i < 3000; i++)
+		CHECK_EQ_INT(sdb_txn_put(t, k, kkey(k, i), val, sizeof(val), 0, &e), 0);
+	CHECK_EQ_INT(sdb_txn_commit_direct(t, db, &e), 0);
+	sdb_txn_free(t);
+	CHECK_EQ_INT(db->man.ntables, 1);
+	CHECK_EQ_INT(db->man.tables[0].level, SDB_LEVELS - 1);
+	big = db->man.tables[0].no;
+	/* four small checkpoints over keys below and above it, one inside */
+	for (int r = 0; r < 4; r++) {
+		struct sdb_batch b;
+		struct sdb_maint_opts mo = { .level = -1 };
+		int did = 0;
+		sdb_batch_init(&b);
+		CHECK_EQ_INT(sdb_batch_put(&b, k, kkey(k, r < 2 ? r : 5000 + r), "s", 1, 0, &e), 0);
+		CHECK_EQ_INT(sdb_db_commit(db, &b, 0, &e), 0);
+		sdb_batch_release(&b);
+		sdb_db_close(db);
+		CHECK_EQ_INT(sdb_checkpoint(dir, &o, &mo, &did, &e), 0);
+		CHECK_EQ_INT(sdb_db_open(dir, SDB_OPEN_WRITE, &o, &db, &e), 0);
+	}
+	{
+		int still = 0;
+		for (size_t i = 0; i < db->man.ntables; i++)
+			still |= db->man.tables[i].no == big && db->man.tables[i].level == SDB_LEVELS - 1;
+		CHECK(still); /* never rewritten */
+	}
+	CHECK_EQ_INT(sdb_txn_begin(db, &t, &e), 0);
+	for (int i = 1500; i < 3500; i++)
+		CHECK_EQ_INT(sdb_txn_put(t, k, kkey(k, i), val, sizeof(val) / 2, 0, &e), 0);
+	CHECK_EQ_INT(sdb_txn_commit_direct(t, db, &e), 0);
+	sdb_txn_free(t);
+	sdb_db_close(db);
+	CHECK_EQ_INT(sdb_db_open(dir, SDB_OPEN_SNAPSHOT, &o, &db, &e), 0);
+	for (int i = 1000; i < 3500; i++) {
+		CHECK_EQ_INT(sdb_db_get(db, k, kkey(k, i), &v, &e), 0);
+		CHECK(v.len == (i < 1500 ? sizeof(val) : sizeof(val) / 2));
+	}
+	CHECK_EQ_INT(sdb_db_get(db, k, kkey(k, 0), &v, &e), 0);
+	CHECK_EQ_INT(sdb_db_get(db, k, kkey(k, 5003), &v, &e), 0);
+	sdb_db_close(db);
+}
+
 static void test_split(void)
 {
 	char *dir = tmpdb();
@@ -542,6 +607,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "--bench"))
 		return bench(atol(argv[2]));
 	test_placement_and_errors();
+	test_direct_placement();
 	test_split();
 	test_sorter();
 	for (int i = 0; i < 3; i++)

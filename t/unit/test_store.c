@@ -872,6 +872,90 @@ static void sk_check_all(const char *dir, const int *live, const char *what)
 	sk_check(dir, live, what);
 }
 
+/* A checkpoint with the automatic compactions on. */
+static void sk_checkpoint_auto(const char *dir)
+{
+	struct sdb_opts o;
+	struct sdb_maint_opts m = { .level = -1 };
+	struct sdb_error e;
+	int did = 0;
+
+	sdb_opts_default(&o);
+	o.sync = SDB_SYNC_OFF;
+	CHECK_EQ_INT(sdb_checkpoint(dir, &o, &m, &did, &e), 0);
+	CHECK_EQ_INT(did, 1);
+}
+
+/* Tables at level >= 1, the highest table number, the table count. */
+static int sk_levels(const char *dir, int *deep, uint64_t *maxno)
+{
+	struct sdb_manifest man = { 0 };
+	struct sdb_error e;
+	int n;
+
+	CHECK_EQ_INT(sdb_manifest_read(&man, dir, &e), 0);
+	*deep = 0;
+	*maxno = 0;
+	for (size_t i = 0; i < man.ntables; i++) {
+		*deep += man.tables[i].level >= 1;
+		if (man.tables[i].no > *maxno)
+			*maxno = man.tables[i].no;
+	}
+	n = (int)man.ntables;
+	sdb_manifest_release(&man);
+	return n;
+}
+
+/*
+ * The automatic compaction moves level-0 tables of disjoint keys down by
+ * the manifest alone (no table rewritten, every key read back); tables
+ * that overlap, or a range delete over a deeper table, are merged, and
+ * what was deleted stays deleted.
+ */
+static void test_trivial_move(void)
+{
+	char dir[] = "/tmp/sdb_move_XXXXXX";
+	char cmd[64];
+	int live[SK_N], deep;
+	uint64_t maxno, before;
+
+	memset(live, 0, sizeof(live));
+	CHECK(mkdtemp(dir) != NULL);
+	rmdir(dir);
+	for (int r = 0; r < 3; r++) {
+		sk_write(dir, r * 100, r * 100 + 100, 1, 0, live);
+		sk_checkpoint_auto(dir);
+	}
+	CHECK_EQ_INT(sk_levels(dir, &deep, &before), 3);
+	CHECK_EQ_INT(deep, 0);
+	sk_write(dir, 300, 400, 1, 0, live);
+	sk_checkpoint_auto(dir); /* the 4th level-0 table: moved, not merged */
+	CHECK_EQ_INT(sk_levels(dir, &deep, &maxno), 4);
+	CHECK_EQ_INT(deep, 4);
+	CHECK(maxno == before + 1); /* the flush's own table, no merge output */
+	sk_check_all(dir, live, "trivial move");
+	/* four overlapping tables (every key again): merged */
+	for (int r = 0; r < 4; r++) {
+		sk_write(dir, r, SK_N, 4, 0, live);
+		sk_checkpoint_auto(dir);
+	}
+	sk_levels(dir, &deep, &before);
+	CHECK(before > maxno + 4);
+	sk_check_all(dir, live, "merge after trivial move");
+	/* a range delete over the deeper tables, beside three disjoint-looking
+	 * small tables: the range spans them, so it is merged, never moved
+	 * past the rows it deletes */
+	sk_delrange(dir, 10, 390, 0, live);
+	sk_checkpoint_auto(dir);
+	for (int r = 0; r < 3; r++) {
+		sk_write(dir, 392 + 2 * r, 393 + 2 * r, 1, 0, live);
+		sk_checkpoint_auto(dir);
+	}
+	sk_check_all(dir, live, "range delete after trivial moves");
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
 static void sk_compact(const char *dir, int level)
 {
 	struct sdb_opts o;
@@ -1168,6 +1252,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "--make-delrange"))
 		return make_delrange(argv[2]);
 	test_seek();
+	test_trivial_move();
 	test_delrange_record();
 	test_delrange();
 	test_delrange_crash();
