@@ -597,7 +597,8 @@ static void sk_write(const char *dir, int from, int to, int step, int del,
 	sdb_db_close(db);
 }
 
-static void sk_checkpoint(const char *dir)
+/* no_auto 0: with the automatic compactions after it */
+static void sk_checkpoint_with(const char *dir, int no_auto)
 {
 	struct sdb_opts o;
 	struct sdb_maint_opts m = { .level = -1 };
@@ -606,9 +607,14 @@ static void sk_checkpoint(const char *dir)
 
 	sdb_opts_default(&o);
 	o.sync = SDB_SYNC_OFF;
-	o.no_auto = 1;
+	o.no_auto = no_auto;
 	CHECK_EQ_INT(sdb_checkpoint(dir, &o, &m, &did, &e), 0);
 	CHECK_EQ_INT(did, 1);
+}
+
+static void sk_checkpoint(const char *dir)
+{
+	sk_checkpoint_with(dir, 1);
 }
 
 /* The model: the index of the first live key >= t (forward) or the last
@@ -875,15 +881,7 @@ static void sk_check_all(const char *dir, const int *live, const char *what)
 /* A checkpoint with the automatic compactions on. */
 static void sk_checkpoint_auto(const char *dir)
 {
-	struct sdb_opts o;
-	struct sdb_maint_opts m = { .level = -1 };
-	struct sdb_error e;
-	int did = 0;
-
-	sdb_opts_default(&o);
-	o.sync = SDB_SYNC_OFF;
-	CHECK_EQ_INT(sdb_checkpoint(dir, &o, &m, &did, &e), 0);
-	CHECK_EQ_INT(did, 1);
+	sk_checkpoint_with(dir, 0);
 }
 
 /* Tables at level >= 1, the highest table number, the table count. */
