@@ -408,7 +408,8 @@ static int merge(struct sdb_db *db, const char *pick, int out, int bottom,
 		}
 		nrs = 0;
 		for (i = 0; i < nin; i++) {
-			memcpy(rs + nrs, tabs[i]->rt, tabs[i]->nrt * sizeof(*rs));
+			if (tabs[i]->nrt) /* rt is NULL without ranges */
+				memcpy(rs + nrs, tabs[i]->rt, tabs[i]->nrt * sizeof(*rs));
 			nrs += tabs[i]->nrt;
 		}
 		sdb_ranges_union(rs, &nrs);
