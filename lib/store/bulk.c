@@ -13,7 +13,7 @@
  *   1. seals the WAL when it holds anything since the checkpoint (a
  *      CHECKPOINT record, synced, a new segment) and writes what the
  *      sealed WAL holds (plus the caller's transaction, when given, as one
- *      more committed transaction after it) as level-0 table N;
+ *      more committed transaction after it) as table N;
  *   2. places table N, then each bulk table, at the deepest level where
  *      no table of that level or above overlaps its key span (level 6 in
  *      an empty database; level 0 when a level-0 table overlaps it): so

@@ -168,6 +168,7 @@ static int cur_block(struct sdb_cursor *c, size_t bi, struct sdb_error *e)
 	int had = c->bloaded;
 	rc = c->cached ? sdb_table_read_block_cached(c->t, bi, &c->b, e)
 		       : sdb_table_read_block(c->t, bi, &c->b, e);
+	/* a cached cursor reads short ranges again (their pages stay) */
 	if (!rc && !c->cached) {
 		/* blocks read in order: every SDB_SCAN_RELEASE bytes the pages
 		 * behind the new block leave the resident set (a streamed scan

@@ -619,14 +619,11 @@ static int compact_level(struct sdb_db *db, int level, int may_move, int *did,
 				pick[i] = 1;
 	}
 	bottom = out >= deep;
-	rc = 0;
-	if (any && may_move && level >= 0 && (rc = trivial_move(db, pick, out, e)) == 1) {
-		*did = 1;
-		free(pick);
-		return 0;
-	}
-	if (!rc)
-		rc = any ? merge(db, pick, out, bottom, e) : 0;
+	rc = any && may_move && level >= 0 ? trivial_move(db, pick, out, e) : 0;
+	if (!rc && any)
+		rc = merge(db, pick, out, bottom, e);
+	if (rc == 1) /* moved */
+		rc = 0;
 	*did = any && !rc;
 	free(pick);
 	return rc;

@@ -348,6 +348,20 @@ static int corrupt(struct sdb_index *x, struct sdb_error *e, const char *what)
 	return sdb_error_set(e, SDB_ECORRUPT, "'%s' is damaged: %s", x->name, what);
 }
 
+/* Whether [off, off + len) is a 64-aligned span of the file past the header. */
+static int span_ok(const struct sdb_index *x, uint64_t off, uint64_t len)
+{
+	return !(off % 64) && off >= SDB_INDEX_HEADER && off <= x->file_bytes &&
+	       len <= x->file_bytes - off;
+}
+
+static int out_of_bounds(struct sdb_index *x, struct sdb_error *e, const char *section)
+{
+	char what[96];
+	snprintf(what, sizeof(what), "section '%s' out of bounds (file truncated?)", section);
+	return corrupt(x, e, what);
+}
+
 /* Checks the header of the bytes at x->map and points the graph into them. */
 static int parse(struct sdb_index *x, struct sdb_error *e)
 {
@@ -396,7 +410,6 @@ static int parse(struct sdb_index *x, struct sdb_error *e)
 	x->sq8_crc = get32(h + 356);
 	x->sq8_off = get64(h + 360);
 	x->sq8_len = get64(h + 368);
-	x->meta.search_sq8 = x->sq8_stride != 0;
 	x->g.untrusted = 1;
 	if (get32(h + 12) != SDB_INDEX_HEADER || get32(h + 84) != SDB_INDEX_SECTIONS ||
 	    n == 0 || n > UINT32_MAX || dim == 0 || dim > (1u << 24) || M < 2 || M > 255 ||
@@ -439,21 +452,12 @@ static int parse(struct sdb_index *x, struct sdb_error *e)
 		x->sec_off[s] = get64(r);
 		x->sec_len[s] = get64(r + 8);
 		x->sec_crc[s] = get32(r + 16);
-		if (x->sec_len[s] != expect[s] || x->sec_off[s] % 64 ||
-		    x->sec_off[s] < SDB_INDEX_HEADER || x->sec_off[s] > x->file_bytes ||
-		    x->sec_len[s] > x->file_bytes - x->sec_off[s]) {
-			char what[96];
-			snprintf(what, sizeof(what), "section '%s' out of bounds (file truncated?)",
-				 sec_names[s]);
-			int rc = corrupt(x, e, what);
-			return rc;
-		}
+		if (x->sec_len[s] != expect[s] || !span_ok(x, x->sec_off[s], x->sec_len[s]))
+			return out_of_bounds(x, e, sec_names[s]);
 	}
 	/* the SQ8 copy lies last in the file: checked after the sections */
-	if (x->sq8_stride && (x->sq8_off % 64 || x->sq8_off < SDB_INDEX_HEADER ||
-			      x->sq8_off > x->file_bytes ||
-			      x->sq8_len > x->file_bytes - x->sq8_off))
-		return corrupt(x, e, "section 'vectors_sq8' out of bounds (file truncated?)");
+	if (x->sq8_stride && !span_ok(x, x->sq8_off, x->sq8_len))
+		return out_of_bounds(x, e, "vectors_sq8");
 	x->g.vecs = (const float *)(x->map + x->sec_off[0]);
 	x->ids = (const uint64_t *)(x->map + x->sec_off[1]);
 	x->g.levels = x->map + x->sec_off[2];
@@ -527,18 +531,25 @@ int sdb_index_from_memory(struct sdb_index *x, const void *p, size_t len,
 	return parse(x, e);
 }
 
+/* 0, or SDB_ECORRUPT naming the section whose checksum does not match */
+static int check_crc(const struct sdb_index *x, uint64_t off, uint64_t len, uint32_t crc,
+		  const char *section, struct sdb_error *e)
+{
+	if (sdb_crc32c_extend(0, x->map + off, len) == crc)
+		return 0;
+	return sdb_error_set(e, SDB_ECORRUPT, "'%s' is damaged: checksum mismatch in section '%s'",
+			     x->name, section);
+}
+
 int sdb_index_verify(const struct sdb_index *x, struct sdb_error *e)
 {
-	for (int s = 0; s < SDB_INDEX_SECTIONS; s++)
-		if (sdb_crc32c_extend(0, x->map + x->sec_off[s], x->sec_len[s]) != x->sec_crc[s])
-			return sdb_error_set(e, SDB_ECORRUPT,
-					     "'%s' is damaged: checksum mismatch in section '%s'",
-					     x->name, sec_names[s]);
-	if (x->sq8_stride && sdb_crc32c_extend(0, x->map + x->sq8_off, x->sq8_len) != x->sq8_crc)
-		return sdb_error_set(e, SDB_ECORRUPT,
-				     "'%s' is damaged: checksum mismatch in section 'vectors_sq8'",
-				     x->name);
-	return 0;
+	int rc = 0;
+
+	for (int s = 0; s < SDB_INDEX_SECTIONS && !rc; s++)
+		rc = check_crc(x, x->sec_off[s], x->sec_len[s], x->sec_crc[s], sec_names[s], e);
+	if (!rc && x->sq8_stride)
+		rc = check_crc(x, x->sq8_off, x->sq8_len, x->sq8_crc, "vectors_sq8", e);
+	return rc;
 }
 
 void sdb_index_close(struct sdb_index *x)
