@@ -14,7 +14,9 @@
 # ef_construction, expansion_search = ef, float32, the same threads).
 # Everything with M=16, ef_construction=100. Builds alternate between the
 # libraries, median of ANN_RUNS (default 3; FAISS: FAISS_RUNS, default 1)
-# at 1 and 2 threads (ANN_THREADS, default "1 2"); recall@10 and QPS with
+# at 1 and 2 threads (ANN_THREADS, default "1 2"; run r's 1-thread builds
+# right before its 2-thread ones, so the scaling compares neighbours in
+# time); recall@10 and QPS with
 # 1 thread at ef 16..256 on the 2-thread graphs (QPS: median of ANN_QREPS
 # passes over the queries in one process, default 3, as the peers' drivers
 # time theirs). Recall is a MEAN OVER LEVEL SEEDS, the same for every
@@ -176,13 +178,20 @@ bench_set() {
 	for lib in $libs; do rm -f "$OUT/$lib.search".*; done
 	l1a=$(load)
 	b0=$(busy_ticks) o0=$(own_ticks) w0=$(now_ns)
-	for t in 1 2; do
-		for lib in $libs; do T[$lib,$t]=; done
-		case " $THREADS " in *" $t "*) ;; *) continue ;; esac
-		runs=$RUNS
-		[ "$t" = 2 ] && [ "$nseeds" -gt "$runs" ] && runs=$nseeds
-		for r in $(seq 1 "$runs"); do
-			seed=${sd[$(((r - 1) % nseeds))]}
+	for lib in $libs; do T[$lib,1]= T[$lib,2]=; done
+	# Run r builds at 1 thread and then at 2, back to back: a host that
+	# drifts (this VM's neighbours) moves both builds of a pair alike,
+	# where all the 1-thread builds before all the 2-thread ones put the
+	# drift into the scaling.
+	maxruns=$RUNS
+	[ "$nseeds" -gt "$maxruns" ] && maxruns=$nseeds
+	for r in $(seq 1 "$maxruns"); do
+		seed=${sd[$(((r - 1) % nseeds))]}
+		for t in 1 2; do
+			case " $THREADS " in *" $t "*) ;; *) continue ;; esac
+			runs=$RUNS
+			[ "$t" = 2 ] && runs=$maxruns
+			[ "$r" -le "$runs" ] || continue
 			for lib in $libs; do
 				s=
 				[ "$t" = 2 ] && [ "$r" -le "$nseeds" ] && s=--search
