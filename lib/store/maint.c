@@ -553,9 +553,10 @@ static int trivial_move(struct sdb_db *db, const char *pick, int out, struct sdb
 	}
 	rc = sdb_manifest_write(&nm, db->dir, nosync(db), e);
 	free(nm.tables); /* metas still owned by m */
+	if (rc)
+		return rc; /* db->man still matches the disk: the old manifest stands */
 	sdb_manifest_release(&db->man);
-	if (!rc)
-		rc = sdb_manifest_read(&db->man, db->dir, e);
+	rc = sdb_manifest_read(&db->man, db->dir, e);
 	return rc ? rc : 1;
 }
 
